@@ -1,0 +1,37 @@
+# ruml: convenience targets. See README.md.
+
+CARGO    ?= cargo
+MEM      ?= 256M
+INITRD   := build/initramfs.cpio.gz
+IMAGE    := build/rootfs.img
+IMAGE_SIZE ?= 64M
+
+.PHONY: all build run test image clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+$(INITRD): rootfs/mkinitramfs.sh rootfs/lib.sh
+	mkdir -p build
+	rootfs/mkinitramfs.sh $@
+
+$(IMAGE): rootfs/mkext4.sh rootfs/lib.sh
+	mkdir -p build
+	rootfs/mkext4.sh $@ $(IMAGE_SIZE)
+
+# Boot the default busybox initramfs on this terminal.
+run: build $(INITRD)
+	ln -sf target/release/vmlinux ./vmlinux
+	exec ./vmlinux initrd=$(INITRD) mem=$(MEM)
+
+test:
+	$(CARGO) test --release -- --test-threads=2
+
+# ext4 disk image with busybox init: ./vmlinux ubd0=build/rootfs.img root=/dev/ubda mem=256M
+image: $(IMAGE)
+
+clean:
+	rm -rf build vmlinux
+	$(CARGO) clean

@@ -1,0 +1,495 @@
+//! Guest address spaces as host processes, and running guest code in them.
+//!
+//! `HostMm` is one host process traced with ptrace that holds nothing but
+//! the stub and `MAP_SHARED|MAP_FIXED` mappings of physical frames. Mapping
+//! changes are queued and executed by the stub in one round trip.
+//! `switch` is the platform's one entry to user mode, in the spirit of
+//! gVisor's `Platform.Switch`: run this context until something happens.
+
+use super::irq;
+use super::stub::{self, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA, STUB_END};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// General purpose registers, as the host's ptrace reports them.
+pub type Regs = libc::user_regs_struct;
+
+const NT_X86_XSTATE: libc::c_int = 0x202;
+const PTRACE_SYSEMU: libc::c_long = 31;
+
+/// One guest thread's user-mode CPU state.
+#[derive(Clone)]
+pub struct Context {
+    pub regs: Regs,
+    /// XSAVE image; empty means "whatever the host process holds".
+    pub fpu: Vec<u8>,
+    id: u64,
+}
+
+static NEXT_CONTEXT: AtomicU64 = AtomicU64::new(1);
+
+impl Context {
+    /// A zeroed context with the segment selectors and flags user mode needs.
+    pub fn new() -> Context {
+        let t = template();
+        // SAFETY: user_regs_struct is plain integers; all-zero is valid.
+        let mut regs: Regs = unsafe { std::mem::zeroed() };
+        regs.cs = t.regs.cs;
+        regs.ss = t.regs.ss;
+        regs.ds = t.regs.ds;
+        regs.es = t.regs.es;
+        regs.eflags = 0x202;
+        Context {
+            regs,
+            fpu: t.fpu.clone(),
+            id: NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// A copy of this context (for fork/clone) that is a distinct thread.
+    pub fn duplicate(&self) -> Context {
+        Context {
+            regs: self.regs,
+            fpu: self.fpu.clone(),
+            id: NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Reset the FPU/SSE/AVX state to its power-on value (execve).
+    pub fn reset_fpu(&mut self) {
+        self.fpu = template().fpu.clone();
+    }
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context::new()
+    }
+}
+
+/// What ended a `switch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The guest made a system call (registers hold it; not executed).
+    Syscall,
+    /// A synchronous fault: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP.
+    Fault { signo: i32, code: i32, addr: u64 },
+    /// The timer or a device wants the CPU; the guest can simply go on.
+    Interrupt,
+    /// The host process is gone (killed from outside).
+    Died,
+}
+
+/// State captured from the first host process: segment selectors and the
+/// initial XSAVE image for new contexts.
+struct Template {
+    regs: Regs,
+    fpu: Vec<u8>,
+}
+
+static TEMPLATE: OnceLock<Template> = OnceLock::new();
+static STUB_FD: OnceLock<i32> = OnceLock::new();
+
+fn template() -> &'static Template {
+    TEMPLATE.get().expect("arch::process::init not called")
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn ptrace(req: libc::c_long, pid: i32, addr: u64, data: u64) -> Result<libc::c_long, i32> {
+    // SAFETY: raw ptrace on a tracee we own; pointer arguments, where the
+    // request takes them, point at live buffers of the right size.
+    let r = unsafe { libc::syscall(libc::SYS_ptrace, req, pid as libc::c_long, addr, data) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// waitpid for one tracee, retrying on EINTR. Returns the raw status.
+fn wait(pid: i32) -> Result<i32, i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            return Ok(status);
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+fn get_regs(pid: i32) -> Result<Regs, i32> {
+    // SAFETY: zeroed plain struct, filled by the kernel.
+    let mut r: Regs = unsafe { std::mem::zeroed() };
+    ptrace(libc::PTRACE_GETREGS as _, pid, 0, &mut r as *mut Regs as u64)?;
+    Ok(r)
+}
+
+fn set_regs(pid: i32, r: &Regs) -> Result<(), i32> {
+    ptrace(libc::PTRACE_SETREGS as _, pid, 0, r as *const Regs as u64).map(|_| ())
+}
+
+fn get_fpu(pid: i32, buf: &mut Vec<u8>) -> Result<(), i32> {
+    buf.resize(16384, 0);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    ptrace(
+        libc::PTRACE_GETREGSET as _,
+        pid,
+        NT_X86_XSTATE as u64,
+        &mut iov as *mut libc::iovec as u64,
+    )?;
+    buf.truncate(iov.iov_len);
+    Ok(())
+}
+
+fn set_fpu(pid: i32, buf: &[u8]) -> Result<(), i32> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    ptrace(
+        libc::PTRACE_SETREGSET as _,
+        pid,
+        NT_X86_XSTATE as u64,
+        &mut iov as *mut libc::iovec as u64,
+    )
+    .map(|_| ())
+}
+
+/// Write the stub ELF to a memfd and start one host process to learn the
+/// register template. Must run on the vCPU thread (the ptrace tracer).
+pub fn init() -> Result<(), String> {
+    let img = stub::elf_image();
+    // SAFETY: NUL-terminated name.
+    let fd = unsafe { libc::memfd_create(b"ruml-stub\0".as_ptr().cast(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
+    }
+    // Keep the stub fd above PHYS_FD so the child's dup2 cannot clobber it.
+    // SAFETY: fcntl on our own fd.
+    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10) };
+    // SAFETY: closing our own fd; writing our buffer to it.
+    unsafe {
+        libc::close(fd);
+        if libc::write(high, img.as_ptr().cast(), img.len()) != img.len() as isize {
+            return Err("cannot write stub image".into());
+        }
+    }
+    let _ = STUB_FD.set(high);
+    let mm = HostMm::spawn_raw().map_err(|e| {
+        format!(
+            "cannot start a guest address space: {}",
+            std::io::Error::from_raw_os_error(e)
+        )
+    })?;
+    let regs = get_regs(mm.pid).map_err(|e| format!("PTRACE_GETREGS: errno {e}"))?;
+    let mut fpu = Vec::new();
+    get_fpu(mm.pid, &mut fpu).map_err(|e| format!("PTRACE_GETREGSET: errno {e}"))?;
+    let _ = TEMPLATE.set(Template { regs, fpu });
+    Ok(())
+}
+
+/// Queued host syscall for the stub.
+type Op = [u64; 7];
+
+/// One guest address space's host process.
+pub struct HostMm {
+    pid: i32,
+    ops: Vec<Op>,
+    stub_regs: Regs,
+    fpu_owner: u64,
+    /// More than one thread runs in this address space: save the FPU state
+    /// on every exit so another thread can take the CPU.
+    pub multithreaded: bool,
+}
+
+impl HostMm {
+    /// A fresh, empty guest address space.
+    pub fn new() -> Result<HostMm, i32> {
+        Self::spawn_raw()
+    }
+
+    fn spawn_raw() -> Result<HostMm, i32> {
+        let stub_fd = *STUB_FD.get().ok_or(libc::EINVAL)?;
+        let phys_fd = super::physmem().fd();
+        let argv: [*const libc::c_char; 2] = [b"ruml-mm\0".as_ptr().cast(), std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        // SAFETY: the child only makes raw syscalls (async-signal-safe) on
+        // data prepared before the fork, then execs or exits.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(errno());
+        }
+        if pid == 0 {
+            // SAFETY: child side: async-signal-safe calls only.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+                if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) < 0 {
+                    libc::_exit(126);
+                }
+                if phys_fd != stub::PHYS_FD {
+                    libc::dup2(phys_fd, stub::PHYS_FD);
+                } else {
+                    libc::fcntl(stub::PHYS_FD, libc::F_SETFD, 0);
+                }
+                for fd in 0..3 {
+                    libc::close(fd);
+                }
+                libc::syscall(libc::SYS_close_range, 4u32, (stub_fd - 1) as u32, 0u32);
+                libc::syscall(libc::SYS_close_range, (stub_fd + 1) as u32, u32::MAX, 0u32);
+                libc::syscall(
+                    libc::SYS_execveat,
+                    stub_fd,
+                    b"\0".as_ptr(),
+                    argv.as_ptr(),
+                    envp.as_ptr(),
+                    libc::AT_EMPTY_PATH,
+                );
+                libc::_exit(127);
+            }
+        }
+        let mut mm = HostMm {
+            pid,
+            ops: Vec::new(),
+            // SAFETY: plain integers; replaced below.
+            stub_regs: unsafe { std::mem::zeroed() },
+            fpu_owner: 0,
+            multithreaded: false,
+        };
+        // The exec stop.
+        let st = wait(pid)?;
+        if !libc::WIFSTOPPED(st) || libc::WSTOPSIG(st) != libc::SIGTRAP {
+            return Err(libc::ECHILD);
+        }
+        ptrace(
+            libc::PTRACE_SETOPTIONS as _,
+            pid,
+            0,
+            (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD) as u64,
+        )?;
+        // Run the prologue: map the data area, then trap.
+        mm.cont_until_trap()?;
+        let regs = get_regs(pid)?;
+        if regs.rax != STUB_DATA {
+            log::error!("stub: mapping the data area failed: {}", regs.rax as i64);
+            return Err(libc::ENOMEM);
+        }
+        mm.stub_regs = regs;
+        mm.stub_regs.rip = stub::batch_entry();
+        mm.stub_regs.rsp = STUB_END - 16;
+        // Everything but the stub goes: the stack, vdso and vvar.
+        mm.munmap(0, STUB_CODE);
+        mm.munmap(STUB_END, HOST_TASK_SIZE - STUB_END);
+        mm.flush()?;
+        Ok(mm)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// PTRACE_CONT until the stub's int3; host signals meant as interrupts
+    /// (SIGALRM kicks) are swallowed, the interrupt stays pending.
+    fn cont_until_trap(&mut self) -> Result<(), i32> {
+        loop {
+            ptrace(libc::PTRACE_CONT as _, self.pid, 0, 0)?;
+            let st = wait(self.pid)?;
+            if !libc::WIFSTOPPED(st) {
+                return Err(libc::ESRCH);
+            }
+            match libc::WSTOPSIG(st) {
+                libc::SIGTRAP => return Ok(()),
+                libc::SIGSEGV | libc::SIGBUS | libc::SIGILL => {
+                    log::error!("stub: fatal signal {} in host process {}", libc::WSTOPSIG(st), self.pid);
+                    return Err(libc::EFAULT);
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    fn push(&mut self, op: Op) {
+        if self.ops.len() == MAX_OPS {
+            if let Err(e) = self.flush() {
+                log::error!("stub: flush failed: errno {e}");
+            }
+        }
+        self.ops.push(op);
+    }
+
+    /// Queue mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, PHYS_FD, phys).
+    /// Consecutive calls for adjacent ranges become one host call.
+    pub fn mmap(&mut self, addr: u64, len: u64, prot: u32, phys: u64) {
+        if let Some(last) = self.ops.last_mut() {
+            if last[0] == libc::SYS_mmap as u64
+                && last[1] + last[2] == addr
+                && last[3] == prot as u64
+                && last[6] + last[2] == phys
+            {
+                last[2] += len;
+                return;
+            }
+        }
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        self.push([libc::SYS_mmap as u64, addr, len, prot as u64, flags, stub::PHYS_FD as u64, phys]);
+    }
+
+    /// Queue munmap(addr, len).
+    pub fn munmap(&mut self, addr: u64, len: u64) {
+        if let Some(last) = self.ops.last_mut() {
+            if last[0] == libc::SYS_munmap as u64 && last[1] + last[2] == addr {
+                last[2] += len;
+                return;
+            }
+        }
+        self.push([libc::SYS_munmap as u64, addr, len, 0, 0, 0, 0]);
+    }
+
+    /// Queue mprotect(addr, len, prot).
+    pub fn mprotect(&mut self, addr: u64, len: u64, prot: u32) {
+        if let Some(last) = self.ops.last_mut() {
+            if last[0] == libc::SYS_mprotect as u64 && last[1] + last[2] == addr && last[3] == prot as u64 {
+                last[2] += len;
+                return;
+            }
+        }
+        self.push([libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0]);
+    }
+
+    /// Number of queued mapping changes.
+    pub fn pending(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Execute the queued mapping changes in one stub round trip.
+    pub fn flush(&mut self) -> Result<(), i32> {
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        let phys = super::physmem();
+        let data = 0u64; // the data area is physical frames 0..
+        let mut buf = Vec::with_capacity(self.ops.len() * OP_SIZE as usize);
+        for op in &self.ops {
+            for w in op {
+                buf.extend_from_slice(&w.to_le_bytes());
+            }
+            buf.extend_from_slice(&0u64.to_le_bytes());
+        }
+        phys.write(data + OPS_OFFSET, &buf);
+        phys.write_u64(data, self.ops.len() as u64);
+        phys.write_u64(data + 8, 0);
+        let n = self.ops.len();
+        self.ops.clear();
+        set_regs(self.pid, &self.stub_regs)?;
+        self.cont_until_trap()?;
+        let done = phys.read_u64(data + 8) as usize;
+        if done != n {
+            let rec = OPS_OFFSET + done as u64 * OP_SIZE;
+            let nr = phys.read_u64(data + rec);
+            let res = phys.read_u64(data + rec + 56) as i64;
+            log::error!(
+                "stub: host syscall {} ({:#x}, {:#x}) failed: {}",
+                nr,
+                phys.read_u64(data + rec + 8),
+                phys.read_u64(data + rec + 16),
+                res
+            );
+            return Err(-res as i32);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for HostMm {
+    fn drop(&mut self) {
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+        }
+        let _ = wait(self.pid);
+    }
+}
+
+/// Run `ctx` in `mm` until the guest makes a syscall, faults, or an
+/// interrupt arrives.
+pub fn switch(mm: &mut HostMm, ctx: &mut Context) -> Event {
+    if mm.flush().is_err() {
+        return Event::Died;
+    }
+    if mm.fpu_owner != ctx.id {
+        if !ctx.fpu.is_empty() && set_fpu(mm.pid, &ctx.fpu).is_err() {
+            return Event::Died;
+        }
+        mm.fpu_owner = ctx.id;
+    }
+    if set_regs(mm.pid, &ctx.regs).is_err() {
+        return Event::Died;
+    }
+    if !irq::enter_guest(mm.pid) {
+        return Event::Interrupt;
+    }
+    let r = ptrace(PTRACE_SYSEMU, mm.pid, 0, 0).and_then(|_| wait(mm.pid));
+    irq::leave_guest();
+    let st = match r {
+        Ok(st) => st,
+        Err(_) => return Event::Died,
+    };
+    if !libc::WIFSTOPPED(st) {
+        return Event::Died;
+    }
+    match get_regs(mm.pid) {
+        Ok(r) => ctx.regs = r,
+        Err(_) => return Event::Died,
+    }
+    if mm.multithreaded && get_fpu(mm.pid, &mut ctx.fpu).is_err() {
+        return Event::Died;
+    }
+    let sig = libc::WSTOPSIG(st);
+    if sig == libc::SIGTRAP | 0x80 {
+        return Event::Syscall;
+    }
+    match sig {
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
+            // SAFETY: zeroed plain struct filled by the kernel.
+            let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            if ptrace(libc::PTRACE_GETSIGINFO as _, mm.pid, 0, &mut si as *mut _ as u64).is_err() {
+                return Event::Died;
+            }
+            // SAFETY: si_addr is valid for these fault signals.
+            let addr = unsafe { si.si_addr() } as u64;
+            Event::Fault {
+                signo: sig,
+                code: si.si_code,
+                addr,
+            }
+        }
+        _ => Event::Interrupt,
+    }
+}
+
+/// Bring `ctx.fpu` up to date with the host process (before a signal frame
+/// or fork copies it).
+pub fn sync_fpu(mm: &HostMm, ctx: &mut Context) {
+    if mm.fpu_owner == ctx.id {
+        let _ = get_fpu(mm.pid, &mut ctx.fpu);
+    }
+}
+
+/// Forget which context's FPU state the host process holds (after the
+/// kernel changed `ctx.fpu`, e.g. sigreturn or execve).
+pub fn invalidate_fpu(mm: &mut HostMm) {
+    mm.fpu_owner = 0;
+}

@@ -1,0 +1,149 @@
+//! The stub: the only code a guest's host process contains besides the
+//! guest's own pages.
+//!
+//! A guest address space is a host process started from a tiny ELF image
+//! generated here (no libc, one page of code at `STUB_CODE`). Its entry maps
+//! the stub data area (the first frames of physical memory) and traps. From
+//! then on the kernel runs batches of host syscalls (mmap, munmap, mprotect)
+//! in that process by writing them to the data area and pointing the
+//! process's instruction pointer at `ruml_stub_batch`: one round trip for a
+//! whole batch, as UML's stub does.
+
+use std::arch::global_asm;
+
+/// Where the stub code page lives in every guest host process. Guest user
+/// space ends here (the guest's TASK_SIZE).
+pub const STUB_CODE: u64 = 0x7ff0_0000_0000;
+/// The stub's data area: header, syscall records, stack.
+pub const STUB_DATA: u64 = STUB_CODE + 0x1000;
+/// Size of the data area, backed by physical frames 0.. of guest memory.
+pub const STUB_DATA_SIZE: u64 = 16 * 4096;
+/// End of the stub's address range.
+pub const STUB_END: u64 = STUB_DATA + STUB_DATA_SIZE;
+/// Highest user address on the host (x86_64, 4-level paging).
+pub const HOST_TASK_SIZE: u64 = 0x7fff_ffff_f000;
+/// The file descriptor guest host processes hold physical memory under.
+pub const PHYS_FD: i32 = 3;
+
+/// Size of one syscall record: nr, six arguments, result.
+pub const OP_SIZE: u64 = 64;
+/// Header of the data area: [0] number of records, [8] records completed.
+pub const OPS_OFFSET: u64 = 64;
+/// Room for records, leaving 4 KiB of stack at the end of the data area.
+pub const MAX_OPS: usize = ((STUB_DATA_SIZE - 4096 - OPS_OFFSET) / OP_SIZE) as usize;
+
+global_asm!(
+    ".pushsection .text.ruml_stub, \"ax\"",
+    ".globl ruml_stub_start",
+    ".globl ruml_stub_batch",
+    ".globl ruml_stub_end",
+    "ruml_stub_start:",
+    // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, 0)
+    "mov eax, 9",
+    "movabs rdi, {data}",
+    "mov esi, {size}",
+    "mov edx, 3",
+    "mov r10d, 0x11",
+    "mov r8d, {fd}",
+    "xor r9d, r9d",
+    "syscall",
+    "int3",
+    "ruml_stub_batch:",
+    "movabs rbx, {data}",
+    "mov r12, [rbx]",
+    "lea r13, [rbx + {ops}]",
+    "xor r14d, r14d",
+    "2:",
+    "cmp r14, r12",
+    "jae 3f",
+    "mov rax, [r13]",
+    "mov rdi, [r13 + 8]",
+    "mov rsi, [r13 + 16]",
+    "mov rdx, [r13 + 24]",
+    "mov r10, [r13 + 32]",
+    "mov r8, [r13 + 40]",
+    "mov r9, [r13 + 48]",
+    "syscall",
+    "mov [r13 + 56], rax",
+    "cmp rax, -4095",
+    "jae 3f",
+    "add r13, 64",
+    "inc r14",
+    "jmp 2b",
+    "3:",
+    "mov [rbx + 8], r14",
+    "int3",
+    "ruml_stub_end:",
+    ".popsection",
+    data = const STUB_DATA,
+    size = const STUB_DATA_SIZE,
+    fd = const PHYS_FD,
+    ops = const OPS_OFFSET,
+);
+
+extern "C" {
+    static ruml_stub_start: u8;
+    static ruml_stub_batch: u8;
+    static ruml_stub_end: u8;
+}
+
+/// The stub's machine code and the offset of the batch entry within it.
+fn code() -> (&'static [u8], u64) {
+    // SAFETY: the three symbols delimit one contiguous block of our own text
+    // section defined by the global_asm above.
+    unsafe {
+        let start = &ruml_stub_start as *const u8;
+        let batch = &ruml_stub_batch as *const u8;
+        let end = &ruml_stub_end as *const u8;
+        let len = end as usize - start as usize;
+        (
+            std::slice::from_raw_parts(start, len),
+            (batch as usize - start as usize) as u64,
+        )
+    }
+}
+
+/// Size of the ELF header plus one program header; the code follows.
+const HDR: u64 = 64 + 56;
+
+/// Address of the batch entry point in a guest host process.
+pub fn batch_entry() -> u64 {
+    STUB_CODE + HDR + code().1
+}
+
+/// A minimal static ELF executable whose one PT_LOAD maps the stub at
+/// STUB_CODE, entry at the mmap-and-trap prologue.
+pub fn elf_image() -> Vec<u8> {
+    let (code, _) = code();
+    let mut v = Vec::with_capacity(HDR as usize + code.len());
+    // e_ident
+    v.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+    v.extend_from_slice(&[0; 8]);
+    v.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    v.extend_from_slice(&62u16.to_le_bytes()); // EM_X86_64
+    v.extend_from_slice(&1u32.to_le_bytes()); // EV_CURRENT
+    v.extend_from_slice(&(STUB_CODE + HDR).to_le_bytes()); // e_entry
+    v.extend_from_slice(&64u64.to_le_bytes()); // e_phoff
+    v.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+    v.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    v.extend_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    v.extend_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    v.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
+    v.extend_from_slice(&64u16.to_le_bytes()); // e_shentsize
+    v.extend_from_slice(&0u16.to_le_bytes()); // e_shnum
+    v.extend_from_slice(&0u16.to_le_bytes()); // e_shstrndx
+    // PT_LOAD
+    let filesz = HDR + code.len() as u64;
+    v.extend_from_slice(&1u32.to_le_bytes()); // p_type
+    v.extend_from_slice(&5u32.to_le_bytes()); // PF_R | PF_X
+    v.extend_from_slice(&0u64.to_le_bytes()); // p_offset
+    v.extend_from_slice(&STUB_CODE.to_le_bytes()); // p_vaddr
+    v.extend_from_slice(&STUB_CODE.to_le_bytes()); // p_paddr
+    v.extend_from_slice(&filesz.to_le_bytes()); // p_filesz
+    v.extend_from_slice(&4096u64.to_le_bytes()); // p_memsz
+    v.extend_from_slice(&4096u64.to_le_bytes()); // p_align
+    debug_assert_eq!(v.len() as u64, HDR);
+    v.extend_from_slice(code);
+    assert!(v.len() <= 4096);
+    v
+}

@@ -1,0 +1,302 @@
+//! Open file descriptions, their operations, and per-process fd tables.
+
+use super::vfs::{self, Inode, Path, Stat};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::Task;
+use crate::kernel::wait::WaitQueue;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_PATH: u32 = 0o10000000;
+pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
+
+pub const POLLIN: u32 = 1;
+pub const POLLPRI: u32 = 2;
+pub const POLLOUT: u32 = 4;
+pub const POLLERR: u32 = 8;
+pub const POLLHUP: u32 = 16;
+pub const POLLNVAL: u32 = 32;
+pub const POLLRDNORM: u32 = 0x40;
+pub const POLLWRNORM: u32 = 0x100;
+
+/// What an open file does. Reads and writes return EAGAIN when they would
+/// block; the syscall layer then sleeps on `wait_queue` unless O_NONBLOCK.
+pub trait FileOps: Send + Sync {
+    fn read(&self, _f: &File, _buf: &mut [u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn write(&self, _f: &File, _buf: &[u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn pread(&self, _f: &File, _buf: &mut [u8], _off: u64) -> KResult<usize> {
+        Err(Errno::ESPIPE)
+    }
+    fn pwrite(&self, _f: &File, _buf: &[u8], _off: u64) -> KResult<usize> {
+        Err(Errno::ESPIPE)
+    }
+    fn seek(&self, _f: &File, _off: i64, _whence: u32) -> KResult<u64> {
+        Err(Errno::ESPIPE)
+    }
+    /// Ready events (POLLIN, POLLOUT, POLLHUP, ...).
+    fn poll(&self, _f: &File) -> u32 {
+        POLLIN | POLLOUT
+    }
+    /// Where to sleep until `poll` may change.
+    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
+        None
+    }
+    fn ioctl(&self, _f: &File, _t: &Arc<Task>, _cmd: u32, _arg: u64) -> KResult<u64> {
+        Err(Errno::ENOTTY)
+    }
+    /// Directory entries from index `pos` on (for getdents64).
+    fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
+        Err(Errno::ENOTDIR)
+    }
+    /// stat for objects without an inode (pipes, sockets).
+    fn stat(&self) -> Option<Stat> {
+        None
+    }
+    fn is_tty(&self) -> bool {
+        false
+    }
+    /// Name for /proc/PID/fd links of inode-less files ("pipe:[N]").
+    fn name(&self) -> Option<String> {
+        None
+    }
+}
+
+/// An open file description (shared by dup and fork).
+pub struct File {
+    pub ops: Arc<dyn FileOps>,
+    pub inode: Option<Arc<dyn Inode>>,
+    pub path: Option<Path>,
+    pub flags: AtomicU32,
+    pub pos: Mutex<u64>,
+}
+
+impl File {
+    pub fn new(ops: Arc<dyn FileOps>, inode: Option<Arc<dyn Inode>>, path: Option<Path>, flags: u32) -> Arc<File> {
+        Arc::new(File {
+            ops,
+            inode,
+            path,
+            flags: AtomicU32::new(flags & !O_CLOEXEC),
+            pos: Mutex::new(0),
+        })
+    }
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+    pub fn set_flags(&self, f: u32) {
+        self.flags.store(f, Ordering::Relaxed)
+    }
+    pub fn readable(&self) -> bool {
+        self.flags() & O_PATH == 0 && self.flags() & O_ACCMODE != O_WRONLY
+    }
+    pub fn writable(&self) -> bool {
+        self.flags() & O_PATH == 0 && self.flags() & O_ACCMODE != O_RDONLY
+    }
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & O_NONBLOCK != 0
+    }
+    pub fn stat(&self) -> KResult<Stat> {
+        if let Some(i) = &self.inode {
+            return Ok(i.stat());
+        }
+        self.ops.stat().ok_or(Errno::EBADF)
+    }
+    pub fn lock_pos(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.pos.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Operations of regular files and directories: the inode's data and its
+/// directory listing.
+pub struct InodeFile {
+    pub inode: Arc<dyn Inode>,
+}
+
+impl FileOps for InodeFile {
+    fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
+        if self.inode.stat().is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        let mut pos = f.lock_pos();
+        let n = self.inode.read_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+    fn write(&self, f: &File, buf: &[u8]) -> KResult<usize> {
+        let mut pos = f.lock_pos();
+        if f.flags() & O_APPEND != 0 {
+            *pos = self.inode.stat().size;
+        }
+        let n = self.inode.write_at(*pos, buf)?;
+        *pos += n as u64;
+        Ok(n)
+    }
+    fn pread(&self, _f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
+        if self.inode.stat().is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        self.inode.read_at(off, buf)
+    }
+    fn pwrite(&self, _f: &File, buf: &[u8], off: u64) -> KResult<usize> {
+        self.inode.write_at(off, buf)
+    }
+    fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {
+        let mut pos = f.lock_pos();
+        let st = self.inode.stat();
+        let base: i64 = match whence {
+            0 => 0,
+            1 => *pos as i64,
+            2 => st.size as i64,
+            // SEEK_DATA / SEEK_HOLE: the whole file is data.
+            3 => {
+                if off as u64 >= st.size {
+                    return Err(Errno::ENXIO);
+                }
+                0
+            }
+            4 => {
+                if off as u64 >= st.size {
+                    return Err(Errno::ENXIO);
+                }
+                *pos = st.size;
+                return Ok(st.size);
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *pos = new as u64;
+        Ok(new as u64)
+    }
+    fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
+        self.inode.readdir()
+    }
+}
+
+/// One slot of an fd table.
+#[derive(Clone)]
+pub struct FdEntry {
+    pub file: Arc<File>,
+    pub cloexec: bool,
+}
+
+pub const NR_OPEN: usize = 1024;
+
+/// A process's file descriptors (shared with CLONE_FILES).
+#[derive(Clone, Default)]
+pub struct FdTable {
+    fds: Vec<Option<FdEntry>>,
+}
+
+impl FdTable {
+    pub fn get(&self, fd: i32) -> KResult<Arc<File>> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.fds
+            .get(fd as usize)
+            .and_then(|e| e.as_ref())
+            .map(|e| e.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+    pub fn entry(&self, fd: i32) -> KResult<&FdEntry> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.fds.get(fd as usize).and_then(|e| e.as_ref()).ok_or(Errno::EBADF)
+    }
+    pub fn set_cloexec(&mut self, fd: i32, v: bool) -> KResult<()> {
+        let e = self
+            .fds
+            .get_mut(fd as usize)
+            .and_then(|e| e.as_mut())
+            .ok_or(Errno::EBADF)?;
+        e.cloexec = v;
+        Ok(())
+    }
+    /// Install at the lowest free fd >= `min`.
+    pub fn install_from(&mut self, min: usize, file: Arc<File>, cloexec: bool) -> KResult<i32> {
+        let mut i = min;
+        while i < self.fds.len() && self.fds[i].is_some() {
+            i += 1;
+        }
+        if i >= NR_OPEN {
+            return Err(Errno::EMFILE);
+        }
+        if i >= self.fds.len() {
+            self.fds.resize(i + 1, None);
+        }
+        self.fds[i] = Some(FdEntry { file, cloexec });
+        Ok(i as i32)
+    }
+    pub fn install(&mut self, file: Arc<File>, cloexec: bool) -> KResult<i32> {
+        self.install_from(0, file, cloexec)
+    }
+    /// Put `file` at exactly `fd`, returning what was there.
+    pub fn install_at(&mut self, fd: i32, file: Arc<File>, cloexec: bool) -> KResult<Option<FdEntry>> {
+        if fd < 0 || fd as usize >= NR_OPEN {
+            return Err(Errno::EBADF);
+        }
+        let i = fd as usize;
+        if i >= self.fds.len() {
+            self.fds.resize(i + 1, None);
+        }
+        Ok(self.fds[i].replace(FdEntry { file, cloexec }))
+    }
+    pub fn remove(&mut self, fd: i32) -> KResult<FdEntry> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.fds
+            .get_mut(fd as usize)
+            .and_then(|e| e.take())
+            .ok_or(Errno::EBADF)
+    }
+    /// Close every close-on-exec descriptor (execve).
+    pub fn close_on_exec(&mut self) {
+        for e in self.fds.iter_mut() {
+            if e.as_ref().is_some_and(|x| x.cloexec) {
+                *e = None;
+            }
+        }
+    }
+    /// (fd, entry) pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (i32, &FdEntry)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as i32, e)))
+    }
+    pub fn close_range(&mut self, lo: u32, hi: u32, cloexec_only: bool) {
+        for (i, e) in self.fds.iter_mut().enumerate() {
+            if (i as u64) >= lo as u64 && (i as u64) <= hi as u64 {
+                if cloexec_only {
+                    if let Some(x) = e {
+                        x.cloexec = true;
+                    }
+                } else {
+                    *e = None;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Filesystems: the VFS core, open files, tmpfs, procfs, pipes, and a
+//! minimal sysfs and devtmpfs.
+
+pub mod elf;
+pub mod file;
+pub mod pipe;
+pub mod procfs;
+pub mod tmpfs;
+pub mod vfs;
+
+use crate::drivers::mkdev;
+use crate::kernel::errno::{Errno, KResult};
+use std::sync::Arc;
+use vfs::{Inode, S_IFCHR, S_IFDIR};
+
+/// A new instance of filesystem `fstype` (mount(2)).
+pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
+    match fstype {
+        "tmpfs" | "ramfs" => Ok(tmpfs::new_fs(0o1777)),
+        "proc" => Ok(procfs::new_fs()),
+        "sysfs" => Ok(new_sysfs()),
+        "devtmpfs" => Ok(new_devtmpfs()),
+        "devpts" => Ok(tmpfs::new_fs_magic(0o755, vfs::DEVPTS_SUPER_MAGIC)),
+        _ => Err(Errno::ENODEV),
+    }
+}
+
+/// sysfs: the directory skeleton tools look for.
+fn new_sysfs() -> Arc<dyn Inode> {
+    let root = tmpfs::new_fs_magic(0o755, vfs::SYSFS_MAGIC);
+    for d in ["block", "bus", "class", "dev", "devices", "firmware", "fs", "kernel", "module", "power"] {
+        let _ = root.create(d, S_IFDIR | 0o755, 0);
+    }
+    root
+}
+
+/// devtmpfs: the device nodes the kernel provides.
+pub fn new_devtmpfs() -> Arc<dyn Inode> {
+    let root = tmpfs::new_fs(0o755);
+    let nodes: &[(&str, u32, u32, u32)] = &[
+        ("null", 1, 3, 0o666),
+        ("zero", 1, 5, 0o666),
+        ("full", 1, 7, 0o666),
+        ("random", 1, 8, 0o666),
+        ("urandom", 1, 9, 0o666),
+        ("tty", 5, 0, 0o666),
+        ("console", 5, 1, 0o600),
+        ("tty0", 4, 0, 0o620),
+        ("tty1", 4, 1, 0o620),
+        ("ttyS0", 4, 64, 0o660),
+    ];
+    for &(name, maj, min, mode) in nodes {
+        let _ = root.create(name, S_IFCHR | mode, mkdev(maj, min));
+    }
+    for d in ["pts", "shm"] {
+        let _ = root.create(d, S_IFDIR | 0o755, 0);
+    }
+    let _ = root.symlink("fd", "/proc/self/fd");
+    let _ = root.symlink("stdin", "/proc/self/fd/0");
+    let _ = root.symlink("stdout", "/proc/self/fd/1");
+    let _ = root.symlink("stderr", "/proc/self/fd/2");
+    root
+}

@@ -1,0 +1,511 @@
+//! tmpfs: a filesystem in guest memory. File data lives in physical frames
+//! (the page cache is the storage), so `mem=` bounds it and mmap maps the
+//! very frames.
+
+use super::vfs::*;
+use crate::kernel::errno::{Errno, KResult};
+use crate::mm::frame::{self, Pfn, PAGE_SIZE};
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(2);
+static NEXT_DEV: AtomicU64 = AtomicU64::new(1);
+
+/// A new anonymous device number for a filesystem instance (major 0).
+pub fn new_dev() -> u64 {
+    NEXT_DEV.fetch_add(1, Ordering::Relaxed)
+}
+
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    nlink: u32,
+    rdev: u64,
+    atime: Timespec,
+    mtime: Timespec,
+    ctime: Timespec,
+}
+
+struct Data {
+    pages: Vec<Option<Pfn>>,
+    size: u64,
+}
+
+enum Kind {
+    Dir(Mutex<BTreeMap<String, Arc<dyn Inode>>>),
+    File(Mutex<Data>),
+    Symlink(String),
+    Special,
+}
+
+pub struct TmpInode {
+    ino: u64,
+    dev: u64,
+    magic: u64,
+    meta: Mutex<Meta>,
+    kind: Kind,
+    /// The fifo behind a named pipe, created at first open.
+    pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
+    this: Weak<TmpInode>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A new, empty tmpfs; returns its root directory.
+pub fn new_fs(mode: u32) -> Arc<dyn Inode> {
+    new_fs_magic(mode, TMPFS_MAGIC)
+}
+
+pub fn new_fs_magic(mode: u32, magic: u64) -> Arc<dyn Inode> {
+    let dev = new_dev();
+    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None)
+}
+
+impl TmpInode {
+    fn new(dev: u64, magic: u64, mode: u32, rdev: u64, target: Option<String>) -> Arc<TmpInode> {
+        let now = Timespec::now();
+        let kind = match mode & S_IFMT {
+            S_IFDIR => Kind::Dir(Mutex::new(BTreeMap::new())),
+            S_IFREG => Kind::File(Mutex::new(Data {
+                pages: Vec::new(),
+                size: 0,
+            })),
+            S_IFLNK => Kind::Symlink(target.unwrap_or_default()),
+            _ => Kind::Special,
+        };
+        Arc::new_cyclic(|w| TmpInode {
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            dev,
+            magic,
+            meta: Mutex::new(Meta {
+                mode,
+                uid: 0,
+                gid: 0,
+                nlink: if mode & S_IFMT == S_IFDIR { 2 } else { 1 },
+                rdev,
+                atime: now,
+                mtime: now,
+                ctime: now,
+            }),
+            kind,
+            fifo: Mutex::new(None),
+            this: w.clone(),
+        })
+    }
+
+    fn dir(&self) -> KResult<MutexGuard<'_, BTreeMap<String, Arc<dyn Inode>>>> {
+        match &self.kind {
+            Kind::Dir(d) => Ok(lock(d)),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn touch_dir(&self) {
+        let now = Timespec::now();
+        let mut m = lock(&self.meta);
+        m.mtime = now;
+        m.ctime = now;
+    }
+
+    fn add_nlink(&self, d: i32) {
+        let mut m = lock(&self.meta);
+        m.nlink = (m.nlink as i32 + d).max(0) as u32;
+        m.ctime = Timespec::now();
+    }
+
+    fn truncate(&self, size: u64) -> KResult<()> {
+        let Kind::File(d) = &self.kind else {
+            return Err(Errno::EISDIR);
+        };
+        let mut d = lock(d);
+        let keep = size.div_ceil(PAGE_SIZE) as usize;
+        if keep < d.pages.len() {
+            for p in d.pages.drain(keep..).flatten() {
+                frame::put(p);
+            }
+        }
+        if size < d.size && size % PAGE_SIZE != 0 {
+            if let Some(Some(p)) = d.pages.get((size / PAGE_SIZE) as usize) {
+                let off = (size % PAGE_SIZE) as usize;
+                frame::zero(*p, off, PAGE_SIZE as usize - off);
+            }
+        }
+        d.size = size;
+        Ok(())
+    }
+
+    /// Set the owner/mode at creation time (initramfs unpacking).
+    pub fn set_owner_mode(&self, uid: u32, gid: u32, mode: u32) {
+        let mut m = lock(&self.meta);
+        m.uid = uid;
+        m.gid = gid;
+        m.mode = (m.mode & S_IFMT) | (mode & 0o7777);
+    }
+}
+
+impl Drop for TmpInode {
+    fn drop(&mut self) {
+        if let Kind::File(d) = &self.kind {
+            for p in lock(d).pages.drain(..).flatten() {
+                frame::put(p);
+            }
+        }
+    }
+}
+
+impl Inode for TmpInode {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn stat(&self) -> Stat {
+        let m = lock(&self.meta);
+        let (size, blocks) = match &self.kind {
+            Kind::File(d) => {
+                let d = lock(d);
+                (d.size, d.pages.iter().flatten().count() as u64 * 8)
+            }
+            Kind::Symlink(t) => (t.len() as u64, 0),
+            Kind::Dir(_) => (4096, 8),
+            Kind::Special => (0, 0),
+        };
+        Stat {
+            dev: self.dev,
+            ino: self.ino,
+            mode: m.mode,
+            nlink: m.nlink,
+            uid: m.uid,
+            gid: m.gid,
+            rdev: m.rdev,
+            size,
+            blksize: 4096,
+            blocks,
+            atime: m.atime,
+            mtime: m.mtime,
+            ctime: m.ctime,
+        }
+    }
+
+    fn setattr(&self, a: &SetAttr) -> KResult<()> {
+        if let Some(size) = a.size {
+            self.truncate(size)?;
+            let mut m = lock(&self.meta);
+            m.mtime = Timespec::now();
+        }
+        let mut m = lock(&self.meta);
+        if let Some(mode) = a.mode {
+            m.mode = (m.mode & S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(u) = a.uid {
+            m.uid = u;
+        }
+        if let Some(g) = a.gid {
+            m.gid = g;
+        }
+        if let Some(t) = a.atime {
+            m.atime = t;
+        }
+        if let Some(t) = a.mtime {
+            m.mtime = t;
+        }
+        m.ctime = Timespec::now();
+        Ok(())
+    }
+
+    fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
+        self.dir()?.get(name).cloned().ok_or(Errno::ENOENT)
+    }
+
+    fn create(&self, name: &str, mode: u32, rdev: u64) -> KResult<Arc<dyn Inode>> {
+        let mut d = self.dir()?;
+        if d.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None);
+        let is_dir = mode & S_IFMT == S_IFDIR;
+        d.insert(name.to_string(), node.clone());
+        drop(d);
+        if is_dir {
+            self.add_nlink(1);
+        }
+        self.touch_dir();
+        Ok(node)
+    }
+
+    fn symlink(&self, name: &str, target: &str) -> KResult<()> {
+        let mut d = self.dir()?;
+        if d.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let node = TmpInode::new(self.dev, self.magic, S_IFLNK | 0o777, 0, Some(target.into()));
+        d.insert(name.to_string(), node);
+        drop(d);
+        self.touch_dir();
+        Ok(())
+    }
+
+    fn link(&self, name: &str, target: &Arc<dyn Inode>) -> KResult<()> {
+        let t = target.as_any().downcast_ref::<TmpInode>().ok_or(Errno::EXDEV)?;
+        if t.dev != self.dev {
+            return Err(Errno::EXDEV);
+        }
+        if target.stat().is_dir() {
+            return Err(Errno::EPERM);
+        }
+        let mut d = self.dir()?;
+        if d.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        d.insert(name.to_string(), target.clone());
+        drop(d);
+        t.add_nlink(1);
+        self.touch_dir();
+        Ok(())
+    }
+
+    fn unlink(&self, name: &str, want_dir: bool) -> KResult<()> {
+        let mut d = self.dir()?;
+        let node = d.get(name).cloned().ok_or(Errno::ENOENT)?;
+        let st = node.stat();
+        if want_dir {
+            if !st.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if !node.readdir()?.is_empty() {
+                return Err(Errno::ENOTEMPTY);
+            }
+            if is_mount_root(&node) {
+                return Err(Errno::EBUSY);
+            }
+        } else if st.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        d.remove(name);
+        drop(d);
+        if let Some(t) = node.as_any().downcast_ref::<TmpInode>() {
+            t.add_nlink(if want_dir { -2 } else { -1 });
+        }
+        if want_dir {
+            self.add_nlink(-1);
+        }
+        self.touch_dir();
+        Ok(())
+    }
+
+    fn rename(&self, old: &str, new_dir: &Arc<dyn Inode>, new: &str, flags: u32) -> KResult<()> {
+        const NOREPLACE: u32 = 1;
+        const EXCHANGE: u32 = 2;
+        let nd = new_dir.as_any().downcast_ref::<TmpInode>().ok_or(Errno::EXDEV)?;
+        if nd.dev != self.dev {
+            return Err(Errno::EXDEV);
+        }
+        let same = std::ptr::eq(nd, self);
+        let node = self.dir()?.get(old).cloned().ok_or(Errno::ENOENT)?;
+        let existing = nd.dir()?.get(new).cloned();
+        if flags & EXCHANGE != 0 {
+            let other = existing.ok_or(Errno::ENOENT)?;
+            self.dir()?.insert(old.to_string(), other);
+            nd.dir()?.insert(new.to_string(), node);
+            return Ok(());
+        }
+        if let Some(ex) = &existing {
+            if same_inode(ex, &node) {
+                return Ok(());
+            }
+            if flags & NOREPLACE != 0 {
+                return Err(Errno::EEXIST);
+            }
+            let (es, ns) = (ex.stat(), node.stat());
+            if ns.is_dir() && !es.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if !ns.is_dir() && es.is_dir() {
+                return Err(Errno::EISDIR);
+            }
+            if es.is_dir() && !ex.readdir()?.is_empty() {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        // A directory may not move into itself.
+        if node.stat().is_dir() {
+            if let Some(me) = node.as_any().downcast_ref::<TmpInode>() {
+                if std::ptr::eq(me, nd) {
+                    return Err(Errno::EINVAL);
+                }
+            }
+        }
+        self.dir()?.remove(old);
+        if let Some(ex) = nd.dir()?.insert(new.to_string(), node.clone()) {
+            if let Some(t) = ex.as_any().downcast_ref::<TmpInode>() {
+                t.add_nlink(if ex.stat().is_dir() { -2 } else { -1 });
+                if ex.stat().is_dir() {
+                    nd.add_nlink(-1);
+                }
+            }
+        }
+        if node.stat().is_dir() && !same {
+            self.add_nlink(-1);
+            nd.add_nlink(1);
+        }
+        if let Some(t) = node.as_any().downcast_ref::<TmpInode>() {
+            lock(&t.meta).ctime = Timespec::now();
+        }
+        self.touch_dir();
+        nd.touch_dir();
+        Ok(())
+    }
+
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        Ok(self
+            .dir()?
+            .iter()
+            .map(|(name, node)| {
+                let st = node.stat();
+                DirEntry {
+                    name: name.clone(),
+                    ino: st.ino,
+                    dtype: dtype_of(st.mode),
+                }
+            })
+            .collect())
+    }
+
+    fn readlink(&self) -> KResult<String> {
+        match &self.kind {
+            Kind::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        let Kind::File(d) = &self.kind else {
+            return Err(Errno::EISDIR);
+        };
+        let d = lock(d);
+        if off >= d.size {
+            return Ok(0);
+        }
+        let n = buf.len().min((d.size - off) as usize);
+        let mut done = 0;
+        while done < n {
+            let pos = off + done as u64;
+            let idx = (pos / PAGE_SIZE) as usize;
+            let po = (pos % PAGE_SIZE) as usize;
+            let chunk = (PAGE_SIZE as usize - po).min(n - done);
+            match d.pages.get(idx).copied().flatten() {
+                Some(p) => frame::read(p, po, &mut buf[done..done + chunk]),
+                None => buf[done..done + chunk].fill(0),
+            }
+            done += chunk;
+        }
+        drop(d);
+        lock(&self.meta).atime = Timespec::now();
+        Ok(n)
+    }
+
+    fn write_at(&self, off: u64, buf: &[u8]) -> KResult<usize> {
+        let Kind::File(d) = &self.kind else {
+            return Err(Errno::EISDIR);
+        };
+        let end = off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        if end > (1 << 40) {
+            return Err(Errno::EFBIG);
+        }
+        let mut d = lock(d);
+        let mut done = 0;
+        while done < buf.len() {
+            let pos = off + done as u64;
+            let idx = (pos / PAGE_SIZE) as usize;
+            let po = (pos % PAGE_SIZE) as usize;
+            let chunk = (PAGE_SIZE as usize - po).min(buf.len() - done);
+            if idx >= d.pages.len() {
+                d.pages.resize(idx + 1, None);
+            }
+            let p = match d.pages[idx] {
+                Some(p) => p,
+                None => match frame::alloc() {
+                    Ok(p) => {
+                        d.pages[idx] = Some(p);
+                        p
+                    }
+                    Err(_) => {
+                        if done == 0 {
+                            return Err(Errno::ENOSPC);
+                        }
+                        break;
+                    }
+                },
+            };
+            frame::write(p, po, &buf[done..done + chunk]);
+            done += chunk;
+        }
+        let e = off + done as u64;
+        if e > d.size {
+            d.size = e;
+        }
+        drop(d);
+        let now = Timespec::now();
+        let mut m = lock(&self.meta);
+        m.mtime = now;
+        m.ctime = now;
+        Ok(done)
+    }
+
+    fn page(&self, idx: u64) -> KResult<Pfn> {
+        let Kind::File(d) = &self.kind else {
+            return Err(Errno::ENODEV);
+        };
+        let mut d = lock(d);
+        let i = idx as usize;
+        if i >= d.pages.len() {
+            d.pages.resize(i + 1, None);
+        }
+        let p = match d.pages[i] {
+            Some(p) => p,
+            None => {
+                let p = frame::alloc()?;
+                d.pages[i] = Some(p);
+                p
+            }
+        };
+        frame::get(p);
+        Ok(p)
+    }
+
+    fn cached_page(&self, idx: u64) -> Option<Pfn> {
+        let Kind::File(d) = &self.kind else { return None };
+        let d = lock(d);
+        if idx * PAGE_SIZE >= d.size {
+            return None;
+        }
+        let p = d.pages.get(idx as usize).copied().flatten()?;
+        frame::get(p);
+        Some(p)
+    }
+
+    fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {
+        let st = self.stat();
+        match st.mode & S_IFMT {
+            S_IFCHR | S_IFBLK => crate::drivers::open_device(st.mode & S_IFMT, st.rdev).map(Some),
+            S_IFIFO => {
+                let me = self.this.upgrade().ok_or(Errno::ENOENT)?;
+                Ok(Some(crate::fs::pipe::open_fifo(&me, _flags)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn fs_magic(&self) -> u64 {
+        self.magic
+    }
+}
+
+/// An unnamed regular file (shared anonymous memory, memfd).
+pub fn anon_file() -> Arc<dyn Inode> {
+    TmpInode::new(new_dev(), TMPFS_MAGIC, S_IFREG | 0o600, 0, None)
+}

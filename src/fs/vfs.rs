@@ -1,0 +1,361 @@
+//! The virtual filesystem: inodes, paths (dentries), mounts and path walk.
+//!
+//! A `Dentry` is a name in a walked path with a pointer to its parent, so
+//! `..` and getcwd work across mount points; mounts are looked up by the
+//! identity of the covered inode.
+
+use crate::kernel::errno::{Errno, KResult};
+use crate::mm::frame::Pfn;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+
+pub const TMPFS_MAGIC: u64 = 0x0102_1994;
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+pub const SYSFS_MAGIC: u64 = 0x6265_6572;
+pub const DEVPTS_SUPER_MAGIC: u64 = 0x1cd1;
+
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+impl Timespec {
+    pub fn now() -> Timespec {
+        let ns = crate::kernel::time::realtime_ns();
+        Timespec {
+            sec: ns.div_euclid(1_000_000_000),
+            nsec: ns.rem_euclid(1_000_000_000),
+        }
+    }
+}
+
+/// What stat(2) reports.
+#[derive(Clone, Default, Debug)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u32,
+    pub blocks: u64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl Stat {
+    pub fn is_dir(&self) -> bool {
+        self.mode & S_IFMT == S_IFDIR
+    }
+    pub fn is_symlink(&self) -> bool {
+        self.mode & S_IFMT == S_IFLNK
+    }
+    pub fn is_reg(&self) -> bool {
+        self.mode & S_IFMT == S_IFREG
+    }
+}
+
+/// Attribute changes (chmod, chown, truncate, utimes).
+#[derive(Default, Clone)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<Timespec>,
+    pub mtime: Option<Timespec>,
+}
+
+pub struct DirEntry {
+    pub name: String,
+    pub ino: u64,
+    /// DT_* type.
+    pub dtype: u8,
+}
+
+/// DT_* value for an S_IFMT mode.
+pub fn dtype_of(mode: u32) -> u8 {
+    ((mode & S_IFMT) >> 12) as u8
+}
+
+/// An inode: a file, directory, symlink or device node of some filesystem.
+/// Default methods answer as Linux does for an object that lacks the
+/// operation.
+pub trait Inode: Send + Sync {
+    fn stat(&self) -> Stat;
+    fn as_any(&self) -> &dyn Any;
+    fn setattr(&self, _a: &SetAttr) -> KResult<()> {
+        Err(Errno::EPERM)
+    }
+    fn lookup(&self, _name: &str) -> KResult<Arc<dyn Inode>> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Create a regular file, directory, fifo or device node.
+    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> KResult<Arc<dyn Inode>> {
+        Err(Errno::ENOTDIR)
+    }
+    fn symlink(&self, _name: &str, _target: &str) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// unlink (or rmdir when `dir`).
+    fn unlink(&self, _name: &str, _dir: bool) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn rename(&self, _old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> KResult<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readlink(&self) -> KResult<String> {
+        Err(Errno::EINVAL)
+    }
+    fn read_at(&self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn write_at(&self, _off: u64, _buf: &[u8]) -> KResult<usize> {
+        Err(Errno::EINVAL)
+    }
+    /// The page-cache frame for page `idx`, with a reference for the caller.
+    fn page(&self, _idx: u64) -> KResult<Pfn> {
+        Err(Errno::ENODEV)
+    }
+    /// Like `page` but only if present without I/O or allocation.
+    fn cached_page(&self, _idx: u64) -> Option<Pfn> {
+        None
+    }
+    /// Special files (devices, fifos, generated files) supply their own
+    /// open-file operations.
+    fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {
+        Ok(None)
+    }
+    fn fs_magic(&self) -> u64 {
+        TMPFS_MAGIC
+    }
+    fn sync(&self) -> KResult<()> {
+        Ok(())
+    }
+}
+
+pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+/// A walked path: a name, its parent and the inode it leads to.
+pub struct Dentry {
+    pub name: String,
+    pub parent: Option<Arc<Dentry>>,
+    pub inode: Arc<dyn Inode>,
+}
+
+pub type Path = Arc<Dentry>;
+
+impl Dentry {
+    pub fn root(inode: Arc<dyn Inode>) -> Path {
+        Arc::new(Dentry {
+            name: String::new(),
+            parent: None,
+            inode,
+        })
+    }
+
+    /// The absolute path name up to `root`.
+    pub fn path_name(self: &Arc<Self>, root: &Path) -> String {
+        let mut parts = Vec::new();
+        let mut cur = self.clone();
+        loop {
+            if same_inode(&cur.inode, &root.inode) {
+                break;
+            }
+            match &cur.parent {
+                Some(p) => {
+                    parts.push(cur.name.clone());
+                    cur = p.clone();
+                }
+                None => break,
+            }
+        }
+        if parts.is_empty() {
+            return "/".into();
+        }
+        parts.reverse();
+        let mut s = String::new();
+        for p in parts {
+            s.push('/');
+            s.push_str(&p);
+        }
+        s
+    }
+}
+
+/// A mounted filesystem.
+pub struct Mount {
+    /// The inode it covers (None for the root mount).
+    pub point: Option<Arc<dyn Inode>>,
+    pub root: Arc<dyn Inode>,
+    pub source: String,
+    pub fstype: String,
+    pub target: String,
+    pub options: String,
+}
+
+static MOUNTS: Mutex<Vec<Arc<Mount>>> = Mutex::new(Vec::new());
+
+pub fn mounts() -> Vec<Arc<Mount>> {
+    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+pub fn add_mount(m: Mount) {
+    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::new(m));
+}
+
+/// Remove the mount whose root is `root`. EBUSY if something is mounted
+/// below it.
+pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
+    let mut g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    let idx = g
+        .iter()
+        .position(|m| m.point.is_some() && same_inode(&m.root, root))
+        .ok_or(Errno::EINVAL)?;
+    // Last-mounted first: refuse if a later mount sits on this one's tree
+    // is not tracked precisely; refuse only direct covering.
+    if g.iter().any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, root))) {
+        return Err(Errno::EBUSY);
+    }
+    g.remove(idx);
+    Ok(())
+}
+
+/// If a filesystem is mounted on `inode`, the (topmost) mounted root.
+fn covered(inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
+    let g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cur = inode;
+    loop {
+        let next = g
+            .iter()
+            .rev()
+            .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
+            .map(|m| m.root.clone());
+        match next {
+            Some(n) => cur = n,
+            None => return cur,
+        }
+    }
+}
+
+/// Is `inode` the root of a mount (for EBUSY on rmdir etc.)?
+pub fn is_mount_root(inode: &Arc<dyn Inode>) -> bool {
+    let g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    g.iter().any(|m| same_inode(&m.root, inode))
+}
+
+const MAX_SYMLINKS: u32 = 40;
+
+/// Walk `path` from `start` (or `root` if absolute). With `follow`, a
+/// symlink in the last component is followed.
+pub fn walk(root: &Path, start: &Path, path: &str, follow: bool) -> KResult<Path> {
+    let mut depth = 0;
+    walk_inner(root, start, path, follow, &mut depth)
+}
+
+fn walk_inner(root: &Path, start: &Path, path: &str, follow: bool, depth: &mut u32) -> KResult<Path> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if path.len() >= 4096 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let mut cur = if path.starts_with('/') { root.clone() } else { start.clone() };
+    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let trailing_slash = path.ends_with('/');
+    for (i, c) in comps.iter().enumerate() {
+        let last = i + 1 == comps.len();
+        if !cur.inode.stat().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if c.len() > 255 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        match *c {
+            "." => continue,
+            ".." => {
+                if !same_inode(&cur.inode, &root.inode) {
+                    if let Some(p) = &cur.parent {
+                        cur = p.clone();
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let child = covered(cur.inode.lookup(c)?);
+        if child.stat().is_symlink() && (!last || follow || trailing_slash) {
+            *depth += 1;
+            if *depth > MAX_SYMLINKS {
+                return Err(Errno::ELOOP);
+            }
+            let target = child.readlink()?;
+            cur = walk_inner(root, &cur, &target, true, depth)?;
+            continue;
+        }
+        cur = Arc::new(Dentry {
+            name: c.to_string(),
+            parent: Some(cur),
+            inode: child,
+        });
+    }
+    if trailing_slash && !cur.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(cur)
+}
+
+/// Walk all but the last component: (parent directory, last name).
+/// The last name is "" for "/" and may be "." or "..".
+pub fn walk_parent(root: &Path, start: &Path, path: &str) -> KResult<(Path, String)> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok((root.clone(), String::new()));
+    }
+    let (dir, name) = match trimmed.rfind('/') {
+        Some(i) => (&trimmed[..i + 1], &trimmed[i + 1..]),
+        None => ("", trimmed),
+    };
+    let parent = if dir.is_empty() {
+        start.clone()
+    } else {
+        walk(root, start, dir, true)?
+    };
+    if !parent.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if name.len() > 255 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok((parent, name.to_string()))
+}
+
+/// Forget every mount (reboot).
+pub fn clear_mounts() {
+    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}

@@ -1,0 +1,331 @@
+//! Boot: bring up memory, the console and the root filesystem, then start
+//! init as PID 1 with Linux's fallbacks.
+
+pub mod cmdline;
+pub mod initramfs;
+
+use crate::arch;
+use crate::fs::tmpfs::TmpInode;
+use crate::fs::vfs::{self, Dentry, Inode, Path, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::printk::printk;
+use crate::kernel::signal::SigActions;
+use crate::kernel::task::{self, Creds, FsContext, State, Task, TaskInner, TgInner, ThreadGroup};
+use crate::kernel::{exec, sched, time};
+use crate::mm::{frame, Mm};
+use cmdline::Cmdline;
+use std::sync::atomic::AtomicI32;
+use std::sync::{Arc, Mutex, OnceLock};
+
+static CMDLINE: OnceLock<Cmdline> = OnceLock::new();
+
+/// The command line as given (for /proc/cmdline).
+pub fn cmdline_string() -> String {
+    CMDLINE.get().map(|c| c.words.join(" ")).unwrap_or_default()
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        crate::kernel::panic::panic(&format!("BUG: {info}"));
+    }));
+}
+
+/// Boot the kernel. Never returns.
+pub fn start_kernel(c: Cmdline) -> ! {
+    install_panic_hook();
+    crate::kernel::printk::init_logger();
+    if c.quiet {
+        crate::kernel::printk::set_loglevel(4);
+    }
+    if let Some(l) = c.loglevel {
+        crate::kernel::printk::set_loglevel(l);
+    }
+    let _ = CMDLINE.set(c.clone());
+    time::init();
+    crate::kernel::printk::start_clock();
+    // The console channel: con0 (default fd:0,fd:1).
+    let (cin, cout) = console_fds(&c);
+    if let Some((rows, cols)) = crate::drivers::char::host_console::start(cin, cout) {
+        crate::tty::console::console().set_winsize(rows, cols);
+    }
+    printk(&format!(
+        "Linux version {} (ruml {}) #1 SMP",
+        crate::kernel::sys_proc::RELEASE,
+        env!("CARGO_PKG_VERSION")
+    ));
+    printk(&format!("Kernel command line: {}", c.words.join(" ")));
+    if let Err(e) = arch::init(c.mem as usize) {
+        crate::kernel::panic::panic(&e);
+    }
+    let frames = (c.mem / 4096) as u32;
+    frame::init(frames, arch::RESERVED_FRAMES);
+    printk(&format!("Memory: {}K available", (frames - arch::RESERVED_FRAMES) as u64 * 4));
+    crate::kernel::sys_proc::set_hostname("(none)");
+    boot_userspace(&c);
+    sched::run()
+}
+
+fn console_fds(c: &Cmdline) -> (i32, i32) {
+    let mut fds = (0, 1);
+    for s in &c.consoles {
+        if s.serial || !(s.index.is_none() || s.index == Some(0)) {
+            continue;
+        }
+        let f = |ch: &cmdline::Channel| match ch {
+            cmdline::Channel::Fd(n) => *n,
+            _ => -1,
+        };
+        fds = (f(&s.input), f(&s.output));
+    }
+    fds
+}
+
+/// Mount the root filesystem and start init (also after reboot).
+fn boot_userspace(c: &Cmdline) {
+    let root = match mount_root(c) {
+        Ok(r) => r,
+        Err(msg) => crate::kernel::panic::panic(&msg),
+    };
+    start_init(c, root);
+}
+
+fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
+    let root = crate::fs::tmpfs::new_fs(0o755);
+    vfs::add_mount(vfs::Mount {
+        point: None,
+        root: root.clone(),
+        source: "rootfs".into(),
+        fstype: "rootfs".into(),
+        target: "/".into(),
+        options: "rw".into(),
+    });
+    if let Some(path) = &c.initrd {
+        let data = std::fs::read(path).map_err(|e| format!("initrd: cannot read {}: {e}", path.display()))?;
+        match initramfs::unpack(&data) {
+            Ok(entries) => {
+                let n = entries.len();
+                populate(&root, entries);
+                printk(&format!("Unpacking initramfs... {} entries", n));
+            }
+            Err(e) => {
+                printk(&format!("Initramfs unpacking failed: {e}"));
+            }
+        }
+    } else if c.root.is_some() || !c.ubd.is_empty() {
+        return Err(format!(
+            "VFS: Unable to mount root fs on {} (block devices are not supported yet)",
+            c.root.clone().unwrap_or_else(|| "/dev/ubda".into())
+        ));
+    }
+    // /dev as devtmpfs (CONFIG_DEVTMPFS_MOUNT), if the root has a /dev.
+    if let Ok(dev) = root.lookup("dev") {
+        if dev.stat().is_dir() {
+            vfs::add_mount(vfs::Mount {
+                point: Some(dev),
+                root: crate::fs::new_devtmpfs(),
+                source: "devtmpfs".into(),
+                fstype: "devtmpfs".into(),
+                target: "/dev".into(),
+                options: "rw".into(),
+            });
+        }
+    }
+    Ok(root)
+}
+
+/// Create the initramfs entries in the root tmpfs.
+fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
+    let rootp = Dentry::root(root.clone());
+    for e in entries {
+        let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name) {
+            Ok(x) => x,
+            Err(err) => {
+                log::warn!("initramfs: {}: {:?}", e.name, err);
+                continue;
+            }
+        };
+        if name.is_empty() {
+            continue;
+        }
+        if let Some(target) = &e.link_to {
+            if let Ok(t) = vfs::walk(&rootp, &rootp, target, false) {
+                let _ = dir.inode.unlink(&name, false);
+                let _ = dir.inode.link(&name, &t.inode);
+            }
+            continue;
+        }
+        let kind = e.mode & S_IFMT;
+        // A later entry replaces an earlier one (not directories).
+        if kind != S_IFDIR {
+            let _ = dir.inode.unlink(&name, false);
+        }
+        let r: KResult<()> = (|| {
+            match kind {
+                S_IFLNK => {
+                    dir.inode.symlink(&name, &String::from_utf8_lossy(&e.data))?;
+                }
+                S_IFDIR => {
+                    let node = match dir.inode.lookup(&name) {
+                        Ok(n) => n,
+                        Err(_) => dir.inode.create(&name, e.mode, 0)?,
+                    };
+                    set_meta(&node, &e);
+                }
+                _ => {
+                    let rdev = crate::drivers::mkdev(e.rdev_major, e.rdev_minor);
+                    let node = dir.inode.create(&name, e.mode, rdev)?;
+                    if kind == S_IFREG && !e.data.is_empty() {
+                        node.write_at(0, &e.data)?;
+                    }
+                    set_meta(&node, &e);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(err) = r {
+            log::warn!("initramfs: {}: {:?}", e.name, err);
+        }
+    }
+}
+
+fn set_meta(node: &Arc<dyn Inode>, e: &initramfs::CpioEntry) {
+    if let Some(t) = node.as_any().downcast_ref::<TmpInode>() {
+        t.set_owner_mode(e.uid, e.gid, e.mode);
+    }
+    let ts = vfs::Timespec { sec: e.mtime as i64, nsec: 0 };
+    let _ = node.setattr(&vfs::SetAttr { atime: Some(ts), mtime: Some(ts), ..Default::default() });
+}
+
+fn open_console(root: &Path) -> Option<Arc<crate::fs::file::File>> {
+    let p = vfs::walk(root, root, "/dev/console", true).ok()?;
+    let ops = p.inode.open(crate::fs::file::O_RDWR).ok()??;
+    Some(crate::fs::file::File::new(ops, Some(p.inode.clone()), Some(p), crate::fs::file::O_RDWR))
+}
+
+/// Create PID 1 and exec init in it.
+fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
+    let root = Dentry::root(root_inode);
+    let mm = match Mm::new() {
+        Ok(m) => m,
+        Err(e) => crate::kernel::panic::panic(&format!("cannot create init's address space: {e:?}")),
+    };
+    let mut files = crate::fs::file::FdTable::default();
+    match open_console(&root) {
+        Some(f) => {
+            for _ in 0..3 {
+                let _ = files.install(f.clone(), false);
+            }
+        }
+        None => printk("Warning: unable to open an initial console."),
+    }
+    let pid = task::alloc_pid();
+    let now = time::monotonic_ns();
+    let tg = Arc::new(ThreadGroup {
+        tgid: pid,
+        inner: Mutex::new(TgInner {
+            parent: 0,
+            children: Vec::new(),
+            threads: vec![pid],
+            pgid: pid,
+            sid: pid,
+            pending: Default::default(),
+            group_exit: None,
+            zombie: None,
+            stop_report: None,
+            stopped: false,
+            exit_signal: 0,
+            creds: Creds::default(),
+            rlimits: task::default_rlimits(),
+            itimer_real: None,
+            start_time: now,
+            exec_done: false,
+        }),
+        child_wq: Default::default(),
+    });
+    task::insert_group(tg);
+    let t = Arc::new(Task {
+        tid: pid,
+        tgid: AtomicI32::new(pid),
+        inner: Mutex::new(TaskInner {
+            ctx: arch::Context::new(),
+            state: State::Runnable,
+            mm,
+            files: Arc::new(Mutex::new(files)),
+            fs: Arc::new(Mutex::new(FsContext { root: root.clone(), cwd: root.clone(), umask: 0o022 })),
+            sighand: Arc::new(Mutex::new(SigActions::default())),
+            sigmask: 0,
+            pending: Default::default(),
+            saved_mask: None,
+            altstack: (0, 0, crate::kernel::signal::SS_DISABLE),
+            clear_child_tid: 0,
+            robust_list: 0,
+            deadline: None,
+            redo_syscall: false,
+            restart_check: false,
+            futex_woken: false,
+            futex_key: None,
+            vfork_parent: None,
+            vfork_waiting: false,
+            vfork_child: 0,
+            comm: "swapper".into(),
+            start_time: now,
+        }),
+    });
+    task::insert_task(t.clone());
+    let mut env: Vec<Vec<u8>> = vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec()];
+    for (k, v) in &c.init_env {
+        env.push(format!("{k}={v}").into_bytes());
+    }
+    let try_run = |path: &str| -> Result<(), Errno> {
+        let mut argv = vec![path.as_bytes().to_vec()];
+        argv.extend(c.init_args.iter().map(|a| a.as_bytes().to_vec()));
+        exec::do_execve(&t, crate::kernel::sys_fs::AT_FDCWD, path, argv, env.clone(), false)
+    };
+    let mut candidates: Vec<(String, bool)> = Vec::new();
+    if c.initrd.is_some() {
+        candidates.push((c.rdinit.clone().unwrap_or_else(|| "/init".into()), c.rdinit.is_some()));
+    }
+    if let Some(i) = &c.init {
+        candidates.push((i.clone(), true));
+    }
+    for d in ["/sbin/init", "/etc/init", "/bin/init", "/bin/sh"] {
+        candidates.push((d.into(), false));
+    }
+    for (path, explicit) in candidates {
+        printk(&format!("Run {path} as init process"));
+        match try_run(&path) {
+            Ok(()) => {
+                sched::enqueue(pid);
+                return;
+            }
+            Err(e) => {
+                if e != Errno::ENOENT || explicit {
+                    printk(&format!("Failed to execute {path} (error -{})", e.0));
+                }
+                if explicit && c.init.as_deref() == Some(path.as_str()) {
+                    crate::kernel::panic::panic(&format!(
+                        "Requested init {path} failed (error -{}).",
+                        e.0
+                    ));
+                }
+            }
+        }
+    }
+    crate::kernel::panic::panic(
+        "No working init found.  Try passing init= option to kernel. See Linux Documentation/admin-guide/init.rst for guidance.",
+    );
+}
+
+/// reboot(RESTART): end every process and boot userspace again.
+pub fn restart(_t: &Arc<Task>) {
+    crate::kernel::exit::kill_all();
+    task::clear_all();
+    sched::reset();
+    time::reset();
+    crate::kernel::futex_reset();
+    vfs::clear_mounts();
+    task::reset_pids();
+    if let Some(c) = CMDLINE.get() {
+        boot_userspace(c);
+    }
+}

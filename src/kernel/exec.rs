@@ -1,0 +1,316 @@
+//! execve: load an ELF program (static, static-PIE or dynamic with its
+//! interpreter) or a `#!` script into a fresh address space, with Linux's
+//! initial stack (argv, envp, auxv).
+
+use super::errno::{Errno, KResult};
+use super::exit;
+use super::sys_fs::{self, open_path, read_path};
+use super::task::{lock, Task};
+use crate::arch::{self, Context};
+use crate::fs::elf::{self, ElfError, ElfFile, ElfKind};
+use crate::fs::file::O_RDONLY;
+use crate::fs::vfs::Inode;
+use crate::mm::{page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP};
+use std::sync::{Arc, Mutex};
+
+/// Where a position-independent main program is loaded (as Linux).
+const ET_DYN_BASE: u64 = 0x5555_5555_4000;
+const MAX_ARG_STRLEN: usize = 128 * 1024;
+const MAX_ARGS_TOTAL: usize = 2 << 20;
+
+fn read_str_array(t: &Task, mut addr: u64, total: &mut usize) -> KResult<Vec<Vec<u8>>> {
+    let mut v = Vec::new();
+    if addr == 0 {
+        return Ok(v);
+    }
+    let mm = t.mm();
+    loop {
+        let p = mm.read_u64(addr)?;
+        if p == 0 {
+            return Ok(v);
+        }
+        let s = mm.read_cstr_bytes(p, MAX_ARG_STRLEN)?;
+        *total += s.len() + 1 + 8;
+        if *total > MAX_ARGS_TOTAL {
+            return Err(Errno::E2BIG);
+        }
+        v.push(s);
+        addr += 8;
+    }
+}
+
+/// execve, execveat
+pub fn sys_execve(t: &Arc<Task>, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let mut total = 0;
+    let argv = read_str_array(t, argv, &mut total)?;
+    let envp = read_str_array(t, envp, &mut total)?;
+    let nofollow = flags & sys_fs::AT_SYMLINK_NOFOLLOW != 0;
+    do_execve(t, dirfd, &path, argv, envp, nofollow)?;
+    Err(Errno::EJUSTRETURN)
+}
+
+struct Image {
+    elf: ElfFile,
+    inode: Arc<dyn Inode>,
+    path: String,
+}
+
+fn load_elf(inode: &Arc<dyn Inode>) -> Result<ElfFile, Errno> {
+    let r = elf::parse(&mut |off, buf| inode.read_at(off, buf).map_err(|_| ()));
+    r.map_err(|e| match e {
+        ElfError::NotElf | ElfError::Unsupported(_) => Errno::ENOEXEC,
+        ElfError::Malformed(m) => {
+            log::debug!("exec: malformed ELF: {m}");
+            Errno::ENOEXEC
+        }
+        ElfError::Io => Errno::EIO,
+    })
+}
+
+fn open_exec(t: &Task, dirfd: i32, path: &str, nofollow: bool) -> KResult<(Arc<dyn Inode>, String)> {
+    let flags = O_RDONLY | if nofollow { crate::fs::file::O_NOFOLLOW } else { 0 };
+    let f = open_path(t, dirfd, path, flags, 0)?;
+    let inode = f.inode.clone().ok_or(Errno::EACCES)?;
+    let st = inode.stat();
+    if st.is_dir() {
+        return Err(Errno::EACCES);
+    }
+    if !st.is_reg() || st.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    let full = f.path.as_ref().map(|p| p.path_name(&t.fs().root)).unwrap_or_else(|| path.to_string());
+    Ok((inode, full))
+}
+
+pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, nofollow: bool) -> KResult<()> {
+    let mut path = path.to_string();
+    let exec_name = path.clone();
+    let mut depth = 0;
+    let (inode, full) = loop {
+        let (inode, full) = open_exec(t, if depth == 0 { dirfd } else { sys_fs::AT_FDCWD }, &path, nofollow && depth == 0)?;
+        let mut head = [0u8; 256];
+        let n = inode.read_at(0, &mut head)?;
+        if n >= 2 && &head[..2] == b"#!" {
+            depth += 1;
+            if depth > 4 {
+                return Err(Errno::ELOOP);
+            }
+            let line_end = head[..n].iter().position(|&c| c == b'\n').unwrap_or(n);
+            let line = String::from_utf8_lossy(&head[2..line_end]).trim().to_string();
+            let mut parts = line.splitn(2, [' ', '\t']);
+            let interp = parts.next().unwrap_or("").to_string();
+            if interp.is_empty() {
+                return Err(Errno::ENOEXEC);
+            }
+            let arg = parts.next().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            let mut nargv = vec![interp.clone().into_bytes()];
+            if let Some(a) = arg {
+                nargv.push(a.into_bytes());
+            }
+            nargv.push(path.clone().into_bytes());
+            if argv.len() > 1 {
+                nargv.extend(argv.drain(1..));
+            }
+            argv = nargv;
+            path = interp;
+            continue;
+        }
+        break (inode, full);
+    };
+    let main = Image { elf: load_elf(&inode)?, inode, path: full.clone() };
+    let interp = match &main.elf.interp {
+        Some(ip) => {
+            let (ii, ipath) = open_exec(t, sys_fs::AT_FDCWD, ip, false).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
+            let e = load_elf(&ii).map_err(|_| Errno::ELIBBAD)?;
+            Some(Image { elf: e, inode: ii, path: ipath })
+        }
+        None => None,
+    };
+    // Point of no return: build the new address space.
+    let mm = Mm::new()?;
+    let r = build(t, &mm, &main, interp.as_ref(), &argv, &envp, &exec_name);
+    let (entry, sp) = match r {
+        Ok(v) => v,
+        Err(e) => {
+            log::debug!("exec {}: {:?}", full, e);
+            return Err(e);
+        }
+    };
+    // De-thread: other threads of this process go away.
+    let tg = t.tg();
+    let others: Vec<_> = tg.lock().threads.iter().copied().filter(|&x| x != t.tid).collect();
+    for o in others {
+        if let Some(ot) = super::task::task(o) {
+            exit::exit_thread(&ot);
+        }
+    }
+    tg.lock().exec_done = true;
+    let vfork_parent = {
+        let mut i = t.lock();
+        i.mm = mm;
+        let mut ctx = Context::new();
+        ctx.regs.rip = entry;
+        ctx.regs.rsp = sp;
+        i.ctx = ctx;
+        i.altstack = (0, 0, super::signal::SS_DISABLE);
+        i.clear_child_tid = 0;
+        i.robust_list = 0;
+        let comm = full.rsplit('/').next().unwrap_or("").to_string();
+        i.comm = comm.chars().take(15).collect();
+        // Unshare and close-on-exec the fd table; reset handlers.
+        let table = lock(&i.files).clone();
+        let mut table = table;
+        table.close_on_exec();
+        i.files = Arc::new(Mutex::new(table));
+        let sh = lock(&i.sighand).clone();
+        let mut sh = sh;
+        sh.reset_for_exec();
+        i.sighand = Arc::new(Mutex::new(sh));
+        i.vfork_parent.take()
+    };
+    exit::release_vfork(vfork_parent);
+    Ok(())
+}
+
+/// Map one ELF image at `bias`; returns nothing but VMAs.
+fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64> {
+    let mut end = 0;
+    for s in &img.elf.segments {
+        let prot = (if s.read { PROT_READ } else { 0 }) | (if s.write { PROT_WRITE } else { 0 }) | (if s.exec { PROT_EXEC } else { 0 });
+        let vstart = page_down(bias + s.vaddr);
+        let file_end = page_up(bias + s.vaddr + s.filesz);
+        let mem_end = page_up(bias + s.vaddr + s.memsz);
+        if mem_end > crate::mm::TASK_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        if file_end > vstart {
+            m.unmap(vstart, file_end);
+            m.insert_vma(Vma {
+                start: vstart,
+                end: file_end,
+                prot,
+                shared: false,
+                backing: Backing::File { inode: img.inode.clone(), offset: page_down(s.offset), path: img.path.clone() },
+                label: "",
+            });
+        }
+        if mem_end > file_end {
+            m.unmap(file_end, mem_end);
+            m.insert_vma(Vma { start: file_end, end: mem_end, prot, shared: false, backing: Backing::Anon, label: "" });
+        }
+        // Zero the bss part of the last file page.
+        let fz = bias + s.vaddr + s.filesz;
+        if s.memsz > s.filesz && fz % 4096 != 0 && s.write {
+            let n = (page_up(fz) - fz) as usize;
+            m.write(fz, &vec![0u8; n])?;
+        }
+        end = end.max(mem_end);
+    }
+    Ok(end)
+}
+
+type Entry = (u64, u64);
+
+fn build(t: &Task, mm: &Arc<Mm>, main: &Image, interp: Option<&Image>, argv: &[Vec<u8>], envp: &[Vec<u8>], exec_name: &str) -> KResult<Entry> {
+    let mut m = mm.lock();
+    let (lo, _hi) = main.elf.span();
+    let bias = match main.elf.kind {
+        ElfKind::Exec => 0,
+        ElfKind::Dyn => ET_DYN_BASE - lo,
+    };
+    let end = map_image(&mut m, main, bias)?;
+    m.brk_start = end;
+    m.brk = end;
+    m.exe = main.path.clone();
+    let (interp_bias, entry) = match interp {
+        Some(ii) => {
+            let (ilo, ihi) = ii.elf.span();
+            let base = m.unmapped_area(0, ihi - ilo)?;
+            let b = base - ilo;
+            map_image(&mut m, ii, b)?;
+            (b + ilo, b + ii.elf.entry)
+        }
+        None => (0, bias + main.elf.entry),
+    };
+    m.insert_vma(Vma {
+        start: STACK_TOP - STACK_SIZE,
+        end: STACK_TOP,
+        prot: PROT_READ | PROT_WRITE,
+        shared: false,
+        backing: Backing::Anon,
+        label: "[stack]",
+    });
+    // Strings at the top of the stack.
+    let mut strings: Vec<u8> = Vec::new();
+    let mut offs_argv = Vec::new();
+    let mut offs_envp = Vec::new();
+    for a in argv {
+        offs_argv.push(strings.len());
+        strings.extend_from_slice(a);
+        strings.push(0);
+    }
+    for e in envp {
+        offs_envp.push(strings.len());
+        strings.extend_from_slice(e);
+        strings.push(0);
+    }
+    let off_execfn = strings.len();
+    strings.extend_from_slice(exec_name.as_bytes());
+    strings.push(0);
+    let off_platform = strings.len();
+    strings.extend_from_slice(b"x86_64\0");
+    let off_random = strings.len();
+    let mut rnd = [0u8; 16];
+    crate::drivers::char::host_console::host_random(&mut rnd);
+    strings.extend_from_slice(&rnd);
+    let str_base = (STACK_TOP - 8 - strings.len() as u64) & !15;
+    m.write(str_base, &strings)?;
+    let phdr = main.elf.phdr_vaddr.map(|v| v + bias).unwrap_or(0);
+    let creds = t.creds();
+    let fpu_len = Context::new().fpu.len() as u64;
+    let auxv: Vec<(u64, u64)> = vec![
+        (16, arch::cpu::hwcap()),
+        (6, 4096),
+        (17, 100),
+        (3, phdr),
+        (4, 56),
+        (5, main.elf.phnum as u64),
+        (7, interp_bias),
+        (8, 0),
+        (9, bias + main.elf.entry),
+        (11, creds.uid as u64),
+        (12, creds.euid as u64),
+        (13, creds.gid as u64),
+        (14, creds.egid as u64),
+        (23, 0),
+        (25, str_base + off_random as u64),
+        (26, 2),
+        (31, str_base + off_execfn as u64),
+        (15, str_base + off_platform as u64),
+        (51, fpu_len + 1024),
+        (0, 0),
+    ];
+    let words = 1 + argv.len() + 1 + envp.len() + 1 + auxv.len() * 2;
+    let sp = (str_base - words as u64 * 8) & !15;
+    let mut v: Vec<u8> = Vec::with_capacity(words * 8);
+    v.extend_from_slice(&(argv.len() as u64).to_le_bytes());
+    for o in &offs_argv {
+        v.extend_from_slice(&(str_base + *o as u64).to_le_bytes());
+    }
+    v.extend_from_slice(&0u64.to_le_bytes());
+    for o in &offs_envp {
+        v.extend_from_slice(&(str_base + *o as u64).to_le_bytes());
+    }
+    v.extend_from_slice(&0u64.to_le_bytes());
+    for (k, val) in auxv {
+        v.extend_from_slice(&k.to_le_bytes());
+        v.extend_from_slice(&val.to_le_bytes());
+    }
+    m.write(sp, &v)?;
+    m.arg_start = str_base;
+    m.arg_end = str_base + offs_envp.first().copied().unwrap_or(off_execfn) as u64;
+    m.env_start = m.arg_end;
+    m.env_end = str_base + off_execfn as u64;
+    Ok((entry, sp))
+}

@@ -1,0 +1,166 @@
+//! Process and thread exit: tearing a task down, zombies, reparenting
+//! orphans to init, and notifying the parent.
+
+use super::signal::{self, SigInfo, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL};
+use super::task::{self, State, Task};
+use super::{futex, sched};
+use std::sync::Arc;
+
+/// Wait status for a normal exit with `code`.
+pub fn exit_status(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+
+/// exit_group / fatal signal: every thread of the process exits with
+/// `status` (a wait status). The calling thread exits now; the others when
+/// they next run (they are woken).
+pub fn group_exit(t: &Arc<Task>, status: i32) {
+    let tg = t.tg();
+    let threads = {
+        let mut g = tg.lock();
+        if g.group_exit.is_none() {
+            g.group_exit = Some(status);
+        }
+        g.stopped = false;
+        g.threads.clone()
+    };
+    for tid in threads {
+        if tid == t.tid {
+            continue;
+        }
+        if let Some(o) = task::task(tid) {
+            // Other threads are not running (one vCPU): end them directly.
+            exit_thread(&o);
+        }
+    }
+    exit_thread(t);
+}
+
+/// One thread ends. The last thread of a process makes it a zombie.
+pub fn exit_thread(t: &Arc<Task>) {
+    if t.state() == State::Dead {
+        return;
+    }
+    let tg = t.tg();
+    // CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
+    let (ctid, mm, vfork_parent) = {
+        let mut i = t.lock();
+        i.state = State::Dead;
+        i.redo_syscall = false;
+        (i.clear_child_tid, i.mm.clone(), i.vfork_parent.take())
+    };
+    if ctid != 0 {
+        // Only if someone else still uses the address space.
+        if Arc::strong_count(&mm) > 1 && mm.write_u32(ctid, 0).is_ok() {
+            futex::wake(&mm, ctid, 1, u32::MAX, false);
+        }
+    }
+    futex::cancel(t);
+    release_vfork(vfork_parent);
+    // Drop what the thread holds.
+    {
+        let mut i = t.lock();
+        i.files = Default::default();
+        i.pending = Default::default();
+    }
+    drop(mm);
+    let last = {
+        let mut g = tg.lock();
+        g.threads.retain(|&x| x != t.tid);
+        g.threads.is_empty()
+    };
+    task::remove_task(t.tid);
+    if last {
+        process_exit(&tg);
+    }
+}
+
+/// A vfork child exec'd or exited: its parent may go on.
+pub fn release_vfork(parent: Option<task::Tid>) {
+    if let Some(p) = parent {
+        if let Some(pt) = task::task(p) {
+            pt.lock().vfork_waiting = false;
+            sched::wake(p);
+        }
+    }
+}
+
+fn process_exit(tg: &Arc<task::ThreadGroup>) {
+    let tgid = tg.tgid;
+    let status = {
+        let g = tg.lock();
+        g.group_exit.unwrap_or(0)
+    };
+    if tgid == 1 {
+        super::panic::panic(&format!(
+            "Attempted to kill init! exitcode={:#010x}",
+            status
+        ));
+    }
+    // Orphans go to init.
+    let children = std::mem::take(&mut tg.lock().children);
+    if !children.is_empty() {
+        if let Some(init) = task::group(1) {
+            let mut any_zombie = false;
+            for c in &children {
+                if let Some(cg) = task::group(*c) {
+                    let mut cgi = cg.lock();
+                    cgi.parent = 1;
+                    any_zombie |= cgi.zombie.is_some();
+                }
+            }
+            init.lock().children.extend(children);
+            if any_zombie {
+                init.child_wq.wake_all();
+                let _ = signal::send_to_process(1, SigInfo::kernel(SIGCHLD));
+            }
+        }
+    }
+    let (parent, exit_signal) = {
+        let mut g = tg.lock();
+        g.zombie = Some(status);
+        g.itimer_real = None;
+        (g.parent, g.exit_signal)
+    };
+    super::time::cancel_itimer(tgid);
+    // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.
+    let auto_reap = task::group(parent)
+        .and_then(|p| p.lock().threads.first().copied())
+        .and_then(task::task)
+        .map(|pt| {
+            let a = pt.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
+            a.handler == signal::SIG_IGN || a.flags & signal::SA_NOCLDWAIT != 0
+        })
+        .unwrap_or(false);
+    if let Some(p) = task::group(parent) {
+        if auto_reap {
+            p.lock().children.retain(|&c| c != tgid);
+            task::remove_group(tgid);
+        }
+        p.child_wq.wake_all();
+    }
+    if exit_signal != 0 && !auto_reap {
+        let (code, st) = if status & 0x7f != 0 {
+            (CLD_KILLED, status & 0x7f)
+        } else {
+            (CLD_EXITED, (status >> 8) & 0xff)
+        };
+        let info = SigInfo {
+            signo: exit_signal,
+            code,
+            pid: tgid,
+            status: st,
+            ..Default::default()
+        };
+        let _ = signal::send_to_process(parent, info);
+    }
+}
+
+/// Kill every process (poweroff/reboot): no notifications.
+pub fn kill_all() {
+    for t in task::all_tasks() {
+        let mut i = t.lock();
+        i.state = State::Dead;
+    }
+    let _ = SIGKILL;
+}

@@ -1,0 +1,222 @@
+//! The scheduler and the vCPU loop: pick a runnable task, return it to user
+//! mode through `arch::switch`, and handle what comes back (syscalls,
+//! faults, interrupts). One vCPU for now; state sits behind locks so more
+//! can come.
+
+use super::errno::Errno;
+use super::task::{self, lock, State, Task, Tid};
+use super::{signal, syscall, time};
+use crate::arch::{self, Event};
+use crate::mm::FaultError;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// Time slice before a busy task yields to others.
+const SLICE_NS: i64 = 10_000_000;
+
+static RUNQ: Mutex<VecDeque<Tid>> = Mutex::new(VecDeque::new());
+static WOKEN: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
+/// Sleepers with a deadline: (deadline ns, tid).
+static TIMERS: Mutex<BTreeSet<(i64, Tid)>> = Mutex::new(BTreeSet::new());
+
+/// Make a blocked task runnable (from anywhere; applied by the vCPU loop).
+pub fn wake(tid: Tid) {
+    lock(&WOKEN).push(tid);
+}
+
+/// Put a runnable task on the run queue.
+pub fn enqueue(tid: Tid) {
+    let mut q = lock(&RUNQ);
+    if !q.contains(&tid) {
+        q.push_back(tid);
+    }
+}
+
+/// Wake `tid` at monotonic time `deadline`.
+pub fn add_timer(deadline: i64, tid: Tid) {
+    lock(&TIMERS).insert((deadline, tid));
+}
+
+fn apply_wakeups() {
+    let woken = std::mem::take(&mut *lock(&WOKEN));
+    for tid in woken {
+        if let Some(t) = task::task(tid) {
+            let mut i = t.lock();
+            if i.state == State::Blocked || (i.state == State::Stopped && !t_tg_stopped(tid)) {
+                i.state = State::Runnable;
+                drop(i);
+                enqueue(tid);
+            }
+        }
+    }
+}
+
+fn t_tg_stopped(tid: Tid) -> bool {
+    task::find_tg_of(tid).map(|g| g.lock().stopped).unwrap_or(false)
+}
+
+fn expire_timers(now: i64) {
+    let due: Vec<(i64, Tid)> = {
+        let mut t = lock(&TIMERS);
+        let mut due = Vec::new();
+        while let Some(&first) = t.iter().next() {
+            if first.0 > now {
+                break;
+            }
+            t.remove(&first);
+            due.push(first);
+        }
+        due
+    };
+    for (_, tid) in due {
+        wake(tid);
+    }
+    time::expire_itimers(now);
+}
+
+fn next_deadline() -> Option<i64> {
+    let t = lock(&TIMERS).iter().next().map(|x| x.0);
+    let i = time::next_itimer();
+    match (t, i) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Interrupt work: device input and timers.
+fn handle_interrupts() {
+    crate::tty::console::poll_input();
+    expire_timers(time::monotonic_ns());
+    apply_wakeups();
+}
+
+/// The vCPU loop. Never returns; the kernel ends through poweroff, reboot
+/// or panic.
+pub fn run() -> ! {
+    loop {
+        arch::irq::take_pending();
+        handle_interrupts();
+        let next = lock(&RUNQ).pop_front();
+        let Some(tid) = next else {
+            let timeout = next_deadline().map(|d| {
+                let now = time::monotonic_ns();
+                std::time::Duration::from_nanos((d - now).max(0) as u64)
+            });
+            arch::irq::arm_timer(None);
+            if task::all_tasks().is_empty() {
+                super::panic::panic("no tasks left to run");
+            }
+            arch::irq::idle(timeout);
+            continue;
+        };
+        let Some(t) = task::task(tid) else { continue };
+        if t.state() != State::Runnable {
+            continue;
+        }
+        run_task(&t);
+        if t.state() == State::Runnable {
+            enqueue(t.tid);
+        }
+    }
+}
+
+/// Run `t` until it blocks, stops, dies, or its slice is over.
+fn run_task(t: &Arc<Task>) {
+    let slice_end = time::monotonic_ns() + SLICE_NS;
+    loop {
+        // A blocked syscall was woken: evaluate it again.
+        if t.lock().redo_syscall {
+            t.lock().redo_syscall = false;
+            syscall::dispatch(t, true);
+            if t.state() != State::Runnable {
+                return;
+            }
+        }
+        if !signal::deliver(t) {
+            return;
+        }
+        if t.state() != State::Runnable {
+            return;
+        }
+        // Arm the timer for preemption (if others wait) and guest timers.
+        let others = !lock(&RUNQ).is_empty();
+        let mut deadline = next_deadline();
+        if others {
+            deadline = Some(deadline.map_or(slice_end, |d| d.min(slice_end)));
+        }
+        arch::irq::arm_timer(deadline);
+        let mm = t.mm();
+        let ev = {
+            let mut m = mm.lock();
+            let mut i = t.lock();
+            arch::switch(&mut m.host, &mut i.ctx)
+        };
+        match ev {
+            Event::Syscall => {
+                syscall::dispatch(t, false);
+                if t.state() != State::Runnable {
+                    return;
+                }
+            }
+            Event::Fault { signo, code, addr } => handle_fault(t, signo, code, addr),
+            Event::Interrupt => {}
+            Event::Died => {
+                log::warn!("task {}: host process died", t.tid);
+                super::exit::group_exit(t, signal::SIGKILL);
+                return;
+            }
+        }
+        if arch::irq::pending() {
+            arch::irq::take_pending();
+            handle_interrupts();
+        }
+        if time::monotonic_ns() >= slice_end && !lock(&RUNQ).is_empty() {
+            return;
+        }
+    }
+}
+
+fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
+    if signo == libc::SIGSEGV {
+        let mm = t.mm();
+        let r = mm.lock().handle_fault(addr, code);
+        match r {
+            Ok(()) => {}
+            Err(FaultError::Segv(c)) => {
+                log::debug!("task {}: segfault at {:#x} rip {:#x}", t.tid, addr, t.lock().ctx.regs.rip);
+                signal::force_fault(t, signal::SIGSEGV, c, addr)
+            }
+            Err(FaultError::Bus) => signal::force_fault(t, signal::SIGBUS, 2, addr),
+            Err(FaultError::Oom) => {
+                log::error!("Out of memory: killed process {}", t.tgid());
+                signal::force_fault(t, signal::SIGKILL, 0, 0);
+            }
+        }
+        return;
+    }
+    // SIGBUS, SIGILL, SIGFPE, SIGTRAP go to the guest as they are.
+    signal::force_fault(t, signo, code, addr);
+}
+
+/// Block the current syscall until woken (optionally with a deadline).
+pub fn block(t: &Task, deadline: Option<i64>) -> Errno {
+    {
+        let mut i = t.lock();
+        i.state = State::Blocked;
+        i.redo_syscall = true;
+        if let Some(d) = deadline {
+            i.deadline = Some(d);
+        }
+    }
+    if let Some(d) = deadline {
+        add_timer(d, t.tid);
+    }
+    Errno::EBLOCK
+}
+
+/// Forget all scheduling state (reboot).
+pub fn reset() {
+    lock(&RUNQ).clear();
+    lock(&WOKEN).clear();
+    lock(&TIMERS).clear();
+}

@@ -1,0 +1,659 @@
+//! Signals: actions, pending sets, generation (kill, tgkill, faults, tty)
+//! and delivery with Linux's x86_64 rt_sigframe, plus rt_sigreturn.
+
+use super::errno::{Errno, KResult};
+use super::exit;
+use super::sched;
+use super::task::{self, Pid, State, Task, Tid};
+use crate::arch;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGABRT: i32 = 6;
+pub const SIGBUS: i32 = 7;
+pub const SIGFPE: i32 = 8;
+pub const SIGKILL: i32 = 9;
+pub const SIGUSR1: i32 = 10;
+pub const SIGSEGV: i32 = 11;
+pub const SIGUSR2: i32 = 12;
+pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
+pub const SIGTERM: i32 = 15;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+pub const SIGURG: i32 = 23;
+pub const SIGXCPU: i32 = 24;
+pub const SIGXFSZ: i32 = 25;
+pub const SIGWINCH: i32 = 28;
+pub const SIGSYS: i32 = 31;
+pub const NSIG: i32 = 64;
+
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
+pub const SA_NOCLDSTOP: u64 = 1;
+pub const SA_NOCLDWAIT: u64 = 2;
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+pub const SS_ONSTACK: i32 = 1;
+pub const SS_DISABLE: i32 = 2;
+
+pub fn bit(sig: i32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+/// Signals that can never be blocked or caught.
+pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+/// A signal's details (the kernel's siginfo).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub code: i32,
+    pub errno: i32,
+    /// pid / timer id / fault address low half
+    pub pid: i32,
+    pub uid: u32,
+    /// SIGCHLD status, or sigval for queued signals.
+    pub status: i32,
+    pub addr: u64,
+    pub value: u64,
+}
+
+impl SigInfo {
+    pub fn kernel(sig: i32) -> SigInfo {
+        SigInfo { signo: sig, code: SI_KERNEL, ..Default::default() }
+    }
+    pub fn user(sig: i32, pid: Pid, code: i32) -> SigInfo {
+        SigInfo { signo: sig, code, pid, ..Default::default() }
+    }
+    /// The 128-byte siginfo_t as the guest sees it.
+    pub fn to_bytes(&self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
+        b[4..8].copy_from_slice(&self.errno.to_le_bytes());
+        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+        match self.signo {
+            SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
+                b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+            }
+            _ => {
+                b[16..20].copy_from_slice(&self.pid.to_le_bytes());
+                b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+                if self.signo == SIGCHLD {
+                    b[24..28].copy_from_slice(&self.status.to_le_bytes());
+                } else {
+                    b[24..32].copy_from_slice(&self.value.to_le_bytes());
+                }
+            }
+        }
+        b
+    }
+}
+
+/// One signal's action (struct k_sigaction).
+#[derive(Clone, Copy, Default)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+/// A process's signal actions (shared with CLONE_SIGHAND).
+#[derive(Clone)]
+pub struct SigActions {
+    pub actions: [SigAction; NSIG as usize],
+}
+
+impl Default for SigActions {
+    fn default() -> Self {
+        SigActions { actions: [SigAction::default(); NSIG as usize] }
+    }
+}
+
+impl SigActions {
+    pub fn get(&self, sig: i32) -> SigAction {
+        self.actions[(sig - 1) as usize]
+    }
+    pub fn set(&mut self, sig: i32, a: SigAction) {
+        self.actions[(sig - 1) as usize] = a;
+    }
+    /// execve: caught signals go back to default, ignored stay ignored.
+    pub fn reset_for_exec(&mut self) {
+        for a in self.actions.iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
+        }
+    }
+}
+
+/// Pending signals: a bitmask plus their siginfo (standard signals queue
+/// once, real-time signals queue every instance).
+#[derive(Clone, Default)]
+pub struct SigPending {
+    pub set: u64,
+    queue: VecDeque<SigInfo>,
+}
+
+impl SigPending {
+    pub fn add(&mut self, info: SigInfo) {
+        let b = bit(info.signo);
+        if info.signo < 32 && self.set & b != 0 {
+            return;
+        }
+        self.set |= b;
+        self.queue.push_back(info);
+    }
+    /// Take the lowest-numbered pending signal not in `blocked`.
+    pub fn take(&mut self, blocked: u64) -> Option<SigInfo> {
+        let avail = self.set & !blocked;
+        if avail == 0 {
+            return None;
+        }
+        let sig = avail.trailing_zeros() as i32 + 1;
+        self.take_sig(sig)
+    }
+    pub fn take_sig(&mut self, sig: i32) -> Option<SigInfo> {
+        let idx = self.queue.iter().position(|i| i.signo == sig)?;
+        let info = self.queue.remove(idx)?;
+        if !self.queue.iter().any(|i| i.signo == sig) {
+            self.set &= !bit(sig);
+        }
+        Some(info)
+    }
+    pub fn remove(&mut self, mask: u64) {
+        self.set &= !mask;
+        self.queue.retain(|i| bit(i.signo) & mask == 0);
+    }
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Default_ {
+    Term,
+    Core,
+    Stop,
+    Ignore,
+    Cont,
+}
+
+fn default_action(sig: i32) -> Default_ {
+    match sig {
+        SIGCHLD | SIGURG | SIGWINCH => Default_::Ignore,
+        SIGCONT => Default_::Cont,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => {
+            Default_::Core
+        }
+        _ => Default_::Term,
+    }
+}
+
+/// Is `sig` ignored by `t`'s process (so sending it is a no-op)?
+fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
+    let a = t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(sig);
+    if a.handler == SIG_IGN {
+        return true;
+    }
+    if a.handler == SIG_DFL {
+        if default_action(sig) == Default_::Ignore {
+            return true;
+        }
+        // init gets no default-action signals (SIGKILL/SIGSTOP included:
+        // they come only from an ancestor namespace in Linux).
+        if is_init {
+            return true;
+        }
+    }
+    false
+}
+
+/// Wake `t` if `sig` should interrupt what it is doing.
+fn signal_wake(t: &Arc<Task>, sig: i32) {
+    let st = t.lock().state;
+    match st {
+        State::Blocked => sched::wake(t.tid),
+        State::Stopped if sig == SIGKILL || sig == SIGCONT => sched::wake(t.tid),
+        _ => {}
+    }
+}
+
+/// SIGCONT resumes a stopped process; stop signals discard pending SIGCONT
+/// and vice versa.
+fn prepare_signal(tgid: Pid, sig: i32) {
+    let Some(tg) = task::group(tgid) else { return };
+    if sig == SIGCONT || sig == SIGKILL {
+        let (threads, was_stopped, parent) = {
+            let mut g = tg.lock();
+            let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+            g.pending.remove(stop_mask);
+            let ws = g.stopped;
+            g.stopped = false;
+            if ws && sig == SIGCONT {
+                g.stop_report = Some(0xffff);
+            }
+            (g.threads.clone(), ws, g.parent)
+        };
+        for tid in &threads {
+            if let Some(t) = task::task(*tid) {
+                let mut i = t.lock();
+                i.pending.remove(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+                if i.state == State::Stopped {
+                    i.state = State::Runnable;
+                    drop(i);
+                    sched::enqueue(t.tid);
+                }
+            }
+        }
+        if was_stopped && sig == SIGCONT {
+            notify_parent_stop(tgid, parent, CLD_CONTINUED, SIGCONT);
+        }
+    } else if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+        tg.lock().pending.remove(bit(SIGCONT));
+    }
+}
+
+/// Send a signal to a process (kill).
+pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
+    let tg = task::group(tgid).ok_or(Errno::ESRCH)?;
+    if tg.lock().zombie.is_some() {
+        return Ok(());
+    }
+    let sig = info.signo;
+    if sig == 0 {
+        return Ok(());
+    }
+    prepare_signal(tgid, sig);
+    let threads = tg.lock().threads.clone();
+    let Some(first) = threads.first().and_then(|t| task::task(*t)) else {
+        return Ok(());
+    };
+    if ignored(&first, sig, tgid == 1) {
+        return Ok(());
+    }
+    tg.lock().pending.add(info);
+    // Wake a thread that does not block it; if all block it, wake them
+    // all (one may be in sigtimedwait for it).
+    let mut woke = false;
+    for &tid in &threads {
+        if let Some(t) = task::task(tid) {
+            let blocked = t.lock().sigmask & !UNBLOCKABLE;
+            if blocked & bit(sig) == 0 {
+                signal_wake(&t, sig);
+                woke = true;
+                break;
+            }
+        }
+    }
+    if !woke {
+        for tid in threads {
+            if let Some(t) = task::task(tid) {
+                signal_wake(&t, sig);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Send a signal to one thread (tgkill, faults).
+pub fn send_to_thread(t: &Arc<Task>, info: SigInfo) {
+    let sig = info.signo;
+    let tgid = t.tgid();
+    prepare_signal(tgid, sig);
+    if ignored(t, sig, tgid == 1) && !is_fault(sig, info.code) {
+        return;
+    }
+    t.lock().pending.add(info);
+    signal_wake(t, sig);
+}
+
+fn is_fault(sig: i32, code: i32) -> bool {
+    matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && code > 0
+}
+
+/// Signal every process in a process group.
+pub fn kill_pgrp(pgrp: Pid, sig: i32) -> bool {
+    let mut any = false;
+    for g in task::all_groups() {
+        let (pg, zombie) = {
+            let i = g.lock();
+            (i.pgid, i.zombie.is_some())
+        };
+        if pg == pgrp && !zombie {
+            any = true;
+            let _ = send_to_process(g.tgid, SigInfo::kernel(sig));
+        }
+    }
+    any
+}
+
+/// Tell the parent a child stopped or continued.
+pub fn notify_parent_stop(child: Pid, parent: Pid, code: i32, sig: i32) {
+    let Some(pg) = task::group(parent) else { return };
+    pg.child_wq.wake_all();
+    let flags = task::group(parent)
+        .and_then(|g| g.lock().threads.first().copied())
+        .and_then(task::task)
+        .map(|t| t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD).flags)
+        .unwrap_or(0);
+    if flags & SA_NOCLDSTOP != 0 {
+        return;
+    }
+    let info = SigInfo {
+        signo: SIGCHLD,
+        code,
+        pid: child,
+        status: sig,
+        ..Default::default()
+    };
+    let _ = send_to_process(parent, info);
+}
+
+/// Is a signal pending that `t` would act on now?
+pub fn has_pending(t: &Task) -> bool {
+    let (mask, own) = {
+        let i = t.lock();
+        (i.sigmask, i.pending.set)
+    };
+    let shared = t.tg().lock().pending.set;
+    (own | shared) & !(mask & !UNBLOCKABLE) != 0
+}
+
+fn dequeue(t: &Arc<Task>) -> Option<SigInfo> {
+    let mask = t.lock().sigmask & !UNBLOCKABLE;
+    if let Some(i) = t.lock().pending.take(mask) {
+        return Some(i);
+    }
+    t.tg().lock().pending.take(mask)
+}
+
+const FRAME_SIZE: u64 = 8 + 304 + 128;
+const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+
+/// Deliver pending signals before returning to user mode. Returns false if
+/// the task died or stopped.
+pub fn deliver(t: &Arc<Task>) -> bool {
+    loop {
+        if t.tg().lock().group_exit.is_some() {
+            exit::exit_thread(t);
+            return false;
+        }
+        let Some(info) = dequeue(t) else {
+            restart_without_handler(t);
+            if let Some(m) = t.lock().saved_mask.take() {
+                t.lock().sigmask = m;
+            }
+            return true;
+        };
+        let sig = info.signo;
+        let tgid = t.tgid();
+        let act = t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(sig);
+        if act.handler == SIG_IGN && sig != SIGKILL && sig != SIGSTOP {
+            continue;
+        }
+        if act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP {
+            let d = default_action(sig);
+            if tgid == 1 && sig != SIGKILL && !is_fault(sig, info.code) {
+                continue;
+            }
+            match d {
+                Default_::Ignore | Default_::Cont => continue,
+                Default_::Stop => {
+                    do_stop(t, sig);
+                    return false;
+                }
+                Default_::Term | Default_::Core => {
+                    exit::group_exit(t, sig);
+                    return false;
+                }
+            }
+        }
+        if setup_frame(t, &info, &act).is_err() {
+            // Cannot write the frame: the process dies of SIGSEGV.
+            exit::group_exit(t, SIGSEGV);
+            return false;
+        }
+        if act.flags & SA_RESETHAND != 0 {
+            t.sighand().lock().unwrap_or_else(|e| e.into_inner()).set(sig, SigAction::default());
+        }
+    }
+}
+
+fn do_stop(t: &Arc<Task>, sig: i32) {
+    let tg = t.tg();
+    let (threads, parent) = {
+        let mut g = tg.lock();
+        g.stopped = true;
+        g.stop_report = Some((sig << 8) | 0x7f);
+        (g.threads.clone(), g.parent)
+    };
+    for tid in threads {
+        if let Some(x) = task::task(tid) {
+            let mut i = x.lock();
+            if i.state != State::Dead {
+                i.state = State::Stopped;
+            }
+        }
+    }
+    notify_parent_stop(tg.tgid, parent, CLD_STOPPED, sig);
+}
+
+/// A syscall that asked to be restarted (and no handler ran): back up to
+/// the syscall instruction.
+fn restart_without_handler(t: &Arc<Task>) {
+    let mut i = t.lock();
+    if !i.restart_check {
+        return;
+    }
+    i.restart_check = false;
+    let rax = i.ctx.regs.rax as i64;
+    let code = Errno((-rax) as i32);
+    if code == Errno::ERESTARTSYS || code == Errno::ERESTARTNOHAND || code == Errno::ERESTARTNOINTR || code == Errno::ERESTART_RESTARTBLOCK {
+        i.ctx.regs.rax = i.ctx.regs.orig_rax;
+        i.ctx.regs.rip -= 2;
+    }
+}
+
+fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
+    let mm = t.mm();
+    {
+        let mut ml = mm.lock();
+        let mut i = t.lock();
+        arch::process::sync_fpu(&ml.host, &mut i.ctx);
+        let _ = &mut ml;
+    }
+    let mut i = t.lock();
+    // Syscall restart decision with a handler.
+    if i.restart_check {
+        i.restart_check = false;
+        let code = Errno((-(i.ctx.regs.rax as i64)) as i32);
+        if code == Errno::ERESTARTNOHAND || code == Errno::ERESTART_RESTARTBLOCK {
+            i.ctx.regs.rax = (-(Errno::EINTR.0 as i64)) as u64;
+        } else if code == Errno::ERESTARTSYS {
+            if act.flags & SA_RESTART != 0 {
+                i.ctx.regs.rax = i.ctx.regs.orig_rax;
+                i.ctx.regs.rip -= 2;
+            } else {
+                i.ctx.regs.rax = (-(Errno::EINTR.0 as i64)) as u64;
+            }
+        } else if code == Errno::ERESTARTNOINTR {
+            i.ctx.regs.rax = i.ctx.regs.orig_rax;
+            i.ctx.regs.rip -= 2;
+        }
+    }
+    let regs = i.ctx.regs;
+    let (ss_sp, ss_size, ss_flags) = i.altstack;
+    let on_alt = ss_size != 0 && regs.rsp > ss_sp && regs.rsp <= ss_sp + ss_size;
+    let mut sp = if act.flags & SA_ONSTACK != 0 && ss_flags & SS_DISABLE == 0 && ss_size != 0 && !on_alt {
+        ss_sp + ss_size
+    } else {
+        regs.rsp - 128
+    };
+    let fpu = i.ctx.fpu.clone();
+    let fp_size = fpu.len() as u64 + 4;
+    sp = (sp - fp_size) & !63;
+    let fpstate = sp;
+    sp = ((sp - FRAME_SIZE) & !15) - 8;
+    let frame = sp;
+    let oldmask = i.saved_mask.take().unwrap_or(i.sigmask);
+    let altstack = i.altstack;
+    drop(i);
+
+    let mut f = Vec::with_capacity(FRAME_SIZE as usize);
+    f.extend_from_slice(&act.restorer.to_le_bytes()); // pretcode
+    // ucontext
+    f.extend_from_slice(&(if fpu.is_empty() { 0u64 } else { 1u64 }).to_le_bytes()); // uc_flags: UC_FP_XSTATE
+    f.extend_from_slice(&0u64.to_le_bytes()); // uc_link
+    f.extend_from_slice(&altstack.0.to_le_bytes());
+    let ssf: i32 = if altstack.1 == 0 { SS_DISABLE } else if on_alt { SS_ONSTACK } else { 0 };
+    f.extend_from_slice(&(ssf as u32 as u64).to_le_bytes());
+    f.extend_from_slice(&altstack.1.to_le_bytes());
+    // sigcontext
+    for v in [
+        regs.r8, regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15, regs.rdi, regs.rsi, regs.rbp,
+        regs.rbx, regs.rdx, regs.rax, regs.rcx, regs.rsp, regs.rip, regs.eflags,
+    ] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    f.extend_from_slice(&(regs.cs as u16).to_le_bytes());
+    f.extend_from_slice(&0u16.to_le_bytes()); // gs
+    f.extend_from_slice(&0u16.to_le_bytes()); // fs
+    f.extend_from_slice(&(regs.ss as u16).to_le_bytes());
+    let (err, trapno, cr2) = if is_fault(info.signo, info.code) {
+        (if info.signo == SIGSEGV { 4u64 } else { 0 }, if info.signo == SIGSEGV { 14u64 } else { 0 }, info.addr)
+    } else {
+        (0, 0, 0)
+    };
+    f.extend_from_slice(&err.to_le_bytes());
+    f.extend_from_slice(&trapno.to_le_bytes());
+    f.extend_from_slice(&oldmask.to_le_bytes());
+    f.extend_from_slice(&cr2.to_le_bytes());
+    f.extend_from_slice(&(if fpu.is_empty() { 0 } else { fpstate }).to_le_bytes());
+    f.extend_from_slice(&[0u8; 64]); // reserved1
+    f.extend_from_slice(&oldmask.to_le_bytes()); // uc_sigmask
+    debug_assert_eq!(f.len(), 8 + 304);
+    f.extend_from_slice(&info.to_bytes());
+    mm.write(frame, &f)?;
+    if !fpu.is_empty() {
+        mm.write(fpstate, &fpu)?;
+        mm.write_u32(fpstate + fpu.len() as u64, FP_XSTATE_MAGIC2)?;
+    }
+    let mut i = t.lock();
+    i.ctx.regs.rsp = frame;
+    i.ctx.regs.rip = act.handler;
+    i.ctx.regs.rdi = info.signo as u64;
+    i.ctx.regs.rsi = frame + 8 + 304;
+    i.ctx.regs.rdx = frame + 8;
+    i.ctx.regs.rax = 0;
+    i.ctx.regs.eflags &= !(0x100 | 0x400); // TF, DF
+    let mut m = i.sigmask | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        m |= bit(info.signo);
+    }
+    i.sigmask = m & !UNBLOCKABLE;
+    Ok(())
+}
+
+/// rt_sigreturn: restore the context saved by `setup_frame`.
+pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
+    let mm = t.mm();
+    let frame = t.lock().ctx.regs.rsp - 8;
+    let f = mm.read_vec(frame, (8 + 304) as usize)?;
+    let u = |off: usize| u64::from_le_bytes(f[off..off + 8].try_into().unwrap());
+    let sc = 8 + 40;
+    let fpstate = u(sc + 192);
+    let mask = u(8 + 296);
+    let mut fpu = None;
+    if fpstate != 0 {
+        let len = t.lock().ctx.fpu.len();
+        if len > 0 {
+            fpu = Some(mm.read_vec(fpstate, len)?);
+        }
+    }
+    let mut i = t.lock();
+    let r = &mut i.ctx.regs;
+    r.r8 = u(sc);
+    r.r9 = u(sc + 8);
+    r.r10 = u(sc + 16);
+    r.r11 = u(sc + 24);
+    r.r12 = u(sc + 32);
+    r.r13 = u(sc + 40);
+    r.r14 = u(sc + 48);
+    r.r15 = u(sc + 56);
+    r.rdi = u(sc + 64);
+    r.rsi = u(sc + 72);
+    r.rbp = u(sc + 80);
+    r.rbx = u(sc + 88);
+    r.rdx = u(sc + 96);
+    r.rax = u(sc + 104);
+    r.rcx = u(sc + 112);
+    r.rsp = u(sc + 120);
+    r.rip = u(sc + 128);
+    // Only the user-changeable flags (FIX_EFLAGS).
+    let fl = u(sc + 136);
+    r.eflags = (r.eflags & !0x40dd5) | (fl & 0x40dd5);
+    r.orig_rax = u64::MAX;
+    i.sigmask = mask & !UNBLOCKABLE;
+    i.restart_check = false;
+    if let Some(fp) = fpu {
+        i.ctx.fpu = fp;
+        drop(i);
+        arch::process::invalidate_fpu(&mut mm.lock().host);
+    }
+    Ok(())
+}
+
+/// The signal a fault becomes, for a fault the mm could not resolve.
+pub fn force_fault(t: &Arc<Task>, sig: i32, code: i32, addr: u64) {
+    // A fault signal that is blocked or ignored kills (as Linux's
+    // force_sig_fault): unblock and reset to default.
+    {
+        let mut i = t.lock();
+        if i.sigmask & bit(sig) != 0 {
+            i.sigmask &= !bit(sig);
+            drop(i);
+            let sh = t.sighand();
+            let mut s = sh.lock().unwrap_or_else(|e| e.into_inner());
+            s.set(sig, SigAction::default());
+        }
+    }
+    {
+        let sh = t.sighand();
+        let mut s = sh.lock().unwrap_or_else(|e| e.into_inner());
+        if s.get(sig).handler == SIG_IGN {
+            s.set(sig, SigAction::default());
+        }
+    }
+    let info = SigInfo { signo: sig, code, addr, ..Default::default() };
+    t.lock().pending.add(info);
+}
+
+/// Used by wait/exit: a thread id exists?
+pub fn tid_alive(tid: Tid) -> bool {
+    task::task(tid).is_some()
+}

@@ -1,0 +1,1041 @@
+//! File syscalls: open/close, read/write and their vectored and positional
+//! forms, seek, stat, directories, links, attributes, fcntl, ioctl, pipes,
+//! mount.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::signal::{self, SigInfo, SIGPIPE};
+use super::task::{lock, Task};
+use crate::fs::file::*;
+use crate::fs::pipe::{Pipe, PipeEnd};
+use crate::fs::vfs::{self, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
+use std::sync::Arc;
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// Largest single transfer; longer requests complete partially.
+const MAX_IO: usize = 1 << 20;
+
+pub fn read_path(t: &Task, addr: u64) -> KResult<String> {
+    if addr == 0 {
+        return Err(Errno::EFAULT);
+    }
+    let s = t.mm().read_cstr(addr, 4096)?;
+    Ok(s)
+}
+
+/// The directory relative paths start from for `dirfd`.
+fn start_dir(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, Path)> {
+    let fs = t.fs();
+    if path.starts_with('/') || dirfd == AT_FDCWD {
+        return Ok((fs.root.clone(), fs.cwd.clone()));
+    }
+    let f = lock(&t.files()).get(dirfd)?;
+    let p = f.path.clone().ok_or(Errno::ENOTDIR)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((fs.root.clone(), p))
+}
+
+/// Resolve `path` relative to `dirfd`.
+pub fn lookup_at(t: &Task, dirfd: i32, path: &str, follow: bool) -> KResult<Path> {
+    let (root, start) = start_dir(t, dirfd, path)?;
+    vfs::walk(&root, &start, path, follow)
+}
+
+fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
+    let (root, start) = start_dir(t, dirfd, path)?;
+    vfs::walk_parent(&root, &start, path)
+}
+
+/// Path or, with AT_EMPTY_PATH and "", the fd's own object.
+fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
+    let path = read_path(t, addr)?;
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH != 0 {
+            let f = fd_file(t, dirfd)?;
+            return f.path.clone().ok_or(Errno::EBADF);
+        }
+        return Err(Errno::ENOENT);
+    }
+    lookup_at(t, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+}
+
+pub fn fd_file(t: &Task, fd: i32) -> KResult<Arc<File>> {
+    if fd == AT_FDCWD {
+        let cwd = t.fs().cwd;
+        return Ok(File::new(
+            Arc::new(InodeFile { inode: cwd.inode.clone() }),
+            Some(cwd.inode.clone()),
+            Some(cwd),
+            O_PATH,
+        ));
+    }
+    lock(&t.files()).get(fd)
+}
+
+/// Open `path` as a new file description (shared by open and execve).
+pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
+    let follow = flags & O_NOFOLLOW == 0;
+    let p = if flags & O_CREAT != 0 {
+        let (parent, name) = lookup_parent(t, dirfd, path)?;
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(Errno::EISDIR);
+        }
+        match parent.inode.lookup(&name) {
+            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) => {
+                let (root, _) = start_dir(t, dirfd, path)?;
+                vfs::walk(&root, &parent, &name, follow)?
+            }
+            Err(Errno::ENOENT) => {
+                let umask = t.fs().umask;
+                let inode = parent.inode.create(&name, S_IFREG | (mode & 0o7777 & !umask), 0)?;
+                Arc::new(vfs::Dentry {
+                    name,
+                    parent: Some(parent),
+                    inode,
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        lookup_at(t, dirfd, path, follow)?
+    };
+    let st = p.inode.stat();
+    if st.is_symlink() && flags & O_PATH == 0 {
+        return Err(Errno::ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let acc = flags & O_ACCMODE;
+    if st.is_dir() && (acc != O_RDONLY || flags & O_CREAT != 0) && flags & O_PATH == 0 {
+        return Err(Errno::EISDIR);
+    }
+    if flags & O_PATH != 0 {
+        let ops = Arc::new(InodeFile { inode: p.inode.clone() });
+        return Ok(File::new(ops, Some(p.inode.clone()), Some(p), flags));
+    }
+    let ops: Arc<dyn FileOps> = match p.inode.open(flags)? {
+        Some(ops) => ops,
+        None => {
+            if flags & O_TRUNC != 0 && acc != O_RDONLY && st.is_reg() {
+                p.inode.setattr(&SetAttr { size: Some(0), ..Default::default() })?;
+            }
+            Arc::new(InodeFile { inode: p.inode.clone() })
+        }
+    };
+    Ok(File::new(ops, Some(p.inode.clone()), Some(p), flags))
+}
+
+/// open, creat, openat
+pub fn sys_openat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, mode: u32) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let f = open_path(t, dirfd, &path, flags, mode)?;
+    let fd = lock(&t.files()).install(f, flags & O_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}
+
+/// close
+pub fn sys_close(t: &Arc<Task>, fd: i32) -> KResult<u64> {
+    let e = lock(&t.files()).remove(fd)?;
+    drop(e);
+    Ok(0)
+}
+
+/// close_range
+pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u64> {
+    if lo > hi {
+        return Err(Errno::EINVAL);
+    }
+    const CLOSE_RANGE_CLOEXEC: u32 = 4;
+    lock(&t.files()).close_range(lo, hi, flags & CLOSE_RANGE_CLOEXEC != 0);
+    Ok(0)
+}
+
+/// Sleep on the file's wait queue unless non-blocking.
+fn would_block(t: &Task, f: &File) -> Errno {
+    if f.nonblocking() {
+        return Errno::EAGAIN;
+    }
+    match f.ops.wait_queue() {
+        Some(wq) => {
+            wq.add(t.tid);
+            sched::block(t, None)
+        }
+        None => Errno::EAGAIN,
+    }
+}
+
+fn read_into(t: &Task, f: &File, len: usize) -> KResult<Vec<u8>> {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut buf = vec![0u8; len.min(MAX_IO)];
+    match f.ops.read(f, &mut buf) {
+        Ok(n) => {
+            buf.truncate(n);
+            Ok(buf)
+        }
+        Err(Errno::EAGAIN) => Err(would_block(t, f)),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    match f.ops.write(f, data) {
+        Ok(n) => Ok(n as u64),
+        Err(Errno::EAGAIN) => Err(would_block(t, f)),
+        Err(Errno::EPIPE) => {
+            signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
+            Err(Errno::EPIPE)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// read
+pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let data = read_into(t, &f, count)?;
+    t.mm().write(buf, &data)?;
+    Ok(data.len() as u64)
+}
+
+/// write
+pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
+    write_from(t, &f, &data)
+}
+
+fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
+    if !(0..=1024).contains(&cnt) {
+        return Err(Errno::EINVAL);
+    }
+    let raw = t.mm().read_vec(iov, cnt as usize * 16)?;
+    Ok(raw
+        .chunks(16)
+        .map(|c| {
+            (
+                u64::from_le_bytes(c[0..8].try_into().unwrap()),
+                u64::from_le_bytes(c[8..16].try_into().unwrap()) as usize,
+            )
+        })
+        .collect())
+}
+
+fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
+    let mm = t.mm();
+    let mut off = 0;
+    for &(base, len) in iov {
+        if off >= data.len() {
+            break;
+        }
+        let n = len.min(data.len() - off);
+        mm.write(base, &data[off..off + n])?;
+        off += n;
+    }
+    Ok(())
+}
+
+fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
+    let mm = t.mm();
+    let mut v = Vec::new();
+    for &(base, len) in iov {
+        let len = len.min(MAX_IO.saturating_sub(v.len()));
+        let start = v.len();
+        v.resize(start + len, 0);
+        mm.read(base, &mut v[start..])?;
+    }
+    Ok(v)
+}
+
+/// readv (and preadv with an offset)
+pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let iov = read_iovec(t, iov, cnt)?;
+    let total: usize = iov.iter().map(|x| x.1).sum();
+    let data = match off {
+        None => read_into(t, &f, total)?,
+        Some(o) => {
+            if !f.readable() {
+                return Err(Errno::EBADF);
+            }
+            let mut b = vec![0u8; total.min(MAX_IO)];
+            let n = f.ops.pread(&f, &mut b, o as u64)?;
+            b.truncate(n);
+            b
+        }
+    };
+    scatter(t, &iov, &data)?;
+    Ok(data.len() as u64)
+}
+
+/// writev (and pwritev with an offset)
+pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let iov = read_iovec(t, iov, cnt)?;
+    let data = gather(t, &iov)?;
+    match off {
+        None => write_from(t, &f, &data),
+        Some(o) => Ok(f.ops.pwrite(&f, &data, o as u64)? as u64),
+    }
+}
+
+/// preadv
+pub fn sys_preadv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: i64) -> KResult<u64> {
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_readv(t, fd, iov, cnt, Some(off))
+}
+
+/// pwritev
+pub fn sys_pwritev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: i64) -> KResult<u64> {
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    sys_writev(t, fd, iov, cnt, Some(off))
+}
+
+/// pread64
+pub fn sys_pread64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> KResult<u64> {
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = fd_file(t, fd)?;
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut b = vec![0u8; count.min(MAX_IO)];
+    let n = f.ops.pread(&f, &mut b, off as u64)?;
+    t.mm().write(buf, &b[..n])?;
+    Ok(n as u64)
+}
+
+/// pwrite64
+pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> KResult<u64> {
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = fd_file(t, fd)?;
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
+    Ok(f.ops.pwrite(&f, &data, off as u64)? as u64)
+}
+
+/// sendfile: copy between files in the kernel.
+pub fn sys_sendfile(t: &Arc<Task>, out_fd: i32, in_fd: i32, offp: u64, count: usize, _redo: bool) -> KResult<u64> {
+    let inf = fd_file(t, in_fd)?;
+    let outf = fd_file(t, out_fd)?;
+    let n = count.min(MAX_IO);
+    let data = if offp != 0 {
+        let off = t.mm().read_u64(offp)?;
+        let mut b = vec![0u8; n];
+        let r = inf.ops.pread(&inf, &mut b, off)?;
+        b.truncate(r);
+        t.mm().write_u64(offp, off + r as u64)?;
+        b
+    } else {
+        read_into(t, &inf, n)?
+    };
+    if data.is_empty() {
+        return Ok(0);
+    }
+    write_from(t, &outf, &data)
+}
+
+/// lseek
+pub fn sys_lseek(t: &Arc<Task>, fd: i32, off: i64, whence: u32) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    f.ops.seek(&f, off, whence)
+}
+
+fn stat_bytes(st: &Stat) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, st.dev);
+    put(8, st.ino);
+    put(16, st.nlink as u64);
+    put(24, st.mode as u64 | ((st.uid as u64) << 32));
+    put(32, st.gid as u64);
+    put(40, st.rdev);
+    put(48, st.size);
+    put(56, st.blksize as u64);
+    put(64, st.blocks);
+    put(72, st.atime.sec as u64);
+    put(80, st.atime.nsec as u64);
+    put(88, st.mtime.sec as u64);
+    put(96, st.mtime.nsec as u64);
+    put(104, st.ctime.sec as u64);
+    put(112, st.ctime.nsec as u64);
+    b
+}
+
+/// fstat
+pub fn sys_fstat(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
+    let st = fd_file(t, fd)?.stat()?;
+    t.mm().write(buf, &stat_bytes(&st))?;
+    Ok(0)
+}
+
+/// stat, lstat, newfstatat
+pub fn sys_newfstatat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, flags: u32) -> KResult<u64> {
+    let p = read_path(t, path)?;
+    let st = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        fd_file(t, dirfd)?.stat()?
+    } else {
+        lookup_flags(t, dirfd, path, flags)?.inode.stat()
+    };
+    t.mm().write(buf, &stat_bytes(&st))?;
+    Ok(0)
+}
+
+/// statx
+pub fn sys_statx(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, _mask: u32, buf: u64) -> KResult<u64> {
+    let p = read_path(t, path)?;
+    let st = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        fd_file(t, dirfd)?.stat()?
+    } else {
+        lookup_flags(t, dirfd, path, flags)?.inode.stat()
+    };
+    let mut b = [0u8; 256];
+    b[0..4].copy_from_slice(&0x7ffu32.to_le_bytes()); // STATX_BASIC_STATS
+    b[4..8].copy_from_slice(&st.blksize.to_le_bytes());
+    b[16..20].copy_from_slice(&st.nlink.to_le_bytes());
+    b[20..24].copy_from_slice(&st.uid.to_le_bytes());
+    b[24..28].copy_from_slice(&st.gid.to_le_bytes());
+    b[28..30].copy_from_slice(&(st.mode as u16).to_le_bytes());
+    b[32..40].copy_from_slice(&st.ino.to_le_bytes());
+    b[40..48].copy_from_slice(&st.size.to_le_bytes());
+    b[48..56].copy_from_slice(&st.blocks.to_le_bytes());
+    let ts = |b: &mut [u8; 256], off: usize, t: Timespec| {
+        b[off..off + 8].copy_from_slice(&t.sec.to_le_bytes());
+        b[off + 8..off + 12].copy_from_slice(&(t.nsec as u32).to_le_bytes());
+    };
+    ts(&mut b, 64, st.atime);
+    ts(&mut b, 96, st.ctime);
+    ts(&mut b, 112, st.mtime);
+    let maj = |d: u64| crate::drivers::major(d);
+    let min = |d: u64| crate::drivers::minor(d);
+    b[128..132].copy_from_slice(&maj(st.rdev).to_le_bytes());
+    b[132..136].copy_from_slice(&min(st.rdev).to_le_bytes());
+    b[136..140].copy_from_slice(&maj(st.dev).to_le_bytes());
+    b[140..144].copy_from_slice(&min(st.dev).to_le_bytes());
+    t.mm().write(buf, &b)?;
+    Ok(0)
+}
+
+/// getdents64
+pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let inode = f.inode.clone().ok_or(Errno::ENOTDIR)?;
+    if !inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let mut entries = vec![
+        vfs::DirEntry { name: ".".into(), ino: inode.stat().ino, dtype: 4 },
+        vfs::DirEntry { name: "..".into(), ino: 1, dtype: 4 },
+    ];
+    entries.extend(f.ops.readdir(&f)?);
+    let mut pos = f.lock_pos();
+    let mut out = Vec::new();
+    let mut i = *pos as usize;
+    while i < entries.len() {
+        let e = &entries[i];
+        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        if out.len() + reclen > count {
+            break;
+        }
+        let start = out.len();
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&((i + 1) as u64).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(e.dtype);
+        out.extend_from_slice(e.name.as_bytes());
+        out.resize(start + reclen, 0);
+        i += 1;
+    }
+    if out.is_empty() && i < entries.len() {
+        return Err(Errno::EINVAL);
+    }
+    *pos = i as u64;
+    drop(pos);
+    t.mm().write(buf, &out)?;
+    Ok(out.len() as u64)
+}
+
+/// mkdir, mkdirat
+pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(Errno::EEXIST);
+    }
+    let umask = t.fs().umask;
+    parent.inode.create(&name, S_IFDIR | (mode & 0o7777 & !umask), 0)?;
+    Ok(0)
+}
+
+/// mknod, mknodat
+pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(Errno::EEXIST);
+    }
+    let umask = t.fs().umask;
+    let mut m = mode & !umask & 0o7777 | (mode & S_IFMT);
+    if mode & S_IFMT == 0 {
+        m |= S_IFREG;
+    }
+    parent.inode.create(&name, m, dev)?;
+    Ok(0)
+}
+
+/// unlink, rmdir, unlinkat
+pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    let dir = flags & AT_REMOVEDIR != 0;
+    if name.is_empty() {
+        return Err(Errno::EBUSY);
+    }
+    if name == "." {
+        return Err(Errno::EINVAL);
+    }
+    if name == ".." {
+        return Err(Errno::ENOTEMPTY);
+    }
+    parent.inode.unlink(&name, dir)?;
+    Ok(0)
+}
+
+/// rename, renameat, renameat2
+pub fn sys_renameat2(t: &Arc<Task>, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<u64> {
+    let old = read_path(t, old)?;
+    let new = read_path(t, new)?;
+    let (op, on) = lookup_parent(t, olddir, &old)?;
+    let (np, nn) = lookup_parent(t, newdir, &new)?;
+    if on.is_empty() || nn.is_empty() || on == "." || on == ".." || nn == "." || nn == ".." {
+        return Err(Errno::EBUSY);
+    }
+    op.inode.rename(&on, &np.inode, &nn, flags)?;
+    Ok(0)
+}
+
+/// link, linkat
+pub fn sys_linkat(t: &Arc<Task>, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<u64> {
+    let target = lookup_flags(t, olddir, old, if flags & AT_SYMLINK_FOLLOW != 0 { flags & AT_EMPTY_PATH } else { AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH) })?;
+    let new = read_path(t, new)?;
+    let (np, nn) = lookup_parent(t, newdir, &new)?;
+    if nn.is_empty() {
+        return Err(Errno::EEXIST);
+    }
+    np.inode.link(&nn, &target.inode)?;
+    Ok(0)
+}
+
+/// symlink, symlinkat
+pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResult<u64> {
+    let target = read_path(t, target)?;
+    let new = read_path(t, new)?;
+    let (np, nn) = lookup_parent(t, newdir, &new)?;
+    if nn.is_empty() {
+        return Err(Errno::EEXIST);
+    }
+    np.inode.symlink(&nn, &target)?;
+    Ok(0)
+}
+
+/// readlink, readlinkat
+pub fn sys_readlinkat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, size: usize) -> KResult<u64> {
+    if size == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = lookup_flags(t, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
+    let s = p.inode.readlink()?;
+    let b = s.as_bytes();
+    let n = b.len().min(size);
+    t.mm().write(buf, &b[..n])?;
+    Ok(n as u64)
+}
+
+/// getcwd
+pub fn sys_getcwd(t: &Arc<Task>, buf: u64, size: usize) -> KResult<u64> {
+    let fs = t.fs();
+    let mut s = fs.cwd.path_name(&fs.root).into_bytes();
+    s.push(0);
+    if s.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    t.mm().write(buf, &s)?;
+    Ok(s.len() as u64)
+}
+
+/// chdir
+pub fn sys_chdir(t: &Arc<Task>, path: u64) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    lock(&t.fs_shared()).cwd = p;
+    Ok(0)
+}
+
+/// fchdir
+pub fn sys_fchdir(t: &Arc<Task>, fd: i32) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let p = f.path.clone().ok_or(Errno::ENOTDIR)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    lock(&t.fs_shared()).cwd = p;
+    Ok(0)
+}
+
+/// chroot
+pub fn sys_chroot(t: &Arc<Task>, path: u64) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    lock(&t.fs_shared()).root = p;
+    Ok(0)
+}
+
+/// umask
+pub fn sys_umask(t: &Arc<Task>, mask: u32) -> KResult<u64> {
+    let fs = t.fs_shared();
+    let mut g = lock(&fs);
+    let old = g.umask;
+    g.umask = mask & 0o777;
+    Ok(old as u64)
+}
+
+/// chmod, fchmodat
+pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
+    let p = lookup_flags(t, dirfd, path, flags)?;
+    p.inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    Ok(0)
+}
+
+/// fchmod
+pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    Ok(0)
+}
+
+fn owner_attr(uid: u32, gid: u32) -> SetAttr {
+    SetAttr {
+        uid: (uid != u32::MAX).then_some(uid),
+        gid: (gid != u32::MAX).then_some(gid),
+        ..Default::default()
+    }
+}
+
+/// chown, lchown, fchownat
+pub fn sys_fchownat(t: &Arc<Task>, dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> KResult<u64> {
+    let p = lookup_flags(t, dirfd, path, flags)?;
+    p.inode.setattr(&owner_attr(uid, gid))?;
+    Ok(0)
+}
+
+/// fchown
+pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&owner_attr(uid, gid))?;
+    Ok(0)
+}
+
+const UTIME_NOW: i64 = (1 << 30) - 1;
+const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// utimensat (and utime when `legacy`)
+pub fn sys_utimensat(t: &Arc<Task>, dirfd: i32, path: u64, times: u64, flags: u32, legacy: bool, utimbuf: u64) -> KResult<u64> {
+    let inode = if path == 0 {
+        fd_file(t, dirfd)?.inode.clone().ok_or(Errno::EBADF)?
+    } else {
+        lookup_flags(t, dirfd, path, flags)?.inode.clone()
+    };
+    let now = Timespec::now();
+    let mut a = SetAttr::default();
+    if legacy {
+        if utimbuf == 0 {
+            a.atime = Some(now);
+            a.mtime = Some(now);
+        } else {
+            let b = t.mm().read_vec(utimbuf, 16)?;
+            let at = i64::from_le_bytes(b[0..8].try_into().unwrap());
+            let mt = i64::from_le_bytes(b[8..16].try_into().unwrap());
+            a.atime = Some(Timespec { sec: at, nsec: 0 });
+            a.mtime = Some(Timespec { sec: mt, nsec: 0 });
+        }
+    } else if times == 0 {
+        a.atime = Some(now);
+        a.mtime = Some(now);
+    } else {
+        let b = t.mm().read_vec(times, 32)?;
+        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        for (i, slot) in [(0usize, &mut a.atime), (16, &mut a.mtime)] {
+            let (s, ns) = (get(i), get(i + 8));
+            *slot = match ns {
+                UTIME_NOW => Some(now),
+                UTIME_OMIT => None,
+                n if !(0..1_000_000_000).contains(&n) => return Err(Errno::EINVAL),
+                n => Some(Timespec { sec: s, nsec: n }),
+            };
+        }
+    }
+    inode.setattr(&a)?;
+    Ok(0)
+}
+
+/// utimes
+pub fn sys_utimes(t: &Arc<Task>, path: u64, tv: u64) -> KResult<u64> {
+    sys_futimesat(t, AT_FDCWD, path, tv)
+}
+
+/// futimesat
+pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u64> {
+    let p = lookup_flags(t, dirfd, path, 0)?;
+    let mut a = SetAttr::default();
+    if tv == 0 {
+        a.atime = Some(Timespec::now());
+        a.mtime = a.atime;
+    } else {
+        let b = t.mm().read_vec(tv, 32)?;
+        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        a.atime = Some(Timespec { sec: get(0), nsec: get(8) * 1000 });
+        a.mtime = Some(Timespec { sec: get(16), nsec: get(24) * 1000 });
+    }
+    p.inode.setattr(&a)?;
+    Ok(0)
+}
+
+/// access, faccessat, faccessat2 (root may do anything but execute
+/// files without any x bit).
+pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
+    let p = lookup_flags(t, dirfd, path, flags)?;
+    let st = p.inode.stat();
+    if mode & 1 != 0 && !st.is_dir() && st.mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(0)
+}
+
+/// dup
+pub fn sys_dup(t: &Arc<Task>, fd: i32) -> KResult<u64> {
+    let files = t.files();
+    let mut g = lock(&files);
+    let f = g.get(fd)?;
+    Ok(g.install(f, false)? as u64)
+}
+
+/// dup2
+pub fn sys_dup2(t: &Arc<Task>, old: i32, new: i32) -> KResult<u64> {
+    let files = t.files();
+    let mut g = lock(&files);
+    let f = g.get(old)?;
+    if old == new {
+        return Ok(new as u64);
+    }
+    let prev = g.install_at(new, f, false)?;
+    drop(g);
+    drop(prev);
+    Ok(new as u64)
+}
+
+/// dup3
+pub fn sys_dup3(t: &Arc<Task>, old: i32, new: i32, flags: u32) -> KResult<u64> {
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let files = t.files();
+    let mut g = lock(&files);
+    let f = g.get(old)?;
+    let prev = g.install_at(new, f, flags & O_CLOEXEC != 0)?;
+    drop(g);
+    drop(prev);
+    Ok(new as u64)
+}
+
+/// fcntl
+pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
+    let files = t.files();
+    match cmd {
+        0 | 1030 => {
+            let mut g = lock(&files);
+            let f = g.get(fd)?;
+            if arg as usize >= NR_OPEN {
+                return Err(Errno::EINVAL);
+            }
+            Ok(g.install_from(arg as usize, f, cmd == 1030)? as u64)
+        }
+        1 => Ok(lock(&files).entry(fd)?.cloexec as u64),
+        2 => {
+            lock(&files).set_cloexec(fd, arg & 1 != 0)?;
+            Ok(0)
+        }
+        3 => {
+            let f = lock(&files).get(fd)?;
+            Ok(f.flags() as u64)
+        }
+        4 => {
+            let f = lock(&files).get(fd)?;
+            let changeable = O_APPEND | O_NONBLOCK | 0o40000 | 0o1000000;
+            let nf = (f.flags() & !changeable) | (arg as u32 & changeable);
+            f.set_flags(nf);
+            Ok(0)
+        }
+        // Record locks: a single machine with advisory locks nobody else
+        // holds; F_GETLK reports unlocked.
+        5 => {
+            lock(&files).get(fd)?;
+            let mm = t.mm();
+            let mut b = mm.read_vec(arg, 32)?;
+            b[0..2].copy_from_slice(&2u16.to_le_bytes()); // F_UNLCK
+            mm.write(arg, &b)?;
+            Ok(0)
+        }
+        6 | 7 | 36 | 37 | 38 => {
+            lock(&files).get(fd)?;
+            Ok(0)
+        }
+        8 | 9 | 15 | 16 => Ok(0),
+        1031 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
+        1032 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
+        1033 => Ok(0),
+        1034 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// flock: advisory, always granted.
+pub fn sys_flock(t: &Arc<Task>, fd: i32, _op: i32) -> KResult<u64> {
+    fd_file(t, fd)?;
+    Ok(0)
+}
+
+/// ioctl
+pub fn sys_ioctl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
+    const FIONCLEX: u32 = 0x5450;
+    const FIOCLEX: u32 = 0x5451;
+    const FIONBIO: u32 = 0x5421;
+    const FIOASYNC: u32 = 0x5452;
+    match cmd {
+        FIOCLEX | FIONCLEX => {
+            lock(&t.files()).set_cloexec(fd, cmd == FIOCLEX)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let f = fd_file(t, fd)?;
+    if cmd == FIONBIO && !f.ops.is_tty() {
+        let on = t.mm().read_u32(arg)? != 0;
+        let fl = f.flags();
+        f.set_flags(if on { fl | O_NONBLOCK } else { fl & !O_NONBLOCK });
+        return Ok(0);
+    }
+    if cmd == FIOASYNC {
+        return Ok(0);
+    }
+    f.ops.ioctl(&f, t, cmd, arg)
+}
+
+/// pipe, pipe2
+pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | 0o40000) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let p = Pipe::new();
+    let r = File::new(PipeEnd::new(&p, true, false), None, None, O_RDONLY | (flags & O_NONBLOCK));
+    let w = File::new(PipeEnd::new(&p, false, true), None, None, O_WRONLY | (flags & O_NONBLOCK));
+    let files = t.files();
+    let mut g = lock(&files);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = g.install(r, cloexec)?;
+    let wfd = match g.install(w, cloexec) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = g.remove(rfd);
+            return Err(e);
+        }
+    };
+    drop(g);
+    let mut b = [0u8; 8];
+    b[0..4].copy_from_slice(&rfd.to_le_bytes());
+    b[4..8].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = t.mm().write(fds, &b) {
+        let mut g = lock(&files);
+        let _ = g.remove(rfd);
+        let _ = g.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// sync, syncfs
+pub fn sys_sync(_t: &Arc<Task>) -> KResult<u64> {
+    Ok(0)
+}
+
+/// fsync, fdatasync
+pub fn sys_fsync(t: &Arc<Task>, fd: i32) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    if let Some(i) = &f.inode {
+        i.sync()?;
+    }
+    Ok(0)
+}
+
+/// truncate
+pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    if p.inode.stat().is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    p.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    Ok(0)
+}
+
+/// ftruncate
+pub fn sys_ftruncate(t: &Arc<Task>, fd: i32, len: i64) -> KResult<u64> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = fd_file(t, fd)?;
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    let i = f.inode.clone().ok_or(Errno::EINVAL)?;
+    if !i.stat().is_reg() {
+        return Err(Errno::EINVAL);
+    }
+    i.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    Ok(0)
+}
+
+/// fallocate: allocate by writing nothing; extend the size.
+pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> KResult<u64> {
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = fd_file(t, fd)?;
+    let i = f.inode.clone().ok_or(Errno::ENODEV)?;
+    if mode != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let end = (off + len) as u64;
+    if end > i.stat().size {
+        i.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
+    }
+    Ok(0)
+}
+
+fn statfs_bytes(magic: u64) -> [u8; 120] {
+    let (total, free) = crate::mm::frame::stats();
+    let mut b = [0u8; 120];
+    let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, magic);
+    put(8, 4096);
+    put(16, total);
+    put(24, free);
+    put(32, free);
+    put(40, 1 << 20);
+    put(48, 1 << 19);
+    put(64, 255);
+    put(72, 4096);
+    b
+}
+
+/// statfs
+pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    t.mm().write(buf, &statfs_bytes(p.inode.fs_magic()))?;
+    Ok(0)
+}
+
+/// fstatfs
+pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let magic = f.inode.as_ref().map(|i| i.fs_magic()).unwrap_or(0x5049_5045);
+    t.mm().write(buf, &statfs_bytes(magic))?;
+    Ok(0)
+}
+
+/// mount
+pub fn sys_mount(t: &Arc<Task>, source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> KResult<u64> {
+    const MS_REMOUNT: u64 = 32;
+    const MS_BIND: u64 = 4096;
+    let target_s = read_path(t, target)?;
+    let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
+    if flags & MS_REMOUNT != 0 {
+        return Ok(0);
+    }
+    let src = if source != 0 { read_path(t, source).unwrap_or_default() } else { String::new() };
+    if flags & MS_BIND != 0 {
+        let s = lookup_at(t, AT_FDCWD, &src, true)?;
+        let fs = t.fs();
+        vfs::add_mount(vfs::Mount {
+            point: Some(p.inode.clone()),
+            root: s.inode.clone(),
+            source: src,
+            fstype: "none".into(),
+            target: p.path_name(&fs.root),
+            options: "rw".into(),
+        });
+        return Ok(0);
+    }
+    let fstype = read_path(t, fstype)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let root = crate::fs::make_fs(&fstype, &src)?;
+    let fs = t.fs();
+    vfs::add_mount(vfs::Mount {
+        point: Some(p.inode.clone()),
+        root,
+        source: if src.is_empty() { fstype.clone() } else { src },
+        fstype,
+        target: p.path_name(&fs.root),
+        options: "rw".into(),
+    });
+    Ok(0)
+}
+
+/// umount2
+pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
+    let target = read_path(t, target)?;
+    let p = lookup_at(t, AT_FDCWD, &target, true)?;
+    vfs::remove_mount(&p.inode)?;
+    Ok(0)
+}
+
+pub use vfs::Dentry;

@@ -1,0 +1,192 @@
+//! Memory syscalls: mmap, munmap, mprotect, brk, mremap, madvise, msync,
+//! mincore.
+
+use super::errno::{Errno, KResult};
+use super::task::Task;
+use crate::fs::file::O_ACCMODE;
+use crate::mm::{page_up, Backing, Vma, PROT_WRITE, TASK_SIZE};
+use std::sync::Arc;
+
+const MAP_SHARED: u32 = 1;
+const MAP_PRIVATE: u32 = 2;
+const MAP_SHARED_VALIDATE: u32 = 3;
+const MAP_FIXED: u32 = 0x10;
+const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+
+/// mmap
+pub fn sys_mmap(t: &Arc<Task>, addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> KResult<u64> {
+    if len == 0 || off % 4096 != 0 || prot & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let typ = flags & 3;
+    if typ != MAP_SHARED && typ != MAP_PRIVATE && typ != MAP_SHARED_VALIDATE {
+        return Err(Errno::EINVAL);
+    }
+    let shared = typ != MAP_PRIVATE;
+    let len = page_up(len);
+    if len == 0 || len > TASK_SIZE {
+        return Err(Errno::ENOMEM);
+    }
+    let mut backing = Backing::Anon;
+    if flags & MAP_ANONYMOUS == 0 {
+        let f = super::sys_fs::fd_file(t, fd)?;
+        let inode = f.inode.clone().ok_or(Errno::ENODEV)?;
+        let st = inode.stat();
+        if st.mode & crate::fs::vfs::S_IFMT == crate::fs::vfs::S_IFCHR && crate::drivers::major(st.rdev) == 1 {
+            // /dev/zero and friends: anonymous memory.
+        } else {
+            if !st.is_reg() {
+                return Err(Errno::ENODEV);
+            }
+            if f.flags() & O_ACCMODE == crate::fs::file::O_WRONLY {
+                return Err(Errno::EACCES);
+            }
+            if shared && prot & PROT_WRITE != 0 && !f.writable() {
+                return Err(Errno::EACCES);
+            }
+            let path = f.path.as_ref().map(|p| p.path_name(&t.fs().root)).unwrap_or_default();
+            backing = Backing::File { inode, offset: off, path };
+        }
+    }
+    if shared && matches!(backing, Backing::Anon) {
+        // Shared anonymous memory is a file of its own, so fork shares it.
+        backing = Backing::File {
+            inode: crate::fs::tmpfs::anon_file(),
+            offset: 0,
+            path: "/dev/zero (deleted)".into(),
+        };
+    }
+    let mm = t.mm();
+    let mut m = mm.lock();
+    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+        if addr % 4096 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
+            return Err(Errno::ENOMEM);
+        }
+        if flags & MAP_FIXED == 0 && m.vmas().any(|v| v.start < addr + len && v.end > addr) {
+            return Err(Errno::EEXIST);
+        }
+        m.unmap(addr, addr + len);
+        addr
+    } else {
+        m.unmapped_area(addr, len)?
+    };
+    m.insert_vma(Vma {
+        start,
+        end: start + len,
+        prot,
+        shared,
+        backing,
+        label: "",
+    });
+    Ok(start)
+}
+
+fn check_range(addr: u64, len: u64) -> KResult<(u64, u64)> {
+    if addr % 4096 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
+    if end > TASK_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    Ok((addr, end))
+}
+
+/// munmap
+pub fn sys_munmap(t: &Arc<Task>, addr: u64, len: u64) -> KResult<u64> {
+    if len == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (s, e) = check_range(addr, len)?;
+    t.mm().lock().unmap(s, e);
+    Ok(0)
+}
+
+/// mprotect
+pub fn sys_mprotect(t: &Arc<Task>, addr: u64, len: u64, prot: u32) -> KResult<u64> {
+    // PROT_GROWSDOWN/UP are accepted and ignored.
+    let prot = prot & !0x0300_0000;
+    if prot & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (s, e) = check_range(addr, len)?;
+    if s == e {
+        return Ok(0);
+    }
+    t.mm().lock().protect(s, e, prot)?;
+    Ok(0)
+}
+
+/// brk
+pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
+    let mm = t.mm();
+    let mut m = mm.lock();
+    if addr == 0 {
+        return Ok(m.brk);
+    }
+    Ok(m.set_brk(addr))
+}
+
+/// mremap
+pub fn sys_mremap(t: &Arc<Task>, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {
+    const MAYMOVE: u32 = 1;
+    const FIXED: u32 = 2;
+    if old % 4096 != 0 || new_len == 0 || flags & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & FIXED != 0 && (flags & MAYMOVE == 0 || new_addr % 4096 != 0) {
+        return Err(Errno::EINVAL);
+    }
+    let fixed = (flags & FIXED != 0).then_some(new_addr);
+    t.mm()
+        .lock()
+        .remap(old, page_up(old_len), page_up(new_len), flags & MAYMOVE != 0, fixed)
+}
+
+/// madvise
+pub fn sys_madvise(t: &Arc<Task>, addr: u64, len: u64, advice: i32) -> KResult<u64> {
+    const MADV_DONTNEED: i32 = 4;
+    const MADV_FREE: i32 = 8;
+    let (s, e) = check_range(addr, len)?;
+    if advice == MADV_DONTNEED || advice == MADV_FREE {
+        let mm = t.mm();
+        let mut m = mm.lock();
+        // Only private mappings lose their pages; shared ones keep the file.
+        let ranges: Vec<(u64, u64)> = m
+            .vmas()
+            .filter(|v| v.start < e && v.end > s && !v.shared)
+            .map(|v| (v.start.max(s), v.end.min(e)))
+            .collect();
+        for (a, b) in ranges {
+            m.discard(a, b);
+        }
+    }
+    Ok(0)
+}
+
+/// msync: shared mappings are the page cache itself; nothing to do.
+pub fn sys_msync(t: &Arc<Task>, addr: u64, len: u64, _flags: u32) -> KResult<u64> {
+    let (s, e) = check_range(addr, len)?;
+    let mm = t.mm();
+    let m = mm.lock();
+    let mut a = s;
+    while a < e {
+        match m.find_vma(a) {
+            Some(v) => a = v.end,
+            None => return Err(Errno::ENOMEM),
+        }
+    }
+    Ok(0)
+}
+
+/// mincore: report every page resident.
+pub fn sys_mincore(t: &Arc<Task>, addr: u64, len: u64, vec: u64) -> KResult<u64> {
+    let (s, e) = check_range(addr, len)?;
+    let n = ((e - s) / 4096) as usize;
+    t.mm().write(vec, &vec![1u8; n])?;
+    Ok(0)
+}

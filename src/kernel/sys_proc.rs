@@ -1,0 +1,800 @@
+//! Process syscalls: clone/fork/vfork, exit, wait, ids, process groups and
+//! sessions, limits, uname/sysinfo, prctl/arch_prctl, futex, reboot.
+
+use super::errno::{Errno, KResult};
+use super::exit::{self, exit_status};
+use super::syscall::Args;
+use super::task::{self, lock, State, Task, TaskInner, TgInner, ThreadGroup, Tid};
+use super::{futex, sched, signal, time};
+use crate::arch;
+use std::sync::atomic::AtomicI32;
+use std::sync::{Arc, Mutex};
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_PARENT: u64 = 0x8000;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// clone, fork, vfork
+pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64, redo: bool) -> KResult<u64> {
+    if redo {
+        let i = t.lock();
+        if i.vfork_waiting {
+            drop(i);
+            return Err(sched::block(t, None));
+        }
+        return Ok(i.vfork_child as u64);
+    }
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let tid = task::alloc_pid();
+    let parent_mm = t.mm();
+    let child_ctx = {
+        let mut m = parent_mm.lock();
+        let mut i = t.lock();
+        arch::process::sync_fpu(&m.host, &mut i.ctx);
+        if flags & CLONE_VM != 0 {
+            m.host.multithreaded = true;
+        }
+        let mut c = i.ctx.duplicate();
+        c.regs.rax = 0;
+        if stack != 0 {
+            c.regs.rsp = stack;
+        }
+        if flags & CLONE_SETTLS != 0 {
+            c.regs.fs_base = tls;
+        }
+        c
+    };
+    let mm = if flags & CLONE_VM != 0 { parent_mm.clone() } else { parent_mm.fork()? };
+    let (files, fs, sighand, sigmask, altstack, comm) = {
+        let i = t.lock();
+        let files = if flags & CLONE_FILES != 0 {
+            i.files.clone()
+        } else {
+            Arc::new(Mutex::new(lock(&i.files).clone()))
+        };
+        let fs = if flags & CLONE_FS != 0 { i.fs.clone() } else { Arc::new(Mutex::new(lock(&i.fs).clone())) };
+        let sighand = if flags & CLONE_SIGHAND != 0 {
+            i.sighand.clone()
+        } else {
+            Arc::new(Mutex::new(lock(&i.sighand).clone()))
+        };
+        let alt = if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 { (0, 0, signal::SS_DISABLE) } else { i.altstack };
+        (files, fs, sighand, i.sigmask, alt, i.comm.clone())
+    };
+    let tgid = if flags & CLONE_THREAD != 0 {
+        let tg = t.tg();
+        tg.lock().threads.push(tid);
+        tg.tgid
+    } else {
+        let ptg = t.tg();
+        let pi = ptg.lock();
+        let parent = if flags & CLONE_PARENT != 0 { pi.parent } else { ptg.tgid };
+        let g = Arc::new(ThreadGroup {
+            tgid: tid,
+            inner: Mutex::new(TgInner {
+                parent,
+                children: Vec::new(),
+                threads: vec![tid],
+                pgid: pi.pgid,
+                sid: pi.sid,
+                pending: Default::default(),
+                group_exit: None,
+                zombie: None,
+                stop_report: None,
+                stopped: false,
+                exit_signal: (flags & 0xff) as i32,
+                creds: pi.creds.clone(),
+                rlimits: pi.rlimits,
+                itimer_real: None,
+                start_time: time::monotonic_ns(),
+                exec_done: false,
+            }),
+            child_wq: Default::default(),
+        });
+        drop(pi);
+        task::insert_group(g);
+        if parent == ptg.tgid {
+            ptg.lock().children.push(tid);
+        } else if let Some(pp) = task::group(parent) {
+            pp.lock().children.push(tid);
+        }
+        tid
+    };
+    let child = Arc::new(Task {
+        tid,
+        tgid: AtomicI32::new(tgid),
+        inner: Mutex::new(TaskInner {
+            ctx: child_ctx,
+            state: State::Runnable,
+            mm: mm.clone(),
+            files,
+            fs,
+            sighand,
+            sigmask,
+            pending: Default::default(),
+            saved_mask: None,
+            altstack,
+            clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 },
+            robust_list: 0,
+            deadline: None,
+            redo_syscall: false,
+            restart_check: false,
+            futex_woken: false,
+            futex_key: None,
+            vfork_parent: if flags & CLONE_VFORK != 0 { Some(t.tid) } else { None },
+            vfork_waiting: false,
+            vfork_child: 0,
+            comm,
+            start_time: time::monotonic_ns(),
+        }),
+    });
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = parent_mm.write_u32(ptid, tid as u32);
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        let _ = mm.write_u32(ctid, tid as u32);
+    }
+    task::insert_task(child);
+    sched::enqueue(tid);
+    if flags & CLONE_VFORK != 0 {
+        {
+            let mut i = t.lock();
+            i.vfork_waiting = true;
+            i.vfork_child = tid;
+        }
+        return Err(sched::block(t, None));
+    }
+    Ok(tid as u64)
+}
+
+/// exit
+pub fn sys_exit(t: &Arc<Task>, code: i32) -> KResult<u64> {
+    let tg = t.tg();
+    {
+        let mut g = tg.lock();
+        if g.threads.len() == 1 && g.group_exit.is_none() {
+            g.group_exit = Some(exit_status(code));
+        }
+    }
+    exit::exit_thread(t);
+    Err(Errno::EJUSTRETURN)
+}
+
+/// exit_group
+pub fn sys_exit_group(t: &Arc<Task>, code: i32) -> KResult<u64> {
+    exit::group_exit(t, exit_status(code));
+    Err(Errno::EJUSTRETURN)
+}
+
+const WNOHANG: i32 = 1;
+const WUNTRACED: i32 = 2;
+const WEXITED: i32 = 4;
+const WCONTINUED: i32 = 8;
+const WNOWAIT: i32 = 0x0100_0000;
+
+enum Found {
+    Exited(Tid, i32),
+    Stopped(Tid, i32),
+    Continued(Tid),
+}
+
+/// Find a child matching `sel` whose state change can be reported.
+fn find_child(t: &Task, sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool, opts: i32) -> KResult<Option<Found>> {
+    let me = t.tg();
+    let children = me.lock().children.clone();
+    let mut any = false;
+    for c in children {
+        let Some(cg) = task::group(c) else { continue };
+        let mut ci = cg.lock();
+        if !sel(&cg, &ci) {
+            continue;
+        }
+        any = true;
+        if opts & WEXITED != 0 {
+            if let Some(st) = ci.zombie {
+                return Ok(Some(Found::Exited(c, st)));
+            }
+        }
+        if opts & WUNTRACED != 0 {
+            if let Some(st) = ci.stop_report {
+                if st != 0xffff {
+                    if opts & WNOWAIT == 0 {
+                        ci.stop_report = None;
+                    }
+                    return Ok(Some(Found::Stopped(c, st)));
+                }
+            }
+        }
+        if opts & WCONTINUED != 0 && ci.stop_report == Some(0xffff) {
+            if opts & WNOWAIT == 0 {
+                ci.stop_report = None;
+            }
+            return Ok(Some(Found::Continued(c)));
+        }
+    }
+    if !any {
+        return Err(Errno::ECHILD);
+    }
+    Ok(None)
+}
+
+fn reap(t: &Task, pid: Tid) {
+    t.tg().lock().children.retain(|&c| c != pid);
+    task::remove_group(pid);
+}
+
+fn selector(t: &Task, pid: i32) -> Box<dyn Fn(&ThreadGroup, &TgInner) -> bool> {
+    let my_pgid = t.tg().lock().pgid;
+    match pid {
+        -1 => Box::new(|_, _| true),
+        0 => Box::new(move |_, i| i.pgid == my_pgid),
+        p if p > 0 => Box::new(move |g, _| g.tgid == p),
+        p => Box::new(move |_, i| i.pgid == -p),
+    }
+}
+
+/// wait4
+pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64, _redo: bool) -> KResult<u64> {
+    if opts & !(WNOHANG | WUNTRACED | WCONTINUED | 0x6000_0000 | i32::MIN) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let sel = selector(t, pid);
+    match find_child(t, &*sel, opts | WEXITED)? {
+        Some(f) => {
+            let (p, st) = match f {
+                Found::Exited(p, st) => {
+                    reap(t, p);
+                    (p, st)
+                }
+                Found::Stopped(p, st) => (p, st),
+                Found::Continued(p) => (p, 0xffff),
+            };
+            if status != 0 {
+                t.mm().write_u32(status, st as u32)?;
+            }
+            if rusage != 0 {
+                t.mm().write(rusage, &[0u8; 144])?;
+            }
+            Ok(p as u64)
+        }
+        None if opts & WNOHANG != 0 => Ok(0),
+        None => {
+            t.tg().child_wq.add(t.tid);
+            Err(sched::block(t, None))
+        }
+    }
+}
+
+/// waitid
+pub fn sys_waitid(t: &Arc<Task>, idtype: i32, id: i32, infop: u64, opts: i32, _redo: bool) -> KResult<u64> {
+    let pid = match idtype {
+        0 => -1,
+        1 => id,
+        2 => {
+            if id == 0 {
+                0
+            } else {
+                -id
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    if opts & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let sel = selector(t, pid);
+    match find_child(t, &*sel, opts)? {
+        Some(f) => {
+            let (p, code, st) = match f {
+                Found::Exited(p, st) => {
+                    if opts & WNOWAIT == 0 {
+                        reap(t, p);
+                    }
+                    if st & 0x7f != 0 {
+                        (p, signal::CLD_KILLED, st & 0x7f)
+                    } else {
+                        (p, signal::CLD_EXITED, (st >> 8) & 0xff)
+                    }
+                }
+                Found::Stopped(p, st) => (p, signal::CLD_STOPPED, (st >> 8) & 0xff),
+                Found::Continued(p) => (p, signal::CLD_CONTINUED, signal::SIGCONT),
+            };
+            if infop != 0 {
+                let si = signal::SigInfo { signo: signal::SIGCHLD, code, pid: p, status: st, ..Default::default() };
+                t.mm().write(infop, &si.to_bytes())?;
+            }
+            Ok(0)
+        }
+        None if opts & WNOHANG != 0 => {
+            if infop != 0 {
+                t.mm().write(infop, &[0u8; 128])?;
+            }
+            Ok(0)
+        }
+        None => {
+            t.tg().child_wq.add(t.tid);
+            Err(sched::block(t, None))
+        }
+    }
+}
+
+pub fn parent_pid(t: &Task) -> i32 {
+    t.tg().lock().parent
+}
+
+/// getuid, getgid, geteuid, getegid
+pub fn sys_getid(t: &Arc<Task>, nr: u64) -> KResult<u64> {
+    let c = t.creds();
+    Ok(match nr {
+        102 => c.uid,
+        104 => c.gid,
+        107 => c.euid,
+        _ => c.egid,
+    } as u64)
+}
+
+/// setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid
+pub fn sys_setid(t: &Arc<Task>, nr: u64, a: Args) -> KResult<u64> {
+    let tg = t.tg();
+    let mut g = tg.lock();
+    let c = &mut g.creds;
+    let keep = |v: u32, cur: u32| if v == u32::MAX { cur } else { v };
+    match nr {
+        105 => {
+            let u = a.u32(0);
+            c.uid = u;
+            c.euid = u;
+            c.suid = u;
+            c.fsuid = u;
+        }
+        106 => {
+            let u = a.u32(0);
+            c.gid = u;
+            c.egid = u;
+            c.sgid = u;
+            c.fsgid = u;
+        }
+        113 => {
+            c.uid = keep(a.u32(0), c.uid);
+            c.euid = keep(a.u32(1), c.euid);
+            c.fsuid = c.euid;
+        }
+        114 => {
+            c.gid = keep(a.u32(0), c.gid);
+            c.egid = keep(a.u32(1), c.egid);
+            c.fsgid = c.egid;
+        }
+        117 => {
+            c.uid = keep(a.u32(0), c.uid);
+            c.euid = keep(a.u32(1), c.euid);
+            c.suid = keep(a.u32(2), c.suid);
+            c.fsuid = c.euid;
+        }
+        119 => {
+            c.gid = keep(a.u32(0), c.gid);
+            c.egid = keep(a.u32(1), c.egid);
+            c.sgid = keep(a.u32(2), c.sgid);
+            c.fsgid = c.egid;
+        }
+        122 => {
+            let old = c.fsuid;
+            c.fsuid = keep(a.u32(0), c.fsuid);
+            return Ok(old as u64);
+        }
+        _ => {
+            let old = c.fsgid;
+            c.fsgid = keep(a.u32(0), c.fsgid);
+            return Ok(old as u64);
+        }
+    }
+    Ok(0)
+}
+
+/// getresuid, getresgid
+pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u64> {
+    let cr = t.creds();
+    let v = if nr == 118 { [cr.uid, cr.euid, cr.suid] } else { [cr.gid, cr.egid, cr.sgid] };
+    let mm = t.mm();
+    mm.write_u32(a, v[0])?;
+    mm.write_u32(b, v[1])?;
+    mm.write_u32(c, v[2])?;
+    Ok(0)
+}
+
+/// getgroups
+pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
+    let g = t.creds().groups;
+    if size == 0 {
+        return Ok(g.len() as u64);
+    }
+    if (size as usize) < g.len() {
+        return Err(Errno::EINVAL);
+    }
+    let b: Vec<u8> = g.iter().flat_map(|x| x.to_le_bytes()).collect();
+    t.mm().write(list, &b)?;
+    Ok(g.len() as u64)
+}
+
+/// setgroups
+pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
+    if size > 65536 {
+        return Err(Errno::EINVAL);
+    }
+    let b = t.mm().read_vec(list, size * 4)?;
+    let g: Vec<u32> = b.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    t.tg().lock().creds.groups = g;
+    Ok(0)
+}
+
+/// setpgid
+pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let me = t.tgid();
+    let target = if pid == 0 { me } else { pid };
+    let tg = task::group(target).ok_or(Errno::ESRCH)?;
+    if target != me && tg.lock().parent != me {
+        return Err(Errno::ESRCH);
+    }
+    let pg = if pgid == 0 { target } else { pgid };
+    let my_sid = t.tg().lock().sid;
+    let mut g = tg.lock();
+    if g.sid != my_sid {
+        return Err(Errno::EPERM);
+    }
+    if g.sid == target {
+        return Err(Errno::EPERM);
+    }
+    if pg != target {
+        let exists = task::all_groups()
+            .iter()
+            .any(|x| x.tgid != target && { let i = x.lock(); i.pgid == pg && i.sid == my_sid });
+        if !exists {
+            return Err(Errno::EPERM);
+        }
+    }
+    g.pgid = pg;
+    Ok(0)
+}
+
+/// getpgid, getpgrp
+pub fn sys_getpgid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
+    let tg = if pid == 0 { t.tg() } else { task::group(pid).ok_or(Errno::ESRCH)? };
+    let pg = tg.lock().pgid;
+    Ok(pg as u64)
+}
+
+/// getsid
+pub fn sys_getsid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
+    let tg = if pid == 0 { t.tg() } else { task::group(pid).ok_or(Errno::ESRCH)? };
+    let s = tg.lock().sid;
+    Ok(s as u64)
+}
+
+/// setsid
+pub fn sys_setsid(t: &Arc<Task>) -> KResult<u64> {
+    let me = t.tgid();
+    let leader = task::all_groups().iter().any(|g| g.tgid != me && g.lock().pgid == me);
+    let tg = t.tg();
+    let mut g = tg.lock();
+    if g.pgid == me || leader {
+        return Err(Errno::EPERM);
+    }
+    g.sid = me;
+    g.pgid = me;
+    Ok(me as u64)
+}
+
+static HOSTNAME: Mutex<String> = Mutex::new(String::new());
+static DOMAINNAME: Mutex<String> = Mutex::new(String::new());
+
+pub fn hostname() -> String {
+    let h = lock(&HOSTNAME).clone();
+    if h.is_empty() {
+        "(none)".into()
+    } else {
+        h
+    }
+}
+
+pub const RELEASE: &str = "6.6.0-ruml";
+
+/// uname
+pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
+    let mut b = vec![0u8; 65 * 6];
+    let d = lock(&DOMAINNAME).clone();
+    let fields = [
+        "Linux".to_string(),
+        hostname(),
+        RELEASE.to_string(),
+        format!("#1 ruml {}", env!("CARGO_PKG_VERSION")),
+        "x86_64".to_string(),
+        if d.is_empty() { "(none)".into() } else { d },
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        let n = f.len().min(64);
+        b[i * 65..i * 65 + n].copy_from_slice(&f.as_bytes()[..n]);
+    }
+    t.mm().write(buf, &b)?;
+    Ok(0)
+}
+
+/// sethostname
+pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if len > 64 {
+        return Err(Errno::EINVAL);
+    }
+    let b = t.mm().read_vec(name, len)?;
+    *lock(&HOSTNAME) = String::from_utf8_lossy(&b).into_owned();
+    Ok(0)
+}
+
+/// setdomainname
+pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if len > 64 {
+        return Err(Errno::EINVAL);
+    }
+    let b = t.mm().read_vec(name, len)?;
+    *lock(&DOMAINNAME) = String::from_utf8_lossy(&b).into_owned();
+    Ok(0)
+}
+
+pub fn set_hostname(h: &str) {
+    *lock(&HOSTNAME) = h.to_string();
+}
+
+/// sysinfo
+pub fn sys_sysinfo(t: &Arc<Task>, buf: u64) -> KResult<u64> {
+    let (total, free) = crate::mm::frame::stats();
+    let mut b = [0u8; 112];
+    b[0..8].copy_from_slice(&((time::uptime_ns() / 1_000_000_000) as u64).to_le_bytes());
+    b[32..40].copy_from_slice(&(total * 4096).to_le_bytes());
+    b[40..48].copy_from_slice(&(free * 4096).to_le_bytes());
+    b[80..82].copy_from_slice(&(task::all_tasks().len() as u16).to_le_bytes());
+    b[104..108].copy_from_slice(&1u32.to_le_bytes());
+    t.mm().write(buf, &b)?;
+    Ok(0)
+}
+
+fn rlimit_target(t: &Arc<Task>, pid: i32) -> KResult<Arc<ThreadGroup>> {
+    if pid == 0 {
+        Ok(t.tg())
+    } else {
+        task::group(pid).ok_or(Errno::ESRCH)
+    }
+}
+
+/// prlimit64
+pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> KResult<u64> {
+    if res as usize >= task::RLIM_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    let tg = rlimit_target(t, pid)?;
+    let cur = tg.lock().rlimits[res as usize];
+    if new != 0 {
+        let b = t.mm().read_vec(new, 16)?;
+        let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
+        let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
+        if s > h {
+            return Err(Errno::EINVAL);
+        }
+        tg.lock().rlimits[res as usize] = (s, h);
+    }
+    if old != 0 {
+        let mut b = [0u8; 16];
+        b[0..8].copy_from_slice(&cur.0.to_le_bytes());
+        b[8..16].copy_from_slice(&cur.1.to_le_bytes());
+        t.mm().write(old, &b)?;
+    }
+    Ok(0)
+}
+
+/// getrlimit
+pub fn sys_getrlimit(t: &Arc<Task>, res: u32, old: u64) -> KResult<u64> {
+    sys_prlimit64(t, 0, res, 0, old)
+}
+
+/// setrlimit
+pub fn sys_setrlimit(t: &Arc<Task>, res: u32, new: u64) -> KResult<u64> {
+    sys_prlimit64(t, 0, res, new, 0)
+}
+
+/// getrusage: not accounted yet; all zero.
+pub fn sys_getrusage(t: &Arc<Task>, who: i32, buf: u64) -> KResult<u64> {
+    if !(-1..=1).contains(&who) {
+        return Err(Errno::EINVAL);
+    }
+    t.mm().write(buf, &[0u8; 144])?;
+    Ok(0)
+}
+
+/// prctl
+pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, _a3: u64) -> KResult<u64> {
+    match op {
+        1 | 4 | 36 | 38 => Ok(0),
+        2 => {
+            t.mm().write_u32(a2, 0)?;
+            Ok(0)
+        }
+        3 => Ok(1),
+        15 => {
+            let b = t.mm().read_cstr_bytes(a2, 64).unwrap_or_default();
+            let n = b.len().min(15);
+            t.lock().comm = String::from_utf8_lossy(&b[..n]).into_owned();
+            Ok(0)
+        }
+        16 => {
+            let mut c = t.lock().comm.clone().into_bytes();
+            c.truncate(15);
+            c.resize(16, 0);
+            t.mm().write(a2, &c)?;
+            Ok(0)
+        }
+        23 => Ok(1),
+        37 | 39 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// arch_prctl
+pub fn sys_arch_prctl(t: &Arc<Task>, code: i32, addr: u64) -> KResult<u64> {
+    match code {
+        0x1001 => {
+            t.lock().ctx.regs.gs_base = addr;
+            Ok(0)
+        }
+        0x1002 => {
+            if addr >= crate::mm::TASK_SIZE {
+                return Err(Errno::EPERM);
+            }
+            t.lock().ctx.regs.fs_base = addr;
+            Ok(0)
+        }
+        0x1003 => {
+            let v = t.lock().ctx.regs.fs_base;
+            t.mm().write_u64(addr, v)?;
+            Ok(0)
+        }
+        0x1004 => {
+            let v = t.lock().ctx.regs.gs_base;
+            t.mm().write_u64(addr, v)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// set_tid_address
+pub fn sys_set_tid_address(t: &Arc<Task>, ptr: u64) -> KResult<u64> {
+    t.lock().clear_child_tid = ptr;
+    Ok(t.tid as u64)
+}
+
+/// sched_yield
+pub fn sys_sched_yield(_t: &Arc<Task>) -> KResult<u64> {
+    Ok(0)
+}
+
+/// sched_getaffinity: one CPU.
+pub fn sys_sched_getaffinity(t: &Arc<Task>, _pid: i32, len: usize, mask: u64) -> KResult<u64> {
+    if len < 8 {
+        return Err(Errno::EINVAL);
+    }
+    t.mm().write_u64(mask, 1)?;
+    Ok(8)
+}
+
+/// getcpu
+pub fn sys_getcpu(t: &Arc<Task>, cpu: u64, node: u64) -> KResult<u64> {
+    if cpu != 0 {
+        t.mm().write_u32(cpu, 0)?;
+    }
+    if node != 0 {
+        t.mm().write_u32(node, 0)?;
+    }
+    Ok(0)
+}
+
+/// capget: full capabilities (we are root).
+pub fn sys_capget(t: &Arc<Task>, _hdr: u64, data: u64) -> KResult<u64> {
+    if data != 0 {
+        let mut b = [0u8; 24];
+        for i in 0..2 {
+            b[i * 12..i * 12 + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            b[i * 12 + 4..i * 12 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        }
+        t.mm().write(data, &b)?;
+    }
+    Ok(0)
+}
+
+/// getrandom
+pub fn sys_getrandom(t: &Arc<Task>, buf: u64, len: usize, _flags: u32) -> KResult<u64> {
+    let n = len.min(1 << 20);
+    let mut b = vec![0u8; n];
+    crate::drivers::char::host_console::host_random(&mut b);
+    t.mm().write(buf, &b)?;
+    Ok(n as u64)
+}
+
+/// futex
+pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
+    let (addr, op, val, tmo, addr2, val3) = (a.u(0), a.u32(1), a.u32(2), a.u(3), a.u(4), a.u32(5));
+    let cmd = op & 127;
+    let mm = t.mm();
+    let read_deadline = |abs: bool| -> KResult<Option<i64>> {
+        if tmo == 0 {
+            return Ok(None);
+        }
+        let b = mm.read_vec(tmo, 16)?;
+        let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
+        let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        if s < 0 || !(0..1_000_000_000).contains(&ns) {
+            return Err(Errno::EINVAL);
+        }
+        let v = s * 1_000_000_000 + ns;
+        Ok(Some(if abs {
+            if op & futex::FUTEX_CLOCK_REALTIME != 0 {
+                time::monotonic_ns() + (v - time::realtime_ns())
+            } else {
+                time::guest_mono_to_kernel(v)
+            }
+        } else {
+            time::monotonic_ns() + v
+        }))
+    };
+    match cmd {
+        futex::FUTEX_WAIT | futex::FUTEX_WAIT_BITSET => {
+            let bitset = if cmd == futex::FUTEX_WAIT { u32::MAX } else { val3 };
+            let dl = if redo { None } else { read_deadline(cmd == futex::FUTEX_WAIT_BITSET)? };
+            futex::wait(t, addr, val, bitset, dl, redo)
+        }
+        futex::FUTEX_WAKE | futex::FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == futex::FUTEX_WAKE { u32::MAX } else { val3 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(futex::wake(&mm, addr, val, bitset, false) as u64)
+        }
+        futex::FUTEX_REQUEUE => futex::requeue(&mm, addr, val, tmo as u32, addr2, None),
+        futex::FUTEX_CMP_REQUEUE => futex::requeue(&mm, addr, val, tmo as u32, addr2, Some(val3)),
+        futex::FUTEX_WAKE_OP => futex::wake_op(&mm, addr, val, tmo as u32, addr2, val3),
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// reboot
+pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<u64> {
+    if magic1 != 0xfee1_dead || ![672274793, 85072278, 369367448, 537993216].contains(&magic2) {
+        return Err(Errno::EINVAL);
+    }
+    match cmd {
+        0x4321_fedc | 0xcdef_0123 => {
+            let msg = if cmd == 0x4321_fedc { "reboot: Power down" } else { "reboot: System halted" };
+            super::printk::printk(msg);
+            crate::drivers::char::host_console::restore_terminal();
+            arch::host_exit(0);
+        }
+        0x0123_4567 => {
+            super::printk::printk("reboot: Restarting system");
+            crate::init::restart(t);
+            Err(Errno::EJUSTRETURN)
+        }
+        0x89ab_cdef | 0 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}

@@ -1,0 +1,294 @@
+//! Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, kill,
+//! tkill/tgkill, sigaltstack, rt_sigsuspend, rt_sigtimedwait, pause.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::signal::{self, bit, SigAction, SigInfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE};
+use super::task::{self, Task};
+use super::time;
+use std::sync::Arc;
+
+/// rt_sigaction
+pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize) -> KResult<u64> {
+    if !(1..=NSIG).contains(&sig) || size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = t.mm();
+    let new = if act != 0 {
+        if sig == SIGKILL || sig == SIGSTOP {
+            return Err(Errno::EINVAL);
+        }
+        let b = mm.read_vec(act, 32)?;
+        let g = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        Some(SigAction { handler: g(0), flags: g(8), restorer: g(16), mask: g(24) & !UNBLOCKABLE })
+    } else {
+        None
+    };
+    let sh = t.sighand();
+    let prev = {
+        let mut s = sh.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = s.get(sig);
+        if let Some(n) = new {
+            s.set(sig, n);
+        }
+        prev
+    };
+    if let Some(n) = new {
+        // Setting SIG_IGN (or default-ignore) discards pending instances.
+        if n.handler == signal::SIG_IGN || (n.handler == signal::SIG_DFL && matches!(sig, 17 | 23 | 28)) {
+            t.tg().lock().pending.remove(bit(sig));
+            for tid in t.tg().lock().threads.clone() {
+                if let Some(x) = task::task(tid) {
+                    x.lock().pending.remove(bit(sig));
+                }
+            }
+        }
+    }
+    if old != 0 {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&prev.handler.to_le_bytes());
+        b[8..16].copy_from_slice(&prev.flags.to_le_bytes());
+        b[16..24].copy_from_slice(&prev.restorer.to_le_bytes());
+        b[24..32].copy_from_slice(&prev.mask.to_le_bytes());
+        mm.write(old, &b)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigprocmask
+pub fn sys_rt_sigprocmask(t: &Arc<Task>, how: i32, set: u64, old: u64, size: usize) -> KResult<u64> {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = t.mm();
+    let cur = t.lock().sigmask;
+    if set != 0 {
+        let s = mm.read_u64(set)?;
+        let n = match how {
+            0 => cur | s,
+            1 => cur & !s,
+            2 => s,
+            _ => return Err(Errno::EINVAL),
+        };
+        t.lock().sigmask = n & !UNBLOCKABLE;
+    }
+    if old != 0 {
+        mm.write_u64(old, cur)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigreturn
+pub fn sys_rt_sigreturn(t: &Arc<Task>) -> KResult<u64> {
+    if signal::sigreturn(t).is_err() {
+        super::exit::group_exit(t, signal::SIGSEGV);
+    }
+    Err(Errno::EJUSTRETURN)
+}
+
+fn check_sig(sig: i32) -> KResult<()> {
+    if !(0..=NSIG).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// kill
+pub fn sys_kill(t: &Arc<Task>, pid: i32, sig: i32) -> KResult<u64> {
+    check_sig(sig)?;
+    let info = SigInfo::user(sig, t.tgid(), SI_USER);
+    if pid > 0 {
+        signal::send_to_process(pid, info)?;
+        return Ok(0);
+    }
+    let targets: Vec<i32> = if pid == 0 || pid < -1 {
+        let pg = if pid == 0 { t.tg().lock().pgid } else { -pid };
+        task::all_groups()
+            .into_iter()
+            .filter(|g| {
+                let i = g.lock();
+                i.pgid == pg && i.zombie.is_none()
+            })
+            .map(|g| g.tgid)
+            .collect()
+    } else {
+        // -1: everyone but init and the caller.
+        task::all_groups()
+            .into_iter()
+            .filter(|g| g.tgid != 1 && g.tgid != t.tgid() && g.lock().zombie.is_none())
+            .map(|g| g.tgid)
+            .collect()
+    };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    for p in targets {
+        signal::send_to_process(p, info)?;
+    }
+    Ok(0)
+}
+
+fn thread_kill(t: &Arc<Task>, tgid: Option<i32>, tid: i32, sig: i32) -> KResult<u64> {
+    check_sig(sig)?;
+    if tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = task::task(tid).ok_or(Errno::ESRCH)?;
+    if let Some(g) = tgid {
+        if target.tgid() != g {
+            return Err(Errno::ESRCH);
+        }
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    signal::send_to_thread(&target, SigInfo::user(sig, t.tgid(), SI_TKILL));
+    Ok(0)
+}
+
+/// tkill
+pub fn sys_tkill(t: &Arc<Task>, tid: i32, sig: i32) -> KResult<u64> {
+    thread_kill(t, None, tid, sig)
+}
+
+/// tgkill
+pub fn sys_tgkill(t: &Arc<Task>, tgid: i32, tid: i32, sig: i32) -> KResult<u64> {
+    if tgid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    thread_kill(t, Some(tgid), tid, sig)
+}
+
+/// rt_sigqueueinfo
+pub fn sys_rt_sigqueueinfo(t: &Arc<Task>, pid: i32, sig: i32, info: u64) -> KResult<u64> {
+    check_sig(sig)?;
+    let b = t.mm().read_vec(info, 128)?;
+    let code = i32::from_le_bytes(b[8..12].try_into().unwrap());
+    let value = u64::from_le_bytes(b[24..32].try_into().unwrap());
+    let si = SigInfo { signo: sig, code, pid: t.tgid(), value, ..Default::default() };
+    signal::send_to_process(pid, si)?;
+    Ok(0)
+}
+
+/// rt_sigpending
+pub fn sys_rt_sigpending(t: &Arc<Task>, set: u64, size: usize) -> KResult<u64> {
+    if size > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let p = t.lock().pending.set | t.tg().lock().pending.set;
+    let mask = t.lock().sigmask;
+    t.mm().write_u64(set, p & mask)?;
+    Ok(0)
+}
+
+/// sigaltstack
+pub fn sys_sigaltstack(t: &Arc<Task>, ss: u64, old: u64) -> KResult<u64> {
+    let mm = t.mm();
+    let cur = t.lock().altstack;
+    if old != 0 {
+        let sp = t.lock().ctx.regs.rsp;
+        let on = cur.1 != 0 && sp > cur.0 && sp <= cur.0 + cur.1;
+        let flags = if cur.1 == 0 { signal::SS_DISABLE } else if on { signal::SS_ONSTACK } else { 0 };
+        let mut b = [0u8; 24];
+        b[0..8].copy_from_slice(&cur.0.to_le_bytes());
+        b[8..12].copy_from_slice(&flags.to_le_bytes());
+        b[16..24].copy_from_slice(&cur.1.to_le_bytes());
+        mm.write(old, &b)?;
+    }
+    if ss != 0 {
+        let b = mm.read_vec(ss, 24)?;
+        let sp = u64::from_le_bytes(b[0..8].try_into().unwrap());
+        let flags = i32::from_le_bytes(b[8..12].try_into().unwrap());
+        let size = u64::from_le_bytes(b[16..24].try_into().unwrap());
+        if flags & !(signal::SS_DISABLE | (1 << 31)) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & signal::SS_DISABLE != 0 {
+            t.lock().altstack = (0, 0, signal::SS_DISABLE);
+        } else {
+            if size < 2048 {
+                return Err(Errno::ENOMEM);
+            }
+            t.lock().altstack = (sp, size, 0);
+        }
+    }
+    Ok(0)
+}
+
+/// rt_sigsuspend
+pub fn sys_rt_sigsuspend(t: &Arc<Task>, mask: u64, size: usize, redo: bool) -> KResult<u64> {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    if !redo {
+        let m = t.mm().read_u64(mask)?;
+        let mut i = t.lock();
+        let old = i.sigmask;
+        i.saved_mask = Some(old);
+        i.sigmask = m & !UNBLOCKABLE;
+    }
+    if signal::has_pending(t) {
+        return Err(Errno::ERESTARTNOHAND);
+    }
+    Err(sched::block(t, None))
+}
+
+/// pause
+pub fn sys_pause(t: &Arc<Task>) -> KResult<u64> {
+    if signal::has_pending(t) {
+        return Err(Errno::ERESTARTNOHAND);
+    }
+    Err(sched::block(t, None))
+}
+
+/// rt_sigtimedwait
+pub fn sys_rt_sigtimedwait(t: &Arc<Task>, set: u64, info: u64, ts: u64, size: usize, redo: bool) -> KResult<u64> {
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = t.mm();
+    let want = mm.read_u64(set)? & !UNBLOCKABLE;
+    // Take a pending signal from the set (thread first, then process).
+    let got = {
+        let mut i = t.lock();
+        let avail = i.pending.set & want;
+        if avail != 0 {
+            i.pending.take(!avail)
+        } else {
+            None
+        }
+    }
+    .or_else(|| {
+        let tg = t.tg();
+        let mut g = tg.lock();
+        let avail = g.pending.set & want;
+        if avail != 0 {
+            g.pending.take(!avail)
+        } else {
+            None
+        }
+    });
+    if let Some(si) = got {
+        if info != 0 {
+            mm.write(info, &si.to_bytes())?;
+        }
+        return Ok(si.signo as u64);
+    }
+    let dl = if redo {
+        t.lock().deadline
+    } else if ts != 0 {
+        let b = mm.read_vec(ts, 16)?;
+        let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
+        let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        Some(time::monotonic_ns() + s * 1_000_000_000 + ns)
+    } else {
+        None
+    };
+    if dl.is_some_and(|d| time::monotonic_ns() >= d) {
+        return Err(Errno::EAGAIN);
+    }
+    // Signals in the set must wake us even though they are blocked: wait
+    // with them temporarily unblocked is wrong (they'd be delivered), so
+    // we rely on send_to_* waking any blocked thread.
+    Err(sched::block(t, dl))
+}

@@ -1,0 +1,174 @@
+//! Time syscalls: clocks, sleeps, interval timers, times.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::task::Task;
+use super::time;
+use std::sync::Arc;
+
+fn ts_bytes(ns: i64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[0..8].copy_from_slice(&ns.div_euclid(1_000_000_000).to_le_bytes());
+    b[8..16].copy_from_slice(&ns.rem_euclid(1_000_000_000).to_le_bytes());
+    b
+}
+
+fn read_ts(t: &Task, addr: u64) -> KResult<i64> {
+    let b = t.mm().read_vec(addr, 16)?;
+    let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
+    let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
+    if s < 0 || !(0..1_000_000_000).contains(&ns) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
+}
+
+/// CPU time consumed by the process (approximated by its lifetime).
+fn cpu_ns(t: &Task) -> i64 {
+    let start = t.tg().lock().start_time;
+    (time::monotonic_ns() - start).max(0)
+}
+
+fn clock_ns(t: &Task, clk: i32) -> KResult<i64> {
+    Ok(match clk {
+        0 | 5 | 8 | 11 => time::realtime_ns(),
+        1 | 4 | 6 | 7 | 9 => time::uptime_ns(),
+        2 | 3 => cpu_ns(t),
+        c if c < 0 => cpu_ns(t),
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+/// clock_gettime
+pub fn sys_clock_gettime(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
+    let ns = clock_ns(t, clk)?;
+    t.mm().write(ts, &ts_bytes(ns))?;
+    Ok(0)
+}
+
+/// clock_getres
+pub fn sys_clock_getres(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
+    clock_ns(t, clk)?;
+    if ts != 0 {
+        let res = if clk == 5 || clk == 6 { 4_000_000 } else { 1 };
+        t.mm().write(ts, &ts_bytes(res))?;
+    }
+    Ok(0)
+}
+
+/// gettimeofday
+pub fn sys_gettimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
+    if tv != 0 {
+        let ns = time::realtime_ns();
+        let mut b = [0u8; 16];
+        b[0..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+        b[8..16].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
+        t.mm().write(tv, &b)?;
+    }
+    if tz != 0 {
+        t.mm().write(tz, &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+/// time
+pub fn sys_time(t: &Arc<Task>, tloc: u64) -> KResult<u64> {
+    let s = time::realtime_ns() / 1_000_000_000;
+    if tloc != 0 {
+        t.mm().write_u64(tloc, s as u64)?;
+    }
+    Ok(s as u64)
+}
+
+fn sleep_until(t: &Task, dl: i64) -> KResult<u64> {
+    if time::monotonic_ns() >= dl {
+        return Ok(0);
+    }
+    Err(sched::block(t, Some(dl)))
+}
+
+/// nanosleep
+pub fn sys_nanosleep(t: &Arc<Task>, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
+    let dl = match t.lock().deadline {
+        Some(d) if redo || d > 0 => d,
+        _ => time::monotonic_ns() + read_ts(t, req)?,
+    };
+    sleep_until(t, dl)
+}
+
+/// clock_nanosleep
+pub fn sys_clock_nanosleep(t: &Arc<Task>, clk: i32, flags: i32, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
+    if let Some(d) = t.lock().deadline {
+        let _ = redo;
+        return sleep_until(t, d);
+    }
+    let v = read_ts(t, req)?;
+    let now_k = time::monotonic_ns();
+    let dl = if flags & 1 != 0 {
+        let now_c = clock_ns(t, clk)?;
+        now_k + (v - now_c)
+    } else {
+        clock_ns(t, clk)?;
+        now_k + v
+    };
+    sleep_until(t, dl)
+}
+
+fn itv_bytes(val_ns: i64, int_ns: i64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    let tv = |ns: i64| ((ns / 1_000_000_000), (ns % 1_000_000_000) / 1000);
+    let (a, b1) = tv(int_ns);
+    let (c, d) = tv(val_ns);
+    b[0..8].copy_from_slice(&a.to_le_bytes());
+    b[8..16].copy_from_slice(&b1.to_le_bytes());
+    b[16..24].copy_from_slice(&c.to_le_bytes());
+    b[24..32].copy_from_slice(&d.to_le_bytes());
+    b
+}
+
+/// getitimer
+pub fn sys_getitimer(t: &Arc<Task>, which: i32, val: u64) -> KResult<u64> {
+    if !(0..=2).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    let (v, i) = if which == 0 { time::get_itimer(t.tgid()) } else { (0, 0) };
+    t.mm().write(val, &itv_bytes(v, i))?;
+    Ok(0)
+}
+
+/// setitimer (ITIMER_REAL; the virtual and profiling timers are accepted
+/// but never fire)
+pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u64> {
+    if !(0..=2).contains(&which) {
+        return Err(Errno::EINVAL);
+    }
+    let (v, i) = if new != 0 {
+        let b = t.mm().read_vec(new, 32)?;
+        let g = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        (g(16) * 1_000_000_000 + g(24) * 1000, g(0) * 1_000_000_000 + g(8) * 1000)
+    } else {
+        (0, 0)
+    };
+    let prev = if which == 0 { time::set_itimer(t.tgid(), v, i) } else { (0, 0) };
+    if old != 0 {
+        t.mm().write(old, &itv_bytes(prev.0, prev.1))?;
+    }
+    Ok(0)
+}
+
+/// alarm
+pub fn sys_alarm(t: &Arc<Task>, secs: u32) -> KResult<u64> {
+    let (rem, _) = time::set_itimer(t.tgid(), secs as i64 * 1_000_000_000, 0);
+    Ok(((rem + 999_999_999) / 1_000_000_000) as u64)
+}
+
+/// times
+pub fn sys_times(t: &Arc<Task>, buf: u64) -> KResult<u64> {
+    let ticks = |ns: i64| (ns / 10_000_000) as u64;
+    if buf != 0 {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&ticks(cpu_ns(t)).to_le_bytes());
+        t.mm().write(buf, &b)?;
+    }
+    Ok(ticks(time::uptime_ns()) + 1)
+}

@@ -1,0 +1,256 @@
+//! Tasks (threads) and thread groups (processes): identities, shared
+//! resources (mm, files, fs, signal handlers), and the global tables.
+
+use super::signal::{SigActions, SigPending};
+use crate::arch::Context;
+use crate::fs::file::FdTable;
+use crate::fs::vfs::Path;
+use crate::mm::Mm;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub type Tid = i32;
+pub type Pid = i32;
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    Runnable,
+    /// Sleeping in a syscall that runs again when woken.
+    Blocked,
+    /// Job-control stop.
+    Stopped,
+    Dead,
+}
+
+/// Root, cwd and umask (shared with CLONE_FS).
+#[derive(Clone)]
+pub struct FsContext {
+    pub root: Path,
+    pub cwd: Path,
+    pub umask: u32,
+}
+
+/// Credentials.
+#[derive(Clone, Default)]
+pub struct Creds {
+    pub uid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+    pub groups: Vec<u32>,
+}
+
+pub const RLIM_NLIMITS: usize = 16;
+pub const RLIM_INFINITY: u64 = u64::MAX;
+
+/// Per-thread state.
+pub struct TaskInner {
+    pub ctx: Context,
+    pub state: State,
+    pub mm: Arc<Mm>,
+    pub files: Arc<Mutex<FdTable>>,
+    pub fs: Arc<Mutex<FsContext>>,
+    pub sighand: Arc<Mutex<SigActions>>,
+    pub sigmask: u64,
+    pub pending: SigPending,
+    /// Mask to restore after a handler (sigsuspend, pselect, ppoll).
+    pub saved_mask: Option<u64>,
+    pub altstack: (u64, u64, i32),
+    pub clear_child_tid: u64,
+    pub robust_list: u64,
+    /// Deadline (monotonic ns) of the blocking syscall in progress.
+    pub deadline: Option<i64>,
+    /// The blocked syscall must run again when the task is next scheduled.
+    pub redo_syscall: bool,
+    /// The last syscall's result may need restart handling on the way out.
+    pub restart_check: bool,
+    pub futex_woken: bool,
+    pub futex_key: Option<(usize, u64)>,
+    /// This task is a vfork child; its parent thread sleeps until it execs
+    /// or exits.
+    pub vfork_parent: Option<Tid>,
+    pub vfork_waiting: bool,
+    /// The vfork child's pid (the parent's syscall result).
+    pub vfork_child: Tid,
+    pub comm: String,
+    pub start_time: i64,
+}
+
+/// A thread.
+pub struct Task {
+    pub tid: Tid,
+    /// The process this thread belongs to.
+    pub tgid: AtomicI32,
+    pub inner: Mutex<TaskInner>,
+}
+
+/// Per-process state.
+pub struct TgInner {
+    pub parent: Pid,
+    pub children: Vec<Pid>,
+    pub threads: Vec<Tid>,
+    pub pgid: Pid,
+    pub sid: Pid,
+    pub pending: SigPending,
+    /// Exit in progress (exit_group or fatal signal): the wait status.
+    pub group_exit: Option<i32>,
+    /// All threads gone: the wait status, until reaped.
+    pub zombie: Option<i32>,
+    /// Job control state change to report to wait(WUNTRACED/WCONTINUED).
+    pub stop_report: Option<i32>,
+    pub stopped: bool,
+    pub exit_signal: i32,
+    pub creds: Creds,
+    pub rlimits: [(u64, u64); RLIM_NLIMITS],
+    /// ITIMER_REAL: (next expiry ns, interval ns).
+    pub itimer_real: Option<(i64, i64)>,
+    pub start_time: i64,
+    pub exec_done: bool,
+}
+
+/// A process (thread group).
+pub struct ThreadGroup {
+    pub tgid: Pid,
+    pub inner: Mutex<TgInner>,
+    /// Woken when a child changes state (wait4).
+    pub child_wq: Arc<super::wait::WaitQueue>,
+}
+
+static TASKS: Mutex<BTreeMap<Tid, Arc<Task>>> = Mutex::new(BTreeMap::new());
+static GROUPS: Mutex<BTreeMap<Pid, Arc<ThreadGroup>>> = Mutex::new(BTreeMap::new());
+static NEXT_PID: AtomicI32 = AtomicI32::new(1);
+const PID_MAX: i32 = 32768;
+
+/// Allocate a free PID, wrapping like Linux at pid_max.
+pub fn alloc_pid() -> Pid {
+    let tasks = lock(&TASKS);
+    let groups = lock(&GROUPS);
+    loop {
+        let mut p = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        if p >= PID_MAX {
+            NEXT_PID.store(300, Ordering::Relaxed);
+            p = 300;
+        }
+        if !tasks.contains_key(&p) && !groups.contains_key(&p) {
+            return p;
+        }
+    }
+}
+
+/// Restart PID numbering (reboot).
+pub fn reset_pids() {
+    NEXT_PID.store(1, Ordering::Relaxed);
+}
+
+pub fn task(tid: Tid) -> Option<Arc<Task>> {
+    lock(&TASKS).get(&tid).cloned()
+}
+
+pub fn group(pid: Pid) -> Option<Arc<ThreadGroup>> {
+    lock(&GROUPS).get(&pid).cloned()
+}
+
+pub fn insert_task(t: Arc<Task>) {
+    lock(&TASKS).insert(t.tid, t);
+}
+
+pub fn remove_task(tid: Tid) {
+    lock(&TASKS).remove(&tid);
+}
+
+pub fn insert_group(g: Arc<ThreadGroup>) {
+    lock(&GROUPS).insert(g.tgid, g);
+}
+
+pub fn remove_group(pid: Pid) {
+    lock(&GROUPS).remove(&pid);
+}
+
+pub fn all_groups() -> Vec<Arc<ThreadGroup>> {
+    lock(&GROUPS).values().cloned().collect()
+}
+
+pub fn all_tasks() -> Vec<Arc<Task>> {
+    lock(&TASKS).values().cloned().collect()
+}
+
+/// Forget every task and process (reboot).
+pub fn clear_all() {
+    let t = std::mem::take(&mut *lock(&TASKS));
+    let g = std::mem::take(&mut *lock(&GROUPS));
+    drop(t);
+    drop(g);
+}
+
+impl ThreadGroup {
+    pub fn lock(&self) -> MutexGuard<'_, TgInner> {
+        lock(&self.inner)
+    }
+}
+
+impl Task {
+    pub fn lock(&self) -> MutexGuard<'_, TaskInner> {
+        lock(&self.inner)
+    }
+    pub fn mm(&self) -> Arc<Mm> {
+        self.lock().mm.clone()
+    }
+    pub fn files(&self) -> Arc<Mutex<FdTable>> {
+        self.lock().files.clone()
+    }
+    pub fn fs(&self) -> FsContext {
+        let fs = self.lock().fs.clone();
+        let g = lock(&fs);
+        g.clone()
+    }
+    pub fn fs_shared(&self) -> Arc<Mutex<FsContext>> {
+        self.lock().fs.clone()
+    }
+    pub fn sighand(&self) -> Arc<Mutex<SigActions>> {
+        self.lock().sighand.clone()
+    }
+    /// The thread group this task belongs to.
+    pub fn tg(&self) -> Arc<ThreadGroup> {
+        group(self.tgid()).expect("task without thread group")
+    }
+    pub fn tgid(&self) -> Pid {
+        self.tgid.load(Ordering::Relaxed)
+    }
+    pub fn session_and_pgrp(&self) -> (Pid, Pid) {
+        let tg = self.tg();
+        let g = tg.lock();
+        (g.sid, g.pgid)
+    }
+    pub fn state(&self) -> State {
+        self.lock().state
+    }
+    pub fn creds(&self) -> Creds {
+        self.tg().lock().creds.clone()
+    }
+}
+
+pub fn find_tg_of(tid: Tid) -> Option<Arc<ThreadGroup>> {
+    task(tid).and_then(|t| group(t.tgid.load(Ordering::Relaxed)))
+}
+
+/// Default resource limits (as Linux for a fresh init).
+pub fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
+    let mut r = [(RLIM_INFINITY, RLIM_INFINITY); RLIM_NLIMITS];
+    r[3] = (8 << 20, RLIM_INFINITY); // STACK
+    r[4] = (0, RLIM_INFINITY); // CORE
+    r[6] = (4096, 4096); // NPROC
+    r[7] = (1024, 1024 * 1024); // NOFILE
+    r[8] = (8 << 20, 8 << 20); // MEMLOCK
+    r[11] = (4096, 4096); // SIGPENDING
+    r[12] = (819200, 819200); // MSGQUEUE
+    r
+}

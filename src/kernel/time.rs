@@ -1,0 +1,97 @@
+//! Time: the guest's clocks (monotonic from boot, realtime from the host)
+//! and per-process interval timers (ITIMER_REAL / alarm).
+
+use super::signal::{self, SigInfo, SIGALRM};
+use super::task::{self, lock, Pid};
+use crate::arch;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+static BOOT_NS: AtomicI64 = AtomicI64::new(0);
+
+/// Record the boot instant (CLOCK_MONOTONIC starts near zero at boot).
+pub fn init() {
+    BOOT_NS.store(arch::time::monotonic_ns(), Ordering::Relaxed);
+}
+
+/// Kernel-internal monotonic time (host clock), for deadlines.
+pub fn monotonic_ns() -> i64 {
+    arch::time::monotonic_ns()
+}
+
+/// Nanoseconds since boot (guest CLOCK_MONOTONIC / BOOTTIME).
+pub fn uptime_ns() -> i64 {
+    arch::time::monotonic_ns() - BOOT_NS.load(Ordering::Relaxed)
+}
+
+/// Guest monotonic value → kernel deadline.
+pub fn guest_mono_to_kernel(ns: i64) -> i64 {
+    ns + BOOT_NS.load(Ordering::Relaxed)
+}
+
+pub fn realtime_ns() -> i64 {
+    arch::time::realtime_ns()
+}
+
+/// ITIMER_REAL expiries: tgid -> (next expiry, interval).
+static ITIMERS: Mutex<BTreeMap<Pid, (i64, i64)>> = Mutex::new(BTreeMap::new());
+
+/// Set ITIMER_REAL for a process; returns the old (remaining, interval).
+pub fn set_itimer(tgid: Pid, value_ns: i64, interval_ns: i64) -> (i64, i64) {
+    let now = monotonic_ns();
+    let mut g = lock(&ITIMERS);
+    let old = g.remove(&tgid).map(|(e, i)| ((e - now).max(1), i)).unwrap_or((0, 0));
+    if value_ns > 0 {
+        g.insert(tgid, (now + value_ns, interval_ns));
+    }
+    old
+}
+
+pub fn get_itimer(tgid: Pid) -> (i64, i64) {
+    let now = monotonic_ns();
+    lock(&ITIMERS)
+        .get(&tgid)
+        .map(|&(e, i)| ((e - now).max(1), i))
+        .unwrap_or((0, 0))
+}
+
+pub fn cancel_itimer(tgid: Pid) {
+    lock(&ITIMERS).remove(&tgid);
+}
+
+pub fn next_itimer() -> Option<i64> {
+    lock(&ITIMERS).values().map(|v| v.0).min()
+}
+
+/// Fire due interval timers.
+pub fn expire_itimers(now: i64) {
+    let due: Vec<Pid> = {
+        let mut g = lock(&ITIMERS);
+        let mut due = Vec::new();
+        let keys: Vec<Pid> = g.iter().filter(|(_, v)| v.0 <= now).map(|(k, _)| *k).collect();
+        for k in keys {
+            let (e, i) = g[&k];
+            if i > 0 {
+                let mut next = e + i;
+                if next <= now {
+                    next = now + i;
+                }
+                g.insert(k, (next, i));
+            } else {
+                g.remove(&k);
+            }
+            due.push(k);
+        }
+        due
+    };
+    for pid in due {
+        if task::group(pid).is_some() {
+            let _ = signal::send_to_process(pid, SigInfo { signo: SIGALRM, code: 0x80, ..Default::default() });
+        }
+    }
+}
+
+pub fn reset() {
+    lock(&ITIMERS).clear();
+}

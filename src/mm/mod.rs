@@ -1,0 +1,640 @@
+//! Memory management: guest address spaces (VMAs and page tables kept by
+//! the kernel), page faults, copy-on-write, and safe access to guest
+//! memory. The host process of each address space only caches what the page
+//! table says; every change is queued to it through `arch::HostMm`.
+
+pub mod frame;
+
+use crate::arch::{self, HostMm};
+use crate::fs::vfs::Inode;
+use crate::kernel::errno::{Errno, KResult};
+use frame::{Pfn, PAGE_SIZE};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// End of guest user space: the stub lives above.
+pub const TASK_SIZE: u64 = arch::stub::STUB_CODE;
+/// Top of the initial stack.
+pub const STACK_TOP: u64 = TASK_SIZE - 0x10_0000;
+/// Size reserved for the main stack.
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Where mmap searches down from.
+pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (64 << 20);
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+pub const SEGV_MAPERR: i32 = 1;
+pub const SEGV_ACCERR: i32 = 2;
+
+pub fn page_down(a: u64) -> u64 {
+    a & !(PAGE_SIZE - 1)
+}
+pub fn page_up(a: u64) -> u64 {
+    (a + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+/// What a mapping is backed by.
+#[derive(Clone)]
+pub enum Backing {
+    Anon,
+    /// `offset` is the file offset that `vma.start` maps.
+    File { inode: Arc<dyn Inode>, offset: u64, path: String },
+}
+
+/// One virtual memory area.
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u32,
+    pub shared: bool,
+    pub backing: Backing,
+    /// "[heap]", "[stack]" or empty.
+    pub label: &'static str,
+}
+
+impl Vma {
+    fn file_page(&self, addr: u64) -> u64 {
+        match &self.backing {
+            Backing::File { offset, .. } => (offset + (addr - self.start)) / PAGE_SIZE,
+            Backing::Anon => 0,
+        }
+    }
+    /// Split at `at`, returning the upper part.
+    fn split_off(&mut self, at: u64) -> Vma {
+        let mut hi = self.clone();
+        hi.start = at;
+        if let Backing::File { offset, .. } = &mut hi.backing {
+            *offset += at - self.start;
+        }
+        self.end = at;
+        hi
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Pte {
+    pfn: Pfn,
+    /// Protection of the host mapping; 0 = not mapped in the host yet.
+    host_prot: u32,
+}
+
+/// Why a fault could not be resolved: the guest gets a signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    Segv(i32),
+    Bus,
+    Oom,
+}
+
+/// A guest address space.
+pub struct Mm {
+    inner: Mutex<MmInner>,
+}
+
+/// The state of an address space, behind `Mm`'s lock.
+pub struct MmInner {
+    vmas: BTreeMap<u64, Vma>,
+    ptes: BTreeMap<u64, Pte>,
+    pub host: HostMm,
+    pub brk_start: u64,
+    pub brk: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
+    pub exe: String,
+}
+
+impl Mm {
+    pub fn new() -> KResult<Arc<Mm>> {
+        Ok(Arc::new(Mm {
+            inner: Mutex::new(MmInner::new()?),
+        }))
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, MmInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Identity for private futex keys.
+    pub fn id(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+
+    /// A copy-on-write duplicate (fork).
+    pub fn fork(&self) -> KResult<Arc<Mm>> {
+        let child = self.lock().fork()?;
+        Ok(Arc::new(Mm {
+            inner: Mutex::new(child),
+        }))
+    }
+
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> KResult<()> {
+        self.lock().read(addr, buf)
+    }
+    pub fn write(&self, addr: u64, buf: &[u8]) -> KResult<()> {
+        self.lock().write(addr, buf)
+    }
+    pub fn read_u32(&self, addr: u64) -> KResult<u32> {
+        let mut b = [0u8; 4];
+        self.read(addr, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    pub fn read_u64(&self, addr: u64) -> KResult<u64> {
+        let mut b = [0u8; 8];
+        self.read(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    pub fn write_u32(&self, addr: u64, v: u32) -> KResult<()> {
+        self.write(addr, &v.to_le_bytes())
+    }
+    pub fn write_u64(&self, addr: u64, v: u64) -> KResult<()> {
+        self.write(addr, &v.to_le_bytes())
+    }
+    /// Read a plain-old-data struct from guest memory.
+    pub fn read_vec(&self, addr: u64, len: usize) -> KResult<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        self.read(addr, &mut v)?;
+        Ok(v)
+    }
+    /// A NUL-terminated string of at most `max` bytes.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> KResult<String> {
+        let bytes = self.lock().read_cstr(addr, max)?;
+        String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+    }
+    pub fn read_cstr_bytes(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
+        self.lock().read_cstr(addr, max)
+    }
+}
+
+fn host_prot(vma: &Vma, pfn: Pfn) -> u32 {
+    let mut p = vma.prot & 7;
+    if p & PROT_WRITE != 0 {
+        p |= PROT_READ;
+    }
+    if !vma.shared && p & PROT_WRITE != 0 && frame::refcount(pfn) > 1 {
+        p &= !PROT_WRITE;
+    }
+    p
+}
+
+impl MmInner {
+    fn new() -> KResult<MmInner> {
+        let host = HostMm::new().map_err(|e| {
+            log::error!("mm: cannot create host address space: errno {e}");
+            Errno::ENOMEM
+        })?;
+        Ok(MmInner {
+            vmas: BTreeMap::new(),
+            ptes: BTreeMap::new(),
+            host,
+            brk_start: 0,
+            brk: 0,
+            arg_start: 0,
+            arg_end: 0,
+            env_start: 0,
+            env_end: 0,
+            exe: String::new(),
+        })
+    }
+
+    pub fn vmas(&self) -> impl Iterator<Item = &Vma> {
+        self.vmas.values()
+    }
+
+    pub fn find_vma(&self, addr: u64) -> Option<&Vma> {
+        self.vmas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| addr < v.end)
+    }
+
+    /// Number of resident pages (for /proc statm/status).
+    pub fn resident_pages(&self) -> usize {
+        self.ptes.len()
+    }
+
+    /// Drop every mapping (execve reusing this address space).
+    pub fn clear(&mut self) {
+        for (_, pte) in std::mem::take(&mut self.ptes) {
+            frame::put(pte.pfn);
+        }
+        self.vmas.clear();
+        self.host.munmap(0, TASK_SIZE);
+        self.brk = 0;
+        self.brk_start = 0;
+    }
+
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        if end > TASK_SIZE || start >= end {
+            return false;
+        }
+        if let Some(v) = self.find_vma(start) {
+            let _ = v;
+            return false;
+        }
+        match self.vmas.range(start..).next() {
+            Some((&s, _)) => s >= end,
+            None => true,
+        }
+    }
+
+    /// Find room for `len` bytes, near `hint` if free, else top-down.
+    pub fn unmapped_area(&self, hint: u64, len: u64) -> KResult<u64> {
+        if len == 0 || len > TASK_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        if hint != 0 {
+            let h = page_down(hint);
+            if h >= PAGE_SIZE * 16 && self.is_free(h, h + len) {
+                return Ok(h);
+            }
+        }
+        let mut top = MMAP_BASE;
+        for (_, v) in self.vmas.range(..MMAP_BASE).rev() {
+            if v.end <= top && top - v.end >= len {
+                return Ok(top - len);
+            }
+            top = top.min(v.start);
+        }
+        if top >= len + (1 << 20) {
+            return Ok(top - len);
+        }
+        Err(Errno::ENOMEM)
+    }
+
+    /// Split VMAs so that `addr` is a boundary.
+    fn split_at(&mut self, addr: u64) {
+        let key = match self.vmas.range(..addr).next_back() {
+            Some((&k, v)) if v.end > addr => k,
+            _ => return,
+        };
+        let v = self.vmas.get_mut(&key).unwrap();
+        let hi = v.split_off(addr);
+        self.vmas.insert(addr, hi);
+    }
+
+    /// Remove mappings in [start, end).
+    pub fn unmap(&mut self, start: u64, end: u64) {
+        if start >= end {
+            return;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.vmas.remove(&k);
+        }
+        self.drop_pages(start, end);
+    }
+
+    fn drop_pages(&mut self, start: u64, end: u64) {
+        let vpns: Vec<u64> = self
+            .ptes
+            .range(start / PAGE_SIZE..end / PAGE_SIZE)
+            .map(|(&k, _)| k)
+            .collect();
+        let mut mapped = false;
+        for vpn in vpns {
+            let pte = self.ptes.remove(&vpn).unwrap();
+            mapped |= pte.host_prot != 0;
+            frame::put(pte.pfn);
+        }
+        if mapped {
+            self.host.munmap(start, end - start);
+        }
+    }
+
+    /// Insert a new VMA (the range must be free).
+    pub fn insert_vma(&mut self, vma: Vma) {
+        debug_assert!(vma.start < vma.end);
+        self.vmas.insert(vma.start, vma);
+    }
+
+    /// mprotect: change protection of [start, end); ENOMEM if not all mapped.
+    pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> KResult<()> {
+        // Whole range must be mapped.
+        let mut a = start;
+        while a < end {
+            match self.find_vma(a) {
+                Some(v) => a = v.end,
+                None => return Err(Errno::ENOMEM),
+            }
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.vmas.get_mut(&k).unwrap().prot = prot;
+        }
+        let vpns: Vec<u64> = self
+            .ptes
+            .range(start / PAGE_SIZE..end / PAGE_SIZE)
+            .map(|(&k, _)| k)
+            .collect();
+        for vpn in vpns {
+            let addr = vpn * PAGE_SIZE;
+            let vma = self.find_vma(addr).unwrap().clone();
+            let pte = self.ptes.get_mut(&vpn).unwrap();
+            if pte.host_prot == 0 {
+                continue;
+            }
+            let p = host_prot(&vma, pte.pfn);
+            if p == 0 {
+                self.host.munmap(addr, PAGE_SIZE);
+                pte.host_prot = 0;
+            } else if p != pte.host_prot {
+                self.host.mprotect(addr, PAGE_SIZE, p);
+                pte.host_prot = p;
+            }
+        }
+        Ok(())
+    }
+
+    /// madvise(MADV_DONTNEED): private pages read back as zero (or file data).
+    pub fn discard(&mut self, start: u64, end: u64) {
+        self.drop_pages(start, end);
+    }
+
+    /// Move or resize the mapping at `old` (mremap).
+    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> KResult<u64> {
+        let vma = self.find_vma(old).ok_or(Errno::EFAULT)?.clone();
+        if old + old_len > vma.end {
+            return Err(Errno::EFAULT);
+        }
+        if fixed.is_none() {
+            if new_len <= old_len {
+                self.unmap(old + new_len, old + old_len);
+                return Ok(old);
+            }
+            // Grow in place if the VMA ends here and the space after is free.
+            if vma.end == old + old_len && self.is_free(old + old_len, old + new_len) {
+                self.vmas.get_mut(&vma.start).unwrap().end = old + new_len;
+                return Ok(old);
+            }
+            if !may_move {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let new = match fixed {
+            Some(a) => {
+                self.unmap(a, a + new_len);
+                a
+            }
+            None => self.unmapped_area(0, new_len)?,
+        };
+        // Carve the old range out as its own VMA and move it.
+        self.split_at(old);
+        self.split_at(old + old_len);
+        let mut moved = self.vmas.remove(&old).ok_or(Errno::EFAULT)?;
+        moved.start = new;
+        moved.end = new + new_len;
+        let vpns: Vec<(u64, Pte)> = self
+            .ptes
+            .range(old / PAGE_SIZE..(old + old_len) / PAGE_SIZE)
+            .map(|(&k, &p)| (k, p))
+            .collect();
+        for (vpn, _) in &vpns {
+            self.ptes.remove(vpn);
+        }
+        self.host.munmap(old, old_len);
+        let shrink_end = new + new_len.min(old_len);
+        for (vpn, mut pte) in vpns {
+            let addr = new + (vpn * PAGE_SIZE - old);
+            if addr >= shrink_end {
+                frame::put(pte.pfn);
+                continue;
+            }
+            if pte.host_prot != 0 {
+                self.host.mmap(addr, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
+            }
+            self.ptes.insert(addr / PAGE_SIZE, pte);
+        }
+        self.vmas.insert(new, moved);
+        Ok(new)
+    }
+
+    /// Set the program break.
+    pub fn set_brk(&mut self, new: u64) -> u64 {
+        if new < self.brk_start {
+            return self.brk;
+        }
+        let old_end = page_up(self.brk);
+        let new_end = page_up(new);
+        if new_end > old_end {
+            if !self.is_free(old_end, new_end) {
+                return self.brk;
+            }
+            // Extend the heap VMA, or create it.
+            match self.vmas.range_mut(..old_end).next_back() {
+                Some((_, v)) if v.end == old_end && v.label == "[heap]" => v.end = new_end,
+                _ => self.insert_vma(Vma {
+                    start: old_end,
+                    end: new_end,
+                    prot: PROT_READ | PROT_WRITE,
+                    shared: false,
+                    backing: Backing::Anon,
+                    label: "[heap]",
+                }),
+            }
+        } else if new_end < old_end {
+            self.unmap(new_end, old_end);
+        }
+        self.brk = new;
+        new
+    }
+
+    /// Make the page at `addr` present; with `write`, private and writable.
+    /// Queues the host mapping. Returns the frame.
+    fn populate(&mut self, addr: u64, write: bool) -> Result<Pfn, FaultError> {
+        let vpn = addr / PAGE_SIZE;
+        let page = vpn * PAGE_SIZE;
+        let vma = match self.find_vma(addr) {
+            Some(v) => v.clone(),
+            None => return Err(FaultError::Segv(SEGV_MAPERR)),
+        };
+        if vma.prot & 7 == 0 || (write && vma.prot & PROT_WRITE == 0) {
+            return Err(FaultError::Segv(SEGV_ACCERR));
+        }
+        if let Some(pte) = self.ptes.get(&vpn).copied() {
+            let mut pfn = pte.pfn;
+            if write && !vma.shared && frame::refcount(pfn) > 1 {
+                // Copy on write.
+                let new = frame::alloc_copy(pfn).map_err(|_| FaultError::Oom)?;
+                frame::put(pfn);
+                pfn = new;
+            }
+            let p = host_prot(&vma, pfn);
+            if p != pte.host_prot || pfn != pte.pfn {
+                self.host.mmap(page, PAGE_SIZE, p, frame::phys(pfn));
+            }
+            self.ptes.insert(vpn, Pte { pfn, host_prot: p });
+            return Ok(pfn);
+        }
+        let pfn = match &vma.backing {
+            Backing::Anon => frame::alloc().map_err(|_| FaultError::Oom)?,
+            Backing::File { inode, .. } => {
+                let idx = vma.file_page(page);
+                let cached = inode.page(idx).map_err(|e| {
+                    if e == Errno::ENOMEM {
+                        FaultError::Oom
+                    } else {
+                        FaultError::Bus
+                    }
+                })?;
+                if write && !vma.shared {
+                    let n = frame::alloc_copy(cached).map_err(|_| FaultError::Oom)?;
+                    frame::put(cached);
+                    n
+                } else {
+                    cached
+                }
+            }
+        };
+        let p = host_prot(&vma, pfn);
+        self.host.mmap(page, PAGE_SIZE, p, frame::phys(pfn));
+        self.ptes.insert(vpn, Pte { pfn, host_prot: p });
+        if let Backing::File { inode, .. } = &vma.backing {
+            // Fault-around: map following pages already in the page cache in
+            // the same host round trip.
+            let mut a = page + PAGE_SIZE;
+            while a < vma.end && a < page + 16 * PAGE_SIZE && !self.ptes.contains_key(&(a / PAGE_SIZE)) {
+                let Some(pf) = inode.cached_page(vma.file_page(a)) else { break };
+                let p = host_prot(&vma, pf);
+                self.host.mmap(a, PAGE_SIZE, p, frame::phys(pf));
+                self.ptes.insert(a / PAGE_SIZE, Pte { pfn: pf, host_prot: p });
+                a += PAGE_SIZE;
+            }
+        }
+        Ok(pfn)
+    }
+
+    /// Resolve a fault the host reported at `addr` (`code` is the host's
+    /// si_code: SEGV_MAPERR = not mapped, SEGV_ACCERR = protection).
+    pub fn handle_fault(&mut self, addr: u64, code: i32) -> Result<(), FaultError> {
+        let vpn = addr / PAGE_SIZE;
+        if let Some(pte) = self.ptes.get(&vpn).copied() {
+            if pte.host_prot == 0 {
+                let vma = self.find_vma(addr).ok_or(FaultError::Segv(SEGV_MAPERR))?.clone();
+                let p = host_prot(&vma, pte.pfn);
+                if p == 0 {
+                    return Err(FaultError::Segv(SEGV_ACCERR));
+                }
+                self.host.mmap(vpn * PAGE_SIZE, PAGE_SIZE, p, frame::phys(pte.pfn));
+                self.ptes.get_mut(&vpn).unwrap().host_prot = p;
+                return Ok(());
+            }
+            if code == SEGV_ACCERR && pte.host_prot & PROT_WRITE == 0 {
+                // A write to a page mapped read-only: copy on write, or a
+                // real violation (populate checks the VMA).
+                self.populate(addr, true)?;
+                return Ok(());
+            }
+            return Err(FaultError::Segv(SEGV_ACCERR));
+        }
+        self.populate(addr, false).map(|_| ())
+    }
+
+    /// The frame behind `addr` for kernel access.
+    fn frame_for(&mut self, addr: u64, write: bool) -> KResult<Pfn> {
+        if addr >= TASK_SIZE {
+            return Err(Errno::EFAULT);
+        }
+        let vpn = addr / PAGE_SIZE;
+        if let Some(pte) = self.ptes.get(&vpn) {
+            if !write || pte.host_prot & PROT_WRITE != 0 {
+                return Ok(pte.pfn);
+            }
+        }
+        self.populate(addr, write).map_err(|_| Errno::EFAULT)
+    }
+
+    pub fn read(&mut self, mut addr: u64, buf: &mut [u8]) -> KResult<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let off = (addr % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+            let pfn = self.frame_for(addr, false)?;
+            frame::read(pfn, off, &mut buf[done..done + n]);
+            done += n;
+            addr += n as u64;
+        }
+        Ok(())
+    }
+
+    pub fn write(&mut self, mut addr: u64, buf: &[u8]) -> KResult<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let off = (addr % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+            let pfn = self.frame_for(addr, true)?;
+            frame::write(pfn, off, &buf[done..done + n]);
+            done += n;
+            addr += n as u64;
+        }
+        Ok(())
+    }
+
+    pub fn read_cstr(&mut self, mut addr: u64, max: usize) -> KResult<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 256];
+        loop {
+            let room = (PAGE_SIZE - addr % PAGE_SIZE) as usize;
+            let n = room.min(chunk.len());
+            self.read(addr, &mut chunk[..n])?;
+            if let Some(z) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk[..n]);
+            if out.len() > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            addr += n as u64;
+        }
+    }
+
+    /// Copy-on-write duplicate of this address space in a new host process.
+    fn fork(&mut self) -> KResult<MmInner> {
+        let mut child = MmInner::new()?;
+        child.vmas = self.vmas.clone();
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        child.arg_start = self.arg_start;
+        child.arg_end = self.arg_end;
+        child.env_start = self.env_start;
+        child.env_end = self.env_end;
+        child.exe = self.exe.clone();
+        let vmas: Vec<Vma> = self.vmas.values().cloned().collect();
+        for vma in &vmas {
+            let range = vma.start / PAGE_SIZE..vma.end / PAGE_SIZE;
+            let cow = !vma.shared && vma.prot & PROT_WRITE != 0;
+            for (&vpn, pte) in self.ptes.range_mut(range) {
+                frame::get(pte.pfn);
+                let addr = vpn * PAGE_SIZE;
+                if cow && pte.host_prot & PROT_WRITE != 0 {
+                    pte.host_prot &= !PROT_WRITE;
+                    self.host.mprotect(addr, PAGE_SIZE, pte.host_prot);
+                }
+                let p = host_prot(vma, pte.pfn);
+                if p != 0 {
+                    child.host.mmap(addr, PAGE_SIZE, p, frame::phys(pte.pfn));
+                }
+                child.ptes.insert(vpn, Pte { pfn: pte.pfn, host_prot: p });
+            }
+        }
+        Ok(child)
+    }
+}
+
+impl Drop for MmInner {
+    fn drop(&mut self) {
+        for (_, pte) in std::mem::take(&mut self.ptes) {
+            frame::put(pte.pfn);
+        }
+    }
+}
