@@ -35,6 +35,18 @@ extern "C" fn on_sigalrm(_: libc::c_int) {
     }
 }
 
+static DUMP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigusr2(_: libc::c_int) {
+    DUMP.store(true, Ordering::SeqCst);
+    on_sigalrm(0);
+}
+
+/// A host SIGUSR2 asked for a dump of kernel state (like sysrq-t).
+pub fn take_dump_request() -> bool {
+    DUMP.swap(false, Ordering::SeqCst)
+}
+
 /// Set up the SIGALRM handler and the POSIX timer. Call on the vCPU thread.
 pub fn init() -> Result<(), String> {
     // SAFETY: installing a handler that only touches atomics and calls kill.
@@ -46,6 +58,8 @@ pub fn init() -> Result<(), String> {
         if libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) < 0 {
             return Err("sigaction(SIGALRM) failed".into());
         }
+        sa.sa_sigaction = on_sigusr2 as usize;
+        libc::sigaction(libc::SIGUSR2, &sa, std::ptr::null_mut());
         let mut sev: libc::sigevent = std::mem::zeroed();
         sev.sigev_notify = libc::SIGEV_THREAD_ID;
         sev.sigev_signo = libc::SIGALRM;

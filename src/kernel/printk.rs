@@ -69,15 +69,29 @@ impl log::Log for Logger {
             log::Level::Info => 6,
             log::Level::Debug | log::Level::Trace => 7,
         };
+        if let Some(f) = TRACE_FILE.get() {
+            use std::io::Write;
+            let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(f, "{}{}", stamp(), r.args());
+            return;
+        }
         printk_level(level, &format!("{}", r.args()));
     }
     fn flush(&self) {}
 }
 
 static LOGGER: Logger = Logger;
+/// RUML_LOG_FILE=path sends `log` records to a host file instead of the
+/// console (for tracing without disturbing the guest's output).
+static TRACE_FILE: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
 
 /// Route the `log` crate to printk. RUML_LOG=debug shows debug lines.
 pub fn init_logger() {
+    if let Ok(p) = std::env::var("RUML_LOG_FILE") {
+        if let Ok(f) = std::fs::File::create(p) {
+            let _ = TRACE_FILE.set(Mutex::new(f));
+        }
+    }
     let _ = log::set_logger(&LOGGER);
     let lvl = match std::env::var("RUML_LOG").as_deref() {
         Ok("trace") => log::LevelFilter::Trace,

@@ -19,6 +19,23 @@ static WOKEN: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
 /// Sleepers with a deadline: (deadline ns, tid).
 static TIMERS: Mutex<BTreeSet<(i64, Tid)>> = Mutex::new(BTreeSet::new());
 
+/// The running task should give up the CPU at its next kernel exit.
+static NEED_RESCHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask for the current task to be rescheduled (sched_yield, fork).
+pub fn yield_now() {
+    NEED_RESCHED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Queue a new task to run next (a forked child runs first, like Linux
+/// with one CPU in practice: it gets to reset its signals and exec before
+/// the parent races ahead).
+pub fn enqueue_front(tid: Tid) {
+    let mut q = lock(&RUNQ);
+    q.retain(|&x| x != tid);
+    q.push_front(tid);
+}
+
 /// Make a blocked task runnable (from anywhere; applied by the vCPU loop).
 pub fn wake(tid: Tid) {
     lock(&WOKEN).push(tid);
@@ -85,6 +102,9 @@ fn next_deadline() -> Option<i64> {
 
 /// Interrupt work: device input and timers.
 fn handle_interrupts() {
+    if arch::irq::take_dump_request() {
+        dump_tasks();
+    }
     crate::tty::console::poll_input();
     expire_timers(time::monotonic_ns());
     apply_wakeups();
@@ -122,6 +142,7 @@ pub fn run() -> ! {
 
 /// Run `t` until it blocks, stops, dies, or its slice is over.
 fn run_task(t: &Arc<Task>) {
+    NEED_RESCHED.store(false, std::sync::atomic::Ordering::Relaxed);
     let slice_end = time::monotonic_ns() + SLICE_NS;
     loop {
         // A blocked syscall was woken: evaluate it again.
@@ -145,12 +166,14 @@ fn run_task(t: &Arc<Task>) {
             deadline = Some(deadline.map_or(slice_end, |d| d.min(slice_end)));
         }
         arch::irq::arm_timer(deadline);
+        log::debug!("sched: run {} others={} deadline={:?} slice_end={}", t.tid, others, deadline, slice_end);
         let mm = t.mm();
         let ev = {
             let mut m = mm.lock();
             let mut i = t.lock();
             arch::switch(&mut m.host, &mut i.ctx)
         };
+        log::debug!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {
                 syscall::dispatch(t, false);
@@ -170,7 +193,8 @@ fn run_task(t: &Arc<Task>) {
             arch::irq::take_pending();
             handle_interrupts();
         }
-        if time::monotonic_ns() >= slice_end && !lock(&RUNQ).is_empty() {
+        let resched = NEED_RESCHED.swap(false, std::sync::atomic::Ordering::Relaxed);
+        if (resched || time::monotonic_ns() >= slice_end) && !lock(&RUNQ).is_empty() {
             return;
         }
     }
@@ -219,4 +243,24 @@ pub fn reset() {
     lock(&RUNQ).clear();
     lock(&WOKEN).clear();
     lock(&TIMERS).clear();
+}
+
+/// Print every task's state to the host's stderr (host SIGUSR2).
+fn dump_tasks() {
+    let q: Vec<Tid> = lock(&RUNQ).iter().copied().collect();
+    eprintln!("ruml: task dump (runq {:?}, timers {:?})", q, lock(&TIMERS).iter().collect::<Vec<_>>());
+    for t in task::all_tasks() {
+        let i = t.lock();
+        eprintln!(
+            "  tid {} tgid {} {:?} comm {} rip {:#x} syscall {} redo {} deadline {:?}",
+            t.tid,
+            t.tgid(),
+            i.state,
+            i.comm,
+            i.ctx.regs.rip,
+            super::syscall::names::name(i.ctx.regs.orig_rax),
+            i.redo_syscall,
+            i.deadline
+        );
+    }
 }

@@ -148,7 +148,8 @@ pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tl
         let _ = mm.write_u32(ctid, tid as u32);
     }
     task::insert_task(child);
-    sched::enqueue(tid);
+    sched::enqueue_front(tid);
+    sched::yield_now();
     if flags & CLONE_VFORK != 0 {
         {
             let mut i = t.lock();
@@ -686,6 +687,7 @@ pub fn sys_set_tid_address(t: &Arc<Task>, ptr: u64) -> KResult<u64> {
 
 /// sched_yield
 pub fn sys_sched_yield(_t: &Arc<Task>) -> KResult<u64> {
+    sched::yield_now();
     Ok(0)
 }
 

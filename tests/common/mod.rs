@@ -28,7 +28,7 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The `vmlinux` binary cargo built for these tests.
 pub fn vmlinux() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_vmlinux"))
+    std::env::var_os("RUML_VMLINUX").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vmlinux")))
 }
 
 /// The repository's root (where Cargo.toml is).
