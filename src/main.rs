@@ -21,7 +21,10 @@ fn main() {
             print!("{}", cmdline::help_text());
         }
         Ok(Action::Version) => {
-            println!("ruml {} (Linux-compatible kernel, x86_64, User-Mode)", env!("CARGO_PKG_VERSION"));
+            println!(
+                "ruml {} (Linux-compatible kernel, x86_64, User-Mode)",
+                env!("CARGO_PKG_VERSION")
+            );
         }
         Ok(Action::Boot(c)) => init::start_kernel(c),
         Err(e) => {

@@ -53,7 +53,12 @@ fn killed_by_sigterm_is_143() {
     let mut g = boot("sigterm");
     let out = g.run("sh -c 'kill -TERM $$'; echo $?");
     // The shell may print "Terminated" first.
-    assert_eq!(out.lines().last().map(str::trim), Some("143"), "output: {:?}", out);
+    assert_eq!(
+        out.lines().last().map(str::trim),
+        Some("143"),
+        "output: {:?}",
+        out
+    );
 }
 
 #[test]
@@ -71,7 +76,10 @@ fn busy_loop_does_not_starve_the_shell() {
     let (_, status) = g.run_status("kill $!");
     assert_eq!(status, 0);
     // The loop is gone: the shell reaps it and still answers.
-    assert_eq!(g.run("wait; echo reaped").lines().last().map(str::trim), Some("reaped"));
+    assert_eq!(
+        g.run("wait; echo reaped").lines().last().map(str::trim),
+        Some("reaped")
+    );
 }
 
 #[test]
@@ -94,8 +102,16 @@ fn segfault_is_reported_and_shell_survives() {
 fn poweroff_exits_zero() {
     let mut g = boot("poweroff");
     g.send("poweroff -f\n");
-    let status = g
-        .wait_exit(Duration::from_secs(60))
-        .unwrap_or_else(|| panic!("vmlinux still running after poweroff -f; output:\n{}", g.output()));
-    assert!(status.success(), "vmlinux exited with {:?}; output:\n{}", status, g.output());
+    let status = g.wait_exit(Duration::from_secs(60)).unwrap_or_else(|| {
+        panic!(
+            "vmlinux still running after poweroff -f; output:\n{}",
+            g.output()
+        )
+    });
+    assert!(
+        status.success(),
+        "vmlinux exited with {:?}; output:\n{}",
+        status,
+        g.output()
+    );
 }

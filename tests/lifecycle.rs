@@ -15,11 +15,20 @@ fn killed_leaves_nothing_behind(name: &str, sig: i32) {
     assert_eq!(g.run("echo started").trim(), "started");
 
     let before = host_descendants(g.pid());
-    eprintln!("vmlinux {} has {} host descendant(s): {:?}", g.pid(), before.len(), before);
+    eprintln!(
+        "vmlinux {} has {} host descendant(s): {:?}",
+        g.pid(),
+        before.len(),
+        before
+    );
 
     g.kill(sig);
     let status = g.wait_exit(Duration::from_secs(30));
-    assert!(status.is_some(), "vmlinux did not exit after signal {}", sig);
+    assert!(
+        status.is_some(),
+        "vmlinux did not exit after signal {}",
+        sig
+    );
 
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -62,10 +71,23 @@ fn rejected(args: &[&str]) {
     let status = g
         .wait_exit(Duration::from_secs(30))
         .unwrap_or_else(|| panic!("vmlinux {:?} did not exit; output:\n{}", args, g.output()));
-    assert_eq!(status.code(), Some(2), "vmlinux {:?}: {:?}; output:\n{}", args, status, g.output());
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "vmlinux {:?}: {:?}; output:\n{}",
+        args,
+        status,
+        g.output()
+    );
     let err = g.stderr_output();
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "vmlinux {:?} should print one line on stderr, printed:\n{}", args, err);
+    assert_eq!(
+        lines.len(),
+        1,
+        "vmlinux {:?} should print one line on stderr, printed:\n{}",
+        args,
+        err
+    );
 }
 
 #[test]

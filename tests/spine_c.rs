@@ -30,17 +30,30 @@ fn spine_matches_native() {
     let initrd = build_initramfs("spine", &[(bin.as_path(), "/bin/spine")]);
     let mut g = Guest::boot_initramfs(&initrd, &[]);
     g.wait_prompt();
-    let (guest_out, status) = g.run_status_timeout("/bin/spine", std::time::Duration::from_secs(120));
+    let (guest_out, status) =
+        g.run_status_timeout("/bin/spine", std::time::Duration::from_secs(120));
 
     let want: Vec<&str> = native_out.lines().collect();
     let got: Vec<&str> = guest_out.lines().map(|l| l.trim_end()).collect();
     if want != got {
         let mut diff = String::new();
         for i in 0..want.len().max(got.len()) {
-            let (w, h) = (want.get(i).copied().unwrap_or("<none>"), got.get(i).copied().unwrap_or("<none>"));
-            diff.push_str(&format!("{} {:>3} native: {}\n            guest:  {}\n", if w == h { " " } else { "!" }, i + 1, w, h));
+            let (w, h) = (
+                want.get(i).copied().unwrap_or("<none>"),
+                got.get(i).copied().unwrap_or("<none>"),
+            );
+            diff.push_str(&format!(
+                "{} {:>3} native: {}\n            guest:  {}\n",
+                if w == h { " " } else { "!" },
+                i + 1,
+                w,
+                h
+            ));
         }
-        panic!("spine output differs (guest exit status {}):\n{}", status, diff);
+        panic!(
+            "spine output differs (guest exit status {}):\n{}",
+            status, diff
+        );
     }
     assert_eq!(status, 0);
 }

@@ -19,17 +19,32 @@ pub fn model_name() -> String {
             s.extend_from_slice(&v.to_le_bytes());
         }
     }
-    String::from_utf8_lossy(&s).trim_matches(char::from(0)).trim().to_string()
+    String::from_utf8_lossy(&s)
+        .trim_matches(char::from(0))
+        .trim()
+        .to_string()
 }
 
 /// The "flags" line of /proc/cpuinfo (a representative subset).
 pub fn flags() -> String {
     let d = hwcap();
     let names = [
-        (0, "fpu"), (4, "tsc"), (5, "msr"), (8, "cx8"), (15, "cmov"), (19, "clflush"),
-        (23, "mmx"), (24, "fxsr"), (25, "sse"), (26, "sse2"),
+        (0, "fpu"),
+        (4, "tsc"),
+        (5, "msr"),
+        (8, "cx8"),
+        (15, "cmov"),
+        (19, "clflush"),
+        (23, "mmx"),
+        (24, "fxsr"),
+        (25, "sse"),
+        (26, "sse2"),
     ];
-    let mut v: Vec<&str> = names.iter().filter(|(b, _)| d & (1 << b) != 0).map(|x| x.1).collect();
+    let mut v: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| d & (1 << b) != 0)
+        .map(|x| x.1)
+        .collect();
     v.push("lm");
     v.join(" ")
 }

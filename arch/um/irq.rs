@@ -151,7 +151,13 @@ pub fn arm_timer(deadline_ns: Option<i64>) {
 
 fn unsafe_zeroed_itimerspec() -> libc::itimerspec {
     libc::itimerspec {
-        it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-        it_value: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+        it_interval: libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
     }
 }

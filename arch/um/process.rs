@@ -7,7 +7,9 @@
 //! gVisor's `Platform.Switch`: run this context until something happens.
 
 use super::irq;
-use super::stub::{self, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA, STUB_END};
+use super::stub::{
+    self, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA, STUB_END,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -95,7 +97,9 @@ fn template() -> &'static Template {
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 fn ptrace(req: libc::c_long, pid: i32, addr: u64, data: u64) -> Result<libc::c_long, i32> {
@@ -128,7 +132,12 @@ fn wait(pid: i32) -> Result<i32, i32> {
 fn get_regs(pid: i32) -> Result<Regs, i32> {
     // SAFETY: zeroed plain struct, filled by the kernel.
     let mut r: Regs = unsafe { std::mem::zeroed() };
-    ptrace(libc::PTRACE_GETREGS as _, pid, 0, &mut r as *mut Regs as u64)?;
+    ptrace(
+        libc::PTRACE_GETREGS as _,
+        pid,
+        0,
+        &mut r as *mut Regs as u64,
+    )?;
     Ok(r)
 }
 
@@ -313,7 +322,11 @@ impl HostMm {
             match libc::WSTOPSIG(st) {
                 libc::SIGTRAP => return Ok(()),
                 libc::SIGSEGV | libc::SIGBUS | libc::SIGILL => {
-                    log::error!("stub: fatal signal {} in host process {}", libc::WSTOPSIG(st), self.pid);
+                    log::error!(
+                        "stub: fatal signal {} in host process {}",
+                        libc::WSTOPSIG(st),
+                        self.pid
+                    );
                     return Err(libc::EFAULT);
                 }
                 _ => continue,
@@ -344,7 +357,15 @@ impl HostMm {
             }
         }
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        self.push([libc::SYS_mmap as u64, addr, len, prot as u64, flags, stub::PHYS_FD as u64, phys]);
+        self.push([
+            libc::SYS_mmap as u64,
+            addr,
+            len,
+            prot as u64,
+            flags,
+            stub::PHYS_FD as u64,
+            phys,
+        ]);
     }
 
     /// Queue munmap(addr, len).
@@ -361,7 +382,10 @@ impl HostMm {
     /// Queue mprotect(addr, len, prot).
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: u32) {
         if let Some(last) = self.ops.last_mut() {
-            if last[0] == libc::SYS_mprotect as u64 && last[1] + last[2] == addr && last[3] == prot as u64 {
+            if last[0] == libc::SYS_mprotect as u64
+                && last[1] + last[2] == addr
+                && last[3] == prot as u64
+            {
                 last[2] += len;
                 return;
             }
@@ -465,7 +489,14 @@ pub fn switch(mm: &mut HostMm, ctx: &mut Context) -> Event {
         libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
             // SAFETY: zeroed plain struct filled by the kernel.
             let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            if ptrace(libc::PTRACE_GETSIGINFO as _, mm.pid, 0, &mut si as *mut _ as u64).is_err() {
+            if ptrace(
+                libc::PTRACE_GETSIGINFO as _,
+                mm.pid,
+                0,
+                &mut si as *mut _ as u64,
+            )
+            .is_err()
+            {
                 return Event::Died;
             }
             // SAFETY: si_addr is valid for these fault signals.

@@ -132,7 +132,7 @@ pub fn elf_image() -> Vec<u8> {
     v.extend_from_slice(&64u16.to_le_bytes()); // e_shentsize
     v.extend_from_slice(&0u16.to_le_bytes()); // e_shnum
     v.extend_from_slice(&0u16.to_le_bytes()); // e_shstrndx
-    // PT_LOAD
+                                              // PT_LOAD
     let filesz = HDR + code.len() as u64;
     v.extend_from_slice(&1u32.to_le_bytes()); // p_type
     v.extend_from_slice(&5u32.to_le_bytes()); // PF_R | PF_X

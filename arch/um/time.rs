@@ -1,7 +1,10 @@
 //! Host clocks.
 
 fn clock(id: libc::clockid_t) -> (i64, i64) {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid out pointer.
     unsafe { libc::clock_gettime(id, &mut ts) };
     (ts.tv_sec, ts.tv_nsec)

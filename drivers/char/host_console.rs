@@ -113,7 +113,9 @@ pub fn start(in_fd: i32, out_fd: i32) -> Option<(u16, u16)> {
 
 fn input_thread(fd: i32) {
     // SAFETY: we borrow the host fd for reading; ManuallyDrop keeps it open.
-    let mut f = std::mem::ManuallyDrop::new(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+    let mut f = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
+    });
     let mut buf = [0u8; 4096];
     loop {
         match f.read(&mut buf) {
@@ -128,7 +130,10 @@ fn input_thread(fd: i32) {
                 }
             }
             Ok(n) => {
-                INPUT.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&buf[..n]);
+                INPUT
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
                 irq::raise();
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {

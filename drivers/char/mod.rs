@@ -15,7 +15,9 @@ pub fn open(major: u32, minor: u32) -> KResult<Arc<dyn FileOps>> {
         (1, m) => mem::open(m),
         // /dev/tty (5,0), /dev/console (5,1), /dev/tty0.. (4,N), /dev/ttyS0.. (4,64+):
         // all the console until the tty layer has virtual terminals.
-        (5, 0) | (5, 1) | (4, _) => Ok(Arc::new(TtyFile { tty: console().clone() })),
+        (5, 0) | (5, 1) | (4, _) => Ok(Arc::new(TtyFile {
+            tty: console().clone(),
+        })),
         _ => Err(Errno::ENXIO),
     }
 }

@@ -88,7 +88,12 @@ pub struct File {
 }
 
 impl File {
-    pub fn new(ops: Arc<dyn FileOps>, inode: Option<Arc<dyn Inode>>, path: Option<Path>, flags: u32) -> Arc<File> {
+    pub fn new(
+        ops: Arc<dyn FileOps>,
+        inode: Option<Arc<dyn Inode>>,
+        path: Option<Path>,
+        flags: u32,
+    ) -> Arc<File> {
         Arc::new(File {
             ops,
             inode,
@@ -222,7 +227,10 @@ impl FdTable {
         if fd < 0 {
             return Err(Errno::EBADF);
         }
-        self.fds.get(fd as usize).and_then(|e| e.as_ref()).ok_or(Errno::EBADF)
+        self.fds
+            .get(fd as usize)
+            .and_then(|e| e.as_ref())
+            .ok_or(Errno::EBADF)
     }
     pub fn set_cloexec(&mut self, fd: i32, v: bool) -> KResult<()> {
         let e = self
@@ -252,7 +260,12 @@ impl FdTable {
         self.install_from(0, file, cloexec)
     }
     /// Put `file` at exactly `fd`, returning what was there.
-    pub fn install_at(&mut self, fd: i32, file: Arc<File>, cloexec: bool) -> KResult<Option<FdEntry>> {
+    pub fn install_at(
+        &mut self,
+        fd: i32,
+        file: Arc<File>,
+        cloexec: bool,
+    ) -> KResult<Option<FdEntry>> {
         if fd < 0 || fd as usize >= NR_OPEN {
             return Err(Errno::EBADF);
         }

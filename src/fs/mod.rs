@@ -28,7 +28,9 @@ pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
 /// sysfs: the directory skeleton tools look for.
 fn new_sysfs() -> Arc<dyn Inode> {
     let root = tmpfs::new_fs_magic(0o755, vfs::SYSFS_MAGIC);
-    for d in ["block", "bus", "class", "dev", "devices", "firmware", "fs", "kernel", "module", "power"] {
+    for d in [
+        "block", "bus", "class", "dev", "devices", "firmware", "fs", "kernel", "module", "power",
+    ] {
         let _ = root.create(d, S_IFDIR | 0o755, 0);
     }
     root

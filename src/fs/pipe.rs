@@ -1,6 +1,8 @@
 //! Pipes and fifos: a bounded byte buffer with reader and writer counts.
 
-use super::file::{File, FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use super::file::{
+    File, FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT,
+};
 use super::tmpfs::TmpInode;
 use super::vfs::{Stat, S_IFIFO};
 use crate::kernel::errno::{Errno, KResult};
@@ -160,7 +162,13 @@ impl FileOps for PipeEnd {
         Some(self.pipe.wq.clone())
     }
 
-    fn ioctl(&self, _f: &File, t: &Arc<crate::kernel::task::Task>, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(
+        &self,
+        _f: &File,
+        t: &Arc<crate::kernel::task::Task>,
+        cmd: u32,
+        arg: u64,
+    ) -> KResult<u64> {
         const FIONREAD: u32 = 0x541b;
         if cmd == FIONREAD {
             let n = self.pipe.lock().buf.len() as u32;

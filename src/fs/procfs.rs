@@ -39,7 +39,11 @@ struct ProcNode {
 }
 
 fn node(path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
-    Arc::new(ProcNode { ino: ino_of(path), mode, kind })
+    Arc::new(ProcNode {
+        ino: ino_of(path),
+        mode,
+        kind,
+    })
 }
 
 fn file(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
@@ -50,7 +54,10 @@ fn link(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> 
     node(path, S_IFLNK | 0o777, Kind::Link(Arc::new(g)))
 }
 
-fn dir(path: &str, l: impl Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync + 'static) -> Arc<dyn Inode> {
+fn dir(
+    path: &str,
+    l: impl Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
     node(path, S_IFDIR | 0o555, Kind::Dir(Arc::new(l)))
 }
 
@@ -112,7 +119,11 @@ impl Inode for ProcNode {
     }
     fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
         match &self.kind {
-            Kind::Dir(l) => l().into_iter().find(|(n, _)| n == name).map(|x| x.1).ok_or(Errno::ENOENT),
+            Kind::Dir(l) => l()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|x| x.1)
+                .ok_or(Errno::ENOENT),
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -122,7 +133,11 @@ impl Inode for ProcNode {
                 .into_iter()
                 .map(|(n, i)| {
                     let st = i.stat();
-                    DirEntry { name: n, ino: st.ino, dtype: dtype_of(st.mode) }
+                    DirEntry {
+                        name: n,
+                        ino: st.ino,
+                        dtype: dtype_of(st.mode),
+                    }
                 })
                 .collect()),
             _ => Err(Errno::ENOTDIR),
@@ -161,24 +176,46 @@ impl Inode for ProcNode {
 pub fn new_fs() -> Arc<dyn Inode> {
     dir("/", || {
         let mut v: Vec<(String, Arc<dyn Inode>)> = vec![
-            ("self".into(), link("/self", || current_tgid().map(|p| p.to_string()))),
-            ("thread-self".into(), link("/thread-self", || current_tgid().map(|p| format!("{p}/task/{p}")))),
+            (
+                "self".into(),
+                link("/self", || current_tgid().map(|p| p.to_string())),
+            ),
+            (
+                "thread-self".into(),
+                link("/thread-self", || {
+                    current_tgid().map(|p| format!("{p}/task/{p}"))
+                }),
+            ),
             ("meminfo".into(), file("/meminfo", meminfo)),
             ("cpuinfo".into(), file("/cpuinfo", cpuinfo)),
-            ("mounts".into(), link("/mounts", || Ok("self/mounts".into()))),
+            (
+                "mounts".into(),
+                link("/mounts", || Ok("self/mounts".into())),
+            ),
             ("uptime".into(), file("/uptime", uptime)),
             ("loadavg".into(), file("/loadavg", loadavg)),
-            ("filesystems".into(), file("/filesystems", || {
-                Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n".into())
-            })),
-            ("version".into(), file("/version", || {
-                Ok(format!(
-                    "Linux version {} (ruml {}) #1 SMP\n",
-                    crate::kernel::sys_proc::RELEASE,
-                    env!("CARGO_PKG_VERSION")
-                ))
-            })),
-            ("cmdline".into(), file("/cmdline", || Ok(format!("{}\n", crate::init::cmdline_string())))),
+            (
+                "filesystems".into(),
+                file("/filesystems", || {
+                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n".into())
+                }),
+            ),
+            (
+                "version".into(),
+                file("/version", || {
+                    Ok(format!(
+                        "Linux version {} (ruml {}) #1 SMP\n",
+                        crate::kernel::sys_proc::RELEASE,
+                        env!("CARGO_PKG_VERSION")
+                    ))
+                }),
+            ),
+            (
+                "cmdline".into(),
+                file("/cmdline", || {
+                    Ok(format!("{}\n", crate::init::cmdline_string()))
+                }),
+            ),
             ("stat".into(), file("/stat", kstat)),
             ("sys".into(), sys_dir()),
         ];
@@ -196,11 +233,30 @@ fn sys_dir() -> Arc<dyn Inode> {
             "kernel".into(),
             dir("/sys/kernel", || {
                 vec![
-                    ("hostname".into(), file("/sys/kernel/hostname", || Ok(format!("{}\n", crate::kernel::sys_proc::hostname())))),
-                    ("ostype".into(), file("/sys/kernel/ostype", || Ok("Linux\n".into()))),
-                    ("osrelease".into(), file("/sys/kernel/osrelease", || Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE)))),
-                    ("pid_max".into(), file("/sys/kernel/pid_max", || Ok("32768\n".into()))),
-                    ("ngroups_max".into(), file("/sys/kernel/ngroups_max", || Ok("65536\n".into()))),
+                    (
+                        "hostname".into(),
+                        file("/sys/kernel/hostname", || {
+                            Ok(format!("{}\n", crate::kernel::sys_proc::hostname()))
+                        }),
+                    ),
+                    (
+                        "ostype".into(),
+                        file("/sys/kernel/ostype", || Ok("Linux\n".into())),
+                    ),
+                    (
+                        "osrelease".into(),
+                        file("/sys/kernel/osrelease", || {
+                            Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE))
+                        }),
+                    ),
+                    (
+                        "pid_max".into(),
+                        file("/sys/kernel/pid_max", || Ok("32768\n".into())),
+                    ),
+                    (
+                        "ngroups_max".into(),
+                        file("/sys/kernel/ngroups_max", || Ok("65536\n".into())),
+                    ),
                 ]
             }),
         )]
@@ -246,7 +302,11 @@ fn cpuinfo() -> KResult<String> {
 
 fn uptime() -> KResult<String> {
     let ns = crate::kernel::time::uptime_ns();
-    Ok(format!("{}.{:02} 0.00\n", ns / 1_000_000_000, (ns / 10_000_000) % 100))
+    Ok(format!(
+        "{}.{:02} 0.00\n",
+        ns / 1_000_000_000,
+        (ns / 10_000_000) % 100
+    ))
 }
 
 fn loadavg() -> KResult<String> {
@@ -270,7 +330,9 @@ fn group_task(pid: Pid) -> KResult<Arc<task::Task>> {
 }
 
 fn state_char(pid: Pid) -> char {
-    let Some(g) = task::group(pid) else { return 'X' };
+    let Some(g) = task::group(pid) else {
+        return 'X';
+    };
     let i = g.lock();
     if i.zombie.is_some() {
         return 'Z';
@@ -293,34 +355,70 @@ fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
         let p = pid;
         let b = b.clone();
         vec![
-            ("stat".into(), file(&format!("{b}/stat"), move || proc_stat(p))),
-            ("status".into(), file(&format!("{b}/status"), move || proc_status(p))),
-            ("statm".into(), file(&format!("{b}/statm"), move || {
-                let t = group_task(p)?;
-                let n = t.mm().lock().resident_pages();
-                Ok(format!("{n} {n} 0 0 0 0 0\n"))
-            })),
-            ("cmdline".into(), file(&format!("{b}/cmdline"), move || proc_cmdline(p, false))),
-            ("environ".into(), file(&format!("{b}/environ"), move || proc_cmdline(p, true))),
-            ("comm".into(), file(&format!("{b}/comm"), move || Ok(format!("{}\n", group_task(p)?.lock().comm)))),
-            ("maps".into(), file(&format!("{b}/maps"), move || proc_maps(p))),
+            (
+                "stat".into(),
+                file(&format!("{b}/stat"), move || proc_stat(p)),
+            ),
+            (
+                "status".into(),
+                file(&format!("{b}/status"), move || proc_status(p)),
+            ),
+            (
+                "statm".into(),
+                file(&format!("{b}/statm"), move || {
+                    let t = group_task(p)?;
+                    let n = t.mm().lock().resident_pages();
+                    Ok(format!("{n} {n} 0 0 0 0 0\n"))
+                }),
+            ),
+            (
+                "cmdline".into(),
+                file(&format!("{b}/cmdline"), move || proc_cmdline(p, false)),
+            ),
+            (
+                "environ".into(),
+                file(&format!("{b}/environ"), move || proc_cmdline(p, true)),
+            ),
+            (
+                "comm".into(),
+                file(&format!("{b}/comm"), move || {
+                    Ok(format!("{}\n", group_task(p)?.lock().comm))
+                }),
+            ),
+            (
+                "maps".into(),
+                file(&format!("{b}/maps"), move || proc_maps(p)),
+            ),
             ("mounts".into(), file(&format!("{b}/mounts"), proc_mounts)),
-            ("exe".into(), link(&format!("{b}/exe"), move || Ok(group_task(p)?.mm().lock().exe.clone()))),
-            ("cwd".into(), link(&format!("{b}/cwd"), move || {
-                let fs = group_task(p)?.fs();
-                Ok(fs.cwd.path_name(&fs.root))
-            })),
+            (
+                "exe".into(),
+                link(&format!("{b}/exe"), move || {
+                    Ok(group_task(p)?.mm().lock().exe.clone())
+                }),
+            ),
+            (
+                "cwd".into(),
+                link(&format!("{b}/cwd"), move || {
+                    let fs = group_task(p)?.fs();
+                    Ok(fs.cwd.path_name(&fs.root))
+                }),
+            ),
             ("root".into(), link(&format!("{b}/root"), || Ok("/".into()))),
             ("fd".into(), fd_dir(p, &b)),
             ("task".into(), {
                 let bb = b.clone();
                 dir(&format!("{b}/task"), move || {
-                    let threads = task::group(p).map(|g| g.lock().threads.clone()).unwrap_or_default();
+                    let threads = task::group(p)
+                        .map(|g| g.lock().threads.clone())
+                        .unwrap_or_default();
                     threads
                         .into_iter()
                         .map(|tid| {
                             let d: Arc<dyn Inode> = dir(&format!("{bb}/task/{tid}"), move || {
-                                vec![("stat".into(), file(&format!("/task/{tid}/stat"), move || proc_stat(p)))]
+                                vec![(
+                                    "stat".into(),
+                                    file(&format!("/task/{tid}/stat"), move || proc_stat(p)),
+                                )]
                             });
                             (tid.to_string(), d)
                         })
@@ -335,7 +433,9 @@ fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
     let b = format!("{base}/fd");
     let b2 = b.clone();
     dir(&b, move || {
-        let Ok(t) = group_task(pid) else { return Vec::new() };
+        let Ok(t) = group_task(pid) else {
+            return Vec::new();
+        };
         let files = t.files();
         let table = lock(&files);
         table
@@ -358,7 +458,9 @@ fn file_name(f: &File) -> String {
         }
         return p.path_name(&r);
     }
-    f.ops.name().unwrap_or_else(|| "anon_inode:[unknown]".into())
+    f.ops
+        .name()
+        .unwrap_or_else(|| "anon_inode:[unknown]".into())
 }
 
 fn proc_stat(pid: Pid) -> KResult<String> {
@@ -369,7 +471,9 @@ fn proc_stat(pid: Pid) -> KResult<String> {
         (i.parent, i.pgid, i.sid)
     };
     let comm = t.lock().comm.clone();
-    let start = (t.lock().start_time - (crate::kernel::time::monotonic_ns() - crate::kernel::time::uptime_ns())) / 10_000_000;
+    let start = (t.lock().start_time
+        - (crate::kernel::time::monotonic_ns() - crate::kernel::time::uptime_ns()))
+        / 10_000_000;
     let rss = t.mm().lock().resident_pages();
     let nthreads = g.lock().threads.len();
     Ok(format!(
@@ -439,10 +543,17 @@ fn proc_maps(pid: Pid) -> KResult<String> {
             if v.shared { 's' } else { 'p' }
         );
         let (off, ino, name) = match &v.backing {
-            Backing::File { inode, offset, path } => (*offset, inode.stat().ino, path.clone()),
+            Backing::File {
+                inode,
+                offset,
+                path,
+            } => (*offset, inode.stat().ino, path.clone()),
             Backing::Anon => (0, 0, v.label.to_string()),
         };
-        let line = format!("{:08x}-{:08x} {} {:08x} 00:00 {}", v.start, v.end, perms, off, ino);
+        let line = format!(
+            "{:08x}-{:08x} {} {:08x} 00:00 {}",
+            v.start, v.end, perms, off, ino
+        );
         if name.is_empty() {
             out.push_str(&line);
         } else {
@@ -456,8 +567,15 @@ fn proc_maps(pid: Pid) -> KResult<String> {
 fn proc_mounts() -> KResult<String> {
     let mut out = String::new();
     for m in mounts() {
-        let target = if m.point.is_none() { "/".to_string() } else { m.target.clone() };
-        out.push_str(&format!("{} {} {} {} 0 0\n", m.source, target, m.fstype, m.options));
+        let target = if m.point.is_none() {
+            "/".to_string()
+        } else {
+            m.target.clone()
+        };
+        out.push_str(&format!(
+            "{} {} {} {} 0 0\n",
+            m.source, target, m.fstype, m.options
+        ));
     }
     Ok(out)
 }

@@ -242,7 +242,13 @@ impl Inode for TmpInode {
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
         }
-        let node = TmpInode::new(self.dev, self.magic, S_IFLNK | 0o777, 0, Some(target.into()));
+        let node = TmpInode::new(
+            self.dev,
+            self.magic,
+            S_IFLNK | 0o777,
+            0,
+            Some(target.into()),
+        );
         d.insert(name.to_string(), node);
         drop(d);
         self.touch_dir();
@@ -250,7 +256,10 @@ impl Inode for TmpInode {
     }
 
     fn link(&self, name: &str, target: &Arc<dyn Inode>) -> KResult<()> {
-        let t = target.as_any().downcast_ref::<TmpInode>().ok_or(Errno::EXDEV)?;
+        let t = target
+            .as_any()
+            .downcast_ref::<TmpInode>()
+            .ok_or(Errno::EXDEV)?;
         if t.dev != self.dev {
             return Err(Errno::EXDEV);
         }
@@ -300,7 +309,10 @@ impl Inode for TmpInode {
     fn rename(&self, old: &str, new_dir: &Arc<dyn Inode>, new: &str, flags: u32) -> KResult<()> {
         const NOREPLACE: u32 = 1;
         const EXCHANGE: u32 = 2;
-        let nd = new_dir.as_any().downcast_ref::<TmpInode>().ok_or(Errno::EXDEV)?;
+        let nd = new_dir
+            .as_any()
+            .downcast_ref::<TmpInode>()
+            .ok_or(Errno::EXDEV)?;
         if nd.dev != self.dev {
             return Err(Errno::EXDEV);
         }
@@ -478,7 +490,9 @@ impl Inode for TmpInode {
     }
 
     fn cached_page(&self, idx: u64) -> Option<Pfn> {
-        let Kind::File(d) = &self.kind else { return None };
+        let Kind::File(d) = &self.kind else {
+            return None;
+        };
         let d = lock(d);
         if idx * PAGE_SIZE >= d.size {
             return None;

@@ -118,7 +118,13 @@ pub trait Inode: Send + Sync {
     fn unlink(&self, _name: &str, _dir: bool) -> KResult<()> {
         Err(Errno::ENOTDIR)
     }
-    fn rename(&self, _old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> KResult<()> {
+    fn rename(
+        &self,
+        _old: &str,
+        _new_dir: &Arc<dyn Inode>,
+        _new: &str,
+        _flags: u32,
+    ) -> KResult<()> {
         Err(Errno::ENOTDIR)
     }
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
@@ -223,7 +229,10 @@ pub fn mounts() -> Vec<Arc<Mount>> {
 }
 
 pub fn add_mount(m: Mount) {
-    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::new(m));
+    MOUNTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Arc::new(m));
 }
 
 /// Remove the mount whose root is `root`. EBUSY if something is mounted
@@ -236,7 +245,9 @@ pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
         .ok_or(Errno::EINVAL)?;
     // Last-mounted first: refuse if a later mount sits on this one's tree
     // is not tracked precisely; refuse only direct covering.
-    if g.iter().any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, root))) {
+    if g.iter()
+        .any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, root)))
+    {
         return Err(Errno::EBUSY);
     }
     g.remove(idx);
@@ -275,14 +286,24 @@ pub fn walk(root: &Path, start: &Path, path: &str, follow: bool) -> KResult<Path
     walk_inner(root, start, path, follow, &mut depth)
 }
 
-fn walk_inner(root: &Path, start: &Path, path: &str, follow: bool, depth: &mut u32) -> KResult<Path> {
+fn walk_inner(
+    root: &Path,
+    start: &Path,
+    path: &str,
+    follow: bool,
+    depth: &mut u32,
+) -> KResult<Path> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
     if path.len() >= 4096 {
         return Err(Errno::ENAMETOOLONG);
     }
-    let mut cur = if path.starts_with('/') { root.clone() } else { start.clone() };
+    let mut cur = if path.starts_with('/') {
+        root.clone()
+    } else {
+        start.clone()
+    };
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     let trailing_slash = path.ends_with('/');
     for (i, c) in comps.iter().enumerate() {

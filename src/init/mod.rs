@@ -59,7 +59,10 @@ pub fn start_kernel(c: Cmdline) -> ! {
     }
     let frames = (c.mem / 4096) as u32;
     frame::init(frames, arch::RESERVED_FRAMES);
-    printk(&format!("Memory: {}K available", (frames - arch::RESERVED_FRAMES) as u64 * 4));
+    printk(&format!(
+        "Memory: {}K available",
+        (frames - arch::RESERVED_FRAMES) as u64 * 4
+    ));
     crate::kernel::sys_proc::set_hostname("(none)");
     boot_userspace(&c);
     sched::run()
@@ -100,7 +103,8 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
         options: "rw".into(),
     });
     if let Some(path) = &c.initrd {
-        let data = std::fs::read(path).map_err(|e| format!("initrd: cannot read {}: {e}", path.display()))?;
+        let data = std::fs::read(path)
+            .map_err(|e| format!("initrd: cannot read {}: {e}", path.display()))?;
         match initramfs::unpack(&data) {
             Ok(entries) => {
                 let n = entries.len();
@@ -162,7 +166,8 @@ fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
         let r: KResult<()> = (|| {
             match kind {
                 S_IFLNK => {
-                    dir.inode.symlink(&name, &String::from_utf8_lossy(&e.data))?;
+                    dir.inode
+                        .symlink(&name, &String::from_utf8_lossy(&e.data))?;
                 }
                 S_IFDIR => {
                     let node = match dir.inode.lookup(&name) {
@@ -192,14 +197,26 @@ fn set_meta(node: &Arc<dyn Inode>, e: &initramfs::CpioEntry) {
     if let Some(t) = node.as_any().downcast_ref::<TmpInode>() {
         t.set_owner_mode(e.uid, e.gid, e.mode);
     }
-    let ts = vfs::Timespec { sec: e.mtime as i64, nsec: 0 };
-    let _ = node.setattr(&vfs::SetAttr { atime: Some(ts), mtime: Some(ts), ..Default::default() });
+    let ts = vfs::Timespec {
+        sec: e.mtime as i64,
+        nsec: 0,
+    };
+    let _ = node.setattr(&vfs::SetAttr {
+        atime: Some(ts),
+        mtime: Some(ts),
+        ..Default::default()
+    });
 }
 
 fn open_console(root: &Path) -> Option<Arc<crate::fs::file::File>> {
     let p = vfs::walk(root, root, "/dev/console", true).ok()?;
     let ops = p.inode.open(crate::fs::file::O_RDWR).ok()??;
-    Some(crate::fs::file::File::new(ops, Some(p.inode.clone()), Some(p), crate::fs::file::O_RDWR))
+    Some(crate::fs::file::File::new(
+        ops,
+        Some(p.inode.clone()),
+        Some(p),
+        crate::fs::file::O_RDWR,
+    ))
 }
 
 /// Create PID 1 and exec init in it.
@@ -207,7 +224,9 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     let root = Dentry::root(root_inode);
     let mm = match Mm::new() {
         Ok(m) => m,
-        Err(e) => crate::kernel::panic::panic(&format!("cannot create init's address space: {e:?}")),
+        Err(e) => {
+            crate::kernel::panic::panic(&format!("cannot create init's address space: {e:?}"))
+        }
     };
     let mut files = crate::fs::file::FdTable::default();
     match open_console(&root) {
@@ -251,7 +270,11 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             state: State::Runnable,
             mm,
             files: Arc::new(Mutex::new(files)),
-            fs: Arc::new(Mutex::new(FsContext { root: root.clone(), cwd: root.clone(), umask: 0o022 })),
+            fs: Arc::new(Mutex::new(FsContext {
+                root: root.clone(),
+                cwd: root.clone(),
+                umask: 0o022,
+            })),
             sighand: Arc::new(Mutex::new(SigActions::default())),
             sigmask: 0,
             pending: Default::default(),
@@ -279,11 +302,21 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     let try_run = |path: &str| -> Result<(), Errno> {
         let mut argv = vec![path.as_bytes().to_vec()];
         argv.extend(c.init_args.iter().map(|a| a.as_bytes().to_vec()));
-        exec::do_execve(&t, crate::kernel::sys_fs::AT_FDCWD, path, argv, env.clone(), false)
+        exec::do_execve(
+            &t,
+            crate::kernel::sys_fs::AT_FDCWD,
+            path,
+            argv,
+            env.clone(),
+            false,
+        )
     };
     let mut candidates: Vec<(String, bool)> = Vec::new();
     if c.initrd.is_some() {
-        candidates.push((c.rdinit.clone().unwrap_or_else(|| "/init".into()), c.rdinit.is_some()));
+        candidates.push((
+            c.rdinit.clone().unwrap_or_else(|| "/init".into()),
+            c.rdinit.is_some(),
+        ));
     }
     if let Some(i) = &c.init {
         candidates.push((i.clone(), true));

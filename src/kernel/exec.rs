@@ -10,7 +10,9 @@ use crate::arch::{self, Context};
 use crate::fs::elf::{self, ElfError, ElfFile, ElfKind};
 use crate::fs::file::O_RDONLY;
 use crate::fs::vfs::Inode;
-use crate::mm::{page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP};
+use crate::mm::{
+    page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP,
+};
 use std::sync::{Arc, Mutex};
 
 /// Where a position-independent main program is loaded (as Linux).
@@ -40,7 +42,14 @@ fn read_str_array(t: &Task, mut addr: u64, total: &mut usize) -> KResult<Vec<Vec
 }
 
 /// execve, execveat
-pub fn sys_execve(t: &Arc<Task>, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u32) -> KResult<u64> {
+pub fn sys_execve(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    argv: u64,
+    envp: u64,
+    flags: u32,
+) -> KResult<u64> {
     let path = read_path(t, path)?;
     let mut total = 0;
     let argv = read_str_array(t, argv, &mut total)?;
@@ -68,8 +77,18 @@ fn load_elf(inode: &Arc<dyn Inode>) -> Result<ElfFile, Errno> {
     })
 }
 
-fn open_exec(t: &Task, dirfd: i32, path: &str, nofollow: bool) -> KResult<(Arc<dyn Inode>, String)> {
-    let flags = O_RDONLY | if nofollow { crate::fs::file::O_NOFOLLOW } else { 0 };
+fn open_exec(
+    t: &Task,
+    dirfd: i32,
+    path: &str,
+    nofollow: bool,
+) -> KResult<(Arc<dyn Inode>, String)> {
+    let flags = O_RDONLY
+        | if nofollow {
+            crate::fs::file::O_NOFOLLOW
+        } else {
+            0
+        };
     let f = open_path(t, dirfd, path, flags, 0)?;
     let inode = f.inode.clone().ok_or(Errno::EACCES)?;
     let st = inode.stat();
@@ -79,16 +98,32 @@ fn open_exec(t: &Task, dirfd: i32, path: &str, nofollow: bool) -> KResult<(Arc<d
     if !st.is_reg() || st.mode & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    let full = f.path.as_ref().map(|p| p.path_name(&t.fs().root)).unwrap_or_else(|| path.to_string());
+    let full = f
+        .path
+        .as_ref()
+        .map(|p| p.path_name(&t.fs().root))
+        .unwrap_or_else(|| path.to_string());
     Ok((inode, full))
 }
 
-pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, nofollow: bool) -> KResult<()> {
+pub fn do_execve(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: &str,
+    mut argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    nofollow: bool,
+) -> KResult<()> {
     let mut path = path.to_string();
     let exec_name = path.clone();
     let mut depth = 0;
     let (inode, full) = loop {
-        let (inode, full) = open_exec(t, if depth == 0 { dirfd } else { sys_fs::AT_FDCWD }, &path, nofollow && depth == 0)?;
+        let (inode, full) = open_exec(
+            t,
+            if depth == 0 { dirfd } else { sys_fs::AT_FDCWD },
+            &path,
+            nofollow && depth == 0,
+        )?;
         let mut head = [0u8; 256];
         let n = inode.read_at(0, &mut head)?;
         if n >= 2 && &head[..2] == b"#!" {
@@ -97,13 +132,18 @@ pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, 
                 return Err(Errno::ELOOP);
             }
             let line_end = head[..n].iter().position(|&c| c == b'\n').unwrap_or(n);
-            let line = String::from_utf8_lossy(&head[2..line_end]).trim().to_string();
+            let line = String::from_utf8_lossy(&head[2..line_end])
+                .trim()
+                .to_string();
             let mut parts = line.splitn(2, [' ', '\t']);
             let interp = parts.next().unwrap_or("").to_string();
             if interp.is_empty() {
                 return Err(Errno::ENOEXEC);
             }
-            let arg = parts.next().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            let arg = parts
+                .next()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
             let mut nargv = vec![interp.clone().into_bytes()];
             if let Some(a) = arg {
                 nargv.push(a.into_bytes());
@@ -118,12 +158,26 @@ pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, 
         }
         break (inode, full);
     };
-    let main = Image { elf: load_elf(&inode)?, inode, path: full.clone() };
+    let main = Image {
+        elf: load_elf(&inode)?,
+        inode,
+        path: full.clone(),
+    };
     let interp = match &main.elf.interp {
         Some(ip) => {
-            let (ii, ipath) = open_exec(t, sys_fs::AT_FDCWD, ip, false).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
+            let (ii, ipath) = open_exec(t, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
+                if e == Errno::EACCES {
+                    Errno::ELIBBAD
+                } else {
+                    e
+                }
+            })?;
             let e = load_elf(&ii).map_err(|_| Errno::ELIBBAD)?;
-            Some(Image { elf: e, inode: ii, path: ipath })
+            Some(Image {
+                elf: e,
+                inode: ii,
+                path: ipath,
+            })
         }
         None => None,
     };
@@ -139,7 +193,13 @@ pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, 
     };
     // De-thread: other threads of this process go away.
     let tg = t.tg();
-    let others: Vec<_> = tg.lock().threads.iter().copied().filter(|&x| x != t.tid).collect();
+    let others: Vec<_> = tg
+        .lock()
+        .threads
+        .iter()
+        .copied()
+        .filter(|&x| x != t.tid)
+        .collect();
     for o in others {
         if let Some(ot) = super::task::task(o) {
             exit::exit_thread(&ot);
@@ -177,7 +237,9 @@ pub fn do_execve(t: &Arc<Task>, dirfd: i32, path: &str, mut argv: Vec<Vec<u8>>, 
 fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64> {
     let mut end = 0;
     for s in &img.elf.segments {
-        let prot = (if s.read { PROT_READ } else { 0 }) | (if s.write { PROT_WRITE } else { 0 }) | (if s.exec { PROT_EXEC } else { 0 });
+        let prot = (if s.read { PROT_READ } else { 0 })
+            | (if s.write { PROT_WRITE } else { 0 })
+            | (if s.exec { PROT_EXEC } else { 0 });
         let vstart = page_down(bias + s.vaddr);
         let file_end = page_up(bias + s.vaddr + s.filesz);
         let mem_end = page_up(bias + s.vaddr + s.memsz);
@@ -191,13 +253,24 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
                 end: file_end,
                 prot,
                 shared: false,
-                backing: Backing::File { inode: img.inode.clone(), offset: page_down(s.offset), path: img.path.clone() },
+                backing: Backing::File {
+                    inode: img.inode.clone(),
+                    offset: page_down(s.offset),
+                    path: img.path.clone(),
+                },
                 label: "",
             });
         }
         if mem_end > file_end {
             m.unmap(file_end, mem_end);
-            m.insert_vma(Vma { start: file_end, end: mem_end, prot, shared: false, backing: Backing::Anon, label: "" });
+            m.insert_vma(Vma {
+                start: file_end,
+                end: mem_end,
+                prot,
+                shared: false,
+                backing: Backing::Anon,
+                label: "",
+            });
         }
         // Zero the bss part of the last file page.
         let fz = bias + s.vaddr + s.filesz;
@@ -212,7 +285,15 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
 
 type Entry = (u64, u64);
 
-fn build(t: &Task, mm: &Arc<Mm>, main: &Image, interp: Option<&Image>, argv: &[Vec<u8>], envp: &[Vec<u8>], exec_name: &str) -> KResult<Entry> {
+fn build(
+    t: &Task,
+    mm: &Arc<Mm>,
+    main: &Image,
+    interp: Option<&Image>,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    exec_name: &str,
+) -> KResult<Entry> {
     let mut m = mm.lock();
     let (lo, _hi) = main.elf.span();
     let bias = match main.elf.kind {
@@ -233,6 +314,13 @@ fn build(t: &Task, mm: &Arc<Mm>, main: &Image, interp: Option<&Image>, argv: &[V
         }
         None => (0, bias + main.elf.entry),
     };
+    log::debug!(
+        "exec {}: bias {:#x} interp base {:#x} entry {:#x}",
+        main.path,
+        bias,
+        interp_bias,
+        entry
+    );
     m.insert_vma(Vma {
         start: STACK_TOP - STACK_SIZE,
         end: STACK_TOP,

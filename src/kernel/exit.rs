@@ -128,7 +128,11 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         .and_then(|p| p.lock().threads.first().copied())
         .and_then(task::task)
         .map(|pt| {
-            let a = pt.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD);
+            let a = pt
+                .sighand()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(SIGCHLD);
             a.handler == signal::SIG_IGN || a.flags & signal::SA_NOCLDWAIT != 0
         })
         .unwrap_or(false);

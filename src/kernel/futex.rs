@@ -40,7 +40,14 @@ pub const FUTEX_PRIVATE: u32 = 128;
 pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 
 /// FUTEX_WAIT: sleep if *addr == val. `deadline` is absolute monotonic ns.
-pub fn wait(t: &Arc<Task>, addr: u64, val: u32, bitset: u32, deadline: Option<i64>, redo: bool) -> KResult<u64> {
+pub fn wait(
+    t: &Arc<Task>,
+    addr: u64,
+    val: u32,
+    bitset: u32,
+    deadline: Option<i64>,
+    redo: bool,
+) -> KResult<u64> {
     if addr % 4 != 0 {
         return Err(Errno::EINVAL);
     }
@@ -86,7 +93,9 @@ pub fn wait(t: &Arc<Task>, addr: u64, val: u32, bitset: u32, deadline: Option<i6
 
 fn wake_key(k: Key, n: u32, bitset: u32) -> usize {
     let woken: Vec<Tid> = with(|q| {
-        let Some(list) = q.get_mut(&k) else { return Vec::new() };
+        let Some(list) = q.get_mut(&k) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         list.retain(|w| {
             if (out.len() as u32) < n && w.bitset & bitset != 0 {
@@ -118,7 +127,14 @@ pub fn wake(mm: &Arc<Mm>, addr: u64, n: u32, bitset: u32, _shared: bool) -> usiz
 }
 
 /// FUTEX_REQUEUE / CMP_REQUEUE.
-pub fn requeue(mm: &Arc<Mm>, addr: u64, n: u32, n2: u32, addr2: u64, cmp: Option<u32>) -> KResult<u64> {
+pub fn requeue(
+    mm: &Arc<Mm>,
+    addr: u64,
+    n: u32,
+    n2: u32,
+    addr2: u64,
+    cmp: Option<u32>,
+) -> KResult<u64> {
     if let Some(v) = cmp {
         if mm.read_u32(addr)? != v {
             return Err(Errno::EAGAIN);
@@ -128,7 +144,9 @@ pub fn requeue(mm: &Arc<Mm>, addr: u64, n: u32, n2: u32, addr2: u64, cmp: Option
     let k2 = key(mm, addr2, true);
     let woken = wake_key(k1, n, u32::MAX);
     let moved: Vec<Waiter> = with(|q| {
-        let Some(list) = q.get_mut(&k1) else { return Vec::new() };
+        let Some(list) = q.get_mut(&k1) else {
+            return Vec::new();
+        };
         let take = (n2 as usize).min(list.len());
         let m: Vec<Waiter> = list.drain(..take).collect();
         if list.is_empty() {

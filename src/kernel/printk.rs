@@ -10,8 +10,16 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 static RING: Mutex<String> = Mutex::new(String::new());
 
 fn stamp() -> String {
-    let ns = if STARTED.load(Ordering::Relaxed) { super::time::uptime_ns() } else { 0 };
-    format!("[{:5}.{:06}] ", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
+    let ns = if STARTED.load(Ordering::Relaxed) {
+        super::time::uptime_ns()
+    } else {
+        0
+    };
+    format!(
+        "[{:5}.{:06}] ",
+        ns / 1_000_000_000,
+        (ns % 1_000_000_000) / 1000
+    )
 }
 
 /// Print at KERN_INFO (6).

@@ -69,7 +69,9 @@ fn apply_wakeups() {
 }
 
 fn t_tg_stopped(tid: Tid) -> bool {
-    task::find_tg_of(tid).map(|g| g.lock().stopped).unwrap_or(false)
+    task::find_tg_of(tid)
+        .map(|g| g.lock().stopped)
+        .unwrap_or(false)
 }
 
 fn expire_timers(now: i64) {
@@ -166,14 +168,20 @@ fn run_task(t: &Arc<Task>) {
             deadline = Some(deadline.map_or(slice_end, |d| d.min(slice_end)));
         }
         arch::irq::arm_timer(deadline);
-        log::debug!("sched: run {} others={} deadline={:?} slice_end={}", t.tid, others, deadline, slice_end);
+        log::trace!(
+            "sched: run {} others={} deadline={:?} slice_end={}",
+            t.tid,
+            others,
+            deadline,
+            slice_end
+        );
         let mm = t.mm();
         let ev = {
             let mut m = mm.lock();
             let mut i = t.lock();
             arch::switch(&mut m.host, &mut i.ctx)
         };
-        log::debug!("sched: {} event {:?}", t.tid, ev);
+        log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {
                 syscall::dispatch(t, false);
@@ -207,7 +215,12 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
         match r {
             Ok(()) => {}
             Err(FaultError::Segv(c)) => {
-                log::debug!("task {}: segfault at {:#x} rip {:#x}", t.tid, addr, t.lock().ctx.regs.rip);
+                log::debug!(
+                    "task {}: segfault at {:#x} rip {:#x}",
+                    t.tid,
+                    addr,
+                    t.lock().ctx.regs.rip
+                );
                 signal::force_fault(t, signal::SIGSEGV, c, addr)
             }
             Err(FaultError::Bus) => signal::force_fault(t, signal::SIGBUS, 2, addr),
@@ -248,7 +261,11 @@ pub fn reset() {
 /// Print every task's state to the host's stderr (host SIGUSR2).
 fn dump_tasks() {
     let q: Vec<Tid> = lock(&RUNQ).iter().copied().collect();
-    eprintln!("ruml: task dump (runq {:?}, timers {:?})", q, lock(&TIMERS).iter().collect::<Vec<_>>());
+    eprintln!(
+        "ruml: task dump (runq {:?}, timers {:?})",
+        q,
+        lock(&TIMERS).iter().collect::<Vec<_>>()
+    );
     for t in task::all_tasks() {
         let i = t.lock();
         eprintln!(

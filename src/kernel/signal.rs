@@ -86,10 +86,19 @@ pub struct SigInfo {
 
 impl SigInfo {
     pub fn kernel(sig: i32) -> SigInfo {
-        SigInfo { signo: sig, code: SI_KERNEL, ..Default::default() }
+        SigInfo {
+            signo: sig,
+            code: SI_KERNEL,
+            ..Default::default()
+        }
     }
     pub fn user(sig: i32, pid: Pid, code: i32) -> SigInfo {
-        SigInfo { signo: sig, code, pid, ..Default::default() }
+        SigInfo {
+            signo: sig,
+            code,
+            pid,
+            ..Default::default()
+        }
     }
     /// The 128-byte siginfo_t as the guest sees it.
     pub fn to_bytes(&self) -> [u8; 128] {
@@ -132,7 +141,9 @@ pub struct SigActions {
 
 impl Default for SigActions {
     fn default() -> Self {
-        SigActions { actions: [SigAction::default(); NSIG as usize] }
+        SigActions {
+            actions: [SigAction::default(); NSIG as usize],
+        }
     }
 }
 
@@ -207,16 +218,19 @@ fn default_action(sig: i32) -> Default_ {
         SIGCHLD | SIGURG | SIGWINCH => Default_::Ignore,
         SIGCONT => Default_::Cont,
         SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Default_::Stop,
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => {
-            Default_::Core
-        }
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => Default_::Core,
         _ => Default_::Term,
     }
 }
 
 /// Is `sig` ignored by `t`'s process (so sending it is a no-op)?
 fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
-    let a = t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(sig);
+    let a = t
+        .sighand()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(sig);
     if a.handler == SIG_IGN {
         return true;
     }
@@ -262,7 +276,8 @@ fn prepare_signal(tgid: Pid, sig: i32) {
         for tid in &threads {
             if let Some(t) = task::task(*tid) {
                 let mut i = t.lock();
-                i.pending.remove(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+                i.pending
+                    .remove(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
                 if i.state == State::Stopped {
                     i.state = State::Runnable;
                     drop(i);
@@ -354,12 +369,20 @@ pub fn kill_pgrp(pgrp: Pid, sig: i32) -> bool {
 
 /// Tell the parent a child stopped or continued.
 pub fn notify_parent_stop(child: Pid, parent: Pid, code: i32, sig: i32) {
-    let Some(pg) = task::group(parent) else { return };
+    let Some(pg) = task::group(parent) else {
+        return;
+    };
     pg.child_wq.wake_all();
     let flags = task::group(parent)
         .and_then(|g| g.lock().threads.first().copied())
         .and_then(task::task)
-        .map(|t| t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(SIGCHLD).flags)
+        .map(|t| {
+            t.sighand()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(SIGCHLD)
+                .flags
+        })
         .unwrap_or(0);
     if flags & SA_NOCLDSTOP != 0 {
         return;
@@ -412,7 +435,11 @@ pub fn deliver(t: &Arc<Task>) -> bool {
         };
         let sig = info.signo;
         let tgid = t.tgid();
-        let act = t.sighand().lock().unwrap_or_else(|e| e.into_inner()).get(sig);
+        let act = t
+            .sighand()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sig);
         if act.handler == SIG_IGN && sig != SIGKILL && sig != SIGSTOP {
             continue;
         }
@@ -439,7 +466,10 @@ pub fn deliver(t: &Arc<Task>) -> bool {
             return false;
         }
         if act.flags & SA_RESETHAND != 0 {
-            t.sighand().lock().unwrap_or_else(|e| e.into_inner()).set(sig, SigAction::default());
+            t.sighand()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .set(sig, SigAction::default());
         }
     }
 }
@@ -473,7 +503,11 @@ fn restart_without_handler(t: &Arc<Task>) {
     i.restart_check = false;
     let rax = i.ctx.regs.rax as i64;
     let code = Errno((-rax) as i32);
-    if code == Errno::ERESTARTSYS || code == Errno::ERESTARTNOHAND || code == Errno::ERESTARTNOINTR || code == Errno::ERESTART_RESTARTBLOCK {
+    if code == Errno::ERESTARTSYS
+        || code == Errno::ERESTARTNOHAND
+        || code == Errno::ERESTARTNOINTR
+        || code == Errno::ERESTART_RESTARTBLOCK
+    {
         i.ctx.regs.rax = i.ctx.regs.orig_rax;
         i.ctx.regs.rip -= 2;
     }
@@ -509,11 +543,12 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     let regs = i.ctx.regs;
     let (ss_sp, ss_size, ss_flags) = i.altstack;
     let on_alt = ss_size != 0 && regs.rsp > ss_sp && regs.rsp <= ss_sp + ss_size;
-    let mut sp = if act.flags & SA_ONSTACK != 0 && ss_flags & SS_DISABLE == 0 && ss_size != 0 && !on_alt {
-        ss_sp + ss_size
-    } else {
-        regs.rsp - 128
-    };
+    let mut sp =
+        if act.flags & SA_ONSTACK != 0 && ss_flags & SS_DISABLE == 0 && ss_size != 0 && !on_alt {
+            ss_sp + ss_size
+        } else {
+            regs.rsp - 128
+        };
     let fpu = i.ctx.fpu.clone();
     let fp_size = fpu.len() as u64 + 4;
     sp = (sp - fp_size) & !63;
@@ -526,17 +561,39 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
 
     let mut f = Vec::with_capacity(FRAME_SIZE as usize);
     f.extend_from_slice(&act.restorer.to_le_bytes()); // pretcode
-    // ucontext
+                                                      // ucontext
     f.extend_from_slice(&(if fpu.is_empty() { 0u64 } else { 1u64 }).to_le_bytes()); // uc_flags: UC_FP_XSTATE
     f.extend_from_slice(&0u64.to_le_bytes()); // uc_link
     f.extend_from_slice(&altstack.0.to_le_bytes());
-    let ssf: i32 = if altstack.1 == 0 { SS_DISABLE } else if on_alt { SS_ONSTACK } else { 0 };
+    let ssf: i32 = if altstack.1 == 0 {
+        SS_DISABLE
+    } else if on_alt {
+        SS_ONSTACK
+    } else {
+        0
+    };
     f.extend_from_slice(&(ssf as u32 as u64).to_le_bytes());
     f.extend_from_slice(&altstack.1.to_le_bytes());
     // sigcontext
     for v in [
-        regs.r8, regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15, regs.rdi, regs.rsi, regs.rbp,
-        regs.rbx, regs.rdx, regs.rax, regs.rcx, regs.rsp, regs.rip, regs.eflags,
+        regs.r8,
+        regs.r9,
+        regs.r10,
+        regs.r11,
+        regs.r12,
+        regs.r13,
+        regs.r14,
+        regs.r15,
+        regs.rdi,
+        regs.rsi,
+        regs.rbp,
+        regs.rbx,
+        regs.rdx,
+        regs.rax,
+        regs.rcx,
+        regs.rsp,
+        regs.rip,
+        regs.eflags,
     ] {
         f.extend_from_slice(&v.to_le_bytes());
     }
@@ -545,7 +602,11 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     f.extend_from_slice(&0u16.to_le_bytes()); // fs
     f.extend_from_slice(&(regs.ss as u16).to_le_bytes());
     let (err, trapno, cr2) = if is_fault(info.signo, info.code) {
-        (if info.signo == SIGSEGV { 4u64 } else { 0 }, if info.signo == SIGSEGV { 14u64 } else { 0 }, info.addr)
+        (
+            if info.signo == SIGSEGV { 4u64 } else { 0 },
+            if info.signo == SIGSEGV { 14u64 } else { 0 },
+            info.addr,
+        )
     } else {
         (0, 0, 0)
     };
@@ -649,7 +710,12 @@ pub fn force_fault(t: &Arc<Task>, sig: i32, code: i32, addr: u64) {
             s.set(sig, SigAction::default());
         }
     }
-    let info = SigInfo { signo: sig, code, addr, ..Default::default() };
+    let info = SigInfo {
+        signo: sig,
+        code,
+        addr,
+        ..Default::default()
+    };
     t.lock().pending.add(info);
 }
 

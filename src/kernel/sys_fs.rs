@@ -70,7 +70,9 @@ pub fn fd_file(t: &Task, fd: i32) -> KResult<Arc<File>> {
     if fd == AT_FDCWD {
         let cwd = t.fs().cwd;
         return Ok(File::new(
-            Arc::new(InodeFile { inode: cwd.inode.clone() }),
+            Arc::new(InodeFile {
+                inode: cwd.inode.clone(),
+            }),
             Some(cwd.inode.clone()),
             Some(cwd),
             O_PATH,
@@ -95,7 +97,9 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             }
             Err(Errno::ENOENT) => {
                 let umask = t.fs().umask;
-                let inode = parent.inode.create(&name, S_IFREG | (mode & 0o7777 & !umask), 0)?;
+                let inode = parent
+                    .inode
+                    .create(&name, S_IFREG | (mode & 0o7777 & !umask), 0)?;
                 Arc::new(vfs::Dentry {
                     name,
                     parent: Some(parent),
@@ -119,16 +123,23 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
         return Err(Errno::EISDIR);
     }
     if flags & O_PATH != 0 {
-        let ops = Arc::new(InodeFile { inode: p.inode.clone() });
+        let ops = Arc::new(InodeFile {
+            inode: p.inode.clone(),
+        });
         return Ok(File::new(ops, Some(p.inode.clone()), Some(p), flags));
     }
     let ops: Arc<dyn FileOps> = match p.inode.open(flags)? {
         Some(ops) => ops,
         None => {
             if flags & O_TRUNC != 0 && acc != O_RDONLY && st.is_reg() {
-                p.inode.setattr(&SetAttr { size: Some(0), ..Default::default() })?;
+                p.inode.setattr(&SetAttr {
+                    size: Some(0),
+                    ..Default::default()
+                })?;
             }
-            Arc::new(InodeFile { inode: p.inode.clone() })
+            Arc::new(InodeFile {
+                inode: p.inode.clone(),
+            })
         }
     };
     Ok(File::new(ops, Some(p.inode.clone()), Some(p), flags))
@@ -343,7 +354,14 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
 }
 
 /// sendfile: copy between files in the kernel.
-pub fn sys_sendfile(t: &Arc<Task>, out_fd: i32, in_fd: i32, offp: u64, count: usize, _redo: bool) -> KResult<u64> {
+pub fn sys_sendfile(
+    t: &Arc<Task>,
+    out_fd: i32,
+    in_fd: i32,
+    offp: u64,
+    count: usize,
+    _redo: bool,
+) -> KResult<u64> {
     let inf = fd_file(t, in_fd)?;
     let outf = fd_file(t, out_fd)?;
     let n = count.min(MAX_IO);
@@ -410,7 +428,14 @@ pub fn sys_newfstatat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, flags: u32
 }
 
 /// statx
-pub fn sys_statx(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, _mask: u32, buf: u64) -> KResult<u64> {
+pub fn sys_statx(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    flags: u32,
+    _mask: u32,
+    buf: u64,
+) -> KResult<u64> {
     let p = read_path(t, path)?;
     let st = if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
         fd_file(t, dirfd)?.stat()?
@@ -452,8 +477,16 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
         return Err(Errno::ENOTDIR);
     }
     let mut entries = vec![
-        vfs::DirEntry { name: ".".into(), ino: inode.stat().ino, dtype: 4 },
-        vfs::DirEntry { name: "..".into(), ino: 1, dtype: 4 },
+        vfs::DirEntry {
+            name: ".".into(),
+            ino: inode.stat().ino,
+            dtype: 4,
+        },
+        vfs::DirEntry {
+            name: "..".into(),
+            ino: 1,
+            dtype: 4,
+        },
     ];
     entries.extend(f.ops.readdir(&f)?);
     let mut pos = f.lock_pos();
@@ -491,7 +524,9 @@ pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u
         return Err(Errno::EEXIST);
     }
     let umask = t.fs().umask;
-    parent.inode.create(&name, S_IFDIR | (mode & 0o7777 & !umask), 0)?;
+    parent
+        .inode
+        .create(&name, S_IFDIR | (mode & 0o7777 & !umask), 0)?;
     Ok(0)
 }
 
@@ -530,7 +565,14 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
 }
 
 /// rename, renameat, renameat2
-pub fn sys_renameat2(t: &Arc<Task>, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<u64> {
+pub fn sys_renameat2(
+    t: &Arc<Task>,
+    olddir: i32,
+    old: u64,
+    newdir: i32,
+    new: u64,
+    flags: u32,
+) -> KResult<u64> {
     let old = read_path(t, old)?;
     let new = read_path(t, new)?;
     let (op, on) = lookup_parent(t, olddir, &old)?;
@@ -543,8 +585,24 @@ pub fn sys_renameat2(t: &Arc<Task>, olddir: i32, old: u64, newdir: i32, new: u64
 }
 
 /// link, linkat
-pub fn sys_linkat(t: &Arc<Task>, olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<u64> {
-    let target = lookup_flags(t, olddir, old, if flags & AT_SYMLINK_FOLLOW != 0 { flags & AT_EMPTY_PATH } else { AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH) })?;
+pub fn sys_linkat(
+    t: &Arc<Task>,
+    olddir: i32,
+    old: u64,
+    newdir: i32,
+    new: u64,
+    flags: u32,
+) -> KResult<u64> {
+    let target = lookup_flags(
+        t,
+        olddir,
+        old,
+        if flags & AT_SYMLINK_FOLLOW != 0 {
+            flags & AT_EMPTY_PATH
+        } else {
+            AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH)
+        },
+    )?;
     let new = read_path(t, new)?;
     let (np, nn) = lookup_parent(t, newdir, &new)?;
     if nn.is_empty() {
@@ -636,14 +694,20 @@ pub fn sys_umask(t: &Arc<Task>, mask: u32) -> KResult<u64> {
 /// chmod, fchmodat
 pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
     let p = lookup_flags(t, dirfd, path, flags)?;
-    p.inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    p.inode.setattr(&SetAttr {
+        mode: Some(mode),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
 /// fchmod
 pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
-    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&SetAttr { mode: Some(mode), ..Default::default() })?;
+    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&SetAttr {
+        mode: Some(mode),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -656,7 +720,14 @@ fn owner_attr(uid: u32, gid: u32) -> SetAttr {
 }
 
 /// chown, lchown, fchownat
-pub fn sys_fchownat(t: &Arc<Task>, dirfd: i32, path: u64, uid: u32, gid: u32, flags: u32) -> KResult<u64> {
+pub fn sys_fchownat(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    uid: u32,
+    gid: u32,
+    flags: u32,
+) -> KResult<u64> {
     let p = lookup_flags(t, dirfd, path, flags)?;
     p.inode.setattr(&owner_attr(uid, gid))?;
     Ok(0)
@@ -665,7 +736,10 @@ pub fn sys_fchownat(t: &Arc<Task>, dirfd: i32, path: u64, uid: u32, gid: u32, fl
 /// fchown
 pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
-    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&owner_attr(uid, gid))?;
+    f.inode
+        .clone()
+        .ok_or(Errno::EBADF)?
+        .setattr(&owner_attr(uid, gid))?;
     Ok(0)
 }
 
@@ -673,7 +747,15 @@ const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 /// utimensat (and utime when `legacy`)
-pub fn sys_utimensat(t: &Arc<Task>, dirfd: i32, path: u64, times: u64, flags: u32, legacy: bool, utimbuf: u64) -> KResult<u64> {
+pub fn sys_utimensat(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    times: u64,
+    flags: u32,
+    legacy: bool,
+    utimbuf: u64,
+) -> KResult<u64> {
     let inode = if path == 0 {
         fd_file(t, dirfd)?.inode.clone().ok_or(Errno::EBADF)?
     } else {
@@ -727,8 +809,14 @@ pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u
     } else {
         let b = t.mm().read_vec(tv, 32)?;
         let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        a.atime = Some(Timespec { sec: get(0), nsec: get(8) * 1000 });
-        a.mtime = Some(Timespec { sec: get(16), nsec: get(24) * 1000 });
+        a.atime = Some(Timespec {
+            sec: get(0),
+            nsec: get(8) * 1000,
+        });
+        a.mtime = Some(Timespec {
+            sec: get(16),
+            nsec: get(24) * 1000,
+        });
     }
     p.inode.setattr(&a)?;
     Ok(0)
@@ -855,7 +943,11 @@ pub fn sys_ioctl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
     if cmd == FIONBIO && !f.ops.is_tty() {
         let on = t.mm().read_u32(arg)? != 0;
         let fl = f.flags();
-        f.set_flags(if on { fl | O_NONBLOCK } else { fl & !O_NONBLOCK });
+        f.set_flags(if on {
+            fl | O_NONBLOCK
+        } else {
+            fl & !O_NONBLOCK
+        });
         return Ok(0);
     }
     if cmd == FIOASYNC {
@@ -870,8 +962,18 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let p = Pipe::new();
-    let r = File::new(PipeEnd::new(&p, true, false), None, None, O_RDONLY | (flags & O_NONBLOCK));
-    let w = File::new(PipeEnd::new(&p, false, true), None, None, O_WRONLY | (flags & O_NONBLOCK));
+    let r = File::new(
+        PipeEnd::new(&p, true, false),
+        None,
+        None,
+        O_RDONLY | (flags & O_NONBLOCK),
+    );
+    let w = File::new(
+        PipeEnd::new(&p, false, true),
+        None,
+        None,
+        O_WRONLY | (flags & O_NONBLOCK),
+    );
     let files = t.files();
     let mut g = lock(&files);
     let cloexec = flags & O_CLOEXEC != 0;
@@ -920,7 +1022,10 @@ pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
     if p.inode.stat().is_dir() {
         return Err(Errno::EISDIR);
     }
-    p.inode.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    p.inode.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -937,7 +1042,10 @@ pub fn sys_ftruncate(t: &Arc<Task>, fd: i32, len: i64) -> KResult<u64> {
     if !i.stat().is_reg() {
         return Err(Errno::EINVAL);
     }
-    i.setattr(&SetAttr { size: Some(len as u64), ..Default::default() })?;
+    i.setattr(&SetAttr {
+        size: Some(len as u64),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -953,7 +1061,10 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     }
     let end = (off + len) as u64;
     if end > i.stat().size {
-        i.setattr(&SetAttr { size: Some(end), ..Default::default() })?;
+        i.setattr(&SetAttr {
+            size: Some(end),
+            ..Default::default()
+        })?;
     }
     Ok(0)
 }
@@ -985,13 +1096,24 @@ pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
 /// fstatfs
 pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
     let f = fd_file(t, fd)?;
-    let magic = f.inode.as_ref().map(|i| i.fs_magic()).unwrap_or(0x5049_5045);
+    let magic = f
+        .inode
+        .as_ref()
+        .map(|i| i.fs_magic())
+        .unwrap_or(0x5049_5045);
     t.mm().write(buf, &statfs_bytes(magic))?;
     Ok(0)
 }
 
 /// mount
-pub fn sys_mount(t: &Arc<Task>, source: u64, target: u64, fstype: u64, flags: u64, _data: u64) -> KResult<u64> {
+pub fn sys_mount(
+    t: &Arc<Task>,
+    source: u64,
+    target: u64,
+    fstype: u64,
+    flags: u64,
+    _data: u64,
+) -> KResult<u64> {
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     let target_s = read_path(t, target)?;
@@ -999,7 +1121,11 @@ pub fn sys_mount(t: &Arc<Task>, source: u64, target: u64, fstype: u64, flags: u6
     if flags & MS_REMOUNT != 0 {
         return Ok(0);
     }
-    let src = if source != 0 { read_path(t, source).unwrap_or_default() } else { String::new() };
+    let src = if source != 0 {
+        read_path(t, source).unwrap_or_default()
+    } else {
+        String::new()
+    };
     if flags & MS_BIND != 0 {
         let s = lookup_at(t, AT_FDCWD, &src, true)?;
         let fs = t.fs();

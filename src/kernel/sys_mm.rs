@@ -15,7 +15,15 @@ const MAP_ANONYMOUS: u32 = 0x20;
 const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 
 /// mmap
-pub fn sys_mmap(t: &Arc<Task>, addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> KResult<u64> {
+pub fn sys_mmap(
+    t: &Arc<Task>,
+    addr: u64,
+    len: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    off: u64,
+) -> KResult<u64> {
     if len == 0 || off % 4096 != 0 || prot & !7 != 0 {
         return Err(Errno::EINVAL);
     }
@@ -33,7 +41,9 @@ pub fn sys_mmap(t: &Arc<Task>, addr: u64, len: u64, prot: u32, flags: u32, fd: i
         let f = super::sys_fs::fd_file(t, fd)?;
         let inode = f.inode.clone().ok_or(Errno::ENODEV)?;
         let st = inode.stat();
-        if st.mode & crate::fs::vfs::S_IFMT == crate::fs::vfs::S_IFCHR && crate::drivers::major(st.rdev) == 1 {
+        if st.mode & crate::fs::vfs::S_IFMT == crate::fs::vfs::S_IFCHR
+            && crate::drivers::major(st.rdev) == 1
+        {
             // /dev/zero and friends: anonymous memory.
         } else {
             if !st.is_reg() {
@@ -45,8 +55,16 @@ pub fn sys_mmap(t: &Arc<Task>, addr: u64, len: u64, prot: u32, flags: u32, fd: i
             if shared && prot & PROT_WRITE != 0 && !f.writable() {
                 return Err(Errno::EACCES);
             }
-            let path = f.path.as_ref().map(|p| p.path_name(&t.fs().root)).unwrap_or_default();
-            backing = Backing::File { inode, offset: off, path };
+            let path = f
+                .path
+                .as_ref()
+                .map(|p| p.path_name(&t.fs().root))
+                .unwrap_or_default();
+            backing = Backing::File {
+                inode,
+                offset: off,
+                path,
+            };
         }
     }
     if shared && matches!(backing, Backing::Anon) {
@@ -132,7 +150,14 @@ pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
 }
 
 /// mremap
-pub fn sys_mremap(t: &Arc<Task>, old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> KResult<u64> {
+pub fn sys_mremap(
+    t: &Arc<Task>,
+    old: u64,
+    old_len: u64,
+    new_len: u64,
+    flags: u32,
+    new_addr: u64,
+) -> KResult<u64> {
     const MAYMOVE: u32 = 1;
     const FIXED: u32 = 2;
     if old % 4096 != 0 || new_len == 0 || flags & !7 != 0 {
@@ -142,9 +167,13 @@ pub fn sys_mremap(t: &Arc<Task>, old: u64, old_len: u64, new_len: u64, flags: u3
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & FIXED != 0).then_some(new_addr);
-    t.mm()
-        .lock()
-        .remap(old, page_up(old_len), page_up(new_len), flags & MAYMOVE != 0, fixed)
+    t.mm().lock().remap(
+        old,
+        page_up(old_len),
+        page_up(new_len),
+        flags & MAYMOVE != 0,
+        fixed,
+    )
 }
 
 /// madvise

@@ -100,15 +100,36 @@ fn temp_mask(t: &Task, sigmask: u64, size: usize, redo: bool) -> KResult<()> {
 }
 
 /// ppoll
-pub fn sys_ppoll(t: &Arc<Task>, fds: u64, n: u32, ts: u64, sigmask: u64, size: usize, redo: bool) -> KResult<u64> {
-    let to = if ts == 0 { None } else { Some(read_timespec(t, ts)?) };
+pub fn sys_ppoll(
+    t: &Arc<Task>,
+    fds: u64,
+    n: u32,
+    ts: u64,
+    sigmask: u64,
+    size: usize,
+    redo: bool,
+) -> KResult<u64> {
+    let to = if ts == 0 {
+        None
+    } else {
+        Some(read_timespec(t, ts)?)
+    };
     temp_mask(t, sigmask, size, redo)?;
     do_poll(t, fds, n, to, redo)
 }
 
 /// select, pselect6 (`pselect`: timeout is a timespec and arg 6 a mask).
 #[allow(clippy::too_many_arguments)]
-pub fn sys_select(t: &Arc<Task>, nfds: i32, r: u64, w: u64, e: u64, tmo: u64, redo: bool, pselect: bool) -> KResult<u64> {
+pub fn sys_select(
+    t: &Arc<Task>,
+    nfds: i32,
+    r: u64,
+    w: u64,
+    e: u64,
+    tmo: u64,
+    redo: bool,
+    pselect: bool,
+) -> KResult<u64> {
     if !(0..=1024).contains(&nfds) {
         return Err(Errno::EINVAL);
     }
@@ -137,7 +158,13 @@ pub fn sys_select(t: &Arc<Task>, nfds: i32, r: u64, w: u64, e: u64, tmo: u64, re
     }
     let bytes = (nfds as usize).div_ceil(64) * 8;
     let mm = t.mm();
-    let load = |a: u64| -> KResult<Vec<u8>> { if a == 0 { Ok(vec![0; bytes]) } else { mm.read_vec(a, bytes) } };
+    let load = |a: u64| -> KResult<Vec<u8>> {
+        if a == 0 {
+            Ok(vec![0; bytes])
+        } else {
+            mm.read_vec(a, bytes)
+        }
+    };
     let (rs, ws, es) = (load(r)?, load(w)?, load(e)?);
     let mut ro = vec![0u8; bytes];
     let mut wo = vec![0u8; bytes];
@@ -147,7 +174,11 @@ pub fn sys_select(t: &Arc<Task>, nfds: i32, r: u64, w: u64, e: u64, tmo: u64, re
     let mut files = Vec::new();
     for fd in 0..nfds as usize {
         let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
-        let want = (rs[byte] & bit != 0, ws[byte] & bit != 0, es[byte] & bit != 0);
+        let want = (
+            rs[byte] & bit != 0,
+            ws[byte] & bit != 0,
+            es[byte] & bit != 0,
+        );
         if !(want.0 || want.1 || want.2) {
             continue;
         }

@@ -23,7 +23,15 @@ const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
 /// clone, fork, vfork
-pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64, redo: bool) -> KResult<u64> {
+pub fn sys_clone(
+    t: &Arc<Task>,
+    flags: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+    redo: bool,
+) -> KResult<u64> {
     if redo {
         let i = t.lock();
         if i.vfork_waiting {
@@ -57,7 +65,11 @@ pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tl
         }
         c
     };
-    let mm = if flags & CLONE_VM != 0 { parent_mm.clone() } else { parent_mm.fork()? };
+    let mm = if flags & CLONE_VM != 0 {
+        parent_mm.clone()
+    } else {
+        parent_mm.fork()?
+    };
     let (files, fs, sighand, sigmask, altstack, comm) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
@@ -65,13 +77,21 @@ pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tl
         } else {
             Arc::new(Mutex::new(lock(&i.files).clone()))
         };
-        let fs = if flags & CLONE_FS != 0 { i.fs.clone() } else { Arc::new(Mutex::new(lock(&i.fs).clone())) };
+        let fs = if flags & CLONE_FS != 0 {
+            i.fs.clone()
+        } else {
+            Arc::new(Mutex::new(lock(&i.fs).clone()))
+        };
         let sighand = if flags & CLONE_SIGHAND != 0 {
             i.sighand.clone()
         } else {
             Arc::new(Mutex::new(lock(&i.sighand).clone()))
         };
-        let alt = if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 { (0, 0, signal::SS_DISABLE) } else { i.altstack };
+        let alt = if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+            (0, 0, signal::SS_DISABLE)
+        } else {
+            i.altstack
+        };
         (files, fs, sighand, i.sigmask, alt, i.comm.clone())
     };
     let tgid = if flags & CLONE_THREAD != 0 {
@@ -81,7 +101,11 @@ pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tl
     } else {
         let ptg = t.tg();
         let pi = ptg.lock();
-        let parent = if flags & CLONE_PARENT != 0 { pi.parent } else { ptg.tgid };
+        let parent = if flags & CLONE_PARENT != 0 {
+            pi.parent
+        } else {
+            ptg.tgid
+        };
         let g = Arc::new(ThreadGroup {
             tgid: tid,
             inner: Mutex::new(TgInner {
@@ -127,14 +151,22 @@ pub fn sys_clone(t: &Arc<Task>, flags: u64, stack: u64, ptid: u64, ctid: u64, tl
             pending: Default::default(),
             saved_mask: None,
             altstack,
-            clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { ctid } else { 0 },
+            clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 {
+                ctid
+            } else {
+                0
+            },
             robust_list: 0,
             deadline: None,
             redo_syscall: false,
             restart_check: false,
             futex_woken: false,
             futex_key: None,
-            vfork_parent: if flags & CLONE_VFORK != 0 { Some(t.tid) } else { None },
+            vfork_parent: if flags & CLONE_VFORK != 0 {
+                Some(t.tid)
+            } else {
+                None
+            },
             vfork_waiting: false,
             vfork_child: 0,
             comm,
@@ -193,7 +225,11 @@ enum Found {
 }
 
 /// Find a child matching `sel` whose state change can be reported.
-fn find_child(t: &Task, sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool, opts: i32) -> KResult<Option<Found>> {
+fn find_child(
+    t: &Task,
+    sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool,
+    opts: i32,
+) -> KResult<Option<Found>> {
     let me = t.tg();
     let children = me.lock().children.clone();
     let mut any = false;
@@ -248,7 +284,14 @@ fn selector(t: &Task, pid: i32) -> Box<dyn Fn(&ThreadGroup, &TgInner) -> bool> {
 }
 
 /// wait4
-pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64, _redo: bool) -> KResult<u64> {
+pub fn sys_wait4(
+    t: &Arc<Task>,
+    pid: i32,
+    status: u64,
+    opts: i32,
+    rusage: u64,
+    _redo: bool,
+) -> KResult<u64> {
     if opts & !(WNOHANG | WUNTRACED | WCONTINUED | 0x6000_0000 | i32::MIN) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -280,7 +323,14 @@ pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64, _
 }
 
 /// waitid
-pub fn sys_waitid(t: &Arc<Task>, idtype: i32, id: i32, infop: u64, opts: i32, _redo: bool) -> KResult<u64> {
+pub fn sys_waitid(
+    t: &Arc<Task>,
+    idtype: i32,
+    id: i32,
+    infop: u64,
+    opts: i32,
+    _redo: bool,
+) -> KResult<u64> {
     let pid = match idtype {
         0 => -1,
         1 => id,
@@ -314,7 +364,13 @@ pub fn sys_waitid(t: &Arc<Task>, idtype: i32, id: i32, infop: u64, opts: i32, _r
                 Found::Continued(p) => (p, signal::CLD_CONTINUED, signal::SIGCONT),
             };
             if infop != 0 {
-                let si = signal::SigInfo { signo: signal::SIGCHLD, code, pid: p, status: st, ..Default::default() };
+                let si = signal::SigInfo {
+                    signo: signal::SIGCHLD,
+                    code,
+                    pid: p,
+                    status: st,
+                    ..Default::default()
+                };
                 t.mm().write(infop, &si.to_bytes())?;
             }
             Ok(0)
@@ -407,7 +463,11 @@ pub fn sys_setid(t: &Arc<Task>, nr: u64, a: Args) -> KResult<u64> {
 /// getresuid, getresgid
 pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u64> {
     let cr = t.creds();
-    let v = if nr == 118 { [cr.uid, cr.euid, cr.suid] } else { [cr.gid, cr.egid, cr.sgid] };
+    let v = if nr == 118 {
+        [cr.uid, cr.euid, cr.suid]
+    } else {
+        [cr.gid, cr.egid, cr.sgid]
+    };
     let mm = t.mm();
     mm.write_u32(a, v[0])?;
     mm.write_u32(b, v[1])?;
@@ -435,7 +495,10 @@ pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let b = t.mm().read_vec(list, size * 4)?;
-    let g: Vec<u32> = b.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    let g: Vec<u32> = b
+        .chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     t.tg().lock().creds.groups = g;
     Ok(0)
 }
@@ -461,9 +524,12 @@ pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
         return Err(Errno::EPERM);
     }
     if pg != target {
-        let exists = task::all_groups()
-            .iter()
-            .any(|x| x.tgid != target && { let i = x.lock(); i.pgid == pg && i.sid == my_sid });
+        let exists = task::all_groups().iter().any(|x| {
+            x.tgid != target && {
+                let i = x.lock();
+                i.pgid == pg && i.sid == my_sid
+            }
+        });
         if !exists {
             return Err(Errno::EPERM);
         }
@@ -474,14 +540,22 @@ pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
 
 /// getpgid, getpgrp
 pub fn sys_getpgid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
-    let tg = if pid == 0 { t.tg() } else { task::group(pid).ok_or(Errno::ESRCH)? };
+    let tg = if pid == 0 {
+        t.tg()
+    } else {
+        task::group(pid).ok_or(Errno::ESRCH)?
+    };
     let pg = tg.lock().pgid;
     Ok(pg as u64)
 }
 
 /// getsid
 pub fn sys_getsid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
-    let tg = if pid == 0 { t.tg() } else { task::group(pid).ok_or(Errno::ESRCH)? };
+    let tg = if pid == 0 {
+        t.tg()
+    } else {
+        task::group(pid).ok_or(Errno::ESRCH)?
+    };
     let s = tg.lock().sid;
     Ok(s as u64)
 }
@@ -489,7 +563,9 @@ pub fn sys_getsid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
 /// setsid
 pub fn sys_setsid(t: &Arc<Task>) -> KResult<u64> {
     let me = t.tgid();
-    let leader = task::all_groups().iter().any(|g| g.tgid != me && g.lock().pgid == me);
+    let leader = task::all_groups()
+        .iter()
+        .any(|g| g.tgid != me && g.lock().pgid == me);
     let tg = t.tg();
     let mut g = tg.lock();
     if g.pgid == me || leader {
@@ -761,12 +837,24 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
     };
     match cmd {
         futex::FUTEX_WAIT | futex::FUTEX_WAIT_BITSET => {
-            let bitset = if cmd == futex::FUTEX_WAIT { u32::MAX } else { val3 };
-            let dl = if redo { None } else { read_deadline(cmd == futex::FUTEX_WAIT_BITSET)? };
+            let bitset = if cmd == futex::FUTEX_WAIT {
+                u32::MAX
+            } else {
+                val3
+            };
+            let dl = if redo {
+                None
+            } else {
+                read_deadline(cmd == futex::FUTEX_WAIT_BITSET)?
+            };
             futex::wait(t, addr, val, bitset, dl, redo)
         }
         futex::FUTEX_WAKE | futex::FUTEX_WAKE_BITSET => {
-            let bitset = if cmd == futex::FUTEX_WAKE { u32::MAX } else { val3 };
+            let bitset = if cmd == futex::FUTEX_WAKE {
+                u32::MAX
+            } else {
+                val3
+            };
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
@@ -786,7 +874,11 @@ pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<
     }
     match cmd {
         0x4321_fedc | 0xcdef_0123 => {
-            let msg = if cmd == 0x4321_fedc { "reboot: Power down" } else { "reboot: System halted" };
+            let msg = if cmd == 0x4321_fedc {
+                "reboot: Power down"
+            } else {
+                "reboot: System halted"
+            };
             super::printk::printk(msg);
             crate::drivers::char::host_console::restore_terminal();
             arch::host_exit(0);

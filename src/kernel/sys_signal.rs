@@ -3,7 +3,9 @@
 
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::signal::{self, bit, SigAction, SigInfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE};
+use super::signal::{
+    self, bit, SigAction, SigInfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
+};
 use super::task::{self, Task};
 use super::time;
 use std::sync::Arc;
@@ -20,7 +22,12 @@ pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize
         }
         let b = mm.read_vec(act, 32)?;
         let g = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        Some(SigAction { handler: g(0), flags: g(8), restorer: g(16), mask: g(24) & !UNBLOCKABLE })
+        Some(SigAction {
+            handler: g(0),
+            flags: g(8),
+            restorer: g(16),
+            mask: g(24) & !UNBLOCKABLE,
+        })
     } else {
         None
     };
@@ -35,7 +42,9 @@ pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize
     };
     if let Some(n) = new {
         // Setting SIG_IGN (or default-ignore) discards pending instances.
-        if n.handler == signal::SIG_IGN || (n.handler == signal::SIG_DFL && matches!(sig, 17 | 23 | 28)) {
+        if n.handler == signal::SIG_IGN
+            || (n.handler == signal::SIG_DFL && matches!(sig, 17 | 23 | 28))
+        {
             t.tg().lock().pending.remove(bit(sig));
             for tid in t.tg().lock().threads.clone() {
                 if let Some(x) = task::task(tid) {
@@ -56,7 +65,13 @@ pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize
 }
 
 /// rt_sigprocmask
-pub fn sys_rt_sigprocmask(t: &Arc<Task>, how: i32, set: u64, old: u64, size: usize) -> KResult<u64> {
+pub fn sys_rt_sigprocmask(
+    t: &Arc<Task>,
+    how: i32,
+    set: u64,
+    old: u64,
+    size: usize,
+) -> KResult<u64> {
     if size != 8 {
         return Err(Errno::EINVAL);
     }
@@ -165,7 +180,13 @@ pub fn sys_rt_sigqueueinfo(t: &Arc<Task>, pid: i32, sig: i32, info: u64) -> KRes
     let b = t.mm().read_vec(info, 128)?;
     let code = i32::from_le_bytes(b[8..12].try_into().unwrap());
     let value = u64::from_le_bytes(b[24..32].try_into().unwrap());
-    let si = SigInfo { signo: sig, code, pid: t.tgid(), value, ..Default::default() };
+    let si = SigInfo {
+        signo: sig,
+        code,
+        pid: t.tgid(),
+        value,
+        ..Default::default()
+    };
     signal::send_to_process(pid, si)?;
     Ok(0)
 }
@@ -188,7 +209,13 @@ pub fn sys_sigaltstack(t: &Arc<Task>, ss: u64, old: u64) -> KResult<u64> {
     if old != 0 {
         let sp = t.lock().ctx.regs.rsp;
         let on = cur.1 != 0 && sp > cur.0 && sp <= cur.0 + cur.1;
-        let flags = if cur.1 == 0 { signal::SS_DISABLE } else if on { signal::SS_ONSTACK } else { 0 };
+        let flags = if cur.1 == 0 {
+            signal::SS_DISABLE
+        } else if on {
+            signal::SS_ONSTACK
+        } else {
+            0
+        };
         let mut b = [0u8; 24];
         b[0..8].copy_from_slice(&cur.0.to_le_bytes());
         b[8..12].copy_from_slice(&flags.to_le_bytes());
@@ -242,7 +269,14 @@ pub fn sys_pause(t: &Arc<Task>) -> KResult<u64> {
 }
 
 /// rt_sigtimedwait
-pub fn sys_rt_sigtimedwait(t: &Arc<Task>, set: u64, info: u64, ts: u64, size: usize, redo: bool) -> KResult<u64> {
+pub fn sys_rt_sigtimedwait(
+    t: &Arc<Task>,
+    set: u64,
+    info: u64,
+    ts: u64,
+    size: usize,
+    redo: bool,
+) -> KResult<u64> {
     if size != 8 {
         return Err(Errno::EINVAL);
     }

@@ -97,7 +97,14 @@ pub fn sys_nanosleep(t: &Arc<Task>, req: u64, _rem: u64, redo: bool) -> KResult<
 }
 
 /// clock_nanosleep
-pub fn sys_clock_nanosleep(t: &Arc<Task>, clk: i32, flags: i32, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
+pub fn sys_clock_nanosleep(
+    t: &Arc<Task>,
+    clk: i32,
+    flags: i32,
+    req: u64,
+    _rem: u64,
+    redo: bool,
+) -> KResult<u64> {
     if let Some(d) = t.lock().deadline {
         let _ = redo;
         return sleep_until(t, d);
@@ -131,7 +138,11 @@ pub fn sys_getitimer(t: &Arc<Task>, which: i32, val: u64) -> KResult<u64> {
     if !(0..=2).contains(&which) {
         return Err(Errno::EINVAL);
     }
-    let (v, i) = if which == 0 { time::get_itimer(t.tgid()) } else { (0, 0) };
+    let (v, i) = if which == 0 {
+        time::get_itimer(t.tgid())
+    } else {
+        (0, 0)
+    };
     t.mm().write(val, &itv_bytes(v, i))?;
     Ok(0)
 }
@@ -145,11 +156,18 @@ pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u
     let (v, i) = if new != 0 {
         let b = t.mm().read_vec(new, 32)?;
         let g = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        (g(16) * 1_000_000_000 + g(24) * 1000, g(0) * 1_000_000_000 + g(8) * 1000)
+        (
+            g(16) * 1_000_000_000 + g(24) * 1000,
+            g(0) * 1_000_000_000 + g(8) * 1000,
+        )
     } else {
         (0, 0)
     };
-    let prev = if which == 0 { time::set_itimer(t.tgid(), v, i) } else { (0, 0) };
+    let prev = if which == 0 {
+        time::set_itimer(t.tgid(), v, i)
+    } else {
+        (0, 0)
+    };
     if old != 0 {
         t.mm().write(old, &itv_bytes(prev.0, prev.1))?;
     }

@@ -41,7 +41,10 @@ static ITIMERS: Mutex<BTreeMap<Pid, (i64, i64)>> = Mutex::new(BTreeMap::new());
 pub fn set_itimer(tgid: Pid, value_ns: i64, interval_ns: i64) -> (i64, i64) {
     let now = monotonic_ns();
     let mut g = lock(&ITIMERS);
-    let old = g.remove(&tgid).map(|(e, i)| ((e - now).max(1), i)).unwrap_or((0, 0));
+    let old = g
+        .remove(&tgid)
+        .map(|(e, i)| ((e - now).max(1), i))
+        .unwrap_or((0, 0));
     if value_ns > 0 {
         g.insert(tgid, (now + value_ns, interval_ns));
     }
@@ -69,7 +72,11 @@ pub fn expire_itimers(now: i64) {
     let due: Vec<Pid> = {
         let mut g = lock(&ITIMERS);
         let mut due = Vec::new();
-        let keys: Vec<Pid> = g.iter().filter(|(_, v)| v.0 <= now).map(|(k, _)| *k).collect();
+        let keys: Vec<Pid> = g
+            .iter()
+            .filter(|(_, v)| v.0 <= now)
+            .map(|(k, _)| *k)
+            .collect();
         for k in keys {
             let (e, i) = g[&k];
             if i > 0 {
@@ -87,7 +94,14 @@ pub fn expire_itimers(now: i64) {
     };
     for pid in due {
         if task::group(pid).is_some() {
-            let _ = signal::send_to_process(pid, SigInfo { signo: SIGALRM, code: 0x80, ..Default::default() });
+            let _ = signal::send_to_process(
+                pid,
+                SigInfo {
+                    signo: SIGALRM,
+                    code: 0x80,
+                    ..Default::default()
+                },
+            );
         }
     }
 }

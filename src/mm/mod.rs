@@ -40,7 +40,11 @@ pub fn page_up(a: u64) -> u64 {
 pub enum Backing {
     Anon,
     /// `offset` is the file offset that `vma.start` maps.
-    File { inode: Arc<dyn Inode>, offset: u64, path: String },
+    File {
+        inode: Arc<dyn Inode>,
+        offset: u64,
+        path: String,
+    },
 }
 
 /// One virtual memory area.
@@ -245,6 +249,7 @@ impl MmInner {
 
     /// Find room for `len` bytes, near `hint` if free, else top-down.
     pub fn unmapped_area(&self, hint: u64, len: u64) -> KResult<u64> {
+        let len = page_up(len);
         if len == 0 || len > TASK_SIZE {
             return Err(Errno::ENOMEM);
         }
@@ -361,7 +366,14 @@ impl MmInner {
     }
 
     /// Move or resize the mapping at `old` (mremap).
-    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> KResult<u64> {
+    pub fn remap(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed: Option<u64>,
+    ) -> KResult<u64> {
         let vma = self.find_vma(old).ok_or(Errno::EFAULT)?.clone();
         if old + old_len > vma.end {
             return Err(Errno::EFAULT);
@@ -410,7 +422,8 @@ impl MmInner {
                 continue;
             }
             if pte.host_prot != 0 {
-                self.host.mmap(addr, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
+                self.host
+                    .mmap(addr, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
             }
             self.ptes.insert(addr / PAGE_SIZE, pte);
         }
@@ -502,11 +515,22 @@ impl MmInner {
             // Fault-around: map following pages already in the page cache in
             // the same host round trip.
             let mut a = page + PAGE_SIZE;
-            while a < vma.end && a < page + 16 * PAGE_SIZE && !self.ptes.contains_key(&(a / PAGE_SIZE)) {
-                let Some(pf) = inode.cached_page(vma.file_page(a)) else { break };
+            while a < vma.end
+                && a < page + 16 * PAGE_SIZE
+                && !self.ptes.contains_key(&(a / PAGE_SIZE))
+            {
+                let Some(pf) = inode.cached_page(vma.file_page(a)) else {
+                    break;
+                };
                 let p = host_prot(&vma, pf);
                 self.host.mmap(a, PAGE_SIZE, p, frame::phys(pf));
-                self.ptes.insert(a / PAGE_SIZE, Pte { pfn: pf, host_prot: p });
+                self.ptes.insert(
+                    a / PAGE_SIZE,
+                    Pte {
+                        pfn: pf,
+                        host_prot: p,
+                    },
+                );
                 a += PAGE_SIZE;
             }
         }
@@ -519,12 +543,16 @@ impl MmInner {
         let vpn = addr / PAGE_SIZE;
         if let Some(pte) = self.ptes.get(&vpn).copied() {
             if pte.host_prot == 0 {
-                let vma = self.find_vma(addr).ok_or(FaultError::Segv(SEGV_MAPERR))?.clone();
+                let vma = self
+                    .find_vma(addr)
+                    .ok_or(FaultError::Segv(SEGV_MAPERR))?
+                    .clone();
                 let p = host_prot(&vma, pte.pfn);
                 if p == 0 {
                     return Err(FaultError::Segv(SEGV_ACCERR));
                 }
-                self.host.mmap(vpn * PAGE_SIZE, PAGE_SIZE, p, frame::phys(pte.pfn));
+                self.host
+                    .mmap(vpn * PAGE_SIZE, PAGE_SIZE, p, frame::phys(pte.pfn));
                 self.ptes.get_mut(&vpn).unwrap().host_prot = p;
                 return Ok(());
             }
@@ -624,7 +652,13 @@ impl MmInner {
                 if p != 0 {
                     child.host.mmap(addr, PAGE_SIZE, p, frame::phys(pte.pfn));
                 }
-                child.ptes.insert(vpn, Pte { pfn: pte.pfn, host_prot: p });
+                child.ptes.insert(
+                    vpn,
+                    Pte {
+                        pfn: pte.pfn,
+                        host_prot: p,
+                    },
+                );
             }
         }
         Ok(child)

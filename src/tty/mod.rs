@@ -63,7 +63,9 @@ impl Termios {
     /// Linux's tty_std_termios.
     pub fn standard() -> Termios {
         let mut cc = [0u8; NCCS];
-        cc[..17].copy_from_slice(&[3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0]);
+        cc[..17].copy_from_slice(&[
+            3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0,
+        ]);
         Termios {
             iflag: ICRNL | IXON,
             oflag: OPOST | ONLCR,

@@ -28,7 +28,9 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The `vmlinux` binary cargo built for these tests.
 pub fn vmlinux() -> PathBuf {
-    std::env::var_os("RUML_VMLINUX").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vmlinux")))
+    std::env::var_os("RUML_VMLINUX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vmlinux")))
 }
 
 /// The repository's root (where Cargo.toml is).
@@ -44,18 +46,21 @@ pub fn test_dir(name: &str) -> PathBuf {
     sweep_stale(&base);
     let dir = base.join(format!("{}-{}", name, std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("creating {}: {}", dir.display(), e));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {}", dir.display(), e));
     dir
 }
 
 /// Remove `<name>-<pid>` directories under `base` whose pid no longer runs.
 fn sweep_stale(base: &Path) {
-    let Ok(rd) = std::fs::read_dir(base) else { return };
+    let Ok(rd) = std::fs::read_dir(base) else {
+        return;
+    };
     for e in rd.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(pid) = name.rsplit('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let Some(pid) = name.rsplit('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
         if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
             let _ = std::fs::remove_dir_all(e.path());
         }
@@ -76,7 +81,8 @@ pub fn build_initramfs_with(name: &str, adds: &[(&Path, &str)], init: Option<&Pa
     let mut cmd = Command::new("bash");
     cmd.arg(&script).arg(&out);
     for (host, guest) in adds {
-        cmd.arg("--add").arg(format!("{}:{}", host.display(), guest));
+        cmd.arg("--add")
+            .arg(format!("{}:{}", host.display(), guest));
     }
     if let Some(init) = init {
         cmd.arg("--init").arg(init);
@@ -155,7 +161,14 @@ fn verbose() -> bool {
 
 fn spawn_reader<R: Read + Send + 'static>(mut r: R, out: Shared, is_stderr: bool) {
     std::thread::Builder::new()
-        .name(if is_stderr { "guest-stderr" } else { "guest-stdout" }.into())
+        .name(
+            if is_stderr {
+                "guest-stderr"
+            } else {
+                "guest-stdout"
+            }
+            .into(),
+        )
         .spawn(move || {
             let verbose = verbose();
             let mut buf = [0u8; 4096];
@@ -270,7 +283,10 @@ fn clean_run_output(raw: &str, cmd: &str, echo_marker: &str) -> String {
     // The last piece is whatever came right before the end marker: a prompt
     // (no echo) or "" (the echoed marker command ended with '\n').
     if let Some(last) = lines.last() {
-        if last.is_empty() || strip_prompt(last).map_or(false, |r| r.is_empty() || echo_marker.starts_with(r)) || last.contains(echo_marker) {
+        if last.is_empty()
+            || strip_prompt(last).map_or(false, |r| r.is_empty() || echo_marker.starts_with(r))
+            || last.contains(echo_marker)
+        {
             lines.pop();
         }
     }
@@ -329,7 +345,10 @@ impl Guest {
     pub fn boot(args: &[&str]) -> Guest {
         let mut cmd = Command::new(vmlinux());
         cmd.args(args);
-        if !args.iter().any(|a| a.starts_with("con0=") || a.starts_with("con=")) {
+        if !args
+            .iter()
+            .any(|a| a.starts_with("con0=") || a.starts_with("con="))
+        {
             cmd.arg("con0=fd:0,fd:1");
         }
         cmd.stdin(Stdio::piped())
@@ -346,7 +365,13 @@ impl Guest {
         spawn_reader(child.stdout.take().unwrap(), out.clone(), false);
         spawn_reader(child.stderr.take().unwrap(), out.clone(), true);
         let stdin = child.stdin.take();
-        Guest { child, stdin, out, mark: 0, status: None }
+        Guest {
+            child,
+            stdin,
+            out,
+            mark: 0,
+            status: None,
+        }
     }
 
     /// Boot an initramfs with `mem=256M` (plus `extra` words).
@@ -387,7 +412,11 @@ impl Guest {
                     "{} waiting for {:?} (vmlinux pid {}, status {:?}); last output:\n\
                      ----------------------------------------\n{}\n\
                      ----------------------------------------",
-                    if closed { "guest output ended" } else { "timed out" },
+                    if closed {
+                        "guest output ended"
+                    } else {
+                        "timed out"
+                    },
                     needle,
                     self.child.id(),
                     status,
@@ -454,7 +483,10 @@ impl Guest {
         let done = format!("__RUML_DONE_{}__ ", n);
         let echo_done = format!("echo __RU''ML_DONE_{}__ $?", n);
         let cmd = cmd.trim_end_matches('\n');
-        self.send(&format!("echo __RU''ML_START_{}__\n{}\n{}\n", n, cmd, echo_done));
+        self.send(&format!(
+            "echo __RU''ML_START_{}__\n{}\n{}\n",
+            n, cmd, echo_done
+        ));
         self.expect(&start, timeout);
         let raw = self.expect(&done, timeout);
         let status_text = self.expect("\n", timeout);
@@ -584,7 +616,9 @@ pub fn all_processes() -> Vec<ProcInfo> {
     if let Ok(rd) = std::fs::read_dir("/proc") {
         for e in rd.flatten() {
             let name = e.file_name();
-            let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
             if let Some(p) = proc_stat(&Path::new("/proc").join(pid.to_string()).join("stat")) {
                 v.push(p);
             }
@@ -643,10 +677,16 @@ mod harness_tests {
         // No echo.
         assert_eq!(clean_run_output("/ # hi\n/ # ", "echo hi | cat", m), "hi\n");
         // No output.
-        assert_eq!(clean_run_output("/ # true\n/ # echo __RU''ML_DONE_3__ $?\n", "true", m), "");
+        assert_eq!(
+            clean_run_output("/ # true\n/ # echo __RU''ML_DONE_3__ $?\n", "true", m),
+            ""
+        );
         // Multi-line command with continuation prompts.
         let raw = "/ # for i in 1 2; do\n> echo $i; done\n1\n2\n/ # echo __RU''ML_DONE_3__ $?\n";
-        assert_eq!(clean_run_output(raw, "for i in 1 2; do\necho $i; done", m), "1\n2\n");
+        assert_eq!(
+            clean_run_output(raw, "for i in 1 2; do\necho $i; done", m),
+            "1\n2\n"
+        );
         // ANSI noise.
         let raw = "\x1b[6n/ # ls\r\na\nb\n/ # echo __RU''ML_DONE_3__ $?\n";
         assert_eq!(clean_run_output(raw, "ls", m), "a\nb\n");

@@ -5,7 +5,7 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time, signal};
+use super::{signal, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -65,7 +65,16 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         call(t, nr, args, redo)
     };
     if log::log_enabled!(log::Level::Trace) {
-        log::trace!("[{}] {}({:#x}, {:#x}, {:#x}, {:#x}) = {:?}", t.tid, names::name(nr), args.0[0], args.0[1], args.0[2], args.0[3], res);
+        log::trace!(
+            "[{}] {}({:#x}, {:#x}, {:#x}, {:#x}) = {:?}",
+            t.tid,
+            names::name(nr),
+            args.0[0],
+            args.0[1],
+            args.0[2],
+            args.0[3],
+            res
+        );
     }
     let mut i = t.lock();
     match res {
@@ -96,7 +105,13 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         3 => sys_fs::sys_close(t, a.i(0)),
         4 => sys_fs::sys_newfstatat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), 0),
         5 => sys_fs::sys_fstat(t, a.i(0), a.u(1)),
-        6 => sys_fs::sys_newfstatat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), sys_fs::AT_SYMLINK_NOFOLLOW),
+        6 => sys_fs::sys_newfstatat(
+            t,
+            sys_fs::AT_FDCWD,
+            a.u(0),
+            a.u(1),
+            sys_fs::AT_SYMLINK_NOFOLLOW,
+        ),
         7 => sys_poll::sys_poll(t, a.u(0), a.u32(1), a.i(2) as i64, redo),
         8 => sys_fs::sys_lseek(t, a.i(0), a.i64(1), a.u32(2)),
         9 => sys_mm::sys_mmap(t, a.u(0), a.u(1), a.u32(2), a.u32(3), a.i(4), a.u(5)),
@@ -132,7 +147,15 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         42..=55 => Err(Errno::ENOTSOCK),
         56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
         57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
-        58 => sys_proc::sys_clone(t, (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
+        58 => sys_proc::sys_clone(
+            t,
+            (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | libc::SIGCHLD as u64,
+            0,
+            0,
+            0,
+            0,
+            redo,
+        ),
         59 => super::exec::sys_execve(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), a.u(2), 0),
         60 => sys_proc::sys_exit(t, a.i(0)),
         61 => sys_proc::sys_wait4(t, a.i(0), a.u(1), a.i(2), a.u(3), redo),
@@ -159,7 +182,14 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         91 => sys_fs::sys_fchmod(t, a.i(0), a.u32(1)),
         92 => sys_fs::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), 0),
         93 => sys_fs::sys_fchown(t, a.i(0), a.u32(1), a.u32(2)),
-        94 => sys_fs::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), sys_fs::AT_SYMLINK_NOFOLLOW),
+        94 => sys_fs::sys_fchownat(
+            t,
+            sys_fs::AT_FDCWD,
+            a.u(0),
+            a.u32(1),
+            a.u32(2),
+            sys_fs::AT_SYMLINK_NOFOLLOW,
+        ),
         95 => sys_fs::sys_umask(t, a.u32(0)),
         96 => sys_time::sys_gettimeofday(t, a.u(0), a.u(1)),
         97 => sys_proc::sys_getrlimit(t, a.u32(0), a.u(1)),
@@ -231,10 +261,12 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         267 => sys_fs::sys_readlinkat(t, a.i(0), a.u(1), a.u(2), a.usize(3)),
         268 => sys_fs::sys_fchmodat(t, a.i(0), a.u(1), a.u32(2), 0),
         269 => sys_fs::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0),
-        270 => sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, true).map(|v| {
-            let _ = a.u(5);
-            v
-        }),
+        270 => {
+            sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, true).map(|v| {
+                let _ = a.u(5);
+                v
+            })
+        }
         271 => sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4), redo),
         273 => Ok(0),
         280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
