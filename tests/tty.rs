@@ -42,6 +42,39 @@ fn job_control_shell(g: &mut Guest) {
     );
 }
 
+/// Wait until `jobs` shows a job in `state`.
+fn wait_job_state(g: &mut Guest, state: &str) {
+    for _ in 0..40 {
+        if g.run("jobs").contains(state) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("no job {state:?}:\n{}", g.output());
+}
+
+/// Start a foreground job and wait until it runs.
+fn start_job(g: &mut Guest) {
+    g.send("sh -c 'echo JOB\"\"READY; exec sleep 100'\n");
+    g.expect("JOBREADY", SHORT);
+}
+
+/// ^C until the shell answers again (a ^C that lands before the job owns
+/// the terminal only reaches the shell, and flushes what was typed).
+fn interrupt(g: &mut Guest) {
+    for k in 0..20 {
+        g.send("\x03");
+        std::thread::sleep(Duration::from_millis(200));
+        g.send(&format!("echo INT''R_{k}\n"));
+        if g.try_expect(&format!("INTR_{k}"), Duration::from_secs(2))
+            .is_some()
+        {
+            return;
+        }
+    }
+    panic!("^C did not end the job:\n{}", g.output());
+}
+
 #[test]
 fn job_control_in_setsid_shell() {
     let mut g = pty_guest("tty-jobs", &[]);
@@ -53,33 +86,26 @@ fn job_control_in_setsid_shell() {
         "job control is off in the setsid shell:\n{shell_start}"
     );
     // ^C ends the foreground job and the shell prompts again.
-    g.send("sleep 100\n");
-    std::thread::sleep(Duration::from_millis(500));
-    g.send("\x03");
-    g.expect("^C", SHORT);
+    start_job(&mut g);
+    interrupt(&mut g);
     assert_eq!(g.run("echo after-intr").trim(), "after-intr");
     // ^Z stops it; jobs lists it; fg resumes it; ^C ends it.
-    g.send("sleep 100\n");
-    std::thread::sleep(Duration::from_millis(500));
+    start_job(&mut g);
     g.send("\x1a");
     g.expect("Stopped", SHORT);
     let jobs = g.run("jobs");
     assert!(jobs.contains("sleep 100"), "jobs: {jobs:?}");
     g.send("fg\n");
     g.expect("sleep 100", SHORT);
-    std::thread::sleep(Duration::from_millis(300));
-    g.send("\x03");
-    g.expect("^C", SHORT);
+    interrupt(&mut g);
     assert_eq!(g.run("jobs; echo none-left").trim(), "none-left");
     // A background reader of the terminal is stopped with SIGTTIN.
     g.send("cat &\n");
-    g.expect("Stopped (tty input)", SHORT);
-    let jobs = g.run("jobs");
-    assert!(jobs.contains("cat"), "jobs: {jobs:?}");
+    wait_job_state(&mut g, "Stopped (tty input)");
     // A background writer is stopped with SIGTTOU only with tostop.
     assert!(g.run("(echo bg-output) & wait").contains("bg-output"));
-    g.send("stty tostop; echo bg-write & \n");
-    g.expect("Stopped (tty output)", SHORT);
+    g.run("stty tostop; echo bg-write &");
+    wait_job_state(&mut g, "Stopped (tty output)");
     g.run("stty -tostop");
     // The shell's exit hangs up the terminal: the stopped jobs get SIGHUP
     // and SIGCONT and die; the init shell carries on.
@@ -155,8 +181,8 @@ fn host_resize_reaches_the_guest() {
     assert_eq!(g.run("stty size").trim(), "24 80");
     job_control_shell(&mut g);
     // A foreground job hears SIGWINCH.
-    g.send("sh -c 'trap \"echo got-winch; exit 0\" WINCH; while :; do sleep 0.1; done'\n");
-    std::thread::sleep(Duration::from_millis(500));
+    g.send("sh -c 'trap \"echo got-winch; exit 0\" WINCH; echo WIN\"\"READY; while :; do sleep 0.1; done'\n");
+    g.expect("WINREADY", SHORT);
     g.resize(40, 132);
     g.expect("got-winch", SHORT);
     assert_eq!(g.run("stty size").trim(), "40 132");

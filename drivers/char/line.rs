@@ -8,7 +8,6 @@ use super::host_console::{self, HostLine};
 use crate::drivers::mkdev;
 use crate::init::cmdline::{Channel, Cmdline};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::printk::printk;
 use crate::tty::{Kind, Termios, Tty, TtyDriver};
 use std::sync::{Arc, OnceLock};
 
@@ -97,7 +96,13 @@ fn channel_table(c: &Cmdline, serial: bool) -> Vec<(Channel, Channel)> {
     v
 }
 
-fn make_line(serial: bool, i: u32, input: &Channel, output: &Channel) -> Option<Line> {
+fn make_line(
+    serial: bool,
+    i: u32,
+    input: &Channel,
+    output: &Channel,
+    msgs: &mut Vec<String>,
+) -> Option<Line> {
     if *input == Channel::None && *output == Channel::None {
         return None;
     }
@@ -112,19 +117,19 @@ fn make_line(serial: bool, i: u32, input: &Channel, output: &Channel) -> Option<
         (format!("tty{i}"), i)
     };
     if *input == Channel::Xterm || *output == Channel::Xterm {
-        printk(&format!(
+        msgs.push(format!(
             "{label}: xterm channels are not supported; the line is not connected"
         ));
     }
     let (host, announce) = match host_console::open_line(input, output) {
         Ok(x) => x,
         Err(e) => {
-            printk(&format!("{label}: {e}"));
+            msgs.push(format!("{label}: {e}"));
             return None;
         }
     };
     if let Some(dev) = announce {
-        printk(&format!("{label} assigned device '{dev}'"));
+        msgs.push(format!("{label} assigned device '{dev}'"));
     }
     let tty = Tty::new(
         &name,
@@ -142,18 +147,21 @@ fn make_line(serial: bool, i: u32, input: &Channel, output: &Channel) -> Option<
     Some(Line { tty, host })
 }
 
-/// Open every line's host channel (boot).
-pub fn init(c: &Cmdline) {
+/// Open every line's host channel (boot). Returns the messages to log
+/// (devices assigned, errors) once the console is up.
+pub fn init(c: &Cmdline) -> Vec<String> {
     host_console::install_signal_handlers();
+    let mut msgs = Vec::new();
     let mut con = Vec::new();
     for (i, (inp, out)) in channel_table(c, false).iter().enumerate() {
-        con.push(make_line(false, i as u32, inp, out));
+        con.push(make_line(false, i as u32, inp, out, &mut msgs));
     }
     let mut ssl = Vec::new();
     for (i, (inp, out)) in channel_table(c, true).iter().enumerate() {
-        ssl.push(make_line(true, i as u32, inp, out));
+        ssl.push(make_line(true, i as u32, inp, out, &mut msgs));
     }
     let _ = LINES.set(Lines { con, ssl });
+    msgs
 }
 
 /// Line `n` of a kind, ENODEV if it is not configured.

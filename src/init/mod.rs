@@ -44,13 +44,16 @@ pub fn start_kernel(c: Cmdline) -> ! {
     time::init();
     crate::kernel::printk::start_clock();
     // Console and serial lines (con0 defaults to fd:0,fd:1).
-    crate::drivers::char::line::init(&c);
+    let line_messages = crate::drivers::char::line::init(&c);
     printk(&format!(
         "Linux version {} (ruml {}) #1 SMP",
         crate::kernel::sys_proc::RELEASE,
         env!("CARGO_PKG_VERSION")
     ));
     printk(&format!("Kernel command line: {}", c.words.join(" ")));
+    for m in line_messages {
+        printk(&m);
+    }
     if let Err(e) = arch::init(c.mem as usize) {
         crate::kernel::panic::panic(&e);
     }
