@@ -15,7 +15,7 @@ pub mod time;
 use std::sync::OnceLock;
 
 pub use physmem::PAGE_SIZE;
-pub use process::{switch, Context, Event, HostMm, Regs};
+pub use process::{switch, Context, Event, HostMm};
 
 static PHYSMEM: OnceLock<physmem::PhysMem> = OnceLock::new();
 

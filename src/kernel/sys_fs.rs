@@ -1163,5 +1163,3 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
     vfs::remove_mount(&p.inode)?;
     Ok(0)
 }
-
-pub use vfs::Dentry;

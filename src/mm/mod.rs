@@ -461,6 +461,14 @@ impl MmInner {
         new
     }
 
+    /// A physical frame next to the neighbours of page `vpn`, if any.
+    fn neighbour_hint(&self, vpn: u64) -> Option<Pfn> {
+        if let Some(p) = self.ptes.get(&vpn.wrapping_sub(1)) {
+            return Some(p.pfn + 1);
+        }
+        self.ptes.get(&(vpn + 1)).and_then(|p| p.pfn.checked_sub(1))
+    }
+
     /// Make the page at `addr` present; with `write`, private and writable.
     /// Queues the host mapping. Returns the frame.
     fn populate(&mut self, addr: u64, write: bool) -> Result<Pfn, FaultError> {
@@ -489,7 +497,9 @@ impl MmInner {
             return Ok(pfn);
         }
         let pfn = match &vma.backing {
-            Backing::Anon => frame::alloc().map_err(|_| FaultError::Oom)?,
+            Backing::Anon => {
+                frame::alloc_near(self.neighbour_hint(vpn)).map_err(|_| FaultError::Oom)?
+            }
             Backing::File { inode, .. } => {
                 let idx = vma.file_page(page);
                 let cached = inode.page(idx).map_err(|e| {
@@ -511,6 +521,35 @@ impl MmInner {
         let p = host_prot(&vma, pfn);
         self.host.mmap(page, PAGE_SIZE, p, frame::phys(pfn));
         self.ptes.insert(vpn, Pte { pfn, host_prot: p });
+        if matches!(vma.backing, Backing::Anon)
+            && !vma.shared
+            && self.ptes.contains_key(&(vpn.wrapping_sub(1)))
+        {
+            // Sequential first touches of anonymous memory: populate a few
+            // pages ahead with following frames, one host mapping for all
+            // (a lightweight version of transparent huge pages).
+            let mut a = page + PAGE_SIZE;
+            let mut prev = pfn;
+            while a < vma.end
+                && a < page + 16 * PAGE_SIZE
+                && !self.ptes.contains_key(&(a / PAGE_SIZE))
+            {
+                let Ok(pf) = frame::alloc_near(Some(prev + 1)) else {
+                    break;
+                };
+                let p = host_prot(&vma, pf);
+                self.host.mmap(a, PAGE_SIZE, p, frame::phys(pf));
+                self.ptes.insert(
+                    a / PAGE_SIZE,
+                    Pte {
+                        pfn: pf,
+                        host_prot: p,
+                    },
+                );
+                prev = pf;
+                a += PAGE_SIZE;
+            }
+        }
         if let Backing::File { inode, .. } = &vma.backing {
             // Fault-around: map following pages already in the page cache in
             // the same host round trip.
