@@ -824,15 +824,15 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
         if s < 0 || !(0..1_000_000_000).contains(&ns) {
             return Err(Errno::EINVAL);
         }
-        let v = s * 1_000_000_000 + ns;
+        let v = s.saturating_mul(1_000_000_000).saturating_add(ns);
         Ok(Some(if abs {
             if op & futex::FUTEX_CLOCK_REALTIME != 0 {
-                time::monotonic_ns() + (v - time::realtime_ns())
+                time::monotonic_ns().saturating_add(v.saturating_sub(time::realtime_ns()))
             } else {
                 time::guest_mono_to_kernel(v)
             }
         } else {
-            time::monotonic_ns() + v
+            time::monotonic_ns().saturating_add(v)
         }))
     };
     match cmd {

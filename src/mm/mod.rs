@@ -31,8 +31,10 @@ pub const SEGV_ACCERR: i32 = 2;
 pub fn page_down(a: u64) -> u64 {
     a & !(PAGE_SIZE - 1)
 }
+/// Round up to a page; saturates instead of wrapping, so a huge length
+/// from the guest stays huge (and is then refused) rather than becoming 0.
 pub fn page_up(a: u64) -> u64 {
-    (a + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+    a.checked_add(PAGE_SIZE - 1).unwrap_or(u64::MAX) & !(PAGE_SIZE - 1)
 }
 
 /// What a mapping is backed by.
@@ -433,7 +435,7 @@ impl MmInner {
 
     /// Set the program break.
     pub fn set_brk(&mut self, new: u64) -> u64 {
-        if new < self.brk_start {
+        if new < self.brk_start || new >= TASK_SIZE {
             return self.brk;
         }
         let old_end = page_up(self.brk);
