@@ -231,7 +231,9 @@ pub fn do_execve(
         i.altstack = (0, 0, super::signal::SS_DISABLE);
         i.clear_child_tid = 0;
         i.robust_list = 0;
-        let comm = full.rsplit('/').next().unwrap_or("").to_string();
+        // Linux names the task after the file as it was asked for (the
+        // symlink, the script), not what it resolved to.
+        let comm = exec_name.rsplit('/').next().unwrap_or("").to_string();
         i.comm = comm.chars().take(15).collect();
         // Unshare and close-on-exec the fd table; reset handlers.
         let table = lock(&i.files).clone();
