@@ -41,7 +41,13 @@ fn static_static_pie_dynamic_and_scripts() {
     }
     // The interpreter gets its argument, then the script path.
     let out = g.run("/bin/script.sh");
-    assert_eq!(out.trim(), "hello argc=3 argv1=scriptarg pagesz=4096 random=1 execfn=/bin/script.sh");
+    assert_eq!(
+        out.trim(),
+        "hello argc=3 argv1=scriptarg pagesz=4096 random=1 execfn=/bin/script.sh"
+    );
     // The process is named after what was executed; /proc/PID/exe is the file.
-    assert_eq!(g.run("ls -l /proc/self/exe | sed 's/.*-> //'").trim(), "/bin/busybox");
+    assert_eq!(
+        g.run("ls -l /proc/self/exe | sed 's/.*-> //'").trim(),
+        "/bin/busybox"
+    );
 }
