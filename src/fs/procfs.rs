@@ -193,6 +193,12 @@ pub fn new_fs() -> Arc<dyn Inode> {
                 link("/mounts", || Ok("self/mounts".into())),
             ),
             ("uptime".into(), file("/uptime", uptime)),
+            (
+                "partitions".into(),
+                file("/partitions", || {
+                    Ok(crate::drivers::block::proc_partitions())
+                }),
+            ),
             ("loadavg".into(), file("/loadavg", loadavg)),
             (
                 "filesystems".into(),

@@ -41,6 +41,15 @@ pub fn start_kernel(c: Cmdline) -> ! {
         crate::kernel::printk::set_loglevel(l);
     }
     let _ = CMDLINE.set(c.clone());
+    // Block devices first: a missing or locked image is a command-line
+    // error (status 2), reported before the terminal is touched.
+    let disks = match crate::drivers::block::ubd::open_all(&c.ubd) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("vmlinux: {e}");
+            std::process::exit(2);
+        }
+    };
     time::init();
     crate::kernel::printk::start_clock();
     // The console channel: con0 (default fd:0,fd:1).
@@ -64,6 +73,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
         (frames - arch::RESERVED_FRAMES) as u64 * 4
     ));
     crate::kernel::sys_proc::set_hostname("(none)");
+    crate::drivers::block::ubd::register(disks);
     boot_userspace(&c);
     sched::run()
 }
