@@ -499,7 +499,9 @@ impl Inode for TmpInode {
     fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {
         let st = self.stat();
         match st.mode & S_IFMT {
-            S_IFCHR | S_IFBLK => crate::drivers::open_device(st.mode & S_IFMT, st.rdev).map(Some),
+            S_IFCHR | S_IFBLK => {
+                crate::drivers::open_device(st.mode & S_IFMT, st.rdev, _flags).map(Some)
+            }
             S_IFIFO => {
                 let me = self.this.upgrade().ok_or(Errno::ENOENT)?;
                 Ok(Some(crate::fs::pipe::open_fifo(&me, _flags)?))

@@ -879,11 +879,15 @@ pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<
             } else {
                 "reboot: System halted"
             };
+            // Like the kernel's emergency sync at power off: nothing
+            // written is lost, and ext filesystems are left clean.
+            crate::fs::ext4::shutdown_all();
             super::printk::printk(msg);
             crate::drivers::char::host_console::restore_terminal();
             arch::host_exit(0);
         }
         0x0123_4567 => {
+            crate::fs::ext4::shutdown_all();
             super::printk::printk("reboot: Restarting system");
             crate::init::restart(t);
             Err(Errno::EJUSTRETURN)
