@@ -1218,3 +1218,36 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
     }
     Ok(0)
 }
+
+/// memfd_create: an unnamed tmpfs file.
+pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_ALLOW_SEALING: u32 = 2;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | 4 | 8 | 16) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = t.mm().read_cstr(name, 249).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
+    let inode = crate::fs::tmpfs::anon_file();
+    let root = t.fs().root;
+    let path = Arc::new(vfs::Dentry {
+        name: format!("memfd:{name} (deleted)"),
+        parent: Some(root),
+        inode: inode.clone(),
+    });
+    let f = File::new(
+        Arc::new(InodeFile {
+            inode: inode.clone(),
+        }),
+        Some(inode),
+        Some(path),
+        O_RDWR,
+    );
+    let fd = lock(&t.files()).install(f, flags & MFD_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}

@@ -218,9 +218,20 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         133 => sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2)),
         137 => sys_fs::sys_statfs(t, a.u(0), a.u(1)),
         138 => sys_fs::sys_fstatfs(t, a.i(0), a.u(1)),
-        140 => Ok(0),
+        // getpriority returns 20 - nice; every task runs at nice 0.
+        140 => Ok(20),
         141 => Ok(0),
+        135 => Ok(0),                                       // personality: PER_LINUX
+        143 => t.mm().write_u32(a.u(1), 0).map(|_| 0),      // sched_getparam
+        144 => Ok(0),                                       // sched_setscheduler
+        145 => Ok(0),                                       // sched_getscheduler: SCHED_OTHER
+        146 | 147 => Ok(0),                                 // sched_get_priority_max/min
+        148 => t.mm().write(a.u(1), &[0u8; 16]).map(|_| 0), // sched_rr_get_interval
         149 | 150 | 151 | 152 => Ok(0),
+        251 => Ok(0),                // ioprio_set
+        252 => Ok((4 << 13) as u64), // ioprio_get: best effort, level 4
+        319 => sys_fs::sys_memfd_create(t, a.u(0), a.u32(1)),
+        324 => Ok(0), // membarrier: no commands supported
         157 => sys_proc::sys_prctl(t, a.i(0), a.u(1), a.u(2)),
         158 => sys_proc::sys_arch_prctl(t, a.i(0), a.u(1)),
         160 => sys_proc::sys_setrlimit(t, a.u32(0), a.u(1)),
