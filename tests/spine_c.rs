@@ -16,6 +16,11 @@ fn mm_and_signal_corners_match_native() {
     compare_with_native("mmsig", "mmsig done");
 }
 
+#[test]
+fn epoll_and_eventfd_match_native() {
+    compare_with_native("events", "events done");
+}
+
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 fn compare_with_native(name: &str, last_line: &str) {

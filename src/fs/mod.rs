@@ -2,6 +2,7 @@
 //! minimal sysfs and devtmpfs.
 
 pub mod elf;
+pub mod eventpoll;
 pub mod ext4;
 pub mod file;
 pub mod pipe;

@@ -5,7 +5,7 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{signal, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
+use super::{signal, sys_epoll, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -283,7 +283,16 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
         288 => Err(Errno::ENOTSOCK),
-        289 | 290 | 282 | 283 | 284 | 291 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
+        213 => sys_epoll::sys_epoll_create1(t, 0),
+        291 => sys_epoll::sys_epoll_create1(t, a.u32(0)),
+        233 => sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3)),
+        232 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8, redo),
+        281 => {
+            sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5), redo)
+        }
+        284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
+        290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
+        289 | 282 | 283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
         292 => sys_fs::sys_dup3(t, a.i(0), a.i(1), a.u32(2)),
         293 => sys_fs::sys_pipe2(t, a.u(0), a.u32(1)),
         295 => sys_fs::sys_preadv(t, a.i(0), a.u(1), a.i(2), a.i64(3)),
