@@ -135,7 +135,7 @@ pub fn proc_partitions() -> String {
     let mut s = String::from("major minor  #blocks  name\n\n");
     for d in all() {
         s.push_str(&format!(
-            "{:4} {:7} {:10} {}\n",
+            "{:4}  {:7} {:10} {}\n",
             super::major(d.rdev()),
             super::minor(d.rdev()),
             d.size() / 1024,
