@@ -41,6 +41,21 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _f: &File, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
     }
+    /// read(2) by `t`, for files whose reads depend on the caller (ttys:
+    /// job control, VMIN/VTIME timers). `redo`: the syscall runs again
+    /// after sleeping.
+    fn read_task(&self, f: &File, _t: &Arc<Task>, buf: &mut [u8], _redo: bool) -> KResult<usize> {
+        self.read(f, buf)
+    }
+    /// write(2) by `t` (ttys: TOSTOP job control).
+    fn write_task(&self, f: &File, _t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
+        self.write(f, buf)
+    }
+    /// open(2) by `t` is done: ttys acquire a controlling terminal, /dev/tty
+    /// resolves to the caller's. May return operations replacing these.
+    fn opened(&self, _f: &File, _t: &Arc<Task>) -> KResult<Option<Arc<dyn FileOps>>> {
+        Ok(None)
+    }
     fn pread(&self, _f: &File, _buf: &mut [u8], _off: u64) -> KResult<usize> {
         Err(Errno::ESPIPE)
     }

@@ -22,7 +22,7 @@ pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
         "proc" => Ok(procfs::new_fs()),
         "sysfs" => Ok(new_sysfs()),
         "devtmpfs" => Ok(new_devtmpfs()),
-        "devpts" => Ok(tmpfs::new_fs_magic(0o755, vfs::DEVPTS_SUPER_MAGIC)),
+        "devpts" => Ok(crate::tty::devpts::root()),
         _ => Err(Errno::ENODEV),
     }
 }
@@ -82,15 +82,21 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
         ("urandom", 1, 9, 0o666),
         ("tty", 5, 0, 0o666),
         ("console", 5, 1, 0o600),
-        ("tty0", 4, 0, 0o620),
-        ("tty1", 4, 1, 0o620),
-        ("ttyS0", 4, 64, 0o660),
+        ("ptmx", 5, 2, 0o666),
     ];
     for &(name, maj, min, mode) in nodes {
         let _ = root.create(name, S_IFCHR | mode, mkdev(maj, min));
     }
     for d in crate::drivers::block::all() {
         let _ = root.create(d.name(), S_IFBLK | 0o660, d.rdev());
+    }
+    // Console and serial lines.
+    let (cons, serials) = crate::drivers::char::line::counts();
+    for i in 0..cons {
+        let _ = root.create(&format!("tty{i}"), S_IFCHR | 0o620, mkdev(4, i));
+    }
+    for i in 0..serials {
+        let _ = root.create(&format!("ttyS{i}"), S_IFCHR | 0o660, mkdev(4, 64 + i));
     }
     for d in ["pts", "shm"] {
         let _ = root.create(d, S_IFDIR | 0o755, 0);

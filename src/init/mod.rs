@@ -52,11 +52,8 @@ pub fn start_kernel(c: Cmdline) -> ! {
     };
     time::init();
     crate::kernel::printk::start_clock();
-    // The console channel: con0 (default fd:0,fd:1).
-    let (cin, cout) = console_fds(&c);
-    if let Some((rows, cols)) = crate::drivers::char::host_console::start(cin, cout) {
-        crate::tty::console::console().set_winsize(rows, cols);
-    }
+    // Console and serial lines (con0 defaults to fd:0,fd:1).
+    crate::drivers::char::line::init(&c);
     printk(&format!(
         "Linux version {} (ruml {}) #1 SMP",
         crate::kernel::sys_proc::RELEASE,
@@ -76,21 +73,6 @@ pub fn start_kernel(c: Cmdline) -> ! {
     crate::drivers::block::ubd::register(disks);
     boot_userspace(&c);
     sched::run()
-}
-
-fn console_fds(c: &Cmdline) -> (i32, i32) {
-    let mut fds = (0, 1);
-    for s in &c.consoles {
-        if s.serial || !(s.index.is_none() || s.index == Some(0)) {
-            continue;
-        }
-        let f = |ch: &cmdline::Channel| match ch {
-            cmdline::Channel::Fd(n) => *n,
-            _ => -1,
-        };
-        fds = (f(&s.input), f(&s.output));
-    }
-    fds
 }
 
 /// Mount the root filesystem and start init (also after reboot).
@@ -199,9 +181,21 @@ fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, String, String, bool
 fn mount_devtmpfs(root: &Arc<dyn Inode>) {
     if let Ok(dev) = root.lookup("dev") {
         if dev.stat().is_dir() {
+            let devtmpfs = crate::fs::new_devtmpfs();
+            // devpts on /dev/pts, as an init system would mount it.
+            if let Ok(pts) = devtmpfs.lookup("pts") {
+                vfs::add_mount(vfs::Mount {
+                    point: Some(pts),
+                    root: crate::tty::devpts::root(),
+                    source: "devpts".into(),
+                    fstype: "devpts".into(),
+                    target: "/dev/pts".into(),
+                    options: "rw,gid=5,mode=620,ptmxmode=000".into(),
+                });
+            }
             vfs::add_mount(vfs::Mount {
                 point: Some(dev),
-                root: crate::fs::new_devtmpfs(),
+                root: devtmpfs,
                 source: "devtmpfs".into(),
                 fstype: "devtmpfs".into(),
                 target: "/dev".into(),
@@ -426,6 +420,8 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
 /// reboot(RESTART): end every process and boot userspace again.
 pub fn restart(_t: &Arc<Task>) {
     crate::kernel::exit::kill_all();
+    crate::tty::jobctl::reset();
+    crate::tty::pty::reset();
     task::clear_all();
     sched::reset();
     time::reset();

@@ -148,7 +148,10 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
 /// open, creat, openat
 pub fn sys_openat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, mode: u32) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let f = open_path(t, dirfd, &path, flags, mode)?;
+    let mut f = open_path(t, dirfd, &path, flags, mode)?;
+    if let Some(ops) = f.ops.opened(&f, t)? {
+        f = File::new(ops, f.inode.clone(), f.path.clone(), flags);
+    }
     let fd = lock(&t.files()).install(f, flags & O_CLOEXEC != 0)?;
     Ok(fd as u64)
 }
@@ -184,12 +187,12 @@ fn would_block(t: &Task, f: &File) -> Errno {
     }
 }
 
-fn read_into(t: &Task, f: &File, len: usize) -> KResult<Vec<u8>> {
+fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
     let mut buf = vec![0u8; len.min(MAX_IO)];
-    match f.ops.read(f, &mut buf) {
+    match f.ops.read_task(f, t, &mut buf, redo) {
         Ok(n) => {
             buf.truncate(n);
             Ok(buf)
@@ -203,7 +206,7 @@ fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
-    match f.ops.write(f, data) {
+    match f.ops.write_task(f, t, data) {
         Ok(n) => Ok(n as u64),
         Err(Errno::EAGAIN) => Err(would_block(t, f)),
         Err(Errno::EPIPE) => {
@@ -215,9 +218,9 @@ fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 }
 
 /// read
-pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
+pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize, redo: bool) -> KResult<u64> {
     let f = fd_file(t, fd)?;
-    let data = read_into(t, &f, count)?;
+    let data = read_into(t, &f, count, redo)?;
     t.mm().write(buf, &data)?;
     Ok(data.len() as u64)
 }
@@ -275,12 +278,19 @@ fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
 }
 
 /// readv (and preadv with an offset)
-pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
+pub fn sys_readv(
+    t: &Arc<Task>,
+    fd: i32,
+    iov: u64,
+    cnt: i32,
+    off: Option<i64>,
+    redo: bool,
+) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
     let data = match off {
-        None => read_into(t, &f, total)?,
+        None => read_into(t, &f, total, redo)?,
         Some(o) => {
             if !f.readable() {
                 return Err(Errno::EBADF);
@@ -314,7 +324,7 @@ pub fn sys_preadv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: i64) -> KResu
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    sys_readv(t, fd, iov, cnt, Some(off))
+    sys_readv(t, fd, iov, cnt, Some(off), false)
 }
 
 /// pwritev
@@ -360,7 +370,7 @@ pub fn sys_sendfile(
     in_fd: i32,
     offp: u64,
     count: usize,
-    _redo: bool,
+    redo: bool,
 ) -> KResult<u64> {
     let inf = fd_file(t, in_fd)?;
     let outf = fd_file(t, out_fd)?;
@@ -373,7 +383,7 @@ pub fn sys_sendfile(
         t.mm().write_u64(offp, off + r as u64)?;
         b
     } else {
-        read_into(t, &inf, n)?
+        read_into(t, &inf, n, redo)?
     };
     if data.is_empty() {
         return Ok(0);
