@@ -12,12 +12,12 @@
  * No UML command-line word or environment variable changes that buffer.
  *
  * This shim wraps libc's ptrace(): a too-short NT_X86_XSTATE SETREGSET is
- * turned into "read the full image of that host process, overlay the part
- * UML knows (x87/SSE/AVX + their header bits), write the full image back".
- * Components that do not fit UML's buffer (AMX tile config and data) keep
- * the value the host process already holds; guests never use AMX (it needs
- * arch_prctl(ARCH_REQ_XCOMP_PERM), which UML does not pass on), so they are
- * always in their initial state. A benchmark aid, not a fix for UML. Build: gcc -O2 -shared -fPIC -o xstate_shim.so
+ * padded to the host's full XSAVE size, with the components that did not fit
+ * UML's buffer (AMX tile config and data) marked as in their initial state
+ * in the XSAVE header. Guests never use AMX (it needs
+ * arch_prctl(ARCH_REQ_XCOMP_PERM), which UML 6.1 does not offer), so that is
+ * exact, and it costs no extra host system call. GETREGSET needs no help: the
+ * host truncates it to UML's buffer. A benchmark aid, not a fix for UML. Build: gcc -O2 -shared -fPIC -o xstate_shim.so
  * xstate_shim.c -ldl
  */
 #define _GNU_SOURCE
@@ -50,9 +50,14 @@ static ptrace_fn real_ptrace(void)
 }
 
 /* XSAVE components that lie wholly within the first len bytes of a
- * standard-format image (CPUID leaf 0xD gives each one's offset and size). */
+ * standard-format image (CPUID leaf 0xD gives each one's offset and size).
+ * Cached: CPUID is a VM exit under a hypervisor, far too slow per call. */
 static uint64_t covered_mask(size_t len)
 {
+    static size_t cached_len;
+    static uint64_t cached;
+    if (len == cached_len)
+        return cached;
     uint64_t m = 3; /* x87, SSE: the legacy area */
     for (unsigned i = 2; i < 63; i++) {
         unsigned eax, ebx, ecx, edx;
@@ -60,10 +65,13 @@ static uint64_t covered_mask(size_t len)
         if (eax != 0 && (size_t)ebx + eax <= len)
             m |= 1ULL << i;
     }
+    cached_len = len;
+    cached = m;
     return m;
 }
 
 static _Alignas(64) unsigned char full[BIG];
+static size_t full_len; /* the host's XSAVE image size, learned once */
 
 long ptrace(enum __ptrace_request req, ...)
 {
@@ -76,18 +84,23 @@ long ptrace(enum __ptrace_request req, ...)
 
     if (req == PTRACE_SETREGSET && (uintptr_t)addr == NT_X86_XSTATE && data) {
         struct iovec *uiov = data;
-        struct iovec fiov = {full, sizeof full};
-        if (real_ptrace()(PTRACE_GETREGSET, pid, addr, &fiov) == 0 &&
-            uiov->iov_len < fiov.iov_len && uiov->iov_len >= 576) {
-            size_t n = uiov->iov_len;
-            uint64_t cov = covered_mask(n);
-            uint64_t cur_bv, uml_bv;
-            memcpy(&cur_bv, full + XSAVE_HDR_OFF, 8);
-            memcpy(&uml_bv, (unsigned char *)uiov->iov_base + XSAVE_HDR_OFF, 8);
-            /* Everything UML has; the rest (AMX tiles) stays as it is. */
+        if (!full_len) {
+            struct iovec fiov = {full, sizeof full};
+            if (real_ptrace()(PTRACE_GETREGSET, pid, addr, &fiov) == 0)
+                full_len = fiov.iov_len;
+        }
+        size_t n = uiov->iov_len;
+        if (full_len && n < full_len && n >= XSAVE_HDR_OFF + 64) {
+            /* UML's components as they are; the ones past its buffer (AMX)
+             * in their initial state, which is where they always are: the
+             * guest cannot enable AMX (ARCH_REQ_XCOMP_PERM) through UML. */
+            uint64_t bv;
             memcpy(full, uiov->iov_base, n);
-            uint64_t bv = (uml_bv & cov) | (cur_bv & ~cov);
+            memset(full + n, 0, full_len - n);
+            memcpy(&bv, full + XSAVE_HDR_OFF, 8);
+            bv &= covered_mask(n);
             memcpy(full + XSAVE_HDR_OFF, &bv, 8);
+            struct iovec fiov = {full, full_len};
             return real_ptrace()(PTRACE_SETREGSET, pid, addr, &fiov);
         }
     }
