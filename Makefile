@@ -6,7 +6,7 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image clean deps
+.PHONY: all build run test image bench clean deps
 
 all: build
 
@@ -35,6 +35,11 @@ test: deps
 
 # ext4 disk image with busybox init: ./vmlinux ubd0=build/rootfs.img root=/dev/ubda mem=256M
 image: $(IMAGE)
+
+# ruml vs linux.uml vs native, side by side (bench/bench.py; about 5 minutes).
+# BENCH_ARGS=--quick for one round; results in bench/results/latest.json.
+bench:
+	python3 bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build vmlinux
