@@ -45,8 +45,3 @@ pub fn host_exit(code: i32) -> ! {
     // SAFETY: _exit never returns and needs no invariants.
     unsafe { libc::_exit(code) }
 }
-
-/// Host process id of vmlinux.
-pub fn host_pid() -> i32 {
-    std::process::id() as i32
-}

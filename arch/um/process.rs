@@ -56,11 +56,6 @@ impl Context {
             id: NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed),
         }
     }
-
-    /// Reset the FPU/SSE/AVX state to its power-on value (execve).
-    pub fn reset_fpu(&mut self) {
-        self.fpu = template().fpu.clone();
-    }
 }
 
 impl Default for Context {
@@ -393,10 +388,6 @@ impl HostMm {
         Ok(mm)
     }
 
-    pub fn pid(&self) -> i32 {
-        self.pid
-    }
-
     /// PTRACE_CONT until the stub's int3; host signals meant as interrupts
     /// (SIGALRM kicks) are swallowed, the interrupt stays pending.
     fn cont_until_trap(&mut self) -> Result<(), i32> {
@@ -478,11 +469,6 @@ impl HostMm {
             }
         }
         self.push([libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0]);
-    }
-
-    /// Number of queued mapping changes.
-    pub fn pending(&self) -> usize {
-        self.ops.len()
     }
 
     /// Copy the queued records into the stub data area and clear the queue.

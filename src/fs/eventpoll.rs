@@ -7,10 +7,8 @@ use crate::kernel::wait::WaitQueue;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-pub const EPOLLIN: u32 = 0x001;
-pub const EPOLLOUT: u32 = 0x004;
-pub const EPOLLERR: u32 = 0x008;
-pub const EPOLLHUP: u32 = 0x010;
+// EPOLLIN/OUT/ERR/HUP have the values of POLLIN/OUT/ERR/HUP, so readiness
+// from FileOps::poll is reported as it is.
 pub const EPOLLONESHOT: u32 = 1 << 30;
 
 /// One watched file.

@@ -21,7 +21,6 @@ pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 pub const O_PATH: u32 = 0o10000000;
-pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
 
 pub const POLLIN: u32 = 1;
 pub const POLLPRI: u32 = 2;

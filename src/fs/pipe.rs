@@ -51,9 +51,6 @@ impl Pipe {
     pub fn readers(&self) -> usize {
         self.lock().readers
     }
-    pub fn writers(&self) -> usize {
-        self.lock().writers
-    }
 }
 
 /// One end of a pipe; dropping the last File of an end closes it.

@@ -417,7 +417,7 @@ impl MmInner {
         }
         self.host.munmap(old, old_len);
         let shrink_end = new + new_len.min(old_len);
-        for (vpn, mut pte) in vpns {
+        for (vpn, pte) in vpns {
             let addr = new + (vpn * PAGE_SIZE - old);
             if addr >= shrink_end {
                 frame::put(pte.pfn);
