@@ -71,7 +71,10 @@ pub fn start_kernel(c: Cmdline) -> ! {
     ));
     crate::kernel::sys_proc::set_hostname("(none)");
     if c.ncpus > 1 {
-        printk(&format!("smp: ncpus={} requested; this kernel runs one vCPU, using 1", c.ncpus));
+        printk(&format!(
+            "smp: ncpus={} requested; this kernel runs one vCPU, using 1",
+            c.ncpus
+        ));
     }
     crate::drivers::block::ubd::register(disks);
     boot_userspace(&c);

@@ -17,6 +17,10 @@ pub const PAGE_SIZE: u64 = 4096;
 struct Frames {
     /// Bit set = free.
     free: Vec<u64>,
+    /// Bit set = never handed out since boot: still zero in the memfd, so
+    /// it needs no clearing (and clearing it would make the host allocate
+    /// and zero the page once more, in vmlinux).
+    clean: Vec<u64>,
     refs: Vec<u16>,
     nfree: u64,
     cursor: usize,
@@ -27,11 +31,15 @@ impl Frames {
         let i = pfn as usize;
         i < self.refs.len() && self.free[i / 64] & (1 << (i % 64)) != 0
     }
-    fn take(&mut self, pfn: Pfn) {
+    /// Take `pfn`; returns whether it was still clean (all zero).
+    fn take(&mut self, pfn: Pfn) -> bool {
         let i = pfn as usize;
+        let was_clean = self.clean[i / 64] & (1 << (i % 64)) != 0;
+        self.clean[i / 64] &= !(1 << (i % 64));
         self.free[i / 64] &= !(1 << (i % 64));
         self.refs[i] = 1;
         self.nfree -= 1;
+        was_clean
     }
     fn find(&mut self) -> Option<Pfn> {
         let words = self.free.len();
@@ -64,8 +72,10 @@ pub fn init(total: u32, reserved: u32) {
     for r in refs.iter_mut().take(reserved as usize) {
         *r = 1;
     }
+    let clean = free.clone();
     let f = Frames {
         free,
+        clean,
         refs,
         nfree: (total - reserved) as u64,
         cursor: reserved as usize / 64,
@@ -81,13 +91,18 @@ pub fn phys(pfn: Pfn) -> u64 {
 /// A frame with unspecified contents, refcount 1; `hint` is preferred if
 /// free.
 pub fn alloc_raw_near(hint: Option<Pfn>) -> KResult<Pfn> {
+    take_near(hint).map(|(p, _)| p)
+}
+
+/// Take a frame, preferring `hint`; also says whether it is still zero.
+fn take_near(hint: Option<Pfn>) -> KResult<(Pfn, bool)> {
     with(|f| {
         let pfn = match hint {
             Some(h) if f.is_free(h) => h,
             _ => f.find().ok_or(Errno::ENOMEM)?,
         };
-        f.take(pfn);
-        Ok(pfn)
+        let clean = f.take(pfn);
+        Ok((pfn, clean))
     })
 }
 
@@ -103,8 +118,10 @@ pub fn alloc() -> KResult<Pfn> {
 
 /// A zero-filled frame, preferring `hint`.
 pub fn alloc_near(hint: Option<Pfn>) -> KResult<Pfn> {
-    let pfn = alloc_raw_near(hint)?;
-    arch::physmem().fill(phys(pfn), PAGE_SIZE as usize, 0);
+    let (pfn, clean) = take_near(hint)?;
+    if !clean {
+        arch::physmem().fill(phys(pfn), PAGE_SIZE as usize, 0);
+    }
     Ok(pfn)
 }
 

@@ -25,6 +25,9 @@ pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;
 pub const PROT_EXEC: u32 = 4;
 
+/// Pages populated per fault when anonymous memory is touched in order.
+const ANON_FAULT_AROUND: u64 = 32;
+
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 
@@ -521,19 +524,20 @@ impl MmInner {
             }
         };
         let p = host_prot(&vma, pfn);
-        self.host.mmap(page, PAGE_SIZE, p, frame::phys(pfn));
+        self.host
+            .mmap_populate(page, PAGE_SIZE, p, frame::phys(pfn));
         self.ptes.insert(vpn, Pte { pfn, host_prot: p });
         if matches!(vma.backing, Backing::Anon)
             && !vma.shared
             && self.ptes.contains_key(&(vpn.wrapping_sub(1)))
         {
-            // Sequential first touches of anonymous memory: populate a few
-            // pages ahead with following frames, one host mapping for all
+            // Sequential first touches of anonymous memory: populate the
+            // next pages too, with following frames, in one host mapping
             // (a lightweight version of transparent huge pages).
             let mut a = page + PAGE_SIZE;
             let mut prev = pfn;
             while a < vma.end
-                && a < page + 16 * PAGE_SIZE
+                && a < page + ANON_FAULT_AROUND * PAGE_SIZE
                 && !self.ptes.contains_key(&(a / PAGE_SIZE))
             {
                 let Ok(pf) = frame::alloc_near(Some(prev + 1)) else {
