@@ -406,8 +406,17 @@ impl Guest {
     /// added unless a `con=`/`con0=` word is given. stdin, stdout and stderr
     /// are pipes; vmlinux runs in its own process group.
     pub fn boot(args: &[&str]) -> Guest {
-        let mut cmd = Command::new(vmlinux());
+        Guest::spawn(&vmlinux(), args, &[])
+    }
+
+    /// Start `program` (vmlinux, or linux.uml for comparisons) with these
+    /// words and extra environment, its console on pipes.
+    pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Guest {
+        let mut cmd = Command::new(program);
         cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         if !args
             .iter()
             .any(|a| a.starts_with("con0=") || a.starts_with("con="))
@@ -423,7 +432,7 @@ impl Guest {
         }
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {}", vmlinux().display(), e));
+            .unwrap_or_else(|e| panic!("spawning {}: {}", program.display(), e));
         let out: Shared = Arc::new((Mutex::new(Output::default()), Condvar::new()));
         spawn_reader(child.stdout.take().unwrap(), out.clone(), false);
         spawn_reader(child.stderr.take().unwrap(), out.clone(), true);
