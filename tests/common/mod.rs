@@ -406,8 +406,15 @@ impl Guest {
     /// added unless a `con=`/`con0=` word is given. stdin, stdout and stderr
     /// are pipes; vmlinux runs in its own process group.
     pub fn boot(args: &[&str]) -> Guest {
+        Guest::boot_with_env(args, &[])
+    }
+
+    /// Like [`Guest::boot`], with extra environment variables for vmlinux
+    /// (fault injection such as `RUML_FAULT_EXT4_COMMIT`).
+    pub fn boot_with_env(args: &[&str], env: &[(&str, &str)]) -> Guest {
         let mut cmd = Command::new(vmlinux());
         cmd.args(args);
+        cmd.envs(env.iter().copied());
         if !args
             .iter()
             .any(|a| a.starts_with("con0=") || a.starts_with("con="))
