@@ -344,3 +344,39 @@ fn crash_after_commit_is_fixed_by_journal_replay_alone() {
     assert_fsck_clean(&img);
     assert_eq!(debugfs_cat(&host, "/root/d3/f"), b"3\n");
 }
+
+/// A directory indexed as an htree (by `e2fsck -D` on the host) is read
+/// linearly and made linear when it changes.
+#[test]
+fn htree_directory_is_readable_and_writable() {
+    let dir = test_dir("htree-src");
+    let big = dir.join("big");
+    std::fs::create_dir_all(&big).unwrap();
+    for i in 1..=400 {
+        std::fs::write(
+            big.join(format!("file_with_a_longish_name_{i}")),
+            format!("{i}\n"),
+        )
+        .unwrap();
+    }
+    let img = build_ext4("htree", "ext4", "32M", &[(&big, "/big")]);
+    let st = std::process::Command::new("e2fsck")
+        .arg("-fyD")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(st.status.code().unwrap_or(8) <= 1);
+    let ht = std::process::Command::new("debugfs")
+        .args(["-R", "htree /big"])
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ht.stdout).contains("Root node dump"));
+    let mut g = boot_image(&img, &[]);
+    assert_eq!(g.run("ls /big | wc -l").trim(), "400");
+    assert_eq!(g.run("cat /big/file_with_a_longish_name_377").trim(), "377");
+    g.run("rm /big/file_with_a_longish_name_1*; touch /big/new; mkdir /big/sub");
+    assert_eq!(g.run("ls /big | wc -l").trim(), "291");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+}
