@@ -380,3 +380,28 @@ fn htree_directory_is_readable_and_writable() {
     poweroff(&mut g);
     assert_fsck_clean(&img);
 }
+
+/// Data written through a MAP_SHARED mapping of an ext4 file reaches the
+/// disk.
+#[test]
+fn shared_mapping_writes_reach_the_disk() {
+    let dir = test_dir("mmapw-src");
+    let bin = dir.join("mmap_write");
+    compile_c(&repo_root().join("tests/guest/mmap_write.c"), &bin, &[]);
+    let img = build_ext4("mmapw", "ext4", "32M", &[(&bin, "/bin/mmap_write")]);
+    let mut g = boot_image(&img, &[]);
+    let out = g.run("mmap_write /root/m 20000");
+    assert!(out.contains("mapped-ok"), "{out}");
+    assert_eq!(
+        g.run("head -c 30 /root/m; echo").trim(),
+        "abcdefghijklmnopqrstuvwxyzabcd"
+    );
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    let data = debugfs_cat(&img, "/root/m");
+    assert_eq!(data.len(), 20000);
+    assert!(data
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == b'a' + (i % 26) as u8));
+}

@@ -1079,11 +1079,20 @@ impl FsInner {
                 if lblk * bs >= size {
                     break;
                 }
-                let m = self.bmap(ino, lblk)?;
-                let Some(p) = m.pblk else { continue };
                 let o = (k * bs) as usize;
                 let blk = &data[o..o + bs as usize];
-                if !dirty {
+                let mut m = self.bmap(ino, lblk)?;
+                if m.pblk.is_none() || m.uninit {
+                    // A hole (or unwritten extent) written through a shared
+                    // mapping: it needs a block now.
+                    if blk.iter().all(|&b| b == 0) {
+                        continue;
+                    }
+                    self.ensure_mapped(ino, lblk, 1)?;
+                    m = self.bmap(ino, lblk)?;
+                }
+                let Some(p) = m.pblk else { continue };
+                if !dirty && !m.uninit {
                     // Mapped only: write if a shared mapping changed it.
                     let mut cur = vec![0u8; bs as usize];
                     self.dev.read_at(p * bs, &mut cur)?;
