@@ -409,14 +409,18 @@ impl Guest {
         Guest::spawn(&vmlinux(), args, &[])
     }
 
+    /// Like [`Guest::boot`], with extra environment variables for vmlinux
+    /// (fault injection such as `RUML_FAULT_EXT4_COMMIT`).
+    pub fn boot_with_env(args: &[&str], env: &[(&str, &str)]) -> Guest {
+        Guest::spawn(&vmlinux(), args, env)
+    }
+
     /// Start `program` (vmlinux, or linux.uml for comparisons) with these
     /// words and extra environment, its console on pipes.
     pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Guest {
         let mut cmd = Command::new(program);
         cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        cmd.envs(env.iter().copied());
         if !args
             .iter()
             .any(|a| a.starts_with("con0=") || a.starts_with("con="))

@@ -20,6 +20,7 @@ pub struct BufCache {
     bufs: HashMap<u64, Buf>,
     /// Most frames the cache keeps before dropping clean blocks.
     limit: usize,
+    ndirty: usize,
 }
 
 impl BufCache {
@@ -30,6 +31,7 @@ impl BufCache {
             bs,
             bufs: HashMap::new(),
             limit: (total as usize / 8).max(64),
+            ndirty: 0,
         }
     }
 
@@ -114,25 +116,43 @@ impl BufCache {
             }
         };
         frame::write(pfn, 0, data);
-        if let Some(b) = self.bufs.get_mut(&blk) {
-            b.dirty = true;
-        }
+        self.mark_dirty(blk);
         Ok(())
+    }
+
+    fn mark_dirty(&mut self, blk: u64) {
+        if let Some(b) = self.bufs.get_mut(&blk) {
+            if !b.dirty {
+                b.dirty = true;
+                self.ndirty += 1;
+            }
+        }
+    }
+
+    /// How many blocks wait for writeback.
+    pub fn dirty_count(&self) -> usize {
+        self.ndirty
+    }
+
+    /// The cache's size limit in blocks.
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Change part of block `blk`.
     pub fn write_part(&mut self, blk: u64, off: usize, data: &[u8]) -> KResult<()> {
         let pfn = self.load(blk)?;
         frame::write(pfn, off, data);
-        if let Some(b) = self.bufs.get_mut(&blk) {
-            b.dirty = true;
-        }
+        self.mark_dirty(blk);
         Ok(())
     }
 
     /// Forget block `blk` (it was freed; its contents no longer matter).
     pub fn forget(&mut self, blk: u64) {
         if let Some(b) = self.bufs.remove(&blk) {
+            if b.dirty {
+                self.ndirty -= 1;
+            }
             frame::put(b.pfn);
         }
     }
@@ -151,7 +171,7 @@ impl BufCache {
     }
 
     pub fn has_dirty(&self) -> bool {
-        self.bufs.values().any(|b| b.dirty)
+        self.ndirty > 0
     }
 
     /// Write every dirty block to the device, in block order.
@@ -160,7 +180,10 @@ impl BufCache {
         for (k, data) in dirty {
             self.dev.write_at(k * self.bs as u64, &data)?;
             if let Some(b) = self.bufs.get_mut(&k) {
-                b.dirty = false;
+                if b.dirty {
+                    b.dirty = false;
+                    self.ndirty -= 1;
+                }
             }
         }
         Ok(())
@@ -168,6 +191,7 @@ impl BufCache {
 
     /// Give every frame back (umount).
     pub fn clear(&mut self) {
+        self.ndirty = 0;
         for (_, b) in self.bufs.drain() {
             frame::put(b.pfn);
         }

@@ -49,6 +49,12 @@ pub struct FsInner {
     pub overhead: u64,
     /// Something changed since the last writeback.
     pub sb_dirty: bool,
+    /// The journal, when the filesystem has one we can write.
+    pub journal: Option<super::journal::Journal>,
+    /// Blocks freed since the last commit: with a journal they stay
+    /// allocated until the transaction that frees them commits, so the
+    /// old, committed metadata never points at reused blocks.
+    pending_free: Vec<(u64, u64)>,
 }
 
 fn now() -> Timespec {
@@ -134,6 +140,8 @@ impl FsInner {
             page_limit: (total as usize / 4).max(256),
             overhead,
             sb_dirty: false,
+            journal: None,
+            pending_free: Vec::new(),
         };
         let j = fs.sb.journal_inum();
         if j != 0 {
@@ -366,7 +374,7 @@ impl FsInner {
                 t.rebuild(&mut iblock, &list, pool, &mut |_| Err(Errno::ENOSPC))?
             };
             for b in spare {
-                alloc!(self).free_blocks_run(&mut self.bc, b, 1)?;
+                self.free_blocks(b, 1)?;
                 added -= 1;
             }
             self.modify(ino, |di| di.i_block_mut().copy_from_slice(&iblock))?;
@@ -418,6 +426,46 @@ impl FsInner {
         Ok(())
     }
 
+    /// Free blocks (at the next commit when journaling).
+    fn free_blocks(&mut self, b: u64, n: u64) -> KResult<()> {
+        if self.journal.is_some() {
+            for x in b..b + n {
+                self.bc.forget(x);
+            }
+            self.pending_free.push((b, n));
+            return Ok(());
+        }
+        alloc!(self).free_blocks_run(&mut self.bc, b, n)
+    }
+
+    /// Map every block of the journal inode and open the journal.
+    pub fn load_journal(&mut self) -> Result<super::journal::Journal, String> {
+        let ino = self.sb.journal_inum();
+        let size = self
+            .iget(ino)
+            .map_err(|e| format!("cannot read journal inode: {e}"))?
+            .di
+            .size();
+        let n = size / self.bs();
+        if !(16..=(1 << 24)).contains(&n) {
+            return Err(format!("journal inode size {size} invalid"));
+        }
+        let mut map = Vec::with_capacity(n as usize);
+        let mut l = 0u64;
+        while l < n {
+            let m = self
+                .bmap(ino, l)
+                .map_err(|e| format!("cannot map journal: {e}"))?;
+            let Some(p) = m.pblk else {
+                return Err(format!("journal has a hole at block {l}"));
+            };
+            let run = (m.len as u64).clamp(1, n - l);
+            map.extend((0..run).map(|k| p + k));
+            l += run;
+        }
+        super::journal::Journal::open(self.dev.clone(), &self.name, map, self.bs() as usize)
+    }
+
     fn add_sectors(&mut self, ino: u32, delta: i64) -> KResult<()> {
         if delta == 0 {
             return Ok(());
@@ -455,7 +503,7 @@ impl FsInner {
                 return Ok(());
             }
             for (b, n) in runs {
-                alloc!(self).free_blocks_run(&mut self.bc, b, n as u64)?;
+                self.free_blocks(b, n as u64)?;
                 freed += n as i64;
             }
             let (_, spare) = {
@@ -469,7 +517,7 @@ impl FsInner {
                 t.rebuild(&mut iblock, &list, nodes, &mut |_| Err(Errno::ENOSPC))?
             };
             for b in spare {
-                alloc!(self).free_blocks_run(&mut self.bc, b, 1)?;
+                self.free_blocks(b, 1)?;
                 freed += 1;
             }
         } else {
@@ -484,7 +532,7 @@ impl FsInner {
                 m.truncate(&mut iblock, from, &mut |b| blocks.push(b))?;
             }
             for b in blocks {
-                alloc!(self).free_blocks_run(&mut self.bc, b, 1)?;
+                self.free_blocks(b, 1)?;
                 freed += 1;
             }
         }
@@ -781,7 +829,7 @@ impl FsInner {
         }
         let refs = le32(&blk, 4);
         if refs <= 1 {
-            alloc!(self).free_blocks_run(&mut self.bc, b, 1)
+            self.free_blocks(b, 1)
         } else {
             put32(&mut blk, 4, refs - 1);
             if self.sb.metadata_csum() {
@@ -1031,11 +1079,20 @@ impl FsInner {
                 if lblk * bs >= size {
                     break;
                 }
-                let m = self.bmap(ino, lblk)?;
-                let Some(p) = m.pblk else { continue };
                 let o = (k * bs) as usize;
                 let blk = &data[o..o + bs as usize];
-                if !dirty {
+                let mut m = self.bmap(ino, lblk)?;
+                if m.pblk.is_none() || m.uninit {
+                    // A hole (or unwritten extent) written through a shared
+                    // mapping: it needs a block now.
+                    if blk.iter().all(|&b| b == 0) {
+                        continue;
+                    }
+                    self.ensure_mapped(ino, lblk, 1)?;
+                    m = self.bmap(ino, lblk)?;
+                }
+                let Some(p) = m.pblk else { continue };
+                if !dirty && !m.uninit {
                     // Mapped only: write if a shared mapping changed it.
                     let mut cur = vec![0u8; bs as usize];
                     self.dev.read_at(p * bs, &mut cur)?;
@@ -1080,14 +1137,53 @@ impl FsInner {
         for ino in inos {
             self.write_inode(ino)?;
         }
+        for (b, n) in std::mem::take(&mut self.pending_free) {
+            alloc!(self).free_blocks_run(&mut self.bc, b, n)?;
+        }
         if self.sb_dirty || !self.gdirty.is_empty() {
             self.write_super()?;
         }
-        self.bc.writeback()?;
-        self.dev.flush()?;
+        self.commit_metadata()?;
         // Drop clean inodes nobody has pages of, to bound the cache.
         self.icache.retain(|_, d| d.dirty || !d.pages.is_empty());
         Ok(())
+    }
+
+    /// Put the dirty metadata on disk: through the journal as one
+    /// transaction, then in place; without a journal, in place directly.
+    pub fn commit_metadata(&mut self) -> KResult<()> {
+        if !self.bc.has_dirty() {
+            return self.dev.flush();
+        }
+        if let Some(j) = self.journal.as_mut() {
+            let blocks = self.bc.dirty_blocks();
+            match j.commit(&blocks) {
+                Ok(()) => {
+                    self.bc.writeback()?;
+                    self.dev.flush()?;
+                    return j.checkpointed();
+                }
+                Err(e) => log::warn!(
+                    "EXT4-fs ({}): transaction of {} blocks not journaled ({e}); writing in place",
+                    self.name,
+                    blocks.len()
+                ),
+            }
+        }
+        self.bc.writeback()?;
+        self.dev.flush()
+    }
+
+    /// Should the next operation start with a commit (the transaction is
+    /// getting big for the journal or the cache)?
+    pub fn wants_commit(&self) -> bool {
+        let n = self.bc.dirty_count();
+        let cap = self
+            .journal
+            .as_ref()
+            .map(|j| j.capacity() / 4)
+            .unwrap_or(usize::MAX);
+        !self.ro && (n > cap || n > self.bc.limit() / 2)
     }
 
     pub fn write_super(&mut self) -> KResult<()> {

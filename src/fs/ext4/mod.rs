@@ -12,6 +12,7 @@ pub mod extents;
 pub mod fs;
 pub mod group;
 pub mod inode;
+pub mod journal;
 pub mod superblock;
 pub mod vnode;
 
@@ -115,12 +116,6 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         }
         Some(_) => return Err(Errno::ENODEV),
     };
-    if sb.has_incompat(INCOMPAT_RECOVER) {
-        log::error!(
-            "EXT4-fs ({name}): filesystem needs journal recovery, which ruml cannot do yet; run e2fsck on the host"
-        );
-        return Err(Errno::EINVAL);
-    }
     if !ro {
         if dev.read_only() {
             return Err(Errno::EACCES);
@@ -142,6 +137,49 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         );
     }
     let mut inner = fs::FsInner::open(dev.clone(), sb, ro)?;
+    if inner.sb.compat & COMPAT_HAS_JOURNAL != 0 && inner.sb.journal_inum() != 0 {
+        match inner.load_journal() {
+            Ok(mut j) => {
+                if j.start() != 0 || inner.sb.has_incompat(INCOMPAT_RECOVER) {
+                    if dev.read_only() {
+                        log::error!("EXT4-fs ({name}): write access unavailable, cannot proceed (journal needs recovery)");
+                        return Err(Errno::EROFS);
+                    }
+                    log::info!("EXT4-fs ({name}): recovery required on readonly filesystem or after a crash; replaying journal");
+                    j.replay(inner.sb.blocks_count)?;
+                    // Everything may have changed: read it all again.
+                    drop(inner);
+                    dev.read_at(SUPER_OFFSET, &mut raw)?;
+                    let mut sb = Super::parse(&raw, dev.size()).map_err(|m| {
+                        log::error!("EXT4-fs ({name}): after journal replay: {m}");
+                        Errno::EUCLEAN
+                    })?;
+                    let inc = sb.incompat & !INCOMPAT_RECOVER;
+                    sb.incompat = inc;
+                    put32(&mut sb.raw, 0x60, inc);
+                    inner = fs::FsInner::open(dev.clone(), sb, ro)?;
+                    inner.write_super()?;
+                    inner.bc.writeback()?;
+                    inner.dev.flush()?;
+                    log::info!("EXT4-fs ({name}): recovery complete");
+                    j = inner.load_journal().map_err(|m| {
+                        log::error!("EXT4-fs ({name}): {m}");
+                        Errno::EUCLEAN
+                    })?;
+                }
+                inner.journal = Some(j);
+            }
+            Err(m) => {
+                if inner.sb.has_incompat(INCOMPAT_RECOVER) {
+                    log::error!(
+                        "EXT4-fs ({name}): needs journal recovery but the journal is unusable: {m}"
+                    );
+                    return Err(Errno::EUCLEAN);
+                }
+                log::warn!("EXT4-fs ({name}): {m}; writing without journaling");
+            }
+        }
+    }
     // The root must be a directory.
     match inner.iget(2) {
         Ok(d) if d.di.mode() & 0o170000 == 0o040000 => {}
@@ -163,20 +201,37 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         fstype: fstype.to_string(),
         this: w.clone(),
     });
+    let journaled = f.lock().journal.is_some();
     log::info!(
-        "EXT4-fs ({name}): mounted filesystem{} {} as {fstype} (no journaling: metadata written in place at sync)",
-        if label.is_empty() { String::new() } else { format!(" \"{label}\"") },
-        if ro { "read-only" } else { "r/w" }
+        "EXT4-fs ({name}): mounted filesystem{} {} as {fstype} with {}",
+        if label.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{label}\"")
+        },
+        if ro { "read-only" } else { "r/w" },
+        if journaled {
+            "ordered data mode"
+        } else {
+            "no journal"
+        }
     );
     mounted().push(f.clone());
     Ok(f)
 }
 
-/// A read-write mount: the filesystem is "not clean" until unmounted, so a
-/// crash makes e2fsck check it.
+/// A read-write mount: with a journal the filesystem "needs recovery"
+/// until unmounted (a crash leaves at most a committed transaction to
+/// replay); without one it is "not clean", so a crash makes e2fsck check it.
 fn mark_mounted(inner: &mut fs::FsInner) -> KResult<()> {
-    let st = inner.sb.state();
-    inner.sb.set_state(st & !STATE_VALID);
+    if inner.journal.is_some() {
+        let inc = inner.sb.incompat | INCOMPAT_RECOVER;
+        inner.sb.incompat = inc;
+        put32(&mut inner.sb.raw, 0x60, inc);
+    } else {
+        let st = inner.sb.state();
+        inner.sb.set_state(st & !STATE_VALID);
+    }
     let mc = le16(&inner.sb.raw, 0x34);
     put16(&mut inner.sb.raw, 0x34, mc.wrapping_add(1));
     put32(
@@ -190,8 +245,15 @@ fn mark_mounted(inner: &mut fs::FsInner) -> KResult<()> {
 }
 
 impl Ext4Fs {
+    /// Take the filesystem lock. Every operation starts here, so this is
+    /// also where a big transaction is committed: between operations.
     pub fn lock(&self) -> MutexGuard<'_, fs::FsInner> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.wants_commit() {
+            if let Err(e) = g.sync() {
+                log::error!("EXT4-fs ({}): commit failed: {e}", g.name);
+            }
+        }
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         for ino in pending {
             self.release_if_unused(&mut g, ino);
@@ -276,8 +338,12 @@ impl Ext4Fs {
             g.release(ino)?;
         }
         g.sync()?;
+        // The log is empty now: mark the filesystem clean in place.
         let st = g.sb.state();
         g.sb.set_state(st | STATE_VALID);
+        let inc = g.sb.incompat & !INCOMPAT_RECOVER;
+        g.sb.incompat = inc;
+        put32(&mut g.sb.raw, 0x60, inc);
         g.write_super()?;
         g.bc.writeback()?;
         g.dev.flush()
