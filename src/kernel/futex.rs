@@ -59,7 +59,9 @@ pub fn wait(
         if woken {
             return Ok(0);
         }
-        if let Some(d) = t.lock().deadline {
+        // The guard must not live into the block: cancel() locks the task.
+        let deadline = t.lock().deadline;
+        if let Some(d) = deadline {
             if super::time::monotonic_ns() >= d {
                 cancel(t);
                 return Err(Errno::ETIMEDOUT);

@@ -427,7 +427,9 @@ pub fn deliver(t: &Arc<Task>) -> bool {
         }
         let Some(info) = dequeue(t) else {
             restart_without_handler(t);
-            if let Some(m) = t.lock().saved_mask.take() {
+            // Two statements: an `if let` guard would live into the block.
+            let saved = t.lock().saved_mask.take();
+            if let Some(m) = saved {
                 t.lock().sigmask = m;
             }
             return true;

@@ -105,7 +105,10 @@ pub fn sys_clock_nanosleep(
     _rem: u64,
     redo: bool,
 ) -> KResult<u64> {
-    if let Some(d) = t.lock().deadline {
+    // Not `if let Some(d) = t.lock().deadline`: the guard would live
+    // through the block and sleep_until locks the task again.
+    let stored = t.lock().deadline;
+    if let Some(d) = stored {
         let _ = redo;
         return sleep_until(t, d);
     }

@@ -213,7 +213,18 @@ pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Opt
                 // TIOCGPTPEER: open the slave without a path lookup.
                 let flags = arg as u32;
                 let ops: Arc<dyn FileOps> = open_slave(p.index)?;
-                let file = File::new(ops, None, None, flags);
+                // Named like an open of /dev/pts/N, so fstat matches the
+                // node and ttyname(3) finds it.
+                let fs = t.fs();
+                let path = crate::fs::vfs::walk(
+                    &fs.root,
+                    &fs.root,
+                    &format!("/dev/pts/{}", p.index),
+                    true,
+                )
+                .ok();
+                let inode = path.as_ref().map(|d| d.inode.clone());
+                let file = File::new(ops, inode, path, flags);
                 if flags & O_NOCTTY == 0 {
                     // A tty's `opened` only acquires; it never replaces.
                     file.ops.opened(&file, t)?;

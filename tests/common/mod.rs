@@ -16,10 +16,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod pty;
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -211,7 +213,10 @@ static MARKER_SEQ: AtomicU64 = AtomicU64::new(1);
 /// One running `vmlinux`.
 pub struct Guest {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// The console's input: a pipe, or a host pty master (`pty.rs`).
+    stdin: Option<Box<dyn Write + Send>>,
+    /// The host pty vmlinux runs on, for `Guest::boot_pty`.
+    pty: Option<pty::HostPty>,
     out: Shared,
     /// Byte offset into `Output::all` up to which output has been consumed.
     mark: usize,
@@ -440,10 +445,14 @@ impl Guest {
         let out: Shared = Arc::new((Mutex::new(Output::default()), Condvar::new()));
         spawn_reader(child.stdout.take().unwrap(), out.clone(), false);
         spawn_reader(child.stderr.take().unwrap(), out.clone(), true);
-        let stdin = child.stdin.take();
+        let stdin = child
+            .stdin
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Write + Send>);
         Guest {
             child,
             stdin,
+            pty: None,
             out,
             mark: 0,
             status: None,
