@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
 import statistics
@@ -154,8 +155,8 @@ class Build:
 
 def fs_type(path):
     try:
-        return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(["findmnt", "-n", "-o", "FSTYPE", "--target", path],
+                              capture_output=True, text=True).stdout.strip() or "?"
     except OSError:
         return "?"
 
@@ -303,13 +304,19 @@ class Guest:
 
     def poweroff(self):
         """Type poweroff -f; return seconds until the host process exits."""
-        t0 = time.monotonic()
-        self.send("poweroff -f")
+        # Popen.wait(timeout) polls with sleeps of up to 50 ms; a pidfd
+        # becomes readable the moment the process exits.
+        pidfd = os.pidfd_open(self.proc.pid)
         try:
-            self.proc.wait(timeout=POWEROFF_TIMEOUT)
-        except subprocess.TimeoutExpired:
+            t0 = time.monotonic()
+            self.send("poweroff -f")
+            ready, _, _ = select.select([pidfd], [], [], POWEROFF_TIMEOUT)
+            dt = time.monotonic() - t0
+        finally:
+            os.close(pidfd)
+        if not ready:
             raise GuestError("did not exit within %gs of poweroff -f" % POWEROFF_TIMEOUT, self)
-        dt = time.monotonic() - t0
+        self.proc.wait()
         self.reader.join(5)
         if self.proc.returncode != 0:
             raise GuestError("exit status %d after poweroff -f" % self.proc.returncode, self)
@@ -365,6 +372,8 @@ class Runner:
                "--exe", GUEST_UBENCH, "--script", GUEST_SCRIPT, "--io-mib", str(IO_MIB)]
         if self.args.only:
             cmd += ["--only", self.args.only]
+        if getattr(self.args, "target_ms", None):
+            cmd += ["--target-ms", str(self.args.target_ms)]
         return cmd
 
     def add(self, env, name, value):
@@ -492,6 +501,7 @@ class Runner:
         else:
             self.probe_uml()
         envs = self.active()
+        self.load_before = os.getloadavg()
         t_start = time.monotonic()
         for r in range(self.args.rounds):
             # Rotate the order each round so no kernel always goes first.
@@ -509,6 +519,7 @@ class Runner:
                 log("idle %d/%d: %s" % (r + 1, self.args.idle_rounds, env))
                 self.idle_guest(env)
         self.elapsed = time.monotonic() - t_start
+        self.load_after = os.getloadavg()
         shutil.rmtree(self.b.native_tmpfs, ignore_errors=True)
         shutil.rmtree(self.uml_dir, ignore_errors=True)
 
@@ -670,6 +681,8 @@ def report(runner, build, args):
         notes.append("UML: n/a (linux.uml failed: %s)" % uml_st.get("reason"))
     elif uml_st.get("xstate_shim"):
         notes.append("UML*: %s" % uml_st["note"])
+    notes.append("host load average before/after: %.2f / %.2f (other work on the host adds noise)"
+                 % (runner.load_before[0], runner.load_after[0]))
     if args.pin:
         notes.append("all three pinned with taskset -c %s" % args.pin)
     for e in ENVS:
@@ -707,6 +720,8 @@ def report(runner, build, args):
         "targets": tg,
         "notes": notes,
         "elapsed_s": round(runner.elapsed, 1),
+        "host_loadavg_before": runner.load_before,
+        "host_loadavg_after": runner.load_after,
     }
     if args.git:
         try:

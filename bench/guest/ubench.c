@@ -3,7 +3,7 @@
  * linux.uml and inside ruml. Build: gcc -O2 -static -o ubench ubench.c
  *
  *   ubench all --rootdir DIR --tmpfsdir DIR [--exe PATH] [--sh PATH]
- *              [--script FILE] [--io-mib N] [--only NAME,...]
+ *              [--script FILE] [--io-mib N] [--only NAME,...] [--target-ms N]
  *   ubench nop                 exit 0 at once (the execve target)
  *
  * Every result is one line on stdout:
@@ -13,7 +13,8 @@
  *
  * Loop benchmarks calibrate themselves: the batch size doubles until one
  * batch takes at least TARGET_NS, so a slow kernel runs fewer iterations and
- * a fast one more, and each reports the mean over its last batch.
+ * a fast one more, and each reports the mean over its last batch
+ * (--target-ms changes the 200 ms, e.g. to profile one loop for longer).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TARGET_NS 200000000ULL /* 0.2 s per loop benchmark */
+static uint64_t TARGET_NS = 200000000ULL; /* 0.2 s per loop benchmark */
 #define MAX_ITERS (1ULL << 26)
 
 static const char *rootdir = "/var/tmp";
@@ -366,6 +367,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: ubench all --rootdir DIR --tmpfsdir DIR [--exe PATH] [--sh PATH]\n"
                     "                  [--script FILE] [--io-mib N] [--only NAME,...]\n"
+                    "                  [--target-ms N]\n"
                     "       ubench nop\n");
     exit(2);
 }
@@ -395,6 +397,8 @@ int main(int argc, char **argv)
             io_mib = atol(v);
         else if (!strcmp(a, "--only"))
             only = v;
+        else if (!strcmp(a, "--target-ms"))
+            TARGET_NS = (uint64_t)atol(v) * 1000000ULL;
         else
             usage();
     }
