@@ -537,6 +537,22 @@ def machine():
                     break
     except OSError:
         pass
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    hypervisor = None
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Hypervisor vendor:"):
+                hypervisor = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     mem_kb = 0
     with open("/proc/meminfo") as f:
         for line in f:
@@ -553,7 +569,9 @@ def machine():
         "kernel": platform.release(),
         "kernel_version": platform.version(),
         "mem_gib": round(mem_kb / 1048576, 1),
-        "virtualization": virt or None,
+        "hypervisor": hypervisor,
+        "container": virt or None,
+        "cpu_features": sorted(flags & {"avx2", "avx512f", "amx_tile", "xsave", "xsaves"}),
         "uml_version": uml_version(),
         "python": platform.python_version(),
     }
