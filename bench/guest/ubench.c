@@ -3,7 +3,8 @@
  * linux.uml and inside ruml. Build: gcc -O2 -static -o ubench ubench.c
  *
  *   ubench all --rootdir DIR --tmpfsdir DIR [--exe PATH] [--sh PATH]
- *              [--script FILE] [--io-mib N] [--only NAME,...]
+ *              [--script FILE] [--io-mib N] [--tmpfs-io-mib N] [--only NAME,...]
+ *              [--target-ms N]
  *   ubench nop                 exit 0 at once (the execve target)
  *
  * Every result is one line on stdout:
@@ -13,7 +14,8 @@
  *
  * Loop benchmarks calibrate themselves: the batch size doubles until one
  * batch takes at least TARGET_NS, so a slow kernel runs fewer iterations and
- * a fast one more, and each reports the mean over its last batch.
+ * a fast one more, and each reports the mean over its last batch
+ * (--target-ms changes the 200 ms, e.g. to profile one loop for longer).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TARGET_NS 200000000ULL /* 0.2 s per loop benchmark */
+static uint64_t TARGET_NS = 200000000ULL; /* 0.2 s per loop benchmark */
 #define MAX_ITERS (1ULL << 26)
 
 static const char *rootdir = "/var/tmp";
@@ -39,7 +41,7 @@ static const char *tmpfsdir = "/mnt/tmpfs";
 static const char *exe = "/proc/self/exe";
 static const char *shpath = "/bin/sh";
 static const char *script;
-static long io_mib = 64;
+static long io_mib = 64, tmpfs_io_mib = -1;
 static const char *only;
 static int failures;
 
@@ -257,11 +259,11 @@ static int do_file_fsync(uint64_t n)
     return 0;
 }
 
-static void bench_seq(const char *tag, const char *dir)
+static void bench_seq(const char *tag, const char *dir, long mib)
 {
     char path[512], name[64];
     static char buf[1 << 20];
-    size_t total = (size_t)io_mib << 20;
+    size_t total = (size_t)mib << 20;
     memset(buf, 0x5a, sizeof buf);
     snprintf(path, sizeof path, "%s/ubench-seq.%d", dir, (int)getpid());
 
@@ -365,7 +367,8 @@ static void run_loop(const char *name, int (*fn)(uint64_t), double scale, const 
 static void usage(void)
 {
     fprintf(stderr, "usage: ubench all --rootdir DIR --tmpfsdir DIR [--exe PATH] [--sh PATH]\n"
-                    "                  [--script FILE] [--io-mib N] [--only NAME,...]\n"
+                    "                  [--script FILE] [--io-mib N] [--tmpfs-io-mib N]\n"
+                    "                  [--only NAME,...] [--target-ms N]\n"
                     "       ubench nop\n");
     exit(2);
 }
@@ -393,8 +396,12 @@ int main(int argc, char **argv)
             script = v;
         else if (!strcmp(a, "--io-mib"))
             io_mib = atol(v);
+        else if (!strcmp(a, "--tmpfs-io-mib"))
+            tmpfs_io_mib = atol(v);
         else if (!strcmp(a, "--only"))
             only = v;
+        else if (!strcmp(a, "--target-ms"))
+            TARGET_NS = (uint64_t)atol(v) * 1000000ULL;
         else
             usage();
     }
@@ -413,9 +420,9 @@ int main(int argc, char **argv)
     snprintf(fsync_path, sizeof fsync_path, "%s/ubench-fsync.%d", rootdir, (int)getpid());
     run_loop("file_create_fsync", do_file_fsync, 1000.0, "us");
     if (selected("seq_root"))
-        bench_seq("root", rootdir);
+        bench_seq("root", rootdir, io_mib);
     if (selected("seq_tmpfs"))
-        bench_seq("tmpfs", tmpfsdir);
+        bench_seq("tmpfs", tmpfsdir, tmpfs_io_mib >= 0 ? tmpfs_io_mib : io_mib);
     if (selected("shell_script"))
         bench_macro();
 
