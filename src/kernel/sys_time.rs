@@ -89,7 +89,10 @@ fn sleep_until(t: &Task, dl: i64) -> KResult<u64> {
 
 /// nanosleep
 pub fn sys_nanosleep(t: &Arc<Task>, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
-    let dl = match t.lock().deadline {
+    // A deadline kept from before a restart; bind it first so the task
+    // lock is not held while reading guest memory.
+    let kept = t.lock().deadline;
+    let dl = match kept {
         Some(d) if redo || d > 0 => d,
         _ => time::monotonic_ns().saturating_add(read_ts(t, req)?),
     };
