@@ -67,3 +67,14 @@ fn missing_rdinit_falls_back_like_linux() {
     // the system comes up.
     g.expect("Run /sbin/init as init process", BOOT_TIMEOUT);
 }
+
+#[test]
+fn a_console_line_named_alone_wins_over_con_default() {
+    // UML's everyday words: con0 is the terminal, every other line null,
+    // whatever the order.
+    let initrd = build_initramfs("conorder", &[]);
+    let i = format!("initrd={}", initrd.display());
+    let mut g = Guest::boot(&["mem=256M", &i, "con0=fd:0,fd:1", "con=null"]);
+    g.wait_prompt();
+    assert_eq!(g.run("echo on-con0").trim(), "on-con0");
+}
