@@ -21,6 +21,11 @@ fn epoll_and_eventfd_match_native() {
     compare_with_native("events", "events done");
 }
 
+#[test]
+fn unix_sockets_match_native() {
+    compare_with_native("sockets", "sockets done");
+}
+
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 fn compare_with_native(name: &str, last_line: &str) {

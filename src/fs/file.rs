@@ -40,6 +40,11 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _f: &File, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
     }
+    /// The object itself, for syscalls that work only on one kind of file
+    /// (sockets): `Arc::downcast` it.
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        None
+    }
     /// read(2) by `t`, for files whose reads depend on the caller (ttys:
     /// job control, VMIN/VTIME timers). `redo`: the syscall runs again
     /// after sleeping.

@@ -10,6 +10,7 @@ use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
 pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFBLK: u32 = 0o060000;

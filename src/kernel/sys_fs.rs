@@ -48,7 +48,7 @@ pub fn lookup_at(t: &Task, dirfd: i32, path: &str, follow: bool) -> KResult<Path
     vfs::walk(&root, &start, path, follow)
 }
 
-fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
+pub fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
     let (root, start) = start_dir(t, dirfd, path)?;
     vfs::walk_parent(&root, &start, path)
 }
@@ -174,7 +174,7 @@ pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u
 }
 
 /// Sleep on the file's wait queue unless non-blocking.
-fn would_block(t: &Task, f: &File) -> Errno {
+pub fn would_block(t: &Task, f: &File) -> Errno {
     if f.nonblocking() {
         return Errno::EAGAIN;
     }
@@ -187,7 +187,7 @@ fn would_block(t: &Task, f: &File) -> Errno {
     }
 }
 
-fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
+pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
@@ -202,7 +202,7 @@ fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>
     }
 }
 
-fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
+pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
@@ -235,7 +235,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
     write_from(t, &f, &data)
 }
 
-fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
+pub fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
     if !(0..=1024).contains(&cnt) {
         return Err(Errno::EINVAL);
     }
@@ -251,7 +251,7 @@ fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
         .collect())
 }
 
-fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
+pub fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
     let mm = t.mm();
     let mut off = 0;
     for &(base, len) in iov {
@@ -265,7 +265,7 @@ fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
+pub fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
     let mm = t.mm();
     let mut v = Vec::new();
     for &(base, len) in iov {

@@ -5,7 +5,7 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{signal, sys_epoll, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
+use super::{signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -143,8 +143,21 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         38 => sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2)),
         39 => Ok(t.tgid() as u64),
         40 => sys_fs::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3), redo),
-        41 | 53 => Err(Errno::EAFNOSUPPORT),
-        42..=55 => Err(Errno::ENOTSOCK),
+        41 => sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2)),
+        42 => sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2)),
+        43 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0),
+        44 => sys_net::sys_sendto(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u32(5)),
+        45 => sys_net::sys_recvfrom(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u(5)),
+        46 => sys_net::sys_sendmsg(t, a.i(0), a.u(1), a.u32(2)),
+        47 => sys_net::sys_recvmsg(t, a.i(0), a.u(1), a.u32(2)),
+        48 => sys_net::sys_shutdown(t, a.i(0), a.i(1)),
+        49 => sys_net::sys_bind(t, a.i(0), a.u(1), a.u32(2)),
+        50 => sys_net::sys_listen(t, a.i(0), a.i(1)),
+        51 => sys_net::sys_getsockname(t, a.i(0), a.u(1), a.u(2)),
+        52 => sys_net::sys_getpeername(t, a.i(0), a.u(1), a.u(2)),
+        53 => sys_net::sys_socketpair(t, a.i(0), a.u32(1), a.i(2), a.u(3)),
+        54 => sys_net::sys_setsockopt(t, a.i(0), a.i(1), a.i(2)),
+        55 => sys_net::sys_getsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u(4)),
         56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
         57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
         58 => sys_proc::sys_clone(
@@ -282,7 +295,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         273 => Ok(0),
         280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
-        288 => Err(Errno::ENOTSOCK),
+        288 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3)),
         213 => sys_epoll::sys_epoll_create1(t, 0),
         291 => sys_epoll::sys_epoll_create1(t, a.u32(0)),
         233 => sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3)),
