@@ -191,6 +191,8 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
     }
     if !ro {
         mark_mounted(&mut inner)?;
+        inner.orphan_cleanup()?;
+        inner.sync()?;
     }
     let label = inner.sb.volume_name();
     let f = Arc::new_cyclic(|w| Ext4Fs {
@@ -370,6 +372,8 @@ impl Ext4Fs {
         }
         g.ro = false;
         mark_mounted(&mut g)?;
+        g.orphan_cleanup()?;
+        g.sync()?;
         log::info!("EXT4-fs ({}): re-mounted r/w", g.name);
         Ok(())
     }

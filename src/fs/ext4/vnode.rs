@@ -298,6 +298,9 @@ impl Inode for Ext4Inode {
                 });
                 di.set_ctime(now);
             })?;
+            if g.di(child)?.links() == 0 {
+                g.orphan_add(child)?;
+            }
             if is_dir {
                 g.modify(self.ino, |di| {
                     di.set_links(di.links().saturating_sub(1).max(2))
@@ -392,6 +395,9 @@ impl Inode for Ext4Inode {
                     });
                     di.set_ctime(now);
                 })?;
+                if g.di(d)?.links() == 0 {
+                    g.orphan_add(d)?;
+                }
                 if d_dir {
                     g.modify(nd.ino, |di| {
                         di.set_links(di.links().saturating_sub(1).max(2))
