@@ -1054,6 +1054,13 @@ impl FsInner {
             return Err(Errno::EFBIG);
         }
         let bs = self.bs();
+        // Blocks freed since the last commit are not reusable until it is
+        // made; if they are needed, commit now, before this write changes
+        // anything.
+        let need = end.div_ceil(bs) - off / bs;
+        if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
+            self.sync()?;
+        }
         // Allocate first, so ENOSPC is reported here and not lost at sync.
         self.ensure_mapped(ino, off / bs, end.div_ceil(bs) - off / bs)?;
         let mut done = 0;
