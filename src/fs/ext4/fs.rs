@@ -1259,7 +1259,9 @@ impl FsInner {
             .as_ref()
             .map(|j| j.capacity() / 4)
             .unwrap_or(usize::MAX);
-        !self.ro && (n > cap || n > self.bc.limit() / 2)
+        // Freed blocks come back at the next commit: do not keep many waiting.
+        let freed: u64 = self.pending_free.iter().map(|(_, n)| n).sum();
+        !self.ro && (n > cap || n > self.bc.limit() / 2 || freed > self.sb.blocks_count / 16)
     }
 
     pub fn write_super(&mut self) -> KResult<()> {
