@@ -405,3 +405,47 @@ fn shared_mapping_writes_reach_the_disk() {
         .enumerate()
         .all(|(i, &b)| b == b'a' + (i % 26) as u8));
 }
+
+/// `kill -9` of vmlinux while the guest creates, writes, renames and
+/// deletes files (one of them deleted while still open): e2fsck's journal
+/// replay (and orphan cleanup) alone makes the image clean, and so does
+/// ruml's own mount.
+#[test]
+fn kill_9_at_any_point_needs_only_journal_replay() {
+    let clean = build_ext4("ext4kill", "ext4", "32M", &[]);
+    for (n, delay_ms) in [(0u32, 2500u64), (1, 4100)] {
+        let img = clean.with_file_name(format!("kill{n}.img"));
+        std::fs::copy(&clean, &img).unwrap();
+        let mut g = boot_image(&img, &[]);
+        g.send(
+            "cd /root; cp /bin/busybox held; exec 5<held; rm held; i=0; while true; do \
+             mkdir -p d$((i%7)); cp /bin/busybox d$((i%7))/f$i; echo $i > n$((i%5)); \
+             mv n$((i%5)) m$((i%3)); rm -f d$(((i+3)%7))/*; \
+             ln -sf /a/target/long/enough/to/need/a/block/of/its/own/for/the/symlink/$i s$((i%4)); \
+             [ $((i%3)) = 0 ] && sync; i=$((i+1)); done\n",
+        );
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        g.kill(libc_sigkill());
+        g.wait_exit(EXIT_TIMEOUT);
+        let ours = img.with_extension("ruml.img");
+        std::fs::copy(&img, &ours).unwrap();
+
+        let out = std::process::Command::new("e2fsck")
+            .arg("-fy")
+            .arg(&img)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "kill {n}:\n{text}");
+        assert!(!text.contains("Fix?"), "kill {n}:\n{text}");
+        assert_fsck_clean(&img);
+
+        let mut g = boot_image(&ours, &[]);
+        poweroff(&mut g);
+        assert_fsck_clean(&ours);
+    }
+}
+
+fn libc_sigkill() -> i32 {
+    9
+}

@@ -79,13 +79,32 @@ impl Alloc<'_> {
             for i in group_blocks(self.sb, g) as usize..bs * 8 {
                 set_bit(&mut map, i, true);
             }
-            bc.write(b, &map)?;
             let gd = &mut self.groups[g as usize];
             gd.set_flags(gd.flags() & !BG_BLOCK_UNINIT);
-            self.dirty.insert(g);
+            self.put_block_bitmap(bc, g, &map)?;
             return Ok(map);
         }
-        bc.read(b)
+        let map = bc.read(b)?;
+        if self.sb.metadata_csum() {
+            let n = self.sb.blocks_per_group as usize / 8;
+            if crc32c(self.sb.csum_seed, &map[..n]) & self.csum_mask() != gd.block_bitmap_csum() {
+                corrupt(
+                    self.dev,
+                    &format!("block bitmap for group {g} checksum invalid"),
+                );
+                return Err(Errno::EUCLEAN);
+            }
+        }
+        Ok(map)
+    }
+
+    /// Bitmap checksums keep 32 bits with 64-byte descriptors, else 16.
+    fn csum_mask(&self) -> u32 {
+        if self.sb.desc_size >= 64 {
+            u32::MAX
+        } else {
+            0xFFFF
+        }
     }
 
     fn put_block_bitmap(&mut self, bc: &mut BufCache, g: u32, map: &[u8]) -> KResult<()> {
@@ -108,13 +127,23 @@ impl Alloc<'_> {
             for i in self.sb.inodes_per_group as usize..bs * 8 {
                 set_bit(&mut map, i, true);
             }
-            bc.write(b, &map)?;
             let gd = &mut self.groups[g as usize];
             gd.set_flags(gd.flags() & !BG_INODE_UNINIT);
-            self.dirty.insert(g);
+            self.put_inode_bitmap(bc, g, &map)?;
             return Ok(map);
         }
-        bc.read(b)
+        let map = bc.read(b)?;
+        if self.sb.metadata_csum() {
+            let n = self.sb.inodes_per_group as usize / 8;
+            if crc32c(self.sb.csum_seed, &map[..n]) & self.csum_mask() != gd.inode_bitmap_csum() {
+                corrupt(
+                    self.dev,
+                    &format!("inode bitmap for group {g} checksum invalid"),
+                );
+                return Err(Errno::EUCLEAN);
+            }
+        }
+        Ok(map)
     }
 
     fn put_inode_bitmap(&mut self, bc: &mut BufCache, g: u32, map: &[u8]) -> KResult<()> {

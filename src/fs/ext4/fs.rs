@@ -797,6 +797,7 @@ impl FsInner {
         }
         let mode = d.di.mode();
         let is_dir = mode & S_IFMT == S_IFDIR;
+        self.orphan_del(ino)?;
         self.drop_pages(ino, 0);
         let fast_link = mode & S_IFMT == S_IFLNK && self.is_fast_symlink(ino)?;
         let has_blocks = matches!(mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK) && !fast_link;
@@ -817,6 +818,74 @@ impl FsInner {
         self.write_inode(ino)?;
         self.icache.remove(&ino);
         alloc!(self).free_inode(&mut self.bc, ino, is_dir)
+    }
+
+    fn last_orphan(&self) -> u32 {
+        le32(&self.sb.raw, 0xE8)
+    }
+    fn set_last_orphan(&mut self, ino: u32) {
+        put32(&mut self.sb.raw, 0xE8, ino);
+        self.sb_dirty = true;
+    }
+
+    /// Put an inode whose last link is gone on the orphan list (chained
+    /// through i_dtime), in the same transaction as the unlink: if the
+    /// system dies while it is still open, e2fsck or the next mount frees
+    /// it.
+    pub fn orphan_add(&mut self, ino: u32) -> KResult<()> {
+        let head = self.last_orphan();
+        if head == ino {
+            return Ok(());
+        }
+        self.modify(ino, |di| di.set_dtime(head))?;
+        self.set_last_orphan(ino);
+        Ok(())
+    }
+
+    /// Take `ino` off the orphan list if it is there.
+    fn orphan_del(&mut self, ino: u32) -> KResult<()> {
+        let next = self.di(ino)?.dtime();
+        let mut cur = self.last_orphan();
+        if cur == ino {
+            self.set_last_orphan(next);
+            return Ok(());
+        }
+        for _ in 0..65536 {
+            if cur == 0 || cur > self.sb.inodes_count {
+                return Ok(());
+            }
+            let n = self.di(cur)?.dtime();
+            if n == ino {
+                return self.modify(cur, |di| di.set_dtime(next));
+            }
+            cur = n;
+        }
+        Ok(())
+    }
+
+    /// Free the inodes left on the orphan list by a crash (rw mount).
+    pub fn orphan_cleanup(&mut self) -> KResult<()> {
+        let mut n = 0;
+        for _ in 0..65536 {
+            let ino = self.last_orphan();
+            if ino == 0 {
+                break;
+            }
+            if ino > self.sb.inodes_count || self.di(ino)?.links() != 0 {
+                corrupt(
+                    &self.name,
+                    &format!("bad orphan inode #{ino}; orphan list dropped"),
+                );
+                self.set_last_orphan(0);
+                break;
+            }
+            self.release(ino)?;
+            n += 1;
+        }
+        if n > 0 {
+            log::info!("EXT4-fs ({}): {n} orphan inodes deleted", self.name);
+        }
+        Ok(())
     }
 
     fn release_xattr_block(&mut self, b: u64) -> KResult<()> {
@@ -985,6 +1054,13 @@ impl FsInner {
             return Err(Errno::EFBIG);
         }
         let bs = self.bs();
+        // Blocks freed since the last commit are not reusable until it is
+        // made; if they are needed, commit now, before this write changes
+        // anything.
+        let need = end.div_ceil(bs) - off / bs;
+        if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
+            self.sync()?;
+        }
         // Allocate first, so ENOSPC is reported here and not lost at sync.
         self.ensure_mapped(ino, off / bs, end.div_ceil(bs) - off / bs)?;
         let mut done = 0;
@@ -1183,7 +1259,9 @@ impl FsInner {
             .as_ref()
             .map(|j| j.capacity() / 4)
             .unwrap_or(usize::MAX);
-        !self.ro && (n > cap || n > self.bc.limit() / 2)
+        // Freed blocks come back at the next commit: do not keep many waiting.
+        let freed: u64 = self.pending_free.iter().map(|(_, n)| n).sum();
+        !self.ro && (n > cap || n > self.bc.limit() / 2 || freed > self.sb.blocks_count / 16)
     }
 
     pub fn write_super(&mut self) -> KResult<()> {

@@ -7,7 +7,6 @@ use super::{le16, le32, put16, put32};
 
 pub const BG_INODE_UNINIT: u16 = 0x1;
 pub const BG_BLOCK_UNINIT: u16 = 0x2;
-pub const BG_INODE_ZEROED: u16 = 0x4;
 
 /// One descriptor as raw bytes (`desc_size` long).
 #[derive(Clone)]

@@ -436,3 +436,127 @@ impl Journal {
         self.write_sb(0, next)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A disk in memory.
+    struct MemDisk(Mutex<Vec<u8>>);
+
+    impl BlockDevice for MemDisk {
+        fn name(&self) -> &str {
+            "mem"
+        }
+        fn rdev(&self) -> u64 {
+            0
+        }
+        fn size(&self) -> u64 {
+            self.0.lock().unwrap().len() as u64
+        }
+        fn read_only(&self) -> bool {
+            false
+        }
+        fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
+            let d = self.0.lock().unwrap();
+            buf.copy_from_slice(&d[off as usize..off as usize + buf.len()]);
+            Ok(())
+        }
+        fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()> {
+            let mut d = self.0.lock().unwrap();
+            d[off as usize..off as usize + buf.len()].copy_from_slice(buf);
+            Ok(())
+        }
+        fn flush(&self) -> KResult<()> {
+            Ok(())
+        }
+    }
+
+    const BS: usize = 1024;
+
+    /// A 64-block journal at blocks 100.. of a 200-block disk.
+    fn setup(incompat: u32) -> (Arc<MemDisk>, Vec<u64>) {
+        let disk = Arc::new(MemDisk(Mutex::new(vec![0u8; 200 * BS])));
+        let mut sb = vec![0u8; BS];
+        put_be32(&mut sb, 0, MAGIC);
+        put_be32(&mut sb, 4, SUPER_V2);
+        put_be32(&mut sb, 0x0C, BS as u32);
+        put_be32(&mut sb, 0x10, 64);
+        put_be32(&mut sb, 0x14, 1);
+        put_be32(&mut sb, 0x18, 5);
+        put_be32(&mut sb, 0x28, incompat);
+        sb[0x30..0x40].copy_from_slice(b"0123456789abcdef");
+        if incompat & (INCOMPAT_CSUM_V2 | INCOMPAT_CSUM_V3) != 0 {
+            let mut s = sb.clone();
+            put_be32(&mut s, 0xFC, 0);
+            let c = crc32c(!0, &s);
+            put_be32(&mut sb, 0xFC, c);
+        }
+        disk.write_at(100 * BS as u64, &sb).unwrap();
+        (disk, (100..164).collect())
+    }
+
+    fn block(fill: u8, magic: bool) -> Vec<u8> {
+        let mut b = vec![fill; BS];
+        if magic {
+            put_be32(&mut b, 0, MAGIC);
+        }
+        b
+    }
+
+    fn roundtrip(incompat: u32) {
+        let (disk, map) = setup(incompat);
+        let mut j = Journal::open(disk.clone(), "mem", map.clone(), BS).unwrap();
+        let mut tx = BTreeMap::new();
+        tx.insert(3u64, block(0xAA, false));
+        tx.insert(7u64, block(0xBB, true)); // needs escaping
+        j.commit(&tx).unwrap();
+        // Crash before the checkpoint: nothing in place yet.
+        let mut b = vec![0u8; BS];
+        disk.read_at(3 * BS as u64, &mut b).unwrap();
+        assert!(b.iter().all(|&x| x == 0));
+        let mut j = Journal::open(disk.clone(), "mem", map.clone(), BS).unwrap();
+        assert_eq!(j.start(), 1);
+        assert_eq!(j.replay(200).unwrap(), 1);
+        for (blk, data) in &tx {
+            disk.read_at(blk * BS as u64, &mut b).unwrap();
+            assert_eq!(&b, data);
+        }
+        // The log is empty afterwards, with the next sequence number.
+        let j = Journal::open(disk, "mem", map, BS).unwrap();
+        assert_eq!(j.start(), 0);
+        assert_eq!(j.sequence(), 6);
+    }
+
+    #[test]
+    fn commit_then_replay() {
+        roundtrip(0);
+        roundtrip(INCOMPAT_64BIT);
+        roundtrip(INCOMPAT_CSUM_V3 | INCOMPAT_64BIT);
+    }
+
+    #[test]
+    fn uncommitted_transaction_is_not_replayed() {
+        let (disk, map) = setup(INCOMPAT_CSUM_V3);
+        let mut j = Journal::open(disk.clone(), "mem", map.clone(), BS).unwrap();
+        let mut tx = BTreeMap::new();
+        tx.insert(3u64, block(0xAA, false));
+        j.commit(&tx).unwrap();
+        // Lose the commit block (log block 1 descriptor, 2 data, 3 commit).
+        disk.write_at(map[3] * BS as u64, &vec![0u8; BS]).unwrap();
+        let mut j = Journal::open(disk.clone(), "mem", map, BS).unwrap();
+        assert_eq!(j.replay(200).unwrap(), 0);
+        let mut b = vec![0u8; BS];
+        disk.read_at(3 * BS as u64, &mut b).unwrap();
+        assert!(b.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn too_big_for_the_log() {
+        let (disk, map) = setup(0);
+        let mut j = Journal::open(disk, "mem", map, BS).unwrap();
+        let tx: BTreeMap<u64, Vec<u8>> = (0..80u64).map(|b| (b, block(1, false))).collect();
+        assert_eq!(j.commit(&tx), Err(Errno::ENOSPC));
+    }
+}

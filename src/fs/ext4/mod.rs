@@ -55,8 +55,13 @@ pub struct Ext4Fs {
     pending: Mutex<Vec<u32>>,
     pub rdev: u64,
     pub fstype: String,
+    /// The pipes of named fifos, by inode: they outlive any one handle
+    /// (an open that blocks is run again with a fresh lookup).
+    fifos: Mutex<HashMap<u32, FifoSlot>>,
     this: Weak<Ext4Fs>,
 }
+
+type FifoSlot = Arc<Mutex<Option<Arc<crate::fs::pipe::Pipe>>>>;
 
 static MOUNTED: Mutex<Vec<Arc<Ext4Fs>>> = Mutex::new(Vec::new());
 
@@ -191,6 +196,8 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
     }
     if !ro {
         mark_mounted(&mut inner)?;
+        inner.orphan_cleanup()?;
+        inner.sync()?;
     }
     let label = inner.sb.volume_name();
     let f = Arc::new_cyclic(|w| Ext4Fs {
@@ -199,6 +206,7 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         pending: Mutex::new(Vec::new()),
         rdev: dev.rdev(),
         fstype: fstype.to_string(),
+        fifos: Mutex::new(HashMap::new()),
         this: w.clone(),
     });
     let journaled = f.lock().journal.is_some();
@@ -308,6 +316,16 @@ impl Ext4Fs {
         }
     }
 
+    /// Where the pipe of fifo `ino` lives.
+    pub fn fifo(&self, ino: u32) -> FifoSlot {
+        self.fifos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(ino)
+            .or_default()
+            .clone()
+    }
+
     pub fn root(&self) -> Arc<dyn Inode> {
         self.handle(2)
     }
@@ -370,6 +388,8 @@ impl Ext4Fs {
         }
         g.ro = false;
         mark_mounted(&mut g)?;
+        g.orphan_cleanup()?;
+        g.sync()?;
         log::info!("EXT4-fs ({}): re-mounted r/w", g.name);
         Ok(())
     }

@@ -2,8 +2,7 @@
 //! writing it back with its checksum.
 
 use super::crc::crc32c;
-use super::{corrupt, le16, le32, put16, put32};
-use crate::kernel::errno::Errno;
+use super::{le16, le32, put16, put32};
 
 pub const SUPER_OFFSET: u64 = 1024;
 pub const SUPER_MAGIC: u16 = 0xEF53;
@@ -260,13 +259,6 @@ impl Super {
         self.has_incompat(INCOMPAT_FILETYPE)
     }
 
-    pub fn free_blocks(&self) -> u64 {
-        let mut v = le32(&self.raw, 0x0C) as u64;
-        if self.is64() {
-            v |= (le32(&self.raw, 0x158) as u64) << 32;
-        }
-        v
-    }
     pub fn set_free_blocks(&mut self, v: u64) {
         put32(&mut self.raw, 0x0C, v as u32);
         if self.is64() {
@@ -279,9 +271,6 @@ impl Super {
             v |= (le32(&self.raw, 0x154) as u64) << 32;
         }
         v
-    }
-    pub fn free_inodes(&self) -> u32 {
-        le32(&self.raw, 0x10)
     }
     pub fn set_free_inodes(&mut self, v: u32) {
         put32(&mut self.raw, 0x10, v)
@@ -300,15 +289,6 @@ impl Super {
     }
     pub fn journal_inum(&self) -> u32 {
         le32(&self.raw, 0xE0)
-    }
-    pub fn hash_seed(&self) -> [u32; 4] {
-        [0, 4, 8, 12].map(|o| le32(&self.raw, 0xEC + o))
-    }
-    pub fn def_hash_version(&self) -> u8 {
-        self.raw[0xFC]
-    }
-    pub fn flags(&self) -> u32 {
-        le32(&self.raw, 0x160)
     }
     pub fn volume_name(&self) -> String {
         let v = &self.raw[0x78..0x88];
@@ -345,10 +325,4 @@ impl Super {
             n == g
         })
     }
-}
-
-/// Errno for a superblock that failed validation.
-pub fn bad_super(dev: &str, msg: &str) -> Errno {
-    corrupt(dev, msg);
-    Errno::EINVAL
 }

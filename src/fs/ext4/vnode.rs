@@ -4,28 +4,22 @@
 use super::dir::ftype_of;
 use super::Ext4Fs;
 use crate::fs::file::{FileOps, O_ACCMODE, O_RDONLY};
-use crate::fs::pipe::Pipe;
 use crate::fs::vfs::*;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::frame::{self, Pfn, PAGE_SIZE};
 use std::any::Any;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub struct Ext4Inode {
     pub fs: Arc<Ext4Fs>,
     pub ino: u32,
-    fifo: Mutex<Option<Arc<Pipe>>>,
 }
 
 const MAX_LINKS: u32 = 65000;
 
 impl Ext4Inode {
     pub fn new(fs: Arc<Ext4Fs>, ino: u32) -> Ext4Inode {
-        Ext4Inode {
-            fs,
-            ino,
-            fifo: Mutex::new(None),
-        }
+        Ext4Inode { fs, ino }
     }
 
     fn same_fs<'a>(&self, other: &'a Arc<dyn Inode>) -> KResult<&'a Ext4Inode> {
@@ -298,6 +292,9 @@ impl Inode for Ext4Inode {
                 });
                 di.set_ctime(now);
             })?;
+            if g.di(child)?.links() == 0 {
+                g.orphan_add(child)?;
+            }
             if is_dir {
                 g.modify(self.ino, |di| {
                     di.set_links(di.links().saturating_sub(1).max(2))
@@ -392,6 +389,9 @@ impl Inode for Ext4Inode {
                     });
                     di.set_ctime(now);
                 })?;
+                if g.di(d)?.links() == 0 {
+                    g.orphan_add(d)?;
+                }
                 if d_dir {
                     g.modify(nd.ino, |di| {
                         di.set_links(di.links().saturating_sub(1).max(2))
@@ -493,7 +493,10 @@ impl Inode for Ext4Inode {
             S_IFCHR | S_IFBLK => {
                 crate::drivers::open_device(st.mode & S_IFMT, st.rdev, flags).map(Some)
             }
-            S_IFIFO => Ok(Some(crate::fs::pipe::open_fifo_in(&self.fifo, flags)?)),
+            S_IFIFO => {
+                let slot = self.fs.fifo(self.ino);
+                Ok(Some(crate::fs::pipe::open_fifo_in(&slot, flags)?))
+            }
             S_IFREG if flags & O_ACCMODE != O_RDONLY && self.fs.read_only() => Err(Errno::EROFS),
             _ => Ok(None),
         }
