@@ -1,8 +1,9 @@
 //! Character devices: memory devices (null, zero, full, random, urandom),
-//! console and serial lines, /dev/tty, /dev/console, ptys.
+//! /dev/kmsg, console and serial lines, /dev/tty, /dev/console, ptys.
 
 #[allow(unsafe_code)]
 pub mod host_console;
+pub mod kmsg;
 pub mod line;
 pub mod mem;
 pub mod telnet;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 pub fn open(major: u32, minor: u32) -> KResult<Arc<dyn FileOps>> {
     match (major, minor) {
+        (1, 11) => Ok(kmsg::open()),
         (1, m) => mem::open(m),
         (5, 0) => Ok(Arc::new(DevTty)),
         (5, 1) => {

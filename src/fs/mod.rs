@@ -80,6 +80,7 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
         ("full", 1, 7, 0o666),
         ("random", 1, 8, 0o666),
         ("urandom", 1, 9, 0o666),
+        ("kmsg", 1, 11, 0o644),
         ("tty", 5, 0, 0o666),
         ("console", 5, 1, 0o600),
         ("ptmx", 5, 2, 0o666),

@@ -210,6 +210,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         99 => sys_proc::sys_sysinfo(t, a.u(0)),
         100 => sys_time::sys_times(t, a.u(0)),
         102 | 104 | 107 | 108 => sys_proc::sys_getid(t, nr),
+        103 => super::printk::sys_syslog(t, a.i(0), a.u(1), a.i(2)),
         105 | 106 | 113 | 114 | 117 | 119 | 122 | 123 => sys_proc::sys_setid(t, nr, a),
         109 => sys_proc::sys_setpgid(t, a.i(0), a.i(1)),
         110 => Ok(sys_proc::parent_pid(t) as u64),
