@@ -9,7 +9,9 @@ use super::sys_fs::{self, would_block};
 use super::task::{lock, Task};
 use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::fs::vfs::{S_IFMT, S_IFSOCK};
-use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+use crate::net::unix::{
+    Cred, Received, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
+};
 use std::sync::Arc;
 
 const AF_UNIX: i32 = 1;
@@ -220,8 +222,9 @@ fn do_send(
     data: &[u8],
     flags: u32,
     dest: Option<Arc<UnixSocket>>,
+    rights: Vec<Arc<File>>,
 ) -> KResult<u64> {
-    match s.send(data, dest) {
+    match s.send(data, dest, rights) {
         Ok(n) => Ok(n as u64),
         Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block(t, f)),
         Err(Errno::EPIPE) => {
@@ -251,16 +254,10 @@ pub fn sys_sendto(
     } else {
         None
     };
-    do_send(t, &f, &s, &data, flags, dest)
+    do_send(t, &f, &s, &data, flags, dest, Vec::new())
 }
 
-fn do_recv(
-    t: &Arc<Task>,
-    f: &File,
-    s: &UnixSocket,
-    max: usize,
-    flags: u32,
-) -> KResult<(Vec<u8>, Option<UnixAddr>, usize)> {
+fn do_recv(t: &Arc<Task>, f: &File, s: &UnixSocket, max: usize, flags: u32) -> KResult<Received> {
     match s.recv(max, flags & MSG_PEEK != 0) {
         Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 && !f.nonblocking() => {
             Err(would_block(t, f))
@@ -280,7 +277,7 @@ pub fn sys_recvfrom(
     lenp: u64,
 ) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
-    let (data, from, full) = do_recv(t, &f, &s, len.min(1 << 20), flags)?;
+    let (data, from, full, _) = do_recv(t, &f, &s, len.min(1 << 20), flags)?;
     t.mm().write(buf, &data)?;
     write_addr(t, addr, lenp, from)?;
     Ok(if flags & MSG_TRUNC != 0 {
@@ -295,6 +292,48 @@ struct MsgHdr {
     namelen: u32,
     iov: u64,
     iovlen: u64,
+    control: u64,
+    controllen: u64,
+}
+
+const SOL_SOCKET: i32 = 1;
+const SCM_RIGHTS: i32 = 1;
+const MSG_CTRUNC: i32 = 8;
+const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
+
+/// The files named by SCM_RIGHTS control messages of a sendmsg.
+fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
+    let mut files = Vec::new();
+    if h.control == 0 || h.controllen < 16 {
+        return Ok(files);
+    }
+    if h.controllen > 64 * 1024 {
+        return Err(Errno::ENOBUFS);
+    }
+    let c = t.mm().read_vec(h.control, h.controllen as usize)?;
+    let mut off = 0usize;
+    while off + 16 <= c.len() {
+        let len = u64::from_le_bytes(c[off..off + 8].try_into().unwrap()) as usize;
+        let level = i32::from_le_bytes(c[off + 8..off + 12].try_into().unwrap());
+        let ty = i32::from_le_bytes(c[off + 12..off + 16].try_into().unwrap());
+        if len < 16 || off + len > c.len() {
+            return Err(Errno::EINVAL);
+        }
+        if level == SOL_SOCKET && ty == SCM_RIGHTS {
+            let table = t.files();
+            let g = lock(&table);
+            for k in 0..(len - 16) / 4 {
+                let p = off + 16 + k * 4;
+                let fd = i32::from_le_bytes(c[p..p + 4].try_into().unwrap());
+                files.push(g.get(fd)?);
+            }
+            if files.len() > 253 {
+                return Err(Errno::EINVAL);
+            }
+        }
+        off += len.div_ceil(8) * 8;
+    }
+    Ok(files)
 }
 
 fn read_msghdr(t: &Task, msg: u64) -> KResult<MsgHdr> {
@@ -305,10 +344,12 @@ fn read_msghdr(t: &Task, msg: u64) -> KResult<MsgHdr> {
         namelen: u(8) as u32,
         iov: u(16),
         iovlen: u(24),
+        control: u(32),
+        controllen: u(40),
     })
 }
 
-/// sendmsg (control messages are not passed yet)
+/// sendmsg (SCM_RIGHTS passes open files; other control data is ignored)
 pub fn sys_sendmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
     let h = read_msghdr(t, msg)?;
@@ -322,7 +363,8 @@ pub fn sys_sendmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     } else {
         None
     };
-    do_send(t, &f, &s, &data, flags, dest)
+    let rights = control_rights(t, &h)?;
+    do_send(t, &f, &s, &data, flags, dest, rights)
 }
 
 /// recvmsg
@@ -334,18 +376,48 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     }
     let iov = sys_fs::read_iovec(t, h.iov, h.iovlen as i32)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
-    let (data, from, full) = do_recv(t, &f, &s, total.min(1 << 20), flags)?;
+    let (data, from, full, rights) = do_recv(t, &f, &s, total.min(1 << 20), flags)?;
     sys_fs::scatter(t, &iov, &data)?;
     let mm = t.mm();
     if h.name != 0 {
         write_addr(t, h.name, msg + 8, from)?;
     }
-    mm.write_u64(msg + 40, 0)?; // msg_controllen: no control data
-    let mflags: i32 = if full > data.len() {
+    let mut mflags: i32 = if full > data.len() {
         MSG_TRUNC as i32
     } else {
         0
     };
+    // Passed files become descriptors of the receiver, as far as the
+    // control buffer has room (the rest are closed: MSG_CTRUNC).
+    let room = if h.control == 0 {
+        0
+    } else {
+        (h.controllen as usize).saturating_sub(16) / 4
+    };
+    let mut fds = Vec::new();
+    if !rights.is_empty() {
+        if rights.len() > room {
+            mflags |= MSG_CTRUNC;
+        }
+        let table = t.files();
+        let mut g = lock(&table);
+        for fl in rights.into_iter().take(room) {
+            fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0)?);
+        }
+    }
+    if fds.is_empty() {
+        mm.write_u64(msg + 40, 0)?;
+    } else {
+        let len = 16 + fds.len() * 4;
+        let mut c = (len as u64).to_le_bytes().to_vec();
+        c.extend_from_slice(&SOL_SOCKET.to_le_bytes());
+        c.extend_from_slice(&SCM_RIGHTS.to_le_bytes());
+        for fd in &fds {
+            c.extend_from_slice(&fd.to_le_bytes());
+        }
+        mm.write(h.control, &c)?;
+        mm.write_u64(msg + 40, len.div_ceil(8) as u64 * 8)?;
+    }
     mm.write(msg + 48, &mflags.to_le_bytes())?;
     Ok(if flags & MSG_TRUNC != 0 {
         full

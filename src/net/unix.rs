@@ -1,7 +1,6 @@
 //! AF_UNIX sockets: stream, datagram and seqpacket, named in the file
 //! system or in the abstract namespace, connected pairs (socketpair),
-//! listen/accept. Passing file descriptors (SCM_RIGHTS) is not done yet:
-//! control messages are dropped.
+//! listen/accept, and passing open files (SCM_RIGHTS).
 
 use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
 use crate::fs::vfs::{Inode, Stat, S_IFSOCK};
@@ -54,6 +53,16 @@ pub struct Cred {
     pub gid: u32,
 }
 
+/// One datagram or seqpacket record.
+struct Message {
+    data: Vec<u8>,
+    from: Option<UnixAddr>,
+    rights: Vec<Arc<File>>,
+}
+
+/// What a receive returns: data, sender, full message length, passed files.
+pub type Received = (Vec<u8>, Option<UnixAddr>, usize, Vec<Arc<File>>);
+
 struct Inner {
     bound: Option<UnixAddr>,
     /// Stream/seqpacket: the other end. Datagram: the default destination.
@@ -70,9 +79,14 @@ struct Inner {
     accept_queue: VecDeque<Arc<UnixSocket>>,
     /// Stream bytes.
     bytes: VecDeque<u8>,
-    /// Datagram/seqpacket messages with their sender.
-    msgs: VecDeque<(Vec<u8>, Option<UnixAddr>)>,
+    /// Datagram/seqpacket messages with their sender and passed files.
+    msgs: VecDeque<Message>,
     queued: usize,
+    /// Stream: files passed along, at the byte offset they were sent with.
+    rights: VecDeque<(u64, Vec<Arc<File>>)>,
+    /// Stream: bytes ever queued here / ever read from here.
+    rx_total: u64,
+    rx_read: u64,
 }
 
 pub struct UnixSocket {
@@ -111,6 +125,9 @@ impl UnixSocket {
                 bytes: VecDeque::new(),
                 msgs: VecDeque::new(),
                 queued: 0,
+                rights: VecDeque::new(),
+                rx_total: 0,
+                rx_read: 0,
             }),
             wq: Mutex::new(Arc::new(WaitQueue::new())),
             cred: Mutex::new(cred),
@@ -251,8 +268,14 @@ impl UnixSocket {
         self.lock().peer.as_ref().and_then(|w| w.upgrade())
     }
 
-    /// Send `data` (to `dest` for unconnected datagram sockets).
-    pub fn send(&self, data: &[u8], dest: Option<Arc<UnixSocket>>) -> KResult<usize> {
+    /// Send `data` (to `dest` for unconnected datagram sockets), with
+    /// `rights`: open files passed along (SCM_RIGHTS).
+    pub fn send(
+        &self,
+        data: &[u8],
+        dest: Option<Arc<UnixSocket>>,
+        rights: Vec<Arc<File>>,
+    ) -> KResult<usize> {
         if self.lock().shut_wr {
             return Err(Errno::EPIPE);
         }
@@ -287,7 +310,12 @@ impl UnixSocket {
                 return Err(Errno::EAGAIN);
             }
             let n = data.len().min(room);
+            if !rights.is_empty() {
+                let at = t.rx_total;
+                t.rights.push_back((at, rights));
+            }
             t.bytes.extend(&data[..n]);
+            t.rx_total += n as u64;
             n
         } else {
             if data.len() > RCVBUF {
@@ -296,7 +324,11 @@ impl UnixSocket {
             if data.len() > room {
                 return Err(Errno::EAGAIN);
             }
-            t.msgs.push_back((data.to_vec(), from));
+            t.msgs.push_back(Message {
+                data: data.to_vec(),
+                from,
+                rights,
+            });
             data.len()
         };
         t.queued += n;
@@ -306,8 +338,9 @@ impl UnixSocket {
         Ok(n)
     }
 
-    /// Receive up to `max` bytes: (data, sender, truncated message length).
-    pub fn recv(&self, max: usize, peek: bool) -> KResult<(Vec<u8>, Option<UnixAddr>, usize)> {
+    /// Receive up to `max` bytes: (data, sender, untruncated length, files
+    /// passed with them).
+    pub fn recv(&self, max: usize, peek: bool) -> KResult<Received> {
         let mut i = self.lock();
         if self.kind == SOCK_STREAM {
             if i.bytes.is_empty() {
@@ -315,7 +348,7 @@ impl UnixSocket {
                     || i.peer_gone
                     || (i.connected && i.peer.as_ref().is_some_and(|w| w.strong_count() == 0))
                 {
-                    return Ok((Vec::new(), None, 0));
+                    return Ok((Vec::new(), None, 0, Vec::new()));
                 }
                 if !i.connected {
                     return Err(Errno::EINVAL);
@@ -328,24 +361,40 @@ impl UnixSocket {
             } else {
                 i.bytes.drain(..n).collect()
             };
+            let mut files = Vec::new();
             if !peek {
                 i.queued -= n;
+                let end = i.rx_read + n as u64;
+                while i.rights.front().is_some_and(|r| r.0 < end) {
+                    files.extend(i.rights.pop_front().unwrap().1);
+                }
+                i.rx_read = end;
             }
             let from = i.peer_addr.clone();
             drop(i);
             self.wake();
-            return Ok((v, from, n));
+            return Ok((v, from, n, files));
         }
-        let Some((msg, from)) = (if peek {
-            i.msgs.front().cloned()
+        let front = if peek {
+            i.msgs.front().map(|m| Message {
+                data: m.data.clone(),
+                from: m.from.clone(),
+                rights: Vec::new(),
+            })
         } else {
             i.msgs.pop_front()
-        }) else {
+        };
+        let Some(Message {
+            data: msg,
+            from,
+            rights,
+        }) = front
+        else {
             if i.shut_rd
                 || (self.kind == SOCK_SEQPACKET
                     && (i.peer_gone || i.peer.as_ref().is_some_and(|w| w.strong_count() == 0)))
             {
-                return Ok((Vec::new(), None, 0));
+                return Ok((Vec::new(), None, 0, Vec::new()));
             }
             return Err(Errno::EAGAIN);
         };
@@ -357,7 +406,7 @@ impl UnixSocket {
         let full = msg.len();
         let mut msg = msg;
         msg.truncate(max);
-        Ok((msg, from, full))
+        Ok((msg, from, full, rights))
     }
 
     pub fn shutdown(&self, how: i32) -> KResult<()> {
@@ -415,12 +464,13 @@ impl Drop for UnixSocket {
 
 impl FileOps for UnixSocket {
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
-        let (v, _, _) = self.recv(buf.len(), false)?;
+        // Files passed along are dropped (closed) by a plain read, as Linux.
+        let (v, _, _, _) = self.recv(buf.len(), false)?;
         buf[..v.len()].copy_from_slice(&v);
         Ok(v.len())
     }
     fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
-        self.send(buf, None)
+        self.send(buf, None, Vec::new())
     }
     fn poll(&self, _f: &File) -> u32 {
         let i = self.lock();

@@ -107,6 +107,42 @@ int main(void) {
     printf("truncated dgram reports %zd\n", n);
     n = recv(d2, buf, sizeof buf, MSG_DONTWAIT);
     printf("empty nonblocking: %zd EAGAIN %d\n", n, errno == EAGAIN);
+    /* SCM_RIGHTS: pass an open pipe end to a child, which writes to it. */
+    int ps[2], pp[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, ps);
+    pipe(pp);
+    pid_t k = fork();
+    if (k == 0) {
+        close(pp[1]);
+        char b1;
+        struct iovec io = {.iov_base = &b1, .iov_len = 1};
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        if (recvmsg(ps[1], &m, 0) != 1) _exit(1);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        if (!cm || cm->cmsg_type != SCM_RIGHTS) _exit(2);
+        int got;
+        memcpy(&got, CMSG_DATA(cm), sizeof got);
+        write(got, "via passed fd", 13);
+        _exit(0);
+    }
+    char one = 'x';
+    struct iovec io = {.iov_base = &one, .iov_len = 1};
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &pp[1], sizeof(int));
+    ssize_t sent = sendmsg(ps[0], &m, 0);
+    close(pp[1]);
+    memset(buf, 0, sizeof buf);
+    ssize_t nread = read(pp[0], buf, sizeof buf);
+    int kst;
+    waitpid(k, &kst, 0);
+    printf("scm_rights: sent %zd, read %zd \"%s\", child exit %d\n", sent, nread, buf, WEXITSTATUS(kst));
     printf("sockets done\n");
     return 0;
 }
