@@ -477,3 +477,39 @@ fn holes_and_file_tails_read_as_zeros() {
         .enumerate()
         .all(|(i, &b)| b == 0 || (8192..8195).contains(&i)));
 }
+
+/// A second disk mounted with mount(2): /proc/mounts, statfs, EBUSY while
+/// in use, and a clean filesystem after umount.
+#[test]
+fn mount_and_umount_a_second_disk() {
+    let img = build_ext4("ext4disk2", "ext4", "32M", &[]);
+    let data = img.with_file_name("data.img");
+    std::fs::write(&data, vec![0u8; 16 << 20]).unwrap();
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-t", "ext3"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = boot_image(&img, &[&ubd1]);
+    let (out, st) = g.run_status("mount /dev/ubdb /mnt && grep ubdb /proc/mounts");
+    assert_eq!(st, 0, "{out}");
+    assert!(out.contains("/dev/ubdb /mnt ext3 rw"), "{out}");
+    let df = g.run("df -k /mnt | tail -1");
+    let total: u64 = df
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .unwrap_or(0);
+    assert!(total > 10_000 && total < 16_384, "{df}");
+    g.run("echo kept > /mnt/file; cd /mnt");
+    let out = g.run("umount /mnt 2>&1");
+    assert!(out.contains("busy"), "{out}");
+    let (out, st) = g.run_status("cd / && umount /mnt && grep -c ubdb /proc/mounts");
+    assert_eq!(out.trim(), "0", "{out} {st}");
+    poweroff(&mut g);
+    assert_fsck_clean(&data);
+    assert_eq!(debugfs_cat(&data, "/file"), b"kept\n");
+}

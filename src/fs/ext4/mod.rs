@@ -304,6 +304,16 @@ impl Ext4Fs {
         i
     }
 
+    /// Is any inode in use (open, a working directory, a mount point)?
+    /// The root may have `root_refs` references (its mount's, the caller's).
+    pub fn busy(&self, root_refs: usize) -> bool {
+        self.handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(&ino, w)| w.strong_count() > if ino == 2 { root_refs } else { 0 })
+    }
+
     /// The last handle of `ino` is gone.
     pub fn handle_dropped(&self, ino: u32) {
         match self.inner.try_lock() {
