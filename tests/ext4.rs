@@ -84,6 +84,8 @@ fn ext4_root_read_write_and_fsck_clean() {
     assert_eq!(cols.first(), Some(&"/dev/ubda"), "{df}");
     let total: u64 = cols[1].parse().unwrap();
     assert!(total > 50_000 && total < 65_536, "{df}");
+    // A file deleted while open is freed at power off.
+    g.run("cp /bin/busybox /root/held; exec 7</root/held; rm /root/held");
     poweroff(&mut g);
     assert_fsck_clean(&img);
     assert_eq!(md5(&debugfs_cat(&img, "/root/bb")), sum);

@@ -797,6 +797,10 @@ impl FsInner {
         }
         let mode = d.di.mode();
         let is_dir = mode & S_IFMT == S_IFDIR;
+        // Released already (at shutdown, while still open)?
+        if !alloc!(self).inode_in_use(&mut self.bc, ino)? {
+            return Ok(());
+        }
         self.orphan_del(ino)?;
         self.drop_pages(ino, 0);
         let fast_link = mode & S_IFMT == S_IFLNK && self.is_fast_symlink(ino)?;

@@ -349,21 +349,16 @@ impl Ext4Fs {
     }
 
     /// Write everything back and mark the filesystem clean (umount,
-    /// poweroff, remount read-only). Unlinked inodes still open are
-    /// released: nothing will use them again.
-    fn shutdown(&self) -> KResult<()> {
+    /// poweroff, remount read-only). At power off (`final_`) unlinked
+    /// inodes still open are released: nothing will use them again; a
+    /// read-only remount keeps them on the orphan list for the next mount.
+    fn shutdown(&self, final_: bool) -> KResult<()> {
         let mut g = self.lock();
         if g.ro {
             return Ok(());
         }
-        let orphans: Vec<u32> = g
-            .icache
-            .iter()
-            .filter(|(_, d)| d.di.links() == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        for ino in orphans {
-            g.release(ino)?;
+        if final_ {
+            g.orphan_cleanup()?;
         }
         g.sync()?;
         // The log is empty now: mark the filesystem clean in place.
@@ -383,7 +378,7 @@ impl Ext4Fs {
             return self.sync();
         }
         if ro {
-            self.shutdown()?;
+            self.shutdown(false)?;
             self.lock().ro = true;
             log::info!("EXT4-fs ({}): re-mounted read-only", self.lock().name);
             return Ok(());
@@ -406,7 +401,7 @@ impl Ext4Fs {
 
     /// umount: write back, mark clean, forget the instance.
     pub fn unmount(&self) -> KResult<()> {
-        self.shutdown()?;
+        self.shutdown(true)?;
         mounted().retain(|f| f.rdev != self.rdev);
         log::info!("EXT4-fs ({}): unmounting filesystem", self.lock().name);
         Ok(())
@@ -455,7 +450,7 @@ pub fn sync_all() {
 pub fn shutdown_all() {
     let all: Vec<Arc<Ext4Fs>> = std::mem::take(&mut *mounted());
     for f in all {
-        if let Err(e) = f.shutdown() {
+        if let Err(e) = f.shutdown(true) {
             log::error!("EXT4-fs: writeback at shutdown failed: {e}");
         }
     }
