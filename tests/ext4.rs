@@ -551,3 +551,29 @@ fn root_on_an_mbr_partition() {
     assert_fsck_clean(&fs_img);
     assert_eq!(debugfs_cat(&fs_img, "/root/p"), b"on-partition\n");
 }
+
+/// A host I/O error (here: the image shrank under the guest) is EIO in
+/// the guest, not a crash.
+#[test]
+fn host_io_errors_are_eio() {
+    let img = build_ext4("ubdeio", "ext4", "32M", &[]);
+    let data = img.with_file_name("data.img");
+    std::fs::write(&data, vec![7u8; 4 << 20]).unwrap();
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = boot_image(&img, &[&ubd1]);
+    assert_eq!(
+        g.run("dd if=/dev/ubdb bs=4096 skip=512 count=1 2>/dev/null | od -An -tx1 | head -1")
+            .trim(),
+        "07 07 07 07 07 07 07 07 07 07 07 07 07 07 07 07"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = g.run("dd if=/dev/ubdb of=/dev/null bs=4096 skip=512 count=1 2>&1");
+    assert!(out.contains("I/O error"), "{out}");
+    assert!(g.output().contains("I/O error, dev ubdb"), "{}", g.output());
+    poweroff(&mut g);
+}
