@@ -199,6 +199,26 @@ fn second_instance_on_the_same_image_refuses() {
         assert!(err.contains("in use by another instance"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+    // With flag c (shared) nobody locks: a read-only second instance gets
+    // its disk. (It then stops with a kernel panic, status 1: the mounted
+    // filesystem needs journal recovery, which a read-only device cannot
+    // do, as in Linux.)
+    let res = std::process::Command::new(vmlinux())
+        .args([
+            "mem=64M",
+            &format!("ubd0rc={}", img.display()),
+            "init=/bin/false",
+            "con0=null,fd:1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(!err.contains("in use"), "{err}");
+    let all = format!("{}{err}", String::from_utf8_lossy(&res.stdout));
+    assert!(all.contains("sectors (read-only)"), "{all}");
+    assert!(all.contains("cannot proceed"), "{all}");
     poweroff(&mut g);
     // Now it is free again.
     let mut g = boot_image(&img, &[]);
