@@ -84,6 +84,8 @@ fn ext4_root_read_write_and_fsck_clean() {
     assert_eq!(cols.first(), Some(&"/dev/ubda"), "{df}");
     let total: u64 = cols[1].parse().unwrap();
     assert!(total > 50_000 && total < 65_536, "{df}");
+    // A file deleted while open is freed at power off.
+    g.run("cp /bin/busybox /root/held; exec 7</root/held; rm /root/held");
     poweroff(&mut g);
     assert_fsck_clean(&img);
     assert_eq!(md5(&debugfs_cat(&img, "/root/bb")), sum);
@@ -197,6 +199,26 @@ fn second_instance_on_the_same_image_refuses() {
         assert!(err.contains("in use by another instance"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+    // With flag c (shared) nobody locks: a read-only second instance gets
+    // its disk. (It then stops with a kernel panic, status 1: the mounted
+    // filesystem needs journal recovery, which a read-only device cannot
+    // do, as in Linux.)
+    let res = std::process::Command::new(vmlinux())
+        .args([
+            "mem=64M",
+            &format!("ubd0rc={}", img.display()),
+            "init=/bin/false",
+            "con0=null,fd:1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(1), "{err}");
+    assert!(!err.contains("in use"), "{err}");
+    let all = format!("{}{err}", String::from_utf8_lossy(&res.stdout));
+    assert!(all.contains("sectors (read-only)"), "{all}");
+    assert!(all.contains("cannot proceed"), "{all}");
     poweroff(&mut g);
     // Now it is free again.
     let mut g = boot_image(&img, &[]);
@@ -448,4 +470,130 @@ fn kill_9_at_any_point_needs_only_journal_replay() {
 
 fn libc_sigkill() -> i32 {
     9
+}
+
+/// Writing into a hole, and growing a file over its old end, shows zeros
+/// around the new data, never what the newly allocated blocks held before.
+#[test]
+fn holes_and_file_tails_read_as_zeros() {
+    let img = build_ext4("ext4holes", "ext4", "32M", &[]);
+    let mut g = boot_image(&img, &[]);
+    // Fill the free space with a pattern and free it again, so new blocks
+    // come with old contents.
+    g.run("dd if=/dev/urandom of=/root/junk bs=4096 count=2000 2>/dev/null; sync; rm /root/junk; sync");
+    g.run("dd if=/dev/zero of=/root/s bs=4096 seek=100 count=1 2>/dev/null");
+    g.run("printf abc | dd of=/root/s bs=1 seek=8192 conv=notrunc 2>/dev/null");
+    g.run(
+        "printf xyz > /root/t; printf q | dd of=/root/t bs=1 seek=10000 conv=notrunc 2>/dev/null",
+    );
+    g.run("sync");
+    // Everything but the written bytes is zero.
+    let out = g.run("tr -d '\\000' < /root/s; echo; tr -d '\\000' < /root/t; echo");
+    assert_eq!(out.trim(), "abc\nxyzq", "{out}");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    let s = debugfs_cat(&img, "/root/s");
+    assert_eq!(s.len(), 4096 * 101);
+    assert!(s
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == 0 || (8192..8195).contains(&i)));
+}
+
+/// A second disk mounted with mount(2): /proc/mounts, statfs, EBUSY while
+/// in use, and a clean filesystem after umount.
+#[test]
+fn mount_and_umount_a_second_disk() {
+    let img = build_ext4("ext4disk2", "ext4", "32M", &[]);
+    let data = img.with_file_name("data.img");
+    std::fs::write(&data, vec![0u8; 16 << 20]).unwrap();
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-t", "ext3"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = boot_image(&img, &[&ubd1]);
+    let (out, st) = g.run_status("mount /dev/ubdb /mnt && grep ubdb /proc/mounts");
+    assert_eq!(st, 0, "{out}");
+    assert!(out.contains("/dev/ubdb /mnt ext3 rw"), "{out}");
+    let df = g.run("df -k /mnt | tail -1");
+    let total: u64 = df
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .unwrap_or(0);
+    assert!(total > 10_000 && total < 16_384, "{df}");
+    g.run("echo kept > /mnt/file; cd /mnt");
+    let out = g.run("umount /mnt 2>&1");
+    assert!(out.contains("busy"), "{out}");
+    let (out, st) = g.run_status("cd / && umount /mnt; echo rc=$?; grep -c ubdb /proc/mounts");
+    // (Kernel messages may come in between.)
+    assert!(out.contains("rc=0"), "{out} {st}");
+    assert_eq!(out.trim().lines().last(), Some("0"), "{out}");
+    poweroff(&mut g);
+    assert_fsck_clean(&data);
+    assert_eq!(debugfs_cat(&data, "/file"), b"kept\n");
+}
+
+/// A disk with an MBR partition table: the partition is /dev/ubda1 and
+/// can be the root.
+#[test]
+fn root_on_an_mbr_partition() {
+    use std::os::unix::fs::FileExt;
+    let fs_img = build_ext4("ext4part", "ext4", "32M", &[]);
+    let disk = fs_img.with_file_name("disk.img");
+    let fs = std::fs::read(&fs_img).unwrap();
+    let f = std::fs::File::create(&disk).unwrap();
+    f.set_len(40 << 20).unwrap();
+    let mut mbr = [0u8; 512];
+    let e = &mut mbr[446..462];
+    e[4] = 0x83;
+    e[8..12].copy_from_slice(&2048u32.to_le_bytes());
+    e[12..16].copy_from_slice(&((fs.len() / 512) as u32).to_le_bytes());
+    mbr[510] = 0x55;
+    mbr[511] = 0xAA;
+    f.write_all_at(&mbr, 0).unwrap();
+    f.write_all_at(&fs, 2048 * 512).unwrap();
+    drop(f);
+    let mut g = boot_image(&disk, &["root=/dev/ubda1"]);
+    let out = g.run("cat /proc/partitions; grep ' / ' /proc/mounts; ls -l /dev/ubda1");
+    assert!(out.contains("98        1      32768 ubda1"), "{out}");
+    assert!(out.contains("/dev/ubda1 / ext4 rw"), "{out}");
+    assert!(out.contains("98,   1"), "{out}");
+    g.run("echo on-partition > /root/p");
+    poweroff(&mut g);
+    // Cut the partition out again and check it.
+    let all = std::fs::read(&disk).unwrap();
+    std::fs::write(&fs_img, &all[2048 * 512..2048 * 512 + fs.len()]).unwrap();
+    assert_fsck_clean(&fs_img);
+    assert_eq!(debugfs_cat(&fs_img, "/root/p"), b"on-partition\n");
+}
+
+/// A host I/O error (here: the image shrank under the guest) is EIO in
+/// the guest, not a crash.
+#[test]
+fn host_io_errors_are_eio() {
+    let img = build_ext4("ubdeio", "ext4", "32M", &[]);
+    let data = img.with_file_name("data.img");
+    std::fs::write(&data, vec![7u8; 4 << 20]).unwrap();
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = boot_image(&img, &[&ubd1]);
+    assert_eq!(
+        g.run("dd if=/dev/ubdb bs=4096 skip=512 count=1 2>/dev/null | od -An -tx1 | head -1")
+            .trim(),
+        "07 07 07 07 07 07 07 07 07 07 07 07 07 07 07 07"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = g.run("dd if=/dev/ubdb of=/dev/null bs=4096 skip=512 count=1 2>&1");
+    assert!(out.contains("I/O error"), "{out}");
+    assert!(g.output().contains("I/O error, dev ubdb"), "{}", g.output());
+    poweroff(&mut g);
 }

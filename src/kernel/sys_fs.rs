@@ -1213,16 +1213,34 @@ pub fn sys_mount(
 }
 
 /// umount2
-pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
+pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
+    const MNT_DETACH: i32 = 2;
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, true)?;
-    vfs::remove_mount(&p.inode)?;
-    // The last mount of an ext filesystem: write it back and mark it clean.
-    if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
-        let still = vfs::mounts()
+    let ext = crate::fs::ext4::fs_of(&p.inode);
+    let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
+        vfs::mounts()
             .iter()
-            .any(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, &fs)));
-        if !still {
+            .filter(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, fs)))
+            .count()
+    };
+    // The last mount of an ext filesystem in use (open files, a working
+    // directory) stays, as in Linux, unless detached lazily. The root is
+    // referenced by its mount and by `p`.
+    if let Some(fs) = &ext {
+        if vfs::is_mount_root(&p.inode)
+            && mounts_of(fs) == 1
+            && flags & MNT_DETACH == 0
+            && fs.busy(2)
+        {
+            return Err(Errno::EBUSY);
+        }
+    }
+    vfs::remove_mount(&p.inode)?;
+    // The last mount of an ext filesystem: write it back and mark it clean
+    // (a lazily detached one stays registered and is synced at power off).
+    if let Some(fs) = ext {
+        if mounts_of(&fs) == 0 && flags & MNT_DETACH == 0 {
             fs.unmount()?;
         }
     }

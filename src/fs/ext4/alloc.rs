@@ -275,6 +275,14 @@ impl Alloc<'_> {
         Err(Errno::ENOSPC)
     }
 
+    /// Is inode `ino` marked in use in its bitmap?
+    pub fn inode_in_use(&mut self, bc: &mut BufCache, ino: u32) -> KResult<bool> {
+        let ipg = self.sb.inodes_per_group;
+        let g = (ino - 1) / ipg;
+        let map = self.inode_bitmap(bc, g)?;
+        Ok(bit(&map, ((ino - 1) % ipg) as usize))
+    }
+
     pub fn free_inode(&mut self, bc: &mut BufCache, ino: u32, dir: bool) -> KResult<()> {
         let ipg = self.sb.inodes_per_group;
         let g = (ino - 1) / ipg;

@@ -797,6 +797,10 @@ impl FsInner {
         }
         let mode = d.di.mode();
         let is_dir = mode & S_IFMT == S_IFDIR;
+        // Released already (at shutdown, while still open)?
+        if !alloc!(self).inode_in_use(&mut self.bc, ino)? {
+            return Ok(());
+        }
         self.orphan_del(ino)?;
         self.drop_pages(ino, 0);
         let fast_link = mode & S_IFMT == S_IFLNK && self.is_fast_symlink(ino)?;
@@ -1005,6 +1009,13 @@ impl FsInner {
                 self.dev.read_at(p * bs, &mut data[o..o + bs as usize])?;
             }
         }
+        // Whatever the disk holds past the end of the file reads as zeros
+        // (and stays zero if the file grows over it).
+        let page_start = idx * PAGE_SIZE;
+        if size < page_start + PAGE_SIZE {
+            let keep = size.saturating_sub(page_start) as usize;
+            data[keep..].fill(0);
+        }
         let pfn = frame::alloc_raw()?;
         frame::write(pfn, 0, &data);
         self.iget(ino)?.pages.insert(
@@ -1060,6 +1071,15 @@ impl FsInner {
         let need = end.div_ceil(bs) - off / bs;
         if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
             self.sync()?;
+        }
+        // Load the pages first: holes and unwritten extents read as zeros
+        // now, while the blocks about to back them still hold old data on
+        // disk. Dirty pages stay in the cache until written back.
+        for idx in off / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
+            self.get_page(ino, idx)?;
+            if let Some(p) = self.iget(ino)?.pages.get_mut(&idx) {
+                p.dirty = true;
+            }
         }
         // Allocate first, so ENOSPC is reported here and not lost at sync.
         self.ensure_mapped(ino, off / bs, end.div_ceil(bs) - off / bs)?;

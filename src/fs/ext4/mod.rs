@@ -304,6 +304,16 @@ impl Ext4Fs {
         i
     }
 
+    /// Is any inode in use (open, a working directory, a mount point)?
+    /// The root may have `root_refs` references (its mount's, the caller's).
+    pub fn busy(&self, root_refs: usize) -> bool {
+        self.handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(&ino, w)| w.strong_count() > if ino == 2 { root_refs } else { 0 })
+    }
+
     /// The last handle of `ino` is gone.
     pub fn handle_dropped(&self, ino: u32) {
         match self.inner.try_lock() {
@@ -339,21 +349,16 @@ impl Ext4Fs {
     }
 
     /// Write everything back and mark the filesystem clean (umount,
-    /// poweroff, remount read-only). Unlinked inodes still open are
-    /// released: nothing will use them again.
-    fn shutdown(&self) -> KResult<()> {
+    /// poweroff, remount read-only). At power off (`final_`) unlinked
+    /// inodes still open are released: nothing will use them again; a
+    /// read-only remount keeps them on the orphan list for the next mount.
+    fn shutdown(&self, final_: bool) -> KResult<()> {
         let mut g = self.lock();
         if g.ro {
             return Ok(());
         }
-        let orphans: Vec<u32> = g
-            .icache
-            .iter()
-            .filter(|(_, d)| d.di.links() == 0)
-            .map(|(k, _)| *k)
-            .collect();
-        for ino in orphans {
-            g.release(ino)?;
+        if final_ {
+            g.orphan_cleanup()?;
         }
         g.sync()?;
         // The log is empty now: mark the filesystem clean in place.
@@ -373,7 +378,7 @@ impl Ext4Fs {
             return self.sync();
         }
         if ro {
-            self.shutdown()?;
+            self.shutdown(false)?;
             self.lock().ro = true;
             log::info!("EXT4-fs ({}): re-mounted read-only", self.lock().name);
             return Ok(());
@@ -396,7 +401,7 @@ impl Ext4Fs {
 
     /// umount: write back, mark clean, forget the instance.
     pub fn unmount(&self) -> KResult<()> {
-        self.shutdown()?;
+        self.shutdown(true)?;
         mounted().retain(|f| f.rdev != self.rdev);
         log::info!("EXT4-fs ({}): unmounting filesystem", self.lock().name);
         Ok(())
@@ -445,7 +450,7 @@ pub fn sync_all() {
 pub fn shutdown_all() {
     let all: Vec<Arc<Ext4Fs>> = std::mem::take(&mut *mounted());
     for f in all {
-        if let Err(e) = f.shutdown() {
+        if let Err(e) = f.shutdown(true) {
             log::error!("EXT4-fs: writeback at shutdown failed: {e}");
         }
     }
