@@ -452,6 +452,12 @@ pub fn deliver(t: &Arc<Task>) -> bool {
             match d {
                 Default_::Ignore | Default_::Cont => continue,
                 Default_::Stop => {
+                    // Nobody could continue an orphaned process group:
+                    // job-control stops are discarded there.
+                    let pgid = t.session_and_pgrp().1;
+                    if sig != SIGSTOP && crate::tty::jobctl::will_become_orphaned(pgid, None) {
+                        continue;
+                    }
                     do_stop(t, sig);
                     return false;
                 }
