@@ -78,3 +78,31 @@ fn a_console_line_named_alone_wins_over_con_default() {
     g.wait_prompt();
     assert_eq!(g.run("echo on-con0").trim(), "on-con0");
 }
+
+#[test]
+fn busybox_init_respawns_the_shell_and_powers_off_gracefully() {
+    // busybox init waits for SIGCHLD and SIGUSR2 with sigtimedwait while
+    // they are blocked: they must be queued even for PID 1.
+    let img = build_ext4("bbinit", "ext4", "32M", &[]);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd]);
+    g.wait_prompt();
+    let first = g.run("echo $$");
+    // The session leader's exit hangs up the console, which discards
+    // typed-ahead input as Linux does: wait for the new shell first.
+    g.send("exit\n");
+    g.expect("Enter 'help'", EXIT_TIMEOUT);
+    g.wait_prompt();
+    let second = g.run("echo $$");
+    assert_ne!(
+        first.trim(),
+        second.trim(),
+        "a new shell should have been started"
+    );
+    g.send("poweroff\n");
+    g.expect("Requesting system poweroff", EXIT_TIMEOUT);
+    let st = g.wait_exit(EXIT_TIMEOUT).expect("no exit after poweroff");
+    assert_eq!(st.code(), Some(0));
+    let (code, out) = e2fsck(&img);
+    assert_eq!(code, 0, "{out}");
+}

@@ -225,6 +225,12 @@ fn default_action(sig: i32) -> Default_ {
 
 /// Is `sig` ignored by `t`'s process (so sending it is a no-op)?
 fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
+    // A blocked signal is never ignored at send time (Linux sig_ignored):
+    // the handler may change before it is unblocked, or the task may take
+    // it with sigtimedwait/signalfd, as busybox init does.
+    if t.lock().sigmask & bit(sig) != 0 {
+        return false;
+    }
     let a = t
         .sighand()
         .lock()
