@@ -188,8 +188,19 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
     if let Ok(dev) = root.lookup("dev") {
         if dev.stat().is_dir() {
             let devtmpfs = crate::fs::new_devtmpfs();
-            // devpts on /dev/pts, as an init system would mount it.
-            if let Ok(pts) = devtmpfs.lookup("pts") {
+            let pts = devtmpfs.lookup("pts").ok();
+            vfs::add_mount(vfs::Mount {
+                point: Some(dev),
+                root: devtmpfs,
+                source: "devtmpfs".into(),
+                fstype: "devtmpfs".into(),
+                target: "/dev".into(),
+                options: "rw".into(),
+            });
+            // devpts on /dev/pts, as an init system would mount it; after
+            // /dev, so /proc/mounts lists parents first (umount -a undoes
+            // the list from the end).
+            if let Some(pts) = pts {
                 vfs::add_mount(vfs::Mount {
                     point: Some(pts),
                     root: crate::tty::devpts::root(),
@@ -199,14 +210,6 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
                     options: "rw,gid=5,mode=620,ptmxmode=000".into(),
                 });
             }
-            vfs::add_mount(vfs::Mount {
-                point: Some(dev),
-                root: devtmpfs,
-                source: "devtmpfs".into(),
-                fstype: "devtmpfs".into(),
-                target: "/dev".into(),
-                options: "rw".into(),
-            });
         }
     }
 }
