@@ -115,3 +115,19 @@ fn poweroff_exits_zero() {
         g.output()
     );
 }
+
+#[test]
+fn fifos_wait_for_the_other_side() {
+    let mut g = boot("fifo");
+    g.run("mkfifo /tmp/f");
+    // Reader first, then writer; and writer first, then reader.
+    assert_eq!(
+        g.run("cat /tmp/f & sleep 0.2; echo one > /tmp/f; wait")
+            .trim(),
+        "one"
+    );
+    assert_eq!(
+        g.run("(echo two > /tmp/f &); sleep 0.2; cat /tmp/f").trim(),
+        "two"
+    );
+}

@@ -62,7 +62,7 @@ fn feed(tty: &Tty, host: &HostLine) {
 }
 
 /// Resolve the command line's console words into one channel pair per
-/// line: defaults first, then each word in order (`con=` sets all lines).
+/// line: the built-in defaults, then `con=`/`ssl=`, then `conN=`/`sslN=`.
 fn channel_table(c: &Cmdline, serial: bool) -> Vec<(Channel, Channel)> {
     let mut n = if serial {
         DEFAULT_SERIALS
@@ -80,17 +80,20 @@ fn channel_table(c: &Cmdline, serial: bool) -> Vec<(Channel, Channel)> {
     if !serial {
         v[0] = (Channel::Fd(0), Channel::Fd(1));
     }
-    for s in &c.consoles {
-        if s.serial != serial {
-            continue;
+    // The default (`con=`) first, then the lines named on their own
+    // (`conN=`), which win whatever the order of the words, as in UML.
+    for s in c
+        .consoles
+        .iter()
+        .filter(|s| s.serial == serial && s.index.is_none())
+    {
+        for e in v.iter_mut() {
+            *e = (s.input.clone(), s.output.clone());
         }
-        match s.index {
-            Some(i) => v[i as usize] = (s.input.clone(), s.output.clone()),
-            None => {
-                for e in v.iter_mut() {
-                    *e = (s.input.clone(), s.output.clone());
-                }
-            }
+    }
+    for s in c.consoles.iter().filter(|s| s.serial == serial) {
+        if let Some(i) = s.index {
+            v[i as usize] = (s.input.clone(), s.output.clone());
         }
     }
     v

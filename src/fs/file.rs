@@ -21,7 +21,6 @@ pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 pub const O_PATH: u32 = 0o10000000;
-pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
 
 pub const POLLIN: u32 = 1;
 pub const POLLPRI: u32 = 2;
@@ -40,6 +39,11 @@ pub trait FileOps: Send + Sync {
     }
     fn write(&self, _f: &File, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
+    }
+    /// The object itself, for syscalls that work only on one kind of file
+    /// (sockets): `Arc::downcast` it.
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        None
     }
     /// read(2) by `t`, for files whose reads depend on the caller (ttys:
     /// job control, VMIN/VTIME timers). `redo`: the syscall runs again

@@ -22,7 +22,11 @@ struct State {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
-    /// Ever had a writer (fifo open semantics).
+    /// Ends of each kind ever opened: a fifo end that has not seen the
+    /// other side yet waits for it (the open-blocks semantics of Linux,
+    /// applied at the first read or write).
+    readers_opened: u64,
+    writers_opened: u64,
     capacity: usize,
 }
 
@@ -39,6 +43,8 @@ impl Pipe {
                 buf: VecDeque::new(),
                 readers: 0,
                 writers: 0,
+                readers_opened: 0,
+                writers_opened: 0,
                 capacity: PIPE_BUF_SIZE,
             }),
             wq: Arc::new(WaitQueue::new()),
@@ -51,9 +57,6 @@ impl Pipe {
     pub fn readers(&self) -> usize {
         self.lock().readers
     }
-    pub fn writers(&self) -> usize {
-        self.lock().writers
-    }
 }
 
 /// One end of a pipe; dropping the last File of an end closes it.
@@ -61,6 +64,8 @@ pub struct PipeEnd {
     pipe: Arc<Pipe>,
     read: bool,
     write: bool,
+    /// The other side's "ever opened" count when this end was opened.
+    peers_at_open: u64,
 }
 
 impl PipeEnd {
@@ -69,16 +74,28 @@ impl PipeEnd {
             let mut s = pipe.lock();
             if read {
                 s.readers += 1;
+                s.readers_opened += 1;
             }
             if write {
                 s.writers += 1;
+                s.writers_opened += 1;
             }
         }
         pipe.wq.wake_all();
+        let s = pipe.lock();
+        // The other side counts as seen if it is there now or opens later:
+        // remember its "ever opened" count, one less if it is present.
+        let peers_at_open = match (read, write) {
+            (true, false) => s.writers_opened - (s.writers > 0) as u64,
+            (false, true) => s.readers_opened - (s.readers > 0) as u64,
+            _ => 0,
+        };
+        drop(s);
         Arc::new(PipeEnd {
             pipe: pipe.clone(),
             read,
             write,
+            peers_at_open,
         })
     }
 }
@@ -105,7 +122,9 @@ impl FileOps for PipeEnd {
         }
         let mut s = self.pipe.lock();
         if s.buf.is_empty() {
-            if s.writers == 0 {
+            // EOF once a writer has come and gone; before any writer (a
+            // fifo opened first by its reader), wait for one.
+            if s.writers == 0 && s.writers_opened > self.peers_at_open {
                 return Ok(0);
             }
             return Err(Errno::EAGAIN);
@@ -122,6 +141,10 @@ impl FileOps for PipeEnd {
     fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
         let mut s = self.pipe.lock();
         if s.readers == 0 {
+            // A fifo writer that never saw a reader waits for one.
+            if s.readers_opened == self.peers_at_open {
+                return Err(Errno::EAGAIN);
+            }
             return Err(Errno::EPIPE);
         }
         let room = s.capacity - s.buf.len();
@@ -198,8 +221,16 @@ impl FileOps for PipeEnd {
 /// wait for the other side in Linux; we let it proceed (the first read sees
 /// EOF only once a writer has come and gone).
 pub fn open_fifo(node: &Arc<TmpInode>, flags: u32) -> KResult<Arc<dyn FileOps>> {
+    open_fifo_in(&node.fifo, flags)
+}
+
+/// Open the fifo whose pipe lives in `slot` (any filesystem's named pipe).
+pub fn open_fifo_in(
+    slot: &std::sync::Mutex<Option<Arc<Pipe>>>,
+    flags: u32,
+) -> KResult<Arc<dyn FileOps>> {
     let pipe = {
-        let mut g = node.fifo.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
         g.get_or_insert_with(Pipe::new).clone()
     };
     let acc = flags & O_ACCMODE;

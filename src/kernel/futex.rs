@@ -36,7 +36,6 @@ pub const FUTEX_CMP_REQUEUE: u32 = 4;
 pub const FUTEX_WAKE_OP: u32 = 5;
 pub const FUTEX_WAIT_BITSET: u32 = 9;
 pub const FUTEX_WAKE_BITSET: u32 = 10;
-pub const FUTEX_PRIVATE: u32 = 128;
 pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 
 /// FUTEX_WAIT: sleep if *addr == val. `deadline` is absolute monotonic ns.

@@ -48,7 +48,7 @@ pub fn lookup_at(t: &Task, dirfd: i32, path: &str, follow: bool) -> KResult<Path
     vfs::walk(&root, &start, path, follow)
 }
 
-fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
+pub fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
     let (root, start) = start_dir(t, dirfd, path)?;
     vfs::walk_parent(&root, &start, path)
 }
@@ -174,7 +174,7 @@ pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u
 }
 
 /// Sleep on the file's wait queue unless non-blocking.
-fn would_block(t: &Task, f: &File) -> Errno {
+pub fn would_block(t: &Task, f: &File) -> Errno {
     if f.nonblocking() {
         return Errno::EAGAIN;
     }
@@ -187,7 +187,7 @@ fn would_block(t: &Task, f: &File) -> Errno {
     }
 }
 
-fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
+pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
@@ -202,7 +202,7 @@ fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>
     }
 }
 
-fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
+pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
@@ -235,7 +235,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
     write_from(t, &f, &data)
 }
 
-fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
+pub fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
     if !(0..=1024).contains(&cnt) {
         return Err(Errno::EINVAL);
     }
@@ -251,7 +251,7 @@ fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
         .collect())
 }
 
-fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
+pub fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
     let mm = t.mm();
     let mut off = 0;
     for &(base, len) in iov {
@@ -265,7 +265,7 @@ fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
+pub fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
     let mm = t.mm();
     let mut v = Vec::new();
     for &(base, len) in iov {
@@ -1010,6 +1010,7 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
 
 /// sync, syncfs
 pub fn sys_sync(_t: &Arc<Task>) -> KResult<u64> {
+    crate::fs::ext4::sync_all();
     Ok(0)
 }
 
@@ -1079,19 +1080,36 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     Ok(0)
 }
 
-fn statfs_bytes(magic: u64) -> [u8; 120] {
-    let (total, free) = crate::mm::frame::stats();
+fn statfs_bytes(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64) -> [u8; 120] {
+    let st = inode.and_then(|i| i.statfs()).unwrap_or_else(|| {
+        // Memory-backed filesystems: their capacity is guest memory.
+        let (total, free) = crate::mm::frame::stats();
+        vfs::StatFs {
+            magic,
+            bsize: 4096,
+            blocks: total,
+            bfree: free,
+            bavail: free,
+            files: 1 << 20,
+            ffree: 1 << 19,
+            fsid: 0,
+            namelen: 255,
+            flags: 0,
+        }
+    });
     let mut b = [0u8; 120];
     let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
-    put(0, magic);
-    put(8, 4096);
-    put(16, total);
-    put(24, free);
-    put(32, free);
-    put(40, 1 << 20);
-    put(48, 1 << 19);
-    put(64, 255);
-    put(72, 4096);
+    put(0, st.magic);
+    put(8, st.bsize);
+    put(16, st.blocks);
+    put(24, st.bfree);
+    put(32, st.bavail);
+    put(40, st.files);
+    put(48, st.ffree);
+    put(56, st.fsid);
+    put(64, st.namelen);
+    put(72, st.bsize);
+    put(80, st.flags);
     b
 }
 
@@ -1099,7 +1117,8 @@ fn statfs_bytes(magic: u64) -> [u8; 120] {
 pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
     let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    t.mm().write(buf, &statfs_bytes(p.inode.fs_magic()))?;
+    t.mm()
+        .write(buf, &statfs_bytes(Some(&p.inode), p.inode.fs_magic()))?;
     Ok(0)
 }
 
@@ -1111,8 +1130,20 @@ pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
         .as_ref()
         .map(|i| i.fs_magic())
         .unwrap_or(0x5049_5045);
-    t.mm().write(buf, &statfs_bytes(magic))?;
+    t.mm().write(buf, &statfs_bytes(f.inode.as_ref(), magic))?;
     Ok(0)
+}
+
+/// Mount ext2/3/4 from the block device node at `source`.
+fn mount_ext(t: &Task, source: &str, fstype: &str, ro: bool) -> KResult<Arc<dyn vfs::Inode>> {
+    let dev = lookup_at(t, AT_FDCWD, source, true)?;
+    let st = dev.inode.stat();
+    if st.mode & S_IFMT != vfs::S_IFBLK {
+        return Err(Errno::ENOTBLK);
+    }
+    let bdev = crate::drivers::block::by_rdev(st.rdev).ok_or(Errno::ENXIO)?;
+    let fs = crate::fs::ext4::mount(bdev, Some(fstype), ro)?;
+    Ok(fs.root())
 }
 
 /// mount
@@ -1124,11 +1155,20 @@ pub fn sys_mount(
     flags: u64,
     _data: u64,
 ) -> KResult<u64> {
+    const MS_RDONLY: u64 = 1;
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     let target_s = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
+    let ro = flags & MS_RDONLY != 0;
     if flags & MS_REMOUNT != 0 {
+        if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
+            if !vfs::is_mount_root(&p.inode) {
+                return Err(Errno::EINVAL);
+            }
+            fs.remount(ro)?;
+            vfs::set_mount_options(&p.inode, if ro { "ro,relatime" } else { "rw,relatime" });
+        }
         return Ok(0);
     }
     let src = if source != 0 {
@@ -1153,7 +1193,13 @@ pub fn sys_mount(
     if !p.inode.stat().is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let root = crate::fs::make_fs(&fstype, &src)?;
+    let (root, options) = match fstype.as_str() {
+        "ext2" | "ext3" | "ext4" => (
+            mount_ext(t, &src, &fstype, ro)?,
+            if ro { "ro,relatime" } else { "rw,relatime" },
+        ),
+        _ => (crate::fs::make_fs(&fstype, &src)?, "rw"),
+    };
     let fs = t.fs();
     vfs::add_mount(vfs::Mount {
         point: Some(p.inode.clone()),
@@ -1161,17 +1207,75 @@ pub fn sys_mount(
         source: if src.is_empty() { fstype.clone() } else { src },
         fstype,
         target: p.path_name(&fs.root),
-        options: "rw".into(),
+        options: options.into(),
     });
     Ok(0)
 }
 
 /// umount2
-pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
+pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
+    const MNT_DETACH: i32 = 2;
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, true)?;
+    let ext = crate::fs::ext4::fs_of(&p.inode);
+    let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
+        vfs::mounts()
+            .iter()
+            .filter(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, fs)))
+            .count()
+    };
+    // The last mount of an ext filesystem in use (open files, a working
+    // directory) stays, as in Linux, unless detached lazily. The root is
+    // referenced by its mount and by `p`.
+    if let Some(fs) = &ext {
+        if vfs::is_mount_root(&p.inode)
+            && mounts_of(fs) == 1
+            && flags & MNT_DETACH == 0
+            && fs.busy(2)
+        {
+            return Err(Errno::EBUSY);
+        }
+    }
     vfs::remove_mount(&p.inode)?;
+    // The last mount of an ext filesystem: write it back and mark it clean
+    // (a lazily detached one stays registered and is synced at power off).
+    if let Some(fs) = ext {
+        if mounts_of(&fs) == 0 && flags & MNT_DETACH == 0 {
+            fs.unmount()?;
+        }
+    }
     Ok(0)
 }
 
-pub use vfs::Dentry;
+/// memfd_create: an unnamed tmpfs file.
+pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_ALLOW_SEALING: u32 = 2;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | 4 | 8 | 16) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = t.mm().read_cstr(name, 249).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
+    let inode = crate::fs::tmpfs::anon_file();
+    let root = t.fs().root;
+    let path = Arc::new(vfs::Dentry {
+        name: format!("memfd:{name} (deleted)"),
+        parent: Some(root),
+        inode: inode.clone(),
+    });
+    let f = File::new(
+        Arc::new(InodeFile {
+            inode: inode.clone(),
+        }),
+        Some(inode),
+        Some(path),
+        O_RDWR,
+    );
+    let fd = lock(&t.files()).install(f, flags & MFD_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}

@@ -1,2 +1,5 @@
-//! Networking: sockets (AF_UNIX, AF_INET over smoltcp, netlink) come in a
-//! later issue; socket(2) answers EAFNOSUPPORT until then.
+//! Networking: AF_UNIX sockets today; AF_INET/INET6 over smoltcp and
+//! netlink come with the networking issue (socket(2) answers
+//! EAFNOSUPPORT for them until then).
+
+pub mod unix;

@@ -5,7 +5,7 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{signal, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
+use super::{signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -143,8 +143,21 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         38 => sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2)),
         39 => Ok(t.tgid() as u64),
         40 => sys_fs::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3), redo),
-        41 | 53 => Err(Errno::EAFNOSUPPORT),
-        42..=55 => Err(Errno::ENOTSOCK),
+        41 => sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2)),
+        42 => sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2)),
+        43 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0),
+        44 => sys_net::sys_sendto(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u32(5)),
+        45 => sys_net::sys_recvfrom(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u(5)),
+        46 => sys_net::sys_sendmsg(t, a.i(0), a.u(1), a.u32(2)),
+        47 => sys_net::sys_recvmsg(t, a.i(0), a.u(1), a.u32(2)),
+        48 => sys_net::sys_shutdown(t, a.i(0), a.i(1)),
+        49 => sys_net::sys_bind(t, a.i(0), a.u(1), a.u32(2)),
+        50 => sys_net::sys_listen(t, a.i(0), a.i(1)),
+        51 => sys_net::sys_getsockname(t, a.i(0), a.u(1), a.u(2)),
+        52 => sys_net::sys_getpeername(t, a.i(0), a.u(1), a.u(2)),
+        53 => sys_net::sys_socketpair(t, a.i(0), a.u32(1), a.i(2), a.u(3)),
+        54 => sys_net::sys_setsockopt(t, a.i(0), a.i(1), a.i(2)),
+        55 => sys_net::sys_getsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u(4)),
         56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
         57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
         58 => sys_proc::sys_clone(
@@ -219,9 +232,20 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         133 => sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2)),
         137 => sys_fs::sys_statfs(t, a.u(0), a.u(1)),
         138 => sys_fs::sys_fstatfs(t, a.i(0), a.u(1)),
-        140 => Ok(0),
+        // getpriority returns 20 - nice; every task runs at nice 0.
+        140 => Ok(20),
         141 => Ok(0),
+        135 => Ok(0),                                       // personality: PER_LINUX
+        143 => t.mm().write_u32(a.u(1), 0).map(|_| 0),      // sched_getparam
+        144 => Ok(0),                                       // sched_setscheduler
+        145 => Ok(0),                                       // sched_getscheduler: SCHED_OTHER
+        146 | 147 => Ok(0),                                 // sched_get_priority_max/min
+        148 => t.mm().write(a.u(1), &[0u8; 16]).map(|_| 0), // sched_rr_get_interval
         149 | 150 | 151 | 152 => Ok(0),
+        251 => Ok(0),                // ioprio_set
+        252 => Ok((4 << 13) as u64), // ioprio_get: best effort, level 4
+        319 => sys_fs::sys_memfd_create(t, a.u(0), a.u32(1)),
+        324 => Ok(0), // membarrier: no commands supported
         157 => sys_proc::sys_prctl(t, a.i(0), a.u(1), a.u(2)),
         158 => sys_proc::sys_arch_prctl(t, a.i(0), a.u(1)),
         160 => sys_proc::sys_setrlimit(t, a.u32(0), a.u(1)),
@@ -272,8 +296,17 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         273 => Ok(0),
         280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
-        288 => Err(Errno::ENOTSOCK),
-        289 | 290 | 282 | 283 | 284 | 291 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
+        288 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3)),
+        213 => sys_epoll::sys_epoll_create1(t, 0),
+        291 => sys_epoll::sys_epoll_create1(t, a.u32(0)),
+        233 => sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3)),
+        232 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8, redo),
+        281 => {
+            sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5), redo)
+        }
+        284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
+        290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
+        289 | 282 | 283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
         292 => sys_fs::sys_dup3(t, a.i(0), a.i(1), a.u32(2)),
         293 => sys_fs::sys_pipe2(t, a.u(0), a.u32(1)),
         295 => sys_fs::sys_preadv(t, a.i(0), a.u(1), a.i(2), a.i64(3)),

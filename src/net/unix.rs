@@ -1,0 +1,520 @@
+//! AF_UNIX sockets: stream, datagram and seqpacket, named in the file
+//! system or in the abstract namespace, connected pairs (socketpair),
+//! listen/accept, and passing open files (SCM_RIGHTS).
+
+use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
+use crate::fs::vfs::{Inode, Stat, S_IFSOCK};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::{lock, Pid};
+use crate::kernel::wait::WaitQueue;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+pub const SOCK_STREAM: u32 = 1;
+pub const SOCK_DGRAM: u32 = 2;
+pub const SOCK_SEQPACKET: u32 = 5;
+
+/// Bytes a socket may hold unread (Linux's default SO_RCVBUF is ~208 KiB).
+const RCVBUF: usize = 212_992;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
+
+/// A socket address: a file-system path or an abstract name.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum UnixAddr {
+    Path(String),
+    Abstract(Vec<u8>),
+}
+
+impl UnixAddr {
+    /// The sockaddr_un bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = 1u16.to_le_bytes().to_vec();
+        match self {
+            UnixAddr::Path(p) => {
+                v.extend_from_slice(p.as_bytes());
+                v.push(0);
+            }
+            UnixAddr::Abstract(a) => {
+                v.push(0);
+                v.extend_from_slice(a);
+            }
+        }
+        v
+    }
+}
+
+/// Who is on the other end (SO_PEERCRED).
+#[derive(Clone, Copy, Default)]
+pub struct Cred {
+    pub pid: Pid,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One datagram or seqpacket record.
+struct Message {
+    data: Vec<u8>,
+    from: Option<UnixAddr>,
+    rights: Vec<Arc<File>>,
+}
+
+/// What a receive returns: data, sender, full message length, passed files.
+pub type Received = (Vec<u8>, Option<UnixAddr>, usize, Vec<Arc<File>>);
+
+struct Inner {
+    bound: Option<UnixAddr>,
+    /// Stream/seqpacket: the other end. Datagram: the default destination.
+    peer: Option<Weak<UnixSocket>>,
+    peer_addr: Option<UnixAddr>,
+    peer_cred: Cred,
+    connected: bool,
+    /// Our end was told the peer closed (stream EOF / EPIPE).
+    peer_gone: bool,
+    shut_rd: bool,
+    shut_wr: bool,
+    listening: bool,
+    backlog: usize,
+    accept_queue: VecDeque<Arc<UnixSocket>>,
+    /// Stream bytes.
+    bytes: VecDeque<u8>,
+    /// Datagram/seqpacket messages with their sender and passed files.
+    msgs: VecDeque<Message>,
+    queued: usize,
+    /// Stream: files passed along, at the byte offset they were sent with.
+    rights: VecDeque<(u64, Vec<Arc<File>>)>,
+    /// Stream: bytes ever queued here / ever read from here.
+    rx_total: u64,
+    rx_read: u64,
+}
+
+pub struct UnixSocket {
+    pub kind: u32,
+    ino: u64,
+    inner: Mutex<Inner>,
+    wq: Mutex<Arc<WaitQueue>>,
+    pub cred: Mutex<Cred>,
+}
+
+/// Named sockets: abstract names and file-system nodes (keyed by inode).
+static ABSTRACT: Mutex<Option<HashMap<Vec<u8>, Weak<UnixSocket>>>> = Mutex::new(None);
+static BY_INODE: Mutex<Option<HashMap<usize, Weak<UnixSocket>>>> = Mutex::new(None);
+
+fn inode_key(i: &Arc<dyn Inode>) -> usize {
+    Arc::as_ptr(i) as *const () as usize
+}
+
+impl UnixSocket {
+    pub fn new(kind: u32, cred: Cred) -> Arc<UnixSocket> {
+        Arc::new(UnixSocket {
+            kind,
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            inner: Mutex::new(Inner {
+                bound: None,
+                peer: None,
+                peer_addr: None,
+                peer_cred: Cred::default(),
+                connected: false,
+                peer_gone: false,
+                shut_rd: false,
+                shut_wr: false,
+                listening: false,
+                backlog: 0,
+                accept_queue: VecDeque::new(),
+                bytes: VecDeque::new(),
+                msgs: VecDeque::new(),
+                queued: 0,
+                rights: VecDeque::new(),
+                rx_total: 0,
+                rx_read: 0,
+            }),
+            wq: Mutex::new(Arc::new(WaitQueue::new())),
+            cred: Mutex::new(cred),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        lock(&self.inner)
+    }
+
+    fn wake(&self) {
+        lock(&self.wq).clone().wake_all();
+    }
+
+    /// Join two sockets as a connected pair sharing one wait queue.
+    pub fn pair(a: &Arc<UnixSocket>, b: &Arc<UnixSocket>) {
+        let wq = Arc::new(WaitQueue::new());
+        *lock(&a.wq) = wq.clone();
+        *lock(&b.wq) = wq;
+        let (ca, cb) = (*lock(&a.cred), *lock(&b.cred));
+        let (na, nb) = (a.lock().bound.clone(), b.lock().bound.clone());
+        {
+            let mut i = a.lock();
+            i.peer = Some(Arc::downgrade(b));
+            i.peer_cred = cb;
+            i.peer_addr = nb;
+            i.connected = true;
+        }
+        let mut i = b.lock();
+        i.peer = Some(Arc::downgrade(a));
+        i.peer_cred = ca;
+        i.peer_addr = na;
+        i.connected = true;
+    }
+
+    /// bind(2): `node` is the S_IFSOCK inode made for a path name.
+    pub fn bind(self: &Arc<Self>, addr: UnixAddr, node: Option<Arc<dyn Inode>>) -> KResult<()> {
+        if self.lock().bound.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        match (&addr, node) {
+            (UnixAddr::Abstract(name), _) => {
+                let mut g = lock(&ABSTRACT);
+                let m = g.get_or_insert_with(HashMap::new);
+                if m.get(name).is_some_and(|w| w.strong_count() > 0) {
+                    return Err(Errno::EADDRINUSE);
+                }
+                m.insert(name.clone(), Arc::downgrade(self));
+            }
+            (UnixAddr::Path(_), Some(node)) => {
+                lock(&BY_INODE)
+                    .get_or_insert_with(HashMap::new)
+                    .insert(inode_key(&node), Arc::downgrade(self));
+                // The registry must not keep a dead inode's key alive: the
+                // node stays referenced by the socket.
+                std::mem::forget(node);
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+        self.lock().bound = Some(addr);
+        Ok(())
+    }
+
+    pub fn listen(&self, backlog: i32) -> KResult<()> {
+        if self.kind == SOCK_DGRAM {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut i = self.lock();
+        if i.bound.is_none() || i.connected {
+            return Err(Errno::EINVAL);
+        }
+        i.listening = true;
+        i.backlog = backlog.clamp(1, 4096) as usize;
+        Ok(())
+    }
+
+    /// Find the socket bound to `addr` (`node` for path names).
+    pub fn lookup(addr: &UnixAddr, node: Option<&Arc<dyn Inode>>) -> KResult<Arc<UnixSocket>> {
+        let w = match (addr, node) {
+            (UnixAddr::Abstract(name), _) => {
+                lock(&ABSTRACT).as_ref().and_then(|m| m.get(name).cloned())
+            }
+            (UnixAddr::Path(_), Some(n)) => lock(&BY_INODE)
+                .as_ref()
+                .and_then(|m| m.get(&inode_key(n)).cloned()),
+            _ => None,
+        };
+        w.and_then(|w| w.upgrade()).ok_or(Errno::ECONNREFUSED)
+    }
+
+    /// connect(2) to `target`.
+    pub fn connect(
+        self: &Arc<Self>,
+        target: &Arc<UnixSocket>,
+        target_addr: UnixAddr,
+    ) -> KResult<()> {
+        if self.kind != target.kind {
+            return Err(Errno::EPROTOTYPE);
+        }
+        if self.kind == SOCK_DGRAM {
+            let mut i = self.lock();
+            i.peer = Some(Arc::downgrade(target));
+            i.peer_addr = Some(target_addr);
+            i.connected = true;
+            return Ok(());
+        }
+        if self.lock().connected {
+            return Err(Errno::EISCONN);
+        }
+        {
+            let t = target.lock();
+            if !t.listening {
+                return Err(Errno::ECONNREFUSED);
+            }
+            if t.accept_queue.len() >= t.backlog {
+                return Err(Errno::EAGAIN);
+            }
+        }
+        let server = UnixSocket::new(self.kind, *lock(&target.cred));
+        server.lock().bound = target.lock().bound.clone();
+        UnixSocket::pair(self, &server);
+        self.lock().peer_addr = Some(target_addr);
+        target.lock().accept_queue.push_back(server);
+        target.wake();
+        Ok(())
+    }
+
+    /// accept(2): a connected socket, or EAGAIN.
+    pub fn accept(&self) -> KResult<Arc<UnixSocket>> {
+        let mut i = self.lock();
+        if !i.listening {
+            return Err(Errno::EINVAL);
+        }
+        i.accept_queue.pop_front().ok_or(Errno::EAGAIN)
+    }
+
+    fn peer(&self) -> Option<Arc<UnixSocket>> {
+        self.lock().peer.as_ref().and_then(|w| w.upgrade())
+    }
+
+    /// Send `data` (to `dest` for unconnected datagram sockets), with
+    /// `rights`: open files passed along (SCM_RIGHTS).
+    pub fn send(
+        &self,
+        data: &[u8],
+        dest: Option<Arc<UnixSocket>>,
+        rights: Vec<Arc<File>>,
+    ) -> KResult<usize> {
+        if self.lock().shut_wr {
+            return Err(Errno::EPIPE);
+        }
+        let target = match dest {
+            Some(d) => d,
+            None => match self.peer() {
+                Some(p) => p,
+                None => {
+                    let i = self.lock();
+                    return Err(if i.connected || i.peer_gone {
+                        if self.kind == SOCK_DGRAM {
+                            Errno::ECONNREFUSED
+                        } else {
+                            Errno::EPIPE
+                        }
+                    } else if self.kind == SOCK_DGRAM {
+                        Errno::EDESTADDRREQ
+                    } else {
+                        Errno::ENOTCONN
+                    });
+                }
+            },
+        };
+        let from = self.lock().bound.clone();
+        let mut t = target.lock();
+        if t.shut_rd {
+            return Err(Errno::EPIPE);
+        }
+        let room = RCVBUF.saturating_sub(t.queued);
+        let n = if self.kind == SOCK_STREAM {
+            if room == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            let n = data.len().min(room);
+            if !rights.is_empty() {
+                let at = t.rx_total;
+                t.rights.push_back((at, rights));
+            }
+            t.bytes.extend(&data[..n]);
+            t.rx_total += n as u64;
+            n
+        } else {
+            if data.len() > RCVBUF {
+                return Err(Errno::EMSGSIZE);
+            }
+            if data.len() > room {
+                return Err(Errno::EAGAIN);
+            }
+            t.msgs.push_back(Message {
+                data: data.to_vec(),
+                from,
+                rights,
+            });
+            data.len()
+        };
+        t.queued += n;
+        drop(t);
+        target.wake();
+        self.wake();
+        Ok(n)
+    }
+
+    /// Receive up to `max` bytes: (data, sender, untruncated length, files
+    /// passed with them).
+    pub fn recv(&self, max: usize, peek: bool) -> KResult<Received> {
+        let mut i = self.lock();
+        if self.kind == SOCK_STREAM {
+            if i.bytes.is_empty() {
+                if i.shut_rd
+                    || i.peer_gone
+                    || (i.connected && i.peer.as_ref().is_some_and(|w| w.strong_count() == 0))
+                {
+                    return Ok((Vec::new(), None, 0, Vec::new()));
+                }
+                if !i.connected {
+                    return Err(Errno::EINVAL);
+                }
+                return Err(Errno::EAGAIN);
+            }
+            let n = max.min(i.bytes.len());
+            let v: Vec<u8> = if peek {
+                i.bytes.iter().take(n).copied().collect()
+            } else {
+                i.bytes.drain(..n).collect()
+            };
+            let mut files = Vec::new();
+            if !peek {
+                i.queued -= n;
+                let end = i.rx_read + n as u64;
+                while i.rights.front().is_some_and(|r| r.0 < end) {
+                    files.extend(i.rights.pop_front().unwrap().1);
+                }
+                i.rx_read = end;
+            }
+            let from = i.peer_addr.clone();
+            drop(i);
+            self.wake();
+            return Ok((v, from, n, files));
+        }
+        let front = if peek {
+            i.msgs.front().map(|m| Message {
+                data: m.data.clone(),
+                from: m.from.clone(),
+                rights: Vec::new(),
+            })
+        } else {
+            i.msgs.pop_front()
+        };
+        let Some(Message {
+            data: msg,
+            from,
+            rights,
+        }) = front
+        else {
+            if i.shut_rd
+                || (self.kind == SOCK_SEQPACKET
+                    && (i.peer_gone || i.peer.as_ref().is_some_and(|w| w.strong_count() == 0)))
+            {
+                return Ok((Vec::new(), None, 0, Vec::new()));
+            }
+            return Err(Errno::EAGAIN);
+        };
+        if !peek {
+            i.queued -= msg.len();
+        }
+        drop(i);
+        self.wake();
+        let full = msg.len();
+        let mut msg = msg;
+        msg.truncate(max);
+        Ok((msg, from, full, rights))
+    }
+
+    pub fn shutdown(&self, how: i32) -> KResult<()> {
+        {
+            let mut i = self.lock();
+            match how {
+                0 => i.shut_rd = true,
+                1 => i.shut_wr = true,
+                2 => {
+                    i.shut_rd = true;
+                    i.shut_wr = true;
+                }
+                _ => return Err(Errno::EINVAL),
+            }
+        }
+        if how != 0 {
+            if let Some(p) = self.peer() {
+                p.lock().peer_gone = true;
+                p.wake();
+            }
+        }
+        self.wake();
+        Ok(())
+    }
+
+    /// The wait queue connects and accepts on this socket use.
+    pub fn wait_queue_pub(&self) -> Option<Arc<WaitQueue>> {
+        Some(lock(&self.wq).clone())
+    }
+
+    pub fn local_addr(&self) -> Option<UnixAddr> {
+        self.lock().bound.clone()
+    }
+
+    pub fn peer_info(&self) -> (Option<UnixAddr>, Cred, bool) {
+        let i = self.lock();
+        (i.peer_addr.clone(), i.peer_cred, i.connected)
+    }
+}
+
+impl Drop for UnixSocket {
+    fn drop(&mut self) {
+        let peer = self
+            .inner
+            .get_mut()
+            .ok()
+            .and_then(|i| i.peer.take())
+            .and_then(|w| w.upgrade());
+        if let Some(p) = peer {
+            p.lock().peer_gone = true;
+            p.wake();
+        }
+    }
+}
+
+impl FileOps for UnixSocket {
+    fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
+        // Files passed along are dropped (closed) by a plain read, as Linux.
+        let (v, _, _, _) = self.recv(buf.len(), false)?;
+        buf[..v.len()].copy_from_slice(&v);
+        Ok(v.len())
+    }
+    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
+        self.send(buf, None, Vec::new())
+    }
+    fn poll(&self, _f: &File) -> u32 {
+        let i = self.lock();
+        let mut ev = 0;
+        let peer_dead = i.peer_gone || i.peer.as_ref().is_some_and(|w| w.strong_count() == 0);
+        if !i.bytes.is_empty() || !i.msgs.is_empty() || !i.accept_queue.is_empty() || i.shut_rd {
+            ev |= POLLIN;
+        }
+        if self.kind != SOCK_DGRAM && i.connected && peer_dead {
+            ev |= POLLIN | POLLHUP;
+        }
+        let peer = i.peer.as_ref().and_then(|w| w.upgrade());
+        drop(i);
+        match peer {
+            Some(p) => {
+                if p.lock().queued < RCVBUF {
+                    ev |= POLLOUT;
+                }
+            }
+            None => {
+                if self.kind == SOCK_DGRAM {
+                    ev |= POLLOUT;
+                }
+            }
+        }
+        ev
+    }
+    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
+        Some(lock(&self.wq).clone())
+    }
+    fn stat(&self) -> Option<Stat> {
+        Some(Stat {
+            dev: 8,
+            ino: self.ino,
+            mode: S_IFSOCK | 0o777,
+            nlink: 1,
+            blksize: 4096,
+            ..Default::default()
+        })
+    }
+    fn name(&self) -> Option<String> {
+        Some(format!("socket:[{}]", self.ino))
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+}
