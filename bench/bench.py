@@ -704,7 +704,9 @@ def report(runner, build, args):
         "sequential I/O on tmpfs%s uses %d MiB, not 256 MiB: mem=%s cannot hold 256 MiB in RAM"
         % (" and the RAM root" if ROOT_MODE == "initramfs" else "", TMPFS_IO_MIB, MEM),
     ]
-    if uml_st["status"] != "ok":
+    if uml_st["status"] == "skipped":
+        notes.append("UML: n/a (skipped: %s)" % uml_st.get("reason"))
+    elif uml_st["status"] != "ok":
         notes.append("UML: n/a (linux.uml failed: %s)" % uml_st.get("reason"))
     elif uml_st.get("xstate_shim"):
         notes.append("UML*: %s" % uml_st["note"])
