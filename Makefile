@@ -6,18 +6,22 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image bench clean
+.PHONY: all build run test image bench clean deps
 
 all: build
 
 build:
 	$(CARGO) build --release
 
-$(INITRD): rootfs/mkinitramfs.sh rootfs/lib.sh
+# Debian packages the images and tests need (installed when run as root).
+deps:
+	rootfs/host-deps.sh
+
+$(INITRD): rootfs/mkinitramfs.sh rootfs/lib.sh | deps
 	mkdir -p build
 	rootfs/mkinitramfs.sh $@
 
-$(IMAGE): rootfs/mkext4.sh rootfs/lib.sh
+$(IMAGE): rootfs/mkext4.sh rootfs/lib.sh | deps
 	mkdir -p build
 	rootfs/mkext4.sh $@ $(IMAGE_SIZE)
 
@@ -26,7 +30,7 @@ run: build $(INITRD)
 	ln -sf target/release/vmlinux ./vmlinux
 	exec ./vmlinux initrd=$(INITRD) mem=$(MEM)
 
-test:
+test: deps
 	$(CARGO) test --release -- --test-threads=2
 
 # ext4 disk image with busybox init: ./vmlinux ubd0=build/rootfs.img root=/dev/ubda mem=256M

@@ -1,6 +1,7 @@
 //! Device drivers, each split into a kernel half and a host half.
 //! `open_device` maps a device number to its open-file operations.
 
+pub mod block;
 pub mod char;
 
 use crate::fs::file::FileOps;
@@ -18,11 +19,11 @@ pub fn mkdev(major: u32, minor: u32) -> u64 {
     ((major as u64 & 0xfff) << 8) | (minor as u64 & 0xff) | ((minor as u64 & !0xff) << 12)
 }
 
-/// Open the device `rdev` of type S_IFCHR or S_IFBLK.
-pub fn open_device(kind: u32, rdev: u64) -> KResult<Arc<dyn FileOps>> {
+/// Open the device `rdev` of type S_IFCHR or S_IFBLK with open(2) `flags`.
+pub fn open_device(kind: u32, rdev: u64, flags: u32) -> KResult<Arc<dyn FileOps>> {
     match kind {
         S_IFCHR => char::open(major(rdev), minor(rdev)),
-        S_IFBLK => Err(Errno::ENXIO),
+        S_IFBLK => block::blkdev_file::open(rdev, flags),
         _ => Err(Errno::ENODEV),
     }
 }

@@ -147,6 +147,10 @@ export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys 2>/dev/null
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+# The kernel mounts a disk root read-only (unless booted with rw), as Linux
+# does; like a distribution's boot scripts, make it writable here. On a
+# read-only device (ubd0r=) this fails and the root stays read-only.
+mount -o remount,rw / 2>/dev/null
 hostname -F /etc/hostname 2>/dev/null
 EOF
     chmod 0755 "$root/etc/init.d/rcS"

@@ -15,7 +15,9 @@ Builds OUT.img, an ext4 file system of SIZE (default 64M, any size mke2fs
 accepts) holding the same tree as mkinitramfs.sh. /sbin/init is busybox init
 (with /etc/inittab and /etc/init.d/rcS); /init is the initramfs script.
 
-Must run as root (mknod). Needs busybox-static, e2fsprogs.
+The file system type is ext4 unless RUML_FSTYPE names another one that
+mke2fs knows (ext2, ext3). Must run as root (mknod). Needs busybox-static,
+e2fsprogs.
 USAGE
 }
 
@@ -38,5 +40,5 @@ ruml_apply_adds "$RUML_STAGING"
 
 rm -f "$out"
 : >"$out"
-mke2fs -q -t ext4 -b 4096 -L ruml-root -E root_owner=0:0 -d "$RUML_STAGING" -F "$out" "$size"
+mke2fs -q -t "${RUML_FSTYPE:-ext4}" -b 4096 -L ruml-root -E root_owner=0:0 -d "$RUML_STAGING" -F "$out" "$size"
 echo "$out"

@@ -1,4 +1,5 @@
-//! Run tests/guest/spine.c natively and in the guest; the outputs must match.
+//! Run C programs from tests/guest natively and in the guest; the outputs
+//! must match line for line.
 
 mod common;
 
@@ -7,31 +8,48 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn spine_matches_native() {
-    let dir = test_dir("spine-build");
-    let src = repo_root().join("tests/guest/spine.c");
-    let bin = dir.join("spine");
+    compare_with_native("spine", "spine done");
+}
+
+#[test]
+fn mm_and_signal_corners_match_native() {
+    compare_with_native("mmsig", "mmsig done");
+}
+
+#[test]
+fn epoll_and_eventfd_match_native() {
+    compare_with_native("events", "events done");
+}
+
+/// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
+/// guest, and compare.
+fn compare_with_native(name: &str, last_line: &str) {
+    let dir = test_dir(&format!("{name}-build"));
+    let src = repo_root().join(format!("tests/guest/{name}.c"));
+    let bin = dir.join(name);
     compile_c(&src, &bin, &[]);
+    let guest_path = format!("/bin/{name}");
 
     let native = Command::new(&bin)
         .current_dir("/")
         .stdin(Stdio::null())
         .output()
-        .expect("running spine natively");
+        .expect("running the program natively");
     let native_out = String::from_utf8_lossy(&native.stdout).into_owned();
     assert!(
-        native.status.success() && native_out.contains("spine done"),
-        "spine fails natively ({}):\n{}{}",
+        native.status.success() && native_out.contains(last_line),
+        "{name} fails natively ({}):\n{}{}",
         native.status,
         native_out,
         String::from_utf8_lossy(&native.stderr)
     );
 
     // --add brings glibc and the dynamic loader along.
-    let initrd = build_initramfs("spine", &[(bin.as_path(), "/bin/spine")]);
+    let initrd = build_initramfs(name, &[(bin.as_path(), guest_path.as_str())]);
     let mut g = Guest::boot_initramfs(&initrd, &[]);
     g.wait_prompt();
     let (guest_out, status) =
-        g.run_status_timeout("/bin/spine", std::time::Duration::from_secs(120));
+        g.run_status_timeout(&guest_path, std::time::Duration::from_secs(120));
 
     let want: Vec<&str> = native_out.lines().collect();
     let got: Vec<&str> = guest_out.lines().map(|l| l.trim_end()).collect();
@@ -51,7 +69,7 @@ fn spine_matches_native() {
             ));
         }
         panic!(
-            "spine output differs (guest exit status {}):\n{}",
+            "{name} output differs (guest exit status {}):\n{}",
             status, diff
         );
     }

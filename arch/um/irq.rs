@@ -52,13 +52,13 @@ pub fn init() -> Result<(), String> {
     // SAFETY: installing a handler that only touches atomics and calls kill.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_sigalrm as usize;
+        sa.sa_sigaction = on_sigalrm as *const () as usize;
         sa.sa_flags = libc::SA_RESTART;
         libc::sigemptyset(&mut sa.sa_mask);
         if libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) < 0 {
             return Err("sigaction(SIGALRM) failed".into());
         }
-        sa.sa_sigaction = on_sigusr2 as usize;
+        sa.sa_sigaction = on_sigusr2 as *const () as usize;
         libc::sigaction(libc::SIGUSR2, &sa, std::ptr::null_mut());
         let mut sev: libc::sigevent = std::mem::zeroed();
         sev.sigev_notify = libc::SIGEV_THREAD_ID;

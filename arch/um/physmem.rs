@@ -80,10 +80,6 @@ impl PhysMem {
         self.fd
     }
 
-    pub fn size(&self) -> usize {
-        self.size
-    }
-
     fn check(&self, addr: u64, len: usize) -> usize {
         let a = addr as usize;
         assert!(
@@ -132,14 +128,6 @@ impl PhysMem {
     /// Write a little-endian u64 at `addr`.
     pub fn write_u64(&self, addr: u64, v: u64) {
         self.write(addr, &v.to_le_bytes());
-    }
-
-    /// Give a range back to the host (after its frames were freed), so that
-    /// freed guest memory does not stay resident.
-    pub fn discard(&self, addr: u64, len: usize) {
-        let a = self.check(addr, len);
-        // SAFETY: range inside our mapping; MADV_REMOVE only drops contents.
-        unsafe { libc::madvise(self.base.add(a).cast(), len, libc::MADV_REMOVE) };
     }
 }
 

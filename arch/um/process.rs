@@ -56,11 +56,6 @@ impl Context {
             id: NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed),
         }
     }
-
-    /// Reset the FPU/SSE/AVX state to its power-on value (execve).
-    pub fn reset_fpu(&mut self) {
-        self.fpu = template().fpu.clone();
-    }
 }
 
 impl Default for Context {
@@ -205,7 +200,88 @@ pub fn init() -> Result<(), String> {
     let mut fpu = Vec::new();
     get_fpu(mm.pid, &mut fpu).map_err(|e| format!("PTRACE_GETREGSET: errno {e}"))?;
     let _ = TEMPLATE.set(Template { regs, fpu });
+    // The zygote: new address spaces are forked from it by the stub, which
+    // is much cheaper than fork+exec from vmlinux. Its children are traced
+    // automatically (PTRACE_O_TRACEFORK) and, as it ignores SIGCHLD, reaped
+    // as soon as we have waited for them.
+    let mut z = mm;
+    ptrace(
+        libc::PTRACE_SETOPTIONS as _,
+        z.pid,
+        0,
+        (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEFORK) as u64,
+    )
+    .map_err(|e| format!("PTRACE_SETOPTIONS: errno {e}"))?;
+    let act = stub::STUB_DATA + stub::STUB_DATA_SIZE - 64;
+    let phys = super::physmem();
+    phys.write(stub::STUB_DATA_SIZE - 64, &[0u8; 32]);
+    phys.write_u64(stub::STUB_DATA_SIZE - 64, 1); // SIG_IGN
+    z.push([
+        libc::SYS_rt_sigaction as u64,
+        libc::SIGCHLD as u64,
+        act,
+        0,
+        8,
+        0,
+        0,
+    ]);
+    z.flush().map_err(|e| format!("zygote: errno {e}"))?;
+    *ZYGOTE.lock().unwrap_or_else(|e| e.into_inner()) = Some(z);
     Ok(())
+}
+
+static ZYGOTE: std::sync::Mutex<Option<HostMm>> = std::sync::Mutex::new(None);
+
+/// Fork an empty address space from the zygote.
+fn fork_from_zygote() -> Result<HostMm, i32> {
+    let mut g = ZYGOTE.lock().unwrap_or_else(|e| e.into_inner());
+    let z = g.as_mut().ok_or(libc::EAGAIN)?;
+    z.push([libc::SYS_fork as u64, 0, 0, 0, 0, 0, 0]);
+    // Like flush, but the fork produces an event stop first.
+    let phys = super::physmem();
+    z.write_ops(phys);
+    set_regs(z.pid, &z.stub_regs)?;
+    let mut child = 0;
+    loop {
+        ptrace(libc::PTRACE_CONT as _, z.pid, 0, 0)?;
+        let st = wait(z.pid)?;
+        if !libc::WIFSTOPPED(st) {
+            return Err(libc::ESRCH);
+        }
+        if st >> 8 == (libc::SIGTRAP | (libc::PTRACE_EVENT_FORK << 8)) {
+            let mut msg: libc::c_ulong = 0;
+            ptrace(
+                libc::PTRACE_GETEVENTMSG as _,
+                z.pid,
+                0,
+                &mut msg as *mut _ as u64,
+            )?;
+            child = msg as i32;
+            continue;
+        }
+        if libc::WSTOPSIG(st) == libc::SIGTRAP {
+            break;
+        }
+    }
+    if child <= 0 {
+        log::error!(
+            "zygote: fork failed: {}",
+            phys.read_u64(OPS_OFFSET + 56) as i64
+        );
+        return Err(libc::EAGAIN);
+    }
+    // The new process starts in a SIGSTOP stop.
+    let st = wait(child)?;
+    if !libc::WIFSTOPPED(st) {
+        return Err(libc::ESRCH);
+    }
+    Ok(HostMm {
+        pid: child,
+        ops: Vec::new(),
+        stub_regs: z.stub_regs,
+        fpu_owner: 0,
+        multithreaded: false,
+    })
 }
 
 /// Queued host syscall for the stub.
@@ -225,7 +301,13 @@ pub struct HostMm {
 impl HostMm {
     /// A fresh, empty guest address space.
     pub fn new() -> Result<HostMm, i32> {
-        Self::spawn_raw()
+        match fork_from_zygote() {
+            Ok(m) => Ok(m),
+            Err(e) => {
+                log::warn!("mm: zygote fork failed (errno {e}), starting a fresh host process");
+                Self::spawn_raw()
+            }
+        }
     }
 
     fn spawn_raw() -> Result<HostMm, i32> {
@@ -306,10 +388,6 @@ impl HostMm {
         Ok(mm)
     }
 
-    pub fn pid(&self) -> i32 {
-        self.pid
-    }
-
     /// PTRACE_CONT until the stub's int3; host signals meant as interrupts
     /// (SIGALRM kicks) are swallowed, the interrupt stays pending.
     fn cont_until_trap(&mut self) -> Result<(), i32> {
@@ -346,17 +424,29 @@ impl HostMm {
     /// Queue mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, PHYS_FD, phys).
     /// Consecutive calls for adjacent ranges become one host call.
     pub fn mmap(&mut self, addr: u64, len: u64, prot: u32, phys: u64) {
+        self.mmap_flags(addr, len, prot, phys, 0)
+    }
+
+    /// Like `mmap`, and have the host fill in its page tables at once
+    /// (MAP_POPULATE): for pages the guest is about to touch, one host call
+    /// instead of one host fault per page.
+    pub fn mmap_populate(&mut self, addr: u64, len: u64, prot: u32, phys: u64) {
+        self.mmap_flags(addr, len, prot, phys, libc::MAP_POPULATE as u64)
+    }
+
+    fn mmap_flags(&mut self, addr: u64, len: u64, prot: u32, phys: u64, extra: u64) {
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64 | extra;
         if let Some(last) = self.ops.last_mut() {
             if last[0] == libc::SYS_mmap as u64
                 && last[1] + last[2] == addr
                 && last[3] == prot as u64
+                && last[4] == flags
                 && last[6] + last[2] == phys
             {
                 last[2] += len;
                 return;
             }
         }
-        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
         self.push([
             libc::SYS_mmap as u64,
             addr,
@@ -393,9 +483,21 @@ impl HostMm {
         self.push([libc::SYS_mprotect as u64, addr, len, prot as u64, 0, 0, 0]);
     }
 
-    /// Number of queued mapping changes.
-    pub fn pending(&self) -> usize {
-        self.ops.len()
+    /// Copy the queued records into the stub data area and clear the queue.
+    fn write_ops(&mut self, phys: &super::physmem::PhysMem) -> usize {
+        let mut buf = Vec::with_capacity(self.ops.len() * OP_SIZE as usize);
+        for op in &self.ops {
+            for w in op {
+                buf.extend_from_slice(&w.to_le_bytes());
+            }
+            buf.extend_from_slice(&0u64.to_le_bytes());
+        }
+        phys.write(OPS_OFFSET, &buf);
+        phys.write_u64(0, self.ops.len() as u64);
+        phys.write_u64(8, 0);
+        let n = self.ops.len();
+        self.ops.clear();
+        n
     }
 
     /// Execute the queued mapping changes in one stub round trip.
@@ -405,18 +507,7 @@ impl HostMm {
         }
         let phys = super::physmem();
         let data = 0u64; // the data area is physical frames 0..
-        let mut buf = Vec::with_capacity(self.ops.len() * OP_SIZE as usize);
-        for op in &self.ops {
-            for w in op {
-                buf.extend_from_slice(&w.to_le_bytes());
-            }
-            buf.extend_from_slice(&0u64.to_le_bytes());
-        }
-        phys.write(data + OPS_OFFSET, &buf);
-        phys.write_u64(data, self.ops.len() as u64);
-        phys.write_u64(data + 8, 0);
-        let n = self.ops.len();
-        self.ops.clear();
+        let n = self.write_ops(phys);
         set_regs(self.pid, &self.stub_regs)?;
         self.cont_until_trap()?;
         let done = phys.read_u64(data + 8) as usize;

@@ -21,9 +21,3 @@ pub fn realtime_ns() -> i64 {
     let (s, n) = clock(libc::CLOCK_REALTIME);
     s * 1_000_000_000 + n
 }
-
-/// CPU time of the whole vmlinux process in nanoseconds.
-pub fn process_cpu_ns() -> i64 {
-    let (s, n) = clock(libc::CLOCK_PROCESS_CPUTIME_ID);
-    s * 1_000_000_000 + n
-}

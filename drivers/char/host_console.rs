@@ -1,60 +1,87 @@
-//! Host half of the console channel (`fd:N` in, `fd:N` out): a helper
-//! thread reads the host input and raises an interrupt; output is written
-//! straight to the host fd. When input is a terminal it is put in raw mode
-//! (the guest's tty does the line editing) and restored on every exit.
+//! Host half of the console and serial lines: host channels (`fd:N`,
+//! `null`, `pts`, `port:[ADDR:]N`). Helper threads read host input into a
+//! per-line buffer and raise an interrupt; output is written straight to
+//! the host. A terminal given as input is put in raw mode (the guest's tty
+//! does the line editing) and restored on every exit: poweroff, panic, and
+//! SIGTERM/SIGINT/SIGHUP, whose handlers restore it and exit with 128+sig.
+//! Host SIGWINCH reaches the vCPU through a pipe read by a helper thread.
 
+use super::telnet;
 use crate::arch::irq;
+use crate::init::cmdline::Channel;
 use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
-static INPUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
-static OUT_FD: AtomicI32 = AtomicI32::new(1);
-static SAVED: Mutex<Option<libc::termios>> = Mutex::new(None);
-static SAVED_FD: AtomicI32 = AtomicI32::new(-1);
+/// One console or serial line's host side.
+pub struct HostLine {
+    input: Mutex<Vec<u8>>,
+    out: Out,
+    /// Host fd whose window size the line follows (-1: none).
+    size_fd: i32,
+    /// Window size seen on the host, not yet taken by the kernel.
+    winsize: Mutex<Option<[u16; 4]>>,
+}
+
+enum Out {
+    Discard,
+    /// A host fd the user gave us: writes may block (it is their terminal,
+    /// pipe or file).
+    Fd(i32),
+    /// Our end of a host pty: writes never block; without a reader on the
+    /// other side the output is dropped.
+    Pty(i32),
+    Port(Arc<Mutex<Vec<TcpStream>>>),
+}
+
+/// Saved settings of host terminals we put in raw mode (fd, termios).
+/// Fixed slots so the signal handlers can read them without locking.
+static SAVED: [OnceLock<(i32, libc::termios)>; 4] = [
+    OnceLock::new(),
+    OnceLock::new(),
+    OnceLock::new(),
+    OnceLock::new(),
+];
+/// Input fds that already have a reader thread.
+static READERS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static LINES: Mutex<Vec<Arc<HostLine>>> = Mutex::new(Vec::new());
+/// Host window sizes changed (SIGWINCH): re-read them.
 static WINCH: AtomicBool = AtomicBool::new(false);
+static WINCH_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Some line has input or a new window size for the kernel.
+static PENDING: AtomicBool = AtomicBool::new(false);
 
-/// Write console output to the host.
-pub fn write(data: &[u8]) {
-    let fd = OUT_FD.load(Ordering::Relaxed);
+/// Did any line get input or a window size since the last call?
+pub fn take_pending() -> bool {
+    PENDING.swap(false, Ordering::SeqCst)
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Write all of `data` to host fd `fd`, waiting while it is full.
+fn write_fd(fd: i32, data: &[u8]) {
     let mut off = 0;
     while off < data.len() {
         // SAFETY: writing from a valid buffer to a host fd we were given.
         let r = unsafe { libc::write(fd, data[off..].as_ptr().cast(), data.len() - off) };
         if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    continue;
+                }
+                _ => return,
             }
-            if e.raw_os_error() == Some(libc::EAGAIN) {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                continue;
-            }
-            return;
         }
         off += r as usize;
     }
 }
 
-/// Bytes received since the last call.
-pub fn take_input() -> Option<Vec<u8>> {
-    let mut g = INPUT.lock().unwrap_or_else(|e| e.into_inner());
-    if g.is_empty() {
-        None
-    } else {
-        Some(std::mem::take(&mut *g))
-    }
-}
-
-/// New host window size, if it changed (SIGWINCH).
-pub fn take_winsize() -> Option<(u16, u16)> {
-    if !WINCH.swap(false, Ordering::SeqCst) {
-        return None;
-    }
-    winsize(SAVED_FD.load(Ordering::Relaxed))
-}
-
-fn winsize(fd: i32) -> Option<(u16, u16)> {
+fn winsize_of(fd: i32) -> Option<[u16; 4]> {
     if fd < 0 {
         return None;
     }
@@ -64,100 +91,428 @@ fn winsize(fd: i32) -> Option<(u16, u16)> {
     if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } < 0 || ws.ws_row == 0 {
         return None;
     }
-    Some((ws.ws_row, ws.ws_col))
+    Some([ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel])
+}
+
+fn isatty(fd: i32) -> bool {
+    // SAFETY: isatty on a host fd.
+    fd >= 0 && unsafe { libc::isatty(fd) } == 1
+}
+
+/// Put host terminal `fd` in raw mode, remembering how it was.
+fn make_raw(fd: i32) {
+    if SAVED.iter().any(|s| s.get().is_some_and(|x| x.0 == fd)) {
+        return;
+    }
+    // SAFETY: zeroed plain struct filled by tcgetattr.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and out pointer.
+    if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
+        return;
+    }
+    if !SAVED.iter().any(|s| s.set((fd, t)).is_ok()) {
+        log::warn!("console: too many host terminals to restore; leaving fd {fd} as it is");
+        return;
+    }
+    let mut raw = t;
+    // SAFETY: cfmakeraw edits the struct in place. It also turns output
+    // post-processing off: the guest's tty adds the \r itself.
+    unsafe { libc::cfmakeraw(&mut raw) };
+    // SAFETY: valid fd and termios.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) };
+}
+
+/// Put every host terminal back as we found it. Async-signal-safe.
+pub fn restore_terminal() {
+    for s in &SAVED {
+        if let Some((fd, t)) = s.get() {
+            // SAFETY: valid fd and saved termios; tcsetattr is
+            // async-signal-safe.
+            unsafe { libc::tcsetattr(*fd, libc::TCSANOW, t) };
+        }
+    }
+}
+
+extern "C" fn on_fatal_signal(sig: libc::c_int) {
+    restore_terminal();
+    // SAFETY: _exit is async-signal-safe and never returns.
+    unsafe { libc::_exit(128 + sig) };
 }
 
 extern "C" fn on_sigwinch(_: libc::c_int) {
     WINCH.store(true, Ordering::SeqCst);
-    // Raising an interrupt takes a lock; do it from the input thread's
-    // poll instead: poke via a pending flag only.
+    let fd = WINCH_PIPE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: write(2) of one byte from a static buffer is
+        // async-signal-safe; a full pipe already has a wakeup in it.
+        unsafe { libc::write(fd, b"w".as_ptr().cast(), 1) };
+    }
 }
 
-/// Start the console channel on host fds `in_fd` / `out_fd`. Returns the
-/// initial window size when input is a terminal.
-pub fn start(in_fd: i32, out_fd: i32) -> Option<(u16, u16)> {
-    OUT_FD.store(out_fd, Ordering::Relaxed);
-    let mut size = None;
-    // SAFETY: isatty on a host fd.
-    if in_fd >= 0 && unsafe { libc::isatty(in_fd) } == 1 {
-        // SAFETY: zeroed plain struct filled by tcgetattr.
-        let mut t: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: valid fd and out pointer.
-        if unsafe { libc::tcgetattr(in_fd, &mut t) } == 0 {
-            *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
-            SAVED_FD.store(in_fd, Ordering::SeqCst);
-            let mut raw = t;
-            // SAFETY: cfmakeraw edits the struct in place.
-            unsafe { libc::cfmakeraw(&mut raw) };
-            // Keep output post-processing off too: the guest tty adds \r.
-            // SAFETY: valid fd and termios.
-            unsafe { libc::tcsetattr(in_fd, libc::TCSANOW, &raw) };
-            size = winsize(in_fd);
-            // SAFETY: installing a handler that only stores an atomic.
-            unsafe {
-                let mut sa: libc::sigaction = std::mem::zeroed();
-                sa.sa_sigaction = on_sigwinch as usize;
-                sa.sa_flags = libc::SA_RESTART;
-                libc::sigaction(libc::SIGWINCH, &sa, std::ptr::null_mut());
-            }
-        }
-    }
-    if in_fd >= 0 {
+/// Install the host signal handlers: SIGTERM, SIGINT and SIGHUP restore
+/// the terminal and exit with 128+sig; SIGWINCH updates window sizes.
+pub fn install_signal_handlers() {
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe2 fills two fds.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == 0 {
+        WINCH_PIPE.store(fds[1], Ordering::SeqCst);
+        let rfd = fds[0];
         std::thread::Builder::new()
-            .name("console-in".into())
-            .spawn(move || input_thread(in_fd))
+            .name("winch".into())
+            .spawn(move || winch_thread(rfd))
             .ok();
     }
-    size
+    for (sig, handler) in [
+        (
+            libc::SIGTERM,
+            on_fatal_signal as extern "C" fn(i32) as usize,
+        ),
+        (libc::SIGINT, on_fatal_signal as extern "C" fn(i32) as usize),
+        (libc::SIGHUP, on_fatal_signal as extern "C" fn(i32) as usize),
+        (libc::SIGWINCH, on_sigwinch as extern "C" fn(i32) as usize),
+    ] {
+        // SAFETY: installing handlers that only use async-signal-safe calls.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = handler;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
 }
 
-fn input_thread(fd: i32) {
-    // SAFETY: we borrow the host fd for reading; ManuallyDrop keeps it open.
-    let mut f = std::mem::ManuallyDrop::new(unsafe {
-        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
-    });
-    let mut buf = [0u8; 4096];
+fn winch_thread(fd: i32) {
+    let mut buf = [0u8; 64];
     loop {
-        match f.read(&mut buf) {
-            Ok(0) => {
-                // End of input: a pipe or file has no more; the guest sees
-                // nothing more (as with UML). Keep winch polling alive.
-                loop {
-                    std::thread::sleep(std::time::Duration::from_millis(200));
-                    if WINCH.load(Ordering::SeqCst) {
-                        irq::raise();
-                    }
-                }
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut p, 1, -1) };
+        // SAFETY: draining our own pipe into a local buffer.
+        while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        if WINCH.swap(false, Ordering::SeqCst) {
+            let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            for l in lines {
+                l.refresh_winsize();
             }
-            Ok(n) => {
-                INPUT
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend_from_slice(&buf[..n]);
-                irq::raise();
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
-                if WINCH.load(Ordering::SeqCst) {
-                    irq::raise();
-                }
-            }
-            Err(_) => return,
+            PENDING.store(true, Ordering::SeqCst);
+            irq::raise();
         }
     }
 }
 
-/// Put the host terminal back as we found it.
-pub fn restore_terminal() {
-    let fd = SAVED_FD.load(Ordering::SeqCst);
-    if fd < 0 {
-        return;
-    }
-    if let Ok(g) = SAVED.try_lock() {
-        if let Some(t) = g.as_ref() {
-            // SAFETY: valid fd and saved termios.
-            unsafe { libc::tcsetattr(fd, libc::TCSANOW, t) };
+impl HostLine {
+    /// Send guest output to the host.
+    pub fn write(&self, data: &[u8]) {
+        match &self.out {
+            Out::Discard => {}
+            Out::Fd(fd) => write_fd(*fd, data),
+            Out::Pty(fd) => {
+                // SAFETY: non-blocking write to our pty master; output
+                // nobody reads is dropped rather than stalling the kernel.
+                unsafe { libc::write(*fd, data.as_ptr().cast(), data.len()) };
+            }
+            Out::Port(clients) => {
+                let mut c = clients.lock().unwrap_or_else(|e| e.into_inner());
+                c.retain_mut(|s| s.write_all(data).is_ok());
+            }
         }
     }
+
+    /// Up to `max` bytes of host input received so far.
+    pub fn take_input(&self, max: usize) -> Vec<u8> {
+        let mut g = self.input.lock().unwrap_or_else(|e| e.into_inner());
+        let n = g.len().min(max);
+        g.drain(..n).collect()
+    }
+
+    pub fn has_input(&self) -> bool {
+        !self
+            .input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// A new host window size, once.
+    pub fn take_winsize(&self) -> Option<[u16; 4]> {
+        self.winsize
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// The host window size now.
+    pub fn current_winsize(&self) -> Option<[u16; 4]> {
+        winsize_of(self.size_fd)
+    }
+
+    fn refresh_winsize(&self) {
+        if let Some(ws) = winsize_of(self.size_fd) {
+            *self.winsize.lock().unwrap_or_else(|e| e.into_inner()) = Some(ws);
+            PENDING.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn push_input(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(data);
+        PENDING.store(true, Ordering::SeqCst);
+        irq::raise();
+    }
+}
+
+/// How a line's input is read.
+enum Reader {
+    /// A host fd; `pty`: our end of a host pty (waits for a slave).
+    Fd(i32, bool),
+    Port(TcpListener, Arc<Mutex<Vec<TcpStream>>>),
+}
+
+/// One host channel opened for input and/or output.
+struct Endpoint {
+    out: Out,
+    reader: Option<Reader>,
+    size_fd: i32,
+    /// Device name to announce (`pts`, `port`).
+    announce: Option<String>,
+}
+
+fn endpoint(ch: &Channel, want_in: bool, want_out: bool) -> Result<Endpoint, String> {
+    let mut e = Endpoint {
+        out: Out::Discard,
+        reader: None,
+        size_fd: -1,
+        announce: None,
+    };
+    match ch {
+        Channel::Fd(fd) => {
+            let fd = *fd;
+            if want_out {
+                e.out = Out::Fd(fd);
+            }
+            if isatty(fd) {
+                e.size_fd = fd;
+            }
+            if want_in {
+                let first = {
+                    let mut r = READERS.lock().unwrap_or_else(|e| e.into_inner());
+                    let first = !r.contains(&fd);
+                    r.push(fd);
+                    first
+                };
+                if !first {
+                    log::warn!("console: host fd {fd} already feeds another line");
+                } else {
+                    if isatty(fd) {
+                        make_raw(fd);
+                    }
+                    e.reader = Some(Reader::Fd(fd, false));
+                }
+            }
+        }
+        Channel::Null | Channel::None | Channel::Xterm => {}
+        Channel::Pts => {
+            let (fd, name) = open_host_pty()?;
+            e.size_fd = fd;
+            e.announce = Some(name);
+            if want_out {
+                e.out = Out::Pty(fd);
+            }
+            if want_in {
+                e.reader = Some(Reader::Fd(fd, true));
+            }
+        }
+        Channel::Port { addr, port } => {
+            let listener = bind_port(addr.as_deref(), *port)?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            e.announce = Some(format!("port {local}"));
+            let clients = Arc::new(Mutex::new(Vec::new()));
+            if want_out {
+                e.out = Out::Port(clients.clone());
+            }
+            // Connections are accepted even for output only.
+            e.reader = Some(Reader::Port(listener, clients));
+        }
+    }
+    Ok(e)
+}
+
+/// Open the host side of a line: `input` and `output` channels (the same
+/// `pts` or `port` channel for both directions is one endpoint). Returns
+/// the line and, for `pts`/`port`, the device name to announce.
+pub fn open_line(
+    input: &Channel,
+    output: &Channel,
+) -> Result<(Arc<HostLine>, Option<String>), String> {
+    let (out, readers, size_fd, announce) = if input == output {
+        let e = endpoint(input, true, true)?;
+        (e.out, vec![e.reader], e.size_fd, e.announce)
+    } else {
+        let i = endpoint(input, true, false)?;
+        let o = endpoint(output, false, true)?;
+        let size_fd = if i.size_fd >= 0 { i.size_fd } else { o.size_fd };
+        (
+            o.out,
+            vec![i.reader, o.reader],
+            size_fd,
+            i.announce.or(o.announce),
+        )
+    };
+    let line = Arc::new(HostLine {
+        input: Mutex::new(Vec::new()),
+        out,
+        size_fd,
+        winsize: Mutex::new(None),
+    });
+    LINES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(line.clone());
+    for r in readers.into_iter().flatten() {
+        let l = line.clone();
+        match r {
+            Reader::Fd(fd, pty) => spawn_reader(fd, l, pty),
+            Reader::Port(listener, clients) => {
+                std::thread::Builder::new()
+                    .name("console-port".into())
+                    .spawn(move || accept_loop(listener, clients, l))
+                    .ok();
+            }
+        }
+    }
+    Ok((line, announce))
+}
+
+/// A fresh host pty in raw mode; returns our (master) fd and the slave's
+/// path for the user.
+fn open_host_pty() -> Result<(i32, String), String> {
+    // SAFETY: posix_openpt returns a new fd or -1.
+    let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
+    if fd < 0 {
+        return Err(format!("posix_openpt: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: grantpt/unlockpt on the master we just opened.
+    if unsafe { libc::grantpt(fd) } < 0 || unsafe { libc::unlockpt(fd) } < 0 {
+        return Err(format!("unlockpt: {}", std::io::Error::last_os_error()));
+    }
+    let mut buf = [0 as libc::c_char; 128];
+    // SAFETY: ptsname_r writes a NUL-terminated name into our buffer.
+    if unsafe { libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()) } != 0 {
+        return Err("ptsname failed".into());
+    }
+    // SAFETY: ptsname_r NUL-terminated it.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    // Raw on the host side too: no host echo or CR/NL mapping between
+    // the program on the slave and the guest's own tty.
+    // SAFETY: zeroed plain struct filled by tcgetattr on our master.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and termios (tcsetattr on a master sets the slave).
+    unsafe {
+        if libc::tcgetattr(fd, &mut t) == 0 {
+            libc::cfmakeraw(&mut t);
+            libc::tcsetattr(fd, libc::TCSANOW, &t);
+        }
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    Ok((fd, name))
+}
+
+fn bind_port(addr: Option<&str>, port: u16) -> Result<TcpListener, String> {
+    let a = addr.unwrap_or("127.0.0.1");
+    TcpListener::bind((a, port)).map_err(|e| format!("cannot listen on {a}:{port}: {e}"))
+}
+
+/// Read host fd `fd` into `line`. A pty master without a slave open reads
+/// EIO or hangs up: wait for someone to open it.
+fn spawn_reader(fd: i32, line: Arc<HostLine>, pty: bool) {
+    std::thread::Builder::new()
+        .name("console-in".into())
+        .spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                let r = unsafe { libc::poll(&mut p, 1, -1) };
+                if r < 0 {
+                    if errno() == libc::EINTR {
+                        continue;
+                    }
+                    return;
+                }
+                // SAFETY: reading into our buffer from a host fd we own.
+                let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                if n > 0 {
+                    line.push_input(&buf[..n as usize]);
+                    if pty {
+                        // The program on the slave may have resized it; no
+                        // SIGWINCH comes to us for that.
+                        line.refresh_winsize();
+                    }
+                    continue;
+                }
+                let e = errno();
+                if n < 0 && (e == libc::EINTR || e == libc::EAGAIN) {
+                    continue;
+                }
+                if pty {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    continue;
+                }
+                // End of input (a file or pipe is used up): the guest sees
+                // nothing more, as with UML.
+                return;
+            }
+        })
+        .ok();
+}
+
+fn accept_loop(listener: TcpListener, clients: Arc<Mutex<Vec<TcpStream>>>, line: Arc<HostLine>) {
+    for s in listener.incoming() {
+        let Ok(mut s) = s else { continue };
+        let _ = s.set_nodelay(true);
+        let _ = s.set_write_timeout(Some(std::time::Duration::from_secs(5)));
+        if s.write_all(&telnet::GREETING).is_err() {
+            continue;
+        }
+        let Ok(reader) = s.try_clone() else { continue };
+        clients.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+        let l = line.clone();
+        std::thread::Builder::new()
+            .name("console-conn".into())
+            .spawn(move || {
+                let mut reader = reader;
+                let mut filter = telnet::Filter::default();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    l.push_input(&filter.filter(&buf[..n]));
+                }
+            })
+            .ok();
+    }
+}
+
+/// Write to host stdout before any console line exists.
+pub fn early_write(data: &[u8]) {
+    write_fd(1, data);
 }
 
 /// Fill `buf` from the host's random source.
@@ -171,9 +526,4 @@ pub fn host_random(buf: &mut [u8]) {
         }
         done += r as usize;
     }
-}
-
-/// Flush host stdout (for log lines written through std).
-pub fn flush() {
-    let _ = std::io::stdout().flush();
 }

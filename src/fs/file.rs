@@ -21,7 +21,6 @@ pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 pub const O_PATH: u32 = 0o10000000;
-pub const O_TMPFILE: u32 = 0o20000000 | O_DIRECTORY;
 
 pub const POLLIN: u32 = 1;
 pub const POLLPRI: u32 = 2;
@@ -40,6 +39,21 @@ pub trait FileOps: Send + Sync {
     }
     fn write(&self, _f: &File, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
+    }
+    /// read(2) by `t`, for files whose reads depend on the caller (ttys:
+    /// job control, VMIN/VTIME timers). `redo`: the syscall runs again
+    /// after sleeping.
+    fn read_task(&self, f: &File, _t: &Arc<Task>, buf: &mut [u8], _redo: bool) -> KResult<usize> {
+        self.read(f, buf)
+    }
+    /// write(2) by `t` (ttys: TOSTOP job control).
+    fn write_task(&self, f: &File, _t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
+        self.write(f, buf)
+    }
+    /// open(2) by `t` is done: ttys acquire a controlling terminal, /dev/tty
+    /// resolves to the caller's. May return operations replacing these.
+    fn opened(&self, _f: &File, _t: &Arc<Task>) -> KResult<Option<Arc<dyn FileOps>>> {
+        Ok(None)
     }
     fn pread(&self, _f: &File, _buf: &mut [u8], _off: u64) -> KResult<usize> {
         Err(Errno::ESPIPE)

@@ -2,6 +2,8 @@
 //! minimal sysfs and devtmpfs.
 
 pub mod elf;
+pub mod eventpoll;
+pub mod ext4;
 pub mod file;
 pub mod pipe;
 pub mod procfs;
@@ -11,7 +13,7 @@ pub mod vfs;
 use crate::drivers::mkdev;
 use crate::kernel::errno::{Errno, KResult};
 use std::sync::Arc;
-use vfs::{Inode, S_IFCHR, S_IFDIR};
+use vfs::{Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFREG};
 
 /// A new instance of filesystem `fstype` (mount(2)).
 pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
@@ -20,7 +22,7 @@ pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
         "proc" => Ok(procfs::new_fs()),
         "sysfs" => Ok(new_sysfs()),
         "devtmpfs" => Ok(new_devtmpfs()),
-        "devpts" => Ok(tmpfs::new_fs_magic(0o755, vfs::DEVPTS_SUPER_MAGIC)),
+        "devpts" => Ok(crate::tty::devpts::root()),
         _ => Err(Errno::ENODEV),
     }
 }
@@ -33,7 +35,40 @@ fn new_sysfs() -> Arc<dyn Inode> {
     ] {
         let _ = root.create(d, S_IFDIR | 0o755, 0);
     }
+    if let Ok(block) = root.lookup("block") {
+        add_sysfs_block(&block);
+    }
     root
+}
+
+/// /sys/block/<disk>/{size,dev,ro} and <disk>/<partition>/{size,dev,start}:
+/// what lsblk-style tools read. Sizes are in 512-byte sectors.
+fn add_sysfs_block(block: &Arc<dyn Inode>) {
+    use crate::drivers::{block as blk, major, minor};
+    let file = |dir: &Arc<dyn Inode>, name: &str, text: String| {
+        if let Ok(f) = dir.create(name, S_IFREG | 0o444, 0) {
+            let _ = f.write_at(0, text.as_bytes());
+        }
+    };
+    let mut disk_dir: Option<Arc<dyn Inode>> = None;
+    for d in blk::all() {
+        let sectors = d.size() / blk::SECTOR_SIZE;
+        let dev = format!("{}:{}\n", major(d.rdev()), minor(d.rdev()));
+        let is_part = minor(d.rdev()) % 16 != 0;
+        let parent = match (&disk_dir, is_part) {
+            (Some(p), true) => p.clone(),
+            _ => block.clone(),
+        };
+        let Ok(dir) = parent.create(d.name(), S_IFDIR | 0o755, 0) else {
+            continue;
+        };
+        file(&dir, "size", format!("{sectors}\n"));
+        file(&dir, "dev", dev);
+        file(&dir, "ro", format!("{}\n", d.read_only() as u8));
+        if !is_part {
+            disk_dir = Some(dir);
+        }
+    }
 }
 
 /// devtmpfs: the device nodes the kernel provides.
@@ -47,12 +82,21 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
         ("urandom", 1, 9, 0o666),
         ("tty", 5, 0, 0o666),
         ("console", 5, 1, 0o600),
-        ("tty0", 4, 0, 0o620),
-        ("tty1", 4, 1, 0o620),
-        ("ttyS0", 4, 64, 0o660),
+        ("ptmx", 5, 2, 0o666),
     ];
     for &(name, maj, min, mode) in nodes {
         let _ = root.create(name, S_IFCHR | mode, mkdev(maj, min));
+    }
+    for d in crate::drivers::block::all() {
+        let _ = root.create(d.name(), S_IFBLK | 0o660, d.rdev());
+    }
+    // Console and serial lines.
+    let (cons, serials) = crate::drivers::char::line::counts();
+    for i in 0..cons {
+        let _ = root.create(&format!("tty{i}"), S_IFCHR | 0o620, mkdev(4, i));
+    }
+    for i in 0..serials {
+        let _ = root.create(&format!("ttyS{i}"), S_IFCHR | 0o660, mkdev(4, 64 + i));
     }
     for d in ["pts", "shm"] {
         let _ = root.create(d, S_IFDIR | 0o755, 0);

@@ -51,9 +51,6 @@ impl Pipe {
     pub fn readers(&self) -> usize {
         self.lock().readers
     }
-    pub fn writers(&self) -> usize {
-        self.lock().writers
-    }
 }
 
 /// One end of a pipe; dropping the last File of an end closes it.
@@ -198,8 +195,16 @@ impl FileOps for PipeEnd {
 /// wait for the other side in Linux; we let it proceed (the first read sees
 /// EOF only once a writer has come and gone).
 pub fn open_fifo(node: &Arc<TmpInode>, flags: u32) -> KResult<Arc<dyn FileOps>> {
+    open_fifo_in(&node.fifo, flags)
+}
+
+/// Open the fifo whose pipe lives in `slot` (any filesystem's named pipe).
+pub fn open_fifo_in(
+    slot: &std::sync::Mutex<Option<Arc<Pipe>>>,
+    flags: u32,
+) -> KResult<Arc<dyn FileOps>> {
     let pipe = {
-        let mut g = node.fifo.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
         g.get_or_insert_with(Pipe::new).clone()
     };
     let acc = flags & O_ACCMODE;

@@ -193,11 +193,17 @@ pub fn new_fs() -> Arc<dyn Inode> {
                 link("/mounts", || Ok("self/mounts".into())),
             ),
             ("uptime".into(), file("/uptime", uptime)),
+            (
+                "partitions".into(),
+                file("/partitions", || {
+                    Ok(crate::drivers::block::proc_partitions())
+                }),
+            ),
             ("loadavg".into(), file("/loadavg", loadavg)),
             (
                 "filesystems".into(),
                 file("/filesystems", || {
-                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n".into())
+                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n\text4\n\text3\n\text2\n".into())
                 }),
             ),
             (

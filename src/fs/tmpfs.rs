@@ -29,8 +29,10 @@ struct Meta {
     ctime: Timespec,
 }
 
+/// File data: page index → frame. Sparse, so a file with a huge hole
+/// costs nothing (a guest can seek far and write a byte).
 struct Data {
-    pages: Vec<Option<Pfn>>,
+    pages: BTreeMap<u64, Pfn>,
     size: u64,
 }
 
@@ -72,7 +74,7 @@ impl TmpInode {
         let kind = match mode & S_IFMT {
             S_IFDIR => Kind::Dir(Mutex::new(BTreeMap::new())),
             S_IFREG => Kind::File(Mutex::new(Data {
-                pages: Vec::new(),
+                pages: BTreeMap::new(),
                 size: 0,
             })),
             S_IFLNK => Kind::Symlink(target.unwrap_or_default()),
@@ -123,14 +125,12 @@ impl TmpInode {
             return Err(Errno::EISDIR);
         };
         let mut d = lock(d);
-        let keep = size.div_ceil(PAGE_SIZE) as usize;
-        if keep < d.pages.len() {
-            for p in d.pages.drain(keep..).flatten() {
-                frame::put(p);
-            }
+        let keep = size.div_ceil(PAGE_SIZE);
+        for (_, p) in d.pages.split_off(&keep) {
+            frame::put(p);
         }
         if size < d.size && size % PAGE_SIZE != 0 {
-            if let Some(Some(p)) = d.pages.get((size / PAGE_SIZE) as usize) {
+            if let Some(p) = d.pages.get(&(size / PAGE_SIZE)) {
                 let off = (size % PAGE_SIZE) as usize;
                 frame::zero(*p, off, PAGE_SIZE as usize - off);
             }
@@ -151,7 +151,7 @@ impl TmpInode {
 impl Drop for TmpInode {
     fn drop(&mut self) {
         if let Kind::File(d) = &self.kind {
-            for p in lock(d).pages.drain(..).flatten() {
+            for (_, p) in std::mem::take(&mut lock(d).pages) {
                 frame::put(p);
             }
         }
@@ -168,7 +168,7 @@ impl Inode for TmpInode {
         let (size, blocks) = match &self.kind {
             Kind::File(d) => {
                 let d = lock(d);
-                (d.size, d.pages.iter().flatten().count() as u64 * 8)
+                (d.size, d.pages.len() as u64 * 8)
             }
             Kind::Symlink(t) => (t.len() as u64, 0),
             Kind::Dir(_) => (4096, 8),
@@ -406,10 +406,10 @@ impl Inode for TmpInode {
         let mut done = 0;
         while done < n {
             let pos = off + done as u64;
-            let idx = (pos / PAGE_SIZE) as usize;
+            let idx = pos / PAGE_SIZE;
             let po = (pos % PAGE_SIZE) as usize;
             let chunk = (PAGE_SIZE as usize - po).min(n - done);
-            match d.pages.get(idx).copied().flatten() {
+            match d.pages.get(&idx).copied() {
                 Some(p) => frame::read(p, po, &mut buf[done..done + chunk]),
                 None => buf[done..done + chunk].fill(0),
             }
@@ -432,17 +432,15 @@ impl Inode for TmpInode {
         let mut done = 0;
         while done < buf.len() {
             let pos = off + done as u64;
-            let idx = (pos / PAGE_SIZE) as usize;
+            let idx = pos / PAGE_SIZE;
             let po = (pos % PAGE_SIZE) as usize;
             let chunk = (PAGE_SIZE as usize - po).min(buf.len() - done);
-            if idx >= d.pages.len() {
-                d.pages.resize(idx + 1, None);
-            }
-            let p = match d.pages[idx] {
+            let hint = d.pages.get(&idx.wrapping_sub(1)).map(|p| p + 1);
+            let p = match d.pages.get(&idx).copied() {
                 Some(p) => p,
-                None => match frame::alloc() {
+                None => match frame::alloc_near(hint) {
                     Ok(p) => {
-                        d.pages[idx] = Some(p);
+                        d.pages.insert(idx, p);
                         p
                     }
                     Err(_) => {
@@ -473,15 +471,11 @@ impl Inode for TmpInode {
             return Err(Errno::ENODEV);
         };
         let mut d = lock(d);
-        let i = idx as usize;
-        if i >= d.pages.len() {
-            d.pages.resize(i + 1, None);
-        }
-        let p = match d.pages[i] {
+        let p = match d.pages.get(&idx).copied() {
             Some(p) => p,
             None => {
                 let p = frame::alloc()?;
-                d.pages[i] = Some(p);
+                d.pages.insert(idx, p);
                 p
             }
         };
@@ -497,7 +491,7 @@ impl Inode for TmpInode {
         if idx * PAGE_SIZE >= d.size {
             return None;
         }
-        let p = d.pages.get(idx as usize).copied().flatten()?;
+        let p = d.pages.get(&idx).copied()?;
         frame::get(p);
         Some(p)
     }
@@ -505,7 +499,9 @@ impl Inode for TmpInode {
     fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {
         let st = self.stat();
         match st.mode & S_IFMT {
-            S_IFCHR | S_IFBLK => crate::drivers::open_device(st.mode & S_IFMT, st.rdev).map(Some),
+            S_IFCHR | S_IFBLK => {
+                crate::drivers::open_device(st.mode & S_IFMT, st.rdev, _flags).map(Some)
+            }
             S_IFIFO => {
                 let me = self.this.upgrade().ok_or(Errno::ENOENT)?;
                 Ok(Some(crate::fs::pipe::open_fifo(&me, _flags)?))

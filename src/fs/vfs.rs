@@ -10,7 +10,6 @@ use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 pub const S_IFMT: u32 = 0o170000;
-pub const S_IFSOCK: u32 = 0o140000;
 pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFBLK: u32 = 0o060000;
@@ -78,6 +77,22 @@ pub struct SetAttr {
     pub size: Option<u64>,
     pub atime: Option<Timespec>,
     pub mtime: Option<Timespec>,
+}
+
+/// What statfs(2) reports for a filesystem with real capacity.
+#[derive(Clone, Default, Debug)]
+pub struct StatFs {
+    pub magic: u64,
+    pub bsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: u64,
+    pub namelen: u64,
+    /// ST_* flags (ST_RDONLY = 1).
+    pub flags: u64,
 }
 
 pub struct DirEntry {
@@ -157,6 +172,11 @@ pub trait Inode: Send + Sync {
     }
     fn sync(&self) -> KResult<()> {
         Ok(())
+    }
+    /// statfs(2) numbers, for filesystems that have them (None: the
+    /// memory-backed default).
+    fn statfs(&self) -> Option<StatFs> {
+        None
     }
 }
 
@@ -374,6 +394,24 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str) -> KResult<(Path, Stri
         return Err(Errno::ENAMETOOLONG);
     }
     Ok((parent, name.to_string()))
+}
+
+/// Replace the options shown in /proc/mounts for the mount whose root is
+/// `root` (remount).
+pub fn set_mount_options(root: &Arc<dyn Inode>, options: &str) {
+    let mut g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    for m in g.iter_mut() {
+        if same_inode(&m.root, root) {
+            *m = Arc::new(Mount {
+                point: m.point.clone(),
+                root: m.root.clone(),
+                source: m.source.clone(),
+                fstype: m.fstype.clone(),
+                target: m.target.clone(),
+                options: options.to_string(),
+            });
+        }
+    }
 }
 
 /// Forget every mount (reboot).

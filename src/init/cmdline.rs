@@ -325,11 +325,13 @@ impl Cmdline {
         Ok(())
     }
 
-    /// Records a console spec, dropping earlier specs it fully overrides
-    /// so that `consoles` stays short and order-correct.
+    /// Records a console spec. As in UML, `con=`/`ssl=` set the default
+    /// for every line and `conN=`/`sslN=` set one line, which wins over the
+    /// default whatever their order; a later word for the same line (or a
+    /// later default) replaces the earlier one.
     fn add_console(&mut self, spec: ConsoleSpec) {
         self.consoles
-            .retain(|c| c.serial != spec.serial || (spec.index.is_some() && c.index != spec.index));
+            .retain(|c| c.serial != spec.serial || c.index != spec.index);
         self.consoles.push(spec);
     }
 }
@@ -947,19 +949,44 @@ mod tests {
 
     #[test]
     fn consoles() {
-        let c = boot(&["con0=fd:0,fd:1", "con=pts", "ssl1=port:9000", "ssl=null"]);
-        // `con=pts` overrides con0, `ssl=null` overrides ssl1: both dropped.
+        let c = boot(&[
+            "con0=fd:0,fd:1",
+            "con=pts",
+            "ssl1=port:9000",
+            "ssl=null",
+            "con=null",
+        ]);
+        // Specific lines survive a later default (UML keeps conN= whatever
+        // the order); a later default replaces an earlier one.
         assert_eq!(
             c.consoles,
             [
                 ConsoleSpec {
                     serial: false,
-                    index: None,
-                    input: Channel::Pts,
-                    output: Channel::Pts,
+                    index: Some(0),
+                    input: Channel::Fd(0),
+                    output: Channel::Fd(1),
                 },
                 ConsoleSpec {
                     serial: true,
+                    index: Some(1),
+                    input: Channel::Port {
+                        addr: None,
+                        port: 9000
+                    },
+                    output: Channel::Port {
+                        addr: None,
+                        port: 9000
+                    },
+                },
+                ConsoleSpec {
+                    serial: true,
+                    index: None,
+                    input: Channel::Null,
+                    output: Channel::Null,
+                },
+                ConsoleSpec {
+                    serial: false,
                     index: None,
                     input: Channel::Null,
                     output: Channel::Null,
@@ -992,11 +1019,12 @@ mod tests {
             ]
         );
 
-        // con and ssl lines are independent.
+        // con and ssl lines are independent; ssl0 survives the later ssl=.
         let c = boot(&["con0=pts", "ssl0=pts", "ssl=none"]);
-        assert_eq!(c.consoles.len(), 2);
+        assert_eq!(c.consoles.len(), 3);
         assert!(!c.consoles[0].serial);
-        assert!(c.consoles[1].serial);
+        assert!(c.consoles[1].serial && c.consoles[1].index == Some(0));
+        assert!(c.consoles[2].serial && c.consoles[2].index.is_none());
     }
 
     #[test]

@@ -41,13 +41,19 @@ pub fn start_kernel(c: Cmdline) -> ! {
         crate::kernel::printk::set_loglevel(l);
     }
     let _ = CMDLINE.set(c.clone());
+    // Block devices first: a missing or locked image is a command-line
+    // error (status 2), reported before the terminal is touched.
+    let disks = match crate::drivers::block::ubd::open_all(&c.ubd) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("vmlinux: {e}");
+            std::process::exit(2);
+        }
+    };
     time::init();
     crate::kernel::printk::start_clock();
-    // The console channel: con0 (default fd:0,fd:1).
-    let (cin, cout) = console_fds(&c);
-    if let Some((rows, cols)) = crate::drivers::char::host_console::start(cin, cout) {
-        crate::tty::console::console().set_winsize(rows, cols);
-    }
+    // Console and serial lines (con0 defaults to fd:0,fd:1).
+    crate::drivers::char::line::init(&c);
     printk(&format!(
         "Linux version {} (ruml {}) #1 SMP",
         crate::kernel::sys_proc::RELEASE,
@@ -64,23 +70,15 @@ pub fn start_kernel(c: Cmdline) -> ! {
         (frames - arch::RESERVED_FRAMES) as u64 * 4
     ));
     crate::kernel::sys_proc::set_hostname("(none)");
+    if c.ncpus > 1 {
+        printk(&format!(
+            "smp: ncpus={} requested; this kernel runs one vCPU, using 1",
+            c.ncpus
+        ));
+    }
+    crate::drivers::block::ubd::register(disks);
     boot_userspace(&c);
     sched::run()
-}
-
-fn console_fds(c: &Cmdline) -> (i32, i32) {
-    let mut fds = (0, 1);
-    for s in &c.consoles {
-        if s.serial || !(s.index.is_none() || s.index == Some(0)) {
-            continue;
-        }
-        let f = |ch: &cmdline::Channel| match ch {
-            cmdline::Channel::Fd(n) => *n,
-            _ => -1,
-        };
-        fds = (f(&s.input), f(&s.output));
-    }
-    fds
 }
 
 /// Mount the root filesystem and start init (also after reboot).
@@ -93,6 +91,19 @@ fn boot_userspace(c: &Cmdline) {
 }
 
 fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
+    if c.initrd.is_none() && (c.root.is_some() || !c.ubd.is_empty()) {
+        let (root, dev, fstype, ro) = mount_block_root(c)?;
+        vfs::add_mount(vfs::Mount {
+            point: None,
+            root: root.clone(),
+            source: format!("/dev/{dev}"),
+            fstype,
+            target: "/".into(),
+            options: if ro { "ro,relatime" } else { "rw,relatime" }.into(),
+        });
+        mount_devtmpfs(&root);
+        return Ok(root);
+    }
     let root = crate::fs::tmpfs::new_fs(0o755);
     vfs::add_mount(vfs::Mount {
         point: None,
@@ -115,18 +126,82 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
                 printk(&format!("Initramfs unpacking failed: {e}"));
             }
         }
-    } else if c.root.is_some() || !c.ubd.is_empty() {
-        return Err(format!(
-            "VFS: Unable to mount root fs on {} (block devices are not supported yet)",
-            c.root.clone().unwrap_or_else(|| "/dev/ubda".into())
-        ));
     }
-    // /dev as devtmpfs (CONFIG_DEVTMPFS_MOUNT), if the root has a /dev.
+    mount_devtmpfs(&root);
+    Ok(root)
+}
+
+/// Mount `root=` (default /dev/ubda) as the root filesystem. As in Linux,
+/// the root is mounted read-only unless the command line says `rw`
+/// (init scripts remount it read-write); a write-protected device falls
+/// back to read-only. Returns (root, device name, fs type, read-only).
+fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, String, String, bool), String> {
+    use crate::drivers::block;
+    let name = c.root.clone().unwrap_or_else(|| "/dev/ubda".into());
+    let Some(dev) = block::by_name(&name) else {
+        let mut avail = String::new();
+        for d in block::all() {
+            avail.push_str(&format!(
+                "{:<12}{:>10} {}\n",
+                d.name(),
+                d.size() / 1024,
+                d.name()
+            ));
+        }
+        return Err(format!(
+            "VFS: Cannot open root device \"{name}\" or unknown-block(0,0): error -6\nPlease append a correct \"root=\" boot option; here are the available partitions:\n{avail}VFS: Unable to mount root fs on unknown-block(0,0)"
+        ));
+    };
+    if let Some(f) = &c.rootflags {
+        log::info!("VFS: root mount options \"{f}\" are ignored");
+    }
+    let mut ro = c.read_only.unwrap_or(true);
+    let fstype = c.rootfstype.as_deref();
+    let mut r = crate::fs::ext4::mount(dev.clone(), fstype, ro);
+    if !ro && matches!(r, Err(Errno::EACCES) | Err(Errno::EROFS)) {
+        printk(&format!(
+            "VFS: {} is write-protected, mounting read-only",
+            dev.name()
+        ));
+        ro = true;
+        r = crate::fs::ext4::mount(dev.clone(), fstype, true);
+    }
+    let fs = r.map_err(|e| {
+        format!(
+            "VFS: Unable to mount root fs on {} (error {})",
+            dev.name(),
+            e.name()
+        )
+    })?;
+    printk(&format!(
+        "VFS: Mounted root ({} filesystem){} on device {}:{}.",
+        fs.fstype,
+        if ro { " readonly" } else { "" },
+        crate::drivers::major(dev.rdev()),
+        crate::drivers::minor(dev.rdev())
+    ));
+    Ok((fs.root(), dev.name().to_string(), fs.fstype.clone(), ro))
+}
+
+/// /dev as devtmpfs (CONFIG_DEVTMPFS_MOUNT), if the root has a /dev.
+fn mount_devtmpfs(root: &Arc<dyn Inode>) {
     if let Ok(dev) = root.lookup("dev") {
         if dev.stat().is_dir() {
+            let devtmpfs = crate::fs::new_devtmpfs();
+            // devpts on /dev/pts, as an init system would mount it.
+            if let Ok(pts) = devtmpfs.lookup("pts") {
+                vfs::add_mount(vfs::Mount {
+                    point: Some(pts),
+                    root: crate::tty::devpts::root(),
+                    source: "devpts".into(),
+                    fstype: "devpts".into(),
+                    target: "/dev/pts".into(),
+                    options: "rw,gid=5,mode=620,ptmxmode=000".into(),
+                });
+            }
             vfs::add_mount(vfs::Mount {
                 point: Some(dev),
-                root: crate::fs::new_devtmpfs(),
+                root: devtmpfs,
                 source: "devtmpfs".into(),
                 fstype: "devtmpfs".into(),
                 target: "/dev".into(),
@@ -134,7 +209,6 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
             });
         }
     }
-    Ok(root)
 }
 
 /// Create the initramfs entries in the root tmpfs.
@@ -352,6 +426,8 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
 /// reboot(RESTART): end every process and boot userspace again.
 pub fn restart(_t: &Arc<Task>) {
     crate::kernel::exit::kill_all();
+    crate::tty::jobctl::reset();
+    crate::tty::pty::reset();
     task::clear_all();
     sched::reset();
     time::reset();

@@ -181,13 +181,28 @@ pub fn do_execve(
         }
         None => None,
     };
-    // Point of no return: build the new address space.
-    let mm = Mm::new()?;
+    // Point of no return: build the new address space. An address space
+    // nobody else uses (no other thread, no vfork parent) is emptied and
+    // reused, which saves starting a host process.
+    let old = t.mm();
+    let alone = t.tg().lock().threads.len() == 1 && Arc::strong_count(&old) == 2;
+    let mm = if alone {
+        old.lock().clear();
+        old
+    } else {
+        drop(old);
+        Mm::new()?
+    };
     let r = build(t, &mm, &main, interp.as_ref(), &argv, &envp, &exec_name);
     let (entry, sp) = match r {
         Ok(v) => v,
         Err(e) => {
             log::debug!("exec {}: {:?}", full, e);
+            if alone {
+                // The old image is gone: the process cannot go on.
+                exit::group_exit(t, super::signal::SIGKILL);
+                return Err(Errno::EJUSTRETURN);
+            }
             return Err(e);
         }
     };
@@ -216,7 +231,9 @@ pub fn do_execve(
         i.altstack = (0, 0, super::signal::SS_DISABLE);
         i.clear_child_tid = 0;
         i.robust_list = 0;
-        let comm = full.rsplit('/').next().unwrap_or("").to_string();
+        // Linux names the task after the file as it was asked for (the
+        // symlink, the script), not what it resolved to.
+        let comm = exec_name.rsplit('/').next().unwrap_or("").to_string();
         i.comm = comm.chars().take(15).collect();
         // Unshare and close-on-exec the fd table; reset handlers.
         let table = lock(&i.files).clone();

@@ -58,11 +58,13 @@ pub fn exit_thread(t: &Arc<Task>) {
     futex::cancel(t);
     release_vfork(vfork_parent);
     // Drop what the thread holds.
-    {
+    // Closing files may run device close code: not under the task lock.
+    let files = {
         let mut i = t.lock();
-        i.files = Default::default();
         i.pending = Default::default();
-    }
+        std::mem::take(&mut i.files)
+    };
+    drop(files);
     drop(mm);
     let last = {
         let mut g = tg.lock();
@@ -109,13 +111,19 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
                     any_zombie |= cgi.zombie.is_some();
                 }
             }
-            init.lock().children.extend(children);
+            init.lock().children.extend(children.iter().copied());
             if any_zombie {
                 init.child_wq.wake_all();
                 let _ = signal::send_to_process(1, SigInfo::kernel(SIGCHLD));
             }
         }
     }
+    // Terminal hangup and orphaned process groups (job control).
+    let (sid, pgid, parent) = {
+        let g = tg.lock();
+        (g.sid, g.pgid, g.parent)
+    };
+    crate::tty::jobctl::exit_notify(tgid, sid, pgid, parent, &children);
     let (parent, exit_signal) = {
         let mut g = tg.lock();
         g.zombie = Some(status);

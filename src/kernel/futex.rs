@@ -36,7 +36,6 @@ pub const FUTEX_CMP_REQUEUE: u32 = 4;
 pub const FUTEX_WAKE_OP: u32 = 5;
 pub const FUTEX_WAIT_BITSET: u32 = 9;
 pub const FUTEX_WAKE_BITSET: u32 = 10;
-pub const FUTEX_PRIVATE: u32 = 128;
 pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 
 /// FUTEX_WAIT: sleep if *addr == val. `deadline` is absolute monotonic ns.
@@ -60,7 +59,9 @@ pub fn wait(
         if woken {
             return Ok(0);
         }
-        if let Some(d) = t.lock().deadline {
+        // The guard must not live into the block: cancel() locks the task.
+        let deadline = t.lock().deadline;
+        if let Some(d) = deadline {
             if super::time::monotonic_ns() >= d {
                 cancel(t);
                 return Err(Errno::ETIMEDOUT);

@@ -8,6 +8,7 @@ pub mod panic;
 pub mod printk;
 pub mod sched;
 pub mod signal;
+pub mod sys_epoll;
 pub mod sys_fs;
 pub mod sys_mm;
 pub mod sys_poll;

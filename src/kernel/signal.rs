@@ -4,7 +4,7 @@
 use super::errno::{Errno, KResult};
 use super::exit;
 use super::sched;
-use super::task::{self, Pid, State, Task, Tid};
+use super::task::{self, Pid, State, Task};
 use crate::arch;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,11 +18,14 @@ pub const SIGABRT: i32 = 6;
 pub const SIGBUS: i32 = 7;
 pub const SIGFPE: i32 = 8;
 pub const SIGKILL: i32 = 9;
+#[allow(dead_code)]
 pub const SIGUSR1: i32 = 10;
 pub const SIGSEGV: i32 = 11;
+#[allow(dead_code)]
 pub const SIGUSR2: i32 = 12;
 pub const SIGPIPE: i32 = 13;
 pub const SIGALRM: i32 = 14;
+#[allow(dead_code)]
 pub const SIGTERM: i32 = 15;
 pub const SIGCHLD: i32 = 17;
 pub const SIGCONT: i32 = 18;
@@ -40,17 +43,13 @@ pub const NSIG: i32 = 64;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
-pub const SI_TIMER: i32 = -2;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
-pub const CLD_DUMPED: i32 = 3;
 pub const CLD_STOPPED: i32 = 5;
 pub const CLD_CONTINUED: i32 = 6;
 
 pub const SA_NOCLDSTOP: u64 = 1;
 pub const SA_NOCLDWAIT: u64 = 2;
-pub const SA_SIGINFO: u64 = 4;
-pub const SA_RESTORER: u64 = 0x0400_0000;
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 pub const SA_RESTART: u64 = 0x1000_0000;
 pub const SA_NODEFER: u64 = 0x4000_0000;
@@ -428,7 +427,9 @@ pub fn deliver(t: &Arc<Task>) -> bool {
         }
         let Some(info) = dequeue(t) else {
             restart_without_handler(t);
-            if let Some(m) = t.lock().saved_mask.take() {
+            // Two statements: an `if let` guard would live into the block.
+            let saved = t.lock().saved_mask.take();
+            if let Some(m) = saved {
                 t.lock().sigmask = m;
             }
             return true;
@@ -717,9 +718,4 @@ pub fn force_fault(t: &Arc<Task>, sig: i32, code: i32, addr: u64) {
         ..Default::default()
     };
     t.lock().pending.add(info);
-}
-
-/// Used by wait/exit: a thread id exists?
-pub fn tid_alive(tid: Tid) -> bool {
-    task::task(tid).is_some()
 }

@@ -148,7 +148,10 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
 /// open, creat, openat
 pub fn sys_openat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, mode: u32) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let f = open_path(t, dirfd, &path, flags, mode)?;
+    let mut f = open_path(t, dirfd, &path, flags, mode)?;
+    if let Some(ops) = f.ops.opened(&f, t)? {
+        f = File::new(ops, f.inode.clone(), f.path.clone(), flags);
+    }
     let fd = lock(&t.files()).install(f, flags & O_CLOEXEC != 0)?;
     Ok(fd as u64)
 }
@@ -184,12 +187,12 @@ fn would_block(t: &Task, f: &File) -> Errno {
     }
 }
 
-fn read_into(t: &Task, f: &File, len: usize) -> KResult<Vec<u8>> {
+fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
     let mut buf = vec![0u8; len.min(MAX_IO)];
-    match f.ops.read(f, &mut buf) {
+    match f.ops.read_task(f, t, &mut buf, redo) {
         Ok(n) => {
             buf.truncate(n);
             Ok(buf)
@@ -203,7 +206,7 @@ fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
-    match f.ops.write(f, data) {
+    match f.ops.write_task(f, t, data) {
         Ok(n) => Ok(n as u64),
         Err(Errno::EAGAIN) => Err(would_block(t, f)),
         Err(Errno::EPIPE) => {
@@ -215,9 +218,9 @@ fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 }
 
 /// read
-pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
+pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize, redo: bool) -> KResult<u64> {
     let f = fd_file(t, fd)?;
-    let data = read_into(t, &f, count)?;
+    let data = read_into(t, &f, count, redo)?;
     t.mm().write(buf, &data)?;
     Ok(data.len() as u64)
 }
@@ -275,12 +278,19 @@ fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
 }
 
 /// readv (and preadv with an offset)
-pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
+pub fn sys_readv(
+    t: &Arc<Task>,
+    fd: i32,
+    iov: u64,
+    cnt: i32,
+    off: Option<i64>,
+    redo: bool,
+) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
     let data = match off {
-        None => read_into(t, &f, total)?,
+        None => read_into(t, &f, total, redo)?,
         Some(o) => {
             if !f.readable() {
                 return Err(Errno::EBADF);
@@ -314,7 +324,7 @@ pub fn sys_preadv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: i64) -> KResu
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    sys_readv(t, fd, iov, cnt, Some(off))
+    sys_readv(t, fd, iov, cnt, Some(off), false)
 }
 
 /// pwritev
@@ -360,7 +370,7 @@ pub fn sys_sendfile(
     in_fd: i32,
     offp: u64,
     count: usize,
-    _redo: bool,
+    redo: bool,
 ) -> KResult<u64> {
     let inf = fd_file(t, in_fd)?;
     let outf = fd_file(t, out_fd)?;
@@ -373,7 +383,7 @@ pub fn sys_sendfile(
         t.mm().write_u64(offp, off + r as u64)?;
         b
     } else {
-        read_into(t, &inf, n)?
+        read_into(t, &inf, n, redo)?
     };
     if data.is_empty() {
         return Ok(0);
@@ -1000,6 +1010,7 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
 
 /// sync, syncfs
 pub fn sys_sync(_t: &Arc<Task>) -> KResult<u64> {
+    crate::fs::ext4::sync_all();
     Ok(0)
 }
 
@@ -1069,19 +1080,36 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     Ok(0)
 }
 
-fn statfs_bytes(magic: u64) -> [u8; 120] {
-    let (total, free) = crate::mm::frame::stats();
+fn statfs_bytes(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64) -> [u8; 120] {
+    let st = inode.and_then(|i| i.statfs()).unwrap_or_else(|| {
+        // Memory-backed filesystems: their capacity is guest memory.
+        let (total, free) = crate::mm::frame::stats();
+        vfs::StatFs {
+            magic,
+            bsize: 4096,
+            blocks: total,
+            bfree: free,
+            bavail: free,
+            files: 1 << 20,
+            ffree: 1 << 19,
+            fsid: 0,
+            namelen: 255,
+            flags: 0,
+        }
+    });
     let mut b = [0u8; 120];
     let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
-    put(0, magic);
-    put(8, 4096);
-    put(16, total);
-    put(24, free);
-    put(32, free);
-    put(40, 1 << 20);
-    put(48, 1 << 19);
-    put(64, 255);
-    put(72, 4096);
+    put(0, st.magic);
+    put(8, st.bsize);
+    put(16, st.blocks);
+    put(24, st.bfree);
+    put(32, st.bavail);
+    put(40, st.files);
+    put(48, st.ffree);
+    put(56, st.fsid);
+    put(64, st.namelen);
+    put(72, st.bsize);
+    put(80, st.flags);
     b
 }
 
@@ -1089,7 +1117,8 @@ fn statfs_bytes(magic: u64) -> [u8; 120] {
 pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
     let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    t.mm().write(buf, &statfs_bytes(p.inode.fs_magic()))?;
+    t.mm()
+        .write(buf, &statfs_bytes(Some(&p.inode), p.inode.fs_magic()))?;
     Ok(0)
 }
 
@@ -1101,8 +1130,20 @@ pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
         .as_ref()
         .map(|i| i.fs_magic())
         .unwrap_or(0x5049_5045);
-    t.mm().write(buf, &statfs_bytes(magic))?;
+    t.mm().write(buf, &statfs_bytes(f.inode.as_ref(), magic))?;
     Ok(0)
+}
+
+/// Mount ext2/3/4 from the block device node at `source`.
+fn mount_ext(t: &Task, source: &str, fstype: &str, ro: bool) -> KResult<Arc<dyn vfs::Inode>> {
+    let dev = lookup_at(t, AT_FDCWD, source, true)?;
+    let st = dev.inode.stat();
+    if st.mode & S_IFMT != vfs::S_IFBLK {
+        return Err(Errno::ENOTBLK);
+    }
+    let bdev = crate::drivers::block::by_rdev(st.rdev).ok_or(Errno::ENXIO)?;
+    let fs = crate::fs::ext4::mount(bdev, Some(fstype), ro)?;
+    Ok(fs.root())
 }
 
 /// mount
@@ -1114,11 +1155,20 @@ pub fn sys_mount(
     flags: u64,
     _data: u64,
 ) -> KResult<u64> {
+    const MS_RDONLY: u64 = 1;
     const MS_REMOUNT: u64 = 32;
     const MS_BIND: u64 = 4096;
     let target_s = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
+    let ro = flags & MS_RDONLY != 0;
     if flags & MS_REMOUNT != 0 {
+        if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
+            if !vfs::is_mount_root(&p.inode) {
+                return Err(Errno::EINVAL);
+            }
+            fs.remount(ro)?;
+            vfs::set_mount_options(&p.inode, if ro { "ro,relatime" } else { "rw,relatime" });
+        }
         return Ok(0);
     }
     let src = if source != 0 {
@@ -1143,7 +1193,13 @@ pub fn sys_mount(
     if !p.inode.stat().is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let root = crate::fs::make_fs(&fstype, &src)?;
+    let (root, options) = match fstype.as_str() {
+        "ext2" | "ext3" | "ext4" => (
+            mount_ext(t, &src, &fstype, ro)?,
+            if ro { "ro,relatime" } else { "rw,relatime" },
+        ),
+        _ => (crate::fs::make_fs(&fstype, &src)?, "rw"),
+    };
     let fs = t.fs();
     vfs::add_mount(vfs::Mount {
         point: Some(p.inode.clone()),
@@ -1151,7 +1207,7 @@ pub fn sys_mount(
         source: if src.is_empty() { fstype.clone() } else { src },
         fstype,
         target: p.path_name(&fs.root),
-        options: "rw".into(),
+        options: options.into(),
     });
     Ok(0)
 }
@@ -1161,7 +1217,47 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, _flags: i32) -> KResult<u64> {
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, true)?;
     vfs::remove_mount(&p.inode)?;
+    // The last mount of an ext filesystem: write it back and mark it clean.
+    if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
+        let still = vfs::mounts()
+            .iter()
+            .any(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, &fs)));
+        if !still {
+            fs.unmount()?;
+        }
+    }
     Ok(0)
 }
 
-pub use vfs::Dentry;
+/// memfd_create: an unnamed tmpfs file.
+pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_ALLOW_SEALING: u32 = 2;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | 4 | 8 | 16) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let name = t.mm().read_cstr(name, 249).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
+    let inode = crate::fs::tmpfs::anon_file();
+    let root = t.fs().root;
+    let path = Arc::new(vfs::Dentry {
+        name: format!("memfd:{name} (deleted)"),
+        parent: Some(root),
+        inode: inode.clone(),
+    });
+    let f = File::new(
+        Arc::new(InodeFile {
+            inode: inode.clone(),
+        }),
+        Some(inode),
+        Some(path),
+        O_RDWR,
+    );
+    let fd = lock(&t.files()).install(f, flags & MFD_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}

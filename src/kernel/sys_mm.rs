@@ -104,7 +104,7 @@ pub fn sys_mmap(
 }
 
 fn check_range(addr: u64, len: u64) -> KResult<(u64, u64)> {
-    if addr % 4096 != 0 {
+    if addr % 4096 != 0 || len > TASK_SIZE {
         return Err(Errno::EINVAL);
     }
     let end = addr.checked_add(page_up(len)).ok_or(Errno::EINVAL)?;
@@ -160,7 +160,12 @@ pub fn sys_mremap(
 ) -> KResult<u64> {
     const MAYMOVE: u32 = 1;
     const FIXED: u32 = 2;
-    if old % 4096 != 0 || new_len == 0 || flags & !7 != 0 {
+    if old % 4096 != 0
+        || new_len == 0
+        || flags & !7 != 0
+        || old_len > TASK_SIZE
+        || new_len > TASK_SIZE
+    {
         return Err(Errno::EINVAL);
     }
     if flags & FIXED != 0 && (flags & MAYMOVE == 0 || new_addr % 4096 != 0) {
@@ -215,7 +220,22 @@ pub fn sys_msync(t: &Arc<Task>, addr: u64, len: u64, _flags: u32) -> KResult<u64
 /// mincore: report every page resident.
 pub fn sys_mincore(t: &Arc<Task>, addr: u64, len: u64, vec: u64) -> KResult<u64> {
     let (s, e) = check_range(addr, len)?;
-    let n = ((e - s) / 4096) as usize;
-    t.mm().write(vec, &vec![1u8; n])?;
+    // Every page of the range must be mapped; answer in chunks.
+    let mm = t.mm();
+    let mut a = s;
+    while a < e {
+        let end = mm
+            .lock()
+            .find_vma(a)
+            .map(|v| v.end.min(e))
+            .ok_or(Errno::ENOMEM)?;
+        let n = ((end - a) / 4096) as usize;
+        let off = (a - s) / 4096;
+        for c in (0..n).step_by(65536) {
+            let k = (n - c).min(65536);
+            mm.write(vec + off + c as u64, &vec![1u8; k])?;
+        }
+        a = end;
+    }
     Ok(0)
 }

@@ -13,7 +13,7 @@ fn deadline(t: &Task, redo: bool, timeout_ns: Option<i64>) -> Option<i64> {
     if redo {
         return t.lock().deadline;
     }
-    timeout_ns.map(|ns| time::monotonic_ns() + ns.max(0))
+    timeout_ns.map(|ns| time::monotonic_ns().saturating_add(ns.max(0)))
 }
 
 fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Errno {
@@ -144,7 +144,10 @@ pub fn sys_select(
         if s < 0 || us < 0 {
             return Err(Errno::EINVAL);
         }
-        Some(s * 1_000_000_000 + us * 1000)
+        Some(
+            s.saturating_mul(1_000_000_000)
+                .saturating_add(us.saturating_mul(1000)),
+        )
     };
     if pselect && !redo {
         let regs = t.lock().ctx.regs;

@@ -824,15 +824,15 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
         if s < 0 || !(0..1_000_000_000).contains(&ns) {
             return Err(Errno::EINVAL);
         }
-        let v = s * 1_000_000_000 + ns;
+        let v = s.saturating_mul(1_000_000_000).saturating_add(ns);
         Ok(Some(if abs {
             if op & futex::FUTEX_CLOCK_REALTIME != 0 {
-                time::monotonic_ns() + (v - time::realtime_ns())
+                time::monotonic_ns().saturating_add(v.saturating_sub(time::realtime_ns()))
             } else {
                 time::guest_mono_to_kernel(v)
             }
         } else {
-            time::monotonic_ns() + v
+            time::monotonic_ns().saturating_add(v)
         }))
     };
     match cmd {
@@ -879,11 +879,15 @@ pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<
             } else {
                 "reboot: System halted"
             };
+            // Like the kernel's emergency sync at power off: nothing
+            // written is lost, and ext filesystems are left clean.
+            crate::fs::ext4::shutdown_all();
             super::printk::printk(msg);
             crate::drivers::char::host_console::restore_terminal();
             arch::host_exit(0);
         }
         0x0123_4567 => {
+            crate::fs::ext4::shutdown_all();
             super::printk::printk("reboot: Restarting system");
             crate::init::restart(t);
             Err(Errno::EJUSTRETURN)

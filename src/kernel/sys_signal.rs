@@ -314,7 +314,11 @@ pub fn sys_rt_sigtimedwait(
         let b = mm.read_vec(ts, 16)?;
         let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
         let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
-        Some(time::monotonic_ns() + s * 1_000_000_000 + ns)
+        Some(
+            time::monotonic_ns()
+                .saturating_add(s.saturating_mul(1_000_000_000))
+                .saturating_add(ns),
+        )
     } else {
         None
     };

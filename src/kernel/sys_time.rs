@@ -89,9 +89,12 @@ fn sleep_until(t: &Task, dl: i64) -> KResult<u64> {
 
 /// nanosleep
 pub fn sys_nanosleep(t: &Arc<Task>, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
-    let dl = match t.lock().deadline {
+    // A deadline kept from before a restart; bind it first so the task
+    // lock is not held while reading guest memory.
+    let kept = t.lock().deadline;
+    let dl = match kept {
         Some(d) if redo || d > 0 => d,
-        _ => time::monotonic_ns() + read_ts(t, req)?,
+        _ => time::monotonic_ns().saturating_add(read_ts(t, req)?),
     };
     sleep_until(t, dl)
 }
@@ -105,7 +108,10 @@ pub fn sys_clock_nanosleep(
     _rem: u64,
     redo: bool,
 ) -> KResult<u64> {
-    if let Some(d) = t.lock().deadline {
+    // Not `if let Some(d) = t.lock().deadline`: the guard would live
+    // through the block and sleep_until locks the task again.
+    let stored = t.lock().deadline;
+    if let Some(d) = stored {
         let _ = redo;
         return sleep_until(t, d);
     }
@@ -113,10 +119,10 @@ pub fn sys_clock_nanosleep(
     let now_k = time::monotonic_ns();
     let dl = if flags & 1 != 0 {
         let now_c = clock_ns(t, clk)?;
-        now_k + (v - now_c)
+        now_k.saturating_add(v.saturating_sub(now_c))
     } else {
         clock_ns(t, clk)?;
-        now_k + v
+        now_k.saturating_add(v)
     };
     sleep_until(t, dl)
 }

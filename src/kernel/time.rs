@@ -27,7 +27,7 @@ pub fn uptime_ns() -> i64 {
 
 /// Guest monotonic value → kernel deadline.
 pub fn guest_mono_to_kernel(ns: i64) -> i64 {
-    ns + BOOT_NS.load(Ordering::Relaxed)
+    ns.saturating_add(BOOT_NS.load(Ordering::Relaxed))
 }
 
 pub fn realtime_ns() -> i64 {
@@ -46,7 +46,7 @@ pub fn set_itimer(tgid: Pid, value_ns: i64, interval_ns: i64) -> (i64, i64) {
         .map(|(e, i)| ((e - now).max(1), i))
         .unwrap_or((0, 0));
     if value_ns > 0 {
-        g.insert(tgid, (now + value_ns, interval_ns));
+        g.insert(tgid, (now.saturating_add(value_ns), interval_ns));
     }
     old
 }
@@ -80,9 +80,9 @@ pub fn expire_itimers(now: i64) {
         for k in keys {
             let (e, i) = g[&k];
             if i > 0 {
-                let mut next = e + i;
+                let mut next = e.saturating_add(i);
                 if next <= now {
-                    next = now + i;
+                    next = now.saturating_add(i);
                 }
                 g.insert(k, (next, i));
             } else {

@@ -25,14 +25,19 @@ pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;
 pub const PROT_EXEC: u32 = 4;
 
+/// Pages populated per fault when anonymous memory is touched in order.
+const ANON_FAULT_AROUND: u64 = 32;
+
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 
 pub fn page_down(a: u64) -> u64 {
     a & !(PAGE_SIZE - 1)
 }
+/// Round up to a page; saturates instead of wrapping, so a huge length
+/// from the guest stays huge (and is then refused) rather than becoming 0.
 pub fn page_up(a: u64) -> u64 {
-    (a + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+    a.checked_add(PAGE_SIZE - 1).unwrap_or(u64::MAX) & !(PAGE_SIZE - 1)
 }
 
 /// What a mapping is backed by.
@@ -415,7 +420,7 @@ impl MmInner {
         }
         self.host.munmap(old, old_len);
         let shrink_end = new + new_len.min(old_len);
-        for (vpn, mut pte) in vpns {
+        for (vpn, pte) in vpns {
             let addr = new + (vpn * PAGE_SIZE - old);
             if addr >= shrink_end {
                 frame::put(pte.pfn);
@@ -433,7 +438,7 @@ impl MmInner {
 
     /// Set the program break.
     pub fn set_brk(&mut self, new: u64) -> u64 {
-        if new < self.brk_start {
+        if new < self.brk_start || new >= TASK_SIZE {
             return self.brk;
         }
         let old_end = page_up(self.brk);
@@ -459,6 +464,14 @@ impl MmInner {
         }
         self.brk = new;
         new
+    }
+
+    /// A physical frame next to the neighbours of page `vpn`, if any.
+    fn neighbour_hint(&self, vpn: u64) -> Option<Pfn> {
+        if let Some(p) = self.ptes.get(&vpn.wrapping_sub(1)) {
+            return Some(p.pfn + 1);
+        }
+        self.ptes.get(&(vpn + 1)).and_then(|p| p.pfn.checked_sub(1))
     }
 
     /// Make the page at `addr` present; with `write`, private and writable.
@@ -489,7 +502,9 @@ impl MmInner {
             return Ok(pfn);
         }
         let pfn = match &vma.backing {
-            Backing::Anon => frame::alloc().map_err(|_| FaultError::Oom)?,
+            Backing::Anon => {
+                frame::alloc_near(self.neighbour_hint(vpn)).map_err(|_| FaultError::Oom)?
+            }
             Backing::File { inode, .. } => {
                 let idx = vma.file_page(page);
                 let cached = inode.page(idx).map_err(|e| {
@@ -509,8 +524,38 @@ impl MmInner {
             }
         };
         let p = host_prot(&vma, pfn);
-        self.host.mmap(page, PAGE_SIZE, p, frame::phys(pfn));
+        self.host
+            .mmap_populate(page, PAGE_SIZE, p, frame::phys(pfn));
         self.ptes.insert(vpn, Pte { pfn, host_prot: p });
+        if matches!(vma.backing, Backing::Anon)
+            && !vma.shared
+            && self.ptes.contains_key(&(vpn.wrapping_sub(1)))
+        {
+            // Sequential first touches of anonymous memory: populate the
+            // next pages too, with following frames, in one host mapping
+            // (a lightweight version of transparent huge pages).
+            let mut a = page + PAGE_SIZE;
+            let mut prev = pfn;
+            while a < vma.end
+                && a < page + ANON_FAULT_AROUND * PAGE_SIZE
+                && !self.ptes.contains_key(&(a / PAGE_SIZE))
+            {
+                let Ok(pf) = frame::alloc_near(Some(prev + 1)) else {
+                    break;
+                };
+                let p = host_prot(&vma, pf);
+                self.host.mmap(a, PAGE_SIZE, p, frame::phys(pf));
+                self.ptes.insert(
+                    a / PAGE_SIZE,
+                    Pte {
+                        pfn: pf,
+                        host_prot: p,
+                    },
+                );
+                prev = pf;
+                a += PAGE_SIZE;
+            }
+        }
         if let Backing::File { inode, .. } = &vma.backing {
             // Fault-around: map following pages already in the page cache in
             // the same host round trip.

@@ -1,569 +1,496 @@
-//! The tty layer: a terminal device with the N_TTY line discipline
-//! (canonical editing, echo, signal characters, output post-processing) and
-//! the termios/window-size/process-group ioctls.
-//!
-//! Input arrives from a driver (`receive`); output goes to the driver's
-//! `write` function.
+//! The tty layer: a terminal device (`Tty`) made of a driver (console
+//! line, pty master or slave), the N_TTY line discipline, and the
+//! controlling-terminal state (session, foreground process group, window
+//! size, hangups). Reads and writes come from `TtyFile`s; device input comes
+//! from the driver through `receive`.
 
 pub mod console;
+pub mod devpts;
+pub mod file;
+mod ioctl;
+pub mod jobctl;
+pub mod n_tty;
+pub mod pty;
+pub mod termios;
 
-use crate::fs::file::{File, FileOps, POLLIN, POLLOUT};
-use crate::fs::vfs::Stat;
+pub use file::TtyFile;
+pub use termios::Termios;
+
+use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::signal::{self, SIGINT, SIGQUIT, SIGTSTP, SIGWINCH};
-use crate::kernel::task::Task;
+use crate::kernel::signal::{self, SIGTTIN, SIGTTOU, SIGWINCH};
+use crate::kernel::task::{lock, Pid, Task};
 use crate::kernel::wait::WaitQueue;
-use std::collections::VecDeque;
+use crate::kernel::{sched, time};
+use n_tty::NTty;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use termios::*;
 
-// termios flag bits (asm-generic).
-pub const IGNCR: u32 = 0o200;
-pub const ICRNL: u32 = 0o400;
-pub const INLCR: u32 = 0o100;
-pub const IXON: u32 = 0o2000;
-pub const OPOST: u32 = 0o1;
-pub const ONLCR: u32 = 0o4;
-pub const ISIG: u32 = 0o1;
-pub const ICANON: u32 = 0o2;
-pub const ECHO: u32 = 0o10;
-pub const ECHOE: u32 = 0o20;
-pub const ECHOK: u32 = 0o40;
-pub const ECHONL: u32 = 0o100;
-pub const NOFLSH: u32 = 0o200;
-pub const ECHOCTL: u32 = 0o1000;
-pub const ECHOKE: u32 = 0o4000;
-pub const IEXTEN: u32 = 0o100000;
-
-const VINTR: usize = 0;
-const VQUIT: usize = 1;
-const VERASE: usize = 2;
-const VKILL: usize = 3;
-const VEOF: usize = 4;
-const VTIME: usize = 5;
-const VMIN: usize = 6;
-const VSUSP: usize = 10;
-const VEOL: usize = 11;
-const VWERASE: usize = 14;
-const VLNEXT: usize = 15;
-const VEOL2: usize = 16;
-const NCCS: usize = 19;
-
-/// The kernel's `struct termios` (TCGETS/TCSETS).
-#[derive(Clone, Copy)]
-pub struct Termios {
-    pub iflag: u32,
-    pub oflag: u32,
-    pub cflag: u32,
-    pub lflag: u32,
-    pub line: u8,
-    pub cc: [u8; NCCS],
-}
-
-impl Termios {
-    /// Linux's tty_std_termios.
-    pub fn standard() -> Termios {
-        let mut cc = [0u8; NCCS];
-        cc[..17].copy_from_slice(&[
-            3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0,
-        ]);
-        Termios {
-            iflag: ICRNL | IXON,
-            oflag: OPOST | ONLCR,
-            cflag: 0o17 | 0o60 | 0o200 | 0o2000, // B38400 CS8 CREAD HUPCL
-            lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN,
-            line: 0,
-            cc,
-        }
+/// The device side of a tty.
+pub trait TtyDriver: Send + Sync {
+    /// Send output (already processed by the line discipline) to the
+    /// device; returns how many bytes it took.
+    fn write(&self, tty: &Tty, data: &[u8]) -> usize;
+    /// How many bytes `write` takes now.
+    fn write_room(&self, _tty: &Tty) -> usize {
+        usize::MAX
     }
-    pub fn to_bytes(self) -> [u8; 36] {
-        let mut b = [0u8; 36];
-        b[0..4].copy_from_slice(&self.iflag.to_le_bytes());
-        b[4..8].copy_from_slice(&self.oflag.to_le_bytes());
-        b[8..12].copy_from_slice(&self.cflag.to_le_bytes());
-        b[12..16].copy_from_slice(&self.lflag.to_le_bytes());
-        b[16] = self.line;
-        b[17..36].copy_from_slice(&self.cc);
-        b
-    }
-    pub fn from_bytes(b: &[u8]) -> Termios {
-        let u = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
-        let mut cc = [0u8; NCCS];
-        cc.copy_from_slice(&b[17..36]);
-        Termios {
-            iflag: u(0),
-            oflag: u(4),
-            cflag: u(8),
-            lflag: u(12),
-            line: b[16],
-            cc,
-        }
+    /// Discard output not yet sent (TCOFLUSH, signal characters).
+    fn flush_buffer(&self, _tty: &Tty) {}
+    /// The reader made room in the input queue: a sender may go on.
+    fn unthrottle(&self, _tty: &Tty) {}
+    /// The last open file was closed. Runs as deferred work (it may signal
+    /// processes).
+    fn last_close(&self, _tty: &Arc<Tty>) {}
+    /// The other half of a pty pair.
+    fn link(&self) -> Option<Arc<Tty>> {
+        None
     }
 }
 
-struct TtyState {
-    termios: Termios,
-    /// Canonical mode: the line being edited.
-    edit: Vec<u8>,
-    /// Finished lines (canonical) — an empty line is an end-of-file mark.
-    lines: VecDeque<Vec<u8>>,
-    /// Raw mode input.
-    raw: VecDeque<u8>,
-    lnext: bool,
-    rows: u16,
-    cols: u16,
-    pgrp: i32,
-    session: i32,
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A console or serial line (a host channel behind it).
+    Line,
+    PtyMaster,
+    PtySlave,
+}
+
+/// Controlling-terminal state.
+struct Ctrl {
+    session: Pid,
+    pgrp: Pid,
+    /// rows, cols, xpixel, ypixel
+    winsize: [u16; 4],
+    /// Hangup generation: files opened before the last hangup are dead.
+    gen: u64,
+    opens: usize,
+    /// pty: the other side has closed (a master's reads get EIO, polls
+    /// POLLHUP, once the data is gone).
+    other_closed: bool,
 }
 
 /// A terminal.
 pub struct Tty {
     pub name: String,
     pub rdev: u64,
-    state: Mutex<TtyState>,
+    pub kind: Kind,
+    /// pty index (for TIOCGPTN), or the line number.
+    pub index: u32,
+    ldisc: Mutex<NTty>,
+    ctrl: Mutex<Ctrl>,
+    /// Readers, writers and pollers sleep here.
     pub wq: Arc<WaitQueue>,
-    output: fn(&[u8]),
+    driver: Box<dyn TtyDriver>,
+    /// When input last arrived (monotonic ns), for the VTIME timer.
+    last_rx: AtomicI64,
 }
 
-const TCGETS: u32 = 0x5401;
-const TCSETS: u32 = 0x5402;
-const TCSETSW: u32 = 0x5403;
-const TCSETSF: u32 = 0x5404;
-const TCSBRK: u32 = 0x5409;
-const TCXONC: u32 = 0x540a;
-const TCFLSH: u32 = 0x540b;
-const TIOCSCTTY: u32 = 0x540e;
-const TIOCGPGRP: u32 = 0x540f;
-const TIOCSPGRP: u32 = 0x5410;
-const TIOCOUTQ: u32 = 0x5411;
-const TIOCGWINSZ: u32 = 0x5413;
-const TIOCSWINSZ: u32 = 0x5414;
-const FIONREAD: u32 = 0x541b;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGSID: u32 = 0x5429;
-const TCSBRKP: u32 = 0x5425;
-const FIONBIO: u32 = 0x5421;
+static DEFERRED: Mutex<Vec<Box<dyn FnOnce() + Send>>> = Mutex::new(Vec::new());
+
+/// Run `f` soon from the interrupt path: close and hangup handling that
+/// signals processes must not run under the locks held where files are
+/// dropped.
+pub fn defer(f: Box<dyn FnOnce() + Send>) {
+    lock(&DEFERRED).push(f);
+    crate::arch::irq::raise();
+}
+
+/// Run deferred work (from the vCPU's interrupt handling).
+pub fn run_deferred() {
+    loop {
+        let work = std::mem::take(&mut *lock(&DEFERRED));
+        if work.is_empty() {
+            return;
+        }
+        for w in work {
+            w();
+        }
+    }
+}
+
+/// Sleep until woken or `deadline`, with the deadline recorded for the
+/// re-run (None clears a stale one).
+fn block(t: &Task, wq: &WaitQueue, deadline: Option<i64>) -> Errno {
+    wq.add(t.tid);
+    t.lock().deadline = deadline;
+    sched::block(t, deadline)
+}
 
 impl Tty {
-    pub fn new(name: &str, rdev: u64, output: fn(&[u8])) -> Arc<Tty> {
+    pub fn new(
+        name: &str,
+        rdev: u64,
+        kind: Kind,
+        index: u32,
+        termios: Termios,
+        driver: Box<dyn TtyDriver>,
+    ) -> Arc<Tty> {
         Arc::new(Tty {
             name: name.into(),
             rdev,
-            state: Mutex::new(TtyState {
-                termios: Termios::standard(),
-                edit: Vec::new(),
-                lines: VecDeque::new(),
-                raw: VecDeque::new(),
-                lnext: false,
-                rows: 24,
-                cols: 80,
-                pgrp: 0,
+            kind,
+            index,
+            ldisc: Mutex::new(NTty::new(termios)),
+            ctrl: Mutex::new(Ctrl {
                 session: 0,
+                pgrp: 0,
+                winsize: [0; 4],
+                gen: 0,
+                opens: 0,
+                other_closed: false,
             }),
             wq: Arc::new(WaitQueue::new()),
-            output,
+            driver,
+            last_rx: AtomicI64::new(0),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, TtyState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn ld(&self) -> MutexGuard<'_, NTty> {
+        lock(&self.ldisc)
     }
 
-    /// Output with OPOST/ONLCR processing.
-    fn emit(&self, st: &TtyState, data: &[u8]) {
-        if st.termios.oflag & OPOST != 0 && st.termios.oflag & ONLCR != 0 && data.contains(&b'\n') {
-            let mut v = Vec::with_capacity(data.len() + 16);
-            for &b in data {
-                if b == b'\n' {
-                    v.push(b'\r');
-                }
-                v.push(b);
-            }
-            (self.output)(&v);
-        } else {
-            (self.output)(data);
-        }
+    fn ctrl(&self) -> MutexGuard<'_, Ctrl> {
+        lock(&self.ctrl)
     }
 
-    fn echo_char(&self, st: &TtyState, c: u8) {
-        if st.termios.lflag & ECHOCTL != 0 && c < 0x20 && c != b'\n' && c != b'\t' {
-            self.emit(st, &[b'^', c + 0x40]);
-        } else if c == 0x7f && st.termios.lflag & ECHOCTL != 0 {
-            self.emit(st, b"^?");
-        } else {
-            self.emit(st, &[c]);
-        }
+    pub fn is_pty(&self) -> bool {
+        self.kind != Kind::Line
     }
 
-    /// Feed input bytes from the device (line discipline receive path).
-    pub fn receive(&self, data: &[u8]) {
-        let mut sigs = Vec::new();
-        {
-            let mut st = self.lock();
-            for &b in data {
-                let t = st.termios;
-                let mut c = b;
-                if st.lnext {
-                    st.lnext = false;
-                    self.put_char(&mut st, c, true);
-                    continue;
-                }
-                if c == b'\r' {
-                    if t.iflag & IGNCR != 0 {
-                        continue;
-                    }
-                    if t.iflag & ICRNL != 0 {
-                        c = b'\n';
-                    }
-                } else if c == b'\n' && t.iflag & INLCR != 0 {
-                    c = b'\r';
-                }
-                if t.lflag & ISIG != 0 {
-                    let sig = if c == t.cc[VINTR] && c != 0 {
-                        Some(SIGINT)
-                    } else if c == t.cc[VQUIT] && c != 0 {
-                        Some(SIGQUIT)
-                    } else if c == t.cc[VSUSP] && c != 0 {
-                        Some(SIGTSTP)
-                    } else {
-                        None
-                    };
-                    if let Some(s) = sig {
-                        if t.lflag & NOFLSH == 0 {
-                            st.edit.clear();
-                            st.lines.clear();
-                            st.raw.clear();
-                        }
-                        if t.lflag & ECHO != 0 {
-                            self.echo_char(&st, c);
-                        }
-                        sigs.push((st.pgrp, s));
-                        continue;
-                    }
-                }
-                if t.lflag & ICANON != 0 {
-                    if t.lflag & IEXTEN != 0 && c == t.cc[VLNEXT] && c != 0 {
-                        st.lnext = true;
-                        continue;
-                    }
-                    if c == t.cc[VERASE] && c != 0 {
-                        if st.edit.pop().is_some() && t.lflag & ECHO != 0 && t.lflag & ECHOE != 0 {
-                            self.emit(&st, b"\x08 \x08");
-                        }
-                        continue;
-                    }
-                    if c == t.cc[VWERASE] && c != 0 && t.lflag & IEXTEN != 0 {
-                        while st.edit.last() == Some(&b' ') {
-                            st.edit.pop();
-                            if t.lflag & ECHO != 0 {
-                                self.emit(&st, b"\x08 \x08");
-                            }
-                        }
-                        while st.edit.last().is_some_and(|&x| x != b' ') {
-                            st.edit.pop();
-                            if t.lflag & ECHO != 0 {
-                                self.emit(&st, b"\x08 \x08");
-                            }
-                        }
-                        continue;
-                    }
-                    if c == t.cc[VKILL] && c != 0 {
-                        let n = st.edit.len();
-                        st.edit.clear();
-                        if t.lflag & ECHO != 0 {
-                            if t.lflag & ECHOKE != 0 {
-                                for _ in 0..n {
-                                    self.emit(&st, b"\x08 \x08");
-                                }
-                            } else if t.lflag & ECHOK != 0 {
-                                self.emit(&st, b"\n");
-                            }
-                        }
-                        continue;
-                    }
-                    if c == t.cc[VEOF] && c != 0 {
-                        let line = std::mem::take(&mut st.edit);
-                        st.lines.push_back(line);
-                        continue;
-                    }
-                }
-                self.put_char(&mut st, c, false);
-            }
-        }
+    pub fn link(&self) -> Option<Arc<Tty>> {
+        self.driver.link()
+    }
+
+    pub fn termios(&self) -> Termios {
+        self.ld().termios
+    }
+
+    pub fn session(&self) -> Pid {
+        self.ctrl().session
+    }
+
+    pub fn foreground(&self) -> Pid {
+        self.ctrl().pgrp
+    }
+
+    pub fn set_foreground(&self, pgrp: Pid) {
+        self.ctrl().pgrp = pgrp;
+    }
+
+    /// Set session and foreground group; returns the previous session.
+    fn set_session(&self, sid: Pid, pgrp: Pid) -> Pid {
+        let mut c = self.ctrl();
+        let old = c.session;
+        c.session = sid;
+        c.pgrp = pgrp;
+        old
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.ctrl().gen
+    }
+
+    pub fn set_other_closed(&self, v: bool) {
+        self.ctrl().other_closed = v;
         self.wq.wake_all();
-        for (pgrp, s) in sigs {
-            if pgrp > 0 {
-                signal::kill_pgrp(pgrp, s);
+    }
+
+    pub fn other_closed(&self) -> bool {
+        self.ctrl().other_closed
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.ctrl().opens
+    }
+
+    /// A file is opened on this tty.
+    pub(crate) fn get_file(&self) -> u64 {
+        let mut c = self.ctrl();
+        c.opens += 1;
+        c.gen
+    }
+
+    /// A file on this tty is closed.
+    pub(crate) fn put_file(self: &Arc<Self>) {
+        let last = {
+            let mut c = self.ctrl();
+            c.opens = c.opens.saturating_sub(1);
+            c.opens == 0
+        };
+        self.wq.wake_all();
+        if last {
+            let me = self.clone();
+            defer(Box::new(move || me.driver.last_close(&me)));
+        }
+    }
+
+    /// Device input (interrupt path or a pty master's write).
+    pub fn receive(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let fx = self.ld().receive(data);
+        self.last_rx.store(time::monotonic_ns(), Ordering::Relaxed);
+        if fx.flush_output {
+            self.driver.flush_buffer(self);
+        }
+        if !fx.echo.is_empty() {
+            self.driver.write(self, &fx.echo);
+        }
+        if fx.wake || fx.started {
+            self.wq.wake_all();
+        }
+        if !fx.signals.is_empty() {
+            let pgrp = self.foreground();
+            for s in fx.signals {
+                if pgrp > 0 {
+                    signal::kill_pgrp(pgrp, s);
+                }
             }
         }
     }
 
-    fn put_char(&self, st: &mut TtyState, c: u8, literal: bool) {
-        let t = st.termios;
-        if t.lflag & ECHO != 0 {
-            self.echo_char(st, c);
-        } else if c == b'\n' && t.lflag & ECHONL != 0 {
-            self.emit(st, b"\n");
-        }
-        if t.lflag & ICANON != 0 {
-            st.edit.push(c);
-            let eol = !literal && (c == b'\n' || (c != 0 && (c == t.cc[VEOL] || c == t.cc[VEOL2])));
-            if eol || st.edit.len() >= 4095 {
-                let line = std::mem::take(&mut st.edit);
-                st.lines.push_back(line);
-            }
-        } else {
-            st.raw.push_back(c);
-        }
+    /// How much more input the line discipline takes before the sender
+    /// has to wait.
+    pub fn receive_room(&self) -> usize {
+        self.ld().receive_room()
     }
 
-    fn readable(st: &TtyState) -> bool {
-        if st.termios.lflag & ICANON != 0 {
-            !st.lines.is_empty()
-        } else {
-            !st.raw.is_empty() || (st.termios.cc[VMIN] == 0 && st.termios.cc[VTIME] == 0)
-        }
+    /// Bytes waiting to be read (FIONREAD).
+    pub fn input_available(&self) -> usize {
+        self.ld().available()
     }
 
-    pub fn read(&self, buf: &mut [u8]) -> KResult<usize> {
-        let mut st = self.lock();
-        if st.termios.lflag & ICANON != 0 {
-            let Some(line) = st.lines.front_mut() else {
-                return Err(Errno::EAGAIN);
-            };
-            if line.is_empty() {
-                st.lines.pop_front();
-                return Ok(0);
+    /// read(2) through `file`.
+    pub fn read(
+        &self,
+        file: &TtyFile,
+        nonblock: bool,
+        t: &Task,
+        buf: &mut [u8],
+        redo: bool,
+    ) -> KResult<usize> {
+        if file.hung_up() {
+            return Ok(0);
+        }
+        if !file.console {
+            jobctl::check_change(self, t, SIGTTIN)?;
+        }
+        let now = time::monotonic_ns();
+        let ld = self.ld();
+        let tio = ld.termios;
+        let deadline = if tio.lflag(ICANON) {
+            if ld.readable(1) {
+                return Ok(self.finish_read(ld, buf));
             }
-            let n = buf.len().min(line.len());
-            buf[..n].copy_from_slice(&line[..n]);
-            line.drain(..n);
-            if line.is_empty() {
-                st.lines.pop_front();
-            }
-            Ok(n)
+            None
         } else {
-            if st.raw.is_empty() {
-                if st.termios.cc[VMIN] == 0 && st.termios.cc[VTIME] == 0 {
+            let min = tio.cc[VMIN] as usize;
+            let time_ns = tio.cc[VTIME] as i64 * 100_000_000;
+            let avail = ld.available();
+            if avail >= min.clamp(1, buf.len().max(1)) {
+                return Ok(self.finish_read(ld, buf));
+            }
+            if min == 0 {
+                // MIN 0: return what is there, waiting at most TIME for
+                // the first byte.
+                if time_ns == 0 || avail > 0 {
+                    return Ok(self.finish_read(ld, buf));
+                }
+                let dl = if redo {
+                    t.lock().deadline.unwrap_or(now)
+                } else {
+                    now + time_ns
+                };
+                if now >= dl {
                     return Ok(0);
                 }
-                return Err(Errno::EAGAIN);
-            }
-            let n = buf.len().min(st.raw.len());
-            for (i, b) in st.raw.drain(..n).enumerate() {
-                buf[i] = b;
-            }
-            Ok(n)
-        }
-    }
-
-    pub fn write(&self, data: &[u8]) -> KResult<usize> {
-        let st = self.lock();
-        self.emit(&st, data);
-        Ok(data.len())
-    }
-
-    fn set_termios(&self, t: Termios, flush: bool) {
-        let mut st = self.lock();
-        let was_canon = st.termios.lflag & ICANON != 0;
-        st.termios = t;
-        if flush {
-            st.edit.clear();
-            st.lines.clear();
-            st.raw.clear();
-        }
-        let canon = t.lflag & ICANON != 0;
-        if was_canon && !canon {
-            // Pending cooked input becomes raw input.
-            let mut bytes: Vec<u8> = st.lines.drain(..).flatten().collect();
-            bytes.append(&mut st.edit);
-            st.raw.extend(bytes);
-        } else if !was_canon && canon {
-            let bytes: Vec<u8> = st.raw.drain(..).collect();
-            for b in bytes {
-                st.edit.push(b);
-                if b == b'\n' {
-                    let l = std::mem::take(&mut st.edit);
-                    st.lines.push_back(l);
+                Some(dl)
+            } else if time_ns > 0 && avail > 0 {
+                // MIN and TIME: an inter-byte timer, restarted by every
+                // byte that arrives.
+                let mut dl = self.last_rx.load(Ordering::Relaxed) + time_ns;
+                dl = dl.max(if redo {
+                    t.lock().deadline.unwrap_or(0)
+                } else {
+                    now + time_ns
+                });
+                if now >= dl {
+                    return Ok(self.finish_read(ld, buf));
                 }
+                Some(dl)
+            } else {
+                None
             }
+        };
+        drop(ld);
+        if self.other_closed() && self.kind == Kind::PtyMaster {
+            return Err(Errno::EIO);
         }
-        drop(st);
+        if nonblock {
+            return Err(Errno::EAGAIN);
+        }
+        Err(block(t, &self.wq, deadline))
+    }
+
+    fn finish_read(&self, mut ld: MutexGuard<'_, NTty>, buf: &mut [u8]) -> usize {
+        let n = ld.read(buf);
+        drop(ld);
+        self.driver.unthrottle(self);
+        n
+    }
+
+    /// write(2) through `file`.
+    pub fn write(&self, file: &TtyFile, t: &Task, data: &[u8]) -> KResult<usize> {
+        if file.hung_up() {
+            return Err(Errno::EIO);
+        }
+        if !file.console && self.termios().lflag(TOSTOP) {
+            jobctl::check_change(self, t, SIGTTOU)?;
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        self.write_kernel(data)
+    }
+
+    /// Output-process and send `data`; EAGAIN when the device is full or
+    /// output is stopped.
+    pub fn write_kernel(&self, data: &[u8]) -> KResult<usize> {
+        let mut ld = self.ld();
+        if ld.stopped {
+            return Err(Errno::EAGAIN);
+        }
+        let room = self.driver.write_room(self);
+        if room == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let mut out = Vec::with_capacity(data.len() + data.len() / 8);
+        let n = ld.process_output(data, room, &mut out);
+        drop(ld);
+        if n == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        self.driver.write(self, &out);
+        Ok(n)
+    }
+
+    /// poll(2) events for `file`.
+    pub fn poll(&self, file: &TtyFile) -> u32 {
+        if file.hung_up() {
+            return POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDNORM | POLLWRNORM;
+        }
+        let ld = self.ld();
+        let tio = ld.termios;
+        let min = if !tio.lflag(ICANON) && tio.cc[VTIME] == 0 {
+            tio.cc[VMIN].max(1) as usize
+        } else {
+            1
+        };
+        let mut ev = 0;
+        if ld.readable(min) {
+            ev |= POLLIN | POLLRDNORM;
+        }
+        let stopped = ld.stopped;
+        drop(ld);
+        if self.other_closed() {
+            ev |= POLLHUP;
+        }
+        if !stopped && self.driver.write_room(self) > 0 {
+            ev |= POLLOUT | POLLWRNORM;
+        }
+        ev
+    }
+
+    /// New settings; `flush` discards pending input first (TCSETSF).
+    pub fn set_termios(&self, t: Termios, flush: bool) {
+        let fx = {
+            let mut ld = self.ld();
+            if flush {
+                ld.flush_input();
+            }
+            ld.set_termios(t)
+        };
+        if !fx.echo.is_empty() {
+            self.driver.write(self, &fx.echo);
+        }
+        self.wq.wake_all();
+        if let Some(l) = self.link() {
+            l.wq.wake_all();
+        }
+    }
+
+    /// TCIFLUSH / TCOFLUSH.
+    pub fn flush(&self, input: bool, output: bool) {
+        if input {
+            self.ld().flush_input();
+            self.driver.unthrottle(self);
+        }
+        if output {
+            self.driver.flush_buffer(self);
+        }
         self.wq.wake_all();
     }
 
-    /// Set the window size (host SIGWINCH or TIOCSWINSZ) and signal the
-    /// foreground process group.
-    pub fn set_winsize(&self, rows: u16, cols: u16) {
+    /// TCXONC / ^S ^Q: stop or restart output.
+    pub fn set_stopped(&self, stop: bool) {
+        let echo = {
+            let mut ld = self.ld();
+            if stop {
+                ld.stopped = true;
+                Vec::new()
+            } else {
+                let mut fx = n_tty::Effects::default();
+                ld.start(&mut fx);
+                fx.echo
+            }
+        };
+        if !echo.is_empty() {
+            self.driver.write(self, &echo);
+        }
+        self.wq.wake_all();
+    }
+
+    pub fn winsize(&self) -> [u16; 4] {
+        self.ctrl().winsize
+    }
+
+    /// Set the window size (TIOCSWINSZ, host SIGWINCH); the foreground
+    /// process group hears SIGWINCH if it changed.
+    pub fn set_winsize(&self, ws: [u16; 4]) {
         let pgrp = {
-            let mut st = self.lock();
-            if st.rows == rows && st.cols == cols {
+            let mut c = self.ctrl();
+            if c.winsize == ws {
                 return;
             }
-            st.rows = rows;
-            st.cols = cols;
-            st.pgrp
+            c.winsize = ws;
+            c.pgrp
         };
+        log::debug!("tty: {} window size {}x{}", self.name, ws[1], ws[0]);
         if pgrp > 0 {
             signal::kill_pgrp(pgrp, SIGWINCH);
         }
     }
 
-    pub fn foreground(&self) -> i32 {
-        self.lock().pgrp
-    }
-
-    pub fn set_session(&self, sid: i32, pgrp: i32) {
-        let mut st = self.lock();
-        st.session = sid;
-        st.pgrp = pgrp;
-    }
-
-    /// Is this the controlling terminal of `t`'s session?
-    fn is_ctty_of(&self, t: &Task) -> bool {
-        let sid = self.lock().session;
-        sid != 0 && t.session_and_pgrp().0 == sid
-    }
-
-    pub fn ioctl(&self, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
-        let mm = t.mm();
-        match cmd {
-            TCGETS => {
-                let b = self.lock().termios.to_bytes();
-                mm.write(arg, &b)?;
-                Ok(0)
-            }
-            TCSETS | TCSETSW | TCSETSF => {
-                let b = mm.read_vec(arg, 36)?;
-                self.set_termios(Termios::from_bytes(&b), cmd == TCSETSF);
-                Ok(0)
-            }
-            TCSBRK | TCSBRKP | TCXONC => Ok(0),
-            TCFLSH => {
-                let mut st = self.lock();
-                if arg == 0 || arg == 2 {
-                    st.edit.clear();
-                    st.lines.clear();
-                    st.raw.clear();
-                }
-                Ok(0)
-            }
-            TIOCGWINSZ => {
-                let st = self.lock();
-                let mut b = [0u8; 8];
-                b[0..2].copy_from_slice(&st.rows.to_le_bytes());
-                b[2..4].copy_from_slice(&st.cols.to_le_bytes());
-                drop(st);
-                mm.write(arg, &b)?;
-                Ok(0)
-            }
-            TIOCSWINSZ => {
-                let b = mm.read_vec(arg, 8)?;
-                self.set_winsize(
-                    u16::from_le_bytes([b[0], b[1]]),
-                    u16::from_le_bytes([b[2], b[3]]),
-                );
-                Ok(0)
-            }
-            TIOCGPGRP => {
-                if !self.is_ctty_of(t) {
-                    return Err(Errno::ENOTTY);
-                }
-                let pg = self.lock().pgrp;
-                mm.write_u32(arg, pg as u32)?;
-                Ok(0)
-            }
-            TIOCSPGRP => {
-                if !self.is_ctty_of(t) {
-                    return Err(Errno::ENOTTY);
-                }
-                let pg = mm.read_u32(arg)? as i32;
-                if pg <= 0 {
-                    return Err(Errno::EINVAL);
-                }
-                self.lock().pgrp = pg;
-                Ok(0)
-            }
-            TIOCGSID => {
-                let sid = self.lock().session;
-                if sid == 0 || !self.is_ctty_of(t) {
-                    return Err(Errno::ENOTTY);
-                }
-                mm.write_u32(arg, sid as u32)?;
-                Ok(0)
-            }
-            TIOCSCTTY => {
-                let (sid, pgid) = t.session_and_pgrp();
-                self.set_session(sid, pgid);
-                Ok(0)
-            }
-            TIOCNOTTY => Ok(0),
-            TIOCOUTQ => {
-                mm.write_u32(arg, 0)?;
-                Ok(0)
-            }
-            FIONREAD => {
-                let st = self.lock();
-                let n: usize = if st.termios.lflag & ICANON != 0 {
-                    st.lines.iter().map(|l| l.len()).sum()
-                } else {
-                    st.raw.len()
-                };
-                drop(st);
-                mm.write_u32(arg, n as u32)?;
-                Ok(0)
-            }
-            FIONBIO => Ok(0),
-            _ => Err(Errno::ENOTTY),
+    /// Hang up: files opened so far are dead (reads see end of file,
+    /// writes EIO), the session loses its controlling tty and is told
+    /// with SIGHUP. `exit_session`: the controlling process exited.
+    pub fn hangup(&self, exit_session: bool) {
+        let (sid, pgrp) = {
+            let mut c = self.ctrl();
+            c.gen += 1;
+            (c.session, c.pgrp)
+        };
+        log::debug!("tty: hangup of {} (session {})", self.name, sid);
+        {
+            let mut ld = self.ld();
+            ld.flush_input();
+            ld.stopped = false;
         }
-    }
-}
-
-/// An open tty.
-pub struct TtyFile {
-    pub tty: Arc<Tty>,
-}
-
-impl FileOps for TtyFile {
-    fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
-        self.tty.read(buf)
-    }
-    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
-        self.tty.write(buf)
-    }
-    fn poll(&self, _f: &File) -> u32 {
-        let st = self.tty.lock();
-        if Tty::readable(&st) {
-            POLLIN | POLLOUT
-        } else {
-            POLLOUT
-        }
-    }
-    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
-        Some(self.tty.wq.clone())
-    }
-    fn ioctl(&self, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
-        if cmd == FIONBIO {
-            let on = t.mm().read_u32(arg)? != 0;
-            let fl = f.flags();
-            f.set_flags(if on {
-                fl | crate::fs::file::O_NONBLOCK
-            } else {
-                fl & !crate::fs::file::O_NONBLOCK
-            });
-            return Ok(0);
-        }
-        self.tty.ioctl(t, cmd, arg)
-    }
-    fn is_tty(&self) -> bool {
-        true
-    }
-    fn stat(&self) -> Option<Stat> {
-        Some(Stat {
-            mode: crate::fs::vfs::S_IFCHR | 0o620,
-            rdev: self.tty.rdev,
-            nlink: 1,
-            blksize: 1024,
-            ..Default::default()
-        })
+        jobctl::clear_session(self);
+        jobctl::signal_session_on_hangup(sid, pgrp, exit_session);
+        self.wq.wake_all();
     }
 }

@@ -16,10 +16,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod pty;
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -104,6 +106,69 @@ pub fn build_initramfs_with(name: &str, adds: &[(&Path, &str)], init: Option<&Pa
     out
 }
 
+/// Build a disk image with `rootfs/mkext4.sh` (busybox tree, /sbin/init =
+/// busybox init) of `fstype` ("ext2", "ext3" or "ext4") and `size` (e.g.
+/// "32M") into `test_dir(name)`, adding each `(host path, guest path)`.
+pub fn build_ext4(name: &str, fstype: &str, size: &str, adds: &[(&Path, &str)]) -> PathBuf {
+    let dir = test_dir(name);
+    let out = dir.join(format!("{fstype}.img"));
+    let script = repo_root().join("rootfs").join("mkext4.sh");
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .arg(&out)
+        .arg(size)
+        .env("RUML_FSTYPE", fstype);
+    for (host, guest) in adds {
+        cmd.arg("--add")
+            .arg(format!("{}:{}", host.display(), guest));
+    }
+    let res = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {}", script.display(), e));
+    if !res.status.success() || !out.is_file() {
+        panic!(
+            "{} {} failed ({}):\n{}{}",
+            script.display(),
+            out.display(),
+            res.status,
+            String::from_utf8_lossy(&res.stdout),
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    out
+}
+
+/// `e2fsck -fn image`: (exit code, output).
+pub fn e2fsck(image: &Path) -> (i32, String) {
+    let res = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(image)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running e2fsck (apt-get install e2fsprogs): {}", e));
+    (
+        res.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&res.stdout),
+            String::from_utf8_lossy(&res.stderr)
+        ),
+    )
+}
+
+/// `debugfs -R 'cat PATH' image`: the file's bytes as the host reads them.
+pub fn debugfs_cat(image: &Path, path: &str) -> Vec<u8> {
+    let res = Command::new("debugfs")
+        .arg("-R")
+        .arg(format!("cat {path}"))
+        .arg(image)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running debugfs: {}", e));
+    res.stdout
+}
+
 /// `gcc -O2 -Wall <extra_flags> -o out src -pthread`; panics with gcc's output on failure.
 pub fn compile_c(src: &Path, out: &Path, extra_flags: &[&str]) {
     if let Some(parent) = out.parent() {
@@ -148,7 +213,10 @@ static MARKER_SEQ: AtomicU64 = AtomicU64::new(1);
 /// One running `vmlinux`.
 pub struct Guest {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// The console's input: a pipe, or a host pty master (`pty.rs`).
+    stdin: Option<Box<dyn Write + Send>>,
+    /// The host pty vmlinux runs on, for `Guest::boot_pty`.
+    pty: Option<pty::HostPty>,
     out: Shared,
     /// Byte offset into `Output::all` up to which output has been consumed.
     mark: usize,
@@ -343,8 +411,21 @@ impl Guest {
     /// added unless a `con=`/`con0=` word is given. stdin, stdout and stderr
     /// are pipes; vmlinux runs in its own process group.
     pub fn boot(args: &[&str]) -> Guest {
-        let mut cmd = Command::new(vmlinux());
+        Guest::spawn(&vmlinux(), args, &[])
+    }
+
+    /// Like [`Guest::boot`], with extra environment variables for vmlinux
+    /// (fault injection such as `RUML_FAULT_EXT4_COMMIT`).
+    pub fn boot_with_env(args: &[&str], env: &[(&str, &str)]) -> Guest {
+        Guest::spawn(&vmlinux(), args, env)
+    }
+
+    /// Start `program` (vmlinux, or linux.uml for comparisons) with these
+    /// words and extra environment, its console on pipes.
+    pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Guest {
+        let mut cmd = Command::new(program);
         cmd.args(args);
+        cmd.envs(env.iter().copied());
         if !args
             .iter()
             .any(|a| a.starts_with("con0=") || a.starts_with("con="))
@@ -360,14 +441,18 @@ impl Guest {
         }
         let mut child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {}", vmlinux().display(), e));
+            .unwrap_or_else(|e| panic!("spawning {}: {}", program.display(), e));
         let out: Shared = Arc::new((Mutex::new(Output::default()), Condvar::new()));
         spawn_reader(child.stdout.take().unwrap(), out.clone(), false);
         spawn_reader(child.stderr.take().unwrap(), out.clone(), true);
-        let stdin = child.stdin.take();
+        let stdin = child
+            .stdin
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Write + Send>);
         Guest {
             child,
             stdin,
+            pty: None,
             out,
             mark: 0,
             status: None,

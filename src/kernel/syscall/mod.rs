@@ -5,7 +5,7 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{signal, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
+use super::{signal, sys_epoll, sys_fs, sys_mm, sys_poll, sys_proc, sys_signal, sys_time};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -99,7 +99,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
 
 fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
     match nr {
-        0 => sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2)),
+        0 => sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2), redo),
         1 => sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2)),
         2 => sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2)),
         3 => sys_fs::sys_close(t, a.i(0)),
@@ -124,7 +124,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         16 => sys_fs::sys_ioctl(t, a.i(0), a.u32(1), a.u(2)),
         17 => sys_fs::sys_pread64(t, a.i(0), a.u(1), a.usize(2), a.i64(3)),
         18 => sys_fs::sys_pwrite64(t, a.i(0), a.u(1), a.usize(2), a.i64(3)),
-        19 => sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None),
+        19 => sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None, redo),
         20 => sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None),
         21 => sys_fs::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
         22 => sys_fs::sys_pipe2(t, a.u(0), 0),
@@ -218,9 +218,20 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         133 => sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2)),
         137 => sys_fs::sys_statfs(t, a.u(0), a.u(1)),
         138 => sys_fs::sys_fstatfs(t, a.i(0), a.u(1)),
-        140 => Ok(0),
+        // getpriority returns 20 - nice; every task runs at nice 0.
+        140 => Ok(20),
         141 => Ok(0),
+        135 => Ok(0),                                       // personality: PER_LINUX
+        143 => t.mm().write_u32(a.u(1), 0).map(|_| 0),      // sched_getparam
+        144 => Ok(0),                                       // sched_setscheduler
+        145 => Ok(0),                                       // sched_getscheduler: SCHED_OTHER
+        146 | 147 => Ok(0),                                 // sched_get_priority_max/min
+        148 => t.mm().write(a.u(1), &[0u8; 16]).map(|_| 0), // sched_rr_get_interval
         149 | 150 | 151 | 152 => Ok(0),
+        251 => Ok(0),                // ioprio_set
+        252 => Ok((4 << 13) as u64), // ioprio_get: best effort, level 4
+        319 => sys_fs::sys_memfd_create(t, a.u(0), a.u32(1)),
+        324 => Ok(0), // membarrier: no commands supported
         157 => sys_proc::sys_prctl(t, a.i(0), a.u(1), a.u(2)),
         158 => sys_proc::sys_arch_prctl(t, a.i(0), a.u(1)),
         160 => sys_proc::sys_setrlimit(t, a.u32(0), a.u(1)),
@@ -272,7 +283,16 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
         288 => Err(Errno::ENOTSOCK),
-        289 | 290 | 282 | 283 | 284 | 291 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
+        213 => sys_epoll::sys_epoll_create1(t, 0),
+        291 => sys_epoll::sys_epoll_create1(t, a.u32(0)),
+        233 => sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3)),
+        232 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8, redo),
+        281 => {
+            sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5), redo)
+        }
+        284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
+        290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
+        289 | 282 | 283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
         292 => sys_fs::sys_dup3(t, a.i(0), a.i(1), a.u32(2)),
         293 => sys_fs::sys_pipe2(t, a.u(0), a.u32(1)),
         295 => sys_fs::sys_preadv(t, a.i(0), a.u(1), a.i(2), a.i64(3)),

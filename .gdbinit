@@ -1,0 +1,2 @@
+handle SIGALRM nostop noprint pass
+handle SIGCHLD nostop noprint pass

@@ -1,0 +1,146 @@
+//! Block devices: the `BlockDevice` trait the filesystems use, the registry
+//! of disks and partitions by device number and name, and what /dev,
+//! /proc/partitions and /sys/block show of them.
+
+pub mod blkdev_file;
+pub mod partition;
+pub mod ubd;
+pub mod ubd_host;
+
+use crate::kernel::errno::{Errno, KResult};
+use std::sync::{Arc, Mutex};
+
+/// Bytes in a sector (the unit of /sys/block/*/size and BLKGETSIZE).
+pub const SECTOR_SIZE: u64 = 512;
+
+/// A random-access store of bytes with a fixed size. Offsets and lengths
+/// need not be sector-aligned; out-of-range access is EIO.
+pub trait BlockDevice: Send + Sync {
+    /// Kernel name, e.g. "ubda" or "ubda1".
+    fn name(&self) -> &str;
+    /// Device number (major 98 for ubd).
+    fn rdev(&self) -> u64;
+    /// Size in bytes.
+    fn size(&self) -> u64;
+    /// Whether writes are refused (flag `r`).
+    fn read_only(&self) -> bool;
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()>;
+    fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()>;
+    /// Make everything written so far durable (host fdatasync).
+    fn flush(&self) -> KResult<()>;
+}
+
+/// Check that `[off, off+len)` lies inside a device of `size` bytes.
+pub fn check_range(name: &str, size: u64, off: u64, len: usize) -> KResult<()> {
+    match off.checked_add(len as u64) {
+        Some(end) if end <= size => Ok(()),
+        _ => {
+            log::error!(
+                "blk_update_request: I/O error, dev {name}, offset {off} beyond end of device"
+            );
+            Err(Errno::EIO)
+        }
+    }
+}
+
+/// A slice of a disk: an MBR partition.
+pub struct Partition {
+    name: String,
+    rdev: u64,
+    disk: Arc<dyn BlockDevice>,
+    start: u64,
+    len: u64,
+}
+
+impl BlockDevice for Partition {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn rdev(&self) -> u64 {
+        self.rdev
+    }
+    fn size(&self) -> u64 {
+        self.len
+    }
+    fn read_only(&self) -> bool {
+        self.disk.read_only()
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
+        check_range(&self.name, self.len, off, buf.len())?;
+        self.disk.read_at(self.start + off, buf)
+    }
+    fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()> {
+        check_range(&self.name, self.len, off, buf.len())?;
+        self.disk.write_at(self.start + off, buf)
+    }
+    fn flush(&self) -> KResult<()> {
+        self.disk.flush()
+    }
+}
+
+static DEVICES: Mutex<Vec<Arc<dyn BlockDevice>>> = Mutex::new(Vec::new());
+
+fn devices() -> std::sync::MutexGuard<'static, Vec<Arc<dyn BlockDevice>>> {
+    DEVICES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Add a disk and the partitions found in its MBR.
+pub fn register_disk(disk: Arc<dyn BlockDevice>) {
+    let mut parts = Vec::new();
+    let mut mbr = [0u8; 512];
+    if disk.size() >= 512 && disk.read_at(0, &mut mbr).is_ok() {
+        for p in partition::parse_mbr(&mbr, disk.size() / SECTOR_SIZE) {
+            let rdev = disk.rdev() + p.number as u64;
+            parts.push(Arc::new(Partition {
+                name: format!("{}{}", disk.name(), p.number),
+                rdev,
+                disk: disk.clone(),
+                start: p.start_sector * SECTOR_SIZE,
+                len: p.sectors * SECTOR_SIZE,
+            }) as Arc<dyn BlockDevice>);
+        }
+    }
+    if !parts.is_empty() {
+        let names: Vec<&str> = parts.iter().map(|p| p.name()).collect();
+        log::info!(" {}: {}", disk.name(), names.join(" "));
+    }
+    let mut d = devices();
+    d.retain(|x| x.rdev() != disk.rdev());
+    d.push(disk);
+    d.extend(parts);
+}
+
+/// Every registered disk and partition, in registration order.
+pub fn all() -> Vec<Arc<dyn BlockDevice>> {
+    devices().clone()
+}
+
+pub fn by_rdev(rdev: u64) -> Option<Arc<dyn BlockDevice>> {
+    devices().iter().find(|d| d.rdev() == rdev).cloned()
+}
+
+/// Look a device up by "/dev/ubda", "ubda", or "98:0".
+pub fn by_name(name: &str) -> Option<Arc<dyn BlockDevice>> {
+    let n = name.strip_prefix("/dev/").unwrap_or(name);
+    if let Some((maj, min)) = n.split_once(':') {
+        if let (Ok(maj), Ok(min)) = (maj.parse(), min.parse()) {
+            return by_rdev(super::mkdev(maj, min));
+        }
+    }
+    devices().iter().find(|d| d.name() == n).cloned()
+}
+
+/// /proc/partitions.
+pub fn proc_partitions() -> String {
+    let mut s = String::from("major minor  #blocks  name\n\n");
+    for d in all() {
+        s.push_str(&format!(
+            "{:4}  {:7} {:10} {}\n",
+            super::major(d.rdev()),
+            super::minor(d.rdev()),
+            d.size() / 1024,
+            d.name()
+        ));
+    }
+    s
+}

@@ -1,0 +1,195 @@
+//! Console and serial lines, the kernel half: `con0`.. are /dev/tty0..
+//! (con0 is also /dev/console), `ssl0`.. are /dev/ttyS0... Each line is a
+//! tty whose device is a host channel (`host_console`), configured from the
+//! `con=`/`conN=`/`ssl=`/`sslN=` words as in UML, by default
+//! `con0=fd:0,fd:1 con=null ssl=null`.
+
+use super::host_console::{self, HostLine};
+use crate::drivers::mkdev;
+use crate::init::cmdline::{Channel, Cmdline};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::printk::printk;
+use crate::tty::{Kind, Termios, Tty, TtyDriver};
+use std::sync::{Arc, OnceLock};
+
+/// Virtual consoles (UML's MAX_TTYS).
+pub const DEFAULT_CONSOLES: u32 = 16;
+/// Serial lines (UML's NR_PORTS).
+pub const DEFAULT_SERIALS: u32 = 64;
+/// Major of /dev/tty0.. and /dev/ttyS0.. (minor 64 + N).
+pub const TTY_MAJOR: u32 = 4;
+
+/// One configured line.
+pub struct Line {
+    pub tty: Arc<Tty>,
+    pub host: Arc<HostLine>,
+}
+
+struct Lines {
+    con: Vec<Option<Line>>,
+    ssl: Vec<Option<Line>>,
+}
+
+static LINES: OnceLock<Lines> = OnceLock::new();
+
+struct LineDriver {
+    host: Arc<HostLine>,
+}
+
+impl TtyDriver for LineDriver {
+    fn write(&self, _tty: &Tty, data: &[u8]) -> usize {
+        self.host.write(data);
+        data.len()
+    }
+    fn unthrottle(&self, tty: &Tty) {
+        // The reader made room: take host input that had to wait.
+        feed(tty, &self.host);
+    }
+}
+
+/// Move host input into the tty, as much as its input queue takes.
+fn feed(tty: &Tty, host: &HostLine) {
+    while host.has_input() {
+        let room = tty.receive_room();
+        if room == 0 {
+            return;
+        }
+        let data = host.take_input(room.min(4096));
+        if data.is_empty() {
+            return;
+        }
+        tty.receive(&data);
+    }
+}
+
+/// Resolve the command line's console words into one channel pair per
+/// line: the built-in defaults, then `con=`/`ssl=`, then `conN=`/`sslN=`.
+fn channel_table(c: &Cmdline, serial: bool) -> Vec<(Channel, Channel)> {
+    let mut n = if serial {
+        DEFAULT_SERIALS
+    } else {
+        DEFAULT_CONSOLES
+    };
+    for s in &c.consoles {
+        if s.serial == serial {
+            if let Some(i) = s.index {
+                n = n.max(i + 1);
+            }
+        }
+    }
+    let mut v = vec![(Channel::Null, Channel::Null); n as usize];
+    if !serial {
+        v[0] = (Channel::Fd(0), Channel::Fd(1));
+    }
+    // The default (`con=`) first, then the lines named on their own
+    // (`conN=`), which win whatever the order of the words, as in UML.
+    for s in c
+        .consoles
+        .iter()
+        .filter(|s| s.serial == serial && s.index.is_none())
+    {
+        for e in v.iter_mut() {
+            *e = (s.input.clone(), s.output.clone());
+        }
+    }
+    for s in c.consoles.iter().filter(|s| s.serial == serial) {
+        if let Some(i) = s.index {
+            v[i as usize] = (s.input.clone(), s.output.clone());
+        }
+    }
+    v
+}
+
+fn make_line(serial: bool, i: u32, input: &Channel, output: &Channel) -> Option<Line> {
+    if *input == Channel::None && *output == Channel::None {
+        return None;
+    }
+    let label = if serial {
+        format!("Serial line {i}")
+    } else {
+        format!("Virtual console {i}")
+    };
+    let (name, minor) = if serial {
+        (format!("ttyS{i}"), 64 + i)
+    } else {
+        (format!("tty{i}"), i)
+    };
+    if *input == Channel::Xterm || *output == Channel::Xterm {
+        printk(&format!(
+            "{label}: xterm channels are not supported; the line is not connected"
+        ));
+    }
+    let (host, announce) = match host_console::open_line(input, output) {
+        Ok(x) => x,
+        Err(e) => {
+            printk(&format!("{label}: {e}"));
+            return None;
+        }
+    };
+    if let Some(dev) = announce {
+        printk(&format!("{label} assigned device '{dev}'"));
+    }
+    let tty = Tty::new(
+        &name,
+        mkdev(TTY_MAJOR, minor),
+        Kind::Line,
+        i,
+        Termios::standard(),
+        Box::new(LineDriver { host: host.clone() }),
+    );
+    if let Some(ws) = host.current_winsize() {
+        tty.set_winsize(ws);
+    } else {
+        tty.set_winsize([24, 80, 0, 0]);
+    }
+    Some(Line { tty, host })
+}
+
+/// Open every line's host channel (boot).
+pub fn init(c: &Cmdline) {
+    host_console::install_signal_handlers();
+    let mut con = Vec::new();
+    for (i, (inp, out)) in channel_table(c, false).iter().enumerate() {
+        con.push(make_line(false, i as u32, inp, out));
+    }
+    let mut ssl = Vec::new();
+    for (i, (inp, out)) in channel_table(c, true).iter().enumerate() {
+        ssl.push(make_line(true, i as u32, inp, out));
+    }
+    let _ = LINES.set(Lines { con, ssl });
+}
+
+/// Line `n` of a kind, ENODEV if it is not configured.
+pub fn line(serial: bool, n: u32) -> KResult<&'static Line> {
+    let l = LINES.get().ok_or(Errno::ENODEV)?;
+    let v = if serial { &l.ssl } else { &l.con };
+    v.get(n as usize)
+        .and_then(|x| x.as_ref())
+        .ok_or(Errno::ENODEV)
+}
+
+/// How many console and serial lines exist (for /dev nodes).
+pub fn counts() -> (u32, u32) {
+    LINES.get().map_or((DEFAULT_CONSOLES, 0), |l| {
+        (l.con.len() as u32, l.ssl.len() as u32)
+    })
+}
+
+/// The system console's tty (con0), if it exists.
+pub fn console() -> Option<&'static Line> {
+    line(false, 0).ok()
+}
+
+/// Interrupt work: host input and window-size changes for every line.
+pub fn poll_all() {
+    if !host_console::take_pending() {
+        return;
+    }
+    let Some(l) = LINES.get() else { return };
+    for line in l.con.iter().chain(l.ssl.iter()).flatten() {
+        if let Some(ws) = line.host.take_winsize() {
+            line.tty.set_winsize(ws);
+        }
+        feed(&line.tty, &line.host);
+    }
+}

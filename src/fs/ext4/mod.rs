@@ -1,0 +1,432 @@
+//! ext2, ext3 and ext4 on a block device: mounting (with feature checks),
+//! the registry of mounted instances, and sync/umount. The on-disk
+//! structures each have their own file; `fs` holds one mounted filesystem
+//! and `vnode` is its face to the VFS.
+
+pub mod alloc;
+pub mod bcache;
+pub mod blockmap;
+pub mod crc;
+pub mod dir;
+pub mod extents;
+pub mod fs;
+pub mod group;
+pub mod inode;
+pub mod journal;
+pub mod superblock;
+pub mod vnode;
+
+use crate::drivers::block::BlockDevice;
+use crate::fs::vfs::Inode;
+use crate::kernel::errno::{Errno, KResult};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use superblock::*;
+pub use vnode::Ext4Inode;
+
+pub const EXT4_SUPER_MAGIC: u64 = 0xEF53;
+const STATE_VALID: u16 = 1;
+const STATE_ERROR: u16 = 2;
+
+pub fn le16(b: &[u8], o: usize) -> u16 {
+    u16::from_le_bytes([b[o], b[o + 1]])
+}
+pub fn le32(b: &[u8], o: usize) -> u32 {
+    u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+}
+pub fn put16(b: &mut [u8], o: usize, v: u16) {
+    b[o..o + 2].copy_from_slice(&v.to_le_bytes())
+}
+pub fn put32(b: &mut [u8], o: usize, v: u32) {
+    b[o..o + 4].copy_from_slice(&v.to_le_bytes())
+}
+
+/// Report filesystem corruption (the caller returns EUCLEAN or EIO).
+pub fn corrupt(dev: &str, msg: &str) {
+    log::error!("EXT4-fs error (device {dev}): {msg}");
+}
+
+/// A mounted ext2/3/4 filesystem.
+pub struct Ext4Fs {
+    pub inner: Mutex<fs::FsInner>,
+    handles: Mutex<HashMap<u32, Weak<Ext4Inode>>>,
+    /// Inodes whose last handle went away while the lock was held; they
+    /// are released at the next operation.
+    pending: Mutex<Vec<u32>>,
+    pub rdev: u64,
+    pub fstype: String,
+    this: Weak<Ext4Fs>,
+}
+
+static MOUNTED: Mutex<Vec<Arc<Ext4Fs>>> = Mutex::new(Vec::new());
+
+fn mounted() -> MutexGuard<'static, Vec<Arc<Ext4Fs>>> {
+    MOUNTED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// "ext2", "ext3" or "ext4": the oldest type the features fit.
+fn natural_type(sb: &Super) -> &'static str {
+    let ext2_incompat = INCOMPAT_FILETYPE | INCOMPAT_META_BG;
+    let ext2_ro = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | 0x4;
+    if sb.incompat & !(ext2_incompat | INCOMPAT_RECOVER) != 0 || sb.ro_compat & !ext2_ro != 0 {
+        "ext4"
+    } else if sb.compat & COMPAT_HAS_JOURNAL != 0 {
+        "ext3"
+    } else {
+        "ext2"
+    }
+}
+
+/// Mount the filesystem on `dev` as `fstype` ("ext2", "ext3", "ext4" or
+/// None for whichever fits). A device mounted already gives the same
+/// instance, as in Linux.
+pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResult<Arc<Ext4Fs>> {
+    if let Some(f) = mounted().iter().find(|f| f.rdev == dev.rdev()) {
+        return Ok(f.clone());
+    }
+    let name = dev.name().to_string();
+    let mut raw = vec![0u8; 1024];
+    if dev.size() < SUPER_OFFSET + 1024 {
+        return Err(Errno::EINVAL);
+    }
+    dev.read_at(SUPER_OFFSET, &mut raw)?;
+    let sb = Super::parse(&raw, dev.size()).map_err(|m| {
+        log::error!("EXT4-fs ({name}): {m}");
+        Errno::EINVAL
+    })?;
+    let natural = natural_type(&sb);
+    let fstype = match fstype {
+        None => natural,
+        Some("ext4") => "ext4",
+        Some(t @ ("ext2" | "ext3")) => {
+            let rank = |t: &str| ["ext2", "ext3", "ext4"].iter().position(|x| *x == t);
+            if rank(natural) > rank(t) {
+                log::error!(
+                    "EXT4-fs ({name}): couldn't mount as {t} due to feature incompatibilities"
+                );
+                return Err(Errno::EINVAL);
+            }
+            if t == "ext3" && sb.compat & COMPAT_HAS_JOURNAL == 0 {
+                log::error!(
+                    "EXT4-fs ({name}): couldn't mount as ext3 due to feature incompatibilities"
+                );
+                return Err(Errno::EINVAL);
+            }
+            t
+        }
+        Some(_) => return Err(Errno::ENODEV),
+    };
+    if !ro {
+        if dev.read_only() {
+            return Err(Errno::EACCES);
+        }
+        if let Some(f) = sb.ro_only_features() {
+            log::error!(
+                "EXT4-fs ({name}): couldn't mount RDWR because of unsupported optional features ({f})"
+            );
+            return Err(Errno::EROFS);
+        }
+    }
+    if sb.state() & STATE_VALID == 0 {
+        log::warn!(
+            "EXT4-fs ({name}): warning: mounting unchecked fs, running e2fsck is recommended"
+        );
+    } else if sb.state() & STATE_ERROR != 0 {
+        log::warn!(
+            "EXT4-fs ({name}): warning: mounting fs with errors, running e2fsck is recommended"
+        );
+    }
+    let mut inner = fs::FsInner::open(dev.clone(), sb, ro)?;
+    if inner.sb.compat & COMPAT_HAS_JOURNAL != 0 && inner.sb.journal_inum() != 0 {
+        match inner.load_journal() {
+            Ok(mut j) => {
+                if j.start() != 0 || inner.sb.has_incompat(INCOMPAT_RECOVER) {
+                    if dev.read_only() {
+                        log::error!("EXT4-fs ({name}): write access unavailable, cannot proceed (journal needs recovery)");
+                        return Err(Errno::EROFS);
+                    }
+                    log::info!("EXT4-fs ({name}): recovery required on readonly filesystem or after a crash; replaying journal");
+                    j.replay(inner.sb.blocks_count)?;
+                    // Everything may have changed: read it all again.
+                    drop(inner);
+                    dev.read_at(SUPER_OFFSET, &mut raw)?;
+                    let mut sb = Super::parse(&raw, dev.size()).map_err(|m| {
+                        log::error!("EXT4-fs ({name}): after journal replay: {m}");
+                        Errno::EUCLEAN
+                    })?;
+                    let inc = sb.incompat & !INCOMPAT_RECOVER;
+                    sb.incompat = inc;
+                    put32(&mut sb.raw, 0x60, inc);
+                    inner = fs::FsInner::open(dev.clone(), sb, ro)?;
+                    inner.write_super()?;
+                    inner.bc.writeback()?;
+                    inner.dev.flush()?;
+                    log::info!("EXT4-fs ({name}): recovery complete");
+                    j = inner.load_journal().map_err(|m| {
+                        log::error!("EXT4-fs ({name}): {m}");
+                        Errno::EUCLEAN
+                    })?;
+                }
+                inner.journal = Some(j);
+            }
+            Err(m) => {
+                if inner.sb.has_incompat(INCOMPAT_RECOVER) {
+                    log::error!(
+                        "EXT4-fs ({name}): needs journal recovery but the journal is unusable: {m}"
+                    );
+                    return Err(Errno::EUCLEAN);
+                }
+                log::warn!("EXT4-fs ({name}): {m}; writing without journaling");
+            }
+        }
+    }
+    // The root must be a directory.
+    match inner.iget(2) {
+        Ok(d) if d.di.mode() & 0o170000 == 0o040000 => {}
+        Ok(_) => {
+            corrupt(&name, "root inode is not a directory");
+            return Err(Errno::EUCLEAN);
+        }
+        Err(e) => return Err(e),
+    }
+    if !ro {
+        mark_mounted(&mut inner)?;
+    }
+    let label = inner.sb.volume_name();
+    let f = Arc::new_cyclic(|w| Ext4Fs {
+        inner: Mutex::new(inner),
+        handles: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Vec::new()),
+        rdev: dev.rdev(),
+        fstype: fstype.to_string(),
+        this: w.clone(),
+    });
+    let journaled = f.lock().journal.is_some();
+    log::info!(
+        "EXT4-fs ({name}): mounted filesystem{} {} as {fstype} with {}",
+        if label.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{label}\"")
+        },
+        if ro { "read-only" } else { "r/w" },
+        if journaled {
+            "ordered data mode"
+        } else {
+            "no journal"
+        }
+    );
+    mounted().push(f.clone());
+    Ok(f)
+}
+
+/// A read-write mount: with a journal the filesystem "needs recovery"
+/// until unmounted (a crash leaves at most a committed transaction to
+/// replay); without one it is "not clean", so a crash makes e2fsck check it.
+fn mark_mounted(inner: &mut fs::FsInner) -> KResult<()> {
+    if inner.journal.is_some() {
+        let inc = inner.sb.incompat | INCOMPAT_RECOVER;
+        inner.sb.incompat = inc;
+        put32(&mut inner.sb.raw, 0x60, inc);
+    } else {
+        let st = inner.sb.state();
+        inner.sb.set_state(st & !STATE_VALID);
+    }
+    let mc = le16(&inner.sb.raw, 0x34);
+    put16(&mut inner.sb.raw, 0x34, mc.wrapping_add(1));
+    put32(
+        &mut inner.sb.raw,
+        0x2C,
+        crate::fs::vfs::Timespec::now().sec as u32,
+    );
+    inner.write_super()?;
+    inner.bc.writeback()?;
+    inner.dev.flush()
+}
+
+impl Ext4Fs {
+    /// Take the filesystem lock. Every operation starts here, so this is
+    /// also where a big transaction is committed: between operations.
+    pub fn lock(&self) -> MutexGuard<'_, fs::FsInner> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.wants_commit() {
+            if let Err(e) = g.sync() {
+                log::error!("EXT4-fs ({}): commit failed: {e}", g.name);
+            }
+        }
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        for ino in pending {
+            self.release_if_unused(&mut g, ino);
+        }
+        g
+    }
+
+    fn release_if_unused(&self, g: &mut fs::FsInner, ino: u32) {
+        let held = self
+            .handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ino)
+            .is_some_and(|w| w.strong_count() > 0);
+        if held {
+            return;
+        }
+        if let Ok(d) = g.iget(ino) {
+            if d.di.links() == 0 {
+                if let Err(e) = g.release(ino) {
+                    log::warn!("EXT4-fs ({}): releasing inode #{ino}: {e}", g.name);
+                }
+            }
+        }
+    }
+
+    /// The VFS handle for inode `ino` (one per live inode, so mount points
+    /// compare equal).
+    pub fn handle(&self, ino: u32) -> Arc<Ext4Inode> {
+        let mut h = self.handles.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = h.get(&ino).and_then(|w| w.upgrade()) {
+            return i;
+        }
+        let fs = self.this.upgrade().expect("filesystem alive");
+        let i = Arc::new(Ext4Inode::new(fs, ino));
+        h.insert(ino, Arc::downgrade(&i));
+        if h.len() > 4096 {
+            h.retain(|_, w| w.strong_count() > 0);
+        }
+        i
+    }
+
+    /// The last handle of `ino` is gone.
+    pub fn handle_dropped(&self, ino: u32) {
+        match self.inner.try_lock() {
+            Ok(mut g) => self.release_if_unused(&mut g, ino),
+            Err(_) => self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(ino),
+        }
+    }
+
+    pub fn root(&self) -> Arc<dyn Inode> {
+        self.handle(2)
+    }
+
+    pub fn sync(&self) -> KResult<()> {
+        self.lock().sync()
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.lock().ro
+    }
+
+    /// Write everything back and mark the filesystem clean (umount,
+    /// poweroff, remount read-only). Unlinked inodes still open are
+    /// released: nothing will use them again.
+    fn shutdown(&self) -> KResult<()> {
+        let mut g = self.lock();
+        if g.ro {
+            return Ok(());
+        }
+        let orphans: Vec<u32> = g
+            .icache
+            .iter()
+            .filter(|(_, d)| d.di.links() == 0)
+            .map(|(k, _)| *k)
+            .collect();
+        for ino in orphans {
+            g.release(ino)?;
+        }
+        g.sync()?;
+        // The log is empty now: mark the filesystem clean in place.
+        let st = g.sb.state();
+        g.sb.set_state(st | STATE_VALID);
+        let inc = g.sb.incompat & !INCOMPAT_RECOVER;
+        g.sb.incompat = inc;
+        put32(&mut g.sb.raw, 0x60, inc);
+        g.write_super()?;
+        g.bc.writeback()?;
+        g.dev.flush()
+    }
+
+    pub fn remount(&self, ro: bool) -> KResult<()> {
+        let was_ro = self.read_only();
+        if ro == was_ro {
+            return self.sync();
+        }
+        if ro {
+            self.shutdown()?;
+            self.lock().ro = true;
+            log::info!("EXT4-fs ({}): re-mounted read-only", self.lock().name);
+            return Ok(());
+        }
+        let mut g = self.lock();
+        if g.dev.read_only() {
+            return Err(Errno::EACCES);
+        }
+        if let Some(f) = g.sb.ro_only_features() {
+            log::error!("EXT4-fs ({}): couldn't remount RDWR because of unsupported optional features ({f})", g.name);
+            return Err(Errno::EROFS);
+        }
+        g.ro = false;
+        mark_mounted(&mut g)?;
+        log::info!("EXT4-fs ({}): re-mounted r/w", g.name);
+        Ok(())
+    }
+
+    /// umount: write back, mark clean, forget the instance.
+    pub fn unmount(&self) -> KResult<()> {
+        self.shutdown()?;
+        mounted().retain(|f| f.rdev != self.rdev);
+        log::info!("EXT4-fs ({}): unmounting filesystem", self.lock().name);
+        Ok(())
+    }
+
+    pub fn statfs(&self) -> crate::fs::vfs::StatFs {
+        let g = self.lock();
+        let sb = &g.sb;
+        let uuid = &sb.raw[0x68..0x78];
+        let fsid = (le32(uuid, 0) ^ le32(uuid, 8)) as u64
+            | ((le32(uuid, 4) ^ le32(uuid, 12)) as u64) << 32;
+        crate::fs::vfs::StatFs {
+            magic: EXT4_SUPER_MAGIC,
+            bsize: sb.block_size as u64,
+            blocks: sb.blocks_count.saturating_sub(g.overhead),
+            bfree: g.free_blocks,
+            bavail: g.free_blocks.saturating_sub(sb.reserved_blocks()),
+            files: sb.inodes_count as u64,
+            ffree: g.free_inodes as u64,
+            fsid,
+            namelen: 255,
+            flags: if g.ro { 1 } else { 0 },
+        }
+    }
+}
+
+/// The mounted instance `inode` belongs to, if it is ext2/3/4.
+pub fn fs_of(inode: &Arc<dyn Inode>) -> Option<Arc<Ext4Fs>> {
+    inode
+        .as_any()
+        .downcast_ref::<Ext4Inode>()
+        .map(|i| i.fs.clone())
+}
+
+/// sync(2): write back every mounted ext filesystem.
+pub fn sync_all() {
+    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
+    for f in all {
+        if let Err(e) = f.sync() {
+            log::error!("EXT4-fs: sync failed: {e}");
+        }
+    }
+}
+
+/// poweroff/halt/reboot: write back and mark every filesystem clean.
+pub fn shutdown_all() {
+    let all: Vec<Arc<Ext4Fs>> = std::mem::take(&mut *mounted());
+    for f in all {
+        if let Err(e) = f.shutdown() {
+            log::error!("EXT4-fs: writeback at shutdown failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! epoll_create1, epoll_ctl, epoll_wait/epoll_pwait, eventfd2.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::task::{lock, Task};
+use super::time;
+use crate::fs::eventpoll::{EventFd, EventPoll, Interest};
+use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use std::sync::Arc;
+
+fn epoll_of(f: &Arc<File>) -> KResult<Arc<EventPoll>> {
+    // The ops object is the EventPoll itself; find it through the table of
+    // live instances (FileOps has no downcast).
+    lock(&INSTANCES)
+        .iter()
+        .filter_map(|w| w.upgrade())
+        .find(|e| std::ptr::addr_eq(Arc::as_ptr(e), Arc::as_ptr(&f.ops)))
+        .ok_or(Errno::EINVAL)
+}
+
+static INSTANCES: std::sync::Mutex<Vec<std::sync::Weak<EventPoll>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// epoll_create, epoll_create1
+pub fn sys_epoll_create1(t: &Arc<Task>, flags: u32) -> KResult<u64> {
+    if flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let ep = Arc::new(EventPoll::default());
+    {
+        let mut g = lock(&INSTANCES);
+        g.retain(|w| w.strong_count() > 0);
+        g.push(Arc::downgrade(&ep));
+    }
+    let f = File::new(ep, None, None, O_RDWR);
+    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+}
+
+/// epoll_ctl
+pub fn sys_epoll_ctl(t: &Arc<Task>, epfd: i32, op: i32, fd: i32, event: u64) -> KResult<u64> {
+    let files = t.files();
+    let (epf, target) = {
+        let g = lock(&files);
+        (g.get(epfd)?, g.get(fd)?)
+    };
+    let ep = epoll_of(&epf)?;
+    if Arc::ptr_eq(&epf, &target) {
+        return Err(Errno::EINVAL);
+    }
+    let (events, data) = if op != 2 {
+        let b = t.mm().read_vec(event, 12)?;
+        (
+            u32::from_le_bytes(b[0..4].try_into().unwrap()),
+            u64::from_le_bytes(b[4..12].try_into().unwrap()),
+        )
+    } else {
+        (0, 0)
+    };
+    let mut g = ep.interests.lock().unwrap_or_else(|e| e.into_inner());
+    match op {
+        1 => {
+            if g.contains_key(&fd) {
+                return Err(Errno::EEXIST);
+            }
+            g.insert(
+                fd,
+                Interest {
+                    file: target,
+                    events,
+                    data,
+                    armed: true,
+                },
+            );
+        }
+        2 => {
+            g.remove(&fd).ok_or(Errno::ENOENT)?;
+        }
+        3 => {
+            let it = g.get_mut(&fd).ok_or(Errno::ENOENT)?;
+            it.events = events;
+            it.data = data;
+            it.armed = true;
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(0)
+}
+
+/// epoll_wait, epoll_pwait (timeout in ms, -1 = forever)
+pub fn sys_epoll_pwait(
+    t: &Arc<Task>,
+    epfd: i32,
+    events: u64,
+    max: i32,
+    timeout_ms: i32,
+    sigmask: u64,
+    size: usize,
+    redo: bool,
+) -> KResult<u64> {
+    if max <= 0 || max > 1 << 16 {
+        return Err(Errno::EINVAL);
+    }
+    let epf = lock(&t.files()).get(epfd)?;
+    let ep = epoll_of(&epf)?;
+    if sigmask != 0 && !redo {
+        if size != 8 {
+            return Err(Errno::EINVAL);
+        }
+        let m = t.mm().read_u64(sigmask)?;
+        let mut i = t.lock();
+        let old = i.sigmask;
+        i.saved_mask = Some(old);
+        i.sigmask = m & !super::signal::UNBLOCKABLE;
+    }
+    let ready = ep.collect(max as usize);
+    let deadline = if redo {
+        t.lock().deadline
+    } else if timeout_ms >= 0 {
+        Some(time::monotonic_ns().saturating_add(timeout_ms as i64 * 1_000_000))
+    } else {
+        None
+    };
+    if !ready.is_empty() || timeout_ms == 0 || deadline.is_some_and(|d| time::monotonic_ns() >= d) {
+        let mut out = Vec::with_capacity(ready.len() * 12);
+        for (ev, data) in &ready {
+            out.extend_from_slice(&ev.to_le_bytes());
+            out.extend_from_slice(&data.to_le_bytes());
+        }
+        t.mm().write(events, &out)?;
+        return Ok(ready.len() as u64);
+    }
+    for f in ep.files() {
+        if let Some(wq) = f.ops.wait_queue() {
+            wq.add(t.tid);
+        }
+    }
+    Err(sched::block(t, deadline))
+}
+
+/// eventfd, eventfd2
+pub fn sys_eventfd2(t: &Arc<Task>, init: u32, flags: u32) -> KResult<u64> {
+    const EFD_SEMAPHORE: u32 = 1;
+    if flags & !(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = File::new(
+        EventFd::new(init as u64, flags & EFD_SEMAPHORE != 0),
+        None,
+        None,
+        O_RDWR | (flags & O_NONBLOCK),
+    );
+    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+}

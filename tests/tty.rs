@@ -1,0 +1,343 @@
+//! Terminals: job control in an interactive shell, termios defaults,
+//! full-screen programs, window size, console channels on host ptys and
+//! TCP ports, file input, host terminal restoration, guest ptys, dmesg.
+//! Most guests run on a host pty (`Guest::boot_pty`) as a person's would.
+
+mod common;
+
+use common::pty::{open_pty, run_on_host_pty, stty_g};
+use common::*;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const SHORT: Duration = Duration::from_secs(20);
+
+fn initrd(name: &str) -> PathBuf {
+    build_initramfs(name, &[])
+}
+
+/// A guest on a host pty, at its first prompt.
+fn pty_guest(name: &str, extra: &[&str]) -> Guest {
+    let initrd = initrd(name);
+    let arg = format!("initrd={}", initrd.display());
+    let mut args = vec!["mem=256M", arg.as_str()];
+    args.extend_from_slice(extra);
+    let mut g = Guest::boot_pty(&args, 24, 80);
+    g.wait_prompt();
+    g
+}
+
+/// Start an interactive shell with job control: a new session whose
+/// controlling tty is the console line (/dev/tty0, the same terminal as
+/// /dev/console, which itself never becomes a controlling tty).
+fn job_control_shell(g: &mut Guest) {
+    g.send("setsid -c sh </dev/tty0 >/dev/tty0 2>&1\n");
+    assert_eq!(
+        g.run("echo $$ $(cat /proc/$$/stat | cut -d' ' -f6)")
+            .split_whitespace()
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn job_control_in_setsid_shell() {
+    let mut g = pty_guest("tty-jobs", &[]);
+    let start = g.output().len();
+    job_control_shell(&mut g);
+    let shell_start = g.output()[start..].to_string();
+    assert!(
+        !shell_start.contains("can't access tty"),
+        "job control is off in the setsid shell:\n{shell_start}"
+    );
+    // ^C ends the foreground job and the shell prompts again.
+    g.send("sleep 100\n");
+    std::thread::sleep(Duration::from_millis(500));
+    g.send("\x03");
+    g.expect("^C", SHORT);
+    assert_eq!(g.run("echo after-intr").trim(), "after-intr");
+    // ^Z stops it; jobs lists it; fg resumes it; ^C ends it.
+    g.send("sleep 100\n");
+    std::thread::sleep(Duration::from_millis(500));
+    g.send("\x1a");
+    g.expect("Stopped", SHORT);
+    let jobs = g.run("jobs");
+    assert!(jobs.contains("sleep 100"), "jobs: {jobs:?}");
+    g.send("fg\n");
+    g.expect("sleep 100", SHORT);
+    std::thread::sleep(Duration::from_millis(300));
+    g.send("\x03");
+    g.expect("^C", SHORT);
+    assert_eq!(g.run("jobs; echo none-left").trim(), "none-left");
+    // A background reader of the terminal is stopped with SIGTTIN.
+    g.send("cat &\n");
+    g.expect("Stopped (tty input)", SHORT);
+    let jobs = g.run("jobs");
+    assert!(jobs.contains("cat"), "jobs: {jobs:?}");
+    // A background writer is stopped with SIGTTOU only with tostop.
+    assert!(g.run("(echo bg-output) & wait").contains("bg-output"));
+    g.send("stty tostop; echo bg-write & \n");
+    g.expect("Stopped (tty output)", SHORT);
+    g.run("stty -tostop");
+    // The shell's exit hangs up the terminal: the stopped jobs get SIGHUP
+    // and SIGCONT and die; the init shell carries on.
+    g.send("exit\n");
+    g.expect("stopped jobs", SHORT);
+    g.send("exit\n");
+    // The hangup discards typed-ahead input, as in Linux: wait for it.
+    std::thread::sleep(Duration::from_secs(1));
+    let ps = g.run("ps");
+    assert!(!ps.contains(" cat"), "cat survived the hangup:\n{ps}");
+    assert_eq!(g.run("echo init-alive").trim(), "init-alive");
+}
+
+/// Every `stty -a` line but the first (speed, rows, columns).
+fn settings(stty_a: &str) -> Vec<String> {
+    let start = stty_a
+        .find("intr =")
+        .unwrap_or_else(|| panic!("no stty -a output in {stty_a:?}"));
+    stty_a[start..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn stty_defaults_match_linux() {
+    // The reference: Linux's defaults on a fresh host pty, printed by the
+    // same busybox stty the guest has.
+    let host = run_on_host_pty(&["busybox", "stty", "-a"], 24, 80);
+    let host_sane = run_on_host_pty(&["sh", "-c", "busybox stty sane; busybox stty -a"], 24, 80);
+    let mut g = pty_guest("tty-stty", &[]);
+    let guest = g.run("stty -a");
+    assert!(guest.contains("rows 24; columns 80"), "{guest}");
+    // Console lines start from tty_std_termios, which has HUPCL; pty
+    // slaves (the host reference) do not.
+    let mut want = settings(&host);
+    for w in want.iter_mut() {
+        if w == "-hupcl" {
+            *w = "hupcl".into();
+        }
+    }
+    assert_eq!(settings(&guest), want, "guest:\n{guest}\nhost:\n{host}");
+    let guest_sane = g.run("stty sane; stty -a");
+    let mut want = settings(&host_sane);
+    for w in want.iter_mut() {
+        if w == "-hupcl" {
+            *w = "hupcl".into();
+        }
+    }
+    assert_eq!(
+        settings(&guest_sane),
+        want,
+        "guest:\n{guest_sane}\nhost:\n{host_sane}"
+    );
+}
+
+#[test]
+fn vi_edits_a_file() {
+    let mut g = pty_guest("tty-vi", &[]);
+    g.send("vi /tmp/note\n");
+    g.expect("/tmp/note", SHORT);
+    std::thread::sleep(Duration::from_millis(300));
+    g.send("ihello from vi\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    g.send(":wq\r");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(g.run("cat /tmp/note").trim(), "hello from vi");
+}
+
+#[test]
+fn host_resize_reaches_the_guest() {
+    let mut g = pty_guest("tty-winch", &[]);
+    assert_eq!(g.run("stty size").trim(), "24 80");
+    job_control_shell(&mut g);
+    // A foreground job hears SIGWINCH.
+    g.send("sh -c 'trap \"echo got-winch; exit 0\" WINCH; while :; do sleep 0.1; done'\n");
+    std::thread::sleep(Duration::from_millis(500));
+    g.resize(40, 132);
+    g.expect("got-winch", SHORT);
+    assert_eq!(g.run("stty size").trim(), "40 132");
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// Read from `r` until `needle` shows up; everything read so far.
+fn read_until<R: Read>(r: &mut R, needle: &str, what: &str) -> String {
+    let deadline = Instant::now() + SHORT;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("{what}: {e}"),
+        }
+        if String::from_utf8_lossy(&got).contains(needle) {
+            return String::from_utf8_lossy(&got).into_owned();
+        }
+    }
+    panic!(
+        "{what}: no {needle:?} in {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[test]
+fn second_console_on_a_tcp_port() {
+    let port = free_port();
+    let word = format!("con1=port:{port}");
+    let mut g = pty_guest("tty-port", &[&word]);
+    let log = g.output();
+    assert!(
+        log.contains(&format!(
+            "Virtual console 1 assigned device 'port 127.0.0.1:{port}'"
+        )),
+        "{log}"
+    );
+    g.run("setsid -c sh </dev/tty1 >/dev/tty1 2>&1 &");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    s.write_all(b"echo from-port-$((6*7)); tty\r\n").unwrap();
+    let got = read_until(&mut s, "/dev/tty1", "port console");
+    assert!(got.contains("from-port-42"), "{got:?}");
+    // The first console keeps working.
+    assert_eq!(
+        g.run("echo console-still-works").trim(),
+        "console-still-works"
+    );
+}
+
+#[test]
+fn second_console_on_a_host_pty() {
+    let mut g = pty_guest("tty-pts", &["con1=pts"]);
+    let log = g.output();
+    let tag = "Virtual console 1 assigned device '";
+    let at = log
+        .find(tag)
+        .unwrap_or_else(|| panic!("no pts announced:\n{log}"))
+        + tag.len();
+    let path = &log[at..at + log[at..].find('\'').unwrap()];
+    assert!(path.starts_with("/dev/pts/"), "{path}");
+    g.run("setsid -c sh </dev/tty1 >/dev/tty1 2>&1 &");
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    f.write_all(b"echo from-pts-$((6*7)); tty\r").unwrap();
+    let got = read_until(&mut f, "/dev/tty1", "pts console");
+    assert!(got.contains("from-pts-42"), "{got:?}");
+    assert_eq!(
+        g.run("echo console-still-works").trim(),
+        "console-still-works"
+    );
+}
+
+#[test]
+fn commands_from_a_file_and_output_to_a_file() {
+    let initrd = initrd("tty-file");
+    let dir = test_dir("tty-file-io");
+    let cmds = dir.join("cmds.txt");
+    let log = dir.join("out.log");
+    std::fs::write(
+        &cmds,
+        "echo first-$((1+1))\nls /dev/pts\nuname -s\npoweroff -f\n",
+    )
+    .unwrap();
+    let status = std::process::Command::new(vmlinux())
+        .arg("mem=256M")
+        .arg(format!("initrd={}", initrd.display()))
+        .stdin(std::fs::File::open(&cmds).unwrap())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::inherit())
+        .status()
+        .expect("running vmlinux");
+    let out = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}\n{out}");
+    assert!(out.contains("first-2"), "{out}");
+    assert!(out.contains("ptmx"), "{out}");
+    assert!(out.contains("\nLinux"), "{out}");
+}
+
+#[test]
+fn host_terminal_restored_after_sigterm() {
+    let initrd = initrd("tty-restore");
+    let arg = format!("initrd={}", initrd.display());
+    let mut before = String::new();
+    // Settings a person might have: not the defaults, so restoring means
+    // putting back exactly these.
+    let mut g = Guest::boot_pty_with(&["mem=256M", &arg], 24, 80, |path| {
+        let ok = std::process::Command::new("stty")
+            .args(["-F", path, "-echoctl", "erase", "^H", "iutf8"])
+            .status()
+            .expect("host stty");
+        assert!(ok.success());
+        before = stty_g(path);
+    });
+    g.wait_prompt();
+    assert_ne!(
+        g.host_stty_g(),
+        before,
+        "vmlinux did not put the terminal in raw mode"
+    );
+    g.kill(libc::SIGTERM);
+    let status = g.wait_exit(SHORT).expect("vmlinux did not exit on SIGTERM");
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{status:?}");
+    assert_eq!(g.host_stty_g(), before, "terminal settings not restored");
+}
+
+#[test]
+fn host_terminal_restored_after_poweroff() {
+    let mut g = pty_guest("tty-restore-off", &[]);
+    let (_m, _s, fresh) = open_pty(24, 80);
+    g.send("poweroff -f\n");
+    let status = g.wait_exit(SHORT).expect("vmlinux did not power off");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        g.host_stty_g(),
+        stty_g(&fresh),
+        "terminal settings not restored"
+    );
+}
+
+#[test]
+fn guest_script_runs_a_command_on_a_pty() {
+    let dir = test_dir("tty-script-build");
+    let bin = dir.join("script");
+    compile_c(
+        &repo_root().join("tests/guest/script.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("tty-script", &[(bin.as_path(), "/bin/script")]);
+    let arg = format!("initrd={}", initrd.display());
+    let mut g = Guest::boot_pty(&["mem=256M", &arg], 24, 80);
+    g.wait_prompt();
+    let out = g.run("script -c 'echo hi; tty' /tmp/t </dev/null; echo status=$?");
+    assert!(out.contains("status=0"), "{out}");
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    let t = g.run("cat /tmp/t");
+    assert!(t.lines().any(|l| l.trim() == "hi"), "{t:?}");
+    // A pty slave starts with Linux's pty defaults: the same as a fresh
+    // host pty.
+    let guest = g.run("script -c 'stty -a' /tmp/s </dev/null >/dev/null; cat /tmp/s");
+    let host = run_on_host_pty(&["busybox", "stty", "-a"], 24, 80);
+    assert_eq!(
+        settings(&guest),
+        settings(&host),
+        "guest:\n{guest}\nhost:\n{host}"
+    );
+    // The devpts node went away with the master.
+    assert_eq!(g.run("ls /dev/pts").trim(), "ptmx");
+}
