@@ -389,11 +389,14 @@ class Runner:
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
 
     # argv of each kernel
+    # A command the kernel runs under (bench/profile.py: perf stat/record).
+    wrap = []
+
     def argv(self, env):
         if env == "ruml":
-            return self.pin() + [self.b.vmlinux] + self.b.words(env)
+            return self.pin() + self.wrap + [self.b.vmlinux] + self.b.words(env)
         # uml_dir= keeps UML's per-instance directories out of ~/.uml.
-        return self.pin() + [UML] + self.b.words(env) + ["uml_dir=" + self.uml_dir]
+        return self.pin() + self.wrap + [UML] + self.b.words(env) + ["uml_dir=" + self.uml_dir]
 
     def pin(self):
         return ["taskset", "-c", self.args.pin] if self.args.pin else []
