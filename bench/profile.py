@@ -14,10 +14,10 @@ in the guest and watches the host side while it runs:
           starts (inherited: the guests' stub processes too). Guest system
           calls that ptrace intercepts (PTRACE_SYSEMU) never reach the host
           kernel's syscall tracepoint, so they are not counted; what the
-          stubs run for the kernel is. The steady middle of the loop gives
-          a rate per second, and the guest's own METRIC line the rate of
-          operations, so the table is host events per guest operation.
-          One METRIC at a time.
+          stubs run for the kernel is. The counts over the guest's whole
+          loop (less the idle rate before it), divided by the number of
+          operations ubench says it ran, give host events per guest
+          operation. One METRIC at a time.
   strace  strace -c -p TID... on the kernel process's threads (host
           syscall counts and time per syscall; the guest's host processes
           are left alone: the kernel under test ptraces them already)
@@ -48,7 +48,7 @@ SYSCALLS = ["wait4", "waitid", "futex", "mmap", "munmap", "mprotect", "madvise",
             "pread64", "pwrite64", "fdatasync", "fsync", "rt_sigreturn", "rt_sigprocmask",
             "sched_setaffinity", "ppoll", "epoll_wait", "exit", "exit_group"]
 SOFT = ["task-clock", "context-switches", "cpu-migrations", "page-faults"]
-UNIT_S = {"ns": 1e-9, "us": 1e-6, "us/page": 1e-6, "ms": 1e-3, "s": 1.0}
+STAT_INTERVAL = 0.1  # s
 
 
 def count_events():
@@ -107,7 +107,8 @@ def main():
         r.uml_env = dict(os.environ, LD_PRELOAD=b.shim)
     events = count_events()
     if args.tool == "count":
-        r.wrap = ["perf", "stat", "-I", "500", "-x", ",", "-o", args.stat_out]
+        r.wrap = ["perf", "stat", "-I", str(int(STAT_INTERVAL * 1000)), "-x", ",",
+                  "-o", args.stat_out]
         for _, e in events:
             r.wrap += e
         r.wrap.append("--")
@@ -115,6 +116,9 @@ def main():
         r.wrap = ["perf", "record", "-e", "cpu-clock", "-F", "2000", "-g", "-o", args.perf_out, "--"]
     g, boot_s, end = r.boot(args.kernel)
     print("booted in %.3f s; pid %d" % (boot_s, g.proc.pid))
+    if args.tool == "count":
+        time.sleep(1.5)  # an idle second to subtract
+    t_send = time.monotonic()
     g.send(" ".join(r.ubench_cmd()))
     if args.tool == "strace":
         time.sleep(0.5)
@@ -129,10 +133,12 @@ def main():
         out, _ = p.communicate()
         print("$ " + " ".join(cmd))
         print(out)
-    t_send = time.monotonic()
     end2, t_done = g.expect(b"UBENCH-DONE", end, bench.RUN_TIMEOUT)
-    metrics = []
+    metrics, ops = [], []
     for line in g.text()[end:].splitlines():
+        f = line.split()
+        if len(f) == 3 and f[0] == "OPS":
+            ops.append((f[1], int(f[2])))
         if line.startswith("METRIC"):
             print("guest: " + line.strip())
             f = line.split()
@@ -142,7 +148,7 @@ def main():
     g.poweroff()
     shutil.rmtree(b.native_tmpfs, ignore_errors=True)
     if args.tool == "count":
-        report_counts(args, events, metrics, t_send - g.t_start, t_done - g.t_start)
+        report_counts(args, events, metrics, ops, t_send - g.t_start, t_done - g.t_start)
     elif args.tool == "perf":
         for sort in ("comm,dso", "dso,sym"):
             rep = subprocess.run(["perf", "report", "-i", args.perf_out, "--no-children",
@@ -153,40 +159,42 @@ def main():
             print("\n".join(lines[:40]))
 
 
-def report_counts(args, events, metrics, t0, t1):
+def report_counts(args, events, metrics, ops, t0, t1):
+    """Host events per guest operation: the counts of the intervals that
+    cover the guest's ubench run (t0 to t1 s after the kernel started), less
+    the idle rate measured before it, divided by the operations ubench says
+    it ran (OPS line: every batch of its calibrating loop)."""
     names = [n for n, _ in events]
     rows = parse_intervals(args.stat_out, names)
-    # pagefault_avg: the average over all passes, mmap and munmap included.
-    avg = [m for m in metrics if m[0].endswith("_avg")]
-    if avg:
-        metrics = avg
-    if len(metrics) != 1:
-        sys.exit("profile: --tool count wants one METRIC line, got %d" % len(metrics))
-    name, value, unit = metrics[0]
-    op_s = value * UNIT_S[unit]
-    # Intervals wholly inside the loop, less the first second (calibration
-    # starts with tiny batches) and the last 0.5 s.
-    ts = sorted(t for t in rows if t0 + 1.0 <= t - 0.5 and t <= t1 - 0.5)
-    if not ts:
-        sys.exit("profile: no steady interval in %s (loop from %.1f to %.1f s)"
-                 % (args.stat_out, t0, t1))
-    prev = {t: max([u for u in rows if u < t], default=None) for t in ts}
-    print("\n%s %s: %s = %g %s; %d intervals of 0.5 s from %.1f to %.1f s"
-          % (args.kernel, name, name, value, unit, len(ts), ts[0] - 0.5, ts[-1]))
+    if len(ops) != 1:
+        sys.exit("profile: --tool count wants one benchmark, got OPS lines %s" % ops)
+    name, n_ops = ops[0]
+    value = [m for m in metrics if m[0] == name]
+    ts = sorted(rows)
+    run = [t for t in ts if t > t0 and t - STAT_INTERVAL < t1 + STAT_INTERVAL]
+    idle = [t for t in ts if t <= t0 - STAT_INTERVAL and t > t0 - 1.0 - STAT_INTERVAL]
+    if not run:
+        sys.exit("profile: no interval in %s covers the run (%.1f to %.1f s)" % (args.stat_out, t0, t1))
+    span = run[-1] - run[0] + STAT_INTERVAL
+    print("\n%s %s: %s; %d operations in %.2f s (perf stat intervals %.1f to %.1f s)"
+          % (args.kernel, name,
+             " ".join("%s = %g %s" % m for m in metrics) or "-", n_ops, t1 - t0,
+             run[0] - STAT_INTERVAL, run[-1]))
     print("%-22s %14s %14s" % ("host event", "per second", "per operation"))
     for i, n in enumerate(names):
-        rates = []
-        for t in ts:
-            dt = t - prev[t] if prev[t] is not None else 0.5
-            rates.append(rows[t][i] / dt)
-        rate = statistics.median(rates)
-        if n == "task-clock":  # ms of CPU per second -> CPUs busy
-            print("%-22s %13.2f%% %11.2f us" % ("on-CPU (task-clock)", rate / 10.0,
-                                               rate * 1e-3 * op_s * 1e6))
+        total = sum(rows[t][i] for t in run)
+        base = sum(rows[t][i] for t in idle) / (len(idle) * STAT_INTERVAL) if idle else 0.0
+        net = max(total - base * span, 0.0)
+        if n == "task-clock":  # ms
+            print("%-22s %13.1f%% %11.2f us" % ("on-CPU (task-clock)", 100.0 * total / 1e3 / span,
+                                               net * 1e3 / n_ops))
             continue
-        if rate == 0:
+        if total == 0:
             continue
-        print("%-22s %14.0f %14.2f" % (n, rate, rate * op_s))
+        print("%-22s %14.0f %14.2f" % (n, total / span, net / n_ops))
+    if value:
+        print("(on-CPU per operation vs the guest's %g %s: the rest of the time the kernel's"
+              " host processes were waiting or preempted)" % (value[0][1], value[0][2]))
 
 
 if __name__ == "__main__":

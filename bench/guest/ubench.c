@@ -35,6 +35,7 @@
 
 static uint64_t TARGET_NS = 200000000ULL; /* 0.2 s per loop benchmark */
 static int target_set; /* --target-ms given */
+static uint64_t total_iters; /* iterations of every batch of the last loop */
 #define MAX_ITERS (1ULL << 26)
 
 static const char *rootdir = "/var/tmp";
@@ -88,10 +89,12 @@ static void fail(const char *name, const char *what)
 static double calibrate(int (*fn)(uint64_t))
 {
     uint64_t iters = 1;
+    total_iters = 0;
     for (;;) {
         uint64_t t0 = now_ns();
         if (fn(iters) < 0)
             return -1;
+        total_iters += iters;
         uint64_t dt = now_ns() - t0;
         if (dt >= TARGET_NS || iters >= MAX_ITERS)
             return (double)dt / (double)iters;
@@ -240,8 +243,10 @@ static void bench_pagefault(void)
         pages += len / page;
     }
     metric("pagefault", best / 1000.0, "us/page");
-    if (target_set)
+    if (target_set) {
         metric("pagefault_avg", (double)(now_ns() - start) / (double)pages / 1000.0, "us/page");
+        printf("OPS pagefault %llu\n", (unsigned long long)pages);
+    }
 }
 
 /* ---- files ----------------------------------------------------------- */
@@ -370,6 +375,9 @@ static void run_loop(const char *name, int (*fn)(uint64_t), double scale, const 
         return;
     }
     metric(name, ns / scale, unit);
+    /* For bench/profile.py: how many operations the whole loop ran. */
+    if (target_set)
+        printf("OPS %s %llu\n", name, (unsigned long long)total_iters);
 }
 
 static void usage(void)
