@@ -91,7 +91,12 @@ def main():
     ap.add_argument("--root", choices=["initramfs", "ext4"])
     ap.add_argument("--uml-shim", choices=["always", "never"], default="always")
     ap.add_argument("--perf-out", default="/tmp/ruml-bench-perf.data")
+    ap.add_argument("--call-graph", default="fp",
+                    help="perf record --call-graph (fp, default; dwarf for callers in vmlinux)")
     ap.add_argument("--stat-out", default="/tmp/ruml-bench-stat.csv")
+    ap.add_argument("--event", action="append", default=[],
+                    help="--tool count: another perf event to count (e.g. a uprobe "
+                         "made with perf probe -x target/release/vmlinux)")
     args = ap.parse_args()
     args.only, args.no_uml, args.no_cargo, args.rounds, args.idle_rounds = \
         args.metrics, False, True, 1, 0
@@ -105,7 +110,7 @@ def main():
     r = bench.Runner(b, args)
     if args.kernel == "uml" and args.uml_shim == "always":
         r.uml_env = dict(os.environ, LD_PRELOAD=b.shim)
-    events = count_events()
+    events = count_events() + [(e, ["-e", e]) for e in args.event]
     if args.tool == "count":
         r.wrap = ["perf", "stat", "-I", str(int(STAT_INTERVAL * 1000)), "-x", ",",
                   "-o", args.stat_out]
@@ -113,7 +118,8 @@ def main():
             r.wrap += e
         r.wrap.append("--")
     elif args.tool == "perf":
-        r.wrap = ["perf", "record", "-e", "cpu-clock", "-F", "2000", "-g", "-o", args.perf_out, "--"]
+        r.wrap = ["perf", "record", "-e", "cpu-clock", "-F", "2000" if args.call_graph == "fp" else "500",
+                  "--call-graph", args.call_graph, "-o", args.perf_out, "--"]
     g, boot_s, end = r.boot(args.kernel)
     print("booted in %.3f s; pid %d" % (boot_s, g.proc.pid))
     if args.tool == "count":
