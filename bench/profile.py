@@ -43,7 +43,7 @@ PTRACE_REQ = [
     ("PTRACE_SETREGSET", 0x4205), ("PTRACE_GETFPREGS", 14), ("PTRACE_SETFPREGS", 15),
     ("PTRACE_PEEKUSER", 3), ("PTRACE_POKEUSER", 6), ("PTRACE_SYSCALL", 24),
 ]
-SYSCALLS = ["wait4", "waitid", "futex", "mmap", "munmap", "mprotect", "madvise", "clone",
+SYSCALLS = ["wait4", "waitid", "futex", "mmap", "munmap", "mprotect", "madvise", "fork", "vfork", "clone",
             "clone3", "execveat", "kill", "tgkill", "tkill", "timer_settime", "read", "write",
             "pread64", "pwrite64", "fdatasync", "fsync", "rt_sigreturn", "rt_sigprocmask",
             "sched_setaffinity", "ppoll", "epoll_wait", "exit", "exit_group"]
