@@ -36,7 +36,7 @@ test: deps
 # ext4 disk image with busybox init: ./vmlinux ubd0=build/rootfs.img root=/dev/ubda mem=256M
 image: $(IMAGE)
 
-# ruml vs linux.uml vs native, side by side (bench/bench.py; about 5 minutes).
+# ruml vs linux.uml vs native, side by side (bench/bench.py; about 3.5 minutes).
 # BENCH_ARGS=--quick for one round; results in bench/results/latest.json.
 bench:
 	python3 bench/bench.py $(BENCH_ARGS)

@@ -32,11 +32,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-# The guest's root file system. "initramfs": both kernels boot initrd=IMG
-# and the root is a RAM file system. "ext4": they boot ubd0=IMG
-# root=/dev/ubda from an image made by rootfs/mkext4.sh. Switching is this
-# one line; everything else (image build, words, row labels) follows it.
-ROOT_MODE = "initramfs"
+# The guest's root file system. "ext4" (default): both kernels boot
+# ubd0=IMG root=/dev/ubda rw from one busybox ext4 image made by
+# rootfs/mkext4.sh (busybox init, bench/guest/inittab), each run on its own
+# fresh copy of it. "initramfs" (--root initramfs): they boot initrd=IMG and
+# the root is a RAM file system. Everything else (image build, words, row
+# labels) follows this one setting.
+ROOT_MODE = "ext4"
 
 MEM = "256M"
 # Sequential I/O size: 256 MiB, but with mem=256M a RAM-backed root
@@ -109,6 +111,11 @@ class Build:
         self.shim = os.path.join(self.dir, "uml_xstate_shim.so")
         self.script = os.path.join(HERE, "guest", "procs.sh")
         self.init = os.path.join(HERE, "guest", "init.sh")
+        self.guest_files = [
+            (os.path.join(HERE, "guest", "setup.sh"), "/bench/setup.sh"),
+            (os.path.join(HERE, "guest", "inittab"), "/etc/inittab"),
+            (os.path.join(HERE, "guest", "profile"), "/etc/profile"),
+        ]
         self.bindir = os.path.join(self.dir, "bin")
         self.native_root = os.path.join(self.dir, "native-root")
         self.native_tmpfs = "/dev/shm/ruml-bench-%d" % os.getpid()
@@ -130,12 +137,16 @@ class Build:
                  os.path.join(HERE, "uml", "xstate_shim.c"), "-ldl"])
         adds = ["--add", "%s:%s" % (self.ubench, GUEST_UBENCH),
                 "--add", "%s:%s" % (self.script, GUEST_SCRIPT)]
+        for host, guest in self.guest_files:
+            adds += ["--add", "%s:%s" % (host, guest)]
         tool = "mkinitramfs.sh" if ROOT_MODE == "initramfs" else "mkext4.sh"
         cmd = ["bash", os.path.join(REPO, "rootfs", tool), self.image]
         if ROOT_MODE != "initramfs":
             cmd.append(EXT4_IMAGE_SIZE)
         prefix = [] if os.getuid() == 0 else ["fakeroot"]
         run(prefix + cmd + ["--init", self.init] + adds, stdout=subprocess.DEVNULL)
+        if ROOT_MODE != "initramfs" and not os.environ.get("BENCH_SPARSE_JOURNAL"):
+            materialize_journal(self.image)
         # Native runs use the same busybox for the shell script.
         os.makedirs(self.bindir, exist_ok=True)
         busybox = os.environ.get("BUSYBOX", "/bin/busybox")
@@ -147,15 +158,73 @@ class Build:
         os.makedirs(self.native_root, exist_ok=True)
         os.makedirs(self.native_tmpfs, exist_ok=True)
 
-    def root_words(self):
+    def run_image(self, env):
+        """The image env's kernel boots: for a disk root, a fresh copy of the
+        built image made before every boot, so no run sees another's
+        writes (or a kernel's leftovers)."""
         if ROOT_MODE == "initramfs":
-            return ["initrd=" + self.image]
-        return ["ubd0=" + self.image, "root=/dev/ubda", "rw", "init=/init"]
+            return self.image
+        return os.path.join(self.dir, "run-%s.img" % env)
 
-    def words(self):
-        # con= before con0=: UML lets conN= win whatever the order, ruml
-        # lets the later word win (see docs/performance.md).
-        return self.root_words() + ["mem=" + MEM, "con=null", "con0=fd:0,fd:1"]
+    def fresh_image(self, env):
+        if ROOT_MODE == "initramfs":
+            return
+        dst = self.run_image(env)
+        if os.path.exists(dst):
+            os.unlink(dst)
+        copy_allocated(self.image, dst)
+
+    def root_words(self, env="IMG"):
+        img = self.run_image(env) if env != "IMG" else self.image
+        if ROOT_MODE == "initramfs":
+            return ["initrd=" + img]
+        return ["ubd0=" + img, "root=/dev/ubda", "rw"]
+
+    def words(self, env="IMG"):
+        # The same words for both kernels, in UML's usual order (a specific
+        # conN= wins over con= in both).
+        return self.root_words(env) + ["mem=" + MEM, "con0=fd:0,fd:1", "con=null"]
+
+
+def copy_allocated(src, dst):
+    """Copy a sparse image keeping its allocation: holes stay holes, and
+    every allocated block, even all zeros, is written (cp would skip zeros,
+    and then the guest's first write to each journal block would cost the
+    host an allocation)."""
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        size = os.fstat(fi.fileno()).st_size
+        off = 0
+        while off < size:
+            try:
+                data = os.lseek(fi.fileno(), off, os.SEEK_DATA)
+            except OSError:  # no data after off
+                break
+            hole = os.lseek(fi.fileno(), data, os.SEEK_HOLE)
+            fi.seek(data)
+            fo.seek(data)
+            left = hole - data
+            while left > 0:
+                buf = fi.read(min(left, 1 << 20))
+                fo.write(buf)
+                left -= len(buf)
+            off = hole
+        fo.truncate(size)
+
+
+def materialize_journal(image):
+    """mke2fs leaves the journal as unwritten (fallocated) extents of the
+    image file; write them for real (each block rewritten with what it
+    reads as), as a used file system's journal is."""
+    out = subprocess.run(["debugfs", "-R", "stat <8>", image], capture_output=True,
+                         text=True).stdout
+    with open(image, "r+b") as f:
+        for _, _, p0, p1 in re.findall(r"\((\d+)-(\d+)\):(\d+)-(\d+)", out):
+            start, end = int(p0) * 4096, (int(p1) + 1) * 4096
+            for off in range(start, end, 1 << 20):
+                f.seek(off)
+                buf = f.read(min(1 << 20, end - off))
+                f.seek(off)
+                f.write(buf)
 
 
 def fs_type(path):
@@ -363,11 +432,14 @@ class Runner:
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
 
     # argv of each kernel
+    # A command the kernel runs under (bench/profile.py: perf stat/record).
+    wrap = []
+
     def argv(self, env):
         if env == "ruml":
-            return self.pin() + [self.b.vmlinux] + self.b.words()
+            return self.pin() + self.wrap + [self.b.vmlinux] + self.b.words(env)
         # uml_dir= keeps UML's per-instance directories out of ~/.uml.
-        return self.pin() + [UML] + self.b.words() + ["uml_dir=" + self.uml_dir]
+        return self.pin() + self.wrap + [UML] + self.b.words(env) + ["uml_dir=" + self.uml_dir]
 
     def pin(self):
         return ["taskset", "-c", self.args.pin] if self.args.pin else []
@@ -388,6 +460,7 @@ class Runner:
     def boot(self, env):
         """Boot env's kernel to its prompt; return (guest, boot seconds)."""
         envvars = self.uml_env if env == "uml" else None
+        self.b.fresh_image(env)
         g = Guest(self.argv(env), env=envvars)
         try:
             end, t = g.expect(PROMPT, 0, BOOT_TIMEOUT)
@@ -454,8 +527,32 @@ class Runner:
             self.add(env, "poweroff", g.poweroff())
             self.parse(env, text)
             self.logs["%s-last-run" % env] = g.text()
+            self.check_fs(env)
         except GuestError as e:
             self.fail_run(env, e)
+
+    def check_fs(self, env):
+        """e2fsck -fn the image env's kernel just powered off (poweroff -f,
+        so no unmount: a journal to replay is fine, damage is not)."""
+        if ROOT_MODE == "initramfs" or not shutil.which("e2fsck"):
+            return
+        img = self.b.run_image(env)
+        # Replay the journal on a scratch copy first, as the next mount would.
+        tmp = img + ".fsck"
+        subprocess.run(["cp", "--sparse=always", img, tmp], check=True)
+        try:
+            subprocess.run(["e2fsck", "-E", "journal_only", "-y", tmp],
+                           capture_output=True, text=True)
+            out = subprocess.run(["e2fsck", "-fn", tmp], capture_output=True, text=True)
+        finally:
+            os.unlink(tmp)
+        self.add(env, "fsck_clean", 1.0 if out.returncode == 0 else 0.0)
+        if out.returncode != 0:
+            msg = "e2fsck -fn after the run: exit %d: %s" % (
+                out.returncode, " / ".join(l.strip() for l in out.stdout.splitlines()[1:6]))
+            log("%s: %s" % (env, msg))
+            self.logs["%s-fsck" % env] = out.stdout + out.stderr
+            self.status[env].setdefault("fs_failures", []).append(msg[:300])
 
     def idle_guest(self, env):
         try:
@@ -480,6 +577,7 @@ class Runner:
             self.add(env, "idle_pss", pss / 1024.0)
             self.add(env, "idle_host_processes", float(len(pids)))
             self.add(env, "poweroff", g.poweroff())
+            self.check_fs(env)
         except GuestError as e:
             self.fail_run(env, e)
 
@@ -652,7 +750,9 @@ def report(runner, build, args):
     for e in ENVS:
         for name, vals in runner.samples[e].items():
             med[e][name] = statistics.median(vals)
-    root_desc = {"initramfs": "initramfs (RAM, tmpfs)", "ext4": "ext4 on ubd"}[ROOT_MODE]
+    root_desc = {"initramfs": "initramfs (RAM, tmpfs)",
+                 "ext4": "ext4 (jbd2 journal) on ubd0, a %s image from rootfs/mkext4.sh, "
+                         "fresh copy per boot" % EXT4_IMAGE_SIZE}[ROOT_MODE]
     rows = []
     for name, unit, lower, desc in METRICS:
         desc = desc.replace("N MiB", "%d MiB" % root_io_mib())
@@ -704,7 +804,15 @@ def report(runner, build, args):
         "sequential I/O on tmpfs%s uses %d MiB, not 256 MiB: mem=%s cannot hold 256 MiB in RAM"
         % (" and the RAM root" if ROOT_MODE == "initramfs" else "", TMPFS_IO_MIB, MEM),
     ]
-    if uml_st["status"] != "ok":
+    if ROOT_MODE != "initramfs":
+        for e in ("uml", "ruml"):
+            fs = runner.samples[e].get("fsck_clean")
+            if fs:
+                notes.append("%s: e2fsck -fn of the image after each boot (journal replayed): "
+                             "%d of %d clean" % (LABEL[e], sum(fs), len(fs)))
+    if uml_st["status"] == "skipped":
+        notes.append("UML: n/a (skipped: %s)" % uml_st.get("reason"))
+    elif uml_st["status"] != "ok":
         notes.append("UML: n/a (linux.uml failed: %s)" % uml_st.get("reason"))
     elif uml_st.get("xstate_shim"):
         notes.append("UML*: %s" % uml_st["note"])
@@ -716,7 +824,7 @@ def report(runner, build, args):
         if runner.status[e]["status"] == "ok" and runner.status[e].get("run_failures") \
                 and not runner.samples[e]:
             notes.append("%s: n/a (every run failed: %s)" % (e, runner.status[e]["run_failures"][0]))
-        for k in ("run_failures", "metric_failures"):
+        for k in ("run_failures", "metric_failures", "fs_failures"):
             if runner.status[e].get(k):
                 notes.append("%s %s: %s" % (e, k.replace("_", " "), "; ".join(runner.status[e][k][:3])))
     tg = targets(med)
@@ -808,6 +916,9 @@ def main():
         f.write(text)
     logdir = os.path.join(build.dir, "logs")
     os.makedirs(logdir, exist_ok=True)
+    for old in os.listdir(logdir):  # only this run's logs
+        if old.endswith(".log"):
+            os.unlink(os.path.join(logdir, old))
     for k, v in runner.logs.items():
         with open(os.path.join(logdir, k + ".log"), "w") as f:
             f.write(v)
