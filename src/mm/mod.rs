@@ -543,8 +543,10 @@ impl MmInner {
                 let Ok(pf) = frame::alloc_near(Some(prev + 1)) else {
                     break;
                 };
-                let p = host_prot(&vma, pf);
-                self.host.mmap(a, PAGE_SIZE, p, frame::phys(pf));
+                // A fresh frame of the same private VMA maps like the
+                // faulting page (no refcount lookup per page), and the host
+                // fills its page tables now instead of faulting each page.
+                self.host.mmap_populate(a, PAGE_SIZE, p, frame::phys(pf));
                 self.ptes.insert(
                     a / PAGE_SIZE,
                     Pte {
