@@ -515,6 +515,11 @@ pub fn early_write(data: &[u8]) {
     write_fd(1, data);
 }
 
+/// Write to host stderr (messages for the user running vmlinux).
+pub fn stderr_write(data: &[u8]) {
+    write_fd(2, data);
+}
+
 /// Fill `buf` from the host's random source.
 pub fn host_random(buf: &mut [u8]) {
     let mut done = 0;

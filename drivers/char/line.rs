@@ -164,6 +164,15 @@ pub fn init(c: &Cmdline) -> Vec<String> {
         ssl.push(make_line(true, i as u32, inp, out, &mut msgs));
     }
     let _ = LINES.set(Lines { con, ssl });
+    // With the console elsewhere (con0=pts, port, null), the user still
+    // needs to learn where to connect: tell the host's stderr too, as
+    // UML's stderr console does.
+    let table = channel_table(c, false);
+    if !matches!(table[0].1, Channel::Fd(_)) {
+        for m in &msgs {
+            host_console::stderr_write(format!("{m}\n").as_bytes());
+        }
+    }
     msgs
 }
 
