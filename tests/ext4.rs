@@ -649,3 +649,68 @@ fn ten_thousand_files_and_a_200_mb_file() {
     assert_eq!(debugfs_cat(&img, "/root/renamed/sub/f7"), b"50-7\n");
     assert_eq!(debugfs_cat(&img, "/root/t/1/sub/f100"), b"1-100\n");
 }
+
+/// Host I/O runs on the disk's helper threads, not on the vCPU: while the
+/// host holds a flush (a test hook stands in for a slow disk), the guest
+/// keeps running commands; the task in sync(2) sleeps in "D" state and a
+/// signal does not break its wait; when the host flush completes, the
+/// interrupt wakes it and the data is on the image.
+#[test]
+fn flushes_complete_by_interrupt_while_the_guest_runs() {
+    let img = build_ext4("ubdasync", "ext4", "32M", &[]);
+    let gate = img.with_file_name("flush-gate");
+    std::fs::write(&gate, b"").unwrap();
+    let ubd = format!("ubd0={}", img.display());
+    let gate_s = gate.display().to_string();
+    let mut g = Guest::boot_with_env(
+        &["mem=256M", &ubd],
+        &[("RUML_FAULT_UBD_FLUSH_GATE", gate_s.as_str())],
+    );
+    g.wait_prompt();
+
+    // The helpers are host threads of vmlinux, named after the disk.
+    let mut names = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{}/task", g.pid())).unwrap() {
+        let comm = t.unwrap().path().join("comm");
+        names.push(std::fs::read_to_string(comm).unwrap_or_default().trim().to_string());
+    }
+    assert!(names.iter().any(|n| n == "ubda-wr"), "{names:?}");
+    assert!(names.iter().any(|n| n == "ubda-rd"), "{names:?}");
+
+    // Close the gate: host flushes now wait.
+    std::fs::remove_file(&gate).unwrap();
+    let out = g.run("echo flushed-data > /root/slow && sync & echo bg=$!");
+    let pid: u32 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("bg="))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {out:?}"));
+    // The shell is the same process that waits; the sync is its child.
+    // Wait (by polling the guest, never by time) until it sleeps on the
+    // disk.
+    let mut state = String::new();
+    for _ in 0..200 {
+        state = g.run(&format!("cat /proc/{pid}/task/*/stat 2>/dev/null | tr '\\n' ' '; grep State /proc/{pid}/status 2>/dev/null || true"));
+        if state.contains("D (disk sleep)") {
+            break;
+        }
+    }
+    assert!(state.contains("D (disk sleep)"), "{state}");
+    // Meanwhile the guest goes on working.
+    assert_eq!(g.run("echo $((6 * 7)); ls /root/slow").trim(), "42\n/root/slow");
+    // A signal does not interrupt the wait.
+    g.run(&format!("kill -TERM {pid}"));
+    assert!(
+        g.run(&format!("grep State /proc/{pid}/status")).contains("D (disk sleep)"),
+        "{}",
+        g.output()
+    );
+    // Open the gate: the flush completes, the task wakes, then dies of the
+    // SIGTERM that waited.
+    std::fs::write(&gate, b"").unwrap();
+    let (_, st) = g.run_status(&format!("wait {pid}"));
+    assert_eq!(st, 143, "{}", g.output());
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    assert_eq!(debugfs_cat(&img, "/root/slow"), b"flushed-data\n");
+}

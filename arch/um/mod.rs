@@ -47,6 +47,20 @@ pub fn host_exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// The CPUs vmlinux was allowed to run on before the vCPU was pinned.
+struct HostCpus(libc::cpu_set_t);
+static HOST_CPUS: std::sync::OnceLock<HostCpus> = std::sync::OnceLock::new();
+
+/// Let a host helper thread (block I/O) run on any CPU vmlinux may use:
+/// it inherited the vCPU's pinning, but its point is to work while the
+/// vCPU runs guests.
+pub fn unpin_helper_thread() {
+    if let Some(c) = HOST_CPUS.get() {
+        // SAFETY: a valid cpu_set_t; sched_setaffinity(0) targets this thread.
+        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &c.0) };
+    }
+}
+
 /// Keep the vCPU thread and every guest host process (they inherit it) on
 /// the CPU we start on. Only one of them runs at a time, and a wake-up on
 /// another CPU costs more than the work between wake-ups; pinning makes
@@ -55,6 +69,14 @@ pub fn host_exit(code: i32) -> ! {
 fn pin_vcpu() {
     if std::env::var_os("RUML_NO_PIN").is_some() {
         return;
+    }
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity(0) fills it for
+    // this thread.
+    unsafe {
+        let mut orig: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut orig) == 0 {
+            let _ = HOST_CPUS.set(HostCpus(orig));
+        }
     }
     // SAFETY: sched_getcpu has no arguments; cpu_set_t is plain data
     // filled by the libc macros; sched_setaffinity(0) targets this thread.

@@ -26,8 +26,43 @@ pub trait BlockDevice: Send + Sync {
     fn read_only(&self) -> bool;
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()>;
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()>;
-    /// Make everything written so far durable (host fdatasync).
+    /// Make everything written so far durable (host fdatasync), waiting
+    /// for it.
     fn flush(&self) -> KResult<()>;
+    /// Queue a flush behind everything written so far without waiting;
+    /// the ticket is for `flush_result`. Writes queued after it are not
+    /// covered (use it as an ordering barrier too).
+    fn flush_start(&self) -> KResult<u64> {
+        self.flush().map(|_| 0)
+    }
+    /// Has flush `ticket` completed, and how?
+    fn flush_result(&self, _ticket: u64) -> Option<KResult<()>> {
+        Some(Ok(()))
+    }
+    /// Where tasks sleep until a flush completes (None: flushes are
+    /// synchronous).
+    fn flush_wq(&self) -> Option<Arc<crate::kernel::wait::WaitQueue>> {
+        None
+    }
+}
+
+/// Has flush `ticket` of `dev` completed? If not, task `t` sleeps until
+/// the device's interrupt says it may have, and this gives the EBLOCK its
+/// syscall returns (it runs again then, and asks again).
+pub fn wait_flush(dev: &dyn BlockDevice, ticket: u64, t: &crate::kernel::task::Task) -> KResult<()> {
+    if let Some(r) = dev.flush_result(ticket) {
+        return r;
+    }
+    match dev.flush_wq() {
+        // The interrupt runs on the vCPU between syscalls, so a completion
+        // arriving now still finds this task on the queue.
+        Some(wq) => {
+            wq.add(t.tid);
+            t.lock().io_wait = true;
+            Err(crate::kernel::sched::block(t, None))
+        }
+        None => dev.flush(),
+    }
 }
 
 /// Check that `[off, off+len)` lies inside a device of `size` bytes.
@@ -75,6 +110,15 @@ impl BlockDevice for Partition {
     }
     fn flush(&self) -> KResult<()> {
         self.disk.flush()
+    }
+    fn flush_start(&self) -> KResult<u64> {
+        self.disk.flush_start()
+    }
+    fn flush_result(&self, ticket: u64) -> Option<KResult<()>> {
+        self.disk.flush_result(ticket)
+    }
+    fn flush_wq(&self) -> Option<Arc<crate::kernel::wait::WaitQueue>> {
+        self.disk.flush_wq()
     }
 }
 

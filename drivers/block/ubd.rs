@@ -1,32 +1,161 @@
 //! ubd: UML's block device over a host file. `ubd<N>[rsdc]=file` becomes
 //! /dev/ubd<a+N> (major 98, minor N*16; MBR partitions at minor +1..15).
 //!
-//! I/O is synchronous on the vCPU: the kernel's blocking model is "sleep
-//! and run the syscall again", which does not fit a request that is half
-//! done, so a read or write simply waits for the host. Host helper threads
-//! with a completion interrupt (as UML has) can come behind the same
-//! `BlockDevice` trait.
+//! Host I/O runs on the disk's helper threads (ubd_host), not on the vCPU.
+//! Writes are queued and return at once; a flush is queued behind them and
+//! completes (an interrupt) when the host's fdatasync returns, so a guest
+//! task waiting for durability sleeps while others run. Reads are handed to
+//! the reader thread and waited for; bytes of writes still queued are laid
+//! over what the host returns, so a read always sees the latest write.
+//! A host error on a write is reported by the next flush (fsync gets EIO,
+//! as Linux reports writeback errors).
 
-use super::ubd_host::{HostDisk, OpenError};
+use super::ubd_host::{Completer, HostDisk, HostDone, HostOp, HostQueues, HostReq, OpenError};
 use super::BlockDevice;
 use crate::init::cmdline::UbdSpec;
 use crate::kernel::errno::{Errno, KResult};
-use std::sync::Arc;
+use crate::kernel::wait::WaitQueue;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub const UBD_MAJOR: u32 = 98;
+
+/// Tags of flush requests carry this bit; the rest is the flush's ticket.
+const FLUSH_TAG: u64 = 1 << 63;
+/// Queued write bytes above which a writer waits for the host to catch up
+/// (the queue holds copies outside guest memory).
+const MAX_QUEUED_BYTES: usize = 32 << 20;
+
+/// I/O bookkeeping shared between the vCPU and the helper threads.
+#[derive(Default)]
+struct IoState {
+    next_tag: u64,
+    /// Writes queued and not done yet, by (offset, tag): read overlays.
+    pending: BTreeMap<(u64, u64), Arc<[u8]>>,
+    /// Offset of each pending write by tag.
+    pending_off: HashMap<u64, u64>,
+    /// Longest pending write ever queued (bounds the overlap search).
+    max_len: u64,
+    queued_bytes: usize,
+    reads_done: HashMap<u64, Result<Vec<u8>, String>>,
+    /// Last flush ticket queued, and last one completed.
+    flush_queued: u64,
+    flush_done: u64,
+    /// Something was written since `flush_queued` was queued.
+    written: bool,
+    /// A write failed since the last flush completed.
+    write_failed: bool,
+    /// Tickets whose flush reported an error (the latest few).
+    flush_errors: BTreeMap<u64, ()>,
+    /// Error lines for the interrupt handler to log.
+    to_log: Vec<String>,
+}
+
+struct Shared {
+    name: String,
+    io: Mutex<IoState>,
+    /// Woken on every completion: reads and flushes waited for on the vCPU.
+    cv: Condvar,
+    /// Guest tasks waiting for a flush sleep here; woken by the interrupt.
+    flush_wq: Arc<WaitQueue>,
+    /// A completion arrived that the interrupt handler has not seen.
+    irq: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, IoState> {
+        self.io.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A helper thread finished a request.
+    fn complete(&self, d: HostDone) {
+        let mut s = self.lock();
+        if d.tag & FLUSH_TAG != 0 {
+            let ticket = d.tag & !FLUSH_TAG;
+            let mut failed = std::mem::take(&mut s.write_failed);
+            if let Err(e) = &d.result {
+                s.to_log.push(format!("flush: {e}"));
+                failed = true;
+            }
+            if failed {
+                s.flush_errors.insert(ticket, ());
+                while s.flush_errors.len() > 64 {
+                    s.flush_errors.pop_first();
+                }
+            }
+            s.flush_done = s.flush_done.max(ticket);
+            drop(s);
+            self.irq.store(true, Ordering::SeqCst);
+            crate::arch::irq::raise();
+        } else if let Some(off) = s.pending_off.remove(&d.tag) {
+            if let Some(data) = s.pending.remove(&(off, d.tag)) {
+                s.queued_bytes -= data.len();
+            }
+            if let Err(e) = d.result {
+                s.to_log.push(format!("write at byte {off}: {e}"));
+                s.write_failed = true;
+                drop(s);
+                self.irq.store(true, Ordering::SeqCst);
+                crate::arch::irq::raise();
+            }
+        } else {
+            let r = d.result.map_err(|e| e.to_string());
+            s.reads_done.insert(d.tag, r);
+        }
+        self.cv.notify_all();
+    }
+
+    fn wait<'a>(&self, g: MutexGuard<'a, IoState>) -> MutexGuard<'a, IoState> {
+        self.cv.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 pub struct Ubd {
     name: String,
     rdev: u64,
     read_only: bool,
-    host: HostDisk,
-    /// The host file's name, for messages.
-    file: String,
+    size: u64,
+    shared: Arc<Shared>,
+    queues: HostQueues,
 }
 
-fn io_error(name: &str, what: &str, off: u64, e: std::io::Error) -> Errno {
-    log::error!("blk_update_request: I/O error, dev {name}, {what} at byte {off}: {e}");
+fn io_error(name: &str, what: &str) -> Errno {
+    log::error!("blk_update_request: I/O error, dev {name}, {what}");
     Errno::EIO
+}
+
+impl Ubd {
+    /// Queue a flush behind every write so far (none if nothing was
+    /// written since the last one) and return its ticket.
+    fn queue_flush(&self) -> KResult<u64> {
+        let mut s = self.shared.lock();
+        if !s.written {
+            return Ok(s.flush_queued);
+        }
+        s.flush_queued += 1;
+        s.written = false;
+        let ticket = s.flush_queued;
+        drop(s);
+        self.queues
+            .submit_write(HostReq {
+                tag: FLUSH_TAG | ticket,
+                op: HostOp::Flush,
+            })
+            .map_err(|e| io_error(&self.name, &format!("flush: {e}")))?;
+        Ok(ticket)
+    }
+
+    fn ticket_result(s: &IoState, ticket: u64) -> Option<KResult<()>> {
+        if s.flush_done < ticket {
+            return None;
+        }
+        Some(if s.flush_errors.contains_key(&ticket) {
+            Err(Errno::EIO)
+        } else {
+            Ok(())
+        })
+    }
 }
 
 impl BlockDevice for Ubd {
@@ -37,33 +166,127 @@ impl BlockDevice for Ubd {
         self.rdev
     }
     fn size(&self) -> u64 {
-        self.host.size()
+        self.size
     }
     fn read_only(&self) -> bool {
         self.read_only
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
         super::check_range(&self.name, self.size(), off, buf.len())?;
-        self.host
-            .read_at(off, buf)
-            .map_err(|e| io_error(&self.name, "read", off, e))
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let end = off + buf.len() as u64;
+        let mut s = self.shared.lock();
+        // Writes queued now are newer than anything the host returns.
+        let from = (off.saturating_sub(s.max_len), 0);
+        let mut over: Vec<(u64, u64, Arc<[u8]>)> = s
+            .pending
+            .range(from..(end, 0))
+            .filter(|((o, _), d)| o + d.len() as u64 > off)
+            .map(|((o, t), d)| (*t, *o, d.clone()))
+            .collect();
+        over.sort_by_key(|x| x.0);
+        let tag = s.next_tag;
+        s.next_tag += 1;
+        drop(s);
+        self.queues
+            .submit_read(HostReq {
+                tag,
+                op: HostOp::Read {
+                    off,
+                    len: buf.len(),
+                },
+            })
+            .map_err(|e| io_error(&self.name, &format!("read at byte {off}: {e}")))?;
+        let mut s = self.shared.lock();
+        let r = loop {
+            if let Some(r) = s.reads_done.remove(&tag) {
+                break r;
+            }
+            s = self.shared.wait(s);
+        };
+        drop(s);
+        let data = r.map_err(|e| io_error(&self.name, &format!("read at byte {off}: {e}")))?;
+        buf.copy_from_slice(&data);
+        for (_, o, d) in over {
+            let lo = o.max(off);
+            let hi = (o + d.len() as u64).min(end);
+            buf[(lo - off) as usize..(hi - off) as usize]
+                .copy_from_slice(&d[(lo - o) as usize..(hi - o) as usize]);
+        }
+        Ok(())
     }
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()> {
         if self.read_only {
             return Err(Errno::EROFS);
         }
         super::check_range(&self.name, self.size(), off, buf.len())?;
-        self.host
-            .write_at(off, buf)
-            .map_err(|e| io_error(&self.name, "write", off, e))
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let data: Arc<[u8]> = Arc::from(buf);
+        let mut s = self.shared.lock();
+        while s.queued_bytes > MAX_QUEUED_BYTES {
+            s = self.shared.wait(s);
+        }
+        let tag = s.next_tag;
+        s.next_tag += 1;
+        s.pending.insert((off, tag), data.clone());
+        s.pending_off.insert(tag, off);
+        s.max_len = s.max_len.max(buf.len() as u64);
+        s.queued_bytes += buf.len();
+        s.written = true;
+        drop(s);
+        self.queues
+            .submit_write(HostReq {
+                tag,
+                op: HostOp::Write { off, data },
+            })
+            .map_err(|e| io_error(&self.name, &format!("write at byte {off}: {e}")))
     }
     fn flush(&self) -> KResult<()> {
         if self.read_only {
             return Ok(());
         }
-        self.host
-            .sync()
-            .map_err(|e| io_error(&self.name, "flush", 0, e))
+        let ticket = self.queue_flush()?;
+        let mut s = self.shared.lock();
+        loop {
+            if let Some(r) = Self::ticket_result(&s, ticket) {
+                return r;
+            }
+            s = self.shared.wait(s);
+        }
+    }
+    fn flush_start(&self) -> KResult<u64> {
+        if self.read_only {
+            return Ok(0);
+        }
+        self.queue_flush()
+    }
+    fn flush_result(&self, ticket: u64) -> Option<KResult<()>> {
+        Self::ticket_result(&self.shared.lock(), ticket)
+    }
+    fn flush_wq(&self) -> Option<Arc<WaitQueue>> {
+        Some(self.shared.flush_wq.clone())
+    }
+}
+
+static DISKS: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
+
+/// The ubd interrupt (vCPU side): log host errors the helpers met and
+/// wake the tasks waiting for flushes.
+pub fn interrupt() {
+    let disks: Vec<Arc<Shared>> = DISKS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for d in disks {
+        if !d.irq.swap(false, Ordering::SeqCst) {
+            continue;
+        }
+        let lines = std::mem::take(&mut d.lock().to_log);
+        for l in lines {
+            log::error!("blk_update_request: I/O error, dev {}, {l}", d.name);
+        }
+        d.flush_wq.wake_all();
     }
 }
 
@@ -75,7 +298,7 @@ pub fn disk_name(index: u8) -> String {
 /// Open every configured ubd's host file, taking its lock. Runs before
 /// anything boots: an error here is one line for stderr, and vmlinux exits
 /// with status 2.
-pub fn open_all(specs: &[UbdSpec]) -> Result<Vec<Ubd>, String> {
+pub fn open_all(specs: &[UbdSpec]) -> Result<Vec<Opened>, String> {
     let mut specs: Vec<&UbdSpec> = specs.iter().collect();
     specs.sort_by_key(|s| s.index);
     let mut disks = Vec::new();
@@ -100,29 +323,64 @@ pub fn open_all(specs: &[UbdSpec]) -> Result<Vec<Ubd>, String> {
                 return Err(format!("{word}: cannot open {}: {e}", s.file.display()))
             }
         };
-        let name = disk_name(s.index);
-        let ubd = Ubd {
-            rdev: crate::drivers::mkdev(UBD_MAJOR, s.index as u32 * 16),
-            name,
+        disks.push(Opened {
+            index: s.index,
             read_only: s.read_only,
             host,
             file: s.file.display().to_string(),
-        };
-        disks.push(ubd);
+        });
     }
     Ok(disks)
 }
 
-/// Register opened disks (and their partitions), once the console is up.
-pub fn register(disks: Vec<Ubd>) {
-    for ubd in disks {
+/// A host file opened and locked before boot, waiting for `register`.
+pub struct Opened {
+    index: u8,
+    read_only: bool,
+    host: HostDisk,
+    file: String,
+}
+
+/// Start the helper threads of opened disks and register them (and their
+/// partitions), once the console is up.
+pub fn register(disks: Vec<Opened>) {
+    for o in disks {
+        let name = disk_name(o.index);
+        let size = o.host.size();
+        let shared = Arc::new(Shared {
+            name: name.clone(),
+            io: Mutex::new(IoState::default()),
+            cv: Condvar::new(),
+            flush_wq: Arc::new(WaitQueue::new()),
+            irq: AtomicBool::new(false),
+        });
+        let sh = shared.clone();
+        let done: Completer = Arc::new(move |d| sh.complete(d));
+        let queues = match o.host.start(&name, done) {
+            Ok(q) => q,
+            Err(e) => {
+                log::error!("{name}: cannot start I/O threads: {e}");
+                continue;
+            }
+        };
+        DISKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shared.clone());
         log::info!(
             "{}: {}, {} sectors{}",
-            ubd.name,
-            ubd.file,
-            ubd.size() / super::SECTOR_SIZE,
-            if ubd.read_only { " (read-only)" } else { "" }
+            name,
+            o.file,
+            size / super::SECTOR_SIZE,
+            if o.read_only { " (read-only)" } else { "" }
         );
-        super::register_disk(Arc::new(ubd));
+        super::register_disk(Arc::new(Ubd {
+            name,
+            rdev: crate::drivers::mkdev(UBD_MAJOR, o.index as u32 * 16),
+            read_only: o.read_only,
+            size,
+            shared,
+            queues,
+        }));
     }
 }

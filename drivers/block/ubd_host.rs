@@ -1,11 +1,21 @@
-//! ubd host half: the host file behind a ubd device. Plain positional I/O
-//! on a `std::fs::File` (no `unsafe`); errors come back as host
-//! `std::io::Error` for the kernel half to turn into EIO.
+//! ubd host half: the host file behind a ubd device and the helper threads
+//! that do its I/O, as UML's io thread does. The vCPU hands requests over
+//! and goes on running guests; a helper reports each finished request
+//! through a callback (the kernel half turns that into an interrupt).
+//!
+//! Two helpers per disk: a writer that takes writes and flushes strictly in
+//! order (so a flush is a barrier: everything queued before it is on the
+//! host disk when it completes), and a reader, so that a read never waits
+//! behind a host fdatasync. Plain positional I/O on a `std::fs::File`;
+//! errors come back as `std::io::Error` for the kernel half to turn into
+//! EIO.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
 pub struct HostDisk {
     file: File,
@@ -17,6 +27,52 @@ pub enum OpenError {
     Io(io::Error),
     /// Another process holds a conflicting lock.
     Locked,
+}
+
+/// One host I/O request. `tag` is the kernel half's name for it.
+pub enum HostOp {
+    /// Read `len` bytes at `off`.
+    Read { off: u64, len: usize },
+    /// Write `data` at `off`.
+    Write { off: u64, data: Arc<[u8]> },
+    /// fdatasync: everything the writer did before is durable after this.
+    Flush,
+}
+
+pub struct HostReq {
+    pub tag: u64,
+    pub op: HostOp,
+}
+
+/// A finished request: the bytes read (empty for writes and flushes) or
+/// the host error.
+pub struct HostDone {
+    pub tag: u64,
+    pub result: io::Result<Vec<u8>>,
+}
+
+/// Where finished requests go (called on the helper thread).
+pub type Completer = Arc<dyn Fn(HostDone) + Send + Sync>;
+
+/// The queues into a disk's helper threads.
+pub struct HostQueues {
+    writer: Sender<HostReq>,
+    reader: Sender<HostReq>,
+}
+
+impl HostQueues {
+    /// Queue a write or flush behind everything written before.
+    pub fn submit_write(&self, r: HostReq) -> io::Result<()> {
+        self.writer
+            .send(r)
+            .map_err(|_| io::Error::other("ubd writer thread is gone"))
+    }
+    /// Queue a read.
+    pub fn submit_read(&self, r: HostReq) -> io::Result<()> {
+        self.reader
+            .send(r)
+            .map_err(|_| io::Error::other("ubd reader thread is gone"))
+    }
 }
 
 impl HostDisk {
@@ -56,18 +112,52 @@ impl HostDisk {
         self.size
     }
 
-    /// Read exactly `buf.len()` bytes at `off`; bytes past the host file's
-    /// end (it may have shrunk) are an error.
-    pub fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact_at(buf, off)
+    /// Start the helper threads (named after the disk). Requests sent to
+    /// the returned queues are done in the background; each ends with a
+    /// call of `done` on the helper thread.
+    pub fn start(self, name: &str, done: Completer) -> io::Result<HostQueues> {
+        let file = Arc::new(self.file);
+        let (wtx, wrx) = channel();
+        let (rtx, rrx) = channel();
+        for (suffix, rx) in [("wr", wrx), ("rd", rrx)] {
+            let file = file.clone();
+            let done = done.clone();
+            std::thread::Builder::new()
+                .name(format!("{name}-{suffix}"))
+                .spawn(move || helper(&file, rx, done))?;
+        }
+        Ok(HostQueues {
+            writer: wtx,
+            reader: rtx,
+        })
     }
+}
 
-    pub fn write_at(&self, off: u64, buf: &[u8]) -> io::Result<()> {
-        self.file.write_all_at(buf, off)
-    }
-
-    /// fdatasync(2).
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+/// A helper thread: do requests in arrival order until the queue closes.
+fn helper(file: &File, rx: Receiver<HostReq>, done: Completer) {
+    crate::arch::unpin_helper_thread();
+    // Test hook: hold every flush until this host file exists, to show
+    // what the guest does while the host disk is slow.
+    let gate = std::env::var_os("RUML_FAULT_UBD_FLUSH_GATE").map(std::path::PathBuf::from);
+    while let Ok(req) = rx.recv() {
+        if let (HostOp::Flush, Some(g)) = (&req.op, &gate) {
+            while !g.exists() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        let result = match req.op {
+            HostOp::Read { off, len } => {
+                let mut buf = vec![0u8; len];
+                // Bytes past the host file's end (it may have shrunk) are
+                // an error.
+                file.read_exact_at(&mut buf, off).map(|_| buf)
+            }
+            HostOp::Write { off, data } => file.write_all_at(&data, off).map(|_| Vec::new()),
+            HostOp::Flush => file.sync_data().map(|_| Vec::new()),
+        };
+        done(HostDone {
+            tag: req.tag,
+            result,
+        });
     }
 }

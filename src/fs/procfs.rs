@@ -348,8 +348,9 @@ fn state_char(pid: Pid) -> char {
     }
     let first = i.threads.first().copied();
     drop(i);
-    match first.and_then(task::task).map(|t| t.state()) {
-        Some(task::State::Runnable) => 'R',
+    match first.and_then(task::task) {
+        Some(t) if t.state() == task::State::Runnable => 'R',
+        Some(t) if t.lock().io_wait => 'D',
         _ => 'S',
     }
 }
@@ -505,6 +506,7 @@ fn proc_status(pid: Pid) -> KResult<String> {
         'R' => "R (running)",
         'T' => "T (stopped)",
         'Z' => "Z (zombie)",
+        'D' => "D (disk sleep)",
         _ => "S (sleeping)",
     };
     Ok(format!(

@@ -174,6 +174,12 @@ pub trait Inode: Send + Sync {
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
+    /// fsync(2) by task `t`: like `sync`, but a filesystem on a device
+    /// whose flushes complete by interrupt puts `t` to sleep instead of
+    /// waiting on the vCPU.
+    fn fsync(&self, _t: &crate::kernel::task::Task) -> KResult<()> {
+        self.sync()
+    }
     /// statfs(2) numbers, for filesystems that have them (None: the
     /// memory-backed default).
     fn statfs(&self) -> Option<StatFs> {

@@ -369,6 +369,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             futex_key: None,
             vfork_parent: None,
             vfork_waiting: false,
+            io_wait: false,
             vfork_child: 0,
             comm: "swapper".into(),
             start_time: now,

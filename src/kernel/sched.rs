@@ -108,6 +108,7 @@ fn handle_interrupts() {
         dump_tasks();
     }
     crate::tty::console::poll_input();
+    crate::drivers::block::ubd::interrupt();
     expire_timers(time::monotonic_ns());
     apply_wakeups();
 }

@@ -256,7 +256,7 @@ fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
 fn signal_wake(t: &Arc<Task>, sig: i32) {
     let st = t.lock().state;
     match st {
-        State::Blocked => sched::wake(t.tid),
+        State::Blocked if !t.lock().io_wait => sched::wake(t.tid),
         State::Stopped if sig == SIGKILL || sig == SIGCONT => sched::wake(t.tid),
         _ => {}
     }

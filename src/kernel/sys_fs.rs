@@ -1009,8 +1009,8 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
 }
 
 /// sync, syncfs
-pub fn sys_sync(_t: &Arc<Task>) -> KResult<u64> {
-    crate::fs::ext4::sync_all();
+pub fn sys_sync(t: &Arc<Task>) -> KResult<u64> {
+    crate::fs::ext4::sync_all(t)?;
     Ok(0)
 }
 
@@ -1018,7 +1018,7 @@ pub fn sys_sync(_t: &Arc<Task>) -> KResult<u64> {
 pub fn sys_fsync(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     if let Some(i) = &f.inode {
-        i.sync()?;
+        i.fsync(t)?;
     }
     Ok(0)
 }

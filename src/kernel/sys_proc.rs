@@ -168,6 +168,7 @@ pub fn sys_clone(
                 None
             },
             vfork_waiting: false,
+            io_wait: false,
             vfork_child: 0,
             comm,
             start_time: time::monotonic_ns(),

@@ -79,6 +79,9 @@ pub struct TaskInner {
     /// or exits.
     pub vfork_parent: Option<Tid>,
     pub vfork_waiting: bool,
+    /// Sleeping until a disk flush completes: signals do not interrupt it
+    /// (Linux's TASK_UNINTERRUPTIBLE, "D" in ps).
+    pub io_wait: bool,
     /// The vfork child's pid (the parent's syscall result).
     pub vfork_child: Tid,
     pub comm: String,

@@ -55,6 +55,8 @@ pub struct FsInner {
     /// allocated until the transaction that frees them commits, so the
     /// old, committed metadata never points at reused blocks.
     pending_free: Vec<(u64, u64)>,
+    /// The flush ticket that covers the last commit.
+    durable_ticket: u64,
 }
 
 fn now() -> Timespec {
@@ -142,6 +144,7 @@ impl FsInner {
             sb_dirty: false,
             journal: None,
             pending_free: Vec::new(),
+            durable_ticket: 0,
         };
         let j = fs.sb.journal_inum();
         if j != 0 {
@@ -1070,7 +1073,7 @@ impl FsInner {
         // anything.
         let need = end.div_ceil(bs) - off / bs;
         if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
-            self.sync()?;
+            self.sync_start()?;
         }
         // Load the pages first: holes and unwritten extents read as zeros
         // now, while the blocks about to back them still hold old data on
@@ -1217,11 +1220,29 @@ impl FsInner {
         Ok(())
     }
 
+    /// Nothing waits to be written (mapped pages may still have changed
+    /// through a shared mapping, so they count as possibly dirty).
+    fn is_clean(&self) -> bool {
+        !self.bc.has_dirty()
+            && !self.sb_dirty
+            && self.gdirty.is_empty()
+            && self.pending_free.is_empty()
+            && self
+                .icache
+                .values()
+                .all(|d| !d.dirty && d.pages.values().all(|p| !p.dirty && !p.mapped))
+    }
+
     /// Write everything back: file data first (ordered), then inodes,
-    /// descriptors, superblock and the rest of the metadata; then flush.
-    pub fn sync(&mut self) -> KResult<()> {
+    /// descriptors, superblock and the rest of the metadata. Nothing waits
+    /// for the host: the writes and flushes are queued in order, and the
+    /// ticket returned tells when all of it is durable.
+    pub fn sync_start(&mut self) -> KResult<u64> {
         if self.ro {
-            return Ok(());
+            return Ok(0);
+        }
+        if self.is_clean() {
+            return Ok(self.durable_ticket);
         }
         self.writeback_all_pages()?;
         let inos: Vec<u32> = self
@@ -1239,25 +1260,36 @@ impl FsInner {
         if self.sb_dirty || !self.gdirty.is_empty() {
             self.write_super()?;
         }
-        self.commit_metadata()?;
+        let ticket = self.commit_metadata()?;
+        self.durable_ticket = ticket;
         // Drop clean inodes nobody has pages of, to bound the cache.
         self.icache.retain(|_, d| d.dirty || !d.pages.is_empty());
-        Ok(())
+        Ok(ticket)
+    }
+
+    /// Write everything back and wait until it is durable.
+    pub fn sync(&mut self) -> KResult<()> {
+        self.sync_start()?;
+        self.dev.flush()
     }
 
     /// Put the dirty metadata on disk: through the journal as one
     /// transaction, then in place; without a journal, in place directly.
-    pub fn commit_metadata(&mut self) -> KResult<()> {
+    /// Returns the ticket of the flush that makes the transaction durable.
+    pub fn commit_metadata(&mut self) -> KResult<u64> {
         if !self.bc.has_dirty() {
-            return self.dev.flush();
+            return self.dev.flush_start();
         }
         if let Some(j) = self.journal.as_mut() {
             let blocks = self.bc.dirty_blocks();
             match j.commit(&blocks) {
                 Ok(()) => {
                     self.bc.writeback()?;
-                    self.dev.flush()?;
-                    return j.checkpointed();
+                    // The in-place copies are durable before the log is
+                    // emptied.
+                    let ticket = self.dev.flush_start()?;
+                    j.checkpointed()?;
+                    return Ok(ticket);
                 }
                 Err(e) => log::warn!(
                     "EXT4-fs ({}): transaction of {} blocks not journaled ({e}); writing in place",
@@ -1267,7 +1299,7 @@ impl FsInner {
             }
         }
         self.bc.writeback()?;
-        self.dev.flush()
+        self.dev.flush_start()
     }
 
     /// Should the next operation start with a commit (the transaction is

@@ -45,7 +45,7 @@ fn be16(b: &[u8], o: usize) -> u16 {
 /// environment, vmlinux dies right after the Nth commit block is durable
 /// and before anything is written in place (the worst moment for a
 /// kill -9), exiting with status 137 like a SIGKILL.
-fn crash_point() {
+fn crash_point(dev: &dyn BlockDevice) {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COMMITS: AtomicU64 = AtomicU64::new(0);
     let Some(n) = std::env::var("RUML_FAULT_EXT4_COMMIT")
@@ -55,6 +55,8 @@ fn crash_point() {
         return;
     };
     if COMMITS.fetch_add(1, Ordering::Relaxed) + 1 == n {
+        // The commit is on the host disk before we die; nothing after it.
+        let _ = dev.flush();
         eprintln!("ruml: RUML_FAULT_EXT4_COMMIT={n}: dying after commit {n}");
         std::process::exit(137);
     }
@@ -410,8 +412,9 @@ impl Journal {
             }
         }
         // Everything before the commit block (file data included) must be
-        // durable before it.
-        self.dev.flush()?;
+        // durable before it: a flush queued here is that barrier (the
+        // device does writes and flushes in order).
+        self.dev.flush_start()?;
         let mut c = vec![0u8; self.bs];
         put_be32(&mut c, 0, MAGIC);
         put_be32(&mut c, 4, COMMIT);
@@ -424,9 +427,10 @@ impl Journal {
             put_be32(&mut c, 16, k);
         }
         self.write(l, &c)?;
-        self.dev.flush()?;
+        // And the commit block before any in-place write.
+        self.dev.flush_start()?;
         put_be32(&mut self.sb, 0x18, seq);
-        crash_point();
+        crash_point(&*self.dev);
         Ok(())
     }
 

@@ -258,7 +258,7 @@ impl Ext4Fs {
     pub fn lock(&self) -> MutexGuard<'_, fs::FsInner> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if g.wants_commit() {
-            if let Err(e) = g.sync() {
+            if let Err(e) = g.sync_start() {
                 log::error!("EXT4-fs ({}): commit failed: {e}", g.name);
             }
         }
@@ -342,6 +342,18 @@ impl Ext4Fs {
 
     pub fn sync(&self) -> KResult<()> {
         self.lock().sync()
+    }
+
+    /// fsync/syncfs for task `t`: queue everything for the disk and sleep
+    /// (EBLOCK) until the host has made it durable; run again, it finds
+    /// nothing new to write and the same flush done.
+    pub fn sync_for(&self, t: &crate::kernel::task::Task) -> KResult<()> {
+        let (dev, ticket) = {
+            let mut g = self.lock();
+            let ticket = g.sync_start()?;
+            (g.dev.clone(), ticket)
+        };
+        crate::drivers::block::wait_flush(&*dev, ticket, t)
     }
 
     pub fn read_only(&self) -> bool {
@@ -436,14 +448,19 @@ pub fn fs_of(inode: &Arc<dyn Inode>) -> Option<Arc<Ext4Fs>> {
         .map(|i| i.fs.clone())
 }
 
-/// sync(2): write back every mounted ext filesystem.
-pub fn sync_all() {
+/// sync(2): write back every mounted ext filesystem; task `t` sleeps
+/// (EBLOCK) until all of it is durable.
+pub fn sync_all(t: &crate::kernel::task::Task) -> KResult<()> {
     let all: Vec<Arc<Ext4Fs>> = mounted().clone();
+    let mut blocked = None;
     for f in all {
-        if let Err(e) = f.sync() {
-            log::error!("EXT4-fs: sync failed: {e}");
+        match f.sync_for(t) {
+            Ok(()) => {}
+            Err(Errno::EBLOCK) => blocked = Some(Errno::EBLOCK),
+            Err(e) => log::error!("EXT4-fs: sync failed: {e}"),
         }
     }
+    blocked.map_or(Ok(()), Err)
 }
 
 /// poweroff/halt/reboot: write back and mark every filesystem clean.

@@ -510,6 +510,10 @@ impl Inode for Ext4Inode {
         self.fs.sync()
     }
 
+    fn fsync(&self, t: &crate::kernel::task::Task) -> KResult<()> {
+        self.fs.sync_for(t)
+    }
+
     fn statfs(&self) -> Option<StatFs> {
         Some(self.fs.statfs())
     }

@@ -58,7 +58,11 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     crate::fs::procfs::set_current(t.tgid());
-    let res = if redo && !t.lock().vfork_waiting && signal::has_pending(t) {
+    let uninterruptible = {
+        let i = t.lock();
+        i.vfork_waiting || i.io_wait
+    };
+    let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
         Err(restart_code(nr))
     } else {
@@ -77,6 +81,9 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         );
     }
     let mut i = t.lock();
+    if res != Err(Errno::EBLOCK) {
+        i.io_wait = false;
+    }
     match res {
         Err(Errno::EBLOCK) => {}
         Err(Errno::EJUSTRETURN) => {
