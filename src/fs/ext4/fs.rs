@@ -30,7 +30,22 @@ pub struct InodeData {
     pub di: DiskInode,
     pub dirty: bool,
     pub pages: BTreeMap<u64, Page>,
+    /// The page a sequential reader would miss next (read-ahead).
+    pub ra_next: u64,
 }
+
+/// Which page-cache pages a writeback compares with the disk because a
+/// shared mapping may have changed them (there is no dirty bit for them).
+#[derive(Clone, Copy, PartialEq)]
+pub enum Mapped {
+    None,
+    Inode(u32),
+    All,
+}
+
+/// Pages read at once when a file is read sequentially (128 KiB, Linux's
+/// default read_ahead_kb).
+const READAHEAD_PAGES: u64 = 32;
 
 pub struct FsInner {
     pub sb: Super,
@@ -57,6 +72,9 @@ pub struct FsInner {
     pending_free: Vec<(u64, u64)>,
     /// The flush ticket that covers the last commit.
     durable_ticket: u64,
+    /// File data was written since the last commit (not covered by
+    /// `durable_ticket`).
+    data_written: bool,
 }
 
 fn now() -> Timespec {
@@ -145,6 +163,7 @@ impl FsInner {
             journal: None,
             pending_free: Vec::new(),
             durable_ticket: 0,
+            data_written: false,
         };
         let j = fs.sb.journal_inum();
         if j != 0 {
@@ -215,6 +234,7 @@ impl FsInner {
                     di,
                     dirty: false,
                     pages: BTreeMap::new(),
+                    ra_next: 0,
                 },
             );
         }
@@ -756,6 +776,7 @@ impl FsInner {
                 di,
                 dirty: true,
                 pages: BTreeMap::new(),
+                ra_next: 0,
             },
         );
         self.sb_dirty = true;
@@ -974,7 +995,7 @@ impl FsInner {
         // Over budget: write everything back, then drop clean pages nobody
         // maps.
         if !self.ro {
-            let _ = self.writeback_all_pages();
+            let _ = self.writeback_all_pages(Mapped::All);
         }
         let mut dropped = 0;
         for d in self.icache.values_mut() {
@@ -991,46 +1012,83 @@ impl FsInner {
         self.npages -= dropped;
     }
 
-    /// The page-cache frame of page `idx` (no extra reference).
+    /// The page-cache frame of page `idx` (no extra reference). A miss
+    /// that continues a sequential run also reads the pages after it, in
+    /// as few host reads as the blocks allow (read-ahead).
     pub fn get_page(&mut self, ino: u32, idx: u64) -> KResult<Pfn> {
-        if let Some(p) = self.iget(ino)?.pages.get(&idx) {
+        let d = self.iget(ino)?;
+        if let Some(p) = d.pages.get(&idx) {
             return Ok(p.pfn);
         }
+        let sequential = idx == 0 || d.ra_next == idx || d.pages.contains_key(&(idx - 1));
+        let size = d.di.size();
+        let last = size.div_ceil(PAGE_SIZE).max(idx + 1);
+        let mut n = if sequential { READAHEAD_PAGES } else { 1 };
+        n = n.min(last - idx).max(1);
+        if let Some((&next, _)) = d.pages.range(idx..).next() {
+            n = n.min(next - idx);
+        }
+        d.ra_next = idx + n;
         self.page_limit_check();
+        self.read_pages(ino, idx, n)?;
+        match self.iget(ino)?.pages.get(&idx) {
+            Some(p) => Ok(p.pfn),
+            None => Err(Errno::EIO),
+        }
+    }
+
+    /// Read pages [idx, idx+n) of `ino` (none of them cached) into the
+    /// page cache: runs of physically contiguous blocks are one device
+    /// read each.
+    fn read_pages(&mut self, ino: u32, idx: u64, n: u64) -> KResult<()> {
         let bs = self.bs();
         let per = PAGE_SIZE / bs;
         let size = self.di(ino)?.size();
-        let mut data = vec![0u8; PAGE_SIZE as usize];
-        for k in 0..per {
-            let lblk = idx * per + k;
-            if lblk * bs >= size {
-                break;
-            }
+        let mut data = vec![0u8; (n * PAGE_SIZE) as usize];
+        // (offset in `data`, physical block, blocks) runs to read.
+        let mut runs: Vec<(usize, u64, u64)> = Vec::new();
+        let first = idx * per;
+        let mut lblk = first;
+        let end = ((idx + n) * per).min(size.div_ceil(bs));
+        while lblk < end {
             let m = self.bmap(ino, lblk)?;
             if let (Some(p), false) = (m.pblk, m.uninit) {
-                let o = (k * bs) as usize;
-                self.dev.read_at(p * bs, &mut data[o..o + bs as usize])?;
+                let o = ((lblk - first) * bs) as usize;
+                match runs.last_mut() {
+                    Some((ro, rp, rn)) if *rp + *rn == p && *ro + (*rn * bs) as usize == o => {
+                        *rn += 1
+                    }
+                    _ => runs.push((o, p, 1)),
+                }
             }
+            lblk += 1;
+        }
+        for (o, p, cnt) in runs {
+            let len = (cnt * bs) as usize;
+            self.dev.read_at(p * bs, &mut data[o..o + len])?;
         }
         // Whatever the disk holds past the end of the file reads as zeros
         // (and stays zero if the file grows over it).
-        let page_start = idx * PAGE_SIZE;
-        if size < page_start + PAGE_SIZE {
-            let keep = size.saturating_sub(page_start) as usize;
+        let start = idx * PAGE_SIZE;
+        if size < start + n * PAGE_SIZE {
+            let keep = size.saturating_sub(start) as usize;
             data[keep..].fill(0);
         }
-        let pfn = frame::alloc_raw()?;
-        frame::write(pfn, 0, &data);
-        self.iget(ino)?.pages.insert(
-            idx,
-            Page {
-                pfn,
-                dirty: false,
-                mapped: false,
-            },
-        );
-        self.npages += 1;
-        Ok(pfn)
+        for k in 0..n {
+            let pfn = frame::alloc_raw()?;
+            let o = (k * PAGE_SIZE) as usize;
+            frame::write(pfn, 0, &data[o..o + PAGE_SIZE as usize]);
+            self.iget(ino)?.pages.insert(
+                idx + k,
+                Page {
+                    pfn,
+                    dirty: false,
+                    mapped: false,
+                },
+            );
+            self.npages += 1;
+        }
+        Ok(())
     }
 
     pub fn read(&mut self, ino: u32, off: u64, buf: &mut [u8]) -> KResult<usize> {
@@ -1073,7 +1131,7 @@ impl FsInner {
         // anything.
         let need = end.div_ceil(bs) - off / bs;
         if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
-            self.sync_start()?;
+            self.sync_start(Mapped::None)?;
         }
         // Load the pages first: holes and unwritten extents read as zeros
         // now, while the blocks about to back them still hold old data on
@@ -1157,7 +1215,9 @@ impl FsInner {
         })
     }
 
-    fn writeback_pages(&mut self, ino: u32) -> KResult<()> {
+    /// Write the dirty pages of `ino` (and, if `check_mapped`, the pages
+    /// a shared mapping may have changed).
+    fn writeback_pages(&mut self, ino: u32, check_mapped: bool) -> KResult<()> {
         let bs = self.bs();
         let per = PAGE_SIZE / bs;
         let Some(d) = self.icache.get(&ino) else {
@@ -1167,9 +1227,12 @@ impl FsInner {
         let todo: Vec<(u64, Pfn, bool)> = d
             .pages
             .iter()
-            .filter(|(_, p)| p.dirty || p.mapped)
+            .filter(|(_, p)| p.dirty || (check_mapped && p.mapped))
             .map(|(i, p)| (*i, p.pfn, p.dirty))
             .collect();
+        // Contiguous blocks go to the device as one write.
+        const MAX_RUN: usize = 1 << 20;
+        let mut run: Option<(u64, Vec<u8>)> = None;
         for (idx, pfn, dirty) in todo {
             let mut data = vec![0u8; PAGE_SIZE as usize];
             frame::read(pfn, 0, &mut data);
@@ -1199,7 +1262,18 @@ impl FsInner {
                         continue;
                     }
                 }
-                self.dev.write_at(p * bs, blk)?;
+                self.data_written = true;
+                // Extend the run if this block follows it on disk.
+                match run.as_mut() {
+                    Some((rp, rd)) if *rp + (rd.len() as u64) / bs == p && rd.len() < MAX_RUN => {
+                        rd.extend_from_slice(blk)
+                    }
+                    _ => {
+                        if let Some((rp, rd)) = run.replace((p, blk.to_vec())) {
+                            self.dev.write_at(rp * bs, &rd)?;
+                        }
+                    }
+                }
             }
             if let Some(pg) = self
                 .icache
@@ -1209,42 +1283,59 @@ impl FsInner {
                 pg.dirty = false;
             }
         }
+        if let Some((rp, rd)) = run {
+            self.dev.write_at(rp * bs, &rd)?;
+        }
         Ok(())
     }
 
-    fn writeback_all_pages(&mut self) -> KResult<()> {
+    fn writeback_all_pages(&mut self, mapped: Mapped) -> KResult<()> {
         let inos: Vec<u32> = self.icache.keys().copied().collect();
         for ino in inos {
-            self.writeback_pages(ino)?;
+            let check = match mapped {
+                Mapped::All => true,
+                Mapped::Inode(i) => i == ino,
+                Mapped::None => false,
+            };
+            self.writeback_pages(ino, check)?;
         }
         Ok(())
     }
 
     /// Nothing waits to be written (mapped pages may still have changed
     /// through a shared mapping, so they count as possibly dirty).
-    fn is_clean(&self) -> bool {
-        !self.bc.has_dirty()
+    fn is_clean(&self, mapped: Mapped) -> bool {
+        !self.data_written
+            && !self.bc.has_dirty()
             && !self.sb_dirty
             && self.gdirty.is_empty()
             && self.pending_free.is_empty()
-            && self
-                .icache
-                .values()
-                .all(|d| !d.dirty && d.pages.values().all(|p| !p.dirty && !p.mapped))
+            && self.icache.iter().all(|(&ino, d)| {
+                let check = match mapped {
+                    Mapped::All => true,
+                    Mapped::Inode(i) => i == ino,
+                    Mapped::None => false,
+                };
+                !d.dirty && d.pages.values().all(|p| !p.dirty && !(check && p.mapped))
+            })
     }
 
     /// Write everything back: file data first (ordered), then inodes,
     /// descriptors, superblock and the rest of the metadata. Nothing waits
     /// for the host: the writes and flushes are queued in order, and the
     /// ticket returned tells when all of it is durable.
-    pub fn sync_start(&mut self) -> KResult<u64> {
+    ///
+    /// Data of every file goes first (ordered mode: the transaction may
+    /// allocate blocks for any of them); pages that shared mappings may
+    /// have changed are compared with the disk only for `mapped`.
+    pub fn sync_start(&mut self, mapped: Mapped) -> KResult<u64> {
         if self.ro {
             return Ok(0);
         }
-        if self.is_clean() {
+        if self.is_clean(mapped) {
             return Ok(self.durable_ticket);
         }
-        self.writeback_all_pages()?;
+        self.writeback_all_pages(mapped)?;
         let inos: Vec<u32> = self
             .icache
             .iter()
@@ -1262,6 +1353,7 @@ impl FsInner {
         }
         let ticket = self.commit_metadata()?;
         self.durable_ticket = ticket;
+        self.data_written = false;
         // Drop clean inodes nobody has pages of, to bound the cache.
         self.icache.retain(|_, d| d.dirty || !d.pages.is_empty());
         Ok(ticket)
@@ -1269,13 +1361,14 @@ impl FsInner {
 
     /// Write everything back and wait until it is durable.
     pub fn sync(&mut self) -> KResult<()> {
-        self.sync_start()?;
+        self.sync_start(Mapped::All)?;
         self.dev.flush()
     }
 
     /// Put the dirty metadata on disk: through the journal as one
     /// transaction, then in place; without a journal, in place directly.
-    /// Returns the ticket of the flush that makes the transaction durable.
+    /// Returns the ticket of the flush that makes the transaction durable
+    /// (the one after the commit block: checkpointing goes on behind it).
     pub fn commit_metadata(&mut self) -> KResult<u64> {
         if !self.bc.has_dirty() {
             return self.dev.flush_start();
@@ -1283,11 +1376,11 @@ impl FsInner {
         if let Some(j) = self.journal.as_mut() {
             let blocks = self.bc.dirty_blocks();
             match j.commit(&blocks) {
-                Ok(()) => {
+                Ok(ticket) => {
                     self.bc.writeback()?;
                     // The in-place copies are durable before the log is
                     // emptied.
-                    let ticket = self.dev.flush_start()?;
+                    self.dev.flush_start()?;
                     j.checkpointed()?;
                     return Ok(ticket);
                 }

@@ -336,8 +336,9 @@ impl Journal {
 
     /// Write `blocks` (fs block -> contents) as one committed transaction.
     /// After it returns they may be written in place; call `checkpointed`
-    /// once they are.
-    pub fn commit(&mut self, blocks: &BTreeMap<u64, Vec<u8>>) -> KResult<()> {
+    /// once they are. Returns the device's flush ticket after which the
+    /// transaction is durable.
+    pub fn commit(&mut self, blocks: &BTreeMap<u64, Vec<u8>>) -> KResult<u64> {
         let ts = self.tag_size();
         let tail = if self.csum() { 4 } else { 0 };
         // The first tag carries the UUID.
@@ -428,10 +429,10 @@ impl Journal {
         }
         self.write(l, &c)?;
         // And the commit block before any in-place write.
-        self.dev.flush_start()?;
+        let ticket = self.dev.flush_start()?;
         put_be32(&mut self.sb, 0x18, seq);
         crash_point(&*self.dev);
-        Ok(())
+        Ok(ticket)
     }
 
     /// The last transaction is in place: empty the log.

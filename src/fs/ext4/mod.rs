@@ -258,7 +258,7 @@ impl Ext4Fs {
     pub fn lock(&self) -> MutexGuard<'_, fs::FsInner> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if g.wants_commit() {
-            if let Err(e) = g.sync_start() {
+            if let Err(e) = g.sync_start(fs::Mapped::None) {
                 log::error!("EXT4-fs ({}): commit failed: {e}", g.name);
             }
         }
@@ -347,10 +347,12 @@ impl Ext4Fs {
     /// fsync/syncfs for task `t`: queue everything for the disk and sleep
     /// (EBLOCK) until the host has made it durable; run again, it finds
     /// nothing new to write and the same flush done.
-    pub fn sync_for(&self, t: &crate::kernel::task::Task) -> KResult<()> {
+    /// `mapped`: which files' shared-mapped pages to compare with the
+    /// disk (fsync: the file's own; syncfs: all).
+    pub fn sync_for(&self, t: &crate::kernel::task::Task, mapped: fs::Mapped) -> KResult<()> {
         let (dev, ticket) = {
             let mut g = self.lock();
-            let ticket = g.sync_start()?;
+            let ticket = g.sync_start(mapped)?;
             (g.dev.clone(), ticket)
         };
         crate::drivers::block::wait_flush(&*dev, ticket, t)
@@ -454,7 +456,7 @@ pub fn sync_all(t: &crate::kernel::task::Task) -> KResult<()> {
     let all: Vec<Arc<Ext4Fs>> = mounted().clone();
     let mut blocked = None;
     for f in all {
-        match f.sync_for(t) {
+        match f.sync_for(t, fs::Mapped::All) {
             Ok(()) => {}
             Err(Errno::EBLOCK) => blocked = Some(Errno::EBLOCK),
             Err(e) => log::error!("EXT4-fs: sync failed: {e}"),

@@ -511,7 +511,7 @@ impl Inode for Ext4Inode {
     }
 
     fn fsync(&self, t: &crate::kernel::task::Task) -> KResult<()> {
-        self.fs.sync_for(t)
+        self.fs.sync_for(t, super::fs::Mapped::Inode(self.ino))
     }
 
     fn statfs(&self) -> Option<StatFs> {
