@@ -723,3 +723,37 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
     assert_fsck_clean(&img);
     assert_eq!(debugfs_cat(&img, "/root/slow"), b"flushed-data\n");
 }
+
+/// The page cache gives memory back under pressure: with mem=64M, a file
+/// read into the cache (up to half of memory) does not keep a program
+/// from allocating most of the rest; the clean pages are evicted.
+#[test]
+fn page_cache_is_evicted_under_memory_pressure() {
+    let img = build_ext4("ubdevict", "ext4", "64M", &[]);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=64M", &ubd]);
+    g.wait_prompt();
+    let (out, st) = g.run_status(
+        "mount -o remount,rw / && dd if=/dev/zero of=/root/cached bs=1M count=26 2>/dev/null && sync && \
+         cat /root/cached > /dev/null && echo cached",
+    );
+    assert_eq!(st, 0, "{out}");
+    let cached = |g: &mut Guest| -> u64 {
+        let out = g.run("grep ^Cached: /proc/meminfo");
+        out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{out}"))
+    };
+    let before = cached(&mut g);
+    assert!(before >= 26 * 1024, "Cached: {before} kB");
+    // dd's 48 MiB buffer is anonymous memory, touched in full by the read
+    // of /dev/zero into it: it only fits if the cache gives way.
+    let (out, st) = g.run_status("dd if=/dev/zero of=/dev/null bs=48M count=1 iflag=fullblock && echo allocated");
+    assert_eq!(st, 0, "{out}\n{}", g.output());
+    assert!(out.contains("allocated"), "{out}");
+    assert!(!g.output().contains("Out of memory"), "{}", g.output());
+    let after = cached(&mut g);
+    assert!(after < before / 2, "Cached: {before} kB before, {after} kB after");
+    // The file still reads back whole.
+    assert_eq!(g.run("wc -c < /root/cached").trim(), "27262976");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+}

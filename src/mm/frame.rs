@@ -95,15 +95,45 @@ pub fn alloc_raw_near(hint: Option<Pfn>) -> KResult<Pfn> {
 }
 
 /// Take a frame, preferring `hint`; also says whether it is still zero.
+/// When memory is full, the caches are asked to give frames back first.
 fn take_near(hint: Option<Pfn>) -> KResult<(Pfn, bool)> {
-    with(|f| {
+    let take = |f: &mut Frames| {
         let pfn = match hint {
             Some(h) if f.is_free(h) => h,
             _ => f.find().ok_or(Errno::ENOMEM)?,
         };
         let clean = f.take(pfn);
         Ok((pfn, clean))
-    })
+    };
+    match with(take) {
+        Err(Errno::ENOMEM) if shrink() > 0 => with(take),
+        r => r,
+    }
+}
+
+/// A cache that can give frames back under memory pressure: it frees what
+/// it can without waiting and says how many frames that was. It must not
+/// block on a lock its own allocations may hold (try_lock instead).
+pub type Shrinker = fn() -> usize;
+
+static SHRINKERS: Mutex<Vec<Shrinker>> = Mutex::new(Vec::new());
+
+/// Ask `f` for frames whenever an allocation finds memory full.
+pub fn register_shrinker(f: Shrinker) {
+    let mut s = SHRINKERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !s.iter().any(|&g| std::ptr::fn_addr_eq(g, f)) {
+        s.push(f);
+    }
+}
+
+/// Run every shrinker; the number of frames they freed.
+fn shrink() -> usize {
+    let list = SHRINKERS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let n: usize = list.iter().map(|f| f()).sum();
+    if n > 0 {
+        log::debug!("mm: memory full, caches gave back {n} frames");
+    }
+    n
 }
 
 /// A frame with unspecified contents, refcount 1.

@@ -1,7 +1,8 @@
 //! The buffer cache: filesystem metadata blocks (bitmaps, inode tables,
 //! directory, extent and indirect blocks) kept in guest frames, so `mem=`
 //! bounds them. Blocks are read once and written back on `flush`; clean
-//! blocks are dropped when the cache grows past its share of memory.
+//! blocks are dropped when the cache grows past its share of memory, and
+//! when memory runs out (the filesystem's shrinker).
 
 use crate::drivers::block::BlockDevice;
 use crate::kernel::errno::KResult;
@@ -60,20 +61,26 @@ impl BufCache {
             Ok(p) => Ok(p),
             Err(_) => {
                 // Out of memory: give back every clean block and retry.
-                let clean: Vec<u64> = self
-                    .bufs
-                    .iter()
-                    .filter(|(_, b)| !b.dirty)
-                    .map(|(k, _)| *k)
-                    .collect();
-                for k in clean {
-                    if let Some(b) = self.bufs.remove(&k) {
-                        frame::put(b.pfn);
-                    }
-                }
+                self.drop_clean();
                 frame::alloc_raw()
             }
         }
+    }
+
+    /// Give back the frames of every clean block; how many.
+    pub fn drop_clean(&mut self) -> usize {
+        let clean: Vec<u64> = self
+            .bufs
+            .iter()
+            .filter(|(_, b)| !b.dirty)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &clean {
+            if let Some(b) = self.bufs.remove(k) {
+                frame::put(b.pfn);
+            }
+        }
+        clean.len()
     }
 
     fn load(&mut self, blk: u64) -> KResult<Pfn> {
@@ -127,6 +134,11 @@ impl BufCache {
                 self.ndirty += 1;
             }
         }
+    }
+
+    /// How many blocks (frames) the cache holds.
+    pub fn len(&self) -> usize {
+        self.bufs.len()
     }
 
     /// How many blocks wait for writeback.

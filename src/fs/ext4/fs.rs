@@ -157,7 +157,7 @@ impl FsInner {
             ro,
             icache: HashMap::new(),
             npages: 0,
-            page_limit: (total as usize / 4).max(256),
+            page_limit: (total as usize / 2).max(256),
             overhead,
             sb_dirty: false,
             journal: None,
@@ -997,6 +997,11 @@ impl FsInner {
         if !self.ro {
             let _ = self.writeback_all_pages(Mapped::All);
         }
+        self.drop_clean_pages();
+    }
+
+    /// Give back the frames of clean pages nobody maps; how many.
+    pub fn drop_clean_pages(&mut self) -> usize {
         let mut dropped = 0;
         for d in self.icache.values_mut() {
             d.pages.retain(|_, p| {
@@ -1010,6 +1015,7 @@ impl FsInner {
             });
         }
         self.npages -= dropped;
+        dropped
     }
 
     /// The page-cache frame of page `idx` (no extra reference). A miss

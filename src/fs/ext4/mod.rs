@@ -225,6 +225,7 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         }
     );
     mounted().push(f.clone());
+    crate::mm::frame::register_shrinker(shrink_caches);
     Ok(f)
 }
 
@@ -448,6 +449,38 @@ pub fn fs_of(inode: &Arc<dyn Inode>) -> Option<Arc<Ext4Fs>> {
         .as_any()
         .downcast_ref::<Ext4Inode>()
         .map(|i| i.fs.clone())
+}
+
+/// The shrinker of the page and buffer caches: when memory is full, give
+/// back clean file pages nobody maps and clean metadata blocks of every
+/// filesystem not busy right now (the allocation may come from inside one,
+/// holding its lock: that one is skipped).
+fn shrink_caches() -> usize {
+    let all = match MOUNTED.try_lock() {
+        Ok(m) => m.clone(),
+        Err(_) => return 0,
+    };
+    let mut n = 0;
+    for f in all {
+        if let Ok(mut g) = f.inner.try_lock() {
+            n += g.drop_clean_pages() + g.bc.drop_clean();
+        }
+    }
+    n
+}
+
+/// Frames in the page caches and in the buffer caches of every mounted
+/// filesystem (for /proc/meminfo).
+pub fn cache_frames() -> (u64, u64) {
+    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
+    let mut pages = 0;
+    let mut bufs = 0;
+    for f in all {
+        let g = f.inner.lock().unwrap_or_else(|e| e.into_inner());
+        pages += g.npages as u64;
+        bufs += g.bc.len() as u64;
+    }
+    (pages, bufs)
 }
 
 /// sync(2): write back every mounted ext filesystem; task `t` sleeps
