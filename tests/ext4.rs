@@ -649,3 +649,73 @@ fn ten_thousand_files_and_a_200_mb_file() {
     assert_eq!(debugfs_cat(&img, "/root/renamed/sub/f7"), b"50-7\n");
     assert_eq!(debugfs_cat(&img, "/root/t/1/sub/f100"), b"1-100\n");
 }
+
+/// The first physical block of the journal inode (inode 8) of `img`.
+fn journal_block(img: &Path) -> u64 {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg("bmap <8> 0")
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    s.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("debugfs bmap <8> 0: {s:?}"))
+}
+
+/// Overwrite big-endian word `off` of the journal superblock of `img`.
+fn poke_journal_sb(img: &Path, off: u64, v: u32) {
+    use std::os::unix::fs::FileExt;
+    let b = journal_block(img);
+    let f = std::fs::OpenOptions::new().write(true).open(img).unwrap();
+    f.write_all_at(&v.to_be_bytes(), b * 4096 + off).unwrap();
+}
+
+/// A journal superblock that cannot be used: Linux refuses a read-write
+/// mount ("Could not load journal"); read-only goes on without replaying
+/// (as with `noload`), touches nothing and cannot become read-write.
+#[test]
+fn unusable_journal_refuses_read_write_mounts() {
+    // Bad magic, root mounted read-write: the kernel cannot mount root.
+    let img = build_ext4("jbadmagic", "ext4", "32M", &[]);
+    poke_journal_sb(&img, 0, 0x1234_5678);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd, "rw"]);
+    let st = g
+        .wait_exit(EXIT_TIMEOUT)
+        .unwrap_or_else(|| panic!("vmlinux did not exit; output:\n{}", g.output()));
+    let out = g.output();
+    assert_ne!(st.code(), Some(0), "{out}");
+    assert!(
+        out.contains(
+            "EXT4-fs (ubda): Could not load journal: journal superblock magic number invalid"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("VFS: Unable to mount root fs on ubda"),
+        "{out}"
+    );
+    assert!(out.contains("Kernel panic"), "{out}");
+
+    // Unknown incompatible journal feature, default read-only root: it
+    // boots, the remount of rcS fails, nothing is written.
+    let img = build_ext4("jbadfeat", "ext4", "32M", &[]);
+    poke_journal_sb(&img, 0x28, 0x0100_0000);
+    let before = std::fs::read(&img).unwrap();
+    let mut g = boot_image(&img, &[]);
+    let out = g.output();
+    assert!(
+        out.contains("Could not load journal: journal has unknown incompatible features 0x1000000; mounting read-only"),
+        "{out}"
+    );
+    let out =
+        g.run("cat /proc/mounts; touch /root/x 2>&1; mount -o remount,rw / 2>&1; cat /proc/mounts");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(!out.contains("/dev/ubda / ext4 rw"), "{out}");
+    assert!(out.contains("/dev/ubda / ext4 ro"), "{out}");
+    poweroff(&mut g);
+    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
+}
