@@ -719,3 +719,58 @@ fn unusable_journal_refuses_read_write_mounts() {
     poweroff(&mut g);
     assert!(std::fs::read(&img).unwrap() == before, "the image changed");
 }
+
+/// `debugfs -R 'stat PATH'`: the "User: U Group: G" of an inode.
+fn debugfs_owner(img: &Path, path: &str) -> String {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg(format!("stat {path}"))
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("User:"))
+        .unwrap_or_else(|| panic!("debugfs stat {path}: {s}"));
+    let w: Vec<&str> = line.split_whitespace().collect();
+    format!("{}:{}", w[1], w[3])
+}
+
+/// New inodes belong to the creator's fsuid/fsgid (or the setgid
+/// directory's group) on ext4 and tmpfs, exactly as on the host's Linux.
+#[test]
+fn new_inodes_belong_to_their_creator() {
+    let dir = test_dir("owner-src");
+    let bin = dir.join("owner");
+    compile_c(&repo_root().join("tests/guest/owner.c"), &bin, &["-static"]);
+    let native_dir = dir.join("native");
+    let _ = std::fs::remove_dir_all(&native_dir);
+    let native = std::process::Command::new(&bin)
+        .arg(&native_dir)
+        .output()
+        .unwrap();
+    let native = String::from_utf8_lossy(&native.stdout).to_string();
+    assert!(native.contains("owner-done fails=0"), "{native}");
+    assert!(native.contains("file 1000:1000 100644"), "{native}");
+
+    let img = build_ext4("owner", "ext4", "32M", &[(&bin, "/bin/owner")]);
+    let mut g = boot_image(&img, &[]);
+    let out = g.run("owner /root/o");
+    assert_eq!(out.trim(), native.trim(), "ext4");
+    let out = g.run("mkdir -p /tmp/t && mount -t tmpfs tmpfs /tmp/t && owner /tmp/t/o");
+    assert_eq!(out.trim(), native.trim(), "tmpfs");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    for (path, owner) in [
+        ("/root/o/file", "1000:1000"),
+        ("/root/o/dir", "1000:1000"),
+        ("/root/o/link", "1000:1000"),
+        ("/root/o/fifo", "1000:1000"),
+        ("/root/o/sg/rootfifo", "0:2000"),
+        ("/root/o/sg/sub", "1000:2000"),
+    ] {
+        assert_eq!(debugfs_owner(&img, path), owner, "{path}");
+    }
+}

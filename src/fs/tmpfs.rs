@@ -65,11 +65,18 @@ pub fn new_fs(mode: u32) -> Arc<dyn Inode> {
 
 pub fn new_fs_magic(mode: u32, magic: u64) -> Arc<dyn Inode> {
     let dev = new_dev();
-    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None)
+    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None, Owner::ROOT)
 }
 
 impl TmpInode {
-    fn new(dev: u64, magic: u64, mode: u32, rdev: u64, target: Option<String>) -> Arc<TmpInode> {
+    fn new(
+        dev: u64,
+        magic: u64,
+        mode: u32,
+        rdev: u64,
+        target: Option<String>,
+        owner: Owner,
+    ) -> Arc<TmpInode> {
         let now = Timespec::now();
         let kind = match mode & S_IFMT {
             S_IFDIR => Kind::Dir(Mutex::new(BTreeMap::new())),
@@ -86,8 +93,8 @@ impl TmpInode {
             magic,
             meta: Mutex::new(Meta {
                 mode,
-                uid: 0,
-                gid: 0,
+                uid: owner.uid,
+                gid: owner.gid,
                 nlink: if mode & S_IFMT == S_IFDIR { 2 } else { 1 },
                 rdev,
                 atime: now,
@@ -221,12 +228,12 @@ impl Inode for TmpInode {
         self.dir()?.get(name).cloned().ok_or(Errno::ENOENT)
     }
 
-    fn create(&self, name: &str, mode: u32, rdev: u64) -> KResult<Arc<dyn Inode>> {
+    fn create(&self, name: &str, mode: u32, rdev: u64, owner: Owner) -> KResult<Arc<dyn Inode>> {
         let mut d = self.dir()?;
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
         }
-        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None);
+        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None, owner);
         let is_dir = mode & S_IFMT == S_IFDIR;
         d.insert(name.to_string(), node.clone());
         drop(d);
@@ -237,7 +244,7 @@ impl Inode for TmpInode {
         Ok(node)
     }
 
-    fn symlink(&self, name: &str, target: &str) -> KResult<()> {
+    fn symlink(&self, name: &str, target: &str, owner: Owner) -> KResult<()> {
         let mut d = self.dir()?;
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
@@ -248,6 +255,7 @@ impl Inode for TmpInode {
             S_IFLNK | 0o777,
             0,
             Some(target.into()),
+            owner,
         );
         d.insert(name.to_string(), node);
         drop(d);
@@ -517,5 +525,12 @@ impl Inode for TmpInode {
 
 /// An unnamed regular file (shared anonymous memory, memfd).
 pub fn anon_file() -> Arc<dyn Inode> {
-    TmpInode::new(new_dev(), TMPFS_MAGIC, S_IFREG | 0o600, 0, None)
+    TmpInode::new(
+        new_dev(),
+        TMPFS_MAGIC,
+        S_IFREG | 0o600,
+        0,
+        None,
+        Owner::ROOT,
+    )
 }
