@@ -774,3 +774,115 @@ fn new_inodes_belong_to_their_creator() {
         assert_eq!(debugfs_owner(&img, path), owner, "{path}");
     }
 }
+
+/// `debugfs -R CMD image`: what it prints on stdout.
+fn debugfs(img: &Path, cmd: &str) -> String {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg(cmd)
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Extended attributes on ext4 and tmpfs behave as on the host's Linux
+/// (every syscall, flag and error of tests/guest/xattr.c), reach the disk
+/// in a form e2fsck and debugfs accept, and attributes that mke2fs -d
+/// copied from the host read back and can be changed.
+#[test]
+fn extended_attributes_match_linux() {
+    let dir = test_dir("xattr-src");
+    let bin = dir.join("xattr");
+    compile_c(&repo_root().join("tests/guest/xattr.c"), &bin, &["-static"]);
+    // The reference: the same program on the host (its /tmp is a real
+    // filesystem with user xattrs).
+    let src = dir.join("tree");
+    std::fs::create_dir_all(&src).unwrap();
+    let native = std::process::Command::new(&bin)
+        .arg(src.join("x"))
+        .output()
+        .unwrap();
+    let native = String::from_utf8_lossy(&native.stdout).to_string();
+    assert!(native.contains("xattr-done"), "{native}");
+    assert!(native.contains("user.big intact: 1"), "{native}");
+    // A second disk made by mke2fs -d from that tree, attributes included.
+    let data = dir.join("data.img");
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-t", "ext4", "-b", "4096", "-d"])
+        .arg(&src)
+        .arg("-F")
+        .arg(&data)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(debugfs(&data, "ea_list /x/f").contains("user.b (4) = \"kept\""));
+
+    let img = build_ext4("xattr", "ext4", "32M", &[(&bin, "/bin/xattr")]);
+    let ubd0 = format!("ubd0={}", img.display());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd0, &ubd1]);
+    g.wait_prompt();
+    let out = g.run("xattr /root/x");
+    assert_eq!(out.trim(), native.trim(), "ext4");
+    let out = g.run("mkdir -p /tmp/t && mount -t tmpfs tmpfs /tmp/t && xattr /tmp/t/x");
+    assert_eq!(out.trim(), native.trim(), "tmpfs");
+    // What mke2fs wrote reads back, in the inode and in the block.
+    let out = g.run(
+        "mount /dev/ubdb /mnt && xattr list /mnt/x/f && xattr get /mnt/x/f user.b && \
+         xattr get /mnt/x/f user.big && xattr get /mnt/x/d user.dir",
+    );
+    assert!(
+        out.contains("/mnt/x/f -> security.s trusted.t user.b user.big"),
+        "{out}"
+    );
+    assert!(out.contains("-> 4 \"kept\""), "{out}");
+    assert!(
+        out.contains("-> 3000 \"abcdefghijklmnopqrstuvwxyzabcdefghijklmn\""),
+        "{out}"
+    );
+    assert!(out.contains("-> 2 \"dv\""), "{out}");
+    // Change them there: user.big leaves the block, which stays for
+    // the others; on d the last attribute goes.
+    let out = g.run(
+        "cd /mnt/x && xattr rm f user.big && xattr rm f trusted.t && xattr rm d user.dir && \
+         xattr list f && xattr list d && cd /",
+    );
+    assert!(out.contains("f -> security.s user.b\n"), "{out}");
+    assert!(out.contains("d ->\n"), "{out}");
+    // And the whole program again on the disk mke2fs made.
+    let out = g.run("xattr /mnt/y");
+    assert_eq!(out.trim(), native.trim(), "ext4 made by mke2fs");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "{out}");
+    let ea = debugfs(&img, "ea_list /root/x/f");
+    for want in [
+        "user.b (4) = \"kept\"",
+        "trusted.t (2) = \"tv\"",
+        "security.s (2) = \"sv\"",
+        "user.big (3000)",
+    ] {
+        assert!(ea.contains(want), "{want}: {ea}");
+    }
+    assert!(!ea.contains("user.a"), "{ea}");
+    assert!(debugfs(&img, "ea_list /root/x/d").contains("user.dir (2) = \"dv\""));
+    let ea = debugfs(&data, "ea_list /x/f");
+    assert!(ea.contains("user.b (4) = \"kept\""), "{ea}");
+    assert!(ea.contains("security.s (2) = \"sv\""), "{ea}");
+    assert!(
+        !ea.contains("user.big") && !ea.contains("trusted.t"),
+        "{ea}"
+    );
+    assert!(!debugfs(&data, "ea_list /x/d").contains("user.dir"));
+    let big = dir.join("big");
+    debugfs(
+        &img,
+        &format!("ea_get -f {} /root/x/f user.big", big.display()),
+    );
+    let want: Vec<u8> = (0..3000).map(|i| b'a' + (i % 26) as u8).collect();
+    assert_eq!(std::fs::read(&big).unwrap(), want);
+}

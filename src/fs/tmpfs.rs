@@ -51,6 +51,8 @@ pub struct TmpInode {
     kind: Kind,
     /// The fifo behind a named pipe, created at first open.
     pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
+    /// Extended attributes, by full name.
+    xattrs: Mutex<BTreeMap<String, Vec<u8>>>,
     this: Weak<TmpInode>,
 }
 
@@ -103,6 +105,7 @@ impl TmpInode {
             }),
             kind,
             fifo: Mutex::new(None),
+            xattrs: Mutex::new(BTreeMap::new()),
             this: w.clone(),
         })
     }
@@ -520,6 +523,29 @@ impl Inode for TmpInode {
 
     fn fs_magic(&self) -> u64 {
         self.magic
+    }
+
+    fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {
+        lock(&self.xattrs).get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&self, name: &str, value: &[u8], flags: u32) -> KResult<()> {
+        let mut x = lock(&self.xattrs);
+        xattr_flags_allow(x.contains_key(name), flags)?;
+        x.insert(name.to_string(), value.to_vec());
+        drop(x);
+        lock(&self.meta).ctime = Timespec::now();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        Ok(lock(&self.xattrs).keys().cloned().collect())
+    }
+
+    fn removexattr(&self, name: &str) -> KResult<()> {
+        lock(&self.xattrs).remove(name).ok_or(Errno::ENODATA)?;
+        lock(&self.meta).ctime = Timespec::now();
+        Ok(())
     }
 }
 

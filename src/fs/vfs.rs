@@ -231,6 +231,40 @@ pub trait Inode: Send + Sync {
     fn statfs(&self) -> Option<StatFs> {
         None
     }
+    /// The value of extended attribute `name` (with its namespace prefix,
+    /// "user.x"); ENODATA if there is none. Namespace and permission
+    /// checks are the caller's (`kernel::sys_xattr`).
+    fn getxattr(&self, _name: &str) -> KResult<Vec<u8>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Set extended attribute `name` (`flags`: XATTR_CREATE fails with
+    /// EEXIST if it exists, XATTR_REPLACE with ENODATA if it does not).
+    fn setxattr(&self, _name: &str, _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The names of all extended attributes, with their prefixes.
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Remove extended attribute `name`; ENODATA if there is none.
+    fn removexattr(&self, _name: &str) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+}
+
+/// setxattr(2) flags.
+pub const XATTR_CREATE: u32 = 1;
+pub const XATTR_REPLACE: u32 = 2;
+
+/// May an attribute that `exists` (or not) be set with `flags`?
+pub fn xattr_flags_allow(exists: bool, flags: u32) -> KResult<()> {
+    if exists && flags & XATTR_CREATE != 0 {
+        return Err(Errno::EEXIST);
+    }
+    if !exists && flags & XATTR_REPLACE != 0 {
+        return Err(Errno::ENODATA);
+    }
+    Ok(())
 }
 
 pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {

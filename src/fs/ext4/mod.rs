@@ -15,6 +15,7 @@ pub mod inode;
 pub mod journal;
 pub mod superblock;
 pub mod vnode;
+pub mod xattr;
 
 use crate::drivers::block::BlockDevice;
 use crate::fs::vfs::Inode;

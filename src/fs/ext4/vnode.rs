@@ -513,4 +513,29 @@ impl Inode for Ext4Inode {
     fn statfs(&self) -> Option<StatFs> {
         Some(self.fs.statfs())
     }
+
+    fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs.lock().xattr_get(self.ino, index, n)
+    }
+
+    fn setxattr(&self, name: &str, value: &[u8], flags: u32) -> KResult<()> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs
+            .lock()
+            .xattr_set(self.ino, index, n, Some(value), flags)
+    }
+
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        let names = self.fs.lock().xattr_list(self.ino)?;
+        Ok(names
+            .iter()
+            .filter_map(|(i, n)| super::xattr::full_name(*i, n))
+            .collect())
+    }
+
+    fn removexattr(&self, name: &str) -> KResult<()> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs.lock().xattr_set(self.ino, index, n, None, 0)
+    }
 }
