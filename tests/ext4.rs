@@ -787,17 +787,23 @@ fn debugfs(img: &Path, cmd: &str) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-/// Extended attributes on ext4 and tmpfs behave as on the host's Linux
-/// (every syscall, flag and error of tests/guest/xattr.c), reach the disk
-/// in a form e2fsck and debugfs accept, and attributes that mke2fs -d
-/// copied from the host read back and can be changed.
-#[test]
-fn extended_attributes_match_linux() {
-    let dir = test_dir("xattr-src");
+/// Compile tests/guest/xattr.c, run it on the host in DIR/tree/x (the
+/// reference output: the host's /tmp is a real filesystem with user
+/// xattrs), add an empty DIR/tree/x/g and make DIR/data.img with
+/// `mke2fs -d DIR/tree` (attributes included, `mke2fs_opts` added).
+/// Returns (DIR, the program, its output, data.img).
+fn xattr_fixture(
+    name: &str,
+    mke2fs_opts: &[&str],
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+    std::path::PathBuf,
+) {
+    let dir = test_dir(name);
     let bin = dir.join("xattr");
     compile_c(&repo_root().join("tests/guest/xattr.c"), &bin, &["-static"]);
-    // The reference: the same program on the host (its /tmp is a real
-    // filesystem with user xattrs).
     let src = dir.join("tree");
     std::fs::create_dir_all(&src).unwrap();
     let native = std::process::Command::new(&bin)
@@ -807,10 +813,12 @@ fn extended_attributes_match_linux() {
     let native = String::from_utf8_lossy(&native.stdout).to_string();
     assert!(native.contains("xattr-done"), "{native}");
     assert!(native.contains("user.big intact: 1"), "{native}");
-    // A second disk made by mke2fs -d from that tree, attributes included.
+    std::fs::write(src.join("x/g"), b"").unwrap();
     let data = dir.join("data.img");
     let st = std::process::Command::new("mke2fs")
-        .args(["-q", "-t", "ext4", "-b", "4096", "-d"])
+        .args(["-q", "-t", "ext4", "-b", "4096"])
+        .args(mke2fs_opts)
+        .arg("-d")
         .arg(&src)
         .arg("-F")
         .arg(&data)
@@ -818,6 +826,16 @@ fn extended_attributes_match_linux() {
         .status()
         .unwrap();
     assert!(st.success());
+    (dir, bin, native, data)
+}
+
+/// Extended attributes on ext4 and tmpfs behave as on the host's Linux
+/// (every syscall, flag and error of tests/guest/xattr.c), reach the disk
+/// in a form e2fsck and debugfs accept, and attributes that mke2fs -d
+/// copied from the host read back and can be changed.
+#[test]
+fn extended_attributes_match_linux() {
+    let (dir, bin, native, data) = xattr_fixture("xattr-src", &[]);
     assert!(debugfs(&data, "ea_list /x/f").contains("user.b (4) = \"kept\""));
 
     let img = build_ext4("xattr", "ext4", "32M", &[(&bin, "/bin/xattr")]);
@@ -885,4 +903,64 @@ fn extended_attributes_match_linux() {
     );
     let want: Vec<u8> = (0..3000).map(|i| b'a' + (i % 26) as u8).collect();
     assert_eq!(std::fs::read(&big).unwrap(), want);
+}
+
+/// An xattr block that two inodes share (refcount 2, as Linux's mbcache
+/// makes them) is copied before one of them changes it, and freed only
+/// with its last user.
+#[test]
+fn shared_xattr_block_is_copied_before_it_changes() {
+    // Without metadata_csum so that debugfs can edit the block by hand.
+    let (_, bin, _, data) = xattr_fixture("xattr-shared-src", &["-O", "^metadata_csum"]);
+    let stat = debugfs(&data, "stat /x/f");
+    let b: u64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("File ACL: "))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no xattr block: {stat}"));
+    assert_ne!(b, 0);
+    for cmd in [
+        format!("sif /x/g file_acl {b}"),
+        "sif /x/g blocks 8".to_string(),
+        format!("zap_block -o 4 -l 1 -p 2 {b}"),
+    ] {
+        let st = std::process::Command::new("debugfs")
+            .args(["-w", "-R", &cmd])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{cmd}");
+    }
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "the hand-made sharing is consistent:\n{out}");
+    assert!(debugfs(&data, "ea_list /x/g").contains("user.big (3000)"));
+
+    let img = build_ext4("xattr-shared", "ext4", "32M", &[(&bin, "/bin/xattr")]);
+    let ubd0 = format!("ubd0={}", img.display());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd0, &ubd1]);
+    g.wait_prompt();
+    // Too big for the block beside user.big: refused, nothing changes.
+    let out = g.run("mount /dev/ubdb /mnt && xattr set /mnt/x/g user.toobig x 2000");
+    assert!(out.contains("setxattr -> ENOSPC"), "{out}");
+    let out = g.run(
+        "cd /mnt/x && xattr set g user.more 0123456789 50 && \
+         xattr rm f user.big && xattr list g && xattr list f && xattr get g user.big && cd /",
+    );
+    assert!(!out.contains("-> E"), "{out}");
+    assert!(out.contains("g -> user.big user.more"), "{out}");
+    assert!(out.contains("f -> security.s trusted.t user.b\n"), "{out}");
+    assert!(out.contains("-> 3000 \"abcdefghij"), "{out}");
+    poweroff(&mut g);
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "{out}");
+    let ea = debugfs(&data, "ea_list /x/g");
+    assert!(
+        ea.contains("user.big (3000)") && ea.contains("user.more (500)"),
+        "{ea}"
+    );
+    assert!(!debugfs(&data, "ea_list /x/f").contains("user.big"));
+    let stat = debugfs(&data, "stat /x/f");
+    assert!(stat.contains("File ACL: 0"), "{stat}");
 }

@@ -5,8 +5,9 @@
  * Lists are sorted (the order is the filesystem's). Leaves, for checking
  * the disk afterwards: DIR/f with user.big (3000 bytes of 'a'+i%26),
  * user.b "kept", trusted.t "tv", security.s "sv"; DIR/d with user.dir "dv".
- * "xattr get PATH NAME", "xattr list PATH" and "xattr rm PATH NAME" print
- * one attribute, print the sorted names, remove one. */
+ * "xattr get PATH NAME", "xattr list PATH", "xattr rm PATH NAME" and
+ * "xattr set PATH NAME VALUE N" (VALUE repeated N times) print one
+ * attribute, print the sorted names, remove one, set one. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +82,14 @@ int main(int argc, char **argv)
     /* xattr get PATH NAME / xattr list PATH: look at existing files. */
     if (argc == 4 && !strcmp(argv[1], "get")) {
         get(argv[2], argv[3], 4096);
+        return 0;
+    }
+    if (argc == 6 && !strcmp(argv[1], "set")) {
+        int times = atoi(argv[5]), len = strlen(argv[4]);
+        char *v = malloc(len * times + 1);
+        for (int i = 0; i < times; i++)
+            memcpy(v + i * len, argv[4], len);
+        res("setxattr", setxattr(argv[2], argv[3], v, len * times, 0));
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "rm")) {
