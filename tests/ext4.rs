@@ -757,3 +757,318 @@ fn page_cache_is_evicted_under_memory_pressure() {
     poweroff(&mut g);
     assert_fsck_clean(&img);
 }
+
+/// The first physical block of the journal inode (inode 8) of `img`.
+fn journal_block(img: &Path) -> u64 {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg("bmap <8> 0")
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    s.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("debugfs bmap <8> 0: {s:?}"))
+}
+
+/// Overwrite big-endian word `off` of the journal superblock of `img`.
+fn poke_journal_sb(img: &Path, off: u64, v: u32) {
+    use std::os::unix::fs::FileExt;
+    let b = journal_block(img);
+    let f = std::fs::OpenOptions::new().write(true).open(img).unwrap();
+    f.write_all_at(&v.to_be_bytes(), b * 4096 + off).unwrap();
+}
+
+/// A journal superblock that cannot be used: Linux refuses a read-write
+/// mount ("Could not load journal"); read-only goes on without replaying
+/// (as with `noload`), touches nothing and cannot become read-write.
+#[test]
+fn unusable_journal_refuses_read_write_mounts() {
+    // Bad magic, root mounted read-write: the kernel cannot mount root.
+    let img = build_ext4("jbadmagic", "ext4", "32M", &[]);
+    poke_journal_sb(&img, 0, 0x1234_5678);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd, "rw"]);
+    let st = g
+        .wait_exit(EXIT_TIMEOUT)
+        .unwrap_or_else(|| panic!("vmlinux did not exit; output:\n{}", g.output()));
+    let out = g.output();
+    assert_ne!(st.code(), Some(0), "{out}");
+    assert!(
+        out.contains(
+            "EXT4-fs (ubda): Could not load journal: journal superblock magic number invalid"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("VFS: Unable to mount root fs on ubda"),
+        "{out}"
+    );
+    assert!(out.contains("Kernel panic"), "{out}");
+
+    // Unknown incompatible journal feature, default read-only root: it
+    // boots, the remount of rcS fails, nothing is written.
+    let img = build_ext4("jbadfeat", "ext4", "32M", &[]);
+    poke_journal_sb(&img, 0x28, 0x0100_0000);
+    let before = std::fs::read(&img).unwrap();
+    let mut g = boot_image(&img, &[]);
+    let out = g.output();
+    assert!(
+        out.contains("Could not load journal: journal has unknown incompatible features 0x1000000; mounting read-only"),
+        "{out}"
+    );
+    let out =
+        g.run("cat /proc/mounts; touch /root/x 2>&1; mount -o remount,rw / 2>&1; cat /proc/mounts");
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(!out.contains("/dev/ubda / ext4 rw"), "{out}");
+    assert!(out.contains("/dev/ubda / ext4 ro"), "{out}");
+    poweroff(&mut g);
+    assert!(std::fs::read(&img).unwrap() == before, "the image changed");
+}
+
+/// `debugfs -R 'stat PATH'`: the "User: U Group: G" of an inode.
+fn debugfs_owner(img: &Path, path: &str) -> String {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg(format!("stat {path}"))
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout).to_string();
+    let line = s
+        .lines()
+        .find(|l| l.starts_with("User:"))
+        .unwrap_or_else(|| panic!("debugfs stat {path}: {s}"));
+    let w: Vec<&str> = line.split_whitespace().collect();
+    format!("{}:{}", w[1], w[3])
+}
+
+/// New inodes belong to the creator's fsuid/fsgid (or the setgid
+/// directory's group) on ext4 and tmpfs, exactly as on the host's Linux.
+#[test]
+fn new_inodes_belong_to_their_creator() {
+    let dir = test_dir("owner-src");
+    let bin = dir.join("owner");
+    compile_c(&repo_root().join("tests/guest/owner.c"), &bin, &["-static"]);
+    let native_dir = dir.join("native");
+    let _ = std::fs::remove_dir_all(&native_dir);
+    let native = std::process::Command::new(&bin)
+        .arg(&native_dir)
+        .output()
+        .unwrap();
+    let native = String::from_utf8_lossy(&native.stdout).to_string();
+    assert!(native.contains("owner-done fails=0"), "{native}");
+    assert!(native.contains("file 1000:1000 100644"), "{native}");
+
+    let img = build_ext4("owner", "ext4", "32M", &[(&bin, "/bin/owner")]);
+    let mut g = boot_image(&img, &[]);
+    let out = g.run("owner /root/o");
+    assert_eq!(out.trim(), native.trim(), "ext4");
+    let out = g.run("mkdir -p /tmp/t && mount -t tmpfs tmpfs /tmp/t && owner /tmp/t/o");
+    assert_eq!(out.trim(), native.trim(), "tmpfs");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    for (path, owner) in [
+        ("/root/o/file", "1000:1000"),
+        ("/root/o/dir", "1000:1000"),
+        ("/root/o/link", "1000:1000"),
+        ("/root/o/fifo", "1000:1000"),
+        ("/root/o/sg/rootfifo", "0:2000"),
+        ("/root/o/sg/sub", "1000:2000"),
+    ] {
+        assert_eq!(debugfs_owner(&img, path), owner, "{path}");
+    }
+}
+
+/// `debugfs -R CMD image`: what it prints on stdout.
+fn debugfs(img: &Path, cmd: &str) -> String {
+    let out = std::process::Command::new("debugfs")
+        .arg("-R")
+        .arg(cmd)
+        .arg(img)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Compile tests/guest/xattr.c, run it on the host in DIR/tree/x (the
+/// reference output: the host's /tmp is a real filesystem with user
+/// xattrs), add an empty DIR/tree/x/g and make DIR/data.img with
+/// `mke2fs -d DIR/tree` (attributes included, `mke2fs_opts` added).
+/// Returns (DIR, the program, its output, data.img).
+fn xattr_fixture(
+    name: &str,
+    mke2fs_opts: &[&str],
+) -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+    std::path::PathBuf,
+) {
+    let dir = test_dir(name);
+    let bin = dir.join("xattr");
+    compile_c(&repo_root().join("tests/guest/xattr.c"), &bin, &["-static"]);
+    let src = dir.join("tree");
+    std::fs::create_dir_all(&src).unwrap();
+    let native = std::process::Command::new(&bin)
+        .arg(src.join("x"))
+        .output()
+        .unwrap();
+    let native = String::from_utf8_lossy(&native.stdout).to_string();
+    assert!(native.contains("xattr-done"), "{native}");
+    assert!(native.contains("user.big intact: 1"), "{native}");
+    std::fs::write(src.join("x/g"), b"").unwrap();
+    let data = dir.join("data.img");
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-t", "ext4", "-b", "4096"])
+        .args(mke2fs_opts)
+        .arg("-d")
+        .arg(&src)
+        .arg("-F")
+        .arg(&data)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    (dir, bin, native, data)
+}
+
+/// Extended attributes on ext4 and tmpfs behave as on the host's Linux
+/// (every syscall, flag and error of tests/guest/xattr.c), reach the disk
+/// in a form e2fsck and debugfs accept, and attributes that mke2fs -d
+/// copied from the host read back and can be changed.
+#[test]
+fn extended_attributes_match_linux() {
+    let (dir, bin, native, data) = xattr_fixture("xattr-src", &[]);
+    assert!(debugfs(&data, "ea_list /x/f").contains("user.b (4) = \"kept\""));
+
+    let img = build_ext4("xattr", "ext4", "32M", &[(&bin, "/bin/xattr")]);
+    let ubd0 = format!("ubd0={}", img.display());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd0, &ubd1]);
+    g.wait_prompt();
+    let out = g.run("xattr /root/x");
+    assert_eq!(out.trim(), native.trim(), "ext4");
+    let out = g.run("mkdir -p /tmp/t && mount -t tmpfs tmpfs /tmp/t && xattr /tmp/t/x");
+    assert_eq!(out.trim(), native.trim(), "tmpfs");
+    // What mke2fs wrote reads back, in the inode and in the block.
+    let out = g.run(
+        "mount /dev/ubdb /mnt && xattr list /mnt/x/f && xattr get /mnt/x/f user.b && \
+         xattr get /mnt/x/f user.big && xattr get /mnt/x/d user.dir",
+    );
+    assert!(
+        out.contains("/mnt/x/f -> security.s trusted.t user.b user.big"),
+        "{out}"
+    );
+    assert!(out.contains("-> 4 \"kept\""), "{out}");
+    assert!(
+        out.contains("-> 3000 \"abcdefghijklmnopqrstuvwxyzabcdefghijklmn\""),
+        "{out}"
+    );
+    assert!(out.contains("-> 2 \"dv\""), "{out}");
+    // Change them there: user.big leaves the block, which stays for
+    // the others; on d the last attribute goes.
+    let out = g.run(
+        "cd /mnt/x && xattr rm f user.big && xattr rm f trusted.t && xattr rm d user.dir && \
+         xattr list f && xattr list d && cd /",
+    );
+    assert!(out.contains("f -> security.s user.b\n"), "{out}");
+    assert!(out.contains("d ->\n"), "{out}");
+    // And the whole program again on the disk mke2fs made.
+    let out = g.run("xattr /mnt/y");
+    assert_eq!(out.trim(), native.trim(), "ext4 made by mke2fs");
+    poweroff(&mut g);
+    assert_fsck_clean(&img);
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "{out}");
+    let ea = debugfs(&img, "ea_list /root/x/f");
+    for want in [
+        "user.b (4) = \"kept\"",
+        "trusted.t (2) = \"tv\"",
+        "security.s (2) = \"sv\"",
+        "user.big (3000)",
+    ] {
+        assert!(ea.contains(want), "{want}: {ea}");
+    }
+    assert!(!ea.contains("user.a"), "{ea}");
+    assert!(debugfs(&img, "ea_list /root/x/d").contains("user.dir (2) = \"dv\""));
+    let ea = debugfs(&data, "ea_list /x/f");
+    assert!(ea.contains("user.b (4) = \"kept\""), "{ea}");
+    assert!(ea.contains("security.s (2) = \"sv\""), "{ea}");
+    assert!(
+        !ea.contains("user.big") && !ea.contains("trusted.t"),
+        "{ea}"
+    );
+    assert!(!debugfs(&data, "ea_list /x/d").contains("user.dir"));
+    let big = dir.join("big");
+    debugfs(
+        &img,
+        &format!("ea_get -f {} /root/x/f user.big", big.display()),
+    );
+    let want: Vec<u8> = (0..3000).map(|i| b'a' + (i % 26) as u8).collect();
+    assert_eq!(std::fs::read(&big).unwrap(), want);
+}
+
+/// An xattr block that two inodes share (refcount 2, as Linux's mbcache
+/// makes them) is copied before one of them changes it, and freed only
+/// with its last user.
+#[test]
+fn shared_xattr_block_is_copied_before_it_changes() {
+    // Without metadata_csum so that debugfs can edit the block by hand.
+    let (_, bin, _, data) = xattr_fixture("xattr-shared-src", &["-O", "^metadata_csum"]);
+    let stat = debugfs(&data, "stat /x/f");
+    let b: u64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("File ACL: "))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no xattr block: {stat}"));
+    assert_ne!(b, 0);
+    for cmd in [
+        format!("sif /x/g file_acl {b}"),
+        "sif /x/g blocks 8".to_string(),
+        format!("zap_block -o 4 -l 1 -p 2 {b}"),
+    ] {
+        let st = std::process::Command::new("debugfs")
+            .args(["-w", "-R", &cmd])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{cmd}");
+    }
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "the hand-made sharing is consistent:\n{out}");
+    assert!(debugfs(&data, "ea_list /x/g").contains("user.big (3000)"));
+
+    let img = build_ext4("xattr-shared", "ext4", "32M", &[(&bin, "/bin/xattr")]);
+    let ubd0 = format!("ubd0={}", img.display());
+    let ubd1 = format!("ubd1={}", data.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd0, &ubd1]);
+    g.wait_prompt();
+    // Too big for the block beside user.big: refused, nothing changes.
+    let out = g.run("mount /dev/ubdb /mnt && xattr set /mnt/x/g user.toobig x 2000");
+    assert!(out.contains("setxattr -> ENOSPC"), "{out}");
+    let out = g.run(
+        "cd /mnt/x && xattr set g user.more 0123456789 50 && \
+         xattr rm f user.big && xattr list g && xattr list f && xattr get g user.big && cd /",
+    );
+    assert!(!out.contains("-> E"), "{out}");
+    assert!(out.contains("g -> user.big user.more"), "{out}");
+    assert!(out.contains("f -> security.s trusted.t user.b\n"), "{out}");
+    assert!(out.contains("-> 3000 \"abcdefghij"), "{out}");
+    poweroff(&mut g);
+    let (code, out) = e2fsck(&data);
+    assert_eq!(code, 0, "{out}");
+    let ea = debugfs(&data, "ea_list /x/g");
+    assert!(
+        ea.contains("user.big (3000)") && ea.contains("user.more (500)"),
+        "{ea}"
+    );
+    assert!(!debugfs(&data, "ea_list /x/f").contains("user.big"));
+    let stat = debugfs(&data, "stat /x/f");
+    assert!(stat.contains("File ACL: 0"), "{stat}");
+}

@@ -13,7 +13,7 @@ pub mod vfs;
 use crate::drivers::mkdev;
 use crate::kernel::errno::{Errno, KResult};
 use std::sync::Arc;
-use vfs::{Inode, S_IFBLK, S_IFCHR, S_IFDIR, S_IFREG};
+use vfs::{Inode, Owner, S_IFBLK, S_IFCHR, S_IFDIR, S_IFREG};
 
 /// A new instance of filesystem `fstype` (mount(2)).
 pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
@@ -33,7 +33,7 @@ fn new_sysfs() -> Arc<dyn Inode> {
     for d in [
         "block", "bus", "class", "dev", "devices", "firmware", "fs", "kernel", "module", "power",
     ] {
-        let _ = root.create(d, S_IFDIR | 0o755, 0);
+        let _ = root.create(d, S_IFDIR | 0o755, 0, Owner::ROOT);
     }
     if let Ok(block) = root.lookup("block") {
         add_sysfs_block(&block);
@@ -46,7 +46,7 @@ fn new_sysfs() -> Arc<dyn Inode> {
 fn add_sysfs_block(block: &Arc<dyn Inode>) {
     use crate::drivers::{block as blk, major, minor};
     let file = |dir: &Arc<dyn Inode>, name: &str, text: String| {
-        if let Ok(f) = dir.create(name, S_IFREG | 0o444, 0) {
+        if let Ok(f) = dir.create(name, S_IFREG | 0o444, 0, Owner::ROOT) {
             let _ = f.write_at(0, text.as_bytes());
         }
     };
@@ -59,7 +59,7 @@ fn add_sysfs_block(block: &Arc<dyn Inode>) {
             (Some(p), true) => p.clone(),
             _ => block.clone(),
         };
-        let Ok(dir) = parent.create(d.name(), S_IFDIR | 0o755, 0) else {
+        let Ok(dir) = parent.create(d.name(), S_IFDIR | 0o755, 0, Owner::ROOT) else {
             continue;
         };
         file(&dir, "size", format!("{sectors}\n"));
@@ -86,25 +86,35 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
         ("ptmx", 5, 2, 0o666),
     ];
     for &(name, maj, min, mode) in nodes {
-        let _ = root.create(name, S_IFCHR | mode, mkdev(maj, min));
+        let _ = root.create(name, S_IFCHR | mode, mkdev(maj, min), Owner::ROOT);
     }
     for d in crate::drivers::block::all() {
-        let _ = root.create(d.name(), S_IFBLK | 0o660, d.rdev());
+        let _ = root.create(d.name(), S_IFBLK | 0o660, d.rdev(), Owner::ROOT);
     }
     // Console and serial lines.
     let (cons, serials) = crate::drivers::char::line::counts();
     for i in 0..cons {
-        let _ = root.create(&format!("tty{i}"), S_IFCHR | 0o620, mkdev(4, i));
+        let _ = root.create(
+            &format!("tty{i}"),
+            S_IFCHR | 0o620,
+            mkdev(4, i),
+            Owner::ROOT,
+        );
     }
     for i in 0..serials {
-        let _ = root.create(&format!("ttyS{i}"), S_IFCHR | 0o660, mkdev(4, 64 + i));
+        let _ = root.create(
+            &format!("ttyS{i}"),
+            S_IFCHR | 0o660,
+            mkdev(4, 64 + i),
+            Owner::ROOT,
+        );
     }
     for d in ["pts", "shm"] {
-        let _ = root.create(d, S_IFDIR | 0o755, 0);
+        let _ = root.create(d, S_IFDIR | 0o755, 0, Owner::ROOT);
     }
-    let _ = root.symlink("fd", "/proc/self/fd");
-    let _ = root.symlink("stdin", "/proc/self/fd/0");
-    let _ = root.symlink("stdout", "/proc/self/fd/1");
-    let _ = root.symlink("stderr", "/proc/self/fd/2");
+    let _ = root.symlink("fd", "/proc/self/fd", Owner::ROOT);
+    let _ = root.symlink("stdin", "/proc/self/fd/0", Owner::ROOT);
+    let _ = root.symlink("stdout", "/proc/self/fd/1", Owner::ROOT);
+    let _ = root.symlink("stderr", "/proc/self/fd/2", Owner::ROOT);
     root
 }

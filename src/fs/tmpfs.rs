@@ -51,6 +51,8 @@ pub struct TmpInode {
     kind: Kind,
     /// The fifo behind a named pipe, created at first open.
     pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
+    /// Extended attributes, by full name.
+    xattrs: Mutex<BTreeMap<String, Vec<u8>>>,
     this: Weak<TmpInode>,
 }
 
@@ -65,11 +67,18 @@ pub fn new_fs(mode: u32) -> Arc<dyn Inode> {
 
 pub fn new_fs_magic(mode: u32, magic: u64) -> Arc<dyn Inode> {
     let dev = new_dev();
-    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None)
+    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None, Owner::ROOT)
 }
 
 impl TmpInode {
-    fn new(dev: u64, magic: u64, mode: u32, rdev: u64, target: Option<String>) -> Arc<TmpInode> {
+    fn new(
+        dev: u64,
+        magic: u64,
+        mode: u32,
+        rdev: u64,
+        target: Option<String>,
+        owner: Owner,
+    ) -> Arc<TmpInode> {
         let now = Timespec::now();
         let kind = match mode & S_IFMT {
             S_IFDIR => Kind::Dir(Mutex::new(BTreeMap::new())),
@@ -86,8 +95,8 @@ impl TmpInode {
             magic,
             meta: Mutex::new(Meta {
                 mode,
-                uid: 0,
-                gid: 0,
+                uid: owner.uid,
+                gid: owner.gid,
                 nlink: if mode & S_IFMT == S_IFDIR { 2 } else { 1 },
                 rdev,
                 atime: now,
@@ -96,6 +105,7 @@ impl TmpInode {
             }),
             kind,
             fifo: Mutex::new(None),
+            xattrs: Mutex::new(BTreeMap::new()),
             this: w.clone(),
         })
     }
@@ -221,12 +231,12 @@ impl Inode for TmpInode {
         self.dir()?.get(name).cloned().ok_or(Errno::ENOENT)
     }
 
-    fn create(&self, name: &str, mode: u32, rdev: u64) -> KResult<Arc<dyn Inode>> {
+    fn create(&self, name: &str, mode: u32, rdev: u64, owner: Owner) -> KResult<Arc<dyn Inode>> {
         let mut d = self.dir()?;
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
         }
-        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None);
+        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None, owner);
         let is_dir = mode & S_IFMT == S_IFDIR;
         d.insert(name.to_string(), node.clone());
         drop(d);
@@ -237,7 +247,7 @@ impl Inode for TmpInode {
         Ok(node)
     }
 
-    fn symlink(&self, name: &str, target: &str) -> KResult<()> {
+    fn symlink(&self, name: &str, target: &str, owner: Owner) -> KResult<()> {
         let mut d = self.dir()?;
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
@@ -248,6 +258,7 @@ impl Inode for TmpInode {
             S_IFLNK | 0o777,
             0,
             Some(target.into()),
+            owner,
         );
         d.insert(name.to_string(), node);
         drop(d);
@@ -513,9 +524,39 @@ impl Inode for TmpInode {
     fn fs_magic(&self) -> u64 {
         self.magic
     }
+
+    fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {
+        lock(&self.xattrs).get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&self, name: &str, value: &[u8], flags: u32) -> KResult<()> {
+        let mut x = lock(&self.xattrs);
+        xattr_flags_allow(x.contains_key(name), flags)?;
+        x.insert(name.to_string(), value.to_vec());
+        drop(x);
+        lock(&self.meta).ctime = Timespec::now();
+        Ok(())
+    }
+
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        Ok(lock(&self.xattrs).keys().cloned().collect())
+    }
+
+    fn removexattr(&self, name: &str) -> KResult<()> {
+        lock(&self.xattrs).remove(name).ok_or(Errno::ENODATA)?;
+        lock(&self.meta).ctime = Timespec::now();
+        Ok(())
+    }
 }
 
 /// An unnamed regular file (shared anonymous memory, memfd).
 pub fn anon_file() -> Arc<dyn Inode> {
-    TmpInode::new(new_dev(), TMPFS_MAGIC, S_IFREG | 0o600, 0, None)
+    TmpInode::new(
+        new_dev(),
+        TMPFS_MAGIC,
+        S_IFREG | 0o600,
+        0,
+        None,
+        Owner::ROOT,
+    )
 }

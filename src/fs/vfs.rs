@@ -80,6 +80,51 @@ pub struct SetAttr {
     pub mtime: Option<Timespec>,
 }
 
+/// The owner of a new inode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Owner {
+    /// What the kernel itself creates (devtmpfs nodes, mount points).
+    pub const ROOT: Owner = Owner { uid: 0, gid: 0 };
+
+    /// Linux's inode_init_owner and mode_strip_sgid: a new inode of `mode`
+    /// in directory `dir` made by `c` belongs to its fsuid and to its fsgid
+    /// or, when `dir` is setgid, to the directory's group (a directory
+    /// then inherits the setgid bit; a group-executable file loses it
+    /// unless its creator is in that group or privileged). Returns the
+    /// owner and the mode.
+    pub fn for_new(c: &crate::kernel::task::Creds, dir: &Stat, mode: u32) -> (Owner, u32) {
+        const S_ISGID: u32 = 0o2000;
+        const S_IXGRP: u32 = 0o010;
+        if dir.mode & S_ISGID == 0 {
+            let o = Owner {
+                uid: c.fsuid,
+                gid: c.fsgid,
+            };
+            return (o, mode);
+        }
+        let o = Owner {
+            uid: c.fsuid,
+            gid: dir.gid,
+        };
+        let mut mode = mode;
+        if mode & S_IFMT == S_IFDIR {
+            mode |= S_ISGID;
+        } else if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP
+            && c.fsuid != 0
+            && c.fsgid != dir.gid
+            && !c.groups.contains(&dir.gid)
+        {
+            mode &= !S_ISGID;
+        }
+        (o, mode)
+    }
+}
+
 /// What statfs(2) reports for a filesystem with real capacity.
 #[derive(Clone, Default, Debug)]
 pub struct StatFs {
@@ -120,11 +165,18 @@ pub trait Inode: Send + Sync {
     fn lookup(&self, _name: &str) -> KResult<Arc<dyn Inode>> {
         Err(Errno::ENOTDIR)
     }
-    /// Create a regular file, directory, fifo or device node.
-    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> KResult<Arc<dyn Inode>> {
+    /// Create a regular file, directory, fifo, socket or device node
+    /// belonging to `owner` (see `Owner::for_new`).
+    fn create(
+        &self,
+        _name: &str,
+        _mode: u32,
+        _rdev: u64,
+        _owner: Owner,
+    ) -> KResult<Arc<dyn Inode>> {
         Err(Errno::ENOTDIR)
     }
-    fn symlink(&self, _name: &str, _target: &str) -> KResult<()> {
+    fn symlink(&self, _name: &str, _target: &str, _owner: Owner) -> KResult<()> {
         Err(Errno::ENOTDIR)
     }
     fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> KResult<()> {
@@ -185,6 +237,40 @@ pub trait Inode: Send + Sync {
     fn statfs(&self) -> Option<StatFs> {
         None
     }
+    /// The value of extended attribute `name` (with its namespace prefix,
+    /// "user.x"); ENODATA if there is none. Namespace and permission
+    /// checks are the caller's (`kernel::sys_xattr`).
+    fn getxattr(&self, _name: &str) -> KResult<Vec<u8>> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// Set extended attribute `name` (`flags`: XATTR_CREATE fails with
+    /// EEXIST if it exists, XATTR_REPLACE with ENODATA if it does not).
+    fn setxattr(&self, _name: &str, _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The names of all extended attributes, with their prefixes.
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Remove extended attribute `name`; ENODATA if there is none.
+    fn removexattr(&self, _name: &str) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+}
+
+/// setxattr(2) flags.
+pub const XATTR_CREATE: u32 = 1;
+pub const XATTR_REPLACE: u32 = 2;
+
+/// May an attribute that `exists` (or not) be set with `flags`?
+pub fn xattr_flags_allow(exists: bool, flags: u32) -> KResult<()> {
+    if exists && flags & XATTR_CREATE != 0 {
+        return Err(Errno::EEXIST);
+    }
+    if !exists && flags & XATTR_REPLACE != 0 {
+        return Err(Errno::ENODATA);
+    }
+    Ok(())
 }
 
 pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {

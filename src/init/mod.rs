@@ -6,7 +6,7 @@ pub mod initramfs;
 
 use crate::arch;
 use crate::fs::tmpfs::TmpInode;
-use crate::fs::vfs::{self, Dentry, Inode, Path, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::fs::vfs::{self, Dentry, Inode, Owner, Path, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::printk::printk;
 use crate::kernel::signal::SigActions;
@@ -243,22 +243,26 @@ fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
         if kind != S_IFDIR {
             let _ = dir.inode.unlink(&name, false);
         }
+        let owner = Owner {
+            uid: e.uid,
+            gid: e.gid,
+        };
         let r: KResult<()> = (|| {
             match kind {
                 S_IFLNK => {
                     dir.inode
-                        .symlink(&name, &String::from_utf8_lossy(&e.data))?;
+                        .symlink(&name, &String::from_utf8_lossy(&e.data), owner)?;
                 }
                 S_IFDIR => {
                     let node = match dir.inode.lookup(&name) {
                         Ok(n) => n,
-                        Err(_) => dir.inode.create(&name, e.mode, 0)?,
+                        Err(_) => dir.inode.create(&name, e.mode, 0, owner)?,
                     };
                     set_meta(&node, &e);
                 }
                 _ => {
                     let rdev = crate::drivers::mkdev(e.rdev_major, e.rdev_minor);
-                    let node = dir.inode.create(&name, e.mode, rdev)?;
+                    let node = dir.inode.create(&name, e.mode, rdev, owner)?;
                     if kind == S_IFREG && !e.data.is_empty() {
                         node.write_at(0, &e.data)?;
                     }

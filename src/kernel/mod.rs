@@ -16,6 +16,7 @@ pub mod sys_poll;
 pub mod sys_proc;
 pub mod sys_signal;
 pub mod sys_time;
+pub mod sys_xattr;
 pub mod syscall;
 pub mod task;
 pub mod time;

@@ -8,7 +8,7 @@ use super::signal::{self, SigInfo, SIGPIPE};
 use super::task::{lock, Task};
 use crate::fs::file::*;
 use crate::fs::pipe::{Pipe, PipeEnd};
-use crate::fs::vfs::{self, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
 use std::sync::Arc;
 
 pub const AT_FDCWD: i32 = -100;
@@ -81,6 +81,12 @@ pub fn fd_file(t: &Task, fd: i32) -> KResult<Arc<File>> {
     lock(&t.files()).get(fd)
 }
 
+/// Who owns a new inode of `mode` that `t` creates in `parent`, and the
+/// mode it gets (the caller's fsuid/fsgid, setgid directories).
+pub fn new_owner(t: &Task, parent: &Path, mode: u32) -> (Owner, u32) {
+    Owner::for_new(&t.creds(), &parent.inode.stat(), mode)
+}
+
 /// Open `path` as a new file description (shared by open and execve).
 pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
     let follow = flags & O_NOFOLLOW == 0;
@@ -97,9 +103,8 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             }
             Err(Errno::ENOENT) => {
                 let umask = t.fs().umask;
-                let inode = parent
-                    .inode
-                    .create(&name, S_IFREG | (mode & 0o7777 & !umask), 0)?;
+                let (owner, m) = new_owner(t, &parent, S_IFREG | (mode & 0o7777 & !umask));
+                let inode = parent.inode.create(&name, m, 0, owner)?;
                 Arc::new(vfs::Dentry {
                     name,
                     parent: Some(parent),
@@ -534,9 +539,8 @@ pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u
         return Err(Errno::EEXIST);
     }
     let umask = t.fs().umask;
-    parent
-        .inode
-        .create(&name, S_IFDIR | (mode & 0o7777 & !umask), 0)?;
+    let (owner, m) = new_owner(t, &parent, S_IFDIR | (mode & 0o1777 & !umask));
+    parent.inode.create(&name, m, 0, owner)?;
     Ok(0)
 }
 
@@ -552,7 +556,8 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
     if mode & S_IFMT == 0 {
         m |= S_IFREG;
     }
-    parent.inode.create(&name, m, dev)?;
+    let (owner, m) = new_owner(t, &parent, m);
+    parent.inode.create(&name, m, dev, owner)?;
     Ok(0)
 }
 
@@ -630,7 +635,8 @@ pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResu
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
-    np.inode.symlink(&nn, &target)?;
+    let (owner, _) = new_owner(t, &np, vfs::S_IFLNK | 0o777);
+    np.inode.symlink(&nn, &target, owner)?;
     Ok(0)
 }
 

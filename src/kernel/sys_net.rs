@@ -156,18 +156,14 @@ pub fn sys_bind(t: &Arc<Task>, fd: i32, addr: u64, len: u32) -> KResult<u64> {
                 return Err(Errno::EINVAL);
             }
             let umask = t.fs().umask;
-            Some(
-                parent
-                    .inode
-                    .create(&name, S_IFSOCK | (0o777 & !umask), 0)
-                    .map_err(|e| {
-                        if e == Errno::EEXIST {
-                            Errno::EADDRINUSE
-                        } else {
-                            e
-                        }
-                    })?,
-            )
+            let (owner, m) = sys_fs::new_owner(t, &parent, S_IFSOCK | (0o777 & !umask));
+            Some(parent.inode.create(&name, m, 0, owner).map_err(|e| {
+                if e == Errno::EEXIST {
+                    Errno::EADDRINUSE
+                } else {
+                    e
+                }
+            })?)
         }
         UnixAddr::Abstract(_) => None,
     };

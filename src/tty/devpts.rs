@@ -6,7 +6,7 @@ use super::pty::{self, PTY_SLAVE_MAJOR};
 use crate::drivers::mkdev;
 use crate::fs::file::FileOps;
 use crate::fs::vfs::{
-    DirEntry, Inode, SetAttr, Stat, Timespec, DEVPTS_SUPER_MAGIC, S_IFCHR, S_IFDIR,
+    DirEntry, Inode, Owner, SetAttr, Stat, Timespec, DEVPTS_SUPER_MAGIC, S_IFCHR, S_IFDIR,
 };
 use crate::kernel::errno::{Errno, KResult};
 use std::any::Any;
@@ -82,7 +82,13 @@ impl Inode for Root {
         }
         Ok(v)
     }
-    fn create(&self, _name: &str, _mode: u32, _rdev: u64) -> KResult<Arc<dyn Inode>> {
+    fn create(
+        &self,
+        _name: &str,
+        _mode: u32,
+        _rdev: u64,
+        _owner: Owner,
+    ) -> KResult<Arc<dyn Inode>> {
         Err(Errno::EPERM)
     }
     fn unlink(&self, _name: &str, _dir: bool) -> KResult<()> {

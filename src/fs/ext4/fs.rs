@@ -449,6 +449,12 @@ impl FsInner {
         Ok(())
     }
 
+    /// One block for metadata (an xattr block) near `goal`.
+    pub(super) fn alloc_block(&mut self, goal: u64) -> KResult<u64> {
+        self.check_rw()?;
+        alloc!(self).block(&mut self.bc, goal)
+    }
+
     /// Free blocks (at the next commit when journaling).
     fn free_blocks(&mut self, b: u64, n: u64) -> KResult<()> {
         if self.journal.is_some() {
@@ -489,7 +495,7 @@ impl FsInner {
         super::journal::Journal::open(self.dev.clone(), &self.name, map, self.bs() as usize)
     }
 
-    fn add_sectors(&mut self, ino: u32, delta: i64) -> KResult<()> {
+    pub(super) fn add_sectors(&mut self, ino: u32, delta: i64) -> KResult<()> {
         if delta == 0 {
             return Ok(());
         }
@@ -916,7 +922,8 @@ impl FsInner {
         Ok(())
     }
 
-    fn release_xattr_block(&mut self, b: u64) -> KResult<()> {
+    /// Drop one reference to xattr block `b` (freeing it with the last).
+    pub(super) fn release_xattr_block(&mut self, b: u64) -> KResult<()> {
         if b >= self.sb.blocks_count || b <= self.sb.first_data_block as u64 {
             return Ok(());
         }
@@ -930,9 +937,7 @@ impl FsInner {
         } else {
             put32(&mut blk, 4, refs - 1);
             if self.sb.metadata_csum() {
-                put32(&mut blk, 0x10, 0);
-                let c = super::crc::crc32c(self.sb.csum_seed, &b.to_le_bytes());
-                let c = super::crc::crc32c(c, &blk);
+                let c = super::xattr::block_csum(self.sb.csum_seed, b, &blk);
                 put32(&mut blk, 0x10, c);
             }
             self.bc.write(b, &blk)

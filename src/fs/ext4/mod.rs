@@ -15,6 +15,7 @@ pub mod inode;
 pub mod journal;
 pub mod superblock;
 pub mod vnode;
+pub mod xattr;
 
 use crate::drivers::block::BlockDevice;
 use crate::fs::vfs::Inode;
@@ -58,6 +59,8 @@ pub struct Ext4Fs {
     /// The pipes of named fifos, by inode: they outlive any one handle
     /// (an open that blocks is run again with a fresh lookup).
     fifos: Mutex<HashMap<u32, FifoSlot>>,
+    /// The journal could not be loaded (why): mounted read-only without it.
+    journal_error: Option<String>,
     this: Weak<Ext4Fs>,
 }
 
@@ -142,8 +145,16 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         );
     }
     let mut inner = fs::FsInner::open(dev.clone(), sb, ro)?;
-    if inner.sb.compat & COMPAT_HAS_JOURNAL != 0 && inner.sb.journal_inum() != 0 {
-        match inner.load_journal() {
+    // Why a filesystem with a journal was mounted without it (read-only,
+    // as Linux's `noload`); such a mount cannot become read-write.
+    let mut journal_error = None;
+    if inner.sb.compat & COMPAT_HAS_JOURNAL != 0 {
+        let loaded = if inner.sb.journal_inum() == 0 {
+            Err("no journal inode (external journal devices are not supported)".to_string())
+        } else {
+            inner.load_journal()
+        };
+        match loaded {
             Ok(mut j) => {
                 if j.start() != 0 || inner.sb.has_incompat(INCOMPAT_RECOVER) {
                     if dev.read_only() {
@@ -181,7 +192,14 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
                     );
                     return Err(Errno::EUCLEAN);
                 }
-                log::warn!("EXT4-fs ({name}): {m}; writing without journaling");
+                if !ro {
+                    log::error!("EXT4-fs ({name}): Could not load journal: {m}");
+                    return Err(Errno::EINVAL);
+                }
+                log::warn!(
+                    "EXT4-fs ({name}): Could not load journal: {m}; mounting read-only without it (noload)"
+                );
+                journal_error = Some(m);
             }
         }
     }
@@ -207,6 +225,7 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         rdev: dev.rdev(),
         fstype: fstype.to_string(),
         fifos: Mutex::new(HashMap::new()),
+        journal_error,
         this: w.clone(),
     });
     let journaled = f.lock().journal.is_some();
@@ -401,6 +420,13 @@ impl Ext4Fs {
         let mut g = self.lock();
         if g.dev.read_only() {
             return Err(Errno::EACCES);
+        }
+        if let Some(m) = &self.journal_error {
+            log::error!(
+                "EXT4-fs ({}): couldn't remount RDWR: Could not load journal: {m}",
+                g.name
+            );
+            return Err(Errno::EINVAL);
         }
         if let Some(f) = g.sb.ro_only_features() {
             log::error!("EXT4-fs ({}): couldn't remount RDWR because of unsupported optional features ({f})", g.name);

@@ -8,6 +8,7 @@ pub const SUPER_OFFSET: u64 = 1024;
 pub const SUPER_MAGIC: u16 = 0xEF53;
 
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
+pub const COMPAT_EXT_ATTR: u32 = 0x8;
 
 pub const INCOMPAT_FILETYPE: u32 = 0x2;
 pub const INCOMPAT_RECOVER: u32 = 0x4;

@@ -151,7 +151,7 @@ impl Inode for Ext4Inode {
         Ok(self.fs.handle(child))
     }
 
-    fn create(&self, name: &str, mode: u32, rdev: u64) -> KResult<Arc<dyn Inode>> {
+    fn create(&self, name: &str, mode: u32, rdev: u64, owner: Owner) -> KResult<Arc<dyn Inode>> {
         let n = check_name(name)?;
         let ino = {
             let mut g = self.fs.lock();
@@ -165,7 +165,7 @@ impl Inode for Ext4Inode {
             if is_dir && g.di(self.ino)?.links() >= MAX_LINKS {
                 return Err(Errno::EMLINK);
             }
-            let ino = g.new_inode(self.ino, mode, 0, 0)?;
+            let ino = g.new_inode(self.ino, mode, owner.uid, owner.gid)?;
             let r: KResult<()> = (|| {
                 if is_dir {
                     g.ensure_mapped(ino, 0, 1)?;
@@ -203,7 +203,7 @@ impl Inode for Ext4Inode {
         Ok(self.fs.handle(ino))
     }
 
-    fn symlink(&self, name: &str, target: &str) -> KResult<()> {
+    fn symlink(&self, name: &str, target: &str, owner: Owner) -> KResult<()> {
         let n = check_name(name)?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
@@ -218,7 +218,7 @@ impl Inode for Ext4Inode {
         if g.lookup(self.ino, n)?.is_some() {
             return Err(Errno::EEXIST);
         }
-        let ino = g.new_inode(self.ino, S_IFLNK | 0o777, 0, 0)?;
+        let ino = g.new_inode(self.ino, S_IFLNK | 0o777, owner.uid, owner.gid)?;
         let r = g
             .write_symlink(ino, target.as_bytes())
             .and_then(|_| g.dir_add(self.ino, n, ino, 7));
@@ -516,5 +516,30 @@ impl Inode for Ext4Inode {
 
     fn statfs(&self) -> Option<StatFs> {
         Some(self.fs.statfs())
+    }
+
+    fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs.lock().xattr_get(self.ino, index, n)
+    }
+
+    fn setxattr(&self, name: &str, value: &[u8], flags: u32) -> KResult<()> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs
+            .lock()
+            .xattr_set(self.ino, index, n, Some(value), flags)
+    }
+
+    fn listxattr(&self) -> KResult<Vec<String>> {
+        let names = self.fs.lock().xattr_list(self.ino)?;
+        Ok(names
+            .iter()
+            .filter_map(|(i, n)| super::xattr::full_name(*i, n))
+            .collect())
+    }
+
+    fn removexattr(&self, name: &str) -> KResult<()> {
+        let (index, n) = super::xattr::split_name(name).ok_or(Errno::EOPNOTSUPP)?;
+        self.fs.lock().xattr_set(self.ino, index, n, None, 0)
     }
 }

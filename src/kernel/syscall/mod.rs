@@ -5,7 +5,9 @@ pub mod names;
 
 use super::errno::{Errno, KResult};
 use super::task::Task;
-use super::{signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time};
+use super::{
+    signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time, sys_xattr,
+};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -187,6 +189,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         76 => sys_fs::sys_truncate(t, a.u(0), a.i64(1)),
         77 => sys_fs::sys_ftruncate(t, a.i(0), a.i64(1)),
         78 => Err(Errno::ENOSYS),
+        188..=199 => sys_xattr::dispatch(t, nr, &a),
         79 => sys_fs::sys_getcwd(t, a.u(0), a.usize(1)),
         80 => sys_fs::sys_chdir(t, a.u(0)),
         81 => sys_fs::sys_fchdir(t, a.i(0)),

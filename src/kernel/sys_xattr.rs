@@ -1,0 +1,216 @@
+//! Extended attribute syscalls: get/set/list/remove by path (following
+//! symlinks or not) or by fd. The namespace and permission rules of Linux's
+//! fs/xattr.c live here; filesystems store names and values (`Inode`'s
+//! xattr methods).
+
+use super::errno::{Errno, KResult};
+use super::task::{lock, Task};
+use crate::fs::file::O_PATH;
+use crate::fs::vfs::{Inode, Stat, XATTR_CREATE, XATTR_REPLACE};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Largest value (XATTR_SIZE_MAX) and name (XATTR_NAME_MAX).
+const SIZE_MAX: usize = 65536;
+const NAME_MAX: usize = 255;
+
+/// What an xattr syscall acts on.
+#[derive(Clone, Copy)]
+pub enum XattrAt {
+    /// A path; `follow`: the `l` variants do not follow a final symlink.
+    Path {
+        path: u64,
+        follow: bool,
+    },
+    Fd(i32),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    User,
+    Trusted,
+    Security,
+}
+
+fn target(t: &Task, at: XattrAt) -> KResult<Arc<dyn Inode>> {
+    match at {
+        XattrAt::Path { path, follow } => {
+            let p = super::sys_fs::read_path(t, path)?;
+            Ok(
+                super::sys_fs::lookup_at(t, super::sys_fs::AT_FDCWD, &p, follow)?
+                    .inode
+                    .clone(),
+            )
+        }
+        XattrAt::Fd(fd) => {
+            let f = lock(&t.files()).get(fd)?;
+            if f.flags.load(Ordering::Relaxed) & O_PATH != 0 {
+                return Err(Errno::EBADF);
+            }
+            f.inode.clone().ok_or(Errno::EOPNOTSUPP)
+        }
+    }
+}
+
+/// The attribute name at `addr`: 1 to 255 bytes, else ERANGE.
+fn read_name(t: &Task, addr: u64) -> KResult<String> {
+    if addr == 0 {
+        return Err(Errno::EFAULT);
+    }
+    let b = t.mm().read_cstr_bytes(addr, NAME_MAX).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
+    if b.is_empty() {
+        return Err(Errno::ERANGE);
+    }
+    String::from_utf8(b).map_err(|_| Errno::EOPNOTSUPP)
+}
+
+/// The namespace of `name`. "system." names are POSIX ACLs and the like,
+/// which no filesystem here supports; an unknown prefix is EOPNOTSUPP and
+/// a bare prefix EINVAL, as in Linux.
+fn namespace(name: &str) -> KResult<Ns> {
+    for (prefix, ns) in [
+        ("user.", Some(Ns::User)),
+        ("trusted.", Some(Ns::Trusted)),
+        ("security.", Some(Ns::Security)),
+        ("system.", None),
+    ] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            if rest.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            return ns.ok_or(Errno::EOPNOTSUPP);
+        }
+    }
+    Err(Errno::EOPNOTSUPP)
+}
+
+fn capable_sys_admin(t: &Task) -> bool {
+    t.creds().euid == 0
+}
+
+/// Linux's xattr_permission: trusted.* needs CAP_SYS_ADMIN; user.* exists
+/// only on regular files and directories. Reads that are refused see no
+/// attribute (ENODATA), writes get EPERM.
+fn permission(t: &Task, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
+    let refused = match ns {
+        Ns::Trusted => !capable_sys_admin(t),
+        Ns::User => !st.is_reg() && !st.is_dir(),
+        Ns::Security => false,
+    };
+    if refused {
+        return Err(if write { Errno::EPERM } else { Errno::ENODATA });
+    }
+    Ok(())
+}
+
+/// The inode and attribute name a get/set/remove call is about, after the
+/// name, namespace and permission checks (`write`: set or remove).
+fn named(t: &Task, at: XattrAt, name: u64, write: bool) -> KResult<(Arc<dyn Inode>, String)> {
+    let name = read_name(t, name)?;
+    let inode = target(t, at)?;
+    permission(t, &inode.stat(), namespace(&name)?, write)?;
+    Ok((inode, name))
+}
+
+/// Copy `data` out for a get/list call with a buffer of `size` bytes:
+/// size 0 asks for the length, a smaller buffer is ERANGE.
+fn copy_out(t: &Task, buf: u64, size: usize, data: &[u8]) -> KResult<u64> {
+    if size == 0 {
+        return Ok(data.len() as u64);
+    }
+    if data.len() > size {
+        return Err(Errno::ERANGE);
+    }
+    t.mm().write(buf, data)?;
+    Ok(data.len() as u64)
+}
+
+/// setxattr, lsetxattr, fsetxattr
+pub fn sys_setxattr(
+    t: &Arc<Task>,
+    at: XattrAt,
+    name: u64,
+    value: u64,
+    size: usize,
+    flags: u32,
+) -> KResult<u64> {
+    if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > SIZE_MAX {
+        return Err(Errno::E2BIG);
+    }
+    let mut v = vec![0u8; size];
+    if size > 0 {
+        t.mm().read(value, &mut v)?;
+    }
+    let (inode, name) = named(t, at, name, true)?;
+    inode.setxattr(&name, &v, flags)?;
+    Ok(0)
+}
+
+/// getxattr, lgetxattr, fgetxattr
+pub fn sys_getxattr(
+    t: &Arc<Task>,
+    at: XattrAt,
+    name: u64,
+    value: u64,
+    size: usize,
+) -> KResult<u64> {
+    let (inode, name) = named(t, at, name, false)?;
+    let v = inode.getxattr(&name)?;
+    copy_out(t, value, size.min(SIZE_MAX), &v)
+}
+
+/// listxattr, llistxattr, flistxattr
+pub fn sys_listxattr(t: &Arc<Task>, at: XattrAt, list: u64, size: usize) -> KResult<u64> {
+    let inode = target(t, at)?;
+    let st = inode.stat();
+    let mut out = Vec::new();
+    for n in inode.listxattr()? {
+        let visible = match namespace(&n) {
+            Ok(ns) => permission(t, &st, ns, false).is_ok(),
+            Err(_) => false,
+        };
+        if visible {
+            out.extend_from_slice(n.as_bytes());
+            out.push(0);
+        }
+    }
+    copy_out(t, list, size, &out)
+}
+
+/// removexattr, lremovexattr, fremovexattr
+pub fn sys_removexattr(t: &Arc<Task>, at: XattrAt, name: u64) -> KResult<u64> {
+    let (inode, name) = named(t, at, name, true)?;
+    inode.removexattr(&name)?;
+    Ok(0)
+}
+
+/// The syscall table's entry for numbers 188..=199 (set, get, list,
+/// remove; each by path, by path without following, by fd).
+pub fn dispatch(t: &Arc<Task>, nr: u64, a: &super::syscall::Args) -> KResult<u64> {
+    let at = match (nr - 188) % 3 {
+        0 => XattrAt::Path {
+            path: a.u(0),
+            follow: true,
+        },
+        1 => XattrAt::Path {
+            path: a.u(0),
+            follow: false,
+        },
+        _ => XattrAt::Fd(a.i(0)),
+    };
+    match nr {
+        188..=190 => sys_setxattr(t, at, a.u(1), a.u(2), a.usize(3), a.u32(4)),
+        191..=193 => sys_getxattr(t, at, a.u(1), a.u(2), a.usize(3)),
+        194..=196 => sys_listxattr(t, at, a.u(1), a.usize(2)),
+        _ => sys_removexattr(t, at, a.u(1)),
+    }
+}
