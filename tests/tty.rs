@@ -337,33 +337,70 @@ fn host_terminal_restored_after_poweroff() {
     );
 }
 
+/// The host's util-linux `script` (dynamic glibc; --add brings the
+/// libraries along): /dev/ptmx and devpts, a controlling tty for the child,
+/// signalfd for SIGCHLD and SIGWINCH, poll on the master and on stdin.
+const SCRIPT: &str = "/usr/bin/script";
+
+/// What `script` recorded: the typescript without its "Script started" and
+/// "Script done" lines.
+fn typescript_body(cat: &str) -> String {
+    cat.lines()
+        .filter(|l| !l.starts_with("Script started") && !l.starts_with("Script done"))
+        .map(|l| format!("{}\n", l.trim_end_matches('\r')))
+        .collect()
+}
+
 #[test]
 fn guest_script_runs_a_command_on_a_pty() {
-    let dir = test_dir("tty-script-build");
-    let bin = dir.join("script");
-    compile_c(
-        &repo_root().join("tests/guest/script.c"),
-        &bin,
-        &["-static"],
+    assert!(
+        std::path::Path::new(SCRIPT).exists(),
+        "{SCRIPT} missing (apt-get install bsdutils)"
     );
-    let initrd = build_initramfs("tty-script", &[(bin.as_path(), "/bin/script")]);
+    let initrd = build_initramfs(
+        "tty-script",
+        &[(std::path::Path::new(SCRIPT), "/usr/bin/script")],
+    );
     let arg = format!("initrd={}", initrd.display());
     let mut g = Guest::boot_pty(&["mem=256M", &arg], 24, 80);
     g.wait_prompt();
-    let out = g.run("script -c 'echo hi; tty' /tmp/t </dev/null; echo status=$?");
+    let out = g.run("script -q -c 'echo hi; tty' /tmp/t </dev/null; echo status=$?");
     assert!(out.contains("status=0"), "{out}");
     assert!(out.contains("/dev/pts/0"), "{out}");
     let t = g.run("cat /tmp/t");
-    assert!(t.lines().any(|l| l.trim() == "hi"), "{t:?}");
+    assert!(t.contains("Script started"), "{t:?}");
+    assert!(typescript_body(&t).lines().any(|l| l == "hi"), "{t:?}");
+    // The child's exit status comes back through SIGCHLD on the signalfd.
+    let (_, status) = g.run_status("script -q -e -c 'exit 7' /tmp/e </dev/null");
+    assert_eq!(status, 7);
     // A pty slave starts with Linux's pty defaults: the same as a fresh
     // host pty.
-    let guest = g.run("script -c 'stty -a' /tmp/s </dev/null >/dev/null; cat /tmp/s");
+    let guest = g.run("script -q -c 'stty -a' /tmp/s </dev/null >/dev/null; cat /tmp/s");
     let host = run_on_host_pty(&["busybox", "stty", "-a"], 24, 80);
     assert_eq!(
-        settings(&guest),
+        settings(&typescript_body(&guest)),
         settings(&host),
         "guest:\n{guest}\nhost:\n{host}"
     );
     // The devpts node went away with the master.
     assert_eq!(g.run("ls /dev/pts").trim(), "ptmx");
+
+    // Interactive: script puts the console in raw mode, forwards what is
+    // typed to the pty and restores the console when the child is done.
+    let before = g.run("stty -g");
+    assert!(before.trim().starts_with("500:5:"), "{before:?}");
+    g.send("script -q -c 'echo CAT''READY; cat' /tmp/c\n");
+    g.expect("CATREADY", SHORT);
+    g.send("typed-through\n");
+    g.expect("typed-through", SHORT);
+    g.send("\x04");
+    // Typing before script is gone would feed the pty, as in Linux.
+    g.expect("# ", SHORT);
+    assert_eq!(g.run("echo back").trim(), "back");
+    assert_eq!(g.run("stty -g"), before, "console settings not restored");
+    let c = typescript_body(&g.run("cat /tmp/c"));
+    assert!(
+        c.lines().filter(|l| *l == "typed-through").count() == 2,
+        "expected the echo and cat's copy:\n{c}"
+    );
 }
