@@ -1,4 +1,5 @@
-//! Terminals: job control in an interactive shell, termios defaults,
+//! Terminals: job control in an interactive shell, termios defaults (against
+//! a host pty and against linux.uml on the same image and console),
 //! full-screen programs, window size, console channels on host ptys and
 //! TCP ports, file input, host terminal restoration, guest ptys, dmesg.
 //! Most guests run on a host pty (`Guest::boot_pty`) as a person's would.
@@ -160,6 +161,61 @@ fn stty_defaults_match_linux() {
         want,
         "guest:\n{guest_sane}\nhost:\n{host_sane}"
     );
+}
+
+/// `stty -a` on the console of `program` booted from the busybox ext4
+/// image `img` (read-only, so every boot sees the same disk) on a fresh
+/// 24x80 host pty, with `con0=fd:0,fd:1` and `extra` words.
+fn console_stty(program: &std::path::Path, env: &[(&str, &str)], img: &std::path::Path, extra: &[&str]) -> String {
+    let ubd = format!("ubd0r={}", img.display());
+    let mut args = vec![
+        "mem=128M",
+        ubd.as_str(),
+        "root=/dev/ubda",
+        "con0=fd:0,fd:1",
+        "con=null",
+        "ssl=null",
+        // No kernel messages in the middle of what the shell prints.
+        "quiet",
+    ];
+    args.extend_from_slice(extra);
+    let mut g = Guest::spawn_pty(program, &args, env, 24, 80);
+    g.wait_prompt();
+    let out = g.run("stty -a");
+    g.send("poweroff -f\n");
+    // Not asserted: only the settings are compared; drop kills what is left.
+    let _ = g.wait_exit(Duration::from_secs(30));
+    out
+}
+
+#[test]
+fn stty_matches_uml_on_the_same_console() {
+    if !std::path::Path::new(UML).exists() {
+        eprintln!("skipping: {UML} is not installed (apt-get install user-mode-linux)");
+        return;
+    }
+    let img = build_ext4("tty-uml-stty", "ext4", "64M", &[]);
+    let shim = uml_shim("tty-uml-shim");
+    let preload = shim.display().to_string();
+    let uml_env = [("LD_PRELOAD", preload.as_str())];
+    // init=/bin/sh: the shell runs on the kernel's console defaults.
+    // busybox init: init has set the console up (set_sane_term) and given
+    // the shell its controlling tty (TIOCSCTTY on /dev/console).
+    for extra in [&["init=/bin/sh"][..], &[][..]] {
+        let uml = console_stty(std::path::Path::new(UML), &uml_env, &img, extra);
+        let ruml = console_stty(&vmlinux(), &[], &img, extra);
+        // The first line differs on purpose: UML reports no window size
+        // until the host sends SIGWINCH; ruml has the host terminal's.
+        assert!(ruml.contains("rows 24; columns 80"), "{ruml}");
+        assert_eq!(
+            settings(&ruml),
+            settings(&uml),
+            "{extra:?}\nruml:\n{ruml}\nlinux.uml:\n{uml}"
+        );
+        // The two setups really differ: init sets CLOCAL and IXOFF.
+        let clocal = settings(&uml).iter().any(|w| w == "clocal");
+        assert_eq!(clocal, extra.is_empty(), "{extra:?}: {uml}");
+    }
 }
 
 #[test]
