@@ -163,10 +163,17 @@ fn stty_defaults_match_linux() {
     );
 }
 
-/// `stty -a` on the console of `program` booted from the busybox ext4
+/// What the console shell of `program` booted from the busybox ext4
 /// image `img` (read-only, so every boot sees the same disk) on a fresh
-/// 24x80 host pty, with `con0=fd:0,fd:1` and `extra` words.
-fn console_stty(program: &std::path::Path, env: &[(&str, &str)], img: &std::path::Path, extra: &[&str]) -> String {
+/// 24x80 host pty, with `con0=fd:0,fd:1` and `extra` words, sees: `stty -a`,
+/// and the controlling tty in /proc/PID/stat of a foreground command and of
+/// init (`tty_nr`, and whether `tpgid` is the command's process group).
+fn console_view(
+    program: &std::path::Path,
+    env: &[(&str, &str)],
+    img: &std::path::Path,
+    extra: &[&str],
+) -> (String, String) {
     let ubd = format!("ubd0r={}", img.display());
     let mut args = vec![
         "mem=128M",
@@ -181,15 +188,27 @@ fn console_stty(program: &std::path::Path, env: &[(&str, &str)], img: &std::path
     args.extend_from_slice(extra);
     let mut g = Guest::spawn_pty(program, &args, env, 24, 80);
     g.wait_prompt();
-    let out = g.run("stty -a");
+    let stty = g.run("stty -a");
+    // init=/bin/sh has not mounted /proc.
+    g.run("[ -e /proc/self ] || mount -t proc proc /proc");
+    let stat = g.run("cut -d' ' -f5,7,8 /proc/self/stat; cut -d' ' -f7,8 /proc/1/stat");
+    let w: Vec<&str> = stat.split_whitespace().collect();
+    assert_eq!(w.len(), 5, "{stat:?}");
+    let ctty = format!(
+        "tty_nr {} foreground {}; init: {} {}",
+        w[1],
+        w[0] == w[2],
+        w[3],
+        w[4]
+    );
     g.send("poweroff -f\n");
-    // Not asserted: only the settings are compared; drop kills what is left.
+    // Not asserted: only what was seen is compared; drop kills what is left.
     let _ = g.wait_exit(Duration::from_secs(30));
-    out
+    (stty, ctty)
 }
 
 #[test]
-fn stty_matches_uml_on_the_same_console() {
+fn console_matches_uml_on_the_same_image() {
     if !std::path::Path::new(UML).exists() {
         eprintln!("skipping: {UML} is not installed (apt-get install user-mode-linux)");
         return;
@@ -198,12 +217,16 @@ fn stty_matches_uml_on_the_same_console() {
     let shim = uml_shim("tty-uml-shim");
     let preload = shim.display().to_string();
     let uml_env = [("LD_PRELOAD", preload.as_str())];
-    // init=/bin/sh: the shell runs on the kernel's console defaults.
-    // busybox init: init has set the console up (set_sane_term) and given
-    // the shell its controlling tty (TIOCSCTTY on /dev/console).
-    for extra in [&["init=/bin/sh"][..], &[][..]] {
-        let uml = console_stty(std::path::Path::new(UML), &uml_env, &img, extra);
-        let ruml = console_stty(&vmlinux(), &[], &img, extra);
+    // init=/bin/sh: the shell runs on the kernel's console defaults, with
+    // no controlling tty. busybox init: init has set the console up
+    // (set_sane_term) and given the shell its controlling tty (TIOCSCTTY
+    // on /dev/console): con0, /dev/tty0, device 4:0.
+    for (extra, ctty) in [
+        (&["init=/bin/sh"][..], "tty_nr 0 foreground false; init: 0 -1"),
+        (&[][..], "tty_nr 1024 foreground true; init: 0 -1"),
+    ] {
+        let (uml, uml_ctty) = console_view(std::path::Path::new(UML), &uml_env, &img, extra);
+        let (ruml, ruml_ctty) = console_view(&vmlinux(), &[], &img, extra);
         // The first line differs on purpose: UML reports no window size
         // until the host sends SIGWINCH; ruml has the host terminal's.
         assert!(ruml.contains("rows 24; columns 80"), "{ruml}");
@@ -215,6 +238,8 @@ fn stty_matches_uml_on_the_same_console() {
         // The two setups really differ: init sets CLOCAL and IXOFF.
         let clocal = settings(&uml).iter().any(|w| w == "clocal");
         assert_eq!(clocal, extra.is_empty(), "{extra:?}: {uml}");
+        assert_eq!(uml_ctty, ctty, "linux.uml, {extra:?}");
+        assert_eq!(ruml_ctty, ctty, "ruml, {extra:?}");
     }
 }
 
@@ -426,6 +451,13 @@ fn guest_script_runs_a_command_on_a_pty() {
     let t = g.run("cat /tmp/t");
     assert!(t.contains("Script started"), "{t:?}");
     assert!(typescript_body(&t).lines().any(|l| l == "hi"), "{t:?}");
+    // /proc/PID/stat names the controlling tty (136:0, new_encode_dev)
+    // and its foreground group, which is the command's.
+    let out = g.run("script -q -c 'cut -d\" \" -f5,7,8 /proc/self/stat' /tmp/p </dev/null");
+    let w: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(w.len(), 3, "{out:?}");
+    assert_eq!(w[1], "34816", "{out:?}");
+    assert_eq!(w[0], w[2], "tpgid is not the foreground command's group: {out:?}");
     // The child's exit status comes back through SIGCHLD on the signalfd.
     let (_, status) = g.run_status("script -q -e -c 'exit 7' /tmp/e </dev/null");
     assert_eq!(status, 7);
