@@ -26,6 +26,16 @@ fn unix_sockets_match_native() {
     compare_with_native("sockets", "sockets done");
 }
 
+#[test]
+fn signalfd_matches_native() {
+    compare_with_native("signalfd", "signalfd done");
+}
+
+#[test]
+fn pty_packet_mode_matches_native() {
+    compare_with_native("ptypkt", "ptypkt done");
+}
+
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 fn compare_with_native(name: &str, last_line: &str) {

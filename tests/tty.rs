@@ -1,4 +1,5 @@
-//! Terminals: job control in an interactive shell, termios defaults,
+//! Terminals: job control in an interactive shell, termios defaults (against
+//! a host pty and against linux.uml on the same image and console),
 //! full-screen programs, window size, console channels on host ptys and
 //! TCP ports, file input, host terminal restoration, guest ptys, dmesg.
 //! Most guests run on a host pty (`Guest::boot_pty`) as a person's would.
@@ -160,6 +161,86 @@ fn stty_defaults_match_linux() {
         want,
         "guest:\n{guest_sane}\nhost:\n{host_sane}"
     );
+}
+
+/// What the console shell of `program` booted from the busybox ext4
+/// image `img` (read-only, so every boot sees the same disk) on a fresh
+/// 24x80 host pty, with `con0=fd:0,fd:1` and `extra` words, sees: `stty -a`,
+/// and the controlling tty in /proc/PID/stat of a foreground command and of
+/// init (`tty_nr`, and whether `tpgid` is the command's process group).
+fn console_view(
+    program: &std::path::Path,
+    env: &[(&str, &str)],
+    img: &std::path::Path,
+    extra: &[&str],
+) -> (String, String) {
+    let ubd = format!("ubd0r={}", img.display());
+    let mut args = vec![
+        "mem=128M",
+        ubd.as_str(),
+        "root=/dev/ubda",
+        "con0=fd:0,fd:1",
+        "con=null",
+        "ssl=null",
+        // No kernel messages in the middle of what the shell prints.
+        "quiet",
+    ];
+    args.extend_from_slice(extra);
+    let mut g = Guest::spawn_pty(program, &args, env, 24, 80);
+    g.wait_prompt();
+    let stty = g.run("stty -a");
+    // init=/bin/sh has not mounted /proc.
+    g.run("[ -e /proc/self ] || mount -t proc proc /proc");
+    let stat = g.run("cut -d' ' -f5,7,8 /proc/self/stat; cut -d' ' -f7,8 /proc/1/stat");
+    let w: Vec<&str> = stat.split_whitespace().collect();
+    assert_eq!(w.len(), 5, "{stat:?}");
+    let ctty = format!(
+        "tty_nr {} foreground {}; init: {} {}",
+        w[1],
+        w[0] == w[2],
+        w[3],
+        w[4]
+    );
+    g.send("poweroff -f\n");
+    // Not asserted: only what was seen is compared; drop kills what is left.
+    let _ = g.wait_exit(Duration::from_secs(30));
+    (stty, ctty)
+}
+
+#[test]
+fn console_matches_uml_on_the_same_image() {
+    if !std::path::Path::new(UML).exists() {
+        eprintln!("skipping: {UML} is not installed (apt-get install user-mode-linux)");
+        return;
+    }
+    let img = build_ext4("tty-uml-stty", "ext4", "64M", &[]);
+    let shim = uml_shim("tty-uml-shim");
+    let preload = shim.display().to_string();
+    let uml_env = [("LD_PRELOAD", preload.as_str())];
+    // init=/bin/sh: the shell runs on the kernel's console defaults, with
+    // no controlling tty. busybox init: init has set the console up
+    // (set_sane_term) and given the shell its controlling tty (TIOCSCTTY
+    // on /dev/console): con0, /dev/tty0, device 4:0.
+    for (extra, ctty) in [
+        (&["init=/bin/sh"][..], "tty_nr 0 foreground false; init: 0 -1"),
+        (&[][..], "tty_nr 1024 foreground true; init: 0 -1"),
+    ] {
+        let (uml, uml_ctty) = console_view(std::path::Path::new(UML), &uml_env, &img, extra);
+        let (ruml, ruml_ctty) = console_view(&vmlinux(), &[], &img, extra);
+        // The first line differs on purpose: UML reports no window size
+        // until the host sends SIGWINCH; ruml has the host terminal's.
+        assert!(ruml.contains("rows 24; columns 80"), "{ruml}");
+        assert_eq!(
+            settings(&ruml),
+            settings(&uml),
+            "{extra:?}\nruml:\n{ruml}\nlinux.uml:\n{uml}"
+        );
+        // The two setups really differ: init sets CLOCAL and IXOFF.
+        let clocal = settings(&uml).iter().any(|w| w == "clocal");
+        assert_eq!(clocal, extra.is_empty(), "{extra:?}: {uml}");
+        assert_eq!(uml_ctty, ctty, "linux.uml, {extra:?}");
+        assert_eq!(ruml_ctty, ctty, "ruml, {extra:?}");
+    }
 }
 
 #[test]
@@ -337,33 +418,77 @@ fn host_terminal_restored_after_poweroff() {
     );
 }
 
+/// The host's util-linux `script` (dynamic glibc; --add brings the
+/// libraries along): /dev/ptmx and devpts, a controlling tty for the child,
+/// signalfd for SIGCHLD and SIGWINCH, poll on the master and on stdin.
+const SCRIPT: &str = "/usr/bin/script";
+
+/// What `script` recorded: the typescript without its "Script started" and
+/// "Script done" lines.
+fn typescript_body(cat: &str) -> String {
+    cat.lines()
+        .filter(|l| !l.starts_with("Script started") && !l.starts_with("Script done"))
+        .map(|l| format!("{}\n", l.trim_end_matches('\r')))
+        .collect()
+}
+
 #[test]
 fn guest_script_runs_a_command_on_a_pty() {
-    let dir = test_dir("tty-script-build");
-    let bin = dir.join("script");
-    compile_c(
-        &repo_root().join("tests/guest/script.c"),
-        &bin,
-        &["-static"],
+    assert!(
+        std::path::Path::new(SCRIPT).exists(),
+        "{SCRIPT} missing (apt-get install bsdutils)"
     );
-    let initrd = build_initramfs("tty-script", &[(bin.as_path(), "/bin/script")]);
+    let initrd = build_initramfs(
+        "tty-script",
+        &[(std::path::Path::new(SCRIPT), "/usr/bin/script")],
+    );
     let arg = format!("initrd={}", initrd.display());
     let mut g = Guest::boot_pty(&["mem=256M", &arg], 24, 80);
     g.wait_prompt();
-    let out = g.run("script -c 'echo hi; tty' /tmp/t </dev/null; echo status=$?");
+    let out = g.run("script -q -c 'echo hi; tty' /tmp/t </dev/null; echo status=$?");
     assert!(out.contains("status=0"), "{out}");
     assert!(out.contains("/dev/pts/0"), "{out}");
     let t = g.run("cat /tmp/t");
-    assert!(t.lines().any(|l| l.trim() == "hi"), "{t:?}");
+    assert!(t.contains("Script started"), "{t:?}");
+    assert!(typescript_body(&t).lines().any(|l| l == "hi"), "{t:?}");
+    // /proc/PID/stat names the controlling tty (136:0, new_encode_dev)
+    // and its foreground group, which is the command's.
+    let out = g.run("script -q -c 'cut -d\" \" -f5,7,8 /proc/self/stat' /tmp/p </dev/null");
+    let w: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(w.len(), 3, "{out:?}");
+    assert_eq!(w[1], "34816", "{out:?}");
+    assert_eq!(w[0], w[2], "tpgid is not the foreground command's group: {out:?}");
+    // The child's exit status comes back through SIGCHLD on the signalfd.
+    let (_, status) = g.run_status("script -q -e -c 'exit 7' /tmp/e </dev/null");
+    assert_eq!(status, 7);
     // A pty slave starts with Linux's pty defaults: the same as a fresh
     // host pty.
-    let guest = g.run("script -c 'stty -a' /tmp/s </dev/null >/dev/null; cat /tmp/s");
+    let guest = g.run("script -q -c 'stty -a' /tmp/s </dev/null >/dev/null; cat /tmp/s");
     let host = run_on_host_pty(&["busybox", "stty", "-a"], 24, 80);
     assert_eq!(
-        settings(&guest),
+        settings(&typescript_body(&guest)),
         settings(&host),
         "guest:\n{guest}\nhost:\n{host}"
     );
     // The devpts node went away with the master.
     assert_eq!(g.run("ls /dev/pts").trim(), "ptmx");
+
+    // Interactive: script puts the console in raw mode, forwards what is
+    // typed to the pty and restores the console when the child is done.
+    let before = g.run("stty -g");
+    assert!(before.trim().starts_with("500:5:"), "{before:?}");
+    g.send("script -q -c 'echo CAT''READY; cat' /tmp/c\n");
+    g.expect("CATREADY", SHORT);
+    g.send("typed-through\n");
+    g.expect("typed-through", SHORT);
+    g.send("\x04");
+    // Typing before script is gone would feed the pty, as in Linux.
+    g.expect("# ", SHORT);
+    assert_eq!(g.run("echo back").trim(), "back");
+    assert_eq!(g.run("stty -g"), before, "console settings not restored");
+    let c = typescript_body(&g.run("cat /tmp/c"));
+    assert!(
+        c.lines().filter(|l| *l == "typed-through").count() == 2,
+        "expected the echo and cat's copy:\n{c}"
+    );
 }

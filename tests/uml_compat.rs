@@ -9,31 +9,11 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const UML: &str = "/usr/bin/linux.uml";
 const EXIT_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn shim() -> PathBuf {
-    let dir = test_dir("uml-shim");
-    let so = dir.join("xstate_shim.so");
-    let src = repo_root().join("bench/uml/xstate_shim.c");
-    let out = Command::new("gcc")
-        .args(["-O2", "-shared", "-fPIC", "-o"])
-        .arg(&so)
-        .arg(&src)
-        .arg("-ldl")
-        .output()
-        .expect("gcc");
-    assert!(
-        out.status.success(),
-        "building the shim: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    so
-}
 
 fn fsck_clean(img: &Path) {
     let (code, out) = e2fsck(img);
@@ -72,7 +52,7 @@ fn ext4_images_move_between_ruml_and_uml() {
     fsck_clean(&img);
 
     // UML reads it and writes too.
-    let so = shim();
+    let so = uml_shim("uml-shim");
     let so_s = so.display().to_string();
     let mut u = Guest::spawn(
         Path::new(UML),

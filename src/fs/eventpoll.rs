@@ -3,6 +3,7 @@
 
 use super::file::{File, FileOps, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -31,7 +32,8 @@ impl EventPoll {
     /// Ready (fd, events, data) triples, at most `max`; one-shot entries
     /// are disarmed as they are reported. Level-triggered: EPOLLET is
     /// accepted and treated like level (a superset of edge reports).
-    pub fn collect(&self, max: usize) -> Vec<(u32, u64)> {
+    /// Readiness is as `t`, the caller of epoll_wait, sees it.
+    pub fn collect(&self, t: &Arc<Task>, max: usize) -> Vec<(u32, u64)> {
         let mut out = Vec::new();
         let mut g = self.interests.lock().unwrap_or_else(|e| e.into_inner());
         for it in g.values_mut() {
@@ -41,7 +43,7 @@ impl EventPoll {
             if !it.armed {
                 continue;
             }
-            let ready = it.file.ops.poll(&it.file) & (it.events | POLLERR | POLLHUP);
+            let ready = it.file.ops.poll_task(&it.file, t) & (it.events | POLLERR | POLLHUP);
             if ready != 0 {
                 out.push((ready, it.data));
                 if it.events & EPOLLONESHOT != 0 {

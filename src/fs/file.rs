@@ -73,6 +73,11 @@ pub trait FileOps: Send + Sync {
     fn poll(&self, _f: &File) -> u32 {
         POLLIN | POLLOUT
     }
+    /// Ready events as seen by `t` (poll, select, epoll_wait by `t`), for
+    /// files whose readiness depends on the caller (signalfd).
+    fn poll_task(&self, f: &File, _t: &Arc<Task>) -> u32 {
+        self.poll(f)
+    }
     /// Where to sleep until `poll` may change.
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
         None

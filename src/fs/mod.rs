@@ -7,6 +7,7 @@ pub mod ext4;
 pub mod file;
 pub mod pipe;
 pub mod procfs;
+pub mod signalfd;
 pub mod tmpfs;
 pub mod vfs;
 

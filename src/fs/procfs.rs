@@ -487,8 +487,12 @@ fn proc_stat(pid: Pid) -> KResult<String> {
         / 10_000_000;
     let rss = t.mm().lock().resident_pages();
     let nthreads = g.lock().threads.len();
+    // tty_nr (the device number, Linux's new_encode_dev like our rdev)
+    // and tpgid (its foreground group) of the controlling tty.
+    let (tty_nr, tpgid) = crate::tty::jobctl::ctty_of(&t)
+        .map_or((0, -1), |c| (c.rdev, c.foreground()));
     Ok(format!(
-        "{pid} ({comm}) {} {ppid} {pgid} {sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {nthreads} 0 {start} {} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{pid} ({comm}) {} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {nthreads} 0 {start} {} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         state_char(pid),
         rss * 4096
     ))

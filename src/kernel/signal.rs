@@ -412,6 +412,21 @@ pub fn has_pending(t: &Task) -> bool {
     (own | shared) & !(mask & !UNBLOCKABLE) != 0
 }
 
+/// Signals pending for `t`, its own and its process's, blocked or not.
+pub fn pending_set(t: &Task) -> u64 {
+    let own = t.lock().pending.set;
+    own | t.tg().lock().pending.set
+}
+
+/// Take the lowest pending signal of `t` that is in `want`, the thread's
+/// own first, then the process's (signalfd reads, whatever the mask).
+pub fn dequeue_from(t: &Task, want: u64) -> Option<SigInfo> {
+    if let Some(i) = t.lock().pending.take(!want) {
+        return Some(i);
+    }
+    t.tg().lock().pending.take(!want)
+}
+
 fn dequeue(t: &Arc<Task>) -> Option<SigInfo> {
     let mask = t.lock().sigmask & !UNBLOCKABLE;
     if let Some(i) = t.lock().pending.take(mask) {

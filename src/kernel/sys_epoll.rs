@@ -112,7 +112,7 @@ pub fn sys_epoll_pwait(
         i.saved_mask = Some(old);
         i.sigmask = m & !super::signal::UNBLOCKABLE;
     }
-    let ready = ep.collect(max as usize);
+    let ready = ep.collect(t, max as usize);
     let deadline = if redo {
         t.lock().deadline
     } else if timeout_ms >= 0 {

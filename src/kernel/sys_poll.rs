@@ -47,7 +47,7 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool
         } else {
             match lock(&table).get(fd) {
                 Ok(f) => {
-                    let r = f.ops.poll(&f) & (events | POLLERR | POLLHUP);
+                    let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
                     files.push(f);
                     r
                 }
@@ -186,7 +186,7 @@ pub fn sys_select(
             continue;
         }
         let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
-        let ev = f.ops.poll(&f);
+        let ev = f.ops.poll_task(&f, t);
         files.push(f);
         if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
             ro[byte] |= bit;

@@ -1,5 +1,6 @@
 //! Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, kill,
-//! tkill/tgkill, sigaltstack, rt_sigsuspend, rt_sigtimedwait, pause.
+//! tkill/tgkill, sigaltstack, rt_sigsuspend, rt_sigtimedwait, pause,
+//! signalfd/signalfd4.
 
 use super::errno::{Errno, KResult};
 use super::sched;
@@ -8,6 +9,8 @@ use super::signal::{
 };
 use super::task::{self, Task};
 use super::time;
+use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::fs::signalfd::SignalFd;
 use std::sync::Arc;
 
 /// rt_sigaction
@@ -283,25 +286,7 @@ pub fn sys_rt_sigtimedwait(
     let mm = t.mm();
     let want = mm.read_u64(set)? & !UNBLOCKABLE;
     // Take a pending signal from the set (thread first, then process).
-    let got = {
-        let mut i = t.lock();
-        let avail = i.pending.set & want;
-        if avail != 0 {
-            i.pending.take(!avail)
-        } else {
-            None
-        }
-    }
-    .or_else(|| {
-        let tg = t.tg();
-        let mut g = tg.lock();
-        let avail = g.pending.set & want;
-        if avail != 0 {
-            g.pending.take(!avail)
-        } else {
-            None
-        }
-    });
+    let got = signal::dequeue_from(t, want);
     if let Some(si) = got {
         if info != 0 {
             mm.write(info, &si.to_bytes())?;
@@ -329,4 +314,31 @@ pub fn sys_rt_sigtimedwait(
     // with them temporarily unblocked is wrong (they'd be delivered), so
     // we rely on send_to_* waking any blocked thread.
     Err(sched::block(t, dl))
+}
+
+/// signalfd, signalfd4: create a signalfd reading the signals in `mask`
+/// (`fd` = -1), or replace the mask of the signalfd `fd`.
+pub fn sys_signalfd4(t: &Arc<Task>, fd: i32, mask: u64, size: usize, flags: u32) -> KResult<u64> {
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 || size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = t.mm().read_u64(mask)?;
+    if fd != -1 {
+        let f = task::lock(&t.files()).get(fd)?;
+        let sfd = f
+            .ops
+            .clone()
+            .into_any()
+            .and_then(|a| a.downcast::<SignalFd>().ok())
+            .ok_or(Errno::EINVAL)?;
+        sfd.set_mask(mask);
+        return Ok(fd as u64);
+    }
+    let f = File::new(
+        SignalFd::new(mask, t),
+        None,
+        None,
+        O_RDWR | (flags & O_NONBLOCK),
+    );
+    Ok(task::lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
 }

@@ -16,7 +16,7 @@ pub mod termios;
 pub use file::TtyFile;
 pub use termios::Termios;
 
-use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::signal::{self, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::kernel::task::{lock, Pid, Task};
@@ -69,7 +69,21 @@ struct Ctrl {
     /// pty: the other side has closed (a master's reads get EIO, polls
     /// POLLHUP, once the data is gone).
     other_closed: bool,
+    /// pty master: packet mode (TIOCPKT).
+    packet: bool,
+    /// pty slave: TIOCPKT_* events for the master's next packet-mode read.
+    pktstatus: u8,
 }
+
+/// TIOCPKT status bits (the first byte of a packet-mode read).
+pub const TIOCPKT_DATA: u8 = 0;
+pub const TIOCPKT_FLUSHREAD: u8 = 1;
+pub const TIOCPKT_FLUSHWRITE: u8 = 2;
+pub const TIOCPKT_STOP: u8 = 4;
+pub const TIOCPKT_START: u8 = 8;
+pub const TIOCPKT_NOSTOP: u8 = 16;
+pub const TIOCPKT_DOSTOP: u8 = 32;
+pub const TIOCPKT_IOCTL: u8 = 64;
 
 /// A terminal.
 pub struct Tty {
@@ -140,6 +154,8 @@ impl Tty {
                 gen: 0,
                 opens: 0,
                 other_closed: false,
+                packet: false,
+                pktstatus: 0,
             }),
             wq: Arc::new(WaitQueue::new()),
             driver,
@@ -201,6 +217,68 @@ impl Tty {
         self.ctrl().other_closed
     }
 
+    /// TIOCPKT on a master: packet mode on or off. Turning it on forgets
+    /// the slave's earlier events.
+    pub fn set_packet(&self, on: bool) {
+        if on && !self.ctrl().packet {
+            if let Some(s) = self.link() {
+                s.ctrl().pktstatus = 0;
+            }
+        }
+        self.ctrl().packet = on;
+    }
+
+    pub fn packet(&self) -> bool {
+        self.ctrl().packet
+    }
+
+    /// A pty slave event (flush, flow control) the master's reader hears
+    /// in packet mode: `clear` bits go, `set` bits come (pty.c's pktstatus).
+    fn packet_event(&self, set: u8, clear: u8) {
+        if self.kind != Kind::PtySlave {
+            return;
+        }
+        let Some(m) = self.link() else { return };
+        if !m.packet() {
+            return;
+        }
+        {
+            let mut c = self.ctrl();
+            c.pktstatus = (c.pktstatus & !clear) | set;
+        }
+        m.wq.wake_all();
+    }
+
+    /// Act on the line discipline's output stop/start (packet-mode
+    /// events) and send its echo.
+    fn flow_and_echo(&self, fx: &n_tty::Effects) {
+        if fx.stopped {
+            self.packet_event(TIOCPKT_STOP, TIOCPKT_START);
+        }
+        if fx.started {
+            self.packet_event(TIOCPKT_START, TIOCPKT_STOP);
+        }
+        if !fx.echo.is_empty() {
+            self.driver.write(self, &fx.echo);
+        }
+    }
+
+    /// The slave's pending packet-mode status for a master read, if the
+    /// master is in packet mode (taken: it is reported once).
+    fn take_pktstatus(&self, take: bool) -> u8 {
+        if self.kind != Kind::PtyMaster || !self.packet() {
+            return 0;
+        }
+        self.link().map_or(0, |s| {
+            let mut c = s.ctrl();
+            let st = c.pktstatus;
+            if take {
+                c.pktstatus = 0;
+            }
+            st
+        })
+    }
+
     pub fn open_count(&self) -> usize {
         self.ctrl().opens
     }
@@ -234,11 +312,11 @@ impl Tty {
         let fx = self.ld().receive(data);
         self.last_rx.store(time::monotonic_ns(), Ordering::Relaxed);
         if fx.flush_output {
+            // A signal character flushed both directions.
+            self.packet_event(TIOCPKT_FLUSHREAD, 0);
             self.driver.flush_buffer(self);
         }
-        if !fx.echo.is_empty() {
-            self.driver.write(self, &fx.echo);
-        }
+        self.flow_and_echo(&fx);
         if fx.wake || fx.started {
             self.wq.wake_all();
         }
@@ -277,6 +355,15 @@ impl Tty {
         }
         if !file.console {
             jobctl::check_change(self, t, SIGTTIN)?;
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // Packet mode: a pending status byte is a read of its own.
+        let st = self.take_pktstatus(true);
+        if st != 0 {
+            buf[0] = st;
+            return Ok(1);
         }
         let now = time::monotonic_ns();
         let ld = self.ld();
@@ -336,7 +423,13 @@ impl Tty {
     }
 
     fn finish_read(&self, mut ld: MutexGuard<'_, NTty>, buf: &mut [u8]) -> usize {
-        let n = ld.read(buf);
+        // Packet mode: data comes after a TIOCPKT_DATA byte.
+        let n = if self.kind == Kind::PtyMaster && self.ctrl().packet {
+            buf[0] = TIOCPKT_DATA;
+            1 + ld.read(&mut buf[1..])
+        } else {
+            ld.read(buf)
+        };
         drop(ld);
         self.driver.unthrottle(self);
         n
@@ -398,6 +491,9 @@ impl Tty {
         if self.other_closed() {
             ev |= POLLHUP;
         }
+        if self.take_pktstatus(false) != 0 {
+            ev |= POLLPRI | POLLIN | POLLRDNORM;
+        }
         if !stopped && self.driver.write_room(self) > 0 {
             ev |= POLLOUT | POLLWRNORM;
         }
@@ -406,13 +502,28 @@ impl Tty {
 
     /// New settings; `flush` discards pending input first (TCSETSF).
     pub fn set_termios(&self, t: Termios, flush: bool) {
-        let fx = {
+        let (old, fx) = {
             let mut ld = self.ld();
             if flush {
                 ld.flush_input();
             }
-            ld.set_termios(t)
+            let old = ld.termios;
+            (old, ld.set_termios(t))
         };
+        // Packet mode: whether ^S/^Q flow control is on, and (EXTPROC)
+        // that settings changed.
+        let flow = |t: &Termios| t.iflag(IXON) && t.cc[VSTOP] == 0x13 && t.cc[VSTART] == 0x11;
+        if flow(&old) != flow(&t) {
+            let (on, off) = if flow(&t) {
+                (TIOCPKT_DOSTOP, TIOCPKT_NOSTOP)
+            } else {
+                (TIOCPKT_NOSTOP, TIOCPKT_DOSTOP)
+            };
+            self.packet_event(on, off);
+        }
+        if old.lflag(EXTPROC) || t.lflag(EXTPROC) {
+            self.packet_event(TIOCPKT_IOCTL, 0);
+        }
         if !fx.echo.is_empty() {
             self.driver.write(self, &fx.echo);
         }
@@ -425,6 +536,7 @@ impl Tty {
     /// TCIFLUSH / TCOFLUSH.
     pub fn flush(&self, input: bool, output: bool) {
         if input {
+            self.packet_event(TIOCPKT_FLUSHREAD, 0);
             self.ld().flush_input();
             self.driver.unthrottle(self);
         }
@@ -436,20 +548,17 @@ impl Tty {
 
     /// TCXONC / ^S ^Q: stop or restart output.
     pub fn set_stopped(&self, stop: bool) {
-        let echo = {
+        let mut fx = n_tty::Effects::default();
+        {
             let mut ld = self.ld();
             if stop {
+                fx.stopped = !ld.stopped;
                 ld.stopped = true;
-                Vec::new()
             } else {
-                let mut fx = n_tty::Effects::default();
                 ld.start(&mut fx);
-                fx.echo
             }
-        };
-        if !echo.is_empty() {
-            self.driver.write(self, &echo);
         }
+        self.flow_and_echo(&fx);
         self.wq.wake_all();
     }
 

@@ -26,6 +26,8 @@ pub struct Effects {
     pub flush_output: bool,
     /// Output was restarted (^Q, IXANY): wake blocked writers.
     pub started: bool,
+    /// Output was stopped (^S).
+    pub stopped: bool,
     /// Input became readable or was flushed: wake readers.
     pub wake: bool,
 }
@@ -298,6 +300,7 @@ impl NTty {
                 return;
             }
             if t.is_cc(VSTOP, c) {
+                fx.stopped |= !self.stopped;
                 self.stopped = true;
                 return;
             }

@@ -23,6 +23,8 @@ const TIOCGPTN: u32 = 0x8004_5430;
 const TIOCSPTLCK: u32 = 0x4004_5431;
 const TIOCGPTLCK: u32 = 0x8004_5439;
 const TIOCGPTPEER: u32 = 0x5441;
+const TIOCPKT: u32 = 0x5420;
+const TIOCGPKT: u32 = 0x8004_5438;
 
 /// A master and its slave.
 pub struct PtyPair {
@@ -100,8 +102,9 @@ impl TtyDriver for SlaveDriver {
     fn write_room(&self, _tty: &Tty) -> usize {
         self.master.upgrade().map_or(0, |m| m.receive_room())
     }
-    fn flush_buffer(&self, _tty: &Tty) {
+    fn flush_buffer(&self, tty: &Tty) {
         // Output the master has not read yet is discarded.
+        tty.packet_event(super::TIOCPKT_FLUSHWRITE, 0);
         if let Some(m) = self.master.upgrade() {
             m.flush(true, false);
         }
@@ -192,7 +195,10 @@ pub fn open_slave(index: u32) -> KResult<Arc<TtyFile>> {
 
 /// Master-only requests; None if `cmd` is not one.
 pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Option<KResult<u64>> {
-    if !matches!(cmd, TIOCGPTN | TIOCSPTLCK | TIOCGPTLCK | TIOCGPTPEER) {
+    if !matches!(
+        cmd,
+        TIOCGPTN | TIOCSPTLCK | TIOCGPTLCK | TIOCGPTPEER | TIOCPKT | TIOCGPKT
+    ) {
         return None;
     }
     if tty.kind != Kind::PtyMaster {
@@ -209,6 +215,8 @@ pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Opt
                 p.locked.store(v != 0, Ordering::Relaxed);
             }
             TIOCGPTLCK => mm.write_u32(arg, p.locked.load(Ordering::Relaxed) as u32)?,
+            TIOCPKT => tty.set_packet(mm.read_u32(arg)? != 0),
+            TIOCGPKT => mm.write_u32(arg, tty.packet() as u32)?,
             _ => {
                 // TIOCGPTPEER: open the slave without a path lookup.
                 let flags = arg as u32;

@@ -139,6 +139,32 @@ pub fn build_ext4(name: &str, fstype: &str, size: &str, adds: &[(&Path, &str)]) 
     out
 }
 
+/// Debian's User-Mode Linux, the behaviour reference.
+pub const UML: &str = "/usr/bin/linux.uml";
+
+/// bench/uml/xstate_shim.c built as a shared object into `test_dir(name)`,
+/// for `LD_PRELOAD` when starting linux.uml: linux.uml 6.1 cannot start
+/// init on hosts with AMX (its FP register buffer is smaller than the
+/// host's XSAVE area); the shim pads that one ptrace call.
+pub fn uml_shim(name: &str) -> PathBuf {
+    let dir = test_dir(name);
+    let so = dir.join("xstate_shim.so");
+    let src = repo_root().join("bench/uml/xstate_shim.c");
+    let out = Command::new("gcc")
+        .args(["-O2", "-shared", "-fPIC", "-o"])
+        .arg(&so)
+        .arg(&src)
+        .arg("-ldl")
+        .output()
+        .expect("gcc");
+    assert!(
+        out.status.success(),
+        "building the shim: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    so
+}
+
 /// `e2fsck -fn image`: (exit code, output).
 pub fn e2fsck(image: &Path) -> (i32, String) {
     let res = Command::new("e2fsck")

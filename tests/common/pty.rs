@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -102,10 +103,29 @@ impl Guest {
     /// Like `boot_pty`, calling `prepare` with the pty's slave path before
     /// vmlinux starts (to set up the host terminal).
     pub fn boot_pty_with(args: &[&str], rows: u16, cols: u16, prepare: impl FnOnce(&str)) -> Guest {
+        Guest::spawn_pty_with(&vmlinux(), args, &[], rows, cols, prepare)
+    }
+
+    /// Start `program` (vmlinux, or linux.uml for comparisons) with these
+    /// words and extra environment on a new `rows`x`cols` host pty, as
+    /// `boot_pty` does.
+    pub fn spawn_pty(program: &Path, args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Guest {
+        Guest::spawn_pty_with(program, args, env, rows, cols, |_| {})
+    }
+
+    fn spawn_pty_with(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        rows: u16,
+        cols: u16,
+        prepare: impl FnOnce(&str),
+    ) -> Guest {
         let (master, slave, slave_path) = open_pty(rows, cols);
         prepare(&slave_path);
-        let mut cmd = Command::new(vmlinux());
+        let mut cmd = Command::new(program);
         cmd.args(args);
+        cmd.envs(env.iter().copied());
         if !args
             .iter()
             .any(|a| a.starts_with("con0=") || a.starts_with("con="))
@@ -133,7 +153,7 @@ impl Guest {
         }
         let child = cmd
             .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {}", vmlinux().display(), e));
+            .unwrap_or_else(|e| panic!("spawning {}: {}", program.display(), e));
         drop(cmd);
         // Only vmlinux holds the slave now: when it exits, reads of the
         // master end and the reader counts end of file.

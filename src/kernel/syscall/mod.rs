@@ -316,7 +316,9 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         }
         284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
         290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
-        289 | 282 | 283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
+        282 => sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), 0),
+        289 => sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), a.u32(3)),
+        283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
         292 => sys_fs::sys_dup3(t, a.i(0), a.i(1), a.u32(2)),
         293 => sys_fs::sys_pipe2(t, a.u(0), a.u32(1)),
         295 => sys_fs::sys_preadv(t, a.i(0), a.u(1), a.i(2), a.i64(3)),

@@ -1,0 +1,132 @@
+//! signalfd: a file from which a thread reads its own pending signals (those
+//! in the file's mask) as `struct signalfd_siginfo` records, instead of
+//! having them delivered to handlers.
+//!
+//! As in Linux, the signals read and polled are always the *calling*
+//! thread's (its own pending set, then its process's), whoever created the
+//! file. A sleeping reader or poller needs no wait queue of its own: any
+//! signal sent to a blocked task wakes it (`signal::signal_wake`), and its
+//! syscall runs again.
+
+use super::file::{File, FileOps, POLLIN};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched;
+use crate::kernel::signal::{
+    self, SigInfo, CLD_CONTINUED, CLD_EXITED, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV,
+    SIGSTOP, SIGTRAP, SI_KERNEL,
+};
+use crate::kernel::task::Task;
+use std::sync::{Arc, Mutex, Weak};
+
+/// Size of `struct signalfd_siginfo`.
+pub const SIGINFO_SIZE: usize = 128;
+
+/// One signalfd file: the set of signals it reads.
+pub struct SignalFd {
+    mask: Mutex<u64>,
+    /// The creating thread: whose signals `poll` reports when no caller is
+    /// known (a signalfd watched through a nested epoll).
+    owner: Weak<Task>,
+}
+
+impl SignalFd {
+    pub fn new(mask: u64, owner: &Arc<Task>) -> Arc<SignalFd> {
+        Arc::new(SignalFd {
+            mask: Mutex::new(Self::clean(mask)),
+            owner: Arc::downgrade(owner),
+        })
+    }
+
+    /// SIGKILL and SIGSTOP are never read through a signalfd.
+    fn clean(mask: u64) -> u64 {
+        mask & !(signal::bit(SIGKILL) | signal::bit(SIGSTOP))
+    }
+
+    /// Replace the mask (signalfd4 on an existing signalfd).
+    pub fn set_mask(&self, mask: u64) {
+        *self.mask.lock().unwrap_or_else(|e| e.into_inner()) = Self::clean(mask);
+    }
+
+    pub fn mask(&self) -> u64 {
+        *self.mask.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn readiness(&self, t: &Task) -> u32 {
+        if signal::pending_set(t) & self.mask() != 0 {
+            POLLIN
+        } else {
+            0
+        }
+    }
+}
+
+/// `struct signalfd_siginfo` for `info`, filled by the siginfo layout of
+/// its code as Linux's signalfd_copyinfo does.
+pub fn signalfd_siginfo(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
+    let mut b = [0u8; SIGINFO_SIZE];
+    let put32 = |b: &mut [u8; SIGINFO_SIZE], off: usize, v: u32| {
+        b[off..off + 4].copy_from_slice(&v.to_le_bytes())
+    };
+    put32(&mut b, 0, info.signo as u32);
+    put32(&mut b, 4, info.errno as u32);
+    put32(&mut b, 8, info.code as u32);
+    let fault = matches!(info.signo, SIGILL | SIGTRAP | SIGBUS | SIGFPE | SIGSEGV)
+        && info.code > 0
+        && info.code < SI_KERNEL;
+    let child = info.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&info.code);
+    if fault {
+        // ssi_addr
+        b[72..80].copy_from_slice(&info.addr.to_le_bytes());
+    } else {
+        // ssi_pid, ssi_uid
+        put32(&mut b, 12, info.pid as u32);
+        put32(&mut b, 16, info.uid);
+        if child {
+            // ssi_status (utime and stime are not accounted)
+            put32(&mut b, 40, info.status as u32);
+        } else if info.code < 0 {
+            // Queued signals (sigqueue, tkill, timers): ssi_int and ssi_ptr.
+            put32(&mut b, 44, info.value as u32);
+            b[48..56].copy_from_slice(&info.value.to_le_bytes());
+        }
+    }
+    b
+}
+
+impl FileOps for SignalFd {
+    fn read_task(&self, f: &File, t: &Arc<Task>, buf: &mut [u8], _redo: bool) -> KResult<usize> {
+        let max = buf.len() / SIGINFO_SIZE;
+        if max == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mask = self.mask();
+        let mut n = 0;
+        while n < max {
+            let Some(info) = signal::dequeue_from(t, mask) else {
+                break;
+            };
+            buf[n * SIGINFO_SIZE..(n + 1) * SIGINFO_SIZE].copy_from_slice(&signalfd_siginfo(&info));
+            n += 1;
+        }
+        if n > 0 {
+            return Ok(n * SIGINFO_SIZE);
+        }
+        if f.nonblocking() {
+            return Err(Errno::EAGAIN);
+        }
+        // Any signal sent to the sleeping task wakes it; the read runs again.
+        Err(sched::block(t, None))
+    }
+    fn poll(&self, _f: &File) -> u32 {
+        self.owner.upgrade().map_or(0, |t| self.readiness(&t))
+    }
+    fn poll_task(&self, _f: &File, t: &Arc<Task>) -> u32 {
+        self.readiness(t)
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+    fn name(&self) -> Option<String> {
+        Some("anon_inode:[signalfd]".into())
+    }
+}
