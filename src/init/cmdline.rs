@@ -178,6 +178,7 @@ pub enum CmdlineError {
 
 impl CmdlineError {
     /// The offending command-line word.
+    #[cfg(test)]
     pub fn word(&self) -> &str {
         match self {
             CmdlineError::MissingValue { word }
