@@ -32,6 +32,16 @@ fn assert_fsck_clean(img: &Path) {
     assert_eq!(code, 0, "e2fsck -fn reported problems:\n{out}");
 }
 
+/// `e2fsck -fy IMG` (replays the journal, repairs): its exit code and stdout.
+fn e2fsck_fix(img: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new("e2fsck")
+        .arg("-fy")
+        .arg(img)
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn md5(data: &[u8]) -> String {
     let dir = test_dir("md5");
     let f = dir.join("data");
@@ -342,13 +352,8 @@ fn crash_after_commit_is_fixed_by_journal_replay_alone() {
     assert_fsck_clean(&img);
 
     // e2fsck -fy: journal recovery and nothing else to fix.
-    let out = std::process::Command::new("e2fsck")
-        .arg("-fy")
-        .arg(&host)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = e2fsck_fix(&host);
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("recovering journal"), "{text}");
     assert_fsck_clean(&host);
 
@@ -452,13 +457,8 @@ fn kill_9_at_any_point_needs_only_journal_replay() {
         let ours = img.with_extension("ruml.img");
         std::fs::copy(&img, &ours).unwrap();
 
-        let out = std::process::Command::new("e2fsck")
-            .arg("-fy")
-            .arg(&img)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(0), "kill {n}:\n{text}");
+        let (code, text) = e2fsck_fix(&img);
+        assert_eq!(code, Some(0), "kill {n}:\n{text}");
         assert!(!text.contains("Fix?"), "kill {n}:\n{text}");
         assert_fsck_clean(&img);
 
@@ -1071,4 +1071,37 @@ fn shared_xattr_block_is_copied_before_it_changes() {
     assert!(!debugfs(&data, "ea_list /x/f").contains("user.big"));
     let stat = debugfs(&data, "stat /x/f");
     assert!(stat.contains("File ACL: 0"), "{stat}");
+}
+
+/// A write to a file opened with O_SYNC or O_DSYNC is on the disk when it
+/// returns: kill -9 of vmlinux right after it, and the host (after
+/// journal replay) reads the data back.
+#[test]
+fn o_sync_writes_survive_kill_9() {
+    let dir = test_dir("osync-src");
+    let bin = dir.join("osync");
+    compile_c(&repo_root().join("tests/guest/osync.c"), &bin, &["-static"]);
+    let img = build_ext4("osync", "ext4", "32M", &[(&bin, "/bin/osync")]);
+    let mut g = boot_image(&img, &[]);
+    for (cmd, said) in [
+        ("osync /root/a sync first-line-sync &", "written sync dsync-flag"),
+        ("osync /root/b dsync second-line-dsync &", "written dsync dsync-flag"),
+    ] {
+        g.run(cmd);
+        // Wait (by asking the guest, not by time) until the write returned.
+        for _ in 0..200 {
+            if g.output().contains(said) {
+                break;
+            }
+            g.run("true");
+        }
+        assert!(g.output().contains(said), "{}", g.output());
+    }
+    g.kill(libc_sigkill());
+    g.wait_exit(EXIT_TIMEOUT);
+    let (code, text) = e2fsck_fix(&img);
+    assert!(matches!(code, Some(0) | Some(1)), "{text}");
+    assert_fsck_clean(&img);
+    assert_eq!(debugfs_cat(&img, "/root/a"), b"first-line-sync\n");
+    assert_eq!(debugfs_cat(&img, "/root/b"), b"second-line-dsync\n");
 }

@@ -17,6 +17,8 @@ pub const O_NOCTTY: u32 = 0o400;
 pub const O_TRUNC: u32 = 0o1000;
 pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
+/// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
+pub const O_DSYNC: u32 = 0o10000;
 pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
@@ -158,6 +160,15 @@ pub struct InodeFile {
     pub inode: Arc<dyn Inode>,
 }
 
+/// O_SYNC/O_DSYNC: the write is durable before it returns. The wait is
+/// on the vCPU (a re-run of the syscall would write again).
+fn sync_if_asked(f: &File, inode: &Arc<dyn Inode>) -> KResult<()> {
+    if f.flags() & O_DSYNC != 0 {
+        inode.sync()?;
+    }
+    Ok(())
+}
+
 impl FileOps for InodeFile {
     fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
         if self.inode.stat().is_dir() {
@@ -175,6 +186,8 @@ impl FileOps for InodeFile {
         }
         let n = self.inode.write_at(*pos, buf)?;
         *pos += n as u64;
+        drop(pos);
+        sync_if_asked(f, &self.inode)?;
         Ok(n)
     }
     fn pread(&self, _f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
@@ -183,8 +196,10 @@ impl FileOps for InodeFile {
         }
         self.inode.read_at(off, buf)
     }
-    fn pwrite(&self, _f: &File, buf: &[u8], off: u64) -> KResult<usize> {
-        self.inode.write_at(off, buf)
+    fn pwrite(&self, f: &File, buf: &[u8], off: u64) -> KResult<usize> {
+        let n = self.inode.write_at(off, buf)?;
+        sync_if_asked(f, &self.inode)?;
+        Ok(n)
     }
     fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {
         let mut pos = f.lock_pos();
