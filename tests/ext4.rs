@@ -39,7 +39,10 @@ fn e2fsck_fix(img: &Path) -> (Option<i32>, String) {
         .arg(img)
         .output()
         .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn md5(data: &[u8]) -> String {
@@ -86,12 +89,12 @@ fn ext4_root_read_write_and_fsck_clean() {
     let img = build_ext4("ext4rw", "ext4", "64M", &[]);
     let mut g = boot_image(&img, &[]);
     let mounts = g.run("cat /proc/mounts");
-    assert!(mounts.contains("/dev/ubda / ext4 rw"), "{mounts}");
+    assert!(mounts.contains("/dev/root / ext4 rw"), "{mounts}");
     let sum = exercise(&mut g);
     // df reports the filesystem's own numbers.
     let df = g.run("df -k / | tail -1");
     let cols: Vec<&str> = df.split_whitespace().collect();
-    assert_eq!(cols.first(), Some(&"/dev/ubda"), "{df}");
+    assert_eq!(cols.first(), Some(&"/dev/root"), "{df}");
     let total: u64 = cols[1].parse().unwrap();
     assert!(total > 50_000 && total < 65_536, "{df}");
     // A file deleted while open is freed at power off.
@@ -109,7 +112,7 @@ fn ext3_and_ext2_roots() {
         let mut g = boot_image(&img, &[]);
         let mounts = g.run("cat /proc/mounts");
         assert!(
-            mounts.contains(&format!("/dev/ubda / {fstype} rw")),
+            mounts.contains(&format!("/dev/root / {fstype} rw")),
             "{mounts}"
         );
         let sum = exercise(&mut g);
@@ -166,7 +169,7 @@ fn default_root_is_read_only_until_remounted() {
     // init=/bin/sh skips rcS, which would remount read-write.
     let mut g = boot_image(&img, &["init=/bin/sh"]);
     let mounts = g.run("mount -t proc proc /proc; cat /proc/mounts");
-    assert!(mounts.contains("/dev/ubda / ext4 ro"), "{mounts}");
+    assert!(mounts.contains("/dev/root / ext4 ro"), "{mounts}");
     let out = g.run("touch /x 2>&1");
     assert!(out.contains("Read-only file system"), "{out}");
     let (out, st) = g.run_status("mount -o remount,rw / && touch /x && echo done");
@@ -184,7 +187,7 @@ fn read_only_ubd_refuses_writes() {
     g.wait_prompt();
     let out = g.run("touch /root/x 2>&1; echo data > /root/y 2>&1; mount -o remount,rw / 2>&1; cat /proc/mounts");
     assert!(out.contains("Read-only file system"), "{out}");
-    assert!(out.contains("/dev/ubda / ext4 ro"), "{out}");
+    assert!(out.contains("/dev/root / ext4 ro"), "{out}");
     let out = g.run("dd if=/dev/zero of=/dev/ubda bs=512 count=1 2>&1");
     assert!(out.contains("Read-only file system"), "{out}");
     poweroff(&mut g);
@@ -559,9 +562,12 @@ fn root_on_an_mbr_partition() {
     f.write_all_at(&fs, 2048 * 512).unwrap();
     drop(f);
     let mut g = boot_image(&disk, &["root=/dev/ubda1"]);
-    let out = g.run("cat /proc/partitions; grep ' / ' /proc/mounts; ls -l /dev/ubda1");
+    let out = g.run("cat /proc/partitions; grep ' / / ' /proc/self/mountinfo; ls -l /dev/ubda1");
     assert!(out.contains("98        1      32768 ubda1"), "{out}");
-    assert!(out.contains("/dev/ubda1 / ext4 rw"), "{out}");
+    assert!(
+        out.contains(" 98:1 / / rw,relatime - ext4 /dev/root rw"),
+        "{out}"
+    );
     assert!(out.contains("98,   1"), "{out}");
     g.run("echo on-partition > /root/p");
     poweroff(&mut g);
@@ -672,7 +678,12 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
     let mut names = Vec::new();
     for t in std::fs::read_dir(format!("/proc/{}/task", g.pid())).unwrap() {
         let comm = t.unwrap().path().join("comm");
-        names.push(std::fs::read_to_string(comm).unwrap_or_default().trim().to_string());
+        names.push(
+            std::fs::read_to_string(comm)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        );
     }
     assert!(names.iter().any(|n| n == "ubda-wr"), "{names:?}");
     assert!(names.iter().any(|n| n == "ubda-rd"), "{names:?}");
@@ -697,11 +708,15 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
     }
     assert!(state.contains("D (disk sleep)"), "{state}");
     // Meanwhile the guest goes on working.
-    assert_eq!(g.run("echo $((6 * 7)); ls /root/slow").trim(), "42\n/root/slow");
+    assert_eq!(
+        g.run("echo $((6 * 7)); ls /root/slow").trim(),
+        "42\n/root/slow"
+    );
     // A signal does not interrupt the wait.
     g.run(&format!("kill -TERM {pid}"));
     assert!(
-        g.run(&format!("grep State /proc/{pid}/status")).contains("D (disk sleep)"),
+        g.run(&format!("grep State /proc/{pid}/status"))
+            .contains("D (disk sleep)"),
         "{}",
         g.output()
     );
@@ -710,7 +725,10 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
     std::fs::write(&gate, b"").unwrap();
     let mut gone = false;
     for _ in 0..400 {
-        if g.run(&format!("test -e /proc/{pid} && echo alive || echo gone")).trim() == "gone" {
+        if g.run(&format!("test -e /proc/{pid} && echo alive || echo gone"))
+            .trim()
+            == "gone"
+        {
             gone = true;
             break;
         }
@@ -740,18 +758,26 @@ fn page_cache_is_evicted_under_memory_pressure() {
     assert_eq!(st, 0, "{out}");
     let cached = |g: &mut Guest| -> u64 {
         let out = g.run("grep ^Cached: /proc/meminfo");
-        out.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{out}"))
+        out.split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{out}"))
     };
     let before = cached(&mut g);
     assert!(before >= 26 * 1024, "Cached: {before} kB");
     // dd's 48 MiB buffer is anonymous memory, touched in full by the read
     // of /dev/zero into it: it only fits if the cache gives way.
-    let (out, st) = g.run_status("dd if=/dev/zero of=/dev/null bs=48M count=1 iflag=fullblock && echo allocated");
+    let (out, st) = g.run_status(
+        "dd if=/dev/zero of=/dev/null bs=48M count=1 iflag=fullblock && echo allocated",
+    );
     assert_eq!(st, 0, "{out}\n{}", g.output());
     assert!(out.contains("allocated"), "{out}");
     assert!(!g.output().contains("Out of memory"), "{}", g.output());
     let after = cached(&mut g);
-    assert!(after < before / 2, "Cached: {before} kB before, {after} kB after");
+    assert!(
+        after < before / 2,
+        "Cached: {before} kB before, {after} kB after"
+    );
     // The file still reads back whole.
     assert_eq!(g.run("wc -c < /root/cached").trim(), "27262976");
     poweroff(&mut g);
@@ -822,8 +848,8 @@ fn unusable_journal_refuses_read_write_mounts() {
     let out =
         g.run("cat /proc/mounts; touch /root/x 2>&1; mount -o remount,rw / 2>&1; cat /proc/mounts");
     assert!(out.contains("Read-only file system"), "{out}");
-    assert!(!out.contains("/dev/ubda / ext4 rw"), "{out}");
-    assert!(out.contains("/dev/ubda / ext4 ro"), "{out}");
+    assert!(!out.contains("/dev/root / ext4 rw"), "{out}");
+    assert!(out.contains("/dev/root / ext4 ro"), "{out}");
     poweroff(&mut g);
     assert!(std::fs::read(&img).unwrap() == before, "the image changed");
 }
@@ -1084,8 +1110,14 @@ fn o_sync_writes_survive_kill_9() {
     let img = build_ext4("osync", "ext4", "32M", &[(&bin, "/bin/osync")]);
     let mut g = boot_image(&img, &[]);
     for (cmd, said) in [
-        ("osync /root/a sync first-line-sync &", "written sync dsync-flag"),
-        ("osync /root/b dsync second-line-dsync &", "written dsync dsync-flag"),
+        (
+            "osync /root/a sync first-line-sync &",
+            "written sync dsync-flag",
+        ),
+        (
+            "osync /root/b dsync second-line-dsync &",
+            "written dsync dsync-flag",
+        ),
     ] {
         g.run(cmd);
         // Wait (by asking the guest, not by time) until the write returned.

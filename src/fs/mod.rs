@@ -5,31 +5,20 @@ pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
+pub mod mount;
 pub mod pipe;
 pub mod procfs;
 pub mod signalfd;
 pub mod tmpfs;
+pub mod tmpfs_options;
 pub mod vfs;
 
 use crate::drivers::mkdev;
-use crate::kernel::errno::{Errno, KResult};
 use std::sync::Arc;
 use vfs::{Inode, Owner, S_IFBLK, S_IFCHR, S_IFDIR, S_IFREG};
 
-/// A new instance of filesystem `fstype` (mount(2)).
-pub fn make_fs(fstype: &str, _source: &str) -> KResult<Arc<dyn Inode>> {
-    match fstype {
-        "tmpfs" | "ramfs" => Ok(tmpfs::new_fs(0o1777)),
-        "proc" => Ok(procfs::new_fs()),
-        "sysfs" => Ok(new_sysfs()),
-        "devtmpfs" => Ok(new_devtmpfs()),
-        "devpts" => Ok(crate::tty::devpts::root()),
-        _ => Err(Errno::ENODEV),
-    }
-}
-
 /// sysfs: the directory skeleton tools look for.
-fn new_sysfs() -> Arc<dyn Inode> {
+pub fn new_sysfs() -> Arc<dyn Inode> {
     let root = tmpfs::new_fs_magic(0o755, vfs::SYSFS_MAGIC);
     for d in [
         "block", "bus", "class", "dev", "devices", "firmware", "fs", "kernel", "module", "power",

@@ -402,6 +402,10 @@ fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
             ),
             ("mounts".into(), file(&format!("{b}/mounts"), proc_mounts)),
             (
+                "mountinfo".into(),
+                file(&format!("{b}/mountinfo"), proc_mountinfo),
+            ),
+            (
                 "exe".into(),
                 link(&format!("{b}/exe"), move || {
                     Ok(group_task(p)?.mm().lock().exe.clone())
@@ -489,8 +493,8 @@ fn proc_stat(pid: Pid) -> KResult<String> {
     let nthreads = g.lock().threads.len();
     // tty_nr (the device number, Linux's new_encode_dev like our rdev)
     // and tpgid (its foreground group) of the controlling tty.
-    let (tty_nr, tpgid) = crate::tty::jobctl::ctty_of(&t)
-        .map_or((0, -1), |c| (c.rdev, c.foreground()));
+    let (tty_nr, tpgid) =
+        crate::tty::jobctl::ctty_of(&t).map_or((0, -1), |c| (c.rdev, c.foreground()));
     Ok(format!(
         "{pid} ({comm}) {} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 0 0 0 0 20 0 {nthreads} 0 {start} {} {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
         state_char(pid),
@@ -581,17 +585,15 @@ fn proc_maps(pid: Pid) -> KResult<String> {
 }
 
 fn proc_mounts() -> KResult<String> {
-    let mut out = String::new();
-    for m in mounts() {
-        let target = if m.point.is_none() {
-            "/".to_string()
-        } else {
-            m.target.clone()
-        };
-        out.push_str(&format!(
-            "{} {} {} {} 0 0\n",
-            m.source, target, m.fstype, m.options
-        ));
-    }
-    Ok(out)
+    Ok(crate::fs::mount::mounts()
+        .iter()
+        .map(|m| m.mounts_line())
+        .collect())
+}
+
+fn proc_mountinfo() -> KResult<String> {
+    Ok(crate::fs::mount::mounts()
+        .iter()
+        .map(|m| m.mountinfo_line())
+        .collect())
 }

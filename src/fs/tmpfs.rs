@@ -2,6 +2,7 @@
 //! (the page cache is the storage), so `mem=` bounds it and mmap maps the
 //! very frames.
 
+use super::tmpfs_options::TmpfsOptions;
 use super::vfs::*;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::frame::{self, Pfn, PAGE_SIZE};
@@ -43,10 +44,84 @@ enum Kind {
     Special,
 }
 
-pub struct TmpInode {
-    ino: u64,
+/// One tmpfs instance: its device number, magic, and what it holds
+/// against its limits (size=, nr_inodes=; 0: only memory bounds it).
+pub struct TmpSb {
     dev: u64,
     magic: u64,
+    max_pages: AtomicU64,
+    max_inodes: AtomicU64,
+    pages: AtomicU64,
+    inodes: AtomicU64,
+    /// The options it was mounted with.
+    opts: Mutex<TmpfsOptions>,
+}
+
+impl TmpSb {
+    fn new(magic: u64) -> Arc<TmpSb> {
+        Arc::new(TmpSb {
+            dev: new_dev(),
+            magic,
+            max_pages: AtomicU64::new(0),
+            max_inodes: AtomicU64::new(0),
+            pages: AtomicU64::new(0),
+            inodes: AtomicU64::new(0),
+            opts: Mutex::new(TmpfsOptions::default()),
+        })
+    }
+
+    /// Account one more data page; ENOSPC past size=.
+    fn charge_page(&self) -> KResult<()> {
+        let max = self.max_pages.load(Ordering::Relaxed);
+        let n = self.pages.fetch_add(1, Ordering::Relaxed);
+        if max != 0 && n >= max {
+            self.pages.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::ENOSPC);
+        }
+        Ok(())
+    }
+
+    fn uncharge_pages(&self, n: u64) {
+        self.pages.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// May one more inode be made? ENOSPC past nr_inodes=.
+    fn may_add_inode(&self) -> KResult<()> {
+        let max = self.max_inodes.load(Ordering::Relaxed);
+        if max != 0 && self.inodes.load(Ordering::Relaxed) >= max {
+            return Err(Errno::ENOSPC);
+        }
+        Ok(())
+    }
+
+    /// Apply options (mount or remount); a limit below what is in use is
+    /// EINVAL. Returns what /proc/mounts shows.
+    fn apply(&self, o: TmpfsOptions) -> KResult<String> {
+        let (def_pages, def_inodes) = default_limits();
+        let pages = o.max_pages.unwrap_or(def_pages);
+        let inodes = o.max_inodes.unwrap_or(def_inodes);
+        if (pages != 0 && self.pages.load(Ordering::Relaxed) > pages)
+            || (inodes != 0 && self.inodes.load(Ordering::Relaxed) > inodes)
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.max_pages.store(pages, Ordering::Relaxed);
+        self.max_inodes.store(inodes, Ordering::Relaxed);
+        *lock(&self.opts) = o;
+        Ok(o.show(def_pages, def_inodes))
+    }
+}
+
+/// Linux's defaults for a mounted tmpfs: half of memory, and as many
+/// inodes as half of memory has pages.
+fn default_limits() -> (u64, u64) {
+    let (total, _) = frame::stats();
+    (total / 2, total / 2)
+}
+
+pub struct TmpInode {
+    ino: u64,
+    sb: Arc<TmpSb>,
     meta: Mutex<Meta>,
     kind: Kind,
     /// The fifo behind a named pipe, created at first open.
@@ -66,14 +141,50 @@ pub fn new_fs(mode: u32) -> Arc<dyn Inode> {
 }
 
 pub fn new_fs_magic(mode: u32, magic: u64) -> Arc<dyn Inode> {
-    let dev = new_dev();
-    TmpInode::new(dev, magic, S_IFDIR | (mode & 0o7777), 0, None, Owner::ROOT)
+    TmpInode::new(
+        &TmpSb::new(magic),
+        S_IFDIR | (mode & 0o7777),
+        0,
+        None,
+        Owner::ROOT,
+    )
+}
+
+/// mount -t tmpfs: a new instance with the filesystem's option words.
+/// Returns its root and the options /proc/mounts shows.
+pub fn mount(words: &[String]) -> KResult<(Arc<dyn Inode>, String)> {
+    let (total, _) = frame::stats();
+    let o = TmpfsOptions::default().parse(words, total)?;
+    let sb = TmpSb::new(TMPFS_MAGIC);
+    let shown = sb.apply(o)?;
+    let owner = Owner {
+        uid: o.uid.unwrap_or(0),
+        gid: o.gid.unwrap_or(0),
+    };
+    let root = TmpInode::new(&sb, S_IFDIR | o.mode.unwrap_or(0o1777), 0, None, owner);
+    Ok((root, shown))
+}
+
+/// mount -o remount of the tmpfs whose root is `root`: new limits (mode,
+/// uid and gid apply at mount only, as in Linux). Returns the options
+/// /proc/mounts shows; None if `root` is not a tmpfs.
+pub fn remount(root: &Arc<dyn Inode>, words: &[String]) -> Option<KResult<String>> {
+    let t = root.as_any().downcast_ref::<TmpInode>()?;
+    let (total, _) = frame::stats();
+    let cur = *lock(&t.sb.opts);
+    Some(cur.parse(words, total).and_then(|o| {
+        t.sb.apply(TmpfsOptions {
+            mode: cur.mode,
+            uid: cur.uid,
+            gid: cur.gid,
+            ..o
+        })
+    }))
 }
 
 impl TmpInode {
     fn new(
-        dev: u64,
-        magic: u64,
+        sb: &Arc<TmpSb>,
         mode: u32,
         rdev: u64,
         target: Option<String>,
@@ -89,10 +200,10 @@ impl TmpInode {
             S_IFLNK => Kind::Symlink(target.unwrap_or_default()),
             _ => Kind::Special,
         };
+        sb.inodes.fetch_add(1, Ordering::Relaxed);
         Arc::new_cyclic(|w| TmpInode {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
-            dev,
-            magic,
+            sb: sb.clone(),
             meta: Mutex::new(Meta {
                 mode,
                 uid: owner.uid,
@@ -136,7 +247,9 @@ impl TmpInode {
         };
         let mut d = lock(d);
         let keep = size.div_ceil(PAGE_SIZE);
-        for (_, p) in d.pages.split_off(&keep) {
+        let gone = d.pages.split_off(&keep);
+        self.sb.uncharge_pages(gone.len() as u64);
+        for (_, p) in gone {
             frame::put(p);
         }
         if size < d.size && size % PAGE_SIZE != 0 {
@@ -161,10 +274,13 @@ impl TmpInode {
 impl Drop for TmpInode {
     fn drop(&mut self) {
         if let Kind::File(d) = &self.kind {
-            for (_, p) in std::mem::take(&mut lock(d).pages) {
+            let pages = std::mem::take(&mut lock(d).pages);
+            self.sb.uncharge_pages(pages.len() as u64);
+            for (_, p) in pages {
                 frame::put(p);
             }
         }
+        self.sb.inodes.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -185,7 +301,7 @@ impl Inode for TmpInode {
             Kind::Special => (0, 0),
         };
         Stat {
-            dev: self.dev,
+            dev: self.sb.dev,
             ino: self.ino,
             mode: m.mode,
             nlink: m.nlink,
@@ -236,7 +352,8 @@ impl Inode for TmpInode {
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
         }
-        let node = TmpInode::new(self.dev, self.magic, mode, rdev, None, owner);
+        self.sb.may_add_inode()?;
+        let node = TmpInode::new(&self.sb, mode, rdev, None, owner);
         let is_dir = mode & S_IFMT == S_IFDIR;
         d.insert(name.to_string(), node.clone());
         drop(d);
@@ -252,14 +369,8 @@ impl Inode for TmpInode {
         if d.contains_key(name) {
             return Err(Errno::EEXIST);
         }
-        let node = TmpInode::new(
-            self.dev,
-            self.magic,
-            S_IFLNK | 0o777,
-            0,
-            Some(target.into()),
-            owner,
-        );
+        self.sb.may_add_inode()?;
+        let node = TmpInode::new(&self.sb, S_IFLNK | 0o777, 0, Some(target.into()), owner);
         d.insert(name.to_string(), node);
         drop(d);
         self.touch_dir();
@@ -271,7 +382,7 @@ impl Inode for TmpInode {
             .as_any()
             .downcast_ref::<TmpInode>()
             .ok_or(Errno::EXDEV)?;
-        if t.dev != self.dev {
+        if !Arc::ptr_eq(&t.sb, &self.sb) {
             return Err(Errno::EXDEV);
         }
         if target.stat().is_dir() {
@@ -299,7 +410,7 @@ impl Inode for TmpInode {
             if !node.readdir()?.is_empty() {
                 return Err(Errno::ENOTEMPTY);
             }
-            if is_mount_root(&node) {
+            if crate::fs::mount::is_mount_root(&node) {
                 return Err(Errno::EBUSY);
             }
         } else if st.is_dir() {
@@ -324,7 +435,7 @@ impl Inode for TmpInode {
             .as_any()
             .downcast_ref::<TmpInode>()
             .ok_or(Errno::EXDEV)?;
-        if nd.dev != self.dev {
+        if !Arc::ptr_eq(&nd.sb, &self.sb) {
             return Err(Errno::EXDEV);
         }
         let same = std::ptr::eq(nd, self);
@@ -449,14 +560,16 @@ impl Inode for TmpInode {
             let hint = d.pages.get(&idx.wrapping_sub(1)).map(|p| p + 1);
             let p = match d.pages.get(&idx).copied() {
                 Some(p) => p,
-                None => match frame::alloc_near(hint) {
+                None => match self.sb.charge_page().and_then(|_| {
+                    frame::alloc_near(hint).inspect_err(|_| self.sb.uncharge_pages(1))
+                }) {
                     Ok(p) => {
                         d.pages.insert(idx, p);
                         p
                     }
-                    Err(_) => {
+                    Err(e) => {
                         if done == 0 {
-                            return Err(Errno::ENOSPC);
+                            return Err(if e == Errno::ENOMEM { Errno::ENOSPC } else { e });
                         }
                         break;
                     }
@@ -485,7 +598,8 @@ impl Inode for TmpInode {
         let p = match d.pages.get(&idx).copied() {
             Some(p) => p,
             None => {
-                let p = frame::alloc()?;
+                self.sb.charge_page()?;
+                let p = frame::alloc().inspect_err(|_| self.sb.uncharge_pages(1))?;
                 d.pages.insert(idx, p);
                 p
             }
@@ -522,7 +636,35 @@ impl Inode for TmpInode {
     }
 
     fn fs_magic(&self) -> u64 {
-        self.magic
+        self.sb.magic
+    }
+
+    fn statfs(&self) -> Option<StatFs> {
+        // Only tmpfs proper has capacity; sysfs built on it reports none.
+        if self.sb.magic != TMPFS_MAGIC {
+            return None;
+        }
+        let (total, free) = frame::stats();
+        let max = self.sb.max_pages.load(Ordering::Relaxed);
+        let used = self.sb.pages.load(Ordering::Relaxed);
+        let (blocks, bfree) = if max == 0 {
+            (total, free)
+        } else {
+            (max, max.saturating_sub(used).min(free))
+        };
+        let maxi = self.sb.max_inodes.load(Ordering::Relaxed);
+        let files = if maxi == 0 { total / 2 } else { maxi };
+        Some(StatFs {
+            magic: TMPFS_MAGIC,
+            bsize: PAGE_SIZE,
+            blocks,
+            bfree,
+            bavail: bfree,
+            files,
+            ffree: files.saturating_sub(self.sb.inodes.load(Ordering::Relaxed)),
+            fsid: 0,
+            namelen: 255,
+        })
     }
 
     fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {
@@ -552,8 +694,7 @@ impl Inode for TmpInode {
 /// An unnamed regular file (shared anonymous memory, memfd).
 pub fn anon_file() -> Arc<dyn Inode> {
     TmpInode::new(
-        new_dev(),
-        TMPFS_MAGIC,
+        &TmpSb::new(TMPFS_MAGIC),
         S_IFREG | 0o600,
         0,
         None,

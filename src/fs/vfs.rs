@@ -1,13 +1,13 @@
 //! The virtual filesystem: inodes, paths (dentries), mounts and path walk.
 //!
 //! A `Dentry` is a name in a walked path with a pointer to its parent, so
-//! `..` and getcwd work across mount points; mounts are looked up by the
-//! identity of the covered inode.
+//! `..` and getcwd work across mount points; mounts (`super::mount`) are
+//! looked up by the identity of the covered inode.
 
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::frame::Pfn;
 use std::any::Any;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub const S_IFMT: u32 = 0o170000;
 pub const S_IFSOCK: u32 = 0o140000;
@@ -137,8 +137,6 @@ pub struct StatFs {
     pub ffree: u64,
     pub fsid: u64,
     pub namelen: u64,
-    /// ST_* flags (ST_RDONLY = 1).
-    pub flags: u64,
 }
 
 pub struct DirEntry {
@@ -324,72 +322,6 @@ impl Dentry {
     }
 }
 
-/// A mounted filesystem.
-pub struct Mount {
-    /// The inode it covers (None for the root mount).
-    pub point: Option<Arc<dyn Inode>>,
-    pub root: Arc<dyn Inode>,
-    pub source: String,
-    pub fstype: String,
-    pub target: String,
-    pub options: String,
-}
-
-static MOUNTS: Mutex<Vec<Arc<Mount>>> = Mutex::new(Vec::new());
-
-pub fn mounts() -> Vec<Arc<Mount>> {
-    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-pub fn add_mount(m: Mount) {
-    MOUNTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(Arc::new(m));
-}
-
-/// Remove the mount whose root is `root`. EBUSY if something is mounted
-/// below it.
-pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
-    let mut g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
-    let idx = g
-        .iter()
-        .position(|m| m.point.is_some() && same_inode(&m.root, root))
-        .ok_or(Errno::EINVAL)?;
-    // Last-mounted first: refuse if a later mount sits on this one's tree
-    // is not tracked precisely; refuse only direct covering.
-    if g.iter()
-        .any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, root)))
-    {
-        return Err(Errno::EBUSY);
-    }
-    g.remove(idx);
-    Ok(())
-}
-
-/// If a filesystem is mounted on `inode`, the (topmost) mounted root.
-fn covered(inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
-    let g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cur = inode;
-    loop {
-        let next = g
-            .iter()
-            .rev()
-            .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
-            .map(|m| m.root.clone());
-        match next {
-            Some(n) => cur = n,
-            None => return cur,
-        }
-    }
-}
-
-/// Is `inode` the root of a mount (for EBUSY on rmdir etc.)?
-pub fn is_mount_root(inode: &Arc<dyn Inode>) -> bool {
-    let g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
-    g.iter().any(|m| same_inode(&m.root, inode))
-}
-
 const MAX_SYMLINKS: u32 = 40;
 
 /// Walk `path` from `start` (or `root` if absolute). With `follow`, a
@@ -439,7 +371,7 @@ fn walk_inner(
             }
             _ => {}
         }
-        let child = covered(cur.inode.lookup(c)?);
+        let child = super::mount::covered(cur.inode.lookup(c)?);
         if child.stat().is_symlink() && (!last || follow || trailing_slash) {
             *depth += 1;
             if *depth > MAX_SYMLINKS {
@@ -487,27 +419,4 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str) -> KResult<(Path, Stri
         return Err(Errno::ENAMETOOLONG);
     }
     Ok((parent, name.to_string()))
-}
-
-/// Replace the options shown in /proc/mounts for the mount whose root is
-/// `root` (remount).
-pub fn set_mount_options(root: &Arc<dyn Inode>, options: &str) {
-    let mut g = MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
-    for m in g.iter_mut() {
-        if same_inode(&m.root, root) {
-            *m = Arc::new(Mount {
-                point: m.point.clone(),
-                root: m.root.clone(),
-                source: m.source.clone(),
-                fstype: m.fstype.clone(),
-                target: m.target.clone(),
-                options: options.to_string(),
-            });
-        }
-    }
-}
-
-/// Forget every mount (reboot).
-pub fn clear_mounts() {
-    MOUNTS.lock().unwrap_or_else(|e| e.into_inner()).clear();
 }

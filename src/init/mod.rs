@@ -5,6 +5,7 @@ pub mod cmdline;
 pub mod initramfs;
 
 use crate::arch;
+use crate::fs::mount::{self, MntFlags, Mount};
 use crate::fs::tmpfs::TmpInode;
 use crate::fs::vfs::{self, Dentry, Inode, Owner, Path, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
@@ -95,27 +96,27 @@ fn boot_userspace(c: &Cmdline) {
 
 fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
     if c.initrd.is_none() && (c.root.is_some() || !c.ubd.is_empty()) {
-        let (root, dev, fstype, ro) = mount_block_root(c)?;
-        vfs::add_mount(vfs::Mount {
-            point: None,
-            root: root.clone(),
-            source: format!("/dev/{dev}"),
-            fstype,
-            target: "/".into(),
-            options: if ro { "ro,relatime" } else { "rw,relatime" }.into(),
-        });
+        let (root, flags, shown) = mount_block_root(c)?;
+        // As in Linux, a root mounted from root= shows as /dev/root.
+        let fstype = crate::fs::ext4::fs_of(&root)
+            .map(|f| f.fstype.clone())
+            .unwrap_or_default();
+        let m = Mount::new(None, root.clone(), "/dev/root", &fstype, "/", flags, &shown);
+        mount::add_mount(m, None);
         mount_devtmpfs(&root);
         return Ok(root);
     }
     let root = crate::fs::tmpfs::new_fs(0o755);
-    vfs::add_mount(vfs::Mount {
-        point: None,
-        root: root.clone(),
-        source: "rootfs".into(),
-        fstype: "rootfs".into(),
-        target: "/".into(),
-        options: "rw".into(),
-    });
+    let m = Mount::new(
+        None,
+        root.clone(),
+        "rootfs",
+        "rootfs",
+        "/",
+        MntFlags::empty(),
+        "",
+    );
+    mount::add_mount(m, None);
     if let Some(path) = &c.initrd {
         let data = std::fs::read(path)
             .map_err(|e| format!("initrd: cannot read {}: {e}", path.display()))?;
@@ -137,8 +138,9 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
 /// Mount `root=` (default /dev/ubda) as the root filesystem. As in Linux,
 /// the root is mounted read-only unless the command line says `rw`
 /// (init scripts remount it read-write); a write-protected device falls
-/// back to read-only. Returns (root, device name, fs type, read-only).
-fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, String, String, bool), String> {
+/// back to read-only. `rootflags=` words are mount options. Returns the
+/// root, the mount flags and the filesystem options /proc/mounts shows.
+fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, MntFlags, String), String> {
     use crate::drivers::block;
     let name = c.root.clone().unwrap_or_else(|| "/dev/ubda".into());
     let Some(dev) = block::by_name(&name) else {
@@ -155,10 +157,20 @@ fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, String, String, bool
             "VFS: Cannot open root device \"{name}\" or unknown-block(0,0): error -6\nPlease append a correct \"root=\" boot option; here are the available partitions:\n{avail}VFS: Unable to mount root fs on unknown-block(0,0)"
         ));
     };
-    if let Some(f) = &c.rootflags {
-        log::info!("VFS: root mount options \"{f}\" are ignored");
-    }
-    let mut ro = c.read_only.unwrap_or(true);
+    let ro_flag = if c.read_only.unwrap_or(true) { 1 } else { 0 };
+    let (flags, fs_words) = mount::split_options(ro_flag, c.rootflags.as_deref().unwrap_or(""));
+    let mut ro = flags & 1 != 0;
+    // Bad options stop before anything is written to the disk.
+    crate::fs::ext4::options::Ext4Options::default()
+        .parse(dev.name(), &fs_words)
+        .map_err(|e| {
+            format!(
+                "VFS: Unable to mount root fs on {}: bad rootflags \"{}\" (error {})",
+                dev.name(),
+                c.rootflags.as_deref().unwrap_or(""),
+                e.name()
+            )
+        })?;
     let fstype = c.rootfstype.as_deref();
     let mut r = crate::fs::ext4::mount(dev.clone(), fstype, ro);
     if !ro && matches!(r, Err(Errno::EACCES) | Err(Errno::EROFS)) {
@@ -183,37 +195,48 @@ fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, String, String, bool
         crate::drivers::major(dev.rdev()),
         crate::drivers::minor(dev.rdev())
     ));
-    Ok((fs.root(), dev.name().to_string(), fs.fstype.clone(), ro))
+    let shown = fs
+        .set_options(&fs_words)
+        .map_err(|e| format!("VFS: root mount options: error {}", e.name()))?;
+    let mut flags = MntFlags::from_mount(flags, None);
+    flags.set(MntFlags::RDONLY, ro);
+    Ok((fs.root(), flags, shown))
 }
 
 /// /dev as devtmpfs (CONFIG_DEVTMPFS_MOUNT), if the root has a /dev.
 fn mount_devtmpfs(root: &Arc<dyn Inode>) {
-    if let Ok(dev) = root.lookup("dev") {
-        if dev.stat().is_dir() {
-            let devtmpfs = crate::fs::new_devtmpfs();
-            let pts = devtmpfs.lookup("pts").ok();
-            vfs::add_mount(vfs::Mount {
-                point: Some(dev),
-                root: devtmpfs,
-                source: "devtmpfs".into(),
-                fstype: "devtmpfs".into(),
-                target: "/dev".into(),
-                options: "rw".into(),
-            });
-            // devpts on /dev/pts, as an init system would mount it; after
-            // /dev, so /proc/mounts lists parents first (umount -a undoes
-            // the list from the end).
-            if let Some(pts) = pts {
-                vfs::add_mount(vfs::Mount {
-                    point: Some(pts),
-                    root: crate::tty::devpts::root(),
-                    source: "devpts".into(),
-                    fstype: "devpts".into(),
-                    target: "/dev/pts".into(),
-                    options: "rw,gid=5,mode=620,ptmxmode=000".into(),
-                });
-            }
-        }
+    let rootp = Dentry::root(root.clone());
+    let Ok(dev) = vfs::walk(&rootp, &rootp, "dev", true) else {
+        return;
+    };
+    if !dev.inode.stat().is_dir() {
+        return;
+    }
+    let devtmpfs = crate::fs::new_devtmpfs();
+    let m = Mount::new(
+        Some(dev.inode.clone()),
+        devtmpfs,
+        "devtmpfs",
+        "devtmpfs",
+        "/dev",
+        MntFlags::RELATIME,
+        "mode=755",
+    );
+    mount::add_mount(m, Some(&dev));
+    // devpts on /dev/pts, as an init system would mount it; after /dev, so
+    // /proc/mounts lists parents first (umount -a undoes the list from
+    // the end).
+    if let Ok(pts) = vfs::walk(&rootp, &rootp, "dev/pts", true) {
+        let m = Mount::new(
+            Some(pts.inode.clone()),
+            crate::tty::devpts::root(),
+            "devpts",
+            "devpts",
+            "/dev/pts",
+            MntFlags::RELATIME,
+            &crate::tty::devpts::show_options(),
+        );
+        mount::add_mount(m, Some(&pts));
     }
 }
 
@@ -443,7 +466,7 @@ pub fn restart(_t: &Arc<Task>) {
     sched::reset();
     time::reset();
     crate::kernel::futex_reset();
-    vfs::clear_mounts();
+    mount::clear_mounts();
     task::reset_pids();
     if let Some(c) = CMDLINE.get() {
         boot_userspace(c);

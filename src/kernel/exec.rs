@@ -90,6 +90,12 @@ fn open_exec(
             0
         };
     let f = open_path(t, dirfd, path, flags, 0)?;
+    // A filesystem mounted noexec runs no programs.
+    if let Some(p) = &f.path {
+        if crate::fs::mount::flags_of(p).contains(crate::fs::mount::MntFlags::NOEXEC) {
+            return Err(Errno::EACCES);
+        }
+    }
     let inode = f.inode.clone().ok_or(Errno::EACCES)?;
     let st = inode.stat();
     if st.is_dir() {

@@ -11,6 +11,7 @@ pub mod signal;
 pub mod sys_epoll;
 pub mod sys_fs;
 pub mod sys_mm;
+pub mod sys_mount;
 pub mod sys_net;
 pub mod sys_poll;
 pub mod sys_proc;

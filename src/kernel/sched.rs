@@ -91,15 +91,16 @@ fn expire_timers(now: i64) {
         wake(tid);
     }
     time::expire_itimers(now);
+    crate::fs::ext4::run_commits(now);
 }
 
 fn next_deadline() -> Option<i64> {
     let t = lock(&TIMERS).iter().next().map(|x| x.0);
     let i = time::next_itimer();
-    match (t, i) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    // Periodic filesystem commits (none while nothing changed: idle stays
+    // tickless).
+    let c = crate::fs::ext4::next_commit();
+    [t, i, c].into_iter().flatten().min()
 }
 
 /// Interrupt work: device input and timers.

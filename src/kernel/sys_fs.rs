@@ -87,6 +87,44 @@ pub fn new_owner(t: &Task, parent: &Path, mode: u32) -> (Owner, u32) {
     Owner::for_new(&t.creds(), &parent.inode.stat(), mode)
 }
 
+/// EROFS if the mount `p` lies in is read-only.
+fn want_write(p: &Path) -> KResult<()> {
+    crate::fs::mount::want_write(p)
+}
+
+/// EROFS if the open file `f` lies in a read-only mount.
+fn want_write_file(f: &File) -> KResult<()> {
+    match &f.path {
+        Some(p) => want_write(p),
+        None => Ok(()),
+    }
+}
+
+/// Renames and links stay inside one mount (EXDEV), as in Linux, even
+/// between two mounts of one filesystem.
+fn same_mount(a: &Path, b: &Path) -> KResult<()> {
+    use crate::fs::mount::mount_of;
+    match (mount_of(a), mount_of(b)) {
+        (Some(x), Some(y)) if x.id != y.id => Err(Errno::EXDEV),
+        _ => Ok(()),
+    }
+}
+
+/// What the mount of `p` forbids: device nodes on nodev (EACCES), writing
+/// regular files on a read-only mount (EROFS).
+fn check_mount_allows_open(p: &Path, st: &Stat, flags: u32) -> KResult<()> {
+    use crate::fs::mount::{self, MntFlags};
+    let kind = st.mode & S_IFMT;
+    if kind == vfs::S_IFCHR || kind == vfs::S_IFBLK {
+        if mount::flags_of(p).contains(MntFlags::NODEV) {
+            return Err(Errno::EACCES);
+        }
+    } else if kind == S_IFREG && (flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0) {
+        want_write(p)?;
+    }
+    Ok(())
+}
+
 /// Open `path` as a new file description (shared by open and execve).
 pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
     let follow = flags & O_NOFOLLOW == 0;
@@ -102,6 +140,7 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
                 vfs::walk(&root, &parent, &name, follow)?
             }
             Err(Errno::ENOENT) => {
+                want_write(&parent)?;
                 let umask = t.fs().umask;
                 let (owner, m) = new_owner(t, &parent, S_IFREG | (mode & 0o7777 & !umask));
                 let inode = parent.inode.create(&name, m, 0, owner)?;
@@ -126,6 +165,9 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     let acc = flags & O_ACCMODE;
     if st.is_dir() && (acc != O_RDONLY || flags & O_CREAT != 0) && flags & O_PATH == 0 {
         return Err(Errno::EISDIR);
+    }
+    if flags & O_PATH == 0 {
+        check_mount_allows_open(&p, &st, flags)?;
     }
     if flags & O_PATH != 0 {
         let ops = Arc::new(InodeFile {
@@ -538,6 +580,7 @@ pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
+    want_write(&parent)?;
     let umask = t.fs().umask;
     let (owner, m) = new_owner(t, &parent, S_IFDIR | (mode & 0o1777 & !umask));
     parent.inode.create(&name, m, 0, owner)?;
@@ -551,6 +594,7 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
+    want_write(&parent)?;
     let umask = t.fs().umask;
     let mut m = mode & !umask & 0o7777 | (mode & S_IFMT);
     if mode & S_IFMT == 0 {
@@ -575,6 +619,7 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
     if name == ".." {
         return Err(Errno::ENOTEMPTY);
     }
+    want_write(&parent)?;
     parent.inode.unlink(&name, dir)?;
     Ok(0)
 }
@@ -595,6 +640,8 @@ pub fn sys_renameat2(
     if on.is_empty() || nn.is_empty() || on == "." || on == ".." || nn == "." || nn == ".." {
         return Err(Errno::EBUSY);
     }
+    same_mount(&op, &np)?;
+    want_write(&op)?;
     op.inode.rename(&on, &np.inode, &nn, flags)?;
     Ok(0)
 }
@@ -623,6 +670,8 @@ pub fn sys_linkat(
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
+    same_mount(&target, &np)?;
+    want_write(&np)?;
     np.inode.link(&nn, &target.inode)?;
     Ok(0)
 }
@@ -635,6 +684,7 @@ pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResu
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
+    want_write(&np)?;
     let (owner, _) = new_owner(t, &np, vfs::S_IFLNK | 0o777);
     np.inode.symlink(&nn, &target, owner)?;
     Ok(0)
@@ -710,6 +760,7 @@ pub fn sys_umask(t: &Arc<Task>, mask: u32) -> KResult<u64> {
 /// chmod, fchmodat
 pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
     let p = lookup_flags(t, dirfd, path, flags)?;
+    want_write(&p)?;
     p.inode.setattr(&SetAttr {
         mode: Some(mode),
         ..Default::default()
@@ -720,6 +771,7 @@ pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32)
 /// fchmod
 pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    want_write_file(&f)?;
     f.inode.clone().ok_or(Errno::EBADF)?.setattr(&SetAttr {
         mode: Some(mode),
         ..Default::default()
@@ -745,6 +797,7 @@ pub fn sys_fchownat(
     flags: u32,
 ) -> KResult<u64> {
     let p = lookup_flags(t, dirfd, path, flags)?;
+    want_write(&p)?;
     p.inode.setattr(&owner_attr(uid, gid))?;
     Ok(0)
 }
@@ -752,6 +805,7 @@ pub fn sys_fchownat(
 /// fchown
 pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    want_write_file(&f)?;
     f.inode
         .clone()
         .ok_or(Errno::EBADF)?
@@ -773,9 +827,13 @@ pub fn sys_utimensat(
     utimbuf: u64,
 ) -> KResult<u64> {
     let inode = if path == 0 {
-        fd_file(t, dirfd)?.inode.clone().ok_or(Errno::EBADF)?
+        let f = fd_file(t, dirfd)?;
+        want_write_file(&f)?;
+        f.inode.clone().ok_or(Errno::EBADF)?
     } else {
-        lookup_flags(t, dirfd, path, flags)?.inode.clone()
+        let p = lookup_flags(t, dirfd, path, flags)?;
+        want_write(&p)?;
+        p.inode.clone()
     };
     let now = Timespec::now();
     let mut a = SetAttr::default();
@@ -818,6 +876,7 @@ pub fn sys_utimes(t: &Arc<Task>, path: u64, tv: u64) -> KResult<u64> {
 /// futimesat
 pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u64> {
     let p = lookup_flags(t, dirfd, path, 0)?;
+    want_write(&p)?;
     let mut a = SetAttr::default();
     if tv == 0 {
         a.atime = Some(Timespec::now());
@@ -1036,6 +1095,7 @@ pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
     }
     let path = read_path(t, path)?;
     let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    want_write(&p)?;
     if p.inode.stat().is_dir() {
         return Err(Errno::EISDIR);
     }
@@ -1082,173 +1142,6 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
             size: Some(end),
             ..Default::default()
         })?;
-    }
-    Ok(0)
-}
-
-fn statfs_bytes(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64) -> [u8; 120] {
-    let st = inode.and_then(|i| i.statfs()).unwrap_or_else(|| {
-        // Memory-backed filesystems: their capacity is guest memory.
-        let (total, free) = crate::mm::frame::stats();
-        vfs::StatFs {
-            magic,
-            bsize: 4096,
-            blocks: total,
-            bfree: free,
-            bavail: free,
-            files: 1 << 20,
-            ffree: 1 << 19,
-            fsid: 0,
-            namelen: 255,
-            flags: 0,
-        }
-    });
-    let mut b = [0u8; 120];
-    let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
-    put(0, st.magic);
-    put(8, st.bsize);
-    put(16, st.blocks);
-    put(24, st.bfree);
-    put(32, st.bavail);
-    put(40, st.files);
-    put(48, st.ffree);
-    put(56, st.fsid);
-    put(64, st.namelen);
-    put(72, st.bsize);
-    put(80, st.flags);
-    b
-}
-
-/// statfs
-pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
-    let path = read_path(t, path)?;
-    let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    t.mm()
-        .write(buf, &statfs_bytes(Some(&p.inode), p.inode.fs_magic()))?;
-    Ok(0)
-}
-
-/// fstatfs
-pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
-    let f = fd_file(t, fd)?;
-    let magic = f
-        .inode
-        .as_ref()
-        .map(|i| i.fs_magic())
-        .unwrap_or(0x5049_5045);
-    t.mm().write(buf, &statfs_bytes(f.inode.as_ref(), magic))?;
-    Ok(0)
-}
-
-/// Mount ext2/3/4 from the block device node at `source`.
-fn mount_ext(t: &Task, source: &str, fstype: &str, ro: bool) -> KResult<Arc<dyn vfs::Inode>> {
-    let dev = lookup_at(t, AT_FDCWD, source, true)?;
-    let st = dev.inode.stat();
-    if st.mode & S_IFMT != vfs::S_IFBLK {
-        return Err(Errno::ENOTBLK);
-    }
-    let bdev = crate::drivers::block::by_rdev(st.rdev).ok_or(Errno::ENXIO)?;
-    let fs = crate::fs::ext4::mount(bdev, Some(fstype), ro)?;
-    Ok(fs.root())
-}
-
-/// mount
-pub fn sys_mount(
-    t: &Arc<Task>,
-    source: u64,
-    target: u64,
-    fstype: u64,
-    flags: u64,
-    _data: u64,
-) -> KResult<u64> {
-    const MS_RDONLY: u64 = 1;
-    const MS_REMOUNT: u64 = 32;
-    const MS_BIND: u64 = 4096;
-    let target_s = read_path(t, target)?;
-    let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
-    let ro = flags & MS_RDONLY != 0;
-    if flags & MS_REMOUNT != 0 {
-        if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
-            if !vfs::is_mount_root(&p.inode) {
-                return Err(Errno::EINVAL);
-            }
-            fs.remount(ro)?;
-            vfs::set_mount_options(&p.inode, if ro { "ro,relatime" } else { "rw,relatime" });
-        }
-        return Ok(0);
-    }
-    let src = if source != 0 {
-        read_path(t, source).unwrap_or_default()
-    } else {
-        String::new()
-    };
-    if flags & MS_BIND != 0 {
-        let s = lookup_at(t, AT_FDCWD, &src, true)?;
-        let fs = t.fs();
-        vfs::add_mount(vfs::Mount {
-            point: Some(p.inode.clone()),
-            root: s.inode.clone(),
-            source: src,
-            fstype: "none".into(),
-            target: p.path_name(&fs.root),
-            options: "rw".into(),
-        });
-        return Ok(0);
-    }
-    let fstype = read_path(t, fstype)?;
-    if !p.inode.stat().is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
-    let (root, options) = match fstype.as_str() {
-        "ext2" | "ext3" | "ext4" => (
-            mount_ext(t, &src, &fstype, ro)?,
-            if ro { "ro,relatime" } else { "rw,relatime" },
-        ),
-        _ => (crate::fs::make_fs(&fstype, &src)?, "rw"),
-    };
-    let fs = t.fs();
-    vfs::add_mount(vfs::Mount {
-        point: Some(p.inode.clone()),
-        root,
-        source: if src.is_empty() { fstype.clone() } else { src },
-        fstype,
-        target: p.path_name(&fs.root),
-        options: options.into(),
-    });
-    Ok(0)
-}
-
-/// umount2
-pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
-    const MNT_DETACH: i32 = 2;
-    let target = read_path(t, target)?;
-    let p = lookup_at(t, AT_FDCWD, &target, true)?;
-    let ext = crate::fs::ext4::fs_of(&p.inode);
-    let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
-        vfs::mounts()
-            .iter()
-            .filter(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, fs)))
-            .count()
-    };
-    // The last mount of an ext filesystem in use (open files, a working
-    // directory) stays, as in Linux, unless detached lazily. The root is
-    // referenced by its mount and by `p`.
-    if let Some(fs) = &ext {
-        if vfs::is_mount_root(&p.inode)
-            && mounts_of(fs) == 1
-            && flags & MNT_DETACH == 0
-            && fs.busy(2)
-        {
-            return Err(Errno::EBUSY);
-        }
-    }
-    vfs::remove_mount(&p.inode)?;
-    // The last mount of an ext filesystem: write it back and mark it clean
-    // (a lazily detached one stays registered and is synced at power off).
-    if let Some(fs) = ext {
-        if mounts_of(&fs) == 0 && flags & MNT_DETACH == 0 {
-            fs.unmount()?;
-        }
     }
     Ok(0)
 }

@@ -49,6 +49,9 @@ pub fn sys_mmap(
             if !st.is_reg() {
                 return Err(Errno::ENODEV);
             }
+            if prot & crate::mm::PROT_EXEC != 0 && f.path.as_ref().is_some_and(noexec) {
+                return Err(Errno::EPERM);
+            }
             if f.flags() & O_ACCMODE == crate::fs::file::O_WRONLY {
                 return Err(Errno::EACCES);
             }
@@ -238,4 +241,9 @@ pub fn sys_mincore(t: &Arc<Task>, addr: u64, len: u64, vec: u64) -> KResult<u64>
         a = end;
     }
     Ok(0)
+}
+
+/// Is `p` on a mount that forbids running programs (noexec)?
+fn noexec(p: &crate::fs::vfs::Path) -> bool {
+    crate::fs::mount::flags_of(p).contains(crate::fs::mount::MntFlags::NOEXEC)
 }

@@ -10,10 +10,63 @@ use crate::fs::vfs::{
 };
 use crate::kernel::errno::{Errno, KResult};
 use std::any::Any;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// Group that owns the slave nodes ("tty"), as the usual gid=5 mount option.
-const TTY_GID: u32 = 5;
+/// The mount options (shared by every mount: there is one instance).
+#[derive(Clone, Copy)]
+struct Options {
+    /// Group of new slave nodes (gid=; None: the opener's).
+    gid: Option<u32>,
+    /// Mode of slave nodes (mode=).
+    mode: u32,
+    /// Mode of /dev/pts/ptmx (ptmxmode=).
+    ptmxmode: u32,
+}
+
+/// As an init system mounts it: gid=5 (tty), mode=620, ptmxmode=000.
+static OPTS: Mutex<Options> = Mutex::new(Options {
+    gid: Some(5),
+    mode: 0o620,
+    ptmxmode: 0,
+});
+
+fn opts() -> Options {
+    *OPTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Apply devpts mount options (gid=, mode=, ptmxmode=, newinstance,
+/// max=); options not named keep their value. Returns what /proc/mounts
+/// shows.
+pub fn configure(words: &[String]) -> KResult<String> {
+    let mut o = opts();
+    for w in words {
+        let (k, v) = w.split_once('=').unwrap_or((w.as_str(), ""));
+        let oct = || u32::from_str_radix(v, 8).ok().filter(|m| *m <= 0o7777);
+        match k {
+            "gid" => o.gid = Some(v.parse().map_err(|_| Errno::EINVAL)?),
+            "mode" => o.mode = oct().ok_or(Errno::EINVAL)?,
+            "ptmxmode" => o.ptmxmode = oct().ok_or(Errno::EINVAL)?,
+            "newinstance" | "max" => {}
+            _ => {
+                log::error!("devpts: called with bogus options \"{w}\"");
+                return Err(Errno::EINVAL);
+            }
+        }
+    }
+    *OPTS.lock().unwrap_or_else(|e| e.into_inner()) = o;
+    Ok(show_options())
+}
+
+/// The options as /proc/mounts shows them.
+pub fn show_options() -> String {
+    let o = opts();
+    let mut s = String::new();
+    if let Some(g) = o.gid {
+        s.push_str(&format!("gid={g},"));
+    }
+    s.push_str(&format!("mode={:03o},ptmxmode={:03o}", o.mode, o.ptmxmode));
+    s
+}
 
 static ROOT: OnceLock<Arc<Root>> = OnceLock::new();
 
@@ -107,11 +160,11 @@ impl Inode for Node {
         let t = boot_time();
         let (ino, mode, gid, rdev) = match self.index {
             // Linux's default ptmxmode is 000: /dev/ptmx is the node to use.
-            None => (2, S_IFCHR, 0, mkdev(5, 2)),
+            None => (2, S_IFCHR | opts().ptmxmode, 0, mkdev(5, 2)),
             Some(i) => (
                 i as u64 + 3,
-                S_IFCHR | 0o620,
-                TTY_GID,
+                S_IFCHR | opts().mode,
+                opts().gid.unwrap_or(0),
                 mkdev(PTY_SLAVE_MAJOR + i / 256, i % 256),
             ),
         };

@@ -13,6 +13,7 @@ pub mod fs;
 pub mod group;
 pub mod inode;
 pub mod journal;
+pub mod options;
 pub mod superblock;
 pub mod vnode;
 pub mod xattr;
@@ -21,6 +22,7 @@ use crate::drivers::block::BlockDevice;
 use crate::fs::vfs::Inode;
 use crate::kernel::errno::{Errno, KResult};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use superblock::*;
 pub use vnode::Ext4Inode;
@@ -43,8 +45,24 @@ pub fn put32(b: &mut [u8], o: usize, v: u32) {
 }
 
 /// Report filesystem corruption (the caller returns EUCLEAN or EIO).
+/// The filesystem on `dev` acts on it (errors=) at its next operation.
 pub fn corrupt(dev: &str, msg: &str) {
     log::error!("EXT4-fs error (device {dev}): {msg}");
+    let mut e = ERRORS.lock().unwrap_or_else(|e| e.into_inner());
+    if !e.iter().any(|d| d == dev) {
+        e.push(dev.to_string());
+    }
+}
+
+/// Devices on which corruption was found since their filesystem last
+/// looked.
+static ERRORS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn take_error(dev: &str) -> bool {
+    let mut e = ERRORS.lock().unwrap_or_else(|e| e.into_inner());
+    let had = e.iter().any(|d| d == dev);
+    e.retain(|d| d != dev);
+    had
 }
 
 /// A mounted ext2/3/4 filesystem.
@@ -61,6 +79,13 @@ pub struct Ext4Fs {
     fifos: Mutex<HashMap<u32, FifoSlot>>,
     /// The journal could not be loaded (why): mounted read-only without it.
     journal_error: Option<String>,
+    /// Mount options (errors=, commit=).
+    opts: Mutex<options::Ext4Options>,
+    /// What errors= means when not given: the superblock's s_errors.
+    errors_default: options::OnError,
+    /// Monotonic time of the first operation since the last periodic
+    /// commit (0: none): the commit is due `commit=` seconds later.
+    dirty_since: AtomicI64,
     this: Weak<Ext4Fs>,
 }
 
@@ -218,6 +243,7 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         inner.sync()?;
     }
     let label = inner.sb.volume_name();
+    let errors_default = options::OnError::from_super(le16(&inner.sb.raw, 0x3C));
     let f = Arc::new_cyclic(|w| Ext4Fs {
         inner: Mutex::new(inner),
         handles: Mutex::new(HashMap::new()),
@@ -226,6 +252,9 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         fstype: fstype.to_string(),
         fifos: Mutex::new(HashMap::new()),
         journal_error,
+        opts: Mutex::new(options::Ext4Options::default()),
+        errors_default,
+        dirty_since: AtomicI64::new(0),
         this: w.clone(),
     });
     let journaled = f.lock().journal.is_some();
@@ -277,6 +306,13 @@ impl Ext4Fs {
     /// also where a big transaction is committed: between operations.
     pub fn lock(&self) -> MutexGuard<'_, fs::FsInner> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if take_error(&g.name) {
+            self.handle_error(&mut g);
+        }
+        if !g.ro && self.dirty_since.load(Ordering::Relaxed) == 0 {
+            let now = crate::kernel::time::monotonic_ns().max(1);
+            self.dirty_since.store(now, Ordering::Relaxed);
+        }
         if g.wants_commit() {
             if let Err(e) = g.sync_start(fs::Mapped::None) {
                 log::error!("EXT4-fs ({}): commit failed: {e}", g.name);
@@ -287,6 +323,65 @@ impl Ext4Fs {
             self.release_if_unused(&mut g, ino);
         }
         g
+    }
+
+    /// Corruption was found: errors=continue goes on, remount-ro stops
+    /// all writing (what is not committed is dropped, as a journal abort
+    /// does), panic stops the kernel.
+    fn handle_error(&self, g: &mut fs::FsInner) {
+        match self.on_error() {
+            options::OnError::Continue => {}
+            options::OnError::RemountRo => {
+                if !g.ro {
+                    log::error!("EXT4-fs ({}): Remounting filesystem read-only", g.name);
+                    g.ro = true;
+                }
+            }
+            options::OnError::Panic => crate::kernel::panic::panic(&format!(
+                "EXT4-fs (device {}): panic forced after error",
+                g.name
+            )),
+        }
+    }
+
+    fn on_error(&self) -> options::OnError {
+        let o = self.opts.lock().unwrap_or_else(|e| e.into_inner());
+        o.errors.unwrap_or(self.errors_default)
+    }
+
+    /// Apply mount options (mount, remount): the words for the
+    /// filesystem, on top of the current ones. Returns what /proc/mounts
+    /// shows.
+    pub fn set_options(&self, words: &[String]) -> KResult<String> {
+        let name = self.lock().name.clone();
+        let mut o = self.opts.lock().unwrap_or_else(|e| e.into_inner());
+        *o = o.parse(&name, words)?;
+        Ok(o.show())
+    }
+
+    /// When the periodic commit of this filesystem is due (monotonic ns).
+    fn commit_due(&self) -> Option<i64> {
+        let since = self.dirty_since.load(Ordering::Relaxed);
+        if since == 0 {
+            return None;
+        }
+        let secs = self
+            .opts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .commit_secs;
+        Some(since + secs as i64 * 1_000_000_000)
+    }
+
+    /// The periodic commit: what changed since the last one goes to the
+    /// journal and the disk (not waited for), so a crash loses at most
+    /// `commit=` seconds of work, as with Linux's jbd2 and flusher.
+    fn periodic_commit(&self) {
+        self.dirty_since.store(0, Ordering::Relaxed);
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = g.sync_start(fs::Mapped::All) {
+            log::error!("EXT4-fs ({}): periodic commit failed: {e}", g.name);
+        }
     }
 
     fn release_if_unused(&self, g: &mut fs::FsInner, ino: u32) {
@@ -464,7 +559,22 @@ impl Ext4Fs {
             ffree: g.free_inodes as u64,
             fsid,
             namelen: 255,
-            flags: if g.ro { 1 } else { 0 },
+        }
+    }
+}
+
+/// When the next periodic commit of any mounted filesystem is due.
+pub fn next_commit() -> Option<i64> {
+    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
+    all.iter().filter_map(|f| f.commit_due()).min()
+}
+
+/// Run the periodic commits due at `now`.
+pub fn run_commits(now: i64) {
+    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
+    for f in all {
+        if f.commit_due().is_some_and(|d| d <= now) {
+            f.periodic_commit();
         }
     }
 }

@@ -263,7 +263,7 @@ impl Inode for Ext4Inode {
             g.lookup(self.ino, n)?.ok_or(Errno::ENOENT)?
         };
         let handle: Arc<dyn Inode> = self.fs.handle(child);
-        if want_dir && is_mount_root(&handle) {
+        if want_dir && crate::fs::mount::is_mount_root(&handle) {
             return Err(Errno::EBUSY);
         }
         {

@@ -6,7 +6,8 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time, sys_xattr,
+    signal, sys_epoll, sys_fs, sys_mm, sys_mount, sys_net, sys_poll, sys_proc, sys_signal,
+    sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -240,8 +241,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         131 => sys_signal::sys_sigaltstack(t, a.u(0), a.u(1)),
         132 => sys_fs::sys_utimensat(t, sys_fs::AT_FDCWD, a.u(0), 0, 0, true, a.u(1)),
         133 => sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2)),
-        137 => sys_fs::sys_statfs(t, a.u(0), a.u(1)),
-        138 => sys_fs::sys_fstatfs(t, a.i(0), a.u(1)),
+        137 => sys_mount::sys_statfs(t, a.u(0), a.u(1)),
+        138 => sys_mount::sys_fstatfs(t, a.i(0), a.u(1)),
         // getpriority returns 20 - nice; every task runs at nice 0.
         140 => Ok(20),
         141 => Ok(0),
@@ -261,8 +262,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         160 => sys_proc::sys_setrlimit(t, a.u32(0), a.u(1)),
         161 => sys_fs::sys_chroot(t, a.u(0)),
         162 => sys_fs::sys_sync(t),
-        165 => sys_fs::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
-        166 => sys_fs::sys_umount2(t, a.u(0), a.i(1)),
+        165 => sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        166 => sys_mount::sys_umount2(t, a.u(0), a.i(1)),
         169 => sys_proc::sys_reboot(t, a.u32(0), a.u32(1), a.u32(2)),
         170 => sys_proc::sys_sethostname(t, a.u(0), a.usize(1)),
         171 => sys_proc::sys_setdomainname(t, a.u(0), a.usize(1)),

@@ -1,0 +1,337 @@
+//! Mount syscalls: mount (new mounts, remounts, bind and move mounts,
+//! propagation changes), umount2, and statfs/fstatfs, which report the
+//! mount's flags along with the filesystem's numbers.
+
+use super::errno::{Errno, KResult};
+use super::sys_fs::{fd_file, lookup_at, read_path, AT_FDCWD};
+use super::task::Task;
+use crate::fs::mount::{self, MntFlags, Mount};
+use crate::fs::vfs::{self, Path, S_IFMT};
+use std::sync::Arc;
+
+/// Mounting and unmounting need CAP_SYS_ADMIN: root.
+fn may_mount(t: &Task) -> KResult<()> {
+    if t.creds().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+/// The mount whose root `p` is; EINVAL if `p` is not a mount's root.
+fn mount_rooted_at(p: &Path) -> KResult<Arc<Mount>> {
+    let m = mount::mount_of(p).ok_or(Errno::EINVAL)?;
+    if !vfs::same_inode(&m.root, &p.inode) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(m)
+}
+
+/// Mount ext2/3/4 from the block device node at `source` with the
+/// filesystem's option words. Returns the root and the options shown.
+fn mount_ext(
+    t: &Task,
+    source: &str,
+    fstype: &str,
+    ro: bool,
+    words: &[String],
+) -> KResult<(Arc<dyn vfs::Inode>, String)> {
+    let dev = lookup_at(t, AT_FDCWD, source, true)?;
+    let st = dev.inode.stat();
+    if st.mode & S_IFMT != vfs::S_IFBLK {
+        return Err(Errno::ENOTBLK);
+    }
+    let bdev = crate::drivers::block::by_rdev(st.rdev).ok_or(Errno::ENXIO)?;
+    // Bad options fail before anything is written to the disk.
+    crate::fs::ext4::options::Ext4Options::default().parse(bdev.name(), words)?;
+    let fs = crate::fs::ext4::mount(bdev, Some(fstype), ro)?;
+    let shown = fs.set_options(words)?;
+    Ok((fs.root(), shown))
+}
+
+/// A new instance of `fstype` with its option words: root and options shown.
+fn new_instance(
+    t: &Task,
+    source: &str,
+    fstype: &str,
+    ro: bool,
+    words: &[String],
+) -> KResult<(Arc<dyn vfs::Inode>, String)> {
+    let no_options = |(root, shown): (Arc<dyn vfs::Inode>, String)| {
+        if let Some(w) = words.first() {
+            log::error!("{fstype}: Unknown parameter '{w}'");
+            return Err(Errno::EINVAL);
+        }
+        Ok((root, shown))
+    };
+    match fstype {
+        "ext2" | "ext3" | "ext4" => mount_ext(t, source, fstype, ro, words),
+        "tmpfs" | "ramfs" => crate::fs::tmpfs::mount(words),
+        "devtmpfs" => no_options((crate::fs::new_devtmpfs(), "mode=755".into())),
+        "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
+        "sysfs" => no_options((crate::fs::new_sysfs(), String::new())),
+        "devpts" => Ok((
+            crate::tty::devpts::root(),
+            crate::tty::devpts::configure(words)?,
+        )),
+        _ => Err(Errno::ENODEV),
+    }
+}
+
+/// mount -o remount: new flags for the mount and, unless MS_BIND, new
+/// options for its filesystem.
+fn remount(p: &Path, flags: u64, words: &[String]) -> KResult<()> {
+    let m = mount_rooted_at(p)?;
+    let new = MntFlags::from_mount(flags, Some(m.flags));
+    if flags & mount::MS_BIND != 0 {
+        mount::update(m.id, |mm| mm.flags = new);
+        return Ok(());
+    }
+    let ro = new.contains(MntFlags::RDONLY);
+    let shown = if let Some(fs) = crate::fs::ext4::fs_of(&m.root) {
+        let shown = fs.set_options(words)?;
+        fs.remount(ro)?;
+        shown
+    } else if let Some(r) = crate::fs::tmpfs::remount(&m.root, words) {
+        r?
+    } else if m.fstype == "devpts" {
+        crate::tty::devpts::configure(words)?
+    } else {
+        if let Some(w) = words.first() {
+            log::error!("{}: Unknown parameter '{w}'", m.fstype);
+            return Err(Errno::EINVAL);
+        }
+        m.fs_options.clone()
+    };
+    mount::update(m.id, |mm| {
+        mm.flags = new;
+        mm.fs_options = shown;
+    });
+    Ok(())
+}
+
+/// mount --bind SRC TARGET: the tree at SRC appears at TARGET too.
+fn bind(t: &Task, src: &str, p: &Path, flags: u64) -> KResult<()> {
+    let s = lookup_at(t, AT_FDCWD, src, true)?;
+    if s.inode.stat().is_dir() != p.inode.stat().is_dir() {
+        return Err(if s.inode.stat().is_dir() {
+            Errno::ENOTDIR
+        } else {
+            Errno::EISDIR
+        });
+    }
+    let sm = mount::mount_of(&s).ok_or(Errno::EINVAL)?;
+    let mut m = Mount::new(
+        Some(p.inode.clone()),
+        s.inode.clone(),
+        &sm.source,
+        &sm.fstype,
+        &p.path_name(&t.fs().root),
+        sm.flags | MntFlags::from_mount(flags, Some(sm.flags)),
+        &sm.fs_options,
+    );
+    m.fs_root = mount::path_in_mount(&s, &sm);
+    mount::add_mount(m, Some(p));
+    Ok(())
+}
+
+/// mount --move SRC TARGET: the mount rooted at SRC moves to TARGET.
+fn move_mount(t: &Task, src: &str, p: &Path) -> KResult<()> {
+    let s = lookup_at(t, AT_FDCWD, src, true)?;
+    let m = mount_rooted_at(&s)?;
+    if m.point.is_none() {
+        return Err(Errno::EINVAL);
+    }
+    let parent = mount::mount_of(p).map(|pm| pm.id).unwrap_or(1);
+    if parent == m.id {
+        return Err(Errno::ELOOP);
+    }
+    let target = p.path_name(&t.fs().root);
+    mount::update(m.id, |mm| {
+        mm.point = Some(p.inode.clone());
+        mm.target = target;
+        mm.parent_id = parent;
+    });
+    Ok(())
+}
+
+/// mount
+pub fn sys_mount(
+    t: &Arc<Task>,
+    source: u64,
+    target: u64,
+    fstype: u64,
+    flags: u64,
+    data: u64,
+) -> KResult<u64> {
+    may_mount(t)?;
+    let flags = mount::strip_magic(flags);
+    let target_s = read_path(t, target)?;
+    let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
+    // One namespace: nothing propagates, so any propagation type is
+    // already true of every mount.
+    let propagation = mount::MS_SHARED | mount::MS_PRIVATE | mount::MS_SLAVE | mount::MS_UNBINDABLE;
+    if flags & propagation != 0 {
+        mount_rooted_at(&p)?;
+        return Ok(0);
+    }
+    let data_s = if data != 0 && flags & (mount::MS_BIND | mount::MS_MOVE) == 0 {
+        t.mm().read_cstr(data, 4096)?
+    } else {
+        String::new()
+    };
+    let (flags, words) = mount::split_options(flags, &data_s);
+    if flags & mount::MS_REMOUNT != 0 {
+        remount(&p, flags, &words)?;
+        return Ok(0);
+    }
+    let src = if source != 0 {
+        read_path(t, source).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    if flags & mount::MS_BIND != 0 {
+        bind(t, &src, &p, flags)?;
+        return Ok(0);
+    }
+    if flags & mount::MS_MOVE != 0 {
+        move_mount(t, &src, &p)?;
+        return Ok(0);
+    }
+    let fstype = read_path(t, fstype)?;
+    if !p.inode.stat().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let mflags = MntFlags::from_mount(flags, None);
+    let ro = mflags.contains(MntFlags::RDONLY);
+    let (root, shown) = new_instance(t, &src, &fstype, ro, &words)?;
+    let source = if src.is_empty() { fstype.clone() } else { src };
+    let m = Mount::new(
+        Some(p.inode.clone()),
+        root,
+        &source,
+        &fstype,
+        &p.path_name(&t.fs().root),
+        mflags,
+        &shown,
+    );
+    mount::add_mount(m, Some(&p));
+    Ok(0)
+}
+
+/// umount2
+pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
+    const MNT_FORCE: i32 = 1;
+    const MNT_DETACH: i32 = 2;
+    const MNT_EXPIRE: i32 = 4;
+    const UMOUNT_NOFOLLOW: i32 = 8;
+    may_mount(t)?;
+    if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = read_path(t, target)?;
+    let p = lookup_at(t, AT_FDCWD, &target, flags & UMOUNT_NOFOLLOW == 0)?;
+    let m = mount_rooted_at(&p)?;
+    if m.point.is_none() {
+        // The root stays; Linux answers EBUSY as it is in use.
+        return Err(Errno::EBUSY);
+    }
+    let ext = crate::fs::ext4::fs_of(&p.inode);
+    let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
+        mount::mounts()
+            .iter()
+            .filter(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, fs)))
+            .count()
+    };
+    // The last mount of an ext filesystem in use (open files, a working
+    // directory) stays, as in Linux, unless detached lazily. The root is
+    // referenced by its mount and by `p`.
+    if let Some(fs) = &ext {
+        if mounts_of(fs) == 1 && flags & MNT_DETACH == 0 && fs.busy(2) {
+            return Err(Errno::EBUSY);
+        }
+    }
+    mount::remove_mount(&p.inode)?;
+    // The last mount of an ext filesystem: write it back and mark it clean
+    // (a lazily detached one stays registered and is synced at power off).
+    if let Some(fs) = ext {
+        if mounts_of(&fs) == 0 && flags & MNT_DETACH == 0 {
+            fs.unmount()?;
+        }
+    }
+    Ok(0)
+}
+
+/// statfs's f_flags for a mount: ST_VALID and the ST_* bit of each flag.
+fn st_flags(m: Option<&Mount>) -> u64 {
+    const ST_VALID: u64 = 0x20;
+    let Some(m) = m else { return ST_VALID };
+    let table = [
+        (MntFlags::NOSUID, 2),
+        (MntFlags::NODEV, 4),
+        (MntFlags::NOEXEC, 8),
+        (MntFlags::SYNCHRONOUS, 16),
+        (MntFlags::NOATIME, 1024),
+        (MntFlags::NODIRATIME, 2048),
+        (MntFlags::RELATIME, 4096),
+        (MntFlags::NOSYMFOLLOW, 8192),
+    ];
+    let mut f = ST_VALID;
+    for (flag, st) in table {
+        if m.flags.contains(flag) {
+            f |= st;
+        }
+    }
+    if m.read_only() {
+        f |= 1;
+    }
+    f
+}
+
+/// struct statfs for `inode` on mount `m`. Filesystems without capacity
+/// (proc, sysfs, devpts, pipes) report zeros, as Linux's simple_statfs.
+fn statfs_bytes(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64, m: Option<&Mount>) -> [u8; 120] {
+    let st = inode.and_then(|i| i.statfs()).unwrap_or(vfs::StatFs {
+        magic,
+        bsize: 4096,
+        namelen: 255,
+        ..Default::default()
+    });
+    let mut b = [0u8; 120];
+    let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, st.magic);
+    put(8, st.bsize);
+    put(16, st.blocks);
+    put(24, st.bfree);
+    put(32, st.bavail);
+    put(40, st.files);
+    put(48, st.ffree);
+    put(56, st.fsid);
+    put(64, st.namelen);
+    put(72, st.bsize);
+    put(80, st_flags(m));
+    b
+}
+
+/// statfs
+pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
+    let path = read_path(t, path)?;
+    let p = lookup_at(t, AT_FDCWD, &path, true)?;
+    let m = mount::mount_of(&p);
+    let b = statfs_bytes(Some(&p.inode), p.inode.fs_magic(), m.as_deref());
+    t.mm().write(buf, &b)?;
+    Ok(0)
+}
+
+/// fstatfs
+pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
+    let f = fd_file(t, fd)?;
+    let magic = f
+        .inode
+        .as_ref()
+        .map(|i| i.fs_magic())
+        .unwrap_or(0x5049_5045);
+    let m = f.path.as_ref().and_then(mount::mount_of);
+    t.mm()
+        .write(buf, &statfs_bytes(f.inode.as_ref(), magic, m.as_deref()))?;
+    Ok(0)
+}
