@@ -545,22 +545,10 @@ fn mount_and_umount_a_second_disk() {
 /// can be the root.
 #[test]
 fn root_on_an_mbr_partition() {
-    use std::os::unix::fs::FileExt;
     let fs_img = build_ext4("ext4part", "ext4", "32M", &[]);
     let disk = fs_img.with_file_name("disk.img");
-    let fs = std::fs::read(&fs_img).unwrap();
-    let f = std::fs::File::create(&disk).unwrap();
-    f.set_len(40 << 20).unwrap();
-    let mut mbr = [0u8; 512];
-    let e = &mut mbr[446..462];
-    e[4] = 0x83;
-    e[8..12].copy_from_slice(&2048u32.to_le_bytes());
-    e[12..16].copy_from_slice(&((fs.len() / 512) as u32).to_le_bytes());
-    mbr[510] = 0x55;
-    mbr[511] = 0xAA;
-    f.write_all_at(&mbr, 0).unwrap();
-    f.write_all_at(&fs, 2048 * 512).unwrap();
-    drop(f);
+    mbr_disk(&fs_img, &disk, 40 << 20);
+    let fs_len = std::fs::metadata(&fs_img).unwrap().len() as usize;
     let mut g = boot_image(&disk, &["root=/dev/ubda1"]);
     let out = g.run("cat /proc/partitions; grep ' / / ' /proc/self/mountinfo; ls -l /dev/ubda1");
     assert!(out.contains("98        1      32768 ubda1"), "{out}");
@@ -573,7 +561,7 @@ fn root_on_an_mbr_partition() {
     poweroff(&mut g);
     // Cut the partition out again and check it.
     let all = std::fs::read(&disk).unwrap();
-    std::fs::write(&fs_img, &all[2048 * 512..2048 * 512 + fs.len()]).unwrap();
+    std::fs::write(&fs_img, &all[2048 * 512..2048 * 512 + fs_len]).unwrap();
     assert_fsck_clean(&fs_img);
     assert_eq!(debugfs_cat(&fs_img, "/root/p"), b"on-partition\n");
 }

@@ -52,21 +52,7 @@ fn ext4_images_move_between_ruml_and_uml() {
     fsck_clean(&img);
 
     // UML reads it and writes too.
-    let so = uml_shim("uml-shim");
-    let so_s = so.display().to_string();
-    let mut u = Guest::spawn(
-        Path::new(UML),
-        &[
-            "mem=128M",
-            &ubd,
-            "root=/dev/ubda",
-            "rw",
-            "con0=fd:0,fd:1",
-            "con=null",
-            "ssl=null",
-        ],
-        &[("LD_PRELOAD", so_s.as_str())],
-    );
+    let mut u = Guest::boot_uml("uml-shim", &["mem=128M", &ubd, "root=/dev/ubda", "rw"]);
     u.wait_prompt();
     assert_eq!(
         u.run("md5sum < /data/link")

@@ -1,6 +1,6 @@
 //! Block devices: the `BlockDevice` trait the filesystems use, the registry
-//! of disks and partitions by device number and name, and what /dev,
-//! /proc/partitions and /sys/block show of them.
+//! of disks and partitions by device number and name, and what
+//! /proc/partitions shows of them.
 
 pub mod blkdev_file;
 pub mod partition;
@@ -44,6 +44,23 @@ pub trait BlockDevice: Send + Sync {
     fn flush_wq(&self) -> Option<Arc<crate::kernel::wait::WaitQueue>> {
         None
     }
+    /// Where it hangs in /sys/devices (the parent Linux's driver gives
+    /// the disk), e.g. "platform/uml-blkdev.0".
+    fn sysfs_parent(&self) -> String {
+        "virtual".into()
+    }
+    /// For a partition: its disk and where it lies there.
+    fn partition(&self) -> Option<PartInfo> {
+        None
+    }
+}
+
+/// Where a partition lies on its disk.
+pub struct PartInfo {
+    pub disk: Arc<dyn BlockDevice>,
+    /// 1..=4 (the minor offset from the disk).
+    pub number: u32,
+    pub start_sector: u64,
 }
 
 /// Has flush `ticket` of `dev` completed? If not, task `t` sleeps until
@@ -82,6 +99,7 @@ pub fn check_range(name: &str, size: u64, off: u64, len: usize) -> KResult<()> {
 pub struct Partition {
     name: String,
     rdev: u64,
+    number: u32,
     disk: Arc<dyn BlockDevice>,
     start: u64,
     len: u64,
@@ -120,6 +138,16 @@ impl BlockDevice for Partition {
     fn flush_wq(&self) -> Option<Arc<crate::kernel::wait::WaitQueue>> {
         self.disk.flush_wq()
     }
+    fn sysfs_parent(&self) -> String {
+        self.disk.sysfs_parent()
+    }
+    fn partition(&self) -> Option<PartInfo> {
+        Some(PartInfo {
+            disk: self.disk.clone(),
+            number: self.number,
+            start_sector: self.start / SECTOR_SIZE,
+        })
+    }
 }
 
 static DEVICES: Mutex<Vec<Arc<dyn BlockDevice>>> = Mutex::new(Vec::new());
@@ -138,6 +166,7 @@ pub fn register_disk(disk: Arc<dyn BlockDevice>) {
             parts.push(Arc::new(Partition {
                 name: format!("{}{}", disk.name(), p.number),
                 rdev,
+                number: p.number as u32,
                 disk: disk.clone(),
                 start: p.start_sector * SECTOR_SIZE,
                 len: p.sectors * SECTOR_SIZE,

@@ -171,6 +171,13 @@ impl BlockDevice for Ubd {
     fn read_only(&self) -> bool {
         self.read_only
     }
+    fn sysfs_parent(&self) -> String {
+        // UML registers one platform device per ubd, numbered by index.
+        format!(
+            "platform/uml-blkdev.{}",
+            crate::drivers::minor(self.rdev) / 16
+        )
+    }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
         super::check_range(&self.name, self.size(), off, buf.len())?;
         if buf.is_empty() {

@@ -19,16 +19,8 @@ pub fn new_dev() -> u64 {
     NEXT_DEV.fetch_add(1, Ordering::Relaxed)
 }
 
-struct Meta {
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    nlink: u32,
-    rdev: u64,
-    atime: Timespec,
-    mtime: Timespec,
-    ctime: Timespec,
-}
+/// What an inode keeps of its `Stat`: mode, owner, nlink, rdev, times.
+type Meta = Stat;
 
 /// File data: page index → frame. Sparse, so a file with a huge hole
 /// costs nothing (a guest can seek far and write a byte).
@@ -213,6 +205,7 @@ impl TmpInode {
                 atime: now,
                 mtime: now,
                 ctime: now,
+                ..Default::default()
             }),
             kind,
             fifo: Mutex::new(None),
@@ -323,23 +316,7 @@ impl Inode for TmpInode {
             let mut m = lock(&self.meta);
             m.mtime = Timespec::now();
         }
-        let mut m = lock(&self.meta);
-        if let Some(mode) = a.mode {
-            m.mode = (m.mode & S_IFMT) | (mode & 0o7777);
-        }
-        if let Some(u) = a.uid {
-            m.uid = u;
-        }
-        if let Some(g) = a.gid {
-            m.gid = g;
-        }
-        if let Some(t) = a.atime {
-            m.atime = t;
-        }
-        if let Some(t) = a.mtime {
-            m.mtime = t;
-        }
-        m.ctime = Timespec::now();
+        a.apply(&mut lock(&self.meta));
         Ok(())
     }
 

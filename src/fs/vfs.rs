@@ -80,6 +80,30 @@ pub struct SetAttr {
     pub mtime: Option<Timespec>,
 }
 
+impl SetAttr {
+    /// Make the mode, owner and time changes (not the size, which is the
+    /// filesystem's) in `st`, the attributes of an inode kept in memory,
+    /// and update its ctime.
+    pub fn apply(&self, st: &mut Stat) {
+        if let Some(mode) = self.mode {
+            st.mode = (st.mode & S_IFMT) | (mode & 0o7777);
+        }
+        if let Some(u) = self.uid {
+            st.uid = u;
+        }
+        if let Some(g) = self.gid {
+            st.gid = g;
+        }
+        if let Some(t) = self.atime {
+            st.atime = t;
+        }
+        if let Some(t) = self.mtime {
+            st.mtime = t;
+        }
+        st.ctime = Timespec::now();
+    }
+}
+
 /// The owner of a new inode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Owner {

@@ -68,7 +68,7 @@ fn new_instance(
         "tmpfs" | "ramfs" => crate::fs::tmpfs::mount(words),
         "devtmpfs" => no_options((crate::fs::new_devtmpfs(), "mode=755".into())),
         "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
-        "sysfs" => no_options((crate::fs::new_sysfs(), String::new())),
+        "sysfs" => no_options((crate::fs::sysfs::new_fs(), String::new())),
         "devpts" => Ok((
             crate::tty::devpts::root(),
             crate::tty::devpts::configure(words)?,

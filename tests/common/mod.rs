@@ -165,6 +165,18 @@ pub fn uml_shim(name: &str) -> PathBuf {
     so
 }
 
+impl Guest {
+    /// Start linux.uml ([`UML`]) with the shim built into `test_dir(name)`,
+    /// these words, its console on pipes and the other lines off.
+    pub fn boot_uml(name: &str, args: &[&str]) -> Guest {
+        let so = uml_shim(name);
+        let so = so.display().to_string();
+        let mut args = args.to_vec();
+        args.extend(["con0=fd:0,fd:1", "con=null", "ssl=null"]);
+        Guest::spawn(Path::new(UML), &args, &[("LD_PRELOAD", so.as_str())])
+    }
+}
+
 /// `e2fsck -fn image`: (exit code, output).
 pub fn e2fsck(image: &Path) -> (i32, String) {
     let res = Command::new("e2fsck")
@@ -193,6 +205,25 @@ pub fn debugfs_cat(image: &Path, path: &str) -> Vec<u8> {
         .output()
         .unwrap_or_else(|e| panic!("running debugfs: {}", e));
     res.stdout
+}
+
+/// A disk image `disk` of `disk_size` bytes with an MBR partition table
+/// whose partition 1 (type 0x83, from sector 2048) holds the filesystem
+/// image `fs_img`: it boots as /dev/ubda1.
+pub fn mbr_disk(fs_img: &Path, disk: &Path, disk_size: u64) {
+    use std::os::unix::fs::FileExt;
+    let fs = std::fs::read(fs_img).unwrap();
+    let f = std::fs::File::create(disk).unwrap();
+    f.set_len(disk_size).unwrap();
+    let mut mbr = [0u8; 512];
+    let e = &mut mbr[446..462];
+    e[4] = 0x83;
+    e[8..12].copy_from_slice(&2048u32.to_le_bytes());
+    e[12..16].copy_from_slice(&((fs.len() / 512) as u32).to_le_bytes());
+    mbr[510] = 0x55;
+    mbr[511] = 0xAA;
+    f.write_all_at(&mbr, 0).unwrap();
+    f.write_all_at(&fs, 2048 * 512).unwrap();
 }
 
 /// `gcc -O2 -Wall <extra_flags> -o out src -pthread`; panics with gcc's output on failure.
