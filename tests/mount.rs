@@ -1,6 +1,6 @@
 //! Mounting as Linux does it: /proc/mounts and mountinfo, per-mount flags
 //! (ro, nosuid, nodev, noexec, atime policy), tmpfs and ext4 options,
-//! remounts, bind mounts, statfs; compared with real UML (linux.uml) on
+//! remounts, bind mounts, statfs, access times; compared with real UML (linux.uml) on
 //! the same image. Also rootflags= and the periodic ext4 commit.
 
 mod common;
@@ -81,6 +81,10 @@ fn mount_table_and_flags_match_uml() {
         "/dev/root / ext4 rw,noatime,errors=remount-ro,commit=30 0 0",
         "/sub /mnt rw,relatime - tmpfs t rw",
         "t /mnt tmpfs ro,relatime 0 0",
+        "relatime: first read after a change moves atime",
+        "relatime: second read keeps it",
+        "strictatime: every read moves it",
+        "noatime: reads never move it",
     ] {
         assert!(
             ruml.lines().any(|l| l == line),

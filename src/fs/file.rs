@@ -1,10 +1,11 @@
 //! Open file descriptions, their operations, and per-process fd tables.
 
+use super::mount::{self, MntFlags};
 use super::vfs::{self, Inode, Path, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub const O_ACCMODE: u32 = 3;
@@ -111,6 +112,9 @@ pub struct File {
     pub path: Option<Path>,
     pub flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// The flags of the mount the file was opened through, with the mount
+    /// table generation they were read at (0: not read yet).
+    mnt_cache: AtomicU64,
 }
 
 impl File {
@@ -126,6 +130,7 @@ impl File {
             path,
             flags: AtomicU32::new(flags & !O_CLOEXEC),
             pos: Mutex::new(0),
+            mnt_cache: AtomicU64::new(0),
         })
     }
     pub fn flags(&self) -> u32 {
@@ -152,6 +157,41 @@ impl File {
     pub fn lock_pos(&self) -> std::sync::MutexGuard<'_, u64> {
         self.pos.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The flags of the mount this file lies in (RDONLY also when the
+    /// filesystem is read-only), cached until the mount table changes.
+    pub fn mount_flags(&self) -> MntFlags {
+        let gen = mount::generation() as u64;
+        let c = self.mnt_cache.load(Ordering::Relaxed);
+        if c != 0 && c >> 32 == gen {
+            return MntFlags::from_bits_truncate(c & 0x7fff_ffff);
+        }
+        let f = match self.path.as_ref().and_then(mount::mount_of) {
+            Some(m) if m.read_only() => m.flags | MntFlags::RDONLY,
+            Some(m) => m.flags,
+            None => MntFlags::empty(),
+        };
+        let packed = gen << 32 | 0x8000_0000 | (f.bits() & 0x7fff_ffff);
+        self.mnt_cache.store(packed, Ordering::Relaxed);
+        f
+    }
+
+    /// A read or directory listing happened: update the access time as
+    /// the mount's atime policy says (Linux's touch_atime).
+    pub fn accessed(&self, inode: &Arc<dyn Inode>) {
+        const O_NOATIME: u32 = 0o1000000;
+        if self.flags() & O_NOATIME != 0 {
+            return;
+        }
+        let m = self.mount_flags();
+        if m.intersects(MntFlags::NOATIME | MntFlags::RDONLY) {
+            return;
+        }
+        if m.contains(MntFlags::NODIRATIME) && inode.stat().is_dir() {
+            return;
+        }
+        inode.touch_atime(vfs::Timespec::now(), m.contains(MntFlags::RELATIME));
+    }
 }
 
 /// Operations of regular files and directories: the inode's data and its
@@ -177,6 +217,8 @@ impl FileOps for InodeFile {
         let mut pos = f.lock_pos();
         let n = self.inode.read_at(*pos, buf)?;
         *pos += n as u64;
+        drop(pos);
+        f.accessed(&self.inode);
         Ok(n)
     }
     fn write(&self, f: &File, buf: &[u8]) -> KResult<usize> {
@@ -190,11 +232,13 @@ impl FileOps for InodeFile {
         sync_if_asked(f, &self.inode)?;
         Ok(n)
     }
-    fn pread(&self, _f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
+    fn pread(&self, f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
         if self.inode.stat().is_dir() {
             return Err(Errno::EISDIR);
         }
-        self.inode.read_at(off, buf)
+        let n = self.inode.read_at(off, buf)?;
+        f.accessed(&self.inode);
+        Ok(n)
     }
     fn pwrite(&self, f: &File, buf: &[u8], off: u64) -> KResult<usize> {
         let n = self.inode.write_at(off, buf)?;
@@ -231,8 +275,10 @@ impl FileOps for InodeFile {
         *pos = new as u64;
         Ok(new as u64)
     }
-    fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
-        self.inode.readdir()
+    fn readdir(&self, f: &File) -> KResult<Vec<vfs::DirEntry>> {
+        let v = self.inode.readdir()?;
+        f.accessed(&self.inode);
+        Ok(v)
     }
 }
 

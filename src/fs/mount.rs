@@ -302,8 +302,24 @@ fn escape(s: &str) -> String {
 
 static MOUNTS: Mutex<Vec<Arc<Mount>>> = Mutex::new(Vec::new());
 
+/// Changes with every change of the table (open files cache their
+/// mount's flags against it).
+static GENERATION: AtomicU32 = AtomicU32::new(1);
+
+/// The table's generation: equal values mean no mount changed between.
+pub fn generation() -> u32 {
+    GENERATION.load(Ordering::Relaxed)
+}
+
 fn table() -> std::sync::MutexGuard<'static, Vec<Arc<Mount>>> {
     MOUNTS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The table, for a change.
+fn table_mut() -> std::sync::MutexGuard<'static, Vec<Arc<Mount>>> {
+    let g = table();
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+    g
 }
 
 /// Every mount, parents before children.
@@ -318,13 +334,13 @@ pub fn add_mount(mut m: Mount, parent: Option<&Path>) {
         Some(p) => mount_of(p).map(|pm| pm.id).unwrap_or(1),
         None => 1,
     };
-    table().push(Arc::new(m));
+    table_mut().push(Arc::new(m));
 }
 
 /// Remove the mount whose root is `root`. EBUSY if something is mounted
 /// on it.
 pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
-    let mut g = table();
+    let mut g = table_mut();
     let idx = g
         .iter()
         .rposition(|m| m.point.is_some() && same_inode(&m.root, root))
@@ -340,7 +356,7 @@ pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
 
 /// Replace mount `id` with a changed copy (remount).
 pub fn update(id: u32, f: impl FnOnce(&mut Mount)) {
-    let mut g = table();
+    let mut g = table_mut();
     if let Some(m) = g.iter_mut().find(|m| m.id == id) {
         *m = Arc::new(m.with(f));
     }
@@ -452,7 +468,7 @@ pub fn want_write(path: &Path) -> KResult<()> {
 
 /// Forget every mount (reboot).
 pub fn clear_mounts() {
-    table().clear();
+    table_mut().clear();
 }
 
 #[cfg(test)]

@@ -310,6 +310,13 @@ impl Inode for TmpInode {
         }
     }
 
+    fn touch_atime(&self, now: Timespec, relatime: bool) {
+        let st = self.stat();
+        if atime_due(&st, now, relatime) {
+            lock(&self.meta).atime = now;
+        }
+    }
+
     fn setattr(&self, a: &SetAttr) -> KResult<()> {
         if let Some(size) = a.size {
             self.truncate(size)?;
@@ -515,7 +522,6 @@ impl Inode for TmpInode {
             done += chunk;
         }
         drop(d);
-        lock(&self.meta).atime = Timespec::now();
         Ok(n)
     }
 

@@ -245,6 +245,9 @@ pub trait Inode: Send + Sync {
     fn fs_magic(&self) -> u64 {
         TMPFS_MAGIC
     }
+    /// Record an access (read, directory listing) at `now`; with
+    /// `relatime`, only if `atime_due` says so.
+    fn touch_atime(&self, _now: Timespec, _relatime: bool) {}
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
@@ -278,6 +281,19 @@ pub trait Inode: Send + Sync {
     fn removexattr(&self, _name: &str) -> KResult<()> {
         Err(Errno::EOPNOTSUPP)
     }
+}
+
+/// Linux's relatime rule: the access time moves only when it is not newer
+/// than the last modification or change, or is a day old; otherwise
+/// (strictatime) whenever it differs from `now`.
+pub fn atime_due(st: &Stat, now: Timespec, relatime: bool) -> bool {
+    if !relatime {
+        return st.atime != now;
+    }
+    let key = |t: Timespec| (t.sec, t.nsec);
+    key(st.atime) <= key(st.mtime)
+        || key(st.atime) <= key(st.ctime)
+        || now.sec - st.atime.sec >= 24 * 60 * 60
 }
 
 /// setxattr(2) flags.

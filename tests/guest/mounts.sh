@@ -11,6 +11,15 @@ echo "== 4"; grep /mnt /proc/mounts; stat -f -c '%T %b' /mnt /proc /sys
 mount -o remount,size=1k /mnt; echo "rc=$?"
 mount -t tmpfs -o bogus=1 tmpfs /media; echo "rc=$?"
 umount /mnt
+echo "== atime"
+echo a > /root/at; A0=$(stat -c %X /root/at); sleep 1; cat /root/at >/dev/null; A1=$(stat -c %X /root/at)
+sleep 1; cat /root/at >/dev/null; A2=$(stat -c %X /root/at)
+[ "$A1" -gt "$A0" ] && echo relatime: first read after a change moves atime
+[ "$A2" -eq "$A1" ] && echo relatime: second read keeps it
+mount -o remount,strictatime /; sleep 1; cat /root/at >/dev/null; A3=$(stat -c %X /root/at)
+[ "$A3" -gt "$A2" ] && echo strictatime: every read moves it
+mount -o remount,noatime /; sleep 1; cat /root/at >/dev/null
+[ "$(stat -c %X /root/at)" -eq "$A3" ] && echo noatime: reads never move it
 mount -o remount,ro,noatime /; echo "== 5"; grep ' / ' /proc/mounts; touch /x; echo "rc=$?"
 mount -o remount,rw,relatime,errors=remount-ro,commit=30 /; echo "== 6"; grep ' / ' /proc/mounts
 mkdir -p /m1; mount -t tmpfs t /m1; mkdir /m1/sub; echo f > /m1/sub/f
