@@ -55,7 +55,8 @@ pub fn all() -> Vec<CharDev> {
         .iter()
         .map(|&(n, ma, mi, c, m, d)| dev(n.into(), ma, mi, c, m, d))
         .collect();
-    // Console and serial lines.
+    // Console and serial lines: devtmpfs's default 0600, as Linux (getty
+    // or login set the owner and mode when someone uses one).
     let (cons, serials) = line::counts();
     for i in 0..cons {
         v.push(dev(
@@ -63,7 +64,7 @@ pub fn all() -> Vec<CharDev> {
             line::TTY_MAJOR,
             i,
             "tty",
-            0o620,
+            0o600,
             false,
         ));
     }
@@ -73,7 +74,7 @@ pub fn all() -> Vec<CharDev> {
             line::TTY_MAJOR,
             64 + i,
             "tty",
-            0o660,
+            0o600,
             false,
         ));
     }

@@ -24,7 +24,7 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
         let _ = root.create(&d.name, S_IFCHR | d.mode, d.rdev, Owner::ROOT);
     }
     for d in crate::drivers::block::all() {
-        let _ = root.create(d.name(), S_IFBLK | 0o660, d.rdev(), Owner::ROOT);
+        let _ = root.create(d.name(), S_IFBLK | 0o600, d.rdev(), Owner::ROOT);
     }
     for d in ["pts", "shm"] {
         let _ = root.create(d, S_IFDIR | 0o755, 0, Owner::ROOT);
