@@ -6,7 +6,8 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal, sys_time, sys_xattr,
+    signal, sys_cred, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal,
+    sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -219,16 +220,19 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         98 => sys_proc::sys_getrusage(t, a.i(0), a.u(1)),
         99 => sys_proc::sys_sysinfo(t, a.u(0)),
         100 => sys_time::sys_times(t, a.u(0)),
-        102 | 104 | 107 | 108 => sys_proc::sys_getid(t, nr),
+        102 | 104 | 107 | 108 => sys_cred::sys_getid(t, nr),
         103 => super::printk::sys_syslog(t, a.i(0), a.u(1), a.i(2)),
-        105 | 106 | 113 | 114 | 117 | 119 | 122 | 123 => sys_proc::sys_setid(t, nr, a),
+        105 | 106 => sys_cred::sys_setuid(t, nr == 105, a.u32(0)),
+        113 | 114 => sys_cred::sys_setreuid(t, nr == 113, a.u32(0), a.u32(1)),
+        117 | 119 => sys_cred::sys_setresuid(t, nr == 117, a.u32(0), a.u32(1), a.u32(2)),
+        122 | 123 => sys_cred::sys_setfsuid(t, nr == 122, a.u32(0)),
         109 => sys_proc::sys_setpgid(t, a.i(0), a.i(1)),
         110 => Ok(sys_proc::parent_pid(t) as u64),
         111 => sys_proc::sys_getpgid(t, 0),
         112 => sys_proc::sys_setsid(t),
-        115 => sys_proc::sys_getgroups(t, a.i(0), a.u(1)),
-        116 => sys_proc::sys_setgroups(t, a.usize(0), a.u(1)),
-        118 | 120 => sys_proc::sys_getresid(t, nr, a.u(0), a.u(1), a.u(2)),
+        115 => sys_cred::sys_getgroups(t, a.i(0), a.u(1)),
+        116 => sys_cred::sys_setgroups(t, a.usize(0), a.u(1)),
+        118 | 120 => sys_cred::sys_getresid(t, nr, a.u(0), a.u(1), a.u(2)),
         121 => sys_proc::sys_getpgid(t, a.i(0)),
         124 => sys_proc::sys_getsid(t, a.i(0)),
         125 => sys_proc::sys_capget(t, a.u(0), a.u(1)),
