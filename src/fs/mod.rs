@@ -1,12 +1,14 @@
-//! Filesystems: the VFS core, open files, tmpfs, procfs, pipes, and a
-//! minimal sysfs and devtmpfs.
+//! Filesystems: the VFS core, permission checks, open files, tmpfs,
+//! procfs, pipes, and a minimal sysfs and devtmpfs.
 
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
+pub mod permission;
 pub mod pipe;
 pub mod procfs;
+pub mod setattr;
 pub mod signalfd;
 pub mod tmpfs;
 pub mod vfs;

@@ -221,7 +221,7 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
 fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
     let rootp = Dentry::root(root.clone());
     for e in entries {
-        let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name) {
+        let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name, &Creds::ROOT) {
             Ok(x) => x,
             Err(err) => {
                 log::warn!("initramfs: {}: {:?}", e.name, err);
@@ -232,7 +232,7 @@ fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
             continue;
         }
         if let Some(target) = &e.link_to {
-            if let Ok(t) = vfs::walk(&rootp, &rootp, target, false) {
+            if let Ok(t) = vfs::walk(&rootp, &rootp, target, false, &Creds::ROOT) {
                 let _ = dir.inode.unlink(&name, false);
                 let _ = dir.inode.link(&name, &t.inode);
             }
@@ -293,7 +293,7 @@ fn set_meta(node: &Arc<dyn Inode>, e: &initramfs::CpioEntry) {
 }
 
 fn open_console(root: &Path) -> Option<Arc<crate::fs::file::File>> {
-    let p = vfs::walk(root, root, "/dev/console", true).ok()?;
+    let p = vfs::walk(root, root, "/dev/console", true, &Creds::ROOT).ok()?;
     let ops = p.inode.open(crate::fs::file::O_RDWR).ok()??;
     Some(crate::fs::file::File::new(
         ops,
@@ -337,7 +337,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             stop_report: None,
             stopped: false,
             exit_signal: 0,
-            creds: Creds::default(),
+            creds: Creds::ROOT,
             rlimits: task::default_rlimits(),
             itimer_real: None,
             start_time: now,

@@ -39,10 +39,43 @@ pub struct IdSet {
 }
 
 impl Creds {
+    /// What the kernel itself acts as (boot, mounting root, init).
+    pub const ROOT: Creds = Creds {
+        uid: 0,
+        euid: 0,
+        suid: 0,
+        fsuid: 0,
+        gid: 0,
+        egid: 0,
+        sgid: 0,
+        fsgid: 0,
+        groups: Vec::new(),
+    };
+
     /// The non-filesystem capabilities (CAP_SETUID, CAP_SETGID, CAP_KILL,
     /// CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_BOOT, CAP_SYS_RESOURCE).
     pub fn capable(&self) -> bool {
         self.euid == 0
+    }
+
+    /// The filesystem capabilities (see the module comment).
+    pub fn fs_capable(&self) -> bool {
+        self.fsuid == 0
+    }
+
+    /// Linux's in_group_p: the fsgid or a supplementary group.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups.contains(&gid)
+    }
+
+    /// What access(2) checks with: the real ids as filesystem ids (Linux's
+    /// access_override_creds; a real uid 0 keeps root's capabilities).
+    pub fn for_access(&self) -> Creds {
+        Creds {
+            fsuid: self.uid,
+            fsgid: self.gid,
+            ..self.clone()
+        }
     }
 
     pub fn uids(&self) -> IdSet {

@@ -4,11 +4,11 @@
 
 use super::errno::{Errno, KResult};
 use super::exit;
-use super::sys_fs::{self, open_path, read_path};
-use super::task::{lock, Task};
+use super::sys_fs::{self, read_path};
+use super::task::{lock, Creds, Task};
 use crate::arch::{self, Context};
 use crate::fs::elf::{self, ElfError, ElfFile, ElfKind};
-use crate::fs::file::O_RDONLY;
+use crate::fs::permission;
 use crate::fs::vfs::Inode;
 use crate::mm::{
     page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP,
@@ -77,33 +77,27 @@ fn load_elf(inode: &Arc<dyn Inode>) -> Result<ElfFile, Errno> {
     })
 }
 
+/// Look `path` up for execution by `c` (Linux's do_open_execat): a
+/// regular file with execute permission, which for root means at least
+/// one x bit. Read permission is not needed: the kernel reads the file.
+/// Returns the inode and its absolute path name.
 fn open_exec(
     t: &Task,
+    c: &Creds,
     dirfd: i32,
     path: &str,
     nofollow: bool,
 ) -> KResult<(Arc<dyn Inode>, String)> {
-    let flags = O_RDONLY
-        | if nofollow {
-            crate::fs::file::O_NOFOLLOW
-        } else {
-            0
-        };
-    let f = open_path(t, dirfd, path, flags, 0)?;
-    let inode = f.inode.clone().ok_or(Errno::EACCES)?;
-    let st = inode.stat();
-    if st.is_dir() {
+    let p = sys_fs::lookup_as(t, c, dirfd, path, !nofollow)?;
+    let st = p.inode.stat();
+    if st.is_symlink() {
+        return Err(Errno::ELOOP);
+    }
+    if !st.is_reg() {
         return Err(Errno::EACCES);
     }
-    if !st.is_reg() || st.mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
-    let full = f
-        .path
-        .as_ref()
-        .map(|p| p.path_name(&t.fs().root))
-        .unwrap_or_else(|| path.to_string());
-    Ok((inode, full))
+    permission::inode_permission(c, &*p.inode, &st, permission::MAY_EXEC)?;
+    Ok((p.inode.clone(), p.path_name(&t.fs().root)))
 }
 
 pub fn do_execve(
@@ -117,9 +111,11 @@ pub fn do_execve(
     let mut path = path.to_string();
     let exec_name = path.clone();
     let mut depth = 0;
+    let creds = t.creds();
     let (inode, full) = loop {
         let (inode, full) = open_exec(
             t,
+            &creds,
             if depth == 0 { dirfd } else { sys_fs::AT_FDCWD },
             &path,
             nofollow && depth == 0,
@@ -165,7 +161,7 @@ pub fn do_execve(
     };
     let interp = match &main.elf.interp {
         Some(ip) => {
-            let (ii, ipath) = open_exec(t, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
+            let (ii, ipath) = open_exec(t, &creds, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
                 if e == Errno::EACCES {
                     Errno::ELIBBAD
                 } else {

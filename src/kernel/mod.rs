@@ -9,6 +9,7 @@ pub mod panic;
 pub mod printk;
 pub mod sched;
 pub mod signal;
+pub mod sys_attr;
 pub mod sys_cred;
 pub mod sys_epoll;
 pub mod sys_fs;

@@ -222,13 +222,16 @@ pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Opt
                 let flags = arg as u32;
                 let ops: Arc<dyn FileOps> = open_slave(p.index)?;
                 // Named like an open of /dev/pts/N, so fstat matches the
-                // node and ttyname(3) finds it.
+                // node and ttyname(3) finds it. Only the name is looked
+                // up (no permission checks, as Linux opens the peer
+                // directly), so the kernel looks as root.
                 let fs = t.fs();
                 let path = crate::fs::vfs::walk(
                     &fs.root,
                     &fs.root,
                     &format!("/dev/pts/{}", p.index),
                     true,
+                    &crate::kernel::task::Creds::ROOT,
                 )
                 .ok();
                 let inode = path.as_ref().map(|d| d.inode.clone());

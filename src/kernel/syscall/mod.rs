@@ -6,7 +6,7 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_cred, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal,
+    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_mm, sys_net, sys_poll, sys_proc, sys_signal,
     sys_time, sys_xattr,
 };
 use std::collections::HashSet;
@@ -136,7 +136,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         18 => sys_fs::sys_pwrite64(t, a.i(0), a.u(1), a.usize(2), a.i64(3)),
         19 => sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None, redo),
         20 => sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None),
-        21 => sys_fs::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
+        21 => sys_attr::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
         22 => sys_fs::sys_pipe2(t, a.u(0), 0),
         23 => sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, false),
         24 => sys_proc::sys_sched_yield(t),
@@ -187,8 +187,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         72 => sys_fs::sys_fcntl(t, a.i(0), a.u32(1), a.u(2)),
         73 => sys_fs::sys_flock(t, a.i(0), a.i(1)),
         74 | 75 => sys_fs::sys_fsync(t, a.i(0)),
-        76 => sys_fs::sys_truncate(t, a.u(0), a.i64(1)),
-        77 => sys_fs::sys_ftruncate(t, a.i(0), a.i64(1)),
+        76 => sys_attr::sys_truncate(t, a.u(0), a.i64(1)),
+        77 => sys_attr::sys_ftruncate(t, a.i(0), a.i64(1)),
         78 => Err(Errno::ENOSYS),
         188..=199 => sys_xattr::dispatch(t, nr, &a),
         79 => sys_fs::sys_getcwd(t, a.u(0), a.usize(1)),
@@ -202,11 +202,11 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         87 => sys_fs::sys_unlinkat(t, sys_fs::AT_FDCWD, a.u(0), 0),
         88 => sys_fs::sys_symlinkat(t, a.u(0), sys_fs::AT_FDCWD, a.u(1)),
         89 => sys_fs::sys_readlinkat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), a.usize(2)),
-        90 => sys_fs::sys_fchmodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
-        91 => sys_fs::sys_fchmod(t, a.i(0), a.u32(1)),
-        92 => sys_fs::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), 0),
-        93 => sys_fs::sys_fchown(t, a.i(0), a.u32(1), a.u32(2)),
-        94 => sys_fs::sys_fchownat(
+        90 => sys_attr::sys_fchmodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
+        91 => sys_attr::sys_fchmod(t, a.i(0), a.u32(1)),
+        92 => sys_attr::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), 0),
+        93 => sys_attr::sys_fchown(t, a.i(0), a.u32(1), a.u32(2)),
+        94 => sys_attr::sys_fchownat(
             t,
             sys_fs::AT_FDCWD,
             a.u(0),
@@ -242,7 +242,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         129 => sys_signal::sys_rt_sigqueueinfo(t, a.i(0), a.i(1), a.u(2)),
         130 => sys_signal::sys_rt_sigsuspend(t, a.u(0), a.usize(1), redo),
         131 => sys_signal::sys_sigaltstack(t, a.u(0), a.u(1)),
-        132 => sys_fs::sys_utimensat(t, sys_fs::AT_FDCWD, a.u(0), 0, 0, true, a.u(1)),
+        132 => sys_attr::sys_utimensat(t, sys_fs::AT_FDCWD, a.u(0), 0, 0, true, a.u(1)),
         133 => sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2)),
         137 => sys_fs::sys_statfs(t, a.u(0), a.u(1)),
         138 => sys_fs::sys_fstatfs(t, a.i(0), a.u(1)),
@@ -285,21 +285,21 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         230 => sys_time::sys_clock_nanosleep(t, a.i(0), a.i(1), a.u(2), a.u(3), redo),
         231 => sys_proc::sys_exit_group(t, a.i(0)),
         234 => sys_signal::sys_tgkill(t, a.i(0), a.i(1), a.i(2)),
-        235 => sys_fs::sys_utimes(t, a.u(0), a.u(1)),
+        235 => sys_attr::sys_utimes(t, a.u(0), a.u(1)),
         247 => sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), redo),
         257 => sys_fs::sys_openat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
         258 => sys_fs::sys_mkdirat(t, a.i(0), a.u(1), a.u32(2)),
         259 => sys_fs::sys_mknodat(t, a.i(0), a.u(1), a.u32(2), a.u(3)),
-        260 => sys_fs::sys_fchownat(t, a.i(0), a.u(1), a.u32(2), a.u32(3), a.u32(4)),
-        261 => sys_fs::sys_futimesat(t, a.i(0), a.u(1), a.u(2)),
+        260 => sys_attr::sys_fchownat(t, a.i(0), a.u(1), a.u32(2), a.u32(3), a.u32(4)),
+        261 => sys_attr::sys_futimesat(t, a.i(0), a.u(1), a.u(2)),
         262 => sys_fs::sys_newfstatat(t, a.i(0), a.u(1), a.u(2), a.u32(3)),
         263 => sys_fs::sys_unlinkat(t, a.i(0), a.u(1), a.u32(2)),
         264 => sys_fs::sys_renameat2(t, a.i(0), a.u(1), a.i(2), a.u(3), 0),
         265 => sys_fs::sys_linkat(t, a.i(0), a.u(1), a.i(2), a.u(3), a.u32(4)),
         266 => sys_fs::sys_symlinkat(t, a.u(0), a.i(1), a.u(2)),
         267 => sys_fs::sys_readlinkat(t, a.i(0), a.u(1), a.u(2), a.usize(3)),
-        268 => sys_fs::sys_fchmodat(t, a.i(0), a.u(1), a.u32(2), 0),
-        269 => sys_fs::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0),
+        268 => sys_attr::sys_fchmodat(t, a.i(0), a.u(1), a.u32(2), 0),
+        269 => sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0),
         270 => {
             sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, true).map(|v| {
                 let _ = a.u(5);
@@ -308,7 +308,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         }
         271 => sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4), redo),
         273 => Ok(0),
-        280 => sys_fs::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
+        280 => sys_attr::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
         288 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3)),
         213 => sys_epoll::sys_epoll_create1(t, 0),
@@ -337,7 +337,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         334 => Err(Errno::ENOSYS),
         435 => Err(Errno::ENOSYS),
         436 => sys_fs::sys_close_range(t, a.u32(0), a.u32(1), a.u32(2)),
-        439 => sys_fs::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
+        439 => sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
         _ => {
             warn_once(nr);
             Err(Errno::ENOSYS)
