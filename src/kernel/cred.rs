@@ -10,6 +10,7 @@
 //! because Linux drops those from the effective set when fsuid leaves 0.
 
 use super::errno::{Errno, KResult};
+use crate::fs::vfs::{S_ISGID, S_ISUID, S_IXGRP};
 
 /// A process's user and group ids.
 #[derive(Clone, Default, Debug, PartialEq, Eq)]
@@ -178,6 +179,29 @@ pub fn set_fs_id(old: IdSet, f: u32, capable: bool) -> IdSet {
     n
 }
 
+/// The credentials after exec of a file with `mode`, owned by
+/// `uid`:`gid` (Linux's bprm_fill_uid and cap_bprm_creds_from_file): a
+/// setuid file gives its owner as effective uid, a setgid and
+/// group-executable one its group as effective gid; the saved and
+/// filesystem ids become the effective ones. The flag says whether the
+/// exec is secure (AT_SECURE): the effective ids differ from the real ones.
+pub fn exec_creds(old: &Creds, mode: u32, uid: u32, gid: u32) -> (Creds, bool) {
+    // TODO(mount flags): a nosuid mount ignores both bits (mnt_may_suid).
+    let mut n = old.clone();
+    if mode & S_ISUID != 0 {
+        n.euid = uid;
+    }
+    if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP {
+        n.egid = gid;
+    }
+    n.suid = n.euid;
+    n.fsuid = n.euid;
+    n.sgid = n.egid;
+    n.fsgid = n.egid;
+    let secure = n.euid != n.uid || n.egid != n.gid;
+    (n, secure)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +280,33 @@ mod tests {
         assert_eq!(set_fs_id(U, 0, false), U);
         assert_eq!(set_fs_id(ROOT, 5, true).fs, 5);
         assert_eq!(set_fs_id(U, KEEP, false), U);
+    }
+
+    #[test]
+    fn exec_of_setuid_and_setgid_files() {
+        let user = Creds {
+            uid: 1000,
+            euid: 1000,
+            suid: 1000,
+            fsuid: 1000,
+            gid: 100,
+            egid: 100,
+            sgid: 100,
+            fsgid: 100,
+            groups: vec![],
+        };
+        let (n, secure) = exec_creds(&user, 0o104755, 0, 0);
+        assert_eq!((n.uid, n.euid, n.suid, n.fsuid), (1000, 0, 0, 0));
+        assert!(secure);
+        // setgid without group execute is a locking mark, not setgid.
+        let (n, secure) = exec_creds(&user, 0o102745, 0, 7);
+        assert_eq!(n.egid, 100);
+        assert!(!secure);
+        let (n, _) = exec_creds(&user, 0o102755, 0, 7);
+        assert_eq!((n.egid, n.sgid, n.fsgid), (7, 7, 7));
+        // Exec resets the saved ids to the effective ones.
+        let mut odd = user.clone();
+        odd.suid = 0;
+        assert_eq!(exec_creds(&odd, 0o100755, 0, 0).0.suid, 1000);
     }
 }

@@ -2,6 +2,7 @@
 //! interpreter) or a `#!` script into a fresh address space, with Linux's
 //! initial stack (argv, envp, auxv).
 
+use super::cred;
 use super::errno::{Errno, KResult};
 use super::exit;
 use super::sys_fs::{self, read_path};
@@ -154,6 +155,10 @@ pub fn do_execve(
         }
         break (inode, full);
     };
+    // The ids the program runs with come from the file finally run (the
+    // interpreter of a script, not the script).
+    let st = inode.stat();
+    let (new_creds, secure) = cred::exec_creds(&creds, st.mode, st.uid, st.gid);
     let main = Image {
         elf: load_elf(&inode)?,
         inode,
@@ -189,7 +194,8 @@ pub fn do_execve(
         drop(old);
         Mm::new()?
     };
-    let r = build(t, &mm, &main, interp.as_ref(), &argv, &envp, &exec_name);
+    let ids = (&new_creds, secure);
+    let r = build(&mm, &main, interp.as_ref(), &argv, &envp, &exec_name, ids);
     let (entry, sp) = match r {
         Ok(v) => v,
         Err(e) => {
@@ -216,7 +222,11 @@ pub fn do_execve(
             exit::exit_thread(&ot);
         }
     }
-    tg.lock().exec_done = true;
+    {
+        let mut g = tg.lock();
+        g.exec_done = true;
+        g.creds = new_creds;
+    }
     let vfork_parent = {
         let mut i = t.lock();
         i.mm = mm;
@@ -298,14 +308,16 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
 
 type Entry = (u64, u64);
 
+/// Map the images and build the initial stack; `ids`: the credentials
+/// the program runs with and whether the exec is secure (AT_SECURE).
 fn build(
-    t: &Task,
     mm: &Arc<Mm>,
     main: &Image,
     interp: Option<&Image>,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     exec_name: &str,
+    ids: (&Creds, bool),
 ) -> KResult<Entry> {
     let mut m = mm.lock();
     let (lo, _hi) = main.elf.span();
@@ -368,7 +380,7 @@ fn build(
     let str_base = (STACK_TOP - 8 - strings.len() as u64) & !15;
     m.write(str_base, &strings)?;
     let phdr = main.elf.phdr_vaddr.map(|v| v + bias).unwrap_or(0);
-    let creds = t.creds();
+    let (creds, secure) = ids;
     let fpu_len = Context::new().fpu.len() as u64;
     let auxv: Vec<(u64, u64)> = vec![
         (16, arch::cpu::hwcap()),
@@ -384,7 +396,7 @@ fn build(
         (12, creds.euid as u64),
         (13, creds.gid as u64),
         (14, creds.egid as u64),
-        (23, 0),
+        (23, secure as u64),
         (25, str_base + off_random as u64),
         (26, 2),
         (31, str_base + off_execfn as u64),
