@@ -202,6 +202,15 @@ pub fn exec_creds(old: &Creds, mode: u32, uid: u32, gid: u32) -> (Creds, bool) {
     (n, secure)
 }
 
+/// Linux's kill_ok_by_cred: the sender's real or effective uid matches
+/// the target's real or saved uid, or the sender has CAP_KILL.
+pub fn may_signal(sender: &Creds, target: &Creds) -> bool {
+    sender.capable()
+        || [sender.uid, sender.euid]
+            .iter()
+            .any(|&u| u == target.uid || u == target.suid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +317,22 @@ mod tests {
         let mut odd = user.clone();
         odd.suid = 0;
         assert_eq!(exec_creds(&odd, 0o100755, 0, 0).0.suid, 1000);
+    }
+
+    #[test]
+    fn signal_permission() {
+        let a = Creds {
+            uid: 1000,
+            euid: 1000,
+            suid: 1000,
+            ..Creds::ROOT
+        };
+        let half = Creds {
+            uid: 1000,
+            ..Creds::ROOT
+        };
+        assert!(!may_signal(&a, &Creds::ROOT));
+        assert!(may_signal(&a, &half));
+        assert!(may_signal(&Creds::ROOT, &a));
     }
 }
