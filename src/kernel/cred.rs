@@ -211,6 +211,17 @@ pub fn may_signal(sender: &Creds, target: &Creds) -> bool {
             .any(|&u| u == target.uid || u == target.suid)
 }
 
+/// Are all of `target`'s user ids `c`'s real uid, and all its group ids
+/// `c`'s real gid (Linux's check for changing another process's limits)?
+pub fn owns_all_ids(c: &Creds, target: &Creds) -> bool {
+    [target.uid, target.euid, target.suid]
+        .iter()
+        .all(|&u| u == c.uid)
+        && [target.gid, target.egid, target.sgid]
+            .iter()
+            .all(|&g| g == c.gid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

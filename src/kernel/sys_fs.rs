@@ -779,12 +779,15 @@ pub fn sys_fchdir(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     Ok(0)
 }
 
-/// chroot
+/// chroot: CAP_SYS_CHROOT only.
 pub fn sys_chroot(t: &Arc<Task>, path: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
     let c = t.creds();
     let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
     may_chdir(&c, &p)?;
+    if !c.capable() {
+        return Err(Errno::EPERM);
+    }
     lock(&t.fs_shared()).root = p;
     Ok(0)
 }
@@ -1065,7 +1068,7 @@ fn mount_ext(t: &Task, source: &str, fstype: &str, ro: bool) -> KResult<Arc<dyn 
     Ok(fs.root())
 }
 
-/// mount
+/// mount: CAP_SYS_ADMIN only.
 pub fn sys_mount(
     t: &Arc<Task>,
     source: u64,
@@ -1079,6 +1082,9 @@ pub fn sys_mount(
     const MS_BIND: u64 = 4096;
     let target_s = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     let ro = flags & MS_RDONLY != 0;
     if flags & MS_REMOUNT != 0 {
         if let Some(fs) = crate::fs::ext4::fs_of(&p.inode) {
@@ -1131,11 +1137,14 @@ pub fn sys_mount(
     Ok(0)
 }
 
-/// umount2
+/// umount2: CAP_SYS_ADMIN only.
 pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
     const MNT_DETACH: i32 = 2;
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, true)?;
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     let ext = crate::fs::ext4::fs_of(&p.inode);
     let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
         vfs::mounts()

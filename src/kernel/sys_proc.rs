@@ -5,7 +5,7 @@ use super::errno::{Errno, KResult};
 use super::exit::{self, exit_status};
 use super::syscall::Args;
 use super::task::{self, lock, State, Task, TaskInner, TgInner, ThreadGroup, Tid};
-use super::{futex, sched, signal, time};
+use super::{cred, futex, sched, signal, time};
 use crate::arch;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex};
@@ -502,6 +502,9 @@ pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
 
 /// sethostname
 pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
@@ -512,6 +515,9 @@ pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
 
 /// setdomainname
 pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
@@ -551,13 +557,28 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         return Err(Errno::EINVAL);
     }
     let tg = rlimit_target(t, pid)?;
-    let cur = tg.lock().rlimits[res as usize];
+    let c = t.creds();
+    let (cur, target_creds) = {
+        let g = tg.lock();
+        (g.rlimits[res as usize], g.creds.clone())
+    };
+    // Another process's limits: only with all the same ids, or
+    // CAP_SYS_RESOURCE (Linux's check_prlimit_permission).
+    if tg.tgid != t.tgid() && !c.capable() && !cred::owns_all_ids(&c, &target_creds) {
+        return Err(Errno::EPERM);
+    }
     if new != 0 {
+        const RLIMIT_NOFILE: u32 = 7;
+        const NR_OPEN: u64 = 1 << 20;
         let b = t.mm().read_vec(new, 16)?;
         let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
         let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
         if s > h {
             return Err(Errno::EINVAL);
+        }
+        // Raising a hard limit needs CAP_SYS_RESOURCE.
+        if (res == RLIMIT_NOFILE && h > NR_OPEN) || (h > cur.1 && !c.capable()) {
+            return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
     }
@@ -766,6 +787,9 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
 
 /// reboot
 pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if magic1 != 0xfee1_dead || ![672274793, 85072278, 369367448, 537993216].contains(&magic2) {
         return Err(Errno::EINVAL);
     }
