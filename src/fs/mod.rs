@@ -112,9 +112,9 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
             Owner::ROOT,
         );
     }
-    for d in ["pts", "shm"] {
-        let _ = root.create(d, S_IFDIR | 0o755, 0, Owner::ROOT);
-    }
+    let _ = root.create("pts", S_IFDIR | 0o755, 0, Owner::ROOT);
+    // Everyone's POSIX shared memory (shm_open), sticky like /tmp.
+    let _ = root.create("shm", S_IFDIR | 0o1777, 0, Owner::ROOT);
     let _ = root.symlink("fd", "/proc/self/fd", Owner::ROOT);
     let _ = root.symlink("stdin", "/proc/self/fd/0", Owner::ROOT);
     let _ = root.symlink("stdout", "/proc/self/fd/1", Owner::ROOT);
