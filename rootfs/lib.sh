@@ -129,9 +129,12 @@ ruml_build_tree() {
 
     cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/sh
 EOF
     cat >"$root/etc/group" <<'EOF'
 root:x:0:
+tty:x:5:
+nogroup:x:65534:
 EOF
     echo ruml >"$root/etc/hostname"
     # For busybox init (/sbin/init, used when booting from a disk image).

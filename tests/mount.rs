@@ -165,3 +165,28 @@ fn periodic_commit_makes_writes_durable_without_sync() {
     assert!(out.status.code().unwrap_or(8) <= 1, "{:?}", out);
     assert_eq!(debugfs_cat(&img, "/root/note"), b"committed-by-timer\n");
 }
+
+/// A setuid program runs with its owner's ids, except from a filesystem
+/// mounted nosuid.
+#[test]
+fn nosuid_mounts_ignore_setuid_bits() {
+    let dir = test_dir("nosuid-src");
+    let bin = dir.join("perm");
+    compile_c(&repo_root().join("tests/guest/perm.c"), &bin, &["-static"]);
+    let img = build_ext4("nosuid", "ext4", "32M", &[(&bin, "/bin/perm")]);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd]);
+    g.wait_prompt();
+    g.run("mount -t tmpfs -o mode=755 t /mnt && cp /bin/perm /mnt/ && chmod 4755 /mnt/perm");
+    let whoami = "su -s /bin/sh nobody -c '/mnt/perm --whoami'";
+    let out = g.run(whoami);
+    assert!(out.contains("uid=65534/0/0 ") && out.contains("secure=1"), "{out}");
+    g.run("mount -o remount,nosuid /mnt");
+    let out = g.run(whoami);
+    assert!(
+        out.contains("uid=65534/65534/65534 ") && out.contains("secure=0"),
+        "{out}"
+    );
+    g.send("poweroff -f\n");
+    g.wait_exit(EXIT_TIMEOUT).expect("poweroff");
+}

@@ -36,6 +36,11 @@ fn pty_packet_mode_matches_native() {
     compare_with_native("ptypkt", "ptypkt done");
 }
 
+#[test]
+fn permissions_match_native() {
+    compare_with_native("perm", "perm done");
+}
+
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 fn compare_with_native(name: &str, last_line: &str) {

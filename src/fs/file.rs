@@ -23,6 +23,7 @@ pub const O_DSYNC: u32 = 0o10000;
 pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_NOATIME: u32 = 0o1000000;
 pub const O_PATH: u32 = 0o10000000;
 
 pub const POLLIN: u32 = 1;

@@ -1,13 +1,15 @@
-//! Filesystems: the VFS core, open files, tmpfs, procfs, sysfs, pipes,
-//! and devtmpfs.
+//! Filesystems: the VFS core, permission checks, open files, tmpfs,
+//! procfs, sysfs, pipes, and devtmpfs.
 
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
 pub mod mount;
+pub mod permission;
 pub mod pipe;
 pub mod procfs;
+pub mod setattr;
 pub mod signalfd;
 pub mod sysfs;
 pub mod tmpfs;
@@ -26,9 +28,9 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
     for d in crate::drivers::block::all() {
         let _ = root.create(d.name(), S_IFBLK | 0o600, d.rdev(), Owner::ROOT);
     }
-    for d in ["pts", "shm"] {
-        let _ = root.create(d, S_IFDIR | 0o755, 0, Owner::ROOT);
-    }
+    let _ = root.create("pts", S_IFDIR | 0o755, 0, Owner::ROOT);
+    // Everyone's POSIX shared memory (shm_open), sticky like /tmp.
+    let _ = root.create("shm", S_IFDIR | 0o1777, 0, Owner::ROOT);
     let _ = root.symlink("fd", "/proc/self/fd", Owner::ROOT);
     let _ = root.symlink("stdin", "/proc/self/fd/0", Owner::ROOT);
     let _ = root.symlink("stdout", "/proc/self/fd/1", Owner::ROOT);

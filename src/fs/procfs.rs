@@ -235,38 +235,54 @@ pub fn new_fs() -> Arc<dyn Inode> {
 
 fn sys_dir() -> Arc<dyn Inode> {
     dir("/sys", || {
-        vec![(
-            "kernel".into(),
-            dir("/sys/kernel", || {
-                vec![
-                    (
-                        "hostname".into(),
-                        file("/sys/kernel/hostname", || {
-                            Ok(format!("{}\n", crate::kernel::sys_proc::hostname()))
-                        }),
-                    ),
-                    (
-                        "ostype".into(),
-                        file("/sys/kernel/ostype", || Ok("Linux\n".into())),
-                    ),
-                    (
-                        "osrelease".into(),
-                        file("/sys/kernel/osrelease", || {
-                            Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE))
-                        }),
-                    ),
-                    (
-                        "pid_max".into(),
-                        file("/sys/kernel/pid_max", || Ok("32768\n".into())),
-                    ),
-                    (
-                        "ngroups_max".into(),
-                        file("/sys/kernel/ngroups_max", || Ok("65536\n".into())),
-                    ),
-                ]
-            }),
-        )]
+        vec![
+            (
+                "fs".into(),
+                dir("/sys/fs", || {
+                    // What fs::permission implements.
+                    vec![(
+                        "protected_hardlinks".into(),
+                        file("/sys/fs/protected_hardlinks", || Ok("1\n".into())),
+                    )]
+                }),
+            ),
+            kernel_sys_dir(),
+        ]
     })
+}
+
+fn kernel_sys_dir() -> (String, Arc<dyn Inode>) {
+    (
+        "kernel".into(),
+        dir("/sys/kernel", || {
+            vec![
+                (
+                    "hostname".into(),
+                    file("/sys/kernel/hostname", || {
+                        Ok(format!("{}\n", crate::kernel::sys_proc::hostname()))
+                    }),
+                ),
+                (
+                    "ostype".into(),
+                    file("/sys/kernel/ostype", || Ok("Linux\n".into())),
+                ),
+                (
+                    "osrelease".into(),
+                    file("/sys/kernel/osrelease", || {
+                        Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE))
+                    }),
+                ),
+                (
+                    "pid_max".into(),
+                    file("/sys/kernel/pid_max", || Ok("32768\n".into())),
+                ),
+                (
+                    "ngroups_max".into(),
+                    file("/sys/kernel/ngroups_max", || Ok("65536\n".into())),
+                ),
+            ]
+        }),
+    )
 }
 
 thread_local! {

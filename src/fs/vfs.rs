@@ -4,7 +4,9 @@
 //! `..` and getcwd work across mount points; mounts (`super::mount`) are
 //! looked up by the identity of the covered inode.
 
+use super::permission;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::Creds;
 use crate::mm::frame::Pfn;
 use std::any::Any;
 use std::sync::Arc;
@@ -17,6 +19,10 @@ pub const S_IFBLK: u32 = 0o060000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFIFO: u32 = 0o010000;
+pub const S_ISUID: u32 = 0o4000;
+pub const S_ISGID: u32 = 0o2000;
+pub const S_ISVTX: u32 = 0o1000;
+pub const S_IXGRP: u32 = 0o010;
 
 pub const TMPFS_MAGIC: u64 = 0x0102_1994;
 pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
@@ -121,9 +127,7 @@ impl Owner {
     /// then inherits the setgid bit; a group-executable file loses it
     /// unless its creator is in that group or privileged). Returns the
     /// owner and the mode.
-    pub fn for_new(c: &crate::kernel::task::Creds, dir: &Stat, mode: u32) -> (Owner, u32) {
-        const S_ISGID: u32 = 0o2000;
-        const S_IXGRP: u32 = 0o010;
+    pub fn for_new(c: &Creds, dir: &Stat, mode: u32) -> (Owner, u32) {
         if dir.mode & S_ISGID == 0 {
             let o = Owner {
                 uid: c.fsuid,
@@ -139,9 +143,8 @@ impl Owner {
         if mode & S_IFMT == S_IFDIR {
             mode |= S_ISGID;
         } else if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP
-            && c.fsuid != 0
-            && c.fsgid != dir.gid
-            && !c.groups.contains(&dir.gid)
+            && !c.fs_capable()
+            && !c.in_group(dir.gid)
         {
             mode &= !S_ISGID;
         }
@@ -248,6 +251,11 @@ pub trait Inode: Send + Sync {
     /// Record an access (read, directory listing) at `now`; with
     /// `relatime`, only if `atime_due` says so.
     fn touch_atime(&self, _now: Timespec, _relatime: bool) {}
+    /// Is the filesystem read-only (writes fail with EROFS)? Permission
+    /// checks report it before access bits, as Linux's inode_permission.
+    fn read_only(&self) -> bool {
+        false
+    }
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
@@ -364,11 +372,12 @@ impl Dentry {
 
 const MAX_SYMLINKS: u32 = 40;
 
-/// Walk `path` from `start` (or `root` if absolute). With `follow`, a
+/// Walk `path` from `start` (or `root` if absolute) as `c`, who needs
+/// search permission on every directory passed through. With `follow`, a
 /// symlink in the last component is followed.
-pub fn walk(root: &Path, start: &Path, path: &str, follow: bool) -> KResult<Path> {
+pub fn walk(root: &Path, start: &Path, path: &str, follow: bool, c: &Creds) -> KResult<Path> {
     let mut depth = 0;
-    walk_inner(root, start, path, follow, &mut depth)
+    walk_inner(root, start, path, follow, c, &mut depth)
 }
 
 fn walk_inner(
@@ -376,6 +385,7 @@ fn walk_inner(
     start: &Path,
     path: &str,
     follow: bool,
+    cred: &Creds,
     depth: &mut u32,
 ) -> KResult<Path> {
     if path.is_empty() {
@@ -393,9 +403,12 @@ fn walk_inner(
     let trailing_slash = path.ends_with('/');
     for (i, c) in comps.iter().enumerate() {
         let last = i + 1 == comps.len();
-        if !cur.inode.stat().is_dir() {
+        let st = cur.inode.stat();
+        if !st.is_dir() {
             return Err(Errno::ENOTDIR);
         }
+        // Also for "." and "..", as Linux's link_path_walk.
+        permission::may_lookup(cred, &st)?;
         if c.len() > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -418,7 +431,7 @@ fn walk_inner(
                 return Err(Errno::ELOOP);
             }
             let target = child.readlink()?;
-            cur = walk_inner(root, &cur, &target, true, depth)?;
+            cur = walk_inner(root, &cur, &target, true, cred, depth)?;
             continue;
         }
         cur = Arc::new(Dentry {
@@ -433,9 +446,10 @@ fn walk_inner(
     Ok(cur)
 }
 
-/// Walk all but the last component: (parent directory, last name).
-/// The last name is "" for "/" and may be "." or "..".
-pub fn walk_parent(root: &Path, start: &Path, path: &str) -> KResult<(Path, String)> {
+/// Walk all but the last component as `c`: (parent directory, last
+/// name), with search permission on the parent checked too. The last name
+/// is "" for "/" and may be "." or "..".
+pub fn walk_parent(root: &Path, start: &Path, path: &str, c: &Creds) -> KResult<(Path, String)> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -450,11 +464,13 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str) -> KResult<(Path, Stri
     let parent = if dir.is_empty() {
         start.clone()
     } else {
-        walk(root, start, dir, true)?
+        walk(root, start, dir, true, c)?
     };
-    if !parent.inode.stat().is_dir() {
+    let st = parent.inode.stat();
+    if !st.is_dir() {
         return Err(Errno::ENOTDIR);
     }
+    permission::may_lookup(c, &st)?;
     if name.len() > 255 {
         return Err(Errno::ENAMETOOLONG);
     }

@@ -206,7 +206,7 @@ fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, MntFlags, String), S
 /// /dev as devtmpfs (CONFIG_DEVTMPFS_MOUNT), if the root has a /dev.
 fn mount_devtmpfs(root: &Arc<dyn Inode>) {
     let rootp = Dentry::root(root.clone());
-    let Ok(dev) = vfs::walk(&rootp, &rootp, "dev", true) else {
+    let Ok(dev) = vfs::walk(&rootp, &rootp, "dev", true, &Creds::ROOT) else {
         return;
     };
     if !dev.inode.stat().is_dir() {
@@ -226,7 +226,7 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
     // devpts on /dev/pts, as an init system would mount it; after /dev, so
     // /proc/mounts lists parents first (umount -a undoes the list from
     // the end).
-    if let Ok(pts) = vfs::walk(&rootp, &rootp, "dev/pts", true) {
+    if let Ok(pts) = vfs::walk(&rootp, &rootp, "dev/pts", true, &Creds::ROOT) {
         let m = Mount::new(
             Some(pts.inode.clone()),
             crate::tty::devpts::root(),
@@ -244,7 +244,7 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
 fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
     let rootp = Dentry::root(root.clone());
     for e in entries {
-        let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name) {
+        let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name, &Creds::ROOT) {
             Ok(x) => x,
             Err(err) => {
                 log::warn!("initramfs: {}: {:?}", e.name, err);
@@ -255,7 +255,7 @@ fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
             continue;
         }
         if let Some(target) = &e.link_to {
-            if let Ok(t) = vfs::walk(&rootp, &rootp, target, false) {
+            if let Ok(t) = vfs::walk(&rootp, &rootp, target, false, &Creds::ROOT) {
                 let _ = dir.inode.unlink(&name, false);
                 let _ = dir.inode.link(&name, &t.inode);
             }
@@ -316,7 +316,7 @@ fn set_meta(node: &Arc<dyn Inode>, e: &initramfs::CpioEntry) {
 }
 
 fn open_console(root: &Path) -> Option<Arc<crate::fs::file::File>> {
-    let p = vfs::walk(root, root, "/dev/console", true).ok()?;
+    let p = vfs::walk(root, root, "/dev/console", true, &Creds::ROOT).ok()?;
     let ops = p.inode.open(crate::fs::file::O_RDWR).ok()??;
     Some(crate::fs::file::File::new(
         ops,
@@ -360,7 +360,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             stop_report: None,
             stopped: false,
             exit_signal: 0,
-            creds: Creds::default(),
+            creds: Creds::ROOT,
             rlimits: task::default_rlimits(),
             itimer_real: None,
             start_time: now,

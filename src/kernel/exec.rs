@@ -2,13 +2,15 @@
 //! interpreter) or a `#!` script into a fresh address space, with Linux's
 //! initial stack (argv, envp, auxv).
 
+use super::cred;
 use super::errno::{Errno, KResult};
 use super::exit;
-use super::sys_fs::{self, open_path, read_path};
-use super::task::{lock, Task};
+use super::sys_fs::{self, read_path};
+use super::task::{lock, Creds, Task};
 use crate::arch::{self, Context};
 use crate::fs::elf::{self, ElfError, ElfFile, ElfKind};
-use crate::fs::file::O_RDONLY;
+use crate::fs::mount::MntFlags;
+use crate::fs::permission;
 use crate::fs::vfs::Inode;
 use crate::mm::{
     page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP,
@@ -77,39 +79,34 @@ fn load_elf(inode: &Arc<dyn Inode>) -> Result<ElfFile, Errno> {
     })
 }
 
+/// Look `path` up for execution by `c` (Linux's do_open_execat): a
+/// regular file with execute permission, which for root means at least
+/// one x bit. Read permission is not needed: the kernel reads the file.
+/// Returns the inode and its absolute path name.
 fn open_exec(
     t: &Task,
+    c: &Creds,
     dirfd: i32,
     path: &str,
     nofollow: bool,
-) -> KResult<(Arc<dyn Inode>, String)> {
-    let flags = O_RDONLY
-        | if nofollow {
-            crate::fs::file::O_NOFOLLOW
-        } else {
-            0
-        };
-    let f = open_path(t, dirfd, path, flags, 0)?;
-    // A filesystem mounted noexec runs no programs.
-    if let Some(p) = &f.path {
-        if crate::fs::mount::flags_of(p).contains(crate::fs::mount::MntFlags::NOEXEC) {
-            return Err(Errno::EACCES);
-        }
+) -> KResult<(Arc<dyn Inode>, String, bool)> {
+    let p = sys_fs::lookup_as(t, c, dirfd, path, !nofollow)?;
+    let st = p.inode.stat();
+    if st.is_symlink() {
+        return Err(Errno::ELOOP);
     }
-    let inode = f.inode.clone().ok_or(Errno::EACCES)?;
-    let st = inode.stat();
-    if st.is_dir() {
+    if !st.is_reg() {
         return Err(Errno::EACCES);
     }
-    if !st.is_reg() || st.mode & 0o111 == 0 {
+    // A filesystem mounted noexec runs no programs; on nosuid the
+    // setuid and setgid bits do nothing.
+    let mnt = crate::fs::mount::flags_of(&p);
+    if mnt.contains(MntFlags::NOEXEC) {
         return Err(Errno::EACCES);
     }
-    let full = f
-        .path
-        .as_ref()
-        .map(|p| p.path_name(&t.fs().root))
-        .unwrap_or_else(|| path.to_string());
-    Ok((inode, full))
+    permission::inode_permission(c, &*p.inode, &st, permission::MAY_EXEC)?;
+    let nosuid = mnt.contains(MntFlags::NOSUID);
+    Ok((p.inode.clone(), p.path_name(&t.fs().root), nosuid))
 }
 
 pub fn do_execve(
@@ -123,9 +120,11 @@ pub fn do_execve(
     let mut path = path.to_string();
     let exec_name = path.clone();
     let mut depth = 0;
-    let (inode, full) = loop {
-        let (inode, full) = open_exec(
+    let creds = t.creds();
+    let (inode, full, nosuid) = loop {
+        let (inode, full, nosuid) = open_exec(
             t,
+            &creds,
             if depth == 0 { dirfd } else { sys_fs::AT_FDCWD },
             &path,
             nofollow && depth == 0,
@@ -162,8 +161,17 @@ pub fn do_execve(
             path = interp;
             continue;
         }
-        break (inode, full);
+        break (inode, full, nosuid);
     };
+    // The ids the program runs with come from the file finally run (the
+    // interpreter of a script, not the script).
+    let st = inode.stat();
+    let mode = if nosuid {
+        st.mode & !(crate::fs::vfs::S_ISUID | crate::fs::vfs::S_ISGID)
+    } else {
+        st.mode
+    };
+    let (new_creds, secure) = cred::exec_creds(&creds, mode, st.uid, st.gid);
     let main = Image {
         elf: load_elf(&inode)?,
         inode,
@@ -171,7 +179,7 @@ pub fn do_execve(
     };
     let interp = match &main.elf.interp {
         Some(ip) => {
-            let (ii, ipath) = open_exec(t, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
+            let (ii, ipath, _) = open_exec(t, &creds, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
                 if e == Errno::EACCES {
                     Errno::ELIBBAD
                 } else {
@@ -199,7 +207,8 @@ pub fn do_execve(
         drop(old);
         Mm::new()?
     };
-    let r = build(t, &mm, &main, interp.as_ref(), &argv, &envp, &exec_name);
+    let ids = (&new_creds, secure);
+    let r = build(&mm, &main, interp.as_ref(), &argv, &envp, &exec_name, ids);
     let (entry, sp) = match r {
         Ok(v) => v,
         Err(e) => {
@@ -226,7 +235,11 @@ pub fn do_execve(
             exit::exit_thread(&ot);
         }
     }
-    tg.lock().exec_done = true;
+    {
+        let mut g = tg.lock();
+        g.exec_done = true;
+        g.creds = new_creds;
+    }
     let vfork_parent = {
         let mut i = t.lock();
         i.mm = mm;
@@ -308,14 +321,16 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
 
 type Entry = (u64, u64);
 
+/// Map the images and build the initial stack; `ids`: the credentials
+/// the program runs with and whether the exec is secure (AT_SECURE).
 fn build(
-    t: &Task,
     mm: &Arc<Mm>,
     main: &Image,
     interp: Option<&Image>,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     exec_name: &str,
+    ids: (&Creds, bool),
 ) -> KResult<Entry> {
     let mut m = mm.lock();
     let (lo, _hi) = main.elf.span();
@@ -378,7 +393,7 @@ fn build(
     let str_base = (STACK_TOP - 8 - strings.len() as u64) & !15;
     m.write(str_base, &strings)?;
     let phdr = main.elf.phdr_vaddr.map(|v| v + bias).unwrap_or(0);
-    let creds = t.creds();
+    let (creds, secure) = ids;
     let fpu_len = Context::new().fpu.len() as u64;
     let auxv: Vec<(u64, u64)> = vec![
         (16, arch::cpu::hwcap()),
@@ -394,7 +409,7 @@ fn build(
         (12, creds.euid as u64),
         (13, creds.gid as u64),
         (14, creds.egid as u64),
-        (23, 0),
+        (23, secure as u64),
         (25, str_base + off_random as u64),
         (26, 2),
         (31, str_base + off_execfn as u64),

@@ -1,5 +1,6 @@
 //! The kernel proper: tasks, scheduling, signals, time, syscalls.
 
+pub mod cred;
 pub mod errno;
 pub mod exec;
 pub mod exit;
@@ -8,6 +9,8 @@ pub mod panic;
 pub mod printk;
 pub mod sched;
 pub mod signal;
+pub mod sys_attr;
+pub mod sys_cred;
 pub mod sys_epoll;
 pub mod sys_fs;
 pub mod sys_mm;

@@ -5,10 +5,11 @@
 use super::errno::{Errno, KResult};
 use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
-use super::task::{lock, Task};
+use super::task::{lock, Creds, Task};
 use crate::fs::file::*;
 use crate::fs::pipe::{Pipe, PipeEnd};
 use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::{permission, setattr};
 use std::sync::Arc;
 
 pub const AT_FDCWD: i32 = -100;
@@ -42,19 +43,31 @@ fn start_dir(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, Path)> {
     Ok((fs.root.clone(), p))
 }
 
-/// Resolve `path` relative to `dirfd`.
+/// Resolve `path` relative to `dirfd` as `t`.
 pub fn lookup_at(t: &Task, dirfd: i32, path: &str, follow: bool) -> KResult<Path> {
-    let (root, start) = start_dir(t, dirfd, path)?;
-    vfs::walk(&root, &start, path, follow)
+    lookup_as(t, &t.creds(), dirfd, path, follow)
 }
 
-pub fn lookup_parent(t: &Task, dirfd: i32, path: &str) -> KResult<(Path, String)> {
+/// Resolve `path` relative to `dirfd` with credentials `c` (search
+/// permission is checked with them).
+pub fn lookup_as(t: &Task, c: &Creds, dirfd: i32, path: &str, follow: bool) -> KResult<Path> {
     let (root, start) = start_dir(t, dirfd, path)?;
-    vfs::walk_parent(&root, &start, path)
+    vfs::walk(&root, &start, path, follow, c)
+}
+
+/// The parent directory of `path` and the last name, walked as `c`.
+pub fn lookup_parent(t: &Task, c: &Creds, dirfd: i32, path: &str) -> KResult<(Path, String)> {
+    let (root, start) = start_dir(t, dirfd, path)?;
+    vfs::walk_parent(&root, &start, path, c)
 }
 
 /// Path or, with AT_EMPTY_PATH and "", the fd's own object.
 fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
+    lookup_flags_as(t, &t.creds(), dirfd, addr, flags)
+}
+
+/// `lookup_flags` with credentials `c`.
+pub fn lookup_flags_as(t: &Task, c: &Creds, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
     let path = read_path(t, addr)?;
     if path.is_empty() {
         if flags & AT_EMPTY_PATH != 0 {
@@ -63,7 +76,7 @@ fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
         }
         return Err(Errno::ENOENT);
     }
-    lookup_at(t, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+    lookup_as(t, c, dirfd, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
 }
 
 pub fn fd_file(t: &Task, fd: i32) -> KResult<Arc<File>> {
@@ -81,19 +94,28 @@ pub fn fd_file(t: &Task, fd: i32) -> KResult<Arc<File>> {
     lock(&t.files()).get(fd)
 }
 
-/// Who owns a new inode of `mode` that `t` creates in `parent`, and the
-/// mode it gets (the caller's fsuid/fsgid, setgid directories).
-pub fn new_owner(t: &Task, parent: &Path, mode: u32) -> (Owner, u32) {
-    Owner::for_new(&t.creds(), &parent.inode.stat(), mode)
+/// Create `name` of `mode` in `parent` as `c`: write and search
+/// permission on the directory; the owner and final mode from
+/// `Owner::for_new` (fsuid/fsgid, setgid directories).
+pub fn create_in(
+    c: &Creds,
+    parent: &Path,
+    name: &str,
+    mode: u32,
+    rdev: u64,
+) -> KResult<Arc<dyn vfs::Inode>> {
+    permission::may_create(c, &parent.inode, name)?;
+    let (owner, m) = Owner::for_new(c, &parent.inode.stat(), mode);
+    parent.inode.create(name, m, rdev, owner)
 }
 
 /// EROFS if the mount `p` lies in is read-only.
-fn want_write(p: &Path) -> KResult<()> {
+pub(crate) fn want_write(p: &Path) -> KResult<()> {
     crate::fs::mount::want_write(p)
 }
 
 /// EROFS if the open file `f` lies in a read-only mount.
-fn want_write_file(f: &File) -> KResult<()> {
+pub(crate) fn want_write_file(f: &File) -> KResult<()> {
     match &f.path {
         Some(p) => want_write(p),
         None => Ok(()),
@@ -125,11 +147,13 @@ fn check_mount_allows_open(p: &Path, st: &Stat, flags: u32) -> KResult<()> {
     Ok(())
 }
 
-/// Open `path` as a new file description (shared by open and execve).
+/// Open `path` as a new file description.
 pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
+    let c = t.creds();
     let follow = flags & O_NOFOLLOW == 0;
+    let mut created = false;
     let p = if flags & O_CREAT != 0 {
-        let (parent, name) = lookup_parent(t, dirfd, path)?;
+        let (parent, name) = lookup_parent(t, &c, dirfd, path)?;
         if name.is_empty() || name == "." || name == ".." {
             return Err(Errno::EISDIR);
         }
@@ -137,13 +161,14 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
             Ok(_) => {
                 let (root, _) = start_dir(t, dirfd, path)?;
-                vfs::walk(&root, &parent, &name, follow)?
+                vfs::walk(&root, &parent, &name, follow, &c)?
             }
             Err(Errno::ENOENT) => {
                 want_write(&parent)?;
                 let umask = t.fs().umask;
-                let (owner, m) = new_owner(t, &parent, S_IFREG | (mode & 0o7777 & !umask));
-                let inode = parent.inode.create(&name, m, 0, owner)?;
+                let m = S_IFREG | (mode & 0o7777 & !umask);
+                let inode = create_in(&c, &parent, &name, m, 0)?;
+                created = true;
                 Arc::new(vfs::Dentry {
                     name,
                     parent: Some(parent),
@@ -153,7 +178,7 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             Err(e) => return Err(e),
         }
     } else {
-        lookup_at(t, dirfd, path, follow)?
+        lookup_as(t, &c, dirfd, path, follow)?
     };
     let st = p.inode.stat();
     if st.is_symlink() && flags & O_PATH == 0 {
@@ -162,12 +187,16 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     if flags & O_DIRECTORY != 0 && !st.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let acc = flags & O_ACCMODE;
-    if st.is_dir() && (acc != O_RDONLY || flags & O_CREAT != 0) && flags & O_PATH == 0 {
+    let writes = permission::open_mask(flags) & permission::MAY_WRITE != 0;
+    if st.is_dir() && (writes || flags & O_CREAT != 0) && flags & O_PATH == 0 {
         return Err(Errno::EISDIR);
     }
     if flags & O_PATH == 0 {
         check_mount_allows_open(&p, &st, flags)?;
+    }
+    // A file this open created may be written whatever its mode says.
+    if !created {
+        permission::may_open(&c, &*p.inode, &st, flags)?;
     }
     if flags & O_PATH != 0 {
         let ops = Arc::new(InodeFile {
@@ -178,11 +207,11 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     let ops: Arc<dyn FileOps> = match p.inode.open(flags)? {
         Some(ops) => ops,
         None => {
-            if flags & O_TRUNC != 0 && acc != O_RDONLY && st.is_reg() {
-                p.inode.setattr(&SetAttr {
-                    size: Some(0),
-                    ..Default::default()
-                })?;
+            // As Linux, O_TRUNC truncates even with O_RDONLY.
+            if flags & O_TRUNC != 0 && !created && st.is_reg() {
+                let mut a = setattr::remove_privs(&c, &st).unwrap_or_default();
+                a.size = Some(0);
+                p.inode.setattr(&a)?;
             }
             Arc::new(InodeFile {
                 inode: p.inode.clone(),
@@ -249,10 +278,20 @@ pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec
     }
 }
 
+/// A write by `t` to `f` is about to happen: a non-root writer takes the
+/// setuid and setgid bits off (Linux's file_remove_privs).
+fn remove_privs(t: &Task, f: &File) -> KResult<()> {
+    match &f.inode {
+        Some(i) => setattr::kill_privs(&t.creds(), &**i),
+        None => Ok(()),
+    }
+}
+
 pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    remove_privs(t, f)?;
     match f.ops.write_task(f, t, data) {
         Ok(n) => Ok(n as u64),
         Err(Errno::EAGAIN) => Err(would_block(t, f)),
@@ -362,7 +401,10 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
     let data = gather(t, &iov)?;
     match off {
         None => write_from(t, &f, &data),
-        Some(o) => Ok(f.ops.pwrite(&f, &data, o as u64)? as u64),
+        Some(o) => {
+            remove_privs(t, &f)?;
+            Ok(f.ops.pwrite(&f, &data, o as u64)? as u64)
+        }
     }
 }
 
@@ -407,6 +449,7 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
         return Err(Errno::EBADF);
     }
     let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
+    remove_privs(t, &f)?;
     Ok(f.ops.pwrite(&f, &data, off as u64)? as u64)
 }
 
@@ -576,21 +619,22 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
 /// mkdir, mkdirat
 pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    let c = t.creds();
+    let (parent, name) = lookup_parent(t, &c, dirfd, &path)?;
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
     want_write(&parent)?;
     let umask = t.fs().umask;
-    let (owner, m) = new_owner(t, &parent, S_IFDIR | (mode & 0o1777 & !umask));
-    parent.inode.create(&name, m, 0, owner)?;
+    create_in(&c, &parent, &name, S_IFDIR | (mode & 0o1777 & !umask), 0)?;
     Ok(0)
 }
 
 /// mknod, mknodat
 pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    let c = t.creds();
+    let (parent, name) = lookup_parent(t, &c, dirfd, &path)?;
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
@@ -600,15 +644,21 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
     if mode & S_IFMT == 0 {
         m |= S_IFREG;
     }
-    let (owner, m) = new_owner(t, &parent, m);
-    parent.inode.create(&name, m, dev, owner)?;
+    // Device nodes need CAP_MKNOD, checked after the directory (vfs_mknod).
+    if matches!(m & S_IFMT, vfs::S_IFCHR | vfs::S_IFBLK) && !c.fs_capable() {
+        permission::may_create(&c, &parent.inode, &name)?;
+        let exists = parent.inode.lookup(&name).is_ok();
+        return Err(if exists { Errno::EEXIST } else { Errno::EPERM });
+    }
+    create_in(&c, &parent, &name, m, dev)?;
     Ok(0)
 }
 
 /// unlink, rmdir, unlinkat
 pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let (parent, name) = lookup_parent(t, dirfd, &path)?;
+    let c = t.creds();
+    let (parent, name) = lookup_parent(t, &c, dirfd, &path)?;
     let dir = flags & AT_REMOVEDIR != 0;
     if name.is_empty() {
         return Err(Errno::EBUSY);
@@ -620,6 +670,7 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
         return Err(Errno::ENOTEMPTY);
     }
     want_write(&parent)?;
+    permission::may_delete(&c, &parent.inode, &name)?;
     parent.inode.unlink(&name, dir)?;
     Ok(0)
 }
@@ -635,15 +686,43 @@ pub fn sys_renameat2(
 ) -> KResult<u64> {
     let old = read_path(t, old)?;
     let new = read_path(t, new)?;
-    let (op, on) = lookup_parent(t, olddir, &old)?;
-    let (np, nn) = lookup_parent(t, newdir, &new)?;
+    let c = t.creds();
+    let (op, on) = lookup_parent(t, &c, olddir, &old)?;
+    let (np, nn) = lookup_parent(t, &c, newdir, &new)?;
     if on.is_empty() || nn.is_empty() || on == "." || on == ".." || nn == "." || nn == ".." {
         return Err(Errno::EBUSY);
     }
     same_mount(&op, &np)?;
     want_write(&op)?;
+    may_rename(&c, &op, &on, &np, &nn, flags)?;
     op.inode.rename(&on, &np.inode, &nn, flags)?;
     Ok(0)
+}
+
+/// Linux's checks in vfs_rename: the source leaves its directory and the
+/// target name is added to or replaced in its directory (sticky rules
+/// included); a directory moving to another parent has its ".." rewritten,
+/// which needs write permission on it (and, with RENAME_EXCHANGE, on a
+/// directory it is exchanged with).
+fn may_rename(c: &Creds, op: &Path, on: &str, np: &Path, nn: &str, flags: u32) -> KResult<()> {
+    const RENAME_EXCHANGE: u32 = 2;
+    permission::may_delete(c, &op.inode, on)?;
+    let target = np.inode.lookup(nn).ok();
+    match &target {
+        Some(_) => permission::may_delete(c, &np.inode, nn)?,
+        None => permission::may_create(c, &np.inode, nn)?,
+    }
+    if !vfs::same_inode(&op.inode, &np.inode) {
+        let exchanged = target.filter(|_| flags & RENAME_EXCHANGE != 0);
+        let moved = [op.inode.lookup(on).ok(), exchanged];
+        for i in moved.iter().flatten() {
+            let st = i.stat();
+            if st.is_dir() {
+                permission::inode_permission(c, &**i, &st, permission::MAY_WRITE)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// link, linkat
@@ -655,8 +734,10 @@ pub fn sys_linkat(
     new: u64,
     flags: u32,
 ) -> KResult<u64> {
-    let target = lookup_flags(
+    let c = t.creds();
+    let target = lookup_flags_as(
         t,
+        &c,
         olddir,
         old,
         if flags & AT_SYMLINK_FOLLOW != 0 {
@@ -666,12 +747,14 @@ pub fn sys_linkat(
         },
     )?;
     let new = read_path(t, new)?;
-    let (np, nn) = lookup_parent(t, newdir, &new)?;
-    if nn.is_empty() {
+    let (np, nn) = lookup_parent(t, &c, newdir, &new)?;
+    if nn.is_empty() || np.inode.lookup(&nn).is_ok() {
         return Err(Errno::EEXIST);
     }
     same_mount(&target, &np)?;
     want_write(&np)?;
+    permission::may_link(&c, &*target.inode, &target.inode.stat())?;
+    permission::may_create(&c, &np.inode, &nn)?;
     np.inode.link(&nn, &target.inode)?;
     Ok(0)
 }
@@ -680,12 +763,14 @@ pub fn sys_linkat(
 pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResult<u64> {
     let target = read_path(t, target)?;
     let new = read_path(t, new)?;
-    let (np, nn) = lookup_parent(t, newdir, &new)?;
+    let c = t.creds();
+    let (np, nn) = lookup_parent(t, &c, newdir, &new)?;
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
     want_write(&np)?;
-    let (owner, _) = new_owner(t, &np, vfs::S_IFLNK | 0o777);
+    permission::may_create(&c, &np.inode, &nn)?;
+    let (owner, _) = Owner::for_new(&c, &np.inode.stat(), vfs::S_IFLNK | 0o777);
     np.inode.symlink(&nn, &target, owner)?;
     Ok(0)
 }
@@ -715,13 +800,22 @@ pub fn sys_getcwd(t: &Arc<Task>, buf: u64, size: usize) -> KResult<u64> {
     Ok(s.len() as u64)
 }
 
+/// A directory to change into (chdir, fchdir, chroot): ENOTDIR, or
+/// EACCES without search permission on it.
+fn may_chdir(c: &Creds, p: &Path) -> KResult<()> {
+    let st = p.inode.stat();
+    if !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    permission::may_lookup(c, &st)
+}
+
 /// chdir
 pub fn sys_chdir(t: &Arc<Task>, path: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    if !p.inode.stat().is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
+    let c = t.creds();
+    let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
+    may_chdir(&c, &p)?;
     lock(&t.fs_shared()).cwd = p;
     Ok(0)
 }
@@ -730,19 +824,19 @@ pub fn sys_chdir(t: &Arc<Task>, path: u64) -> KResult<u64> {
 pub fn sys_fchdir(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     let p = f.path.clone().ok_or(Errno::ENOTDIR)?;
-    if !p.inode.stat().is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
+    may_chdir(&t.creds(), &p)?;
     lock(&t.fs_shared()).cwd = p;
     Ok(0)
 }
 
-/// chroot
+/// chroot: CAP_SYS_CHROOT only.
 pub fn sys_chroot(t: &Arc<Task>, path: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    if !p.inode.stat().is_dir() {
-        return Err(Errno::ENOTDIR);
+    let c = t.creds();
+    let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
+    may_chdir(&c, &p)?;
+    if !c.capable() {
+        return Err(Errno::EPERM);
     }
     lock(&t.fs_shared()).root = p;
     Ok(0)
@@ -755,157 +849,6 @@ pub fn sys_umask(t: &Arc<Task>, mask: u32) -> KResult<u64> {
     let old = g.umask;
     g.umask = mask & 0o777;
     Ok(old as u64)
-}
-
-/// chmod, fchmodat
-pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
-    let p = lookup_flags(t, dirfd, path, flags)?;
-    want_write(&p)?;
-    p.inode.setattr(&SetAttr {
-        mode: Some(mode),
-        ..Default::default()
-    })?;
-    Ok(0)
-}
-
-/// fchmod
-pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
-    let f = fd_file(t, fd)?;
-    want_write_file(&f)?;
-    f.inode.clone().ok_or(Errno::EBADF)?.setattr(&SetAttr {
-        mode: Some(mode),
-        ..Default::default()
-    })?;
-    Ok(0)
-}
-
-fn owner_attr(uid: u32, gid: u32) -> SetAttr {
-    SetAttr {
-        uid: (uid != u32::MAX).then_some(uid),
-        gid: (gid != u32::MAX).then_some(gid),
-        ..Default::default()
-    }
-}
-
-/// chown, lchown, fchownat
-pub fn sys_fchownat(
-    t: &Arc<Task>,
-    dirfd: i32,
-    path: u64,
-    uid: u32,
-    gid: u32,
-    flags: u32,
-) -> KResult<u64> {
-    let p = lookup_flags(t, dirfd, path, flags)?;
-    want_write(&p)?;
-    p.inode.setattr(&owner_attr(uid, gid))?;
-    Ok(0)
-}
-
-/// fchown
-pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
-    let f = fd_file(t, fd)?;
-    want_write_file(&f)?;
-    f.inode
-        .clone()
-        .ok_or(Errno::EBADF)?
-        .setattr(&owner_attr(uid, gid))?;
-    Ok(0)
-}
-
-const UTIME_NOW: i64 = (1 << 30) - 1;
-const UTIME_OMIT: i64 = (1 << 30) - 2;
-
-/// utimensat (and utime when `legacy`)
-pub fn sys_utimensat(
-    t: &Arc<Task>,
-    dirfd: i32,
-    path: u64,
-    times: u64,
-    flags: u32,
-    legacy: bool,
-    utimbuf: u64,
-) -> KResult<u64> {
-    let inode = if path == 0 {
-        let f = fd_file(t, dirfd)?;
-        want_write_file(&f)?;
-        f.inode.clone().ok_or(Errno::EBADF)?
-    } else {
-        let p = lookup_flags(t, dirfd, path, flags)?;
-        want_write(&p)?;
-        p.inode.clone()
-    };
-    let now = Timespec::now();
-    let mut a = SetAttr::default();
-    if legacy {
-        if utimbuf == 0 {
-            a.atime = Some(now);
-            a.mtime = Some(now);
-        } else {
-            let b = t.mm().read_vec(utimbuf, 16)?;
-            let at = i64::from_le_bytes(b[0..8].try_into().unwrap());
-            let mt = i64::from_le_bytes(b[8..16].try_into().unwrap());
-            a.atime = Some(Timespec { sec: at, nsec: 0 });
-            a.mtime = Some(Timespec { sec: mt, nsec: 0 });
-        }
-    } else if times == 0 {
-        a.atime = Some(now);
-        a.mtime = Some(now);
-    } else {
-        let b = t.mm().read_vec(times, 32)?;
-        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        for (i, slot) in [(0usize, &mut a.atime), (16, &mut a.mtime)] {
-            let (s, ns) = (get(i), get(i + 8));
-            *slot = match ns {
-                UTIME_NOW => Some(now),
-                UTIME_OMIT => None,
-                n if !(0..1_000_000_000).contains(&n) => return Err(Errno::EINVAL),
-                n => Some(Timespec { sec: s, nsec: n }),
-            };
-        }
-    }
-    inode.setattr(&a)?;
-    Ok(0)
-}
-
-/// utimes
-pub fn sys_utimes(t: &Arc<Task>, path: u64, tv: u64) -> KResult<u64> {
-    sys_futimesat(t, AT_FDCWD, path, tv)
-}
-
-/// futimesat
-pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u64> {
-    let p = lookup_flags(t, dirfd, path, 0)?;
-    want_write(&p)?;
-    let mut a = SetAttr::default();
-    if tv == 0 {
-        a.atime = Some(Timespec::now());
-        a.mtime = a.atime;
-    } else {
-        let b = t.mm().read_vec(tv, 32)?;
-        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        a.atime = Some(Timespec {
-            sec: get(0),
-            nsec: get(8) * 1000,
-        });
-        a.mtime = Some(Timespec {
-            sec: get(16),
-            nsec: get(24) * 1000,
-        });
-    }
-    p.inode.setattr(&a)?;
-    Ok(0)
-}
-
-/// access, faccessat, faccessat2 (root may do anything but execute
-/// files without any x bit).
-pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
-    let p = lookup_flags(t, dirfd, path, flags)?;
-    let st = p.inode.stat();
-    if mode & 1 != 0 && !st.is_dir() && st.mode & 0o111 == 0 {
-        return Err(Errno::EACCES);
-    }
-    Ok(0)
 }
 
 /// dup
@@ -1088,44 +1031,6 @@ pub fn sys_fsync(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     Ok(0)
 }
 
-/// truncate
-pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
-    if len < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let path = read_path(t, path)?;
-    let p = lookup_at(t, AT_FDCWD, &path, true)?;
-    want_write(&p)?;
-    if p.inode.stat().is_dir() {
-        return Err(Errno::EISDIR);
-    }
-    p.inode.setattr(&SetAttr {
-        size: Some(len as u64),
-        ..Default::default()
-    })?;
-    Ok(0)
-}
-
-/// ftruncate
-pub fn sys_ftruncate(t: &Arc<Task>, fd: i32, len: i64) -> KResult<u64> {
-    if len < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let f = fd_file(t, fd)?;
-    if !f.writable() {
-        return Err(Errno::EINVAL);
-    }
-    let i = f.inode.clone().ok_or(Errno::EINVAL)?;
-    if !i.stat().is_reg() {
-        return Err(Errno::EINVAL);
-    }
-    i.setattr(&SetAttr {
-        size: Some(len as u64),
-        ..Default::default()
-    })?;
-    Ok(0)
-}
-
 /// fallocate: allocate by writing nothing; extend the size.
 pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> KResult<u64> {
     if off < 0 || len <= 0 {
@@ -1136,6 +1041,7 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     if mode != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
+    remove_privs(t, &f)?;
     let end = (off + len) as u64;
     if end > i.stat().size {
         i.setattr(&SetAttr {

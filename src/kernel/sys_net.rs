@@ -8,6 +8,7 @@ use super::signal::{self, SigInfo, SIGPIPE};
 use super::sys_fs::{self, would_block};
 use super::task::{lock, Task};
 use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::fs::permission;
 use crate::fs::vfs::{S_IFMT, S_IFSOCK};
 use crate::net::unix::{
     Cred, Received, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
@@ -130,14 +131,12 @@ fn resolve(t: &Task, addr: &UnixAddr) -> KResult<Arc<UnixSocket>> {
     match addr {
         UnixAddr::Abstract(_) => UnixSocket::lookup(addr, None),
         UnixAddr::Path(p) => {
-            let d = sys_fs::lookup_at(t, sys_fs::AT_FDCWD, p, true).map_err(|e| {
-                if e == Errno::ENOENT {
-                    Errno::ENOENT
-                } else {
-                    e
-                }
-            })?;
-            if d.inode.stat().mode & S_IFMT != S_IFSOCK {
+            let c = t.creds();
+            let d = sys_fs::lookup_as(t, &c, sys_fs::AT_FDCWD, p, true)?;
+            // Connecting is writing to the socket node (unix_find_bsd).
+            let st = d.inode.stat();
+            permission::inode_permission(&c, &*d.inode, &st, permission::MAY_WRITE)?;
+            if st.mode & S_IFMT != S_IFSOCK {
                 return Err(Errno::ECONNREFUSED);
             }
             UnixSocket::lookup(addr, Some(&d.inode))
@@ -151,13 +150,14 @@ pub fn sys_bind(t: &Arc<Task>, fd: i32, addr: u64, len: u32) -> KResult<u64> {
     let a = read_addr(t, addr, len)?;
     let node = match &a {
         UnixAddr::Path(p) => {
-            let (parent, name) = sys_fs::lookup_parent(t, sys_fs::AT_FDCWD, p)?;
+            let c = t.creds();
+            let (parent, name) = sys_fs::lookup_parent(t, &c, sys_fs::AT_FDCWD, p)?;
             if name.is_empty() {
                 return Err(Errno::EINVAL);
             }
             let umask = t.fs().umask;
-            let (owner, m) = sys_fs::new_owner(t, &parent, S_IFSOCK | (0o777 & !umask));
-            Some(parent.inode.create(&name, m, 0, owner).map_err(|e| {
+            let m = S_IFSOCK | (0o777 & !umask);
+            Some(sys_fs::create_in(&c, &parent, &name, m, 0).map_err(|e| {
                 if e == Errno::EEXIST {
                     Errno::EADDRINUSE
                 } else {

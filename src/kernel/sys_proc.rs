@@ -1,11 +1,11 @@
-//! Process syscalls: clone/fork/vfork, exit, wait, ids, process groups and
+//! Process syscalls: clone/fork/vfork, exit, wait, process groups and
 //! sessions, limits, uname/sysinfo, prctl/arch_prctl, futex, reboot.
 
 use super::errno::{Errno, KResult};
 use super::exit::{self, exit_status};
 use super::syscall::Args;
 use super::task::{self, lock, State, Task, TaskInner, TgInner, ThreadGroup, Tid};
-use super::{futex, sched, signal, time};
+use super::{cred, futex, sched, signal, time};
 use crate::arch;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex};
@@ -393,117 +393,6 @@ pub fn parent_pid(t: &Task) -> i32 {
     t.tg().lock().parent
 }
 
-/// getuid, getgid, geteuid, getegid
-pub fn sys_getid(t: &Arc<Task>, nr: u64) -> KResult<u64> {
-    let c = t.creds();
-    Ok(match nr {
-        102 => c.uid,
-        104 => c.gid,
-        107 => c.euid,
-        _ => c.egid,
-    } as u64)
-}
-
-/// setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid
-pub fn sys_setid(t: &Arc<Task>, nr: u64, a: Args) -> KResult<u64> {
-    let tg = t.tg();
-    let mut g = tg.lock();
-    let c = &mut g.creds;
-    let keep = |v: u32, cur: u32| if v == u32::MAX { cur } else { v };
-    match nr {
-        105 => {
-            let u = a.u32(0);
-            c.uid = u;
-            c.euid = u;
-            c.suid = u;
-            c.fsuid = u;
-        }
-        106 => {
-            let u = a.u32(0);
-            c.gid = u;
-            c.egid = u;
-            c.sgid = u;
-            c.fsgid = u;
-        }
-        113 => {
-            c.uid = keep(a.u32(0), c.uid);
-            c.euid = keep(a.u32(1), c.euid);
-            c.fsuid = c.euid;
-        }
-        114 => {
-            c.gid = keep(a.u32(0), c.gid);
-            c.egid = keep(a.u32(1), c.egid);
-            c.fsgid = c.egid;
-        }
-        117 => {
-            c.uid = keep(a.u32(0), c.uid);
-            c.euid = keep(a.u32(1), c.euid);
-            c.suid = keep(a.u32(2), c.suid);
-            c.fsuid = c.euid;
-        }
-        119 => {
-            c.gid = keep(a.u32(0), c.gid);
-            c.egid = keep(a.u32(1), c.egid);
-            c.sgid = keep(a.u32(2), c.sgid);
-            c.fsgid = c.egid;
-        }
-        122 => {
-            let old = c.fsuid;
-            c.fsuid = keep(a.u32(0), c.fsuid);
-            return Ok(old as u64);
-        }
-        _ => {
-            let old = c.fsgid;
-            c.fsgid = keep(a.u32(0), c.fsgid);
-            return Ok(old as u64);
-        }
-    }
-    Ok(0)
-}
-
-/// getresuid, getresgid
-pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u64> {
-    let cr = t.creds();
-    let v = if nr == 118 {
-        [cr.uid, cr.euid, cr.suid]
-    } else {
-        [cr.gid, cr.egid, cr.sgid]
-    };
-    let mm = t.mm();
-    mm.write_u32(a, v[0])?;
-    mm.write_u32(b, v[1])?;
-    mm.write_u32(c, v[2])?;
-    Ok(0)
-}
-
-/// getgroups
-pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
-    let g = t.creds().groups;
-    if size == 0 {
-        return Ok(g.len() as u64);
-    }
-    if (size as usize) < g.len() {
-        return Err(Errno::EINVAL);
-    }
-    let b: Vec<u8> = g.iter().flat_map(|x| x.to_le_bytes()).collect();
-    t.mm().write(list, &b)?;
-    Ok(g.len() as u64)
-}
-
-/// setgroups
-pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
-    if size > 65536 {
-        return Err(Errno::EINVAL);
-    }
-    let b = t.mm().read_vec(list, size * 4)?;
-    let g: Vec<u32> = b
-        .chunks(4)
-        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    t.tg().lock().creds.groups = g;
-    Ok(0)
-}
-
 /// setpgid
 pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
     if pgid < 0 {
@@ -613,6 +502,9 @@ pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
 
 /// sethostname
 pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
@@ -623,6 +515,9 @@ pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
 
 /// setdomainname
 pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
@@ -662,13 +557,28 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         return Err(Errno::EINVAL);
     }
     let tg = rlimit_target(t, pid)?;
-    let cur = tg.lock().rlimits[res as usize];
+    let c = t.creds();
+    let (cur, target_creds) = {
+        let g = tg.lock();
+        (g.rlimits[res as usize], g.creds.clone())
+    };
+    // Another process's limits: only with all the same ids, or
+    // CAP_SYS_RESOURCE (Linux's check_prlimit_permission).
+    if tg.tgid != t.tgid() && !c.capable() && !cred::owns_all_ids(&c, &target_creds) {
+        return Err(Errno::EPERM);
+    }
     if new != 0 {
+        const RLIMIT_NOFILE: u32 = 7;
+        const NR_OPEN: u64 = 1 << 20;
         let b = t.mm().read_vec(new, 16)?;
         let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
         let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
         if s > h {
             return Err(Errno::EINVAL);
+        }
+        // Raising a hard limit needs CAP_SYS_RESOURCE.
+        if (res == RLIMIT_NOFILE && h > NR_OPEN) || (h > cur.1 && !c.capable()) {
+            return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
     }
@@ -788,13 +698,20 @@ pub fn sys_getcpu(t: &Arc<Task>, cpu: u64, node: u64) -> KResult<u64> {
     Ok(0)
 }
 
-/// capget: full capabilities (we are root).
+/// capget
 pub fn sys_capget(t: &Arc<Task>, _hdr: u64, data: u64) -> KResult<u64> {
     if data != 0 {
+        // Capabilities are root-ness (kernel::cred): effective while the
+        // euid is 0, permitted while any of the uids is, as after Linux's
+        // set*id fix-ups.
+        let c = t.creds();
+        let all = |on: bool| if on { u32::MAX } else { 0 };
+        let eff = all(c.euid == 0);
+        let perm = all(c.uid == 0 || c.euid == 0 || c.suid == 0);
         let mut b = [0u8; 24];
         for i in 0..2 {
-            b[i * 12..i * 12 + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-            b[i * 12 + 4..i * 12 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+            b[i * 12..i * 12 + 4].copy_from_slice(&eff.to_le_bytes());
+            b[i * 12 + 4..i * 12 + 8].copy_from_slice(&perm.to_le_bytes());
         }
         t.mm().write(data, &b)?;
     }
@@ -870,6 +787,9 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
 
 /// reboot
 pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
     if magic1 != 0xfee1_dead || ![672274793, 85072278, 369367448, 537993216].contains(&magic2) {
         return Err(Errno::EINVAL);
     }

@@ -2,12 +2,13 @@
 //! tkill/tgkill, sigaltstack, rt_sigsuspend, rt_sigtimedwait, pause,
 //! signalfd/signalfd4.
 
+use super::cred;
 use super::errno::{Errno, KResult};
 use super::sched;
 use super::signal::{
-    self, bit, SigAction, SigInfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
+    self, bit, SigAction, SigInfo, NSIG, SIGCONT, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
-use super::task::{self, Task};
+use super::task::{self, Pid, Task};
 use super::time;
 use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::fs::signalfd::SignalFd;
@@ -111,11 +112,31 @@ fn check_sig(sig: i32) -> KResult<()> {
     Ok(())
 }
 
+/// Linux's check_kill_permission: `t` may signal its own process, a
+/// process whose ids match (`cred::may_signal`), and with SIGCONT any
+/// process of its session; otherwise EPERM.
+fn may_kill(t: &Task, target: Pid, sig: i32) -> KResult<()> {
+    if target == t.tgid() {
+        return Ok(());
+    }
+    let tg = task::group(target).ok_or(Errno::ESRCH)?;
+    let (creds, sid) = {
+        let g = tg.lock();
+        (g.creds.clone(), g.sid)
+    };
+    if cred::may_signal(&t.creds(), &creds) || (sig == SIGCONT && sid == t.session_and_pgrp().0) {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
 /// kill
 pub fn sys_kill(t: &Arc<Task>, pid: i32, sig: i32) -> KResult<u64> {
     check_sig(sig)?;
     let info = SigInfo::user(sig, t.tgid(), SI_USER);
     if pid > 0 {
+        may_kill(t, pid, sig)?;
         signal::send_to_process(pid, info)?;
         return Ok(0);
     }
@@ -140,10 +161,20 @@ pub fn sys_kill(t: &Arc<Task>, pid: i32, sig: i32) -> KResult<u64> {
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
-    for p in targets {
-        signal::send_to_process(p, info)?;
+    // As Linux: a process group counts as signalled when one member was;
+    // kill(-1) ignores the processes it may not signal.
+    let mut sent = false;
+    for &p in &targets {
+        if may_kill(t, p, sig).is_ok() {
+            signal::send_to_process(p, info)?;
+            sent = true;
+        }
     }
-    Ok(0)
+    if sent || pid == -1 {
+        Ok(0)
+    } else {
+        Err(Errno::EPERM)
+    }
 }
 
 fn thread_kill(t: &Arc<Task>, tgid: Option<i32>, tid: i32, sig: i32) -> KResult<u64> {
@@ -157,6 +188,7 @@ fn thread_kill(t: &Arc<Task>, tgid: Option<i32>, tid: i32, sig: i32) -> KResult<
             return Err(Errno::ESRCH);
         }
     }
+    may_kill(t, target.tgid(), sig)?;
     if sig == 0 {
         return Ok(0);
     }
@@ -190,6 +222,7 @@ pub fn sys_rt_sigqueueinfo(t: &Arc<Task>, pid: i32, sig: i32, info: u64) -> KRes
         value,
         ..Default::default()
     };
+    may_kill(t, pid, sig)?;
     signal::send_to_process(pid, si)?;
     Ok(0)
 }

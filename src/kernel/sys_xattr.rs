@@ -1,12 +1,13 @@
 //! Extended attribute syscalls: get/set/list/remove by path (following
 //! symlinks or not) or by fd. The namespace and permission rules of Linux's
-//! fs/xattr.c live here; filesystems store names and values (`Inode`'s
-//! xattr methods).
+//! fs/xattr.c live here (on top of `fs::permission`); filesystems store
+//! names and values (`Inode`'s xattr methods).
 
 use super::errno::{Errno, KResult};
-use super::task::{lock, Task};
+use super::task::{lock, Creds, Task};
 use crate::fs::file::O_PATH;
-use crate::fs::vfs::{Inode, Stat, XATTR_CREATE, XATTR_REPLACE};
+use crate::fs::permission::{inode_permission, owner_or_capable, MAY_READ, MAY_WRITE};
+use crate::fs::vfs::{Inode, Stat, S_ISVTX, XATTR_CREATE, XATTR_REPLACE};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -90,16 +91,12 @@ fn namespace(name: &str) -> KResult<Ns> {
     Err(Errno::EOPNOTSUPP)
 }
 
-fn capable_sys_admin(t: &Task) -> bool {
-    t.creds().euid == 0
-}
-
 /// Linux's xattr_permission: trusted.* needs CAP_SYS_ADMIN; user.* exists
 /// only on regular files and directories. Reads that are refused see no
 /// attribute (ENODATA), writes get EPERM.
 fn permission(t: &Task, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
     let refused = match ns {
-        Ns::Trusted => !capable_sys_admin(t),
+        Ns::Trusted => !t.creds().capable(),
         Ns::User => !st.is_reg() && !st.is_dir(),
         Ns::Security => false,
     };
@@ -109,12 +106,34 @@ fn permission(t: &Task, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
     Ok(())
 }
 
+/// The rest of Linux's xattr_permission and cap_inode_setxattr for a
+/// get/set/remove (listing shows names without these checks): changing
+/// security.* needs CAP_SYS_ADMIN; user.* follows the file's permission
+/// bits (read to get, write to change), and on a sticky directory only
+/// its owner may change them.
+fn access(c: &Creds, inode: &dyn Inode, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
+    match ns {
+        Ns::Trusted => Ok(()),
+        Ns::Security if write && !c.capable() => Err(Errno::EPERM),
+        Ns::Security => Ok(()),
+        Ns::User => {
+            if write && st.is_dir() && st.mode & S_ISVTX != 0 && !owner_or_capable(c, st) {
+                return Err(Errno::EPERM);
+            }
+            inode_permission(c, inode, st, if write { MAY_WRITE } else { MAY_READ })
+        }
+    }
+}
+
 /// The inode and attribute name a get/set/remove call is about, after the
 /// name, namespace and permission checks (`write`: set or remove).
 fn named(t: &Task, at: XattrAt, name: u64, write: bool) -> KResult<(Arc<dyn Inode>, String)> {
     let name = read_name(t, name)?;
     let inode = target(t, at)?;
-    permission(t, &inode.stat(), namespace(&name)?, write)?;
+    let st = inode.stat();
+    let ns = namespace(&name)?;
+    permission(t, &st, ns, write)?;
+    access(&t.creds(), &*inode, &st, ns, write)?;
     Ok((inode, name))
 }
 

@@ -1,6 +1,7 @@
 //! Tasks (threads) and thread groups (processes): identities, shared
 //! resources (mm, files, fs, signal handlers), and the global tables.
 
+pub use super::cred::Creds;
 use super::signal::{SigActions, SigPending};
 use crate::arch::Context;
 use crate::fs::file::FdTable;
@@ -33,20 +34,6 @@ pub struct FsContext {
     pub root: Path,
     pub cwd: Path,
     pub umask: u32,
-}
-
-/// Credentials.
-#[derive(Clone, Default)]
-pub struct Creds {
-    pub uid: u32,
-    pub euid: u32,
-    pub suid: u32,
-    pub fsuid: u32,
-    pub gid: u32,
-    pub egid: u32,
-    pub sgid: u32,
-    pub fsgid: u32,
-    pub groups: Vec<u32>,
 }
 
 pub const RLIM_NLIMITS: usize = 16;

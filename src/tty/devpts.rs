@@ -158,12 +158,13 @@ impl Inode for Node {
     }
     fn stat(&self) -> Stat {
         let t = boot_time();
-        let (ino, mode, gid, rdev) = match self.index {
+        let (ino, mode, uid, gid, rdev) = match self.index {
             // Linux's default ptmxmode is 000: /dev/ptmx is the node to use.
-            None => (2, S_IFCHR | opts().ptmxmode, 0, mkdev(5, 2)),
+            None => (2, S_IFCHR | opts().ptmxmode, 0, 0, mkdev(5, 2)),
             Some(i) => (
                 i as u64 + 3,
                 S_IFCHR | opts().mode,
+                pty::pair(i).map_or(0, |p| p.owner()),
                 opts().gid.unwrap_or(0),
                 mkdev(PTY_SLAVE_MAJOR + i / 256, i % 256),
             ),
@@ -173,6 +174,7 @@ impl Inode for Node {
             ino,
             mode,
             nlink: 1,
+            uid,
             gid,
             rdev,
             blksize: 1024,

@@ -67,6 +67,9 @@ impl FileOps for TtyFile {
         super::ioctl::ioctl(self, f, t, cmd, arg)
     }
     fn opened(&self, f: &File, t: &Arc<Task>) -> KResult<Option<Arc<dyn FileOps>>> {
+        if self.tty.kind == Kind::PtyMaster {
+            super::pty::set_owner(self.tty.index, t.creds().fsuid);
+        }
         let noctty = self.console || self.tty.kind == Kind::PtyMaster || f.flags() & O_NOCTTY != 0;
         if !noctty {
             jobctl::open_acquire(&self.tty, t);

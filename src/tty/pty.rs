@@ -11,7 +11,7 @@ use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NOCTTY};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Task};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Major number of Unix98 pty slaves (136..143).
@@ -34,6 +34,15 @@ pub struct PtyPair {
     /// The slave cannot be opened until unlocked (TIOCSPTLCK 0, glibc's
     /// unlockpt).
     locked: AtomicBool,
+    /// Who the slave node belongs to: whoever opened the master (its
+    /// fsuid), so users can open their own ptys.
+    owner: AtomicU32,
+}
+
+impl PtyPair {
+    pub fn owner(&self) -> u32 {
+        self.owner.load(Ordering::Relaxed)
+    }
 }
 
 /// Pairs whose master is open (what devpts shows).
@@ -167,10 +176,18 @@ pub fn open_ptmx() -> KResult<Arc<dyn FileOps>> {
         master,
         slave,
         locked: AtomicBool::new(true),
+        owner: AtomicU32::new(0),
     });
     lock(&PAIRS).insert(index, pair.clone());
     log::debug!("pty: allocated /dev/pts/{}", index);
     Ok(TtyFile::new(&pair.master, false))
+}
+
+/// The master of pair `index` was opened by a process with fsuid `uid`.
+pub fn set_owner(index: u32, uid: u32) {
+    if let Some(p) = pair(index) {
+        p.owner.store(uid, Ordering::Relaxed);
+    }
 }
 
 /// The open pair with `index`.
@@ -222,13 +239,16 @@ pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Opt
                 let flags = arg as u32;
                 let ops: Arc<dyn FileOps> = open_slave(p.index)?;
                 // Named like an open of /dev/pts/N, so fstat matches the
-                // node and ttyname(3) finds it.
+                // node and ttyname(3) finds it. Only the name is looked
+                // up (no permission checks, as Linux opens the peer
+                // directly), so the kernel looks as root.
                 let fs = t.fs();
                 let path = crate::fs::vfs::walk(
                     &fs.root,
                     &fs.root,
                     &format!("/dev/pts/{}", p.index),
                     true,
+                    &crate::kernel::task::Creds::ROOT,
                 )
                 .ok();
                 let inode = path.as_ref().map(|d| d.inode.clone());

@@ -527,6 +527,10 @@ impl Inode for Ext4Inode {
         super::EXT4_SUPER_MAGIC
     }
 
+    fn read_only(&self) -> bool {
+        self.fs.read_only()
+    }
+
     fn sync(&self) -> KResult<()> {
         self.fs.sync()
     }

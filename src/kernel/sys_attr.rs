@@ -1,0 +1,242 @@
+//! Attribute syscalls: chmod, chown, utimes, truncate and access, with
+//! the permission rules of `fs::setattr` and `fs::permission`.
+
+use super::errno::{Errno, KResult};
+use super::sys_fs::{fd_file, lookup_as, lookup_flags_as, read_path, want_write, want_write_file};
+use super::sys_fs::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use super::task::{Creds, Task};
+use crate::fs::permission::{self, MAY_WRITE};
+use crate::fs::setattr;
+use crate::fs::vfs::{Inode, SetAttr, Stat, Timespec};
+use std::sync::Arc;
+
+/// faccessat2's flag: check with the effective ids.
+const AT_EACCESS: u32 = 0x200;
+const UTIME_NOW: i64 = (1 << 30) - 1;
+const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+/// The inode of open file `fd`, to be changed: EROFS if its mount is
+/// read-only.
+fn fd_inode(t: &Task, fd: i32) -> KResult<Arc<dyn Inode>> {
+    let f = fd_file(t, fd)?;
+    want_write_file(&f)?;
+    f.inode.clone().ok_or(Errno::EBADF)
+}
+
+fn chmod(c: &Creds, inode: &dyn Inode, mode: u32) -> KResult<u64> {
+    inode.setattr(&setattr::chmod(c, &inode.stat(), mode)?)?;
+    Ok(0)
+}
+
+/// chmod, fchmodat
+pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
+    let c = t.creds();
+    let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
+    want_write(&p)?;
+    chmod(&c, &*p.inode, mode)
+}
+
+/// fchmod
+pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
+    chmod(&t.creds(), &*fd_inode(t, fd)?, mode)
+}
+
+/// chown to `uid`/`gid` ((u32)-1: unchanged).
+fn chown(c: &Creds, inode: &dyn Inode, uid: u32, gid: u32) -> KResult<u64> {
+    let id = |v: u32| (v != u32::MAX).then_some(v);
+    inode.setattr(&setattr::chown(c, &inode.stat(), id(uid), id(gid))?)?;
+    Ok(0)
+}
+
+/// chown, lchown, fchownat
+pub fn sys_fchownat(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    uid: u32,
+    gid: u32,
+    flags: u32,
+) -> KResult<u64> {
+    let c = t.creds();
+    let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
+    want_write(&p)?;
+    chown(&c, &*p.inode, uid, gid)
+}
+
+/// fchown
+pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
+    chown(&t.creds(), &*fd_inode(t, fd)?, uid, gid)
+}
+
+/// Set the times in `a` on `inode` as `c`. `explicit`: given times, not
+/// both "now" (which write permission also allows).
+fn set_times(c: &Creds, inode: &dyn Inode, a: &SetAttr, explicit: bool) -> KResult<u64> {
+    setattr::may_set_times(c, inode, &inode.stat(), explicit)?;
+    inode.setattr(a)?;
+    Ok(0)
+}
+
+fn both_now() -> SetAttr {
+    let now = Timespec::now();
+    SetAttr {
+        atime: Some(now),
+        mtime: Some(now),
+        ..Default::default()
+    }
+}
+
+/// utimensat (and utime when `legacy`)
+pub fn sys_utimensat(
+    t: &Arc<Task>,
+    dirfd: i32,
+    path: u64,
+    times: u64,
+    flags: u32,
+    legacy: bool,
+    utimbuf: u64,
+) -> KResult<u64> {
+    let (a, explicit) = if legacy && utimbuf != 0 {
+        let b = t.mm().read_vec(utimbuf, 16)?;
+        let at = i64::from_le_bytes(b[0..8].try_into().unwrap());
+        let mt = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        let a = SetAttr {
+            atime: Some(Timespec { sec: at, nsec: 0 }),
+            mtime: Some(Timespec { sec: mt, nsec: 0 }),
+            ..Default::default()
+        };
+        (a, true)
+    } else if legacy || times == 0 {
+        (both_now(), false)
+    } else {
+        let b = t.mm().read_vec(times, 32)?;
+        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let nsecs = (get(8), get(24));
+        if nsecs == (UTIME_OMIT, UTIME_OMIT) {
+            // Nothing to do: Linux does not even look at the path.
+            return Ok(0);
+        }
+        let now = Timespec::now();
+        let mut a = SetAttr::default();
+        for (i, slot) in [(0usize, &mut a.atime), (16, &mut a.mtime)] {
+            let (s, ns) = (get(i), get(i + 8));
+            *slot = match ns {
+                UTIME_NOW => Some(now),
+                UTIME_OMIT => None,
+                n if !(0..1_000_000_000).contains(&n) => return Err(Errno::EINVAL),
+                n => Some(Timespec { sec: s, nsec: n }),
+            };
+        }
+        (a, nsecs != (UTIME_NOW, UTIME_NOW))
+    };
+    let c = t.creds();
+    let inode = if path == 0 {
+        fd_inode(t, dirfd)?
+    } else {
+        let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
+        want_write(&p)?;
+        p.inode.clone()
+    };
+    set_times(&c, &*inode, &a, explicit)
+}
+
+/// utimes
+pub fn sys_utimes(t: &Arc<Task>, path: u64, tv: u64) -> KResult<u64> {
+    sys_futimesat(t, AT_FDCWD, path, tv)
+}
+
+/// futimesat
+pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u64> {
+    let (a, explicit) = if tv == 0 {
+        (both_now(), false)
+    } else {
+        let b = t.mm().read_vec(tv, 32)?;
+        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let a = SetAttr {
+            atime: Some(Timespec {
+                sec: get(0),
+                nsec: get(8) * 1000,
+            }),
+            mtime: Some(Timespec {
+                sec: get(16),
+                nsec: get(24) * 1000,
+            }),
+            ..Default::default()
+        };
+        (a, true)
+    };
+    let c = t.creds();
+    let p = lookup_flags_as(t, &c, dirfd, path, 0)?;
+    want_write(&p)?;
+    set_times(&c, &*p.inode, &a, explicit)
+}
+
+/// access, faccessat, faccessat2: with the real uid and gid unless
+/// AT_EACCESS (the walk too). W_OK on a read-only filesystem is EROFS.
+pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let c = t.creds();
+    let c = if flags & AT_EACCESS != 0 {
+        c
+    } else {
+        c.for_access()
+    };
+    let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
+    const W_OK: u32 = 2;
+    if mode & W_OK != 0 {
+        let st = p.inode.stat();
+        if st.is_reg() || st.is_dir() || st.is_symlink() {
+            want_write(&p)?;
+        }
+    }
+    // R_OK, W_OK and X_OK are MAY_READ, MAY_WRITE and MAY_EXEC.
+    permission::inode_permission(&c, &*p.inode, &p.inode.stat(), mode)?;
+    Ok(0)
+}
+
+/// Truncate `inode` to `len`; a non-root caller takes the setuid and
+/// setgid bits off as with a write.
+fn truncate(c: &Creds, inode: &dyn Inode, st: &Stat, len: i64) -> KResult<u64> {
+    let mut a = setattr::remove_privs(c, st).unwrap_or_default();
+    a.size = Some(len as u64);
+    inode.setattr(&a)?;
+    Ok(0)
+}
+
+/// truncate: needs write permission on the file.
+pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    let c = t.creds();
+    let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
+    want_write(&p)?;
+    let st = p.inode.stat();
+    if st.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !st.is_reg() {
+        return Err(Errno::EINVAL);
+    }
+    permission::inode_permission(&c, &*p.inode, &st, MAY_WRITE)?;
+    truncate(&c, &*p.inode, &st, len)
+}
+
+/// ftruncate: the file must be open for writing.
+pub fn sys_ftruncate(t: &Arc<Task>, fd: i32, len: i64) -> KResult<u64> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = fd_file(t, fd)?;
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    let i = f.inode.clone().ok_or(Errno::EINVAL)?;
+    let st = i.stat();
+    if !st.is_reg() {
+        return Err(Errno::EINVAL);
+    }
+    truncate(&t.creds(), &*i, &st, len)
+}

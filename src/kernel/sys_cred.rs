@@ -1,0 +1,107 @@
+//! Credential syscalls: get*id, set*id (with Linux's permission rules,
+//! `kernel::cred`), getgroups/setgroups.
+
+use super::cred::{self, IdSet};
+use super::errno::{Errno, KResult};
+use super::task::Task;
+use std::sync::Arc;
+
+/// Change the user (`user`) or group ids of `t`'s process with `f`, which
+/// gets the old ids and whether the caller may set any (CAP_SETUID or
+/// CAP_SETGID: euid 0).
+fn change(t: &Task, user: bool, f: impl FnOnce(IdSet, bool) -> KResult<IdSet>) -> KResult<IdSet> {
+    let tg = t.tg();
+    let mut g = tg.lock();
+    let c = &mut g.creds;
+    let capable = c.capable();
+    let old = if user { c.uids() } else { c.gids() };
+    let new = f(old, capable)?;
+    if user {
+        c.set_uids(new);
+    } else {
+        c.set_gids(new);
+    }
+    Ok(old)
+}
+
+/// getuid, getgid, geteuid, getegid
+pub fn sys_getid(t: &Arc<Task>, nr: u64) -> KResult<u64> {
+    let c = t.creds();
+    Ok(match nr {
+        102 => c.uid,
+        104 => c.gid,
+        107 => c.euid,
+        _ => c.egid,
+    } as u64)
+}
+
+/// setuid (`user`) and setgid
+pub fn sys_setuid(t: &Arc<Task>, user: bool, id: u32) -> KResult<u64> {
+    change(t, user, |old, cap| cred::set_id(old, id, cap))?;
+    Ok(0)
+}
+
+/// setreuid (`user`) and setregid
+pub fn sys_setreuid(t: &Arc<Task>, user: bool, r: u32, e: u32) -> KResult<u64> {
+    change(t, user, |old, cap| cred::set_re_id(old, r, e, cap))?;
+    Ok(0)
+}
+
+/// setresuid (`user`) and setresgid
+pub fn sys_setresuid(t: &Arc<Task>, user: bool, r: u32, e: u32, s: u32) -> KResult<u64> {
+    change(t, user, |old, cap| cred::set_res_id(old, r, e, s, cap))?;
+    Ok(0)
+}
+
+/// setfsuid (`user`) and setfsgid: return the old value, changed or not.
+pub fn sys_setfsuid(t: &Arc<Task>, user: bool, f: u32) -> KResult<u64> {
+    let old = change(t, user, |old, cap| Ok(cred::set_fs_id(old, f, cap)))?;
+    Ok(old.fs as u64)
+}
+
+/// getresuid, getresgid
+pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u64> {
+    let cr = t.creds();
+    let v = if nr == 118 {
+        [cr.uid, cr.euid, cr.suid]
+    } else {
+        [cr.gid, cr.egid, cr.sgid]
+    };
+    let mm = t.mm();
+    mm.write_u32(a, v[0])?;
+    mm.write_u32(b, v[1])?;
+    mm.write_u32(c, v[2])?;
+    Ok(0)
+}
+
+/// getgroups
+pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
+    let g = t.creds().groups;
+    if size == 0 {
+        return Ok(g.len() as u64);
+    }
+    if (size as usize) < g.len() {
+        return Err(Errno::EINVAL);
+    }
+    let b: Vec<u8> = g.iter().flat_map(|x| x.to_le_bytes()).collect();
+    t.mm().write(list, &b)?;
+    Ok(g.len() as u64)
+}
+
+/// setgroups: CAP_SETGID only; the list is kept sorted, as Linux does.
+pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
+    if !t.creds().capable() {
+        return Err(Errno::EPERM);
+    }
+    if size > 65536 {
+        return Err(Errno::EINVAL);
+    }
+    let b = t.mm().read_vec(list, size * 4)?;
+    let mut g: Vec<u32> = b
+        .chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    g.sort_unstable();
+    t.tg().lock().creds.groups = g;
+    Ok(0)
+}
