@@ -336,12 +336,14 @@ impl log::Log for Logger {
 
 static LOGGER: Logger = Logger;
 /// RUML_LOG_FILE=path sends `log` records to a host file instead of the
-/// console (for tracing without disturbing the guest's output).
+/// console (for tracing without disturbing the guest's output); `%p` in
+/// the path becomes vmlinux's host pid (several instances at once).
 static TRACE_FILE: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
 
 /// Route the `log` crate to printk. RUML_LOG=debug shows debug lines.
 pub fn init_logger() {
     if let Ok(p) = std::env::var("RUML_LOG_FILE") {
+        let p = p.replace("%p", &std::process::id().to_string());
         if let Ok(f) = std::fs::File::create(p) {
             let _ = TRACE_FILE.set(Mutex::new(f));
         }

@@ -308,6 +308,7 @@ pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
     if sig == 0 {
         return Ok(());
     }
+    log::trace!("signal: {} to process {} (code {})", sig, tgid, info.code);
     prepare_signal(tgid, sig);
     let threads = tg.lock().threads.clone();
     let Some(first) = threads.first().and_then(|t| task::task(*t)) else {
@@ -504,6 +505,7 @@ pub fn deliver(t: &Arc<Task>) -> bool {
 
 fn do_stop(t: &Arc<Task>, sig: i32) {
     let tg = t.tg();
+    log::trace!("signal: process {} stops on signal {}", tg.tgid, sig);
     let (threads, parent) = {
         let mut g = tg.lock();
         g.stopped = true;
