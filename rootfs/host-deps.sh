@@ -5,7 +5,15 @@
 set -euo pipefail
 
 pkgs=(busybox-static cpio e2fsprogs gcc libc6-dev)
-[ "${1:-}" = "--with-uml" ] && pkgs+=(user-mode-linux)
+# --with-uml: real UML for the comparison tests and bench; --with-debian:
+# debootstrap for rootfs/mkdebian.sh and the Debian boot test.
+for a in "$@"; do
+    case "$a" in
+        --with-uml) pkgs+=(user-mode-linux) ;;
+        --with-debian) pkgs+=(debootstrap) ;;
+        *) echo "host-deps: unknown option $a" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
