@@ -37,6 +37,11 @@ fn pty_packet_mode_matches_native() {
 }
 
 #[test]
+fn inotify_matches_native() {
+    compare_with_native("inotify", "inotify done");
+}
+
+#[test]
 fn permissions_match_native() {
     compare_with_native("perm", "perm done");
 }

@@ -177,9 +177,19 @@ impl File {
         f
     }
 
-    /// A read or directory listing happened: update the access time as
-    /// the mount's atime policy says (Linux's touch_atime).
+    /// The file's data changed through this description (inotify).
+    pub fn modified(&self) {
+        if let Some(p) = &self.path {
+            super::inotify::fsnotify_modify(p);
+        }
+    }
+
+    /// A read or directory listing happened: tell inotify, and update the
+    /// access time as the mount's atime policy says (Linux's touch_atime).
     pub fn accessed(&self, inode: &Arc<dyn Inode>) {
+        if let Some(p) = &self.path {
+            super::inotify::fsnotify_access(p);
+        }
         const O_NOATIME: u32 = 0o1000000;
         if self.flags() & O_NOATIME != 0 {
             return;
@@ -192,6 +202,18 @@ impl File {
             return;
         }
         inode.touch_atime(vfs::Timespec::now(), m.contains(MntFlags::RELATIME));
+    }
+}
+
+impl Drop for File {
+    /// The last descriptor of an open file went away: inotify's close.
+    fn drop(&mut self) {
+        if let Some(p) = &self.path {
+            let f = self.flags();
+            if f & O_PATH == 0 {
+                super::inotify::fsnotify_close(p, f & O_ACCMODE != O_RDONLY);
+            }
+        }
     }
 }
 
@@ -231,6 +253,7 @@ impl FileOps for InodeFile {
         *pos += n as u64;
         drop(pos);
         sync_if_asked(f, &self.inode)?;
+        f.modified();
         Ok(n)
     }
     fn pread(&self, f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
@@ -244,6 +267,7 @@ impl FileOps for InodeFile {
     fn pwrite(&self, f: &File, buf: &[u8], off: u64) -> KResult<usize> {
         let n = self.inode.write_at(off, buf)?;
         sync_if_asked(f, &self.inode)?;
+        f.modified();
         Ok(n)
     }
     fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {

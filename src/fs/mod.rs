@@ -5,6 +5,7 @@ pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
+pub mod inotify;
 pub mod mount;
 pub mod permission;
 pub mod pipe;

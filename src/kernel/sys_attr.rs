@@ -6,8 +6,9 @@ use super::sys_fs::{fd_file, lookup_as, lookup_flags_as, read_path, want_write, 
 use super::sys_fs::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::task::{Creds, Task};
 use crate::fs::permission::{self, MAY_WRITE};
+use crate::fs::inotify;
 use crate::fs::setattr;
-use crate::fs::vfs::{Inode, SetAttr, Stat, Timespec};
+use crate::fs::vfs::{Inode, Path, SetAttr, Stat, Timespec};
 use std::sync::Arc;
 
 /// faccessat2's flag: check with the effective ids.
@@ -15,37 +16,67 @@ const AT_EACCESS: u32 = 0x200;
 const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
-/// The inode of open file `fd`, to be changed: EROFS if its mount is
-/// read-only.
-fn fd_inode(t: &Task, fd: i32) -> KResult<Arc<dyn Inode>> {
-    let f = fd_file(t, fd)?;
-    want_write_file(&f)?;
-    f.inode.clone().ok_or(Errno::EBADF)
+/// What an attribute change applies to: the inode, and the path it was
+/// reached by (for inotify), if any.
+struct Target {
+    inode: Arc<dyn Inode>,
+    path: Option<Path>,
 }
 
-fn chmod(c: &Creds, inode: &dyn Inode, mode: u32) -> KResult<u64> {
-    inode.setattr(&setattr::chmod(c, &inode.stat(), mode)?)?;
-    Ok(0)
+impl Target {
+    /// The walked path `p`, to be changed: EROFS if its mount is read-only.
+    fn path(p: Path) -> KResult<Target> {
+        want_write(&p)?;
+        Ok(Target {
+            inode: p.inode.clone(),
+            path: Some(p),
+        })
+    }
+
+    /// The open file `fd`, to be changed: EROFS if its mount is read-only.
+    fn fd(t: &Task, fd: i32) -> KResult<Target> {
+        let f = fd_file(t, fd)?;
+        want_write_file(&f)?;
+        Ok(Target {
+            inode: f.inode.clone().ok_or(Errno::EBADF)?,
+            path: f.path.clone(),
+        })
+    }
+
+    /// Apply `a` and tell inotify watchers (`modified`: the data changed).
+    fn set(&self, a: &SetAttr, modified: bool) -> KResult<u64> {
+        self.inode.setattr(a)?;
+        if let Some(p) = &self.path {
+            if modified {
+                inotify::fsnotify_modify(p);
+            } else {
+                inotify::fsnotify_attrib(p);
+            }
+        }
+        Ok(0)
+    }
+}
+
+fn chmod(c: &Creds, t: &Target, mode: u32) -> KResult<u64> {
+    t.set(&setattr::chmod(c, &t.inode.stat(), mode)?, false)
 }
 
 /// chmod, fchmodat
 pub fn sys_fchmodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32) -> KResult<u64> {
     let c = t.creds();
     let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
-    want_write(&p)?;
-    chmod(&c, &*p.inode, mode)
+    chmod(&c, &Target::path(p)?, mode)
 }
 
 /// fchmod
 pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
-    chmod(&t.creds(), &*fd_inode(t, fd)?, mode)
+    chmod(&t.creds(), &Target::fd(t, fd)?, mode)
 }
 
 /// chown to `uid`/`gid` ((u32)-1: unchanged).
-fn chown(c: &Creds, inode: &dyn Inode, uid: u32, gid: u32) -> KResult<u64> {
+fn chown(c: &Creds, t: &Target, uid: u32, gid: u32) -> KResult<u64> {
     let id = |v: u32| (v != u32::MAX).then_some(v);
-    inode.setattr(&setattr::chown(c, &inode.stat(), id(uid), id(gid))?)?;
-    Ok(0)
+    t.set(&setattr::chown(c, &t.inode.stat(), id(uid), id(gid))?, false)
 }
 
 /// chown, lchown, fchownat
@@ -59,21 +90,19 @@ pub fn sys_fchownat(
 ) -> KResult<u64> {
     let c = t.creds();
     let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
-    want_write(&p)?;
-    chown(&c, &*p.inode, uid, gid)
+    chown(&c, &Target::path(p)?, uid, gid)
 }
 
 /// fchown
 pub fn sys_fchown(t: &Arc<Task>, fd: i32, uid: u32, gid: u32) -> KResult<u64> {
-    chown(&t.creds(), &*fd_inode(t, fd)?, uid, gid)
+    chown(&t.creds(), &Target::fd(t, fd)?, uid, gid)
 }
 
 /// Set the times in `a` on `inode` as `c`. `explicit`: given times, not
 /// both "now" (which write permission also allows).
-fn set_times(c: &Creds, inode: &dyn Inode, a: &SetAttr, explicit: bool) -> KResult<u64> {
-    setattr::may_set_times(c, inode, &inode.stat(), explicit)?;
-    inode.setattr(a)?;
-    Ok(0)
+fn set_times(c: &Creds, t: &Target, a: &SetAttr, explicit: bool) -> KResult<u64> {
+    setattr::may_set_times(c, &*t.inode, &t.inode.stat(), explicit)?;
+    t.set(a, false)
 }
 
 fn both_now() -> SetAttr {
@@ -129,14 +158,12 @@ pub fn sys_utimensat(
         (a, nsecs != (UTIME_NOW, UTIME_NOW))
     };
     let c = t.creds();
-    let inode = if path == 0 {
-        fd_inode(t, dirfd)?
+    let target = if path == 0 {
+        Target::fd(t, dirfd)?
     } else {
-        let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
-        want_write(&p)?;
-        p.inode.clone()
+        Target::path(lookup_flags_as(t, &c, dirfd, path, flags)?)?
     };
-    set_times(&c, &*inode, &a, explicit)
+    set_times(&c, &target, &a, explicit)
 }
 
 /// utimes
@@ -166,8 +193,7 @@ pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u
     };
     let c = t.creds();
     let p = lookup_flags_as(t, &c, dirfd, path, 0)?;
-    want_write(&p)?;
-    set_times(&c, &*p.inode, &a, explicit)
+    set_times(&c, &Target::path(p)?, &a, explicit)
 }
 
 /// access, faccessat, faccessat2: with the real uid and gid unless
@@ -197,11 +223,10 @@ pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32
 
 /// Truncate `inode` to `len`; a non-root caller takes the setuid and
 /// setgid bits off as with a write.
-fn truncate(c: &Creds, inode: &dyn Inode, st: &Stat, len: i64) -> KResult<u64> {
+fn truncate(c: &Creds, t: &Target, st: &Stat, len: i64) -> KResult<u64> {
     let mut a = setattr::remove_privs(c, st).unwrap_or_default();
     a.size = Some(len as u64);
-    inode.setattr(&a)?;
-    Ok(0)
+    t.set(&a, true)
 }
 
 /// truncate: needs write permission on the file.
@@ -212,16 +237,16 @@ pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
     let path = read_path(t, path)?;
     let c = t.creds();
     let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
-    want_write(&p)?;
-    let st = p.inode.stat();
+    let target = Target::path(p)?;
+    let st = target.inode.stat();
     if st.is_dir() {
         return Err(Errno::EISDIR);
     }
     if !st.is_reg() {
         return Err(Errno::EINVAL);
     }
-    permission::inode_permission(&c, &*p.inode, &st, MAY_WRITE)?;
-    truncate(&c, &*p.inode, &st, len)
+    permission::inode_permission(&c, &*target.inode, &st, MAY_WRITE)?;
+    truncate(&c, &target, &st, len)
 }
 
 /// ftruncate: the file must be open for writing.
@@ -233,10 +258,13 @@ pub fn sys_ftruncate(t: &Arc<Task>, fd: i32, len: i64) -> KResult<u64> {
     if !f.writable() {
         return Err(Errno::EINVAL);
     }
-    let i = f.inode.clone().ok_or(Errno::EINVAL)?;
-    let st = i.stat();
+    let target = Target {
+        inode: f.inode.clone().ok_or(Errno::EINVAL)?,
+        path: f.path.clone(),
+    };
+    let st = target.inode.stat();
     if !st.is_reg() {
         return Err(Errno::EINVAL);
     }
-    truncate(&t.creds(), &*i, &st, len)
+    truncate(&t.creds(), &target, &st, len)
 }

@@ -7,6 +7,7 @@ use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::task::{lock, Creds, Task};
 use crate::fs::file::*;
+use crate::fs::inotify;
 use crate::fs::pipe::{Pipe, PipeEnd};
 use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
 use crate::fs::{permission, setattr};
@@ -106,7 +107,9 @@ pub fn create_in(
 ) -> KResult<Arc<dyn vfs::Inode>> {
     permission::may_create(c, &parent.inode, name)?;
     let (owner, m) = Owner::for_new(c, &parent.inode.stat(), mode);
-    parent.inode.create(name, m, rdev, owner)
+    let inode = parent.inode.create(name, m, rdev, owner)?;
+    inotify::fsnotify_create(parent, name, m & S_IFMT == S_IFDIR);
+    Ok(inode)
 }
 
 /// EROFS if the mount `p` lies in is read-only.
@@ -218,6 +221,7 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             })
         }
     };
+    inotify::fsnotify_open(&p);
     Ok(File::new(ops, Some(p.inode.clone()), Some(p), flags))
 }
 
@@ -671,7 +675,11 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
     }
     want_write(&parent)?;
     permission::may_delete(&c, &parent.inode, &name)?;
+    let victim = inotify::active()
+        .then(|| parent.inode.lookup(&name).ok())
+        .flatten();
     parent.inode.unlink(&name, dir)?;
+    inotify::fsnotify_delete(&parent, &name, victim.as_ref());
     Ok(0)
 }
 
@@ -695,7 +703,11 @@ pub fn sys_renameat2(
     same_mount(&op, &np)?;
     want_write(&op)?;
     may_rename(&c, &op, &on, &np, &nn, flags)?;
+    let moved = inotify::active().then(|| op.inode.lookup(&on).ok()).flatten();
     op.inode.rename(&on, &np.inode, &nn, flags)?;
+    if let Some(i) = moved {
+        inotify::fsnotify_move(&op, &on, &np, &nn, &i);
+    }
     Ok(0)
 }
 
@@ -756,6 +768,8 @@ pub fn sys_linkat(
     permission::may_link(&c, &*target.inode, &target.inode.stat())?;
     permission::may_create(&c, &np.inode, &nn)?;
     np.inode.link(&nn, &target.inode)?;
+    inotify::fsnotify_link_count(&target.inode);
+    inotify::fsnotify_create(&np, &nn, false);
     Ok(0)
 }
 
@@ -772,6 +786,7 @@ pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResu
     permission::may_create(&c, &np.inode, &nn)?;
     let (owner, _) = Owner::for_new(&c, &np.inode.stat(), vfs::S_IFLNK | 0o777);
     np.inode.symlink(&nn, &target, owner)?;
+    inotify::fsnotify_create(&np, &nn, false);
     Ok(0)
 }
 

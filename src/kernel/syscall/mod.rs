@@ -6,7 +6,7 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_mm, sys_mount, sys_net, sys_poll, sys_proc, sys_signal,
+    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_mm, sys_mount, sys_net, sys_poll, sys_proc, sys_signal,
     sys_time, sys_xattr,
 };
 use std::collections::HashSet;
@@ -320,6 +320,10 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         }
         284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
         290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
+        253 => sys_inotify::sys_inotify_init1(t, 0),
+        254 => sys_inotify::sys_inotify_add_watch(t, a.i(0), a.u(1), a.u32(2)),
+        255 => sys_inotify::sys_inotify_rm_watch(t, a.i(0), a.i(1)),
+        294 => sys_inotify::sys_inotify_init1(t, a.u32(0)),
         282 => sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), 0),
         289 => sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), a.u32(3)),
         283 => Err(Errno::ENOSYS).inspect_err(|_| warn_once(nr)),
