@@ -33,22 +33,20 @@ enum Ns {
     Security,
 }
 
-fn target(t: &Task, at: XattrAt) -> KResult<Arc<dyn Inode>> {
+/// The inode an xattr call names, and the path it was reached by.
+fn target(t: &Task, at: XattrAt) -> KResult<(Arc<dyn Inode>, Option<crate::fs::vfs::Path>)> {
     match at {
         XattrAt::Path { path, follow } => {
             let p = super::sys_fs::read_path(t, path)?;
-            Ok(
-                super::sys_fs::lookup_at(t, super::sys_fs::AT_FDCWD, &p, follow)?
-                    .inode
-                    .clone(),
-            )
+            let p = super::sys_fs::lookup_at(t, super::sys_fs::AT_FDCWD, &p, follow)?;
+            Ok((p.inode.clone(), Some(p)))
         }
         XattrAt::Fd(fd) => {
             let f = lock(&t.files()).get(fd)?;
             if f.flags.load(Ordering::Relaxed) & O_PATH != 0 {
                 return Err(Errno::EBADF);
             }
-            f.inode.clone().ok_or(Errno::EOPNOTSUPP)
+            Ok((f.inode.clone().ok_or(Errno::EOPNOTSUPP)?, f.path.clone()))
         }
     }
 }
@@ -127,14 +125,21 @@ fn access(c: &Creds, inode: &dyn Inode, st: &Stat, ns: Ns, write: bool) -> KResu
 
 /// The inode and attribute name a get/set/remove call is about, after the
 /// name, namespace and permission checks (`write`: set or remove).
-fn named(t: &Task, at: XattrAt, name: u64, write: bool) -> KResult<(Arc<dyn Inode>, String)> {
+/// The inode, the attribute name and the path of an xattr call, checked.
+type Named = (Arc<dyn Inode>, String, Option<crate::fs::vfs::Path>);
+
+fn named(t: &Task, at: XattrAt, name: u64, write: bool) -> KResult<Named> {
     let name = read_name(t, name)?;
-    let inode = target(t, at)?;
+    let (inode, path) = target(t, at)?;
+    // Changes go through the mount: EROFS when it is read-only.
+    if let (true, Some(p)) = (write, &path) {
+        super::sys_fs::want_write(p)?;
+    }
     let st = inode.stat();
     let ns = namespace(&name)?;
     permission(t, &st, ns, write)?;
     access(&t.creds(), &*inode, &st, ns, write)?;
-    Ok((inode, name))
+    Ok((inode, name, path))
 }
 
 /// Copy `data` out for a get/list call with a buffer of `size` bytes:
@@ -169,8 +174,9 @@ pub fn sys_setxattr(
     if size > 0 {
         t.mm().read(value, &mut v)?;
     }
-    let (inode, name) = named(t, at, name, true)?;
+    let (inode, name, path) = named(t, at, name, true)?;
     inode.setxattr(&name, &v, flags)?;
+    changed(path);
     Ok(0)
 }
 
@@ -182,14 +188,14 @@ pub fn sys_getxattr(
     value: u64,
     size: usize,
 ) -> KResult<u64> {
-    let (inode, name) = named(t, at, name, false)?;
+    let (inode, name, _) = named(t, at, name, false)?;
     let v = inode.getxattr(&name)?;
     copy_out(t, value, size.min(SIZE_MAX), &v)
 }
 
 /// listxattr, llistxattr, flistxattr
 pub fn sys_listxattr(t: &Arc<Task>, at: XattrAt, list: u64, size: usize) -> KResult<u64> {
-    let inode = target(t, at)?;
+    let (inode, _) = target(t, at)?;
     let st = inode.stat();
     let mut out = Vec::new();
     for n in inode.listxattr()? {
@@ -207,9 +213,17 @@ pub fn sys_listxattr(t: &Arc<Task>, at: XattrAt, list: u64, size: usize) -> KRes
 
 /// removexattr, lremovexattr, fremovexattr
 pub fn sys_removexattr(t: &Arc<Task>, at: XattrAt, name: u64) -> KResult<u64> {
-    let (inode, name) = named(t, at, name, true)?;
+    let (inode, name, path) = named(t, at, name, true)?;
     inode.removexattr(&name)?;
+    changed(path);
     Ok(0)
+}
+
+/// inotify watchers hear IN_ATTRIB for a changed attribute.
+fn changed(path: Option<crate::fs::vfs::Path>) {
+    if let Some(p) = path {
+        crate::fs::inotify::fsnotify_attrib(&p);
+    }
 }
 
 /// The syscall table's entry for numbers 188..=199 (set, get, list,
