@@ -46,6 +46,11 @@ fn permissions_match_native() {
     compare_with_native("perm", "perm done");
 }
 
+#[test]
+fn process_accounting_matches_native() {
+    compare_with_native("procacct", "procacct done");
+}
+
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 fn compare_with_native(name: &str, last_line: &str) {

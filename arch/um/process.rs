@@ -539,8 +539,11 @@ impl Drop for HostMm {
 }
 
 /// Run `ctx` in `mm` until the guest makes a syscall, faults, or an
-/// interrupt arrives.
-pub fn switch(mm: &mut HostMm, ctx: &mut Context) -> Event {
+/// interrupt arrives. `guest_ns` grows by the time the guest ran (from
+/// resuming it to its stop being reported), which the kernel charges as
+/// user time; the register and mapping round trips around it are not
+/// counted there, as they are the kernel's work.
+pub fn switch(mm: &mut HostMm, ctx: &mut Context, guest_ns: &mut i64) -> Event {
     if mm.flush().is_err() {
         return Event::Died;
     }
@@ -556,7 +559,9 @@ pub fn switch(mm: &mut HostMm, ctx: &mut Context) -> Event {
     if !irq::enter_guest(mm.pid) {
         return Event::Interrupt;
     }
+    let t0 = super::time::monotonic_ns();
     let r = ptrace(PTRACE_SYSEMU, mm.pid, 0, 0).and_then(|_| wait(mm.pid));
+    *guest_ns += super::time::monotonic_ns() - t0;
     irq::leave_guest();
     let st = match r {
         Ok(st) => st,

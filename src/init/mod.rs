@@ -363,8 +363,8 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             creds: Creds::ROOT,
             rlimits: task::default_rlimits(),
             itimer_real: None,
-            start_time: now,
             exec_done: false,
+            acct: Default::default(),
         }),
         child_wq: Default::default(),
     });
@@ -372,6 +372,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     let t = Arc::new(Task {
         tid: pid,
         tgid: AtomicI32::new(pid),
+        acct: Default::default(),
         inner: Mutex::new(TaskInner {
             ctx: arch::Context::new(),
             state: State::Runnable,

@@ -27,6 +27,15 @@ pub struct Creds {
     pub groups: Vec<u32>,
 }
 
+/// Every capability this kernel knows (up to CAP_CHECKPOINT_RESTORE, 40):
+/// a root's permitted and effective sets, and everyone's bounding set.
+pub const CAP_FULL: u64 = (1 << 41) - 1;
+
+/// CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+/// CAP_FSETID, CAP_MKNOD, CAP_MAC_OVERRIDE: Linux's CAP_FS_MASK, which
+/// follows fsuid.
+const CAP_FS_MASK: u64 = 0x1f | 1 << 27 | 1 << 32;
+
 /// "Leave this id alone" in set*id arguments ((uid_t)-1).
 pub const KEEP: u32 = u32::MAX;
 
@@ -57,6 +66,25 @@ impl Creds {
     /// CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_BOOT, CAP_SYS_RESOURCE).
     pub fn capable(&self) -> bool {
         self.euid == 0
+    }
+
+    /// The permitted and effective capability sets (/proc/PID/status) that
+    /// Linux's set*id fix-ups leave a root-started process with: permitted
+    /// while any of the real, effective or saved uids is 0, effective while
+    /// the effective uid is 0, the filesystem ones following fsuid.
+    pub fn capability_sets(&self) -> (u64, u64) {
+        let prm = if self.uid == 0 || self.euid == 0 || self.suid == 0 {
+            CAP_FULL
+        } else {
+            0
+        };
+        let mut eff = if self.euid == 0 { CAP_FULL } else { 0 };
+        if self.fsuid == 0 {
+            eff |= CAP_FS_MASK & prm;
+        } else {
+            eff &= !CAP_FS_MASK;
+        }
+        (prm, eff)
     }
 
     /// The filesystem capabilities (see the module comment).

@@ -179,13 +179,14 @@ pub fn do_execve(
     };
     let interp = match &main.elf.interp {
         Some(ip) => {
-            let (ii, ipath, _) = open_exec(t, &creds, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
-                if e == Errno::EACCES {
-                    Errno::ELIBBAD
-                } else {
-                    e
-                }
-            })?;
+            let (ii, ipath, _) =
+                open_exec(t, &creds, sys_fs::AT_FDCWD, ip, false).map_err(|e| {
+                    if e == Errno::EACCES {
+                        Errno::ELIBBAD
+                    } else {
+                        e
+                    }
+                })?;
             let e = load_elf(&ii).map_err(|_| Errno::ELIBBAD)?;
             Some(Image {
                 elf: e,
@@ -200,6 +201,13 @@ pub fn do_execve(
     // reused, which saves starting a host process.
     let old = t.mm();
     let alone = t.tg().lock().threads.len() == 1 && Arc::strong_count(&old) == 2;
+    // The old image's peak stays the process's ru_maxrss.
+    let peak = old.lock().peak_rss_kb();
+    {
+        let tg = t.tg();
+        let mut g = tg.lock();
+        g.acct.maxrss_kb = g.acct.maxrss_kb.max(peak);
+    }
     let mm = if alone {
         old.lock().clear();
         old
@@ -319,6 +327,29 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
     Ok(end)
 }
 
+/// Code and data bounds of the main image, computed as Linux's
+/// load_elf_binary does (data: from the highest segment start to the
+/// highest end of file contents).
+fn layout_of(img: &Image, bias: u64) -> crate::mm::stats::Layout {
+    let mut l = crate::mm::stats::Layout {
+        start_code: u64::MAX,
+        ..Default::default()
+    };
+    for s in &img.elf.segments {
+        let (start, end) = (bias + s.vaddr, bias + s.vaddr + s.filesz);
+        if s.exec {
+            l.start_code = l.start_code.min(start);
+            l.end_code = l.end_code.max(end);
+        }
+        l.start_data = l.start_data.max(start);
+        l.end_data = l.end_data.max(end);
+    }
+    if l.start_code == u64::MAX {
+        l.start_code = 0;
+    }
+    l
+}
+
 type Entry = (u64, u64);
 
 /// Map the images and build the initial stack; `ids`: the credentials
@@ -339,6 +370,7 @@ fn build(
         ElfKind::Dyn => ET_DYN_BASE - lo,
     };
     let end = map_image(&mut m, main, bias)?;
+    m.layout = layout_of(main, bias);
     m.brk_start = end;
     m.brk = end;
     m.exe = main.path.clone();
@@ -434,6 +466,7 @@ fn build(
         v.extend_from_slice(&val.to_le_bytes());
     }
     m.write(sp, &v)?;
+    m.layout.start_stack = sp;
     m.arg_start = str_base;
     m.arg_end = str_base + offs_envp.first().copied().unwrap_or(off_execfn) as u64;
     m.env_start = m.arg_end;

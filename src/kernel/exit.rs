@@ -65,9 +65,11 @@ pub fn exit_thread(t: &Arc<Task>) {
         std::mem::take(&mut i.files)
     };
     drop(files);
+    let peak_rss_kb = mm.lock().peak_rss_kb();
     drop(mm);
     let last = {
         let mut g = tg.lock();
+        g.acct.thread_exited(&t.acct, peak_rss_kb);
         g.threads.retain(|&x| x != t.tid);
         g.threads.is_empty()
     };

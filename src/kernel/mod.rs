@@ -1,10 +1,12 @@
 //! The kernel proper: tasks, scheduling, signals, time, syscalls.
 
+pub mod acct;
 pub mod cred;
 pub mod errno;
 pub mod exec;
 pub mod exit;
 pub mod futex;
+pub mod loadavg;
 pub mod panic;
 pub mod printk;
 pub mod sched;
@@ -19,6 +21,7 @@ pub mod sys_mount;
 pub mod sys_net;
 pub mod sys_poll;
 pub mod sys_proc;
+pub mod sys_rusage;
 pub mod sys_signal;
 pub mod sys_time;
 pub mod sys_xattr;

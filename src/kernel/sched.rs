@@ -5,7 +5,7 @@
 
 use super::errno::Errno;
 use super::task::{self, lock, State, Task, Tid};
-use super::{signal, syscall, time};
+use super::{acct, loadavg, signal, syscall, time};
 use crate::arch::{self, Event};
 use crate::mm::FaultError;
 use std::collections::{BTreeSet, VecDeque};
@@ -110,8 +110,10 @@ fn handle_interrupts() {
     }
     crate::tty::console::poll_input();
     crate::drivers::block::ubd::interrupt();
-    expire_timers(time::monotonic_ns());
+    let now = time::monotonic_ns();
+    expire_timers(now);
     apply_wakeups();
+    loadavg::sample(now);
 }
 
 /// The vCPU loop. Never returns; the kernel ends through poweroff, reboot
@@ -130,7 +132,9 @@ pub fn run() -> ! {
             if task::all_tasks().is_empty() {
                 super::panic::panic("no tasks left to run");
             }
+            let idle_from = time::monotonic_ns();
             arch::irq::idle(timeout);
+            acct::idle(time::monotonic_ns() - idle_from);
             continue;
         };
         let Some(t) = task::task(tid) else { continue };
@@ -138,7 +142,11 @@ pub fn run() -> ! {
             continue;
         }
         run_task(&t);
-        if t.state() == State::Runnable {
+        let state = t.state();
+        // Sleeping or stopping gives the vCPU up voluntarily; a task still
+        // runnable here was preempted (slice over, or it yielded).
+        t.acct.switched_out(state != State::Runnable);
+        if state == State::Runnable {
             enqueue(t.tid);
         }
     }
@@ -148,6 +156,9 @@ pub fn run() -> ! {
 fn run_task(t: &Arc<Task>) {
     NEED_RESCHED.store(false, std::sync::atomic::Ordering::Relaxed);
     let slice_end = time::monotonic_ns() + SLICE_NS;
+    // From here the vCPU works for `t`: system time, except while its
+    // guest code runs (the rest is charged when this returns).
+    let mut cpu = acct::CpuCharge::start(&t.acct);
     loop {
         // A blocked syscall was woken: evaluate it again.
         if t.lock().redo_syscall {
@@ -178,11 +189,13 @@ fn run_task(t: &Arc<Task>) {
             slice_end
         );
         let mm = t.mm();
+        let mut guest_ns = 0;
         let ev = {
             let mut m = mm.lock();
             let mut i = t.lock();
-            arch::switch(&mut m.host, &mut i.ctx)
+            arch::switch(&mut m.host, &mut i.ctx, &mut guest_ns)
         };
+        cpu.guest_returned(guest_ns);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {
@@ -215,7 +228,7 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
         let mm = t.mm();
         let r = mm.lock().handle_fault(addr, code);
         match r {
-            Ok(()) => {}
+            Ok(()) => t.acct.minor_fault(),
             Err(FaultError::Segv(c)) => {
                 log::debug!(
                     "task {}: segfault at {:#x} rip {:#x}",
@@ -258,6 +271,8 @@ pub fn reset() {
     lock(&RUNQ).clear();
     lock(&WOKEN).clear();
     lock(&TIMERS).clear();
+    acct::reset();
+    loadavg::reset();
 }
 
 /// Print every task's state to the host's stderr (host SIGUSR2).

@@ -123,8 +123,8 @@ pub fn sys_clone(
                 creds: pi.creds.clone(),
                 rlimits: pi.rlimits,
                 itimer_real: None,
-                start_time: time::monotonic_ns(),
                 exec_done: false,
+                acct: Default::default(),
             }),
             child_wq: Default::default(),
         });
@@ -140,6 +140,7 @@ pub fn sys_clone(
     let child = Arc::new(Task {
         tid,
         tgid: AtomicI32::new(tgid),
+        acct: Default::default(),
         inner: Mutex::new(TaskInner {
             ctx: child_ctx,
             state: State::Runnable,
@@ -181,6 +182,7 @@ pub fn sys_clone(
         let _ = mm.write_u32(ctid, tid as u32);
     }
     task::insert_task(child);
+    super::acct::forked();
     sched::enqueue_front(tid);
     sched::yield_now();
     if flags & CLONE_VFORK != 0 {
@@ -270,7 +272,11 @@ fn find_child(
 }
 
 fn reap(t: &Task, pid: Tid) {
-    t.tg().lock().children.retain(|&c| c != pid);
+    let me = t.tg();
+    if let Some(child) = task::group(pid) {
+        super::acct::reaped(&me, &child);
+    }
+    me.lock().children.retain(|&c| c != pid);
     task::remove_group(pid);
 }
 
@@ -299,19 +305,24 @@ pub fn sys_wait4(
     let sel = selector(t, pid);
     match find_child(t, &*sel, opts | WEXITED)? {
         Some(f) => {
-            let (p, st) = match f {
+            let p = match f {
+                Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
+            };
+            // Read before reaping folds the child into our children's times.
+            let ru = super::sys_rusage::child_rusage(p);
+            let st = match f {
                 Found::Exited(p, st) => {
                     reap(t, p);
-                    (p, st)
+                    st
                 }
-                Found::Stopped(p, st) => (p, st),
-                Found::Continued(p) => (p, 0xffff),
+                Found::Stopped(_, st) => st,
+                Found::Continued(_) => 0xffff,
             };
             if status != 0 {
                 t.mm().write_u32(status, st as u32)?;
             }
             if rusage != 0 {
-                t.mm().write(rusage, &[0u8; 144])?;
+                t.mm().write(rusage, &ru)?;
             }
             Ok(p as u64)
         }
@@ -330,6 +341,7 @@ pub fn sys_waitid(
     id: i32,
     infop: u64,
     opts: i32,
+    rusage: u64,
     _redo: bool,
 ) -> KResult<u64> {
     let pid = match idtype {
@@ -350,6 +362,10 @@ pub fn sys_waitid(
     let sel = selector(t, pid);
     match find_child(t, &*sel, opts)? {
         Some(f) => {
+            let p = match f {
+                Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
+            };
+            let ru = super::sys_rusage::child_rusage(p);
             let (p, code, st) = match f {
                 Found::Exited(p, st) => {
                     if opts & WNOWAIT == 0 {
@@ -374,11 +390,17 @@ pub fn sys_waitid(
                 };
                 t.mm().write(infop, &si.to_bytes())?;
             }
+            if rusage != 0 {
+                t.mm().write(rusage, &ru)?;
+            }
             Ok(0)
         }
         None if opts & WNOHANG != 0 => {
             if infop != 0 {
                 t.mm().write(infop, &[0u8; 128])?;
+            }
+            if rusage != 0 {
+                t.mm().write(rusage, &[0u8; 144])?;
             }
             Ok(0)
         }
@@ -599,15 +621,6 @@ pub fn sys_getrlimit(t: &Arc<Task>, res: u32, old: u64) -> KResult<u64> {
 /// setrlimit
 pub fn sys_setrlimit(t: &Arc<Task>, res: u32, new: u64) -> KResult<u64> {
     sys_prlimit64(t, 0, res, new, 0)
-}
-
-/// getrusage: not accounted yet; all zero.
-pub fn sys_getrusage(t: &Arc<Task>, who: i32, buf: u64) -> KResult<u64> {
-    if !(-1..=1).contains(&who) {
-        return Err(Errno::EINVAL);
-    }
-    t.mm().write(buf, &[0u8; 144])?;
-    Ok(0)
 }
 
 /// prctl

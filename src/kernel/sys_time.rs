@@ -1,4 +1,4 @@
-//! Time syscalls: clocks, sleeps, interval timers, times.
+//! Time syscalls: clocks, sleeps, interval timers.
 
 use super::errno::{Errno, KResult};
 use super::sched;
@@ -23,18 +23,11 @@ fn read_ts(t: &Task, addr: u64) -> KResult<i64> {
     Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
 }
 
-/// CPU time consumed by the process (approximated by its lifetime).
-fn cpu_ns(t: &Task) -> i64 {
-    let start = t.tg().lock().start_time;
-    (time::monotonic_ns() - start).max(0)
-}
-
 fn clock_ns(t: &Task, clk: i32) -> KResult<i64> {
     Ok(match clk {
         0 | 5 | 8 | 11 => time::realtime_ns(),
         1 | 4 | 6 | 7 | 9 => time::uptime_ns(),
-        2 | 3 => cpu_ns(t),
-        c if c < 0 => cpu_ns(t),
+        c if c == 2 || c == 3 || c < 0 => super::sys_rusage::cpu_clock_ns(t, c)?,
         _ => return Err(Errno::EINVAL),
     })
 }
@@ -184,15 +177,4 @@ pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u
 pub fn sys_alarm(t: &Arc<Task>, secs: u32) -> KResult<u64> {
     let (rem, _) = time::set_itimer(t.tgid(), secs as i64 * 1_000_000_000, 0);
     Ok(((rem + 999_999_999) / 1_000_000_000) as u64)
-}
-
-/// times
-pub fn sys_times(t: &Arc<Task>, buf: u64) -> KResult<u64> {
-    let ticks = |ns: i64| (ns / 10_000_000) as u64;
-    if buf != 0 {
-        let mut b = [0u8; 32];
-        b[0..8].copy_from_slice(&ticks(cpu_ns(t)).to_le_bytes());
-        t.mm().write(buf, &b)?;
-    }
-    Ok(ticks(time::uptime_ns()) + 1)
 }

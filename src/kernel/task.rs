@@ -81,6 +81,8 @@ pub struct Task {
     /// The process this thread belongs to.
     pub tgid: AtomicI32,
     pub inner: Mutex<TaskInner>,
+    /// CPU time, faults and context switches (charged by the vCPU).
+    pub acct: super::acct::TaskAcct,
 }
 
 /// Per-process state.
@@ -103,8 +105,9 @@ pub struct TgInner {
     pub rlimits: [(u64, u64); RLIM_NLIMITS],
     /// ITIMER_REAL: (next expiry ns, interval ns).
     pub itimer_real: Option<(i64, i64)>,
-    pub start_time: i64,
     pub exec_done: bool,
+    /// Exited threads' and reaped children's usage.
+    pub acct: super::acct::GroupAcct,
 }
 
 /// A process (thread group).
@@ -134,6 +137,11 @@ pub fn alloc_pid() -> Pid {
             return p;
         }
     }
+}
+
+/// The most recently allocated PID (/proc/loadavg).
+pub fn last_pid() -> Pid {
+    NEXT_PID.load(Ordering::Relaxed) - 1
 }
 
 /// Restart PID numbering (reboot).

@@ -4,6 +4,7 @@
 //! table says; every change is queued to it through `arch::HostMm`.
 
 pub mod frame;
+pub mod stats;
 
 use crate::arch::{self, HostMm};
 use crate::fs::vfs::Inode;
@@ -115,6 +116,9 @@ pub struct MmInner {
     pub env_start: u64,
     pub env_end: u64,
     pub exe: String,
+    /// Where exec put code, data and the stack (for /proc).
+    pub layout: stats::Layout,
+    hiwater: stats::HiWater,
 }
 
 impl Mm {
@@ -207,6 +211,8 @@ impl MmInner {
             env_start: 0,
             env_end: 0,
             exe: String::new(),
+            layout: Default::default(),
+            hiwater: Default::default(),
         })
     }
 
@@ -222,13 +228,9 @@ impl MmInner {
             .filter(|v| addr < v.end)
     }
 
-    /// Number of resident pages (for /proc statm/status).
-    pub fn resident_pages(&self) -> usize {
-        self.ptes.len()
-    }
-
     /// Drop every mapping (execve reusing this address space).
     pub fn clear(&mut self) {
+        self.reset_hiwater();
         for (_, pte) in std::mem::take(&mut self.ptes) {
             frame::put(pte.pfn);
         }
@@ -293,6 +295,7 @@ impl MmInner {
         if start >= end {
             return;
         }
+        self.update_hiwater();
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
@@ -367,6 +370,7 @@ impl MmInner {
 
     /// madvise(MADV_DONTNEED): private pages read back as zero (or file data).
     pub fn discard(&mut self, start: u64, end: u64) {
+        self.update_hiwater();
         self.drop_pages(start, end);
     }
 
@@ -379,6 +383,7 @@ impl MmInner {
         may_move: bool,
         fixed: Option<u64>,
     ) -> KResult<u64> {
+        self.update_hiwater();
         let vma = self.find_vma(old).ok_or(Errno::EFAULT)?.clone();
         if old + old_len > vma.end {
             return Err(Errno::EFAULT);
@@ -684,6 +689,7 @@ impl MmInner {
         child.env_start = self.env_start;
         child.env_end = self.env_end;
         child.exe = self.exe.clone();
+        child.layout = self.layout;
         let vmas: Vec<Vma> = self.vmas.values().cloned().collect();
         for vma in &vmas {
             let range = vma.start / PAGE_SIZE..vma.end / PAGE_SIZE;

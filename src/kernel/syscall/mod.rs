@@ -6,8 +6,8 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_mm, sys_mount, sys_net, sys_poll, sys_proc, sys_signal,
-    sys_time, sys_xattr,
+    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_mm, sys_mount, sys_net,
+    sys_poll, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -217,9 +217,9 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         95 => sys_fs::sys_umask(t, a.u32(0)),
         96 => sys_time::sys_gettimeofday(t, a.u(0), a.u(1)),
         97 => sys_proc::sys_getrlimit(t, a.u32(0), a.u(1)),
-        98 => sys_proc::sys_getrusage(t, a.i(0), a.u(1)),
+        98 => sys_rusage::sys_getrusage(t, a.i(0), a.u(1)),
         99 => sys_proc::sys_sysinfo(t, a.u(0)),
-        100 => sys_time::sys_times(t, a.u(0)),
+        100 => sys_rusage::sys_times(t, a.u(0)),
         102 | 104 | 107 | 108 => sys_cred::sys_getid(t, nr),
         103 => super::printk::sys_syslog(t, a.i(0), a.u(1), a.i(2)),
         105 | 106 => sys_cred::sys_setuid(t, nr == 105, a.u32(0)),
@@ -286,7 +286,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         231 => sys_proc::sys_exit_group(t, a.i(0)),
         234 => sys_signal::sys_tgkill(t, a.i(0), a.i(1), a.i(2)),
         235 => sys_attr::sys_utimes(t, a.u(0), a.u(1)),
-        247 => sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), redo),
+        247 => sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), a.u(4), redo),
         257 => sys_fs::sys_openat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
         258 => sys_fs::sys_mkdirat(t, a.i(0), a.u(1), a.u32(2)),
         259 => sys_fs::sys_mknodat(t, a.i(0), a.u(1), a.u32(2), a.u(3)),

@@ -1,0 +1,312 @@
+//! procfs: process and kernel information generated when read. This file
+//! has the nodes and the root directory; `pid` and `pid_stat` the
+//! per-process files, `system` the system-wide ones.
+
+mod pid;
+mod pid_stat;
+mod system;
+
+use pid::pid_dir;
+use system::{cpuinfo, kstat, loadavg, meminfo, uptime};
+
+use super::file::{File, FileOps};
+use super::vfs::*;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::{self, Pid};
+use std::any::Any;
+use std::sync::Arc;
+
+type Gen = Arc<dyn Fn() -> KResult<String> + Send + Sync>;
+type List = Arc<dyn Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync>;
+
+static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+fn dev() -> u64 {
+    *DEV.get_or_init(super::tmpfs::new_dev)
+}
+
+fn ino_of(path: &str) -> u64 {
+    // FNV-1a: stable inode numbers per path.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h | 1
+}
+
+enum Kind {
+    File(Gen),
+    Link(Gen),
+    Dir(List),
+}
+
+struct ProcNode {
+    ino: u64,
+    mode: u32,
+    kind: Kind,
+}
+
+fn node(path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
+    Arc::new(ProcNode {
+        ino: ino_of(path),
+        mode,
+        kind,
+    })
+}
+
+fn file(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
+    node(path, S_IFREG | 0o444, Kind::File(Arc::new(g)))
+}
+
+fn link(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
+    node(path, S_IFLNK | 0o777, Kind::Link(Arc::new(g)))
+}
+
+fn dir(
+    path: &str,
+    l: impl Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    node(path, S_IFDIR | 0o555, Kind::Dir(Arc::new(l)))
+}
+
+struct Snapshot(Vec<u8>);
+
+impl FileOps for Snapshot {
+    fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
+        let mut pos = f.lock_pos();
+        let p = (*pos as usize).min(self.0.len());
+        let n = buf.len().min(self.0.len() - p);
+        buf[..n].copy_from_slice(&self.0[p..p + n]);
+        *pos += n as u64;
+        Ok(n)
+    }
+    fn pread(&self, _f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
+        let p = (off as usize).min(self.0.len());
+        let n = buf.len().min(self.0.len() - p);
+        buf[..n].copy_from_slice(&self.0[p..p + n]);
+        Ok(n)
+    }
+    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
+        // Writes to tunables are accepted and ignored.
+        Ok(buf.len())
+    }
+    fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {
+        let mut pos = f.lock_pos();
+        let base = match whence {
+            0 => 0,
+            1 => *pos as i64,
+            2 => self.0.len() as i64,
+            _ => return Err(Errno::EINVAL),
+        };
+        let n = base + off;
+        if n < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *pos = n as u64;
+        Ok(n as u64)
+    }
+}
+
+impl Inode for ProcNode {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn stat(&self) -> Stat {
+        let now = Timespec::now();
+        Stat {
+            dev: dev(),
+            ino: self.ino,
+            mode: self.mode,
+            nlink: if self.mode & S_IFMT == S_IFDIR { 2 } else { 1 },
+            blksize: 1024,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            ..Default::default()
+        }
+    }
+    fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
+        match &self.kind {
+            Kind::Dir(l) => l()
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|x| x.1)
+                .ok_or(Errno::ENOENT),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        match &self.kind {
+            Kind::Dir(l) => Ok(l()
+                .into_iter()
+                .map(|(n, i)| {
+                    let st = i.stat();
+                    DirEntry {
+                        name: n,
+                        ino: st.ino,
+                        dtype: dtype_of(st.mode),
+                    }
+                })
+                .collect()),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+    fn readlink(&self) -> KResult<String> {
+        match &self.kind {
+            Kind::Link(g) => g(),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        match &self.kind {
+            Kind::File(g) => {
+                let s = g()?.into_bytes();
+                let p = (off as usize).min(s.len());
+                let n = buf.len().min(s.len() - p);
+                buf[..n].copy_from_slice(&s[p..p + n]);
+                Ok(n)
+            }
+            _ => Err(Errno::EISDIR),
+        }
+    }
+    fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
+        match &self.kind {
+            Kind::File(g) => Ok(Some(Arc::new(Snapshot(g()?.into_bytes())))),
+            _ => Ok(None),
+        }
+    }
+    fn fs_magic(&self) -> u64 {
+        PROC_SUPER_MAGIC
+    }
+}
+
+/// The root of a procfs instance.
+pub fn new_fs() -> Arc<dyn Inode> {
+    dir("/", || {
+        let mut v: Vec<(String, Arc<dyn Inode>)> = vec![
+            (
+                "self".into(),
+                link("/self", || current_tgid().map(|p| p.to_string())),
+            ),
+            (
+                "thread-self".into(),
+                link("/thread-self", || {
+                    current_tgid().map(|p| format!("{p}/task/{p}"))
+                }),
+            ),
+            ("meminfo".into(), file("/meminfo", meminfo)),
+            ("cpuinfo".into(), file("/cpuinfo", cpuinfo)),
+            (
+                "mounts".into(),
+                link("/mounts", || Ok("self/mounts".into())),
+            ),
+            ("uptime".into(), file("/uptime", uptime)),
+            (
+                "partitions".into(),
+                file("/partitions", || {
+                    Ok(crate::drivers::block::proc_partitions())
+                }),
+            ),
+            ("loadavg".into(), file("/loadavg", loadavg)),
+            (
+                "filesystems".into(),
+                file("/filesystems", || {
+                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n\text3\n\text2\n\text4\n".into())
+                }),
+            ),
+            (
+                "version".into(),
+                file("/version", || {
+                    Ok(format!(
+                        "Linux version {} (ruml {}) #1 SMP\n",
+                        crate::kernel::sys_proc::RELEASE,
+                        env!("CARGO_PKG_VERSION")
+                    ))
+                }),
+            ),
+            (
+                "cmdline".into(),
+                file("/cmdline", || {
+                    Ok(format!("{}\n", crate::init::cmdline_string()))
+                }),
+            ),
+            ("stat".into(), file("/stat", kstat)),
+            ("sys".into(), sys_dir()),
+        ];
+        for g in task::all_groups() {
+            let pid = g.tgid;
+            v.push((pid.to_string(), pid_dir(pid)));
+        }
+        v
+    })
+}
+
+fn sys_dir() -> Arc<dyn Inode> {
+    dir("/sys", || {
+        vec![
+            (
+                "fs".into(),
+                dir("/sys/fs", || {
+                    // What fs::permission implements.
+                    vec![(
+                        "protected_hardlinks".into(),
+                        file("/sys/fs/protected_hardlinks", || Ok("1\n".into())),
+                    )]
+                }),
+            ),
+            kernel_sys_dir(),
+        ]
+    })
+}
+
+fn kernel_sys_dir() -> (String, Arc<dyn Inode>) {
+    (
+        "kernel".into(),
+        dir("/sys/kernel", || {
+            vec![
+                (
+                    "hostname".into(),
+                    file("/sys/kernel/hostname", || {
+                        Ok(format!("{}\n", crate::kernel::sys_proc::hostname()))
+                    }),
+                ),
+                (
+                    "ostype".into(),
+                    file("/sys/kernel/ostype", || Ok("Linux\n".into())),
+                ),
+                (
+                    "osrelease".into(),
+                    file("/sys/kernel/osrelease", || {
+                        Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE))
+                    }),
+                ),
+                (
+                    "pid_max".into(),
+                    file("/sys/kernel/pid_max", || Ok("32768\n".into())),
+                ),
+                (
+                    "ngroups_max".into(),
+                    file("/sys/kernel/ngroups_max", || Ok("65536\n".into())),
+                ),
+            ]
+        }),
+    )
+}
+
+thread_local! {
+    static CURRENT: std::cell::Cell<Pid> = const { std::cell::Cell::new(0) };
+}
+
+/// The process making the current syscall (for /proc/self).
+pub fn set_current(tgid: Pid) {
+    CURRENT.with(|c| c.set(tgid));
+}
+
+fn current_tgid() -> KResult<Pid> {
+    let p = CURRENT.with(|c| c.get());
+    if p == 0 {
+        Err(Errno::ENOENT)
+    } else {
+        Ok(p)
+    }
+}

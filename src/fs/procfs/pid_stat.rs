@@ -1,0 +1,289 @@
+//! /proc/PID/stat, statm and status (and task/TID/stat): a process's
+//! state, accounting and memory figures in Linux's formats, field for
+//! field, because procps parses them by position.
+
+use super::pid::{group_task, state_char, thread_state_char};
+use crate::kernel::acct::{self, ticks};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::signal::{SIG_DFL, SIG_IGN};
+use crate::kernel::task::{self, lock, Pid, Task, ThreadGroup, Tid};
+use crate::kernel::time;
+use crate::mm::stats::MemStats;
+use std::fmt::Write;
+use std::sync::Arc;
+
+const PAGE_KB: u64 = 4;
+/// PF_RANDOMIZE, what every user process shows in Linux's stat flags.
+const PF_RANDOMIZE: u64 = 0x0040_0000;
+const RLIMIT_RSS: usize = 5;
+const RLIMIT_SIGPENDING: usize = 11;
+
+/// Ignored and caught signals of `t` (its handlers), as masks.
+fn ignored_caught(t: &Task) -> (u64, u64) {
+    let sh = t.sighand();
+    let sh = lock(&sh);
+    let mut ign = 0;
+    let mut cgt = 0;
+    for (i, a) in sh.actions.iter().enumerate() {
+        match a.handler {
+            SIG_IGN => ign |= 1 << i,
+            SIG_DFL => {}
+            _ => cgt |= 1 << i,
+        }
+    }
+    (ign, cgt)
+}
+
+/// The task's start as clock ticks after boot.
+fn start_ticks(t: &Task) -> u64 {
+    let boot = time::monotonic_ns() - time::uptime_ns();
+    ticks(t.lock().start_time - boot)
+}
+
+fn mem_of(t: &Task) -> (MemStats, crate::mm::stats::Layout, u64) {
+    let mm = t.mm();
+    let m = mm.lock();
+    (m.mem_stats(), m.layout, m.brk_start)
+}
+
+/// /proc/PID/stat (`tid`: /proc/PID/task/TID/stat, that thread's own
+/// times, faults and state).
+pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
+    let g = task::group(pid).ok_or(Errno::ENOENT)?;
+    let t = match tid {
+        Some(tid) => task::task(tid).ok_or(Errno::ENOENT)?,
+        None => group_task(pid)?,
+    };
+    let (ppid, pgid, sid, nthreads, exit_signal, rsslim, zombie, ga) = {
+        let i = g.lock();
+        (
+            i.parent,
+            i.pgid,
+            i.sid,
+            i.threads.len(),
+            i.exit_signal,
+            i.rlimits[RLIMIT_RSS].0,
+            i.zombie,
+            i.acct,
+        )
+    };
+    let (state, own) = match tid {
+        Some(_) => (thread_state_char(&t), t.acct.usage()),
+        None => (state_char(pid), acct::process_usage(&g)),
+    };
+    let ch = ga.children;
+    let (comm, blocked, own_pending) = {
+        let i = t.lock();
+        (i.comm.clone(), i.sigmask, i.pending.set)
+    };
+    let pending = own_pending | g.lock().pending.set;
+    let (ign, cgt) = ignored_caught(&t);
+    let (mem, layout, start_brk) = mem_of(&t);
+    let (arg_start, arg_end, env_start, env_end) = {
+        let mm = t.mm();
+        let m = mm.lock();
+        (m.arg_start, m.arg_end, m.env_start, m.env_end)
+    };
+    // tty_nr (the device number, Linux's new_encode_dev like our rdev)
+    // and tpgid (its foreground group) of the controlling tty.
+    let (tty_nr, tpgid) =
+        crate::tty::jobctl::ctty_of(&t).map_or((0, -1), |c| (c.rdev, c.foreground()));
+    // The old signal fields are decimal and cover signals 1-31 only.
+    let low = |m: u64| m & 0x7fff_ffff;
+    let wchan = matches!(state, 'S' | 'D') as u8;
+    let fields: [String; 50] = [
+        state.to_string(),
+        ppid.to_string(),
+        pgid.to_string(),
+        sid.to_string(),
+        tty_nr.to_string(),
+        tpgid.to_string(),
+        PF_RANDOMIZE.to_string(),
+        own.minflt.to_string(),
+        ch.minflt.to_string(),
+        own.majflt.to_string(),
+        ch.majflt.to_string(),
+        ticks(own.utime).to_string(),
+        ticks(own.stime).to_string(),
+        ticks(ch.utime).to_string(),
+        ticks(ch.stime).to_string(),
+        "20".into(), // priority
+        "0".into(),  // nice
+        nthreads.to_string(),
+        "0".into(), // itrealvalue
+        start_ticks(&t).to_string(),
+        (mem.total * 4096).to_string(),
+        mem.rss().to_string(),
+        rsslim.to_string(),
+        layout.start_code.to_string(),
+        layout.end_code.to_string(),
+        layout.start_stack.to_string(),
+        "0".into(), // kstkesp
+        "0".into(), // kstkeip
+        low(pending).to_string(),
+        low(blocked).to_string(),
+        low(ign).to_string(),
+        low(cgt).to_string(),
+        wchan.to_string(),
+        "0".into(), // nswap
+        "0".into(), // cnswap
+        exit_signal.to_string(),
+        "0".into(), // processor
+        "0".into(), // rt_priority
+        "0".into(), // policy (SCHED_OTHER)
+        "0".into(), // delayacct_blkio_ticks
+        "0".into(), // guest_time
+        "0".into(), // cguest_time
+        layout.start_data.to_string(),
+        layout.end_data.to_string(),
+        start_brk.to_string(),
+        arg_start.to_string(),
+        arg_end.to_string(),
+        env_start.to_string(),
+        env_end.to_string(),
+        zombie.unwrap_or(0).to_string(),
+    ];
+    Ok(format!("{pid} ({comm}) {}\n", fields.join(" ")))
+}
+
+/// Pages of text as Linux counts them (whole pages the code touches).
+fn text_pages(l: &crate::mm::stats::Layout) -> u64 {
+    let up = |a: u64| a.div_ceil(4096) * 4096;
+    (up(l.end_code).saturating_sub(l.start_code & !4095)) / 4096
+}
+
+/// /proc/PID/statm: size resident shared text lib data dt, in pages.
+pub(super) fn proc_statm(pid: Pid) -> KResult<String> {
+    let t = group_task(pid)?;
+    let (m, layout, _) = mem_of(&t);
+    Ok(format!(
+        "{} {} {} {} 0 {} 0\n",
+        m.total,
+        m.rss(),
+        m.rss_file + m.rss_shmem,
+        text_pages(&layout),
+        m.data + m.stack
+    ))
+}
+
+fn fd_size(t: &Task) -> usize {
+    let files = t.files();
+    let max = lock(&files).iter().map(|(fd, _)| fd).max().unwrap_or(0) as usize;
+    (max + 1).next_power_of_two().max(64)
+}
+
+/// /proc/PID/status.
+pub(super) fn proc_status(pid: Pid) -> KResult<String> {
+    let t = group_task(pid)?;
+    let g = task::group(pid).ok_or(Errno::ENOENT)?;
+    let mut s = String::new();
+    status_ids(&mut s, pid, &t, &g)?;
+    status_memory(&mut s, &t);
+    status_signals(&mut s, &t, &g);
+    let creds = g.lock().creds.clone();
+    let (prm, eff) = creds.capability_sets();
+    let u = acct::process_usage(&g);
+    let _ = write!(
+        s,
+        "CapInh:\t{:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
+         NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n\
+         Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunknown\n\
+         Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
+         voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
+        0,
+        crate::kernel::cred::CAP_FULL,
+        0,
+        u.nvcsw,
+        u.nivcsw
+    );
+    Ok(s)
+}
+
+fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()> {
+    let (ppid, pgid, sid, c) = {
+        let i = g.lock();
+        (i.parent, i.pgid, i.sid, i.creds.clone())
+    };
+    let st = match state_char(pid) {
+        'R' => "R (running)",
+        'T' => "T (stopped)",
+        'Z' => "Z (zombie)",
+        'D' => "D (disk sleep)",
+        _ => "S (sleeping)",
+    };
+    let groups: String = c.groups.iter().map(|g| format!("{g} ")).collect();
+    // Not inside write!: a task lock taken in its arguments would be held
+    // across the whole statement.
+    let comm = t.lock().comm.clone();
+    let umask = t.fs().umask;
+    let _ = write!(
+        s,
+        "Name:\t{}\nUmask:\t{:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
+         NStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n",
+        comm,
+        umask,
+        c.uid,
+        c.euid,
+        c.suid,
+        c.fsuid,
+        c.gid,
+        c.egid,
+        c.sgid,
+        c.fsgid,
+        fd_size(t),
+        // Linux leaves a space after the list, also an empty one.
+        if groups.is_empty() { " ".into() } else { groups },
+    );
+    Ok(())
+}
+
+fn status_memory(s: &mut String, t: &Task) {
+    let (m, layout, _) = mem_of(t);
+    let exec_kb = m.exec * PAGE_KB;
+    let exe_kb = (text_pages(&layout) * PAGE_KB).min(exec_kb);
+    let lines: [(&str, u64); 16] = [
+        ("VmPeak", m.peak_total * PAGE_KB),
+        ("VmSize", m.total * PAGE_KB),
+        ("VmLck", 0),
+        ("VmPin", 0),
+        ("VmHWM", m.peak_rss * PAGE_KB),
+        ("VmRSS", m.rss() * PAGE_KB),
+        ("RssAnon", m.rss_anon * PAGE_KB),
+        ("RssFile", m.rss_file * PAGE_KB),
+        ("RssShmem", m.rss_shmem * PAGE_KB),
+        ("VmData", m.data * PAGE_KB),
+        ("VmStk", m.stack * PAGE_KB),
+        ("VmExe", exe_kb),
+        ("VmLib", exec_kb - exe_kb),
+        ("VmPTE", m.pte_bytes / 1024),
+        ("VmSwap", 0),
+        ("HugetlbPages", 0),
+    ];
+    for (name, kb) in lines {
+        let _ = writeln!(s, "{name}:\t{kb:8} kB");
+    }
+    s.push_str("CoreDumping:\t0\nTHP_enabled:\t0\n");
+}
+
+fn status_signals(s: &mut String, t: &Arc<Task>, g: &ThreadGroup) {
+    let (threads, shared, sigq_max) = {
+        let i = g.lock();
+        (
+            i.threads.len(),
+            i.pending.set,
+            i.rlimits[RLIMIT_SIGPENDING].0,
+        )
+    };
+    let (own, blocked) = {
+        let i = t.lock();
+        (i.pending.set, i.sigmask)
+    };
+    let queued = (own | shared).count_ones();
+    let (ign, cgt) = ignored_caught(t);
+    let _ = write!(
+        s,
+        "Threads:\t{threads}\nSigQ:\t{queued}/{sigq_max}\nSigPnd:\t{own:016x}\nShdPnd:\t{shared:016x}\n\
+         SigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\n"
+    );
+}

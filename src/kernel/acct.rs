@@ -1,0 +1,241 @@
+//! Process accounting: CPU time (user and system), page faults and
+//! context switches per thread, summed per process and over reaped
+//! children, and the vCPU's user/system/idle totals for /proc/stat.
+//!
+//! Time is measured with host monotonic deltas around the vCPU's
+//! switches: the stretch in which the guest ran (as `arch::switch`
+//! reports it) is user time, the kernel's work for the task before and
+//! after it is system time, and the vCPU waiting for interrupts is idle.
+//! Time the host did not give vmlinux is charged to whoever held the vCPU,
+//! as a guest cannot tell it apart.
+
+use super::task::{self, ThreadGroup};
+use super::time;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+/// Clock ticks per second of /proc and times(2) (Linux's USER_HZ).
+pub const USER_HZ: i64 = 100;
+
+/// Nanoseconds → clock ticks (truncating, as Linux's nsec_to_clock_t).
+pub fn ticks(ns: i64) -> u64 {
+    (ns.max(0) / (1_000_000_000 / USER_HZ)) as u64
+}
+
+/// Resource usage as getrusage counts it (times in nanoseconds).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Usage {
+    pub utime: i64,
+    pub stime: i64,
+    pub minflt: u64,
+    pub majflt: u64,
+    pub nvcsw: u64,
+    pub nivcsw: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, o: &Usage) {
+        self.utime += o.utime;
+        self.stime += o.stime;
+        self.minflt += o.minflt;
+        self.majflt += o.majflt;
+        self.nvcsw += o.nvcsw;
+        self.nivcsw += o.nivcsw;
+    }
+
+    pub fn plus(mut self, o: &Usage) -> Usage {
+        self.add(o);
+        self
+    }
+}
+
+/// One thread's counters. Atomics: the vCPU charges them without taking
+/// the task lock, and /proc reads them for any task.
+#[derive(Default)]
+pub struct TaskAcct {
+    utime: AtomicI64,
+    stime: AtomicI64,
+    minflt: AtomicU64,
+    majflt: AtomicU64,
+    nvcsw: AtomicU64,
+    nivcsw: AtomicU64,
+}
+
+impl TaskAcct {
+    pub fn usage(&self) -> Usage {
+        Usage {
+            utime: self.utime.load(Relaxed),
+            stime: self.stime.load(Relaxed),
+            minflt: self.minflt.load(Relaxed),
+            majflt: self.majflt.load(Relaxed),
+            nvcsw: self.nvcsw.load(Relaxed),
+            nivcsw: self.nivcsw.load(Relaxed),
+        }
+    }
+
+    /// A page fault the kernel resolved without waiting for a disk
+    /// (every fault today: file pages come from the page cache or are
+    /// read synchronously, so none is counted as major).
+    pub fn minor_fault(&self) {
+        self.minflt.fetch_add(1, Relaxed);
+    }
+
+    /// The task gave up the vCPU: by sleeping or stopping (voluntary) or
+    /// because its slice ended or it yielded (involuntary).
+    pub fn switched_out(&self, voluntary: bool) {
+        let c = if voluntary { &self.nvcsw } else { &self.nivcsw };
+        c.fetch_add(1, Relaxed);
+        CPU.ctxt.fetch_add(1, Relaxed);
+    }
+
+    fn charge(&self, user: i64, system: i64) {
+        self.utime.fetch_add(user, Relaxed);
+        self.stime.fetch_add(system, Relaxed);
+        CPU.user.fetch_add(user, Relaxed);
+        CPU.system.fetch_add(system, Relaxed);
+    }
+}
+
+/// Charges the vCPU's time to one task while the scheduler runs it:
+/// user time for what the guest ran, system time for the rest (the
+/// remainder is charged when the guard is dropped).
+pub struct CpuCharge<'a> {
+    acct: &'a TaskAcct,
+    since: i64,
+}
+
+impl<'a> CpuCharge<'a> {
+    pub fn start(acct: &'a TaskAcct) -> Self {
+        CpuCharge {
+            acct,
+            since: time::monotonic_ns(),
+        }
+    }
+
+    /// Back from the guest, which ran `guest_ns` of the time since the
+    /// last charge. Charged at once so that a syscall reading its own CPU
+    /// clock sees the user time that led up to it.
+    pub fn guest_returned(&mut self, guest_ns: i64) {
+        let now = time::monotonic_ns();
+        let total = (now - self.since).max(0);
+        let user = guest_ns.clamp(0, total);
+        self.acct.charge(user, total - user);
+        self.since = now;
+    }
+}
+
+impl Drop for CpuCharge<'_> {
+    fn drop(&mut self) {
+        let now = time::monotonic_ns();
+        self.acct.charge(0, (now - self.since).max(0));
+    }
+}
+
+/// A process's accounting beyond its live threads (in `TgInner`).
+#[derive(Clone, Copy, Default, Debug)]
+pub struct GroupAcct {
+    /// Threads that have exited.
+    pub dead: Usage,
+    /// Reaped children, with what they had reaped themselves.
+    pub children: Usage,
+    /// Peak resident set of the address spaces this process has left
+    /// behind (exec, exit), in kB.
+    pub maxrss_kb: u64,
+    /// Peak of the reaped children's `maxrss_kb`.
+    pub cmaxrss_kb: u64,
+}
+
+impl GroupAcct {
+    /// A thread of this process exits: keep what it used.
+    pub fn thread_exited(&mut self, t: &TaskAcct, peak_rss_kb: u64) {
+        self.dead.add(&t.usage());
+        self.maxrss_kb = self.maxrss_kb.max(peak_rss_kb);
+    }
+}
+
+/// The usage of a process's threads, live and exited.
+pub fn process_usage(tg: &ThreadGroup) -> Usage {
+    let (dead, threads) = {
+        let g = tg.lock();
+        (g.acct.dead, g.threads.clone())
+    };
+    threads
+        .into_iter()
+        .filter_map(task::task)
+        .fold(dead, |u, t| u.plus(&t.acct.usage()))
+}
+
+/// A process and its reaped children together (what wait4 reports for
+/// a child, Linux's RUSAGE_BOTH).
+pub fn usage_with_children(tg: &ThreadGroup) -> Usage {
+    let children = tg.lock().acct.children;
+    process_usage(tg).plus(&children)
+}
+
+/// `parent` reaps the zombie `child`: the child's times and those of its
+/// own reaped children become the parent's children's times.
+pub fn reaped(parent: &ThreadGroup, child: &ThreadGroup) {
+    let u = usage_with_children(child);
+    let peak = {
+        let c = child.lock();
+        c.acct.maxrss_kb.max(c.acct.cmaxrss_kb)
+    };
+    let mut p = parent.lock();
+    p.acct.children.add(&u);
+    p.acct.cmaxrss_kb = p.acct.cmaxrss_kb.max(peak);
+}
+
+/// The whole vCPU's time since boot, for /proc/stat.
+struct CpuTimes {
+    user: AtomicI64,
+    system: AtomicI64,
+    idle: AtomicI64,
+    ctxt: AtomicU64,
+    forks: AtomicU64,
+}
+
+static CPU: CpuTimes = CpuTimes {
+    user: AtomicI64::new(0),
+    system: AtomicI64::new(0),
+    idle: AtomicI64::new(0),
+    ctxt: AtomicU64::new(0),
+    forks: AtomicU64::new(0),
+};
+
+/// The vCPU slept `ns` waiting for work.
+pub fn idle(ns: i64) {
+    CPU.idle.fetch_add(ns.max(0), Relaxed);
+}
+
+/// A task (process or thread) was created.
+pub fn forked() {
+    CPU.forks.fetch_add(1, Relaxed);
+}
+
+/// The vCPU's totals: user, system and idle ns, context switches, forks.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuStat {
+    pub user: i64,
+    pub system: i64,
+    pub idle: i64,
+    pub ctxt: u64,
+    pub forks: u64,
+}
+
+pub fn cpu_stat() -> CpuStat {
+    CpuStat {
+        user: CPU.user.load(Relaxed),
+        system: CPU.system.load(Relaxed),
+        idle: CPU.idle.load(Relaxed),
+        ctxt: CPU.ctxt.load(Relaxed),
+        forks: CPU.forks.load(Relaxed),
+    }
+}
+
+/// Start the counters again (reboot).
+pub fn reset() {
+    for c in [&CPU.user, &CPU.system, &CPU.idle] {
+        c.store(0, Relaxed);
+    }
+    CPU.ctxt.store(0, Relaxed);
+    CPU.forks.store(0, Relaxed);
+}
