@@ -10,7 +10,22 @@ use super::vfs::{
 };
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Creds;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+
+/// fs.protected_hardlinks. 1 by default here, as Debian and systemd set
+/// it at boot (Linux's own default is 0).
+pub static PROTECTED_HARDLINKS: AtomicU32 = AtomicU32::new(1);
+/// fs.protected_symlinks, 1 by default for the same reason.
+pub static PROTECTED_SYMLINKS: AtomicU32 = AtomicU32::new(1);
+/// fs.protected_fifos (0, 1 or 2; Linux's default 0).
+pub static PROTECTED_FIFOS: AtomicU32 = AtomicU32::new(0);
+/// fs.protected_regular (0, 1 or 2; Linux's default 0).
+pub static PROTECTED_REGULAR: AtomicU32 = AtomicU32::new(0);
+
+fn level(v: &AtomicU32) -> u32 {
+    v.load(Ordering::Relaxed)
+}
 
 pub const MAY_EXEC: u32 = 1;
 pub const MAY_WRITE: u32 = 2;
@@ -136,7 +151,7 @@ pub fn may_open(c: &Creds, inode: &dyn Inode, st: &Stat, flags: u32) -> KResult<
 /// that is not setuid or setgid-executable and that they may read and
 /// write.
 pub fn may_link(c: &Creds, target: &dyn Inode, st: &Stat) -> KResult<()> {
-    if owner_or_capable(c, st) {
+    if level(&PROTECTED_HARDLINKS) == 0 || owner_or_capable(c, st) {
         return Ok(());
     }
     let safe = st.is_reg()
@@ -148,6 +163,49 @@ pub fn may_link(c: &Creds, target: &dyn Inode, st: &Stat) -> KResult<()> {
     } else {
         Err(Errno::EPERM)
     }
+}
+
+/// Following the symlink `link` in directory `dir` with
+/// fs.protected_symlinks = 1: in a sticky world-writable directory (/tmp)
+/// only links owned by the follower or by the directory's owner are
+/// followed (Linux's may_follow_link); root is no exception.
+pub fn may_follow_link(c: &Creds, dir: &Stat, link: &Stat) -> KResult<()> {
+    const S_IWOTH: u32 = 0o002;
+    if level(&PROTECTED_SYMLINKS) == 0
+        || dir.mode & (S_ISVTX | S_IWOTH) != S_ISVTX | S_IWOTH
+        || link.uid == c.fsuid
+        || link.uid == dir.uid
+    {
+        return Ok(());
+    }
+    Err(Errno::EACCES)
+}
+
+/// O_CREAT finding an existing fifo or regular file in a sticky directory
+/// with fs.protected_fifos / fs.protected_regular (Linux's
+/// may_create_in_sticky): a file owned by someone else than the opener
+/// and the directory's owner is refused in a world-writable directory
+/// (level 1) or also a group-writable one (level 2); root too.
+pub fn may_create_in_sticky(c: &Creds, dir: &Stat, file: &Stat) -> KResult<()> {
+    const S_IWOTH: u32 = 0o002;
+    const S_IWGRP: u32 = 0o020;
+    let kind = file.mode & S_IFMT;
+    let fifo = kind == super::vfs::S_IFIFO;
+    let reg = kind == S_IFREG;
+    if (level(&PROTECTED_FIFOS) == 0 && fifo)
+        || (level(&PROTECTED_REGULAR) == 0 && reg)
+        || dir.mode & S_ISVTX == 0
+        || file.uid == dir.uid
+        || file.uid == c.fsuid
+    {
+        return Ok(());
+    }
+    let group_level = (level(&PROTECTED_FIFOS) >= 2 && fifo)
+        || (level(&PROTECTED_REGULAR) >= 2 && reg);
+    if dir.mode & S_IWOTH != 0 || (dir.mode & S_IWGRP != 0 && group_level) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -430,6 +430,7 @@ fn walk_inner(
             if *depth > MAX_SYMLINKS {
                 return Err(Errno::ELOOP);
             }
+            permission::may_follow_link(cred, &cur.inode.stat(), &child.stat())?;
             let target = child.readlink()?;
             cur = walk_inner(root, &cur, &target, true, cred, depth)?;
             continue;

@@ -183,6 +183,11 @@ pub fn set_loglevel(l: u8) {
     LOGLEVEL.store(l, Ordering::Relaxed);
 }
 
+/// The console log level (kernel.printk's first number).
+pub fn loglevel() -> u8 {
+    LOGLEVEL.load(Ordering::Relaxed)
+}
+
 pub fn start_clock() {
     STARTED.store(true, Ordering::Relaxed);
 }

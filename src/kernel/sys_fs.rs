@@ -164,7 +164,9 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
             Ok(_) => {
                 let (root, _) = start_dir(t, dirfd, path)?;
-                vfs::walk(&root, &parent, &name, follow, &c)?
+                let p = vfs::walk(&root, &parent, &name, follow, &c)?;
+                permission::may_create_in_sticky(&c, &parent.inode.stat(), &p.inode.stat())?;
+                p
             }
             Err(Errno::ENOENT) => {
                 want_write(&parent)?;

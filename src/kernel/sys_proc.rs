@@ -548,6 +548,16 @@ pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
     Ok(0)
 }
 
+/// The NIS domain name (uname's domainname).
+pub fn domainname() -> String {
+    lock(&DOMAINNAME).clone()
+}
+
+/// Set the NIS domain name (setdomainname, kernel.domainname).
+pub fn set_domainname(d: &str) {
+    *lock(&DOMAINNAME) = d.to_string();
+}
+
 pub fn set_hostname(h: &str) {
     *lock(&HOSTNAME) = h.to_string();
 }

@@ -4,6 +4,7 @@
 
 mod pid;
 mod pid_stat;
+mod sysctl;
 mod system;
 
 use pid::pid_dir;
@@ -18,6 +19,8 @@ use std::sync::Arc;
 
 type Gen = Arc<dyn Fn() -> KResult<String> + Send + Sync>;
 type List = Arc<dyn Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync>;
+/// Applies a value written to a tunable (the text, trimmed).
+type Set = Arc<dyn Fn(&str) -> KResult<()> + Send + Sync>;
 
 static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 fn dev() -> u64 {
@@ -36,6 +39,8 @@ fn ino_of(path: &str) -> u64 {
 
 enum Kind {
     File(Gen),
+    /// A /proc/sys tunable: read like a file, written by root.
+    Sysctl(Gen, Set),
     Link(Gen),
     Dir(List),
 }
@@ -56,6 +61,38 @@ fn node(path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
 
 fn file(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
     node(path, S_IFREG | 0o444, Kind::File(Arc::new(g)))
+}
+
+/// A tunable: `get` gives its text, `set` takes a written value.
+fn sysctl(
+    path: &str,
+    get: impl Fn() -> KResult<String> + Send + Sync + 'static,
+    set: impl Fn(&str) -> KResult<()> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    node(path, S_IFREG | 0o644, Kind::Sysctl(Arc::new(get), Arc::new(set)))
+}
+
+/// An open tunable: what it said at open, and where writes go.
+struct SysctlFile {
+    shown: Snapshot,
+    set: Set,
+}
+
+impl FileOps for SysctlFile {
+    fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
+        self.shown.read(f, buf)
+    }
+    fn pread(&self, f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
+        self.shown.pread(f, buf, off)
+    }
+    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
+        let text = std::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
+        (self.set)(text.trim())?;
+        Ok(buf.len())
+    }
+    fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {
+        self.shown.seek(f, off, whence)
+    }
 }
 
 fn link(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
@@ -159,7 +196,7 @@ impl Inode for ProcNode {
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
         match &self.kind {
-            Kind::File(g) => {
+            Kind::File(g) | Kind::Sysctl(g, _) => {
                 let s = g()?.into_bytes();
                 let p = (off as usize).min(s.len());
                 let n = buf.len().min(s.len() - p);
@@ -172,6 +209,10 @@ impl Inode for ProcNode {
     fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
         match &self.kind {
             Kind::File(g) => Ok(Some(Arc::new(Snapshot(g()?.into_bytes())))),
+            Kind::Sysctl(g, set) => Ok(Some(Arc::new(SysctlFile {
+                shown: Snapshot(g()?.into_bytes()),
+                set: set.clone(),
+            }))),
             _ => Ok(None),
         }
     }
@@ -231,7 +272,7 @@ pub fn new_fs() -> Arc<dyn Inode> {
                 }),
             ),
             ("stat".into(), file("/stat", kstat)),
-            ("sys".into(), sys_dir()),
+            ("sys".into(), sysctl::sys_dir()),
         ];
         for g in task::all_groups() {
             let pid = g.tgid;
@@ -239,58 +280,6 @@ pub fn new_fs() -> Arc<dyn Inode> {
         }
         v
     })
-}
-
-fn sys_dir() -> Arc<dyn Inode> {
-    dir("/sys", || {
-        vec![
-            (
-                "fs".into(),
-                dir("/sys/fs", || {
-                    // What fs::permission implements.
-                    vec![(
-                        "protected_hardlinks".into(),
-                        file("/sys/fs/protected_hardlinks", || Ok("1\n".into())),
-                    )]
-                }),
-            ),
-            kernel_sys_dir(),
-        ]
-    })
-}
-
-fn kernel_sys_dir() -> (String, Arc<dyn Inode>) {
-    (
-        "kernel".into(),
-        dir("/sys/kernel", || {
-            vec![
-                (
-                    "hostname".into(),
-                    file("/sys/kernel/hostname", || {
-                        Ok(format!("{}\n", crate::kernel::sys_proc::hostname()))
-                    }),
-                ),
-                (
-                    "ostype".into(),
-                    file("/sys/kernel/ostype", || Ok("Linux\n".into())),
-                ),
-                (
-                    "osrelease".into(),
-                    file("/sys/kernel/osrelease", || {
-                        Ok(format!("{}\n", crate::kernel::sys_proc::RELEASE))
-                    }),
-                ),
-                (
-                    "pid_max".into(),
-                    file("/sys/kernel/pid_max", || Ok("32768\n".into())),
-                ),
-                (
-                    "ngroups_max".into(),
-                    file("/sys/kernel/ngroups_max", || Ok("65536\n".into())),
-                ),
-            ]
-        }),
-    )
 }
 
 thread_local! {
