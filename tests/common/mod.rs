@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod native;
 pub mod pty;
+
+pub use native::compare_with_native;
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
