@@ -2,17 +2,20 @@
 //! sendto/recvfrom, sendmsg/recvmsg, shutdown, getsockname, getpeername,
 //! getsockopt, setsockopt. Each call decodes its arguments here and goes to
 //! the socket's address family through the `Socket` trait
-//! (`sys_net_unix` for AF_UNIX; other families answer EAFNOSUPPORT).
+//! (`sys_net_unix` for AF_UNIX, `sys_net_inet` for AF_INET/AF_INET6).
 
 use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::sys_fs::{self, would_block};
 use super::task::{lock, Task};
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::net::inet::InetSocket;
 use crate::net::unix::UnixSocket;
 use std::sync::Arc;
 
 const AF_UNIX: i32 = 1;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
 pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;
 pub const SOCK_CLOEXEC: u32 = O_CLOEXEC;
 pub const MSG_PEEK: u32 = 2;
@@ -52,7 +55,10 @@ pub trait Socket: Send + Sync {
 fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
     let f = lock(&t.files()).get(fd)?;
     let any = f.ops.clone().into_any().ok_or(Errno::ENOTSOCK)?;
-    let s: Arc<dyn Socket> = any.downcast::<UnixSocket>().map_err(|_| Errno::ENOTSOCK)?;
+    let s: Arc<dyn Socket> = match any.downcast::<UnixSocket>() {
+        Ok(u) => u,
+        Err(any) => any.downcast::<InetSocket>().map_err(|_| Errno::ENOTSOCK)?,
+    };
     Ok((f, s))
 }
 
@@ -71,10 +77,11 @@ fn kind_of(ty: u32) -> KResult<u32> {
 }
 
 /// socket
-pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, _proto: i32) -> KResult<u64> {
+pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u64> {
     let k = kind_of(ty)?;
     let s: Arc<dyn FileOps> = match domain {
         AF_UNIX => super::sys_net_unix::new(t, k)?,
+        AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     Ok(new_file(t, s, ty)? as u64)
@@ -84,6 +91,7 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, _proto: i32) -> KResult<u
 pub fn sys_socketpair(t: &Arc<Task>, domain: i32, ty: u32, _proto: i32, sv: u64) -> KResult<u64> {
     match domain {
         AF_UNIX => super::sys_net_unix::socketpair(t, kind_of(ty)?, ty, sv),
+        AF_INET | AF_INET6 => Err(Errno::EOPNOTSUPP),
         _ => Err(Errno::EAFNOSUPPORT),
     }
 }

@@ -1,7 +1,9 @@
-//! Networking: AF_UNIX sockets today; AF_INET/INET6 over smoltcp and
-//! netlink come with the networking issue. The socket syscalls live in
+//! Networking: AF_UNIX sockets (`unix`) and AF_INET/AF_INET6 sockets over
+//! smoltcp with a loopback interface (`inet`). The socket syscalls live in
 //! `kernel::sys_net`, which dispatches each call to the socket's family.
+//! Netlink and host networking (TAP) are not there yet.
 
+pub mod inet;
 pub mod unix;
 
 use crate::fs::vfs::{Stat, S_IFSOCK};

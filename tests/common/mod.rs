@@ -527,6 +527,15 @@ impl Guest {
         Guest::boot(&args)
     }
 
+    /// Boot the default busybox initramfs (its own copy, named `name`) and
+    /// wait for the shell prompt.
+    pub fn boot_busybox(name: &str) -> Guest {
+        let initrd = build_initramfs(name, &[]);
+        let mut g = Guest::boot_initramfs(&initrd, &[]);
+        g.wait_prompt();
+        g
+    }
+
     /// Wait for the first shell prompt (`# `).
     pub fn wait_prompt(&mut self) -> String {
         self.expect("# ", BOOT_TIMEOUT)

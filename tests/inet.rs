@@ -1,0 +1,50 @@
+//! AF_INET/AF_INET6 over the loopback interface: a C program run natively
+//! and in a guest with the same output, and busybox network applets
+//! talking to each other over 127.0.0.1.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn inet_matches_native() {
+    compare_with_native("inet", "inet done");
+}
+
+#[test]
+fn busybox_nc_carries_a_line() {
+    let mut g = Guest::boot_busybox("inet-nc");
+    g.run("nc -l -p 7777 > /tmp/got &");
+    let (_, status) = g.run_status("sleep 0.2; echo hello | nc 127.0.0.1 7777");
+    assert_eq!(status, 0);
+    let out = g.run("wait; cat /tmp/got");
+    assert_eq!(out.trim(), "hello", "nc received {:?}", out);
+}
+
+#[test]
+fn busybox_wget_from_httpd() {
+    let mut g = Guest::boot_busybox("inet-httpd");
+    g.run("mkdir -p /www && echo 'served over loopback' > /www/index.html");
+    let (_, status) = g.run_status("httpd -p 127.0.0.1:8080 -h /www");
+    assert_eq!(status, 0);
+    let out = g.run("wget -q -O - http://127.0.0.1:8080/index.html");
+    assert_eq!(out.trim(), "served over loopback");
+    let (out, status) =
+        g.run_status("wget -q -O /tmp/page http://127.0.0.1:8080/ && cat /tmp/page");
+    assert_eq!((out.trim(), status), ("served over loopback", 0));
+    let (out, status) = g.run_status("wget -O - http://127.0.0.1:8080/missing 2>&1");
+    assert_ne!(status, 0);
+    assert!(
+        out.contains("404"),
+        "wget of a missing page printed {:?}",
+        out
+    );
+    // Nothing listens on this port: the connection is refused.
+    let (out, status) = g.run_status("wget -O - http://127.0.0.1:8081/ 2>&1");
+    assert_ne!(status, 0);
+    assert!(
+        out.contains("refused"),
+        "wget to a closed port printed {:?}",
+        out
+    );
+}
