@@ -48,3 +48,25 @@ fn busybox_wget_from_httpd() {
         out
     );
 }
+
+/// CPU time (utime + stime, in clock ticks) the host process `pid` used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest: Vec<&str> = s[s.rfind(')').unwrap() + 1..].split_whitespace().collect();
+    // Fields 14 and 15 of stat; rest[0] is field 3.
+    rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn idle_connections_keep_the_guest_idle() {
+    let mut g = Guest::boot_busybox("inet-idle");
+    // An open idle connection, and one whose closing side sits in TIME-WAIT.
+    g.run("nc -l -p 7777 > /dev/null & sleep 0.2; sleep 1000 | nc 127.0.0.1 7777 &");
+    g.run("nc -l -p 7778 > /tmp/got & sleep 0.2; echo x | nc 127.0.0.1 7778; sleep 0.2");
+    assert_eq!(g.run("cat /tmp/got").trim(), "x");
+    let before = cpu_ticks(g.pid());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let used = cpu_ticks(g.pid()) - before;
+    assert!(used < 10, "vmlinux used {used} ticks in 2 s with idle connections");
+    assert_eq!(g.run("echo alive").trim(), "alive");
+}
