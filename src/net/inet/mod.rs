@@ -7,12 +7,14 @@
 //! - `sock`, `tcp`, `udp`, `ports`, `options`: per-socket protocol state.
 //! - `socket`: `InetSocket`, the open file the syscalls work on.
 //! - `addr`: sockaddr_in/sockaddr_in6.
+//! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
 
 pub mod addr;
 pub mod device;
 pub mod iface;
 pub mod options;
 pub mod ports;
+pub mod procfs;
 pub mod sock;
 pub mod socket;
 pub mod stack;

@@ -56,10 +56,12 @@ pub struct Sock {
     pub mask: u32,
     /// Its file is closed; it stays until its connection has ended.
     pub orphan: bool,
+    /// The inode number its file shows (/proc/net lists it).
+    pub ino: u64,
 }
 
 impl Sock {
-    pub fn new(domain: Domain, proto: Proto, wq: Arc<WaitQueue>) -> Sock {
+    pub fn new(domain: Domain, proto: Proto, wq: Arc<WaitQueue>, ino: u64) -> Sock {
         Sock {
             domain,
             proto,
@@ -67,6 +69,7 @@ impl Sock {
             wq,
             mask: 0,
             orphan: false,
+            ino,
         }
     }
 

@@ -57,16 +57,17 @@ impl InetSocket {
             _ => return Err(Errno::ESOCKTNOSUPPORT),
         };
         let wq = Arc::new(WaitQueue::new());
-        let id = stack::op(|s| s.insert(Sock::new(domain, proto, wq.clone())));
-        Ok(Self::wrap(id, domain, kind, wq))
+        let ino = crate::net::new_ino();
+        let id = stack::op(|s| s.insert(Sock::new(domain, proto, wq.clone(), ino)));
+        Ok(Self::wrap(id, domain, kind, wq, ino))
     }
 
-    fn wrap(id: u64, domain: Domain, kind: u32, wq: Arc<WaitQueue>) -> Arc<InetSocket> {
+    fn wrap(id: u64, domain: Domain, kind: u32, wq: Arc<WaitQueue>, ino: u64) -> Arc<InetSocket> {
         Arc::new(InetSocket {
             id,
             domain,
             kind,
-            ino: crate::net::new_ino(),
+            ino,
             wq,
         })
     }
@@ -146,7 +147,7 @@ impl InetSocket {
 
     /// accept(2): a new socket and its peer's sockaddr (EAGAIN: none yet).
     pub fn accept(&self) -> KResult<(Arc<InetSocket>, Vec<u8>)> {
-        let (id, wq, peer) = stack::op(|s: &mut Stack| {
+        let (id, wq, ino, peer) = stack::op(|s: &mut Stack| {
             let (k, net) = s.get(self.id)?;
             let t = tcp_of(k)?;
             let h = t.accept()?;
@@ -165,15 +166,16 @@ impl InetSocket {
             };
             let opts = k.opts.clone();
             let wq = Arc::new(WaitQueue::new());
-            let mut sock = Sock::new(self.domain, Proto::Tcp(conn), wq.clone());
+            let ino = crate::net::new_ino();
+            let mut sock = Sock::new(self.domain, Proto::Tcp(conn), wq.clone(), ino);
             sock.opts = opts;
             let id = s.insert(sock);
             s.net
                 .ports
                 .share(PortProto::Tcp, local.port, Binding { id, ..b });
-            Ok((id, wq, addr::format(peer)))
+            Ok((id, wq, ino, addr::format(peer)))
         })?;
-        Ok((Self::wrap(id, self.domain, self.kind, wq), peer))
+        Ok((Self::wrap(id, self.domain, self.kind, wq, ino), peer))
     }
 
     /// send(2)/sendto(2): bytes taken. `dest` is ignored by stream sockets.

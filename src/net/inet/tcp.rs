@@ -6,6 +6,7 @@
 
 use super::addr::Domain;
 use super::ports::{Binding, Proto};
+use super::procfs::{self, Row};
 use super::sock::Opts;
 use super::stack::Net;
 use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
@@ -609,6 +610,47 @@ impl Tcp {
 
     pub fn listening(&self) -> bool {
         matches!(self.state, State::Listen(_))
+    }
+
+    /// Its lines in /proc/net/tcp: the listener, or the connection while
+    /// it is not closed.
+    pub fn rows(&self, net: &Net, ino: u64) -> Vec<Row> {
+        let any = IpEndpoint::new(self.domain.any(), 0);
+        match &self.state {
+            State::Listen(l) => vec![Row {
+                local: self.local.unwrap_or(any),
+                remote: any,
+                state: procfs::TCP_LISTEN,
+                tx_queue: 0,
+                rx_queue: l.ready.len(),
+                ino,
+            }],
+            State::Connecting(h) | State::Connected(h) => {
+                let s = self.sock(net, *h);
+                let state = match s.state() {
+                    S::Closed => return Vec::new(),
+                    S::Established => procfs::TCP_ESTABLISHED,
+                    S::SynSent => 2,
+                    S::SynReceived => 3,
+                    S::FinWait1 => 4,
+                    S::FinWait2 => 5,
+                    S::TimeWait => 6,
+                    S::CloseWait => 8,
+                    S::LastAck => 9,
+                    S::Listen => procfs::TCP_LISTEN,
+                    S::Closing => 11,
+                };
+                vec![Row {
+                    local: s.local_endpoint().or(self.local).unwrap_or(any),
+                    remote: s.remote_endpoint().or(self.peer).unwrap_or(any),
+                    state,
+                    tx_queue: s.send_queue(),
+                    rx_queue: s.recv_queue(),
+                    ino,
+                }]
+            }
+            State::Closed => Vec::new(),
+        }
     }
 
     /// getsockname(2).

@@ -4,6 +4,7 @@
 
 use super::addr::Domain;
 use super::ports::{Binding, Proto};
+use super::procfs::{self, Row};
 use super::sock::Opts;
 use super::stack::Net;
 use crate::fs::file::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
@@ -240,6 +241,23 @@ impl Udp {
     /// SIOCOUTQ: bytes queued to send.
     pub fn unsent(&self, net: &Net) -> usize {
         self.sock(net).map(|s| s.send_queue()).unwrap_or(0)
+    }
+
+    /// Its line in /proc/net/udp, once bound.
+    pub fn row(&self, net: &Net, ino: u64) -> Option<Row> {
+        self.local?;
+        Some(Row {
+            local: self.sockname(),
+            remote: self.peer.unwrap_or(IpEndpoint::new(self.domain.any(), 0)),
+            state: if self.peer.is_some() {
+                procfs::TCP_ESTABLISHED
+            } else {
+                procfs::TCP_CLOSE
+            },
+            tx_queue: self.unsent(net),
+            rx_queue: self.sock(net).map_or(0, |s| s.recv_queue()),
+            ino,
+        })
     }
 
     pub fn sockname(&self) -> IpEndpoint {
