@@ -86,3 +86,16 @@ fn idle_connections_keep_the_guest_idle() {
         assert!(out.contains(state), "no {state} in netstat -tn: {:?}", out);
     }
 }
+
+#[test]
+fn busybox_ping_gets_echo_replies() {
+    let mut g = Guest::boot_busybox("inet-ping");
+    let (out, status) = g.run_status("ping -c 2 127.0.0.1");
+    assert_eq!(status, 0, "ping printed {:?}", out);
+    assert!(
+        out.contains("2 packets transmitted, 2 packets received, 0% packet loss"),
+        "ping printed {:?}",
+        out
+    );
+    assert!(out.contains("ttl=64"), "ping printed {:?}", out);
+}

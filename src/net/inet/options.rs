@@ -64,14 +64,19 @@ fn read_int(val: &[u8]) -> KResult<i32> {
 /// getsockopt(2): the option's bytes.
 pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
     let tcp = matches!(s.proto, Proto::Tcp(_));
+    let (ty, protocol) = match &s.proto {
+        Proto::Tcp(_) => (1, 6),
+        Proto::Udp(_) => (2, 17),
+        Proto::Icmp(i) => (if i.raw { 3 } else { 2 }, 1),
+    };
     let o = &s.opts;
     Ok(match (level, opt) {
         (SOL_SOCKET, SO_REUSEADDR) => int(o.reuseaddr as i32),
-        (SOL_SOCKET, SO_TYPE) => int(if tcp { 1 } else { 2 }),
+        (SOL_SOCKET, SO_TYPE) => int(ty),
         (SOL_SOCKET, SO_ERROR) => {
             let e = match &mut s.proto {
                 Proto::Tcp(t) => t.so_error.take(),
-                Proto::Udp(_) => None,
+                _ => None,
             };
             int(e.map_or(0, |e| e.0))
         }
@@ -85,7 +90,7 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (SOL_SOCKET, SO_ACCEPTCONN) => {
             int(matches!(&s.proto, Proto::Tcp(t) if t.listening()) as i32)
         }
-        (SOL_SOCKET, SO_PROTOCOL) => int(if tcp { 6 } else { 17 }),
+        (SOL_SOCKET, SO_PROTOCOL) => int(protocol),
         (SOL_SOCKET, SO_DOMAIN) => int(s.domain.family() as i32),
         (SOL_SOCKET, SO_OOBINLINE | SO_REUSEPORT) => int(0),
         // Linux hands a level it does not know down to the IP layer,

@@ -1,8 +1,9 @@
 //! One internet socket's kernel state, kept inside the stack: family,
-//! protocol state (TCP or UDP), options, the wait queue its sleepers
+//! protocol state (TCP, UDP or ICMP echo), options, the wait queue its sleepers
 //! use, and the readiness last reported (a change wakes them).
 
 use super::addr::Domain;
+use super::icmp::Icmp;
 use super::stack::Net;
 use super::tcp::Tcp;
 use super::udp::Udp;
@@ -45,6 +46,7 @@ impl Default for Opts {
 pub enum Proto {
     Tcp(Tcp),
     Udp(Udp),
+    Icmp(Icmp),
 }
 
 pub struct Sock {
@@ -78,6 +80,7 @@ impl Sock {
         match &self.proto {
             Proto::Tcp(t) => t.readiness(net),
             Proto::Udp(u) => u.readiness(net),
+            Proto::Icmp(i) => i.readiness(net),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the syscall layer sleeps on `wait_queue` and runs them again.
 
 use super::addr::{self, Domain, AF_UNSPEC};
+use super::icmp::Icmp;
 use super::options;
 use super::ports::{Binding, Proto as PortProto};
 use super::sock::{Proto, Sock};
@@ -20,6 +21,8 @@ use std::sync::Arc;
 
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
+pub const SOCK_RAW: u32 = 3;
+const IPPROTO_ICMP: i32 = 1;
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
 
@@ -53,7 +56,10 @@ impl InetSocket {
         let proto = match (kind, protocol) {
             (SOCK_STREAM, 0 | IPPROTO_TCP) => Proto::Tcp(Tcp::new(domain)),
             (SOCK_DGRAM, 0 | IPPROTO_UDP) => Proto::Udp(Udp::new(domain)),
-            (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
+            (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMP) if !v6 => {
+                Proto::Icmp(Icmp::new(domain, kind == SOCK_RAW))
+            }
+            (SOCK_STREAM | SOCK_DGRAM | SOCK_RAW, _) => return Err(Errno::EPROTONOSUPPORT),
             _ => return Err(Errno::ESOCKTNOSUPPORT),
         };
         let wq = Arc::new(WaitQueue::new());
@@ -94,6 +100,7 @@ impl InetSocket {
         self.with(|id, k, net| match &mut k.proto {
             Proto::Tcp(t) => t.bind(id, net, ep, &k.opts),
             Proto::Udp(u) => u.bind(id, net, ep, &k.opts),
+            Proto::Icmp(i) => i.bind(net, ep.addr, ep.port),
         })
     }
 
@@ -108,13 +115,17 @@ impl InetSocket {
     /// connect(2). EINPROGRESS for non-blocking sockets; EAGAIN means a
     /// blocking caller sleeps and calls again.
     pub fn connect(&self, a: &[u8], nonblocking: bool) -> KResult<()> {
-        if self.kind == SOCK_DGRAM {
+        if self.kind != SOCK_STREAM {
             let ep = match addr::family_of(a) {
                 AF_UNSPEC if a.len() >= 2 => None,
                 _ => Some(addr::parse(self.domain, a)?),
             };
             return self.with(|id, k, net| match &mut k.proto {
                 Proto::Udp(u) => u.connect(id, net, ep, &k.opts),
+                Proto::Icmp(i) => {
+                    i.connect(ep.map(|e| e.addr));
+                    Ok(())
+                }
                 _ => Err(Errno::EOPNOTSUPP),
             });
         }
@@ -180,10 +191,11 @@ impl InetSocket {
 
     /// send(2)/sendto(2): bytes taken. `dest` is ignored by stream sockets.
     pub fn send(&self, data: &[u8], dest: Option<&[u8]>) -> KResult<usize> {
-        if self.kind == SOCK_DGRAM {
+        if self.kind != SOCK_STREAM {
             let dest = dest.map(|a| addr::parse(self.domain, a)).transpose()?;
             return self.with(|id, k, net| match &mut k.proto {
                 Proto::Udp(u) => u.send(id, net, data, dest, &k.opts),
+                Proto::Icmp(i) => i.send(id, net, data, dest.map(|e| e.addr)),
                 _ => Err(Errno::EOPNOTSUPP),
             });
         }
@@ -219,6 +231,10 @@ impl InetSocket {
                 let (v, from, full) = u.recv(net, max, peek)?;
                 Ok((v, Some(addr::format(from)), full))
             }
+            Proto::Icmp(i) => {
+                let (v, from, full) = i.recv(net, max)?;
+                Ok((v, Some(addr::format(IpEndpoint::new(from, 0))), full))
+            }
         })
     }
 
@@ -227,6 +243,7 @@ impl InetSocket {
         self.with(|_, k, net| match &mut k.proto {
             Proto::Tcp(t) => t.shutdown(net, how),
             Proto::Udp(u) => u.shutdown(how),
+            Proto::Icmp(_) => Ok(()),
         })
     }
 
@@ -236,6 +253,10 @@ impl InetSocket {
             Ok(addr::format(match &k.proto {
                 Proto::Tcp(t) => t.sockname(net),
                 Proto::Udp(u) => u.sockname(),
+                Proto::Icmp(i) => {
+                    let (a, ident) = i.sockname();
+                    IpEndpoint::new(a, ident)
+                }
             }))
         })
     }
@@ -246,6 +267,7 @@ impl InetSocket {
             Ok(addr::format(match &k.proto {
                 Proto::Tcp(t) => t.peername(net)?,
                 Proto::Udp(u) => u.peername()?,
+                Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
             }))
         })
     }
@@ -288,10 +310,12 @@ impl FileOps for InetSocket {
             FIONREAD => self.look(|k, net| match &k.proto {
                 Proto::Tcp(t) => t.unread(net),
                 Proto::Udp(u) => Ok(u.unread(net)),
+                Proto::Icmp(_) => Ok(0),
             })?,
             SIOCOUTQ => self.look(|k, net| match &k.proto {
                 Proto::Tcp(t) => Ok(t.unsent(net)),
                 Proto::Udp(u) => Ok(u.unsent(net)),
+                Proto::Icmp(_) => Ok(0),
             })?,
             _ => return Err(Errno::ENOTTY),
         };

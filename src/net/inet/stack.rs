@@ -176,7 +176,7 @@ impl Stack {
         };
         let linger = match &mut k.proto {
             Proto::Tcp(t) => t.close(&mut self.net, &k.opts),
-            Proto::Udp(_) => false,
+            Proto::Udp(_) | Proto::Icmp(_) => false,
         };
         if linger {
             k.orphan = true;
@@ -191,6 +191,7 @@ impl Stack {
             match s.proto {
                 Proto::Tcp(t) => t.free(&mut self.net),
                 Proto::Udp(u) => u.free(&mut self.net),
+                Proto::Icmp(i) => i.free(&mut self.net),
             }
         }
         self.net.ports.release(id);
