@@ -554,6 +554,32 @@ static void time_wait(void) {
     close(s);
 }
 
+/* Many short connections, each side closing first in turn: TIME-WAIT
+ * piles up on both sides and must not run out of ports or slow down. */
+static void churn(void) {
+    int ls = listener(16, 1);
+    int port = port_of(ls), ok = 0;
+    for (int i = 0; i < 1000; i++) {
+        int c = connect_to(port, 0);
+        int fd = accept(ls, NULL, NULL);
+        char b[2];
+        if (c < 0 || fd < 0)
+            break;
+        if (i % 2) {
+            close(c);
+            ok += read(fd, b, 1) == 0;
+            close(fd);
+        } else {
+            write(fd, "x", 1);
+            close(fd);
+            ok += read(c, b, 2) == 1 && read(c, b, 1) == 0;
+            close(c);
+        }
+    }
+    printf("churn: %d of 1000 connections ok\n", ok);
+    close(ls);
+}
+
 static void udp(void) {
     int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = sin4("127.0.0.1", 0);
@@ -672,6 +698,7 @@ int main(void) {
     half_close();
     failures();
     time_wait();
+    churn();
     udp();
     ipv6();
     printf("inet done\n");

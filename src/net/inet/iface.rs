@@ -17,6 +17,8 @@ pub struct Iface {
     pub iface: Interface,
     pub dev: Box<dyn NetDevice>,
     pub sockets: SocketSet<'static>,
+    /// A loopback interface reaches its own addresses only.
+    pub loopback: bool,
 }
 
 impl Iface {
@@ -40,6 +42,7 @@ impl Iface {
             iface,
             dev,
             sockets: SocketSet::new(Vec::new()),
+            loopback: false,
         }
     }
 
@@ -49,7 +52,9 @@ impl Iface {
             IpCidr::new(IpAddress::Ipv4(Ipv4Address::LOCALHOST), 8),
             IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128),
         ];
-        Iface::new("lo", Box::new(Loopback::default()), &addrs, now, seed)
+        let mut lo = Iface::new("lo", Box::new(Loopback::default()), &addrs, now, seed);
+        lo.loopback = true;
+        lo
     }
 
     /// `a` is one of this interface's addresses.
@@ -58,10 +63,15 @@ impl Iface {
     }
 
     /// The source address for packets to `dst` if this interface reaches it
-    /// (its own address, or on one of its subnets).
+    /// (its own address, or on one of its subnets). `lo` answers only for
+    /// its own addresses: smoltcp would drop packets to the rest of
+    /// 127.0.0.0/8, and a connect there would wait forever.
     pub fn source_for(&self, dst: IpAddress) -> Option<IpAddress> {
         if self.has_addr(dst) {
             return Some(dst);
+        }
+        if self.loopback {
+            return None;
         }
         self.iface
             .ip_addrs()

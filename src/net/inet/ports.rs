@@ -25,6 +25,9 @@ pub struct Binding {
     pub addr: IpAddress,
     pub reuse: bool,
     pub listening: bool,
+    /// A closed connection waiting out TIME-WAIT: new outgoing
+    /// connections may take its port (Linux's tcp_tw_reuse on loopback).
+    pub time_wait: bool,
 }
 
 impl Binding {
@@ -107,6 +110,15 @@ impl Ports {
         }
     }
 
+    /// `id`'s connection is in TIME-WAIT.
+    pub fn set_time_wait(&mut self, id: u64) {
+        for h in self.map.values_mut().flatten() {
+            if h.id == id {
+                h.time_wait = true;
+            }
+        }
+    }
+
     /// Drop every binding of `id`.
     pub fn release(&mut self, id: u64) {
         self.map.retain(|_, v| {
@@ -115,14 +127,18 @@ impl Ports {
         });
     }
 
-    /// An ephemeral port nobody holds.
+    /// An ephemeral port nobody holds but connections in TIME-WAIT.
     fn free_port(&mut self, proto: Proto) -> KResult<u16> {
         let (lo, hi) = (*EPHEMERAL.start(), *EPHEMERAL.end());
         let n = hi - lo + 1;
         for _ in 0..n {
             let p = lo + self.next % n;
             self.next = self.next.wrapping_add(1) % n;
-            if !self.map.contains_key(&(proto, p)) {
+            if self
+                .map
+                .get(&(proto, p))
+                .is_none_or(|v| v.iter().all(|h| h.time_wait))
+            {
                 return Ok(p);
             }
         }
@@ -150,6 +166,7 @@ mod tests {
             },
             reuse,
             listening: false,
+            time_wait: false,
         }
     }
 

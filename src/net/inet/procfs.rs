@@ -1,6 +1,7 @@
 //! /proc/net/tcp, tcp6, udp and udp6: one line per socket in Linux's
 //! format, as netstat and ss read them.
 
+use super::addr::Domain;
 use super::sock::Proto;
 use super::stack;
 use smoltcp::wire::{IpAddress, IpEndpoint};
@@ -8,6 +9,7 @@ use std::fmt::Write;
 
 /// Linux's TCP state numbers (include/net/tcp_states.h).
 pub const TCP_ESTABLISHED: u8 = 1;
+pub const TCP_TIME_WAIT: u8 = 6;
 pub const TCP_CLOSE: u8 = 7;
 pub const TCP_LISTEN: u8 = 10;
 
@@ -40,7 +42,7 @@ fn table(tcp: bool, v6: bool) -> String {
     let rows: Vec<Row> = stack::query(|s| {
         let mut rows = Vec::new();
         for k in s.socks.values() {
-            if (k.domain == super::addr::Domain::V6) != v6 {
+            if (k.domain == Domain::V6) != v6 {
                 continue;
             }
             let ino = if k.orphan { 0 } else { k.ino };
@@ -48,6 +50,23 @@ fn table(tcp: bool, v6: bool) -> String {
                 Proto::Tcp(t) if tcp => rows.extend(t.rows(&s.net, ino)),
                 Proto::Udp(u) if !tcp => rows.extend(u.row(&s.net, ino)),
                 _ => {}
+            }
+        }
+        if tcp {
+            for tw in s
+                .net
+                .time_wait
+                .iter()
+                .filter(|tw| (tw.domain == Domain::V6) == v6)
+            {
+                rows.push(Row {
+                    local: tw.local,
+                    remote: tw.remote,
+                    state: TCP_TIME_WAIT,
+                    tx_queue: 0,
+                    rx_queue: 0,
+                    ino: 0,
+                });
             }
         }
         rows

@@ -174,6 +174,7 @@ impl InetSocket {
                 // Accepted sockets inherit the listener's options.
                 reuse: k.opts.reuseaddr,
                 listening: false,
+                time_wait: false,
             };
             let opts = k.opts.clone();
             let wq = Arc::new(WaitQueue::new());

@@ -8,6 +8,7 @@
 use super::iface::Iface;
 use super::ports::Ports;
 use super::sock::{Proto, Sock};
+use super::tcp::{TimeWait, TIME_WAIT_NS};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::lock;
 use crate::kernel::time;
@@ -30,6 +31,8 @@ pub struct Net {
     /// smoltcp sockets already given up (aborted or half-made), removed
     /// once their reset has gone out: (interface, handle, polls seen).
     pub dying: Vec<(usize, SocketHandle, u8)>,
+    /// Closed connections in TIME-WAIT, holding their ports.
+    pub time_wait: Vec<TimeWait>,
 }
 
 impl Net {
@@ -51,6 +54,20 @@ impl Net {
     /// out at the next poll).
     pub fn bury(&mut self, i: usize, h: SocketHandle) {
         self.dying.push((i, h, 0));
+    }
+
+    /// Give back the ports of TIME-WAIT records that have run out. Done
+    /// lazily before each operation: only a bind or connect cares.
+    fn expire_time_wait(&mut self) {
+        let now = time::monotonic_ns();
+        let ports = &mut self.ports;
+        self.time_wait.retain(|tw| {
+            if tw.until > now {
+                return true;
+            }
+            ports.release(tw.id);
+            false
+        });
     }
 
     fn reap(&mut self) {
@@ -94,6 +111,7 @@ impl Stack {
                 ifaces: vec![lo],
                 ports,
                 dying: Vec::new(),
+                time_wait: Vec::new(),
             },
             socks: BTreeMap::new(),
             next_id: 1,
@@ -154,16 +172,39 @@ impl Stack {
     fn settle(&mut self) -> bool {
         let mut more = false;
         let mut gone = Vec::new();
+        let mut waiting = Vec::new();
         for (&id, s) in self.socks.iter_mut() {
             if let Proto::Tcp(t) = &mut s.proto {
                 more |= t.settle(id, &mut self.net, &s.opts, s.orphan);
-                if s.orphan && t.finished(&self.net) {
+                if !s.orphan {
+                    continue;
+                }
+                if let Some((local, remote)) = t.time_wait(&self.net) {
+                    waiting.push((id, local, remote));
+                } else if t.finished(&self.net) {
                     gone.push(id);
                 }
             }
         }
         for id in gone {
             self.remove(id);
+        }
+        let until = time::monotonic_ns() + TIME_WAIT_NS;
+        for (id, local, remote) in waiting {
+            let Some(s) = self.socks.remove(&id) else {
+                continue;
+            };
+            if let Proto::Tcp(t) = s.proto {
+                t.discard(&mut self.net);
+            }
+            self.net.ports.set_time_wait(id);
+            self.net.time_wait.push(TimeWait {
+                id,
+                until,
+                domain: s.domain,
+                local,
+                remote,
+            });
         }
         more
     }
@@ -209,6 +250,7 @@ pub fn query<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
 pub fn op<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
     let mut g = lock(&STACK);
     let s = g.get_or_insert_with(Stack::new);
+    s.net.expire_time_wait();
     let r = f(s);
     s.poll();
     r

@@ -33,6 +33,19 @@ const MAX_BACKLOG: usize = 256;
 /// How long an orphan (closed by its owner) waits for its peer: Linux's
 /// tcp_fin_timeout.
 const ORPHAN_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a closed connection holds its port: Linux's TCP_TIMEWAIT_LEN.
+pub const TIME_WAIT_NS: i64 = 60_000_000_000;
+
+/// A connection its owner closed, waiting out TIME-WAIT. Only the port
+/// binding stays: the smoltcp socket and its buffers are gone (on
+/// loopback no segment of the old connection can still arrive).
+pub struct TimeWait {
+    pub id: u64,
+    pub until: i64,
+    pub domain: Domain,
+    pub local: IpEndpoint,
+    pub remote: IpEndpoint,
+}
 
 pub enum State {
     /// No connection: new, or after one failed.
@@ -154,6 +167,7 @@ impl Tcp {
             addr,
             reuse: opts.reuseaddr,
             listening: false,
+            time_wait: false,
         }
     }
 
@@ -528,6 +542,26 @@ impl Tcp {
         s.state() != S::Closed
     }
 
+    /// The endpoints of a connection in TIME-WAIT.
+    pub fn time_wait(&self, net: &Net) -> Option<(IpEndpoint, IpEndpoint)> {
+        let State::Connected(h) = self.state else {
+            return None;
+        };
+        let s = self.sock(net, h);
+        if s.state() != S::TimeWait {
+            return None;
+        }
+        Some((s.local_endpoint()?, s.remote_endpoint()?))
+    }
+
+    /// Give up the smoltcp socket quietly (no reset): TIME-WAIT goes on
+    /// as a `TimeWait` record.
+    pub fn discard(self, net: &mut Net) {
+        if let State::Connected(h) = self.state {
+            net.ifaces[self.iface].sockets.remove(h);
+        }
+    }
+
     /// An orphan whose connection is over can go.
     pub fn finished(&self, net: &Net) -> bool {
         match self.state {
@@ -634,7 +668,7 @@ impl Tcp {
                     S::SynReceived => 3,
                     S::FinWait1 => 4,
                     S::FinWait2 => 5,
-                    S::TimeWait => 6,
+                    S::TimeWait => procfs::TCP_TIME_WAIT,
                     S::CloseWait => 8,
                     S::LastAck => 9,
                     S::Listen => procfs::TCP_LISTEN,

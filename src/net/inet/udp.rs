@@ -73,6 +73,7 @@ impl Udp {
             addr: ep.addr,
             reuse: opts.reuseaddr,
             listening: false,
+            time_wait: false,
         };
         let port = net.ports.bind(Proto::Udp, ep.port, b)?;
         let mut s = udp::Socket::new(buffer(), buffer());
