@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +206,12 @@ static void options(void) {
     v = 65536;
     SHOW("set SO_RCVBUF", setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof v));
     SHOW("set SO_SNDBUF", setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof v));
+    struct timeval tv = {2, 500000};
+    SHOW("set SO_RCVTIMEO", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    memset(&tv, 0, sizeof tv);
+    l = sizeof tv;
+    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, &l);
+    printf("SO_RCVTIMEO %ld.%06ld len %u\n", (long)tv.tv_sec, (long)tv.tv_usec, (unsigned)l);
     l = sizeof v;
     getsockopt(s, SOL_SOCKET, SO_ERROR, &v, &l);
     printf("SO_ERROR %d\n", v);
@@ -685,6 +692,58 @@ static void ipv6(void) {
     SHOW("v6 udp recvfrom", recvfrom(u, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl));
     printf("v6 from len %u family %d\n", (unsigned)fl, from.sin6_family);
     close(u);
+    /* A v4 wildcard listener takes no v6 connections, and the other way
+     * round; both may share the port number. */
+    int l4 = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any4 = sin4("0.0.0.0", 0);
+    bind(l4, (struct sockaddr *)&any4, sizeof any4);
+    listen(l4, 1);
+    struct sockaddr_in6 to6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+                               .sin6_port = htons(port_of(l4))};
+    c = socket(AF_INET6, SOCK_STREAM, 0);
+    SHOW("v6 connect to v4 listener", connect(c, (struct sockaddr *)&to6, sizeof to6));
+    close(c);
+    int l6 = socket(AF_INET6, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_port = htons(port_of(l4))};
+    SHOW("v6 wildcard on the v4 port", bind(l6, (struct sockaddr *)&any6, sizeof any6));
+    SHOW("v6 listen", listen(l6, 1));
+    c = socket(AF_INET6, SOCK_STREAM, 0);
+    SHOW("v6 connect", connect(c, (struct sockaddr *)&to6, sizeof to6));
+    fd = accept(l6, NULL, NULL);
+    show_addr("v6 wildcard accepted peer", fd, 1);
+    close(fd);
+    close(c);
+    close(l6);
+    close(l4);
+
+    /* Dual stack: an AF_INET6 wildcard without IPV6_V6ONLY takes IPv4
+     * connections too, and shows their addresses v4-mapped. */
+    l6 = socket(AF_INET6, SOCK_STREAM, 0);
+    any6.sin6_port = 0;
+    SHOW("dual bind", bind(l6, (struct sockaddr *)&any6, sizeof any6));
+    SHOW("dual listen", listen(l6, 2));
+    struct sockaddr_in any4p = sin4("0.0.0.0", port_of(l6));
+    l4 = socket(AF_INET, SOCK_STREAM, 0);
+    SHOW("v4 bind on the dual port", bind(l4, (struct sockaddr *)&any4p, sizeof any4p));
+    close(l4);
+    c = connect_to(port_of(l6), 0);
+    printf("v4 connect to dual listener: %s\n", c < 0 ? strerrorname_np(-c) : "ok");
+    fd = accept(l6, NULL, NULL);
+    show_addr("dual accepted peer", fd, 1);
+    show_addr("dual accepted name", fd, 0);
+    close(fd);
+    close(c);
+    struct sockaddr_in6 mapped = {.sin6_family = AF_INET6, .sin6_port = htons(port_of(l6))};
+    inet_pton(AF_INET6, "::ffff:127.0.0.1", &mapped.sin6_addr);
+    c = socket(AF_INET6, SOCK_STREAM, 0);
+    SHOW("v6 connect to v4-mapped", connect(c, (struct sockaddr *)&mapped, sizeof mapped));
+    show_addr("v4-mapped client name", c, 0);
+    fd = accept(l6, NULL, NULL);
+    close(fd);
+    close(c);
+    close(l6);
 }
 
 int main(void) {

@@ -86,7 +86,8 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
         (SOL_SOCKET, SO_LINGER) => [int(o.linger.0), int(o.linger.1)].concat(),
         (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => int(1),
-        (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => vec![0; 16],
+        (SOL_SOCKET, SO_RCVTIMEO) => o.timeouts[0].to_vec(),
+        (SOL_SOCKET, SO_SNDTIMEO) => o.timeouts[1].to_vec(),
         (SOL_SOCKET, SO_ACCEPTCONN) => {
             int(matches!(&s.proto, Proto::Tcp(t) if t.listening()) as i32)
         }
@@ -109,7 +110,7 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (IPPROTO_IP, IP_TOS) => int(o.tos),
         (IPPROTO_IP, IP_TTL) => int(o.ttl),
         (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => int(o.ttl),
-        (IPPROTO_IPV6, IPV6_V6ONLY) => int(0),
+        (IPPROTO_IPV6, IPV6_V6ONLY) => int(o.v6only as i32),
         _ => return Err(Errno::ENOPROTOOPT),
     })
 }
@@ -132,7 +133,11 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
             }
             s.opts.linger = ((read_int(val)? != 0) as i32, read_int(&val[4..])?);
         }
-        (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT | SO_RCVTIMEO | SO_SNDTIMEO) => {}
+        (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => {
+            let tv: [u8; 16] = val.get(..16).ok_or(Errno::EINVAL)?.try_into().unwrap();
+            s.opts.timeouts[(opt == SO_SNDTIMEO) as usize] = tv;
+        }
+        (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => {}
         (SOL_SOCKET, o) if SO_IGNORED.contains(&o) => {}
         (IPPROTO_TCP, _) if !tcp => return Err(Errno::ENOPROTOOPT),
         (IPPROTO_TCP, TCP_NODELAY) => s.opts.nodelay = read_int(val)? != 0,
@@ -141,6 +146,9 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
         (IPPROTO_IP, IP_TOS) => s.opts.tos = read_int(val)? & 0xff,
         (IPPROTO_IP, IP_TTL) => s.opts.ttl = read_int(val)?.clamp(1, 255),
         (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => s.opts.ttl = read_int(val)?.clamp(1, 255),
+        (IPPROTO_IPV6, IPV6_V6ONLY) if s.domain == Domain::V6 => {
+            s.opts.v6only = read_int(val)? != 0
+        }
         // Other IP-level options (multicast, PMTU discovery, packet info)
         // change nothing on loopback.
         (IPPROTO_IP, 0..=50) | (IPPROTO_IPV6, 0..=80) => {}

@@ -2,7 +2,6 @@
 //! which address, Linux's conflict rules (SO_REUSEADDR), and ephemeral
 //! port allocation. smoltcp itself does not check any of this.
 
-use super::addr::Domain;
 use crate::kernel::errno::{Errno, KResult};
 use smoltcp::wire::IpAddress;
 use std::collections::BTreeMap;
@@ -20,9 +19,10 @@ pub enum Proto {
 #[derive(Clone, Debug)]
 pub struct Binding {
     pub id: u64,
-    pub domain: Domain,
-    /// The bound address; unspecified is the wildcard.
+    /// The bound address; unspecified is the wildcard of its family.
     pub addr: IpAddress,
+    /// An AF_INET6 wildcard without IPV6_V6ONLY: it covers IPv4 too.
+    pub dual: bool,
     pub reuse: bool,
     pub listening: bool,
     /// A closed connection waiting out TIME-WAIT: new outgoing
@@ -32,12 +32,13 @@ pub struct Binding {
 
 impl Binding {
     /// Linux's bind conflict test (inet_bind_conflict without
-    /// SO_REUSEPORT): same family, overlapping addresses, and not both
-    /// SO_REUSEADDR with the holder not listening. IPv6 sockets are
-    /// v6-only here, so families never overlap.
+    /// SO_REUSEPORT): overlapping families (a dual-stack wildcard overlaps
+    /// IPv4), overlapping addresses, and not both SO_REUSEADDR with the
+    /// holder not listening.
     fn conflicts(&self, new: &Binding) -> bool {
+        let same_family = self.addr.version() == new.addr.version() || self.dual || new.dual;
         self.id != new.id
-            && self.domain == new.domain
+            && same_family
             && (self.addr.is_unspecified() || new.addr.is_unspecified() || self.addr == new.addr)
             && !(self.reuse && new.reuse && !self.listening)
     }
@@ -158,11 +159,11 @@ mod tests {
     fn b(id: u64, any: bool, reuse: bool) -> Binding {
         Binding {
             id,
-            domain: Domain::V4,
+            dual: false,
             addr: if any {
-                Domain::V4.any()
+                IpAddress::v4(0, 0, 0, 0)
             } else {
-                Domain::V4.loopback()
+                IpAddress::v4(127, 0, 0, 1)
             },
             reuse,
             listening: false,
@@ -188,6 +189,25 @@ mod tests {
             p.bind(Proto::Tcp, 5000, b(5, false, true)),
             Err(Errno::EADDRINUSE)
         );
+    }
+
+    #[test]
+    fn dual_stack_wildcard_covers_ipv4() {
+        let mut p = Ports::default();
+        assert_eq!(p.bind(Proto::Tcp, 6000, b(1, true, false)), Ok(6000));
+        let v6 = |id, dual| Binding {
+            id,
+            dual,
+            addr: IpAddress::v6(0, 0, 0, 0, 0, 0, 0, 0),
+            reuse: false,
+            listening: false,
+            time_wait: false,
+        };
+        assert_eq!(
+            p.bind(Proto::Tcp, 6000, v6(2, true)),
+            Err(Errno::EADDRINUSE)
+        );
+        assert_eq!(p.bind(Proto::Tcp, 6000, v6(3, false)), Ok(6000));
     }
 
     #[test]

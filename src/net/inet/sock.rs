@@ -25,6 +25,10 @@ pub struct Opts {
     pub broadcast: bool,
     pub ttl: i32,
     pub tos: i32,
+    /// IPV6_V6ONLY: an AF_INET6 wildcard leaves IPv4 alone.
+    pub v6only: bool,
+    /// SO_RCVTIMEO / SO_SNDTIMEO as set (struct timeval); not applied.
+    pub timeouts: [[u8; 16]; 2],
 }
 
 impl Default for Opts {
@@ -39,6 +43,8 @@ impl Default for Opts {
             broadcast: false,
             ttl: 64,
             tos: 0,
+            v6only: false,
+            timeouts: [[0; 16]; 2],
         }
     }
 }

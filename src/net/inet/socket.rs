@@ -169,7 +169,7 @@ impl InetSocket {
                 .unwrap_or(IpEndpoint::new(self.domain.any(), 0));
             let b = Binding {
                 id: 0,
-                domain: self.domain,
+                dual: false,
                 addr: local.addr,
                 // Accepted sockets inherit the listener's options.
                 reuse: k.opts.reuseaddr,
@@ -185,7 +185,7 @@ impl InetSocket {
             s.net
                 .ports
                 .share(PortProto::Tcp, local.port, Binding { id, ..b });
-            Ok((id, wq, ino, addr::format(peer)))
+            Ok((id, wq, ino, addr::format(self.domain, peer)))
         })?;
         Ok((Self::wrap(id, self.domain, self.kind, wq, ino), peer))
     }
@@ -230,11 +230,15 @@ impl InetSocket {
             }
             Proto::Udp(u) => {
                 let (v, from, full) = u.recv(net, max, peek)?;
-                Ok((v, Some(addr::format(from)), full))
+                Ok((v, Some(addr::format(self.domain, from)), full))
             }
             Proto::Icmp(i) => {
                 let (v, from, full) = i.recv(net, max)?;
-                Ok((v, Some(addr::format(IpEndpoint::new(from, 0))), full))
+                Ok((
+                    v,
+                    Some(addr::format(self.domain, IpEndpoint::new(from, 0))),
+                    full,
+                ))
             }
         })
     }
@@ -251,25 +255,31 @@ impl InetSocket {
     /// getsockname(2).
     pub fn sockname(&self) -> KResult<Vec<u8>> {
         self.look(|k, net| {
-            Ok(addr::format(match &k.proto {
-                Proto::Tcp(t) => t.sockname(net),
-                Proto::Udp(u) => u.sockname(),
-                Proto::Icmp(i) => {
-                    let (a, ident) = i.sockname();
-                    IpEndpoint::new(a, ident)
-                }
-            }))
+            Ok(addr::format(
+                self.domain,
+                match &k.proto {
+                    Proto::Tcp(t) => t.sockname(net),
+                    Proto::Udp(u) => u.sockname(),
+                    Proto::Icmp(i) => {
+                        let (a, ident) = i.sockname();
+                        IpEndpoint::new(a, ident)
+                    }
+                },
+            ))
         })
     }
 
     /// getpeername(2).
     pub fn peername(&self) -> KResult<Vec<u8>> {
         self.look(|k, net| {
-            Ok(addr::format(match &k.proto {
-                Proto::Tcp(t) => t.peername(net)?,
-                Proto::Udp(u) => u.peername()?,
-                Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
-            }))
+            Ok(addr::format(
+                self.domain,
+                match &k.proto {
+                    Proto::Tcp(t) => t.peername(net)?,
+                    Proto::Udp(u) => u.peername()?,
+                    Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
+                },
+            ))
         })
     }
 

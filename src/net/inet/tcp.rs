@@ -14,7 +14,7 @@ use crate::kernel::errno::{Errno, KResult};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State as S};
 use smoltcp::time::Duration;
-use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use std::collections::VecDeque;
 
 pub const POLLRDHUP: u32 = 0x2000;
@@ -114,13 +114,6 @@ fn apply_opts(s: &mut tcp::Socket<'static>, opts: &Opts) {
     s.set_keep_alive(opts.keepalive.then(|| Duration::from_secs(7200)));
 }
 
-fn listen_endpoint(local: IpEndpoint) -> IpListenEndpoint {
-    IpListenEndpoint {
-        addr: (!local.addr.is_unspecified()).then_some(local.addr),
-        port: local.port,
-    }
-}
-
 impl Tcp {
     pub fn new(domain: Domain) -> Tcp {
         Tcp {
@@ -160,10 +153,10 @@ impl Tcp {
         net.ifaces[self.iface].sockets.get_mut::<tcp::Socket>(h)
     }
 
-    fn binding(&self, id: u64, addr: smoltcp::wire::IpAddress, opts: &Opts) -> Binding {
+    fn binding(&self, id: u64, addr: IpAddress, opts: &Opts) -> Binding {
         Binding {
             id,
-            domain: self.domain,
+            dual: self.domain == Domain::V6 && !opts.v6only && addr.is_unspecified(),
             addr,
             reuse: opts.reuseaddr,
             listening: false,
@@ -211,26 +204,61 @@ impl Tcp {
         Ok(())
     }
 
-    /// Keep listening smoltcp sockets ready while the backlog has room.
+    /// The addresses a listener's smoltcp sockets listen on. A wildcard
+    /// becomes each address of the socket's family on its interface (and
+    /// the IPv4 ones for a dual-stack AF_INET6 socket): smoltcp's own
+    /// wildcard would take any family's SYNs.
+    fn listen_addrs(&self, net: &Net, opts: &Opts) -> Vec<IpAddress> {
+        let dual = self.domain == Domain::V6 && !opts.v6only;
+        let Some(local) = self.local else {
+            return Vec::new();
+        };
+        if !local.addr.is_unspecified() {
+            return vec![local.addr];
+        }
+        net.ifaces[self.iface]
+            .iface
+            .ip_addrs()
+            .iter()
+            .map(|c| c.address())
+            .filter(|a| match a {
+                IpAddress::Ipv4(_) => self.domain == Domain::V4 || dual,
+                IpAddress::Ipv6(_) => self.domain == Domain::V6,
+            })
+            .collect()
+    }
+
+    /// Keep listening smoltcp sockets ready on each listen address while
+    /// the backlog has room.
     fn replenish(&mut self, net: &mut Net, opts: &Opts) {
+        let addrs = self.listen_addrs(net, opts);
         let (Some(local), State::Listen(l)) = (self.local, &mut self.state) else {
             return;
         };
         let set = &mut net.ifaces[self.iface].sockets;
-        let mut listening = l
-            .pool
-            .iter()
-            .filter(|&&h| set.get::<tcp::Socket>(h).state() == S::Listen)
-            .count();
         let mut total = l.pool.len() + l.ready.len();
-        while listening < LISTENING && total < l.backlog {
-            let mut s = new_socket(opts);
-            if s.listen(listen_endpoint(local)).is_err() {
-                break;
+        let per_addr = (LISTENING / addrs.len().max(1)).max(1);
+        for addr in addrs {
+            let mut listening = l
+                .pool
+                .iter()
+                .map(|&h| set.get::<tcp::Socket>(h))
+                .filter(|s| s.state() == S::Listen && s.listen_endpoint().addr == Some(addr))
+                .count();
+            while listening < per_addr && total < l.backlog {
+                let mut s = new_socket(opts);
+                if s.listen(IpListenEndpoint {
+                    addr: Some(addr),
+                    port: local.port,
+                })
+                .is_err()
+                {
+                    break;
+                }
+                l.pool.push(set.add(s));
+                listening += 1;
+                total += 1;
             }
-            l.pool.push(set.add(s));
-            listening += 1;
-            total += 1;
         }
     }
 

@@ -69,7 +69,7 @@ impl Udp {
         }
         let b = Binding {
             id,
-            domain: self.domain,
+            dual: self.domain == Domain::V6 && !opts.v6only && ep.addr.is_unspecified(),
             addr: ep.addr,
             reuse: opts.reuseaddr,
             listening: false,
