@@ -6,7 +6,7 @@
 
 use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGPIPE};
-use super::sys_fs::{self, would_block};
+use super::sys_fs::{self, would_block_io};
 use super::task::{lock, Task};
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
@@ -148,7 +148,7 @@ pub fn sys_accept4(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64, flags: u32) -> 
     let (f, s) = sock_of(t, fd)?;
     let (c, peer) = match s.accept() {
         Ok(c) => c,
-        Err(Errno::EAGAIN) => return Err(would_block(t, &f)),
+        Err(Errno::EAGAIN) => return Err(would_block_io(t, &f, false)),
         Err(e) => return Err(e),
     };
     let nfd = new_file(t, c, flags)?;
@@ -167,7 +167,7 @@ fn do_send(
 ) -> KResult<u64> {
     match s.send(t, data, dest, rights) {
         Ok(n) => Ok(n as u64),
-        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block(t, f)),
+        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block_io(t, f, true)),
         Err(Errno::EPIPE) => {
             if flags & MSG_NOSIGNAL == 0 {
                 signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
@@ -201,7 +201,7 @@ pub fn sys_sendto(
 fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> KResult<Received> {
     match s.recv(max, flags) {
         Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 && !f.nonblocking() => {
-            Err(would_block(t, f))
+            Err(would_block_io(t, f, false))
         }
         r => r,
     }

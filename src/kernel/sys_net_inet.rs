@@ -3,7 +3,7 @@
 //! until the handshake ends.
 
 use super::errno::{Errno, KResult};
-use super::sys_fs::would_block;
+use super::sys_fs::would_block_io;
 use super::sys_net::{Received, Socket, MSG_PEEK};
 use super::task::Task;
 use crate::fs::file::{File, FileOps};
@@ -21,7 +21,11 @@ impl Socket for InetSocket {
 
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
         match InetSocket::connect(&self, addr, f.nonblocking()) {
-            Err(Errno::EAGAIN) => Err(would_block(t, f)),
+            // SO_SNDTIMEO ran out: the handshake goes on without us.
+            Err(Errno::EAGAIN) => match would_block_io(t, f, true) {
+                Errno::EAGAIN => Err(Errno::EINPROGRESS),
+                e => Err(e),
+            },
             r => r,
         }
     }

@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *en(int r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
@@ -300,6 +301,18 @@ static void echo_nonblocking(void) {
     int fd = accept(ls, NULL, NULL);
     char buf[64];
     SHOW("recv empty nonblocking", recv(c, buf, sizeof buf, 0));
+    /* SO_RCVTIMEO: a blocking read gives up with EAGAIN. */
+    struct timeval tmo = {0, 150000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    SHOW("read with SO_RCVTIMEO", read(fd, buf, sizeof buf));
+    SHOW("recv with SO_RCVTIMEO", recv(fd, buf, sizeof buf, 0));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("waited about 0.3 s: %d\n", waited > 0.25 && waited < 2);
+    setsockopt(ls, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
+    SHOW("accept with SO_RCVTIMEO", accept(ls, NULL, NULL));
     SHOW("recv MSG_DONTWAIT", recv(fd, buf, sizeof buf, MSG_DONTWAIT));
     pf.events = POLLIN;
     printf("poll idle: %d\n", poll(&pf, 1, 0));

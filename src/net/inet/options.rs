@@ -1,7 +1,7 @@
 //! getsockopt/setsockopt of internet sockets: SOL_SOCKET, IPPROTO_TCP,
-//! IPPROTO_IP and IPPROTO_IPV6. Options the stack cannot honour
-//! (timeouts, TOS, buffer sizes) are kept and reported back, as programs
-//! set them and read them but rarely depend on them on loopback.
+//! IPPROTO_IP and IPPROTO_IPV6. Options the stack cannot honour (TOS,
+//! buffer sizes) are kept and reported back, as programs set them and
+//! read them but rarely depend on them on loopback.
 
 use super::addr::Domain;
 use super::sock::{Proto, Sock};

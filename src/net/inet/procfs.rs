@@ -25,14 +25,16 @@ pub struct Row {
 }
 
 /// An address as Linux prints it: each 32-bit word of the network-order
-/// address as a host-order (little-endian) number.
-fn hex_addr(a: IpAddress) -> String {
+/// address as a host-order (little-endian) number. The IPv6 tables show
+/// IPv4 addresses (of dual-stack sockets) v4-mapped.
+fn hex_addr(a: IpAddress, v6: bool) -> String {
     let words = |o: &[u8]| -> String {
         o.chunks(4)
             .map(|w| format!("{:08X}", u32::from_le_bytes(w.try_into().unwrap())))
             .collect()
     };
     match a {
+        IpAddress::Ipv4(a) if v6 => words(&a.to_ipv6_mapped().octets()),
         IpAddress::Ipv4(a) => words(&a.octets()),
         IpAddress::Ipv6(a) => words(&a.octets()),
     }
@@ -87,9 +89,9 @@ fn table(tcp: bool, v6: bool) -> String {
             out,
             "{:>width$}: {}:{:04X} {}:{:04X} {:02X} {:08X}:{:08X} 00:00000000 00000000 {:>5} {:>8} {} ",
             n,
-            hex_addr(r.local.addr),
+            hex_addr(r.local.addr, v6),
             r.local.port,
-            hex_addr(r.remote.addr),
+            hex_addr(r.remote.addr, v6),
             r.remote.port,
             r.state,
             r.tx_queue,

@@ -27,7 +27,7 @@ pub struct Opts {
     pub tos: i32,
     /// IPV6_V6ONLY: an AF_INET6 wildcard leaves IPv4 alone.
     pub v6only: bool,
-    /// SO_RCVTIMEO / SO_SNDTIMEO as set (struct timeval); not applied.
+    /// SO_RCVTIMEO / SO_SNDTIMEO (struct timeval; zero: none).
     pub timeouts: [[u8; 16]; 2],
 }
 

@@ -316,6 +316,16 @@ impl FileOps for InetSocket {
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
         Some(self.wq.clone())
     }
+    fn io_timeout(&self, write: bool) -> Option<i64> {
+        let tv = self.look(|k, _| Ok(k.opts.timeouts[write as usize])).ok()?;
+        let sec = i64::from_le_bytes(tv[..8].try_into().unwrap());
+        let usec = i64::from_le_bytes(tv[8..].try_into().unwrap());
+        let ns = sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(usec * 1000);
+        // Zero means no timeout.
+        (ns > 0).then_some(ns)
+    }
     fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
         let n = match cmd {
             FIONREAD => self.look(|k, net| match &k.proto {
