@@ -21,6 +21,7 @@ pub const SOCK_CLOEXEC: u32 = O_CLOEXEC;
 pub const MSG_PEEK: u32 = 2;
 const MSG_TRUNC: u32 = 0x20;
 const MSG_DONTWAIT: u32 = 0x40;
+pub const MSG_WAITALL: u32 = 0x100;
 const MSG_NOSIGNAL: u32 = 0x4000;
 
 /// What a receive returns: data, the sender's sockaddr (None: no address,
@@ -199,10 +200,15 @@ pub fn sys_sendto(
 }
 
 fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> KResult<Received> {
+    let nonblocking = flags & MSG_DONTWAIT != 0 || f.nonblocking();
+    // A receive that may not sleep takes what is there, MSG_WAITALL or not.
+    let flags = if nonblocking {
+        flags & !MSG_WAITALL
+    } else {
+        flags
+    };
     match s.recv(max, flags) {
-        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 && !f.nonblocking() => {
-            Err(would_block_io(t, f, false))
-        }
+        Err(Errno::EAGAIN) if !nonblocking => Err(would_block_io(t, f, false)),
         r => r,
     }
 }

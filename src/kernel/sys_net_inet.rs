@@ -4,7 +4,7 @@
 
 use super::errno::{Errno, KResult};
 use super::sys_fs::would_block_io;
-use super::sys_net::{Received, Socket, MSG_PEEK};
+use super::sys_net::{Received, Socket, MSG_PEEK, MSG_WAITALL};
 use super::task::Task;
 use crate::fs::file::{File, FileOps};
 use crate::net::inet::InetSocket;
@@ -46,7 +46,8 @@ impl Socket for InetSocket {
     }
 
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
-        let (data, from, full) = InetSocket::recv(self, max, flags & MSG_PEEK != 0)?;
+        let (peek, waitall) = (flags & MSG_PEEK != 0, flags & MSG_WAITALL != 0);
+        let (data, from, full) = InetSocket::recv(self, max, peek, waitall)?;
         Ok((data, from, full, Vec::new()))
     }
 

@@ -351,6 +351,22 @@ static void echo_nonblocking(void) {
     printf("epoll data: %d in %d\n", n, !!(out[0].events & EPOLLIN));
     wait_child(ch);
     SHOW("read", read(c, buf, sizeof buf));
+    /* MSG_WAITALL: the reader sleeps until all it asked for is there. */
+    ch = fork();
+    if (ch == 0) {
+        for (int i = 0; i < 3; i++) {
+            usleep(20000);
+            write(fd, "abcd", 4);
+        }
+        _exit(0);
+    }
+    int fl = fcntl(c, F_GETFL);
+    fcntl(c, F_SETFL, fl & ~O_NONBLOCK);
+    SHOW("recv MSG_WAITALL", recv(c, buf, 12, MSG_WAITALL));
+    printf("got %.12s\n", buf);
+    wait_child(ch);
+    write(fd, "xy", 2);
+    SHOW("nonblocking MSG_WAITALL", recv(c, buf, 12, MSG_WAITALL | MSG_DONTWAIT));
     close(ep);
     close(c);
     close(fd);

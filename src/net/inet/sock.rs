@@ -62,6 +62,8 @@ pub struct Sock {
     pub wq: Arc<WaitQueue>,
     /// Readiness (POLL* bits) when sleepers were last told.
     pub mask: u32,
+    /// Bytes readable then: more wakes MSG_WAITALL readers too.
+    pub readable: usize,
     /// Its file is closed; it stays until its connection has ended.
     pub orphan: bool,
     /// The inode number its file shows (/proc/net lists it).
@@ -76,6 +78,7 @@ impl Sock {
             opts: Opts::default(),
             wq,
             mask: 0,
+            readable: 0,
             orphan: false,
             ino,
         }

@@ -220,11 +220,12 @@ impl InetSocket {
         })
     }
 
-    /// recv(2)/recvfrom(2) of up to `max` bytes.
-    pub fn recv(&self, max: usize, peek: bool) -> KResult<Received> {
+    /// recv(2)/recvfrom(2) of up to `max` bytes; `waitall`: MSG_WAITALL
+    /// on a stream.
+    pub fn recv(&self, max: usize, peek: bool, waitall: bool) -> KResult<Received> {
         self.with(|_, k, net| match &mut k.proto {
             Proto::Tcp(t) => {
-                let v = t.recv(net, max, peek)?;
+                let v = t.recv(net, max, peek, waitall)?;
                 let n = v.len();
                 Ok((v, None, n))
             }
@@ -303,7 +304,7 @@ impl Drop for InetSocket {
 
 impl FileOps for InetSocket {
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
-        let (v, _, _) = self.recv(buf.len(), false)?;
+        let (v, _, _) = self.recv(buf.len(), false, false)?;
         buf[..v.len()].copy_from_slice(&v);
         Ok(v.len())
     }

@@ -147,10 +147,15 @@ impl Stack {
         }
         for s in self.socks.values_mut() {
             let m = s.readiness(&self.net);
-            if m != s.mask {
-                s.mask = m;
+            let readable = match &s.proto {
+                Proto::Tcp(t) => t.readable(&self.net),
+                _ => 0,
+            };
+            if m != s.mask || readable > s.readable {
                 s.wq.wake_all();
             }
+            s.mask = m;
+            s.readable = readable;
         }
         let next = self
             .net

@@ -459,11 +459,23 @@ impl Tcp {
         }
     }
 
-    /// recv(2): up to `max` bytes (none at end of stream).
-    pub fn recv(&mut self, net: &mut Net, max: usize, peek: bool) -> KResult<Vec<u8>> {
+    /// recv(2): up to `max` bytes (none at end of stream). `waitall`
+    /// (MSG_WAITALL): EAGAIN until `max` bytes are there (or as many as
+    /// the buffer holds), unless the stream ends first.
+    pub fn recv(
+        &mut self,
+        net: &mut Net,
+        max: usize,
+        peek: bool,
+        waitall: bool,
+    ) -> KResult<Vec<u8>> {
         match self.state {
             State::Connected(h) => {
+                let open = !self.shut_rd && self.so_error.is_none();
                 let s = self.sock_mut(net, h);
+                if waitall && open && s.may_recv() && s.recv_queue() < max.min(s.recv_capacity()) {
+                    return Err(Errno::EAGAIN);
+                }
                 let n = s.recv_queue().min(max);
                 if n > 0 {
                     let mut v = vec![0; n];
@@ -659,6 +671,14 @@ impl Tcp {
             State::Connected(h) => Ok(self.sock(net, *h).recv_queue()),
             State::Listen(_) => Err(Errno::EINVAL),
             _ => Ok(0),
+        }
+    }
+
+    /// Bytes readable now (a rise wakes MSG_WAITALL readers).
+    pub fn readable(&self, net: &Net) -> usize {
+        match &self.state {
+            State::Connected(h) => self.sock(net, *h).recv_queue(),
+            _ => 0,
         }
     }
 
