@@ -7,10 +7,7 @@ use common::*;
 use std::time::Duration;
 
 fn boot(name: &str) -> Guest {
-    let initrd = build_initramfs(name, &[]);
-    let mut g = Guest::boot_initramfs(&initrd, &[]);
-    g.wait_prompt();
-    g
+    Guest::boot_busybox(name)
 }
 
 #[test]

@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 
 #[test]
 fn spine_matches_native() {
@@ -51,57 +50,3 @@ fn process_accounting_matches_native() {
     compare_with_native("procacct", "procacct done");
 }
 
-/// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
-/// guest, and compare.
-fn compare_with_native(name: &str, last_line: &str) {
-    let dir = test_dir(&format!("{name}-build"));
-    let src = repo_root().join(format!("tests/guest/{name}.c"));
-    let bin = dir.join(name);
-    compile_c(&src, &bin, &[]);
-    let guest_path = format!("/bin/{name}");
-
-    let native = Command::new(&bin)
-        .current_dir("/")
-        .stdin(Stdio::null())
-        .output()
-        .expect("running the program natively");
-    let native_out = String::from_utf8_lossy(&native.stdout).into_owned();
-    assert!(
-        native.status.success() && native_out.contains(last_line),
-        "{name} fails natively ({}):\n{}{}",
-        native.status,
-        native_out,
-        String::from_utf8_lossy(&native.stderr)
-    );
-
-    // --add brings glibc and the dynamic loader along.
-    let initrd = build_initramfs(name, &[(bin.as_path(), guest_path.as_str())]);
-    let mut g = Guest::boot_initramfs(&initrd, &[]);
-    g.wait_prompt();
-    let (guest_out, status) =
-        g.run_status_timeout(&guest_path, std::time::Duration::from_secs(120));
-
-    let want: Vec<&str> = native_out.lines().collect();
-    let got: Vec<&str> = guest_out.lines().map(|l| l.trim_end()).collect();
-    if want != got {
-        let mut diff = String::new();
-        for i in 0..want.len().max(got.len()) {
-            let (w, h) = (
-                want.get(i).copied().unwrap_or("<none>"),
-                got.get(i).copied().unwrap_or("<none>"),
-            );
-            diff.push_str(&format!(
-                "{} {:>3} native: {}\n            guest:  {}\n",
-                if w == h { " " } else { "!" },
-                i + 1,
-                w,
-                h
-            ));
-        }
-        panic!(
-            "{name} output differs (guest exit status {}):\n{}",
-            status, diff
-        );
-    }
-    assert_eq!(status, 0);
-}

@@ -86,6 +86,11 @@ pub trait FileOps: Send + Sync {
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
         None
     }
+    /// How long (ns) a blocking read, or write if `write`, may sleep before
+    /// failing with EAGAIN: sockets' SO_RCVTIMEO/SO_SNDTIMEO.
+    fn io_timeout(&self, _write: bool) -> Option<i64> {
+        None
+    }
     fn ioctl(&self, _f: &File, _t: &Arc<Task>, _cmd: u32, _arg: u64) -> KResult<u64> {
         Err(Errno::ENOTTY)
     }

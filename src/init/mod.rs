@@ -465,6 +465,7 @@ pub fn restart(_t: &Arc<Task>) {
     crate::tty::pty::reset();
     task::clear_all();
     sched::reset();
+    crate::net::inet::stack::reset();
     time::reset();
     crate::kernel::futex_reset();
     mount::clear_mounts();

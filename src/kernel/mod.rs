@@ -19,6 +19,8 @@ pub mod sys_inotify;
 pub mod sys_mm;
 pub mod sys_mount;
 pub mod sys_net;
+mod sys_net_inet;
+mod sys_net_unix;
 pub mod sys_poll;
 pub mod sys_proc;
 pub mod sys_rusage;

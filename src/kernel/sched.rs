@@ -92,6 +92,7 @@ fn expire_timers(now: i64) {
     }
     time::expire_itimers(now);
     crate::fs::ext4::run_commits(now);
+    crate::net::inet::stack::run_timers(now);
 }
 
 fn next_deadline() -> Option<i64> {
@@ -100,7 +101,9 @@ fn next_deadline() -> Option<i64> {
     // Periodic filesystem commits (none while nothing changed: idle stays
     // tickless).
     let c = crate::fs::ext4::next_commit();
-    [t, i, c].into_iter().flatten().min()
+    // Network timers: retransmits, TIME-WAIT (none while connections idle).
+    let n = crate::net::inet::stack::next_timer();
+    [t, i, c, n].into_iter().flatten().min()
 }
 
 /// Interrupt work: device input and timers.

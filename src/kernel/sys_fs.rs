@@ -269,6 +269,27 @@ pub fn would_block(t: &Task, f: &File) -> Errno {
     }
 }
 
+/// `would_block` for a read (or a write if `write`), which gives up with
+/// EAGAIN once the file's I/O timeout has run out.
+pub fn would_block_io(t: &Task, f: &File, write: bool) -> Errno {
+    let Some(timeout) = f.ops.io_timeout(write) else {
+        return would_block(t, f);
+    };
+    if f.nonblocking() {
+        return Errno::EAGAIN;
+    }
+    let now = super::time::monotonic_ns();
+    // A re-run finds the deadline its first run set.
+    let deadline = t.lock().deadline.unwrap_or(now.saturating_add(timeout));
+    if now >= deadline {
+        return Errno::EAGAIN;
+    }
+    if let Some(wq) = f.ops.wait_queue() {
+        wq.add(t.tid);
+    }
+    sched::block(t, Some(deadline))
+}
+
 pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
@@ -279,7 +300,7 @@ pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec
             buf.truncate(n);
             Ok(buf)
         }
-        Err(Errno::EAGAIN) => Err(would_block(t, f)),
+        Err(Errno::EAGAIN) => Err(would_block_io(t, f, false)),
         Err(e) => Err(e),
     }
 }
@@ -300,7 +321,7 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
     remove_privs(t, f)?;
     match f.ops.write_task(f, t, data) {
         Ok(n) => Ok(n as u64),
-        Err(Errno::EAGAIN) => Err(would_block(t, f)),
+        Err(Errno::EAGAIN) => Err(would_block_io(t, f, true)),
         Err(Errno::EPIPE) => {
             signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
             Err(Errno::EPIPE)

@@ -1,173 +1,129 @@
-//! Socket syscalls (AF_UNIX): socket, socketpair, bind, listen, connect,
-//! accept4, sendto/recvfrom, sendmsg/recvmsg, shutdown, getsockname,
-//! getpeername, getsockopt, setsockopt.
+//! Socket syscalls: socket, socketpair, bind, listen, connect, accept4,
+//! sendto/recvfrom, sendmsg/recvmsg, shutdown, getsockname, getpeername,
+//! getsockopt, setsockopt. Each call decodes its arguments here and goes to
+//! the socket's address family through the `Socket` trait
+//! (`sys_net_unix` for AF_UNIX, `sys_net_inet` for AF_INET/AF_INET6).
 
 use super::errno::{Errno, KResult};
-use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
-use super::sys_fs::{self, would_block};
+use super::sys_fs::{self, would_block_io};
 use super::task::{lock, Task};
-use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
-use crate::fs::permission;
-use crate::fs::vfs::{S_IFMT, S_IFSOCK};
-use crate::net::unix::{
-    Cred, Received, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM,
-};
+use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::net::inet::InetSocket;
+use crate::net::unix::UnixSocket;
 use std::sync::Arc;
 
 const AF_UNIX: i32 = 1;
-const SOCK_NONBLOCK: u32 = O_NONBLOCK;
-const SOCK_CLOEXEC: u32 = O_CLOEXEC;
-const MSG_PEEK: u32 = 2;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
+pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;
+pub const SOCK_CLOEXEC: u32 = O_CLOEXEC;
+pub const MSG_PEEK: u32 = 2;
 const MSG_TRUNC: u32 = 0x20;
 const MSG_DONTWAIT: u32 = 0x40;
+pub const MSG_WAITALL: u32 = 0x100;
 const MSG_NOSIGNAL: u32 = 0x4000;
 
-fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<UnixSocket>)> {
+/// What a receive returns: data, the sender's sockaddr (None: no address,
+/// as for TCP), the message's full length, open files passed with it.
+pub type Received = (Vec<u8>, Option<Vec<u8>>, usize, Vec<Arc<File>>);
+
+/// What the socket syscalls ask of one address family. Addresses are raw
+/// sockaddr bytes as the guest passes and gets them. Calls that would
+/// block return EAGAIN; the syscall sleeps on the file's wait queue.
+pub trait Socket: Send + Sync {
+    fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()>;
+    fn listen(&self, backlog: i32) -> KResult<()>;
+    /// May put `t` to sleep itself (EBLOCK): where to wait is the family's.
+    fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()>;
+    /// A new connection and its peer's address.
+    fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)>;
+    fn send(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
+    ) -> KResult<usize>;
+    fn recv(&self, max: usize, flags: u32) -> KResult<Received>;
+    fn shutdown(&self, how: i32) -> KResult<()>;
+    fn sockname(&self) -> KResult<Vec<u8>>;
+    fn peername(&self) -> KResult<Vec<u8>>;
+    fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>>;
+    fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()>;
+}
+
+fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
     let f = lock(&t.files()).get(fd)?;
-    let s = f
-        .ops
-        .clone()
-        .into_any()
-        .and_then(|a| a.downcast::<UnixSocket>().ok())
-        .ok_or(Errno::ENOTSOCK)?;
+    let any = f.ops.clone().into_any().ok_or(Errno::ENOTSOCK)?;
+    let s: Arc<dyn Socket> = match any.downcast::<UnixSocket>() {
+        Ok(u) => u,
+        Err(any) => any.downcast::<InetSocket>().map_err(|_| Errno::ENOTSOCK)?,
+    };
     Ok((f, s))
 }
 
-fn cred(t: &Task) -> Cred {
-    let c = t.creds();
-    Cred {
-        pid: t.tgid(),
-        uid: c.euid,
-        gid: c.egid,
-    }
-}
-
-fn new_file(t: &Task, s: Arc<UnixSocket>, flags: u32) -> KResult<i32> {
+pub fn new_file(t: &Task, s: Arc<dyn FileOps>, flags: u32) -> KResult<i32> {
     let f = File::new(s, None, None, O_RDWR | (flags & SOCK_NONBLOCK));
     lock(&t.files()).install(f, flags & SOCK_CLOEXEC != 0)
 }
 
+/// The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC (EINVAL for other
+/// flag bits).
 fn kind_of(ty: u32) -> KResult<u32> {
-    match ty & 0xf {
-        k @ (SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET) => {
-            if ty & !(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-                return Err(Errno::EINVAL);
-            }
-            Ok(k)
-        }
-        _ => Err(Errno::EPROTONOSUPPORT),
+    if ty & !(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
     }
+    Ok(ty & 0xf)
 }
 
 /// socket
-pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, _proto: i32) -> KResult<u64> {
-    if domain != AF_UNIX {
-        return Err(Errno::EAFNOSUPPORT);
-    }
+pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u64> {
     let k = kind_of(ty)?;
-    Ok(new_file(t, UnixSocket::new(k, cred(t)), ty)? as u64)
+    let s: Arc<dyn FileOps> = match domain {
+        AF_UNIX => super::sys_net_unix::new(t, k)?,
+        AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
+        _ => return Err(Errno::EAFNOSUPPORT),
+    };
+    Ok(new_file(t, s, ty)? as u64)
 }
 
 /// socketpair
 pub fn sys_socketpair(t: &Arc<Task>, domain: i32, ty: u32, _proto: i32, sv: u64) -> KResult<u64> {
-    if domain != AF_UNIX {
-        return Err(Errno::EAFNOSUPPORT);
+    match domain {
+        AF_UNIX => super::sys_net_unix::socketpair(t, kind_of(ty)?, ty, sv),
+        AF_INET | AF_INET6 => Err(Errno::EOPNOTSUPP),
+        _ => Err(Errno::EAFNOSUPPORT),
     }
-    let k = kind_of(ty)?;
-    let (a, b) = (UnixSocket::new(k, cred(t)), UnixSocket::new(k, cred(t)));
-    UnixSocket::pair(&a, &b);
-    let fa = new_file(t, a, ty)?;
-    let fb = match new_file(t, b, ty) {
-        Ok(x) => x,
-        Err(e) => {
-            let _ = lock(&t.files()).remove(fa);
-            return Err(e);
-        }
-    };
-    let mut v = fa.to_le_bytes().to_vec();
-    v.extend_from_slice(&fb.to_le_bytes());
-    t.mm().write(sv, &v)?;
-    Ok(0)
 }
 
-fn read_addr(t: &Task, addr: u64, len: u32) -> KResult<UnixAddr> {
-    if !(2..=110).contains(&len) {
+/// The sockaddr at `addr` (Linux takes at most a sockaddr_storage).
+fn read_sockaddr(t: &Task, addr: u64, len: u32) -> KResult<Vec<u8>> {
+    if len > 128 {
         return Err(Errno::EINVAL);
     }
-    let b = t.mm().read_vec(addr, len as usize)?;
-    if u16::from_le_bytes([b[0], b[1]]) != AF_UNIX as u16 {
-        return Err(Errno::EINVAL);
-    }
-    let p = &b[2..];
-    if p.is_empty() {
-        return Err(Errno::EINVAL);
-    }
-    if p[0] == 0 {
-        return Ok(UnixAddr::Abstract(p[1..].to_vec()));
-    }
-    let end = p.iter().position(|&c| c == 0).unwrap_or(p.len());
-    let s = String::from_utf8(p[..end].to_vec()).map_err(|_| Errno::EINVAL)?;
-    Ok(UnixAddr::Path(s))
+    t.mm().read_vec(addr, len as usize)
 }
 
-fn write_addr(t: &Task, addr: u64, lenp: u64, a: Option<UnixAddr>) -> KResult<()> {
+/// Store a sockaddr for the guest: as much as `*lenp` has room for, and
+/// its full length in `*lenp` (0 when there is no address).
+fn write_sockaddr(t: &Task, addr: u64, lenp: u64, a: Option<&[u8]>) -> KResult<()> {
     if addr == 0 || lenp == 0 {
         return Ok(());
     }
     let mm = t.mm();
     let room = mm.read_u32(lenp)? as usize;
-    let bytes = a
-        .map(|a| a.to_bytes())
-        .unwrap_or_else(|| (AF_UNIX as u16).to_le_bytes().to_vec());
-    let n = room.min(bytes.len());
-    mm.write(addr, &bytes[..n])?;
-    mm.write_u32(lenp, bytes.len() as u32)?;
+    let a = a.unwrap_or(&[]);
+    let n = room.min(a.len());
+    mm.write(addr, &a[..n])?;
+    mm.write_u32(lenp, a.len() as u32)?;
     Ok(())
-}
-
-/// The socket bound to `addr`.
-fn resolve(t: &Task, addr: &UnixAddr) -> KResult<Arc<UnixSocket>> {
-    match addr {
-        UnixAddr::Abstract(_) => UnixSocket::lookup(addr, None),
-        UnixAddr::Path(p) => {
-            let c = t.creds();
-            let d = sys_fs::lookup_as(t, &c, sys_fs::AT_FDCWD, p, true)?;
-            // Connecting is writing to the socket node (unix_find_bsd).
-            let st = d.inode.stat();
-            permission::inode_permission(&c, &*d.inode, &st, permission::MAY_WRITE)?;
-            if st.mode & S_IFMT != S_IFSOCK {
-                return Err(Errno::ECONNREFUSED);
-            }
-            UnixSocket::lookup(addr, Some(&d.inode))
-        }
-    }
 }
 
 /// bind
 pub fn sys_bind(t: &Arc<Task>, fd: i32, addr: u64, len: u32) -> KResult<u64> {
     let (_, s) = sock_of(t, fd)?;
-    let a = read_addr(t, addr, len)?;
-    let node = match &a {
-        UnixAddr::Path(p) => {
-            let c = t.creds();
-            let (parent, name) = sys_fs::lookup_parent(t, &c, sys_fs::AT_FDCWD, p)?;
-            if name.is_empty() {
-                return Err(Errno::EINVAL);
-            }
-            let umask = t.fs().umask;
-            let m = S_IFSOCK | (0o777 & !umask);
-            Some(sys_fs::create_in(&c, &parent, &name, m, 0).map_err(|e| {
-                if e == Errno::EEXIST {
-                    Errno::EADDRINUSE
-                } else {
-                    e
-                }
-            })?)
-        }
-        UnixAddr::Abstract(_) => None,
-    };
-    s.bind(a, node)?;
+    s.bind(t, &read_sockaddr(t, addr, len)?)?;
     Ok(0)
 }
 
@@ -181,17 +137,8 @@ pub fn sys_listen(t: &Arc<Task>, fd: i32, backlog: i32) -> KResult<u64> {
 /// connect
 pub fn sys_connect(t: &Arc<Task>, fd: i32, addr: u64, len: u32) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
-    let a = read_addr(t, addr, len)?;
-    let target = resolve(t, &a)?;
-    match s.connect(&target, a) {
-        Err(Errno::EAGAIN) if !f.nonblocking() => {
-            if let Some(wq) = target.wait_queue_pub() {
-                wq.add(t.tid);
-            }
-            Err(sched::block(t, None))
-        }
-        r => r.map(|_| 0),
-    }
+    s.connect(t, &f, &read_sockaddr(t, addr, len)?)?;
+    Ok(0)
 }
 
 /// accept, accept4
@@ -200,29 +147,28 @@ pub fn sys_accept4(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let (f, s) = sock_of(t, fd)?;
-    let c = match s.accept() {
+    let (c, peer) = match s.accept() {
         Ok(c) => c,
-        Err(Errno::EAGAIN) => return Err(would_block(t, &f)),
+        Err(Errno::EAGAIN) => return Err(would_block_io(t, &f, false)),
         Err(e) => return Err(e),
     };
-    let (peer, _, _) = c.peer_info();
     let nfd = new_file(t, c, flags)?;
-    write_addr(t, addr, lenp, peer)?;
+    write_sockaddr(t, addr, lenp, Some(&peer))?;
     Ok(nfd as u64)
 }
 
 fn do_send(
     t: &Arc<Task>,
     f: &File,
-    s: &UnixSocket,
+    s: &dyn Socket,
     data: &[u8],
     flags: u32,
-    dest: Option<Arc<UnixSocket>>,
+    dest: Option<&[u8]>,
     rights: Vec<Arc<File>>,
 ) -> KResult<u64> {
-    match s.send(data, dest, rights) {
+    match s.send(t, data, dest, rights) {
         Ok(n) => Ok(n as u64),
-        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block(t, f)),
+        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block_io(t, f, true)),
         Err(Errno::EPIPE) => {
             if flags & MSG_NOSIGNAL == 0 {
                 signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
@@ -245,19 +191,24 @@ pub fn sys_sendto(
 ) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
     let data = t.mm().read_vec(buf, len.min(1 << 20))?;
-    let dest = if addr != 0 && s.kind != SOCK_STREAM {
-        Some(resolve(t, &read_addr(t, addr, alen)?)?)
+    let dest = if addr != 0 {
+        Some(read_sockaddr(t, addr, alen)?)
     } else {
         None
     };
-    do_send(t, &f, &s, &data, flags, dest, Vec::new())
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), Vec::new())
 }
 
-fn do_recv(t: &Arc<Task>, f: &File, s: &UnixSocket, max: usize, flags: u32) -> KResult<Received> {
-    match s.recv(max, flags & MSG_PEEK != 0) {
-        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 && !f.nonblocking() => {
-            Err(would_block(t, f))
-        }
+fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> KResult<Received> {
+    let nonblocking = flags & MSG_DONTWAIT != 0 || f.nonblocking();
+    // A receive that may not sleep takes what is there, MSG_WAITALL or not.
+    let flags = if nonblocking {
+        flags & !MSG_WAITALL
+    } else {
+        flags
+    };
+    match s.recv(max, flags) {
+        Err(Errno::EAGAIN) if !nonblocking => Err(would_block_io(t, f, false)),
         r => r,
     }
 }
@@ -273,9 +224,9 @@ pub fn sys_recvfrom(
     lenp: u64,
 ) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
-    let (data, from, full, _) = do_recv(t, &f, &s, len.min(1 << 20), flags)?;
+    let (data, from, full, _) = do_recv(t, &f, &*s, len.min(1 << 20), flags)?;
     t.mm().write(buf, &data)?;
-    write_addr(t, addr, lenp, from)?;
+    write_sockaddr(t, addr, lenp, from.as_deref())?;
     Ok(if flags & MSG_TRUNC != 0 {
         full
     } else {
@@ -354,13 +305,13 @@ pub fn sys_sendmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     }
     let iov = sys_fs::read_iovec(t, h.iov, h.iovlen as i32)?;
     let data = sys_fs::gather(t, &iov)?;
-    let dest = if h.name != 0 && s.kind != SOCK_STREAM {
-        Some(resolve(t, &read_addr(t, h.name, h.namelen)?)?)
+    let dest = if h.name != 0 {
+        Some(read_sockaddr(t, h.name, h.namelen)?)
     } else {
         None
     };
     let rights = control_rights(t, &h)?;
-    do_send(t, &f, &s, &data, flags, dest, rights)
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), rights)
 }
 
 /// recvmsg
@@ -372,11 +323,11 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     }
     let iov = sys_fs::read_iovec(t, h.iov, h.iovlen as i32)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
-    let (data, from, full, rights) = do_recv(t, &f, &s, total.min(1 << 20), flags)?;
+    let (data, from, full, rights) = do_recv(t, &f, &*s, total.min(1 << 20), flags)?;
     sys_fs::scatter(t, &iov, &data)?;
     let mm = t.mm();
     if h.name != 0 {
-        write_addr(t, h.name, msg + 8, from)?;
+        write_sockaddr(t, h.name, msg + 8, from.as_deref())?;
     }
     let mut mflags: i32 = if full > data.len() {
         MSG_TRUNC as i32
@@ -432,23 +383,18 @@ pub fn sys_shutdown(t: &Arc<Task>, fd: i32, how: i32) -> KResult<u64> {
 /// getsockname
 pub fn sys_getsockname(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64) -> KResult<u64> {
     let (_, s) = sock_of(t, fd)?;
-    write_addr(t, addr, lenp, s.local_addr())?;
+    write_sockaddr(t, addr, lenp, Some(&s.sockname()?))?;
     Ok(0)
 }
 
 /// getpeername
 pub fn sys_getpeername(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64) -> KResult<u64> {
     let (_, s) = sock_of(t, fd)?;
-    let (peer, _, connected) = s.peer_info();
-    if !connected {
-        return Err(Errno::ENOTCONN);
-    }
-    write_addr(t, addr, lenp, peer)?;
+    write_sockaddr(t, addr, lenp, Some(&s.peername()?))?;
     Ok(0)
 }
 
-/// getsockopt (SOL_SOCKET: SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF,
-/// SO_PEERCRED, SO_ACCEPTCONN)
+/// getsockopt
 pub fn sys_getsockopt(
     t: &Arc<Task>,
     fd: i32,
@@ -458,36 +404,36 @@ pub fn sys_getsockopt(
     lenp: u64,
 ) -> KResult<u64> {
     let (_, s) = sock_of(t, fd)?;
-    if level != 1 {
-        return Err(Errno::ENOPROTOOPT);
-    }
-    let bytes: Vec<u8> = match opt {
-        3 => (s.kind as i32).to_le_bytes().to_vec(),
-        4 => 0i32.to_le_bytes().to_vec(),
-        7 | 8 => 212_992i32.to_le_bytes().to_vec(),
-        17 => {
-            let (_, c, _) = s.peer_info();
-            let mut v = c.pid.to_le_bytes().to_vec();
-            v.extend_from_slice(&c.uid.to_le_bytes());
-            v.extend_from_slice(&c.gid.to_le_bytes());
-            v
-        }
-        30 => 0i32.to_le_bytes().to_vec(),
-        _ => return Err(Errno::ENOPROTOOPT),
-    };
     let mm = t.mm();
-    let room = mm.read_u32(lenp)? as usize;
-    let n = room.min(bytes.len());
+    let room = mm.read_u32(lenp)? as i32;
+    if room < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = s.getsockopt(level, opt)?;
+    let n = (room as usize).min(bytes.len());
     mm.write(val, &bytes[..n])?;
     mm.write_u32(lenp, n as u32)?;
     Ok(0)
 }
 
-/// setsockopt: accepted (buffer sizes and flags have no effect yet).
-pub fn sys_setsockopt(t: &Arc<Task>, fd: i32, level: i32, _opt: i32) -> KResult<u64> {
-    sock_of(t, fd)?;
-    if level != 1 {
-        return Err(Errno::ENOPROTOOPT);
+/// setsockopt
+pub fn sys_setsockopt(
+    t: &Arc<Task>,
+    fd: i32,
+    level: i32,
+    opt: i32,
+    val: u64,
+    len: u32,
+) -> KResult<u64> {
+    let (_, s) = sock_of(t, fd)?;
+    if len > 4096 {
+        return Err(Errno::EINVAL);
     }
+    let v = if len == 0 {
+        Vec::new()
+    } else {
+        t.mm().read_vec(val, len as usize)?
+    };
+    s.setsockopt(level, opt, &v)?;
     Ok(0)
 }

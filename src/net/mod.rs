@@ -1,5 +1,30 @@
-//! Networking: AF_UNIX sockets today; AF_INET/INET6 over smoltcp and
-//! netlink come with the networking issue (socket(2) answers
-//! EAFNOSUPPORT for them until then).
+//! Networking: AF_UNIX sockets (`unix`) and AF_INET/AF_INET6 sockets over
+//! smoltcp with a loopback interface (`inet`). The socket syscalls live in
+//! `kernel::sys_net`, which dispatches each call to the socket's family.
+//! Netlink and host networking (TAP) are not there yet.
 
+pub mod inet;
 pub mod unix;
+
+use crate::fs::vfs::{Stat, S_IFSOCK};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Inode numbers of sockets (sockfs), shared by every family.
+static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
+
+/// A new socket's inode number.
+pub fn new_ino() -> u64 {
+    NEXT_INO.fetch_add(1, Ordering::Relaxed)
+}
+
+/// fstat of a socket: an S_IFSOCK node of sockfs.
+pub fn socket_stat(ino: u64) -> Stat {
+    Stat {
+        dev: 8,
+        ino,
+        mode: S_IFSOCK | 0o777,
+        nlink: 1,
+        blksize: 4096,
+        ..Default::default()
+    }
+}

@@ -3,12 +3,11 @@
 //! listen/accept, and passing open files (SCM_RIGHTS).
 
 use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
-use crate::fs::vfs::{Inode, Stat, S_IFSOCK};
+use crate::fs::vfs::{Inode, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Pid};
 use crate::kernel::wait::WaitQueue;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 pub const SOCK_STREAM: u32 = 1;
@@ -17,8 +16,6 @@ pub const SOCK_SEQPACKET: u32 = 5;
 
 /// Bytes a socket may hold unread (Linux's default SO_RCVBUF is ~208 KiB).
 const RCVBUF: usize = 212_992;
-
-static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
 
 /// A socket address: a file-system path or an abstract name.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -109,7 +106,7 @@ impl UnixSocket {
     pub fn new(kind: u32, cred: Cred) -> Arc<UnixSocket> {
         Arc::new(UnixSocket {
             kind,
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            ino: crate::net::new_ino(),
             inner: Mutex::new(Inner {
                 bound: None,
                 peer: None,
@@ -164,7 +161,11 @@ impl UnixSocket {
     }
 
     /// bind(2): `node` is the S_IFSOCK inode made for a path name.
-    pub fn bind(self: &Arc<Self>, addr: UnixAddr, node: Option<Arc<dyn Inode>>) -> KResult<()> {
+    pub fn bind_node(
+        self: &Arc<Self>,
+        addr: UnixAddr,
+        node: Option<Arc<dyn Inode>>,
+    ) -> KResult<()> {
         if self.lock().bound.is_some() {
             return Err(Errno::EINVAL);
         }
@@ -219,7 +220,7 @@ impl UnixSocket {
     }
 
     /// connect(2) to `target`.
-    pub fn connect(
+    pub fn connect_to(
         self: &Arc<Self>,
         target: &Arc<UnixSocket>,
         target_addr: UnixAddr,
@@ -432,11 +433,6 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// The wait queue connects and accepts on this socket use.
-    pub fn wait_queue_pub(&self) -> Option<Arc<WaitQueue>> {
-        Some(lock(&self.wq).clone())
-    }
-
     pub fn local_addr(&self) -> Option<UnixAddr> {
         self.lock().bound.clone()
     }
@@ -502,14 +498,7 @@ impl FileOps for UnixSocket {
         Some(lock(&self.wq).clone())
     }
     fn stat(&self) -> Option<Stat> {
-        Some(Stat {
-            dev: 8,
-            ino: self.ino,
-            mode: S_IFSOCK | 0o777,
-            nlink: 1,
-            blksize: 4096,
-            ..Default::default()
-        })
+        Some(crate::net::socket_stat(self.ino))
     }
     fn name(&self) -> Option<String> {
         Some(format!("socket:[{}]", self.ino))

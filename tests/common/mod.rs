@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod native;
 pub mod pty;
+
+pub use native::compare_with_native;
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -522,6 +525,15 @@ impl Guest {
         let mut args: Vec<&str> = vec!["mem=256M", &initrd_arg];
         args.extend_from_slice(extra);
         Guest::boot(&args)
+    }
+
+    /// Boot the default busybox initramfs (its own copy, named `name`) and
+    /// wait for the shell prompt.
+    pub fn boot_busybox(name: &str) -> Guest {
+        let initrd = build_initramfs(name, &[]);
+        let mut g = Guest::boot_initramfs(&initrd, &[]);
+        g.wait_prompt();
+        g
     }
 
     /// Wait for the first shell prompt (`# `).

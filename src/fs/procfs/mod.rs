@@ -272,6 +272,7 @@ pub fn new_fs() -> Arc<dyn Inode> {
                 }),
             ),
             ("stat".into(), file("/stat", kstat)),
+            ("net".into(), net_dir()),
             ("sys".into(), sysctl::sys_dir()),
         ];
         for g in task::all_groups() {
@@ -279,6 +280,19 @@ pub fn new_fs() -> Arc<dyn Inode> {
             v.push((pid.to_string(), pid_dir(pid)));
         }
         v
+    })
+}
+
+/// /proc/net: the socket tables of the internet families.
+fn net_dir() -> Arc<dyn Inode> {
+    use crate::net::inet::procfs::{tcp, udp};
+    dir("/net", || {
+        vec![
+            ("tcp".into(), file("/net/tcp", || Ok(tcp(false)))),
+            ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),
+            ("udp".into(), file("/net/udp", || Ok(udp(false)))),
+            ("udp6".into(), file("/net/udp6", || Ok(udp(true)))),
+        ]
     })
 }
 

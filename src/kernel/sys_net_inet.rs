@@ -1,0 +1,73 @@
+//! AF_INET and AF_INET6 behind the socket syscalls: `InetSocket` as a
+//! `Socket`. A blocking connect sleeps on the socket's own wait queue
+//! until the handshake ends.
+
+use super::errno::{Errno, KResult};
+use super::sys_fs::would_block_io;
+use super::sys_net::{Received, Socket, MSG_PEEK, MSG_WAITALL};
+use super::task::Task;
+use crate::fs::file::{File, FileOps};
+use crate::net::inet::InetSocket;
+use std::sync::Arc;
+
+impl Socket for InetSocket {
+    fn bind(self: Arc<Self>, _t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+        InetSocket::bind(&self, addr)
+    }
+
+    fn listen(&self, backlog: i32) -> KResult<()> {
+        InetSocket::listen(self, backlog)
+    }
+
+    fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
+        match InetSocket::connect(&self, addr, f.nonblocking()) {
+            // SO_SNDTIMEO ran out: the handshake goes on without us.
+            Err(Errno::EAGAIN) => match would_block_io(t, f, true) {
+                Errno::EAGAIN => Err(Errno::EINPROGRESS),
+                e => Err(e),
+            },
+            r => r,
+        }
+    }
+
+    fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)> {
+        let (s, peer) = InetSocket::accept(self)?;
+        Ok((s, peer))
+    }
+
+    fn send(
+        &self,
+        _t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        _rights: Vec<Arc<File>>,
+    ) -> KResult<usize> {
+        InetSocket::send(self, data, dest)
+    }
+
+    fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
+        let (peek, waitall) = (flags & MSG_PEEK != 0, flags & MSG_WAITALL != 0);
+        let (data, from, full) = InetSocket::recv(self, max, peek, waitall)?;
+        Ok((data, from, full, Vec::new()))
+    }
+
+    fn shutdown(&self, how: i32) -> KResult<()> {
+        InetSocket::shutdown(self, how)
+    }
+
+    fn sockname(&self) -> KResult<Vec<u8>> {
+        InetSocket::sockname(self)
+    }
+
+    fn peername(&self) -> KResult<Vec<u8>> {
+        InetSocket::peername(self)
+    }
+
+    fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
+        InetSocket::getsockopt(self, level, opt)
+    }
+
+    fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
+        InetSocket::setsockopt(self, level, opt, val)
+    }
+}

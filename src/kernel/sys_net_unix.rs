@@ -1,0 +1,213 @@
+//! AF_UNIX behind the socket syscalls: sockaddr_un names (file-system
+//! nodes created by bind, abstract names), socketpair, connect that waits
+//! for room in the listener's queue, and SOL_SOCKET options.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::sys_fs;
+use super::sys_net::{new_file, Received, Socket, MSG_PEEK};
+use super::task::{lock, Task};
+use crate::fs::file::{File, FileOps};
+use crate::fs::permission;
+use crate::fs::vfs::{S_IFMT, S_IFSOCK};
+use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+use std::sync::Arc;
+
+const AF_UNIX: u16 = 1;
+
+fn cred(t: &Task) -> Cred {
+    let c = t.creds();
+    Cred {
+        pid: t.tgid(),
+        uid: c.euid,
+        gid: c.egid,
+    }
+}
+
+fn check_kind(k: u32) -> KResult<u32> {
+    match k {
+        SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => Ok(k),
+        _ => Err(Errno::EPROTONOSUPPORT),
+    }
+}
+
+/// socket(AF_UNIX, `kind`).
+pub fn new(t: &Task, kind: u32) -> KResult<Arc<UnixSocket>> {
+    Ok(UnixSocket::new(check_kind(kind)?, cred(t)))
+}
+
+/// socketpair(AF_UNIX, ...): two connected sockets, their fds at `sv`.
+pub fn socketpair(t: &Arc<Task>, kind: u32, ty: u32, sv: u64) -> KResult<u64> {
+    let k = check_kind(kind)?;
+    let (a, b) = (UnixSocket::new(k, cred(t)), UnixSocket::new(k, cred(t)));
+    UnixSocket::pair(&a, &b);
+    let fa = new_file(t, a, ty)?;
+    let fb = match new_file(t, b, ty) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = lock(&t.files()).remove(fa);
+            return Err(e);
+        }
+    };
+    let mut v = fa.to_le_bytes().to_vec();
+    v.extend_from_slice(&fb.to_le_bytes());
+    t.mm().write(sv, &v)?;
+    Ok(0)
+}
+
+fn parse_addr(b: &[u8]) -> KResult<UnixAddr> {
+    if !(2..=110).contains(&b.len()) || u16::from_le_bytes([b[0], b[1]]) != AF_UNIX {
+        return Err(Errno::EINVAL);
+    }
+    let p = &b[2..];
+    if p.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    if p[0] == 0 {
+        return Ok(UnixAddr::Abstract(p[1..].to_vec()));
+    }
+    let end = p.iter().position(|&c| c == 0).unwrap_or(p.len());
+    let s = String::from_utf8(p[..end].to_vec()).map_err(|_| Errno::EINVAL)?;
+    Ok(UnixAddr::Path(s))
+}
+
+/// The sockaddr_un of `a` (just the family when unnamed).
+fn addr_bytes(a: Option<UnixAddr>) -> Vec<u8> {
+    a.map(|a| a.to_bytes())
+        .unwrap_or_else(|| AF_UNIX.to_le_bytes().to_vec())
+}
+
+/// The socket bound to `addr`.
+fn resolve(t: &Task, addr: &UnixAddr) -> KResult<Arc<UnixSocket>> {
+    match addr {
+        UnixAddr::Abstract(_) => UnixSocket::lookup(addr, None),
+        UnixAddr::Path(p) => {
+            let c = t.creds();
+            let d = sys_fs::lookup_as(t, &c, sys_fs::AT_FDCWD, p, true)?;
+            // Connecting is writing to the socket node (unix_find_bsd).
+            let st = d.inode.stat();
+            permission::inode_permission(&c, &*d.inode, &st, permission::MAY_WRITE)?;
+            if st.mode & S_IFMT != S_IFSOCK {
+                return Err(Errno::ECONNREFUSED);
+            }
+            UnixSocket::lookup(addr, Some(&d.inode))
+        }
+    }
+}
+
+impl Socket for UnixSocket {
+    fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+        let a = parse_addr(addr)?;
+        let node = match &a {
+            UnixAddr::Path(p) => {
+                let c = t.creds();
+                let (parent, name) = sys_fs::lookup_parent(t, &c, sys_fs::AT_FDCWD, p)?;
+                if name.is_empty() {
+                    return Err(Errno::EINVAL);
+                }
+                let umask = t.fs().umask;
+                let m = S_IFSOCK | (0o777 & !umask);
+                Some(sys_fs::create_in(&c, &parent, &name, m, 0).map_err(|e| {
+                    if e == Errno::EEXIST {
+                        Errno::EADDRINUSE
+                    } else {
+                        e
+                    }
+                })?)
+            }
+            UnixAddr::Abstract(_) => None,
+        };
+        self.bind_node(a, node)
+    }
+
+    fn listen(&self, backlog: i32) -> KResult<()> {
+        UnixSocket::listen(self, backlog)
+    }
+
+    fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
+        let a = parse_addr(addr)?;
+        let target = resolve(t, &a)?;
+        match self.connect_to(&target, a) {
+            // The listener's queue is full: wait for an accept there.
+            Err(Errno::EAGAIN) if !f.nonblocking() => {
+                if let Some(wq) = target.wait_queue() {
+                    wq.add(t.tid);
+                }
+                Err(sched::block(t, None))
+            }
+            r => r,
+        }
+    }
+
+    fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)> {
+        let c = UnixSocket::accept(self)?;
+        let (peer, _, _) = c.peer_info();
+        Ok((c, addr_bytes(peer)))
+    }
+
+    fn send(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
+    ) -> KResult<usize> {
+        // Stream sockets ignore a destination, as Linux does.
+        let dest = match dest {
+            Some(a) if self.kind != SOCK_STREAM => Some(resolve(t, &parse_addr(a)?)?),
+            _ => None,
+        };
+        UnixSocket::send(self, data, dest, rights)
+    }
+
+    fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
+        let (data, from, full, rights) = UnixSocket::recv(self, max, flags & MSG_PEEK != 0)?;
+        Ok((data, Some(addr_bytes(from)), full, rights))
+    }
+
+    fn shutdown(&self, how: i32) -> KResult<()> {
+        UnixSocket::shutdown(self, how)
+    }
+
+    fn sockname(&self) -> KResult<Vec<u8>> {
+        Ok(addr_bytes(self.local_addr()))
+    }
+
+    fn peername(&self) -> KResult<Vec<u8>> {
+        let (peer, _, connected) = self.peer_info();
+        if !connected {
+            return Err(Errno::ENOTCONN);
+        }
+        Ok(addr_bytes(peer))
+    }
+
+    /// SOL_SOCKET: SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED,
+    /// SO_ACCEPTCONN.
+    fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
+        if level != 1 {
+            return Err(Errno::ENOPROTOOPT);
+        }
+        Ok(match opt {
+            3 => (self.kind as i32).to_le_bytes().to_vec(),
+            4 => 0i32.to_le_bytes().to_vec(),
+            7 | 8 => 212_992i32.to_le_bytes().to_vec(),
+            17 => {
+                let (_, c, _) = self.peer_info();
+                let mut v = c.pid.to_le_bytes().to_vec();
+                v.extend_from_slice(&c.uid.to_le_bytes());
+                v.extend_from_slice(&c.gid.to_le_bytes());
+                v
+            }
+            30 => 0i32.to_le_bytes().to_vec(),
+            _ => return Err(Errno::ENOPROTOOPT),
+        })
+    }
+
+    /// Accepted at SOL_SOCKET (buffer sizes and flags have no effect).
+    fn setsockopt(&self, level: i32, _opt: i32, _val: &[u8]) -> KResult<()> {
+        if level != 1 {
+            return Err(Errno::ENOPROTOOPT);
+        }
+        Ok(())
+    }
+}

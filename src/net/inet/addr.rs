@@ -1,0 +1,142 @@
+//! Internet socket addresses: `sockaddr_in` and `sockaddr_in6` as the
+//! guest passes them, and smoltcp's endpoints they become.
+
+use crate::kernel::errno::{Errno, KResult};
+use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv6Address};
+
+pub const AF_UNSPEC: u16 = 0;
+pub const AF_INET: u16 = 2;
+pub const AF_INET6: u16 = 10;
+
+/// The family a socket was made in; it takes only that family's
+/// sockaddrs. AF_INET6 sockets reach IPv4 through v4-mapped addresses
+/// (::ffff:a.b.c.d), as Linux's dual-stack sockets do.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Domain {
+    V4,
+    V6,
+}
+
+impl Domain {
+    pub fn family(self) -> u16 {
+        match self {
+            Domain::V4 => AF_INET,
+            Domain::V6 => AF_INET6,
+        }
+    }
+
+    /// INADDR_ANY / in6addr_any.
+    pub fn any(self) -> IpAddress {
+        match self {
+            Domain::V4 => IpAddress::Ipv4(Ipv4Address::UNSPECIFIED),
+            Domain::V6 => IpAddress::Ipv6(Ipv6Address::UNSPECIFIED),
+        }
+    }
+
+    /// 127.0.0.1 / ::1.
+    pub fn loopback(self) -> IpAddress {
+        match self {
+            Domain::V4 => IpAddress::Ipv4(Ipv4Address::LOCALHOST),
+            Domain::V6 => IpAddress::Ipv6(Ipv6Address::LOCALHOST),
+        }
+    }
+
+    /// The smallest sockaddr length the family accepts.
+    fn min_len(self) -> usize {
+        match self {
+            Domain::V4 => 16,
+            // SIN6_LEN_RFC2133: the scope id may be left off.
+            Domain::V6 => 24,
+        }
+    }
+}
+
+/// The family field of a raw sockaddr (AF_UNSPEC when too short).
+pub fn family_of(b: &[u8]) -> u16 {
+    if b.len() < 2 {
+        return AF_UNSPEC;
+    }
+    u16::from_le_bytes([b[0], b[1]])
+}
+
+/// Parse a sockaddr of the socket's family. Linux checks the length before
+/// the family: a short address is EINVAL, another family EAFNOSUPPORT.
+/// A v4-mapped IPv6 address comes back as the IPv4 address.
+pub fn parse(d: Domain, b: &[u8]) -> KResult<IpEndpoint> {
+    if b.len() < d.min_len() {
+        return Err(Errno::EINVAL);
+    }
+    if family_of(b) != d.family() {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    let addr = match d {
+        Domain::V4 => IpAddress::Ipv4(Ipv4Address::new(b[4], b[5], b[6], b[7])),
+        Domain::V6 => {
+            let o: [u8; 16] = b[8..24].try_into().unwrap();
+            let a = Ipv6Address::from(o);
+            match a.to_ipv4_mapped() {
+                Some(v4) => IpAddress::Ipv4(v4),
+                None => IpAddress::Ipv6(a),
+            }
+        }
+    };
+    Ok(IpEndpoint::new(addr, port))
+}
+
+/// The sockaddr bytes of an endpoint as a socket of family `d` shows it:
+/// AF_INET6 sockets see IPv4 addresses v4-mapped.
+pub fn format(d: Domain, ep: IpEndpoint) -> Vec<u8> {
+    let mut v = Vec::with_capacity(28);
+    let addr = match (d, ep.addr) {
+        (Domain::V6, IpAddress::Ipv4(a)) => IpAddress::Ipv6(a.to_ipv6_mapped()),
+        (_, a) => a,
+    };
+    match addr {
+        IpAddress::Ipv4(a) => {
+            v.extend_from_slice(&AF_INET.to_le_bytes());
+            v.extend_from_slice(&ep.port.to_be_bytes());
+            v.extend_from_slice(&a.octets());
+            v.extend_from_slice(&[0; 8]);
+        }
+        IpAddress::Ipv6(a) => {
+            v.extend_from_slice(&AF_INET6.to_le_bytes());
+            v.extend_from_slice(&ep.port.to_be_bytes());
+            v.extend_from_slice(&[0; 4]);
+            v.extend_from_slice(&a.octets());
+            v.extend_from_slice(&[0; 4]);
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_v4_and_v6() {
+        let ep = IpEndpoint::new(Domain::V4.loopback(), 8080);
+        let b = format(Domain::V4, ep);
+        assert_eq!(b.len(), 16);
+        assert_eq!(&b[2..8], &[0x1f, 0x90, 127, 0, 0, 1]);
+        assert_eq!(parse(Domain::V4, &b).unwrap(), ep);
+        let ep6 = IpEndpoint::new(Domain::V6.loopback(), 1);
+        assert_eq!(parse(Domain::V6, &format(Domain::V6, ep6)).unwrap(), ep6);
+        // v4-mapped: an AF_INET6 socket's view of an IPv4 endpoint.
+        let mapped = format(Domain::V6, ep);
+        assert_eq!(mapped.len(), 28);
+        assert_eq!(&mapped[18..24], &[0xff, 0xff, 127, 0, 0, 1]);
+        assert_eq!(parse(Domain::V6, &mapped).unwrap(), ep);
+    }
+
+    #[test]
+    fn errors_as_linux() {
+        let b = format(Domain::V4, IpEndpoint::new(Domain::V4.loopback(), 1));
+        assert_eq!(parse(Domain::V4, &b[..8]), Err(Errno::EINVAL));
+        assert_eq!(
+            parse(Domain::V6, &[b.clone(), vec![0; 12]].concat()),
+            Err(Errno::EAFNOSUPPORT)
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Network interfaces: a name, a smoltcp `Interface` with its addresses,
+//! the device under it, and the smoltcp sockets that live on it. The stack
+//! keeps a list of these; `lo` is the first. A second device (eth0 over a
+//! host TAP) is one more `Iface::new` with its `NetDevice`.
+
+use super::device::{Loopback, NetDevice, Phy};
+use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
+use smoltcp::time::Instant;
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+
+/// Rounds of `Interface::poll` per call at most: loopback traffic answers
+/// itself (SYN, SYN-ACK, ACK, data, ACK...), each round moves it one step.
+const MAX_ROUNDS: usize = 64;
+
+pub struct Iface {
+    pub name: String,
+    pub iface: Interface,
+    pub dev: Box<dyn NetDevice>,
+    pub sockets: SocketSet<'static>,
+    /// A loopback interface reaches its own addresses only.
+    pub loopback: bool,
+}
+
+impl Iface {
+    pub fn new(
+        name: &str,
+        mut dev: Box<dyn NetDevice>,
+        addrs: &[IpCidr],
+        now: Instant,
+        seed: u64,
+    ) -> Iface {
+        let mut cfg = Config::new(HardwareAddress::Ip);
+        cfg.random_seed = seed;
+        let mut iface = Interface::new(cfg, &mut Phy(&mut *dev), now);
+        iface.update_ip_addrs(|a| {
+            for c in addrs {
+                let _ = a.push(*c);
+            }
+        });
+        Iface {
+            name: name.to_string(),
+            iface,
+            dev,
+            sockets: SocketSet::new(Vec::new()),
+            loopback: false,
+        }
+    }
+
+    /// `lo` with 127.0.0.1/8 and ::1/128.
+    pub fn loopback(now: Instant, seed: u64) -> Iface {
+        let addrs = [
+            IpCidr::new(IpAddress::Ipv4(Ipv4Address::LOCALHOST), 8),
+            IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128),
+        ];
+        let mut lo = Iface::new("lo", Box::new(Loopback::default()), &addrs, now, seed);
+        lo.loopback = true;
+        lo
+    }
+
+    /// `a` is one of this interface's addresses.
+    pub fn has_addr(&self, a: IpAddress) -> bool {
+        self.iface.ip_addrs().iter().any(|c| c.address() == a)
+    }
+
+    /// The source address for packets to `dst` if this interface reaches it
+    /// (its own address, or on one of its subnets). `lo` answers only for
+    /// its own addresses: smoltcp would drop packets to the rest of
+    /// 127.0.0.0/8, and a connect there would wait forever.
+    pub fn source_for(&self, dst: IpAddress) -> Option<IpAddress> {
+        if self.has_addr(dst) {
+            return Some(dst);
+        }
+        if self.loopback {
+            return None;
+        }
+        self.iface
+            .ip_addrs()
+            .iter()
+            .find(|c| c.contains_addr(&dst))
+            .map(|c| c.address())
+    }
+
+    /// Run the interface until its device has nothing more to receive.
+    /// Returns whether any socket may have changed.
+    pub fn poll(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        for _ in 0..MAX_ROUNDS {
+            let r = self
+                .iface
+                .poll(now, &mut Phy(&mut *self.dev), &mut self.sockets);
+            changed |= r == PollResult::SocketStateChanged;
+            if !self.dev.has_rx() {
+                break;
+            }
+        }
+        changed
+    }
+
+    /// When a timer of this interface's sockets is due next.
+    pub fn poll_at(&mut self, now: Instant) -> Option<Instant> {
+        self.iface.poll_at(now, &self.sockets)
+    }
+}

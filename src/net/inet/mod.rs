@@ -1,0 +1,26 @@
+//! AF_INET and AF_INET6 sockets over smoltcp: TCP, UDP and ICMP echo (ping)
+//! on a loopback interface `lo` (127.0.0.1/8, ::1).
+//!
+//! - `stack`: the interface list, port table and every socket's state
+//!   behind one lock; polling, waking sleepers, timers for the scheduler.
+//! - `iface`, `device`: interfaces and the devices under them (loopback).
+//! - `sock`, `tcp`, `udp`, `icmp`, `ports`, `options`: per-socket
+//!   protocol state.
+//! - `socket`: `InetSocket`, the open file the syscalls work on.
+//! - `addr`: sockaddr_in/sockaddr_in6.
+//! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
+
+pub mod addr;
+pub mod device;
+pub mod icmp;
+pub mod iface;
+pub mod options;
+pub mod ports;
+pub mod procfs;
+pub mod sock;
+pub mod socket;
+pub mod stack;
+pub mod tcp;
+pub mod udp;
+
+pub use socket::InetSocket;

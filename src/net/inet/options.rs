@@ -1,0 +1,161 @@
+//! getsockopt/setsockopt of internet sockets: SOL_SOCKET, IPPROTO_TCP,
+//! IPPROTO_IP and IPPROTO_IPV6. Options the stack cannot honour (TOS,
+//! buffer sizes) are kept and reported back, as programs set them and
+//! read them but rarely depend on them on loopback.
+
+use super::addr::Domain;
+use super::sock::{Proto, Sock};
+use super::stack::Net;
+use crate::kernel::errno::{Errno, KResult};
+
+pub const SOL_SOCKET: i32 = 1;
+pub const IPPROTO_IP: i32 = 0;
+pub const IPPROTO_TCP: i32 = 6;
+pub const IPPROTO_IPV6: i32 = 41;
+
+const SO_REUSEADDR: i32 = 2;
+const SO_TYPE: i32 = 3;
+const SO_ERROR: i32 = 4;
+const SO_BROADCAST: i32 = 6;
+const SO_SNDBUF: i32 = 7;
+const SO_RCVBUF: i32 = 8;
+const SO_KEEPALIVE: i32 = 9;
+const SO_LINGER: i32 = 13;
+const SO_RCVLOWAT: i32 = 18;
+const SO_SNDLOWAT: i32 = 19;
+const SO_RCVTIMEO: i32 = 20;
+const SO_SNDTIMEO: i32 = 21;
+const SO_ACCEPTCONN: i32 = 30;
+const SO_PROTOCOL: i32 = 38;
+const SO_DOMAIN: i32 = 39;
+/// Options set and forgotten: SO_DEBUG, SO_DONTROUTE, SO_OOBINLINE,
+/// SO_NO_CHECK, SO_PRIORITY, SO_REUSEPORT, SO_PASSCRED, SO_BINDTODEVICE,
+/// SO_TIMESTAMP, SO_MARK, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_BUSY_POLL.
+const SO_IGNORED: &[i32] = &[1, 5, 10, 11, 12, 15, 16, 25, 29, 32, 33, 36, 46];
+const SO_OOBINLINE: i32 = 10;
+const SO_REUSEPORT: i32 = 15;
+
+const TCP_NODELAY: i32 = 1;
+const TCP_MAXSEG: i32 = 2;
+const TCP_KEEPIDLE: i32 = 4;
+const TCP_KEEPINTVL: i32 = 5;
+const TCP_KEEPCNT: i32 = 6;
+
+const IP_TOS: i32 = 1;
+const IP_TTL: i32 = 2;
+const IPV6_UNICAST_HOPS: i32 = 16;
+const IPV6_V6ONLY: i32 = 26;
+
+/// Linux's net.core.{r,w}mem_max: SO_RCVBUF/SO_SNDBUF are capped there,
+/// then doubled for bookkeeping overhead.
+const BUF_MAX: i32 = 212_992;
+
+fn int(v: i32) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+
+fn read_int(val: &[u8]) -> KResult<i32> {
+    if val.len() < 4 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(i32::from_le_bytes(val[..4].try_into().unwrap()))
+}
+
+/// getsockopt(2): the option's bytes.
+pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
+    let tcp = matches!(s.proto, Proto::Tcp(_));
+    let (ty, protocol) = match &s.proto {
+        Proto::Tcp(_) => (1, 6),
+        Proto::Udp(_) => (2, 17),
+        Proto::Icmp(i) => (if i.raw { 3 } else { 2 }, 1),
+    };
+    let o = &s.opts;
+    Ok(match (level, opt) {
+        (SOL_SOCKET, SO_REUSEADDR) => int(o.reuseaddr as i32),
+        (SOL_SOCKET, SO_TYPE) => int(ty),
+        (SOL_SOCKET, SO_ERROR) => {
+            let e = match &mut s.proto {
+                Proto::Tcp(t) => t.so_error.take(),
+                _ => None,
+            };
+            int(e.map_or(0, |e| e.0))
+        }
+        (SOL_SOCKET, SO_BROADCAST) => int(o.broadcast as i32),
+        (SOL_SOCKET, SO_SNDBUF) => int(o.sndbuf),
+        (SOL_SOCKET, SO_RCVBUF) => int(o.rcvbuf),
+        (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
+        (SOL_SOCKET, SO_LINGER) => [int(o.linger.0), int(o.linger.1)].concat(),
+        (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => int(1),
+        (SOL_SOCKET, SO_RCVTIMEO) => o.timeouts[0].to_vec(),
+        (SOL_SOCKET, SO_SNDTIMEO) => o.timeouts[1].to_vec(),
+        (SOL_SOCKET, SO_ACCEPTCONN) => {
+            int(matches!(&s.proto, Proto::Tcp(t) if t.listening()) as i32)
+        }
+        (SOL_SOCKET, SO_PROTOCOL) => int(protocol),
+        (SOL_SOCKET, SO_DOMAIN) => int(s.domain.family() as i32),
+        (SOL_SOCKET, SO_OOBINLINE | SO_REUSEPORT) => int(0),
+        // Linux hands a level it does not know down to the IP layer,
+        // which refuses it this way.
+        (IPPROTO_TCP, _) if !tcp => return Err(Errno::EOPNOTSUPP),
+        (IPPROTO_IPV6, _) if s.domain == Domain::V4 => return Err(Errno::EOPNOTSUPP),
+        (l, _) if ![SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6].contains(&l) => {
+            return Err(Errno::EOPNOTSUPP)
+        }
+        (IPPROTO_TCP, TCP_NODELAY) => int(o.nodelay as i32),
+        // Loopback's MSS with timestamps, as Linux reports it.
+        (IPPROTO_TCP, TCP_MAXSEG) => int(65483),
+        (IPPROTO_TCP, TCP_KEEPIDLE) => int(7200),
+        (IPPROTO_TCP, TCP_KEEPINTVL) => int(75),
+        (IPPROTO_TCP, TCP_KEEPCNT) => int(9),
+        (IPPROTO_IP, IP_TOS) => int(o.tos),
+        (IPPROTO_IP, IP_TTL) => int(o.ttl),
+        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => int(o.ttl),
+        (IPPROTO_IPV6, IPV6_V6ONLY) => int(o.v6only as i32),
+        _ => return Err(Errno::ENOPROTOOPT),
+    })
+}
+
+/// setsockopt(2).
+pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
+    let tcp = matches!(s.proto, Proto::Tcp(_));
+    match (level, opt) {
+        (SOL_SOCKET, SO_REUSEADDR) => {
+            s.opts.reuseaddr = read_int(val)? != 0;
+            net.ports.set_reuse(id, s.opts.reuseaddr);
+        }
+        (SOL_SOCKET, SO_KEEPALIVE) => s.opts.keepalive = read_int(val)? != 0,
+        (SOL_SOCKET, SO_BROADCAST) => s.opts.broadcast = read_int(val)? != 0,
+        (SOL_SOCKET, SO_SNDBUF) => s.opts.sndbuf = (read_int(val)?.clamp(0, BUF_MAX) * 2).max(4608),
+        (SOL_SOCKET, SO_RCVBUF) => s.opts.rcvbuf = (read_int(val)?.clamp(0, BUF_MAX) * 2).max(2304),
+        (SOL_SOCKET, SO_LINGER) => {
+            if val.len() < 8 {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.linger = ((read_int(val)? != 0) as i32, read_int(&val[4..])?);
+        }
+        (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => {
+            let tv: [u8; 16] = val.get(..16).ok_or(Errno::EINVAL)?.try_into().unwrap();
+            s.opts.timeouts[(opt == SO_SNDTIMEO) as usize] = tv;
+        }
+        (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => {}
+        (SOL_SOCKET, o) if SO_IGNORED.contains(&o) => {}
+        (IPPROTO_TCP, _) if !tcp => return Err(Errno::ENOPROTOOPT),
+        (IPPROTO_TCP, TCP_NODELAY) => s.opts.nodelay = read_int(val)? != 0,
+        // TCP_MAXSEG .. TCP_USER_TIMEOUT, TCP_CORK, TCP_QUICKACK...: accepted.
+        (IPPROTO_TCP, 2..=18) => {}
+        (IPPROTO_IP, IP_TOS) => s.opts.tos = read_int(val)? & 0xff,
+        (IPPROTO_IP, IP_TTL) => s.opts.ttl = read_int(val)?.clamp(1, 255),
+        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => s.opts.ttl = read_int(val)?.clamp(1, 255),
+        (IPPROTO_IPV6, IPV6_V6ONLY) if s.domain == Domain::V6 => {
+            s.opts.v6only = read_int(val)? != 0
+        }
+        // Other IP-level options (multicast, PMTU discovery, packet info)
+        // change nothing on loopback.
+        (IPPROTO_IP, 0..=50) | (IPPROTO_IPV6, 0..=80) => {}
+        _ => return Err(Errno::ENOPROTOOPT),
+    }
+    if let Proto::Tcp(t) = &s.proto {
+        t.apply(net, &s.opts);
+    }
+    Ok(())
+}

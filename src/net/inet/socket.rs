@@ -1,0 +1,356 @@
+//! The open-file face of an internet socket: `InetSocket` holds the id of
+//! its state inside the stack and turns socket calls, read/write, poll and
+//! ioctls into stack operations. Calls return EAGAIN when they would block;
+//! the syscall layer sleeps on `wait_queue` and runs them again.
+
+use super::addr::{self, Domain, AF_UNSPEC};
+use super::icmp::Icmp;
+use super::options;
+use super::ports::{Binding, Proto as PortProto};
+use super::sock::{Proto, Sock};
+use super::stack::{self, Net, Stack};
+use super::tcp::{Begin, Tcp};
+use super::udp::Udp;
+use crate::fs::file::{File, FileOps};
+use crate::fs::vfs::Stat;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::Task;
+use crate::kernel::wait::WaitQueue;
+use smoltcp::wire::IpEndpoint;
+use std::sync::Arc;
+
+pub const SOCK_STREAM: u32 = 1;
+pub const SOCK_DGRAM: u32 = 2;
+pub const SOCK_RAW: u32 = 3;
+const IPPROTO_ICMP: i32 = 1;
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = 17;
+
+const FIONREAD: u32 = 0x541b;
+const SIOCOUTQ: u32 = 0x5411;
+
+/// What a receive returns: data, the sender's sockaddr (datagrams), and
+/// the datagram's full length.
+pub type Received = (Vec<u8>, Option<Vec<u8>>, usize);
+
+pub struct InetSocket {
+    id: u64,
+    pub domain: Domain,
+    /// SOCK_STREAM or SOCK_DGRAM.
+    pub kind: u32,
+    ino: u64,
+    wq: Arc<WaitQueue>,
+}
+
+fn tcp_of(k: &mut Sock) -> KResult<&mut Tcp> {
+    match &mut k.proto {
+        Proto::Tcp(t) => Ok(t),
+        _ => Err(Errno::EOPNOTSUPP),
+    }
+}
+
+impl InetSocket {
+    /// socket(2) for AF_INET (`v6` false) or AF_INET6.
+    pub fn new(v6: bool, kind: u32, protocol: i32) -> KResult<Arc<InetSocket>> {
+        let domain = if v6 { Domain::V6 } else { Domain::V4 };
+        let proto = match (kind, protocol) {
+            (SOCK_STREAM, 0 | IPPROTO_TCP) => Proto::Tcp(Tcp::new(domain)),
+            (SOCK_DGRAM, 0 | IPPROTO_UDP) => Proto::Udp(Udp::new(domain)),
+            (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMP) if !v6 => {
+                Proto::Icmp(Icmp::new(domain, kind == SOCK_RAW))
+            }
+            (SOCK_STREAM | SOCK_DGRAM | SOCK_RAW, _) => return Err(Errno::EPROTONOSUPPORT),
+            _ => return Err(Errno::ESOCKTNOSUPPORT),
+        };
+        let wq = Arc::new(WaitQueue::new());
+        let ino = crate::net::new_ino();
+        let id = stack::op(|s| s.insert(Sock::new(domain, proto, wq.clone(), ino)));
+        Ok(Self::wrap(id, domain, kind, wq, ino))
+    }
+
+    fn wrap(id: u64, domain: Domain, kind: u32, wq: Arc<WaitQueue>, ino: u64) -> Arc<InetSocket> {
+        Arc::new(InetSocket {
+            id,
+            domain,
+            kind,
+            ino,
+            wq,
+        })
+    }
+
+    /// Run `f` on this socket's state, then poll the stack.
+    fn with<R>(&self, f: impl FnOnce(u64, &mut Sock, &mut Net) -> KResult<R>) -> KResult<R> {
+        stack::op(|s| {
+            let (k, net) = s.get(self.id)?;
+            f(self.id, k, net)
+        })
+    }
+
+    /// Look at this socket's state without polling.
+    fn look<R>(&self, f: impl FnOnce(&mut Sock, &mut Net) -> KResult<R>) -> KResult<R> {
+        stack::query(|s| {
+            let (k, net) = s.get(self.id)?;
+            f(k, net)
+        })
+    }
+
+    /// bind(2) to a raw sockaddr.
+    pub fn bind(&self, a: &[u8]) -> KResult<()> {
+        let ep = addr::parse(self.domain, a)?;
+        self.with(|id, k, net| match &mut k.proto {
+            Proto::Tcp(t) => t.bind(id, net, ep, &k.opts),
+            Proto::Udp(u) => u.bind(id, net, ep, &k.opts),
+            Proto::Icmp(i) => i.bind(net, ep.addr, ep.port),
+        })
+    }
+
+    /// listen(2).
+    pub fn listen(&self, backlog: i32) -> KResult<()> {
+        self.with(|id, k, net| {
+            let opts = k.opts.clone();
+            tcp_of(k)?.listen(id, net, backlog, &opts)
+        })
+    }
+
+    /// connect(2). EINPROGRESS for non-blocking sockets; EAGAIN means a
+    /// blocking caller sleeps and calls again.
+    pub fn connect(&self, a: &[u8], nonblocking: bool) -> KResult<()> {
+        if self.kind != SOCK_STREAM {
+            let ep = match addr::family_of(a) {
+                AF_UNSPEC if a.len() >= 2 => None,
+                _ => Some(addr::parse(self.domain, a)?),
+            };
+            return self.with(|id, k, net| match &mut k.proto {
+                Proto::Udp(u) => u.connect(id, net, ep, &k.opts),
+                Proto::Icmp(i) => {
+                    i.connect(ep.map(|e| e.addr));
+                    Ok(())
+                }
+                _ => Err(Errno::EOPNOTSUPP),
+            });
+        }
+        let ep = addr::parse(self.domain, a)?;
+        stack::op(|s| {
+            let begin = {
+                let (k, net) = s.get(self.id)?;
+                let opts = k.opts.clone();
+                tcp_of(k)?.connect(self.id, net, ep, &opts)
+            };
+            let wait = match begin {
+                Begin::Done(r) => return r,
+                Begin::Started => {
+                    // Loopback answers within this poll.
+                    stack::poll_now(s);
+                    if nonblocking {
+                        return Err(Errno::EINPROGRESS);
+                    }
+                    true
+                }
+                Begin::InProgress => !nonblocking,
+            };
+            if !wait {
+                return Err(Errno::EALREADY);
+            }
+            let (k, _) = s.get(self.id)?;
+            tcp_of(k)?.connect_result()
+        })
+    }
+
+    /// accept(2): a new socket and its peer's sockaddr (EAGAIN: none yet).
+    pub fn accept(&self) -> KResult<(Arc<InetSocket>, Vec<u8>)> {
+        let (id, wq, ino, peer) = stack::op(|s: &mut Stack| {
+            let (k, net) = s.get(self.id)?;
+            let t = tcp_of(k)?;
+            let h = t.accept()?;
+            let conn = Tcp::accepted(t, net, h);
+            let local = conn.sockname(net);
+            let peer = conn
+                .peername(net)
+                .unwrap_or(IpEndpoint::new(self.domain.any(), 0));
+            let b = Binding {
+                id: 0,
+                dual: false,
+                addr: local.addr,
+                // Accepted sockets inherit the listener's options.
+                reuse: k.opts.reuseaddr,
+                listening: false,
+                time_wait: false,
+            };
+            let opts = k.opts.clone();
+            let wq = Arc::new(WaitQueue::new());
+            let ino = crate::net::new_ino();
+            let mut sock = Sock::new(self.domain, Proto::Tcp(conn), wq.clone(), ino);
+            sock.opts = opts;
+            let id = s.insert(sock);
+            s.net
+                .ports
+                .share(PortProto::Tcp, local.port, Binding { id, ..b });
+            Ok((id, wq, ino, addr::format(self.domain, peer)))
+        })?;
+        Ok((Self::wrap(id, self.domain, self.kind, wq, ino), peer))
+    }
+
+    /// send(2)/sendto(2): bytes taken. `dest` is ignored by stream sockets.
+    pub fn send(&self, data: &[u8], dest: Option<&[u8]>) -> KResult<usize> {
+        if self.kind != SOCK_STREAM {
+            let dest = dest.map(|a| addr::parse(self.domain, a)).transpose()?;
+            return self.with(|id, k, net| match &mut k.proto {
+                Proto::Udp(u) => u.send(id, net, data, dest, &k.opts),
+                Proto::Icmp(i) => i.send(id, net, data, dest.map(|e| e.addr)),
+                _ => Err(Errno::EOPNOTSUPP),
+            });
+        }
+        stack::op(|s| {
+            let mut done = 0;
+            loop {
+                let (k, net) = s.get(self.id)?;
+                match tcp_of(k)?.send(net, &data[done..]) {
+                    Ok(n) => done += n,
+                    Err(_) if done > 0 => break,
+                    Err(e) => return Err(e),
+                }
+                if done == data.len() {
+                    break;
+                }
+                // Push what is queued out (on loopback, into the peer's
+                // buffer) and take more while there is room.
+                stack::poll_now(s);
+            }
+            Ok(done)
+        })
+    }
+
+    /// recv(2)/recvfrom(2) of up to `max` bytes; `waitall`: MSG_WAITALL
+    /// on a stream.
+    pub fn recv(&self, max: usize, peek: bool, waitall: bool) -> KResult<Received> {
+        self.with(|_, k, net| match &mut k.proto {
+            Proto::Tcp(t) => {
+                let v = t.recv(net, max, peek, waitall)?;
+                let n = v.len();
+                Ok((v, None, n))
+            }
+            Proto::Udp(u) => {
+                let (v, from, full) = u.recv(net, max, peek)?;
+                Ok((v, Some(addr::format(self.domain, from)), full))
+            }
+            Proto::Icmp(i) => {
+                let (v, from, full) = i.recv(net, max)?;
+                Ok((
+                    v,
+                    Some(addr::format(self.domain, IpEndpoint::new(from, 0))),
+                    full,
+                ))
+            }
+        })
+    }
+
+    /// shutdown(2).
+    pub fn shutdown(&self, how: i32) -> KResult<()> {
+        self.with(|_, k, net| match &mut k.proto {
+            Proto::Tcp(t) => t.shutdown(net, how),
+            Proto::Udp(u) => u.shutdown(how),
+            Proto::Icmp(_) => Ok(()),
+        })
+    }
+
+    /// getsockname(2).
+    pub fn sockname(&self) -> KResult<Vec<u8>> {
+        self.look(|k, net| {
+            Ok(addr::format(
+                self.domain,
+                match &k.proto {
+                    Proto::Tcp(t) => t.sockname(net),
+                    Proto::Udp(u) => u.sockname(),
+                    Proto::Icmp(i) => {
+                        let (a, ident) = i.sockname();
+                        IpEndpoint::new(a, ident)
+                    }
+                },
+            ))
+        })
+    }
+
+    /// getpeername(2).
+    pub fn peername(&self) -> KResult<Vec<u8>> {
+        self.look(|k, net| {
+            Ok(addr::format(
+                self.domain,
+                match &k.proto {
+                    Proto::Tcp(t) => t.peername(net)?,
+                    Proto::Udp(u) => u.peername()?,
+                    Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
+                },
+            ))
+        })
+    }
+
+    /// getsockopt(2).
+    pub fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
+        // SO_ERROR clears the error, which changes what poll reports.
+        self.with(|_, k, _| options::get(k, level, opt))
+    }
+
+    /// setsockopt(2).
+    pub fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
+        self.with(|id, k, net| options::set(id, k, net, level, opt, val))
+    }
+}
+
+impl Drop for InetSocket {
+    fn drop(&mut self) {
+        stack::op(|s| s.close(self.id));
+    }
+}
+
+impl FileOps for InetSocket {
+    fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
+        let (v, _, _) = self.recv(buf.len(), false, false)?;
+        buf[..v.len()].copy_from_slice(&v);
+        Ok(v.len())
+    }
+    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
+        self.send(buf, None)
+    }
+    fn poll(&self, _f: &File) -> u32 {
+        self.look(|k, net| Ok(k.readiness(net))).unwrap_or(0)
+    }
+    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
+        Some(self.wq.clone())
+    }
+    fn io_timeout(&self, write: bool) -> Option<i64> {
+        let tv = self.look(|k, _| Ok(k.opts.timeouts[write as usize])).ok()?;
+        let sec = i64::from_le_bytes(tv[..8].try_into().unwrap());
+        let usec = i64::from_le_bytes(tv[8..].try_into().unwrap());
+        let ns = sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(usec * 1000);
+        // Zero means no timeout.
+        (ns > 0).then_some(ns)
+    }
+    fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+        let n = match cmd {
+            FIONREAD => self.look(|k, net| match &k.proto {
+                Proto::Tcp(t) => t.unread(net),
+                Proto::Udp(u) => Ok(u.unread(net)),
+                Proto::Icmp(_) => Ok(0),
+            })?,
+            SIOCOUTQ => self.look(|k, net| match &k.proto {
+                Proto::Tcp(t) => Ok(t.unsent(net)),
+                Proto::Udp(u) => Ok(u.unsent(net)),
+                Proto::Icmp(_) => Ok(0),
+            })?,
+            _ => return Err(Errno::ENOTTY),
+        };
+        t.mm().write_u32(arg, n.min(i32::MAX as usize) as u32)?;
+        Ok(0)
+    }
+    fn stat(&self) -> Option<Stat> {
+        Some(crate::net::socket_stat(self.ino))
+    }
+    fn name(&self) -> Option<String> {
+        Some(format!("socket:[{}]", self.ino))
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+}

@@ -1,0 +1,288 @@
+//! The network stack: the interface list, the port table, every internet
+//! socket's state, behind one lock. Every operation that may produce
+//! packets ends with a poll of the interfaces; after it, sockets whose
+//! readiness changed wake their sleepers. smoltcp's timers (retransmits,
+//! TIME-WAIT) are one more deadline of the scheduler (`next_timer`,
+//! `run_timers`), so an idle guest stays tickless.
+
+use super::iface::Iface;
+use super::ports::Ports;
+use super::sock::{Proto, Sock};
+use super::tcp::{TimeWait, TIME_WAIT_NS};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::lock;
+use crate::kernel::time;
+use smoltcp::iface::SocketHandle;
+use smoltcp::time::Instant;
+use smoltcp::wire::IpAddress;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+/// Rounds of poll + settle per operation at most (settling may queue
+/// packets: resets of orphaned connections, fresh listeners).
+const MAX_ROUNDS: usize = 8;
+
+/// The interfaces and the ports: what protocol code needs besides its own
+/// socket.
+pub struct Net {
+    pub ifaces: Vec<Iface>,
+    pub ports: Ports,
+    /// smoltcp sockets already given up (aborted or half-made), removed
+    /// once their reset has gone out: (interface, handle, polls seen).
+    pub dying: Vec<(usize, SocketHandle, u8)>,
+    /// Closed connections in TIME-WAIT, holding their ports.
+    pub time_wait: Vec<TimeWait>,
+}
+
+impl Net {
+    /// The interface that has address `a`.
+    pub fn owner_of(&self, a: IpAddress) -> Option<usize> {
+        self.ifaces.iter().position(|i| i.has_addr(a))
+    }
+
+    /// The interface and source address to reach `dst`.
+    pub fn route(&self, dst: IpAddress) -> KResult<(usize, IpAddress)> {
+        self.ifaces
+            .iter()
+            .enumerate()
+            .find_map(|(n, i)| i.source_for(dst).map(|s| (n, s)))
+            .ok_or(Errno::ENETUNREACH)
+    }
+
+    /// Give up smoltcp socket `h` of interface `i` (its reset, if any, goes
+    /// out at the next poll).
+    pub fn bury(&mut self, i: usize, h: SocketHandle) {
+        self.dying.push((i, h, 0));
+    }
+
+    /// Give back the ports of TIME-WAIT records that have run out. Done
+    /// lazily before each operation: only a bind or connect cares.
+    fn expire_time_wait(&mut self) {
+        let now = time::monotonic_ns();
+        let ports = &mut self.ports;
+        self.time_wait.retain(|tw| {
+            if tw.until > now {
+                return true;
+            }
+            ports.release(tw.id);
+            false
+        });
+    }
+
+    fn reap(&mut self) {
+        let ifaces = &mut self.ifaces;
+        self.dying.retain_mut(|(i, h, polls)| {
+            *polls += 1;
+            if *polls < 2 {
+                return true;
+            }
+            ifaces[*i].sockets.remove(*h);
+            false
+        });
+    }
+}
+
+pub struct Stack {
+    pub net: Net,
+    pub socks: BTreeMap<u64, Sock>,
+    next_id: u64,
+}
+
+static STACK: Mutex<Option<Stack>> = Mutex::new(None);
+/// When smoltcp next wants a poll (kernel monotonic ns; MAX: never).
+static NEXT_POLL: AtomicI64 = AtomicI64::new(i64::MAX);
+
+pub fn now() -> Instant {
+    Instant::from_micros(time::monotonic_ns() / 1000)
+}
+
+impl Stack {
+    fn new() -> Stack {
+        let mut seed = [0u8; 8];
+        crate::drivers::char::host_console::host_random(&mut seed);
+        let seed = u64::from_le_bytes(seed);
+        let mut ports = Ports::default();
+        ports.seed(seed >> 16);
+        let lo = Iface::loopback(now(), seed);
+        log::debug!("net: {} up", lo.name);
+        Stack {
+            net: Net {
+                ifaces: vec![lo],
+                ports,
+                dying: Vec::new(),
+                time_wait: Vec::new(),
+            },
+            socks: BTreeMap::new(),
+            next_id: 1,
+        }
+    }
+
+    /// A new socket's id.
+    pub fn insert(&mut self, s: Sock) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.socks.insert(id, s);
+        id
+    }
+
+    /// Socket `id` and the rest of the stack.
+    pub fn get(&mut self, id: u64) -> KResult<(&mut Sock, &mut Net)> {
+        let s = self.socks.get_mut(&id).ok_or(Errno::EBADF)?;
+        Ok((s, &mut self.net))
+    }
+
+    /// Run every interface, settle protocol state, and wake the sleepers of
+    /// sockets whose readiness changed.
+    fn poll(&mut self) {
+        let t = now();
+        for _ in 0..MAX_ROUNDS {
+            for i in self.net.ifaces.iter_mut() {
+                i.poll(t);
+            }
+            self.net.reap();
+            if !self.settle() {
+                break;
+            }
+        }
+        for s in self.socks.values_mut() {
+            let m = s.readiness(&self.net);
+            let readable = match &s.proto {
+                Proto::Tcp(t) => t.readable(&self.net),
+                _ => 0,
+            };
+            if m != s.mask || readable > s.readable {
+                s.wq.wake_all();
+            }
+            s.mask = m;
+            s.readable = readable;
+        }
+        let next = self
+            .net
+            .ifaces
+            .iter_mut()
+            .filter_map(|i| i.poll_at(t))
+            .min()
+            // A timer smoltcp wants now already ran in this poll: the
+            // floor keeps a stuck one from spinning the vCPU.
+            .map(|at| {
+                time::monotonic_ns()
+                    + ((at.total_micros() - t.total_micros()) * 1000).max(1_000_000)
+            });
+        NEXT_POLL.store(next.unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    /// Protocol bookkeeping after packets moved; true when it queued
+    /// packets of its own. Orphans whose connection is over go away.
+    fn settle(&mut self) -> bool {
+        let mut more = false;
+        let mut gone = Vec::new();
+        let mut waiting = Vec::new();
+        for (&id, s) in self.socks.iter_mut() {
+            if let Proto::Tcp(t) = &mut s.proto {
+                more |= t.settle(id, &mut self.net, &s.opts, s.orphan);
+                if !s.orphan {
+                    continue;
+                }
+                if let Some((local, remote)) = t.time_wait(&self.net) {
+                    waiting.push((id, local, remote));
+                } else if t.finished(&self.net) {
+                    gone.push(id);
+                }
+            }
+        }
+        for id in gone {
+            self.remove(id);
+        }
+        let until = time::monotonic_ns() + TIME_WAIT_NS;
+        for (id, local, remote) in waiting {
+            let Some(s) = self.socks.remove(&id) else {
+                continue;
+            };
+            if let Proto::Tcp(t) = s.proto {
+                t.discard(&mut self.net);
+            }
+            self.net.ports.set_time_wait(id);
+            self.net.time_wait.push(TimeWait {
+                id,
+                until,
+                domain: s.domain,
+                local,
+                remote,
+            });
+        }
+        more
+    }
+
+    /// The file of socket `id` was closed: a connection still closing
+    /// stays as an orphan (it holds its port through TIME-WAIT).
+    pub fn close(&mut self, id: u64) {
+        let Some(k) = self.socks.get_mut(&id) else {
+            return;
+        };
+        let linger = match &mut k.proto {
+            Proto::Tcp(t) => t.close(&mut self.net, &k.opts),
+            Proto::Udp(_) | Proto::Icmp(_) => false,
+        };
+        if linger {
+            k.orphan = true;
+        } else {
+            self.remove(id);
+        }
+    }
+
+    /// Forget socket `id` and free what it holds.
+    pub fn remove(&mut self, id: u64) {
+        if let Some(s) = self.socks.remove(&id) {
+            match s.proto {
+                Proto::Tcp(t) => t.free(&mut self.net),
+                Proto::Udp(u) => u.free(&mut self.net),
+                Proto::Icmp(i) => i.free(&mut self.net),
+            }
+        }
+        self.net.ports.release(id);
+    }
+}
+
+/// Run `f` on the stack without polling (queries).
+pub fn query<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
+    let mut g = lock(&STACK);
+    f(g.get_or_insert_with(Stack::new))
+}
+
+/// Run `f` on the stack, then poll: `f` may have queued packets or changed
+/// what sockets are ready for.
+pub fn op<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
+    let mut g = lock(&STACK);
+    let s = g.get_or_insert_with(Stack::new);
+    s.net.expire_time_wait();
+    let r = f(s);
+    s.poll();
+    r
+}
+
+/// Poll once in the middle of an operation (a large send pushes data out
+/// and makes room before taking more).
+pub fn poll_now(s: &mut Stack) {
+    s.poll();
+}
+
+/// When the stack's next timer is due (kernel monotonic ns), if any.
+pub fn next_timer() -> Option<i64> {
+    let n = NEXT_POLL.load(Ordering::Relaxed);
+    (n != i64::MAX).then_some(n)
+}
+
+/// Poll if a timer is due at `now`.
+pub fn run_timers(now_ns: i64) {
+    if next_timer().is_some_and(|d| d <= now_ns) {
+        NEXT_POLL.store(i64::MAX, Ordering::Relaxed);
+        op(|_| ());
+    }
+}
+
+/// Forget the whole stack (reboot).
+pub fn reset() {
+    *lock(&STACK) = None;
+    NEXT_POLL.store(i64::MAX, Ordering::Relaxed);
+}

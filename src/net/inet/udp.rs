@@ -1,0 +1,280 @@
+//! UDP sockets over smoltcp: bind (ephemeral ports on first use), connect
+//! as a default destination and source filter, datagrams with their
+//! boundaries, truncation, and the readiness poll reports.
+
+use super::addr::Domain;
+use super::ports::{Binding, Proto};
+use super::procfs::{self, Row};
+use super::sock::Opts;
+use super::stack::Net;
+use crate::fs::file::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::kernel::errno::{Errno, KResult};
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::udp::{self, PacketBuffer, PacketMetadata, UdpMetadata};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
+
+/// Datagrams and bytes a socket may hold each way (Linux's default
+/// receive buffer is about 208 KiB).
+const PACKETS: usize = 256;
+const BYTES: usize = 256 * 1024;
+
+pub struct Udp {
+    domain: Domain,
+    iface: usize,
+    handle: Option<SocketHandle>,
+    /// Bound address (unspecified: any) and port.
+    local: Option<IpEndpoint>,
+    /// The source address connect chose (getsockname shows it).
+    src: Option<IpAddress>,
+    peer: Option<IpEndpoint>,
+    shut_rd: bool,
+    shut_wr: bool,
+}
+
+fn buffer() -> PacketBuffer<'static> {
+    PacketBuffer::new(vec![PacketMetadata::EMPTY; PACKETS], vec![0; BYTES])
+}
+
+impl Udp {
+    pub fn new(domain: Domain) -> Udp {
+        Udp {
+            domain,
+            iface: 0,
+            handle: None,
+            local: None,
+            src: None,
+            peer: None,
+            shut_rd: false,
+            shut_wr: false,
+        }
+    }
+
+    fn sock_mut<'a>(&self, net: &'a mut Net) -> Option<&'a mut udp::Socket<'static>> {
+        let h = self.handle?;
+        Some(net.ifaces[self.iface].sockets.get_mut::<udp::Socket>(h))
+    }
+
+    fn sock<'a>(&self, net: &'a Net) -> Option<&'a udp::Socket<'static>> {
+        let h = self.handle?;
+        Some(net.ifaces[self.iface].sockets.get::<udp::Socket>(h))
+    }
+
+    /// bind(2).
+    pub fn bind(&mut self, id: u64, net: &mut Net, ep: IpEndpoint, opts: &Opts) -> KResult<()> {
+        if self.local.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        if !ep.addr.is_unspecified() {
+            self.iface = net.owner_of(ep.addr).ok_or(Errno::EADDRNOTAVAIL)?;
+        }
+        let b = Binding {
+            id,
+            dual: self.domain == Domain::V6 && !opts.v6only && ep.addr.is_unspecified(),
+            addr: ep.addr,
+            reuse: opts.reuseaddr,
+            listening: false,
+            time_wait: false,
+        };
+        let port = net.ports.bind(Proto::Udp, ep.port, b)?;
+        let mut s = udp::Socket::new(buffer(), buffer());
+        let lep = IpListenEndpoint {
+            addr: (!ep.addr.is_unspecified()).then_some(ep.addr),
+            port,
+        };
+        if s.bind(lep).is_err() {
+            net.ports.release(id);
+            return Err(Errno::EINVAL);
+        }
+        self.handle = Some(net.ifaces[self.iface].sockets.add(s));
+        self.local = Some(IpEndpoint::new(ep.addr, port));
+        Ok(())
+    }
+
+    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
+        if self.local.is_none() {
+            self.iface = iface;
+            self.bind(id, net, IpEndpoint::new(self.domain.any(), 0), opts)?;
+        }
+        Ok(())
+    }
+
+    /// Where datagrams to `dst` go: (interface, destination, source).
+    fn route(&self, net: &Net, dst: IpEndpoint) -> KResult<(usize, IpEndpoint, IpAddress)> {
+        // The unspecified address means this host (Linux).
+        let addr = if dst.addr.is_unspecified() {
+            self.domain.loopback()
+        } else {
+            dst.addr
+        };
+        let (iface, src) = net.route(addr)?;
+        let src = match self.local {
+            Some(l) if !l.addr.is_unspecified() => l.addr,
+            _ => src,
+        };
+        Ok((iface, IpEndpoint::new(addr, dst.port), src))
+    }
+
+    /// connect(2): `None` (AF_UNSPEC) dissolves the association.
+    pub fn connect(
+        &mut self,
+        id: u64,
+        net: &mut Net,
+        ep: Option<IpEndpoint>,
+        opts: &Opts,
+    ) -> KResult<()> {
+        let Some(ep) = ep else {
+            self.peer = None;
+            self.src = None;
+            return Ok(());
+        };
+        let (iface, dst, src) = self.route(net, ep)?;
+        self.autobind(id, net, iface, opts)?;
+        self.src = Some(src);
+        self.peer = Some(dst);
+        Ok(())
+    }
+
+    /// sendto(2) of one datagram, to `dest` or the connected peer.
+    pub fn send(
+        &mut self,
+        id: u64,
+        net: &mut Net,
+        data: &[u8],
+        dest: Option<IpEndpoint>,
+        opts: &Opts,
+    ) -> KResult<usize> {
+        if self.shut_wr {
+            return Err(Errno::EPIPE);
+        }
+        let dest = dest.or(self.peer).ok_or(Errno::EDESTADDRREQ)?;
+        if dest.port == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let max = match self.domain {
+            Domain::V4 => 65507,
+            Domain::V6 => 65527,
+        };
+        if data.len() > max {
+            return Err(Errno::EMSGSIZE);
+        }
+        let (iface, dst, src) = self.route(net, dest)?;
+        self.autobind(id, net, iface, opts)?;
+        let mut meta = UdpMetadata::from(dst);
+        meta.local_address = Some(src);
+        let s = self.sock_mut(net).ok_or(Errno::EINVAL)?;
+        match s.send_slice(data, meta) {
+            Ok(()) => Ok(data.len()),
+            Err(udp::SendError::BufferFull) => Err(Errno::EAGAIN),
+            Err(udp::SendError::Unaddressable) => Err(Errno::ENETUNREACH),
+        }
+    }
+
+    /// recvfrom(2): (up to `max` bytes of the next datagram, its sender,
+    /// its full length).
+    pub fn recv(
+        &mut self,
+        net: &mut Net,
+        max: usize,
+        peek: bool,
+    ) -> KResult<(Vec<u8>, IpEndpoint, usize)> {
+        let peer = self.peer;
+        let shut_rd = self.shut_rd;
+        let Some(s) = self.sock_mut(net) else {
+            return Err(Errno::EAGAIN);
+        };
+        loop {
+            let Ok((data, meta)) = s.peek() else {
+                if shut_rd {
+                    return Ok((Vec::new(), IpEndpoint::new(IpAddress::v4(0, 0, 0, 0), 0), 0));
+                }
+                return Err(Errno::EAGAIN);
+            };
+            let from = meta.endpoint;
+            if peer.is_some_and(|p| p != from) {
+                // A connected socket takes datagrams from its peer only.
+                let _ = s.recv();
+                continue;
+            }
+            let v = data[..data.len().min(max)].to_vec();
+            let full = data.len();
+            if !peek {
+                let _ = s.recv();
+            }
+            return Ok((v, from, full));
+        }
+    }
+
+    pub fn shutdown(&mut self, how: i32) -> KResult<()> {
+        if !(0..=2).contains(&how) {
+            return Err(Errno::EINVAL);
+        }
+        if self.peer.is_none() {
+            return Err(Errno::ENOTCONN);
+        }
+        self.shut_rd |= how != 1;
+        self.shut_wr |= how != 0;
+        Ok(())
+    }
+
+    pub fn readiness(&self, net: &Net) -> u32 {
+        let mut m = 0;
+        match self.sock(net) {
+            Some(s) => {
+                if s.can_recv() || self.shut_rd {
+                    m |= POLLIN | POLLRDNORM;
+                }
+                if s.can_send() {
+                    m |= POLLOUT | POLLWRNORM;
+                }
+            }
+            None => m |= POLLOUT | POLLWRNORM,
+        }
+        m
+    }
+
+    /// FIONREAD: the size of the next datagram.
+    pub fn unread(&self, net: &mut Net) -> usize {
+        self.sock_mut(net)
+            .and_then(|s| s.peek().ok().map(|(d, _)| d.len()))
+            .unwrap_or(0)
+    }
+
+    /// SIOCOUTQ: bytes queued to send.
+    pub fn unsent(&self, net: &Net) -> usize {
+        self.sock(net).map(|s| s.send_queue()).unwrap_or(0)
+    }
+
+    /// Its line in /proc/net/udp, once bound.
+    pub fn row(&self, net: &Net, ino: u64) -> Option<Row> {
+        self.local?;
+        Some(Row {
+            local: self.sockname(),
+            remote: self.peer.unwrap_or(IpEndpoint::new(self.domain.any(), 0)),
+            state: if self.peer.is_some() {
+                procfs::TCP_ESTABLISHED
+            } else {
+                procfs::TCP_CLOSE
+            },
+            tx_queue: self.unsent(net),
+            rx_queue: self.sock(net).map_or(0, |s| s.recv_queue()),
+            ino,
+        })
+    }
+
+    pub fn sockname(&self) -> IpEndpoint {
+        match self.local {
+            Some(l) => IpEndpoint::new(self.src.unwrap_or(l.addr), l.port),
+            None => IpEndpoint::new(self.domain.any(), 0),
+        }
+    }
+
+    pub fn peername(&self) -> KResult<IpEndpoint> {
+        self.peer.ok_or(Errno::ENOTCONN)
+    }
+
+    pub fn free(self, net: &mut Net) {
+        if let Some(h) = self.handle {
+            net.ifaces[self.iface].sockets.remove(h);
+        }
+    }
+}
