@@ -38,12 +38,14 @@ pub trait Socket: Send + Sync {
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()>;
     /// A new connection and its peer's address.
     fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)>;
+    /// `blocking`: the caller may sleep (no O_NONBLOCK, no MSG_DONTWAIT).
     fn send(
         &self,
         t: &Arc<Task>,
         data: &[u8],
         dest: Option<&[u8]>,
         rights: Vec<Arc<File>>,
+        blocking: bool,
     ) -> KResult<usize>;
     fn recv(&self, max: usize, flags: u32) -> KResult<Received>;
     fn shutdown(&self, how: i32) -> KResult<()>;
@@ -166,7 +168,8 @@ fn do_send(
     dest: Option<&[u8]>,
     rights: Vec<Arc<File>>,
 ) -> KResult<u64> {
-    match s.send(t, data, dest, rights) {
+    let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
+    match s.send(t, data, dest, rights, blocking) {
         Ok(n) => Ok(n as u64),
         Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block_io(t, f, true)),
         Err(Errno::EPIPE) => {

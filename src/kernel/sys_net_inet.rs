@@ -41,8 +41,9 @@ impl Socket for InetSocket {
         data: &[u8],
         dest: Option<&[u8]>,
         _rights: Vec<Arc<File>>,
+        blocking: bool,
     ) -> KResult<usize> {
-        InetSocket::send(self, data, dest)
+        InetSocket::send(self, data, dest, blocking)
     }
 
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {

@@ -151,6 +151,7 @@ impl Socket for UnixSocket {
         data: &[u8],
         dest: Option<&[u8]>,
         rights: Vec<Arc<File>>,
+        _blocking: bool,
     ) -> KResult<usize> {
         // Stream sockets ignore a destination, as Linux does.
         let dest = match dest {

@@ -461,6 +461,32 @@ static void large(void) {
     close(ls);
 }
 
+/* Blocking writes the peer is slow to take still go in whole. */
+static void whole_writes(void) {
+    int ls = listener(1, 0);
+    int port = port_of(ls);
+    pid_t c = fork();
+    if (c == 0) {
+        int fd = connect_to(port, 0);
+        char *b = calloc(1, 200000);
+        for (int i = 0; i < 3; i++)
+            if (write(fd, b, 200000) != 200000)
+                _exit(10 + i);
+        close(fd);
+        _exit(0);
+    }
+    int fd = accept(ls, NULL, NULL);
+    usleep(100000);
+    char buf[65536];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0)
+        got += r;
+    printf("whole writes: got %zu, writer exit %d\n", got, wait_child(c));
+    close(fd);
+    close(ls);
+}
+
 /* shutdown(SHUT_WR): the other side reads EOF and can still answer. */
 static void half_close(void) {
     int ls = listener(1, 0);
@@ -783,6 +809,7 @@ int main(void) {
     echo_nonblocking();
     backlog();
     large();
+    whole_writes();
     half_close();
     failures();
     time_wait();

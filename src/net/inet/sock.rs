@@ -64,6 +64,8 @@ pub struct Sock {
     pub mask: u32,
     /// Bytes readable then: more wakes MSG_WAITALL readers too.
     pub readable: usize,
+    /// Room to send then: more wakes writers waiting to write whole.
+    pub room: usize,
     /// Its file is closed; it stays until its connection has ended.
     pub orphan: bool,
     /// The inode number its file shows (/proc/net lists it).
@@ -79,6 +81,7 @@ impl Sock {
             wq,
             mask: 0,
             readable: 0,
+            room: 0,
             orphan: false,
             ino,
         }

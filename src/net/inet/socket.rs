@@ -191,7 +191,10 @@ impl InetSocket {
     }
 
     /// send(2)/sendto(2): bytes taken. `dest` is ignored by stream sockets.
-    pub fn send(&self, data: &[u8], dest: Option<&[u8]>) -> KResult<usize> {
+    /// A `blocking` stream send of what fits the send buffer goes in whole
+    /// (EAGAIN until there is room), as Linux's does; a larger one may come
+    /// back short, since a re-run syscall cannot carry on a partial write.
+    pub fn send(&self, data: &[u8], dest: Option<&[u8]>, blocking: bool) -> KResult<usize> {
         if self.kind != SOCK_STREAM {
             let dest = dest.map(|a| addr::parse(self.domain, a)).transpose()?;
             return self.with(|id, k, net| match &mut k.proto {
@@ -201,6 +204,14 @@ impl InetSocket {
             });
         }
         stack::op(|s| {
+            if blocking {
+                let (k, net) = s.get(self.id)?;
+                if let Some((room, size)) = tcp_of(k)?.room(net) {
+                    if room < data.len() && data.len() <= size {
+                        return Err(Errno::EAGAIN);
+                    }
+                }
+            }
             let mut done = 0;
             loop {
                 let (k, net) = s.get(self.id)?;
@@ -308,8 +319,8 @@ impl FileOps for InetSocket {
         buf[..v.len()].copy_from_slice(&v);
         Ok(v.len())
     }
-    fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
-        self.send(buf, None)
+    fn write(&self, f: &File, buf: &[u8]) -> KResult<usize> {
+        self.send(buf, None, !f.nonblocking())
     }
     fn poll(&self, _f: &File) -> u32 {
         self.look(|k, net| Ok(k.readiness(net))).unwrap_or(0)

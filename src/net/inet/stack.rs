@@ -147,15 +147,16 @@ impl Stack {
         }
         for s in self.socks.values_mut() {
             let m = s.readiness(&self.net);
-            let readable = match &s.proto {
-                Proto::Tcp(t) => t.readable(&self.net),
-                _ => 0,
+            let (readable, room) = match &s.proto {
+                Proto::Tcp(t) => (t.readable(&self.net), t.room(&self.net).map_or(0, |r| r.0)),
+                _ => (0, 0),
             };
-            if m != s.mask || readable > s.readable {
+            if m != s.mask || readable > s.readable || room > s.room {
                 s.wq.wake_all();
             }
             s.mask = m;
             s.readable = readable;
+            s.room = room;
         }
         let next = self
             .net

@@ -682,6 +682,19 @@ impl Tcp {
         }
     }
 
+    /// Room in the send buffer, and its size, while sending is possible (a
+    /// rise in room wakes writers waiting to write whole).
+    pub fn room(&self, net: &Net) -> Option<(usize, usize)> {
+        match self.state {
+            State::Connected(h) if !self.shut_wr && !self.done && self.so_error.is_none() => {
+                let s = self.sock(net, h);
+                s.may_send()
+                    .then(|| (s.send_capacity() - s.send_queue(), s.send_capacity()))
+            }
+            _ => None,
+        }
+    }
+
     /// SIOCOUTQ: bytes sent but not yet acknowledged or not yet sent.
     pub fn unsent(&self, net: &Net) -> usize {
         match &self.state {
