@@ -88,3 +88,19 @@ fn top_shows_cpu_use_of_a_busy_process() {
     );
     g.run("kill $!; wait");
 }
+
+/// /proc/PID/maps names the device and inode of file mappings, as stat(2)
+/// reports them (major 98 = 0x62 for ubda), so tools can match them.
+#[test]
+fn maps_show_the_device_of_mapped_files() {
+    let img = build_ext4("maps", "ext4", "32M", &[]);
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::boot(&["mem=256M", &ubd]);
+    g.wait_prompt();
+    let maps = g.run("grep -m1 /bin/busybox /proc/self/maps");
+    let ino = g.run("stat -c %i /bin/busybox");
+    let want = format!(" 62:00 {} ", ino.trim());
+    assert!(maps.contains(&want), "{maps:?} lacks {want:?}");
+    g.send("poweroff -f\n");
+    g.wait_exit(Duration::from_secs(60)).expect("poweroff");
+}

@@ -194,17 +194,27 @@ fn proc_maps(pid: Pid) -> KResult<String> {
             if v.prot & PROT_EXEC != 0 { 'x' } else { '-' },
             if v.shared { 's' } else { 'p' }
         );
-        let (off, ino, name) = match &v.backing {
+        let (off, dev, ino, name) = match &v.backing {
             Backing::File {
                 inode,
                 offset,
                 path,
-            } => (*offset, inode.stat().ino, path.clone()),
-            Backing::Anon => (0, 0, v.label.to_string()),
+            } => {
+                let st = inode.stat();
+                (*offset, st.dev, st.ino, path.clone())
+            }
+            Backing::Anon => (0, 0, 0, v.label.to_string()),
         };
+        // The filesystem's device as Linux prints it: major:minor in hex.
         let line = format!(
-            "{:08x}-{:08x} {} {:08x} 00:00 {}",
-            v.start, v.end, perms, off, ino
+            "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
+            v.start,
+            v.end,
+            perms,
+            off,
+            crate::drivers::major(dev),
+            crate::drivers::minor(dev),
+            ino
         );
         if name.is_empty() {
             out.push_str(&line);
