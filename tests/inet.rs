@@ -99,3 +99,27 @@ fn busybox_ping_gets_echo_replies() {
     );
     assert!(out.contains("ttl=64"), "ping printed {:?}", out);
 }
+
+/// busybox ifconfig finds lo through SIOCGIFCONF and /proc/net/dev and
+/// shows its addresses, flags, MTU and the packets a ping moved.
+#[test]
+fn ifconfig_shows_lo_and_its_traffic() {
+    let mut g = Guest::boot_busybox("inet-ifconfig");
+    let before = g.run("ifconfig");
+    for want in [
+        "lo        Link encap:Local Loopback",
+        "inet addr:127.0.0.1  Mask:255.0.0.0",
+        "inet6 addr: ::1/128 Scope:Host",
+        "UP LOOPBACK RUNNING  MTU:65536  Metric:1",
+        "RX packets:0 ",
+    ] {
+        assert!(before.contains(want), "no {want:?} in:\n{before}");
+    }
+    g.run("ping -c 2 127.0.0.1");
+    let after = g.run("ifconfig lo");
+    assert!(after.contains("RX packets:4 "), "{after}");
+    assert!(after.contains("TX packets:4 "), "{after}");
+    let dev = g.run("grep lo: /proc/net/dev");
+    assert!(dev.trim_start().starts_with("lo:"), "{dev}");
+    assert!(g.run("ifconfig eth7 2>&1").contains("Device not found"));
+}

@@ -288,6 +288,14 @@ fn net_dir() -> Arc<dyn Inode> {
     use crate::net::inet::procfs::{tcp, udp};
     dir("/net", || {
         vec![
+            (
+                "dev".into(),
+                file("/net/dev", || Ok(crate::net::inet::netdev::proc_net_dev())),
+            ),
+            (
+                "if_inet6".into(),
+                file("/net/if_inet6", || Ok(crate::net::inet::netdev::proc_if_inet6())),
+            ),
             ("tcp".into(), file("/net/tcp", || Ok(tcp(false)))),
             ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),
             ("udp".into(), file("/net/udp", || Ok(udp(false)))),

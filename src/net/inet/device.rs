@@ -19,12 +19,24 @@ pub trait NetDevice: Send {
     fn send(&mut self, packet: Vec<u8>);
     /// Received packets are waiting (the stack polls again until none are).
     fn has_rx(&self) -> bool;
+    /// Packets and bytes moved so far (/proc/net/dev, ifconfig).
+    fn stats(&self) -> DevStats;
+}
+
+/// A device's traffic counters.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct DevStats {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
 }
 
 /// `lo`: every packet sent is received again, in order.
 #[derive(Default)]
 pub struct Loopback {
     queue: VecDeque<Vec<u8>>,
+    stats: DevStats,
 }
 
 /// Linux's loopback MTU is 65536, one more than an IPv4 packet can carry.
@@ -40,13 +52,21 @@ impl NetDevice for Loopback {
         c
     }
     fn recv(&mut self) -> Option<Vec<u8>> {
-        self.queue.pop_front()
+        let p = self.queue.pop_front()?;
+        self.stats.rx_packets += 1;
+        self.stats.rx_bytes += p.len() as u64;
+        Some(p)
     }
     fn send(&mut self, packet: Vec<u8>) {
+        self.stats.tx_packets += 1;
+        self.stats.tx_bytes += packet.len() as u64;
         self.queue.push_back(packet);
     }
     fn has_rx(&self) -> bool {
         !self.queue.is_empty()
+    }
+    fn stats(&self) -> DevStats {
+        self.stats
     }
 }
 

@@ -1,0 +1,240 @@
+//! What the stack's interfaces look like to `ifconfig` and friends:
+//! /proc/net/dev, and the SIOCGIF* ioctls on an internet socket
+//! (struct ifreq, struct ifconf). Read-only: interfaces are configured
+//! by the kernel for now.
+
+use super::device::DevStats;
+use super::stack;
+use crate::kernel::errno::{Errno, KResult};
+use smoltcp::wire::{IpAddress, Ipv4Address};
+
+pub const SIOCGIFNAME: u32 = 0x8910;
+pub const SIOCGIFCONF: u32 = 0x8912;
+pub const SIOCGIFFLAGS: u32 = 0x8913;
+pub const SIOCGIFADDR: u32 = 0x8915;
+pub const SIOCGIFDSTADDR: u32 = 0x8917;
+pub const SIOCGIFBRDADDR: u32 = 0x8919;
+pub const SIOCGIFNETMASK: u32 = 0x891b;
+pub const SIOCGIFMETRIC: u32 = 0x891d;
+pub const SIOCGIFMTU: u32 = 0x8921;
+pub const SIOCGIFHWADDR: u32 = 0x8927;
+pub const SIOCGIFINDEX: u32 = 0x8933;
+pub const SIOCGIFTXQLEN: u32 = 0x8942;
+
+/// Size of `struct ifreq`: a 16-byte name and a 24-byte union.
+pub const IFREQ_SIZE: usize = 40;
+
+const IFF_UP: u16 = 0x1;
+const IFF_LOOPBACK: u16 = 0x8;
+const IFF_RUNNING: u16 = 0x40;
+const AF_INET: u16 = 2;
+const ARPHRD_LOOPBACK: u16 = 772;
+const ARPHRD_NONE: u16 = 0xfffe;
+
+/// One interface as the ioctls describe it.
+pub struct IfInfo {
+    /// Interface index (1 for lo).
+    pub index: u32,
+    pub name: String,
+    pub loopback: bool,
+    pub mtu: u32,
+    /// Its IPv4 address and prefix length, if it has one.
+    pub v4: Option<(Ipv4Address, u8)>,
+    pub stats: DevStats,
+}
+
+/// The interfaces, in index order.
+pub fn interfaces() -> Vec<IfInfo> {
+    stack::query(|s| {
+        s.net
+            .ifaces
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let v4 = f.iface.ip_addrs().iter().find_map(|c| match c.address() {
+                    IpAddress::Ipv4(a) => Some((a, c.prefix_len())),
+                    _ => None,
+                });
+                IfInfo {
+                    index: i as u32 + 1,
+                    name: f.name.clone(),
+                    loopback: f.loopback,
+                    // Linux's lo has 65536; smoltcp's device MTU is a
+                    // packet's limit, one less.
+                    mtu: if f.loopback {
+                        65536
+                    } else {
+                        f.dev.capabilities().max_transmission_unit as u32
+                    },
+                    v4,
+                    stats: f.dev.stats(),
+                }
+            })
+            .collect()
+    })
+}
+
+/// /proc/net/dev in Linux's format.
+pub fn proc_net_dev() -> String {
+    let mut s = String::from(
+        "Inter-|   Receive                                                |  Transmit\n \
+         face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n",
+    );
+    for i in interfaces() {
+        let st = i.stats;
+        s.push_str(&format!(
+            "{:>6}:{:>8} {:>7} {:>4} {:>4} {:>4} {:>5} {:>10} {:>9} {:>8} {:>7} {:>4} {:>4} {:>4} {:>5} {:>7} {:>10}\n",
+            i.name, st.rx_bytes, st.rx_packets, 0, 0, 0, 0, 0, 0, st.tx_bytes, st.tx_packets, 0, 0,
+            0, 0, 0, 0
+        ));
+    }
+    s
+}
+
+/// /proc/net/if_inet6: one line per IPv6 address (address, interface
+/// index, prefix length, scope, flags, name), as ifconfig reads it.
+pub fn proc_if_inet6() -> String {
+    let mut s = String::new();
+    stack::query(|st| {
+        for (i, f) in st.net.ifaces.iter().enumerate() {
+            for c in f.iface.ip_addrs() {
+                if let IpAddress::Ipv6(a) = c.address() {
+                    let hex: String = a.octets().iter().map(|b| format!("{b:02x}")).collect();
+                    // Scope: host (0x10) for loopback addresses, global (0).
+                    let scope = if a.is_loopback() { 0x10 } else { 0 };
+                    s.push_str(&format!(
+                        "{hex} {:02x} {:02x} {scope:02x} 80 {:>8}\n",
+                        i + 1,
+                        c.prefix_len(),
+                        f.name
+                    ));
+                }
+            }
+        }
+    });
+    s
+}
+
+fn flags(i: &IfInfo) -> u16 {
+    let mut f = IFF_UP | IFF_RUNNING;
+    if i.loopback {
+        f |= IFF_LOOPBACK;
+    }
+    f
+}
+
+/// A sockaddr_in for `a` in the ifreq union.
+fn put_sockaddr_in(u: &mut [u8], a: Ipv4Address) {
+    u[0..2].copy_from_slice(&AF_INET.to_le_bytes());
+    u[4..8].copy_from_slice(&a.octets());
+}
+
+fn netmask(prefix: u8) -> Ipv4Address {
+    let m = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix as u32)
+    };
+    Ipv4Address::from_bits(m)
+}
+
+/// The interface an ifreq names (ENODEV if none).
+fn by_name(req: &[u8; IFREQ_SIZE]) -> KResult<IfInfo> {
+    let end = req[..16].iter().position(|&b| b == 0).unwrap_or(16);
+    let name = std::str::from_utf8(&req[..end]).map_err(|_| Errno::ENODEV)?;
+    interfaces()
+        .into_iter()
+        .find(|i| i.name == name)
+        .ok_or(Errno::ENODEV)
+}
+
+/// Answer a SIOCGIF* ioctl that takes one `struct ifreq` (`req`, changed
+/// in place). EINVAL for other commands.
+pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
+    if cmd == SIOCGIFNAME {
+        let index = u32::from_le_bytes(req[16..20].try_into().unwrap());
+        let i = interfaces()
+            .into_iter()
+            .find(|i| i.index == index)
+            .ok_or(Errno::ENODEV)?;
+        req[..16].fill(0);
+        req[..i.name.len()].copy_from_slice(i.name.as_bytes());
+        return Ok(());
+    }
+    let i = by_name(req)?;
+    let u = &mut req[16..];
+    u.fill(0);
+    match cmd {
+        SIOCGIFFLAGS => u[0..2].copy_from_slice(&flags(&i).to_le_bytes()),
+        SIOCGIFADDR => put_sockaddr_in(u, i.v4.ok_or(Errno::EADDRNOTAVAIL)?.0),
+        SIOCGIFNETMASK => put_sockaddr_in(u, netmask(i.v4.ok_or(Errno::EADDRNOTAVAIL)?.1)),
+        // No broadcast or point-to-point peers: the address family only.
+        SIOCGIFBRDADDR | SIOCGIFDSTADDR => {
+            i.v4.ok_or(Errno::EADDRNOTAVAIL)?;
+            u[0..2].copy_from_slice(&AF_INET.to_le_bytes());
+        }
+        SIOCGIFMETRIC => {}
+        SIOCGIFMTU => u[0..4].copy_from_slice(&i.mtu.to_le_bytes()),
+        SIOCGIFHWADDR => {
+            let family = if i.loopback {
+                ARPHRD_LOOPBACK
+            } else {
+                ARPHRD_NONE
+            };
+            u[0..2].copy_from_slice(&family.to_le_bytes());
+        }
+        SIOCGIFINDEX => u[0..4].copy_from_slice(&i.index.to_le_bytes()),
+        SIOCGIFTXQLEN => u[0..4].copy_from_slice(&1000u32.to_le_bytes()),
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(())
+}
+
+/// SIOCGIFCONF: one ifreq (name and IPv4 address) per interface with an
+/// IPv4 address, as many as fit in `len` bytes. Returns the records and
+/// the length to report (with a zero length: the length needed).
+pub fn ifconf(len: usize) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let with_v4: Vec<IfInfo> = interfaces().into_iter().filter(|i| i.v4.is_some()).collect();
+    if len == 0 {
+        return (out, with_v4.len() * IFREQ_SIZE);
+    }
+    for i in with_v4 {
+        if out.len() + IFREQ_SIZE > len {
+            break;
+        }
+        let mut r = [0u8; IFREQ_SIZE];
+        r[..i.name.len()].copy_from_slice(i.name.as_bytes());
+        put_sockaddr_in(&mut r[16..], i.v4.map(|v| v.0).unwrap_or(Ipv4Address::UNSPECIFIED));
+        out.extend_from_slice(&r);
+    }
+    let n = out.len();
+    (out, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netmasks() {
+        assert_eq!(netmask(8), Ipv4Address::new(255, 0, 0, 0));
+        assert_eq!(netmask(24), Ipv4Address::new(255, 255, 255, 0));
+        assert_eq!(netmask(0), Ipv4Address::UNSPECIFIED);
+    }
+
+    #[test]
+    fn lo_answers_the_ioctls() {
+        let mut r = [0u8; IFREQ_SIZE];
+        r[..2].copy_from_slice(b"lo");
+        ifreq_ioctl(SIOCGIFFLAGS, &mut r).unwrap();
+        assert_eq!(u16::from_le_bytes([r[16], r[17]]), 0x49);
+        ifreq_ioctl(SIOCGIFADDR, &mut r).unwrap();
+        assert_eq!(&r[20..24], &[127, 0, 0, 1]);
+        ifreq_ioctl(SIOCGIFNETMASK, &mut r).unwrap();
+        assert_eq!(&r[20..24], &[255, 0, 0, 0]);
+        let mut bad = [0u8; IFREQ_SIZE];
+        bad[..4].copy_from_slice(b"eth9");
+        assert_eq!(ifreq_ioctl(SIOCGIFFLAGS, &mut bad), Err(Errno::ENODEV));
+    }
+}
