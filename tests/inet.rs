@@ -123,3 +123,24 @@ fn ifconfig_shows_lo_and_its_traffic() {
     assert!(dev.trim_start().starts_with("lo:"), "{dev}");
     assert!(g.run("ifconfig eth7 2>&1").contains("Device not found"));
 }
+
+/// busybox ip reads links and addresses over route netlink (the dumps
+/// glibc's getifaddrs uses too); changes are refused clearly.
+#[test]
+fn ip_lists_links_and_addresses_over_netlink() {
+    let mut g = Guest::boot_busybox("inet-ip");
+    let addr = g.run("ip addr");
+    for want in [
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue qlen 1000",
+        "link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+        "inet 127.0.0.1/8 scope host lo",
+        "inet6 ::1/128 scope host",
+    ] {
+        assert!(addr.contains(want), "no {want:?} in:\n{addr}");
+    }
+    let v4 = g.run("ip -4 addr show dev lo");
+    assert!(v4.contains("inet 127.0.0.1/8") && !v4.contains("inet6"), "{v4}");
+    let (out, status) = g.run_status("ip addr add 10.0.0.1/24 dev lo 2>&1");
+    assert_ne!(status, 0, "{out}");
+    assert!(out.contains("Operation not supported"), "{out}");
+}

@@ -20,6 +20,7 @@ pub mod sys_mm;
 pub mod sys_mount;
 pub mod sys_net;
 mod sys_net_inet;
+mod sys_net_netlink;
 mod sys_net_unix;
 pub mod sys_poll;
 pub mod sys_proc;

@@ -16,6 +16,9 @@ use std::sync::Arc;
 const AF_UNIX: i32 = 1;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
+const AF_NETLINK: i32 = 16;
+const SOCK_DGRAM: u32 = 2;
+const SOCK_RAW: u32 = 3;
 pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;
 pub const SOCK_CLOEXEC: u32 = O_CLOEXEC;
 pub const MSG_PEEK: u32 = 2;
@@ -60,7 +63,12 @@ fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
     let any = f.ops.clone().into_any().ok_or(Errno::ENOTSOCK)?;
     let s: Arc<dyn Socket> = match any.downcast::<UnixSocket>() {
         Ok(u) => u,
-        Err(any) => any.downcast::<InetSocket>().map_err(|_| Errno::ENOTSOCK)?,
+        Err(any) => match any.downcast::<InetSocket>() {
+            Ok(i) => i,
+            Err(any) => any
+                .downcast::<crate::net::netlink::NetlinkSocket>()
+                .map_err(|_| Errno::ENOTSOCK)?,
+        },
     };
     Ok((f, s))
 }
@@ -85,6 +93,12 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
     let s: Arc<dyn FileOps> = match domain {
         AF_UNIX => super::sys_net_unix::new(t, k)?,
         AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
+        AF_NETLINK => {
+            if k != SOCK_RAW && k != SOCK_DGRAM {
+                return Err(Errno::ESOCKTNOSUPPORT);
+            }
+            crate::net::netlink::NetlinkSocket::new(proto)?
+        }
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     Ok(new_file(t, s, ty)? as u64)

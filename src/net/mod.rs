@@ -1,9 +1,11 @@
-//! Networking: AF_UNIX sockets (`unix`) and AF_INET/AF_INET6 sockets over
-//! smoltcp with a loopback interface (`inet`). The socket syscalls live in
-//! `kernel::sys_net`, which dispatches each call to the socket's family.
-//! Netlink and host networking (TAP) are not there yet.
+//! Networking: AF_UNIX sockets (`unix`), AF_INET/AF_INET6 sockets over
+//! smoltcp with a loopback interface (`inet`), and read-only route netlink
+//! (`netlink`). The socket syscalls live in `kernel::sys_net`, which
+//! dispatches each call to the socket's family. Host networking (TAP) is
+//! not there yet.
 
 pub mod inet;
+pub mod netlink;
 pub mod unix;
 
 use crate::fs::vfs::{Stat, S_IFSOCK};

@@ -459,6 +459,15 @@ impl Drop for UnixSocket {
 }
 
 impl FileOps for UnixSocket {
+    fn ioctl(
+        &self,
+        _f: &crate::fs::file::File,
+        t: &Arc<crate::kernel::task::Task>,
+        cmd: u32,
+        arg: u64,
+    ) -> KResult<u64> {
+        crate::net::inet::netdev::socket_ioctl(t, cmd, arg).unwrap_or(Err(Errno::ENOTTY))
+    }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         // Files passed along are dropped (closed) by a plain read, as Linux.
         let (v, _, _, _) = self.recv(buf.len(), false)?;

@@ -74,6 +74,20 @@ pub fn interfaces() -> Vec<IfInfo> {
     })
 }
 
+/// Every address of every interface: (index, interface name, loopback,
+/// address, prefix length), for netlink's address dump.
+pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8)> {
+    stack::query(|s| {
+        let mut v = Vec::new();
+        for (i, f) in s.net.ifaces.iter().enumerate() {
+            for c in f.iface.ip_addrs() {
+                v.push((i as u32 + 1, f.name.clone(), f.loopback, c.address(), c.prefix_len()));
+            }
+        }
+        v
+    })
+}
+
 /// /proc/net/dev in Linux's format.
 pub fn proc_net_dev() -> String {
     let mut s = String::from(
@@ -188,6 +202,41 @@ pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
         _ => return Err(Errno::EINVAL),
     }
     Ok(())
+}
+
+/// The interface ioctls any socket answers (glibc's if_nametoindex asks an
+/// AF_UNIX socket): None for other commands.
+pub fn socket_ioctl(
+    t: &crate::kernel::task::Task,
+    cmd: u32,
+    arg: u64,
+) -> Option<KResult<u64>> {
+    if cmd == SIOCGIFCONF {
+        return Some((|| {
+            // struct ifconf: int ifc_len; (padding); char *ifc_buf.
+            let b = t.mm().read_vec(arg, 16)?;
+            let len = i32::from_le_bytes(b[0..4].try_into().unwrap()).max(0) as usize;
+            let buf = u64::from_le_bytes(b[8..16].try_into().unwrap());
+            let (records, n) = ifconf(if buf == 0 { 0 } else { len });
+            if buf != 0 {
+                t.mm().write(buf, &records)?;
+            }
+            t.mm().write_u32(arg, n as u32)?;
+            Ok(0)
+        })());
+    }
+    if !(SIOCGIFNAME..=SIOCGIFTXQLEN).contains(&cmd) {
+        return None;
+    }
+    let mut req = [0u8; IFREQ_SIZE];
+    let r = (|| {
+        t.mm().read(arg, &mut req)?;
+        ifreq_ioctl(cmd, &mut req)?;
+        t.mm().write(arg, &req)?;
+        Ok(0)
+    })();
+    // Commands of the range that are not interface queries.
+    Some(r.map_err(|e| if e == Errno::EINVAL { Errno::ENOTTY } else { e }))
 }
 
 /// SIOCGIFCONF: one ifreq (name and IPv4 address) per interface with an

@@ -339,32 +339,8 @@ impl FileOps for InetSocket {
         (ns > 0).then_some(ns)
     }
     fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
-        use super::netdev;
-        if cmd == netdev::SIOCGIFCONF {
-            // struct ifconf: int ifc_len; (padding); char *ifc_buf.
-            let b = t.mm().read_vec(arg, 16)?;
-            let len = i32::from_le_bytes(b[0..4].try_into().unwrap()).max(0) as usize;
-            let buf = u64::from_le_bytes(b[8..16].try_into().unwrap());
-            let (records, n) = netdev::ifconf(if buf == 0 { 0 } else { len });
-            if buf != 0 {
-                t.mm().write(buf, &records)?;
-            }
-            t.mm().write_u32(arg, n as u32)?;
-            return Ok(0);
-        }
-        if (netdev::SIOCGIFNAME..=netdev::SIOCGIFTXQLEN).contains(&cmd) {
-            let mut req = [0u8; netdev::IFREQ_SIZE];
-            t.mm().read(arg, &mut req)?;
-            netdev::ifreq_ioctl(cmd, &mut req).map_err(|e| {
-                // Commands of the range this file does not answer.
-                if e == Errno::EINVAL {
-                    Errno::ENOTTY
-                } else {
-                    e
-                }
-            })?;
-            t.mm().write(arg, &req)?;
-            return Ok(0);
+        if let Some(r) = super::netdev::socket_ioctl(t, cmd, arg) {
+            return r;
         }
         let n = match cmd {
             FIONREAD => self.look(|k, net| match &k.proto {

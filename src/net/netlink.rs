@@ -1,0 +1,294 @@
+//! AF_NETLINK, NETLINK_ROUTE, read-only: the link and address dumps
+//! (RTM_GETLINK, RTM_GETADDR) that `ip link`, `ip addr`, glibc's
+//! getifaddrs and if_nameindex ask for, built from the stack's
+//! interfaces. Requests that would change something answer EOPNOTSUPP in
+//! an NLMSG_ERROR, as a kernel without that feature does.
+
+use crate::fs::file::{File, FileOps, POLLIN, POLLOUT};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::Task;
+use crate::kernel::wait::WaitQueue;
+use crate::net::inet::netdev::{self, IfInfo};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+pub const NETLINK_ROUTE: i32 = 0;
+const AF_NETLINK: u16 = 16;
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLM_F_MULTI: u16 = 2;
+const NLM_F_ACK: u16 = 4;
+const NLM_F_DUMP: u16 = 0x300;
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_GETADDR: u16 = 22;
+
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_BROADCAST: u16 = 2;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_QDISC: u16 = 6;
+const IFLA_TXQLEN: u16 = 13;
+const IFLA_OPERSTATE: u16 = 16;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_LABEL: u16 = 3;
+
+const ARPHRD_LOOPBACK: u16 = 772;
+const ARPHRD_NONE: u16 = 0xfffe;
+const IFF_UP: u32 = 0x1;
+const IFF_LOOPBACK: u32 = 0x8;
+const IFF_RUNNING: u32 = 0x40;
+const IFF_LOWER_UP: u32 = 0x10000;
+const IFA_F_PERMANENT: u8 = 0x80;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RT_SCOPE_HOST: u8 = 254;
+
+fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// One message: header (length filled in at the end) and payload.
+struct Msg(Vec<u8>);
+
+impl Msg {
+    fn new(ty: u16, flags: u16, seq: u32, pid: u32) -> Msg {
+        let mut b = vec![0u8; 16];
+        b[4..6].copy_from_slice(&ty.to_le_bytes());
+        b[6..8].copy_from_slice(&flags.to_le_bytes());
+        b[8..12].copy_from_slice(&seq.to_le_bytes());
+        b[12..16].copy_from_slice(&pid.to_le_bytes());
+        Msg(b)
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+        self.0.resize(align4(self.0.len()), 0);
+    }
+    fn attr(&mut self, ty: u16, data: &[u8]) {
+        let len = 4 + data.len();
+        self.0.extend_from_slice(&(len as u16).to_le_bytes());
+        self.0.extend_from_slice(&ty.to_le_bytes());
+        self.put(data);
+    }
+    fn done(mut self) -> Vec<u8> {
+        let n = self.0.len() as u32;
+        self.0[0..4].copy_from_slice(&n.to_le_bytes());
+        self.0
+    }
+}
+
+fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+fn link_msg(i: &IfInfo, seq: u32, pid: u32) -> Vec<u8> {
+    let mut m = Msg::new(RTM_NEWLINK, NLM_F_MULTI, seq, pid);
+    let mut flags = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+    if i.loopback {
+        flags |= IFF_LOOPBACK;
+    }
+    let hw = if i.loopback {
+        ARPHRD_LOOPBACK
+    } else {
+        ARPHRD_NONE
+    };
+    // struct ifinfomsg
+    let mut ifi = vec![0u8; 16];
+    ifi[2..4].copy_from_slice(&hw.to_le_bytes());
+    ifi[4..8].copy_from_slice(&(i.index as i32).to_le_bytes());
+    ifi[8..12].copy_from_slice(&flags.to_le_bytes());
+    m.put(&ifi);
+    m.attr(IFLA_IFNAME, &cstr(&i.name));
+    m.attr(IFLA_TXQLEN, &1000u32.to_le_bytes());
+    // IF_OPER_UNKNOWN, what Linux reports for lo.
+    m.attr(IFLA_OPERSTATE, &[0]);
+    m.attr(IFLA_MTU, &i.mtu.to_le_bytes());
+    m.attr(IFLA_QDISC, &cstr("noqueue"));
+    if i.loopback {
+        m.attr(IFLA_ADDRESS, &[0; 6]);
+        m.attr(IFLA_BROADCAST, &[0; 6]);
+    }
+    m.done()
+}
+
+fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (index, name, loopback, a, prefix) in netdev::addresses() {
+        let (fam, bytes) = match a {
+            smoltcp::wire::IpAddress::Ipv4(v) => (AF_INET, v.octets().to_vec()),
+            smoltcp::wire::IpAddress::Ipv6(v) => (AF_INET6, v.octets().to_vec()),
+        };
+        if family != 0 && family != fam {
+            continue;
+        }
+        let mut m = Msg::new(RTM_NEWADDR, NLM_F_MULTI, seq, pid);
+        // struct ifaddrmsg
+        let scope = if loopback {
+            RT_SCOPE_HOST
+        } else {
+            RT_SCOPE_UNIVERSE
+        };
+        let mut ifa = vec![fam, prefix, IFA_F_PERMANENT, scope];
+        ifa.extend_from_slice(&index.to_le_bytes());
+        m.put(&ifa);
+        m.attr(IFA_ADDRESS, &bytes);
+        if fam == AF_INET {
+            m.attr(IFA_LOCAL, &bytes);
+            m.attr(IFA_LABEL, &cstr(&name));
+        }
+        out.push(m.done());
+    }
+    out
+}
+
+/// NLMSG_ERROR for request `req` (its header): `errno` 0 is an ack.
+fn error_msg(req: &[u8], errno: i32, seq: u32, pid: u32) -> Vec<u8> {
+    let mut m = Msg::new(NLMSG_ERROR, 0, seq, pid);
+    m.put(&(-errno).to_le_bytes());
+    m.put(&req[..16.min(req.len())]);
+    m.done()
+}
+
+/// A NETLINK_ROUTE socket: replies queue as datagrams until read.
+pub struct NetlinkSocket {
+    port: Mutex<u32>,
+    queue: Mutex<VecDeque<Vec<u8>>>,
+    wq: Arc<WaitQueue>,
+}
+
+impl NetlinkSocket {
+    pub fn new(proto: i32) -> KResult<Arc<NetlinkSocket>> {
+        if proto != NETLINK_ROUTE {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        Ok(Arc::new(NetlinkSocket {
+            port: Mutex::new(0),
+            queue: Mutex::new(VecDeque::new()),
+            wq: Arc::new(WaitQueue::new()),
+        }))
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// bind: the port id (0 asks the kernel for one: the caller's pid).
+    pub fn bind(&self, addr: &[u8], tgid: u32) -> KResult<()> {
+        if addr.len() < 12 || u16::from_le_bytes([addr[0], addr[1]]) != AF_NETLINK {
+            return Err(Errno::EINVAL);
+        }
+        let pid = u32::from_le_bytes(addr[4..8].try_into().unwrap());
+        *Self::lock(&self.port) = if pid == 0 { tgid } else { pid };
+        Ok(())
+    }
+
+    /// struct sockaddr_nl of this socket (or of the kernel, port 0).
+    pub fn sockaddr(port: u32) -> Vec<u8> {
+        let mut a = vec![0u8; 12];
+        a[0..2].copy_from_slice(&AF_NETLINK.to_le_bytes());
+        a[4..8].copy_from_slice(&port.to_le_bytes());
+        a
+    }
+
+    pub fn port(&self, tgid: u32) -> u32 {
+        let mut p = Self::lock(&self.port);
+        if *p == 0 {
+            *p = tgid;
+        }
+        *p
+    }
+
+    /// A request from the process (one or more messages in `data`).
+    pub fn request(&self, data: &[u8], tgid: u32) -> KResult<usize> {
+        let pid = self.port(tgid);
+        let mut replies = Vec::new();
+        let mut off = 0;
+        while off + 16 <= data.len() {
+            let h = &data[off..];
+            let len = u32::from_le_bytes(h[0..4].try_into().unwrap()) as usize;
+            if len < 16 || off + len > data.len() {
+                return Err(Errno::EINVAL);
+            }
+            let ty = u16::from_le_bytes([h[4], h[5]]);
+            let flags = u16::from_le_bytes([h[6], h[7]]);
+            let seq = u32::from_le_bytes(h[8..12].try_into().unwrap());
+            let body = &h[16..len];
+            let mut batch = Vec::new();
+            match ty {
+                RTM_GETLINK if flags & NLM_F_DUMP != 0 => {
+                    for i in netdev::interfaces() {
+                        batch.extend(link_msg(&i, seq, pid));
+                    }
+                }
+                RTM_GETADDR if flags & NLM_F_DUMP != 0 => {
+                    let family = body.first().copied().unwrap_or(0);
+                    for m in addr_msgs(family, seq, pid) {
+                        batch.extend(m);
+                    }
+                }
+                _ => {
+                    replies.push(error_msg(&h[..len], Errno::EOPNOTSUPP.0, seq, pid));
+                    off += align4(len);
+                    continue;
+                }
+            }
+            let mut done = Msg::new(NLMSG_DONE, NLM_F_MULTI, seq, pid);
+            done.put(&0i32.to_le_bytes());
+            batch.extend(done.done());
+            replies.push(batch);
+            if flags & NLM_F_ACK != 0 && ty != RTM_GETLINK && ty != RTM_GETADDR {
+                replies.push(error_msg(&h[..len], 0, seq, pid));
+            }
+            off += align4(len);
+        }
+        Self::lock(&self.queue).extend(replies);
+        self.wq.wake_all();
+        Ok(data.len())
+    }
+
+    /// The next reply datagram: up to `max` bytes of it and its full
+    /// length (EAGAIN when there is none). `peek` leaves it queued.
+    pub fn reply(&self, max: usize, peek: bool) -> KResult<(Vec<u8>, usize)> {
+        let mut q = Self::lock(&self.queue);
+        let Some(d) = q.front() else {
+            return Err(Errno::EAGAIN);
+        };
+        let full = d.len();
+        let part = d[..max.min(full)].to_vec();
+        if !peek {
+            q.pop_front();
+        }
+        Ok((part, full))
+    }
+}
+
+impl FileOps for NetlinkSocket {
+    /// write(2) is a send to the kernel.
+    fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
+        self.request(buf, t.tgid() as u32)
+    }
+    fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
+        let (d, _) = self.reply(buf.len(), false)?;
+        buf[..d.len()].copy_from_slice(&d);
+        Ok(d.len())
+    }
+    fn poll(&self, _f: &File) -> u32 {
+        let ready = !Self::lock(&self.queue).is_empty();
+        POLLOUT | if ready { POLLIN } else { 0 }
+    }
+    fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
+        Some(self.wq.clone())
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+    fn name(&self) -> Option<String> {
+        Some("socket:[netlink]".into())
+    }
+}
