@@ -1,7 +1,8 @@
 //! What the stack's interfaces look like to `ifconfig` and friends:
-//! /proc/net/dev, and the SIOCGIF* ioctls on an internet socket
-//! (struct ifreq, struct ifconf). Read-only: interfaces are configured
-//! by the kernel for now.
+//! /proc/net/dev, /proc/net/if_inet6, and the SIOCGIF* ioctls any socket
+//! answers (struct ifreq, struct ifconf); `net::netlink` builds its dumps
+//! from the same lists. Read-only: interfaces are configured by the
+//! kernel for now.
 
 use super::device::DevStats;
 use super::stack;
