@@ -103,6 +103,20 @@ fn inode_key(i: &Arc<dyn Inode>) -> usize {
 }
 
 impl UnixSocket {
+    /// FIONREAD (Linux's unix_inq_len): all queued bytes of a stream or
+    /// seqpacket socket, the next datagram's length; EINVAL when listening.
+    pub fn inq_len(&self) -> KResult<usize> {
+        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if g.listening {
+            return Err(Errno::EINVAL);
+        }
+        Ok(match self.kind {
+            SOCK_STREAM => g.bytes.len(),
+            SOCK_SEQPACKET => g.msgs.iter().map(|m| m.data.len()).sum(),
+            _ => g.msgs.front().map_or(0, |m| m.data.len()),
+        })
+    }
+
     pub fn new(kind: u32, cred: Cred) -> Arc<UnixSocket> {
         Arc::new(UnixSocket {
             kind,
@@ -466,6 +480,12 @@ impl FileOps for UnixSocket {
         cmd: u32,
         arg: u64,
     ) -> KResult<u64> {
+        const FIONREAD: u32 = 0x541b;
+        if cmd == FIONREAD {
+            let n = self.inq_len()?;
+            t.mm().write_u32(arg, n.min(i32::MAX as usize) as u32)?;
+            return Ok(0);
+        }
         crate::net::inet::netdev::socket_ioctl(t, cmd, arg).unwrap_or(Err(Errno::ENOTTY))
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -143,6 +144,31 @@ int main(void) {
     int kst;
     waitpid(k, &kst, 0);
     printf("scm_rights: sent %zd, read %zd \"%s\", child exit %d\n", sent, nread, buf, WEXITSTATUS(kst));
+    /* FIONREAD: all queued bytes of a stream or seqpacket socket, the next
+     * datagram of a datagram socket; EINVAL on a listening socket. */
+    int types[] = {SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM};
+    for (int i = 0; i < 3; i++) {
+        int q[2], n = -1;
+        socketpair(AF_UNIX, types[i], 0, q);
+        ioctl(q[1], FIONREAD, &n);
+        printf("fionread type %d empty %d", types[i], n);
+        write(q[0], "abc", 3);
+        write(q[0], "defgh", 5);
+        ioctl(q[1], FIONREAD, &n);
+        printf(" after 3+5: %d", n);
+        read(q[1], buf, 2);
+        ioctl(q[1], FIONREAD, &n);
+        printf(" after reading 2: %d\n", n);
+        close(q[0]);
+        close(q[1]);
+    }
+    int l = socket(AF_UNIX, SOCK_STREAM, 0), avail = 0;
+    struct sockaddr_un la;
+    socklen_t ll = addr_of(&la, "fionread-listener", 1);
+    bind(l, (struct sockaddr *)&la, ll);
+    listen(l, 1);
+    printf("fionread listening: %s\n", ioctl(l, FIONREAD, &avail) < 0 ? strerrorname_np(errno) : "ok");
+    close(l);
     printf("sockets done\n");
     return 0;
 }
