@@ -191,7 +191,9 @@ impl File {
 
     /// A read or directory listing happened: tell inotify, and update the
     /// access time as the mount's atime policy says (Linux's touch_atime).
-    pub fn accessed(&self, inode: &Arc<dyn Inode>) {
+    /// `st` is the inode's stat from before the access: the policy needs
+    /// its times, and the read path has taken it already.
+    pub fn accessed(&self, inode: &Arc<dyn Inode>, st: &Stat) {
         if let Some(p) = &self.path {
             super::inotify::fsnotify_access(p);
         }
@@ -203,10 +205,13 @@ impl File {
         if m.intersects(MntFlags::NOATIME | MntFlags::RDONLY) {
             return;
         }
-        if m.contains(MntFlags::NODIRATIME) && inode.stat().is_dir() {
+        if m.contains(MntFlags::NODIRATIME) && st.is_dir() {
             return;
         }
-        inode.touch_atime(vfs::Timespec::now(), m.contains(MntFlags::RELATIME));
+        let now = vfs::Timespec::now();
+        if vfs::atime_due(st, now, m.contains(MntFlags::RELATIME)) {
+            inode.touch_atime(now);
+        }
     }
 }
 
@@ -239,14 +244,15 @@ fn sync_if_asked(f: &File, inode: &Arc<dyn Inode>) -> KResult<()> {
 
 impl FileOps for InodeFile {
     fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
-        if self.inode.stat().is_dir() {
+        let st = self.inode.stat();
+        if st.is_dir() {
             return Err(Errno::EISDIR);
         }
         let mut pos = f.lock_pos();
         let n = self.inode.read_at(*pos, buf)?;
         *pos += n as u64;
         drop(pos);
-        f.accessed(&self.inode);
+        f.accessed(&self.inode, &st);
         Ok(n)
     }
     fn write(&self, f: &File, buf: &[u8]) -> KResult<usize> {
@@ -262,11 +268,12 @@ impl FileOps for InodeFile {
         Ok(n)
     }
     fn pread(&self, f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
-        if self.inode.stat().is_dir() {
+        let st = self.inode.stat();
+        if st.is_dir() {
             return Err(Errno::EISDIR);
         }
         let n = self.inode.read_at(off, buf)?;
-        f.accessed(&self.inode);
+        f.accessed(&self.inode, &st);
         Ok(n)
     }
     fn pwrite(&self, f: &File, buf: &[u8], off: u64) -> KResult<usize> {
@@ -306,8 +313,9 @@ impl FileOps for InodeFile {
         Ok(new as u64)
     }
     fn readdir(&self, f: &File) -> KResult<Vec<vfs::DirEntry>> {
+        let st = self.inode.stat();
         let v = self.inode.readdir()?;
-        f.accessed(&self.inode);
+        f.accessed(&self.inode, &st);
         Ok(v)
     }
 }

@@ -248,9 +248,10 @@ pub trait Inode: Send + Sync {
     fn fs_magic(&self) -> u64 {
         TMPFS_MAGIC
     }
-    /// Record an access (read, directory listing) at `now`; with
-    /// `relatime`, only if `atime_due` says so.
-    fn touch_atime(&self, _now: Timespec, _relatime: bool) {}
+    /// Set the access time to `now` for an access (read, directory
+    /// listing), without changing ctime; the VFS decides when
+    /// (`atime_due`).
+    fn touch_atime(&self, _now: Timespec) {}
     /// Is the filesystem read-only (writes fail with EROFS)? Permission
     /// checks report it before access bits, as Linux's inode_permission.
     fn read_only(&self) -> bool {

@@ -86,6 +86,8 @@ pub struct Ext4Fs {
     /// Monotonic time of the first operation since the last periodic
     /// commit (0: none): the commit is due `commit=` seconds later.
     dirty_since: AtomicI64,
+    /// commit= in ns, read on every scheduler pass (no lock).
+    commit_ns: AtomicI64,
     this: Weak<Ext4Fs>,
 }
 
@@ -255,6 +257,7 @@ pub fn mount(dev: Arc<dyn BlockDevice>, fstype: Option<&str>, ro: bool) -> KResu
         opts: Mutex::new(options::Ext4Options::default()),
         errors_default,
         dirty_since: AtomicI64::new(0),
+        commit_ns: AtomicI64::new(options::DEFAULT_COMMIT_SECS as i64 * 1_000_000_000),
         this: w.clone(),
     });
     let journaled = f.lock().journal.is_some();
@@ -356,6 +359,8 @@ impl Ext4Fs {
         let name = self.lock().name.clone();
         let mut o = self.opts.lock().unwrap_or_else(|e| e.into_inner());
         *o = o.parse(&name, words)?;
+        self.commit_ns
+            .store(o.commit_secs as i64 * 1_000_000_000, Ordering::Relaxed);
         Ok(o.show())
     }
 
@@ -365,12 +370,7 @@ impl Ext4Fs {
         if since == 0 {
             return None;
         }
-        let secs = self
-            .opts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .commit_secs;
-        Some(since + secs as i64 * 1_000_000_000)
+        Some(since + self.commit_ns.load(Ordering::Relaxed))
     }
 
     /// The periodic commit: what changed since the last one goes to the
@@ -564,18 +564,21 @@ impl Ext4Fs {
 }
 
 /// When the next periodic commit of any mounted filesystem is due.
+/// (On every scheduler pass: atomics only, no allocation.)
 pub fn next_commit() -> Option<i64> {
-    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
-    all.iter().filter_map(|f| f.commit_due()).min()
+    mounted().iter().filter_map(|f| f.commit_due()).min()
 }
 
 /// Run the periodic commits due at `now`.
 pub fn run_commits(now: i64) {
-    let all: Vec<Arc<Ext4Fs>> = mounted().clone();
-    for f in all {
-        if f.commit_due().is_some_and(|d| d <= now) {
-            f.periodic_commit();
-        }
+    let due: Vec<Arc<Ext4Fs>> = mounted()
+        .iter()
+        .filter(|f| f.commit_due().is_some_and(|d| d <= now))
+        .cloned()
+        .collect();
+    // Outside the registry's lock: a commit takes the filesystem's.
+    for f in due {
+        f.periodic_commit();
     }
 }
 

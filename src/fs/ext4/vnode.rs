@@ -98,24 +98,13 @@ impl Inode for Ext4Inode {
         }
     }
 
-    fn touch_atime(&self, now: Timespec, relatime: bool) {
+    fn touch_atime(&self, now: Timespec) {
         let mut g = self.fs.lock();
         if g.ro {
             return;
         }
-        let due = g.di(self.ino).is_ok_and(|di| {
-            let st = Stat {
-                atime: di.atime(),
-                mtime: di.mtime(),
-                ctime: di.ctime(),
-                ..Default::default()
-            };
-            atime_due(&st, now, relatime)
-        });
-        if due {
-            if let Err(e) = g.modify(self.ino, |di| di.set_atime(now)) {
-                log::debug!("EXT4-fs ({}): atime of #{}: {e:?}", g.name, self.ino);
-            }
+        if let Err(e) = g.modify(self.ino, |di| di.set_atime(now)) {
+            log::debug!("EXT4-fs ({}): atime of #{}: {e:?}", g.name, self.ino);
         }
     }
 
