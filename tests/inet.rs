@@ -139,7 +139,10 @@ fn ip_lists_links_and_addresses_over_netlink() {
         assert!(addr.contains(want), "no {want:?} in:\n{addr}");
     }
     let v4 = g.run("ip -4 addr show dev lo");
-    assert!(v4.contains("inet 127.0.0.1/8") && !v4.contains("inet6"), "{v4}");
+    assert!(
+        v4.contains("inet 127.0.0.1/8") && !v4.contains("inet6"),
+        "{v4}"
+    );
     let (out, status) = g.run_status("ip addr add 10.0.0.1/24 dev lo 2>&1");
     assert_ne!(status, 0, "{out}");
     assert!(out.contains("Operation not supported"), "{out}");

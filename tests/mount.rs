@@ -180,7 +180,10 @@ fn nosuid_mounts_ignore_setuid_bits() {
     g.run("mount -t tmpfs -o mode=755 t /mnt && cp /bin/perm /mnt/ && chmod 4755 /mnt/perm");
     let whoami = "su -s /bin/sh nobody -c '/mnt/perm --whoami'";
     let out = g.run(whoami);
-    assert!(out.contains("uid=65534/0/0 ") && out.contains("secure=1"), "{out}");
+    assert!(
+        out.contains("uid=65534/0/0 ") && out.contains("secure=1"),
+        "{out}"
+    );
     g.run("mount -o remount,nosuid /mnt");
     let out = g.run(whoami);
     assert!(

@@ -43,7 +43,10 @@ fn ps_shows_vsz_and_a_busy_process_accumulates_time() {
     let f: Vec<&str> = line.split_whitespace().collect();
     let vsz = f.get(1).map_or(0, |v| kb(v));
     let rss = f.get(2).map_or(0, |v| kb(v));
-    assert!(vsz > 0 && rss > 0 && rss <= vsz, "ps shows VSZ {vsz}, RSS {rss}: {line:?}");
+    assert!(
+        vsz > 0 && rss > 0 && rss <= vsz,
+        "ps shows VSZ {vsz}, RSS {rss}: {line:?}"
+    );
     // The loop runs beside the shell: its user time (stat field 14, in
     // ticks) passes a second sooner or later however loaded the host is.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -83,7 +86,8 @@ fn top_shows_cpu_use_of_a_busy_process() {
         .unwrap_or(0.0);
     assert!(cpu > 0.0, "busy loop shows no %CPU: {line:?}\n{out}");
     assert!(
-        out.lines().any(|l| l.starts_with("CPU:") && !l.contains(" 0% usr")),
+        out.lines()
+            .any(|l| l.starts_with("CPU:") && !l.contains(" 0% usr")),
         "top's CPU line shows no user time:\n{out}"
     );
     g.run("kill $!; wait");

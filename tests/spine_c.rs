@@ -49,4 +49,3 @@ fn permissions_match_native() {
 fn process_accounting_matches_native() {
     compare_with_native("procacct", "procacct done");
 }
-

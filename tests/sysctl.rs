@@ -20,7 +20,10 @@ fn sysctls_are_read_written_and_honoured() {
         "fs.protected_symlinks = 1"
     );
     let bad = g.run("echo 3 > /proc/sys/fs/protected_regular; cat /proc/sys/fs/protected_regular");
-    assert!(bad.contains("Invalid argument") && bad.trim_end().ends_with('0'), "{bad}");
+    assert!(
+        bad.contains("Invalid argument") && bad.trim_end().ends_with('0'),
+        "{bad}"
+    );
 
     // A link in sticky, world-writable /tmp owned by someone else is not
     // followed, not even by root, while fs.protected_symlinks is 1.
@@ -35,9 +38,13 @@ fn sysctls_are_read_written_and_honoured() {
     assert_eq!(g.run("echo a >> /tmp/f 2>&1; echo rc=$?").trim(), "rc=0");
     g.run("echo 1 > /proc/sys/fs/protected_regular");
     let denied = g.run("echo b >> /tmp/f 2>&1; echo rc=$?");
-    assert!(denied.contains("Permission denied") && denied.contains("rc=1"), "{denied}");
+    assert!(
+        denied.contains("Permission denied") && denied.contains("rc=1"),
+        "{denied}"
+    );
     // Opening without O_CREAT is not affected.
     assert_eq!(g.run("cat /tmp/f").trim(), "a");
     g.send("poweroff -f\n");
-    g.wait_exit(std::time::Duration::from_secs(60)).expect("poweroff");
+    g.wait_exit(std::time::Duration::from_secs(60))
+        .expect("poweroff");
 }

@@ -94,7 +94,9 @@ fn job_control_in_setsid_shell() {
     // when SIGCONT reached it: fg prints the job before it gives it the
     // terminal, and a ^C in between only interrupts the shell's fg (as on
     // Linux), leaving the job stopped.
-    g.send("sh -c 'trap \"echo RESU\"\"MED\" CONT; echo JOB\"\"READY; while :; do sleep 0.1; done'\n");
+    g.send(
+        "sh -c 'trap \"echo RESU\"\"MED\" CONT; echo JOB\"\"READY; while :; do sleep 0.1; done'\n",
+    );
     g.expect("JOBREADY", SHORT);
     g.send("\x1a");
     g.expect("Stopped", SHORT);
@@ -230,7 +232,10 @@ fn console_matches_uml_on_the_same_image() {
     // (set_sane_term) and given the shell its controlling tty (TIOCSCTTY
     // on /dev/console): con0, /dev/tty0, device 4:0.
     for (extra, ctty) in [
-        (&["init=/bin/sh"][..], "tty_nr 0 foreground false; init: 0 -1"),
+        (
+            &["init=/bin/sh"][..],
+            "tty_nr 0 foreground false; init: 0 -1",
+        ),
         (&[][..], "tty_nr 1024 foreground true; init: 0 -1"),
     ] {
         let (uml, uml_ctty) = console_view(std::path::Path::new(UML), &uml_env, &img, extra);
@@ -465,7 +470,10 @@ fn guest_script_runs_a_command_on_a_pty() {
     let w: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(w.len(), 3, "{out:?}");
     assert_eq!(w[1], "34816", "{out:?}");
-    assert_eq!(w[0], w[2], "tpgid is not the foreground command's group: {out:?}");
+    assert_eq!(
+        w[0], w[2],
+        "tpgid is not the foreground command's group: {out:?}"
+    );
     // The child's exit status comes back through SIGCHLD on the signalfd.
     let (_, status) = g.run_status("script -q -e -c 'exit 7' /tmp/e </dev/null");
     assert_eq!(status, 7);

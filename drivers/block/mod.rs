@@ -66,7 +66,11 @@ pub struct PartInfo {
 /// Has flush `ticket` of `dev` completed? If not, task `t` sleeps until
 /// the device's interrupt says it may have, and this gives the EBLOCK its
 /// syscall returns (it runs again then, and asks again).
-pub fn wait_flush(dev: &dyn BlockDevice, ticket: u64, t: &crate::kernel::task::Task) -> KResult<()> {
+pub fn wait_flush(
+    dev: &dyn BlockDevice,
+    ticket: u64,
+    t: &crate::kernel::task::Task,
+) -> KResult<()> {
     if let Some(r) = dev.flush_result(ticket) {
         return r;
     }

@@ -131,7 +131,9 @@ impl Inotify {
     /// that already watches it with its mask replaced (or, with
     /// IN_MASK_ADD, extended).
     pub fn add_watch(&self, inode: Arc<dyn Inode>, mask: u32) -> KResult<i32> {
-        if mask & IN_ALL_EVENTS == 0 || mask & (IN_MASK_ADD | IN_MASK_CREATE) == IN_MASK_ADD | IN_MASK_CREATE {
+        if mask & IN_ALL_EVENTS == 0
+            || mask & (IN_MASK_ADD | IN_MASK_CREATE) == IN_MASK_ADD | IN_MASK_CREATE
+        {
             return Err(Errno::EINVAL);
         }
         let key = key_of(&*inode);
@@ -141,7 +143,11 @@ impl Inotify {
             if mask & IN_MASK_CREATE != 0 {
                 return Err(Errno::EEXIST);
             }
-            w.mask = if mask & IN_MASK_ADD != 0 { w.mask | bits } else { bits };
+            w.mask = if mask & IN_MASK_ADD != 0 {
+                w.mask | bits
+            } else {
+                bits
+            };
             return Ok(w.wd);
         }
         let wd = g.next_wd;
@@ -159,7 +165,11 @@ impl Inotify {
     /// inotify_rm_watch: the watch goes, and IN_IGNORED says so.
     pub fn rm_watch(&self, wd: i32) -> KResult<()> {
         let mut g = lock(&self.inner);
-        let i = g.watches.iter().position(|w| w.wd == wd).ok_or(Errno::EINVAL)?;
+        let i = g
+            .watches
+            .iter()
+            .position(|w| w.wd == wd)
+            .ok_or(Errno::EINVAL)?;
         g.watches.remove(i);
         WATCHES.fetch_sub(1, Ordering::Relaxed);
         Self::push(&mut g, wd, IN_IGNORED, 0, "");
@@ -259,7 +269,13 @@ impl FileOps for Inotify {
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
         Some(self.wq.clone())
     }
-    fn ioctl(&self, _f: &File, t: &Arc<crate::kernel::task::Task>, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(
+        &self,
+        _f: &File,
+        t: &Arc<crate::kernel::task::Task>,
+        cmd: u32,
+        arg: u64,
+    ) -> KResult<u64> {
         const FIONREAD: u32 = 0x541B;
         if cmd != FIONREAD {
             return Err(Errno::ENOTTY);
@@ -385,7 +401,14 @@ pub fn fsnotify_open(p: &Path) {
 
 /// The file's last descriptor closed (`wrote`: it was open for writing).
 pub fn fsnotify_close(p: &Path, wrote: bool) {
-    on_path(p, if wrote { IN_CLOSE_WRITE } else { IN_CLOSE_NOWRITE });
+    on_path(
+        p,
+        if wrote {
+            IN_CLOSE_WRITE
+        } else {
+            IN_CLOSE_NOWRITE
+        },
+    );
 }
 
 #[cfg(test)]

@@ -200,8 +200,8 @@ pub fn may_create_in_sticky(c: &Creds, dir: &Stat, file: &Stat) -> KResult<()> {
     {
         return Ok(());
     }
-    let group_level = (level(&PROTECTED_FIFOS) >= 2 && fifo)
-        || (level(&PROTECTED_REGULAR) >= 2 && reg);
+    let group_level =
+        (level(&PROTECTED_FIFOS) >= 2 && fifo) || (level(&PROTECTED_REGULAR) >= 2 && reg);
     if dir.mode & S_IWOTH != 0 || (dir.mode & S_IWGRP != 0 && group_level) {
         return Err(Errno::EACCES);
     }

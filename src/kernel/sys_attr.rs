@@ -5,8 +5,8 @@ use super::errno::{Errno, KResult};
 use super::sys_fs::{fd_file, lookup_as, lookup_flags_as, read_path, want_write, want_write_file};
 use super::sys_fs::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::task::{Creds, Task};
-use crate::fs::permission::{self, MAY_WRITE};
 use crate::fs::inotify;
+use crate::fs::permission::{self, MAY_WRITE};
 use crate::fs::setattr;
 use crate::fs::vfs::{Inode, Path, SetAttr, Stat, Timespec};
 use std::sync::Arc;
@@ -76,7 +76,10 @@ pub fn sys_fchmod(t: &Arc<Task>, fd: i32, mode: u32) -> KResult<u64> {
 /// chown to `uid`/`gid` ((u32)-1: unchanged).
 fn chown(c: &Creds, t: &Target, uid: u32, gid: u32) -> KResult<u64> {
     let id = |v: u32| (v != u32::MAX).then_some(v);
-    t.set(&setattr::chown(c, &t.inode.stat(), id(uid), id(gid))?, false)
+    t.set(
+        &setattr::chown(c, &t.inode.stat(), id(uid), id(gid))?,
+        false,
+    )
 }
 
 /// chown, lchown, fchownat

@@ -726,7 +726,9 @@ pub fn sys_renameat2(
     same_mount(&op, &np)?;
     want_write(&op)?;
     may_rename(&c, &op, &on, &np, &nn, flags)?;
-    let moved = inotify::active().then(|| op.inode.lookup(&on).ok()).flatten();
+    let moved = inotify::active()
+        .then(|| op.inode.lookup(&on).ok())
+        .flatten();
     op.inode.rename(&on, &np.inode, &nn, flags)?;
     if let Some(i) = moved {
         inotify::fsnotify_move(&op, &on, &np, &nn, &i);

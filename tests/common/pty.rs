@@ -109,7 +109,13 @@ impl Guest {
     /// Start `program` (vmlinux, or linux.uml for comparisons) with these
     /// words and extra environment on a new `rows`x`cols` host pty, as
     /// `boot_pty` does.
-    pub fn spawn_pty(program: &Path, args: &[&str], env: &[(&str, &str)], rows: u16, cols: u16) -> Guest {
+    pub fn spawn_pty(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        rows: u16,
+        cols: u16,
+    ) -> Guest {
         Guest::spawn_pty_with(program, args, env, rows, cols, |_| {})
     }
 

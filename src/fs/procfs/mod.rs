@@ -69,7 +69,11 @@ fn sysctl(
     get: impl Fn() -> KResult<String> + Send + Sync + 'static,
     set: impl Fn(&str) -> KResult<()> + Send + Sync + 'static,
 ) -> Arc<dyn Inode> {
-    node(path, S_IFREG | 0o644, Kind::Sysctl(Arc::new(get), Arc::new(set)))
+    node(
+        path,
+        S_IFREG | 0o644,
+        Kind::Sysctl(Arc::new(get), Arc::new(set)),
+    )
 }
 
 /// An open tunable: what it said at open, and where writes go.
@@ -294,7 +298,9 @@ fn net_dir() -> Arc<dyn Inode> {
             ),
             (
                 "if_inet6".into(),
-                file("/net/if_inet6", || Ok(crate::net::inet::netdev::proc_if_inet6())),
+                file("/net/if_inet6", || {
+                    Ok(crate::net::inet::netdev::proc_if_inet6())
+                }),
             ),
             ("tcp".into(), file("/net/tcp", || Ok(tcp(false)))),
             ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),

@@ -82,7 +82,13 @@ pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8)> {
         let mut v = Vec::new();
         for (i, f) in s.net.ifaces.iter().enumerate() {
             for c in f.iface.ip_addrs() {
-                v.push((i as u32 + 1, f.name.clone(), f.loopback, c.address(), c.prefix_len()));
+                v.push((
+                    i as u32 + 1,
+                    f.name.clone(),
+                    f.loopback,
+                    c.address(),
+                    c.prefix_len(),
+                ));
             }
         }
         v
@@ -207,11 +213,7 @@ pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
 
 /// The interface ioctls any socket answers (glibc's if_nametoindex asks an
 /// AF_UNIX socket): None for other commands.
-pub fn socket_ioctl(
-    t: &crate::kernel::task::Task,
-    cmd: u32,
-    arg: u64,
-) -> Option<KResult<u64>> {
+pub fn socket_ioctl(t: &crate::kernel::task::Task, cmd: u32, arg: u64) -> Option<KResult<u64>> {
     if cmd == SIOCGIFCONF {
         return Some((|| {
             // struct ifconf: int ifc_len; (padding); char *ifc_buf.
@@ -245,7 +247,10 @@ pub fn socket_ioctl(
 /// the length to report (with a zero length: the length needed).
 pub fn ifconf(len: usize) -> (Vec<u8>, usize) {
     let mut out = Vec::new();
-    let with_v4: Vec<IfInfo> = interfaces().into_iter().filter(|i| i.v4.is_some()).collect();
+    let with_v4: Vec<IfInfo> = interfaces()
+        .into_iter()
+        .filter(|i| i.v4.is_some())
+        .collect();
     if len == 0 {
         return (out, with_v4.len() * IFREQ_SIZE);
     }
@@ -255,7 +260,10 @@ pub fn ifconf(len: usize) -> (Vec<u8>, usize) {
         }
         let mut r = [0u8; IFREQ_SIZE];
         r[..i.name.len()].copy_from_slice(i.name.as_bytes());
-        put_sockaddr_in(&mut r[16..], i.v4.map(|v| v.0).unwrap_or(Ipv4Address::UNSPECIFIED));
+        put_sockaddr_in(
+            &mut r[16..],
+            i.v4.map(|v| v.0).unwrap_or(Ipv4Address::UNSPECIFIED),
+        );
         out.extend_from_slice(&r);
     }
     let n = out.len();
