@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod irq;
 pub mod physmem;
 pub mod process;
+pub mod seccomp;
 pub mod stub;
 pub mod time;
 

@@ -7,8 +7,10 @@
 //! gVisor's `Platform.Switch`: run this context until something happens.
 
 use super::irq;
+use super::seccomp;
 use super::stub::{
-    self, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA, STUB_END,
+    self, AUX_OFFSET, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA,
+    STUB_DATA_SIZE, STUB_END,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -190,7 +192,8 @@ pub fn init() -> Result<(), String> {
         }
     }
     let _ = STUB_FD.set(high);
-    let mm = HostMm::spawn_raw().map_err(|e| {
+    write_filters();
+    let mm = HostMm::spawn_raw(true).map_err(|e| {
         format!(
             "cannot start a guest address space: {}",
             std::io::Error::from_raw_os_error(e)
@@ -204,7 +207,7 @@ pub fn init() -> Result<(), String> {
     // is much cheaper than fork+exec from vmlinux. Its children are traced
     // automatically (PTRACE_O_TRACEFORK) and, as it ignores SIGCHLD, reaped
     // as soon as we have waited for them.
-    let mut z = mm;
+    let z = mm;
     ptrace(
         libc::PTRACE_SETOPTIONS as _,
         z.pid,
@@ -212,23 +215,54 @@ pub fn init() -> Result<(), String> {
         (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEFORK) as u64,
     )
     .map_err(|e| format!("PTRACE_SETOPTIONS: errno {e}"))?;
-    let act = stub::STUB_DATA + stub::STUB_DATA_SIZE - 64;
-    let phys = super::physmem();
-    phys.write(stub::STUB_DATA_SIZE - 64, &[0u8; 32]);
-    phys.write_u64(stub::STUB_DATA_SIZE - 64, 1); // SIG_IGN
-    z.push([
-        libc::SYS_rt_sigaction as u64,
-        libc::SIGCHLD as u64,
-        act,
-        0,
-        8,
-        0,
-        0,
-    ]);
-    z.flush().map_err(|e| format!("zygote: errno {e}"))?;
     *ZYGOTE.lock().unwrap_or_else(|e| e.into_inner()) = Some(z);
     Ok(())
 }
+
+/// Where in the data area's auxiliary page the seccomp programs are: a
+/// `struct sock_fprog` each, then their instructions. The stub installs
+/// them from there; physical memory holds them for the kernel's lifetime.
+const FPROG_CHILD: u64 = AUX_OFFSET;
+const FPROG_ZYGOTE: u64 = AUX_OFFSET + 16;
+const FPROG_SOLO: u64 = AUX_OFFSET + 32;
+/// The zygote's SIGCHLD action (SIG_IGN), at the end of the aux page.
+const SIGCHLD_ACT: u64 = STUB_DATA_SIZE - 64;
+
+/// Lay out the three filters (a zygote's, a child's addition, and that of
+/// a process started alone) in the data area's auxiliary page.
+fn write_filters() {
+    let phys = super::physmem();
+    let sites = stub::syscall_sites();
+    let mut at = AUX_OFFSET + 64;
+    for (fprog, prog) in [
+        (FPROG_CHILD, seccomp::child_filter()),
+        (FPROG_ZYGOTE, seccomp::stub_filter(&sites, true)),
+        (FPROG_SOLO, seccomp::stub_filter(&sites, false)),
+    ] {
+        assert!(
+            at + prog.len() as u64 <= SIGCHLD_ACT,
+            "stub: filters do not fit"
+        );
+        phys.write(at, &prog);
+        let mut hdr = [0u8; 16];
+        hdr[..2].copy_from_slice(&((prog.len() / 8) as u16).to_le_bytes());
+        hdr[8..].copy_from_slice(&(STUB_DATA + at).to_le_bytes());
+        phys.write(fprog, &hdr);
+        at += prog.len() as u64;
+    }
+}
+
+/// Is the test hook on that lets a guest ask for one raw host system call
+/// (`RUML_TEST_HOST_SYSCALL=1` in vmlinux's environment)? It exists only to
+/// prove that the seccomp filter kills a host process that somehow reached
+/// a host `syscall` instruction; see `debug_host_syscall`.
+pub fn host_syscall_hook_enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("RUML_TEST_HOST_SYSCALL").is_some_and(|v| v == "1"))
+}
+
+/// The guest system call number the test hook answers to ("RUML").
+pub const HOST_SYSCALL_HOOK_NR: u64 = 0x5255_4d4c;
 
 static ZYGOTE: std::sync::Mutex<Option<HostMm>> = std::sync::Mutex::new(None);
 
@@ -275,13 +309,39 @@ fn fork_from_zygote() -> Result<HostMm, i32> {
     if !libc::WIFSTOPPED(st) {
         return Err(libc::ESRCH);
     }
-    Ok(HostMm {
+    let mut mm = HostMm {
         pid: child,
         ops: Vec::new(),
         stub_regs: z.stub_regs,
         fpu_owner: 0,
         multithreaded: false,
-    })
+    };
+    // The child inherited the zygote's filter, which allows fork; its first
+    // batch (always run before any guest code) takes that away for good.
+    mm.push([
+        libc::SYS_seccomp as u64,
+        seccomp::SECCOMP_SET_MODE_FILTER,
+        0,
+        STUB_DATA + FPROG_CHILD,
+        0,
+        0,
+        0,
+    ]);
+    Ok(mm)
+}
+
+/// The backstop before a guest mapping request is queued for the host:
+/// nothing may reach the stub. `mm::check_user_range` has refused such
+/// ranges already, so this only fires on a kernel bug, which it turns into
+/// a logged, ignored request instead of a hole.
+fn in_guest_range(addr: u64, len: u64) -> bool {
+    let ok = addr.checked_add(len).is_some_and(|end| end <= STUB_CODE);
+    if !ok {
+        log::error!(
+            "stub: refused a host mapping request at {addr:#x}+{len:#x} (above the guest range)"
+        );
+    }
+    ok
 }
 
 /// Queued host syscall for the stub.
@@ -305,13 +365,19 @@ impl HostMm {
             Ok(m) => Ok(m),
             Err(e) => {
                 log::warn!("mm: zygote fork failed (errno {e}), starting a fresh host process");
-                Self::spawn_raw()
+                Self::spawn_raw(false)
             }
         }
     }
 
-    fn spawn_raw() -> Result<HostMm, i32> {
+    /// Start a host process from the stub image. The process gets no new
+    /// privileges, no capabilities, no core dumps, no file descriptor but
+    /// physical memory, and (after its setup batch) the seccomp filter:
+    /// the zygote's, or with `zygote` false the one of a process alone.
+    fn spawn_raw(zygote: bool) -> Result<HostMm, i32> {
         let stub_fd = *STUB_FD.get().ok_or(libc::EINVAL)?;
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
         let phys_fd = super::physmem().fd();
         let argv: [*const libc::c_char; 2] = [b"ruml-mm\0".as_ptr().cast(), std::ptr::null()];
         let envp: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -331,6 +397,30 @@ impl HostMm {
                 if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) < 0 {
                     libc::_exit(126);
                 }
+                // No way back to privileges: no setuid gains at exec, and
+                // when vmlinux runs as root, an empty capability bounding
+                // set so the exec'd stub has no capabilities at all.
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                    libc::_exit(125);
+                }
+                if root {
+                    libc::prctl(
+                        libc::PR_CAP_AMBIENT,
+                        libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                        0,
+                        0,
+                        0,
+                    );
+                    let mut cap = 0;
+                    while libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 {
+                        cap += 1;
+                    }
+                }
+                let nocore = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                libc::setrlimit(libc::RLIMIT_CORE, &nocore);
                 if phys_fd != stub::PHYS_FD {
                     libc::dup2(phys_fd, stub::PHYS_FD);
                 } else {
@@ -378,12 +468,56 @@ impl HostMm {
             log::error!("stub: mapping the data area failed: {}", regs.rax as i64);
             return Err(libc::ENOMEM);
         }
+        if regs.rdx != 0 {
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            ONCE.call_once(|| {
+                log::info!(
+                    "stub: host cannot seal the stub code (mseal: {}); relying on the \
+                     kernel's range checks and the seccomp filter",
+                    regs.rdx as i64
+                )
+            });
+        }
         mm.stub_regs = regs;
         mm.stub_regs.rip = stub::batch_entry();
         mm.stub_regs.rsp = STUB_END - 16;
-        // Everything but the stub goes: the stack, vdso and vvar.
-        mm.munmap(0, STUB_CODE);
-        mm.munmap(STUB_END, HOST_TASK_SIZE - STUB_END);
+        // Everything but the stub goes: the stack, vdso and vvar. These
+        // ranges are outside what the filter allows, so they go first.
+        mm.ops
+            .push([libc::SYS_munmap as u64, 0, STUB_CODE, 0, 0, 0, 0]);
+        mm.ops.push([
+            libc::SYS_munmap as u64,
+            STUB_END,
+            HOST_TASK_SIZE - STUB_END,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        if zygote {
+            let phys = super::physmem();
+            phys.write(SIGCHLD_ACT, &[0u8; 32]);
+            phys.write_u64(SIGCHLD_ACT, 1); // SIG_IGN
+            mm.ops.push([
+                libc::SYS_rt_sigaction as u64,
+                libc::SIGCHLD as u64,
+                STUB_DATA + SIGCHLD_ACT,
+                0,
+                8,
+                0,
+                0,
+            ]);
+        }
+        let fprog = if zygote { FPROG_ZYGOTE } else { FPROG_SOLO };
+        mm.ops.push([
+            libc::SYS_seccomp as u64,
+            seccomp::SECCOMP_SET_MODE_FILTER,
+            0,
+            STUB_DATA + fprog,
+            0,
+            0,
+            0,
+        ]);
         mm.flush()?;
         Ok(mm)
     }
@@ -435,6 +569,9 @@ impl HostMm {
     }
 
     fn mmap_flags(&mut self, addr: u64, len: u64, prot: u32, phys: u64, extra: u64) {
+        if !in_guest_range(addr, len) {
+            return;
+        }
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64 | extra;
         if let Some(last) = self.ops.last_mut() {
             if last[0] == libc::SYS_mmap as u64
@@ -460,6 +597,9 @@ impl HostMm {
 
     /// Queue munmap(addr, len).
     pub fn munmap(&mut self, addr: u64, len: u64) {
+        if !in_guest_range(addr, len) {
+            return;
+        }
         if let Some(last) = self.ops.last_mut() {
             if last[0] == libc::SYS_munmap as u64 && last[1] + last[2] == addr {
                 last[2] += len;
@@ -471,6 +611,9 @@ impl HostMm {
 
     /// Queue mprotect(addr, len, prot).
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: u32) {
+        if !in_guest_range(addr, len) {
+            return;
+        }
         if let Some(last) = self.ops.last_mut() {
             if last[0] == libc::SYS_mprotect as u64
                 && last[1] + last[2] == addr
@@ -525,6 +668,44 @@ impl HostMm {
             return Err(-res as i32);
         }
         Ok(())
+    }
+}
+
+impl HostMm {
+    /// The test hook (see `host_syscall_hook_enabled`): run one host system
+    /// call with the guest's chosen number and arguments in this process,
+    /// from the stub's own `syscall` instruction, as if a guest had taken
+    /// over the stub. With the seccomp filter in place the host kills the
+    /// process (`Err(SIGSYS)`); without it, the call runs and its result is
+    /// returned, which is what the hostile-guest tests must never see.
+    pub fn debug_host_syscall(&mut self, nr: u64, args: [u64; 6]) -> Result<u64, i32> {
+        self.flush()?;
+        let mut r = self.stub_regs;
+        r.rip = stub::op_syscall_insn();
+        r.rax = nr;
+        r.orig_rax = u64::MAX;
+        r.rdi = args[0];
+        r.rsi = args[1];
+        r.rdx = args[2];
+        r.r10 = args[3];
+        r.r8 = args[4];
+        r.r9 = args[5];
+        set_regs(self.pid, &r)?;
+        ptrace(libc::PTRACE_SINGLESTEP as _, self.pid, 0, 0)?;
+        let st = wait(self.pid)?;
+        if libc::WIFSIGNALED(st) {
+            log::warn!(
+                "stub: host process {} killed by signal {} (seccomp)",
+                self.pid,
+                libc::WTERMSIG(st)
+            );
+            return Err(libc::WTERMSIG(st));
+        }
+        log::error!(
+            "stub: a raw host system call {nr} ran in host process {}",
+            self.pid
+        );
+        Ok(get_regs(self.pid)?.rax)
     }
 }
 

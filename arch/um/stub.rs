@@ -3,18 +3,25 @@
 //!
 //! A guest address space is a host process started from a tiny ELF image
 //! generated here (no libc, one page of code at `STUB_CODE`). Its entry maps
-//! the stub data area (the first frames of physical memory) and traps. From
-//! then on the kernel runs batches of host syscalls (mmap, munmap, mprotect)
-//! in that process by writing them to the data area and pointing the
-//! process's instruction pointer at `ruml_stub_batch`: one round trip for a
-//! whole batch, as UML's stub does.
+//! the stub data area (the first frames of physical memory), seals its own
+//! code page (mseal: no later mmap, munmap, mprotect or mremap on the host
+//! can replace or unprotect it) and traps. From then on the kernel runs
+//! batches of host syscalls (mmap, munmap, mprotect) in that process by
+//! writing them to the data area and pointing the process's instruction
+//! pointer at `ruml_stub_batch`: one round trip for a whole batch, as UML's
+//! stub does.
+//!
+//! The data area is only accessible while a batch runs: each batch opens it
+//! (mprotect read/write) first and closes it (PROT_NONE) last, so guest code,
+//! which only runs between batches, can neither read the requests of other
+//! address spaces nor forge its own.
 
 use std::arch::global_asm;
 
 /// Where the stub code page lives in every guest host process. Guest user
 /// space ends here (the guest's TASK_SIZE).
 pub const STUB_CODE: u64 = 0x7ff0_0000_0000;
-/// The stub's data area: header, syscall records, stack.
+/// The stub's data area: header, syscall records, filters, stack.
 pub const STUB_DATA: u64 = STUB_CODE + 0x1000;
 /// Size of the data area, backed by physical frames 0.. of guest memory.
 pub const STUB_DATA_SIZE: u64 = 16 * 4096;
@@ -29,13 +36,22 @@ pub const PHYS_FD: i32 = 3;
 pub const OP_SIZE: u64 = 64;
 /// Header of the data area: [0] number of records, [8] records completed.
 pub const OPS_OFFSET: u64 = 64;
-/// Room for records, leaving 4 KiB of stack at the end of the data area.
-pub const MAX_OPS: usize = ((STUB_DATA_SIZE - 4096 - OPS_OFFSET) / OP_SIZE) as usize;
+/// The last 4 KiB of the data area: seccomp programs and a little stack.
+pub const AUX_OFFSET: u64 = STUB_DATA_SIZE - 4096;
+/// Room for records, leaving the auxiliary page at the end.
+pub const MAX_OPS: usize = ((AUX_OFFSET - OPS_OFFSET) / OP_SIZE) as usize;
+/// mseal(2), Linux 6.10 and later; older hosts answer ENOSYS and the
+/// stub's code page is then protected by the kernel's checks and the
+/// seccomp filter alone.
+const SYS_MSEAL: u32 = 462;
 
 global_asm!(
     ".pushsection .text.ruml_stub, \"ax\"",
     ".globl ruml_stub_start",
     ".globl ruml_stub_batch",
+    ".globl ruml_stub_open_ret",
+    ".globl ruml_stub_op_ret",
+    ".globl ruml_stub_close_ret",
     ".globl ruml_stub_end",
     "ruml_stub_start:",
     // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, 0)
@@ -47,8 +63,24 @@ global_asm!(
     "mov r8d, {fd}",
     "xor r9d, r9d",
     "syscall",
+    "mov r15, rax",
+    // mseal(STUB_CODE, 4096, 0): the result (0 or an errno) goes to rdx.
+    "mov eax, {mseal}",
+    "movabs rdi, {code}",
+    "mov esi, 4096",
+    "xor edx, edx",
+    "syscall",
+    "mov rdx, rax",
+    "mov rax, r15",
     "int3",
     "ruml_stub_batch:",
+    // Open the data area: mprotect(STUB_DATA, STUB_DATA_SIZE, RW).
+    "mov eax, 10",
+    "movabs rdi, {data}",
+    "mov esi, {size}",
+    "mov edx, 3",
+    "syscall",
+    "ruml_stub_open_ret:",
     "movabs rbx, {data}",
     "mov r12, [rbx]",
     "lea r13, [rbx + {ops}]",
@@ -64,6 +96,7 @@ global_asm!(
     "mov r8, [r13 + 40]",
     "mov r9, [r13 + 48]",
     "syscall",
+    "ruml_stub_op_ret:",
     "mov [r13 + 56], rax",
     "cmp rax, -4095",
     "jae 3f",
@@ -72,35 +105,49 @@ global_asm!(
     "jmp 2b",
     "3:",
     "mov [rbx + 8], r14",
+    // Close it again before any guest code can run.
+    "mov eax, 10",
+    "movabs rdi, {data}",
+    "mov esi, {size}",
+    "xor edx, edx",
+    "syscall",
+    "ruml_stub_close_ret:",
     "int3",
     "ruml_stub_end:",
     ".popsection",
     data = const STUB_DATA,
+    code = const STUB_CODE,
     size = const STUB_DATA_SIZE,
     fd = const PHYS_FD,
     ops = const OPS_OFFSET,
+    mseal = const SYS_MSEAL,
 );
 
 extern "C" {
     static ruml_stub_start: u8;
     static ruml_stub_batch: u8;
+    static ruml_stub_open_ret: u8;
+    static ruml_stub_op_ret: u8;
+    static ruml_stub_close_ret: u8;
     static ruml_stub_end: u8;
 }
 
-/// The stub's machine code and the offset of the batch entry within it.
-fn code() -> (&'static [u8], u64) {
-    // SAFETY: the three symbols delimit one contiguous block of our own text
+/// The stub's machine code.
+fn code() -> &'static [u8] {
+    // SAFETY: the two symbols delimit one contiguous block of our own text
     // section defined by the global_asm above.
     unsafe {
         let start = &ruml_stub_start as *const u8;
-        let batch = &ruml_stub_batch as *const u8;
         let end = &ruml_stub_end as *const u8;
-        let len = end as usize - start as usize;
-        (
-            std::slice::from_raw_parts(start, len),
-            (batch as usize - start as usize) as u64,
-        )
+        std::slice::from_raw_parts(start, end as usize - start as usize)
     }
+}
+
+/// Where `sym` (one of the stub's labels) is in a guest host process.
+fn stub_addr(sym: &u8) -> u64 {
+    // SAFETY: only the addresses of our own symbols are taken, never read.
+    let start = unsafe { &ruml_stub_start as *const u8 as u64 };
+    STUB_CODE + HDR + (sym as *const u8 as u64 - start)
 }
 
 /// Size of the ELF header plus one program header; the code follows.
@@ -108,13 +155,34 @@ const HDR: u64 = 64 + 56;
 
 /// Address of the batch entry point in a guest host process.
 pub fn batch_entry() -> u64 {
-    STUB_CODE + HDR + code().1
+    // SAFETY: taking the address of our own symbol.
+    stub_addr(unsafe { &ruml_stub_batch })
+}
+
+/// The addresses right after the batch's `syscall` instructions: the
+/// instruction pointers seccomp sees for the stub's own calls (opening the
+/// data area, one record, closing it).
+pub fn syscall_sites() -> [u64; 3] {
+    // SAFETY: taking the addresses of our own symbols.
+    unsafe {
+        [
+            stub_addr(&ruml_stub_open_ret),
+            stub_addr(&ruml_stub_op_ret),
+            stub_addr(&ruml_stub_close_ret),
+        ]
+    }
+}
+
+/// Where the `syscall` instruction that runs one record is: the debug hook
+/// that simulates a guest reaching a host syscall starts there.
+pub fn op_syscall_insn() -> u64 {
+    syscall_sites()[1] - 2
 }
 
 /// A minimal static ELF executable whose one PT_LOAD maps the stub at
 /// STUB_CODE, entry at the mmap-and-trap prologue.
 pub fn elf_image() -> Vec<u8> {
-    let (code, _) = code();
+    let code = code();
     let mut v = Vec::with_capacity(HDR as usize + code.len());
     // e_ident
     v.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);

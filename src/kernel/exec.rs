@@ -303,7 +303,7 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
                     path: img.path.clone(),
                 },
                 label: "",
-            });
+            })?;
         }
         if mem_end > file_end {
             m.unmap(file_end, mem_end);
@@ -314,7 +314,7 @@ fn map_image(m: &mut crate::mm::MmInner, img: &Image, bias: u64) -> KResult<u64>
                 shared: false,
                 backing: Backing::Anon,
                 label: "",
-            });
+            })?;
         }
         // Zero the bss part of the last file page.
         let fz = bias + s.vaddr + s.filesz;
@@ -398,7 +398,7 @@ fn build(
         shared: false,
         backing: Backing::Anon,
         label: "[stack]",
-    });
+    })?;
     // Strings at the top of the stack.
     let mut strings: Vec<u8> = Vec::new();
     let mut offs_argv = Vec::new();

@@ -153,7 +153,7 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         }
         p.child_wq.wake_all();
     }
-    if exit_signal != 0 && !auto_reap {
+    if signal::valid_signal(exit_signal) && !auto_reap {
         let (code, st) = if status & 0x7f != 0 {
             (CLD_KILLED, status & 0x7f)
         } else {

@@ -61,8 +61,20 @@ pub const SIG_IGN: u64 = 1;
 pub const SS_ONSTACK: i32 = 1;
 pub const SS_DISABLE: i32 = 2;
 
+/// Is `sig` a signal number (1..=64)? Anything else names no signal: a
+/// guest can put any byte in clone's exit signal, and Linux then simply
+/// sends nothing when the child exits.
+pub fn valid_signal(sig: i32) -> bool {
+    (1..=NSIG).contains(&sig)
+}
+
+/// The mask bit of `sig`; 0 for a number that names no signal.
 pub fn bit(sig: i32) -> u64 {
-    1u64 << (sig - 1)
+    if valid_signal(sig) {
+        1u64 << (sig - 1)
+    } else {
+        0
+    }
 }
 
 /// Signals that can never be blocked or caught.
@@ -147,11 +159,18 @@ impl Default for SigActions {
 }
 
 impl SigActions {
+    /// The action for `sig`; the default one for a number that names no
+    /// signal (callers validate guest input, this keeps a slip harmless).
     pub fn get(&self, sig: i32) -> SigAction {
+        if !valid_signal(sig) {
+            return SigAction::default();
+        }
         self.actions[(sig - 1) as usize]
     }
     pub fn set(&mut self, sig: i32, a: SigAction) {
-        self.actions[(sig - 1) as usize] = a;
+        if valid_signal(sig) {
+            self.actions[(sig - 1) as usize] = a;
+        }
     }
     /// execve: caught signals go back to default, ignored stay ignored.
     pub fn reset_for_exec(&mut self) {
@@ -173,6 +192,9 @@ pub struct SigPending {
 
 impl SigPending {
     pub fn add(&mut self, info: SigInfo) {
+        if !valid_signal(info.signo) {
+            return;
+        }
         let b = bit(info.signo);
         if info.signo < 32 && self.set & b != 0 {
             return;
@@ -308,6 +330,9 @@ pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
     if sig == 0 {
         return Ok(());
     }
+    if !valid_signal(sig) {
+        return Err(Errno::EINVAL);
+    }
     log::trace!("signal: {} to process {} (code {})", sig, tgid, info.code);
     prepare_signal(tgid, sig);
     let threads = tg.lock().threads.clone();
@@ -344,6 +369,9 @@ pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
 /// Send a signal to one thread (tgkill, faults).
 pub fn send_to_thread(t: &Arc<Task>, info: SigInfo) {
     let sig = info.signo;
+    if !valid_signal(sig) {
+        return;
+    }
     let tgid = t.tgid();
     prepare_signal(tgid, sig);
     if ignored(t, sig, tgid == 1) && !is_fault(sig, info.code) {

@@ -102,7 +102,7 @@ pub fn sys_mmap(
         shared,
         backing,
         label: "",
-    });
+    })?;
     Ok(start)
 }
 

@@ -32,6 +32,21 @@ const ANON_FAULT_AROUND: u64 = 32;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 
+/// The one gate between guest addresses and host mappings: every path
+/// that creates, grows or moves a guest mapping (mmap with or without
+/// MAP_FIXED, mremap, brk, the ELF loader, the stack) asks here, through
+/// `MmInner::insert_vma` and the in-place growth paths, before anything is
+/// changed. A range that is empty, unaligned, wraps around or reaches past
+/// TASK_SIZE (where the stub lives) is refused with ENOMEM, so no guest
+/// mapping can ever cover, replace or unmap the stub.
+pub fn check_user_range(start: u64, end: u64) -> KResult<()> {
+    if start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 || start >= end || end > TASK_SIZE {
+        log::debug!("mm: refused guest range {start:#x}..{end:#x}");
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 pub fn page_down(a: u64) -> u64 {
     a & !(PAGE_SIZE - 1)
 }
@@ -262,7 +277,7 @@ impl MmInner {
         }
         if hint != 0 {
             let h = page_down(hint);
-            if h >= PAGE_SIZE * 16 && self.is_free(h, h + len) {
+            if h >= PAGE_SIZE * 16 && self.is_free(h, h.saturating_add(len)) {
                 return Ok(h);
             }
         }
@@ -322,10 +337,13 @@ impl MmInner {
         }
     }
 
-    /// Insert a new VMA (the range must be free).
-    pub fn insert_vma(&mut self, vma: Vma) {
-        debug_assert!(vma.start < vma.end);
+    /// Insert a new VMA (the range must be free). Refused unless the range
+    /// passes `check_user_range`.
+    pub fn insert_vma(&mut self, vma: Vma) -> KResult<()> {
+        check_user_range(vma.start, vma.end)?;
+        debug_assert!(self.is_free(vma.start, vma.end));
         self.vmas.insert(vma.start, vma);
+        Ok(())
     }
 
     /// mprotect: change protection of [start, end); ENOMEM if not all mapped.
@@ -383,18 +401,30 @@ impl MmInner {
         may_move: bool,
         fixed: Option<u64>,
     ) -> KResult<u64> {
-        self.update_hiwater();
         let vma = self.find_vma(old).ok_or(Errno::EFAULT)?.clone();
         if old + old_len > vma.end {
             return Err(Errno::EFAULT);
         }
+        if let Some(a) = fixed {
+            // Checked before anything is unmapped: the destination is the
+            // guest's, and may not overlap the source (Linux: EINVAL).
+            let end = a.checked_add(new_len).ok_or(Errno::EINVAL)?;
+            check_user_range(a, end).map_err(|_| Errno::EINVAL)?;
+            if a < old + old_len && old < end {
+                return Err(Errno::EINVAL);
+            }
+        }
+        self.update_hiwater();
         if fixed.is_none() {
             if new_len <= old_len {
                 self.unmap(old + new_len, old + old_len);
                 return Ok(old);
             }
             // Grow in place if the VMA ends here and the space after is free.
-            if vma.end == old + old_len && self.is_free(old + old_len, old + new_len) {
+            if vma.end == old + old_len
+                && check_user_range(vma.start, old + new_len).is_ok()
+                && self.is_free(old + old_len, old + new_len)
+            {
                 self.vmas.get_mut(&vma.start).unwrap().end = old + new_len;
                 return Ok(old);
             }
@@ -437,7 +467,7 @@ impl MmInner {
             }
             self.ptes.insert(addr / PAGE_SIZE, pte);
         }
-        self.vmas.insert(new, moved);
+        self.insert_vma(moved)?;
         Ok(new)
     }
 
@@ -449,20 +479,27 @@ impl MmInner {
         let old_end = page_up(self.brk);
         let new_end = page_up(new);
         if new_end > old_end {
-            if !self.is_free(old_end, new_end) {
+            if check_user_range(old_end, new_end).is_err() || !self.is_free(old_end, new_end) {
                 return self.brk;
             }
             // Extend the heap VMA, or create it.
             match self.vmas.range_mut(..old_end).next_back() {
                 Some((_, v)) if v.end == old_end && v.label == "[heap]" => v.end = new_end,
-                _ => self.insert_vma(Vma {
-                    start: old_end,
-                    end: new_end,
-                    prot: PROT_READ | PROT_WRITE,
-                    shared: false,
-                    backing: Backing::Anon,
-                    label: "[heap]",
-                }),
+                _ => {
+                    if self
+                        .insert_vma(Vma {
+                            start: old_end,
+                            end: new_end,
+                            prot: PROT_READ | PROT_WRITE,
+                            shared: false,
+                            backing: Backing::Anon,
+                            label: "[heap]",
+                        })
+                        .is_err()
+                    {
+                        return self.brk;
+                    }
+                }
             }
         } else if new_end < old_end {
             self.unmap(new_end, old_end);

@@ -342,9 +342,35 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         435 => Err(Errno::ENOSYS),
         436 => sys_fs::sys_close_range(t, a.u32(0), a.u32(1), a.u32(2)),
         439 => sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
+        crate::arch::process::HOST_SYSCALL_HOOK_NR
+            if crate::arch::process::host_syscall_hook_enabled() =>
+        {
+            test_host_syscall(t, a)
+        }
         _ => {
             warn_once(nr);
             Err(Errno::ENOSYS)
+        }
+    }
+}
+
+/// The hostile-guest tests' hook (only with RUML_TEST_HOST_SYSCALL=1 in
+/// vmlinux's environment): run host system call `a[0]` with arguments
+/// `a[1..6]` in this task's host process, as a guest that had taken over
+/// the stub would. The seccomp filter must kill the host process; the
+/// task then dies of SIGSYS, as a Linux process killed by seccomp does.
+fn test_host_syscall(t: &Arc<Task>, a: Args) -> KResult<u64> {
+    let mm = t.mm();
+    let r = mm
+        .lock()
+        .host
+        .debug_host_syscall(a.u(0), [a.u(1), a.u(2), a.u(3), a.u(4), a.u(5), 0]);
+    match r {
+        Ok(v) => Ok(v),
+        Err(sig) => {
+            log::warn!("task {}: host process killed by signal {sig}", t.tid);
+            super::exit::group_exit(t, signal::SIGSYS);
+            Err(Errno::EJUSTRETURN)
         }
     }
 }

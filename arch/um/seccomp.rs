@@ -1,0 +1,486 @@
+//! The host-side seccomp filter of every guest host process.
+//!
+//! A guest's host process should only ever execute the stub's mapping
+//! calls. The kernel keeps guest code from reaching a host system call by
+//! construction (PTRACE_SYSEMU intercepts every guest `syscall`; the stub
+//! code page is sealed and outside the guest's range; the stub's data area
+//! is inaccessible while the guest runs). This filter is the second wall:
+//! if all of that failed, a host system call that is not one of the stub's,
+//! from one of the stub's own instructions, with the stub's arguments, kills
+//! the process (SECCOMP_RET_KILL_PROCESS).
+//!
+//! What the stub may do:
+//! - `mmap(addr, len, prot, MAP_SHARED|MAP_FIXED[|MAP_POPULATE], PHYS_FD, off)`
+//!   with `[addr, addr+len)` inside the guest range and `prot <= RWX`;
+//! - `munmap` and `mprotect` of ranges inside the guest range, and
+//!   `mprotect` of exactly the stub data area (closing it around batches);
+//! - the zygote only: `fork`, and `seccomp(SET_MODE_FILTER, 0, ..)` so that
+//!   each child can add the small filter that takes `fork` away again.
+//!
+//! Filters are classic BPF over `struct seccomp_data`; 64-bit arguments are
+//! two 32-bit words, so the range check adds them with an explicit carry.
+
+use super::stub::{STUB_CODE, STUB_DATA, STUB_DATA_SIZE};
+
+/// One classic BPF instruction (`struct sock_filter`).
+#[derive(Clone, Copy)]
+struct Insn {
+    code: u16,
+    jt: u8,
+    jf: u8,
+    k: u32,
+}
+
+const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+const BPF_LD_MEM: u16 = 0x60; // BPF_LD | BPF_MEM
+const BPF_LDX_MEM: u16 = 0x61; // BPF_LDX | BPF_MEM
+const BPF_ST: u16 = 0x02;
+const BPF_ADD_X: u16 = 0x0c; // BPF_ALU | BPF_ADD | BPF_X
+const BPF_ADD_K: u16 = 0x04; // BPF_ALU | BPF_ADD | BPF_K
+const BPF_TAX: u16 = 0x07; // BPF_MISC | BPF_TAX
+const BPF_RET_K: u16 = 0x06;
+const BPF_JA: u16 = 0x05;
+const BPF_JEQ_K: u16 = 0x15;
+const BPF_JGT_K: u16 = 0x25;
+const BPF_JGE_K: u16 = 0x35;
+const BPF_JGE_X: u16 = 0x3d;
+const BPF_JSET_K: u16 = 0x45;
+
+const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
+const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `seccomp(2)` operation installing a filter.
+pub const SECCOMP_SET_MODE_FILTER: u64 = 1;
+
+// Offsets in struct seccomp_data.
+const NR: u32 = 0;
+const ARCH: u32 = 4;
+const IP_LO: u32 = 8;
+const IP_HI: u32 = 12;
+fn arg_lo(i: u32) -> u32 {
+    16 + 8 * i
+}
+fn arg_hi(i: u32) -> u32 {
+    20 + 8 * i
+}
+
+/// A jump target: an instruction index, or one of the two verdicts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    Label(usize),
+    Allow,
+    Kill,
+    Next,
+}
+
+/// A program under construction: instructions whose jumps name labels,
+/// resolved to relative offsets by `finish`.
+struct Builder {
+    insns: Vec<(u16, Target, Target, u32)>,
+    labels: Vec<Option<usize>>,
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder {
+            insns: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+    fn label(&mut self) -> Target {
+        self.labels.push(None);
+        Target::Label(self.labels.len() - 1)
+    }
+    fn bind(&mut self, l: Target) {
+        if let Target::Label(i) = l {
+            self.labels[i] = Some(self.insns.len());
+        }
+    }
+    fn stmt(&mut self, code: u16, k: u32) {
+        self.insns.push((code, Target::Next, Target::Next, k));
+    }
+    fn load(&mut self, off: u32) {
+        self.stmt(BPF_LD_W_ABS, off);
+    }
+    fn jump(&mut self, code: u16, k: u32, jt: Target, jf: Target) {
+        self.insns.push((code, jt, jf, k));
+    }
+    fn goto(&mut self, t: Target) {
+        self.insns.push((BPF_JA, t, Target::Next, 0));
+    }
+    /// Continue only if the 64-bit argument `i` equals `v`.
+    fn require_arg(&mut self, i: u32, v: u64) {
+        self.load(arg_lo(i));
+        self.jump(BPF_JEQ_K, v as u32, Target::Next, Target::Kill);
+        self.load(arg_hi(i));
+        self.jump(BPF_JEQ_K, (v >> 32) as u32, Target::Next, Target::Kill);
+    }
+    /// Continue only if argument `i` has no bits outside `allowed`.
+    fn require_bits(&mut self, i: u32, allowed: u64) {
+        self.load(arg_lo(i));
+        self.jump(BPF_JSET_K, !(allowed as u32), Target::Kill, Target::Next);
+        self.load(arg_hi(i));
+        self.jump(
+            BPF_JSET_K,
+            !((allowed >> 32) as u32),
+            Target::Kill,
+            Target::Next,
+        );
+    }
+    /// Jump to `ok` if `[arg a, arg a + arg l)` lies inside `[0, limit]`
+    /// without wrapping, else kill. `limit` must have a zero low word.
+    fn range_check(&mut self, a: u32, l: u32, limit: u64, ok: Target) {
+        debug_assert_eq!(limit as u32, 0);
+        let lim_hi = (limit >> 32) as u32;
+        // Both high words below the limit's: their sum (plus a carry)
+        // then fits in 32 bits.
+        self.load(arg_hi(a));
+        self.jump(BPF_JGE_K, lim_hi, Target::Kill, Target::Next);
+        self.load(arg_hi(l));
+        self.jump(BPF_JGT_K, lim_hi, Target::Kill, Target::Next);
+        // M0 = addr.lo; M1 = addr.lo + len.lo (mod 2^32)
+        self.load(arg_lo(a));
+        self.stmt(BPF_ST, 0);
+        self.load(arg_lo(l));
+        self.stmt(BPF_TAX, 0);
+        self.stmt(BPF_LD_MEM, 0);
+        self.stmt(BPF_ADD_X, 0);
+        self.stmt(BPF_ST, 1);
+        // Carry out of the low words when the sum is below addr.lo.
+        self.stmt(BPF_LDX_MEM, 0);
+        let no_carry = self.label();
+        let join = self.label();
+        self.jump(BPF_JGE_X, 0, no_carry, Target::Next);
+        self.load(arg_hi(a));
+        self.stmt(BPF_ADD_K, 1);
+        self.goto(join);
+        self.bind(no_carry);
+        self.load(arg_hi(a));
+        self.bind(join);
+        // A = addr.hi + carry; add len.hi.
+        self.stmt(BPF_ST, 2);
+        self.load(arg_hi(l));
+        self.stmt(BPF_TAX, 0);
+        self.stmt(BPF_LD_MEM, 2);
+        self.stmt(BPF_ADD_X, 0);
+        // end.hi < lim.hi: inside; == lim.hi: only with end.lo == 0.
+        let check_lo = self.label();
+        self.jump(BPF_JGT_K, lim_hi, Target::Kill, Target::Next);
+        self.jump(BPF_JEQ_K, lim_hi, check_lo, ok);
+        self.bind(check_lo);
+        self.stmt(BPF_LD_MEM, 1);
+        self.jump(BPF_JEQ_K, 0, ok, Target::Kill);
+    }
+
+    /// Resolve labels into the kernel's format, appending the two verdicts.
+    fn finish(self) -> Vec<u8> {
+        let n = self.insns.len();
+        let allow = n;
+        let kill = n + 1;
+        let resolve = |i: usize, t: Target| -> u32 {
+            let dest = match t {
+                Target::Next => i + 1,
+                Target::Allow => allow,
+                Target::Kill => kill,
+                Target::Label(l) => self.labels[l].expect("unbound label"),
+            };
+            assert!(dest > i, "seccomp: backward jump");
+            (dest - i - 1) as u32
+        };
+        let mut out: Vec<Insn> = Vec::with_capacity(n + 2);
+        for (i, &(code, jt, jf, k)) in self.insns.iter().enumerate() {
+            let insn = if code == BPF_JA {
+                Insn {
+                    code,
+                    jt: 0,
+                    jf: 0,
+                    k: resolve(i, jt),
+                }
+            } else if code & 0x07 == 0x05 {
+                let (t, f) = (resolve(i, jt), resolve(i, jf));
+                assert!(t < 256 && f < 256, "seccomp: jump too far");
+                Insn {
+                    code,
+                    jt: t as u8,
+                    jf: f as u8,
+                    k,
+                }
+            } else {
+                Insn {
+                    code,
+                    jt: 0,
+                    jf: 0,
+                    k,
+                }
+            };
+            out.push(insn);
+        }
+        out.push(Insn {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ALLOW,
+        });
+        out.push(Insn {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_KILL_PROCESS,
+        });
+        let mut bytes = Vec::with_capacity(out.len() * 8);
+        for i in out {
+            bytes.extend_from_slice(&i.code.to_le_bytes());
+            bytes.push(i.jt);
+            bytes.push(i.jf);
+            bytes.extend_from_slice(&i.k.to_le_bytes());
+        }
+        bytes
+    }
+}
+
+/// The stub's filter. `syscall_ips` are the addresses just after the
+/// stub's `syscall` instructions (what seccomp reports as the instruction
+/// pointer); `zygote` also allows what forking address spaces needs.
+pub fn stub_filter(syscall_ips: &[u64], zygote: bool) -> Vec<u8> {
+    let mut b = Builder::new();
+    b.load(ARCH);
+    b.jump(BPF_JEQ_K, AUDIT_ARCH_X86_64, Target::Next, Target::Kill);
+    // Only from the stub's own syscall instructions.
+    let ip_ok = b.label();
+    b.load(IP_HI);
+    b.jump(
+        BPF_JEQ_K,
+        (STUB_CODE >> 32) as u32,
+        Target::Next,
+        Target::Kill,
+    );
+    b.load(IP_LO);
+    for &ip in syscall_ips {
+        debug_assert_eq!(ip >> 32, STUB_CODE >> 32);
+        b.jump(BPF_JEQ_K, ip as u32, ip_ok, Target::Next);
+    }
+    b.goto(Target::Kill);
+    b.bind(ip_ok);
+    let (mmap, munmap, mprotect, fork, seccomp) =
+        (b.label(), b.label(), b.label(), b.label(), b.label());
+    b.load(NR);
+    b.jump(BPF_JEQ_K, libc::SYS_mmap as u32, mmap, Target::Next);
+    b.jump(BPF_JEQ_K, libc::SYS_munmap as u32, munmap, Target::Next);
+    b.jump(BPF_JEQ_K, libc::SYS_mprotect as u32, mprotect, Target::Next);
+    if zygote {
+        b.jump(BPF_JEQ_K, libc::SYS_fork as u32, fork, Target::Next);
+        b.jump(BPF_JEQ_K, libc::SYS_seccomp as u32, seccomp, Target::Next);
+    }
+    b.goto(Target::Kill);
+
+    // mmap: physical memory only, shared and fixed, inside the guest range.
+    b.bind(mmap);
+    b.require_arg(4, super::stub::PHYS_FD as u64);
+    let flags_ok = b.label();
+    let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u32;
+    b.load(arg_hi(3));
+    b.jump(BPF_JEQ_K, 0, Target::Next, Target::Kill);
+    b.load(arg_lo(3));
+    b.jump(BPF_JEQ_K, shared_fixed, flags_ok, Target::Next);
+    b.jump(
+        BPF_JEQ_K,
+        shared_fixed | libc::MAP_POPULATE as u32,
+        flags_ok,
+        Target::Kill,
+    );
+    b.bind(flags_ok);
+    b.require_bits(2, 7);
+    b.range_check(0, 1, STUB_CODE, Target::Allow);
+
+    b.bind(munmap);
+    b.range_check(0, 1, STUB_CODE, Target::Allow);
+
+    // mprotect: guest ranges, or opening/closing the data area.
+    b.bind(mprotect);
+    b.require_bits(2, 7);
+    let guest = b.label();
+    b.load(arg_hi(0));
+    b.jump(BPF_JEQ_K, (STUB_DATA >> 32) as u32, Target::Next, guest);
+    b.load(arg_lo(0));
+    b.jump(BPF_JEQ_K, STUB_DATA as u32, Target::Next, guest);
+    b.require_arg(1, STUB_DATA_SIZE);
+    b.require_bits(2, 3);
+    b.goto(Target::Allow);
+    b.bind(guest);
+    b.range_check(0, 1, STUB_CODE, Target::Allow);
+
+    if zygote {
+        b.bind(fork);
+        b.goto(Target::Allow);
+        b.bind(seccomp);
+        b.require_arg(0, SECCOMP_SET_MODE_FILTER);
+        b.require_arg(1, 0);
+        b.goto(Target::Allow);
+    } else {
+        b.bind(fork);
+        b.bind(seccomp);
+        b.goto(Target::Kill);
+    }
+    b.finish()
+}
+
+/// The filter a child of the zygote adds on top of the zygote's: it may
+/// never fork or change its filters again.
+pub fn child_filter() -> Vec<u8> {
+    let mut b = Builder::new();
+    b.load(ARCH);
+    b.jump(BPF_JEQ_K, AUDIT_ARCH_X86_64, Target::Next, Target::Kill);
+    b.load(NR);
+    b.jump(BPF_JEQ_K, libc::SYS_fork as u32, Target::Kill, Target::Next);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_seccomp as u32,
+        Target::Kill,
+        Target::Allow,
+    );
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small interpreter for the subset of classic BPF the builder emits,
+    /// to test the filters without a host process.
+    fn run(prog: &[u8], nr: u32, ip: u64, args: [u64; 6]) -> u32 {
+        let mut data = Vec::new();
+        data.extend_from_slice(&nr.to_le_bytes());
+        data.extend_from_slice(&AUDIT_ARCH_X86_64.to_le_bytes());
+        data.extend_from_slice(&ip.to_le_bytes());
+        for a in args {
+            data.extend_from_slice(&a.to_le_bytes());
+        }
+        let word =
+            |off: u32| u32::from_le_bytes(data[off as usize..off as usize + 4].try_into().unwrap());
+        let insns: Vec<(u16, u8, u8, u32)> = prog
+            .chunks(8)
+            .map(|c| {
+                (
+                    u16::from_le_bytes([c[0], c[1]]),
+                    c[2],
+                    c[3],
+                    u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                )
+            })
+            .collect();
+        let (mut a, mut x, mut m) = (0u32, 0u32, [0u32; 16]);
+        let mut pc = 0usize;
+        loop {
+            let (code, jt, jf, k) = insns[pc];
+            pc += 1;
+            match code {
+                BPF_LD_W_ABS => a = word(k),
+                BPF_LD_MEM => a = m[k as usize],
+                BPF_LDX_MEM => x = m[k as usize],
+                BPF_ST => m[k as usize] = a,
+                BPF_ADD_X => a = a.wrapping_add(x),
+                BPF_ADD_K => a = a.wrapping_add(k),
+                BPF_TAX => x = a,
+                BPF_RET_K => return k,
+                BPF_JA => pc += k as usize,
+                BPF_JEQ_K | BPF_JGT_K | BPF_JGE_K | BPF_JGE_X | BPF_JSET_K => {
+                    let c = match code {
+                        BPF_JEQ_K => a == k,
+                        BPF_JGT_K => a > k,
+                        BPF_JGE_K => a >= k,
+                        BPF_JGE_X => a >= x,
+                        _ => a & k != 0,
+                    };
+                    pc += if c { jt } else { jf } as usize;
+                }
+                _ => panic!("unknown opcode {code:#x}"),
+            }
+        }
+    }
+
+    const IP: u64 = STUB_CODE + 0x100;
+    const FLAGS: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+
+    fn mmap(f: &[u8], addr: u64, len: u64) -> u32 {
+        run(f, libc::SYS_mmap as u32, IP, [addr, len, 3, FLAGS, 3, 0])
+    }
+
+    #[test]
+    fn mmap_inside_the_guest_range_only() {
+        let f = stub_filter(&[IP], false);
+        assert_eq!(mmap(&f, 0x1000, 0x1000), SECCOMP_RET_ALLOW);
+        assert_eq!(mmap(&f, STUB_CODE - 0x1000, 0x1000), SECCOMP_RET_ALLOW);
+        assert_eq!(mmap(&f, 0, STUB_CODE), SECCOMP_RET_ALLOW);
+        // Carry from the low words into the high word.
+        assert_eq!(mmap(&f, 0x7fef_ffff_f000, 0x1000), SECCOMP_RET_ALLOW);
+        assert_eq!(mmap(&f, 0x7fef_ffff_f000, 0x2000), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(mmap(&f, STUB_CODE, 0x1000), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(
+            mmap(&f, STUB_CODE - 0x1000, 0x2000),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(mmap(&f, 0x1000, u64::MAX - 0xfff), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(
+            mmap(&f, 0xffff_f000, 0x7fef_0000_2000),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        // Wrong fd, flags, protection.
+        let bad_fd = run(&f, 9, IP, [0x1000, 0x1000, 3, FLAGS, 4, 0]);
+        assert_eq!(bad_fd, SECCOMP_RET_KILL_PROCESS);
+        let anon = run(&f, 9, IP, [0x1000, 0x1000, 3, FLAGS | 0x20, 3, 0]);
+        assert_eq!(anon, SECCOMP_RET_KILL_PROCESS);
+        let bad_prot = run(&f, 9, IP, [0x1000, 0x1000, 8, FLAGS, 3, 0]);
+        assert_eq!(bad_prot, SECCOMP_RET_KILL_PROCESS);
+        let populate = run(&f, 9, IP, [0x1000, 0x1000, 7, FLAGS | 0x8000, 3, 0]);
+        assert_eq!(populate, SECCOMP_RET_ALLOW);
+    }
+
+    #[test]
+    fn only_from_the_stub_and_only_its_calls() {
+        let f = stub_filter(&[IP, IP + 0x20], false);
+        assert_eq!(
+            run(&f, 11, IP + 0x20, [0x1000, 0x1000, 0, 0, 0, 0]),
+            SECCOMP_RET_ALLOW
+        );
+        assert_eq!(
+            run(&f, 11, IP + 0x10, [0x1000, 0x1000, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(
+            run(&f, 11, 0x40_1000, [0x1000, 0x1000, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        for nr in [0u32, 1, 2, 39, 56, 57, 59, 62, 101, 257, 317, 322, 435] {
+            assert_eq!(run(&f, nr, IP, [0; 6]), SECCOMP_RET_KILL_PROCESS, "nr {nr}");
+        }
+        // The data area may be opened and closed, nothing else above.
+        let data = [STUB_DATA, STUB_DATA_SIZE, 3, 0, 0, 0];
+        assert_eq!(run(&f, 10, IP, data), SECCOMP_RET_ALLOW);
+        let code = [STUB_CODE, 0x1000, 7, 0, 0, 0];
+        assert_eq!(run(&f, 10, IP, code), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(
+            run(&f, 11, IP, [STUB_DATA, STUB_DATA_SIZE, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+    }
+
+    #[test]
+    fn only_the_zygote_forks() {
+        let z = stub_filter(&[IP], true);
+        let c = stub_filter(&[IP], false);
+        assert_eq!(run(&z, 57, IP, [0; 6]), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&c, 57, IP, [0; 6]), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(run(&z, 317, IP, [1, 0, 0, 0, 0, 0]), SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&z, 317, IP, [1, 1, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        let child = child_filter();
+        assert_eq!(run(&child, 57, IP, [0; 6]), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(
+            run(&child, 317, IP, [1, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        assert_eq!(run(&child, 9, IP, [0; 6]), SECCOMP_RET_ALLOW);
+    }
+}
