@@ -691,15 +691,25 @@ impl HostMm {
         r.r8 = args[4];
         r.r9 = args[5];
         set_regs(self.pid, &r)?;
-        ptrace(libc::PTRACE_SINGLESTEP as _, self.pid, 0, 0)?;
-        let st = wait(self.pid)?;
-        if libc::WIFSIGNALED(st) {
-            log::warn!(
-                "stub: host process {} killed by signal {} (seccomp)",
-                self.pid,
-                libc::WTERMSIG(st)
-            );
-            return Err(libc::WTERMSIG(st));
+        // The process sits in a syscall stop: the first step only finishes
+        // that, the next one executes the instruction at rip.
+        for _ in 0..3 {
+            ptrace(libc::PTRACE_SINGLESTEP as _, self.pid, 0, 0)?;
+            let st = wait(self.pid)?;
+            if libc::WIFSIGNALED(st) {
+                log::warn!(
+                    "stub: host process {} killed by signal {} (seccomp)",
+                    self.pid,
+                    libc::WTERMSIG(st)
+                );
+                return Err(libc::WTERMSIG(st));
+            }
+            if !libc::WIFSTOPPED(st) {
+                return Err(libc::ESRCH);
+            }
+            if get_regs(self.pid)?.rip != r.rip {
+                break;
+            }
         }
         log::error!(
             "stub: a raw host system call {nr} ran in host process {}",
