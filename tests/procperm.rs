@@ -72,6 +72,13 @@ fn other_users_cannot_read_a_process_environment_maps_fds_or_links() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("sleep"), "{out}");
 
+    // stat hides the layout, wchan and exit code from others (do_task_stat).
+    let fields = format!("cut -d' ' -f26-28,35,45-52 /proc/{pid}/stat");
+    let out = g.run(&as_nobody(&fields.replace('\'', "\"")));
+    assert_eq!(out.trim(), "1 1 0 0 0 0 0 0 0 0 0 0", "{out}");
+    let out = g.run(&fields);
+    assert_ne!(out.split_whitespace().nth(2), Some("0"), "{out}");
+
     // Linux's modes: environ -r--------, maps -r--r--r--, fd dr-x------,
     // owned by the process's user.
     let ls = g.run(&format!("ls -l /proc/{pid}/"));
@@ -136,6 +143,25 @@ fn dumpable_flag_is_kept_and_guards_proc_files() {
         ],
         "{out}"
     );
+
+    // A setuid program starts non-dumpable, and so does root changing
+    // its ids.
+    g.run("cp /bin/procperm /bin/procperm_suid && chmod 4755 /bin/procperm_suid");
+    let out = g.run(&as_nobody("procperm_suid dumpable"));
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        [
+            "get=0",
+            "set0=ok",
+            "get=0",
+            "set2=EINVAL",
+            "set1=ok",
+            "get=1"
+        ],
+        "{out}"
+    );
+    let out = g.run("procperm dropids");
+    assert_eq!(out.trim(), "get=0", "{out}");
 
     let all_ok = [
         "environ=ok",

@@ -7,8 +7,11 @@
  *                              itself, then "ready" and sleep (for others
  *                              to try)
  *   procperm peek PID          what this process may see of PID
+ *   procperm dropids           (as root) PR_GET_DUMPABLE after setresuid
+ *                              and setresgid to nobody
  *
  * Every line is "name=result", result "ok" or the errno's name. */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +85,12 @@ int main(int argc, char **argv)
 		printf("get=%d\n", prctl(PR_GET_DUMPABLE));
 		printf("set2=%s\n", err(prctl(PR_SET_DUMPABLE, 2) ? errno : 0));
 		printf("set1=%s\n", err(prctl(PR_SET_DUMPABLE, 1) ? errno : 0));
+		printf("get=%d\n", prctl(PR_GET_DUMPABLE));
+		return 0;
+	}
+	if (!strcmp(argv[1], "dropids")) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			return 1;
 		printf("get=%d\n", prctl(PR_GET_DUMPABLE));
 		return 0;
 	}
