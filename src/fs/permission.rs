@@ -54,9 +54,10 @@ pub fn generic_permission(c: &Creds, st: &Stat, mask: u32) -> KResult<()> {
     Err(Errno::EACCES)
 }
 
-/// `generic_permission` for an inode, after the read-only check that
-/// comes first in Linux: writing to a file, directory or symlink of a
-/// read-only filesystem is EROFS whoever asks.
+/// The inode's own check (`Inode::permission`, by default
+/// `generic_permission`), after the read-only check that comes first in
+/// Linux: writing to a file, directory or symlink of a read-only
+/// filesystem is EROFS whoever asks.
 pub fn inode_permission(c: &Creds, inode: &dyn Inode, st: &Stat, mask: u32) -> KResult<()> {
     if mask & MAY_WRITE != 0
         && matches!(st.mode & S_IFMT, S_IFREG | S_IFDIR | S_IFLNK)
@@ -64,12 +65,12 @@ pub fn inode_permission(c: &Creds, inode: &dyn Inode, st: &Stat, mask: u32) -> K
     {
         return Err(Errno::EROFS);
     }
-    generic_permission(c, st, mask)
+    inode.permission(c, st, mask)
 }
 
-/// Search permission on a directory being walked through.
-pub fn may_lookup(c: &Creds, dir: &Stat) -> KResult<()> {
-    generic_permission(c, dir, MAY_EXEC)
+/// Search permission on a directory being walked through (`st` its stat).
+pub fn may_lookup(c: &Creds, dir: &dyn Inode, st: &Stat) -> KResult<()> {
+    dir.permission(c, st, MAY_EXEC)
 }
 
 /// Linux's inode_owner_or_capable (CAP_FOWNER).

@@ -257,6 +257,13 @@ pub trait Inode: Send + Sync {
     fn read_only(&self) -> bool {
         false
     }
+    /// May `c` access this inode, whose stat is `st`, for `mask`
+    /// (`permission::MAY_*`)? Linux's ->permission: the mode bits and
+    /// root's overrides unless a filesystem knows better (procfs lets a
+    /// process into its own fd directory whoever owns it).
+    fn permission(&self, c: &Creds, st: &Stat, mask: u32) -> KResult<()> {
+        super::permission::generic_permission(c, st, mask)
+    }
     fn sync(&self) -> KResult<()> {
         Ok(())
     }
@@ -409,7 +416,7 @@ fn walk_inner(
             return Err(Errno::ENOTDIR);
         }
         // Also for "." and "..", as Linux's link_path_walk.
-        permission::may_lookup(cred, &st)?;
+        permission::may_lookup(cred, &*cur.inode, &st)?;
         if c.len() > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -472,7 +479,7 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str, c: &Creds) -> KResult<
     if !st.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    permission::may_lookup(c, &st)?;
+    permission::may_lookup(c, &*parent.inode, &st)?;
     if name.len() > 255 {
         return Err(Errno::ENAMETOOLONG);
     }

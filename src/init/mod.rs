@@ -361,6 +361,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             stopped: false,
             exit_signal: 0,
             creds: Creds::ROOT,
+            dumpable: true,
             rlimits: task::default_rlimits(),
             itimer_real: None,
             exec_done: false,

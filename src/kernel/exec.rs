@@ -109,6 +109,11 @@ fn open_exec(
     Ok((p.inode.clone(), p.path_name(&t.fs().root), nosuid))
 }
 
+/// May `c` read `inode` (would_dump's check)?
+fn may_read(c: &Creds, inode: &Arc<dyn Inode>) -> bool {
+    permission::inode_permission(c, &**inode, &inode.stat(), permission::MAY_READ).is_ok()
+}
+
 pub fn do_execve(
     t: &Arc<Task>,
     dirfd: i32,
@@ -121,6 +126,9 @@ pub fn do_execve(
     let exec_name = path.clone();
     let mut depth = 0;
     let creds = t.creds();
+    // Linux's would_dump: a program its runner may not read leaves the
+    // process non-dumpable, so /proc cannot show what exec hid.
+    let mut unreadable = false;
     let (inode, full, nosuid) = loop {
         let (inode, full, nosuid) = open_exec(
             t,
@@ -129,6 +137,9 @@ pub fn do_execve(
             &path,
             nofollow && depth == 0,
         )?;
+        if depth == 0 {
+            unreadable |= !may_read(&creds, &inode);
+        }
         let mut head = [0u8; 256];
         let n = inode.read_at(0, &mut head)?;
         if n >= 2 && &head[..2] == b"#!" {
@@ -187,6 +198,7 @@ pub fn do_execve(
                         e
                     }
                 })?;
+            unreadable |= !may_read(&creds, &ii);
             let e = load_elf(&ii).map_err(|_| Errno::ELIBBAD)?;
             Some(Image {
                 elf: e,
@@ -246,6 +258,9 @@ pub fn do_execve(
     {
         let mut g = tg.lock();
         g.exec_done = true;
+        // Linux's begin_new_exec: dumpable again unless the ids differ
+        // (setuid or setgid exec) or the program was unreadable.
+        g.dumpable = !secure && !unreadable;
         g.creds = new_creds;
     }
     let vfork_parent = {

@@ -9,6 +9,7 @@ pub mod futex;
 pub mod loadavg;
 pub mod panic;
 pub mod printk;
+pub mod ptrace_access;
 pub mod sched;
 pub mod signal;
 pub mod sys_attr;

@@ -12,14 +12,19 @@ use std::sync::Arc;
 fn change(t: &Task, user: bool, f: impl FnOnce(IdSet, bool) -> KResult<IdSet>) -> KResult<IdSet> {
     let tg = t.tg();
     let mut g = tg.lock();
-    let c = &mut g.creds;
-    let capable = c.capable();
-    let old = if user { c.uids() } else { c.gids() };
+    let capable = g.creds.capable();
+    let old = if user { g.creds.uids() } else { g.creds.gids() };
     let new = f(old, capable)?;
+    // Linux's commit_creds: a process whose effective or filesystem ids
+    // change may hold what the old ids gave it (a setuid program dropping
+    // privilege), so it stops being dumpable; prctl can set it back.
+    if new.e != old.e || new.fs != old.fs {
+        g.dumpable = false;
+    }
     if user {
-        c.set_uids(new);
+        g.creds.set_uids(new);
     } else {
-        c.set_gids(new);
+        g.creds.set_gids(new);
     }
     Ok(old)
 }

@@ -847,7 +847,7 @@ fn may_chdir(c: &Creds, p: &Path) -> KResult<()> {
     if !st.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    permission::may_lookup(c, &st)
+    permission::may_lookup(c, &*p.inode, &st)
 }
 
 /// chdir

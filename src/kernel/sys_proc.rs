@@ -121,6 +121,7 @@ pub fn sys_clone(
                 stopped: false,
                 exit_signal: (flags & 0xff) as i32,
                 creds: pi.creds.clone(),
+                dumpable: pi.dumpable,
                 rlimits: pi.rlimits,
                 itimer_real: None,
                 exec_done: false,
@@ -636,12 +637,21 @@ pub fn sys_setrlimit(t: &Arc<Task>, res: u32, new: u64) -> KResult<u64> {
 /// prctl
 pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, _a3: u64) -> KResult<u64> {
     match op {
-        1 | 4 | 36 | 38 => Ok(0),
+        1 | 36 | 38 => Ok(0),
         2 => {
             t.mm().write_u32(a2, 0)?;
             Ok(0)
         }
-        3 => Ok(1),
+        // PR_GET_DUMPABLE, PR_SET_DUMPABLE: only SUID_DUMP_DISABLE (0)
+        // and SUID_DUMP_USER (1) may be set, as Linux.
+        3 => Ok(t.tg().lock().dumpable as u64),
+        4 => {
+            if a2 > 1 {
+                return Err(Errno::EINVAL);
+            }
+            t.tg().lock().dumpable = a2 == 1;
+            Ok(0)
+        }
         15 => {
             let b = t.mm().read_cstr_bytes(a2, 64).unwrap_or_default();
             let n = b.len().min(15);

@@ -102,6 +102,11 @@ pub struct TgInner {
     pub stopped: bool,
     pub exit_signal: i32,
     pub creds: Creds,
+    /// May others with the same ids look in (Linux's dumpable flag, kept
+    /// on the mm there; SUID_DUMP_USER when set): cleared by an exec that
+    /// changes ids and by set*id changing effective or filesystem ids,
+    /// set and read by prctl.
+    pub dumpable: bool,
     pub rlimits: [(u64, u64); RLIM_NLIMITS],
     /// ITIMER_REAL: (next expiry ns, interval ns).
     pub itimer_real: Option<(i64, i64)>,

@@ -11,9 +11,10 @@ use pid::pid_dir;
 use system::{cpuinfo, kstat, loadavg, meminfo, uptime};
 
 use super::file::{File, FileOps};
+use super::permission::generic_permission;
 use super::vfs::*;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::task::{self, Pid};
+use crate::kernel::task::{self, Creds, Pid};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -45,10 +46,26 @@ enum Kind {
     Dir(List),
 }
 
+/// What guards a /proc/PID node beyond its mode bits (fs/proc/base.c).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The mode bits alone.
+    Mode,
+    /// Opening, reading or following it also needs ptrace read access to
+    /// the process (environ, maps, exe, cwd, root, fd/N).
+    Ptrace,
+    /// The fd directory: the process itself may always enter and list it,
+    /// even when a non-dumpable process's files belong to root
+    /// (proc_fd_permission).
+    OwnFds,
+}
+
 struct ProcNode {
     ino: u64,
     mode: u32,
     kind: Kind,
+    /// The process whose /proc/PID this node is in, and its guard.
+    of: Option<(Pid, Guard)>,
 }
 
 fn node(path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
@@ -56,7 +73,32 @@ fn node(path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
         ino: ino_of(path),
         mode,
         kind,
+        of: None,
     })
+}
+
+/// A node in process `pid`'s directory: owned as Linux's task_dump_owner
+/// says, and guarded by `guard`.
+fn pid_node(pid: Pid, guard: Guard, path: &str, mode: u32, kind: Kind) -> Arc<dyn Inode> {
+    Arc::new(ProcNode {
+        ino: ino_of(path),
+        mode,
+        kind,
+        of: Some((pid, guard)),
+    })
+}
+
+impl ProcNode {
+    /// The ptrace read check for a `Guard::Ptrace` node (EACCES when the
+    /// caller may not look into the process).
+    fn check_ptrace(&self) -> KResult<()> {
+        match self.of {
+            Some((pid, Guard::Ptrace)) => {
+                crate::kernel::ptrace_access::check_read(current_tgid().ok(), pid)
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn file(path: &str, g: impl Fn() -> KResult<String> + Send + Sync + 'static) -> Arc<dyn Inode> {
@@ -154,10 +196,18 @@ impl Inode for ProcNode {
     }
     fn stat(&self) -> Stat {
         let now = Timespec::now();
+        let (uid, gid) = match self.of {
+            Some((pid, _)) => {
+                crate::kernel::ptrace_access::dump_owner(pid, self.mode == S_IFDIR | 0o555)
+            }
+            None => (0, 0),
+        };
         Stat {
             dev: dev(),
             ino: self.ino,
             mode: self.mode,
+            uid,
+            gid,
             nlink: if self.mode & S_IFMT == S_IFDIR { 2 } else { 1 },
             blksize: 1024,
             atime: now,
@@ -194,13 +244,18 @@ impl Inode for ProcNode {
     }
     fn readlink(&self) -> KResult<String> {
         match &self.kind {
-            Kind::Link(g) => g(),
+            Kind::Link(g) => {
+                // Also guards following the link in a path walk.
+                self.check_ptrace()?;
+                g()
+            }
             _ => Err(Errno::EINVAL),
         }
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
         match &self.kind {
             Kind::File(g) | Kind::Sysctl(g, _) => {
+                self.check_ptrace()?;
                 let s = g()?.into_bytes();
                 let p = (off as usize).min(s.len());
                 let n = buf.len().min(s.len() - p);
@@ -212,7 +267,10 @@ impl Inode for ProcNode {
     }
     fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
         match &self.kind {
-            Kind::File(g) => Ok(Some(Arc::new(Snapshot(g()?.into_bytes())))),
+            Kind::File(g) => {
+                self.check_ptrace()?;
+                Ok(Some(Arc::new(Snapshot(g()?.into_bytes()))))
+            }
             Kind::Sysctl(g, set) => Ok(Some(Arc::new(SysctlFile {
                 shown: Snapshot(g()?.into_bytes()),
                 set: set.clone(),
@@ -222,6 +280,13 @@ impl Inode for ProcNode {
     }
     fn fs_magic(&self) -> u64 {
         PROC_SUPER_MAGIC
+    }
+    fn permission(&self, c: &Creds, st: &Stat, mask: u32) -> KResult<()> {
+        let r = generic_permission(c, st, mask);
+        match self.of {
+            Some((pid, Guard::OwnFds)) if r.is_err() && current_tgid() == Ok(pid) => Ok(()),
+            _ => r,
+        }
     }
 }
 

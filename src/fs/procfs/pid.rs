@@ -3,9 +3,9 @@
 //! fd/, task/).
 
 use super::pid_stat::{proc_stat, proc_statm, proc_status};
-use super::{dir, file, link};
+use super::{pid_node, Guard, Kind};
 use crate::fs::file::File;
-use crate::fs::vfs::Inode;
+use crate::fs::vfs::{Inode, S_IFDIR, S_IFLNK, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{self, lock, Pid};
 use crate::mm::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -46,80 +46,150 @@ pub(super) fn thread_state_char(t: &task::Task) -> char {
     }
 }
 
+/// A file of process `pid` with permission bits `perm`.
+fn pfile(
+    pid: Pid,
+    guard: Guard,
+    path: &str,
+    perm: u32,
+    g: impl Fn() -> KResult<String> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    pid_node(pid, guard, path, S_IFREG | perm, Kind::File(Arc::new(g)))
+}
+
+/// A public (0444) file of process `pid`.
+fn public(
+    pid: Pid,
+    path: &str,
+    g: impl Fn() -> KResult<String> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    pfile(pid, Guard::Mode, path, 0o444, g)
+}
+
+/// A link into process `pid`'s files (exe, cwd, root, fd/N): only those
+/// who may ptrace-read it may read or follow it.
+fn plink(
+    pid: Pid,
+    path: &str,
+    g: impl Fn() -> KResult<String> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    pid_node(
+        pid,
+        Guard::Ptrace,
+        path,
+        S_IFLNK | 0o777,
+        Kind::Link(Arc::new(g)),
+    )
+}
+
+/// A directory of process `pid` with permission bits `perm`.
+fn pdir(
+    pid: Pid,
+    guard: Guard,
+    path: &str,
+    perm: u32,
+    l: impl Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    pid_node(pid, guard, path, S_IFDIR | perm, Kind::Dir(Arc::new(l)))
+}
+
+/// /proc/PID. Modes and guards as Linux's fs/proc/base.c: environ is
+/// 0400 and, like maps, opens only for those who may ptrace-read the
+/// process; fd/ is 0500.
 pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
     let base = format!("/{pid}");
     let b = base.clone();
-    dir(&base, move || {
+    pdir(pid, Guard::Mode, &base, 0o555, move || {
         let p = pid;
         let b = b.clone();
         vec![
             (
                 "stat".into(),
-                file(&format!("{b}/stat"), move || proc_stat(p, None)),
+                public(p, &format!("{b}/stat"), move || proc_stat(p, None)),
             ),
             (
                 "status".into(),
-                file(&format!("{b}/status"), move || proc_status(p)),
+                public(p, &format!("{b}/status"), move || proc_status(p)),
             ),
             (
                 "statm".into(),
-                file(&format!("{b}/statm"), move || proc_statm(p)),
+                public(p, &format!("{b}/statm"), move || proc_statm(p)),
             ),
             (
                 "cmdline".into(),
-                file(&format!("{b}/cmdline"), move || proc_cmdline(p, false)),
+                public(p, &format!("{b}/cmdline"), move || proc_cmdline(p, false)),
             ),
             (
                 "environ".into(),
-                file(&format!("{b}/environ"), move || proc_cmdline(p, true)),
+                pfile(
+                    p,
+                    Guard::Ptrace,
+                    &format!("{b}/environ"),
+                    0o400,
+                    move || proc_cmdline(p, true),
+                ),
             ),
             (
                 "comm".into(),
-                file(&format!("{b}/comm"), move || {
+                public(p, &format!("{b}/comm"), move || {
                     Ok(format!("{}\n", group_task(p)?.lock().comm))
                 }),
             ),
             (
                 "maps".into(),
-                file(&format!("{b}/maps"), move || proc_maps(p)),
+                pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {
+                    proc_maps(p)
+                }),
             ),
-            ("mounts".into(), file(&format!("{b}/mounts"), proc_mounts)),
+            (
+                "mounts".into(),
+                public(p, &format!("{b}/mounts"), proc_mounts),
+            ),
             (
                 "mountinfo".into(),
-                file(&format!("{b}/mountinfo"), proc_mountinfo),
+                public(p, &format!("{b}/mountinfo"), proc_mountinfo),
             ),
             (
                 "exe".into(),
-                link(&format!("{b}/exe"), move || {
+                plink(p, &format!("{b}/exe"), move || {
                     Ok(group_task(p)?.mm().lock().exe.clone())
                 }),
             ),
             (
                 "cwd".into(),
-                link(&format!("{b}/cwd"), move || {
+                plink(p, &format!("{b}/cwd"), move || {
                     let fs = group_task(p)?.fs();
                     Ok(fs.cwd.path_name(&fs.root))
                 }),
             ),
-            ("root".into(), link(&format!("{b}/root"), || Ok("/".into()))),
+            (
+                "root".into(),
+                plink(p, &format!("{b}/root"), || Ok("/".into())),
+            ),
             ("fd".into(), fd_dir(p, &b)),
             ("task".into(), {
                 let bb = b.clone();
-                dir(&format!("{b}/task"), move || {
+                pdir(p, Guard::Mode, &format!("{b}/task"), 0o555, move || {
                     let threads = task::group(p)
                         .map(|g| g.lock().threads.clone())
                         .unwrap_or_default();
                     threads
                         .into_iter()
                         .map(|tid| {
-                            let d: Arc<dyn Inode> = dir(&format!("{bb}/task/{tid}"), move || {
-                                vec![(
-                                    "stat".into(),
-                                    file(&format!("/task/{tid}/stat"), move || {
-                                        proc_stat(p, Some(tid))
-                                    }),
-                                )]
-                            });
+                            let d = pdir(
+                                p,
+                                Guard::Mode,
+                                &format!("{bb}/task/{tid}"),
+                                0o555,
+                                move || {
+                                    vec![(
+                                        "stat".into(),
+                                        public(p, &format!("/task/{tid}/stat"), move || {
+                                            proc_stat(p, Some(tid))
+                                        }),
+                                    )]
+                                },
+                            );
                             (tid.to_string(), d)
                         })
                         .collect()
@@ -132,7 +202,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
 fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
     let b = format!("{base}/fd");
     let b2 = b.clone();
-    dir(&b, move || {
+    pdir(pid, Guard::OwnFds, &b, 0o500, move || {
         let Ok(t) = group_task(pid) else {
             return Vec::new();
         };
@@ -142,7 +212,7 @@ fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
             .iter()
             .map(|(fd, e)| {
                 let f = e.file.clone();
-                let l = link(&format!("{b2}/{fd}"), move || Ok(file_name(&f)));
+                let l = plink(pid, &format!("{b2}/{fd}"), move || Ok(file_name(&f)));
                 (fd.to_string(), l)
             })
             .collect()

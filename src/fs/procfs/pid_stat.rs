@@ -90,7 +90,18 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         crate::tty::jobctl::ctty_of(&t).map_or((0, -1), |c| (c.rdev, c.foreground()));
     // The old signal fields are decimal and cover signals 1-31 only.
     let low = |m: u64| m & 0x7fff_ffff;
-    let wchan = matches!(state, 'S' | 'D') as u8;
+    // Addresses, wchan and the exit code only for those who may
+    // ptrace-read the process (Linux's do_task_stat): the layout would
+    // give away where ASLR put things. The code range shows as 1 1.
+    let permitted =
+        crate::kernel::ptrace_access::check_read(super::current_tgid().ok(), pid).is_ok();
+    let show = |v: u64| if permitted { v } else { 0 };
+    let (start_code, end_code) = if permitted {
+        (layout.start_code, layout.end_code)
+    } else {
+        (1, 1)
+    };
+    let wchan = (permitted && matches!(state, 'S' | 'D')) as u8;
     let fields: [String; 50] = [
         state.to_string(),
         ppid.to_string(),
@@ -115,9 +126,9 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         (mem.total * 4096).to_string(),
         mem.rss().to_string(),
         rsslim.to_string(),
-        layout.start_code.to_string(),
-        layout.end_code.to_string(),
-        layout.start_stack.to_string(),
+        start_code.to_string(),
+        end_code.to_string(),
+        show(layout.start_stack).to_string(),
         "0".into(), // kstkesp
         "0".into(), // kstkeip
         low(pending).to_string(),
@@ -134,14 +145,14 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         "0".into(), // delayacct_blkio_ticks
         "0".into(), // guest_time
         "0".into(), // cguest_time
-        layout.start_data.to_string(),
-        layout.end_data.to_string(),
-        start_brk.to_string(),
-        arg_start.to_string(),
-        arg_end.to_string(),
-        env_start.to_string(),
-        env_end.to_string(),
-        zombie.unwrap_or(0).to_string(),
+        show(layout.start_data).to_string(),
+        show(layout.end_data).to_string(),
+        show(start_brk).to_string(),
+        show(arg_start).to_string(),
+        show(arg_end).to_string(),
+        show(env_start).to_string(),
+        show(env_end).to_string(),
+        zombie.filter(|_| permitted).unwrap_or(0).to_string(),
     ];
     Ok(format!("{pid} ({comm}) {}\n", fields.join(" ")))
 }
