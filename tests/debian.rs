@@ -70,4 +70,59 @@ fn debian_boots_to_login_and_powers_off() {
     assert_eq!(code, 0, "{fsck}");
     assert_eq!(debugfs_cat(&img, "/root/kept"), b"kept\n");
     assert_eq!(debugfs_cat(&img, "/home/bob/f"), b"mine\n");
+    boot_as_unprivileged_host_user(&img);
+}
+
+/// The same image booted by an unprivileged host user (uid 65534, when the
+/// tests run as root): Debian comes up, its guest processes live in
+/// confined host processes (no_new_privs, seccomp), and it powers off
+/// cleanly.
+fn boot_as_unprivileged_host_user(img: &Path) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return; // the boot above already ran unprivileged
+    }
+    std::os::unix::fs::chown(img, Some(65534), Some(65534)).expect("chown image");
+    let vm = vmlinux();
+    let ubd = format!("ubd0={}", img.display());
+    let mut g = Guest::spawn(
+        Path::new("/usr/bin/setpriv"),
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            vm.to_str().unwrap(),
+            "mem=512M",
+            &ubd,
+        ],
+        &[],
+    );
+    g.expect("login: ", LONG);
+    g.send("root\n");
+    g.expect("# ", LONG);
+    g.send("export PS1='# '; bind 'set enable-bracketed-paste off' 2>/dev/null\n");
+    g.wait_prompt();
+    assert_eq!(g.run("cat /root/kept").trim(), "kept");
+    let bob = g.run("su - bob -c 'cat ~/f; id -u'");
+    assert!(bob.contains("mine") && bob.contains("1000"), "{bob}");
+    let procs = host_descendants(g.pid());
+    assert!(procs.len() >= 3, "{procs:?}");
+    for p in procs {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", p.pid)) else {
+            continue;
+        };
+        assert!(
+            status.contains("\nUid:\t65534\t65534\t65534\t65534"),
+            "{status}"
+        );
+        assert!(status.contains("\nNoNewPrivs:\t1"), "{status}");
+        assert!(status.contains("\nSeccomp:\t2"), "{status}");
+    }
+    g.send("poweroff\n");
+    let st = g
+        .wait_exit(LONG)
+        .unwrap_or_else(|| panic!("Debian did not power off:\n{}", g.output()));
+    assert_eq!(st.code(), Some(0), "{}", g.output());
+    let (code, fsck) = e2fsck(img);
+    assert_eq!(code, 0, "{fsck}");
 }

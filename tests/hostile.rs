@@ -223,3 +223,64 @@ fn a_raw_host_syscall_kills_the_process() {
     g.send("poweroff -f\n");
     g.wait_exit(Duration::from_secs(60)).expect("poweroff");
 }
+
+/// vmlinux started by an unprivileged host user (here uid 65534 through
+/// setpriv, when the tests run as root) boots, confines its host processes
+/// the same way, and the escape attempts fail the same way.
+#[test]
+fn an_unprivileged_host_user_gets_the_same_boundary() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: the tests already run unprivileged, which the others cover");
+        return;
+    }
+    let initrd = hostile_initrd("unpriv");
+    let proof = proof_path("unpriv-proof");
+    let initrd_arg = format!("initrd={}", initrd.display());
+    let vm = vmlinux();
+    let mut g = Guest::spawn(
+        Path::new("/usr/bin/setpriv"),
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            vm.to_str().unwrap(),
+            "mem=256M",
+            &initrd_arg,
+        ],
+        &[],
+    );
+    g.wait_prompt();
+    for user in ["nobody", "root"] {
+        for attack in ["mremap", "mmap", "data", "jump"] {
+            let cmd = as_user(user, &format!("/bin/hostile {} {attack}", proof.display()));
+            let (out, status) = g.run_status_timeout(&cmd, Duration::from_secs(180));
+            let what = format!("{attack} as {user}, unprivileged host user");
+            assert!(
+                out.contains(&format!("hostile {attack} done")),
+                "{what}\n{out}"
+            );
+            assert!(!out.contains("SUCCEEDED"), "{what}\n{out}");
+            assert_eq!(status, 0, "{what}\n{out}");
+            assert_untouched(&proof, &what, &out);
+        }
+    }
+    g.run("sleep 30 &");
+    let procs = host_descendants(g.pid());
+    assert!(procs.len() >= 2, "{procs:?}");
+    for p in procs {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", p.pid)) else {
+            continue;
+        };
+        assert!(
+            status.contains("\nUid:\t65534\t65534\t65534\t65534"),
+            "{status}"
+        );
+        assert!(status.contains("\nNoNewPrivs:\t1"), "{status}");
+        assert!(status.contains("\nSeccomp:\t2"), "{status}");
+    }
+    assert_eq!(g.run("echo still serving").trim(), "still serving");
+    g.send("poweroff -f\n");
+    let st = g.wait_exit(Duration::from_secs(60)).expect("poweroff");
+    assert_eq!(st.code(), Some(0), "{}", g.output());
+}
