@@ -1235,7 +1235,9 @@ impl FsInner {
             }
         }
         // Allocate first, so ENOSPC is reported here and not lost at sync.
-        self.ensure_mapped(ino, off / bs, end.div_ceil(bs) - off / bs)?;
+        let len = self.map_for_write(ino, off, buf.len())?;
+        let buf = &buf[..len];
+        let end = off + len as u64;
         let mut done = 0;
         while done < buf.len() {
             let pos = off + done as u64;
@@ -1258,6 +1260,28 @@ impl FsInner {
             di.set_ctime(t);
         })?;
         Ok(done)
+    }
+
+    /// Map the blocks under a write of `len` bytes at `off`; how many
+    /// bytes from `off` are mapped. A disk that fills midway gets what
+    /// fits, a short write as with Linux; ENOSPC only when nothing does.
+    fn map_for_write(&mut self, ino: u32, off: u64, len: usize) -> KResult<usize> {
+        let bs = self.bs();
+        let first = off / bs;
+        let n = (off + len as u64).div_ceil(bs) - first;
+        match self.ensure_mapped(ino, first, n) {
+            Err(Errno::ENOSPC) if n > 1 => {}
+            r => return r.map(|_| len),
+        }
+        // (Each call is all or nothing; this runs once per full disk.)
+        let mut k = 0;
+        while k < n && self.ensure_mapped(ino, first + k, 1).is_ok() {
+            k += 1;
+        }
+        match ((first + k) * bs).saturating_sub(off) {
+            0 => Err(Errno::ENOSPC),
+            fit => Ok((fit as usize).min(len)),
+        }
     }
 
     /// A page for mmap, with a reference for the caller.
