@@ -83,6 +83,12 @@ fn ext2_big_file_until_enospc_then_rm_is_clean() {
     big_file_until_full("ext2");
 }
 
+/// Block-mapped with a journal: blocks freed wait for the commit.
+#[test]
+fn ext3_big_file_until_enospc_then_rm_is_clean() {
+    big_file_until_full("ext3");
+}
+
 /// Many small files (and a directory growing) until ENOSPC, then rm.
 fn small_files_until_full(fstype: &str) {
     let img = build_ext4(&format!("enospc-small-{fstype}"), fstype, "16M", &[]);
