@@ -118,6 +118,10 @@ pub struct File {
     pub path: Option<Path>,
     pub flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// A directory's entries as getdents read them at position 0: later
+    /// calls go on in this list, so entries removed meanwhile (rm -r
+    /// unlinks as it reads) do not shift the rest past the position.
+    pub dir_entries: Mutex<Option<Arc<Vec<vfs::DirEntry>>>>,
     /// The flags of the mount the file was opened through, with the mount
     /// table generation they were read at (0: not read yet).
     mnt_cache: AtomicU64,
@@ -136,6 +140,7 @@ impl File {
             path,
             flags: AtomicU32::new(flags & !O_CLOEXEC),
             pos: Mutex::new(0),
+            dir_entries: Mutex::new(None),
             mnt_cache: AtomicU64::new(0),
         })
     }

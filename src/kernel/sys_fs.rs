@@ -603,20 +603,34 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     if !inode.stat().is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let mut entries = vec![
-        vfs::DirEntry {
-            name: ".".into(),
-            ino: inode.stat().ino,
-            dtype: 4,
-        },
-        vfs::DirEntry {
-            name: "..".into(),
-            ino: 1,
-            dtype: 4,
-        },
-    ];
-    entries.extend(f.ops.readdir(&f)?);
     let mut pos = f.lock_pos();
+    // Positions index the listing taken at position 0 (opendir, rewinddir),
+    // not a fresh one: unlinking entries already read must not make the
+    // next call skip the ones after them. (POSIX leaves it open whether
+    // entries removed or added since the rewind are returned.)
+    let mut cached = f.dir_entries.lock().unwrap_or_else(|e| e.into_inner());
+    let entries = match cached.as_ref() {
+        Some(v) if *pos != 0 => v.clone(),
+        _ => {
+            let mut v = vec![
+                vfs::DirEntry {
+                    name: ".".into(),
+                    ino: inode.stat().ino,
+                    dtype: 4,
+                },
+                vfs::DirEntry {
+                    name: "..".into(),
+                    ino: 1,
+                    dtype: 4,
+                },
+            ];
+            v.extend(f.ops.readdir(&f)?);
+            let v = Arc::new(v);
+            *cached = Some(v.clone());
+            v
+        }
+    };
+    drop(cached);
     let mut out = Vec::new();
     let mut i = *pos as usize;
     while i < entries.len() {

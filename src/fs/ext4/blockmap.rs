@@ -5,6 +5,7 @@ use super::bcache::BufCache;
 use super::superblock::Super;
 use super::{corrupt, le32, put32};
 use crate::kernel::errno::{Errno, KResult};
+use std::collections::BTreeMap;
 
 const NDIR: u64 = 12;
 
@@ -80,10 +81,13 @@ impl Map<'_> {
 
     /// Map `lblk`, allocating it (and missing indirect blocks) with
     /// `alloc`. Returns the data block and how many blocks were allocated.
+    /// Each indirect block it changes has its contents from before the
+    /// first change kept in `saved`, for the caller to undo a failure.
     pub fn map_alloc(
         &mut self,
         i_block: &mut [u8],
         lblk: u64,
+        saved: &mut BTreeMap<u64, Vec<u8>>,
         alloc: &mut dyn FnMut(&mut BufCache) -> KResult<u64>,
     ) -> KResult<(u64, u32)> {
         let per = self.sb.block_size as u64 / 4;
@@ -109,6 +113,7 @@ impl Map<'_> {
                     self.bc
                         .write(next, &vec![0u8; self.sb.block_size as usize])?;
                 }
+                saved.entry(b).or_insert_with(|| blk.clone());
                 put32(&mut blk, idx * 4, next as u32);
                 self.bc.write(b, &blk)?;
             }

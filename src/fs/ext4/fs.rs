@@ -316,137 +316,218 @@ impl FsInner {
     }
 
     /// Make logical blocks [lblk, lblk+count) of `ino` mapped and written
-    /// (allocating holes, converting unwritten extents).
+    /// (allocating holes, converting unwritten extents). All or nothing:
+    /// when it fails (ENOSPC when the disk fills midway), every block it
+    /// allocated is given back and the inode is left as it was, as Linux
+    /// frees what it allocated for a failed write.
     pub fn ensure_mapped(&mut self, ino: u32, lblk: u64, count: u64) -> KResult<()> {
         self.check_rw()?;
+        let end = lblk.checked_add(count).ok_or(Errno::EFBIG)?;
+        if self.iget(ino)?.di.flags() & EXT4_EXTENTS_FL != 0 {
+            self.map_extents(ino, lblk, end)
+        } else {
+            self.map_indirect(ino, lblk, end)
+        }
+    }
+
+    /// [`Self::ensure_mapped`] for an extent-mapped file.
+    fn map_extents(&mut self, ino: u32, lblk: u64, end: u64) -> KResult<()> {
+        if end > u32::MAX as u64 {
+            return Err(Errno::EFBIG);
+        }
         let spb = self.bs() / 512;
         let fs_seed = self.sb.csum_seed;
         let d = self.iget(ino)?;
-        let flags = d.di.flags();
         let mut iblock = d.di.i_block().to_vec();
         let seed = d.di.csum_seed(fs_seed, ino);
-        let end = lblk.checked_add(count).ok_or(Errno::EFBIG)?;
-        if flags & EXT4_EXTENTS_FL != 0 {
-            if end > u32::MAX as u64 {
-                return Err(Errno::EFBIG);
-            }
-            let (mut list, nodes) = {
-                let mut t = Tree {
-                    sb: &self.sb,
-                    bc: &mut self.bc,
-                    dev: &self.name,
-                    ino,
-                    seed,
-                };
-                t.collect(&iblock)?
+        let (mut list, nodes) = {
+            let mut t = Tree {
+                sb: &self.sb,
+                bc: &mut self.bc,
+                dev: &self.name,
+                ino,
+                seed,
             };
-            let mut added = 0i64;
-            let mut l = lblk;
-            let mut goal = list.last().map(|e| e.pblk + e.len as u64).unwrap_or(0);
-            if goal == 0 {
-                goal = self.groups[((ino - 1) / self.sb.inodes_per_group) as usize].inode_table();
+            t.collect(&iblock)?
+        };
+        // Every block the new list and tree need is allocated before the
+        // tree is touched, so a failure here only has to give them back.
+        let mut fresh = Vec::new();
+        let pool = match self.extent_blocks(ino, &mut list, nodes, lblk, end, &mut fresh) {
+            Ok(pool) => pool,
+            Err(e) => {
+                self.give_back(&fresh);
+                return Err(e);
             }
-            while l < end {
-                let cur = list
-                    .iter()
-                    .find(|e| e.lblk as u64 <= l && l < e.end())
-                    .copied();
-                match cur {
-                    Some(e) if !e.uninit => l = e.end(),
-                    Some(e) => {
-                        // Written now: mark these blocks initialised.
-                        let stop = e.end().min(end);
-                        for x in l..stop {
-                            extents::insert(&mut list, x as u32, e.pblk + (x - e.lblk as u64));
-                        }
-                        l = stop;
-                    }
-                    None => {
-                        let next = list
-                            .iter()
-                            .filter(|e| e.lblk as u64 > l)
-                            .map(|e| e.lblk as u64)
-                            .min();
-                        let hole_end = next.unwrap_or(u64::MAX).min(end);
-                        let want = (hole_end - l).min(extents::MAX_LEN as u64) as u32;
-                        let (b, n) = alloc!(self).blocks(&mut self.bc, goal, want)?;
-                        for k in 0..n as u64 {
-                            extents::insert(&mut list, (l + k) as u32, b + k);
-                        }
-                        added += n as i64;
-                        goal = b + n as u64;
-                        l += n as u64;
-                    }
-                }
-            }
-            let need = tree_nodes(list.len(), self.bs() as usize);
-            let mut pool = nodes.clone();
-            while pool.len() < need {
-                let b = alloc!(self).block(&mut self.bc, goal)?;
-                pool.push(b);
-                added += 1;
-            }
-            let (_, spare) = {
-                let mut t = Tree {
-                    sb: &self.sb,
-                    bc: &mut self.bc,
-                    dev: &self.name,
-                    ino,
-                    seed,
-                };
-                t.rebuild(&mut iblock, &list, pool, &mut |_| Err(Errno::ENOSPC))?
+        };
+        let mut added: i64 = fresh.iter().map(|&(_, n)| n as i64).sum();
+        let (_, spare) = {
+            let mut t = Tree {
+                sb: &self.sb,
+                bc: &mut self.bc,
+                dev: &self.name,
+                ino,
+                seed,
             };
-            for b in spare {
-                self.free_blocks(b, 1)?;
-                added -= 1;
-            }
-            self.modify(ino, |di| di.i_block_mut().copy_from_slice(&iblock))?;
-            self.add_sectors(ino, added * spb as i64)?;
-        } else {
-            let mut added = 0i64;
-            let goal0 = self.groups[((ino - 1) / self.sb.inodes_per_group) as usize].inode_table();
-            for l in lblk..end {
-                let mut m = Map {
-                    sb: &self.sb,
-                    bc: &mut self.bc,
-                    dev: &self.name,
-                    ino,
-                };
-                if m.lookup(&iblock, l)?.is_some() {
-                    continue;
-                }
-                let Self {
-                    sb,
-                    groups,
-                    gdirty,
-                    free_blocks,
-                    free_inodes,
-                    bc,
-                    name,
-                    ..
-                } = self;
-                let (sb, name): (&Super, &str) = (sb, name.as_str());
-                let mut a = Alloc {
-                    sb,
-                    groups,
-                    dirty: gdirty,
-                    free_blocks,
-                    free_inodes,
-                    dev: name,
-                };
-                let mut m = Map {
-                    sb,
-                    bc,
-                    dev: name,
-                    ino,
-                };
-                let (_, n) = m.map_alloc(&mut iblock, l, &mut |bc| a.block(bc, goal0))?;
-                added += n as i64;
-            }
-            self.modify(ino, |di| di.i_block_mut().copy_from_slice(&iblock))?;
-            self.add_sectors(ino, added * spb as i64)?;
+            t.rebuild(&mut iblock, &list, pool, &mut |_| Err(Errno::ENOSPC))?
+        };
+        for b in spare {
+            self.free_blocks(b, 1)?;
+            added -= 1;
         }
-        Ok(())
+        self.modify(ino, |di| di.i_block_mut().copy_from_slice(&iblock))?;
+        self.add_sectors(ino, added * spb as i64)
+    }
+
+    /// Map [lblk, end) in `list` (allocating holes, marking unwritten
+    /// extents written) and return the node blocks the tree of the new
+    /// list needs: `nodes` first, then new ones. Each new run is recorded
+    /// in `fresh`.
+    fn extent_blocks(
+        &mut self,
+        ino: u32,
+        list: &mut Vec<extents::Extent>,
+        nodes: Vec<u64>,
+        lblk: u64,
+        end: u64,
+        fresh: &mut Vec<(u64, u32)>,
+    ) -> KResult<Vec<u64>> {
+        let mut l = lblk;
+        let mut goal = list.last().map(|e| e.pblk + e.len as u64).unwrap_or(0);
+        if goal == 0 {
+            goal = self.groups[((ino - 1) / self.sb.inodes_per_group) as usize].inode_table();
+        }
+        while l < end {
+            let cur = list
+                .iter()
+                .find(|e| e.lblk as u64 <= l && l < e.end())
+                .copied();
+            match cur {
+                Some(e) if !e.uninit => l = e.end(),
+                Some(e) => {
+                    // Written now: mark these blocks initialised.
+                    let stop = e.end().min(end);
+                    for x in l..stop {
+                        extents::insert(list, x as u32, e.pblk + (x - e.lblk as u64));
+                    }
+                    l = stop;
+                }
+                None => {
+                    let next = list
+                        .iter()
+                        .filter(|e| e.lblk as u64 > l)
+                        .map(|e| e.lblk as u64)
+                        .min();
+                    let hole_end = next.unwrap_or(u64::MAX).min(end);
+                    let want = (hole_end - l).min(extents::MAX_LEN as u64) as u32;
+                    let (b, n) = alloc!(self).blocks(&mut self.bc, goal, want)?;
+                    fresh.push((b, n));
+                    for k in 0..n as u64 {
+                        extents::insert(list, (l + k) as u32, b + k);
+                    }
+                    goal = b + n as u64;
+                    l += n as u64;
+                }
+            }
+        }
+        // The tree may need a new index or leaf block exactly when the disk
+        // is full: that is an ENOSPC like the data's.
+        let need = tree_nodes(list.len(), self.bs() as usize);
+        let mut pool = nodes;
+        while pool.len() < need {
+            let b = alloc!(self).block(&mut self.bc, goal)?;
+            fresh.push((b, 1));
+            pool.push(b);
+        }
+        Ok(pool)
+    }
+
+    /// [`Self::ensure_mapped`] for a block-mapped (ext2/ext3) file.
+    fn map_indirect(&mut self, ino: u32, lblk: u64, end: u64) -> KResult<()> {
+        let spb = self.bs() / 512;
+        let mut iblock = self.iget(ino)?.di.i_block().to_vec();
+        let goal0 = self.groups[((ino - 1) / self.sb.inodes_per_group) as usize].inode_table();
+        // New blocks, and the old contents of the indirect blocks that
+        // got pointers to them: what a failure puts back.
+        let mut fresh: Vec<(u64, u32)> = Vec::new();
+        let mut saved: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        let mut res = Ok(());
+        for l in lblk..end {
+            let mut m = Map {
+                sb: &self.sb,
+                bc: &mut self.bc,
+                dev: &self.name,
+                ino,
+            };
+            match m.lookup(&iblock, l) {
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+            }
+            let Self {
+                sb,
+                groups,
+                gdirty,
+                free_blocks,
+                free_inodes,
+                bc,
+                name,
+                ..
+            } = self;
+            let (sb, name): (&Super, &str) = (sb, name.as_str());
+            let mut a = Alloc {
+                sb,
+                groups,
+                dirty: gdirty,
+                free_blocks,
+                free_inodes,
+                dev: name,
+            };
+            let mut m = Map {
+                sb,
+                bc,
+                dev: name,
+                ino,
+            };
+            let r = m.map_alloc(&mut iblock, l, &mut saved, &mut |bc| {
+                let b = a.block(bc, goal0)?;
+                fresh.push((b, 1));
+                Ok(b)
+            });
+            if let Err(e) = r {
+                res = Err(e);
+                break;
+            }
+        }
+        if let Err(e) = res {
+            let new: BTreeSet<u64> = fresh.iter().map(|&(b, _)| b).collect();
+            for (b, old) in saved {
+                if !new.contains(&b) {
+                    if let Err(e) = self.bc.write(b, &old) {
+                        log::error!("EXT4-fs ({}): restoring indirect block {b}: {e}", self.name);
+                    }
+                }
+            }
+            self.give_back(&fresh);
+            return Err(e);
+        }
+        let added: i64 = fresh.len() as i64;
+        self.modify(ino, |di| di.i_block_mut().copy_from_slice(&iblock))?;
+        self.add_sectors(ino, added * spb as i64)
+    }
+
+    /// Free blocks a failed allocation took and never recorded anywhere:
+    /// at once, even with a journal, since no committed metadata can
+    /// point at them.
+    fn give_back(&mut self, fresh: &[(u64, u32)]) {
+        for &(b, n) in fresh.iter().rev() {
+            if let Err(e) = alloc!(self).free_blocks_run(&mut self.bc, b, n as u64) {
+                log::error!("EXT4-fs ({}): giving back blocks {b}+{n}: {e}", self.name);
+            }
+        }
     }
 
     /// One block for metadata (an xattr block) near `goal`.
@@ -1154,7 +1235,9 @@ impl FsInner {
             }
         }
         // Allocate first, so ENOSPC is reported here and not lost at sync.
-        self.ensure_mapped(ino, off / bs, end.div_ceil(bs) - off / bs)?;
+        let len = self.map_for_write(ino, off, buf.len())?;
+        let buf = &buf[..len];
+        let end = off + len as u64;
         let mut done = 0;
         while done < buf.len() {
             let pos = off + done as u64;
@@ -1177,6 +1260,28 @@ impl FsInner {
             di.set_ctime(t);
         })?;
         Ok(done)
+    }
+
+    /// Map the blocks under a write of `len` bytes at `off`; how many
+    /// bytes from `off` are mapped. A disk that fills midway gets what
+    /// fits, a short write as with Linux; ENOSPC only when nothing does.
+    fn map_for_write(&mut self, ino: u32, off: u64, len: usize) -> KResult<usize> {
+        let bs = self.bs();
+        let first = off / bs;
+        let n = (off + len as u64).div_ceil(bs) - first;
+        match self.ensure_mapped(ino, first, n) {
+            Err(Errno::ENOSPC) if n > 1 => {}
+            r => return r.map(|_| len),
+        }
+        // (Each call is all or nothing; this runs once per full disk.)
+        let mut k = 0;
+        while k < n && self.ensure_mapped(ino, first + k, 1).is_ok() {
+            k += 1;
+        }
+        match ((first + k) * bs).saturating_sub(off) {
+            0 => Err(Errno::ENOSPC),
+            fit => Ok((fit as usize).min(len)),
+        }
     }
 
     /// A page for mmap, with a reference for the caller.
