@@ -510,6 +510,33 @@ fn accept_loop(listener: TcpListener, clients: Arc<Mutex<Vec<TcpStream>>>, line:
     }
 }
 
+/// Can host fd `fd` serve a line in these directions? It must be open
+/// (F_GETFL), readable if it is an input and writable if it is an output.
+/// Checked before boot, before vmlinux opens anything itself: a stale
+/// `fd:N` must not silently become one of our own files.
+pub fn check_fd(fd: i32, input: bool, output: bool) -> Result<(), String> {
+    // SAFETY: F_GETFL only reads the flags of a descriptor number; a
+    // number that is not open fails with EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(match errno() {
+            libc::EBADF => format!("host fd {fd} is not open"),
+            e => format!("host fd {fd}: {}", std::io::Error::from_raw_os_error(e)),
+        });
+    }
+    let mode = flags & libc::O_ACCMODE;
+    if flags & libc::O_PATH != 0 {
+        return Err(format!("host fd {fd} is an O_PATH descriptor"));
+    }
+    if input && mode == libc::O_WRONLY {
+        return Err(format!("host fd {fd} is not open for reading"));
+    }
+    if output && mode == libc::O_RDONLY {
+        return Err(format!("host fd {fd} is not open for writing"));
+    }
+    Ok(())
+}
+
 /// Write to host stdout before any console line exists.
 pub fn early_write(data: &[u8]) {
     write_fd(1, data);

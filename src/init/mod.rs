@@ -33,6 +33,12 @@ fn install_panic_hook() {
 
 /// Boot the kernel. Never returns.
 pub fn start_kernel(c: Cmdline) -> ! {
+    // Console fds first, while vmlinux has opened nothing of its own that
+    // a stale `fd:N` could point at.
+    if let Err(e) = crate::drivers::char::line::check_channels(&c) {
+        eprintln!("vmlinux: {e}");
+        std::process::exit(2);
+    }
     install_panic_hook();
     crate::kernel::printk::init_logger();
     if c.quiet {
