@@ -5,6 +5,7 @@
 pub mod blkdev_file;
 pub mod partition;
 pub mod ubd;
+#[allow(unsafe_code)]
 pub mod ubd_host;
 
 use crate::kernel::errno::{Errno, KResult};

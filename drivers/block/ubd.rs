@@ -320,11 +320,14 @@ pub fn open_all(specs: &[UbdSpec]) -> Result<Vec<Opened>, String> {
         }
         let host = match HostDisk::open(&s.file, s.read_only, s.sync, s.shared) {
             Ok(h) => h,
-            Err(OpenError::Locked) => {
+            Err(OpenError::Locked(pid)) => {
+                let holder = pid
+                    .map(|p| format!("locked by pid {p}"))
+                    .unwrap_or_else(|| "it is locked".to_owned());
                 return Err(format!(
-                    "{word}: {} is in use by another instance (it is locked); give {word}c= to share it on purpose",
+                    "{word}: {} is in use by another instance ({holder}); give {word}c= to share it on purpose",
                     s.file.display()
-                ))
+                ));
             }
             Err(OpenError::Io(e)) => {
                 return Err(format!("{word}: cannot open {}: {e}", s.file.display()))

@@ -12,6 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -25,8 +26,9 @@ pub struct HostDisk {
 /// Why a host file could not be attached.
 pub enum OpenError {
     Io(io::Error),
-    /// Another process holds a conflicting lock.
-    Locked,
+    /// Another process holds a conflicting lock: the holder's pid when the
+    /// host tells (it does for a POSIX lock, e.g. linux.uml's).
+    Locked(Option<i32>),
 }
 
 /// One host I/O request. `tag` is the kernel half's name for it.
@@ -77,9 +79,15 @@ impl HostQueues {
 
 impl HostDisk {
     /// Open `path` read-only or read-write, with O_SYNC if `sync`. Unless
-    /// `shared`, take a host lock on it (flock: exclusive for a writer,
-    /// shared for a reader) so two instances cannot both write one image.
-    /// The lock is released when vmlinux exits, however it exits.
+    /// `shared`, lock it on the host, exclusively for a writer and shared
+    /// for a reader, so two instances cannot both write one image. Two
+    /// locks, because the two kinds ignore each other: flock (other ruml
+    /// instances and tools like `flock(1)`), and a record lock on the whole
+    /// file, which is what UML takes (os_lock_file: fcntl F_SETLK). Ours is
+    /// an open-file-description lock: it conflicts with UML's POSIX lock,
+    /// but unlike a POSIX lock it is not dropped when some other fd of this
+    /// process on the same file is closed. The locks go when vmlinux exits,
+    /// however it exits.
     pub fn open(
         path: &Path,
         read_only: bool,
@@ -100,9 +108,10 @@ impl HostDisk {
             };
             match r {
                 Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::Locked),
+                Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::Locked(None)),
                 Err(std::fs::TryLockError::Error(e)) => return Err(OpenError::Io(e)),
             }
+            ofd_lock(&file, !read_only)?;
         }
         let size = file.metadata().map_err(OpenError::Io)?.len();
         Ok(HostDisk { file, size })
@@ -135,6 +144,40 @@ impl HostDisk {
             reader: rtx,
         })
     }
+}
+
+/// Take an open-file-description record lock on all of `file` (a write
+/// lock if `exclusive`, else a read lock) without waiting.
+fn ofd_lock(file: &File, exclusive: bool) -> Result<(), OpenError> {
+    let fd = file.as_raw_fd();
+    let whole_file = |kind: libc::c_int| libc::flock {
+        l_type: kind as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        // OFD locks require 0 here.
+        l_pid: 0,
+    };
+    let lock = whole_file(if exclusive {
+        libc::F_WRLCK
+    } else {
+        libc::F_RDLCK
+    });
+    // SAFETY: fcntl on an fd we own with a pointer to a valid flock.
+    if unsafe { libc::fcntl(fd, libc::F_OFD_SETLK, &lock) } == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if !matches!(err.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) {
+        return Err(OpenError::Io(err));
+    }
+    // Who holds it: a POSIX lock names its process, an OFD lock says -1.
+    let mut probe = lock;
+    // SAFETY: as above; F_OFD_GETLK writes into our flock.
+    let r = unsafe { libc::fcntl(fd, libc::F_OFD_GETLK, &mut probe) };
+    let pid = (r == 0 && probe.l_type != libc::F_UNLCK as libc::c_short && probe.l_pid > 0)
+        .then_some(probe.l_pid);
+    Err(OpenError::Locked(pid))
 }
 
 /// A helper thread: do requests in arrival order until the queue closes.

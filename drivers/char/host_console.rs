@@ -94,6 +94,17 @@ fn winsize_of(fd: i32) -> Option<[u16; 4]> {
     Some([ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel])
 }
 
+/// Do host fds `a` and `b` refer to the same file?
+fn same_file(a: i32, b: i32) -> bool {
+    let id = |fd: i32| {
+        // SAFETY: zeroed plain struct, filled by fstat.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat writes a stat for any fd number or fails.
+        (unsafe { libc::fstat(fd, &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+    };
+    matches!((id(a), id(b)), (Some(x), Some(y)) if x == y)
+}
+
 fn isatty(fd: i32) -> bool {
     // SAFETY: isatty on a host fd.
     fd >= 0 && unsafe { libc::isatty(fd) } == 1
@@ -220,6 +231,15 @@ impl HostLine {
                 let mut c = clients.lock().unwrap_or_else(|e| e.into_inner());
                 c.retain_mut(|s| s.write_all(data).is_ok());
             }
+        }
+    }
+
+    /// Does this line's output already reach the host's stderr (fd 2, or
+    /// the same file as fd 2, e.g. one terminal for both)?
+    pub fn writes_to_host_stderr(&self) -> bool {
+        match &self.out {
+            Out::Fd(fd) => *fd == 2 || same_file(*fd, 2),
+            _ => false,
         }
     }
 
@@ -508,6 +528,33 @@ fn accept_loop(listener: TcpListener, clients: Arc<Mutex<Vec<TcpStream>>>, line:
             })
             .ok();
     }
+}
+
+/// Can host fd `fd` serve a line in these directions? It must be open
+/// (F_GETFL), readable if it is an input and writable if it is an output.
+/// Checked before boot, before vmlinux opens anything itself: a stale
+/// `fd:N` must not silently become one of our own files.
+pub fn check_fd(fd: i32, input: bool, output: bool) -> Result<(), String> {
+    // SAFETY: F_GETFL only reads the flags of a descriptor number; a
+    // number that is not open fails with EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(match errno() {
+            libc::EBADF => format!("host fd {fd} is not open"),
+            e => format!("host fd {fd}: {}", std::io::Error::from_raw_os_error(e)),
+        });
+    }
+    let mode = flags & libc::O_ACCMODE;
+    if flags & libc::O_PATH != 0 {
+        return Err(format!("host fd {fd} is an O_PATH descriptor"));
+    }
+    if input && mode == libc::O_WRONLY {
+        return Err(format!("host fd {fd} is not open for reading"));
+    }
+    if output && mode == libc::O_RDONLY {
+        return Err(format!("host fd {fd} is not open for writing"));
+    }
+    Ok(())
 }
 
 /// Write to host stdout before any console line exists.

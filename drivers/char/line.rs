@@ -150,6 +150,36 @@ fn make_line(
     Some(Line { tty, host })
 }
 
+/// Check the host fds that `con=`/`conN=`/`ssl=`/`sslN=` words name: open,
+/// and readable or writable as the word uses them. Runs first thing at
+/// boot; the error names the word, for a one-line message and status 2.
+pub fn check_channels(c: &Cmdline) -> Result<(), String> {
+    for spec in &c.consoles {
+        let key = format!(
+            "{}{}",
+            if spec.serial { "ssl" } else { "con" },
+            spec.index.map(|i| i.to_string()).unwrap_or_default()
+        );
+        // The word as given: the last one for this line (later ones
+        // replace earlier ones).
+        let word = c
+            .words
+            .iter()
+            .take_while(|w| *w != "--")
+            .filter(|w| w.split_once('=').is_some_and(|(k, _)| k == key))
+            .last()
+            .cloned()
+            .unwrap_or(key);
+        let same = spec.input == spec.output;
+        for (ch, input, output) in [(&spec.input, true, same), (&spec.output, same, true)] {
+            if let Channel::Fd(fd) = ch {
+                host_console::check_fd(*fd, input, output).map_err(|e| format!("{word}: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Open every line's host channel (boot). Returns the messages to log
 /// (devices assigned, errors) once the console is up.
 pub fn init(c: &Cmdline) -> Vec<String> {

@@ -76,7 +76,8 @@ pub struct Cmdline {
     pub uml_dir: Option<PathBuf>,
     /// Number of virtual CPUs, `1..=MAX_CPUS`.
     pub ncpus: u32,
-    /// Block devices, at most one per index, in the order last given.
+    /// Block devices, at most one per index (a repeated one is an
+    /// error), in command-line order.
     pub ubd: Vec<UbdSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
@@ -310,8 +311,16 @@ impl Cmdline {
                     });
                 } else if let Some(rest) = key.strip_prefix("ubd") {
                     let spec = parse_ubd(word, rest, required()?)?;
-                    // Last one wins; keep at most one spec per device.
-                    self.ubd.retain(|u| u.index != spec.index);
+                    // Not "last one wins": with two images for one device
+                    // the user surely meant one of them for another device
+                    // (UML keeps the first and logs "Device is already
+                    // configured", which scrolls by unnoticed).
+                    if self.ubd.iter().any(|u| u.index == spec.index) {
+                        return Err(invalid(format!(
+                            "ubd{} is already configured by an earlier word (give each device once)",
+                            spec.index
+                        )));
+                    }
                     self.ubd.push(spec);
                 } else if key.contains('.') {
                     // A module parameter (`module.param=value`); Linux
@@ -1160,11 +1169,16 @@ mod tests {
             ]
         );
 
-        // Last one wins per device.
-        let c = boot(&[&format!("ubd0={root}"), &format!("ubd0r={swap}")]);
-        assert_eq!(c.ubd.len(), 1);
-        assert!(c.ubd[0].read_only);
-        assert_eq!(c.ubd[0].file, PathBuf::from(&swap));
+        // A device given twice is an error naming the second word, also
+        // with other flags or the same file.
+        for second in [format!("ubd0r={swap}"), format!("ubd0={root}")] {
+            let e = error(&[&format!("ubd0={root}"), &second]);
+            assert_eq!(e.word(), second);
+            assert_eq!(
+                e.to_string(),
+                format!("{second}: ubd0 is already configured by an earlier word (give each device once)")
+            );
+        }
     }
 
     #[test]

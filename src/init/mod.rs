@@ -27,12 +27,24 @@ pub fn cmdline_string() -> String {
 
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        crate::kernel::panic::panic(&format!("BUG: {info}"));
+        // One line: the reason comes last in a panic message.
+        let what = info.payload_as_str().unwrap_or("(no message)");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        crate::kernel::panic::bug(&format!("BUG: {}{at}", what.replace('\n', " ")));
     }));
 }
 
 /// Boot the kernel. Never returns.
 pub fn start_kernel(c: Cmdline) -> ! {
+    // Console fds first, while vmlinux has opened nothing of its own that
+    // a stale `fd:N` could point at.
+    if let Err(e) = crate::drivers::char::line::check_channels(&c) {
+        eprintln!("vmlinux: {e}");
+        std::process::exit(2);
+    }
     install_panic_hook();
     crate::kernel::printk::init_logger();
     if c.quiet {
@@ -182,8 +194,17 @@ fn mount_block_root(c: &Cmdline) -> Result<(Arc<dyn Inode>, MntFlags, String), S
         r = crate::fs::ext4::mount(dev.clone(), fstype, true);
     }
     let fs = r.map_err(|e| {
+        // Context first, then the reason (the panic line), as Linux.
+        let context = if dev.size() == 0 {
+            format!("VFS: {} is empty (0 bytes)", dev.name())
+        } else {
+            format!(
+                "No filesystem could mount root, tried: {}",
+                fstype.unwrap_or("ext4 ext3 ext2")
+            )
+        };
         format!(
-            "VFS: Unable to mount root fs on {} (error {})",
+            "{context}\nVFS: Unable to mount root fs on {} (error {})",
             dev.name(),
             e.name()
         )

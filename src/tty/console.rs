@@ -18,3 +18,9 @@ pub fn print(s: &str) {
         None => host_console::early_write(text.as_bytes()),
     }
 }
+
+/// Do kernel messages already reach the host's stderr? (Then a panic need
+/// not repeat its reason there.)
+pub fn is_host_stderr() -> bool {
+    line::console().is_some_and(|l| l.host.writes_to_host_stderr())
+}
