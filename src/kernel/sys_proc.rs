@@ -33,12 +33,17 @@ pub fn sys_clone(
     redo: bool,
 ) -> KResult<u64> {
     if redo {
-        let i = t.lock();
-        if i.vfork_waiting {
-            drop(i);
+        // Only a vfork parent blocks in clone. Once the child exists the
+        // call cannot fail (Linux): other signals wait until it returns the
+        // child's pid, and a fatal one ends the wait (the process dies on
+        // the way out).
+        let waiting = t.lock().vfork_waiting;
+        if waiting && !signal::fatal_pending(t) {
             return Err(sched::block(t, None));
         }
-        return Ok(i.vfork_child as u64);
+        let mut i = t.lock();
+        i.vfork_waiting = false;
+        return Ok(std::mem::take(&mut i.vfork_child) as u64);
     }
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
         return Err(Errno::EINVAL);

@@ -61,9 +61,11 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     crate::fs::procfs::set_current(t.tgid());
+    // A vfork parent's wait (the child exists: clone decides) and disk
+    // I/O are not cut short by a signal.
     let uninterruptible = {
         let i = t.lock();
-        i.vfork_waiting || i.io_wait
+        i.vfork_child != 0 || i.io_wait
     };
     let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
