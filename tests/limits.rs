@@ -21,3 +21,12 @@ fn vfork_is_not_interrupted_by_sigchld() {
     assert_eq!(status, 0, "{out}");
     assert_eq!(g.run("echo alive").trim(), "alive");
 }
+
+/// RLIMIT_NOFILE rules (raising the hard limit, soft > hard, another
+/// user's process), the fd table following the soft limit for every call
+/// that allocates an fd, nice permissions and execve's argument sizes,
+/// line for line as Linux.
+#[test]
+fn rlimits_nice_and_exec_sizes_match_native() {
+    compare_with_native("limits", "limits done");
+}

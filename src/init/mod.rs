@@ -339,7 +339,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     match open_console(&root) {
         Some(f) => {
             for _ in 0..3 {
-                let _ = files.install(f.clone(), false);
+                let _ = files.install(f.clone(), false, 3);
             }
         }
         None => printk("Warning: unable to open an initial console."),
@@ -401,6 +401,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             vfork_child: 0,
             comm: "swapper".into(),
             start_time: now,
+            nice: 0,
         }),
     });
     task::insert_task(t.clone());

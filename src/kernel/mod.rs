@@ -23,6 +23,7 @@ mod sys_net_inet;
 mod sys_net_netlink;
 mod sys_net_unix;
 pub mod sys_poll;
+pub mod sys_prio;
 pub mod sys_proc;
 pub mod sys_rusage;
 pub mod sys_signal;

@@ -75,7 +75,7 @@ pub fn sys_clone(
     } else {
         parent_mm.fork()?
     };
-    let (files, fs, sighand, sigmask, altstack, comm) = {
+    let (files, fs, sighand, sigmask, altstack, comm, nice) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
             i.files.clone()
@@ -97,7 +97,7 @@ pub fn sys_clone(
         } else {
             i.altstack
         };
-        (files, fs, sighand, i.sigmask, alt, i.comm.clone())
+        (files, fs, sighand, i.sigmask, alt, i.comm.clone(), i.nice)
     };
     let tgid = if flags & CLONE_THREAD != 0 {
         let tg = t.tg();
@@ -178,6 +178,7 @@ pub fn sys_clone(
             vfork_child: 0,
             comm,
             start_time: time::monotonic_ns(),
+            nice,
         }),
     });
     if flags & CLONE_PARENT_SETTID != 0 {
@@ -605,16 +606,17 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         return Err(Errno::EPERM);
     }
     if new != 0 {
-        const RLIMIT_NOFILE: u32 = 7;
-        const NR_OPEN: u64 = 1 << 20;
         let b = t.mm().read_vec(new, 16)?;
         let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
         let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
         if s > h {
             return Err(Errno::EINVAL);
         }
-        // Raising a hard limit needs CAP_SYS_RESOURCE.
-        if (res == RLIMIT_NOFILE && h > NR_OPEN) || (h > cur.1 && !c.capable()) {
+        // Raising a hard limit needs CAP_SYS_RESOURCE; no one gets more
+        // files than fs.nr_open. Lowering NOFILE closes nothing: only new
+        // fds are checked against it.
+        let nofile = res as usize == task::RLIMIT_NOFILE;
+        if (nofile && h > task::NR_OPEN_MAX) || (h > cur.1 && !c.capable()) {
             return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
