@@ -30,3 +30,31 @@ fn vfork_is_not_interrupted_by_sigchld() {
 fn rlimits_nice_and_exec_sizes_match_native() {
     compare_with_native("limits", "limits done");
 }
+
+/// A process that touches memory until none is left is killed, the kernel
+/// log says so as Linux does (naming it, with its sizes), and the shell
+/// goes on.
+#[test]
+fn oom_kill_is_logged() {
+    let dir = test_dir("limits-oom-build");
+    let bin = dir.join("memhog");
+    compile_c(
+        &repo_root().join("tests/guest/memhog.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("limits-oom", &[(bin.as_path(), "/bin/memhog")]);
+    let mut g = Guest::boot(&["mem=64M", &format!("initrd={}", initrd.display())]);
+    g.wait_prompt();
+    let (out, status) = g.run_status_timeout("/bin/memhog", Duration::from_secs(300));
+    assert!(out.contains("memhog: 16 MiB"), "{out}");
+    assert_eq!(status, 128 + 9, "{out}");
+    let log = g.run("dmesg | grep 'Out of memory'");
+    assert!(
+        log.contains("Out of memory: Killed process")
+            && log.contains("(memhog) total-vm:")
+            && log.contains("kB, anon-rss:"),
+        "{log}"
+    );
+    assert_eq!(g.run("echo alive").trim(), "alive");
+}
