@@ -58,3 +58,44 @@ fn oom_kill_is_logged() {
     );
     assert_eq!(g.run("echo alive").trim(), "alive");
 }
+
+/// A fork bomb as nobody stops at RLIMIT_NPROC with EAGAIN, counting the
+/// user's tasks; root is held only by kernel.threads-max (sized from RAM
+/// as Linux: mem=256M gives 2048, and init's RLIMIT_NPROC is half that);
+/// the shell keeps working after both.
+#[test]
+fn fork_bombs_are_bounded() {
+    let dir = test_dir("limits-nproc-build");
+    let bin = dir.join("limits");
+    compile_c(
+        &repo_root().join("tests/guest/limits.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("limits-nproc", &[(bin.as_path(), "/bin/limits")]);
+    let mut g = Guest::boot_initramfs(&initrd, &[]);
+    g.wait_prompt();
+    assert_eq!(g.run("cat /proc/sys/kernel/threads-max").trim(), "2048");
+    assert_eq!(g.run("cat /proc/sys/kernel/pid_max").trim(), "32768");
+    assert_eq!(g.run("ulimit -u").trim(), "1024");
+    let (out, status) = g.run_status_timeout("/bin/limits forkbomb 100", Duration::from_secs(300));
+    assert!(out.contains("forks before EAGAIN: 99\n"), "{out}");
+    assert!(out.contains("forkbomb cleaned up"), "{out}");
+    assert_eq!(status, 0, "{out}");
+    assert_eq!(g.run("echo alive").trim(), "alive");
+
+    // Root: only threads-max (written lower here) stops it.
+    g.run("echo 60 > /proc/sys/kernel/threads-max");
+    assert_eq!(g.run("cat /proc/sys/kernel/threads-max").trim(), "60");
+    let (out, status) = g.run_status_timeout("/bin/limits forkbomb 0", Duration::from_secs(300));
+    assert!(out.contains("forks before EAGAIN: "), "{out}");
+    assert!(out.contains("forkbomb cleaned up"), "{out}");
+    assert_eq!(status, 0, "{out}");
+    let (_, status) = g.run_status("echo 10 > /proc/sys/kernel/threads-max");
+    assert_ne!(status, 0);
+    g.run("echo 2048 > /proc/sys/kernel/threads-max");
+    assert_eq!(
+        g.run("echo alive; ls /bin/limits").trim(),
+        "alive\n/bin/limits"
+    );
+}

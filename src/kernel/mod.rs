@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod loadavg;
+pub mod nproc;
 pub mod oom;
 pub mod panic;
 pub mod printk;

@@ -51,6 +51,7 @@ pub fn sys_clone(
     if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
     }
+    super::nproc::may_fork(t)?;
     let tid = task::alloc_pid();
     let parent_mm = t.mm();
     let child_ctx = {

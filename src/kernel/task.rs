@@ -259,7 +259,9 @@ pub fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); RLIM_NLIMITS];
     r[3] = (8 << 20, RLIM_INFINITY); // STACK
     r[4] = (0, RLIM_INFINITY); // CORE
-    r[6] = (4096, 4096); // NPROC
+                               // NPROC: init gets half of threads-max (Linux's fork_init).
+    let nproc = super::nproc::threads_max() as u64 / 2;
+    r[RLIMIT_NPROC] = (nproc, nproc);
     r[7] = (1024, 4096); // NOFILE: INR_OPEN_CUR, INR_OPEN_MAX
     r[8] = (8 << 20, 8 << 20); // MEMLOCK
     r[11] = (4096, 4096); // SIGPENDING
