@@ -99,3 +99,43 @@ fn fork_bombs_are_bounded() {
         "alive\n/bin/limits"
     );
 }
+
+/// /dev/shm is its own tmpfs of half the RAM (mode 1777, nosuid, nodev):
+/// nobody filling it gets ENOSPC at that size, and the rest of the system
+/// still has memory.
+#[test]
+fn dev_shm_is_a_bounded_tmpfs() {
+    let dir = test_dir("limits-shm-build");
+    let bin = dir.join("limits");
+    compile_c(
+        &repo_root().join("tests/guest/limits.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("limits-shm", &[(bin.as_path(), "/bin/limits")]);
+    let mut g = Guest::boot_initramfs(&initrd, &[]);
+    g.wait_prompt();
+    let mounts = g.run("grep ' /dev/shm ' /proc/mounts");
+    assert!(
+        mounts.contains("tmpfs /dev/shm tmpfs rw,nosuid,nodev,relatime"),
+        "{mounts}"
+    );
+    assert_eq!(g.run("stat -c %a /dev/shm").trim(), "1777");
+    let (out, status) = g.run_status_timeout("/bin/limits fillshm", Duration::from_secs(300));
+    assert_eq!(status, 0, "{out}");
+    let mb: u64 = out
+        .split("wrote ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(out.contains("then ENOSPC"), "{out}");
+    // Half of 256M, less what a page or two of metadata may take.
+    assert!((120..=128).contains(&mb), "{out}");
+    // The rest of the system still has memory for files and programs.
+    let (out, status) = g.run_status("dd if=/dev/zero of=/tmp/f bs=1M count=32 && echo ok");
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("ok"), "{out}");
+    g.run("rm /dev/shm/fill /tmp/f");
+    assert_eq!(g.run("echo alive").trim(), "alive");
+}

@@ -239,6 +239,27 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
         );
         mount::add_mount(m, Some(&pts));
     }
+    // /dev/shm as its own tmpfs, as init systems mount it: POSIX shared
+    // memory is writable by everyone, so it gets Linux's default tmpfs
+    // size (half of RAM) and ENOSPC beyond, instead of sharing devtmpfs,
+    // which has no limit.
+    if let Ok(shm) = vfs::walk(&rootp, &rootp, "dev/shm", true, &Creds::ROOT) {
+        match crate::fs::tmpfs::mount(&["mode=1777".to_string()]) {
+            Ok((fs, shown)) => {
+                let m = Mount::new(
+                    Some(shm.inode.clone()),
+                    fs,
+                    "tmpfs",
+                    "tmpfs",
+                    "/dev/shm",
+                    MntFlags::NOSUID | MntFlags::NODEV | MntFlags::RELATIME,
+                    &shown,
+                );
+                mount::add_mount(m, Some(&shm));
+            }
+            Err(e) => log::error!("devtmpfs: cannot mount /dev/shm: {}", e.name()),
+        }
+    }
 }
 
 /// Create the initramfs entries in the root tmpfs.

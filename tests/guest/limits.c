@@ -3,7 +3,8 @@
  * permissions, execve argument sizes. Run as root: it drops to nobody in
  * a child for the unprivileged part. `limits forkbomb N` instead forks
  * sleeping children as nobody under RLIMIT_NPROC = N until EAGAIN (N = 0:
- * as root, until kernel.threads-max). */
+ * as root, until kernel.threads-max). `limits fillshm` fills /dev/shm as
+ * nobody. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@ static const char *en(int e) {
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ESRCH: return "ESRCH";
     case EAGAIN: return "EAGAIN";
+    case ENOSPC: return "ENOSPC";
     default: return strerror(e);
     }
 }
@@ -188,12 +190,39 @@ static int forkbomb(int n) {
     return 0;
 }
 
+/* As nobody, write /dev/shm/fill 1 MiB at a time until it fails. */
+static int fillshm(void) {
+    if (setgid(65534) || setuid(65534)) {
+        perror("setuid");
+        return 1;
+    }
+    int fd = open("/dev/shm/fill", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        perror("open");
+        return 1;
+    }
+    static char buf[1 << 20];
+    memset(buf, 7, sizeof buf);
+    long mb = 0;
+    for (;;) {
+        ssize_t n = write(fd, buf, sizeof buf);
+        if (n < (ssize_t)sizeof buf)
+            break;
+        mb++;
+    }
+    printf("wrote %ld MiB, then %s\n", mb, en(errno));
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "exec-ok")) {
         printf("exec ok, argc %d\n", argc);
         return 0;
     }
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "fillshm"))
+        return fillshm();
     if (argc > 2 && !strcmp(argv[1], "forkbomb"))
         return forkbomb(atoi(argv[2]));
     if (getuid() != 0) {
