@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *en(int e) {
@@ -215,6 +216,36 @@ static int fillshm(void) {
     return 0;
 }
 
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int sig) { (void)sig; got_usr1 = 1; }
+
+/* A process whose vfork child sleeps 2 s gets `sig` half a second in:
+ * a fatal signal kills it in its vfork wait, a handled one waits for
+ * vfork to return the child's pid and runs after. */
+static void vfork_signal(int sig) {
+    pid_t victim = fork();
+    if (victim == 0) {
+        signal(SIGUSR1, on_usr1);
+        pid_t c = vfork();
+        if (c == 0) {
+            struct timespec ts = {2, 0};
+            nanosleep(&ts, NULL);
+            _exit(0);
+        }
+        printf("vfork returned the child: %s, handler ran: %s\n", c > 0 ? "yes" : en(errno),
+               got_usr1 ? "yes" : "no");
+        _exit(0);
+    }
+    usleep(500000);
+    kill(victim, sig);
+    int st;
+    waitpid(victim, &st, 0);
+    if (WIFSIGNALED(st))
+        printf("signal %d in vfork: killed by %d\n", sig, WTERMSIG(st));
+    else
+        printf("signal %d in vfork: exit %d\n", sig, WEXITSTATUS(st));
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "exec-ok")) {
         printf("exec ok, argc %d\n", argc);
@@ -252,6 +283,9 @@ int main(int argc, char **argv) {
     waitpid(pid, &st, 0);
     printf("nobody's part: status %d\n", st);
     exec_checks();
+    vfork_signal(SIGKILL);
+    vfork_signal(SIGTERM);
+    vfork_signal(SIGUSR1);
     printf("limits done\n");
     return 0;
 }
