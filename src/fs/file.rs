@@ -332,8 +332,6 @@ pub struct FdEntry {
     pub cloexec: bool,
 }
 
-pub const NR_OPEN: usize = 1024;
-
 /// A process's file descriptors (shared with CLONE_FILES).
 #[derive(Clone, Default)]
 pub struct FdTable {
@@ -369,13 +367,20 @@ impl FdTable {
         e.cloexec = v;
         Ok(())
     }
-    /// Install at the lowest free fd >= `min`.
-    pub fn install_from(&mut self, min: usize, file: Arc<File>, cloexec: bool) -> KResult<i32> {
+    /// Install at the lowest free fd >= `min`, below `limit` (the
+    /// caller's soft RLIMIT_NOFILE, `Task::nofile`).
+    pub fn install_from(
+        &mut self,
+        min: usize,
+        file: Arc<File>,
+        cloexec: bool,
+        limit: usize,
+    ) -> KResult<i32> {
         let mut i = min;
         while i < self.fds.len() && self.fds[i].is_some() {
             i += 1;
         }
-        if i >= NR_OPEN {
+        if i >= limit {
             return Err(Errno::EMFILE);
         }
         if i >= self.fds.len() {
@@ -384,17 +389,19 @@ impl FdTable {
         self.fds[i] = Some(FdEntry { file, cloexec });
         Ok(i as i32)
     }
-    pub fn install(&mut self, file: Arc<File>, cloexec: bool) -> KResult<i32> {
-        self.install_from(0, file, cloexec)
+    /// Install at the lowest free fd below `limit`.
+    pub fn install(&mut self, file: Arc<File>, cloexec: bool, limit: usize) -> KResult<i32> {
+        self.install_from(0, file, cloexec, limit)
     }
-    /// Put `file` at exactly `fd`, returning what was there.
+    /// Put `file` at exactly `fd` (below `limit`), returning what was there.
     pub fn install_at(
         &mut self,
         fd: i32,
         file: Arc<File>,
         cloexec: bool,
+        limit: usize,
     ) -> KResult<Option<FdEntry>> {
-        if fd < 0 || fd as usize >= NR_OPEN {
+        if fd < 0 || fd as usize >= limit {
             return Err(Errno::EBADF);
         }
         let i = fd as usize;

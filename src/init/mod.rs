@@ -81,6 +81,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
     }
     let frames = (c.mem / 4096) as u32;
     frame::init(frames, arch::RESERVED_FRAMES);
+    crate::kernel::nproc::init(frames as u64);
     printk(&format!(
         "Memory: {}K available",
         (frames - arch::RESERVED_FRAMES) as u64 * 4
@@ -259,6 +260,27 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
         );
         mount::add_mount(m, Some(&pts));
     }
+    // /dev/shm as its own tmpfs, as init systems mount it: POSIX shared
+    // memory is writable by everyone, so it gets Linux's default tmpfs
+    // size (half of RAM) and ENOSPC beyond, instead of sharing devtmpfs,
+    // which has no limit.
+    if let Ok(shm) = vfs::walk(&rootp, &rootp, "dev/shm", true, &Creds::ROOT) {
+        match crate::fs::tmpfs::mount(&["mode=1777".to_string()]) {
+            Ok((fs, shown)) => {
+                let m = Mount::new(
+                    Some(shm.inode.clone()),
+                    fs,
+                    "tmpfs",
+                    "tmpfs",
+                    "/dev/shm",
+                    MntFlags::NOSUID | MntFlags::NODEV | MntFlags::RELATIME,
+                    &shown,
+                );
+                mount::add_mount(m, Some(&shm));
+            }
+            Err(e) => log::error!("devtmpfs: cannot mount /dev/shm: {}", e.name()),
+        }
+    }
 }
 
 /// Create the initramfs entries in the root tmpfs.
@@ -360,7 +382,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     match open_console(&root) {
         Some(f) => {
             for _ in 0..3 {
-                let _ = files.install(f.clone(), false);
+                let _ = files.install(f.clone(), false, 3);
             }
         }
         None => printk("Warning: unable to open an initial console."),
@@ -423,6 +445,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             vfork_child: 0,
             comm: "swapper".into(),
             start_time: now,
+            nice: 0,
         }),
     });
     task::insert_task(t.clone());

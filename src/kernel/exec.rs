@@ -19,10 +19,29 @@ use std::sync::{Arc, Mutex};
 
 /// Where a position-independent main program is loaded (as Linux).
 const ET_DYN_BASE: u64 = 0x5555_5555_4000;
-const MAX_ARG_STRLEN: usize = 128 * 1024;
-const MAX_ARGS_TOTAL: usize = 2 << 20;
+/// One argument or environment string, its NUL included (32 pages).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// _STK_LIM / 4 * 3: the most argv + envp may take whatever the stack limit.
+const MAX_ARGS_CEILING: usize = (8 << 20) / 4 * 3;
+/// ARG_MAX: what they may always take, however small the stack limit.
+const ARG_MAX: usize = 32 * 4096;
 
-fn read_str_array(t: &Task, mut addr: u64, total: &mut usize) -> KResult<Vec<Vec<u8>>> {
+/// How many bytes argv + envp (strings and pointers) may take: a quarter
+/// of the stack limit, within [ARG_MAX, MAX_ARGS_CEILING] (Linux's
+/// bprm_stack_limits), so the new stack has room for more than them.
+fn args_limit(t: &Task) -> usize {
+    let stack = t.tg().lock().rlimits[3].0;
+    (stack / 4).min(MAX_ARGS_CEILING as u64).max(ARG_MAX as u64) as usize
+}
+
+/// Read a NULL-terminated array of strings, adding each string (with its
+/// NUL) and pointer to `total`; E2BIG once a string or the total is too big.
+fn read_str_array(
+    t: &Task,
+    mut addr: u64,
+    total: &mut usize,
+    limit: usize,
+) -> KResult<Vec<Vec<u8>>> {
     let mut v = Vec::new();
     if addr == 0 {
         return Ok(v);
@@ -33,9 +52,15 @@ fn read_str_array(t: &Task, mut addr: u64, total: &mut usize) -> KResult<Vec<Vec
         if p == 0 {
             return Ok(v);
         }
-        let s = mm.read_cstr_bytes(p, MAX_ARG_STRLEN)?;
+        let s = match mm.read_cstr_bytes(p, MAX_ARG_STRLEN) {
+            Err(Errno::ENAMETOOLONG) => return Err(Errno::E2BIG),
+            r => r?,
+        };
+        if s.len() + 1 > MAX_ARG_STRLEN {
+            return Err(Errno::E2BIG);
+        }
         *total += s.len() + 1 + 8;
-        if *total > MAX_ARGS_TOTAL {
+        if *total > limit {
             return Err(Errno::E2BIG);
         }
         v.push(s);
@@ -53,9 +78,11 @@ pub fn sys_execve(
     flags: u32,
 ) -> KResult<u64> {
     let path = read_path(t, path)?;
-    let mut total = 0;
-    let argv = read_str_array(t, argv, &mut total)?;
-    let envp = read_str_array(t, envp, &mut total)?;
+    let limit = args_limit(t);
+    // The file name is copied onto the new stack too.
+    let mut total = path.len() + 1;
+    let argv = read_str_array(t, argv, &mut total, limit)?;
+    let envp = read_str_array(t, envp, &mut total, limit)?;
     let nofollow = flags & sys_fs::AT_SYMLINK_NOFOLLOW != 0;
     do_execve(t, dirfd, &path, argv, envp, nofollow)?;
     Err(Errno::EJUSTRETURN)

@@ -242,10 +242,7 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
                 signal::force_fault(t, signal::SIGSEGV, c, addr)
             }
             Err(FaultError::Bus) => signal::force_fault(t, signal::SIGBUS, 2, addr),
-            Err(FaultError::Oom) => {
-                log::error!("Out of memory: killed process {}", t.tgid());
-                signal::force_fault(t, signal::SIGKILL, 0, 0);
-            }
+            Err(FaultError::Oom) => super::oom::kill(t),
         }
         return;
     }

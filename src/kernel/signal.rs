@@ -441,6 +441,27 @@ pub fn has_pending(t: &Task) -> bool {
     (own | shared) & !(mask & !UNBLOCKABLE) != 0
 }
 
+/// Is a signal pending that will kill `t`'s process when delivered
+/// (SIGKILL, or an unblocked one whose default action, not overridden, is
+/// to terminate)? Linux's fatal_signal_pending after complete_signal.
+pub fn fatal_pending(t: &Task) -> bool {
+    let mask = t.lock().sigmask & !UNBLOCKABLE;
+    let set = pending_set(t) & !mask;
+    if set & bit(SIGKILL) != 0 {
+        return true;
+    }
+    if t.tgid() == 1 {
+        return false;
+    }
+    let sh = t.sighand();
+    let sh = sh.lock().unwrap_or_else(|e| e.into_inner());
+    (1..=64).any(|sig| {
+        set & bit(sig) != 0
+            && sh.get(sig).handler == SIG_DFL
+            && matches!(default_action(sig), Default_::Term | Default_::Core)
+    })
+}
+
 /// Signals pending for `t`, its own and its process's, blocked or not.
 pub fn pending_set(t: &Task) -> u64 {
     let own = t.lock().pending.set;

@@ -33,7 +33,8 @@ pub fn sys_epoll_create1(t: &Arc<Task>, flags: u32) -> KResult<u64> {
         g.push(Arc::downgrade(&ep));
     }
     let f = File::new(ep, None, None, O_RDWR);
-    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+    let nofile = t.nofile();
+    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0, nofile)? as u64)
 }
 
 /// epoll_ctl
@@ -149,5 +150,6 @@ pub fn sys_eventfd2(t: &Arc<Task>, init: u32, flags: u32) -> KResult<u64> {
         None,
         O_RDWR | (flags & O_NONBLOCK),
     );
-    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+    let nofile = t.nofile();
+    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0, nofile)? as u64)
 }

@@ -234,7 +234,8 @@ pub fn sys_openat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, mode: u32) -
     if let Some(ops) = f.ops.opened(&f, t)? {
         f = File::new(ops, f.inode.clone(), f.path.clone(), flags);
     }
-    let fd = lock(&t.files()).install(f, flags & O_CLOEXEC != 0)?;
+    let nofile = t.nofile();
+    let fd = lock(&t.files()).install(f, flags & O_CLOEXEC != 0, nofile)?;
     Ok(fd as u64)
 }
 
@@ -907,21 +908,23 @@ pub fn sys_umask(t: &Arc<Task>, mask: u32) -> KResult<u64> {
 
 /// dup
 pub fn sys_dup(t: &Arc<Task>, fd: i32) -> KResult<u64> {
+    let nofile = t.nofile();
     let files = t.files();
     let mut g = lock(&files);
     let f = g.get(fd)?;
-    Ok(g.install(f, false)? as u64)
+    Ok(g.install(f, false, nofile)? as u64)
 }
 
 /// dup2
 pub fn sys_dup2(t: &Arc<Task>, old: i32, new: i32) -> KResult<u64> {
+    let nofile = t.nofile();
     let files = t.files();
     let mut g = lock(&files);
     let f = g.get(old)?;
     if old == new {
         return Ok(new as u64);
     }
-    let prev = g.install_at(new, f, false)?;
+    let prev = g.install_at(new, f, false, nofile)?;
     drop(g);
     drop(prev);
     Ok(new as u64)
@@ -932,10 +935,11 @@ pub fn sys_dup3(t: &Arc<Task>, old: i32, new: i32, flags: u32) -> KResult<u64> {
     if old == new || flags & !O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
+    let nofile = t.nofile();
     let files = t.files();
     let mut g = lock(&files);
     let f = g.get(old)?;
-    let prev = g.install_at(new, f, flags & O_CLOEXEC != 0)?;
+    let prev = g.install_at(new, f, flags & O_CLOEXEC != 0, nofile)?;
     drop(g);
     drop(prev);
     Ok(new as u64)
@@ -946,12 +950,13 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
     let files = t.files();
     match cmd {
         0 | 1030 => {
+            let nofile = t.nofile();
             let mut g = lock(&files);
             let f = g.get(fd)?;
-            if arg as usize >= NR_OPEN {
+            if arg >= nofile as u64 {
                 return Err(Errno::EINVAL);
             }
-            Ok(g.install_from(arg as usize, f, cmd == 1030)? as u64)
+            Ok(g.install_from(arg as usize, f, cmd == 1030, nofile)? as u64)
         }
         1 => Ok(lock(&files).entry(fd)?.cloexec as u64),
         2 => {
@@ -1046,11 +1051,12 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
         None,
         O_WRONLY | (flags & O_NONBLOCK),
     );
+    let nofile = t.nofile();
     let files = t.files();
     let mut g = lock(&files);
     let cloexec = flags & O_CLOEXEC != 0;
-    let rfd = g.install(r, cloexec)?;
-    let wfd = match g.install(w, cloexec) {
+    let rfd = g.install(r, cloexec, nofile)?;
+    let wfd = match g.install(w, cloexec, nofile) {
         Ok(x) => x,
         Err(e) => {
             let _ = g.remove(rfd);
@@ -1135,6 +1141,7 @@ pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
         Some(path),
         O_RDWR,
     );
-    let fd = lock(&t.files()).install(f, flags & MFD_CLOEXEC != 0)?;
+    let nofile = t.nofile();
+    let fd = lock(&t.files()).install(f, flags & MFD_CLOEXEC != 0, nofile)?;
     Ok(fd as u64)
 }

@@ -25,7 +25,8 @@ pub fn sys_inotify_init1(t: &Arc<Task>, flags: u32) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let f = File::new(Inotify::new(), None, None, O_RDONLY | (flags & O_NONBLOCK));
-    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+    let nofile = t.nofile();
+    Ok(lock(&t.files()).install(f, flags & O_CLOEXEC != 0, nofile)? as u64)
 }
 
 /// inotify_add_watch: watch the file at `path` (read permission needed).

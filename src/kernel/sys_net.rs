@@ -75,7 +75,8 @@ fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
 
 pub fn new_file(t: &Task, s: Arc<dyn FileOps>, flags: u32) -> KResult<i32> {
     let f = File::new(s, None, None, O_RDWR | (flags & SOCK_NONBLOCK));
-    lock(&t.files()).install(f, flags & SOCK_CLOEXEC != 0)
+    let nofile = t.nofile();
+    lock(&t.files()).install(f, flags & SOCK_CLOEXEC != 0, nofile)
 }
 
 /// The socket type without SOCK_NONBLOCK/SOCK_CLOEXEC (EINVAL for other
@@ -363,10 +364,11 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
         if rights.len() > room {
             mflags |= MSG_CTRUNC;
         }
+        let nofile = t.nofile();
         let table = t.files();
         let mut g = lock(&table);
         for fl in rights.into_iter().take(room) {
-            fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0)?);
+            fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0, nofile)?);
         }
     }
     if fds.is_empty() {

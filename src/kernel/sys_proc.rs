@@ -33,12 +33,17 @@ pub fn sys_clone(
     redo: bool,
 ) -> KResult<u64> {
     if redo {
-        let i = t.lock();
-        if i.vfork_waiting {
-            drop(i);
+        // Only a vfork parent blocks in clone. Once the child exists the
+        // call cannot fail (Linux): other signals wait until it returns the
+        // child's pid, and a fatal one ends the wait (the process dies on
+        // the way out).
+        let waiting = t.lock().vfork_waiting;
+        if waiting && !signal::fatal_pending(t) {
             return Err(sched::block(t, None));
         }
-        return Ok(i.vfork_child as u64);
+        let mut i = t.lock();
+        i.vfork_waiting = false;
+        return Ok(std::mem::take(&mut i.vfork_child) as u64);
     }
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
         return Err(Errno::EINVAL);
@@ -46,6 +51,7 @@ pub fn sys_clone(
     if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
     }
+    super::nproc::may_fork(t)?;
     let tid = task::alloc_pid();
     let parent_mm = t.mm();
     let child_ctx = {
@@ -70,7 +76,7 @@ pub fn sys_clone(
     } else {
         parent_mm.fork()?
     };
-    let (files, fs, sighand, sigmask, altstack, comm) = {
+    let (files, fs, sighand, sigmask, altstack, comm, nice) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
             i.files.clone()
@@ -92,7 +98,7 @@ pub fn sys_clone(
         } else {
             i.altstack
         };
-        (files, fs, sighand, i.sigmask, alt, i.comm.clone())
+        (files, fs, sighand, i.sigmask, alt, i.comm.clone(), i.nice)
     };
     let tgid = if flags & CLONE_THREAD != 0 {
         let tg = t.tg();
@@ -174,6 +180,7 @@ pub fn sys_clone(
             vfork_child: 0,
             comm,
             start_time: time::monotonic_ns(),
+            nice,
         }),
     });
     if flags & CLONE_PARENT_SETTID != 0 {
@@ -601,16 +608,17 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         return Err(Errno::EPERM);
     }
     if new != 0 {
-        const RLIMIT_NOFILE: u32 = 7;
-        const NR_OPEN: u64 = 1 << 20;
         let b = t.mm().read_vec(new, 16)?;
         let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
         let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
         if s > h {
             return Err(Errno::EINVAL);
         }
-        // Raising a hard limit needs CAP_SYS_RESOURCE.
-        if (res == RLIMIT_NOFILE && h > NR_OPEN) || (h > cur.1 && !c.capable()) {
+        // Raising a hard limit needs CAP_SYS_RESOURCE; no one gets more
+        // files than fs.nr_open. Lowering NOFILE closes nothing: only new
+        // fds are checked against it.
+        let nofile = res as usize == task::RLIMIT_NOFILE;
+        if (nofile && h > task::NR_OPEN_MAX) || (h > cur.1 && !c.capable()) {
             return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);

@@ -373,5 +373,6 @@ pub fn sys_signalfd4(t: &Arc<Task>, fd: i32, mask: u64, size: usize, flags: u32)
         None,
         O_RDWR | (flags & O_NONBLOCK),
     );
-    Ok(task::lock(&t.files()).install(f, flags & O_CLOEXEC != 0)? as u64)
+    let nofile = t.nofile();
+    Ok(task::lock(&t.files()).install(f, flags & O_CLOEXEC != 0, nofile)? as u64)
 }

@@ -38,6 +38,11 @@ pub struct FsContext {
 
 pub const RLIM_NLIMITS: usize = 16;
 pub const RLIM_INFINITY: u64 = u64::MAX;
+pub const RLIMIT_NPROC: usize = 6;
+pub const RLIMIT_NICE: usize = 13;
+pub const RLIMIT_NOFILE: usize = 7;
+/// fs.nr_open: no process may have RLIMIT_NOFILE above it.
+pub const NR_OPEN_MAX: u64 = 1 << 20;
 
 /// Per-thread state.
 pub struct TaskInner {
@@ -73,6 +78,8 @@ pub struct TaskInner {
     pub vfork_child: Tid,
     pub comm: String,
     pub start_time: i64,
+    /// Nice value, -20..=19 (setpriority; inherited by children).
+    pub nice: i32,
 }
 
 /// A thread.
@@ -239,6 +246,13 @@ impl Task {
     pub fn creds(&self) -> Creds {
         self.tg().lock().creds.clone()
     }
+    /// The process's soft RLIMIT_NOFILE: fds at or above it cannot be
+    /// allocated (Linux's rlimit(RLIMIT_NOFILE) at each allocation).
+    /// Read before taking the fd table's lock.
+    pub fn nofile(&self) -> usize {
+        let soft = self.tg().lock().rlimits[RLIMIT_NOFILE].0;
+        soft.min(NR_OPEN_MAX) as usize
+    }
 }
 
 pub fn find_tg_of(tid: Tid) -> Option<Arc<ThreadGroup>> {
@@ -250,10 +264,14 @@ pub fn default_rlimits() -> [(u64, u64); RLIM_NLIMITS] {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); RLIM_NLIMITS];
     r[3] = (8 << 20, RLIM_INFINITY); // STACK
     r[4] = (0, RLIM_INFINITY); // CORE
-    r[6] = (4096, 4096); // NPROC
-    r[7] = (1024, 1024 * 1024); // NOFILE
+                               // NPROC: init gets half of threads-max (Linux's fork_init).
+    let nproc = super::nproc::threads_max() as u64 / 2;
+    r[RLIMIT_NPROC] = (nproc, nproc);
+    r[7] = (1024, 4096); // NOFILE: INR_OPEN_CUR, INR_OPEN_MAX
     r[8] = (8 << 20, 8 << 20); // MEMLOCK
     r[11] = (4096, 4096); // SIGPENDING
     r[12] = (819200, 819200); // MSGQUEUE
+    r[13] = (0, 0); // NICE: only CAP_SYS_NICE lowers nice values
+    r[14] = (0, 0); // RTPRIO
     r
 }

@@ -257,7 +257,8 @@ pub fn ioctl(tty: &Arc<Tty>, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> Opt
                     // A tty's `opened` only acquires; it never replaces.
                     file.ops.opened(&file, t)?;
                 }
-                let fd = lock(&t.files()).install(file, flags & O_CLOEXEC != 0)?;
+                let nofile = t.nofile();
+                let fd = lock(&t.files()).install(file, flags & O_CLOEXEC != 0, nofile)?;
                 return Ok(fd as u64);
             }
         }

@@ -54,6 +54,7 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         Some(tid) => task::task(tid).ok_or(Errno::ENOENT)?,
         None => group_task(pid)?,
     };
+    let nice = t.lock().nice;
     let (ppid, pgid, sid, nthreads, exit_signal, rsslim, zombie, ga) = {
         let i = g.lock();
         (
@@ -118,8 +119,8 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         ticks(own.stime).to_string(),
         ticks(ch.utime).to_string(),
         ticks(ch.stime).to_string(),
-        "20".into(), // priority
-        "0".into(),  // nice
+        (20 + nice).to_string(), // priority
+        nice.to_string(),
         nthreads.to_string(),
         "0".into(), // itrealvalue
         start_ticks(&t).to_string(),

@@ -33,6 +33,16 @@ fn fixed(path: &str, value: &'static str) -> Arc<dyn Inode> {
     super::file(path, move || Ok(format!("{value}\n")))
 }
 
+/// kernel.threads-max: how many tasks may exist (root may change it).
+fn threads_max(path: &str) -> Arc<dyn Inode> {
+    use crate::kernel::nproc;
+    sysctl(
+        path,
+        || Ok(format!("{}\n", nproc::threads_max())),
+        |s| nproc::set_threads_max(s.parse().map_err(|_| Errno::EINVAL)?),
+    )
+}
+
 /// A name (hostname, domainname): at most 64 bytes.
 fn name(path: &str, get: fn() -> String, set: fn(&str)) -> Arc<dyn Inode> {
     sysctl(
@@ -126,6 +136,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/osrelease", sys_proc::RELEASE),
                         ),
                         ("pid_max".into(), fixed("/sys/kernel/pid_max", "32768")),
+                        ("threads-max".into(), threads_max("/sys/kernel/threads-max")),
                         (
                             "ngroups_max".into(),
                             fixed("/sys/kernel/ngroups_max", "65536"),

@@ -7,7 +7,7 @@ use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
     signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_mm, sys_mount, sys_net,
-    sys_poll, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
+    sys_poll, sys_prio, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -61,9 +61,11 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     crate::fs::procfs::set_current(t.tgid());
+    // A vfork parent's wait (the child exists: clone decides) and disk
+    // I/O are not cut short by a signal.
     let uninterruptible = {
         let i = t.lock();
-        i.vfork_waiting || i.io_wait
+        i.vfork_child != 0 || i.io_wait
     };
     let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
@@ -247,8 +249,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         137 => sys_mount::sys_statfs(t, a.u(0), a.u(1)),
         138 => sys_mount::sys_fstatfs(t, a.i(0), a.u(1)),
         // getpriority returns 20 - nice; every task runs at nice 0.
-        140 => Ok(20),
-        141 => Ok(0),
+        140 => sys_prio::sys_getpriority(t, a.i(0), a.i(1)),
+        141 => sys_prio::sys_setpriority(t, a.i(0), a.i(1), a.i(2)),
         135 => Ok(0),                                       // personality: PER_LINUX
         143 => t.mm().write_u32(a.u(1), 0).map(|_| 0),      // sched_getparam
         144 => Ok(0),                                       // sched_setscheduler
