@@ -284,3 +284,40 @@ fn an_unprivileged_host_user_gets_the_same_boundary() {
     let st = g.wait_exit(Duration::from_secs(60)).expect("poweroff");
     assert_eq!(st.code(), Some(0), "{}", g.output());
 }
+
+/// An unprivileged guest user using up fds, processes, memory, the root
+/// tmpfs and /dev/shm gets errors (or its hog is OOM-killed), and the
+/// kernel, and root's shell, keep working.
+#[test]
+fn exhaustion_as_a_user_leaves_the_kernel_serving() {
+    let initrd = hostile_initrd("exhaust");
+    let proof = proof_path("exhaust-proof");
+    let mut g = Guest::boot_initramfs(&initrd, &["mem=128M"]);
+    g.wait_prompt();
+    let cmd = as_user(
+        "nobody",
+        &format!("/bin/hostile {} exhaust /tmp /dev/shm", proof.display()),
+    );
+    let (out, status) = g.run_status_timeout(&cmd, Duration::from_secs(300));
+    assert!(
+        out.contains("hostile exhaust done"),
+        "{out}\n{}",
+        g.output()
+    );
+    assert!(!out.contains("SUCCEEDED"), "{out}");
+    for what in ["fds", "pids", "memory", "/tmp", "/dev/shm"] {
+        assert!(
+            out.contains(&format!("ATTACK exhaust {what}: refused")),
+            "{what}: {out}"
+        );
+    }
+    assert_eq!(status, 0, "{out}");
+    assert_untouched(&proof, "exhaust", &out);
+    // Everything was given back: root can fork, allocate and write again.
+    assert_eq!(g.run("echo still serving").trim(), "still serving");
+    let out = g.run("dd if=/dev/zero of=/tmp/after bs=1M count=16 2>&1; rm /tmp/after; echo rc=$?");
+    assert!(out.contains("rc=0"), "{out}");
+    assert!(!g.output().contains("Kernel panic"), "{}", g.output());
+    g.send("poweroff -f\n");
+    g.wait_exit(Duration::from_secs(60)).expect("poweroff");
+}

@@ -119,7 +119,11 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
         mount_devtmpfs(&root);
         return Ok(root);
     }
-    let root = crate::fs::tmpfs::new_fs(0o755);
+    // The initramfs root is a tmpfs with tmpfs's default size (half of
+    // RAM), as Linux's rootfs is with CONFIG_TMPFS: a user filling /tmp
+    // gets ENOSPC instead of taking all guest memory.
+    let (root, shown) = crate::fs::tmpfs::mount(&["mode=755".to_string()])
+        .map_err(|e| format!("rootfs: cannot create the root tmpfs: {}", e.name()))?;
     let m = Mount::new(
         None,
         root.clone(),
@@ -127,7 +131,7 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
         "rootfs",
         "/",
         MntFlags::empty(),
-        "",
+        &shown,
     );
     mount::add_mount(m, None);
     if let Some(path) = &c.initrd {

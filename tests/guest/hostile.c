@@ -7,6 +7,7 @@
  *
  *   hostile PROOF mremap|mmap|data|jump|race|fds|signals|all
  *   hostile PROOF hostcall open|mmap-stub|mmap-anon|getpid
+ *   hostile PROOF exhaust DIR...   (fds, pids, memory, then fill each DIR)
  *
  * `hostcall` uses the kernel's test hook (vmlinux started with
  * RUML_TEST_HOST_SYSCALL=1): the host system call runs from the stub's own
@@ -375,6 +376,81 @@ static void attack_signals(void)
     report("signal host pids", found == 0, "(%d)", found);
 }
 
+/* Use up what a user can: fds, processes, memory, and the space of each
+ * directory given. Each must end in an error or a kill of the hog, never in
+ * a kernel crash, and everything is given back before the next. */
+static void attack_exhaust(int ndirs, char **dirs)
+{
+    int n = 0, e;
+    while (open("/dev/null", O_RDONLY) >= 0)
+        n++;
+    e = errno;
+    report("exhaust fds", e == EMFILE, "(%d opened, then %s)", n, strerror(e));
+    for (int fd = 3; fd < 3 + n; fd++)
+        close(fd);
+
+    static pid_t kids[20000];
+    int k = 0;
+    pid_t c = 0;
+    while (k < 20000) {
+        c = fork();
+        if (c == 0) {
+            pause();
+            _exit(0);
+        }
+        if (c < 0)
+            break;
+        kids[k++] = c;
+    }
+    e = errno;
+    report("exhaust pids", c < 0 && e == EAGAIN, "(%d children, then %s)", k, strerror(e));
+    for (int i = 0; i < k; i++)
+        kill(kids[i], SIGKILL);
+    for (int i = 0; i < k; i++)
+        waitpid(kids[i], NULL, 0);
+
+    c = fork();
+    if (c == 0) {
+        size_t total = 0;
+        for (;;) {
+            char *p = malloc(1 << 20);
+            if (!p)
+                _exit(3);
+            memset(p, 0x5a, 1 << 20);
+            total += 1 << 20;
+        }
+    }
+    int st = 0;
+    waitpid(c, &st, 0);
+    report("exhaust memory", (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) ||
+                                 (WIFEXITED(st) && WEXITSTATUS(st) == 3),
+           "(hog %s %d)", WIFSIGNALED(st) ? "killed by signal" : "exited",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+
+    static char buf[1 << 16];
+    memset(buf, 0x6b, sizeof buf);
+    for (int d = 0; d < ndirs; d++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/hostile-fill", dirs[d]);
+        int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd < 0) {
+            report("exhaust disk", 0, "(%s: %s)", path, strerror(errno));
+            continue;
+        }
+        long long total = 0;
+        ssize_t w;
+        while ((w = write(fd, buf, sizeof buf)) > 0)
+            total += w;
+        e = errno;
+        close(fd);
+        unlink(path);
+        char name[560];
+        snprintf(name, sizeof name, "exhaust %s", dirs[d]);
+        report(name, w < 0 && (e == ENOSPC || e == EDQUOT || e == EFBIG), "(%lld MiB, then %s)",
+               total >> 20, strerror(e));
+    }
+}
+
 #define HOOK_NR 0x52554d4cL
 
 static void attack_hostcall(const char *which)
@@ -405,6 +481,11 @@ int main(int argc, char **argv)
     proof = argv[1];
     const char *what = argv[2];
     int all = !strcmp(what, "all");
+    if (!strcmp(what, "exhaust")) {
+        attack_exhaust(argc - 3, argv + 3);
+        printf("hostile %s done, uid %d, %d attacks succeeded\n", what, getuid(), failures);
+        return failures ? 1 : 0;
+    }
     if (!strcmp(what, "hostcall") && argc > 3) {
         attack_hostcall(argv[3]);
         return failures ? 1 : 0;
