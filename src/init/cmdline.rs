@@ -633,7 +633,8 @@ Kernel command-line words (UML/Linux style):
   loglevel=N            console log level (0-15)
   umid=NAME             unique machine id (letters, digits, _ . -)
   uml_dir=DIR           directory for the machine id directory
-  ncpus=N               number of virtual CPUs (1-64, default 1)
+  ncpus=N               virtual CPUs (1-64); this kernel runs one vCPU so far and
+                        says so at boot when N > 1
   hostfs=DIR            host directory to export through hostfs
   debug, earlyprintk, console=..., panic=N, MODULE.PARAM=VALUE
                         accepted for compatibility and ignored

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 pub mod native;
 pub mod pty;
 
+#[allow(unused_imports)]
 pub use native::compare_with_native;
 
 /// How long a guest may take to reach its first shell prompt.
