@@ -80,6 +80,17 @@ fn reserve_kept_for_root(fstype: &str) {
     assert_ne!(st, 0, "mkdir as nobody should fail: {out}");
     assert!(out.contains("No space left on device"), "{out}");
 
+    // resuid= gives the reserve to another user, as s_def_resuid would.
+    let (out, st) = g.run_status("mount -o remount,resuid=65534 / && grep resuid /proc/mounts");
+    assert_eq!(st, 0, "{out}");
+    let (out, st) = g.run_status_timeout(
+        &as_nobody("dd if=/dev/zero of=/pub/more bs=64k count=1 2>&1"),
+        LONG,
+    );
+    assert_eq!(st, 0, "resuid=65534 did not let nobody write: {out}");
+    let (out, st) = g.run_status("mount -o remount,resuid=0 / && rm /pub/more && echo ok");
+    assert_eq!(st, 0, "{out}");
+
     // root still writes: data, a directory and its entries.
     let (out, st) = g.run_status_timeout(
         "dd if=/dev/zero of=/root.log bs=64k count=4 2>&1 && mkdir /rootdir && \

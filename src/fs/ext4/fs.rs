@@ -188,6 +188,13 @@ impl FsInner {
         self.sb.block_size as u64
     }
 
+    /// Who besides root may use the reserved blocks (resuid=, resgid=;
+    /// None: the superblock's defaults).
+    pub fn set_reserve_ids(&mut self, uid: Option<u32>, gid: Option<u32>) {
+        self.reserve.resuid = uid.unwrap_or(self.sb.def_resuid());
+        self.reserve.resgid = gid.unwrap_or(self.sb.def_resgid());
+    }
+
     /// The reserve an allocation made now must leave alone.
     fn alloc_reserve(&self) -> Reserve {
         if self.kernel_alloc {
