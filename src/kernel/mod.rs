@@ -2,6 +2,7 @@
 
 pub mod acct;
 pub mod cred;
+pub mod current;
 pub mod errno;
 pub mod exec;
 pub mod exit;

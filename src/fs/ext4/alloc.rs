@@ -6,6 +6,7 @@ use super::bcache::BufCache;
 use super::corrupt;
 use super::crc::crc32c;
 use super::group::{group_blocks, group_first_block, Group, BG_BLOCK_UNINIT, BG_INODE_UNINIT};
+use super::reserve::Reserve;
 use super::superblock::{Super, INCOMPAT_META_BG};
 use crate::kernel::errno::{Errno, KResult};
 use std::collections::BTreeSet;
@@ -18,6 +19,8 @@ pub struct Alloc<'a> {
     pub free_blocks: &'a mut u64,
     pub free_inodes: &'a mut u32,
     pub dev: &'a str,
+    /// The reserved blocks this allocation must leave alone.
+    pub reserve: Reserve,
 }
 
 fn bit(b: &[u8], i: usize) -> bool {
@@ -157,8 +160,14 @@ impl Alloc<'_> {
         Ok(())
     }
 
-    /// Allocate up to `max` contiguous blocks, near `goal` if possible.
+    /// Allocate up to `max` contiguous blocks, near `goal` if possible;
+    /// ENOSPC when none are free, or only reserved ones the caller may
+    /// not have.
     pub fn blocks(&mut self, bc: &mut BufCache, goal: u64, max: u32) -> KResult<(u64, u32)> {
+        let max = self.reserve.allowance(*self.free_blocks, max as u64) as u32;
+        if max == 0 {
+            return Err(Errno::ENOSPC);
+        }
         let sb = self.sb;
         let gc = sb.group_count;
         let goal = goal.clamp(sb.first_data_block as u64, sb.blocks_count - 1);

@@ -10,6 +10,7 @@ use super::dir;
 use super::extents::{self, Mapping, Tree};
 use super::group::{desc_location, Group};
 use super::inode::*;
+use super::reserve::Reserve;
 use super::superblock::{Super, SUPER_OFFSET};
 use super::{corrupt, le32, put32};
 use crate::drivers::block::BlockDevice;
@@ -75,6 +76,11 @@ pub struct FsInner {
     /// File data was written since the last commit (not covered by
     /// `durable_ticket`).
     data_written: bool,
+    /// The reserved blocks (from the superblock).
+    reserve: Reserve,
+    /// The kernel itself is allocating (writeback), not a syscall's
+    /// caller: the reserve does not apply.
+    kernel_alloc: bool,
 }
 
 fn now() -> Timespec {
@@ -84,6 +90,7 @@ fn now() -> Timespec {
 macro_rules! alloc {
     ($s:expr) => {
         Alloc {
+            reserve: $s.alloc_reserve(),
             sb: &$s.sb,
             groups: &mut $s.groups,
             dirty: &mut $s.gdirty,
@@ -164,7 +171,10 @@ impl FsInner {
             pending_free: Vec::new(),
             durable_ticket: 0,
             data_written: false,
+            reserve: Reserve::NONE,
+            kernel_alloc: false,
         };
+        fs.reserve = Reserve::from_super(&fs.sb);
         let j = fs.sb.journal_inum();
         if j != 0 {
             if let Ok(d) = fs.iget(j) {
@@ -176,6 +186,22 @@ impl FsInner {
 
     pub fn bs(&self) -> u64 {
         self.sb.block_size as u64
+    }
+
+    /// Who besides root may use the reserved blocks (resuid=, resgid=;
+    /// None: the superblock's defaults).
+    pub fn set_reserve_ids(&mut self, uid: Option<u32>, gid: Option<u32>) {
+        self.reserve.resuid = uid.unwrap_or(self.sb.def_resuid());
+        self.reserve.resgid = gid.unwrap_or(self.sb.def_resgid());
+    }
+
+    /// The reserve an allocation made now must leave alone.
+    fn alloc_reserve(&self) -> Reserve {
+        if self.kernel_alloc {
+            Reserve::NONE
+        } else {
+            self.reserve
+        }
     }
 
     fn check_rw(&self) -> KResult<()> {
@@ -452,6 +478,7 @@ impl FsInner {
         let mut fresh: Vec<(u64, u32)> = Vec::new();
         let mut saved: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         let mut res = Ok(());
+        let reserve = self.alloc_reserve();
         for l in lblk..end {
             let mut m = Map {
                 sb: &self.sb,
@@ -485,6 +512,7 @@ impl FsInner {
                 free_blocks,
                 free_inodes,
                 dev: name,
+                reserve,
             };
             let mut m = Map {
                 sb,
@@ -1220,8 +1248,9 @@ impl FsInner {
         let bs = self.bs();
         // Blocks freed since the last commit are not reusable until it is
         // made; if they are needed, commit now, before this write changes
-        // anything.
-        let need = end.div_ceil(bs) - off / bs;
+        // anything. (The reserved blocks count as used here: most writers
+        // may not have them.)
+        let need = end.div_ceil(bs) - off / bs + self.reserve.blocks;
         if need + 64 > self.free_blocks && !self.pending_free.is_empty() {
             self.sync_start(Mapped::None)?;
         }
@@ -1366,7 +1395,12 @@ impl FsInner {
                     if blk.iter().all(|&b| b == 0) {
                         continue;
                     }
-                    self.ensure_mapped(ino, lblk, 1)?;
+                    // Its data was accepted when it was written: the
+                    // reserve is no reason to lose it now.
+                    self.kernel_alloc = true;
+                    let r = self.ensure_mapped(ino, lblk, 1);
+                    self.kernel_alloc = false;
+                    r?;
                     m = self.bmap(ino, lblk)?;
                 }
                 let Some(p) = m.pblk else { continue };

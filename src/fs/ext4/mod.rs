@@ -14,6 +14,7 @@ pub mod group;
 pub mod inode;
 pub mod journal;
 pub mod options;
+pub mod reserve;
 pub mod superblock;
 pub mod vnode;
 pub mod xattr;
@@ -79,7 +80,7 @@ pub struct Ext4Fs {
     fifos: Mutex<HashMap<u32, FifoSlot>>,
     /// The journal could not be loaded (why): mounted read-only without it.
     journal_error: Option<String>,
-    /// Mount options (errors=, commit=).
+    /// Mount options (errors=, commit=, resuid=, resgid=).
     opts: Mutex<options::Ext4Options>,
     /// What errors= means when not given: the superblock's s_errors.
     errors_default: options::OnError,
@@ -357,11 +358,15 @@ impl Ext4Fs {
     /// shows.
     pub fn set_options(&self, words: &[String]) -> KResult<String> {
         let name = self.lock().name.clone();
-        let mut o = self.opts.lock().unwrap_or_else(|e| e.into_inner());
-        *o = o.parse(&name, words)?;
-        self.commit_ns
-            .store(o.commit_secs as i64 * 1_000_000_000, Ordering::Relaxed);
-        Ok(o.show())
+        let (ids, shown) = {
+            let mut o = self.opts.lock().unwrap_or_else(|e| e.into_inner());
+            *o = o.parse(&name, words)?;
+            self.commit_ns
+                .store(o.commit_secs as i64 * 1_000_000_000, Ordering::Relaxed);
+            ((o.resuid, o.resgid), o.show())
+        };
+        self.lock().set_reserve_ids(ids.0, ids.1);
+        Ok(shown)
     }
 
     /// When the periodic commit of this filesystem is due (monotonic ns).

@@ -41,6 +41,10 @@ pub struct Ext4Options {
     pub errors: Option<OnError>,
     /// Seconds between periodic commits (commit=).
     pub commit_secs: u32,
+    /// resuid=, resgid=: who besides root may use the reserved blocks
+    /// (None: the superblock's s_def_resuid, s_def_resgid).
+    pub resuid: Option<u32>,
+    pub resgid: Option<u32>,
 }
 
 impl Default for Ext4Options {
@@ -48,6 +52,8 @@ impl Default for Ext4Options {
         Ext4Options {
             errors: None,
             commit_secs: DEFAULT_COMMIT_SECS,
+            resuid: None,
+            resgid: None,
         }
     }
 }
@@ -79,6 +85,8 @@ impl Ext4Options {
                     let n: u32 = v.parse().map_err(|_| bad())?;
                     o.commit_secs = if n == 0 { DEFAULT_COMMIT_SECS } else { n };
                 }
+                ("resuid", Some(v)) => o.resuid = Some(v.parse().map_err(|_| bad())?),
+                ("resgid", Some(v)) => o.resgid = Some(v.parse().map_err(|_| bad())?),
                 ("data", Some("ordered")) => {}
                 ("data", Some("journal" | "writeback")) => {
                     return Err(unsupported("only data=ordered is supported"))
@@ -113,8 +121,6 @@ impl Ext4Options {
                     | "min_batch_time"
                     | "inode_readahead_blks"
                     | "journal_ioprio"
-                    | "resuid"
-                    | "resgid"
                     | "sb",
                     Some(v),
                 ) if v.parse::<u64>().is_ok() => {}
@@ -133,6 +139,13 @@ impl Ext4Options {
         }
         if self.commit_secs != DEFAULT_COMMIT_SECS {
             v.push(format!("commit={}", self.commit_secs));
+        }
+        // (Linux also shows them when the superblock's defaults are not 0.)
+        if let Some(u) = self.resuid.filter(|&u| u != 0) {
+            v.push(format!("resuid={u}"));
+        }
+        if let Some(g) = self.resgid.filter(|&g| g != 0) {
+            v.push(format!("resgid={g}"));
         }
         v.join(",")
     }
@@ -164,6 +177,21 @@ mod tests {
         assert_eq!(o.show(), "commit=30");
         let o = o.parse("ubda", &words("commit=0")).unwrap();
         assert_eq!(o.commit_secs, DEFAULT_COMMIT_SECS);
+    }
+
+    #[test]
+    fn reserve_owners() {
+        let o = Ext4Options::default()
+            .parse("ubda", &words("resuid=1000,resgid=50"))
+            .unwrap();
+        assert_eq!((o.resuid, o.resgid), (Some(1000), Some(50)));
+        assert_eq!(o.show(), "resuid=1000,resgid=50");
+        let o = o.parse("ubda", &words("resuid=0")).unwrap();
+        assert_eq!(o.resuid, Some(0));
+        assert_eq!(o.show(), "resgid=50");
+        let d = Ext4Options::default();
+        assert_eq!(d.parse("ubda", &words("resuid=-1")), Err(Errno::EINVAL));
+        assert_eq!(d.parse("ubda", &words("resgid")), Err(Errno::EINVAL));
     }
 
     #[test]

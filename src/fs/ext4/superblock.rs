@@ -273,6 +273,14 @@ impl Super {
         }
         v
     }
+    /// s_def_resuid, s_def_resgid: who besides root may use the
+    /// reserved blocks.
+    pub fn def_resuid(&self) -> u32 {
+        le16(&self.raw, 0x50) as u32
+    }
+    pub fn def_resgid(&self) -> u32 {
+        le16(&self.raw, 0x52) as u32
+    }
     pub fn set_free_inodes(&mut self, v: u32) {
         put32(&mut self.raw, 0x10, v)
     }

@@ -375,20 +375,7 @@ fn net_dir() -> Arc<dyn Inode> {
     })
 }
 
-thread_local! {
-    static CURRENT: std::cell::Cell<Pid> = const { std::cell::Cell::new(0) };
-}
-
 /// The process making the current syscall (for /proc/self).
-pub fn set_current(tgid: Pid) {
-    CURRENT.with(|c| c.set(tgid));
-}
-
 fn current_tgid() -> KResult<Pid> {
-    let p = CURRENT.with(|c| c.get());
-    if p == 0 {
-        Err(Errno::ENOENT)
-    } else {
-        Ok(p)
-    }
+    crate::kernel::current::tgid().ok_or(Errno::ENOENT)
 }

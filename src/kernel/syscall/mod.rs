@@ -60,7 +60,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         let r = &i.ctx.regs;
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
-    crate::fs::procfs::set_current(t.tgid());
+    super::current::set(t.tgid());
     // A vfork parent's wait (the child exists: clone decides) and disk
     // I/O are not cut short by a signal.
     let uninterruptible = {
@@ -73,6 +73,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     } else {
         call(t, nr, args, redo)
     };
+    super::current::set(0);
     if log::log_enabled!(log::Level::Trace) {
         log::trace!(
             "[{}] {}({:#x}, {:#x}, {:#x}, {:#x}) = {:?}",

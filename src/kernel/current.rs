@@ -1,0 +1,33 @@
+//! The process whose syscall this vCPU thread is handling: Linux's
+//! `current`, for code below the VFS that is not handed the task
+//! (/proc/self, ext4's reserved blocks). Outside a syscall (boot, the
+//! scheduler's periodic commits) the kernel itself acts, as root.
+
+use super::cred::Creds;
+use super::task::{group, Pid};
+use std::cell::Cell;
+
+thread_local! {
+    static CURRENT: Cell<Pid> = const { Cell::new(0) };
+}
+
+/// Set the process making the syscall about to run (0: none).
+pub fn set(tgid: Pid) {
+    CURRENT.with(|c| c.set(tgid));
+}
+
+/// The process making the current syscall, if any.
+pub fn tgid() -> Option<Pid> {
+    Some(CURRENT.with(|c| c.get())).filter(|&p| p != 0)
+}
+
+/// Call `f` with the credentials of the process making the current
+/// syscall, or root's for the kernel itself. Takes the process's lock:
+/// callers must not hold it (filesystems ask only on rare paths, such as
+/// an allocation that would dip into the reserved blocks).
+pub fn with_creds<R>(f: impl FnOnce(&Creds) -> R) -> R {
+    match tgid().and_then(group) {
+        Some(tg) => f(&tg.lock().creds),
+        None => f(&Creds::ROOT),
+    }
+}
