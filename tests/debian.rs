@@ -82,21 +82,10 @@ fn boot_as_unprivileged_host_user(img: &Path) {
     if unsafe { libc::geteuid() } != 0 {
         return; // the boot above already ran unprivileged
     }
-    std::os::unix::fs::chown(img, Some(65534), Some(65534)).expect("chown image");
-    let vm = vmlinux();
+    std::os::unix::fs::chown(img, Some(UNPRIVILEGED_UID), Some(UNPRIVILEGED_UID))
+        .expect("chown image");
     let ubd = format!("ubd0={}", img.display());
-    let mut g = Guest::spawn(
-        Path::new("/usr/bin/setpriv"),
-        &[
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            vm.to_str().unwrap(),
-            "mem=512M",
-            &ubd,
-        ],
-        &[],
-    );
+    let mut g = boot_unprivileged(&["mem=512M", &ubd]);
     g.expect("login: ", LONG);
     g.send("root\n");
     g.expect("# ", LONG);
@@ -105,19 +94,7 @@ fn boot_as_unprivileged_host_user(img: &Path) {
     assert_eq!(g.run("cat /root/kept").trim(), "kept");
     let bob = g.run("su - bob -c 'cat ~/f; id -u'");
     assert!(bob.contains("mine") && bob.contains("1000"), "{bob}");
-    let procs = host_descendants(g.pid());
-    assert!(procs.len() >= 3, "{procs:?}");
-    for p in procs {
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", p.pid)) else {
-            continue;
-        };
-        assert!(
-            status.contains("\nUid:\t65534\t65534\t65534\t65534"),
-            "{status}"
-        );
-        assert!(status.contains("\nNoNewPrivs:\t1"), "{status}");
-        assert!(status.contains("\nSeccomp:\t2"), "{status}");
-    }
+    assert_confined_unprivileged(g.pid(), 3);
     g.send("poweroff\n");
     let st = g
         .wait_exit(LONG)

@@ -237,19 +237,7 @@ fn an_unprivileged_host_user_gets_the_same_boundary() {
     let initrd = hostile_initrd("unpriv");
     let proof = proof_path("unpriv-proof");
     let initrd_arg = format!("initrd={}", initrd.display());
-    let vm = vmlinux();
-    let mut g = Guest::spawn(
-        Path::new("/usr/bin/setpriv"),
-        &[
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            vm.to_str().unwrap(),
-            "mem=256M",
-            &initrd_arg,
-        ],
-        &[],
-    );
+    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg]);
     g.wait_prompt();
     for user in ["nobody", "root"] {
         for attack in ["mremap", "mmap", "data", "jump"] {
@@ -266,19 +254,7 @@ fn an_unprivileged_host_user_gets_the_same_boundary() {
         }
     }
     g.run("sleep 30 &");
-    let procs = host_descendants(g.pid());
-    assert!(procs.len() >= 2, "{procs:?}");
-    for p in procs {
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", p.pid)) else {
-            continue;
-        };
-        assert!(
-            status.contains("\nUid:\t65534\t65534\t65534\t65534"),
-            "{status}"
-        );
-        assert!(status.contains("\nNoNewPrivs:\t1"), "{status}");
-        assert!(status.contains("\nSeccomp:\t2"), "{status}");
-    }
+    assert_confined_unprivileged(g.pid(), 2);
     assert_eq!(g.run("echo still serving").trim(), "still serving");
     g.send("poweroff -f\n");
     let st = g.wait_exit(Duration::from_secs(60)).expect("poweroff");

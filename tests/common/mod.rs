@@ -811,6 +811,42 @@ pub fn host_descendants(root: u32) -> Vec<ProcInfo> {
     out
 }
 
+/// The unprivileged host user the tests run vmlinux as (when they run as
+/// root): uid and gid 65534, through `setpriv`.
+pub const UNPRIVILEGED_UID: u32 = 65534;
+
+/// Start vmlinux with `args` as the unprivileged host user.
+pub fn boot_unprivileged(args: &[&str]) -> Guest {
+    let vm = vmlinux();
+    let uid = format!("--reuid={UNPRIVILEGED_UID}");
+    let gid = format!("--regid={UNPRIVILEGED_UID}");
+    let mut all = vec![
+        uid.as_str(),
+        gid.as_str(),
+        "--clear-groups",
+        vm.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    Guest::spawn(Path::new("/usr/bin/setpriv"), &all, &[])
+}
+
+/// Every host process below vmlinux `root` (the guest's address spaces)
+/// runs as the unprivileged user, with no_new_privs and a seccomp filter.
+/// `at_least`: how many there must be.
+pub fn assert_confined_unprivileged(root: u32, at_least: usize) {
+    let procs = host_descendants(root);
+    assert!(procs.len() >= at_least, "{procs:?}");
+    let uid = format!("\nUid:\t{0}\t{0}\t{0}\t{0}", UNPRIVILEGED_UID);
+    for p in procs {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", p.pid)) else {
+            continue; // gone meanwhile
+        };
+        assert!(status.contains(&uid), "{status}");
+        assert!(status.contains("\nNoNewPrivs:\t1"), "{status}");
+        assert!(status.contains("\nSeccomp:\t2"), "{status}");
+    }
+}
+
 /// Is this exact process (same pid and start time) still running (not a zombie)?
 pub fn still_alive(p: &ProcInfo) -> bool {
     match proc_stat(&Path::new("/proc").join(p.pid.to_string()).join("stat")) {
