@@ -12,6 +12,7 @@ pub mod oom;
 pub mod panic;
 pub mod printk;
 pub mod ptrace_access;
+pub mod rw_full;
 pub mod sched;
 pub mod signal;
 pub mod sys_attr;
