@@ -105,3 +105,11 @@ fn file_and_block_device_io_completes_in_full() {
     let data = std::fs::read(&disk).unwrap();
     assert!(data[8192..8192 + (1 << 20)].iter().any(|&b| b != 0));
 }
+
+#[test]
+fn futexes_are_shared_across_fork() {
+    let (dir, bin) = build("fullio-futex");
+    let want = native(&bin, &["futex", dir.to_str().unwrap()]);
+    let got = in_guest("fullio-futex", &bin, &[], &[], "futex /tmp");
+    assert_same(&want, &got);
+}

@@ -52,7 +52,8 @@ pub fn exit_thread(t: &Arc<Task>) {
     if ctid != 0 {
         // Only if someone else still uses the address space.
         if Arc::strong_count(&mm) > 1 && mm.write_u32(ctid, 0).is_ok() {
-            futex::wake(&mm, ctid, 1, u32::MAX, false);
+            // Linux wakes the joiner with a shared (non-private) futex.
+            let _ = futex::wake(&mm, ctid, 1, u32::MAX, false);
         }
     }
     futex::cancel(t);
