@@ -113,3 +113,11 @@ fn futexes_are_shared_across_fork() {
     let got = in_guest("fullio-futex", &bin, &[], &[], "futex /tmp");
     assert_same(&want, &got);
 }
+
+#[test]
+fn blocking_pipe_writes_complete() {
+    let (_dir, bin) = build("fullio-pipe");
+    let want = native(&bin, &["pipe"]);
+    let got = in_guest("fullio-pipe", &bin, &[], &[], "pipe");
+    assert_same(&want, &got);
+}

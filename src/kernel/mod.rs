@@ -10,6 +10,7 @@ pub mod loadavg;
 pub mod nproc;
 pub mod oom;
 pub mod panic;
+pub mod pipe_rw;
 pub mod printk;
 pub mod ptrace_access;
 pub mod rw_full;

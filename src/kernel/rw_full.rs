@@ -58,7 +58,7 @@ impl UserBuf<'_> {
         }
     }
 
-    fn copy_out(&self, t: &Task, off: usize, data: &[u8]) -> KResult<()> {
+    pub fn copy_out(&self, t: &Task, off: usize, data: &[u8]) -> KResult<()> {
         let mm = t.mm();
         let mut at = 0;
         for (a, n) in self.pieces(off, data.len()) {
@@ -68,7 +68,7 @@ impl UserBuf<'_> {
         Ok(())
     }
 
-    fn copy_in(&self, t: &Task, off: usize, buf: &mut [u8]) -> KResult<()> {
+    pub fn copy_in(&self, t: &Task, off: usize, buf: &mut [u8]) -> KResult<()> {
         let mm = t.mm();
         let mut at = 0;
         for (a, n) in self.pieces(off, buf.len()) {

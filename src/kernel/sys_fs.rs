@@ -3,6 +3,7 @@
 //! mount.
 
 use super::errno::{Errno, KResult};
+use super::pipe_rw;
 use super::rw_full::{self, UserBuf};
 use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
@@ -357,6 +358,9 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
             write_from(t, &f, b).map(|n| n as usize)
         });
     }
+    if pipe_rw::applies(&f) {
+        return pipe_rw::write(t, &f, UserBuf::Flat(buf), count);
+    }
     let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
     write_from(t, &f, &data)
 }
@@ -461,6 +465,10 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
                 })
             }
         };
+    }
+    if off.is_none() && pipe_rw::applies(&f) {
+        let total: usize = iov.iter().map(|x| x.1).sum();
+        return pipe_rw::write(t, &f, UserBuf::Iov(&iov), total);
     }
     let data = gather(t, &iov)?;
     match off {
@@ -1036,8 +1044,14 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             Ok(0)
         }
         8 | 9 | 15 | 16 => Ok(0),
-        1031 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
-        1032 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
+        1031 => {
+            let f = fd_file(t, fd)?;
+            pipe_rw::set_size(t, &f, arg)
+        }
+        1032 => {
+            let f = fd_file(t, fd)?;
+            pipe_rw::get_size(&f)
+        }
         1033 => Ok(0),
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),

@@ -69,7 +69,11 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     };
     let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
-        Err(restart_code(nr))
+        // A write that moved some bytes before the signal returns them.
+        match t.lock().partial_io {
+            0 => Err(restart_code(nr)),
+            n => Ok(n),
+        }
     } else {
         call(t, nr, args, redo)
     };
@@ -88,6 +92,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     let mut i = t.lock();
     if res != Err(Errno::EBLOCK) {
         i.io_wait = false;
+        i.partial_io = 0;
     }
     match res {
         Err(Errno::EBLOCK) => {}
