@@ -6,6 +6,7 @@ pub mod errno;
 pub mod exec;
 pub mod exit;
 pub mod futex;
+pub mod futex_robust;
 pub mod loadavg;
 pub mod nproc;
 pub mod oom;

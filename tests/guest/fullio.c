@@ -201,6 +201,41 @@ static void futex_raw_anon(struct shared *s) {
     printf("wake_op across fork: %ld child %d\n", woke_op, child_status(c));
 }
 
+/* A robust process-shared mutex whose owner exits holding it: the next
+ * locker gets EOWNERDEAD, whether it was waiting already or comes later. */
+static void futex_robust(struct shared *s) {
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    for (int waiting = 0; waiting < 2; waiting++) {
+        pthread_mutex_init(&s->m, &ma);
+        s->turn = 0;
+        pid_t c = fork();
+        if (c == 0) {
+            pthread_mutex_lock(&s->m);
+            __atomic_store_n(&s->turn, 1, __ATOMIC_SEQ_CST);
+            if (waiting)
+                usleep(100000); /* let the parent start waiting */
+            _exit(0);
+        }
+        if (!waiting)
+            child_status(c);
+        else
+            while (!__atomic_load_n(&s->turn, __ATOMIC_SEQ_CST))
+                usleep(1000);
+        int r = pthread_mutex_lock(&s->m);
+        printf("robust mutex, owner exited (%s): %s\n", waiting ? "waiting" : "later",
+               strerror(r));
+        if (r == EOWNERDEAD)
+            pthread_mutex_consistent(&s->m);
+        pthread_mutex_unlock(&s->m);
+        if (waiting)
+            child_status(c);
+        pthread_mutex_destroy(&s->m);
+    }
+}
+
 /* A file mapped by two processes at different addresses and offsets. */
 static void futex_file(const char *dir) {
     char path[4096];
@@ -252,6 +287,7 @@ static void futex_tests(const char *dir) {
     futex_cond(s);
     futex_raw_anon(s);
     futex_file(dir);
+    futex_robust(s);
     /* A private futex in shared memory stays within its process. */
     s->a = 0;
     printf("private wake of a shared word: %ld\n",
