@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 pub const PIPE_BUF_SIZE: usize = 65536;
 /// Writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
+/// /proc/sys/fs/pipe-max-size: the largest F_SETPIPE_SZ without
+/// CAP_SYS_RESOURCE.
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
 static NEXT_PIPE_INO: AtomicU64 = AtomicU64::new(1 << 32);
 
@@ -57,11 +60,35 @@ impl Pipe {
     pub fn readers(&self) -> usize {
         self.lock().readers
     }
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.lock().capacity
+    }
+    /// F_SETPIPE_SZ: the size rounded up to a power-of-two number of pages
+    /// (at least one); growing past PIPE_MAX_SIZE needs `privileged`; EBUSY
+    /// if what the pipe holds would not fit. Returns the new size.
+    pub fn set_capacity(&self, size: u32, privileged: bool) -> KResult<usize> {
+        if size > 1 << 31 {
+            return Err(Errno::EINVAL);
+        }
+        let size = (size as usize).max(PIPE_BUF).next_power_of_two();
+        let mut s = self.lock();
+        if size > s.capacity && size > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        if s.buf.len() > size {
+            return Err(Errno::EBUSY);
+        }
+        s.capacity = size;
+        drop(s);
+        self.wq.wake_all();
+        Ok(size)
+    }
 }
 
 /// One end of a pipe; dropping the last File of an end closes it.
 pub struct PipeEnd {
-    pipe: Arc<Pipe>,
+    pub pipe: Arc<Pipe>,
     read: bool,
     write: bool,
     /// The other side's "ever opened" count when this end was opened.
@@ -116,6 +143,10 @@ impl Drop for PipeEnd {
 }
 
 impl FileOps for PipeEnd {
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         if buf.is_empty() {
             return Ok(0);

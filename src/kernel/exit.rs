@@ -3,7 +3,7 @@
 
 use super::signal::{self, SigInfo, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL};
 use super::task::{self, State, Task};
-use super::{futex, sched};
+use super::{futex, futex_robust, sched};
 use std::sync::Arc;
 
 /// Wait status for a normal exit with `code`.
@@ -43,16 +43,25 @@ pub fn exit_thread(t: &Arc<Task>) {
     }
     let tg = t.tg();
     // CLONE_CHILD_CLEARTID: zero the tid word and wake a joiner.
-    let (ctid, mm, vfork_parent) = {
+    let (ctid, mm, vfork_parent, robust) = {
         let mut i = t.lock();
         i.state = State::Dead;
         i.redo_syscall = false;
-        (i.clear_child_tid, i.mm.clone(), i.vfork_parent.take())
+        let robust = std::mem::take(&mut i.robust_list);
+        (
+            i.clear_child_tid,
+            i.mm.clone(),
+            i.vfork_parent.take(),
+            robust,
+        )
     };
+    // Robust locks first, as Linux: a joiner may go on to take them.
+    futex_robust::exit_robust_list(&mm, t.tid as u32, robust);
     if ctid != 0 {
         // Only if someone else still uses the address space.
         if Arc::strong_count(&mm) > 1 && mm.write_u32(ctid, 0).is_ok() {
-            futex::wake(&mm, ctid, 1, u32::MAX, false);
+            // Linux wakes the joiner with a shared (non-private) futex.
+            let _ = futex::wake(&mm, ctid, 1, u32::MAX, false);
         }
     }
     futex::cancel(t);

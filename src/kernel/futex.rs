@@ -1,18 +1,33 @@
-//! futex(2): wait queues keyed by address (private: address space + user
-//! address; shared: physical address of the word).
+//! futex(2): wait queues keyed as Linux's get_futex_key: a private futex
+//! (FUTEX_PRIVATE_FLAG, or a word in a private mapping) by address space
+//! and address; a word in a shared mapping by the object behind it (the
+//! file, or the tmpfs file of shared anonymous memory) and its offset, so
+//! processes that map it at different addresses meet on one queue.
 
 use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::{lock, Task, Tid};
-use crate::mm::Mm;
+use crate::fs::vfs::Inode;
+use crate::mm::{Backing, Mm};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-type Key = (usize, u64);
+/// What a futex word is identified by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// Address space id and user address.
+    Private { mm: usize, addr: u64 },
+    /// The backing inode (device, inode number) and the byte offset of the
+    /// word in it.
+    Shared { dev: u64, ino: u64, off: u64 },
+}
 
 struct Waiter {
     tid: Tid,
     bitset: u32,
+    /// The inode of a shared key, held so that its identity cannot be
+    /// reused by another file while someone waits on it.
+    _pin: Option<Arc<dyn Inode>>,
 }
 
 static QUEUES: Mutex<Option<HashMap<Key, Vec<Waiter>>>> = Mutex::new(None);
@@ -22,11 +37,32 @@ fn with<R>(f: impl FnOnce(&mut HashMap<Key, Vec<Waiter>>) -> R) -> R {
     f(g.get_or_insert_with(HashMap::new))
 }
 
-fn key(mm: &Arc<Mm>, addr: u64, _private: bool) -> Key {
-    // Private and shared futexes both key on (mm, address); shared
-    // mappings across processes are rare for our guests (process-shared
-    // pthread objects in MAP_SHARED memory would need the physical key).
-    (mm.id(), addr)
+/// The key of the word at `addr` (4-byte aligned), with the inode to pin
+/// for a shared key. EFAULT if a non-private futex is not mapped.
+fn key(mm: &Arc<Mm>, addr: u64, private: bool) -> KResult<(Key, Option<Arc<dyn Inode>>)> {
+    if addr % 4 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let private_key = Key::Private { mm: mm.id(), addr };
+    if private {
+        return Ok((private_key, None));
+    }
+    let m = mm.lock();
+    let vma = m.find_vma(addr).ok_or(Errno::EFAULT)?;
+    match &vma.backing {
+        Backing::File { inode, offset, .. } if vma.shared => {
+            let st = inode.stat();
+            let off = offset + (addr - vma.start);
+            let k = Key::Shared {
+                dev: st.dev,
+                ino: st.ino,
+                off,
+            };
+            Ok((k, Some(inode.clone())))
+        }
+        // A private mapping's pages belong to this address space alone.
+        _ => Ok((private_key, None)),
+    }
 }
 
 pub const FUTEX_WAIT: u32 = 0;
@@ -45,6 +81,7 @@ pub fn wait(
     val: u32,
     bitset: u32,
     deadline: Option<i64>,
+    private: bool,
     redo: bool,
 ) -> KResult<u64> {
     if addr % 4 != 0 {
@@ -76,8 +113,14 @@ pub fn wait(
     if cur != val {
         return Err(Errno::EAGAIN);
     }
-    let k = key(&mm, addr, true);
-    with(|q| q.entry(k).or_default().push(Waiter { tid: t.tid, bitset }));
+    let (k, pin) = key(&mm, addr, private)?;
+    with(|q| {
+        q.entry(k).or_default().push(Waiter {
+            tid: t.tid,
+            bitset,
+            _pin: pin,
+        })
+    });
     {
         let mut i = t.lock();
         i.futex_key = Some(k);
@@ -123,8 +166,8 @@ fn wake_key(k: Key, n: u32, bitset: u32) -> usize {
 }
 
 /// FUTEX_WAKE: wake up to `n` waiters on `addr`.
-pub fn wake(mm: &Arc<Mm>, addr: u64, n: u32, bitset: u32, _shared: bool) -> usize {
-    wake_key(key(mm, addr, true), n, bitset)
+pub fn wake(mm: &Arc<Mm>, addr: u64, n: u32, bitset: u32, private: bool) -> KResult<usize> {
+    Ok(wake_key(key(mm, addr, private)?.0, n, bitset))
 }
 
 /// FUTEX_REQUEUE / CMP_REQUEUE.
@@ -135,21 +178,28 @@ pub fn requeue(
     n2: u32,
     addr2: u64,
     cmp: Option<u32>,
+    private: bool,
 ) -> KResult<u64> {
+    let (k1, _) = key(mm, addr, private)?;
+    let (k2, pin2) = key(mm, addr2, private)?;
     if let Some(v) = cmp {
         if mm.read_u32(addr)? != v {
             return Err(Errno::EAGAIN);
         }
     }
-    let k1 = key(mm, addr, true);
-    let k2 = key(mm, addr2, true);
     let woken = wake_key(k1, n, u32::MAX);
     let moved: Vec<Waiter> = with(|q| {
         let Some(list) = q.get_mut(&k1) else {
             return Vec::new();
         };
         let take = (n2 as usize).min(list.len());
-        let m: Vec<Waiter> = list.drain(..take).collect();
+        let m: Vec<Waiter> = list
+            .drain(..take)
+            .map(|w| Waiter {
+                _pin: pin2.clone(),
+                ..w
+            })
+            .collect();
         if list.is_empty() {
             q.remove(&k1);
         }
@@ -166,7 +216,17 @@ pub fn requeue(
 }
 
 /// FUTEX_WAKE_OP.
-pub fn wake_op(mm: &Arc<Mm>, addr: u64, n: u32, n2: u32, addr2: u64, op: u32) -> KResult<u64> {
+pub fn wake_op(
+    mm: &Arc<Mm>,
+    addr: u64,
+    n: u32,
+    n2: u32,
+    addr2: u64,
+    op: u32,
+    private: bool,
+) -> KResult<u64> {
+    let (k1, _) = key(mm, addr, private)?;
+    let (k2, _) = key(mm, addr2, private)?;
     let opcode = (op >> 28) & 7;
     let cmp = (op >> 24) & 15;
     let mut oparg = ((op >> 12) & 0xfff) as i32;
@@ -184,7 +244,7 @@ pub fn wake_op(mm: &Arc<Mm>, addr: u64, n: u32, n2: u32, addr2: u64, op: u32) ->
         _ => return Err(Errno::ENOSYS),
     };
     mm.write_u32(addr2, new as u32)?;
-    let mut woken = wake(mm, addr, n, u32::MAX, false);
+    let mut woken = wake_key(k1, n, u32::MAX);
     let c = match cmp {
         0 => old == cmparg,
         1 => old != cmparg,
@@ -195,7 +255,7 @@ pub fn wake_op(mm: &Arc<Mm>, addr: u64, n: u32, n2: u32, addr2: u64, op: u32) ->
         _ => return Err(Errno::ENOSYS),
     };
     if c {
-        woken += wake(mm, addr2, n2, u32::MAX, false);
+        woken += wake_key(k2, n2, u32::MAX);
     }
     Ok(woken as u64)
 }

@@ -3,6 +3,8 @@
 //! mount.
 
 use super::errno::{Errno, KResult};
+use super::pipe_rw;
+use super::rw_full::{self, UserBuf};
 use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::task::{lock, Creds, Task};
@@ -19,7 +21,8 @@ pub const AT_REMOVEDIR: u32 = 0x200;
 pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
 
-/// Largest single transfer; longer requests complete partially.
+/// Largest single transfer on files that may return short counts (pipes,
+/// sockets, ttys); regular files and block devices go through `rw_full`.
 const MAX_IO: usize = 1 << 20;
 
 pub fn read_path(t: &Task, addr: u64) -> KResult<String> {
@@ -334,6 +337,11 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 /// read
 pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize, redo: bool) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    if rw_full::applies(&f) && f.readable() {
+        return rw_full::read(t, UserBuf::Flat(buf), count, |b, _| {
+            f.ops.read_task(&f, t, b, redo)
+        });
+    }
     let data = read_into(t, &f, count, redo)?;
     t.mm().write(buf, &data)?;
     Ok(data.len() as u64)
@@ -344,6 +352,14 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
     let f = fd_file(t, fd)?;
     if !f.writable() {
         return Err(Errno::EBADF);
+    }
+    if rw_full::applies(&f) {
+        return rw_full::write(t, UserBuf::Flat(buf), count, |b, _| {
+            write_from(t, &f, b).map(|n| n as usize)
+        });
+    }
+    if pipe_rw::applies(&f) {
+        return pipe_rw::write(t, &f, UserBuf::Flat(buf), count);
     }
     let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
     write_from(t, &f, &data)
@@ -403,6 +419,15 @@ pub fn sys_readv(
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
+    if rw_full::applies(&f) && f.readable() {
+        let dst = UserBuf::Iov(&iov);
+        return match off {
+            None => rw_full::read(t, dst, total, |b, _| f.ops.read_task(&f, t, b, redo)),
+            Some(o) => rw_full::read(t, dst, total, |b, done| {
+                f.ops.pread(&f, b, o as u64 + done as u64)
+            }),
+        };
+    }
     let data = match off {
         None => read_into(t, &f, total, redo)?,
         Some(o) => {
@@ -426,6 +451,25 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
         return Err(Errno::EBADF);
     }
     let iov = read_iovec(t, iov, cnt)?;
+    if rw_full::applies(&f) {
+        let total: usize = iov.iter().map(|x| x.1).sum();
+        let src = UserBuf::Iov(&iov);
+        return match off {
+            None => rw_full::write(t, src, total, |b, _| {
+                write_from(t, &f, b).map(|n| n as usize)
+            }),
+            Some(o) => {
+                remove_privs(t, &f)?;
+                rw_full::write(t, src, total, |b, done| {
+                    f.ops.pwrite(&f, b, o as u64 + done as u64)
+                })
+            }
+        };
+    }
+    if off.is_none() && pipe_rw::applies(&f) {
+        let total: usize = iov.iter().map(|x| x.1).sum();
+        return pipe_rw::write(t, &f, UserBuf::Iov(&iov), total);
+    }
     let data = gather(t, &iov)?;
     match off {
         None => write_from(t, &f, &data),
@@ -461,6 +505,11 @@ pub fn sys_pread64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> 
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    if rw_full::applies(&f) {
+        return rw_full::read(t, UserBuf::Flat(buf), count, |b, done| {
+            f.ops.pread(&f, b, off as u64 + done as u64)
+        });
+    }
     let mut b = vec![0u8; count.min(MAX_IO)];
     let n = f.ops.pread(&f, &mut b, off as u64)?;
     t.mm().write(buf, &b[..n])?;
@@ -475,6 +524,12 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
     let f = fd_file(t, fd)?;
     if !f.writable() {
         return Err(Errno::EBADF);
+    }
+    if rw_full::applies(&f) {
+        remove_privs(t, &f)?;
+        return rw_full::write(t, UserBuf::Flat(buf), count, |b, done| {
+            f.ops.pwrite(&f, b, off as u64 + done as u64)
+        });
     }
     let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
     remove_privs(t, &f)?;
@@ -989,8 +1044,14 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             Ok(0)
         }
         8 | 9 | 15 | 16 => Ok(0),
-        1031 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
-        1032 => Ok(crate::fs::pipe::PIPE_BUF_SIZE as u64),
+        1031 => {
+            let f = fd_file(t, fd)?;
+            pipe_rw::set_size(t, &f, arg)
+        }
+        1032 => {
+            let f = fd_file(t, fd)?;
+            pipe_rw::get_size(&f)
+        }
         1033 => Ok(0),
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),

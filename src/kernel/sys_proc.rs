@@ -170,6 +170,7 @@ pub fn sys_clone(
             restart_check: false,
             futex_woken: false,
             futex_key: None,
+            partial_io: 0,
             vfork_parent: if flags & CLONE_VFORK != 0 {
                 Some(t.tid)
             } else {
@@ -772,6 +773,8 @@ pub fn sys_getrandom(t: &Arc<Task>, buf: u64, len: usize, _flags: u32) -> KResul
 pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
     let (addr, op, val, tmo, addr2, val3) = (a.u(0), a.u32(1), a.u32(2), a.u(3), a.u(4), a.u32(5));
     let cmd = op & 127;
+    const FUTEX_PRIVATE_FLAG: u32 = 128;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
     let mm = t.mm();
     let read_deadline = |abs: bool| -> KResult<Option<i64>> {
         if tmo == 0 {
@@ -806,7 +809,7 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
             } else {
                 read_deadline(cmd == futex::FUTEX_WAIT_BITSET)?
             };
-            futex::wait(t, addr, val, bitset, dl, redo)
+            futex::wait(t, addr, val, bitset, dl, private, redo)
         }
         futex::FUTEX_WAKE | futex::FUTEX_WAKE_BITSET => {
             let bitset = if cmd == futex::FUTEX_WAKE {
@@ -817,11 +820,13 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            Ok(futex::wake(&mm, addr, val, bitset, false) as u64)
+            Ok(futex::wake(&mm, addr, val, bitset, private)? as u64)
         }
-        futex::FUTEX_REQUEUE => futex::requeue(&mm, addr, val, tmo as u32, addr2, None),
-        futex::FUTEX_CMP_REQUEUE => futex::requeue(&mm, addr, val, tmo as u32, addr2, Some(val3)),
-        futex::FUTEX_WAKE_OP => futex::wake_op(&mm, addr, val, tmo as u32, addr2, val3),
+        futex::FUTEX_REQUEUE => futex::requeue(&mm, addr, val, tmo as u32, addr2, None, private),
+        futex::FUTEX_CMP_REQUEUE => {
+            futex::requeue(&mm, addr, val, tmo as u32, addr2, Some(val3), private)
+        }
+        futex::FUTEX_WAKE_OP => futex::wake_op(&mm, addr, val, tmo as u32, addr2, val3, private),
         _ => Err(Errno::ENOSYS),
     }
 }

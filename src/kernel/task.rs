@@ -66,7 +66,10 @@ pub struct TaskInner {
     /// The last syscall's result may need restart handling on the way out.
     pub restart_check: bool,
     pub futex_woken: bool,
-    pub futex_key: Option<(usize, u64)>,
+    pub futex_key: Option<super::futex::Key>,
+    /// Bytes a blocked write has already moved (pipes: `pipe_rw`); 0 when
+    /// no syscall is part-way. A signal ends the write with this count.
+    pub partial_io: u64,
     /// This task is a vfork child; its parent thread sleeps until it execs
     /// or exits.
     pub vfork_parent: Option<Tid>,

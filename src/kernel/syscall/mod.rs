@@ -69,7 +69,11 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     };
     let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
-        Err(restart_code(nr))
+        // A write that moved some bytes before the signal returns them.
+        match t.lock().partial_io {
+            0 => Err(restart_code(nr)),
+            n => Ok(n),
+        }
     } else {
         call(t, nr, args, redo)
     };
@@ -89,6 +93,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     let mut i = t.lock();
     if res != Err(Errno::EBLOCK) {
         i.io_wait = false;
+        i.partial_io = 0;
     }
     match res {
         Err(Errno::EBLOCK) => {}
@@ -310,7 +315,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
             })
         }
         271 => sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4), redo),
-        273 => Ok(0),
+        273 => super::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1)),
         280 => sys_attr::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
         288 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3)),
