@@ -61,4 +61,17 @@ fn ipcs_lists_and_ipcrm_removes() {
     );
     let out = g.run("cat /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg | wc -l");
     assert!(out.contains('3'), "only the headers should be left:\n{out}");
+
+    // Root may lower a limit, and it applies: no second queue.
+    g.run("echo 1 > /proc/sys/kernel/msgmni");
+    g.run("echo '250 32000 32 128' > /proc/sys/kernel/sem");
+    let out = g.run("cat /proc/sys/kernel/msgmni /proc/sys/kernel/sem");
+    assert!(out.contains("250\t32000\t32\t128"), "{out}");
+    let out = g.run("/bin/sysvipc --leave 0x2000; /usr/bin/ipcs -q");
+    assert!(out.contains("msg 1") && out.contains("0x00002002"), "{out}");
+    let out = g.run("/bin/sysvipc --leave 0x3000");
+    assert!(
+        out.contains("msg 0"),
+        "msgmni=1 should refuse a second queue:\n{out}"
+    );
 }

@@ -337,6 +337,7 @@ static void msg_tests(void)
     SAY("msgsnd type 0", msgsnd(id, &m, 1, 0));
     SAY("msgsnd too big", msgsnd(id, &m, 100000, 0));
     struct msqid_ds ds;
+    long n;
     msgctl(id, IPC_STAT, &ds);
     printf("qnum %lu cbytes %lu qbytes %lu lspid-is-me %d\n", ds.msg_qnum, ds.__msg_cbytes,
            ds.msg_qbytes, ds.msg_lspid == getpid());
@@ -352,7 +353,12 @@ static void msg_tests(void)
     strcpy(m.text, "0123456789");
     msgsnd(id, &m, 11, 0);
     SAY("msgrcv too small", msgrcv(id, &m, 4, 0, IPC_NOWAIT));
-    long n = msgrcv(id, &m, 4, 0, IPC_NOWAIT | MSG_NOERROR);
+    SAY("MSG_COPY without IPC_NOWAIT", msgrcv(id, &m, sizeof m.text, 0, MSG_COPY));
+    SAY("MSG_COPY past the end", msgrcv(id, &m, sizeof m.text, 1, MSG_COPY | IPC_NOWAIT));
+    n = msgrcv(id, &m, sizeof m.text, 0, MSG_COPY | IPC_NOWAIT);
+    msgctl(id, IPC_STAT, &ds);
+    printf("MSG_COPY got %ld type %ld, qnum still %lu\n", n, m.type, ds.msg_qnum);
+    n = msgrcv(id, &m, 4, 0, IPC_NOWAIT | MSG_NOERROR);
     printf("MSG_NOERROR got %ld: %.4s\n", n, m.text);
 
     /* A full queue blocks the sender until a receive makes room. */
