@@ -74,4 +74,11 @@ fn ipcs_lists_and_ipcrm_removes() {
         out.contains("msg 0"),
         "msgmni=1 should refuse a second queue:\n{out}"
     );
+
+    // A reboot starts with no objects, as a fresh Linux.
+    g.send("reboot -f\n");
+    g.expect("Run /init as init process", BOOT_TIMEOUT);
+    g.wait_prompt();
+    let out = g.run("cat /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg | wc -l");
+    assert!(out.contains('3'), "objects survived a reboot:\n{out}");
 }

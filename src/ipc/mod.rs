@@ -32,6 +32,13 @@ const IPCMNI: usize = 32768;
 /// Size of `struct ipc64_perm` at the start of every *id64_ds.
 pub const PERM_SIZE: usize = 48;
 
+/// Forget every object (reboot): the next boot starts empty, as Linux.
+pub fn reset() {
+    shm::reset();
+    sem::reset();
+    msg::reset();
+}
+
 /// A tunable of /proc/sys/kernel.
 pub struct Limit(AtomicU64);
 

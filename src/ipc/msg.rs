@@ -266,6 +266,11 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
     }
 }
 
+/// Forget every queue (reboot).
+pub fn reset() {
+    *lock(&MSG) = Ids::new();
+}
+
 /// /proc/sysvipc/msg
 pub fn proc_text() -> String {
     let mut out = String::from("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n");

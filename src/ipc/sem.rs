@@ -430,6 +430,13 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
     }
 }
 
+/// Forget every array and undo list (reboot).
+pub fn reset() {
+    let mut st = lock(&SEM);
+    st.ids = Ids::new();
+    st.undo.clear();
+}
+
 /// /proc/sysvipc/sem
 pub fn proc_text() -> String {
     let mut out = String::from(

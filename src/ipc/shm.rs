@@ -382,6 +382,13 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
     }
 }
 
+/// Forget every segment (reboot). The table's references are dropped
+/// with it unlocked: `ShmFile`'s drop looks at the table.
+pub fn reset() {
+    let old = std::mem::replace(&mut *lock(&SHM), Ids::new());
+    drop(old);
+}
+
 /// /proc/sysvipc/shm
 pub fn proc_text() -> String {
     let mut out = String::from("       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n");
