@@ -8,6 +8,7 @@ mod arch;
 mod drivers;
 mod fs;
 mod init;
+mod ipc;
 mod kernel;
 mod mm;
 mod net;

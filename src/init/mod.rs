@@ -518,6 +518,7 @@ pub fn restart(_t: &Arc<Task>) {
     crate::net::inet::stack::reset();
     time::reset();
     crate::kernel::futex_reset();
+    crate::ipc::reset();
     mount::clear_mounts();
     task::reset_pids();
     if let Some(c) = CMDLINE.get() {

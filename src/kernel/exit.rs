@@ -110,6 +110,8 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
             status
         ));
     }
+    // SEM_UNDO adjustments are given back when the process goes.
+    crate::ipc::sem::exit(tgid);
     // Orphans go to init.
     let children = std::mem::take(&mut tg.lock().children);
     if !children.is_empty() {

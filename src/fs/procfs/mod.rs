@@ -343,12 +343,26 @@ pub fn new_fs() -> Arc<dyn Inode> {
             ("stat".into(), file("/stat", kstat)),
             ("net".into(), net_dir()),
             ("sys".into(), sysctl::sys_dir()),
+            ("sysvipc".into(), sysvipc_dir()),
         ];
         for g in task::all_groups() {
             let pid = g.tgid;
             v.push((pid.to_string(), pid_dir(pid)));
         }
         v
+    })
+}
+
+/// /proc/sysvipc: the System V IPC objects, one line each.
+fn sysvipc_dir() -> Arc<dyn Inode> {
+    dir("/sysvipc", || {
+        crate::ipc::proc::sysvipc_files()
+            .into_iter()
+            .map(|(name, text)| {
+                let path = format!("/sysvipc/{name}");
+                (name.to_string(), file(&path, move || Ok(text())))
+            })
+            .collect()
     })
 }
 

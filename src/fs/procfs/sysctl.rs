@@ -83,6 +83,29 @@ fn domainname() -> String {
     }
 }
 
+/// kernel.sem, kernel.msg* and kernel.shm*: System V IPC's limits.
+fn ipc_tunables() -> Vec<(String, Arc<dyn Inode>)> {
+    use crate::ipc::proc::{limits, sem_get, sem_set};
+    let mut v: Vec<(String, Arc<dyn Inode>)> =
+        vec![("sem".into(), sysctl("/sys/kernel/sem", sem_get, sem_set))];
+    for (name, l, max) in limits() {
+        let t = sysctl(
+            &format!("/sys/kernel/{name}"),
+            move || Ok(format!("{}\n", l.get())),
+            move |s| {
+                let n: u64 = s.parse().map_err(|_| Errno::EINVAL)?;
+                if n > max {
+                    return Err(Errno::EINVAL);
+                }
+                l.set(n);
+                Ok(())
+            },
+        );
+        v.push((name.into(), t));
+    }
+    v
+}
+
 /// The /proc/sys directory.
 pub fn sys_dir() -> Arc<dyn Inode> {
     dir("/sys", || {
@@ -113,7 +136,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
             (
                 "kernel".into(),
                 dir("/sys/kernel", || {
-                    vec![
+                    let mut v = vec![
                         (
                             "hostname".into(),
                             name(
@@ -142,7 +165,9 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/ngroups_max", "65536"),
                         ),
                         ("printk".into(), printk("/sys/kernel/printk")),
-                    ]
+                    ];
+                    v.extend(ipc_tunables());
+                    v
                 }),
             ),
         ]

@@ -6,8 +6,8 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_mm, sys_mount, sys_net,
-    sys_poll, sys_prio, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
+    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
+    sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -47,6 +47,7 @@ fn warn_once(nr: u64) {
 /// ERESTARTNOHAND), rather than following SA_RESTART.
 fn restart_code(nr: u64) -> Errno {
     match nr {
+        _ if sys_ipc::never_restarts(nr) => Errno::EINTR,
         7 | 23 | 34 | 35 | 130 | 230 | 270 | 271 | 128 | 232 | 281 => Errno::ERESTARTNOHAND,
         _ => Errno::ERESTARTSYS,
     }
@@ -199,6 +200,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         77 => sys_attr::sys_ftruncate(t, a.i(0), a.i64(1)),
         78 => Err(Errno::ENOSYS),
         188..=199 => sys_xattr::dispatch(t, nr, &a),
+        29..=31 | 64..=71 | 220 => sys_ipc::dispatch(t, nr, &a, redo),
         79 => sys_fs::sys_getcwd(t, a.u(0), a.usize(1)),
         80 => sys_fs::sys_chdir(t, a.u(0)),
         81 => sys_fs::sys_fchdir(t, a.i(0)),

@@ -1,0 +1,297 @@
+//! System V message queues: msgget, msgsnd, msgrcv, msgctl.
+//!
+//! Senders wait while a message would overflow the queue's msg_qbytes,
+//! receivers while no message matches; both sleep on the queue's wait
+//! queue and look again when anything changes. A sleeper whose queue was
+//! removed gets EIDRM.
+
+use super::{now, put_u32, put_u64, u64_at, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
+use super::{IPC_SET, IPC_STAT, MSGMAX, MSGMNB, MSGMNI, PERM_SIZE};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched;
+use crate::kernel::task::{lock, Pid, Task};
+use crate::kernel::wait::WaitQueue;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+pub const MSG_NOERROR: i32 = 0o10000;
+pub const MSG_EXCEPT: i32 = 0o20000;
+pub const MSG_COPY: i32 = 0o40000;
+const MSG_STAT: i32 = 11;
+const MSG_INFO: i32 = 12;
+const MSG_STAT_ANY: i32 = 13;
+
+pub struct MsgQueue {
+    msgs: VecDeque<(i64, Vec<u8>)>,
+    cbytes: u64,
+    qbytes: u64,
+    lspid: Pid,
+    lrpid: Pid,
+    stime: u64,
+    rtime: u64,
+    ctime: u64,
+    wq: WaitQueue,
+}
+
+static MSG: Mutex<Ids<MsgQueue>> = Mutex::new(Ids::new());
+
+/// msgget
+pub fn msgget(t: &Arc<Task>, key: i32, flg: i32) -> KResult<u64> {
+    let c = t.creds();
+    let id = lock(&MSG).get_or_create(
+        &c,
+        key,
+        flg,
+        MSGMNI.get(),
+        |_| Ok(()),
+        || {
+            Ok(MsgQueue {
+                msgs: VecDeque::new(),
+                cbytes: 0,
+                qbytes: MSGMNB.get(),
+                lspid: 0,
+                lrpid: 0,
+                stime: 0,
+                rtime: 0,
+                ctime: now(),
+                wq: WaitQueue::new(),
+            })
+        },
+    )?;
+    Ok(id as u64)
+}
+
+/// msgsnd
+pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32, redo: bool) -> KResult<u64> {
+    if size > MSGMAX.get() || (size as i64) < 0 || id < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = t.mm();
+    let mtype = mm.read_u64(msgp)? as i64;
+    if mtype < 1 {
+        return Err(Errno::EINVAL);
+    }
+    let text = mm.read_vec(msgp + 8, size as usize)?;
+    let c = t.creds();
+    let mut ids = lock(&MSG);
+    let (perm, q) = match ids.get(id) {
+        Ok(e) => e,
+        Err(_) if redo => return Err(Errno::EIDRM),
+        Err(e) => return Err(e),
+    };
+    perm.check(&c, 0o222)?;
+    // Linux's msg_fits_inqueue: bytes and the message count both bounded
+    // by msg_qbytes.
+    if q.cbytes + size > q.qbytes || q.msgs.len() as u64 + 1 > q.qbytes {
+        if flg & IPC_NOWAIT != 0 {
+            return Err(Errno::EAGAIN);
+        }
+        q.wq.add(t.tid);
+        return Err(sched::block(t, None));
+    }
+    q.msgs.push_back((mtype, text));
+    q.cbytes += size;
+    q.lspid = t.tgid();
+    q.stime = now();
+    q.wq.wake_all();
+    Ok(0)
+}
+
+/// Which message msgrcv takes: the index in the queue.
+fn pick(msgs: &VecDeque<(i64, Vec<u8>)>, typ: i64, flg: i32) -> Option<usize> {
+    if flg & MSG_COPY != 0 {
+        return (typ >= 0 && (typ as usize) < msgs.len()).then_some(typ as usize);
+    }
+    if typ == 0 {
+        return (!msgs.is_empty()).then_some(0);
+    }
+    if typ > 0 {
+        let except = flg & MSG_EXCEPT != 0;
+        return msgs.iter().position(|(m, _)| (*m == typ) != except);
+    }
+    // The lowest type at most |typ|, first of its kind.
+    let lim = typ.unsigned_abs();
+    let mut best: Option<usize> = None;
+    for (i, (m, _)) in msgs.iter().enumerate() {
+        if (*m as u64) <= lim && best.is_none_or(|b| *m < msgs[b].0) {
+            best = Some(i);
+        }
+    }
+    best
+}
+
+/// msgrcv
+pub fn msgrcv(
+    t: &Arc<Task>,
+    id: i32,
+    msgp: u64,
+    size: u64,
+    typ: i64,
+    flg: i32,
+    redo: bool,
+) -> KResult<u64> {
+    if (size as i64) < 0 || id < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flg & MSG_COPY != 0 && (flg & MSG_EXCEPT != 0 || flg & IPC_NOWAIT == 0) {
+        return Err(Errno::EINVAL);
+    }
+    let c = t.creds();
+    let (mtype, text) = {
+        let mut ids = lock(&MSG);
+        let (perm, q) = match ids.get(id) {
+            Ok(e) => e,
+            Err(_) if redo => return Err(Errno::EIDRM),
+            Err(e) => return Err(e),
+        };
+        perm.check(&c, 0o444)?;
+        let Some(i) = pick(&q.msgs, typ, flg) else {
+            if flg & IPC_NOWAIT != 0 {
+                return Err(Errno::ENOMSG);
+            }
+            q.wq.add(t.tid);
+            return Err(sched::block(t, None));
+        };
+        if q.msgs[i].1.len() as u64 > size && flg & MSG_NOERROR == 0 {
+            return Err(Errno::E2BIG);
+        }
+        if flg & MSG_COPY != 0 {
+            q.msgs[i].clone()
+        } else {
+            let m = q.msgs.remove(i).unwrap();
+            q.cbytes -= m.1.len() as u64;
+            q.lrpid = t.tgid();
+            q.rtime = now();
+            q.wq.wake_all();
+            m
+        }
+    };
+    // Copied out with the queue unlocked; a bad buffer loses the message,
+    // as on Linux.
+    let n = text.len().min(size as usize);
+    let mm = t.mm();
+    mm.write_u64(msgp, mtype as u64)?;
+    mm.write(msgp + 8, &text[..n])?;
+    Ok(n as u64)
+}
+
+/// msgctl
+pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
+    let cmd = cmd & !IPC_64;
+    let c = t.creds();
+    let mm = t.mm();
+    match cmd {
+        IPC_INFO | MSG_INFO => {
+            let (max, used, msgs, bytes) = {
+                let ids = lock(&MSG);
+                let msgs: usize = ids.iter().map(|(_, q)| q.msgs.len()).sum();
+                let bytes: u64 = ids.iter().map(|(_, q)| q.cbytes).sum();
+                (ids.max_idx(), ids.len(), msgs, bytes)
+            };
+            let mnb = MSGMNB.get() as u32;
+            // struct msginfo: msgpool, msgmap, msgmax, msgmnb, msgmni,
+            // msgssz, msgtql (ints) and msgseg (unsigned short).
+            let mut v = [
+                (MSGMNI.get() as u32).saturating_mul(mnb) / 1024,
+                mnb,
+                MSGMAX.get() as u32,
+                mnb,
+                MSGMNI.get() as u32,
+                16,
+                mnb,
+            ];
+            if cmd == MSG_INFO {
+                v[0] = used as u32;
+                v[1] = msgs as u32;
+                v[6] = bytes as u32;
+            }
+            let mut b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            b.extend_from_slice(&0xffffu16.to_le_bytes());
+            b.extend_from_slice(&[0, 0]);
+            mm.write(buf, &b)?;
+            Ok(max as u64)
+        }
+        IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
+            let mut b = [0u8; 120];
+            let ret = {
+                let mut ids = lock(&MSG);
+                let (perm, q) = if cmd == IPC_STAT {
+                    ids.get(id)?
+                } else {
+                    ids.at(id)?
+                };
+                if cmd != MSG_STAT_ANY {
+                    perm.check(&c, 0o444)?;
+                }
+                perm.encode(&mut b);
+                put_u64(&mut b, 48, q.stime);
+                put_u64(&mut b, 56, q.rtime);
+                put_u64(&mut b, 64, q.ctime);
+                put_u64(&mut b, 72, q.cbytes);
+                put_u64(&mut b, 80, q.msgs.len() as u64);
+                put_u64(&mut b, 88, q.qbytes);
+                put_u32(&mut b, 96, q.lspid as u32);
+                put_u32(&mut b, 100, q.lrpid as u32);
+                super::stat_ret(cmd != IPC_STAT, perm)
+            };
+            mm.write(buf, &b)?;
+            Ok(ret)
+        }
+        IPC_SET => {
+            let b = mm.read_vec(buf, 96)?;
+            let qbytes = u64_at(&b, 88);
+            let mut ids = lock(&MSG);
+            let (perm, q) = ids.get(id)?;
+            perm.check_owner(&c)?;
+            if qbytes > MSGMNB.get() && !c.capable() {
+                return Err(Errno::EPERM);
+            }
+            perm.set_from(&b[..PERM_SIZE]);
+            q.qbytes = qbytes;
+            q.ctime = now();
+            // A bigger queue may let senders go on.
+            q.wq.wake_all();
+            Ok(0)
+        }
+        IPC_RMID => {
+            let mut ids = lock(&MSG);
+            let (perm, _) = ids.get(id)?;
+            perm.check_owner(&c)?;
+            if let Some((_, q)) = ids.remove(id) {
+                q.wq.wake_all();
+            }
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Forget every queue (reboot).
+pub fn reset() {
+    *lock(&MSG) = Ids::new();
+}
+
+/// /proc/sysvipc/msg
+pub fn proc_text() -> String {
+    let mut out = String::from("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n");
+    for (p, q) in lock(&MSG).iter() {
+        out += &format!(
+            "{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}\n",
+            p.key,
+            p.id,
+            p.mode & 0o777,
+            q.cbytes,
+            q.msgs.len(),
+            q.lspid,
+            q.lrpid,
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            q.stime,
+            q.rtime,
+            q.ctime
+        );
+    }
+    out
+}
