@@ -101,6 +101,16 @@ struct Ctx {
     posix: Vec<Lock>,
     flock: Vec<Lock>,
     wq: Arc<WaitQueue>,
+    /// The sleepers were woken under this hold of the table.
+    woken: bool,
+}
+
+impl Ctx {
+    /// Wake everyone sleeping for a lock here: they try again.
+    fn wake(&mut self) {
+        self.wq.wake_all();
+        self.woken = true;
+    }
 }
 
 /// A task sleeping in F_SETLKW for a POSIX lock: its process, and the
@@ -109,6 +119,7 @@ struct Ctx {
 struct Waiter {
     owner: Pid,
     blocker: Owner,
+    key: Key,
 }
 
 #[derive(Default)]
@@ -136,17 +147,26 @@ impl std::ops::DerefMut for Guard<'_> {
     }
 }
 impl Drop for Guard<'_> {
-    /// Forget inodes without locks (their sleepers were woken by whatever
-    /// emptied them) and publish whether any lock is left.
+    /// Forget inodes without locks (waking their sleepers) and the wait
+    /// records of woken sleepers (they wait for nobody until they run
+    /// again, as Linux takes a woken waiter off its blocked list), and
+    /// publish whether any lock is left.
     fn drop(&mut self) {
         let t = self.0.as_mut().expect("table made in table()");
-        t.inodes.retain(|_, c| {
+        let mut woken = Vec::new();
+        t.inodes.retain(|k, c| {
             let keep = !c.posix.is_empty() || !c.flock.is_empty();
             if !keep {
-                c.wq.wake_all();
+                c.wake();
+            }
+            if std::mem::take(&mut c.woken) {
+                woken.push(*k);
             }
             keep
         });
+        if !woken.is_empty() {
+            t.waiters.retain(|_, w| !woken.contains(&w.key));
+        }
         ACTIVE.store(!t.inodes.is_empty(), Ordering::Relaxed);
     }
 }
@@ -351,13 +371,20 @@ fn set_posix(t: &Task, key: Key, mut req: Lock, unlock: bool, wait: bool) -> KRe
             if deadlock(&g, me, blocker) {
                 return Err(Errno::EDEADLK);
             }
-            g.waiters.insert(t.tid, Waiter { owner: me, blocker });
+            g.waiters.insert(
+                t.tid,
+                Waiter {
+                    owner: me,
+                    blocker,
+                    key,
+                },
+            );
         }
         wq.add(t.tid);
         return Err(sched::block(t, None));
     }
     if apply(&mut ctx.posix, req, unlock) {
-        ctx.wq.wake_all();
+        ctx.wake();
     }
     Ok(0)
 }
@@ -480,7 +507,7 @@ fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
             return Ok(0);
         }
         ctx.flock.remove(i);
-        ctx.wq.wake_all();
+        ctx.wake();
     }
     if ty == F_UNLCK {
         return Ok(0);
@@ -562,7 +589,7 @@ fn release(gone: impl Fn(Key, &Lock) -> bool) {
         c.posix.retain(|x| !gone(*k, x));
         c.flock.retain(|x| !gone(*k, x));
         if c.posix.len() + c.flock.len() != n {
-            c.wq.wake_all();
+            c.wake();
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -83,7 +84,8 @@ static void probe(const char *what, int type, long start, long len)
 }
 
 /* Wait until `pid` sleeps (it is blocked in the call after its last
- * pipe write): its /proc/PID/stat state is S. */
+ * pipe write): its /proc/PID/stat state is S. A zombie (Z) did not wait
+ * at all: go on, and the output shows what it did. */
 static void wait_sleeping(pid_t pid)
 {
 	char p[64], buf[512];
@@ -96,7 +98,7 @@ static void wait_sleeping(pid_t pid)
 		if (n > 0) {
 			buf[n] = 0;
 			char *e = strrchr(buf, ')');
-			if (e && e[1] == ' ' && (e[2] == 'S' || e[2] == 'D'))
+			if (e && e[1] == ' ' && (e[2] == 'S' || e[2] == 'D' || e[2] == 'Z'))
 				return;
 		}
 		usleep(2000);
@@ -218,6 +220,19 @@ int main(void)
 	close(other);
 	probe("after close of a dup source", F_RDLCK, 0, 0);
 	close(100);
+	lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0);
+	other = open(path, O_RDONLY);
+	dup2(other, 101);
+	close_range(101, 101, CLOSE_RANGE_CLOEXEC);
+	probe("close_range cloexec keeps it", F_RDLCK, 0, 0);
+	close_range(101, 101, 0);
+	probe("after close_range", F_RDLCK, 0, 0);
+	lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0);
+	dup2(fd, 102);
+	dup2(other, 102);
+	probe("after dup2 over a dup of the fd", F_RDLCK, 0, 0);
+	close(102);
+	close(other);
 
 	/* Not inherited across fork; the child's unlock leaves them be. */
 	lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0);
