@@ -23,7 +23,10 @@ fn lockable(t: &Task, fd: i32) -> KResult<Arc<File>> {
 /// flock
 pub fn sys_flock(t: &Arc<Task>, fd: i32, op: i32) -> KResult<u64> {
     if locks::flock_ignored(op) {
-        log::warn!("flock: LOCK_MAND is not supported, ignored (as Linux)");
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            log::warn!("flock: LOCK_MAND support has been removed. Request ignored.")
+        });
         return Ok(0);
     }
     let ty = locks::flock_type(op)?;
