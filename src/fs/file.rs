@@ -221,8 +221,10 @@ impl File {
 }
 
 impl Drop for File {
-    /// The last descriptor of an open file went away: inotify's close.
+    /// The last descriptor of an open file went away: inotify's close;
+    /// its OFD and flock locks go.
     fn drop(&mut self) {
+        super::locks::file_released(self);
         if let Some(p) = &self.path {
             let f = self.flags();
             if f & O_PATH == 0 {

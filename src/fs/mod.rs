@@ -6,6 +6,7 @@ pub mod eventpoll;
 pub mod ext4;
 pub mod file;
 pub mod inotify;
+pub mod locks;
 pub mod mount;
 pub mod permission;
 pub mod pipe;

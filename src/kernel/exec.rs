@@ -307,6 +307,12 @@ pub fn do_execve(
         // Unshare and close-on-exec the fd table; reset handlers.
         let table = lock(&i.files).clone();
         let mut table = table;
+        if crate::fs::locks::any() {
+            // Closing drops the process's record locks on the file.
+            for (_, e) in table.iter().filter(|(_, e)| e.cloexec) {
+                crate::fs::locks::posix_close(t, &e.file);
+            }
+        }
         table.close_on_exec();
         i.files = Arc::new(Mutex::new(table));
         let sh = lock(&i.sighand).clone();

@@ -65,6 +65,7 @@ pub fn exit_thread(t: &Arc<Task>) {
         }
     }
     futex::cancel(t);
+    crate::fs::locks::cancel(t);
     release_vfork(vfork_parent);
     // Drop what the thread holds.
     // Closing files may run device close code: not under the task lock.
@@ -112,6 +113,8 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     }
     // SEM_UNDO adjustments are given back when the process goes.
     crate::ipc::sem::exit(tgid);
+    // Its POSIX record locks go with it.
+    crate::fs::locks::process_exit(tgid);
     // Orphans go to init.
     let children = std::mem::take(&mut tg.lock().children);
     if !children.is_empty() {

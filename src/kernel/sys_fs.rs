@@ -245,6 +245,7 @@ pub fn sys_openat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32, mode: u32) -
 /// close
 pub fn sys_close(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     let e = lock(&t.files()).remove(fd)?;
+    crate::fs::locks::posix_close(t, &e.file);
     drop(e);
     Ok(0)
 }
@@ -255,7 +256,23 @@ pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u
         return Err(Errno::EINVAL);
     }
     const CLOSE_RANGE_CLOEXEC: u32 = 4;
-    lock(&t.files()).close_range(lo, hi, flags & CLOSE_RANGE_CLOEXEC != 0);
+    let cloexec = flags & CLOSE_RANGE_CLOEXEC != 0;
+    let files = t.files();
+    let mut g = lock(&files);
+    // Closing drops the process's record locks on each file (POSIX).
+    let closed: Vec<Arc<File>> = if cloexec || !crate::fs::locks::any() {
+        Vec::new()
+    } else {
+        g.iter()
+            .filter(|(fd, _)| (lo as u64..=hi as u64).contains(&(*fd as u64)))
+            .map(|(_, e)| e.file.clone())
+            .collect()
+    };
+    g.close_range(lo, hi, cloexec);
+    drop(g);
+    for f in &closed {
+        crate::fs::locks::posix_close(t, f);
+    }
     Ok(0)
 }
 
@@ -981,6 +998,9 @@ pub fn sys_dup2(t: &Arc<Task>, old: i32, new: i32) -> KResult<u64> {
     }
     let prev = g.install_at(new, f, false, nofile)?;
     drop(g);
+    if let Some(p) = &prev {
+        crate::fs::locks::posix_close(t, &p.file);
+    }
     drop(prev);
     Ok(new as u64)
 }
@@ -996,6 +1016,9 @@ pub fn sys_dup3(t: &Arc<Task>, old: i32, new: i32, flags: u32) -> KResult<u64> {
     let f = g.get(old)?;
     let prev = g.install_at(new, f, flags & O_CLOEXEC != 0, nofile)?;
     drop(g);
+    if let Some(p) = &prev {
+        crate::fs::locks::posix_close(t, &p.file);
+    }
     drop(prev);
     Ok(new as u64)
 }
@@ -1029,20 +1052,8 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             f.set_flags(nf);
             Ok(0)
         }
-        // Record locks: a single machine with advisory locks nobody else
-        // holds; F_GETLK reports unlocked.
-        5 => {
-            lock(&files).get(fd)?;
-            let mm = t.mm();
-            let mut b = mm.read_vec(arg, 32)?;
-            b[0..2].copy_from_slice(&2u16.to_le_bytes()); // F_UNLCK
-            mm.write(arg, &b)?;
-            Ok(0)
-        }
-        6 | 7 | 36 | 37 | 38 => {
-            lock(&files).get(fd)?;
-            Ok(0)
-        }
+        // Record locks (POSIX and OFD).
+        5..=7 | 36..=38 => super::sys_locks::fcntl_lock(t, fd, cmd, arg),
         8 | 9 | 15 | 16 => Ok(0),
         1031 => {
             let f = fd_file(t, fd)?;
@@ -1056,12 +1067,6 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),
     }
-}
-
-/// flock: advisory, always granted.
-pub fn sys_flock(t: &Arc<Task>, fd: i32, _op: i32) -> KResult<u64> {
-    fd_file(t, fd)?;
-    Ok(0)
 }
 
 /// ioctl

@@ -319,6 +319,10 @@ pub fn new_fs() -> Arc<dyn Inode> {
             ),
             ("loadavg".into(), file("/loadavg", loadavg)),
             (
+                "locks".into(),
+                file("/locks", || Ok(crate::fs::locks::proc_locks())),
+            ),
+            (
                 "filesystems".into(),
                 file("/filesystems", || {
                     Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n\text3\n\text2\n\text4\n".into())

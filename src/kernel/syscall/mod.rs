@@ -70,6 +70,7 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
     };
     let res = if redo && !uninterruptible && signal::has_pending(t) {
         super::futex::cancel(t);
+        crate::fs::locks::cancel(t);
         // A write that moved some bytes before the signal returns them.
         match t.lock().partial_io {
             0 => Err(restart_code(nr)),
@@ -194,7 +195,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         62 => sys_signal::sys_kill(t, a.i(0), a.i(1)),
         63 => sys_proc::sys_uname(t, a.u(0)),
         72 => sys_fs::sys_fcntl(t, a.i(0), a.u32(1), a.u(2)),
-        73 => sys_fs::sys_flock(t, a.i(0), a.i(1)),
+        73 => super::sys_locks::sys_flock(t, a.i(0), a.i(1)),
         74 | 75 => sys_fs::sys_fsync(t, a.i(0)),
         76 => sys_attr::sys_truncate(t, a.u(0), a.i64(1)),
         77 => sys_attr::sys_ftruncate(t, a.i(0), a.i64(1)),
