@@ -98,6 +98,16 @@ fn overlays_share_a_backing_image_and_merge_with_uml_moo() {
         "absent"
     );
     gb.run("echo from-b > /root/b-was-here && sync");
+    // The backing image is read-locked and each overlay write-locked:
+    // nobody may write either while the guests run.
+    for word in [
+        format!("ubd0={}", base.display()),
+        format!("ubd0={}", a.display()),
+    ] {
+        let (code, out) = run_in(&dir, &[&word]);
+        assert_eq!(code, Some(2), "{word}: {out}");
+        assert!(out.contains("in use"), "{word}: {out}");
+    }
     assert_eq!(ga.run("wc -l < /data/from-a").trim(), "3000");
     power_off(&mut gb, "guest b");
     power_off(&mut ga, "guest a");
