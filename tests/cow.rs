@@ -369,3 +369,34 @@ fn changed_backing_image_is_refused() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("not a COW file"), "{out}");
 }
+
+/// A backing image that moved (same size and mtime) is given under its new
+/// name: the header is rewritten to it, as UML does, and the overlay alone
+/// finds it from then on; before that, the overlay alone is refused.
+#[test]
+fn moved_backing_image_is_switched_to() {
+    let base = build_ext4("cowmove", "ext4", "32M", &[]);
+    let dir = base.parent().unwrap().to_path_buf();
+    let cow = dir.join("s.cow");
+    let mut g = boot(&format!("ubd0={},{}", cow.display(), base.display()));
+    g.run("echo before-the-move > /root/f");
+    power_off(&mut g, "ruml");
+    let moved = dir.join("moved.img");
+    std::fs::rename(&base, &moved).unwrap();
+
+    let (code, out) = run_in(&dir, &[&format!("ubd0={}", cow.display())]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("is missing"), "{out}");
+
+    let mut g = boot(&format!("ubd0={},{}", cow.display(), moved.display()));
+    assert!(
+        g.output().contains("Switching backing file to"),
+        "{}",
+        g.output()
+    );
+    assert_eq!(g.run("cat /root/f").trim(), "before-the-move");
+    power_off(&mut g, "ruml after the move");
+    let mut g = boot(&format!("ubd0={}", cow.display()));
+    assert_eq!(g.run("cat /root/f").trim(), "before-the-move");
+    power_off(&mut g, "ruml on the overlay alone");
+}

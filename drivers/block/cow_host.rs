@@ -123,6 +123,12 @@ pub fn open(
         }
         _ => header,
     };
+    if !Path::new(&header.backing).exists() {
+        return Err(format!(
+            "{name}: its backing file {} is missing (if it moved, give FILE,NEWPATH)",
+            header.backing
+        ));
+    }
     check_backing(Path::new(&header.backing), &header).map_err(|e| format!("{name}: {e}"))?;
     Ok(Opened::Cow(attach(f, header, open_file)?, notes))
 }
