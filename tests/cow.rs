@@ -12,6 +12,19 @@ use std::time::{Duration, Instant};
 
 const EXIT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Removes a test's scratch directory (images, overlays, merged copies)
+/// when the test passes; a failing test leaves it for a look, and
+/// test_dir sweeps it once this process is gone.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
 fn power_off(g: &mut Guest, who: &str) {
     g.send("sync; poweroff -f\n");
     let st = g
@@ -79,6 +92,7 @@ fn fsck_clean(img: &Path) {
 fn overlays_share_a_backing_image_and_merge_with_uml_moo() {
     let base = build_ext4("cowshare", "ext4", "64M", &[]);
     let dir = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
     let before = md5_file(&base);
     let (a, b) = (dir.join("a.cow"), dir.join("b.cow"));
 
@@ -180,6 +194,7 @@ fn new_overlay_is_what_uml_mkcow_makes() {
     }
     let base = build_ext4("cowhdr", "ext4", "32M", &[]);
     let dir = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
     let name = base.file_name().unwrap().to_str().unwrap().to_owned();
     // No root to mount: vmlinux creates the overlay, then stops before
     // anything could write to it.
@@ -232,6 +247,13 @@ fn overlays_move_between_ruml_and_uml() {
     }
     let base = build_ext4("cowuml", "ext4", "64M", &[]);
     let dir: PathBuf = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
+    // Where boot_uml builds its shim (test_dir's naming).
+    let _shim = Cleanup(
+        std::env::temp_dir()
+            .join("ruml-tests")
+            .join(format!("cow-uml-shim-{}", std::process::id())),
+    );
     let before = md5_file(&base);
 
     // ruml makes r.cow; UML opens it by the overlay alone.
@@ -296,6 +318,7 @@ fn kill_9_during_overlay_writes_needs_only_journal_replay() {
     }
     let base = build_ext4("cowkill", "ext4", "64M", &[]);
     let dir = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
     let before = md5_file(&base);
     let cow = dir.join("k.cow");
     let mut g = boot(&format!("ubd0={},{}", cow.display(), base.display()));
@@ -338,6 +361,7 @@ fn kill_9_during_overlay_writes_needs_only_journal_replay() {
 fn changed_backing_image_is_refused() {
     let base = build_ext4("cowmtime", "ext4", "32M", &[]);
     let dir = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
     let cow = dir.join("m.cow");
     let mut g = boot(&format!("ubd0={},{}", cow.display(), base.display()));
     power_off(&mut g, "ruml");
@@ -377,6 +401,7 @@ fn changed_backing_image_is_refused() {
 fn moved_backing_image_is_switched_to() {
     let base = build_ext4("cowmove", "ext4", "32M", &[]);
     let dir = base.parent().unwrap().to_path_buf();
+    let _cleanup = Cleanup(dir.clone());
     let cow = dir.join("s.cow");
     let mut g = boot(&format!("ubd0={},{}", cow.display(), base.display()));
     g.run("echo before-the-move > /root/f");
