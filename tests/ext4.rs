@@ -239,19 +239,6 @@ fn second_instance_on_the_same_image_refuses() {
 }
 
 #[test]
-fn cow_files_are_refused() {
-    let img = build_ext4("ubdcow", "ext4", "32M", &[]);
-    let cow = img.with_extension("cow");
-    let res = std::process::Command::new(vmlinux())
-        .arg(format!("ubd0={},{}", cow.display(), img.display()))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(res.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&res.stderr).contains("COW files are not supported yet"));
-}
-
-#[test]
 fn block_device_nodes_and_partitions() {
     let img = build_ext4("ubdnodes", "ext4", "32M", &[]);
     let mut g = boot_image(&img, &[]);

@@ -3,6 +3,8 @@
 //! /proc/partitions shows of them.
 
 pub mod blkdev_file;
+pub mod cow;
+pub mod cow_host;
 pub mod partition;
 pub mod ubd;
 #[allow(unsafe_code)]

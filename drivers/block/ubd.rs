@@ -10,12 +10,14 @@
 //! A host error on a write is reported by the next flush (fsync gets EIO,
 //! as Linux reports writeback errors).
 
+use super::cow_host;
 use super::ubd_host::{Completer, HostDisk, HostDone, HostOp, HostQueues, HostReq, OpenError};
 use super::BlockDevice;
 use crate::init::cmdline::UbdSpec;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::wait::WaitQueue;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -311,33 +313,51 @@ pub fn open_all(specs: &[UbdSpec]) -> Result<Vec<Opened>, String> {
     let mut disks = Vec::new();
     for s in specs {
         let word = format!("ubd{}", s.index);
-        if s.backing.is_some() {
-            return Err(format!(
-                "{word}: COW files are not supported yet (got {},{}); use the backing image directly",
-                s.file.display(),
-                s.backing.as_ref().map(|b| b.display().to_string()).unwrap_or_default()
-            ));
-        }
-        let host = match HostDisk::open(&s.file, s.read_only, s.sync, s.shared) {
-            Ok(h) => h,
-            Err(OpenError::Locked(pid)) => {
+        let describe = |path: &Path, e: OpenError| match e {
+            OpenError::Locked(pid) => {
                 let holder = pid
                     .map(|p| format!("locked by pid {p}"))
                     .unwrap_or_else(|| "it is locked".to_owned());
-                return Err(format!(
+                format!(
                     "{word}: {} is in use by another instance ({holder}); give {word}c= to share it on purpose",
-                    s.file.display()
-                ));
+                    path.display()
+                )
             }
-            Err(OpenError::Io(e)) => {
-                return Err(format!("{word}: cannot open {}: {e}", s.file.display()))
+            OpenError::Io(e) => format!("{word}: cannot open {}: {e}", path.display()),
+        };
+        // The COW file (or image) is locked as the flags say; a backing
+        // image is only ever read, so it gets a read lock, which other
+        // instances on the same backing image share.
+        let open_file = |path: &Path, writable: bool, create: bool| {
+            HostDisk::open_file(path, !writable, s.sync && writable, s.shared, create)
+                .map_err(|e| describe(path, e))
+        };
+        let mut notes = Vec::new();
+        let mut file = s.file.display().to_string();
+        let host = if s.no_cow {
+            // 'd': the file is the data, whatever it starts with.
+            open_file(&s.file, !s.read_only, false)
+                .and_then(|f| HostDisk::plain(f).map_err(|e| describe(&s.file, OpenError::Io(e))))?
+        } else {
+            match cow_host::open(&s.file, s.backing.as_deref(), !s.read_only, &open_file)
+                .map_err(|e| prefix(&word, e))?
+            {
+                cow_host::Opened::Plain(f) => {
+                    HostDisk::plain(f).map_err(|e| describe(&s.file, OpenError::Io(e)))?
+                }
+                cow_host::Opened::Cow(c, n) => {
+                    file = format!("{} (COW over {})", s.file.display(), c.backing_name());
+                    notes = n;
+                    HostDisk::cow(c)
+                }
             }
         };
         disks.push(Opened {
             index: s.index,
             read_only: s.read_only,
             host,
-            file: s.file.display().to_string(),
+            file,
+            notes,
         });
     }
     Ok(disks)
@@ -348,7 +368,19 @@ pub struct Opened {
     index: u8,
     read_only: bool,
     host: HostDisk,
+    /// How the log names it.
     file: String,
+    /// Lines for the kernel log once it is up (a COW file created, ...).
+    notes: Vec<String>,
+}
+
+/// Messages from `open_file` already name the device; others get it.
+fn prefix(word: &str, e: String) -> String {
+    if e.starts_with(&format!("{word}: ")) {
+        e
+    } else {
+        format!("{word}: {e}")
+    }
 }
 
 /// Start the helper threads of opened disks and register them (and their
@@ -356,6 +388,9 @@ pub struct Opened {
 pub fn register(disks: Vec<Opened>) {
     for o in disks {
         let name = disk_name(o.index);
+        for n in &o.notes {
+            log::info!("{name}: {n}");
+        }
         let size = o.host.size();
         let shared = Arc::new(Shared {
             name: name.clone(),

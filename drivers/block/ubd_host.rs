@@ -6,8 +6,8 @@
 //! Two helpers per disk: a writer that takes writes and flushes strictly in
 //! order (so a flush is a barrier: everything queued before it is on the
 //! host disk when it completes), and a reader, so that a read never waits
-//! behind a host fdatasync. Plain positional I/O on a `std::fs::File`;
-//! errors come back as `std::io::Error` for the kernel half to turn into
+//! behind a host fdatasync. Plain positional I/O on a `std::fs::File`,
+//! or through a UML COW overlay (cow_host); errors come back as `std::io::Error` for the kernel half to turn into
 //! EIO.
 
 use std::fs::{File, OpenOptions};
@@ -18,9 +18,45 @@ use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
+use super::cow_host::CowDisk;
+
 pub struct HostDisk {
-    file: File,
+    backend: Backend,
     size: u64,
+}
+
+/// Where a disk's sectors live on the host.
+enum Backend {
+    /// One image file.
+    Plain(File),
+    /// A UML COW overlay over a read-only backing image.
+    Cow(CowDisk),
+}
+
+impl Backend {
+    fn read(&self, off: u64, len: usize) -> io::Result<Vec<u8>> {
+        match self {
+            Backend::Plain(file) => {
+                let mut buf = vec![0u8; len];
+                // Bytes past the host file's end (it may have shrunk) are
+                // an error.
+                file.read_exact_at(&mut buf, off).map(|_| buf)
+            }
+            Backend::Cow(c) => c.read(off, len),
+        }
+    }
+    fn write(&self, off: u64, data: &[u8]) -> io::Result<()> {
+        match self {
+            Backend::Plain(file) => file.write_all_at(data, off),
+            Backend::Cow(c) => c.write(off, data),
+        }
+    }
+    fn flush(&self) -> io::Result<()> {
+        match self {
+            Backend::Plain(file) => file.sync_data(),
+            Backend::Cow(c) => c.flush(),
+        }
+    }
 }
 
 /// Why a host file could not be attached.
@@ -78,6 +114,23 @@ impl HostQueues {
 }
 
 impl HostDisk {
+    /// A disk over one image file opened by `open_file`.
+    pub fn plain(file: File) -> io::Result<HostDisk> {
+        let size = file.metadata()?.len();
+        Ok(HostDisk {
+            backend: Backend::Plain(file),
+            size,
+        })
+    }
+
+    /// A disk over a COW overlay (see cow_host).
+    pub fn cow(c: CowDisk) -> HostDisk {
+        HostDisk {
+            size: c.size(),
+            backend: Backend::Cow(c),
+        }
+    }
+
     /// Open `path` read-only or read-write, with O_SYNC if `sync`. Unless
     /// `shared`, lock it on the host, exclusively for a writer and shared
     /// for a reader, so two instances cannot both write one image. Two
@@ -88,14 +141,20 @@ impl HostDisk {
     /// but unlike a POSIX lock it is not dropped when some other fd of this
     /// process on the same file is closed. The locks go when vmlinux exits,
     /// however it exits.
-    pub fn open(
+    /// With `create`, make a new file (mode 0644, as UML creates COW
+    /// files) and fail if one is there already.
+    pub fn open_file(
         path: &Path,
         read_only: bool,
         sync: bool,
         shared: bool,
-    ) -> Result<HostDisk, OpenError> {
+        create: bool,
+    ) -> Result<File, OpenError> {
         let mut o = OpenOptions::new();
         o.read(true).write(!read_only);
+        if create {
+            o.create_new(true).mode(0o644);
+        }
         if sync {
             o.custom_flags(libc::O_SYNC);
         }
@@ -113,8 +172,7 @@ impl HostDisk {
             }
             ofd_lock(&file, !read_only)?;
         }
-        let size = file.metadata().map_err(OpenError::Io)?.len();
-        Ok(HostDisk { file, size })
+        Ok(file)
     }
 
     pub fn size(&self) -> u64 {
@@ -125,7 +183,7 @@ impl HostDisk {
     /// the returned queues are done in the background; each ends with a
     /// call of `done` on the helper thread.
     pub fn start(self, name: &str, done: Completer) -> io::Result<HostQueues> {
-        let file = Arc::new(self.file);
+        let file = Arc::new(self.backend);
         let (wtx, wrx) = channel();
         let (rtx, rrx) = channel();
         // The vCPU waits for reads: the reader stays on the vCPU's CPU,
@@ -181,7 +239,7 @@ fn ofd_lock(file: &File, exclusive: bool) -> Result<(), OpenError> {
 }
 
 /// A helper thread: do requests in arrival order until the queue closes.
-fn helper(file: &File, rx: Receiver<HostReq>, done: Completer, unpin: bool) {
+fn helper(file: &Backend, rx: Receiver<HostReq>, done: Completer, unpin: bool) {
     if unpin {
         crate::arch::unpin_helper_thread();
     }
@@ -195,14 +253,9 @@ fn helper(file: &File, rx: Receiver<HostReq>, done: Completer, unpin: bool) {
             }
         }
         let result = match req.op {
-            HostOp::Read { off, len } => {
-                let mut buf = vec![0u8; len];
-                // Bytes past the host file's end (it may have shrunk) are
-                // an error.
-                file.read_exact_at(&mut buf, off).map(|_| buf)
-            }
-            HostOp::Write { off, data } => file.write_all_at(&data, off).map(|_| Vec::new()),
-            HostOp::Flush => file.sync_data().map(|_| Vec::new()),
+            HostOp::Read { off, len } => file.read(off, len),
+            HostOp::Write { off, data } => file.write(off, &data).map(|_| Vec::new()),
+            HostOp::Flush => file.flush().map(|_| Vec::new()),
         };
         done(HostDone {
             tag: req.tag,

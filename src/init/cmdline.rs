@@ -624,7 +624,9 @@ Kernel command-line words (UML/Linux style):
   rw                    mount the root filesystem read-write
   ubdN[rsdc]=FILE[,BACKING]
                         block device N (0-7) backed by FILE; with BACKING, FILE is a
-                        COW overlay; flags: r read-only, s synchronous, d no COW,
+                        UML COW overlay (created if missing; alone, FILE's COW header
+                        names its backing file); flags: r read-only, s synchronous,
+                        d no COW (never read FILE as an overlay),
                         c shared (no host lock)
   con[N]=IN[,OUT]       attach console line N (or all lines) to host channels
   ssl[N]=IN[,OUT]       attach serial line N (or all lines) to host channels
