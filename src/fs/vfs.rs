@@ -226,6 +226,12 @@ pub trait Inode: Send + Sync {
     fn readlink(&self) -> KResult<String> {
         Err(Errno::EINVAL)
     }
+    /// A /proc magic link (/proc/PID/fd/N): the object it stands for,
+    /// which following it reaches directly instead of walking its text,
+    /// so deleted files, memfds and pipes can be reopened as on Linux.
+    fn magic_link(&self) -> Option<KResult<Path>> {
+        None
+    }
     fn read_at(&self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
     }
@@ -439,6 +445,10 @@ fn walk_inner(
                 return Err(Errno::ELOOP);
             }
             permission::may_follow_link(cred, &cur.inode.stat(), &child.stat())?;
+            if let Some(p) = child.magic_link() {
+                cur = p?;
+                continue;
+            }
             let target = child.readlink()?;
             cur = walk_inner(root, &cur, &target, true, cred, depth)?;
             continue;

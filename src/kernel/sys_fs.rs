@@ -1126,7 +1126,13 @@ pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
             e
         }
     })?;
-    let inode = crate::fs::tmpfs::anon_file();
+    // Linux's memfd is S_IRWXUGO, owned by the caller's fsuid and fsgid.
+    let c = t.creds();
+    let owner = Owner {
+        uid: c.fsuid,
+        gid: c.fsgid,
+    };
+    let inode = crate::fs::tmpfs::anon_file_as(0o777, owner);
     let root = t.fs().root;
     let path = Arc::new(vfs::Dentry {
         name: format!("memfd:{name} (deleted)"),

@@ -43,8 +43,13 @@ enum Kind {
     /// A /proc/sys tunable: read like a file, written by root.
     Sysctl(Gen, Set),
     Link(Gen),
+    /// A magic link: its text, and the object following it reaches.
+    Magic(Gen, Target),
     Dir(List),
 }
+
+/// What a magic link leads to.
+type Target = Arc<dyn Fn() -> KResult<Path> + Send + Sync>;
 
 /// What guards a /proc/PID node beyond its mode bits (fs/proc/base.c).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -244,12 +249,18 @@ impl Inode for ProcNode {
     }
     fn readlink(&self) -> KResult<String> {
         match &self.kind {
-            Kind::Link(g) => {
+            Kind::Link(g) | Kind::Magic(g, _) => {
                 // Also guards following the link in a path walk.
                 self.check_ptrace()?;
                 g()
             }
             _ => Err(Errno::EINVAL),
+        }
+    }
+    fn magic_link(&self) -> Option<KResult<Path>> {
+        match &self.kind {
+            Kind::Magic(_, target) => Some(self.check_ptrace().and_then(|()| target())),
+            _ => None,
         }
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
