@@ -223,6 +223,14 @@ pub trait Inode: Send + Sync {
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
         Err(Errno::ENOTDIR)
     }
+    /// For a directory whose entries have stable positions (/proc/PID/fd:
+    /// an fd's number), the entries at position `pos` (2 and up; "." and
+    /// ".." are 0 and 1) and after, each with its position, in order.
+    /// getdents then lists afresh at every call, as Linux: entries removed
+    /// meanwhile are not returned and none still there is skipped.
+    fn readdir_from(&self, _pos: u64) -> Option<KResult<Vec<(u64, DirEntry)>>> {
+        None
+    }
     fn readlink(&self) -> KResult<String> {
         Err(Errno::EINVAL)
     }

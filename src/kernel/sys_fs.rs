@@ -605,6 +605,21 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
         return Err(Errno::ENOTDIR);
     }
     let mut pos = f.lock_pos();
+    if let Some(r) = inode.readdir_from((*pos).max(2)) {
+        let mut entries = Vec::new();
+        if *pos == 0 {
+            entries.push((0, dot_entry(".", inode.stat().ino)));
+        }
+        if *pos <= 1 {
+            entries.push((1, dot_entry("..", 1)));
+        }
+        entries.extend(r?);
+        let (out, next) = dirents(&entries, count, *pos)?;
+        *pos = next;
+        drop(pos);
+        t.mm().write(buf, &out)?;
+        return Ok(out.len() as u64);
+    }
     // Positions index the listing taken at position 0 (opendir, rewinddir),
     // not a fresh one: unlinking entries already read must not make the
     // next call skip the ones after them. (POSIX leaves it open whether
@@ -656,6 +671,40 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     drop(pos);
     t.mm().write(buf, &out)?;
     Ok(out.len() as u64)
+}
+
+fn dot_entry(name: &str, ino: u64) -> vfs::DirEntry {
+    vfs::DirEntry {
+        name: name.into(),
+        ino,
+        dtype: 4,
+    }
+}
+
+/// linux_dirent64 records for `entries` (position, entry) that fit in
+/// `count` bytes, and the position to go on from (`pos` if none were
+/// left); EINVAL if the first does not fit.
+fn dirents(entries: &[(u64, vfs::DirEntry)], count: usize, pos: u64) -> KResult<(Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    let mut next = pos;
+    for (at, e) in entries {
+        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        if out.len() + reclen > count {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        let start = out.len();
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&(at + 1).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(e.dtype);
+        out.extend_from_slice(e.name.as_bytes());
+        out.resize(start + reclen, 0);
+        next = at + 1;
+    }
+    Ok((out, next))
 }
 
 /// mkdir, mkdirat

@@ -243,6 +243,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && strcmp(argv[1], "child") == 0)
 		return child(argc, argv);
+	/* Fds inherited from whoever started us differ between host and
+	 * guest; the fd listing below must not see them. */
+	syscall(SYS_close_range, 3, ~0U, 0);
 	sec_exec();
 	sec_fd();
 	printf("pathsproc done\n");

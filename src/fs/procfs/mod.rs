@@ -46,6 +46,9 @@ enum Kind {
     /// A magic link: its text, and the object following it reaches.
     Magic(Gen, Target),
     Dir(List),
+    /// A directory whose entries are numbers that are also their stable
+    /// positions (/proc/PID/fd, as Linux's proc_readfd).
+    NumDir(List),
 }
 
 /// What a magic link leads to.
@@ -223,7 +226,7 @@ impl Inode for ProcNode {
     }
     fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
         match &self.kind {
-            Kind::Dir(l) => l()
+            Kind::Dir(l) | Kind::NumDir(l) => l()
                 .into_iter()
                 .find(|(n, _)| n == name)
                 .map(|x| x.1)
@@ -233,7 +236,7 @@ impl Inode for ProcNode {
     }
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
         match &self.kind {
-            Kind::Dir(l) => Ok(l()
+            Kind::Dir(l) | Kind::NumDir(l) => Ok(l()
                 .into_iter()
                 .map(|(n, i)| {
                     let st = i.stat();
@@ -256,6 +259,27 @@ impl Inode for ProcNode {
             }
             _ => Err(Errno::EINVAL),
         }
+    }
+    fn readdir_from(&self, pos: u64) -> Option<KResult<Vec<(u64, DirEntry)>>> {
+        let Kind::NumDir(l) = &self.kind else {
+            return None;
+        };
+        let mut v: Vec<(u64, DirEntry)> = l()
+            .into_iter()
+            .filter_map(|(n, i)| {
+                // Entry N sits at position N + 2, after "." and "..".
+                let at = n.parse::<u64>().ok()? + 2;
+                let st = i.stat();
+                let e = DirEntry {
+                    name: n,
+                    ino: st.ino,
+                    dtype: dtype_of(st.mode),
+                };
+                (at >= pos).then_some((at, e))
+            })
+            .collect();
+        v.sort_by_key(|x| x.0);
+        Some(Ok(v))
     }
     fn magic_link(&self) -> Option<KResult<Path>> {
         match &self.kind {

@@ -202,31 +202,37 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
 fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
     let b = format!("{base}/fd");
     let b2 = b.clone();
-    pdir(pid, Guard::OwnFds, &b, 0o500, move || {
-        let Ok(t) = group_task(pid) else {
-            return Vec::new();
-        };
-        let files = t.files();
-        let table = lock(&files);
-        table
-            .iter()
-            .map(|(fd, e)| {
-                let f = e.file.clone();
-                let f2 = e.file.clone();
-                let l = pid_node(
-                    pid,
-                    Guard::Ptrace,
-                    &format!("{b2}/{fd}"),
-                    S_IFLNK | 0o777,
-                    Kind::Magic(
-                        Arc::new(move || Ok(file_name(&f))),
-                        Arc::new(move || Ok(fd_target(&f2))),
-                    ),
-                );
-                (fd.to_string(), l)
-            })
-            .collect()
-    })
+    pid_node(
+        pid,
+        Guard::OwnFds,
+        &b,
+        S_IFDIR | 0o500,
+        Kind::NumDir(Arc::new(move || {
+            let Ok(t) = group_task(pid) else {
+                return Vec::new();
+            };
+            let files = t.files();
+            let table = lock(&files);
+            table
+                .iter()
+                .map(|(fd, e)| {
+                    let f = e.file.clone();
+                    let f2 = e.file.clone();
+                    let l = pid_node(
+                        pid,
+                        Guard::Ptrace,
+                        &format!("{b2}/{fd}"),
+                        S_IFLNK | 0o777,
+                        Kind::Magic(
+                            Arc::new(move || Ok(file_name(&f))),
+                            Arc::new(move || Ok(fd_target(&f2))),
+                        ),
+                    );
+                    (fd.to_string(), l)
+                })
+                .collect()
+        })),
+    )
 }
 
 /// Where following /proc/PID/fd/N leads: the file's own dentry; for a
