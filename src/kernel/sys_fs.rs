@@ -62,6 +62,25 @@ pub fn lookup_parent(t: &Task, c: &Creds, dirfd: i32, path: &str) -> KResult<(Pa
     vfs::walk_parent(&root, &start, path, c)
 }
 
+/// Is the last component of `path` written with a trailing slash ("a/",
+/// not "/")? Linux then takes it to name a directory.
+fn trailing_slash(path: &str) -> bool {
+    path.ends_with('/') && !path.trim_end_matches('/').is_empty()
+}
+
+/// A call making a non-directory (mknod, symlink, link) at `name/`:
+/// Linux's filename_create gives EEXIST if something is there and ENOENT
+/// if not ("you asked for a non-existent directory").
+fn create_slash_check(path: &str, parent: &Path, name: &str) -> KResult<()> {
+    if trailing_slash(path) {
+        return Err(match parent.inode.lookup(name) {
+            Ok(_) => Errno::EEXIST,
+            Err(_) => Errno::ENOENT,
+        });
+    }
+    Ok(())
+}
+
 /// Path or, with AT_EMPTY_PATH and "", the fd's own object.
 fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
     lookup_flags_as(t, &t.creds(), dirfd, addr, flags)
@@ -157,7 +176,8 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     let mut created = false;
     let p = if flags & O_CREAT != 0 {
         let (parent, name) = lookup_parent(t, &c, dirfd, path)?;
-        if name.is_empty() || name == "." || name == ".." {
+        // "name/" can only be a directory, which open does not create.
+        if name.is_empty() || name == "." || name == ".." || trailing_slash(path) {
             return Err(Errno::EISDIR);
         }
         match parent.inode.lookup(&name) {
@@ -729,6 +749,7 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&path, &parent, &name)?;
     want_write(&parent)?;
     let umask = t.fs().umask;
     let mut m = mode & !umask & 0o7777 | (mode & S_IFMT);
@@ -760,6 +781,14 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
     if name == ".." {
         return Err(Errno::ENOTEMPTY);
     }
+    // unlink of "name/": only a directory could be meant (do_unlinkat).
+    if !dir && trailing_slash(&path) {
+        return Err(match parent.inode.lookup(&name) {
+            Ok(i) if i.stat().is_dir() => Errno::EISDIR,
+            Ok(_) => Errno::ENOTDIR,
+            Err(e) => e,
+        });
+    }
     want_write(&parent)?;
     permission::may_delete(&c, &parent.inode, &name)?;
     let victim = inotify::active()
@@ -786,6 +815,12 @@ pub fn sys_renameat2(
     let (np, nn) = lookup_parent(t, &c, newdir, &new)?;
     if on.is_empty() || nn.is_empty() || on == "." || on == ".." || nn == "." || nn == ".." {
         return Err(Errno::EBUSY);
+    }
+    // A trailing slash on either name needs the source to be a directory.
+    if trailing_slash(&old) || trailing_slash(&new) {
+        if !op.inode.lookup(&on)?.stat().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
     }
     same_mount(&op, &np)?;
     want_write(&op)?;
@@ -852,6 +887,7 @@ pub fn sys_linkat(
     if nn.is_empty() || np.inode.lookup(&nn).is_ok() {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&new, &np, &nn)?;
     same_mount(&target, &np)?;
     want_write(&np)?;
     permission::may_link(&c, &*target.inode, &target.inode.stat())?;
@@ -871,6 +907,7 @@ pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResu
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&new, &np, &nn)?;
     want_write(&np)?;
     permission::may_create(&c, &np.inode, &nn)?;
     let (owner, _) = Owner::for_new(&c, &np.inode.stat(), vfs::S_IFLNK | 0o777);

@@ -7,6 +7,8 @@
  *   fd       /proc/self/fd: reopening a memfd, a deleted file, a pipe
  *            (also as /dev/fd/N and /dev/stdin) and a socket (ENXIO);
  *            listing it in small getdents chunks while closing fds
+ *   slash    trailing slashes: open(O_CREAT), mkdir, stat, rename,
+ *            unlink, rmdir, link, symlink, mknod
  *
  * Run without arguments it runs every section; "child" is what the exec
  * section runs. Only deterministic things are printed (no pids, no
@@ -238,6 +240,59 @@ static void sec_fd(void)
 		close(i);
 }
 
+static void sec_slash(void)
+{
+	printf("== slash\n");
+	struct stat st;
+	mkdir("/dev/shm/pp-s", 0755);
+	chdir("/dev/shm/pp-s");
+	close(open("file", O_CREAT | O_WRONLY, 0644));
+	mkdir("dir", 0755);
+	CHECK("open new/ O_CREAT", open("new/", O_CREAT | O_WRONLY, 0644));
+	CHECK("  new exists", stat("new", &st));
+	CHECK("open new/ O_CREAT|O_EXCL", open("new/", O_CREAT | O_EXCL | O_WRONLY, 0644));
+	CHECK("open file/ O_CREAT", open("file/", O_CREAT | O_WRONLY, 0644));
+	CHECK("open dir/ O_CREAT", open("dir/", O_CREAT | O_RDONLY, 0644));
+	CHECK("open file/", open("file/", O_RDONLY));
+	CHECK("open dir/", open("dir/", O_RDONLY));
+	CHECK("mkdir d2/", mkdir("d2/", 0755));
+	CHECK("mkdir d2//", mkdir("d3//", 0755));
+	CHECK("mkdir file/", mkdir("file/", 0755));
+	CHECK("stat file/", stat("file/", &st));
+	CHECK("lstat file/", lstat("file/", &st));
+	CHECK("stat dir/", stat("dir/", &st));
+	CHECK("stat nothing/", stat("nothing/", &st));
+	CHECK("access file/", access("file/", F_OK));
+	CHECK("rename file x/", rename("file", "x/"));
+	CHECK("rename file/ x", rename("file/", "x"));
+	CHECK("rename dir d4/", rename("dir", "d4/"));
+	CHECK("rename d4/ dir", rename("d4/", "dir"));
+	CHECK("unlink dir/", unlink("dir/"));
+	CHECK("unlink file/", unlink("file/"));
+	CHECK("unlink nothing/", unlink("nothing/"));
+	CHECK("rmdir file/", rmdir("file/"));
+	CHECK("rmdir d2/", rmdir("d2/"));
+	CHECK("link file l/", link("file", "l/"));
+	CHECK("link file/ l", link("file/", "l"));
+	CHECK("symlink file s/", symlink("file", "s/"));
+	CHECK("mknod fifo/", mknod("fifo/", S_IFIFO | 0644, 0));
+	symlink("dir", "sdir");
+	symlink("file", "sfile");
+	CHECK("stat sdir/", stat("sdir/", &st));
+	CHECK("lstat sfile/", lstat("sfile/", &st));
+	CHECK("unlink sdir/", unlink("sdir/"));
+	CHECK("rmdir sdir/", rmdir("sdir/"));
+	unlink("sdir");
+	unlink("sfile");
+	unlink("file");
+	unlink("l");
+	rmdir("dir");
+	rmdir("d3");
+	rmdir("d4");
+	chdir("/");
+	CHECK("cleaned up", rmdir("/dev/shm/pp-s"));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -248,6 +303,7 @@ int main(int argc, char **argv)
 	syscall(SYS_close_range, 3, ~0U, 0);
 	sec_exec();
 	sec_fd();
+	sec_slash();
 	printf("pathsproc done\n");
 	return 0;
 }
