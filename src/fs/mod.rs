@@ -7,6 +7,7 @@ pub mod ext4;
 pub mod file;
 pub mod inotify;
 pub mod mount;
+pub mod name;
 pub mod permission;
 pub mod pipe;
 pub mod procfs;

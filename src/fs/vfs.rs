@@ -413,7 +413,7 @@ fn walk_inner(
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    if path.len() >= 4096 {
+    if super::name::byte_len(path) >= 4096 {
         return Err(Errno::ENAMETOOLONG);
     }
     let mut cur = if path.starts_with('/') {
@@ -431,7 +431,7 @@ fn walk_inner(
         }
         // Also for "." and "..", as Linux's link_path_walk.
         permission::may_lookup(cred, &*cur.inode, &st)?;
-        if c.len() > 255 {
+        if super::name::byte_len(c) > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
         match *c {
@@ -498,7 +498,7 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str, c: &Creds) -> KResult<
         return Err(Errno::ENOTDIR);
     }
     permission::may_lookup(c, &*parent.inode, &st)?;
-    if name.len() > 255 {
+    if super::name::byte_len(name) > 255 {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok((parent, name.to_string()))

@@ -671,7 +671,8 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     let mut i = *pos as usize;
     while i < entries.len() {
         let e = &entries[i];
-        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        let name = crate::fs::name::to_bytes(&e.name);
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
         if out.len() + reclen > count {
             break;
         }
@@ -680,7 +681,7 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
         out.extend_from_slice(&((i + 1) as u64).to_le_bytes());
         out.extend_from_slice(&(reclen as u16).to_le_bytes());
         out.push(e.dtype);
-        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(&name);
         out.resize(start + reclen, 0);
         i += 1;
     }
@@ -708,7 +709,8 @@ fn dirents(entries: &[(u64, vfs::DirEntry)], count: usize, pos: u64) -> KResult<
     let mut out = Vec::new();
     let mut next = pos;
     for (at, e) in entries {
-        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        let name = crate::fs::name::to_bytes(&e.name);
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
         if out.len() + reclen > count {
             if out.is_empty() {
                 return Err(Errno::EINVAL);
@@ -720,7 +722,7 @@ fn dirents(entries: &[(u64, vfs::DirEntry)], count: usize, pos: u64) -> KResult<
         out.extend_from_slice(&(at + 1).to_le_bytes());
         out.extend_from_slice(&(reclen as u16).to_le_bytes());
         out.push(e.dtype);
-        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(&name);
         out.resize(start + reclen, 0);
         next = at + 1;
     }
@@ -923,7 +925,7 @@ pub fn sys_readlinkat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, size: usiz
     }
     let p = lookup_flags(t, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let s = p.inode.readlink()?;
-    let b = s.as_bytes();
+    let b = crate::fs::name::to_bytes(&s);
     let n = b.len().min(size);
     t.mm().write(buf, &b[..n])?;
     Ok(n as u64)
@@ -932,7 +934,7 @@ pub fn sys_readlinkat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, size: usiz
 /// getcwd
 pub fn sys_getcwd(t: &Arc<Task>, buf: u64, size: usize) -> KResult<u64> {
     let fs = t.fs();
-    let mut s = fs.cwd.path_name(&fs.root).into_bytes();
+    let mut s = crate::fs::name::to_bytes(&fs.cwd.path_name(&fs.root)).into_owned();
     s.push(0);
     if s.len() > size {
         return Err(Errno::ERANGE);

@@ -7,6 +7,9 @@
  *   fd       /proc/self/fd: reopening a memfd, a deleted file, a pipe
  *            (also as /dev/fd/N and /dev/stdin) and a socket (ENXIO);
  *            listing it in small getdents chunks while closing fds
+ *   names D  names that are not UTF-8 in directory D (default: /dev/shm
+ *            and /tmp): create, list, stat, rename, symlink, readlink,
+ *            getcwd, /proc/self/fd, unlink, AF_UNIX bind and connect
  *   slash    trailing slashes: open(O_CREAT), mkdir, stat, rename,
  *            unlink, rmdir, link, symlink, mknod
  *
@@ -293,17 +296,113 @@ static void sec_slash(void)
 	CHECK("cleaned up", rmdir("/dev/shm/pp-s"));
 }
 
+/* `b` with bytes outside printable ASCII as \xNN. */
+static const char *hex(const char *b)
+{
+	static char out[1024];
+	char *o = out;
+	for (; *b && o < out + sizeof out - 5; b++) {
+		unsigned char c = *b;
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			*o++ = c;
+		else
+			o += sprintf(o, "\\x%02x", c);
+	}
+	*o = 0;
+	return out;
+}
+
+static void list_odd(const char *dir)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY);
+	char buf[4096];
+	long n;
+	while ((n = syscall(SYS_getdents64, d, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			struct { unsigned long ino; long off; unsigned short reclen; unsigned char type; char name[]; } *e = (void *)(buf + off);
+			if (strstr(e->name, "\xff") || strstr(e->name, "\xe9"))
+				printf("  listed %s\n", hex(e->name));
+			off += e->reclen;
+		}
+	}
+	close(d);
+}
+
+static void sec_names(const char *dir)
+{
+	printf("== names\n");
+	char base[256], p[512], q[512], buf[512];
+	struct stat st;
+	snprintf(base, sizeof base, "%s/pp-names", dir);
+	mkdir(base, 0755);
+	snprintf(p, sizeof p, "%s/\xff\xfe-latin1-\xe9", base);
+	int fd = open(p, O_CREAT | O_RDWR, 0644);
+	printf("create: %s\n", fd < 0 ? en(errno) : "ok");
+	write(fd, "12345", 5);
+	list_odd(base);
+	CHECK("stat", stat(p, &st));
+	printf("  size %ld\n", (long)st.st_size);
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = 0;
+	printf("fd link ends %s\n", hex(n > 0 ? strrchr(buf, '/') : ""));
+	close(fd);
+	snprintf(q, sizeof q, "%s/\xe9t\xe9", base);
+	CHECK("rename", rename(p, q));
+	CHECK("  old gone", stat(p, &st));
+	CHECK("  new there", stat(q, &st));
+	list_odd(base);
+	snprintf(p, sizeof p, "%s/lnk\xff", base);
+	CHECK("symlink", symlink("\xfe\xfdtarget", p));
+	n = readlink(p, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = 0;
+	printf("  readlink %s\n", hex(buf));
+	CHECK("unlink symlink", unlink(p));
+	snprintf(p, sizeof p, "%s/d\xff", base);
+	CHECK("mkdir", mkdir(p, 0755));
+	CHECK("chdir", chdir(p));
+	char *cwd = getcwd(buf, sizeof buf);
+	printf("  getcwd ends %s\n", hex(cwd ? strrchr(cwd, '/') : ""));
+	chdir("/");
+	CHECK("rmdir", rmdir(p));
+	CHECK("unlink", unlink(q));
+
+	struct sockaddr_un a = {.sun_family = AF_UNIX}, got;
+	snprintf(a.sun_path, sizeof a.sun_path, "%s/s\xff\xe9", base);
+	int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK("bind", bind(srv, (struct sockaddr *)&a, sizeof a));
+	listen(srv, 1);
+	CHECK("  socket inode", stat(a.sun_path, &st) < 0 ? -1 : S_ISSOCK(st.st_mode) ? 0 : -1);
+	socklen_t len = sizeof got;
+	getsockname(srv, (struct sockaddr *)&got, &len);
+	printf("  getsockname ends %s\n", hex(strrchr(got.sun_path, '/')));
+	int cl = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK("connect", connect(cl, (struct sockaddr *)&a, sizeof a));
+	close(cl);
+	close(srv);
+	CHECK("unlink socket", unlink(a.sun_path));
+	CHECK("cleaned up", rmdir(base));
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && strcmp(argv[1], "child") == 0)
 		return child(argc, argv);
+	if (argc > 2 && strcmp(argv[1], "names") == 0) {
+		sec_names(argv[2]);
+		printf("pathsproc done\n");
+		return 0;
+	}
 	/* Fds inherited from whoever started us differ between host and
 	 * guest; the fd listing below must not see them. */
 	syscall(SYS_close_range, 3, ~0U, 0);
 	sec_exec();
 	sec_fd();
 	sec_slash();
+	sec_names("/dev/shm");
+	sec_names("/tmp");
 	printf("pathsproc done\n");
 	return 0;
 }
