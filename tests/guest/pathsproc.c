@@ -10,6 +10,8 @@
  *   names D  names that are not UTF-8 in directory D (default: /dev/shm
  *            and /tmp): create, list, stat, rename, symlink, readlink,
  *            getcwd, /proc/self/fd, unlink, AF_UNIX bind and connect
+ *   procsys  /proc/sys files programs read (values where host and guest
+ *            agree, else only that they read as Linux's format)
  *   slash    trailing slashes: open(O_CREAT), mkdir, stat, rename,
  *            unlink, rmdir, link, symlink, mknod
  *
@@ -385,6 +387,51 @@ static void sec_names(const char *dir)
 	CHECK("cleaned up", rmdir(base));
 }
 
+static void show_sys(const char *name, int value)
+{
+	char p[128], buf[256] = "";
+	snprintf(p, sizeof p, "/proc/sys/%s", name);
+	int fd = open(p, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		printf("%s: %s\n", name, en(errno));
+		return;
+	}
+	buf[n] = 0;
+	int nl = n > 0 && buf[n - 1] == '\n' && !strchr(buf, '\n')[1];
+	if (value) {
+		printf("%s: %s", name, buf);
+	} else {
+		char *end;
+		strtol(buf, &end, 10);
+		printf("%s: %s%s\n", name, nl ? "one line" : "no newline",
+		       *end == '\n' ? ", a number" : "");
+	}
+}
+
+static void sec_procsys(void)
+{
+	printf("== procsys\n");
+	show_sys("kernel/tainted", 1);
+	show_sys("fs/pipe-max-size", 1);
+	show_sys("fs/nr_open", 1);
+	show_sys("kernel/pid_max", 1);
+	show_sys("kernel/ostype", 1);
+	show_sys("fs/file-max", 0);
+	show_sys("kernel/randomize_va_space", 0);
+	show_sys("kernel/osrelease", 0);
+	show_sys("kernel/version", 0);
+	show_sys("kernel/core_pattern", 0);
+	char buf[128] = "";
+	int fd = open("/proc/sys/fs/file-nr", O_RDONLY);
+	read(fd, buf, sizeof buf - 1);
+	close(fd);
+	long a = -1, b = -1, c = -1;
+	int k = sscanf(buf, "%ld\t%ld\t%ld\n", &a, &b, &c);
+	printf("fs/file-nr: %d fields, free %ld, open > 0 %d\n", k, b, a > 0);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -401,6 +448,7 @@ int main(int argc, char **argv)
 	sec_exec();
 	sec_fd();
 	sec_slash();
+	sec_procsys();
 	sec_names("/dev/shm");
 	sec_names("/tmp");
 	printf("pathsproc done\n");
