@@ -109,6 +109,12 @@ pub trait FileOps: Send + Sync {
     fn name(&self) -> Option<String> {
         None
     }
+    /// The inode an inode-less file reopens as through /proc/PID/fd/N
+    /// (a pipe's: a new end of the same pipe); None: it cannot be
+    /// reopened (sockets: ENXIO).
+    fn anon_inode(&self) -> Option<Arc<dyn vfs::Inode>> {
+        None
+    }
 }
 
 /// An open file description (shared by dup and fork).

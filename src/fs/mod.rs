@@ -8,6 +8,7 @@ pub mod file;
 pub mod inotify;
 pub mod locks;
 pub mod mount;
+pub mod name;
 pub mod permission;
 pub mod pipe;
 pub mod procfs;

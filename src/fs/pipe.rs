@@ -4,7 +4,7 @@ use super::file::{
     File, FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT,
 };
 use super::tmpfs::TmpInode;
-use super::vfs::{Stat, S_IFIFO};
+use super::vfs::{Inode, Stat, S_IFIFO};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::wait::WaitQueue;
 use std::collections::VecDeque;
@@ -233,18 +233,52 @@ impl FileOps for PipeEnd {
     }
 
     fn stat(&self) -> Option<Stat> {
-        Some(Stat {
-            dev: 12,
-            ino: self.pipe.ino,
-            mode: S_IFIFO | 0o600,
-            nlink: 1,
-            blksize: 4096,
-            ..Default::default()
-        })
+        Some(pipe_stat(self.pipe.ino))
     }
 
     fn name(&self) -> Option<String> {
         Some(format!("pipe:[{}]", self.pipe.ino))
+    }
+
+    fn anon_inode(&self) -> Option<Arc<dyn Inode>> {
+        Some(Arc::new(PipeInode {
+            pipe: self.pipe.clone(),
+        }))
+    }
+}
+
+/// A pipe as an inode, what /proc/PID/fd/N of a pipe leads to: opening it
+/// makes a new end of the same pipe with the open's access mode (Linux's
+/// fifo_open on the pipe inode).
+struct PipeInode {
+    pipe: Arc<Pipe>,
+}
+
+impl Inode for PipeInode {
+    fn stat(&self) -> Stat {
+        pipe_stat(self.pipe.ino)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn open(&self, flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
+        let acc = flags & O_ACCMODE;
+        Ok(Some(PipeEnd::new(
+            &self.pipe,
+            acc != O_WRONLY,
+            acc != O_RDONLY,
+        )))
+    }
+}
+
+fn pipe_stat(ino: u64) -> Stat {
+    Stat {
+        dev: 12,
+        ino,
+        mode: S_IFIFO | 0o600,
+        nlink: 1,
+        blksize: 4096,
+        ..Default::default()
     }
 }
 

@@ -671,13 +671,13 @@ impl Inode for TmpInode {
     }
 }
 
-/// An unnamed regular file (shared anonymous memory, memfd).
+/// An unnamed regular file (shared anonymous memory).
 pub fn anon_file() -> Arc<dyn Inode> {
-    TmpInode::new(
-        &TmpSb::new(TMPFS_MAGIC),
-        S_IFREG | 0o600,
-        0,
-        None,
-        Owner::ROOT,
-    )
+    anon_file_as(0o600, Owner::ROOT)
+}
+
+/// An unnamed regular file of permission bits `perm` owned by `owner`
+/// (a memfd is 0777 and its creator's, so fexecve can run it).
+pub fn anon_file_as(perm: u32, owner: Owner) -> Arc<dyn Inode> {
+    TmpInode::new(&TmpSb::new(TMPFS_MAGIC), S_IFREG | perm, 0, None, owner)
 }

@@ -223,8 +223,22 @@ pub trait Inode: Send + Sync {
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
         Err(Errno::ENOTDIR)
     }
+    /// For a directory whose entries have stable positions (/proc/PID/fd:
+    /// an fd's number), the entries at position `pos` (2 and up; "." and
+    /// ".." are 0 and 1) and after, each with its position, in order.
+    /// getdents then lists afresh at every call, as Linux: entries removed
+    /// meanwhile are not returned and none still there is skipped.
+    fn readdir_from(&self, _pos: u64) -> Option<KResult<Vec<(u64, DirEntry)>>> {
+        None
+    }
     fn readlink(&self) -> KResult<String> {
         Err(Errno::EINVAL)
+    }
+    /// A /proc magic link (/proc/PID/fd/N): the object it stands for,
+    /// which following it reaches directly instead of walking its text,
+    /// so deleted files, memfds and pipes can be reopened as on Linux.
+    fn magic_link(&self) -> Option<KResult<Path>> {
+        None
     }
     fn read_at(&self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
         Err(Errno::EINVAL)
@@ -399,7 +413,7 @@ fn walk_inner(
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
-    if path.len() >= 4096 {
+    if super::name::byte_len(path) >= 4096 {
         return Err(Errno::ENAMETOOLONG);
     }
     let mut cur = if path.starts_with('/') {
@@ -417,7 +431,7 @@ fn walk_inner(
         }
         // Also for "." and "..", as Linux's link_path_walk.
         permission::may_lookup(cred, &*cur.inode, &st)?;
-        if c.len() > 255 {
+        if super::name::byte_len(c) > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
         match *c {
@@ -439,6 +453,10 @@ fn walk_inner(
                 return Err(Errno::ELOOP);
             }
             permission::may_follow_link(cred, &cur.inode.stat(), &child.stat())?;
+            if let Some(p) = child.magic_link() {
+                cur = p?;
+                continue;
+            }
             let target = child.readlink()?;
             cur = walk_inner(root, &cur, &target, true, cred, depth)?;
             continue;
@@ -480,7 +498,7 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str, c: &Creds) -> KResult<
         return Err(Errno::ENOTDIR);
     }
     permission::may_lookup(c, &*parent.inode, &st)?;
-    if name.len() > 255 {
+    if super::name::byte_len(name) > 255 {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok((parent, name.to_string()))

@@ -11,7 +11,7 @@ use crate::arch::{self, Context};
 use crate::fs::elf::{self, ElfError, ElfFile, ElfKind};
 use crate::fs::mount::MntFlags;
 use crate::fs::permission;
-use crate::fs::vfs::Inode;
+use crate::fs::vfs::{Inode, Path};
 use crate::mm::{
     page_down, page_up, Backing, Mm, Vma, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP,
 };
@@ -77,15 +77,70 @@ pub fn sys_execve(
     envp: u64,
     flags: u32,
 ) -> KResult<u64> {
+    if flags & !(sys_fs::AT_SYMLINK_NOFOLLOW | sys_fs::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let path = read_path(t, path)?;
     let limit = args_limit(t);
     // The file name is copied onto the new stack too.
     let mut total = path.len() + 1;
     let argv = read_str_array(t, argv, &mut total, limit)?;
     let envp = read_str_array(t, envp, &mut total, limit)?;
-    let nofollow = flags & sys_fs::AT_SYMLINK_NOFOLLOW != 0;
-    do_execve(t, dirfd, &path, argv, envp, nofollow)?;
+    let target = if path.is_empty() {
+        if flags & sys_fs::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        Target::Fd(dirfd)
+    } else {
+        Target::Path {
+            dirfd,
+            path: &path,
+            nofollow: flags & sys_fs::AT_SYMLINK_NOFOLLOW != 0,
+        }
+    };
+    exec_target(t, target, argv, envp)?;
     Err(Errno::EJUSTRETURN)
+}
+
+/// What execve was asked to run: a path (relative to a directory fd), or
+/// with execveat's AT_EMPTY_PATH the file an fd refers to (fexecve).
+pub enum Target<'a> {
+    Path {
+        dirfd: i32,
+        path: &'a str,
+        nofollow: bool,
+    },
+    Fd(i32),
+}
+
+impl Target<'_> {
+    /// Linux's bprm->filename: the path as given, or for a path relative
+    /// to a directory fd and for an fd itself "/dev/fd/N[/path]" (what a
+    /// script's interpreter is handed and AT_EXECFN points at).
+    fn filename(&self) -> String {
+        match *self {
+            Target::Path { dirfd, path, .. }
+                if dirfd != sys_fs::AT_FDCWD && !path.starts_with('/') =>
+            {
+                format!("/dev/fd/{dirfd}/{path}")
+            }
+            Target::Path { path, .. } => path.to_string(),
+            Target::Fd(fd) => format!("/dev/fd/{fd}"),
+        }
+    }
+
+    /// The fd a "/dev/fd/N" file name goes through, if any.
+    fn fd(&self) -> Option<i32> {
+        match *self {
+            Target::Path { dirfd, path, .. }
+                if dirfd != sys_fs::AT_FDCWD && !path.starts_with('/') =>
+            {
+                Some(dirfd)
+            }
+            Target::Path { .. } => None,
+            Target::Fd(fd) => Some(fd),
+        }
+    }
 }
 
 struct Image {
@@ -106,10 +161,9 @@ fn load_elf(inode: &Arc<dyn Inode>) -> Result<ElfFile, Errno> {
     })
 }
 
-/// Look `path` up for execution by `c` (Linux's do_open_execat): a
-/// regular file with execute permission, which for root means at least
-/// one x bit. Read permission is not needed: the kernel reads the file.
-/// Returns the inode and its absolute path name.
+/// Look `path` up for execution by `c` (Linux's do_open_execat).
+/// Returns the inode, its absolute path name and whether its mount is
+/// nosuid.
 fn open_exec(
     t: &Task,
     c: &Creds,
@@ -118,6 +172,20 @@ fn open_exec(
     nofollow: bool,
 ) -> KResult<(Arc<dyn Inode>, String, bool)> {
     let p = sys_fs::lookup_as(t, c, dirfd, path, !nofollow)?;
+    check_exec(t, c, &p)
+}
+
+/// The file an fd refers to, for execution by `c` (fexecve).
+fn open_exec_fd(t: &Task, c: &Creds, fd: i32) -> KResult<(Arc<dyn Inode>, String, bool)> {
+    let f = sys_fs::fd_file(t, fd)?;
+    let p = f.path.clone().ok_or(Errno::EACCES)?;
+    check_exec(t, c, &p)
+}
+
+/// May `c` run the file at `p`: a regular file with execute permission,
+/// which for root means at least one x bit. Read permission is not
+/// needed: the kernel reads the file.
+fn check_exec(t: &Task, c: &Creds, p: &Path) -> KResult<(Arc<dyn Inode>, String, bool)> {
     let st = p.inode.stat();
     if st.is_symlink() {
         return Err(Errno::ELOOP);
@@ -127,7 +195,7 @@ fn open_exec(
     }
     // A filesystem mounted noexec runs no programs; on nosuid the
     // setuid and setgid bits do nothing.
-    let mnt = crate::fs::mount::flags_of(&p);
+    let mnt = crate::fs::mount::flags_of(p);
     if mnt.contains(MntFlags::NOEXEC) {
         return Err(Errno::EACCES);
     }
@@ -141,35 +209,69 @@ fn may_read(c: &Creds, inode: &Arc<dyn Inode>) -> bool {
     permission::inode_permission(c, &**inode, &inode.stat(), permission::MAY_READ).is_ok()
 }
 
+/// Run `path` (relative to `dirfd`) in `t`, as execve.
 pub fn do_execve(
     t: &Arc<Task>,
     dirfd: i32,
     path: &str,
-    mut argv: Vec<Vec<u8>>,
+    argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     nofollow: bool,
 ) -> KResult<()> {
-    let mut path = path.to_string();
-    let exec_name = path.clone();
+    let target = Target::Path {
+        dirfd,
+        path,
+        nofollow,
+    };
+    exec_target(t, target, argv, envp)
+}
+
+/// Run `target` in `t`: the work of execve and execveat.
+pub fn exec_target(
+    t: &Arc<Task>,
+    target: Target,
+    mut argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> KResult<()> {
+    let exec_name = target.filename();
+    // Linux's BINPRM_FLAGS_PATH_INACCESSIBLE: a script reached through a
+    // close-on-exec fd cannot be run, its interpreter could not open the
+    // "/dev/fd/N" it would be handed.
+    let fd_inaccessible = target.fd().is_some_and(|fd| {
+        lock(&t.files())
+            .entry(fd)
+            .map(|e| e.cloexec)
+            .unwrap_or(false)
+    });
+    // What the next interpreter is handed as the script's name.
+    let mut path = exec_name.clone();
     let mut depth = 0;
     let creds = t.creds();
     // Linux's would_dump: a program its runner may not read leaves the
     // process non-dumpable, so /proc cannot show what exec hid.
     let mut unreadable = false;
     let (inode, full, nosuid) = loop {
-        let (inode, full, nosuid) = open_exec(
-            t,
-            &creds,
-            if depth == 0 { dirfd } else { sys_fs::AT_FDCWD },
-            &path,
-            nofollow && depth == 0,
-        )?;
+        let (inode, full, nosuid) = match (&target, depth) {
+            (Target::Fd(fd), 0) => open_exec_fd(t, &creds, *fd)?,
+            (
+                Target::Path {
+                    dirfd,
+                    path,
+                    nofollow,
+                },
+                0,
+            ) => open_exec(t, &creds, *dirfd, path, *nofollow)?,
+            _ => open_exec(t, &creds, sys_fs::AT_FDCWD, &path, false)?,
+        };
         if depth == 0 {
             unreadable |= !may_read(&creds, &inode);
         }
         let mut head = [0u8; 256];
         let n = inode.read_at(0, &mut head)?;
         if n >= 2 && &head[..2] == b"#!" {
+            if fd_inaccessible {
+                return Err(Errno::ENOENT);
+            }
             depth += 1;
             if depth > 4 {
                 return Err(Errno::ELOOP);
@@ -302,7 +404,12 @@ pub fn do_execve(
         i.robust_list = 0;
         // Linux names the task after the file as it was asked for (the
         // symlink, the script), not what it resolved to.
-        let comm = exec_name.rsplit('/').next().unwrap_or("").to_string();
+        // From an fd, Linux (6.13+) takes the name of the file run.
+        let comm = match target {
+            Target::Fd(_) => full.rsplit('/').next().unwrap_or(""),
+            Target::Path { .. } => exec_name.rsplit('/').next().unwrap_or(""),
+        };
+        let comm = comm.strip_suffix(" (deleted)").unwrap_or(comm);
         i.comm = comm.chars().take(15).collect();
         // Unshare and close-on-exec the fd table; reset handlers.
         let table = lock(&i.files).clone();

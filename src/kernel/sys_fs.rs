@@ -65,6 +65,25 @@ pub fn lookup_parent(t: &Task, c: &Creds, dirfd: i32, path: &str) -> KResult<(Pa
     vfs::walk_parent(&root, &start, path, c)
 }
 
+/// Is the last component of `path` written with a trailing slash ("a/",
+/// not "/")? Linux then takes it to name a directory.
+fn trailing_slash(path: &str) -> bool {
+    path.ends_with('/') && !path.trim_end_matches('/').is_empty()
+}
+
+/// A call making a non-directory (mknod, symlink, link) at `name/`:
+/// Linux's filename_create gives EEXIST if something is there and ENOENT
+/// if not ("you asked for a non-existent directory").
+fn create_slash_check(path: &str, parent: &Path, name: &str) -> KResult<()> {
+    if trailing_slash(path) {
+        return Err(match parent.inode.lookup(name) {
+            Ok(_) => Errno::EEXIST,
+            Err(_) => Errno::ENOENT,
+        });
+    }
+    Ok(())
+}
+
 /// Path or, with AT_EMPTY_PATH and "", the fd's own object.
 fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
     lookup_flags_as(t, &t.creds(), dirfd, addr, flags)
@@ -160,7 +179,8 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     let mut created = false;
     let p = if flags & O_CREAT != 0 {
         let (parent, name) = lookup_parent(t, &c, dirfd, path)?;
-        if name.is_empty() || name == "." || name == ".." {
+        // "name/" can only be a directory, which open does not create.
+        if name.is_empty() || name == "." || name == ".." || trailing_slash(path) {
             return Err(Errno::EISDIR);
         }
         match parent.inode.lookup(&name) {
@@ -677,6 +697,21 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
         return Err(Errno::ENOTDIR);
     }
     let mut pos = f.lock_pos();
+    if let Some(r) = inode.readdir_from((*pos).max(2)) {
+        let mut entries = Vec::new();
+        if *pos == 0 {
+            entries.push((0, dot_entry(".", inode.stat().ino)));
+        }
+        if *pos <= 1 {
+            entries.push((1, dot_entry("..", 1)));
+        }
+        entries.extend(r?);
+        let (out, next) = dirents(&entries, count, *pos)?;
+        *pos = next;
+        drop(pos);
+        t.mm().write(buf, &out)?;
+        return Ok(out.len() as u64);
+    }
     // Positions index the listing taken at position 0 (opendir, rewinddir),
     // not a fresh one: unlinking entries already read must not make the
     // next call skip the ones after them. (POSIX leaves it open whether
@@ -708,7 +743,8 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     let mut i = *pos as usize;
     while i < entries.len() {
         let e = &entries[i];
-        let reclen = (19 + e.name.len() + 1).div_ceil(8) * 8;
+        let name = crate::fs::name::to_bytes(&e.name);
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
         if out.len() + reclen > count {
             break;
         }
@@ -717,7 +753,7 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
         out.extend_from_slice(&((i + 1) as u64).to_le_bytes());
         out.extend_from_slice(&(reclen as u16).to_le_bytes());
         out.push(e.dtype);
-        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(&name);
         out.resize(start + reclen, 0);
         i += 1;
     }
@@ -728,6 +764,41 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     drop(pos);
     t.mm().write(buf, &out)?;
     Ok(out.len() as u64)
+}
+
+fn dot_entry(name: &str, ino: u64) -> vfs::DirEntry {
+    vfs::DirEntry {
+        name: name.into(),
+        ino,
+        dtype: 4,
+    }
+}
+
+/// linux_dirent64 records for `entries` (position, entry) that fit in
+/// `count` bytes, and the position to go on from (`pos` if none were
+/// left); EINVAL if the first does not fit.
+fn dirents(entries: &[(u64, vfs::DirEntry)], count: usize, pos: u64) -> KResult<(Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    let mut next = pos;
+    for (at, e) in entries {
+        let name = crate::fs::name::to_bytes(&e.name);
+        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+        if out.len() + reclen > count {
+            if out.is_empty() {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        let start = out.len();
+        out.extend_from_slice(&e.ino.to_le_bytes());
+        out.extend_from_slice(&(at + 1).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(e.dtype);
+        out.extend_from_slice(&name);
+        out.resize(start + reclen, 0);
+        next = at + 1;
+    }
+    Ok((out, next))
 }
 
 /// mkdir, mkdirat
@@ -752,6 +823,7 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&path, &parent, &name)?;
     want_write(&parent)?;
     let umask = t.fs().umask;
     let mut m = mode & !umask & 0o7777 | (mode & S_IFMT);
@@ -783,6 +855,14 @@ pub fn sys_unlinkat(t: &Arc<Task>, dirfd: i32, path: u64, flags: u32) -> KResult
     if name == ".." {
         return Err(Errno::ENOTEMPTY);
     }
+    // unlink of "name/": only a directory could be meant (do_unlinkat).
+    if !dir && trailing_slash(&path) {
+        return Err(match parent.inode.lookup(&name) {
+            Ok(i) if i.stat().is_dir() => Errno::EISDIR,
+            Ok(_) => Errno::ENOTDIR,
+            Err(e) => e,
+        });
+    }
     want_write(&parent)?;
     permission::may_delete(&c, &parent.inode, &name)?;
     let victim = inotify::active()
@@ -809,6 +889,12 @@ pub fn sys_renameat2(
     let (np, nn) = lookup_parent(t, &c, newdir, &new)?;
     if on.is_empty() || nn.is_empty() || on == "." || on == ".." || nn == "." || nn == ".." {
         return Err(Errno::EBUSY);
+    }
+    // A trailing slash on either name needs the source to be a directory.
+    if trailing_slash(&old) || trailing_slash(&new) {
+        if !op.inode.lookup(&on)?.stat().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
     }
     same_mount(&op, &np)?;
     want_write(&op)?;
@@ -875,6 +961,7 @@ pub fn sys_linkat(
     if nn.is_empty() || np.inode.lookup(&nn).is_ok() {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&new, &np, &nn)?;
     same_mount(&target, &np)?;
     want_write(&np)?;
     permission::may_link(&c, &*target.inode, &target.inode.stat())?;
@@ -894,6 +981,7 @@ pub fn sys_symlinkat(t: &Arc<Task>, target: u64, newdir: i32, new: u64) -> KResu
     if nn.is_empty() {
         return Err(Errno::EEXIST);
     }
+    create_slash_check(&new, &np, &nn)?;
     want_write(&np)?;
     permission::may_create(&c, &np.inode, &nn)?;
     let (owner, _) = Owner::for_new(&c, &np.inode.stat(), vfs::S_IFLNK | 0o777);
@@ -909,7 +997,7 @@ pub fn sys_readlinkat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, size: usiz
     }
     let p = lookup_flags(t, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let s = p.inode.readlink()?;
-    let b = s.as_bytes();
+    let b = crate::fs::name::to_bytes(&s);
     let n = b.len().min(size);
     t.mm().write(buf, &b[..n])?;
     Ok(n as u64)
@@ -918,7 +1006,7 @@ pub fn sys_readlinkat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, size: usiz
 /// getcwd
 pub fn sys_getcwd(t: &Arc<Task>, buf: u64, size: usize) -> KResult<u64> {
     let fs = t.fs();
-    let mut s = fs.cwd.path_name(&fs.root).into_bytes();
+    let mut s = crate::fs::name::to_bytes(&fs.cwd.path_name(&fs.root)).into_owned();
     s.push(0);
     if s.len() > size {
         return Err(Errno::ERANGE);
@@ -1192,7 +1280,13 @@ pub fn sys_memfd_create(t: &Arc<Task>, name: u64, flags: u32) -> KResult<u64> {
             e
         }
     })?;
-    let inode = crate::fs::tmpfs::anon_file();
+    // Linux's memfd is S_IRWXUGO, owned by the caller's fsuid and fsgid.
+    let c = t.creds();
+    let owner = Owner {
+        uid: c.fsuid,
+        gid: c.fsgid,
+    };
+    let inode = crate::fs::tmpfs::anon_file_as(0o777, owner);
     let root = t.fs().root;
     let path = Arc::new(vfs::Dentry {
         name: format!("memfd:{name} (deleted)"),

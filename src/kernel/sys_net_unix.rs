@@ -67,7 +67,7 @@ fn parse_addr(b: &[u8]) -> KResult<UnixAddr> {
         return Ok(UnixAddr::Abstract(p[1..].to_vec()));
     }
     let end = p.iter().position(|&c| c == 0).unwrap_or(p.len());
-    let s = String::from_utf8(p[..end].to_vec()).map_err(|_| Errno::EINVAL)?;
+    let s = crate::fs::name::from_bytes(&p[..end]);
     Ok(UnixAddr::Path(s))
 }
 

@@ -190,8 +190,9 @@ impl Mm {
     }
     /// A NUL-terminated string of at most `max` bytes.
     pub fn read_cstr(&self, addr: u64, max: usize) -> KResult<String> {
+        // Names are bytes: any of them maps losslessly to a String.
         let bytes = self.lock().read_cstr(addr, max)?;
-        String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+        Ok(crate::fs::name::from_bytes(&bytes))
     }
     pub fn read_cstr_bytes(&self, addr: u64, max: usize) -> KResult<Vec<u8>> {
         self.lock().read_cstr(addr, max)

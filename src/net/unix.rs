@@ -30,7 +30,7 @@ impl UnixAddr {
         let mut v = 1u16.to_le_bytes().to_vec();
         match self {
             UnixAddr::Path(p) => {
-                v.extend_from_slice(p.as_bytes());
+                v.extend_from_slice(&crate::fs::name::to_bytes(p));
                 v.push(0);
             }
             UnixAddr::Abstract(a) => {

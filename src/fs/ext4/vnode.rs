@@ -53,14 +53,20 @@ fn dtype_of_ft(ft: u8) -> u8 {
     }
 }
 
-fn check_name(name: &str) -> KResult<&[u8]> {
+fn check_name(name: &str) -> KResult<std::borrow::Cow<'_, [u8]>> {
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
-    if name.len() > 255 {
+    let b = name_bytes(name);
+    if b.len() > 255 {
         return Err(Errno::ENAMETOOLONG);
     }
-    Ok(name.as_bytes())
+    Ok(b)
+}
+
+/// The on-disk bytes of a VFS name (see `fs::name`).
+fn name_bytes(name: &str) -> std::borrow::Cow<'_, [u8]> {
+    crate::fs::name::to_bytes(name)
 }
 
 impl Inode for Ext4Inode {
@@ -144,7 +150,9 @@ impl Inode for Ext4Inode {
     fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
         let child = {
             let mut g = self.fs.lock();
-            let c = g.lookup(self.ino, name.as_bytes())?.ok_or(Errno::ENOENT)?;
+            let c = g
+                .lookup(self.ino, &name_bytes(name))?
+                .ok_or(Errno::ENOENT)?;
             // Validate it now: a corrupt entry fails the lookup, not later.
             if g.di(c)?.mode() == 0 {
                 super::corrupt(
@@ -162,7 +170,7 @@ impl Inode for Ext4Inode {
     }
 
     fn create(&self, name: &str, mode: u32, rdev: u64, owner: Owner) -> KResult<Arc<dyn Inode>> {
-        let n = check_name(name)?;
+        let n = &*check_name(name)?;
         let ino = {
             let mut g = self.fs.lock();
             if g.ro {
@@ -214,7 +222,7 @@ impl Inode for Ext4Inode {
     }
 
     fn symlink(&self, name: &str, target: &str, owner: Owner) -> KResult<()> {
-        let n = check_name(name)?;
+        let n = &*check_name(name)?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -230,7 +238,7 @@ impl Inode for Ext4Inode {
         }
         let ino = g.new_inode(self.ino, S_IFLNK | 0o777, owner.uid, owner.gid)?;
         let r = g
-            .write_symlink(ino, target.as_bytes())
+            .write_symlink(ino, &name_bytes(target))
             .and_then(|_| g.dir_add(self.ino, n, ino, 7));
         if let Err(e) = r {
             let _ = g.modify(ino, |di| di.set_links(0));
@@ -241,7 +249,7 @@ impl Inode for Ext4Inode {
     }
 
     fn link(&self, name: &str, target: &Arc<dyn Inode>) -> KResult<()> {
-        let n = check_name(name)?;
+        let n = &*check_name(name)?;
         let t = self.same_fs(target)?;
         let mut g = self.fs.lock();
         let di = g.di(t.ino)?;
@@ -267,7 +275,7 @@ impl Inode for Ext4Inode {
     }
 
     fn unlink(&self, name: &str, want_dir: bool) -> KResult<()> {
-        let n = name.as_bytes();
+        let n = &*name_bytes(name);
         let child = {
             let mut g = self.fs.lock();
             g.lookup(self.ino, n)?.ok_or(Errno::ENOENT)?
@@ -320,7 +328,7 @@ impl Inode for Ext4Inode {
         const NOREPLACE: u32 = 1;
         const EXCHANGE: u32 = 2;
         let nd = self.same_fs(new_dir)?;
-        let (o, nn) = (old.as_bytes(), check_name(new)?);
+        let (o, nn) = (&*name_bytes(old), &*check_name(new)?);
         let mut replaced: Option<u32> = None;
         {
             let mut g = self.fs.lock();
@@ -437,7 +445,7 @@ impl Inode for Ext4Inode {
         Ok(entries
             .into_iter()
             .map(|(name, ino, ft)| DirEntry {
-                name: String::from_utf8_lossy(&name).into_owned(),
+                name: crate::fs::name::from_bytes(&name),
                 ino: ino as u64,
                 dtype: dtype_of_ft(ft),
             })
@@ -450,7 +458,7 @@ impl Inode for Ext4Inode {
             return Err(Errno::EINVAL);
         }
         let t = g.readlink(self.ino)?;
-        Ok(String::from_utf8_lossy(&t).into_owned())
+        Ok(crate::fs::name::from_bytes(&t))
     }
 
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {

@@ -43,8 +43,16 @@ enum Kind {
     /// A /proc/sys tunable: read like a file, written by root.
     Sysctl(Gen, Set),
     Link(Gen),
+    /// A magic link: its text, and the object following it reaches.
+    Magic(Gen, Target),
     Dir(List),
+    /// A directory whose entries are numbers that are also their stable
+    /// positions (/proc/PID/fd, as Linux's proc_readfd).
+    NumDir(List),
 }
+
+/// What a magic link leads to.
+type Target = Arc<dyn Fn() -> KResult<Path> + Send + Sync>;
 
 /// What guards a /proc/PID node beyond its mode bits (fs/proc/base.c).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -218,7 +226,7 @@ impl Inode for ProcNode {
     }
     fn lookup(&self, name: &str) -> KResult<Arc<dyn Inode>> {
         match &self.kind {
-            Kind::Dir(l) => l()
+            Kind::Dir(l) | Kind::NumDir(l) => l()
                 .into_iter()
                 .find(|(n, _)| n == name)
                 .map(|x| x.1)
@@ -228,7 +236,7 @@ impl Inode for ProcNode {
     }
     fn readdir(&self) -> KResult<Vec<DirEntry>> {
         match &self.kind {
-            Kind::Dir(l) => Ok(l()
+            Kind::Dir(l) | Kind::NumDir(l) => Ok(l()
                 .into_iter()
                 .map(|(n, i)| {
                     let st = i.stat();
@@ -244,12 +252,39 @@ impl Inode for ProcNode {
     }
     fn readlink(&self) -> KResult<String> {
         match &self.kind {
-            Kind::Link(g) => {
+            Kind::Link(g) | Kind::Magic(g, _) => {
                 // Also guards following the link in a path walk.
                 self.check_ptrace()?;
                 g()
             }
             _ => Err(Errno::EINVAL),
+        }
+    }
+    fn readdir_from(&self, pos: u64) -> Option<KResult<Vec<(u64, DirEntry)>>> {
+        let Kind::NumDir(l) = &self.kind else {
+            return None;
+        };
+        let mut v: Vec<(u64, DirEntry)> = l()
+            .into_iter()
+            .filter_map(|(n, i)| {
+                // Entry N sits at position N + 2, after "." and "..".
+                let at = n.parse::<u64>().ok()? + 2;
+                let st = i.stat();
+                let e = DirEntry {
+                    name: n,
+                    ino: st.ino,
+                    dtype: dtype_of(st.mode),
+                };
+                (at >= pos).then_some((at, e))
+            })
+            .collect();
+        v.sort_by_key(|x| x.0);
+        Some(Ok(v))
+    }
+    fn magic_link(&self) -> Option<KResult<Path>> {
+        match &self.kind {
+            Kind::Magic(_, target) => Some(self.check_ptrace().and_then(|()| target())),
+            _ => None,
         }
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {

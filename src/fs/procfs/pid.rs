@@ -4,8 +4,8 @@
 
 use super::pid_stat::{proc_stat, proc_statm, proc_status};
 use super::{pid_node, Guard, Kind};
-use crate::fs::file::File;
-use crate::fs::vfs::{Inode, S_IFDIR, S_IFLNK, S_IFREG};
+use crate::fs::file::{File, FileOps};
+use crate::fs::vfs::{Dentry, Inode, Path, Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{self, lock, Pid};
 use crate::mm::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
@@ -202,25 +202,80 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
 fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
     let b = format!("{base}/fd");
     let b2 = b.clone();
-    pdir(pid, Guard::OwnFds, &b, 0o500, move || {
-        let Ok(t) = group_task(pid) else {
-            return Vec::new();
-        };
-        let files = t.files();
-        let table = lock(&files);
-        table
-            .iter()
-            .map(|(fd, e)| {
-                let f = e.file.clone();
-                let l = plink(pid, &format!("{b2}/{fd}"), move || Ok(file_name(&f)));
-                (fd.to_string(), l)
-            })
-            .collect()
+    pid_node(
+        pid,
+        Guard::OwnFds,
+        &b,
+        S_IFDIR | 0o500,
+        Kind::NumDir(Arc::new(move || {
+            let Ok(t) = group_task(pid) else {
+                return Vec::new();
+            };
+            let files = t.files();
+            let table = lock(&files);
+            table
+                .iter()
+                .map(|(fd, e)| {
+                    let f = e.file.clone();
+                    let f2 = e.file.clone();
+                    let l = pid_node(
+                        pid,
+                        Guard::Ptrace,
+                        &format!("{b2}/{fd}"),
+                        S_IFLNK | 0o777,
+                        Kind::Magic(
+                            Arc::new(move || Ok(file_name(&f))),
+                            Arc::new(move || Ok(fd_target(&f2))),
+                        ),
+                    );
+                    (fd.to_string(), l)
+                })
+                .collect()
+        })),
+    )
+}
+
+/// Where following /proc/PID/fd/N leads: the file's own dentry; for a
+/// pipe its inode (reopening makes a new end); for other inode-less files
+/// (sockets) an inode that cannot be opened (ENXIO, as Linux).
+fn fd_target(f: &File) -> Path {
+    if let Some(p) = &f.path {
+        return p.clone();
+    }
+    let name = file_name(f);
+    let inode = match f.ops.anon_inode() {
+        Some(i) => i,
+        None => Arc::new(NoOpen(f.ops.stat().unwrap_or_default())),
+    };
+    Arc::new(Dentry {
+        name,
+        parent: None,
+        inode,
     })
+}
+
+/// An inode-less file's stand-in behind its magic link: stat works,
+/// open fails with ENXIO (Linux's sock_no_open).
+struct NoOpen(Stat);
+
+impl Inode for NoOpen {
+    fn stat(&self) -> Stat {
+        self.0.clone()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn FileOps>>> {
+        Err(Errno::ENXIO)
+    }
 }
 
 fn file_name(f: &File) -> String {
     if let Some(p) = &f.path {
+        // A pipe reopened through /proc/PID/fd/N: a dentry of its own.
+        if p.parent.is_none() && !p.name.is_empty() {
+            return p.name.clone();
+        }
         let root = p.clone();
         let mut r = root;
         while let Some(par) = r.parent.clone() {

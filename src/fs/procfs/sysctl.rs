@@ -74,6 +74,24 @@ fn printk(path: &str) -> Arc<dyn Inode> {
     )
 }
 
+/// fs.file-max as Linux's files_maxfiles_init: a tenth of memory at 1 KiB
+/// per open file, at least NR_FILE (8192).
+fn file_max() -> u64 {
+    let (total_frames, _) = crate::mm::frame::stats();
+    (total_frames * 4 / 10).max(8192)
+}
+
+/// fs.file-nr: open files, free ones (always 0 since Linux 2.6), the
+/// maximum. Open files are counted over every task's fd table (files
+/// shared by several fds or tables count once per fd).
+fn file_nr() -> String {
+    let open: usize = crate::kernel::task::all_tasks()
+        .iter()
+        .map(|t| crate::kernel::task::lock(&t.files()).iter().count())
+        .sum();
+    format!("{open}\t0\t{}\n", file_max())
+}
+
 fn domainname() -> String {
     let d = sys_proc::domainname();
     if d.is_empty() {
@@ -130,6 +148,26 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             "protected_regular".into(),
                             int("/sys/fs/protected_regular", &PROTECTED_REGULAR, 2),
                         ),
+                        // The most F_SETPIPE_SZ gives an unprivileged user.
+                        (
+                            "pipe-max-size".into(),
+                            fixed("/sys/fs/pipe-max-size", "1048576"),
+                        ),
+                        // The ceiling RLIMIT_NOFILE may be raised to.
+                        (
+                            "nr_open".into(),
+                            super::file("/sys/fs/nr_open", || {
+                                Ok(format!("{}\n", crate::kernel::task::NR_OPEN_MAX))
+                            }),
+                        ),
+                        (
+                            "file-max".into(),
+                            super::file("/sys/fs/file-max", || Ok(format!("{}\n", file_max()))),
+                        ),
+                        (
+                            "file-nr".into(),
+                            super::file("/sys/fs/file-nr", || Ok(file_nr())),
+                        ),
                     ]
                 }),
             ),
@@ -165,6 +203,22 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/ngroups_max", "65536"),
                         ),
                         ("printk".into(), printk("/sys/kernel/printk")),
+                        ("version".into(), fixed("/sys/kernel/version", "#1 SMP")),
+                        // No taint: no proprietary modules, no oops so far.
+                        ("tainted".into(), fixed("/sys/kernel/tainted", "0")),
+                        // Load addresses are not randomized (fixed ET_DYN
+                        // base, stack and mmap bases), so 0 as Linux says
+                        // with norandmaps.
+                        (
+                            "randomize_va_space".into(),
+                            fixed("/sys/kernel/randomize_va_space", "0"),
+                        ),
+                        // Core dumps are not written; the pattern is
+                        // Linux's default.
+                        (
+                            "core_pattern".into(),
+                            fixed("/sys/kernel/core_pattern", "core"),
+                        ),
                     ];
                     v.extend(ipc_tunables());
                     v
