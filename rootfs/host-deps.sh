@@ -5,11 +5,11 @@
 set -euo pipefail
 
 pkgs=(busybox-static cpio e2fsprogs gcc libc6-dev)
-# --with-uml: real UML for the comparison tests and bench; --with-debian:
+# --with-uml: real UML (and uml_mconsole) for the comparison tests and bench; --with-debian:
 # debootstrap for rootfs/mkdebian.sh and the Debian boot test.
 for a in "$@"; do
     case "$a" in
-        --with-uml) pkgs+=(user-mode-linux) ;;
+        --with-uml) pkgs+=(user-mode-linux uml-utilities) ;;
         --with-debian) pkgs+=(debootstrap) ;;
         *) echo "host-deps: unknown option $a" >&2; exit 2 ;;
     esac
