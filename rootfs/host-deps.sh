@@ -5,8 +5,8 @@
 set -euo pipefail
 
 pkgs=(busybox-static cpio e2fsprogs gcc libc6-dev)
-# --with-uml: real UML and its tools (uml_mkcow, uml_moo) for the comparison
-# and COW tests and bench; --with-debian:
+# --with-uml: real UML and its tools (uml_mkcow, uml_moo, uml_mconsole) for the
+# comparison, COW and mconsole tests and bench; --with-debian:
 # debootstrap for rootfs/mkdebian.sh and the Debian boot test.
 for a in "$@"; do
     case "$a" in

@@ -44,6 +44,7 @@ pub const RESERVED_FRAMES: u32 = (stub::STUB_DATA_SIZE / PAGE_SIZE as u64) as u3
 /// (guest host processes die with us through PTRACE_O_EXITKILL).
 pub fn host_exit(code: i32) -> ! {
     crate::drivers::char::host_console::restore_terminal();
+    crate::drivers::mconsole::cleanup();
     // SAFETY: _exit never returns and needs no invariants.
     unsafe { libc::_exit(code) }
 }

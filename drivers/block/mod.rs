@@ -9,6 +9,7 @@ pub mod partition;
 pub mod ubd;
 #[allow(unsafe_code)]
 pub mod ubd_host;
+pub mod ubd_hotplug;
 
 use crate::kernel::errno::{Errno, KResult};
 use std::sync::{Arc, Mutex};
@@ -188,6 +189,29 @@ pub fn register_disk(disk: Arc<dyn BlockDevice>) {
     d.retain(|x| x.rdev() != disk.rdev());
     d.push(disk);
     d.extend(parts);
+}
+
+/// Take a disk and its partitions away (hot-unplug). EBUSY while anyone
+/// but the registry holds one of them (a mount, an open file); returns
+/// the names removed.
+pub fn unregister_disk(rdev: u64) -> KResult<Vec<String>> {
+    let mut d = devices();
+    let mine = |x: &Arc<dyn BlockDevice>| x.rdev() >= rdev && x.rdev() < rdev + 16;
+    let parts = d.iter().filter(|x| mine(x) && x.rdev() != rdev).count();
+    for x in d.iter().filter(|x| mine(x)) {
+        // The registry's reference, and each partition's on its disk.
+        let expected = if x.rdev() == rdev { 1 + parts } else { 1 };
+        if Arc::strong_count(x) > expected {
+            return Err(Errno::EBUSY);
+        }
+    }
+    let names = d
+        .iter()
+        .filter(|x| mine(x))
+        .map(|x| x.name().to_owned())
+        .collect();
+    d.retain(|x| !mine(x));
+    Ok(names)
 }
 
 /// Every registered disk and partition, in registration order.

@@ -299,6 +299,15 @@ pub fn interrupt() {
     }
 }
 
+/// Forget a removed disk's interrupt state (its helper threads end when
+/// the last reference to the disk goes).
+pub fn forget(name: &str) {
+    DISKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|d| d.name != name);
+}
+
 /// "ubda" for 0, ..., "ubdh" for 7.
 pub fn disk_name(index: u8) -> String {
     format!("ubd{}", (b'a' + index) as char)

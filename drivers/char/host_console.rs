@@ -146,6 +146,7 @@ pub fn restore_terminal() {
 
 extern "C" fn on_fatal_signal(sig: libc::c_int) {
     restore_terminal();
+    crate::drivers::mconsole::cleanup();
     // SAFETY: _exit is async-signal-safe and never returns.
     unsafe { libc::_exit(128 + sig) };
 }

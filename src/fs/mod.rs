@@ -1,6 +1,7 @@
 //! Filesystems: the VFS core, permission checks, open files, tmpfs,
 //! procfs, sysfs, pipes, and devtmpfs.
 
+pub mod devtmpfs_hotplug;
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
@@ -38,5 +39,6 @@ pub fn new_devtmpfs() -> Arc<dyn Inode> {
     let _ = root.symlink("stdin", "/proc/self/fd/0", Owner::ROOT);
     let _ = root.symlink("stdout", "/proc/self/fd/1", Owner::ROOT);
     let _ = root.symlink("stderr", "/proc/self/fd/2", Owner::ROOT);
+    devtmpfs_hotplug::register(&root);
     root
 }

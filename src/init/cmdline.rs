@@ -519,6 +519,13 @@ fn parse_channel(spec: &str) -> Result<Channel, String> {
     ))
 }
 
+/// Parses one whole `ubdN[flags]=file[,backing]` word (mconsole `config`).
+pub fn parse_ubd_word(word: &str) -> Result<UbdSpec, CmdlineError> {
+    let (key, value) = word.split_once('=').unwrap_or((word, ""));
+    let rest = key.strip_prefix("ubd").unwrap_or(key);
+    parse_ubd(word, rest, value)
+}
+
 /// Parses `ubd<rest>=value`, where `rest` is `N[flags]`.
 fn parse_ubd(word: &str, rest: &str, value: &str) -> Result<UbdSpec, CmdlineError> {
     let invalid = |reason: String| CmdlineError::InvalidValue {

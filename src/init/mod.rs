@@ -63,6 +63,12 @@ pub fn start_kernel(c: Cmdline) -> ! {
             std::process::exit(2);
         }
     };
+    // The umid directory too: a umid a live instance owns is refused.
+    if let Err(e) = crate::drivers::mconsole::setup(&c) {
+        eprintln!("vmlinux: {e}");
+        std::process::exit(2);
+    }
+    crate::drivers::block::ubd_hotplug::init(&c.ubd);
     time::init();
     crate::kernel::printk::start_clock();
     // Console and serial lines (con0 defaults to fd:0,fd:1).
@@ -94,6 +100,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
         ));
     }
     crate::drivers::block::ubd::register(disks);
+    crate::drivers::mconsole::start();
     boot_userspace(&c);
     sched::run()
 }
@@ -510,6 +517,11 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
 
 /// reboot(RESTART): end every process and boot userspace again.
 pub fn restart(_t: &Arc<Task>) {
+    restart_userspace();
+}
+
+/// End every process and boot userspace again (reboot syscall, mconsole).
+pub fn restart_userspace() {
     crate::kernel::exit::kill_all();
     crate::tty::jobctl::reset();
     crate::tty::pty::reset();

@@ -113,6 +113,7 @@ fn handle_interrupts() {
     }
     crate::tty::console::poll_input();
     crate::drivers::block::ubd::interrupt();
+    crate::drivers::mconsole::interrupt();
     let now = time::monotonic_ns();
     expire_timers(now);
     apply_wakeups();
@@ -125,6 +126,13 @@ pub fn run() -> ! {
     loop {
         arch::irq::take_pending();
         handle_interrupts();
+        // mconsole reboot / sysrq b: here, where no task is running.
+        if crate::drivers::mconsole::take_reboot() {
+            crate::fs::ext4::shutdown_all();
+            super::printk::printk("reboot: Restarting system");
+            crate::init::restart_userspace();
+            continue;
+        }
         let next = lock(&RUNQ).pop_front();
         let Some(tid) = next else {
             let timeout = next_deadline().map(|d| {
@@ -218,6 +226,9 @@ fn run_task(t: &Arc<Task>) {
         if arch::irq::pending() {
             arch::irq::take_pending();
             handle_interrupts();
+        }
+        if crate::drivers::mconsole::reboot_pending() {
+            return;
         }
         let resched = NEED_RESCHED.swap(false, std::sync::atomic::Ordering::Relaxed);
         if (resched || time::monotonic_ns() >= slice_end) && !lock(&RUNQ).is_empty() {
