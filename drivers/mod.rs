@@ -3,6 +3,7 @@
 
 pub mod block;
 pub mod char;
+pub mod fs;
 
 use crate::fs::file::FileOps;
 use crate::fs::vfs::{S_IFBLK, S_IFCHR};

@@ -1,10 +1,11 @@
 //! Filesystems: the VFS core, permission checks, open files, tmpfs,
-//! procfs, sysfs, pipes, and devtmpfs.
+//! procfs, sysfs, pipes, devtmpfs, and hostfs.
 
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
+pub mod hostfs;
 pub mod inotify;
 pub mod mount;
 pub mod permission;
