@@ -111,6 +111,11 @@ fn guest_operations_reach_the_host_export() {
     let h = Host::new("hostfs-ops");
     fs::write(h.export.join("hello.txt"), "hello from the host\n").unwrap();
     fs::copy("/bin/busybox", h.export.join("busybox")).unwrap();
+    compile_c(
+        &repo_root().join("tests/guest/mmap_write.c"),
+        &h.export.join("mmap_write"),
+        &["-static"],
+    );
     let before = h.snapshot_outside();
     let initrd = initrd("hostfs-ops");
     let mut g = boot(&initrd, &[&h.hostfs_arg()]);
@@ -224,6 +229,16 @@ fn guest_operations_reach_the_host_export() {
     assert_eq!(st, 0, "{out}");
     run(&mut g, "echo 'echo rewritten' > /mnt/b2/busybox");
     assert_eq!(run(&mut g, "/mnt/b2/busybox"), "rewritten");
+
+    // Writes through a shared mapping reach the host (msync, munmap).
+    assert_eq!(
+        run(&mut g, "/mnt/mmap_write /mnt/mapped 10000"),
+        "mapped-ok"
+    );
+    let want: Vec<u8> = (0..10000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let got = fs::read(h.export.join("mapped")).unwrap();
+    let same = got.iter().zip(&want).filter(|(a, b)| a == b).count();
+    assert!(got == want, "{same} of {} bytes arrived", want.len());
 
     // A subdirectory as the mount's root, read-only.
     fs::create_dir(h.export.join("sub")).unwrap();

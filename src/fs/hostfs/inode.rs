@@ -139,6 +139,30 @@ impl HostInode {
         Ok(())
     }
 
+    /// Write shared-mapping changes back to the host, unless the host
+    /// changed the file since the pages were read (then the host's wins).
+    fn writeback(&self) -> KResult<()> {
+        let mut c = lock(&self.cache);
+        if !c.active() || self.kind() != S_IFREG {
+            return Ok(());
+        }
+        let st = self.host_stat()?;
+        if !c.is_of(Self::stamp(&st)) {
+            return Ok(());
+        }
+        // Never opened for writing: no shared writable mapping either.
+        let Some(w) = lock(&self.io).write.clone() else {
+            return Ok(());
+        };
+        let r = self.file(false)?;
+        c.writeback(
+            st.size,
+            |off, buf| r.read_at(off, buf).map_err(errno),
+            |off, data| w.write_at(off, data).map_err(errno),
+        )?;
+        self.restamp(&mut c)
+    }
+
     fn me(&self) -> KResult<Arc<HostInode>> {
         self.this.upgrade().ok_or(Errno::ENOENT)
     }
@@ -310,6 +334,7 @@ impl Inode for HostInode {
     }
 
     fn sync(&self) -> KResult<()> {
+        self.writeback()?;
         let io = lock(&self.io);
         if let Some(f) = io.write.as_ref().or(io.read.as_ref()) {
             f.fsync().map_err(errno)?;
@@ -335,6 +360,10 @@ impl Inode for HostInode {
 
 impl Drop for HostInode {
     fn drop(&mut self) {
+        // The last mapping is gone with the last reference.
+        if let Err(e) = self.writeback() {
+            log::warn!("hostfs: writing back mapped pages failed: {e}");
+        }
         let mut map = lock(&self.sb.inodes);
         if map.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             map.remove(&self.key);

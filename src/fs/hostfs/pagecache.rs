@@ -78,6 +78,37 @@ impl PageCache {
         Some(p)
     }
 
+    /// Is the cache filled from host version `stamp`?
+    pub fn is_of(&self, stamp: (u64, i64, i64)) -> bool {
+        self.stamp == Some(stamp)
+    }
+
+    /// Write back what shared writable mappings changed: every cached page
+    /// (within the file's `size`) that differs from the host's copy. Private
+    /// mappings copy on write, so only shared ones change cached frames.
+    pub fn writeback(
+        &self,
+        size: u64,
+        mut read: impl FnMut(u64, &mut [u8]) -> KResult<usize>,
+        mut write: impl FnMut(u64, &[u8]) -> KResult<usize>,
+    ) -> KResult<()> {
+        let mut mine = vec![0u8; PAGE_SIZE as usize];
+        let mut theirs = vec![0u8; PAGE_SIZE as usize];
+        for (&idx, &p) in &self.pages {
+            let off = idx * PAGE_SIZE;
+            if off >= size {
+                break;
+            }
+            let len = (size - off).min(PAGE_SIZE) as usize;
+            frame::read(p, 0, &mut mine[..len]);
+            let n = read(off, &mut theirs[..len])?;
+            if n != len || mine[..len] != theirs[..len] {
+                write(off, &mine[..len])?;
+            }
+        }
+        Ok(())
+    }
+
     /// `data` was written to the host at `off`: copy it into cached pages.
     pub fn written(&mut self, off: u64, data: &[u8]) {
         if self.pages.is_empty() {
