@@ -43,17 +43,25 @@ impl Host {
         }
     }
 
-    /// Everything below the test directory except the export root (names
-    /// and sizes): must not change while the guest runs.
-    fn snapshot_outside(&self) -> BTreeMap<PathBuf, u64> {
-        fn walk(p: &Path, skip: &Path, out: &mut BTreeMap<PathBuf, u64>) {
+    /// Everything below the test directory except the export root: names,
+    /// sizes and, for files, access times (the host's relatime moves a
+    /// fresh file's atime at its first read). Must not change while the
+    /// guest runs: nothing is created, written or read there.
+    fn snapshot_outside(&self) -> BTreeMap<PathBuf, (u64, i64, i64)> {
+        type Snap = BTreeMap<PathBuf, (u64, i64, i64)>;
+        fn walk(p: &Path, skip: &Path, out: &mut Snap) {
             for e in fs::read_dir(p).unwrap().flatten() {
                 let path = e.path();
                 if path == skip {
                     continue;
                 }
                 let m = fs::symlink_metadata(&path).unwrap();
-                out.insert(path.clone(), m.len());
+                let atime = if m.is_file() {
+                    (m.atime(), m.atime_nsec())
+                } else {
+                    (0, 0)
+                };
+                out.insert(path.clone(), (m.len(), atime.0, atime.1));
                 if m.is_dir() {
                     walk(&path, skip, out);
                 }
