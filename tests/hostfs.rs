@@ -24,6 +24,22 @@ struct Host {
     outside: PathBuf,
 }
 
+/// The test's directories go when it ends (the guest, declared later, is
+/// gone by then): its own and the initramfs built for it.
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+        let _ = fs::remove_dir_all(initrd_dir(&self.dir));
+    }
+}
+
+/// Where `initrd(name)` builds, for a test directory `test_dir(name)`.
+fn initrd_dir(dir: &Path) -> PathBuf {
+    let base = dir.file_name().unwrap().to_str().unwrap();
+    let (name, pid) = base.rsplit_once('-').unwrap();
+    dir.with_file_name(format!("{name}-initrd-{pid}"))
+}
+
 impl Host {
     fn new(name: &str) -> Host {
         let dir = test_dir(name);
@@ -94,7 +110,9 @@ fn initrd(name: &str) -> PathBuf {
     for (p, (_, _, guest)) in paths.iter().zip(files.iter()) {
         adds.push((p.as_path(), *guest));
     }
-    build_initramfs(&format!("{name}-initrd"), &adds)
+    let out = build_initramfs(&format!("{name}-initrd"), &adds);
+    let _ = fs::remove_dir_all(&dir);
+    out
 }
 
 fn boot(initrd: &Path, extra: &[&str]) -> Guest {
@@ -432,6 +450,7 @@ fn without_hostfs_on_the_command_line_the_mount_is_refused() {
     assert!(out.contains("boot with hostfs=DIR"), "{out}");
     assert!(!run(&mut g, "cat /proc/mounts").contains("hostfs"));
     poweroff(g);
+    let _ = fs::remove_dir_all(initrd.parent().unwrap());
 }
 
 #[test]
@@ -450,4 +469,5 @@ fn a_missing_export_root_is_a_command_line_error() {
         let err = g.stderr_output();
         assert!(err.contains(&word) && err.contains(reason), "{err}");
     }
+    let _ = fs::remove_dir_all(&dir);
 }
