@@ -3,6 +3,7 @@
 
 pub mod block;
 pub mod char;
+pub mod fs;
 pub mod mconsole;
 
 use crate::fs::file::FileOps;

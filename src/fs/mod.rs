@@ -1,11 +1,12 @@
 //! Filesystems: the VFS core, permission checks, open files, tmpfs,
-//! procfs, sysfs, pipes, and devtmpfs.
+//! procfs, sysfs, pipes, devtmpfs, and hostfs.
 
 pub mod devtmpfs_hotplug;
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod file;
+pub mod hostfs;
 pub mod inotify;
 pub mod locks;
 pub mod mount;

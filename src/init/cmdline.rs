@@ -282,7 +282,11 @@ impl Cmdline {
             "uml_dir" => {
                 self.uml_dir = Some(PathBuf::from(non_empty(required()?).map_err(invalid)?))
             }
-            "hostfs" => self.hostfs = Some(PathBuf::from(non_empty(required()?).map_err(invalid)?)),
+            "hostfs" => {
+                let path = non_empty(required()?).map_err(invalid)?;
+                check_dir(word, path)?;
+                self.hostfs = Some(PathBuf::from(path));
+            }
             "quiet" | "ro" | "rw" => {
                 if value.is_some() {
                     return Err(invalid("takes no value".to_owned()));
@@ -614,6 +618,24 @@ fn check_file(word: &str, path: &str, regular: bool) -> Result<(), CmdlineError>
     })
 }
 
+/// Checks that `path` exists and is a directory (the hostfs export root).
+fn check_dir(word: &str, path: &str) -> Result<(), CmdlineError> {
+    let reason = match std::fs::metadata(Path::new(path)) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => "Not a directory".to_owned(),
+        Err(e) => match e.kind() {
+            std::io::ErrorKind::NotFound => "No such file or directory".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
+            _ => e.to_string(),
+        },
+    };
+    Err(CmdlineError::File {
+        word: word.to_owned(),
+        path: PathBuf::from(path),
+        reason,
+    })
+}
+
 /// Usage text for `--help`.
 pub fn help_text() -> &'static str {
     "\
@@ -831,6 +853,23 @@ mod tests {
     }
 
     #[test]
+    fn hostfs_root_must_be_a_directory() {
+        let dir = TempDir::new();
+        let c = boot(&[&format!("hostfs={}", dir.0.display())]);
+        assert_eq!(c.hostfs.as_deref(), Some(dir.0.as_path()));
+        let word = format!("hostfs={}", dir.file("f"));
+        assert_eq!(
+            error(&[&word]).to_string(),
+            format!("{word}: Not a directory")
+        );
+        let word = format!("hostfs={}", dir.missing("gone"));
+        assert_eq!(
+            error(&[&word]).to_string(),
+            format!("{word}: No such file or directory")
+        );
+    }
+
+    #[test]
     fn initrd() {
         let dir = TempDir::new();
         let file = dir.file("initrd.img");
@@ -947,10 +986,10 @@ mod tests {
 
     #[test]
     fn umid_and_dirs() {
-        let c = boot(&["umid=my-vm_1.test", "uml_dir=/tmp/uml", "hostfs=/srv/share"]);
+        let c = boot(&["umid=my-vm_1.test", "uml_dir=/tmp/uml", "hostfs=/"]);
         assert_eq!(c.umid.as_deref(), Some("my-vm_1.test"));
         assert_eq!(c.uml_dir, Some(PathBuf::from("/tmp/uml")));
-        assert_eq!(c.hostfs, Some(PathBuf::from("/srv/share")));
+        assert_eq!(c.hostfs, Some(PathBuf::from("/")));
         let long = format!("umid={}", "a".repeat(MAX_UMID_LEN + 1));
         for bad in [
             "umid=", "umid=a/b", "umid=a b", "umid=ü", "umid=..", "umid=.", &long, "uml_dir=",

@@ -69,6 +69,14 @@ pub fn start_kernel(c: Cmdline) -> ! {
         std::process::exit(2);
     }
     crate::drivers::block::ubd_hotplug::init(&c.ubd);
+    // The hostfs export root is opened once, here; hostfs mounts reach
+    // nothing of the host but what lies beneath it.
+    if let Some(dir) = &c.hostfs {
+        if let Err(e) = crate::drivers::fs::hostfs_host::init(dir) {
+            eprintln!("vmlinux: hostfs={}: {e}", dir.display());
+            std::process::exit(2);
+        }
+    }
     time::init();
     crate::kernel::printk::start_clock();
     // Console and serial lines (con0 defaults to fd:0,fd:1).

@@ -206,16 +206,31 @@ pub fn sys_madvise(t: &Arc<Task>, addr: u64, len: u64, advice: i32) -> KResult<u
 }
 
 /// msync: shared mappings are the page cache itself; nothing to do.
-pub fn sys_msync(t: &Arc<Task>, addr: u64, len: u64, _flags: u32) -> KResult<u64> {
+pub fn sys_msync(t: &Arc<Task>, addr: u64, len: u64, flags: u32) -> KResult<u64> {
+    const MS_SYNC: u32 = 4;
     let (s, e) = check_range(addr, len)?;
     let mm = t.mm();
     let m = mm.lock();
     let mut a = s;
+    // MS_SYNC: the files behind shared mappings get an fsync, as Linux's
+    // vfs_fsync_range (hostfs writes mapped pages back to the host then).
+    let mut files: Vec<Arc<dyn crate::fs::vfs::Inode>> = Vec::new();
     while a < e {
         match m.find_vma(a) {
-            Some(v) => a = v.end,
+            Some(v) => {
+                if let crate::mm::Backing::File { inode, .. } = &v.backing {
+                    if v.shared && flags & MS_SYNC != 0 {
+                        files.push(inode.clone());
+                    }
+                }
+                a = v.end
+            }
             None => return Err(Errno::ENOMEM),
         }
+    }
+    drop(m);
+    for i in files {
+        i.fsync(t)?;
     }
     Ok(0)
 }

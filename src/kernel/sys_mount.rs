@@ -66,6 +66,7 @@ fn new_instance(
     match fstype {
         "ext2" | "ext3" | "ext4" => mount_ext(t, source, fstype, ro, words),
         "tmpfs" | "ramfs" => crate::fs::tmpfs::mount(words),
+        "hostfs" => crate::fs::hostfs::mount(words),
         "devtmpfs" => no_options((crate::fs::new_devtmpfs(), "mode=755".into())),
         "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
         "sysfs" => no_options((crate::fs::sysfs::new_fs(), String::new())),
