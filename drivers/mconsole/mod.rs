@@ -39,7 +39,23 @@ fn default_uml_dir() -> PathBuf {
 /// an error (a live instance owns the umid) is one line for stderr and
 /// vmlinux exits with status 2.
 pub fn setup(c: &Cmdline) -> Result<(), String> {
-    let uml_dir = c.uml_dir.clone().unwrap_or_else(default_uml_dir);
+    let uml_dir = match &c.uml_dir {
+        Some(d) => d.clone(),
+        None => {
+            let d = default_uml_dir();
+            // The default (~/.uml) may not be writable (a system user, a
+            // read-only home): like UML, boot on without a control
+            // directory; an explicit uml_dir= must work.
+            if let Err(e) = std::fs::create_dir_all(&d) {
+                log::warn!(
+                    "umid: cannot create {}: {e}; no control directory or mconsole (give uml_dir=)",
+                    d.display()
+                );
+                return Ok(());
+            }
+            d
+        }
+    };
     let d = host::create_dir(&uml_dir, c.umid.as_deref())?;
     log::debug!("umid: {} in {}", d.umid, d.dir.display());
     match host::bind(&d.socket) {

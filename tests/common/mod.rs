@@ -493,6 +493,14 @@ impl Guest {
         {
             cmd.arg("con0=fd:0,fd:1");
         }
+        if program == vmlinux() && !args.iter().any(|a| a.starts_with("uml_dir=")) {
+            // The control directories of the tests' guests go in the tests'
+            // scratch space (swept with it), not in ~/.uml.
+            let dir = std::env::temp_dir()
+                .join("ruml-tests")
+                .join(format!("uml-{}", std::process::id()));
+            cmd.arg(format!("uml_dir={}", dir.display()));
+        }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
