@@ -406,7 +406,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
         }
         None => printk("Warning: unable to open an initial console."),
     }
-    let pid = task::alloc_pid();
+    let pid = task::alloc_pid().expect("pid for init");
     let now = time::monotonic_ns();
     let tg = Arc::new(ThreadGroup {
         tgid: pid,

@@ -124,6 +124,9 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
                 if let Some(cg) = task::group(*c) {
                     let mut cgi = cg.lock();
                     cgi.parent = 1;
+                    // Init is told with SIGCHLD, whatever the child's
+                    // original exit signal was (Linux's reparent_leader).
+                    cgi.exit_signal = SIGCHLD;
                     any_zombie |= cgi.zombie.is_some();
                 }
             }

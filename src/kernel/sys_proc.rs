@@ -51,8 +51,12 @@ pub fn sys_clone(
     if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
         return Err(Errno::EINVAL);
     }
+    if flags & CLONE_SETTLS != 0 && tls >= crate::mm::TASK_SIZE {
+        // As arch_prctl(ARCH_SET_FS): the host could not load it.
+        return Err(Errno::EPERM);
+    }
     super::nproc::may_fork(t)?;
-    let tid = task::alloc_pid();
+    let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
     let parent_mm = t.mm();
     let child_ctx = {
         let mut m = parent_mm.lock();

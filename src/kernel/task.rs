@@ -139,19 +139,23 @@ static NEXT_PID: AtomicI32 = AtomicI32::new(1);
 const PID_MAX: i32 = 32768;
 
 /// Allocate a free PID, wrapping like Linux at pid_max.
-pub fn alloc_pid() -> Pid {
+pub fn alloc_pid() -> Option<Pid> {
     let tasks = lock(&TASKS);
     let groups = lock(&GROUPS);
-    loop {
+    // One lap over the pid space at most: when every pid is held (by
+    // tasks or by zombies nobody reaps), fork fails with EAGAIN as in
+    // Linux instead of spinning here with the task lists locked.
+    for _ in 0..PID_MAX {
         let mut p = NEXT_PID.fetch_add(1, Ordering::Relaxed);
         if p >= PID_MAX {
             NEXT_PID.store(300, Ordering::Relaxed);
             p = 300;
         }
         if !tasks.contains_key(&p) && !groups.contains_key(&p) {
-            return p;
+            return Some(p);
         }
     }
+    None
 }
 
 /// The most recently allocated PID (/proc/loadavg).
