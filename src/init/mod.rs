@@ -466,6 +466,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             comm: "swapper".into(),
             start_time: now,
             nice: 0,
+            sched: Default::default(),
         }),
     });
     task::insert_task(t.clone());

@@ -1,6 +1,7 @@
 //! The kernel proper: tasks, scheduling, signals, time, syscalls.
 
 pub mod acct;
+pub mod cputimer;
 pub mod cred;
 pub mod current;
 pub mod errno;
@@ -19,6 +20,7 @@ pub mod rw_full;
 pub mod sched;
 pub mod signal;
 pub mod sys_attr;
+pub mod sys_clock;
 pub mod sys_cred;
 pub mod sys_epoll;
 pub mod sys_fs;
@@ -35,6 +37,7 @@ pub mod sys_poll;
 pub mod sys_prio;
 pub mod sys_proc;
 pub mod sys_rusage;
+pub mod sys_sched;
 pub mod sys_signal;
 pub mod sys_time;
 pub mod sys_xattr;

@@ -188,6 +188,11 @@ fn run_task(t: &Arc<Task>) {
         // Arm the timer for preemption (if others wait) and guest timers.
         let others = !lock(&RUNQ).is_empty();
         let mut deadline = next_deadline();
+        // ITIMER_VIRTUAL/PROF: stop the guest when its CPU time may be up.
+        if let Some(b) = super::cputimer::budget(t) {
+            let d = time::monotonic_ns().saturating_add(b);
+            deadline = Some(deadline.map_or(d, |x| x.min(d)));
+        }
         if others {
             deadline = Some(deadline.map_or(slice_end, |d| d.min(slice_end)));
         }
@@ -207,6 +212,7 @@ fn run_task(t: &Arc<Task>) {
             arch::switch(&mut m.host, &mut i.ctx, &mut guest_ns)
         };
         cpu.guest_returned(guest_ns);
+        super::cputimer::check(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {

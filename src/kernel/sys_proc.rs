@@ -80,7 +80,7 @@ pub fn sys_clone(
     } else {
         parent_mm.fork()?
     };
-    let (files, fs, sighand, sigmask, altstack, comm, nice) = {
+    let (files, fs, sighand, sigmask, altstack, comm, nice, sched) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
             i.files.clone()
@@ -102,7 +102,17 @@ pub fn sys_clone(
         } else {
             i.altstack
         };
-        (files, fs, sighand, i.sigmask, alt, i.comm.clone(), i.nice)
+        let sched = i.sched.forked();
+        (
+            files,
+            fs,
+            sighand,
+            i.sigmask,
+            alt,
+            i.comm.clone(),
+            i.nice,
+            sched,
+        )
     };
     let tgid = if flags & CLONE_THREAD != 0 {
         let tg = t.tg();
@@ -186,6 +196,7 @@ pub fn sys_clone(
             comm,
             start_time: time::monotonic_ns(),
             nice,
+            sched,
         }),
     });
     if flags & CLONE_PARENT_SETTID != 0 {

@@ -1,5 +1,6 @@
 //! Time syscalls: clocks, sleeps, interval timers.
 
+use super::cputimer;
 use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::Task;
@@ -59,7 +60,7 @@ pub fn sys_gettimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
         t.mm().write(tv, &b)?;
     }
     if tz != 0 {
-        t.mm().write(tz, &[0u8; 8])?;
+        t.mm().write(tz, &super::sys_clock::timezone_bytes())?;
     }
     Ok(0)
 }
@@ -132,40 +133,45 @@ fn itv_bytes(val_ns: i64, int_ns: i64) -> [u8; 32] {
     b
 }
 
-/// getitimer
+/// getitimer: what is left of timer `which` and its interval.
 pub fn sys_getitimer(t: &Arc<Task>, which: i32, val: u64) -> KResult<u64> {
-    if !(0..=2).contains(&which) {
-        return Err(Errno::EINVAL);
-    }
-    let (v, i) = if which == 0 {
-        time::get_itimer(t.tgid())
-    } else {
-        (0, 0)
+    let (v, i) = match which {
+        0 => time::get_itimer(t.tgid()),
+        cputimer::ITIMER_VIRTUAL | cputimer::ITIMER_PROF => cputimer::get(&t.tg(), which),
+        _ => return Err(Errno::EINVAL),
     };
     t.mm().write(val, &itv_bytes(v, i))?;
     Ok(0)
 }
 
-/// setitimer (ITIMER_REAL; the virtual and profiling timers are accepted
-/// but never fire)
+/// A guest `struct timeval` in ns: EINVAL unless 0 <= tv_usec < 10^6 and
+/// tv_sec >= 0, as Linux's setitimer checks.
+fn timeval_ns(b: &[u8]) -> KResult<i64> {
+    let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
+    let us = i64::from_le_bytes(b[8..16].try_into().unwrap());
+    if s < 0 || !(0..1_000_000).contains(&us) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(s.saturating_mul(1_000_000_000).saturating_add(us * 1000))
+}
+
+/// setitimer: ITIMER_REAL counts wall time (SIGALRM), ITIMER_VIRTUAL the
+/// process's user time (SIGVTALRM), ITIMER_PROF its user + system time
+/// (SIGPROF). A null new value disarms, as Linux.
 pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u64> {
     if !(0..=2).contains(&which) {
         return Err(Errno::EINVAL);
     }
     let (v, i) = if new != 0 {
         let b = t.mm().read_vec(new, 32)?;
-        let g = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        (
-            g(16) * 1_000_000_000 + g(24) * 1000,
-            g(0) * 1_000_000_000 + g(8) * 1000,
-        )
+        (timeval_ns(&b[16..32])?, timeval_ns(&b[0..16])?)
     } else {
         (0, 0)
     };
     let prev = if which == 0 {
         time::set_itimer(t.tgid(), v, i)
     } else {
-        (0, 0)
+        cputimer::set(&t.tg(), which, v, i)
     };
     if old != 0 {
         t.mm().write(old, &itv_bytes(prev.0, prev.1))?;

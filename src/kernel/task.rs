@@ -83,6 +83,9 @@ pub struct TaskInner {
     pub start_time: i64,
     /// Nice value, -20..=19 (setpriority; inherited by children).
     pub nice: i32,
+    /// Scheduling policy and priority (sched_setscheduler; reported, not
+    /// yet used by the scheduler).
+    pub sched: super::sys_sched::SchedAttr,
 }
 
 /// A thread.

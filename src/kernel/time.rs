@@ -1,5 +1,6 @@
 //! Time: the guest's clocks (monotonic from boot, realtime from the host)
-//! and per-process interval timers (ITIMER_REAL / alarm).
+//! and per-process interval timers (ITIMER_REAL / alarm; the CPU-time
+//! ones are in `cputimer`).
 
 use super::signal::{self, SigInfo, SIGALRM};
 use super::task::{self, lock, Pid};
@@ -30,8 +31,25 @@ pub fn guest_mono_to_kernel(ns: i64) -> i64 {
     ns.saturating_add(BOOT_NS.load(Ordering::Relaxed))
 }
 
+/// The guest's CLOCK_REALTIME minus the host's: what clock_settime,
+/// settimeofday and adjtimex(ADJ_SETOFFSET) changed. The host's own clock
+/// is never set; every reader of the guest's wall clock comes here.
+static REALTIME_OFFSET: AtomicI64 = AtomicI64::new(0);
+
+/// The guest's CLOCK_REALTIME (host clock plus the guest's offset).
 pub fn realtime_ns() -> i64 {
-    arch::time::realtime_ns()
+    arch::time::realtime_ns().saturating_add(REALTIME_OFFSET.load(Ordering::Relaxed))
+}
+
+/// Set the guest's CLOCK_REALTIME to `ns` from now on.
+pub fn set_realtime_ns(ns: i64) {
+    let off = ns.saturating_sub(arch::time::realtime_ns());
+    REALTIME_OFFSET.store(off, Ordering::Relaxed);
+}
+
+/// Step the guest's CLOCK_REALTIME by `delta` ns.
+pub fn step_realtime_ns(delta: i64) {
+    REALTIME_OFFSET.fetch_add(delta, Ordering::Relaxed);
 }
 
 /// ITIMER_REAL expiries: tgid -> (next expiry, interval).
@@ -59,8 +77,10 @@ pub fn get_itimer(tgid: Pid) -> (i64, i64) {
         .unwrap_or((0, 0))
 }
 
+/// The process is gone: drop its interval timers (real, virtual, prof).
 pub fn cancel_itimer(tgid: Pid) {
     lock(&ITIMERS).remove(&tgid);
+    super::cputimer::cancel(tgid);
 }
 
 pub fn next_itimer() -> Option<i64> {
@@ -106,6 +126,10 @@ pub fn expire_itimers(now: i64) {
     }
 }
 
+/// A new boot: no timers, and the wall clock follows the host's again
+/// (as a Linux kernel reads its RTC when it boots).
 pub fn reset() {
     lock(&ITIMERS).clear();
+    super::cputimer::reset();
+    REALTIME_OFFSET.store(0, Ordering::Relaxed);
 }

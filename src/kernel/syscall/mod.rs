@@ -6,8 +6,9 @@ pub mod names;
 use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
-    signal, sys_attr, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
-    sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_signal, sys_time, sys_xattr,
+    signal, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm,
+    sys_mount, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
+    sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -260,12 +261,20 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         // getpriority returns 20 - nice; every task runs at nice 0.
         140 => sys_prio::sys_getpriority(t, a.i(0), a.i(1)),
         141 => sys_prio::sys_setpriority(t, a.i(0), a.i(1), a.i(2)),
-        135 => Ok(0),                                       // personality: PER_LINUX
-        143 => t.mm().write_u32(a.u(1), 0).map(|_| 0),      // sched_getparam
-        144 => Ok(0),                                       // sched_setscheduler
-        145 => Ok(0),                                       // sched_getscheduler: SCHED_OTHER
-        146 | 147 => Ok(0),                                 // sched_get_priority_max/min
-        148 => t.mm().write(a.u(1), &[0u8; 16]).map(|_| 0), // sched_rr_get_interval
+        135 => Ok(0), // personality: PER_LINUX
+        142 => sys_sched::sys_sched_setscheduler(t, a.i(0), None, a.u(1)),
+        143 => sys_sched::sys_sched_getparam(t, a.i(0), a.u(1)),
+        144 => sys_sched::sys_sched_setscheduler(t, a.i(0), Some(a.i(1)), a.u(2)),
+        145 => sys_sched::sys_sched_getscheduler(t, a.i(0)),
+        146 => sys_sched::sys_sched_get_priority_max(a.i(0)),
+        147 => sys_sched::sys_sched_get_priority_min(a.i(0)),
+        148 => sys_sched::sys_sched_rr_get_interval(t, a.i(0), a.u(1)),
+        314 => sys_sched::sys_sched_setattr(t, a.i(0), a.u(1), a.u32(2)),
+        315 => sys_sched::sys_sched_getattr(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
+        159 => sys_clock::sys_adjtimex(t, a.u(0)),
+        164 => sys_clock::sys_settimeofday(t, a.u(0), a.u(1)),
+        227 => sys_clock::sys_clock_settime(t, a.i(0), a.u(1)),
+        305 => sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1)),
         149 | 150 | 151 | 152 => Ok(0),
         251 => Ok(0),                // ioprio_set
         252 => Ok((4 << 13) as u64), // ioprio_get: best effort, level 4

@@ -1,0 +1,276 @@
+//! Setting the guest's wall clock: clock_settime, settimeofday, adjtimex
+//! and clock_adjtime.
+//!
+//! The guest's CLOCK_REALTIME is the host's plus an offset the kernel
+//! keeps (`time::set_realtime_ns`); the host's clock is never touched.
+//! There is no NTP discipline: adjtimex reports a synchronised clock (the
+//! host keeps it) and stores the state a caller sets, but does not slew.
+
+use super::errno::{Errno, KResult};
+use super::task::{lock, Task};
+use super::time;
+use std::sync::{Arc, Mutex};
+
+const NS: i64 = 1_000_000_000;
+/// Linux's TIME_SETTOD_SEC_MAX: KTIME_SEC_MAX less 30 years of uptime.
+const SETTOD_SEC_MAX: i64 = i64::MAX / NS - 30 * 365 * 86400;
+
+/// `struct timezone` as settimeofday last set it (gettimeofday reports it).
+static TZ: Mutex<(i32, i32)> = Mutex::new((0, 0));
+
+/// The timezone bytes gettimeofday writes.
+pub fn timezone_bytes() -> [u8; 8] {
+    let (w, d) = *lock(&TZ);
+    let mut b = [0u8; 8];
+    b[0..4].copy_from_slice(&w.to_le_bytes());
+    b[4..8].copy_from_slice(&d.to_le_bytes());
+    b
+}
+
+fn i64_at(b: &[u8], o: usize) -> i64 {
+    i64::from_le_bytes(b[o..o + 8].try_into().unwrap())
+}
+
+fn i32_at(b: &[u8], o: usize) -> i32 {
+    i32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+}
+
+/// Linux's timespec64_valid_settod.
+fn valid_settod(sec: i64, nsec: i64) -> bool {
+    sec >= 0 && (0..NS).contains(&nsec) && sec < SETTOD_SEC_MAX
+}
+
+fn need_sys_time(t: &Task) -> KResult<()> {
+    if t.creds().capable() {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+/// Set the wall clock to `ns` (EINVAL for a time before boot: the guest's
+/// monotonic clock cannot go below zero, as Linux's do_settimeofday64).
+fn settime(ns: i64) -> KResult<()> {
+    if ns < time::uptime_ns() {
+        return Err(Errno::EINVAL);
+    }
+    log::info!("clock: guest realtime set to {}.{:09}", ns / NS, ns % NS);
+    time::set_realtime_ns(ns);
+    Ok(())
+}
+
+/// clock_settime: only CLOCK_REALTIME can be set; EINVAL for the others.
+pub fn sys_clock_settime(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
+    if clk != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let b = t.mm().read_vec(ts, 16)?;
+    let (sec, nsec) = (i64_at(&b, 0), i64_at(&b, 8));
+    if !valid_settod(sec, nsec) {
+        return Err(Errno::EINVAL);
+    }
+    need_sys_time(t)?;
+    settime(sec * NS + nsec)?;
+    Ok(0)
+}
+
+/// settimeofday: the clock and/or the (historical) timezone.
+pub fn sys_settimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
+    let new = if tv != 0 {
+        let b = t.mm().read_vec(tv, 16)?;
+        let (sec, usec) = (i64_at(&b, 0), i64_at(&b, 8));
+        // Linux lets usec == 10^6 through here and rejects it as ns below.
+        if !(0..=1_000_000).contains(&usec) || !valid_settod(sec, usec * 1000) {
+            return Err(Errno::EINVAL);
+        }
+        Some(sec * NS + usec * 1000)
+    } else {
+        None
+    };
+    let zone = if tz != 0 {
+        let b = t.mm().read_vec(tz, 8)?;
+        Some((i32_at(&b, 0), i32_at(&b, 4)))
+    } else {
+        None
+    };
+    need_sys_time(t)?;
+    if let Some(z) = zone {
+        if !(-15 * 60..=15 * 60).contains(&z.0) {
+            return Err(Errno::EINVAL);
+        }
+        *lock(&TZ) = z;
+    }
+    if let Some(ns) = new {
+        settime(ns)?;
+    }
+    Ok(0)
+}
+
+const ADJ_OFFSET: u32 = 0x0001;
+const ADJ_FREQUENCY: u32 = 0x0002;
+const ADJ_MAXERROR: u32 = 0x0004;
+const ADJ_ESTERROR: u32 = 0x0008;
+const ADJ_STATUS: u32 = 0x0010;
+const ADJ_TIMECONST: u32 = 0x0020;
+const ADJ_TAI: u32 = 0x0080;
+const ADJ_SETOFFSET: u32 = 0x0100;
+const ADJ_MICRO: u32 = 0x1000;
+const ADJ_NANO: u32 = 0x2000;
+const ADJ_TICK: u32 = 0x4000;
+/// With ADJ_OFFSET: adjtime(3)'s single-shot mode.
+const ADJ_ADJTIME: u32 = 0x8000;
+const ADJ_OFFSET_READONLY: u32 = 0x2000;
+const STA_UNSYNC: i32 = 0x0040;
+const STA_CLOCKERR: i32 = 0x1000;
+const STA_NANO: i32 = 0x2000;
+/// Bits of `status` that only the kernel sets (Linux's STA_RONLY).
+const STA_RONLY: i32 = 0x0100 | 0x0200 | 0x0400 | 0x0800 | 0x1000 | 0x2000 | 0x4000 | 0x8000;
+const TIME_OK: u64 = 0;
+const TIME_ERROR: u64 = 5;
+const USER_HZ: i64 = super::acct::USER_HZ;
+/// Linux's ppm scale for freq and tolerance (MAXFREQ 500 ppm << 16).
+const PPM_SCALE: i64 = 1 << 16;
+
+/// What adjtimex callers have set (Linux's NTP state, without its effect).
+#[derive(Clone, Copy)]
+struct Ntp {
+    status: i32,
+    freq: i64,
+    maxerror: i64,
+    esterror: i64,
+    constant: i64,
+    tick: i64,
+    tai: i32,
+}
+
+static NTP: Mutex<Ntp> = Mutex::new(Ntp {
+    status: 0,
+    freq: 0,
+    maxerror: 0,
+    esterror: 0,
+    constant: 2,
+    tick: 1_000_000 / USER_HZ,
+    tai: 0,
+});
+
+/// adjtimex / clock_adjtime(CLOCK_REALTIME) on the guest `struct timex`.
+fn adjtimex_at(t: &Task, buf: u64) -> KResult<u64> {
+    let mut b = t.mm().read_vec(buf, 208)?;
+    let modes = u32::from_le_bytes(b[0..4].try_into().unwrap());
+    // timekeeping_validate_timex, in Linux's order.
+    if modes & ADJ_ADJTIME != 0 {
+        if modes & ADJ_OFFSET == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if modes & ADJ_OFFSET_READONLY == 0 {
+            need_sys_time(t)?;
+        }
+    } else {
+        if modes != 0 {
+            need_sys_time(t)?;
+        }
+        let tick = i64_at(&b, 88);
+        if modes & ADJ_TICK != 0 && !(900_000 / USER_HZ..=1_100_000 / USER_HZ).contains(&tick) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let (tsec, tfrac) = (i64_at(&b, 72), i64_at(&b, 80));
+    if modes & ADJ_SETOFFSET != 0 {
+        let lim = if modes & ADJ_NANO != 0 { NS } else { 1_000_000 };
+        if !(0..lim).contains(&tfrac) {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let freq = i64_at(&b, 16);
+    if modes & ADJ_FREQUENCY != 0 && (freq < i64::MIN / PPM_SCALE || freq > i64::MAX / PPM_SCALE) {
+        return Err(Errno::EINVAL);
+    }
+    if modes & ADJ_SETOFFSET != 0 {
+        let unit = if modes & ADJ_NANO != 0 { 1 } else { 1000 };
+        let delta = tsec.saturating_mul(NS).saturating_add(tfrac * unit);
+        let new = time::realtime_ns().saturating_add(delta);
+        if !valid_settod(new.div_euclid(NS), 0) || new < time::uptime_ns() {
+            return Err(Errno::EINVAL);
+        }
+        log::info!("clock: guest realtime stepped by {delta} ns");
+        time::step_realtime_ns(delta);
+    }
+    let n = {
+        let mut n = lock(&NTP);
+        if modes & ADJ_ADJTIME == 0 {
+            if modes & ADJ_STATUS != 0 {
+                n.status = (n.status & STA_RONLY) | (i32_at(&b, 40) & !STA_RONLY);
+            }
+            if modes & ADJ_NANO != 0 {
+                n.status |= STA_NANO;
+            }
+            if modes & ADJ_MICRO != 0 {
+                n.status &= !STA_NANO;
+            }
+            if modes & ADJ_FREQUENCY != 0 {
+                n.freq = freq.clamp(-500 * PPM_SCALE, 500 * PPM_SCALE);
+            }
+            if modes & ADJ_MAXERROR != 0 {
+                n.maxerror = i64_at(&b, 24).clamp(0, 16_000_000);
+            }
+            if modes & ADJ_ESTERROR != 0 {
+                n.esterror = i64_at(&b, 32).clamp(0, 16_000_000);
+            }
+            if modes & ADJ_TIMECONST != 0 {
+                n.constant = i64_at(&b, 48).clamp(0, 10);
+            }
+            if modes & ADJ_TAI != 0 && i32_at(&b, 160) >= 0 {
+                n.tai = i32_at(&b, 160);
+            }
+            if modes & ADJ_TICK != 0 {
+                n.tick = i64_at(&b, 88);
+            }
+        }
+        *n
+    };
+    // The reply: no offset is ever pending (nothing slews).
+    let put = |b: &mut Vec<u8>, o: usize, v: i64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
+    put(&mut b, 8, 0);
+    put(&mut b, 16, n.freq);
+    put(&mut b, 24, n.maxerror);
+    put(&mut b, 32, n.esterror);
+    b[40..44].copy_from_slice(&n.status.to_le_bytes());
+    put(&mut b, 48, n.constant);
+    put(&mut b, 56, 1);
+    put(&mut b, 64, 500 * PPM_SCALE);
+    let now = time::realtime_ns();
+    let frac = if n.status & STA_NANO != 0 {
+        now % NS
+    } else {
+        now % NS / 1000
+    };
+    put(&mut b, 72, now / NS);
+    put(&mut b, 80, frac);
+    put(&mut b, 88, n.tick);
+    for o in [96, 104, 120, 128, 136, 144, 152] {
+        put(&mut b, o, 0);
+    }
+    b[112..116].copy_from_slice(&0i32.to_le_bytes());
+    b[160..164].copy_from_slice(&n.tai.to_le_bytes());
+    t.mm().write(buf, &b)?;
+    Ok(if n.status & (STA_UNSYNC | STA_CLOCKERR) != 0 {
+        TIME_ERROR
+    } else {
+        TIME_OK
+    })
+}
+
+/// adjtimex
+pub fn sys_adjtimex(t: &Arc<Task>, buf: u64) -> KResult<u64> {
+    adjtimex_at(t, buf)
+}
+
+/// clock_adjtime: CLOCK_REALTIME as adjtimex; the other clocks cannot be
+/// adjusted (EOPNOTSUPP), unknown ones are EINVAL.
+pub fn sys_clock_adjtime(t: &Arc<Task>, clk: i32, buf: u64) -> KResult<u64> {
+    match clk {
+        0 => adjtimex_at(t, buf),
+        1..=11 => Err(Errno::EOPNOTSUPP),
+        _ => Err(Errno::EINVAL),
+    }
+}
