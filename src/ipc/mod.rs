@@ -1,8 +1,10 @@
 //! System V IPC: shared memory (`shm`), semaphore arrays (`sem`) and
 //! message queues (`msg`), with what the three share here: the id tables,
 //! `ipc64_perm`, the permission rules of Linux's ipc/util.c, and the
-//! kern.* limits behind /proc/sys/kernel.
+//! kern.* limits behind /proc/sys/kernel. POSIX message queues are
+//! `mqueue`.
 
+pub mod mqueue;
 pub mod msg;
 pub mod proc;
 pub mod sem;
@@ -37,6 +39,7 @@ pub fn reset() {
     shm::reset();
     sem::reset();
     msg::reset();
+    mqueue::reset();
 }
 
 /// A tunable of /proc/sys/kernel.

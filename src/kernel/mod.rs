@@ -29,6 +29,7 @@ pub mod sys_ipc;
 pub mod sys_locks;
 pub mod sys_mm;
 pub mod sys_mount;
+pub mod sys_mqueue;
 pub mod sys_net;
 mod sys_net_inet;
 mod sys_net_netlink;

@@ -124,6 +124,38 @@ fn ipc_tunables() -> Vec<(String, Arc<dyn Inode>)> {
     v
 }
 
+/// fs.mqueue.*: the POSIX message queue limits (Linux bounds the counts
+/// at HARD_QUEUESMAX/HARD_MSGMAX and the sizes at HARD_MSGSIZEMAX).
+fn mqueue_dir() -> Arc<dyn Inode> {
+    use crate::ipc::mqueue::{MSGSIZE_DEFAULT, MSGSIZE_MAX, MSG_DEFAULT, MSG_MAX, QUEUES_MAX};
+    dir("/sys/fs/mqueue", || {
+        [
+            ("queues_max", &QUEUES_MAX, 1024),
+            ("msg_max", &MSG_MAX, 65536),
+            ("msgsize_max", &MSGSIZE_MAX, 16 << 20),
+            ("msg_default", &MSG_DEFAULT, 65536),
+            ("msgsize_default", &MSGSIZE_DEFAULT, 16 << 20),
+        ]
+        .into_iter()
+        .map(|(name, l, max)| {
+            let t = sysctl(
+                &format!("/sys/fs/mqueue/{name}"),
+                move || Ok(format!("{}\n", l.get())),
+                move |s| {
+                    let n: u64 = s.parse().map_err(|_| Errno::EINVAL)?;
+                    if n == 0 || n > max {
+                        return Err(Errno::EINVAL);
+                    }
+                    l.set(n);
+                    Ok(())
+                },
+            );
+            (name.to_string(), t)
+        })
+        .collect()
+    })
+}
+
 /// The /proc/sys directory.
 pub fn sys_dir() -> Arc<dyn Inode> {
     dir("/sys", || {
@@ -164,6 +196,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             "file-max".into(),
                             super::file("/sys/fs/file-max", || Ok(format!("{}\n", file_max()))),
                         ),
+                        ("mqueue".into(), mqueue_dir()),
                         (
                             "file-nr".into(),
                             super::file("/sys/fs/file-nr", || Ok(file_nr())),

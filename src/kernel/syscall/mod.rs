@@ -7,8 +7,8 @@ use super::errno::{Errno, KResult};
 use super::task::Task;
 use super::{
     signal, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm,
-    sys_mount, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
-    sys_xattr,
+    sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched,
+    sys_signal, sys_time, sys_xattr,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -340,6 +340,12 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         }
         284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
         290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
+        240 => sys_mqueue::sys_mq_open(t, a.u(0), a.u32(1), a.u32(2), a.u(3)),
+        241 => sys_mqueue::sys_mq_unlink(t, a.u(0)),
+        242 => sys_mqueue::sys_mq_timedsend(t, a.i(0), a.u(1), a.u(2), a.u32(3), a.u(4), redo),
+        243 => sys_mqueue::sys_mq_timedreceive(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
+        244 => sys_mqueue::sys_mq_notify(t, a.i(0), a.u(1)),
+        245 => sys_mqueue::sys_mq_getsetattr(t, a.i(0), a.u(1), a.u(2)),
         253 => sys_inotify::sys_inotify_init1(t, 0),
         254 => sys_inotify::sys_inotify_add_watch(t, a.i(0), a.u(1), a.u32(2)),
         255 => sys_inotify::sys_inotify_rm_watch(t, a.i(0), a.i(1)),

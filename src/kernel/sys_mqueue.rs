@@ -1,0 +1,287 @@
+//! POSIX message queue syscalls: mq_open, mq_unlink, mq_timedsend,
+//! mq_timedreceive, mq_notify, mq_getsetattr. Argument decoding, access
+//! modes and sleeping; the queues themselves are `crate::ipc::mqueue`'s.
+
+use super::errno::{Errno, KResult};
+use super::sched;
+use super::sys_fs::fd_file;
+use super::task::{lock, Task};
+use super::time;
+use crate::fs::file::{File, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+use crate::ipc::mqueue::{self, MqFile, Notify, Queue, MQ_PRIO_MAX, SIGEV_NONE, SIGEV_SIGNAL};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// struct mq_attr: mq_flags, mq_maxmsg, mq_msgsize, mq_curmsgs and four
+/// reserved longs.
+const ATTR_SIZE: usize = 64;
+/// struct sigevent.
+const SIGEVENT_SIZE: usize = 64;
+
+fn i64_at(b: &[u8], off: usize) -> i64 {
+    i64::from_le_bytes(b[off..off + 8].try_into().unwrap())
+}
+
+/// The queue name the caller passed (glibc has already dropped the '/').
+fn read_name(t: &Task, addr: u64) -> KResult<String> {
+    let name = t.mm().read_cstr(addr, 4096)?;
+    mqueue::check_name(&name)?;
+    Ok(name)
+}
+
+/// The queue open as `fd` and its file; EBADF for any other file.
+fn queue(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<Queue>)> {
+    let f = fd_file(t, fd).map_err(|_| Errno::EBADF)?;
+    let mq = f
+        .ops
+        .clone()
+        .into_any()
+        .and_then(|a| a.downcast::<MqFile>().ok())
+        .ok_or(Errno::EBADF)?;
+    Ok((f, mq.q.clone()))
+}
+
+/// The kernel deadline for an absolute CLOCK_REALTIME timespec at `addr`
+/// (0: none). A re-run after sleeping keeps the first one.
+fn deadline(t: &Task, addr: u64, redo: bool) -> KResult<Option<i64>> {
+    let kept = t.lock().deadline;
+    if let (Some(d), true) = (kept, redo) {
+        return Ok(Some(d));
+    }
+    if addr == 0 {
+        return Ok(None);
+    }
+    let b = t.mm().read_vec(addr, 16)?;
+    let (s, ns) = (i64_at(&b, 0), i64_at(&b, 8));
+    if s < 0 || !(0..1_000_000_000).contains(&ns) {
+        return Err(Errno::EINVAL);
+    }
+    let abs = s.saturating_mul(1_000_000_000).saturating_add(ns);
+    // Realtime → monotonic at this instant; a clock step later does not
+    // move the deadline (Linux re-arms on clock_settime; close enough).
+    let left = abs.saturating_sub(time::realtime_ns());
+    Ok(Some(time::monotonic_ns().saturating_add(left)))
+}
+
+fn expired(d: Option<i64>) -> bool {
+    d.is_some_and(|d| time::monotonic_ns() >= d)
+}
+
+/// mq_open(name, oflag, mode, attr)
+pub fn sys_mq_open(t: &Arc<Task>, name: u64, oflag: u32, mode: u32, attr: u64) -> KResult<u64> {
+    let name = read_name(t, name)?;
+    let c = t.creds();
+    let acc = oflag & O_ACCMODE;
+    let create = if oflag & O_CREAT != 0 {
+        let a = if attr != 0 {
+            let b = t.mm().read_vec(attr, ATTR_SIZE)?;
+            Some((i64_at(&b, 8), i64_at(&b, 16)))
+        } else {
+            None
+        };
+        let umask = t.fs().umask;
+        Some((mode & 0o777 & !umask, a))
+    } else {
+        None
+    };
+    // The attributes are checked only when a queue is made.
+    let (q, created) = match create {
+        Some((m, a)) => match mqueue::lookup_or_create(&name, &c, None) {
+            Ok(found) => found,
+            Err(_) => mqueue::lookup_or_create(&name, &c, Some((m, mqueue::new_attrs(&c, a)?)))?,
+        },
+        None => mqueue::lookup_or_create(&name, &c, None)?,
+    };
+    if !created {
+        if oflag & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
+            return Err(Errno::EEXIST);
+        }
+        let want = match acc {
+            O_RDONLY => 4,
+            O_WRONLY => 2,
+            O_RDWR => 6,
+            _ => return Err(Errno::EINVAL),
+        };
+        if !lock(&q.st).permits(&c, want) {
+            return Err(Errno::EACCES);
+        }
+    }
+    let f = MqFile::open(q, acc | (oflag & O_NONBLOCK));
+    let nofile = t.nofile();
+    // Queue descriptors are always close-on-exec on Linux.
+    Ok(lock(&t.files()).install(f, true, nofile)? as u64)
+}
+
+/// mq_unlink(name)
+pub fn sys_mq_unlink(t: &Arc<Task>, name: u64) -> KResult<u64> {
+    let name = read_name(t, name)?;
+    mqueue::unlink(&name, &t.creds())?;
+    Ok(0)
+}
+
+/// mq_timedsend(mqd, msg, len, prio, abs_timeout)
+pub fn sys_mq_timedsend(
+    t: &Arc<Task>,
+    fd: i32,
+    msg: u64,
+    len: u64,
+    prio: u32,
+    timeout: u64,
+    redo: bool,
+) -> KResult<u64> {
+    if prio >= MQ_PRIO_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let d = deadline(t, timeout, redo)?;
+    let (f, q) = queue(t, fd)?;
+    let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
+    if acc != O_WRONLY && acc != O_RDWR {
+        return Err(Errno::EBADF);
+    }
+    if len > lock(&q.st).msgsize as u64 {
+        return Err(Errno::EMSGSIZE);
+    }
+    let data = t.mm().read_vec(msg, len as usize)?;
+    let mut st = lock(&q.st);
+    if st.full() {
+        if mqueue::nonblock(&f) {
+            return Err(Errno::EAGAIN);
+        }
+        if expired(d) {
+            return Err(Errno::ETIMEDOUT);
+        }
+        q.wq.add(t.tid);
+        return Err(sched::block(t, d));
+    }
+    st.push(prio, data, t.tgid(), t.creds().uid);
+    drop(st);
+    q.wq.wake_all();
+    Ok(0)
+}
+
+/// mq_timedreceive(mqd, msg, len, prio_ptr, abs_timeout)
+pub fn sys_mq_timedreceive(
+    t: &Arc<Task>,
+    fd: i32,
+    msg: u64,
+    len: u64,
+    prio_ptr: u64,
+    timeout: u64,
+    redo: bool,
+) -> KResult<u64> {
+    let d = deadline(t, timeout, redo)?;
+    let (f, q) = queue(t, fd)?;
+    let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
+    if acc != O_RDONLY && acc != O_RDWR {
+        return Err(Errno::EBADF);
+    }
+    let (prio, data) = {
+        let mut st = lock(&q.st);
+        st.drop_receiver(t.tid);
+        if len < st.msgsize as u64 {
+            return Err(Errno::EMSGSIZE);
+        }
+        match st.pop() {
+            Some(m) => m,
+            None => {
+                if mqueue::nonblock(&f) {
+                    return Err(Errno::EAGAIN);
+                }
+                if expired(d) {
+                    return Err(Errno::ETIMEDOUT);
+                }
+                st.add_receiver(t.tid);
+                q.wq.add(t.tid);
+                return Err(sched::block(t, d));
+            }
+        }
+    };
+    // Senders may go on now.
+    q.wq.wake_all();
+    // Copied out with the queue unlocked; a bad buffer loses the
+    // message, as on Linux.
+    let mm = t.mm();
+    mm.write(msg, &data)?;
+    if prio_ptr != 0 {
+        mm.write(prio_ptr, &prio.to_le_bytes())?;
+    }
+    Ok(data.len() as u64)
+}
+
+/// mq_notify(mqd, sevp): register (or with NULL, drop) this process's
+/// notification. SIGEV_THREAD, which glibc builds on a netlink socket,
+/// is not supported (EINVAL).
+pub fn sys_mq_notify(t: &Arc<Task>, fd: i32, sevp: u64) -> KResult<u64> {
+    let req = if sevp != 0 {
+        let b = t.mm().read_vec(sevp, SIGEVENT_SIZE)?;
+        let value = u64::from_le_bytes(b[0..8].try_into().unwrap());
+        let signo = i32::from_le_bytes(b[8..12].try_into().unwrap());
+        let how = i32::from_le_bytes(b[12..16].try_into().unwrap());
+        match how {
+            SIGEV_NONE => {}
+            SIGEV_SIGNAL if (0..=64).contains(&signo) => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        Some(Notify {
+            tgid: t.tgid(),
+            how,
+            signo,
+            value,
+        })
+    } else {
+        None
+    };
+    let (_, q) = queue(t, fd)?;
+    let mut st = lock(&q.st);
+    let owner = st.notify_owner();
+    match req {
+        Some(n) => {
+            if owner.is_some() {
+                return Err(Errno::EBUSY);
+            }
+            st.set_notify(Some(n));
+        }
+        None => {
+            if owner.is_some_and(|o| o.tgid == t.tgid()) {
+                st.set_notify(None);
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// mq_getsetattr(mqd, newattr, oldattr): only O_NONBLOCK can change.
+pub fn sys_mq_getsetattr(t: &Arc<Task>, fd: i32, new: u64, old: u64) -> KResult<u64> {
+    let mm = t.mm();
+    let flags = if new != 0 {
+        let b = mm.read_vec(new, ATTR_SIZE)?;
+        let fl = i64_at(&b, 0);
+        if fl & !(O_NONBLOCK as i64) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        Some(fl as u32)
+    } else {
+        None
+    };
+    let (f, q) = queue(t, fd)?;
+    let mut b = [0u8; ATTR_SIZE];
+    {
+        let st = lock(&q.st);
+        let cur = f.flags.load(Ordering::Relaxed) & O_NONBLOCK;
+        b[0..8].copy_from_slice(&(cur as i64).to_le_bytes());
+        b[8..16].copy_from_slice(&st.maxmsg.to_le_bytes());
+        b[16..24].copy_from_slice(&st.msgsize.to_le_bytes());
+        b[24..32].copy_from_slice(&(st.count() as i64).to_le_bytes());
+    }
+    if let Some(fl) = flags {
+        if fl & O_NONBLOCK != 0 {
+            f.flags.fetch_or(O_NONBLOCK, Ordering::Relaxed);
+        } else {
+            f.flags.fetch_and(!O_NONBLOCK, Ordering::Relaxed);
+        }
+    }
+    if old != 0 {
+        mm.write(old, &b)?;
+    }
+    Ok(0)
+}
