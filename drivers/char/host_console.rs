@@ -133,8 +133,10 @@ fn make_raw(fd: i32) {
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) };
 }
 
-/// Put every host terminal back as we found it. Async-signal-safe.
+/// Put every host terminal back as we found it, and close the xterm
+/// windows of `xterm` channels. Async-signal-safe.
 pub fn restore_terminal() {
+    super::xterm::kill_helpers();
     for s in &SAVED {
         if let Some((fd, t)) = s.get() {
             // SAFETY: valid fd and saved termios; tcsetattr is
@@ -334,7 +336,9 @@ fn endpoint(ch: &Channel, want_in: bool, want_out: bool) -> Result<Endpoint, Str
                 if !first {
                     log::warn!("console: host fd {fd} already feeds another line");
                 } else {
-                    if isatty(fd) {
+                    // An xterm window's tty is raw already and needs no
+                    // restoring (it closes with us).
+                    if isatty(fd) && !super::xterm::is_xterm_tty(fd) {
                         make_raw(fd);
                     }
                     e.reader = Some(Reader::Fd(fd, false));

@@ -5,8 +5,9 @@
 //! `con0=fd:0,fd:1 con=null ssl=null`.
 
 use super::host_console::{self, HostLine};
+use super::xterm;
 use crate::drivers::mkdev;
-use crate::init::cmdline::{Channel, Cmdline};
+use crate::init::cmdline::{Channel, Cmdline, XtermSpec};
 use crate::kernel::errno::{Errno, KResult};
 use crate::tty::{Kind, Termios, Tty, TtyDriver};
 use std::sync::{Arc, OnceLock};
@@ -104,6 +105,7 @@ fn make_line(
     i: u32,
     input: &Channel,
     output: &Channel,
+    xterm: &XtermSpec,
     msgs: &mut Vec<String>,
 ) -> Option<Line> {
     if *input == Channel::None && *output == Channel::None {
@@ -119,12 +121,29 @@ fn make_line(
     } else {
         (format!("tty{i}"), i)
     };
-    if *input == Channel::Xterm || *output == Channel::Xterm {
-        msgs.push(format!(
-            "{label}: xterm channels are not supported; the line is not connected"
-        ));
-    }
-    let (host, announce) = match host_console::open_line(input, output) {
+    let title = if serial {
+        format!("Serial Line #{i}")
+    } else {
+        format!("Virtual Console #{i}")
+    };
+    // An xterm channel becomes the window's tty (`fd:N`), one window for
+    // both directions; without a window the line stays unconnected.
+    let window =
+        (*input == Channel::Xterm || *output == Channel::Xterm).then(|| {
+            match xterm::open(xterm, &title) {
+                Ok(fd) => Channel::Fd(fd),
+                Err(e) => {
+                    msgs.push(format!("{label}: {e}; the line is not connected"));
+                    Channel::Null
+                }
+            }
+        });
+    let resolve = |ch: &Channel| match (ch, &window) {
+        (Channel::Xterm, Some(w)) => w.clone(),
+        _ => ch.clone(),
+    };
+    let (input, output) = (resolve(input), resolve(output));
+    let (host, announce) = match host_console::open_line(&input, &output) {
         Ok(x) => x,
         Err(e) => {
             msgs.push(format!("{label}: {e}"));
@@ -187,11 +206,11 @@ pub fn init(c: &Cmdline) -> Vec<String> {
     let mut msgs = Vec::new();
     let mut con = Vec::new();
     for (i, (inp, out)) in channel_table(c, false).iter().enumerate() {
-        con.push(make_line(false, i as u32, inp, out, &mut msgs));
+        con.push(make_line(false, i as u32, inp, out, &c.xterm, &mut msgs));
     }
     let mut ssl = Vec::new();
     for (i, (inp, out)) in channel_table(c, true).iter().enumerate() {
-        ssl.push(make_line(true, i as u32, inp, out, &mut msgs));
+        ssl.push(make_line(true, i as u32, inp, out, &c.xterm, &mut msgs));
     }
     let _ = LINES.set(Lines { con, ssl });
     // With the console elsewhere (con0=pts, port, null), the user still

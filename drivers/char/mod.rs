@@ -8,6 +8,8 @@ pub mod kmsg;
 pub mod line;
 pub mod mem;
 pub mod telnet;
+#[allow(unsafe_code)]
+pub mod xterm;
 
 use crate::fs::file::FileOps;
 use crate::kernel::errno::{Errno, KResult};

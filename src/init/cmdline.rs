@@ -81,6 +81,9 @@ pub struct Cmdline {
     pub ubd: Vec<UbdSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
+    /// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: the terminal emulator
+    /// `xterm` channels start (default `xterm,-T,-e`).
+    pub xterm: XtermSpec,
     /// Arguments for init: unknown bare words, then everything after `--`.
     pub init_args: Vec<String>,
     /// Environment for init: unknown `key=value` words.
@@ -108,6 +111,7 @@ impl Default for Cmdline {
             ncpus: 1,
             ubd: Vec::new(),
             hostfs: None,
+            xterm: XtermSpec::default(),
             init_args: Vec::new(),
             init_env: Vec::new(),
             words: Vec::new(),
@@ -139,8 +143,42 @@ pub enum Channel {
     Pts,
     /// `port:N` or `port:ADDR:N`: a telnet-style TCP listener.
     Port { addr: Option<String>, port: u16 },
-    /// `xterm`: a new host xterm window.
+    /// `xterm`: a new host terminal emulator window (see [`XtermSpec`]).
     Xterm,
+}
+
+/// The terminal emulator of `xterm` channels: it is run as `TERMINAL
+/// TITLE_SWITCH TITLE EXEC_SWITCH PROGRAM ARGS...`, as in UML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XtermSpec {
+    pub terminal: String,
+    pub title_switch: String,
+    pub exec_switch: String,
+}
+
+impl Default for XtermSpec {
+    fn default() -> Self {
+        XtermSpec {
+            terminal: "xterm".to_owned(),
+            title_switch: "-T".to_owned(),
+            exec_switch: "-e".to_owned(),
+        }
+    }
+}
+
+/// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: three non-empty parts.
+fn parse_xterm(value: &str) -> Result<XtermSpec, String> {
+    let parts: Vec<&str> = value.split(',').collect();
+    match parts.as_slice() {
+        [t, ts, es] if !t.is_empty() && !ts.is_empty() && !es.is_empty() => Ok(XtermSpec {
+            terminal: (*t).to_owned(),
+            title_switch: (*ts).to_owned(),
+            exec_switch: (*es).to_owned(),
+        }),
+        _ => {
+            Err("expected TERMINAL,TITLE_SWITCH,EXEC_SWITCH (e.g. gnome-terminal,-t,-x)".to_owned())
+        }
+    }
 }
 
 /// One `ubdN[flags]=file[,backing]` word.
@@ -287,6 +325,9 @@ impl Cmdline {
                 check_dir(word, path)?;
                 self.hostfs = Some(PathBuf::from(path));
             }
+            // Only `xterm=...` (UML's `xterm=` setup word); a bare `xterm`
+            // stays an argument for init, as in UML.
+            "xterm" if value.is_some() => self.xterm = parse_xterm(required()?).map_err(invalid)?,
             "quiet" | "ro" | "rw" => {
                 if value.is_some() {
                     return Err(invalid("takes no value".to_owned()));
@@ -667,6 +708,9 @@ Kernel command-line words (UML/Linux style):
   ncpus=N               virtual CPUs (1-64); this kernel runs one vCPU so far and
                         says so at boot when N > 1
   hostfs=DIR            host directory to export through hostfs
+  xterm=TERM,TITLE_SW,EXEC_SW
+                        terminal emulator for xterm channels, run as
+                        TERM TITLE_SW TITLE EXEC_SW port-helper ... (default xterm,-T,-e)
   debug, earlyprintk, console=..., panic=N, MODULE.PARAM=VALUE
                         accepted for compatibility and ignored
   KEY=VALUE             any other assignment is passed to init's environment
@@ -755,6 +799,33 @@ mod tests {
     }
 
     #[test]
+    fn xterm_word_names_the_terminal_emulator() {
+        assert_eq!(boot(&[]).xterm, XtermSpec::default());
+        let c = boot(&["xterm=gnome-terminal,-t,-x"]);
+        assert_eq!(
+            c.xterm,
+            XtermSpec {
+                terminal: "gnome-terminal".into(),
+                title_switch: "-t".into(),
+                exec_switch: "-x".into(),
+            }
+        );
+        for bad in [
+            "xterm=",
+            "xterm=gnome-terminal",
+            "xterm=a,-t",
+            "xterm=a,,-x",
+            "xterm=a,-t,-x,more",
+        ] {
+            assert!(
+                matches!(error(&[bad]), CmdlineError::InvalidValue { .. }),
+                "{bad} accepted"
+            );
+        }
+        assert_eq!(boot(&["xterm"]).init_args, ["xterm"]);
+    }
+
+    #[test]
     fn help_mentions_every_option() {
         let text = help_text();
         for opt in [
@@ -776,6 +847,7 @@ mod tests {
             "uml_dir=",
             "ncpus=",
             "hostfs=",
+            "xterm=",
             "debug",
             "earlyprintk",
             "console=",
