@@ -1,19 +1,8 @@
-//! vmlinux: parse the kernel command line and boot.
+//! vmlinux: parse the kernel command line and boot (the kernel itself is
+//! the `ruml` library, src/lib.rs).
 #![deny(unsafe_code)]
 
-#[allow(unsafe_code)]
-#[path = "../arch/um/mod.rs"]
-mod arch;
-#[path = "../drivers/mod.rs"]
-mod drivers;
-mod fs;
-mod init;
-mod kernel;
-mod mm;
-mod net;
-mod tty;
-
-use init::cmdline::{self, Action};
+use ruml::init::cmdline::{self, Action};
 
 fn main() {
     match cmdline::parse(std::env::args().skip(1)) {
@@ -26,7 +15,7 @@ fn main() {
                 env!("CARGO_PKG_VERSION")
             );
         }
-        Ok(Action::Boot(c)) => init::start_kernel(c),
+        Ok(Action::Boot(c)) => ruml::init::start_kernel(c),
         Err(e) => {
             eprintln!("vmlinux: {e}");
             std::process::exit(2);
