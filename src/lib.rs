@@ -9,6 +9,7 @@ mod arch;
 #[path = "../drivers/mod.rs"]
 mod drivers;
 mod fs;
+pub mod fuzz_entry;
 pub mod init;
 mod kernel;
 mod mm;
