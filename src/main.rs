@@ -5,7 +5,19 @@
 use ruml::init::cmdline::{self, Action};
 
 fn main() {
-    match cmdline::parse(std::env::args().skip(1)) {
+    // args() would panic on a word that is not UTF-8: a clear error instead.
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let args = match args {
+        Ok(a) => a,
+        Err(w) => {
+            eprintln!("vmlinux: {}: not valid UTF-8", w.to_string_lossy());
+            std::process::exit(2);
+        }
+    };
+    match cmdline::parse(args) {
         Ok(Action::Help) => {
             print!("{}", cmdline::help_text());
         }
