@@ -157,3 +157,24 @@ fn corrupt_executables_get_an_errno() {
     assert_ne!(status, 0);
     assert_eq!(g.run("echo fine").trim(), "fine");
 }
+
+/// mremap may not move a mapping over the stub at TASK_SIZE (which would
+/// put guest code where the kernel runs its host-side stub) nor make the
+/// host unmap zero bytes (which killed the process): EINVAL, as in Linux.
+#[test]
+fn mremap_cannot_reach_the_stub() {
+    let dir = test_dir("stubguard-build");
+    let bin = dir.join("stubguard");
+    compile_c(
+        &repo_root().join("tests/guest/stubguard.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("stubguard", &[(bin.as_path(), "/bin/stubguard")]);
+    let mut g = Guest::boot_initramfs(&initrd, &[]);
+    g.wait_prompt();
+    let (out, status) = g.run_status("/bin/stubguard");
+    assert!(out.contains("stubguard ok"), "{out}");
+    assert_eq!(status, 0, "{out}");
+    assert!(!g.output().contains("host process died"), "{}", g.output());
+}
