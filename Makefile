@@ -6,7 +6,7 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image bench clean deps
+.PHONY: all build run test image bench clean deps fuzz-long
 
 all: build
 
@@ -32,6 +32,12 @@ run: build $(INITRD)
 
 test: deps
 	$(CARGO) test --release -- --test-threads=2
+
+# Guest syscall fuzzing: about 10^6 random and hostile calls over several
+# seeds (tests/robustness.rs long_random_syscalls; RUML_FUZZ_SEEDS=1,2,3
+# and RUML_FUZZ_ROUNDS=N resize it). Parser fuzzing: fuzz/README.md.
+fuzz-long:
+	$(CARGO) test --release --test robustness long -- --ignored --nocapture
 
 # ext4 disk image with busybox init: ./vmlinux ubd0=build/rootfs.img root=/dev/ubda mem=256M
 image: $(IMAGE)

@@ -1,23 +1,23 @@
-//! vmlinux: parse the kernel command line and boot.
+//! vmlinux: parse the kernel command line and boot (the kernel itself is
+//! the `ruml` library, src/lib.rs).
 #![deny(unsafe_code)]
 
-#[allow(unsafe_code)]
-#[path = "../arch/um/mod.rs"]
-mod arch;
-#[path = "../drivers/mod.rs"]
-mod drivers;
-mod fs;
-mod init;
-mod ipc;
-mod kernel;
-mod mm;
-mod net;
-mod tty;
-
-use init::cmdline::{self, Action};
+use ruml::init::cmdline::{self, Action};
 
 fn main() {
-    match cmdline::parse(std::env::args().skip(1)) {
+    // args() would panic on a word that is not UTF-8: a clear error instead.
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let args = match args {
+        Ok(a) => a,
+        Err(w) => {
+            eprintln!("vmlinux: {}: not valid UTF-8", w.to_string_lossy());
+            std::process::exit(2);
+        }
+    };
+    match cmdline::parse(args) {
         Ok(Action::Help) => {
             print!("{}", cmdline::help_text());
         }
@@ -27,7 +27,7 @@ fn main() {
                 env!("CARGO_PKG_VERSION")
             );
         }
-        Ok(Action::Boot(c)) => init::start_kernel(c),
+        Ok(Action::Boot(c)) => ruml::init::start_kernel(c),
         Err(e) => {
             eprintln!("vmlinux: {e}");
             std::process::exit(2);

@@ -96,6 +96,20 @@ fn malformed_mem_is_rejected() {
     rejected(&["mem=abc", &format!("initrd={}", initrd.display())]);
 }
 
+/// A word that is not UTF-8 is an error (exit 2, one line), not a panic.
+#[test]
+fn non_utf8_word_is_rejected() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = std::process::Command::new(vmlinux())
+        .arg(std::ffi::OsStr::from_bytes(b"mem=\xff"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains("not valid UTF-8"), "stderr: {err}");
+}
+
 #[test]
 fn missing_initrd_is_rejected() {
     rejected(&["mem=256M", "initrd=/nonexistent"]);

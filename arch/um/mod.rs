@@ -28,12 +28,22 @@ pub fn physmem() -> &'static physmem::PhysMem {
 /// Create physical memory, the stub and the timer. Must run on the thread
 /// that will be the vCPU: it becomes the ptrace tracer of every guest.
 pub fn init(mem_bytes: usize) -> Result<(), String> {
-    let pm = physmem::PhysMem::new(mem_bytes)
-        .map_err(|e| format!("cannot create {} MiB of guest memory: {e}", mem_bytes >> 20))?;
-    let _ = PHYSMEM.set(pm);
+    init_physmem(mem_bytes)?;
     pin_vcpu();
     irq::init()?;
     process::init()
+}
+
+/// Create physical memory only (once; later calls keep the first): all
+/// that filesystem code needs, so the fuzz targets call it alone.
+pub fn init_physmem(mem_bytes: usize) -> Result<(), String> {
+    if PHYSMEM.get().is_some() {
+        return Ok(());
+    }
+    let pm = physmem::PhysMem::new(mem_bytes)
+        .map_err(|e| format!("cannot create {} MiB of guest memory: {e}", mem_bytes >> 20))?;
+    let _ = PHYSMEM.set(pm);
+    Ok(())
 }
 
 /// Number of frames at the start of physical memory reserved for the stub

@@ -303,7 +303,7 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
 }
 
 /// Create the initramfs entries in the root tmpfs.
-fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
+pub(crate) fn populate(root: &Arc<dyn Inode>, entries: Vec<initramfs::CpioEntry>) {
     let rootp = Dentry::root(root.clone());
     for e in entries {
         let (dir, name) = match vfs::walk_parent(&rootp, &rootp, &e.name, &Creds::ROOT) {

@@ -174,6 +174,22 @@ pub fn sys_mremap(
     if flags & FIXED != 0 && (flags & MAYMOVE == 0 || new_addr % 4096 != 0) {
         return Err(Errno::EINVAL);
     }
+    // The target must end below TASK_SIZE, as in Linux: the stub's pages
+    // start there, and moving a mapping over them would hand the guest the
+    // code the kernel runs in its host process (found by sysfuzz).
+    if flags & FIXED != 0
+        && new_addr
+            .checked_add(page_up(new_len))
+            .is_none_or(|e| e > TASK_SIZE)
+    {
+        return Err(Errno::EINVAL);
+    }
+    // old_len 0 duplicates a shared mapping in Linux (EINVAL for private
+    // ones); not supported, and it used to send the host a zero-length
+    // munmap that killed the process.
+    if old_len == 0 {
+        return Err(Errno::EINVAL);
+    }
     let fixed = (flags & FIXED != 0).then_some(new_addr);
     t.mm().lock().remap(
         old,

@@ -1580,6 +1580,19 @@ impl FsInner {
     }
 }
 
+/// umount (or a journal replay reopening the filesystem): the page cache
+/// gives its frames back; a page still mapped keeps the mapping's own
+/// reference. Without this every mount/umount cycle leaked them.
+impl Drop for FsInner {
+    fn drop(&mut self) {
+        for d in self.icache.values() {
+            for p in d.pages.values() {
+                frame::put(p.pfn);
+            }
+        }
+    }
+}
+
 /// How many node blocks a tree of `n` extents needs.
 pub fn tree_nodes(n: usize, bs: usize) -> usize {
     let per = (bs - 12) / 12;
