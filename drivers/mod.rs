@@ -5,6 +5,7 @@ pub mod block;
 pub mod char;
 pub mod fs;
 pub mod mconsole;
+pub mod net;
 
 use crate::fs::file::FileOps;
 use crate::fs::vfs::{S_IFBLK, S_IFCHR};

@@ -79,6 +79,8 @@ pub struct Cmdline {
     /// Block devices, at most one per index (a repeated one is an
     /// error), in command-line order.
     pub ubd: Vec<UbdSpec>,
+    /// Ethernet devices (`ethN=`), at most one per index.
+    pub eth: Vec<super::eth_word::EthSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
     /// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: the terminal emulator
@@ -110,6 +112,7 @@ impl Default for Cmdline {
             uml_dir: None,
             ncpus: 1,
             ubd: Vec::new(),
+            eth: Vec::new(),
             hostfs: None,
             xterm: XtermSpec::default(),
             init_args: Vec::new(),
@@ -367,6 +370,15 @@ impl Cmdline {
                         )));
                     }
                     self.ubd.push(spec);
+                } else if let Some(rest) = key.strip_prefix("eth") {
+                    let spec = super::eth_word::parse_eth(rest, required()?).map_err(invalid)?;
+                    if self.eth.iter().any(|e| e.index == spec.index) {
+                        return Err(invalid(format!(
+                            "eth{} is already configured by an earlier word (give each device once)",
+                            spec.index
+                        )));
+                    }
+                    self.eth.push(spec);
                 } else if key.contains('.') {
                     // A module parameter (`module.param=value`); Linux
                     // neither passes these to init nor complains.
@@ -698,6 +710,8 @@ Kernel command-line words (UML/Linux style):
                         names its backing file); flags: r read-only, s synchronous,
                         d no COW (never read FILE as an overlay),
                         c shared (no host lock)
+  ethN=tuntap,TAP[,MAC] network device ethN (0-15) over host TAP interface TAP
+                        (created if missing and allowed); MAC aa:bb:cc:dd:ee:ff
   con[N]=IN[,OUT]       attach console line N (or all lines) to host channels
   ssl[N]=IN[,OUT]       attach serial line N (or all lines) to host channels
                         channels: fd:N, null, none, pts, port:[ADDR:]N, xterm

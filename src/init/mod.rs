@@ -2,6 +2,7 @@
 //! init as PID 1 with Linux's fallbacks.
 
 pub mod cmdline;
+pub mod eth_word;
 pub mod initramfs;
 
 use crate::arch;
@@ -63,6 +64,12 @@ pub fn start_kernel(c: Cmdline) -> ! {
             std::process::exit(2);
         }
     };
+    // Network devices' host sides (a TAP that cannot be attached is a
+    // command-line error too).
+    if let Err(e) = crate::drivers::net::open_all(&c) {
+        eprintln!("vmlinux: {e}");
+        std::process::exit(2);
+    }
     // The umid directory too: a umid a live instance owns is refused.
     if let Err(e) = crate::drivers::mconsole::setup(&c) {
         eprintln!("vmlinux: {e}");

@@ -89,14 +89,19 @@ fn cstr(s: &str) -> Vec<u8> {
 
 fn link_msg(i: &IfInfo, seq: u32, pid: u32) -> Vec<u8> {
     let mut m = Msg::new(RTM_NEWLINK, NLM_F_MULTI, seq, pid);
-    let mut flags = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+    let mut flags = if i.up {
+        IFF_UP | IFF_RUNNING | IFF_LOWER_UP
+    } else {
+        0
+    };
     if i.loopback {
         flags |= IFF_LOOPBACK;
     }
-    let hw = if i.loopback {
-        ARPHRD_LOOPBACK
-    } else {
-        ARPHRD_NONE
+    let hw = match (i.loopback, i.mac) {
+        (true, _) => ARPHRD_LOOPBACK,
+        // ARPHRD_ETHER.
+        (false, Some(_)) => 1,
+        (false, None) => ARPHRD_NONE,
     };
     // struct ifinfomsg
     let mut ifi = vec![0u8; 16];
@@ -110,7 +115,10 @@ fn link_msg(i: &IfInfo, seq: u32, pid: u32) -> Vec<u8> {
     m.attr(IFLA_OPERSTATE, &[0]);
     m.attr(IFLA_MTU, &i.mtu.to_le_bytes());
     m.attr(IFLA_QDISC, &cstr("noqueue"));
-    if i.loopback {
+    if let Some(mac) = i.mac {
+        m.attr(IFLA_ADDRESS, &mac);
+        m.attr(IFLA_BROADCAST, &[0xff; 6]);
+    } else if i.loopback {
         m.attr(IFLA_ADDRESS, &[0; 6]);
         m.attr(IFLA_BROADCAST, &[0; 6]);
     }

@@ -1,12 +1,15 @@
 //! Network interfaces: a name, a smoltcp `Interface` with its addresses,
 //! the device under it, and the smoltcp sockets that live on it. The stack
 //! keeps a list of these; `lo` is the first. A second device (eth0 over a
-//! host TAP) is one more `Iface::new` with its `NetDevice`.
+//! host TAP, `drivers::net`) is one more `Iface::ethernet` with its
+//! `NetDevice`: no address and down until the guest configures it.
 
 use super::device::{Loopback, NetDevice, Phy};
 use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+use smoltcp::wire::{
+    EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address,
+};
 
 /// Rounds of `Interface::poll` per call at most: loopback traffic answers
 /// itself (SYN, SYN-ACK, ACK, data, ACK...), each round moves it one step.
@@ -19,17 +22,49 @@ pub struct Iface {
     pub sockets: SocketSet<'static>,
     /// A loopback interface reaches its own addresses only.
     pub loopback: bool,
+    /// IFF_UP: a down interface neither sends nor takes frames.
+    pub up: bool,
+    /// The IPv4 default gateway reached through this interface, if any.
+    pub gateway: Option<Ipv4Address>,
+    /// The Ethernet address of an Ethernet interface.
+    pub mac: Option<[u8; 6]>,
 }
 
 impl Iface {
     pub fn new(
         name: &str,
-        mut dev: Box<dyn NetDevice>,
+        dev: Box<dyn NetDevice>,
         addrs: &[IpCidr],
         now: Instant,
         seed: u64,
     ) -> Iface {
-        let mut cfg = Config::new(HardwareAddress::Ip);
+        Iface::with_hw(name, dev, HardwareAddress::Ip, addrs, now, seed)
+    }
+
+    /// An Ethernet interface with MAC `mac`: no address, down.
+    pub fn ethernet(
+        name: &str,
+        dev: Box<dyn NetDevice>,
+        mac: [u8; 6],
+        now: Instant,
+        seed: u64,
+    ) -> Iface {
+        let hw = HardwareAddress::Ethernet(EthernetAddress(mac));
+        let mut i = Iface::with_hw(name, dev, hw, &[], now, seed);
+        i.up = false;
+        i.mac = Some(mac);
+        i
+    }
+
+    fn with_hw(
+        name: &str,
+        mut dev: Box<dyn NetDevice>,
+        hw: HardwareAddress,
+        addrs: &[IpCidr],
+        now: Instant,
+        seed: u64,
+    ) -> Iface {
+        let mut cfg = Config::new(hw);
         cfg.random_seed = seed;
         let mut iface = Interface::new(cfg, &mut Phy(&mut *dev), now);
         iface.update_ip_addrs(|a| {
@@ -43,6 +78,9 @@ impl Iface {
             dev,
             sockets: SocketSet::new(Vec::new()),
             loopback: false,
+            up: true,
+            gateway: None,
+            mac: None,
         }
     }
 
@@ -70,7 +108,7 @@ impl Iface {
         if self.has_addr(dst) {
             return Some(dst);
         }
-        if self.loopback {
+        if self.loopback || !self.up {
             return None;
         }
         self.iface
@@ -80,9 +118,41 @@ impl Iface {
             .map(|c| c.address())
     }
 
+    /// The source address for `dst` through this interface's default
+    /// gateway (IPv4 only), if it has one and is up.
+    pub fn source_via_gateway(&self, dst: IpAddress) -> Option<IpAddress> {
+        if !self.up || self.gateway.is_none() || !matches!(dst, IpAddress::Ipv4(_)) {
+            return None;
+        }
+        self.iface
+            .ip_addrs()
+            .iter()
+            .find(|c| matches!(c.address(), IpAddress::Ipv4(_)))
+            .map(|c| c.address())
+    }
+
+    /// Set or clear the IPv4 default gateway.
+    pub fn set_gateway(&mut self, gw: Option<Ipv4Address>) {
+        let routes = self.iface.routes_mut();
+        match gw {
+            Some(g) => {
+                let _ = routes.add_default_ipv4_route(g);
+            }
+            None => {
+                routes.remove_default_ipv4_route();
+            }
+        }
+        self.gateway = gw;
+    }
+
     /// Run the interface until its device has nothing more to receive.
     /// Returns whether any socket may have changed.
     pub fn poll(&mut self, now: Instant) -> bool {
+        if !self.up {
+            // Frames reaching a down interface are dropped, as Linux does.
+            while self.dev.recv().is_some() {}
+            return false;
+        }
         let mut changed = false;
         for _ in 0..MAX_ROUNDS {
             let r = self

@@ -14,6 +14,7 @@ pub mod addr;
 pub mod device;
 pub mod icmp;
 pub mod iface;
+pub mod ifconfig;
 pub mod netdev;
 pub mod options;
 pub mod ports;

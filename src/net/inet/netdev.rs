@@ -1,8 +1,7 @@
 //! What the stack's interfaces look like to `ifconfig` and friends:
 //! /proc/net/dev, /proc/net/if_inet6, and the SIOCGIF* ioctls any socket
 //! answers (struct ifreq, struct ifconf); `net::netlink` builds its dumps
-//! from the same lists. Read-only: interfaces are configured by the
-//! kernel for now.
+//! from the same lists. Changes (SIOCSIF*, SIOCADDRT) are `ifconfig`'s.
 
 use super::device::DevStats;
 use super::stack;
@@ -29,6 +28,7 @@ const IFF_UP: u16 = 0x1;
 const IFF_LOOPBACK: u16 = 0x8;
 const IFF_RUNNING: u16 = 0x40;
 const AF_INET: u16 = 2;
+const ARPHRD_ETHER: u16 = 1;
 const ARPHRD_LOOPBACK: u16 = 772;
 const ARPHRD_NONE: u16 = 0xfffe;
 
@@ -42,6 +42,10 @@ pub struct IfInfo {
     /// Its IPv4 address and prefix length, if it has one.
     pub v4: Option<(Ipv4Address, u8)>,
     pub stats: DevStats,
+    /// IFF_UP.
+    pub up: bool,
+    /// An Ethernet interface's MAC address.
+    pub mac: Option<[u8; 6]>,
 }
 
 /// The interfaces, in index order.
@@ -69,6 +73,8 @@ pub fn interfaces() -> Vec<IfInfo> {
                     },
                     v4,
                     stats: f.dev.stats(),
+                    up: f.up,
+                    mac: f.mac,
                 }
             })
             .collect()
@@ -137,7 +143,7 @@ pub fn proc_if_inet6() -> String {
 }
 
 fn flags(i: &IfInfo) -> u16 {
-    let mut f = IFF_UP | IFF_RUNNING;
+    let mut f = if i.up { IFF_UP | IFF_RUNNING } else { 0 };
     if i.loopback {
         f |= IFF_LOOPBACK;
     }
@@ -197,12 +203,15 @@ pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
         SIOCGIFMETRIC => {}
         SIOCGIFMTU => u[0..4].copy_from_slice(&i.mtu.to_le_bytes()),
         SIOCGIFHWADDR => {
-            let family = if i.loopback {
-                ARPHRD_LOOPBACK
-            } else {
-                ARPHRD_NONE
+            let family = match (i.loopback, i.mac) {
+                (true, _) => ARPHRD_LOOPBACK,
+                (false, Some(_)) => ARPHRD_ETHER,
+                (false, None) => ARPHRD_NONE,
             };
             u[0..2].copy_from_slice(&family.to_le_bytes());
+            if let Some(m) = i.mac {
+                u[2..8].copy_from_slice(&m);
+            }
         }
         SIOCGIFINDEX => u[0..4].copy_from_slice(&i.index.to_le_bytes()),
         SIOCGIFTXQLEN => u[0..4].copy_from_slice(&1000u32.to_le_bytes()),
@@ -225,6 +234,21 @@ pub fn socket_ioctl(t: &crate::kernel::task::Task, cmd: u32, arg: u64) -> Option
                 t.mm().write(buf, &records)?;
             }
             t.mm().write_u32(arg, n as u32)?;
+            Ok(0)
+        })());
+    }
+    if super::ifconfig::is_set_ioctl(cmd) {
+        return Some((|| {
+            if !t.creds().capable() {
+                return Err(Errno::EPERM);
+            }
+            if matches!(cmd, super::ifconfig::SIOCADDRT | super::ifconfig::SIOCDELRT) {
+                let rt = t.mm().read_vec(arg, super::ifconfig::RTENTRY_SIZE)?;
+                super::ifconfig::route_set(cmd, &rt)?;
+            } else {
+                let req = t.mm().read_vec(arg, IFREQ_SIZE)?;
+                super::ifconfig::ifreq_set(cmd, &req)?;
+            }
             Ok(0)
         })());
     }

@@ -41,12 +41,17 @@ impl Net {
         self.ifaces.iter().position(|i| i.has_addr(a))
     }
 
-    /// The interface and source address to reach `dst`.
+    /// The interface and source address to reach `dst`: an interface on
+    /// its subnet, else one with a default gateway.
     pub fn route(&self, dst: IpAddress) -> KResult<(usize, IpAddress)> {
-        self.ifaces
-            .iter()
-            .enumerate()
-            .find_map(|(n, i)| i.source_for(dst).map(|s| (n, s)))
+        let on = |f: fn(&Iface, IpAddress) -> Option<IpAddress>| {
+            self.ifaces
+                .iter()
+                .enumerate()
+                .find_map(|(n, i)| f(i, dst).map(|s| (n, s)))
+        };
+        on(Iface::source_for)
+            .or_else(|| on(Iface::source_via_gateway))
             .ok_or(Errno::ENETUNREACH)
     }
 
@@ -106,9 +111,14 @@ impl Stack {
         ports.seed(seed >> 16);
         let lo = Iface::loopback(now(), seed);
         log::debug!("net: {} up", lo.name);
+        let mut ifaces = vec![lo];
+        for (n, (name, mac, dev)) in crate::drivers::net::stack_devices().into_iter().enumerate() {
+            let seed = seed.rotate_left(n as u32 + 1);
+            ifaces.push(Iface::ethernet(&name, dev, mac, now(), seed));
+        }
         Stack {
             net: Net {
-                ifaces: vec![lo],
+                ifaces,
                 ports,
                 dying: Vec::new(),
                 time_wait: Vec::new(),

@@ -56,10 +56,11 @@ pub enum State {
 }
 
 pub struct Listener {
-    /// smoltcp sockets listening or in the middle of a handshake.
-    pool: Vec<SocketHandle>,
+    /// smoltcp sockets listening or in the middle of a handshake, with
+    /// their interface (a wildcard listens on every interface).
+    pool: Vec<(usize, SocketHandle)>,
     /// Established connections in arrival order, waiting for accept.
-    ready: VecDeque<SocketHandle>,
+    ready: VecDeque<(usize, SocketHandle)>,
     backlog: usize,
 }
 
@@ -133,10 +134,10 @@ impl Tcp {
     }
 
     /// A connection taken from a listener's queue.
-    pub fn accepted(listener: &Tcp, net: &Net, h: SocketHandle) -> Tcp {
-        let s = net.ifaces[listener.iface].sockets.get::<tcp::Socket>(h);
+    pub fn accepted(listener: &Tcp, net: &Net, (iface, h): (usize, SocketHandle)) -> Tcp {
+        let s = net.ifaces[iface].sockets.get::<tcp::Socket>(h);
         Tcp {
-            iface: listener.iface,
+            iface,
             local: s.local_endpoint().or(listener.local),
             peer: s.remote_endpoint(),
             state: State::Connected(h),
@@ -204,28 +205,32 @@ impl Tcp {
         Ok(())
     }
 
-    /// The addresses a listener's smoltcp sockets listen on. A wildcard
-    /// becomes each address of the socket's family on its interface (and
-    /// the IPv4 ones for a dual-stack AF_INET6 socket): smoltcp's own
-    /// wildcard would take any family's SYNs.
-    fn listen_addrs(&self, net: &Net, opts: &Opts) -> Vec<IpAddress> {
+    /// The interfaces and addresses a listener's smoltcp sockets listen
+    /// on. A wildcard becomes each address of the socket's family on every
+    /// interface (and the IPv4 ones for a dual-stack AF_INET6 socket):
+    /// smoltcp's own wildcard would take any family's SYNs. Addresses
+    /// configured later are picked up at the next refill.
+    fn listen_addrs(&self, net: &Net, opts: &Opts) -> Vec<(usize, IpAddress)> {
         let dual = self.domain == Domain::V6 && !opts.v6only;
         let Some(local) = self.local else {
             return Vec::new();
         };
         if !local.addr.is_unspecified() {
-            return vec![local.addr];
+            return vec![(self.iface, local.addr)];
         }
-        net.ifaces[self.iface]
-            .iface
-            .ip_addrs()
-            .iter()
-            .map(|c| c.address())
-            .filter(|a| match a {
-                IpAddress::Ipv4(_) => self.domain == Domain::V4 || dual,
-                IpAddress::Ipv6(_) => self.domain == Domain::V6,
-            })
-            .collect()
+        let mut v = Vec::new();
+        for (n, i) in net.ifaces.iter().enumerate() {
+            for c in i.iface.ip_addrs() {
+                let a = c.address();
+                if match a {
+                    IpAddress::Ipv4(_) => self.domain == Domain::V4 || dual,
+                    IpAddress::Ipv6(_) => self.domain == Domain::V6,
+                } {
+                    v.push((n, a));
+                }
+            }
+        }
+        v
     }
 
     /// Keep listening smoltcp sockets ready on each listen address while
@@ -235,14 +240,15 @@ impl Tcp {
         let (Some(local), State::Listen(l)) = (self.local, &mut self.state) else {
             return;
         };
-        let set = &mut net.ifaces[self.iface].sockets;
         let mut total = l.pool.len() + l.ready.len();
         let per_addr = (LISTENING / addrs.len().max(1)).max(1);
-        for addr in addrs {
+        for (n, addr) in addrs {
+            let set = &mut net.ifaces[n].sockets;
             let mut listening = l
                 .pool
                 .iter()
-                .map(|&h| set.get::<tcp::Socket>(h))
+                .filter(|&&(i, _)| i == n)
+                .map(|&(_, h)| set.get::<tcp::Socket>(h))
                 .filter(|s| s.state() == S::Listen && s.listen_endpoint().addr == Some(addr))
                 .count();
             while listening < per_addr && total < l.backlog {
@@ -255,7 +261,7 @@ impl Tcp {
                 {
                     break;
                 }
-                l.pool.push(set.add(s));
+                l.pool.push((n, set.add(s)));
                 listening += 1;
                 total += 1;
             }
@@ -263,7 +269,7 @@ impl Tcp {
     }
 
     /// accept(2): the next established connection (EAGAIN: none yet).
-    pub fn accept(&mut self) -> KResult<SocketHandle> {
+    pub fn accept(&mut self) -> KResult<(usize, SocketHandle)> {
         match &mut self.state {
             State::Listen(l) => l.ready.pop_front().ok_or(Errno::EAGAIN),
             _ => Err(Errno::EINVAL),
@@ -417,17 +423,16 @@ impl Tcp {
     }
 
     fn settle_listener(&mut self, net: &mut Net) {
-        let iface = self.iface;
         let State::Listen(l) = &mut self.state else {
             return;
         };
         let mut keep = Vec::with_capacity(l.pool.len());
-        for &h in &l.pool {
+        for &(iface, h) in &l.pool {
             match net.ifaces[iface].sockets.get::<tcp::Socket>(h).state() {
-                S::Listen | S::SynReceived => keep.push(h),
+                S::Listen | S::SynReceived => keep.push((iface, h)),
                 // A handshake that was reset.
                 S::Closed => net.bury(iface, h),
-                _ => l.ready.push_back(h),
+                _ => l.ready.push_back((iface, h)),
             }
         }
         l.pool = keep;
@@ -553,14 +558,14 @@ impl Tcp {
 
     /// Reset and give up every smoltcp socket the socket has.
     fn drop_conns(&mut self, net: &mut Net) {
-        let hs: Vec<SocketHandle> = match &self.state {
+        let hs: Vec<(usize, SocketHandle)> = match &self.state {
             State::Listen(l) => l.pool.iter().chain(l.ready.iter()).copied().collect(),
-            State::Connecting(h) | State::Connected(h) => vec![*h],
+            State::Connecting(h) | State::Connected(h) => vec![(self.iface, *h)],
             State::Closed => Vec::new(),
         };
-        for h in hs {
-            self.sock_mut(net, h).abort();
-            net.bury(self.iface, h);
+        for (i, h) in hs {
+            net.ifaces[i].sockets.get_mut::<tcp::Socket>(h).abort();
+            net.bury(i, h);
         }
         self.state = State::Closed;
     }
@@ -617,13 +622,13 @@ impl Tcp {
 
     /// Options changed: apply them to the live smoltcp sockets.
     pub fn apply(&self, net: &mut Net, opts: &Opts) {
-        let hs: Vec<SocketHandle> = match &self.state {
+        let hs: Vec<(usize, SocketHandle)> = match &self.state {
             State::Listen(l) => l.pool.iter().chain(l.ready.iter()).copied().collect(),
-            State::Connecting(h) | State::Connected(h) => vec![*h],
+            State::Connecting(h) | State::Connected(h) => vec![(self.iface, *h)],
             State::Closed => Vec::new(),
         };
-        for h in hs {
-            apply_opts(self.sock_mut(net, h), opts);
+        for (i, h) in hs {
+            apply_opts(net.ifaces[i].sockets.get_mut::<tcp::Socket>(h), opts);
         }
     }
 

@@ -1,0 +1,95 @@
+//! Virtual Ethernet devices (UML's `ethN=` words): each `ethN` is a
+//! `NetDevice` under one more interface of the stack. Transports: `tuntap`
+//! (a host TAP interface; `tap`, `tap_host`).
+
+pub mod tap;
+#[allow(unsafe_code)]
+pub mod tap_host;
+
+use crate::init::cmdline::Cmdline;
+use crate::net::inet::device::NetDevice;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use tap::{TapDevice, TapShared};
+
+/// The attached devices, in `ethN` order; they live as long as vmlinux.
+static DEVICES: Mutex<Vec<Arc<TapShared>>> = Mutex::new(Vec::new());
+
+/// Attach every `ethN=` device's host side. Before anything boots: an
+/// error is one line for stderr and vmlinux exits with status 2, as for a
+/// missing disk image (a guest booted without its network is worse).
+pub fn open_all(c: &Cmdline) -> Result<(), String> {
+    let mut specs = c.eth.clone();
+    specs.sort_by_key(|e| e.index);
+    let mut devs = Vec::new();
+    for e in specs {
+        let word = format!("eth{}=tuntap,{}", e.index, e.tap);
+        let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
+            format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)
+        })?;
+        let mac = e
+            .mac
+            .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or(&e.tap), e.index));
+        let name = format!("eth{}", e.index);
+        let shared = TapShared::start(name, mac, host)
+            .map_err(|err| format!("{word}: cannot start its helper threads: {err}"))?;
+        devs.push(shared);
+    }
+    *DEVICES.lock().unwrap_or_else(|e| e.into_inner()) = devs;
+    Ok(())
+}
+
+/// A stable, locally administered unicast MAC for `ethN` of machine
+/// `umid` (the TAP's name when no umid= is given, since a random umid
+/// would change it at every boot): 02 then four bytes of an FNV-1a hash,
+/// then N.
+pub fn default_mac(umid: &str, n: u8) -> [u8; 6] {
+    let mut h: u32 = 0x811c9dc5;
+    for b in umid.bytes() {
+        h = (h ^ b as u32).wrapping_mul(0x01000193);
+    }
+    let b = h.to_be_bytes();
+    [0x02, b[0], b[1], b[2], b[3], n]
+}
+
+/// The devices for a fresh stack: (name, MAC, device).
+pub fn stack_devices() -> Vec<(String, [u8; 6], Box<dyn NetDevice>)> {
+    DEVICES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|d| {
+            (
+                d.name.clone(),
+                d.mac,
+                Box::new(TapDevice(d.clone())) as Box<dyn NetDevice>,
+            )
+        })
+        .collect()
+}
+
+/// Interrupt work: frames arrived, so let the stack take them.
+pub fn interrupt() {
+    let any = DEVICES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .fold(false, |any, d| d.irq.swap(false, Ordering::SeqCst) | any);
+    if any {
+        crate::net::inet::stack::op(|_| ());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_macs_are_stable_local_unicast() {
+        let a = default_mac("m1", 0);
+        assert_eq!(a, default_mac("m1", 0));
+        assert_ne!(a, default_mac("m1", 1));
+        assert_ne!(a, default_mac("m2", 0));
+        assert_eq!(a[0] & 3, 2, "locally administered unicast");
+    }
+}
