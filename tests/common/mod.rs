@@ -493,9 +493,13 @@ impl Guest {
         {
             cmd.arg("con0=fd:0,fd:1");
         }
-        if program == vmlinux() && !args.iter().any(|a| a.starts_with("uml_dir=")) {
+        if program == vmlinux()
+            && !args.iter().any(|a| a.starts_with("uml_dir="))
+            && !env.iter().any(|(k, _)| *k == "HOME")
+        {
             // The control directories of the tests' guests go in the tests'
-            // scratch space (swept with it), not in ~/.uml.
+            // scratch space (swept with it), not in ~/.uml; a test that sets
+            // HOME is testing the default location itself.
             let dir = std::env::temp_dir()
                 .join("ruml-tests")
                 .join(format!("uml-{}", std::process::id()));
