@@ -3,6 +3,8 @@
 //! per-process files, `system` the system-wide ones.
 
 mod pid;
+mod pid_limits;
+mod pid_smaps;
 mod pid_stat;
 mod sysctl;
 mod system;
