@@ -1,6 +1,6 @@
-//! Magic SysRq through the mconsole (`sysrq X`): Linux's messages, into
+//! Magic SysRq, through the mconsole (`sysrq X`: Linux's messages, into
 //! the kernel log and back to the client, as UML sends what the action
-//! printed.
+//! printed) and through /proc/sysrq-trigger (`trigger`).
 
 use super::commands::After;
 use super::protocol::reply;
@@ -9,11 +9,36 @@ use crate::kernel::signal::{send_to_process, SigInfo, SIGKILL, SIGTERM};
 use crate::kernel::task;
 
 const HELP: &str = "sysrq: HELP : loglevel(0-9) reboot(b) terminate-all-tasks(e) \
-kill-all-tasks(i) show-memory-usage(m) sync(s) show-task-states(t) unmount(u) ";
+kill-all-tasks(i) show-memory-usage(m) poweroff(o) sync(s) show-task-states(t) unmount(u) ";
 
 /// Run the action for the first letter of `arg`.
 pub fn run(arg: &str) -> (Vec<Vec<u8>>, After) {
-    let key = arg.chars().next().unwrap_or('\0');
+    let (lines, after) = handle(arg.chars().next().unwrap_or('\0'));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let mut out = reply(&text, 0, true);
+    out.extend(reply("", 0, false));
+    (out, after)
+}
+
+/// A write to /proc/sysrq-trigger: the action for `key`, done now (a
+/// power off ends vmlinux with status 0; a reboot happens as soon as the
+/// writing task gives the vCPU back). As Linux, the kernel.sysrq mask
+/// does not apply to this file.
+pub fn trigger(key: char) {
+    match handle(key).1 {
+        After::Halt => {
+            crate::drivers::char::host_console::restore_terminal();
+            super::commands::halt()
+        }
+        After::Reboot => super::request_reboot(),
+        _ => {}
+    }
+}
+
+/// Do the action for `key` and log its messages; they are returned too,
+/// with what the caller must do next.
+fn handle(key: char) -> (Vec<String>, After) {
     let mut lines: Vec<String> = Vec::new();
     let mut after = After::Nothing;
     match key {
@@ -39,6 +64,10 @@ pub fn run(arg: &str) -> (Vec<Vec<u8>>, After) {
             lines.push("sysrq: Show Memory".into());
             lines.extend(show_mem());
         }
+        'o' => {
+            lines.push("sysrq: Power Off".into());
+            after = After::Halt;
+        }
         's' => {
             lines.push("sysrq: Emergency Sync".into());
             emergency(false);
@@ -58,11 +87,7 @@ pub fn run(arg: &str) -> (Vec<Vec<u8>>, After) {
     for l in &lines {
         printk(l);
     }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    let mut out = reply(&text, 0, true);
-    out.extend(reply("", 0, false));
-    (out, after)
+    (lines, after)
 }
 
 /// Every process but init (Linux spares init and kernel threads).

@@ -72,8 +72,15 @@ pub fn sys_mmap(
     }
     if shared && matches!(backing, Backing::Anon) {
         // Shared anonymous memory is a file of its own, so fork shares it.
+        // Its size is the mapping's length, as Linux's shmem_zero_setup,
+        // so every page is inside the file.
+        let inode = crate::fs::tmpfs::anon_file();
+        inode.setattr(&crate::fs::vfs::SetAttr {
+            size: Some(len),
+            ..Default::default()
+        })?;
         backing = Backing::File {
-            inode: crate::fs::tmpfs::anon_file(),
+            inode,
             offset: 0,
             path: "/dev/zero (deleted)".into(),
         };

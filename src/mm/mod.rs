@@ -550,6 +550,12 @@ impl MmInner {
             }
             Backing::File { inode, .. } => {
                 let idx = vma.file_page(page);
+                if idx.saturating_mul(PAGE_SIZE) >= inode.stat().size {
+                    // A page wholly past the end of the file has nothing to
+                    // map: Linux raises SIGBUS (BUS_ADRERR) rather than
+                    // growing the file or handing out zeros.
+                    return Err(FaultError::Bus);
+                }
                 let cached = inode.page(idx).map_err(|e| {
                     if e == Errno::ENOMEM {
                         FaultError::Oom

@@ -53,6 +53,15 @@ impl MemStats {
 }
 
 impl MmInner {
+    /// The frames resident in `[start, end)`, in address order
+    /// (/proc/PID/smaps counts them per VMA).
+    pub fn resident_frames(&self, start: u64, end: u64) -> Vec<super::frame::Pfn> {
+        self.ptes
+            .range(start / PAGE_SIZE..end.div_ceil(PAGE_SIZE))
+            .map(|(_, p)| p.pfn)
+            .collect()
+    }
+
     fn total_pages(&self) -> u64 {
         self.vmas
             .values()

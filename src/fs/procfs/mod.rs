@@ -3,8 +3,11 @@
 //! per-process files, `system` the system-wide ones.
 
 mod pid;
+mod pid_limits;
+mod pid_smaps;
 mod pid_stat;
 mod sysctl;
+mod sysrq;
 mod system;
 
 use pid::pid_dir;
@@ -382,6 +385,7 @@ pub fn new_fs() -> Arc<dyn Inode> {
             ("stat".into(), file("/stat", kstat)),
             ("net".into(), net_dir()),
             ("sys".into(), sysctl::sys_dir()),
+            ("sysrq-trigger".into(), sysrq::trigger_node()),
             ("sysvipc".into(), sysvipc_dir()),
         ];
         for g in task::all_groups() {

@@ -2,13 +2,15 @@
 //! accounting ones (cmdline, environ, comm, maps, mounts, exe, cwd, root,
 //! fd/, task/).
 
+use super::pid_limits::proc_limits;
+use super::pid_smaps::{proc_smaps, proc_smaps_rollup};
 use super::pid_stat::{proc_stat, proc_statm, proc_status};
 use super::{pid_node, Guard, Kind};
 use crate::fs::file::{File, FileOps};
 use crate::fs::vfs::{Dentry, Inode, Path, Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{self, lock, Pid};
-use crate::mm::{Backing, PROT_EXEC, PROT_READ, PROT_WRITE};
+use crate::mm::{Backing, Vma, PROT_EXEC, PROT_READ, PROT_WRITE};
 use std::sync::Arc;
 
 pub(super) fn group_task(pid: Pid) -> KResult<Arc<task::Task>> {
@@ -140,6 +142,26 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                 pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {
                     proc_maps(p)
                 }),
+            ),
+            (
+                "smaps".into(),
+                pfile(p, Guard::Ptrace, &format!("{b}/smaps"), 0o444, move || {
+                    proc_smaps(p)
+                }),
+            ),
+            (
+                "smaps_rollup".into(),
+                pfile(
+                    p,
+                    Guard::Ptrace,
+                    &format!("{b}/smaps_rollup"),
+                    0o444,
+                    move || proc_smaps_rollup(p),
+                ),
+            ),
+            (
+                "limits".into(),
+                public(p, &format!("{b}/limits"), move || proc_limits(p)),
             ),
             (
                 "mounts".into(),
@@ -310,45 +332,59 @@ fn proc_maps(pid: Pid) -> KResult<String> {
     let t = group_task(pid)?;
     let mm = t.mm();
     let m = mm.lock();
-    let mut out = String::new();
-    for v in m.vmas() {
-        let perms = format!(
-            "{}{}{}{}",
-            if v.prot & PROT_READ != 0 { 'r' } else { '-' },
-            if v.prot & PROT_WRITE != 0 { 'w' } else { '-' },
-            if v.prot & PROT_EXEC != 0 { 'x' } else { '-' },
-            if v.shared { 's' } else { 'p' }
-        );
-        let (off, dev, ino, name) = match &v.backing {
-            Backing::File {
-                inode,
-                offset,
-                path,
-            } => {
-                let st = inode.stat();
-                (*offset, st.dev, st.ino, path.clone())
-            }
-            Backing::Anon => (0, 0, 0, v.label.to_string()),
-        };
-        // The filesystem's device as Linux prints it: major:minor in hex.
-        let line = format!(
-            "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
-            v.start,
-            v.end,
-            perms,
-            off,
-            crate::drivers::major(dev),
-            crate::drivers::minor(dev),
-            ino
-        );
-        if name.is_empty() {
-            out.push_str(&line);
-        } else {
-            out.push_str(&format!("{:<73}{}", line, name));
+    Ok(m.vmas().map(|v| maps_line(v) + "\n").collect())
+}
+
+/// One line of /proc/PID/maps (without the newline); smaps heads each
+/// VMA's block with it.
+pub(super) fn maps_line(v: &Vma) -> String {
+    let perms = format!(
+        "{}{}{}{}",
+        if v.prot & PROT_READ != 0 { 'r' } else { '-' },
+        if v.prot & PROT_WRITE != 0 { 'w' } else { '-' },
+        if v.prot & PROT_EXEC != 0 { 'x' } else { '-' },
+        if v.shared { 's' } else { 'p' }
+    );
+    let (off, dev, ino, name) = match &v.backing {
+        Backing::File {
+            inode,
+            offset,
+            path,
+        } => {
+            let st = inode.stat();
+            (*offset, st.dev, st.ino, path.clone())
         }
-        out.push('\n');
+        Backing::Anon => (0, 0, 0, v.label.to_string()),
+    };
+    maps_prefix(v.start, v.end, &perms, off, dev, ino, &name)
+}
+
+/// A maps line from its fields: the filesystem's device as Linux prints
+/// it (major:minor in hex), the name padded to column 74.
+pub(super) fn maps_prefix(
+    start: u64,
+    end: u64,
+    perms: &str,
+    off: u64,
+    dev: u64,
+    ino: u64,
+    name: &str,
+) -> String {
+    let line = format!(
+        "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
+        start,
+        end,
+        perms,
+        off,
+        crate::drivers::major(dev),
+        crate::drivers::minor(dev),
+        ino
+    );
+    if name.is_empty() {
+        line
+    } else {
+        format!("{:<73}{}", line, name)
     }
-    Ok(out)
 }
 
 fn proc_mounts() -> KResult<String> {

@@ -28,6 +28,9 @@ fn int(path: &str, v: &'static AtomicU32, max: u32) -> Arc<dyn Inode> {
     )
 }
 
+/// kernel.sysrq: which SysRq functions the keyboard may use.
+static SYSRQ: AtomicU32 = AtomicU32::new(1);
+
 /// A read-only value.
 fn fixed(path: &str, value: &'static str) -> Arc<dyn Inode> {
     super::file(path, move || Ok(format!("{value}\n")))
@@ -236,6 +239,9 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/ngroups_max", "65536"),
                         ),
                         ("printk".into(), printk("/sys/kernel/printk")),
+                        // Linux's Kconfig default (every function); writes
+                        // to /proc/sysrq-trigger ignore it, as Linux.
+                        ("sysrq".into(), int("/sys/kernel/sysrq", &SYSRQ, u32::MAX)),
                         ("version".into(), fixed("/sys/kernel/version", "#1 SMP")),
                         // No taint: no proprietary modules, no oops so far.
                         ("tainted".into(), fixed("/sys/kernel/tainted", "0")),
