@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 
 // EPOLLIN/OUT/ERR/HUP have the values of POLLIN/OUT/ERR/HUP, so readiness
 // from FileOps::poll is reported as it is.
+pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
+pub const EPOLLWAKEUP: u32 = 1 << 29;
 pub const EPOLLONESHOT: u32 = 1 << 30;
+pub const EPOLLET: u32 = 1 << 31;
 
 /// One watched file.
 #[derive(Clone)]
@@ -20,6 +23,41 @@ pub struct Interest {
     pub data: u64,
     /// Disabled by EPOLLONESHOT after it fired, until EPOLL_CTL_MOD.
     pub armed: bool,
+    /// Edge-triggered bookkeeping: the file's wake count and readiness
+    /// when this entry was last reported (None: never, or re-armed).
+    pub seen: Option<(u64, u32)>,
+}
+
+impl Interest {
+    pub fn new(file: Arc<File>, events: u32, data: u64) -> Interest {
+        Interest {
+            file,
+            events,
+            data,
+            armed: true,
+            seen: None,
+        }
+    }
+
+    /// The file's wake count, the clock edge-triggering goes by.
+    fn wakes(&self) -> u64 {
+        self.file.ops.wait_queue().map_or(0, |wq| wq.wakes())
+    }
+
+    /// Whether readiness `ready` (non-zero) is to be reported. An
+    /// edge-triggered entry reports once per transition: after a report
+    /// it stays quiet until the file wakes its waiters again (new data, a
+    /// hangup) or a new kind of readiness appears, as Linux, whose
+    /// ep_poll_callback re-queues the entry on every wakeup.
+    fn pending(&self, ready: u32, wakes: u64) -> bool {
+        if self.events & EPOLLET == 0 {
+            return true;
+        }
+        match self.seen {
+            None => true,
+            Some((w, r)) => w != wakes || ready & !r != 0,
+        }
+    }
 }
 
 /// An epoll instance: the interest list, keyed by fd.
@@ -30,9 +68,9 @@ pub struct EventPoll {
 
 impl EventPoll {
     /// Ready (fd, events, data) triples, at most `max`; one-shot entries
-    /// are disarmed as they are reported. Level-triggered: EPOLLET is
-    /// accepted and treated like level (a superset of edge reports).
-    /// Readiness is as `t`, the caller of epoll_wait, sees it.
+    /// are disarmed as they are reported, edge-triggered ones remember
+    /// what they reported. Readiness is as `t`, the caller of epoll_wait,
+    /// sees it.
     pub fn collect(&self, t: &Arc<Task>, max: usize) -> Vec<(u32, u64)> {
         let mut out = Vec::new();
         let mut g = self.interests.lock().unwrap_or_else(|e| e.into_inner());
@@ -43,9 +81,11 @@ impl EventPoll {
             if !it.armed {
                 continue;
             }
+            let wakes = it.wakes();
             let ready = it.file.ops.poll_task(&it.file, t) & (it.events | POLLERR | POLLHUP);
-            if ready != 0 {
+            if ready != 0 && it.pending(ready, wakes) {
                 out.push((ready, it.data));
+                it.seen = Some((wakes, ready));
                 if it.events & EPOLLONESHOT != 0 {
                     it.armed = false;
                 }
@@ -65,7 +105,9 @@ impl FileOps for EventPoll {
     fn poll(&self, _f: &File) -> u32 {
         let g = self.interests.lock().unwrap_or_else(|e| e.into_inner());
         let any = g.values().any(|it| {
-            it.armed && it.file.ops.poll(&it.file) & (it.events | POLLERR | POLLHUP) != 0
+            let wakes = it.wakes();
+            let ready = it.file.ops.poll(&it.file) & (it.events | POLLERR | POLLHUP);
+            it.armed && ready != 0 && it.pending(ready, wakes)
         });
         if any {
             POLLIN

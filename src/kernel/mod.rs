@@ -18,6 +18,7 @@ pub mod printk;
 pub mod ptrace_access;
 pub mod rw_full;
 pub mod sched;
+pub mod sendfile;
 pub mod signal;
 pub mod sys_attr;
 pub mod sys_clock;

@@ -4,8 +4,11 @@ use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::{lock, Task};
 use super::time;
-use crate::fs::eventpoll::{EventFd, EventPoll, Interest};
-use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use crate::fs::eventpoll::{
+    EventFd, EventPoll, Interest, EPOLLET, EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP,
+};
+use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use crate::fs::vfs::{S_IFDIR, S_IFMT, S_IFREG};
 use std::sync::Arc;
 
 fn epoll_of(f: &Arc<File>) -> KResult<Arc<EventPoll>> {
@@ -44,10 +47,6 @@ pub fn sys_epoll_ctl(t: &Arc<Task>, epfd: i32, op: i32, fd: i32, event: u64) -> 
         let g = lock(&files);
         (g.get(epfd)?, g.get(fd)?)
     };
-    let ep = epoll_of(&epf)?;
-    if Arc::ptr_eq(&epf, &target) {
-        return Err(Errno::EINVAL);
-    }
     let (events, data) = if op != 2 {
         let b = t.mm().read_vec(event, 12)?;
         (
@@ -57,30 +56,41 @@ pub fn sys_epoll_ctl(t: &Arc<Task>, epfd: i32, op: i32, fd: i32, event: u64) -> 
     } else {
         (0, 0)
     };
+    // Regular files and directories cannot be polled (Linux's
+    // file_can_poll): they are always ready, so epoll refuses them.
+    let mode = target.stat().map_or(0, |st| st.mode & S_IFMT);
+    if mode == S_IFREG || mode == S_IFDIR {
+        return Err(Errno::EPERM);
+    }
+    if Arc::ptr_eq(&epf, &target) {
+        return Err(Errno::EINVAL);
+    }
+    let ep = epoll_of(&epf)?;
+    if events & EPOLLEXCLUSIVE != 0 {
+        // Exclusive wakeups only make sense on add, for plain readiness.
+        // Linux's EPOLLEXCLUSIVE_OK_BITS.
+        let allowed = EPOLLEXCLUSIVE | EPOLLET | EPOLLWAKEUP | POLLIN | POLLOUT | POLLERR | POLLHUP;
+        if op == 3 || (op == 1 && (events & !allowed != 0 || events & EPOLLONESHOT != 0)) {
+            return Err(Errno::EINVAL);
+        }
+    }
     let mut g = ep.interests.lock().unwrap_or_else(|e| e.into_inner());
     match op {
         1 => {
             if g.contains_key(&fd) {
                 return Err(Errno::EEXIST);
             }
-            g.insert(
-                fd,
-                Interest {
-                    file: target,
-                    events,
-                    data,
-                    armed: true,
-                },
-            );
+            g.insert(fd, Interest::new(target, events, data));
         }
         2 => {
             g.remove(&fd).ok_or(Errno::ENOENT)?;
         }
         3 => {
             let it = g.get_mut(&fd).ok_or(Errno::ENOENT)?;
-            it.events = events;
-            it.data = data;
-            it.armed = true;
+            if it.events & EPOLLEXCLUSIVE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            *it = Interest::new(target, events, data);
         }
         _ => return Err(Errno::EINVAL),
     }

@@ -573,34 +573,6 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
     Ok(f.ops.pwrite(&f, &data, off as u64)? as u64)
 }
 
-/// sendfile: copy between files in the kernel.
-pub fn sys_sendfile(
-    t: &Arc<Task>,
-    out_fd: i32,
-    in_fd: i32,
-    offp: u64,
-    count: usize,
-    redo: bool,
-) -> KResult<u64> {
-    let inf = fd_file(t, in_fd)?;
-    let outf = fd_file(t, out_fd)?;
-    let n = count.min(MAX_IO);
-    let data = if offp != 0 {
-        let off = t.mm().read_u64(offp)?;
-        let mut b = vec![0u8; n];
-        let r = inf.ops.pread(&inf, &mut b, off)?;
-        b.truncate(r);
-        t.mm().write_u64(offp, off + r as u64)?;
-        b
-    } else {
-        read_into(t, &inf, n, redo)?
-    };
-    if data.is_empty() {
-        return Ok(0);
-    }
-    write_from(t, &outf, &data)
-}
-
 /// lseek
 pub fn sys_lseek(t: &Arc<Task>, fd: i32, off: i64, whence: u32) -> KResult<u64> {
     let f = fd_file(t, fd)?;

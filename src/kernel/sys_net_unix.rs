@@ -95,8 +95,30 @@ fn resolve(t: &Task, addr: &UnixAddr) -> KResult<Arc<UnixSocket>> {
     }
 }
 
+/// Bind `s` to a free abstract name of five hex digits, as Linux's
+/// unix_autobind; a socket that already has a name keeps it.
+fn autobind(s: &Arc<UnixSocket>) -> KResult<()> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    if s.local_addr().is_some() {
+        return Ok(());
+    }
+    for _ in 0..=0xfffff {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xfffff;
+        let name = format!("{n:05x}").into_bytes();
+        match s.bind_node(UnixAddr::Abstract(name), None) {
+            Err(Errno::EADDRINUSE) => continue,
+            r => return r,
+        }
+    }
+    Err(Errno::ENOSPC)
+}
+
 impl Socket for UnixSocket {
     fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+        // Just the family: pick an abstract name (Linux's unix_autobind).
+        if addr.len() == 2 && u16::from_le_bytes([addr[0], addr[1]]) == AF_UNIX {
+            return autobind(&self);
+        }
         let a = parse_addr(addr)?;
         let node = match &a {
             UnixAddr::Path(p) => {
@@ -183,7 +205,7 @@ impl Socket for UnixSocket {
     }
 
     /// SOL_SOCKET: SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED,
-    /// SO_ACCEPTCONN.
+    /// SO_ACCEPTCONN, SO_PROTOCOL, SO_DOMAIN.
     fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
         if level != 1 {
             return Err(Errno::ENOPROTOOPT);
@@ -200,6 +222,8 @@ impl Socket for UnixSocket {
                 v
             }
             30 => 0i32.to_le_bytes().to_vec(),
+            38 => 0i32.to_le_bytes().to_vec(),
+            39 => (AF_UNIX as i32).to_le_bytes().to_vec(),
             _ => return Err(Errno::ENOPROTOOPT),
         })
     }

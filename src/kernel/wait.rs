@@ -6,11 +6,15 @@
 
 use super::sched;
 use super::task::Tid;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 #[derive(Default)]
 pub struct WaitQueue {
     waiters: Mutex<Vec<Tid>>,
+    /// Wakes so far: edge-triggered epoll compares it with the count it
+    /// last reported at to see a new readiness transition.
+    wakes: AtomicU64,
 }
 
 impl WaitQueue {
@@ -24,7 +28,12 @@ impl WaitQueue {
             w.push(tid);
         }
     }
+    /// How many times `wake_all` ran.
+    pub fn wakes(&self) -> u64 {
+        self.wakes.load(Ordering::Relaxed)
+    }
     pub fn wake_all(&self) {
+        self.wakes.fetch_add(1, Ordering::Relaxed);
         let w = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|e| e.into_inner()));
         for tid in w {
             sched::wake(tid);

@@ -163,7 +163,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         37 => sys_time::sys_alarm(t, a.u32(0)),
         38 => sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2)),
         39 => Ok(t.tgid() as u64),
-        40 => sys_fs::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3), redo),
+        40 => super::sendfile::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3), redo),
         41 => sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2)),
         42 => sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2)),
         43 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0),

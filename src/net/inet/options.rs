@@ -29,9 +29,9 @@ const SO_ACCEPTCONN: i32 = 30;
 const SO_PROTOCOL: i32 = 38;
 const SO_DOMAIN: i32 = 39;
 /// Options set and forgotten: SO_DEBUG, SO_DONTROUTE, SO_OOBINLINE,
-/// SO_NO_CHECK, SO_PRIORITY, SO_REUSEPORT, SO_PASSCRED, SO_BINDTODEVICE,
-/// SO_TIMESTAMP, SO_MARK, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_BUSY_POLL.
-const SO_IGNORED: &[i32] = &[1, 5, 10, 11, 12, 15, 16, 25, 29, 32, 33, 36, 46];
+/// SO_NO_CHECK, SO_PRIORITY, SO_PASSCRED, SO_BINDTODEVICE, SO_TIMESTAMP,
+/// SO_MARK, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_BUSY_POLL.
+const SO_IGNORED: &[i32] = &[1, 5, 10, 11, 12, 16, 25, 29, 32, 33, 36, 46];
 const SO_OOBINLINE: i32 = 10;
 const SO_REUSEPORT: i32 = 15;
 
@@ -93,7 +93,8 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         }
         (SOL_SOCKET, SO_PROTOCOL) => int(protocol),
         (SOL_SOCKET, SO_DOMAIN) => int(s.domain.family() as i32),
-        (SOL_SOCKET, SO_OOBINLINE | SO_REUSEPORT) => int(0),
+        (SOL_SOCKET, SO_REUSEPORT) => int(o.reuseport as i32),
+        (SOL_SOCKET, SO_OOBINLINE) => int(0),
         // Linux hands a level it does not know down to the IP layer,
         // which refuses it this way.
         (IPPROTO_TCP, _) if !tcp => return Err(Errno::EOPNOTSUPP),
@@ -123,6 +124,7 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
             s.opts.reuseaddr = read_int(val)? != 0;
             net.ports.set_reuse(id, s.opts.reuseaddr);
         }
+        (SOL_SOCKET, SO_REUSEPORT) => s.opts.reuseport = read_int(val)? != 0,
         (SOL_SOCKET, SO_KEEPALIVE) => s.opts.keepalive = read_int(val)? != 0,
         (SOL_SOCKET, SO_BROADCAST) => s.opts.broadcast = read_int(val)? != 0,
         (SOL_SOCKET, SO_SNDBUF) => s.opts.sndbuf = (read_int(val)?.clamp(0, BUF_MAX) * 2).max(4608),

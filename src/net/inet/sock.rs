@@ -14,6 +14,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Opts {
     pub reuseaddr: bool,
+    /// SO_REUSEPORT, kept for getsockopt (binding rules are SO_REUSEADDR's).
+    pub reuseport: bool,
     pub keepalive: bool,
     pub nodelay: bool,
     /// SO_RCVBUF / SO_SNDBUF as getsockopt reports them (Linux doubles
@@ -35,6 +37,7 @@ impl Default for Opts {
     fn default() -> Opts {
         Opts {
             reuseaddr: false,
+            reuseport: false,
             keepalive: false,
             nodelay: false,
             rcvbuf: 131_072,
