@@ -53,6 +53,24 @@ fn random_syscalls_do_not_crash_the_kernel() {
     assert_eq!(g.run("echo still alive").trim(), "still alive");
 }
 
+/// Seed 14 reached `clone(CLONE_VM|CLONE_VFORK|SIGCONT)` with a child that
+/// exits at once in round 24: the parent's vfork wait restarted into new
+/// clones until every pid was a zombie and `alloc_pid` spun with the task
+/// lists locked (a kernel hang). It must now finish like any seed.
+#[test]
+fn vfork_with_another_exit_signal_does_not_hang() {
+    let mut g = boot_sysfuzz("sysfuzz-vfork");
+    let made = sysfuzz_run(&mut g, 25, 14, 500, Duration::from_secs(300));
+    assert!(made > 0, "no calls made");
+    let procs: usize = g
+        .run("ls /proc | grep -c '^[0-9]'")
+        .trim()
+        .parse()
+        .unwrap_or(usize::MAX);
+    assert!(procs < 100, "{procs} processes left: zombies piled up");
+    assert_eq!(g.run("echo still alive").trim(), "still alive");
+}
+
 /// The long run (at least 10^6 calls made; tens of minutes):
 /// `cargo test --release --test robustness long -- --ignored --nocapture`
 /// (or `make fuzz-long`). Seeds 11, 12, ... run until RUML_FUZZ_CALLS
