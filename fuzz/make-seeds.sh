@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/seeds}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$out/ext4" "$out/elf" "$out/cpio" "$out/cmdline"
+mkdir -p "$out/ext4" "$out/elf" "$out/cpio" "$out/cmdline" "$out/mconsole" "$out/telnet"
 
 # A tree with one of each kind of thing the parsers walk: small and
 # multi-block files, a sparse file, a directory too big for one block,
@@ -86,4 +86,35 @@ eth0=tuntap,tap0 hostfs=/tmp foo=bar single -- --init-arg x=y
 --help
 --version
 EOF
+# mconsole: version-2 requests {magic, version, len, data[512]} in host
+# (little-endian) byte order, one per command, and a version-0 one.
+n=0
+while IFS= read -r cmd; do
+	n=$((n + 1))
+	len=$((${#cmd} + 1))
+	{
+		printf '\276\272\376\312\002\000\000\000'
+		printf "\\$(printf %03o $len)\\000\\000\\000"
+		printf '%s' "$cmd"
+		head -c $((512 - ${#cmd})) /dev/zero
+	} >"$out/mconsole/$n"
+done <<'EOF'
+version
+help
+config ubd1=/tmp/x.img,/tmp/base.img
+config ubd1
+remove ubd1
+sysrq t
+proc meminfo
+log hello from the host
+stop
+EOF
+printf 'version' >"$out/mconsole/v0"
+
+# telnet: option negotiation, an escaped IAC, a subnegotiation and the
+# NVT end-of-line forms.
+printf '\377\373\001\377\375\003ls -l\r\n\377\377x\377\372\030\000xterm\377\360\r\000ok\r' \
+	>"$out/telnet/negotiation"
+printf 'plain text\r\n' >"$out/telnet/plain"
+
 ls -l "$out"/*

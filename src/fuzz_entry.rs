@@ -335,3 +335,44 @@ pub fn ext4_run(data: &[u8]) -> Ext4Run {
     assert_eq!(frame::stats().1, free, "ext4 frames leaked after umount");
     run
 }
+
+/// An mconsole datagram, as the control socket receives it from any local
+/// process of the host user: decode it, and for a command that names a
+/// device (`config ubdN=...`, `remove ubdN`) parse the device word as the
+/// hot-plug path does. Replies must split into well-formed packets.
+pub fn fuzz_mconsole(data: &[u8]) {
+    use crate::drivers::mconsole::protocol::{parse, reply, Request, MAX_DATA};
+
+    let packets = match parse(data) {
+        Request::Command(cmd) => {
+            assert!(!cmd.contains('\0'), "a command ends at its first NUL");
+            let mut words = cmd.split_whitespace();
+            if let (Some("config"), Some(w)) = (words.next(), words.next()) {
+                if w.contains('=') {
+                    let _ = crate::init::cmdline::parse_ubd_word(w).map_err(|e| e.to_string());
+                }
+            }
+            reply(&cmd, 0, false)
+        }
+        Request::Refused(p) => p,
+    };
+    assert!(!packets.is_empty(), "every request gets an answer");
+    for p in &packets {
+        assert!(p.len() <= 12 + MAX_DATA, "reply packet too long");
+    }
+}
+
+/// Bytes from a telnet client on a `port:` console channel: the filter
+/// keeps no more than it was given and gives the same result however the
+/// stream is cut into reads (its state carries across them).
+pub fn fuzz_telnet(data: &[u8]) {
+    use crate::drivers::char::telnet::Filter;
+
+    let whole = Filter::default().filter(data);
+    assert!(whole.len() <= data.len(), "the filter made bytes up");
+    let cut = data.first().map(|&b| b as usize % (data.len() + 1)).unwrap_or(0);
+    let mut f = Filter::default();
+    let mut pieces = f.filter(&data[..cut]);
+    pieces.extend(f.filter(&data[cut..]));
+    assert_eq!(whole, pieces, "a read boundary changed the result");
+}

@@ -78,3 +78,13 @@ fn cpio_seeds() {
 fn cmdline_seeds() {
     run("cmdline", ruml::fuzz_entry::fuzz_cmdline, 7);
 }
+
+#[test]
+fn mconsole_seeds() {
+    run("mconsole", ruml::fuzz_entry::fuzz_mconsole, 10);
+}
+
+#[test]
+fn telnet_seeds() {
+    run("telnet", ruml::fuzz_entry::fuzz_telnet, 2);
+}
