@@ -26,6 +26,30 @@ fn init_exiting_is_a_kernel_panic() {
     assert!(out.contains("exitcode=0x00000300"), "{out}");
 }
 
+/// `panic=N`: after a panic vmlinux boots again (by exec'ing itself, as
+/// UML does) after N seconds, with the same words, in the same host
+/// process, and leaves no host process of the first boot behind.
+#[test]
+fn panic_timeout_boots_again() {
+    let initrd = build_initramfs("panicboot", &[]);
+    let mut g = Guest::boot_initramfs(&initrd, &["panic=1"]);
+    g.wait_prompt();
+    g.send("exit 3\n");
+    g.expect("Rebooting in 1 seconds..", RUN_TIMEOUT);
+    // The second boot reaches a shell that works.
+    g.wait_prompt();
+    assert_eq!(g.run("echo second boot").trim(), "second boot");
+    let out = g.output();
+    assert_eq!(out.matches("Linux version").count(), 2, "{out}");
+    // The zygote and the shell of this boot: the first boot's host
+    // processes were killed before the exec.
+    let procs = host_descendants(g.pid());
+    assert!(procs.len() <= 4, "{procs:?}");
+    g.send("poweroff -f\n");
+    let st = g.wait_exit(EXIT_TIMEOUT).expect("poweroff");
+    assert_eq!(st.code(), Some(0), "{}", g.output());
+}
+
 #[test]
 fn reboot_boots_again_in_the_same_process() {
     let initrd = build_initramfs("reboot", &[]);

@@ -59,6 +59,53 @@ pub fn host_exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// Boot again from scratch after a panic (`panic=N`): every guest host
+/// process is killed, the terminal restored and the control directory
+/// removed, then vmlinux executes itself with the same words, as UML
+/// restarts by exec'ing itself. If that fails, exit with status 1.
+pub fn host_reexec() -> ! {
+    kill_descendants(std::process::id() as i32);
+    crate::drivers::char::host_console::restore_terminal();
+    crate::drivers::mconsole::cleanup();
+    let err = std::os::unix::process::CommandExt::exec(
+        std::process::Command::new("/proc/self/exe").args(std::env::args_os().skip(1)),
+    );
+    eprintln!("vmlinux: cannot restart after the panic: {err}");
+    host_exit(1)
+}
+
+/// SIGKILL every host process below `pid` (the zygote and the guests'
+/// address spaces forked from it; exec would leave them traced by
+/// nobody) and reap ours.
+fn kill_descendants(pid: i32) {
+    let mut stack = vec![pid];
+    let mut all = Vec::new();
+    while let Some(p) = stack.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            for c in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok())
+            {
+                all.push(c);
+                stack.push(c);
+            }
+        }
+    }
+    for &c in &all {
+        // SAFETY: signalling processes we created.
+        unsafe { libc::kill(c, libc::SIGKILL) };
+    }
+    for &c in &all {
+        let mut st = 0;
+        // SAFETY: reaping our own (traced) children; others answer ECHILD.
+        unsafe { libc::waitpid(c, &mut st, libc::__WALL) };
+    }
+}
+
 /// The CPUs vmlinux was allowed to run on before the vCPU was pinned.
 struct HostCpus(libc::cpu_set_t);
 static HOST_CPUS: std::sync::OnceLock<HostCpus> = std::sync::OnceLock::new();

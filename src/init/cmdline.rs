@@ -53,6 +53,8 @@ pub enum Action {
 pub struct Cmdline {
     /// Guest memory in bytes, page aligned.
     pub mem: u64,
+    /// `panic=N`: seconds before booting again after a panic (0: stop).
+    pub panic_timeout: i64,
     /// Initramfs image to unpack into rootfs (an existing regular file).
     pub initrd: Option<PathBuf>,
     /// Program to run from the initramfs; `None` means the default `/init`.
@@ -98,6 +100,7 @@ impl Default for Cmdline {
     fn default() -> Self {
         Cmdline {
             mem: DEFAULT_MEM,
+            panic_timeout: 0,
             initrd: None,
             rdinit: None,
             init: None,
@@ -345,7 +348,7 @@ impl Cmdline {
             // appear in `words` (and hence /proc/cmdline).
             "debug" | "earlyprintk" | "console" => {}
             "panic" => {
-                parse_int::<i64>(required()?).map_err(invalid)?;
+                self.panic_timeout = parse_int::<i64>(required()?).map_err(invalid)?;
             }
             _ => {
                 if let Some(target) = console_key(key) {
@@ -725,7 +728,9 @@ Kernel command-line words (UML/Linux style):
   xterm=TERM,TITLE_SW,EXEC_SW
                         terminal emulator for xterm channels, run as
                         TERM TITLE_SW TITLE EXEC_SW port-helper ... (default xterm,-T,-e)
-  debug, earlyprintk, console=..., panic=N, MODULE.PARAM=VALUE
+  panic=N               after a kernel panic boot again in N seconds (N < 0: at
+                        once; 0, the default: stop with status 1)
+  debug, earlyprintk, console=..., MODULE.PARAM=VALUE
                         accepted for compatibility and ignored
   KEY=VALUE             any other assignment is passed to init's environment
   WORD                  any other word is passed to init as an argument

@@ -47,6 +47,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
         std::process::exit(2);
     }
     install_panic_hook();
+    crate::kernel::panic::set_timeout(c.panic_timeout);
     crate::kernel::printk::init_logger();
     if c.quiet {
         crate::kernel::printk::set_loglevel(4);

@@ -17,6 +17,15 @@ const LEVEL_ERR: u8 = 3;
 /// Linux's CONSOLE_LOGLEVEL_MOTORMOUTH: everything reaches the console.
 const LOGLEVEL_MOTORMOUTH: u8 = 15;
 
+/// `panic=N`: 0 stops vmlinux (status 1); N > 0 boots again after N
+/// seconds, N < 0 at once (Linux's panic_timeout).
+static TIMEOUT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Set from the command line at boot.
+pub fn set_timeout(seconds: i64) {
+    TIMEOUT.store(seconds, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A deliberate panic (init died, no root, `errors=panic`): the message
 /// says all there is to know; no call trace.
 pub fn panic(msg: &str) -> ! {
@@ -49,6 +58,14 @@ fn report(msg: &str, trace: bool) -> ! {
             text.push('\n');
         }
         crate::drivers::char::host_console::stderr_write(text.as_bytes());
+    }
+    let timeout = TIMEOUT.load(std::sync::atomic::Ordering::Relaxed);
+    if timeout != 0 {
+        if timeout > 0 {
+            printk::printk_level(LEVEL_EMERG, &format!("Rebooting in {timeout} seconds.."));
+            std::thread::sleep(std::time::Duration::from_secs(timeout as u64));
+        }
+        arch::host_reexec();
     }
     arch::host_exit(1)
 }
