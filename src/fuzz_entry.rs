@@ -370,7 +370,10 @@ pub fn fuzz_telnet(data: &[u8]) {
 
     let whole = Filter::default().filter(data);
     assert!(whole.len() <= data.len(), "the filter made bytes up");
-    let cut = data.first().map(|&b| b as usize % (data.len() + 1)).unwrap_or(0);
+    let cut = data
+        .first()
+        .map(|&b| b as usize % (data.len() + 1))
+        .unwrap_or(0);
     let mut f = Filter::default();
     let mut pieces = f.filter(&data[..cut]);
     pieces.extend(f.filter(&data[cut..]));
