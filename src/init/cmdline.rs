@@ -660,18 +660,9 @@ fn check_file(word: &str, path: &str, regular: bool) -> Result<(), CmdlineError>
         Ok(meta) if meta.is_dir() => "Is a directory".to_owned(),
         Ok(meta) if regular && !meta.is_file() => "Not a regular file".to_owned(),
         Ok(_) => return Ok(()),
-        // Match the wording of Linux/UML error messages (strerror).
-        Err(e) => match e.kind() {
-            std::io::ErrorKind::NotFound => "No such file or directory".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
-            _ => e.to_string(),
-        },
+        Err(e) => io_reason(&e),
     };
-    Err(CmdlineError::File {
-        word: word.to_owned(),
-        path: PathBuf::from(path),
-        reason,
-    })
+    Err(file_error(word, path, reason))
 }
 
 /// Checks that `path` exists and is a directory (the hostfs export root).
@@ -679,17 +670,26 @@ fn check_dir(word: &str, path: &str) -> Result<(), CmdlineError> {
     let reason = match std::fs::metadata(Path::new(path)) {
         Ok(meta) if meta.is_dir() => return Ok(()),
         Ok(_) => "Not a directory".to_owned(),
-        Err(e) => match e.kind() {
-            std::io::ErrorKind::NotFound => "No such file or directory".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
-            _ => e.to_string(),
-        },
+        Err(e) => io_reason(&e),
     };
-    Err(CmdlineError::File {
+    Err(file_error(word, path, reason))
+}
+
+/// A host error in the wording of Linux/UML error messages (strerror).
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+fn file_error(word: &str, path: &str, reason: String) -> CmdlineError {
+    CmdlineError::File {
         word: word.to_owned(),
         path: PathBuf::from(path),
         reason,
-    })
+    }
 }
 
 /// Usage text for `--help`.

@@ -38,8 +38,7 @@ pub fn set_threads_max(n: u32) -> KResult<()> {
 /// May `t` create one more task? EAGAIN at threads-max, or when its real
 /// user already has RLIMIT_NPROC tasks (threads included) and is not root.
 pub fn may_fork(t: &Task) -> KResult<()> {
-    let tasks = task::all_tasks();
-    if tasks.len() as u64 >= threads_max() as u64 {
+    if task::count() as u64 >= threads_max() as u64 {
         return Err(Errno::EAGAIN);
     }
     let (creds, limit) = {
@@ -50,7 +49,8 @@ pub fn may_fork(t: &Task) -> KResult<()> {
     if limit == RLIM_INFINITY || creds.uid == 0 || creds.capable() {
         return Ok(());
     }
-    let mine = tasks
+    // Only unprivileged forks with a finite limit count the user's tasks.
+    let mine = task::all_tasks()
         .iter()
         .filter_map(|x| task::group(x.tgid()))
         .filter(|g| g.lock().creds.uid == creds.uid)

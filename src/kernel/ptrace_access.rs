@@ -98,17 +98,7 @@ mod tests {
     use super::*;
 
     fn ids(uid: u32, gid: u32) -> Creds {
-        Creds {
-            uid,
-            euid: uid,
-            suid: uid,
-            fsuid: uid,
-            gid,
-            egid: gid,
-            sgid: gid,
-            fsgid: gid,
-            groups: Vec::new(),
-        }
+        crate::fs::permission::tests::user(uid, gid, &[])
     }
 
     fn party(tgid: Pid, creds: &Creds, dumpable: bool) -> Party<'_> {

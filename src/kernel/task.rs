@@ -203,6 +203,11 @@ pub fn all_tasks() -> Vec<Arc<Task>> {
     lock(&TASKS).values().cloned().collect()
 }
 
+/// How many tasks (threads) exist.
+pub fn count() -> usize {
+    lock(&TASKS).len()
+}
+
 /// Forget every task and process (reboot).
 pub fn clear_all() {
     let t = std::mem::take(&mut *lock(&TASKS));

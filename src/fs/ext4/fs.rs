@@ -102,6 +102,17 @@ macro_rules! alloc {
 }
 
 impl FsInner {
+    /// The extent tree of inode `ino` (checksum seed `seed`).
+    fn tree(&mut self, ino: u32, seed: u32) -> Tree<'_> {
+        Tree {
+            sb: &self.sb,
+            bc: &mut self.bc,
+            dev: &self.name,
+            ino,
+            seed,
+        }
+    }
+
     pub fn open(dev: Arc<dyn BlockDevice>, sb: Super, ro: bool) -> KResult<FsInner> {
         let name = dev.name().to_string();
         let mut bc = BufCache::new(dev.clone(), sb.block_size as usize);
@@ -318,14 +329,7 @@ impl FsInner {
                     len: 1,
                 });
             }
-            let mut t = Tree {
-                sb: &self.sb,
-                bc: &mut self.bc,
-                dev: &self.name,
-                ino,
-                seed,
-            };
-            t.lookup(&iblock, lblk as u32)
+            self.tree(ino, seed).lookup(&iblock, lblk as u32)
         } else {
             let mut m = Map {
                 sb: &self.sb,
@@ -366,16 +370,7 @@ impl FsInner {
         let d = self.iget(ino)?;
         let mut iblock = d.di.i_block().to_vec();
         let seed = d.di.csum_seed(fs_seed, ino);
-        let (mut list, nodes) = {
-            let mut t = Tree {
-                sb: &self.sb,
-                bc: &mut self.bc,
-                dev: &self.name,
-                ino,
-                seed,
-            };
-            t.collect(&iblock)?
-        };
+        let (mut list, nodes) = self.tree(ino, seed).collect(&iblock)?;
         // Every block the new list and tree need is allocated before the
         // tree is touched, so a failure here only has to give them back.
         let mut fresh = Vec::new();
@@ -387,16 +382,9 @@ impl FsInner {
             }
         };
         let mut added: i64 = fresh.iter().map(|&(_, n)| n as i64).sum();
-        let (_, spare) = {
-            let mut t = Tree {
-                sb: &self.sb,
-                bc: &mut self.bc,
-                dev: &self.name,
-                ino,
-                seed,
-            };
-            t.rebuild(&mut iblock, &list, pool, &mut |_| Err(Errno::ENOSPC))?
-        };
+        let (_, spare) = self
+            .tree(ino, seed)
+            .rebuild(&mut iblock, &list, pool, &mut |_| Err(Errno::ENOSPC))?;
         for b in spare {
             self.free_blocks(b, 1)?;
             added -= 1;
@@ -626,16 +614,7 @@ impl FsInner {
         let mut freed = 0i64;
         if flags & EXT4_EXTENTS_FL != 0 {
             let from = from.min(u32::MAX as u64) as u32;
-            let (mut list, nodes) = {
-                let mut t = Tree {
-                    sb: &self.sb,
-                    bc: &mut self.bc,
-                    dev: &self.name,
-                    ino,
-                    seed,
-                };
-                t.collect(&iblock)?
-            };
+            let (mut list, nodes) = self.tree(ino, seed).collect(&iblock)?;
             let runs = extents::truncate(&mut list, from);
             if runs.is_empty() {
                 return Ok(());
@@ -644,16 +623,9 @@ impl FsInner {
                 self.free_blocks(b, n as u64)?;
                 freed += n as i64;
             }
-            let (_, spare) = {
-                let mut t = Tree {
-                    sb: &self.sb,
-                    bc: &mut self.bc,
-                    dev: &self.name,
-                    ino,
-                    seed,
-                };
-                t.rebuild(&mut iblock, &list, nodes, &mut |_| Err(Errno::ENOSPC))?
-            };
+            let (_, spare) =
+                self.tree(ino, seed)
+                    .rebuild(&mut iblock, &list, nodes, &mut |_| Err(Errno::ENOSPC))?;
             for b in spare {
                 self.free_blocks(b, 1)?;
                 freed += 1;
