@@ -7,6 +7,7 @@
 
 pub mod cpu;
 pub mod irq;
+pub mod kcontext;
 pub mod physmem;
 pub mod process;
 pub mod seccomp;

@@ -462,7 +462,6 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             clear_child_tid: 0,
             robust_list: 0,
             deadline: None,
-            redo_syscall: false,
             restart_check: false,
             futex_woken: false,
             futex_key: None,
@@ -530,11 +529,6 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
     crate::kernel::panic::panic(
         "No working init found.  Try passing init= option to kernel. See Linux Documentation/admin-guide/init.rst for guidance.",
     );
-}
-
-/// reboot(RESTART): end every process and boot userspace again.
-pub fn restart(_t: &Arc<Task>) {
-    restart_userspace();
 }
 
 /// End every process and boot userspace again (reboot syscall, mconsole).

@@ -95,39 +95,34 @@ impl TaskAcct {
     }
 }
 
-/// Charges the vCPU's time to one task while the scheduler runs it:
-/// user time for what the guest ran, system time for the rest (the
-/// remainder is charged when the guard is dropped).
-pub struct CpuCharge<'a> {
-    acct: &'a TaskAcct,
-    since: i64,
+thread_local! {
+    /// When this vCPU's time was last charged to the task it runs.
+    static CHARGED_UNTIL: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
 
-impl<'a> CpuCharge<'a> {
-    pub fn start(acct: &'a TaskAcct) -> Self {
-        CpuCharge {
-            acct,
-            since: time::monotonic_ns(),
-        }
-    }
-
-    /// Back from the guest, which ran `guest_ns` of the time since the
-    /// last charge. Charged at once so that a syscall reading its own CPU
-    /// clock sees the user time that led up to it.
-    pub fn guest_returned(&mut self, guest_ns: i64) {
-        let now = time::monotonic_ns();
-        let total = (now - self.since).max(0);
-        let user = guest_ns.clamp(0, total);
-        self.acct.charge(user, total - user);
-        self.since = now;
-    }
+/// The vCPU starts working for a task: from here its time is the task's
+/// (system time, except what its guest code runs).
+pub fn switch_in() {
+    CHARGED_UNTIL.with(|c| c.set(time::monotonic_ns()));
 }
 
-impl Drop for CpuCharge<'_> {
-    fn drop(&mut self) {
-        let now = time::monotonic_ns();
-        self.acct.charge(0, (now - self.since).max(0));
-    }
+/// Back from the guest, which ran `guest_ns` of the time since the last
+/// charge. Charged at once so that a syscall reading its own CPU clock
+/// sees the user time that led up to it.
+pub fn guest_returned(acct: &TaskAcct, guest_ns: i64) {
+    let now = time::monotonic_ns();
+    let since = CHARGED_UNTIL.with(|c| c.replace(now));
+    let total = (now - since).max(0);
+    let user = guest_ns.clamp(0, total);
+    acct.charge(user, total - user);
+}
+
+/// The task gave the vCPU back: the rest since the last charge was
+/// system time.
+pub fn switch_out(acct: &TaskAcct) {
+    let now = time::monotonic_ns();
+    let since = CHARGED_UNTIL.with(|c| c.replace(now));
+    acct.charge(0, (now - since).max(0));
 }
 
 /// A process's accounting beyond its live threads (in `TgInner`).

@@ -46,7 +46,6 @@ pub fn exit_thread(t: &Arc<Task>) {
     let (ctid, mm, vfork_parent, robust) = {
         let mut i = t.lock();
         i.state = State::Dead;
-        i.redo_syscall = false;
         let robust = std::mem::take(&mut i.robust_list);
         (
             i.clear_child_tid,

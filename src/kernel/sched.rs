@@ -6,10 +6,11 @@
 use super::errno::Errno;
 use super::task::{self, lock, State, Task, Tid};
 use super::{acct, loadavg, signal, syscall, time};
-use crate::arch::{self, Event};
+use crate::arch::{self, kcontext::KernelContext, Event};
 use crate::mm::FaultError;
-use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Time slice before a busy task yields to others.
 const SLICE_NS: i64 = 10_000_000;
@@ -18,6 +19,18 @@ static RUNQ: Mutex<VecDeque<Tid>> = Mutex::new(VecDeque::new());
 static WOKEN: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
 /// Sleepers with a deadline: (deadline ns, tid).
 static TIMERS: Mutex<BTreeSet<(i64, Tid)>> = Mutex::new(BTreeSet::new());
+/// Removed tasks whose kernel contexts are still to be dropped.
+static GONE: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
+/// A reboot was asked for by the reboot syscall.
+static REBOOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+thread_local! {
+    /// The kernel contexts of the tasks this vCPU runs. A context is
+    /// taken out while it runs, so that nothing can drop it under itself.
+    /// Each is kept with its task, so that a context is never resumed
+    /// for a later task that reuses the tid.
+    static CONTEXTS: RefCell<HashMap<Tid, (Weak<Task>, KernelContext)>> = RefCell::new(HashMap::new());
+}
 
 /// The running task should give up the CPU at its next kernel exit.
 static NEED_RESCHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -122,13 +135,16 @@ fn handle_interrupts() {
 }
 
 /// The vCPU loop. Never returns; the kernel ends through poweroff, reboot
-/// or panic.
+/// or panic. It runs on the vCPU thread's own stack and resumes tasks'
+/// kernel contexts; each task's code (`task_body`) runs on its own stack.
 pub fn run() -> ! {
     loop {
         arch::irq::take_pending();
         handle_interrupts();
-        // mconsole reboot / sysrq b: here, where no task is running.
-        if crate::drivers::mconsole::take_reboot() {
+        drop_dead_contexts();
+        // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
+        // where no task's code is running.
+        if take_reboot() || crate::drivers::mconsole::take_reboot() {
             crate::fs::ext4::shutdown_all();
             super::printk::printk("reboot: Restarting system");
             crate::init::restart_userspace();
@@ -153,7 +169,7 @@ pub fn run() -> ! {
         if t.state() != State::Runnable {
             continue;
         }
-        run_task(&t);
+        switch_to(&t);
         let state = t.state();
         // Sleeping or stopping gives the vCPU up voluntarily; a task still
         // runnable here was preempted (slice over, or it yielded).
@@ -164,22 +180,56 @@ pub fn run() -> ! {
     }
 }
 
-/// Run `t` until it blocks, stops, dies, or its slice is over.
-fn run_task(t: &Arc<Task>) {
-    NEED_RESCHED.store(false, std::sync::atomic::Ordering::Relaxed);
-    let slice_end = time::monotonic_ns() + SLICE_NS;
-    // From here the vCPU works for `t`: system time, except while its
-    // guest code runs (the rest is charged when this returns).
-    let mut cpu = acct::CpuCharge::start(&t.acct);
-    loop {
-        // A blocked syscall was woken: evaluate it again.
-        if t.lock().redo_syscall {
-            t.lock().redo_syscall = false;
-            syscall::dispatch(t, true);
-            if t.state() != State::Runnable {
-                return;
+/// Resume `t`'s kernel context (creating it on its first run) until it
+/// gives the vCPU back.
+fn switch_to(t: &Arc<Task>) {
+    let ctx = CONTEXTS
+        .with(|c| c.borrow_mut().remove(&t.tid))
+        .filter(|(owner, _)| std::ptr::eq(owner.as_ptr(), Arc::as_ptr(t)))
+        .map(|(_, c)| c);
+    let mut ctx = match ctx {
+        Some(c) => c,
+        None => {
+            let task = t.clone();
+            match KernelContext::new(move || task_body(task)) {
+                Ok(c) => c,
+                Err(e) => {
+                    // No host memory for a kernel stack: the task cannot
+                    // run, as a fork that fails late.
+                    log::error!("sched: no kernel stack for task {}: {e}", t.tid);
+                    super::exit::group_exit(t, signal::SIGKILL);
+                    return;
+                }
             }
         }
+    };
+    acct::switch_in();
+    let alive = ctx.resume();
+    acct::switch_out(&t.acct);
+    // Keep the context unless the body returned or the task is gone (a
+    // reboot from inside the task cleared everything).
+    if alive && task::task(t.tid).is_some_and(|x| Arc::ptr_eq(&x, t)) {
+        CONTEXTS.with(|c| c.borrow_mut().insert(t.tid, (Arc::downgrade(t), ctx)));
+    }
+}
+
+/// A task's life in the kernel, on its own stack: run it in slices until
+/// it dies, giving the vCPU back between slices.
+fn task_body(t: Arc<Task>) {
+    loop {
+        run_slice(&t);
+        if t.state() == State::Dead {
+            return;
+        }
+        arch::kcontext::suspend();
+    }
+}
+
+/// Run `t` until it sleeps, stops, dies, or its slice is over.
+fn run_slice(t: &Arc<Task>) {
+    NEED_RESCHED.store(false, std::sync::atomic::Ordering::Relaxed);
+    let slice_end = time::monotonic_ns() + SLICE_NS;
+    loop {
         if !signal::deliver(t) {
             return;
         }
@@ -212,12 +262,12 @@ fn run_task(t: &Arc<Task>) {
             let mut i = t.lock();
             arch::switch(&mut m.host, &mut i.ctx, &mut guest_ns)
         };
-        cpu.guest_returned(guest_ns);
+        acct::guest_returned(&t.acct, guest_ns);
         super::cputimer::check(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {
-                syscall::dispatch(t, false);
+                syscall::dispatch(t);
                 if t.state() != State::Runnable {
                     return;
                 }
@@ -234,7 +284,7 @@ fn run_task(t: &Arc<Task>) {
             arch::irq::take_pending();
             handle_interrupts();
         }
-        if crate::drivers::mconsole::reboot_pending() {
+        if reboot_pending() || crate::drivers::mconsole::reboot_pending() {
             return;
         }
         let resched = NEED_RESCHED.swap(false, std::sync::atomic::Ordering::Relaxed);
@@ -245,7 +295,7 @@ fn run_task(t: &Arc<Task>) {
 }
 
 fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
-    if signo == libc::SIGSEGV {
+    if signo == signal::SIGSEGV {
         let mm = t.mm();
         let r = mm.lock().handle_fault(addr, code);
         match r {
@@ -268,12 +318,12 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
     signal::force_fault(t, signo, code, addr);
 }
 
-/// Block the current syscall until woken (optionally with a deadline).
+/// Mark the current syscall as waiting until woken (optionally with a
+/// deadline); the caller returns EBLOCK and `sleep` then waits.
 pub fn block(t: &Task, deadline: Option<i64>) -> Errno {
     {
         let mut i = t.lock();
         i.state = State::Blocked;
-        i.redo_syscall = true;
         if let Some(d) = deadline {
             i.deadline = Some(d);
         }
@@ -284,11 +334,52 @@ pub fn block(t: &Task, deadline: Option<i64>) -> Errno {
     Errno::EBLOCK
 }
 
-/// Forget all scheduling state (reboot).
+/// Sleep in `t`'s kernel context while it is Blocked: the vCPU runs
+/// others and this returns once `t` was woken (or killed).
+pub fn sleep(t: &Task) {
+    while t.state() == State::Blocked {
+        arch::kcontext::suspend();
+    }
+}
+
+/// Ask for a reboot, done by the vCPU loop between tasks (the reboot
+/// syscall: the caller's own context cannot tear everything down).
+pub fn request_reboot() {
+    REBOOT.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn take_reboot() -> bool {
+    REBOOT.swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
+fn reboot_pending() -> bool {
+    REBOOT.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A task was removed: its kernel context (suspended if it died in a
+/// sleep) is dropped by the vCPU loop.
+pub fn context_gone(tid: Tid) {
+    lock(&GONE).push(tid);
+}
+
+fn drop_dead_contexts() {
+    let gone = std::mem::take(&mut *lock(&GONE));
+    for tid in gone {
+        if task::task(tid).is_none() {
+            let c = CONTEXTS.with(|c| c.borrow_mut().remove(&tid));
+            drop(c);
+        }
+    }
+}
+
+/// Forget all scheduling state (reboot). Suspended contexts are unwound.
 pub fn reset() {
     lock(&RUNQ).clear();
     lock(&WOKEN).clear();
     lock(&TIMERS).clear();
+    lock(&GONE).clear();
+    let all = CONTEXTS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    drop(all);
     acct::reset();
     loadavg::reset();
 }
@@ -304,14 +395,13 @@ fn dump_tasks() {
     for t in task::all_tasks() {
         let i = t.lock();
         eprintln!(
-            "  tid {} tgid {} {:?} comm {} rip {:#x} syscall {} redo {} deadline {:?}",
+            "  tid {} tgid {} {:?} comm {} rip {:#x} syscall {} deadline {:?}",
             t.tid,
             t.tgid(),
             i.state,
             i.comm,
             i.ctx.regs.rip,
             super::syscall::names::name(i.ctx.regs.orig_rax),
-            i.redo_syscall,
             i.deadline
         );
     }

@@ -180,7 +180,6 @@ pub fn sys_clone(
             },
             robust_list: 0,
             deadline: None,
-            redo_syscall: false,
             restart_check: false,
             futex_woken: false,
             futex_key: None,
@@ -870,8 +869,9 @@ pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<
         }
         0x0123_4567 => {
             crate::fs::ext4::shutdown_all();
-            super::printk::printk("reboot: Restarting system");
-            crate::init::restart(t);
+            // The vCPU loop reboots once this task gives the vCPU back:
+            // its own kernel context cannot tear everything down.
+            super::sched::request_reboot();
             Err(Errno::EJUSTRETURN)
         }
         0x89ab_cdef | 0 => Ok(0),

@@ -61,8 +61,6 @@ pub struct TaskInner {
     pub robust_list: u64,
     /// Deadline (monotonic ns) of the blocking syscall in progress.
     pub deadline: Option<i64>,
-    /// The blocked syscall must run again when the task is next scheduled.
-    pub redo_syscall: bool,
     /// The last syscall's result may need restart handling on the way out.
     pub restart_check: bool,
     pub futex_woken: bool,
@@ -185,6 +183,7 @@ pub fn insert_task(t: Arc<Task>) {
 
 pub fn remove_task(tid: Tid) {
     lock(&TASKS).remove(&tid);
+    super::sched::context_gone(tid);
 }
 
 pub fn insert_group(g: Arc<ThreadGroup>) {

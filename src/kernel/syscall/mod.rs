@@ -54,32 +54,43 @@ fn restart_code(nr: u64) -> Errno {
     }
 }
 
-/// Handle the syscall in `t`'s registers. `redo`: it blocked before and
-/// was woken.
-pub fn dispatch(t: &Arc<Task>, redo: bool) {
+/// Handle the syscall in `t`'s registers, in `t`'s kernel context: a
+/// handler that must wait marks the task Blocked and returns EBLOCK; the
+/// task sleeps here and, once woken, the handler is called again
+/// (`redo`) unless a signal interrupts the wait.
+pub fn dispatch(t: &Arc<Task>) {
     let (nr, args) = {
         let i = t.lock();
         let r = &i.ctx.regs;
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     super::current::set(t.tgid());
-    // A vfork parent's wait (the child exists: clone decides) and disk
-    // I/O are not cut short by a signal.
-    let uninterruptible = {
-        let i = t.lock();
-        i.vfork_child != 0 || i.io_wait
-    };
-    let res = if redo && !uninterruptible && signal::has_pending(t) {
-        super::futex::cancel(t);
-        crate::fs::locks::cancel(t);
-        // A write that moved some bytes before the signal returns them.
-        match t.lock().partial_io {
-            0 => Err(restart_code(nr)),
-            n => Ok(n),
+    let mut res = call(t, nr, args, false);
+    while res == Err(Errno::EBLOCK) {
+        super::current::set(0);
+        super::sched::sleep(t);
+        super::current::set(t.tgid());
+        if t.state() == super::task::State::Dead {
+            break;
         }
-    } else {
-        call(t, nr, args, redo)
-    };
+        // A vfork parent's wait (the child exists: clone decides) and disk
+        // I/O are not cut short by a signal.
+        let uninterruptible = {
+            let i = t.lock();
+            i.vfork_child != 0 || i.io_wait
+        };
+        res = if !uninterruptible && signal::has_pending(t) {
+            super::futex::cancel(t);
+            crate::fs::locks::cancel(t);
+            // A write that moved some bytes before the signal returns them.
+            match t.lock().partial_io {
+                0 => Err(restart_code(nr)),
+                n => Ok(n),
+            }
+        } else {
+            call(t, nr, args, true)
+        };
+    }
     super::current::set(0);
     if log::log_enabled!(log::Level::Trace) {
         log::trace!(
@@ -94,11 +105,10 @@ pub fn dispatch(t: &Arc<Task>, redo: bool) {
         );
     }
     let mut i = t.lock();
-    if res != Err(Errno::EBLOCK) {
-        i.io_wait = false;
-        i.partial_io = 0;
-    }
+    i.io_wait = false;
+    i.partial_io = 0;
     match res {
+        // Killed in its sleep: the registers no longer matter.
         Err(Errno::EBLOCK) => {}
         Err(Errno::EJUSTRETURN) => {
             i.deadline = None;
