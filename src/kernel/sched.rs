@@ -342,6 +342,50 @@ pub fn sleep(t: &Task) {
     }
 }
 
+/// Sleep in `t`'s kernel context until it is woken, `deadline`
+/// (monotonic ns) passes, or a signal is pending for it. The caller has
+/// queued itself where the event it waits for will wake it, holds no
+/// lock, and checks its condition again after `Ok(())`: a wake-up says
+/// only that something may have changed.
+///
+/// `Err(ERESTARTSYS)` when a signal is pending (before or during the
+/// sleep) or the task was killed: the handler undoes its queueing and
+/// returns it (or the partial count it has); the syscall's restart class
+/// turns it into what the guest sees.
+pub fn wait(t: &Task, deadline: Option<i64>) -> Result<(), Errno> {
+    if super::signal::has_pending(t) {
+        return Err(Errno::ERESTARTSYS);
+    }
+    sleep_until(t, deadline, false);
+    if t.state() == State::Dead || super::signal::has_pending(t) {
+        return Err(Errno::ERESTARTSYS);
+    }
+    Ok(())
+}
+
+/// `wait` that signals do not end (Linux's TASK_UNINTERRUPTIBLE: a vfork
+/// parent, disk I/O). Returns false if the task was killed meanwhile.
+pub fn wait_uninterruptible(t: &Task, deadline: Option<i64>) -> bool {
+    sleep_until(t, deadline, true);
+    t.state() != State::Dead
+}
+
+fn sleep_until(t: &Task, deadline: Option<i64>, uninterruptible: bool) {
+    {
+        let mut i = t.lock();
+        i.state = State::Blocked;
+        i.io_wait = uninterruptible;
+    }
+    if let Some(d) = deadline {
+        add_timer(d, t.tid);
+    }
+    sleep(t);
+    t.lock().io_wait = false;
+    if let Some(d) = deadline {
+        lock(&TIMERS).remove(&(d, t.tid));
+    }
+}
+
 /// Ask for a reboot, done by the vCPU loop between tasks (the reboot
 /// syscall: the caller's own context cannot tear everything down).
 pub fn request_reboot() {

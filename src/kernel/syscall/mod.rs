@@ -91,6 +91,11 @@ pub fn dispatch(t: &Arc<Task>) {
             call(t, nr, args, true)
         };
     }
+    // A handler's wait was interrupted: the syscall's restart class says
+    // what the guest sees (after a handler, or always, or EINTR).
+    if res == Err(Errno::ERESTARTSYS) {
+        res = Err(restart_code(nr));
+    }
     super::current::set(0);
     if log::log_enabled!(log::Level::Trace) {
         log::trace!(
