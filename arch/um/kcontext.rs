@@ -13,6 +13,7 @@
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 
 /// Stack per task. Pages are committed as they are touched, so this is
 /// address space, not memory; deep filesystem paths (ext4 with its
@@ -29,7 +30,10 @@ thread_local! {
     /// The yielder of the context running on this thread (null on the
     /// scheduler's own stack).
     static CURRENT: Cell<*const Yielder<(), ()>> = const { Cell::new(std::ptr::null()) };
-    static POOL: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+    /// Never dropped (ManuallyDrop: no TLS destructor): a process exit
+    /// from inside a task's context must not unmap stacks under it.
+    static POOL: ManuallyDrop<RefCell<Vec<DefaultStack>>> =
+        const { ManuallyDrop::new(RefCell::new(Vec::new())) };
 }
 
 /// One task's kernel stack and where its code stopped.
@@ -79,7 +83,7 @@ impl KernelContext {
                 co.force_unwind();
             }
             let stack = co.into_stack();
-            POOL.with(|p| {
+            let _ = POOL.try_with(|p| {
                 let mut p = p.borrow_mut();
                 if p.len() < POOL_MAX {
                     p.push(stack);

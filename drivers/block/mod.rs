@@ -67,26 +67,30 @@ pub struct PartInfo {
     pub start_sector: u64,
 }
 
-/// Has flush `ticket` of `dev` completed? If not, task `t` sleeps until
-/// the device's interrupt says it may have, and this gives the EBLOCK its
-/// syscall returns (it runs again then, and asks again).
+/// Wait until flush `ticket` of `dev` has completed: task `t` sleeps (in
+/// disk wait, 'D', not ended by signals) until the device's interrupt
+/// says it may have, and asks again.
 pub fn wait_flush(
     dev: &dyn BlockDevice,
     ticket: u64,
     t: &crate::kernel::task::Task,
 ) -> KResult<()> {
-    if let Some(r) = dev.flush_result(ticket) {
-        return r;
-    }
-    match dev.flush_wq() {
-        // The interrupt runs on the vCPU between syscalls, so a completion
-        // arriving now still finds this task on the queue.
-        Some(wq) => {
-            wq.add(t.tid);
-            t.lock().io_wait = true;
-            Err(crate::kernel::sched::block(t, None))
+    loop {
+        if let Some(r) = dev.flush_result(ticket) {
+            return r;
         }
-        None => dev.flush(),
+        match dev.flush_wq() {
+            // The interrupt runs on the vCPU between tasks' code, so a
+            // completion arriving now still finds this task on the queue.
+            Some(wq) => {
+                wq.add(t.tid);
+                if !crate::kernel::sched::wait_uninterruptible(t, None) {
+                    // Killed meanwhile: the result no longer matters.
+                    return Err(Errno::EINTR);
+                }
+            }
+            None => return dev.flush(),
+        }
     }
 }
 

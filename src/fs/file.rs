@@ -50,9 +50,10 @@ pub trait FileOps: Send + Sync {
         None
     }
     /// read(2) by `t`, for files whose reads depend on the caller (ttys:
-    /// job control, VMIN/VTIME timers). `redo`: the syscall runs again
-    /// after sleeping.
-    fn read_task(&self, f: &File, _t: &Arc<Task>, buf: &mut [u8], _redo: bool) -> KResult<usize> {
+    /// job control, VMIN/VTIME timers). EAGAIN: nothing to read yet (the
+    /// caller sleeps on `wait_queue` unless the file is non-blocking);
+    /// files with waits of their own sleep inside.
+    fn read_task(&self, f: &File, _t: &Arc<Task>, buf: &mut [u8]) -> KResult<usize> {
         self.read(f, buf)
     }
     /// write(2) by `t` (ttys: TOSTOP job control).

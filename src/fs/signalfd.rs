@@ -94,7 +94,7 @@ pub fn signalfd_siginfo(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
 }
 
 impl FileOps for SignalFd {
-    fn read_task(&self, f: &File, t: &Arc<Task>, buf: &mut [u8], _redo: bool) -> KResult<usize> {
+    fn read_task(&self, f: &File, t: &Arc<Task>, buf: &mut [u8]) -> KResult<usize> {
         let max = buf.len() / SIGINFO_SIZE;
         if max == 0 {
             return Err(Errno::EINVAL);

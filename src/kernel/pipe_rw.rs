@@ -1,8 +1,6 @@
 //! Pipes and fifos from the syscall side. A blocking write goes in whole,
-//! sleeping as often as the pipe fills: the count written so far is kept
-//! in the task (`partial_io`) so that each re-run of the syscall carries
-//! on where the last one stopped, and a signal ends the write with that
-//! count (`syscall::dispatch`), as Linux's pipe_write. Writes of up to
+//! sleeping in place as often as the pipe fills; a signal ends the write
+//! with the count so far, as Linux's pipe_write. Writes of up to
 //! PIPE_BUF bytes stay atomic (`fs::pipe`). Also F_GETPIPE_SZ and
 //! F_SETPIPE_SZ.
 
@@ -32,8 +30,7 @@ pub fn write(t: &Arc<Task>, f: &File, src: UserBuf, count: usize) -> KResult<u64
     if count == 0 {
         return Ok(0);
     }
-    // Non-zero only when this is a re-run of a write that slept.
-    let mut done = (t.lock().partial_io as usize).min(count);
+    let mut done = 0;
     let mut buf = vec![0u8; count.min(CHUNK)];
     loop {
         let want = (count - done).min(CHUNK);
@@ -47,11 +44,8 @@ pub fn write(t: &Arc<Task>, f: &File, src: UserBuf, count: usize) -> KResult<u64
                     return Ok(done as u64);
                 }
             }
-            Err(Errno::EBLOCK) => {
-                t.lock().partial_io = done as u64;
-                return Err(Errno::EBLOCK);
-            }
-            // Non-blocking and full, no reader, a fault: what went in counts.
+            // Non-blocking and full, no reader, a fault, a signal while
+            // it slept: what went in counts.
             Err(_) if done > 0 => return Ok(done as u64),
             Err(e) => return Err(e),
         }

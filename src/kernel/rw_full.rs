@@ -3,8 +3,7 @@
 //! never holds more than `CHUNK` bytes of kernel buffer.
 //!
 //! Pipes, sockets and terminals are not handled here: they may return
-//! short counts, and pipes finish blocking writes through the redo
-//! mechanism (`fs::pipe`).
+//! short counts, and pipes finish blocking writes in `pipe_rw`.
 
 use super::errno::KResult;
 use super::task::Task;

@@ -10,6 +10,7 @@ use crate::arch::{self, kcontext::KernelContext, Event};
 use crate::mm::FaultError;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::mem::ManuallyDrop;
 use std::sync::{Arc, Mutex, Weak};
 
 /// Time slice before a busy task yields to others.
@@ -29,7 +30,11 @@ thread_local! {
     /// taken out while it runs, so that nothing can drop it under itself.
     /// Each is kept with its task, so that a context is never resumed
     /// for a later task that reuses the tid.
-    static CONTEXTS: RefCell<HashMap<Tid, (Weak<Task>, KernelContext)>> = RefCell::new(HashMap::new());
+    /// Never dropped with the thread (ManuallyDrop: no TLS destructor):
+    /// an exit of the host process may come from inside a context, and
+    /// unwinding the others then would run kernel code mid-exit.
+    static CONTEXTS: ManuallyDrop<RefCell<HashMap<Tid, (Weak<Task>, KernelContext)>>> =
+        ManuallyDrop::new(RefCell::new(HashMap::new()));
 }
 
 /// The running task should give up the CPU at its next kernel exit.

@@ -3,9 +3,8 @@
 //! A blocking sendfile moves everything it was asked to (up to end of
 //! file), sleeping whenever the destination is full, as Linux's
 //! do_splice_direct loop: the input offset advances by what was written
-//! after every step, and the total so far is kept in the task
-//! (`partial_io`) so that a re-run carries on and a signal ends the call
-//! with that total (`syscall::dispatch`).
+//! after every step, and a signal that interrupts a sleep ends the call
+//! with the total so far.
 
 use super::errno::{Errno, KResult};
 use super::rw_full::{self, MAX_RW_COUNT};
@@ -24,7 +23,6 @@ pub fn sys_sendfile(
     in_fd: i32,
     offp: u64,
     count: usize,
-    redo: bool,
 ) -> KResult<u64> {
     let inf = fd_file(t, in_fd)?;
     let outf = fd_file(t, out_fd)?;
@@ -43,7 +41,7 @@ pub fn sys_sendfile(
         if offp != 0 {
             return Err(Errno::ESPIPE);
         }
-        let data = read_into(t, &inf, count.min(CHUNK), redo)?;
+        let data = read_into(t, &inf, count.min(CHUNK))?;
         if data.is_empty() {
             return Ok(0);
         }
@@ -72,8 +70,7 @@ fn advance(t: &Arc<Task>, inf: &File, offp: u64, pos: u64) -> KResult<()> {
 }
 
 fn copy_loop(t: &Arc<Task>, inf: &File, outf: &File, offp: u64, count: usize) -> KResult<u64> {
-    // Non-zero only on a re-run of a call that slept.
-    let mut done = (t.lock().partial_io as usize).min(count);
+    let mut done = 0;
     let mut buf = vec![0u8; count.min(CHUNK)];
     while done < count {
         let pos = in_pos(t, inf, offp)?;
@@ -91,12 +88,8 @@ fn copy_loop(t: &Arc<Task>, inf: &File, outf: &File, offp: u64, count: usize) ->
                 done += n as usize;
                 advance(t, inf, offp, pos + n)?;
             }
-            Err(Errno::EBLOCK) => {
-                t.lock().partial_io = done as u64;
-                return Err(Errno::EBLOCK);
-            }
-            // Non-blocking and full, the peer gone, a fault: what went
-            // out counts.
+            // Non-blocking and full, the peer gone, a fault, a signal
+            // while it slept: what went out counts.
             Err(_) if done > 0 => break,
             Err(e) => return Err(e),
         }

@@ -296,53 +296,76 @@ pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u
     Ok(0)
 }
 
-/// Sleep on the file's wait queue unless non-blocking.
-pub fn would_block(t: &Task, f: &File) -> Errno {
-    if f.nonblocking() {
-        return Errno::EAGAIN;
-    }
-    match f.ops.wait_queue() {
-        Some(wq) => {
-            wq.add(t.tid);
-            sched::block(t, None)
+/// How a blocking read or write of a file that found nothing to move
+/// waits for it: on the file's wait queue, for at most the file's I/O
+/// timeout (SO_RCVTIMEO/SO_SNDTIMEO), counted from the first wait.
+pub struct IoWait {
+    write: bool,
+    /// Set by the first wait: when the timeout runs out (None: never).
+    deadline: Option<Option<i64>>,
+}
+
+impl IoWait {
+    pub fn read() -> IoWait {
+        IoWait {
+            write: false,
+            deadline: None,
         }
-        None => Errno::EAGAIN,
+    }
+
+    pub fn write() -> IoWait {
+        IoWait {
+            write: true,
+            deadline: None,
+        }
+    }
+
+    /// `f` had nothing to move: sleep until it may have. EAGAIN at once
+    /// for a non-blocking file or one nothing can wake, and once the
+    /// timeout has run out; ERESTARTSYS when a signal arrives. The caller
+    /// tries again after `Ok`.
+    pub fn wait(&mut self, t: &Task, f: &File) -> KResult<()> {
+        if f.nonblocking() {
+            return Err(Errno::EAGAIN);
+        }
+        let write = self.write;
+        let now = super::time::monotonic_ns();
+        let deadline = *self
+            .deadline
+            .get_or_insert_with(|| f.ops.io_timeout(write).map(|to| now.saturating_add(to)));
+        let wq = f.ops.wait_queue();
+        match (deadline, &wq) {
+            (None, None) => return Err(Errno::EAGAIN),
+            (Some(d), _) if now >= d => return Err(Errno::EAGAIN),
+            _ => {}
+        }
+        if let Some(wq) = wq {
+            wq.add(t.tid);
+        }
+        sched::wait(t, deadline)
     }
 }
 
-/// `would_block` for a read (or a write if `write`), which gives up with
-/// EAGAIN once the file's I/O timeout has run out.
-pub fn would_block_io(t: &Task, f: &File, write: bool) -> Errno {
-    let Some(timeout) = f.ops.io_timeout(write) else {
-        return would_block(t, f);
-    };
-    if f.nonblocking() {
-        return Errno::EAGAIN;
-    }
-    let now = super::time::monotonic_ns();
-    // A re-run finds the deadline its first run set.
-    let deadline = t.lock().deadline.unwrap_or(now.saturating_add(timeout));
-    if now >= deadline {
-        return Errno::EAGAIN;
-    }
-    if let Some(wq) = f.ops.wait_queue() {
-        wq.add(t.tid);
-    }
-    sched::block(t, Some(deadline))
-}
-
-pub fn read_into(t: &Arc<Task>, f: &File, len: usize, redo: bool) -> KResult<Vec<u8>> {
+/// Read up to `len` bytes of `f` for `t`, sleeping while there is
+/// nothing to read (unless non-blocking).
+pub fn read_into(t: &Arc<Task>, f: &File, len: usize) -> KResult<Vec<u8>> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
     let mut buf = vec![0u8; len.min(MAX_IO)];
-    match f.ops.read_task(f, t, &mut buf, redo) {
-        Ok(n) => {
-            buf.truncate(n);
-            Ok(buf)
+    let n = read_task(t, f, &mut buf)?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// One read(2) of `f` into `buf`, sleeping while there is nothing to read.
+fn read_task(t: &Arc<Task>, f: &File, buf: &mut [u8]) -> KResult<usize> {
+    let mut w = IoWait::read();
+    loop {
+        match f.ops.read_task(f, t, buf) {
+            Err(Errno::EAGAIN) => w.wait(t, f)?,
+            r => return r,
         }
-        Err(Errno::EAGAIN) => Err(would_block_io(t, f, false)),
-        Err(e) => Err(e),
     }
 }
 
@@ -360,26 +383,32 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
         return Err(Errno::EBADF);
     }
     remove_privs(t, f)?;
-    match f.ops.write_task(f, t, data) {
-        Ok(n) => Ok(n as u64),
-        Err(Errno::EAGAIN) => Err(would_block_io(t, f, true)),
-        Err(Errno::EPIPE) => {
-            signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
-            Err(Errno::EPIPE)
-        }
-        Err(e) => Err(e),
+    let mut w = IoWait::write();
+    loop {
+        return match f.ops.write_task(f, t, data) {
+            Ok(n) => Ok(n as u64),
+            Err(Errno::EAGAIN) => {
+                w.wait(t, f)?;
+                continue;
+            }
+            Err(Errno::EPIPE) => {
+                signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
+                Err(Errno::EPIPE)
+            }
+            Err(e) => Err(e),
+        };
     }
 }
 
 /// read
-pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize, redo: bool) -> KResult<u64> {
+pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     if rw_full::applies(&f) && f.readable() {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, _| {
-            f.ops.read_task(&f, t, b, redo)
+            f.ops.read_task(&f, t, b)
         });
     }
-    let data = read_into(t, &f, count, redo)?;
+    let data = read_into(t, &f, count)?;
     t.mm().write(buf, &data)?;
     Ok(data.len() as u64)
 }
@@ -445,28 +474,21 @@ pub fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
 }
 
 /// readv (and preadv with an offset)
-pub fn sys_readv(
-    t: &Arc<Task>,
-    fd: i32,
-    iov: u64,
-    cnt: i32,
-    off: Option<i64>,
-    redo: bool,
-) -> KResult<u64> {
+pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
     if rw_full::applies(&f) && f.readable() {
         let dst = UserBuf::Iov(&iov);
         return match off {
-            None => rw_full::read(t, dst, total, |b, _| f.ops.read_task(&f, t, b, redo)),
+            None => rw_full::read(t, dst, total, |b, _| f.ops.read_task(&f, t, b)),
             Some(o) => rw_full::read(t, dst, total, |b, done| {
                 f.ops.pread(&f, b, o as u64 + done as u64)
             }),
         };
     }
     let data = match off {
-        None => read_into(t, &f, total, redo)?,
+        None => read_into(t, &f, total)?,
         Some(o) => {
             if !f.readable() {
                 return Err(Errno::EBADF);
@@ -522,7 +544,7 @@ pub fn sys_preadv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: i64) -> KResu
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    sys_readv(t, fd, iov, cnt, Some(off), false)
+    sys_readv(t, fd, iov, cnt, Some(off))
 }
 
 /// pwritev

@@ -6,7 +6,7 @@
 
 use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGPIPE};
-use super::sys_fs::{self, would_block_io};
+use super::sys_fs::{self, IoWait};
 use super::task::{lock, Task};
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
@@ -164,10 +164,12 @@ pub fn sys_accept4(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let (f, s) = sock_of(t, fd)?;
-    let (c, peer) = match s.accept() {
-        Ok(c) => c,
-        Err(Errno::EAGAIN) => return Err(would_block_io(t, &f, false)),
-        Err(e) => return Err(e),
+    let mut w = IoWait::read();
+    let (c, peer) = loop {
+        match s.accept() {
+            Err(Errno::EAGAIN) => w.wait(t, &f)?,
+            r => break r?,
+        }
     };
     let nfd = new_file(t, c, flags)?;
     write_sockaddr(t, addr, lenp, Some(&peer))?;
@@ -184,9 +186,15 @@ fn do_send(
     rights: Vec<Arc<File>>,
 ) -> KResult<u64> {
     let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
-    match s.send(t, data, dest, rights, blocking) {
+    let mut w = IoWait::write();
+    let r = loop {
+        match s.send(t, data, dest, rights.clone(), blocking) {
+            Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => w.wait(t, f)?,
+            r => break r,
+        }
+    };
+    match r {
         Ok(n) => Ok(n as u64),
-        Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => Err(would_block_io(t, f, true)),
         Err(Errno::EPIPE) => {
             if flags & MSG_NOSIGNAL == 0 {
                 signal::send_to_thread(t, SigInfo::user(SIGPIPE, t.tgid(), signal::SI_USER));
@@ -225,9 +233,12 @@ fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> K
     } else {
         flags
     };
-    match s.recv(max, flags) {
-        Err(Errno::EAGAIN) if !nonblocking => Err(would_block_io(t, f, false)),
-        r => r,
+    let mut w = IoWait::read();
+    loop {
+        match s.recv(max, flags) {
+            Err(Errno::EAGAIN) if !nonblocking => w.wait(t, f)?,
+            r => return r,
+        }
     }
 }
 

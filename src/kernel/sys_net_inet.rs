@@ -3,7 +3,7 @@
 //! until the handshake ends.
 
 use super::errno::{Errno, KResult};
-use super::sys_fs::would_block_io;
+use super::sys_fs::IoWait;
 use super::sys_net::{Received, Socket, MSG_PEEK, MSG_WAITALL};
 use super::task::Task;
 use crate::fs::file::{File, FileOps};
@@ -20,13 +20,17 @@ impl Socket for InetSocket {
     }
 
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
-        match InetSocket::connect(&self, addr, f.nonblocking()) {
-            // SO_SNDTIMEO ran out: the handshake goes on without us.
-            Err(Errno::EAGAIN) => match would_block_io(t, f, true) {
-                Errno::EAGAIN => Err(Errno::EINPROGRESS),
-                e => Err(e),
-            },
-            r => r,
+        let mut w = IoWait::write();
+        loop {
+            match InetSocket::connect(&self, addr, f.nonblocking()) {
+                Err(Errno::EAGAIN) => match w.wait(t, f) {
+                    Ok(()) => {}
+                    // SO_SNDTIMEO ran out: the handshake goes on without us.
+                    Err(Errno::EAGAIN) => return Err(Errno::EINPROGRESS),
+                    Err(e) => return Err(e),
+                },
+                r => return r,
+            }
         }
     }
 

@@ -149,15 +149,17 @@ impl Socket for UnixSocket {
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
         let a = parse_addr(addr)?;
         let target = resolve(t, &a)?;
-        match self.connect_to(&target, a) {
-            // The listener's queue is full: wait for an accept there.
-            Err(Errno::EAGAIN) if !f.nonblocking() => {
-                if let Some(wq) = target.wait_queue() {
-                    wq.add(t.tid);
+        loop {
+            match self.connect_to(&target, a.clone()) {
+                // The listener's queue is full: wait for an accept there.
+                Err(Errno::EAGAIN) if !f.nonblocking() => {
+                    if let Some(wq) = target.wait_queue() {
+                        wq.add(t.tid);
+                    }
+                    sched::wait(t, None)?;
                 }
-                Err(sched::block(t, None))
+                r => return r,
             }
-            r => r,
         }
     }
 

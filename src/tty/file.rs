@@ -43,8 +43,8 @@ impl Drop for TtyFile {
 }
 
 impl FileOps for TtyFile {
-    fn read_task(&self, f: &File, t: &Arc<Task>, buf: &mut [u8], redo: bool) -> KResult<usize> {
-        self.tty.read(self, f.nonblocking(), t, buf, redo)
+    fn read_task(&self, f: &File, t: &Arc<Task>, buf: &mut [u8]) -> KResult<usize> {
+        self.tty.read(self, f.nonblocking(), t, buf)
     }
     fn write_task(&self, f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
         let _ = f;

@@ -124,14 +124,6 @@ pub fn run_deferred() {
     }
 }
 
-/// Sleep until woken or `deadline`, with the deadline recorded for the
-/// re-run (None clears a stale one).
-fn block(t: &Task, wq: &WaitQueue, deadline: Option<i64>) -> Errno {
-    wq.add(t.tid);
-    t.lock().deadline = deadline;
-    sched::block(t, deadline)
-}
-
 impl Tty {
     pub fn new(
         name: &str,
@@ -341,36 +333,55 @@ impl Tty {
         self.ld().available()
     }
 
-    /// read(2) through `file`.
-    pub fn read(
+    /// read(2) through `file`: sleeps in place until the line discipline
+    /// has what VMIN/VTIME or canonical mode ask for.
+    pub fn read(&self, file: &TtyFile, nonblock: bool, t: &Task, buf: &mut [u8]) -> KResult<usize> {
+        // The deadline the last sleep had: VTIME timers run from the
+        // first attempt (MIN 0) or from the last byte (MIN and TIME).
+        let mut slept: Option<Option<i64>> = None;
+        loop {
+            match self.try_read(file, nonblock, t, buf, slept)? {
+                Ok(n) => return Ok(n),
+                Err(deadline) => {
+                    slept = Some(deadline);
+                    self.wq.add(t.tid);
+                    sched::wait(t, deadline)?;
+                }
+            }
+        }
+    }
+
+    /// One attempt of `read`: the count, or the deadline to sleep until
+    /// (None: until woken). `slept`: the deadline of the sleep before.
+    fn try_read(
         &self,
         file: &TtyFile,
         nonblock: bool,
         t: &Task,
         buf: &mut [u8],
-        redo: bool,
-    ) -> KResult<usize> {
+        slept: Option<Option<i64>>,
+    ) -> KResult<Result<usize, Option<i64>>> {
         if file.hung_up() {
-            return Ok(0);
+            return Ok(Ok(0));
         }
         if !file.console {
             jobctl::check_change(self, t, SIGTTIN)?;
         }
         if buf.is_empty() {
-            return Ok(0);
+            return Ok(Ok(0));
         }
         // Packet mode: a pending status byte is a read of its own.
         let st = self.take_pktstatus(true);
         if st != 0 {
             buf[0] = st;
-            return Ok(1);
+            return Ok(Ok(1));
         }
         let now = time::monotonic_ns();
         let ld = self.ld();
         let tio = ld.termios;
         let deadline = if tio.lflag(ICANON) {
             if ld.readable(1) {
-                return Ok(self.finish_read(ld, buf));
+                return Ok(Ok(self.finish_read(ld, buf)));
             }
             None
         } else {
@@ -378,34 +389,32 @@ impl Tty {
             let time_ns = tio.cc[VTIME] as i64 * 100_000_000;
             let avail = ld.available();
             if avail >= min.clamp(1, buf.len().max(1)) {
-                return Ok(self.finish_read(ld, buf));
+                return Ok(Ok(self.finish_read(ld, buf)));
             }
             if min == 0 {
                 // MIN 0: return what is there, waiting at most TIME for
                 // the first byte.
                 if time_ns == 0 || avail > 0 {
-                    return Ok(self.finish_read(ld, buf));
+                    return Ok(Ok(self.finish_read(ld, buf)));
                 }
-                let dl = if redo {
-                    t.lock().deadline.unwrap_or(now)
-                } else {
-                    now + time_ns
+                let dl = match slept {
+                    Some(d) => d.unwrap_or(now),
+                    None => now + time_ns,
                 };
                 if now >= dl {
-                    return Ok(0);
+                    return Ok(Ok(0));
                 }
                 Some(dl)
             } else if time_ns > 0 && avail > 0 {
                 // MIN and TIME: an inter-byte timer, restarted by every
                 // byte that arrives.
                 let mut dl = self.last_rx.load(Ordering::Relaxed) + time_ns;
-                dl = dl.max(if redo {
-                    t.lock().deadline.unwrap_or(0)
-                } else {
-                    now + time_ns
+                dl = dl.max(match slept {
+                    Some(d) => d.unwrap_or(0),
+                    None => now + time_ns,
                 });
                 if now >= dl {
-                    return Ok(self.finish_read(ld, buf));
+                    return Ok(Ok(self.finish_read(ld, buf)));
                 }
                 Some(dl)
             } else {
@@ -419,7 +428,7 @@ impl Tty {
         if nonblock {
             return Err(Errno::EAGAIN);
         }
-        Err(block(t, &self.wq, deadline))
+        Ok(Err(deadline))
     }
 
     fn finish_read(&self, mut ld: MutexGuard<'_, NTty>, buf: &mut [u8]) -> usize {

@@ -5,7 +5,8 @@
  *   fullio futex DIR    process-shared semaphores, mutex + condvar, and raw
  *                       FUTEX_WAIT/WAKE/CMP_REQUEUE/WAKE_OP across fork on
  *                       shared anonymous and shared file mappings (DIR)
- *   fullio pipe         blocking pipe writes of 1 MiB, signals, PIPE_BUF
+ *   fullio pipe         blocking pipe writes of 1 and 8 MiB, signals, PIPE_BUF,
+ *                       pipe reads interrupted with and without SA_RESTART
  *                       atomicity, F_SETPIPE_SZ/F_GETPIPE_SZ, FIONREAD
  *
  * Output is deterministic (no pids, addresses or times): a hang is caught
@@ -332,6 +333,69 @@ static pid_t reader(int p[2], size_t limit, int signal_parent, unsigned seed) {
     _exit(ok ? 0 : 1);
 }
 
+/* One write of 8 MiB to a pipe that another process drains slowly (small
+ * reads, pauses) returns the whole count, and every byte arrives in order. */
+static void slow_reader_tests(void) {
+    size_t len = 8 * MIB;
+    unsigned char *big = malloc(len);
+    fill(big, len, 9);
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) {
+        close(p[1]);
+        unsigned char *got = malloc(len);
+        size_t total = 0;
+        int reads = 0;
+        while (total < len) {
+            ssize_t n = read(p[0], got + total, 10000);
+            if (n <= 0)
+                break;
+            total += n;
+            if (++reads % 64 == 0)
+                usleep(2000);
+        }
+        int ok = total == len && memcmp(got, big, len) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    close(p[0]);
+    ssize_t n = write(p[1], big, len);
+    close(p[1]);
+    printf("pipe write 8MiB to a slow reader: %zd reader %d\n", n, child_status(c));
+    free(big);
+}
+
+static void on_usr2(int sig) { (void)sig; }
+
+/* A read blocked on an empty pipe, interrupted by a caught signal: with
+ * SA_RESTART it goes on and returns the data written later; without, it
+ * fails with EINTR. */
+static void read_interrupt_tests(void) {
+    for (int restart = 0; restart < 2; restart++) {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_usr2;
+        sa.sa_flags = restart ? SA_RESTART : 0;
+        sigaction(SIGUSR2, &sa, NULL);
+        int p[2];
+        pipe(p);
+        pid_t parent = getpid();
+        pid_t c = fork();
+        if (c == 0) {
+            usleep(100000);
+            kill(parent, SIGUSR2);
+            usleep(100000);
+            write(p[1], "late", 4);
+            _exit(0);
+        }
+        char b[16];
+        ssize_t n = read(p[0], b, sizeof b);
+        printf("pipe read interrupted, SA_RESTART %d: %zd %s\n", restart, n, err(n));
+        child_status(c);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
 static void pipe_tests(void) {
     alarm(120);
     unsigned char *buf = malloc(2 * MIB);
@@ -472,6 +536,8 @@ static void pipe_tests(void) {
     printf("PIPE_BUF records: %d whole %d writers %d %d\n", records, whole, child_status(w[0]),
            child_status(w[1]));
     free(buf);
+    slow_reader_tests();
+    read_interrupt_tests();
     alarm(0);
 }
 

@@ -465,17 +465,20 @@ impl Ext4Fs {
     }
 
     /// fsync/syncfs for task `t`: queue everything for the disk and sleep
-    /// (EBLOCK) until the host has made it durable; run again, it finds
-    /// nothing new to write and the same flush done.
+    /// until the host has made it durable.
     /// `mapped`: which files' shared-mapped pages to compare with the
     /// disk (fsync: the file's own; syncfs: all).
     pub fn sync_for(&self, t: &crate::kernel::task::Task, mapped: fs::Mapped) -> KResult<()> {
-        let (dev, ticket) = {
-            let mut g = self.lock();
-            let ticket = g.sync_start(mapped)?;
-            (g.dev.clone(), ticket)
-        };
+        let (dev, ticket) = self.sync_start(mapped)?;
         crate::drivers::block::wait_flush(&*dev, ticket, t)
+    }
+
+    /// Queue everything for the disk: the device and the flush ticket to
+    /// wait for.
+    fn sync_start(&self, mapped: fs::Mapped) -> KResult<(Arc<dyn BlockDevice>, u64)> {
+        let mut g = self.lock();
+        let ticket = g.sync_start(mapped)?;
+        Ok((g.dev.clone(), ticket))
     }
 
     pub fn read_only(&self) -> bool {
@@ -628,18 +631,22 @@ pub fn cache_frames() -> (u64, u64) {
 }
 
 /// sync(2): write back every mounted ext filesystem; task `t` sleeps
-/// (EBLOCK) until all of it is durable.
+/// until all of it is durable (the disks flush at the same time).
 pub fn sync_all(t: &crate::kernel::task::Task) -> KResult<()> {
     let all: Vec<Arc<Ext4Fs>> = mounted().clone();
-    let mut blocked = None;
+    let mut started = Vec::new();
     for f in all {
-        match f.sync_for(t, fs::Mapped::All) {
-            Ok(()) => {}
-            Err(Errno::EBLOCK) => blocked = Some(Errno::EBLOCK),
+        match f.sync_start(fs::Mapped::All) {
+            Ok(s) => started.push(s),
             Err(e) => log::error!("EXT4-fs: sync failed: {e}"),
         }
     }
-    blocked.map_or(Ok(()), Err)
+    for (dev, ticket) in started {
+        if let Err(e) = crate::drivers::block::wait_flush(&*dev, ticket, t) {
+            log::error!("EXT4-fs: sync failed: {e}");
+        }
+    }
+    Ok(())
 }
 
 /// poweroff/halt/reboot: write back and mark every filesystem clean.

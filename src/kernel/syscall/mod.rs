@@ -135,7 +135,7 @@ pub fn dispatch(t: &Arc<Task>) {
 
 fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
     match nr {
-        0 => sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2), redo),
+        0 => sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2)),
         1 => sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2)),
         2 => sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2)),
         3 => sys_fs::sys_close(t, a.i(0)),
@@ -160,7 +160,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         16 => sys_fs::sys_ioctl(t, a.i(0), a.u32(1), a.u(2)),
         17 => sys_fs::sys_pread64(t, a.i(0), a.u(1), a.usize(2), a.i64(3)),
         18 => sys_fs::sys_pwrite64(t, a.i(0), a.u(1), a.usize(2), a.i64(3)),
-        19 => sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None, redo),
+        19 => sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None),
         20 => sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None),
         21 => sys_attr::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
         22 => sys_fs::sys_pipe2(t, a.u(0), 0),
@@ -178,7 +178,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         37 => sys_time::sys_alarm(t, a.u32(0)),
         38 => sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2)),
         39 => Ok(t.tgid() as u64),
-        40 => super::sendfile::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3), redo),
+        40 => super::sendfile::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3)),
         41 => sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2)),
         42 => sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2)),
         43 => sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0),
