@@ -6,10 +6,14 @@
 //! plain Rust types; every `unsafe` carries a `// SAFETY:` line.
 
 pub mod cpu;
+pub mod fake;
 pub mod irq;
 pub mod kcontext;
 pub mod physmem;
+pub mod platform;
 pub mod process;
+pub mod ptrace_platform;
+pub mod regs;
 pub mod seccomp;
 pub mod stub;
 pub mod time;
@@ -17,7 +21,13 @@ pub mod time;
 use std::sync::OnceLock;
 
 pub use physmem::PAGE_SIZE;
-pub use process::{switch, Context, Event, HostMm};
+pub use platform::{AddressSpace, Platform};
+pub use process::{Context, Event};
+
+/// The platform guests run on (chosen by `init`).
+pub fn platform() -> &'static dyn Platform {
+    platform::get()
+}
 
 static PHYSMEM: OnceLock<physmem::PhysMem> = OnceLock::new();
 
@@ -32,7 +42,10 @@ pub fn init(mem_bytes: usize) -> Result<(), String> {
     init_physmem(mem_bytes)?;
     pin_vcpu();
     irq::init()?;
-    process::init()
+    process::init()?;
+    platform::set(&ptrace_platform::PTRACE);
+    log::debug!("platform: {}", platform().name());
+    Ok(())
 }
 
 /// Create physical memory only (once; later calls keep the first): all

@@ -15,8 +15,7 @@ use super::stub::{
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// General purpose registers, as the host's ptrace reports them.
-pub type Regs = libc::user_regs_struct;
+pub use super::regs::Regs;
 
 const NT_X86_XSTATE: libc::c_int = 0x202;
 const PTRACE_SYSEMU: libc::c_long = 31;
@@ -36,8 +35,7 @@ impl Context {
     /// A zeroed context with the segment selectors and flags user mode needs.
     pub fn new() -> Context {
         let t = template();
-        // SAFETY: user_regs_struct is plain integers; all-zero is valid.
-        let mut regs: Regs = unsafe { std::mem::zeroed() };
+        let mut regs = Regs::default();
         regs.cs = t.regs.cs;
         regs.ss = t.regs.ss;
         regs.ds = t.regs.ds;
@@ -127,8 +125,7 @@ fn wait(pid: i32) -> Result<i32, i32> {
 }
 
 fn get_regs(pid: i32) -> Result<Regs, i32> {
-    // SAFETY: zeroed plain struct, filled by the kernel.
-    let mut r: Regs = unsafe { std::mem::zeroed() };
+    let mut r = Regs::default();
     ptrace(
         libc::PTRACE_GETREGS as _,
         pid,
@@ -445,8 +442,7 @@ impl HostMm {
         let mut mm = HostMm {
             pid,
             ops: Vec::new(),
-            // SAFETY: plain integers; replaced below.
-            stub_regs: unsafe { std::mem::zeroed() },
+            stub_regs: Regs::default(),
             fpu_owner: 0,
             multithreaded: false,
         };

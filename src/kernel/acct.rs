@@ -3,7 +3,7 @@
 //! children, and the vCPU's user/system/idle totals for /proc/stat.
 //!
 //! Time is measured with host monotonic deltas around the vCPU's
-//! switches: the stretch in which the guest ran (as `arch::switch`
+//! switches: the stretch in which the guest ran (as the platform's `switch`
 //! reports it) is user time, the kernel's work for the task before and
 //! after it is system time, and the vCPU waiting for interrupts is idle.
 //! Time the host did not give vmlinux is charged to whoever held the vCPU,

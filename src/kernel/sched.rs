@@ -1,5 +1,5 @@
 //! The scheduler and the vCPU loop: pick a runnable task, return it to user
-//! mode through `arch::switch`, and handle what comes back (syscalls,
+//! mode through the platform's `switch`, and handle what comes back (syscalls,
 //! faults, interrupts). One vCPU for now; state sits behind locks so more
 //! can come.
 
@@ -126,7 +126,7 @@ fn next_deadline() -> Option<i64> {
 
 /// Interrupt work: device input and timers.
 fn handle_interrupts() {
-    if arch::irq::take_dump_request() {
+    if arch::platform().take_dump_request() {
         dump_tasks();
     }
     crate::tty::console::poll_input();
@@ -144,7 +144,7 @@ fn handle_interrupts() {
 /// kernel contexts; each task's code (`task_body`) runs on its own stack.
 pub fn run() -> ! {
     loop {
-        arch::irq::take_pending();
+        arch::platform().take_interrupts();
         handle_interrupts();
         drop_dead_contexts();
         // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
@@ -161,12 +161,12 @@ pub fn run() -> ! {
                 let now = time::monotonic_ns();
                 std::time::Duration::from_nanos((d - now).max(0) as u64)
             });
-            arch::irq::arm_timer(None);
+            arch::platform().arm_timer(None);
             if task::all_tasks().is_empty() {
                 super::panic::panic("no tasks left to run");
             }
             let idle_from = time::monotonic_ns();
-            arch::irq::idle(timeout);
+            arch::platform().idle(timeout);
             acct::idle(time::monotonic_ns() - idle_from);
             continue;
         };
@@ -252,7 +252,7 @@ fn run_slice(t: &Arc<Task>) {
         if others {
             deadline = Some(deadline.map_or(slice_end, |d| d.min(slice_end)));
         }
-        arch::irq::arm_timer(deadline);
+        arch::platform().arm_timer(deadline);
         log::trace!(
             "sched: run {} others={} deadline={:?} slice_end={}",
             t.tid,
@@ -265,7 +265,7 @@ fn run_slice(t: &Arc<Task>) {
         let ev = {
             let mut m = mm.lock();
             let mut i = t.lock();
-            arch::switch(&mut m.host, &mut i.ctx, &mut guest_ns)
+            arch::platform().switch(&mut *m.host, &mut i.ctx, &mut guest_ns)
         };
         acct::guest_returned(&t.acct, guest_ns);
         super::cputimer::check(t);
@@ -285,8 +285,8 @@ fn run_slice(t: &Arc<Task>) {
                 return;
             }
         }
-        if arch::irq::pending() {
-            arch::irq::take_pending();
+        if arch::platform().interrupts_pending() {
+            arch::platform().take_interrupts();
             handle_interrupts();
         }
         if reboot_pending() || crate::drivers::mconsole::reboot_pending() {

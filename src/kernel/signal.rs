@@ -597,7 +597,7 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     {
         let mut ml = mm.lock();
         let mut i = t.lock();
-        arch::process::sync_fpu(&ml.host, &mut i.ctx);
+        arch::platform().sync_fpu(&*ml.host, &mut i.ctx);
         let _ = &mut ml;
     }
     let mut i = t.lock();
@@ -763,7 +763,7 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
     if let Some(fp) = fpu {
         i.ctx.fpu = fp;
         drop(i);
-        arch::process::invalidate_fpu(&mut mm.lock().host);
+        arch::platform().invalidate_fpu(&mut *mm.lock().host);
     }
     Ok(())
 }

@@ -61,9 +61,9 @@ pub fn sys_clone(
     let child_ctx = {
         let mut m = parent_mm.lock();
         let mut i = t.lock();
-        arch::process::sync_fpu(&m.host, &mut i.ctx);
+        arch::platform().sync_fpu(&*m.host, &mut i.ctx);
         if flags & CLONE_VM != 0 {
-            m.host.multithreaded = true;
+            m.host.set_multithreaded();
         }
         let mut c = i.ctx.duplicate();
         c.regs.rax = 0;

@@ -13,17 +13,17 @@ static BOOT_NS: AtomicI64 = AtomicI64::new(0);
 
 /// Record the boot instant (CLOCK_MONOTONIC starts near zero at boot).
 pub fn init() {
-    BOOT_NS.store(arch::time::monotonic_ns(), Ordering::Relaxed);
+    BOOT_NS.store(arch::platform().monotonic_ns(), Ordering::Relaxed);
 }
 
 /// Kernel-internal monotonic time (host clock), for deadlines.
 pub fn monotonic_ns() -> i64 {
-    arch::time::monotonic_ns()
+    arch::platform().monotonic_ns()
 }
 
 /// Nanoseconds since boot (guest CLOCK_MONOTONIC / BOOTTIME).
 pub fn uptime_ns() -> i64 {
-    arch::time::monotonic_ns() - BOOT_NS.load(Ordering::Relaxed)
+    arch::platform().monotonic_ns() - BOOT_NS.load(Ordering::Relaxed)
 }
 
 /// Guest monotonic value → kernel deadline.
@@ -38,12 +38,14 @@ static REALTIME_OFFSET: AtomicI64 = AtomicI64::new(0);
 
 /// The guest's CLOCK_REALTIME (host clock plus the guest's offset).
 pub fn realtime_ns() -> i64 {
-    arch::time::realtime_ns().saturating_add(REALTIME_OFFSET.load(Ordering::Relaxed))
+    arch::platform()
+        .realtime_ns()
+        .saturating_add(REALTIME_OFFSET.load(Ordering::Relaxed))
 }
 
 /// Set the guest's CLOCK_REALTIME to `ns` from now on.
 pub fn set_realtime_ns(ns: i64) {
-    let off = ns.saturating_sub(arch::time::realtime_ns());
+    let off = ns.saturating_sub(arch::platform().realtime_ns());
     REALTIME_OFFSET.store(off, Ordering::Relaxed);
 }
 

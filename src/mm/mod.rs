@@ -1,12 +1,13 @@
 //! Memory management: guest address spaces (VMAs and page tables kept by
 //! the kernel), page faults, copy-on-write, and safe access to guest
 //! memory. The host process of each address space only caches what the page
-//! table says; every change is queued to it through `arch::HostMm`.
+//! table says; every change is queued to it through the platform's
+//! `arch::AddressSpace`.
 
 pub mod frame;
 pub mod stats;
 
-use crate::arch::{self, HostMm};
+use crate::arch::{self, AddressSpace};
 use crate::fs::vfs::Inode;
 use crate::kernel::errno::{Errno, KResult};
 use frame::{Pfn, PAGE_SIZE};
@@ -123,7 +124,7 @@ pub struct Mm {
 pub struct MmInner {
     vmas: BTreeMap<u64, Vma>,
     ptes: BTreeMap<u64, Pte>,
-    pub host: HostMm,
+    pub host: Box<dyn AddressSpace>,
     pub brk_start: u64,
     pub brk: u64,
     pub arg_start: u64,
@@ -212,7 +213,7 @@ fn host_prot(vma: &Vma, pfn: Pfn) -> u32 {
 
 impl MmInner {
     fn new() -> KResult<MmInner> {
-        let host = HostMm::new().map_err(|e| {
+        let host = arch::platform().new_address_space().map_err(|e| {
             log::error!("mm: cannot create host address space: errno {e}");
             Errno::ENOMEM
         })?;
@@ -769,3 +770,6 @@ impl Drop for MmInner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,7 +108,7 @@ static DEFERRED: Mutex<Vec<Box<dyn FnOnce() + Send>>> = Mutex::new(Vec::new());
 /// dropped.
 pub fn defer(f: Box<dyn FnOnce() + Send>) {
     lock(&DEFERRED).push(f);
-    crate::arch::irq::raise();
+    crate::arch::platform().raise_interrupt();
 }
 
 /// Run deferred work (from the vCPU's interrupt handling).

@@ -1,0 +1,185 @@
+//! Unit tests of address spaces on the fake platform: page tables, faults,
+//! protection, fork's copy-on-write and unmapping, checked against what
+//! the host would have mapped (`arch::fake::FakeAddressSpace`). No guest
+//! is booted.
+
+use super::*;
+use crate::arch::fake::FakeAddressSpace;
+use std::sync::Once;
+
+/// Physical memory and the frame allocator, once per test process.
+fn setup() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        const MEM: usize = 64 << 20;
+        crate::arch::init_physmem(MEM).expect("physical memory");
+        frame::init(
+            (MEM / PAGE_SIZE as usize) as u32,
+            crate::arch::RESERVED_FRAMES,
+        );
+    });
+}
+
+fn host(m: &MmInner) -> &FakeAddressSpace {
+    m.host
+        .as_any()
+        .downcast_ref::<FakeAddressSpace>()
+        .expect("unit tests run on the fake platform")
+}
+
+fn anon(start: u64, pages: u64, prot: u32, shared: bool) -> Vma {
+    Vma {
+        start,
+        end: start + pages * PAGE_SIZE,
+        prot,
+        shared,
+        backing: Backing::Anon,
+        label: "",
+    }
+}
+
+const BASE: u64 = 0x4000_0000;
+const RW: u32 = PROT_READ | PROT_WRITE;
+
+#[test]
+fn a_fault_maps_the_page_the_vma_allows() {
+    setup();
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    m.insert_vma(anon(BASE, 4, RW, false)).unwrap();
+    assert!(
+        host(&m).pages.is_empty(),
+        "nothing is mapped before a fault"
+    );
+    m.handle_fault(BASE + PAGE_SIZE + 8, SEGV_MAPERR).unwrap();
+    let (prot, phys) = host(&m).pages[&(BASE + PAGE_SIZE)];
+    assert_eq!(prot, RW);
+    // What the kernel writes through its own view is what the host maps.
+    m.write(BASE + PAGE_SIZE + 8, b"hello").unwrap();
+    let mut b = [0u8; 5];
+    crate::arch::physmem().read(phys + 8, &mut b);
+    assert_eq!(&b, b"hello");
+    assert!(host(&m)
+        .pages
+        .keys()
+        .all(|&p| (BASE..BASE + 4 * PAGE_SIZE).contains(&p)));
+    // Outside every VMA: SIGSEGV with SEGV_MAPERR.
+    assert_eq!(
+        m.handle_fault(BASE + 8 * PAGE_SIZE, SEGV_MAPERR),
+        Err(FaultError::Segv(SEGV_MAPERR))
+    );
+}
+
+#[test]
+fn mprotect_changes_the_host_mapping_and_write_faults_fail() {
+    setup();
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    m.insert_vma(anon(BASE, 2, RW, false)).unwrap();
+    // A kernel write populates the page (and maps it for the host).
+    m.write(BASE, b"x").unwrap();
+    assert_eq!(host(&m).pages[&BASE].0, RW);
+    m.protect(BASE, BASE + 2 * PAGE_SIZE, PROT_READ).unwrap();
+    assert_eq!(host(&m).pages[&BASE].0, PROT_READ);
+    assert_eq!(
+        m.handle_fault(BASE, SEGV_ACCERR),
+        Err(FaultError::Segv(SEGV_ACCERR))
+    );
+    // PROT_NONE: no host access at all.
+    m.protect(BASE, BASE + PAGE_SIZE, 0).unwrap();
+    assert!(host(&m).pages.get(&BASE).is_none_or(|e| e.0 == 0));
+}
+
+#[test]
+fn fork_shares_pages_copy_on_write() {
+    setup();
+    let parent = Mm::new().unwrap();
+    parent.lock().insert_vma(anon(BASE, 1, RW, false)).unwrap();
+    parent.write(BASE, b"parent").unwrap();
+    let child = parent.fork().unwrap();
+    let phys_p = {
+        let p = parent.lock();
+        let (prot, phys) = host(&p).pages[&BASE];
+        assert_eq!(
+            prot & PROT_WRITE,
+            0,
+            "the parent's page is read-only after fork"
+        );
+        phys
+    };
+    // The child writes: it gets its own copy; the parent's data stays.
+    child.write(BASE, b"child!").unwrap();
+    {
+        let c = child.lock();
+        if let Some(&(_, phys_c)) = host(&c).pages.get(&BASE) {
+            assert_ne!(phys_c, phys_p, "the child's written page is its own");
+        }
+    }
+    let mut b = [0u8; 6];
+    parent.read(BASE, &mut b).unwrap();
+    assert_eq!(&b, b"parent");
+    child.read(BASE, &mut b).unwrap();
+    assert_eq!(&b, b"child!");
+    // The parent, now the only user of its frame, writes after a fault.
+    parent.lock().handle_fault(BASE, SEGV_ACCERR).unwrap();
+    assert_ne!(host(&parent.lock()).pages[&BASE].0 & PROT_WRITE, 0);
+}
+
+#[test]
+fn shared_mappings_stay_shared_across_fork() {
+    setup();
+    let parent = Mm::new().unwrap();
+    parent.lock().insert_vma(anon(BASE, 1, RW, true)).unwrap();
+    parent.write(BASE, b"one").unwrap();
+    let child = parent.fork().unwrap();
+    child.write(BASE, b"two").unwrap();
+    let mut b = [0u8; 3];
+    parent.read(BASE, &mut b).unwrap();
+    assert_eq!(&b, b"two");
+}
+
+#[test]
+fn unmap_removes_pages_from_the_host() {
+    setup();
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    m.insert_vma(anon(BASE, 3, RW, false)).unwrap();
+    // A fault may map neighbours too (fault-around): fault the rest.
+    for i in 0..3 {
+        let a = BASE + i * PAGE_SIZE;
+        if !host(&m).pages.contains_key(&a) {
+            m.handle_fault(a, SEGV_MAPERR).unwrap();
+        }
+        assert_eq!(host(&m).pages[&a].0, RW);
+    }
+    // A fault on a page the host already maps writable is a real error.
+    assert_eq!(
+        m.handle_fault(BASE, SEGV_ACCERR),
+        Err(FaultError::Segv(SEGV_ACCERR))
+    );
+    m.unmap(BASE + PAGE_SIZE, BASE + 2 * PAGE_SIZE);
+    assert!(!host(&m).pages.contains_key(&(BASE + PAGE_SIZE)));
+    assert!(host(&m).pages.contains_key(&BASE));
+    assert_eq!(
+        m.handle_fault(BASE + PAGE_SIZE, SEGV_MAPERR),
+        Err(FaultError::Segv(SEGV_MAPERR))
+    );
+    let mut b = [0u8; 1];
+    assert_eq!(m.read(BASE + PAGE_SIZE, &mut b), Err(Errno::EFAULT));
+}
+
+#[test]
+fn nothing_maps_at_or_above_the_stub() {
+    setup();
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    assert_eq!(
+        m.insert_vma(anon(TASK_SIZE, 1, RW, false)),
+        Err(Errno::ENOMEM)
+    );
+    assert_eq!(
+        m.insert_vma(anon(TASK_SIZE - PAGE_SIZE, 2, RW, false)),
+        Err(Errno::ENOMEM)
+    );
+    assert!(host(&m).pages.is_empty());
+}
