@@ -84,13 +84,14 @@ pub fn set(p: &'static dyn Platform) {
     let _ = PLATFORM.set(p);
 }
 
-/// The platform guests run on. Unit tests that never booted get the fake.
+/// The platform guests run on. Before one is chosen (clocks for the
+/// first log lines), the default: ptrace, or the fake in unit tests.
 pub fn get() -> &'static dyn Platform {
     *PLATFORM.get_or_init(|| {
-        assert!(
-            cfg!(test),
-            "arch: no platform chosen (arch::init not called)"
-        );
-        &super::fake::FAKE
+        if cfg!(test) {
+            &super::fake::FAKE
+        } else {
+            &super::ptrace_platform::PTRACE
+        }
     })
 }
