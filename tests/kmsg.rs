@@ -60,3 +60,14 @@ fn loglevel_and_console_level() {
     g.send("echo '<6>now-shown' > /dev/kmsg\n");
     g.expect("] now-shown", std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn partial_syscalls_are_logged_once_off_the_console() {
+    let mut g = boot("kmsg-syscalls", &[]);
+    // The shell's ioctls (a partial syscall: the commands files do not
+    // know are ENOTTY) are recorded once, at KERN_DEBUG, whatever the count.
+    g.run("stty -a >/dev/null; stty -a >/dev/null");
+    assert!(!g.output().contains("partial syscall"), "{}", g.output());
+    let n = g.run("dmesg -r | grep -c '^<7>.*ruml: partial syscall ioctl (16): '");
+    assert_eq!(n.trim(), "1");
+}

@@ -49,3 +49,8 @@ fn permissions_match_native() {
 fn process_accounting_matches_native() {
     compare_with_native("procacct", "procacct done");
 }
+
+#[test]
+fn pselect6_and_ppoll_masks_match_native() {
+    compare_with_native("pselmask", "pselmask done");
+}

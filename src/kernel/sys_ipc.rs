@@ -7,12 +7,6 @@ use super::task::Task;
 use crate::ipc::{msg, sem, shm};
 use std::sync::Arc;
 
-/// The IPC syscalls that never restart after a signal: Linux returns
-/// EINTR from them whatever SA_RESTART says (signal(7)).
-pub fn never_restarts(nr: u64) -> bool {
-    matches!(nr, 65 | 69 | 70 | 220)
-}
-
 /// shmget, shmat, shmctl, semget, semop, semctl, shmdt, msgget, msgsnd,
 /// msgrcv, msgctl, semtimedop.
 pub fn dispatch(t: &Arc<Task>, nr: u64, a: &Args, redo: bool) -> KResult<u64> {

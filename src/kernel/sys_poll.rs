@@ -118,7 +118,8 @@ pub fn sys_ppoll(
     do_poll(t, fds, n, to, redo)
 }
 
-/// select, pselect6 (`pselect`: timeout is a timespec and arg 6 a mask).
+/// select, pselect6 (`pselect`: Some(arg 6, the mask argument) for
+/// pselect6, whose timeout is a timespec).
 #[allow(clippy::too_many_arguments)]
 pub fn sys_select(
     t: &Arc<Task>,
@@ -128,14 +129,14 @@ pub fn sys_select(
     e: u64,
     tmo: u64,
     redo: bool,
-    pselect: bool,
+    pselect: Option<u64>,
 ) -> KResult<u64> {
     if !(0..=1024).contains(&nfds) {
         return Err(Errno::EINVAL);
     }
     let to = if tmo == 0 {
         None
-    } else if pselect {
+    } else if pselect.is_some() {
         Some(read_timespec(t, tmo)?)
     } else {
         let b = t.mm().read_vec(tmo, 16)?;
@@ -149,9 +150,9 @@ pub fn sys_select(
                 .saturating_add(us.saturating_mul(1000)),
         )
     };
-    if pselect && !redo {
-        let regs = t.lock().ctx.regs;
-        let arg6 = regs.r9;
+    // pselect6's sixth argument points to {const sigset_t *ss; size_t
+    // ss_len}: the mask is installed for the wait, as ppoll's.
+    if let (Some(arg6), false) = (pselect, redo) {
         if arg6 != 0 {
             let b = t.mm().read_vec(arg6, 16)?;
             let ss = u64::from_le_bytes(b[0..8].try_into().unwrap());

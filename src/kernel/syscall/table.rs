@@ -1,0 +1,584 @@
+//! The x86_64 system call table, declared once: number, name, handler,
+//! restart class and how much of Linux's behaviour ruml gives, for every
+//! syscall number Linux assigns up to 461. Dispatch, log names and
+//! docs/syscalls.md all read it.
+
+use super::Args;
+use crate::kernel as k;
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::signal::SIGCHLD;
+use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
+use crate::kernel::task::Task;
+use crate::kernel::{
+    sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
+    sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
+    sys_xattr,
+};
+use std::sync::Arc;
+
+/// A handler gets the raw arguments and `redo` (it blocked before and was
+/// woken).
+pub type Handler = fn(&Arc<Task>, Args, bool) -> KResult<u64>;
+
+/// How much of Linux's behaviour a syscall has here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Linux's semantics and errnos as far as the code and tests tell.
+    Full,
+    /// Works; the entry's note says what is missing or ignored.
+    Partial,
+    /// ENOSYS.
+    Unimplemented,
+}
+
+/// What an interrupted call returns when a signal cuts it short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// ERESTARTSYS: restarted if the handler has SA_RESTART (or none ran).
+    Sys,
+    /// ERESTARTNOHAND: restarted only when no handler runs (the waits
+    /// with a timeout or a temporary mask, as Linux).
+    NoHand,
+    /// EINTR whatever SA_RESTART says (semop, semtimedop, msgsnd, msgrcv:
+    /// signal(7)).
+    Intr,
+}
+
+impl Restart {
+    pub fn errno(self) -> Errno {
+        match self {
+            Restart::Sys => Errno::ERESTARTSYS,
+            Restart::NoHand => Errno::ERESTARTNOHAND,
+            Restart::Intr => Errno::EINTR,
+        }
+    }
+}
+
+/// One syscall.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub nr: u16,
+    pub name: &'static str,
+    pub support: Support,
+    /// For docs/syscalls.md and the once-per-boot log line: what works,
+    /// and for a partial call what does not.
+    pub note: &'static str,
+    pub restart: Restart,
+    pub handler: Handler,
+}
+
+impl Entry {
+    const fn nohand(mut self) -> Entry {
+        self.restart = Restart::NoHand;
+        self
+    }
+    const fn eintr(mut self) -> Entry {
+        self.restart = Restart::Intr;
+        self
+    }
+}
+
+const fn entry(
+    nr: u16,
+    name: &'static str,
+    support: Support,
+    note: &'static str,
+    handler: Handler,
+) -> Entry {
+    Entry {
+        nr,
+        name,
+        support,
+        note,
+        restart: Restart::Sys,
+        handler,
+    }
+}
+
+const fn full(nr: u16, name: &'static str, note: &'static str, h: Handler) -> Entry {
+    entry(nr, name, Support::Full, note, h)
+}
+
+const fn partial(nr: u16, name: &'static str, note: &'static str, h: Handler) -> Entry {
+    entry(nr, name, Support::Partial, note, h)
+}
+
+fn enosys(_: &Arc<Task>, _: Args, _: bool) -> KResult<u64> {
+    Err(Errno::ENOSYS)
+}
+
+const fn none(nr: u16, name: &'static str, note: &'static str) -> Entry {
+    entry(nr, name, Support::Unimplemented, note, enosys)
+}
+
+/// The highest syscall number the table covers.
+pub const MAX_NR: usize = 461;
+
+/// Every syscall Linux assigns on x86_64 up to MAX_NR, by number
+/// (arch/x86/entry/syscalls/syscall_64.tbl; 335..=423 are unassigned).
+pub static SYSCALLS: &[Entry] = LIST;
+
+#[rustfmt::skip]
+const LIST: &[Entry] = &[
+    full(0, "read", "regular files and block devices complete in full (up to MAX_RW_COUNT); other files at most 1 MiB per call", |t, a, _| sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2))),
+    full(1, "write", "regular files and block devices complete in full; blocking pipe writes go in whole unless a signal comes (then the count so far); non-blocking ones may be partial; writes up to PIPE_BUF are atomic", |t, a, _| sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2))),
+    full(2, "open", "as openat", |t, a, _| sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2))),
+    full(3, "close", "", |t, a, _| sys_fs::sys_close(t, a.i(0))),
+    full(4, "stat", "", |t, a, _| sys_fs::sys_newfstatat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), 0)),
+    full(5, "fstat", "", |t, a, _| sys_fs::sys_fstat(t, a.i(0), a.u(1))),
+    full(6, "lstat", "", |t, a, _| sys_fs::sys_newfstatat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), sys_fs::AT_SYMLINK_NOFOLLOW)),
+    full(7, "poll", "", |t, a, redo| sys_poll::sys_poll(t, a.u(0), a.u32(1), a.i(2) as i64, redo)).nohand(),
+    full(8, "lseek", "SEEK_DATA/SEEK_HOLE treat the whole file as data, as Linux's generic llseek", |t, a, _| sys_fs::sys_lseek(t, a.i(0), a.i64(1), a.u32(2))),
+    partial(9, "mmap", "file mappings: a page wholly past EOF faults with SIGBUS (BUS_ADRERR, si_addr the address), the tail of the last partial page reads as zeros; MAP_SHARED|MAP_ANONYMOUS is a tmpfs file of the mapping's length. Truncating a file does not yet unmap pages already mapped past the new EOF", |t, a, _| sys_mm::sys_mmap(t, a.u(0), a.u(1), a.u32(2), a.u32(3), a.i(4), a.u(5))),
+    full(10, "mprotect", "", |t, a, _| sys_mm::sys_mprotect(t, a.u(0), a.u(1), a.u32(2))),
+    full(11, "munmap", "", |t, a, _| sys_mm::sys_munmap(t, a.u(0), a.u(1))),
+    full(12, "brk", "", |t, a, _| sys_mm::sys_brk(t, a.u(0))),
+    full(13, "rt_sigaction", "", |t, a, _| sys_signal::sys_rt_sigaction(t, a.i(0), a.u(1), a.u(2), a.usize(3))),
+    full(14, "rt_sigprocmask", "", |t, a, _| sys_signal::sys_rt_sigprocmask(t, a.i(0), a.u(1), a.u(2), a.usize(3))),
+    full(15, "rt_sigreturn", "", |t, _, _| sys_signal::sys_rt_sigreturn(t)),
+    partial(16, "ioctl", "FIOCLEX/FIONCLEX, FIONBIO, FIOASYNC (accepted, no SIGIO); FIONREAD on pipes; other commands by the file (ttys, block devices, sockets); ENOTTY otherwise", |t, a, _| sys_fs::sys_ioctl(t, a.i(0), a.u32(1), a.u(2))),
+    full(17, "pread64", "regular files and block devices complete in full (up to MAX_RW_COUNT)", |t, a, _| sys_fs::sys_pread64(t, a.i(0), a.u(1), a.usize(2), a.i64(3))),
+    full(18, "pwrite64", "as pread64", |t, a, _| sys_fs::sys_pwrite64(t, a.i(0), a.u(1), a.usize(2), a.i64(3))),
+    full(19, "readv", "as read", |t, a, _| sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None)),
+    full(20, "writev", "as write", |t, a, _| sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None)),
+    full(21, "access", "", |t, a, _| sys_attr::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0)),
+    full(22, "pipe", "as pipe2 without flags", |t, a, _| sys_fs::sys_pipe2(t, a.u(0), 0)),
+    full(23, "select", "", |t, a, redo| sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, None)).nohand(),
+    full(24, "sched_yield", "", |t, _, _| sys_proc::sys_sched_yield(t)),
+    partial(25, "mremap", "MREMAP_MAYMOVE, MREMAP_FIXED; MREMAP_DONTUNMAP is accepted but the old range is unmapped as without it; old_len 0 (duplicating a shared mapping) EINVAL", |t, a, _| sys_mm::sys_mremap(t, a.u(0), a.u(1), a.u(2), a.u32(3), a.u(4))),
+    partial(26, "msync", "MS_SYNC fsyncs the files behind shared mappings; flags not validated (Linux: EINVAL for MS_ASYNC|MS_SYNC or unknown bits)", |t, a, _| sys_mm::sys_msync(t, a.u(0), a.u(1), a.u32(2))),
+    partial(27, "mincore", "every mapped page is reported resident", |t, a, _| sys_mm::sys_mincore(t, a.u(0), a.u(1), a.u(2))),
+    partial(28, "madvise", "MADV_DONTNEED/MADV_FREE drop private pages; other advice accepted and ignored, unknown advice not rejected", |t, a, _| sys_mm::sys_madvise(t, a.u(0), a.u(1), a.i(2))),
+    full(29, "shmget", "IPC_PRIVATE and keys, IPC_CREAT/IPC_EXCL, size checks (EINVAL), kernel.shmmax/shmall/shmmni, ENOMEM beyond RAM", |t, a, redo| sys_ipc::dispatch(t, 29, &a, redo)),
+    full(30, "shmat", "kernel- or caller-chosen address, SHM_RND, SHM_RDONLY, SHM_EXEC, SHM_REMAP; attaches are shared VMAs, inherited by fork, dropped by exec/exit/munmap", |t, a, redo| sys_ipc::dispatch(t, 30, &a, redo)),
+    full(31, "shmctl", "IPC_STAT/SET/RMID (destroyed at the last detach, key freed at once, SHM_DEST), IPC_INFO, SHM_INFO, SHM_STAT(_ANY), SHM_LOCK/SHM_UNLOCK (flag only: nothing is swapped anyway)", |t, a, redo| sys_ipc::dispatch(t, 31, &a, redo)),
+    full(32, "dup", "", |t, a, _| sys_fs::sys_dup(t, a.i(0))),
+    full(33, "dup2", "", |t, a, _| sys_fs::sys_dup2(t, a.i(0), a.i(1))),
+    full(34, "pause", "", |t, _, _| sys_signal::sys_pause(t)).nohand(),
+    full(35, "nanosleep", "", |t, a, redo| sys_time::sys_nanosleep(t, a.u(0), a.u(1), redo)).nohand(),
+    full(36, "getitimer", "ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF", |t, a, _| sys_time::sys_getitimer(t, a.i(0), a.u(1))),
+    full(37, "alarm", "", |t, a, _| sys_time::sys_alarm(t, a.u32(0))),
+    full(38, "setitimer", "ITIMER_VIRTUAL/PROF count the process's user / user+system CPU time (checked whenever the guest returns; a busy loop is interrupted in time)", |t, a, _| sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2))),
+    full(39, "getpid", "", |t, _, _| Ok(t.tgid() as u64)),
+    full(40, "sendfile", "blocking sends go in whole; from a regular file, or one read from a pipe/socket", |t, a, _| k::sendfile::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3))),
+    partial(41, "socket", "AF_UNIX, AF_INET/AF_INET6 (TCP, UDP over the host), AF_NETLINK (SOCK_RAW/SOCK_DGRAM); other families EAFNOSUPPORT", |t, a, _| sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2))),
+    full(42, "connect", "AF_UNIX path names are bytes", |t, a, _| sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2))),
+    full(43, "accept", "as accept4 without flags", |t, a, _| sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0)),
+    partial(44, "sendto", "MSG_DONTWAIT, MSG_NOSIGNAL (else SIGPIPE with EPIPE); MSG_OOB, MSG_MORE and MSG_EOR are not looked at", |t, a, _| sys_net::sys_sendto(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u32(5))),
+    partial(45, "recvfrom", "MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_TRUNC; MSG_OOB and MSG_ERRQUEUE are not looked at", |t, a, _| sys_net::sys_recvfrom(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u(5))),
+    partial(46, "sendmsg", "SCM_RIGHTS passes open files; other control data (SCM_CREDENTIALS and the rest) is ignored; flags as sendto", |t, a, _| sys_net::sys_sendmsg(t, a.i(0), a.u(1), a.u32(2))),
+    partial(47, "recvmsg", "SCM_RIGHTS (MSG_CTRUNC when the control buffer is short, MSG_CMSG_CLOEXEC); no SCM_CREDENTIALS; flags as recvfrom", |t, a, _| sys_net::sys_recvmsg(t, a.i(0), a.u(1), a.u32(2))),
+    full(48, "shutdown", "", |t, a, _| sys_net::sys_shutdown(t, a.i(0), a.i(1))),
+    full(49, "bind", "AF_UNIX path names are bytes (not necessarily UTF-8); addrlen == sizeof(sa_family_t) autobinds to an abstract 5-hex-digit name (no implicit autobind on connect/sendto with SO_PASSCRED)", |t, a, _| sys_net::sys_bind(t, a.i(0), a.u(1), a.u32(2))),
+    full(50, "listen", "", |t, a, _| sys_net::sys_listen(t, a.i(0), a.i(1))),
+    full(51, "getsockname", "", |t, a, _| sys_net::sys_getsockname(t, a.i(0), a.u(1), a.u(2))),
+    full(52, "getpeername", "", |t, a, _| sys_net::sys_getpeername(t, a.i(0), a.u(1), a.u(2))),
+    partial(53, "socketpair", "AF_UNIX only (AF_INET EOPNOTSUPP, as Linux; others EAFNOSUPPORT)", |t, a, _| sys_net::sys_socketpair(t, a.i(0), a.u32(1), a.i(2), a.u(3))),
+    partial(54, "setsockopt", "the options the socket kinds model; see getsockopt", |t, a, _| sys_net::sys_setsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u32(4))),
+    partial(55, "getsockopt", "SO_DOMAIN/SO_PROTOCOL/SO_TYPE on AF_UNIX and inet; SO_REUSEPORT kept on inet (bind rules follow SO_REUSEADDR only); UDP-Lite not supported (EPROTONOSUPPORT)", |t, a, _| sys_net::sys_getsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u(4))),
+    partial(56, "clone", "threads, vfork, CLONE_SETTLS, the tid pointers, CLONE_FILES/FS/SIGHAND/VM sharing; namespace flags (CLONE_NEW*), CLONE_PIDFD and CLONE_INTO_CGROUP are not looked at", |t, a, redo| sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo)),
+    full(57, "fork", "", |t, _, redo| sys_proc::sys_clone(t, SIGCHLD as u64, 0, 0, 0, 0, redo)),
+    full(58, "vfork", "the parent waits, uninterruptibly, until the child execs or exits", |t, _, redo| sys_proc::sys_clone(t, CLONE_VM | CLONE_VFORK | SIGCHLD as u64, 0, 0, 0, 0, redo)),
+    full(59, "execve", "`#!` scripts (4 levels), ELF static/PIE/dynamic", |t, a, _| k::exec::sys_execve(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), a.u(2), 0)),
+    full(60, "exit", "", |t, a, _| sys_proc::sys_exit(t, a.i(0))),
+    full(61, "wait4", "", |t, a, redo| sys_proc::sys_wait4(t, a.i(0), a.u(1), a.i(2), a.u(3), redo)),
+    full(62, "kill", "", |t, a, _| sys_signal::sys_kill(t, a.i(0), a.i(1))),
+    full(63, "uname", "", |t, a, _| sys_proc::sys_uname(t, a.u(0))),
+    full(64, "semget", "keys, IPC_CREAT/IPC_EXCL, nsems checks (EINVAL), kernel.sem's SEMMSL/SEMMNS/SEMMNI", |t, a, redo| sys_ipc::dispatch(t, 64, &a, redo)),
+    full(65, "semop", "all-or-nothing, SEM_UNDO (applied at process exit), IPC_NOWAIT (EAGAIN), E2BIG over SEMOPM, EFBIG, ERANGE; blocks until the array changes; EIDRM, EINTR (never restarted). CLONE_SYSVSEM is not looked at: undo lists are per process", |t, a, redo| sys_ipc::dispatch(t, 65, &a, redo)).eintr(),
+    full(66, "semctl", "GETVAL/SETVAL/GETALL/SETALL/GETPID/GETNCNT/GETZCNT, IPC_STAT/SET/RMID, IPC_INFO, SEM_INFO, SEM_STAT(_ANY); SETVAL/SETALL clear SEM_UNDO adjustments; ERANGE above SEMVMX", |t, a, redo| sys_ipc::dispatch(t, 66, &a, redo)),
+    full(67, "shmdt", "finds the attach starting at the address (EINVAL otherwise), also when mprotect split it", |t, a, redo| sys_ipc::dispatch(t, 67, &a, redo)),
+    full(68, "msgget", "IPC_PRIVATE and keys, IPC_CREAT/IPC_EXCL, kernel.msgmni (ENOSPC)", |t, a, redo| sys_ipc::dispatch(t, 68, &a, redo)),
+    full(69, "msgsnd", "kernel.msgmax (EINVAL), a full queue (msg_qbytes) blocks or EAGAIN with IPC_NOWAIT; EIDRM, EINTR as msgrcv", |t, a, redo| sys_ipc::dispatch(t, 69, &a, redo)).eintr(),
+    full(70, "msgrcv", "type 0, >0, <0, MSG_EXCEPT, MSG_NOERROR (else E2BIG), MSG_COPY, IPC_NOWAIT (ENOMSG); blocks until a match; EIDRM if removed while waiting; EINTR on a signal, never restarted", |t, a, redo| sys_ipc::dispatch(t, 70, &a, redo)).eintr(),
+    full(71, "msgctl", "IPC_STAT/SET/RMID, IPC_INFO, MSG_INFO, MSG_STAT(_ANY); raising msg_qbytes above kernel.msgmnb needs root (EPERM)", |t, a, redo| sys_ipc::dispatch(t, 71, &a, redo)),
+    partial(72, "fcntl", "F_SETPIPE_SZ rounds up to a power-of-two number of pages (min one page); EPERM past 1 MiB (pipe-max-size) when growing without CAP_SYS_RESOURCE, EBUSY below the content, EINVAL past 2^31; F_GETPIPE_SZ gives the real size, EBADF on non-pipes. Pipe sizes count bytes, not page slots, so partial non-blocking writes into a part-filled pipe can differ from Linux by up to a page; F_GETLK/F_SETLK/F_SETLKW: POSIX record locks owned by the process (merge/split, upgrade/downgrade, l_len 0 and negative, SEEK_SET/CUR/END), EAGAIN on conflict, F_SETLKW sleeps until a release (EINTR on signals, restart with SA_RESTART), EDEADLK for wait cycles between processes, EBADF when the access mode does not allow the type, EINVAL/EOVERFLOW for bad arguments; released when the process closes any fd of the file and at exit, not inherited by fork. F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW: owned by the open file description (shared by dup and fork, released at its last close), l_pid must be 0, reported l_pid -1, conflict with other owners' POSIX locks, no deadlock detection (as Linux). Not implemented: leases (F_SETLEASE, F_GETLEASE) and F_NOTIFY answer EINVAL. See `fs/locks.rs`", |t, a, _| sys_fs::sys_fcntl(t, a.i(0), a.u32(1), a.u(2))),
+    full(73, "flock", "LOCK_SH/LOCK_EX/LOCK_UN, LOCK_NB (EWOULDBLOCK); owned by the open file description, released at its last close; conversion drops the old lock first (not atomic, as Linux); independent of fcntl locks; LOCK_MAND ignored with a warning (as Linux)", |t, a, _| k::sys_locks::sys_flock(t, a.i(0), a.i(1))),
+    partial(74, "fsync", "ext filesystems write the file back; hostfs does not fsync the host file", |t, a, _| sys_fs::sys_fsync(t, a.i(0))),
+    partial(75, "fdatasync", "as fsync (a full fsync)", |t, a, _| sys_fs::sys_fsync(t, a.i(0))),
+    full(76, "truncate", "", |t, a, _| sys_attr::sys_truncate(t, a.u(0), a.i64(1))),
+    full(77, "ftruncate", "", |t, a, _| sys_attr::sys_ftruncate(t, a.i(0), a.i64(1))),
+    none(78, "getdents", "getdents64 only: glibc and musl do not use getdents"),
+    full(79, "getcwd", "returns the name's original bytes", |t, a, _| sys_fs::sys_getcwd(t, a.u(0), a.usize(1))),
+    full(80, "chdir", "", |t, a, _| sys_fs::sys_chdir(t, a.u(0))),
+    full(81, "fchdir", "", |t, a, _| sys_fs::sys_fchdir(t, a.i(0))),
+    full(82, "rename", "as renameat2", |t, a, _| sys_fs::sys_renameat2(t, sys_fs::AT_FDCWD, a.u(0), sys_fs::AT_FDCWD, a.u(1), 0)),
+    full(83, "mkdir", "", |t, a, _| sys_fs::sys_mkdirat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1))),
+    full(84, "rmdir", "as unlinkat with AT_REMOVEDIR", |t, a, _| sys_fs::sys_unlinkat(t, sys_fs::AT_FDCWD, a.u(0), sys_fs::AT_REMOVEDIR)),
+    full(85, "creat", "as openat", |t, a, _| sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), 0o1101, a.u32(1))),
+    full(86, "link", "as linkat", |t, a, _| sys_fs::sys_linkat(t, sys_fs::AT_FDCWD, a.u(0), sys_fs::AT_FDCWD, a.u(1), 0)),
+    full(87, "unlink", "as unlinkat", |t, a, _| sys_fs::sys_unlinkat(t, sys_fs::AT_FDCWD, a.u(0), 0)),
+    full(88, "symlink", "as symlinkat", |t, a, _| sys_fs::sys_symlinkat(t, a.u(0), sys_fs::AT_FDCWD, a.u(1))),
+    full(89, "readlink", "as readlinkat", |t, a, _| sys_fs::sys_readlinkat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), a.usize(2))),
+    full(90, "chmod", "", |t, a, _| sys_attr::sys_fchmodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0)),
+    full(91, "fchmod", "", |t, a, _| sys_attr::sys_fchmod(t, a.i(0), a.u32(1))),
+    full(92, "chown", "", |t, a, _| sys_attr::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), 0)),
+    full(93, "fchown", "", |t, a, _| sys_attr::sys_fchown(t, a.i(0), a.u32(1), a.u32(2))),
+    full(94, "lchown", "", |t, a, _| sys_attr::sys_fchownat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2), sys_fs::AT_SYMLINK_NOFOLLOW)),
+    full(95, "umask", "", |t, a, _| sys_fs::sys_umask(t, a.u32(0))),
+    full(96, "gettimeofday", "", |t, a, _| sys_time::sys_gettimeofday(t, a.u(0), a.u(1))),
+    full(97, "getrlimit", "", |t, a, _| sys_proc::sys_getrlimit(t, a.u32(0), a.u(1))),
+    full(98, "getrusage", "", |t, a, _| sys_rusage::sys_getrusage(t, a.i(0), a.u(1))),
+    full(99, "sysinfo", "", |t, a, _| sys_proc::sys_sysinfo(t, a.u(0))),
+    full(100, "times", "", |t, a, _| sys_rusage::sys_times(t, a.u(0))),
+    none(101, "ptrace", ""),
+    full(102, "getuid", "", |t, _, _| sys_cred::sys_getid(t, 102)),
+    full(103, "syslog", "", |t, a, _| k::printk::sys_syslog(t, a.i(0), a.u(1), a.i(2))),
+    full(104, "getgid", "", |t, _, _| sys_cred::sys_getid(t, 104)),
+    full(105, "setuid", "", |t, a, _| sys_cred::sys_setuid(t, true, a.u32(0))),
+    full(106, "setgid", "", |t, a, _| sys_cred::sys_setuid(t, false, a.u32(0))),
+    full(107, "geteuid", "", |t, _, _| sys_cred::sys_getid(t, 107)),
+    full(108, "getegid", "", |t, _, _| sys_cred::sys_getid(t, 108)),
+    full(109, "setpgid", "", |t, a, _| sys_proc::sys_setpgid(t, a.i(0), a.i(1))),
+    full(110, "getppid", "", |t, _, _| Ok(sys_proc::parent_pid(t) as u64)),
+    full(111, "getpgrp", "", |t, _, _| sys_proc::sys_getpgid(t, 0)),
+    full(112, "setsid", "", |t, _, _| sys_proc::sys_setsid(t)),
+    full(113, "setreuid", "", |t, a, _| sys_cred::sys_setreuid(t, true, a.u32(0), a.u32(1))),
+    full(114, "setregid", "", |t, a, _| sys_cred::sys_setreuid(t, false, a.u32(0), a.u32(1))),
+    full(115, "getgroups", "", |t, a, _| sys_cred::sys_getgroups(t, a.i(0), a.u(1))),
+    full(116, "setgroups", "", |t, a, _| sys_cred::sys_setgroups(t, a.usize(0), a.u(1))),
+    full(117, "setresuid", "", |t, a, _| sys_cred::sys_setresuid(t, true, a.u32(0), a.u32(1), a.u32(2))),
+    full(118, "getresuid", "", |t, a, _| sys_cred::sys_getresid(t, 118, a.u(0), a.u(1), a.u(2))),
+    full(119, "setresgid", "", |t, a, _| sys_cred::sys_setresuid(t, false, a.u32(0), a.u32(1), a.u32(2))),
+    full(120, "getresgid", "", |t, a, _| sys_cred::sys_getresid(t, 120, a.u(0), a.u(1), a.u(2))),
+    full(121, "getpgid", "", |t, a, _| sys_proc::sys_getpgid(t, a.i(0))),
+    full(122, "setfsuid", "", |t, a, _| sys_cred::sys_setfsuid(t, true, a.u32(0))),
+    full(123, "setfsgid", "", |t, a, _| sys_cred::sys_setfsuid(t, false, a.u32(0))),
+    full(124, "getsid", "", |t, a, _| sys_proc::sys_getsid(t, a.i(0))),
+    partial(125, "capget", "capabilities follow root-ness (all or none); the header's version and pid are not checked", |t, a, _| sys_proc::sys_capget(t, a.u(0), a.u(1))),
+    partial(126, "capset", "accepted and ignored: capabilities follow root-ness and cannot be dropped", |_, _, _| Ok(0)),
+    full(127, "rt_sigpending", "", |t, a, _| sys_signal::sys_rt_sigpending(t, a.u(0), a.usize(1))),
+    full(128, "rt_sigtimedwait", "", |t, a, redo| sys_signal::sys_rt_sigtimedwait(t, a.u(0), a.u(1), a.u(2), a.usize(3), redo)).nohand(),
+    full(129, "rt_sigqueueinfo", "", |t, a, _| sys_signal::sys_rt_sigqueueinfo(t, a.i(0), a.i(1), a.u(2))),
+    full(130, "rt_sigsuspend", "", |t, a, redo| sys_signal::sys_rt_sigsuspend(t, a.u(0), a.usize(1), redo)).nohand(),
+    full(131, "sigaltstack", "", |t, a, _| sys_signal::sys_sigaltstack(t, a.u(0), a.u(1))),
+    full(132, "utime", "", |t, a, _| sys_attr::sys_utimensat(t, sys_fs::AT_FDCWD, a.u(0), 0, 0, true, a.u(1))),
+    full(133, "mknod", "as mknodat", |t, a, _| sys_fs::sys_mknodat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u(2))),
+    none(134, "uselib", ""),
+    partial(135, "personality", "always PER_LINUX: returns 0 and ignores the requested persona", |_, _, _| Ok(0)),
+    none(136, "ustat", ""),
+    full(137, "statfs", "", |t, a, _| sys_mount::sys_statfs(t, a.u(0), a.u(1))),
+    full(138, "fstatfs", "", |t, a, _| sys_mount::sys_fstatfs(t, a.i(0), a.u(1))),
+    none(139, "sysfs", ""),
+    partial(140, "getpriority", "nice is kept, inherited and reported with Linux's permission rules; the scheduler does not weigh tasks by it", |t, a, _| sys_prio::sys_getpriority(t, a.i(0), a.i(1))),
+    partial(141, "setpriority", "as getpriority", |t, a, _| sys_prio::sys_setpriority(t, a.i(0), a.i(1), a.i(2))),
+    partial(142, "sched_setparam", "as sched_setscheduler", |t, a, _| sys_sched::sys_sched_setscheduler(t, a.i(0), None, a.u(1))),
+    full(143, "sched_getparam", "", |t, a, _| sys_sched::sys_sched_getparam(t, a.i(0), a.u(1))),
+    partial(144, "sched_setscheduler", "stored, inherited (SCHED_RESET_ON_FORK honoured) and reported with Linux's EINVAL/ESRCH/EPERM (RLIMIT_RTPRIO); the scheduler ignores policy and priority", |t, a, _| sys_sched::sys_sched_setscheduler(t, a.i(0), Some(a.i(1)), a.u(2))),
+    full(145, "sched_getscheduler", "", |t, a, _| sys_sched::sys_sched_getscheduler(t, a.i(0))),
+    full(146, "sched_get_priority_max", "", |_, a, _| sys_sched::sys_sched_get_priority_max(a.i(0))),
+    full(147, "sched_get_priority_min", "", |_, a, _| sys_sched::sys_sched_get_priority_min(a.i(0))),
+    full(148, "sched_rr_get_interval", "SCHED_OTHER reports the round-robin slice (10 ms)", |t, a, _| sys_sched::sys_sched_rr_get_interval(t, a.i(0), a.u(1))),
+    partial(149, "mlock", "accepted and ignored: nothing is swapped; no range checks (ENOMEM) or RLIMIT_MEMLOCK, VmLck not counted", |_, _, _| Ok(0)),
+    partial(150, "munlock", "as mlock", |_, _, _| Ok(0)),
+    partial(151, "mlockall", "as mlock; flags not checked", |_, _, _| Ok(0)),
+    partial(152, "munlockall", "as mlock", |_, _, _| Ok(0)),
+    none(153, "vhangup", ""),
+    none(154, "modify_ldt", ""),
+    none(155, "pivot_root", ""),
+    none(156, "_sysctl", ""),
+    partial(157, "prctl", "PR_SET/GET_NAME, PR_SET/GET_DUMPABLE, PR_CAPBSET_READ (every capability); PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER and PR_SET_NO_NEW_PRIVS are accepted and ignored (their GETs report 0); other options EINVAL", |t, a, _| sys_proc::sys_prctl(t, a.i(0), a.u(1), a.u(2))),
+    partial(158, "arch_prctl", "ARCH_SET_FS/GET_FS/SET_GS/GET_GS; ARCH_GET/SET_CPUID, ARCH_MAP_VDSO_* and the CET/LAM options EINVAL", |t, a, _| sys_proc::sys_arch_prctl(t, a.i(0), a.u(1))),
+    partial(159, "adjtimex", "read-only mode returns TIME_OK and the stored state; ADJ_SETOFFSET steps the guest's clock; other modes (root only, Linux's EINVAL/EPERM) are stored but nothing slews", |t, a, _| sys_clock::sys_adjtimex(t, a.u(0))),
+    full(160, "setrlimit", "", |t, a, _| sys_proc::sys_setrlimit(t, a.u32(0), a.u(1))),
+    full(161, "chroot", "", |t, a, _| sys_fs::sys_chroot(t, a.u(0))),
+    full(162, "sync", "writes back the ext filesystems", |t, _, _| sys_fs::sys_sync(t)),
+    none(163, "acct", ""),
+    full(164, "settimeofday", "sets the guest's clock only; the timezone is stored and reported by gettimeofday", |t, a, _| sys_clock::sys_settimeofday(t, a.u(0), a.u(1))),
+    partial(165, "mount", "ruml's filesystem types only; see fs/mount", |t, a, _| sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))),
+    partial(166, "umount2", "MNT_DETACH (lazy); MNT_FORCE and MNT_EXPIRE are plain unmounts; the root and a busy ext filesystem EBUSY", |t, a, _| sys_mount::sys_umount2(t, a.u(0), a.i(1))),
+    none(167, "swapon", ""),
+    none(168, "swapoff", ""),
+    partial(169, "reboot", "POWER_OFF, HALT, RESTART, CAD_ON/OFF (root, magic numbers checked); RESTART2, KEXEC, SW_SUSPEND EINVAL", |t, a, _| sys_proc::sys_reboot(t, a.u32(0), a.u32(1), a.u32(2))),
+    full(170, "sethostname", "", |t, a, _| sys_proc::sys_sethostname(t, a.u(0), a.usize(1))),
+    full(171, "setdomainname", "", |t, a, _| sys_proc::sys_setdomainname(t, a.u(0), a.usize(1))),
+    none(172, "iopl", ""),
+    none(173, "ioperm", ""),
+    none(174, "create_module", ""),
+    none(175, "init_module", ""),
+    none(176, "delete_module", ""),
+    none(177, "get_kernel_syms", ""),
+    none(178, "query_module", ""),
+    none(179, "quotactl", ""),
+    none(180, "nfsservctl", ""),
+    none(181, "getpmsg", ""),
+    none(182, "putpmsg", ""),
+    none(183, "afs_syscall", ""),
+    none(184, "tuxcall", ""),
+    none(185, "security", ""),
+    full(186, "gettid", "", |t, _, _| Ok(t.tid as u64)),
+    none(187, "readahead", ""),
+    partial(188, "setxattr", "user., trusted. and security. names; system. (POSIX ACLs) EOPNOTSUPP", |t, a, _| sys_xattr::dispatch(t, 188, &a)),
+    partial(189, "lsetxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 189, &a)),
+    partial(190, "fsetxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 190, &a)),
+    partial(191, "getxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 191, &a)),
+    partial(192, "lgetxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 192, &a)),
+    partial(193, "fgetxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 193, &a)),
+    partial(194, "listxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 194, &a)),
+    partial(195, "llistxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 195, &a)),
+    partial(196, "flistxattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 196, &a)),
+    partial(197, "removexattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 197, &a)),
+    partial(198, "lremovexattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 198, &a)),
+    partial(199, "fremovexattr", "as setxattr", |t, a, _| sys_xattr::dispatch(t, 199, &a)),
+    full(200, "tkill", "", |t, a, _| sys_signal::sys_tkill(t, a.i(0), a.i(1))),
+    full(201, "time", "", |t, a, _| sys_time::sys_time(t, a.u(0))),
+    partial(202, "futex", "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET; shared futexes (no FUTEX_PRIVATE_FLAG, word in a MAP_SHARED mapping) keyed by backing inode + offset, so they work across processes; PI futexes and FUTEX_WAITV missing", sys_proc::sys_futex),
+    partial(203, "sched_setaffinity", "accepted and ignored (one CPU); pid and mask not checked", |_, _, _| Ok(0)),
+    partial(204, "sched_getaffinity", "one CPU (mask 1, 8 bytes); the pid is not looked up (no ESRCH)", |t, a, _| sys_proc::sys_sched_getaffinity(t, a.i(0), a.usize(1), a.u(2))),
+    none(205, "set_thread_area", ""),
+    none(206, "io_setup", ""),
+    none(207, "io_destroy", ""),
+    none(208, "io_getevents", ""),
+    none(209, "io_submit", ""),
+    none(210, "io_cancel", ""),
+    none(211, "get_thread_area", ""),
+    none(212, "lookup_dcookie", ""),
+    full(213, "epoll_create", "as epoll_create1 without flags", |t, _, _| sys_epoll::sys_epoll_create1(t, 0)),
+    none(214, "epoll_ctl_old", ""),
+    none(215, "epoll_wait_old", ""),
+    none(216, "remap_file_pages", ""),
+    full(217, "getdents64", "names are the original bytes; /proc/PID/fd positions are fd numbers (+2) and each call lists afresh", |t, a, _| sys_fs::sys_getdents64(t, a.i(0), a.u(1), a.usize(2))),
+    full(218, "set_tid_address", "", |t, a, _| sys_proc::sys_set_tid_address(t, a.u(0))),
+    full(219, "restart_syscall", "no restart blocks are used, so it returns EINTR as Linux's do_no_restart_syscall", |_, _, _| Err(Errno::EINTR)),
+    full(220, "semtimedop", "semop with a relative timeout (EAGAIN when it passes)", |t, a, redo| sys_ipc::dispatch(t, 220, &a, redo)).eintr(),
+    partial(221, "fadvise64", "advice ignored; no EBADF/EINVAL/ESPIPE checks", |_, _, _| Ok(0)),
+    none(222, "timer_create", ""),
+    none(223, "timer_settime", ""),
+    none(224, "timer_gettime", ""),
+    none(225, "timer_getoverrun", ""),
+    none(226, "timer_delete", ""),
+    full(227, "clock_settime", "CLOCK_REALTIME only (EINVAL otherwise): a guest offset over the host's clock, never the host's clock; EPERM for non-root", |t, a, _| sys_clock::sys_clock_settime(t, a.i(0), a.u(1))),
+    full(228, "clock_gettime", "REALTIME(_COARSE), MONOTONIC(_RAW, _COARSE), BOOTTIME (no suspend), TAI (offset 0, Linux's default), the process and thread CPU clocks and pid clocks; *_ALARM as their base clocks", |t, a, _| sys_time::sys_clock_gettime(t, a.i(0), a.u(1))),
+    full(229, "clock_getres", "", |t, a, _| sys_time::sys_clock_getres(t, a.i(0), a.u(1))),
+    full(230, "clock_nanosleep", "", |t, a, redo| sys_time::sys_clock_nanosleep(t, a.i(0), a.i(1), a.u(2), a.u(3), redo)).nohand(),
+    full(231, "exit_group", "", |t, a, _| sys_proc::sys_exit_group(t, a.i(0))),
+    full(232, "epoll_wait", "", |t, a, redo| sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8, redo)).nohand(),
+    full(233, "epoll_ctl", "EPOLLET (once per wakeup of the file or new kind of readiness), EPOLLONESHOT, EPOLLEXCLUSIVE (add only); EPERM for regular files and directories", |t, a, _| sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3))),
+    full(234, "tgkill", "", |t, a, _| sys_signal::sys_tgkill(t, a.i(0), a.i(1), a.i(2))),
+    full(235, "utimes", "", |t, a, _| sys_attr::sys_utimes(t, a.u(0), a.u(1))),
+    none(236, "vserver", ""),
+    none(237, "mbind", ""),
+    none(238, "set_mempolicy", ""),
+    none(239, "get_mempolicy", ""),
+    full(240, "mq_open", "names are one component (EACCES otherwise), O_CREAT/O_EXCL (EEXIST), ENOENT, access modes checked against the mode (EACCES), mq_attr limits from fs.mqueue.msg_max/msgsize_max (EINVAL; root up to 65536/16 MiB), fs.mqueue.queues_max (ENOSPC); the fd is close-on-exec, read() gives the QSIZE/NOTIFY/SIGNO/NOTIFY_PID line, /proc/PID/fd shows `/name`. No mqueue filesystem to mount yet; RLIMIT_MSGQUEUE not enforced", |t, a, _| sys_mqueue::sys_mq_open(t, a.u(0), a.u32(1), a.u32(2), a.u(3))),
+    full(241, "mq_unlink", "ENOENT; only the owner or root (EACCES); open descriptors keep the queue", |t, a, _| sys_mqueue::sys_mq_unlink(t, a.u(0))),
+    full(242, "mq_timedsend", "EMSGSIZE, EINVAL for prio ≥ 32768, EBADF if not open for writing; a full queue blocks (timeouts, signals as mq_timedreceive) or EAGAIN with O_NONBLOCK", |t, a, redo| sys_mqueue::sys_mq_timedsend(t, a.i(0), a.u(1), a.u(2), a.u32(3), a.u(4), redo)),
+    full(243, "mq_timedreceive", "highest priority first, FIFO within one; EMSGSIZE for a buffer below mq_msgsize, EAGAIN with O_NONBLOCK, EBADF if not open for reading; blocks with an absolute CLOCK_REALTIME timeout (ETIMEDOUT, EINVAL for a bad timespec); a signal gives EINTR (restarted with SA_RESTART)", |t, a, redo| sys_mqueue::sys_mq_timedreceive(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo)),
+    partial(244, "mq_notify", "SIGEV_SIGNAL (si_code SI_MESGQ, sender's pid/uid, sigev_value) and SIGEV_NONE; one process per queue (EBUSY), fired once when the queue goes from empty to non-empty and no receiver waits; NULL unregisters; SIGEV_THREAD (glibc's netlink socket) → EINVAL; a registration ends when its process exits, not yet at close()", |t, a, _| sys_mqueue::sys_mq_notify(t, a.i(0), a.u(1))),
+    full(245, "mq_getsetattr", "only O_NONBLOCK changes (EINVAL for other mq_flags); EBADF for non-queue fds", |t, a, _| sys_mqueue::sys_mq_getsetattr(t, a.i(0), a.u(1), a.u(2))),
+    none(246, "kexec_load", ""),
+    full(247, "waitid", "", |t, a, redo| sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), a.u(4), redo)),
+    none(248, "add_key", ""),
+    none(249, "request_key", ""),
+    none(250, "keyctl", ""),
+    partial(251, "ioprio_set", "accepted and ignored; no checks of which/who/ioprio", |_, _, _| Ok(0)),
+    partial(252, "ioprio_get", "always best-effort level 4; no checks of which/who", |_, _, _| Ok((4 << 13) as u64)),
+    full(253, "inotify_init", "as inotify_init1 without flags", |t, _, _| sys_inotify::sys_inotify_init1(t, 0)),
+    full(254, "inotify_add_watch", "create, delete, modify, attribute changes, opens, closes, moves; watches follow the inode", |t, a, _| sys_inotify::sys_inotify_add_watch(t, a.i(0), a.u(1), a.u32(2))),
+    full(255, "inotify_rm_watch", "", |t, a, _| sys_inotify::sys_inotify_rm_watch(t, a.i(0), a.i(1))),
+    none(256, "migrate_pages", ""),
+    full(257, "openat", "O_CREAT on `name/` → EISDIR; /proc/PID/fd/N and /dev/fd/N reopen the file itself (deleted files, memfds, pipes as a new end; sockets → ENXIO)", |t, a, _| sys_fs::sys_openat(t, a.i(0), a.u(1), a.u32(2), a.u32(3))),
+    full(258, "mkdirat", "", |t, a, _| sys_fs::sys_mkdirat(t, a.i(0), a.u(1), a.u32(2))),
+    full(259, "mknodat", "trailing slash → ENOENT (EEXIST if present)", |t, a, _| sys_fs::sys_mknodat(t, a.i(0), a.u(1), a.u32(2), a.u(3))),
+    full(260, "fchownat", "", |t, a, _| sys_attr::sys_fchownat(t, a.i(0), a.u(1), a.u32(2), a.u32(3), a.u32(4))),
+    full(261, "futimesat", "", |t, a, _| sys_attr::sys_futimesat(t, a.i(0), a.u(1), a.u(2))),
+    full(262, "newfstatat", "", |t, a, _| sys_fs::sys_newfstatat(t, a.i(0), a.u(1), a.u(2), a.u32(3))),
+    full(263, "unlinkat", "`name/` without AT_REMOVEDIR → EISDIR for a directory, ENOTDIR otherwise", |t, a, _| sys_fs::sys_unlinkat(t, a.i(0), a.u(1), a.u32(2))),
+    full(264, "renameat", "as renameat2", |t, a, _| sys_fs::sys_renameat2(t, a.i(0), a.u(1), a.i(2), a.u(3), 0)),
+    full(265, "linkat", "new name with a trailing slash → ENOENT (EEXIST if present)", |t, a, _| sys_fs::sys_linkat(t, a.i(0), a.u(1), a.i(2), a.u(3), a.u32(4))),
+    full(266, "symlinkat", "target and name are bytes; new name with a trailing slash → ENOENT", |t, a, _| sys_fs::sys_symlinkat(t, a.u(0), a.i(1), a.u(2))),
+    full(267, "readlinkat", "returns the target's original bytes", |t, a, _| sys_fs::sys_readlinkat(t, a.i(0), a.u(1), a.u(2), a.usize(3))),
+    full(268, "fchmodat", "", |t, a, _| sys_attr::sys_fchmodat(t, a.i(0), a.u(1), a.u32(2), 0)),
+    full(269, "faccessat", "", |t, a, _| sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0)),
+    full(270, "pselect6", "as select with a timespec; the signal mask (arg 6: {sigset, size}) is installed for the wait, EINVAL unless its size is 8", |t, a, redo| sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, Some(a.u(5)))).nohand(),
+    full(271, "ppoll", "as poll with a timespec; the signal mask is installed for the wait, EINVAL unless its size is 8", |t, a, redo| sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4), redo)).nohand(),
+    none(272, "unshare", ""),
+    full(273, "set_robust_list", "the list is walked at thread exit (FUTEX_OWNER_DIED, one waiter woken); not at execve", |t, a, _| k::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1))),
+    none(274, "get_robust_list", ""),
+    none(275, "splice", ""),
+    none(276, "tee", ""),
+    none(277, "sync_file_range", ""),
+    none(278, "vmsplice", ""),
+    none(279, "move_pages", ""),
+    full(280, "utimensat", "", |t, a, _| sys_attr::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0)),
+    full(281, "epoll_pwait", "as epoll_wait, with the signal mask installed for the wait", |t, a, redo| sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5), redo)).nohand(),
+    full(282, "signalfd", "as signalfd4 without flags", |t, a, _| sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), 0)),
+    none(283, "timerfd_create", ""),
+    full(284, "eventfd", "as eventfd2 without flags", |t, a, _| sys_epoll::sys_eventfd2(t, a.u32(0), 0)),
+    partial(285, "fallocate", "mode 0 only (EOPNOTSUPP otherwise); grows the size without reserving blocks", |t, a, _| sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3))),
+    none(286, "timerfd_settime", ""),
+    none(287, "timerfd_gettime", ""),
+    full(288, "accept4", "", |t, a, _| sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3))),
+    full(289, "signalfd4", "", |t, a, _| sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), a.u32(3))),
+    full(290, "eventfd2", "", |t, a, _| sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1))),
+    full(291, "epoll_create1", "", |t, a, _| sys_epoll::sys_epoll_create1(t, a.u32(0))),
+    full(292, "dup3", "", |t, a, _| sys_fs::sys_dup3(t, a.i(0), a.i(1), a.u32(2))),
+    partial(293, "pipe2", "O_CLOEXEC, O_NONBLOCK; O_DIRECT (packet mode) is accepted but the pipe stays a byte stream", |t, a, _| sys_fs::sys_pipe2(t, a.u(0), a.u32(1))),
+    full(294, "inotify_init1", "", |t, a, _| sys_inotify::sys_inotify_init1(t, a.u32(0))),
+    full(295, "preadv", "as pread64", |t, a, _| sys_fs::sys_preadv(t, a.i(0), a.u(1), a.i(2), a.i64(3))),
+    full(296, "pwritev", "as pread64", |t, a, _| sys_fs::sys_pwritev(t, a.i(0), a.u(1), a.i(2), a.i64(3))),
+    none(297, "rt_tgsigqueueinfo", ""),
+    none(298, "perf_event_open", ""),
+    none(299, "recvmmsg", ""),
+    none(300, "fanotify_init", ""),
+    none(301, "fanotify_mark", ""),
+    full(302, "prlimit64", "", |t, a, _| sys_proc::sys_prlimit64(t, a.i(0), a.u32(1), a.u(2), a.u(3))),
+    none(303, "name_to_handle_at", ""),
+    none(304, "open_by_handle_at", ""),
+    partial(305, "clock_adjtime", "CLOCK_REALTIME as adjtimex; other clocks EOPNOTSUPP", |t, a, _| sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1))),
+    partial(306, "syncfs", "syncs every filesystem, as sync; the fd is not checked (no EBADF)", |t, _, _| sys_fs::sys_sync(t)),
+    none(307, "sendmmsg", ""),
+    none(308, "setns", ""),
+    full(309, "getcpu", "one CPU: CPU 0, node 0", |t, a, _| sys_proc::sys_getcpu(t, a.u(0), a.u(1))),
+    none(310, "process_vm_readv", ""),
+    none(311, "process_vm_writev", ""),
+    none(312, "kcmp", ""),
+    none(313, "finit_module", ""),
+    partial(314, "sched_setattr", "stored and reported, Linux's errnos; the scheduler ignores policy and priority; SCHED_DEADLINE without admission control; util clamps ignored", |t, a, _| sys_sched::sys_sched_setattr(t, a.i(0), a.u(1), a.u32(2))),
+    full(315, "sched_getattr", "util_min/util_max report 0/1024", |t, a, _| sys_sched::sys_sched_getattr(t, a.i(0), a.u(1), a.u32(2), a.u32(3))),
+    full(316, "renameat2", "a trailing slash on either name needs a directory source (ENOTDIR)", |t, a, _| sys_fs::sys_renameat2(t, a.i(0), a.u(1), a.i(2), a.u(3), a.u32(4))),
+    none(317, "seccomp", ""),
+    partial(318, "getrandom", "host randomness, never blocks; up to 1 MiB per call; flags not checked (Linux: EINVAL for unknown ones)", |t, a, _| sys_proc::sys_getrandom(t, a.u(0), a.usize(1), a.u32(2))),
+    partial(319, "memfd_create", "the file is 0777 and the caller's, so fexecve can run it; MFD_ALLOW_SEALING accepted but seals are not enforced (F_ADD_SEALS is ignored, F_GET_SEALS reports none); MFD_HUGETLB ignored", |t, a, _| sys_fs::sys_memfd_create(t, a.u(0), a.u32(1))),
+    none(320, "kexec_file_load", ""),
+    none(321, "bpf", ""),
+    full(322, "execveat", "dirfd + relative path, AT_EMPTY_PATH (fexecve; O_PATH, regular fds, memfds with ELF or script), AT_SYMLINK_NOFOLLOW → ELOOP; AT_EXECFN and a script's name are /dev/fd/N[/path]; a script through a close-on-exec fd → ENOENT; comm from the file's name", |t, a, _| k::exec::sys_execve(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u32(4))),
+    none(323, "userfaultfd", ""),
+    partial(324, "membarrier", "MEMBARRIER_CMD_QUERY reports no commands; other commands return 0 instead of EINVAL", |_, _, _| Ok(0)),
+    none(325, "mlock2", ""),
+    none(326, "copy_file_range", ""),
+    none(327, "preadv2", ""),
+    none(328, "pwritev2", ""),
+    none(329, "pkey_mprotect", ""),
+    none(330, "pkey_alloc", ""),
+    none(331, "pkey_free", ""),
+    partial(332, "statx", "STATX_BASIC_STATS whatever the mask (Linux may give more than asked); no btime, mount id or STATX_ATTR_* attributes", |t, a, _| sys_fs::sys_statx(t, a.i(0), a.u(1), a.u32(2), a.u32(3), a.u(4))),
+    none(333, "io_pgetevents", ""),
+    none(334, "rseq", "glibc registers rseq when available and runs without it"),
+    none(424, "pidfd_send_signal", ""),
+    none(425, "io_uring_setup", ""),
+    none(426, "io_uring_enter", ""),
+    none(427, "io_uring_register", ""),
+    none(428, "open_tree", ""),
+    none(429, "move_mount", ""),
+    none(430, "fsopen", ""),
+    none(431, "fsconfig", ""),
+    none(432, "fsmount", ""),
+    none(433, "fspick", ""),
+    none(434, "pidfd_open", ""),
+    none(435, "clone3", "glibc falls back to clone"),
+    partial(436, "close_range", "CLOSE_RANGE_CLOEXEC; CLOSE_RANGE_UNSHARE is ignored (the fd table stays shared) and unknown flags are not rejected (Linux: EINVAL)", |t, a, _| sys_fs::sys_close_range(t, a.u32(0), a.u32(1), a.u32(2))),
+    none(437, "openat2", ""),
+    none(438, "pidfd_getfd", ""),
+    full(439, "faccessat2", "", |t, a, _| sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), a.u32(3))),
+    none(440, "process_madvise", ""),
+    none(441, "epoll_pwait2", ""),
+    none(442, "mount_setattr", ""),
+    none(443, "quotactl_fd", ""),
+    none(444, "landlock_create_ruleset", ""),
+    none(445, "landlock_add_rule", ""),
+    none(446, "landlock_restrict_self", ""),
+    none(447, "memfd_secret", ""),
+    none(448, "process_mrelease", ""),
+    none(449, "futex_waitv", ""),
+    none(450, "set_mempolicy_home_node", ""),
+    none(451, "cachestat", ""),
+    none(452, "fchmodat2", ""),
+    none(453, "map_shadow_stack", ""),
+    none(454, "futex_wake", ""),
+    none(455, "futex_wait", ""),
+    none(456, "futex_requeue", ""),
+    none(457, "statmount", ""),
+    none(458, "listmount", ""),
+    none(459, "lsm_get_self_attr", ""),
+    none(460, "lsm_set_self_attr", ""),
+    none(461, "lsm_list_modules", ""),
+];
+
+const NONE: u16 = u16::MAX;
+
+/// Number → position in LIST, built at compile time; the build fails if
+/// LIST is not sorted by number or a number is out of range.
+static INDEX: [u16; MAX_NR + 1] = index(LIST);
+
+const fn index(list: &[Entry]) -> [u16; MAX_NR + 1] {
+    let mut out = [NONE; MAX_NR + 1];
+    let mut i = 0;
+    while i < list.len() {
+        let nr = list[i].nr as usize;
+        assert!(nr <= MAX_NR, "syscall number past MAX_NR");
+        assert!(
+            i == 0 || list[i - 1].nr < list[i].nr,
+            "LIST not sorted by number"
+        );
+        out[nr] = i as u16;
+        i += 1;
+    }
+    out
+}
+
+/// The entry for `nr`; None for numbers Linux does not assign.
+pub fn entry_of(nr: u64) -> Option<&'static Entry> {
+    let i = *INDEX.get(usize::try_from(nr).ok()?)?;
+    (i != NONE).then(|| &SYSCALLS[i as usize])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covers_every_assigned_number() {
+        for nr in 0..=MAX_NR as u64 + 1 {
+            let assigned = nr <= 334 || (424..=MAX_NR as u64).contains(&nr);
+            assert_eq!(entry_of(nr).is_some(), assigned, "syscall {nr}");
+            if let Some(e) = entry_of(nr) {
+                assert_eq!(e.nr as u64, nr);
+            }
+        }
+        assert!(entry_of(u64::MAX).is_none());
+        let names = [
+            (0, "read"),
+            (59, "execve"),
+            (231, "exit_group"),
+            (270, "pselect6"),
+        ];
+        let more = [
+            (435, "clone3"),
+            (443, "quotactl_fd"),
+            (461, "lsm_list_modules"),
+        ];
+        for (nr, name) in names.iter().chain(more.iter()) {
+            assert_eq!(entry_of(*nr).map(|e| e.name), Some(*name));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for e in SYSCALLS {
+            assert!(seen.insert(e.name), "{} twice", e.name);
+        }
+    }
+
+    #[test]
+    fn partial_calls_say_why() {
+        for e in SYSCALLS {
+            if e.support == Support::Partial {
+                assert!(!e.note.is_empty(), "{} is partial without a note", e.name);
+            }
+        }
+    }
+
+    #[test]
+    fn restart_classes() {
+        let nohand = [7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281];
+        let intr = [65, 69, 70, 220];
+        for e in SYSCALLS {
+            let want = if nohand.contains(&e.nr) {
+                Restart::NoHand
+            } else if intr.contains(&e.nr) {
+                Restart::Intr
+            } else {
+                Restart::Sys
+            };
+            assert_eq!(e.restart, want, "{}", e.name);
+        }
+    }
+}
