@@ -17,10 +17,11 @@ use crate::net::inet::InetSocket;
 use crate::net::unix::UnixSocket;
 use std::sync::Arc;
 
-const AF_UNIX: i32 = 1;
-const AF_INET: i32 = 2;
-const AF_INET6: i32 = 10;
-const AF_NETLINK: i32 = 16;
+// socket(2)'s domain argument is an int.
+const AF_UNIX: i32 = abi::net::AF_UNIX as i32;
+const AF_INET: i32 = abi::net::AF_INET as i32;
+const AF_INET6: i32 = abi::net::AF_INET6 as i32;
+const AF_NETLINK: i32 = abi::net::AF_NETLINK as i32;
 const SOCK_DGRAM: u32 = 2;
 const SOCK_RAW: u32 = 3;
 pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;

@@ -13,7 +13,7 @@ use crate::fs::vfs::{S_IFMT, S_IFSOCK};
 use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
 use std::sync::Arc;
 
-const AF_UNIX: u16 = 1;
+use crate::abi::net::AF_UNIX;
 
 fn cred(t: &Task) -> Cred {
     let c = t.creds();
