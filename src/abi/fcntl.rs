@@ -1,4 +1,4 @@
-//! fcntl structs: struct flock (record locks) and f_owner_ex.
+//! open/fcntl: the O_* flags, struct flock (record locks) and f_owner_ex.
 
 use super::abi_size;
 use bytemuck::{Pod, Zeroable};
@@ -25,3 +25,21 @@ pub struct FOwnerEx {
     pub pid: i32,
 }
 abi_size!(FOwnerEx, 8);
+
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+/// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_NOATIME: u32 = 0o1000000;
+pub const O_PATH: u32 = 0o10000000;

@@ -1,5 +1,5 @@
-//! Readiness structs: pollfd, epoll_event and the select fd_set helpers'
-//! sigset argument of pselect6.
+//! Readiness: the POLL* bits, pollfd, epoll_event and pselect6's sigset
+//! argument.
 
 use super::abi_size;
 use bytemuck::{Pod, Zeroable};
@@ -32,3 +32,12 @@ pub struct SigsetArg {
     pub ss_len: u64,
 }
 abi_size!(SigsetArg, 16);
+
+pub const POLLIN: u32 = 1;
+pub const POLLPRI: u32 = 2;
+pub const POLLOUT: u32 = 4;
+pub const POLLERR: u32 = 8;
+pub const POLLHUP: u32 = 16;
+pub const POLLNVAL: u32 = 32;
+pub const POLLRDNORM: u32 = 0x40;
+pub const POLLWRNORM: u32 = 0x100;

@@ -16,11 +16,9 @@ use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT
 use crate::fs::{permission, setattr};
 use std::sync::Arc;
 
-pub const AT_FDCWD: i32 = -100;
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
-pub const AT_REMOVEDIR: u32 = 0x200;
-pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
-pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub use crate::abi::stat::{
+    AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
+};
 
 /// Largest single transfer on files that may return short counts (pipes,
 /// sockets, ttys); regular files and block devices go through `rw_full`.
