@@ -12,6 +12,7 @@
 // requests this kernel answers today: unused parts are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod elf;
 pub mod fcntl;
 pub mod ioctl;
 pub mod ipc;
@@ -64,4 +65,34 @@ pub fn read_at<T: bytemuck::Pod>(b: &[u8], off: usize) -> T {
 pub fn write_at<T: bytemuck::Pod>(b: &mut [u8], off: usize, v: &T) {
     let s = bytemuck::bytes_of(v);
     b[off..off + s.len()].copy_from_slice(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_at_zero_fills_past_the_end() {
+        assert_eq!(read_at::<u32>(&[1, 2], 0), 0x0201);
+        assert_eq!(read_at::<u32>(&[1, 2, 3, 4, 5], 1), 0x0504_0302);
+        assert_eq!(read_at::<u64>(&[], 3), 0);
+        assert_eq!(from_prefix::<u32>(&[1, 2, 3]), None);
+        let mut b = [0u8; 6];
+        write_at(&mut b, 2, &0x0a0b_0c0du32);
+        assert_eq!(b, [0, 0, 0x0d, 0x0c, 0x0b, 0x0a]);
+    }
+
+    #[test]
+    fn packed_and_padded_layouts() {
+        use core::mem::offset_of;
+        assert_eq!(offset_of!(poll::EpollEvent, data), 4);
+        assert_eq!(offset_of!(signal::RtSigframe, info), 8 + 304);
+        assert_eq!(offset_of!(signal::Ucontext, uc_sigmask), 296);
+        assert_eq!(offset_of!(signal::Sigcontext, fpstate), 184);
+        assert_eq!(offset_of!(net::MsgHdr, msg_flags), 48);
+        assert_eq!(offset_of!(net::Rtentry, rt_flags), 56);
+        assert_eq!(offset_of!(time::Timex, tai), 160);
+        assert_eq!(offset_of!(resource::Sysinfo, mem_unit), 104);
+        assert_eq!(offset_of!(ipc::MsqidDs, msg_lspid), 96);
+    }
 }

@@ -152,3 +152,31 @@ pub const S_IFBLK: u32 = 0o060000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFIFO: u32 = 0o010000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dirent_record_layout() {
+        let r = Dirent64Head::record(7, 3, 4, b"abc");
+        // 19-byte head + "abc\0" = 23, rounded up to 24.
+        assert_eq!(r.len(), 24);
+        assert_eq!(&r[0..8], &[7, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&r[8..16], &[3, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&r[16..18], &[24, 0]);
+        assert_eq!(r[18], 4);
+        assert_eq!(&r[19..24], b"abc\0\0");
+        assert_eq!(Dirent64Head::reclen(5), 32);
+    }
+
+    #[test]
+    fn statx_field_offsets() {
+        use core::mem::offset_of;
+        assert_eq!(offset_of!(Statx, stx_mode), 28);
+        assert_eq!(offset_of!(Statx, stx_atime), 64);
+        assert_eq!(offset_of!(Statx, stx_mtime), 112);
+        assert_eq!(offset_of!(Statx, stx_dev_minor), 140);
+        assert_eq!(offset_of!(Stat, st_atime), 72);
+    }
+}

@@ -158,3 +158,33 @@ pub struct Utimbuf {
     pub modtime: i64,
 }
 abi_size!(Utimbuf, 16);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timespec_from_ns_floors_negative_values() {
+        assert_eq!(
+            Timespec::from_ns(-1),
+            Timespec {
+                tv_sec: -1,
+                tv_nsec: 999_999_999
+            }
+        );
+        assert_eq!(Timespec::from_ns(1_500_000_000).tv_nsec, 500_000_000);
+    }
+
+    #[test]
+    fn to_ns_checks_ranges() {
+        let ts = |tv_sec, tv_nsec| Timespec { tv_sec, tv_nsec };
+        assert_eq!(ts(1, 2).to_ns(), Ok(1_000_000_002));
+        assert_eq!(ts(-1, 0).to_ns(), Err(Errno::EINVAL));
+        assert_eq!(ts(0, 1_000_000_000).to_ns(), Err(Errno::EINVAL));
+        assert_eq!(ts(i64::MAX, 0).to_ns(), Ok(i64::MAX));
+        let tv = |tv_sec, tv_usec| Timeval { tv_sec, tv_usec };
+        assert_eq!(tv(2, 3).to_ns(), Ok(2_000_003_000));
+        assert_eq!(tv(0, 1_000_000).to_ns(), Err(Errno::EINVAL));
+        assert_eq!(Timeval::from_ns(1_234_567_890), tv(1, 234_567));
+    }
+}

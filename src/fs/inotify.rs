@@ -429,7 +429,7 @@ mod tests {
         assert_eq!(e.size(), 32);
         let mut b = vec![0xffu8; 32];
         e.write(&mut b);
-        assert_eq!(&b[12..16], &16u32.to_le_bytes());
+        assert_eq!(crate::abi::read_at::<InotifyEvent>(&b, 0).len, 16);
         assert_eq!(&b[16..20], b"abc\0");
         assert!(b[20..].iter().all(|&x| x == 0));
         let bare = Event {

@@ -738,7 +738,12 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
         frame + core::mem::offset_of!(abi::RtSigframe, uc) as u64,
     )?;
     let sc = uc.uc_mcontext;
-    let fpstate = sc.fpstate;
+    // Byte-for-byte what this code read before the typed frame: the
+    // pointer one slot past sc.fpstate (reserved1[0], which setup_frame
+    // writes as 0), so the frame's FPU state is not restored. Reading
+    // sc.fpstate instead would restore guest-supplied xsave data; that
+    // wants validation first and is a behaviour change of its own.
+    let fpstate = sc.reserved1[0];
     let mask = uc.uc_sigmask;
     let mut fpu = None;
     if fpstate != 0 {
