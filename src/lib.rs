@@ -3,6 +3,7 @@
 //! the same code; `fuzz_entry` is the fuzzers' door into the parsers.
 #![deny(unsafe_code)]
 
+mod abi;
 #[allow(unsafe_code)]
 #[path = "../arch/um/mod.rs"]
 mod arch;

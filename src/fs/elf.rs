@@ -7,6 +7,11 @@
 //! later (overflowing sizes, misaligned offsets), so that the loader can rely
 //! on every [`LoadSegment`] being well formed.
 
+use crate::abi::{
+    self,
+    elf::{Elf64Ehdr, Elf64Phdr},
+};
+use core::mem::size_of;
 use std::fmt;
 
 /// Page size used for the offset/address congruence check.
@@ -19,8 +24,8 @@ pub const MAX_INTERP_LEN: u64 = 4096;
 const MAX_PHDR_TABLE: usize = 64 * 1024;
 const MAX_PHNUM: u16 = 256;
 
-const EHDR_LEN: usize = 64;
-const PHDR_LEN: usize = 56;
+const EHDR_LEN: usize = size_of::<Elf64Ehdr>();
+const PHDR_LEN: usize = size_of::<Elf64Phdr>();
 
 const ELFCLASS64: u8 = 2;
 const ELFDATA2LSB: u8 = 1;
@@ -158,18 +163,19 @@ pub fn parse(read_at: &mut ReadAt<'_>) -> Result<ElfFile, ElfError> {
     if ehdr[6] != EV_CURRENT {
         return Err(ElfError::Unsupported("unknown ELF version"));
     }
-    let kind = match u16_at(&ehdr, 16) {
+    let h: Elf64Ehdr = abi::read_at(&ehdr, 0);
+    let kind = match h.e_type {
         ET_EXEC => ElfKind::Exec,
         ET_DYN => ElfKind::Dyn,
         _ => return Err(ElfError::Unsupported("not an executable or shared object")),
     };
-    if u16_at(&ehdr, 18) != EM_X86_64 {
+    if h.e_machine != EM_X86_64 {
         return Err(ElfError::Unsupported("not an x86-64 binary"));
     }
-    let entry = u64_at(&ehdr, 24);
-    let phoff = u64_at(&ehdr, 32);
-    let phentsize = u16_at(&ehdr, 54);
-    let phnum = u16_at(&ehdr, 56);
+    let entry = h.e_entry;
+    let phoff = h.e_phoff;
+    let phentsize = h.e_phentsize;
+    let phnum = h.e_phnum;
     if usize::from(phentsize) != PHDR_LEN {
         return Err(ElfError::Malformed("bad program header size"));
     }
@@ -202,13 +208,9 @@ pub fn parse(read_at: &mut ReadAt<'_>) -> Result<ElfFile, ElfError> {
     let mut interp_at = None;
 
     for ph in table.chunks_exact(PHDR_LEN) {
-        let p_type = u32_at(ph, 0);
-        let p_flags = u32_at(ph, 4);
-        let offset = u64_at(ph, 8);
-        let vaddr = u64_at(ph, 16);
-        let filesz = u64_at(ph, 32);
-        let memsz = u64_at(ph, 40);
-        let align = u64_at(ph, 48);
+        let p: Elf64Phdr = abi::read_at(ph, 0);
+        let (p_type, p_flags, offset, vaddr) = (p.p_type, p.p_flags, p.p_offset, p.p_vaddr);
+        let (filesz, memsz, align) = (p.p_filesz, p.p_memsz, p.p_align);
         match p_type {
             PT_LOAD => {
                 let segment = LoadSegment {
@@ -331,25 +333,14 @@ fn read_full(read_at: &mut ReadAt<'_>, offset: u64, buf: &mut [u8]) -> Result<us
     Ok(done)
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut raw = [0; 4];
-    raw.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(raw)
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut raw = [0; 8];
-    raw.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(raw)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::mem::offset_of;
+
+    const PHOFF: usize = offset_of!(Elf64Ehdr, e_phoff);
+    const PHENTSIZE: usize = offset_of!(Elf64Ehdr, e_phentsize);
+    const PHNUM: usize = offset_of!(Elf64Ehdr, e_phnum);
     use std::os::unix::fs::FileExt;
     use std::path::{Path, PathBuf};
     use std::process::Command;
@@ -413,30 +404,38 @@ mod tests {
     /// string at 0x200 (unless the headers cover it), file padded to at
     /// least 0x3000 bytes.
     fn build(e_type: u16, phdrs: &[Ph]) -> Vec<u8> {
-        let mut b = vec![0u8; 0x3000.max(64 + phdrs.len() * 56)];
+        let mut b = vec![0u8; 0x3000.max(EHDR_LEN + phdrs.len() * PHDR_LEN)];
         b[INTERP_OFF as usize..INTERP_OFF as usize + INTERP.len()].copy_from_slice(INTERP);
-        b[..4].copy_from_slice(b"\x7fELF");
-        b[4] = ELFCLASS64;
-        b[5] = ELFDATA2LSB;
-        b[6] = EV_CURRENT;
-        b[16..18].copy_from_slice(&e_type.to_le_bytes());
-        b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
-        b[20..24].copy_from_slice(&1u32.to_le_bytes());
-        b[24..32].copy_from_slice(&0x401000u64.to_le_bytes());
-        b[32..40].copy_from_slice(&64u64.to_le_bytes());
-        b[52..54].copy_from_slice(&64u16.to_le_bytes());
-        b[54..56].copy_from_slice(&56u16.to_le_bytes());
-        b[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        let mut ident = [0u8; 16];
+        ident[..4].copy_from_slice(b"\x7fELF");
+        ident[4] = ELFCLASS64;
+        ident[5] = ELFDATA2LSB;
+        ident[6] = EV_CURRENT;
+        let h = Elf64Ehdr {
+            e_ident: ident,
+            e_type,
+            e_machine: EM_X86_64,
+            e_version: 1,
+            e_entry: 0x401000,
+            e_phoff: EHDR_LEN as u64,
+            e_ehsize: EHDR_LEN as u16,
+            e_phentsize: PHDR_LEN as u16,
+            e_phnum: phdrs.len() as u16,
+            ..Default::default()
+        };
+        abi::write_at(&mut b, 0, &h);
         for (i, ph) in phdrs.iter().enumerate() {
-            let at = 64 + i * 56;
-            b[at..at + 4].copy_from_slice(&ph.p_type.to_le_bytes());
-            b[at + 4..at + 8].copy_from_slice(&ph.flags.to_le_bytes());
-            b[at + 8..at + 16].copy_from_slice(&ph.offset.to_le_bytes());
-            b[at + 16..at + 24].copy_from_slice(&ph.vaddr.to_le_bytes());
-            b[at + 24..at + 32].copy_from_slice(&ph.vaddr.to_le_bytes());
-            b[at + 32..at + 40].copy_from_slice(&ph.filesz.to_le_bytes());
-            b[at + 40..at + 48].copy_from_slice(&ph.memsz.to_le_bytes());
-            b[at + 48..at + 56].copy_from_slice(&ph.align.to_le_bytes());
+            let p = Elf64Phdr {
+                p_type: ph.p_type,
+                p_flags: ph.flags,
+                p_offset: ph.offset,
+                p_vaddr: ph.vaddr,
+                p_paddr: ph.vaddr,
+                p_filesz: ph.filesz,
+                p_memsz: ph.memsz,
+                p_align: ph.align,
+            };
+            abi::write_at(&mut b, EHDR_LEN + i * PHDR_LEN, &p);
         }
         b
     }
@@ -560,13 +559,13 @@ mod tests {
         assert!(matches!(with(6, &[0]), Err(ElfError::Unsupported(_))));
         for e_type in [0u16, 1, 4, 0xfe00] {
             assert_eq!(
-                with(16, &e_type.to_le_bytes()),
+                with(offset_of!(Elf64Ehdr, e_type), abi::bytes(&e_type)),
                 Err(ElfError::Unsupported("not an executable or shared object"))
             );
         }
         for machine in [3u16, 40, 183] {
             assert_eq!(
-                with(18, &machine.to_le_bytes()),
+                with(offset_of!(Elf64Ehdr, e_machine), abi::bytes(&machine)),
                 Err(ElfError::Unsupported("not an x86-64 binary"))
             );
         }
@@ -581,27 +580,27 @@ mod tests {
             b
         };
         assert_eq!(
-            malformed(&with(54, &32u16.to_le_bytes())),
+            malformed(&with(PHENTSIZE, abi::bytes(&32u16))),
             "bad program header size"
         );
         assert_eq!(
-            malformed(&with(56, &0u16.to_le_bytes())),
+            malformed(&with(PHNUM, abi::bytes(&0u16))),
             "bad program header count"
         );
         assert_eq!(
-            malformed(&with(56, &257u16.to_le_bytes())),
+            malformed(&with(PHNUM, abi::bytes(&257u16))),
             "bad program header count"
         );
         assert_eq!(
-            malformed(&with(56, &0xffffu16.to_le_bytes())),
+            malformed(&with(PHNUM, abi::bytes(&0xffffu16))),
             "bad program header count"
         );
         assert_eq!(
-            malformed(&with(32, &(u64::MAX - 10).to_le_bytes())),
+            malformed(&with(PHOFF, abi::bytes(&(u64::MAX - 10)))),
             "program header table offset overflows"
         );
         assert_eq!(
-            malformed(&with(32, &0x2f00u64.to_le_bytes())),
+            malformed(&with(PHOFF, abi::bytes(&0x2f00u64))),
             "truncated program header table"
         );
         // 256 headers (the maximum) are fine; unknown types are ignored.

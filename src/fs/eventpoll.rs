@@ -149,7 +149,7 @@ impl FileOps for EventFd {
         let v = if self.semaphore { 1 } else { *c };
         *c -= v;
         drop(c);
-        buf[..8].copy_from_slice(&v.to_le_bytes());
+        crate::abi::write_at(buf, 0, &v);
         self.wq.wake_all();
         Ok(8)
     }
@@ -157,7 +157,7 @@ impl FileOps for EventFd {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
         }
-        let v = u64::from_le_bytes(buf[..8].try_into().unwrap());
+        let v: u64 = crate::abi::read_at(buf, 0);
         if v == u64::MAX {
             return Err(Errno::EINVAL);
         }

@@ -8,32 +8,14 @@ use crate::kernel::wait::WaitQueue;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub const O_ACCMODE: u32 = 3;
-pub const O_RDONLY: u32 = 0;
-pub const O_WRONLY: u32 = 1;
-pub const O_RDWR: u32 = 2;
-pub const O_CREAT: u32 = 0o100;
-pub const O_EXCL: u32 = 0o200;
-pub const O_NOCTTY: u32 = 0o400;
-pub const O_TRUNC: u32 = 0o1000;
-pub const O_APPEND: u32 = 0o2000;
-pub const O_NONBLOCK: u32 = 0o4000;
-/// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
-pub const O_DSYNC: u32 = 0o10000;
-pub const O_DIRECTORY: u32 = 0o200000;
-pub const O_NOFOLLOW: u32 = 0o400000;
-pub const O_CLOEXEC: u32 = 0o2000000;
-pub const O_NOATIME: u32 = 0o1000000;
-pub const O_PATH: u32 = 0o10000000;
-
-pub const POLLIN: u32 = 1;
-pub const POLLPRI: u32 = 2;
-pub const POLLOUT: u32 = 4;
-pub const POLLERR: u32 = 8;
-pub const POLLHUP: u32 = 16;
-pub const POLLNVAL: u32 = 32;
-pub const POLLRDNORM: u32 = 0x40;
-pub const POLLWRNORM: u32 = 0x100;
+// Open flags and poll bits are the guest ABI's (abi::fcntl, abi::poll).
+pub use crate::abi::fcntl::{
+    O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY,
+    O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+};
+pub use crate::abi::poll::{
+    POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM,
+};
 
 /// What an open file does. Reads and writes return EAGAIN when they would
 /// block; the syscall layer then sleeps on `wait_queue` unless O_NONBLOCK.
@@ -209,7 +191,6 @@ impl File {
         if let Some(p) = &self.path {
             super::inotify::fsnotify_access(p);
         }
-        const O_NOATIME: u32 = 0o1000000;
         if self.flags() & O_NOATIME != 0 {
             return;
         }

@@ -9,6 +9,7 @@
 
 use super::file::{File, FileOps, POLLIN};
 use super::vfs::{Inode, Path};
+use crate::abi::stat::InotifyEvent;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::wait::WaitQueue;
 use std::collections::VecDeque;
@@ -40,7 +41,7 @@ const IN_ONESHOT: u32 = 0x8000_0000;
 /// /proc/sys/fs/inotify/max_queued_events.
 const MAX_QUEUED: usize = 16384;
 /// Size of `struct inotify_event` without its name.
-const EVENT_HEADER: usize = 16;
+const EVENT_HEADER: usize = core::mem::size_of::<InotifyEvent>();
 
 type Key = (u64, u64);
 
@@ -78,10 +79,13 @@ impl Event {
         }
     }
     fn write(&self, out: &mut [u8]) {
-        out[0..4].copy_from_slice(&self.wd.to_le_bytes());
-        out[4..8].copy_from_slice(&self.mask.to_le_bytes());
-        out[8..12].copy_from_slice(&self.cookie.to_le_bytes());
-        out[12..16].copy_from_slice(&(self.name_len() as u32).to_le_bytes());
+        let h = InotifyEvent {
+            wd: self.wd,
+            mask: self.mask,
+            cookie: self.cookie,
+            len: self.name_len() as u32,
+        };
+        crate::abi::write_at(out, 0, &h);
         let n = &mut out[EVENT_HEADER..self.size()];
         n.fill(0);
         n[..self.name.len()].copy_from_slice(self.name.as_bytes());
@@ -276,8 +280,7 @@ impl FileOps for Inotify {
         cmd: u32,
         arg: u64,
     ) -> KResult<u64> {
-        const FIONREAD: u32 = 0x541B;
-        if cmd != FIONREAD {
+        if cmd != crate::abi::ioctl::FIONREAD {
             return Err(Errno::ENOTTY);
         }
         t.mm().write_u32(arg, self.bytes_ready() as u32)?;
@@ -426,7 +429,7 @@ mod tests {
         assert_eq!(e.size(), 32);
         let mut b = vec![0xffu8; 32];
         e.write(&mut b);
-        assert_eq!(&b[12..16], &16u32.to_le_bytes());
+        assert_eq!(crate::abi::read_at::<InotifyEvent>(&b, 0).len, 16);
         assert_eq!(&b[16..20], b"abc\0");
         assert!(b[20..].iter().all(|&x| x == 0));
         let bare = Event {

@@ -20,6 +20,7 @@
 //! no `File` is dropped under it.
 
 use super::file::File;
+use crate::abi::fcntl as abi;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
 use crate::kernel::task::{Pid, Task, Tid};
@@ -195,8 +196,7 @@ fn file_owner(f: &File) -> Owner {
 // ---------------------------------------------------------------------
 // fcntl record locks
 
-/// struct flock on x86_64: l_type, l_whence (shorts), l_start, l_len
-/// (off_t at 8 and 16), l_pid (int at 24); 32 bytes.
+/// A struct flock's fields (the guest layout is `abi::fcntl::Flock`).
 struct Flock {
     ty: i16,
     whence: i16,
@@ -206,22 +206,22 @@ struct Flock {
 }
 
 impl Flock {
-    fn parse(b: &[u8]) -> Flock {
-        let i64_at = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    fn parse(b: &abi::Flock) -> Flock {
         Flock {
-            ty: i16::from_le_bytes([b[0], b[1]]),
-            whence: i16::from_le_bytes([b[2], b[3]]),
-            start: i64_at(8),
-            len: i64_at(16),
-            pid: i32::from_le_bytes([b[24], b[25], b[26], b[27]]),
+            ty: b.l_type,
+            whence: b.l_whence,
+            start: b.l_start,
+            len: b.l_len,
+            pid: b.l_pid,
         }
     }
-    fn store(&self, b: &mut [u8]) {
-        b[0..2].copy_from_slice(&self.ty.to_le_bytes());
-        b[2..4].copy_from_slice(&self.whence.to_le_bytes());
-        b[8..16].copy_from_slice(&self.start.to_le_bytes());
-        b[16..24].copy_from_slice(&self.len.to_le_bytes());
-        b[24..28].copy_from_slice(&self.pid.to_le_bytes());
+    /// Store into `b`, leaving its padding as the caller passed it.
+    fn store(&self, b: &mut abi::Flock) {
+        b.l_type = self.ty;
+        b.l_whence = self.whence;
+        b.l_start = self.start;
+        b.l_len = self.len;
+        b.l_pid = self.pid;
     }
 }
 
@@ -268,7 +268,7 @@ fn range(base: i64, start: i64, len: i64) -> KResult<(i64, i64)> {
 /// fcntl F_GETLK, F_SETLK, F_SETLKW and their F_OFD_ forms on `f`.
 pub fn fcntl(t: &Task, f: &File, cmd: u32, arg: u64) -> KResult<u64> {
     let mm = t.mm();
-    let mut buf = mm.read_vec(arg, 32)?;
+    let mut buf: abi::Flock = crate::abi::read_val(&mm, arg)?;
     let mut l = Flock::parse(&buf);
     let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
     if matches!(cmd, F_GETLK | F_OFD_GETLK) {
@@ -309,7 +309,7 @@ pub fn fcntl(t: &Task, f: &File, cmd: u32, arg: u64) -> KResult<u64> {
             }
         }
         l.store(&mut buf);
-        mm.write(arg, &buf)?;
+        crate::abi::write_val(&mm, arg, &buf)?;
         return Ok(0);
     }
     let (start, end) = range_of(f, &l)?;

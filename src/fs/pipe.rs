@@ -223,8 +223,7 @@ impl FileOps for PipeEnd {
         cmd: u32,
         arg: u64,
     ) -> KResult<u64> {
-        const FIONREAD: u32 = 0x541b;
-        if cmd == FIONREAD {
+        if cmd == crate::abi::ioctl::FIONREAD {
             let n = self.pipe.lock().buf.len() as u32;
             t.mm().write_u32(arg, n)?;
             return Ok(0);

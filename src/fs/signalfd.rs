@@ -9,6 +9,7 @@
 //! syscall runs again.
 
 use super::file::{File, FileOps, POLLIN};
+use crate::abi::signal::SignalfdSiginfo;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
 use crate::kernel::signal::{
@@ -19,7 +20,7 @@ use crate::kernel::task::Task;
 use std::sync::{Arc, Mutex, Weak};
 
 /// Size of `struct signalfd_siginfo`.
-pub const SIGINFO_SIZE: usize = 128;
+pub const SIGINFO_SIZE: usize = core::mem::size_of::<SignalfdSiginfo>();
 
 /// One signalfd file: the set of signals it reads.
 pub struct SignalFd {
@@ -62,35 +63,32 @@ impl SignalFd {
 
 /// `struct signalfd_siginfo` for `info`, filled by the siginfo layout of
 /// its code as Linux's signalfd_copyinfo does.
-pub fn signalfd_siginfo(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
-    let mut b = [0u8; SIGINFO_SIZE];
-    let put32 = |b: &mut [u8; SIGINFO_SIZE], off: usize, v: u32| {
-        b[off..off + 4].copy_from_slice(&v.to_le_bytes())
+pub fn signalfd_siginfo(info: &SigInfo) -> SignalfdSiginfo {
+    let mut s = SignalfdSiginfo {
+        ssi_signo: info.signo as u32,
+        ssi_errno: info.errno,
+        ssi_code: info.code,
+        ..bytemuck::Zeroable::zeroed()
     };
-    put32(&mut b, 0, info.signo as u32);
-    put32(&mut b, 4, info.errno as u32);
-    put32(&mut b, 8, info.code as u32);
     let fault = matches!(info.signo, SIGILL | SIGTRAP | SIGBUS | SIGFPE | SIGSEGV)
         && info.code > 0
         && info.code < SI_KERNEL;
     let child = info.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&info.code);
     if fault {
-        // ssi_addr
-        b[72..80].copy_from_slice(&info.addr.to_le_bytes());
+        s.ssi_addr = info.addr;
     } else {
-        // ssi_pid, ssi_uid
-        put32(&mut b, 12, info.pid as u32);
-        put32(&mut b, 16, info.uid);
+        s.ssi_pid = info.pid as u32;
+        s.ssi_uid = info.uid;
         if child {
             // ssi_status (utime and stime are not accounted)
-            put32(&mut b, 40, info.status as u32);
+            s.ssi_status = info.status;
         } else if info.code < 0 {
             // Queued signals (sigqueue, tkill, timers): ssi_int and ssi_ptr.
-            put32(&mut b, 44, info.value as u32);
-            b[48..56].copy_from_slice(&info.value.to_le_bytes());
+            s.ssi_int = info.value as i32;
+            s.ssi_ptr = info.value;
         }
     }
-    b
+    s
 }
 
 impl FileOps for SignalFd {
@@ -105,7 +103,7 @@ impl FileOps for SignalFd {
             let Some(info) = signal::dequeue_from(t, mask) else {
                 break;
             };
-            buf[n * SIGINFO_SIZE..(n + 1) * SIGINFO_SIZE].copy_from_slice(&signalfd_siginfo(&info));
+            crate::abi::write_at(&mut buf[n * SIGINFO_SIZE..], 0, &signalfd_siginfo(&info));
             n += 1;
         }
         if n > 0 {

@@ -28,14 +28,7 @@ const PATH_MAX: usize = 4096;
 const HEADER_LEN: usize = 110;
 const TRAILER: &str = "TRAILER!!!";
 
-const S_IFMT: u32 = 0o170000;
-const S_IFSOCK: u32 = 0o140000;
-const S_IFLNK: u32 = 0o120000;
-const S_IFREG: u32 = 0o100000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFDIR: u32 = 0o040000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFIFO: u32 = 0o010000;
+use crate::abi::stat::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 
 /// One file system object from the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]

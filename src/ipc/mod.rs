@@ -10,6 +10,7 @@ pub mod proc;
 pub mod sem;
 pub mod shm;
 
+use crate::abi::ipc as abi;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Creds;
 use std::collections::BTreeMap;
@@ -30,9 +31,6 @@ pub const IPC_64: i32 = 0x100;
 
 /// Linux's IPCMNI: ids are `seq * IPCMNI + index`.
 const IPCMNI: usize = 32768;
-
-/// Size of `struct ipc64_perm` at the start of every *id64_ds.
-pub const PERM_SIZE: usize = 48;
 
 /// Forget every object (reboot): the next boot starts empty, as Linux.
 pub fn reset() {
@@ -109,40 +107,27 @@ impl Perm {
         }
     }
 
-    /// Encode as `struct ipc64_perm`.
-    pub fn encode(&self, out: &mut [u8]) {
-        out[0..4].copy_from_slice(&self.key.to_le_bytes());
-        out[4..8].copy_from_slice(&self.uid.to_le_bytes());
-        out[8..12].copy_from_slice(&self.gid.to_le_bytes());
-        out[12..16].copy_from_slice(&self.cuid.to_le_bytes());
-        out[16..20].copy_from_slice(&self.cgid.to_le_bytes());
-        out[20..24].copy_from_slice(&self.mode.to_le_bytes());
-        out[24..26].copy_from_slice(&self.seq.to_le_bytes());
+    /// As the guest's `struct ipc64_perm`.
+    pub fn encode(&self) -> abi::Ipc64Perm {
+        abi::Ipc64Perm {
+            key: self.key,
+            uid: self.uid,
+            gid: self.gid,
+            cuid: self.cuid,
+            cgid: self.cgid,
+            mode: self.mode,
+            seq: self.seq,
+            ..Default::default()
+        }
     }
 
     /// IPC_SET's part: uid, gid and the permission bits from a
     /// `struct ipc64_perm`.
-    pub fn set_from(&mut self, buf: &[u8]) {
-        self.uid = u32_at(buf, 4);
-        self.gid = u32_at(buf, 8);
-        self.mode = (self.mode & !0o777) | (u32_at(buf, 20) & 0o777);
+    pub fn set_from(&mut self, p: &abi::Ipc64Perm) {
+        self.uid = p.uid;
+        self.gid = p.gid;
+        self.mode = (self.mode & !0o777) | (p.mode & 0o777);
     }
-}
-
-pub fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b[off..off + 4].try_into().unwrap())
-}
-
-pub fn u64_at(b: &[u8], off: usize) -> u64 {
-    u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
-}
-
-pub fn put_u64(b: &mut [u8], off: usize, v: u64) {
-    b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-}
-
-pub fn put_u32(b: &mut [u8], off: usize, v: u32) {
-    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
 }
 
 /// Wall-clock seconds, for the objects' times.

@@ -5,8 +5,9 @@
 //! queue and look again when anything changes. A sleeper whose queue was
 //! removed gets EIDRM.
 
-use super::{now, put_u32, put_u64, u64_at, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
-use super::{IPC_SET, IPC_STAT, MSGMAX, MSGMNB, MSGMNI, PERM_SIZE};
+use super::{now, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
+use super::{IPC_SET, IPC_STAT, MSGMAX, MSGMNB, MSGMNI};
+use crate::abi::ipc as abi;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
 use crate::kernel::task::{lock, Pid, Task};
@@ -189,30 +190,28 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
                 (ids.max_idx(), ids.len(), msgs, bytes)
             };
             let mnb = MSGMNB.get() as u32;
-            // struct msginfo: msgpool, msgmap, msgmax, msgmnb, msgmni,
-            // msgssz, msgtql (ints) and msgseg (unsigned short).
-            let mut v = [
-                (MSGMNI.get() as u32).saturating_mul(mnb) / 1024,
-                mnb,
-                MSGMAX.get() as u32,
-                mnb,
-                MSGMNI.get() as u32,
-                16,
-                mnb,
-            ];
+            let mut v = abi::Msginfo {
+                msgpool: ((MSGMNI.get() as u32).saturating_mul(mnb) / 1024) as i32,
+                msgmap: mnb as i32,
+                msgmax: MSGMAX.get() as i32,
+                msgmnb: mnb as i32,
+                msgmni: MSGMNI.get() as i32,
+                msgssz: 16,
+                msgtql: mnb as i32,
+                msgseg: 0xffff,
+                _pad: 0,
+            };
             if cmd == MSG_INFO {
-                v[0] = used as u32;
-                v[1] = msgs as u32;
-                v[6] = bytes as u32;
+                // Linux reuses three fields for the usage counts.
+                v.msgpool = used as i32;
+                v.msgmap = msgs as i32;
+                v.msgtql = bytes as i32;
             }
-            let mut b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            b.extend_from_slice(&0xffffu16.to_le_bytes());
-            b.extend_from_slice(&[0, 0]);
-            mm.write(buf, &b)?;
+            crate::abi::write_val(&mm, buf, &v)?;
             Ok(max as u64)
         }
         IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
-            let mut b = [0u8; 120];
+            let mut b = abi::MsqidDs::default();
             let ret = {
                 let mut ids = lock(&MSG);
                 let (perm, q) = if cmd == IPC_STAT {
@@ -223,30 +222,30 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
                 if cmd != MSG_STAT_ANY {
                     perm.check(&c, 0o444)?;
                 }
-                perm.encode(&mut b);
-                put_u64(&mut b, 48, q.stime);
-                put_u64(&mut b, 56, q.rtime);
-                put_u64(&mut b, 64, q.ctime);
-                put_u64(&mut b, 72, q.cbytes);
-                put_u64(&mut b, 80, q.msgs.len() as u64);
-                put_u64(&mut b, 88, q.qbytes);
-                put_u32(&mut b, 96, q.lspid as u32);
-                put_u32(&mut b, 100, q.lrpid as u32);
+                b.msg_perm = perm.encode();
+                b.msg_stime = q.stime;
+                b.msg_rtime = q.rtime;
+                b.msg_ctime = q.ctime;
+                b.msg_cbytes = q.cbytes;
+                b.msg_qnum = q.msgs.len() as u64;
+                b.msg_qbytes = q.qbytes;
+                b.msg_lspid = q.lspid as i32;
+                b.msg_lrpid = q.lrpid as i32;
                 super::stat_ret(cmd != IPC_STAT, perm)
             };
-            mm.write(buf, &b)?;
+            crate::abi::write_val(&mm, buf, &b)?;
             Ok(ret)
         }
         IPC_SET => {
-            let b = mm.read_vec(buf, 96)?;
-            let qbytes = u64_at(&b, 88);
+            let b: abi::MsqidDs = crate::abi::read_val(&mm, buf)?;
+            let qbytes = b.msg_qbytes;
             let mut ids = lock(&MSG);
             let (perm, q) = ids.get(id)?;
             perm.check_owner(&c)?;
             if qbytes > MSGMNB.get() && !c.capable() {
                 return Err(Errno::EPERM);
             }
-            perm.set_from(&b[..PERM_SIZE]);
+            perm.set_from(&b.msg_perm);
             q.qbytes = qbytes;
             q.ctime = now();
             // A bigger queue may let senders go on.

@@ -6,8 +6,9 @@
 //! runs its semop again from the start ("sleep and run the syscall
 //! again"). A waiter whose array was removed meanwhile gets EIDRM.
 
-use super::{now, put_u64, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
-use super::{IPC_SET, IPC_STAT, PERM_SIZE, SEMMNI, SEMMNS, SEMMSL, SEMOPM};
+use super::{now, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
+use super::{IPC_SET, IPC_STAT, SEMMNI, SEMMNS, SEMMSL, SEMOPM};
+use crate::abi::{ipc as abi, time::Timespec, UserSlice};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
 use crate::kernel::task::{self, lock, Pid, State, Task, Tid};
@@ -146,13 +147,13 @@ pub fn semtimedop(
     if nsops > SEMOPM.get() {
         return Err(Errno::E2BIG);
     }
-    let raw = t.mm().read_vec(sops, nsops as usize * 6)?;
-    let ops: Vec<SemBuf> = raw
-        .chunks(6)
+    let ops: Vec<SemBuf> = UserSlice::<abi::Sembuf>::new(sops, nsops as usize)
+        .read(&t.mm())?
+        .into_iter()
         .map(|b| SemBuf {
-            num: u16::from_le_bytes([b[0], b[1]]),
-            op: i16::from_le_bytes([b[2], b[3]]),
-            flg: i16::from_le_bytes([b[4], b[5]]),
+            num: b.sem_num,
+            op: b.sem_op,
+            flg: b.sem_flg,
         })
         .collect();
     // The deadline survives in the task across re-runs.
@@ -160,13 +161,7 @@ pub fn semtimedop(
     let deadline = match kept {
         Some(d) if redo => Some(d),
         _ if timeout != 0 => {
-            let b = t.mm().read_vec(timeout, 16)?;
-            let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-            let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
-            if s < 0 || !(0..1_000_000_000).contains(&ns) {
-                return Err(Errno::EINVAL);
-            }
-            let d = s.saturating_mul(1_000_000_000).saturating_add(ns);
+            let d = crate::abi::read_val::<Timespec>(&t.mm(), timeout)?.to_ns()?;
             Some(crate::kernel::time::monotonic_ns().saturating_add(d))
         }
         _ => None,
@@ -283,30 +278,28 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
                 let total: usize = st.ids.iter().map(|(_, s)| s.sems.len()).sum();
                 (st.ids.max_idx(), st.ids.len(), total)
             };
-            // struct seminfo: semmap, semmni, semmns, semmnu, semmsl,
-            // semopm, semume, semusz, semvmx, semaem.
-            let mut v = [
-                SEMMNS.get() as u32,
-                SEMMNI.get() as u32,
-                SEMMNS.get() as u32,
-                SEMMNS.get() as u32,
-                SEMMSL.get() as u32,
-                SEMOPM.get() as u32,
-                SEMOPM.get() as u32,
-                20,
-                SEMVMX as u32,
-                SEMAEM as u32,
-            ];
+            let mut v = abi::Seminfo {
+                semmap: SEMMNS.get() as i32,
+                semmni: SEMMNI.get() as i32,
+                semmns: SEMMNS.get() as i32,
+                semmnu: SEMMNS.get() as i32,
+                semmsl: SEMMSL.get() as i32,
+                semopm: SEMOPM.get() as i32,
+                semume: SEMOPM.get() as i32,
+                semusz: 20,
+                semvmx: SEMVMX,
+                semaem: SEMAEM,
+            };
             if cmd == SEM_INFO {
-                v[7] = used as u32;
-                v[9] = total as u32;
+                // Linux reuses two fields for the usage counts.
+                v.semusz = used as i32;
+                v.semaem = total as i32;
             }
-            let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-            mm.write(arg, &b)?;
+            crate::abi::write_val(&mm, arg, &v)?;
             Ok(max as u64)
         }
         IPC_STAT | SEM_STAT | SEM_STAT_ANY => {
-            let mut b = [0u8; 104];
+            let mut b = abi::SemidDs::default();
             let ret = {
                 let mut st = lock(&SEM);
                 let (perm, set) = if cmd == IPC_STAT {
@@ -317,17 +310,17 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
                 if cmd != SEM_STAT_ANY {
                     perm.check(&c, 0o444)?;
                 }
-                perm.encode(&mut b);
-                put_u64(&mut b, 48, set.otime);
-                put_u64(&mut b, 64, set.ctime);
-                put_u64(&mut b, 80, set.sems.len() as u64);
+                b.sem_perm = perm.encode();
+                b.sem_otime = set.otime;
+                b.sem_ctime = set.ctime;
+                b.sem_nsems = set.sems.len() as u64;
                 super::stat_ret(cmd != IPC_STAT, perm)
             };
-            mm.write(arg, &b)?;
+            crate::abi::write_val(&mm, arg, &b)?;
             Ok(ret)
         }
         IPC_SET => {
-            let b = mm.read_vec(arg, PERM_SIZE)?;
+            let b: abi::Ipc64Perm = crate::abi::read_val(&mm, arg)?;
             let mut st = lock(&SEM);
             let (perm, set) = st.ids.get(id)?;
             perm.check_owner(&c)?;
@@ -361,16 +354,13 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
             })
         }
         GETALL => {
-            let b: Vec<u8> = {
+            let v: Vec<u16> = {
                 let mut st = lock(&SEM);
                 let (perm, set) = st.ids.get(id)?;
                 perm.check(&c, 0o444)?;
-                set.sems
-                    .iter()
-                    .flat_map(|s| (s.val as u16).to_le_bytes())
-                    .collect()
+                set.sems.iter().map(|s| s.val as u16).collect()
             };
-            mm.write(arg, &b)?;
+            UserSlice::new(arg, v.len()).write(&mm, &v)?;
             Ok(0)
         }
         SETVAL => {
@@ -404,10 +394,10 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
                 perm.check(&c, 0o222)?;
                 set.sems.len()
             };
-            let b = mm.read_vec(arg, n * 2)?;
-            let vals: Vec<i32> = b
-                .chunks(2)
-                .map(|x| u16::from_le_bytes([x[0], x[1]]) as i32)
+            let vals: Vec<i32> = UserSlice::<u16>::new(arg, n)
+                .read(&mm)?
+                .into_iter()
+                .map(i32::from)
                 .collect();
             if vals.iter().any(|&v| v > SEMVMX) {
                 return Err(Errno::ERANGE);

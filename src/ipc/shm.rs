@@ -8,8 +8,9 @@
 //! new vma). After IPC_RMID the table keeps only a weak reference, and
 //! the last VMA to go drops the segment (`ShmFile`'s Drop).
 
-use super::{now, put_u32, put_u64, Ids, IPC_64, IPC_INFO, IPC_RMID, IPC_SET};
-use super::{IPC_STAT, PERM_SIZE, SHMALL, SHMMAX, SHMMNI};
+use super::{now, Ids, IPC_64, IPC_INFO, IPC_RMID, IPC_SET};
+use super::{IPC_STAT, SHMALL, SHMMAX, SHMMNI};
+use crate::abi::ipc as abi;
 use crate::fs::vfs::{Inode, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Task};
@@ -281,34 +282,36 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
     let mm = t.mm();
     match cmd {
         IPC_INFO => {
-            // struct shminfo64: shmmax, shmmin, shmmni, shmseg, shmall.
-            let mut b = [0u8; 72];
-            put_u64(&mut b, 0, SHMMAX.get());
-            put_u64(&mut b, 8, 1);
-            put_u64(&mut b, 16, SHMMNI.get());
-            put_u64(&mut b, 24, SHMMNI.get());
-            put_u64(&mut b, 32, SHMALL.get());
+            let b = abi::Shminfo64 {
+                shmmax: SHMMAX.get(),
+                shmmin: 1,
+                shmmni: SHMMNI.get(),
+                shmseg: SHMMNI.get(),
+                shmall: SHMALL.get(),
+                ..Default::default()
+            };
             let max = lock(&SHM).max_idx();
-            mm.write(buf, &b)?;
+            crate::abi::write_val(&mm, buf, &b)?;
             Ok(max as u64)
         }
         SHM_INFO => {
-            // struct shm_info: used_ids, shm_tot, shm_rss, shm_swp, ...
-            let mut b = [0u8; 48];
             let (max, used, tot, rss) = {
                 let ids = lock(&SHM);
                 let tot: u64 = ids.iter().map(|(_, s)| s.pages()).sum();
                 let rss: u64 = ids.iter().map(|(_, s)| s.rss()).sum();
                 (ids.max_idx(), ids.len(), tot, rss)
             };
-            put_u32(&mut b, 0, used as u32);
-            put_u64(&mut b, 8, tot);
-            put_u64(&mut b, 16, rss);
-            mm.write(buf, &b)?;
+            let b = abi::ShmInfo {
+                used_ids: used as i32,
+                shm_tot: tot,
+                shm_rss: rss,
+                ..Default::default()
+            };
+            crate::abi::write_val(&mm, buf, &b)?;
             Ok(max as u64)
         }
         IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
-            let mut b = [0u8; 112];
+            let mut b = abi::ShmidDs::default();
             let ret = {
                 let mut ids = lock(&SHM);
                 let (perm, s) = if cmd == IPC_STAT {
@@ -319,21 +322,21 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
                 if cmd != SHM_STAT_ANY {
                     perm.check(&c, 0o444)?;
                 }
-                perm.encode(&mut b);
-                put_u64(&mut b, 48, s.size);
-                put_u64(&mut b, 56, s.atime);
-                put_u64(&mut b, 64, s.dtime);
-                put_u64(&mut b, 72, s.ctime);
-                put_u32(&mut b, 80, s.cpid as u32);
-                put_u32(&mut b, 84, s.lpid as u32);
-                put_u64(&mut b, 88, s.nattch());
+                b.shm_perm = perm.encode();
+                b.shm_segsz = s.size;
+                b.shm_atime = s.atime;
+                b.shm_dtime = s.dtime;
+                b.shm_ctime = s.ctime;
+                b.shm_cpid = s.cpid as i32;
+                b.shm_lpid = s.lpid as i32;
+                b.shm_nattch = s.nattch();
                 super::stat_ret(cmd != IPC_STAT, perm)
             };
-            mm.write(buf, &b)?;
+            crate::abi::write_val(&mm, buf, &b)?;
             Ok(ret)
         }
         IPC_SET => {
-            let b = mm.read_vec(buf, PERM_SIZE)?;
+            let b: abi::Ipc64Perm = crate::abi::read_val(&mm, buf)?;
             let mut ids = lock(&SHM);
             let (perm, s) = ids.get(id)?;
             perm.check_owner(&c)?;

@@ -606,21 +606,18 @@ fn build(
     ];
     let words = 1 + argv.len() + 1 + envp.len() + 1 + auxv.len() * 2;
     let sp = (str_base - words as u64 * 8) & !15;
-    let mut v: Vec<u8> = Vec::with_capacity(words * 8);
-    v.extend_from_slice(&(argv.len() as u64).to_le_bytes());
-    for o in &offs_argv {
-        v.extend_from_slice(&(str_base + *o as u64).to_le_bytes());
-    }
-    v.extend_from_slice(&0u64.to_le_bytes());
-    for o in &offs_envp {
-        v.extend_from_slice(&(str_base + *o as u64).to_le_bytes());
-    }
-    v.extend_from_slice(&0u64.to_le_bytes());
+    // The initial stack is 64-bit words: argc, argv[], NULL, envp[],
+    // NULL, then the auxv (type, value) pairs ending in AT_NULL.
+    let mut v: Vec<u64> = Vec::with_capacity(words);
+    v.push(argv.len() as u64);
+    v.extend(offs_argv.iter().map(|o| str_base + *o as u64));
+    v.push(0);
+    v.extend(offs_envp.iter().map(|o| str_base + *o as u64));
+    v.push(0);
     for (k, val) in auxv {
-        v.extend_from_slice(&k.to_le_bytes());
-        v.extend_from_slice(&val.to_le_bytes());
+        v.extend([k, val]);
     }
-    m.write(sp, &v)?;
+    m.write(sp, bytemuck::cast_slice(&v))?;
     m.layout.start_stack = sp;
     m.arg_start = str_base;
     m.arg_end = str_base + offs_envp.first().copied().unwrap_or(off_execfn) as u64;

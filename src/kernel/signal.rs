@@ -5,6 +5,7 @@ use super::errno::{Errno, KResult};
 use super::exit;
 use super::sched;
 use super::task::{self, Pid, State, Task};
+use crate::abi::signal as abi;
 use crate::arch;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -111,27 +112,32 @@ impl SigInfo {
             ..Default::default()
         }
     }
-    /// The 128-byte siginfo_t as the guest sees it.
-    pub fn to_bytes(&self) -> [u8; 128] {
-        let mut b = [0u8; 128];
-        b[0..4].copy_from_slice(&self.signo.to_le_bytes());
-        b[4..8].copy_from_slice(&self.errno.to_le_bytes());
-        b[8..12].copy_from_slice(&self.code.to_le_bytes());
+    /// The siginfo_t the guest sees, its union arm chosen by signal and
+    /// code.
+    pub fn to_abi(&self) -> abi::Siginfo {
+        let mut s = abi::Siginfo {
+            si_signo: self.signo,
+            si_errno: self.errno,
+            si_code: self.code,
+            ..bytemuck::Zeroable::zeroed()
+        };
         match self.signo {
             SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
-                b[16..24].copy_from_slice(&self.addr.to_le_bytes());
+                s.set_fields(&abi::SigfieldsFault { si_addr: self.addr });
             }
-            _ => {
-                b[16..20].copy_from_slice(&self.pid.to_le_bytes());
-                b[20..24].copy_from_slice(&self.uid.to_le_bytes());
-                if self.signo == SIGCHLD {
-                    b[24..28].copy_from_slice(&self.status.to_le_bytes());
-                } else {
-                    b[24..32].copy_from_slice(&self.value.to_le_bytes());
-                }
-            }
+            SIGCHLD => s.set_fields(&abi::SigfieldsChld {
+                si_pid: self.pid,
+                si_uid: self.uid,
+                si_status: self.status,
+                ..Default::default()
+            }),
+            _ => s.set_fields(&abi::SigfieldsKill {
+                si_pid: self.pid,
+                si_uid: self.uid,
+                si_value: self.value,
+            }),
         }
-        b
+        s
     }
 }
 
@@ -485,7 +491,7 @@ fn dequeue(t: &Arc<Task>) -> Option<SigInfo> {
     t.tg().lock().pending.take(mask)
 }
 
-const FRAME_SIZE: u64 = 8 + 304 + 128;
+const FRAME_SIZE: u64 = core::mem::size_of::<abi::RtSigframe>() as u64;
 const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
 
 /// Deliver pending signals before returning to user mode. Returns false if
@@ -638,12 +644,6 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     let altstack = i.altstack;
     drop(i);
 
-    let mut f = Vec::with_capacity(FRAME_SIZE as usize);
-    f.extend_from_slice(&act.restorer.to_le_bytes()); // pretcode
-                                                      // ucontext
-    f.extend_from_slice(&(if fpu.is_empty() { 0u64 } else { 1u64 }).to_le_bytes()); // uc_flags: UC_FP_XSTATE
-    f.extend_from_slice(&0u64.to_le_bytes()); // uc_link
-    f.extend_from_slice(&altstack.0.to_le_bytes());
     let ssf: i32 = if altstack.1 == 0 {
         SS_DISABLE
     } else if on_alt {
@@ -651,35 +651,6 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     } else {
         0
     };
-    f.extend_from_slice(&(ssf as u32 as u64).to_le_bytes());
-    f.extend_from_slice(&altstack.1.to_le_bytes());
-    // sigcontext
-    for v in [
-        regs.r8,
-        regs.r9,
-        regs.r10,
-        regs.r11,
-        regs.r12,
-        regs.r13,
-        regs.r14,
-        regs.r15,
-        regs.rdi,
-        regs.rsi,
-        regs.rbp,
-        regs.rbx,
-        regs.rdx,
-        regs.rax,
-        regs.rcx,
-        regs.rsp,
-        regs.rip,
-        regs.eflags,
-    ] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    f.extend_from_slice(&(regs.cs as u16).to_le_bytes());
-    f.extend_from_slice(&0u16.to_le_bytes()); // gs
-    f.extend_from_slice(&0u16.to_le_bytes()); // fs
-    f.extend_from_slice(&(regs.ss as u16).to_le_bytes());
     let (err, trapno, cr2) = if is_fault(info.signo, info.code) {
         (
             if info.signo == SIGSEGV { 4u64 } else { 0 },
@@ -689,16 +660,53 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     } else {
         (0, 0, 0)
     };
-    f.extend_from_slice(&err.to_le_bytes());
-    f.extend_from_slice(&trapno.to_le_bytes());
-    f.extend_from_slice(&oldmask.to_le_bytes());
-    f.extend_from_slice(&cr2.to_le_bytes());
-    f.extend_from_slice(&(if fpu.is_empty() { 0 } else { fpstate }).to_le_bytes());
-    f.extend_from_slice(&[0u8; 64]); // reserved1
-    f.extend_from_slice(&oldmask.to_le_bytes()); // uc_sigmask
-    debug_assert_eq!(f.len(), 8 + 304);
-    f.extend_from_slice(&info.to_bytes());
-    mm.write(frame, &f)?;
+    let sc = abi::Sigcontext {
+        r8: regs.r8,
+        r9: regs.r9,
+        r10: regs.r10,
+        r11: regs.r11,
+        r12: regs.r12,
+        r13: regs.r13,
+        r14: regs.r14,
+        r15: regs.r15,
+        rdi: regs.rdi,
+        rsi: regs.rsi,
+        rbp: regs.rbp,
+        rbx: regs.rbx,
+        rdx: regs.rdx,
+        rax: regs.rax,
+        rcx: regs.rcx,
+        rsp: regs.rsp,
+        rip: regs.rip,
+        eflags: regs.eflags,
+        cs: regs.cs as u16,
+        gs: 0,
+        fs: 0,
+        ss: regs.ss as u16,
+        err,
+        trapno,
+        oldmask,
+        cr2,
+        fpstate: if fpu.is_empty() { 0 } else { fpstate },
+        reserved1: [0; 8],
+    };
+    let f = abi::RtSigframe {
+        pretcode: act.restorer,
+        uc: abi::Ucontext {
+            uc_flags: if fpu.is_empty() { 0 } else { abi::UC_FP_XSTATE },
+            uc_link: 0,
+            uc_stack: abi::Stack {
+                ss_sp: altstack.0,
+                ss_flags: ssf,
+                _pad: 0,
+                ss_size: altstack.1,
+            },
+            uc_mcontext: sc,
+            uc_sigmask: oldmask,
+        },
+        info: info.to_abi(),
+    };
+    crate::abi::write_val(&mm, frame, &f)?;
     if !fpu.is_empty() {
         mm.write(fpstate, &fpu)?;
         mm.write_u32(fpstate + fpu.len() as u64, FP_XSTATE_MAGIC2)?;
@@ -707,8 +715,8 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     i.ctx.regs.rsp = frame;
     i.ctx.regs.rip = act.handler;
     i.ctx.regs.rdi = info.signo as u64;
-    i.ctx.regs.rsi = frame + 8 + 304;
-    i.ctx.regs.rdx = frame + 8;
+    i.ctx.regs.rsi = frame + core::mem::offset_of!(abi::RtSigframe, info) as u64;
+    i.ctx.regs.rdx = frame + core::mem::offset_of!(abi::RtSigframe, uc) as u64;
     i.ctx.regs.rax = 0;
     i.ctx.regs.eflags &= !(0x100 | 0x400); // TF, DF
     let mut m = i.sigmask | act.mask;
@@ -723,11 +731,20 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
 pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
     let mm = t.mm();
     let frame = t.lock().ctx.regs.rsp - 8;
-    let f = mm.read_vec(frame, (8 + 304) as usize)?;
-    let u = |off: usize| u64::from_le_bytes(f[off..off + 8].try_into().unwrap());
-    let sc = 8 + 40;
-    let fpstate = u(sc + 192);
-    let mask = u(8 + 296);
+    // The ucontext is all sigreturn needs; the siginfo after it may have
+    // been unmapped by the handler.
+    let uc: abi::Ucontext = crate::abi::read_val(
+        &mm,
+        frame + core::mem::offset_of!(abi::RtSigframe, uc) as u64,
+    )?;
+    let sc = uc.uc_mcontext;
+    // Byte-for-byte what this code read before the typed frame: the
+    // pointer one slot past sc.fpstate (reserved1[0], which setup_frame
+    // writes as 0), so the frame's FPU state is not restored. Reading
+    // sc.fpstate instead would restore guest-supplied xsave data; that
+    // wants validation first and is a behaviour change of its own.
+    let fpstate = sc.reserved1[0];
+    let mask = uc.uc_sigmask;
     let mut fpu = None;
     if fpstate != 0 {
         let len = t.lock().ctx.fpu.len();
@@ -737,25 +754,25 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
     }
     let mut i = t.lock();
     let r = &mut i.ctx.regs;
-    r.r8 = u(sc);
-    r.r9 = u(sc + 8);
-    r.r10 = u(sc + 16);
-    r.r11 = u(sc + 24);
-    r.r12 = u(sc + 32);
-    r.r13 = u(sc + 40);
-    r.r14 = u(sc + 48);
-    r.r15 = u(sc + 56);
-    r.rdi = u(sc + 64);
-    r.rsi = u(sc + 72);
-    r.rbp = u(sc + 80);
-    r.rbx = u(sc + 88);
-    r.rdx = u(sc + 96);
-    r.rax = u(sc + 104);
-    r.rcx = u(sc + 112);
-    r.rsp = u(sc + 120);
-    r.rip = u(sc + 128);
+    r.r8 = sc.r8;
+    r.r9 = sc.r9;
+    r.r10 = sc.r10;
+    r.r11 = sc.r11;
+    r.r12 = sc.r12;
+    r.r13 = sc.r13;
+    r.r14 = sc.r14;
+    r.r15 = sc.r15;
+    r.rdi = sc.rdi;
+    r.rsi = sc.rsi;
+    r.rbp = sc.rbp;
+    r.rbx = sc.rbx;
+    r.rdx = sc.rdx;
+    r.rax = sc.rax;
+    r.rcx = sc.rcx;
+    r.rsp = sc.rsp;
+    r.rip = sc.rip;
     // Only the user-changeable flags (FIX_EFLAGS).
-    let fl = u(sc + 136);
+    let fl = sc.eflags;
     r.eflags = (r.eflags & !0x40dd5) | (fl & 0x40dd5);
     r.orig_rax = u64::MAX;
     i.sigmask = mask & !UNBLOCKABLE;

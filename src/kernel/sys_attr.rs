@@ -5,6 +5,7 @@ use super::errno::{Errno, KResult};
 use super::sys_fs::{fd_file, lookup_as, lookup_flags_as, read_path, want_write, want_write_file};
 use super::sys_fs::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
 use super::task::{Creds, Task};
+use crate::abi;
 use crate::fs::inotify;
 use crate::fs::permission::{self, MAY_WRITE};
 use crate::fs::setattr;
@@ -128,29 +129,32 @@ pub fn sys_utimensat(
     utimbuf: u64,
 ) -> KResult<u64> {
     let (a, explicit) = if legacy && utimbuf != 0 {
-        let b = t.mm().read_vec(utimbuf, 16)?;
-        let at = i64::from_le_bytes(b[0..8].try_into().unwrap());
-        let mt = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        let u: abi::time::Utimbuf = abi::read_val(&t.mm(), utimbuf)?;
         let a = SetAttr {
-            atime: Some(Timespec { sec: at, nsec: 0 }),
-            mtime: Some(Timespec { sec: mt, nsec: 0 }),
+            atime: Some(Timespec {
+                sec: u.actime,
+                nsec: 0,
+            }),
+            mtime: Some(Timespec {
+                sec: u.modtime,
+                nsec: 0,
+            }),
             ..Default::default()
         };
         (a, true)
     } else if legacy || times == 0 {
         (both_now(), false)
     } else {
-        let b = t.mm().read_vec(times, 32)?;
-        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-        let nsecs = (get(8), get(24));
+        let ts: [abi::time::Timespec; 2] = abi::read_val(&t.mm(), times)?;
+        let nsecs = (ts[0].tv_nsec, ts[1].tv_nsec);
         if nsecs == (UTIME_OMIT, UTIME_OMIT) {
             // Nothing to do: Linux does not even look at the path.
             return Ok(0);
         }
         let now = Timespec::now();
         let mut a = SetAttr::default();
-        for (i, slot) in [(0usize, &mut a.atime), (16, &mut a.mtime)] {
-            let (s, ns) = (get(i), get(i + 8));
+        for (v, slot) in [(ts[0], &mut a.atime), (ts[1], &mut a.mtime)] {
+            let (s, ns) = (v.tv_sec, v.tv_nsec);
             *slot = match ns {
                 UTIME_NOW => Some(now),
                 UTIME_OMIT => None,
@@ -179,16 +183,15 @@ pub fn sys_futimesat(t: &Arc<Task>, dirfd: i32, path: u64, tv: u64) -> KResult<u
     let (a, explicit) = if tv == 0 {
         (both_now(), false)
     } else {
-        let b = t.mm().read_vec(tv, 32)?;
-        let get = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let tv: [abi::time::Timeval; 2] = abi::read_val(&t.mm(), tv)?;
         let a = SetAttr {
             atime: Some(Timespec {
-                sec: get(0),
-                nsec: get(8) * 1000,
+                sec: tv[0].tv_sec,
+                nsec: tv[0].tv_usec * 1000,
             }),
             mtime: Some(Timespec {
-                sec: get(16),
-                nsec: get(24) * 1000,
+                sec: tv[1].tv_sec,
+                nsec: tv[1].tv_usec * 1000,
             }),
             ..Default::default()
         };

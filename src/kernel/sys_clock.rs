@@ -9,6 +9,10 @@
 use super::errno::{Errno, KResult};
 use super::task::{lock, Task};
 use super::time;
+use crate::abi::{
+    self,
+    time::{Timespec, Timeval, Timex, Timezone},
+};
 use std::sync::{Arc, Mutex};
 
 const NS: i64 = 1_000_000_000;
@@ -18,21 +22,13 @@ const SETTOD_SEC_MAX: i64 = i64::MAX / NS - 30 * 365 * 86400;
 /// `struct timezone` as settimeofday last set it (gettimeofday reports it).
 static TZ: Mutex<(i32, i32)> = Mutex::new((0, 0));
 
-/// The timezone bytes gettimeofday writes.
-pub fn timezone_bytes() -> [u8; 8] {
+/// The timezone gettimeofday reports.
+pub fn timezone() -> Timezone {
     let (w, d) = *lock(&TZ);
-    let mut b = [0u8; 8];
-    b[0..4].copy_from_slice(&w.to_le_bytes());
-    b[4..8].copy_from_slice(&d.to_le_bytes());
-    b
-}
-
-fn i64_at(b: &[u8], o: usize) -> i64 {
-    i64::from_le_bytes(b[o..o + 8].try_into().unwrap())
-}
-
-fn i32_at(b: &[u8], o: usize) -> i32 {
-    i32::from_le_bytes(b[o..o + 4].try_into().unwrap())
+    Timezone {
+        tz_minuteswest: w,
+        tz_dsttime: d,
+    }
 }
 
 /// Linux's timespec64_valid_settod.
@@ -64,8 +60,10 @@ pub fn sys_clock_settime(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
     if clk != 0 {
         return Err(Errno::EINVAL);
     }
-    let b = t.mm().read_vec(ts, 16)?;
-    let (sec, nsec) = (i64_at(&b, 0), i64_at(&b, 8));
+    let Timespec {
+        tv_sec: sec,
+        tv_nsec: nsec,
+    } = abi::read_val(&t.mm(), ts)?;
     if !valid_settod(sec, nsec) {
         return Err(Errno::EINVAL);
     }
@@ -77,8 +75,10 @@ pub fn sys_clock_settime(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
 /// settimeofday: the clock and/or the (historical) timezone.
 pub fn sys_settimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
     let new = if tv != 0 {
-        let b = t.mm().read_vec(tv, 16)?;
-        let (sec, usec) = (i64_at(&b, 0), i64_at(&b, 8));
+        let Timeval {
+            tv_sec: sec,
+            tv_usec: usec,
+        } = abi::read_val(&t.mm(), tv)?;
         // Linux lets usec == 10^6 through here and rejects it as ns below.
         if !(0..=1_000_000).contains(&usec) || !valid_settod(sec, usec * 1000) {
             return Err(Errno::EINVAL);
@@ -88,8 +88,8 @@ pub fn sys_settimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
         None
     };
     let zone = if tz != 0 {
-        let b = t.mm().read_vec(tz, 8)?;
-        Some((i32_at(&b, 0), i32_at(&b, 4)))
+        let z: Timezone = abi::read_val(&t.mm(), tz)?;
+        Some((z.tz_minuteswest, z.tz_dsttime))
     } else {
         None
     };
@@ -155,8 +155,8 @@ static NTP: Mutex<Ntp> = Mutex::new(Ntp {
 
 /// adjtimex / clock_adjtime(CLOCK_REALTIME) on the guest `struct timex`.
 fn adjtimex_at(t: &Task, buf: u64) -> KResult<u64> {
-    let mut b = t.mm().read_vec(buf, 208)?;
-    let modes = u32::from_le_bytes(b[0..4].try_into().unwrap());
+    let mut x: Timex = abi::read_val(&t.mm(), buf)?;
+    let modes = x.modes;
     // timekeeping_validate_timex, in Linux's order.
     if modes & ADJ_ADJTIME != 0 {
         if modes & ADJ_OFFSET == 0 {
@@ -169,19 +169,19 @@ fn adjtimex_at(t: &Task, buf: u64) -> KResult<u64> {
         if modes != 0 {
             need_sys_time(t)?;
         }
-        let tick = i64_at(&b, 88);
+        let tick = x.tick;
         if modes & ADJ_TICK != 0 && !(900_000 / USER_HZ..=1_100_000 / USER_HZ).contains(&tick) {
             return Err(Errno::EINVAL);
         }
     }
-    let (tsec, tfrac) = (i64_at(&b, 72), i64_at(&b, 80));
+    let (tsec, tfrac) = (x.time.tv_sec, x.time.tv_usec);
     if modes & ADJ_SETOFFSET != 0 {
         let lim = if modes & ADJ_NANO != 0 { NS } else { 1_000_000 };
         if !(0..lim).contains(&tfrac) {
             return Err(Errno::EINVAL);
         }
     }
-    let freq = i64_at(&b, 16);
+    let freq = x.freq;
     if modes & ADJ_FREQUENCY != 0 && (freq < i64::MIN / PPM_SCALE || freq > i64::MAX / PPM_SCALE) {
         return Err(Errno::EINVAL);
     }
@@ -199,7 +199,7 @@ fn adjtimex_at(t: &Task, buf: u64) -> KResult<u64> {
         let mut n = lock(&NTP);
         if modes & ADJ_ADJTIME == 0 {
             if modes & ADJ_STATUS != 0 {
-                n.status = (n.status & STA_RONLY) | (i32_at(&b, 40) & !STA_RONLY);
+                n.status = (n.status & STA_RONLY) | (x.status & !STA_RONLY);
             }
             if modes & ADJ_NANO != 0 {
                 n.status |= STA_NANO;
@@ -211,48 +211,54 @@ fn adjtimex_at(t: &Task, buf: u64) -> KResult<u64> {
                 n.freq = freq.clamp(-500 * PPM_SCALE, 500 * PPM_SCALE);
             }
             if modes & ADJ_MAXERROR != 0 {
-                n.maxerror = i64_at(&b, 24).clamp(0, 16_000_000);
+                n.maxerror = x.maxerror.clamp(0, 16_000_000);
             }
             if modes & ADJ_ESTERROR != 0 {
-                n.esterror = i64_at(&b, 32).clamp(0, 16_000_000);
+                n.esterror = x.esterror.clamp(0, 16_000_000);
             }
             if modes & ADJ_TIMECONST != 0 {
-                n.constant = i64_at(&b, 48).clamp(0, 10);
+                n.constant = x.constant.clamp(0, 10);
             }
-            if modes & ADJ_TAI != 0 && i32_at(&b, 160) >= 0 {
-                n.tai = i32_at(&b, 160);
+            if modes & ADJ_TAI != 0 && x.tai >= 0 {
+                n.tai = x.tai;
             }
             if modes & ADJ_TICK != 0 {
-                n.tick = i64_at(&b, 88);
+                n.tick = x.tick;
             }
         }
         *n
     };
     // The reply: no offset is ever pending (nothing slews).
-    let put = |b: &mut Vec<u8>, o: usize, v: i64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
-    put(&mut b, 8, 0);
-    put(&mut b, 16, n.freq);
-    put(&mut b, 24, n.maxerror);
-    put(&mut b, 32, n.esterror);
-    b[40..44].copy_from_slice(&n.status.to_le_bytes());
-    put(&mut b, 48, n.constant);
-    put(&mut b, 56, 1);
-    put(&mut b, 64, 500 * PPM_SCALE);
+    x.offset = 0;
+    x.freq = n.freq;
+    x.maxerror = n.maxerror;
+    x.esterror = n.esterror;
+    x.status = n.status;
+    x.constant = n.constant;
+    x.precision = 1;
+    x.tolerance = 500 * PPM_SCALE;
     let now = time::realtime_ns();
     let frac = if n.status & STA_NANO != 0 {
         now % NS
     } else {
         now % NS / 1000
     };
-    put(&mut b, 72, now / NS);
-    put(&mut b, 80, frac);
-    put(&mut b, 88, n.tick);
-    for o in [96, 104, 120, 128, 136, 144, 152] {
-        put(&mut b, o, 0);
-    }
-    b[112..116].copy_from_slice(&0i32.to_le_bytes());
-    b[160..164].copy_from_slice(&n.tai.to_le_bytes());
-    t.mm().write(buf, &b)?;
+    // In STA_NANO mode the "usec" field carries nanoseconds.
+    x.time = Timeval {
+        tv_sec: now / NS,
+        tv_usec: frac,
+    };
+    x.tick = n.tick;
+    x.ppsfreq = 0;
+    x.jitter = 0;
+    x.shift = 0;
+    x.stabil = 0;
+    x.jitcnt = 0;
+    x.calcnt = 0;
+    x.errcnt = 0;
+    x.stbcnt = 0;
+    x.tai = n.tai;
+    abi::write_val(&t.mm(), buf, &x)?;
     Ok(if n.status & (STA_UNSYNC | STA_CLOCKERR) != 0 {
         TIME_ERROR
     } else {

@@ -88,8 +88,7 @@ pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
     if (size as usize) < g.len() {
         return Err(Errno::EINVAL);
     }
-    let b: Vec<u8> = g.iter().flat_map(|x| x.to_le_bytes()).collect();
-    t.mm().write(list, &b)?;
+    crate::abi::UserSlice::new(list, g.len()).write(&t.mm(), &g)?;
     Ok(g.len() as u64)
 }
 
@@ -101,11 +100,7 @@ pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
     if size > 65536 {
         return Err(Errno::EINVAL);
     }
-    let b = t.mm().read_vec(list, size * 4)?;
-    let mut g: Vec<u32> = b
-        .chunks(4)
-        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-        .collect();
+    let mut g: Vec<u32> = crate::abi::UserSlice::new(list, size).read(&t.mm())?;
     g.sort_unstable();
     t.tg().lock().creds.groups = g;
     Ok(0)

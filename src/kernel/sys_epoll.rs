@@ -4,6 +4,7 @@ use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::{lock, Task};
 use super::time;
+use crate::abi::{self, poll::EpollEvent, UserSlice};
 use crate::fs::eventpoll::{
     EventFd, EventPoll, Interest, EPOLLET, EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP,
 };
@@ -48,11 +49,8 @@ pub fn sys_epoll_ctl(t: &Arc<Task>, epfd: i32, op: i32, fd: i32, event: u64) -> 
         (g.get(epfd)?, g.get(fd)?)
     };
     let (events, data) = if op != 2 {
-        let b = t.mm().read_vec(event, 12)?;
-        (
-            u32::from_le_bytes(b[0..4].try_into().unwrap()),
-            u64::from_le_bytes(b[4..12].try_into().unwrap()),
-        )
+        let e: EpollEvent = abi::read_val(&t.mm(), event)?;
+        (e.events, e.data)
     } else {
         (0, 0)
     };
@@ -132,12 +130,11 @@ pub fn sys_epoll_pwait(
         None
     };
     if !ready.is_empty() || timeout_ms == 0 || deadline.is_some_and(|d| time::monotonic_ns() >= d) {
-        let mut out = Vec::with_capacity(ready.len() * 12);
-        for (ev, data) in &ready {
-            out.extend_from_slice(&ev.to_le_bytes());
-            out.extend_from_slice(&data.to_le_bytes());
-        }
-        t.mm().write(events, &out)?;
+        let out: Vec<EpollEvent> = ready
+            .iter()
+            .map(|&(events, data)| EpollEvent { events, data })
+            .collect();
+        UserSlice::new(events, out.len()).write(&t.mm(), &out)?;
         return Ok(ready.len() as u64);
     }
     for f in ep.files() {

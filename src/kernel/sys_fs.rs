@@ -8,6 +8,7 @@ use super::rw_full::{self, UserBuf};
 use super::sched;
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::task::{lock, Creds, Task};
+use crate::abi::{self, stat::Dirent64Head};
 use crate::fs::file::*;
 use crate::fs::inotify;
 use crate::fs::pipe::{Pipe, PipeEnd};
@@ -15,11 +16,9 @@ use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT
 use crate::fs::{permission, setattr};
 use std::sync::Arc;
 
-pub const AT_FDCWD: i32 = -100;
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
-pub const AT_REMOVEDIR: u32 = 0x200;
-pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
-pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub use crate::abi::stat::{
+    AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW,
+};
 
 /// Largest single transfer on files that may return short counts (pipes,
 /// sockets, ttys); regular files and block devices go through `rw_full`.
@@ -432,19 +431,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
 }
 
 pub fn read_iovec(t: &Task, iov: u64, cnt: i32) -> KResult<Vec<(u64, usize)>> {
-    if !(0..=1024).contains(&cnt) {
-        return Err(Errno::EINVAL);
-    }
-    let raw = t.mm().read_vec(iov, cnt as usize * 16)?;
-    Ok(raw
-        .chunks(16)
-        .map(|c| {
-            (
-                u64::from_le_bytes(c[0..8].try_into().unwrap()),
-                u64::from_le_bytes(c[8..16].try_into().unwrap()) as usize,
-            )
-        })
-        .collect())
+    abi::uaccess::read_iovecs(&t.mm(), iov, cnt)
 }
 
 pub fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> KResult<()> {
@@ -601,31 +588,33 @@ pub fn sys_lseek(t: &Arc<Task>, fd: i32, off: i64, whence: u32) -> KResult<u64> 
     f.ops.seek(&f, off, whence)
 }
 
-fn stat_bytes(st: &Stat) -> [u8; 144] {
-    let mut b = [0u8; 144];
-    let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
-    put(0, st.dev);
-    put(8, st.ino);
-    put(16, st.nlink as u64);
-    put(24, st.mode as u64 | ((st.uid as u64) << 32));
-    put(32, st.gid as u64);
-    put(40, st.rdev);
-    put(48, st.size);
-    put(56, st.blksize as u64);
-    put(64, st.blocks);
-    put(72, st.atime.sec as u64);
-    put(80, st.atime.nsec as u64);
-    put(88, st.mtime.sec as u64);
-    put(96, st.mtime.nsec as u64);
-    put(104, st.ctime.sec as u64);
-    put(112, st.ctime.nsec as u64);
-    b
+/// The guest's struct stat for `st`.
+fn stat_abi(st: &Stat) -> abi::stat::Stat {
+    abi::stat::Stat {
+        st_dev: st.dev,
+        st_ino: st.ino,
+        st_nlink: st.nlink as u64,
+        st_mode: st.mode,
+        st_uid: st.uid,
+        st_gid: st.gid,
+        st_rdev: st.rdev,
+        st_size: st.size as i64,
+        st_blksize: st.blksize as i64,
+        st_blocks: st.blocks as i64,
+        st_atime: st.atime.sec,
+        st_atime_nsec: st.atime.nsec,
+        st_mtime: st.mtime.sec,
+        st_mtime_nsec: st.mtime.nsec,
+        st_ctime: st.ctime.sec,
+        st_ctime_nsec: st.ctime.nsec,
+        ..Default::default()
+    }
 }
 
 /// fstat
 pub fn sys_fstat(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
     let st = fd_file(t, fd)?.stat()?;
-    t.mm().write(buf, &stat_bytes(&st))?;
+    abi::write_val(&t.mm(), buf, &stat_abi(&st))?;
     Ok(0)
 }
 
@@ -637,7 +626,7 @@ pub fn sys_newfstatat(t: &Arc<Task>, dirfd: i32, path: u64, buf: u64, flags: u32
     } else {
         lookup_flags(t, dirfd, path, flags)?.inode.stat()
     };
-    t.mm().write(buf, &stat_bytes(&st))?;
+    abi::write_val(&t.mm(), buf, &stat_abi(&st))?;
     Ok(0)
 }
 
@@ -656,30 +645,33 @@ pub fn sys_statx(
     } else {
         lookup_flags(t, dirfd, path, flags)?.inode.stat()
     };
-    let mut b = [0u8; 256];
-    b[0..4].copy_from_slice(&0x7ffu32.to_le_bytes()); // STATX_BASIC_STATS
-    b[4..8].copy_from_slice(&st.blksize.to_le_bytes());
-    b[16..20].copy_from_slice(&st.nlink.to_le_bytes());
-    b[20..24].copy_from_slice(&st.uid.to_le_bytes());
-    b[24..28].copy_from_slice(&st.gid.to_le_bytes());
-    b[28..30].copy_from_slice(&(st.mode as u16).to_le_bytes());
-    b[32..40].copy_from_slice(&st.ino.to_le_bytes());
-    b[40..48].copy_from_slice(&st.size.to_le_bytes());
-    b[48..56].copy_from_slice(&st.blocks.to_le_bytes());
-    let ts = |b: &mut [u8; 256], off: usize, t: Timespec| {
-        b[off..off + 8].copy_from_slice(&t.sec.to_le_bytes());
-        b[off + 8..off + 12].copy_from_slice(&(t.nsec as u32).to_le_bytes());
+    let ts = |t: Timespec| abi::stat::StatxTimestamp {
+        tv_sec: t.sec,
+        tv_nsec: t.nsec as u32,
+        _reserved: 0,
     };
-    ts(&mut b, 64, st.atime);
-    ts(&mut b, 96, st.ctime);
-    ts(&mut b, 112, st.mtime);
-    let maj = |d: u64| crate::drivers::major(d);
-    let min = |d: u64| crate::drivers::minor(d);
-    b[128..132].copy_from_slice(&maj(st.rdev).to_le_bytes());
-    b[132..136].copy_from_slice(&min(st.rdev).to_le_bytes());
-    b[136..140].copy_from_slice(&maj(st.dev).to_le_bytes());
-    b[140..144].copy_from_slice(&min(st.dev).to_le_bytes());
-    t.mm().write(buf, &b)?;
+    let maj = crate::drivers::major;
+    let min = crate::drivers::minor;
+    let stx = abi::stat::Statx {
+        stx_mask: abi::stat::STATX_BASIC_STATS,
+        stx_blksize: st.blksize,
+        stx_nlink: st.nlink,
+        stx_uid: st.uid,
+        stx_gid: st.gid,
+        stx_mode: st.mode as u16,
+        stx_ino: st.ino,
+        stx_size: st.size,
+        stx_blocks: st.blocks,
+        stx_atime: ts(st.atime),
+        stx_ctime: ts(st.ctime),
+        stx_mtime: ts(st.mtime),
+        stx_rdev_major: maj(st.rdev),
+        stx_rdev_minor: min(st.rdev),
+        stx_dev_major: maj(st.dev),
+        stx_dev_minor: min(st.dev),
+        ..Default::default()
+    };
+    abi::write_val(&t.mm(), buf, &stx)?;
     Ok(0)
 }
 
@@ -738,17 +730,10 @@ pub fn sys_getdents64(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult
     while i < entries.len() {
         let e = &entries[i];
         let name = crate::fs::name::to_bytes(&e.name);
-        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
-        if out.len() + reclen > count {
+        if out.len() + Dirent64Head::reclen(name.len()) > count {
             break;
         }
-        let start = out.len();
-        out.extend_from_slice(&e.ino.to_le_bytes());
-        out.extend_from_slice(&((i + 1) as u64).to_le_bytes());
-        out.extend_from_slice(&(reclen as u16).to_le_bytes());
-        out.push(e.dtype);
-        out.extend_from_slice(&name);
-        out.resize(start + reclen, 0);
+        out.extend(Dirent64Head::record(e.ino, (i + 1) as u64, e.dtype, &name));
         i += 1;
     }
     if out.is_empty() && i < entries.len() {
@@ -776,20 +761,13 @@ fn dirents(entries: &[(u64, vfs::DirEntry)], count: usize, pos: u64) -> KResult<
     let mut next = pos;
     for (at, e) in entries {
         let name = crate::fs::name::to_bytes(&e.name);
-        let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
-        if out.len() + reclen > count {
+        if out.len() + Dirent64Head::reclen(name.len()) > count {
             if out.is_empty() {
                 return Err(Errno::EINVAL);
             }
             break;
         }
-        let start = out.len();
-        out.extend_from_slice(&e.ino.to_le_bytes());
-        out.extend_from_slice(&(at + 1).to_le_bytes());
-        out.extend_from_slice(&(reclen as u16).to_le_bytes());
-        out.push(e.dtype);
-        out.extend_from_slice(&name);
-        out.resize(start + reclen, 0);
+        out.extend(Dirent64Head::record(e.ino, at + 1, e.dtype, &name));
         next = at + 1;
     }
     Ok((out, next))
@@ -1153,10 +1131,7 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
 
 /// ioctl
 pub fn sys_ioctl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
-    const FIONCLEX: u32 = 0x5450;
-    const FIOCLEX: u32 = 0x5451;
-    const FIONBIO: u32 = 0x5421;
-    const FIOASYNC: u32 = 0x5452;
+    use crate::abi::ioctl::{FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX};
     match cmd {
         FIOCLEX | FIONCLEX => {
             lock(&t.files()).set_cloexec(fd, cmd == FIOCLEX)?;
@@ -1212,10 +1187,7 @@ pub fn sys_pipe2(t: &Arc<Task>, fds: u64, flags: u32) -> KResult<u64> {
         }
     };
     drop(g);
-    let mut b = [0u8; 8];
-    b[0..4].copy_from_slice(&rfd.to_le_bytes());
-    b[4..8].copy_from_slice(&wfd.to_le_bytes());
-    if let Err(e) = t.mm().write(fds, &b) {
+    if let Err(e) = abi::write_val(&t.mm(), fds, &[rfd, wfd]) {
         let mut g = lock(&files);
         let _ = g.remove(rfd);
         let _ = g.remove(wfd);

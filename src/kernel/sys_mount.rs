@@ -5,6 +5,7 @@
 use super::errno::{Errno, KResult};
 use super::sys_fs::{fd_file, lookup_at, read_path, AT_FDCWD};
 use super::task::Task;
+use crate::abi::{self, stat::Statfs};
 use crate::fs::mount::{self, MntFlags, Mount};
 use crate::fs::vfs::{self, Path, S_IFMT};
 use std::sync::Arc;
@@ -290,27 +291,27 @@ fn st_flags(m: Option<&Mount>) -> u64 {
 
 /// struct statfs for `inode` on mount `m`. Filesystems without capacity
 /// (proc, sysfs, devpts, pipes) report zeros, as Linux's simple_statfs.
-fn statfs_bytes(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64, m: Option<&Mount>) -> [u8; 120] {
+fn statfs_abi(inode: Option<&Arc<dyn vfs::Inode>>, magic: u64, m: Option<&Mount>) -> Statfs {
     let st = inode.and_then(|i| i.statfs()).unwrap_or(vfs::StatFs {
         magic,
         bsize: 4096,
         namelen: 255,
         ..Default::default()
     });
-    let mut b = [0u8; 120];
-    let mut put = |o: usize, v: u64| b[o..o + 8].copy_from_slice(&v.to_le_bytes());
-    put(0, st.magic);
-    put(8, st.bsize);
-    put(16, st.blocks);
-    put(24, st.bfree);
-    put(32, st.bavail);
-    put(40, st.files);
-    put(48, st.ffree);
-    put(56, st.fsid);
-    put(64, st.namelen);
-    put(72, st.bsize);
-    put(80, st_flags(m));
-    b
+    Statfs {
+        f_type: st.magic,
+        f_bsize: st.bsize,
+        f_blocks: st.blocks,
+        f_bfree: st.bfree,
+        f_bavail: st.bavail,
+        f_files: st.files,
+        f_ffree: st.ffree,
+        f_fsid: st.fsid,
+        f_namelen: st.namelen,
+        f_frsize: st.bsize,
+        f_flags: st_flags(m),
+        f_spare: [0; 4],
+    }
 }
 
 /// statfs
@@ -318,8 +319,8 @@ pub fn sys_statfs(t: &Arc<Task>, path: u64, buf: u64) -> KResult<u64> {
     let path = read_path(t, path)?;
     let p = lookup_at(t, AT_FDCWD, &path, true)?;
     let m = mount::mount_of(&p);
-    let b = statfs_bytes(Some(&p.inode), p.inode.fs_magic(), m.as_deref());
-    t.mm().write(buf, &b)?;
+    let b = statfs_abi(Some(&p.inode), p.inode.fs_magic(), m.as_deref());
+    abi::write_val(&t.mm(), buf, &b)?;
     Ok(0)
 }
 
@@ -332,7 +333,7 @@ pub fn sys_fstatfs(t: &Arc<Task>, fd: i32, buf: u64) -> KResult<u64> {
         .map(|i| i.fs_magic())
         .unwrap_or(0x5049_5045);
     let m = f.path.as_ref().and_then(mount::mount_of);
-    t.mm()
-        .write(buf, &statfs_bytes(f.inode.as_ref(), magic, m.as_deref()))?;
+    let b = statfs_abi(f.inode.as_ref(), magic, m.as_deref());
+    abi::write_val(&t.mm(), buf, &b)?;
     Ok(0)
 }

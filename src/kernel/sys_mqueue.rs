@@ -7,20 +7,15 @@ use super::sched;
 use super::sys_fs::fd_file;
 use super::task::{lock, Task};
 use super::time;
+use crate::abi::{
+    self,
+    ipc::{MqAttr, Sigevent},
+    time::Timespec,
+};
 use crate::fs::file::{File, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use crate::ipc::mqueue::{self, MqFile, Notify, Queue, MQ_PRIO_MAX, SIGEV_NONE, SIGEV_SIGNAL};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// struct mq_attr: mq_flags, mq_maxmsg, mq_msgsize, mq_curmsgs and four
-/// reserved longs.
-const ATTR_SIZE: usize = 64;
-/// struct sigevent.
-const SIGEVENT_SIZE: usize = 64;
-
-fn i64_at(b: &[u8], off: usize) -> i64 {
-    i64::from_le_bytes(b[off..off + 8].try_into().unwrap())
-}
 
 /// The queue name the caller passed (glibc has already dropped the '/').
 fn read_name(t: &Task, addr: u64) -> KResult<String> {
@@ -51,12 +46,7 @@ fn deadline(t: &Task, addr: u64, redo: bool) -> KResult<Option<i64>> {
     if addr == 0 {
         return Ok(None);
     }
-    let b = t.mm().read_vec(addr, 16)?;
-    let (s, ns) = (i64_at(&b, 0), i64_at(&b, 8));
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    let abs = s.saturating_mul(1_000_000_000).saturating_add(ns);
+    let abs = abi::read_val::<Timespec>(&t.mm(), addr)?.to_ns()?;
     // Realtime → monotonic at this instant; a clock step later does not
     // move the deadline (Linux re-arms on clock_settime; close enough).
     let left = abs.saturating_sub(time::realtime_ns());
@@ -74,8 +64,8 @@ pub fn sys_mq_open(t: &Arc<Task>, name: u64, oflag: u32, mode: u32, attr: u64) -
     let acc = oflag & O_ACCMODE;
     let create = if oflag & O_CREAT != 0 {
         let a = if attr != 0 {
-            let b = t.mm().read_vec(attr, ATTR_SIZE)?;
-            Some((i64_at(&b, 8), i64_at(&b, 16)))
+            let a: MqAttr = abi::read_val(&t.mm(), attr)?;
+            Some((a.mq_maxmsg, a.mq_msgsize))
         } else {
             None
         };
@@ -203,7 +193,7 @@ pub fn sys_mq_timedreceive(
     let mm = t.mm();
     mm.write(msg, &data)?;
     if prio_ptr != 0 {
-        mm.write(prio_ptr, &prio.to_le_bytes())?;
+        abi::write_val(&mm, prio_ptr, &prio)?;
     }
     Ok(data.len() as u64)
 }
@@ -213,10 +203,8 @@ pub fn sys_mq_timedreceive(
 /// is not supported (EINVAL).
 pub fn sys_mq_notify(t: &Arc<Task>, fd: i32, sevp: u64) -> KResult<u64> {
     let req = if sevp != 0 {
-        let b = t.mm().read_vec(sevp, SIGEVENT_SIZE)?;
-        let value = u64::from_le_bytes(b[0..8].try_into().unwrap());
-        let signo = i32::from_le_bytes(b[8..12].try_into().unwrap());
-        let how = i32::from_le_bytes(b[12..16].try_into().unwrap());
+        let e: Sigevent = abi::read_val(&t.mm(), sevp)?;
+        let (value, signo, how) = (e.sigev_value, e.sigev_signo, e.sigev_notify);
         match how {
             SIGEV_NONE => {}
             SIGEV_SIGNAL if (0..=64).contains(&signo) => {}
@@ -254,8 +242,7 @@ pub fn sys_mq_notify(t: &Arc<Task>, fd: i32, sevp: u64) -> KResult<u64> {
 pub fn sys_mq_getsetattr(t: &Arc<Task>, fd: i32, new: u64, old: u64) -> KResult<u64> {
     let mm = t.mm();
     let flags = if new != 0 {
-        let b = mm.read_vec(new, ATTR_SIZE)?;
-        let fl = i64_at(&b, 0);
+        let fl = abi::read_val::<MqAttr>(&mm, new)?.mq_flags;
         if fl & !(O_NONBLOCK as i64) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -264,15 +251,17 @@ pub fn sys_mq_getsetattr(t: &Arc<Task>, fd: i32, new: u64, old: u64) -> KResult<
         None
     };
     let (f, q) = queue(t, fd)?;
-    let mut b = [0u8; ATTR_SIZE];
-    {
+    let b = {
         let st = lock(&q.st);
         let cur = f.flags.load(Ordering::Relaxed) & O_NONBLOCK;
-        b[0..8].copy_from_slice(&(cur as i64).to_le_bytes());
-        b[8..16].copy_from_slice(&st.maxmsg.to_le_bytes());
-        b[16..24].copy_from_slice(&st.msgsize.to_le_bytes());
-        b[24..32].copy_from_slice(&(st.count() as i64).to_le_bytes());
-    }
+        MqAttr {
+            mq_flags: cur as i64,
+            mq_maxmsg: st.maxmsg,
+            mq_msgsize: st.msgsize,
+            mq_curmsgs: st.count() as i64,
+            ..Default::default()
+        }
+    };
     if let Some(fl) = flags {
         if fl & O_NONBLOCK != 0 {
             f.flags.fetch_or(O_NONBLOCK, Ordering::Relaxed);
@@ -281,7 +270,7 @@ pub fn sys_mq_getsetattr(t: &Arc<Task>, fd: i32, new: u64, old: u64) -> KResult<
         }
     }
     if old != 0 {
-        mm.write(old, &b)?;
+        abi::write_val(&mm, old, &b)?;
     }
     Ok(0)
 }

@@ -8,15 +8,20 @@ use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::sys_fs::{self, IoWait};
 use super::task::{lock, Task};
+use crate::abi::{
+    self,
+    net::{CmsgHdr, SCM_RIGHTS, SOL_SOCKET},
+};
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
 use crate::net::unix::UnixSocket;
 use std::sync::Arc;
 
-const AF_UNIX: i32 = 1;
-const AF_INET: i32 = 2;
-const AF_INET6: i32 = 10;
-const AF_NETLINK: i32 = 16;
+// socket(2)'s domain argument is an int.
+const AF_UNIX: i32 = abi::net::AF_UNIX as i32;
+const AF_INET: i32 = abi::net::AF_INET as i32;
+const AF_INET6: i32 = abi::net::AF_INET6 as i32;
+const AF_NETLINK: i32 = abi::net::AF_NETLINK as i32;
 const SOCK_DGRAM: u32 = 2;
 const SOCK_RAW: u32 = 3;
 pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;
@@ -263,6 +268,11 @@ pub fn sys_recvfrom(
     } as u64)
 }
 
+/// Where recvmsg writes back into the guest's struct msghdr.
+const MSGHDR_NAMELEN: u64 = core::mem::offset_of!(abi::net::MsgHdr, msg_namelen) as u64;
+const MSGHDR_CONTROLLEN: u64 = core::mem::offset_of!(abi::net::MsgHdr, msg_controllen) as u64;
+const MSGHDR_FLAGS: u64 = core::mem::offset_of!(abi::net::MsgHdr, msg_flags) as u64;
+
 struct MsgHdr {
     name: u64,
     namelen: u32,
@@ -272,8 +282,6 @@ struct MsgHdr {
     controllen: u64,
 }
 
-const SOL_SOCKET: i32 = 1;
-const SCM_RIGHTS: i32 = 1;
 const MSG_CTRUNC: i32 = 8;
 const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 
@@ -288,40 +296,38 @@ fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
     }
     let c = t.mm().read_vec(h.control, h.controllen as usize)?;
     let mut off = 0usize;
-    while off + 16 <= c.len() {
-        let len = u64::from_le_bytes(c[off..off + 8].try_into().unwrap()) as usize;
-        let level = i32::from_le_bytes(c[off + 8..off + 12].try_into().unwrap());
-        let ty = i32::from_le_bytes(c[off + 12..off + 16].try_into().unwrap());
-        if len < 16 || off + len > c.len() {
+    while off + CmsgHdr::len(0) <= c.len() {
+        let hdr: CmsgHdr = abi::read_at(&c, off);
+        let len = hdr.cmsg_len as usize;
+        let (level, ty) = (hdr.cmsg_level, hdr.cmsg_type);
+        if len < CmsgHdr::len(0) || off + len > c.len() {
             return Err(Errno::EINVAL);
         }
         if level == SOL_SOCKET && ty == SCM_RIGHTS {
             let table = t.files();
             let g = lock(&table);
-            for k in 0..(len - 16) / 4 {
-                let p = off + 16 + k * 4;
-                let fd = i32::from_le_bytes(c[p..p + 4].try_into().unwrap());
+            for k in 0..(len - CmsgHdr::len(0)) / 4 {
+                let fd: i32 = abi::read_at(&c, off + CmsgHdr::len(k * 4));
                 files.push(g.get(fd)?);
             }
             if files.len() > 253 {
                 return Err(Errno::EINVAL);
             }
         }
-        off += len.div_ceil(8) * 8;
+        off += CmsgHdr::align(len);
     }
     Ok(files)
 }
 
 fn read_msghdr(t: &Task, msg: u64) -> KResult<MsgHdr> {
-    let b = t.mm().read_vec(msg, 56)?;
-    let u = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+    let m: abi::net::MsgHdr = abi::read_val(&t.mm(), msg)?;
     Ok(MsgHdr {
-        name: u(0),
-        namelen: u(8) as u32,
-        iov: u(16),
-        iovlen: u(24),
-        control: u(32),
-        controllen: u(40),
+        name: m.msg_name,
+        namelen: m.msg_namelen,
+        iov: m.msg_iov,
+        iovlen: m.msg_iovlen,
+        control: m.msg_control,
+        controllen: m.msg_controllen,
     })
 }
 
@@ -356,7 +362,7 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     sys_fs::scatter(t, &iov, &data)?;
     let mm = t.mm();
     if h.name != 0 {
-        write_sockaddr(t, h.name, msg + 8, from.as_deref())?;
+        write_sockaddr(t, h.name, msg + MSGHDR_NAMELEN, from.as_deref())?;
     }
     let mut mflags: i32 = if full > data.len() {
         MSG_TRUNC as i32
@@ -368,7 +374,7 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     let room = if h.control == 0 {
         0
     } else {
-        (h.controllen as usize).saturating_sub(16) / 4
+        (h.controllen as usize).saturating_sub(CmsgHdr::len(0)) / 4
     };
     let mut fds = Vec::new();
     if !rights.is_empty() {
@@ -383,19 +389,21 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
         }
     }
     if fds.is_empty() {
-        mm.write_u64(msg + 40, 0)?;
+        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &0u64)?;
     } else {
-        let len = 16 + fds.len() * 4;
-        let mut c = (len as u64).to_le_bytes().to_vec();
-        c.extend_from_slice(&SOL_SOCKET.to_le_bytes());
-        c.extend_from_slice(&SCM_RIGHTS.to_le_bytes());
-        for fd in &fds {
-            c.extend_from_slice(&fd.to_le_bytes());
-        }
+        let len = CmsgHdr::len(fds.len() * 4);
+        let hdr = CmsgHdr {
+            cmsg_len: len as u64,
+            cmsg_level: SOL_SOCKET,
+            cmsg_type: SCM_RIGHTS,
+        };
+        let mut c = abi::bytes(&hdr).to_vec();
+        c.extend_from_slice(bytemuck::cast_slice(&fds));
         mm.write(h.control, &c)?;
-        mm.write_u64(msg + 40, len.div_ceil(8) as u64 * 8)?;
+        let space = CmsgHdr::align(len) as u64;
+        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &space)?;
     }
-    mm.write(msg + 48, &mflags.to_le_bytes())?;
+    abi::write_val(&mm, msg + MSGHDR_FLAGS, &mflags)?;
     Ok(if flags & MSG_TRUNC != 0 {
         full
     } else {

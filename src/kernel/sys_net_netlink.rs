@@ -48,7 +48,7 @@ impl Socket for NetlinkSocket {
         Ok(NetlinkSocket::sockaddr(0))
     }
     fn getsockopt(&self, _level: i32, _opt: i32) -> KResult<Vec<u8>> {
-        Ok(0i32.to_le_bytes().to_vec())
+        Ok(crate::abi::bytes(&0i32).to_vec())
     }
     fn setsockopt(&self, _level: i32, _opt: i32, _val: &[u8]) -> KResult<()> {
         // Buffer sizes, extended acks, strict checking: nothing to change.

@@ -13,7 +13,7 @@ use crate::fs::vfs::{S_IFMT, S_IFSOCK};
 use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
 use std::sync::Arc;
 
-const AF_UNIX: u16 = 1;
+use crate::abi::net::AF_UNIX;
 
 fn cred(t: &Task) -> Cred {
     let c = t.creds();
@@ -49,14 +49,12 @@ pub fn socketpair(t: &Arc<Task>, kind: u32, ty: u32, sv: u64) -> KResult<u64> {
             return Err(e);
         }
     };
-    let mut v = fa.to_le_bytes().to_vec();
-    v.extend_from_slice(&fb.to_le_bytes());
-    t.mm().write(sv, &v)?;
+    crate::abi::write_val(&t.mm(), sv, &[fa, fb])?;
     Ok(0)
 }
 
 fn parse_addr(b: &[u8]) -> KResult<UnixAddr> {
-    if !(2..=110).contains(&b.len()) || u16::from_le_bytes([b[0], b[1]]) != AF_UNIX {
+    if !(2..=110).contains(&b.len()) || crate::abi::read_at::<u16>(b, 0) != AF_UNIX {
         return Err(Errno::EINVAL);
     }
     let p = &b[2..];
@@ -74,7 +72,7 @@ fn parse_addr(b: &[u8]) -> KResult<UnixAddr> {
 /// The sockaddr_un of `a` (just the family when unnamed).
 fn addr_bytes(a: Option<UnixAddr>) -> Vec<u8> {
     a.map(|a| a.to_bytes())
-        .unwrap_or_else(|| AF_UNIX.to_le_bytes().to_vec())
+        .unwrap_or_else(|| crate::abi::bytes(&AF_UNIX).to_vec())
 }
 
 /// The socket bound to `addr`.
@@ -116,7 +114,7 @@ fn autobind(s: &Arc<UnixSocket>) -> KResult<()> {
 impl Socket for UnixSocket {
     fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
         // Just the family: pick an abstract name (Linux's unix_autobind).
-        if addr.len() == 2 && u16::from_le_bytes([addr[0], addr[1]]) == AF_UNIX {
+        if addr.len() == 2 && crate::abi::read_at::<u16>(addr, 0) == AF_UNIX {
             return autobind(&self);
         }
         let a = parse_addr(addr)?;
@@ -213,19 +211,21 @@ impl Socket for UnixSocket {
             return Err(Errno::ENOPROTOOPT);
         }
         Ok(match opt {
-            3 => (self.kind as i32).to_le_bytes().to_vec(),
-            4 => 0i32.to_le_bytes().to_vec(),
-            7 | 8 => 212_992i32.to_le_bytes().to_vec(),
+            3 => int(self.kind as i32),
+            4 => int(0),
+            7 | 8 => int(212_992),
             17 => {
                 let (_, c, _) = self.peer_info();
-                let mut v = c.pid.to_le_bytes().to_vec();
-                v.extend_from_slice(&c.uid.to_le_bytes());
-                v.extend_from_slice(&c.gid.to_le_bytes());
-                v
+                let u = crate::abi::net::Ucred {
+                    pid: c.pid,
+                    uid: c.uid,
+                    gid: c.gid,
+                };
+                crate::abi::bytes(&u).to_vec()
             }
-            30 => 0i32.to_le_bytes().to_vec(),
-            38 => 0i32.to_le_bytes().to_vec(),
-            39 => (AF_UNIX as i32).to_le_bytes().to_vec(),
+            30 => int(0),
+            38 => int(0),
+            39 => int(AF_UNIX as i32),
             _ => return Err(Errno::ENOPROTOOPT),
         })
     }
@@ -237,4 +237,9 @@ impl Socket for UnixSocket {
         }
         Ok(())
     }
+}
+
+/// An int-valued socket option's bytes.
+fn int(v: i32) -> Vec<u8> {
+    crate::abi::bytes(&v).to_vec()
 }

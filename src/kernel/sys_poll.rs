@@ -4,6 +4,12 @@ use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::{lock, Task};
 use super::time;
+use crate::abi::{
+    self,
+    poll::{PollFd, SigsetArg},
+    time::{Timespec, Timeval},
+    UserSlice,
+};
 use crate::fs::file::{File, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
 use std::sync::Arc;
 
@@ -34,14 +40,14 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool
         return Err(Errno::EINVAL);
     }
     let mm = t.mm();
-    let raw = mm.read_vec(addr, n as usize * 8)?;
+    let fds = UserSlice::<PollFd>::new(addr, n as usize);
+    let mut out = fds.read(&mm)?;
     let table = t.files();
     let mut ready = 0u64;
-    let mut out = raw.clone();
     let mut files = Vec::new();
-    for i in 0..n as usize {
-        let fd = i32::from_le_bytes(raw[i * 8..i * 8 + 4].try_into().unwrap());
-        let events = u16::from_le_bytes(raw[i * 8 + 4..i * 8 + 6].try_into().unwrap()) as u32;
+    for p in out.iter_mut() {
+        let fd = p.fd;
+        let events = p.events as u16 as u32;
         let rev = if fd < 0 {
             0
         } else {
@@ -57,11 +63,11 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool
         if rev != 0 {
             ready += 1;
         }
-        out[i * 8 + 6..i * 8 + 8].copy_from_slice(&(rev as u16).to_le_bytes());
+        p.revents = rev as u16 as i16;
     }
     let dl = deadline(t, redo, timeout_ns);
     if ready > 0 || timeout_ns == Some(0) || timed_out(dl) {
-        mm.write(addr, &out)?;
+        fds.write(&mm, &out)?;
         return Ok(ready);
     }
     Err(sleep_on(t, &files, dl))
@@ -74,13 +80,7 @@ pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64, redo: bool) ->
 }
 
 fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
-    let b = t.mm().read_vec(addr, 16)?;
-    let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-    let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
+    abi::read_val::<Timespec>(&t.mm(), addr)?.to_ns()
 }
 
 /// Install a temporary signal mask for the duration of the call.
@@ -139,9 +139,11 @@ pub fn sys_select(
     } else if pselect.is_some() {
         Some(read_timespec(t, tmo)?)
     } else {
-        let b = t.mm().read_vec(tmo, 16)?;
-        let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-        let us = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        // select normalises an oversized tv_usec rather than refusing it.
+        let Timeval {
+            tv_sec: s,
+            tv_usec: us,
+        } = abi::read_val(&t.mm(), tmo)?;
         if s < 0 || us < 0 {
             return Err(Errno::EINVAL);
         }
@@ -154,10 +156,8 @@ pub fn sys_select(
     // ss_len}: the mask is installed for the wait, as ppoll's.
     if let (Some(arg6), false) = (pselect, redo) {
         if arg6 != 0 {
-            let b = t.mm().read_vec(arg6, 16)?;
-            let ss = u64::from_le_bytes(b[0..8].try_into().unwrap());
-            let sz = u64::from_le_bytes(b[8..16].try_into().unwrap());
-            temp_mask(t, ss, sz as usize, false)?;
+            let a: SigsetArg = abi::read_val(&t.mm(), arg6)?;
+            temp_mask(t, a.ss, a.ss_len as usize, false)?;
         }
     }
     let bytes = (nfds as usize).div_ceil(64) * 8;

@@ -6,6 +6,7 @@ use super::exit::{self, exit_status};
 use super::syscall::Args;
 use super::task::{self, lock, State, Task, TaskInner, TgInner, ThreadGroup, Tid};
 use super::{cred, futex, sched, signal, time};
+use crate::abi;
 use crate::arch;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex};
@@ -345,7 +346,7 @@ pub fn sys_wait4(
                 t.mm().write_u32(status, st as u32)?;
             }
             if rusage != 0 {
-                t.mm().write(rusage, &ru)?;
+                abi::write_val(&t.mm(), rusage, &ru)?;
             }
             Ok(p as u64)
         }
@@ -411,10 +412,10 @@ pub fn sys_waitid(
                     status: st,
                     ..Default::default()
                 };
-                t.mm().write(infop, &si.to_bytes())?;
+                abi::write_val(&t.mm(), infop, &si.to_abi())?;
             }
             if rusage != 0 {
-                t.mm().write(rusage, &ru)?;
+                abi::write_val(&t.mm(), rusage, &ru)?;
             }
             Ok(0)
         }
@@ -527,7 +528,7 @@ pub const RELEASE: &str = "6.6.0-ruml";
 
 /// uname
 pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
-    let mut b = vec![0u8; 65 * 6];
+    let mut u: abi::resource::Utsname = bytemuck::Zeroable::zeroed();
     let d = lock(&DOMAINNAME).clone();
     let fields = [
         "Linux".to_string(),
@@ -537,11 +538,20 @@ pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
         "x86_64".to_string(),
         if d.is_empty() { "(none)".into() } else { d },
     ];
-    for (i, f) in fields.iter().enumerate() {
+    let slots = [
+        &mut u.sysname,
+        &mut u.nodename,
+        &mut u.release,
+        &mut u.version,
+        &mut u.machine,
+        &mut u.domainname,
+    ];
+    for (slot, f) in slots.into_iter().zip(&fields) {
+        // At most 64 bytes: the 65th is the NUL.
         let n = f.len().min(64);
-        b[i * 65..i * 65 + n].copy_from_slice(&f.as_bytes()[..n]);
+        slot[..n].copy_from_slice(&f.as_bytes()[..n]);
     }
-    t.mm().write(buf, &b)?;
+    abi::write_val(&t.mm(), buf, &u)?;
     Ok(0)
 }
 
@@ -588,13 +598,15 @@ pub fn set_hostname(h: &str) {
 /// sysinfo
 pub fn sys_sysinfo(t: &Arc<Task>, buf: u64) -> KResult<u64> {
     let (total, free) = crate::mm::frame::stats();
-    let mut b = [0u8; 112];
-    b[0..8].copy_from_slice(&((time::uptime_ns() / 1_000_000_000) as u64).to_le_bytes());
-    b[32..40].copy_from_slice(&(total * 4096).to_le_bytes());
-    b[40..48].copy_from_slice(&(free * 4096).to_le_bytes());
-    b[80..82].copy_from_slice(&(task::all_tasks().len() as u16).to_le_bytes());
-    b[104..108].copy_from_slice(&1u32.to_le_bytes());
-    t.mm().write(buf, &b)?;
+    let si = abi::resource::Sysinfo {
+        uptime: time::uptime_ns() / 1_000_000_000,
+        totalram: total * 4096,
+        freeram: free * 4096,
+        procs: task::all_tasks().len() as u16,
+        mem_unit: 1,
+        ..Default::default()
+    };
+    abi::write_val(&t.mm(), buf, &si)?;
     Ok(0)
 }
 
@@ -623,9 +635,10 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         return Err(Errno::EPERM);
     }
     if new != 0 {
-        let b = t.mm().read_vec(new, 16)?;
-        let s = u64::from_le_bytes(b[0..8].try_into().unwrap());
-        let h = u64::from_le_bytes(b[8..16].try_into().unwrap());
+        let abi::resource::Rlimit {
+            rlim_cur: s,
+            rlim_max: h,
+        } = abi::read_val(&t.mm(), new)?;
         if s > h {
             return Err(Errno::EINVAL);
         }
@@ -639,10 +652,11 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         tg.lock().rlimits[res as usize] = (s, h);
     }
     if old != 0 {
-        let mut b = [0u8; 16];
-        b[0..8].copy_from_slice(&cur.0.to_le_bytes());
-        b[8..16].copy_from_slice(&cur.1.to_le_bytes());
-        t.mm().write(old, &b)?;
+        let r = abi::resource::Rlimit {
+            rlim_cur: cur.0,
+            rlim_max: cur.1,
+        };
+        abi::write_val(&t.mm(), old, &r)?;
     }
     Ok(0)
 }
@@ -764,12 +778,13 @@ pub fn sys_capget(t: &Arc<Task>, _hdr: u64, data: u64) -> KResult<u64> {
         let all = |on: bool| if on { u32::MAX } else { 0 };
         let eff = all(c.euid == 0);
         let perm = all(c.uid == 0 || c.euid == 0 || c.suid == 0);
-        let mut b = [0u8; 24];
-        for i in 0..2 {
-            b[i * 12..i * 12 + 4].copy_from_slice(&eff.to_le_bytes());
-            b[i * 12 + 4..i * 12 + 8].copy_from_slice(&perm.to_le_bytes());
-        }
-        t.mm().write(data, &b)?;
+        // Two 32-bit halves (_LINUX_CAPABILITY_VERSION_3).
+        let d = abi::resource::CapUserData {
+            effective: eff,
+            permitted: perm,
+            inheritable: 0,
+        };
+        abi::write_val(&t.mm(), data, &[d, d])?;
     }
     Ok(0)
 }
@@ -794,13 +809,7 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
         if tmo == 0 {
             return Ok(None);
         }
-        let b = mm.read_vec(tmo, 16)?;
-        let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-        let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
-        if s < 0 || !(0..1_000_000_000).contains(&ns) {
-            return Err(Errno::EINVAL);
-        }
-        let v = s.saturating_mul(1_000_000_000).saturating_add(ns);
+        let v = abi::read_val::<abi::time::Timespec>(&mm, tmo)?.to_ns()?;
         Ok(Some(if abs {
             if op & futex::FUTEX_CLOCK_REALTIME != 0 {
                 time::monotonic_ns().saturating_add(v.saturating_sub(time::realtime_ns()))

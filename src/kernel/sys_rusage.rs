@@ -4,28 +4,29 @@
 use super::acct::{self, Usage};
 use super::errno::{Errno, KResult};
 use super::task::{self, Task, ThreadGroup};
+use crate::abi::{
+    self,
+    resource::Rusage,
+    time::{Timeval, Tms},
+};
 use std::sync::Arc;
 
 const RUSAGE_SELF: i32 = 0;
 const RUSAGE_CHILDREN: i32 = -1;
 const RUSAGE_THREAD: i32 = 1;
 
-/// struct rusage (144 bytes on x86_64).
-fn rusage_bytes(u: &Usage, maxrss_kb: u64) -> [u8; 144] {
-    let tv = |ns: i64| [ns / 1_000_000_000, (ns % 1_000_000_000) / 1000];
-    let mut words = [0i64; 18];
-    words[0..2].copy_from_slice(&tv(u.utime));
-    words[2..4].copy_from_slice(&tv(u.stime));
-    words[4] = maxrss_kb as i64;
-    words[8] = u.minflt as i64;
-    words[9] = u.majflt as i64;
-    words[16] = u.nvcsw as i64;
-    words[17] = u.nivcsw as i64;
-    let mut b = [0u8; 144];
-    for (c, w) in b.chunks_exact_mut(8).zip(words) {
-        c.copy_from_slice(&w.to_le_bytes());
+/// The guest's struct rusage for `u`.
+fn rusage_abi(u: &Usage, maxrss_kb: u64) -> Rusage {
+    Rusage {
+        ru_utime: Timeval::from_ns(u.utime),
+        ru_stime: Timeval::from_ns(u.stime),
+        ru_maxrss: maxrss_kb as i64,
+        ru_minflt: u.minflt as i64,
+        ru_majflt: u.majflt as i64,
+        ru_nvcsw: u.nvcsw as i64,
+        ru_nivcsw: u.nivcsw as i64,
+        ..Default::default()
     }
-    b
 }
 
 /// Peak resident set of the process: what its earlier images left and
@@ -39,30 +40,30 @@ fn self_maxrss_kb(t: &Task, tg: &ThreadGroup) -> u64 {
 pub fn sys_getrusage(t: &Arc<Task>, who: i32, buf: u64) -> KResult<u64> {
     let tg = t.tg();
     let b = match who {
-        RUSAGE_SELF => rusage_bytes(&acct::process_usage(&tg), self_maxrss_kb(t, &tg)),
-        RUSAGE_THREAD => rusage_bytes(&t.acct.usage(), self_maxrss_kb(t, &tg)),
+        RUSAGE_SELF => rusage_abi(&acct::process_usage(&tg), self_maxrss_kb(t, &tg)),
+        RUSAGE_THREAD => rusage_abi(&t.acct.usage(), self_maxrss_kb(t, &tg)),
         RUSAGE_CHILDREN => {
             let a = tg.lock().acct;
-            rusage_bytes(&a.children, a.cmaxrss_kb)
+            rusage_abi(&a.children, a.cmaxrss_kb)
         }
         _ => return Err(Errno::EINVAL),
     };
-    t.mm().write(buf, &b)?;
+    abi::write_val(&t.mm(), buf, &b)?;
     Ok(0)
 }
 
 /// The rusage wait4/waitid report for child `pid` (its own usage and its
 /// reaped children's); call before reaping it.
-pub fn child_rusage(pid: i32) -> [u8; 144] {
+pub fn child_rusage(pid: i32) -> Rusage {
     match task::group(pid) {
         Some(g) => {
             let a = g.lock().acct;
-            rusage_bytes(
+            rusage_abi(
                 &acct::usage_with_children(&g),
                 a.maxrss_kb.max(a.cmaxrss_kb),
             )
         }
-        None => [0u8; 144],
+        None => Rusage::default(),
     }
 }
 
@@ -72,14 +73,14 @@ pub fn sys_times(t: &Arc<Task>, buf: u64) -> KResult<u64> {
         let tg = t.tg();
         let me = acct::process_usage(&tg);
         let ch = tg.lock().acct.children;
-        let mut b = [0u8; 32];
-        for (c, ns) in b
-            .chunks_exact_mut(8)
-            .zip([me.utime, me.stime, ch.utime, ch.stime])
-        {
-            c.copy_from_slice(&acct::ticks(ns).to_le_bytes());
-        }
-        t.mm().write(buf, &b)?;
+        let tk = |ns: i64| acct::ticks(ns) as i64;
+        let b = Tms {
+            tms_utime: tk(me.utime),
+            tms_stime: tk(me.stime),
+            tms_cutime: tk(ch.utime),
+            tms_cstime: tk(ch.stime),
+        };
+        abi::write_val(&t.mm(), buf, &b)?;
     }
     Ok(acct::ticks(super::time::uptime_ns()) + 1)
 }

@@ -8,6 +8,10 @@
 
 use super::errno::{Errno, KResult};
 use super::task::{self, Task, RLIMIT_NICE};
+use crate::abi::{
+    self,
+    resource::{SchedAttr as AbiSchedAttr, SchedParam},
+};
 use std::sync::Arc;
 
 pub const SCHED_OTHER: i32 = 0;
@@ -197,8 +201,7 @@ pub fn sys_sched_setscheduler(
     if policy.is_some_and(|p| p < 0) || param == 0 || pid < 0 {
         return Err(Errno::EINVAL);
     }
-    let prio = t.mm().read_vec(param, 4)?;
-    let prio = i32::from_le_bytes(prio[..].try_into().unwrap());
+    let prio = abi::read_val::<SchedParam>(&t.mm(), param)?.sched_priority;
     let p = target(t, pid)?;
     let cur = p.lock().sched;
     let (policy, reset) = match policy {
@@ -258,10 +261,7 @@ pub fn sys_sched_rr_get_interval(t: &Arc<Task>, pid: i32, ts: u64) -> KResult<u6
         SCHED_RR => RR_SLICE_NS,
         _ => SLICE_NS,
     };
-    let mut b = [0u8; 16];
-    b[0..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
-    b[8..16].copy_from_slice(&(ns % 1_000_000_000).to_le_bytes());
-    t.mm().write(ts, &b)?;
+    abi::write_val(&t.mm(), ts, &abi::time::Timespec::from_ns(ns))?;
     Ok(0)
 }
 
@@ -285,13 +285,13 @@ pub fn sys_sched_setattr(t: &Arc<Task>, pid: i32, uattr: u64, flags: u32) -> KRe
         mm.write_u32(uattr, ATTR_SIZE_VER1)?;
         return Err(Errno::E2BIG);
     }
-    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
-    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
-    let policy = u32_at(4) as i32;
-    let sflags = u64_at(8);
-    let nice = (u32_at(16) as i32).clamp(-20, 19);
-    let priority = u32_at(20);
-    let dl = (u64_at(24), u64_at(32), u64_at(40));
+    // A VER0 caller's buffer lacks the clamps: they read as zero.
+    let a: AbiSchedAttr = abi::read_at(&b, 0);
+    let policy = a.sched_policy as i32;
+    let sflags = a.sched_flags;
+    let nice = a.sched_nice.clamp(-20, 19);
+    let priority = a.sched_priority;
+    let dl = (a.sched_runtime, a.sched_deadline, a.sched_period);
     if sflags & FLAG_UTIL_CLAMP != 0 && size < ATTR_SIZE_VER1 {
         return Err(Errno::EINVAL);
     }
@@ -333,26 +333,29 @@ pub fn sys_sched_getattr(
         (i.sched, i.nice)
     };
     let size = usize_.min(ATTR_SIZE_VER1);
-    let mut b = vec![0u8; ATTR_SIZE_VER1 as usize];
-    b[0..4].copy_from_slice(&size.to_le_bytes());
-    b[4..8].copy_from_slice(&s.policy.to_le_bytes());
     let f = if s.reset_on_fork {
         FLAG_RESET_ON_FORK
     } else {
         0
     };
-    b[8..16].copy_from_slice(&f.to_le_bytes());
     let nice = if is_rt(s.policy) || s.policy == SCHED_DEADLINE {
         0
     } else {
         nice
     };
-    b[16..20].copy_from_slice(&nice.to_le_bytes());
-    b[20..24].copy_from_slice(&s.priority.to_le_bytes());
-    b[24..32].copy_from_slice(&s.dl.0.to_le_bytes());
-    b[32..40].copy_from_slice(&s.dl.1.to_le_bytes());
-    b[40..48].copy_from_slice(&s.dl.2.to_le_bytes());
-    b[52..56].copy_from_slice(&1024u32.to_le_bytes());
-    t.mm().write(uattr, &b[..size as usize])?;
+    let a = AbiSchedAttr {
+        size,
+        sched_policy: s.policy as u32,
+        sched_flags: f,
+        sched_nice: nice,
+        sched_priority: s.priority,
+        sched_runtime: s.dl.0,
+        sched_deadline: s.dl.1,
+        sched_period: s.dl.2,
+        sched_util_min: 0,
+        // SCHED_CAPACITY_SCALE: no clamp.
+        sched_util_max: 1024,
+    };
+    t.mm().write(uattr, &abi::bytes(&a)[..size as usize])?;
     Ok(0)
 }

@@ -10,6 +10,11 @@ use super::signal::{
 };
 use super::task::{self, Pid, Task};
 use super::time;
+use crate::abi::{
+    self,
+    signal::{KSigaction, SigfieldsKill, Siginfo, Stack},
+    time::Timespec,
+};
 use crate::fs::file::{File, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::fs::signalfd::SignalFd;
 use std::sync::Arc;
@@ -24,13 +29,12 @@ pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize
         if sig == SIGKILL || sig == SIGSTOP {
             return Err(Errno::EINVAL);
         }
-        let b = mm.read_vec(act, 32)?;
-        let g = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let a: KSigaction = abi::read_val(&mm, act)?;
         Some(SigAction {
-            handler: g(0),
-            flags: g(8),
-            restorer: g(16),
-            mask: g(24) & !UNBLOCKABLE,
+            handler: a.sa_handler,
+            flags: a.sa_flags,
+            restorer: a.sa_restorer,
+            mask: a.sa_mask & !UNBLOCKABLE,
         })
     } else {
         None
@@ -58,12 +62,13 @@ pub fn sys_rt_sigaction(t: &Arc<Task>, sig: i32, act: u64, old: u64, size: usize
         }
     }
     if old != 0 {
-        let mut b = [0u8; 32];
-        b[0..8].copy_from_slice(&prev.handler.to_le_bytes());
-        b[8..16].copy_from_slice(&prev.flags.to_le_bytes());
-        b[16..24].copy_from_slice(&prev.restorer.to_le_bytes());
-        b[24..32].copy_from_slice(&prev.mask.to_le_bytes());
-        mm.write(old, &b)?;
+        let a = KSigaction {
+            sa_handler: prev.handler,
+            sa_flags: prev.flags,
+            sa_restorer: prev.restorer,
+            sa_mask: prev.mask,
+        };
+        abi::write_val(&mm, old, &a)?;
     }
     Ok(0)
 }
@@ -212,9 +217,9 @@ pub fn sys_tgkill(t: &Arc<Task>, tgid: i32, tid: i32, sig: i32) -> KResult<u64> 
 /// rt_sigqueueinfo
 pub fn sys_rt_sigqueueinfo(t: &Arc<Task>, pid: i32, sig: i32, info: u64) -> KResult<u64> {
     check_sig(sig)?;
-    let b = t.mm().read_vec(info, 128)?;
-    let code = i32::from_le_bytes(b[8..12].try_into().unwrap());
-    let value = u64::from_le_bytes(b[24..32].try_into().unwrap());
+    let u: Siginfo = abi::read_val(&t.mm(), info)?;
+    let code = u.si_code;
+    let value = u.fields::<SigfieldsKill>().si_value;
     let si = SigInfo {
         signo: sig,
         code,
@@ -252,17 +257,21 @@ pub fn sys_sigaltstack(t: &Arc<Task>, ss: u64, old: u64) -> KResult<u64> {
         } else {
             0
         };
-        let mut b = [0u8; 24];
-        b[0..8].copy_from_slice(&cur.0.to_le_bytes());
-        b[8..12].copy_from_slice(&flags.to_le_bytes());
-        b[16..24].copy_from_slice(&cur.1.to_le_bytes());
-        mm.write(old, &b)?;
+        let st = Stack {
+            ss_sp: cur.0,
+            ss_flags: flags,
+            _pad: 0,
+            ss_size: cur.1,
+        };
+        abi::write_val(&mm, old, &st)?;
     }
     if ss != 0 {
-        let b = mm.read_vec(ss, 24)?;
-        let sp = u64::from_le_bytes(b[0..8].try_into().unwrap());
-        let flags = i32::from_le_bytes(b[8..12].try_into().unwrap());
-        let size = u64::from_le_bytes(b[16..24].try_into().unwrap());
+        let Stack {
+            ss_sp: sp,
+            ss_flags: flags,
+            ss_size: size,
+            ..
+        } = abi::read_val(&mm, ss)?;
         if flags & !(signal::SS_DISABLE | (1 << 31)) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -322,16 +331,17 @@ pub fn sys_rt_sigtimedwait(
     let got = signal::dequeue_from(t, want);
     if let Some(si) = got {
         if info != 0 {
-            mm.write(info, &si.to_bytes())?;
+            abi::write_val(&mm, info, &si.to_abi())?;
         }
         return Ok(si.signo as u64);
     }
     let dl = if redo {
         t.lock().deadline
     } else if ts != 0 {
-        let b = mm.read_vec(ts, 16)?;
-        let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-        let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
+        let Timespec {
+            tv_sec: s,
+            tv_nsec: ns,
+        } = abi::read_val(&mm, ts)?;
         Some(
             time::monotonic_ns()
                 .saturating_add(s.saturating_mul(1_000_000_000))

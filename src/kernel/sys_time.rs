@@ -5,23 +5,15 @@ use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::Task;
 use super::time;
+use crate::abi::{
+    self,
+    time::{Itimerval, Timespec, Timeval},
+};
 use std::sync::Arc;
 
-fn ts_bytes(ns: i64) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    b[0..8].copy_from_slice(&ns.div_euclid(1_000_000_000).to_le_bytes());
-    b[8..16].copy_from_slice(&ns.rem_euclid(1_000_000_000).to_le_bytes());
-    b
-}
-
+/// A guest timespec as a relative time in ns (EINVAL if malformed).
 fn read_ts(t: &Task, addr: u64) -> KResult<i64> {
-    let b = t.mm().read_vec(addr, 16)?;
-    let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-    let ns = i64::from_le_bytes(b[8..16].try_into().unwrap());
-    if s < 0 || !(0..1_000_000_000).contains(&ns) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(s.saturating_mul(1_000_000_000).saturating_add(ns))
+    abi::read_val::<Timespec>(&t.mm(), addr)?.to_ns()
 }
 
 fn clock_ns(t: &Task, clk: i32) -> KResult<i64> {
@@ -36,7 +28,7 @@ fn clock_ns(t: &Task, clk: i32) -> KResult<i64> {
 /// clock_gettime
 pub fn sys_clock_gettime(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
     let ns = clock_ns(t, clk)?;
-    t.mm().write(ts, &ts_bytes(ns))?;
+    abi::write_val(&t.mm(), ts, &Timespec::from_ns(ns))?;
     Ok(0)
 }
 
@@ -45,7 +37,7 @@ pub fn sys_clock_getres(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
     clock_ns(t, clk)?;
     if ts != 0 {
         let res = if clk == 5 || clk == 6 { 4_000_000 } else { 1 };
-        t.mm().write(ts, &ts_bytes(res))?;
+        abi::write_val(&t.mm(), ts, &Timespec::from_ns(res))?;
     }
     Ok(0)
 }
@@ -53,14 +45,10 @@ pub fn sys_clock_getres(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
 /// gettimeofday
 pub fn sys_gettimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
     if tv != 0 {
-        let ns = time::realtime_ns();
-        let mut b = [0u8; 16];
-        b[0..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
-        b[8..16].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
-        t.mm().write(tv, &b)?;
+        abi::write_val(&t.mm(), tv, &Timeval::from_ns(time::realtime_ns()))?;
     }
     if tz != 0 {
-        t.mm().write(tz, &super::sys_clock::timezone_bytes())?;
+        abi::write_val(&t.mm(), tz, &super::sys_clock::timezone())?;
     }
     Ok(0)
 }
@@ -121,18 +109,6 @@ pub fn sys_clock_nanosleep(
     sleep_until(t, dl)
 }
 
-fn itv_bytes(val_ns: i64, int_ns: i64) -> [u8; 32] {
-    let mut b = [0u8; 32];
-    let tv = |ns: i64| ((ns / 1_000_000_000), (ns % 1_000_000_000) / 1000);
-    let (a, b1) = tv(int_ns);
-    let (c, d) = tv(val_ns);
-    b[0..8].copy_from_slice(&a.to_le_bytes());
-    b[8..16].copy_from_slice(&b1.to_le_bytes());
-    b[16..24].copy_from_slice(&c.to_le_bytes());
-    b[24..32].copy_from_slice(&d.to_le_bytes());
-    b
-}
-
 /// getitimer: what is left of timer `which` and its interval.
 pub fn sys_getitimer(t: &Arc<Task>, which: i32, val: u64) -> KResult<u64> {
     let (v, i) = match which {
@@ -140,19 +116,8 @@ pub fn sys_getitimer(t: &Arc<Task>, which: i32, val: u64) -> KResult<u64> {
         cputimer::ITIMER_VIRTUAL | cputimer::ITIMER_PROF => cputimer::get(&t.tg(), which),
         _ => return Err(Errno::EINVAL),
     };
-    t.mm().write(val, &itv_bytes(v, i))?;
+    abi::write_val(&t.mm(), val, &Itimerval::from_ns(v, i))?;
     Ok(0)
-}
-
-/// A guest `struct timeval` in ns: EINVAL unless 0 <= tv_usec < 10^6 and
-/// tv_sec >= 0, as Linux's setitimer checks.
-fn timeval_ns(b: &[u8]) -> KResult<i64> {
-    let s = i64::from_le_bytes(b[0..8].try_into().unwrap());
-    let us = i64::from_le_bytes(b[8..16].try_into().unwrap());
-    if s < 0 || !(0..1_000_000).contains(&us) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(s.saturating_mul(1_000_000_000).saturating_add(us * 1000))
 }
 
 /// setitimer: ITIMER_REAL counts wall time (SIGALRM), ITIMER_VIRTUAL the
@@ -163,8 +128,8 @@ pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u
         return Err(Errno::EINVAL);
     }
     let (v, i) = if new != 0 {
-        let b = t.mm().read_vec(new, 32)?;
-        (timeval_ns(&b[16..32])?, timeval_ns(&b[0..16])?)
+        let it: Itimerval = abi::read_val(&t.mm(), new)?;
+        (it.it_value.to_ns()?, it.it_interval.to_ns()?)
     } else {
         (0, 0)
     };
@@ -174,7 +139,7 @@ pub fn sys_setitimer(t: &Arc<Task>, which: i32, new: u64, old: u64) -> KResult<u
         cputimer::set(&t.tg(), which, v, i)
     };
     if old != 0 {
-        t.mm().write(old, &itv_bytes(prev.0, prev.1))?;
+        abi::write_val(&t.mm(), old, &Itimerval::from_ns(prev.0, prev.1))?;
     }
     Ok(0)
 }

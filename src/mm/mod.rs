@@ -168,20 +168,16 @@ impl Mm {
         self.lock().write(addr, buf)
     }
     pub fn read_u32(&self, addr: u64) -> KResult<u32> {
-        let mut b = [0u8; 4];
-        self.read(addr, &mut b)?;
-        Ok(u32::from_le_bytes(b))
+        crate::abi::read_val(self, addr)
     }
     pub fn read_u64(&self, addr: u64) -> KResult<u64> {
-        let mut b = [0u8; 8];
-        self.read(addr, &mut b)?;
-        Ok(u64::from_le_bytes(b))
+        crate::abi::read_val(self, addr)
     }
     pub fn write_u32(&self, addr: u64, v: u32) -> KResult<()> {
-        self.write(addr, &v.to_le_bytes())
+        crate::abi::write_val(self, addr, &v)
     }
     pub fn write_u64(&self, addr: u64, v: u64) -> KResult<()> {
-        self.write(addr, &v.to_le_bytes())
+        crate::abi::write_val(self, addr, &v)
     }
     /// Read a plain-old-data struct from guest memory.
     pub fn read_vec(&self, addr: u64, len: usize) -> KResult<Vec<u8>> {

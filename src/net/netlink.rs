@@ -4,18 +4,24 @@
 //! interfaces. Requests that would change something answer EOPNOTSUPP in
 //! an NLMSG_ERROR, as a kernel without that feature does.
 
+use crate::abi::{
+    self,
+    net::{SockaddrNl, AF_NETLINK},
+    netlink::{IfAddrMsg, IfInfoMsg, NlMsgHdr, RtAttr},
+};
 use crate::fs::file::{File, FileOps, POLLIN, POLLOUT};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
 use crate::net::inet::netdev::{self, IfInfo};
+use core::mem::{offset_of, size_of};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 pub const NETLINK_ROUTE: i32 = 0;
-const AF_NETLINK: u16 = 16;
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
+// rtnetlink carries the family in a byte.
+const AF_INET: u8 = abi::net::AF_INET as u8;
+const AF_INET6: u8 = abi::net::AF_INET6 as u8;
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -57,26 +63,30 @@ struct Msg(Vec<u8>);
 
 impl Msg {
     fn new(ty: u16, flags: u16, seq: u32, pid: u32) -> Msg {
-        let mut b = vec![0u8; 16];
-        b[4..6].copy_from_slice(&ty.to_le_bytes());
-        b[6..8].copy_from_slice(&flags.to_le_bytes());
-        b[8..12].copy_from_slice(&seq.to_le_bytes());
-        b[12..16].copy_from_slice(&pid.to_le_bytes());
-        Msg(b)
+        let h = NlMsgHdr {
+            nlmsg_len: 0,
+            nlmsg_type: ty,
+            nlmsg_flags: flags,
+            nlmsg_seq: seq,
+            nlmsg_pid: pid,
+        };
+        Msg(abi::bytes(&h).to_vec())
     }
     fn put(&mut self, bytes: &[u8]) {
         self.0.extend_from_slice(bytes);
         self.0.resize(align4(self.0.len()), 0);
     }
     fn attr(&mut self, ty: u16, data: &[u8]) {
-        let len = 4 + data.len();
-        self.0.extend_from_slice(&(len as u16).to_le_bytes());
-        self.0.extend_from_slice(&ty.to_le_bytes());
+        let a = RtAttr {
+            rta_len: (size_of::<RtAttr>() + data.len()) as u16,
+            rta_type: ty,
+        };
+        self.0.extend_from_slice(abi::bytes(&a));
         self.put(data);
     }
     fn done(mut self) -> Vec<u8> {
         let n = self.0.len() as u32;
-        self.0[0..4].copy_from_slice(&n.to_le_bytes());
+        abi::write_at(&mut self.0, offset_of!(NlMsgHdr, nlmsg_len), &n);
         self.0
     }
 }
@@ -103,17 +113,18 @@ fn link_msg(i: &IfInfo, seq: u32, pid: u32) -> Vec<u8> {
         (false, Some(_)) => 1,
         (false, None) => ARPHRD_NONE,
     };
-    // struct ifinfomsg
-    let mut ifi = vec![0u8; 16];
-    ifi[2..4].copy_from_slice(&hw.to_le_bytes());
-    ifi[4..8].copy_from_slice(&(i.index as i32).to_le_bytes());
-    ifi[8..12].copy_from_slice(&flags.to_le_bytes());
-    m.put(&ifi);
+    let ifi = IfInfoMsg {
+        ifi_type: hw,
+        ifi_index: i.index as i32,
+        ifi_flags: flags,
+        ..Default::default()
+    };
+    m.put(abi::bytes(&ifi));
     m.attr(IFLA_IFNAME, &cstr(&i.name));
-    m.attr(IFLA_TXQLEN, &1000u32.to_le_bytes());
+    m.attr(IFLA_TXQLEN, abi::bytes(&1000u32));
     // IF_OPER_UNKNOWN, what Linux reports for lo.
     m.attr(IFLA_OPERSTATE, &[0]);
-    m.attr(IFLA_MTU, &i.mtu.to_le_bytes());
+    m.attr(IFLA_MTU, abi::bytes(&i.mtu));
     m.attr(IFLA_QDISC, &cstr("noqueue"));
     if let Some(mac) = i.mac {
         m.attr(IFLA_ADDRESS, &mac);
@@ -136,15 +147,19 @@ fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
             continue;
         }
         let mut m = Msg::new(RTM_NEWADDR, NLM_F_MULTI, seq, pid);
-        // struct ifaddrmsg
         let scope = if loopback {
             RT_SCOPE_HOST
         } else {
             RT_SCOPE_UNIVERSE
         };
-        let mut ifa = vec![fam, prefix, IFA_F_PERMANENT, scope];
-        ifa.extend_from_slice(&index.to_le_bytes());
-        m.put(&ifa);
+        let ifa = IfAddrMsg {
+            ifa_family: fam,
+            ifa_prefixlen: prefix,
+            ifa_flags: IFA_F_PERMANENT,
+            ifa_scope: scope,
+            ifa_index: index,
+        };
+        m.put(abi::bytes(&ifa));
         m.attr(IFA_ADDRESS, &bytes);
         if fam == AF_INET {
             m.attr(IFA_LOCAL, &bytes);
@@ -158,8 +173,9 @@ fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
 /// NLMSG_ERROR for request `req` (its header): `errno` 0 is an ack.
 fn error_msg(req: &[u8], errno: i32, seq: u32, pid: u32) -> Vec<u8> {
     let mut m = Msg::new(NLMSG_ERROR, 0, seq, pid);
-    m.put(&(-errno).to_le_bytes());
-    m.put(&req[..16.min(req.len())]);
+    // struct nlmsgerr: the negated errno, then the request's header.
+    m.put(abi::bytes(&(-errno)));
+    m.put(&req[..size_of::<NlMsgHdr>().min(req.len())]);
     m.done()
 }
 
@@ -188,20 +204,25 @@ impl NetlinkSocket {
 
     /// bind: the port id (0 asks the kernel for one: the caller's pid).
     pub fn bind(&self, addr: &[u8], tgid: u32) -> KResult<()> {
-        if addr.len() < 12 || u16::from_le_bytes([addr[0], addr[1]]) != AF_NETLINK {
+        let Some(a) = abi::from_prefix::<SockaddrNl>(addr) else {
+            return Err(Errno::EINVAL);
+        };
+        if a.nl_family != AF_NETLINK {
             return Err(Errno::EINVAL);
         }
-        let pid = u32::from_le_bytes(addr[4..8].try_into().unwrap());
+        let pid = a.nl_pid;
         *Self::lock(&self.port) = if pid == 0 { tgid } else { pid };
         Ok(())
     }
 
     /// struct sockaddr_nl of this socket (or of the kernel, port 0).
     pub fn sockaddr(port: u32) -> Vec<u8> {
-        let mut a = vec![0u8; 12];
-        a[0..2].copy_from_slice(&AF_NETLINK.to_le_bytes());
-        a[4..8].copy_from_slice(&port.to_le_bytes());
-        a
+        let a = SockaddrNl {
+            nl_family: AF_NETLINK,
+            nl_pid: port,
+            ..Default::default()
+        };
+        abi::bytes(&a).to_vec()
     }
 
     pub fn port(&self, tgid: u32) -> u32 {
@@ -217,16 +238,16 @@ impl NetlinkSocket {
         let pid = self.port(tgid);
         let mut replies = Vec::new();
         let mut off = 0;
-        while off + 16 <= data.len() {
+        const HDR: usize = size_of::<NlMsgHdr>();
+        while off + HDR <= data.len() {
             let h = &data[off..];
-            let len = u32::from_le_bytes(h[0..4].try_into().unwrap()) as usize;
-            if len < 16 || off + len > data.len() {
+            let hdr: NlMsgHdr = abi::read_at(h, 0);
+            let len = hdr.nlmsg_len as usize;
+            if len < HDR || off + len > data.len() {
                 return Err(Errno::EINVAL);
             }
-            let ty = u16::from_le_bytes([h[4], h[5]]);
-            let flags = u16::from_le_bytes([h[6], h[7]]);
-            let seq = u32::from_le_bytes(h[8..12].try_into().unwrap());
-            let body = &h[16..len];
+            let (ty, flags, seq) = (hdr.nlmsg_type, hdr.nlmsg_flags, hdr.nlmsg_seq);
+            let body = &h[HDR..len];
             let mut batch = Vec::new();
             match ty {
                 RTM_GETLINK if flags & NLM_F_DUMP != 0 => {
@@ -247,7 +268,7 @@ impl NetlinkSocket {
                 }
             }
             let mut done = Msg::new(NLMSG_DONE, NLM_F_MULTI, seq, pid);
-            done.put(&0i32.to_le_bytes());
+            done.put(abi::bytes(&0i32));
             batch.extend(done.done());
             replies.push(batch);
             if flags & NLM_F_ACK != 0 && ty != RTM_GETLINK && ty != RTM_GETADDR {

@@ -27,7 +27,10 @@ pub enum UnixAddr {
 impl UnixAddr {
     /// The sockaddr_un bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = 1u16.to_le_bytes().to_vec();
+        let h = crate::abi::net::SockaddrUnHead {
+            sun_family: crate::abi::net::AF_UNIX,
+        };
+        let mut v = crate::abi::bytes(&h).to_vec();
         match self {
             UnixAddr::Path(p) => {
                 v.extend_from_slice(&crate::fs::name::to_bytes(p));
@@ -480,8 +483,7 @@ impl FileOps for UnixSocket {
         cmd: u32,
         arg: u64,
     ) -> KResult<u64> {
-        const FIONREAD: u32 = 0x541b;
-        if cmd == FIONREAD {
+        if cmd == crate::abi::ioctl::FIONREAD {
             let n = self.inq_len()?;
             t.mm().write_u32(arg, n.min(i32::MAX as usize) as u32)?;
             return Ok(0);

@@ -6,43 +6,15 @@
 use super::file::TtyFile;
 use super::termios::*;
 use super::{jobctl, pty, Kind, Tty};
+use crate::abi::tty::Winsize;
 use crate::fs::file::{File, O_NONBLOCK};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::signal::SIGTTOU;
 use crate::kernel::task::{self, Task};
 use std::sync::Arc;
 
-pub const TCGETS: u32 = 0x5401;
-pub const TCSETS: u32 = 0x5402;
-pub const TCSETSW: u32 = 0x5403;
-pub const TCSETSF: u32 = 0x5404;
-pub const TCSBRK: u32 = 0x5409;
-pub const TCXONC: u32 = 0x540a;
-pub const TCFLSH: u32 = 0x540b;
-pub const TIOCEXCL: u32 = 0x540c;
-pub const TIOCNXCL: u32 = 0x540d;
-pub const TIOCSCTTY: u32 = 0x540e;
-pub const TIOCGPGRP: u32 = 0x540f;
-pub const TIOCSPGRP: u32 = 0x5410;
-pub const TIOCOUTQ: u32 = 0x5411;
-pub const TIOCSTI: u32 = 0x5412;
-pub const TIOCGWINSZ: u32 = 0x5413;
-pub const TIOCSWINSZ: u32 = 0x5414;
-pub const FIONREAD: u32 = 0x541b;
-pub const FIONBIO: u32 = 0x5421;
-pub const TIOCNOTTY: u32 = 0x5422;
-pub const TIOCSETD: u32 = 0x5423;
-pub const TIOCGETD: u32 = 0x5424;
-pub const TCSBRKP: u32 = 0x5425;
-pub const TIOCSBRK: u32 = 0x5427;
-pub const TIOCCBRK: u32 = 0x5428;
-pub const TIOCGSID: u32 = 0x5429;
-pub const TCGETS2: u32 = 0x802c_542a;
-pub const TCSETS2: u32 = 0x402c_542b;
-pub const TCSETSW2: u32 = 0x402c_542c;
-pub const TCSETSF2: u32 = 0x402c_542d;
-pub const TIOCVHANGUP: u32 = 0x5437;
-pub const TIOCGEXCL: u32 = 0x8004_5440;
+// The request numbers are the guest ABI's, defined once in abi::ioctl.
+pub use crate::abi::ioctl::*;
 
 const TCOOFF: u64 = 0;
 const TCOON: u64 = 1;
@@ -192,17 +164,18 @@ pub fn ioctl(file: &TtyFile, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KRe
         }
         TIOCGWINSZ => {
             let ws = real.winsize();
-            let mut b = [0u8; 8];
-            for (i, v) in ws.iter().enumerate() {
-                b[i * 2..i * 2 + 2].copy_from_slice(&v.to_le_bytes());
-            }
-            mm.write(arg, &b)?;
+            let w = Winsize {
+                ws_row: ws[0],
+                ws_col: ws[1],
+                ws_xpixel: ws[2],
+                ws_ypixel: ws[3],
+            };
+            crate::abi::write_val(&mm, arg, &w)?;
             Ok(0)
         }
         TIOCSWINSZ => {
-            let b = mm.read_vec(arg, 8)?;
-            let ws = [0, 1, 2, 3].map(|i| u16::from_le_bytes([b[i * 2], b[i * 2 + 1]]));
-            real.set_winsize(ws);
+            let w: Winsize = crate::abi::read_val(&mm, arg)?;
+            real.set_winsize([w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel]);
             Ok(0)
         }
         TIOCOUTQ => {

@@ -83,13 +83,13 @@ pub const VDISCARD: usize = 13;
 pub const VWERASE: usize = 14;
 pub const VLNEXT: usize = 15;
 pub const VEOL2: usize = 16;
-/// The kernel's NCCS (glibc's user-space struct has 32, the ioctl ABI 19).
-pub const NCCS: usize = 19;
+pub use crate::abi::tty::NCCS;
+use crate::abi::tty::{KTermios, Termios2};
 
 /// Size of the kernel `struct termios` (TCGETS).
-pub const TERMIOS_SIZE: usize = 36;
+pub const TERMIOS_SIZE: usize = core::mem::size_of::<KTermios>();
 /// Size of `struct termios2` (TCGETS2): termios plus input/output speeds.
-pub const TERMIOS2_SIZE: usize = 44;
+pub const TERMIOS2_SIZE: usize = core::mem::size_of::<Termios2>();
 
 /// A terminal's settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,45 +142,49 @@ impl Termios {
         t
     }
 
+    fn to_abi(self) -> KTermios {
+        KTermios {
+            c_iflag: self.iflag,
+            c_oflag: self.oflag,
+            c_cflag: self.cflag,
+            c_lflag: self.lflag,
+            c_line: self.line,
+            c_cc: self.cc,
+        }
+    }
+
     pub fn to_bytes(self) -> [u8; TERMIOS_SIZE] {
-        let mut b = [0u8; TERMIOS_SIZE];
-        b[0..4].copy_from_slice(&self.iflag.to_le_bytes());
-        b[4..8].copy_from_slice(&self.oflag.to_le_bytes());
-        b[8..12].copy_from_slice(&self.cflag.to_le_bytes());
-        b[12..16].copy_from_slice(&self.lflag.to_le_bytes());
-        b[16] = self.line;
-        b[17..36].copy_from_slice(&self.cc);
-        b
+        bytemuck::cast(self.to_abi())
     }
 
     pub fn to_bytes2(self) -> [u8; TERMIOS2_SIZE] {
-        let mut b = [0u8; TERMIOS2_SIZE];
-        b[..TERMIOS_SIZE].copy_from_slice(&self.to_bytes());
-        b[36..40].copy_from_slice(&self.ispeed.to_le_bytes());
-        b[40..44].copy_from_slice(&self.ospeed.to_le_bytes());
-        b
+        bytemuck::cast(Termios2 {
+            t: self.to_abi(),
+            c_ispeed: self.ispeed,
+            c_ospeed: self.ospeed,
+        })
     }
 
     /// Parse a `struct termios` (36 bytes) or `termios2` (44 bytes). The
     /// speeds of a plain termios follow from its CBAUD bits.
     pub fn from_bytes(b: &[u8]) -> Termios {
-        let u = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
-        let mut cc = [0u8; NCCS];
-        cc.copy_from_slice(&b[17..36]);
-        let cflag = u(8);
+        // A plain termios reads as a termios2 with zero speeds.
+        let t2: Termios2 = crate::abi::read_at(b, 0);
+        let k = t2.t;
+        let cflag = k.c_cflag;
         let (ispeed, ospeed) = if b.len() >= TERMIOS2_SIZE && cflag & CBAUD == BOTHER {
-            (u(36), u(40))
+            (t2.c_ispeed, t2.c_ospeed)
         } else {
             let s = baud_rate(cflag & CBAUD);
             (s, s)
         };
         Termios {
-            iflag: u(0),
-            oflag: u(4),
+            iflag: k.c_iflag,
+            oflag: k.c_oflag,
             cflag,
-            lflag: u(12),
-            line: b[16],
-            cc,
+            lflag: k.c_lflag,
+            line: k.c_line,
+            cc: k.c_cc,
             ispeed,
             ospeed,
         }

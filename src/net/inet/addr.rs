@@ -5,8 +5,8 @@ use crate::kernel::errno::{Errno, KResult};
 use smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv6Address};
 
 pub const AF_UNSPEC: u16 = 0;
-pub const AF_INET: u16 = 2;
-pub const AF_INET6: u16 = 10;
+use crate::abi::net::{SockaddrIn, SockaddrIn6};
+pub use crate::abi::net::{AF_INET, AF_INET6};
 
 /// The family a socket was made in; it takes only that family's
 /// sockaddrs. AF_INET6 sockets reach IPv4 through v4-mapped addresses
@@ -56,7 +56,7 @@ pub fn family_of(b: &[u8]) -> u16 {
     if b.len() < 2 {
         return AF_UNSPEC;
     }
-    u16::from_le_bytes([b[0], b[1]])
+    crate::abi::read_at(b, 0)
 }
 
 /// Parse a sockaddr of the socket's family. Linux checks the length before
@@ -69,45 +69,50 @@ pub fn parse(d: Domain, b: &[u8]) -> KResult<IpEndpoint> {
     if family_of(b) != d.family() {
         return Err(Errno::EAFNOSUPPORT);
     }
-    let port = u16::from_be_bytes([b[2], b[3]]);
-    let addr = match d {
-        Domain::V4 => IpAddress::Ipv4(Ipv4Address::new(b[4], b[5], b[6], b[7])),
+    // min_len covers the address; what lies past the caller's length
+    // (sin_zero, the scope id) reads as zero.
+    let (port, addr) = match d {
+        Domain::V4 => {
+            let s: SockaddrIn = crate::abi::read_at(b, 0);
+            (s.sin_port, IpAddress::Ipv4(Ipv4Address::from(s.sin_addr)))
+        }
         Domain::V6 => {
-            let o: [u8; 16] = b[8..24].try_into().unwrap();
-            let a = Ipv6Address::from(o);
-            match a.to_ipv4_mapped() {
+            let s: SockaddrIn6 = crate::abi::read_at(b, 0);
+            let a = Ipv6Address::from(s.sin6_addr);
+            let a = match a.to_ipv4_mapped() {
                 Some(v4) => IpAddress::Ipv4(v4),
                 None => IpAddress::Ipv6(a),
-            }
+            };
+            (s.sin6_port, a)
         }
     };
-    Ok(IpEndpoint::new(addr, port))
+    Ok(IpEndpoint::new(addr, u16::from_be_bytes(port)))
 }
 
 /// The sockaddr bytes of an endpoint as a socket of family `d` shows it:
 /// AF_INET6 sockets see IPv4 addresses v4-mapped.
 pub fn format(d: Domain, ep: IpEndpoint) -> Vec<u8> {
-    let mut v = Vec::with_capacity(28);
     let addr = match (d, ep.addr) {
         (Domain::V6, IpAddress::Ipv4(a)) => IpAddress::Ipv6(a.to_ipv6_mapped()),
         (_, a) => a,
     };
     match addr {
-        IpAddress::Ipv4(a) => {
-            v.extend_from_slice(&AF_INET.to_le_bytes());
-            v.extend_from_slice(&ep.port.to_be_bytes());
-            v.extend_from_slice(&a.octets());
-            v.extend_from_slice(&[0; 8]);
-        }
-        IpAddress::Ipv6(a) => {
-            v.extend_from_slice(&AF_INET6.to_le_bytes());
-            v.extend_from_slice(&ep.port.to_be_bytes());
-            v.extend_from_slice(&[0; 4]);
-            v.extend_from_slice(&a.octets());
-            v.extend_from_slice(&[0; 4]);
-        }
+        IpAddress::Ipv4(a) => crate::abi::bytes(&SockaddrIn {
+            sin_family: AF_INET,
+            sin_port: ep.port.to_be_bytes(),
+            sin_addr: a.octets(),
+            sin_zero: [0; 8],
+        })
+        .to_vec(),
+        IpAddress::Ipv6(a) => crate::abi::bytes(&SockaddrIn6 {
+            sin6_family: AF_INET6,
+            sin6_port: ep.port.to_be_bytes(),
+            sin6_flowinfo: [0; 4],
+            sin6_addr: a.octets(),
+            sin6_scope_id: 0,
+        })
+        .to_vec(),
     }
-    v
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub const SIOCSIFBRDADDR: u32 = 0x891a;
 pub const SIOCSIFNETMASK: u32 = 0x891c;
 
 const IFF_UP: u16 = 0x1;
-const AF_INET: u16 = 2;
+use crate::abi::net::AF_INET;
 const RTF_GATEWAY: u16 = 0x2;
 /// Size of struct rtentry on x86_64.
 pub const RTENTRY_SIZE: usize = 120;
@@ -31,10 +31,11 @@ pub fn is_set_ioctl(cmd: u32) -> bool {
 
 /// The IPv4 address of a sockaddr_in at `b` (EINVAL for another family).
 fn sockaddr_in(b: &[u8]) -> KResult<Ipv4Address> {
-    if u16::from_le_bytes([b[0], b[1]]) != AF_INET {
+    let s: crate::abi::net::SockaddrIn = crate::abi::read_at(b, 0);
+    if s.sin_family != AF_INET {
         return Err(Errno::EINVAL);
     }
-    Ok(Ipv4Address::new(b[4], b[5], b[6], b[7]))
+    Ok(Ipv4Address::from(s.sin_addr))
 }
 
 /// Linux's default prefix for an address set without a netmask (its
@@ -116,7 +117,7 @@ pub fn ifreq_set(cmd: u32, req: &[u8]) -> KResult<()> {
         }
         SIOCSIFBRDADDR => on_iface(&req[..16], |_| Ok(())),
         SIOCSIFFLAGS => {
-            let up = u16::from_le_bytes([u[0], u[1]]) & IFF_UP != 0;
+            let up = crate::abi::read_at::<u16>(u, 0) & IFF_UP != 0;
             on_iface(&req[..16], |i| {
                 // lo stays up: the stack's own traffic runs over it.
                 if !i.loopback {
@@ -135,7 +136,7 @@ pub fn route_set(cmd: u32, rt: &[u8]) -> KResult<()> {
     let dst = sockaddr_in(&rt[8..24])?;
     let gw = rt[24..40].to_vec();
     let mask = sockaddr_in(&rt[40..56]).unwrap_or(Ipv4Address::UNSPECIFIED);
-    let flags = u16::from_le_bytes([rt[56], rt[57]]);
+    let flags = crate::abi::read_at::<crate::abi::net::Rtentry>(rt, 0).rt_flags;
     if !dst.is_unspecified() || !mask.is_unspecified() {
         // Subnet routes come with the interface's address.
         return Err(Errno::EOPNOTSUPP);

@@ -5,6 +5,10 @@
 
 use super::device::DevStats;
 use super::stack;
+use crate::abi::{
+    self,
+    net::{Ifconf, Sockaddr, SockaddrIn, AF_INET, IFNAMSIZ},
+};
 use crate::kernel::errno::{Errno, KResult};
 use smoltcp::wire::{IpAddress, Ipv4Address};
 
@@ -27,7 +31,6 @@ pub const IFREQ_SIZE: usize = 40;
 const IFF_UP: u16 = 0x1;
 const IFF_LOOPBACK: u16 = 0x8;
 const IFF_RUNNING: u16 = 0x40;
-const AF_INET: u16 = 2;
 const ARPHRD_ETHER: u16 = 1;
 const ARPHRD_LOOPBACK: u16 = 772;
 const ARPHRD_NONE: u16 = 0xfffe;
@@ -152,8 +155,12 @@ fn flags(i: &IfInfo) -> u16 {
 
 /// A sockaddr_in for `a` in the ifreq union.
 fn put_sockaddr_in(u: &mut [u8], a: Ipv4Address) {
-    u[0..2].copy_from_slice(&AF_INET.to_le_bytes());
-    u[4..8].copy_from_slice(&a.octets());
+    let s = SockaddrIn {
+        sin_family: AF_INET,
+        sin_addr: a.octets(),
+        ..Default::default()
+    };
+    abi::write_at(u, 0, &s);
 }
 
 fn netmask(prefix: u8) -> Ipv4Address {
@@ -179,7 +186,7 @@ fn by_name(req: &[u8; IFREQ_SIZE]) -> KResult<IfInfo> {
 /// in place). EINVAL for other commands.
 pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
     if cmd == SIOCGIFNAME {
-        let index = u32::from_le_bytes(req[16..20].try_into().unwrap());
+        let index: u32 = abi::read_at(req, IFNAMSIZ);
         let i = interfaces()
             .into_iter()
             .find(|i| i.index == index)
@@ -189,32 +196,36 @@ pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
         return Ok(());
     }
     let i = by_name(req)?;
-    let u = &mut req[16..];
+    let u = &mut req[IFNAMSIZ..];
     u.fill(0);
     match cmd {
-        SIOCGIFFLAGS => u[0..2].copy_from_slice(&flags(&i).to_le_bytes()),
+        SIOCGIFFLAGS => abi::write_at(u, 0, &flags(&i)),
         SIOCGIFADDR => put_sockaddr_in(u, i.v4.ok_or(Errno::EADDRNOTAVAIL)?.0),
         SIOCGIFNETMASK => put_sockaddr_in(u, netmask(i.v4.ok_or(Errno::EADDRNOTAVAIL)?.1)),
         // No broadcast or point-to-point peers: the address family only.
         SIOCGIFBRDADDR | SIOCGIFDSTADDR => {
             i.v4.ok_or(Errno::EADDRNOTAVAIL)?;
-            u[0..2].copy_from_slice(&AF_INET.to_le_bytes());
+            abi::write_at(u, 0, &AF_INET);
         }
         SIOCGIFMETRIC => {}
-        SIOCGIFMTU => u[0..4].copy_from_slice(&i.mtu.to_le_bytes()),
+        SIOCGIFMTU => abi::write_at(u, 0, &i.mtu),
         SIOCGIFHWADDR => {
             let family = match (i.loopback, i.mac) {
                 (true, _) => ARPHRD_LOOPBACK,
                 (false, Some(_)) => ARPHRD_ETHER,
                 (false, None) => ARPHRD_NONE,
             };
-            u[0..2].copy_from_slice(&family.to_le_bytes());
+            let mut sa = Sockaddr {
+                sa_family: family,
+                ..Default::default()
+            };
             if let Some(m) = i.mac {
-                u[2..8].copy_from_slice(&m);
+                sa.sa_data[..6].copy_from_slice(&m);
             }
+            abi::write_at(u, 0, &sa);
         }
-        SIOCGIFINDEX => u[0..4].copy_from_slice(&i.index.to_le_bytes()),
-        SIOCGIFTXQLEN => u[0..4].copy_from_slice(&1000u32.to_le_bytes()),
+        SIOCGIFINDEX => abi::write_at(u, 0, &i.index),
+        SIOCGIFTXQLEN => abi::write_at(u, 0, &1000u32),
         _ => return Err(Errno::EINVAL),
     }
     Ok(())
@@ -225,10 +236,9 @@ pub fn ifreq_ioctl(cmd: u32, req: &mut [u8; IFREQ_SIZE]) -> KResult<()> {
 pub fn socket_ioctl(t: &crate::kernel::task::Task, cmd: u32, arg: u64) -> Option<KResult<u64>> {
     if cmd == SIOCGIFCONF {
         return Some((|| {
-            // struct ifconf: int ifc_len; (padding); char *ifc_buf.
-            let b = t.mm().read_vec(arg, 16)?;
-            let len = i32::from_le_bytes(b[0..4].try_into().unwrap()).max(0) as usize;
-            let buf = u64::from_le_bytes(b[8..16].try_into().unwrap());
+            let c: Ifconf = abi::read_val(&t.mm(), arg)?;
+            let len = c.ifc_len.max(0) as usize;
+            let buf = c.ifc_buf;
             let (records, n) = ifconf(if buf == 0 { 0 } else { len });
             if buf != 0 {
                 t.mm().write(buf, &records)?;
@@ -285,7 +295,7 @@ pub fn ifconf(len: usize) -> (Vec<u8>, usize) {
         let mut r = [0u8; IFREQ_SIZE];
         r[..i.name.len()].copy_from_slice(i.name.as_bytes());
         put_sockaddr_in(
-            &mut r[16..],
+            &mut r[IFNAMSIZ..],
             i.v4.map(|v| v.0).unwrap_or(Ipv4Address::UNSPECIFIED),
         );
         out.extend_from_slice(&r);

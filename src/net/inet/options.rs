@@ -6,6 +6,7 @@
 use super::addr::Domain;
 use super::sock::{Proto, Sock};
 use super::stack::Net;
+use crate::abi::{self, net::Linger, time::Timeval};
 use crate::kernel::errno::{Errno, KResult};
 
 pub const SOL_SOCKET: i32 = 1;
@@ -51,14 +52,14 @@ const IPV6_V6ONLY: i32 = 26;
 const BUF_MAX: i32 = 212_992;
 
 fn int(v: i32) -> Vec<u8> {
-    v.to_le_bytes().to_vec()
+    abi::bytes(&v).to_vec()
 }
 
 fn read_int(val: &[u8]) -> KResult<i32> {
     if val.len() < 4 {
         return Err(Errno::EINVAL);
     }
-    Ok(i32::from_le_bytes(val[..4].try_into().unwrap()))
+    Ok(abi::read_at(val, 0))
 }
 
 /// getsockopt(2): the option's bytes.
@@ -84,10 +85,14 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (SOL_SOCKET, SO_SNDBUF) => int(o.sndbuf),
         (SOL_SOCKET, SO_RCVBUF) => int(o.rcvbuf),
         (SOL_SOCKET, SO_KEEPALIVE) => int(o.keepalive as i32),
-        (SOL_SOCKET, SO_LINGER) => [int(o.linger.0), int(o.linger.1)].concat(),
+        (SOL_SOCKET, SO_LINGER) => abi::bytes(&Linger {
+            l_onoff: o.linger.0,
+            l_linger: o.linger.1,
+        })
+        .to_vec(),
         (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => int(1),
-        (SOL_SOCKET, SO_RCVTIMEO) => o.timeouts[0].to_vec(),
-        (SOL_SOCKET, SO_SNDTIMEO) => o.timeouts[1].to_vec(),
+        (SOL_SOCKET, SO_RCVTIMEO) => abi::bytes(&o.timeouts[0]).to_vec(),
+        (SOL_SOCKET, SO_SNDTIMEO) => abi::bytes(&o.timeouts[1]).to_vec(),
         (SOL_SOCKET, SO_ACCEPTCONN) => {
             int(matches!(&s.proto, Proto::Tcp(t) if t.listening()) as i32)
         }
@@ -130,13 +135,11 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
         (SOL_SOCKET, SO_SNDBUF) => s.opts.sndbuf = (read_int(val)?.clamp(0, BUF_MAX) * 2).max(4608),
         (SOL_SOCKET, SO_RCVBUF) => s.opts.rcvbuf = (read_int(val)?.clamp(0, BUF_MAX) * 2).max(2304),
         (SOL_SOCKET, SO_LINGER) => {
-            if val.len() < 8 {
-                return Err(Errno::EINVAL);
-            }
-            s.opts.linger = ((read_int(val)? != 0) as i32, read_int(&val[4..])?);
+            let l: Linger = abi::from_prefix(val).ok_or(Errno::EINVAL)?;
+            s.opts.linger = ((l.l_onoff != 0) as i32, l.l_linger);
         }
         (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => {
-            let tv: [u8; 16] = val.get(..16).ok_or(Errno::EINVAL)?.try_into().unwrap();
+            let tv: Timeval = abi::from_prefix(val).ok_or(Errno::EINVAL)?;
             s.opts.timeouts[(opt == SO_SNDTIMEO) as usize] = tv;
         }
         (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => {}

@@ -30,7 +30,7 @@ pub struct Row {
 fn hex_addr(a: IpAddress, v6: bool) -> String {
     let words = |o: &[u8]| -> String {
         o.chunks(4)
-            .map(|w| format!("{:08X}", u32::from_le_bytes(w.try_into().unwrap())))
+            .map(|w| format!("{:08X}", crate::abi::read_at::<u32>(w, 0)))
             .collect()
     };
     match a {

@@ -29,8 +29,8 @@ pub struct Opts {
     pub tos: i32,
     /// IPV6_V6ONLY: an AF_INET6 wildcard leaves IPv4 alone.
     pub v6only: bool,
-    /// SO_RCVTIMEO / SO_SNDTIMEO (struct timeval; zero: none).
-    pub timeouts: [[u8; 16]; 2],
+    /// SO_RCVTIMEO / SO_SNDTIMEO (zero: none).
+    pub timeouts: [crate::abi::time::Timeval; 2],
 }
 
 impl Default for Opts {
@@ -47,7 +47,7 @@ impl Default for Opts {
             ttl: 64,
             tos: 0,
             v6only: false,
-            timeouts: [[0; 16]; 2],
+            timeouts: Default::default(),
         }
     }
 }

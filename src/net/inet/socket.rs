@@ -26,8 +26,7 @@ const IPPROTO_ICMP: i32 = 1;
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
 
-const FIONREAD: u32 = 0x541b;
-const SIOCOUTQ: u32 = 0x5411;
+use crate::abi::ioctl::{FIONREAD, SIOCOUTQ};
 
 /// What a receive returns: data, the sender's sockaddr (datagrams), and
 /// the datagram's full length.
@@ -330,8 +329,7 @@ impl FileOps for InetSocket {
     }
     fn io_timeout(&self, write: bool) -> Option<i64> {
         let tv = self.look(|k, _| Ok(k.opts.timeouts[write as usize])).ok()?;
-        let sec = i64::from_le_bytes(tv[..8].try_into().unwrap());
-        let usec = i64::from_le_bytes(tv[8..].try_into().unwrap());
+        let (sec, usec) = (tv.tv_sec, tv.tv_usec);
         let ns = sec
             .saturating_mul(1_000_000_000)
             .saturating_add(usec * 1000);

@@ -1,0 +1,45 @@
+//! open/fcntl: the O_* flags, struct flock (record locks) and f_owner_ex.
+
+use super::abi_size;
+use bytemuck::{Pod, Zeroable};
+
+/// struct flock (and flock64: identical on x86_64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct Flock {
+    pub l_type: i16,
+    pub l_whence: i16,
+    pub _pad: i32,
+    pub l_start: i64,
+    pub l_len: i64,
+    pub l_pid: i32,
+    pub _pad2: i32,
+}
+abi_size!(Flock, 32);
+
+/// struct f_owner_ex (F_GETOWN_EX, F_SETOWN_EX).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct FOwnerEx {
+    pub type_: i32,
+    pub pid: i32,
+}
+abi_size!(FOwnerEx, 8);
+
+pub const O_ACCMODE: u32 = 3;
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+/// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_NOATIME: u32 = 0o1000000;
+pub const O_PATH: u32 = 0o10000000;

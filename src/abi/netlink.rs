@@ -1,0 +1,51 @@
+//! rtnetlink message structs: the netlink header, route attributes, and
+//! the link and address message bodies.
+
+use super::abi_size;
+use bytemuck::{Pod, Zeroable};
+
+/// struct nlmsghdr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct NlMsgHdr {
+    pub nlmsg_len: u32,
+    pub nlmsg_type: u16,
+    pub nlmsg_flags: u16,
+    pub nlmsg_seq: u32,
+    pub nlmsg_pid: u32,
+}
+abi_size!(NlMsgHdr, 16);
+
+/// struct rtattr / nlattr head; the payload follows, padded to 4.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct RtAttr {
+    pub rta_len: u16,
+    pub rta_type: u16,
+}
+abi_size!(RtAttr, 4);
+
+/// struct ifinfomsg (RTM_NEWLINK).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct IfInfoMsg {
+    pub ifi_family: u8,
+    pub _pad: u8,
+    pub ifi_type: u16,
+    pub ifi_index: i32,
+    pub ifi_flags: u32,
+    pub ifi_change: u32,
+}
+abi_size!(IfInfoMsg, 16);
+
+/// struct ifaddrmsg (RTM_NEWADDR).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct IfAddrMsg {
+    pub ifa_family: u8,
+    pub ifa_prefixlen: u8,
+    pub ifa_flags: u8,
+    pub ifa_scope: u8,
+    pub ifa_index: u32,
+}
+abi_size!(IfAddrMsg, 8);
