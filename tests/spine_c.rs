@@ -54,3 +54,8 @@ fn process_accounting_matches_native() {
 fn pselect6_and_ppoll_masks_match_native() {
     compare_with_native("pselmask", "pselmask done");
 }
+
+#[test]
+fn signal_handlers_do_not_change_the_interrupted_fpu_state() {
+    compare_with_native("sigfpu", "sigfpu done");
+}

@@ -210,6 +210,7 @@ fn switch_to(t: &Arc<Task>) {
     };
     acct::switch_in();
     let alive = ctx.resume();
+    super::current::set(0);
     acct::switch_out(&t.acct);
     // Keep the context unless the body returned or the task is gone (a
     // reboot from inside the task cleared everything).
@@ -342,9 +343,13 @@ pub fn block(t: &Task, deadline: Option<i64>) -> Errno {
 /// Sleep in `t`'s kernel context while it is Blocked: the vCPU runs
 /// others and this returns once `t` was woken (or killed).
 pub fn sleep(t: &Task) {
+    // `current` belongs to the vCPU thread: others' syscalls set it while
+    // this one sleeps.
+    let cur = super::current::tgid().unwrap_or(0);
     while t.state() == State::Blocked {
         arch::kcontext::suspend();
     }
+    super::current::set(cur);
 }
 
 /// Sleep in `t`'s kernel context until it is woken, `deadline`

@@ -738,18 +738,18 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
         frame + core::mem::offset_of!(abi::RtSigframe, uc) as u64,
     )?;
     let sc = uc.uc_mcontext;
-    // Byte-for-byte what this code read before the typed frame: the
-    // pointer one slot past sc.fpstate (reserved1[0], which setup_frame
-    // writes as 0), so the frame's FPU state is not restored. Reading
-    // sc.fpstate instead would restore guest-supplied xsave data; that
-    // wants validation first and is a behaviour change of its own.
-    let fpstate = sc.reserved1[0];
+    // The FPU state in the frame is what the interrupted code gets back
+    // (a handler may have edited it). It is guest data: sanitized against
+    // the task's own image before the host loads it.
+    let fpstate = sc.fpstate;
     let mask = uc.uc_sigmask;
     let mut fpu = None;
     if fpstate != 0 {
-        let len = t.lock().ctx.fpu.len();
-        if len > 0 {
-            fpu = Some(mm.read_vec(fpstate, len)?);
+        let cur = t.lock().ctx.fpu.clone();
+        if !cur.is_empty() {
+            let mut img = mm.read_vec(fpstate, cur.len())?;
+            crate::abi::xsave::sanitize(&mut img, &cur);
+            fpu = Some(img);
         }
     }
     let mut i = t.lock();

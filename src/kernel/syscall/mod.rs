@@ -83,9 +83,7 @@ pub fn dispatch(t: &Arc<Task>) {
     super::current::set(t.tgid());
     let mut res = call(t, nr, args, false);
     while res == Err(Errno::EBLOCK) {
-        super::current::set(0);
         super::sched::sleep(t);
-        super::current::set(t.tgid());
         if t.state() == super::task::State::Dead {
             break;
         }
