@@ -7,70 +7,77 @@ use super::time;
 use crate::fs::file::{File, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
 use std::sync::Arc;
 
-/// First call: the deadline from a relative timeout; later calls: the one
-/// stored when the task went to sleep.
-fn deadline(t: &Task, redo: bool, timeout_ns: Option<i64>) -> Option<i64> {
-    if redo {
-        return t.lock().deadline;
-    }
+/// The absolute deadline of a relative timeout, computed once when the
+/// call starts (a wait that is woken early goes on to the same one).
+fn deadline(timeout_ns: Option<i64>) -> Option<i64> {
     timeout_ns.map(|ns| time::monotonic_ns().saturating_add(ns.max(0)))
 }
 
-fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Errno {
+/// Queue `t` on the wait queues of `files` and sleep until one of them
+/// wakes it, the deadline passes or a signal comes (ERESTARTSYS, which
+/// the syscall's restart class turns into what the guest sees).
+/// Entries left on queues that did not fire only cause a spurious wake-up
+/// later, which every sleeper tolerates.
+fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Result<(), Errno> {
     for f in files {
         if let Some(wq) = f.ops.wait_queue() {
             wq.add(t.tid);
         }
     }
-    sched::block(t, dl)
+    sched::wait(t, dl)
 }
 
 fn timed_out(dl: Option<i64>) -> bool {
     dl.is_some_and(|d| time::monotonic_ns() >= d)
 }
 
-fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool) -> KResult<u64> {
+fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>) -> KResult<u64> {
     if n > 4096 {
         return Err(Errno::EINVAL);
     }
+    let dl = deadline(timeout_ns);
     let mm = t.mm();
     let raw = mm.read_vec(addr, n as usize * 8)?;
     let table = t.files();
-    let mut ready = 0u64;
-    let mut out = raw.clone();
-    let mut files = Vec::new();
-    for i in 0..n as usize {
-        let fd = i32::from_le_bytes(raw[i * 8..i * 8 + 4].try_into().unwrap());
-        let events = u16::from_le_bytes(raw[i * 8 + 4..i * 8 + 6].try_into().unwrap()) as u32;
-        let rev = if fd < 0 {
-            0
-        } else {
-            match lock(&table).get(fd) {
-                Ok(f) => {
-                    let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
-                    files.push(f);
-                    r
+    loop {
+        let mut ready = 0u64;
+        let mut out = raw.clone();
+        let mut files = Vec::new();
+        for i in 0..n as usize {
+            let fd = i32::from_le_bytes(raw[i * 8..i * 8 + 4].try_into().unwrap());
+            let events = u16::from_le_bytes(raw[i * 8 + 4..i * 8 + 6].try_into().unwrap()) as u32;
+            let rev = if fd < 0 {
+                0
+            } else {
+                // Bound first: the table guard must not live on while
+                // the file is polled.
+                let got = lock(&table).get(fd);
+                match got {
+                    Ok(f) => {
+                        let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
+                        files.push(f);
+                        r
+                    }
+                    Err(_) => POLLNVAL,
                 }
-                Err(_) => POLLNVAL,
+            };
+            if rev != 0 {
+                ready += 1;
             }
-        };
-        if rev != 0 {
-            ready += 1;
+            out[i * 8 + 6..i * 8 + 8].copy_from_slice(&(rev as u16).to_le_bytes());
         }
-        out[i * 8 + 6..i * 8 + 8].copy_from_slice(&(rev as u16).to_le_bytes());
+        if ready > 0 || timeout_ns == Some(0) || timed_out(dl) {
+            mm.write(addr, &out)?;
+            return Ok(ready);
+        }
+        sleep_on(t, &files, dl)?;
     }
-    let dl = deadline(t, redo, timeout_ns);
-    if ready > 0 || timeout_ns == Some(0) || timed_out(dl) {
-        mm.write(addr, &out)?;
-        return Ok(ready);
-    }
-    Err(sleep_on(t, &files, dl))
 }
 
 /// poll
-pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64, redo: bool) -> KResult<u64> {
+pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64) -> KResult<u64> {
     let to = (timeout_ms >= 0).then_some(timeout_ms * 1_000_000);
-    do_poll(t, fds, n, to, redo)
+    do_poll(t, fds, n, to)
 }
 
 fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
@@ -84,8 +91,11 @@ fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
 }
 
 /// Install a temporary signal mask for the duration of the call.
-fn temp_mask(t: &Task, sigmask: u64, size: usize, redo: bool) -> KResult<()> {
-    if sigmask == 0 || redo {
+/// The mask saved here is put back on the way out to user mode (after
+/// the handler of a signal that ended the wait, as Linux's
+/// restore_saved_sigmask): `signal::deliver`.
+fn temp_mask(t: &Task, sigmask: u64, size: usize) -> KResult<()> {
+    if sigmask == 0 {
         return Ok(());
     }
     if size != 8 {
@@ -107,15 +117,14 @@ pub fn sys_ppoll(
     ts: u64,
     sigmask: u64,
     size: usize,
-    redo: bool,
 ) -> KResult<u64> {
     let to = if ts == 0 {
         None
     } else {
         Some(read_timespec(t, ts)?)
     };
-    temp_mask(t, sigmask, size, redo)?;
-    do_poll(t, fds, n, to, redo)
+    temp_mask(t, sigmask, size)?;
+    do_poll(t, fds, n, to)
 }
 
 /// select, pselect6 (`pselect`: timeout is a timespec and arg 6 a mask).
@@ -127,7 +136,6 @@ pub fn sys_select(
     w: u64,
     e: u64,
     tmo: u64,
-    redo: bool,
     pselect: bool,
 ) -> KResult<u64> {
     if !(0..=1024).contains(&nfds) {
@@ -149,14 +157,14 @@ pub fn sys_select(
                 .saturating_add(us.saturating_mul(1000)),
         )
     };
-    if pselect && !redo {
+    if pselect {
         let regs = t.lock().ctx.regs;
         let arg6 = regs.r9;
         if arg6 != 0 {
             let b = t.mm().read_vec(arg6, 16)?;
             let ss = u64::from_le_bytes(b[0..8].try_into().unwrap());
             let sz = u64::from_le_bytes(b[8..16].try_into().unwrap());
-            temp_mask(t, ss, sz as usize, false)?;
+            temp_mask(t, ss, sz as usize)?;
         }
     }
     let bytes = (nfds as usize).div_ceil(64) * 8;
@@ -169,46 +177,48 @@ pub fn sys_select(
         }
     };
     let (rs, ws, es) = (load(r)?, load(w)?, load(e)?);
-    let mut ro = vec![0u8; bytes];
-    let mut wo = vec![0u8; bytes];
-    let mut eo = vec![0u8; bytes];
+    let dl = deadline(to);
     let table = t.files();
-    let mut ready = 0u64;
-    let mut files = Vec::new();
-    for fd in 0..nfds as usize {
-        let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
-        let want = (
-            rs[byte] & bit != 0,
-            ws[byte] & bit != 0,
-            es[byte] & bit != 0,
-        );
-        if !(want.0 || want.1 || want.2) {
-            continue;
-        }
-        let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
-        let ev = f.ops.poll_task(&f, t);
-        files.push(f);
-        if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
-            ro[byte] |= bit;
-            ready += 1;
-        }
-        if want.1 && ev & (POLLOUT | POLLERR) != 0 {
-            wo[byte] |= bit;
-            ready += 1;
-        }
-        if want.2 && ev & POLLPRI != 0 {
-            eo[byte] |= bit;
-            ready += 1;
-        }
-    }
-    let dl = deadline(t, redo, to);
-    if ready > 0 || to == Some(0) || timed_out(dl) {
-        for (a, v) in [(r, &ro), (w, &wo), (e, &eo)] {
-            if a != 0 {
-                mm.write(a, v)?;
+    loop {
+        let mut ro = vec![0u8; bytes];
+        let mut wo = vec![0u8; bytes];
+        let mut eo = vec![0u8; bytes];
+        let mut ready = 0u64;
+        let mut files = Vec::new();
+        for fd in 0..nfds as usize {
+            let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
+            let want = (
+                rs[byte] & bit != 0,
+                ws[byte] & bit != 0,
+                es[byte] & bit != 0,
+            );
+            if !(want.0 || want.1 || want.2) {
+                continue;
+            }
+            let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
+            let ev = f.ops.poll_task(&f, t);
+            files.push(f);
+            if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
+                ro[byte] |= bit;
+                ready += 1;
+            }
+            if want.1 && ev & (POLLOUT | POLLERR) != 0 {
+                wo[byte] |= bit;
+                ready += 1;
+            }
+            if want.2 && ev & POLLPRI != 0 {
+                eo[byte] |= bit;
+                ready += 1;
             }
         }
-        return Ok(ready);
+        if ready > 0 || to == Some(0) || timed_out(dl) {
+            for (a, v) in [(r, &ro), (w, &wo), (e, &eo)] {
+                if a != 0 {
+                    mm.write(a, v)?;
+                }
+            }
+            return Ok(ready);
+        }
+        sleep_on(t, &files, dl)?;
     }
-    Err(sleep_on(t, &files, dl))
 }

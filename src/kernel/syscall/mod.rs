@@ -148,7 +148,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
             a.u(1),
             sys_fs::AT_SYMLINK_NOFOLLOW,
         ),
-        7 => sys_poll::sys_poll(t, a.u(0), a.u32(1), a.i(2) as i64, redo),
+        7 => sys_poll::sys_poll(t, a.u(0), a.u32(1), a.i(2) as i64),
         8 => sys_fs::sys_lseek(t, a.i(0), a.i64(1), a.u32(2)),
         9 => sys_mm::sys_mmap(t, a.u(0), a.u(1), a.u32(2), a.u32(3), a.i(4), a.u(5)),
         10 => sys_mm::sys_mprotect(t, a.u(0), a.u(1), a.u32(2)),
@@ -164,7 +164,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         20 => sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None),
         21 => sys_attr::sys_faccessat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), 0),
         22 => sys_fs::sys_pipe2(t, a.u(0), 0),
-        23 => sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, false),
+        23 => sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), false),
         24 => sys_proc::sys_sched_yield(t),
         25 => sys_mm::sys_mremap(t, a.u(0), a.u(1), a.u(2), a.u32(3), a.u(4)),
         26 => sys_mm::sys_msync(t, a.u(0), a.u(1), a.u32(2)),
@@ -335,13 +335,11 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         267 => sys_fs::sys_readlinkat(t, a.i(0), a.u(1), a.u(2), a.usize(3)),
         268 => sys_attr::sys_fchmodat(t, a.i(0), a.u(1), a.u32(2), 0),
         269 => sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0),
-        270 => {
-            sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), redo, true).map(|v| {
-                let _ = a.u(5);
-                v
-            })
-        }
-        271 => sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4), redo),
+        270 => sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), true).map(|v| {
+            let _ = a.u(5);
+            v
+        }),
+        271 => sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4)),
         273 => super::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1)),
         280 => sys_attr::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0),
         285 => sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3)),
