@@ -347,10 +347,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         213 => sys_epoll::sys_epoll_create1(t, 0),
         291 => sys_epoll::sys_epoll_create1(t, a.u32(0)),
         233 => sys_epoll::sys_epoll_ctl(t, a.i(0), a.i(1), a.i(2), a.u(3)),
-        232 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8, redo),
-        281 => {
-            sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5), redo)
-        }
+        232 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), 0, 8),
+        281 => sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5)),
         284 => sys_epoll::sys_eventfd2(t, a.u32(0), 0),
         290 => sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1)),
         240 => sys_mqueue::sys_mq_open(t, a.u(0), a.u32(1), a.u32(2), a.u(3)),
