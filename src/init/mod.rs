@@ -465,6 +465,7 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             restart_check: false,
             futex_woken: false,
             futex_key: None,
+            restart_block: None,
             partial_io: 0,
             vfork_parent: None,
             vfork_waiting: false,

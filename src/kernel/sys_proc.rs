@@ -183,6 +183,7 @@ pub fn sys_clone(
             restart_check: false,
             futex_woken: false,
             futex_key: None,
+            restart_block: None,
             partial_io: 0,
             vfork_parent: if flags & CLONE_VFORK != 0 {
                 Some(t.tid)

@@ -65,6 +65,9 @@ pub struct TaskInner {
     pub restart_check: bool,
     pub futex_woken: bool,
     pub futex_key: Option<super::futex::Key>,
+    /// How restart_syscall carries on with a sleep a signal interrupted
+    /// (Linux's restart_block); None when there is nothing to carry on.
+    pub restart_block: Option<super::sys_time::SleepRestart>,
     /// Bytes a blocked write has already moved (pipes: `pipe_rw`); 0 when
     /// no syscall is part-way. A signal ends the write with this count.
     pub partial_io: u64,

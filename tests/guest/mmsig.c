@@ -3,12 +3,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -139,6 +144,119 @@ int main(void) {
         waitpid(w, NULL, 0);
         close(pfd[0]);
         close(pfd[1]);
+    }
+    /* Sleeps a handled signal interrupts: EINTR (no SA_RESTART), the
+     * time left written back, and the temporary masks of sigsuspend, ppoll
+     * and epoll_pwait in force during the wait only. SIGUSR1 is blocked
+     * (above); a raise leaves it pending for the temporary mask to let in. */
+    {
+        struct sigaction sa5 = {0};
+        sa5.sa_handler = on_alrm;
+        sigaction(SIGALRM, &sa5, NULL);
+        sigaction(SIGUSR1, &sa5, NULL);
+        struct itimerval once = {{0, 0}, {0, 30000}};
+        sigset_t empty, cur;
+        sigemptyset(&empty);
+        struct timespec req = {2, 0}, rem = {0, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        int r = nanosleep(&req, &rem);
+        printf("nanosleep: %d EINTR %d rem %d\n", r, r < 0 && errno == EINTR,
+               rem.tv_sec == 1 && rem.tv_nsec > 0);
+        rem.tv_sec = rem.tv_nsec = 0;
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem);
+        printf("clock_nanosleep: EINTR %d rem %d\n", r == EINTR, rem.tv_sec == 1 && rem.tv_nsec > 0);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec until = {now.tv_sec + 2, now.tv_nsec};
+        rem.tv_sec = rem.tv_nsec = 7;
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, &rem);
+        printf("clock_nanosleep abs: EINTR %d rem untouched %d\n", r == EINTR,
+               rem.tv_sec == 7 && rem.tv_nsec == 7);
+        printf("clock_nanosleep past: %d\n", clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &now, NULL));
+        int before = alarms;
+        raise(SIGUSR1);
+        r = sigsuspend(&empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("sigsuspend: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        int pf[2];
+        pipe(pf);
+        struct pollfd pfd = {pf[0], POLLIN, 0};
+        struct timespec pt = {2, 0};
+        before = alarms;
+        raise(SIGUSR1);
+        r = ppoll(&pfd, 1, &pt, &empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("ppoll mask: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = ppoll(&pfd, 1, &pt, NULL);
+        printf("ppoll alarm: %d EINTR %d\n", r, errno == EINTR);
+        printf("poll timeout: %d\n", poll(&pfd, 1, 20));
+        fd_set rs;
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        struct timeval tv = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = select(pf[0] + 1, &rs, NULL, NULL, &tv);
+        printf("select alarm: %d EINTR %d\n", r, errno == EINTR);
+        int ep = epoll_create1(0);
+        struct epoll_event ev = {EPOLLIN, {0}};
+        epoll_ctl(ep, EPOLL_CTL_ADD, pf[0], &ev);
+        before = alarms;
+        raise(SIGUSR1);
+        r = epoll_pwait(ep, &ev, 1, 2000, &empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("epoll_pwait mask: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        printf("epoll_wait timeout: %d\n", epoll_wait(ep, &ev, 1, 20));
+        if (fork() == 0) {
+            usleep(50000);
+            write(pf[1], "x", 1);
+            _exit(0);
+        }
+        r = epoll_wait(ep, &ev, 1, 2000);
+        printf("epoll_wait woken: %d\n", r);
+        wait(NULL);
+        static int fw;
+        struct timespec ft = {0, 20000000};
+        long fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &ft, NULL, 0);
+        printf("futex timeout: %ld ETIMEDOUT %d\n", fr, errno == ETIMEDOUT);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 1, &ft, NULL, 0);
+        printf("futex changed: %ld EAGAIN %d\n", fr, errno == EAGAIN);
+        setitimer(ITIMER_REAL, &once, NULL);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        printf("futex alarm: %ld EINTR %d\n", fr, errno == EINTR);
+        sigset_t w2;
+        sigemptyset(&w2);
+        sigaddset(&w2, SIGUSR2);
+        struct timespec st = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = sigtimedwait(&w2, NULL, &st);
+        printf("sigtimedwait alarm: %d EINTR %d\n", r, errno == EINTR);
+        close(ep);
+        close(pf[0]);
+        close(pf[1]);
+        /* A stop and continue restart a sleep without a handler: it ends
+         * when it would have (restart_syscall), not a full period later. */
+        pid_t c = fork();
+        if (c == 0) {
+            struct timespec a, b, d = {0, 600000000};
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            int rr = nanosleep(&d, NULL);
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+            _exit(rr == 0 && ms >= 590 && ms < 800 ? 0 : 1);
+        }
+        usleep(50000);
+        kill(c, SIGSTOP);
+        usleep(250000);
+        kill(c, SIGCONT);
+        int cst = 0;
+        waitpid(c, &cst, 0);
+        printf("nanosleep across stop: %d\n", WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
     }
     printf("mmsig done\n");
     return 0;
