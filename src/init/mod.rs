@@ -463,8 +463,6 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
             robust_list: 0,
             deadline: None,
             restart_check: false,
-            futex_woken: false,
-            futex_key: None,
             restart_block: None,
             partial_io: 0,
             vfork_parent: None,

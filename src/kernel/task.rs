@@ -63,8 +63,6 @@ pub struct TaskInner {
     pub deadline: Option<i64>,
     /// The last syscall's result may need restart handling on the way out.
     pub restart_check: bool,
-    pub futex_woken: bool,
-    pub futex_key: Option<super::futex::Key>,
     /// How restart_syscall carries on with a sleep a signal interrupted
     /// (Linux's restart_block); None when there is nothing to carry on.
     pub restart_block: Option<super::sys_time::SleepRestart>,

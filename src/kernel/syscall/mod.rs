@@ -308,7 +308,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         186 => Ok(t.tid as u64),
         200 => sys_signal::sys_tkill(t, a.i(0), a.i(1)),
         201 => sys_time::sys_time(t, a.u(0)),
-        202 => sys_proc::sys_futex(t, a, redo),
+        202 => sys_proc::sys_futex(t, a),
         203 => Ok(0),
         204 => sys_proc::sys_sched_getaffinity(t, a.i(0), a.usize(1), a.u(2)),
         217 => sys_fs::sys_getdents64(t, a.i(0), a.u(1), a.usize(2)),
