@@ -6,7 +6,7 @@
 
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::{lock, Task, Tid};
+use super::task::{lock, RestartBlock, Task, Tid};
 use crate::fs::vfs::Inode;
 use crate::mm::{Backing, Mm};
 use std::collections::HashMap;
@@ -153,7 +153,23 @@ pub fn wait(
         if let Err(e) = sched::wait(t, deadline) {
             // Woken and signalled at once: the wake counts (the waker
             // already counted it), as Linux's unqueue_me.
-            return if unqueue(&queued.0) { Err(e) } else { Ok(0) };
+            if !unqueue(&queued.0) {
+                return Ok(0);
+            }
+            // A timed wait goes on to the same deadline if restarted
+            // without a handler, and is EINTR after one, whatever
+            // SA_RESTART says (Linux's futex_wait_restart).
+            let Some(deadline) = deadline else {
+                return Err(e);
+            };
+            t.lock().restart_block = Some(RestartBlock::Futex {
+                addr,
+                val,
+                bitset,
+                deadline,
+                private,
+            });
+            return Err(Errno::ERESTART_RESTARTBLOCK);
         }
     }
 }

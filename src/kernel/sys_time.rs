@@ -3,7 +3,7 @@
 use super::cputimer;
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::Task;
+use super::task::{RestartBlock, Task};
 use super::time;
 use std::sync::Arc;
 
@@ -74,17 +74,6 @@ pub fn sys_time(t: &Arc<Task>, tloc: u64) -> KResult<u64> {
     Ok(s as u64)
 }
 
-/// What a relative sleep interrupted by a signal leaves for
-/// restart_syscall (Linux's restart_block for hrtimer_nanosleep): the
-/// absolute kernel deadline, so that a sleep restarted without a handler
-/// (a stop and continue) ends when it would have, and the guest address
-/// for the remaining time.
-#[derive(Clone, Copy, Debug)]
-pub struct SleepRestart {
-    deadline: i64,
-    rem: u64,
-}
-
 /// Sleep until monotonic `dl`. Interrupted: ERESTARTSYS for an absolute
 /// sleep (its restart class, ERESTARTNOHAND, restarts it from the
 /// registers with the same end); a relative one writes what is left to
@@ -104,18 +93,25 @@ fn sleep_until(t: &Task, dl: i64, relative: bool, rem: u64) -> KResult<u64> {
                 let left = (dl - time::monotonic_ns()).max(0);
                 t.mm().write(rem, &ts_bytes(left))?;
             }
-            t.lock().restart_block = Some(SleepRestart { deadline: dl, rem });
+            t.lock().restart_block = Some(RestartBlock::Sleep { deadline: dl, rem });
             return Err(Errno::ERESTART_RESTARTBLOCK);
         }
     }
 }
 
-/// restart_syscall: carry on with the sleep a signal without a handler
+/// restart_syscall: carry on with the wait a signal without a handler
 /// interrupted; EINTR when there is none (Linux's do_no_restart_syscall).
 pub fn sys_restart_syscall(t: &Arc<Task>) -> KResult<u64> {
     let r = t.lock().restart_block.take();
     match r {
-        Some(r) => sleep_until(t, r.deadline, true, r.rem),
+        Some(RestartBlock::Sleep { deadline, rem }) => sleep_until(t, deadline, true, rem),
+        Some(RestartBlock::Futex {
+            addr,
+            val,
+            bitset,
+            deadline,
+            private,
+        }) => super::futex::wait(t, addr, val, bitset, Some(deadline), private),
         None => Err(Errno::EINTR),
     }
 }

@@ -229,6 +229,18 @@ int main(void) {
         setitimer(ITIMER_REAL, &once, NULL);
         fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
         printf("futex alarm: %ld EINTR %d\n", fr, errno == EINTR);
+        /* A timed futex wait is EINTR after a handler, SA_RESTART or not
+         * (Linux's restart block for it is only for restarts without
+         * one). */
+        struct sigaction sa6 = {0};
+        sa6.sa_handler = on_alrm;
+        sa6.sa_flags = SA_RESTART;
+        sigaction(SIGALRM, &sa6, NULL);
+        struct timespec lt = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &lt, NULL, 0);
+        printf("futex timed SA_RESTART: %ld EINTR %d\n", fr, errno == EINTR);
+        sigaction(SIGALRM, &sa5, NULL);
         sigset_t w2;
         sigemptyset(&w2);
         sigaddset(&w2, SIGUSR2);
@@ -239,24 +251,30 @@ int main(void) {
         close(ep);
         close(pf[0]);
         close(pf[1]);
-        /* A stop and continue restart a sleep without a handler: it ends
-         * when it would have (restart_syscall), not a full period later. */
-        pid_t c = fork();
-        if (c == 0) {
-            struct timespec a, b, d = {0, 600000000};
-            clock_gettime(CLOCK_MONOTONIC, &a);
-            int rr = nanosleep(&d, NULL);
-            clock_gettime(CLOCK_MONOTONIC, &b);
-            long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-            _exit(rr == 0 && ms >= 590 && ms < 800 ? 0 : 1);
+        /* A stop and continue restart a timed wait without a handler: it
+         * ends when it would have (restart_syscall), not a full period
+         * later. 0: nanosleep, 1: futex. */
+        for (int kind = 0; kind < 2; kind++) {
+            pid_t c = fork();
+            if (c == 0) {
+                struct timespec a, b, d = {0, 600000000};
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                long rr = kind == 0 ? nanosleep(&d, NULL)
+                                    : syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &d, NULL, 0);
+                int ok = kind == 0 ? rr == 0 : rr < 0 && errno == ETIMEDOUT;
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+                _exit(ok && ms >= 590 && ms < 800 ? 0 : 1);
+            }
+            usleep(50000);
+            kill(c, SIGSTOP);
+            usleep(250000);
+            kill(c, SIGCONT);
+            int cst = 0;
+            waitpid(c, &cst, 0);
+            printf("%s across stop: %d\n", kind == 0 ? "nanosleep" : "futex",
+                   WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
         }
-        usleep(50000);
-        kill(c, SIGSTOP);
-        usleep(250000);
-        kill(c, SIGCONT);
-        int cst = 0;
-        waitpid(c, &cst, 0);
-        printf("nanosleep across stop: %d\n", WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
     }
     printf("mmsig done\n");
     return 0;
