@@ -31,11 +31,12 @@ fn timed_out(dl: Option<i64>) -> bool {
     dl.is_some_and(|d| time::monotonic_ns() >= d)
 }
 
-fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>) -> KResult<u64> {
+/// Poll the `n` pollfds at `addr` until one is ready, the deadline `dl`
+/// passes, or at once if `zero` (a zero timeout).
+fn do_poll(t: &Arc<Task>, addr: u64, n: u32, zero: bool, dl: Option<i64>) -> KResult<u64> {
     if n > 4096 {
         return Err(Errno::EINVAL);
     }
-    let dl = deadline(timeout_ns);
     let mm = t.mm();
     let raw = mm.read_vec(addr, n as usize * 8)?;
     let table = t.files();
@@ -66,7 +67,7 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>) -> KResult
             }
             out[i * 8 + 6..i * 8 + 8].copy_from_slice(&(rev as u16).to_le_bytes());
         }
-        if ready > 0 || timeout_ns == Some(0) || timed_out(dl) {
+        if ready > 0 || zero || timed_out(dl) {
             mm.write(addr, &out)?;
             return Ok(ready);
         }
@@ -77,7 +78,7 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>) -> KResult
 /// poll
 pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64) -> KResult<u64> {
     let to = (timeout_ms >= 0).then_some(timeout_ms * 1_000_000);
-    do_poll(t, fds, n, to)
+    do_poll(t, fds, n, to == Some(0), deadline(to))
 }
 
 fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
@@ -124,7 +125,40 @@ pub fn sys_ppoll(
         Some(read_timespec(t, ts)?)
     };
     temp_mask(t, sigmask, size)?;
-    do_poll(t, fds, n, to)
+    let dl = deadline(to);
+    let r = do_poll(t, fds, n, to == Some(0), dl);
+    write_time_left(t, ts, to, dl, false, r)
+}
+
+/// select, pselect6 and ppoll write the time left back to their timeout
+/// (Linux's poll_select_finish), so that a call restarted from its
+/// registers goes on from where the interrupted one stopped; a zero
+/// timeout is left alone. `timeval`: select's microseconds.
+fn write_time_left(
+    t: &Task,
+    addr: u64,
+    to: Option<i64>,
+    dl: Option<i64>,
+    timeval: bool,
+    r: KResult<u64>,
+) -> KResult<u64> {
+    let (Some(to), Some(dl)) = (to, dl) else {
+        return r;
+    };
+    if to == 0 {
+        return r;
+    }
+    let left = (dl - time::monotonic_ns()).max(0);
+    let sub = left % 1_000_000_000;
+    let mut b = [0u8; 16];
+    b[0..8].copy_from_slice(&(left / 1_000_000_000).to_le_bytes());
+    b[8..16].copy_from_slice(&(if timeval { sub / 1000 } else { sub }).to_le_bytes());
+    if t.mm().write(addr, &b).is_err() && r == Err(Errno::ERESTARTSYS) {
+        // Cannot say how long is left: not restarted (Linux's sticky
+        // timeout fallback).
+        return Err(Errno::EINTR);
+    }
+    r
 }
 
 /// select, pselect6 (`pselect`: timeout is a timespec and arg 6 a mask).
@@ -167,6 +201,21 @@ pub fn sys_select(
             temp_mask(t, ss, sz as usize)?;
         }
     }
+    let dl = deadline(to);
+    let res = do_select(t, nfds, [r, w, e], to == Some(0), dl);
+    write_time_left(t, tmo, to, dl, !pselect, res)
+}
+
+/// Wait until one of the fds in the `sets` (read, write, except) is
+/// ready, `dl` passes, or at once if `zero`; write back the ready sets.
+fn do_select(
+    t: &Arc<Task>,
+    nfds: i32,
+    sets: [u64; 3],
+    zero: bool,
+    dl: Option<i64>,
+) -> KResult<u64> {
+    let [r, w, e] = sets;
     let bytes = (nfds as usize).div_ceil(64) * 8;
     let mm = t.mm();
     let load = |a: u64| -> KResult<Vec<u8>> {
@@ -177,7 +226,6 @@ pub fn sys_select(
         }
     };
     let (rs, ws, es) = (load(r)?, load(w)?, load(e)?);
-    let dl = deadline(to);
     let table = t.files();
     loop {
         let mut ro = vec![0u8; bytes];
@@ -211,7 +259,7 @@ pub fn sys_select(
                 ready += 1;
             }
         }
-        if ready > 0 || to == Some(0) || timed_out(dl) {
+        if ready > 0 || zero || timed_out(dl) {
             for (a, v) in [(r, &ro), (w, &wo), (e, &eo)] {
                 if a != 0 {
                     mm.write(a, v)?;

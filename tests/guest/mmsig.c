@@ -201,7 +201,28 @@ int main(void) {
         struct timeval tv = {2, 0};
         setitimer(ITIMER_REAL, &once, NULL);
         r = select(pf[0] + 1, &rs, NULL, NULL, &tv);
-        printf("select alarm: %d EINTR %d\n", r, errno == EINTR);
+        printf("select alarm: %d EINTR %d left %d\n", r, errno == EINTR,
+               tv.tv_sec == 1 && tv.tv_usec > 0);
+        /* select, ppoll and pselect6 write the time left back (the libc
+         * wrappers of the last two hide it: raw calls). */
+        struct timeval tv0 = {0, 30000};
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        r = select(pf[0] + 1, &rs, NULL, NULL, &tv0);
+        printf("select timeout: %d left %ld.%06ld\n", r, (long)tv0.tv_sec, (long)tv0.tv_usec);
+        struct timespec pt2 = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = syscall(SYS_ppoll, &pfd, 1, &pt2, NULL, 8);
+        printf("raw ppoll alarm: %d EINTR %d left %d\n", r, errno == EINTR,
+               pt2.tv_sec == 1 && pt2.tv_nsec > 0);
+        struct timespec pt3 = {0, 0};
+        r = syscall(SYS_ppoll, &pfd, 1, &pt3, NULL, 8);
+        printf("raw ppoll zero: %d left %ld.%09ld\n", r, (long)pt3.tv_sec, pt3.tv_nsec);
+        struct timespec pt4 = {0, 20000000};
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        r = syscall(SYS_pselect6, pf[0] + 1, &rs, NULL, NULL, &pt4, NULL);
+        printf("raw pselect6 timeout: %d left %ld.%09ld\n", r, (long)pt4.tv_sec, pt4.tv_nsec);
         int ep = epoll_create1(0);
         struct epoll_event ev = {EPOLLIN, {0}};
         epoll_ctl(ep, EPOLL_CTL_ADD, pf[0], &ev);
