@@ -149,7 +149,9 @@ pub fn sys_epoll_pwait(
                 wq.add(t.tid);
             }
         }
-        sched::wait(t, deadline)?;
+        // Linux's ep_poll fails with EINTR, never a restart: also after
+        // a stop and continue, and whatever SA_RESTART says.
+        sched::wait(t, deadline).map_err(|_| Errno::EINTR)?;
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::{lock, Task};
+use super::task::{lock, RestartBlock, Task};
 use super::time;
 use crate::fs::file::{File, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
 use std::sync::Arc;
@@ -78,7 +78,28 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, zero: bool, dl: Option<i64>) -> KRe
 /// poll
 pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64) -> KResult<u64> {
     let to = (timeout_ms >= 0).then_some(timeout_ms * 1_000_000);
-    do_poll(t, fds, n, to == Some(0), deadline(to))
+    poll_restartable(t, fds, n, to == Some(0), deadline(to))
+}
+
+/// restart_syscall for a poll a signal without a handler interrupted.
+pub fn restart_poll(t: &Arc<Task>, fds: u64, n: u32, dl: Option<i64>) -> KResult<u64> {
+    poll_restartable(t, fds, n, false, dl)
+}
+
+/// An interrupted poll keeps its deadline for restart_syscall (Linux's
+/// do_restart_poll): restarted without a handler it goes on to the same
+/// end; a handler makes it EINTR.
+fn poll_restartable(t: &Arc<Task>, fds: u64, n: u32, zero: bool, dl: Option<i64>) -> KResult<u64> {
+    let r = do_poll(t, fds, n, zero, dl);
+    if r == Err(Errno::ERESTARTSYS) {
+        t.lock().restart_block = Some(RestartBlock::Poll {
+            fds,
+            nfds: n,
+            deadline: dl,
+        });
+        return Err(Errno::ERESTART_RESTARTBLOCK);
+    }
+    r
 }
 
 fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {

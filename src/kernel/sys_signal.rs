@@ -351,11 +351,12 @@ pub fn sys_rt_sigtimedwait(
         // Signals in the set wake us even though they are blocked
         // (send_to_* wakes a blocked thread when every thread blocks the
         // signal); other signals end the wait.
-        if let Err(e) = sched::wait(t, dl) {
+        if sched::wait(t, dl).is_err() {
             // A signal of the set that is not blocked is pending too:
             // it is taken rather than delivered, as Linux dequeues after
-            // its sleep whatever woke it.
-            return take()?.ok_or(e);
+            // its sleep whatever woke it. Otherwise EINTR, never a
+            // restart (Linux's do_sigtimedwait), also after a stop.
+            return take()?.ok_or(Errno::EINTR);
         }
     }
 }

@@ -112,6 +112,11 @@ pub fn sys_restart_syscall(t: &Arc<Task>) -> KResult<u64> {
             deadline,
             private,
         }) => super::futex::wait(t, addr, val, bitset, Some(deadline), private),
+        Some(RestartBlock::Poll {
+            fds,
+            nfds,
+            deadline,
+        }) => super::sys_poll::restart_poll(t, fds, nfds, deadline),
         None => Err(Errno::EINTR),
     }
 }

@@ -53,6 +53,12 @@ pub enum RestartBlock {
     /// nanosleep, relative clock_nanosleep: the guest address for the
     /// time left (0: none).
     Sleep { deadline: i64, rem: u64 },
+    /// poll: the same pollfds, to the same deadline (None: no timeout).
+    Poll {
+        fds: u64,
+        nfds: u32,
+        deadline: Option<i64>,
+    },
     /// FUTEX_WAIT/WAIT_BITSET with a timeout: it waits again if the word
     /// still holds `val`.
     Futex {

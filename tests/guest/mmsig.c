@@ -37,6 +37,26 @@ static void on_usr2(int s) {
     alt_ok = (&local >= altstack && &local < altstack + sizeof(altstack));
 }
 
+/* Wait until process `pid` sleeps (state S in /proc/pid/stat), so that a
+ * stop sent next lands inside its blocking call, not before it. */
+static void wait_sleeping(pid_t pid) {
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        char st = 0;
+        if (f) {
+            if (fgets(buf, sizeof(buf), f)) {
+                char *p = strrchr(buf, ')');
+                if (p && p[1] == ' ') st = p[2];
+            }
+            fclose(f);
+        }
+        if (st == 'S') return;
+        usleep(1000);
+    }
+}
+
 static volatile int alarms;
 static void on_alrm(int s) { (void)s; alarms++; }
 
@@ -274,27 +294,52 @@ int main(void) {
         close(pf[1]);
         /* A stop and continue restart a timed wait without a handler: it
          * ends when it would have (restart_syscall), not a full period
-         * later. 0: nanosleep, 1: futex. */
-        for (int kind = 0; kind < 2; kind++) {
+         * later. epoll_wait and sigtimedwait fail with EINTR instead
+         * (Linux never restarts them). */
+        const char *kinds[] = {"nanosleep", "futex", "poll", "epoll_wait", "sigtimedwait"};
+        for (int kind = 0; kind < 5; kind++) {
             pid_t c = fork();
             if (c == 0) {
                 struct timespec a, b, d = {0, 600000000};
+                int cp[2];
+                pipe(cp);
+                struct pollfd cpf = {cp[0], POLLIN, 0};
+                int cep = epoll_create1(0);
+                struct epoll_event cev = {EPOLLIN, {0}};
+                epoll_ctl(cep, EPOLL_CTL_ADD, cp[0], &cev);
                 clock_gettime(CLOCK_MONOTONIC, &a);
-                long rr = kind == 0 ? nanosleep(&d, NULL)
-                                    : syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &d, NULL, 0);
-                int ok = kind == 0 ? rr == 0 : rr < 0 && errno == ETIMEDOUT;
+                long rr;
+                int ok;
+                if (kind == 0) {
+                    rr = nanosleep(&d, NULL);
+                    ok = rr == 0;
+                } else if (kind == 1) {
+                    rr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &d, NULL, 0);
+                    ok = rr < 0 && errno == ETIMEDOUT;
+                } else if (kind == 2) {
+                    rr = poll(&cpf, 1, 600);
+                    ok = rr == 0;
+                } else if (kind == 3) {
+                    rr = epoll_wait(cep, &cev, 1, 600);
+                    ok = rr < 0 && errno == EINTR;
+                } else {
+                    rr = sigtimedwait(&w2, NULL, &d);
+                    ok = rr < 0 && errno == EINTR;
+                }
                 clock_gettime(CLOCK_MONOTONIC, &b);
                 long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-                _exit(ok && ms >= 590 && ms < 800 ? 0 : 1);
+                if (kind < 3)
+                    ok = ok && ms >= 590 && ms < 850;
+                _exit(ok ? 0 : 1);
             }
-            usleep(50000);
+            wait_sleeping(c);
+            usleep(20000);
             kill(c, SIGSTOP);
-            usleep(250000);
+            usleep(300000);
             kill(c, SIGCONT);
             int cst = 0;
             waitpid(c, &cst, 0);
-            printf("%s across stop: %d\n", kind == 0 ? "nanosleep" : "futex",
-                   WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
+            printf("%s across stop: %d\n", kinds[kind], WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
         }
     }
     printf("mmsig done\n");
