@@ -5,8 +5,8 @@
 //! As in Linux, the signals read and polled are always the *calling*
 //! thread's (its own pending set, then its process's), whoever created the
 //! file. A sleeping reader or poller needs no wait queue of its own: any
-//! signal sent to a blocked task wakes it (`signal::signal_wake`), and its
-//! syscall runs again.
+//! signal sent to a sleeping task wakes it (`signal::signal_wake`), and the
+//! read looks again.
 
 use super::file::{File, FileOps, POLLIN};
 use crate::abi::signal::SignalfdSiginfo;
@@ -97,23 +97,28 @@ impl FileOps for SignalFd {
         if max == 0 {
             return Err(Errno::EINVAL);
         }
-        let mask = self.mask();
-        let mut n = 0;
-        while n < max {
-            let Some(info) = signal::dequeue_from(t, mask) else {
-                break;
-            };
-            crate::abi::write_at(&mut buf[n * SIGINFO_SIZE..], 0, &signalfd_siginfo(&info));
-            n += 1;
+        loop {
+            // The mask is read afresh: signalfd4 may change it meanwhile.
+            let mask = self.mask();
+            let mut n = 0;
+            while n < max {
+                let Some(info) = signal::dequeue_from(t, mask) else {
+                    break;
+                };
+                crate::abi::write_at(&mut buf[n * SIGINFO_SIZE..], 0, &signalfd_siginfo(&info));
+                n += 1;
+            }
+            if n > 0 {
+                return Ok(n * SIGINFO_SIZE);
+            }
+            if f.nonblocking() {
+                return Err(Errno::EAGAIN);
+            }
+            // Any signal sent to the sleeping task wakes it (the signals
+            // read here are blocked, so they do not end the wait); one it
+            // would act on ends the read with ERESTARTSYS.
+            sched::wait(t, None)?;
         }
-        if n > 0 {
-            return Ok(n * SIGINFO_SIZE);
-        }
-        if f.nonblocking() {
-            return Err(Errno::EAGAIN);
-        }
-        // Any signal sent to the sleeping task wakes it; the read runs again.
-        Err(sched::block(t, None))
     }
     fn poll(&self, _f: &File) -> u32 {
         self.owner.upgrade().map_or(0, |t| self.readiness(&t))

@@ -6,7 +6,7 @@
 
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::{lock, Task, Tid};
+use super::task::{lock, RestartBlock, Task, Tid};
 use crate::fs::vfs::Inode;
 use crate::mm::{Backing, Mm};
 use std::collections::HashMap;
@@ -22,9 +22,15 @@ pub enum Key {
     Shared { dev: u64, ino: u64, off: u64 },
 }
 
+/// Where a waiter is queued, shared by its queue entry and the sleeping
+/// task: the key (a requeue moves it), None once a wake took the entry
+/// off (Linux's futex_q lock_ptr).
+type Slot = Arc<Mutex<Option<Key>>>;
+
 struct Waiter {
     tid: Tid,
     bitset: u32,
+    slot: Slot,
     /// The inode of a shared key, held so that its identity cannot be
     /// reused by another file while someone waits on it.
     _pin: Option<Arc<dyn Inode>>,
@@ -74,6 +80,33 @@ pub const FUTEX_WAIT_BITSET: u32 = 9;
 pub const FUTEX_WAKE_BITSET: u32 = 10;
 pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 
+/// Take the waiter of `slot` off its queue. False if a wake took it
+/// off first (the wait then succeeded, whatever else ended it).
+fn unqueue(slot: &Slot) -> bool {
+    with(|q| {
+        let Some(k) = lock(slot).take() else {
+            return false;
+        };
+        if let Some(list) = q.get_mut(&k) {
+            list.retain(|w| !Arc::ptr_eq(&w.slot, slot));
+            if list.is_empty() {
+                q.remove(&k);
+            }
+        }
+        true
+    })
+}
+
+/// A queued wait: leaves the queue however the wait ends, also when the
+/// task's kernel stack is unwound because the task was killed in it.
+struct Queued(Slot);
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        unqueue(&self.0);
+    }
+}
+
 /// FUTEX_WAIT: sleep if *addr == val. `deadline` is absolute monotonic ns.
 pub fn wait(
     t: &Arc<Task>,
@@ -82,7 +115,6 @@ pub fn wait(
     bitset: u32,
     deadline: Option<i64>,
     private: bool,
-    redo: bool,
 ) -> KResult<u64> {
     if addr % 4 != 0 {
         return Err(Errno::EINVAL);
@@ -91,48 +123,55 @@ pub fn wait(
         return Err(Errno::EINVAL);
     }
     let mm = t.mm();
-    if redo {
-        let woken = std::mem::replace(&mut t.lock().futex_woken, false);
-        if woken {
-            return Ok(0);
-        }
-        // The guard must not live into the block: cancel() locks the task.
-        let deadline = t.lock().deadline;
-        if let Some(d) = deadline {
-            if super::time::monotonic_ns() >= d {
-                cancel(t);
-                return Err(Errno::ETIMEDOUT);
-            }
-        }
-        // Spurious wake: still queued, sleep on.
-        if t.lock().futex_key.is_some() {
-            return Err(sched::block(t, None));
-        }
-    }
-    let cur = mm.read_u32(addr)?;
-    if cur != val {
-        return Err(Errno::EAGAIN);
-    }
     let (k, pin) = key(&mm, addr, private)?;
+    // Queue first, then look at the word: a waker that changes it and
+    // wakes after the check finds us queued (Linux's futex_wait_setup).
+    let slot: Slot = Arc::new(Mutex::new(Some(k)));
     with(|q| {
         q.entry(k).or_default().push(Waiter {
             tid: t.tid,
             bitset,
+            slot: slot.clone(),
             _pin: pin,
         })
     });
-    {
-        let mut i = t.lock();
-        i.futex_key = Some(k);
-        i.futex_woken = false;
+    let queued = Queued(slot);
+    if mm.read_u32(addr)? != val {
+        return Err(Errno::EAGAIN);
     }
-    if let Some(d) = deadline {
-        if super::time::monotonic_ns() >= d {
-            cancel(t);
-            return Err(Errno::ETIMEDOUT);
+    loop {
+        if lock(&queued.0).is_none() {
+            return Ok(0);
+        }
+        if deadline.is_some_and(|d| super::time::monotonic_ns() >= d) {
+            return if unqueue(&queued.0) {
+                Err(Errno::ETIMEDOUT)
+            } else {
+                Ok(0)
+            };
+        }
+        if let Err(e) = sched::wait(t, deadline) {
+            // Woken and signalled at once: the wake counts (the waker
+            // already counted it), as Linux's unqueue_me.
+            if !unqueue(&queued.0) {
+                return Ok(0);
+            }
+            // A timed wait goes on to the same deadline if restarted
+            // without a handler, and is EINTR after one, whatever
+            // SA_RESTART says (Linux's futex_wait_restart).
+            let Some(deadline) = deadline else {
+                return Err(e);
+            };
+            t.lock().restart_block = Some(RestartBlock::Futex {
+                addr,
+                val,
+                bitset,
+                deadline,
+                private,
+            });
+            return Err(Errno::ERESTART_RESTARTBLOCK);
         }
     }
-    Err(sched::block(t, deadline))
 }
 
 fn wake_key(k: Key, n: u32, bitset: u32) -> usize {
@@ -143,6 +182,7 @@ fn wake_key(k: Key, n: u32, bitset: u32) -> usize {
         let mut out = Vec::new();
         list.retain(|w| {
             if (out.len() as u32) < n && w.bitset & bitset != 0 {
+                *lock(&w.slot) = None;
                 out.push(w.tid);
                 false
             } else {
@@ -155,11 +195,6 @@ fn wake_key(k: Key, n: u32, bitset: u32) -> usize {
         out
     });
     for &tid in &woken {
-        if let Some(t) = super::task::task(tid) {
-            let mut i = t.lock();
-            i.futex_woken = true;
-            i.futex_key = None;
-        }
         sched::wake(tid);
     }
     woken.len()
@@ -207,9 +242,7 @@ pub fn requeue(
     });
     let count = moved.len();
     for w in &moved {
-        if let Some(t) = super::task::task(w.tid) {
-            t.lock().futex_key = Some(k2);
-        }
+        *lock(&w.slot) = Some(k2);
     }
     with(|q| q.entry(k2).or_default().extend(moved));
     Ok((woken + count) as u64)
@@ -260,17 +293,13 @@ pub fn wake_op(
     Ok(woken as u64)
 }
 
-/// Remove `t` from any futex queue (its wait ended another way).
+/// Remove `t` from any futex queue (it exits: a wait it was killed in
+/// may not have unqueued itself yet).
 pub fn cancel(t: &Task) {
-    let k = t.lock().futex_key.take();
-    if let Some(k) = k {
-        with(|q| {
-            if let Some(list) = q.get_mut(&k) {
-                list.retain(|w| w.tid != t.tid);
-                if list.is_empty() {
-                    q.remove(&k);
-                }
-            }
-        });
-    }
+    with(|q| {
+        q.retain(|_, list| {
+            list.retain(|w| w.tid != t.tid);
+            !list.is_empty()
+        })
+    });
 }

@@ -578,6 +578,9 @@ fn do_stop(t: &Arc<Task>, sig: i32) {
     notify_parent_stop(tg.tgid, parent, CLD_STOPPED, sig);
 }
 
+/// x86-64 restart_syscall.
+const NR_RESTART_SYSCALL: u64 = 219;
+
 /// A syscall that asked to be restarted (and no handler ran): back up to
 /// the syscall instruction.
 fn restart_without_handler(t: &Arc<Task>) {
@@ -588,12 +591,14 @@ fn restart_without_handler(t: &Arc<Task>) {
     i.restart_check = false;
     let rax = i.ctx.regs.rax as i64;
     let code = Errno((-rax) as i32);
-    if code == Errno::ERESTARTSYS
-        || code == Errno::ERESTARTNOHAND
-        || code == Errno::ERESTARTNOINTR
-        || code == Errno::ERESTART_RESTARTBLOCK
+    if code == Errno::ERESTARTSYS || code == Errno::ERESTARTNOHAND || code == Errno::ERESTARTNOINTR
     {
         i.ctx.regs.rax = i.ctx.regs.orig_rax;
+        i.ctx.regs.rip -= 2;
+    } else if code == Errno::ERESTART_RESTARTBLOCK {
+        // Not the same call again (its arguments are relative): restart_syscall
+        // carries on from what the task's restart_block kept.
+        i.ctx.regs.rax = NR_RESTART_SYSCALL;
         i.ctx.regs.rip -= 2;
     }
 }
@@ -777,6 +782,9 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
     r.orig_rax = u64::MAX;
     i.sigmask = mask & !UNBLOCKABLE;
     i.restart_check = false;
+    // As Linux's restore_sigcontext: a restart_syscall after this has
+    // nothing to carry on.
+    i.restart_block = None;
     if let Some(fp) = fpu {
         i.ctx.fpu = fp;
         drop(i);

@@ -104,45 +104,52 @@ pub fn sys_epoll_pwait(
     timeout_ms: i32,
     sigmask: u64,
     size: usize,
-    redo: bool,
 ) -> KResult<u64> {
     if max <= 0 || max > 1 << 16 {
         return Err(Errno::EINVAL);
     }
     let epf = lock(&t.files()).get(epfd)?;
     let ep = epoll_of(&epf)?;
-    if sigmask != 0 && !redo {
+    if sigmask != 0 {
         if size != 8 {
             return Err(Errno::EINVAL);
         }
         let m = t.mm().read_u64(sigmask)?;
+        // The caller's mask comes back on the way out to user mode (after
+        // the handler of a signal that ended the wait): signal::deliver.
         let mut i = t.lock();
         let old = i.sigmask;
         i.saved_mask = Some(old);
         i.sigmask = m & !super::signal::UNBLOCKABLE;
     }
-    let ready = ep.collect(t, max as usize);
-    let deadline = if redo {
-        t.lock().deadline
-    } else if timeout_ms >= 0 {
-        Some(time::monotonic_ns().saturating_add(timeout_ms as i64 * 1_000_000))
-    } else {
-        None
-    };
-    if !ready.is_empty() || timeout_ms == 0 || deadline.is_some_and(|d| time::monotonic_ns() >= d) {
-        let out: Vec<EpollEvent> = ready
-            .iter()
-            .map(|&(events, data)| EpollEvent { events, data })
-            .collect();
-        UserSlice::new(events, out.len()).write(&t.mm(), &out)?;
-        return Ok(ready.len() as u64);
-    }
-    for f in ep.files() {
-        if let Some(wq) = f.ops.wait_queue() {
-            wq.add(t.tid);
+    // Computed once: a wake-up that finds nothing ready waits on to the
+    // same deadline.
+    let deadline = (timeout_ms >= 0)
+        .then(|| time::monotonic_ns().saturating_add(timeout_ms as i64 * 1_000_000));
+    loop {
+        let ready = ep.collect(t, max as usize);
+        if !ready.is_empty()
+            || timeout_ms == 0
+            || deadline.is_some_and(|d| time::monotonic_ns() >= d)
+        {
+            let out: Vec<EpollEvent> = ready
+                .iter()
+                .map(|&(events, data)| EpollEvent { events, data })
+                .collect();
+            UserSlice::new(events, out.len()).write(&t.mm(), &out)?;
+            return Ok(ready.len() as u64);
         }
+        // Entries left on queues that did not fire cause only a spurious
+        // wake-up later.
+        for f in ep.files() {
+            if let Some(wq) = f.ops.wait_queue() {
+                wq.add(t.tid);
+            }
+        }
+        // Linux's ep_poll fails with EINTR, never a restart: also after
+        // a stop and continue, and whatever SA_RESTART says.
+        sched::wait(t, deadline).map_err(|_| Errno::EINTR)?;
     }
-    Err(sched::block(t, deadline))
 }
 
 /// eventfd, eventfd2

@@ -2,7 +2,7 @@
 
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::{lock, Task};
+use super::task::{lock, RestartBlock, Task};
 use super::time;
 use crate::abi::{
     self,
@@ -13,29 +13,33 @@ use crate::abi::{
 use crate::fs::file::{File, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI};
 use std::sync::Arc;
 
-/// First call: the deadline from a relative timeout; later calls: the one
-/// stored when the task went to sleep.
-fn deadline(t: &Task, redo: bool, timeout_ns: Option<i64>) -> Option<i64> {
-    if redo {
-        return t.lock().deadline;
-    }
+/// The absolute deadline of a relative timeout, computed once when the
+/// call starts (a wait that is woken early goes on to the same one).
+fn deadline(timeout_ns: Option<i64>) -> Option<i64> {
     timeout_ns.map(|ns| time::monotonic_ns().saturating_add(ns.max(0)))
 }
 
-fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Errno {
+/// Queue `t` on the wait queues of `files` and sleep until one of them
+/// wakes it, the deadline passes or a signal comes (ERESTARTSYS, which
+/// the syscall's restart class turns into what the guest sees).
+/// Entries left on queues that did not fire only cause a spurious wake-up
+/// later, which every sleeper tolerates.
+fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Result<(), Errno> {
     for f in files {
         if let Some(wq) = f.ops.wait_queue() {
             wq.add(t.tid);
         }
     }
-    sched::block(t, dl)
+    sched::wait(t, dl)
 }
 
 fn timed_out(dl: Option<i64>) -> bool {
     dl.is_some_and(|d| time::monotonic_ns() >= d)
 }
 
-fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool) -> KResult<u64> {
+/// Poll the `n` pollfds at `addr` until one is ready, the deadline `dl`
+/// passes, or at once if `zero` (a zero timeout).
+fn do_poll(t: &Arc<Task>, addr: u64, n: u32, zero: bool, dl: Option<i64>) -> KResult<u64> {
     if n > 4096 {
         return Err(Errno::EINVAL);
     }
@@ -43,40 +47,65 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, timeout_ns: Option<i64>, redo: bool
     let fds = UserSlice::<PollFd>::new(addr, n as usize);
     let mut out = fds.read(&mm)?;
     let table = t.files();
-    let mut ready = 0u64;
-    let mut files = Vec::new();
-    for p in out.iter_mut() {
-        let fd = p.fd;
-        let events = p.events as u16 as u32;
-        let rev = if fd < 0 {
-            0
-        } else {
-            match lock(&table).get(fd) {
-                Ok(f) => {
-                    let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
-                    files.push(f);
-                    r
+    loop {
+        let mut ready = 0u64;
+        let mut files = Vec::new();
+        for p in out.iter_mut() {
+            let fd = p.fd;
+            let events = p.events as u16 as u32;
+            let rev = if fd < 0 {
+                0
+            } else {
+                // Bound first: the table guard must not live on while
+                // the file is polled.
+                let got = lock(&table).get(fd);
+                match got {
+                    Ok(f) => {
+                        let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
+                        files.push(f);
+                        r
+                    }
+                    Err(_) => POLLNVAL,
                 }
-                Err(_) => POLLNVAL,
+            };
+            if rev != 0 {
+                ready += 1;
             }
-        };
-        if rev != 0 {
-            ready += 1;
+            p.revents = rev as u16 as i16;
         }
-        p.revents = rev as u16 as i16;
+        if ready > 0 || zero || timed_out(dl) {
+            fds.write(&mm, &out)?;
+            return Ok(ready);
+        }
+        sleep_on(t, &files, dl)?;
     }
-    let dl = deadline(t, redo, timeout_ns);
-    if ready > 0 || timeout_ns == Some(0) || timed_out(dl) {
-        fds.write(&mm, &out)?;
-        return Ok(ready);
-    }
-    Err(sleep_on(t, &files, dl))
 }
 
 /// poll
-pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64, redo: bool) -> KResult<u64> {
+pub fn sys_poll(t: &Arc<Task>, fds: u64, n: u32, timeout_ms: i64) -> KResult<u64> {
     let to = (timeout_ms >= 0).then_some(timeout_ms * 1_000_000);
-    do_poll(t, fds, n, to, redo)
+    poll_restartable(t, fds, n, to == Some(0), deadline(to))
+}
+
+/// restart_syscall for a poll a signal without a handler interrupted.
+pub fn restart_poll(t: &Arc<Task>, fds: u64, n: u32, dl: Option<i64>) -> KResult<u64> {
+    poll_restartable(t, fds, n, false, dl)
+}
+
+/// An interrupted poll keeps its deadline for restart_syscall (Linux's
+/// do_restart_poll): restarted without a handler it goes on to the same
+/// end; a handler makes it EINTR.
+fn poll_restartable(t: &Arc<Task>, fds: u64, n: u32, zero: bool, dl: Option<i64>) -> KResult<u64> {
+    let r = do_poll(t, fds, n, zero, dl);
+    if r == Err(Errno::ERESTARTSYS) {
+        t.lock().restart_block = Some(RestartBlock::Poll {
+            fds,
+            nfds: n,
+            deadline: dl,
+        });
+        return Err(Errno::ERESTART_RESTARTBLOCK);
+    }
+    r
 }
 
 fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
@@ -84,8 +113,11 @@ fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
 }
 
 /// Install a temporary signal mask for the duration of the call.
-fn temp_mask(t: &Task, sigmask: u64, size: usize, redo: bool) -> KResult<()> {
-    if sigmask == 0 || redo {
+/// The mask saved here is put back on the way out to user mode (after
+/// the handler of a signal that ended the wait, as Linux's
+/// restore_saved_sigmask): `signal::deliver`.
+fn temp_mask(t: &Task, sigmask: u64, size: usize) -> KResult<()> {
+    if sigmask == 0 {
         return Ok(());
     }
     if size != 8 {
@@ -107,15 +139,47 @@ pub fn sys_ppoll(
     ts: u64,
     sigmask: u64,
     size: usize,
-    redo: bool,
 ) -> KResult<u64> {
     let to = if ts == 0 {
         None
     } else {
         Some(read_timespec(t, ts)?)
     };
-    temp_mask(t, sigmask, size, redo)?;
-    do_poll(t, fds, n, to, redo)
+    temp_mask(t, sigmask, size)?;
+    let dl = deadline(to);
+    let r = do_poll(t, fds, n, to == Some(0), dl);
+    write_time_left(t, ts, to, dl, false, r)
+}
+
+/// select, pselect6 and ppoll write the time left back to their timeout
+/// (Linux's poll_select_finish), so that a call restarted from its
+/// registers goes on from where the interrupted one stopped; a zero
+/// timeout is left alone. `timeval`: select's microseconds.
+fn write_time_left(
+    t: &Task,
+    addr: u64,
+    to: Option<i64>,
+    dl: Option<i64>,
+    timeval: bool,
+    r: KResult<u64>,
+) -> KResult<u64> {
+    let (Some(to), Some(dl)) = (to, dl) else {
+        return r;
+    };
+    if to == 0 {
+        return r;
+    }
+    let left = (dl - time::monotonic_ns()).max(0);
+    let sub = left % 1_000_000_000;
+    let mut b = [0u8; 16];
+    b[0..8].copy_from_slice(&(left / 1_000_000_000).to_le_bytes());
+    b[8..16].copy_from_slice(&(if timeval { sub / 1000 } else { sub }).to_le_bytes());
+    if t.mm().write(addr, &b).is_err() && r == Err(Errno::ERESTARTSYS) {
+        // Cannot say how long is left: not restarted (Linux's sticky
+        // timeout fallback).
+        return Err(Errno::EINTR);
+    }
+    r
 }
 
 /// select, pselect6 (`pselect`: Some(arg 6, the mask argument) for
@@ -128,7 +192,6 @@ pub fn sys_select(
     w: u64,
     e: u64,
     tmo: u64,
-    redo: bool,
     pselect: Option<u64>,
 ) -> KResult<u64> {
     if !(0..=1024).contains(&nfds) {
@@ -154,12 +217,27 @@ pub fn sys_select(
     };
     // pselect6's sixth argument points to {const sigset_t *ss; size_t
     // ss_len}: the mask is installed for the wait, as ppoll's.
-    if let (Some(arg6), false) = (pselect, redo) {
+    if let Some(arg6) = pselect {
         if arg6 != 0 {
             let a: SigsetArg = abi::read_val(&t.mm(), arg6)?;
-            temp_mask(t, a.ss, a.ss_len as usize, false)?;
+            temp_mask(t, a.ss, a.ss_len as usize)?;
         }
     }
+    let dl = deadline(to);
+    let res = do_select(t, nfds, [r, w, e], to == Some(0), dl);
+    write_time_left(t, tmo, to, dl, pselect.is_none(), res)
+}
+
+/// Wait until one of the fds in the `sets` (read, write, except) is
+/// ready, `dl` passes, or at once if `zero`; write back the ready sets.
+fn do_select(
+    t: &Arc<Task>,
+    nfds: i32,
+    sets: [u64; 3],
+    zero: bool,
+    dl: Option<i64>,
+) -> KResult<u64> {
+    let [r, w, e] = sets;
     let bytes = (nfds as usize).div_ceil(64) * 8;
     let mm = t.mm();
     let load = |a: u64| -> KResult<Vec<u8>> {
@@ -170,46 +248,47 @@ pub fn sys_select(
         }
     };
     let (rs, ws, es) = (load(r)?, load(w)?, load(e)?);
-    let mut ro = vec![0u8; bytes];
-    let mut wo = vec![0u8; bytes];
-    let mut eo = vec![0u8; bytes];
     let table = t.files();
-    let mut ready = 0u64;
-    let mut files = Vec::new();
-    for fd in 0..nfds as usize {
-        let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
-        let want = (
-            rs[byte] & bit != 0,
-            ws[byte] & bit != 0,
-            es[byte] & bit != 0,
-        );
-        if !(want.0 || want.1 || want.2) {
-            continue;
-        }
-        let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
-        let ev = f.ops.poll_task(&f, t);
-        files.push(f);
-        if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
-            ro[byte] |= bit;
-            ready += 1;
-        }
-        if want.1 && ev & (POLLOUT | POLLERR) != 0 {
-            wo[byte] |= bit;
-            ready += 1;
-        }
-        if want.2 && ev & POLLPRI != 0 {
-            eo[byte] |= bit;
-            ready += 1;
-        }
-    }
-    let dl = deadline(t, redo, to);
-    if ready > 0 || to == Some(0) || timed_out(dl) {
-        for (a, v) in [(r, &ro), (w, &wo), (e, &eo)] {
-            if a != 0 {
-                mm.write(a, v)?;
+    loop {
+        let mut ro = vec![0u8; bytes];
+        let mut wo = vec![0u8; bytes];
+        let mut eo = vec![0u8; bytes];
+        let mut ready = 0u64;
+        let mut files = Vec::new();
+        for fd in 0..nfds as usize {
+            let (byte, bit) = (fd / 8, 1u8 << (fd % 8));
+            let want = (
+                rs[byte] & bit != 0,
+                ws[byte] & bit != 0,
+                es[byte] & bit != 0,
+            );
+            if !(want.0 || want.1 || want.2) {
+                continue;
+            }
+            let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
+            let ev = f.ops.poll_task(&f, t);
+            files.push(f);
+            if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
+                ro[byte] |= bit;
+                ready += 1;
+            }
+            if want.1 && ev & (POLLOUT | POLLERR) != 0 {
+                wo[byte] |= bit;
+                ready += 1;
+            }
+            if want.2 && ev & POLLPRI != 0 {
+                eo[byte] |= bit;
+                ready += 1;
             }
         }
-        return Ok(ready);
+        if ready > 0 || zero || timed_out(dl) {
+            for (a, v) in [(r, &ro), (w, &wo), (e, &eo)] {
+                if a != 0 {
+                    mm.write(a, v)?;
+                }
+            }
+            return Ok(ready);
+        }
+        sleep_on(t, &files, dl)?;
     }
-    Err(sleep_on(t, &files, dl))
 }

@@ -182,8 +182,7 @@ pub fn sys_clone(
             robust_list: 0,
             deadline: None,
             restart_check: false,
-            futex_woken: false,
-            futex_key: None,
+            restart_block: None,
             partial_io: 0,
             vfork_parent: if flags & CLONE_VFORK != 0 {
                 Some(t.tid)
@@ -799,7 +798,7 @@ pub fn sys_getrandom(t: &Arc<Task>, buf: u64, len: usize, _flags: u32) -> KResul
 }
 
 /// futex
-pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
+pub fn sys_futex(t: &Arc<Task>, a: Args) -> KResult<u64> {
     let (addr, op, val, tmo, addr2, val3) = (a.u(0), a.u32(1), a.u32(2), a.u(3), a.u(4), a.u32(5));
     let cmd = op & 127;
     const FUTEX_PRIVATE_FLAG: u32 = 128;
@@ -827,12 +826,8 @@ pub fn sys_futex(t: &Arc<Task>, a: Args, redo: bool) -> KResult<u64> {
             } else {
                 val3
             };
-            let dl = if redo {
-                None
-            } else {
-                read_deadline(cmd == futex::FUTEX_WAIT_BITSET)?
-            };
-            futex::wait(t, addr, val, bitset, dl, private, redo)
+            let dl = read_deadline(cmd == futex::FUTEX_WAIT_BITSET)?;
+            futex::wait(t, addr, val, bitset, dl, private)
         }
         futex::FUTEX_WAKE | futex::FUTEX_WAKE_BITSET => {
             let bitset = if cmd == futex::FUTEX_WAKE {

@@ -287,30 +287,32 @@ pub fn sys_sigaltstack(t: &Arc<Task>, ss: u64, old: u64) -> KResult<u64> {
     Ok(0)
 }
 
-/// rt_sigsuspend
-pub fn sys_rt_sigsuspend(t: &Arc<Task>, mask: u64, size: usize, redo: bool) -> KResult<u64> {
+/// rt_sigsuspend: sleep with a temporary mask until a signal is to be
+/// acted on. The caller's mask comes back on the way out to user mode,
+/// after the handler (signal::deliver restores `saved_mask`).
+pub fn sys_rt_sigsuspend(t: &Arc<Task>, mask: u64, size: usize) -> KResult<u64> {
     if size != 8 {
         return Err(Errno::EINVAL);
     }
-    if !redo {
-        let m = t.mm().read_u64(mask)?;
+    let m = t.mm().read_u64(mask)?;
+    {
         let mut i = t.lock();
         let old = i.sigmask;
         i.saved_mask = Some(old);
         i.sigmask = m & !UNBLOCKABLE;
     }
-    if signal::has_pending(t) {
-        return Err(Errno::ERESTARTNOHAND);
+    // Only a signal ends it (ERESTARTSYS, ERESTARTNOHAND for this
+    // syscall); any other wake-up is spurious.
+    loop {
+        sched::wait(t, None)?;
     }
-    Err(sched::block(t, None))
 }
 
 /// pause
 pub fn sys_pause(t: &Arc<Task>) -> KResult<u64> {
-    if signal::has_pending(t) {
-        return Err(Errno::ERESTARTNOHAND);
+    loop {
+        sched::wait(t, None)?;
     }
-    Err(sched::block(t, None))
 }
 
 /// rt_sigtimedwait
@@ -320,24 +322,13 @@ pub fn sys_rt_sigtimedwait(
     info: u64,
     ts: u64,
     size: usize,
-    redo: bool,
 ) -> KResult<u64> {
     if size != 8 {
         return Err(Errno::EINVAL);
     }
     let mm = t.mm();
     let want = mm.read_u64(set)? & !UNBLOCKABLE;
-    // Take a pending signal from the set (thread first, then process).
-    let got = signal::dequeue_from(t, want);
-    if let Some(si) = got {
-        if info != 0 {
-            abi::write_val(&mm, info, &si.to_abi())?;
-        }
-        return Ok(si.signo as u64);
-    }
-    let dl = if redo {
-        t.lock().deadline
-    } else if ts != 0 {
+    let dl = if ts != 0 {
         let Timespec {
             tv_sec: s,
             tv_nsec: ns,
@@ -350,13 +341,34 @@ pub fn sys_rt_sigtimedwait(
     } else {
         None
     };
-    if dl.is_some_and(|d| time::monotonic_ns() >= d) {
-        return Err(Errno::EAGAIN);
+    // Take a pending signal from the set (thread first, then process).
+    let take = || -> KResult<Option<u64>> {
+        let Some(si) = signal::dequeue_from(t, want) else {
+            return Ok(None);
+        };
+        if info != 0 {
+            abi::write_val(&mm, info, &si.to_abi())?;
+        }
+        Ok(Some(si.signo as u64))
+    };
+    loop {
+        if let Some(sig) = take()? {
+            return Ok(sig);
+        }
+        if dl.is_some_and(|d| time::monotonic_ns() >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        // Signals in the set wake us even though they are blocked
+        // (send_to_* wakes a blocked thread when every thread blocks the
+        // signal); other signals end the wait.
+        if sched::wait(t, dl).is_err() {
+            // A signal of the set that is not blocked is pending too:
+            // it is taken rather than delivered, as Linux dequeues after
+            // its sleep whatever woke it. Otherwise EINTR, never a
+            // restart (Linux's do_sigtimedwait), also after a stop.
+            return take()?.ok_or(Errno::EINTR);
+        }
     }
-    // Signals in the set must wake us even though they are blocked: wait
-    // with them temporarily unblocked is wrong (they'd be delivered), so
-    // we rely on send_to_* waking any blocked thread.
-    Err(sched::block(t, dl))
 }
 
 /// signalfd, signalfd4: create a signalfd reading the signals in `mask`

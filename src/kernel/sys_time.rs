@@ -3,7 +3,7 @@
 use super::cputimer;
 use super::errno::{Errno, KResult};
 use super::sched;
-use super::task::Task;
+use super::task::{RestartBlock, Task};
 use super::time;
 use crate::abi::{
     self,
@@ -62,23 +62,57 @@ pub fn sys_time(t: &Arc<Task>, tloc: u64) -> KResult<u64> {
     Ok(s as u64)
 }
 
-fn sleep_until(t: &Task, dl: i64) -> KResult<u64> {
-    if time::monotonic_ns() >= dl {
-        return Ok(0);
+/// Sleep until monotonic `dl`. Interrupted: ERESTARTSYS for an absolute
+/// sleep (its restart class, ERESTARTNOHAND, restarts it from the
+/// registers with the same end); a relative one writes what is left to
+/// `rem` (if given) and returns ERESTART_RESTARTBLOCK, keeping its
+/// deadline for restart_syscall. A handler makes both EINTR.
+fn sleep_until(t: &Task, dl: i64, relative: bool, rem: u64) -> KResult<u64> {
+    loop {
+        let now = time::monotonic_ns();
+        if now >= dl {
+            return Ok(0);
+        }
+        if let Err(e) = sched::wait(t, Some(dl)) {
+            if !relative {
+                return Err(e);
+            }
+            if rem != 0 {
+                let left = (dl - time::monotonic_ns()).max(0);
+                abi::write_val(&t.mm(), rem, &Timespec::from_ns(left))?;
+            }
+            t.lock().restart_block = Some(RestartBlock::Sleep { deadline: dl, rem });
+            return Err(Errno::ERESTART_RESTARTBLOCK);
+        }
     }
-    Err(sched::block(t, Some(dl)))
+}
+
+/// restart_syscall: carry on with the wait a signal without a handler
+/// interrupted; EINTR when there is none (Linux's do_no_restart_syscall).
+pub fn sys_restart_syscall(t: &Arc<Task>) -> KResult<u64> {
+    let r = t.lock().restart_block.take();
+    match r {
+        Some(RestartBlock::Sleep { deadline, rem }) => sleep_until(t, deadline, true, rem),
+        Some(RestartBlock::Futex {
+            addr,
+            val,
+            bitset,
+            deadline,
+            private,
+        }) => super::futex::wait(t, addr, val, bitset, Some(deadline), private),
+        Some(RestartBlock::Poll {
+            fds,
+            nfds,
+            deadline,
+        }) => super::sys_poll::restart_poll(t, fds, nfds, deadline),
+        None => Err(Errno::EINTR),
+    }
 }
 
 /// nanosleep
-pub fn sys_nanosleep(t: &Arc<Task>, req: u64, _rem: u64, redo: bool) -> KResult<u64> {
-    // A deadline kept from before a restart; bind it first so the task
-    // lock is not held while reading guest memory.
-    let kept = t.lock().deadline;
-    let dl = match kept {
-        Some(d) if redo || d > 0 => d,
-        _ => time::monotonic_ns().saturating_add(read_ts(t, req)?),
-    };
-    sleep_until(t, dl)
+pub fn sys_nanosleep(t: &Arc<Task>, req: u64, rem: u64) -> KResult<u64> {
+    let dl = time::monotonic_ns().saturating_add(read_ts(t, req)?);
+    sleep_until(t, dl, true, rem)
 }
 
 /// clock_nanosleep
@@ -87,26 +121,22 @@ pub fn sys_clock_nanosleep(
     clk: i32,
     flags: i32,
     req: u64,
-    _rem: u64,
-    redo: bool,
+    rem: u64,
 ) -> KResult<u64> {
-    // Not `if let Some(d) = t.lock().deadline`: the guard would live
-    // through the block and sleep_until locks the task again.
-    let stored = t.lock().deadline;
-    if let Some(d) = stored {
-        let _ = redo;
-        return sleep_until(t, d);
-    }
+    const TIMER_ABSTIME: i32 = 1;
     let v = read_ts(t, req)?;
     let now_k = time::monotonic_ns();
-    let dl = if flags & 1 != 0 {
+    let abs = flags & TIMER_ABSTIME != 0;
+    let dl = if abs {
+        // The clock's time now gives the kernel deadline (a later
+        // clock_settime does not move it).
         let now_c = clock_ns(t, clk)?;
         now_k.saturating_add(v.saturating_sub(now_c))
     } else {
         clock_ns(t, clk)?;
         now_k.saturating_add(v)
     };
-    sleep_until(t, dl)
+    sleep_until(t, dl, !abs, rem)
 }
 
 /// getitimer: what is left of timer `which` and its interval.

@@ -44,6 +44,32 @@ pub const RLIMIT_NOFILE: usize = 7;
 /// fs.nr_open: no process may have RLIMIT_NOFILE above it.
 pub const NR_OPEN_MAX: u64 = 1 << 20;
 
+/// What a timed wait interrupted by a signal leaves for restart_syscall
+/// (Linux's restart_block): its absolute deadline, so that a wait
+/// restarted without a handler (a stop and continue) ends when it would
+/// have rather than a full timeout later.
+#[derive(Clone, Copy, Debug)]
+pub enum RestartBlock {
+    /// nanosleep, relative clock_nanosleep: the guest address for the
+    /// time left (0: none).
+    Sleep { deadline: i64, rem: u64 },
+    /// poll: the same pollfds, to the same deadline (None: no timeout).
+    Poll {
+        fds: u64,
+        nfds: u32,
+        deadline: Option<i64>,
+    },
+    /// FUTEX_WAIT/WAIT_BITSET with a timeout: it waits again if the word
+    /// still holds `val`.
+    Futex {
+        addr: u64,
+        val: u32,
+        bitset: u32,
+        deadline: i64,
+        private: bool,
+    },
+}
+
 /// Per-thread state.
 pub struct TaskInner {
     pub ctx: Context,
@@ -63,8 +89,9 @@ pub struct TaskInner {
     pub deadline: Option<i64>,
     /// The last syscall's result may need restart handling on the way out.
     pub restart_check: bool,
-    pub futex_woken: bool,
-    pub futex_key: Option<super::futex::Key>,
+    /// How restart_syscall carries on with a wait a signal interrupted
+    /// (Linux's restart_block); None when there is nothing to carry on.
+    pub restart_block: Option<RestartBlock>,
     /// Bytes a blocked write has already moved (pipes: `pipe_rw`); 0 when
     /// no syscall is part-way. A signal ends the write with this count.
     pub partial_io: u64,

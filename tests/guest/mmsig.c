@@ -3,12 +3,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +35,26 @@ static void on_usr2(int s) {
     char local;
     (void)s;
     alt_ok = (&local >= altstack && &local < altstack + sizeof(altstack));
+}
+
+/* Wait until process `pid` sleeps (state S in /proc/pid/stat), so that a
+ * stop sent next lands inside its blocking call, not before it. */
+static void wait_sleeping(pid_t pid) {
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        char st = 0;
+        if (f) {
+            if (fgets(buf, sizeof(buf), f)) {
+                char *p = strrchr(buf, ')');
+                if (p && p[1] == ' ') st = p[2];
+            }
+            fclose(f);
+        }
+        if (st == 'S') return;
+        usleep(1000);
+    }
 }
 
 static volatile int alarms;
@@ -139,6 +164,183 @@ int main(void) {
         waitpid(w, NULL, 0);
         close(pfd[0]);
         close(pfd[1]);
+    }
+    /* Sleeps a handled signal interrupts: EINTR (no SA_RESTART), the
+     * time left written back, and the temporary masks of sigsuspend, ppoll
+     * and epoll_pwait in force during the wait only. SIGUSR1 is blocked
+     * (above); a raise leaves it pending for the temporary mask to let in. */
+    {
+        struct sigaction sa5 = {0};
+        sa5.sa_handler = on_alrm;
+        sigaction(SIGALRM, &sa5, NULL);
+        sigaction(SIGUSR1, &sa5, NULL);
+        struct itimerval once = {{0, 0}, {0, 30000}};
+        sigset_t empty, cur;
+        sigemptyset(&empty);
+        struct timespec req = {2, 0}, rem = {0, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        int r = nanosleep(&req, &rem);
+        printf("nanosleep: %d EINTR %d rem %d\n", r, r < 0 && errno == EINTR,
+               rem.tv_sec == 1 && rem.tv_nsec > 0);
+        rem.tv_sec = rem.tv_nsec = 0;
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem);
+        printf("clock_nanosleep: EINTR %d rem %d\n", r == EINTR, rem.tv_sec == 1 && rem.tv_nsec > 0);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec until = {now.tv_sec + 2, now.tv_nsec};
+        rem.tv_sec = rem.tv_nsec = 7;
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, &rem);
+        printf("clock_nanosleep abs: EINTR %d rem untouched %d\n", r == EINTR,
+               rem.tv_sec == 7 && rem.tv_nsec == 7);
+        printf("clock_nanosleep past: %d\n", clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &now, NULL));
+        int before = alarms;
+        raise(SIGUSR1);
+        r = sigsuspend(&empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("sigsuspend: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        int pf[2];
+        pipe(pf);
+        struct pollfd pfd = {pf[0], POLLIN, 0};
+        struct timespec pt = {2, 0};
+        before = alarms;
+        raise(SIGUSR1);
+        r = ppoll(&pfd, 1, &pt, &empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("ppoll mask: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = ppoll(&pfd, 1, &pt, NULL);
+        printf("ppoll alarm: %d EINTR %d\n", r, errno == EINTR);
+        printf("poll timeout: %d\n", poll(&pfd, 1, 20));
+        fd_set rs;
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        struct timeval tv = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = select(pf[0] + 1, &rs, NULL, NULL, &tv);
+        printf("select alarm: %d EINTR %d left %d\n", r, errno == EINTR,
+               tv.tv_sec == 1 && tv.tv_usec > 0);
+        /* select, ppoll and pselect6 write the time left back (the libc
+         * wrappers of the last two hide it: raw calls). */
+        struct timeval tv0 = {0, 30000};
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        r = select(pf[0] + 1, &rs, NULL, NULL, &tv0);
+        printf("select timeout: %d left %ld.%06ld\n", r, (long)tv0.tv_sec, (long)tv0.tv_usec);
+        struct timespec pt2 = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = syscall(SYS_ppoll, &pfd, 1, &pt2, NULL, 8);
+        printf("raw ppoll alarm: %d EINTR %d left %d\n", r, errno == EINTR,
+               pt2.tv_sec == 1 && pt2.tv_nsec > 0);
+        struct timespec pt3 = {0, 0};
+        r = syscall(SYS_ppoll, &pfd, 1, &pt3, NULL, 8);
+        printf("raw ppoll zero: %d left %ld.%09ld\n", r, (long)pt3.tv_sec, pt3.tv_nsec);
+        struct timespec pt4 = {0, 20000000};
+        FD_ZERO(&rs);
+        FD_SET(pf[0], &rs);
+        r = syscall(SYS_pselect6, pf[0] + 1, &rs, NULL, NULL, &pt4, NULL);
+        printf("raw pselect6 timeout: %d left %ld.%09ld\n", r, (long)pt4.tv_sec, pt4.tv_nsec);
+        int ep = epoll_create1(0);
+        struct epoll_event ev = {EPOLLIN, {0}};
+        epoll_ctl(ep, EPOLL_CTL_ADD, pf[0], &ev);
+        before = alarms;
+        raise(SIGUSR1);
+        r = epoll_pwait(ep, &ev, 1, 2000, &empty);
+        sigprocmask(SIG_SETMASK, NULL, &cur);
+        printf("epoll_pwait mask: %d EINTR %d handler %d mask back %d\n", r, errno == EINTR,
+               alarms > before, sigismember(&cur, SIGUSR1));
+        printf("epoll_wait timeout: %d\n", epoll_wait(ep, &ev, 1, 20));
+        if (fork() == 0) {
+            usleep(50000);
+            write(pf[1], "x", 1);
+            _exit(0);
+        }
+        r = epoll_wait(ep, &ev, 1, 2000);
+        printf("epoll_wait woken: %d\n", r);
+        wait(NULL);
+        static int fw;
+        struct timespec ft = {0, 20000000};
+        long fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &ft, NULL, 0);
+        printf("futex timeout: %ld ETIMEDOUT %d\n", fr, errno == ETIMEDOUT);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 1, &ft, NULL, 0);
+        printf("futex changed: %ld EAGAIN %d\n", fr, errno == EAGAIN);
+        setitimer(ITIMER_REAL, &once, NULL);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        printf("futex alarm: %ld EINTR %d\n", fr, errno == EINTR);
+        /* A timed futex wait is EINTR after a handler, SA_RESTART or not
+         * (Linux's restart block for it is only for restarts without
+         * one). */
+        struct sigaction sa6 = {0};
+        sa6.sa_handler = on_alrm;
+        sa6.sa_flags = SA_RESTART;
+        sigaction(SIGALRM, &sa6, NULL);
+        struct timespec lt = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        fr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &lt, NULL, 0);
+        printf("futex timed SA_RESTART: %ld EINTR %d\n", fr, errno == EINTR);
+        sigaction(SIGALRM, &sa5, NULL);
+        sigset_t w2;
+        sigemptyset(&w2);
+        sigaddset(&w2, SIGUSR2);
+        struct timespec st = {2, 0};
+        setitimer(ITIMER_REAL, &once, NULL);
+        r = sigtimedwait(&w2, NULL, &st);
+        printf("sigtimedwait alarm: %d EINTR %d\n", r, errno == EINTR);
+        close(ep);
+        close(pf[0]);
+        close(pf[1]);
+        /* A stop and continue restart a timed wait without a handler: it
+         * ends when it would have (restart_syscall), not a full period
+         * later. epoll_wait and sigtimedwait fail with EINTR instead
+         * (Linux never restarts them). */
+        const char *kinds[] = {"nanosleep", "futex", "poll", "epoll_wait", "sigtimedwait"};
+        for (int kind = 0; kind < 5; kind++) {
+            pid_t c = fork();
+            if (c == 0) {
+                struct timespec a, b, d = {0, 600000000};
+                int cp[2];
+                pipe(cp);
+                struct pollfd cpf = {cp[0], POLLIN, 0};
+                int cep = epoll_create1(0);
+                struct epoll_event cev = {EPOLLIN, {0}};
+                epoll_ctl(cep, EPOLL_CTL_ADD, cp[0], &cev);
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                long rr;
+                int ok;
+                if (kind == 0) {
+                    rr = nanosleep(&d, NULL);
+                    ok = rr == 0;
+                } else if (kind == 1) {
+                    rr = syscall(SYS_futex, &fw, FUTEX_WAIT_PRIVATE, 0, &d, NULL, 0);
+                    ok = rr < 0 && errno == ETIMEDOUT;
+                } else if (kind == 2) {
+                    rr = poll(&cpf, 1, 600);
+                    ok = rr == 0;
+                } else if (kind == 3) {
+                    rr = epoll_wait(cep, &cev, 1, 600);
+                    ok = rr < 0 && errno == EINTR;
+                } else {
+                    rr = sigtimedwait(&w2, NULL, &d);
+                    ok = rr < 0 && errno == EINTR;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+                if (kind < 3)
+                    ok = ok && ms >= 590 && ms < 850;
+                _exit(ok ? 0 : 1);
+            }
+            wait_sleeping(c);
+            usleep(20000);
+            kill(c, SIGSTOP);
+            usleep(300000);
+            kill(c, SIGCONT);
+            int cst = 0;
+            waitpid(c, &cst, 0);
+            printf("%s across stop: %d\n", kinds[kind], WIFEXITED(cst) ? WEXITSTATUS(cst) : -1);
+        }
     }
     printf("mmsig done\n");
     return 0;
