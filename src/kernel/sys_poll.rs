@@ -170,11 +170,17 @@ fn write_time_left(
         return r;
     }
     let left = (dl - time::monotonic_ns()).max(0);
-    let sub = left % 1_000_000_000;
-    let mut b = [0u8; 16];
-    b[0..8].copy_from_slice(&(left / 1_000_000_000).to_le_bytes());
-    b[8..16].copy_from_slice(&(if timeval { sub / 1000 } else { sub }).to_le_bytes());
-    if t.mm().write(addr, &b).is_err() && r == Err(Errno::ERESTARTSYS) {
+    let ts = abi::time::Timespec::from_ns(left);
+    let written = if timeval {
+        let tv = Timeval {
+            tv_sec: ts.tv_sec,
+            tv_usec: ts.tv_nsec / 1000,
+        };
+        abi::write_val(&t.mm(), addr, &tv)
+    } else {
+        abi::write_val(&t.mm(), addr, &ts)
+    };
+    if written.is_err() && r == Err(Errno::ERESTARTSYS) {
         // Cannot say how long is left: not restarted (Linux's sticky
         // timeout fallback).
         return Err(Errno::EINTR);
