@@ -370,6 +370,18 @@ pub fn wait_uninterruptible(t: &Task, deadline: Option<i64>) -> bool {
     t.state() != State::Dead
 }
 
+/// `wait` that only a fatal signal ends (Linux's TASK_KILLABLE: a vfork
+/// parent). Other signals wake the task but stay pending for the way
+/// out. Returns false once the task is killed or a signal that will kill
+/// its process is pending.
+pub fn wait_killable(t: &Task, deadline: Option<i64>) -> bool {
+    if super::signal::fatal_pending(t) {
+        return false;
+    }
+    sleep_until(t, deadline, false);
+    t.state() != State::Dead && !super::signal::fatal_pending(t)
+}
+
 fn sleep_until(t: &Task, deadline: Option<i64>, uninterruptible: bool) {
     {
         let mut i = t.lock();

@@ -73,12 +73,8 @@ pub fn dispatch(t: &Arc<Task>) {
         if t.state() == super::task::State::Dead {
             break;
         }
-        // A vfork parent's wait (the child exists: clone decides) and disk
-        // I/O are not cut short by a signal.
-        let uninterruptible = {
-            let i = t.lock();
-            i.vfork_child != 0 || i.io_wait
-        };
+        // Disk I/O is not cut short by a signal.
+        let uninterruptible = t.lock().io_wait;
         res = if !uninterruptible && signal::has_pending(t) {
             super::futex::cancel(t);
             crate::fs::locks::cancel(t);
@@ -194,8 +190,8 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         53 => sys_net::sys_socketpair(t, a.i(0), a.u32(1), a.i(2), a.u(3)),
         54 => sys_net::sys_setsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u32(4)),
         55 => sys_net::sys_getsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u(4)),
-        56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
-        57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
+        56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0),
         58 => sys_proc::sys_clone(
             t,
             (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | libc::SIGCHLD as u64,
@@ -203,11 +199,10 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
             0,
             0,
             0,
-            redo,
         ),
         59 => super::exec::sys_execve(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), a.u(2), 0),
         60 => sys_proc::sys_exit(t, a.i(0)),
-        61 => sys_proc::sys_wait4(t, a.i(0), a.u(1), a.i(2), a.u(3), redo),
+        61 => sys_proc::sys_wait4(t, a.i(0), a.u(1), a.i(2), a.u(3)),
         62 => sys_signal::sys_kill(t, a.i(0), a.i(1)),
         63 => sys_proc::sys_uname(t, a.u(0)),
         72 => sys_fs::sys_fcntl(t, a.i(0), a.u32(1), a.u(2)),
@@ -321,7 +316,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         231 => sys_proc::sys_exit_group(t, a.i(0)),
         234 => sys_signal::sys_tgkill(t, a.i(0), a.i(1), a.i(2)),
         235 => sys_attr::sys_utimes(t, a.u(0), a.u(1)),
-        247 => sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), a.u(4), redo),
+        247 => sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), a.u(4)),
         257 => sys_fs::sys_openat(t, a.i(0), a.u(1), a.u32(2), a.u32(3)),
         258 => sys_fs::sys_mkdirat(t, a.i(0), a.u(1), a.u32(2)),
         259 => sys_fs::sys_mknodat(t, a.i(0), a.u(1), a.u32(2), a.u(3)),
