@@ -390,8 +390,29 @@ static void msg_tests(void)
     msgctl(id, IPC_STAT, &ds);
     printf("qnum %lu lrpid-is-me %d\n", ds.msg_qnum, ds.msg_lrpid == getpid());
 
+    /* A signal ends a blocked msgsnd or msgrcv with EINTR, even with
+     * SA_RESTART (the queue is full, then empty). */
+    for (int rcv = 0; rcv < 2; rcv++) {
+        if (rcv)
+            msgrcv(id, &m, sizeof m.text, 0, IPC_NOWAIT);
+        c = fork();
+        if (c == 0) {
+            struct sigaction sa = {0};
+            sa.sa_handler = on_usr1;
+            sa.sa_flags = SA_RESTART;
+            sigaction(SIGUSR1, &sa, NULL);
+            long r = rcv ? msgrcv(id, &m, sizeof m.text, 0, 0) : msgsnd(id, &m, 8, 0);
+            printf("child %s, signalled: %s\n", rcv ? "msgrcv" : "msgsnd", en(r));
+            _exit(0);
+        }
+        printf("sleeping %d\n", wait_sleeping(c));
+        kill(c, SIGUSR1);
+        waitpid(c, &st, 0);
+    }
+    msgctl(id, IPC_STAT, &ds);
+    printf("qnum %lu\n", ds.msg_qnum);
+
     /* A blocked receiver sees the queue go. */
-    msgrcv(id, &m, sizeof m.text, 0, IPC_NOWAIT);
     c = fork();
     if (c == 0) {
         long r = msgrcv(id, &m, sizeof m.text, 0, 0);

@@ -212,7 +212,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         77 => sys_attr::sys_ftruncate(t, a.i(0), a.i64(1)),
         78 => Err(Errno::ENOSYS),
         188..=199 => sys_xattr::dispatch(t, nr, &a),
-        29..=31 | 64..=71 | 220 => sys_ipc::dispatch(t, nr, &a, redo),
+        29..=31 | 64..=71 | 220 => sys_ipc::dispatch(t, nr, &a),
         79 => sys_fs::sys_getcwd(t, a.u(0), a.usize(1)),
         80 => sys_fs::sys_chdir(t, a.u(0)),
         81 => sys_fs::sys_fchdir(t, a.i(0)),
