@@ -42,12 +42,8 @@ fn queue(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<Queue>)> {
 }
 
 /// The kernel deadline for an absolute CLOCK_REALTIME timespec at `addr`
-/// (0: none). A re-run after sleeping keeps the first one.
-fn deadline(t: &Task, addr: u64, redo: bool) -> KResult<Option<i64>> {
-    let kept = t.lock().deadline;
-    if let (Some(d), true) = (kept, redo) {
-        return Ok(Some(d));
-    }
+/// (0: none).
+fn deadline(t: &Task, addr: u64) -> KResult<Option<i64>> {
     if addr == 0 {
         return Ok(None);
     }
@@ -127,12 +123,11 @@ pub fn sys_mq_timedsend(
     len: u64,
     prio: u32,
     timeout: u64,
-    redo: bool,
 ) -> KResult<u64> {
     if prio >= MQ_PRIO_MAX {
         return Err(Errno::EINVAL);
     }
-    let d = deadline(t, timeout, redo)?;
+    let d = deadline(t, timeout)?;
     let (f, q) = queue(t, fd)?;
     let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
     if acc != O_WRONLY && acc != O_RDWR {
@@ -142,8 +137,12 @@ pub fn sys_mq_timedsend(
         return Err(Errno::EMSGSIZE);
     }
     let data = t.mm().read_vec(msg, len as usize)?;
-    let mut st = lock(&q.st);
-    if st.full() {
+    loop {
+        let mut st = lock(&q.st);
+        if !st.full() {
+            st.push(prio, data, t.tgid(), t.creds().uid);
+            break;
+        }
         if mqueue::nonblock(&f) {
             return Err(Errno::EAGAIN);
         }
@@ -151,10 +150,11 @@ pub fn sys_mq_timedsend(
             return Err(Errno::ETIMEDOUT);
         }
         q.wq.add(t.tid);
-        return Err(sched::block(t, d));
+        drop(st);
+        // A signal: ERESTARTSYS (SA_RESTART restarts, with the same
+        // absolute timeout).
+        sched::wait(t, d)?;
     }
-    st.push(prio, data, t.tgid(), t.creds().uid);
-    drop(st);
     q.wq.wake_all();
     Ok(0)
 }
@@ -167,33 +167,36 @@ pub fn sys_mq_timedreceive(
     len: u64,
     prio_ptr: u64,
     timeout: u64,
-    redo: bool,
 ) -> KResult<u64> {
-    let d = deadline(t, timeout, redo)?;
+    let d = deadline(t, timeout)?;
     let (f, q) = queue(t, fd)?;
     let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
     if acc != O_RDONLY && acc != O_RDWR {
         return Err(Errno::EBADF);
     }
-    let (prio, data) = {
+    let (prio, data) = loop {
         let mut st = lock(&q.st);
         st.drop_receiver(t.tid);
         if len < st.msgsize as u64 {
             return Err(Errno::EMSGSIZE);
         }
-        match st.pop() {
-            Some(m) => m,
-            None => {
-                if mqueue::nonblock(&f) {
-                    return Err(Errno::EAGAIN);
-                }
-                if expired(d) {
-                    return Err(Errno::ETIMEDOUT);
-                }
-                st.add_receiver(t.tid);
-                q.wq.add(t.tid);
-                return Err(sched::block(t, d));
-            }
+        if let Some(m) = st.pop() {
+            break m;
+        }
+        if mqueue::nonblock(&f) {
+            return Err(Errno::EAGAIN);
+        }
+        if expired(d) {
+            return Err(Errno::ETIMEDOUT);
+        }
+        st.add_receiver(t.tid);
+        q.wq.add(t.tid);
+        drop(st);
+        // A signal: ERESTARTSYS (SA_RESTART restarts, with the same
+        // absolute timeout); no longer a receiver for notifications.
+        if let Err(e) = sched::wait(t, d) {
+            lock(&q.st).drop_receiver(t.tid);
+            return Err(e);
         }
     };
     // Senders may go on now.
