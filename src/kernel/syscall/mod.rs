@@ -77,7 +77,6 @@ pub fn dispatch(t: &Arc<Task>) {
         let uninterruptible = t.lock().io_wait;
         res = if !uninterruptible && signal::has_pending(t) {
             super::futex::cancel(t);
-            crate::fs::locks::cancel(t);
             // A write that moved some bytes before the signal returns them.
             match t.lock().partial_io {
                 0 => Err(restart_code(nr)),
