@@ -347,8 +347,9 @@ pub fn fcntl(t: &Task, f: &File, cmd: u32, arg: u64) -> KResult<u64> {
 /// Take, change or drop (`unlock`) a record lock, with `wait` sleeping
 /// until it can be had.
 fn set_posix(t: &Task, key: Key, req: Lock, unlock: bool, wait: bool) -> KResult<u64> {
+    let mut signalled = None;
     while !try_set_posix(t, key, req.clone(), unlock, wait)? {
-        sleep(t)?;
+        sleep(t, &mut signalled)?;
     }
     Ok(0)
 }
@@ -504,8 +505,9 @@ pub fn flock(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
 }
 
 fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
+    let mut signalled = None;
     while !try_flock(t, f, ty, nonblock)? {
-        sleep(t)?;
+        sleep(t, &mut signalled)?;
     }
     Ok(0)
 }
@@ -556,11 +558,18 @@ fn try_flock(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<bool> {
     Ok(true)
 }
 
-/// Sleep until the inode's wait queue is woken. A signal ends the wait
-/// (ERESTARTSYS: SA_RESTART restarts the call) and takes us off the
+/// Sleep until the inode's wait queue is woken, after a try that failed.
+/// A signal that ends the sleep is kept in `signalled` for one more try
+/// (Linux takes a lock freed as the signal came); after that it ends the
+/// call (ERESTARTSYS: SA_RESTART restarts it) and takes us off the
 /// waiters, so no deadlock is seen through us.
-fn sleep(t: &Task) -> KResult<()> {
-    sched::wait(t, None).inspect_err(|_| cancel(t))
+fn sleep(t: &Task, signalled: &mut Option<Errno>) -> KResult<()> {
+    if let Some(e) = *signalled {
+        cancel(t);
+        return Err(e);
+    }
+    *signalled = sched::wait(t, None).err();
+    Ok(())
 }
 
 // ---------------------------------------------------------------------

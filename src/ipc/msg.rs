@@ -91,8 +91,14 @@ pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32) -> KResult
             }
             q.wq.add(t.tid);
             drop(ids);
-            // A signal: EINTR whatever SA_RESTART says (`never_restarts`).
-            sched::wait(t, None)?;
+            // A signal ends the wait before the queue is looked at again
+            // unless it was removed (EIDRM first, as Linux's do_msgsnd).
+            if sched::wait(t, None).is_err() {
+                if lock(&MSG).get(id).is_err() {
+                    return Err(Errno::EIDRM);
+                }
+                return Err(INTERRUPTED);
+            }
             slept = true;
             continue;
         }
@@ -104,6 +110,11 @@ pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32) -> KResult
         return Ok(0);
     }
 }
+
+/// A signal ended a msgsnd/msgrcv sleep: Linux's ERESTARTNOHAND, EINTR
+/// when a handler runs (whatever SA_RESTART says), restarted after a stop
+/// and continue.
+const INTERRUPTED: Errno = Errno::ERESTARTNOHAND;
 
 /// Which message msgrcv takes: the index in the queue.
 fn pick(msgs: &VecDeque<(i64, Vec<u8>)>, typ: i64, flg: i32) -> Option<usize> {
@@ -138,6 +149,7 @@ pub fn msgrcv(t: &Arc<Task>, id: i32, msgp: u64, size: u64, typ: i64, flg: i32) 
     }
     let c = t.creds();
     let mut slept = false;
+    let mut signalled = false;
     let (mtype, text) = loop {
         let mut ids = lock(&MSG);
         let (perm, q) = match ids.get(id) {
@@ -151,10 +163,14 @@ pub fn msgrcv(t: &Arc<Task>, id: i32, msgp: u64, size: u64, typ: i64, flg: i32) 
             if flg & IPC_NOWAIT != 0 {
                 return Err(Errno::ENOMSG);
             }
+            // After a signal the queue was looked at once more (a message
+            // that came with it is taken, as Linux's pipelined receive).
+            if signalled {
+                return Err(INTERRUPTED);
+            }
             q.wq.add(t.tid);
             drop(ids);
-            // A signal: EINTR whatever SA_RESTART says (`never_restarts`).
-            sched::wait(t, None)?;
+            signalled = sched::wait(t, None).is_err();
             slept = true;
             continue;
         };

@@ -162,18 +162,20 @@ pub fn semtimedop(t: &Arc<Task>, id: i32, sops: u64, nsops: u64, timeout: u64) -
         }
     };
     let mut slept = false;
+    let mut signalled = None;
+    // After a signal the operations are tried once more (Linux reports an
+    // operation a waker completed for us, EIDRM, or a timeout first).
     while !attempt(t, id, &ops, deadline, slept)? {
-        match sched::wait(t, deadline) {
-            Ok(()) => slept = true,
+        if let Some(e) = signalled {
             // EINTR whatever SA_RESTART says (`never_restarts`); off the
             // waiter list so GETNCNT/GETZCNT no longer count us.
-            Err(e) => {
-                if let Ok((_, set)) = lock(&SEM).ids.get(id) {
-                    set.waiters.retain(|w| w.tid != t.tid);
-                }
-                return Err(e);
+            if let Ok((_, set)) = lock(&SEM).ids.get(id) {
+                set.waiters.retain(|w| w.tid != t.tid);
             }
+            return Err(e);
         }
+        signalled = sched::wait(t, deadline).err();
+        slept = true;
     }
     Ok(0)
 }

@@ -234,6 +234,9 @@ pub fn sys_syslog(t: &Arc<Task>, action: i32, buf: u64, len: i32) -> KResult<u64
                 return Ok(0);
             }
             // Sleep until there is something new (ERESTARTSYS on a signal).
+            // After a signal the log is looked at once more (Linux's
+            // wait_event_interruptible tests its condition first).
+            let mut signalled = None;
             let (mut g, first) = loop {
                 let mut g = lock(&LOG);
                 let first = g.records.front().map_or(g.next_seq, |r| r.seq);
@@ -241,10 +244,13 @@ pub fn sys_syslog(t: &Arc<Task>, action: i32, buf: u64, len: i32) -> KResult<u64
                 if g.syslog_seq < g.next_seq {
                     break (g, first);
                 }
+                if let Some(e) = signalled {
+                    return Err(e);
+                }
                 // Queued under LOG: `log_store` wakes only after adding.
                 wait_queue().add(t.tid);
                 drop(g);
-                super::sched::wait(t, None)?;
+                signalled = super::sched::wait(t, None).err();
             };
             // Whole records, as many as fit (at least part of one).
             let mut out = String::new();

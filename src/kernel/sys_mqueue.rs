@@ -137,6 +137,7 @@ pub fn sys_mq_timedsend(
         return Err(Errno::EMSGSIZE);
     }
     let data = t.mm().read_vec(msg, len as usize)?;
+    let mut signalled = None;
     loop {
         let mut st = lock(&q.st);
         if !st.full() {
@@ -146,14 +147,19 @@ pub fn sys_mq_timedsend(
         if mqueue::nonblock(&f) {
             return Err(Errno::EAGAIN);
         }
+        // After a signal the queue was looked at once more; then the
+        // signal comes before the timeout (Linux's wq_sleep).
+        // ERESTARTSYS: SA_RESTART restarts, with the same absolute
+        // timeout.
+        if let Some(e) = signalled {
+            return Err(e);
+        }
         if expired(d) {
             return Err(Errno::ETIMEDOUT);
         }
         q.wq.add(t.tid);
         drop(st);
-        // A signal: ERESTARTSYS (SA_RESTART restarts, with the same
-        // absolute timeout).
-        sched::wait(t, d)?;
+        signalled = sched::wait(t, d).err();
     }
     q.wq.wake_all();
     Ok(0)
@@ -174,6 +180,7 @@ pub fn sys_mq_timedreceive(
     if acc != O_RDONLY && acc != O_RDWR {
         return Err(Errno::EBADF);
     }
+    let mut signalled = None;
     let (prio, data) = loop {
         let mut st = lock(&q.st);
         st.drop_receiver(t.tid);
@@ -186,18 +193,17 @@ pub fn sys_mq_timedreceive(
         if mqueue::nonblock(&f) {
             return Err(Errno::EAGAIN);
         }
+        // As in send: a signal, then the timeout, after one more look.
+        if let Some(e) = signalled {
+            return Err(e);
+        }
         if expired(d) {
             return Err(Errno::ETIMEDOUT);
         }
         st.add_receiver(t.tid);
         q.wq.add(t.tid);
         drop(st);
-        // A signal: ERESTARTSYS (SA_RESTART restarts, with the same
-        // absolute timeout); no longer a receiver for notifications.
-        if let Err(e) = sched::wait(t, d) {
-            lock(&q.st).drop_receiver(t.tid);
-            return Err(e);
-        }
+        signalled = sched::wait(t, d).err();
     };
     // Senders may go on now.
     q.wq.wake_all();

@@ -292,6 +292,7 @@ fn wait_child(
     opts: i32,
 ) -> KResult<Option<Found>> {
     let tg = t.tg();
+    let mut interrupted = None;
     loop {
         // Queued before looking, so a change after the look wakes us.
         if opts & WNOHANG == 0 {
@@ -303,8 +304,13 @@ fn wait_child(
         if opts & WNOHANG != 0 {
             return Ok(None);
         }
-        // A stale queue entry after an error costs only a spurious wake.
-        sched::wait(t, None)?;
+        // Linux looks once more after a signal: a child whose exit both
+        // woke us and sent SIGCHLD is reported. A stale queue entry costs
+        // only a spurious wake.
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
+        interrupted = sched::wait(t, None).err();
     }
 }
 

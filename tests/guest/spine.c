@@ -456,6 +456,29 @@ static void test_wait_signals(void)
            r < 0 ? strerror(errno) : "ok", (int)alrm_count, si.si_status);
     signal(SIGALRM, SIG_DFL);
 
+    /* The child's exit wakes the wait and sends SIGCHLD (handled, no
+     * SA_RESTART): the wait looks once more and reports the child. */
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = alrm_handler;
+        sigaction(SIGCHLD, &sa, NULL);
+        alrm_count = 0;
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+            struct timespec ts = {0, 100000000};
+            nanosleep(&ts, NULL);
+            _exit(4);
+        }
+        r = waitpid(pid, &st, 0);
+        printf("waitpid with a SIGCHLD handler: %s, handler ran %d\n",
+               r == pid ? "child" : strerror(errno), (int)alrm_count);
+        if (r < 0)
+            waitpid(pid, &st, 0);
+        signal(SIGCHLD, SIG_DFL);
+    }
+
     /* Stopped and continued children, waited for while they change. */
     fflush(stdout);
     pid = fork();

@@ -412,6 +412,26 @@ static void msg_tests(void)
     msgctl(id, IPC_STAT, &ds);
     printf("qnum %lu\n", ds.msg_qnum);
 
+    /* Stopped and continued (no handler runs): a blocked msgrcv goes on
+     * waiting (Linux's ERESTARTNOHAND) and gets the message sent later. */
+    c = fork();
+    if (c == 0) {
+        long r = msgrcv(id, &m, sizeof m.text, 0, 0);
+        printf("child msgrcv after stop and continue: %s %ld\n", en(r), r);
+        _exit(0);
+    }
+    printf("sleeping %d\n", wait_sleeping(c));
+    kill(c, SIGSTOP);
+    waitpid(c, &st, WUNTRACED);
+    printf("stopped %d\n", WIFSTOPPED(st));
+    kill(c, SIGCONT);
+    for (int i = 0; i < 10; i++)
+        nap();
+    m.type = 1;
+    msgsnd(id, &m, 2, 0);
+    waitpid(c, &st, 0);
+    msgrcv(id, &m, sizeof m.text, 0, IPC_NOWAIT);
+
     /* A blocked receiver sees the queue go. */
     c = fork();
     if (c == 0) {
