@@ -8,9 +8,11 @@ use crate::ipc::{msg, sem, shm};
 use std::sync::Arc;
 
 /// The IPC syscalls that never restart after a signal: Linux returns
-/// EINTR from them whatever SA_RESTART says (signal(7)).
+/// EINTR from semop/semtimedop whatever SA_RESTART says, even after a
+/// stop and continue (signal(7)). msgsnd/msgrcv give ERESTARTNOHAND
+/// themselves (`msg`).
 pub fn never_restarts(nr: u64) -> bool {
-    matches!(nr, 65 | 69 | 70 | 220)
+    matches!(nr, 65 | 220)
 }
 
 /// shmget, shmat, shmctl, semget, semop, semctl, shmdt, msgget, msgsnd,
