@@ -371,14 +371,15 @@ pub fn wait_uninterruptible(t: &Task, deadline: Option<i64>) -> bool {
 }
 
 /// `wait` that only a fatal signal ends (Linux's TASK_KILLABLE: a vfork
-/// parent). Other signals wake the task but stay pending for the way
-/// out. Returns false once the task is killed or a signal that will kill
-/// its process is pending.
+/// parent). An uninterruptible sleep ('D', counted in the load average)
+/// that `signal_wake` ends only for a signal that will kill the process;
+/// others stay pending for the way out. Returns false once the task is
+/// killed or such a signal is pending.
 pub fn wait_killable(t: &Task, deadline: Option<i64>) -> bool {
     if super::signal::fatal_pending(t) {
         return false;
     }
-    sleep_until(t, deadline, false);
+    sleep_until(t, deadline, true);
     t.state() != State::Dead && !super::signal::fatal_pending(t)
 }
 
