@@ -71,3 +71,31 @@ fn partial_syscalls_are_logged_once_off_the_console() {
     let n = g.run("dmesg -r | grep -c '^<7>.*ruml: partial syscall ioctl (16): '");
     assert_eq!(n.trim(), "1");
 }
+
+/// syslog(2)'s READ sleeps until something is logged: a signal ends it
+/// with EINTR, or with SA_RESTART it goes on and returns the new line.
+#[test]
+fn syslog_read_sleeps_and_signals_end_or_restart_it() {
+    let dir = test_dir("kmsg-read-build");
+    let bin = dir.join("syslogread");
+    compile_c(
+        &repo_root().join("tests/guest/syslogread.c"),
+        &bin,
+        &["-static"],
+    );
+    let initrd = build_initramfs("kmsg-read", &[(bin.as_path(), "/bin/syslogread")]);
+    let mut g = Guest::boot_initramfs(&initrd, &[]);
+    g.wait_prompt();
+    let (out, status) = g.run_status_timeout("/bin/syslogread", std::time::Duration::from_secs(60));
+    assert!(out.contains("unread 0"), "{out}");
+    assert!(
+        out.contains("read, signal without SA_RESTART: Interrupted system call"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read, signal with SA_RESTART: got user-note 1"),
+        "{out}"
+    );
+    assert!(out.contains("syslogread done"), "{out}");
+    assert_eq!(status, 0, "{out}");
+}

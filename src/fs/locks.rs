@@ -10,9 +10,9 @@
 //! to the open file description (`File`), named by its address while it is
 //! alive: `File`'s drop releases them.
 //!
-//! Waiting (F_SETLKW, flock without LOCK_NB) is the kernel's "block and run
-//! the syscall again": the task sleeps on the inode's wait queue, which is
-//! woken whenever a lock on the inode goes away or shrinks. Waiting POSIX
+//! Waiting (F_SETLKW, flock without LOCK_NB) sleeps on the inode's wait
+//! queue, which is woken whenever a lock on the inode goes away or
+//! shrinks, and then tries again. Waiting POSIX
 //! requests are remembered (who waits for whom) to refuse F_SETLKW cycles
 //! with EDEADLK, as Linux's posix_locks_deadlock.
 //!
@@ -344,12 +344,24 @@ pub fn fcntl(t: &Task, f: &File, cmd: u32, arg: u64) -> KResult<u64> {
     set_posix(t, key_of(f), req, l.ty == F_UNLCK, wait)
 }
 
-/// Take, change or drop (`unlock`) a record lock.
-fn set_posix(t: &Task, key: Key, mut req: Lock, unlock: bool, wait: bool) -> KResult<u64> {
+/// Take, change or drop (`unlock`) a record lock, with `wait` sleeping
+/// until it can be had.
+fn set_posix(t: &Task, key: Key, req: Lock, unlock: bool, wait: bool) -> KResult<u64> {
+    let mut signalled = None;
+    while !try_set_posix(t, key, req.clone(), unlock, wait)? {
+        sleep(t, &mut signalled)?;
+    }
+    Ok(0)
+}
+
+/// One try at `set_posix` with the table locked: Ok(false) when queued
+/// on the inode to sleep (and recorded as waiting, for deadlock
+/// detection).
+fn try_set_posix(t: &Task, key: Key, mut req: Lock, unlock: bool, wait: bool) -> KResult<bool> {
     let mut g = table();
     g.waiters.remove(&t.tid);
     if unlock && !g.inodes.contains_key(&key) {
-        return Ok(0);
+        return Ok(true);
     }
     let seq = g.seq;
     g.seq += 1;
@@ -381,12 +393,12 @@ fn set_posix(t: &Task, key: Key, mut req: Lock, unlock: bool, wait: bool) -> KRe
             );
         }
         wq.add(t.tid);
-        return Err(sched::block(t, None));
+        return Ok(false);
     }
     if apply(&mut ctx.posix, req, unlock) {
         ctx.wake();
     }
-    Ok(0)
+    Ok(true)
 }
 
 /// Would waiting for `blocker` close a cycle back to process `me`? Follows
@@ -493,6 +505,16 @@ pub fn flock(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
 }
 
 fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
+    let mut signalled = None;
+    while !try_flock(t, f, ty, nonblock)? {
+        sleep(t, &mut signalled)?;
+    }
+    Ok(0)
+}
+
+/// One try at `flock_set` with the table locked: Ok(false) when queued on
+/// the inode to sleep. A conversion dropped its old lock on the first try.
+fn try_flock(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<bool> {
     let owner = file_owner(f);
     let key = key_of(f);
     let mut g = table();
@@ -504,13 +526,13 @@ fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
     // leaves no lock at all).
     if let Some(i) = ctx.flock.iter().position(|x| x.owner == owner) {
         if ty != F_UNLCK && ctx.flock[i].write == (ty == F_WRLCK) {
-            return Ok(0);
+            return Ok(true);
         }
         ctx.flock.remove(i);
         ctx.wake();
     }
     if ty == F_UNLCK {
-        return Ok(0);
+        return Ok(true);
     }
     let write = ty == F_WRLCK;
     if ctx
@@ -522,7 +544,7 @@ fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
             return Err(Errno::EAGAIN);
         }
         ctx.wq.add(t.tid);
-        return Err(sched::block(t, None));
+        return Ok(false);
     }
     ctx.flock.push(Lock {
         kind: Kind::Flock,
@@ -533,7 +555,21 @@ fn flock_set(t: &Task, f: &File, ty: i16, nonblock: bool) -> KResult<u64> {
         pid: t.tgid(),
         seq,
     });
-    Ok(0)
+    Ok(true)
+}
+
+/// Sleep until the inode's wait queue is woken, after a try that failed.
+/// A signal that ends the sleep is kept in `signalled` for one more try
+/// (Linux takes a lock freed as the signal came); after that it ends the
+/// call (ERESTARTSYS: SA_RESTART restarts it) and takes us off the
+/// waiters, so no deadlock is seen through us.
+fn sleep(t: &Task, signalled: &mut Option<Errno>) -> KResult<()> {
+    if let Some(e) = *signalled {
+        cancel(t);
+        return Err(e);
+    }
+    *signalled = sched::wait(t, None).err();
+    Ok(())
 }
 
 // ---------------------------------------------------------------------

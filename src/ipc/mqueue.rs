@@ -73,7 +73,7 @@ pub struct Queue {
 static NAMES: Mutex<BTreeMap<String, Arc<Queue>>> = Mutex::new(BTreeMap::new());
 
 /// Is `tid` still asleep (and so still a waiting receiver)? A receiver
-/// cut short by a signal is left in the list; its state says it is gone.
+/// killed in its sleep is left in the list; its state says it is gone.
 fn asleep(tid: Tid) -> bool {
     task::task(tid).is_some_and(|t| t.lock().state == State::Blocked)
 }

@@ -63,7 +63,7 @@ pub fn msgget(t: &Arc<Task>, key: i32, flg: i32) -> KResult<u64> {
 }
 
 /// msgsnd
-pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32, redo: bool) -> KResult<u64> {
+pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32) -> KResult<u64> {
     if size > MSGMAX.get() || (size as i64) < 0 || id < 0 {
         return Err(Errno::EINVAL);
     }
@@ -74,29 +74,48 @@ pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32, redo: bool
     }
     let text = mm.read_vec(msgp + 8, size as usize)?;
     let c = t.creds();
-    let mut ids = lock(&MSG);
-    let (perm, q) = match ids.get(id) {
-        Ok(e) => e,
-        Err(_) if redo => return Err(Errno::EIDRM),
-        Err(e) => return Err(e),
-    };
-    perm.check(&c, 0o222)?;
-    // Linux's msg_fits_inqueue: bytes and the message count both bounded
-    // by msg_qbytes.
-    if q.cbytes + size > q.qbytes || q.msgs.len() as u64 + 1 > q.qbytes {
-        if flg & IPC_NOWAIT != 0 {
-            return Err(Errno::EAGAIN);
+    let mut slept = false;
+    loop {
+        let mut ids = lock(&MSG);
+        let (perm, q) = match ids.get(id) {
+            Ok(e) => e,
+            // Removed while we slept.
+            Err(_) if slept => return Err(Errno::EIDRM),
+            Err(e) => return Err(e),
+        };
+        perm.check(&c, 0o222)?;
+        // Linux's msg_fits_inqueue: bytes and the message count both
+        // bounded by msg_qbytes.
+        if q.cbytes + size > q.qbytes || q.msgs.len() as u64 + 1 > q.qbytes {
+            if flg & IPC_NOWAIT != 0 {
+                return Err(Errno::EAGAIN);
+            }
+            q.wq.add(t.tid);
+            drop(ids);
+            // A signal ends the wait before the queue is looked at again
+            // unless it was removed (EIDRM first, as Linux's do_msgsnd).
+            if sched::wait(t, None).is_err() {
+                if lock(&MSG).get(id).is_err() {
+                    return Err(Errno::EIDRM);
+                }
+                return Err(INTERRUPTED);
+            }
+            slept = true;
+            continue;
         }
-        q.wq.add(t.tid);
-        return Err(sched::block(t, None));
+        q.msgs.push_back((mtype, text));
+        q.cbytes += size;
+        q.lspid = t.tgid();
+        q.stime = now();
+        q.wq.wake_all();
+        return Ok(0);
     }
-    q.msgs.push_back((mtype, text));
-    q.cbytes += size;
-    q.lspid = t.tgid();
-    q.stime = now();
-    q.wq.wake_all();
-    Ok(0)
 }
+
+/// A signal ended a msgsnd/msgrcv sleep: Linux's ERESTARTNOHAND, EINTR
+/// when a handler runs (whatever SA_RESTART says), restarted after a stop
+/// and continue.
+const INTERRUPTED: Errno = Errno::ERESTARTNOHAND;
 
 /// Which message msgrcv takes: the index in the queue.
 fn pick(msgs: &VecDeque<(i64, Vec<u8>)>, typ: i64, flg: i32) -> Option<usize> {
@@ -122,15 +141,7 @@ fn pick(msgs: &VecDeque<(i64, Vec<u8>)>, typ: i64, flg: i32) -> Option<usize> {
 }
 
 /// msgrcv
-pub fn msgrcv(
-    t: &Arc<Task>,
-    id: i32,
-    msgp: u64,
-    size: u64,
-    typ: i64,
-    flg: i32,
-    redo: bool,
-) -> KResult<u64> {
+pub fn msgrcv(t: &Arc<Task>, id: i32, msgp: u64, size: u64, typ: i64, flg: i32) -> KResult<u64> {
     if (size as i64) < 0 || id < 0 {
         return Err(Errno::EINVAL);
     }
@@ -138,11 +149,14 @@ pub fn msgrcv(
         return Err(Errno::EINVAL);
     }
     let c = t.creds();
-    let (mtype, text) = {
+    let mut slept = false;
+    let mut signalled = false;
+    let (mtype, text) = loop {
         let mut ids = lock(&MSG);
         let (perm, q) = match ids.get(id) {
             Ok(e) => e,
-            Err(_) if redo => return Err(Errno::EIDRM),
+            // Removed while we slept.
+            Err(_) if slept => return Err(Errno::EIDRM),
             Err(e) => return Err(e),
         };
         perm.check(&c, 0o444)?;
@@ -150,22 +164,29 @@ pub fn msgrcv(
             if flg & IPC_NOWAIT != 0 {
                 return Err(Errno::ENOMSG);
             }
+            // After a signal the queue was looked at once more (a message
+            // that came with it is taken, as Linux's pipelined receive).
+            if signalled {
+                return Err(INTERRUPTED);
+            }
             q.wq.add(t.tid);
-            return Err(sched::block(t, None));
+            drop(ids);
+            signalled = sched::wait(t, None).is_err();
+            slept = true;
+            continue;
         };
         if q.msgs[i].1.len() as u64 > size && flg & MSG_NOERROR == 0 {
             return Err(Errno::E2BIG);
         }
         if flg & MSG_COPY != 0 {
-            q.msgs[i].clone()
-        } else {
-            let m = q.msgs.remove(i).unwrap();
-            q.cbytes -= m.1.len() as u64;
-            q.lrpid = t.tgid();
-            q.rtime = now();
-            q.wq.wake_all();
-            m
+            break q.msgs[i].clone();
         }
+        let m = q.msgs.remove(i).unwrap();
+        q.cbytes -= m.1.len() as u64;
+        q.lrpid = t.tgid();
+        q.rtime = now();
+        q.wq.wake_all();
+        break m;
     };
     // Copied out with the queue unlocked; a bad buffer loses the message,
     // as on Linux.

@@ -2,9 +2,9 @@
 //! adjustments applied when a process exits.
 //!
 //! A semop that cannot go on records what it waits for (for GETNCNT and
-//! GETZCNT) and blocks; any change to the array wakes every waiter, which
-//! runs its semop again from the start ("sleep and run the syscall
-//! again"). A waiter whose array was removed meanwhile gets EIDRM.
+//! GETZCNT) and sleeps; any change to the array wakes every waiter, which
+//! tries all its operations again from the start. A waiter whose array
+//! was removed meanwhile gets EIDRM.
 
 use super::{now, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
 use super::{IPC_SET, IPC_STAT, SEMMNI, SEMMNS, SEMMSL, SEMOPM};
@@ -58,8 +58,8 @@ impl SemSet {
             sched::wake(w.tid);
         }
     }
-    /// Sleepers still in their semop (a signal may have ended a wait
-    /// without the semop running again to take itself off the list).
+    /// Sleepers still in their semop (one killed in its sleep never takes
+    /// itself off the list).
     fn count(&self, num: u16, zero: bool) -> u64 {
         self.waiters
             .iter()
@@ -133,14 +133,7 @@ struct SemBuf {
 }
 
 /// semop / semtimedop. `timeout` is a guest timespec pointer or 0.
-pub fn semtimedop(
-    t: &Arc<Task>,
-    id: i32,
-    sops: u64,
-    nsops: u64,
-    timeout: u64,
-    redo: bool,
-) -> KResult<u64> {
+pub fn semtimedop(t: &Arc<Task>, id: i32, sops: u64, nsops: u64, timeout: u64) -> KResult<u64> {
     if nsops < 1 || id < 0 {
         return Err(Errno::EINVAL);
     }
@@ -156,16 +149,36 @@ pub fn semtimedop(
             flg: b.sem_flg,
         })
         .collect();
-    // The deadline survives in the task across re-runs.
-    let kept = t.lock().deadline;
-    let deadline = match kept {
-        Some(d) if redo => Some(d),
-        _ if timeout != 0 => {
+    let deadline = match timeout {
+        0 => None,
+        _ => {
             let d = crate::abi::read_val::<Timespec>(&t.mm(), timeout)?.to_ns()?;
             Some(crate::kernel::time::monotonic_ns().saturating_add(d))
         }
-        _ => None,
     };
+    let mut slept = false;
+    let mut signalled = None;
+    // After a signal the operations are tried once more (Linux reports an
+    // operation a waker completed for us, EIDRM, or a timeout first).
+    while !attempt(t, id, &ops, deadline, slept)? {
+        if let Some(e) = signalled {
+            // EINTR whatever SA_RESTART says (the table's restart class); off the
+            // waiter list so GETNCNT/GETZCNT no longer count us.
+            if let Ok((_, set)) = lock(&SEM).ids.get(id) {
+                set.waiters.retain(|w| w.tid != t.tid);
+            }
+            return Err(e);
+        }
+        signalled = sched::wait(t, deadline).err();
+        slept = true;
+    }
+    Ok(0)
+}
+
+/// One semop attempt with the array locked: Ok(true) when done, Ok(false)
+/// when queued on the array to sleep (the caller drops the lock first).
+/// `slept`: a missing array was removed while we slept (EIDRM).
+fn attempt(t: &Task, id: i32, ops: &[SemBuf], deadline: Option<i64>, slept: bool) -> KResult<bool> {
     let c = t.creds();
     let tgid = t.tgid();
     let mut st = lock(&SEM);
@@ -173,7 +186,7 @@ pub fn semtimedop(
     let (perm, set) = match st.ids.get(id) {
         Ok(e) => e,
         // Removed while we slept.
-        Err(_) if redo => return Err(Errno::EIDRM),
+        Err(_) if slept => return Err(Errno::EIDRM),
         Err(e) => return Err(e),
     };
     set.waiters.retain(|w| w.tid != t.tid);
@@ -189,7 +202,7 @@ pub fn semtimedop(
         Some(a) => a.clone(),
         None => vec![0; vals.len()],
     };
-    for o in &ops {
+    for o in ops {
         let n = o.num as usize;
         let v = vals[n];
         let blocked = if o.op == 0 {
@@ -209,7 +222,7 @@ pub fn semtimedop(
                 num: o.num,
                 zero: o.op == 0,
             });
-            return Err(sched::block(t, deadline));
+            return Ok(false);
         }
         let r = v + o.op as i32;
         if r > SEMVMX {
@@ -227,7 +240,7 @@ pub fn semtimedop(
     for (s, v) in set.sems.iter_mut().zip(&vals) {
         s.val = *v;
     }
-    for o in &ops {
+    for o in ops {
         set.sems[o.num as usize].pid = tgid;
     }
     set.otime = now();
@@ -237,7 +250,7 @@ pub fn semtimedop(
     if undo {
         st.undo.insert((tgid, id), adj);
     }
-    Ok(0)
+    Ok(true)
 }
 
 /// A process exits: apply its SEM_UNDO adjustments (clamped to the valid

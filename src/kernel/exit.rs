@@ -91,10 +91,7 @@ pub fn exit_thread(t: &Arc<Task>) {
 /// A vfork child exec'd or exited: its parent may go on.
 pub fn release_vfork(parent: Option<task::Tid>) {
     if let Some(p) = parent {
-        if let Some(pt) = task::task(p) {
-            pt.lock().vfork_waiting = false;
-            sched::wake(p);
-        }
+        sched::wake(p);
     }
 }
 

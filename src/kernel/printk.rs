@@ -233,14 +233,25 @@ pub fn sys_syslog(t: &Arc<Task>, action: i32, buf: u64, len: i32) -> KResult<u64
             if len == 0 {
                 return Ok(0);
             }
-            let mut g = lock(&LOG);
-            let first = g.records.front().map_or(g.next_seq, |r| r.seq);
-            g.syslog_seq = g.syslog_seq.max(first);
-            if g.syslog_seq >= g.next_seq {
-                drop(g);
+            // Sleep until there is something new (ERESTARTSYS on a signal).
+            // After a signal the log is looked at once more (Linux's
+            // wait_event_interruptible tests its condition first).
+            let mut signalled = None;
+            let (mut g, first) = loop {
+                let mut g = lock(&LOG);
+                let first = g.records.front().map_or(g.next_seq, |r| r.seq);
+                g.syslog_seq = g.syslog_seq.max(first);
+                if g.syslog_seq < g.next_seq {
+                    break (g, first);
+                }
+                if let Some(e) = signalled {
+                    return Err(e);
+                }
+                // Queued under LOG: `log_store` wakes only after adding.
                 wait_queue().add(t.tid);
-                return Err(super::sched::block(t, None));
-            }
+                drop(g);
+                signalled = super::sched::wait(t, None).err();
+            };
             // Whole records, as many as fit (at least part of one).
             let mut out = String::new();
             while g.syslog_seq < g.next_seq {

@@ -380,6 +380,19 @@ pub fn wait_uninterruptible(t: &Task, deadline: Option<i64>) -> bool {
     t.state() != State::Dead
 }
 
+/// `wait` that only a fatal signal ends (Linux's TASK_KILLABLE: a vfork
+/// parent). An uninterruptible sleep ('D', counted in the load average)
+/// that `signal_wake` ends only for a signal that will kill the process;
+/// others stay pending for the way out. Returns false once the task is
+/// killed or such a signal is pending.
+pub fn wait_killable(t: &Task, deadline: Option<i64>) -> bool {
+    if super::signal::fatal_pending(t) {
+        return false;
+    }
+    sleep_until(t, deadline, true);
+    t.state() != State::Dead && !super::signal::fatal_pending(t)
+}
+
 fn sleep_until(t: &Task, deadline: Option<i64>, uninterruptible: bool) {
     {
         let mut i = t.lock();

@@ -280,11 +280,13 @@ fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
     false
 }
 
-/// Wake `t` if `sig` should interrupt what it is doing.
+/// Wake `t` if `sig` should interrupt what it is doing. An uninterruptible
+/// ('D') sleeper is woken only when a signal will kill it, for killable
+/// sleeps (`sched::wait_killable`); the others just sleep again.
 fn signal_wake(t: &Arc<Task>, sig: i32) {
     let st = t.lock().state;
     match st {
-        State::Blocked if !t.lock().io_wait => sched::wake(t.tid),
+        State::Blocked if !t.lock().io_wait || fatal_pending(t) => sched::wake(t.tid),
         State::Stopped if sig == SIGKILL || sig == SIGCONT => sched::wake(t.tid),
         _ => {}
     }

@@ -37,12 +37,8 @@ fn queue(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<Queue>)> {
 }
 
 /// The kernel deadline for an absolute CLOCK_REALTIME timespec at `addr`
-/// (0: none). A re-run after sleeping keeps the first one.
-fn deadline(t: &Task, addr: u64, redo: bool) -> KResult<Option<i64>> {
-    let kept = t.lock().deadline;
-    if let (Some(d), true) = (kept, redo) {
-        return Ok(Some(d));
-    }
+/// (0: none).
+fn deadline(t: &Task, addr: u64) -> KResult<Option<i64>> {
     if addr == 0 {
         return Ok(None);
     }
@@ -117,12 +113,11 @@ pub fn sys_mq_timedsend(
     len: u64,
     prio: u32,
     timeout: u64,
-    redo: bool,
 ) -> KResult<u64> {
     if prio >= MQ_PRIO_MAX {
         return Err(Errno::EINVAL);
     }
-    let d = deadline(t, timeout, redo)?;
+    let d = deadline(t, timeout)?;
     let (f, q) = queue(t, fd)?;
     let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
     if acc != O_WRONLY && acc != O_RDWR {
@@ -132,19 +127,30 @@ pub fn sys_mq_timedsend(
         return Err(Errno::EMSGSIZE);
     }
     let data = t.mm().read_vec(msg, len as usize)?;
-    let mut st = lock(&q.st);
-    if st.full() {
+    let mut signalled = None;
+    loop {
+        let mut st = lock(&q.st);
+        if !st.full() {
+            st.push(prio, data, t.tgid(), t.creds().uid);
+            break;
+        }
         if mqueue::nonblock(&f) {
             return Err(Errno::EAGAIN);
+        }
+        // After a signal the queue was looked at once more; then the
+        // signal comes before the timeout (Linux's wq_sleep).
+        // ERESTARTSYS: SA_RESTART restarts, with the same absolute
+        // timeout.
+        if let Some(e) = signalled {
+            return Err(e);
         }
         if expired(d) {
             return Err(Errno::ETIMEDOUT);
         }
         q.wq.add(t.tid);
-        return Err(sched::block(t, d));
+        drop(st);
+        signalled = sched::wait(t, d).err();
     }
-    st.push(prio, data, t.tgid(), t.creds().uid);
-    drop(st);
     q.wq.wake_all();
     Ok(0)
 }
@@ -157,34 +163,37 @@ pub fn sys_mq_timedreceive(
     len: u64,
     prio_ptr: u64,
     timeout: u64,
-    redo: bool,
 ) -> KResult<u64> {
-    let d = deadline(t, timeout, redo)?;
+    let d = deadline(t, timeout)?;
     let (f, q) = queue(t, fd)?;
     let acc = f.flags.load(Ordering::Relaxed) & O_ACCMODE;
     if acc != O_RDONLY && acc != O_RDWR {
         return Err(Errno::EBADF);
     }
-    let (prio, data) = {
+    let mut signalled = None;
+    let (prio, data) = loop {
         let mut st = lock(&q.st);
         st.drop_receiver(t.tid);
         if len < st.msgsize as u64 {
             return Err(Errno::EMSGSIZE);
         }
-        match st.pop() {
-            Some(m) => m,
-            None => {
-                if mqueue::nonblock(&f) {
-                    return Err(Errno::EAGAIN);
-                }
-                if expired(d) {
-                    return Err(Errno::ETIMEDOUT);
-                }
-                st.add_receiver(t.tid);
-                q.wq.add(t.tid);
-                return Err(sched::block(t, d));
-            }
+        if let Some(m) = st.pop() {
+            break m;
         }
+        if mqueue::nonblock(&f) {
+            return Err(Errno::EAGAIN);
+        }
+        // As in send: a signal, then the timeout, after one more look.
+        if let Some(e) = signalled {
+            return Err(e);
+        }
+        if expired(d) {
+            return Err(Errno::ETIMEDOUT);
+        }
+        st.add_receiver(t.tid);
+        q.wq.add(t.tid);
+        drop(st);
+        signalled = sched::wait(t, d).err();
     };
     // Senders may go on now.
     q.wq.wake_all();

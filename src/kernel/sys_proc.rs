@@ -31,21 +31,7 @@ pub fn sys_clone(
     ptid: u64,
     ctid: u64,
     tls: u64,
-    redo: bool,
 ) -> KResult<u64> {
-    if redo {
-        // Only a vfork parent blocks in clone. Once the child exists the
-        // call cannot fail (Linux): other signals wait until it returns the
-        // child's pid, and a fatal one ends the wait (the process dies on
-        // the way out).
-        let waiting = t.lock().vfork_waiting;
-        if waiting && !signal::fatal_pending(t) {
-            return Err(sched::block(t, None));
-        }
-        let mut i = t.lock();
-        i.vfork_waiting = false;
-        return Ok(std::mem::take(&mut i.vfork_child) as u64);
-    }
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
         return Err(Errno::EINVAL);
     }
@@ -189,9 +175,7 @@ pub fn sys_clone(
             } else {
                 None
             },
-            vfork_waiting: false,
             io_wait: false,
-            vfork_child: 0,
             comm,
             start_time: time::monotonic_ns(),
             nice,
@@ -209,12 +193,17 @@ pub fn sys_clone(
     sched::enqueue_front(tid);
     sched::yield_now();
     if flags & CLONE_VFORK != 0 {
-        {
-            let mut i = t.lock();
-            i.vfork_waiting = true;
-            i.vfork_child = tid;
+        // Sleep until the child execs or exits (it then drops its
+        // `vfork_parent`, or is gone). Once the child exists the call
+        // cannot fail (Linux): other signals wait until it returns the
+        // child's pid, and a fatal one ends the wait (the process dies on
+        // the way out).
+        let released = || task::task(tid).is_none_or(|c| c.lock().vfork_parent != Some(t.tid));
+        while !released() {
+            if !sched::wait_killable(t, None) {
+                break;
+            }
         }
-        return Err(sched::block(t, None));
     }
     Ok(tid as u64)
 }
@@ -294,6 +283,37 @@ fn find_child(
     Ok(None)
 }
 
+/// `find_child`, sleeping on the process's child wait queue until a
+/// matching child has something to report; `None` only with WNOHANG.
+/// A signal ends the wait with ERESTARTSYS (SA_RESTART restarts it).
+fn wait_child(
+    t: &Task,
+    sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool,
+    opts: i32,
+) -> KResult<Option<Found>> {
+    let tg = t.tg();
+    let mut interrupted = None;
+    loop {
+        // Queued before looking, so a change after the look wakes us.
+        if opts & WNOHANG == 0 {
+            tg.child_wq.add(t.tid);
+        }
+        if let Some(f) = find_child(t, sel, opts)? {
+            return Ok(Some(f));
+        }
+        if opts & WNOHANG != 0 {
+            return Ok(None);
+        }
+        // Linux looks once more after a signal: a child whose exit both
+        // woke us and sent SIGCHLD is reported. A stale queue entry costs
+        // only a spurious wake.
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
+        interrupted = sched::wait(t, None).err();
+    }
+}
+
 fn reap(t: &Task, pid: Tid) {
     let me = t.tg();
     if let Some(child) = task::group(pid) {
@@ -314,19 +334,12 @@ fn selector(t: &Task, pid: i32) -> Box<dyn Fn(&ThreadGroup, &TgInner) -> bool> {
 }
 
 /// wait4
-pub fn sys_wait4(
-    t: &Arc<Task>,
-    pid: i32,
-    status: u64,
-    opts: i32,
-    rusage: u64,
-    _redo: bool,
-) -> KResult<u64> {
+pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64) -> KResult<u64> {
     if opts & !(WNOHANG | WUNTRACED | WCONTINUED | 0x6000_0000 | i32::MIN) != 0 {
         return Err(Errno::EINVAL);
     }
     let sel = selector(t, pid);
-    match find_child(t, &*sel, opts | WEXITED)? {
+    match wait_child(t, &*sel, opts | WEXITED)? {
         Some(f) => {
             let p = match f {
                 Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
@@ -349,11 +362,7 @@ pub fn sys_wait4(
             }
             Ok(p as u64)
         }
-        None if opts & WNOHANG != 0 => Ok(0),
-        None => {
-            t.tg().child_wq.add(t.tid);
-            Err(sched::block(t, None))
-        }
+        None => Ok(0),
     }
 }
 
@@ -365,7 +374,6 @@ pub fn sys_waitid(
     infop: u64,
     opts: i32,
     rusage: u64,
-    _redo: bool,
 ) -> KResult<u64> {
     let pid = match idtype {
         0 => -1,
@@ -383,7 +391,7 @@ pub fn sys_waitid(
         return Err(Errno::EINVAL);
     }
     let sel = selector(t, pid);
-    match find_child(t, &*sel, opts)? {
+    match wait_child(t, &*sel, opts)? {
         Some(f) => {
             let p = match f {
                 Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
@@ -418,7 +426,8 @@ pub fn sys_waitid(
             }
             Ok(0)
         }
-        None if opts & WNOHANG != 0 => {
+        // WNOHANG and nothing to report.
+        None => {
             if infop != 0 {
                 t.mm().write(infop, &[0u8; 128])?;
             }
@@ -426,10 +435,6 @@ pub fn sys_waitid(
                 t.mm().write(rusage, &[0u8; 144])?;
             }
             Ok(0)
-        }
-        None => {
-            t.tg().child_wq.add(t.tid);
-            Err(sched::block(t, None))
         }
     }
 }

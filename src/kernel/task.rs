@@ -98,12 +98,9 @@ pub struct TaskInner {
     /// This task is a vfork child; its parent thread sleeps until it execs
     /// or exits.
     pub vfork_parent: Option<Tid>,
-    pub vfork_waiting: bool,
     /// Sleeping until a disk flush completes: signals do not interrupt it
     /// (Linux's TASK_UNINTERRUPTIBLE, "D" in ps).
     pub io_wait: bool,
-    /// The vfork child's pid (the parent's syscall result).
-    pub vfork_child: Tid,
     pub comm: String,
     pub start_time: i64,
     /// Nice value, -20..=19 (setpriority; inherited by children).

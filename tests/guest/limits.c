@@ -237,6 +237,16 @@ static void vfork_signal(int sig) {
         _exit(0);
     }
     usleep(500000);
+    /* The vfork parent sleeps killably: 'D' in /proc. */
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", victim);
+    FILE *f = fopen(path, "r");
+    if (f && fgets(buf, sizeof buf, f)) {
+        char *e = strrchr(buf, ')');
+        printf("vfork parent state %c\n", e ? e[2] : '?');
+    }
+    if (f)
+        fclose(f);
     kill(victim, sig);
     int st;
     waitpid(victim, &st, 0);

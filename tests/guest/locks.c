@@ -319,6 +319,46 @@ int main(void)
 	reap(c);
 	lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
 
+	/* With SA_RESTART F_SETLKW and flock go on waiting after the handler
+	 * and get the lock once it is free; flock without it gives EINTR. */
+	for (int i = 0; i < 3; i++) {
+		int use_flock = i > 0, restart = i < 2;
+		if (use_flock)
+			flk(fd, LOCK_EX);
+		else
+			lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 0);
+		c = fork();
+		if (c == 0) {
+			struct sigaction sa = { .sa_handler = onsig,
+						.sa_flags = restart ? SA_RESTART : 0 };
+			sigaction(SIGUSR1, &sa, NULL);
+			int f2 = open(path, O_RDWR);
+			write(p[1], "x", 1);
+			int r = use_flock ? flk(f2, LOCK_SH)
+					  : lk(f2, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1);
+			printf("child %s, signalled%s: %s\n", use_flock ? "flock" : "setlkw",
+			       restart ? " with SA_RESTART" : "", ename(r));
+			_exit(0);
+		}
+		read(p[0], &b, 1);
+		wait_sleeping(c);
+		kill(c, SIGUSR1);
+		if (restart) {
+			/* Back asleep after the handler. */
+			usleep(20000);
+			wait_sleeping(c);
+		} else {
+			/* Gone with EINTR before the lock is free. */
+			reap(c);
+		}
+		if (use_flock)
+			flk(fd, LOCK_UN);
+		else
+			lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 0);
+		if (restart)
+			reap(c);
+	}
+
 	/* OFD locks: owned by the open file description. */
 	show("ofd wrlck 0..9", lk(fd, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 10));
 	{

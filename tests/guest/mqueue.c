@@ -335,6 +335,42 @@ static void two_process_tests(void)
     kill(c, SIGUSR2);
     waitpid(c, &st, 0);
 
+    /* With SA_RESTART the receive goes on after the handler: it gets the
+     * message sent later, and a timed one keeps its absolute deadline. */
+    for (int timed = 0; timed < 2; timed++) {
+        c = fork();
+        if (c == 0) {
+            struct sigaction sa = {0};
+            sa.sa_handler = on_usr2;
+            sa.sa_flags = SA_RESTART;
+            sigaction(SIGUSR2, &sa, NULL);
+            struct timespec dl, now;
+            clock_gettime(CLOCK_REALTIME, &dl);
+            dl.tv_nsec += 500000000;
+            if (dl.tv_nsec >= 1000000000) {
+                dl.tv_sec++;
+                dl.tv_nsec -= 1000000000;
+            }
+            ssize_t r = timed ? mq_timedreceive(q, buf, sizeof buf, NULL, &dl)
+                              : mq_receive(q, buf, sizeof buf, NULL);
+            clock_gettime(CLOCK_REALTIME, &now);
+            int late = now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec);
+            printf("child %sreceive with SA_RESTART: %s %s, after the deadline %d\n",
+                   timed ? "timed " : "", en(r), r > 0 ? buf : "-", timed ? late : -1);
+            _exit(0);
+        }
+        printf("receiver sleeping %d\n", wait_sleeping(c));
+        fflush(stdout);
+        kill(c, SIGUSR2);
+        if (!timed) {
+            nap();
+            printf("receiver sleeping again %d\n", wait_sleeping(c));
+            fflush(stdout);
+            mq_send(q, "late", 5, 0);
+        }
+        waitpid(c, &st, 0);
+    }
+
     /* Unlinked: the name is gone, the open queue works on. */
     SAY("unlink open queue", mq_unlink(Q1));
     SAY("open unlinked", mq_open(Q1, O_RDWR));

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -388,6 +389,118 @@ static void test_pipe(void)
     signal(SIGPIPE, SIG_DFL);
 }
 
+/* ---- wait4/waitid and signals ---- */
+
+static volatile sig_atomic_t alrm_count;
+static void alrm_handler(int sig) { (void)sig; alrm_count++; }
+
+/* A child that exits 3 after 400 ms; SIGALRM (handled, `flags`) comes
+ * 100 ms into the parent's wait. */
+static pid_t slow_child(int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = alrm_handler;
+    sa.sa_flags = flags;
+    sigaction(SIGALRM, &sa, NULL);
+    alrm_count = 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec ts = {0, 400000000};
+        nanosleep(&ts, NULL);
+        _exit(3);
+    }
+    struct itimerval it = {{0, 0}, {0, 100000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    return pid;
+}
+
+static void test_wait_signals(void)
+{
+    int st, r;
+    pid_t pid;
+    siginfo_t si;
+
+    pid = slow_child(0);
+    errno = 0;
+    r = waitpid(pid, &st, 0);
+    printf("waitpid, handler without SA_RESTART: %d %s, handler ran %d\n", r == pid ? 1 : r,
+           r < 0 ? strerror(errno) : "ok", (int)alrm_count);
+    if (r < 0)
+        r = waitpid(pid, &st, 0);
+    CHECK(r == pid, "waitpid after EINTR");
+    print_status("slow child", st);
+
+    pid = slow_child(SA_RESTART);
+    r = waitpid(pid, &st, 0);
+    printf("waitpid, handler with SA_RESTART: %s, handler ran %d\n",
+           r == pid ? "restarted" : strerror(errno), (int)alrm_count);
+    print_status("slow child", st);
+
+    pid = slow_child(0);
+    memset(&si, 0, sizeof si);
+    errno = 0;
+    r = waitid(P_PID, pid, &si, WEXITED);
+    printf("waitid, handler without SA_RESTART: %d %s, handler ran %d\n", r,
+           r < 0 ? strerror(errno) : "ok", (int)alrm_count);
+    if (r < 0)
+        r = waitid(P_PID, pid, &si, WEXITED);
+    printf("waitid: %d code %d status %d pid ok %d\n", r, si.si_code, si.si_status,
+           si.si_pid == pid);
+
+    pid = slow_child(SA_RESTART);
+    memset(&si, 0, sizeof si);
+    r = waitid(P_ALL, 0, &si, WEXITED);
+    printf("waitid, handler with SA_RESTART: %d %s, handler ran %d, status %d\n", r,
+           r < 0 ? strerror(errno) : "ok", (int)alrm_count, si.si_status);
+    signal(SIGALRM, SIG_DFL);
+
+    /* The child's exit wakes the wait and sends SIGCHLD (handled, no
+     * SA_RESTART): the wait looks once more and reports the child. */
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = alrm_handler;
+        sigaction(SIGCHLD, &sa, NULL);
+        alrm_count = 0;
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+            struct timespec ts = {0, 100000000};
+            nanosleep(&ts, NULL);
+            _exit(4);
+        }
+        r = waitpid(pid, &st, 0);
+        printf("waitpid with a SIGCHLD handler: %s, handler ran %d\n",
+               r == pid ? "child" : strerror(errno), (int)alrm_count);
+        if (r < 0)
+            waitpid(pid, &st, 0);
+        signal(SIGCHLD, SIG_DFL);
+    }
+
+    /* Stopped and continued children, waited for while they change. */
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+        raise(SIGSTOP);
+        nanosleep(&ts, NULL); /* continued: reported before the exit */
+        _exit(5);
+    }
+    r = waitpid(pid, &st, WUNTRACED);
+    printf("WUNTRACED: %d stopped %d by %d\n", r == pid, WIFSTOPPED(st), WSTOPSIG(st));
+    r = waitpid(pid, &st, WNOHANG | WUNTRACED | WCONTINUED);
+    printf("WNOHANG while stopped: %d\n", r);
+    kill(pid, SIGCONT);
+    r = waitpid(pid, &st, WCONTINUED);
+    printf("WCONTINUED: %d continued %d\n", r == pid, WIFCONTINUED(st));
+    r = waitpid(pid, &st, 0);
+    CHECK(r == pid, "waitpid stopped child");
+    print_status("stopped child", st);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -401,6 +514,7 @@ int main(int argc, char **argv)
     test_threads();
     test_mmap();
     test_fork_exec(self);
+    test_wait_signals();
     test_signals();
     test_time();
     test_pipe();

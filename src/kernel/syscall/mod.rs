@@ -87,15 +87,10 @@ pub fn dispatch(t: &Arc<Task>) {
         if t.state() == super::task::State::Dead {
             break;
         }
-        // A vfork parent's wait (the child exists: clone decides) and disk
-        // I/O are not cut short by a signal.
-        let uninterruptible = {
-            let i = t.lock();
-            i.vfork_child != 0 || i.io_wait
-        };
+        // Disk I/O is not cut short by a signal.
+        let uninterruptible = t.lock().io_wait;
         res = if !uninterruptible && signal::has_pending(t) {
             super::futex::cancel(t);
-            crate::fs::locks::cancel(t);
             // A write that moved some bytes before the signal returns them.
             match t.lock().partial_io {
                 0 => Err(restart_code(nr)),
