@@ -35,12 +35,10 @@ errnos! {
     ECONNREFUSED = 111, ECONNABORTED = 103, EHOSTUNREACH = 113, ESOCKTNOSUPPORT = 94,
     EALREADY = 114, EINPROGRESS = 115, ESTALE = 116,
     EUCLEAN = 117, EDQUOT = 122, ECANCELED = 125,
-    // Kernel-internal, never seen by the guest: EBLOCK = the task sleeps and
-    // the syscall runs again when woken; EJUSTRETURN = the handler set the
-    // registers itself (execve, rt_sigreturn).
+    // Kernel-internal, never seen by the guest: EJUSTRETURN = the handler
+    // set the registers itself (execve, rt_sigreturn).
     ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,
     ERESTART_RESTARTBLOCK = 516,
-    EBLOCK = 1000,
     EJUSTRETURN = 1001,
 }
 

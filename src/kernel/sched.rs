@@ -324,22 +324,6 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
     signal::force_fault(t, signo, code, addr);
 }
 
-/// Mark the current syscall as waiting until woken (optionally with a
-/// deadline); the caller returns EBLOCK and `sleep` then waits.
-pub fn block(t: &Task, deadline: Option<i64>) -> Errno {
-    {
-        let mut i = t.lock();
-        i.state = State::Blocked;
-        if let Some(d) = deadline {
-            i.deadline = Some(d);
-        }
-    }
-    if let Some(d) = deadline {
-        add_timer(d, t.tid);
-    }
-    Errno::EBLOCK
-}
-
 /// Sleep in `t`'s kernel context while it is Blocked: the vCPU runs
 /// others and this returns once `t` was woken (or killed).
 pub fn sleep(t: &Task) {
@@ -462,14 +446,13 @@ fn dump_tasks() {
     for t in task::all_tasks() {
         let i = t.lock();
         eprintln!(
-            "  tid {} tgid {} {:?} comm {} rip {:#x} syscall {} deadline {:?}",
+            "  tid {} tgid {} {:?} comm {} rip {:#x} syscall {}",
             t.tid,
             t.tgid(),
             i.state,
             i.comm,
             i.ctx.regs.rip,
             super::syscall::names::name(i.ctx.regs.orig_rax),
-            i.deadline
         );
     }
 }

@@ -42,7 +42,8 @@ pub type Received = (Vec<u8>, Option<Vec<u8>>, usize, Vec<Arc<File>>);
 pub trait Socket: Send + Sync {
     fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()>;
     fn listen(&self, backlog: i32) -> KResult<()>;
-    /// May put `t` to sleep itself (EBLOCK): where to wait is the family's.
+    /// May put `t` to sleep itself (`sched::wait`): where to wait is the
+    /// family's.
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()>;
     /// A new connection and its peer's address.
     fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)>;

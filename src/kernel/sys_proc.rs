@@ -166,10 +166,8 @@ pub fn sys_clone(
                 0
             },
             robust_list: 0,
-            deadline: None,
             restart_check: false,
             restart_block: None,
-            partial_io: 0,
             vfork_parent: if flags & CLONE_VFORK != 0 {
                 Some(t.tid)
             } else {

@@ -85,16 +85,11 @@ pub struct TaskInner {
     pub altstack: (u64, u64, i32),
     pub clear_child_tid: u64,
     pub robust_list: u64,
-    /// Deadline (monotonic ns) of the blocking syscall in progress.
-    pub deadline: Option<i64>,
     /// The last syscall's result may need restart handling on the way out.
     pub restart_check: bool,
     /// How restart_syscall carries on with a wait a signal interrupted
     /// (Linux's restart_block); None when there is nothing to carry on.
     pub restart_block: Option<RestartBlock>,
-    /// Bytes a blocked write has already moved (pipes: `pipe_rw`); 0 when
-    /// no syscall is part-way. A signal ends the write with this count.
-    pub partial_io: u64,
     /// This task is a vfork child; its parent thread sleeps until it execs
     /// or exits.
     pub vfork_parent: Option<Tid>,

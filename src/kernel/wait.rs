@@ -1,8 +1,8 @@
 //! Wait queues: lists of sleeping tasks to wake when something changes.
 //!
-//! Sleeping is "block and run the syscall again": a task that cannot go on
-//! adds itself here and its syscall returns EBLOCK; a wake makes it
-//! runnable, and the syscall is re-evaluated from the start.
+//! A handler that cannot go on adds its task here and sleeps in its kernel
+//! context (`sched::wait`); a wake makes it runnable, and the handler
+//! checks its condition again where it stopped.
 
 use super::sched;
 use super::task::Tid;

@@ -71,9 +71,8 @@ fn restart_code(nr: u64) -> Errno {
 }
 
 /// Handle the syscall in `t`'s registers, in `t`'s kernel context: a
-/// handler that must wait marks the task Blocked and returns EBLOCK; the
-/// task sleeps here and, once woken, the handler is called again
-/// (`redo`) unless a signal interrupts the wait.
+/// handler that must wait sleeps inside it (`sched::wait`) and returns
+/// when the call is done.
 pub fn dispatch(t: &Arc<Task>) {
     let (nr, args) = {
         let i = t.lock();
@@ -81,25 +80,7 @@ pub fn dispatch(t: &Arc<Task>) {
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     super::current::set(t.tgid());
-    let mut res = call(t, nr, args, false);
-    while res == Err(Errno::EBLOCK) {
-        super::sched::sleep(t);
-        if t.state() == super::task::State::Dead {
-            break;
-        }
-        // Disk I/O is not cut short by a signal.
-        let uninterruptible = t.lock().io_wait;
-        res = if !uninterruptible && signal::has_pending(t) {
-            super::futex::cancel(t);
-            // A write that moved some bytes before the signal returns them.
-            match t.lock().partial_io {
-                0 => Err(restart_code(nr)),
-                n => Ok(n),
-            }
-        } else {
-            call(t, nr, args, true)
-        };
-    }
+    let mut res = call(t, nr, args);
     // A handler's wait was interrupted: the syscall's restart class says
     // what the guest sees (after a handler, or always, or EINTR).
     if res == Err(Errno::ERESTARTSYS) {
@@ -119,30 +100,19 @@ pub fn dispatch(t: &Arc<Task>) {
         );
     }
     let mut i = t.lock();
-    i.io_wait = false;
-    i.partial_io = 0;
     match res {
-        // Killed in its sleep: the registers no longer matter.
-        Err(Errno::EBLOCK) => {}
-        Err(Errno::EJUSTRETURN) => {
-            i.deadline = None;
-        }
-        Ok(v) => {
-            i.ctx.regs.rax = v;
-            i.deadline = None;
-        }
+        Err(Errno::EJUSTRETURN) => {}
+        Ok(v) => i.ctx.regs.rax = v,
         Err(e) => {
             i.ctx.regs.rax = (-(e.0 as i64)) as u64;
             if e.0 >= 512 && e.0 <= 516 {
                 i.restart_check = true;
-            } else {
-                i.deadline = None;
             }
         }
     }
 }
 
-fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
+fn call(t: &Arc<Task>, nr: u64, a: Args) -> KResult<u64> {
     if nr == crate::arch::process::HOST_SYSCALL_HOOK_NR
         && crate::arch::process::host_syscall_hook_enabled()
     {
@@ -151,7 +121,7 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
     match table::entry_of(nr) {
         Some(e) => {
             log_once(e);
-            (e.handler)(t, a, redo)
+            (e.handler)(t, a)
         }
         // Numbers Linux does not assign (sys_ni_syscall).
         None => Err(Errno::ENOSYS),
