@@ -568,8 +568,8 @@ mod tests {
 
     #[test]
     fn restart_classes() {
-        let nohand = [7, 23, 34, 35, 128, 130, 230, 232, 270, 271, 281];
-        let intr = [65, 69, 70, 220];
+        let nohand = [7, 23, 34, 35, 69, 70, 128, 130, 230, 232, 270, 271, 281];
+        let intr = [65, 220];
         for e in SYSCALLS {
             let want = if nohand.contains(&e.nr) {
                 Restart::NoHand
