@@ -59,6 +59,18 @@ pub fn host_exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// End vmlinux with `code` as abruptly as a SIGKILL would: no terminal
+/// restore, no umid cleanup (fault injection uses this to test recovery
+/// from a crash).
+pub fn host_crash_exit(code: i32) -> ! {
+    std::process::exit(code)
+}
+
+/// Read a whole host file named on the command line (the initrd).
+pub fn host_read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
+}
+
 /// Boot again from scratch after a panic (`panic=N`): every guest host
 /// process is killed, the terminal restored and the control directory
 /// removed, then vmlinux executes itself with the same words, as UML

@@ -245,7 +245,7 @@ fn run_task(t: &Arc<Task>) {
 }
 
 fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
-    if signo == libc::SIGSEGV {
+    if signo == signal::SIGSEGV {
         let mm = t.mm();
         let r = mm.lock().handle_fault(addr, code);
         match r {

@@ -10,11 +10,13 @@ use crate::arch;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, Mutex};
 
-const CLONE_VM: u64 = 0x100;
+/// Guest clone(2) flags; fork and vfork (syscalls 57, 58) are clones with
+/// fixed flags, built from these.
+pub const CLONE_VM: u64 = 0x100;
 const CLONE_FS: u64 = 0x200;
 const CLONE_FILES: u64 = 0x400;
 const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_VFORK: u64 = 0x4000;
 const CLONE_PARENT: u64 = 0x8000;
 const CLONE_THREAD: u64 = 0x10000;
 const CLONE_SETTLS: u64 = 0x80000;

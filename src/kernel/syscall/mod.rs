@@ -180,10 +180,10 @@ fn call(t: &Arc<Task>, nr: u64, a: Args, redo: bool) -> KResult<u64> {
         54 => sys_net::sys_setsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u32(4)),
         55 => sys_net::sys_getsockopt(t, a.i(0), a.i(1), a.i(2), a.u(3), a.u(4)),
         56 => sys_proc::sys_clone(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), redo),
-        57 => sys_proc::sys_clone(t, libc::SIGCHLD as u64, 0, 0, 0, 0, redo),
+        57 => sys_proc::sys_clone(t, super::signal::SIGCHLD as u64, 0, 0, 0, 0, redo),
         58 => sys_proc::sys_clone(
             t,
-            (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | libc::SIGCHLD as u64,
+            sys_proc::CLONE_VM | sys_proc::CLONE_VFORK | super::signal::SIGCHLD as u64,
             0,
             0,
             0,
