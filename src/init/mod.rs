@@ -1,6 +1,7 @@
 //! Boot: bring up memory, the console and the root filesystem, then start
 //! init as PID 1 with Linux's fallbacks.
 
+pub mod cli;
 pub mod cmdline;
 pub mod eth_word;
 pub mod initramfs;
