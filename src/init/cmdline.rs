@@ -9,7 +9,6 @@
 //!
 //! This module is pure apart from checking that named files exist.
 
-use std::error::Error;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -192,19 +191,34 @@ pub struct UbdSpec {
     pub backing: Option<PathBuf>,
 }
 
-/// A command line the kernel refuses to boot with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A command line the kernel refuses to boot with. The message names the
+/// offending word first, as vmlinux prints it (`vmlinux: WORD: reason`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CmdlineError {
     /// A known option was given without its `=value`.
+    #[error("{word}: missing value (expected {word}=VALUE)")]
     MissingValue { word: String },
     /// A known option has a malformed or out-of-range value.
+    #[error("{word}: {reason}")]
     InvalidValue { word: String, reason: String },
     /// A file named by an option cannot be used.
+    #[error("{word}: {}{reason}", file_named_in(word, path))]
     File {
         word: String,
         path: PathBuf,
         reason: String,
     },
+}
+
+/// `initrd=x: No such file or directory` already names the file; only
+/// spell it out (`PATH: `) when the word holds several paths.
+fn file_named_in(word: &str, path: &Path) -> String {
+    let value = word.split_once('=').map(|(_, v)| v);
+    if value == path.to_str() {
+        String::new()
+    } else {
+        format!("{}: ", path.display())
+    }
 }
 
 impl CmdlineError {
@@ -218,29 +232,6 @@ impl CmdlineError {
         }
     }
 }
-
-impl fmt::Display for CmdlineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CmdlineError::MissingValue { word } => {
-                write!(f, "{word}: missing value (expected {word}=VALUE)")
-            }
-            CmdlineError::InvalidValue { word, reason } => write!(f, "{word}: {reason}"),
-            CmdlineError::File { word, path, reason } => {
-                // `initrd=x: No such file or directory` already names the
-                // file; only spell it out when the word holds several paths.
-                let value = word.split_once('=').map(|(_, v)| v);
-                if value == path.to_str() {
-                    write!(f, "{word}: {reason}")
-                } else {
-                    write!(f, "{word}: {}: {reason}", path.display())
-                }
-            }
-        }
-    }
-}
-
-impl Error for CmdlineError {}
 
 /// Parses the kernel's words (vmlinux's own options are
 /// [`cli`](super::cli)'s, which hands every word over untouched).
@@ -1322,7 +1313,7 @@ mod tests {
 
     #[test]
     fn error_trait() {
-        let e: Box<dyn Error> = Box::new(error(&["ncpus=0"]));
+        let e: Box<dyn std::error::Error> = Box::new(error(&["ncpus=0"]));
         assert_eq!(e.to_string(), "ncpus=0: 0 is out of range (1..=64)");
     }
 }
