@@ -66,6 +66,12 @@ pub fn host_crash_exit(code: i32) -> ! {
     std::process::exit(code)
 }
 
+/// Create (or truncate) a host file for the kernel's own output
+/// (RUML_LOG_FILE).
+pub fn host_create_file(path: &str) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}
+
 /// Read a whole host file named on the command line (the initrd).
 pub fn host_read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     std::fs::read(path)
