@@ -6,6 +6,8 @@
 //! with its pid as the data). The line then reads and writes that tty.
 
 use crate::init::cmdline::XtermSpec;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,9 +39,10 @@ pub fn kill_helpers() {
         let pid = slot.swap(0, Ordering::SeqCst);
         // Never 0, -1 or 1: kill(2) would reach a group or init.
         if pid > 1 {
-            // SAFETY: kill(2) is async-signal-safe; the pid is a
-            // port-helper that told us its pid over our private socket.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // kill(2) is async-signal-safe (nix adds only an errno read);
+            // the pid is a port-helper that told us its pid over our
+            // private socket.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }
@@ -50,20 +53,9 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> Result<TempDir, String> {
         let template = std::env::temp_dir().join("ruml-xterm-XXXXXX");
-        let mut buf = template.into_os_string().into_encoded_bytes();
-        buf.push(0);
-        // SAFETY: mkdtemp rewrites the XXXXXX of our NUL-terminated buffer.
-        if unsafe { libc::mkdtemp(buf.as_mut_ptr().cast()) }.is_null() {
-            return Err(format!(
-                "cannot create a temporary directory: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        buf.pop();
-        // SAFETY: the bytes came from an OsString, with X's replaced by
-        // mkdtemp's ASCII letters and digits.
-        let path = unsafe { std::ffi::OsString::from_encoded_bytes_unchecked(buf) };
-        Ok(TempDir(PathBuf::from(path)))
+        let path = nix::unistd::mkdtemp(&template)
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        Ok(TempDir(path))
     }
 }
 
