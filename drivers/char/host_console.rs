@@ -421,37 +421,26 @@ pub fn open_line(
 /// A fresh host pty in raw mode; returns our (master) fd and the slave's
 /// path for the user.
 fn open_host_pty() -> Result<(i32, String), String> {
-    // SAFETY: posix_openpt returns a new fd or -1.
-    let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
-    if fd < 0 {
-        return Err(format!("posix_openpt: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: grantpt/unlockpt on the master we just opened.
-    if unsafe { libc::grantpt(fd) } < 0 || unsafe { libc::unlockpt(fd) } < 0 {
-        return Err(format!("unlockpt: {}", std::io::Error::last_os_error()));
-    }
-    let mut buf = [0 as libc::c_char; 128];
-    // SAFETY: ptsname_r writes a NUL-terminated name into our buffer.
-    if unsafe { libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()) } != 0 {
-        return Err("ptsname failed".into());
-    }
-    // SAFETY: ptsname_r NUL-terminated it.
-    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+    use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+    use std::os::fd::IntoRawFd;
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK)
+        .map_err(|e| format!("posix_openpt: {e}"))?;
+    grantpt(&master)
+        .and_then(|()| unlockpt(&master))
+        .map_err(|e| format!("unlockpt: {e}"))?;
+    let name = ptsname_r(&master).map_err(|_| "ptsname failed".to_owned())?;
     // Raw on the host side too: no host echo or CR/NL mapping between
-    // the program on the slave and the guest's own tty.
-    // SAFETY: zeroed plain struct filled by tcgetattr on our master.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: valid fd and termios (tcsetattr on a master sets the slave).
-    unsafe {
-        if libc::tcgetattr(fd, &mut t) == 0 {
-            libc::cfmakeraw(&mut t);
-            libc::tcsetattr(fd, libc::TCSANOW, &t);
-        }
-        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    // the program on the slave and the guest's own tty (tcsetattr on a
+    // master sets the slave).
+    if let Ok(mut t) = tcgetattr(&master) {
+        cfmakeraw(&mut t);
+        let _ = tcsetattr(&master, SetArg::TCSANOW, &t);
     }
-    Ok((fd, name))
+    let _ = fcntl(&master, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    // The line keeps the master as a raw fd for the life of vmlinux.
+    Ok((master.into_raw_fd(), name))
 }
 
 fn bind_port(addr: Option<&str>, port: u16) -> Result<TcpListener, String> {
