@@ -769,18 +769,9 @@ pub fn switch(mm: &mut HostMm, ctx: &mut Context, guest_ns: &mut i64) -> Event {
     }
     match sig {
         libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
-            // SAFETY: zeroed plain struct filled by the kernel.
-            let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            if ptrace(
-                libc::PTRACE_GETSIGINFO as _,
-                mm.pid,
-                0,
-                &mut si as *mut _ as u64,
-            )
-            .is_err()
-            {
+            let Ok(si) = nix::sys::ptrace::getsiginfo(Pid::from_raw(mm.pid)) else {
                 return Event::Died;
-            }
+            };
             // SAFETY: si_addr is valid for these fault signals.
             let addr = unsafe { si.si_addr() } as u64;
             Event::Fault {
