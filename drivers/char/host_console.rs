@@ -166,11 +166,11 @@ extern "C" fn on_sigwinch(_: libc::c_int) {
 /// Install the host signal handlers: SIGTERM, SIGINT and SIGHUP restore
 /// the terminal and exit with 128+sig; SIGWINCH updates window sizes.
 pub fn install_signal_handlers() {
-    let mut fds = [0i32; 2];
-    // SAFETY: pipe2 fills two fds.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == 0 {
-        WINCH_PIPE.store(fds[1], Ordering::SeqCst);
-        let rfd = fds[0];
+    use nix::fcntl::OFlag;
+    use std::os::fd::IntoRawFd;
+    if let Ok((rfd, wfd)) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK) {
+        // The write end lives as long as vmlinux; the handler writes to it.
+        WINCH_PIPE.store(wfd.into_raw_fd(), Ordering::SeqCst);
         std::thread::Builder::new()
             .name("winch".into())
             .spawn(move || winch_thread(rfd))
@@ -196,18 +196,17 @@ pub fn install_signal_handlers() {
     }
 }
 
-fn winch_thread(fd: i32) {
+fn winch_thread(fd: std::os::fd::OwnedFd) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
     let mut buf = [0u8; 64];
     loop {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut p, 1, -1) };
-        // SAFETY: draining our own pipe into a local buffer.
-        while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        let _ = poll(
+            &mut [PollFd::new(fd.as_fd(), PollFlags::POLLIN)],
+            PollTimeout::NONE,
+        );
+        // Drain the (non-blocking) pipe.
+        while nix::unistd::read(&fd, &mut buf).is_ok_and(|n| n > 0) {}
         if WINCH.swap(false, Ordering::SeqCst) {
             let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
             for l in lines {
