@@ -310,22 +310,9 @@ impl HostNode {
 
     /// The target of this symlink, as text (never followed here).
     pub fn readlink(&self) -> HResult<String> {
-        let mut buf = vec![0u8; 4096];
-        // SAFETY: the empty path names our O_PATH symlink fd; `buf` is
-        // writable for its length.
-        let n = unsafe {
-            libc::readlinkat(
-                self.fd.as_raw_fd(),
-                c"".as_ptr(),
-                buf.as_mut_ptr() as *mut libc::c_char,
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            return Err(errno());
-        }
-        buf.truncate(n as usize);
-        Ok(String::from_utf8_lossy(&buf).into_owned())
+        // The empty path names our O_PATH symlink fd itself.
+        let target = nix::fcntl::readlinkat(&self.fd, c"").map_err(|e| e as HostErr)?;
+        Ok(target.to_string_lossy().into_owned())
     }
 
     /// Open this regular file for I/O: `write` gives read-write (or
