@@ -28,7 +28,7 @@ fn setup() {
 /// The kernel command line: words separated by NUL (an argv), each as
 /// vmlinux would see it.
 pub fn fuzz_cmdline(data: &[u8]) {
-    use crate::init::cmdline::{parse, Action};
+    use crate::init::cli::{parse, Action};
 
     let words: Vec<String> = data
         .split(|&b| b == 0)

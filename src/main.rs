@@ -2,7 +2,7 @@
 //! the `ruml` library, src/lib.rs).
 #![deny(unsafe_code)]
 
-use ruml::init::cmdline::{self, Action};
+use ruml::init::cli::{self, Action};
 
 fn main() {
     // args() would panic on a word that is not UTF-8: a clear error instead.
@@ -17,16 +17,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match cmdline::parse(args) {
-        Ok(Action::Help) => {
-            print!("{}", cmdline::help_text());
-        }
-        Ok(Action::Version) => {
-            println!(
-                "ruml {} (Linux-compatible kernel, x86_64, User-Mode)",
-                env!("CARGO_PKG_VERSION")
-            );
-        }
+    match cli::parse(args) {
+        Ok(Action::Help(text)) => print!("{text}"),
+        Ok(Action::Version(text)) => print!("{text}"),
         Ok(Action::Boot(c)) => ruml::init::start_kernel(c),
         Err(e) => {
             eprintln!("vmlinux: {e}");

@@ -7,6 +7,8 @@
 //! timer aimed at the vCPU thread, armed only for the next deadline
 //! (tickless when idle).
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
@@ -30,8 +32,9 @@ extern "C" fn on_sigalrm(_: libc::c_int) {
     ARMED.store(0, Ordering::SeqCst);
     let pid = RUNNING.load(Ordering::SeqCst);
     if pid > 0 {
-        // SAFETY: kill is async-signal-safe.
-        unsafe { libc::kill(pid, libc::SIGALRM) };
+        // kill(2) is async-signal-safe, and nix's wrapper only adds an
+        // errno read.
+        let _ = kill(Pid::from_raw(pid), Signal::SIGALRM);
     }
 }
 
@@ -78,8 +81,8 @@ pub fn raise() {
     PENDING.store(true, Ordering::SeqCst);
     let pid = RUNNING.load(Ordering::SeqCst);
     if pid > 0 {
-        // SAFETY: signalling a guest host process of ours.
-        unsafe { libc::kill(pid, libc::SIGALRM) };
+        // A guest host process of ours.
+        let _ = kill(Pid::from_raw(pid), Signal::SIGALRM);
     }
     let _g = IDLE.lock().unwrap_or_else(|e| e.into_inner());
     WAKE.notify_all();

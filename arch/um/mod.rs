@@ -18,6 +18,10 @@ pub mod seccomp;
 pub mod stub;
 pub mod time;
 
+use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag};
+use nix::unistd::Pid;
 use std::sync::OnceLock;
 
 pub use physmem::PAGE_SIZE;
@@ -73,6 +77,24 @@ pub fn host_exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// End vmlinux with `code` as abruptly as a SIGKILL would: no terminal
+/// restore, no umid cleanup (fault injection uses this to test recovery
+/// from a crash).
+pub fn host_crash_exit(code: i32) -> ! {
+    std::process::exit(code)
+}
+
+/// Create (or truncate) a host file for the kernel's own output
+/// (RUML_LOG_FILE).
+pub fn host_create_file(path: &str) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}
+
+/// Read a whole host file named on the command line (the initrd).
+pub fn host_read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    std::fs::read(path)
+}
+
 /// Boot again from scratch after a panic (`panic=N`): every guest host
 /// process is killed, the terminal restored and the control directory
 /// removed, then vmlinux executes itself with the same words, as UML
@@ -110,18 +132,16 @@ fn kill_descendants(pid: i32) {
         }
     }
     for &c in &all {
-        // SAFETY: signalling processes we created.
-        unsafe { libc::kill(c, libc::SIGKILL) };
+        let _ = kill(Pid::from_raw(c), Signal::SIGKILL);
     }
     for &c in &all {
-        let mut st = 0;
-        // SAFETY: reaping our own (traced) children; others answer ECHILD.
-        unsafe { libc::waitpid(c, &mut st, libc::__WALL) };
+        // Reaping our own (traced) children; others answer ECHILD.
+        let _ = waitpid(Pid::from_raw(c), Some(WaitPidFlag::__WALL));
     }
 }
 
 /// The CPUs vmlinux was allowed to run on before the vCPU was pinned.
-struct HostCpus(libc::cpu_set_t);
+struct HostCpus(CpuSet);
 static HOST_CPUS: std::sync::OnceLock<HostCpus> = std::sync::OnceLock::new();
 
 /// Let a host helper thread (block I/O) run on any CPU vmlinux may use:
@@ -129,8 +149,8 @@ static HOST_CPUS: std::sync::OnceLock<HostCpus> = std::sync::OnceLock::new();
 /// vCPU runs guests.
 pub fn unpin_helper_thread() {
     if let Some(c) = HOST_CPUS.get() {
-        // SAFETY: a valid cpu_set_t; sched_setaffinity(0) targets this thread.
-        unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &c.0) };
+        // Pid 0 is this thread.
+        let _ = sched_setaffinity(Pid::from_raw(0), &c.0);
     }
 }
 
@@ -143,25 +163,16 @@ fn pin_vcpu() {
     if std::env::var_os("RUML_NO_PIN").is_some() {
         return;
     }
-    // SAFETY: cpu_set_t is plain data; sched_getaffinity(0) fills it for
-    // this thread.
-    unsafe {
-        let mut orig: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut orig) == 0 {
-            let _ = HOST_CPUS.set(HostCpus(orig));
-        }
+    // Pid 0 is this thread.
+    let this = Pid::from_raw(0);
+    if let Ok(orig) = sched_getaffinity(this) {
+        let _ = HOST_CPUS.set(HostCpus(orig));
     }
-    // SAFETY: sched_getcpu has no arguments; cpu_set_t is plain data
-    // filled by the libc macros; sched_setaffinity(0) targets this thread.
-    unsafe {
-        let cpu = libc::sched_getcpu();
-        if cpu < 0 {
-            return;
-        }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu as usize, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 {
-            log::debug!("vcpu: pinned to host CPU {cpu}");
-        }
+    let Ok(cpu) = sched_getcpu() else {
+        return;
+    };
+    let mut set = CpuSet::new();
+    if set.set(cpu).is_ok() && sched_setaffinity(this, &set).is_ok() {
+        log::debug!("vcpu: pinned to host CPU {cpu}");
     }
 }

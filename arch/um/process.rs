@@ -12,6 +12,10 @@ use super::stub::{
     self, AUX_OFFSET, HOST_TASK_SIZE, MAX_OPS, OPS_OFFSET, OP_SIZE, STUB_CODE, STUB_DATA,
     STUB_DATA_SIZE, STUB_END,
 };
+use nix::fcntl::{fcntl, FcntlArg};
+use nix::sys::memfd::MFdFlags;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -173,21 +177,15 @@ fn set_fpu(pid: i32, buf: &[u8]) -> Result<(), i32> {
 /// register template. Must run on the vCPU thread (the ptrace tracer).
 pub fn init() -> Result<(), String> {
     let img = stub::elf_image();
-    // SAFETY: NUL-terminated name.
-    let fd = unsafe { libc::memfd_create(b"ruml-stub\0".as_ptr().cast(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
-    }
-    // Keep the stub fd above PHYS_FD so the child's dup2 cannot clobber it.
-    // SAFETY: fcntl on our own fd.
-    let high = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10) };
-    // SAFETY: closing our own fd; writing our buffer to it.
-    unsafe {
-        libc::close(fd);
-        if libc::write(high, img.as_ptr().cast(), img.len()) != img.len() as isize {
-            return Err("cannot write stub image".into());
-        }
-    }
+    let memfd = nix::sys::memfd::memfd_create(c"ruml-stub", MFdFlags::MFD_CLOEXEC)
+        .map_err(|e| format!("memfd_create: {e}"))?;
+    let mut file = std::fs::File::from(memfd);
+    std::io::Write::write_all(&mut file, &img).map_err(|_| "cannot write stub image")?;
+    // Keep the stub fd above PHYS_FD so the child's dup2 cannot clobber it;
+    // the copy stays open for the life of vmlinux, the original closes
+    // with `file`.
+    let high = fcntl(&file, FcntlArg::F_DUPFD_CLOEXEC(10))
+        .map_err(|e| format!("cannot keep the stub fd: {e}"))?;
     let _ = STUB_FD.set(high);
     write_filters();
     let mm = HostMm::spawn_raw(true).map_err(|e| {
@@ -373,8 +371,7 @@ impl HostMm {
     /// the zygote's, or with `zygote` false the one of a process alone.
     fn spawn_raw(zygote: bool) -> Result<HostMm, i32> {
         let stub_fd = *STUB_FD.get().ok_or(libc::EINVAL)?;
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = nix::unistd::geteuid().is_root();
         let phys_fd = super::physmem().fd();
         let argv: [*const libc::c_char; 2] = [b"ruml-mm\0".as_ptr().cast(), std::ptr::null()];
         let envp: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -717,10 +714,8 @@ impl HostMm {
 
 impl Drop for HostMm {
     fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-        }
+        // Killing and reaping our own child.
+        let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
         let _ = wait(self.pid);
     }
 }
@@ -770,18 +765,9 @@ pub fn switch(mm: &mut HostMm, ctx: &mut Context, guest_ns: &mut i64) -> Event {
     }
     match sig {
         libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {
-            // SAFETY: zeroed plain struct filled by the kernel.
-            let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            if ptrace(
-                libc::PTRACE_GETSIGINFO as _,
-                mm.pid,
-                0,
-                &mut si as *mut _ as u64,
-            )
-            .is_err()
-            {
+            let Ok(si) = nix::sys::ptrace::getsiginfo(Pid::from_raw(mm.pid)) else {
                 return Event::Died;
-            }
+            };
             // SAFETY: si_addr is valid for these fault signals.
             let addr = unsafe { si.si_addr() } as u64;
             Event::Fault {

@@ -12,7 +12,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -207,7 +206,8 @@ impl HostDisk {
 /// Take an open-file-description record lock on all of `file` (a write
 /// lock if `exclusive`, else a read lock) without waiting.
 fn ofd_lock(file: &File, exclusive: bool) -> Result<(), OpenError> {
-    let fd = file.as_raw_fd();
+    use nix::errno::Errno;
+    use nix::fcntl::{fcntl, FcntlArg};
     let whole_file = |kind: libc::c_int| libc::flock {
         l_type: kind as libc::c_short,
         l_whence: libc::SEEK_SET as libc::c_short,
@@ -221,19 +221,15 @@ fn ofd_lock(file: &File, exclusive: bool) -> Result<(), OpenError> {
     } else {
         libc::F_RDLCK
     });
-    // SAFETY: fcntl on an fd we own with a pointer to a valid flock.
-    if unsafe { libc::fcntl(fd, libc::F_OFD_SETLK, &lock) } == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    if !matches!(err.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) {
-        return Err(OpenError::Io(err));
+    match fcntl(file, FcntlArg::F_OFD_SETLK(&lock)) {
+        Ok(_) => return Ok(()),
+        Err(Errno::EAGAIN | Errno::EACCES) => {}
+        Err(e) => return Err(OpenError::Io(e.into())),
     }
     // Who holds it: a POSIX lock names its process, an OFD lock says -1.
     let mut probe = lock;
-    // SAFETY: as above; F_OFD_GETLK writes into our flock.
-    let r = unsafe { libc::fcntl(fd, libc::F_OFD_GETLK, &mut probe) };
-    let pid = (r == 0 && probe.l_type != libc::F_UNLCK as libc::c_short && probe.l_pid > 0)
+    let probed = fcntl(file, FcntlArg::F_OFD_GETLK(&mut probe)).is_ok();
+    let pid = (probed && probe.l_type != libc::F_UNLCK as libc::c_short && probe.l_pid > 0)
         .then_some(probe.l_pid);
     Err(OpenError::Locked(pid))
 }

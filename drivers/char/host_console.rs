@@ -166,11 +166,11 @@ extern "C" fn on_sigwinch(_: libc::c_int) {
 /// Install the host signal handlers: SIGTERM, SIGINT and SIGHUP restore
 /// the terminal and exit with 128+sig; SIGWINCH updates window sizes.
 pub fn install_signal_handlers() {
-    let mut fds = [0i32; 2];
-    // SAFETY: pipe2 fills two fds.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } == 0 {
-        WINCH_PIPE.store(fds[1], Ordering::SeqCst);
-        let rfd = fds[0];
+    use nix::fcntl::OFlag;
+    use std::os::fd::IntoRawFd;
+    if let Ok((rfd, wfd)) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK) {
+        // The write end lives as long as vmlinux; the handler writes to it.
+        WINCH_PIPE.store(wfd.into_raw_fd(), Ordering::SeqCst);
         std::thread::Builder::new()
             .name("winch".into())
             .spawn(move || winch_thread(rfd))
@@ -196,18 +196,17 @@ pub fn install_signal_handlers() {
     }
 }
 
-fn winch_thread(fd: i32) {
+fn winch_thread(fd: std::os::fd::OwnedFd) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
     let mut buf = [0u8; 64];
     loop {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        unsafe { libc::poll(&mut p, 1, -1) };
-        // SAFETY: draining our own pipe into a local buffer.
-        while unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        let _ = poll(
+            &mut [PollFd::new(fd.as_fd(), PollFlags::POLLIN)],
+            PollTimeout::NONE,
+        );
+        // Drain the (non-blocking) pipe.
+        while nix::unistd::read(&fd, &mut buf).is_ok_and(|n| n > 0) {}
         if WINCH.swap(false, Ordering::SeqCst) {
             let lines = LINES.lock().unwrap_or_else(|e| e.into_inner()).clone();
             for l in lines {
@@ -421,37 +420,26 @@ pub fn open_line(
 /// A fresh host pty in raw mode; returns our (master) fd and the slave's
 /// path for the user.
 fn open_host_pty() -> Result<(i32, String), String> {
-    // SAFETY: posix_openpt returns a new fd or -1.
-    let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_NONBLOCK) };
-    if fd < 0 {
-        return Err(format!("posix_openpt: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: grantpt/unlockpt on the master we just opened.
-    if unsafe { libc::grantpt(fd) } < 0 || unsafe { libc::unlockpt(fd) } < 0 {
-        return Err(format!("unlockpt: {}", std::io::Error::last_os_error()));
-    }
-    let mut buf = [0 as libc::c_char; 128];
-    // SAFETY: ptsname_r writes a NUL-terminated name into our buffer.
-    if unsafe { libc::ptsname_r(fd, buf.as_mut_ptr(), buf.len()) } != 0 {
-        return Err("ptsname failed".into());
-    }
-    // SAFETY: ptsname_r NUL-terminated it.
-    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned();
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+    use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+    use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+    use std::os::fd::IntoRawFd;
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK)
+        .map_err(|e| format!("posix_openpt: {e}"))?;
+    grantpt(&master)
+        .and_then(|()| unlockpt(&master))
+        .map_err(|e| format!("unlockpt: {e}"))?;
+    let name = ptsname_r(&master).map_err(|_| "ptsname failed".to_owned())?;
     // Raw on the host side too: no host echo or CR/NL mapping between
-    // the program on the slave and the guest's own tty.
-    // SAFETY: zeroed plain struct filled by tcgetattr on our master.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: valid fd and termios (tcsetattr on a master sets the slave).
-    unsafe {
-        if libc::tcgetattr(fd, &mut t) == 0 {
-            libc::cfmakeraw(&mut t);
-            libc::tcsetattr(fd, libc::TCSANOW, &t);
-        }
-        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+    // the program on the slave and the guest's own tty (tcsetattr on a
+    // master sets the slave).
+    if let Ok(mut t) = tcgetattr(&master) {
+        cfmakeraw(&mut t);
+        let _ = tcsetattr(&master, SetArg::TCSANOW, &t);
     }
-    Ok((fd, name))
+    let _ = fcntl(&master, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    // The line keeps the master as a raw fd for the life of vmlinux.
+    Ok((master.into_raw_fd(), name))
 }
 
 fn bind_port(addr: Option<&str>, port: u16) -> Result<TcpListener, String> {

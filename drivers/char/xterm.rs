@@ -6,6 +6,8 @@
 //! with its pid as the data). The line then reads and writes that tty.
 
 use crate::init::cmdline::XtermSpec;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,9 +39,10 @@ pub fn kill_helpers() {
         let pid = slot.swap(0, Ordering::SeqCst);
         // Never 0, -1 or 1: kill(2) would reach a group or init.
         if pid > 1 {
-            // SAFETY: kill(2) is async-signal-safe; the pid is a
-            // port-helper that told us its pid over our private socket.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // kill(2) is async-signal-safe (nix adds only an errno read);
+            // the pid is a port-helper that told us its pid over our
+            // private socket.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }
@@ -50,20 +53,9 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> Result<TempDir, String> {
         let template = std::env::temp_dir().join("ruml-xterm-XXXXXX");
-        let mut buf = template.into_os_string().into_encoded_bytes();
-        buf.push(0);
-        // SAFETY: mkdtemp rewrites the XXXXXX of our NUL-terminated buffer.
-        if unsafe { libc::mkdtemp(buf.as_mut_ptr().cast()) }.is_null() {
-            return Err(format!(
-                "cannot create a temporary directory: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        buf.pop();
-        // SAFETY: the bytes came from an OsString, with X's replaced by
-        // mkdtemp's ASCII letters and digits.
-        let path = unsafe { std::ffi::OsString::from_encoded_bytes_unchecked(buf) };
-        Ok(TempDir(PathBuf::from(path)))
+        let path = nix::unistd::mkdtemp(&template)
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        Ok(TempDir(path))
     }
 }
 
@@ -160,74 +152,51 @@ pub fn open(spec: &XtermSpec, title: &str) -> Result<i32, String> {
 }
 
 fn wait_readable(sock: &UnixDatagram, timeout: Duration) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    let mut p = libc::pollfd {
-        fd: sock.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut p, 1, timeout.as_millis() as i32) };
-    if r < 0 {
-        let e = std::io::Error::last_os_error();
-        return if e.kind() == std::io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+    match poll(&mut [PollFd::new(sock.as_fd(), PollFlags::POLLIN)], timeout) {
+        Ok(n) => Ok(n > 0),
+        Err(nix::errno::Errno::EINTR) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-    Ok(r > 0)
 }
 
 /// Take port-helper's message: its pid as data, the tty as SCM_RIGHTS.
 /// Returns (fd, pid).
 fn receive_tty(sock: &UnixDatagram) -> Result<(i32, i32), String> {
-    use std::os::fd::AsRawFd;
-    let mut pid: i32 = 0;
-    let mut iov = libc::iovec {
-        iov_base: (&mut pid as *mut i32).cast(),
-        iov_len: std::mem::size_of::<i32>(),
-    };
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, RawFd};
+    let mut pid = [0u8; 4];
+    let mut iov = [std::io::IoSliceMut::new(&mut pid)];
     // Room for a few fds: extras (there should be none) are closed.
-    let mut cbuf = [0u64; 8];
-    // SAFETY: zeroed plain struct, filled in below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cbuf);
-    // SAFETY: msg points at our iovec and control buffer, alive here.
-    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    if n < 0 {
-        return Err(format!(
-            "xterm channel: recvmsg: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    let mut cbuf = nix::cmsg_space!([RawFd; 8]);
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut cbuf),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(|e| format!("xterm channel: recvmsg: {}", std::io::Error::from(e)))?;
+    let n = msg.bytes;
     let mut fds = Vec::new();
-    // SAFETY: walking the control messages recvmsg wrote into cbuf.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(c).cast::<i32>();
-                let len = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
-                for i in 0..len / std::mem::size_of::<i32>() {
-                    fds.push(data.add(i).read_unaligned());
-                }
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
+    for c in msg
+        .cmsgs()
+        .map_err(|e| format!("xterm channel: recvmsg: {e}"))?
+    {
+        if let ControlMessageOwned::ScmRights(got) = c {
+            fds.extend(got);
         }
     }
     let Some((&fd, rest)) = fds.split_first() else {
         return Err("xterm channel: the window's helper sent no terminal".into());
     };
     for &extra in rest {
-        // SAFETY: closing fds we just received and do not use.
-        unsafe { libc::close(extra) };
+        // Fds we just received and do not use.
+        let _ = nix::unistd::close(extra);
     }
-    let pid = if n as usize == std::mem::size_of::<i32>() {
-        pid
+    let pid = if n == pid.len() {
+        i32::from_ne_bytes(pid)
     } else {
         0
     };

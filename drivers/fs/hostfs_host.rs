@@ -15,6 +15,8 @@
 //! Reopening a node for I/O or changing its mode and times goes through
 //! `/proc/self/fd/N`, which names the held inode itself.
 
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode};
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
@@ -60,32 +62,18 @@ fn component(name: &str) -> HResult<CString> {
 /// open-file limit to the hard one: every live hostfs inode holds an fd.
 /// Called once, before boot; an error is a command-line error.
 pub fn init(dir: &Path) -> Result<(), String> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let c = CString::new(dir.as_os_str().as_encoded_bytes())
         .map_err(|_| "path contains a NUL byte".to_owned())?;
-    // SAFETY: `c` is a valid NUL-terminated string; the fd returned is
-    // owned by the OwnedFd below.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error().to_string());
-    }
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(c.as_c_str(), flags, Mode::empty())
+        // The wording of std's io::Error, as before.
+        .map_err(|e| std::io::Error::from(e).to_string())?;
     ROOT.set(fd)
         .map_err(|_| "hostfs root set twice".to_owned())?;
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `rl` is a valid rlimit for the host to fill and read.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 && rl.rlim_cur < rl.rlim_max {
-            rl.rlim_cur = rl.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
         }
     }
     Ok(())
@@ -201,9 +189,11 @@ impl HostNode {
     /// A new node for the export root (each mount holds its own).
     pub fn root() -> HResult<HostNode> {
         let root = ROOT.get().ok_or(libc::ENODEV)?;
-        // SAFETY: F_DUPFD_CLOEXEC on an fd we hold returns a new fd we own.
-        let fd = check(unsafe { libc::fcntl(root.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
-        Ok(HostNode { fd: own(fd) })
+        // F_DUPFD_CLOEXEC, as std does it.
+        let fd = root
+            .try_clone()
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        Ok(HostNode { fd })
     }
 
     /// The child `name` of this directory, not followed if a symlink.
@@ -214,18 +204,13 @@ impl HostNode {
     }
 
     pub fn stat(&self) -> HResult<HostStat> {
-        // SAFETY: all-zero is a valid libc::stat.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: the empty path with AT_EMPTY_PATH names our fd; `st` is
-        // valid for the host to write.
-        check(unsafe {
-            libc::fstatat(
-                self.fd.as_raw_fd(),
-                c"".as_ptr(),
-                &mut st,
-                libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW,
-            )
-        })?;
+        // The empty path with AT_EMPTY_PATH names our fd itself.
+        let st = fstatat(
+            &self.fd,
+            c"",
+            AtFlags::AT_EMPTY_PATH | AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| e as HostErr)?;
         Ok(HostStat {
             dev: st.st_dev,
             ino: st.st_ino,
@@ -244,18 +229,16 @@ impl HostNode {
     }
 
     pub fn statfs(&self) -> HResult<HostStatFs> {
-        // SAFETY: all-zero is a valid libc::statfs.
-        let mut s: libc::statfs = unsafe { std::mem::zeroed() };
-        // SAFETY: fstatfs accepts O_PATH fds; `s` is valid to write.
-        check(unsafe { libc::fstatfs(self.fd.as_raw_fd(), &mut s) })?;
+        // fstatfs accepts O_PATH fds.
+        let s = nix::sys::statfs::fstatfs(&self.fd).map_err(|e| e as HostErr)?;
         Ok(HostStatFs {
-            bsize: s.f_bsize as u64,
-            blocks: s.f_blocks,
-            bfree: s.f_bfree,
-            bavail: s.f_bavail,
-            files: s.f_files,
-            ffree: s.f_ffree,
-            namelen: s.f_namelen as u64,
+            bsize: s.block_size() as u64,
+            blocks: s.blocks(),
+            bfree: s.blocks_free(),
+            bavail: s.blocks_available(),
+            files: s.files(),
+            ffree: s.files_free(),
+            namelen: s.maximum_name_length() as u64,
         })
     }
 
@@ -327,22 +310,9 @@ impl HostNode {
 
     /// The target of this symlink, as text (never followed here).
     pub fn readlink(&self) -> HResult<String> {
-        let mut buf = vec![0u8; 4096];
-        // SAFETY: the empty path names our O_PATH symlink fd; `buf` is
-        // writable for its length.
-        let n = unsafe {
-            libc::readlinkat(
-                self.fd.as_raw_fd(),
-                c"".as_ptr(),
-                buf.as_mut_ptr() as *mut libc::c_char,
-                buf.len(),
-            )
-        };
-        if n < 0 {
-            return Err(errno());
-        }
-        buf.truncate(n as usize);
-        Ok(String::from_utf8_lossy(&buf).into_owned())
+        // The empty path names our O_PATH symlink fd itself.
+        let target = nix::fcntl::readlinkat(&self.fd, c"").map_err(|e| e as HostErr)?;
+        Ok(target.to_string_lossy().into_owned())
     }
 
     /// Open this regular file for I/O: `write` gives read-write (or
@@ -385,8 +355,9 @@ impl HostNode {
     /// Make directory `name` with mode `perm` and return it.
     pub fn mkdir(&self, name: &str, perm: u32) -> HResult<HostNode> {
         let c = component(name)?;
-        // SAFETY: `c` is one checked component under our directory fd.
-        check(unsafe { libc::mkdirat(self.fd.as_raw_fd(), c.as_ptr(), perm) })?;
+        // `c` is one checked component under our directory fd.
+        nix::sys::stat::mkdirat(&self.fd, c.as_c_str(), Mode::from_bits_truncate(perm))
+            .map_err(|e| e as HostErr)?;
         let fd = open_beneath(self.fd.as_raw_fd(), &c, libc::O_PATH | libc::O_DIRECTORY, 0)?;
         let n = HostNode { fd };
         n.fix_mode(perm)?;

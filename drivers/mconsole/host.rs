@@ -215,16 +215,16 @@ pub fn send(to: &SocketAddr, packets: &[Vec<u8>]) {
 /// Remove the umid directory. Async-signal-safe: only unlink and rmdir
 /// on paths prepared at creation.
 pub fn cleanup() {
+    use nix::fcntl::AT_FDCWD;
+    use nix::unistd::{unlink, unlinkat, UnlinkatFlags};
     let Some(list) = CLEANUP.get() else { return };
     for (path, is_dir) in list {
-        // SAFETY: unlink/rmdir are async-signal-safe and take a valid
-        // NUL-terminated path that lives in a static.
-        unsafe {
-            if *is_dir {
-                libc::rmdir(path.as_ptr());
-            } else {
-                libc::unlink(path.as_ptr());
-            }
-        }
+        // unlinkat/unlink are async-signal-safe; nix passes a `CStr`
+        // through without copying it (no allocation in a signal handler).
+        let _ = if *is_dir {
+            unlinkat(AT_FDCWD, path.as_c_str(), UnlinkatFlags::RemoveDir)
+        } else {
+            unlink(path.as_c_str())
+        };
     }
 }

@@ -9,7 +9,6 @@
 //!
 //! This module is pure apart from checking that named files exist.
 
-use std::error::Error;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -33,20 +32,6 @@ pub const MAX_LOGLEVEL: u8 = 15;
 pub const MAX_UMID_LEN: usize = 64;
 
 const PAGE_SIZE: u64 = 4096;
-
-/// What `vmlinux` should do, as decided by its command line.
-// `Boot` is much larger than the other variants, but an `Action` is built
-// once per boot, so boxing it would only make callers noisier.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Boot the kernel with this configuration.
-    Boot(Cmdline),
-    /// Print [`help_text`] and exit.
-    Help,
-    /// Print the version and exit.
-    Version,
-}
 
 /// The parsed kernel command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,19 +191,34 @@ pub struct UbdSpec {
     pub backing: Option<PathBuf>,
 }
 
-/// A command line the kernel refuses to boot with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A command line the kernel refuses to boot with. The message names the
+/// offending word first, as vmlinux prints it (`vmlinux: WORD: reason`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CmdlineError {
     /// A known option was given without its `=value`.
+    #[error("{word}: missing value (expected {word}=VALUE)")]
     MissingValue { word: String },
     /// A known option has a malformed or out-of-range value.
+    #[error("{word}: {reason}")]
     InvalidValue { word: String, reason: String },
     /// A file named by an option cannot be used.
+    #[error("{word}: {}{reason}", file_named_in(word, path))]
     File {
         word: String,
         path: PathBuf,
         reason: String,
     },
+}
+
+/// `initrd=x: No such file or directory` already names the file; only
+/// spell it out (`PATH: `) when the word holds several paths.
+fn file_named_in(word: &str, path: &Path) -> String {
+    let value = word.split_once('=').map(|(_, v)| v);
+    if value == path.to_str() {
+        String::new()
+    } else {
+        format!("{}: ", path.display())
+    }
 }
 
 impl CmdlineError {
@@ -233,43 +233,10 @@ impl CmdlineError {
     }
 }
 
-impl fmt::Display for CmdlineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CmdlineError::MissingValue { word } => {
-                write!(f, "{word}: missing value (expected {word}=VALUE)")
-            }
-            CmdlineError::InvalidValue { word, reason } => write!(f, "{word}: {reason}"),
-            CmdlineError::File { word, path, reason } => {
-                // `initrd=x: No such file or directory` already names the
-                // file; only spell it out when the word holds several paths.
-                let value = word.split_once('=').map(|(_, v)| v);
-                if value == path.to_str() {
-                    write!(f, "{word}: {reason}")
-                } else {
-                    write!(f, "{word}: {}: {reason}", path.display())
-                }
-            }
-        }
-    }
-}
-
-impl Error for CmdlineError {}
-
-/// Parses the command line; `args` excludes `argv[0]`.
-pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Action, CmdlineError> {
+/// Parses the kernel's words (vmlinux's own options are
+/// [`cli`](super::cli)'s, which hands every word over untouched).
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cmdline, CmdlineError> {
     let words: Vec<String> = args.into_iter().collect();
-
-    // Help and version win over everything else, so that
-    // `vmlinux mem=oops --help` still prints the usage.
-    for word in words.iter().take_while(|w| *w != "--") {
-        match word.as_str() {
-            "--help" | "-h" => return Ok(Action::Help),
-            "--version" => return Ok(Action::Version),
-            _ => {}
-        }
-    }
-
     let mut cmdline = Cmdline::default();
     let mut rest = words.iter();
     for word in rest.by_ref() {
@@ -281,7 +248,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Action, CmdlineE
     // Like Linux, everything after `--` goes to init untouched.
     cmdline.init_args.extend(rest.cloned());
     cmdline.words = words;
-    Ok(Action::Boot(cmdline))
+    Ok(cmdline)
 }
 
 impl Cmdline {
@@ -692,56 +659,6 @@ fn file_error(word: &str, path: &str, reason: String) -> CmdlineError {
     }
 }
 
-/// Usage text for `--help`.
-pub fn help_text() -> &'static str {
-    "\
-Usage: vmlinux [OPTION]... [-- INIT_ARG...]
-
-Kernel command-line words (UML/Linux style):
-  mem=SIZE              guest memory, with optional K/M/G suffix (16M..64G, default 256M)
-  initrd=FILE           initramfs (cpio, optionally gzip-compressed) to unpack into rootfs
-  rdinit=PATH           program to run from the initramfs (default /init)
-  init=PATH             program to run from the root filesystem
-  root=DEV              root device, e.g. /dev/ubda
-  rootfstype=TYPE       filesystem type of the root device
-  rootflags=OPTS        mount options for the root filesystem
-  ro                    mount the root filesystem read-only
-  rw                    mount the root filesystem read-write
-  ubdN[rsdc]=FILE[,BACKING]
-                        block device N (0-7) backed by FILE; with BACKING, FILE is a
-                        UML COW overlay (created if missing; alone, FILE's COW header
-                        names its backing file); flags: r read-only, s synchronous,
-                        d no COW (never read FILE as an overlay),
-                        c shared (no host lock)
-  ethN=tuntap,TAP[,MAC] network device ethN (0-15) over host TAP interface TAP
-                        (created if missing and allowed); MAC aa:bb:cc:dd:ee:ff
-  con[N]=IN[,OUT]       attach console line N (or all lines) to host channels
-  ssl[N]=IN[,OUT]       attach serial line N (or all lines) to host channels
-                        channels: fd:N, null, none, pts, port:[ADDR:]N, xterm
-  quiet                 suppress most kernel messages
-  loglevel=N            console log level (0-15)
-  umid=NAME             unique machine id (letters, digits, _ . -)
-  uml_dir=DIR           directory for the machine id directory
-  ncpus=N               virtual CPUs (1-64); this kernel runs one vCPU so far and
-                        says so at boot when N > 1
-  hostfs=DIR            host directory to export through hostfs
-  xterm=TERM,TITLE_SW,EXEC_SW
-                        terminal emulator for xterm channels, run as
-                        TERM TITLE_SW TITLE EXEC_SW port-helper ... (default xterm,-T,-e)
-  panic=N               after a kernel panic boot again in N seconds (N < 0: at
-                        once; 0, the default: stop with status 1)
-  debug, earlyprintk, console=..., MODULE.PARAM=VALUE
-                        accepted for compatibility and ignored
-  KEY=VALUE             any other assignment is passed to init's environment
-  WORD                  any other word is passed to init as an argument
-  --                    pass all remaining words to init unchanged
-
-Options:
-  -h, --help            show this help and exit
-      --version         show the version and exit
-"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,8 +670,8 @@ mod tests {
 
     fn boot(words: &[&str]) -> Cmdline {
         match parse(args(words)) {
-            Ok(Action::Boot(c)) => c,
-            other => panic!("{words:?}: expected Boot, got {other:?}"),
+            Ok(c) => c,
+            Err(e) => panic!("{words:?}: expected Boot, got {e:?}"),
         }
     }
 
@@ -806,18 +723,6 @@ mod tests {
     }
 
     #[test]
-    fn help_and_version() {
-        assert_eq!(parse(args(&["--help"])), Ok(Action::Help));
-        assert_eq!(parse(args(&["-h"])), Ok(Action::Help));
-        assert_eq!(parse(args(&["--version"])), Ok(Action::Version));
-        // Help wins even over an invalid word before it.
-        assert_eq!(parse(args(&["mem=oops", "--help"])), Ok(Action::Help));
-        // ...but not when it is an argument for init.
-        let c = boot(&["--", "--help"]);
-        assert_eq!(c.init_args, ["--help"]);
-    }
-
-    #[test]
     fn xterm_word_names_the_terminal_emulator() {
         assert_eq!(boot(&[]).xterm, XtermSpec::default());
         let c = boot(&["xterm=gnome-terminal,-t,-x"]);
@@ -842,41 +747,6 @@ mod tests {
             );
         }
         assert_eq!(boot(&["xterm"]).init_args, ["xterm"]);
-    }
-
-    #[test]
-    fn help_mentions_every_option() {
-        let text = help_text();
-        for opt in [
-            "mem=",
-            "initrd=",
-            "rdinit=",
-            "init=",
-            "root=",
-            "rootfstype=",
-            "rootflags=",
-            "ro ",
-            "rw ",
-            "ubdN",
-            "con[N]=",
-            "ssl[N]=",
-            "quiet",
-            "loglevel=",
-            "umid=",
-            "uml_dir=",
-            "ncpus=",
-            "hostfs=",
-            "xterm=",
-            "debug",
-            "earlyprintk",
-            "console=",
-            "panic=",
-            "--help",
-            "--version",
-            "--  ",
-        ] {
-            assert!(text.contains(opt), "help text lacks {opt}");
-        }
     }
 
     #[test]
@@ -1443,7 +1313,7 @@ mod tests {
 
     #[test]
     fn error_trait() {
-        let e: Box<dyn Error> = Box::new(error(&["ncpus=0"]));
+        let e: Box<dyn std::error::Error> = Box::new(error(&["ncpus=0"]));
         assert_eq!(e.to_string(), "ncpus=0: 0 is out of range (1..=64)");
     }
 }

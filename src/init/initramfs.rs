@@ -14,8 +14,6 @@
 //! before anything is allocated.
 
 use std::collections::HashMap;
-use std::error::Error;
-use std::fmt;
 use std::io::Read;
 
 /// Upper bound on the total decompressed size of an image.
@@ -54,57 +52,30 @@ pub struct CpioEntry {
 
 /// Why an image could not be unpacked. Offsets are byte positions in the
 /// input, or in the decompressed data for archives inside a gzip stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InitramfsError {
     /// The data ends in the middle of an archive.
+    #[error("initramfs truncated (archive entry at offset {offset})")]
     Truncated { offset: u64 },
     /// Something other than a cpio archive, padding or gzip stream.
+    #[error("initramfs: {reason} at offset {offset}")]
     BadMagic { offset: u64, reason: &'static str },
     /// The data is compressed with a method we do not support.
+    #[error("initramfs: {method} compression at offset {offset} is not supported (use gzip)")]
     UnsupportedCompression { offset: u64, method: &'static str },
     /// A header or entry is inconsistent.
+    #[error("initramfs: malformed entry at offset {offset}: {reason}")]
     Malformed { offset: u64, reason: String },
     /// A crc-format entry's data does not match its checksum.
+    #[error("initramfs: bad data checksum for '{name}' at offset {offset}")]
     BadChecksum { offset: u64, name: String },
     /// The gzip stream is corrupt.
+    #[error("initramfs: gzip stream at offset {offset}: {reason}")]
     Decompress { offset: u64, reason: String },
     /// Decompressed data exceeds the size limit.
+    #[error("initramfs: decompressed size exceeds {limit} bytes")]
     TooLarge { limit: u64 },
 }
-
-impl fmt::Display for InitramfsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InitramfsError::Truncated { offset } => {
-                write!(f, "initramfs truncated (archive entry at offset {offset})")
-            }
-            InitramfsError::BadMagic { offset, reason } => {
-                write!(f, "initramfs: {reason} at offset {offset}")
-            }
-            InitramfsError::UnsupportedCompression { offset, method } => write!(
-                f,
-                "initramfs: {method} compression at offset {offset} is not supported (use gzip)"
-            ),
-            InitramfsError::Malformed { offset, reason } => {
-                write!(f, "initramfs: malformed entry at offset {offset}: {reason}")
-            }
-            InitramfsError::BadChecksum { offset, name } => {
-                write!(
-                    f,
-                    "initramfs: bad data checksum for '{name}' at offset {offset}"
-                )
-            }
-            InitramfsError::Decompress { offset, reason } => {
-                write!(f, "initramfs: gzip stream at offset {offset}: {reason}")
-            }
-            InitramfsError::TooLarge { limit } => {
-                write!(f, "initramfs: decompressed size exceeds {limit} bytes")
-            }
-        }
-    }
-}
-
-impl Error for InitramfsError {}
 
 /// Unpacks an initramfs image.
 pub fn unpack(bytes: &[u8]) -> Result<Vec<CpioEntry>, InitramfsError> {
@@ -1047,7 +1018,7 @@ mod tests {
 
     #[test]
     fn display() {
-        let e: Box<dyn Error> = Box::new(InitramfsError::Truncated { offset: 12 });
+        let e: Box<dyn std::error::Error> = Box::new(InitramfsError::Truncated { offset: 12 });
         assert_eq!(
             e.to_string(),
             "initramfs truncated (archive entry at offset 12)"

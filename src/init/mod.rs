@@ -1,6 +1,7 @@
 //! Boot: bring up memory, the console and the root filesystem, then start
 //! init as PID 1 with Linux's fallbacks.
 
+pub mod cli;
 pub mod cmdline;
 pub mod eth_word;
 pub mod initramfs;
@@ -38,13 +39,19 @@ fn install_panic_hook() {
     }));
 }
 
+/// A command line that cannot work: one line on stderr and status 2,
+/// before the guest starts (the host side of exiting is arch's).
+fn refuse(e: impl std::fmt::Display) -> ! {
+    eprintln!("vmlinux: {e}");
+    arch::host_exit(2)
+}
+
 /// Boot the kernel. Never returns.
 pub fn start_kernel(c: Cmdline) -> ! {
     // Console fds first, while vmlinux has opened nothing of its own that
     // a stale `fd:N` could point at.
     if let Err(e) = crate::drivers::char::line::check_channels(&c) {
-        eprintln!("vmlinux: {e}");
-        std::process::exit(2);
+        refuse(e);
     }
     install_panic_hook();
     crate::kernel::panic::set_timeout(c.panic_timeout);
@@ -60,29 +67,23 @@ pub fn start_kernel(c: Cmdline) -> ! {
     // error (status 2), reported before the terminal is touched.
     let disks = match crate::drivers::block::ubd::open_all(&c.ubd) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("vmlinux: {e}");
-            std::process::exit(2);
-        }
+        Err(e) => refuse(e),
     };
     // Network devices' host sides (a TAP that cannot be attached is a
     // command-line error too).
     if let Err(e) = crate::drivers::net::open_all(&c) {
-        eprintln!("vmlinux: {e}");
-        std::process::exit(2);
+        refuse(e);
     }
     // The umid directory too: a umid a live instance owns is refused.
     if let Err(e) = crate::drivers::mconsole::setup(&c) {
-        eprintln!("vmlinux: {e}");
-        std::process::exit(2);
+        refuse(e);
     }
     crate::drivers::block::ubd_hotplug::init(&c.ubd);
     // The hostfs export root is opened once, here; hostfs mounts reach
     // nothing of the host but what lies beneath it.
     if let Some(dir) = &c.hostfs {
         if let Err(e) = crate::drivers::fs::hostfs_host::init(dir) {
-            eprintln!("vmlinux: hostfs={}: {e}", dir.display());
-            std::process::exit(2);
+            refuse(format!("hostfs={}: {e}", dir.display()));
         }
     }
     time::init();
@@ -158,7 +159,7 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
     );
     mount::add_mount(m, None);
     if let Some(path) = &c.initrd {
-        let data = std::fs::read(path)
+        let data = arch::host_read_file(path)
             .map_err(|e| format!("initrd: cannot read {}: {e}", path.display()))?;
         match initramfs::unpack(&data) {
             Ok(entries) => {

@@ -323,57 +323,74 @@ pub fn sys_syslog(t: &Arc<Task>, action: i32, buf: u64, len: i32) -> KResult<u64
     }
 }
 
-struct Logger;
-
-impl log::Log for Logger {
-    fn enabled(&self, m: &log::Metadata) -> bool {
-        m.level() <= log::max_level()
+/// The kernel level (0 emerg .. 7 debug) of a `log` record.
+fn kernel_level(l: log::Level) -> u8 {
+    match l {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
     }
-    fn log(&self, r: &log::Record) {
-        if !self.enabled(r.metadata()) {
-            return;
-        }
-        let level = match r.level() {
-            log::Level::Error => 3,
-            log::Level::Warn => 4,
-            log::Level::Info => 6,
-            log::Level::Debug | log::Level::Trace => 7,
-        };
-        if let Some(f) = TRACE_FILE.get() {
-            use std::io::Write;
-            let mut f = f.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = writeln!(f, "{}{}", stamp_of(now_ns()), r.args());
-            return;
-        }
-        printk_level(level, &format!("{}", r.args()));
-    }
-    fn flush(&self) {}
 }
 
-static LOGGER: Logger = Logger;
-/// RUML_LOG_FILE=path sends `log` records to a host file instead of the
-/// console (for tracing without disturbing the guest's output); `%p` in
-/// the path becomes vmlinux's host pid (several instances at once).
-static TRACE_FILE: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
+/// env_logger's output when records go to printk: it formats each record
+/// as one `<N>text\n` write (N its kernel level, as in a /dev/kmsg write),
+/// which this pipe stores with that level in the kernel log.
+struct PrintkPipe;
 
-/// Route the `log` crate to printk. RUML_LOG=debug shows debug lines.
-pub fn init_logger() {
-    if let Ok(p) = std::env::var("RUML_LOG_FILE") {
-        let p = p.replace("%p", &std::process::id().to_string());
-        if let Ok(f) = std::fs::File::create(p) {
-            let _ = TRACE_FILE.set(Mutex::new(f));
-        }
+impl std::io::Write for PrintkPipe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let (level, msg) = match text.as_bytes() {
+            [b'<', n @ b'0'..=b'7', b'>', ..] => (n - b'0', &text[3..]),
+            _ => (6, text),
+        };
+        printk_level(level, msg);
+        Ok(buf.len())
     }
-    let _ = log::set_logger(&LOGGER);
-    let lvl = match std::env::var("RUML_LOG").as_deref() {
-        Ok("trace") => log::LevelFilter::Trace,
-        Ok("debug") => log::LevelFilter::Debug,
-        Ok("warn") => log::LevelFilter::Warn,
-        _ => log::LevelFilter::Info,
-    };
-    log::set_max_level(lvl);
-    if lvl >= log::LevelFilter::Debug {
-        set_loglevel(8);
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Route the `log` crate to printk through env_logger. RUML_LOG takes
+/// env_logger's filter syntax: a level (`debug`) and/or per-module levels
+/// (`ruml::kernel::sched=trace,warn`); unset means `info`. RUML_LOG_FILE=path
+/// sends the records to a host file instead of the console (for tracing
+/// without disturbing the guest's output); `%p` in the path becomes
+/// vmlinux's host pid (several instances at once).
+pub fn init_logger() {
+    let filters = std::env::var("RUML_LOG").unwrap_or_else(|_| "info".to_owned());
+    let file = std::env::var("RUML_LOG_FILE").ok().and_then(|p| {
+        crate::arch::host_create_file(&p.replace("%p", &std::process::id().to_string())).ok()
+    });
+    let mut b = env_logger::Builder::new();
+    b.parse_filters(&filters);
+    if let Some(f) = file {
+        // The same `[seconds.micros] ` stamp as the console's lines.
+        b.format(|out, r| {
+            use std::io::Write;
+            writeln!(out, "{}{}", stamp_of(now_ns()), r.args())
+        })
+        .target(env_logger::Target::Pipe(Box::new(f)));
+    } else {
+        b.format(|out, r| {
+            use std::io::Write;
+            writeln!(out, "<{}>{}", kernel_level(r.level()), r.args())
+        })
+        .target(env_logger::Target::Pipe(Box::new(PrintkPipe)));
+    }
+    let logger = b.build();
+    // Debug records are printk level 7: the console shows them only with
+    // a console log level above 7.
+    let debug = logger.filter() >= log::LevelFilter::Debug;
+    let max = logger.filter();
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(max);
+        if debug {
+            set_loglevel(8);
+        }
     }
 }
 
@@ -388,6 +405,23 @@ mod tests {
         assert_eq!(parse_prefix("<14>user"), (1, 6, "user"));
         assert_eq!(parse_prefix("plain"), (1, 4, "plain"));
         assert_eq!(parse_prefix("<x>y"), (1, 4, "<x>y"));
+    }
+
+    #[test]
+    fn log_records_reach_printk_with_their_level() {
+        use std::io::Write;
+        PrintkPipe.write_all(b"<7>pipe test debug\n").unwrap();
+        PrintkPipe.write_all(b"pipe test plain\n").unwrap();
+        let g = lock(&LOG);
+        let find = |t: &str| {
+            g.records
+                .iter()
+                .find(|r| r.text == t)
+                .map(|r| (r.level, r.facility))
+        };
+        assert_eq!(find("pipe test debug"), Some((7, 0)));
+        assert_eq!(find("pipe test plain"), Some((6, 0)));
+        assert_eq!(kernel_level(log::Level::Warn), 4);
     }
 
     #[test]

@@ -58,7 +58,7 @@ fn crash_point(dev: &dyn BlockDevice) {
         // The commit is on the host disk before we die; nothing after it.
         let _ = dev.flush();
         eprintln!("ruml: RUML_FAULT_EXT4_COMMIT={n}: dying after commit {n}");
-        std::process::exit(137);
+        crate::arch::host_crash_exit(137);
     }
 }
 
