@@ -1,6 +1,7 @@
 //! Pipes and fifos from the syscall side. A blocking write goes in whole,
 //! sleeping in place as often as the pipe fills; a signal ends the write
-//! with the count so far, as Linux's pipe_write. Writes of up to
+//! with the count so far, as Linux's pipe_write. TCP writes use the same
+//! loop (`sys_net::stream_socket`). Writes of up to
 //! PIPE_BUF bytes stay atomic (`fs::pipe`). Also F_GETPIPE_SZ and
 //! F_SETPIPE_SZ.
 

@@ -423,7 +423,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
             write_from(t, &f, b).map(|n| n as usize)
         });
     }
-    if pipe_rw::applies(&f) {
+    if pipe_rw::applies(&f) || super::sys_net::stream_socket(&f) {
         return pipe_rw::write(t, &f, UserBuf::Flat(buf), count);
     }
     let data = t.mm().read_vec(buf, count.min(MAX_IO))?;
@@ -512,7 +512,7 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
             }
         };
     }
-    if off.is_none() && pipe_rw::applies(&f) {
+    if off.is_none() && (pipe_rw::applies(&f) || super::sys_net::stream_socket(&f)) {
         let total: usize = iov.iter().map(|x| x.1).sum();
         return pipe_rw::write(t, &f, UserBuf::Iov(&iov), total);
     }

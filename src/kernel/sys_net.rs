@@ -64,6 +64,17 @@ pub trait Socket: Send + Sync {
     fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()>;
 }
 
+/// A TCP socket: a blocking write or send goes in whole (sleeping as the
+/// send buffer fills), as Linux's tcp_sendmsg; a signal or timeout ends
+/// it with the count so far.
+pub fn stream_socket(f: &File) -> bool {
+    f.ops
+        .clone()
+        .into_any()
+        .and_then(|a| a.downcast::<InetSocket>().ok())
+        .is_some_and(|s| s.kind == crate::net::inet::socket::SOCK_STREAM)
+}
+
 fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
     let f = lock(&t.files()).get(fd)?;
     let any = f.ops.clone().into_any().ok_or(Errno::ENOTSOCK)?;
@@ -192,11 +203,31 @@ fn do_send(
     rights: Vec<Arc<File>>,
 ) -> KResult<u64> {
     let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
+    // A blocking send on a TCP socket goes in whole.
+    let whole = blocking && stream_socket(f);
     let mut w = IoWait::write();
+    let mut done = 0;
     let r = loop {
-        match s.send(t, data, dest, rights.clone(), blocking) {
-            Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => w.wait(t, f)?,
-            r => break r,
+        // Passed files go with the first bytes (again if nothing went).
+        let r = if done == 0 {
+            rights.clone()
+        } else {
+            Vec::new()
+        };
+        match s.send(t, &data[done..], dest, r, blocking) {
+            Ok(n) => {
+                done += n;
+                if !whole || n == 0 || done == data.len() {
+                    break Ok(done);
+                }
+            }
+            Err(Errno::EAGAIN) if flags & MSG_DONTWAIT == 0 => {
+                if let Err(e) = w.wait(t, f) {
+                    break if done > 0 { Ok(done) } else { Err(e) };
+                }
+            }
+            Err(_) if done > 0 => break Ok(done),
+            Err(e) => break Err(e),
         }
     };
     match r {
@@ -222,6 +253,10 @@ pub fn sys_sendto(
     alen: u32,
 ) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
+    if flags == 0 && addr == 0 && stream_socket(&f) {
+        // send(2) with no flags is write(2): whole, in bounded chunks.
+        return super::pipe_rw::write(t, &f, super::rw_full::UserBuf::Flat(buf), len);
+    }
     let data = t.mm().read_vec(buf, len.min(1 << 20))?;
     let dest = if addr != 0 {
         Some(read_sockaddr(t, addr, alen)?)

@@ -461,17 +461,22 @@ static void large(void) {
     close(ls);
 }
 
-/* Blocking writes the peer is slow to take still go in whole. */
+/* Blocking writes the peer is slow to take still go in whole, also one
+ * far larger than the socket's send buffer (write and send). */
 static void whole_writes(void) {
     int ls = listener(1, 0);
     int port = port_of(ls);
     pid_t c = fork();
     if (c == 0) {
         int fd = connect_to(port, 0);
-        char *b = calloc(1, 200000);
+        char *b = calloc(1, 3 << 20);
         for (int i = 0; i < 3; i++)
             if (write(fd, b, 200000) != 200000)
                 _exit(10 + i);
+        if (write(fd, b, 3 << 20) != 3 << 20)
+            _exit(20);
+        if (send(fd, b, 3 << 20, 0) != 3 << 20)
+            _exit(21);
         close(fd);
         _exit(0);
     }
