@@ -17,8 +17,9 @@ use std::mem::ManuallyDrop;
 
 /// Stack per task. Pages are committed as they are touched, so this is
 /// address space, not memory; deep filesystem paths (ext4 with its
-/// journal, directory hashing) need well over 64 KiB.
-const STACK_SIZE: usize = 1 << 20;
+/// journal, directory hashing) need well over 64 KiB, and running off the
+/// end (into the guard page) would kill vmlinux: room to spare.
+const STACK_SIZE: usize = 4 << 20;
 
 /// Finished tasks' stacks kept for new ones (fork then exit is the common
 /// life of a task; an mmap and munmap per task is measurable).
