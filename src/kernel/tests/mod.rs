@@ -19,6 +19,7 @@ mod nr {
     pub const RT_SIGACTION: u64 = 13;
     pub const SCHED_YIELD: u64 = 24;
     pub const NANOSLEEP: u64 = 35;
+    pub const KILL: u64 = 62;
     pub const FUTEX: u64 = 202;
     pub const TGKILL: u64 = 234;
     pub const PIPE2: u64 = 293;

@@ -119,3 +119,48 @@ fn a_signal_interrupts_a_blocked_read() {
 fn sa_restart_restarts_a_blocked_read() {
     assert_eq!(read_interrupted(SA_RESTART, 5), [SIGUSR1]);
 }
+
+#[test]
+fn a_stopped_reader_continues_and_its_read_restarts() {
+    use crate::fs::file::{File, O_RDONLY, O_WRONLY};
+    use crate::fs::pipe::{Pipe, PipeEnd};
+    use crate::kernel::signal::{SIGCONT, SIGSTOP};
+    use crate::kernel::task::State;
+    let k = testing::kernel();
+    let a = testing::process(&k);
+    let b = testing::process(&k);
+    // One pipe, read by a (its fd 0), written by b (its fd 0).
+    let p = Pipe::new();
+    let r = File::new(PipeEnd::new(&p, true, false), None, None, O_RDONLY);
+    let w = File::new(PipeEnd::new(&p, false, true), None, None, O_WRONLY);
+    assert_eq!(a.files().lock().unwrap().install(r, false, 16), Ok(0));
+    assert_eq!(b.files().lock().unwrap().install(w, false, 16), Ok(0));
+    let (buf, msg, ts) = (DATA + 256, DATA, DATA + 64);
+    b.mm().write(msg, b"hello").unwrap();
+    let mut spec = 0u64.to_le_bytes().to_vec();
+    spec.extend_from_slice(&1_000_000u64.to_le_bytes());
+    b.mm().write(ts, &spec).unwrap();
+    let (pa, ta) = (a.tgid() as u64, a.clone());
+    let handled = testing::script(
+        &a,
+        vec![
+            sys(nr::READ, &[0, buf, 16]),
+            expect("restarted after the stop, not EINTR", 5),
+            expect_mem(buf, b"hello"),
+        ],
+    );
+    testing::script(
+        &b,
+        vec![
+            sys(nr::KILL, &[pa, SIGSTOP as u64]),
+            // Sleep so that a runs, takes the stop and stops.
+            sys(nr::NANOSLEEP, &[ts, 0]),
+            then(move || assert_eq!(ta.state(), State::Stopped)),
+            sys(nr::KILL, &[pa, SIGCONT as u64]),
+            sys(nr::WRITE, &[0, msg, 5]),
+            expect("write", 5),
+        ],
+    );
+    testing::run_all(&k);
+    assert!(handled.lock().unwrap().is_empty(), "no handler ran");
+}
