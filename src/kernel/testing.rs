@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 /// Guest data every test process has mapped (read-write, private).
 pub const DATA: u64 = 0x2000_0000;
-pub const DATA_PAGES: u64 = 16;
+pub const DATA_PAGES: u64 = 32;
 /// Its stack: rsp starts at the top (signal frames go below).
 pub const STACK_TOP: u64 = 0x7000_0000;
 const STACK_PAGES: u64 = 16;

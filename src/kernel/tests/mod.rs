@@ -1,7 +1,8 @@
-//! Unit tests of signals, futexes and the scheduler on the fake platform
+//! Unit tests of signals, futexes, blocking pipes and the scheduler on the fake platform
 //! (`super::testing`), without booting.
 
 mod futex;
+mod pipe_rw;
 mod sched;
 mod signal;
 
