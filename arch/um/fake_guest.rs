@@ -161,7 +161,8 @@ pub fn play(mm: &dyn AddressSpace, ctx: &mut Context) -> Option<Event> {
                 return Some(syscall(&mut ctx.regs, nr, a, rip + 2));
             }
             Some(Step::Check(f)) => {
-                // Not under the scripts' lock: a check may call the kernel.
+                // Not under the scripts' lock: a check may look at other
+                // tasks (this one's and its mm's locks are held).
                 drop(g);
                 f(&mut ctx.regs);
                 ctx.regs.rip = rip + STEP;
