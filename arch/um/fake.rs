@@ -1,7 +1,8 @@
 //! A platform without host processes, for unit tests: address spaces are
 //! page maps that record what the kernel asked the host to map (so a test
 //! can check the host's view against the page tables), guest code never
-//! runs (a switch reports the process gone), and time is the host's.
+//! runs (a switch plays the context's script, `fake_guest`, or reports the
+//! process gone), and time is the host's.
 
 use super::platform::{AddressSpace, Platform};
 use super::process::{Context, Event};
@@ -75,8 +76,8 @@ impl Platform for Fake {
     fn new_address_space(&self) -> Result<Box<dyn AddressSpace>, i32> {
         Ok(Box::<FakeAddressSpace>::default())
     }
-    fn switch(&self, _mm: &mut dyn AddressSpace, _ctx: &mut Context, _guest_ns: &mut i64) -> Event {
-        Event::Died
+    fn switch(&self, mm: &mut dyn AddressSpace, ctx: &mut Context, _guest_ns: &mut i64) -> Event {
+        super::fake_guest::play(mm, ctx).unwrap_or(Event::Died)
     }
     fn sync_fpu(&self, _mm: &dyn AddressSpace, _ctx: &mut Context) {}
     fn invalidate_fpu(&self, _mm: &mut dyn AddressSpace) {}

@@ -7,6 +7,7 @@
 
 pub mod cpu;
 pub mod fake;
+pub mod fake_guest;
 pub mod irq;
 pub mod kcontext;
 pub mod physmem;

@@ -52,6 +52,11 @@ impl Context {
         }
     }
 
+    /// This thread's identity (distinct for every context ever made).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// A copy of this context (for fork/clone) that is a distinct thread.
     pub fn duplicate(&self) -> Context {
         Context {
@@ -90,6 +95,21 @@ struct Template {
 
 static TEMPLATE: OnceLock<Template> = OnceLock::new();
 static STUB_FD: OnceLock<i32> = OnceLock::new();
+
+/// Without host processes (the fake platform): new contexts get the
+/// x86_64 user-mode selectors and no FPU image of their own.
+#[cfg(test)]
+pub fn init_without_host() {
+    let regs = Regs {
+        cs: 0x33,
+        ss: 0x2b,
+        ..Regs::default()
+    };
+    let _ = TEMPLATE.set(Template {
+        regs,
+        fpu: Vec::new(),
+    });
+}
 
 fn template() -> &'static Template {
     TEMPLATE.get().expect("arch::process::init not called")

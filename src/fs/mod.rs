@@ -17,6 +17,8 @@ pub mod procfs;
 pub mod setattr;
 pub mod signalfd;
 pub mod sysfs;
+#[cfg(test)]
+mod tests;
 pub mod tmpfs;
 pub mod tmpfs_options;
 pub mod vfs;

@@ -45,6 +45,10 @@ pub mod sys_time;
 pub mod sys_xattr;
 pub mod syscall;
 pub mod task;
+#[cfg(test)]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 pub mod time;
 pub mod wait;
 

@@ -144,45 +144,68 @@ fn handle_interrupts() {
 /// kernel contexts; each task's code (`task_body`) runs on its own stack.
 pub fn run() -> ! {
     loop {
-        arch::platform().take_interrupts();
-        handle_interrupts();
-        drop_dead_contexts();
-        // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
-        // where no task's code is running.
-        if take_reboot() || crate::drivers::mconsole::take_reboot() {
-            crate::fs::ext4::shutdown_all();
-            super::printk::printk("reboot: Restarting system");
-            crate::init::restart_userspace();
-            continue;
-        }
-        let next = lock(&RUNQ).pop_front();
-        let Some(tid) = next else {
-            let timeout = next_deadline().map(|d| {
-                let now = time::monotonic_ns();
-                std::time::Duration::from_nanos((d - now).max(0) as u64)
-            });
-            arch::platform().arm_timer(None);
-            if task::all_tasks().is_empty() {
-                super::panic::panic("no tasks left to run");
-            }
-            let idle_from = time::monotonic_ns();
-            arch::platform().idle(timeout);
-            acct::idle(time::monotonic_ns() - idle_from);
-            continue;
-        };
-        let Some(t) = task::task(tid) else { continue };
-        if t.state() != State::Runnable {
-            continue;
-        }
-        switch_to(&t);
-        let state = t.state();
-        // Sleeping or stopping gives the vCPU up voluntarily; a task still
-        // runnable here was preempted (slice over, or it yielded).
-        t.acct.switched_out(state != State::Runnable);
-        if state == State::Runnable {
-            enqueue(t.tid);
+        if !run_once() {
+            super::panic::panic("no tasks left to run");
         }
     }
+}
+
+/// The vCPU loop of unit tests: run until `stop()` says so (true) or no
+/// task is left (false), instead of panicking like `run`.
+#[cfg(test)]
+pub fn run_until(mut stop: impl FnMut() -> bool) -> bool {
+    while !stop() {
+        if !run_once() {
+            return false;
+        }
+    }
+    true
+}
+
+/// One turn of the vCPU loop: interrupt work, then run one task or idle.
+/// False when there is nothing to run and no task is left.
+fn run_once() -> bool {
+    arch::platform().take_interrupts();
+    handle_interrupts();
+    drop_dead_contexts();
+    // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
+    // where no task's code is running.
+    if take_reboot() || crate::drivers::mconsole::take_reboot() {
+        crate::fs::ext4::shutdown_all();
+        super::printk::printk("reboot: Restarting system");
+        crate::init::restart_userspace();
+        return true;
+    }
+    let next = lock(&RUNQ).pop_front();
+    let Some(tid) = next else {
+        let timeout = next_deadline().map(|d| {
+            let now = time::monotonic_ns();
+            std::time::Duration::from_nanos((d - now).max(0) as u64)
+        });
+        arch::platform().arm_timer(None);
+        if task::all_tasks().is_empty() {
+            return false;
+        }
+        let idle_from = time::monotonic_ns();
+        arch::platform().idle(timeout);
+        acct::idle(time::monotonic_ns() - idle_from);
+        return true;
+    };
+    let Some(t) = task::task(tid) else {
+        return true;
+    };
+    if t.state() != State::Runnable {
+        return true;
+    }
+    switch_to(&t);
+    let state = t.state();
+    // Sleeping or stopping gives the vCPU up voluntarily; a task still
+    // runnable here was preempted (slice over, or it yielded).
+    t.acct.switched_out(state != State::Runnable);
+    if state == State::Runnable {
+        enqueue(t.tid);
+    }
+    true
 }
 
 /// Resume `t`'s kernel context (creating it on its first run) until it

@@ -219,6 +219,9 @@ mod tests {
 
     #[test]
     fn hints_give_contiguous_frames_and_put_frees() {
+        // Other tests share the allocator: swap a small one in, alone.
+        let _alone = crate::kernel::testing::memory_exclusive();
+        let saved = FRAMES.lock().unwrap_or_else(|e| e.into_inner()).take();
         init(1024, 16);
         let a = alloc_raw().unwrap();
         assert!(a >= 16);
@@ -239,5 +242,6 @@ mod tests {
             assert!(alloc_raw().unwrap() >= 16);
         }
         assert_eq!(alloc_raw(), Err(Errno::ENOMEM));
+        *FRAMES.lock().unwrap_or_else(|e| e.into_inner()) = saved;
     }
 }

@@ -5,19 +5,11 @@
 
 use super::*;
 use crate::arch::fake::FakeAddressSpace;
-use std::sync::Once;
 
-/// Physical memory and the frame allocator, once per test process.
-fn setup() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        const MEM: usize = 64 << 20;
-        crate::arch::init_physmem(MEM).expect("physical memory");
-        frame::init(
-            (MEM / PAGE_SIZE as usize) as u32,
-            crate::arch::RESERVED_FRAMES,
-        );
-    });
+/// Physical memory and the frame allocator (shared with the kernel's
+/// tests).
+fn setup() -> crate::kernel::testing::Memory {
+    crate::kernel::testing::setup_memory()
 }
 
 fn host(m: &MmInner) -> &FakeAddressSpace {
@@ -43,7 +35,7 @@ const RW: u32 = PROT_READ | PROT_WRITE;
 
 #[test]
 fn a_fault_maps_the_page_the_vma_allows() {
-    setup();
+    let _mem = setup();
     let mm = Mm::new().unwrap();
     let mut m = mm.lock();
     m.insert_vma(anon(BASE, 4, RW, false)).unwrap();
@@ -72,7 +64,7 @@ fn a_fault_maps_the_page_the_vma_allows() {
 
 #[test]
 fn mprotect_changes_the_host_mapping_and_write_faults_fail() {
-    setup();
+    let _mem = setup();
     let mm = Mm::new().unwrap();
     let mut m = mm.lock();
     m.insert_vma(anon(BASE, 2, RW, false)).unwrap();
@@ -92,7 +84,7 @@ fn mprotect_changes_the_host_mapping_and_write_faults_fail() {
 
 #[test]
 fn fork_shares_pages_copy_on_write() {
-    setup();
+    let _mem = setup();
     let parent = Mm::new().unwrap();
     parent.lock().insert_vma(anon(BASE, 1, RW, false)).unwrap();
     parent.write(BASE, b"parent").unwrap();
@@ -127,7 +119,7 @@ fn fork_shares_pages_copy_on_write() {
 
 #[test]
 fn shared_mappings_stay_shared_across_fork() {
-    setup();
+    let _mem = setup();
     let parent = Mm::new().unwrap();
     parent.lock().insert_vma(anon(BASE, 1, RW, true)).unwrap();
     parent.write(BASE, b"one").unwrap();
@@ -140,7 +132,7 @@ fn shared_mappings_stay_shared_across_fork() {
 
 #[test]
 fn unmap_removes_pages_from_the_host() {
-    setup();
+    let _mem = setup();
     let mm = Mm::new().unwrap();
     let mut m = mm.lock();
     m.insert_vma(anon(BASE, 3, RW, false)).unwrap();
@@ -170,7 +162,7 @@ fn unmap_removes_pages_from_the_host() {
 
 #[test]
 fn nothing_maps_at_or_above_the_stub() {
-    setup();
+    let _mem = setup();
     let mm = Mm::new().unwrap();
     let mut m = mm.lock();
     assert_eq!(

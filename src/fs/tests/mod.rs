@@ -1,0 +1,5 @@
+//! Unit tests of filesystem objects (pipes, tmpfs) on the fake platform,
+//! without booting.
+
+mod pipe;
+mod tmpfs;
