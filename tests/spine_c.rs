@@ -59,3 +59,8 @@ fn pselect6_and_ppoll_masks_match_native() {
 fn signal_handlers_do_not_change_the_interrupted_fpu_state() {
     compare_with_native("sigfpu", "sigfpu done");
 }
+
+#[test]
+fn eight_threads_on_one_mutex_futex_and_counter_are_exact() {
+    compare_with_native("mthreads", "mthreads done");
+}
