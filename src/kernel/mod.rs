@@ -42,6 +42,7 @@ pub mod sys_rusage;
 pub mod sys_sched;
 pub mod sys_signal;
 pub mod sys_time;
+pub mod sys_timerfd;
 pub mod sys_xattr;
 pub mod syscall;
 pub mod task;

@@ -109,6 +109,7 @@ fn expire_timers(now: i64) {
         wake(tid);
     }
     time::expire_itimers(now);
+    crate::fs::timerfd::expire();
     crate::fs::ext4::run_commits(now);
     crate::net::inet::stack::run_timers(now);
 }
@@ -116,12 +117,13 @@ fn expire_timers(now: i64) {
 fn next_deadline() -> Option<i64> {
     let t = lock(&TIMERS).iter().next().map(|x| x.0);
     let i = time::next_itimer();
+    let tfd = crate::fs::timerfd::next_deadline();
     // Periodic filesystem commits (none while nothing changed: idle stays
     // tickless).
     let c = crate::fs::ext4::next_commit();
     // Network timers: retransmits, TIME-WAIT (none while connections idle).
     let n = crate::net::inet::stack::next_timer();
-    [t, i, c, n].into_iter().flatten().min()
+    [t, i, tfd, c, n].into_iter().flatten().min()
 }
 
 /// Interrupt work: device input and timers.

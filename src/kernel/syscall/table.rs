@@ -12,7 +12,7 @@ use crate::kernel::task::Task;
 use crate::kernel::{
     sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
     sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
-    sys_xattr,
+    sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
@@ -403,11 +403,11 @@ const LIST: &[Entry] = &[
     full(280, "utimensat", "", |t, a| sys_attr::sys_utimensat(t, a.i(0), a.u(1), a.u(2), a.u32(3), false, 0)),
     full(281, "epoll_pwait", "as epoll_wait, with the signal mask installed for the wait", |t, a| sys_epoll::sys_epoll_pwait(t, a.i(0), a.u(1), a.i(2), a.i(3), a.u(4), a.usize(5))).nohand(),
     full(282, "signalfd", "as signalfd4 without flags", |t, a| sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), 0)),
-    none(283, "timerfd_create", ""),
+    full(283, "timerfd_create", "REALTIME, MONOTONIC, BOOTTIME and the _ALARM clocks (root only; as their base clocks)", |t, a| sys_timerfd::sys_timerfd_create(t, a.i(0), a.u32(1))),
     full(284, "eventfd", "as eventfd2 without flags", |t, a| sys_epoll::sys_eventfd2(t, a.u32(0), 0)),
     partial(285, "fallocate", "mode 0 only (EOPNOTSUPP otherwise); grows the size without reserving blocks", |t, a| sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3))),
-    none(286, "timerfd_settime", ""),
-    none(287, "timerfd_gettime", ""),
+    full(286, "timerfd_settime", "TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET (read gives ECANCELED after the guest clock is set)", |t, a| sys_timerfd::sys_timerfd_settime(t, a.i(0), a.u32(1), a.u(2), a.u(3))),
+    full(287, "timerfd_gettime", "", |t, a| sys_timerfd::sys_timerfd_gettime(t, a.i(0), a.u(1))),
     full(288, "accept4", "", |t, a| sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3))),
     full(289, "signalfd4", "", |t, a| sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), a.u32(3))),
     full(290, "eventfd2", "", |t, a| sys_epoll::sys_eventfd2(t, a.u32(0), a.u32(1))),
