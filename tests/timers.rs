@@ -62,3 +62,11 @@ fn settime_moves_only_the_guest_clock() {
 fn timerfd_matches_native() {
     compare_with_native("timerfd", "timerfd done");
 }
+
+/// POSIX timers: errnos, SI_TIMER siginfo (timer id, sigval, overrun),
+/// one queued signal with overruns, SIGEV_NONE and SIGEV_THREAD_ID,
+/// TIMER_ABSTIME, a CPU-time clock, no timers across fork and exec.
+#[test]
+fn posix_timers_match_native() {
+    compare_with_native("ptimers", "ptimers done");
+}

@@ -68,13 +68,15 @@ pub const CLOCK_MONOTONIC: i32 = 1;
 pub const CLOCK_BOOTTIME: i32 = 7;
 pub const CLOCK_REALTIME_ALARM: i32 = 8;
 pub const CLOCK_BOOTTIME_ALARM: i32 = 9;
+/// TAI: the wall clock here (no leap-second offset is kept).
+pub const CLOCK_TAI: i32 = 11;
 
 /// The current value of a timer clock (REALTIME, or MONOTONIC/BOOTTIME,
 /// which are the same here: the guest never suspends). The _ALARM clocks
 /// count as their base clocks (there is no suspend to wake from).
 pub fn timer_clock_now(clock: i32) -> i64 {
     match clock {
-        CLOCK_REALTIME | CLOCK_REALTIME_ALARM => realtime_ns(),
+        CLOCK_REALTIME | CLOCK_REALTIME_ALARM | CLOCK_TAI => realtime_ns(),
         _ => uptime_ns(),
     }
 }
@@ -83,7 +85,7 @@ pub fn timer_clock_now(clock: i32) -> i64 {
 /// Computed afresh each time, so a REALTIME deadline follows clock_settime.
 pub fn timer_clock_deadline(clock: i32, ns: i64) -> i64 {
     match clock {
-        CLOCK_REALTIME | CLOCK_REALTIME_ALARM => {
+        CLOCK_REALTIME | CLOCK_REALTIME_ALARM | CLOCK_TAI => {
             monotonic_ns().saturating_add(ns.saturating_sub(realtime_ns()))
         }
         _ => guest_mono_to_kernel(ns),
@@ -169,6 +171,7 @@ pub fn expire_itimers(now: i64) {
 pub fn reset() {
     lock(&ITIMERS).clear();
     crate::fs::timerfd::reset();
+    super::posix_timers::reset();
     super::cputimer::reset();
     REALTIME_OFFSET.store(0, Ordering::Relaxed);
 }

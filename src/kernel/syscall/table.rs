@@ -12,7 +12,7 @@ use crate::kernel::task::Task;
 use crate::kernel::{
     sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
     sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
-    sys_timerfd, sys_xattr,
+    sys_timer, sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
@@ -342,11 +342,11 @@ const LIST: &[Entry] = &[
     full(219, "restart_syscall", "continues a sleep, poll or timed futex wait a stop interrupted, to its first deadline (the task's restart block); otherwise EINTR", |t, _| sys_time::sys_restart_syscall(t)),
     full(220, "semtimedop", "semop with a relative timeout (EAGAIN when it passes)", |t, a| sys_ipc::dispatch(t, 220, &a)).eintr(),
     partial(221, "fadvise64", "advice ignored; no EBADF/EINVAL/ESPIPE checks", |_, _| Ok(0)),
-    none(222, "timer_create", ""),
-    none(223, "timer_settime", ""),
-    none(224, "timer_gettime", ""),
-    none(225, "timer_getoverrun", ""),
-    none(226, "timer_delete", ""),
+    partial(222, "timer_create", "REALTIME, MONOTONIC, BOOTTIME, TAI, _ALARM (root; as their base clocks) and PROCESS_CPUTIME_ID (checked when the guest enters the kernel); THREAD_CPUTIME_ID and per-pid CPU clocks EINVAL; SIGEV_SIGNAL/NONE/THREAD_ID", |t, a| sys_timer::sys_timer_create(t, a.i(0), a.u(1), a.u(2))),
+    full(223, "timer_settime", "TIMER_ABSTIME and intervals; a signal still queued from the old setting is dropped", |t, a| sys_timer::sys_timer_settime(t, a.i(0), a.u32(1), a.u(2), a.u(3))),
+    full(224, "timer_gettime", "", |t, a| sys_timer::sys_timer_gettime(t, a.i(0), a.u(1))),
+    full(225, "timer_getoverrun", "expiries while the timer's one signal was pending, as of its last delivery", |t, a| sys_timer::sys_timer_getoverrun(t, a.i(0))),
+    full(226, "timer_delete", "a still queued signal of the timer goes too (Linux 6.13+)", |t, a| sys_timer::sys_timer_delete(t, a.i(0))),
     full(227, "clock_settime", "CLOCK_REALTIME only (EINVAL otherwise): a guest offset over the host's clock, never the host's clock; EPERM for non-root", |t, a| sys_clock::sys_clock_settime(t, a.i(0), a.u(1))),
     full(228, "clock_gettime", "REALTIME(_COARSE), MONOTONIC(_RAW, _COARSE), BOOTTIME (no suspend), TAI (offset 0, Linux's default), the process and thread CPU clocks and pid clocks; *_ALARM as their base clocks", |t, a| sys_time::sys_clock_gettime(t, a.i(0), a.u(1))),
     full(229, "clock_getres", "", |t, a| sys_time::sys_clock_getres(t, a.i(0), a.u(1))),
