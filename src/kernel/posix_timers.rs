@@ -85,8 +85,14 @@ fn with_pending<R>(
     match tm.notify {
         Notify::None => None,
         Notify::Process => task::group(tgid).map(|g| f(&mut g.lock().pending)),
-        Notify::Thread(tid) => task::task(tid).map(|t| f(&mut t.lock().pending)),
+        Notify::Thread(tid) => thread(tgid, tid).map(|t| f(&mut t.lock().pending)),
     }
+}
+
+/// The SIGEV_THREAD_ID target, if it is still a thread of the process (a
+/// tid reused by another process after the thread exited is not).
+fn thread(tgid: Pid, tid: Tid) -> Option<std::sync::Arc<Task>> {
+    task::task(tid).filter(|t| t.tgid() == tgid)
 }
 
 /// Notice a delivery: the signal is queued no more, its overruns become
@@ -142,7 +148,7 @@ fn fire(tgid: Pid, id: i32, tm: &mut Timer, now: i64) {
     };
     match tm.notify {
         Notify::Thread(tid) => {
-            if let Some(t) = task::task(tid) {
+            if let Some(t) = thread(tgid, tid) {
                 signal::send_to_thread(&t, info);
             }
         }
@@ -337,4 +343,37 @@ pub fn exit_process(tgid: Pid) {
 /// Forget every timer (reboot).
 pub fn reset() {
     lock(&TIMERS).clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timer_sig(id: i32, signo: i32) -> SigInfo {
+        SigInfo {
+            signo,
+            code: SI_TIMER,
+            pid: id,
+            ..Default::default()
+        }
+    }
+
+    /// A timer finds only its own queued signal, and dropping it leaves
+    /// the other queued instances of the same real-time signal pending.
+    #[test]
+    fn queued_timer_signal_is_found_and_dropped_alone() {
+        let rt = 34;
+        let mut p = signal::SigPending::default();
+        p.add(timer_sig(0, rt));
+        p.add(timer_sig(1, rt));
+        p.find_mut(ours(1, rt)).expect("timer 1's signal").status = 5;
+        assert!(p.find_mut(ours(2, rt)).is_none());
+        p.remove_where(ours(0, rt));
+        assert_eq!(p.set, signal::bit(rt));
+        let left = p.take(0).expect("timer 1's signal");
+        assert_eq!((left.pid, left.status), (1, 5));
+        p.add(timer_sig(3, SIGALRM));
+        p.remove_where(ours(3, SIGALRM));
+        assert_eq!(p.set, 0);
+    }
 }
