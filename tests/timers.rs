@@ -54,3 +54,19 @@ fn settime_moves_only_the_guest_clock() {
     assert!((1_600_000_000..2_000_000_000).contains(&host), "{host}");
     assert_eq!(g.run("echo alive").trim(), "alive");
 }
+
+/// timerfd: errnos of create/settime/gettime, one-shot and periodic
+/// expiration counts, blocking and non-blocking reads, poll and epoll
+/// readiness, TFD_TIMER_ABSTIME and TFD_TIMER_CANCEL_ON_SET.
+#[test]
+fn timerfd_matches_native() {
+    compare_with_native("timerfd", "timerfd done");
+}
+
+/// POSIX timers: errnos, SI_TIMER siginfo (timer id, sigval, overrun),
+/// one queued signal with overruns, SIGEV_NONE and SIGEV_THREAD_ID,
+/// TIMER_ABSTIME, a CPU-time clock, no timers across fork and exec.
+#[test]
+fn posix_timers_match_native() {
+    compare_with_native("ptimers", "ptimers done");
+}

@@ -50,6 +50,30 @@ pub struct SigfieldsKill {
 }
 abi_size!(SigfieldsKill, 16);
 
+/// The POSIX timer arm (si_code SI_TIMER).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SigfieldsTimer {
+    pub si_tid: i32,
+    pub si_overrun: i32,
+    pub si_value: u64,
+}
+abi_size!(SigfieldsTimer, 16);
+
+/// struct sigevent (timer_create): the sigval, the signal, how to notify,
+/// and for SIGEV_THREAD_ID the thread (the rest of the union is unused by
+/// the kernel).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct Sigevent {
+    pub sigev_value: u64,
+    pub sigev_signo: i32,
+    pub sigev_notify: i32,
+    pub sigev_notify_thread_id: i32,
+    pub _pad: [i32; 11],
+}
+abi_size!(Sigevent, 64);
+
 /// The SIGCHLD arm.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

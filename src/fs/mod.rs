@@ -19,6 +19,7 @@ pub mod signalfd;
 pub mod sysfs;
 #[cfg(test)]
 mod tests;
+pub mod timerfd;
 pub mod tmpfs;
 pub mod tmpfs_options;
 pub mod vfs;

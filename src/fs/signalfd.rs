@@ -14,7 +14,7 @@ use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
 use crate::kernel::signal::{
     self, SigInfo, CLD_CONTINUED, CLD_EXITED, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV,
-    SIGSTOP, SIGTRAP, SI_KERNEL,
+    SIGSTOP, SIGTRAP, SI_KERNEL, SI_TIMER,
 };
 use crate::kernel::task::Task;
 use std::sync::{Arc, Mutex, Weak};
@@ -82,6 +82,14 @@ pub fn signalfd_siginfo(info: &SigInfo) -> SignalfdSiginfo {
         if child {
             // ssi_status (utime and stime are not accounted)
             s.ssi_status = info.status;
+        } else if info.code == SI_TIMER {
+            // A POSIX timer: the timer id, the overrun and the sigval.
+            s.ssi_pid = 0;
+            s.ssi_uid = 0;
+            s.ssi_tid = info.pid as u32;
+            s.ssi_overrun = info.status as u32;
+            s.ssi_int = info.value as i32;
+            s.ssi_ptr = info.value;
         } else if info.code < 0 {
             // Queued signals (sigqueue, tkill, timers): ssi_int and ssi_ptr.
             s.ssi_int = info.value as i32;

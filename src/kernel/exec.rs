@@ -429,6 +429,8 @@ pub fn exec_target(
         i.vfork_parent.take()
     };
     exit::release_vfork(vfork_parent);
+    // POSIX timers do not survive exec (Linux's exit_itimers).
+    super::posix_timers::exit_process(t.tgid());
     Ok(())
 }
 

@@ -146,6 +146,7 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         (g.parent, g.exit_signal)
     };
     super::time::cancel_itimer(tgid);
+    super::posix_timers::exit_process(tgid);
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.
     let auto_reap = task::group(parent)
         .and_then(|p| p.lock().threads.first().copied())

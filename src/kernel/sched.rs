@@ -109,6 +109,8 @@ fn expire_timers(now: i64) {
         wake(tid);
     }
     time::expire_itimers(now);
+    crate::fs::timerfd::expire();
+    super::posix_timers::expire();
     crate::fs::ext4::run_commits(now);
     crate::net::inet::stack::run_timers(now);
 }
@@ -116,12 +118,14 @@ fn expire_timers(now: i64) {
 fn next_deadline() -> Option<i64> {
     let t = lock(&TIMERS).iter().next().map(|x| x.0);
     let i = time::next_itimer();
+    let tfd = crate::fs::timerfd::next_deadline();
+    let pt = super::posix_timers::next_deadline();
     // Periodic filesystem commits (none while nothing changed: idle stays
     // tickless).
     let c = crate::fs::ext4::next_commit();
     // Network timers: retransmits, TIME-WAIT (none while connections idle).
     let n = crate::net::inet::stack::next_timer();
-    [t, i, c, n].into_iter().flatten().min()
+    [t, i, tfd, pt, c, n].into_iter().flatten().min()
 }
 
 /// Interrupt work: device input and timers.
@@ -269,7 +273,14 @@ fn run_slice(t: &Arc<Task>) {
         let others = !lock(&RUNQ).is_empty();
         let mut deadline = next_deadline();
         // ITIMER_VIRTUAL/PROF: stop the guest when its CPU time may be up.
-        if let Some(b) = super::cputimer::budget(t) {
+        let budget = [
+            super::cputimer::budget(t),
+            super::posix_timers::cpu_budget(t),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(b) = budget {
             let d = time::monotonic_ns().saturating_add(b);
             deadline = Some(deadline.map_or(d, |x| x.min(d)));
         }
@@ -293,6 +304,7 @@ fn run_slice(t: &Arc<Task>) {
         };
         acct::guest_returned(&t.acct, guest_ns);
         super::cputimer::check(t);
+        super::posix_timers::check_cpu(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {

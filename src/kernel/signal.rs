@@ -44,6 +44,7 @@ pub const NSIG: i32 = 64;
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
 pub const CLD_STOPPED: i32 = 5;
@@ -125,6 +126,11 @@ impl SigInfo {
             SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
                 s.set_fields(&abi::SigfieldsFault { si_addr: self.addr });
             }
+            _ if self.code == SI_TIMER => s.set_fields(&abi::SigfieldsTimer {
+                si_tid: self.pid,
+                si_overrun: self.status,
+                si_value: self.value,
+            }),
             SIGCHLD => s.set_fields(&abi::SigfieldsChld {
                 si_pid: self.pid,
                 si_uid: self.uid,
@@ -224,6 +230,16 @@ impl SigPending {
             self.set &= !bit(sig);
         }
         Some(info)
+    }
+    /// The first queued signal `f` picks (a POSIX timer's own, whose
+    /// overrun count grows while it waits).
+    pub fn find_mut(&mut self, f: impl Fn(&SigInfo) -> bool) -> Option<&mut SigInfo> {
+        self.queue.iter_mut().find(|i| f(i))
+    }
+    /// Drop the queued signals `f` picks (a deleted or re-armed timer's).
+    pub fn remove_where(&mut self, f: impl Fn(&SigInfo) -> bool) {
+        self.queue.retain(|i| !f(i));
+        self.set = self.queue.iter().fold(0, |s, i| s | bit(i.signo));
     }
     pub fn remove(&mut self, mask: u64) {
         self.set &= !mask;

@@ -47,11 +47,49 @@ pub fn realtime_ns() -> i64 {
 pub fn set_realtime_ns(ns: i64) {
     let off = ns.saturating_sub(arch::platform().realtime_ns());
     REALTIME_OFFSET.store(off, Ordering::Relaxed);
+    clock_was_set();
 }
 
 /// Step the guest's CLOCK_REALTIME by `delta` ns.
 pub fn step_realtime_ns(delta: i64) {
     REALTIME_OFFSET.fetch_add(delta, Ordering::Relaxed);
+    clock_was_set();
+}
+
+/// The wall clock was set: timerfds armed with TFD_TIMER_CANCEL_ON_SET
+/// are cancelled (Linux's clock_was_set). Realtime deadlines need nothing:
+/// they are converted to kernel time afresh whenever the next one is armed.
+fn clock_was_set() {
+    crate::fs::timerfd::clock_was_set();
+}
+
+pub const CLOCK_REALTIME: i32 = 0;
+pub const CLOCK_MONOTONIC: i32 = 1;
+pub const CLOCK_BOOTTIME: i32 = 7;
+pub const CLOCK_REALTIME_ALARM: i32 = 8;
+pub const CLOCK_BOOTTIME_ALARM: i32 = 9;
+/// TAI: the wall clock here (no leap-second offset is kept).
+pub const CLOCK_TAI: i32 = 11;
+
+/// The current value of a timer clock (REALTIME, or MONOTONIC/BOOTTIME,
+/// which are the same here: the guest never suspends). The _ALARM clocks
+/// count as their base clocks (there is no suspend to wake from).
+pub fn timer_clock_now(clock: i32) -> i64 {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_ALARM | CLOCK_TAI => realtime_ns(),
+        _ => uptime_ns(),
+    }
+}
+
+/// The kernel deadline (`monotonic_ns`) at which `clock` reads `ns`.
+/// Computed afresh each time, so a REALTIME deadline follows clock_settime.
+pub fn timer_clock_deadline(clock: i32, ns: i64) -> i64 {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_ALARM | CLOCK_TAI => {
+            monotonic_ns().saturating_add(ns.saturating_sub(realtime_ns()))
+        }
+        _ => guest_mono_to_kernel(ns),
+    }
 }
 
 /// ITIMER_REAL expiries: tgid -> (next expiry, interval).
@@ -132,6 +170,8 @@ pub fn expire_itimers(now: i64) {
 /// (as a Linux kernel reads its RTC when it boots).
 pub fn reset() {
     lock(&ITIMERS).clear();
+    crate::fs::timerfd::reset();
+    super::posix_timers::reset();
     super::cputimer::reset();
     REALTIME_OFFSET.store(0, Ordering::Relaxed);
 }
