@@ -127,6 +127,68 @@ impl PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// Whether this end reads or writes the same pipe as `other`.
+    pub fn same_pipe(&self, other: &PipeEnd) -> bool {
+        Arc::ptr_eq(&self.pipe, &other.pipe)
+    }
+
+    /// Copy up to `buf.len()` buffered bytes without taking them out of
+    /// the pipe (tee, and splice, which consumes only what the other side
+    /// took). Same answers as `read`: 0 at end of file, EAGAIN while empty
+    /// with a writer.
+    pub fn peek(&self, buf: &mut [u8]) -> KResult<usize> {
+        let s = self.pipe.lock();
+        if s.buf.is_empty() {
+            if s.writers == 0 && s.writers_opened > self.peers_at_open {
+                return Ok(0);
+            }
+            return Err(Errno::EAGAIN);
+        }
+        let n = buf.len().min(s.buf.len());
+        for (d, b) in buf.iter_mut().zip(s.buf.iter()) {
+            *d = *b;
+        }
+        Ok(n)
+    }
+
+    /// Drop the first `n` buffered bytes (after `peek`), waking writers.
+    pub fn consume(&self, n: usize) {
+        let mut s = self.pipe.lock();
+        let n = n.min(s.buf.len());
+        s.buf.drain(..n);
+        drop(s);
+        self.pipe.wq.wake_all();
+    }
+
+    /// Free room for a writer: EPIPE without readers, EAGAIN while full
+    /// (or while a fifo writer waits for its first reader).
+    pub fn room(&self) -> KResult<usize> {
+        let s = self.pipe.lock();
+        if s.readers == 0 {
+            if s.readers_opened == self.peers_at_open {
+                return Err(Errno::EAGAIN);
+            }
+            return Err(Errno::EPIPE);
+        }
+        match s.capacity - s.buf.len() {
+            0 => Err(Errno::EAGAIN),
+            n => Ok(n),
+        }
+    }
+
+    /// Append `data`, which must fit in `room` (splice and vmsplice fill
+    /// what fits, without write's PIPE_BUF all-or-nothing rule).
+    pub fn push(&self, data: &[u8]) -> usize {
+        let mut s = self.pipe.lock();
+        let n = data.len().min(s.capacity - s.buf.len());
+        s.buf.extend(&data[..n]);
+        drop(s);
+        self.pipe.wq.wake_all();
+        n
+    }
+}
+
 impl Drop for PipeEnd {
     fn drop(&mut self) {
         {
