@@ -446,7 +446,7 @@ const LIST: &[Entry] = &[
     none(323, "userfaultfd", ""),
     partial(324, "membarrier", "MEMBARRIER_CMD_QUERY reports no commands; other commands return 0 instead of EINVAL", |_, _| Ok(0)),
     none(325, "mlock2", ""),
-    none(326, "copy_file_range", ""),
+    full(326, "copy_file_range", "regular files on one filesystem (EXDEV across devices, as Linux 6.x without a filesystem copy method); Linux's checks in order: EISDIR, EINVAL for other files, flags and overlap within one file, EBADF for open modes and O_APPEND, short copy at end of file", |t, a| k::copy_range::sys_copy_file_range(t, a.i(0), a.u(1), a.i(2), a.u(3), a.usize(4), a.u32(5))),
     none(327, "preadv2", ""),
     none(328, "pwritev2", ""),
     none(329, "pkey_mprotect", ""),
