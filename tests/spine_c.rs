@@ -59,3 +59,8 @@ fn pselect6_and_ppoll_masks_match_native() {
 fn signal_handlers_do_not_change_the_interrupted_fpu_state() {
     compare_with_native("sigfpu", "sigfpu done");
 }
+
+#[test]
+fn splice_tee_vmsplice_copy_file_range_match_native() {
+    compare_with_native("splice", "splice done");
+}
