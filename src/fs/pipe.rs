@@ -365,3 +365,38 @@ pub fn open_fifo_in(
     }
     Ok(PipeEnd::new(&pipe, acc != O_WRONLY, acc != O_RDONLY))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tee's peek leaves the bytes for the next reader; splice's consume
+    /// takes exactly what the other side accepted; push fills the free
+    /// room without write's all-or-nothing rule for small writes.
+    #[test]
+    fn peek_consume_room_push() {
+        let p = Pipe::new();
+        let r = PipeEnd::new(&p, true, false);
+        let w = PipeEnd::new(&p, false, true);
+        let mut b = [0u8; 8];
+        assert_eq!(r.peek(&mut b), Err(Errno::EAGAIN));
+        assert_eq!(w.push(b"abcdef"), 6);
+        assert_eq!(r.peek(&mut b[..4]), Ok(4));
+        assert_eq!(&b[..4], b"abcd");
+        assert_eq!(r.peek(&mut b), Ok(6));
+        r.consume(2);
+        assert_eq!(r.peek(&mut b), Ok(4));
+        assert_eq!(&b[..4], b"cdef");
+        assert_eq!(w.room(), Ok(PIPE_BUF_SIZE - 4));
+        let big = vec![7u8; PIPE_BUF_SIZE];
+        assert_eq!(w.push(&big), PIPE_BUF_SIZE - 4);
+        assert_eq!(w.room(), Err(Errno::EAGAIN));
+        r.consume(PIPE_BUF_SIZE);
+        drop(w);
+        assert_eq!(r.peek(&mut b), Ok(0));
+        let w2 = PipeEnd::new(&p, false, true);
+        drop(r);
+        assert_eq!(w2.room(), Err(Errno::EPIPE));
+        assert!(!w2.same_pipe(&PipeEnd::new(&Pipe::new(), true, false)));
+    }
+}
