@@ -64,3 +64,8 @@ fn signal_handlers_do_not_change_the_interrupted_fpu_state() {
 fn eight_threads_on_one_mutex_futex_and_counter_are_exact() {
     compare_with_native("mthreads", "mthreads done");
 }
+
+#[test]
+fn splice_tee_vmsplice_copy_file_range_match_native() {
+    compare_with_native("splice", "splice done");
+}

@@ -127,6 +127,68 @@ impl PipeEnd {
     }
 }
 
+impl PipeEnd {
+    /// Whether this end reads or writes the same pipe as `other`.
+    pub fn same_pipe(&self, other: &PipeEnd) -> bool {
+        Arc::ptr_eq(&self.pipe, &other.pipe)
+    }
+
+    /// Copy up to `buf.len()` buffered bytes without taking them out of
+    /// the pipe (tee, and splice, which consumes only what the other side
+    /// took). Same answers as `read`: 0 at end of file, EAGAIN while empty
+    /// with a writer.
+    pub fn peek(&self, buf: &mut [u8]) -> KResult<usize> {
+        let s = self.pipe.lock();
+        if s.buf.is_empty() {
+            if s.writers == 0 && s.writers_opened > self.peers_at_open {
+                return Ok(0);
+            }
+            return Err(Errno::EAGAIN);
+        }
+        let n = buf.len().min(s.buf.len());
+        for (d, b) in buf.iter_mut().zip(s.buf.iter()) {
+            *d = *b;
+        }
+        Ok(n)
+    }
+
+    /// Drop the first `n` buffered bytes (after `peek`), waking writers.
+    pub fn consume(&self, n: usize) {
+        let mut s = self.pipe.lock();
+        let n = n.min(s.buf.len());
+        s.buf.drain(..n);
+        drop(s);
+        self.pipe.wq.wake_all();
+    }
+
+    /// Free room for a writer: EPIPE without readers, EAGAIN while full
+    /// (or while a fifo writer waits for its first reader).
+    pub fn room(&self) -> KResult<usize> {
+        let s = self.pipe.lock();
+        if s.readers == 0 {
+            if s.readers_opened == self.peers_at_open {
+                return Err(Errno::EAGAIN);
+            }
+            return Err(Errno::EPIPE);
+        }
+        match s.capacity - s.buf.len() {
+            0 => Err(Errno::EAGAIN),
+            n => Ok(n),
+        }
+    }
+
+    /// Append `data`, which must fit in `room` (splice and vmsplice fill
+    /// what fits, without write's PIPE_BUF all-or-nothing rule).
+    pub fn push(&self, data: &[u8]) -> usize {
+        let mut s = self.pipe.lock();
+        let n = data.len().min(s.capacity - s.buf.len());
+        s.buf.extend(&data[..n]);
+        drop(s);
+        self.pipe.wq.wake_all();
+        n
+    }
+}
+
 impl Drop for PipeEnd {
     fn drop(&mut self) {
         {
@@ -302,4 +364,39 @@ pub fn open_fifo_in(
         return Err(Errno::ENXIO);
     }
     Ok(PipeEnd::new(&pipe, acc != O_WRONLY, acc != O_RDONLY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tee's peek leaves the bytes for the next reader; splice's consume
+    /// takes exactly what the other side accepted; push fills the free
+    /// room without write's all-or-nothing rule for small writes.
+    #[test]
+    fn peek_consume_room_push() {
+        let p = Pipe::new();
+        let r = PipeEnd::new(&p, true, false);
+        let w = PipeEnd::new(&p, false, true);
+        let mut b = [0u8; 8];
+        assert_eq!(r.peek(&mut b), Err(Errno::EAGAIN));
+        assert_eq!(w.push(b"abcdef"), 6);
+        assert_eq!(r.peek(&mut b[..4]), Ok(4));
+        assert_eq!(&b[..4], b"abcd");
+        assert_eq!(r.peek(&mut b), Ok(6));
+        r.consume(2);
+        assert_eq!(r.peek(&mut b), Ok(4));
+        assert_eq!(&b[..4], b"cdef");
+        assert_eq!(w.room(), Ok(PIPE_BUF_SIZE - 4));
+        let big = vec![7u8; PIPE_BUF_SIZE];
+        assert_eq!(w.push(&big), PIPE_BUF_SIZE - 4);
+        assert_eq!(w.room(), Err(Errno::EAGAIN));
+        r.consume(PIPE_BUF_SIZE);
+        drop(w);
+        assert_eq!(r.peek(&mut b), Ok(0));
+        let w2 = PipeEnd::new(&p, false, true);
+        drop(r);
+        assert_eq!(w2.room(), Err(Errno::EPIPE));
+        assert!(!w2.same_pipe(&PipeEnd::new(&Pipe::new(), true, false)));
+    }
 }

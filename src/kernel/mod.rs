@@ -1,6 +1,7 @@
 //! The kernel proper: tasks, scheduling, signals, time, syscalls.
 
 pub mod acct;
+pub mod copy_range;
 pub mod cputimer;
 pub mod cred;
 pub mod current;
@@ -21,6 +22,7 @@ pub mod rw_full;
 pub mod sched;
 pub mod sendfile;
 pub mod signal;
+pub mod splice;
 pub mod sys_attr;
 pub mod sys_clock;
 pub mod sys_cred;

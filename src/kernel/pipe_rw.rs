@@ -53,7 +53,8 @@ pub fn write(t: &Arc<Task>, f: &File, src: UserBuf, count: usize) -> KResult<u64
     }
 }
 
-fn pipe_of(f: &File) -> KResult<Arc<PipeEnd>> {
+/// The pipe end behind `f`; EBADF if it is no pipe.
+pub fn pipe_of(f: &File) -> KResult<Arc<PipeEnd>> {
     f.ops
         .clone()
         .into_any()

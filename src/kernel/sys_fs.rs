@@ -370,7 +370,7 @@ fn read_task(t: &Arc<Task>, f: &File, buf: &mut [u8]) -> KResult<usize> {
 
 /// A write by `t` to `f` is about to happen: a non-root writer takes the
 /// setuid and setgid bits off (Linux's file_remove_privs).
-fn remove_privs(t: &Task, f: &File) -> KResult<()> {
+pub fn remove_privs(t: &Task, f: &File) -> KResult<()> {
     match &f.inode {
         Some(i) => setattr::kill_privs(&t.creds(), &**i),
         None => Ok(()),
