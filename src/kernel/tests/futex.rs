@@ -46,9 +46,7 @@ fn a_stale_value_and_a_timeout() {
     let a = testing::process(&k);
     let ts = DATA + 64;
     // 1 ms, relative (FUTEX_WAIT).
-    let mut spec = 0u64.to_le_bytes().to_vec();
-    spec.extend_from_slice(&1_000_000u64.to_le_bytes());
-    a.mm().write(ts, &spec).unwrap();
+    crate::abi::write_val(&a.mm(), ts, &crate::abi::time::Timespec::from_ns(1_000_000)).unwrap();
     let done = Arc::new(Mutex::new(false));
     let d = done.clone();
     testing::script(

@@ -3,6 +3,8 @@
 //! read with EINTR or restarts it (SA_RESTART).
 
 use super::{err, nr};
+use crate::abi::signal::KSigaction;
+use crate::abi::time::Timespec;
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::{SA_RESTART, SIGUSR1};
 use crate::kernel::testing::{self, expect, expect_mem, sys, then, DATA, HANDLER, RESTORER};
@@ -45,9 +47,7 @@ fn a_sleeper_is_woken_by_the_timer_while_others_run() {
     let a = testing::process(&k);
     let b = testing::process(&k);
     const NS: u64 = 2_000_000;
-    let mut spec = 0u64.to_le_bytes().to_vec();
-    spec.extend_from_slice(&NS.to_le_bytes());
-    a.mm().write(DATA, &spec).unwrap();
+    crate::abi::write_val(&a.mm(), DATA, &Timespec::from_ns(NS as i64)).unwrap();
     let start = monotonic_ns();
     testing::script(
         &a,
@@ -77,11 +77,13 @@ fn read_interrupted(flags: u64, want: i64) -> Vec<i32> {
     let b = testing::thread(&a);
     let (fds, act, buf, msg) = (DATA, DATA + 64, DATA + 256, DATA + 512);
     let mm = a.mm();
-    let mut sa = Vec::new();
-    for v in [HANDLER, flags | SA_RESTORER, RESTORER, 0] {
-        sa.extend_from_slice(&v.to_le_bytes());
-    }
-    mm.write(act, &sa).unwrap();
+    let sa = KSigaction {
+        sa_handler: HANDLER,
+        sa_flags: flags | SA_RESTORER,
+        sa_restorer: RESTORER,
+        sa_mask: 0,
+    };
+    crate::abi::write_val(&mm, act, &sa).unwrap();
     mm.write(msg, b"hello").unwrap();
     let handled = testing::script(
         &a,
@@ -137,9 +139,7 @@ fn a_stopped_reader_continues_and_its_read_restarts() {
     assert_eq!(b.files().lock().unwrap().install(w, false, 16), Ok(0));
     let (buf, msg, ts) = (DATA + 256, DATA, DATA + 64);
     b.mm().write(msg, b"hello").unwrap();
-    let mut spec = 0u64.to_le_bytes().to_vec();
-    spec.extend_from_slice(&1_000_000u64.to_le_bytes());
-    b.mm().write(ts, &spec).unwrap();
+    crate::abi::write_val(&b.mm(), ts, &Timespec::from_ns(1_000_000)).unwrap();
     let (pa, ta) = (a.tgid() as u64, a.clone());
     let handled = testing::script(
         &a,
