@@ -43,18 +43,6 @@ pub struct MqAttr {
 }
 abi_size!(MqAttr, 64);
 
-/// struct sigevent (mq_notify, timer_create); the union tail holds the
-/// thread id or SIGEV_THREAD's function and attributes.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
-pub struct Sigevent {
-    pub sigev_value: u64,
-    pub sigev_signo: i32,
-    pub sigev_notify: i32,
-    pub un: [u8; 48],
-}
-abi_size!(Sigevent, 64);
-
 /// struct msqid64_ds.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

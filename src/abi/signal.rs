@@ -60,9 +60,9 @@ pub struct SigfieldsTimer {
 }
 abi_size!(SigfieldsTimer, 16);
 
-/// struct sigevent (timer_create): the sigval, the signal, how to notify,
-/// and for SIGEV_THREAD_ID the thread (the rest of the union is unused by
-/// the kernel).
+/// struct sigevent (timer_create, mq_notify): the sigval, the signal,
+/// how to notify, and for SIGEV_THREAD_ID the thread (the rest of the
+/// union is unused by the kernel).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct Sigevent {
@@ -73,6 +73,12 @@ pub struct Sigevent {
     pub _pad: [i32; 11],
 }
 abi_size!(Sigevent, 64);
+
+/// sigev_notify values.
+pub const SIGEV_SIGNAL: i32 = 0;
+pub const SIGEV_NONE: i32 = 1;
+pub const SIGEV_THREAD: i32 = 2;
+pub const SIGEV_THREAD_ID: i32 = 4;
 
 /// The SIGCHLD arm.
 #[repr(C)]

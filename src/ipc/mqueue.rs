@@ -30,8 +30,8 @@ pub static MSGSIZE_MAX: Limit = Limit::new(8192);
 pub static MSG_DEFAULT: Limit = Limit::new(10);
 pub static MSGSIZE_DEFAULT: Limit = Limit::new(8192);
 
-pub const SIGEV_SIGNAL: i32 = 0;
-pub const SIGEV_NONE: i32 = 1;
+pub use crate::abi::signal::{SIGEV_NONE, SIGEV_SIGNAL};
+
 /// si_code of a queue's notification signal.
 const SI_MESGQ: i32 = -3;
 

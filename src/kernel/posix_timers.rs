@@ -12,16 +12,12 @@ use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGALRM, SI_TIMER};
 use super::task::{self, lock, Pid, Task, Tid};
 use super::time::{self, CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI};
-use crate::abi::signal::Sigevent;
+use crate::abi::signal::{Sigevent, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID};
 use crate::abi::time::{Itimerspec, Timespec};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-const SIGEV_SIGNAL: i32 = 0;
-const SIGEV_NONE: i32 = 1;
-const SIGEV_THREAD: i32 = 2;
-const SIGEV_THREAD_ID: i32 = 4;
 const TIMER_ABSTIME: u32 = 1;
 
 /// Whom an expiry signals.

@@ -7,11 +7,7 @@ use super::sched;
 use super::sys_fs::fd_file;
 use super::task::{lock, Task};
 use super::time;
-use crate::abi::{
-    self,
-    ipc::{MqAttr, Sigevent},
-    time::Timespec,
-};
+use crate::abi::{self, ipc::MqAttr, signal::Sigevent, time::Timespec};
 use crate::fs::file::{File, O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use crate::ipc::mqueue::{self, MqFile, Notify, Queue, MQ_PRIO_MAX, SIGEV_NONE, SIGEV_SIGNAL};
 use std::sync::atomic::Ordering;
