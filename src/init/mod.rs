@@ -13,7 +13,7 @@ use crate::fs::vfs::{self, Dentry, Inode, Owner, Path, S_IFDIR, S_IFLNK, S_IFMT,
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::printk::printk;
 use crate::kernel::signal::SigActions;
-use crate::kernel::task::{self, Creds, FsContext, State, Task, TaskInner, TgInner, ThreadGroup};
+use crate::kernel::task::{self, Creds, FsContext, Task, TaskInner, TgInner, ThreadGroup};
 use crate::kernel::{exec, sched, time};
 use crate::mm::{frame, Mm};
 use cmdline::Cmdline;
@@ -416,28 +416,15 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
         None => printk("Warning: unable to open an initial console."),
     }
     let pid = task::alloc_pid().expect("pid for init");
-    let now = time::monotonic_ns();
     let tg = Arc::new(ThreadGroup {
         tgid: pid,
-        inner: Mutex::new(TgInner {
-            parent: 0,
-            children: Vec::new(),
-            threads: vec![pid],
-            pgid: pid,
-            sid: pid,
-            pending: Default::default(),
-            group_exit: None,
-            zombie: None,
-            stop_report: None,
-            stopped: false,
-            exit_signal: 0,
-            creds: Creds::ROOT,
-            dumpable: true,
-            rlimits: task::default_rlimits(),
-            itimer_real: None,
-            exec_done: false,
-            acct: Default::default(),
-        }),
+        inner: Mutex::new(TgInner::new(
+            0,
+            vec![pid],
+            (pid, pid),
+            Creds::ROOT,
+            task::default_rlimits(),
+        )),
         child_wq: Default::default(),
     });
     task::insert_group(tg);
@@ -445,32 +432,18 @@ fn start_init(c: &Cmdline, root_inode: Arc<dyn Inode>) {
         tid: pid,
         tgid: AtomicI32::new(pid),
         acct: Default::default(),
-        inner: Mutex::new(TaskInner {
-            ctx: arch::Context::new(),
-            state: State::Runnable,
+        inner: Mutex::new(TaskInner::new(
+            arch::Context::new(),
             mm,
-            files: Arc::new(Mutex::new(files)),
-            fs: Arc::new(Mutex::new(FsContext {
+            Arc::new(Mutex::new(files)),
+            Arc::new(Mutex::new(FsContext {
                 root: root.clone(),
                 cwd: root.clone(),
                 umask: 0o022,
             })),
-            sighand: Arc::new(Mutex::new(SigActions::default())),
-            sigmask: 0,
-            pending: Default::default(),
-            saved_mask: None,
-            altstack: (0, 0, crate::kernel::signal::SS_DISABLE),
-            clear_child_tid: 0,
-            robust_list: 0,
-            restart_check: false,
-            restart_block: None,
-            vfork_parent: None,
-            io_wait: false,
-            comm: "swapper".into(),
-            start_time: now,
-            nice: 0,
-            sched: Default::default(),
-        }),
+            Arc::new(Mutex::new(SigActions::default())),
+            "swapper".into(),
+        )),
     });
     task::insert_task(t.clone());
     let mut env: Vec<Vec<u8>> = vec![b"HOME=/".to_vec(), b"TERM=linux".to_vec()];

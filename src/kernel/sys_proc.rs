@@ -4,7 +4,7 @@
 use super::errno::{Errno, KResult};
 use super::exit::{self, exit_status};
 use super::syscall::Args;
-use super::task::{self, lock, State, Task, TaskInner, TgInner, ThreadGroup, Tid};
+use super::task::{self, lock, Task, TaskInner, TgInner, ThreadGroup, Tid};
 use super::{cred, futex, sched, signal, time};
 use crate::abi;
 use crate::arch;
@@ -116,23 +116,15 @@ pub fn sys_clone(
         let g = Arc::new(ThreadGroup {
             tgid: tid,
             inner: Mutex::new(TgInner {
-                parent,
-                children: Vec::new(),
-                threads: vec![tid],
-                pgid: pi.pgid,
-                sid: pi.sid,
-                pending: Default::default(),
-                group_exit: None,
-                zombie: None,
-                stop_report: None,
-                stopped: false,
                 exit_signal: (flags & 0xff) as i32,
-                creds: pi.creds.clone(),
                 dumpable: pi.dumpable,
-                rlimits: pi.rlimits,
-                itimer_real: None,
-                exec_done: false,
-                acct: Default::default(),
+                ..TgInner::new(
+                    parent,
+                    vec![tid],
+                    (pi.pgid, pi.sid),
+                    pi.creds.clone(),
+                    pi.rlimits,
+                )
             }),
             child_wq: Default::default(),
         });
@@ -150,34 +142,21 @@ pub fn sys_clone(
         tgid: AtomicI32::new(tgid),
         acct: Default::default(),
         inner: Mutex::new(TaskInner {
-            ctx: child_ctx,
-            state: State::Runnable,
-            mm: mm.clone(),
-            files,
-            fs,
-            sighand,
             sigmask,
-            pending: Default::default(),
-            saved_mask: None,
             altstack,
             clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 {
                 ctid
             } else {
                 0
             },
-            robust_list: 0,
-            restart_check: false,
-            restart_block: None,
             vfork_parent: if flags & CLONE_VFORK != 0 {
                 Some(t.tid)
             } else {
                 None
             },
-            io_wait: false,
-            comm,
-            start_time: time::monotonic_ns(),
             nice,
             sched,
+            ..TaskInner::new(child_ctx, mm.clone(), files, fs, sighand, comm)
         }),
     });
     if flags & CLONE_PARENT_SETTID != 0 {

@@ -105,6 +105,43 @@ pub struct TaskInner {
     pub sched: super::sys_sched::SchedAttr,
 }
 
+impl TaskInner {
+    /// A new thread's state: runnable, nothing blocked, pending, waited
+    /// for or to restart, started now. fork and clone override what the
+    /// child inherits.
+    pub fn new(
+        ctx: Context,
+        mm: Arc<Mm>,
+        files: Arc<Mutex<FdTable>>,
+        fs: Arc<Mutex<FsContext>>,
+        sighand: Arc<Mutex<SigActions>>,
+        comm: String,
+    ) -> TaskInner {
+        TaskInner {
+            ctx,
+            state: State::Runnable,
+            mm,
+            files,
+            fs,
+            sighand,
+            sigmask: 0,
+            pending: Default::default(),
+            saved_mask: None,
+            altstack: (0, 0, super::signal::SS_DISABLE),
+            clear_child_tid: 0,
+            robust_list: 0,
+            restart_check: false,
+            restart_block: None,
+            vfork_parent: None,
+            io_wait: false,
+            comm,
+            start_time: super::time::monotonic_ns(),
+            nice: 0,
+            sched: Default::default(),
+        }
+    }
+}
+
 /// A thread.
 pub struct Task {
     pub tid: Tid,
@@ -143,6 +180,39 @@ pub struct TgInner {
     pub exec_done: bool,
     /// Exited threads' and reaped children's usage.
     pub acct: super::acct::GroupAcct,
+}
+
+impl TgInner {
+    /// A new process of `threads` under `parent`, in process group `pgid`
+    /// of session `sid`: nothing pending, not exiting or stopped, no
+    /// timers, no usage yet. fork passes what the child inherits.
+    pub fn new(
+        parent: Pid,
+        threads: Vec<Tid>,
+        (pgid, sid): (Pid, Pid),
+        creds: Creds,
+        rlimits: [(u64, u64); RLIM_NLIMITS],
+    ) -> TgInner {
+        TgInner {
+            parent,
+            children: Vec::new(),
+            threads,
+            pgid,
+            sid,
+            pending: Default::default(),
+            group_exit: None,
+            zombie: None,
+            stop_report: None,
+            stopped: false,
+            exit_signal: 0,
+            creds,
+            dumpable: true,
+            rlimits,
+            itimer_real: None,
+            exec_done: false,
+            acct: Default::default(),
+        }
+    }
 }
 
 /// A process (thread group).

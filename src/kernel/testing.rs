@@ -8,7 +8,7 @@
 //! `kernel()`'s guard, which also clears them at both ends.
 
 use super::signal::SigActions;
-use super::task::{self, lock, Creds, FsContext, State, Task, TaskInner, TgInner, ThreadGroup};
+use super::task::{self, lock, Creds, FsContext, Task, TaskInner, TgInner, ThreadGroup};
 use crate::arch::fake_guest::{self, Step};
 use crate::fs::vfs::{Dentry, Path};
 use crate::mm::frame::PAGE_SIZE;
@@ -141,25 +141,13 @@ pub fn process(_k: &Kernel) -> Arc<Task> {
     let pid = pid();
     task::insert_group(Arc::new(ThreadGroup {
         tgid: pid,
-        inner: Mutex::new(TgInner {
-            parent: 0,
-            children: Vec::new(),
-            threads: Vec::new(),
-            pgid: pid,
-            sid: pid,
-            pending: Default::default(),
-            group_exit: None,
-            zombie: None,
-            stop_report: None,
-            stopped: false,
-            exit_signal: 0,
-            creds: Creds::ROOT,
-            dumpable: true,
-            rlimits: task::default_rlimits(),
-            itimer_real: None,
-            exec_done: false,
-            acct: Default::default(),
-        }),
+        inner: Mutex::new(TgInner::new(
+            0,
+            Vec::new(),
+            (pid, pid),
+            Creds::ROOT,
+            task::default_rlimits(),
+        )),
         child_wq: Default::default(),
     }));
     let r = root();
@@ -208,28 +196,7 @@ fn add_task(
         tid,
         tgid: AtomicI32::new(tgid),
         acct: Default::default(),
-        inner: Mutex::new(TaskInner {
-            ctx,
-            state: State::Runnable,
-            mm,
-            files,
-            fs,
-            sighand,
-            sigmask: 0,
-            pending: Default::default(),
-            saved_mask: None,
-            altstack: (0, 0, super::signal::SS_DISABLE),
-            clear_child_tid: 0,
-            robust_list: 0,
-            restart_check: false,
-            restart_block: None,
-            vfork_parent: None,
-            io_wait: false,
-            comm: "test".into(),
-            start_time: super::time::monotonic_ns(),
-            nice: 0,
-            sched: Default::default(),
-        }),
+        inner: Mutex::new(TaskInner::new(ctx, mm, files, fs, sighand, "test".into())),
     });
     task::group(tgid)
         .expect("thread group")
