@@ -50,7 +50,11 @@ fn log_once(e: &table::Entry) {
         table::Support::Unimplemented => "unimplemented",
     };
     let (word, bit) = (e.nr as usize / 64, 1u64 << (e.nr % 64));
-    if LOGGED[word].fetch_or(bit, Ordering::Relaxed) & bit != 0 {
+    // A plain load first: partial calls such as futex and ioctl are hot,
+    // and an atomic read-modify-write on every one of them is not free.
+    if LOGGED[word].load(Ordering::Relaxed) & bit != 0
+        || LOGGED[word].fetch_or(bit, Ordering::Relaxed) & bit != 0
+    {
         return;
     }
     let mut msg = format!("ruml: {what} syscall {} ({})", e.name, e.nr);
