@@ -484,29 +484,13 @@ impl HostFile {
     pub fn read_at(&self, off: u64, buf: &mut [u8]) -> HResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            // SAFETY: the destination is the unfilled part of `buf`.
-            let n = unsafe {
-                libc::pread(
-                    self.fd.as_raw_fd(),
-                    buf[done..].as_mut_ptr() as *mut libc::c_void,
-                    buf.len() - done,
-                    (off + done as u64) as libc::off_t,
-                )
-            };
-            if n < 0 {
-                let e = errno();
-                if e == libc::EINTR {
-                    continue;
-                }
-                if done > 0 {
-                    break;
-                }
-                return Err(e);
+            match nix::sys::uio::pread(&self.fd, &mut buf[done..], (off + done as u64) as i64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) if done > 0 => break,
+                Err(e) => return Err(e as HostErr),
             }
-            if n == 0 {
-                break;
-            }
-            done += n as usize;
         }
         Ok(done)
     }
@@ -515,26 +499,12 @@ impl HostFile {
     pub fn write_at(&self, off: u64, buf: &[u8]) -> HResult<usize> {
         let mut done = 0;
         while done < buf.len() {
-            // SAFETY: the source is the unwritten part of `buf`.
-            let n = unsafe {
-                libc::pwrite(
-                    self.fd.as_raw_fd(),
-                    buf[done..].as_ptr() as *const libc::c_void,
-                    buf.len() - done,
-                    (off + done as u64) as libc::off_t,
-                )
-            };
-            if n < 0 {
-                let e = errno();
-                if e == libc::EINTR {
-                    continue;
-                }
-                if done > 0 {
-                    break;
-                }
-                return Err(e);
+            match nix::sys::uio::pwrite(&self.fd, &buf[done..], (off + done as u64) as i64) {
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) if done > 0 => break,
+                Err(e) => return Err(e as HostErr),
             }
-            done += n as usize;
         }
         Ok(done)
     }
