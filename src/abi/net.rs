@@ -155,3 +155,53 @@ pub struct Rtentry {
     pub _pad6: [u8; 6],
 }
 abi_size!(Rtentry, 120);
+
+pub const AF_PACKET: u16 = 17;
+
+/// struct sockaddr_ll (AF_PACKET): protocol in network order, interface,
+/// hardware type, packet type, address length and address.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SockaddrLl {
+    pub sll_family: u16,
+    pub sll_protocol: u16,
+    pub sll_ifindex: i32,
+    pub sll_hatype: u16,
+    pub sll_pkttype: u8,
+    pub sll_halen: u8,
+    pub sll_addr: [u8; 8],
+}
+abi_size!(SockaddrLl, 20);
+
+/// struct sock_fprog (SO_ATTACH_FILTER): instruction count and a pointer
+/// to them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SockFprog {
+    pub len: u16,
+    pub _pad: [u8; 6],
+    pub filter: u64,
+}
+abi_size!(SockFprog, 16);
+
+/// struct sock_filter: one classic BPF instruction.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SockFilter {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+abi_size!(SockFilter, 8);
+
+/// struct packet_mreq (PACKET_ADD_MEMBERSHIP).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct PacketMreq {
+    pub mr_ifindex: i32,
+    pub mr_type: u16,
+    pub mr_alen: u16,
+    pub mr_address: [u8; 8],
+}
+abi_size!(PacketMreq, 16);

@@ -1,5 +1,5 @@
 //! rtnetlink message structs: the netlink header, route attributes, and
-//! the link and address message bodies.
+//! the link, address, route and neighbour message bodies.
 
 use super::abi_size;
 use bytemuck::{Pod, Zeroable};
@@ -49,3 +49,33 @@ pub struct IfAddrMsg {
     pub ifa_index: u32,
 }
 abi_size!(IfAddrMsg, 8);
+
+/// struct rtmsg (RTM_NEWROUTE).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct RtMsg {
+    pub rtm_family: u8,
+    pub rtm_dst_len: u8,
+    pub rtm_src_len: u8,
+    pub rtm_tos: u8,
+    pub rtm_table: u8,
+    pub rtm_protocol: u8,
+    pub rtm_scope: u8,
+    pub rtm_type: u8,
+    pub rtm_flags: u32,
+}
+abi_size!(RtMsg, 12);
+
+/// struct ndmsg (RTM_NEWNEIGH).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct NdMsg {
+    pub ndm_family: u8,
+    pub ndm_pad1: u8,
+    pub ndm_pad2: u16,
+    pub ndm_ifindex: i32,
+    pub ndm_state: u16,
+    pub ndm_flags: u8,
+    pub ndm_type: u8,
+}
+abi_size!(NdMsg, 12);

@@ -37,6 +37,7 @@ pub mod sys_mqueue;
 pub mod sys_net;
 mod sys_net_inet;
 mod sys_net_netlink;
+mod sys_net_packet;
 mod sys_net_unix;
 pub mod sys_poll;
 pub mod sys_prio;

@@ -22,6 +22,7 @@ const AF_UNIX: i32 = abi::net::AF_UNIX as i32;
 const AF_INET: i32 = abi::net::AF_INET as i32;
 const AF_INET6: i32 = abi::net::AF_INET6 as i32;
 const AF_NETLINK: i32 = abi::net::AF_NETLINK as i32;
+const AF_PACKET: i32 = abi::net::AF_PACKET as i32;
 const SOCK_DGRAM: u32 = 2;
 const SOCK_RAW: u32 = 3;
 pub const SOCK_NONBLOCK: u32 = O_NONBLOCK;
@@ -82,9 +83,15 @@ fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
         Ok(u) => u,
         Err(any) => match any.downcast::<InetSocket>() {
             Ok(i) => i,
-            Err(any) => any
-                .downcast::<crate::net::netlink::NetlinkSocket>()
-                .map_err(|_| Errno::ENOTSOCK)?,
+            Err(any) => match any.downcast::<crate::net::netlink::NetlinkSocket>() {
+                Ok(n) => n,
+                Err(any) => match any.downcast::<crate::net::packet::PacketSocket>() {
+                    Ok(p) => p,
+                    Err(any) => any
+                        .downcast::<crate::net::inet::raw::RawIpSocket>()
+                        .map_err(|_| Errno::ENOTSOCK)?,
+                },
+            },
         },
     };
     Ok((f, s))
@@ -110,6 +117,10 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
     let k = kind_of(ty)?;
     let s: Arc<dyn FileOps> = match domain {
         AF_UNIX => super::sys_net_unix::new(t, k)?,
+        // Raw IPv4 sockets of protocols other than ICMP: ioctls only.
+        AF_INET if k == SOCK_RAW && proto != 1 => {
+            crate::net::inet::raw::RawIpSocket::new(proto, t.creds().capable())?
+        }
         AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
         AF_NETLINK => {
             if k != SOCK_RAW && k != SOCK_DGRAM {
@@ -117,6 +128,7 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
             }
             crate::net::netlink::NetlinkSocket::new(proto)?
         }
+        AF_PACKET => crate::net::packet::PacketSocket::new(k, proto, t.creds().capable())?,
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     Ok(new_file(t, s, ty)? as u64)
@@ -508,6 +520,15 @@ pub fn sys_setsockopt(
     } else {
         t.mm().read_vec(val, len as usize)?
     };
+    if level == SOL_SOCKET && opt == super::sys_net_packet::SO_ATTACH_FILTER {
+        // struct sock_fprog points at the program: hand the family the
+        // instructions themselves.
+        let p: abi::net::SockFprog = abi::from_prefix(&v).ok_or(Errno::EINVAL)?;
+        let n = p.len as usize * size_of::<abi::net::SockFilter>();
+        let prog = t.mm().read_vec(p.filter, n)?;
+        s.setsockopt(level, opt, &prog)?;
+        return Ok(0);
+    }
     s.setsockopt(level, opt, &v)?;
     Ok(0)
 }

@@ -1,4 +1,4 @@
-//! The socket syscalls for AF_NETLINK (route, read-only): `Socket` for
+//! The socket syscalls for AF_NETLINK (route): `Socket` for
 //! `net::netlink::NetlinkSocket`.
 
 use super::errno::{Errno, KResult};
@@ -30,7 +30,7 @@ impl Socket for NetlinkSocket {
         _rights: Vec<Arc<File>>,
         _blocking: bool,
     ) -> KResult<usize> {
-        self.request(data, t.tgid() as u32)
+        self.request(data, t.tgid() as u32, t.creds().capable())
     }
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
         // The full length lets MSG_TRUNC report it (glibc sizes its buffer

@@ -6,6 +6,7 @@
 
 pub mod inet;
 pub mod netlink;
+pub mod packet;
 pub mod unix;
 
 use crate::fs::vfs::{Stat, S_IFSOCK};

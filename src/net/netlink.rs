@@ -1,8 +1,17 @@
-//! AF_NETLINK, NETLINK_ROUTE, read-only: the link and address dumps
-//! (RTM_GETLINK, RTM_GETADDR) that `ip link`, `ip addr`, glibc's
-//! getifaddrs and if_nameindex ask for, built from the stack's
-//! interfaces. Requests that would change something answer EOPNOTSUPP in
-//! an NLMSG_ERROR, as a kernel without that feature does.
+//! AF_NETLINK, NETLINK_ROUTE: the socket, message framing and dispatch.
+//! The link and address dumps (RTM_GETLINK, RTM_GETADDR) that `ip link`,
+//! `ip addr`, glibc's getifaddrs and if_nameindex ask for are built here
+//! from the stack's interfaces; changes and the other tables live in
+//! `addr` (RTM_NEWADDR/DELADDR), `link` (RTM_NEWLINK/SETLINK), `route`
+//! (RTM_NEWROUTE/DELROUTE/GETROUTE) and `neigh` (RTM_GETNEIGH). A change
+//! needs CAP_NET_ADMIN (EPERM); its result comes back as an NLMSG_ERROR
+//! (always for an error, errno 0 when NLM_F_ACK asked for one). Other
+//! requests answer EOPNOTSUPP that way, as a kernel without the feature.
+
+mod addr;
+mod link;
+mod neigh;
+mod route;
 
 use crate::abi::{
     self,
@@ -28,10 +37,20 @@ const NLMSG_DONE: u16 = 3;
 const NLM_F_MULTI: u16 = 2;
 const NLM_F_ACK: u16 = 4;
 const NLM_F_DUMP: u16 = 0x300;
+const NLM_F_REPLACE: u16 = 0x100;
+const NLM_F_EXCL: u16 = 0x200;
+const NLM_F_CREATE: u16 = 0x400;
 const RTM_NEWLINK: u16 = 16;
 const RTM_GETLINK: u16 = 18;
+const RTM_SETLINK: u16 = 19;
 const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
 const RTM_GETADDR: u16 = 22;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+const RTM_GETROUTE: u16 = 26;
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_GETNEIGH: u16 = 30;
 
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_BROADCAST: u16 = 2;
@@ -91,14 +110,56 @@ impl Msg {
     }
 }
 
+/// The attributes after a message's fixed body: (type, payload).
+fn attrs(b: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut v = Vec::new();
+    let mut off = 0;
+    while off + size_of::<RtAttr>() <= b.len() {
+        let a: RtAttr = abi::read_at(b, off);
+        let len = a.rta_len as usize;
+        if len < size_of::<RtAttr>() || off + len > b.len() {
+            break;
+        }
+        // NLA_F_NESTED and NLA_F_NET_BYTEORDER ride in the top bits.
+        v.push((
+            a.rta_type & 0x3fff,
+            &b[off + size_of::<RtAttr>()..off + len],
+        ));
+        off += align4(len);
+    }
+    v
+}
+
+/// The attribute `ty` of a list from `attrs`.
+fn attr<'a>(list: &[(u16, &'a [u8])], ty: u16) -> Option<&'a [u8]> {
+    list.iter().find(|(t, _)| *t == ty).map(|(_, d)| *d)
+}
+
+/// An IPv4 address attribute (EINVAL when it is not 4 bytes).
+fn v4_attr(list: &[(u16, &[u8])], ty: u16) -> KResult<Option<smoltcp::wire::Ipv4Address>> {
+    match attr(list, ty) {
+        None => Ok(None),
+        Some(d) if d.len() == 4 => Ok(Some(smoltcp::wire::Ipv4Address::new(
+            d[0], d[1], d[2], d[3],
+        ))),
+        Some(_) => Err(Errno::EINVAL),
+    }
+}
+
+/// The fixed body `T` at the start of a message body (EINVAL if short).
+fn body_of<T: bytemuck::Pod>(body: &[u8]) -> KResult<(T, &[u8])> {
+    let t = abi::from_prefix::<T>(body).ok_or(Errno::EINVAL)?;
+    Ok((t, &body[align4(size_of::<T>()).min(body.len())..]))
+}
+
 fn cstr(s: &str) -> Vec<u8> {
     let mut v = s.as_bytes().to_vec();
     v.push(0);
     v
 }
 
-fn link_msg(i: &IfInfo, seq: u32, pid: u32) -> Vec<u8> {
-    let mut m = Msg::new(RTM_NEWLINK, NLM_F_MULTI, seq, pid);
+fn link_msg(i: &IfInfo, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
+    let mut m = Msg::new(RTM_NEWLINK, flags, seq, pid);
     let mut flags = if i.up {
         IFF_UP | IFF_RUNNING | IFF_LOWER_UP
     } else {
@@ -233,8 +294,9 @@ impl NetlinkSocket {
         *p
     }
 
-    /// A request from the process (one or more messages in `data`).
-    pub fn request(&self, data: &[u8], tgid: u32) -> KResult<usize> {
+    /// A request from the process (one or more messages in `data`);
+    /// `admin`: it may change the configuration (CAP_NET_ADMIN).
+    pub fn request(&self, data: &[u8], tgid: u32, admin: bool) -> KResult<usize> {
         let pid = self.port(tgid);
         let mut replies = Vec::new();
         let mut off = 0;
@@ -248,33 +310,64 @@ impl NetlinkSocket {
             }
             let (ty, flags, seq) = (hdr.nlmsg_type, hdr.nlmsg_flags, hdr.nlmsg_seq);
             let body = &h[HDR..len];
-            let mut batch = Vec::new();
-            match ty {
-                RTM_GETLINK if flags & NLM_F_DUMP != 0 => {
-                    for i in netdev::interfaces() {
-                        batch.extend(link_msg(&i, seq, pid));
-                    }
-                }
-                RTM_GETADDR if flags & NLM_F_DUMP != 0 => {
+            off += align4(len);
+            let dump = flags & NLM_F_DUMP != 0;
+            let msgs: KResult<Vec<Vec<u8>>> = match ty {
+                RTM_GETLINK if dump => Ok(netdev::interfaces()
+                    .iter()
+                    .map(|i| link_msg(i, NLM_F_MULTI, seq, pid))
+                    .collect()),
+                RTM_GETADDR if dump => {
                     let family = body.first().copied().unwrap_or(0);
-                    for m in addr_msgs(family, seq, pid) {
-                        batch.extend(m);
-                    }
+                    Ok(addr_msgs(family, seq, pid))
                 }
-                _ => {
-                    replies.push(error_msg(&h[..len], Errno::EOPNOTSUPP.0, seq, pid));
-                    off += align4(len);
+                RTM_GETROUTE if dump => Ok(route::dump(body, seq, pid)),
+                RTM_GETNEIGH if dump => Ok(neigh::dump(body, seq, pid)),
+                RTM_GETLINK => {
+                    // One link, answered without NLM_F_MULTI or DONE.
+                    let r = link::get(body).map(|i| link_msg(&i, 0, seq, pid));
+                    match r {
+                        Ok(m) => replies.push(m),
+                        Err(e) => replies.push(error_msg(&h[..len], e.0, seq, pid)),
+                    }
                     continue;
                 }
-            }
+                RTM_NEWADDR | RTM_DELADDR | RTM_NEWROUTE | RTM_DELROUTE | RTM_NEWLINK
+                | RTM_SETLINK => {
+                    let r = if !admin {
+                        Err(Errno::EPERM)
+                    } else {
+                        match ty {
+                            RTM_NEWADDR => addr::new(body, flags),
+                            RTM_DELADDR => addr::del(body),
+                            RTM_NEWROUTE => route::new(body, flags),
+                            RTM_DELROUTE => route::del(body),
+                            _ => link::set(body, ty == RTM_NEWLINK, flags),
+                        }
+                    };
+                    match r {
+                        Err(e) => replies.push(error_msg(&h[..len], e.0, seq, pid)),
+                        Ok(()) if flags & NLM_F_ACK != 0 => {
+                            replies.push(error_msg(&h[..len], 0, seq, pid))
+                        }
+                        Ok(()) => {}
+                    }
+                    continue;
+                }
+                _ => Err(Errno::EOPNOTSUPP),
+            };
+            let msgs = match msgs {
+                Ok(m) => m,
+                Err(e) => {
+                    replies.push(error_msg(&h[..len], e.0, seq, pid));
+                    continue;
+                }
+            };
+            let mut batch: Vec<u8> = msgs.concat();
             let mut done = Msg::new(NLMSG_DONE, NLM_F_MULTI, seq, pid);
             done.put(abi::bytes(&0i32));
             batch.extend(done.done());
             replies.push(batch);
-            if flags & NLM_F_ACK != 0 && ty != RTM_GETLINK && ty != RTM_GETADDR {
-                replies.push(error_msg(&h[..len], 0, seq, pid));
-            }
-            off += align4(len);
         }
         Self::lock(&self.queue).extend(replies);
         self.wq.wake_all();
@@ -300,7 +393,7 @@ impl NetlinkSocket {
 impl FileOps for NetlinkSocket {
     /// write(2) is a send to the kernel.
     fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
-        self.request(buf, t.tgid() as u32)
+        self.request(buf, t.tgid() as u32, t.creds().capable())
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let (d, _) = self.reply(buf.len(), false)?;

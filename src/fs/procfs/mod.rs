@@ -424,6 +424,18 @@ fn net_dir() -> Arc<dyn Inode> {
                     Ok(crate::net::inet::netdev::proc_if_inet6())
                 }),
             ),
+            (
+                "arp".into(),
+                file("/net/arp", || Ok(crate::net::inet::netdev::proc_net_arp())),
+            ),
+            (
+                "route".into(),
+                file("/net/route", || {
+                    Ok(crate::net::inet::stack::query(|s| {
+                        crate::net::inet::route::proc_net_route(&s.net)
+                    }))
+                }),
+            ),
             ("tcp".into(), file("/net/tcp", || Ok(tcp(false)))),
             ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),
             ("udp".into(), file("/net/udp", || Ok(udp(false)))),

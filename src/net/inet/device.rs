@@ -70,12 +70,39 @@ impl NetDevice for Loopback {
     }
 }
 
-/// A `NetDevice` seen as a smoltcp device for one `Interface::poll`.
-pub struct Phy<'a>(pub &'a mut dyn NetDevice);
+/// A `NetDevice` seen as a smoltcp device for one `Interface::poll`:
+/// with the interface's MTU and index, so every frame in and out is
+/// shown to packet sockets (`net::packet::tap`) on the way.
+pub struct Phy<'a> {
+    dev: &'a mut dyn NetDevice,
+    mtu: Option<usize>,
+    ifindex: u32,
+    mac: Option<[u8; 6]>,
+}
+
+impl<'a> Phy<'a> {
+    pub fn new(
+        dev: &'a mut dyn NetDevice,
+        mtu: Option<usize>,
+        ifindex: u32,
+        mac: Option<[u8; 6]>,
+    ) -> Phy<'a> {
+        Phy {
+            dev,
+            mtu,
+            ifindex,
+            mac,
+        }
+    }
+}
 
 pub struct RxToken(Vec<u8>);
 
-pub struct TxToken<'a>(&'a mut dyn NetDevice);
+pub struct TxToken<'a> {
+    dev: &'a mut dyn NetDevice,
+    ifindex: u32,
+    mac: Option<[u8; 6]>,
+}
 
 impl phy::RxToken for RxToken {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
@@ -87,9 +114,26 @@ impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = vec![0; len];
         let r = f(&mut buf);
-        self.0.send(buf);
+        send_frame(self.dev, self.ifindex, self.mac, buf, 0);
         r
     }
+}
+
+/// Send `frame` on `dev` (interface `ifindex`, MAC `mac`), showing it
+/// to packet sockets first (the copies ETH_P_ALL sockets see as
+/// PACKET_OUTGOING), except to the one sending it (`origin`; 0: the
+/// stack).
+pub fn send_frame(
+    dev: &mut dyn NetDevice,
+    ifindex: u32,
+    mac: Option<[u8; 6]>,
+    frame: Vec<u8>,
+    origin: u64,
+) {
+    if dev.capabilities().medium == Medium::Ethernet {
+        crate::net::packet::tap(ifindex, mac, &frame, true, origin);
+    }
+    dev.send(frame);
 }
 
 impl phy::Device for Phy<'_> {
@@ -103,13 +147,33 @@ impl phy::Device for Phy<'_> {
         Self: 'b;
 
     fn receive(&mut self, _now: Instant) -> Option<(RxToken, TxToken<'_>)> {
-        let p = self.0.recv()?;
-        Some((RxToken(p), TxToken(&mut *self.0)))
+        let p = self.dev.recv()?;
+        if self.dev.capabilities().medium == Medium::Ethernet {
+            // Packet sockets see every frame before the stack does.
+            super::neigh::learn(self.ifindex, &p);
+            crate::net::packet::tap(self.ifindex, self.mac, &p, false, 0);
+        }
+        let tx = TxToken {
+            dev: &mut *self.dev,
+            ifindex: self.ifindex,
+            mac: self.mac,
+        };
+        Some((RxToken(p), tx))
     }
     fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
-        Some(TxToken(&mut *self.0))
+        Some(TxToken {
+            dev: &mut *self.dev,
+            ifindex: self.ifindex,
+            mac: self.mac,
+        })
     }
     fn capabilities(&self) -> DeviceCapabilities {
-        self.0.capabilities()
+        let mut c = self.dev.capabilities();
+        if let Some(m) = self.mtu {
+            // smoltcp counts the Ethernet header in an Ethernet MTU.
+            let hdr = if c.medium == Medium::Ethernet { 14 } else { 0 };
+            c.max_transmission_unit = c.max_transmission_unit.min(m + hdr);
+        }
+        c
     }
 }

@@ -24,10 +24,12 @@ pub struct Iface {
     pub loopback: bool,
     /// IFF_UP: a down interface neither sends nor takes frames.
     pub up: bool,
-    /// The IPv4 default gateway reached through this interface, if any.
-    pub gateway: Option<Ipv4Address>,
     /// The Ethernet address of an Ethernet interface.
     pub mac: Option<[u8; 6]>,
+    /// An MTU set below the device's (SIOCSIFMTU, IFLA_MTU).
+    pub mtu: Option<usize>,
+    /// Its ifindex (1 for lo), set when the stack lists it.
+    pub index: u32,
 }
 
 impl Iface {
@@ -66,7 +68,7 @@ impl Iface {
     ) -> Iface {
         let mut cfg = Config::new(hw);
         cfg.random_seed = seed;
-        let mut iface = Interface::new(cfg, &mut Phy(&mut *dev), now);
+        let mut iface = Interface::new(cfg, &mut Phy::new(&mut *dev, None, 0, None), now);
         iface.update_ip_addrs(|a| {
             for c in addrs {
                 let _ = a.push(*c);
@@ -79,8 +81,9 @@ impl Iface {
             sockets: SocketSet::new(Vec::new()),
             loopback: false,
             up: true,
-            gateway: None,
             mac: None,
+            mtu: None,
+            index: 0,
         }
     }
 
@@ -118,10 +121,22 @@ impl Iface {
             .map(|c| c.address())
     }
 
-    /// The source address for `dst` through this interface's default
-    /// gateway (IPv4 only), if it has one and is up.
-    pub fn source_via_gateway(&self, dst: IpAddress) -> Option<IpAddress> {
-        if !self.up || self.gateway.is_none() || !matches!(dst, IpAddress::Ipv4(_)) {
+    /// The largest MTU its device takes (IP packet size: smoltcp counts
+    /// an Ethernet header in an Ethernet device's MTU, Linux does not).
+    pub fn dev_mtu(&self) -> usize {
+        let c = self.dev.capabilities();
+        let hdr = if self.mac.is_some() { 14 } else { 0 };
+        c.max_transmission_unit - hdr
+    }
+
+    /// Its MTU now (what smoltcp sizes packets by).
+    pub fn mtu_now(&self) -> usize {
+        self.mtu.unwrap_or_else(|| self.dev_mtu())
+    }
+
+    /// Its first IPv4 address, the source of routed packets.
+    pub fn first_v4(&self) -> Option<IpAddress> {
+        if !self.up {
             return None;
         }
         self.iface
@@ -129,20 +144,6 @@ impl Iface {
             .iter()
             .find(|c| matches!(c.address(), IpAddress::Ipv4(_)))
             .map(|c| c.address())
-    }
-
-    /// Set or clear the IPv4 default gateway.
-    pub fn set_gateway(&mut self, gw: Option<Ipv4Address>) {
-        let routes = self.iface.routes_mut();
-        match gw {
-            Some(g) => {
-                let _ = routes.add_default_ipv4_route(g);
-            }
-            None => {
-                routes.remove_default_ipv4_route();
-            }
-        }
-        self.gateway = gw;
     }
 
     /// Run the interface until its device has nothing more to receive.
@@ -155,9 +156,11 @@ impl Iface {
         }
         let mut changed = false;
         for _ in 0..MAX_ROUNDS {
-            let r = self
-                .iface
-                .poll(now, &mut Phy(&mut *self.dev), &mut self.sockets);
+            let r = self.iface.poll(
+                now,
+                &mut Phy::new(&mut *self.dev, self.mtu, self.index, self.mac),
+                &mut self.sockets,
+            );
             changed |= r == PollResult::SocketStateChanged;
             if !self.dev.has_rx() {
                 break;

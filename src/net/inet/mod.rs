@@ -9,16 +9,22 @@
 //! - `socket`: `InetSocket`, the open file the syscalls work on.
 //! - `addr`: sockaddr_in/sockaddr_in6.
 //! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
+//! - `ifconfig`, `route`, `neigh`: interface configuration, the IPv4
+//!   routing table, the neighbour table.
+//! - `raw`: raw IP sockets kept for their interface ioctls.
 
 pub mod addr;
 pub mod device;
 pub mod icmp;
 pub mod iface;
 pub mod ifconfig;
+pub mod neigh;
 pub mod netdev;
 pub mod options;
 pub mod ports;
 pub mod procfs;
+pub mod raw;
+pub mod route;
 pub mod sock;
 pub mod socket;
 pub mod stack;

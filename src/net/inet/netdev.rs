@@ -72,7 +72,7 @@ pub fn interfaces() -> Vec<IfInfo> {
                     mtu: if f.loopback {
                         65536
                     } else {
-                        f.dev.capabilities().max_transmission_unit as u32
+                        f.mtu_now() as u32
                     },
                     v4,
                     stats: f.dev.stats(),
@@ -119,6 +119,15 @@ pub fn proc_net_dev() -> String {
         ));
     }
     s
+}
+
+/// /proc/net/arp: the neighbour table with interface names.
+pub fn proc_net_arp() -> String {
+    let names: Vec<(u32, String)> = interfaces()
+        .into_iter()
+        .map(|i| (i.index, i.name))
+        .collect();
+    super::neigh::proc_net_arp(&names)
 }
 
 /// /proc/net/if_inet6: one line per IPv6 address (address, interface
@@ -254,7 +263,12 @@ pub fn socket_ioctl(t: &crate::kernel::task::Task, cmd: u32, arg: u64) -> Option
             }
             if matches!(cmd, super::ifconfig::SIOCADDRT | super::ifconfig::SIOCDELRT) {
                 let rt = t.mm().read_vec(arg, super::ifconfig::RTENTRY_SIZE)?;
-                super::ifconfig::route_set(cmd, &rt)?;
+                let e: abi::net::Rtentry = abi::read_at(&rt, 0);
+                let dev = match e.rt_dev {
+                    0 => None,
+                    p => Some(t.mm().read_cstr_bytes(p, IFNAMSIZ)?),
+                };
+                super::ifconfig::route_set(cmd, &rt, dev.as_deref())?;
             } else {
                 let req = t.mm().read_vec(arg, IFREQ_SIZE)?;
                 super::ifconfig::ifreq_set(cmd, &req)?;

@@ -33,6 +33,8 @@ pub struct Net {
     pub dying: Vec<(usize, SocketHandle, u8)>,
     /// Closed connections in TIME-WAIT, holding their ports.
     pub time_wait: Vec<TimeWait>,
+    /// The IPv4 routes added by hand (`route::Route`).
+    pub routes: Vec<super::route::Route>,
 }
 
 impl Net {
@@ -42,17 +44,22 @@ impl Net {
     }
 
     /// The interface and source address to reach `dst`: an interface on
-    /// its subnet, else one with a default gateway.
+    /// its subnet, else the routing table's choice.
     pub fn route(&self, dst: IpAddress) -> KResult<(usize, IpAddress)> {
-        let on = |f: fn(&Iface, IpAddress) -> Option<IpAddress>| {
-            self.ifaces
-                .iter()
-                .enumerate()
-                .find_map(|(n, i)| f(i, dst).map(|s| (n, s)))
+        let connected = self
+            .ifaces
+            .iter()
+            .enumerate()
+            .find_map(|(n, i)| i.source_for(dst).map(|s| (n, s)));
+        if let Some(r) = connected {
+            return Ok(r);
+        }
+        let IpAddress::Ipv4(v4) = dst else {
+            return Err(Errno::ENETUNREACH);
         };
-        on(Iface::source_for)
-            .or_else(|| on(Iface::source_via_gateway))
-            .ok_or(Errno::ENETUNREACH)
+        let (n, _) = super::route::lookup(self, v4).ok_or(Errno::ENETUNREACH)?;
+        let src = self.ifaces[n].first_v4().ok_or(Errno::ENETUNREACH)?;
+        Ok((n, src))
     }
 
     /// Give up smoltcp socket `h` of interface `i` (its reset, if any, goes
@@ -116,12 +123,17 @@ impl Stack {
             let seed = seed.rotate_left(n as u32 + 1);
             ifaces.push(Iface::ethernet(&name, dev, mac, now(), seed));
         }
+        super::neigh::flush(None);
+        for (n, i) in ifaces.iter_mut().enumerate() {
+            i.index = n as u32 + 1;
+        }
         Stack {
             net: Net {
                 ifaces,
                 ports,
                 dying: Vec::new(),
                 time_wait: Vec::new(),
+                routes: Vec::new(),
             },
             socks: BTreeMap::new(),
             next_id: 1,

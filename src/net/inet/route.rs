@@ -1,0 +1,237 @@
+//! The IPv4 routing table both configuration paths share (the SIOCADDRT
+//! ioctls of `route`, RTM_NEWROUTE of `ip route`): routes added by hand,
+//! each through one interface, with or without a gateway. Connected
+//! routes are implied by the interfaces' addresses and not stored. The
+//! gateway routes of an interface are mirrored into its smoltcp
+//! `Interface`, which picks the next hop for the packets it sends.
+
+use super::iface::Iface;
+use super::stack::Net;
+use crate::kernel::errno::{Errno, KResult};
+use smoltcp::iface::Route as SmolRoute;
+use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+
+/// One route: destination `dst/prefix` through interface `iface` (an
+/// index into the stack's list), via `gw` if given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Address,
+    pub prefix: u8,
+    pub gw: Option<Ipv4Address>,
+    pub iface: usize,
+    pub metric: u32,
+}
+
+impl Route {
+    fn contains(&self, a: Ipv4Address) -> bool {
+        Ipv4Cidr::new(self.dst, self.prefix).contains_addr(&a)
+    }
+}
+
+/// How an add treats an existing route to the same destination and
+/// metric: EEXIST (SIOCADDRT; netlink without NLM_F_REPLACE, since one
+/// route per destination and metric is all we keep) or replace it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    Exclusive,
+    Replace,
+}
+
+/// The network part of `a`/`prefix` (host bits cleared).
+pub fn network(a: Ipv4Address, prefix: u8) -> Ipv4Address {
+    Ipv4Cidr::new(a, prefix).network().address()
+}
+
+/// The interface's IPv4 address, if it has one.
+pub fn v4_of(i: &Iface) -> Option<(Ipv4Address, u8)> {
+    i.iface.ip_addrs().iter().find_map(|c| match c.address() {
+        IpAddress::Ipv4(a) => Some((a, c.prefix_len())),
+        _ => None,
+    })
+}
+
+/// Add route `r`. ENODEV for a missing interface, ENETUNREACH when the
+/// gateway is not on one of the interface's subnets (Linux: "Nexthop has
+/// invalid gateway"), EEXIST for a duplicate unless replacing.
+pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
+    let i = net.ifaces.get(r.iface).ok_or(Errno::ENODEV)?;
+    if r.prefix > 32 {
+        return Err(Errno::EINVAL);
+    }
+    if let Some(g) = r.gw {
+        if i.loopback || !i.up || i.source_for(IpAddress::Ipv4(g)).is_none() {
+            return Err(Errno::ENETUNREACH);
+        }
+    } else if !i.up {
+        return Err(Errno::ENETDOWN);
+    }
+    r.dst = network(r.dst, r.prefix);
+    let same = |o: &Route| o.dst == r.dst && o.prefix == r.prefix && o.metric == r.metric;
+    if let Some(n) = net.routes.iter().position(same) {
+        if mode != Mode::Replace {
+            return Err(Errno::EEXIST);
+        }
+        let old = net.routes.remove(n);
+        let _ = sync(net, old.iface);
+    }
+    net.routes.push(r);
+    sync(net, r.iface)
+}
+
+/// Delete the route matching `dst/prefix` and, when given, `gw`, `iface`
+/// and `metric` (ESRCH if none).
+pub fn del(
+    net: &mut Net,
+    dst: Ipv4Address,
+    prefix: u8,
+    gw: Option<Ipv4Address>,
+    iface: Option<usize>,
+    metric: Option<u32>,
+) -> KResult<()> {
+    let dst = network(dst, prefix);
+    let n = net
+        .routes
+        .iter()
+        .position(|r| {
+            r.dst == dst
+                && r.prefix == prefix
+                && gw.is_none_or(|g| r.gw == Some(g))
+                && iface.is_none_or(|i| r.iface == i)
+                && metric.is_none_or(|m| r.metric == m)
+        })
+        .ok_or(Errno::ESRCH)?;
+    let old = net.routes.remove(n);
+    sync(net, old.iface)
+}
+
+/// Interface `n` went down or lost its IPv4 address: its routes go, as
+/// Linux flushes a device's routes then.
+pub fn flush_iface(net: &mut Net, n: usize) {
+    net.routes.retain(|r| r.iface != n);
+    let _ = sync(net, n);
+}
+
+/// The most specific route to `dst` through an interface that is up (the
+/// lowest metric among equals): (interface, gateway).
+pub fn lookup(net: &Net, dst: Ipv4Address) -> Option<(usize, Option<Ipv4Address>)> {
+    net.routes
+        .iter()
+        .filter(|r| r.contains(dst) && net.ifaces.get(r.iface).is_some_and(|i| i.up))
+        .max_by_key(|r| (r.prefix, u32::MAX - r.metric))
+        .map(|r| (r.iface, r.gw))
+}
+
+/// Mirror interface `n`'s gateway routes into smoltcp (ENOSPC when more
+/// than smoltcp's table holds; the route then stays out of our table).
+fn sync(net: &mut Net, n: usize) -> KResult<()> {
+    let mine: Vec<Route> = net
+        .routes
+        .iter()
+        .filter(|r| r.iface == n && r.gw.is_some())
+        .copied()
+        .collect();
+    let Some(i) = net.ifaces.get_mut(n) else {
+        return Ok(());
+    };
+    let mut full = false;
+    i.iface.routes_mut().update(|t| {
+        t.clear();
+        for r in &mine {
+            let route = SmolRoute {
+                cidr: IpCidr::Ipv4(Ipv4Cidr::new(r.dst, r.prefix)),
+                via_router: IpAddress::Ipv4(r.gw.unwrap_or(r.dst)),
+                preferred_until: None,
+                expires_at: None,
+            };
+            if t.push(route).is_err() {
+                full = true;
+            }
+        }
+    });
+    if full {
+        // Keep the table and smoltcp in step: forget the last one added.
+        if let Some(last) = mine.last() {
+            net.routes.retain(|r| r != last);
+        }
+        let _ = sync(net, n);
+        return Err(Errno::ENOSPC);
+    }
+    Ok(())
+}
+
+/// One line of the main table as `ip route` and /proc/net/route show it.
+pub struct Entry {
+    pub iface: usize,
+    pub dst: Ipv4Address,
+    pub prefix: u8,
+    pub gw: Option<Ipv4Address>,
+    pub metric: u32,
+    /// A connected route: the interface's own address, its source.
+    pub src: Option<Ipv4Address>,
+}
+
+/// The main table: our routes, then the connected routes of the
+/// interfaces that are up (lo's live in Linux's local table, not here).
+pub fn main_table(net: &Net) -> Vec<Entry> {
+    let mut v: Vec<Entry> = net
+        .routes
+        .iter()
+        .map(|r| Entry {
+            iface: r.iface,
+            dst: r.dst,
+            prefix: r.prefix,
+            gw: r.gw,
+            metric: r.metric,
+            src: None,
+        })
+        .collect();
+    for (n, i) in net.ifaces.iter().enumerate() {
+        if i.loopback || !i.up {
+            continue;
+        }
+        for c in i.iface.ip_addrs() {
+            if let IpAddress::Ipv4(a) = c.address() {
+                v.push(Entry {
+                    iface: n,
+                    dst: network(a, c.prefix_len()),
+                    prefix: c.prefix_len(),
+                    gw: None,
+                    metric: 0,
+                    src: Some(a),
+                });
+            }
+        }
+    }
+    v
+}
+
+/// /proc/net/route in Linux's format.
+pub fn proc_net_route(net: &Net) -> String {
+    let mut s = format!(
+        "{:<127}\n",
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT"
+    );
+    let hex = |a: Ipv4Address| format!("{:08X}", u32::from_le_bytes(a.octets()));
+    let mask = |p: u8| {
+        if p == 0 {
+            Ipv4Address::UNSPECIFIED
+        } else {
+            Ipv4Address::from_bits(u32::MAX << (32 - p as u32))
+        }
+    };
+    for e in main_table(net) {
+        // RTF_UP, RTF_GATEWAY.
+        let flags = 1 | if e.gw.is_some() { 2 } else { 0 };
+        let line = format!(
+            "{}\t{}\t{}\t{:04X}\t0\t0\t{}\t{}\t0\t0\t0",
+            net.ifaces[e.iface].name,
+            hex(e.dst),
+            hex(e.gw.unwrap_or(Ipv4Address::UNSPECIFIED)),
+            flags,
+            e.metric,
+            hex(mask(e.prefix)),
+        );
+        s.push_str(&format!("{line:<127}\n"));
+    }
+    s
+}

@@ -1,0 +1,60 @@
+//! RTM_NEWADDR and RTM_DELADDR: IPv4 addresses of an interface, through
+//! the same operations as SIOCSIFADDR (`inet::ifconfig`).
+
+use super::{attrs, body_of, v4_attr, AF_INET, AF_INET6, IFA_ADDRESS, IFA_LOCAL};
+use super::{NLM_F_EXCL, NLM_F_REPLACE};
+use crate::abi::netlink::IfAddrMsg;
+use crate::kernel::errno::{Errno, KResult};
+use crate::net::inet::ifconfig;
+
+/// The family check of both requests: IPv6 configuration is not ours.
+fn family(f: u8) -> KResult<()> {
+    match f {
+        AF_INET => Ok(()),
+        AF_INET6 => Err(Errno::EOPNOTSUPP),
+        _ => Err(Errno::EAFNOSUPPORT),
+    }
+}
+
+/// RTM_NEWADDR: IFA_LOCAL (else IFA_ADDRESS) with ifa_prefixlen on
+/// ifa_index. An address already there is EEXIST unless NLM_F_REPLACE
+/// without NLM_F_EXCL asks to update it, as Linux's inet_rtm_newaddr.
+pub fn new(body: &[u8], flags: u16) -> KResult<()> {
+    let (ifa, rest): (IfAddrMsg, _) = body_of(body)?;
+    family(ifa.ifa_family)?;
+    let list = attrs(rest);
+    let a = match v4_attr(&list, IFA_LOCAL)? {
+        Some(a) => a,
+        None => v4_attr(&list, IFA_ADDRESS)?.ok_or(Errno::EINVAL)?,
+    };
+    if ifa.ifa_prefixlen > 32 {
+        return Err(Errno::EINVAL);
+    }
+    if ifa.ifa_index == 0 {
+        return Err(Errno::ENODEV);
+    }
+    let excl = flags & NLM_F_EXCL != 0 || flags & NLM_F_REPLACE == 0;
+    ifconfig::add_v4(ifa.ifa_index, a, ifa.ifa_prefixlen, excl)
+}
+
+/// RTM_DELADDR: the address IFA_LOCAL names (its prefix length must
+/// match when IFA_ADDRESS comes too), or the first one without it.
+pub fn del(body: &[u8]) -> KResult<()> {
+    let (ifa, rest): (IfAddrMsg, _) = body_of(body)?;
+    family(ifa.ifa_family)?;
+    let list = attrs(rest);
+    let local = v4_attr(&list, IFA_LOCAL)?;
+    let prefix = v4_attr(&list, IFA_ADDRESS)?.map(|_| ifa.ifa_prefixlen);
+    if ifa.ifa_index == 0 {
+        return Err(Errno::ENODEV);
+    }
+    let a = match local {
+        Some(a) => a,
+        None => {
+            ifconfig::v4_of_index(ifa.ifa_index)?
+                .ok_or(Errno::EADDRNOTAVAIL)?
+                .0
+        }
+    };
+    ifconfig::del_v4(ifa.ifa_index, a, prefix)
+}

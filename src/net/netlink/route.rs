@@ -1,0 +1,152 @@
+//! RTM_NEWROUTE, RTM_DELROUTE and the RTM_GETROUTE dump: the IPv4 main
+//! table (`inet::route`), changed through the same operations as
+//! SIOCADDRT (`inet::ifconfig`). Other tables, route types and IPv6
+//! routes are refused with EOPNOTSUPP.
+
+use super::{attr, attrs, body_of, v4_attr, Msg, AF_INET, AF_INET6, NLM_F_MULTI};
+use super::{NLM_F_REPLACE, RTM_NEWROUTE};
+use crate::abi::{self, netlink::RtMsg};
+use crate::kernel::errno::{Errno, KResult};
+use crate::net::inet::route::{self as table, Mode};
+use crate::net::inet::{ifconfig, stack};
+use smoltcp::wire::Ipv4Address;
+
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_PREFSRC: u16 = 7;
+const RTA_TABLE: u16 = 15;
+const RT_TABLE_UNSPEC: u8 = 0;
+const RT_TABLE_MAIN: u8 = 254;
+const RTN_UNICAST: u8 = 1;
+const RTPROT_KERNEL: u8 = 2;
+const RTPROT_BOOT: u8 = 3;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RT_SCOPE_LINK: u8 = 253;
+
+fn u32_attr(list: &[(u16, &[u8])], ty: u16) -> KResult<Option<u32>> {
+    match attr(list, ty) {
+        None => Ok(None),
+        Some(d) if d.len() == 4 => Ok(Some(abi::read_at(d, 0))),
+        Some(_) => Err(Errno::EINVAL),
+    }
+}
+
+/// What both requests carry: destination, prefix, gateway, interface
+/// (0: any) and metric.
+struct Req {
+    dst: Ipv4Address,
+    prefix: u8,
+    gw: Option<Ipv4Address>,
+    oif: u32,
+    metric: Option<u32>,
+    rtm: RtMsg,
+}
+
+fn parse(body: &[u8]) -> KResult<Req> {
+    let (rtm, rest): (RtMsg, _) = body_of(body)?;
+    match rtm.rtm_family {
+        AF_INET => {}
+        AF_INET6 => return Err(Errno::EOPNOTSUPP),
+        _ => return Err(Errno::EAFNOSUPPORT),
+    }
+    let list = attrs(rest);
+    let table = match u32_attr(&list, RTA_TABLE)? {
+        Some(t) => t,
+        None => rtm.rtm_table as u32,
+    };
+    if table != RT_TABLE_MAIN as u32 && table != RT_TABLE_UNSPEC as u32 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if rtm.rtm_dst_len > 32 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Req {
+        dst: v4_attr(&list, RTA_DST)?.unwrap_or(Ipv4Address::UNSPECIFIED),
+        prefix: rtm.rtm_dst_len,
+        gw: v4_attr(&list, RTA_GATEWAY)?,
+        oif: u32_attr(&list, RTA_OIF)?.unwrap_or(0),
+        metric: u32_attr(&list, RTA_PRIORITY)?,
+        rtm,
+    })
+}
+
+/// RTM_NEWROUTE: a unicast route with a gateway or an output interface.
+/// A route to the same destination and metric is EEXIST unless
+/// NLM_F_REPLACE.
+pub fn new(body: &[u8], flags: u16) -> KResult<()> {
+    let r = parse(body)?;
+    if r.rtm.rtm_type != RTN_UNICAST {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if r.gw.is_none() && r.oif == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mode = if flags & NLM_F_REPLACE != 0 {
+        Mode::Replace
+    } else {
+        Mode::Exclusive
+    };
+    ifconfig::add_route(r.oif, r.dst, r.prefix, r.gw, r.metric.unwrap_or(0), mode)
+}
+
+/// RTM_DELROUTE: the route matching what the request gives (ESRCH).
+pub fn del(body: &[u8]) -> KResult<()> {
+    let r = parse(body)?;
+    ifconfig::del_route(r.oif, r.dst, r.prefix, r.gw, r.metric)
+}
+
+/// The dump of the main table (IPv4 only).
+pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
+    let family = body.first().copied().unwrap_or(0);
+    if family != 0 && family != AF_INET {
+        return Vec::new();
+    }
+    let entries = stack::query(|s| {
+        table::main_table(&s.net)
+            .into_iter()
+            .map(|e| (s.net.ifaces[e.iface].index, e))
+            .collect::<Vec<_>>()
+    });
+    entries
+        .into_iter()
+        .map(|(index, e)| {
+            let mut m = Msg::new(RTM_NEWROUTE, NLM_F_MULTI, seq, pid);
+            let connected = e.src.is_some();
+            let rtm = RtMsg {
+                rtm_family: AF_INET,
+                rtm_dst_len: e.prefix,
+                rtm_table: RT_TABLE_MAIN,
+                rtm_protocol: if connected {
+                    RTPROT_KERNEL
+                } else {
+                    RTPROT_BOOT
+                },
+                rtm_scope: if e.gw.is_some() {
+                    RT_SCOPE_UNIVERSE
+                } else {
+                    RT_SCOPE_LINK
+                },
+                rtm_type: RTN_UNICAST,
+                ..Default::default()
+            };
+            m.put(abi::bytes(&rtm));
+            m.attr(RTA_TABLE, abi::bytes(&(RT_TABLE_MAIN as u32)));
+            if e.prefix > 0 {
+                m.attr(RTA_DST, &e.dst.octets());
+            }
+            if let Some(s) = e.src {
+                m.attr(RTA_PREFSRC, &s.octets());
+            }
+            if let Some(g) = e.gw {
+                m.attr(RTA_GATEWAY, &g.octets());
+            }
+            if e.metric != 0 {
+                m.attr(RTA_PRIORITY, abi::bytes(&e.metric));
+            }
+            m.attr(RTA_OIF, abi::bytes(&index));
+            m.done()
+        })
+        .collect()
+}
