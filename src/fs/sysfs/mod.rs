@@ -2,10 +2,12 @@
 //! (devices are all registered at boot and never go away): a directory
 //! per device under /sys/devices with `dev` and `uevent`, and the links to
 //! it from /sys/dev/{block,char}, /sys/class/<class> and /sys/block that
-//! mdev, udev and lsblk-style tools walk.
+//! mdev, udev and lsblk-style tools walk; network interfaces under
+//! /sys/class/net (`net`).
 
 mod block;
 mod chardev;
+mod net;
 mod node;
 
 use crate::drivers::{major, minor};
@@ -35,6 +37,7 @@ pub fn new_fs() -> Arc<dyn Inode> {
     }
     block::add(&root);
     chardev::add(&root);
+    net::add(&root);
     root
 }
 

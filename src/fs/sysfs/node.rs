@@ -28,6 +28,9 @@ enum Kind {
     /// accepted and ignored (Linux would resend the event; nothing here
     /// listens).
     Attr(String, bool),
+    /// A read-only attribute whose text is made at each read (network
+    /// interface state and counters).
+    Live(Box<dyn Fn() -> String + Send + Sync>),
     Link(String),
 }
 
@@ -112,6 +115,11 @@ impl SysNode {
         );
     }
 
+    /// A read-only attribute made by `f` when read.
+    pub fn attr_live(&self, name: &str, f: impl Fn() -> String + Send + Sync + 'static) {
+        self.add(name, Self::new(S_IFREG | 0o444, Kind::Live(Box::new(f))));
+    }
+
     /// An attribute root may write (`uevent`).
     pub fn attr_rw(&self, name: &str, text: impl Into<String>) {
         self.add(
@@ -132,7 +140,7 @@ impl Inode for SysNode {
 
     fn stat(&self) -> Stat {
         let (size, nlink) = match &self.kind {
-            Kind::Attr(..) => (ATTR_SIZE, 1),
+            Kind::Attr(..) | Kind::Live(_) => (ATTR_SIZE, 1),
             Kind::Link(_) => (0, 1),
             Kind::Dir(d) => {
                 let subdirs = lock(d)
@@ -206,8 +214,14 @@ impl Inode for SysNode {
     }
 
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
-        let Kind::Attr(text, _) = &self.kind else {
-            return Err(Errno::EISDIR);
+        let live;
+        let text = match &self.kind {
+            Kind::Attr(text, _) => text,
+            Kind::Live(f) => {
+                live = f();
+                &live
+            }
+            _ => return Err(Errno::EISDIR),
         };
         let t = text.as_bytes();
         let p = (off as usize).min(t.len());
@@ -219,6 +233,7 @@ impl Inode for SysNode {
     fn write_at(&self, _off: u64, buf: &[u8]) -> KResult<usize> {
         match &self.kind {
             Kind::Attr(..) => Ok(buf.len()),
+            Kind::Live(_) => Err(Errno::EACCES),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -227,6 +242,11 @@ impl Inode for SysNode {
     /// write bits are off, is EACCES even for root (kernfs checks itself).
     fn open(&self, flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {
         use crate::fs::file::{O_ACCMODE, O_RDONLY};
+        if let Kind::Live(_) = self.kind {
+            if flags & O_ACCMODE != O_RDONLY {
+                return Err(Errno::EACCES);
+            }
+        }
         if let Kind::Attr(_, takes_writes) = self.kind {
             let mode_ok = lock(&self.meta).mode & 0o222 != 0;
             if flags & O_ACCMODE != O_RDONLY && !(takes_writes && mode_ok) {

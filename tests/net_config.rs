@@ -1,0 +1,345 @@
+//! Guest-side configuration of eth0 on Linux's interfaces: busybox `ip`
+//! over route netlink (addresses, link state, routes, neighbours),
+//! /proc/net/{arp,route}, /sys/class/net, AF_PACKET sockets
+//! (tests/guest/packet.c) and busybox `udhcpc` leasing an address from a
+//! host-side `udhcpd`. The host side lives in a network namespace of the
+//! test's own (TAP, its address, udhcpd, and vmlinux itself run in it),
+//! deleted when the test ends. Needs root on the host; skipped otherwise.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A network namespace with a TAP at 10.201.N.1/24, and the host
+/// processes started in it: all gone when dropped.
+struct Netns {
+    ns: String,
+    tap: String,
+    children: Vec<Child>,
+}
+
+fn sh(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map_err(|e| format!("{}: {e}", args[0]))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Netns {
+    fn create(n: u32) -> Result<Netns, String> {
+        let ns = format!("rumlcfg{n}");
+        let tap = format!("rumlcfgtap{n}");
+        sh(&["ip", "netns", "add", &ns])?;
+        // From here on the guard deletes it (and the TAP with it).
+        let me = Netns {
+            ns,
+            tap,
+            children: Vec::new(),
+        };
+        me.exec(&["ip", "tuntap", "add", "dev", &me.tap, "mode", "tap"])?;
+        me.exec(&[
+            "ip",
+            "addr",
+            "add",
+            &format!("10.201.{n}.1/24"),
+            "dev",
+            &me.tap,
+        ])?;
+        me.exec(&["ip", "link", "set", &me.tap, "up"])?;
+        me.exec(&["ip", "link", "set", "lo", "up"])?;
+        Ok(me)
+    }
+
+    /// Run a command in the namespace.
+    fn exec(&self, args: &[&str]) -> Result<String, String> {
+        let mut v = vec!["ip", "netns", "exec", &self.ns];
+        v.extend_from_slice(args);
+        sh(&v)
+    }
+
+    /// Start a long-running command in the namespace.
+    fn spawn(&mut self, args: &[&str]) {
+        let c = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ip netns exec");
+        self.children.push(c);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = self.exec(&["ip", "tuntap", "del", "dev", &self.tap, "mode", "tap"]);
+        let _ = sh(&["ip", "netns", "del", &self.ns]);
+    }
+}
+
+/// A subnet number of our own: concurrent test runs use different pids.
+fn subnet() -> u32 {
+    20 + std::process::id() % 200
+}
+
+/// Boot `initrd` inside the namespace (so its TAP is reachable).
+fn boot_in(ns: &Netns, initrd: &Path, words: &[&str], dir: &Path) -> Guest {
+    let vm = vmlinux();
+    let initrd_arg = format!("initrd={}", initrd.display());
+    let uml_dir = format!("uml_dir={}", dir.join("uml").display());
+    let mut args: Vec<&str> = vec![
+        "netns",
+        "exec",
+        &ns.ns,
+        vm.to_str().unwrap(),
+        "mem=256M",
+        &initrd_arg,
+        "con0=fd:0,fd:1",
+        &uml_dir,
+    ];
+    args.extend_from_slice(words);
+    Guest::spawn(Path::new("/usr/sbin/ip"), &args, &[])
+}
+
+const DEFAULT_SCRIPT: &str = r#"#!/bin/sh
+# udhcpc's hook: configure the interface with ip (route netlink).
+case "$1" in
+deconfig)
+    ip link set "$interface" up
+    ip addr flush dev "$interface"
+    ;;
+bound|renew)
+    ip addr add "$ip/$mask" dev "$interface"
+    for r in $router; do
+        ip route add default via "$r" dev "$interface"
+    done
+    echo "lease $ip/$mask router $router" > /tmp/lease
+    ;;
+esac
+exit 0
+"#;
+
+fn write_script(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("default.script");
+    std::fs::write(&p, DEFAULT_SCRIPT).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+#[test]
+fn ip_packet_sockets_and_udhcpc() {
+    let n = subnet();
+    let mut ns = match Netns::create(n) {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make a network namespace with a TAP ({e}); run as root");
+            return;
+        }
+    };
+    let host_ip = format!("10.201.{n}.1");
+    let guest_ip = format!("10.201.{n}.2");
+    let host_mac = ns
+        .exec(&["cat", &format!("/sys/class/net/{}/address", ns.tap)])
+        .unwrap()
+        .trim()
+        .to_string();
+
+    let dir = test_dir("net-config-host");
+    let packet = dir.join("packet");
+    compile_c(
+        &repo_root().join("tests/guest/packet.c"),
+        &packet,
+        &["-static"],
+    );
+    let script = write_script(&dir);
+    let initrd = build_initramfs(
+        "net-config",
+        &[
+            (packet.as_path(), "/bin/packet"),
+            (script.as_path(), "/etc/udhcpc/default.script"),
+        ],
+    );
+    let word = format!("eth0=tuntap,{},02:00:00:ab:cd:ef", ns.tap);
+    let mut g = boot_in(&ns, &initrd, &[&word], &dir);
+    g.wait_prompt();
+
+    // sysfs and /proc before any configuration.
+    g.run("mount -t sysfs sysfs /sys 2>/dev/null; mount -t proc proc /proc 2>/dev/null");
+    assert_eq!(
+        g.run("cat /sys/class/net/eth0/address").trim(),
+        "02:00:00:ab:cd:ef"
+    );
+    assert_eq!(g.run("cat /sys/class/net/eth0/operstate").trim(), "down");
+    assert_eq!(g.run("cat /sys/class/net/eth0/ifindex").trim(), "2");
+    assert_eq!(g.run("cat /sys/class/net/eth0/mtu").trim(), "1500");
+
+    // Configure with ip: netlink for addresses and routes.
+    let cfg = format!(
+        "ip addr add {guest_ip}/24 dev eth0 && ip link set eth0 up && ip route add default via {host_ip}"
+    );
+    let (out, st) = g.run_status(&cfg);
+    assert_eq!(st, 0, "{cfg}: {out}");
+    let (out, st) = g.run_status(&format!("ip addr add {guest_ip}/24 dev eth0"));
+    assert_ne!(st, 0, "a second add of the same address: {out}");
+    assert!(out.contains("File exists"), "a second add: {out}");
+    let (out, st) = g.run_status(&format!("ip route add default via {host_ip}"));
+    assert!(
+        st != 0 && out.contains("File exists"),
+        "a second default route: {out}"
+    );
+    assert_eq!(g.run("cat /sys/class/net/eth0/operstate").trim(), "up");
+
+    let (out, st) = g.run_status_timeout(&format!("ping -c 2 {host_ip}"), Duration::from_secs(60));
+    assert_eq!(st, 0, "ping: {out}");
+
+    let routes = g.run("ip route show");
+    assert!(
+        routes.contains(&format!("default via {host_ip} dev eth0")),
+        "ip route show: {routes}"
+    );
+    assert!(
+        routes.contains(&format!("10.201.{n}.0/24 dev eth0"))
+            && routes.contains(&format!("src {guest_ip}")),
+        "ip route show: {routes}"
+    );
+    let addrs = g.run("ip addr show dev eth0");
+    assert!(
+        addrs.contains(&format!("inet {guest_ip}/24")) && addrs.contains("02:00:00:ab:cd:ef"),
+        "ip addr show: {addrs}"
+    );
+    let links = g.run("ip link show");
+    assert!(
+        links.contains("eth0:") && links.contains("UP"),
+        "ip link: {links}"
+    );
+    let neigh = g.run("ip neigh show");
+    assert!(
+        neigh.contains(&format!("{host_ip} dev eth0 lladdr {host_mac}")),
+        "ip neigh show: {neigh} (host MAC {host_mac})"
+    );
+    let arp = g.run("cat /proc/net/arp");
+    assert!(
+        arp.lines()
+            .any(|l| l.starts_with(&host_ip) && l.contains(&host_mac) && l.ends_with("eth0")),
+        "/proc/net/arp: {arp}"
+    );
+    let proute = g.run("cat /proc/net/route");
+    assert!(
+        proute.lines().any(|l| l.starts_with("eth0\t00000000\t")),
+        "/proc/net/route: {proute}"
+    );
+    let rx: u64 = g
+        .run("cat /sys/class/net/eth0/statistics/rx_packets")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(rx >= 2, "rx_packets {rx}");
+
+    // MTU through the ioctl (busybox ip link set uses SIOCSIFMTU).
+    let (out, st) = g.run_status("ip link set eth0 mtu 1400 && cat /sys/class/net/eth0/mtu");
+    assert_eq!((st, out.trim()), (0, "1400"));
+    g.run("ip link set eth0 mtu 1500");
+
+    // AF_PACKET sockets.
+    let (out, st) = g.run_status_timeout(
+        &format!("/bin/packet eth0 {guest_ip} {host_ip}"),
+        Duration::from_secs(120),
+    );
+    assert_eq!(st, 0, "packet: {out}");
+    let want = [
+        "bind raw: 0".to_string(),
+        "getsockname: len 20, proto 0x0806, ifindex ok 1, halen 6, mac ok 1".to_string(),
+        "bind AF_INET family: -1 Invalid argument".to_string(),
+        "bind ifindex 999: -1 No such device".to_string(),
+        "bind all: 0".to_string(),
+        "sendto raw: 42".to_string(),
+        format!("raw: reply from {host_ip}, len 42, addrlen 20, family 17, proto 0x0806, ifindex ok 1, hatype 1, pkttype 0, halen 6, sender mac matches 1, to us 1"),
+        "all: outgoing copy of the request, proto 0x0806".to_string(),
+        "bind dgram: 0".to_string(),
+        "sendto dgram: 28".to_string(),
+        format!("dgram: reply from {host_ip}, len 28, addrlen 20, family 17, proto 0x0806, ifindex ok 1, hatype 1, pkttype 0, halen 6, sender mac matches 1, to us 1"),
+        "attach drop-all filter: 0".to_string(),
+        "PACKET_AUXDATA: 0".to_string(),
+        "filtered socket readable within 2 s: 0".to_string(),
+        "detach: 0".to_string(),
+        "detach again: -1 No such file or directory".to_string(),
+        "SOCK_STREAM: -1 Socket type not supported".to_string(),
+        "as nobody: -1 Operation not permitted".to_string(),
+        "packet done".to_string(),
+    ];
+    let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
+    assert_eq!(got, want, "packet printed:\n{out}");
+
+    // Take it apart again: no route, no address, no ping.
+    let (out, st) = g.run_status(&format!(
+        "ip route del default && ip addr del {guest_ip}/24 dev eth0"
+    ));
+    assert_eq!(st, 0, "del: {out}");
+    let (out, st) = g.run_status(&format!("ip addr del {guest_ip}/24 dev eth0"));
+    assert_ne!(st, 0, "a second del: {out}");
+    assert!(!g.run("ip addr show dev eth0").contains("inet "));
+    assert_eq!(g.run("ip route show").trim(), "");
+    let (out, st) = g.run_status_timeout(
+        &format!("ping -c 1 -W 2 {host_ip}"),
+        Duration::from_secs(60),
+    );
+    assert_ne!(st, 0, "ping without an address: {out}");
+
+    // DHCP: udhcpd on the host side of the TAP, udhcpc in the guest.
+    let conf = dir.join("udhcpd.conf");
+    let leases = dir.join("udhcpd.leases");
+    std::fs::write(&leases, b"").unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "start 10.201.{n}.100\nend 10.201.{n}.110\ninterface {}\nlease_file {}\npidfile {}\noption subnet 255.255.255.0\noption router {host_ip}\noption lease 600\n",
+            ns.tap,
+            leases.display(),
+            dir.join("udhcpd.pid").display()
+        ),
+    )
+    .unwrap();
+    ns.spawn(&["busybox", "udhcpd", "-f", conf.to_str().unwrap()]);
+    // udhcpd binds its socket when it starts; give it the time to.
+    std::thread::sleep(Duration::from_secs(1));
+    let (out, st) =
+        g.run_status_timeout("udhcpc -i eth0 -n -q -t 5 -T 3", Duration::from_secs(120));
+    assert_eq!(st, 0, "udhcpc: {out}");
+    let lease = g.run("cat /tmp/lease");
+    assert!(
+        lease.contains(&format!("10.201.{n}.1")) && lease.contains("/24"),
+        "lease: {lease}"
+    );
+    let addrs = g.run("ip addr show dev eth0");
+    assert!(
+        addrs.contains(&format!("inet 10.201.{n}.1")),
+        "after udhcpc: {addrs}"
+    );
+    let routes = g.run("ip route show");
+    assert!(
+        routes.contains(&format!("default via {host_ip} dev eth0")),
+        "after udhcpc: {routes}"
+    );
+    let (out, st) = g.run_status_timeout(&format!("ping -c 1 {host_ip}"), Duration::from_secs(60));
+    assert_eq!(st, 0, "ping after udhcpc: {out}");
+    drop(g);
+    let _ = std::fs::remove_file(&initrd);
+}
