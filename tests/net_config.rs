@@ -282,7 +282,13 @@ fn ip_packet_sockets_and_udhcpc() {
         "detach: 0".to_string(),
         "detach again: -1 No such file or directory".to_string(),
         "SOCK_STREAM: -1 Socket type not supported".to_string(),
+        "unbound: len 0".to_string(),
+        "SO_BINDTODEVICE eth9: -1 No such device".to_string(),
+        "SO_BINDTODEVICE: 0".to_string(),
+        "bound to eth0, len 5".to_string(),
+        "udp sendto through it: 1".to_string(),
         "as nobody: -1 Operation not permitted".to_string(),
+        "SO_BINDTODEVICE as nobody: -1 Operation not permitted".to_string(),
         "packet done".to_string(),
     ];
     let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();

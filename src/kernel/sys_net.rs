@@ -520,6 +520,13 @@ pub fn sys_setsockopt(
     } else {
         t.mm().read_vec(val, len as usize)?
     };
+    if level == SOL_SOCKET
+        && opt == crate::net::inet::options::SO_BINDTODEVICE
+        && !t.creds().capable()
+    {
+        // Linux asks for CAP_NET_RAW to bind a socket to an interface.
+        return Err(Errno::EPERM);
+    }
     if level == SOL_SOCKET && opt == super::sys_net_packet::SO_ATTACH_FILTER {
         // struct sock_fprog points at the program: hand the family the
         // instructions themselves.

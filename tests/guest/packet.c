@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <netinet/in.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <poll.h>
@@ -181,9 +182,26 @@ int main(int argc, char **argv) {
     show("detach again", setsockopt(dg, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof one));
 
     show("SOCK_STREAM", socket(AF_PACKET, SOCK_STREAM, 0));
+
+    /* SO_BINDTODEVICE on a UDP socket: stored, shown, sends leave by it. */
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    char dev[IFNAMSIZ] = "";
+    socklen_t dl = sizeof dev;
+    getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl);
+    printf("unbound: len %d\n", (int)dl);
+    show("SO_BINDTODEVICE eth9", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "eth9", 5));
+    show("SO_BINDTODEVICE", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, argv[1], strlen(argv[1])));
+    dl = sizeof dev;
+    getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl);
+    printf("bound to %s, len %d\n", dev, (int)dl);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = host};
+    show("udp sendto through it", sendto(u, "x", 1, 0, (struct sockaddr *)&dst, sizeof dst));
+
     if (setuid(65534) < 0)
         die("setuid");
     show("as nobody", socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
+    show("SO_BINDTODEVICE as nobody",
+         setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, argv[1], strlen(argv[1])));
     printf("packet done\n");
     return 0;
 }

@@ -30,9 +30,11 @@ const SO_ACCEPTCONN: i32 = 30;
 const SO_PROTOCOL: i32 = 38;
 const SO_DOMAIN: i32 = 39;
 /// Options set and forgotten: SO_DEBUG, SO_DONTROUTE, SO_OOBINLINE,
-/// SO_NO_CHECK, SO_PRIORITY, SO_PASSCRED, SO_BINDTODEVICE, SO_TIMESTAMP,
-/// SO_MARK, SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_BUSY_POLL.
-const SO_IGNORED: &[i32] = &[1, 5, 10, 11, 12, 16, 25, 29, 32, 33, 36, 46];
+/// SO_NO_CHECK, SO_PRIORITY, SO_PASSCRED, SO_TIMESTAMP, SO_MARK,
+/// SO_RCVBUFFORCE, SO_SNDBUFFORCE, SO_BUSY_POLL.
+const SO_IGNORED: &[i32] = &[1, 5, 10, 11, 12, 16, 29, 32, 33, 36, 46];
+/// The interface sends leave by (root only: `sys_net` checks).
+pub const SO_BINDTODEVICE: i32 = 25;
 const SO_OOBINLINE: i32 = 10;
 const SO_REUSEPORT: i32 = 15;
 
@@ -63,7 +65,7 @@ fn read_int(val: &[u8]) -> KResult<i32> {
 }
 
 /// getsockopt(2): the option's bytes.
-pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
+pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
     let tcp = matches!(s.proto, Proto::Tcp(_));
     let (ty, protocol) = match &s.proto {
         Proto::Tcp(_) => (1, 6),
@@ -100,6 +102,21 @@ pub fn get(s: &mut Sock, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (SOL_SOCKET, SO_DOMAIN) => int(s.domain.family() as i32),
         (SOL_SOCKET, SO_REUSEPORT) => int(o.reuseport as i32),
         (SOL_SOCKET, SO_OOBINLINE) => int(0),
+        (SOL_SOCKET, SO_BINDTODEVICE) => {
+            // The name with its NUL; nothing when unbound.
+            let name = o.bind_dev.and_then(|i| {
+                net.ifaces
+                    .iter()
+                    .find(|x| x.index == i)
+                    .map(|x| x.name.clone())
+            });
+            name.map(|n| {
+                let mut v = n.into_bytes();
+                v.push(0);
+                v
+            })
+            .unwrap_or_default()
+        }
         // Linux hands a level it does not know down to the IP layer,
         // which refuses it this way.
         (IPPROTO_TCP, _) if !tcp => return Err(Errno::EOPNOTSUPP),
@@ -143,6 +160,22 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
             s.opts.timeouts[(opt == SO_SNDTIMEO) as usize] = tv;
         }
         (SOL_SOCKET, SO_RCVLOWAT | SO_SNDLOWAT) => {}
+        (SOL_SOCKET, SO_BINDTODEVICE) => {
+            // A name up to IFNAMSIZ, NUL-terminated or not; "" unbinds.
+            let v = &val[..val.len().min(crate::abi::net::IFNAMSIZ)];
+            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
+            s.opts.bind_dev = if end == 0 {
+                None
+            } else {
+                let name = std::str::from_utf8(&v[..end]).map_err(|_| Errno::ENODEV)?;
+                let n = net
+                    .ifaces
+                    .iter()
+                    .find(|i| i.name == name)
+                    .ok_or(Errno::ENODEV)?;
+                Some(n.index)
+            };
+        }
         (SOL_SOCKET, o) if SO_IGNORED.contains(&o) => {}
         (IPPROTO_TCP, _) if !tcp => return Err(Errno::ENOPROTOOPT),
         (IPPROTO_TCP, TCP_NODELAY) => s.opts.nodelay = read_int(val)? != 0,

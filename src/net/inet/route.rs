@@ -121,6 +121,15 @@ pub fn lookup(net: &Net, dst: Ipv4Address) -> Option<(usize, Option<Ipv4Address>
         .map(|r| (r.iface, r.gw))
 }
 
+/// `lookup` among the routes through interface `n` only.
+pub fn lookup_on(net: &Net, dst: Ipv4Address, n: usize) -> Option<Option<Ipv4Address>> {
+    net.routes
+        .iter()
+        .filter(|r| r.iface == n && r.contains(dst))
+        .max_by_key(|r| (r.prefix, u32::MAX - r.metric))
+        .map(|r| r.gw)
+}
+
 /// Mirror interface `n`'s gateway routes into smoltcp (ENOSPC when more
 /// than smoltcp's table holds; the route then stays out of our table).
 fn sync(net: &mut Net, n: usize) -> KResult<()> {

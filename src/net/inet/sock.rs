@@ -31,6 +31,8 @@ pub struct Opts {
     pub v6only: bool,
     /// SO_RCVTIMEO / SO_SNDTIMEO (zero: none).
     pub timeouts: [crate::abi::time::Timeval; 2],
+    /// SO_BINDTODEVICE: the interface index sends must leave by.
+    pub bind_dev: Option<u32>,
 }
 
 impl Default for Opts {
@@ -48,6 +50,7 @@ impl Default for Opts {
             tos: 0,
             v6only: false,
             timeouts: Default::default(),
+            bind_dev: None,
         }
     }
 }

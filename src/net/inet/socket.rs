@@ -297,7 +297,7 @@ impl InetSocket {
     /// getsockopt(2).
     pub fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
         // SO_ERROR clears the error, which changes what poll reports.
-        self.with(|_, k, _| options::get(k, level, opt))
+        self.with(|_, k, net| options::get(k, net, level, opt))
     }
 
     /// setsockopt(2).

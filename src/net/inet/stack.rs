@@ -62,6 +62,29 @@ impl Net {
         Ok((n, src))
     }
 
+    /// `route`, for a socket bound to interface `dev` (SO_BINDTODEVICE):
+    /// only that interface's subnets and routes count.
+    pub fn route_dev(&self, dst: IpAddress, dev: Option<u32>) -> KResult<(usize, IpAddress)> {
+        let Some(ix) = dev else {
+            return self.route(dst);
+        };
+        let n = self
+            .ifaces
+            .iter()
+            .position(|i| i.index == ix)
+            .ok_or(Errno::ENODEV)?;
+        let i = &self.ifaces[n];
+        if let Some(s) = i.source_for(dst) {
+            return Ok((n, s));
+        }
+        let IpAddress::Ipv4(v4) = dst else {
+            return Err(Errno::ENETUNREACH);
+        };
+        super::route::lookup_on(self, v4, n).ok_or(Errno::ENETUNREACH)?;
+        let src = i.first_v4().ok_or(Errno::ENETUNREACH)?;
+        Ok((n, src))
+    }
+
     /// Give up smoltcp socket `h` of interface `i` (its reset, if any, goes
     /// out at the next poll).
     pub fn bury(&mut self, i: usize, h: SocketHandle) {

@@ -305,7 +305,7 @@ impl Tcp {
         } else {
             remote.addr
         };
-        let (iface, mut src) = net.route(dst)?;
+        let (iface, mut src) = net.route_dev(dst, opts.bind_dev)?;
         if let Some(l) = self.local.filter(|l| !l.addr.is_unspecified()) {
             src = l.addr;
         }

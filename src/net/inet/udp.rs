@@ -99,14 +99,19 @@ impl Udp {
     }
 
     /// Where datagrams to `dst` go: (interface, destination, source).
-    fn route(&self, net: &Net, dst: IpEndpoint) -> KResult<(usize, IpEndpoint, IpAddress)> {
+    fn route(
+        &self,
+        net: &Net,
+        dst: IpEndpoint,
+        opts: &Opts,
+    ) -> KResult<(usize, IpEndpoint, IpAddress)> {
         // The unspecified address means this host (Linux).
         let addr = if dst.addr.is_unspecified() {
             self.domain.loopback()
         } else {
             dst.addr
         };
-        let (iface, src) = net.route(addr)?;
+        let (iface, src) = net.route_dev(addr, opts.bind_dev)?;
         let src = match self.local {
             Some(l) if !l.addr.is_unspecified() => l.addr,
             _ => src,
@@ -127,7 +132,7 @@ impl Udp {
             self.src = None;
             return Ok(());
         };
-        let (iface, dst, src) = self.route(net, ep)?;
+        let (iface, dst, src) = self.route(net, ep, opts)?;
         self.autobind(id, net, iface, opts)?;
         self.src = Some(src);
         self.peer = Some(dst);
@@ -157,7 +162,7 @@ impl Udp {
         if data.len() > max {
             return Err(Errno::EMSGSIZE);
         }
-        let (iface, dst, src) = self.route(net, dest)?;
+        let (iface, dst, src) = self.route(net, dest, opts)?;
         self.autobind(id, net, iface, opts)?;
         let mut meta = UdpMetadata::from(dst);
         meta.local_address = Some(src);
