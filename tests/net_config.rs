@@ -287,12 +287,19 @@ fn ip_packet_sockets_and_udhcpc() {
         "SO_BINDTODEVICE: 0".to_string(),
         "bound to eth0, len 5".to_string(),
         "udp sendto through it: 1".to_string(),
+        "RTM_NEWADDR as root: errno 0".to_string(),
+        "RTM_NEWADDR again: errno 17 (EEXIST 17)".to_string(),
+        "RTM_NEWADDR as nobody: errno 1 (EPERM 1)".to_string(),
         "as nobody: -1 Operation not permitted".to_string(),
         "SO_BINDTODEVICE as nobody: -1 Operation not permitted".to_string(),
         "packet done".to_string(),
     ];
     let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
     assert_eq!(got, want, "packet printed:\n{out}");
+
+    let addrs = g.run("ip addr show dev eth0");
+    assert!(addrs.contains("inet 10.99.0.1/24"), "after packet: {addrs}");
+    g.run("ip addr del 10.99.0.1/24 dev eth0");
 
     // Take it apart again: no route, no address, no ping.
     let (out, st) = g.run_status(&format!(

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -81,6 +83,39 @@ static void expect_reply(int fd, int off, const char *name) {
     }
     printf("%s: no reply among 20 frames\n", name);
     exit(1);
+}
+
+/* RTM_NEWADDR of 10.99.0.1/24 on ifindex with NLM_F_ACK: the errno of
+ * the kernel's answer (0: added), or -1 without one. */
+static int rtm_newaddr(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    struct {
+        struct nlmsghdr h;
+        struct ifaddrmsg a;
+        struct rtattr ra;
+        unsigned char addr[4];
+    } req;
+    memset(&req, 0, sizeof req);
+    req.h.nlmsg_len = sizeof req;
+    req.h.nlmsg_type = RTM_NEWADDR;
+    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    req.h.nlmsg_seq = 7;
+    req.a.ifa_family = AF_INET;
+    req.a.ifa_prefixlen = 24;
+    req.a.ifa_index = ifindex;
+    req.ra.rta_len = RTA_LENGTH(4);
+    req.ra.rta_type = IFA_LOCAL;
+    memcpy(req.addr, (unsigned char[]){10, 99, 0, 1}, 4);
+    if (send(fd, &req, sizeof req, 0) < 0)
+        return -1;
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    close(fd);
+    struct nlmsghdr *h = (struct nlmsghdr *)buf;
+    if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || h->nlmsg_type != NLMSG_ERROR ||
+        h->nlmsg_seq != 7)
+        return -1;
+    return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
 }
 
 int main(int argc, char **argv) {
@@ -197,8 +232,11 @@ int main(int argc, char **argv) {
     struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = host};
     show("udp sendto through it", sendto(u, "x", 1, 0, (struct sockaddr *)&dst, sizeof dst));
 
+    printf("RTM_NEWADDR as root: errno %d\n", rtm_newaddr());
+    printf("RTM_NEWADDR again: errno %d (EEXIST %d)\n", rtm_newaddr(), EEXIST);
     if (setuid(65534) < 0)
         die("setuid");
+    printf("RTM_NEWADDR as nobody: errno %d (EPERM %d)\n", rtm_newaddr(), EPERM);
     show("as nobody", socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
     show("SO_BINDTODEVICE as nobody",
          setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, argv[1], strlen(argv[1])));
