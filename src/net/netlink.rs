@@ -12,6 +12,8 @@ mod addr;
 mod link;
 mod neigh;
 mod route;
+#[cfg(test)]
+mod tests;
 
 use crate::abi::{
     self,
