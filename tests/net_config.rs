@@ -253,6 +253,34 @@ fn ip_packet_sockets_and_udhcpc() {
         .unwrap();
     assert!(rx >= 2, "rx_packets {rx}");
 
+    // A device route and a gateway route to other networks.
+    let (out, st) = g.run_status(&format!(
+        "ip route add 10.202.0.0/16 dev eth0 && ip route add 10.203.0.0/16 via {host_ip} metric 5"
+    ));
+    assert_eq!(st, 0, "ip route add: {out}");
+    let routes = g.run("ip route show");
+    assert!(
+        routes.contains("10.202.0.0/16 dev eth0")
+            && routes.lines().any(|l| {
+                l.starts_with(&format!("10.203.0.0/16 via {host_ip} dev eth0"))
+                    && l.contains("metric 5")
+            }),
+        "ip route show: {routes}"
+    );
+    let (out, st) = g.run_status("ip route add 10.204.0.0/16 via 10.77.0.1");
+    assert!(
+        st != 0 && out.contains("unreachable"),
+        "a gateway off-link: {out}"
+    );
+    let (out, st) =
+        g.run_status("ip route del 10.202.0.0/16 dev eth0 && ip route del 10.203.0.0/16 metric 5");
+    assert_eq!(st, 0, "ip route del: {out}");
+    let (out, st) = g.run_status("ip route del 10.202.0.0/16");
+    assert!(
+        st != 0 && out.contains("No such process"),
+        "a second del: {out}"
+    );
+
     // MTU through the ioctl (busybox ip link set uses SIOCSIFMTU).
     let (out, st) = g.run_status("ip link set eth0 mtu 1400 && cat /sys/class/net/eth0/mtu");
     assert_eq!((st, out.trim()), (0, "1400"));
