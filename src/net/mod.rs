@@ -1,8 +1,9 @@
 //! Networking: AF_UNIX sockets (`unix`), AF_INET/AF_INET6 sockets over
-//! smoltcp with a loopback interface (`inet`), and read-only route netlink
-//! (`netlink`). The socket syscalls live in `kernel::sys_net`, which
-//! dispatches each call to the socket's family. Host networking: ethN
-//! devices (`drivers::net`) are more interfaces of the inet stack.
+//! smoltcp with a loopback interface (`inet`), route netlink (`netlink`)
+//! and link-level AF_PACKET sockets (`packet`). The socket syscalls live
+//! in `kernel::sys_net`, which dispatches each call to the socket's
+//! family. Host networking: ethN devices (`drivers::net`) are more
+//! interfaces of the inet stack.
 
 pub mod inet;
 pub mod netlink;
