@@ -179,8 +179,9 @@ pub struct Entry {
     pub src: Option<Ipv4Address>,
 }
 
-/// The main table: our routes, then the connected routes of the
-/// interfaces that are up (lo's live in Linux's local table, not here).
+/// The main table: our routes and the connected routes of the interfaces
+/// that are up (lo's live in Linux's local table, not here), in Linux's
+/// dump order (by destination, then prefix length).
 pub fn main_table(net: &Net) -> Vec<Entry> {
     let mut v: Vec<Entry> = net
         .routes
@@ -211,6 +212,7 @@ pub fn main_table(net: &Net) -> Vec<Entry> {
             }
         }
     }
+    v.sort_by_key(|e| (e.dst.to_bits(), e.prefix, e.metric));
     v
 }
 
