@@ -1,0 +1,682 @@
+//! The user-mode gateway's helper thread: a smoltcp interface standing
+//! for every address beyond the guest (AnyIP), fed the guest's frames,
+//! and all the host sockets behind it, served by one poll(2) loop that
+//! also watches a wake-up socket for frames from the guest. It blocks
+//! until a host socket is ready, a frame arrives or smoltcp's next timer.
+
+use super::frames::{self, FromGuest, DNS, FRAME_MAX, GATEWAY, GATEWAY_MAC, GUEST, PREFIX_LEN};
+use super::{dhcp, dns, tcp, udp};
+use crate::drivers::net::tap::Xmit;
+use crate::drivers::net::tap_host::Receive;
+use crate::init::eth_user::HostFwd;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use smoltcp::iface::{Config, Interface, SocketSet};
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::time::Instant as SInstant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, IpListenEndpoint};
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Relayed TCP connections at most; more SYNs are refused (RST).
+const MAX_TCP: usize = 128;
+/// UDP and echo flows at most; the least recently used one makes room.
+const MAX_UDP: usize = 128;
+/// Frames from the guest waiting for the gateway at most.
+const INBOX_MAX: usize = 512;
+/// hostfwd UDP peers remembered at most.
+const MAX_UDP_PEERS: usize = 64;
+
+/// The host sockets bound before boot for the device's `hostfwd`s.
+pub struct Forwards {
+    pub tcp: Vec<(HostFwd, TcpListener)>,
+    pub udp: Vec<(HostFwd, UdpSocket)>,
+}
+
+/// Frames from the guest, and the socket that wakes the gateway for them.
+struct Inbox {
+    frames: Mutex<VecDeque<Vec<u8>>>,
+    wake: UnixStream,
+}
+
+/// Start the gateway for a guest with MAC `guest_mac`; frames for the
+/// guest go to `deliver`. Returns where the guest's frames go.
+pub fn start(name: &str, guest_mac: [u8; 6], fwd: Forwards, deliver: Receive) -> io::Result<Xmit> {
+    let (wake_tx, wake_rx) = UnixStream::pair()?;
+    wake_tx.set_nonblocking(true)?;
+    wake_rx.set_nonblocking(true)?;
+    let inbox = Arc::new(Inbox {
+        frames: Mutex::new(VecDeque::new()),
+        wake: wake_tx,
+    });
+    let hosts = dns::parse_hosts(&std::fs::read_to_string("/etc/hosts").unwrap_or_default());
+    let resolver =
+        dns::nameserver(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default());
+    let mut gw = Gateway::new(
+        EthernetAddress(guest_mac),
+        fwd,
+        deliver,
+        wake_rx,
+        inbox.clone(),
+        hosts,
+        resolver,
+    );
+    std::thread::Builder::new()
+        .name(format!("{name}-user"))
+        .spawn(move || {
+            crate::arch::unpin_helper_thread();
+            gw.run()
+        })?;
+    Ok(Box::new(move |frame| {
+        let was_empty = {
+            let mut q = inbox.frames.lock().unwrap_or_else(|e| e.into_inner());
+            if q.len() >= INBOX_MAX {
+                return false;
+            }
+            q.push_back(frame);
+            q.len() == 1
+        };
+        if was_empty {
+            // A full socket already holds a wake-up.
+            let _ = (&inbox.wake).write(&[1]);
+        }
+        true
+    }))
+}
+
+/// The gateway's side of the wire, as a smoltcp device.
+#[derive(Default)]
+struct Wire {
+    rx: VecDeque<Vec<u8>>,
+    tx: Vec<Vec<u8>>,
+}
+
+struct RxToken(Vec<u8>);
+struct TxToken<'a>(&'a mut Vec<Vec<u8>>);
+
+impl phy::RxToken for RxToken {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut buf = vec![0; len];
+        let r = f(&mut buf);
+        self.0.push(buf);
+        r
+    }
+}
+
+impl phy::Device for Wire {
+    type RxToken<'b> = RxToken;
+    type TxToken<'b> = TxToken<'b>;
+
+    fn receive(&mut self, _now: SInstant) -> Option<(RxToken, TxToken<'_>)> {
+        let f = self.rx.pop_front()?;
+        Some((RxToken(f), TxToken(&mut self.tx)))
+    }
+    fn transmit(&mut self, _now: SInstant) -> Option<TxToken<'_>> {
+        Some(TxToken(&mut self.tx))
+    }
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ethernet;
+        c.max_transmission_unit = FRAME_MAX;
+        c
+    }
+}
+
+/// What a poll entry is for.
+#[derive(Clone, Copy)]
+enum Target {
+    Wake,
+    Tcp(usize),
+    Udp(usize),
+    FwdTcp(usize),
+    FwdUdp(usize),
+}
+
+struct Gateway {
+    iface: Interface,
+    wire: Wire,
+    sockets: SocketSet<'static>,
+    epoch: Instant,
+    guest_mac: EthernetAddress,
+    deliver: Receive,
+    inbox: Arc<Inbox>,
+    wake: UnixStream,
+    tcp: Vec<tcp::Flow>,
+    udp: Vec<udp::Flow>,
+    fwd: Forwards,
+    /// hostfwd UDP: (gateway port the guest sees, listener, host peer, last use).
+    udp_peers: Vec<(u16, usize, SocketAddr, Instant)>,
+    next_port: u16,
+    hosts: Vec<(String, IpAddr)>,
+    resolver: Ipv4Addr,
+    ping_warned: bool,
+    buf: Vec<u8>,
+}
+
+impl Gateway {
+    fn new(
+        guest_mac: EthernetAddress,
+        fwd: Forwards,
+        deliver: Receive,
+        wake: UnixStream,
+        inbox: Arc<Inbox>,
+        hosts: Vec<(String, IpAddr)>,
+        resolver: Ipv4Addr,
+    ) -> Gateway {
+        let mut wire = Wire::default();
+        let epoch = Instant::now();
+        let mut config = Config::new(HardwareAddress::Ethernet(GATEWAY_MAC));
+        config.random_seed = epoch.elapsed().as_nanos() as u64 ^ std::process::id() as u64;
+        let mut iface = Interface::new(config, &mut wire, SInstant::from_micros(0));
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(GATEWAY.into(), PREFIX_LEN));
+            let _ = a.push(IpCidr::new(DNS.into(), PREFIX_LEN));
+        });
+        // Every destination is "ours": the gateway ends the guest's
+        // connections to anywhere.
+        iface.set_any_ip(true);
+        let _ = iface.routes_mut().add_default_ipv4_route(GATEWAY);
+        Gateway {
+            iface,
+            wire,
+            sockets: SocketSet::new(Vec::new()),
+            epoch,
+            guest_mac,
+            deliver,
+            inbox,
+            wake,
+            tcp: Vec::new(),
+            udp: Vec::new(),
+            fwd,
+            udp_peers: Vec::new(),
+            next_port: 49152,
+            hosts,
+            resolver,
+            ping_warned: false,
+            buf: vec![0; 64 * 1024],
+        }
+    }
+
+    fn now(&self) -> SInstant {
+        SInstant::from_micros(self.epoch.elapsed().as_micros() as i64)
+    }
+
+    fn run(&mut self) {
+        loop {
+            let ready = self.wait();
+            for (t, ev) in ready {
+                match t {
+                    Target::Wake => {
+                        let mut b = [0u8; 64];
+                        while matches!((&self.wake).read(&mut b), Ok(n) if n > 0) {}
+                    }
+                    Target::Tcp(i) => {
+                        if matches!(self.tcp[i].host, tcp::Host::Connecting(..)) {
+                            self.connect_done(i);
+                        }
+                    }
+                    Target::Udp(i) => self.udp_replies(i),
+                    Target::FwdTcp(i) => self.accept(i),
+                    Target::FwdUdp(i) => self.fwd_udp_in(i),
+                }
+                let _ = ev;
+            }
+            let frames: Vec<Vec<u8>> = self
+                .inbox
+                .frames
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain(..)
+                .collect();
+            for f in frames {
+                self.from_guest(f);
+            }
+            self.pump();
+            self.expire();
+        }
+    }
+
+    /// Block until something is ready; what is.
+    fn wait(&mut self) -> Vec<(Target, PollFlags)> {
+        let mut targets = vec![Target::Wake];
+        let mut fds = vec![PollFd::new(self.wake.as_fd(), PollFlags::POLLIN)];
+        for (i, f) in self.tcp.iter().enumerate() {
+            let (r, w) = f.interest(&self.sockets);
+            let mut ev = PollFlags::empty();
+            if r {
+                ev |= PollFlags::POLLIN;
+            }
+            if w {
+                ev |= PollFlags::POLLOUT;
+            }
+            let fd = match &f.host {
+                tcp::Host::Connecting(fd, _) => fd.as_fd(),
+                tcp::Host::Open(s) => s.as_fd(),
+                tcp::Host::Gone => continue,
+            };
+            if !ev.is_empty() {
+                targets.push(Target::Tcp(i));
+                fds.push(PollFd::new(fd, ev));
+            }
+        }
+        for (i, f) in self.udp.iter().enumerate() {
+            targets.push(Target::Udp(i));
+            fds.push(PollFd::new(f.sock.as_fd(), PollFlags::POLLIN));
+        }
+        if self.tcp.len() < MAX_TCP {
+            for (i, (_, l)) in self.fwd.tcp.iter().enumerate() {
+                targets.push(Target::FwdTcp(i));
+                fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
+            }
+        }
+        for (i, (_, s)) in self.fwd.udp.iter().enumerate() {
+            targets.push(Target::FwdUdp(i));
+            fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+        }
+        let mut timeout = self
+            .iface
+            .poll_delay(self.now(), &self.sockets)
+            .map(|d| Duration::from_micros(d.total_micros()));
+        if let Some(oldest) = self.udp.iter().map(|f| f.last).min() {
+            let left = (oldest + udp::IDLE).saturating_duration_since(Instant::now());
+            timeout = Some(timeout.map_or(left, |t| t.min(left)));
+        }
+        // Whole milliseconds, rounded up so a timer is never polled early
+        // in a spin.
+        let ms = timeout.map(|t| t.as_micros().div_ceil(1000).min(60_000) as i32);
+        let pt = match ms {
+            None => PollTimeout::NONE,
+            Some(ms) => PollTimeout::try_from(ms).unwrap_or(PollTimeout::NONE),
+        };
+        match poll(&mut fds, pt) {
+            Ok(0) | Err(_) => Vec::new(),
+            Ok(_) => fds
+                .iter()
+                .zip(targets)
+                .filter_map(|(fd, t)| {
+                    let ev = fd.revents()?;
+                    (!ev.is_empty()).then_some((t, ev))
+                })
+                .collect(),
+        }
+    }
+
+    /// Run the interface and the TCP relays until nothing moves, then
+    /// hand the frames out.
+    fn pump(&mut self) {
+        for _ in 0..16 {
+            let now = self.now();
+            self.iface.poll(now, &mut self.wire, &mut self.sockets);
+            let mut moved = false;
+            for f in &mut self.tcp {
+                moved |= f.relay(&mut self.sockets, &mut self.buf);
+            }
+            if !moved {
+                break;
+            }
+        }
+        let now = self.now();
+        self.iface.poll(now, &mut self.wire, &mut self.sockets);
+        self.flush();
+        self.reap();
+    }
+
+    fn flush(&mut self) {
+        for f in self.wire.tx.drain(..) {
+            (self.deliver)(f);
+        }
+    }
+
+    fn to_guest(&mut self, frame: Vec<u8>) {
+        (self.deliver)(frame);
+    }
+
+    /// Drop finished TCP flows and their sockets.
+    fn reap(&mut self) {
+        let sockets = &mut self.sockets;
+        self.tcp.retain(|f| {
+            if f.done {
+                if let Some(h) = f.sock {
+                    sockets.remove(h);
+                }
+            }
+            !f.done
+        });
+    }
+
+    /// Close UDP flows and forget hostfwd peers idle too long.
+    fn expire(&mut self) {
+        let now = Instant::now();
+        self.udp.retain(|f| now.duration_since(f.last) < udp::IDLE);
+        self.udp_peers
+            .retain(|p| now.duration_since(p.3) < udp::IDLE);
+    }
+
+    /// Where on the host a guest destination is: the gateway is the
+    /// host's loopback, the DNS address the host's resolver.
+    fn host_target(&self, dst: SocketAddrV4) -> SocketAddrV4 {
+        match *dst.ip() {
+            GATEWAY => SocketAddrV4::new(Ipv4Addr::LOCALHOST, dst.port()),
+            DNS => SocketAddrV4::new(self.resolver, dst.port()),
+            _ => dst,
+        }
+    }
+
+    fn feed(&mut self, frame: Vec<u8>) {
+        self.wire.rx.push_back(frame);
+    }
+
+    fn from_guest(&mut self, frame: Vec<u8>) {
+        match frames::classify(&frame) {
+            // Only the gateway's own addresses are on the wire.
+            FromGuest::ArpRequest(t) if t != GATEWAY && t != DNS => {}
+            FromGuest::Udp { src, dst, data } => {
+                let data = data.to_vec();
+                self.udp_from_guest(src, dst, &data);
+            }
+            FromGuest::Echo {
+                src,
+                dst,
+                ident,
+                seq,
+                data,
+            } if dst != GATEWAY && dst != DNS => {
+                let data = data.to_vec();
+                self.ping_from_guest(src, dst, ident, seq, &data);
+            }
+            FromGuest::Tcp { src, dst, syn } => {
+                let known = self
+                    .tcp
+                    .iter()
+                    .position(|f| f.guest == src && f.remote == dst);
+                match known {
+                    Some(i) if matches!(self.tcp[i].host, tcp::Host::Connecting(..)) => {
+                        // A retransmitted SYN while the host connects.
+                    }
+                    None if syn
+                        && self.tcp.len() < MAX_TCP
+                        && dst.ip().is_unicast_global_or_private() =>
+                    {
+                        self.tcp_connect(src, dst, frame);
+                    }
+                    _ => self.feed(frame),
+                }
+            }
+            _ => self.feed(frame),
+        }
+    }
+
+    /// A guest SYN for a new connection: connect on the host first, so a
+    /// refusal reaches the guest as RST to its SYN.
+    fn tcp_connect(&mut self, src: SocketAddrV4, dst: SocketAddrV4, syn: Vec<u8>) {
+        let to = self.host_target(dst);
+        match super::host::start_connect(to) {
+            Ok(fd) => {
+                log::debug!("user net: {src} -> {dst}: connecting to {to}");
+                self.tcp
+                    .push(tcp::Flow::new(src, dst, tcp::Host::Connecting(fd, syn)));
+            }
+            Err(e) => {
+                log::debug!("user net: {src} -> {dst}: connect to {to}: {e}");
+                self.feed(syn); // no listener: smoltcp resets it
+            }
+        }
+    }
+
+    /// The host connect of flow `i` is over.
+    fn connect_done(&mut self, i: usize) {
+        let f = &mut self.tcp[i];
+        let tcp::Host::Connecting(fd, syn) = std::mem::replace(&mut f.host, tcp::Host::Gone) else {
+            return;
+        };
+        match super::host::connect_result(fd) {
+            Ok(stream) => {
+                let mut s = tcp::new_socket();
+                let ep = IpListenEndpoint {
+                    addr: Some((*f.remote.ip()).into()),
+                    port: f.remote.port(),
+                };
+                if s.listen(ep).is_err() {
+                    f.done = true;
+                    return;
+                }
+                f.sock = Some(self.sockets.add(s));
+                f.host = tcp::Host::Open(stream);
+            }
+            Err(e) => {
+                log::debug!("user net: {} -> {}: {e}", f.guest, f.remote);
+                f.done = true;
+            }
+        }
+        // Now answered by the listener, or refused (RST) without one.
+        self.feed(syn);
+        let now = self.now();
+        self.iface.poll(now, &mut self.wire, &mut self.sockets);
+        self.flush();
+        self.reap();
+    }
+
+    /// A host connection to a hostfwd listener: connect into the guest.
+    fn accept(&mut self, i: usize) {
+        while self.tcp.len() < MAX_TCP {
+            let (fwd, l) = &self.fwd.tcp[i];
+            let guest = fwd.guest;
+            let stream = match l.accept() {
+                Ok((s, _)) => s,
+                Err(_) => return,
+            };
+            if stream.set_nonblocking(true).is_err() {
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let port = self.gateway_port();
+            let remote = SocketAddrV4::new(GATEWAY, port);
+            let mut s = tcp::new_socket();
+            if s.connect(
+                self.iface.context(),
+                (IpAddr::V4(*guest.ip()), guest.port()),
+                (IpAddr::V4(GATEWAY), port),
+            )
+            .is_err()
+            {
+                continue;
+            }
+            let mut f = tcp::Flow::new(guest, remote, tcp::Host::Open(stream));
+            f.sock = Some(self.sockets.add(s));
+            self.tcp.push(f);
+        }
+    }
+
+    /// A gateway port for a connection or datagram into the guest.
+    fn gateway_port(&mut self) -> u16 {
+        loop {
+            let p = self.next_port;
+            self.next_port = if p == 65535 { 49152 } else { p + 1 };
+            let busy = self
+                .tcp
+                .iter()
+                .any(|f| f.remote.port() == p && *f.remote.ip() == GATEWAY)
+                || self.udp_peers.iter().any(|x| x.0 == p);
+            if !busy {
+                return p;
+            }
+        }
+    }
+
+    /// Datagrams for hostfwd UDP listener `i`: into the guest from a
+    /// gateway port standing for the host peer.
+    fn fwd_udp_in(&mut self, i: usize) {
+        loop {
+            let (fwd, sock) = &self.fwd.udp[i];
+            let guest = fwd.guest;
+            let (n, peer) = match sock.recv_from(&mut self.buf) {
+                Ok(x) => x,
+                Err(_) => return,
+            };
+            let port = match self.udp_peers.iter_mut().find(|p| p.1 == i && p.2 == peer) {
+                Some(p) => {
+                    p.3 = Instant::now();
+                    p.0
+                }
+                None => {
+                    if self.udp_peers.len() >= MAX_UDP_PEERS {
+                        self.udp_peers.remove(0);
+                    }
+                    let port = self.gateway_port();
+                    self.udp_peers.push((port, i, peer, Instant::now()));
+                    port
+                }
+            };
+            let frame = frames::udp_frame(
+                self.guest_mac,
+                SocketAddrV4::new(GATEWAY, port),
+                guest,
+                &self.buf[..n],
+            );
+            self.to_guest(frame);
+        }
+    }
+
+    fn udp_from_guest(&mut self, src: SocketAddrV4, dst: SocketAddrV4, data: &[u8]) {
+        if dst.port() == 67 && (dst.ip().is_broadcast() || *dst.ip() == GATEWAY) {
+            if let Some(r) = dhcp::reply(data) {
+                let frame = frames::udp_frame(
+                    EthernetAddress::BROADCAST,
+                    SocketAddrV4::new(GATEWAY, 67),
+                    SocketAddrV4::new(Ipv4Addr::BROADCAST, 68),
+                    &r,
+                );
+                self.to_guest(frame);
+            }
+            return;
+        }
+        if !dst.ip().is_unicast_global_or_private() || *src.ip() != GUEST {
+            return;
+        }
+        if *dst.ip() == DNS {
+            if dst.port() != 53 {
+                return;
+            }
+            if let Some(a) = dns::answer(data, &self.hosts) {
+                let frame = frames::udp_frame(self.guest_mac, dst, src, &a);
+                self.to_guest(frame);
+                return;
+            }
+        }
+        if *dst.ip() == GATEWAY {
+            if let Some(p) = self.udp_peers.iter_mut().find(|p| p.0 == dst.port()) {
+                p.3 = Instant::now();
+                let _ = self.fwd.udp[p.1].1.send_to(data, p.2);
+                return;
+            }
+        }
+        let to = self.host_target(dst);
+        if let Some(f) = self.udp_flow(src, false) {
+            f.send(data, to, dst);
+        }
+    }
+
+    /// The flow of guest source `guest`, opened when missing.
+    fn udp_flow(&mut self, guest: SocketAddrV4, ping: bool) -> Option<&mut udp::Flow> {
+        let i = match self
+            .udp
+            .iter()
+            .position(|f| f.guest == guest && f.ping == ping)
+        {
+            Some(i) => i,
+            None => {
+                let f = match udp::Flow::open(guest, ping) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        if ping && !self.ping_warned {
+                            self.ping_warned = true;
+                            log::info!("user net: no ICMP echo socket ({e}); pings beyond the gateway are dropped (see net.ipv4.ping_group_range)");
+                        } else if !ping {
+                            log::debug!("user net: UDP socket: {e}");
+                        }
+                        return None;
+                    }
+                };
+                if self.udp.len() >= MAX_UDP {
+                    let lru = (0..self.udp.len()).min_by_key(|&i| self.udp[i].last)?;
+                    self.udp.remove(lru);
+                }
+                self.udp.push(f);
+                self.udp.len() - 1
+            }
+        };
+        Some(&mut self.udp[i])
+    }
+
+    fn ping_from_guest(&mut self, src: Ipv4Addr, dst: Ipv4Addr, ident: u16, seq: u16, data: &[u8]) {
+        if !dst.is_unicast_global_or_private() {
+            return;
+        }
+        let to = SocketAddrV4::new(
+            self.host_target(SocketAddrV4::new(dst, 0)).ip().to_owned(),
+            0,
+        );
+        // Echo request: type 8, code 0; the kernel sets the checksum and
+        // identifier.
+        let mut msg = vec![8, 0, 0, 0];
+        msg.extend_from_slice(&ident.to_be_bytes());
+        msg.extend_from_slice(&seq.to_be_bytes());
+        msg.extend_from_slice(data);
+        if let Some(f) = self.udp_flow(SocketAddrV4::new(src, ident), true) {
+            f.send(&msg, to, SocketAddrV4::new(dst, 0));
+        }
+    }
+
+    /// Datagrams (or echo replies) for UDP flow `i`.
+    fn udp_replies(&mut self, i: usize) {
+        let mut buf = std::mem::take(&mut self.buf);
+        while let Some((from, n)) = self.udp[i].recv(&mut buf) {
+            let f = &self.udp[i];
+            let frame = if f.ping {
+                // An echo reply (type 0) with the kernel's identifier.
+                if n < 8 || buf[0] != 0 {
+                    continue;
+                }
+                let seq = u16::from_be_bytes([buf[6], buf[7]]);
+                frames::echo_reply_frame(
+                    self.guest_mac,
+                    *from.ip(),
+                    *f.guest.ip(),
+                    f.guest.port(),
+                    seq,
+                    &buf[8..n],
+                )
+            } else {
+                frames::udp_frame(self.guest_mac, from, f.guest, &buf[..n])
+            };
+            self.to_guest(frame);
+        }
+        self.buf = buf;
+    }
+}
+
+/// Addresses a gateway forwards to: not broadcast, multicast, the
+/// unspecified address or the guest's own loopback.
+trait Forwardable {
+    fn is_unicast_global_or_private(&self) -> bool;
+}
+
+impl Forwardable for Ipv4Addr {
+    fn is_unicast_global_or_private(&self) -> bool {
+        !(self.is_broadcast()
+            || self.is_multicast()
+            || self.is_unspecified()
+            || self.is_loopback()
+            || *self == Ipv4Addr::new(10, 0, 2, 255))
+    }
+}
