@@ -377,6 +377,7 @@ impl Gateway {
     }
 
     fn from_guest(&mut self, frame: Vec<u8>) {
+        log::trace!("user net: frame {:?}", frames::classify(&frame));
         match frames::classify(&frame) {
             // Only the gateway's own addresses are on the wire.
             FromGuest::ArpRequest(t) if t != GATEWAY && t != DNS => {}
@@ -548,6 +549,7 @@ impl Gateway {
     }
 
     fn udp_from_guest(&mut self, src: SocketAddrV4, dst: SocketAddrV4, data: &[u8]) {
+        log::debug!("user net: UDP {src} -> {dst}, {} bytes", data.len());
         if dst.port() == 67 && (dst.ip().is_broadcast() || *dst.ip() == GATEWAY) {
             if let Some(r) = dhcp::reply(data) {
                 let frame = frames::udp_frame(
@@ -642,6 +644,7 @@ impl Gateway {
         let mut buf = std::mem::take(&mut self.buf);
         while let Some((from, n)) = self.udp[i].recv(&mut buf) {
             let f = &self.udp[i];
+            log::debug!("user net: reply {from} -> {}, {n} bytes", f.guest);
             let frame = if f.ping {
                 // An echo reply (type 0) with the kernel's identifier.
                 if n < 8 || buf[0] != 0 {
