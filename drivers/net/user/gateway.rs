@@ -459,12 +459,13 @@ impl Gateway {
                 f.done = true;
             }
         }
-        // Now answered by the listener, or refused (RST) without one.
+        // Now answered by the listener, or refused (RST) without one;
+        // at once, so no other listener for the same address can take it.
+        // (Finished flows are reaped later: the caller holds indices.)
         self.feed(syn);
         let now = self.now();
         self.iface.poll(now, &mut self.wire, &mut self.sockets);
         self.flush();
-        self.reap();
     }
 
     /// A host connection to a hostfwd listener: connect into the guest.
@@ -681,5 +682,182 @@ impl Forwardable for Ipv4Addr {
             || self.is_unspecified()
             || self.is_loopback()
             || *self == Ipv4Addr::new(10, 0, 2, 255))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smoltcp::wire::{
+        ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
+        Icmpv4Packet,
+    };
+
+    const GUEST_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
+
+    type Out = Arc<Mutex<Vec<Vec<u8>>>>;
+
+    /// A gateway whose frames for the guest are collected.
+    fn gateway() -> (Gateway, Out) {
+        let out: Out = Arc::new(Mutex::new(Vec::new()));
+        let o = out.clone();
+        let (a, b) = UnixStream::pair().unwrap();
+        let inbox = Arc::new(Inbox {
+            frames: Mutex::new(VecDeque::new()),
+            wake: a,
+        });
+        let g = Gateway::new(
+            GUEST_MAC,
+            Forwards {
+                tcp: Vec::new(),
+                udp: Vec::new(),
+            },
+            Arc::new(move |f| o.lock().unwrap().push(f)),
+            b,
+            inbox,
+            dns::parse_hosts("127.0.0.1 localhost\n"),
+            Ipv4Addr::LOCALHOST,
+        );
+        (g, out)
+    }
+
+    fn send(g: &mut Gateway, f: Vec<u8>) {
+        g.from_guest(f);
+        g.pump();
+    }
+
+    fn arp_request(target: Ipv4Addr) -> Vec<u8> {
+        let mut buf = vec![0u8; 42];
+        let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr {
+            src_addr: GUEST_MAC,
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EthernetProtocol::Arp,
+        }
+        .emit(&mut eth);
+        ArpRepr::EthernetIpv4 {
+            operation: ArpOperation::Request,
+            source_hardware_addr: GUEST_MAC,
+            source_protocol_addr: GUEST,
+            target_hardware_addr: EthernetAddress([0; 6]),
+            target_protocol_addr: target,
+        }
+        .emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
+        buf
+    }
+
+    /// The ARP replies among `frames`: (sender address, sender MAC).
+    fn arp_replies(frames: &[Vec<u8>]) -> Vec<(Ipv4Addr, EthernetAddress)> {
+        frames
+            .iter()
+            .filter_map(|f| {
+                let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+                let p = ArpPacket::new_checked(eth.payload()).ok()?;
+                match ArpRepr::parse(&p).ok()? {
+                    ArpRepr::EthernetIpv4 {
+                        operation: ArpOperation::Reply,
+                        source_protocol_addr,
+                        source_hardware_addr,
+                        ..
+                    } => Some((source_protocol_addr, source_hardware_addr)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn arp_answers_the_gateway_and_dns_only() {
+        let (mut g, out) = gateway();
+        for t in [
+            GATEWAY,
+            DNS,
+            Ipv4Addr::new(10, 0, 2, 9),
+            Ipv4Addr::new(8, 8, 8, 8),
+        ] {
+            send(&mut g, arp_request(t));
+        }
+        let replies = arp_replies(&out.lock().unwrap());
+        assert_eq!(replies, vec![(GATEWAY, GATEWAY_MAC), (DNS, GATEWAY_MAC)]);
+    }
+
+    #[test]
+    fn the_gateway_answers_pings() {
+        let (mut g, out) = gateway();
+        send(&mut g, arp_request(GATEWAY));
+        // An echo request: a reply frame turned around.
+        let mut f = frames::echo_reply_frame(GATEWAY_MAC, GUEST, GATEWAY, 3, 4, b"hi");
+        f[0..6].copy_from_slice(&GATEWAY_MAC.0);
+        f[6..12].copy_from_slice(&GUEST_MAC.0);
+        f[34] = 8;
+        let mut p = Icmpv4Packet::new_unchecked(&mut f[34..]);
+        p.fill_checksum();
+        send(&mut g, f);
+        let out = out.lock().unwrap();
+        let reply = out.last().unwrap();
+        // ICMP echo reply (type 0) from the gateway, same id and data.
+        assert_eq!(&reply[26..30], &GATEWAY.octets());
+        assert_eq!(reply[34], 0);
+        assert_eq!(&reply[38..40], &3u16.to_be_bytes());
+        assert!(reply.ends_with(b"hi"));
+    }
+
+    #[test]
+    fn dhcp_and_local_dns_answers() {
+        let (mut g, out) = gateway();
+        // A DHCPDISCOVER from the guest.
+        let mut m = vec![0u8; 240];
+        m[0] = 1;
+        m[1] = 1;
+        m[2] = 6;
+        m[28..34].copy_from_slice(&GUEST_MAC.0);
+        m[236..240].copy_from_slice(&[99, 130, 83, 99]);
+        m.extend_from_slice(&[53, 1, 1, 255]);
+        send(
+            &mut g,
+            frames::udp_frame(
+                EthernetAddress::BROADCAST,
+                "0.0.0.0:68".parse().unwrap(),
+                "255.255.255.255:67".parse().unwrap(),
+                &m,
+            ),
+        );
+        // A query for localhost at 10.0.2.3.
+        let mut q = vec![0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9];
+        q.extend_from_slice(b"localhost");
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        send(
+            &mut g,
+            frames::udp_frame(
+                GATEWAY_MAC,
+                "10.0.2.15:4000".parse().unwrap(),
+                "10.0.2.3:53".parse().unwrap(),
+                &q,
+            ),
+        );
+        let out = out.lock().unwrap();
+        let FromGuest::Udp { src, dst, data } = frames::classify(&out[0]) else {
+            panic!("no DHCP reply: {:?}", out);
+        };
+        assert_eq!(
+            (src, dst),
+            (
+                "10.0.2.2:67".parse().unwrap(),
+                "255.255.255.255:68".parse().unwrap()
+            )
+        );
+        assert_eq!(&data[16..20], &GUEST.octets(), "yiaddr");
+        let FromGuest::Udp { src, dst, data } = frames::classify(&out[1]) else {
+            panic!("no DNS reply");
+        };
+        assert_eq!(
+            (src, dst),
+            (
+                "10.0.2.3:53".parse().unwrap(),
+                "10.0.2.15:4000".parse().unwrap()
+            )
+        );
+        assert_eq!(&data[0..2], &[0xab, 0xcd]);
+        assert!(data.ends_with(&[127, 0, 0, 1]));
     }
 }
