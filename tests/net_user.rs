@@ -118,6 +118,19 @@ fn guest_reaches_host_services_through_the_gateway() {
     assert_eq!(status, 0, "wget printed {out:?}");
     assert!(out.contains("hello from the host"), "wget printed {out:?}");
 
+    // Two MiB: the relay's buffers fill and drain many times over.
+    let big = http_server(Box::leak("y".repeat(2 << 20).into_boxed_str()));
+    let (out, status) = g.run_status_timeout(
+        &format!("wget -q -O - http://10.0.2.2:{big}/big | wc -c"),
+        NET_TIMEOUT,
+    );
+    assert_eq!(status, 0, "wget printed {out:?}");
+    assert_eq!(
+        out.trim(),
+        (2u32 << 20).to_string(),
+        "wget | wc -c printed {out:?}"
+    );
+
     // A closed host port: the guest's connect is refused.
     let (out, status) = g.run_status_timeout(
         &format!("wget -q -O - http://10.0.2.2:{refused}/ 2>&1"),
@@ -199,7 +212,7 @@ fn hostfwd_serves_a_guest_file_to_the_host_unprivileged() {
     assert!(out.contains("fetched unprivileged"), "wget printed {out:?}");
 
     let (out, status) = g.run_status(
-        "mkdir -p /www && echo 'served from the guest' > /www/index.html && httpd -p 80 -h /www",
+        "mkdir -p /www && echo 'served from the guest' > /www/index.html && head -c 1048576 /dev/zero > /www/big && httpd -p 80 -h /www",
     );
     assert_eq!(status, 0, "httpd printed {out:?}");
 
@@ -224,6 +237,23 @@ fn hostfwd_serves_a_guest_file_to_the_host_unprivileged() {
         }
     };
     assert!(body.starts_with("HTTP/1."), "{body:?}");
+    // A MiB the other way.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(NET_TIMEOUT)).unwrap();
+    s.write_all(b"GET /big HTTP/1.0\r\n\r\n").unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let at = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers")
+        + 4;
+    assert_eq!(
+        all.len() - at,
+        1 << 20,
+        "{:?}",
+        String::from_utf8_lossy(&all[..at])
+    );
 
     // UDP through its hostfwd, both ways. (Bound to the guest's address:
     // the guest stack's wildcard-bound UDP sockets receive on lo only.)

@@ -214,7 +214,7 @@ impl Gateway {
     fn run(&mut self) {
         loop {
             let ready = self.wait();
-            for (t, ev) in ready {
+            for (t, _) in ready {
                 match t {
                     Target::Wake => {
                         let mut b = [0u8; 64];
@@ -229,7 +229,6 @@ impl Gateway {
                     Target::FwdTcp(i) => self.accept(i),
                     Target::FwdUdp(i) => self.fwd_udp_in(i),
                 }
-                let _ = ev;
             }
             let frames: Vec<Vec<u8>> = self
                 .inbox

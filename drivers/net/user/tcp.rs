@@ -15,6 +15,9 @@ use std::os::fd::OwnedFd;
 pub const SOCKET_BUFFER: usize = 64 * 1024;
 /// Bytes read from the guest and not yet taken by the host, at most.
 const TO_HOST_MAX: usize = 64 * 1024;
+/// A guest that acknowledges nothing for this long (gone, or its eth0
+/// down) has its connection reset, so flows cannot pile up.
+const ACK_TIMEOUT: smoltcp::time::Duration = smoltcp::time::Duration::from_secs(120);
 
 /// A fresh gateway-side socket.
 pub fn new_socket() -> Socket<'static> {
@@ -23,6 +26,7 @@ pub fn new_socket() -> Socket<'static> {
         SocketBuffer::new(vec![0; SOCKET_BUFFER]),
     );
     s.set_nagle_enabled(false);
+    s.set_timeout(Some(ACK_TIMEOUT));
     s
 }
 
