@@ -49,9 +49,12 @@ pub enum FromGuest<'a> {
         dst: SocketAddrV4,
         syn: bool,
     },
-    /// Anything else (ARP replies, IPv6, fragments, junk): the gateway's
-    /// interface may have it.
+    /// Other ARP and IPv4 (ARP replies, TCP or ICMP it handles, fragments,
+    /// junk): the gateway's interface may have it.
     Other,
+    /// Not ARP or IPv4 (IPv6, its neighbour discovery included): dropped,
+    /// as the AnyIP interface would claim every IPv6 address too.
+    Unsupported,
 }
 
 /// Classify a frame from the guest.
@@ -134,7 +137,7 @@ pub fn classify(frame: &[u8]) -> FromGuest<'_> {
                 _ => FromGuest::Other,
             }
         }
-        _ => FromGuest::Other,
+        _ => FromGuest::Unsupported,
     }
 }
 
@@ -291,5 +294,7 @@ mod tests {
         .emit(&mut ArpPacket::new_unchecked(eth.payload_mut()));
         assert_eq!(classify(&buf), FromGuest::ArpRequest(DNS));
         assert_eq!(classify(&buf[..20]), FromGuest::Other);
+        buf[12..14].copy_from_slice(&[0x86, 0xdd]);
+        assert_eq!(classify(&buf), FromGuest::Unsupported);
     }
 }

@@ -380,6 +380,7 @@ impl Gateway {
         match frames::classify(&frame) {
             // Only the gateway's own addresses are on the wire.
             FromGuest::ArpRequest(t) if t != GATEWAY && t != DNS => {}
+            FromGuest::Unsupported => {}
             FromGuest::Udp { src, dst, data } => {
                 let data = data.to_vec();
                 self.udp_from_guest(src, dst, &data);
