@@ -143,7 +143,7 @@ pub fn classify(frame: &[u8]) -> FromGuest<'_> {
 
 /// An IPv4 frame from the gateway's MAC to `dst_mac`; `fill` writes the
 /// `len`-byte payload.
-fn ipv4_frame(
+pub(super) fn ipv4_frame(
     dst_mac: EthernetAddress,
     src: Ipv4Addr,
     dst: Ipv4Addr,

@@ -213,36 +213,41 @@ impl Gateway {
 
     fn run(&mut self) {
         loop {
-            let ready = self.wait();
-            for (t, _) in ready {
-                match t {
-                    Target::Wake => {
-                        let mut b = [0u8; 64];
-                        while matches!((&self.wake).read(&mut b), Ok(n) if n > 0) {}
-                    }
-                    Target::Tcp(i) => {
-                        if matches!(self.tcp[i].host, tcp::Host::Connecting(..)) {
-                            self.connect_done(i);
-                        }
-                    }
-                    Target::Udp(i) => self.udp_replies(i),
-                    Target::FwdTcp(i) => self.accept(i),
-                    Target::FwdUdp(i) => self.fwd_udp_in(i),
-                }
-            }
-            let frames: Vec<Vec<u8>> = self
-                .inbox
-                .frames
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain(..)
-                .collect();
-            for f in frames {
-                self.from_guest(f);
-            }
-            self.pump();
-            self.expire();
+            self.step();
         }
+    }
+
+    /// Wait for something to do, and do it.
+    fn step(&mut self) {
+        let ready = self.wait();
+        for (t, _) in ready {
+            match t {
+                Target::Wake => {
+                    let mut b = [0u8; 64];
+                    while matches!((&self.wake).read(&mut b), Ok(n) if n > 0) {}
+                }
+                Target::Tcp(i) => {
+                    if matches!(self.tcp[i].host, tcp::Host::Connecting(..)) {
+                        self.connect_done(i);
+                    }
+                }
+                Target::Udp(i) => self.udp_replies(i),
+                Target::FwdTcp(i) => self.accept(i),
+                Target::FwdUdp(i) => self.fwd_udp_in(i),
+            }
+        }
+        let frames: Vec<Vec<u8>> = self
+            .inbox
+            .frames
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+            .collect();
+        for f in frames {
+            self.from_guest(f);
+        }
+        self.pump();
+        self.expire();
     }
 
     /// Block until something is ready; what is.
@@ -688,9 +693,10 @@ impl Forwardable for Ipv4Addr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smoltcp::phy::ChecksumCapabilities;
     use smoltcp::wire::{
         ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
-        Icmpv4Packet,
+        Icmpv4Packet, IpProtocol, Ipv4Packet, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
     };
 
     const GUEST_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
@@ -859,5 +865,117 @@ mod tests {
         );
         assert_eq!(&data[0..2], &[0xab, 0xcd]);
         assert!(data.ends_with(&[127, 0, 0, 1]));
+    }
+
+    /// A guest SYN from 10.0.2.15:`sport` to `dst`.
+    fn syn(sport: u16, dst: SocketAddrV4) -> Vec<u8> {
+        let r = TcpRepr {
+            src_port: sport,
+            dst_port: dst.port(),
+            control: TcpControl::Syn,
+            seq_number: TcpSeqNumber(1000),
+            ack_number: None,
+            window_len: 65535,
+            window_scale: None,
+            max_seg_size: Some(1460),
+            sack_permitted: false,
+            sack_ranges: [None; 3],
+            timestamp: None,
+            payload: &[],
+        };
+        let mut f = frames::ipv4_frame(
+            GATEWAY_MAC,
+            GUEST,
+            *dst.ip(),
+            IpProtocol::Tcp,
+            r.buffer_len(),
+            |b| {
+                r.emit(
+                    &mut TcpPacket::new_unchecked(b),
+                    &GUEST.into(),
+                    &(*dst.ip()).into(),
+                    &ChecksumCapabilities::default(),
+                )
+            },
+        );
+        f[0..6].copy_from_slice(&GATEWAY_MAC.0);
+        f[6..12].copy_from_slice(&GUEST_MAC.0);
+        f
+    }
+
+    /// The TCP segments among `frames`: (source, destination, SYN, ACK,
+    /// RST, acknowledgment number).
+    fn segments(frames: &[Vec<u8>]) -> Vec<(SocketAddrV4, SocketAddrV4, bool, bool, bool, u32)> {
+        frames
+            .iter()
+            .filter_map(|f| {
+                let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+                let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+                if ip.next_header() != IpProtocol::Tcp {
+                    return None;
+                }
+                let t = TcpPacket::new_checked(ip.payload()).ok()?;
+                Some((
+                    SocketAddrV4::new(ip.src_addr(), t.src_port()),
+                    SocketAddrV4::new(ip.dst_addr(), t.dst_port()),
+                    t.syn(),
+                    t.ack(),
+                    t.rst(),
+                    t.ack_number().0 as u32,
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_syn_is_answered_once_the_host_connects_or_reset_when_refused() {
+        let (mut g, out) = gateway();
+        send(&mut g, arp_request(GATEWAY));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = SocketAddrV4::new(GATEWAY, listener.local_addr().unwrap().port());
+        send(&mut g, syn(40000, open));
+        // Until the host connect is over, the SYN is held.
+        for _ in 0..100 {
+            if !segments(&out.lock().unwrap()).is_empty() {
+                break;
+            }
+            g.step();
+        }
+        let guest = SocketAddrV4::new(GUEST, 40000);
+        assert_eq!(
+            segments(&out.lock().unwrap()),
+            vec![(open, guest, true, true, false, 1001)],
+            "SYN-ACK from the host's listener"
+        );
+        listener.accept().unwrap();
+
+        // A port nobody listens on: RST (with ACK) to the SYN.
+        let closed = SocketAddrV4::new(
+            GATEWAY,
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port(),
+        );
+        out.lock().unwrap().clear();
+        send(&mut g, syn(40001, closed));
+        for _ in 0..100 {
+            if !segments(&out.lock().unwrap()).is_empty() {
+                break;
+            }
+            g.step();
+        }
+        let segs = segments(&out.lock().unwrap());
+        assert_eq!(segs.len(), 1, "{segs:?}");
+        let (src, dst, syn, _, rst, ack) = segs[0];
+        assert_eq!(
+            (src, dst, syn, rst, ack),
+            (closed, SocketAddrV4::new(GUEST, 40001), false, true, 1001)
+        );
+        assert!(
+            g.tcp.iter().all(|f| f.remote != closed),
+            "the refused flow is gone"
+        );
     }
 }
