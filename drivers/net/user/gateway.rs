@@ -978,4 +978,37 @@ mod tests {
             "the refused flow is gone"
         );
     }
+
+    #[test]
+    fn udp_flows_relay_both_ways_and_expire_when_idle() {
+        let (mut g, out) = gateway();
+        let host = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dst = SocketAddrV4::new(GATEWAY, host.local_addr().unwrap().port());
+        let src: SocketAddrV4 = "10.0.2.15:5000".parse().unwrap();
+        send(&mut g, frames::udp_frame(GATEWAY_MAC, src, dst, b"to host"));
+        let mut buf = [0u8; 64];
+        let (n, from) = host.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"to host");
+        host.send_to(b"to guest", from).unwrap();
+        for _ in 0..100 {
+            if !out.lock().unwrap().is_empty() {
+                break;
+            }
+            g.step();
+        }
+        let out = out.lock().unwrap();
+        assert_eq!(
+            frames::classify(&out[0]),
+            FromGuest::Udp {
+                src: dst,
+                dst: src,
+                data: b"to guest"
+            },
+            "the reply comes from the gateway's address"
+        );
+        assert_eq!(g.udp.len(), 1);
+        g.udp[0].last -= udp::IDLE;
+        g.expire();
+        assert!(g.udp.is_empty());
+    }
 }
