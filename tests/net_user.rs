@@ -110,6 +110,13 @@ fn guest_reaches_host_services_through_the_gateway() {
     assert_eq!(status, 0, "ping printed {out:?}");
     assert!(out.contains("2 packets received"), "ping printed {out:?}");
 
+    // Beyond the gateway, pings go out through a host ICMP socket when the
+    // host allows them (net.ipv4.ping_group_range) and are dropped
+    // otherwise; TEST-NET-1 answers neither way.
+    let (out, status) = g.run_status_timeout("ping -c 1 -W 2 192.0.2.1", NET_TIMEOUT);
+    assert_ne!(status, 0, "ping printed {out:?}");
+    assert!(out.contains("0 packets received"), "ping printed {out:?}");
+
     // TCP to the host's loopback.
     let (out, status) = g.run_status_timeout(
         &format!("wget -q -O - http://10.0.2.2:{http}/file"),
