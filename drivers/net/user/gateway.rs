@@ -244,7 +244,7 @@ impl Gateway {
             .drain(..)
             .collect();
         for f in frames {
-            self.from_guest(f);
+            self.on_guest_frame(f);
         }
         self.pump();
         self.expire();
@@ -341,7 +341,7 @@ impl Gateway {
         }
     }
 
-    fn to_guest(&mut self, frame: Vec<u8>) {
+    fn send_to_guest(&mut self, frame: Vec<u8>) {
         (self.deliver)(frame);
     }
 
@@ -380,7 +380,7 @@ impl Gateway {
         self.wire.rx.push_back(frame);
     }
 
-    fn from_guest(&mut self, frame: Vec<u8>) {
+    fn on_guest_frame(&mut self, frame: Vec<u8>) {
         log::trace!("user net: frame {:?}", frames::classify(&frame));
         match frames::classify(&frame) {
             // Only the gateway's own addresses are on the wire.
@@ -550,7 +550,7 @@ impl Gateway {
                 guest,
                 &self.buf[..n],
             );
-            self.to_guest(frame);
+            self.send_to_guest(frame);
         }
     }
 
@@ -564,7 +564,7 @@ impl Gateway {
                     SocketAddrV4::new(Ipv4Addr::BROADCAST, 68),
                     &r,
                 );
-                self.to_guest(frame);
+                self.send_to_guest(frame);
             }
             return;
         }
@@ -577,7 +577,7 @@ impl Gateway {
             }
             if let Some(a) = dns::answer(data, &self.hosts) {
                 let frame = frames::udp_frame(self.guest_mac, dst, src, &a);
-                self.to_guest(frame);
+                self.send_to_guest(frame);
                 return;
             }
         }
@@ -668,7 +668,7 @@ impl Gateway {
             } else {
                 frames::udp_frame(self.guest_mac, from, f.guest, &buf[..n])
             };
-            self.to_guest(frame);
+            self.send_to_guest(frame);
         }
         self.buf = buf;
     }
@@ -728,7 +728,7 @@ mod tests {
     }
 
     fn send(g: &mut Gateway, f: Vec<u8>) {
-        g.from_guest(f);
+        g.on_guest_frame(f);
         g.pump();
     }
 
