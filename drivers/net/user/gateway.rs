@@ -28,6 +28,9 @@ const MAX_TCP: usize = 128;
 const MAX_UDP: usize = 128;
 /// Frames from the guest waiting for the gateway at most.
 const INBOX_MAX: usize = 512;
+/// The largest datagram (or echo message) that fits one frame to the
+/// guest; the gateway does not fragment, so larger ones are dropped.
+const UDP_PAYLOAD_MAX: usize = FRAME_MAX - 14 - 20 - 8;
 /// hostfwd UDP peers remembered at most.
 const MAX_UDP_PEERS: usize = 64;
 
@@ -530,6 +533,9 @@ impl Gateway {
                 Ok(x) => x,
                 Err(_) => return,
             };
+            if n > UDP_PAYLOAD_MAX {
+                continue;
+            }
             let port = match self.udp_peers.iter_mut().find(|p| p.1 == i && p.2 == peer) {
                 Some(p) => {
                     p.3 = Instant::now();
@@ -651,6 +657,9 @@ impl Gateway {
         while let Some((from, n)) = self.udp[i].recv(&mut buf) {
             let f = &self.udp[i];
             log::debug!("user net: reply {from} -> {}, {n} bytes", f.guest);
+            if n > UDP_PAYLOAD_MAX {
+                continue;
+            }
             let frame = if f.ping {
                 // An echo reply (type 0) with the kernel's identifier.
                 if n < 8 || buf[0] != 0 {
