@@ -1,10 +1,12 @@
 //! Virtual Ethernet devices (UML's `ethN=` words): each `ethN` is a
 //! `NetDevice` under one more interface of the stack. Transports: `tuntap`
-//! (a host TAP interface; `tap`, `tap_host`).
+//! (a host TAP interface; `tap`, `tap_host`) and `user` (a user-mode
+//! gateway over host sockets, reusing `tap`'s queues).
 
 pub mod tap;
 #[allow(unsafe_code)]
 pub mod tap_host;
+pub mod user;
 
 use crate::init::cmdline::Cmdline;
 use crate::net::inet::device::NetDevice;
@@ -23,6 +25,17 @@ pub fn open_all(c: &Cmdline) -> Result<(), String> {
     specs.sort_by_key(|e| e.index);
     let mut devs = Vec::new();
     for e in specs {
+        if let Some(net) = &e.user {
+            let word = format!("eth{}=user", e.index);
+            let bound = user::bind(net).map_err(|err| format!("{word}: {err}"))?;
+            let mac = e
+                .mac
+                .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or("user"), e.index));
+            let shared = user::start(format!("eth{}", e.index), mac, bound)
+                .map_err(|err| format!("{word}: cannot start its gateway: {err}"))?;
+            devs.push(shared);
+            continue;
+        }
         let word = format!("eth{}=tuntap,{}", e.index, e.tap);
         let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
             format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)

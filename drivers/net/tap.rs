@@ -2,18 +2,23 @@
 //! ethN interface sits on. The host half's reader queues frames here and
 //! raises an interrupt; the interrupt polls the stack, which takes them.
 //! Frames the stack sends go to the host half's writer.
+//!
+//! The same queue pair serves every frame transport: `attach` takes any
+//! host half (the user-mode gateway, `user`, is the other one).
 
-use super::tap_host::{HostTap, FRAME_MAX};
+use super::tap_host::{HostTap, Receive, FRAME_MAX};
 use crate::net::inet::device::{DevStats, NetDevice};
 use smoltcp::phy::{DeviceCapabilities, Medium};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
 /// Frames waiting for the stack at most; more are dropped (the guest is
 /// not keeping up, as a NIC's full ring).
 const RX_QUEUE_MAX: usize = 512;
+
+/// How a transport takes a frame the stack sends; false when it dropped it.
+pub type Xmit = Box<dyn Fn(Vec<u8>) -> bool + Send>;
 
 /// What the vCPU and the host half share for one device.
 pub struct TapShared {
@@ -21,7 +26,7 @@ pub struct TapShared {
     pub name: String,
     pub mac: [u8; 6],
     rx: Mutex<VecDeque<Vec<u8>>>,
-    tx: Mutex<Sender<Vec<u8>>>,
+    tx: Mutex<Xmit>,
     stats: Mutex<DevStats>,
     /// Frames arrived since the last interrupt.
     pub irq: AtomicBool,
@@ -30,19 +35,31 @@ pub struct TapShared {
 impl TapShared {
     /// Attach `host` and start its helpers.
     pub fn start(name: String, mac: [u8; 6], host: HostTap) -> std::io::Result<Arc<TapShared>> {
-        // The reader needs the shared state and the state needs the
-        // writer's queue: start with a placeholder sender.
-        let (placeholder, _) = std::sync::mpsc::channel();
+        Self::attach(name, mac, move |name, rx| {
+            let tx = host.start(name, rx)?;
+            Ok(Box::new(move |frame| tx.send(frame).is_ok()) as Xmit)
+        })
+    }
+
+    /// Start a host half: `start` gets the device's name and where its
+    /// received frames go, and returns where sent frames go.
+    pub fn attach(
+        name: String,
+        mac: [u8; 6],
+        start: impl FnOnce(&str, Receive) -> std::io::Result<Xmit>,
+    ) -> std::io::Result<Arc<TapShared>> {
+        // The receiver needs the shared state and the state needs the
+        // transmitter: start with a placeholder.
         let shared = Arc::new(TapShared {
             name,
             mac,
             rx: Mutex::new(VecDeque::new()),
-            tx: Mutex::new(placeholder),
+            tx: Mutex::new(Box::new(|_| false)),
             stats: Mutex::new(DevStats::default()),
             irq: AtomicBool::new(false),
         });
         let s = shared.clone();
-        let tx = host.start(
+        let tx = start(
             &shared.name,
             Arc::new(move |frame| {
                 {
@@ -87,14 +104,7 @@ impl NetDevice for TapDevice {
     }
     fn send(&mut self, packet: Vec<u8>) {
         let len = packet.len() as u64;
-        if self
-            .0
-            .tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(packet)
-            .is_ok()
-        {
+        if self.0.tx.lock().unwrap_or_else(|e| e.into_inner())(packet) {
             let mut st = self.0.stats.lock().unwrap_or_else(|e| e.into_inner());
             st.tx_packets += 1;
             st.tx_bytes += len;

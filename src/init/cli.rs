@@ -44,6 +44,11 @@ Kernel command-line words (UML/Linux style):
                         c shared (no host lock)
   ethN=tuntap,TAP[,MAC] network device ethN (0-15) over host TAP interface TAP
                         (created if missing and allowed); MAC aa:bb:cc:dd:ee:ff
+  ethN=user[,OPT]...    network device ethN behind a user-mode gateway (alias slirp;
+                        no privileges): guest 10.0.2.15/24, gateway 10.0.2.2 (the
+                        host's 127.0.0.1), DNS 10.0.2.3; OPT: mac=MAC,
+                        hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT (repeatable;
+                        HOSTADDR defaults to 127.0.0.1)
   con[N]=IN[,OUT]       attach console line N (or all lines) to host channels
   ssl[N]=IN[,OUT]       attach serial line N (or all lines) to host channels
                         channels: fd:N, null, none, pts, port:[ADDR:]N, xterm
@@ -226,6 +231,8 @@ mod tests {
             "rw ",
             "ubdN",
             "ethN=",
+            "ethN=user",
+            "hostfwd=",
             "con[N]=",
             "ssl[N]=",
             "quiet",

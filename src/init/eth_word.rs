@@ -1,6 +1,7 @@
 //! The `ethN=TRANSPORT,...` command-line words (UML's network devices):
-//! `ethN=tuntap,TAPNAME[,MAC]` for now. Pure parsing; the driver opens the
-//! TAP at boot.
+//! `ethN=tuntap,TAPNAME[,MAC]` and `ethN=user[,...]` (alias `slirp`,
+//! options in `eth_user`). Pure parsing; the driver opens the TAP or
+//! starts the user-mode gateway at boot.
 
 /// Number of Ethernet devices (`eth0` ..= `eth15`).
 pub const MAX_ETH: u8 = 16;
@@ -14,6 +15,8 @@ pub struct EthSpec {
     pub tap: String,
     /// The guest's MAC address; None picks a stable default.
     pub mac: Option<[u8; 6]>,
+    /// `user`/`slirp` transport (then `tap` is empty).
+    pub user: Option<super::eth_user::UserNet>,
 }
 
 /// Parse `eth<rest>=<value>`; errors are the reason, for the word.
@@ -29,9 +32,18 @@ pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
     };
     let mut parts = value.split(',');
     let transport = parts.next().unwrap_or("");
+    if transport == "user" || transport == "slirp" {
+        let (user, mac) = super::eth_user::parse_user(parts)?;
+        return Ok(EthSpec {
+            index,
+            tap: String::new(),
+            mac,
+            user: Some(user),
+        });
+    }
     if transport != "tuntap" {
         return Err(format!(
-            "unsupported transport {transport:?} (expected tuntap,TAPNAME[,MAC])"
+            "unsupported transport {transport:?} (expected tuntap,TAPNAME[,MAC] or user[,hostfwd=...])"
         ));
     }
     let tap = parts.next().unwrap_or("");
@@ -54,6 +66,7 @@ pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
         index,
         tap: tap.to_owned(),
         mac,
+        user: None,
     })
 }
 
@@ -94,14 +107,21 @@ mod tests {
             Ok(EthSpec {
                 index: 0,
                 tap: "tap0".into(),
-                mac: None
+                mac: None,
+                user: None
             })
         );
         assert_eq!(
             parse_eth("3", "tuntap,t,02:00:00:aa:bb:0c").unwrap().mac,
             Some([2, 0, 0, 0xaa, 0xbb, 0x0c])
         );
+        let u = parse_eth("1", "slirp,hostfwd=tcp::8080-:80").unwrap();
+        assert_eq!(u.user.unwrap().hostfwd.len(), 1);
+        assert!(parse_eth("0", "user").unwrap().tap.is_empty());
         for (rest, v) in [
+            ("0", "user,hostfwd=tcp::8080"),
+            ("0", "user,mac=01:00:00:00:00:00"),
+            ("0", "user,foo"),
             ("", "tuntap,tap0"),
             ("16", "tuntap,tap0"),
             ("01", "tuntap,tap0"),

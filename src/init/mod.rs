@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod cmdline;
+pub mod eth_user;
 pub mod eth_word;
 pub mod initramfs;
 

@@ -95,7 +95,23 @@ impl Udp {
             self.iface = iface;
             self.bind(id, net, IpEndpoint::new(self.domain.any(), 0), opts)?;
         }
+        self.follow_route(net, iface);
         Ok(())
+    }
+
+    /// A socket bound to the wildcard address (explicitly, as busybox
+    /// nslookup does before connecting) sends through the interface the
+    /// route picks: its smoltcp socket moves there, so the datagrams go
+    /// out that way and the replies come back to it.
+    fn follow_route(&mut self, net: &mut Net, iface: usize) {
+        if self.iface == iface || self.local.is_some_and(|l| !l.addr.is_unspecified()) {
+            return;
+        }
+        if let Some(h) = self.handle {
+            let s = net.ifaces[self.iface].sockets.remove(h);
+            self.handle = Some(net.ifaces[iface].sockets.add(s));
+            self.iface = iface;
+        }
     }
 
     /// Where datagrams to `dst` go: (interface, destination, source).
