@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <elf.h>
+#include <fcntl.h>
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
@@ -37,6 +38,7 @@ struct sc_info {
 };
 
 static volatile long shared_var = 0x1234;
+static const long ro_var = 0x1111;
 static char vmbuf[64];
 static char *self;
 
@@ -181,7 +183,7 @@ static void test_syscall_stops(void)
 
 static void body_peek(void)
 {
-    printf("child: shared_var=%#lx\n", shared_var);
+    printf("child: shared_var=%#lx ro_var=%#lx\n", shared_var, *(volatile const long *)&ro_var);
 }
 
 static void test_peek_poke(void)
@@ -195,6 +197,26 @@ static void test_peek_poke(void)
     ptrace(PTRACE_PEEKDATA, p, (void *)8, 0);
     printf("peekdata at 8: %s\n", strerrorname_np(errno));
     show_errno("pokedata at 8", ptrace(PTRACE_POKEDATA, p, (void *)8, 1));
+    /* Into a read-only mapping, as a breakpoint into text. */
+    show_errno("poketext read-only", ptrace(PTRACE_POKETEXT, p, &ro_var, 0x2222));
+    printf("own ro_var still %#lx\n", *(volatile const long *)&ro_var);
+    char mem[64];
+    snprintf(mem, sizeof mem, "/proc/%d/mem", p);
+    int fd = open(mem, O_RDWR);
+    show_errno("open /proc/PID/mem", fd);
+    long w = 0;
+    ssize_t n = pread(fd, &w, 8, (off_t)&shared_var);
+    printf("mem pread: %zd %#lx\n", n, w);
+    w = 0x9abc;
+    n = pwrite(fd, &w, 8, (off_t)&shared_var);
+    printf("mem pwrite: %zd\n", n);
+    show_errno("mem pread at 8", pread(fd, &w, 8, 8));
+    close(fd);
+    fd = open("/proc/self/mem", O_RDONLY);
+    lseek(fd, (off_t)&ro_var, SEEK_SET);
+    n = read(fd, &w, 8);
+    printf("self mem read: %zd %#lx\n", n, w);
+    close(fd);
     errno = 0;
     long oa = ptrace(PTRACE_PEEKUSER, p, offsetof(struct user_regs_struct, orig_rax), 0);
     printf("peekuser orig_rax is tgkill: %d errno=%d\n", oa == SYS_tgkill, errno);

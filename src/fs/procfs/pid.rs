@@ -137,6 +137,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                     Ok(format!("{}\n", group_task(p)?.lock().comm))
                 }),
             ),
+            ("mem".into(), super::pid_mem_node(p, &format!("{b}/mem"))),
             (
                 "maps".into(),
                 pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {

@@ -28,9 +28,11 @@ pub fn sys_ptrace(t: &Arc<Task>, req: i64, pid: i32, addr: u64, data: u64) -> KR
             Ok(0)
         }
         PTRACE_POKETEXT | PTRACE_POKEDATA => {
+            // As a debugger's breakpoint needs: into read-only text too.
             child
                 .mm()
-                .write(addr, &data.to_ne_bytes())
+                .lock()
+                .write_force(addr, &data.to_ne_bytes())
                 .map_err(|_| Errno::EIO)?;
             Ok(0)
         }
