@@ -205,12 +205,20 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                                 &format!("{bb}/task/{tid}"),
                                 0o555,
                                 move || {
-                                    vec![(
-                                        "stat".into(),
-                                        public(p, &format!("/task/{tid}/stat"), move || {
-                                            proc_stat(p, Some(tid))
-                                        }),
-                                    )]
+                                    vec![
+                                        (
+                                            "stat".into(),
+                                            public(p, &format!("/task/{tid}/stat"), move || {
+                                                proc_stat(p, Some(tid))
+                                            }),
+                                        ),
+                                        // The process's memory (debuggers
+                                        // open it per thread).
+                                        (
+                                            "mem".into(),
+                                            super::pid_mem_node(p, &format!("/task/{tid}/mem")),
+                                        ),
+                                    ]
                                 },
                             );
                             (tid.to_string(), d)
