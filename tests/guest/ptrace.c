@@ -305,6 +305,14 @@ static void test_signal_stops(void)
     printf("int3 stop: sig=%d code=%d rbx=%#llx\n", WSTOPSIG(st), si.si_code, r.rbx);
     r.rbx = 0x2222;
     ptrace(PTRACE_SETREGS, p, 0, &r);
+    /* One instruction (mov %rbx, reg: 3 bytes), reported as SIGTRAP. */
+    unsigned long long rip0 = r.rip;
+    show_errno("singlestep", ptrace(PTRACE_SINGLESTEP, p, 0, 0));
+    waitpid(p, &st, 0);
+    ptrace(PTRACE_GETREGS, p, 0, &r);
+    ptrace(PTRACE_GETSIGINFO, p, 0, &si);
+    printf("step stop: sig=%d code=%d rip advanced %lld tf=%lld\n", WSTOPSIG(st), si.si_code,
+           r.rip - rip0, (r.eflags >> 8) & 1);
     ptrace(PTRACE_CONT, p, 0, 0);
     wait_exit(p, "signal child");
 }
@@ -356,6 +364,39 @@ static void test_fork_follow(void)
     }
     if (WIFEXITED(st))
         printf("fork child: exited %d\n", WEXITSTATUS(st));
+}
+
+static void body_sysemu(void)
+{
+    syscall(SYS_getppid);
+    long r = syscall(SYS_getpid);
+    printf("child: emulated getpid returned %ld\n", r);
+}
+
+static void test_sysemu(void)
+{
+    pid_t p = traced_child(body_sysemu);
+    int st, ppid_stops = 0;
+    struct user_regs_struct r;
+    /* Syscall stops up to getppid's exit, then SYSEMU: the next call
+     * (getpid) stops at entry and does not run; we answer it. */
+    while (ppid_stops < 2) {
+        ptrace(PTRACE_SYSCALL, p, 0, 0);
+        if (waitpid(p, &st, 0) != p || !WIFSTOPPED(st))
+            return;
+        ptrace(PTRACE_GETREGS, p, 0, &r);
+        if (r.orig_rax == SYS_getppid)
+            ppid_stops++;
+    }
+    ptrace(PTRACE_SYSEMU, p, 0, 0);
+    waitpid(p, &st, 0);
+    ptrace(PTRACE_GETREGS, p, 0, &r);
+    printf("sysemu stop: sig=%d is_getpid=%d rax=%lld\n", WSTOPSIG(st), r.orig_rax == SYS_getpid,
+           r.rax);
+    r.rax = 777;
+    ptrace(PTRACE_SETREGS, p, 0, &r);
+    ptrace(PTRACE_CONT, p, 0, 0);
+    wait_exit(p, "sysemu child");
 }
 
 static void body_exit(void)
@@ -490,6 +531,7 @@ int main(int argc, char **argv)
     test_signal_stops();
     test_fork_follow();
     test_exit_event();
+    test_sysemu();
     test_seize();
     test_attach();
     test_errors();

@@ -10,7 +10,20 @@ use crate::kernel::errno::KResult;
 
 /// The tracee's registers in the guest layout.
 pub fn get(t: &Task) -> UserRegs {
-    t.lock().ctx.regs
+    let step = stepping(t);
+    let mut r = t.lock().ctx.regs;
+    // The trap flag a PTRACE_SINGLESTEP set is the tracer's business,
+    // not part of the tracee's state (Linux's TIF_FORCED_TF).
+    if step {
+        r.eflags &= !TF;
+    }
+    r
+}
+
+const TF: u64 = 0x100;
+
+fn stepping(t: &Task) -> bool {
+    table().get(t.tid).is_some_and(|e| e.stepping)
 }
 
 /// The eflags bits a tracer may change (Linux's FLAG_MASK): CF PF AF ZF
@@ -29,6 +42,7 @@ pub fn set(t: &Task, u: &UserRegs) -> KResult<()> {
             return Err(Errno::EIO);
         }
     }
+    let step = stepping(t);
     let mut i = t.lock();
     let old = i.ctx.regs;
     let mut n: Regs = *u;
@@ -39,6 +53,9 @@ pub fn set(t: &Task, u: &UserRegs) -> KResult<()> {
     n.fs = old.fs;
     n.gs = old.gs;
     n.eflags = (old.eflags & !FLAG_MASK) | (u.eflags & FLAG_MASK);
+    if step {
+        n.eflags |= TF;
+    }
     i.ctx.regs = n;
     Ok(())
 }
