@@ -409,13 +409,38 @@ static void test_exit_event(void)
     pid_t p = traced_child(body_exit);
     ptrace(PTRACE_SETOPTIONS, p, 0, PTRACE_O_TRACEEXIT);
     ptrace(PTRACE_CONT, p, 0, 0);
-    int st;
-    waitpid(p, &st, 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    waitid(P_PID, p, &si, WEXITED | WSTOPPED);
     unsigned long msg = 0;
     ptrace(PTRACE_GETEVENTMSG, p, 0, &msg);
-    printf("exit event: sig=%d event=%d msg=%#lx\n", WSTOPSIG(st), st >> 16, msg);
+    printf("exit event (waitid): code=%d status=%#x msg=%#lx\n", si.si_code, si.si_status, msg);
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", p);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "State:", 6) == 0)
+            printf("tracee %s", line);
+    if (f)
+        fclose(f);
     ptrace(PTRACE_CONT, p, 0, 0);
     wait_exit(p, "exit child");
+}
+
+static void test_exitkill(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        for (;;)
+            pause();
+    }
+    pid_t t = fork();
+    if (t == 0) {
+        ptrace(PTRACE_SEIZE, c, 0, PTRACE_O_EXITKILL);
+        _exit(0);
+    }
+    waitpid(t, 0, 0);
+    wait_exit(c, "exitkill tracee");
 }
 
 static void test_seize(void)
@@ -532,6 +557,7 @@ int main(int argc, char **argv)
     test_fork_follow();
     test_exit_event();
     test_sysemu();
+    test_exitkill();
     test_seize();
     test_attach();
     test_errors();

@@ -43,6 +43,7 @@ pub(super) fn thread_state_char(t: &task::Task) -> char {
         task::State::Runnable => 'R',
         task::State::Stopped => 'T',
         task::State::Dead => 'X',
+        _ if crate::kernel::ptrace::in_stop(t.tid) => 't',
         _ if t.lock().io_wait => 'D',
         _ => 'S',
     }

@@ -219,6 +219,7 @@ fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()
     let st = match state_char(pid) {
         'R' => "R (running)",
         'T' => "T (stopped)",
+        't' => "t (tracing stop)",
         'Z' => "Z (zombie)",
         'D' => "D (disk sleep)",
         _ => "S (sleeping)",

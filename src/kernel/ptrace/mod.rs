@@ -146,6 +146,11 @@ pub fn is_traced(tid: Tid) -> bool {
     any() && table().get(tid).is_some_and(|e| !e.exited)
 }
 
+/// Is `tid` in a ptrace-stop ("t (tracing stop)" in /proc)?
+pub fn in_stop(tid: Tid) -> bool {
+    any() && table().get(tid).is_some_and(|e| e.stopped.is_some())
+}
+
 /// Forget every tracee (reboot).
 pub fn reset() {
     *lock(&TRACEES) = None;
