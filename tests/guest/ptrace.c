@@ -421,6 +421,8 @@ static void test_exit_event(void)
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "State:", 6) == 0)
             printf("tracee %s", line);
+        else if (strncmp(line, "TracerPid:", 10) == 0)
+            printf("tracee TracerPid is us: %d\n", atoi(line + 10) == getpid());
     if (f)
         fclose(f);
     ptrace(PTRACE_CONT, p, 0, 0);

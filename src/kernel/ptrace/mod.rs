@@ -151,6 +151,17 @@ pub fn in_stop(tid: Tid) -> bool {
     any() && table().get(tid).is_some_and(|e| e.stopped.is_some())
 }
 
+/// The process tracing `tid` (0: none), for /proc's TracerPid.
+pub fn tracer_of(tid: Tid) -> Pid {
+    if !any() {
+        return 0;
+    }
+    table()
+        .get(tid)
+        .filter(|e| !e.exited && !e.detach)
+        .map_or(0, |e| e.tracer)
+}
+
 /// Forget every tracee (reboot).
 pub fn reset() {
     *lock(&TRACEES) = None;
