@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <pthread.h>
 
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
@@ -399,6 +400,53 @@ static void test_sysemu(void)
     wait_exit(p, "sysemu child");
 }
 
+static void *thread_fn(void *arg)
+{
+    return arg;
+}
+
+static void body_thread(void)
+{
+    pthread_t th;
+    pthread_create(&th, 0, thread_fn, 0);
+    pthread_join(th, 0);
+    _exit(4);
+}
+
+static void test_clone_follow(void)
+{
+    pid_t p = traced_child(body_thread);
+    ptrace(PTRACE_SETOPTIONS, p, 0, PTRACE_O_TRACECLONE);
+    ptrace(PTRACE_CONT, p, 0, 0);
+    int seen_event = 0, seen_thread = 0, st;
+    pid_t newtid = -1, stopped_new = -2;
+    while (!(seen_event && seen_thread)) {
+        pid_t w = waitpid(-1, &st, __WALL);
+        if (w < 0)
+            break;
+        if (w == p && WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_CLONE) {
+            unsigned long msg;
+            ptrace(PTRACE_GETEVENTMSG, p, 0, &msg);
+            newtid = msg;
+            seen_event = 1;
+        } else if (w != p && WIFSTOPPED(st)) {
+            seen_thread = 1;
+            stopped_new = w;
+            printf("new thread stop: sig=%d\n", WSTOPSIG(st));
+        } else {
+            printf("unexpected %#x\n", st);
+            break;
+        }
+    }
+    printf("clone event seen=%d eventmsg is the new thread=%d\n", seen_event,
+           newtid == stopped_new);
+    ptrace(PTRACE_CONT, stopped_new, 0, 0);
+    ptrace(PTRACE_CONT, p, 0, 0);
+    pid_t w = waitpid(-1, &st, __WALL);
+    printf("first report from the thread=%d exited=%d\n", w == stopped_new, WIFEXITED(st));
+    wait_exit(p, "threaded child");
+}
+
 static void body_exit(void)
 {
     exit(5);
@@ -560,6 +608,7 @@ int main(int argc, char **argv)
     test_exit_event();
     test_sysemu();
     test_exitkill();
+    test_clone_follow();
     test_seize();
     test_attach();
     test_errors();
