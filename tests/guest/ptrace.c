@@ -477,6 +477,27 @@ static void test_exit_event(void)
     wait_exit(p, "exit child");
 }
 
+static void body_group_stop(void)
+{
+    raise(SIGSTOP);
+    printf("child: running again\n");
+}
+
+static void test_group_stop(void)
+{
+    pid_t p = traced_child(body_group_stop);
+    int st;
+    ptrace(PTRACE_CONT, p, 0, 0);
+    waitpid(p, &st, 0);
+    printf("second stop signal stop: sig=%d event=%d\n", WSTOPSIG(st), st >> 16);
+    /* Delivered: the process stops, and the tracer sees the group-stop. */
+    ptrace(PTRACE_CONT, p, 0, SIGSTOP);
+    waitpid(p, &st, 0);
+    printf("group stop: sig=%d event=%d\n", WSTOPSIG(st), st >> 16);
+    ptrace(PTRACE_CONT, p, 0, 0);
+    wait_exit(p, "group stop child");
+}
+
 static void test_exitkill(void)
 {
     pid_t c = fork();
@@ -608,6 +629,7 @@ int main(int argc, char **argv)
     test_exit_event();
     test_sysemu();
     test_exitkill();
+    test_group_stop();
     test_clone_follow();
     test_seize();
     test_attach();
