@@ -554,6 +554,25 @@ static void test_attach(void)
     wait_exit(p, "attached child");
 }
 
+static void test_attach_stopped(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        raise(SIGSTOP);
+        printf("child: continued after detach\n");
+        _exit(6);
+    }
+    int st;
+    waitpid(p, &st, WUNTRACED);
+    printf("job-control stop: sig=%d\n", WSTOPSIG(st));
+    show_errno("attach stopped", ptrace(PTRACE_ATTACH, p, 0, 0));
+    waitpid(p, &st, 0);
+    printf("attach stop of a stopped process: stopped=%d sig=%d\n", WIFSTOPPED(st), WSTOPSIG(st));
+    show_errno("detach", ptrace(PTRACE_DETACH, p, 0, 0));
+    kill(p, SIGCONT);
+    wait_exit(p, "attached stopped child");
+}
+
 static void body_nothing(void) {}
 
 static void test_errors(void)
@@ -633,6 +652,7 @@ int main(int argc, char **argv)
     test_clone_follow();
     test_seize();
     test_attach();
+    test_attach_stopped();
     test_errors();
     test_process_vm();
     printf("ptrace done\n");

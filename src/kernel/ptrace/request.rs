@@ -243,6 +243,24 @@ fn attach(t: &Arc<Task>, child: &Arc<Task>, seize: bool, addr: u64, data: u64) -
     if !seize {
         let _ = signal::send_to_process(child.tgid(), SigInfo::kernel(signal::SIGSTOP));
     }
+    // Already stopped by job control: it takes the stop signal again, in
+    // a stop its new tracer sees (Linux re-traps a stopped tracee).
+    let was_stopped = {
+        let mut i = child.lock();
+        let s = i.state == State::Stopped;
+        if s {
+            i.state = State::Runnable;
+        }
+        s
+    };
+    if was_stopped {
+        if seize {
+            if let Some(e) = table().get_mut(child.tid) {
+                e.trap_stop = true;
+            }
+        }
+        crate::kernel::sched::enqueue(child.tid);
+    }
     Ok(0)
 }
 
