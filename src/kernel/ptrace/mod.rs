@@ -228,9 +228,12 @@ fn stop(
         if dying(t) {
             break None;
         }
-        // Only SIGKILL (and the tracer) end a ptrace-stop: the sleep
-        // is one that other signals do not interrupt.
-        super::sched::wait_uninterruptible(t, None);
+        // Only SIGKILL (and the tracer) end a ptrace-stop: another
+        // signal's wake-up just finds the condition unchanged and sleeps
+        // again. Not an uninterruptible ('D') sleep: a stopped tracee
+        // does not count in the load average.
+        t.lock().state = State::Blocked;
+        super::sched::sleep(t);
     };
     if let Some(e) = table().get_mut(t.tid) {
         e.stopped = None;
