@@ -4,7 +4,9 @@
 
 /// General-purpose registers, in `user_regs_struct` order.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Plain data (bytemuck), so that ptrace copies it to and from the
+/// guest's user_regs_struct (`abi::ptrace::UserRegs`) by a checked cast.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Regs {
     pub r15: u64,
     pub r14: u64,

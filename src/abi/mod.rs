@@ -19,6 +19,7 @@ pub mod ipc;
 pub mod net;
 pub mod netlink;
 pub mod poll;
+pub mod ptrace;
 pub mod resource;
 pub mod signal;
 pub mod stat;

@@ -507,6 +507,7 @@ pub fn restart_userspace() {
     crate::tty::jobctl::reset();
     crate::tty::pty::reset();
     task::clear_all();
+    crate::kernel::ptrace::reset();
     sched::reset();
     crate::net::inet::stack::reset();
     time::reset();

@@ -98,7 +98,9 @@ pub fn sys_execve(
             nofollow: flags & sys_fs::AT_SYMLINK_NOFOLLOW != 0,
         }
     };
+    let nr = t.lock().ctx.regs.orig_rax;
     exec_target(t, target, argv, envp)?;
+    super::ptrace::exec_event(t, nr);
     Err(Errno::EJUSTRETURN)
 }
 

@@ -82,6 +82,7 @@ pub fn exit_thread(t: &Arc<Task>) {
         g.threads.retain(|&x| x != t.tid);
         g.threads.is_empty()
     };
+    super::ptrace::thread_exited(t, &tg, last);
     task::remove_task(t.tid);
     if last {
         process_exit(&tg);
@@ -111,6 +112,8 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     crate::ipc::sem::exit(tgid);
     // Its POSIX record locks go with it.
     crate::fs::locks::process_exit(tgid);
+    // Its tracees run on untraced (or die, with PTRACE_O_EXITKILL).
+    super::ptrace::tracer_exited(tgid);
     // Orphans go to init.
     let children = std::mem::take(&mut tg.lock().children);
     if !children.is_empty() {

@@ -77,6 +77,41 @@ pub fn check_read(caller: Option<Pid>, target: Pid) -> KResult<()> {
     }
 }
 
+/// The check for attaching or touching another process's memory
+/// (PTRACE_MODE_ATTACH_REALCREDS: ptrace attach, process_vm_readv/writev,
+/// /proc/PID/mem): as `may_read_fscreds`, but with the caller's real ids
+/// in place of its filesystem ids. EPERM when refused, ESRCH when either
+/// process is gone.
+pub fn check_attach(caller: Pid, target: Pid) -> KResult<()> {
+    let t = task::group(target).ok_or(Errno::ESRCH)?;
+    let (t_creds, t_dumpable) = {
+        let g = t.lock();
+        (g.creds.clone(), g.dumpable)
+    };
+    let mut c_creds = task::group(caller)
+        .ok_or(Errno::ESRCH)?
+        .lock()
+        .creds
+        .clone();
+    c_creds.fsuid = c_creds.uid;
+    c_creds.fsgid = c_creds.gid;
+    let caller = Party {
+        tgid: caller,
+        creds: &c_creds,
+        dumpable: true,
+    };
+    let target = Party {
+        tgid: target,
+        creds: &t_creds,
+        dumpable: t_dumpable,
+    };
+    if may_read_fscreds(&caller, &target) {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
 /// Who owns a /proc/PID file of `mode` (Linux's task_dump_owner): the
 /// process's effective uid and gid; but for a non-dumpable process root,
 /// except on the world-readable directories (mode 0555), which keep

@@ -269,6 +269,10 @@ fn default_action(sig: i32) -> Default_ {
 
 /// Is `sig` ignored by `t`'s process (so sending it is a no-op)?
 fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
+    // A tracer sees every signal of its tracee (Linux's sig_ignored).
+    if sig != SIGKILL && super::ptrace::is_traced(t.tid) {
+        return false;
+    }
     // A blocked signal is never ignored at send time (Linux sig_ignored):
     // the handler may change before it is unblocked, or the task may take
     // it with sigtimedwait/signalfd, as busybox init does.
@@ -462,7 +466,8 @@ pub fn has_pending(t: &Task) -> bool {
         (i.sigmask, i.pending.set)
     };
     let shared = t.tg().lock().pending.set;
-    (own | shared) & !(mask & !UNBLOCKABLE) != 0
+    // A PTRACE_INTERRUPT ends a sleep as a signal does.
+    (own | shared) & !(mask & !UNBLOCKABLE) != 0 || super::ptrace::trap_due(t.tid)
 }
 
 /// Is a signal pending that will kill `t`'s process when delivered
@@ -520,6 +525,7 @@ pub fn deliver(t: &Arc<Task>) -> bool {
             exit::exit_thread(t);
             return false;
         }
+        super::ptrace::trap_pending(t);
         let Some(info) = dequeue(t) else {
             restart_without_handler(t);
             // Two statements: an `if let` guard would live into the block.
@@ -528,6 +534,10 @@ pub fn deliver(t: &Arc<Task>) -> bool {
                 t.lock().sigmask = m;
             }
             return true;
+        };
+        // A tracer decides what becomes of its tracee's signals.
+        let Some(info) = super::ptrace::signal_stop(t, info) else {
+            continue;
         };
         let sig = info.signo;
         let tgid = t.tgid();
@@ -554,9 +564,13 @@ pub fn deliver(t: &Arc<Task>) -> bool {
                         continue;
                     }
                     do_stop(t, sig);
+                    if super::ptrace::group_stop(t, sig) {
+                        continue;
+                    }
                     return false;
                 }
                 Default_::Term | Default_::Core => {
+                    super::ptrace::exit_event(t, sig);
                     exit::group_exit(t, sig);
                     return false;
                 }

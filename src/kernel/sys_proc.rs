@@ -166,9 +166,12 @@ pub fn sys_clone(
         let _ = mm.write_u32(ctid, tid as u32);
     }
     task::insert_task(child);
+    // A traced parent's child may be traced from its first instruction.
+    let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
     super::acct::forked();
     sched::enqueue_front(tid);
     sched::yield_now();
+    super::ptrace::fork_event(t, trace, tid);
     if flags & CLONE_VFORK != 0 {
         // Sleep until the child execs or exits (it then drops its
         // `vfork_parent`, or is gone). Once the child exists the call
@@ -181,12 +184,14 @@ pub fn sys_clone(
                 break;
             }
         }
+        super::ptrace::vfork_done(t, tid);
     }
     Ok(tid as u64)
 }
 
 /// exit
 pub fn sys_exit(t: &Arc<Task>, code: i32) -> KResult<u64> {
+    super::ptrace::exit_event(t, exit_status(code));
     let tg = t.tg();
     {
         let mut g = tg.lock();
@@ -200,6 +205,7 @@ pub fn sys_exit(t: &Arc<Task>, code: i32) -> KResult<u64> {
 
 /// exit_group
 pub fn sys_exit_group(t: &Arc<Task>, code: i32) -> KResult<u64> {
+    super::ptrace::exit_event(t, exit_status(code));
     exit::group_exit(t, exit_status(code));
     Err(Errno::EJUSTRETURN)
 }
@@ -214,6 +220,43 @@ enum Found {
     Exited(Tid, i32),
     Stopped(Tid, i32),
     Continued(Tid),
+    /// A tracee's ptrace-stop (its wait status), to its tracer.
+    Traced(Tid, i32),
+    /// A tracee's exit reported to its tracer: nothing to reap.
+    TracedExit(Tid, i32),
+}
+
+impl Found {
+    fn pid(&self) -> Tid {
+        match *self {
+            Found::Exited(p, _)
+            | Found::Stopped(p, _)
+            | Found::Continued(p)
+            | Found::Traced(p, _)
+            | Found::TracedExit(p, _) => p,
+        }
+    }
+}
+
+/// A report from the caller's tracees first (`pid` as wait4's), then
+/// its children; ECHILD only with neither.
+fn find_any(
+    t: &Task,
+    pid: i32,
+    sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool,
+    opts: i32,
+) -> KResult<Option<Found>> {
+    use super::ptrace::wait::Report;
+    let (r, tracees) = super::ptrace::wait::find(t.tgid(), pid, opts & WNOWAIT != 0);
+    match r {
+        Some(Report::Stopped(p, st)) => return Ok(Some(Found::Traced(p, st))),
+        Some(Report::Exited(p, st)) => return Ok(Some(Found::TracedExit(p, st))),
+        None => {}
+    }
+    match find_child(t, sel, opts) {
+        Err(Errno::ECHILD) if tracees => Ok(None),
+        r => r,
+    }
 }
 
 /// Find a child matching `sel` whose state change can be reported.
@@ -265,6 +308,7 @@ fn find_child(
 /// A signal ends the wait with ERESTARTSYS (SA_RESTART restarts it).
 fn wait_child(
     t: &Task,
+    pid: i32,
     sel: &dyn Fn(&ThreadGroup, &TgInner) -> bool,
     opts: i32,
 ) -> KResult<Option<Found>> {
@@ -275,7 +319,7 @@ fn wait_child(
         if opts & WNOHANG == 0 {
             tg.child_wq.add(t.tid);
         }
-        if let Some(f) = find_child(t, sel, opts)? {
+        if let Some(f) = find_any(t, pid, sel, opts)? {
             return Ok(Some(f));
         }
         if opts & WNOHANG != 0 {
@@ -316,11 +360,9 @@ pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64) -
         return Err(Errno::EINVAL);
     }
     let sel = selector(t, pid);
-    match wait_child(t, &*sel, opts | WEXITED)? {
+    match wait_child(t, pid, &*sel, opts | WEXITED)? {
         Some(f) => {
-            let p = match f {
-                Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
-            };
+            let p = f.pid();
             // Read before reaping folds the child into our children's times.
             let ru = super::sys_rusage::child_rusage(p);
             let st = match f {
@@ -328,7 +370,7 @@ pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64) -
                     reap(t, p);
                     st
                 }
-                Found::Stopped(_, st) => st,
+                Found::Stopped(_, st) | Found::Traced(_, st) | Found::TracedExit(_, st) => st,
                 Found::Continued(_) => 0xffff,
             };
             if status != 0 {
@@ -368,15 +410,13 @@ pub fn sys_waitid(
         return Err(Errno::EINVAL);
     }
     let sel = selector(t, pid);
-    match wait_child(t, &*sel, opts)? {
+    match wait_child(t, pid, &*sel, opts)? {
         Some(f) => {
-            let p = match f {
-                Found::Exited(p, _) | Found::Stopped(p, _) | Found::Continued(p) => p,
-            };
+            let p = f.pid();
             let ru = super::sys_rusage::child_rusage(p);
             let (p, code, st) = match f {
-                Found::Exited(p, st) => {
-                    if opts & WNOWAIT == 0 {
+                Found::Exited(p, st) | Found::TracedExit(p, st) => {
+                    if opts & WNOWAIT == 0 && matches!(f, Found::Exited(..)) {
                         reap(t, p);
                     }
                     if st & 0x7f != 0 {
@@ -385,6 +425,8 @@ pub fn sys_waitid(
                         (p, signal::CLD_EXITED, (st >> 8) & 0xff)
                     }
                 }
+                // CLD_TRAPPED, with the whole stop code (event bits too).
+                Found::Traced(p, st) => (p, 4, (st >> 8) & 0xffff),
                 Found::Stopped(p, st) => (p, signal::CLD_STOPPED, (st >> 8) & 0xff),
                 Found::Continued(p) => (p, signal::CLD_CONTINUED, signal::SIGCONT),
             };

@@ -700,6 +700,54 @@ impl MmInner {
         Ok(())
     }
 
+    /// A debugger's write (Linux's FOLL_FORCE: ptrace POKETEXT,
+    /// /proc/PID/mem): like `write`, but a private mapping without write
+    /// permission (program text, for breakpoints) is written too, in a
+    /// private copy of the page that stays read-only for the process.
+    /// Shared read-only mappings are refused, as in Linux.
+    pub fn write_force(&mut self, mut addr: u64, buf: &[u8]) -> KResult<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            let off = (addr % PAGE_SIZE) as usize;
+            let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
+            let vma = self.find_vma(addr).ok_or(Errno::EFAULT)?.clone();
+            let pfn = if vma.prot & PROT_WRITE != 0 {
+                self.frame_for(addr, true)?
+            } else if vma.shared {
+                return Err(Errno::EFAULT);
+            } else {
+                self.force_cow(addr, &vma)?
+            };
+            frame::write(pfn, off, &buf[done..done + n]);
+            done += n;
+            addr += n as u64;
+        }
+        Ok(())
+    }
+
+    /// The page at `addr` of private, non-writable `vma`, made this mm's
+    /// own (copied if shared with the page cache or another mm).
+    fn force_cow(&mut self, addr: u64, vma: &Vma) -> KResult<Pfn> {
+        let vpn = addr / PAGE_SIZE;
+        let old = self.frame_for(addr, false)?;
+        if frame::refcount(old) <= 1 {
+            return Ok(old);
+        }
+        let new = frame::alloc_copy(old).map_err(|_| Errno::ENOMEM)?;
+        frame::put(old);
+        let p = host_prot(vma, new);
+        self.host
+            .mmap(vpn * PAGE_SIZE, PAGE_SIZE, p, frame::phys(new));
+        self.ptes.insert(
+            vpn,
+            Pte {
+                pfn: new,
+                host_prot: p,
+            },
+        );
+        Ok(new)
+    }
+
     pub fn read_cstr(&mut self, mut addr: u64, max: usize) -> KResult<Vec<u8>> {
         let mut out = Vec::new();
         let mut chunk = [0u8; 256];

@@ -4,6 +4,7 @@
 
 mod pid;
 mod pid_limits;
+mod pid_mem;
 mod pid_smaps;
 mod pid_stat;
 mod sysctl;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 type Gen = Arc<dyn Fn() -> KResult<String> + Send + Sync>;
 type List = Arc<dyn Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync>;
 /// Applies a value written to a tunable (the text, trimmed).
+type OpenOps = Arc<dyn Fn() -> KResult<Arc<dyn FileOps>> + Send + Sync>;
 type Set = Arc<dyn Fn(&str) -> KResult<()> + Send + Sync>;
 
 static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -49,6 +51,8 @@ enum Kind {
     /// A magic link: its text, and the object following it reaches.
     Magic(Gen, Target),
     Dir(List),
+    /// A file with operations of its own, made at each open (/proc/PID/mem).
+    Ops(OpenOps),
     /// A directory whose entries are numbers that are also their stable
     /// positions (/proc/PID/fd, as Linux's proc_readfd).
     NumDir(List),
@@ -309,6 +313,7 @@ impl Inode for ProcNode {
                 self.check_ptrace()?;
                 Ok(Some(Arc::new(Snapshot(g()?.into_bytes()))))
             }
+            Kind::Ops(o) => o().map(Some),
             Kind::Sysctl(g, set) => Ok(Some(Arc::new(SysctlFile {
                 shown: Snapshot(g()?.into_bytes()),
                 set: set.clone(),
@@ -326,6 +331,17 @@ impl Inode for ProcNode {
             _ => r,
         }
     }
+}
+
+/// /proc/PID/mem (0600): opened as `pid_mem` says.
+fn pid_mem_node(pid: Pid, path: &str) -> Arc<dyn Inode> {
+    pid_node(
+        pid,
+        Guard::Mode,
+        path,
+        S_IFREG | 0o600,
+        Kind::Ops(Arc::new(move || pid_mem::open(pid))),
+    )
 }
 
 /// The root of a procfs instance.

@@ -43,6 +43,7 @@ pub(super) fn thread_state_char(t: &task::Task) -> char {
         task::State::Runnable => 'R',
         task::State::Stopped => 'T',
         task::State::Dead => 'X',
+        _ if crate::kernel::ptrace::in_stop(t.tid) => 't',
         _ if t.lock().io_wait => 'D',
         _ => 'S',
     }
@@ -137,6 +138,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                     Ok(format!("{}\n", group_task(p)?.lock().comm))
                 }),
             ),
+            ("mem".into(), super::pid_mem_node(p, &format!("{b}/mem"))),
             (
                 "maps".into(),
                 pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {
@@ -204,12 +206,20 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                                 &format!("{bb}/task/{tid}"),
                                 0o555,
                                 move || {
-                                    vec![(
-                                        "stat".into(),
-                                        public(p, &format!("/task/{tid}/stat"), move || {
-                                            proc_stat(p, Some(tid))
-                                        }),
-                                    )]
+                                    vec![
+                                        (
+                                            "stat".into(),
+                                            public(p, &format!("/task/{tid}/stat"), move || {
+                                                proc_stat(p, Some(tid))
+                                            }),
+                                        ),
+                                        // The process's memory (debuggers
+                                        // open it per thread).
+                                        (
+                                            "mem".into(),
+                                            super::pid_mem_node(p, &format!("/task/{tid}/mem")),
+                                        ),
+                                    ]
                                 },
                             );
                             (tid.to_string(), d)

@@ -219,6 +219,7 @@ fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()
     let st = match state_char(pid) {
         'R' => "R (running)",
         'T' => "T (stopped)",
+        't' => "t (tracing stop)",
         'Z' => "Z (zombie)",
         'D' => "D (disk sleep)",
         _ => "S (sleeping)",
@@ -228,9 +229,10 @@ fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()
     // across the whole statement.
     let comm = t.lock().comm.clone();
     let umask = t.fs().umask;
+    let tracer = crate::kernel::ptrace::tracer_of(t.tid);
     let _ = write!(
         s,
-        "Name:\t{}\nUmask:\t{:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+        "Name:\t{}\nUmask:\t{:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
          NStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n",
         comm,

@@ -78,6 +78,12 @@ fn restart_code(nr: u64) -> Errno {
 /// handler that must wait sleeps inside it (`sched::wait`) and returns
 /// when the call is done.
 pub fn dispatch(t: &Arc<Task>) {
+    // A tracer's syscall-entry stop may change or cancel the call.
+    let trace = super::ptrace::syscall_enter(t);
+    if trace == super::ptrace::SyscallTrace::Skip {
+        super::ptrace::syscall_exit(t, trace);
+        return;
+    }
     let (nr, args) = {
         let i = t.lock();
         let r = &i.ctx.regs;
@@ -103,17 +109,20 @@ pub fn dispatch(t: &Arc<Task>) {
             res
         );
     }
-    let mut i = t.lock();
-    match res {
-        Err(Errno::EJUSTRETURN) => {}
-        Ok(v) => i.ctx.regs.rax = v,
-        Err(e) => {
-            i.ctx.regs.rax = (-(e.0 as i64)) as u64;
-            if e.0 >= 512 && e.0 <= 516 {
-                i.restart_check = true;
+    {
+        let mut i = t.lock();
+        match res {
+            Err(Errno::EJUSTRETURN) => {}
+            Ok(v) => i.ctx.regs.rax = v,
+            Err(e) => {
+                i.ctx.regs.rax = (-(e.0 as i64)) as u64;
+                if e.0 >= 512 && e.0 <= 516 {
+                    i.restart_check = true;
+                }
             }
         }
     }
+    super::ptrace::syscall_exit(t, trace);
 }
 
 fn call(t: &Arc<Task>, nr: u64, a: Args) -> KResult<u64> {
