@@ -60,6 +60,7 @@ pub fn step_realtime_ns(delta: i64) {
 /// are cancelled (Linux's clock_was_set). Realtime deadlines need nothing:
 /// they are converted to kernel time afresh whenever the next one is armed.
 fn clock_was_set() {
+    super::vdso::clock_was_set();
     crate::fs::timerfd::clock_was_set();
 }
 
