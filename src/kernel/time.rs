@@ -175,4 +175,5 @@ pub fn reset() {
     super::posix_timers::reset();
     super::cputimer::reset();
     REALTIME_OFFSET.store(0, Ordering::Relaxed);
+    super::vdso::clock_was_set();
 }
