@@ -272,3 +272,86 @@ pub fn map_into(m: &mut MmInner) -> KResult<u64> {
     }
     Ok(vdso_addr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state on a fresh vvar frame, 1 ns per tick, based at `s`.
+    fn state(s: Sample) -> State {
+        let pfn = frame::alloc().unwrap();
+        let mut st = State {
+            vvar: Arc::new(SpecialPages { pages: vec![pfn] }),
+            image: Arc::new(SpecialPages { pages: vec![] }),
+            data: VvarData {
+                shift: SHIFT,
+                ..Default::default()
+            },
+            cal: s,
+            rate: 1 << SHIFT,
+        };
+        rebase(&mut st, s);
+        st
+    }
+
+    fn published(st: &State) -> VvarData {
+        let mut d = VvarData::default();
+        frame::read(st.vvar.pages[0], 0, bytemuck::bytes_of_mut(&mut d));
+        d
+    }
+
+    #[test]
+    fn rebasing_never_steps_the_monotonic_clock_back() {
+        let _mem = crate::kernel::testing::setup_memory();
+        let s0 = Sample {
+            tsc: 1000,
+            mono: 5_000,
+            real: 1_000_000_005_000,
+        };
+        let mut st = state(s0);
+        let d = published(&st);
+        assert_eq!(d.seq % 2, 0, "the page is left consistent");
+        assert_eq!((d.tsc_base, d.mono_ns, d.real_ns), (1000, 5_000, s0.real));
+        // The host's clock advanced less than the TSC says: keep the
+        // extrapolated value and slow down.
+        let s1 = Sample {
+            tsc: 1000 + 50_000_000,
+            mono: 5_000 + 50_000_000 - 300,
+            real: s0.real + 50_000_000 - 300,
+        };
+        let before = extrapolate(&st.data, st.data.mono_ns, s1.tsc);
+        rebase(&mut st, s1);
+        assert_eq!(st.data.mono_ns, before);
+        assert!(st.data.mult < st.rate);
+        // Wall and monotonic time move together.
+        assert_eq!(st.data.real_ns - st.data.mono_ns, s0.real - s0.mono);
+        // The host's clock ahead: step forward to it, at the full rate.
+        let s2 = Sample {
+            tsc: s1.tsc + 50_000_000,
+            mono: s1.mono + 50_000_000 + 10_000,
+            real: s1.real + 50_000_000 + 10_000,
+        };
+        assert!(extrapolate(&st.data, st.data.mono_ns, s2.tsc) < s2.mono);
+        rebase(&mut st, s2);
+        assert_eq!(st.data.mono_ns, s2.mono);
+        assert_eq!(st.data.mult, st.rate);
+        assert_eq!(published(&st).mono_ns, s2.mono);
+        frame::put(st.vvar.pages[0]);
+    }
+
+    #[test]
+    fn a_long_gap_between_rebases_does_not_overflow() {
+        let d = VvarData {
+            tsc_base: 0,
+            mult: 3 << SHIFT,
+            shift: SHIFT,
+            ..Default::default()
+        };
+        // Ten years of a 3 GHz TSC.
+        let ticks = 3_000_000_000u64 * 86_400 * 3650;
+        assert_eq!(extrapolate(&d, 7, ticks), 7 + 3 * ticks as i64);
+        // A TSC a hair behind the base counts as no time.
+        let d = VvarData { tsc_base: 100, ..d };
+        assert_eq!(extrapolate(&d, 7, 99), 7);
+    }
+}
