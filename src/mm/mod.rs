@@ -416,6 +416,11 @@ impl MmInner {
         if old + old_len > vma.end {
             return Err(Errno::EFAULT);
         }
+        // The vDSO and vvar may move but never grow (Linux's special
+        // mappings are VM_DONTEXPAND).
+        if new_len > old_len && matches!(vma.label, special::VVAR | special::VDSO) {
+            return Err(Errno::EFAULT);
+        }
         if let Some(a) = fixed {
             // Checked before anything is unmapped: the destination is the
             // guest's, and may not overlap the source (Linux: EINVAL).

@@ -52,23 +52,22 @@ static const char *ename(int e)
 
 static void check_clock(const char *name, clockid_t c)
 {
-	long long prev = lib_ns(c), backwards = 0, disagree = 0;
+	long long prev = lib_ns(c), backwards = 0;
 	for (int i = 0; i < 100000; i++) {
 		long long now = lib_ns(c);
 		if (now < prev)
 			backwards++;
 		prev = now;
 	}
-	/* vDSO, syscall, vDSO: ordered, and close. */
+	/* vDSO, syscall, vDSO: the syscall's value lies between the two
+	 * others, so they agree to within the time a call takes (no bound
+	 * in ns is printed: a loaded host can stretch a trap to ms). */
 	for (int i = 0; i < 1000; i++) {
 		long long a = lib_ns(c), b = sys_ns(c), d = lib_ns(c);
 		if (a > b || b > d)
 			backwards++;
-		if (d - a > 1000000)
-			disagree++;
 	}
-	printf("%s: backwards %lld, apart over 1 ms %s\n", name, backwards,
-	       disagree > 10 ? "often" : "rarely");
+	printf("%s: backwards %lld\n", name, backwards);
 }
 
 static sigjmp_buf jb;
@@ -116,7 +115,7 @@ int main(void)
 		usleep(11000);
 		long long m1 = sys_ns(CLOCK_MONOTONIC), m2 = lib_ns(CLOCK_MONOTONIC);
 		long long r1 = sys_ns(CLOCK_REALTIME), r2 = lib_ns(CLOCK_REALTIME);
-		if (m1 - m0 < 11000000 || m2 < m1 || r1 - r0 < 11000000 || r2 < r1 || r2 - r1 > 1000000)
+		if (m1 - m0 < 11000000 || m2 < m1 || r1 - r0 < 11000000 || r2 < r1)
 			bad++;
 	}
 	printf("across rebases: %lld bad\n", bad);
@@ -126,7 +125,7 @@ int main(void)
 	gettimeofday(&tv, NULL);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	long long d = ns_of(ts) - (tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL);
-	printf("gettimeofday then clock_gettime: %s\n", d >= 0 && d < 1000000 ? "ordered, close" : "apart");
+	printf("gettimeofday then clock_gettime: %s\n", d >= 0 ? "ordered" : "backwards");
 	time_t t0 = time(NULL);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	printf("time() matches: %d\n", ts.tv_sec == t0 || ts.tv_sec == t0 + 1);
@@ -216,6 +215,11 @@ int main(void)
 	int st;
 	waitpid(pid, &st, 0);
 	printf("child after fork: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+	/* The pair may move but not grow (Linux: EFAULT; sealed: EPERM). */
+	errno = 0;
+	void *p = mremap((void *)vvar, 4096, 8192, MREMAP_MAYMOVE);
+	printf("mremap vvar bigger: %s\n", p == MAP_FAILED && (errno == EFAULT || errno == EPERM) ? "refused" : ename(errno));
 
 	/* Unmapping the data page is allowed (the vDSO would then fault:
 	 * this is after the last clock read), or refused on a sealed host. */
