@@ -585,33 +585,32 @@ fn build(
     let phdr = main.elf.phdr_vaddr.map(|v| v + bias).unwrap_or(0);
     let (creds, secure) = ids;
     let fpu_len = Context::new().fpu.len() as u64;
-    // AT_SYSINFO_EHDR first, as Linux's ARCH_DLINFO puts it.
-    let sysinfo = (vdso != 0).then_some((33, vdso));
-    let auxv: Vec<(u64, u64)> = sysinfo
-        .into_iter()
-        .chain([
-            (16, arch::cpu::hwcap()),
-            (6, 4096),
-            (17, 100),
-            (3, phdr),
-            (4, 56),
-            (5, main.elf.phnum as u64),
-            (7, interp_bias),
-            (8, 0),
-            (9, bias + main.elf.entry),
-            (11, creds.uid as u64),
-            (12, creds.euid as u64),
-            (13, creds.gid as u64),
-            (14, creds.egid as u64),
-            (23, secure as u64),
-            (25, str_base + off_random as u64),
-            (26, 2),
-            (31, str_base + off_execfn as u64),
-            (15, str_base + off_platform as u64),
-            (51, fpu_len + 1024),
-            (0, 0),
-        ])
-        .collect();
+    let mut auxv: Vec<(u64, u64)> = vec![
+        (16, arch::cpu::hwcap()),
+        (6, 4096),
+        (17, 100),
+        (3, phdr),
+        (4, 56),
+        (5, main.elf.phnum as u64),
+        (7, interp_bias),
+        (8, 0),
+        (9, bias + main.elf.entry),
+        (11, creds.uid as u64),
+        (12, creds.euid as u64),
+        (13, creds.gid as u64),
+        (14, creds.egid as u64),
+        (23, secure as u64),
+        (25, str_base + off_random as u64),
+        (26, 2),
+        (31, str_base + off_execfn as u64),
+        (15, str_base + off_platform as u64),
+        (51, fpu_len + 1024),
+        (0, 0),
+    ];
+    if vdso != 0 {
+        // AT_SYSINFO_EHDR first, where Linux's ARCH_DLINFO puts it.
+        auxv.insert(0, (33, vdso));
+    }
     let words = 1 + argv.len() + 1 + envp.len() + 1 + auxv.len() * 2;
     let sp = (str_base - words as u64 * 8) & !15;
     // The initial stack is 64-bit words: argc, argv[], NULL, envp[],
