@@ -102,7 +102,8 @@ pub fn init() {
         st.rate = rate_between(start, now);
         st.data.use_syscall = 0;
         rebase(&mut st, now);
-        log::info!("vdso: TSC clock, {} ns per 2^{SHIFT} ticks", st.rate);
+        let mhz = 1000.0 * (1u64 << SHIFT) as f64 / st.rate.max(1) as f64;
+        log::info!("vdso: TSC at {mhz:.3} MHz, clock reads without a trap");
     } else {
         log::info!("vdso: no invariant TSC clocksource; the vDSO makes system calls");
         publish(&mut st);
