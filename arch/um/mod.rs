@@ -18,6 +18,7 @@ pub mod regs;
 pub mod seccomp;
 pub mod stub;
 pub mod time;
+pub mod vdso;
 
 use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
 use nix::sys::signal::{kill, Signal};

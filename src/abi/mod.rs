@@ -27,6 +27,7 @@ pub mod time;
 pub mod tty;
 pub mod uaccess;
 pub mod uio;
+pub mod vdso;
 pub mod xsave;
 
 pub use uaccess::{read_val, write_val, UserPtr, UserSlice};

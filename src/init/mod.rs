@@ -105,6 +105,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
     }
     let frames = (c.mem / 4096) as u32;
     frame::init(frames, arch::RESERVED_FRAMES);
+    crate::kernel::vdso::init();
     crate::kernel::nproc::init(frames as u64);
     printk(&format!(
         "Memory: {}K available",

@@ -558,6 +558,7 @@ fn build(
         backing: Backing::Anon,
         label: "[stack]",
     })?;
+    let vdso = super::vdso::map_into(&mut m)?;
     // Strings at the top of the stack.
     let mut strings: Vec<u8> = Vec::new();
     let mut offs_argv = Vec::new();
@@ -586,7 +587,7 @@ fn build(
     let phdr = main.elf.phdr_vaddr.map(|v| v + bias).unwrap_or(0);
     let (creds, secure) = ids;
     let fpu_len = Context::new().fpu.len() as u64;
-    let auxv: Vec<(u64, u64)> = vec![
+    let mut auxv: Vec<(u64, u64)> = vec![
         (16, arch::cpu::hwcap()),
         (6, 4096),
         (17, 100),
@@ -608,6 +609,10 @@ fn build(
         (51, fpu_len + 1024),
         (0, 0),
     ];
+    if vdso != 0 {
+        // AT_SYSINFO_EHDR first, where Linux's ARCH_DLINFO puts it.
+        auxv.insert(0, (33, vdso));
+    }
     let words = 1 + argv.len() + 1 + envp.len() + 1 + auxv.len() * 2;
     let sp = (str_base - words as u64 * 8) & !15;
     // The initial stack is 64-bit words: argc, argv[], NULL, envp[],

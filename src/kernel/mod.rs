@@ -58,6 +58,7 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 pub mod time;
+pub mod vdso;
 pub mod wait;
 
 /// Drop all futex waiters (reboot).

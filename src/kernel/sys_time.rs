@@ -5,6 +5,7 @@ use super::errno::{Errno, KResult};
 use super::sched;
 use super::task::{RestartBlock, Task};
 use super::time;
+use super::vdso;
 use crate::abi::{
     self,
     time::{Itimerval, Timespec, Timeval},
@@ -18,8 +19,9 @@ fn read_ts(t: &Task, addr: u64) -> KResult<i64> {
 
 fn clock_ns(t: &Task, clk: i32) -> KResult<i64> {
     Ok(match clk {
-        0 | 5 | 8 | 11 => time::realtime_ns(),
-        1 | 4 | 6 | 7 | 9 => time::uptime_ns(),
+        // The clocks the vDSO serves read what it reads.
+        0 | 5 | 8 | 11 => vdso::real_ns(),
+        1 | 4 | 6 | 7 | 9 => vdso::mono_ns(),
         c if c == 2 || c == 3 || c < 0 => super::sys_rusage::cpu_clock_ns(t, c)?,
         _ => return Err(Errno::EINVAL),
     })
@@ -45,7 +47,7 @@ pub fn sys_clock_getres(t: &Arc<Task>, clk: i32, ts: u64) -> KResult<u64> {
 /// gettimeofday
 pub fn sys_gettimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
     if tv != 0 {
-        abi::write_val(&t.mm(), tv, &Timeval::from_ns(time::realtime_ns()))?;
+        abi::write_val(&t.mm(), tv, &Timeval::from_ns(vdso::real_ns()))?;
     }
     if tz != 0 {
         abi::write_val(&t.mm(), tz, &super::sys_clock::timezone())?;
@@ -55,7 +57,7 @@ pub fn sys_gettimeofday(t: &Arc<Task>, tv: u64, tz: u64) -> KResult<u64> {
 
 /// time
 pub fn sys_time(t: &Arc<Task>, tloc: u64) -> KResult<u64> {
-    let s = time::realtime_ns() / 1_000_000_000;
+    let s = vdso::real_ns() / 1_000_000_000;
     if tloc != 0 {
         t.mm().write_u64(tloc, s as u64)?;
     }

@@ -60,6 +60,7 @@ pub fn step_realtime_ns(delta: i64) {
 /// are cancelled (Linux's clock_was_set). Realtime deadlines need nothing:
 /// they are converted to kernel time afresh whenever the next one is armed.
 fn clock_was_set() {
+    super::vdso::clock_was_set();
     crate::fs::timerfd::clock_was_set();
 }
 
@@ -174,4 +175,5 @@ pub fn reset() {
     super::posix_timers::reset();
     super::cputimer::reset();
     REALTIME_OFFSET.store(0, Ordering::Relaxed);
+    super::vdso::clock_was_set();
 }

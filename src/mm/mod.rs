@@ -5,6 +5,7 @@
 //! `arch::AddressSpace`.
 
 pub mod frame;
+pub mod special;
 pub mod stats;
 
 use crate::arch::{self, AddressSpace};
@@ -77,11 +78,16 @@ pub struct Vma {
     pub prot: u32,
     pub shared: bool,
     pub backing: Backing,
-    /// "[heap]", "[stack]" or empty.
+    /// "[heap]", "[stack]", "[vvar]", "[vdso]" or empty.
     pub label: &'static str,
 }
 
 impl Vma {
+    /// The vDSO's time data page: the kernel's, never writable or
+    /// executable in any guest (Linux's vvar has no VM_MAYWRITE/MAYEXEC).
+    pub fn is_vvar(&self) -> bool {
+        self.label == special::VVAR
+    }
     fn file_page(&self, addr: u64) -> u64 {
         match &self.backing {
             Backing::File { offset, .. } => (offset + (addr - self.start)) / PAGE_SIZE,
@@ -198,6 +204,9 @@ impl Mm {
 
 fn host_prot(vma: &Vma, pfn: Pfn) -> u32 {
     let mut p = vma.prot & 7;
+    if vma.is_vvar() {
+        return p & PROT_READ;
+    }
     if p & PROT_WRITE != 0 {
         p |= PROT_READ;
     }
@@ -346,10 +355,14 @@ impl MmInner {
 
     /// mprotect: change protection of [start, end); ENOMEM if not all mapped.
     pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> KResult<()> {
-        // Whole range must be mapped.
+        // Whole range must be mapped, and the vvar page may only stay
+        // readable (Linux: EACCES for a right the mapping may never have).
         let mut a = start;
         while a < end {
             match self.find_vma(a) {
+                Some(v) if v.is_vvar() && prot & (PROT_WRITE | PROT_EXEC) != 0 => {
+                    return Err(Errno::EACCES)
+                }
                 Some(v) => a = v.end,
                 None => return Err(Errno::ENOMEM),
             }
@@ -401,6 +414,11 @@ impl MmInner {
     ) -> KResult<u64> {
         let vma = self.find_vma(old).ok_or(Errno::EFAULT)?.clone();
         if old + old_len > vma.end {
+            return Err(Errno::EFAULT);
+        }
+        // The vDSO and vvar may move but never grow (Linux's special
+        // mappings are VM_DONTEXPAND).
+        if new_len > old_len && matches!(vma.label, special::VVAR | special::VDSO) {
             return Err(Errno::EFAULT);
         }
         if let Some(a) = fixed {
@@ -523,7 +541,10 @@ impl MmInner {
             Some(v) => v.clone(),
             None => return Err(FaultError::Segv(SEGV_MAPERR)),
         };
-        if vma.prot & 7 == 0 || (write && vma.prot & PROT_WRITE == 0) {
+        // No write reaches the vvar page by any path (a guest store, a
+        // kernel copy for /proc/PID/mem or process_vm_writev), whatever
+        // its VMA says: it is the kernel's page, shared by every guest.
+        if vma.prot & 7 == 0 || (write && (vma.prot & PROT_WRITE == 0 || vma.is_vvar())) {
             return Err(FaultError::Segv(SEGV_ACCERR));
         }
         if let Some(pte) = self.ptes.get(&vpn).copied() {

@@ -175,3 +175,87 @@ fn nothing_maps_at_or_above_the_stub() {
     );
     assert!(host(&m).pages.is_empty());
 }
+
+/// A special mapping of `pages` fresh frames, as kernel/vdso.rs maps the
+/// vvar page and the vDSO.
+fn special(start: u64, prot: u32, label: &'static str, pfns: &[Pfn]) -> Vma {
+    Vma {
+        start,
+        end: start + pfns.len() as u64 * PAGE_SIZE,
+        prot,
+        shared: false,
+        backing: Backing::File {
+            inode: Arc::new(special::SpecialPages {
+                pages: pfns.to_vec(),
+            }),
+            offset: 0,
+            path: label.to_owned(),
+        },
+        label,
+    }
+}
+
+#[test]
+fn the_vvar_page_can_never_be_written() {
+    let _mem = setup();
+    let data = frame::alloc().unwrap();
+    frame::write(data, 0, b"clock");
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    m.insert_vma(special(BASE, PROT_READ, special::VVAR, &[data]))
+        .unwrap();
+    let mut b = [0u8; 5];
+    m.read(BASE, &mut b).unwrap();
+    assert_eq!(&b, b"clock");
+    assert_eq!(host(&m).pages[&BASE], (PROT_READ, frame::phys(data)));
+    // Neither writable nor executable, as Linux's vvar (EACCES).
+    assert_eq!(m.protect(BASE, BASE + PAGE_SIZE, RW), Err(Errno::EACCES));
+    assert_eq!(
+        m.protect(BASE, BASE + PAGE_SIZE, PROT_READ | PROT_EXEC),
+        Err(Errno::EACCES)
+    );
+    // Kernel copies and guest stores are refused.
+    assert_eq!(m.write(BASE, b"x"), Err(Errno::EFAULT));
+    assert_eq!(
+        m.handle_fault(BASE, SEGV_ACCERR),
+        Err(FaultError::Segv(SEGV_ACCERR))
+    );
+    // Even a VMA wrongly marked writable cannot reach the frame.
+    m.vmas.get_mut(&BASE).unwrap().prot = RW;
+    assert_eq!(m.write(BASE, b"x"), Err(Errno::EFAULT));
+    m.vmas.get_mut(&BASE).unwrap().prot = PROT_READ;
+    let mut b = [0u8; 5];
+    crate::arch::physmem().read(frame::phys(data), &mut b);
+    assert_eq!(&b, b"clock");
+    // A child maps the same frame, read-only.
+    let c = m.fork().unwrap();
+    assert_eq!(host(&c).pages[&BASE], (PROT_READ, frame::phys(data)));
+    drop(c);
+    m.unmap(BASE, BASE + PAGE_SIZE);
+    // The kernel's reference keeps the frame.
+    assert_eq!(frame::refcount(data), 1);
+    frame::put(data);
+}
+
+#[test]
+fn writing_the_vdso_text_copies_the_page() {
+    let _mem = setup();
+    let text = frame::alloc().unwrap();
+    frame::write(text, 0, b"code");
+    let mm = Mm::new().unwrap();
+    let mut m = mm.lock();
+    m.insert_vma(special(BASE, PROT_READ | PROT_EXEC, special::VDSO, &[text]))
+        .unwrap();
+    m.protect(BASE, BASE + PAGE_SIZE, RW | PROT_EXEC).unwrap();
+    m.write(BASE, b"CODE").unwrap();
+    let mut b = [0u8; 4];
+    m.read(BASE, &mut b).unwrap();
+    assert_eq!(&b, b"CODE");
+    // The shared frame every other guest maps is untouched.
+    crate::arch::physmem().read(frame::phys(text), &mut b);
+    assert_eq!(&b, b"code");
+    assert_ne!(host(&m).pages[&BASE].1, frame::phys(text));
+    drop(m);
+    drop(mm);
+    frame::put(text);
+}
