@@ -12,6 +12,7 @@
 use super::task::{self, ThreadGroup};
 use super::time;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use crate::arch::cpu::MAX_CPUS;
 
 /// Clock ticks per second of /proc and times(2) (Linux's USER_HZ).
 pub const USER_HZ: i64 = 100;
@@ -84,14 +85,15 @@ impl TaskAcct {
     pub fn switched_out(&self, voluntary: bool) {
         let c = if voluntary { &self.nvcsw } else { &self.nivcsw };
         c.fetch_add(1, Relaxed);
-        CPU.ctxt.fetch_add(1, Relaxed);
+        this_cpu().ctxt.fetch_add(1, Relaxed);
     }
 
     fn charge(&self, user: i64, system: i64) {
         self.utime.fetch_add(user, Relaxed);
         self.stime.fetch_add(system, Relaxed);
-        CPU.user.fetch_add(user, Relaxed);
-        CPU.system.fetch_add(system, Relaxed);
+        let c = this_cpu();
+        c.user.fetch_add(user, Relaxed);
+        c.system.fetch_add(system, Relaxed);
     }
 }
 
@@ -188,26 +190,47 @@ struct CpuTimes {
     forks: AtomicU64,
 }
 
-static CPU: CpuTimes = CpuTimes {
-    user: AtomicI64::new(0),
-    system: AtomicI64::new(0),
-    idle: AtomicI64::new(0),
-    ctxt: AtomicU64::new(0),
-    forks: AtomicU64::new(0),
-};
+impl CpuTimes {
+    const fn new() -> CpuTimes {
+        CpuTimes {
+            user: AtomicI64::new(0),
+            system: AtomicI64::new(0),
+            idle: AtomicI64::new(0),
+            ctxt: AtomicU64::new(0),
+            forks: AtomicU64::new(0),
+        }
+    }
+
+    fn stat(&self) -> CpuStat {
+        CpuStat {
+            user: self.user.load(Relaxed),
+            system: self.system.load(Relaxed),
+            idle: self.idle.load(Relaxed),
+            ctxt: self.ctxt.load(Relaxed),
+            forks: self.forks.load(Relaxed),
+        }
+    }
+}
+
+/// Each vCPU's totals.
+static CPUS: [CpuTimes; MAX_CPUS] = [const { CpuTimes::new() }; MAX_CPUS];
+
+fn this_cpu() -> &'static CpuTimes {
+    &CPUS[crate::arch::cpu::this_cpu() % MAX_CPUS]
+}
 
 /// The vCPU slept `ns` waiting for work.
 pub fn idle(ns: i64) {
-    CPU.idle.fetch_add(ns.max(0), Relaxed);
+    this_cpu().idle.fetch_add(ns.max(0), Relaxed);
 }
 
 /// A task (process or thread) was created.
 pub fn forked() {
-    CPU.forks.fetch_add(1, Relaxed);
+    this_cpu().forks.fetch_add(1, Relaxed);
 }
 
-/// The vCPU's totals: user, system and idle ns, context switches, forks.
-#[derive(Clone, Copy, Debug)]
+/// A vCPU's totals: user, system and idle ns, context switches, forks.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CpuStat {
     pub user: i64,
     pub system: i64,
@@ -216,21 +239,31 @@ pub struct CpuStat {
     pub forks: u64,
 }
 
+/// The totals of all vCPUs.
 pub fn cpu_stat() -> CpuStat {
-    CpuStat {
-        user: CPU.user.load(Relaxed),
-        system: CPU.system.load(Relaxed),
-        idle: CPU.idle.load(Relaxed),
-        ctxt: CPU.ctxt.load(Relaxed),
-        forks: CPU.forks.load(Relaxed),
-    }
+    (0..crate::arch::cpu::ncpus())
+        .map(cpu_stat_of)
+        .fold(CpuStat::default(), |a, b| CpuStat {
+            user: a.user + b.user,
+            system: a.system + b.system,
+            idle: a.idle + b.idle,
+            ctxt: a.ctxt + b.ctxt,
+            forks: a.forks + b.forks,
+        })
+}
+
+/// vCPU `n`'s totals.
+pub fn cpu_stat_of(n: usize) -> CpuStat {
+    CPUS[n % MAX_CPUS].stat()
 }
 
 /// Start the counters again (reboot).
 pub fn reset() {
-    for c in [&CPU.user, &CPU.system, &CPU.idle] {
-        c.store(0, Relaxed);
+    for cpu in &CPUS {
+        for c in [&cpu.user, &cpu.system, &cpu.idle] {
+            c.store(0, Relaxed);
+        }
+        cpu.ctxt.store(0, Relaxed);
+        cpu.forks.store(0, Relaxed);
     }
-    CPU.ctxt.store(0, Relaxed);
-    CPU.forks.store(0, Relaxed);
 }

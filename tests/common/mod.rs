@@ -505,6 +505,12 @@ impl Guest {
                 .join(format!("uml-{}", std::process::id()));
             cmd.arg(format!("uml_dir={}", dir.display()));
         }
+        if program == vmlinux() && !args.iter().any(|a| a.starts_with("ncpus=")) {
+            // RUML_TEST_NCPUS=N runs every guest of the suite on N vCPUs.
+            if let Ok(n) = std::env::var("RUML_TEST_NCPUS") {
+                cmd.arg(format!("ncpus={n}"));
+            }
+        }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
