@@ -171,10 +171,7 @@ pub fn idle(timeout: Option<Duration>) {
     while !c.pending.load(Ordering::SeqCst) {
         match timeout {
             Some(t) => {
-                let (g2, r) = c
-                    .wake
-                    .wait_timeout(g, t)
-                    .unwrap_or_else(|e| e.into_inner());
+                let (g2, r) = c.wake.wait_timeout(g, t).unwrap_or_else(|e| e.into_inner());
                 g = g2;
                 if r.timed_out() {
                     return;

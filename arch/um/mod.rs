@@ -176,7 +176,9 @@ fn pin_secondary_vcpu(n: usize) {
     let (Some(all), Ok(boot)) = (HOST_CPUS.get(), BOOT_CPU.get().copied().ok_or(())) else {
         return;
     };
-    let allowed: Vec<usize> = (0..CpuSet::count()).filter(|&c| all.0.is_set(c).unwrap_or(false)).collect();
+    let allowed: Vec<usize> = (0..CpuSet::count())
+        .filter(|&c| all.0.is_set(c).unwrap_or(false))
+        .collect();
     let Some(i) = allowed.iter().position(|&c| c == boot) else {
         return;
     };

@@ -322,9 +322,7 @@ static ZYGOTE: [std::sync::Mutex<Option<HostMm>>; MAX_CPUS] =
 
 /// Fork an empty address space from the zygote.
 fn fork_from_zygote() -> Result<HostMm, i32> {
-    let mut g = ZYGOTE[this_cpu()]
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut g = ZYGOTE[this_cpu()].lock().unwrap_or_else(|e| e.into_inner());
     let z = g.as_mut().ok_or(libc::EAGAIN)?;
     z.push([libc::SYS_fork as u64, 0, 0, 0, 0, 0, 0]);
     // Like flush, but the fork produces an event stop first.

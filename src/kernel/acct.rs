@@ -11,8 +11,8 @@
 
 use super::task::{self, ThreadGroup};
 use super::time;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use crate::arch::cpu::MAX_CPUS;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 /// Clock ticks per second of /proc and times(2) (Linux's USER_HZ).
 pub const USER_HZ: i64 = 100;
@@ -59,12 +59,26 @@ pub struct TaskAcct {
     majflt: AtomicU64,
     nvcsw: AtomicU64,
     nivcsw: AtomicU64,
+    /// When its guest code started running on a vCPU that lets others read
+    /// its time meanwhile (several vCPUs); 0 when not in guest code.
+    guest_since: AtomicI64,
+}
+
+/// Time since `since` (0: none).
+fn running_for(since: i64) -> i64 {
+    if since == 0 {
+        0
+    } else {
+        (time::monotonic_ns() - since).max(0)
+    }
 }
 
 impl TaskAcct {
     pub fn usage(&self) -> Usage {
         Usage {
-            utime: self.utime.load(Relaxed),
+            // With the guest time it is running up right now on another
+            // vCPU, as Linux counts the current slice.
+            utime: self.utime.load(Relaxed) + running_for(self.guest_since.load(Relaxed)),
             stime: self.stime.load(Relaxed),
             minflt: self.minflt.load(Relaxed),
             majflt: self.majflt.load(Relaxed),
@@ -108,10 +122,21 @@ pub fn switch_in() {
     CHARGED_UNTIL.with(|c| c.set(time::monotonic_ns()));
 }
 
+/// The task's guest code starts running while other vCPUs may read its
+/// time (several vCPUs): until `guest_returned`, readers add the time
+/// since now to its user time and its vCPU's.
+pub fn guest_enter(acct: &TaskAcct) {
+    let now = time::monotonic_ns();
+    acct.guest_since.store(now, Relaxed);
+    this_cpu().guest_since.store(now, Relaxed);
+}
+
 /// Back from the guest, which ran `guest_ns` of the time since the last
 /// charge. Charged at once so that a syscall reading its own CPU clock
 /// sees the user time that led up to it.
 pub fn guest_returned(acct: &TaskAcct, guest_ns: i64) {
+    acct.guest_since.store(0, Relaxed);
+    this_cpu().guest_since.store(0, Relaxed);
     let now = time::monotonic_ns();
     let since = CHARGED_UNTIL.with(|c| c.replace(now));
     let total = (now - since).max(0);
@@ -188,6 +213,10 @@ struct CpuTimes {
     idle: AtomicI64,
     ctxt: AtomicU64,
     forks: AtomicU64,
+    /// When its current wait for work began (0: working).
+    idle_since: AtomicI64,
+    /// When the guest code it runs now started (see `guest_enter`).
+    guest_since: AtomicI64,
 }
 
 impl CpuTimes {
@@ -198,14 +227,16 @@ impl CpuTimes {
             idle: AtomicI64::new(0),
             ctxt: AtomicU64::new(0),
             forks: AtomicU64::new(0),
+            idle_since: AtomicI64::new(0),
+            guest_since: AtomicI64::new(0),
         }
     }
 
     fn stat(&self) -> CpuStat {
         CpuStat {
-            user: self.user.load(Relaxed),
+            user: self.user.load(Relaxed) + running_for(self.guest_since.load(Relaxed)),
             system: self.system.load(Relaxed),
-            idle: self.idle.load(Relaxed),
+            idle: self.idle.load(Relaxed) + running_for(self.idle_since.load(Relaxed)),
             ctxt: self.ctxt.load(Relaxed),
             forks: self.forks.load(Relaxed),
         }
@@ -219,9 +250,20 @@ fn this_cpu() -> &'static CpuTimes {
     &CPUS[crate::arch::cpu::this_cpu() % MAX_CPUS]
 }
 
-/// The vCPU slept `ns` waiting for work.
-pub fn idle(ns: i64) {
-    this_cpu().idle.fetch_add(ns.max(0), Relaxed);
+/// This vCPU starts waiting for work (its idle time so far shows in
+/// /proc/stat while it waits).
+pub fn idle_begin() {
+    this_cpu().idle_since.store(time::monotonic_ns(), Relaxed);
+}
+
+/// This vCPU has work again: the wait is idle time.
+pub fn idle_end() {
+    let c = this_cpu();
+    let since = c.idle_since.swap(0, Relaxed);
+    if since != 0 {
+        c.idle
+            .fetch_add((time::monotonic_ns() - since).max(0), Relaxed);
+    }
 }
 
 /// A task (process or thread) was created.

@@ -85,6 +85,14 @@ fn kick(n: usize) {
     }
 }
 
+/// Make every other vCPU come back from its guest (mconsole `stop`: with
+/// the kernel lock held by the caller, they then wait for it).
+pub fn kick_others() {
+    for n in 0..ncpus() {
+        kick(n);
+    }
+}
+
 /// A signal is pending for `tid`: if it runs a guest on another vCPU right
 /// now, make that vCPU come back to deliver it (Linux's kick_process).
 pub fn kick_task(tid: Tid) {
@@ -269,6 +277,7 @@ fn run_once() -> bool {
     arch::platform().take_interrupts();
     handle_interrupts();
     drop_dead_contexts();
+    drop_stale_contexts();
     // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
     // where no task's code is running, on the boot vCPU.
     if this_cpu() == 0 && (take_reboot() || crate::drivers::mconsole::take_reboot()) {
@@ -287,11 +296,11 @@ fn run_once() -> bool {
         if this_cpu() == 0 && task::all_tasks().is_empty() {
             return false;
         }
-        let idle_from = time::monotonic_ns();
+        acct::idle_begin();
         smp::unlock_kernel();
         arch::platform().idle(timeout);
         smp::lock_kernel();
-        acct::idle(time::monotonic_ns() - idle_from);
+        acct::idle_end();
         return true;
     };
     let Some(t) = task::task(tid) else {
@@ -406,13 +415,16 @@ fn run_slice(t: &Arc<Task>) {
                 Some(ev) => ev,
                 // The machine rebooted while the guest ran: this task
                 // belonged to the previous boot.
-                None => return,
+                None => {
+                    acct::guest_returned(&t.acct, guest_ns);
+                    return;
+                }
             }
         };
-        if EPOCH.load(Ordering::SeqCst) != epoch {
+        acct::guest_returned(&t.acct, guest_ns);
+        if EPOCH.load(Ordering::SeqCst) != epoch || t.state() == State::Dead {
             return;
         }
-        acct::guest_returned(&t.acct, guest_ns);
         super::cputimer::check(t);
         super::posix_timers::check_cpu(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
@@ -459,9 +471,13 @@ fn switch_smp(t: &Arc<Task>, guest_ns: &mut i64) -> Option<Event> {
             return Some(Event::Died);
         }
         let mut i = t.lock();
-        (m.take_host(), std::mem::replace(&mut i.ctx, arch::Context::placeholder()))
+        (
+            m.take_host(),
+            std::mem::replace(&mut i.ctx, arch::Context::placeholder()),
+        )
     };
     let epoch = EPOCH.load(Ordering::SeqCst);
+    acct::guest_enter(&t.acct);
     smp::unlock_kernel();
     let ev = arch::platform().switch(&mut *host, &mut ctx, guest_ns);
     smp::lock_kernel();
@@ -586,6 +602,22 @@ pub fn context_gone(tid: Tid) {
     let n = smp::task_cpu(tid);
     lock(&cpu(n).gone).push(tid);
     smp::forget(tid);
+}
+
+thread_local! {
+    /// The reset epoch this vCPU's contexts belong to.
+    static SEEN_EPOCH: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// After a reboot (done by the boot vCPU), the other vCPUs drop the
+/// kernel contexts of the previous boot's tasks (unwinding them, as
+/// `reset` does on the boot vCPU).
+fn drop_stale_contexts() {
+    let epoch = EPOCH.load(Ordering::SeqCst);
+    if SEEN_EPOCH.with(|e| e.replace(epoch)) != epoch {
+        let all = CONTEXTS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        drop(all);
+    }
 }
 
 fn drop_dead_contexts() {

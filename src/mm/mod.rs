@@ -797,7 +797,12 @@ impl MmInner {
         }
         for (&vpn, pte) in &self.ptes {
             if pte.host_prot != 0 {
-                host.mmap(vpn * PAGE_SIZE, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
+                host.mmap(
+                    vpn * PAGE_SIZE,
+                    PAGE_SIZE,
+                    pte.host_prot,
+                    frame::phys(pte.pfn),
+                );
             }
         }
         self.host = host;
