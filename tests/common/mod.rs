@@ -25,7 +25,7 @@ pub mod native;
 pub mod pty;
 
 #[allow(unused_imports)]
-pub use native::compare_with_native;
+pub use native::{compare_with_native, compare_with_native_booted};
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
