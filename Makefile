@@ -6,7 +6,7 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image bench clean deps fuzz-long
+.PHONY: all build run test image bench bench-smp clean deps fuzz-long
 
 all: build
 
@@ -46,6 +46,10 @@ image: $(IMAGE)
 # BENCH_ARGS=--quick for one round; results in bench/results/latest.json.
 bench:
 	python3 bench/bench.py $(BENCH_ARGS)
+
+# Two CPU-bound processes with ncpus=1 and ncpus=2, and natively.
+bench-smp: build
+	python3 bench/smp.py --out bench/results/smp.json
 
 clean:
 	rm -rf build vmlinux

@@ -21,7 +21,7 @@ fn setup() {
     ONCE.call_once(|| {
         crate::arch::init_physmem(FUZZ_MEM).expect("fuzz: physical memory");
         let frames = (FUZZ_MEM / frame::PAGE_SIZE as usize) as u32;
-        frame::init(frames, crate::arch::RESERVED_FRAMES);
+        frame::init(frames, crate::arch::reserved_frames());
     });
 }
 

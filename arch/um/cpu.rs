@@ -48,3 +48,35 @@ pub fn flags() -> String {
     v.push("lm");
     v.join(" ")
 }
+
+/// Most vCPUs a kernel can run (`ncpus=` is checked against it).
+pub const MAX_CPUS: usize = 64;
+
+static NCPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+thread_local! {
+    /// Which vCPU this host thread is (0 for the boot thread and for
+    /// threads that are not vCPUs). Read by the timer's signal handler:
+    /// a const-initialized cell, so no lazy initialization there.
+    static THIS_CPU: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The vCPU the calling host thread runs.
+pub fn this_cpu() -> usize {
+    THIS_CPU.with(|c| c.get())
+}
+
+/// Make the calling host thread vCPU `cpu` (at its start).
+pub fn set_this_cpu(cpu: usize) {
+    THIS_CPU.with(|c| c.set(cpu));
+}
+
+/// How many vCPUs this kernel runs.
+pub fn ncpus() -> usize {
+    NCPUS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Set the number of vCPUs (boot, before any starts; 1..=MAX_CPUS).
+pub fn set_ncpus(n: usize) {
+    NCPUS.store(n.clamp(1, MAX_CPUS), std::sync::atomic::Ordering::Relaxed);
+}

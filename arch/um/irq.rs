@@ -1,61 +1,97 @@
-//! Interrupts: how host helper threads and the timer get the vCPU's
-//! attention.
+//! Interrupts: how host helper threads, the timer and other vCPUs get a
+//! vCPU's attention. Each vCPU has its own state here.
 //!
-//! While the vCPU runs a guest it sits in waitpid; an interrupt is a SIGALRM
+//! While a vCPU runs a guest it sits in waitpid; an interrupt is a SIGALRM
 //! sent to the guest's host process, which stops it so the vCPU returns.
-//! While idle the vCPU sleeps on a condition variable. The timer is a POSIX
-//! timer aimed at the vCPU thread, armed only for the next deadline
-//! (tickless when idle).
+//! While idle the vCPU sleeps on a condition variable. Each vCPU's timer
+//! is a POSIX timer aimed at its own thread, armed only for the next
+//! deadline (tickless when idle). Device interrupts go to vCPU 0; a vCPU
+//! that makes a task of another one runnable, or signals it, kicks that
+//! one (`kick`), the way Linux sends an IPI.
 
+use super::cpu::{this_cpu, MAX_CPUS};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-static RUNNING: AtomicI32 = AtomicI32::new(0);
-static PENDING: AtomicBool = AtomicBool::new(false);
-static IDLE: Mutex<()> = Mutex::new(());
-static WAKE: Condvar = Condvar::new();
-/// Deadline (monotonic ns) the POSIX timer is armed for; 0 = disarmed.
-static ARMED: AtomicI64 = AtomicI64::new(0);
-
 struct Timer(libc::timer_t);
 // SAFETY: a timer_t is an opaque handle usable from any thread.
 unsafe impl Send for Timer {}
 // SAFETY: see above.
 unsafe impl Sync for Timer {}
-static TIMER: OnceLock<Timer> = OnceLock::new();
 
-extern "C" fn on_sigalrm(_: libc::c_int) {
-    PENDING.store(true, Ordering::SeqCst);
-    ARMED.store(0, Ordering::SeqCst);
-    let pid = RUNNING.load(Ordering::SeqCst);
+/// One vCPU's interrupt state.
+struct CpuIrq {
+    /// Host pid of the guest process it is running, 0 when in the kernel.
+    running: AtomicI32,
+    /// Something wants its attention.
+    pending: AtomicBool,
+    idle: Mutex<()>,
+    wake: Condvar,
+    /// Deadline (monotonic ns) its POSIX timer is armed for; 0 = disarmed.
+    armed: AtomicI64,
+    timer: OnceLock<Timer>,
+}
+
+impl CpuIrq {
+    const fn new() -> CpuIrq {
+        CpuIrq {
+            running: AtomicI32::new(0),
+            pending: AtomicBool::new(false),
+            idle: Mutex::new(()),
+            wake: Condvar::new(),
+            armed: AtomicI64::new(0),
+            timer: OnceLock::new(),
+        }
+    }
+}
+
+static CPUS: [CpuIrq; MAX_CPUS] = [const { CpuIrq::new() }; MAX_CPUS];
+
+fn cpu(n: usize) -> &'static CpuIrq {
+    &CPUS[n % MAX_CPUS]
+}
+
+/// Mark `c` pending and stop the guest it runs, if any (async-signal-safe:
+/// atomics and kill only).
+fn interrupt(c: &CpuIrq) {
+    c.pending.store(true, Ordering::SeqCst);
+    let pid = c.running.load(Ordering::SeqCst);
     if pid > 0 {
-        // kill(2) is async-signal-safe, and nix's wrapper only adds an
-        // errno read.
         let _ = kill(Pid::from_raw(pid), Signal::SIGALRM);
     }
 }
 
+extern "C" fn on_sigalrm(_: libc::c_int) {
+    // The timer aims at its vCPU's own thread, so this is that vCPU.
+    let c = cpu(this_cpu());
+    c.armed.store(0, Ordering::SeqCst);
+    interrupt(c);
+}
+
+/// Set by SIGUSR2: dump the task list to stderr (a debugging aid).
 static DUMP: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigusr2(_: libc::c_int) {
     DUMP.store(true, Ordering::SeqCst);
-    on_sigalrm(0);
+    interrupt(cpu(0));
 }
 
-/// A host SIGUSR2 asked for a dump of kernel state (like sysrq-t).
+/// Whether a task dump was asked for (clears it).
 pub fn take_dump_request() -> bool {
     DUMP.swap(false, Ordering::SeqCst)
 }
 
-/// Set up the SIGALRM handler and the POSIX timer. Call on the vCPU thread.
+/// Install the signal handlers and the boot vCPU's timer.
 pub fn init() -> Result<(), String> {
-    // SAFETY: installing a handler that only touches atomics and calls kill.
+    // SAFETY: installing async-signal-safe handlers (atomics and kill only).
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_sigalrm as *const () as usize;
+        // Restart host syscalls (waitpid) after the handler: the guest stop
+        // it causes is what wakes the vCPU.
         sa.sa_flags = libc::SA_RESTART;
         libc::sigemptyset(&mut sa.sa_mask);
         if libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut()) < 0 {
@@ -63,6 +99,15 @@ pub fn init() -> Result<(), String> {
         }
         sa.sa_sigaction = on_sigusr2 as *const () as usize;
         libc::sigaction(libc::SIGUSR2, &sa, std::ptr::null_mut());
+    }
+    init_cpu()
+}
+
+/// Create the calling vCPU thread's timer (each vCPU at its start).
+pub fn init_cpu() -> Result<(), String> {
+    // SAFETY: plain timer creation aimed at this thread; the struct is
+    // zeroed and then filled in.
+    unsafe {
         let mut sev: libc::sigevent = std::mem::zeroed();
         sev.sigev_notify = libc::SIGEV_THREAD_ID;
         sev.sigev_signo = libc::SIGALRM;
@@ -71,74 +116,83 @@ pub fn init() -> Result<(), String> {
         if libc::timer_create(libc::CLOCK_MONOTONIC, &mut sev, &mut t) < 0 {
             return Err(format!("timer_create: {}", std::io::Error::last_os_error()));
         }
-        let _ = TIMER.set(Timer(t));
+        let _ = cpu(this_cpu()).timer.set(Timer(t));
     }
     Ok(())
 }
 
-/// Raise an interrupt from any thread.
+/// A device wants the kernel's attention (any thread): vCPU 0 takes
+/// device interrupts.
 pub fn raise() {
-    PENDING.store(true, Ordering::SeqCst);
-    let pid = RUNNING.load(Ordering::SeqCst);
-    if pid > 0 {
-        // A guest host process of ours.
-        let _ = kill(Pid::from_raw(pid), Signal::SIGALRM);
-    }
-    let _g = IDLE.lock().unwrap_or_else(|e| e.into_inner());
-    WAKE.notify_all();
+    kick(0);
 }
 
-/// Take (and clear) the pending-interrupt flag.
+/// Get vCPU `n`'s attention from any thread: stop the guest it runs, or
+/// end its idle wait.
+pub fn kick(n: usize) {
+    let c = cpu(n);
+    interrupt(c);
+    let _g = c.idle.lock().unwrap_or_else(|e| e.into_inner());
+    c.wake.notify_all();
+}
+
+/// Whether an interrupt is pending for this vCPU (clears it).
 pub fn take_pending() -> bool {
-    PENDING.swap(false, Ordering::SeqCst)
+    cpu(this_cpu()).pending.swap(false, Ordering::SeqCst)
 }
 
-/// Is an interrupt pending?
+/// Whether an interrupt is pending for this vCPU (leaves it).
 pub fn pending() -> bool {
-    PENDING.load(Ordering::SeqCst)
+    cpu(this_cpu()).pending.load(Ordering::SeqCst)
 }
 
-/// About to run a guest in host process `pid`. Returns false if an
-/// interrupt is already pending (do not enter).
+/// About to resume guest process `pid` on this vCPU: record it so
+/// interrupts can stop it. False if an interrupt is already pending (the
+/// caller should not enter the guest).
 pub fn enter_guest(pid: i32) -> bool {
-    RUNNING.store(pid, Ordering::SeqCst);
-    if PENDING.load(Ordering::SeqCst) {
-        RUNNING.store(0, Ordering::SeqCst);
+    let c = cpu(this_cpu());
+    c.running.store(pid, Ordering::SeqCst);
+    if c.pending.load(Ordering::SeqCst) {
+        c.running.store(0, Ordering::SeqCst);
         return false;
     }
     true
 }
 
-/// Back from the guest.
+/// Back in the kernel from the guest.
 pub fn leave_guest() {
-    RUNNING.store(0, Ordering::SeqCst);
+    cpu(this_cpu()).running.store(0, Ordering::SeqCst);
 }
 
-/// Sleep until an interrupt is raised or `timeout` passes.
+/// Wait (this vCPU) until an interrupt is pending or `timeout` passes.
 pub fn idle(timeout: Option<Duration>) {
-    let mut g = IDLE.lock().unwrap_or_else(|e| e.into_inner());
-    while !PENDING.load(Ordering::SeqCst) {
+    let c = cpu(this_cpu());
+    let mut g = c.idle.lock().unwrap_or_else(|e| e.into_inner());
+    while !c.pending.load(Ordering::SeqCst) {
         match timeout {
             Some(t) => {
-                let (g2, r) = WAKE.wait_timeout(g, t).unwrap_or_else(|e| e.into_inner());
+                let (g2, r) = c.wake.wait_timeout(g, t).unwrap_or_else(|e| e.into_inner());
                 g = g2;
                 if r.timed_out() {
                     return;
                 }
             }
-            None => g = WAKE.wait(g).unwrap_or_else(|e| e.into_inner()),
+            None => g = c.wake.wait(g).unwrap_or_else(|e| e.into_inner()),
         }
     }
 }
 
-/// Arm the timer to interrupt at monotonic time `deadline_ns` (or disarm
-/// with None). Re-arming for the same or a later time than already armed is
-/// skipped: the earlier expiry will come and the kernel re-evaluates then.
+/// Arm this vCPU's timer for `deadline_ns` (monotonic), or disarm with
+/// None. Only re-arms when the deadline moves earlier or is cleared, so
+/// busy loops of kernel exits cost no timer syscalls.
 pub fn arm_timer(deadline_ns: Option<i64>) {
-    let Some(t) = TIMER.get() else { return };
-    let armed = ARMED.load(Ordering::SeqCst);
+    let c = cpu(this_cpu());
+    let Some(t) = c.timer.get() else { return };
+    let armed = c.armed.load(Ordering::SeqCst);
     let target = deadline_ns.unwrap_or(0);
     if target == armed || (target != 0 && armed != 0 && armed <= target) {
+        // Already armed for this or an earlier time: a spurious early
+        // interrupt is harmless, the loop re-arms.
         return;
     }
     let mut its: libc::itimerspec = unsafe_zeroed_itimerspec();
@@ -147,8 +201,8 @@ pub fn arm_timer(deadline_ns: Option<i64>) {
         its.it_value.tv_sec = t / 1_000_000_000;
         its.it_value.tv_nsec = t % 1_000_000_000;
     }
-    ARMED.store(target, Ordering::SeqCst);
-    // SAFETY: valid timer handle and itimerspec.
+    c.armed.store(target, Ordering::SeqCst);
+    // SAFETY: t is a valid timer handle; its is initialized.
     unsafe { libc::timer_settime(t.0, libc::TIMER_ABSTIME, &its, std::ptr::null_mut()) };
 }
 

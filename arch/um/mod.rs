@@ -67,8 +67,21 @@ pub fn init_physmem(mem_bytes: usize) -> Result<(), String> {
 }
 
 /// Number of frames at the start of physical memory reserved for the stub
-/// data area.
-pub const RESERVED_FRAMES: u32 = (stub::STUB_DATA_SIZE / PAGE_SIZE as u64) as u32;
+/// data areas (one per vCPU; `cpu::set_ncpus` first).
+pub fn reserved_frames() -> u32 {
+    (cpu::ncpus() as u64 * stub::STUB_DATA_SIZE / PAGE_SIZE as u64) as u32
+}
+
+/// Start secondary vCPU `n` on the calling (new) host thread: its
+/// identity, its host CPU, its timer, and its zygote (the thread that
+/// forks an address space is its ptrace tracer, so each vCPU forks its
+/// own).
+pub fn init_cpu(n: usize) -> Result<(), String> {
+    cpu::set_this_cpu(n);
+    pin_secondary_vcpu(n);
+    irq::init_cpu()?;
+    process::init_cpu()
+}
 
 /// End the vmlinux process now with `code`, without running destructors
 /// (guest host processes die with us through PTRACE_O_EXITKILL).
@@ -156,6 +169,31 @@ pub fn unpin_helper_thread() {
     }
 }
 
+/// Pin secondary vCPU `n` (and the guest processes it forks, which
+/// inherit it) to the n-th host CPU after the boot vCPU's among those
+/// vmlinux may use, so vCPUs do not share a host CPU while there are
+/// enough.
+fn pin_secondary_vcpu(n: usize) {
+    let (Some(all), Ok(boot)) = (HOST_CPUS.get(), BOOT_CPU.get().copied().ok_or(())) else {
+        return;
+    };
+    let allowed: Vec<usize> = (0..CpuSet::count())
+        .filter(|&c| all.0.is_set(c).unwrap_or(false))
+        .collect();
+    let Some(i) = allowed.iter().position(|&c| c == boot) else {
+        return;
+    };
+    let cpu = allowed[(i + n) % allowed.len()];
+    let mut set = CpuSet::new();
+    // Pid 0 is this thread.
+    if set.set(cpu).is_ok() && sched_setaffinity(Pid::from_raw(0), &set).is_ok() {
+        log::debug!("vcpu{n}: pinned to host CPU {cpu}");
+    }
+}
+
+/// The host CPU the boot vCPU was pinned to.
+static BOOT_CPU: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
 /// Keep the vCPU thread and every guest host process (they inherit it) on
 /// the CPU we start on. Only one of them runs at a time, and a wake-up on
 /// another CPU costs more than the work between wake-ups; pinning makes
@@ -175,6 +213,7 @@ fn pin_vcpu() {
     };
     let mut set = CpuSet::new();
     if set.set(cpu).is_ok() && sched_setaffinity(this, &set).is_ok() {
+        let _ = BOOT_CPU.set(cpu);
         log::debug!("vcpu: pinned to host CPU {cpu}");
     }
 }

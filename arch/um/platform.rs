@@ -71,6 +71,13 @@ pub trait Platform: Sync {
     fn interrupts_pending(&self) -> bool;
     /// A device has work for the vCPU: make the running guest stop.
     fn raise_interrupt(&self) {}
+    /// Get vCPU `cpu`'s attention (any thread): stop the guest it runs or
+    /// end its idle wait, so it looks at its run queue and signals.
+    fn kick(&self, _cpu: usize) {}
+    /// Start secondary vCPU `cpu` on the calling new host thread.
+    fn init_cpu(&self, _cpu: usize) -> Result<(), String> {
+        Ok(())
+    }
     /// The host asked for a task dump (SIGUSR2): take the request.
     fn take_dump_request(&self) -> bool {
         false

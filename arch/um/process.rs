@@ -6,6 +6,7 @@
 //! `switch` is the platform's one entry to user mode, in the spirit of
 //! gVisor's `Platform.Switch`: run this context until something happens.
 
+use super::cpu::{this_cpu, MAX_CPUS};
 use super::irq;
 use super::seccomp;
 use super::stub::{
@@ -49,6 +50,16 @@ impl Context {
             regs,
             fpu: t.fpu.clone(),
             id: NEXT_CONTEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// A stand-in that holds nothing (no allocation): left in a task
+    /// while its real context is out running on a vCPU.
+    pub fn placeholder() -> Context {
+        Context {
+            regs: Regs::default(),
+            fpu: Vec::new(),
+            id: 0,
         }
     }
 
@@ -207,7 +218,7 @@ pub fn init() -> Result<(), String> {
     let high = fcntl(&file, FcntlArg::F_DUPFD_CLOEXEC(10))
         .map_err(|e| format!("cannot keep the stub fd: {e}"))?;
     let _ = STUB_FD.set(high);
-    write_filters();
+    write_filters(0);
     let mm = HostMm::spawn_raw(true).map_err(|e| {
         format!(
             "cannot start a guest address space: {}",
@@ -222,7 +233,12 @@ pub fn init() -> Result<(), String> {
     // is much cheaper than fork+exec from vmlinux. Its children are traced
     // automatically (PTRACE_O_TRACEFORK) and, as it ignores SIGCHLD, reaped
     // as soon as we have waited for them.
-    let z = mm;
+    set_zygote(mm)
+}
+
+/// Make `z` the calling vCPU's zygote: it forks that vCPU's address
+/// spaces, so their tracer is that vCPU's thread.
+fn set_zygote(z: HostMm) -> Result<(), String> {
     ptrace(
         libc::PTRACE_SETOPTIONS as _,
         z.pid,
@@ -230,8 +246,28 @@ pub fn init() -> Result<(), String> {
         (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEFORK) as u64,
     )
     .map_err(|e| format!("PTRACE_SETOPTIONS: errno {e}"))?;
-    *ZYGOTE.lock().unwrap_or_else(|e| e.into_inner()) = Some(z);
+    *ZYGOTE[this_cpu()].lock().unwrap_or_else(|e| e.into_inner()) = Some(z);
     Ok(())
+}
+
+/// Start a secondary vCPU's host side, on its own thread: its stub data
+/// area (filters in place) and its zygote. ptrace ties a traced process
+/// to the thread that traces it, so each vCPU forks and runs its own.
+pub fn init_cpu() -> Result<(), String> {
+    write_filters(this_cpu());
+    let z = HostMm::spawn_raw(true).map_err(|e| {
+        format!(
+            "cannot start a guest address space: {}",
+            std::io::Error::from_raw_os_error(e)
+        )
+    })?;
+    set_zygote(z)
+}
+
+/// Where vCPU `cpu`'s stub data area is in physical memory: each vCPU
+/// has its own, so their stubs' batches never share one.
+pub fn data_base(cpu: usize) -> u64 {
+    cpu as u64 * STUB_DATA_SIZE
 }
 
 /// Where in the data area's auxiliary page the seccomp programs are: a
@@ -245,8 +281,9 @@ const SIGCHLD_ACT: u64 = STUB_DATA_SIZE - 64;
 
 /// Lay out the three filters (a zygote's, a child's addition, and that of
 /// a process started alone) in the data area's auxiliary page.
-fn write_filters() {
+fn write_filters(cpu: usize) {
     let phys = super::physmem();
+    let base = data_base(cpu);
     let sites = stub::syscall_sites();
     let mut at = AUX_OFFSET + 64;
     for (fprog, prog) in [
@@ -258,11 +295,11 @@ fn write_filters() {
             at + prog.len() as u64 <= SIGCHLD_ACT,
             "stub: filters do not fit"
         );
-        phys.write(at, &prog);
+        phys.write(base + at, &prog);
         let mut hdr = [0u8; 16];
         hdr[..2].copy_from_slice(&((prog.len() / 8) as u16).to_le_bytes());
         hdr[8..].copy_from_slice(&(STUB_DATA + at).to_le_bytes());
-        phys.write(fprog, &hdr);
+        phys.write(base + fprog, &hdr);
         at += prog.len() as u64;
     }
 }
@@ -279,11 +316,13 @@ pub fn host_syscall_hook_enabled() -> bool {
 /// The guest system call number the test hook answers to ("RUML").
 pub const HOST_SYSCALL_HOOK_NR: u64 = 0x5255_4d4c;
 
-static ZYGOTE: std::sync::Mutex<Option<HostMm>> = std::sync::Mutex::new(None);
+/// Each vCPU's zygote.
+static ZYGOTE: [std::sync::Mutex<Option<HostMm>>; MAX_CPUS] =
+    [const { std::sync::Mutex::new(None) }; MAX_CPUS];
 
 /// Fork an empty address space from the zygote.
 fn fork_from_zygote() -> Result<HostMm, i32> {
-    let mut g = ZYGOTE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = ZYGOTE[this_cpu()].lock().unwrap_or_else(|e| e.into_inner());
     let z = g.as_mut().ok_or(libc::EAGAIN)?;
     z.push([libc::SYS_fork as u64, 0, 0, 0, 0, 0, 0]);
     // Like flush, but the fork produces an event stop first.
@@ -315,7 +354,7 @@ fn fork_from_zygote() -> Result<HostMm, i32> {
     if child <= 0 {
         log::error!(
             "zygote: fork failed: {}",
-            phys.read_u64(OPS_OFFSET + 56) as i64
+            phys.read_u64(z.data + OPS_OFFSET + 56) as i64
         );
         return Err(libc::EAGAIN);
     }
@@ -327,6 +366,7 @@ fn fork_from_zygote() -> Result<HostMm, i32> {
     let mut mm = HostMm {
         pid: child,
         ops: Vec::new(),
+        data: z.data,
         stub_regs: z.stub_regs,
         fpu_owner: 0,
         multithreaded: false,
@@ -366,6 +406,8 @@ type Op = [u64; 7];
 pub struct HostMm {
     pid: i32,
     ops: Vec<Op>,
+    /// Physical address of the stub data area it maps (its vCPU's).
+    data: u64,
     stub_regs: Regs,
     fpu_owner: u64,
     /// More than one thread runs in this address space: save the FPU state
@@ -459,6 +501,7 @@ impl HostMm {
         let mut mm = HostMm {
             pid,
             ops: Vec::new(),
+            data: data_base(this_cpu()),
             stub_regs: Regs::default(),
             fpu_owner: 0,
             multithreaded: false,
@@ -474,7 +517,13 @@ impl HostMm {
             0,
             (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD) as u64,
         )?;
-        // Run the prologue: map the data area, then trap.
+        // Run the prologue: map the data area (this vCPU's: the offset is
+        // passed in r9, which exec cleared), then trap.
+        if mm.data != 0 {
+            let mut r = get_regs(pid)?;
+            r.r9 = mm.data;
+            set_regs(pid, &r)?;
+        }
         mm.cont_until_trap()?;
         let regs = get_regs(pid)?;
         if regs.rax != STUB_DATA {
@@ -509,8 +558,8 @@ impl HostMm {
         ]);
         if zygote {
             let phys = super::physmem();
-            phys.write(SIGCHLD_ACT, &[0u8; 32]);
-            phys.write_u64(SIGCHLD_ACT, 1); // SIG_IGN
+            phys.write(mm.data + SIGCHLD_ACT, &[0u8; 32]);
+            phys.write_u64(mm.data + SIGCHLD_ACT, 1); // SIG_IGN
             mm.ops.push([
                 libc::SYS_rt_sigaction as u64,
                 libc::SIGCHLD as u64,
@@ -648,9 +697,9 @@ impl HostMm {
             }
             buf.extend_from_slice(&0u64.to_le_bytes());
         }
-        phys.write(OPS_OFFSET, &buf);
-        phys.write_u64(0, self.ops.len() as u64);
-        phys.write_u64(8, 0);
+        phys.write(self.data + OPS_OFFSET, &buf);
+        phys.write_u64(self.data, self.ops.len() as u64);
+        phys.write_u64(self.data + 8, 0);
         let n = self.ops.len();
         self.ops.clear();
         n
@@ -662,7 +711,7 @@ impl HostMm {
             return Ok(());
         }
         let phys = super::physmem();
-        let data = 0u64; // the data area is physical frames 0..
+        let data = self.data;
         let n = self.write_ops(phys);
         set_regs(self.pid, &self.stub_regs)?;
         self.cont_until_trap()?;

@@ -87,6 +87,12 @@ impl Platform for Ptrace {
     fn raise_interrupt(&self) {
         irq::raise()
     }
+    fn kick(&self, cpu: usize) {
+        irq::kick(cpu)
+    }
+    fn init_cpu(&self, cpu: usize) -> Result<(), String> {
+        super::init_cpu(cpu)
+    }
     fn take_dump_request(&self) -> bool {
         irq::take_dump_request()
     }

@@ -54,14 +54,15 @@ global_asm!(
     ".globl ruml_stub_close_ret",
     ".globl ruml_stub_end",
     "ruml_stub_start:",
-    // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, 0)
+    // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, r9)
     "mov eax, 9",
     "movabs rdi, {data}",
     "mov esi, {size}",
     "mov edx, 3",
     "mov r10d, 0x11",
     "mov r8d, {fd}",
-    "xor r9d, r9d",
+    // r9: the data area's offset, set by the tracer at the exec stop
+    // (each vCPU has its own; exec leaves it 0).
     "syscall",
     "mov r15, rax",
     // mseal(STUB_CODE, 4096, 0): the result (0 or an errno) goes to rdx.

@@ -137,6 +137,9 @@ fn answer(req: host::Incoming, stopped: bool) -> After {
 /// mconsole requests, until `go` (or a reboot).
 fn stopped() {
     log::info!("mconsole: guest stopped");
+    // The other vCPUs leave their guests and wait for the kernel lock,
+    // which this one keeps until `go`.
+    crate::kernel::sched::kick_others();
     loop {
         let req = host::wait_request();
         match answer(req, true) {

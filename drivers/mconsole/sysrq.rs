@@ -106,7 +106,7 @@ fn show_mem() -> Vec<String> {
         "Mem-Info:".into(),
         format!(" free:{free} used:{}", total - free),
         format!("{total} pages RAM"),
-        format!("{} pages reserved", crate::arch::RESERVED_FRAMES),
+        format!("{} pages reserved", crate::arch::reserved_frames()),
     ]
 }
 

@@ -17,7 +17,9 @@ pub struct VvarData {
     pub tsc_base: u64,
     pub mult: u64,
     pub shift: u32,
-    pub _pad: u32,
+    /// vCPUs: with more than one, `getcpu` asks the kernel (which vCPU a
+    /// task runs on is not in this shared page).
+    pub ncpus: u32,
     pub mono_ns: i64,
     pub real_ns: i64,
 }

@@ -56,8 +56,8 @@ Kernel command-line words (UML/Linux style):
   loglevel=N            console log level (0-15)
   umid=NAME             unique machine id (letters, digits, _ . -)
   uml_dir=DIR           directory for the machine id directory
-  ncpus=N               virtual CPUs (1-64); this kernel runs one vCPU so far and
-                        says so at boot when N > 1
+  ncpus=N               virtual CPUs (1-64); processes run in parallel, the
+                        threads of one process on one vCPU
   hostfs=DIR            host directory to export through hostfs
   xterm=TERM,TITLE_SW,EXEC_SW
                         terminal emulator for xterm channels, run as

@@ -100,23 +100,24 @@ pub fn start_kernel(c: Cmdline) -> ! {
     for m in line_messages {
         printk(&m);
     }
+    arch::cpu::set_ncpus(c.ncpus as usize);
     if let Err(e) = arch::init(c.mem as usize) {
         crate::kernel::panic::panic(&e);
     }
     let frames = (c.mem / 4096) as u32;
-    frame::init(frames, arch::RESERVED_FRAMES);
+    frame::init(frames, arch::reserved_frames());
     crate::kernel::vdso::init();
     crate::kernel::nproc::init(frames as u64);
     printk(&format!(
         "Memory: {}K available",
-        (frames - arch::RESERVED_FRAMES) as u64 * 4
+        (frames - arch::reserved_frames()) as u64 * 4
     ));
     crate::kernel::sys_proc::set_hostname("(none)");
     if c.ncpus > 1 {
-        printk(&format!(
-            "smp: ncpus={} requested; this kernel runs one vCPU, using 1",
-            c.ncpus
-        ));
+        if let Err(e) = sched::start_secondary_cpus() {
+            crate::kernel::panic::panic(&format!("smp: {e}"));
+        }
+        printk(&format!("smp: Brought up {} vCPUs", c.ncpus));
     }
     crate::drivers::block::ubd::register(disks);
     crate::drivers::mconsole::start();

@@ -11,6 +11,7 @@
 
 use super::task::{self, ThreadGroup};
 use super::time;
+use crate::arch::cpu::MAX_CPUS;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 /// Clock ticks per second of /proc and times(2) (Linux's USER_HZ).
@@ -58,12 +59,26 @@ pub struct TaskAcct {
     majflt: AtomicU64,
     nvcsw: AtomicU64,
     nivcsw: AtomicU64,
+    /// When its guest code started running on a vCPU that lets others read
+    /// its time meanwhile (several vCPUs); 0 when not in guest code.
+    guest_since: AtomicI64,
+}
+
+/// Time since `since` (0: none).
+fn running_for(since: i64) -> i64 {
+    if since == 0 {
+        0
+    } else {
+        (time::monotonic_ns() - since).max(0)
+    }
 }
 
 impl TaskAcct {
     pub fn usage(&self) -> Usage {
         Usage {
-            utime: self.utime.load(Relaxed),
+            // With the guest time it is running up right now on another
+            // vCPU, as Linux counts the current slice.
+            utime: self.utime.load(Relaxed) + running_for(self.guest_since.load(Relaxed)),
             stime: self.stime.load(Relaxed),
             minflt: self.minflt.load(Relaxed),
             majflt: self.majflt.load(Relaxed),
@@ -84,14 +99,15 @@ impl TaskAcct {
     pub fn switched_out(&self, voluntary: bool) {
         let c = if voluntary { &self.nvcsw } else { &self.nivcsw };
         c.fetch_add(1, Relaxed);
-        CPU.ctxt.fetch_add(1, Relaxed);
+        this_cpu().ctxt.fetch_add(1, Relaxed);
     }
 
     fn charge(&self, user: i64, system: i64) {
         self.utime.fetch_add(user, Relaxed);
         self.stime.fetch_add(system, Relaxed);
-        CPU.user.fetch_add(user, Relaxed);
-        CPU.system.fetch_add(system, Relaxed);
+        let c = this_cpu();
+        c.user.fetch_add(user, Relaxed);
+        c.system.fetch_add(system, Relaxed);
     }
 }
 
@@ -106,10 +122,21 @@ pub fn switch_in() {
     CHARGED_UNTIL.with(|c| c.set(time::monotonic_ns()));
 }
 
+/// The task's guest code starts running while other vCPUs may read its
+/// time (several vCPUs): until `guest_returned`, readers add the time
+/// since now to its user time and its vCPU's.
+pub fn guest_enter(acct: &TaskAcct) {
+    let now = time::monotonic_ns();
+    acct.guest_since.store(now, Relaxed);
+    this_cpu().guest_since.store(now, Relaxed);
+}
+
 /// Back from the guest, which ran `guest_ns` of the time since the last
 /// charge. Charged at once so that a syscall reading its own CPU clock
 /// sees the user time that led up to it.
 pub fn guest_returned(acct: &TaskAcct, guest_ns: i64) {
+    acct.guest_since.store(0, Relaxed);
+    this_cpu().guest_since.store(0, Relaxed);
     let now = time::monotonic_ns();
     let since = CHARGED_UNTIL.with(|c| c.replace(now));
     let total = (now - since).max(0);
@@ -186,28 +213,66 @@ struct CpuTimes {
     idle: AtomicI64,
     ctxt: AtomicU64,
     forks: AtomicU64,
+    /// When its current wait for work began (0: working).
+    idle_since: AtomicI64,
+    /// When the guest code it runs now started (see `guest_enter`).
+    guest_since: AtomicI64,
 }
 
-static CPU: CpuTimes = CpuTimes {
-    user: AtomicI64::new(0),
-    system: AtomicI64::new(0),
-    idle: AtomicI64::new(0),
-    ctxt: AtomicU64::new(0),
-    forks: AtomicU64::new(0),
-};
+impl CpuTimes {
+    const fn new() -> CpuTimes {
+        CpuTimes {
+            user: AtomicI64::new(0),
+            system: AtomicI64::new(0),
+            idle: AtomicI64::new(0),
+            ctxt: AtomicU64::new(0),
+            forks: AtomicU64::new(0),
+            idle_since: AtomicI64::new(0),
+            guest_since: AtomicI64::new(0),
+        }
+    }
 
-/// The vCPU slept `ns` waiting for work.
-pub fn idle(ns: i64) {
-    CPU.idle.fetch_add(ns.max(0), Relaxed);
+    fn stat(&self) -> CpuStat {
+        CpuStat {
+            user: self.user.load(Relaxed) + running_for(self.guest_since.load(Relaxed)),
+            system: self.system.load(Relaxed),
+            idle: self.idle.load(Relaxed) + running_for(self.idle_since.load(Relaxed)),
+            ctxt: self.ctxt.load(Relaxed),
+            forks: self.forks.load(Relaxed),
+        }
+    }
+}
+
+/// Each vCPU's totals.
+static CPUS: [CpuTimes; MAX_CPUS] = [const { CpuTimes::new() }; MAX_CPUS];
+
+fn this_cpu() -> &'static CpuTimes {
+    &CPUS[crate::arch::cpu::this_cpu() % MAX_CPUS]
+}
+
+/// This vCPU starts waiting for work (its idle time so far shows in
+/// /proc/stat while it waits).
+pub fn idle_begin() {
+    this_cpu().idle_since.store(time::monotonic_ns(), Relaxed);
+}
+
+/// This vCPU has work again: the wait is idle time.
+pub fn idle_end() {
+    let c = this_cpu();
+    let since = c.idle_since.swap(0, Relaxed);
+    if since != 0 {
+        c.idle
+            .fetch_add((time::monotonic_ns() - since).max(0), Relaxed);
+    }
 }
 
 /// A task (process or thread) was created.
 pub fn forked() {
-    CPU.forks.fetch_add(1, Relaxed);
+    this_cpu().forks.fetch_add(1, Relaxed);
 }
 
-/// The vCPU's totals: user, system and idle ns, context switches, forks.
-#[derive(Clone, Copy, Debug)]
+/// A vCPU's totals: user, system and idle ns, context switches, forks.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct CpuStat {
     pub user: i64,
     pub system: i64,
@@ -216,21 +281,31 @@ pub struct CpuStat {
     pub forks: u64,
 }
 
+/// The totals of all vCPUs.
 pub fn cpu_stat() -> CpuStat {
-    CpuStat {
-        user: CPU.user.load(Relaxed),
-        system: CPU.system.load(Relaxed),
-        idle: CPU.idle.load(Relaxed),
-        ctxt: CPU.ctxt.load(Relaxed),
-        forks: CPU.forks.load(Relaxed),
-    }
+    (0..crate::arch::cpu::ncpus())
+        .map(cpu_stat_of)
+        .fold(CpuStat::default(), |a, b| CpuStat {
+            user: a.user + b.user,
+            system: a.system + b.system,
+            idle: a.idle + b.idle,
+            ctxt: a.ctxt + b.ctxt,
+            forks: a.forks + b.forks,
+        })
+}
+
+/// vCPU `n`'s totals.
+pub fn cpu_stat_of(n: usize) -> CpuStat {
+    CPUS[n % MAX_CPUS].stat()
 }
 
 /// Start the counters again (reboot).
 pub fn reset() {
-    for c in [&CPU.user, &CPU.system, &CPU.idle] {
-        c.store(0, Relaxed);
+    for cpu in &CPUS {
+        for c in [&cpu.user, &cpu.system, &cpu.idle] {
+            c.store(0, Relaxed);
+        }
+        cpu.ctxt.store(0, Relaxed);
+        cpu.forks.store(0, Relaxed);
     }
-    CPU.ctxt.store(0, Relaxed);
-    CPU.forks.store(0, Relaxed);
 }

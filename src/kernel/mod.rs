@@ -23,6 +23,7 @@ pub mod rw_full;
 pub mod sched;
 pub mod sendfile;
 pub mod signal;
+pub mod smp;
 pub mod splice;
 pub mod sys_attr;
 pub mod sys_clock;

@@ -1,29 +1,65 @@
-//! The scheduler and the vCPU loop: pick a runnable task, return it to user
-//! mode through the platform's `switch`, and handle what comes back (syscalls,
-//! faults, interrupts). One vCPU for now; state sits behind locks so more
-//! can come.
+//! The scheduler and the vCPU loops: pick a runnable task, return it to
+//! user mode through the platform's `switch`, and handle what comes back
+//! (syscalls, faults, interrupts). Each vCPU has its own run queue and runs
+//! only its own tasks (`smp`); kernel code runs under the big kernel lock,
+//! which a vCPU lets go while it runs a guest or idles.
 
 use super::errno::Errno;
 use super::task::{self, lock, State, Task, Tid};
-use super::{acct, loadavg, signal, syscall, time};
+use super::{acct, loadavg, signal, smp, syscall, time};
+use crate::arch::cpu::{ncpus, this_cpu, MAX_CPUS};
 use crate::arch::{self, kcontext::KernelContext, Event};
 use crate::mm::FaultError;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// Time slice before a busy task yields to others.
 const SLICE_NS: i64 = 10_000_000;
 
-static RUNQ: Mutex<VecDeque<Tid>> = Mutex::new(VecDeque::new());
-static WOKEN: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
-/// Sleepers with a deadline: (deadline ns, tid).
+/// One vCPU's scheduling state.
+struct Cpu {
+    runq: Mutex<VecDeque<Tid>>,
+    /// Tasks made runnable from anywhere, applied by this vCPU's loop.
+    woken: Mutex<Vec<Tid>>,
+    /// Removed tasks whose kernel contexts (on this vCPU's thread) are
+    /// still to be dropped.
+    gone: Mutex<Vec<Tid>>,
+    /// The running task should give up the vCPU at its next kernel exit.
+    need_resched: AtomicBool,
+}
+
+impl Cpu {
+    const fn new() -> Cpu {
+        Cpu {
+            runq: Mutex::new(VecDeque::new()),
+            woken: Mutex::new(Vec::new()),
+            gone: Mutex::new(Vec::new()),
+            need_resched: AtomicBool::new(false),
+        }
+    }
+}
+
+static CPUS: [Cpu; MAX_CPUS] = [const { Cpu::new() }; MAX_CPUS];
+
+fn cpu(n: usize) -> &'static Cpu {
+    &CPUS[n % MAX_CPUS]
+}
+
+fn this() -> &'static Cpu {
+    cpu(this_cpu())
+}
+
+/// Sleepers with a deadline: (deadline ns, tid). Shared: any vCPU expires
+/// them, and the wake-up goes to the sleeper's vCPU.
 static TIMERS: Mutex<BTreeSet<(i64, Tid)>> = Mutex::new(BTreeSet::new());
-/// Removed tasks whose kernel contexts are still to be dropped.
-static GONE: Mutex<Vec<Tid>> = Mutex::new(Vec::new());
 /// A reboot was asked for by the reboot syscall.
-static REBOOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static REBOOT: AtomicBool = AtomicBool::new(false);
+/// Bumped by every reset (reboot): a vCPU back from a guest whose task
+/// belonged to the previous boot drops it.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// The kernel contexts of the tasks this vCPU runs. A context is
@@ -37,34 +73,66 @@ thread_local! {
         ManuallyDrop::new(RefCell::new(HashMap::new()));
 }
 
-/// The running task should give up the CPU at its next kernel exit.
-static NEED_RESCHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
 /// Ask for the current task to be rescheduled (sched_yield, fork).
 pub fn yield_now() {
-    NEED_RESCHED.store(true, std::sync::atomic::Ordering::Relaxed);
+    this().need_resched.store(true, Ordering::Relaxed);
 }
 
-/// Queue a new task to run next (a forked child runs first, like Linux
-/// with one CPU in practice: it gets to reset its signals and exec before
-/// the parent races ahead).
+/// Get vCPU `n`'s attention if it is not the caller.
+fn kick(n: usize) {
+    if n != this_cpu() {
+        arch::platform().kick(n);
+    }
+}
+
+/// Make every other vCPU come back from its guest (mconsole `stop`: with
+/// the kernel lock held by the caller, they then wait for it).
+pub fn kick_others() {
+    for n in 0..ncpus() {
+        kick(n);
+    }
+}
+
+/// A signal is pending for `tid`: if it runs a guest on another vCPU right
+/// now, make that vCPU come back to deliver it (Linux's kick_process).
+pub fn kick_task(tid: Tid) {
+    if ncpus() > 1 {
+        kick(smp::task_cpu(tid));
+    }
+}
+
+/// Queue a new task to run next on its vCPU (a forked child runs first,
+/// like Linux with one CPU in practice: it gets to reset its signals and
+/// exec before the parent races ahead).
 pub fn enqueue_front(tid: Tid) {
-    let mut q = lock(&RUNQ);
-    q.retain(|&x| x != tid);
-    q.push_front(tid);
+    let n = smp::task_cpu(tid);
+    {
+        let mut q = lock(&cpu(n).runq);
+        q.retain(|&x| x != tid);
+        q.push_front(tid);
+    }
+    kick(n);
 }
 
-/// Make a blocked task runnable (from anywhere; applied by the vCPU loop).
+/// Make a blocked task runnable (from anywhere; applied by the loop of
+/// its vCPU).
 pub fn wake(tid: Tid) {
-    lock(&WOKEN).push(tid);
+    let n = smp::task_cpu(tid);
+    lock(&cpu(n).woken).push(tid);
+    kick(n);
 }
 
-/// Put a runnable task on the run queue.
+/// Put a runnable task on its vCPU's run queue.
 pub fn enqueue(tid: Tid) {
-    let mut q = lock(&RUNQ);
-    if !q.contains(&tid) {
+    let n = smp::task_cpu(tid);
+    {
+        let mut q = lock(&cpu(n).runq);
+        if q.contains(&tid) {
+            return;
+        }
         q.push_back(tid);
     }
+    kick(n);
 }
 
 /// Wake `tid` at monotonic time `deadline`.
@@ -73,7 +141,7 @@ pub fn add_timer(deadline: i64, tid: Tid) {
 }
 
 fn apply_wakeups() {
-    let woken = std::mem::take(&mut *lock(&WOKEN));
+    let woken = std::mem::take(&mut *lock(&this().woken));
     for tid in woken {
         if let Some(t) = task::task(tid) {
             let mut i = t.lock();
@@ -143,14 +211,51 @@ fn handle_interrupts() {
     loadavg::sample(now);
 }
 
-/// The vCPU loop. Never returns; the kernel ends through poweroff, reboot
-/// or panic. It runs on the vCPU thread's own stack and resumes tasks'
-/// kernel contexts; each task's code (`task_body`) runs on its own stack.
+/// The boot vCPU's loop. Never returns; the kernel ends through
+/// poweroff, reboot or panic. It runs on the vCPU thread's own stack and
+/// resumes tasks' kernel contexts; each task's code (`task_body`) runs on
+/// its own stack.
 pub fn run() -> ! {
+    smp::lock_kernel();
     loop {
         if !run_once() {
             super::panic::panic("no tasks left to run");
         }
+    }
+}
+
+/// Start vCPUs 1..ncpus, each on a host thread of its own, and wait until
+/// each has its host side (its timer and zygote) or failed. The caller
+/// (the boot vCPU) holds the big kernel lock, so none runs a task before
+/// the boot vCPU first lets go of it.
+pub fn start_secondary_cpus() -> Result<(), String> {
+    smp::lock_kernel();
+    for n in 1..ncpus() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("vcpu{n}"))
+            .spawn(move || {
+                let r = arch::platform().init_cpu(n);
+                let ok = r.is_ok();
+                let _ = tx.send(r);
+                if ok {
+                    run_secondary();
+                }
+            })
+            .map_err(|e| format!("vcpu{n}: cannot start its thread: {e}"))?;
+        rx.recv()
+            .map_err(|_| format!("vcpu{n}: its thread died"))?
+            .map_err(|e| format!("vcpu{n}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// A secondary vCPU's loop: as the boot one's, except that having no task
+/// of its own is no reason to stop.
+fn run_secondary() -> ! {
+    smp::lock_kernel();
+    loop {
+        run_once();
     }
 }
 
@@ -172,27 +277,30 @@ fn run_once() -> bool {
     arch::platform().take_interrupts();
     handle_interrupts();
     drop_dead_contexts();
+    drop_stale_contexts();
     // Reboot (the reboot syscall, mconsole reboot, sysrq b): here,
-    // where no task's code is running.
-    if take_reboot() || crate::drivers::mconsole::take_reboot() {
+    // where no task's code is running, on the boot vCPU.
+    if this_cpu() == 0 && (take_reboot() || crate::drivers::mconsole::take_reboot()) {
         crate::fs::ext4::shutdown_all();
         super::printk::printk("reboot: Restarting system");
         crate::init::restart_userspace();
         return true;
     }
-    let next = lock(&RUNQ).pop_front();
+    let next = lock(&this().runq).pop_front();
     let Some(tid) = next else {
         let timeout = next_deadline().map(|d| {
             let now = time::monotonic_ns();
             std::time::Duration::from_nanos((d - now).max(0) as u64)
         });
         arch::platform().arm_timer(None);
-        if task::all_tasks().is_empty() {
+        if this_cpu() == 0 && task::all_tasks().is_empty() {
             return false;
         }
-        let idle_from = time::monotonic_ns();
+        acct::idle_begin();
+        smp::unlock_kernel();
         arch::platform().idle(timeout);
-        acct::idle(time::monotonic_ns() - idle_from);
+        smp::lock_kernel();
+        acct::idle_end();
         return true;
     };
     let Some(t) = task::task(tid) else {
@@ -260,7 +368,8 @@ fn task_body(t: Arc<Task>) {
 
 /// Run `t` until it sleeps, stops, dies, or its slice is over.
 fn run_slice(t: &Arc<Task>) {
-    NEED_RESCHED.store(false, std::sync::atomic::Ordering::Relaxed);
+    this().need_resched.store(false, Ordering::Relaxed);
+    let epoch = EPOCH.load(Ordering::SeqCst);
     let slice_end = time::monotonic_ns() + SLICE_NS;
     loop {
         if !signal::deliver(t) {
@@ -270,7 +379,7 @@ fn run_slice(t: &Arc<Task>) {
             return;
         }
         // Arm the timer for preemption (if others wait) and guest timers.
-        let others = !lock(&RUNQ).is_empty();
+        let others = !lock(&this().runq).is_empty();
         let mut deadline = next_deadline();
         // ITIMER_VIRTUAL/PROF: stop the guest when its CPU time may be up.
         let budget = [
@@ -295,14 +404,27 @@ fn run_slice(t: &Arc<Task>) {
             deadline,
             slice_end
         );
-        let mm = t.mm();
         let mut guest_ns = 0;
-        let ev = {
+        let ev = if ncpus() == 1 {
+            let mm = t.mm();
             let mut m = mm.lock();
             let mut i = t.lock();
             arch::platform().switch(&mut *m.host, &mut i.ctx, &mut guest_ns)
+        } else {
+            match switch_smp(t, &mut guest_ns) {
+                Some(ev) => ev,
+                // The machine rebooted while the guest ran: this task
+                // belonged to the previous boot.
+                None => {
+                    acct::guest_returned(&t.acct, guest_ns);
+                    return;
+                }
+            }
         };
         acct::guest_returned(&t.acct, guest_ns);
+        if EPOCH.load(Ordering::SeqCst) != epoch || t.state() == State::Dead {
+            return;
+        }
         super::cputimer::check(t);
         super::posix_timers::check_cpu(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
@@ -328,11 +450,43 @@ fn run_slice(t: &Arc<Task>) {
         if reboot_pending() || crate::drivers::mconsole::reboot_pending() {
             return;
         }
-        let resched = NEED_RESCHED.swap(false, std::sync::atomic::Ordering::Relaxed);
-        if (resched || time::monotonic_ns() >= slice_end) && !lock(&RUNQ).is_empty() {
+        let resched = this().need_resched.swap(false, Ordering::Relaxed);
+        if (resched || time::monotonic_ns() >= slice_end) && !lock(&this().runq).is_empty() {
             return;
         }
     }
+}
+
+/// `switch` with several vCPUs: the guest runs without the big kernel
+/// lock and without the task's and mm's locks (other vCPUs may signal the
+/// task or change its mm meanwhile), its registers and its host address
+/// space taken out and put back after. None if the machine rebooted
+/// meanwhile.
+fn switch_smp(t: &Arc<Task>, guest_ns: &mut i64) -> Option<Event> {
+    let mm = t.mm();
+    let (mut host, mut ctx) = {
+        let mut m = mm.lock();
+        if let Err(e) = m.materialize() {
+            log::error!("sched: task {}: no host address space: {e:?}", t.tid);
+            return Some(Event::Died);
+        }
+        let mut i = t.lock();
+        (
+            m.take_host(),
+            std::mem::replace(&mut i.ctx, arch::Context::placeholder()),
+        )
+    };
+    let epoch = EPOCH.load(Ordering::SeqCst);
+    acct::guest_enter(&t.acct);
+    smp::unlock_kernel();
+    let ev = arch::platform().switch(&mut *host, &mut ctx, guest_ns);
+    smp::lock_kernel();
+    if EPOCH.load(Ordering::SeqCst) != epoch {
+        return None;
+    }
+    mm.lock().put_host(host);
+    t.lock().ctx = ctx;
+    Some(ev)
 }
 
 fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
@@ -445,11 +599,29 @@ fn reboot_pending() -> bool {
 /// A task was removed: its kernel context (suspended if it died in a
 /// sleep) is dropped by the vCPU loop.
 pub fn context_gone(tid: Tid) {
-    lock(&GONE).push(tid);
+    let n = smp::task_cpu(tid);
+    lock(&cpu(n).gone).push(tid);
+    smp::forget(tid);
+}
+
+thread_local! {
+    /// The reset epoch this vCPU's contexts belong to.
+    static SEEN_EPOCH: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// After a reboot (done by the boot vCPU), the other vCPUs drop the
+/// kernel contexts of the previous boot's tasks (unwinding them, as
+/// `reset` does on the boot vCPU).
+fn drop_stale_contexts() {
+    let epoch = EPOCH.load(Ordering::SeqCst);
+    if SEEN_EPOCH.with(|e| e.replace(epoch)) != epoch {
+        let all = CONTEXTS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        drop(all);
+    }
 }
 
 fn drop_dead_contexts() {
-    let gone = std::mem::take(&mut *lock(&GONE));
+    let gone = std::mem::take(&mut *lock(&this().gone));
     for tid in gone {
         if task::task(tid).is_none() {
             let c = CONTEXTS.with(|c| c.borrow_mut().remove(&tid));
@@ -460,10 +632,14 @@ fn drop_dead_contexts() {
 
 /// Forget all scheduling state (reboot). Suspended contexts are unwound.
 pub fn reset() {
-    lock(&RUNQ).clear();
-    lock(&WOKEN).clear();
+    EPOCH.fetch_add(1, Ordering::SeqCst);
+    for c in &CPUS {
+        lock(&c.runq).clear();
+        lock(&c.woken).clear();
+        lock(&c.gone).clear();
+    }
     lock(&TIMERS).clear();
-    lock(&GONE).clear();
+    smp::reset();
     let all = CONTEXTS.with(|c| std::mem::take(&mut *c.borrow_mut()));
     drop(all);
     acct::reset();
@@ -472,7 +648,9 @@ pub fn reset() {
 
 /// Print every task's state to the host's stderr (host SIGUSR2).
 fn dump_tasks() {
-    let q: Vec<Tid> = lock(&RUNQ).iter().copied().collect();
+    let q: Vec<Vec<Tid>> = (0..ncpus())
+        .map(|n| lock(&cpu(n).runq).iter().copied().collect())
+        .collect();
     eprintln!(
         "ruml: task dump (runq {:?}, timers {:?})",
         q,

@@ -308,6 +308,9 @@ fn signal_wake(t: &Arc<Task>, sig: i32) {
     match st {
         State::Blocked if !t.lock().io_wait || fatal_pending(t) => sched::wake(t.tid),
         State::Stopped if sig == SIGKILL || sig == SIGCONT => sched::wake(t.tid),
+        // It may be running a guest on another vCPU: get it back into the
+        // kernel to take the signal.
+        State::Runnable => sched::kick_task(t.tid),
         _ => {}
     }
 }

@@ -62,10 +62,17 @@ pub fn sys_clone(
         }
         c
     };
+    // Threads share their process's vCPU (its address space is traced by
+    // that vCPU); a new process goes where there is room.
+    let cpu = if flags & CLONE_VM != 0 {
+        super::smp::task_cpu(t.tid)
+    } else {
+        super::smp::pick_cpu()
+    };
     let mm = if flags & CLONE_VM != 0 {
         parent_mm.clone()
     } else {
-        parent_mm.fork()?
+        parent_mm.fork(cpu == crate::arch::cpu::this_cpu())?
     };
     let (files, fs, sighand, sigmask, altstack, comm, nice, sched) = {
         let i = t.lock();
@@ -165,6 +172,7 @@ pub fn sys_clone(
     if flags & CLONE_CHILD_SETTID != 0 {
         let _ = mm.write_u32(ctid, tid as u32);
     }
+    super::smp::place(tid, cpu);
     task::insert_task(child);
     // A traced parent's child may be traced from its first instruction.
     let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
@@ -771,19 +779,22 @@ pub fn sys_sched_yield(_t: &Arc<Task>) -> KResult<u64> {
     Ok(0)
 }
 
-/// sched_getaffinity: one CPU.
+/// sched_getaffinity: every vCPU (tasks may run on any, as far as they
+/// can tell: placement is the kernel's).
 pub fn sys_sched_getaffinity(t: &Arc<Task>, _pid: i32, len: usize, mask: u64) -> KResult<u64> {
-    if len < 8 {
+    if len < 8 || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    t.mm().write_u64(mask, 1)?;
+    let n = crate::arch::cpu::ncpus();
+    let bits = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    t.mm().write_u64(mask, bits)?;
     Ok(8)
 }
 
-/// getcpu
+/// getcpu: the vCPU the task runs on; one NUMA node.
 pub fn sys_getcpu(t: &Arc<Task>, cpu: u64, node: u64) -> KResult<u64> {
     if cpu != 0 {
-        t.mm().write_u32(cpu, 0)?;
+        t.mm().write_u32(cpu, super::smp::task_cpu(t.tid) as u32)?;
     }
     if node != 0 {
         t.mm().write_u32(node, 0)?;

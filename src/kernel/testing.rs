@@ -53,7 +53,7 @@ pub fn setup_memory() -> Memory {
         crate::arch::init_physmem(MEM).expect("physical memory");
         crate::mm::frame::init(
             (MEM / PAGE_SIZE as usize) as u32,
-            crate::arch::RESERVED_FRAMES,
+            crate::arch::reserved_frames(),
         );
         crate::arch::process::init_without_host();
     });

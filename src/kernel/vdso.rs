@@ -88,6 +88,7 @@ pub fn init() {
         data: VvarData {
             shift: SHIFT,
             use_syscall: 1,
+            ncpus: arch::cpu::ncpus() as u32,
             ..Default::default()
         },
         cal: sample(),

@@ -6,6 +6,7 @@
 
 pub mod frame;
 pub mod special;
+pub mod host_slot;
 pub mod stats;
 
 use crate::arch::{self, AddressSpace};
@@ -159,9 +160,11 @@ impl Mm {
         Arc::as_ptr(self) as usize
     }
 
-    /// A copy-on-write duplicate (fork).
-    pub fn fork(&self) -> KResult<Arc<Mm>> {
-        let child = self.lock().fork()?;
+    /// A copy-on-write duplicate (fork). `here`: the child runs on this
+    /// vCPU, so its host side is made now; otherwise the vCPU that runs
+    /// it makes it (`materialize`).
+    pub fn fork(&self, here: bool) -> KResult<Arc<Mm>> {
+        let child = self.lock().fork(here)?;
         Ok(Arc::new(Mm {
             inner: Mutex::new(child),
         }))
@@ -218,10 +221,10 @@ fn host_prot(vma: &Vma, pfn: Pfn) -> u32 {
 
 impl MmInner {
     fn new() -> KResult<MmInner> {
-        let host = arch::platform().new_address_space().map_err(|e| {
-            log::error!("mm: cannot create host address space: errno {e}");
-            Errno::ENOMEM
-        })?;
+        Self::with_host(new_host()?)
+    }
+
+    fn with_host(host: Box<dyn AddressSpace>) -> KResult<MmInner> {
         Ok(MmInner {
             vmas: BTreeMap::new(),
             ptes: BTreeMap::new(),
@@ -789,8 +792,12 @@ impl MmInner {
     }
 
     /// Copy-on-write duplicate of this address space in a new host process.
-    fn fork(&mut self) -> KResult<MmInner> {
-        let mut child = MmInner::new()?;
+    fn fork(&mut self, here: bool) -> KResult<MmInner> {
+        let mut child = if here {
+            MmInner::new()?
+        } else {
+            MmInner::with_host(Box::new(host_slot::Unborn::default()))?
+        };
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
         child.brk = self.brk;
@@ -833,6 +840,58 @@ impl Drop for MmInner {
         for (_, pte) in std::mem::take(&mut self.ptes) {
             frame::put(pte.pfn);
         }
+    }
+}
+
+/// A new host address space on this vCPU.
+fn new_host() -> KResult<Box<dyn AddressSpace>> {
+    arch::platform().new_address_space().map_err(|e| {
+        log::error!("mm: cannot create host address space: errno {e}");
+        Errno::ENOMEM
+    })
+}
+
+impl MmInner {
+    /// Give an address space forked for this vCPU its host side, mapping
+    /// every present page (what fork maps at once when the child stays on
+    /// the parent's vCPU). Nothing to do when it has one.
+    pub fn materialize(&mut self) -> KResult<()> {
+        let Some(unborn) = self.host.as_any().downcast_ref::<host_slot::Unborn>() else {
+            return Ok(());
+        };
+        let multithreaded = unborn.multithreaded;
+        let mut host = new_host()?;
+        if multithreaded {
+            host.set_multithreaded();
+        }
+        for (&vpn, pte) in &self.ptes {
+            if pte.host_prot != 0 {
+                host.mmap(
+                    vpn * PAGE_SIZE,
+                    PAGE_SIZE,
+                    pte.host_prot,
+                    frame::phys(pte.pfn),
+                );
+            }
+        }
+        self.host = host;
+        Ok(())
+    }
+
+    /// Take the host side out for a guest run without this lock (several
+    /// vCPUs): changes made meanwhile by other vCPUs wait in its place.
+    pub fn take_host(&mut self) -> Box<dyn AddressSpace> {
+        std::mem::replace(&mut self.host, Box::new(host_slot::Away::default()))
+    }
+
+    /// Put the host side back after a guest run, with what changed while
+    /// it was out.
+    pub fn put_host(&mut self, mut host: Box<dyn AddressSpace>) {
+        let away = std::mem::replace(&mut self.host, Box::new(host_slot::Unborn::default()));
+        if let Ok(away) = (away as Box<dyn std::any::Any>).downcast::<host_slot::Away>() {
+            away.replay(&mut *host);
+        }
+        self.host = host;
     }
 }
 

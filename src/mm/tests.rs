@@ -88,7 +88,7 @@ fn fork_shares_pages_copy_on_write() {
     let parent = Mm::new().unwrap();
     parent.lock().insert_vma(anon(BASE, 1, RW, false)).unwrap();
     parent.write(BASE, b"parent").unwrap();
-    let child = parent.fork().unwrap();
+    let child = parent.fork(true).unwrap();
     let phys_p = {
         let p = parent.lock();
         let (prot, phys) = host(&p).pages[&BASE];
@@ -123,7 +123,7 @@ fn shared_mappings_stay_shared_across_fork() {
     let parent = Mm::new().unwrap();
     parent.lock().insert_vma(anon(BASE, 1, RW, true)).unwrap();
     parent.write(BASE, b"one").unwrap();
-    let child = parent.fork().unwrap();
+    let child = parent.fork(true).unwrap();
     child.write(BASE, b"two").unwrap();
     let mut b = [0u8; 3];
     parent.read(BASE, &mut b).unwrap();
@@ -228,7 +228,7 @@ fn the_vvar_page_can_never_be_written() {
     crate::arch::physmem().read(frame::phys(data), &mut b);
     assert_eq!(&b, b"clock");
     // A child maps the same frame, read-only.
-    let c = m.fork().unwrap();
+    let c = m.fork(true).unwrap();
     assert_eq!(host(&c).pages[&BASE], (PROT_READ, frame::phys(data)));
     drop(c);
     m.unmap(BASE, BASE + PAGE_SIZE);

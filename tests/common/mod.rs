@@ -25,7 +25,7 @@ pub mod native;
 pub mod pty;
 
 #[allow(unused_imports)]
-pub use native::compare_with_native;
+pub use native::{compare_with_native, compare_with_native_booted};
 
 /// How long a guest may take to reach its first shell prompt.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -504,6 +504,12 @@ impl Guest {
                 .join("ruml-tests")
                 .join(format!("uml-{}", std::process::id()));
             cmd.arg(format!("uml_dir={}", dir.display()));
+        }
+        if program == vmlinux() && !args.iter().any(|a| a.starts_with("ncpus=")) {
+            // RUML_TEST_NCPUS=N runs every guest of the suite on N vCPUs.
+            if let Ok(n) = std::env::var("RUML_TEST_NCPUS") {
+                cmd.arg(format!("ncpus={n}"));
+            }
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

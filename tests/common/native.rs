@@ -7,6 +7,12 @@ use std::process::{Command, Stdio};
 /// Build tests/guest/NAME.c (dynamic glibc), run it on the host and in a
 /// guest, and compare.
 pub fn compare_with_native(name: &str, last_line: &str) {
+    compare_with_native_booted(name, last_line, &[]);
+}
+
+/// `compare_with_native` with extra command-line words for the guest
+/// (`ncpus=2`).
+pub fn compare_with_native_booted(name: &str, last_line: &str, words: &[&str]) {
     let dir = test_dir(&format!("{name}-build"));
     let src = repo_root().join(format!("tests/guest/{name}.c"));
     let bin = dir.join(name);
@@ -29,7 +35,7 @@ pub fn compare_with_native(name: &str, last_line: &str) {
 
     // --add brings glibc and the dynamic loader along.
     let initrd = build_initramfs(name, &[(bin.as_path(), guest_path.as_str())]);
-    let mut g = Guest::boot_initramfs(&initrd, &[]);
+    let mut g = Guest::boot_initramfs(&initrd, words);
     g.wait_prompt();
     let (guest_out, status) =
         g.run_status_timeout(&guest_path, std::time::Duration::from_secs(120));

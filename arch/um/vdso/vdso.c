@@ -27,7 +27,7 @@ struct vvar {
 	uint64_t tsc_base;
 	uint64_t mult;
 	uint32_t shift;
-	uint32_t pad;
+	uint32_t ncpus;
 	int64_t mono_ns;
 	int64_t real_ns;
 };
@@ -143,6 +143,9 @@ time_t_ __vdso_time(time_t_ *t)
 long __vdso_getcpu(unsigned *cpu, unsigned *node, void *unused)
 {
 	(void)unused;
+	/* Which vCPU a task runs on is the kernel's to say. */
+	if (vvar_page.ncpus > 1)
+		return sys2(309, (long)cpu, (long)node);
 	if (cpu)
 		*cpu = 0;
 	if (node)

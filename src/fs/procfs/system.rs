@@ -22,11 +22,15 @@ pub(super) fn meminfo() -> KResult<String> {
 }
 
 pub(super) fn cpuinfo() -> KResult<String> {
-    Ok(format!(
-        "processor\t: 0\nvendor_id\t: ruml\nmodel name\t: {}\nflags\t\t: {}\nbogomips\t: 4000.00\n\n",
-        crate::arch::cpu::model_name(),
-        crate::arch::cpu::flags()
-    ))
+    let (model, flags) = (crate::arch::cpu::model_name(), crate::arch::cpu::flags());
+    let n = crate::arch::cpu::ncpus();
+    Ok((0..n)
+        .map(|p| {
+            format!(
+                "processor\t: {p}\nvendor_id\t: ruml\nmodel name\t: {model}\nflags\t\t: {flags}\nbogomips\t: 4000.00\nphysical id\t: 0\nsiblings\t: {n}\ncore id\t\t: {p}\ncpu cores\t: {n}\n\n"
+            )
+        })
+        .collect())
 }
 
 /// Seconds with two decimals, as /proc/uptime.
@@ -72,19 +76,25 @@ pub(super) fn loadavg() -> KResult<String> {
     ))
 }
 
-/// /proc/stat: one CPU; nice, iowait, irq, softirq, steal and guest time
-/// are not told apart (0).
+/// /proc/stat: the total, then each vCPU; nice, iowait, irq, softirq,
+/// steal and guest time are not told apart (0).
 pub(super) fn kstat() -> KResult<String> {
+    let times = |c: &acct::CpuStat| {
+        format!(
+            "{} 0 {} {} 0 0 0 0 0 0",
+            ticks(c.user),
+            ticks(c.system),
+            ticks(c.idle)
+        )
+    };
     let c = acct::cpu_stat();
-    let cpu = format!(
-        "{} 0 {} {} 0 0 0 0 0 0",
-        ticks(c.user),
-        ticks(c.system),
-        ticks(c.idle)
-    );
+    let mut cpus = format!("cpu  {}\n", times(&c));
+    for n in 0..crate::arch::cpu::ncpus() {
+        cpus.push_str(&format!("cpu{n} {}\n", times(&acct::cpu_stat_of(n))));
+    }
     let (running, blocked) = running_and_blocked();
     Ok(format!(
-        "cpu  {cpu}\ncpu0 {cpu}\nintr 0\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {running}\nprocs_blocked {blocked}\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+        "{cpus}intr 0\nctxt {}\nbtime {}\nprocesses {}\nprocs_running {running}\nprocs_blocked {blocked}\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
         c.ctxt,
         (time::realtime_ns() - time::uptime_ns()) / 1_000_000_000,
         c.forks,
