@@ -5,8 +5,8 @@
 //! `arch::AddressSpace`.
 
 pub mod frame;
-pub mod special;
 pub mod host_slot;
+pub mod special;
 pub mod stats;
 
 use crate::arch::{self, AddressSpace};
