@@ -735,6 +735,11 @@ impl MmInner {
             let off = (addr % PAGE_SIZE) as usize;
             let n = (PAGE_SIZE as usize - off).min(buf.len() - done);
             let vma = self.find_vma(addr).ok_or(Errno::EFAULT)?.clone();
+            if vma.is_vvar() {
+                // The kernel's clock page: never written for a process,
+                // not even a private copy (Linux: EIO, a VM_PFNMAP page).
+                return Err(Errno::EIO);
+            }
             let pfn = if vma.prot & PROT_WRITE != 0 {
                 self.frame_for(addr, true)?
             } else if vma.shared {

@@ -180,13 +180,13 @@ int main(void)
 	int fd = open("/proc/self/mem", O_RDWR);
 	errno = 0;
 	r = pwrite(fd, &byte, 1, (off_t)vvar);
-	/* Linux: EIO (ruml has no /proc/PID/mem yet: any failure counts). */
-	printf("/proc/self/mem write to vvar refused: %d\n", r == -1);
+	/* Linux: EIO (the vvar is a VM_PFNMAP page no one writes). */
+	printf("/proc/self/mem write to vvar refused: %d %s\n", r == -1, ename(errno));
 	close(fd);
 	struct iovec local = { &byte, 1 }, remote = { (void *)vvar, 1 };
 	errno = 0;
 	r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
-	printf("process_vm_writev to vvar refused: %d\n", r == -1);
+	printf("process_vm_writev to vvar refused: %d %s\n", r == -1, ename(errno));
 
 	/* The vDSO's text may be made writable (a private copy, for
 	 * debuggers), unless the host seals its system mappings
