@@ -539,17 +539,18 @@ pub fn wait(t: &Task, deadline: Option<i64>) -> Result<(), Errno> {
     if super::signal::has_pending(t) {
         return Err(Errno::ERESTARTSYS);
     }
-    sleep_until(t, deadline, false);
+    sleep_until(t, deadline, Sleep::Interruptible);
     if t.state() == State::Dead || super::signal::has_pending(t) {
         return Err(Errno::ERESTARTSYS);
     }
     Ok(())
 }
 
-/// `wait` that signals do not end (Linux's TASK_UNINTERRUPTIBLE: a vfork
-/// parent, disk I/O). Returns false if the task was killed meanwhile.
+/// `wait` that no signal ends, not even SIGKILL (Linux's
+/// TASK_UNINTERRUPTIBLE: disk I/O). Returns false if the task was killed
+/// meanwhile (its process exited under it).
 pub fn wait_uninterruptible(t: &Task, deadline: Option<i64>) -> bool {
-    sleep_until(t, deadline, true);
+    sleep_until(t, deadline, Sleep::Uninterruptible);
     t.state() != State::Dead
 }
 
@@ -562,21 +563,37 @@ pub fn wait_killable(t: &Task, deadline: Option<i64>) -> bool {
     if super::signal::fatal_pending(t) {
         return false;
     }
-    sleep_until(t, deadline, true);
+    sleep_until(t, deadline, Sleep::Killable);
     t.state() != State::Dead && !super::signal::fatal_pending(t)
 }
 
-fn sleep_until(t: &Task, deadline: Option<i64>, uninterruptible: bool) {
+/// What may end a sleep besides its event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sleep {
+    /// Any signal.
+    Interruptible,
+    /// A fatal signal.
+    Killable,
+    /// Nothing.
+    Uninterruptible,
+}
+
+fn sleep_until(t: &Task, deadline: Option<i64>, kind: Sleep) {
     {
         let mut i = t.lock();
         i.state = State::Blocked;
-        i.io_wait = uninterruptible;
+        i.io_wait = kind != Sleep::Interruptible;
+        i.wait_killable = kind == Sleep::Killable;
     }
     if let Some(d) = deadline {
         add_timer(d, t.tid);
     }
     sleep(t);
-    t.lock().io_wait = false;
+    {
+        let mut i = t.lock();
+        i.io_wait = false;
+        i.wait_killable = false;
+    }
     if let Some(d) = deadline {
         lock(&TIMERS).remove(&(d, t.tid));
     }

@@ -303,10 +303,20 @@ fn ignored(t: &Task, sig: i32, is_init: bool) -> bool {
 /// Wake `t` if `sig` should interrupt what it is doing. An uninterruptible
 /// ('D') sleeper is woken only when a signal will kill it, for killable
 /// sleeps (`sched::wait_killable`); the others just sleep again.
+/// Whether a signal ends `t`'s sleep: any signal an interruptible one, a
+/// fatal one a killable one (vfork), none a disk wait.
+fn wakes(t: &Arc<Task>) -> bool {
+    let (io_wait, killable) = {
+        let i = t.lock();
+        (i.io_wait, i.wait_killable)
+    };
+    !io_wait || (killable && fatal_pending(t))
+}
+
 fn signal_wake(t: &Arc<Task>, sig: i32) {
     let st = t.lock().state;
     match st {
-        State::Blocked if !t.lock().io_wait || fatal_pending(t) => sched::wake(t.tid),
+        State::Blocked if wakes(t) => sched::wake(t.tid),
         State::Stopped if sig == SIGKILL || sig == SIGCONT => sched::wake(t.tid),
         // It may be running a guest on another vCPU: get it back into the
         // kernel to take the signal.

@@ -96,6 +96,9 @@ pub struct TaskInner {
     /// Sleeping until a disk flush completes: signals do not interrupt it
     /// (Linux's TASK_UNINTERRUPTIBLE, "D" in ps).
     pub io_wait: bool,
+    /// That sleep ends for a fatal signal (Linux's TASK_KILLABLE: a vfork
+    /// parent); a disk wait is woken by nothing but its disk.
+    pub wait_killable: bool,
     pub comm: String,
     pub start_time: i64,
     /// Nice value, -20..=19 (setpriority; inherited by children).
@@ -134,6 +137,7 @@ impl TaskInner {
             restart_block: None,
             vfork_parent: None,
             io_wait: false,
+            wait_killable: false,
             comm,
             start_time: super::time::monotonic_ns(),
             nice: 0,
