@@ -18,6 +18,7 @@ pub mod pipe_rw;
 pub mod posix_timers;
 pub mod printk;
 pub mod ptrace_access;
+pub mod rlimits;
 pub mod rw_full;
 pub mod sched;
 pub mod sendfile;

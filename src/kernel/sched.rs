@@ -276,6 +276,7 @@ fn run_slice(t: &Arc<Task>) {
         let budget = [
             super::cputimer::budget(t),
             super::posix_timers::cpu_budget(t),
+            super::rlimits::cpu_budget(t),
         ]
         .into_iter()
         .flatten()
@@ -305,6 +306,7 @@ fn run_slice(t: &Arc<Task>) {
         acct::guest_returned(&t.acct, guest_ns);
         super::cputimer::check(t);
         super::posix_timers::check_cpu(t);
+        super::rlimits::cpu_check(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {

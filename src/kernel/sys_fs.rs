@@ -1224,6 +1224,7 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     remove_privs(t, &f)?;
     let end = (off + len) as u64;
     if end > i.stat().size {
+        super::rlimits::fsize_grow(i.stat().size, end)?;
         i.setattr(&SetAttr {
             size: Some(end),
             ..Default::default()

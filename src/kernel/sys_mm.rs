@@ -2,6 +2,7 @@
 //! mincore.
 
 use super::errno::{Errno, KResult};
+use super::rlimits::VmLimits;
 use super::task::Task;
 use crate::fs::file::O_ACCMODE;
 use crate::mm::{page_up, Backing, Vma, PROT_WRITE, TASK_SIZE};
@@ -85,9 +86,11 @@ pub fn sys_mmap(
             path: "/dev/zero (deleted)".into(),
         };
     }
+    let limits = VmLimits::of(t);
     let mm = t.mm();
     let mut m = mm.lock();
-    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let start = if fixed {
         if addr % 4096 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -97,11 +100,21 @@ pub fn sys_mmap(
         if flags & MAP_FIXED == 0 && m.vmas().any(|v| v.start < addr + len && v.end > addr) {
             return Err(Errno::EEXIST);
         }
-        m.unmap(addr, addr + len);
         addr
     } else {
         m.unmapped_area(addr, len)?
     };
+    // RLIMIT_AS and RLIMIT_DATA: what a fixed mapping replaces does not
+    // count twice (Linux's mmap_region).
+    let (total, data) = m.vm_pages(None);
+    let (over, _) = m.vm_pages(Some((start, start + len)));
+    let is_data = !shared && prot & PROT_WRITE != 0;
+    if !limits.may_expand(total, data, is_data, len / 4096 - over) {
+        return Err(Errno::ENOMEM);
+    }
+    if fixed {
+        m.unmap(start, start + len);
+    }
     m.insert_vma(Vma {
         start,
         end: start + len,
@@ -151,10 +164,26 @@ pub fn sys_mprotect(t: &Arc<Task>, addr: u64, len: u64, prot: u32) -> KResult<u6
 
 /// brk
 pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
+    let limits = VmLimits::of(t);
     let mm = t.mm();
     let mut m = mm.lock();
-    if addr == 0 {
+    if addr == 0 || addr < m.brk_start {
         return Ok(m.brk);
+    }
+    // RLIMIT_DATA bounds the heap and data segment together, and growing
+    // the heap is a mapping that RLIMIT_AS and RLIMIT_DATA bound (Linux's
+    // check_data_rlimit and do_brk_flags); a refused brk returns the old
+    // break.
+    let data_seg = m.layout.end_data.saturating_sub(m.layout.start_data);
+    if !limits.brk_ok(addr - m.brk_start, data_seg) {
+        return Ok(m.brk);
+    }
+    let (old_end, new_end) = (page_up(m.brk), page_up(addr));
+    if new_end > old_end {
+        let (total, data) = m.vm_pages(None);
+        if !limits.may_expand(total, data, true, (new_end - old_end) / 4096) {
+            return Ok(m.brk);
+        }
     }
     Ok(m.set_brk(addr))
 }
@@ -198,7 +227,22 @@ pub fn sys_mremap(
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & FIXED != 0).then_some(new_addr);
-    t.mm().lock().remap(
+    let limits = VmLimits::of(t);
+    let mm = t.mm();
+    let mut m = mm.lock();
+    // Growing counts against RLIMIT_AS and RLIMIT_DATA (Linux's
+    // vma_to_resize).
+    if page_up(new_len) > page_up(old_len) {
+        if let Some(v) = m.find_vma(old) {
+            let is_data = !v.shared && v.prot & PROT_WRITE != 0 && v.label != "[stack]";
+            let (total, data) = m.vm_pages(None);
+            let grow = (page_up(new_len) - page_up(old_len)) / 4096;
+            if !limits.may_expand(total, data, is_data, grow) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+    }
+    m.remap(
         old,
         page_up(old_len),
         page_up(new_len),

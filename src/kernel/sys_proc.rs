@@ -631,6 +631,7 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
             return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
+        super::rlimits::note_set(res as usize, s, h);
     }
     if old != 0 {
         let r = abi::resource::Rlimit {

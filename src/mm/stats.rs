@@ -87,6 +87,27 @@ impl MmInner {
         self.hiwater.rss.max(self.ptes.len() as u64) * (PAGE_SIZE / 1024)
     }
 
+    /// Pages mapped in all and pages private, writable and not stack
+    /// (Linux's total_vm and data_vm, what RLIMIT_AS and RLIMIT_DATA
+    /// bound), over `[start, end)` only when given.
+    pub fn vm_pages(&self, range: Option<(u64, u64)>) -> (u64, u64) {
+        let (lo, hi) = range.unwrap_or((0, u64::MAX));
+        let mut total = 0;
+        let mut data = 0;
+        for v in self.vmas.values() {
+            let (s, e) = (v.start.max(lo), v.end.min(hi));
+            if s >= e {
+                continue;
+            }
+            let pages = (e - s) / PAGE_SIZE;
+            total += pages;
+            if v.label != "[stack]" && v.prot & PROT_WRITE != 0 && !v.shared {
+                data += pages;
+            }
+        }
+        (total, data)
+    }
+
     /// Everything /proc/PID/status, statm and stat show about memory.
     pub fn mem_stats(&self) -> MemStats {
         let mut s = MemStats::default();

@@ -1,0 +1,14 @@
+//! Linux semantics of less common families (issue 14), each a C program
+//! run natively and in the guest with the outputs compared line for line.
+
+mod common;
+
+use common::*;
+
+/// RLIMIT_FSIZE (short writes, EFBIG, SIGXFSZ), RLIMIT_CPU (SIGXCPU each
+/// second, SIGKILL at the hard limit), RLIMIT_AS and RLIMIT_DATA on mmap,
+/// mremap and brk.
+#[test]
+fn rlimits_enforced_match_native() {
+    compare_with_native("rlimits", "rlimits done");
+}
