@@ -12,3 +12,10 @@ use common::*;
 fn rlimits_enforced_match_native() {
     compare_with_native("rlimits", "rlimits done");
 }
+
+/// mlock, mlock2, munlock, mlockall and munlockall: VmLck, RLIMIT_MEMLOCK
+/// for an unprivileged user (ENOMEM, EAGAIN, EPERM), mremap and fork.
+#[test]
+fn memlock_matches_native() {
+    compare_with_native("memlock", "memlock done");
+}

@@ -32,6 +32,7 @@ pub mod sys_fs;
 pub mod sys_inotify;
 pub mod sys_ipc;
 pub mod sys_locks;
+pub mod sys_mlock;
 pub mod sys_mm;
 pub mod sys_mount;
 pub mod sys_mqueue;

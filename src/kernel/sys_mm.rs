@@ -13,6 +13,7 @@ const MAP_PRIVATE: u32 = 2;
 const MAP_SHARED_VALIDATE: u32 = 3;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_LOCKED: u32 = 0x2000;
 const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 
 /// mmap
@@ -86,7 +87,11 @@ pub fn sys_mmap(
             path: "/dev/zero (deleted)".into(),
         };
     }
+    if flags & MAP_LOCKED != 0 {
+        super::sys_mlock::map_locked_ok(t)?;
+    }
     let limits = VmLimits::of(t);
+    let memlock = super::sys_mlock::memlock(t);
     let mm = t.mm();
     let mut m = mm.lock();
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
@@ -106,6 +111,10 @@ pub fn sys_mmap(
     };
     // RLIMIT_AS and RLIMIT_DATA: what a fixed mapping replaces does not
     // count twice (Linux's mmap_region).
+    let lock_new = flags & MAP_LOCKED != 0 || m.lock_future();
+    if lock_new {
+        super::sys_mlock::future_ok(memlock, m.locked_pages(), len)?;
+    }
     let (total, data) = m.vm_pages(None);
     let (over, _) = m.vm_pages(Some((start, start + len)));
     let is_data = !shared && prot & PROT_WRITE != 0;
@@ -123,6 +132,9 @@ pub fn sys_mmap(
         backing,
         label: "",
     })?;
+    if lock_new {
+        m.mark_locked(start, start + len, true);
+    }
     Ok(start)
 }
 
@@ -165,6 +177,7 @@ pub fn sys_mprotect(t: &Arc<Task>, addr: u64, len: u64, prot: u32) -> KResult<u6
 /// brk
 pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
     let limits = VmLimits::of(t);
+    let memlock = super::sys_mlock::memlock(t);
     let mm = t.mm();
     let mut m = mm.lock();
     if addr == 0 || addr < m.brk_start {
@@ -179,13 +192,23 @@ pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
         return Ok(m.brk);
     }
     let (old_end, new_end) = (page_up(m.brk), page_up(addr));
+    let lock_new = new_end > old_end && m.lock_future();
     if new_end > old_end {
         let (total, data) = m.vm_pages(None);
         if !limits.may_expand(total, data, true, (new_end - old_end) / 4096) {
             return Ok(m.brk);
         }
+        if lock_new
+            && super::sys_mlock::future_ok(memlock, m.locked_pages(), new_end - old_end).is_err()
+        {
+            return Ok(m.brk);
+        }
     }
-    Ok(m.set_brk(addr))
+    let r = m.set_brk(addr);
+    if lock_new && r == addr {
+        m.mark_locked(old_end, new_end, true);
+    }
+    Ok(r)
 }
 
 /// mremap

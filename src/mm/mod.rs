@@ -5,6 +5,7 @@
 //! `arch::AddressSpace`.
 
 pub mod frame;
+pub mod mlock;
 pub mod stats;
 
 use crate::arch::{self, AddressSpace};
@@ -135,6 +136,8 @@ pub struct MmInner {
     /// Where exec put code, data and the stack (for /proc).
     pub layout: stats::Layout,
     hiwater: stats::HiWater,
+    /// mlock'ed pages and MCL_FUTURE.
+    locked: mlock::Locked,
 }
 
 impl Mm {
@@ -226,6 +229,7 @@ impl MmInner {
             exe: String::new(),
             layout: Default::default(),
             hiwater: Default::default(),
+            locked: Default::default(),
         })
     }
 
@@ -316,6 +320,7 @@ impl MmInner {
             self.vmas.remove(&k);
         }
         self.drop_pages(start, end);
+        self.mark_locked(start, end, false);
     }
 
     fn drop_pages(&mut self, start: u64, end: u64) {
@@ -424,6 +429,9 @@ impl MmInner {
                 && self.is_free(old + old_len, old + new_len)
             {
                 self.vmas.get_mut(&vma.start).unwrap().end = old + new_len;
+                if self.locked_in(old, old + old_len) > 0 {
+                    self.mark_locked(old + old_len, old + new_len, true);
+                }
                 return Ok(old);
             }
             if !may_move {
@@ -464,6 +472,14 @@ impl MmInner {
                     .mmap(addr, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
             }
             self.ptes.insert(addr / PAGE_SIZE, pte);
+        }
+        // Locked pages move along; a locked mapping stays locked as it
+        // grows.
+        let was_locked = self.locked_in(old, old + old_len) > 0;
+        self.mark_locked(old + new_len.min(old_len), old + old_len, false);
+        self.move_locked(old, new_len.min(old_len), new);
+        if was_locked && new_len > old_len {
+            self.mark_locked(new + old_len, new + new_len, true);
         }
         self.insert_vma(moved)?;
         Ok(new)

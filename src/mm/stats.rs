@@ -44,6 +44,8 @@ pub struct MemStats {
     pub peak_rss: u64,
     /// Bytes of page tables a Linux would need for the resident pages.
     pub pte_bytes: u64,
+    /// mlock'ed pages (VmLck).
+    pub locked: u64,
 }
 
 impl MemStats {
@@ -137,6 +139,7 @@ impl MmInner {
         s.peak_total = self.hiwater.vm.max(s.total);
         s.peak_rss = self.hiwater.rss.max(s.rss());
         s.pte_bytes = self.page_table_bytes();
+        s.locked = self.locked_pages();
         s
     }
 

@@ -257,7 +257,7 @@ fn status_memory(s: &mut String, t: &Task) {
     let lines: [(&str, u64); 16] = [
         ("VmPeak", m.peak_total * PAGE_KB),
         ("VmSize", m.total * PAGE_KB),
-        ("VmLck", 0),
+        ("VmLck", m.locked * PAGE_KB),
         ("VmPin", 0),
         ("VmHWM", m.peak_rss * PAGE_KB),
         ("VmRSS", m.rss() * PAGE_KB),
