@@ -19,3 +19,10 @@ fn rlimits_enforced_match_native() {
 fn memlock_matches_native() {
     compare_with_native("memlock", "memlock done");
 }
+
+/// fallocate on tmpfs: mode 0, KEEP_SIZE and PUNCH_HOLE (st_blocks,
+/// zeros), unsupported modes, and vfs_fallocate's order of errors.
+#[test]
+fn fallocate_tmpfs_matches_native() {
+    compare_with_native("fallocate", "fallocate done");
+}

@@ -405,7 +405,7 @@ const LIST: &[Entry] = &[
     full(282, "signalfd", "as signalfd4 without flags", |t, a| sys_signal::sys_signalfd4(t, a.i(0), a.u(1), a.usize(2), 0)),
     full(283, "timerfd_create", "REALTIME, MONOTONIC, BOOTTIME and the _ALARM clocks (root only; as their base clocks)", |t, a| sys_timerfd::sys_timerfd_create(t, a.i(0), a.u32(1))),
     full(284, "eventfd", "as eventfd2 without flags", |t, a| sys_epoll::sys_eventfd2(t, a.u32(0), 0)),
-    partial(285, "fallocate", "mode 0 only (EOPNOTSUPP otherwise); grows the size without reserving blocks", |t, a| sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3))),
+    partial(285, "fallocate", "Linux's checks in vfs_fallocate's order (EBADF, EINVAL, EOPNOTSUPP mode combinations, EBADF access, ESPIPE, EISDIR, ENODEV, EFBIG), RLIMIT_FSIZE; tmpfs: mode 0 and KEEP_SIZE reserve pages (ENOSPC all or nothing, st_blocks), PUNCH_HOLE zeroes and frees (shared mappings of punched pages keep the old page), other modes EOPNOTSUPP as shmem; ext4 and hostfs: mode 0 grows the size without reserving blocks, KEEP_SIZE is accepted and reserves nothing, other modes EOPNOTSUPP", |t, a| sys_fs::sys_fallocate(t, a.i(0), a.i(1), a.i64(2), a.i64(3))),
     full(286, "timerfd_settime", "TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET (read gives ECANCELED after the guest clock is set)", |t, a| sys_timerfd::sys_timerfd_settime(t, a.i(0), a.u32(1), a.u(2), a.u(3))),
     full(287, "timerfd_gettime", "", |t, a| sys_timerfd::sys_timerfd_gettime(t, a.i(0), a.u(1))),
     full(288, "accept4", "", |t, a| sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), a.u32(3))),
