@@ -26,3 +26,10 @@ fn memlock_matches_native() {
 fn fallocate_tmpfs_matches_native() {
     compare_with_native("fallocate", "fallocate done");
 }
+
+/// posix_fadvise, readahead, sync_file_range, preadv2/pwritev2 and the
+/// RWF_* flags: errors per file kind and what the flags do to the data.
+#[test]
+fn fadvise_and_rwf_flags_match_native() {
+    compare_with_native("fadvise", "fadvise done");
+}

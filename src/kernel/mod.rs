@@ -44,6 +44,7 @@ pub mod sys_poll;
 pub mod sys_prio;
 pub mod sys_proc;
 pub mod sys_rusage;
+pub mod sys_rwf;
 pub mod sys_sched;
 pub mod sys_signal;
 pub mod sys_time;
