@@ -33,3 +33,10 @@ fn fallocate_tmpfs_matches_native() {
 fn fadvise_and_rwf_flags_match_native() {
     compare_with_native("fadvise", "fadvise done");
 }
+
+/// pidfd_open, pidfd_send_signal, pidfd_getfd, CLONE_PIDFD, poll on a
+/// pidfd and waitid(P_PIDFD).
+#[test]
+fn pidfd_matches_native() {
+    compare_with_native("pidfd", "pidfd done");
+}

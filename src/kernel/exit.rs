@@ -145,6 +145,7 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         g.itimer_real = None;
         (g.parent, g.exit_signal)
     };
+    super::pidfd::process_exited();
     super::time::cancel_itimer(tgid);
     super::posix_timers::exit_process(tgid);
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.

@@ -14,6 +14,7 @@ pub mod loadavg;
 pub mod nproc;
 pub mod oom;
 pub mod panic;
+pub mod pidfd;
 pub mod pipe_rw;
 pub mod posix_timers;
 pub mod printk;
