@@ -40,3 +40,10 @@ fn fadvise_and_rwf_flags_match_native() {
 fn pidfd_matches_native() {
     compare_with_native("pidfd", "pidfd done");
 }
+
+/// /proc/PID/stat, status and cmdline of a zombie: state Z, its name and
+/// parent, no memory, the exit code.
+#[test]
+fn zombie_proc_files_match_native() {
+    compare_with_native("zombieproc", "zombieproc done");
+}

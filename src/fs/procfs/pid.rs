@@ -311,6 +311,11 @@ fn file_name(f: &File) -> String {
 }
 
 fn proc_cmdline(pid: Pid, env: bool) -> KResult<String> {
+    // A zombie has no address space left: empty, as Linux.
+    let g = task::group(pid).ok_or(Errno::ENOENT)?;
+    if g.lock().zombie.is_some() {
+        return Ok(String::new());
+    }
     let t = group_task(pid)?;
     let mm = t.mm();
     let (s, e) = {
