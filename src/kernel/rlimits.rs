@@ -146,12 +146,15 @@ impl VmLimits {
         if total.saturating_add(npages) > self.as_pages {
             return false;
         }
-        if is_data && data.saturating_add(npages) > self.data_pages {
-            // Linux lets a zero soft limit pass up to the hard limit
-            // (for Valgrind).
-            return self.data_pages == 0 && data.saturating_add(npages) <= self.data_max_pages;
-        }
-        true
+        !is_data || self.data_may_grow(data, npages)
+    }
+
+    /// May `data` private writable pages grow by `npages` (RLIMIT_DATA)?
+    pub fn data_may_grow(&self, data: u64, npages: u64) -> bool {
+        let want = data.saturating_add(npages);
+        // Linux lets a zero soft limit pass up to the hard limit (for
+        // Valgrind).
+        want <= self.data_pages || (self.data_pages == 0 && want <= self.data_max_pages)
     }
 }
 

@@ -170,7 +170,24 @@ pub fn sys_mprotect(t: &Arc<Task>, addr: u64, len: u64, prot: u32) -> KResult<u6
     if s == e {
         return Ok(0);
     }
-    t.mm().lock().protect(s, e, prot)?;
+    let limits = VmLimits::of(t);
+    let mm = t.mm();
+    let mut m = mm.lock();
+    // Private pages turning writable become data: RLIMIT_DATA (Linux's
+    // mprotect_fixup).
+    if prot & PROT_WRITE != 0 {
+        let turning: u64 = m
+            .vmas()
+            .filter(|v| v.start < e && v.end > s && !v.shared && v.prot & PROT_WRITE == 0)
+            .filter(|v| v.label != "[stack]")
+            .map(|v| (v.end.min(e) - v.start.max(s)) / 4096)
+            .sum();
+        let (_, data) = m.vm_pages(None);
+        if turning > 0 && !limits.data_may_grow(data, turning) {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    m.protect(s, e, prot)?;
     Ok(0)
 }
 

@@ -186,6 +186,13 @@ static void data_part(void) {
     printf("data: sbrk 100M %s\n", sbrk(100 * MB) == (void *)-1 ? "refused" : "ok");
     printf("data: brk unchanged %d\n", sbrk(0) == b);
     printf("data: sbrk 64K %s\n", sbrk(64 * 1024) == (void *)-1 ? "refused" : "ok");
+    void *ro = mmap(0, 100 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("data: mprotect 100M writable: %s\n",
+           mprotect(ro, 100 * MB, PROT_READ | PROT_WRITE) < 0 ? en(errno) : "ok");
+    printf("data: mprotect 1M writable: %s\n",
+           mprotect(ro, 1 * MB, PROT_READ | PROT_WRITE) < 0 ? en(errno) : "ok");
+    printf("data: mprotect 1M again: %s\n",
+           mprotect(ro, 1 * MB, PROT_READ | PROT_WRITE) < 0 ? en(errno) : "ok");
     /* A zero soft limit lets mappings through up to the hard one. */
     lim(RLIMIT_DATA, 0, 128 * MB);
     mres("data: soft 0, writable 8M",
