@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +42,26 @@ static int getfd(int pidfd, int fd, unsigned flags) {
     return syscall(SYS_pidfd_getfd, pidfd, fd, flags);
 }
 
+/* The flags: and Pid: lines of /proc/self/fdinfo/FD, the pid shown
+ * relative to `pid` (same, -1 or other). */
+static void fdinfo(int fd, pid_t pid) {
+    char path[64], b[1024];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("fdinfo: %s\n", en(errno));
+        return;
+    }
+    size_t n = fread(b, 1, sizeof b - 1, f);
+    b[n] = 0;
+    fclose(f);
+    char *fl = strstr(b, "flags:");
+    char *p = strstr(b, "\nPid:");
+    int v = p ? atoi(p + 6) : -2;
+    printf("fdinfo flags %.*s Pid %s\n", fl ? (int)(strchr(fl, '\n') - fl) : 0, fl ? fl : "",
+           !p ? "absent" : v == pid ? "same" : v == -1 ? "-1" : "other");
+}
+
 static int readable(int fd, int timeout) {
     struct pollfd p = {fd, POLLIN, 0};
     int n = poll(&p, 1, timeout);
@@ -61,6 +82,7 @@ int main(void) {
     printf("pidfd_open child: %s cloexec %d\n", pfd < 0 ? en(errno) : "ok",
            (fcntl(pfd, F_GETFD) & FD_CLOEXEC) != 0);
     printf("readable while running: %d\n", readable(pfd, 0));
+    fdinfo(pfd, c);
     printf("pidfd_open bad flags: %s\n", R(pidfd_open(c, 1)));
     printf("pidfd_open pid 0: %s\n", R(pidfd_open(0, 0)));
     printf("pidfd_open pid -1: %s\n", R(pidfd_open(-1, 0)));
@@ -113,6 +135,7 @@ int main(void) {
     printf("send after reap: %s\n", R(send_sig(pfd, 0, NULL, 0)));
     printf("waitid after reap: %s\n", R(waitid(P_PIDFD, pfd, &si, WEXITED)));
     printf("pidfd_open reaped: %s\n", R(pidfd_open(c, 0)));
+    fdinfo(pfd, c);
     close(pfd);
     close(nb);
 
