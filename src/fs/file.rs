@@ -237,6 +237,14 @@ fn sync_if_asked(f: &File, inode: &Arc<dyn Inode>) -> KResult<()> {
     Ok(())
 }
 
+impl InodeFile {
+    /// How much of a `count`-byte write at `pos` RLIMIT_FSIZE lets into a
+    /// regular file (EFBIG and SIGXFSZ when none).
+    fn fsize_cut(&self, pos: u64, count: usize) -> KResult<usize> {
+        crate::kernel::rlimits::fsize_write(pos, count, || self.inode.stat().is_reg())
+    }
+}
+
 impl FileOps for InodeFile {
     fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
         let st = self.inode.stat();
@@ -255,6 +263,7 @@ impl FileOps for InodeFile {
         if f.flags() & O_APPEND != 0 {
             *pos = self.inode.stat().size;
         }
+        let buf = &buf[..self.fsize_cut(*pos, buf.len())?];
         let n = self.inode.write_at(*pos, buf)?;
         *pos += n as u64;
         drop(pos);
@@ -272,6 +281,7 @@ impl FileOps for InodeFile {
         Ok(n)
     }
     fn pwrite(&self, f: &File, buf: &[u8], off: u64) -> KResult<usize> {
+        let buf = &buf[..self.fsize_cut(off, buf.len())?];
         let n = self.inode.write_at(off, buf)?;
         sync_if_asked(f, &self.inode)?;
         f.modified();

@@ -255,6 +255,72 @@ impl TmpInode {
         Ok(())
     }
 
+    /// Give pages `first..last` frames (zeroed) where they have none:
+    /// all or nothing, as shmem_fallocate undoes a partial allocation.
+    fn allocate_pages(&self, d: &mut Data, first: u64, last: u64) -> KResult<()> {
+        let mut added = Vec::new();
+        for idx in first..last {
+            if d.pages.contains_key(&idx) {
+                continue;
+            }
+            let hint = d.pages.get(&idx.wrapping_sub(1)).map(|p| p + 1);
+            match self
+                .sb
+                .charge_page()
+                .and_then(|_| frame::alloc_near(hint).inspect_err(|_| self.sb.uncharge_pages(1)))
+            {
+                Ok(p) => {
+                    d.pages.insert(idx, p);
+                    added.push(idx);
+                }
+                Err(_) => {
+                    self.sb.uncharge_pages(added.len() as u64);
+                    for i in added {
+                        if let Some(p) = d.pages.remove(&i) {
+                            frame::put(p);
+                        }
+                    }
+                    return Err(Errno::ENOSPC);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Zero `[start, end)`, freeing the pages wholly inside it
+    /// (FALLOC_FL_PUNCH_HOLE).
+    fn punch(&self, d: &mut Data, start: u64, end: u64) {
+        let first_whole = start.div_ceil(PAGE_SIZE);
+        let last_whole = end / PAGE_SIZE;
+        if first_whole < last_whole {
+            let gone: Vec<u64> = d
+                .pages
+                .range(first_whole..last_whole)
+                .map(|(&k, _)| k)
+                .collect();
+            self.sb.uncharge_pages(gone.len() as u64);
+            for k in gone {
+                if let Some(p) = d.pages.remove(&k) {
+                    frame::put(p);
+                }
+            }
+        }
+        // The partial pages at either edge keep their frames, zeroed in
+        // the range.
+        let mut pos = start;
+        while pos < end {
+            let idx = pos / PAGE_SIZE;
+            let po = pos % PAGE_SIZE;
+            let n = (PAGE_SIZE - po).min(end - pos);
+            if n < PAGE_SIZE {
+                if let Some(p) = d.pages.get(&idx) {
+                    frame::zero(*p, po as usize, n as usize);
+                }
+            }
+            pos += n;
+        }
+    }
+
     /// Set the owner/mode at creation time (initramfs unpacking).
     pub fn set_owner_mode(&self, uid: u32, gid: u32, mode: u32) {
         let mut m = lock(&self.meta);
@@ -495,6 +561,34 @@ impl Inode for TmpInode {
             Kind::Symlink(t) => Ok(t.clone()),
             _ => Err(Errno::EINVAL),
         }
+    }
+
+    /// Modes 0 and KEEP_SIZE reserve pages (ENOSPC all or nothing),
+    /// PUNCH_HOLE frees them; shmem has no other mode (EOPNOTSUPP).
+    fn fallocate(&self, mode: u32, off: u64, len: u64) -> KResult<()> {
+        let Kind::File(d) = &self.kind else {
+            return Err(Errno::ENODEV);
+        };
+        if mode & !(falloc::KEEP_SIZE | falloc::PUNCH_HOLE) != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let end = off + len;
+        {
+            let mut d = lock(d);
+            if mode & falloc::PUNCH_HOLE != 0 {
+                self.punch(&mut d, off, end);
+            } else {
+                self.allocate_pages(&mut d, off / PAGE_SIZE, end.div_ceil(PAGE_SIZE))?;
+                if mode & falloc::KEEP_SIZE == 0 && end > d.size {
+                    d.size = end;
+                }
+            }
+        }
+        let now = Timespec::now();
+        let mut m = lock(&self.meta);
+        m.mtime = now;
+        m.ctime = now;
+        Ok(())
     }
 
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {

@@ -282,6 +282,26 @@ pub trait Inode: Send + Sync {
     fn fsync(&self, _t: &crate::kernel::task::Task) -> KResult<()> {
         self.sync()
     }
+    /// fallocate(2) on a regular file, `mode` already checked against
+    /// Linux's combinations (see `falloc`). The default, for filesystems
+    /// without their own: mode 0 extends the size without reserving
+    /// blocks, KEEP_SIZE reserves nothing, other modes are EOPNOTSUPP.
+    fn fallocate(&self, mode: u32, off: u64, len: u64) -> KResult<()> {
+        match mode {
+            0 => {
+                let end = off + len;
+                if end > self.stat().size {
+                    self.setattr(&SetAttr {
+                        size: Some(end),
+                        ..Default::default()
+                    })?;
+                }
+                Ok(())
+            }
+            falloc::KEEP_SIZE => Ok(()),
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
     /// statfs(2) numbers, for filesystems that have them (None: the
     /// memory-backed default).
     fn statfs(&self) -> Option<StatFs> {
@@ -497,4 +517,18 @@ pub fn walk_parent(root: &Path, start: &Path, path: &str, c: &Creds) -> KResult<
         return Err(Errno::ENAMETOOLONG);
     }
     Ok((parent, name.to_string()))
+}
+
+/// fallocate(2) mode bits.
+pub mod falloc {
+    pub const KEEP_SIZE: u32 = 0x01;
+    pub const PUNCH_HOLE: u32 = 0x02;
+    pub const COLLAPSE_RANGE: u32 = 0x08;
+    pub const ZERO_RANGE: u32 = 0x10;
+    pub const INSERT_RANGE: u32 = 0x20;
+    pub const UNSHARE_RANGE: u32 = 0x40;
+    pub const WRITE_ZEROES: u32 = 0x80;
+    /// The mutually exclusive modes (Linux's FALLOC_FL_MODE_MASK).
+    pub const MODE_MASK: u32 =
+        PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES;
 }

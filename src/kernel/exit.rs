@@ -76,10 +76,17 @@ pub fn exit_thread(t: &Arc<Task>) {
     drop(files);
     let peak_rss_kb = mm.lock().peak_rss_kb();
     drop(mm);
+    let name_start = {
+        let i = t.lock();
+        (i.comm.clone(), i.start_time)
+    };
     let last = {
         let mut g = tg.lock();
         g.acct.thread_exited(&t.acct, peak_rss_kb);
         g.threads.retain(|&x| x != t.tid);
+        if g.threads.is_empty() {
+            g.last_thread = Some(name_start);
+        }
         g.threads.is_empty()
     };
     super::ptrace::thread_exited(t, &tg, last);
@@ -148,6 +155,7 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         g.itimer_real = None;
         (g.parent, g.exit_signal)
     };
+    super::pidfd::process_exited();
     super::time::cancel_itimer(tgid);
     super::posix_timers::exit_process(tgid);
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.

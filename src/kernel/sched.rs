@@ -385,6 +385,7 @@ fn run_slice(t: &Arc<Task>) {
         let budget = [
             super::cputimer::budget(t),
             super::posix_timers::cpu_budget(t),
+            super::rlimits::cpu_budget(t),
         ]
         .into_iter()
         .flatten()
@@ -427,6 +428,7 @@ fn run_slice(t: &Arc<Task>) {
         }
         super::cputimer::check(t);
         super::posix_timers::check_cpu(t);
+        super::rlimits::cpu_check(t);
         log::trace!("sched: {} event {:?}", t.tid, ev);
         match ev {
             Event::Syscall => {

@@ -230,6 +230,7 @@ pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32
 /// Truncate `inode` to `len`; a non-root caller takes the setuid and
 /// setgid bits off as with a write.
 fn truncate(c: &Creds, t: &Target, st: &Stat, len: i64) -> KResult<u64> {
+    super::rlimits::fsize_grow(st.size, len as u64)?;
     let mut a = setattr::remove_privs(c, st).unwrap_or_default();
     a.size = Some(len as u64);
     t.set(&a, true)

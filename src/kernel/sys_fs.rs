@@ -12,7 +12,7 @@ use crate::abi::{self, stat::Dirent64Head};
 use crate::fs::file::*;
 use crate::fs::inotify;
 use crate::fs::pipe::{Pipe, PipeEnd};
-use crate::fs::vfs::{self, Owner, Path, SetAttr, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
+use crate::fs::vfs::{self, Owner, Path, Stat, Timespec, S_IFDIR, S_IFMT, S_IFREG};
 use crate::fs::{permission, setattr};
 use std::sync::Arc;
 
@@ -1211,23 +1211,45 @@ pub fn sys_fsync(t: &Arc<Task>, fd: i32) -> KResult<u64> {
     Ok(0)
 }
 
-/// fallocate: allocate by writing nothing; extend the size.
+/// fallocate: the mode and file checks in Linux's order (vfs_fallocate),
+/// then the filesystem's own (`Inode::fallocate`).
 pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> KResult<u64> {
+    use crate::fs::vfs::falloc::*;
+    let f = fd_file(t, fd)?;
     if off < 0 || len <= 0 {
         return Err(Errno::EINVAL);
     }
-    let f = fd_file(t, fd)?;
-    let i = f.inode.clone().ok_or(Errno::ENODEV)?;
-    if mode != 0 {
+    let mode = mode as u32;
+    if mode & !(MODE_MASK | KEEP_SIZE) != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
+    let keep = mode & KEEP_SIZE != 0;
+    match mode & MODE_MASK {
+        0 | UNSHARE_RANGE | ZERO_RANGE => {}
+        PUNCH_HOLE if keep => {}
+        COLLAPSE_RANGE | INSERT_RANGE | WRITE_ZEROES if !keep => {}
+        _ => return Err(Errno::EOPNOTSUPP),
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let st = f.stat()?;
+    match st.mode & vfs::S_IFMT {
+        vfs::S_IFIFO => return Err(Errno::ESPIPE),
+        vfs::S_IFDIR => return Err(Errno::EISDIR),
+        vfs::S_IFREG | vfs::S_IFBLK => {}
+        _ => return Err(Errno::ENODEV),
+    }
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)? as u64;
+    let i = f.inode.clone().ok_or(Errno::ENODEV)?;
+    // Growing the file counts against RLIMIT_FSIZE (inode_newsize_ok).
+    if !keep && matches!(mode & MODE_MASK, 0 | ZERO_RANGE) && st.is_reg() {
+        super::rlimits::fsize_grow(st.size, end)?;
+    }
     remove_privs(t, &f)?;
-    let end = (off + len) as u64;
-    if end > i.stat().size {
-        i.setattr(&SetAttr {
-            size: Some(end),
-            ..Default::default()
-        })?;
+    i.fallocate(mode, off as u64, len as u64)?;
+    if let Some(p) = &f.path {
+        crate::fs::inotify::fsnotify_modify(p);
     }
     Ok(0)
 }

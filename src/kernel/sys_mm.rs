@@ -2,6 +2,7 @@
 //! mincore.
 
 use super::errno::{Errno, KResult};
+use super::rlimits::VmLimits;
 use super::task::Task;
 use crate::fs::file::O_ACCMODE;
 use crate::mm::{page_up, Backing, Vma, PROT_WRITE, TASK_SIZE};
@@ -12,6 +13,7 @@ const MAP_PRIVATE: u32 = 2;
 const MAP_SHARED_VALIDATE: u32 = 3;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_LOCKED: u32 = 0x2000;
 const MAP_FIXED_NOREPLACE: u32 = 0x100000;
 
 /// mmap
@@ -85,9 +87,15 @@ pub fn sys_mmap(
             path: "/dev/zero (deleted)".into(),
         };
     }
+    if flags & MAP_LOCKED != 0 {
+        super::sys_mlock::map_locked_ok(t)?;
+    }
+    let limits = VmLimits::of(t);
+    let memlock = super::sys_mlock::memlock(t);
     let mm = t.mm();
     let mut m = mm.lock();
-    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let start = if fixed {
         if addr % 4096 != 0 {
             return Err(Errno::EINVAL);
         }
@@ -97,11 +105,25 @@ pub fn sys_mmap(
         if flags & MAP_FIXED == 0 && m.vmas().any(|v| v.start < addr + len && v.end > addr) {
             return Err(Errno::EEXIST);
         }
-        m.unmap(addr, addr + len);
         addr
     } else {
         m.unmapped_area(addr, len)?
     };
+    // RLIMIT_AS and RLIMIT_DATA: what a fixed mapping replaces does not
+    // count twice (Linux's mmap_region).
+    let lock_new = flags & MAP_LOCKED != 0 || m.lock_future();
+    if lock_new {
+        super::sys_mlock::future_ok(memlock, m.locked_pages(), len)?;
+    }
+    let (total, data) = m.vm_pages(None);
+    let (over, _) = m.vm_pages(Some((start, start + len)));
+    let is_data = !shared && prot & PROT_WRITE != 0;
+    if !limits.may_expand(total, data, is_data, len / 4096 - over) {
+        return Err(Errno::ENOMEM);
+    }
+    if fixed {
+        m.unmap(start, start + len);
+    }
     m.insert_vma(Vma {
         start,
         end: start + len,
@@ -110,6 +132,9 @@ pub fn sys_mmap(
         backing,
         label: "",
     })?;
+    if lock_new {
+        m.mark_locked(start, start + len, true);
+    }
     Ok(start)
 }
 
@@ -145,18 +170,62 @@ pub fn sys_mprotect(t: &Arc<Task>, addr: u64, len: u64, prot: u32) -> KResult<u6
     if s == e {
         return Ok(0);
     }
-    t.mm().lock().protect(s, e, prot)?;
+    let limits = VmLimits::of(t);
+    let mm = t.mm();
+    let mut m = mm.lock();
+    // Private pages turning writable become data: RLIMIT_DATA (Linux's
+    // mprotect_fixup).
+    if prot & PROT_WRITE != 0 {
+        let turning: u64 = m
+            .vmas()
+            .filter(|v| v.start < e && v.end > s && !v.shared && v.prot & PROT_WRITE == 0)
+            .filter(|v| v.label != "[stack]")
+            .map(|v| (v.end.min(e) - v.start.max(s)) / 4096)
+            .sum();
+        let (_, data) = m.vm_pages(None);
+        if turning > 0 && !limits.data_may_grow(data, turning) {
+            return Err(Errno::ENOMEM);
+        }
+    }
+    m.protect(s, e, prot)?;
     Ok(0)
 }
 
 /// brk
 pub fn sys_brk(t: &Arc<Task>, addr: u64) -> KResult<u64> {
+    let limits = VmLimits::of(t);
+    let memlock = super::sys_mlock::memlock(t);
     let mm = t.mm();
     let mut m = mm.lock();
-    if addr == 0 {
+    if addr == 0 || addr < m.brk_start {
         return Ok(m.brk);
     }
-    Ok(m.set_brk(addr))
+    // RLIMIT_DATA bounds the heap and data segment together, and growing
+    // the heap is a mapping that RLIMIT_AS and RLIMIT_DATA bound (Linux's
+    // check_data_rlimit and do_brk_flags); a refused brk returns the old
+    // break.
+    let data_seg = m.layout.end_data.saturating_sub(m.layout.start_data);
+    if !limits.brk_ok(addr - m.brk_start, data_seg) {
+        return Ok(m.brk);
+    }
+    let (old_end, new_end) = (page_up(m.brk), page_up(addr));
+    let lock_new = new_end > old_end && m.lock_future();
+    if new_end > old_end {
+        let (total, data) = m.vm_pages(None);
+        if !limits.may_expand(total, data, true, (new_end - old_end) / 4096) {
+            return Ok(m.brk);
+        }
+        if lock_new
+            && super::sys_mlock::future_ok(memlock, m.locked_pages(), new_end - old_end).is_err()
+        {
+            return Ok(m.brk);
+        }
+    }
+    let r = m.set_brk(addr);
+    if lock_new && r == addr {
+        m.mark_locked(old_end, new_end, true);
+    }
+    Ok(r)
 }
 
 /// mremap
@@ -198,7 +267,22 @@ pub fn sys_mremap(
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & FIXED != 0).then_some(new_addr);
-    t.mm().lock().remap(
+    let limits = VmLimits::of(t);
+    let mm = t.mm();
+    let mut m = mm.lock();
+    // Growing counts against RLIMIT_AS and RLIMIT_DATA (Linux's
+    // vma_to_resize).
+    if page_up(new_len) > page_up(old_len) {
+        if let Some(v) = m.find_vma(old) {
+            let is_data = !v.shared && v.prot & PROT_WRITE != 0 && v.label != "[stack]";
+            let (total, data) = m.vm_pages(None);
+            let grow = (page_up(new_len) - page_up(old_len)) / 4096;
+            if !limits.may_expand(total, data, is_data, grow) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+    }
+    m.remap(
         old,
         page_up(old_len),
         page_up(new_len),

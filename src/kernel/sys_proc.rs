@@ -20,6 +20,7 @@ const CLONE_PARENT: u64 = 0x8000;
 const CLONE_THREAD: u64 = 0x10000;
 const CLONE_SETTLS: u64 = 0x80000;
 const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_PIDFD: u64 = 0x1000;
 const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
 
@@ -42,8 +43,15 @@ pub fn sys_clone(
         // As arch_prctl(ARCH_SET_FS): the host could not load it.
         return Err(Errno::EPERM);
     }
+    super::pidfd::clone_flags_ok(flags)?;
     super::nproc::may_fork(t)?;
     let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
+    // CLONE_PIDFD: the parent's pidfd for the child, at `ptid`.
+    let pidfd = if flags & CLONE_PIDFD != 0 {
+        Some(super::pidfd::install(t, tid, false)?)
+    } else {
+        None
+    };
     let parent_mm = t.mm();
     let child_ctx = {
         let mut m = parent_mm.lock();
@@ -168,6 +176,9 @@ pub fn sys_clone(
     });
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = parent_mm.write_u32(ptid, tid as u32);
+    }
+    if let Some(fd) = pidfd {
+        let _ = parent_mm.write_u32(ptid, fd as u32);
     }
     if flags & CLONE_CHILD_SETTID != 0 {
         let _ = mm.write_u32(ctid, tid as u32);
@@ -402,6 +413,7 @@ pub fn sys_waitid(
     opts: i32,
     rusage: u64,
 ) -> KResult<u64> {
+    let mut opts_nonblock = false;
     let pid = match idtype {
         0 => -1,
         1 => id,
@@ -412,11 +424,24 @@ pub fn sys_waitid(
                 -id
             }
         }
+        // P_PIDFD: the pidfd's process; a non-blocking pidfd makes the
+        // wait WNOHANG, with EAGAIN when nothing is ready.
+        3 => {
+            if id < 0 {
+                return Err(Errno::EINVAL);
+            }
+            let (p, nonblock) = super::pidfd::target(t, id)?;
+            if nonblock {
+                opts_nonblock = true;
+            }
+            p
+        }
         _ => return Err(Errno::EINVAL),
     };
     if opts & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
     }
+    let opts = if opts_nonblock { opts | WNOHANG } else { opts };
     let sel = selector(t, pid);
     match wait_child(t, pid, &*sel, opts)? {
         Some(f) => {
@@ -453,6 +478,7 @@ pub fn sys_waitid(
             }
             Ok(0)
         }
+        None if opts_nonblock => Err(Errno::EAGAIN),
         // WNOHANG and nothing to report.
         None => {
             if infop != 0 {
@@ -681,6 +707,7 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
             return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
+        super::rlimits::note_set(res as usize, s, h);
     }
     if old != 0 {
         let r = abi::resource::Rlimit {

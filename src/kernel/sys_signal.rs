@@ -120,7 +120,7 @@ fn check_sig(sig: i32) -> KResult<()> {
 /// Linux's check_kill_permission: `t` may signal its own process, a
 /// process whose ids match (`cred::may_signal`), and with SIGCONT any
 /// process of its session; otherwise EPERM.
-fn may_kill(t: &Task, target: Pid, sig: i32) -> KResult<()> {
+pub(crate) fn may_kill(t: &Task, target: Pid, sig: i32) -> KResult<()> {
     if target == t.tgid() {
         return Ok(());
     }

@@ -184,6 +184,9 @@ pub struct TgInner {
     pub exec_done: bool,
     /// Exited threads' and reaped children's usage.
     pub acct: super::acct::GroupAcct,
+    /// The last thread's name and start time (ns), kept for /proc/PID
+    /// once no thread is left (a zombie).
+    pub last_thread: Option<(String, i64)>,
 }
 
 impl TgInner {
@@ -215,6 +218,7 @@ impl TgInner {
             itimer_real: None,
             exec_done: false,
             acct: Default::default(),
+            last_thread: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod frame;
 pub mod host_slot;
+pub mod mlock;
 pub mod special;
 pub mod stats;
 
@@ -142,6 +143,8 @@ pub struct MmInner {
     /// Where exec put code, data and the stack (for /proc).
     pub layout: stats::Layout,
     hiwater: stats::HiWater,
+    /// mlock'ed pages and MCL_FUTURE.
+    locked: mlock::Locked,
 }
 
 impl Mm {
@@ -238,6 +241,7 @@ impl MmInner {
             exe: String::new(),
             layout: Default::default(),
             hiwater: Default::default(),
+            locked: Default::default(),
         })
     }
 
@@ -328,6 +332,7 @@ impl MmInner {
             self.vmas.remove(&k);
         }
         self.drop_pages(start, end);
+        self.mark_locked(start, end, false);
     }
 
     fn drop_pages(&mut self, start: u64, end: u64) {
@@ -445,6 +450,9 @@ impl MmInner {
                 && self.is_free(old + old_len, old + new_len)
             {
                 self.vmas.get_mut(&vma.start).unwrap().end = old + new_len;
+                if self.locked_in(old, old + old_len) > 0 {
+                    self.mark_locked(old + old_len, old + new_len, true);
+                }
                 return Ok(old);
             }
             if !may_move {
@@ -485,6 +493,14 @@ impl MmInner {
                     .mmap(addr, PAGE_SIZE, pte.host_prot, frame::phys(pte.pfn));
             }
             self.ptes.insert(addr / PAGE_SIZE, pte);
+        }
+        // Locked pages move along; a locked mapping stays locked as it
+        // grows.
+        let was_locked = self.locked_in(old, old + old_len) > 0;
+        self.mark_locked(old + new_len.min(old_len), old + old_len, false);
+        self.move_locked(old, new_len.min(old_len), new);
+        if was_locked && new_len > old_len {
+            self.mark_locked(new + old_len, new + new_len, true);
         }
         self.insert_vma(moved)?;
         Ok(new)

@@ -44,6 +44,8 @@ pub struct MemStats {
     pub peak_rss: u64,
     /// Bytes of page tables a Linux would need for the resident pages.
     pub pte_bytes: u64,
+    /// mlock'ed pages (VmLck).
+    pub locked: u64,
 }
 
 impl MemStats {
@@ -87,6 +89,27 @@ impl MmInner {
         self.hiwater.rss.max(self.ptes.len() as u64) * (PAGE_SIZE / 1024)
     }
 
+    /// Pages mapped in all and pages private, writable and not stack
+    /// (Linux's total_vm and data_vm, what RLIMIT_AS and RLIMIT_DATA
+    /// bound), over `[start, end)` only when given.
+    pub fn vm_pages(&self, range: Option<(u64, u64)>) -> (u64, u64) {
+        let (lo, hi) = range.unwrap_or((0, u64::MAX));
+        let mut total = 0;
+        let mut data = 0;
+        for v in self.vmas.values() {
+            let (s, e) = (v.start.max(lo), v.end.min(hi));
+            if s >= e {
+                continue;
+            }
+            let pages = (e - s) / PAGE_SIZE;
+            total += pages;
+            if v.label != "[stack]" && v.prot & PROT_WRITE != 0 && !v.shared {
+                data += pages;
+            }
+        }
+        (total, data)
+    }
+
     /// Everything /proc/PID/status, statm and stat show about memory.
     pub fn mem_stats(&self) -> MemStats {
         let mut s = MemStats::default();
@@ -116,6 +139,7 @@ impl MmInner {
         s.peak_total = self.hiwater.vm.max(s.total);
         s.peak_rss = self.hiwater.rss.max(s.rss());
         s.pte_bytes = self.page_table_bytes();
+        s.locked = self.locked_pages();
         s
     }
 

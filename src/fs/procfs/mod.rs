@@ -3,6 +3,7 @@
 //! per-process files, `system` the system-wide ones.
 
 mod pid;
+mod pid_fdinfo;
 mod pid_limits;
 mod pid_mem;
 mod pid_smaps;

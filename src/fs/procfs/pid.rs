@@ -6,7 +6,7 @@ use super::pid_limits::proc_limits;
 use super::pid_smaps::{proc_smaps, proc_smaps_rollup};
 use super::pid_stat::{proc_stat, proc_statm, proc_status};
 use super::{pid_node, Guard, Kind};
-use crate::fs::file::{File, FileOps};
+use crate::fs::file::{FdEntry, File, FileOps};
 use crate::fs::vfs::{Dentry, Inode, Path, Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{self, lock, Pid};
@@ -191,6 +191,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                 plink(p, &format!("{b}/root"), || Ok("/".into())),
             ),
             ("fd".into(), fd_dir(p, &b)),
+            ("fdinfo".into(), fdinfo_dir(p, &b)),
             ("task".into(), {
                 let bb = b.clone();
                 pdir(p, Guard::Mode, &format!("{b}/task"), 0o555, move || {
@@ -231,13 +232,18 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
     })
 }
 
-fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
-    let b = format!("{base}/fd");
-    let b2 = b.clone();
+/// A directory of process `pid` at `path` with one entry per open fd,
+/// made by `entry(path of the entry, fd entry)` (fd, fdinfo).
+fn per_fd_dir(
+    pid: Pid,
+    path: String,
+    entry: impl Fn(String, &FdEntry) -> Arc<dyn Inode> + Send + Sync + 'static,
+) -> Arc<dyn Inode> {
+    let b = path.clone();
     pid_node(
         pid,
         Guard::OwnFds,
-        &b,
+        &path,
         S_IFDIR | 0o500,
         Kind::NumDir(Arc::new(move || {
             let Ok(t) = group_task(pid) else {
@@ -247,24 +253,38 @@ fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
             let table = lock(&files);
             table
                 .iter()
-                .map(|(fd, e)| {
-                    let f = e.file.clone();
-                    let f2 = e.file.clone();
-                    let l = pid_node(
-                        pid,
-                        Guard::Ptrace,
-                        &format!("{b2}/{fd}"),
-                        S_IFLNK | 0o777,
-                        Kind::Magic(
-                            Arc::new(move || Ok(file_name(&f))),
-                            Arc::new(move || Ok(fd_target(&f2))),
-                        ),
-                    );
-                    (fd.to_string(), l)
-                })
+                .map(|(fd, e)| (fd.to_string(), entry(format!("{b}/{fd}"), e)))
                 .collect()
         })),
     )
+}
+
+fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
+    per_fd_dir(pid, format!("{base}/fd"), move |path, e| {
+        let f = e.file.clone();
+        let f2 = e.file.clone();
+        pid_node(
+            pid,
+            Guard::Ptrace,
+            &path,
+            S_IFLNK | 0o777,
+            Kind::Magic(
+                Arc::new(move || Ok(file_name(&f))),
+                Arc::new(move || Ok(fd_target(&f2))),
+            ),
+        )
+    })
+}
+
+/// /proc/PID/fdinfo: one file per fd, readable by those who may
+/// ptrace-read the process.
+fn fdinfo_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
+    per_fd_dir(pid, format!("{base}/fdinfo"), move |path, e| {
+        let (f, cloexec) = (e.file.clone(), e.cloexec);
+        pfile(pid, Guard::Ptrace, &path, 0o400, move || {
+            Ok(super::pid_fdinfo::fdinfo(&f, cloexec))
+        })
+    })
 }
 
 /// Where following /proc/PID/fd/N leads: the file's own dentry; for a
@@ -321,6 +341,11 @@ fn file_name(f: &File) -> String {
 }
 
 fn proc_cmdline(pid: Pid, env: bool) -> KResult<String> {
+    // A zombie has no address space left: empty, as Linux.
+    let g = task::group(pid).ok_or(Errno::ENOENT)?;
+    if g.lock().zombie.is_some() {
+        return Ok(String::new());
+    }
     let t = group_task(pid)?;
     let mm = t.mm();
     let (s, e) = {

@@ -52,7 +52,10 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
     let g = task::group(pid).ok_or(Errno::ENOENT)?;
     let t = match tid {
         Some(tid) => task::task(tid).ok_or(Errno::ENOENT)?,
-        None => group_task(pid)?,
+        None => match group_task(pid) {
+            Ok(t) => t,
+            Err(e) => return zombie_stat(pid, &g).ok_or(e),
+        },
     };
     let nice = t.lock().nice;
     let (ppid, pgid, sid, nthreads, exit_signal, rsslim, zombie, ga) = {
@@ -186,12 +189,21 @@ fn fd_size(t: &Task) -> usize {
 
 /// /proc/PID/status.
 pub(super) fn proc_status(pid: Pid) -> KResult<String> {
-    let t = group_task(pid)?;
     let g = task::group(pid).ok_or(Errno::ENOENT)?;
+    let t = match group_task(pid) {
+        Ok(t) => t,
+        Err(e) => return zombie_status(pid, &g).ok_or(e),
+    };
     let mut s = String::new();
     status_ids(&mut s, pid, &t, &g)?;
     status_memory(&mut s, &t);
     status_signals(&mut s, &t, &g);
+    status_tail(&mut s, &g);
+    Ok(s)
+}
+
+/// The capability, seccomp, CPU and context-switch lines of status.
+fn status_tail(s: &mut String, g: &ThreadGroup) {
     let creds = g.lock().creds.clone();
     let (prm, eff) = creds.capability_sets();
     let u = acct::process_usage(&g);
@@ -208,7 +220,89 @@ pub(super) fn proc_status(pid: Pid) -> KResult<String> {
         u.nvcsw,
         u.nivcsw
     );
-    Ok(s)
+}
+
+/// The name, start (clock ticks after boot) and wait status of a process
+/// whose threads are all gone (a zombie), if it is one.
+fn zombie_of(g: &ThreadGroup) -> Option<(String, u64, i32)> {
+    let i = g.lock();
+    let status = i.zombie?;
+    let (comm, start_ns) = i.last_thread.clone()?;
+    let boot = time::monotonic_ns() - time::uptime_ns();
+    Some((comm, ticks(start_ns - boot), status))
+}
+
+/// /proc/PID/stat of a zombie, as Linux shows one: state Z, its ids and
+/// times, no memory (the address space is gone), one thread, the exit
+/// status for those who may ptrace-read it.
+fn zombie_stat(pid: Pid, g: &ThreadGroup) -> Option<String> {
+    let (comm, start, status) = zombie_of(g)?;
+    let (ppid, pgid, sid, exit_signal, rsslim, ga) = {
+        let i = g.lock();
+        (
+            i.parent,
+            i.pgid,
+            i.sid,
+            i.exit_signal,
+            i.rlimits[RLIMIT_RSS].0,
+            i.acct,
+        )
+    };
+    let own = acct::process_usage(g);
+    let ch = ga.children;
+    let permitted =
+        crate::kernel::ptrace_access::check_read(super::current_tgid().ok(), pid).is_ok();
+    let code = if permitted { status } else { 0 };
+    // wchan: 1 for a task not running, to those permitted.
+    let wchan = permitted as u8;
+    Some(format!(
+        "{pid} ({comm}) Z {ppid} {pgid} {sid} 0 -1 {PF_RANDOMIZE} {} {} {} {} {} {} {} {} 20 0 1 0 {start} \
+         0 0 {rsslim} 0 0 0 0 0 0 0 0 0 {wchan} 0 0 {exit_signal} 0 0 0 0 0 0 0 0 0 0 0 0 0 {code}\n",
+        own.minflt,
+        ch.minflt,
+        own.majflt,
+        ch.majflt,
+        ticks(own.utime),
+        ticks(own.stime),
+        ticks(ch.utime),
+        ticks(ch.stime),
+    ))
+}
+
+/// /proc/PID/status of a zombie: ids and state, no umask or memory lines
+/// (Linux prints those only while the process has them), nothing pending.
+fn zombie_status(pid: Pid, g: &ThreadGroup) -> Option<String> {
+    let (comm, _, _) = zombie_of(g)?;
+    let (ppid, pgid, sid, c, sigq_max) = {
+        let i = g.lock();
+        (
+            i.parent,
+            i.pgid,
+            i.sid,
+            i.creds.clone(),
+            i.rlimits[RLIMIT_SIGPENDING].0,
+        )
+    };
+    let groups: String = c.groups.iter().map(|g| format!("{g} ")).collect();
+    let mut s = format!(
+        "Name:\t{comm}\nState:\tZ (zombie)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t0\nGroups:\t{}\n\
+         NStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
+         Threads:\t1\nSigQ:\t0/{sigq_max}\nSigPnd:\t{z:016x}\nShdPnd:\t{z:016x}\n\
+         SigBlk:\t{z:016x}\nSigIgn:\t{z:016x}\nSigCgt:\t{z:016x}\n",
+        c.uid,
+        c.euid,
+        c.suid,
+        c.fsuid,
+        c.gid,
+        c.egid,
+        c.sgid,
+        c.fsgid,
+        if groups.is_empty() { " ".into() } else { groups },
+        z = 0,
+    );
+    status_tail(&mut s, g);
+    Some(s)
 }
 
 fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()> {
@@ -259,7 +353,7 @@ fn status_memory(s: &mut String, t: &Task) {
     let lines: [(&str, u64); 16] = [
         ("VmPeak", m.peak_total * PAGE_KB),
         ("VmSize", m.total * PAGE_KB),
-        ("VmLck", 0),
+        ("VmLck", m.locked * PAGE_KB),
         ("VmPin", 0),
         ("VmHWM", m.peak_rss * PAGE_KB),
         ("VmRSS", m.rss() * PAGE_KB),
