@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 const NET_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The guest's static configuration (the lead adds udhcpc once the guest
-/// has AF_PACKET).
+/// The guest's static configuration (the last test leases with udhcpc
+/// instead).
 const CONFIGURE: &str =
     "ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up && route add default gw 10.0.2.2";
 
@@ -311,4 +311,60 @@ fn malformed_user_words_are_refused() {
     let port = taken.local_addr().unwrap().port();
     let err = refused(&[&format!("eth0=user,hostfwd=tcp:127.0.0.1:{port}-:80")]);
     assert!(err.contains("cannot listen"), "{err}");
+}
+
+/// udhcpc's hook script: configure the interface with `ip` (route
+/// netlink), as a distribution's does.
+const DHCP_SCRIPT: &str = r#"#!/bin/sh
+case "$1" in
+deconfig)
+    ip link set "$interface" up
+    ip addr flush dev "$interface"
+    ;;
+bound|renew)
+    ip addr add "$ip/$mask" dev "$interface"
+    for r in $router; do
+        ip route add default via "$r" dev "$interface"
+    done
+    echo "lease $ip/$mask router $router dns $dns" > /tmp/lease
+    ;;
+esac
+exit 0
+"#;
+
+/// As an unprivileged host user with nothing set up: busybox udhcpc (its
+/// AF_PACKET sockets) gets the gateway's lease, and the guest then
+/// fetches a file from a server on the host's 127.0.0.1 through it.
+#[test]
+fn udhcpc_configures_eth0_and_the_guest_reaches_the_host_unprivileged() {
+    use std::os::unix::fs::PermissionsExt;
+    let http = http_server("leased and fetched\n");
+    let dir = test_dir("net-user-dhcp-src");
+    let script = dir.join("default.script");
+    std::fs::write(&script, DHCP_SCRIPT).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let initrd = build_initramfs(
+        "net-user-dhcp",
+        &[(script.as_path(), "/etc/udhcpc/default.script")],
+    );
+    let initrd_arg = format!("initrd={}", initrd.display());
+    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, "eth0=user"]);
+    g.wait_prompt();
+    let (out, status) = g.run_status_timeout("udhcpc -i eth0 -n -q -t 5 -T 3", NET_TIMEOUT);
+    assert_eq!(status, 0, "udhcpc printed {out:?}");
+    assert_eq!(
+        g.run("cat /tmp/lease").trim(),
+        "lease 10.0.2.15/24 router 10.0.2.2 dns 10.0.2.3"
+    );
+    let routes = g.run("ip route");
+    assert!(routes.contains("default via 10.0.2.2 dev eth0"), "{routes}");
+    let (out, status) = g.run_status_timeout(
+        &format!("wget -q -O - http://10.0.2.2:{http}/file"),
+        NET_TIMEOUT,
+    );
+    assert_eq!(status, 0, "wget printed {out:?}");
+    assert_eq!(out.trim(), "leased and fetched");
+    g.send("poweroff -f\n");
+    let st = g.wait_exit(NET_TIMEOUT).expect("no exit after poweroff");
+    assert_eq!(st.code(), Some(0));
 }

@@ -6,27 +6,95 @@
 
 use super::{MmInner, PAGE_SIZE};
 use crate::kernel::errno::{Errno, KResult};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-/// The locked pages (by page number) and the MCL_FUTURE flag.
+/// The locked pages, as disjoint, non-adjacent ranges of page numbers
+/// (start -> end, exclusive): a guest may lock terabytes of address space
+/// (root has no RLIMIT_MEMLOCK), so a set of single pages would grow
+/// without bound in vmlinux. And the MCL_FUTURE flag.
 #[derive(Default)]
 pub struct Locked {
-    pages: BTreeSet<u64>,
+    ranges: BTreeMap<u64, u64>,
+    total: u64,
     pub future: bool,
+}
+
+impl Locked {
+    /// Pages of `[a, b)` (page numbers) that are locked.
+    fn count_in(&self, a: u64, b: u64) -> u64 {
+        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
+        self.ranges
+            .range(first..b)
+            .map(|(&s, &e)| e.min(b).saturating_sub(s.max(a)))
+            .sum()
+    }
+
+    /// Unlock `[a, b)` (page numbers).
+    fn remove(&mut self, a: u64, b: u64) {
+        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
+        let hit: Vec<(u64, u64)> = self
+            .ranges
+            .range(first..b)
+            .filter(|&(_, &e)| e > a)
+            .map(|(&s, &e)| (s, e))
+            .collect();
+        for (s, e) in hit {
+            self.ranges.remove(&s);
+            self.total -= e - s;
+            if s < a {
+                self.ranges.insert(s, a);
+                self.total += a - s;
+            }
+            if e > b {
+                self.ranges.insert(b, e);
+                self.total += e - b;
+            }
+        }
+    }
+
+    /// Lock `[a, b)` (page numbers), merging with touching ranges.
+    fn insert(&mut self, mut a: u64, mut b: u64) {
+        if a >= b {
+            return;
+        }
+        // Absorb every range that overlaps or touches [a, b).
+        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
+        let hit: Vec<(u64, u64)> = self
+            .ranges
+            .range(first..=b)
+            .filter(|&(_, &e)| e >= a)
+            .map(|(&s, &e)| (s, e))
+            .collect();
+        for (s, e) in hit {
+            self.ranges.remove(&s);
+            self.total -= e - s;
+            a = a.min(s);
+            b = b.max(e);
+        }
+        self.ranges.insert(a, b);
+        self.total += b - a;
+    }
+
+    /// The locked ranges of `[a, b)` (page numbers).
+    fn ranges_in(&self, a: u64, b: u64) -> Vec<(u64, u64)> {
+        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
+        self.ranges
+            .range(first..b)
+            .filter(|&(_, &e)| e > a)
+            .map(|(&s, &e)| (s.max(a), e.min(b)))
+            .collect()
+    }
 }
 
 impl MmInner {
     /// Pages locked in all (Linux's locked_vm).
     pub fn locked_pages(&self) -> u64 {
-        self.locked.pages.len() as u64
+        self.locked.total
     }
 
     /// Pages locked in `[start, end)`.
     pub fn locked_in(&self, start: u64, end: u64) -> u64 {
-        self.locked
-            .pages
-            .range(start / PAGE_SIZE..end / PAGE_SIZE)
-            .count() as u64
+        self.locked.count_in(start / PAGE_SIZE, end / PAGE_SIZE)
     }
 
     /// Whether all of `[start, end)` is mapped.
@@ -53,14 +121,11 @@ impl MmInner {
 
     /// Lock or unlock `[start, end)` whatever is mapped there.
     pub fn mark_locked(&mut self, start: u64, end: u64, on: bool) {
-        let range = start / PAGE_SIZE..end / PAGE_SIZE;
+        let (a, b) = (start / PAGE_SIZE, end / PAGE_SIZE);
         if on {
-            self.locked.pages.extend(range);
+            self.locked.insert(a, b);
         } else {
-            let gone: Vec<u64> = self.locked.pages.range(range).copied().collect();
-            for p in gone {
-                self.locked.pages.remove(&p);
-            }
+            self.locked.remove(a, b);
         }
     }
 
@@ -89,19 +154,40 @@ impl MmInner {
     /// `[old, old + len)` moved to `new` (mremap): its locked pages go
     /// along.
     pub(super) fn move_locked(&mut self, old: u64, len: u64, new: u64) {
-        let pages: Vec<u64> = self
-            .locked
-            .pages
-            .range(old / PAGE_SIZE..(old + len) / PAGE_SIZE)
-            .copied()
-            .collect();
-        for p in &pages {
-            self.locked.pages.remove(p);
+        let (a, b) = (old / PAGE_SIZE, (old + len) / PAGE_SIZE);
+        let moved = self.locked.ranges_in(a, b);
+        self.locked.remove(a, b);
+        for (s, e) in moved {
+            let to = s - a + new / PAGE_SIZE;
+            self.locked.insert(to, to + (e - s));
         }
-        for p in pages {
-            self.locked
-                .pages
-                .insert(p - old / PAGE_SIZE + new / PAGE_SIZE);
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Locked;
+
+    #[test]
+    fn ranges_merge_split_and_count() {
+        let mut l = Locked::default();
+        l.insert(10, 20);
+        l.insert(20, 30); // touching: one range
+        l.insert(5, 8);
+        assert_eq!(l.ranges.len(), 2);
+        assert_eq!(l.total, 23);
+        assert_eq!(l.count_in(0, 100), 23);
+        assert_eq!(l.count_in(15, 25), 10);
+        l.remove(12, 14);
+        assert_eq!(l.total, 21);
+        assert_eq!(l.count_in(10, 30), 18);
+        assert_eq!(l.ranges_in(11, 16), vec![(11, 12), (14, 16)]);
+        l.insert(0, 100);
+        assert_eq!((l.ranges.len(), l.total), (1, 100));
+        // A huge range costs one entry.
+        l.insert(1 << 40, 1 << 45);
+        assert_eq!(l.ranges.len(), 2);
+        l.remove(0, u64::MAX);
+        assert_eq!((l.ranges.len(), l.total), (0, 0));
     }
 }
