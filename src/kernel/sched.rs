@@ -369,7 +369,6 @@ fn task_body(t: Arc<Task>) {
 /// Run `t` until it sleeps, stops, dies, or its slice is over.
 fn run_slice(t: &Arc<Task>) {
     this().need_resched.store(false, Ordering::Relaxed);
-    let epoch = EPOCH.load(Ordering::SeqCst);
     let slice_end = time::monotonic_ns() + SLICE_NS;
     loop {
         if !signal::deliver(t) {
@@ -410,22 +409,14 @@ fn run_slice(t: &Arc<Task>) {
             let mm = t.mm();
             let mut m = mm.lock();
             let mut i = t.lock();
-            arch::platform().switch(&mut *m.host, &mut i.ctx, &mut guest_ns)
+            Some(arch::platform().switch(&mut *m.host, &mut i.ctx, &mut guest_ns))
         } else {
-            match switch_smp(t, &mut guest_ns) {
-                Some(ev) => ev,
-                // The machine rebooted while the guest ran: this task
-                // belonged to the previous boot.
-                None => {
-                    acct::guest_returned(&t.acct, guest_ns);
-                    return;
-                }
-            }
+            switch_smp(t, &mut guest_ns)
         };
         acct::guest_returned(&t.acct, guest_ns);
-        if EPOCH.load(Ordering::SeqCst) != epoch || t.state() == State::Dead {
+        let Some(ev) = ev else {
             return;
-        }
+        };
         super::cputimer::check(t);
         super::posix_timers::check_cpu(t);
         super::rlimits::cpu_check(t);
@@ -462,8 +453,9 @@ fn run_slice(t: &Arc<Task>) {
 /// `switch` with several vCPUs: the guest runs without the big kernel
 /// lock and without the task's and mm's locks (other vCPUs may signal the
 /// task or change its mm meanwhile), its registers and its host address
-/// space taken out and put back after. None if the machine rebooted
-/// meanwhile.
+/// space taken out and put back after. None if the event is not this
+/// task's to handle any more: the machine rebooted meanwhile (the task
+/// belonged to the previous boot), or another vCPU ended it.
 fn switch_smp(t: &Arc<Task>, guest_ns: &mut i64) -> Option<Event> {
     let mm = t.mm();
     let (mut host, mut ctx) = {
@@ -487,8 +479,9 @@ fn switch_smp(t: &Arc<Task>, guest_ns: &mut i64) -> Option<Event> {
         return None;
     }
     mm.lock().put_host(host);
-    t.lock().ctx = ctx;
-    Some(ev)
+    let mut i = t.lock();
+    i.ctx = ctx;
+    (i.state != State::Dead).then_some(ev)
 }
 
 fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {

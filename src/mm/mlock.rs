@@ -20,24 +20,23 @@ pub struct Locked {
 }
 
 impl Locked {
-    /// Pages of `[a, b)` (page numbers) that are locked.
-    fn count_in(&self, a: u64, b: u64) -> u64 {
+    /// The whole ranges that overlap `[a, b)` (page numbers).
+    fn overlapping(&self, a: u64, b: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
         let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
         self.ranges
             .range(first..b)
-            .map(|(&s, &e)| e.min(b).saturating_sub(s.max(a)))
-            .sum()
+            .filter(move |&(_, &e)| e > a)
+            .map(|(&s, &e)| (s, e))
+    }
+
+    /// Pages of `[a, b)` (page numbers) that are locked.
+    fn count_in(&self, a: u64, b: u64) -> u64 {
+        self.ranges_in(a, b).iter().map(|(s, e)| e - s).sum()
     }
 
     /// Unlock `[a, b)` (page numbers).
     fn remove(&mut self, a: u64, b: u64) {
-        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
-        let hit: Vec<(u64, u64)> = self
-            .ranges
-            .range(first..b)
-            .filter(|&(_, &e)| e > a)
-            .map(|(&s, &e)| (s, e))
-            .collect();
+        let hit: Vec<(u64, u64)> = self.overlapping(a, b).collect();
         for (s, e) in hit {
             self.ranges.remove(&s);
             self.total -= e - s;
@@ -75,13 +74,10 @@ impl Locked {
         self.total += b - a;
     }
 
-    /// The locked ranges of `[a, b)` (page numbers).
+    /// The locked ranges of `[a, b)` (page numbers), clipped to it.
     fn ranges_in(&self, a: u64, b: u64) -> Vec<(u64, u64)> {
-        let first = self.ranges.range(..=a).next_back().map_or(a, |(&s, _)| s);
-        self.ranges
-            .range(first..b)
-            .filter(|&(_, &e)| e > a)
-            .map(|(&s, &e)| (s.max(a), e.min(b)))
+        self.overlapping(a, b)
+            .map(|(s, e)| (s.max(a), e.min(b)))
             .collect()
     }
 }
