@@ -2,7 +2,7 @@
 //! from sched_getaffinity), that processes are spread over the vCPUs and
 //! both accumulate CPU time, and that signals, pipes and process-shared
 //! futexes work between processes on different vCPUs; a reboot with two
-//! vCPUs. Whether the host really runs two guests at once depends on its
+//! vCPUs; sched_setaffinity moving tasks between vCPUs. Whether the host really runs two guests at once depends on its
 //! load, so no test asserts it: `make bench` measures the speed-up.
 
 mod common;
@@ -104,4 +104,48 @@ fn reboot_with_two_vcpus_while_both_are_busy() {
 #[test]
 fn threads_match_native_on_two_vcpus() {
     compare_with_native_booted("mthreads", "mthreads done", &["ncpus=2"]);
+}
+
+#[test]
+fn sched_setaffinity_moves_tasks_between_vcpus() {
+    let dir = test_dir("affinity-build");
+    let bin = dir.join("affinity");
+    compile_c(
+        &repo_root().join("tests/guest/affinity.c"),
+        &bin,
+        &["-pthread"],
+    );
+    let initrd = build_initramfs("affinity", &[(bin.as_path(), "/bin/affinity")]);
+    let mut g = Guest::boot_initramfs(&initrd, &["ncpus=2"]);
+    g.wait_prompt();
+    let (out, st) = g.run_status_timeout("/bin/affinity", Duration::from_secs(180));
+    assert_eq!(st, 0, "{out}");
+    let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
+    let want = "initial mask: 0x3\nset 0x2: 0\nmask now: 0x2\non cpu 1 and staying: yes\n\
+        set 0x1: 0\non cpu 0 and staying: yes\nfpu survives move to 1: yes\n\
+        fpu survives move to 0: yes\nmemory kept across moves: yes\n\
+        child mask and cpu: 0x2 1\nbusy child: on1\nparent moves it: 0\nbusy child: on0\n\
+        its mask is gone with it: ESRCH\nthread set mask 0x2: 0\nthread mask: 0x2\n\
+        main thread mask: 0x3\nempty mask: EINVAL\noffline cpu only: EINVAL\n\
+        no such pid: ESRCH\nbad pointer: EFAULT\nget with 4 bytes: EINVAL\nget returns: 8\n\
+        set with 1 byte: 0\nmask after 1-byte set: 0x2, cpu 1\nother user's task: EPERM\n\
+        affinity done";
+    assert_eq!(got.join("\n"), want);
+    // busybox taskset, and what /proc says of the moved task.
+    assert_eq!(
+        g.run("taskset 2 cut -d' ' -f39 /proc/self/stat").trim(),
+        "1"
+    );
+    assert_eq!(
+        g.run("taskset 2 grep Cpus_allowed /proc/self/status")
+            .trim(),
+        "Cpus_allowed:\t2\nCpus_allowed_list:\t1"
+    );
+    assert_eq!(
+        g.run("taskset -p 1").trim(),
+        "pid 1's current affinity mask: 3"
+    );
+    g.send("poweroff -f\n");
+    g.wait_exit(Duration::from_secs(60))
+        .expect("no exit after poweroff");
 }

@@ -27,6 +27,7 @@ pub mod sendfile;
 pub mod signal;
 pub mod smp;
 pub mod splice;
+pub mod sys_affinity;
 pub mod sys_attr;
 pub mod sys_clock;
 pub mod sys_cred;

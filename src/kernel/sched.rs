@@ -309,6 +309,12 @@ fn run_once() -> bool {
     if t.state() != State::Runnable {
         return true;
     }
+    if ncpus() > 1 && smp::task_cpu(tid) != this_cpu() {
+        // Moved to another vCPU after this entry was queued: only its
+        // own vCPU may run it.
+        enqueue(tid);
+        return true;
+    }
     switch_to(&t);
     let state = t.state();
     // Sleeping or stopping gives the vCPU up voluntarily; a task still
@@ -362,8 +368,42 @@ fn task_body(t: Arc<Task>) {
         if t.state() == State::Dead {
             return;
         }
+        if t.state() == State::Runnable && smp::wants_move(t.tid) && move_away(&t) {
+            // The context ends here; the new vCPU starts another.
+            return;
+        }
         arch::kcontext::suspend();
     }
+}
+
+/// Move `t` to the vCPU its affinity asked for, between two guest runs
+/// (its kernel stack holds nothing but `task_body`, so a new context on
+/// the other vCPU continues it). Its registers stay in the task, its FPU
+/// state is read back from the host process, and the host process, which
+/// only this vCPU may trace, is dropped: the destination re-creates it
+/// from the page tables at its first run (`MmInner::materialize`). False
+/// if it cannot move (a thread appeared in its address space meanwhile).
+fn move_away(t: &Arc<Task>) -> bool {
+    let Some(to) = smp::take_move(t.tid) else {
+        return false;
+    };
+    if to == this_cpu() || !super::sys_affinity::alone_in_mm(t) {
+        return false;
+    }
+    let mm = t.mm();
+    {
+        let mut m = mm.lock();
+        let mut i = t.lock();
+        m.release_host(&mut i.ctx);
+    }
+    log::debug!(
+        "sched: task {} moves from vCPU {} to {}",
+        t.tid,
+        this_cpu(),
+        to
+    );
+    smp::move_to(t.tid, to);
+    true
 }
 
 /// Run `t` until it sleeps, stops, dies, or its slice is over.
@@ -374,7 +414,7 @@ fn run_slice(t: &Arc<Task>) {
         if !signal::deliver(t) {
             return;
         }
-        if t.state() != State::Runnable {
+        if t.state() != State::Runnable || smp::wants_move(t.tid) {
             return;
         }
         // Arm the timer for preemption (if others wait) and guest timers.

@@ -71,11 +71,12 @@ pub fn sys_clone(
         c
     };
     // Threads share their process's vCPU (its address space is traced by
-    // that vCPU); a new process goes where there is room.
+    // that vCPU); a new process goes where there is room among the
+    // vCPUs its inherited mask allows.
     let cpu = if flags & CLONE_VM != 0 {
         super::smp::task_cpu(t.tid)
     } else {
-        super::smp::pick_cpu()
+        super::smp::pick_cpu(super::smp::affinity(t.tid))
     };
     let mm = if flags & CLONE_VM != 0 {
         parent_mm.clone()
@@ -184,6 +185,7 @@ pub fn sys_clone(
         let _ = mm.write_u32(ctid, tid as u32);
     }
     super::smp::place(tid, cpu);
+    super::smp::inherit_affinity(t.tid, tid);
     task::insert_task(child);
     // A traced parent's child may be traced from its first instruction.
     let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
@@ -804,18 +806,6 @@ pub fn sys_set_tid_address(t: &Arc<Task>, ptr: u64) -> KResult<u64> {
 pub fn sys_sched_yield(_t: &Arc<Task>) -> KResult<u64> {
     sched::yield_now();
     Ok(0)
-}
-
-/// sched_getaffinity: every vCPU (tasks may run on any, as far as they
-/// can tell: placement is the kernel's).
-pub fn sys_sched_getaffinity(t: &Arc<Task>, _pid: i32, len: usize, mask: u64) -> KResult<u64> {
-    if len < 8 || len % 8 != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let n = crate::arch::cpu::ncpus();
-    let bits = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-    t.mm().write_u64(mask, bits)?;
-    Ok(8)
 }
 
 /// getcpu: the vCPU the task runs on; one NUMA node.

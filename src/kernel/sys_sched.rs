@@ -74,7 +74,7 @@ fn valid_policy(p: i32) -> bool {
 }
 
 /// The thread `pid` names (0: the caller); ESRCH if there is none.
-fn target(t: &Arc<Task>, pid: i32) -> KResult<Arc<Task>> {
+pub(super) fn target(t: &Arc<Task>, pid: i32) -> KResult<Arc<Task>> {
     if pid == 0 {
         return Ok(t.clone());
     }

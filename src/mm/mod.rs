@@ -899,6 +899,18 @@ impl MmInner {
         Ok(())
     }
 
+    /// Drop the host side (its task moves to another vCPU, which will
+    /// `materialize` a new one), first reading the FPU state it holds
+    /// for `ctx` back into `ctx`.
+    pub fn release_host(&mut self, ctx: &mut arch::Context) {
+        if self.host.as_any().is::<host_slot::Unborn>() {
+            return;
+        }
+        arch::platform().sync_fpu(&*self.host, ctx);
+        arch::platform().invalidate_fpu(&mut *self.host);
+        self.host = Box::new(host_slot::Unborn::default());
+    }
+
     /// Take the host side out for a guest run without this lock (several
     /// vCPUs): changes made meanwhile by other vCPUs wait in its place.
     pub fn take_host(&mut self) -> Box<dyn AddressSpace> {

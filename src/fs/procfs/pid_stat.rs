@@ -143,12 +143,12 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         "0".into(), // nswap
         "0".into(), // cnswap
         exit_signal.to_string(),
-        "0".into(), // processor
-        "0".into(), // rt_priority
-        "0".into(), // policy (SCHED_OTHER)
-        "0".into(), // delayacct_blkio_ticks
-        "0".into(), // guest_time
-        "0".into(), // cguest_time
+        crate::kernel::smp::task_cpu(t.tid).to_string(), // processor
+        "0".into(),                                      // rt_priority
+        "0".into(),                                      // policy (SCHED_OTHER)
+        "0".into(),                                      // delayacct_blkio_ticks
+        "0".into(),                                      // guest_time
+        "0".into(),                                      // cguest_time
         show(layout.start_data).to_string(),
         show(layout.end_data).to_string(),
         show(start_brk).to_string(),
@@ -198,12 +198,12 @@ pub(super) fn proc_status(pid: Pid) -> KResult<String> {
     status_ids(&mut s, pid, &t, &g)?;
     status_memory(&mut s, &t);
     status_signals(&mut s, &t, &g);
-    status_tail(&mut s, &g);
+    status_tail(&mut s, crate::kernel::smp::affinity(t.tid), &g);
     Ok(s)
 }
 
 /// The capability, seccomp, CPU and context-switch lines of status.
-fn status_tail(s: &mut String, g: &ThreadGroup) {
+fn status_tail(s: &mut String, mask: u64, g: &ThreadGroup) {
     let creds = g.lock().creds.clone();
     let (prm, eff) = creds.capability_sets();
     let u = acct::process_usage(&g);
@@ -212,14 +212,37 @@ fn status_tail(s: &mut String, g: &ThreadGroup) {
         "CapInh:\t{:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
          NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n\
          Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunknown\n\
-         Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
+         Cpus_allowed:\t{mask:x}\nCpus_allowed_list:\t{}\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         0,
         crate::kernel::cred::CAP_FULL,
         0,
+        cpu_list(mask),
         u.nvcsw,
         u.nivcsw
     );
+}
+
+/// A CPU mask as Linux's list format: "0-1", "0,2-3".
+fn cpu_list(mask: u64) -> String {
+    let mut parts = Vec::new();
+    let mut c = 0;
+    while c < 64 {
+        if mask & (1 << c) == 0 {
+            c += 1;
+            continue;
+        }
+        let start = c;
+        while c < 64 && mask & (1 << c) != 0 {
+            c += 1;
+        }
+        parts.push(if c - 1 == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", c - 1)
+        });
+    }
+    parts.join(",")
 }
 
 /// The name, start (clock ticks after boot) and wait status of a process
@@ -301,7 +324,7 @@ fn zombie_status(pid: Pid, g: &ThreadGroup) -> Option<String> {
         if groups.is_empty() { " ".into() } else { groups },
         z = 0,
     );
-    status_tail(&mut s, g);
+    status_tail(&mut s, crate::kernel::smp::online_mask(), g);
     Some(s)
 }
 

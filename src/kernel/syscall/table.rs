@@ -10,9 +10,9 @@ use crate::kernel::signal::SIGCHLD;
 use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
 use crate::kernel::task::Task;
 use crate::kernel::{
-    sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount,
-    sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time,
-    sys_timer, sys_timerfd, sys_xattr,
+    sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm,
+    sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched,
+    sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
@@ -323,8 +323,8 @@ const LIST: &[Entry] = &[
     full(200, "tkill", "", |t, a| sys_signal::sys_tkill(t, a.i(0), a.i(1))),
     full(201, "time", "", |t, a| sys_time::sys_time(t, a.u(0))),
     partial(202, "futex", "WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET; shared futexes (no FUTEX_PRIVATE_FLAG, word in a MAP_SHARED mapping) keyed by backing inode + offset, so they work across processes; PI futexes and FUTEX_WAITV missing", |t, a| sys_proc::sys_futex(t, a)),
-    partial(203, "sched_setaffinity", "accepted and ignored: a task stays on the vCPU it was placed on at fork; pid and mask not checked", |_, _| Ok(0)),
-    partial(204, "sched_getaffinity", "every vCPU's bit (8 bytes); the pid is not looked up (no ESRCH)", |t, a| sys_proc::sys_sched_getaffinity(t, a.i(0), a.usize(1), a.u(2))),
+    partial(203, "sched_setaffinity", "a task alone in its address space moves to an allowed vCPU at its next return to the guest; threads of one process share one vCPU (their host process has one tracer), so a thread's mask is kept, reported and inherited but does not move it", |t, a| sys_affinity::sys_sched_setaffinity(t, a.i(0), a.usize(1), a.u(2))),
+    full(204, "sched_getaffinity", "", |t, a| sys_affinity::sys_sched_getaffinity(t, a.i(0), a.usize(1), a.u(2))),
     none(205, "set_thread_area", ""),
     none(206, "io_setup", ""),
     none(207, "io_destroy", ""),
