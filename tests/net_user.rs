@@ -332,24 +332,28 @@ esac
 exit 0
 "#;
 
+/// An unprivileged guest on `eth0=user` whose udhcpc runs DHCP_SCRIPT,
+/// at its prompt.
+fn dhcp_guest(name: &str) -> Guest {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = test_dir(&format!("{name}-src"));
+    let script = dir.join("default.script");
+    std::fs::write(&script, DHCP_SCRIPT).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let initrd = build_initramfs(name, &[(script.as_path(), "/etc/udhcpc/default.script")]);
+    let initrd_arg = format!("initrd={}", initrd.display());
+    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, "eth0=user"]);
+    g.wait_prompt();
+    g
+}
+
 /// As an unprivileged host user with nothing set up: busybox udhcpc (its
 /// AF_PACKET sockets) gets the gateway's lease, and the guest then
 /// fetches a file from a server on the host's 127.0.0.1 through it.
 #[test]
 fn udhcpc_configures_eth0_and_the_guest_reaches_the_host_unprivileged() {
-    use std::os::unix::fs::PermissionsExt;
     let http = http_server("leased and fetched\n");
-    let dir = test_dir("net-user-dhcp-src");
-    let script = dir.join("default.script");
-    std::fs::write(&script, DHCP_SCRIPT).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let initrd = build_initramfs(
-        "net-user-dhcp",
-        &[(script.as_path(), "/etc/udhcpc/default.script")],
-    );
-    let initrd_arg = format!("initrd={}", initrd.display());
-    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, "eth0=user"]);
-    g.wait_prompt();
+    let mut g = dhcp_guest("net-user-dhcp");
     let (out, status) = g.run_status_timeout("udhcpc -i eth0 -n -q -t 5 -T 3", NET_TIMEOUT);
     assert_eq!(status, 0, "udhcpc printed {out:?}");
     assert_eq!(
@@ -375,18 +379,7 @@ fn udhcpc_configures_eth0_and_the_guest_reaches_the_host_unprivileged() {
 /// a lost one showed up about one run in three).
 #[test]
 fn first_ping_after_udhcpc_is_answered() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = test_dir("net-user-dhcp-ping-src");
-    let script = dir.join("default.script");
-    std::fs::write(&script, DHCP_SCRIPT).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let initrd = build_initramfs(
-        "net-user-dhcp-ping",
-        &[(script.as_path(), "/etc/udhcpc/default.script")],
-    );
-    let initrd_arg = format!("initrd={}", initrd.display());
-    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, "eth0=user"]);
-    g.wait_prompt();
+    let mut g = dhcp_guest("net-user-dhcp-ping");
     for round in 0..6 {
         let (out, status) = g.run_status_timeout(
             "udhcpc -i eth0 -n -q -t 5 -T 3 >/dev/null && ping -c 1 -W 1 10.0.2.2",
