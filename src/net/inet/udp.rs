@@ -1,6 +1,9 @@
 //! UDP sockets over smoltcp: bind (ephemeral ports on first use), connect
 //! as a default destination and source filter, datagrams with their
-//! boundaries, truncation, and the readiness poll reports.
+//! boundaries, truncation, and the readiness poll reports. A smoltcp
+//! socket lives on one interface, so a socket bound to the wildcard
+//! address has one on every interface (it receives on all of them, as
+//! Linux's does) and sends through the one the route picks.
 
 use super::addr::Domain;
 use super::ports::{Binding, Proto};
@@ -20,8 +23,13 @@ const BYTES: usize = 256 * 1024;
 
 pub struct Udp {
     domain: Domain,
-    iface: usize,
-    handle: Option<SocketHandle>,
+    /// Its smoltcp sockets: (interface, handle). One on the address's
+    /// interface when bound to an address; one per interface when bound
+    /// to the wildcard. Empty until bound.
+    handles: Vec<(usize, SocketHandle)>,
+    /// The interface of the last send or connect (POLLOUT reports its
+    /// room).
+    tx: usize,
     /// Bound address (unspecified: any) and port.
     local: Option<IpEndpoint>,
     /// The source address connect chose (getsockname shows it).
@@ -39,8 +47,8 @@ impl Udp {
     pub fn new(domain: Domain) -> Udp {
         Udp {
             domain,
-            iface: 0,
-            handle: None,
+            handles: Vec::new(),
+            tx: 0,
             local: None,
             src: None,
             peer: None,
@@ -49,14 +57,35 @@ impl Udp {
         }
     }
 
-    fn sock_mut<'a>(&self, net: &'a mut Net) -> Option<&'a mut udp::Socket<'static>> {
-        let h = self.handle?;
-        Some(net.ifaces[self.iface].sockets.get_mut::<udp::Socket>(h))
+    /// The smoltcp socket that sends through interface `iface`: its own
+    /// there, or its only one (bound to an address of another interface).
+    fn tx_handle(&self, iface: usize) -> Option<(usize, SocketHandle)> {
+        self.handles
+            .iter()
+            .find(|(i, _)| *i == iface)
+            .or(self.handles.first())
+            .copied()
     }
 
-    fn sock<'a>(&self, net: &'a Net) -> Option<&'a udp::Socket<'static>> {
-        let h = self.handle?;
-        Some(net.ifaces[self.iface].sockets.get::<udp::Socket>(h))
+    fn tx_sock<'a>(&self, net: &'a Net) -> Option<&'a udp::Socket<'static>> {
+        let (i, h) = self.tx_handle(self.tx)?;
+        Some(net.ifaces[i].sockets.get::<udp::Socket>(h))
+    }
+
+    /// Every smoltcp socket of it.
+    fn all<'a>(&'a self, net: &'a Net) -> impl Iterator<Item = &'a udp::Socket<'static>> + 'a {
+        self.handles
+            .iter()
+            .map(move |&(i, h)| net.ifaces[i].sockets.get::<udp::Socket>(h))
+    }
+
+    /// The smoltcp socket holding the next datagram to read, if any.
+    fn rx_sock<'a>(&self, net: &'a mut Net) -> Option<&'a mut udp::Socket<'static>> {
+        let &(i, h) = self
+            .handles
+            .iter()
+            .find(|&&(i, h)| net.ifaces[i].sockets.get::<udp::Socket>(h).can_recv())?;
+        Some(net.ifaces[i].sockets.get_mut::<udp::Socket>(h))
     }
 
     /// bind(2).
@@ -64,9 +93,11 @@ impl Udp {
         if self.local.is_some() {
             return Err(Errno::EINVAL);
         }
-        if !ep.addr.is_unspecified() {
-            self.iface = net.owner_of(ep.addr).ok_or(Errno::EADDRNOTAVAIL)?;
-        }
+        let ifaces: Vec<usize> = if ep.addr.is_unspecified() {
+            (0..net.ifaces.len()).collect()
+        } else {
+            vec![net.owner_of(ep.addr).ok_or(Errno::EADDRNOTAVAIL)?]
+        };
         let b = Binding {
             id,
             dual: self.domain == Domain::V6 && !opts.v6only && ep.addr.is_unspecified(),
@@ -76,42 +107,29 @@ impl Udp {
             time_wait: false,
         };
         let port = net.ports.bind(Proto::Udp, ep.port, b)?;
-        let mut s = udp::Socket::new(buffer(), buffer());
         let lep = IpListenEndpoint {
             addr: (!ep.addr.is_unspecified()).then_some(ep.addr),
             port,
         };
-        if s.bind(lep).is_err() {
-            net.ports.release(id);
-            return Err(Errno::EINVAL);
+        for n in ifaces {
+            let mut s = udp::Socket::new(buffer(), buffer());
+            if s.bind(lep).is_err() {
+                self.free_handles(net);
+                net.ports.release(id);
+                return Err(Errno::EINVAL);
+            }
+            self.handles.push((n, net.ifaces[n].sockets.add(s)));
         }
-        self.handle = Some(net.ifaces[self.iface].sockets.add(s));
         self.local = Some(IpEndpoint::new(ep.addr, port));
         Ok(())
     }
 
     fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
         if self.local.is_none() {
-            self.iface = iface;
             self.bind(id, net, IpEndpoint::new(self.domain.any(), 0), opts)?;
         }
-        self.follow_route(net, iface);
+        self.tx = iface;
         Ok(())
-    }
-
-    /// A socket bound to the wildcard address (explicitly, as busybox
-    /// nslookup does before connecting) sends through the interface the
-    /// route picks: its smoltcp socket moves there, so the datagrams go
-    /// out that way and the replies come back to it.
-    fn follow_route(&mut self, net: &mut Net, iface: usize) {
-        if self.iface == iface || self.local.is_some_and(|l| !l.addr.is_unspecified()) {
-            return;
-        }
-        if let Some(h) = self.handle {
-            let s = net.ifaces[self.iface].sockets.remove(h);
-            self.handle = Some(net.ifaces[iface].sockets.add(s));
-            self.iface = iface;
-        }
     }
 
     /// Where datagrams to `dst` go: (interface, destination, source).
@@ -182,7 +200,8 @@ impl Udp {
         self.autobind(id, net, iface, opts)?;
         let mut meta = UdpMetadata::from(dst);
         meta.local_address = Some(src);
-        let s = self.sock_mut(net).ok_or(Errno::EINVAL)?;
+        let (i, h) = self.tx_handle(iface).ok_or(Errno::EINVAL)?;
+        let s = net.ifaces[i].sockets.get_mut::<udp::Socket>(h);
         match s.send_slice(data, meta) {
             Ok(()) => Ok(data.len()),
             Err(udp::SendError::BufferFull) => Err(Errno::EAGAIN),
@@ -199,15 +218,14 @@ impl Udp {
         peek: bool,
     ) -> KResult<(Vec<u8>, IpEndpoint, usize)> {
         let peer = self.peer;
-        let shut_rd = self.shut_rd;
-        let Some(s) = self.sock_mut(net) else {
-            return Err(Errno::EAGAIN);
-        };
         loop {
-            let Ok((data, meta)) = s.peek() else {
-                if shut_rd {
+            let Some(s) = self.rx_sock(net) else {
+                if self.shut_rd {
                     return Ok((Vec::new(), IpEndpoint::new(IpAddress::v4(0, 0, 0, 0), 0), 0));
                 }
+                return Err(Errno::EAGAIN);
+            };
+            let Ok((data, meta)) = s.peek() else {
                 return Err(Errno::EAGAIN);
             };
             let from = meta.endpoint;
@@ -239,30 +257,25 @@ impl Udp {
 
     pub fn readiness(&self, net: &Net) -> u32 {
         let mut m = 0;
-        match self.sock(net) {
-            Some(s) => {
-                if s.can_recv() || self.shut_rd {
-                    m |= POLLIN | POLLRDNORM;
-                }
-                if s.can_send() {
-                    m |= POLLOUT | POLLWRNORM;
-                }
-            }
-            None => m |= POLLOUT | POLLWRNORM,
+        if self.all(net).any(|s| s.can_recv()) || self.shut_rd {
+            m |= POLLIN | POLLRDNORM;
+        }
+        if self.tx_sock(net).is_none_or(|s| s.can_send()) {
+            m |= POLLOUT | POLLWRNORM;
         }
         m
     }
 
     /// FIONREAD: the size of the next datagram.
     pub fn unread(&self, net: &mut Net) -> usize {
-        self.sock_mut(net)
+        self.rx_sock(net)
             .and_then(|s| s.peek().ok().map(|(d, _)| d.len()))
             .unwrap_or(0)
     }
 
     /// SIOCOUTQ: bytes queued to send.
     pub fn unsent(&self, net: &Net) -> usize {
-        self.sock(net).map(|s| s.send_queue()).unwrap_or(0)
+        self.all(net).map(|s| s.send_queue()).sum()
     }
 
     /// Its line in /proc/net/udp, once bound.
@@ -277,7 +290,7 @@ impl Udp {
                 procfs::TCP_CLOSE
             },
             tx_queue: self.unsent(net),
-            rx_queue: self.sock(net).map_or(0, |s| s.recv_queue()),
+            rx_queue: self.all(net).map(|s| s.recv_queue()).sum(),
             ino,
         })
     }
@@ -293,9 +306,13 @@ impl Udp {
         self.peer.ok_or(Errno::ENOTCONN)
     }
 
-    pub fn free(self, net: &mut Net) {
-        if let Some(h) = self.handle {
-            net.ifaces[self.iface].sockets.remove(h);
+    fn free_handles(&mut self, net: &mut Net) {
+        for (i, h) in self.handles.drain(..) {
+            net.ifaces[i].sockets.remove(h);
         }
+    }
+
+    pub fn free(mut self, net: &mut Net) {
+        self.free_handles(net);
     }
 }
