@@ -140,6 +140,19 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
             ),
             ("mem".into(), super::pid_mem_node(p, &format!("{b}/mem"))),
             (
+                "auxv".into(),
+                pid_node(
+                    p,
+                    Guard::Ptrace,
+                    &format!("{b}/auxv"),
+                    S_IFREG | 0o400,
+                    Kind::Bytes(Arc::new(move || {
+                        let words = group_task(p)?.mm().lock().saved_auxv.clone();
+                        Ok(bytemuck::cast_slice(&words).to_vec())
+                    })),
+                ),
+            ),
+            (
                 "maps".into(),
                 pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {
                     proc_maps(p)
