@@ -394,6 +394,7 @@ pub fn exec_target(
         g.dumpable = !secure && !unreadable;
         g.creds = new_creds;
     }
+    super::ns::exec_done(t);
     let vfork_parent = {
         let mut i = t.lock();
         i.mm = mm;

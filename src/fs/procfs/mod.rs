@@ -6,6 +6,7 @@ mod pid;
 mod pid_fdinfo;
 mod pid_limits;
 mod pid_mem;
+mod pid_ns;
 mod pid_smaps;
 mod pid_stat;
 mod sysctl;

@@ -105,7 +105,9 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
     pdir(pid, Guard::Mode, &base, 0o555, move || {
         let p = pid;
         let b = b.clone();
-        vec![
+        let mut v = super::pid_ns::map_files(p, &b);
+        v.push(("ns".into(), super::pid_ns::ns_dir(p, &b)));
+        v.extend([
             (
                 "stat".into(),
                 public(p, &format!("{b}/stat"), move || proc_stat(p, None)),
@@ -241,7 +243,8 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                         .collect()
                 })
             }),
-        ]
+        ]);
+        v
     })
 }
 
