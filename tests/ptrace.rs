@@ -48,21 +48,32 @@ fn strace_traces_a_pipeline() {
 /// The host's gdb (with its libraries) debugs a program in the guest:
 /// a breakpoint in a function is hit (the breakpoint is written into
 /// read-only text), the backtrace names its caller, and the program runs
-/// on to its end. The program is not PIE: gdb finds a PIE's load address
-/// in /proc/PID/auxv, which procfs does not have yet.
+/// on to its end.
 #[test]
 fn gdb_breaks_and_backtraces() {
+    gdb_debugs(false);
+}
+
+/// The same with a PIE: gdb finds its load address through AT_ENTRY and
+/// AT_PHDR in /proc/PID/auxv.
+#[test]
+fn gdb_breaks_and_backtraces_pie() {
+    gdb_debugs(true);
+}
+
+fn gdb_debugs(pie: bool) {
     let gdb = std::path::Path::new("/usr/bin/gdb");
     if !gdb.is_file() {
         eprintln!("no /usr/bin/gdb on the host: skipped");
         return;
     }
-    let dir = test_dir("ptrace-gdb-build");
+    let tag = if pie { "ptrace-gdb-pie" } else { "ptrace-gdb" };
+    let dir = test_dir(&format!("{tag}-build"));
     let prog = dir.join("gdbprog");
     compile_c(
         &repo_root().join("tests/guest/gdbprog.c"),
         &prog,
-        &["-g", "-O0", "-no-pie"],
+        &["-g", "-O0", if pie { "-pie" } else { "-no-pie" }],
     );
     // gdb embeds Python: its startup needs the encodings package and
     // the stdlib's landmark (os.py); the rest of its modules are frozen.
@@ -79,7 +90,7 @@ fn gdb_breaks_and_backtraces() {
         .unwrap();
     assert!(cp.success(), "copying Python's encodings");
     let initrd = build_initramfs(
-        "ptrace-gdb",
+        tag,
         &[
             (gdb, "/bin/gdb"),
             (&prog, "/bin/gdbprog"),

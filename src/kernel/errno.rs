@@ -34,6 +34,7 @@ errnos! {
     ENOBUFS = 105, EISCONN = 106, ENOTCONN = 107, ETIMEDOUT = 110,
     ECONNREFUSED = 111, ECONNABORTED = 103, EHOSTUNREACH = 113, ESOCKTNOSUPPORT = 94,
     EALREADY = 114, EINPROGRESS = 115, ESTALE = 116,
+    EUSERS = 87,
     EUCLEAN = 117, EDQUOT = 122, ECANCELED = 125,
     // Kernel-internal, never seen by the guest: EJUSTRETURN = the handler
     // set the registers itself (execve, rt_sigreturn).

@@ -394,6 +394,7 @@ pub fn exec_target(
         g.dumpable = !secure && !unreadable;
         g.creds = new_creds;
     }
+    super::ns::exec_done(t);
     let vfork_parent = {
         let mut i = t.lock();
         i.mm = mm;
@@ -623,9 +624,11 @@ fn build(
     v.push(0);
     v.extend(offs_envp.iter().map(|o| str_base + *o as u64));
     v.push(0);
+    let aux_at = v.len();
     for (k, val) in auxv {
         v.extend([k, val]);
     }
+    m.saved_auxv = v[aux_at..].to_vec();
     m.write(sp, bytemuck::cast_slice(&v))?;
     m.layout.start_stack = sp;
     m.arg_start = str_base;

@@ -12,6 +12,7 @@ pub mod futex;
 pub mod futex_robust;
 pub mod loadavg;
 pub mod nproc;
+pub mod ns;
 pub mod oom;
 pub mod panic;
 pub mod pidfd;

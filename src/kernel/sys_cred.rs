@@ -3,6 +3,7 @@
 
 use super::cred::{self, IdSet};
 use super::errno::{Errno, KResult};
+use super::ns::user::show_id;
 use super::task::Task;
 use std::sync::Arc;
 
@@ -32,12 +33,14 @@ fn change(t: &Task, user: bool, f: impl FnOnce(IdSet, bool) -> KResult<IdSet>) -
 /// getuid, getgid, geteuid, getegid
 pub fn sys_getid(t: &Arc<Task>, nr: u64) -> KResult<u64> {
     let c = t.creds();
-    Ok(match nr {
-        102 => c.uid,
-        104 => c.gid,
-        107 => c.euid,
-        _ => c.egid,
-    } as u64)
+    let (user, id) = match nr {
+        102 => (true, c.uid),
+        104 => (false, c.gid),
+        107 => (true, c.euid),
+        _ => (false, c.egid),
+    };
+    // As the caller's user namespace sees it.
+    Ok(show_id(t, user, id) as u64)
 }
 
 /// setuid (`user`) and setgid
@@ -67,11 +70,13 @@ pub fn sys_setfsuid(t: &Arc<Task>, user: bool, f: u32) -> KResult<u64> {
 /// getresuid, getresgid
 pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u64> {
     let cr = t.creds();
-    let v = if nr == 118 {
+    let user = nr == 118;
+    let v = if user {
         [cr.uid, cr.euid, cr.suid]
     } else {
         [cr.gid, cr.egid, cr.sgid]
-    };
+    }
+    .map(|id| show_id(t, user, id));
     let mm = t.mm();
     mm.write_u32(a, v[0])?;
     mm.write_u32(b, v[1])?;
@@ -81,7 +86,12 @@ pub fn sys_getresid(t: &Arc<Task>, nr: u64, a: u64, b: u64, c: u64) -> KResult<u
 
 /// getgroups
 pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
-    let g = t.creds().groups;
+    let g: Vec<u32> = t
+        .creds()
+        .groups
+        .iter()
+        .map(|&id| show_id(t, false, id))
+        .collect();
     if size == 0 {
         return Ok(g.len() as u64);
     }
@@ -94,7 +104,10 @@ pub fn sys_getgroups(t: &Arc<Task>, size: i32, list: u64) -> KResult<u64> {
 
 /// setgroups: CAP_SETGID only; the list is kept sorted, as Linux does.
 pub fn sys_setgroups(t: &Arc<Task>, size: usize, list: u64) -> KResult<u64> {
-    if !t.creds().capable() {
+    // In a user namespace: only once its gid_map is written, and never
+    // after "deny" in /proc/PID/setgroups (may_setgroups).
+    let user = crate::kernel::ns::of(t).user;
+    if !crate::kernel::ns::capable_in(t, &user) || !crate::kernel::ns::user::may_setgroups(&user) {
         return Err(Errno::EPERM);
     }
     if size > 65536 {

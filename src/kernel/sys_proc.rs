@@ -44,6 +44,8 @@ pub fn sys_clone(
         return Err(Errno::EPERM);
     }
     super::pidfd::clone_flags_ok(flags)?;
+    // (The low byte is the exit signal: CLONE_NEWTIME is clone3's.)
+    let child_ns = super::ns::sys::for_clone_checked(t, flags & !0xff)?;
     super::nproc::may_fork(t)?;
     let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
     // CLONE_PIDFD: the parent's pidfd for the child, at `ptid`.
@@ -172,6 +174,7 @@ pub fn sys_clone(
             },
             nice,
             sched,
+            ns: child_ns,
             ..TaskInner::new(child_ctx, mm.clone(), files, fs, sighand, comm)
         }),
     });
@@ -571,11 +574,13 @@ pub fn sys_setsid(t: &Arc<Task>) -> KResult<u64> {
     Ok(me as u64)
 }
 
-static HOSTNAME: Mutex<String> = Mutex::new(String::new());
-static DOMAINNAME: Mutex<String> = Mutex::new(String::new());
-
+/// The initial UTS namespace's node name (what the kernel reports).
 pub fn hostname() -> String {
-    let h = lock(&HOSTNAME).clone();
+    shown(lock(super::ns::init_uts()).hostname.clone())
+}
+
+/// An unset name shows as "(none)", as Linux's UTS_NODENAME default.
+fn shown(h: String) -> String {
     if h.is_empty() {
         "(none)".into()
     } else {
@@ -588,10 +593,11 @@ pub const RELEASE: &str = "6.6.0-ruml";
 /// uname
 pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
     let mut u: abi::resource::Utsname = bytemuck::Zeroable::zeroed();
-    let d = lock(&DOMAINNAME).clone();
+    let names = super::ns::hostname_of(t);
+    let d = names.domainname;
     let fields = [
         "Linux".to_string(),
-        hostname(),
+        shown(names.hostname),
         RELEASE.to_string(),
         format!("#1 ruml {}", env!("CARGO_PKG_VERSION")),
         "x86_64".to_string(),
@@ -616,42 +622,47 @@ pub fn sys_uname(t: &Arc<Task>, buf: u64) -> KResult<u64> {
 
 /// sethostname
 pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
-    if !t.creds().capable() {
+    set_uts_name(t, name, len, true)
+}
+
+/// sethostname (`host`) and setdomainname: CAP_SYS_ADMIN over the
+/// caller's UTS namespace.
+fn set_uts_name(t: &Arc<Task>, name: u64, len: usize, host: bool) -> KResult<u64> {
+    let uts = super::ns::of(t).uts;
+    if !super::ns::capable_in(t, &uts) {
         return Err(Errno::EPERM);
     }
     if len > 64 {
         return Err(Errno::EINVAL);
     }
     let b = t.mm().read_vec(name, len)?;
-    *lock(&HOSTNAME) = String::from_utf8_lossy(&b).into_owned();
+    let v = String::from_utf8_lossy(&b).into_owned();
+    let mut n = lock(uts.uts().ok_or(Errno::EINVAL)?);
+    if host {
+        n.hostname = v;
+    } else {
+        n.domainname = v;
+    }
     Ok(0)
 }
 
 /// setdomainname
 pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
-    if !t.creds().capable() {
-        return Err(Errno::EPERM);
-    }
-    if len > 64 {
-        return Err(Errno::EINVAL);
-    }
-    let b = t.mm().read_vec(name, len)?;
-    *lock(&DOMAINNAME) = String::from_utf8_lossy(&b).into_owned();
-    Ok(0)
+    set_uts_name(t, name, len, false)
 }
 
 /// The NIS domain name (uname's domainname).
 pub fn domainname() -> String {
-    lock(&DOMAINNAME).clone()
+    lock(super::ns::init_uts()).domainname.clone()
 }
 
 /// Set the NIS domain name (setdomainname, kernel.domainname).
 pub fn set_domainname(d: &str) {
-    *lock(&DOMAINNAME) = d.to_string();
+    lock(super::ns::init_uts()).domainname = d.to_string();
 }
 
 pub fn set_hostname(h: &str) {
-    *lock(&HOSTNAME) = h.to_string();
+    lock(super::ns::init_uts()).hostname = h.to_string();
 }
 
 /// sysinfo

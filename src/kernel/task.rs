@@ -106,6 +106,8 @@ pub struct TaskInner {
     /// Scheduling policy and priority (sched_setscheduler; reported, not
     /// yet used by the scheduler).
     pub sched: super::sys_sched::SchedAttr,
+    /// The namespaces it lives in.
+    pub ns: super::ns::NsProxy,
 }
 
 impl TaskInner {
@@ -142,6 +144,7 @@ impl TaskInner {
             start_time: super::time::monotonic_ns(),
             nice: 0,
             sched: Default::default(),
+            ns: Default::default(),
         }
     }
 }

@@ -140,6 +140,9 @@ pub struct MmInner {
     pub env_start: u64,
     pub env_end: u64,
     pub exe: String,
+    /// The auxiliary vector exec gave the program, (type, value) words up
+    /// to and including AT_NULL (Linux's saved_auxv, /proc/PID/auxv).
+    pub saved_auxv: Vec<u64>,
     /// Where exec put code, data and the stack (for /proc).
     pub layout: stats::Layout,
     hiwater: stats::HiWater,
@@ -239,6 +242,7 @@ impl MmInner {
             env_start: 0,
             env_end: 0,
             exe: String::new(),
+            saved_auxv: Vec::new(),
             layout: Default::default(),
             hiwater: Default::default(),
             locked: Default::default(),
@@ -827,6 +831,7 @@ impl MmInner {
         child.env_start = self.env_start;
         child.env_end = self.env_end;
         child.exe = self.exe.clone();
+        child.saved_auxv = self.saved_auxv.clone();
         child.layout = self.layout;
         let vmas: Vec<Vma> = self.vmas.values().cloned().collect();
         for vma in &vmas {

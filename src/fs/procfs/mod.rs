@@ -6,6 +6,7 @@ mod pid;
 mod pid_fdinfo;
 mod pid_limits;
 mod pid_mem;
+mod pid_ns;
 mod pid_smaps;
 mod pid_stat;
 mod sysctl;
@@ -27,6 +28,8 @@ type Gen = Arc<dyn Fn() -> KResult<String> + Send + Sync>;
 type List = Arc<dyn Fn() -> Vec<(String, Arc<dyn Inode>)> + Send + Sync>;
 /// Applies a value written to a tunable (the text, trimmed).
 type OpenOps = Arc<dyn Fn() -> KResult<Arc<dyn FileOps>> + Send + Sync>;
+/// Makes a binary file's contents (/proc/PID/auxv).
+type BytesGen = Arc<dyn Fn() -> KResult<Vec<u8>> + Send + Sync>;
 type Set = Arc<dyn Fn(&str) -> KResult<()> + Send + Sync>;
 
 static DEV: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -46,6 +49,8 @@ fn ino_of(path: &str) -> u64 {
 
 enum Kind {
     File(Gen),
+    /// A file whose contents are bytes rather than text.
+    Bytes(BytesGen),
     /// A /proc/sys tunable: read like a file, written by root.
     Sysctl(Gen, Set),
     Link(Gen),
@@ -297,9 +302,13 @@ impl Inode for ProcNode {
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<usize> {
         match &self.kind {
-            Kind::File(g) | Kind::Sysctl(g, _) => {
+            Kind::File(_) | Kind::Sysctl(..) | Kind::Bytes(_) => {
                 self.check_ptrace()?;
-                let s = g()?.into_bytes();
+                let s = match &self.kind {
+                    Kind::Bytes(b) => b()?,
+                    Kind::File(g) | Kind::Sysctl(g, _) => g()?.into_bytes(),
+                    _ => return Err(Errno::EISDIR),
+                };
                 let p = (off as usize).min(s.len());
                 let n = buf.len().min(s.len() - p);
                 buf[..n].copy_from_slice(&s[p..p + n]);
@@ -313,6 +322,10 @@ impl Inode for ProcNode {
             Kind::File(g) => {
                 self.check_ptrace()?;
                 Ok(Some(Arc::new(Snapshot(g()?.into_bytes()))))
+            }
+            Kind::Bytes(b) => {
+                self.check_ptrace()?;
+                Ok(Some(Arc::new(Snapshot(b()?))))
             }
             Kind::Ops(o) => o().map(Some),
             Kind::Sysctl(g, set) => Ok(Some(Arc::new(SysctlFile {

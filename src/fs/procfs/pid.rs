@@ -105,7 +105,9 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
     pdir(pid, Guard::Mode, &base, 0o555, move || {
         let p = pid;
         let b = b.clone();
-        vec![
+        let mut v = super::pid_ns::map_files(p, &b);
+        v.push(("ns".into(), super::pid_ns::ns_dir(p, &b)));
+        v.extend([
             (
                 "stat".into(),
                 public(p, &format!("{b}/stat"), move || proc_stat(p, None)),
@@ -139,6 +141,19 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                 }),
             ),
             ("mem".into(), super::pid_mem_node(p, &format!("{b}/mem"))),
+            (
+                "auxv".into(),
+                pid_node(
+                    p,
+                    Guard::Ptrace,
+                    &format!("{b}/auxv"),
+                    S_IFREG | 0o400,
+                    Kind::Bytes(Arc::new(move || {
+                        let words = group_task(p)?.mm().lock().saved_auxv.clone();
+                        Ok(bytemuck::cast_slice(&words).to_vec())
+                    })),
+                ),
+            ),
             (
                 "maps".into(),
                 pfile(p, Guard::Ptrace, &format!("{b}/maps"), 0o444, move || {
@@ -228,7 +243,8 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                         .collect()
                 })
             }),
-        ]
+        ]);
+        v
     })
 }
 

@@ -10,9 +10,7 @@ use crate::kernel::signal::SIGCHLD;
 use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
 use crate::kernel::task::Task;
 use crate::kernel::{
-    sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm,
-    sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched,
-    sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
+    ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
@@ -392,7 +390,7 @@ const LIST: &[Entry] = &[
     full(269, "faccessat", "", |t, a| sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0)),
     full(270, "pselect6", "as select with a timespec; the signal mask (arg 6: {sigset, size}) is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), Some(a.u(5)))).nohand(),
     full(271, "ppoll", "as poll with a timespec; the signal mask is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4))).nohand(),
-    none(272, "unshare", ""),
+    partial(272, "unshare", "new UTS, user, cgroup and time namespaces; IPC, mount, PID and network: EINVAL (docs/namespaces.md)", |t, a| ns::sys::sys_unshare(t, a.u(0))),
     full(273, "set_robust_list", "the list is walked at thread exit (FUTEX_OWNER_DIED, one waiter woken); not at execve", |t, a| k::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1))),
     none(274, "get_robust_list", ""),
     partial(275, "splice", "bytes are copied, not pages moved; pipe to pipe, file/socket/tty to pipe, pipe to file/socket; the pipe side waits unless SPLICE_F_NONBLOCK or O_NONBLOCK (MOVE, MORE, GIFT accepted as hints); a socket or tty output waits as a write, whatever SPLICE_F_NONBLOCK says; file to pipe fills the free bytes, not Linux's 16 page slots", |t, a| k::splice::sys_splice(t, a.i(0), a.u(1), a.i(2), a.u(3), a.usize(4), a.u32(5))),
@@ -428,7 +426,7 @@ const LIST: &[Entry] = &[
     partial(305, "clock_adjtime", "CLOCK_REALTIME as adjtimex; other clocks EOPNOTSUPP", |t, a| sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1))),
     partial(306, "syncfs", "syncs every filesystem, as sync; the fd is not checked (no EBADF)", |t, _| sys_fs::sys_sync(t)),
     none(307, "sendmmsg", ""),
-    none(308, "setns", ""),
+    partial(308, "setns", "namespace fds from /proc/PID/ns (not pidfds)", |t, a| ns::sys::sys_setns(t, a.i(0), a.u(1))),
     full(309, "getcpu", "the task's vCPU, node 0", |t, a| sys_proc::sys_getcpu(t, a.u(0), a.u(1))),
     full(310, "process_vm_readv", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), false)),
     full(311, "process_vm_writev", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), true)),

@@ -1,0 +1,173 @@
+//! unshare(2) and setns(2), and the new namespaces clone asks for.
+
+use super::{Data, Kind, Ns, NsProxy};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::task::{lock, Task};
+use std::sync::{Arc, Mutex};
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SYSVSEM: u64 = 0x40000;
+
+/// Give `p` new namespaces for the CLONE_NEW* `flags`: a new user
+/// namespace first (the others are then owned by it, and the task has
+/// every capability in it), then CAP_SYS_ADMIN there for the rest (EPERM).
+/// Namespace kinds this kernel cannot make new ones of fail with EINVAL.
+pub fn unshare_into(t: &Task, p: &mut NsProxy, flags: u64) -> KResult<()> {
+    if flags & !super::SUPPORTED_NEW & super::ALL_NEW != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut entered = p.entered_caps;
+    if flags & super::CLONE_NEWUSER != 0 {
+        if chrooted(t) {
+            return Err(Errno::EPERM);
+        }
+        let c = t.creds();
+        p.user = super::user::create(&p.user, c.euid, c.egid)?;
+        entered = true;
+    }
+    if flags & !super::CLONE_NEWUSER != 0 {
+        let probe = NsProxy {
+            entered_caps: entered,
+            ..p.clone()
+        };
+        if !capable_with(t, &probe, &p.user) {
+            return Err(Errno::EPERM);
+        }
+    }
+    p.entered_caps = entered;
+    let owner = p.user.clone();
+    for k in Kind::ALL {
+        if k == Kind::User || flags & k.flag() == 0 {
+            continue;
+        }
+        let data = match k {
+            Kind::Uts => {
+                // A copy of the names of the namespace it leaves.
+                let names = lock(p.uts.uts().expect("a UTS namespace")).clone();
+                Data::Uts(Mutex::new(names))
+            }
+            _ => Data::None,
+        };
+        *p.slot(k) = Ns::new(k, Some(owner.clone()), data);
+    }
+    Ok(())
+}
+
+/// `capable_in` for a task whose namespaces are about to be `p`.
+fn capable_with(t: &Task, p: &NsProxy, target: &Arc<Ns>) -> bool {
+    let saved = std::mem::replace(&mut lock(&t.inner).ns, p.clone());
+    let r = super::capable_in(t, target);
+    lock(&t.inner).ns = saved;
+    r
+}
+
+/// unshare: EINVAL for unknown flags and for sharing that cannot be
+/// undone in a multi-threaded process (CLONE_THREAD, CLONE_VM,
+/// CLONE_SIGHAND; CLONE_NEWUSER implies CLONE_THREAD and CLONE_FS,
+/// CLONE_NEWNS implies CLONE_FS).
+pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
+    let known = CLONE_THREAD
+        | CLONE_FS
+        | CLONE_SIGHAND
+        | CLONE_VM
+        | CLONE_FILES
+        | CLONE_SYSVSEM
+        | super::ALL_NEW;
+    if flags & !known != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut flags = flags;
+    if flags & super::CLONE_NEWUSER != 0 {
+        flags |= CLONE_THREAD | CLONE_FS;
+    }
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 {
+        let threads = t.tg().lock().threads.len();
+        if threads > 1 {
+            return Err(Errno::EINVAL);
+        }
+    }
+    let mut p = super::of(t);
+    if flags & super::ALL_NEW != 0 {
+        unshare_into(t, &mut p, flags & super::ALL_NEW)?;
+    }
+    let mut i = lock(&t.inner);
+    if flags & CLONE_FS != 0 {
+        let copy = lock(&i.fs).clone();
+        i.fs = Arc::new(Mutex::new(copy));
+    }
+    if flags & CLONE_FILES != 0 {
+        let copy = lock(&i.files).clone();
+        i.files = Arc::new(Mutex::new(copy));
+    }
+    i.ns = p;
+    Ok(0)
+}
+
+/// setns: join the namespace `fd` stands for; `nstype` 0 or its
+/// CLONE_NEW* flag (EINVAL otherwise, and for fds that are not
+/// namespaces). Joining needs CAP_SYS_ADMIN over it and in the caller's
+/// own user namespace; a user namespace is joined only by single-threaded
+/// callers, not the one they are in, and gives every capability in it.
+pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
+    let ns = super::nsfs::ns_of_fd(t, fd)?.ok_or(Errno::EINVAL)?;
+    if nstype != 0 && nstype != ns.kind.flag() {
+        return Err(Errno::EINVAL);
+    }
+    let mut p = super::of(t);
+    match ns.kind {
+        Kind::User => {
+            if Arc::ptr_eq(&ns, &p.user) {
+                return Err(Errno::EINVAL);
+            }
+            if t.tg().lock().threads.len() > 1 {
+                return Err(Errno::EINVAL);
+            }
+            if chrooted(t) {
+                return Err(Errno::EPERM);
+            }
+            if !super::capable_in(t, &ns) {
+                return Err(Errno::EPERM);
+            }
+            p.user = ns;
+            p.entered_caps = true;
+        }
+        Kind::Pid => {
+            // Only the caller's own pid namespace exists.
+            if !super::capable_in(t, &ns) || !super::capable_in(t, &p.user) {
+                return Err(Errno::EPERM);
+            }
+            p.pid_children = ns;
+        }
+        k => {
+            if !super::capable_in(t, &ns) || !super::capable_in(t, &p.user) {
+                return Err(Errno::EPERM);
+            }
+            *p.slot(k) = ns;
+        }
+    }
+    lock(&t.inner).ns = p;
+    Ok(0)
+}
+
+/// Is `t`'s root not the filesystem's (chroot): such a task may not make
+/// or join user namespaces (EPERM), as Linux's current_chrooted.
+fn chrooted(t: &Task) -> bool {
+    t.fs().root.parent.is_some()
+}
+
+/// clone's CLONE_NEW* checks (EINVAL for a new user or pid namespace
+/// in a thread, for a new user namespace sharing root and cwd, and for a
+/// new mount namespace sharing them), then the child's namespaces.
+pub fn for_clone_checked(t: &Task, flags: u64) -> KResult<NsProxy> {
+    if flags & (super::CLONE_NEWUSER | super::CLONE_NEWNS) != 0 && flags & CLONE_FS != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & (super::CLONE_NEWUSER | super::CLONE_NEWPID) != 0 && flags & CLONE_THREAD != 0 {
+        return Err(Errno::EINVAL);
+    }
+    super::for_clone(t, flags)
+}
