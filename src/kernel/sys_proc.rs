@@ -45,6 +45,7 @@ pub fn sys_clone(
     }
     super::pidfd::clone_flags_ok(flags)?;
     super::nproc::may_fork(t)?;
+    crate::fs::cgroup::may_fork(t)?;
     let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
     // CLONE_PIDFD: the parent's pidfd for the child, at `ptid`.
     let pidfd = if flags & CLONE_PIDFD != 0 {
@@ -185,6 +186,7 @@ pub fn sys_clone(
     }
     super::smp::place(tid, cpu);
     task::insert_task(child);
+    crate::fs::cgroup::forked(t.tid, tid);
     // A traced parent's child may be traced from its first instruction.
     let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
     super::acct::forked();
