@@ -35,6 +35,7 @@ errnos! {
     ECONNREFUSED = 111, ECONNABORTED = 103, EHOSTUNREACH = 113, ESOCKTNOSUPPORT = 94,
     EALREADY = 114, EINPROGRESS = 115, ESTALE = 116,
     EUCLEAN = 117, EDQUOT = 122, ECANCELED = 125,
+    ENOKEY = 126, EKEYEXPIRED = 127, EKEYREVOKED = 128, EKEYREJECTED = 129,
     // Kernel-internal, never seen by the guest: EJUSTRETURN = the handler
     // set the registers itself (execve, rt_sigreturn).
     ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,

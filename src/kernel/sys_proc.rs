@@ -187,6 +187,7 @@ pub fn sys_clone(
     super::smp::place(tid, cpu);
     task::insert_task(child);
     crate::fs::cgroup::forked(t.tid, tid);
+    super::keys::forked(t, tid, flags & CLONE_THREAD != 0);
     // A traced parent's child may be traced from its first instruction.
     let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
     super::acct::forked();
