@@ -92,6 +92,7 @@ export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export HOME=/root
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
 exec /bin/sh
 EOF
@@ -149,6 +150,7 @@ EOF
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 [ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
 # The kernel mounts a disk root read-only (unless booted with rw), as Linux
 # does; like a distribution's boot scripts, make it writable here. On a

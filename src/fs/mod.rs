@@ -1,6 +1,7 @@
 //! Filesystems: the VFS core, permission checks, open files, tmpfs,
 //! procfs, sysfs, pipes, devtmpfs, and hostfs.
 
+pub mod cgroup;
 pub mod devtmpfs_hotplug;
 pub mod elf;
 pub mod eventpoll;

@@ -36,6 +36,7 @@ errnos! {
     EALREADY = 114, EINPROGRESS = 115, ESTALE = 116,
     EUSERS = 87,
     EUCLEAN = 117, EDQUOT = 122, ECANCELED = 125,
+    ENOKEY = 126, EKEYEXPIRED = 127, EKEYREVOKED = 128, EKEYREJECTED = 129,
     // Kernel-internal, never seen by the guest: EJUSTRETURN = the handler
     // set the registers itself (execve, rt_sigreturn).
     ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514,

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod exit;
 pub mod futex;
 pub mod futex_robust;
+pub mod keys;
 pub mod loadavg;
 pub mod nproc;
 pub mod ns;

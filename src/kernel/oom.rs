@@ -9,6 +9,12 @@ use std::sync::Arc;
 
 /// Kill `t`'s process for want of memory, logging it at error level.
 pub fn kill(t: &Arc<Task>) {
+    kill_in(t, "Out of memory");
+}
+
+/// `kill` with the log line's cause: "Out of memory" for the whole
+/// machine, "Memory cgroup out of memory" for a group at memory.max.
+pub fn kill_in(t: &Arc<Task>, why: &str) {
     let kb = crate::mm::frame::PAGE_SIZE / 1024;
     let (s, pte_bytes) = {
         let mm = t.mm();
@@ -19,7 +25,7 @@ pub fn kill(t: &Arc<Task>) {
     };
     let comm = t.lock().comm.clone();
     log::error!(
-        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB, UID:{} pgtables:{}kB oom_score_adj:0",
+        "{why}: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB, UID:{} pgtables:{}kB oom_score_adj:0",
         t.tgid(),
         comm,
         s.total * kb,

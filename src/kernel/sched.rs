@@ -529,7 +529,10 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
         let mm = t.mm();
         let r = mm.lock().handle_fault(addr, code);
         match r {
-            Ok(()) => t.acct.minor_fault(),
+            Ok(()) => {
+                t.acct.minor_fault();
+                crate::fs::cgroup::after_fault(t);
+            }
             Err(FaultError::Segv(c)) => {
                 log::debug!(
                     "task {}: segfault at {:#x} rip {:#x}",

@@ -47,6 +47,7 @@ pub fn sys_clone(
     // (The low byte is the exit signal: CLONE_NEWTIME is clone3's.)
     let child_ns = super::ns::sys::for_clone_checked(t, flags & !0xff)?;
     super::nproc::may_fork(t)?;
+    crate::fs::cgroup::may_fork(t)?;
     let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
     // CLONE_PIDFD: the parent's pidfd for the child, at `ptid`.
     let pidfd = if flags & CLONE_PIDFD != 0 {
@@ -190,6 +191,8 @@ pub fn sys_clone(
     super::smp::place(tid, cpu);
     super::smp::inherit_affinity(t.tid, tid);
     task::insert_task(child);
+    crate::fs::cgroup::forked(t.tid, tid);
+    super::keys::forked(t, tid, flags & CLONE_THREAD != 0);
     // A traced parent's child may be traced from its first instruction.
     let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
     super::acct::forked();

@@ -110,6 +110,12 @@ impl MmInner {
         (total, data)
     }
 
+    /// Pages resident in this address space (what a memory cgroup
+    /// charges for it).
+    pub fn resident_pages(&self) -> u64 {
+        self.ptes.len() as u64
+    }
+
     /// Everything /proc/PID/status, statm and stat show about memory.
     pub fn mem_stats(&self) -> MemStats {
         let mut s = MemStats::default();

@@ -393,7 +393,7 @@ pub fn new_fs() -> Arc<dyn Inode> {
             (
                 "filesystems".into(),
                 file("/filesystems", || {
-                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tramfs\n\text3\n\text2\n\text4\n".into())
+                    Ok("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tcgroup2\nnodev\tramfs\n\text3\n\text2\n\text4\n".into())
                 }),
             ),
             (

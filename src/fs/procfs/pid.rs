@@ -177,6 +177,12 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                 ),
             ),
             (
+                "cgroup".into(),
+                public(p, &format!("{b}/cgroup"), move || {
+                    crate::fs::cgroup::proc_cgroup(p)
+                }),
+            ),
+            (
                 "limits".into(),
                 public(p, &format!("{b}/limits"), move || proc_limits(p)),
             ),
