@@ -120,3 +120,111 @@ fn gdb_breaks_steps_and_runs_a_guest_program_to_exit() {
     let st = g.run("echo alive");
     assert!(st.contains("alive"));
 }
+
+#[test]
+fn gdb_sees_signals_and_detaches() {
+    if !have_gdb() {
+        return;
+    }
+    let (mut g, port, bin, pid) = start_target("gdbstub-signals");
+    let script = bin.with_file_name("session.gdb");
+    std::fs::write(
+        &script,
+        format!(
+            "set pagination off\n\
+             set confirm off\n\
+             target extended-remote 127.0.0.1:{port}\n\
+             attach {pid}\n\
+             file {bin}\n\
+             set var go = 2\n\
+             continue\n\
+             continue\n\
+             detach\n",
+            bin = bin.display()
+        ),
+    )
+    .unwrap();
+    let out = gdb_batch(&script);
+    let ctx = format!("gdb output:\n{out}");
+    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
+        eprintln!("{ctx}");
+    }
+    assert!(out.contains("received signal SIGUSR1"), "{ctx}");
+    assert!(out.contains("received signal SIGUSR2"), "{ctx}");
+    assert!(
+        out.contains(&format!("[Inferior 1 (process {pid}) detached]")),
+        "{ctx}"
+    );
+    // SIGUSR1 was passed on to the handler; SIGUSR2 (it would kill) not.
+    g.expect("handled SIGUSR1", RUN_TIMEOUT);
+    g.expect("after detach", RUN_TIMEOUT);
+    g.expect("gdb_target done", RUN_TIMEOUT);
+}
+
+#[test]
+fn gdb_interrupts_a_running_process_and_kills_it() {
+    if !have_gdb() {
+        return;
+    }
+    let (mut g, port, bin, pid) = start_target("gdbstub-intr");
+    let script = bin.with_file_name("session.gdb");
+    std::fs::write(
+        &script,
+        format!(
+            "set pagination off\n\
+             set confirm off\n\
+             target extended-remote 127.0.0.1:{port}\n\
+             attach {pid}\n\
+             file {bin}\n\
+             set var go = 3\n\
+             continue\n\
+             print spins > 0\n\
+             kill\n",
+            bin = bin.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("timeout")
+        .args(["-s", "KILL", "180", GDB, "-nx", "-batch", "-x"])
+        .arg(&script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running gdb");
+    // The program spins; gdb waits in `continue`: a ctrl-C (SIGINT to
+    // gdb) is sent to the server, which stops the process.
+    g.expect("spinning", RUN_TIMEOUT);
+    let gdb_pid = gdb_child_of(child.id());
+    let _ = Command::new("kill")
+        .args(["-INT", &gdb_pid.to_string()])
+        .status();
+    let res = child.wait_with_output().expect("waiting for gdb");
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let ctx = format!("gdb output:\n{out}");
+    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
+        eprintln!("{ctx}");
+    }
+    assert!(out.contains("received signal SIGINT"), "{ctx}");
+    assert!(out.contains("$1 = 1"), "the loop ran: {ctx}");
+    // Killed: the shell reaps it, and the pid is gone.
+    let (_, st) = g.run_status(&format!("sleep 1; kill -0 {pid}"));
+    assert_ne!(st, 0, "process {pid} still exists");
+}
+
+/// The gdb that `timeout` (pid `parent`) started.
+fn gdb_child_of(parent: u32) -> u32 {
+    for _ in 0..200 {
+        let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            .unwrap_or_default();
+        if let Some(p) = children.split_whitespace().next() {
+            return p.parse().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("timeout started no gdb");
+}

@@ -188,16 +188,39 @@ pub fn set_regs(tid: Tid, r: &Regs) -> KResult<()> {
     super::regs::set(&t, r)
 }
 
-/// The FXSAVE area of thread `tid`.
-pub fn fpu(tid: Tid) -> KResult<Vec<u8>> {
-    let t = task::task(tid).ok_or(Errno::ESRCH)?;
-    Ok(super::regs::fpu_image(&t))
+/// A thread stops for the debugger: bring its FPU image up to date from
+/// the host here, on its own vCPU (only that vCPU's thread may ask the
+/// host for it; the debugger runs on vCPU 0).
+pub(super) fn stopping(t: &Task) {
+    let _ = super::regs::fpu_image(t);
 }
 
-/// Replace the start of thread `tid`'s FXSAVE area.
+/// The XSAVE image of thread `tid` (its FXSAVE area first).
+pub fn fpu(tid: Tid) -> KResult<Vec<u8>> {
+    let t = task::task(tid).ok_or(Errno::ESRCH)?;
+    if crate::kernel::smp::task_cpu(tid) == crate::arch::cpu::this_cpu() {
+        return Ok(super::regs::fpu_image(&t));
+    }
+    // Another vCPU's: as `stopping` left it.
+    let img = t.lock().ctx.fpu.clone();
+    Ok(img)
+}
+
+/// Replace the start of thread `tid`'s XSAVE image (sanitized as
+/// sigreturn does); the host loads it when the thread next runs.
 pub fn set_fpu(tid: Tid, data: &[u8]) -> KResult<()> {
     let t = task::task(tid).ok_or(Errno::ESRCH)?;
-    super::regs::set_fpu(&t, data)
+    let cur = fpu(tid)?;
+    if cur.len() < data.len() {
+        return Err(Errno::EIO);
+    }
+    let mut img = cur.clone();
+    img[..data.len()].copy_from_slice(data);
+    crate::abi::xsave::sanitize(&mut img, &cur);
+    let mm = t.mm();
+    t.lock().ctx.fpu = img;
+    crate::arch::platform().invalidate_fpu(&mut *mm.lock().host);
+    Ok(())
 }
 
 /// Read the memory of `tid`'s process (as PTRACE_PEEKDATA).

@@ -208,6 +208,9 @@ fn stop(
         e.tracer
     };
     log::trace!("ptrace: {} stops ({kind:?}, {exit_code:#x})", t.tid);
+    if tracer == debugger::DEBUGGER {
+        debugger::stopping(t);
+    }
     notify_tracer(tracer, t.tid, CLD_TRAPPED, exit_code & 0x7f);
     let resumed = loop {
         let r = {
