@@ -4,6 +4,7 @@
 pub mod block;
 pub mod char;
 pub mod fs;
+pub mod gdb;
 pub mod mconsole;
 pub mod net;
 

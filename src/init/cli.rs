@@ -59,6 +59,8 @@ Kernel command-line words (UML/Linux style):
   ncpus=N               virtual CPUs (1-64); processes run in parallel, the
                         threads of one process on one vCPU
   hostfs=DIR            host directory to export through hostfs
+  gdbport=PORT          serve the GDB remote protocol on 127.0.0.1:PORT for guest
+                        processes (gdb: target extended-remote :PORT, attach PID)
   xterm=TERM,TITLE_SW,EXEC_SW
                         terminal emulator for xterm channels, run as
                         TERM TITLE_SW TITLE EXEC_SW port-helper ... (default xterm,-T,-e)
@@ -241,6 +243,7 @@ mod tests {
             "uml_dir=",
             "ncpus=",
             "hostfs=",
+            "gdbport=",
             "xterm=",
             "debug",
             "earlyprintk",

@@ -70,6 +70,8 @@ pub struct Cmdline {
     pub eth: Vec<super::eth_word::EthSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
+    /// `gdbport=PORT`: the gdb server for guest processes.
+    pub gdbport: Option<u16>,
     /// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: the terminal emulator
     /// `xterm` channels start (default `xterm,-T,-e`).
     pub xterm: XtermSpec,
@@ -102,6 +104,7 @@ impl Default for Cmdline {
             ubd: Vec::new(),
             eth: Vec::new(),
             hostfs: None,
+            gdbport: None,
             xterm: XtermSpec::default(),
             init_args: Vec::new(),
             init_env: Vec::new(),
@@ -287,6 +290,9 @@ impl Cmdline {
             }
             "loglevel" => {
                 self.loglevel = Some(parse_ranged(required()?, 0, MAX_LOGLEVEL).map_err(invalid)?)
+            }
+            "gdbport" => {
+                self.gdbport = Some(parse_ranged(required()?, 1, u16::MAX).map_err(invalid)?)
             }
             "ncpus" => self.ncpus = parse_ranged(required()?, 1, MAX_CPUS).map_err(invalid)?,
             "umid" => self.umid = Some(parse_umid(required()?).map_err(invalid)?),

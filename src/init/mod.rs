@@ -80,6 +80,11 @@ pub fn start_kernel(c: Cmdline) -> ! {
         refuse(e);
     }
     crate::drivers::block::ubd_hotplug::init(&c.ubd);
+    if let Some(port) = c.gdbport {
+        if let Err(e) = crate::drivers::gdb::setup(port) {
+            refuse(e);
+        }
+    }
     // The hostfs export root is opened once, here; hostfs mounts reach
     // nothing of the host but what lies beneath it.
     if let Some(dir) = &c.hostfs {
@@ -121,6 +126,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
     }
     crate::drivers::block::ubd::register(disks);
     crate::drivers::mconsole::start();
+    crate::drivers::gdb::start();
     boot_userspace(&c);
     sched::run()
 }

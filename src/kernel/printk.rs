@@ -366,6 +366,9 @@ pub fn init_logger() {
         crate::arch::host_create_file(&p.replace("%p", &std::process::id().to_string())).ok()
     });
     let mut b = env_logger::Builder::new();
+    // The gdb server's protocol crate logs every packet it does not know
+    // (gdb probes many) at info: only its warnings, unless RUML_LOG asks.
+    b.filter_module("gdbstub", log::LevelFilter::Warn);
     b.parse_filters(&filters);
     if let Some(f) = file {
         // The same `[seconds.micros] ` stamp as the console's lines.

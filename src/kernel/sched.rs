@@ -204,6 +204,7 @@ fn handle_interrupts() {
     crate::tty::console::poll_input();
     crate::drivers::block::ubd::interrupt();
     crate::drivers::mconsole::interrupt();
+    crate::drivers::gdb::interrupt();
     crate::drivers::net::interrupt();
     let now = time::monotonic_ns();
     expire_timers(now);

@@ -118,6 +118,10 @@ pub fn thread_exited(t: &Task, tg: &task::ThreadGroup, last: bool) {
         e.report = Some(status);
         e.tracer
     };
+    if tracer == debugger::DEBUGGER {
+        crate::drivers::gdb::notify();
+        return;
+    }
     let (code, st) = if status & 0x7f != 0 {
         (signal::CLD_KILLED, status & 0x7f)
     } else {

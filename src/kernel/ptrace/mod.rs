@@ -6,6 +6,7 @@
 //! (`syscall_enter`/`syscall_exit`), signal delivery (`signal_stop`,
 //! `group_stop`, `trap_pending`), fork, exec and exit (`events.rs`).
 
+pub mod debugger;
 mod events;
 mod regs;
 pub mod request;
@@ -158,7 +159,7 @@ pub fn tracer_of(tid: Tid) -> Pid {
     }
     table()
         .get(tid)
-        .filter(|e| !e.exited && !e.detach)
+        .filter(|e| !e.exited && !e.detach && e.tracer != debugger::DEBUGGER)
         .map_or(0, |e| e.tracer)
 }
 
@@ -207,6 +208,9 @@ fn stop(
         e.tracer
     };
     log::trace!("ptrace: {} stops ({kind:?}, {exit_code:#x})", t.tid);
+    if tracer == debugger::DEBUGGER {
+        debugger::stopping(t);
+    }
     notify_tracer(tracer, t.tid, CLD_TRAPPED, exit_code & 0x7f);
     let resumed = loop {
         let r = {
@@ -249,6 +253,10 @@ fn stop(
 /// Tell the tracer process that `tid` stopped or exited: wake its
 /// waiters, and SIGCHLD it (unless it asked for none on stops).
 fn notify_tracer(tracer: Pid, tid: Tid, code: i32, status: i32) {
+    if tracer == debugger::DEBUGGER {
+        crate::drivers::gdb::notify();
+        return;
+    }
     signal::notify_parent_stop(tid, tracer, code, status);
 }
 
