@@ -76,7 +76,7 @@ const H_GS: u64 = 40;
 /// In a ucontext: the general registers (struct sigcontext) and the
 /// pointer to the FPU image.
 const UC_MCONTEXT: u64 = 40;
-const UC_FPSTATE: u64 = UC_MCONTEXT + 24 * 8;
+const UC_FPSTATE: u64 = UC_MCONTEXT + 23 * 8;
 /// Room a frame needs above its ucontext for the kernel to touch it.
 const UC_MIN: u64 = 512;
 /// In the FPU image: the software-reserved bytes (magic, sizes) that the
