@@ -437,7 +437,10 @@ class Runner:
 
     def argv(self, env):
         if env == "ruml":
-            return self.pin() + self.wrap + [self.b.vmlinux] + self.b.words(env)
+            # RUML_BENCH_PLATFORM=seccomp measures ruml on that platform.
+            extra = ["platform=" + os.environ["RUML_BENCH_PLATFORM"]] \
+                if os.environ.get("RUML_BENCH_PLATFORM") else []
+            return self.pin() + self.wrap + [self.b.vmlinux] + self.b.words(env) + extra
         # uml_dir= keeps UML's per-instance directories out of ~/.uml.
         return self.pin() + self.wrap + [UML] + self.b.words(env) + ["uml_dir=" + self.uml_dir]
 

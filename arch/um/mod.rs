@@ -16,6 +16,7 @@ pub mod process;
 pub mod ptrace_platform;
 pub mod regs;
 pub mod seccomp;
+pub mod seccomp_platform;
 pub mod stub;
 pub mod time;
 pub mod vdso;
@@ -44,12 +45,22 @@ pub fn physmem() -> &'static physmem::PhysMem {
 
 /// Create physical memory, the stub and the timer. Must run on the thread
 /// that will be the vCPU: it becomes the ptrace tracer of every guest.
-pub fn init(mem_bytes: usize) -> Result<(), String> {
+/// `backend` names the platform (`ptrace`, `seccomp`).
+pub fn init(mem_bytes: usize, backend: &str) -> Result<(), String> {
     init_physmem(mem_bytes)?;
     pin_vcpu();
     irq::init()?;
     process::init()?;
-    platform::set(&ptrace_platform::PTRACE);
+    if backend == "seccomp" {
+        let bytes = seccomp_platform::slot_bytes(mem_bytes as u64);
+        let base = cpu::ncpus() as u64 * stub::STUB_DATA_SIZE;
+        let _ = SLOT_BYTES.set(bytes);
+        seccomp_platform::init_pool(base, bytes);
+        seccomp_platform::init_cpu()?;
+        platform::set(&seccomp_platform::SECCOMP);
+    } else {
+        platform::set(&ptrace_platform::PTRACE);
+    }
     log::debug!("platform: {}", platform().name());
     Ok(())
 }
@@ -69,8 +80,13 @@ pub fn init_physmem(mem_bytes: usize) -> Result<(), String> {
 /// Number of frames at the start of physical memory reserved for the stub
 /// data areas (one per vCPU; `cpu::set_ncpus` first).
 pub fn reserved_frames() -> u32 {
-    (cpu::ncpus() as u64 * stub::STUB_DATA_SIZE / PAGE_SIZE as u64) as u32
+    let slots = SLOT_BYTES.get().copied().unwrap_or(0);
+    ((cpu::ncpus() as u64 * stub::STUB_DATA_SIZE + slots) / PAGE_SIZE as u64) as u32
 }
+
+/// Physical memory the seccomp platform keeps for its request slots
+/// (after the data areas), when it is the platform.
+static SLOT_BYTES: OnceLock<u64> = OnceLock::new();
 
 /// Start secondary vCPU `n` on the calling (new) host thread: its
 /// identity, its host CPU, its timer, and its zygote (the thread that

@@ -67,6 +67,17 @@ impl PhysMem {
         a
     }
 
+    /// The 32-bit word at `addr` as an atomic, for a futex shared with a
+    /// guest host process (the seccomp platform's request word). The
+    /// process may change it at any time: only atomic access, by value.
+    pub fn atomic_u32(&self, addr: u64) -> &std::sync::atomic::AtomicU32 {
+        assert_eq!(addr % 4, 0, "physmem: unaligned atomic word");
+        let a = self.check(addr, 4);
+        // SAFETY: in range and aligned (checked); the mapping lives as
+        // long as `self`; all access to the word is atomic.
+        unsafe { std::sync::atomic::AtomicU32::from_ptr(self.base().add(a).cast()) }
+    }
+
     /// Copy `buf.len()` bytes at physical address `addr` into `buf`.
     pub fn read(&self, addr: u64, buf: &mut [u8]) {
         let a = self.check(addr, buf.len());

@@ -126,13 +126,18 @@ fn template() -> &'static Template {
     TEMPLATE.get().expect("arch::process::init not called")
 }
 
-fn errno() -> i32 {
+pub(super) fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .unwrap_or(libc::EIO)
 }
 
-fn ptrace(req: libc::c_long, pid: i32, addr: u64, data: u64) -> Result<libc::c_long, i32> {
+pub(super) fn ptrace(
+    req: libc::c_long,
+    pid: i32,
+    addr: u64,
+    data: u64,
+) -> Result<libc::c_long, i32> {
     // SAFETY: raw ptrace on a tracee we own; pointer arguments, where the
     // request takes them, point at live buffers of the right size.
     let r = unsafe { libc::syscall(libc::SYS_ptrace, req, pid as libc::c_long, addr, data) };
@@ -144,7 +149,7 @@ fn ptrace(req: libc::c_long, pid: i32, addr: u64, data: u64) -> Result<libc::c_l
 }
 
 /// waitpid for one tracee, retrying on EINTR. Returns the raw status.
-fn wait(pid: i32) -> Result<i32, i32> {
+pub(super) fn wait(pid: i32) -> Result<i32, i32> {
     let mut status = 0;
     loop {
         // SAFETY: status is a valid out pointer.
@@ -159,7 +164,7 @@ fn wait(pid: i32) -> Result<i32, i32> {
     }
 }
 
-fn get_regs(pid: i32) -> Result<Regs, i32> {
+pub(super) fn get_regs(pid: i32) -> Result<Regs, i32> {
     let mut r = Regs::default();
     ptrace(
         libc::PTRACE_GETREGS as _,
@@ -170,11 +175,11 @@ fn get_regs(pid: i32) -> Result<Regs, i32> {
     Ok(r)
 }
 
-fn set_regs(pid: i32, r: &Regs) -> Result<(), i32> {
+pub(super) fn set_regs(pid: i32, r: &Regs) -> Result<(), i32> {
     ptrace(libc::PTRACE_SETREGS as _, pid, 0, r as *const Regs as u64).map(|_| ())
 }
 
-fn get_fpu(pid: i32, buf: &mut Vec<u8>) -> Result<(), i32> {
+pub(super) fn get_fpu(pid: i32, buf: &mut Vec<u8>) -> Result<(), i32> {
     buf.resize(16384, 0);
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
@@ -190,7 +195,7 @@ fn get_fpu(pid: i32, buf: &mut Vec<u8>) -> Result<(), i32> {
     Ok(())
 }
 
-fn set_fpu(pid: i32, buf: &[u8]) -> Result<(), i32> {
+pub(super) fn set_fpu(pid: i32, buf: &[u8]) -> Result<(), i32> {
     let mut iov = libc::iovec {
         iov_base: buf.as_ptr() as *mut libc::c_void,
         iov_len: buf.len(),
@@ -239,6 +244,14 @@ pub fn init() -> Result<(), String> {
 /// Make `z` the calling vCPU's zygote: it forks that vCPU's address
 /// spaces, so their tracer is that vCPU's thread.
 fn set_zygote(z: HostMm) -> Result<(), String> {
+    set_zygote_in(z, &ZYGOTE)
+}
+
+/// Make `z` the calling vCPU's zygote in `zygotes`.
+pub(super) fn set_zygote_in(
+    z: HostMm,
+    zygotes: &[std::sync::Mutex<Option<HostMm>>; MAX_CPUS],
+) -> Result<(), String> {
     ptrace(
         libc::PTRACE_SETOPTIONS as _,
         z.pid,
@@ -246,7 +259,9 @@ fn set_zygote(z: HostMm) -> Result<(), String> {
         (libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEFORK) as u64,
     )
     .map_err(|e| format!("PTRACE_SETOPTIONS: errno {e}"))?;
-    *ZYGOTE[this_cpu()].lock().unwrap_or_else(|e| e.into_inner()) = Some(z);
+    *zygotes[this_cpu()]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(z);
     Ok(())
 }
 
@@ -276,8 +291,11 @@ pub fn data_base(cpu: usize) -> u64 {
 const FPROG_CHILD: u64 = AUX_OFFSET;
 const FPROG_ZYGOTE: u64 = AUX_OFFSET + 16;
 const FPROG_SOLO: u64 = AUX_OFFSET + 32;
+const FPROG_SYSTRAP: u64 = AUX_OFFSET + 48;
 /// The zygote's SIGCHLD action (SIG_IGN), at the end of the aux page.
 const SIGCHLD_ACT: u64 = STUB_DATA_SIZE - 64;
+/// The seccomp platform's action for guest-thread signals, before it.
+const SYSTRAP_ACT: u64 = STUB_DATA_SIZE - 96;
 
 /// Lay out the three filters (a zygote's, a child's addition, and that of
 /// a process started alone) in the data area's auxiliary page.
@@ -290,9 +308,10 @@ fn write_filters(cpu: usize) {
         (FPROG_CHILD, seccomp::child_filter()),
         (FPROG_ZYGOTE, seccomp::stub_filter(&sites, true)),
         (FPROG_SOLO, seccomp::stub_filter(&sites, false)),
+        (FPROG_SYSTRAP, seccomp::systrap_filter(true)),
     ] {
         assert!(
-            at + prog.len() as u64 <= SIGCHLD_ACT,
+            at + prog.len() as u64 <= SYSTRAP_ACT,
             "stub: filters do not fit"
         );
         phys.write(base + at, &prog);
@@ -322,7 +341,16 @@ static ZYGOTE: [std::sync::Mutex<Option<HostMm>>; MAX_CPUS] =
 
 /// Fork an empty address space from the zygote.
 fn fork_from_zygote() -> Result<HostMm, i32> {
-    let mut g = ZYGOTE[this_cpu()].lock().unwrap_or_else(|e| e.into_inner());
+    fork_from(&ZYGOTE)
+}
+
+/// Fork an empty address space from this vCPU's zygote in `zygotes`.
+pub(super) fn fork_from(
+    zygotes: &[std::sync::Mutex<Option<HostMm>>; MAX_CPUS],
+) -> Result<HostMm, i32> {
+    let mut g = zygotes[this_cpu()]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let z = g.as_mut().ok_or(libc::EAGAIN)?;
     z.push([libc::SYS_fork as u64, 0, 0, 0, 0, 0, 0]);
     // Like flush, but the fork produces an event stop first.
@@ -368,6 +396,7 @@ fn fork_from_zygote() -> Result<HostMm, i32> {
         ops: Vec::new(),
         data: z.data,
         stub_regs: z.stub_regs,
+        ro_batch: false,
         fpu_owner: 0,
         multithreaded: false,
     };
@@ -404,11 +433,15 @@ type Op = [u64; 7];
 
 /// One guest address space's host process.
 pub struct HostMm {
-    pid: i32,
-    ops: Vec<Op>,
+    pub(super) pid: i32,
+    pub(super) ops: Vec<Op>,
     /// Physical address of the stub data area it maps (its vCPU's).
     data: u64,
-    stub_regs: Regs,
+    pub(super) stub_regs: Regs,
+    /// Run batches with the read-only batch (the seccomp platform, whose
+    /// guest thread runs beside the stub's): results come back in
+    /// registers instead of the data area.
+    pub(super) ro_batch: bool,
     fpu_owner: u64,
     /// More than one thread runs in this address space: save the FPU state
     /// on every exit so another thread can take the CPU.
@@ -432,6 +465,17 @@ impl HostMm {
     /// physical memory, and (after its setup batch) the seccomp filter:
     /// the zygote's, or with `zygote` false the one of a process alone.
     fn spawn_raw(zygote: bool) -> Result<HostMm, i32> {
+        Self::spawn_kind(zygote, false)
+    }
+
+    /// A zygote for the seccomp platform: the stub's signal handler for
+    /// guest threads and the seccomp platform's process filter
+    /// (`seccomp::systrap_filter`), both inherited by what it forks.
+    pub(super) fn spawn_systrap_zygote() -> Result<HostMm, i32> {
+        Self::spawn_kind(true, true)
+    }
+
+    fn spawn_kind(zygote: bool, systrap: bool) -> Result<HostMm, i32> {
         let stub_fd = *STUB_FD.get().ok_or(libc::EINVAL)?;
         let root = nix::unistd::geteuid().is_root();
         let phys_fd = super::physmem().fd();
@@ -503,6 +547,7 @@ impl HostMm {
             ops: Vec::new(),
             data: data_base(this_cpu()),
             stub_regs: Regs::default(),
+            ro_batch: false,
             fpu_owner: 0,
             multithreaded: false,
         };
@@ -570,7 +615,48 @@ impl HostMm {
                 0,
             ]);
         }
-        let fprog = if zygote { FPROG_ZYGOTE } else { FPROG_SOLO };
+        if systrap {
+            // One action for every signal a guest thread takes: the stub's
+            // handler, on the signal stack, with every signal blocked
+            // while it runs (SA_RESTORER is required on x86_64; the
+            // handler returns with its own rt_sigreturn).
+            let sites = stub::seccomp_sites();
+            let phys = super::physmem();
+            let act = mm.data + SYSTRAP_ACT;
+            phys.write_u64(act, sites.handler);
+            phys.write_u64(
+                act + 8,
+                (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | 0x0400_0000, // SA_RESTORER
+            );
+            phys.write_u64(act + 16, sites.sigreturn_ret - 2);
+            phys.write_u64(act + 24, u64::MAX);
+            for sig in [
+                libc::SIGSYS,
+                libc::SIGSEGV,
+                libc::SIGBUS,
+                libc::SIGILL,
+                libc::SIGFPE,
+                libc::SIGTRAP,
+                libc::SIGALRM,
+            ] {
+                mm.ops.push([
+                    libc::SYS_rt_sigaction as u64,
+                    sig as u64,
+                    STUB_DATA + SYSTRAP_ACT,
+                    0,
+                    8,
+                    0,
+                    0,
+                ]);
+            }
+        }
+        let fprog = if systrap {
+            FPROG_SYSTRAP
+        } else if zygote {
+            FPROG_ZYGOTE
+        } else {
+            FPROG_SOLO
+        };
         mm.ops.push([
             libc::SYS_seccomp as u64,
             seccomp::SECCOMP_SET_MODE_FILTER,
@@ -586,7 +672,7 @@ impl HostMm {
 
     /// PTRACE_CONT until the stub's int3; host signals meant as interrupts
     /// (SIGALRM kicks) are swallowed, the interrupt stays pending.
-    fn cont_until_trap(&mut self) -> Result<(), i32> {
+    pub(super) fn cont_until_trap(&mut self) -> Result<(), i32> {
         loop {
             ptrace(libc::PTRACE_CONT as _, self.pid, 0, 0)?;
             let st = wait(self.pid)?;
@@ -608,7 +694,7 @@ impl HostMm {
         }
     }
 
-    fn push(&mut self, op: Op) {
+    pub(super) fn push(&mut self, op: Op) {
         if self.ops.len() == MAX_OPS {
             if let Err(e) = self.flush() {
                 log::error!("stub: flush failed: errno {e}");
@@ -713,6 +799,22 @@ impl HostMm {
         let phys = super::physmem();
         let data = self.data;
         let n = self.write_ops(phys);
+        if self.ro_batch {
+            let mut r = self.stub_regs;
+            r.rip = stub::seccomp_sites().rbatch;
+            set_regs(self.pid, &r)?;
+            self.cont_until_trap()?;
+            let out = get_regs(self.pid)?;
+            if out.r14 as usize != n {
+                log::error!(
+                    "stub: host syscall {} of a batch failed: {}",
+                    out.r14,
+                    out.rax as i64
+                );
+                return Err(-(out.rax as i64) as i32);
+            }
+            return Ok(());
+        }
         set_regs(self.pid, &self.stub_regs)?;
         self.cont_until_trap()?;
         let done = phys.read_u64(data + 8) as usize;
@@ -734,6 +836,20 @@ impl HostMm {
 }
 
 impl HostMm {
+    /// Queue the filter that takes fork, clone and seccomp away from a
+    /// zygote's child for good.
+    pub(super) fn push_child_filter(&mut self) {
+        self.push([
+            libc::SYS_seccomp as u64,
+            seccomp::SECCOMP_SET_MODE_FILTER,
+            0,
+            STUB_DATA + FPROG_CHILD,
+            0,
+            0,
+            0,
+        ]);
+    }
+
     /// The test hook (see `host_syscall_hook_enabled`): run one host system
     /// call with the guest's chosen number and arguments in this process,
     /// from the stub's own `syscall` instruction, as if a guest had taken

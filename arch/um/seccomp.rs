@@ -20,7 +20,7 @@
 //! Filters are classic BPF over `struct seccomp_data`; 64-bit arguments are
 //! two 32-bit words, so the range check adds them with an explicit carry.
 
-use super::stub::{STUB_CODE, STUB_DATA, STUB_DATA_SIZE};
+use super::stub::{REQ_ADDR, REQ_SLOT_SIZE, REQ_START_STACK, STUB_CODE, STUB_DATA, STUB_DATA_SIZE};
 
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Clone, Copy)]
@@ -48,6 +48,7 @@ const BPF_JSET_K: u16 = 0x45;
 
 const SECCOMP_RET_KILL_PROCESS: u32 = 0x8000_0000;
 const SECCOMP_RET_ALLOW: u32 = 0x7fff_0000;
+const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 /// `seccomp(2)` operation installing a filter.
 pub const SECCOMP_SET_MODE_FILTER: u64 = 1;
@@ -70,6 +71,8 @@ enum Target {
     Label(usize),
     Allow,
     Kill,
+    /// SIGSYS to the thread (the seccomp platform's guest system calls).
+    Trap,
     Next,
 }
 
@@ -177,11 +180,13 @@ impl Builder {
         let n = self.insns.len();
         let allow = n;
         let kill = n + 1;
+        let trap = n + 2;
         let resolve = |i: usize, t: Target| -> u32 {
             let dest = match t {
                 Target::Next => i + 1,
                 Target::Allow => allow,
                 Target::Kill => kill,
+                Target::Trap => trap,
                 Target::Label(l) => self.labels[l].expect("unbound label"),
             };
             assert!(dest > i, "seccomp: backward jump");
@@ -227,6 +232,12 @@ impl Builder {
             jf: 0,
             k: SECCOMP_RET_KILL_PROCESS,
         });
+        out.push(Insn {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_TRAP,
+        });
         let mut bytes = Vec::with_capacity(out.len() * 8);
         for i in out {
             bytes.extend_from_slice(&i.code.to_le_bytes());
@@ -261,9 +272,21 @@ pub fn stub_filter(syscall_ips: &[u64], zygote: bool) -> Vec<u8> {
     }
     b.goto(Target::Kill);
     b.bind(ip_ok);
+    mapping_rules(&mut b, zygote, false);
+    b.finish()
+}
+
+/// The checks of the stub's batch calls (the instruction pointer is one
+/// of the batch's). `systrap`: the seccomp platform's additions (mapping
+/// the request slot, starting the guest thread).
+fn mapping_rules(b: &mut Builder, zygote: bool, systrap: bool) {
     let (mmap, munmap, mprotect, fork, seccomp) =
         (b.label(), b.label(), b.label(), b.label(), b.label());
+    let clone = b.label();
     b.load(NR);
+    if systrap {
+        b.jump(BPF_JEQ_K, libc::SYS_clone as u32, clone, Target::Next);
+    }
     b.jump(BPF_JEQ_K, libc::SYS_mmap as u32, mmap, Target::Next);
     b.jump(BPF_JEQ_K, libc::SYS_munmap as u32, munmap, Target::Next);
     b.jump(BPF_JEQ_K, libc::SYS_mprotect as u32, mprotect, Target::Next);
@@ -276,6 +299,19 @@ pub fn stub_filter(syscall_ips: &[u64], zygote: bool) -> Vec<u8> {
     // mmap: physical memory only, shared and fixed, inside the guest range.
     b.bind(mmap);
     b.require_arg(4, super::stub::PHYS_FD as u64);
+    if systrap {
+        // The request slot, exactly: read/write, shared, fixed.
+        let not_slot = b.label();
+        b.load(arg_lo(0));
+        b.jump(BPF_JEQ_K, REQ_ADDR as u32, Target::Next, not_slot);
+        b.load(arg_hi(0));
+        b.jump(BPF_JEQ_K, (REQ_ADDR >> 32) as u32, Target::Next, not_slot);
+        b.require_arg(1, REQ_SLOT_SIZE);
+        b.require_arg(2, 3);
+        b.require_arg(3, (libc::MAP_SHARED | libc::MAP_FIXED) as u64);
+        b.goto(Target::Allow);
+        b.bind(not_slot);
+    }
     let flags_ok = b.label();
     let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u32;
     b.load(arg_hi(3));
@@ -321,6 +357,141 @@ pub fn stub_filter(syscall_ips: &[u64], zygote: bool) -> Vec<u8> {
         b.bind(seccomp);
         b.goto(Target::Kill);
     }
+    if systrap {
+        b.bind(clone);
+        b.require_arg(0, CLONE_GUEST_THREAD);
+        b.require_arg(1, REQ_ADDR + REQ_START_STACK);
+        b.goto(Target::Allow);
+    }
+}
+
+/// The flags the seccomp platform starts a guest thread with: a thread of
+/// the host process, nothing else shared or traced.
+pub const CLONE_GUEST_THREAD: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM) as u64;
+
+/// The seccomp platform's process filter (installed in its zygote, so
+/// every address space and its guest thread inherit it):
+/// - a system call from anywhere outside the stub code page traps
+///   (SIGSYS to the stub's handler: a guest system call);
+/// - from the batch's sites: the same mapping rules as the ptrace
+///   platform's, plus mapping the request slot and starting the guest
+///   thread (and, in the zygote, fork);
+/// - from the handler's sites: futex on the request word only (wait or
+///   wake), rt_sigreturn; from the guest thread's start: sigaltstack and
+///   installing its own filter;
+/// - anything else from the stub kills the process.
+pub fn systrap_filter(zygote: bool) -> Vec<u8> {
+    let s = super::stub::seccomp_sites();
+    let mut b = Builder::new();
+    b.load(ARCH);
+    b.jump(BPF_JEQ_K, AUDIT_ARCH_X86_64, Target::Next, Target::Kill);
+    b.load(IP_HI);
+    b.jump(
+        BPF_JEQ_K,
+        (STUB_CODE >> 32) as u32,
+        Target::Next,
+        Target::Trap,
+    );
+    b.load(IP_LO);
+    debug_assert_eq!(STUB_CODE as u32, 0);
+    b.jump(BPF_JGE_K, 0x1000, Target::Trap, Target::Next);
+    let (batch, futex, sigreturn, sas, gfilter) =
+        (b.label(), b.label(), b.label(), b.label(), b.label());
+    let mut batch_sites = super::stub::syscall_sites().to_vec();
+    batch_sites.extend_from_slice(&s.rbatch_sites);
+    batch_sites.push(s.clone_ret);
+    for ip in batch_sites {
+        b.jump(BPF_JEQ_K, ip as u32, batch, Target::Next);
+    }
+    b.jump(BPF_JEQ_K, s.wake_ret as u32, futex, Target::Next);
+    b.jump(BPF_JEQ_K, s.wait_ret as u32, futex, Target::Next);
+    b.jump(BPF_JEQ_K, s.sigreturn_ret as u32, sigreturn, Target::Next);
+    b.jump(BPF_JEQ_K, s.sas_ret as u32, sas, Target::Next);
+    b.jump(BPF_JEQ_K, s.gfilter_ret as u32, gfilter, Target::Kill);
+
+    b.bind(futex);
+    b.load(NR);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_futex as u32,
+        Target::Next,
+        Target::Kill,
+    );
+    b.require_arg(0, REQ_ADDR);
+    // FUTEX_WAIT (0) or FUTEX_WAKE (1), shared (no FUTEX_PRIVATE_FLAG):
+    // the kernel waits on the same word through its own mapping.
+    b.load(arg_hi(1));
+    b.jump(BPF_JEQ_K, 0, Target::Next, Target::Kill);
+    b.load(arg_lo(1));
+    b.jump(BPF_JGT_K, 1, Target::Kill, Target::Allow);
+
+    b.bind(sigreturn);
+    b.load(NR);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_rt_sigreturn as u32,
+        Target::Allow,
+        Target::Kill,
+    );
+
+    b.bind(sas);
+    b.load(NR);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_sigaltstack as u32,
+        Target::Allow,
+        Target::Kill,
+    );
+
+    b.bind(gfilter);
+    b.load(NR);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_seccomp as u32,
+        Target::Next,
+        Target::Kill,
+    );
+    b.require_arg(0, SECCOMP_SET_MODE_FILTER);
+    b.require_arg(1, 0);
+    b.goto(Target::Allow);
+
+    b.bind(batch);
+    mapping_rules(&mut b, zygote, true);
+    b.finish()
+}
+
+/// The filter the seccomp platform's guest thread adds for itself: of the
+/// stub's system calls it may make only the handler's (futex on its
+/// request word, rt_sigreturn), so the batch's mapping calls, fork, clone
+/// and seccomp are out of its reach whatever registers it jumps there
+/// with. Everything outside the stub is left to the process filter (trap).
+pub fn guest_thread_filter() -> Vec<u8> {
+    let s = super::stub::seccomp_sites();
+    let mut b = Builder::new();
+    b.load(ARCH);
+    b.jump(BPF_JEQ_K, AUDIT_ARCH_X86_64, Target::Next, Target::Kill);
+    b.load(IP_HI);
+    b.jump(
+        BPF_JEQ_K,
+        (STUB_CODE >> 32) as u32,
+        Target::Next,
+        Target::Allow,
+    );
+    b.load(IP_LO);
+    b.jump(BPF_JGE_K, 0x1000, Target::Allow, Target::Next);
+    b.jump(BPF_JEQ_K, s.wake_ret as u32, Target::Allow, Target::Next);
+    b.jump(BPF_JEQ_K, s.wait_ret as u32, Target::Allow, Target::Next);
+    b.jump(
+        BPF_JEQ_K,
+        s.sigreturn_ret as u32,
+        Target::Allow,
+        Target::Kill,
+    );
     b.finish()
 }
 
@@ -332,6 +503,12 @@ pub fn child_filter() -> Vec<u8> {
     b.jump(BPF_JEQ_K, AUDIT_ARCH_X86_64, Target::Next, Target::Kill);
     b.load(NR);
     b.jump(BPF_JEQ_K, libc::SYS_fork as u32, Target::Kill, Target::Next);
+    b.jump(
+        BPF_JEQ_K,
+        libc::SYS_clone as u32,
+        Target::Kill,
+        Target::Next,
+    );
     b.jump(
         BPF_JEQ_K,
         libc::SYS_seccomp as u32,

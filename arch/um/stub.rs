@@ -53,6 +53,18 @@ global_asm!(
     ".globl ruml_stub_op_ret",
     ".globl ruml_stub_close_ret",
     ".globl ruml_stub_end",
+    ".globl ruml_stub_rbatch",
+    ".globl ruml_stub_ropen_ret",
+    ".globl ruml_stub_rop_ret",
+    ".globl ruml_stub_rclose_ret",
+    ".globl ruml_stub_clone",
+    ".globl ruml_stub_clone_ret",
+    ".globl ruml_stub_sas_ret",
+    ".globl ruml_stub_gfilter_ret",
+    ".globl ruml_stub_handler",
+    ".globl ruml_stub_wake_ret",
+    ".globl ruml_stub_wait_ret",
+    ".globl ruml_stub_sigreturn_ret",
     "ruml_stub_start:",
     // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, r9)
     "mov eax, 9",
@@ -114,6 +126,121 @@ global_asm!(
     "syscall",
     "ruml_stub_close_ret:",
     "int3",
+    // The seccomp platform's batch: like the one above, but the data
+    // area is only opened for reading and the results stay in registers
+    // (r14: records done, rax: the last result), so a guest thread of
+    // the same process can never write a record the stub is executing.
+    "ruml_stub_rbatch:",
+    "mov eax, 10",
+    "movabs rdi, {data}",
+    "mov esi, {size}",
+    "mov edx, 1",
+    "syscall",
+    "ruml_stub_ropen_ret:",
+    "movabs rbx, {data}",
+    "mov r12, [rbx]",
+    "lea r13, [rbx + {ops}]",
+    "xor r14d, r14d",
+    "xor r15d, r15d",
+    "2:",
+    "cmp r14, r12",
+    "jae 3f",
+    "mov rax, [r13]",
+    "mov rdi, [r13 + 8]",
+    "mov rsi, [r13 + 16]",
+    "mov rdx, [r13 + 24]",
+    "mov r10, [r13 + 32]",
+    "mov r8, [r13 + 40]",
+    "mov r9, [r13 + 48]",
+    "syscall",
+    "ruml_stub_rop_ret:",
+    "mov r15, rax",
+    "cmp rax, -4095",
+    "jae 3f",
+    "add r13, 64",
+    "inc r14",
+    "jmp 2b",
+    "3:",
+    "mov eax, 10",
+    "movabs rdi, {data}",
+    "mov esi, {size}",
+    "xor edx, edx",
+    "syscall",
+    "ruml_stub_rclose_ret:",
+    "mov rax, r15",
+    "int3",
+    // Starting a seccomp-platform guest thread: the tracer sets the
+    // registers of clone(2) and points rip here. The tracer's thread
+    // traps back; the new thread goes on at the guest-thread entry.
+    "ruml_stub_clone:",
+    "syscall",
+    "ruml_stub_clone_ret:",
+    "test rax, rax",
+    "jz 4f",
+    "int3",
+    "4:",
+    // The new guest thread: its signal stack and its own filter (both
+    // prepared by the kernel in its request slot), then a first event
+    // (ud2 -> SIGILL) so that it waits in the handler, on a real frame.
+    "mov eax, 131",
+    "movabs rdi, {req_ss}",
+    "xor esi, esi",
+    "syscall",
+    "ruml_stub_sas_ret:",
+    "mov eax, 317",
+    "mov edi, 1",
+    "xor esi, esi",
+    "movabs rdx, {req_fprog}",
+    "syscall",
+    "ruml_stub_gfilter_ret:",
+    "ud2",
+    // The signal handler of seccomp-platform guest threads (SIGSYS from
+    // the filter's RET_TRAP, faults, the SIGALRM kick): record the event
+    // and where the frame is (the kernel reads and writes the registers
+    // in the frame itself), wake the kernel, wait for its answer, return
+    // to the (possibly changed) frame with rt_sigreturn.
+    "ruml_stub_handler:",
+    "movabs rbx, {req}",
+    "mov r12, rdx",
+    "mov [rbx + 24], rdx",
+    "mov [rbx + 4], edi",
+    "mov eax, [rsi + 8]",
+    "mov [rbx + 8], eax",
+    "mov rax, [rsi + 16]",
+    "mov [rbx + 16], rax",
+    "rdfsbase rax",
+    "mov [rbx + 32], rax",
+    "rdgsbase rax",
+    "mov [rbx + 40], rax",
+    "mov dword ptr [rbx], 1",
+    "mov eax, 202",
+    "mov rdi, rbx",
+    "mov esi, 1",
+    "mov edx, 1",
+    "syscall",
+    "ruml_stub_wake_ret:",
+    "5:",
+    "cmp dword ptr [rbx], 2",
+    "je 6f",
+    "mov eax, 202",
+    "mov rdi, rbx",
+    "xor esi, esi",
+    "mov edx, 1",
+    "xor r10d, r10d",
+    "syscall",
+    "ruml_stub_wait_ret:",
+    "jmp 5b",
+    "6:",
+    "mov dword ptr [rbx], 0",
+    "mov rax, [rbx + 32]",
+    "wrfsbase rax",
+    "mov rax, [rbx + 40]",
+    "wrgsbase rax",
+    "mov rsp, r12",
+    "mov eax, 15",
+    "syscall",
+    "ruml_stub_sigreturn_ret:",
+    "ud2",
     "ruml_stub_end:",
     ".popsection",
     data = const STUB_DATA,
@@ -122,6 +249,9 @@ global_asm!(
     fd = const PHYS_FD,
     ops = const OPS_OFFSET,
     mseal = const SYS_MSEAL,
+    req = const REQ_ADDR,
+    req_ss = const REQ_ADDR + REQ_SS,
+    req_fprog = const REQ_ADDR + REQ_FPROG,
 );
 
 extern "C" {
@@ -131,6 +261,18 @@ extern "C" {
     static ruml_stub_op_ret: u8;
     static ruml_stub_close_ret: u8;
     static ruml_stub_end: u8;
+    static ruml_stub_rbatch: u8;
+    static ruml_stub_ropen_ret: u8;
+    static ruml_stub_rop_ret: u8;
+    static ruml_stub_rclose_ret: u8;
+    static ruml_stub_clone: u8;
+    static ruml_stub_clone_ret: u8;
+    static ruml_stub_sas_ret: u8;
+    static ruml_stub_gfilter_ret: u8;
+    static ruml_stub_handler: u8;
+    static ruml_stub_wake_ret: u8;
+    static ruml_stub_wait_ret: u8;
+    static ruml_stub_sigreturn_ret: u8;
 }
 
 /// The stub's machine code.
@@ -149,6 +291,82 @@ fn stub_addr(sym: &u8) -> u64 {
     // SAFETY: only the addresses of our own symbols are taken, never read.
     let start = unsafe { &ruml_stub_start as *const u8 as u64 };
     STUB_CODE + HDR + (sym as *const u8 as u64 - start)
+}
+
+/// The seccomp platform's per-process request slot: where it is mapped
+/// in each guest host process (above the data area), and its layout.
+/// Words: [0] state (0 guest running, 1 event posted by the stub, 2 answer
+/// posted by the kernel; the futex both sides wait on), [4] signal number,
+/// [8] si_code, [16] si_addr, [24] address of the signal frame's
+/// ucontext, [32] fs base, [40] gs base.
+pub const REQ_ADDR: u64 = STUB_END;
+/// Size of one request slot: a header page, a start-up stack page and
+/// the signal stack the handler's frames go on.
+pub const REQ_SLOT_SIZE: u64 = 8 * 4096;
+/// The `stack_t` the guest thread installs as its signal stack.
+pub const REQ_SS: u64 = 256;
+/// The guest thread's own filter: a `sock_fprog`, its instructions after.
+pub const REQ_FPROG: u64 = 512;
+pub const REQ_FILTER: u64 = 1024;
+/// Top of the stack the guest thread starts on (clone's stack).
+pub const REQ_START_STACK: u64 = 2 * 4096;
+/// The signal stack: the rest of the slot.
+pub const REQ_SIGSTACK: u64 = 2 * 4096;
+
+/// The seccomp platform's stub addresses.
+pub struct SeccompSites {
+    pub rbatch: u64,
+    /// After the read-only batch's syscalls (open, record, close).
+    pub rbatch_sites: [u64; 3],
+    pub clone: u64,
+    pub clone_ret: u64,
+    /// The guest thread's start: sigaltstack, then seccomp.
+    pub sas_ret: u64,
+    pub gfilter_ret: u64,
+    pub handler: u64,
+    pub wake_ret: u64,
+    pub wait_ret: u64,
+    pub sigreturn_ret: u64,
+}
+
+/// Where the seccomp platform's pieces of the stub are.
+pub fn seccomp_sites() -> SeccompSites {
+    // SAFETY: taking the addresses of our own symbols.
+    unsafe {
+        SeccompSites {
+            rbatch: stub_addr(&ruml_stub_rbatch),
+            rbatch_sites: [
+                stub_addr(&ruml_stub_ropen_ret),
+                stub_addr(&ruml_stub_rop_ret),
+                stub_addr(&ruml_stub_rclose_ret),
+            ],
+            clone: stub_addr(&ruml_stub_clone),
+            clone_ret: stub_addr(&ruml_stub_clone_ret),
+            sas_ret: stub_addr(&ruml_stub_sas_ret),
+            gfilter_ret: stub_addr(&ruml_stub_gfilter_ret),
+            handler: stub_addr(&ruml_stub_handler),
+            wake_ret: stub_addr(&ruml_stub_wake_ret),
+            wait_ret: stub_addr(&ruml_stub_wait_ret),
+            sigreturn_ret: stub_addr(&ruml_stub_sigreturn_ret),
+        }
+    }
+}
+
+/// Every address right after one of the stub's `syscall` instructions
+/// (the hostile tests jump to each of them).
+pub fn all_syscall_sites() -> Vec<u64> {
+    let s = seccomp_sites();
+    let mut v = syscall_sites().to_vec();
+    v.extend_from_slice(&s.rbatch_sites);
+    v.extend_from_slice(&[
+        s.clone_ret,
+        s.sas_ret,
+        s.gfilter_ret,
+        s.wake_ret,
+        s.wait_ret,
+        s.sigreturn_ret,
+    ]);
+    v
 }
 
 /// Size of the ELF header plus one program header; the code follows.

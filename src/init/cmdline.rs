@@ -63,6 +63,8 @@ pub struct Cmdline {
     pub uml_dir: Option<PathBuf>,
     /// Number of virtual CPUs, `1..=MAX_CPUS`.
     pub ncpus: u32,
+    /// How guests run on the host: "ptrace" (the default) or "seccomp".
+    pub platform: &'static str,
     /// Block devices, at most one per index (a repeated one is an
     /// error), in command-line order.
     pub ubd: Vec<UbdSpec>,
@@ -101,6 +103,7 @@ impl Default for Cmdline {
             umid: None,
             uml_dir: None,
             ncpus: 1,
+            platform: "ptrace",
             ubd: Vec::new(),
             eth: Vec::new(),
             hostfs: None,
@@ -295,6 +298,13 @@ impl Cmdline {
                 self.gdbport = Some(parse_ranged(required()?, 1, u16::MAX).map_err(invalid)?)
             }
             "ncpus" => self.ncpus = parse_ranged(required()?, 1, MAX_CPUS).map_err(invalid)?,
+            "platform" => {
+                self.platform = match required()? {
+                    "ptrace" => "ptrace",
+                    "seccomp" => "seccomp",
+                    _ => return Err(invalid("expected ptrace or seccomp".into())),
+                }
+            }
             "umid" => self.umid = Some(parse_umid(required()?).map_err(invalid)?),
             "uml_dir" => {
                 self.uml_dir = Some(PathBuf::from(non_empty(required()?).map_err(invalid)?))

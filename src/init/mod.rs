@@ -106,7 +106,7 @@ pub fn start_kernel(c: Cmdline) -> ! {
         printk(&m);
     }
     arch::cpu::set_ncpus(c.ncpus as usize);
-    if let Err(e) = arch::init(c.mem as usize) {
+    if let Err(e) = arch::init(c.mem as usize, c.platform) {
         crate::kernel::panic::panic(&e);
     }
     let frames = (c.mem / 4096) as u32;

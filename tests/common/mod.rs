@@ -511,6 +511,13 @@ impl Guest {
                 cmd.arg(format!("ncpus={n}"));
             }
         }
+        if program == vmlinux() && !args.iter().any(|a| a.starts_with("platform=")) {
+            // RUML_TEST_PLATFORM=seccomp runs every guest of the suite on
+            // that platform.
+            if let Ok(p) = std::env::var("RUML_TEST_PLATFORM") {
+                cmd.arg(format!("platform={p}"));
+            }
+        }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
