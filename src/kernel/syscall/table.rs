@@ -10,7 +10,9 @@ use crate::kernel::signal::SIGCHLD;
 use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
 use crate::kernel::task::Task;
 use crate::kernel::{
-    ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
+    ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fs, sys_inotify, sys_ipc,
+    sys_mm, sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage, sys_sched,
+    sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
