@@ -2,8 +2,8 @@
 //! (kept and applied by `smp`).
 
 use super::errno::{Errno, KResult};
-use super::task::Task;
 use super::sys_sched::target;
+use super::task::Task;
 use super::{sched, smp, task};
 use std::sync::Arc;
 
