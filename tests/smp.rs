@@ -128,7 +128,8 @@ fn sched_setaffinity_moves_tasks_between_vcpus() {
         its mask is gone with it: ESRCH\nthread set mask 0x2: 0\nthread mask: 0x2\n\
         main thread mask: 0x3\nempty mask: EINVAL\noffline cpu only: EINVAL\n\
         no such pid: ESRCH\nbad pointer: EFAULT\nget with 4 bytes: EINVAL\nget returns: 8\n\
-        set with 1 byte: 0\nmask after 1-byte set: 0x2, cpu 1\nother user's task: EPERM\n\
+        set with 1 byte: 0\nmask after 1-byte set: 0x2, cpu 1\n\
+        moves under load: wrong answers 0, child status 0, fpu sum 1002.002\nother user's task: EPERM\n\
         affinity done";
     assert_eq!(got.join("\n"), want);
     // busybox taskset, and what /proc says of the moved task.

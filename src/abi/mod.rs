@@ -21,6 +21,7 @@ pub mod netlink;
 pub mod poll;
 pub mod ptrace;
 pub mod resource;
+pub mod sched;
 pub mod signal;
 pub mod stat;
 pub mod time;

@@ -6,7 +6,6 @@ use super::exit;
 use super::sched;
 use super::task::{self, Pid, State, Task};
 use crate::abi::signal as abi;
-use crate::arch;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -653,7 +652,7 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
     {
         let mut ml = mm.lock();
         let mut i = t.lock();
-        arch::platform().sync_fpu(&*ml.host, &mut i.ctx);
+        ml.sync_fpu(&mut i.ctx);
         let _ = &mut ml;
     }
     let mut i = t.lock();
@@ -833,7 +832,7 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
     if let Some(fp) = fpu {
         i.ctx.fpu = fp;
         drop(i);
-        arch::platform().invalidate_fpu(&mut *mm.lock().host);
+        mm.lock().invalidate_fpu();
     }
     Ok(())
 }

@@ -5,10 +5,8 @@ use super::errno::{Errno, KResult};
 use super::sys_sched::target;
 use super::task::Task;
 use super::{sched, smp, task};
+use crate::abi::sched::{read_cpu_mask, write_cpu_mask, CPU_MASK_BYTES};
 use std::sync::Arc;
-
-/// The size of the kernel's CPU mask in bytes (up to 64 vCPUs: one long).
-const MASK_BYTES: usize = 8;
 
 /// Whether `p` is the only live task in its address space (only such a
 /// task can move to another vCPU: see `smp`).
@@ -23,10 +21,7 @@ pub fn alone_in_mm(p: &Arc<Task>) -> bool {
 /// a longer one cut to the kernel's size; the mask must name an online
 /// vCPU; another user's task needs CAP_SYS_NICE.
 pub fn sys_sched_setaffinity(t: &Arc<Task>, pid: i32, len: usize, uptr: u64) -> KResult<u64> {
-    let mut buf = [0u8; MASK_BYTES];
-    let n = len.min(MASK_BYTES);
-    t.mm().read(uptr, &mut buf[..n])?;
-    let mask = u64::from_le_bytes(buf);
+    let mask = read_cpu_mask(&t.mm(), uptr, len)?;
     let p = target(t, pid)?;
     let me = t.creds();
     if !me.capable() {
@@ -56,6 +51,6 @@ pub fn sys_sched_getaffinity(t: &Arc<Task>, pid: i32, len: usize, mask: u64) -> 
         return Err(Errno::EINVAL);
     }
     let p = target(t, pid)?;
-    t.mm().write_u64(mask, smp::affinity(p.tid))?;
-    Ok(MASK_BYTES as u64)
+    write_cpu_mask(&t.mm(), mask, smp::affinity(p.tid))?;
+    Ok(CPU_MASK_BYTES as u64)
 }

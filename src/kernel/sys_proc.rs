@@ -59,7 +59,7 @@ pub fn sys_clone(
     let child_ctx = {
         let mut m = parent_mm.lock();
         let mut i = t.lock();
-        arch::platform().sync_fpu(&*m.host, &mut i.ctx);
+        m.sync_fpu(&mut i.ctx);
         if flags & CLONE_VM != 0 {
             m.host.set_multithreaded();
         }

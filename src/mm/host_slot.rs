@@ -34,6 +34,9 @@ pub enum Deferred {
         prot: u32,
     },
     Multithreaded,
+    /// A task's saved FPU state was changed by the kernel: the host
+    /// process must load it again before running that task.
+    InvalidateFpu,
 }
 
 /// The host side is out on a vCPU: changes wait here, in order, and are
@@ -57,6 +60,7 @@ impl Away {
                 Deferred::Munmap { addr, len } => host.munmap(addr, len),
                 Deferred::Mprotect { addr, len, prot } => host.mprotect(addr, len, prot),
                 Deferred::Multithreaded => host.set_multithreaded(),
+                Deferred::InvalidateFpu => crate::arch::platform().invalidate_fpu(host),
             }
         }
     }

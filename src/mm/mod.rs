@@ -904,6 +904,32 @@ impl MmInner {
         Ok(())
     }
 
+    /// Bring `ctx.fpu` up to date with the host process. Without one
+    /// (not created yet, or out on a vCPU running a sibling thread, whose
+    /// switches save every thread's FPU state), `ctx` holds it already.
+    pub fn sync_fpu(&self, ctx: &mut arch::Context) {
+        if self.host.as_any().is::<host_slot::Unborn>()
+            || self.host.as_any().is::<host_slot::Away>()
+        {
+            return;
+        }
+        arch::platform().sync_fpu(&*self.host, ctx);
+    }
+
+    /// The kernel changed a task's saved FPU state (sigreturn, ptrace,
+    /// exec): the host process must load it again. Kept for later while
+    /// the host side is out on a vCPU; nothing to do before it exists.
+    pub fn invalidate_fpu(&mut self) {
+        if self.host.as_any().is::<host_slot::Unborn>() {
+            return;
+        }
+        if let Some(away) = self.host.as_any_mut().downcast_mut::<host_slot::Away>() {
+            away.ops.push(host_slot::Deferred::InvalidateFpu);
+            return;
+        }
+        arch::platform().invalidate_fpu(&mut *self.host);
+    }
+
     /// Drop the host side (its task moves to another vCPU, which will
     /// `materialize` a new one), first reading the FPU state it holds
     /// for `ctx` back into `ctx`.
@@ -911,8 +937,7 @@ impl MmInner {
         if self.host.as_any().is::<host_slot::Unborn>() {
             return;
         }
-        arch::platform().sync_fpu(&*self.host, ctx);
-        arch::platform().invalidate_fpu(&mut *self.host);
+        self.sync_fpu(ctx);
         self.host = Box::new(host_slot::Unborn::default());
     }
 

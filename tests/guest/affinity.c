@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,57 @@ static int wait_for_cpu(int want)
         clock_gettime(CLOCK_MONOTONIC, &b);
     } while (b.tv_sec - a.tv_sec < 30);
     return 0;
+}
+
+static volatile int ticks;
+static void on_alarm(int s)
+{
+    (void)s;
+    ticks++;
+}
+
+/* Two processes change vCPU at every step of a pipe ping-pong while a
+ * 1 ms interval timer interrupts them (signal frames built right after
+ * moves): every answer must be right and the FPU sums the same. */
+static void moves_under_load(void)
+{
+    int a[2], b[2];
+    pipe(a);
+    pipe(b);
+    signal(SIGALRM, on_alarm);
+    struct itimerval it = {{0, 1000}, {0, 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        char x;
+        for (int i = 0; i < 2000; i++) {
+            set_mask(0, 1 + (i % 2));
+            if (read(a[0], &x, 1) != 1)
+                _exit(1);
+            x++;
+            write(b[1], &x, 1);
+        }
+        _exit(0);
+    }
+    int bad = 0, st;
+    double f = 1.0;
+    for (int i = 0; i < 2000; i++) {
+        set_mask(0, 1 + ((i / 3) % 2));
+        char y = (char)i, x = 0;
+        write(a[1], &y, 1);
+        while (read(b[0], &x, 1) != 1)
+            ;
+        bad += x != (char)(y + 1);
+        f = f * 1.000001 + 0.5;
+    }
+    waitpid(c, &st, 0);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("moves under load: wrong answers %d, child status %d, fpu sum %.3f\n", bad, st, f);
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
 }
 
 static void *thread_main(void *arg)
@@ -174,6 +226,7 @@ int main(void)
     unsigned char small = 2;
     printf("set with 1 byte: %ld\n", syscall(SYS_sched_setaffinity, 0, 1, &small));
     printf("mask after 1-byte set: %#lx, cpu %d\n", get_mask(0), cpu_now());
+    moves_under_load();
     set_mask(0, 3);
     if (fork() == 0) {
         setuid(65534);

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::abi::ptrace::UserRegs;
-use crate::arch::{self, regs::Regs};
+use crate::arch::regs::Regs;
 use crate::kernel::errno::KResult;
 
 /// The tracee's registers in the guest layout.
@@ -93,7 +93,7 @@ pub fn fpu_image(t: &Task) -> Vec<u8> {
     let mm = t.mm();
     let ml = mm.lock();
     let mut i = t.lock();
-    arch::platform().sync_fpu(&*ml.host, &mut i.ctx);
+    ml.sync_fpu(&mut i.ctx);
     i.ctx.fpu.clone()
 }
 
@@ -109,6 +109,6 @@ pub fn set_fpu(t: &Task, data: &[u8]) -> KResult<()> {
     crate::abi::xsave::sanitize(&mut img, &cur);
     let mm = t.mm();
     t.lock().ctx.fpu = img;
-    arch::platform().invalidate_fpu(&mut *mm.lock().host);
+    mm.lock().invalidate_fpu();
     Ok(())
 }
