@@ -71,6 +71,7 @@ fn new_instance(
         "devtmpfs" => no_options((crate::fs::new_devtmpfs(), "mode=755".into())),
         "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
         "sysfs" => no_options((crate::fs::sysfs::new_fs(), String::new())),
+        "mqueue" => no_options((crate::ipc::mqueue_fs::root(), String::new())),
         "devpts" => Ok((
             crate::tty::devpts::root(),
             crate::tty::devpts::configure(words)?,
