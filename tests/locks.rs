@@ -64,3 +64,10 @@ fn flock_command_serializes_shells() {
     assert_eq!(&fields[6..], &["0", "EOF"], "{out}");
     assert_eq!(out.lines().nth(1).map(str::trim_end), Some("end"), "{out}");
 }
+
+/// File leases: refusals, SIGIO to the holder, openers waiting for the
+/// holder to give up or downgrade, EWOULDBLOCK for O_NONBLOCK openers.
+#[test]
+fn leases_match_native() {
+    compare_with_native("leases", "leases done");
+}

@@ -10,3 +10,11 @@ use common::*;
 fn mqueue_matches_native() {
     compare_with_native("mqueue", "mqueue done");
 }
+
+/// The mqueue filesystem: queues as files with their status line, files
+/// made there as queues, rm as mq_unlink, chmod deciding who may open,
+/// EPERM for anything but a queue.
+#[test]
+fn mqueue_fs_matches_native() {
+    compare_with_native("mqueue_fs", "mqueue_fs done");
+}

@@ -31,6 +31,9 @@ pub trait FileOps: Send + Sync {
     fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
         None
     }
+    /// Process `t` closed one of its descriptors of `f` (Linux's ->flush,
+    /// run at every close, not only the last).
+    fn flush(&self, _f: &File, _t: &Task) {}
     /// read(2) by `t`, for files whose reads depend on the caller (ttys:
     /// job control, VMIN/VTIME timers). EAGAIN: nothing to read yet (the
     /// caller sleeps on `wait_queue` unless the file is non-blocking);
@@ -213,6 +216,7 @@ impl Drop for File {
     /// its OFD and flock locks go.
     fn drop(&mut self) {
         super::locks::file_released(self);
+        super::leases::file_released(self);
         if let Some(p) = &self.path {
             let f = self.flags();
             if f & O_PATH == 0 {

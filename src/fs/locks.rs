@@ -583,6 +583,7 @@ pub fn any() -> bool {
 /// Process `t` closed a descriptor of `f`: POSIX's rule drops all its
 /// record locks on that file, whichever descriptor took them.
 pub fn posix_close(t: &Task, f: &File) {
+    f.ops.flush(f, t);
     if !ACTIVE.load(Ordering::Relaxed) {
         return;
     }

@@ -9,6 +9,7 @@ pub mod ext4;
 pub mod file;
 pub mod hostfs;
 pub mod inotify;
+pub mod leases;
 pub mod locks;
 pub mod mount;
 pub mod name;

@@ -5,6 +5,7 @@
 //! `mqueue`.
 
 pub mod mqueue;
+pub mod mqueue_fs;
 pub mod msg;
 pub mod proc;
 pub mod sem;

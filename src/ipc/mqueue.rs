@@ -65,6 +65,10 @@ pub struct QueueState {
 /// One message queue.
 pub struct Queue {
     pub name: String,
+    /// Its inode number in the mqueue filesystem.
+    pub ino: u64,
+    /// When it was made (the times its mqueue-fs file shows).
+    pub born: crate::fs::vfs::Timespec,
     pub st: Mutex<QueueState>,
     pub wq: Arc<WaitQueue>,
 }
@@ -228,8 +232,11 @@ pub fn lookup_or_create(
     if names.len() as u64 >= QUEUES_MAX.get() && !c.capable() {
         return Err(Errno::ENOSPC);
     }
+    static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(2);
     let q = Arc::new(Queue {
         name: name.to_string(),
+        ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        born: crate::fs::vfs::Timespec::now(),
         st: Mutex::new(QueueState {
             uid: c.euid,
             gid: c.egid,
@@ -258,6 +265,22 @@ pub fn unlink(name: &str, c: &Creds) -> KResult<()> {
     }
     names.remove(name);
     Ok(())
+}
+
+/// The queue named `name`, if any.
+pub fn find(name: &str) -> Option<Arc<Queue>> {
+    lock(&NAMES).get(name).cloned()
+}
+
+/// Every queue, in name order (the mqueue filesystem's directory).
+pub fn all() -> Vec<Arc<Queue>> {
+    lock(&NAMES).values().cloned().collect()
+}
+
+/// Drop the name `name` (rm in the mqueue filesystem, whose directory
+/// rules the VFS has checked).
+pub fn remove(name: &str) -> KResult<()> {
+    lock(&NAMES).remove(name).map(|_| ()).ok_or(Errno::ENOENT)
 }
 
 /// Forget every queue (reboot).
@@ -289,6 +312,14 @@ impl FileOps for MqFile {
     }
     fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
         Some(self)
+    }
+    /// Any close of the queue by the process registered for notification
+    /// cancels the registration, as Linux's mqueue_flush_file.
+    fn flush(&self, _f: &File, t: &crate::kernel::task::Task) {
+        let mut st = lock(&self.q.st);
+        if st.notify_owner().is_some_and(|n| n.tgid == t.tgid()) {
+            st.set_notify(None);
+        }
     }
     fn poll(&self, _f: &File) -> u32 {
         let st = lock(&self.q.st);

@@ -225,6 +225,11 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     if !created {
         permission::may_open(&c, &*p.inode, &st, flags)?;
     }
+    // Leases held on the file are broken before the open goes on (and
+    // before O_TRUNC truncates), as Linux's do_dentry_open.
+    if flags & O_PATH == 0 && st.is_reg() {
+        crate::fs::leases::break_lease(t, &p.inode, flags)?;
+    }
     if flags & O_PATH != 0 {
         let ops = Arc::new(InodeFile {
             inode: p.inode.clone(),
@@ -1123,6 +1128,9 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             let f = fd_file(t, fd)?;
             pipe_rw::get_size(&f)
         }
+        // F_SETLEASE, F_GETLEASE.
+        1024 => crate::fs::leases::set(t, &*fd_file(t, fd)?, arg),
+        1025 => crate::fs::leases::get(&*fd_file(t, fd)?),
         1033 => Ok(0),
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),

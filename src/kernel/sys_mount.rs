@@ -72,6 +72,7 @@ fn new_instance(
         "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
         "sysfs" => no_options((crate::fs::sysfs::new_fs(), String::new())),
         "cgroup2" => crate::fs::cgroup::mount(words),
+        "mqueue" => no_options((crate::ipc::mqueue_fs::root(), String::new())),
         "devpts" => Ok((
             crate::tty::devpts::root(),
             crate::tty::devpts::configure(words)?,

@@ -65,6 +65,10 @@ pub type Received = (Vec<u8>, Option<UnixAddr>, usize, Vec<Arc<File>>);
 
 struct Inner {
     bound: Option<UnixAddr>,
+    /// The S_IFSOCK inode of a path name bound to: held until the socket
+    /// goes, as Linux's unix_sock holds its path, so an unlinked node's
+    /// inode is released when the socket closes.
+    node: Option<Arc<dyn Inode>>,
     /// Stream/seqpacket: the other end. Datagram: the default destination.
     peer: Option<Weak<UnixSocket>>,
     peer_addr: Option<UnixAddr>,
@@ -126,6 +130,7 @@ impl UnixSocket {
             ino: crate::net::new_ino(),
             inner: Mutex::new(Inner {
                 bound: None,
+                node: None,
                 peer: None,
                 peer_addr: None,
                 peer_cred: Cred::default(),
@@ -199,9 +204,8 @@ impl UnixSocket {
                 lock(&BY_INODE)
                     .get_or_insert_with(HashMap::new)
                     .insert(inode_key(&node), Arc::downgrade(self));
-                // The registry must not keep a dead inode's key alive: the
-                // node stays referenced by the socket.
-                std::mem::forget(node);
+                // The socket holds the node, so its key stays its own.
+                self.lock().node = Some(node);
             }
             _ => return Err(Errno::EINVAL),
         }
@@ -462,6 +466,18 @@ impl UnixSocket {
 
 impl Drop for UnixSocket {
     fn drop(&mut self) {
+        // Forget the bound node's name entry (unless another socket took
+        // it over), then let the node go.
+        let node = self.inner.get_mut().ok().and_then(|i| i.node.take());
+        if let Some(n) = &node {
+            if let Some(m) = lock(&BY_INODE).as_mut() {
+                let k = inode_key(n);
+                if m.get(&k).is_some_and(|w| w.strong_count() == 0) {
+                    m.remove(&k);
+                }
+            }
+        }
+        drop(node);
         let peer = self
             .inner
             .get_mut()

@@ -201,6 +201,22 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                         ),
                         ("mqueue".into(), mqueue_dir()),
                         (
+                            "lease-break-time".into(),
+                            int(
+                                "/sys/fs/lease-break-time",
+                                &crate::fs::leases::LEASE_BREAK_TIME,
+                                i32::MAX as u32,
+                            ),
+                        ),
+                        (
+                            "leases-enable".into(),
+                            int(
+                                "/sys/fs/leases-enable",
+                                &crate::fs::leases::LEASES_ENABLE,
+                                1,
+                            ),
+                        ),
+                        (
                             "file-nr".into(),
                             super::file("/sys/fs/file-nr", || Ok(file_nr())),
                         ),

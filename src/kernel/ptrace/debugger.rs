@@ -219,7 +219,7 @@ pub fn set_fpu(tid: Tid, data: &[u8]) -> KResult<()> {
     crate::abi::xsave::sanitize(&mut img, &cur);
     let mm = t.mm();
     t.lock().ctx.fpu = img;
-    crate::arch::platform().invalidate_fpu(&mut *mm.lock().host);
+    mm.lock().invalidate_fpu();
     Ok(())
 }
 

@@ -1,0 +1,166 @@
+/* File leases: F_SETLEASE/F_GETLEASE with Linux's refusals, SIGIO to the
+ * holder when another open conflicts, the opener waiting until the holder
+ * gives the lease up or downgrades it (EWOULDBLOCK with O_NONBLOCK), and
+ * the lease going with its file's last close. Compared with a native run. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *en(long r)
+{
+    return r < 0 ? strerrorname_np(errno) : "OK";
+}
+#define SAY(what, r) printf("%s: %s\n", what, en((long)(r)))
+
+static const char *ty(long t)
+{
+    return t == F_RDLCK ? "F_RDLCK" : t == F_WRLCK ? "F_WRLCK" : t == F_UNLCK ? "F_UNLCK" : "?";
+}
+
+#define PATH "/tmp/ruml_leases_file"
+static volatile sig_atomic_t sigio;
+
+static void on_sigio(int s)
+{
+    (void)s;
+    sigio++;
+}
+
+/* Wait (generously) until process `pid` sleeps in a system call. */
+static int wait_sleeping(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    for (int i = 0; i < 6000; i++) {
+        FILE *f = fopen(path, "r");
+        int n = f ? (int)fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n > 0 ? n : 0] = 0;
+        char *e = strrchr(buf, ')');
+        if (e && e[1] == ' ' && e[2] == 'S')
+            return 1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* Block until SIGIO has come `n` times in all. */
+static void wait_sigio(int n)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    while (sigio < n)
+        sigsuspend(&none);
+}
+
+/* A child that opens PATH with `flags` and says how it went. */
+static pid_t opener(const char *label, int flags)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        int fd = open(PATH, flags);
+        printf("%s: %s\n", label, en(fd));
+        _exit(0);
+    }
+    return p;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGIO, on_sigio);
+    sigset_t io;
+    sigemptyset(&io);
+    sigaddset(&io, SIGIO);
+    sigprocmask(SIG_BLOCK, &io, NULL);
+
+    unlink(PATH);
+    int fd = open(PATH, O_CREAT | O_RDWR, 0644);
+    write(fd, "data\n", 5);
+    close(fd);
+
+    /* Refusals. */
+    int r = open(PATH, O_RDONLY);
+    printf("no lease: %s\n", ty(fcntl(r, F_GETLEASE)));
+    SAY("F_UNLCK without a lease", fcntl(r, F_SETLEASE, F_UNLCK));
+    SAY("bad type", fcntl(r, F_SETLEASE, 7));
+    int pp[2];
+    pipe(pp);
+    SAY("lease on a pipe", fcntl(pp[0], F_SETLEASE, F_RDLCK));
+    int d = open("/tmp", O_RDONLY);
+    SAY("lease on a directory", fcntl(d, F_SETLEASE, F_RDLCK));
+    close(d);
+    int w = open(PATH, O_WRONLY);
+    SAY("read lease with a writer open", fcntl(r, F_SETLEASE, F_RDLCK));
+    SAY("read lease on a writable fd", fcntl(w, F_SETLEASE, F_RDLCK));
+    SAY("write lease with another open", fcntl(w, F_SETLEASE, F_WRLCK));
+    close(w);
+    pid_t p = fork();
+    if (p == 0) {
+        setuid(1000);
+        SAY("lease on someone else's file", fcntl(r, F_SETLEASE, F_RDLCK));
+        _exit(0);
+    }
+    waitpid(p, NULL, 0);
+
+    /* Read leases: shared; an open for reading does not break them. */
+    SAY("read lease", fcntl(r, F_SETLEASE, F_RDLCK));
+    printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
+    int r2 = open(PATH, O_RDONLY);
+    SAY("second read lease", fcntl(r2, F_SETLEASE, F_RDLCK));
+    SAY("write lease over a read lease", fcntl(r, F_SETLEASE, F_WRLCK));
+    close(r2);
+    SAY("write lease (upgrade)", fcntl(r, F_SETLEASE, F_WRLCK));
+    printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
+
+    /* A non-blocking open starts the break and fails. */
+    waitpid(opener("child O_RDONLY|O_NONBLOCK", O_RDONLY | O_NONBLOCK), NULL, 0);
+    wait_sigio(1);
+    printf("SIGIO %d, breaking to %s\n", sigio, ty(fcntl(r, F_GETLEASE)));
+    SAY("upgrade while breaking", fcntl(r, F_SETLEASE, F_WRLCK));
+    SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
+    printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
+
+    /* A blocking open for writing waits until the lease is given up. */
+    SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
+    p = opener("child O_RDWR", O_RDWR);
+    wait_sigio(2);
+    printf("SIGIO %d, breaking to %s, opener asleep %d\n", sigio,
+           ty(fcntl(r, F_GETLEASE)), wait_sleeping(p));
+    SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
+    waitpid(p, NULL, 0);
+
+    /* A blocking open for reading waits until the lease is downgraded. */
+    int q = open(PATH, O_RDONLY);
+    close(r);
+    r = q;
+    SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
+    p = opener("child O_RDONLY", O_RDONLY);
+    wait_sigio(3);
+    printf("SIGIO %d, breaking to %s, opener asleep %d\n", sigio,
+           ty(fcntl(r, F_GETLEASE)), wait_sleeping(p));
+    SAY("downgrade", fcntl(r, F_SETLEASE, F_RDLCK));
+    waitpid(p, NULL, 0);
+    printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
+
+    /* The lease goes with the last close of its file. */
+    int dup_r = dup(r);
+    close(r);
+    printf("after closing one of two fds: %s\n", ty(fcntl(dup_r, F_GETLEASE)));
+    close(dup_r);
+    waitpid(opener("child O_WRONLY after the close", O_WRONLY | O_NONBLOCK), NULL, 0);
+    printf("SIGIO %d\n", sigio);
+    unlink(PATH);
+    printf("leases done\n");
+    return 0;
+}
