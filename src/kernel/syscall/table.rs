@@ -370,7 +370,7 @@ const LIST: &[Entry] = &[
     full(247, "waitid", "P_ALL, P_PID, P_PGID and P_PIDFD (a non-blocking pidfd: EAGAIN when nothing is ready)", |t, a| sys_proc::sys_waitid(t, a.i(0), a.i(1), a.u(2), a.i(3), a.u(4))),
     full(248, "add_key", "types user, logon and keyring; an existing user key of that description in the keyring is updated; keys live until invalidated (no garbage collection or quotas)", |t, a| k::keys::sys_add_key(t, a.u(0), a.u(1), a.u(2), a.usize(3), a.i(4))),
     partial(249, "request_key", "finds the key in the thread, process and session keyrings (and below) and links it into the destination; never calls out to /sbin/request-key (ENOKEY when missing)", |t, a| k::keys::sys_request_key(t, a.u(0), a.u(1), a.u(2), a.i(3))),
-    partial(250, "keyctl", "GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, GET_SECURITY, INVALIDATE with Linux's possession and permission rules; other operations EOPNOTSUPP; exec keeps the thread and process keyrings", |t, a| k::keys::sys_keyctl(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4))),
+    partial(250, "keyctl", "GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN, SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, GET_SECURITY, INVALIDATE with Linux's possession and permission rules; other operations EOPNOTSUPP", |t, a| k::keys::sys_keyctl(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4))),
     partial(251, "ioprio_set", "accepted and ignored; no checks of which/who/ioprio", |_, _| Ok(0)),
     partial(252, "ioprio_get", "always best-effort level 4; no checks of which/who", |_, _| Ok((4 << 13) as u64)),
     full(253, "inotify_init", "as inotify_init1 without flags", |t, _| sys_inotify::sys_inotify_init1(t, 0)),
