@@ -12,6 +12,7 @@
 // requests this kernel answers today: unused parts are expected.
 #![allow(dead_code, unused_imports)]
 
+pub mod aio;
 pub mod elf;
 pub mod fcntl;
 pub mod ioctl;

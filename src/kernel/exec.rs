@@ -434,6 +434,7 @@ pub fn exec_target(
     exit::release_vfork(vfork_parent);
     // POSIX timers do not survive exec (Linux's exit_itimers).
     super::posix_timers::exit_process(t.tgid());
+    super::keys::exec(t);
     Ok(())
 }
 

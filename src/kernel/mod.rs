@@ -1,6 +1,7 @@
 //! The kernel proper: tasks, scheduling, signals, time, syscalls.
 
 pub mod acct;
+pub mod aio;
 pub mod copy_range;
 pub mod cputimer;
 pub mod cred;

@@ -116,7 +116,7 @@ fn read_timespec(t: &Task, addr: u64) -> KResult<i64> {
 /// The mask saved here is put back on the way out to user mode (after
 /// the handler of a signal that ended the wait, as Linux's
 /// restore_saved_sigmask): `signal::deliver`.
-fn temp_mask(t: &Task, sigmask: u64, size: usize) -> KResult<()> {
+pub(crate) fn temp_mask(t: &Task, sigmask: u64, size: usize) -> KResult<()> {
     if sigmask == 0 {
         return Ok(());
     }

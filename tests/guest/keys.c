@@ -4,6 +4,7 @@
  * Serials differ between kernels, so only their relations are printed. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -58,8 +59,14 @@ static void readkey(const char *what, long id, size_t len)
         printf("%s: %ld '%.*s'\n", what, n, (int)(len < (size_t)n ? len : (size_t)n), buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "exec")) {
+        show("after exec thread keyring", keyctl(0, THREAD, 0, 0, 0));
+        show("after exec process keyring", keyctl(0, PROCESS, 0, 0, 0));
+        printf("after exec session same: %d\n", keyctl(0, SESSION, 0, 0, 0) == atol(argv[2]));
+        return 0;
+    }
     long ses = keyctl(1, 0, 0, 0, 0);
     show("join anonymous session", ses);
     printf("session id matches: %d\n", keyctl(0, SESSION, 0, 0, 0) == ses);
@@ -140,6 +147,17 @@ int main(void)
     show("group keyring", keyctl(0, GROUP, 0, 0, 0));
     show("id 0", keyctl(0, 0, 0, 0, 0));
     show("id -9", keyctl(0, -9, 0, 0, 0));
+
+    fflush(stdout);
+    if (fork() == 0) {
+        char id[32];
+        snprintf(id, sizeof id, "%ld", ses);
+        keyctl(0, THREAD, 1, 0, 0);
+        keyctl(0, PROCESS, 1, 0, 0);
+        execl(argv[0], argv[0], "exec", id, (char *)NULL);
+        _exit(1);
+    }
+    wait(NULL);
 
     long k3 = add_key("user", "k3", "t", 1, THREAD);
     printf("request from thread keyring: %d\n", request_key("user", "k3", 0) == k3);

@@ -593,6 +593,14 @@ fn read(t: &Task, id: i32, buf: u64, len: usize) -> KResult<u64> {
     }
 }
 
+/// exec: the program starts without thread and process keyrings (the
+/// session keyring stays), as Linux's prepare_exec_creds.
+pub fn exec(t: &Task) {
+    let mut s = store();
+    s.thread.remove(&t.tid);
+    s.process.remove(&t.tgid());
+}
+
 /// Fork made task `child` of `parent`: a new thread has no thread
 /// keyring; a new process no process keyring and its parent's session
 /// keyring.
