@@ -297,3 +297,47 @@ fn exhaustion_as_a_user_leaves_the_kernel_serving() {
     g.send("poweroff -f\n");
     g.wait_exit(Duration::from_secs(60)).expect("poweroff");
 }
+
+/// The seccomp platform (`platform=seccomp`): a guest thread that jumps to
+/// every `syscall` instruction of the stub with registers of its choice
+/// (through the test hook, which sets them and resumes it there), or that
+/// scribbles over its request slot and signal stack, gets no host system
+/// call: the process is killed or only the handler's own futex and
+/// rt_sigreturn run. The existing escape attempts fail the same way.
+#[test]
+fn seccomp_platform_stub_sites_and_request_slot() {
+    let initrd = hostile_initrd("secsites");
+    let proof = proof_path("secsites-proof");
+    let initrd_arg = format!("initrd={}", initrd.display());
+    let mut g = Guest::boot_with_env(
+        &["mem=256M", &initrd_arg, "platform=seccomp"],
+        &[("RUML_TEST_HOST_SYSCALL", "1")],
+    );
+    g.wait_prompt();
+    for user in ["nobody", "root"] {
+        for attack in ["stubsites", "slot", "data", "race", "jump"] {
+            let cmd = as_user(user, &format!("/bin/hostile {} {attack}", proof.display()));
+            let (out, status) = g.run_status_timeout(&cmd, Duration::from_secs(300));
+            let what = format!("{attack} as {user}, seccomp platform");
+            assert!(
+                out.contains(&format!("hostile {attack} done")),
+                "{what}: did not finish\n{out}"
+            );
+            assert!(!out.contains("SUCCEEDED"), "{what}\n{out}");
+            assert!(out.contains("ATTACK "), "{what}: no attack ran\n{out}");
+            assert_eq!(status, 0, "{what}\n{out}");
+            assert_untouched(&proof, &what, &out);
+            assert_eq!(g.run("echo still serving").trim(), "still serving");
+            if attack == "stubsites" {
+                // Every jump was killed by the filter (the hook is on).
+                assert!(
+                    out.contains("(90 jumps, 90 killed by SIGSYS)"),
+                    "{what}\n{out}"
+                );
+            }
+        }
+    }
+    assert!(!g.output().contains("Kernel panic"), "{}", g.output());
+    g.send("poweroff -f\n");
+    g.wait_exit(Duration::from_secs(60)).expect("poweroff");
+}

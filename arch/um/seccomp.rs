@@ -660,4 +660,53 @@ mod tests {
         );
         assert_eq!(run(&child, 9, IP, [0; 6]), SECCOMP_RET_ALLOW);
     }
+    #[test]
+    fn systrap_traps_the_guest_and_confines_the_stub() {
+        let s = super::super::stub::seccomp_sites();
+        let f = systrap_filter(false);
+        let g = guest_thread_filter();
+        // A guest system call from guest code: SIGSYS for the handler.
+        assert_eq!(run(&f, 39, 0x40_1000, [0; 6]), SECCOMP_RET_TRAP);
+        assert_eq!(run(&g, 39, 0x40_1000, [0; 6]), SECCOMP_RET_ALLOW);
+        // The handler's futex on its own word, shared, wait or wake.
+        for op in [0, 1] {
+            let a = [REQ_ADDR, op, 1, 0, 0, 0];
+            assert_eq!(run(&f, 202, s.wake_ret, a), SECCOMP_RET_ALLOW);
+            assert_eq!(run(&g, 202, s.wait_ret, a), SECCOMP_RET_ALLOW);
+        }
+        for bad in [[STUB_DATA, 1, 1, 0, 0, 0], [REQ_ADDR, 0x81, 1, 0, 0, 0]] {
+            assert_eq!(run(&f, 202, s.wake_ret, bad), SECCOMP_RET_KILL_PROCESS);
+        }
+        assert_eq!(run(&f, 2, s.wake_ret, [0; 6]), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(run(&f, 15, s.sigreturn_ret, [0; 6]), SECCOMP_RET_ALLOW);
+        assert_eq!(
+            run(&f, 2, s.sigreturn_ret, [0; 6]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        // The batch's mapping calls pass the process filter (the stub's
+        // thread) but never the guest thread's.
+        let m = [0x1000, 0x1000, 3, FLAGS, 3, 0];
+        assert_eq!(run(&f, 9, s.rbatch_sites[1], m), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&g, 9, s.rbatch_sites[1], m), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(run(&f, 9, s.wake_ret, m), SECCOMP_RET_KILL_PROCESS);
+        // The slot, exactly; the guest thread's start, exactly.
+        let slot = [REQ_ADDR, REQ_SLOT_SIZE, 3, FLAGS, 3, 0x12000];
+        assert_eq!(run(&f, 9, s.rbatch_sites[1], slot), SECCOMP_RET_ALLOW);
+        let big = [REQ_ADDR, 2 * REQ_SLOT_SIZE, 3, FLAGS, 3, 0];
+        assert_eq!(run(&f, 9, s.rbatch_sites[1], big), SECCOMP_RET_KILL_PROCESS);
+        let clone = [CLONE_GUEST_THREAD, REQ_ADDR + REQ_START_STACK, 0, 0, 0, 0];
+        assert_eq!(run(&f, 56, s.clone_ret, clone), SECCOMP_RET_ALLOW);
+        assert_eq!(run(&g, 56, s.clone_ret, clone), SECCOMP_RET_KILL_PROCESS);
+        let fork_like = [0x11, 0, 0, 0, 0, 0];
+        assert_eq!(
+            run(&f, 56, s.clone_ret, fork_like),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        // Nothing else from the stub page.
+        assert_eq!(run(&f, 9, s.handler, m), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(
+            run(&g, 317, s.gfilter_ret, [1, 0, 0, 0, 0, 0]),
+            SECCOMP_RET_KILL_PROCESS
+        );
+    }
 }

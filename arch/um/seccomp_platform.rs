@@ -88,6 +88,8 @@ const FX_XSTATE_SIZE: u64 = FX_SW + 16;
 /// How long the kernel waits for a guest thread before checking that its
 /// process still lives.
 const LIVENESS: Duration = Duration::from_millis(200);
+/// How long a guest thread may leave a pending interrupt unanswered.
+const KICK_LIMIT: Duration = Duration::from_secs(2);
 
 /// One guest address space on this platform.
 pub struct SecMm {
@@ -205,6 +207,7 @@ impl SecMm {
     fn wait_event(&mut self, limit: Option<Duration>) -> bool {
         let w = self.state();
         let t0 = std::time::Instant::now();
+        let mut kicked: Option<std::time::Instant> = None;
         loop {
             let s = w.load(Ordering::Acquire);
             if s == ST_EVENT {
@@ -217,6 +220,20 @@ impl SecMm {
                 }
                 if limit.is_some_and(|l| t0.elapsed() > l) {
                     return false;
+                }
+                // A guest thread that does not answer the kick has blocked
+                // SIGALRM (a forged rt_sigreturn frame can): it would keep
+                // the vCPU forever, so it dies instead.
+                if irq::pending() {
+                    let since = *kicked.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() > KICK_LIMIT {
+                        log::warn!(
+                            "seccomp: host process {} ignores interrupts, killed",
+                            self.host.pid
+                        );
+                        self.kill();
+                        return false;
+                    }
                 }
             }
         }
@@ -417,8 +434,10 @@ impl SecMm {
     /// only have done the handler's harmless calls).
     fn debug_host_syscall(&mut self, nr: u64, args: [u64; 6]) -> Result<u64, i32> {
         let sites = stub::all_syscall_sites();
-        // args[5] picks the site (the guest can jump to any of them).
-        let site = sites[(args[5] as usize) % sites.len()];
+        // The upper half of the number picks the site (the guest can jump
+        // to any of them); the host sees only the lower half anyway.
+        let site = sites[((nr >> 32) as usize) % sites.len()];
+        let nr = nr & 0xffff_ffff;
         let mut ctx = Context::new();
         let mut r = Regs {
             rip: site - 2,
@@ -455,10 +474,10 @@ impl SecMm {
                 })
             }
             ev => {
+                // The call ran (or was not reached): the guest sees the
+                // frame's rax, and its registers are the hook's now.
                 log::warn!("seccomp: stub site {site:#x} with nr {nr}: came back with {ev:?}");
-                // The guest's registers are gone: end it as if killed.
-                self.kill();
-                Err(libc::SIGSYS)
+                Ok(ctx.regs.rax)
             }
         }
     }

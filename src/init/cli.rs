@@ -58,6 +58,9 @@ Kernel command-line words (UML/Linux style):
   uml_dir=DIR           directory for the machine id directory
   ncpus=N               virtual CPUs (1-64); processes run in parallel, the
                         threads of one process on one vCPU
+  platform=ptrace|seccomp
+                        how guest code runs on the host: PTRACE_SYSEMU (the
+                        default) or a seccomp filter trapping into the stub
   hostfs=DIR            host directory to export through hostfs
   gdbport=PORT          serve the GDB remote protocol on 127.0.0.1:PORT for guest
                         processes (gdb: target extended-remote :PORT, attach PID)
@@ -242,6 +245,7 @@ mod tests {
             "umid=",
             "uml_dir=",
             "ncpus=",
+            "platform=",
             "hostfs=",
             "gdbport=",
             "xterm=",

@@ -471,6 +471,104 @@ static void attack_hostcall(const char *which)
            r == -1 ? strerror(e) : "ran on the host");
 }
 
+/* The seccomp platform (platform=seccomp): the guest thread can jump to
+ * every `syscall` instruction of the stub with registers of its choice.
+ * The test hook does exactly that (the site index rides in the upper half
+ * of the number) in a child per attempt; the host must kill the child or
+ * run only the handler's harmless calls, never one of these. */
+#define REQ_ADDR (STUB_DATA + STUB_DATA_SIZE)
+#define NSITES 15
+
+static void attack_stub_sites(void)
+{
+    static const char *calls[] = {"open", "mmap-phys", "mprotect-stub", "futex-other", "fork",
+                                  "seccomp"};
+    int ran = 0, nkilled = 0;
+    for (long site = 0; site < NSITES; site++) {
+        for (unsigned c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+            fflush(stdout);
+            pid_t pid = fork();
+            if (pid == 0) {
+                long nr = HOOK_NR, r;
+                long hi = site << 32;
+                switch (c) {
+                case 0:
+                    r = syscall(nr, hi | SYS_open, proof, O_CREAT | O_WRONLY, 0644, 0, 0);
+                    break;
+                case 1:
+                    r = syscall(nr, hi | SYS_mmap, 0x10000000L, PAGE, 7, MAP_SHARED | MAP_FIXED, 3);
+                    break;
+                case 2:
+                    r = syscall(nr, hi | SYS_mprotect, STUB_CODE, PAGE, 7, 0, 0);
+                    break;
+                case 3:
+                    r = syscall(nr, hi | SYS_futex, STUB_DATA, 1, 1, 0, 0);
+                    break;
+                case 4:
+                    r = syscall(nr, hi | SYS_fork, 0, 0, 0, 0, 0);
+                    break;
+                default:
+                    r = syscall(nr, hi | SYS_seccomp, 1, 0, REQ_ADDR + 1024, 0, 0);
+                    break;
+                }
+                /* Back here: the hook is off (ENOSYS) or the host ran it. */
+                _exit(r == -1 && errno == ENOSYS ? 0 : 1);
+            }
+            int st = 0;
+            waitpid(pid, &st, 0);
+            ran++;
+            int killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
+            int ok = killed || (WIFEXITED(st) && WEXITSTATUS(st) == 0);
+            nkilled += killed;
+            if (!ok || access(proof, F_OK) == 0)
+                report("stub site", 0, "(site %ld, %s: status %#x)", site, calls[c], st);
+        }
+    }
+    report("stub sites", access(proof, F_OK) != 0, "(%d jumps, %d killed by SIGSYS)", ran,
+           nkilled);
+}
+
+/* Scribble over the request slot (and its signal stack) that the seccomp
+ * platform maps above the guest range, then make system calls: the
+ * process may die, but the kernel must not follow anything written there
+ * beyond this process's own registers. */
+static void attack_slot(void)
+{
+    struct sigaction sa = {.sa_handler = on_fault};
+    sigaction(SIGSEGV, &sa, NULL);
+    sigaction(SIGBUS, &sa, NULL);
+    int writable = 0;
+    for (unsigned long off = 0; off < 8 * PAGE; off += PAGE)
+        writable += !try_access((volatile unsigned char *)(REQ_ADDR + off), 0) &&
+                    !try_access((volatile unsigned char *)(REQ_ADDR + off), 1);
+    for (int round = 0; round < 4; round++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            signal(SIGSEGV, SIG_DFL);
+            volatile unsigned long *w = (volatile unsigned long *)REQ_ADDR;
+            for (unsigned long i = 0; i < 8 * PAGE / 8; i++) {
+                if (round == 0)
+                    w[i] = ~0UL;
+                else if (round == 1)
+                    w[i] = STUB_CODE + i * 8;
+                else if (round == 2)
+                    w[i] = REQ_ADDR + 2 * PAGE + (i * 64) % (6 * PAGE);
+                else if (i < 6)
+                    w[i] = 1; /* "event posted" */
+            }
+            pid_t me = getpid();
+            write(1, "", 0);
+            _exit(me == (pid_t)syscall(SYS_getpid) ? 0 : 3);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        int ok = WIFEXITED(st) || WIFSIGNALED(st);
+        report("request slot", ok && access(proof, F_OK) != 0,
+               "(round %d: %d writable pages, child status %#x)", round, writable, st);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -498,6 +596,10 @@ int main(int argc, char **argv)
         attack_data();
     if (all || !strcmp(what, "jump"))
         attack_jump();
+    if (!strcmp(what, "stubsites"))
+        attack_stub_sites();
+    if (!strcmp(what, "slot"))
+        attack_slot();
     if (all || !strcmp(what, "race"))
         attack_race();
     if (all || !strcmp(what, "fds"))
