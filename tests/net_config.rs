@@ -401,3 +401,101 @@ fn ip_packet_sockets_and_udhcpc() {
     drop(g);
     let _ = std::fs::remove_file(&initrd);
 }
+
+/// UML's vector words: `vec0:transport=tap` on the namespace's TAP and
+/// `vec1:transport=raw` on one end of a veth pair (AF_PACKET on the
+/// host interface), each pinging the host's side.
+#[test]
+fn vector_tap_and_raw_transports() {
+    let n = subnet() + 1;
+    let ns = match Netns::create(n) {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make a network namespace with a TAP ({e}); run as root");
+            return;
+        }
+    };
+    let (veth, peer) = (format!("rumlva{n}"), format!("rumlvb{n}"));
+    let made = ns
+        .exec(&[
+            "ip", "link", "add", &veth, "type", "veth", "peer", "name", &peer,
+        ])
+        .and_then(|_| {
+            ns.exec(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("10.202.{n}.1/24"),
+                "dev",
+                &peer,
+            ])
+        })
+        .and_then(|_| ns.exec(&["ip", "link", "set", &peer, "up"]))
+        .and_then(|_| ns.exec(&["ip", "link", "set", &veth, "up"]));
+    if let Err(e) = made {
+        eprintln!("SKIPPED: cannot make a veth pair ({e})");
+        return;
+    }
+    let dir = test_dir("net-vector-host");
+    let initrd = build_initramfs("net-vector", &[]);
+    let tap_word = format!("vec0:transport=tap,ifname={},mac=02:00:00:00:0a:01", ns.tap);
+    let raw_word = format!("vec1:transport=raw,ifname={veth}");
+    let mut g = boot_in(&ns, &initrd, &[&tap_word, &raw_word], &dir);
+    g.wait_prompt();
+    let links = g.run("ip link show");
+    assert!(
+        links.contains("vec0:") && links.contains("02:00:00:00:0a:01") && links.contains("vec1:"),
+        "ip link: {links}"
+    );
+    for (dev, net) in [("vec0", 201), ("vec1", 202)] {
+        let cfg = format!("ip addr add 10.{net}.{n}.2/24 dev {dev} && ip link set {dev} up");
+        let (out, st) = g.run_status(&cfg);
+        assert_eq!(st, 0, "{cfg}: {out}");
+        let (out, st) = g.run_status_timeout(
+            &format!("ping -c 1 -W 3 10.{net}.{n}.1"),
+            Duration::from_secs(60),
+        );
+        assert_eq!(st, 0, "ping over {dev}: {out}");
+    }
+    drop(g);
+    let _ = std::fs::remove_file(&initrd);
+}
+
+/// Bad vector words stop vmlinux before it boots, with status 2 and a
+/// message naming the word: an unknown transport, a malformed MAC, no
+/// ifname, a missing TAP (for a user who may not create one), a missing
+/// host interface for raw.
+#[test]
+fn bad_vector_words_exit_2() {
+    let cases: [(&str, bool, &str); 5] = [
+        ("vec0:transport=vde,ifname=x", false, "transport"),
+        (
+            "vec0:transport=tap,ifname=tap0,mac=02:00:zz:00:00:00",
+            false,
+            "MAC",
+        ),
+        ("vec0:transport=tap", false, "ifname"),
+        (
+            "vec0:transport=tap,ifname=rumlnotap0",
+            true,
+            "cannot attach",
+        ),
+        ("vec1:transport=raw,ifname=rumlnoif0", false, "cannot open"),
+    ];
+    for (word, unprivileged, says) in cases {
+        let mut g = if unprivileged {
+            boot_unprivileged(&["mem=64M", word])
+        } else {
+            Guest::boot(&["mem=64M", word])
+        };
+        let st = g
+            .wait_exit(Duration::from_secs(30))
+            .expect("vmlinux kept running");
+        assert_eq!(st.code(), Some(2), "{word}: {}", g.output());
+        let err = g.stderr_output();
+        assert!(
+            err.contains(word.split(['=', ',']).next().unwrap()) && err.contains(says),
+            "{word}: message {err:?}"
+        );
+    }
+}

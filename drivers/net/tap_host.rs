@@ -48,9 +48,15 @@ impl HostTap {
         if r < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(HostTap {
+        Ok(HostTap::from_file(file))
+    }
+
+    /// Frames over another fd that reads and writes one frame at a time
+    /// (`raw_host`'s AF_PACKET socket).
+    pub fn from_file(file: File) -> HostTap {
+        HostTap {
             file: Arc::new(file),
-        })
+        }
     }
 
     /// Start the helpers (named after the guest device). Returns the
