@@ -2,7 +2,9 @@
 //! over route netlink (addresses, link state, routes, neighbours),
 //! /proc/net/{arp,route}, /sys/class/net, AF_PACKET sockets
 //! (tests/guest/packet.c) and busybox `udhcpc` leasing an address from a
-//! host-side `udhcpd`. The host side lives in a network namespace of the
+//! host-side `udhcpd`; UML's vector words (`vecN:transport=tap|raw`); a
+//! UDP flood that must leave the console and vmlinux's memory alone. The
+//! host side lives in a network namespace of the
 //! test's own (TAP, its address, udhcpd, and vmlinux itself run in it),
 //! deleted when the test ends. Needs root on the host; skipped otherwise.
 
