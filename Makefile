@@ -6,7 +6,7 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image bench bench-smp clean deps fuzz-long
+.PHONY: all build run test image bench bench-smp bench-net clean deps fuzz-long
 
 all: build
 
@@ -50,6 +50,11 @@ bench:
 # Two CPU-bound processes with ncpus=1 and ncpus=2, and natively.
 bench-smp: build
 	python3 bench/smp.py --out bench/results/smp.json
+
+# Network rows (root: a netns with a TAP): ping RTT and TCP both ways over
+# TAP, ruml beside linux.uml, and over ruml's eth0=user (bench/net.py).
+bench-net: build
+	python3 bench/net.py --no-cargo
 
 clean:
 	rm -rf build vmlinux

@@ -2,7 +2,9 @@
 //! over route netlink (addresses, link state, routes, neighbours),
 //! /proc/net/{arp,route}, /sys/class/net, AF_PACKET sockets
 //! (tests/guest/packet.c) and busybox `udhcpc` leasing an address from a
-//! host-side `udhcpd`. The host side lives in a network namespace of the
+//! host-side `udhcpd`; UML's vector words (`vecN:transport=tap|raw`); a
+//! UDP flood that must leave the console and vmlinux's memory alone. The
+//! host side lives in a network namespace of the
 //! test's own (TAP, its address, udhcpd, and vmlinux itself run in it),
 //! deleted when the test ends. Needs root on the host; skipped otherwise.
 
@@ -398,6 +400,172 @@ fn ip_packet_sockets_and_udhcpc() {
     assert_eq!(mac.trim(), "02:00:00:11:22:33");
     let links = g.run("ip link show eth0");
     assert!(links.contains("02:00:00:11:22:33"), "ip link: {links}");
+    drop(g);
+    let _ = std::fs::remove_file(&initrd);
+}
+
+/// UML's vector words: `vec0:transport=tap` on the namespace's TAP and
+/// `vec1:transport=raw` on one end of a veth pair (AF_PACKET on the
+/// host interface), each pinging the host's side.
+#[test]
+fn vector_tap_and_raw_transports() {
+    let n = subnet() + 1;
+    let ns = match Netns::create(n) {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make a network namespace with a TAP ({e}); run as root");
+            return;
+        }
+    };
+    let (veth, peer) = (format!("rumlva{n}"), format!("rumlvb{n}"));
+    let made = ns
+        .exec(&[
+            "ip", "link", "add", &veth, "type", "veth", "peer", "name", &peer,
+        ])
+        .and_then(|_| {
+            ns.exec(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("10.202.{n}.1/24"),
+                "dev",
+                &peer,
+            ])
+        })
+        .and_then(|_| ns.exec(&["ip", "link", "set", &peer, "up"]))
+        .and_then(|_| ns.exec(&["ip", "link", "set", &veth, "up"]));
+    if let Err(e) = made {
+        eprintln!("SKIPPED: cannot make a veth pair ({e})");
+        return;
+    }
+    let dir = test_dir("net-vector-host");
+    let initrd = build_initramfs("net-vector", &[]);
+    let tap_word = format!("vec0:transport=tap,ifname={},mac=02:00:00:00:0a:01", ns.tap);
+    let raw_word = format!("vec1:transport=raw,ifname={veth}");
+    let mut g = boot_in(&ns, &initrd, &[&tap_word, &raw_word], &dir);
+    g.wait_prompt();
+    let links = g.run("ip link show");
+    assert!(
+        links.contains("vec0:") && links.contains("02:00:00:00:0a:01") && links.contains("vec1:"),
+        "ip link: {links}"
+    );
+    for (dev, net) in [("vec0", 201), ("vec1", 202)] {
+        let cfg = format!("ip addr add 10.{net}.{n}.2/24 dev {dev} && ip link set {dev} up");
+        let (out, st) = g.run_status(&cfg);
+        assert_eq!(st, 0, "{cfg}: {out}");
+        let (out, st) = g.run_status_timeout(
+            &format!("ping -c 1 -W 3 10.{net}.{n}.1"),
+            Duration::from_secs(60),
+        );
+        assert_eq!(st, 0, "ping over {dev}: {out}");
+    }
+    drop(g);
+    let _ = std::fs::remove_file(&initrd);
+}
+
+/// Bad vector words stop vmlinux before it boots, with status 2 and a
+/// message naming the word: an unknown transport, a malformed MAC, no
+/// ifname, a missing TAP (for a user who may not create one), a missing
+/// host interface for raw.
+#[test]
+fn bad_vector_words_exit_2() {
+    let cases: [(&str, bool, &str); 5] = [
+        ("vec0:transport=vde,ifname=x", false, "transport"),
+        (
+            "vec0:transport=tap,ifname=tap0,mac=02:00:zz:00:00:00",
+            false,
+            "MAC",
+        ),
+        ("vec0:transport=tap", false, "ifname"),
+        (
+            "vec0:transport=tap,ifname=rumlnotap0",
+            true,
+            "cannot attach",
+        ),
+        ("vec1:transport=raw,ifname=rumlnoif0", false, "cannot open"),
+    ];
+    for (word, unprivileged, says) in cases {
+        let mut g = if unprivileged {
+            boot_unprivileged(&["mem=64M", word])
+        } else {
+            Guest::boot(&["mem=64M", word])
+        };
+        let st = g
+            .wait_exit(Duration::from_secs(30))
+            .expect("vmlinux kept running");
+        assert_eq!(st.code(), Some(2), "{word}: {}", g.output());
+        let err = g.stderr_output();
+        assert!(
+            err.contains(word.split(['=', ',']).next().unwrap()) && err.contains(says),
+            "{word}: message {err:?}"
+        );
+    }
+}
+
+/// Resident memory of host process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A guest flooding eth0 with UDP as fast as it can (to a host port
+/// nobody listens on, so the host answers each with an ICMP error too):
+/// the console still answers meanwhile, and vmlinux's memory stays
+/// bounded: no queue between the stack and the TAP grows without limit.
+#[test]
+fn udp_flood_keeps_console_and_memory_bounded() {
+    let n = subnet() + 2;
+    let ns = match Netns::create(n) {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot make a network namespace with a TAP ({e}); run as root");
+            return;
+        }
+    };
+    let dir = test_dir("net-flood-host");
+    let flood = dir.join("udpflood");
+    compile_c(
+        &repo_root().join("tests/guest/udpflood.c"),
+        &flood,
+        &["-static"],
+    );
+    let initrd = build_initramfs("net-flood", &[(flood.as_path(), "/bin/udpflood")]);
+    let word = format!("eth0=tuntap,{}", ns.tap);
+    let mut g = boot_in(&ns, &initrd, &[&word], &dir);
+    g.wait_prompt();
+    let cfg = format!("ip addr add 10.201.{n}.2/24 dev eth0 && ip link set eth0 up");
+    let (out, st) = g.run_status(&cfg);
+    assert_eq!(st, 0, "{cfg}: {out}");
+    let pid = g.pid();
+    let before = rss_kib(pid);
+    g.run(&format!(
+        "/bin/udpflood 10.201.{n}.1 9 12 > /tmp/flood.log 2>&1 &"
+    ));
+    let mut peak = before;
+    for i in 0..10 {
+        std::thread::sleep(Duration::from_secs(1));
+        let out = g.run(&format!("echo alive {i}"));
+        assert_eq!(out.trim(), format!("alive {i}"));
+        peak = peak.max(rss_kib(pid));
+    }
+    let tx: u64 = g
+        .run("cat /sys/class/net/eth0/statistics/tx_packets")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(tx > 1000, "the flood sent {tx} frames");
+    eprintln!("vmlinux RSS {before} KiB, at most {peak} KiB during the flood ({tx} frames out)");
+    // Socket buffers, the device queues and the pages the flood touches:
+    // tens of MiB at most, whatever the rate.
+    assert!(
+        peak < before + 64 * 1024,
+        "vmlinux RSS grew from {before} KiB to {peak} KiB during the flood"
+    );
+    let (out, _) = g.run_status_timeout("wait; cat /tmp/flood.log", Duration::from_secs(120));
+    assert!(out.contains("udpflood done"), "{out}");
     drop(g);
     let _ = std::fs::remove_file(&initrd);
 }

@@ -1,8 +1,12 @@
 //! Virtual Ethernet devices (UML's `ethN=` words): each `ethN` is a
 //! `NetDevice` under one more interface of the stack. Transports: `tuntap`
-//! (a host TAP interface; `tap`, `tap_host`) and `user` (a user-mode
-//! gateway over host sockets, reusing `tap`'s queues).
+//! (a host TAP interface; `tap`, `tap_host`), `user` (a user-mode
+//! gateway over host sockets, reusing `tap`'s queues), and UML's vector
+//! words `vecN:transport=tap|raw` (the TAP host half again, or an
+//! AF_PACKET socket on a host interface, `raw_host`).
 
+#[allow(unsafe_code)]
+pub mod raw_host;
 pub mod tap;
 #[allow(unsafe_code)]
 pub mod tap_host;
@@ -22,28 +26,43 @@ static DEVICES: Mutex<Vec<Arc<TapShared>>> = Mutex::new(Vec::new());
 /// missing disk image (a guest booted without its network is worse).
 pub fn open_all(c: &Cmdline) -> Result<(), String> {
     let mut specs = c.eth.clone();
-    specs.sort_by_key(|e| e.index);
+    specs.sort_by_key(|e| (e.vector, e.index));
     let mut devs = Vec::new();
     for e in specs {
+        let name = e.name();
+        // Vector devices' default MACs differ from the ethN ones'.
+        let n = e.index + if e.vector { 16 } else { 0 };
         if let Some(net) = &e.user {
-            let word = format!("eth{}=user", e.index);
+            let word = format!("{name}=user");
             let bound = user::bind(net).map_err(|err| format!("{word}: {err}"))?;
             let mac = e
                 .mac
-                .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or("user"), e.index));
-            let shared = user::start(format!("eth{}", e.index), mac, bound)
+                .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or("user"), n));
+            let shared = user::start(name, mac, bound)
                 .map_err(|err| format!("{word}: cannot start its gateway: {err}"))?;
             devs.push(shared);
             continue;
         }
-        let word = format!("eth{}=tuntap,{}", e.index, e.tap);
-        let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
-            format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)
-        })?;
+        let (word, host) = if e.raw {
+            let word = format!("{name}:transport=raw,ifname={}", e.tap);
+            let host = raw_host::open(&e.tap).map_err(|err| {
+                format!("{word}: cannot open host interface {}: {err} (it must exist, and raw access needs root)", e.tap)
+            })?;
+            (word, host)
+        } else {
+            let word = if e.vector {
+                format!("{name}:transport=tap,ifname={}", e.tap)
+            } else {
+                format!("{name}=tuntap,{}", e.tap)
+            };
+            let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
+                format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)
+            })?;
+            (word, host)
+        };
         let mac = e
             .mac
-            .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or(&e.tap), e.index));
-        let name = format!("eth{}", e.index);
+            .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or(&e.tap), n));
         let shared = TapShared::start(name, mac, host)
             .map_err(|err| format!("{word}: cannot start its helper threads: {err}"))?;
         devs.push(shared);

@@ -37,7 +37,7 @@ impl TapShared {
     pub fn start(name: String, mac: [u8; 6], host: HostTap) -> std::io::Result<Arc<TapShared>> {
         Self::attach(name, mac, move |name, rx| {
             let tx = host.start(name, rx)?;
-            Ok(Box::new(move |frame| tx.send(frame).is_ok()) as Xmit)
+            Ok(Box::new(move |frame| tx.try_send(frame).is_ok()) as Xmit)
         })
     }
 

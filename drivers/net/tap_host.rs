@@ -8,7 +8,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
 const TUNSETIFF: libc::c_ulong = 0x400454ca;
@@ -18,6 +18,11 @@ const IFF_NO_PI: libc::c_short = 0x1000;
 /// header and room for a VLAN tag; longer frames are truncated by the
 /// host and dropped by the stack.
 pub const FRAME_MAX: usize = 1518;
+/// Frames waiting for the writer at most. A guest sending faster than the
+/// host takes them loses the rest, as a NIC with a full transmit ring
+/// does (and UDP over a real wire); an unbounded queue would grow by the
+/// whole flood.
+const TX_QUEUE_MAX: usize = 512;
 
 /// Where received frames go (called on the reader thread).
 pub type Receive = Arc<dyn Fn(Vec<u8>) + Send + Sync>;
@@ -48,15 +53,21 @@ impl HostTap {
         if r < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(HostTap {
+        Ok(HostTap::from_file(file))
+    }
+
+    /// Frames over another fd that reads and writes one frame at a time
+    /// (`raw_host`'s AF_PACKET socket).
+    pub fn from_file(file: File) -> HostTap {
+        HostTap {
             file: Arc::new(file),
-        })
+        }
     }
 
     /// Start the helpers (named after the guest device). Returns the
-    /// queue into the writer.
-    pub fn start(&self, name: &str, rx: Receive) -> io::Result<Sender<Vec<u8>>> {
-        let (tx, txq) = channel::<Vec<u8>>();
+    /// queue into the writer (bounded: `try_send` fails when it is full).
+    pub fn start(&self, name: &str, rx: Receive) -> io::Result<SyncSender<Vec<u8>>> {
+        let (tx, txq) = sync_channel::<Vec<u8>>(TX_QUEUE_MAX);
         let reader = self.file.clone();
         std::thread::Builder::new()
             .name(format!("{name}-rx"))

@@ -257,6 +257,13 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cmdline, Cmdline
     Ok(cmdline)
 }
 
+/// `N:...` after `vec`: UML's vector word (a plain `vecX=` stays an
+/// environment variable for init).
+fn is_vec_key(rest: &str) -> bool {
+    rest.split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Cmdline {
     /// Applies one word. Scalar options simply overwrite, which gives
     /// Linux's "last one wins" for duplicates.
@@ -356,12 +363,23 @@ impl Cmdline {
                         )));
                     }
                     self.ubd.push(spec);
-                } else if let Some(rest) = key.strip_prefix("eth") {
-                    let spec = super::eth_word::parse_eth(rest, required()?).map_err(invalid)?;
-                    if self.eth.iter().any(|e| e.index == spec.index) {
+                } else if let Some((rest, vector)) =
+                    key.strip_prefix("eth").map(|r| (r, false)).or_else(|| {
+                        key.strip_prefix("vec")
+                            .filter(|r| is_vec_key(r))
+                            .map(|r| (r, true))
+                    })
+                {
+                    let spec = if vector {
+                        super::eth_word::parse_vec(rest, required()?)
+                    } else {
+                        super::eth_word::parse_eth(rest, required()?)
+                    }
+                    .map_err(invalid)?;
+                    if self.eth.iter().any(|e| e.name() == spec.name()) {
                         return Err(invalid(format!(
-                            "eth{} is already configured by an earlier word (give each device once)",
-                            spec.index
+                            "{} is already configured by an earlier word (give each device once)",
+                            spec.name()
                         )));
                     }
                     self.eth.push(spec);

@@ -1,6 +1,7 @@
 //! The `ethN=TRANSPORT,...` command-line words (UML's network devices):
 //! `ethN=tuntap,TAPNAME[,MAC]` and `ethN=user[,...]` (alias `slirp`,
-//! options in `eth_user`). Pure parsing; the driver opens the TAP or
+//! options in `eth_user`), and UML's vector words `vecN:transport=tap|raw,
+//! ifname=...`. Pure parsing; the driver opens the TAP or
 //! starts the user-mode gateway at boot.
 
 /// Number of Ethernet devices (`eth0` ..= `eth15`).
@@ -17,19 +18,36 @@ pub struct EthSpec {
     pub mac: Option<[u8; 6]>,
     /// `user`/`slirp` transport (then `tap` is empty).
     pub user: Option<super::eth_user::UserNet>,
+    /// A `vecN:` word (UML's vector driver): the guest's device is
+    /// `vec<index>`, not `eth<index>`.
+    pub vector: bool,
+    /// `vecN:transport=raw`: `tap` names a host interface read and
+    /// written through an AF_PACKET socket, not a TAP.
+    pub raw: bool,
+}
+
+impl EthSpec {
+    /// The guest's name for it: `ethN` or `vecN`.
+    pub fn name(&self) -> String {
+        let prefix = if self.vector { "vec" } else { "eth" };
+        format!("{prefix}{}", self.index)
+    }
+}
+
+/// The device number N of `<prefix>N`: 0..MAX_ETH, no leading zeros.
+fn parse_index(n: &str, prefix: &str) -> Result<u8, String> {
+    match n.parse::<u8>() {
+        Ok(i) if i < MAX_ETH && (n == "0" || !n.starts_with('0')) => Ok(i),
+        _ => Err(format!(
+            "invalid device (expected {prefix}0..{prefix}{})",
+            MAX_ETH - 1
+        )),
+    }
 }
 
 /// Parse `eth<rest>=<value>`; errors are the reason, for the word.
 pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
-    let index = match rest.parse::<u8>() {
-        Ok(n) if n < MAX_ETH && (rest == "0" || !rest.starts_with('0')) => n,
-        _ => {
-            return Err(format!(
-                "invalid device (expected eth0..eth{})",
-                MAX_ETH - 1
-            ))
-        }
-    };
+    let index = parse_index(rest, "eth")?;
     let mut parts = value.split(',');
     let transport = parts.next().unwrap_or("");
     if transport == "user" || transport == "slirp" {
@@ -39,6 +57,8 @@ pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
             tap: String::new(),
             mac,
             user: Some(user),
+            vector: false,
+            raw: false,
         });
     }
     if transport != "tuntap" {
@@ -48,11 +68,7 @@ pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
     }
     let tap = parts.next().unwrap_or("");
     // IFNAMSIZ is 16 with the NUL; the host refuses longer names.
-    if tap.is_empty() || tap.len() > 15 || !tap.bytes().all(is_ifname_byte) {
-        return Err(format!(
-            "invalid TAP name {tap:?} (1-15 letters, digits, '-', '_', '.')"
-        ));
-    }
+    check_ifname(tap, "TAP")?;
     let mac = match parts.next() {
         None | Some("") => None,
         Some(m) => Some(parse_mac(m)?),
@@ -67,6 +83,58 @@ pub fn parse_eth(rest: &str, value: &str) -> Result<EthSpec, String> {
         tap: tap.to_owned(),
         mac,
         user: None,
+        vector: false,
+        raw: false,
+    })
+}
+
+/// A host interface name: 1-15 bytes (IFNAMSIZ is 16 with the NUL; the
+/// host refuses longer names) of letters, digits, '-', '_', '.'.
+fn check_ifname(name: &str, what: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 15 || !name.bytes().all(is_ifname_byte) {
+        return Err(format!(
+            "invalid {what} name {name:?} (1-15 letters, digits, '-', '_', '.')"
+        ));
+    }
+    Ok(())
+}
+
+/// Parse UML's vector word `vec<rest>=<value>`, where the key goes on
+/// past the number: `vecN:transport=tap,ifname=TAP[,mac=MAC][,gro=0|1]`
+/// or `vecN:transport=raw,ifname=IF[,mac=MAC]`, so `rest` is
+/// `N:transport` and `value` the transport and its options.
+pub fn parse_vec(rest: &str, value: &str) -> Result<EthSpec, String> {
+    let usage = "expected vecN:transport=tap,ifname=TAP[,mac=MAC] or vecN:transport=raw,ifname=IF[,mac=MAC]";
+    let (n, key) = rest.split_once(':').ok_or_else(|| usage.to_string())?;
+    let index = parse_index(n, "vec")?;
+    if key != "transport" {
+        return Err(format!("unexpected {key:?} ({usage})"));
+    }
+    let mut parts = value.split(',');
+    let raw = match parts.next().unwrap_or("") {
+        "tap" => false,
+        "raw" => true,
+        t => return Err(format!("unsupported transport {t:?} (expected tap or raw)")),
+    };
+    let (mut ifname, mut mac) = (None, None);
+    for p in parts {
+        match p.split_once('=') {
+            Some(("ifname", v)) => ifname = Some(v),
+            Some(("mac", v)) => mac = Some(parse_mac(v)?),
+            // Generic receive offload: nothing to aggregate here.
+            Some(("gro", "0" | "1")) if !raw => {}
+            _ => return Err(format!("unexpected {p:?} ({usage})")),
+        }
+    }
+    let ifname = ifname.ok_or_else(|| format!("no ifname= ({usage})"))?;
+    check_ifname(ifname, if raw { "interface" } else { "TAP" })?;
+    Ok(EthSpec {
+        index,
+        tap: ifname.to_owned(),
+        mac,
+        user: None,
+        vector: true,
+        raw,
     })
 }
 
@@ -108,7 +176,9 @@ mod tests {
                 index: 0,
                 tap: "tap0".into(),
                 mac: None,
-                user: None
+                user: None,
+                vector: false,
+                raw: false,
             })
         );
         assert_eq!(
@@ -137,6 +207,29 @@ mod tests {
             ("0", "tuntap,tap0,02:00:00:00:00:00,x"),
         ] {
             assert!(parse_eth(rest, v).is_err(), "eth{rest}={v} was accepted");
+        }
+    }
+
+    #[test]
+    fn vector_words() {
+        let v = parse_vec("2:transport", "tap,ifname=tap9,mac=02:00:00:00:00:09,gro=1").unwrap();
+        assert_eq!(
+            (v.name(), v.tap.as_str(), v.raw, v.mac),
+            ("vec2".into(), "tap9", false, Some([2, 0, 0, 0, 0, 9]))
+        );
+        assert!(parse_vec("0:transport", "raw,ifname=veth0").unwrap().raw);
+        for (rest, v) in [
+            ("0:transport", "vde,ifname=x"),
+            ("0:transport", "tap"),
+            ("0:transport", "tap,ifname="),
+            ("0:transport", "tap,ifname=t,mac=02:00"),
+            ("0:transport", "tap,ifname=t,depth=9"),
+            ("0:transport", "raw,ifname=t,gro=1"),
+            ("0:mode", "tap,ifname=t"),
+            ("0", "tap,ifname=t"),
+            ("16:transport", "tap,ifname=t"),
+        ] {
+            assert!(parse_vec(rest, v).is_err(), "vec{rest}={v} was accepted");
         }
     }
 }
