@@ -20,11 +20,12 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 
-/// The namespace types this kernel can make new instances of. IPC,
-/// mount, PID and network namespaces exist only as the initial ones: their
-/// objects (SysV tables, the mount table, pids, the stack) are global, so
-/// asking for a new one fails with EINVAL rather than sharing silently.
-pub const SUPPORTED_NEW: u64 = CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+/// The namespace types this kernel can make new instances of. Mount, PID
+/// and network namespaces exist only as the initial ones: their objects
+/// (the mount table, pids, the stack) are global, so asking for a new one
+/// fails with EINVAL rather than sharing silently.
+pub const SUPPORTED_NEW: u64 =
+    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 /// Every CLONE_NEW* flag.
 pub const ALL_NEW: u64 = CLONE_NEWTIME
@@ -340,6 +341,20 @@ pub fn hostname_of(t: &Task) -> UtsNames {
     let uts = of(t).uts;
     let names = lock(uts.uts().expect("a UTS namespace")).clone();
     names
+}
+
+/// The IPC namespace of the process making the current syscall (the
+/// initial one for the kernel itself), by inode number: which SysV
+/// tables it sees.
+pub fn current_ipc() -> u64 {
+    let t = super::current::tgid()
+        .and_then(super::task::group)
+        .and_then(|g| g.lock().threads.first().copied())
+        .and_then(super::task::task);
+    match t {
+        Some(t) => of(&t).ipc.ino,
+        None => Kind::Ipc.init_ino(),
+    }
 }
 
 /// The initial UTS namespace's names (what the kernel itself reports).

@@ -392,7 +392,7 @@ const LIST: &[Entry] = &[
     full(269, "faccessat", "", |t, a| sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0)),
     full(270, "pselect6", "as select with a timespec; the signal mask (arg 6: {sigset, size}) is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), Some(a.u(5)))).nohand(),
     full(271, "ppoll", "as poll with a timespec; the signal mask is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4))).nohand(),
-    partial(272, "unshare", "new UTS, user, cgroup and time namespaces; IPC, mount, PID and network: EINVAL (docs/namespaces.md)", |t, a| ns::sys::sys_unshare(t, a.u(0))),
+    partial(272, "unshare", "new UTS, IPC (SysV; POSIX queues stay shared), user, cgroup and time namespaces; mount, PID and network: EINVAL (docs/namespaces.md)", |t, a| ns::sys::sys_unshare(t, a.u(0))),
     full(273, "set_robust_list", "the list is walked at thread exit (FUTEX_OWNER_DIED, one waiter woken); not at execve", |t, a| k::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1))),
     none(274, "get_robust_list", ""),
     partial(275, "splice", "bytes are copied, not pages moved; pipe to pipe, file/socket/tty to pipe, pipe to file/socket; the pipe side waits unless SPLICE_F_NONBLOCK or O_NONBLOCK (MOVE, MORE, GIFT accepted as hints); a socket or tty output waits as a write, whatever SPLICE_F_NONBLOCK says; file to pipe fills the free bytes, not Linux's 16 page slots", |t, a| k::splice::sys_splice(t, a.i(0), a.u(1), a.i(2), a.u(3), a.usize(4), a.u32(5))),
