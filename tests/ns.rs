@@ -19,7 +19,7 @@ fn ns_matches_native() {
 fn busybox_unshare_and_nsenter() {
     let mut g = Guest::boot_busybox("ns-busybox");
     g.run("hostname outer");
-    let out = g.run("unshare -u sh -c 'hostname inner; hostname'; hostname");
+    let out = g.run("unshare -u sh -c 'hostname inner; cat /proc/sys/kernel/hostname'; hostname");
     assert_eq!(
         out.trim().lines().collect::<Vec<_>>(),
         ["inner", "outer"],

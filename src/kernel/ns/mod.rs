@@ -343,21 +343,31 @@ pub fn hostname_of(t: &Task) -> UtsNames {
     names
 }
 
-/// The IPC namespace of the process making the current syscall (the
-/// initial one for the kernel itself), by inode number: which SysV
-/// tables it sees.
-pub fn current_ipc() -> u64 {
-    let t = super::current::tgid()
+/// The namespaces of the process making the current syscall (the
+/// initial ones for the kernel itself), for code not handed the task.
+fn current() -> NsProxy {
+    super::current::tgid()
         .and_then(super::task::group)
         .and_then(|g| g.lock().threads.first().copied())
-        .and_then(super::task::task);
-    match t {
-        Some(t) => of(&t).ipc.ino,
-        None => Kind::Ipc.init_ino(),
-    }
+        .and_then(super::task::task)
+        .map(|t| of(&t))
+        .unwrap_or_default()
 }
 
-/// The initial UTS namespace's names (what the kernel itself reports).
-pub fn init_uts() -> &'static Mutex<UtsNames> {
-    INIT.uts.uts().expect("a UTS namespace")
+/// The current IPC namespace's inode number: which SysV tables the
+/// caller sees.
+pub fn current_ipc() -> u64 {
+    current().ipc.ino
+}
+
+/// The current UTS namespace (/proc/sys/kernel/hostname, domainname).
+pub fn current_uts() -> Arc<Ns> {
+    current().uts
+}
+
+/// Change the current UTS namespace's names.
+pub fn with_current_uts<R>(f: impl FnOnce(&mut UtsNames) -> R) -> R {
+    let uts = current_uts();
+    let mut n = lock(uts.uts().expect("a UTS namespace"));
+    f(&mut n)
 }
