@@ -155,6 +155,15 @@ static void uts_and_setns(void) {
     r("NS_GET_PARENT initial user", ioctl(myuser, NS_GET_PARENT));
     r("NS_GET_USERNS initial user", ioctl(myuser, NS_GET_USERNS));
     r("setns own user ns", setns(myuser, CLONE_NEWUSER));
+    int pfd = syscall(SYS_pidfd_open, c, 0);
+    r("setns pidfd no flags", setns(pfd, 0));
+    r("setns pidfd bad flag", setns(pfd, CLONE_NEWUTS | CLONE_VM));
+    r("setns pidfd uts", setns(pfd, CLONE_NEWUTS));
+    host("after setns pidfd");
+    r("setns pidfd uts+ipc (ipc already ours)", setns(pfd, CLONE_NEWUTS | CLONE_NEWIPC));
+    setns(mine, 0);
+    host("back again");
+    close(pfd);
     close(f);
     close(owner);
     close(mine);

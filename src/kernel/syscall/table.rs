@@ -428,7 +428,7 @@ const LIST: &[Entry] = &[
     partial(305, "clock_adjtime", "CLOCK_REALTIME as adjtimex; other clocks EOPNOTSUPP", |t, a| sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1))),
     partial(306, "syncfs", "syncs every filesystem, as sync; the fd is not checked (no EBADF)", |t, _| sys_fs::sys_sync(t)),
     none(307, "sendmmsg", ""),
-    partial(308, "setns", "namespace fds from /proc/PID/ns (not pidfds)", |t, a| ns::sys::sys_setns(t, a.i(0), a.u(1))),
+    partial(308, "setns", "namespace fds (/proc/PID/ns, NS_GET_*) and pidfds; joining mount, PID or network namespaces other than the initial ones cannot happen (none exist)", |t, a| ns::sys::sys_setns(t, a.i(0), a.u(1))),
     full(309, "getcpu", "the task's vCPU, node 0", |t, a| sys_proc::sys_getcpu(t, a.u(0), a.u(1))),
     full(310, "process_vm_readv", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), false)),
     full(311, "process_vm_writev", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), true)),
