@@ -7,6 +7,7 @@
 pub mod mqueue;
 pub mod mqueue_fs;
 pub mod msg;
+pub mod per_ns;
 pub mod proc;
 pub mod sem;
 pub mod shm;

@@ -5,15 +5,16 @@
 //! queue and look again when anything changes. A sleeper whose queue was
 //! removed gets EIDRM.
 
+use super::per_ns::PerNs;
 use super::{now, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
 use super::{IPC_SET, IPC_STAT, MSGMAX, MSGMNB, MSGMNI};
 use crate::abi::ipc as abi;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
-use crate::kernel::task::{lock, Pid, Task};
+use crate::kernel::task::{Pid, Task};
 use crate::kernel::wait::WaitQueue;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub const MSG_NOERROR: i32 = 0o10000;
 pub const MSG_EXCEPT: i32 = 0o20000;
@@ -34,12 +35,12 @@ pub struct MsgQueue {
     wq: WaitQueue,
 }
 
-static MSG: Mutex<Ids<MsgQueue>> = Mutex::new(Ids::new());
+static MSG: PerNs<Ids<MsgQueue>> = PerNs::new(Ids::new);
 
 /// msgget
 pub fn msgget(t: &Arc<Task>, key: i32, flg: i32) -> KResult<u64> {
     let c = t.creds();
-    let id = lock(&MSG).get_or_create(
+    let id = MSG.lock().get_or_create(
         &c,
         key,
         flg,
@@ -76,7 +77,7 @@ pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32) -> KResult
     let c = t.creds();
     let mut slept = false;
     loop {
-        let mut ids = lock(&MSG);
+        let mut ids = MSG.lock();
         let (perm, q) = match ids.get(id) {
             Ok(e) => e,
             // Removed while we slept.
@@ -95,7 +96,7 @@ pub fn msgsnd(t: &Arc<Task>, id: i32, msgp: u64, size: u64, flg: i32) -> KResult
             // A signal ends the wait before the queue is looked at again
             // unless it was removed (EIDRM first, as Linux's do_msgsnd).
             if sched::wait(t, None).is_err() {
-                if lock(&MSG).get(id).is_err() {
+                if MSG.lock().get(id).is_err() {
                     return Err(Errno::EIDRM);
                 }
                 return Err(INTERRUPTED);
@@ -152,7 +153,7 @@ pub fn msgrcv(t: &Arc<Task>, id: i32, msgp: u64, size: u64, typ: i64, flg: i32) 
     let mut slept = false;
     let mut signalled = false;
     let (mtype, text) = loop {
-        let mut ids = lock(&MSG);
+        let mut ids = MSG.lock();
         let (perm, q) = match ids.get(id) {
             Ok(e) => e,
             // Removed while we slept.
@@ -205,7 +206,7 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
     match cmd {
         IPC_INFO | MSG_INFO => {
             let (max, used, msgs, bytes) = {
-                let ids = lock(&MSG);
+                let ids = MSG.lock();
                 let msgs: usize = ids.iter().map(|(_, q)| q.msgs.len()).sum();
                 let bytes: u64 = ids.iter().map(|(_, q)| q.cbytes).sum();
                 (ids.max_idx(), ids.len(), msgs, bytes)
@@ -234,7 +235,7 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         IPC_STAT | MSG_STAT | MSG_STAT_ANY => {
             let mut b = abi::MsqidDs::default();
             let ret = {
-                let mut ids = lock(&MSG);
+                let mut ids = MSG.lock();
                 let (perm, q) = if cmd == IPC_STAT {
                     ids.get(id)?
                 } else {
@@ -260,7 +261,7 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         IPC_SET => {
             let b: abi::MsqidDs = crate::abi::read_val(&mm, buf)?;
             let qbytes = b.msg_qbytes;
-            let mut ids = lock(&MSG);
+            let mut ids = MSG.lock();
             let (perm, q) = ids.get(id)?;
             perm.check_owner(&c)?;
             if qbytes > MSGMNB.get() && !c.capable() {
@@ -274,7 +275,7 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
             Ok(0)
         }
         IPC_RMID => {
-            let mut ids = lock(&MSG);
+            let mut ids = MSG.lock();
             let (perm, _) = ids.get(id)?;
             perm.check_owner(&c)?;
             if let Some((_, q)) = ids.remove(id) {
@@ -288,13 +289,13 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
 
 /// Forget every queue (reboot).
 pub fn reset() {
-    *lock(&MSG) = Ids::new();
+    MSG.take_all();
 }
 
 /// /proc/sysvipc/msg
 pub fn proc_text() -> String {
     let mut out = String::from("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n");
-    for (p, q) in lock(&MSG).iter() {
+    for (p, q) in MSG.lock().iter() {
         out += &format!(
             "{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}\n",
             p.key,

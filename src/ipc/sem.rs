@@ -6,14 +6,15 @@
 //! tries all its operations again from the start. A waiter whose array
 //! was removed meanwhile gets EIDRM.
 
+use super::per_ns::PerNs;
 use super::{now, Ids, IPC_64, IPC_INFO, IPC_NOWAIT, IPC_RMID};
 use super::{IPC_SET, IPC_STAT, SEMMNI, SEMMNS, SEMMSL, SEMOPM};
 use crate::abi::{ipc as abi, time::Timespec, UserSlice};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::sched;
-use crate::kernel::task::{self, lock, Pid, State, Task, Tid};
+use crate::kernel::task::{self, Pid, State, Task, Tid};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Largest semaphore value, and largest undo adjustment.
 pub const SEMVMX: i32 = 32767;
@@ -81,7 +82,7 @@ struct State_ {
     undo: BTreeMap<(Pid, i32), Vec<i32>>,
 }
 
-static SEM: Mutex<State_> = Mutex::new(State_ {
+static SEM: PerNs<State_> = PerNs::new(|| State_ {
     ids: Ids::new(),
     undo: BTreeMap::new(),
 });
@@ -92,7 +93,7 @@ pub fn semget(t: &Arc<Task>, key: i32, nsems: i32, flg: i32) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let c = t.creds();
-    let mut st = lock(&SEM);
+    let mut st = SEM.lock();
     let total: usize = st.ids.iter().map(|(_, s)| s.sems.len()).sum();
     let id = st.ids.get_or_create(
         &c,
@@ -164,7 +165,7 @@ pub fn semtimedop(t: &Arc<Task>, id: i32, sops: u64, nsops: u64, timeout: u64) -
         if let Some(e) = signalled {
             // EINTR whatever SA_RESTART says (the table's restart class); off the
             // waiter list so GETNCNT/GETZCNT no longer count us.
-            if let Ok((_, set)) = lock(&SEM).ids.get(id) {
+            if let Ok((_, set)) = SEM.lock().ids.get(id) {
                 set.waiters.retain(|w| w.tid != t.tid);
             }
             return Err(e);
@@ -181,7 +182,7 @@ pub fn semtimedop(t: &Arc<Task>, id: i32, sops: u64, nsops: u64, timeout: u64) -
 fn attempt(t: &Task, id: i32, ops: &[SemBuf], deadline: Option<i64>, slept: bool) -> KResult<bool> {
     let c = t.creds();
     let tgid = t.tgid();
-    let mut st = lock(&SEM);
+    let mut st = SEM.lock();
     let st = &mut *st;
     let (perm, set) = match st.ids.get(id) {
         Ok(e) => e,
@@ -256,7 +257,15 @@ fn attempt(t: &Task, id: i32, ops: &[SemBuf], deadline: Option<i64>, slept: bool
 /// A process exits: apply its SEM_UNDO adjustments (clamped to the valid
 /// range, as Linux's exit_sem) and wake whoever that lets go on.
 pub fn exit(tgid: Pid) {
-    let mut st = lock(&SEM);
+    // Its IPC namespace may be gone from view by now: every namespace's
+    // table is looked at.
+    for key in SEM.keys() {
+        exit_in(tgid, key);
+    }
+}
+
+fn exit_in(tgid: Pid, key: u64) {
+    let mut st = SEM.lock_in(key);
     let st = &mut *st;
     let mine: Vec<(i32, Vec<i32>)> = st
         .undo
@@ -287,7 +296,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
     match cmd {
         IPC_INFO | SEM_INFO => {
             let (max, used, total) = {
-                let st = lock(&SEM);
+                let st = SEM.lock();
                 let total: usize = st.ids.iter().map(|(_, s)| s.sems.len()).sum();
                 (st.ids.max_idx(), st.ids.len(), total)
             };
@@ -314,7 +323,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
         IPC_STAT | SEM_STAT | SEM_STAT_ANY => {
             let mut b = abi::SemidDs::default();
             let ret = {
-                let mut st = lock(&SEM);
+                let mut st = SEM.lock();
                 let (perm, set) = if cmd == IPC_STAT {
                     st.ids.get(id)?
                 } else {
@@ -334,7 +343,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
         }
         IPC_SET => {
             let b: abi::Ipc64Perm = crate::abi::read_val(&mm, arg)?;
-            let mut st = lock(&SEM);
+            let mut st = SEM.lock();
             let (perm, set) = st.ids.get(id)?;
             perm.check_owner(&c)?;
             perm.set_from(&b);
@@ -342,7 +351,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
             Ok(0)
         }
         IPC_RMID => {
-            let mut st = lock(&SEM);
+            let mut st = SEM.lock();
             let (perm, _) = st.ids.get(id)?;
             perm.check_owner(&c)?;
             if let Some((_, mut set)) = st.ids.remove(id) {
@@ -352,7 +361,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
             Ok(0)
         }
         GETVAL | GETPID | GETNCNT | GETZCNT => {
-            let mut st = lock(&SEM);
+            let mut st = SEM.lock();
             let (perm, set) = st.ids.get(id)?;
             perm.check(&c, 0o444)?;
             let s = usize::try_from(num)
@@ -368,7 +377,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
         }
         GETALL => {
             let v: Vec<u16> = {
-                let mut st = lock(&SEM);
+                let mut st = SEM.lock();
                 let (perm, set) = st.ids.get(id)?;
                 perm.check(&c, 0o444)?;
                 set.sems.iter().map(|s| s.val as u16).collect()
@@ -381,7 +390,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
             if !(0..=SEMVMX).contains(&val) {
                 return Err(Errno::ERANGE);
             }
-            let mut st = lock(&SEM);
+            let mut st = SEM.lock();
             let st = &mut *st;
             let (perm, set) = st.ids.get(id)?;
             let n = usize::try_from(num)
@@ -402,7 +411,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
         }
         SETALL => {
             let n = {
-                let mut st = lock(&SEM);
+                let mut st = SEM.lock();
                 let (perm, set) = st.ids.get(id)?;
                 perm.check(&c, 0o222)?;
                 set.sems.len()
@@ -415,7 +424,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
             if vals.iter().any(|&v| v > SEMVMX) {
                 return Err(Errno::ERANGE);
             }
-            let mut st = lock(&SEM);
+            let mut st = SEM.lock();
             let st = &mut *st;
             let (_, set) = st.ids.get(id)?;
             for (s, v) in set.sems.iter_mut().zip(vals) {
@@ -435,9 +444,7 @@ pub fn semctl(t: &Arc<Task>, id: i32, num: i32, cmd: i32, arg: u64) -> KResult<u
 
 /// Forget every array and undo list (reboot).
 pub fn reset() {
-    let mut st = lock(&SEM);
-    st.ids = Ids::new();
-    st.undo.clear();
+    SEM.take_all();
 }
 
 /// /proc/sysvipc/sem
@@ -445,7 +452,7 @@ pub fn proc_text() -> String {
     let mut out = String::from(
         "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
     );
-    for (p, s) in lock(&SEM).ids.iter() {
+    for (p, s) in SEM.lock().ids.iter() {
         out += &format!(
             "{:10} {:10}  {:4o} {:10} {:5} {:5} {:5} {:5} {:10} {:10}\n",
             p.key,

@@ -8,16 +8,17 @@
 //! new vma). After IPC_RMID the table keeps only a weak reference, and
 //! the last VMA to go drops the segment (`ShmFile`'s Drop).
 
+use super::per_ns::PerNs;
 use super::{now, Ids, IPC_64, IPC_INFO, IPC_RMID, IPC_SET};
 use super::{IPC_STAT, SHMALL, SHMMAX, SHMMNI};
 use crate::abi::ipc as abi;
 use crate::fs::vfs::{Inode, Stat};
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::task::{lock, Task};
+use crate::kernel::task::Task;
 use crate::mm::frame::Pfn;
 use crate::mm::{page_up, Backing, Vma, PROT_EXEC, PROT_READ, PROT_WRITE};
 use std::any::Any;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 pub const SHM_RDONLY: i32 = 0o10000;
 pub const SHM_RND: i32 = 0o20000;
@@ -38,6 +39,8 @@ const SHMLBA: u64 = 4096;
 pub struct ShmFile {
     inner: Arc<dyn Inode>,
     id: OnceLock<i32>,
+    /// Its IPC namespace: the last detach may happen in any process.
+    ns: u64,
     key: i32,
     size: u64,
 }
@@ -64,7 +67,7 @@ impl Drop for ShmFile {
         // The last attach of a removed segment went: forget it. (Never
         // reached while the table holds its strong reference.)
         if let Some(&id) = self.id.get() {
-            let mut t = lock(&SHM);
+            let mut t = SHM.lock_in(self.ns);
             if t.get(id).is_ok_and(|(_, s)| s.held.is_none()) {
                 t.remove(id);
             }
@@ -98,12 +101,12 @@ impl Shm {
     }
 }
 
-static SHM: Mutex<Ids<Shm>> = Mutex::new(Ids::new());
+static SHM: PerNs<Ids<Shm>> = PerNs::new(Ids::new);
 
 /// shmget
 pub fn shmget(t: &Arc<Task>, key: i32, size: u64, flg: i32) -> KResult<u64> {
     let c = t.creds();
-    let mut ids = lock(&SHM);
+    let mut ids = SHM.lock();
     let total: u64 = ids.iter().map(|(_, s)| s.pages()).sum();
     let id = ids.get_or_create(
         &c,
@@ -133,6 +136,7 @@ pub fn shmget(t: &Arc<Task>, key: i32, size: u64, flg: i32) -> KResult<u64> {
             let file = Arc::new(ShmFile {
                 inner: crate::fs::tmpfs::anon_file(),
                 id: OnceLock::new(),
+                ns: crate::kernel::ns::current_ipc(),
                 key,
                 size,
             });
@@ -186,7 +190,7 @@ pub fn shmat(t: &Arc<Task>, id: i32, addr: u64, flg: i32) -> KResult<u64> {
     }
     let c = t.creds();
     let file = {
-        let mut ids = lock(&SHM);
+        let mut ids = SHM.lock();
         let (perm, s) = ids.get(id)?;
         perm.check(&c, acc)?;
         s.file.upgrade().ok_or(Errno::EIDRM)?
@@ -222,7 +226,7 @@ pub fn shmat(t: &Arc<Task>, id: i32, addr: u64, flg: i32) -> KResult<u64> {
     })?;
     drop(m);
     drop(file);
-    if let Ok((_, s)) = lock(&SHM).get(id) {
+    if let Ok((_, s)) = SHM.lock().get(id) {
         s.atime = now();
         s.lpid = t.tgid();
     }
@@ -267,7 +271,7 @@ pub fn shmdt(t: &Arc<Task>, addr: u64) -> KResult<u64> {
     }
     drop(m);
     if let Some(id) = id {
-        if let Ok((_, s)) = lock(&SHM).get(id) {
+        if let Ok((_, s)) = SHM.lock().get(id) {
             s.dtime = now();
             s.lpid = t.tgid();
         }
@@ -290,13 +294,13 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
                 shmall: SHMALL.get(),
                 ..Default::default()
             };
-            let max = lock(&SHM).max_idx();
+            let max = SHM.lock().max_idx();
             crate::abi::write_val(&mm, buf, &b)?;
             Ok(max as u64)
         }
         SHM_INFO => {
             let (max, used, tot, rss) = {
-                let ids = lock(&SHM);
+                let ids = SHM.lock();
                 let tot: u64 = ids.iter().map(|(_, s)| s.pages()).sum();
                 let rss: u64 = ids.iter().map(|(_, s)| s.rss()).sum();
                 (ids.max_idx(), ids.len(), tot, rss)
@@ -313,7 +317,7 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         IPC_STAT | SHM_STAT | SHM_STAT_ANY => {
             let mut b = abi::ShmidDs::default();
             let ret = {
-                let mut ids = lock(&SHM);
+                let mut ids = SHM.lock();
                 let (perm, s) = if cmd == IPC_STAT {
                     ids.get(id)?
                 } else {
@@ -337,7 +341,7 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         }
         IPC_SET => {
             let b: abi::Ipc64Perm = crate::abi::read_val(&mm, buf)?;
-            let mut ids = lock(&SHM);
+            let mut ids = SHM.lock();
             let (perm, s) = ids.get(id)?;
             perm.check_owner(&c)?;
             perm.set_from(&b);
@@ -346,7 +350,7 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         }
         IPC_RMID => {
             let held = {
-                let mut ids = lock(&SHM);
+                let mut ids = SHM.lock();
                 let (perm, s) = ids.get(id)?;
                 perm.check_owner(&c)?;
                 let held = s.held.take();
@@ -366,7 +370,7 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
         }
         SHM_LOCK | SHM_UNLOCK => {
             let memlock = t.tg().lock().rlimits[8].0;
-            let mut ids = lock(&SHM);
+            let mut ids = SHM.lock();
             let (perm, _) = ids.get(id)?;
             if !c.capable() {
                 perm.check_owner(&c)?;
@@ -388,14 +392,14 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
 /// Forget every segment (reboot). The table's references are dropped
 /// with it unlocked: `ShmFile`'s drop looks at the table.
 pub fn reset() {
-    let old = std::mem::replace(&mut *lock(&SHM), Ids::new());
+    let old = SHM.take_all();
     drop(old);
 }
 
 /// /proc/sysvipc/shm
 pub fn proc_text() -> String {
     let mut out = String::from("       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n");
-    for (p, s) in lock(&SHM).iter() {
+    for (p, s) in SHM.lock().iter() {
         out += &format!(
             "{:10} {:10}  {:4o} {:21} {:5} {:5}  {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10} {:21} {:21}\n",
             p.key,

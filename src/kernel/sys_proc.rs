@@ -577,9 +577,10 @@ pub fn sys_setsid(t: &Arc<Task>) -> KResult<u64> {
     Ok(me as u64)
 }
 
-/// The initial UTS namespace's node name (what the kernel reports).
+/// The node name of the caller's UTS namespace (the initial one for the
+/// kernel itself): /proc/sys/kernel/hostname.
 pub fn hostname() -> String {
-    shown(lock(super::ns::init_uts()).hostname.clone())
+    shown(super::ns::with_current_uts(|n| n.hostname.clone()))
 }
 
 /// An unset name shows as "(none)", as Linux's UTS_NODENAME default.
@@ -656,16 +657,16 @@ pub fn sys_setdomainname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
 
 /// The NIS domain name (uname's domainname).
 pub fn domainname() -> String {
-    lock(super::ns::init_uts()).domainname.clone()
+    super::ns::with_current_uts(|n| n.domainname.clone())
 }
 
 /// Set the NIS domain name (setdomainname, kernel.domainname).
 pub fn set_domainname(d: &str) {
-    lock(super::ns::init_uts()).domainname = d.to_string();
+    super::ns::with_current_uts(|n| n.domainname = d.to_string());
 }
 
 pub fn set_hostname(h: &str) {
-    lock(super::ns::init_uts()).hostname = h.to_string();
+    super::ns::with_current_uts(|n| n.hostname = h.to_string());
 }
 
 /// sysinfo

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -152,6 +155,15 @@ static void uts_and_setns(void) {
     r("NS_GET_PARENT initial user", ioctl(myuser, NS_GET_PARENT));
     r("NS_GET_USERNS initial user", ioctl(myuser, NS_GET_USERNS));
     r("setns own user ns", setns(myuser, CLONE_NEWUSER));
+    int pfd = syscall(SYS_pidfd_open, c, 0);
+    r("setns pidfd no flags", setns(pfd, 0));
+    r("setns pidfd bad flag", setns(pfd, CLONE_NEWUTS | CLONE_VM));
+    r("setns pidfd uts", setns(pfd, CLONE_NEWUTS));
+    host("after setns pidfd");
+    r("setns pidfd uts+ipc (ipc already ours)", setns(pfd, CLONE_NEWUTS | CLONE_NEWIPC));
+    setns(mine, 0);
+    host("back again");
+    close(pfd);
     close(f);
     close(owner);
     close(mine);
@@ -223,6 +235,43 @@ static void user_ns(void) {
     host("parent after user ns child");
 }
 
+/* SysV objects live in their IPC namespace: a key made outside is not
+ * found inside, the same key can be made again inside, and ids from
+ * outside do not reach in. */
+static void ipc_ns(void) {
+    int q = msgget(0x5151, IPC_CREAT | 0600);
+    int m = shmget(0x5152, 4096, IPC_CREAT | 0600);
+    int s = semget(0x5153, 1, IPC_CREAT | 0600);
+    printf("made outside %d %d %d\n", q >= 0, m >= 0, s >= 0);
+    int ipcfd = open("/proc/self/ns/ipc", O_RDONLY);
+    pid_t c = fork();
+    if (c == 0) {
+        r("unshare(CLONE_NEWIPC)", unshare(CLONE_NEWIPC));
+        r("msgget outside key", msgget(0x5151, 0));
+        r("shmget outside key", shmget(0x5152, 0, 0));
+        r("semget outside key", semget(0x5153, 0, 0));
+        struct msqid_ds ds;
+        r("msgctl outside id", msgctl(q, IPC_STAT, &ds));
+        r("shmat outside id", shmat(m, 0, 0) == (void *)-1 ? -1 : 0);
+        int q2 = msgget(0x5151, IPC_CREAT | IPC_EXCL | 0600);
+        printf("same key made inside %d\n", q2 >= 0);
+        struct { long t; char b[8]; } msg = {1, "inside"};
+        r("msgsnd inside", msgsnd(q2, &msg, 7, 0));
+        r("setns back to the parent's ipc ns", setns(ipcfd, CLONE_NEWIPC));
+        struct msqid_ds st;
+        r("outside queue empty", msgctl(q, IPC_STAT, &st) == 0 ? (long)st.msg_qnum : -1);
+        _exit(0);
+    }
+    waitpid(c, 0, 0);
+    struct msqid_ds st;
+    msgctl(q, IPC_STAT, &st);
+    printf("outside queue messages %lu\n", (unsigned long)st.msg_qnum);
+    msgctl(q, IPC_RMID, 0);
+    shmctl(m, IPC_RMID, 0);
+    semctl(s, 0, IPC_RMID);
+    close(ipcfd);
+}
+
 static void flags(void) {
     r("unshare(0)", unshare(0));
     r("unshare(CLONE_VFORK)", unshare(CLONE_VFORK));
@@ -250,6 +299,7 @@ int main(void) {
     list_ns();
     uts_and_setns();
     user_ns();
+    ipc_ns();
     flags();
     printf("ns done\n");
     return 0;

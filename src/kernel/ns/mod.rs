@@ -20,11 +20,12 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 
-/// The namespace types this kernel can make new instances of. IPC,
-/// mount, PID and network namespaces exist only as the initial ones: their
-/// objects (SysV tables, the mount table, pids, the stack) are global, so
-/// asking for a new one fails with EINVAL rather than sharing silently.
-pub const SUPPORTED_NEW: u64 = CLONE_NEWUTS | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+/// The namespace types this kernel can make new instances of. Mount, PID
+/// and network namespaces exist only as the initial ones: their objects
+/// (the mount table, pids, the stack) are global, so asking for a new one
+/// fails with EINVAL rather than sharing silently.
+pub const SUPPORTED_NEW: u64 =
+    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
 
 /// Every CLONE_NEW* flag.
 pub const ALL_NEW: u64 = CLONE_NEWTIME
@@ -342,7 +343,31 @@ pub fn hostname_of(t: &Task) -> UtsNames {
     names
 }
 
-/// The initial UTS namespace's names (what the kernel itself reports).
-pub fn init_uts() -> &'static Mutex<UtsNames> {
-    INIT.uts.uts().expect("a UTS namespace")
+/// The namespaces of the process making the current syscall (the
+/// initial ones for the kernel itself), for code not handed the task.
+fn current() -> NsProxy {
+    super::current::tgid()
+        .and_then(super::task::group)
+        .and_then(|g| g.lock().threads.first().copied())
+        .and_then(super::task::task)
+        .map(|t| of(&t))
+        .unwrap_or_default()
+}
+
+/// The current IPC namespace's inode number: which SysV tables the
+/// caller sees.
+pub fn current_ipc() -> u64 {
+    current().ipc.ino
+}
+
+/// The current UTS namespace (/proc/sys/kernel/hostname, domainname).
+pub fn current_uts() -> Arc<Ns> {
+    current().uts
+}
+
+/// Change the current UTS namespace's names.
+pub fn with_current_uts<R>(f: impl FnOnce(&mut UtsNames) -> R) -> R {
+    let uts = current_uts();
+    let mut n = lock(uts.uts().expect("a UTS namespace"));
+    f(&mut n)
 }

@@ -107,20 +107,66 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
     Ok(0)
 }
 
-/// setns: join the namespace `fd` stands for; `nstype` 0 or its
-/// CLONE_NEW* flag (EINVAL otherwise, and for fds that are not
-/// namespaces). Joining needs CAP_SYS_ADMIN over it and in the caller's
-/// own user namespace; a user namespace is joined only by single-threaded
-/// callers, not the one they are in, and gives every capability in it.
+/// setns: join the namespace `fd` stands for, `nstype` 0 or its
+/// CLONE_NEW* flag (EINVAL otherwise); or, for a pidfd, the namespaces
+/// of its process that `nstype` names (at least one, only CLONE_NEW*
+/// flags: EINVAL), all or none. Other fds: EINVAL.
 pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
-    let ns = super::nsfs::ns_of_fd(t, fd)?.ok_or(Errno::EINVAL)?;
-    if nstype != 0 && nstype != ns.kind.flag() {
-        return Err(Errno::EINVAL);
-    }
     let mut p = super::of(t);
+    match super::nsfs::ns_of_fd(t, fd)? {
+        Some(ns) => {
+            if nstype != 0 && nstype != ns.kind.flag() {
+                return Err(Errno::EINVAL);
+            }
+            join(t, &mut p, ns)?;
+        }
+        None => {
+            let (pid, _) = crate::kernel::pidfd::target(t, fd).map_err(|_| Errno::EINVAL)?;
+            if nstype == 0 || nstype & !super::ALL_NEW != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let target = crate::kernel::task::group(pid)
+                .and_then(|g| g.lock().threads.first().copied())
+                .and_then(crate::kernel::task::task)
+                .ok_or(Errno::ESRCH)?;
+            let theirs = super::of(&target);
+            // The user namespace first: the rest are then checked with
+            // the capabilities it gives.
+            let mut kinds = vec![Kind::User];
+            kinds.extend(Kind::ALL.into_iter().filter(|&k| k != Kind::User));
+            for k in kinds {
+                if nstype & k.flag() == 0 {
+                    continue;
+                }
+                let ns = theirs.get(k);
+                // Already there: nothing to join (Linux skips it too).
+                if Arc::ptr_eq(&ns, &p.get(k)) {
+                    continue;
+                }
+                let probe = p.clone();
+                join_as(t, &probe, &mut p, ns)?;
+            }
+        }
+    }
+    lock(&t.inner).ns = p;
+    Ok(0)
+}
+
+/// Join `ns` into `p` with the checks setns makes as the task is now.
+fn join(t: &Task, p: &mut NsProxy, ns: Arc<Ns>) -> KResult<()> {
+    let now = p.clone();
+    join_as(t, &now, p, ns)
+}
+
+/// Join `ns` into `p`, the capability checks made as if the task's
+/// namespaces were `as_`. Needs CAP_SYS_ADMIN over the namespace and in
+/// the task's own user namespace; a user namespace is joined only by
+/// single-threaded callers, not the one they are in, not from a chroot,
+/// and gives every capability in it.
+fn join_as(t: &Task, as_: &NsProxy, p: &mut NsProxy, ns: Arc<Ns>) -> KResult<()> {
     match ns.kind {
         Kind::User => {
-            if Arc::ptr_eq(&ns, &p.user) {
+            if Arc::ptr_eq(&ns, &as_.user) {
                 return Err(Errno::EINVAL);
             }
             if t.tg().lock().threads.len() > 1 {
@@ -129,34 +175,20 @@ pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
             if chrooted(t) {
                 return Err(Errno::EPERM);
             }
-            if !super::capable_in(t, &ns) {
+            if !capable_with(t, as_, &ns) {
                 return Err(Errno::EPERM);
             }
             p.user = ns;
             p.entered_caps = true;
         }
-        Kind::Pid => {
-            // Only the caller's own pid namespace exists.
-            if !super::capable_in(t, &ns) || !super::capable_in(t, &p.user) {
-                return Err(Errno::EPERM);
-            }
-            p.pid_children = ns;
-        }
         k => {
-            if !super::capable_in(t, &ns) || !super::capable_in(t, &p.user) {
+            if !capable_with(t, as_, &ns) || !capable_with(t, as_, &as_.user) {
                 return Err(Errno::EPERM);
             }
             *p.slot(k) = ns;
         }
     }
-    lock(&t.inner).ns = p;
-    Ok(0)
-}
-
-/// Is `t`'s root not the filesystem's (chroot): such a task may not make
-/// or join user namespaces (EPERM), as Linux's current_chrooted.
-fn chrooted(t: &Task) -> bool {
-    t.fs().root.parent.is_some()
+    Ok(())
 }
 
 /// clone's CLONE_NEW* checks (EINVAL for a new user or pid namespace
@@ -170,4 +202,10 @@ pub fn for_clone_checked(t: &Task, flags: u64) -> KResult<NsProxy> {
         return Err(Errno::EINVAL);
     }
     super::for_clone(t, flags)
+}
+
+/// Is `t`'s root not the filesystem's (chroot): such a task may not make
+/// or join user namespaces (EPERM), as Linux's current_chrooted.
+fn chrooted(t: &Task) -> bool {
+    t.fs().root.parent.is_some()
 }
