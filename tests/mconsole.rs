@@ -61,6 +61,15 @@ const SAME: &[(&str, &str, i32)] = &[
     ("remove ubd1", "ERR Device doesn't exist", 237),
     ("remove ubd0", "ERR Device is currently open", 240),
     ("log hello-mconsole", "OK ", 0),
+    ("config eth0", "ERR No get_config routine defined", 1),
+    ("config eth=user", "ERR Bad device number", 234),
+    (
+        "config eth0x=user",
+        "ERR Expected '=' after device number",
+        234,
+    ),
+    ("remove ethx", "ERR Couldn't parse device number", 1),
+    ("remove eth3", "ERR Device doesn't exist", 237),
 ];
 
 /// Run the commands both kernels answer alike; return help's text.
@@ -354,4 +363,59 @@ fn umid_directory_lifecycle() {
     r.send("poweroff -f\n");
     assert!(r.wait_exit(EXIT_TIMEOUT).unwrap().success());
     assert_eq!(std::fs::read_dir(home.join(".uml")).unwrap().count(), 0);
+}
+
+#[test]
+fn config_eth_hot_plugs_a_network_device() {
+    if !have_mconsole() {
+        return;
+    }
+    let initrd = build_initramfs("mconsole-eth", &[]);
+    let uml_dir = initrd.parent().unwrap().join("uml");
+    let mut g = boot_umid(&initrd, "net", &uml_dir, &[]);
+    g.wait_prompt();
+    let sock = uml_dir.join("net/mconsole");
+    let (_, st) = g.run_status("ip link show eth0");
+    assert_ne!(st, 0, "eth0 before config");
+    // UML's replies (net_kern.c's mc_device) for what is not a device.
+    for (cmd, want, code) in [
+        ("config eth0", "ERR No get_config routine defined", 1),
+        ("config eth=user", "ERR Bad device number", 234),
+        (
+            "config eth0x=user",
+            "ERR Expected '=' after device number",
+            234,
+        ),
+        ("remove ethx", "ERR Couldn't parse device number", 1),
+        ("remove eth0", "ERR Device doesn't exist", 237),
+    ] {
+        let (out, st) = mc(&sock, cmd);
+        assert_eq!(
+            (out.lines().next().unwrap_or(""), st),
+            (want, code),
+            "{cmd}"
+        );
+    }
+    let (out, st) = mc(&sock, "config eth0=user,mac=02:00:00:12:34:56");
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    let (out, st) = mc(&sock, "config eth0=user");
+    assert_eq!(
+        (out.lines().next().unwrap_or(""), st),
+        ("ERR Device already configured", 234)
+    );
+    let (out, st) = mc(&sock, "config eth1=frob");
+    assert!(out.starts_with("ERR ") && st == 1, "{out:?} {st}");
+    // The guest has it, with its MAC, and it works: the gateway answers.
+    let link = g.run("ip link show eth0");
+    assert!(link.contains("02:00:00:12:34:56"), "{link}");
+    let (out, st) = g.run_status(
+        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 1 10.0.2.2",
+    );
+    assert_eq!(st, 0, "{out}");
+    // Up: UML refuses to remove it.
+    let (out, st) = mc(&sock, "remove eth0");
+    assert_eq!(
+        (out.lines().next().unwrap_or(""), st),
+        ("ERR Device is currently open", 240)
+    );
 }

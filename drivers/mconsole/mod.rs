@@ -10,6 +10,7 @@
 //! requests, until `go`: no guest code runs meanwhile.
 
 pub mod commands;
+pub mod eth;
 #[allow(unsafe_code)]
 pub mod host;
 pub mod protocol;
@@ -39,6 +40,7 @@ fn default_uml_dir() -> PathBuf {
 /// an error (a live instance owns the umid) is one line for stderr and
 /// vmlinux exits with status 2.
 pub fn setup(c: &Cmdline) -> Result<(), String> {
+    eth::init(c.umid.as_deref());
     let uml_dir = match &c.uml_dir {
         Some(d) => d.clone(),
         None => {
