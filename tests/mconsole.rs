@@ -401,3 +401,62 @@ fn config_eth_hot_plugs_a_network_device() {
         ("ERR Device is currently open", 240)
     );
 }
+
+/// One notification from `l` (UML's struct mconsole_notify): its type
+/// and its text without the NUL.
+fn notification(l: &std::os::unix::net::UnixDatagram, who: &str) -> (u32, String) {
+    let mut buf = [0u8; 600];
+    let n = l
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("{who}: no notification: {e}"));
+    assert!(n >= 16, "{who}: {n} bytes");
+    let word = |i: usize| u32::from_ne_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap());
+    assert_eq!(
+        (word(0), word(1)),
+        (0xcafe_babe, 2),
+        "{who}: magic, version"
+    );
+    let len = word(3) as usize;
+    assert_eq!(n, 16 + len, "{who}: length");
+    let text = String::from_utf8_lossy(&buf[16..16 + len]);
+    (word(2), text.trim_end_matches('\0').to_owned())
+}
+
+#[test]
+fn notify_socket_hears_of_the_mconsole_and_a_panic() {
+    use std::os::unix::net::UnixDatagram;
+    let initrd = build_initramfs("mconsole-notify", &[]);
+    let dir = initrd.parent().unwrap().to_path_buf();
+    let uml_dir = dir.join("uml");
+    let nsock = dir.join("notify");
+    let l = UnixDatagram::bind(&nsock).unwrap();
+    l.set_read_timeout(Some(BOOT_TIMEOUT)).unwrap();
+    let word = format!("mconsole=notify:{}", nsock.display());
+    // init exits at once: the kernel panics.
+    let mut g = boot_umid(&initrd, "notified", &uml_dir, &[&word, "rdinit=/bin/true"]);
+    let want = uml_dir.join("notified/mconsole");
+    assert_eq!(notification(&l, "ruml"), (0, want.display().to_string()));
+    let (kind, text) = notification(&l, "ruml");
+    assert_eq!(kind, 1, "{text}");
+    assert!(text.contains("init"), "{text}");
+    g.wait_exit(EXIT_TIMEOUT).expect("vmlinux did not end");
+
+    // linux.uml sends the same: the socket at boot, then (with no root
+    // to mount) its panic.
+    if !Path::new(UML).exists() {
+        eprintln!("skipping the linux.uml half: {UML} is not installed");
+        return;
+    }
+    let ud = format!("uml_dir={}", uml_dir.display());
+    let mut u = Guest::boot_uml(
+        "mconsole-notify-uml",
+        &["mem=128M", "umid=n-uml", &ud, &word],
+    );
+    let want = uml_dir.join("n-uml/mconsole");
+    assert_eq!(
+        notification(&l, "linux.uml"),
+        (0, want.display().to_string())
+    );
+    assert_eq!(notification(&l, "linux.uml").0, 1);
+    u.kill(9);
+}

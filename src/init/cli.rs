@@ -59,6 +59,8 @@ Kernel command-line words (UML/Linux style):
   ncpus=N               virtual CPUs (1-64); processes run in parallel, the
                         threads of one process on one vCPU
   hostfs=DIR            host directory to export through hostfs
+  mconsole=notify:SOCK  send the mconsole socket's name (and a panic) to host
+                        datagram socket SOCK, as UML
   gdbport=PORT          serve the GDB remote protocol on 127.0.0.1:PORT for guest
                         processes (gdb: target extended-remote :PORT, attach PID)
   xterm=TERM,TITLE_SW,EXEC_SW
@@ -244,6 +246,7 @@ mod tests {
             "ncpus=",
             "hostfs=",
             "gdbport=",
+            "mconsole=notify:",
             "xterm=",
             "debug",
             "earlyprintk",

@@ -70,6 +70,9 @@ pub struct Cmdline {
     pub eth: Vec<super::eth_word::EthSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
+    /// `mconsole=notify:SOCKET`: announce the mconsole socket (and a
+    /// panic) to this host datagram socket, as UML does.
+    pub mconsole_notify: Option<PathBuf>,
     /// `gdbport=PORT`: the gdb server for guest processes.
     pub gdbport: Option<u16>,
     /// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: the terminal emulator
@@ -105,6 +108,7 @@ impl Default for Cmdline {
             eth: Vec::new(),
             hostfs: None,
             gdbport: None,
+            mconsole_notify: None,
             xterm: XtermSpec::default(),
             init_args: Vec::new(),
             init_env: Vec::new(),
@@ -290,6 +294,16 @@ impl Cmdline {
             }
             "loglevel" => {
                 self.loglevel = Some(parse_ranged(required()?, 0, MAX_LOGLEVEL).map_err(invalid)?)
+            }
+            "mconsole" => {
+                let v = required()?;
+                let path = v
+                    .strip_prefix("notify:")
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| {
+                        invalid(format!("unknown option {v:?} (expected notify:SOCKET)"))
+                    })?;
+                self.mconsole_notify = Some(PathBuf::from(path));
             }
             "gdbport" => {
                 self.gdbport = Some(parse_ranged(required()?, 1, u16::MAX).map_err(invalid)?)
