@@ -37,9 +37,10 @@ Kernel command-line words (UML/Linux style):
   ro                    mount the root filesystem read-only
   rw                    mount the root filesystem read-write
   ubdN[rsdc]=FILE[,BACKING]
-                        block device N (0-7) backed by FILE; with BACKING, FILE is a
-                        UML COW overlay (created if missing; alone, FILE's COW header
-                        names its backing file); flags: r read-only, s synchronous,
+                        block device N (0-7) backed by FILE; with BACKING (after ','
+                        or ':', as in UML), FILE is a UML COW overlay (created if
+                        missing; alone, FILE's COW header names its backing file);
+                        flags: r read-only, s synchronous,
                         d no COW (never read FILE as an overlay),
                         c shared (no host lock)
   ethN=tuntap,TAP[,MAC] network device ethN (0-15) over host TAP interface TAP

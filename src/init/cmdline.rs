@@ -612,7 +612,8 @@ fn parse_ubd(word: &str, rest: &str, value: &str) -> Result<UbdSpec, CmdlineErro
         }
     }
 
-    let (file, backing) = match value.split_once(',') {
+    // UML splits at the first ',' or ':' (ubd<n>=cow:backing works too).
+    let (file, backing) = match value.split_once([',', ':']) {
         Some((file, backing)) => (file, Some(backing)),
         None => (value, None),
     };
@@ -1198,6 +1199,10 @@ mod tests {
                 },
             ]
         );
+        // ':' separates the COW file from its backing file too, as in UML.
+        let c = boot(&[&format!("ubd2={cow}:{root}")]);
+        assert_eq!(c.ubd[0].file, PathBuf::from(&cow));
+        assert_eq!(c.ubd[0].backing, Some(PathBuf::from(&root)));
 
         // A device given twice is an error naming the second word, also
         // with other flags or the same file.
