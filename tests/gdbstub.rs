@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const GDB: &str = "/usr/bin/gdb";
 
@@ -24,18 +24,61 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// Run gdb in batch mode on `script`; its stdout and stderr together.
-fn gdb_batch(script: &Path) -> String {
-    let out = Command::new("timeout")
-        .args(["-s", "KILL", "180", GDB, "-nx", "-batch", "-x"])
-        .arg(script)
-        .output()
-        .expect("running gdb");
-    format!(
+/// A gdb batch session on the target: the connect-and-attach preamble,
+/// then `commands`, written to a script next to the binary.
+struct Session {
+    script: std::path::PathBuf,
+}
+
+impl Session {
+    fn new(port: u16, bin: &Path, pid: u32, commands: &[&str]) -> Session {
+        let script = bin.with_file_name("session.gdb");
+        let mut text = format!(
+            "set pagination off\n\
+             set confirm off\n\
+             target extended-remote 127.0.0.1:{port}\n\
+             attach {pid}\n\
+             file {}\n",
+            bin.display()
+        );
+        for c in commands {
+            text.push_str(c);
+            text.push('\n');
+        }
+        std::fs::write(&script, text).unwrap();
+        Session { script }
+    }
+
+    /// Start gdb on the script (killed after 180 s whatever happens).
+    fn spawn(&self) -> std::process::Child {
+        Command::new("timeout")
+            .args(["-s", "KILL", "180", GDB, "-nx", "-batch", "-x"])
+            .arg(&self.script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running gdb")
+    }
+
+    /// Run it to the end: gdb's stdout and stderr together.
+    fn run(&self) -> String {
+        finish(self.spawn())
+    }
+}
+
+/// Wait for gdb; its output (shown with RUML_TEST_VERBOSE).
+fn finish(child: std::process::Child) -> String {
+    let res = child.wait_with_output().expect("waiting for gdb");
+    let out = format!(
         "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
+        eprintln!("gdb output:\n{out}");
+    }
+    out
 }
 
 /// Boot a guest with the gdb server and start gdb_target in the
@@ -65,41 +108,26 @@ fn gdb_breaks_steps_and_runs_a_guest_program_to_exit() {
         return;
     }
     let (mut g, port, bin, pid) = start_target("gdbstub");
-    let script = bin.with_file_name("session.gdb");
-    std::fs::write(
-        &script,
-        format!(
-            "set pagination off\n\
-             set confirm off\n\
-             target extended-remote 127.0.0.1:{port}\n\
-             attach {pid}\n\
-             file {bin}\n\
-             info threads\n\
-             break compute\n\
-             set var go = 1\n\
-             continue\n\
-             print n\n\
-             bt\n\
-             next\n\
-             print total\n\
-             step\n\
-             step\n\
-             info locals\n\
-             finish\n\
-             continue\n",
-            bin = bin.display()
-        ),
-    )
-    .unwrap();
-    let out = gdb_batch(&script);
+    let commands = [
+        "info threads",
+        "break compute",
+        "set var go = 1",
+        "continue",
+        "print n",
+        "bt",
+        "next",
+        "print total",
+        "step",
+        "step",
+        "info locals",
+        "finish",
+        "continue",
+    ];
+    let out = Session::new(port, &bin, pid, &commands).run();
     let ctx = format!("gdb output:\n{out}");
-    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
-        eprintln!("{ctx}");
-    }
     // Two threads of the process: main and the sleeper.
-    assert_eq!(
+    assert!(
         out.matches(&format!("Thread {pid}.")).count() >= 2,
-        true,
         "thread list: {ctx}"
     );
     assert!(out.contains("Breakpoint 1, compute (n=5)"), "{ctx}");
@@ -127,28 +155,9 @@ fn gdb_sees_signals_and_detaches() {
         return;
     }
     let (mut g, port, bin, pid) = start_target("gdbstub-signals");
-    let script = bin.with_file_name("session.gdb");
-    std::fs::write(
-        &script,
-        format!(
-            "set pagination off\n\
-             set confirm off\n\
-             target extended-remote 127.0.0.1:{port}\n\
-             attach {pid}\n\
-             file {bin}\n\
-             set var go = 2\n\
-             continue\n\
-             continue\n\
-             detach\n",
-            bin = bin.display()
-        ),
-    )
-    .unwrap();
-    let out = gdb_batch(&script);
+    let commands = ["set var go = 2", "continue", "continue", "detach"];
+    let out = Session::new(port, &bin, pid, &commands).run();
     let ctx = format!("gdb output:\n{out}");
-    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
-        eprintln!("{ctx}");
-    }
     assert!(out.contains("received signal SIGUSR1"), "{ctx}");
     assert!(out.contains("received signal SIGUSR2"), "{ctx}");
     assert!(
@@ -167,31 +176,8 @@ fn gdb_interrupts_a_running_process_and_kills_it() {
         return;
     }
     let (mut g, port, bin, pid) = start_target("gdbstub-intr");
-    let script = bin.with_file_name("session.gdb");
-    std::fs::write(
-        &script,
-        format!(
-            "set pagination off\n\
-             set confirm off\n\
-             target extended-remote 127.0.0.1:{port}\n\
-             attach {pid}\n\
-             file {bin}\n\
-             set var go = 3\n\
-             continue\n\
-             print spins > 0\n\
-             kill\n",
-            bin = bin.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new("timeout")
-        .args(["-s", "KILL", "180", GDB, "-nx", "-batch", "-x"])
-        .arg(&script)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("running gdb");
+    let commands = ["set var go = 3", "continue", "print spins > 0", "kill"];
+    let child = Session::new(port, &bin, pid, &commands).spawn();
     // The program spins; gdb waits in `continue`: a ctrl-C (SIGINT to
     // gdb) is sent to the server, which stops the process.
     g.expect("spinning", RUN_TIMEOUT);
@@ -199,16 +185,8 @@ fn gdb_interrupts_a_running_process_and_kills_it() {
     let _ = Command::new("kill")
         .args(["-INT", &gdb_pid.to_string()])
         .status();
-    let res = child.wait_with_output().expect("waiting for gdb");
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&res.stdout),
-        String::from_utf8_lossy(&res.stderr)
-    );
+    let out = finish(child);
     let ctx = format!("gdb output:\n{out}");
-    if std::env::var_os("RUML_TEST_VERBOSE").is_some() {
-        eprintln!("{ctx}");
-    }
     assert!(out.contains("received signal SIGINT"), "{ctx}");
     assert!(out.contains("$1 = 1"), "the loop ran: {ctx}");
     // Killed: the shell reaps it, and the pid is gone.

@@ -61,6 +61,15 @@ const SAME: &[(&str, &str, i32)] = &[
     ("remove ubd1", "ERR Device doesn't exist", 237),
     ("remove ubd0", "ERR Device is currently open", 240),
     ("log hello-mconsole", "OK ", 0),
+    ("config eth0", "ERR No get_config routine defined", 1),
+    ("config eth=user", "ERR Bad device number", 234),
+    (
+        "config eth0x=user",
+        "ERR Expected '=' after device number",
+        234,
+    ),
+    ("remove ethx", "ERR Couldn't parse device number", 1),
+    ("remove eth3", "ERR Device doesn't exist", 237),
 ];
 
 /// Run the commands both kernels answer alike; return help's text.
@@ -354,4 +363,100 @@ fn umid_directory_lifecycle() {
     r.send("poweroff -f\n");
     assert!(r.wait_exit(EXIT_TIMEOUT).unwrap().success());
     assert_eq!(std::fs::read_dir(home.join(".uml")).unwrap().count(), 0);
+}
+
+#[test]
+fn config_eth_hot_plugs_a_network_device() {
+    if !have_mconsole() {
+        return;
+    }
+    let initrd = build_initramfs("mconsole-eth", &[]);
+    let uml_dir = initrd.parent().unwrap().join("uml");
+    let mut g = boot_umid(&initrd, "net", &uml_dir, &[]);
+    g.wait_prompt();
+    let sock = uml_dir.join("net/mconsole");
+    let (_, st) = g.run_status("ip link show eth0");
+    assert_ne!(st, 0, "eth0 before config");
+    // UML's parse errors are in SAME (checked against linux.uml too).
+    let (out, st) = mc(&sock, "config eth0=user,mac=02:00:00:12:34:56");
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    let (out, st) = mc(&sock, "config eth0=user");
+    assert_eq!(
+        (out.lines().next().unwrap_or(""), st),
+        ("ERR Device already configured", 234)
+    );
+    let (out, st) = mc(&sock, "config eth1=frob");
+    assert!(out.starts_with("ERR ") && st == 1, "{out:?} {st}");
+    // The guest has it, with its MAC, and it works: the gateway answers.
+    let link = g.run("ip link show eth0");
+    assert!(link.contains("02:00:00:12:34:56"), "{link}");
+    let (out, st) = g.run_status(
+        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 1 10.0.2.2",
+    );
+    assert_eq!(st, 0, "{out}");
+    // Up: UML refuses to remove it.
+    let (out, st) = mc(&sock, "remove eth0");
+    assert_eq!(
+        (out.lines().next().unwrap_or(""), st),
+        ("ERR Device is currently open", 240)
+    );
+}
+
+/// One notification from `l` (UML's struct mconsole_notify): its type
+/// and its text without the NUL.
+fn notification(l: &std::os::unix::net::UnixDatagram, who: &str) -> (u32, String) {
+    let mut buf = [0u8; 600];
+    let n = l
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("{who}: no notification: {e}"));
+    assert!(n >= 16, "{who}: {n} bytes");
+    let word = |i: usize| u32::from_ne_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap());
+    assert_eq!(
+        (word(0), word(1)),
+        (0xcafe_babe, 2),
+        "{who}: magic, version"
+    );
+    let len = word(3) as usize;
+    assert_eq!(n, 16 + len, "{who}: length");
+    let text = String::from_utf8_lossy(&buf[16..16 + len]);
+    (word(2), text.trim_end_matches('\0').to_owned())
+}
+
+#[test]
+fn notify_socket_hears_of_the_mconsole_and_a_panic() {
+    use std::os::unix::net::UnixDatagram;
+    let initrd = build_initramfs("mconsole-notify", &[]);
+    let dir = initrd.parent().unwrap().to_path_buf();
+    let uml_dir = dir.join("uml");
+    let nsock = dir.join("notify");
+    let l = UnixDatagram::bind(&nsock).unwrap();
+    l.set_read_timeout(Some(BOOT_TIMEOUT)).unwrap();
+    let word = format!("mconsole=notify:{}", nsock.display());
+    // init exits at once: the kernel panics.
+    let mut g = boot_umid(&initrd, "notified", &uml_dir, &[&word, "rdinit=/bin/true"]);
+    let want = uml_dir.join("notified/mconsole");
+    assert_eq!(notification(&l, "ruml"), (0, want.display().to_string()));
+    let (kind, text) = notification(&l, "ruml");
+    assert_eq!(kind, 1, "{text}");
+    assert!(text.contains("init"), "{text}");
+    g.wait_exit(EXIT_TIMEOUT).expect("vmlinux did not end");
+
+    // linux.uml sends the same: the socket at boot, then (with no root
+    // to mount) its panic.
+    if !Path::new(UML).exists() {
+        eprintln!("skipping the linux.uml half: {UML} is not installed");
+        return;
+    }
+    let ud = format!("uml_dir={}", uml_dir.display());
+    let mut u = Guest::boot_uml(
+        "mconsole-notify-uml",
+        &["mem=128M", "umid=n-uml", &ud, &word],
+    );
+    let want = uml_dir.join("n-uml/mconsole");
+    assert_eq!(
+        notification(&l, "linux.uml"),
+        (0, want.display().to_string())
+    );
+    assert_eq!(notification(&l, "linux.uml").0, 1);
+    u.kill(9);
 }

@@ -70,14 +70,20 @@ pub fn run(cmd: &str, stopped: bool) -> (Packets, After) {
         "proc" => (proc_file(arg), After::Nothing),
         "stack" => (stack(arg), After::Nothing),
         "sysrq" => super::sysrq::run(arg),
-        "config" => (
-            crate::drivers::block::ubd_hotplug::config(arg),
-            After::Nothing,
-        ),
-        "remove" => (
-            crate::drivers::block::ubd_hotplug::remove(arg),
-            After::Nothing,
-        ),
+        "config" => match arg.strip_prefix("eth") {
+            Some(rest) => (super::eth::config(rest), After::Nothing),
+            None => (
+                crate::drivers::block::ubd_hotplug::config(arg),
+                After::Nothing,
+            ),
+        },
+        "remove" => match arg.strip_prefix("eth") {
+            Some(rest) => (super::eth::remove(rest), After::Nothing),
+            None => (
+                crate::drivers::block::ubd_hotplug::remove(arg),
+                After::Nothing,
+            ),
+        },
         _ => (reply("Unknown command", 1, false), After::Nothing),
     }
 }

@@ -212,6 +212,15 @@ pub fn send(to: &SocketAddr, packets: &[Vec<u8>]) {
     }
 }
 
+/// Send a notification datagram to `target` (`mconsole=notify:`). An
+/// absent listener is no error of ours (UML logs it at debug level).
+pub fn notify(target: &Path, packet: &[u8]) {
+    let r = UnixDatagram::unbound().and_then(|s| s.send_to(packet, target));
+    if let Err(e) = r {
+        log::debug!("mconsole_notify: {}: {e}", target.display());
+    }
+}
+
 /// Remove the umid directory. Async-signal-safe: only unlink and rmdir
 /// on paths prepared at creation.
 pub fn cleanup() {

@@ -10,6 +10,7 @@
 //! requests, until `go`: no guest code runs meanwhile.
 
 pub mod commands;
+pub mod eth;
 #[allow(unsafe_code)]
 pub mod host;
 pub mod protocol;
@@ -23,6 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 static SOCKET_PATH: OnceLock<PathBuf> = OnceLock::new();
+/// `mconsole=notify:SOCKET`: where to announce the mconsole socket and
+/// a panic, as UML does.
+static NOTIFY: OnceLock<PathBuf> = OnceLock::new();
 /// A reboot was asked for (mconsole `reboot`, sysrq b): done by the vCPU
 /// loop between tasks (`take_reboot`), never inside a task's handler.
 static REBOOT: AtomicBool = AtomicBool::new(false);
@@ -39,6 +43,10 @@ fn default_uml_dir() -> PathBuf {
 /// an error (a live instance owns the umid) is one line for stderr and
 /// vmlinux exits with status 2.
 pub fn setup(c: &Cmdline) -> Result<(), String> {
+    eth::init(c.umid.as_deref());
+    if let Some(n) = &c.mconsole_notify {
+        let _ = NOTIFY.set(n.clone());
+    }
     let uml_dir = match &c.uml_dir {
         Some(d) => d.clone(),
         None => {
@@ -80,6 +88,23 @@ pub fn start() {
             protocol::VERSION,
             p.display()
         ));
+        // The socket's name, NUL-terminated: outside tools learn that
+        // the console answers now.
+        if let Some(n) = NOTIFY.get() {
+            let mut name = p.as_os_str().as_encoded_bytes().to_vec();
+            name.push(0);
+            host::notify(n, &protocol::notification(protocol::NOTIFY_SOCKET, &name));
+        }
+    }
+}
+
+/// The kernel panics with `reason`: tell the notify socket (UML's panic
+/// notifier sends the message, NUL-terminated).
+pub fn notify_panic(reason: &str) {
+    if let Some(n) = NOTIFY.get() {
+        let mut msg = reason.as_bytes().to_vec();
+        msg.push(0);
+        host::notify(n, &protocol::notification(protocol::NOTIFY_PANIC, &msg));
     }
 }
 

@@ -12,6 +12,22 @@ pub const VERSION: u32 = 2;
 pub const MAX_DATA: usize = 512;
 const HEADER: usize = 12;
 
+/// UML's notification types (`enum mc_notify_type`).
+pub const NOTIFY_SOCKET: u32 = 0;
+pub const NOTIFY_PANIC: u32 = 1;
+
+/// A notification datagram (UML's `struct mconsole_notify`): magic,
+/// version, type, len, then `len` bytes of data (at most 512).
+pub fn notification(kind: u32, data: &[u8]) -> Vec<u8> {
+    let data = &data[..data.len().min(MAX_DATA)];
+    let mut p = Vec::with_capacity(16 + data.len());
+    for v in [MAGIC, VERSION, kind, data.len() as u32] {
+        p.extend_from_slice(&v.to_ne_bytes());
+    }
+    p.extend_from_slice(data);
+    p
+}
+
 /// What a datagram asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Request {

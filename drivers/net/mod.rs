@@ -13,6 +13,7 @@ pub mod tap_host;
 pub mod user;
 
 use crate::init::cmdline::Cmdline;
+use crate::init::eth_word::EthSpec;
 use crate::net::inet::device::NetDevice;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -29,45 +30,70 @@ pub fn open_all(c: &Cmdline) -> Result<(), String> {
     specs.sort_by_key(|e| (e.vector, e.index));
     let mut devs = Vec::new();
     for e in specs {
-        let name = e.name();
-        // Vector devices' default MACs differ from the ethN ones'.
-        let n = e.index + if e.vector { 16 } else { 0 };
-        if let Some(net) = &e.user {
-            let word = format!("{name}=user");
-            let bound = user::bind(net).map_err(|err| format!("{word}: {err}"))?;
-            let mac = e
-                .mac
-                .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or("user"), n));
-            let shared = user::start(name, mac, bound)
-                .map_err(|err| format!("{word}: cannot start its gateway: {err}"))?;
-            devs.push(shared);
-            continue;
-        }
-        let (word, host) = if e.raw {
-            let word = format!("{name}:transport=raw,ifname={}", e.tap);
-            let host = raw_host::open(&e.tap).map_err(|err| {
-                format!("{word}: cannot open host interface {}: {err} (it must exist, and raw access needs root)", e.tap)
-            })?;
-            (word, host)
-        } else {
-            let word = if e.vector {
-                format!("{name}:transport=tap,ifname={}", e.tap)
-            } else {
-                format!("{name}=tuntap,{}", e.tap)
-            };
-            let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
-                format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)
-            })?;
-            (word, host)
-        };
-        let mac = e
-            .mac
-            .unwrap_or_else(|| default_mac(c.umid.as_deref().unwrap_or(&e.tap), n));
-        let shared = TapShared::start(name, mac, host)
-            .map_err(|err| format!("{word}: cannot start its helper threads: {err}"))?;
-        devs.push(shared);
+        devs.push(open_one(&e, c.umid.as_deref())?);
     }
     *DEVICES.lock().unwrap_or_else(|e| e.into_inner()) = devs;
+    Ok(())
+}
+
+/// Attach one `ethN=` device's host side (`umid` for its default MAC).
+fn open_one(e: &EthSpec, umid: Option<&str>) -> Result<Arc<TapShared>, String> {
+    let name = e.name();
+    // Vector devices' default MACs differ from the ethN ones'.
+    let n = e.index + if e.vector { 16 } else { 0 };
+    if let Some(net) = &e.user {
+        let word = format!("{name}=user");
+        let bound = user::bind(net).map_err(|err| format!("{word}: {err}"))?;
+        let mac = e
+            .mac
+            .unwrap_or_else(|| default_mac(umid.unwrap_or("user"), n));
+        return user::start(name, mac, bound)
+            .map_err(|err| format!("{word}: cannot start its gateway: {err}"));
+    }
+    let (word, host) = if e.raw {
+        let word = format!("{name}:transport=raw,ifname={}", e.tap);
+        let host = raw_host::open(&e.tap).map_err(|err| {
+            format!("{word}: cannot open host interface {}: {err} (it must exist, and raw access needs root)", e.tap)
+        })?;
+        (word, host)
+    } else {
+        let word = if e.vector {
+            format!("{name}:transport=tap,ifname={}", e.tap)
+        } else {
+            format!("{name}=tuntap,{}", e.tap)
+        };
+        let host = tap_host::HostTap::open(&e.tap).map_err(|err| {
+            format!("{word}: cannot attach host TAP interface {}: {err} (create it with `ip tuntap add dev {} mode tap user $USER`, or run as root)", e.tap, e.tap)
+        })?;
+        (word, host)
+    };
+    let mac = e
+        .mac
+        .unwrap_or_else(|| default_mac(umid.unwrap_or(&e.tap), n));
+    TapShared::start(name, mac, host)
+        .map_err(|err| format!("{word}: cannot start its helper threads: {err}"))
+}
+
+/// Is `ethN` attached?
+pub fn exists(name: &str) -> bool {
+    DEVICES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|d| d.name == name)
+}
+
+/// Hot-plug a device (mconsole `config ethN=...`): its host side, then
+/// one more interface of the running stack (down, as a new device is).
+pub fn hotplug(e: &EthSpec, umid: Option<&str>) -> Result<(), String> {
+    let d = open_one(e, umid)?;
+    DEVICES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(d.clone());
+    let dev = Box::new(TapDevice(d.clone())) as Box<dyn NetDevice>;
+    crate::net::inet::stack::add_device(&d.name, d.mac, dev);
+    log::info!("{}: hot-plugged", d.name);
     Ok(())
 }
 

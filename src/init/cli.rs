@@ -37,9 +37,10 @@ Kernel command-line words (UML/Linux style):
   ro                    mount the root filesystem read-only
   rw                    mount the root filesystem read-write
   ubdN[rsdc]=FILE[,BACKING]
-                        block device N (0-7) backed by FILE; with BACKING, FILE is a
-                        UML COW overlay (created if missing; alone, FILE's COW header
-                        names its backing file); flags: r read-only, s synchronous,
+                        block device N (0-7) backed by FILE; with BACKING (after ','
+                        or ':', as in UML), FILE is a UML COW overlay (created if
+                        missing; alone, FILE's COW header names its backing file);
+                        flags: r read-only, s synchronous,
                         d no COW (never read FILE as an overlay),
                         c shared (no host lock)
   ethN=tuntap,TAP[,MAC] network device ethN (0-15) over host TAP interface TAP
@@ -62,6 +63,8 @@ Kernel command-line words (UML/Linux style):
                         how guest code runs on the host: PTRACE_SYSEMU (the
                         default) or a seccomp filter trapping into the stub
   hostfs=DIR            host directory to export through hostfs
+  mconsole=notify:SOCK  send the mconsole socket's name (and a panic) to host
+                        datagram socket SOCK, as UML
   gdbport=PORT          serve the GDB remote protocol on 127.0.0.1:PORT for guest
                         processes (gdb: target extended-remote :PORT, attach PID)
   xterm=TERM,TITLE_SW,EXEC_SW
@@ -248,6 +251,7 @@ mod tests {
             "platform=",
             "hostfs=",
             "gdbport=",
+            "mconsole=notify:",
             "xterm=",
             "debug",
             "earlyprintk",

@@ -72,6 +72,9 @@ pub struct Cmdline {
     pub eth: Vec<super::eth_word::EthSpec>,
     /// Host directory exported through hostfs.
     pub hostfs: Option<PathBuf>,
+    /// `mconsole=notify:SOCKET`: announce the mconsole socket (and a
+    /// panic) to this host datagram socket, as UML does.
+    pub mconsole_notify: Option<PathBuf>,
     /// `gdbport=PORT`: the gdb server for guest processes.
     pub gdbport: Option<u16>,
     /// `xterm=TERMINAL,TITLE_SWITCH,EXEC_SWITCH`: the terminal emulator
@@ -108,6 +111,7 @@ impl Default for Cmdline {
             eth: Vec::new(),
             hostfs: None,
             gdbport: None,
+            mconsole_notify: None,
             xterm: XtermSpec::default(),
             init_args: Vec::new(),
             init_env: Vec::new(),
@@ -300,6 +304,16 @@ impl Cmdline {
             }
             "loglevel" => {
                 self.loglevel = Some(parse_ranged(required()?, 0, MAX_LOGLEVEL).map_err(invalid)?)
+            }
+            "mconsole" => {
+                let v = required()?;
+                let path = v
+                    .strip_prefix("notify:")
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| {
+                        invalid(format!("unknown option {v:?} (expected notify:SOCKET)"))
+                    })?;
+                self.mconsole_notify = Some(PathBuf::from(path));
             }
             "gdbport" => {
                 self.gdbport = Some(parse_ranged(required()?, 1, u16::MAX).map_err(invalid)?)
@@ -626,7 +640,8 @@ fn parse_ubd(word: &str, rest: &str, value: &str) -> Result<UbdSpec, CmdlineErro
         }
     }
 
-    let (file, backing) = match value.split_once(',') {
+    // UML splits at the first ',' or ':' (ubd<n>=cow:backing works too).
+    let (file, backing) = match value.split_once([',', ':']) {
         Some((file, backing)) => (file, Some(backing)),
         None => (value, None),
     };
@@ -1212,6 +1227,10 @@ mod tests {
                 },
             ]
         );
+        // ':' separates the COW file from its backing file too, as in UML.
+        let c = boot(&[&format!("ubd2={cow}:{root}")]);
+        assert_eq!(c.ubd[0].file, PathBuf::from(&cow));
+        assert_eq!(c.ubd[0].backing, Some(PathBuf::from(&root)));
 
         // A device given twice is an error naming the second word, also
         // with other flags or the same file.

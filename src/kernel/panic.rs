@@ -51,6 +51,7 @@ fn report(msg: &str, trace: bool) -> ! {
         printk::printk_level(LEVEL_EMERG, &format!("Call Trace:\n{}", lines.join("\n")));
     }
     printk::printk_level(LEVEL_EMERG, "---[ end Kernel panic - not syncing ]---");
+    crate::drivers::mconsole::notify_panic(reason);
     if !crate::tty::console::is_host_stderr() {
         let mut text = String::new();
         for l in context.lines().chain(std::iter::once(line.as_str())) {

@@ -210,17 +210,7 @@ pub fn fpu(tid: Tid) -> KResult<Vec<u8>> {
 /// sigreturn does); the host loads it when the thread next runs.
 pub fn set_fpu(tid: Tid, data: &[u8]) -> KResult<()> {
     let t = task::task(tid).ok_or(Errno::ESRCH)?;
-    let cur = fpu(tid)?;
-    if cur.len() < data.len() {
-        return Err(Errno::EIO);
-    }
-    let mut img = cur.clone();
-    img[..data.len()].copy_from_slice(data);
-    crate::abi::xsave::sanitize(&mut img, &cur);
-    let mm = t.mm();
-    t.lock().ctx.fpu = img;
-    mm.lock().invalidate_fpu();
-    Ok(())
+    super::regs::replace_fpu(&t, fpu(tid)?, data)
 }
 
 /// Read the memory of `tid`'s process (as PTRACE_PEEKDATA).

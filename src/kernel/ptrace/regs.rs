@@ -100,7 +100,12 @@ pub fn fpu_image(t: &Task) -> Vec<u8> {
 /// Replace the first `data.len()` bytes of the tracee's XSAVE image
 /// (sanitized as sigreturn does) and have the host load it.
 pub fn set_fpu(t: &Task, data: &[u8]) -> KResult<()> {
-    let cur = fpu_image(t);
+    replace_fpu(t, fpu_image(t), data)
+}
+
+/// `set_fpu` on the image `cur` the caller has (brought up to date
+/// however its vCPU may).
+pub fn replace_fpu(t: &Task, cur: Vec<u8>, data: &[u8]) -> KResult<()> {
     if cur.len() < data.len() {
         return Err(Errno::EIO);
     }

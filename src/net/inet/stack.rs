@@ -327,6 +327,20 @@ pub fn run_timers(now_ns: i64) {
     }
 }
 
+/// A hot-plugged device (mconsole `config ethN=`): one more interface,
+/// after the others (their positions, which sockets and routes hold,
+/// stay), with the next interface index. A stack not made yet finds the
+/// device among the driver's when it is.
+pub fn add_device(name: &str, mac: [u8; 6], dev: Box<dyn crate::net::inet::device::NetDevice>) {
+    let mut g = lock(&STACK);
+    let Some(s) = g.as_mut() else { return };
+    let mut seed = [0u8; 8];
+    crate::drivers::char::host_console::host_random(&mut seed);
+    let mut i = Iface::ethernet(name, dev, mac, now(), u64::from_le_bytes(seed));
+    i.index = s.net.ifaces.iter().map(|i| i.index).max().unwrap_or(0) + 1;
+    s.net.ifaces.push(i);
+}
+
 /// Forget the whole stack (reboot).
 pub fn reset() {
     *lock(&STACK) = None;
