@@ -64,15 +64,24 @@ static void wait_sigio(int n)
 }
 
 /* A child that opens PATH with `flags` and says how it went. */
-static pid_t opener(const char *label, int flags)
+/* A child that opens PATH with `flags`; its exit status is 0 or the
+ * errno (the parent reports it, so output order does not depend on which
+ * process runs first once a lease is given up). */
+static pid_t opener(int flags)
 {
     pid_t p = fork();
-    if (p == 0) {
-        int fd = open(PATH, flags);
-        printf("%s: %s\n", label, en(fd));
-        _exit(0);
-    }
+    if (p == 0)
+        _exit(open(PATH, flags) < 0 ? errno : 0);
     return p;
+}
+
+/* Wait for an opener and say how its open went. */
+static void reap(pid_t p, const char *label)
+{
+    int st = 0;
+    waitpid(p, &st, 0);
+    errno = WEXITSTATUS(st);
+    printf("%s: %s\n", label, en(errno ? -1 : 0));
 }
 
 int main(void)
@@ -124,7 +133,7 @@ int main(void)
     printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
 
     /* A non-blocking open starts the break and fails. */
-    waitpid(opener("child O_RDONLY|O_NONBLOCK", O_RDONLY | O_NONBLOCK), NULL, 0);
+    reap(opener(O_RDONLY | O_NONBLOCK), "child O_RDONLY|O_NONBLOCK");
     wait_sigio(1);
     printf("SIGIO %d, breaking to %s\n", sigio, ty(fcntl(r, F_GETLEASE)));
     SAY("upgrade while breaking", fcntl(r, F_SETLEASE, F_WRLCK));
@@ -133,24 +142,24 @@ int main(void)
 
     /* A blocking open for writing waits until the lease is given up. */
     SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
-    p = opener("child O_RDWR", O_RDWR);
+    p = opener(O_RDWR);
     wait_sigio(2);
     printf("SIGIO %d, breaking to %s, opener asleep %d\n", sigio,
            ty(fcntl(r, F_GETLEASE)), wait_sleeping(p));
     SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
-    waitpid(p, NULL, 0);
+    reap(p, "child O_RDWR");
 
     /* A blocking open for reading waits until the lease is downgraded. */
     int q = open(PATH, O_RDONLY);
     close(r);
     r = q;
     SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
-    p = opener("child O_RDONLY", O_RDONLY);
+    p = opener(O_RDONLY);
     wait_sigio(3);
     printf("SIGIO %d, breaking to %s, opener asleep %d\n", sigio,
            ty(fcntl(r, F_GETLEASE)), wait_sleeping(p));
     SAY("downgrade", fcntl(r, F_SETLEASE, F_RDLCK));
-    waitpid(p, NULL, 0);
+    reap(p, "child O_RDONLY");
     printf("now: %s\n", ty(fcntl(r, F_GETLEASE)));
 
     /* The lease goes with the last close of its file. */
@@ -158,7 +167,7 @@ int main(void)
     close(r);
     printf("after closing one of two fds: %s\n", ty(fcntl(dup_r, F_GETLEASE)));
     close(dup_r);
-    waitpid(opener("child O_WRONLY after the close", O_WRONLY | O_NONBLOCK), NULL, 0);
+    reap(opener(O_WRONLY | O_NONBLOCK), "child O_WRONLY after the close");
     printf("SIGIO %d\n", sigio);
     unlink(PATH);
     printf("leases done\n");
