@@ -22,8 +22,12 @@ fn non_utf8_names_on_ext4_match_native() {
         &bin,
         &["-static"],
     );
+    // A directory of this run's own: another run of this test (or of
+    // the same program) at the same time must not share its names.
+    let native_dir = test_dir("pathsproc-native");
     let native = std::process::Command::new(&bin)
-        .args(["names", "/tmp"])
+        .arg("names")
+        .arg(&native_dir)
         .output()
         .expect("running pathsproc natively");
     let want = String::from_utf8_lossy(&native.stdout).into_owned();
