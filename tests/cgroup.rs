@@ -10,7 +10,7 @@ use common::*;
 fn boot_with_helpers(name: &str) -> Guest {
     let dir = test_dir(&format!("{name}-build"));
     let mut adds = Vec::new();
-    for prog in ["cghog", "cgfork"] {
+    for prog in ["cghog", "cgfork", "clone3"] {
         let src = repo_root().join(format!("tests/guest/{prog}.c"));
         let bin = dir.join(prog);
         compile_c(&src, &bin, &["-static"]);
@@ -134,4 +134,26 @@ fn memory_max_kills_a_hog_and_pids_max_contains_a_fork_bomb() {
     assert!(out.lines().any(|l| l.trim() == "9"), "{out}");
     assert!(out.lines().any(|l| l.trim() == "0"), "{out}");
     assert!(out.contains("outside ok"), "{out}");
+}
+
+/// clone3's CLONE_INTO_CGROUP: the child starts in the group whose
+/// directory fd it names (the parent stays); a thread cannot go to
+/// another group, a control file's fd is not a group.
+#[test]
+fn clone3_into_cgroup() {
+    let mut g = boot_with_helpers("cgroup-clone3");
+    let out = g.run("/bin/clone3 cg");
+    assert!(out.contains("cgroup child: 0::/clone3"), "{out}");
+    assert!(
+        out.contains("cgroup parent: 0::/\n")
+            || out.lines().any(|l| l.trim() == "cgroup parent: 0::/"),
+        "{out}"
+    );
+    assert!(
+        out.contains("thread into another cgroup: EOPNOTSUPP"),
+        "{out}"
+    );
+    assert!(out.contains("into cgroup.procs fd: EBADF"), "{out}");
+    assert!(out.contains("rmdir: ok"), "{out}");
+    assert!(out.contains("clone3 cg done"), "{out}");
 }

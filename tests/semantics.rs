@@ -41,6 +41,14 @@ fn pidfd_matches_native() {
     compare_with_native("pidfd", "pidfd done");
 }
 
+/// clone3: a fork-like child, a thread on its own stack, CLONE_PIDFD,
+/// CLONE_CLEAR_SIGHAND, set_tid, and the struct's size, flag, signal
+/// and set_tid errors.
+#[test]
+fn clone3_matches_native() {
+    compare_with_native("clone3", "clone3 done");
+}
+
 /// /proc/PID/stat, status and cmdline of a zombie: state Z, its name and
 /// parent, no memory, the exit code.
 #[test]

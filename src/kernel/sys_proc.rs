@@ -23,6 +23,25 @@ const CLONE_PARENT_SETTID: u64 = 0x100000;
 const CLONE_PIDFD: u64 = 0x1000;
 const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 const CLONE_CHILD_SETTID: u64 = 0x1000000;
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+
+/// What one clone asks for, from clone's registers or clone3's struct.
+pub struct CloneReq {
+    /// The CLONE_* flags, without clone's exit signal byte.
+    pub flags: u64,
+    pub exit_signal: i32,
+    /// The child's stack pointer (0: the parent's).
+    pub stack: u64,
+    pub ptid: u64,
+    pub ctid: u64,
+    pub tls: u64,
+    /// Where CLONE_PIDFD stores the pidfd.
+    pub pidfd: u64,
+    /// set_tid: the pid the child must get.
+    pub set_tid: Option<i32>,
+    /// CLONE_INTO_CGROUP: the fd of the child's cgroup2 directory.
+    pub cgroup: Option<i32>,
+}
 
 /// clone, fork, vfork
 pub fn sys_clone(
@@ -33,6 +52,27 @@ pub fn sys_clone(
     ctid: u64,
     tls: u64,
 ) -> KResult<u64> {
+    // Legacy clone takes only the low 32 flag bits; CLONE_PIDFD's fd goes
+    // to `ptid`, so it cannot be combined with CLONE_PARENT_SETTID.
+    super::pidfd::clone_flags_ok(flags)?;
+    let req = CloneReq {
+        flags: flags & 0xffff_ff00,
+        exit_signal: (flags & 0xff) as i32,
+        stack,
+        ptid,
+        ctid,
+        tls,
+        pidfd: ptid,
+        set_tid: None,
+        cgroup: None,
+    };
+    do_clone(t, &req)
+}
+
+/// The part of clone and clone3 after their argument checks: make the
+/// child task as `req` says.
+pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
+    let (flags, stack, tls) = (req.flags, req.stack, req.tls);
     if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
         return Err(Errno::EINVAL);
     }
@@ -43,13 +83,18 @@ pub fn sys_clone(
         // As arch_prctl(ARCH_SET_FS): the host could not load it.
         return Err(Errno::EPERM);
     }
-    super::pidfd::clone_flags_ok(flags)?;
-    // (The low byte is the exit signal: CLONE_NEWTIME is clone3's.)
-    let child_ns = super::ns::sys::for_clone_checked(t, flags & !0xff)?;
+    let child_ns = super::ns::sys::for_clone_checked(t, flags)?;
     super::nproc::may_fork(t)?;
-    crate::fs::cgroup::may_fork(t)?;
-    let tid = task::alloc_pid().ok_or(Errno::EAGAIN)?;
-    // CLONE_PIDFD: the parent's pidfd for the child, at `ptid`.
+    let tid = match req.set_tid {
+        Some(p) => task::alloc_pid_exact(p, t.creds().capable())?,
+        None => task::alloc_pid().ok_or(Errno::EAGAIN)?,
+    };
+    let cgroup = match req.cgroup {
+        Some(fd) => crate::fs::cgroup::clone_target(t, fd, flags & CLONE_THREAD != 0)?,
+        None => crate::fs::cgroup::group_of(t.tid),
+    };
+    crate::fs::cgroup::may_fork_into(cgroup)?;
+    // CLONE_PIDFD: the parent's pidfd for the child, at `req.pidfd`.
     let pidfd = if flags & CLONE_PIDFD != 0 {
         Some(super::pidfd::install(t, tid, false)?)
     } else {
@@ -101,7 +146,12 @@ pub fn sys_clone(
         let sighand = if flags & CLONE_SIGHAND != 0 {
             i.sighand.clone()
         } else {
-            Arc::new(Mutex::new(lock(&i.sighand).clone()))
+            let mut h = lock(&i.sighand).clone();
+            if flags & CLONE_CLEAR_SIGHAND != 0 {
+                // Handlers go back to default, ignored signals stay ignored.
+                h.reset_for_exec();
+            }
+            Arc::new(Mutex::new(h))
         };
         let alt = if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
             (0, 0, signal::SS_DISABLE)
@@ -135,7 +185,7 @@ pub fn sys_clone(
         let g = Arc::new(ThreadGroup {
             tgid: tid,
             inner: Mutex::new(TgInner {
-                exit_signal: (flags & 0xff) as i32,
+                exit_signal: req.exit_signal,
                 dumpable: pi.dumpable,
                 ..TgInner::new(
                     parent,
@@ -164,7 +214,7 @@ pub fn sys_clone(
             sigmask,
             altstack,
             clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 {
-                ctid
+                req.ctid
             } else {
                 0
             },
@@ -180,21 +230,21 @@ pub fn sys_clone(
         }),
     });
     if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = parent_mm.write_u32(ptid, tid as u32);
+        let _ = parent_mm.write_u32(req.ptid, tid as u32);
     }
     if let Some(fd) = pidfd {
-        let _ = parent_mm.write_u32(ptid, fd as u32);
+        let _ = parent_mm.write_u32(req.pidfd, fd as u32);
     }
     if flags & CLONE_CHILD_SETTID != 0 {
-        let _ = mm.write_u32(ctid, tid as u32);
+        let _ = mm.write_u32(req.ctid, tid as u32);
     }
     super::smp::place(tid, cpu);
     super::smp::inherit_affinity(t.tid, tid);
     task::insert_task(child);
-    crate::fs::cgroup::forked(t.tid, tid);
+    crate::fs::cgroup::forked_into(tid, cgroup);
     super::keys::forked(t, tid, flags & CLONE_THREAD != 0);
     // A traced parent's child may be traced from its first instruction.
-    let trace = super::ptrace::fork_attach(t, tid, flags, (flags & 0xff) as i32);
+    let trace = super::ptrace::fork_attach(t, tid, flags, req.exit_signal);
     super::acct::forked();
     sched::enqueue_front(tid);
     sched::yield_now();

@@ -259,6 +259,25 @@ pub fn alloc_pid() -> Option<Pid> {
     None
 }
 
+/// clone3's set_tid: pid `p` itself, as Linux's alloc_pid checks it:
+/// EINVAL out of range, EPERM without CAP_SYS_ADMIN (or
+/// CAP_CHECKPOINT_RESTORE), EEXIST if a task or process holds it.
+pub fn alloc_pid_exact(p: Pid, capable: bool) -> Result<Pid, super::errno::Errno> {
+    use super::errno::Errno;
+    if !(1..PID_MAX).contains(&p) {
+        return Err(Errno::EINVAL);
+    }
+    if !capable {
+        return Err(Errno::EPERM);
+    }
+    let tasks = lock(&TASKS);
+    let groups = lock(&GROUPS);
+    if tasks.contains_key(&p) || groups.contains_key(&p) {
+        return Err(Errno::EEXIST);
+    }
+    Ok(p)
+}
+
 /// The most recently allocated PID (/proc/loadavg).
 pub fn last_pid() -> Pid {
     NEXT_PID.load(Ordering::Relaxed) - 1

@@ -44,11 +44,39 @@ pub fn mount(words: &[String]) -> KResult<(Arc<dyn crate::fs::vfs::Inode>, Strin
     Ok((Arc::new(node::Dir { id: tree::ROOT }), shown.join(",")))
 }
 
-/// Before fork makes a task: EAGAIN if `t`'s group or an ancestor with
-/// the pids controller is at its pids.max (Linux's pids_can_fork).
-pub fn may_fork(t: &Task) -> KResult<()> {
+/// The group of task `tid`.
+pub fn group_of(tid: Tid) -> tree::Id {
+    tree::tree().group_of(tid)
+}
+
+/// clone3's CLONE_INTO_CGROUP: the group whose directory `fd` is open on
+/// (EBADF for a bad fd or another file, ENODEV for a removed group). A
+/// domain group takes a new process only if it passes no controllers to
+/// children (EBUSY, as cgroup.procs), and a thread only into its
+/// process's group (EOPNOTSUPP: this kernel has no threaded groups).
+pub fn clone_target(t: &Task, fd: i32, thread: bool) -> KResult<tree::Id> {
+    let f = crate::kernel::sys_fs::fd_file(t, fd)?;
+    let id = f
+        .inode
+        .as_ref()
+        .and_then(|i| i.as_any().downcast_ref::<node::Dir>().map(|d| d.id))
+        .ok_or(Errno::EBADF)?;
+    let tr = tree::tree();
+    let g = tr.get(id)?;
+    if thread && id != tr.group_of(t.tid) {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if id != tree::ROOT && g.subtree != 0 {
+        return Err(Errno::EBUSY);
+    }
+    Ok(id)
+}
+
+/// Before fork makes a task that will start in group `g`: EAGAIN if `g`
+/// or an ancestor with the pids controller is at its pids.max (Linux's
+/// pids_can_fork).
+pub fn may_fork_into(g: tree::Id) -> KResult<()> {
     let mut tr = tree::tree();
-    let g = tr.group_of(t.tid);
     for a in tr.ancestry(g) {
         let Some(max) = tr.get(a)?.pids_max else {
             continue;
@@ -69,11 +97,9 @@ pub fn may_fork(t: &Task) -> KResult<()> {
     Ok(())
 }
 
-/// Fork made task `child` of `parent`: it starts in the parent's group.
-pub fn forked(parent: Tid, child: Tid) {
-    let mut tr = tree::tree();
-    let g = tr.group_of(parent);
-    tr.set(child, g);
+/// A new task `child` starts in group `g`.
+pub fn forked_into(child: Tid, g: tree::Id) {
+    tree::tree().set(child, g);
 }
 
 /// Bytes resident in the address spaces of the tasks in `id` and below,
