@@ -582,8 +582,14 @@ pub fn deliver(t: &Arc<Task>) -> bool {
                     return false;
                 }
                 Default_::Term | Default_::Core => {
-                    super::ptrace::exit_event(t, sig);
-                    exit::group_exit(t, sig);
+                    // A core dump is written before the exit event, and
+                    // the status says whether one was (WCOREDUMP).
+                    let mut status = sig;
+                    if d == Default_::Core && super::coredump::dump(t, &info) {
+                        status |= 0x80;
+                    }
+                    super::ptrace::exit_event(t, status);
+                    exit::group_exit(t, status);
                     return false;
                 }
             }
