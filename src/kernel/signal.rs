@@ -595,8 +595,13 @@ pub fn deliver(t: &Arc<Task>) -> bool {
             }
         }
         if setup_frame(t, &info, &act).is_err() {
-            // Cannot write the frame: the process dies of SIGSEGV.
-            exit::group_exit(t, SIGSEGV);
+            // Cannot write the frame: the process dies of SIGSEGV (and
+            // dumps core, as Linux's force_sigsegv).
+            let mut status = SIGSEGV;
+            if super::coredump::dump(t, &SigInfo::kernel(SIGSEGV)) {
+                status |= 0x80;
+            }
+            exit::group_exit(t, status);
             return false;
         }
         if act.flags & SA_RESETHAND != 0 {
