@@ -180,7 +180,8 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     }
     if signal::valid_signal(exit_signal) && !auto_reap {
         let (code, st) = if status & 0x7f != 0 {
-            (CLD_KILLED, status & 0x7f)
+            // CLD_DUMPED when a core was written.
+            (CLD_KILLED + (status >> 7 & 1), status & 0x7f)
         } else {
             (CLD_EXITED, (status >> 8) & 0xff)
         };

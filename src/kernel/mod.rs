@@ -4,6 +4,7 @@ pub mod acct;
 pub mod aio;
 pub mod clone3;
 pub mod copy_range;
+pub mod coredump;
 pub mod cputimer;
 pub mod cred;
 pub mod current;

@@ -582,15 +582,26 @@ pub fn deliver(t: &Arc<Task>) -> bool {
                     return false;
                 }
                 Default_::Term | Default_::Core => {
-                    super::ptrace::exit_event(t, sig);
-                    exit::group_exit(t, sig);
+                    // A core dump is written before the exit event, and
+                    // the status says whether one was (WCOREDUMP).
+                    let mut status = sig;
+                    if d == Default_::Core && super::coredump::dump(t, &info) {
+                        status |= 0x80;
+                    }
+                    super::ptrace::exit_event(t, status);
+                    exit::group_exit(t, status);
                     return false;
                 }
             }
         }
         if setup_frame(t, &info, &act).is_err() {
-            // Cannot write the frame: the process dies of SIGSEGV.
-            exit::group_exit(t, SIGSEGV);
+            // Cannot write the frame: the process dies of SIGSEGV (and
+            // dumps core, as Linux's force_sigsegv).
+            let mut status = SIGSEGV;
+            if super::coredump::dump(t, &SigInfo::kernel(SIGSEGV)) {
+                status |= 0x80;
+            }
+            exit::group_exit(t, status);
             return false;
         }
         if act.flags & SA_RESETHAND != 0 {

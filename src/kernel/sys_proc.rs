@@ -511,7 +511,8 @@ pub fn sys_waitid(
                         reap(t, p);
                     }
                     if st & 0x7f != 0 {
-                        (p, signal::CLD_KILLED, st & 0x7f)
+                        // CLD_DUMPED (3) when a core was written.
+                        (p, signal::CLD_KILLED + (st >> 7 & 1), st & 0x7f)
                     } else {
                         (p, signal::CLD_EXITED, (st >> 8) & 0xff)
                     }

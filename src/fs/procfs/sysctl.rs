@@ -8,7 +8,7 @@ use crate::fs::permission::{
 };
 use crate::fs::vfs::Inode;
 use crate::kernel::errno::Errno;
-use crate::kernel::sys_proc;
+use crate::kernel::{coredump, sys_proc};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -268,11 +268,17 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             "randomize_va_space".into(),
                             fixed("/sys/kernel/randomize_va_space", "0"),
                         ),
-                        // Core dumps are not written; the pattern is
-                        // Linux's default.
                         (
                             "core_pattern".into(),
-                            fixed("/sys/kernel/core_pattern", "core"),
+                            sysctl(
+                                "/sys/kernel/core_pattern",
+                                || Ok(format!("{}\n", coredump::pattern())),
+                                coredump::set_pattern,
+                            ),
+                        ),
+                        (
+                            "core_uses_pid".into(),
+                            int("/sys/kernel/core_uses_pid", &coredump::USES_PID, 1),
                         ),
                     ];
                     v.extend(ipc_tunables());
