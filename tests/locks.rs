@@ -65,6 +65,13 @@ fn flock_command_serializes_shells() {
     assert_eq!(out.lines().nth(1).map(str::trim_end), Some("end"), "{out}");
 }
 
+/// dnotify (F_NOTIFY) and F_SETSIG/F_GETSIG: which changes signal a
+/// watched directory, with which siginfo, and when marks go.
+#[test]
+fn dnotify_matches_native() {
+    compare_with_native("dnotify", "dnotify done");
+}
+
 /// File leases: refusals, SIGIO to the holder, openers waiting for the
 /// holder to give up or downgrade, EWOULDBLOCK for O_NONBLOCK openers.
 #[test]

@@ -1129,8 +1129,24 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             pipe_rw::get_size(&f)
         }
         // F_SETLEASE, F_GETLEASE.
-        1024 => crate::fs::leases::set(t, &*fd_file(t, fd)?, arg),
+        1024 => crate::fs::leases::set(t, fd, &fd_file(t, fd)?, arg),
         1025 => crate::fs::leases::get(&*fd_file(t, fd)?),
+        // F_SETSIG, F_GETSIG, F_NOTIFY (not on O_PATH files, as Linux).
+        10 | 11 | 1026 => {
+            let f = fd_file(t, fd)?;
+            if f.flags() & crate::fs::file::O_PATH != 0 {
+                return Err(Errno::EBADF);
+            }
+            match cmd {
+                10 if arg as u32 as u64 <= 64 => {
+                    f.set_sig(arg as u32);
+                    Ok(0)
+                }
+                10 => Err(Errno::EINVAL),
+                11 => Ok(f.sig() as u64),
+                _ => crate::fs::dnotify::fcntl_notify(t, fd, &f, arg),
+            }
+        }
         1033 => Ok(0),
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),
