@@ -6,6 +6,7 @@ pub mod copy_range;
 pub mod cputimer;
 pub mod cred;
 pub mod current;
+pub mod direct_io;
 pub mod errno;
 pub mod exec;
 pub mod exit;

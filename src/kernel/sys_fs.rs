@@ -407,6 +407,7 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 /// read
 pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    super::direct_io::check(&f, buf, None, count, false)?;
     if rw_full::applies(&f) && f.readable() {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, _| {
             f.ops.read_task(&f, t, b)
@@ -423,6 +424,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, None, count, true)?;
     if rw_full::applies(&f) {
         return rw_full::write(t, UserBuf::Flat(buf), count, |b, _| {
             write_from(t, &f, b).map(|n| n as usize)
@@ -556,6 +558,7 @@ pub fn sys_pread64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> 
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, Some(off as u64), count, false)?;
     if rw_full::applies(&f) {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, done| {
             f.ops.pread(&f, b, off as u64 + done as u64)
@@ -576,6 +579,7 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, Some(off as u64), count, true)?;
     if rw_full::applies(&f) {
         remove_privs(t, &f)?;
         return rw_full::write(t, UserBuf::Flat(buf), count, |b, done| {

@@ -120,8 +120,8 @@ pub static SYSCALLS: &[Entry] = LIST;
 
 #[rustfmt::skip]
 const LIST: &[Entry] = &[
-    full(0, "read", "regular files and block devices complete in full (up to MAX_RW_COUNT); other files at most 1 MiB per call", |t, a| sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2))),
-    full(1, "write", "regular files and block devices complete in full; blocking pipe writes go in whole unless a signal comes (then the count so far); non-blocking ones may be partial; writes up to PIPE_BUF are atomic", |t, a| sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2))),
+    full(0, "read", "regular files and block devices complete in full (up to MAX_RW_COUNT); other files at most 1 MiB per call; O_DIRECT on ext2/3/4 files and block devices: EINVAL unless buffer, offset and length are multiples of 512 (reads at or past EOF give 0 first), through the same page cache as buffered I/O (`kernel/direct_io.rs`); readv/writev and preadv2/pwritev2 do not check alignment yet", |t, a| sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2))),
+    full(1, "write", "regular files and block devices complete in full; O_DIRECT alignment as read; blocking pipe writes go in whole unless a signal comes (then the count so far); non-blocking ones may be partial; writes up to PIPE_BUF are atomic", |t, a| sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2))),
     full(2, "open", "as openat", |t, a| sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2))),
     full(3, "close", "", |t, a| sys_fs::sys_close(t, a.i(0))),
     full(4, "stat", "", |t, a| sys_fs::sys_newfstatat(t, sys_fs::AT_FDCWD, a.u(0), a.u(1), 0)),
@@ -137,7 +137,7 @@ const LIST: &[Entry] = &[
     full(14, "rt_sigprocmask", "", |t, a| sys_signal::sys_rt_sigprocmask(t, a.i(0), a.u(1), a.u(2), a.usize(3))),
     full(15, "rt_sigreturn", "", |t, _| sys_signal::sys_rt_sigreturn(t)),
     partial(16, "ioctl", "FIOCLEX/FIONCLEX, FIONBIO, FIOASYNC (accepted, no SIGIO); FIONREAD on pipes; other commands by the file (ttys, block devices, sockets); ENOTTY otherwise", |t, a| sys_fs::sys_ioctl(t, a.i(0), a.u32(1), a.u(2))),
-    full(17, "pread64", "regular files and block devices complete in full (up to MAX_RW_COUNT)", |t, a| sys_fs::sys_pread64(t, a.i(0), a.u(1), a.usize(2), a.i64(3))),
+    full(17, "pread64", "regular files and block devices complete in full (up to MAX_RW_COUNT); O_DIRECT alignment as read", |t, a| sys_fs::sys_pread64(t, a.i(0), a.u(1), a.usize(2), a.i64(3))),
     full(18, "pwrite64", "as pread64", |t, a| sys_fs::sys_pwrite64(t, a.i(0), a.u(1), a.usize(2), a.i64(3))),
     full(19, "readv", "as read", |t, a| sys_fs::sys_readv(t, a.i(0), a.u(1), a.i(2), None)),
     full(20, "writev", "as write", |t, a| sys_fs::sys_writev(t, a.i(0), a.u(1), a.i(2), None)),
