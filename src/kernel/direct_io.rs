@@ -47,3 +47,12 @@ pub fn check(f: &File, addr: u64, off: Option<u64>, len: usize, write: bool) -> 
     }
     Ok(())
 }
+
+/// The address bits an iovec's segments must have clear (Linux's
+/// iov_iter_alignment: every non-empty segment's base and length), as an
+/// `addr` for `check`.
+pub fn iov_align(iov: &[(u64, usize)]) -> u64 {
+    iov.iter()
+        .filter(|x| x.1 != 0)
+        .fold(0, |a, &(base, len)| a | base | len as u64)
+}

@@ -472,6 +472,8 @@ pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
+    let align = super::direct_io::iov_align(&iov);
+    super::direct_io::check(&f, align, off.map(|o| o as u64), total, false)?;
     if rw_full::applies(&f) && f.readable() {
         let dst = UserBuf::Iov(&iov);
         return match off {
@@ -504,8 +506,10 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
         return Err(Errno::EBADF);
     }
     let iov = read_iovec(t, iov, cnt)?;
+    let total: usize = iov.iter().map(|x| x.1).sum();
+    let align = super::direct_io::iov_align(&iov);
+    super::direct_io::check(&f, align, off.map(|o| o as u64), total, true)?;
     if rw_full::applies(&f) {
-        let total: usize = iov.iter().map(|x| x.1).sum();
         let src = UserBuf::Iov(&iov);
         return match off {
             None => rw_full::write(t, src, total, |b, _| {

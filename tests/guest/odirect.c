@@ -11,6 +11,7 @@
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static void res(const char *what, long r)
@@ -73,6 +74,13 @@ int main(void)
     res("write at pos 3", write(fd, a, 512));
     lseek(fd, 0, SEEK_SET);
     res("read at pos 0", read(fd, a + 8192, 512));
+    struct iovec v[2] = {{a + 8192, 512}, {a + 9216, 512}};
+    res("preadv aligned", preadv(fd, v, 2, 0));
+    v[1].iov_len = 100;
+    res("preadv short segment", preadv(fd, v, 2, 0));
+    v[1].iov_len = 512;
+    v[1].iov_base = a + 9217;
+    res("pwritev unaligned base", pwritev(fd, v, 2, 0));
 
     /* Clearing O_DIRECT lifts the rule. */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);
