@@ -65,6 +65,30 @@ fn flock_command_serializes_shells() {
     assert_eq!(out.lines().nth(1).map(str::trim_end), Some("end"), "{out}");
 }
 
+/// dnotify (F_NOTIFY) and F_SETSIG/F_GETSIG: which changes signal a
+/// watched directory, with which siginfo, and when marks go.
+#[test]
+fn dnotify_matches_native() {
+    compare_with_native("dnotify", "dnotify done");
+}
+
+/// O_DIRECT alignment on ext4: the guest's file lies on a fresh ext4
+/// disk (ubd1), the native run's on the host's /tmp (ext4).
+#[test]
+fn odirect_alignment_matches_native() {
+    let img = test_dir("odirect-disk").join("disk.img");
+    let _ = std::fs::remove_file(&img);
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-F", "-t", "ext4"])
+        .arg(&img)
+        .arg("16M")
+        .status()
+        .expect("mke2fs");
+    assert!(st.success());
+    let ubd = format!("ubd1={}", img.display());
+    compare_with_native_booted("odirect", "odirect done", &[ubd.as_str()]);
+}
+
 /// File leases: refusals, SIGIO to the holder, openers waiting for the
 /// holder to give up or downgrade, EWOULDBLOCK for O_NONBLOCK openers.
 #[test]

@@ -39,6 +39,7 @@ pub const O_NONBLOCK: u32 = 0o4000;
 /// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
 pub const O_DSYNC: u32 = 0o10000;
 pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_DIRECT: u32 = 0o40000;
 pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 pub const O_NOATIME: u32 = 0o1000000;

@@ -50,6 +50,17 @@ pub struct SigfieldsKill {
 }
 abi_size!(SigfieldsKill, 16);
 
+/// The SIGPOLL arm (si_code POLL_IN..POLL_HUP from the kernel: F_SETSIG
+/// signals of dnotify, leases and async I/O).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SigfieldsPoll {
+    pub si_band: i64,
+    pub si_fd: i32,
+    pub _pad: i32,
+}
+abi_size!(SigfieldsPoll, 16);
+
 /// The POSIX timer arm (si_code SI_TIMER).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

@@ -117,6 +117,8 @@ pub struct File {
     /// The flags of the mount the file was opened through, with the mount
     /// table generation they were read at (0: not read yet).
     mnt_cache: AtomicU64,
+    /// F_SETSIG: the signal dnotify and leases send (0: SIGIO).
+    sig: AtomicU32,
 }
 
 impl File {
@@ -134,6 +136,7 @@ impl File {
             pos: Mutex::new(0),
             dir_entries: Mutex::new(None),
             mnt_cache: AtomicU64::new(0),
+            sig: AtomicU32::new(0),
         })
     }
     pub fn flags(&self) -> u32 {
@@ -141,6 +144,14 @@ impl File {
     }
     pub fn set_flags(&self, f: u32) {
         self.flags.store(f, Ordering::Relaxed)
+    }
+    /// F_GETSIG.
+    pub fn sig(&self) -> u32 {
+        self.sig.load(Ordering::Relaxed)
+    }
+    /// F_SETSIG (the caller checked the number).
+    pub fn set_sig(&self, s: u32) {
+        self.sig.store(s, Ordering::Relaxed)
     }
     pub fn readable(&self) -> bool {
         self.flags() & O_PATH == 0 && self.flags() & O_ACCMODE != O_WRONLY
@@ -217,6 +228,7 @@ impl Drop for File {
     fn drop(&mut self) {
         super::locks::file_released(self);
         super::leases::file_released(self);
+        super::dnotify::file_released(self);
         if let Some(p) = &self.path {
             let f = self.flags();
             if f & O_PATH == 0 {

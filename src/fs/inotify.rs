@@ -302,11 +302,16 @@ impl Drop for Inotify {
 }
 
 /// Is anything watched at all? (The hooks' fast path.)
+/// (dnotify hears the same events.)
 pub fn active() -> bool {
-    WATCHES.load(Ordering::Relaxed) != 0
+    WATCHES.load(Ordering::Relaxed) != 0 || super::dnotify::active()
 }
 
 fn send(inode: &dyn Inode, mask: u32, cookie: u32, name: &str, self_gone: bool) {
+    super::dnotify::event(inode, mask, !name.is_empty());
+    if WATCHES.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let key = key_of(inode);
     let all: Vec<Arc<Inotify>> = lock(&INSTANCES).iter().filter_map(Weak::upgrade).collect();
     for i in all {

@@ -1,5 +1,5 @@
 //! File leases (fcntl F_SETLEASE/F_GETLEASE), as Linux's fs/locks.c: a
-//! process holding a lease on an open file is told with SIGIO when
+//! process holding a lease on an open file is told with SIGIO (or its F_SETSIG signal) when
 //! another open of the file conflicts (any open against a write lease, an
 //! open for writing against a read lease); the opener waits until the
 //! holder gives the lease up or downgrades it, or until
@@ -14,21 +14,19 @@ use super::file::{File, O_ACCMODE, O_NONBLOCK, O_RDONLY};
 use super::locks::{F_RDLCK, F_UNLCK, F_WRLCK};
 use super::vfs::Inode;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::signal::{self, SigInfo, SI_KERNEL};
+use crate::kernel::signal::{self, SigInfo};
 use crate::kernel::task::{self, Pid, Task};
 use crate::kernel::wait::WaitQueue;
 use crate::kernel::{sched, time};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// fs.lease-break-time: seconds a breaker waits before the kernel takes
 /// the lease away (Linux's default 45).
 pub static LEASE_BREAK_TIME: AtomicU32 = AtomicU32::new(45);
 /// fs.leases-enable: 0 refuses new leases (EINVAL).
 pub static LEASES_ENABLE: AtomicU32 = AtomicU32::new(1);
-
-const SIGIO: i32 = 29;
 
 type Key = (u64, u64);
 
@@ -37,8 +35,11 @@ struct Lease {
     /// The open file description holding it (its address).
     file: usize,
     write: bool,
-    /// The process told when it must go (the fcntl caller).
+    /// The process told when it must go (the fcntl caller), with the
+    /// file's F_SETSIG signal and the descriptor given (si_fd).
     owner: Pid,
+    filp: Weak<File>,
+    fd: i32,
     /// While being broken: what it must become (F_RDLCK or F_UNLCK) and
     /// by when (monotonic ns) the kernel does it.
     breaking: Option<(i16, i64)>,
@@ -128,7 +129,7 @@ pub fn get(f: &File) -> KResult<u64> {
 }
 
 /// fcntl(F_SETLEASE, arg) on `f` by `t`.
-pub fn set(t: &Task, f: &File, arg: u64) -> KResult<u64> {
+pub fn set(t: &Task, fd: i32, f: &Arc<File>, arg: u64) -> KResult<u64> {
     let ty = i16::try_from(arg).map_err(|_| Errno::EINVAL)?;
     let i = f.inode.as_ref().ok_or(Errno::EINVAL)?;
     let st = i.stat();
@@ -186,6 +187,7 @@ pub fn set(t: &Task, f: &File, arg: u64) -> KResult<u64> {
         Some(p) => {
             let l = &mut list[p];
             l.write = ty == F_WRLCK;
+            l.fd = fd;
             if ty == F_RDLCK && matches!(l.breaking, Some((F_RDLCK, _))) {
                 l.breaking = None;
             }
@@ -194,6 +196,8 @@ pub fn set(t: &Task, f: &File, arg: u64) -> KResult<u64> {
             file: me,
             write: ty == F_WRLCK,
             owner: t.tgid(),
+            filp: Arc::downgrade(f),
+            fd,
             breaking: None,
         }),
     }
@@ -247,7 +251,8 @@ pub fn break_lease(t: &Task, inode: &Arc<dyn Inode>, flags: u32) -> KResult<()> 
                 match &mut l.breaking {
                     None => {
                         l.breaking = Some((target, by));
-                        tell.push(l.owner);
+                        let sig = l.filp.upgrade().map_or(0, |f| f.sig());
+                        tell.push((l.owner, sig, l.fd));
                     }
                     // A write open asks more of a lease being downgraded.
                     Some((to, _)) if target == F_UNLCK && *to == F_RDLCK => {
@@ -262,14 +267,9 @@ pub fn break_lease(t: &Task, inode: &Arc<dyn Inode>, flags: u32) -> KResult<()> 
                 tb.wq.add(t.tid);
             }
         }
-        for owner in tell {
-            let info = SigInfo {
-                signo: SIGIO,
-                code: SI_KERNEL,
-                ..Default::default()
-            };
+        for (owner, sig, fd) in tell {
             // The holder may have exited meanwhile: its file will close.
-            let _ = signal::send_to_process(owner, info);
+            let _ = signal::send_to_process(owner, SigInfo::sigio(sig, fd));
         }
         if flags & O_NONBLOCK != 0 {
             return Err(Errno::EAGAIN);

@@ -584,6 +584,7 @@ pub fn any() -> bool {
 /// record locks on that file, whichever descriptor took them.
 pub fn posix_close(t: &Task, f: &File) {
     f.ops.flush(f, t);
+    super::dnotify::flush(f, t.tgid());
     if !ACTIVE.load(Ordering::Relaxed) {
         return;
     }

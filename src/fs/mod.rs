@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod devtmpfs_hotplug;
+pub mod dnotify;
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;

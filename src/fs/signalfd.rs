@@ -76,6 +76,9 @@ pub fn signalfd_siginfo(info: &SigInfo) -> SignalfdSiginfo {
     let child = info.signo == SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&info.code);
     if fault {
         s.ssi_addr = info.addr;
+    } else if info.is_poll() {
+        s.ssi_band = info.addr as u32;
+        s.ssi_fd = info.status;
     } else {
         s.ssi_pid = info.pid as u32;
         s.ssi_uid = info.uid;

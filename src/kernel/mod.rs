@@ -8,6 +8,7 @@ pub mod coredump;
 pub mod cputimer;
 pub mod cred;
 pub mod current;
+pub mod direct_io;
 pub mod errno;
 pub mod exec;
 pub mod exit;

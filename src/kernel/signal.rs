@@ -37,11 +37,18 @@ pub const SIGURG: i32 = 23;
 pub const SIGXCPU: i32 = 24;
 pub const SIGXFSZ: i32 = 25;
 pub const SIGWINCH: i32 = 28;
+pub const SIGIO: i32 = 29;
 pub const SIGSYS: i32 = 31;
 pub const NSIG: i32 = 64;
 
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
+/// SIGPOLL codes (POLL_MSG: dnotify and lease breaks).
+pub const POLL_IN: i32 = 1;
+pub const POLL_MSG: i32 = 3;
+pub const POLL_HUP: i32 = 6;
+/// si_band of POLL_MSG: POLLIN | POLLRDNORM | POLLMSG.
+const POLL_MSG_BAND: u64 = 0x441;
 pub const SI_TKILL: i32 = -6;
 pub const SI_TIMER: i32 = -2;
 pub const CLD_EXITED: i32 = 1;
@@ -104,6 +111,30 @@ impl SigInfo {
             ..Default::default()
         }
     }
+    /// The signal of an fd's owner (Linux's send_sigio with POLL_MSG):
+    /// plain SIGIO when F_SETSIG is 0, else `sig` with si_band and si_fd.
+    pub fn sigio(sig: u32, fd: i32) -> SigInfo {
+        if sig == 0 {
+            return SigInfo::kernel(SIGIO);
+        }
+        SigInfo {
+            signo: sig as i32,
+            code: POLL_MSG,
+            addr: POLL_MSG_BAND,
+            status: fd,
+            ..Default::default()
+        }
+    }
+    /// Whether the SIGPOLL layout holds the details (si_band in `addr`,
+    /// si_fd in `status`): a kernel POLL_* code on a signal without
+    /// codes of its own, as Linux's siginfo_layout.
+    pub fn is_poll(&self) -> bool {
+        (POLL_IN..=POLL_HUP).contains(&self.code)
+            && !matches!(
+                self.signo,
+                SIGILL | SIGFPE | SIGSEGV | SIGBUS | SIGTRAP | SIGCHLD | SIGSYS
+            )
+    }
     pub fn user(sig: i32, pid: Pid, code: i32) -> SigInfo {
         SigInfo {
             signo: sig,
@@ -125,6 +156,11 @@ impl SigInfo {
             SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP if self.code > 0 => {
                 s.set_fields(&abi::SigfieldsFault { si_addr: self.addr });
             }
+            _ if self.is_poll() => s.set_fields(&abi::SigfieldsPoll {
+                si_band: self.addr as i64,
+                si_fd: self.status,
+                _pad: 0,
+            }),
             _ if self.code == SI_TIMER => s.set_fields(&abi::SigfieldsTimer {
                 si_tid: self.pid,
                 si_overrun: self.status,

@@ -407,6 +407,7 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 /// read
 pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    super::direct_io::check(&f, buf, None, count, false)?;
     if rw_full::applies(&f) && f.readable() {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, _| {
             f.ops.read_task(&f, t, b)
@@ -423,6 +424,7 @@ pub fn sys_write(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64>
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, None, count, true)?;
     if rw_full::applies(&f) {
         return rw_full::write(t, UserBuf::Flat(buf), count, |b, _| {
             write_from(t, &f, b).map(|n| n as usize)
@@ -470,6 +472,8 @@ pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -
     let f = fd_file(t, fd)?;
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
+    let align = super::direct_io::iov_align(&iov);
+    super::direct_io::check(&f, align, off.map(|o| o as u64), total, false)?;
     if rw_full::applies(&f) && f.readable() {
         let dst = UserBuf::Iov(&iov);
         return match off {
@@ -502,8 +506,10 @@ pub fn sys_writev(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) 
         return Err(Errno::EBADF);
     }
     let iov = read_iovec(t, iov, cnt)?;
+    let total: usize = iov.iter().map(|x| x.1).sum();
+    let align = super::direct_io::iov_align(&iov);
+    super::direct_io::check(&f, align, off.map(|o| o as u64), total, true)?;
     if rw_full::applies(&f) {
-        let total: usize = iov.iter().map(|x| x.1).sum();
         let src = UserBuf::Iov(&iov);
         return match off {
             None => rw_full::write(t, src, total, |b, _| {
@@ -556,6 +562,7 @@ pub fn sys_pread64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> 
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, Some(off as u64), count, false)?;
     if rw_full::applies(&f) {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, done| {
             f.ops.pread(&f, b, off as u64 + done as u64)
@@ -576,6 +583,7 @@ pub fn sys_pwrite64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) ->
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    super::direct_io::check(&f, buf, Some(off as u64), count, true)?;
     if rw_full::applies(&f) {
         remove_privs(t, &f)?;
         return rw_full::write(t, UserBuf::Flat(buf), count, |b, done| {
@@ -1129,8 +1137,24 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
             pipe_rw::get_size(&f)
         }
         // F_SETLEASE, F_GETLEASE.
-        1024 => crate::fs::leases::set(t, &*fd_file(t, fd)?, arg),
+        1024 => crate::fs::leases::set(t, fd, &fd_file(t, fd)?, arg),
         1025 => crate::fs::leases::get(&*fd_file(t, fd)?),
+        // F_SETSIG, F_GETSIG, F_NOTIFY (not on O_PATH files, as Linux).
+        10 | 11 | 1026 => {
+            let f = fd_file(t, fd)?;
+            if f.flags() & crate::fs::file::O_PATH != 0 {
+                return Err(Errno::EBADF);
+            }
+            match cmd {
+                10 if arg as u32 as u64 <= 64 => {
+                    f.set_sig(arg as u32);
+                    Ok(0)
+                }
+                10 => Err(Errno::EINVAL),
+                11 => Ok(f.sig() as u64),
+                _ => crate::fs::dnotify::fcntl_notify(t, fd, &f, arg),
+            }
+        }
         1033 => Ok(0),
         1034 => Ok(0),
         _ => Err(Errno::EINVAL),
