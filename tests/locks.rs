@@ -86,8 +86,59 @@ fn odirect_alignment_matches_native() {
         .expect("mke2fs");
     assert!(st.success());
     let ubd = format!("ubd1={}", img.display());
-    compare_with_native_booted("odirect", "odirect done", &[ubd.as_str()]);
+    // The native run works in the host's /tmp: its answers are Linux's
+    // for a block filesystem only if /tmp is one (ext4 here, but tmpfs
+    // on some hosts). Elsewhere the guest is held to Linux's answers on
+    // ext4, recorded from a native run on a 6.x kernel.
+    let fs = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T", "/tmp"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if fs.starts_with("ext") {
+        compare_with_native_booted("odirect", "odirect done", &[ubd.as_str()]);
+        return;
+    }
+    eprintln!("host /tmp is {fs:?}, not ext*: checking the guest against recorded ext4 answers");
+    let dir = test_dir("odirect-build");
+    let bin = dir.join("odirect");
+    compile_c(&repo_root().join("tests/guest/odirect.c"), &bin, &[]);
+    let initrd = build_initramfs("odirect", &[(bin.as_path(), "/bin/odirect")]);
+    let mut g = Guest::boot_initramfs(&initrd, &[ubd.as_str()]);
+    g.wait_prompt();
+    let (out, status) = g.run_status_timeout("/bin/odirect", Duration::from_secs(120));
+    assert_eq!(status, 0, "{out}");
+    let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
+    assert_eq!(got.join("\n"), ODIRECT_EXT4.trim());
 }
+
+/// tests/guest/odirect.c natively on ext4 (512-byte logical blocks).
+const ODIRECT_EXT4: &str = "
+open O_DIRECT: 0
+getfl O_DIRECT: 1
+pwrite aligned: 4096
+pwrite addr+1: -1 errno Invalid argument
+pwrite off 1: -1 errno Invalid argument
+pwrite len 100: -1 errno Invalid argument
+pwrite sector: 512
+write 0: 0
+size 4608
+buffered read: 4608
+buffered agrees: 1
+pread aligned: 4096
+direct agrees: 1
+pread len 100: -1 errno Invalid argument
+pread off 3: -1 errno Invalid argument
+pread past end, unaligned: 0
+read at pos 3: -1 errno Invalid argument
+write at pos 3: -1 errno Invalid argument
+read at pos 0: 512
+preadv aligned: 1024
+preadv short segment: -1 errno Invalid argument
+pwritev unaligned base: -1 errno Invalid argument
+pread unaligned after F_SETFL: 100
+odirect done
+";
 
 /// File leases: refusals, SIGIO to the holder, openers waiting for the
 /// holder to give up or downgrade, EWOULDBLOCK for O_NONBLOCK openers.
