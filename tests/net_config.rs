@@ -381,12 +381,9 @@ fn ip_packet_sockets_and_udhcpc() {
         routes.contains(&format!("default via {host_ip} dev eth0")),
         "after udhcpc: {routes}"
     );
-    // Echo requests right after udhcpc are answered. Three of them: the
-    // very first is still lost now and then (docs/networking.md).
-    let (out, st) = g.run_status_timeout(
-        &format!("ping -c 3 -W 10 {host_ip}"),
-        Duration::from_secs(60),
-    );
+    // Any reply will do: the first echo request right after udhcpc is
+    // sometimes lost (not yet understood; a second ping goes through).
+    let (out, st) = g.run_status_timeout(&format!("ping -c 3 {host_ip}"), Duration::from_secs(60));
     if st != 0 {
         let host = ns.exec(&["ip", "neigh"]).unwrap_or_default();
         let guest = g.run("cat /proc/net/dev; ip neigh; ip route");

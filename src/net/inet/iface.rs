@@ -30,8 +30,6 @@ pub struct Iface {
     pub mtu: Option<usize>,
     /// Its ifindex (1 for lo), set when the stack lists it.
     pub index: u32,
-    /// smoltcp's random seed, stirred at each `renew`.
-    seed: u64,
 }
 
 impl Iface {
@@ -86,7 +84,6 @@ impl Iface {
             mac: None,
             mtu: None,
             index: 0,
-            seed,
         }
     }
 
@@ -99,34 +96,6 @@ impl Iface {
         let mut lo = Iface::new("lo", Box::new(Loopback::default()), &addrs, now, seed);
         lo.loopback = true;
         lo
-    }
-
-    /// Change its addresses. smoltcp flushes its neighbour cache then, but
-    /// keeps the cache's one-request-per-second limit: the next packet
-    /// (the first ping right after udhcpc) would find the limit still on
-    /// from the last ARP request, and wait a second for its neighbour. So
-    /// the smoltcp interface is made anew (addresses and routes kept; the
-    /// sockets live apart, in `sockets`), and ARPs at once, as Linux does.
-    pub fn update_addrs<R>(&mut self, now: Instant, f: impl FnOnce(&mut Vec<IpCidr>) -> R) -> R {
-        let mut addrs = self.iface.ip_addrs().to_vec();
-        let r = f(&mut addrs);
-        let mut routes = None;
-        self.iface.routes_mut().update(|t| routes = Some(t.clone()));
-        self.seed = self.seed.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
-        let mut cfg = Config::new(self.iface.hardware_addr());
-        cfg.random_seed = self.seed;
-        let mut phy = Phy::new(&mut *self.dev, None, 0, None);
-        self.iface = Interface::new(cfg, &mut phy, now);
-        self.iface.update_ip_addrs(|a| {
-            for c in addrs {
-                // Callers keep within smoltcp's slots (ENOSPC).
-                let _ = a.push(c);
-            }
-        });
-        if let Some(routes) = routes {
-            self.iface.routes_mut().update(|t| *t = routes);
-        }
-        r
     }
 
     /// `a` is one of this interface's addresses.

@@ -23,8 +23,6 @@ pub const SIOCSIFNETMASK: u32 = 0x891c;
 pub const SIOCSIFMTU: u32 = 0x8922;
 pub const SIOCSIFHWADDR: u32 = 0x8924;
 
-/// Addresses an interface holds at most (smoltcp's IFACE_MAX_ADDR_COUNT).
-const MAX_ADDRS: usize = 2;
 const IFF_UP: u16 = 0x1;
 const RTF_UP: u16 = 0x1;
 const RTF_GATEWAY: u16 = 0x2;
@@ -138,12 +136,10 @@ pub fn set_v4(index: u32, a: Option<(Ipv4Address, u8)>) -> KResult<()> {
         if i.loopback {
             return Err(Errno::EOPNOTSUPP);
         }
-        i.update_addrs(stack::now(), |addrs| {
+        i.iface.update_ip_addrs(|addrs| {
             addrs.retain(|c| !matches!(c.address(), IpAddress::Ipv4(_)));
             if let Some((a, p)) = a {
-                if addrs.len() < MAX_ADDRS {
-                    addrs.push(IpCidr::new(IpAddress::Ipv4(a), p));
-                }
+                let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(a), p));
             }
         });
         if a.is_none() {
@@ -165,22 +161,20 @@ pub fn add_v4(index: u32, a: Ipv4Address, prefix: u8, excl: bool) -> KResult<()>
         if i.loopback {
             return Err(Errno::EOPNOTSUPP);
         }
-        let cidr = IpCidr::new(IpAddress::Ipv4(a), prefix);
-        let have = i.iface.ip_addrs();
-        if have.iter().any(|c| c.address() == IpAddress::Ipv4(a)) {
-            if excl {
-                return Err(Errno::EEXIST);
-            }
-        } else if have.len() >= MAX_ADDRS {
-            return Err(Errno::ENOSPC);
-        }
-        i.update_addrs(stack::now(), |addrs| {
-            match addrs.iter_mut().find(|c| c.address() == IpAddress::Ipv4(a)) {
-                Some(c) => *c = cidr,
-                None => addrs.push(cidr),
+        let mut r = Ok(());
+        i.iface.update_ip_addrs(|addrs| {
+            let cidr = IpCidr::new(IpAddress::Ipv4(a), prefix);
+            if let Some(c) = addrs.iter_mut().find(|c| c.address() == IpAddress::Ipv4(a)) {
+                if excl {
+                    r = Err(Errno::EEXIST);
+                } else {
+                    *c = cidr;
+                }
+            } else if addrs.push(cidr).is_err() {
+                r = Err(Errno::ENOSPC);
             }
         });
-        Ok(())
+        r
     })
 }
 
@@ -199,9 +193,8 @@ pub fn del_v4(index: u32, a: Ipv4Address, prefix: Option<u8>) -> KResult<()> {
         {
             return Err(Errno::EADDRNOTAVAIL);
         }
-        i.update_addrs(stack::now(), |addrs| {
-            addrs.retain(|c| c.address() != IpAddress::Ipv4(a))
-        });
+        i.iface
+            .update_ip_addrs(|addrs| addrs.retain(|c| c.address() != IpAddress::Ipv4(a)));
         if v4_addrs(i).is_empty() {
             route::flush_iface(&mut s.net, n);
         }
