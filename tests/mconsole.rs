@@ -400,6 +400,50 @@ fn config_eth_hot_plugs_a_network_device() {
         (out.lines().next().unwrap_or(""), st),
         ("ERR Device is currently open", 240)
     );
+    // Down, it goes: the guest no longer lists it anywhere.
+    assert_eq!(g.run_status("ip link set eth0 down").1, 0);
+    let (out, st) = mc(&sock, "remove eth0");
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    let (_, st) = g.run_status("ip link show eth0");
+    assert_ne!(st, 0, "eth0 after remove");
+    let dev = g.run("cat /proc/net/dev");
+    assert!(!dev.contains("eth0") && dev.contains("lo:"), "{dev}");
+    assert!(!g.run("ip addr").contains("10.0.2.15"));
+    let (out, st) = mc(&sock, "remove eth0");
+    assert_eq!(
+        (out.lines().next().unwrap_or(""), st),
+        ("ERR Device doesn't exist", 237)
+    );
+    // Plugged again, with a hostfwd port: a new interface that works.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let word = format!("config eth0=user,hostfwd=tcp:127.0.0.1:{port}-:80");
+    let (out, st) = mc(&sock, &word);
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    let (out, st) = g.run_status(
+        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 1 -W 10 10.0.2.2",
+    );
+    assert_eq!(st, 0, "{out}");
+    // Removed again, its host side is closed: the hostfwd port is free
+    // for the host (the gateway's listener is gone), and plugging the
+    // same words a third time binds it again.
+    assert_eq!(g.run_status("ip link set eth0 down").1, 0);
+    let (out, st) = mc(&sock, "remove eth0");
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    let mut freed = false;
+    for _ in 0..100 {
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            freed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(freed, "hostfwd port {port} still bound after remove eth0");
+    let (out, st) = mc(&sock, &word);
+    assert_eq!((out.as_str(), st), ("OK \n", 0));
+    assert!(g.run("ip link show eth0").contains("eth0"));
 }
 
 /// One notification from `l` (UML's struct mconsole_notify): its type

@@ -1,7 +1,9 @@
 //! mconsole `config ethN=TRANSPORT,...`, `config ethN` and `remove ethN`,
 //! answered as UML's network driver answers them (its mc_device "eth":
 //! the same parsing steps, texts and error codes). A hot-plugged device
-//! comes up as a boot-time one would (`drivers::net::hotplug`).
+//! comes up as a boot-time one would (`drivers::net::hotplug`); a removed
+//! one must be down first, and its host side is closed
+//! (`drivers::net::remove`).
 
 use super::protocol::reply;
 use crate::init::eth_word;
@@ -67,14 +69,11 @@ pub fn remove(arg: &str) -> Packets {
     if !crate::drivers::net::exists(&name) {
         return reply("Device doesn't exist", -ENODEV, false);
     }
-    let up =
-        crate::net::inet::stack::query(|s| s.net.ifaces.iter().any(|i| i.name == name && i.up));
-    if up {
-        return reply("Device is currently open", -EBUSY, false);
+    match crate::drivers::net::remove(&name) {
+        Ok(()) => reply("", 0, false),
+        Err(crate::kernel::errno::Errno::EBUSY) => reply("Device is currently open", -EBUSY, false),
+        Err(_) => reply("Device doesn't exist", -ENODEV, false),
     }
-    // Sockets and routes hold interfaces by position in the stack: one
-    // cannot be taken out from under them yet.
-    reply("Removing a network device is not supported", -EBUSY, false)
 }
 
 #[cfg(test)]

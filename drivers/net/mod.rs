@@ -97,6 +97,24 @@ pub fn hotplug(e: &EthSpec, umid: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
+/// Unplug a device (mconsole `remove ethN`): the stack lets go of its
+/// interface (EBUSY while it is up, as UML refuses an open device), then
+/// its host side stops and closes its TAP fd, packet socket or gateway
+/// sockets, so the host interface or hostfwd ports are free again.
+pub fn remove(name: &str) -> crate::kernel::errno::KResult<()> {
+    let mut devs = DEVICES.lock().unwrap_or_else(|e| e.into_inner());
+    let n = devs
+        .iter()
+        .position(|d| d.name == name)
+        .ok_or(crate::kernel::errno::Errno::ENODEV)?;
+    crate::net::inet::stack::remove_device(name)?;
+    let d = devs.remove(n);
+    drop(devs);
+    d.detach();
+    log::info!("{name}: removed");
+    Ok(())
+}
+
 /// A stable, locally administered unicast MAC for `ethN` of machine
 /// `umid` (the TAP's name when no umid= is given, since a random umid
 /// would change it at every boot): 02 then four bytes of an FNV-1a hash,

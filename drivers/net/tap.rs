@@ -20,6 +20,10 @@ const RX_QUEUE_MAX: usize = 512;
 /// How a transport takes a frame the stack sends; false when it dropped it.
 pub type Xmit = Box<dyn Fn(Vec<u8>) -> bool + Send>;
 
+/// How a transport's helpers are told to end (the device is unplugged):
+/// they drop their host fds and sockets as they go.
+pub type Stop = Box<dyn FnOnce() + Send>;
+
 /// What the vCPU and the host half share for one device.
 pub struct TapShared {
     /// The guest's name, `ethN`.
@@ -27,6 +31,7 @@ pub struct TapShared {
     pub mac: [u8; 6],
     rx: Mutex<VecDeque<Vec<u8>>>,
     tx: Mutex<Xmit>,
+    stop: Mutex<Option<Stop>>,
     stats: Mutex<DevStats>,
     /// Frames arrived since the last interrupt.
     pub irq: AtomicBool,
@@ -36,17 +41,21 @@ impl TapShared {
     /// Attach `host` and start its helpers.
     pub fn start(name: String, mac: [u8; 6], host: HostTap) -> std::io::Result<Arc<TapShared>> {
         Self::attach(name, mac, move |name, rx| {
-            let tx = host.start(name, rx)?;
-            Ok(Box::new(move |frame| tx.try_send(frame).is_ok()) as Xmit)
+            let (tx, stop) = host.start(name, rx)?;
+            Ok((
+                Box::new(move |frame| tx.try_send(frame).is_ok()) as Xmit,
+                stop,
+            ))
         })
     }
 
     /// Start a host half: `start` gets the device's name and where its
-    /// received frames go, and returns where sent frames go.
+    /// received frames go, and returns where sent frames go and how to
+    /// stop it.
     pub fn attach(
         name: String,
         mac: [u8; 6],
-        start: impl FnOnce(&str, Receive) -> std::io::Result<Xmit>,
+        start: impl FnOnce(&str, Receive) -> std::io::Result<(Xmit, Stop)>,
     ) -> std::io::Result<Arc<TapShared>> {
         // The receiver needs the shared state and the state needs the
         // transmitter: start with a placeholder.
@@ -55,11 +64,12 @@ impl TapShared {
             mac,
             rx: Mutex::new(VecDeque::new()),
             tx: Mutex::new(Box::new(|_| false)),
+            stop: Mutex::new(None),
             stats: Mutex::new(DevStats::default()),
             irq: AtomicBool::new(false),
         });
         let s = shared.clone();
-        let tx = start(
+        let (tx, stop) = start(
             &shared.name,
             Arc::new(move |frame| {
                 {
@@ -74,7 +84,19 @@ impl TapShared {
             }),
         )?;
         *shared.tx.lock().unwrap_or_else(|e| e.into_inner()) = tx;
+        *shared.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
         Ok(shared)
+    }
+
+    /// Unplug: stop the host half (its threads end and close its fds or
+    /// sockets) and drop what is queued; later sends go nowhere.
+    pub fn detach(&self) {
+        // Dropping the transmitter ends a writer once its queue is empty.
+        *self.tx.lock().unwrap_or_else(|e| e.into_inner()) = Box::new(|_| false);
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            stop();
+        }
+        self.rx.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 

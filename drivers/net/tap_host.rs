@@ -5,9 +5,11 @@
 //! kernel half queues it and raises an interrupt), and a writer fed by a
 //! channel, so the vCPU never waits for the host.
 
+use crate::drivers::net::tap::Stop;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
@@ -65,27 +67,49 @@ impl HostTap {
     }
 
     /// Start the helpers (named after the guest device). Returns the
-    /// queue into the writer (bounded: `try_send` fails when it is full).
-    pub fn start(&self, name: &str, rx: Receive) -> io::Result<SyncSender<Vec<u8>>> {
+    /// queue into the writer (bounded: `try_send` fails when it is full)
+    /// and how to end the reader. The writer ends when the queue's sender
+    /// is dropped; the fd is closed when both have ended.
+    pub fn start(&self, name: &str, rx: Receive) -> io::Result<(SyncSender<Vec<u8>>, Stop)> {
         let (tx, txq) = sync_channel::<Vec<u8>>(TX_QUEUE_MAX);
+        let (stop_r, stop_w) = nix::unistd::pipe().map_err(io::Error::from)?;
         let reader = self.file.clone();
         std::thread::Builder::new()
             .name(format!("{name}-rx"))
-            .spawn(move || read_loop(&reader, rx))?;
+            .spawn(move || read_loop(&reader, &stop_r, rx))?;
         let writer = self.file.clone();
         std::thread::Builder::new()
             .name(format!("{name}-tx"))
             .spawn(move || write_loop(&writer, txq))?;
-        Ok(tx)
+        let stop: Stop = Box::new(move || {
+            let _ = File::from(stop_w).write(&[1]);
+        });
+        Ok((tx, stop))
     }
 }
 
-/// Read frames until the fd fails (the interface was deleted on the
-/// host): the device then stays silent, as an unplugged cable.
-fn read_loop(mut file: &File, rx: Receive) {
+/// Read frames until told to stop (a byte on `stop`), or until the fd
+/// fails (the interface was deleted on the host): the device then stays
+/// silent, as an unplugged cable.
+fn read_loop(mut file: &File, stop: &OwnedFd, rx: Receive) {
     crate::arch::unpin_helper_thread();
     let mut buf = vec![0u8; FRAME_MAX];
     loop {
+        let mut fds = [
+            PollFd::new(file.as_fd(), PollFlags::POLLIN),
+            PollFd::new(stop.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                log::warn!("tap: poll: {e}; no more frames from the host");
+                break;
+            }
+            Ok(_) => {}
+        }
+        if fds[1].any().unwrap_or(true) {
+            break;
+        }
         match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => rx(buf[..n].to_vec()),

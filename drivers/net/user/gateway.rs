@@ -6,7 +6,7 @@
 
 use super::frames::{self, FromGuest, DNS, FRAME_MAX, GATEWAY, GATEWAY_MAC, GUEST, PREFIX_LEN};
 use super::{dhcp, dns, tcp, udp};
-use crate::drivers::net::tap::Xmit;
+use crate::drivers::net::tap::{Stop, Xmit};
 use crate::drivers::net::tap_host::Receive;
 use crate::init::eth_user::HostFwd;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -19,6 +19,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,17 +45,27 @@ pub struct Forwards {
 struct Inbox {
     frames: Mutex<VecDeque<Vec<u8>>>,
     wake: UnixStream,
+    /// The device was unplugged: the gateway ends.
+    stop: AtomicBool,
 }
 
 /// Start the gateway for a guest with MAC `guest_mac`; frames for the
-/// guest go to `deliver`. Returns where the guest's frames go.
-pub fn start(name: &str, guest_mac: [u8; 6], fwd: Forwards, deliver: Receive) -> io::Result<Xmit> {
+/// guest go to `deliver`. Returns where the guest's frames go and how to
+/// end the gateway (its thread returns and closes every host socket,
+/// hostfwd listeners included).
+pub fn start(
+    name: &str,
+    guest_mac: [u8; 6],
+    fwd: Forwards,
+    deliver: Receive,
+) -> io::Result<(Xmit, Stop)> {
     let (wake_tx, wake_rx) = UnixStream::pair()?;
     wake_tx.set_nonblocking(true)?;
     wake_rx.set_nonblocking(true)?;
     let inbox = Arc::new(Inbox {
         frames: Mutex::new(VecDeque::new()),
         wake: wake_tx,
+        stop: AtomicBool::new(false),
     });
     let hosts = dns::parse_hosts(&std::fs::read_to_string("/etc/hosts").unwrap_or_default());
     let resolver =
@@ -74,7 +85,12 @@ pub fn start(name: &str, guest_mac: [u8; 6], fwd: Forwards, deliver: Receive) ->
             crate::arch::unpin_helper_thread();
             gw.run()
         })?;
-    Ok(Box::new(move |frame| {
+    let stopper = inbox.clone();
+    let stop: Stop = Box::new(move || {
+        stopper.stop.store(true, Ordering::SeqCst);
+        let _ = (&stopper.wake).write(&[1]);
+    });
+    let xmit: Xmit = Box::new(move |frame| {
         let was_empty = {
             let mut q = inbox.frames.lock().unwrap_or_else(|e| e.into_inner());
             if q.len() >= INBOX_MAX {
@@ -88,7 +104,8 @@ pub fn start(name: &str, guest_mac: [u8; 6], fwd: Forwards, deliver: Receive) ->
             let _ = (&inbox.wake).write(&[1]);
         }
         true
-    }))
+    });
+    Ok((xmit, stop))
 }
 
 /// The gateway's side of the wire, as a smoltcp device.
@@ -215,7 +232,7 @@ impl Gateway {
     }
 
     fn run(&mut self) {
-        loop {
+        while !self.inbox.stop.load(Ordering::SeqCst) {
             self.step();
         }
     }

@@ -32,6 +32,29 @@ pub struct DevStats {
     pub tx_bytes: u64,
 }
 
+/// What an unplugged interface is left with: it sends nothing anywhere
+/// and receives nothing.
+pub struct Unplugged;
+
+impl NetDevice for Unplugged {
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut c = DeviceCapabilities::default();
+        c.medium = Medium::Ethernet;
+        c.max_transmission_unit = 1514;
+        c
+    }
+    fn recv(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+    fn send(&mut self, _packet: Vec<u8>) {}
+    fn has_rx(&self) -> bool {
+        false
+    }
+    fn stats(&self) -> DevStats {
+        DevStats::default()
+    }
+}
+
 /// `lo`: every packet sent is received again, in order.
 #[derive(Default)]
 pub struct Loopback {

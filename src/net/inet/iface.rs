@@ -28,8 +28,13 @@ pub struct Iface {
     pub mac: Option<[u8; 6]>,
     /// An MTU set below the device's (SIOCSIFMTU, IFLA_MTU).
     pub mtu: Option<usize>,
-    /// Its ifindex (1 for lo), set when the stack lists it.
+    /// Its ifindex (1 for lo), set when the stack lists it; 0 once the
+    /// device is unplugged.
     pub index: u32,
+    /// Unplugged (mconsole `remove ethN`): kept as a placeholder so the
+    /// positions that sockets and routes hold stay, but nameless, without
+    /// addresses or a device, and left out of every listing.
+    pub removed: bool,
 }
 
 impl Iface {
@@ -84,6 +89,7 @@ impl Iface {
             mac: None,
             mtu: None,
             index: 0,
+            removed: false,
         }
     }
 

@@ -100,7 +100,7 @@ fn on_index<R>(index: u32, f: impl FnOnce(&mut Stack, usize) -> KResult<R>) -> K
     stack::op(|s: &mut Stack| {
         let n = (index as usize)
             .checked_sub(1)
-            .filter(|&n| n < s.net.ifaces.len())
+            .filter(|&n| s.net.ifaces.get(n).is_some_and(|i| !i.removed))
             .ok_or(Errno::ENODEV)?;
         f(s, n)
     })
@@ -112,6 +112,7 @@ pub fn v4_of_index(index: u32) -> KResult<Option<(Ipv4Address, u8)>> {
         let i = (index as usize)
             .checked_sub(1)
             .and_then(|n| s.net.ifaces.get(n))
+            .filter(|i| !i.removed)
             .ok_or(Errno::ENODEV)?;
         Ok(route::v4_of(i))
     })
@@ -298,7 +299,7 @@ pub fn del_route(
             i => Some(
                 (i as usize)
                     .checked_sub(1)
-                    .filter(|&n| n < s.net.ifaces.len())
+                    .filter(|&n| s.net.ifaces.get(n).is_some_and(|i| !i.removed))
                     .ok_or(Errno::ENODEV)?,
             ),
         };
@@ -312,7 +313,7 @@ fn iface_for(s: &Stack, index: u32, gw: Option<Ipv4Address>) -> KResult<usize> {
     if index != 0 {
         return (index as usize)
             .checked_sub(1)
-            .filter(|&n| n < s.net.ifaces.len())
+            .filter(|&n| s.net.ifaces.get(n).is_some_and(|i| !i.removed))
             .ok_or(Errno::ENODEV);
     }
     let g = gw.ok_or(Errno::EINVAL)?;

@@ -58,6 +58,7 @@ pub fn interfaces() -> Vec<IfInfo> {
             .ifaces
             .iter()
             .enumerate()
+            .filter(|(_, f)| !f.removed)
             .map(|(i, f)| {
                 let v4 = f.iface.ip_addrs().iter().find_map(|c| match c.address() {
                     IpAddress::Ipv4(a) => Some((a, c.prefix_len())),
@@ -89,7 +90,7 @@ pub fn interfaces() -> Vec<IfInfo> {
 pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8)> {
     stack::query(|s| {
         let mut v = Vec::new();
-        for (i, f) in s.net.ifaces.iter().enumerate() {
+        for (i, f) in s.net.ifaces.iter().enumerate().filter(|(_, f)| !f.removed) {
             for c in f.iface.ip_addrs() {
                 v.push((
                     i as u32 + 1,

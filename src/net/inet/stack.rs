@@ -341,6 +341,37 @@ pub fn add_device(name: &str, mac: [u8; 6], dev: Box<dyn crate::net::inet::devic
     s.net.ifaces.push(i);
 }
 
+/// Unplug interface `name` (mconsole `remove ethN`): EBUSY while it is
+/// up (UML refuses to remove an open device), ENODEV when there is none.
+/// Its routes and addresses go, its device is replaced by one that drops
+/// everything, and it stays as a nameless placeholder.
+pub fn remove_device(name: &str) -> KResult<()> {
+    let mut g = lock(&STACK);
+    let Some(s) = g.as_mut() else {
+        // No stack yet: the driver's list is all there is.
+        return Ok(());
+    };
+    let n = s
+        .net
+        .ifaces
+        .iter()
+        .position(|i| !i.removed && i.name == name)
+        .ok_or(Errno::ENODEV)?;
+    if s.net.ifaces[n].up {
+        return Err(Errno::EBUSY);
+    }
+    s.net.routes.retain(|r| r.iface != n);
+    let i = &mut s.net.ifaces[n];
+    i.iface.update_ip_addrs(|a| a.clear());
+    i.iface.routes_mut().update(|r| r.clear());
+    i.dev = Box::new(crate::net::inet::device::Unplugged);
+    // A NUL cannot be in a name a guest passes: nothing finds it by name.
+    i.name = format!("\0{name}");
+    i.index = 0;
+    i.removed = true;
+    Ok(())
+}
+
 /// Forget the whole stack (reboot).
 pub fn reset() {
     *lock(&STACK) = None;
