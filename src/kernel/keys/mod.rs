@@ -161,16 +161,22 @@ fn lookup(s: &mut Guard, who: &Caller, id: i32, l: Look) -> KResult<(i32, bool)>
     Ok((serial, possessed))
 }
 
-/// A key type name from user memory: EINVAL if empty or 32 bytes or
-/// longer, EPERM for the kernel's internal (".name") types.
-fn read_type(t: &Task, addr: u64) -> KResult<String> {
-    let s = t.mm().read_cstr(addr, 31).map_err(|e| {
+/// A C string of at most `max` bytes: keyctl answers EINVAL, not
+/// ENAMETOOLONG, for a longer one.
+fn read_bounded(t: &Task, addr: u64, max: usize) -> KResult<String> {
+    t.mm().read_cstr(addr, max).map_err(|e| {
         if e == Errno::ENAMETOOLONG {
             Errno::EINVAL
         } else {
             e
         }
-    })?;
+    })
+}
+
+/// A key type name from user memory: EINVAL if empty or 32 bytes or
+/// longer, EPERM for the kernel's internal (".name") types.
+fn read_type(t: &Task, addr: u64) -> KResult<String> {
+    let s = read_bounded(t, addr, 31)?;
     if s.is_empty() || s.len() > 31 {
         return Err(Errno::EINVAL);
     }
@@ -182,13 +188,7 @@ fn read_type(t: &Task, addr: u64) -> KResult<String> {
 
 /// A description: non-empty, under 4096 bytes (EINVAL).
 fn read_desc(t: &Task, addr: u64) -> KResult<String> {
-    let s = t.mm().read_cstr(addr, 4095).map_err(|e| {
-        if e == Errno::ENAMETOOLONG {
-            Errno::EINVAL
-        } else {
-            e
-        }
-    })?;
+    let s = read_bounded(t, addr, 4095)?;
     if s.is_empty() || s.len() > 4095 {
         return Err(Errno::EINVAL);
     }
