@@ -737,6 +737,7 @@ mod tests {
         let inbox = Arc::new(Inbox {
             frames: Mutex::new(VecDeque::new()),
             wake: a,
+            stop: AtomicBool::new(false),
         });
         let g = Gateway::new(
             GUEST_MAC,
