@@ -72,6 +72,14 @@ fn dnotify_matches_native() {
     compare_with_native("dnotify", "dnotify done");
 }
 
+/// fanotify: init and mark errors, inode/directory/mount/filesystem
+/// marks, merged descriptor events, ignore masks, exec events, and
+/// permission events answered by the listener.
+#[test]
+fn fanotify_matches_native() {
+    compare_with_native("fanotify", "fanotify done");
+}
+
 /// O_DIRECT alignment on ext4: the guest's file lies on a fresh ext4
 /// disk (ubd1), the native run's on the host's /tmp (ext4).
 #[test]

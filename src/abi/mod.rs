@@ -14,6 +14,7 @@
 
 pub mod aio;
 pub mod elf;
+pub mod fanotify;
 pub mod fcntl;
 pub mod ioctl;
 pub mod ipc;

@@ -5,7 +5,7 @@ use super::vfs::{self, Inode, Path, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 // Open flags and poll bits are the guest ABI's (abi::fcntl, abi::poll).
@@ -119,6 +119,9 @@ pub struct File {
     mnt_cache: AtomicU64,
     /// F_SETSIG: the signal dnotify and leases send (0: SIGIO).
     sig: AtomicU32,
+    /// Opened by fanotify for a listener (Linux's FMODE_NONOTIFY): its
+    /// reads, writes and close make no inotify or fanotify events.
+    quiet: AtomicBool,
 }
 
 impl File {
@@ -137,7 +140,28 @@ impl File {
             dir_entries: Mutex::new(None),
             mnt_cache: AtomicU64::new(0),
             sig: AtomicU32::new(0),
+            quiet: AtomicBool::new(false),
         })
+    }
+
+    /// Open the file at `p` with `flags` for a fanotify listener: no
+    /// permission checks (the listener holds CAP_SYS_ADMIN) and no events,
+    /// neither now nor from the description later.
+    pub fn open_quiet(p: &Path, flags: u32) -> KResult<Arc<File>> {
+        let ops: Arc<dyn FileOps> = match p.inode.open(flags)? {
+            Some(ops) => ops,
+            None => Arc::new(InodeFile {
+                inode: p.inode.clone(),
+            }),
+        };
+        let f = File::new(ops, Some(p.inode.clone()), Some(p.clone()), flags);
+        f.quiet.store(true, Ordering::Relaxed);
+        Ok(f)
+    }
+
+    /// Does this description make no notification events?
+    pub fn is_quiet(&self) -> bool {
+        self.quiet.load(Ordering::Relaxed)
     }
     pub fn flags(&self) -> u32 {
         self.flags.load(Ordering::Relaxed)
@@ -192,6 +216,9 @@ impl File {
 
     /// The file's data changed through this description (inotify).
     pub fn modified(&self) {
+        if self.is_quiet() {
+            return;
+        }
         if let Some(p) = &self.path {
             super::inotify::fsnotify_modify(p);
         }
@@ -202,7 +229,7 @@ impl File {
     /// `st` is the inode's stat from before the access: the policy needs
     /// its times, and the read path has taken it already.
     pub fn accessed(&self, inode: &Arc<dyn Inode>, st: &Stat) {
-        if let Some(p) = &self.path {
+        if let (Some(p), false) = (&self.path, self.is_quiet()) {
             super::inotify::fsnotify_access(p);
         }
         if self.flags() & O_NOATIME != 0 {
@@ -229,7 +256,7 @@ impl Drop for File {
         super::locks::file_released(self);
         super::leases::file_released(self);
         super::dnotify::file_released(self);
-        if let Some(p) = &self.path {
+        if let (Some(p), false) = (&self.path, self.is_quiet()) {
             let f = self.flags();
             if f & O_PATH == 0 {
                 super::inotify::fsnotify_close(p, f & O_ACCMODE != O_RDONLY);

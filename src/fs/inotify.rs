@@ -321,6 +321,8 @@ fn send(inode: &dyn Inode, mask: u32, cookie: u32, name: &str, self_gone: bool) 
 
 /// An event on the file `p`: to its directory (named) and to itself.
 fn on_path(p: &Path, mask: u32) {
+    // fanotify's descriptor events have inotify's bit values.
+    super::fanotify::notify(p, mask as u64);
     if !active() {
         return;
     }

@@ -7,6 +7,7 @@ pub mod dnotify;
 pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
+pub mod fanotify;
 pub mod file;
 pub mod hostfs;
 pub mod inotify;

@@ -9,16 +9,31 @@ use std::cell::Cell;
 
 thread_local! {
     static CURRENT: Cell<Pid> = const { Cell::new(0) };
+    static CURRENT_TID: Cell<Pid> = const { Cell::new(0) };
 }
 
 /// Set the process making the syscall about to run (0: none).
 pub fn set(tgid: Pid) {
     CURRENT.with(|c| c.set(tgid));
+    if tgid == 0 {
+        set_tid(0);
+    }
+}
+
+/// Set the thread making the syscall about to run (0: none).
+pub fn set_tid(tid: Pid) {
+    CURRENT_TID.with(|c| c.set(tid));
 }
 
 /// The process making the current syscall, if any.
 pub fn tgid() -> Option<Pid> {
     Some(CURRENT.with(|c| c.get())).filter(|&p| p != 0)
+}
+
+/// The thread making the current syscall, if any (fanotify's
+/// FAN_REPORT_TID).
+pub fn tid() -> Option<Pid> {
+    Some(CURRENT_TID.with(|c| c.get())).filter(|&p| p != 0)
 }
 
 /// Call `f` with the credentials of the process making the current

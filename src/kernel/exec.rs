@@ -202,6 +202,13 @@ fn check_exec(t: &Task, c: &Creds, p: &Path) -> KResult<(Arc<dyn Inode>, String,
         return Err(Errno::EACCES);
     }
     permission::inode_permission(c, &*p.inode, &st, permission::MAY_EXEC)?;
+    // Linux's do_open_execat opens the file: fanotify hears an open for
+    // execution, after asking its permission groups.
+    {
+        use crate::abi::fanotify::{FAN_OPEN, FAN_OPEN_EXEC, FAN_OPEN_EXEC_PERM, FAN_OPEN_PERM};
+        crate::fs::fanotify::permission(t, p, FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)?;
+        crate::fs::fanotify::notify(p, FAN_OPEN | FAN_OPEN_EXEC);
+    }
     let nosuid = mnt.contains(MntFlags::NOSUID);
     Ok((p.inode.clone(), p.path_name(&t.fs().root), nosuid))
 }

@@ -558,10 +558,12 @@ pub fn sleep(t: &Task) {
     // `current` belongs to the vCPU thread: others' syscalls set it while
     // this one sleeps.
     let cur = super::current::tgid().unwrap_or(0);
+    let cur_tid = super::current::tid().unwrap_or(0);
     while t.state() == State::Blocked {
         arch::kcontext::suspend();
     }
     super::current::set(cur);
+    super::current::set_tid(cur_tid);
 }
 
 /// Sleep in `t`'s kernel context until it is woken, `deadline`

@@ -225,8 +225,12 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     if !created {
         permission::may_open(&c, &*p.inode, &st, flags)?;
     }
-    // Leases held on the file are broken before the open goes on (and
-    // before O_TRUNC truncates), as Linux's do_dentry_open.
+    // fanotify's permission groups decide first, then leases held on the
+    // file are broken before the open goes on (and before O_TRUNC
+    // truncates), as Linux's do_dentry_open.
+    if flags & O_PATH == 0 {
+        crate::fs::fanotify::permission(t, &p, crate::abi::fanotify::FAN_OPEN_PERM)?;
+    }
     if flags & O_PATH == 0 && st.is_reg() {
         crate::fs::leases::break_lease(t, &p.inode, flags)?;
     }
@@ -407,6 +411,9 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
 /// read
 pub fn sys_read(t: &Arc<Task>, fd: i32, buf: u64, count: usize) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    if f.readable() {
+        crate::fs::fanotify::read_permission(t, &f)?;
+    }
     super::direct_io::check(&f, buf, None, count, false)?;
     if rw_full::applies(&f) && f.readable() {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, _| {
@@ -470,6 +477,9 @@ pub fn gather(t: &Task, iov: &[(u64, usize)]) -> KResult<Vec<u8>> {
 /// readv (and preadv with an offset)
 pub fn sys_readv(t: &Arc<Task>, fd: i32, iov: u64, cnt: i32, off: Option<i64>) -> KResult<u64> {
     let f = fd_file(t, fd)?;
+    if f.readable() {
+        crate::fs::fanotify::read_permission(t, &f)?;
+    }
     let iov = read_iovec(t, iov, cnt)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
     let align = super::direct_io::iov_align(&iov);
@@ -562,6 +572,7 @@ pub fn sys_pread64(t: &Arc<Task>, fd: i32, buf: u64, count: usize, off: i64) -> 
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    crate::fs::fanotify::read_permission(t, &f)?;
     super::direct_io::check(&f, buf, Some(off as u64), count, false)?;
     if rw_full::applies(&f) {
         return rw_full::read(t, UserBuf::Flat(buf), count, |b, done| {

@@ -90,6 +90,7 @@ pub fn dispatch(t: &Arc<Task>) {
         (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
     };
     super::current::set(t.tgid());
+    super::current::set_tid(t.tid);
     super::vdso::tick();
     let mut res = call(t, nr, args);
     // A handler's wait was interrupted: the syscall's restart class says
