@@ -355,6 +355,24 @@ fn current() -> NsProxy {
         .unwrap_or_default()
 }
 
+/// The current process's pid namespace (ns_last_pid).
+pub fn current_pid() -> Arc<Ns> {
+    current().pid
+}
+
+/// Does the current process have the capabilities of `ns`'s owner (the
+/// kernel itself does).
+pub fn current_capable_in(ns: &Arc<Ns>) -> bool {
+    match super::current::tgid()
+        .and_then(super::task::group)
+        .and_then(|g| g.lock().threads.first().copied())
+        .and_then(super::task::task)
+    {
+        Some(t) => capable_in(&t, ns),
+        None => true,
+    }
+}
+
 /// The current IPC namespace's inode number: which SysV tables the
 /// caller sees.
 pub fn current_ipc() -> u64 {
