@@ -120,8 +120,55 @@ static void proc_mount(void) {
             printf("1/status %s", line);
     if (f)
         fclose(f);
+
+    /* A pidfd of a child: its fdinfo numbers it in this namespace;
+     * tgkill and waitid(P_PIDFD) take and give the numbers here. */
+    pid_t c = fork();
+    if (c == 0) {
+        pause();
+        _exit(0);
+    }
+    int pfd = syscall(SYS_pidfd_open, c, 0);
+    printf("pidfd_open(%d): %d\n", c, pfd >= 0);
+    snprintf(p, sizeof p, "%s/self/fdinfo/%d", dir, pfd);
+    f = fopen(p, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Pid:", 4) || !strncmp(line, "NSpid:", 6))
+            printf("pidfd fdinfo %s", line);
+    if (f)
+        fclose(f);
+    r("tgkill(child, child, 0)", syscall(SYS_tgkill, c, c, 0));
+    r("pidfd_send_signal SIGKILL", syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0));
+    siginfo_t si = {0};
+    r("waitid(P_PIDFD)", waitid(P_PIDFD, pfd, &si, WEXITED));
+    printf("waitid si_pid is the child: %d, si_status %d\n", si.si_pid == c, si.si_status);
+    close(pfd);
     umount(dir);
     rmdir(dir);
+}
+
+/* Sessions and groups numbered inside. */
+static void groups(void) {
+    r("child: setsid", setsid());
+    printf("child: getpgrp %d getsid %d\n", getpgrp(), getsid(0));
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        pid_t g = getpgrp();
+        write(p[1], &g, sizeof g);
+        pause();
+        _exit(0);
+    }
+    pid_t g = 0;
+    read(p[0], &g, sizeof g);
+    printf("child: its child's group is its pid: %d, getpgid agrees: %d\n", g == c,
+           getpgid(c) == c);
+    r("child: kill(-group, SIGKILL)", kill(-g, SIGKILL));
+    printf("child: code %d\n", wait_code(c));
+    close(p[0]);
+    close(p[1]);
 }
 
 static void last_pid(void) {
@@ -226,6 +273,7 @@ static int ns_init(int to_parent, int go) {
 
     last_pid();
     proc_mount();
+    groups();
     return 0;
 }
 

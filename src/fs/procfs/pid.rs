@@ -215,7 +215,7 @@ pub(super) fn pid_dir(pid: Pid, ns: Arc<Ns>) -> Arc<dyn Inode> {
                 plink(p, &format!("{b}/root"), || Ok("/".into())),
             ),
             ("fd".into(), fd_dir(p, &b)),
-            ("fdinfo".into(), fdinfo_dir(p, &b)),
+            ("fdinfo".into(), fdinfo_dir(p, &b, ns.clone())),
             ("task".into(), {
                 let bb = b.clone();
                 pdir(p, Guard::Mode, &format!("{b}/task"), 0o555, move || {
@@ -306,11 +306,12 @@ fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
 
 /// /proc/PID/fdinfo: one file per fd, readable by those who may
 /// ptrace-read the process.
-fn fdinfo_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
+fn fdinfo_dir(pid: Pid, base: &str, ns: Arc<Ns>) -> Arc<dyn Inode> {
     per_fd_dir(pid, format!("{base}/fdinfo"), move |path, e| {
         let (f, cloexec) = (e.file.clone(), e.cloexec);
+        let ns = ns.clone();
         pfile(pid, Guard::Ptrace, &path, 0o400, move || {
-            Ok(super::pid_fdinfo::fdinfo(&f, cloexec))
+            Ok(super::pid_fdinfo::fdinfo(&f, cloexec, &ns))
         })
     })
 }

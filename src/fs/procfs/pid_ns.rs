@@ -17,7 +17,7 @@ fn ns_of(pid: Pid, k: NsKind, children: bool) -> KResult<Arc<Ns>> {
         // A new pid namespace shows only once its init is forked
         // (Linux's pidns_for_children_get: ENOENT before).
         (NsKind::Pid, true) => {
-            if ns::pid::reaper(&p.pid_children).is_none() {
+            if !ns::pid::had_init(&p.pid_children) {
                 return Err(Errno::ENOENT);
             }
             p.pid_children

@@ -34,8 +34,11 @@ struct PidState {
     by_local: BTreeMap<Pid, Pid>,
     /// The last number handed out (ns_last_pid).
     last: Pid,
-    /// The global pid of the namespace's init, once forked.
+    /// The global pid of the namespace's init, once forked and until
+    /// its pid is freed.
     reaper: Option<Pid>,
+    /// Its init was forked (it may be gone since).
+    had_init: bool,
     /// Its init exited: no process may enter any more (fork: ENOMEM).
     dead: bool,
 }
@@ -136,6 +139,7 @@ pub fn alloc(ns: &Arc<Ns>, global: Pid, want: Option<Pid>) -> KResult<()> {
         st.last = local;
         if i == 0 && local == 1 {
             st.reaper = Some(global);
+            st.had_init = true;
         }
         got.push((n.clone(), local));
     }
@@ -252,6 +256,12 @@ pub fn reaper(ns: &Ns) -> Option<Pid> {
         return Some(1);
     }
     lock(&data(ns).st).reaper
+}
+
+/// Was `ns`'s init ever forked (/proc/PID/ns/pid_for_children shows it
+/// from then on).
+pub fn had_init(ns: &Ns) -> bool {
+    data(ns).level == 0 || lock(&data(ns).st).had_init
 }
 
 /// Is process `global` the init of a non-initial pid namespace; that
