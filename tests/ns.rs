@@ -79,6 +79,28 @@ fn busybox_unshare_pid() {
         .and_then(|s| s.parse().ok())
         .expect("self");
     assert!(me > 1 && me < 10, "{out}");
+    // ps on a proc mounted over /proc for a moment (what `--mount-proc`
+    // does in a mount namespace of its own): the shell as 1 and ps.
+    g.run("echo 'mount -t proc p /proc;ps;umount /proc' > s");
+    let out = g.run("unshare -pf sh s");
+    let rows: Vec<(i32, &str)> = out
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let pid = w.next()?.parse().ok()?;
+            Some((pid, w.last()?))
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0].0, 1, "{out}");
+    assert!(rows[1].0 > 1 && rows[1].0 < 10, "{out}");
+    // With a new user namespace too (`unshare -Urpf`): root and pid 1.
+    let out = g.run("unshare -Urpf sh -c 'id -u;echo $$'");
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "1"],
+        "{out}"
+    );
     // The outer shell is still in the initial namespace.
     let out = g.run("cd /; readlink /proc/self/ns/pid");
     assert!(out.contains("pid:[4026531836]"), "{out}");

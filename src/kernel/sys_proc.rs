@@ -551,28 +551,30 @@ pub fn sys_waitid(
         Some(f) => {
             let p = f.pid();
             let ru = super::sys_rusage::child_rusage(p);
-            let (p, code, st) = match f {
+            // Numbered before reaping frees the pid.
+            let shown = super::ns::pid::vnr(t, p);
+            let (code, st) = match f {
                 Found::Exited(p, st) | Found::TracedExit(p, st) => {
                     if opts & WNOWAIT == 0 && matches!(f, Found::Exited(..)) {
                         reap(t, p);
                     }
                     if st & 0x7f != 0 {
                         // CLD_DUMPED (3) when a core was written.
-                        (p, signal::CLD_KILLED + (st >> 7 & 1), st & 0x7f)
+                        (signal::CLD_KILLED + (st >> 7 & 1), st & 0x7f)
                     } else {
-                        (p, signal::CLD_EXITED, (st >> 8) & 0xff)
+                        (signal::CLD_EXITED, (st >> 8) & 0xff)
                     }
                 }
                 // CLD_TRAPPED, with the whole stop code (event bits too).
-                Found::Traced(p, st) => (p, 4, (st >> 8) & 0xffff),
-                Found::Stopped(p, st) => (p, signal::CLD_STOPPED, (st >> 8) & 0xff),
-                Found::Continued(p) => (p, signal::CLD_CONTINUED, signal::SIGCONT),
+                Found::Traced(_, st) => (4, (st >> 8) & 0xffff),
+                Found::Stopped(_, st) => (signal::CLD_STOPPED, (st >> 8) & 0xff),
+                Found::Continued(_) => (signal::CLD_CONTINUED, signal::SIGCONT),
             };
             if infop != 0 {
                 let si = signal::SigInfo {
                     signo: signal::SIGCHLD,
                     code,
-                    pid: super::ns::pid::vnr(t, p),
+                    pid: shown,
                     status: st,
                     ..Default::default()
                 };
