@@ -45,3 +45,63 @@ fn busybox_unshare_and_nsenter() {
     );
     g.run("kill %1");
 }
+
+/// PID namespaces: tests/guest/pidns.c compared with the native run.
+#[test]
+fn pidns_matches_native() {
+    compare_with_native("pidns", "pidns done");
+}
+
+/// busybox's `unshare -pf` in the guest: the shell is pid 1 of its new
+/// pid namespace, and a proc mounted there lists only that namespace's
+/// processes under their numbers in it. (`--mount-proc` needs a mount
+/// namespace: the proc is mounted by hand.)
+#[test]
+fn busybox_unshare_pid() {
+    let mut g = Guest::boot_busybox("ns-pid");
+    // Short lines: the console wraps long ones.
+    g.run("mkdir -p /mnt/p; cd /mnt");
+    g.run("echo 'echo $$;mount -t proc p p;ls -1 p' > s");
+    g.run("echo 'echo self=$(readlink p/self);umount p' >> s");
+    let out = g.run("unshare -pf sh s");
+    let lines: Vec<&str> = out.trim().lines().map(|l| l.trim()).collect();
+    assert_eq!(lines.first(), Some(&"1"), "{out}");
+    // The shell (1) and ls; nothing from the initial namespace (its init,
+    // the outer shell, unshare).
+    let pids: Vec<i32> = lines[1..].iter().filter_map(|l| l.parse().ok()).collect();
+    assert!(
+        pids.contains(&1) && pids.len() == 2 && pids.iter().all(|&p| p < 10),
+        "{out}"
+    );
+    let me: i32 = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("self="))
+        .and_then(|s| s.parse().ok())
+        .expect("self");
+    assert!(me > 1 && me < 10, "{out}");
+    // ps on a proc mounted over /proc for a moment (what `--mount-proc`
+    // does in a mount namespace of its own): the shell as 1 and ps.
+    g.run("echo 'mount -t proc p /proc;ps;umount /proc' > s");
+    let out = g.run("unshare -pf sh s");
+    let rows: Vec<(i32, &str)> = out
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let pid = w.next()?.parse().ok()?;
+            Some((pid, w.last()?))
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0].0, 1, "{out}");
+    assert!(rows[1].0 > 1 && rows[1].0 < 10, "{out}");
+    // With a new user namespace too (`unshare -Urpf`): root and pid 1.
+    let out = g.run("unshare -Urpf sh -c 'id -u;echo $$'");
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "1"],
+        "{out}"
+    );
+    // The outer shell is still in the initial namespace.
+    let out = g.run("cd /; readlink /proc/self/ns/pid");
+    assert!(out.contains("pid:[4026531836]"), "{out}");
+}

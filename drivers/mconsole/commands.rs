@@ -121,7 +121,9 @@ fn proc_file(name: &str) -> Packets {
     use crate::fs::file::{File, O_RDONLY};
     use crate::fs::vfs::{self, Dentry};
     use crate::kernel::task::Creds;
-    let root = Dentry::root(crate::fs::procfs::new_fs());
+    let root = Dentry::root(crate::fs::procfs::new_fs(
+        crate::kernel::ns::INIT.of(crate::kernel::ns::Kind::Pid),
+    ));
     // "/proc/" + name as UML opens it: an empty name is the directory.
     let Ok(p) = vfs::walk(&root, &root, &format!("./{name}"), true, &Creds::ROOT) else {
         return reply("Failed to open file", 1, false);

@@ -121,15 +121,44 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     crate::fs::locks::process_exit(tgid);
     // Its tracees run on untraced (or die, with PTRACE_O_EXITKILL).
     super::ptrace::tracer_exited(tgid);
-    // Orphans go to init.
+    // A pid namespace's init takes its namespace with it: nobody may
+    // enter any more, and everyone in it is killed (Linux's
+    // zap_pid_ns_processes).
+    let zapped = super::ns::pid::init_of(tgid);
+    if let Some(ns) = &zapped {
+        for p in super::ns::pid::zap(ns) {
+            if p != tgid {
+                let _ = signal::send_to_process(p, SigInfo::kernel(SIGKILL));
+            }
+        }
+    }
+    // Orphans go to the init of the pid namespace the process lives in.
     let children = std::mem::take(&mut tg.lock().children);
     if !children.is_empty() {
-        if let Some(init) = task::group(1) {
+        let reaper = if zapped.is_some() {
+            None
+        } else {
+            super::ns::pid::reaper(&super::ns::pid::ns_of_pid(tgid))
+                .filter(|&r| r != tgid)
+                .and_then(task::group)
+                .filter(|g| g.lock().zombie.is_none())
+        };
+        if reaper.is_none() {
+            // Nobody is left to wait for them: zombies go now, the
+            // others when they exit (they are being killed).
+            for c in &children {
+                if task::group(*c).is_some_and(|cg| cg.lock().zombie.is_some()) {
+                    task::remove_group(*c);
+                }
+            }
+        }
+        if let Some(init) = reaper {
+            let init_pid = init.tgid;
             let mut any_zombie = false;
             for c in &children {
                 if let Some(cg) = task::group(*c) {
                     let mut cgi = cg.lock();
-                    cgi.parent = 1;
+                    cgi.parent = init_pid;
                     // Init is told with SIGCHLD, whatever the child's
                     // original exit signal was (Linux's reparent_leader).
                     cgi.exit_signal = SIGCHLD;
@@ -139,7 +168,7 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
             init.lock().children.extend(children.iter().copied());
             if any_zombie {
                 init.child_wq.wake_all();
-                let _ = signal::send_to_process(1, SigInfo::kernel(SIGCHLD));
+                let _ = signal::send_to_process(init_pid, SigInfo::kernel(SIGCHLD));
             }
         }
     }
@@ -158,25 +187,31 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     super::pidfd::process_exited();
     super::time::cancel_itimer(tgid);
     super::posix_timers::exit_process(tgid);
+    // A parent that is gone (a pid namespace's init that died first)
+    // cannot wait: reap at once.
+    let parent_gone = task::group(parent).is_none_or(|p| p.lock().zombie.is_some());
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.
-    let auto_reap = task::group(parent)
-        .and_then(|p| p.lock().threads.first().copied())
-        .and_then(task::task)
-        .map(|pt| {
-            let a = pt
-                .sighand()
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(SIGCHLD);
-            a.handler == signal::SIG_IGN || a.flags & signal::SA_NOCLDWAIT != 0
-        })
-        .unwrap_or(false);
+    let auto_reap = parent_gone
+        || task::group(parent)
+            .and_then(|p| p.lock().threads.first().copied())
+            .and_then(task::task)
+            .map(|pt| {
+                let a = pt
+                    .sighand()
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(SIGCHLD);
+                a.handler == signal::SIG_IGN || a.flags & signal::SA_NOCLDWAIT != 0
+            })
+            .unwrap_or(false);
     if let Some(p) = task::group(parent) {
         if auto_reap {
             p.lock().children.retain(|&c| c != tgid);
-            task::remove_group(tgid);
         }
         p.child_wq.wake_all();
+    }
+    if auto_reap {
+        task::remove_group(tgid);
     }
     if signal::valid_signal(exit_signal) && !auto_reap {
         let (code, st) = if status & 0x7f != 0 {

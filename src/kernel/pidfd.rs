@@ -78,6 +78,8 @@ pub fn sys_pidfd_open(t: &Arc<Task>, pid: i32, flags: u32) -> KResult<u64> {
     if flags & !(O_NONBLOCK | PIDFD_THREAD) != 0 || pid <= 0 {
         return Err(Errno::EINVAL);
     }
+    // The number is the caller's pid namespace's.
+    let pid = crate::kernel::ns::pid::find(t, pid).ok_or(Errno::ESRCH)?;
     let tgid = match task::group(pid) {
         Some(g) => g.tgid,
         None => {

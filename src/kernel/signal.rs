@@ -396,6 +396,48 @@ fn prepare_signal(tgid: Pid, sig: i32) {
     }
 }
 
+/// Is process `tgid` an init (the system's or a pid namespace's), which
+/// default actions do not reach (Linux's SIGNAL_UNKILLABLE).
+fn unkillable(tgid: Pid) -> bool {
+    tgid == 1 || super::ns::pid::init_of(tgid).is_some()
+}
+
+/// Does init `tgid` drop `info`'s signal when its action is the default
+/// one: always the system's init; a namespace's init unless it is
+/// SIGKILL or SIGSTOP from the kernel or from a process outside the
+/// namespace (Linux's send_signal_locked `force`).
+fn init_ignores(tgid: Pid, info: &SigInfo) -> bool {
+    if tgid == 1 {
+        return true;
+    }
+    let Some(ns) = super::ns::pid::init_of(tgid) else {
+        return false;
+    };
+    let from_user = info.code <= 0 && info.code != SI_TIMER;
+    let outside = match super::current::tgid() {
+        Some(sender) if from_user => super::ns::pid::nr_in(sender, &ns) == 0,
+        _ => true,
+    };
+    !(outside && matches!(info.signo, SIGKILL | SIGSTOP))
+}
+
+/// `info` as process `tgid` is to see it: a sender's or child's pid in
+/// the receiver's pid namespace (0 when it is outside), as Linux fills
+/// si_pid at send time.
+fn localize(mut info: SigInfo, tgid: Pid) -> SigInfo {
+    let has_pid = if info.signo == SIGCHLD && info.code > 0 {
+        info.code <= CLD_CONTINUED
+    } else {
+        // SI_USER, SI_QUEUE, SI_MESGQ, SI_TKILL.
+        matches!(info.code, SI_USER | -1 | -3 | SI_TKILL)
+    };
+    if has_pid && info.pid > 0 {
+        let ns = super::ns::pid::ns_of_pid(tgid);
+        info.pid = super::ns::pid::nr_in(info.pid, &ns);
+    }
+    info
+}
+
 /// Send a signal to a process (kill).
 pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
     let tg = task::group(tgid).ok_or(Errno::ESRCH)?;
@@ -415,9 +457,10 @@ pub fn send_to_process(tgid: Pid, info: SigInfo) -> KResult<()> {
     let Some(first) = threads.first().and_then(|t| task::task(*t)) else {
         return Ok(());
     };
-    if ignored(&first, sig, tgid == 1) {
+    if ignored(&first, sig, init_ignores(tgid, &info)) {
         return Ok(());
     }
+    let info = localize(info, tgid);
     tg.lock().pending.add(info);
     // Wake a thread that does not block it; if all block it, wake them
     // all (one may be in sigtimedwait for it).
@@ -450,9 +493,10 @@ pub fn send_to_thread(t: &Arc<Task>, info: SigInfo) {
     }
     let tgid = t.tgid();
     prepare_signal(tgid, sig);
-    if ignored(t, sig, tgid == 1) && !is_fault(sig, info.code) {
+    if ignored(t, sig, init_ignores(tgid, &info)) && !is_fault(sig, info.code) {
         return;
     }
+    let info = localize(info, tgid);
     t.lock().pending.add(info);
     signal_wake(t, sig);
 }
@@ -527,7 +571,7 @@ pub fn fatal_pending(t: &Task) -> bool {
     if set & bit(SIGKILL) != 0 {
         return true;
     }
-    if t.tgid() == 1 {
+    if unkillable(t.tgid()) {
         return false;
     }
     let sh = t.sighand();
@@ -599,7 +643,10 @@ pub fn deliver(t: &Arc<Task>) -> bool {
         }
         if act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP {
             let d = default_action(sig);
-            if tgid == 1 && sig != SIGKILL && !is_fault(sig, info.code) {
+            // An init gets only what an ancestor namespace or the kernel
+            // forced through at send time (Linux's SIGNAL_UNKILLABLE).
+            let forced = sig == SIGKILL || (sig == SIGSTOP && tgid != 1);
+            if !forced && !is_fault(sig, info.code) && unkillable(tgid) {
                 continue;
             }
             match d {

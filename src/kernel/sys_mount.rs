@@ -69,7 +69,10 @@ fn new_instance(
         "tmpfs" | "ramfs" => crate::fs::tmpfs::mount(words),
         "hostfs" => crate::fs::hostfs::mount(words),
         "devtmpfs" => no_options((crate::fs::new_devtmpfs(), "mode=755".into())),
-        "proc" => no_options((crate::fs::procfs::new_fs(), String::new())),
+        "proc" => no_options((
+            crate::fs::procfs::new_fs(super::ns::pid::active(t)),
+            String::new(),
+        )),
         "sysfs" => no_options((crate::fs::sysfs::new_fs(), String::new())),
         "cgroup2" => crate::fs::cgroup::mount(words),
         "mqueue" => no_options((crate::ipc::mqueue_fs::root(), String::new())),

@@ -216,8 +216,10 @@ impl Socket for UnixSocket {
             7 | 8 => int(212_992),
             17 => {
                 let (_, c, _) = self.peer_info();
+                // The peer's pid in the caller's pid namespace (0 outside).
+                let ns = crate::kernel::ns::current_pid();
                 let u = crate::abi::net::Ucred {
-                    pid: c.pid,
+                    pid: crate::kernel::ns::pid::nr_in(c.pid, &ns),
                     uid: c.uid,
                     gid: c.gid,
                 };

@@ -85,10 +85,29 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
     }
     let child_ns = super::ns::sys::for_clone_checked(t, flags)?;
     super::nproc::may_fork(t)?;
+    // A pid namespace's init may not make siblings (Linux: its parent
+    // is outside the namespace).
+    if flags & CLONE_PARENT != 0 && super::ns::pid::init_of(t.tgid()).is_some() {
+        return Err(Errno::EINVAL);
+    }
+    // set_tid names the pid in the child's own namespace: the global
+    // pid itself only when that is the initial one.
+    let nested = super::ns::pid::of(&child_ns.pid).level > 0;
     let tid = match req.set_tid {
-        Some(p) => task::alloc_pid_exact(p, t.creds().capable())?,
+        Some(p) if !nested => task::alloc_pid_exact(p, t.creds().capable())?,
+        Some(p) => {
+            if !(1..32768).contains(&p) {
+                return Err(Errno::EINVAL);
+            }
+            if !super::ns::capable_in(t, &child_ns.pid) {
+                return Err(Errno::EPERM);
+            }
+            task::alloc_pid().ok_or(Errno::EAGAIN)?
+        }
         None => task::alloc_pid().ok_or(Errno::EAGAIN)?,
     };
+    let want = req.set_tid.filter(|_| nested);
+    super::ns::pid::alloc(&child_ns.pid, tid, want)?;
     let cgroup = match req.cgroup {
         Some(fd) => crate::fs::cgroup::clone_target(t, fd, flags & CLONE_THREAD != 0)?,
         None => crate::fs::cgroup::group_of(t.tid),
@@ -229,14 +248,18 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             ..TaskInner::new(child_ctx, mm.clone(), files, fs, sighand, comm)
         }),
     });
+    // The parent sees the child's number in its own pid namespace, the
+    // child its number in the child's.
+    let parent_view = super::ns::pid::vnr(t, tid);
     if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = parent_mm.write_u32(req.ptid, tid as u32);
+        let _ = parent_mm.write_u32(req.ptid, parent_view as u32);
     }
     if let Some(fd) = pidfd {
         let _ = parent_mm.write_u32(req.pidfd, fd as u32);
     }
     if flags & CLONE_CHILD_SETTID != 0 {
-        let _ = mm.write_u32(req.ctid, tid as u32);
+        let own = super::ns::pid::nr_in(tid, &child.lock().ns.pid);
+        let _ = mm.write_u32(req.ctid, own as u32);
     }
     super::smp::place(tid, cpu);
     super::smp::inherit_affinity(t.tid, tid);
@@ -263,7 +286,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
         }
         super::ptrace::vfork_done(t, tid);
     }
-    Ok(tid as u64)
+    Ok(parent_view as u64)
 }
 
 /// exit
@@ -421,6 +444,21 @@ fn reap(t: &Task, pid: Tid) {
     task::remove_group(pid);
 }
 
+/// wait's pid argument (a pid, or minus a process group) in global
+/// numbers; a number the caller's pid namespace does not have becomes
+/// one no process has (ECHILD).
+fn global_wait_pid(t: &Task, pid: i32) -> i32 {
+    const NONE: i32 = i32::MAX;
+    match pid {
+        -1 | 0 => pid,
+        p if p > 0 => super::ns::pid::find(t, p).unwrap_or(NONE),
+        p => p
+            .checked_neg()
+            .and_then(|g| super::ns::pid::find(t, g))
+            .map_or(-NONE, |g| -g),
+    }
+}
+
 fn selector(t: &Task, pid: i32) -> Box<dyn Fn(&ThreadGroup, &TgInner) -> bool> {
     let my_pgid = t.tg().lock().pgid;
     match pid {
@@ -436,10 +474,12 @@ pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64) -
     if opts & !(WNOHANG | WUNTRACED | WCONTINUED | 0x6000_0000 | i32::MIN) != 0 {
         return Err(Errno::EINVAL);
     }
+    let pid = global_wait_pid(t, pid);
     let sel = selector(t, pid);
     match wait_child(t, pid, &*sel, opts | WEXITED)? {
         Some(f) => {
             let p = f.pid();
+            let shown = super::ns::pid::vnr(t, p);
             // Read before reaping folds the child into our children's times.
             let ru = super::sys_rusage::child_rusage(p);
             let st = match f {
@@ -456,7 +496,7 @@ pub fn sys_wait4(t: &Arc<Task>, pid: i32, status: u64, opts: i32, rusage: u64) -
             if rusage != 0 {
                 abi::write_val(&t.mm(), rusage, &ru)?;
             }
-            Ok(p as u64)
+            Ok(shown as u64)
         }
         None => Ok(0),
     }
@@ -500,33 +540,41 @@ pub fn sys_waitid(
         return Err(Errno::EINVAL);
     }
     let opts = if opts_nonblock { opts | WNOHANG } else { opts };
+    // A pidfd's process is already a global pid.
+    let pid = if idtype == 3 {
+        pid
+    } else {
+        global_wait_pid(t, pid)
+    };
     let sel = selector(t, pid);
     match wait_child(t, pid, &*sel, opts)? {
         Some(f) => {
             let p = f.pid();
             let ru = super::sys_rusage::child_rusage(p);
-            let (p, code, st) = match f {
+            // Numbered before reaping frees the pid.
+            let shown = super::ns::pid::vnr(t, p);
+            let (code, st) = match f {
                 Found::Exited(p, st) | Found::TracedExit(p, st) => {
                     if opts & WNOWAIT == 0 && matches!(f, Found::Exited(..)) {
                         reap(t, p);
                     }
                     if st & 0x7f != 0 {
                         // CLD_DUMPED (3) when a core was written.
-                        (p, signal::CLD_KILLED + (st >> 7 & 1), st & 0x7f)
+                        (signal::CLD_KILLED + (st >> 7 & 1), st & 0x7f)
                     } else {
-                        (p, signal::CLD_EXITED, (st >> 8) & 0xff)
+                        (signal::CLD_EXITED, (st >> 8) & 0xff)
                     }
                 }
                 // CLD_TRAPPED, with the whole stop code (event bits too).
-                Found::Traced(p, st) => (p, 4, (st >> 8) & 0xffff),
-                Found::Stopped(p, st) => (p, signal::CLD_STOPPED, (st >> 8) & 0xff),
-                Found::Continued(p) => (p, signal::CLD_CONTINUED, signal::SIGCONT),
+                Found::Traced(_, st) => (4, (st >> 8) & 0xffff),
+                Found::Stopped(_, st) => (signal::CLD_STOPPED, (st >> 8) & 0xff),
+                Found::Continued(_) => (signal::CLD_CONTINUED, signal::SIGCONT),
             };
             if infop != 0 {
                 let si = signal::SigInfo {
                     signo: signal::SIGCHLD,
                     code,
-                    pid: p,
+                    pid: shown,
                     status: st,
                     ..Default::default()
                 };
@@ -561,12 +609,21 @@ pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let me = t.tgid();
-    let target = if pid == 0 { me } else { pid };
+    let target = if pid == 0 {
+        me
+    } else {
+        super::ns::pid::find(t, pid).ok_or(Errno::ESRCH)?
+    };
     let tg = task::group(target).ok_or(Errno::ESRCH)?;
     if target != me && tg.lock().parent != me {
         return Err(Errno::ESRCH);
     }
-    let pg = if pgid == 0 { target } else { pgid };
+    let pg = if pgid == 0 {
+        target
+    } else {
+        // A group the caller cannot name does not exist for it.
+        super::ns::pid::find(t, pgid).ok_or(Errno::EPERM)?
+    };
     let my_sid = t.tg().lock().sid;
     let mut g = tg.lock();
     if g.sid != my_sid {
@@ -590,26 +647,27 @@ pub fn sys_setpgid(t: &Arc<Task>, pid: i32, pgid: i32) -> KResult<u64> {
     Ok(0)
 }
 
-/// getpgid, getpgrp
-pub fn sys_getpgid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
-    let tg = if pid == 0 {
-        t.tg()
-    } else {
-        task::group(pid).ok_or(Errno::ESRCH)?
-    };
-    let pg = tg.lock().pgid;
-    Ok(pg as u64)
+/// The process `pid` names for the caller (0: itself); ESRCH.
+fn named_group(t: &Task, pid: i32) -> KResult<Arc<ThreadGroup>> {
+    if pid == 0 {
+        return Ok(t.tg());
+    }
+    super::ns::pid::find(t, pid)
+        .and_then(task::group)
+        .ok_or(Errno::ESRCH)
 }
 
-/// getsid
+/// getpgid, getpgrp: the group's number in the caller's pid namespace
+/// (0 when its leader is outside it).
+pub fn sys_getpgid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
+    let pg = named_group(t, pid)?.lock().pgid;
+    Ok(super::ns::pid::vnr(t, pg) as u64)
+}
+
+/// getsid: as getpgid, for the session.
 pub fn sys_getsid(t: &Arc<Task>, pid: i32) -> KResult<u64> {
-    let tg = if pid == 0 {
-        t.tg()
-    } else {
-        task::group(pid).ok_or(Errno::ESRCH)?
-    };
-    let s = tg.lock().sid;
-    Ok(s as u64)
+    let s = named_group(t, pid)?.lock().sid;
+    Ok(super::ns::pid::vnr(t, s) as u64)
 }
 
 /// setsid
@@ -625,7 +683,8 @@ pub fn sys_setsid(t: &Arc<Task>) -> KResult<u64> {
     }
     g.sid = me;
     g.pgid = me;
-    Ok(me as u64)
+    drop(g);
+    Ok(super::ns::pid::vnr(t, me) as u64)
 }
 
 /// The node name of the caller's UTS namespace (the initial one for the
@@ -736,11 +795,7 @@ pub fn sys_sysinfo(t: &Arc<Task>, buf: u64) -> KResult<u64> {
 }
 
 fn rlimit_target(t: &Arc<Task>, pid: i32) -> KResult<Arc<ThreadGroup>> {
-    if pid == 0 {
-        Ok(t.tg())
-    } else {
-        task::group(pid).ok_or(Errno::ESRCH)
-    }
+    named_group(t, pid)
 }
 
 /// prlimit64
@@ -865,7 +920,7 @@ pub fn sys_arch_prctl(t: &Arc<Task>, code: i32, addr: u64) -> KResult<u64> {
 /// set_tid_address
 pub fn sys_set_tid_address(t: &Arc<Task>, ptr: u64) -> KResult<u64> {
     t.lock().clear_child_tid = ptr;
-    Ok(t.tid as u64)
+    Ok(super::ns::pid::vnr(t, t.tid) as u64)
 }
 
 /// sched_yield

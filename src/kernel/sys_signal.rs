@@ -140,13 +140,20 @@ pub(crate) fn may_kill(t: &Task, target: Pid, sig: i32) -> KResult<()> {
 pub fn sys_kill(t: &Arc<Task>, pid: i32, sig: i32) -> KResult<u64> {
     check_sig(sig)?;
     let info = SigInfo::user(sig, t.tgid(), SI_USER);
+    let pidns = super::ns::pid::active(t);
+    let find = |p: i32| super::ns::pid::find_in(p, &pidns);
     if pid > 0 {
+        let pid = find(pid).ok_or(Errno::ESRCH)?;
         may_kill(t, pid, sig)?;
         signal::send_to_process(pid, info)?;
         return Ok(0);
     }
     let targets: Vec<i32> = if pid == 0 || pid < -1 {
-        let pg = if pid == 0 { t.tg().lock().pgid } else { -pid };
+        let pg = if pid == 0 {
+            t.tg().lock().pgid
+        } else {
+            pid.checked_neg().and_then(find).ok_or(Errno::ESRCH)?
+        };
         task::all_groups()
             .into_iter()
             .filter(|g| {
@@ -156,10 +163,15 @@ pub fn sys_kill(t: &Arc<Task>, pid: i32, sig: i32) -> KResult<u64> {
             .map(|g| g.tgid)
             .collect()
     } else {
-        // -1: everyone but init and the caller.
+        // -1: everyone the caller's pid namespace holds but its init
+        // and the caller.
         task::all_groups()
             .into_iter()
-            .filter(|g| g.tgid != 1 && g.tgid != t.tgid() && g.lock().zombie.is_none())
+            .filter(|g| {
+                super::ns::pid::nr_in(g.tgid, &pidns) > 1
+                    && g.tgid != t.tgid()
+                    && g.lock().zombie.is_none()
+            })
             .map(|g| g.tgid)
             .collect()
     };
@@ -187,9 +199,11 @@ fn thread_kill(t: &Arc<Task>, tgid: Option<i32>, tid: i32, sig: i32) -> KResult<
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    let target = task::task(tid).ok_or(Errno::ESRCH)?;
+    let target = super::ns::pid::find(t, tid)
+        .and_then(task::task)
+        .ok_or(Errno::ESRCH)?;
     if let Some(g) = tgid {
-        if target.tgid() != g {
+        if Some(target.tgid()) != super::ns::pid::find(t, g) {
             return Err(Errno::ESRCH);
         }
     }
@@ -227,6 +241,7 @@ pub fn sys_rt_sigqueueinfo(t: &Arc<Task>, pid: i32, sig: i32, info: u64) -> KRes
         value,
         ..Default::default()
     };
+    let pid = super::ns::pid::find(t, pid).ok_or(Errno::ESRCH)?;
     may_kill(t, pid, sig)?;
     signal::send_to_process(pid, si)?;
     Ok(0)

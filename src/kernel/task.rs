@@ -283,6 +283,12 @@ pub fn last_pid() -> Pid {
     NEXT_PID.load(Ordering::Relaxed) - 1
 }
 
+/// ns_last_pid of the initial namespace: the next fork takes the pid
+/// after `p`.
+pub fn set_last_pid(p: Pid) {
+    NEXT_PID.store(p + 1, Ordering::Relaxed);
+}
+
 /// Restart PID numbering (reboot).
 pub fn reset_pids() {
     NEXT_PID.store(1, Ordering::Relaxed);
@@ -303,6 +309,16 @@ pub fn insert_task(t: Arc<Task>) {
 pub fn remove_task(tid: Tid) {
     lock(&TASKS).remove(&tid);
     super::sched::context_gone(tid);
+    release_if_unused(tid);
+}
+
+/// A pid neither a task nor a process holds any more loses its numbers
+/// in the pid namespaces.
+fn release_if_unused(p: Pid) {
+    let held = lock(&TASKS).contains_key(&p) || lock(&GROUPS).contains_key(&p);
+    if !held {
+        super::ns::pid::release(p);
+    }
 }
 
 pub fn insert_group(g: Arc<ThreadGroup>) {
@@ -311,6 +327,7 @@ pub fn insert_group(g: Arc<ThreadGroup>) {
 
 pub fn remove_group(pid: Pid) {
     lock(&GROUPS).remove(&pid);
+    release_if_unused(pid);
 }
 
 pub fn all_groups() -> Vec<Arc<ThreadGroup>> {
@@ -332,6 +349,7 @@ pub fn clear_all() {
     let g = std::mem::take(&mut *lock(&GROUPS));
     drop(t);
     drop(g);
+    super::ns::pid::clear_all();
 }
 
 impl ThreadGroup {

@@ -126,7 +126,14 @@ pub fn ioctl(file: &TtyFile, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KRe
         }
         TIOCGPGRP => {
             need_ctty(tty, &real, t)?;
-            mm.write_u32(arg, real.foreground() as u32)?;
+            // In the caller's pid namespace (0 when outside it).
+            let fg = real.foreground();
+            let shown = if fg > 0 {
+                crate::kernel::ns::pid::vnr(t, fg)
+            } else {
+                fg
+            };
+            mm.write_u32(arg, shown as u32)?;
             Ok(0)
         }
         TIOCSPGRP => {
@@ -140,6 +147,8 @@ pub fn ioctl(file: &TtyFile, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KRe
             if pg < 0 {
                 return Err(Errno::EINVAL);
             }
+            // A group named in the caller's pid namespace.
+            let pg = crate::kernel::ns::pid::find(t, pg).ok_or(Errno::ESRCH)?;
             let sid_of_pgrp = task::all_groups().into_iter().find_map(|g| {
                 let i = g.lock();
                 (i.pgid == pg && i.zombie.is_none()).then_some(i.sid)
@@ -159,7 +168,7 @@ pub fn ioctl(file: &TtyFile, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KRe
             if sid == 0 {
                 return Err(Errno::ENOTTY);
             }
-            mm.write_u32(arg, sid as u32)?;
+            mm.write_u32(arg, crate::kernel::ns::pid::vnr(t, sid) as u32)?;
             Ok(0)
         }
         TIOCGWINSZ => {

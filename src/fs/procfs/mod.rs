@@ -20,6 +20,7 @@ use super::file::{File, FileOps};
 use super::permission::generic_permission;
 use super::vfs::*;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::ns::{pid as pidns, Ns};
 use crate::kernel::task::{self, Creds, Pid};
 use std::any::Any;
 use std::sync::Arc;
@@ -358,18 +359,21 @@ fn pid_mem_node(pid: Pid, path: &str) -> Arc<dyn Inode> {
     )
 }
 
-/// The root of a procfs instance.
-pub fn new_fs() -> Arc<dyn Inode> {
-    dir("/", || {
+/// The root of a procfs instance belonging to pid namespace `ns` (the
+/// mounter's, as Linux's proc superblock): it lists the processes of
+/// that namespace under their numbers there.
+pub fn new_fs(ns: Arc<Ns>) -> Arc<dyn Inode> {
+    dir("/", move || {
+        let (ns1, ns2) = (ns.clone(), ns.clone());
         let mut v: Vec<(String, Arc<dyn Inode>)> = vec![
             (
                 "self".into(),
-                link("/self", || current_tgid().map(|p| p.to_string())),
+                link("/self", move || seen_tgid(&ns1).map(|p| p.to_string())),
             ),
             (
                 "thread-self".into(),
-                link("/thread-self", || {
-                    current_tgid().map(|p| format!("{p}/task/{p}"))
+                link("/thread-self", move || {
+                    seen_tgid(&ns2).map(|p| format!("{p}/task/{p}"))
                 }),
             ),
             ("meminfo".into(), file("/meminfo", meminfo)),
@@ -420,7 +424,10 @@ pub fn new_fs() -> Arc<dyn Inode> {
         ];
         for g in task::all_groups() {
             let pid = g.tgid;
-            v.push((pid.to_string(), pid_dir(pid)));
+            let shown = pidns::nr_in(pid, &ns);
+            if shown > 0 {
+                v.push((shown.to_string(), pid_dir(pid, ns.clone())));
+            }
         }
         v
     })
@@ -477,4 +484,12 @@ fn net_dir() -> Arc<dyn Inode> {
 /// The process making the current syscall (for /proc/self).
 fn current_tgid() -> KResult<Pid> {
     crate::kernel::current::tgid().ok_or(Errno::ENOENT)
+}
+
+/// The current process's number in pid namespace `ns` (/proc/self of a
+/// proc mount of `ns`): ENOENT when it is not there.
+fn seen_tgid(ns: &Ns) -> KResult<Pid> {
+    Some(pidns::nr_in(current_tgid()?, ns))
+        .filter(|&p| p > 0)
+        .ok_or(Errno::ENOENT)
 }

@@ -9,6 +9,7 @@ use super::{pid_node, Guard, Kind};
 use crate::fs::file::{FdEntry, File, FileOps};
 use crate::fs::vfs::{Dentry, Inode, Path, Stat, S_IFDIR, S_IFLNK, S_IFREG};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::ns::{pid as pidns, Ns};
 use crate::kernel::task::{self, lock, Pid};
 use crate::mm::{Backing, Vma, PROT_EXEC, PROT_READ, PROT_WRITE};
 use std::sync::Arc;
@@ -99,22 +100,24 @@ fn pdir(
 /// /proc/PID. Modes and guards as Linux's fs/proc/base.c: environ is
 /// 0400 and, like maps, opens only for those who may ptrace-read the
 /// process; fd/ is 0500.
-pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
+/// `ns` is the proc mount's pid namespace, which numbers the pids shown.
+pub(super) fn pid_dir(pid: Pid, ns: Arc<Ns>) -> Arc<dyn Inode> {
     let base = format!("/{pid}");
     let b = base.clone();
     pdir(pid, Guard::Mode, &base, 0o555, move || {
         let p = pid;
         let b = b.clone();
+        let (ns1, ns2, ns3) = (ns.clone(), ns.clone(), ns.clone());
         let mut v = super::pid_ns::map_files(p, &b);
         v.push(("ns".into(), super::pid_ns::ns_dir(p, &b)));
         v.extend([
             (
                 "stat".into(),
-                public(p, &format!("{b}/stat"), move || proc_stat(p, None)),
+                public(p, &format!("{b}/stat"), move || proc_stat(&ns1, p, None)),
             ),
             (
                 "status".into(),
-                public(p, &format!("{b}/status"), move || proc_status(p)),
+                public(p, &format!("{b}/status"), move || proc_status(&ns2, p)),
             ),
             (
                 "statm".into(),
@@ -212,7 +215,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                 plink(p, &format!("{b}/root"), || Ok("/".into())),
             ),
             ("fd".into(), fd_dir(p, &b)),
-            ("fdinfo".into(), fdinfo_dir(p, &b)),
+            ("fdinfo".into(), fdinfo_dir(p, &b, ns.clone())),
             ("task".into(), {
                 let bb = b.clone();
                 pdir(p, Guard::Mode, &format!("{b}/task"), 0o555, move || {
@@ -221,7 +224,9 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                         .unwrap_or_default();
                     threads
                         .into_iter()
+                        .filter(|&tid| pidns::nr_in(tid, &ns3) > 0)
                         .map(|tid| {
+                            let ns4 = ns3.clone();
                             let d = pdir(
                                 p,
                                 Guard::Mode,
@@ -231,8 +236,9 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                                     vec![
                                         (
                                             "stat".into(),
-                                            public(p, &format!("/task/{tid}/stat"), move || {
-                                                proc_stat(p, Some(tid))
+                                            public(p, &format!("/task/{tid}/stat"), {
+                                                let ns5 = ns4.clone();
+                                                move || proc_stat(&ns5, p, Some(tid))
                                             }),
                                         ),
                                         // The process's memory (debuggers
@@ -244,7 +250,7 @@ pub(super) fn pid_dir(pid: Pid) -> Arc<dyn Inode> {
                                     ]
                                 },
                             );
-                            (tid.to_string(), d)
+                            (pidns::nr_in(tid, &ns3).to_string(), d)
                         })
                         .collect()
                 })
@@ -300,11 +306,12 @@ fn fd_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
 
 /// /proc/PID/fdinfo: one file per fd, readable by those who may
 /// ptrace-read the process.
-fn fdinfo_dir(pid: Pid, base: &str) -> Arc<dyn Inode> {
+fn fdinfo_dir(pid: Pid, base: &str, ns: Arc<Ns>) -> Arc<dyn Inode> {
     per_fd_dir(pid, format!("{base}/fdinfo"), move |path, e| {
         let (f, cloexec) = (e.file.clone(), e.cloexec);
+        let ns = ns.clone();
         pfile(pid, Guard::Ptrace, &path, 0o400, move || {
-            Ok(super::pid_fdinfo::fdinfo(&f, cloexec))
+            Ok(super::pid_fdinfo::fdinfo(&f, cloexec, &ns))
         })
     })
 }

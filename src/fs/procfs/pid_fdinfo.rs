@@ -3,12 +3,15 @@
 //! Pid: and NSpid: lines), in Linux's format.
 
 use crate::fs::file::{File, O_CLOEXEC};
+use crate::kernel::ns::Ns;
 use crate::kernel::pidfd::PidFd;
 use crate::kernel::task;
 use std::sync::Arc;
 
 /// The text of fdinfo for `f` at an fd that is close-on-exec or not.
-pub(super) fn fdinfo(f: &Arc<File>, cloexec: bool) -> String {
+/// `pidns`: the proc mount's pid namespace, which numbers a pidfd's
+/// process.
+pub(super) fn fdinfo(f: &Arc<File>, cloexec: bool, pidns: &Ns) -> String {
     let pos = *f.lock_pos();
     let flags = f.flags() | if cloexec { O_CLOEXEC } else { 0 };
     // Files without a path (pipes, sockets, pidfds) live on internal
@@ -26,13 +29,25 @@ pub(super) fn fdinfo(f: &Arc<File>, cloexec: bool) -> String {
         .into_any()
         .and_then(|a| a.downcast::<PidFd>().ok())
     {
-        // -1 once the process is reaped.
-        let nr = if task::group(p.tgid).is_some() {
-            p.tgid
+        // In the mount's pid namespace, then the levels below it; -1
+        // once the process is reaped or when the namespace does not
+        // hold it.
+        let levels = if task::group(p.tgid).is_some() {
+            crate::kernel::ns::pid::numbers_from(p.tgid, pidns)
         } else {
-            -1
+            Vec::new()
         };
-        s.push_str(&format!("Pid:\t{nr}\nNSpid:\t{nr}\n"));
+        let nr = levels.first().copied().unwrap_or(-1);
+        let nspid = if levels.is_empty() {
+            "-1".to_string()
+        } else {
+            levels
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join("\t")
+        };
+        s.push_str(&format!("Pid:\t{nr}\nNSpid:\t{nspid}\n"));
     }
     s
 }

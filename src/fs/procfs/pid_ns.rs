@@ -4,7 +4,7 @@
 use super::pid::group_task;
 use super::{pid_node, Guard, Kind};
 use crate::fs::vfs::{Inode, S_IFDIR, S_IFLNK, S_IFREG};
-use crate::kernel::errno::KResult;
+use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::ns::{self, nsfs, user::MapFile, Kind as NsKind, Ns};
 use crate::kernel::task::Pid;
 use std::sync::Arc;
@@ -14,7 +14,14 @@ use std::sync::Arc;
 fn ns_of(pid: Pid, k: NsKind, children: bool) -> KResult<Arc<Ns>> {
     let p = ns::of(&*group_task(pid)?);
     Ok(match (k, children) {
-        (NsKind::Pid, true) => p.pid_children,
+        // A new pid namespace shows only once its init is forked
+        // (Linux's pidns_for_children_get: ENOENT before).
+        (NsKind::Pid, true) => {
+            if !ns::pid::had_init(&p.pid_children) {
+                return Err(Errno::ENOENT);
+            }
+            p.pid_children
+        }
         (NsKind::Time, true) => p.time_children,
         _ => p.get(k),
     })

@@ -12,7 +12,28 @@ use crate::mm::stats::MemStats;
 use std::fmt::Write;
 use std::sync::Arc;
 
+use crate::kernel::ns::{pid as pidns, Ns};
+
 const PAGE_KB: u64 = 4;
+
+/// Process `p` as the proc mount's pid namespace `ns` numbers it (0: not
+/// there).
+fn nr(ns: &Ns, p: Pid) -> Pid {
+    pidns::nr_in(p, ns)
+}
+
+/// The NS* status lines' list: `p`'s numbers from `ns` down to its own
+/// namespace, tab-separated (0 when `ns` does not see it).
+fn nr_list(ns: &Ns, p: Pid) -> String {
+    let v = pidns::numbers_from(p, ns);
+    if v.is_empty() {
+        return "0".into();
+    }
+    v.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join("\t")
+}
 /// PF_RANDOMIZE, what every user process shows in Linux's stat flags.
 const PF_RANDOMIZE: u64 = 0x0040_0000;
 const RLIMIT_RSS: usize = 5;
@@ -48,13 +69,13 @@ fn mem_of(t: &Task) -> (MemStats, crate::mm::stats::Layout, u64) {
 
 /// /proc/PID/stat (`tid`: /proc/PID/task/TID/stat, that thread's own
 /// times, faults and state).
-pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
+pub(super) fn proc_stat(ns: &Ns, pid: Pid, tid: Option<Tid>) -> KResult<String> {
     let g = task::group(pid).ok_or(Errno::ENOENT)?;
     let t = match tid {
         Some(tid) => task::task(tid).ok_or(Errno::ENOENT)?,
         None => match group_task(pid) {
             Ok(t) => t,
-            Err(e) => return zombie_stat(pid, &g).ok_or(e),
+            Err(e) => return zombie_stat(ns, pid, &g).ok_or(e),
         },
     };
     let nice = t.lock().nice;
@@ -92,6 +113,8 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
     // and tpgid (its foreground group) of the controlling tty.
     let (tty_nr, tpgid) =
         crate::tty::jobctl::ctty_of(&t).map_or((0, -1), |c| (c.rdev, c.foreground()));
+    let tpgid = if tpgid > 0 { nr(ns, tpgid) } else { tpgid };
+    let (ppid, pgid, sid) = (nr(ns, ppid), nr(ns, pgid), nr(ns, sid));
     // The old signal fields are decimal and cover signals 1-31 only.
     let low = |m: u64| m & 0x7fff_ffff;
     // Addresses, wchan and the exit code only for those who may
@@ -158,7 +181,7 @@ pub(super) fn proc_stat(pid: Pid, tid: Option<Tid>) -> KResult<String> {
         show(env_end).to_string(),
         zombie.filter(|_| permitted).unwrap_or(0).to_string(),
     ];
-    Ok(format!("{pid} ({comm}) {}\n", fields.join(" ")))
+    Ok(format!("{} ({comm}) {}\n", nr(ns, pid), fields.join(" ")))
 }
 
 /// Pages of text as Linux counts them (whole pages the code touches).
@@ -188,14 +211,14 @@ fn fd_size(t: &Task) -> usize {
 }
 
 /// /proc/PID/status.
-pub(super) fn proc_status(pid: Pid) -> KResult<String> {
+pub(super) fn proc_status(ns: &Ns, pid: Pid) -> KResult<String> {
     let g = task::group(pid).ok_or(Errno::ENOENT)?;
     let t = match group_task(pid) {
         Ok(t) => t,
-        Err(e) => return zombie_status(pid, &g).ok_or(e),
+        Err(e) => return zombie_status(ns, pid, &g).ok_or(e),
     };
     let mut s = String::new();
-    status_ids(&mut s, pid, &t, &g)?;
+    status_ids(&mut s, ns, pid, &t, &g)?;
     status_memory(&mut s, &t);
     status_signals(&mut s, &t, &g);
     status_tail(&mut s, crate::kernel::smp::affinity(t.tid), &g);
@@ -258,7 +281,7 @@ fn zombie_of(g: &ThreadGroup) -> Option<(String, u64, i32)> {
 /// /proc/PID/stat of a zombie, as Linux shows one: state Z, its ids and
 /// times, no memory (the address space is gone), one thread, the exit
 /// status for those who may ptrace-read it.
-fn zombie_stat(pid: Pid, g: &ThreadGroup) -> Option<String> {
+fn zombie_stat(ns: &Ns, pid: Pid, g: &ThreadGroup) -> Option<String> {
     let (comm, start, status) = zombie_of(g)?;
     let (ppid, pgid, sid, exit_signal, rsslim, ga) = {
         let i = g.lock();
@@ -273,13 +296,15 @@ fn zombie_stat(pid: Pid, g: &ThreadGroup) -> Option<String> {
     };
     let own = acct::process_usage(g);
     let ch = ga.children;
+    let (ppid, pgid, sid) = (nr(ns, ppid), nr(ns, pgid), nr(ns, sid));
+    let shown = nr(ns, pid);
     let permitted =
         crate::kernel::ptrace_access::check_read(super::current_tgid().ok(), pid).is_ok();
     let code = if permitted { status } else { 0 };
     // wchan: 1 for a task not running, to those permitted.
     let wchan = permitted as u8;
     Some(format!(
-        "{pid} ({comm}) Z {ppid} {pgid} {sid} 0 -1 {PF_RANDOMIZE} {} {} {} {} {} {} {} {} 20 0 1 0 {start} \
+        "{shown} ({comm}) Z {ppid} {pgid} {sid} 0 -1 {PF_RANDOMIZE} {} {} {} {} {} {} {} {} 20 0 1 0 {start} \
          0 0 {rsslim} 0 0 0 0 0 0 0 0 0 {wchan} 0 0 {exit_signal} 0 0 0 0 0 0 0 0 0 0 0 0 0 {code}\n",
         own.minflt,
         ch.minflt,
@@ -294,7 +319,7 @@ fn zombie_stat(pid: Pid, g: &ThreadGroup) -> Option<String> {
 
 /// /proc/PID/status of a zombie: ids and state, no umask or memory lines
 /// (Linux prints those only while the process has them), nothing pending.
-fn zombie_status(pid: Pid, g: &ThreadGroup) -> Option<String> {
+fn zombie_status(ns: &Ns, pid: Pid, g: &ThreadGroup) -> Option<String> {
     let (comm, _, _) = zombie_of(g)?;
     let (ppid, pgid, sid, c, sigq_max) = {
         let i = g.lock();
@@ -307,10 +332,12 @@ fn zombie_status(pid: Pid, g: &ThreadGroup) -> Option<String> {
         )
     };
     let groups: String = c.groups.iter().map(|g| format!("{g} ")).collect();
+    let (nspid, nspgid, nssid) = (nr_list(ns, pid), nr_list(ns, pgid), nr_list(ns, sid));
+    let (ppid, pid) = (nr(ns, ppid), nr(ns, pid));
     let mut s = format!(
         "Name:\t{comm}\nState:\tZ (zombie)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t0\nGroups:\t{}\n\
-         NStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n\
+         NStgid:\t{nspid}\nNSpid:\t{nspid}\nNSpgid:\t{nspgid}\nNSsid:\t{nssid}\n\
          Threads:\t1\nSigQ:\t0/{sigq_max}\nSigPnd:\t{z:016x}\nShdPnd:\t{z:016x}\n\
          SigBlk:\t{z:016x}\nSigIgn:\t{z:016x}\nSigCgt:\t{z:016x}\n",
         c.uid,
@@ -328,7 +355,7 @@ fn zombie_status(pid: Pid, g: &ThreadGroup) -> Option<String> {
     Some(s)
 }
 
-fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()> {
+fn status_ids(s: &mut String, ns: &Ns, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()> {
     let (ppid, pgid, sid, c) = {
         let i = g.lock();
         (i.parent, i.pgid, i.sid, i.creds.clone())
@@ -347,11 +374,14 @@ fn status_ids(s: &mut String, pid: Pid, t: &Task, g: &ThreadGroup) -> KResult<()
     let comm = t.lock().comm.clone();
     let umask = t.fs().umask;
     let tracer = crate::kernel::ptrace::tracer_of(t.tid);
+    let tracer = if tracer > 0 { nr(ns, tracer) } else { tracer };
+    let (nspid, nspgid, nssid) = (nr_list(ns, pid), nr_list(ns, pgid), nr_list(ns, sid));
+    let (ppid, pid) = (nr(ns, ppid), nr(ns, pid));
     let _ = write!(
         s,
         "Name:\t{}\nUmask:\t{:04o}\nState:\t{st}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}\n\
          Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\n\
-         NStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pgid}\nNSsid:\t{sid}\n",
+         NStgid:\t{nspid}\nNSpid:\t{nspid}\nNSpgid:\t{nspgid}\nNSsid:\t{nssid}\n",
         comm,
         umask,
         c.uid,

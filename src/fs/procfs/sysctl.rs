@@ -46,6 +46,26 @@ fn threads_max(path: &str) -> Arc<dyn Inode> {
     )
 }
 
+/// kernel.ns_last_pid: the last pid handed out in the reader's (or
+/// writer's) pid namespace; writing it makes the next fork there take
+/// the number after it. Writers need CAP_SYS_ADMIN over the namespace
+/// (EPERM).
+fn ns_last_pid() -> Arc<dyn Inode> {
+    use crate::kernel::ns;
+    sysctl(
+        "/sys/kernel/ns_last_pid",
+        || Ok(format!("{}\n", ns::pid::last_in(&ns::current_pid()))),
+        |s| {
+            let v = s.parse().map_err(|_| Errno::EINVAL)?;
+            let pidns = ns::current_pid();
+            if !ns::current_capable_in(&pidns) {
+                return Err(Errno::EPERM);
+            }
+            ns::pid::set_last_in(&pidns, v)
+        },
+    )
+}
+
 /// A name (hostname, domainname): at most 64 bytes.
 fn name(path: &str, get: fn() -> String, set: fn(&str)) -> Arc<dyn Inode> {
     sysctl(
@@ -243,6 +263,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                                 sys_proc::set_domainname,
                             ),
                         ),
+                        ("ns_last_pid".into(), ns_last_pid()),
                         ("ostype".into(), fixed("/sys/kernel/ostype", "Linux")),
                         (
                             "osrelease".into(),

@@ -4,6 +4,7 @@
 //! user namespaces' id maps in `user`, the nsfs files in `nsfs`.
 
 pub mod nsfs;
+pub mod pid;
 pub mod sys;
 pub mod user;
 
@@ -20,12 +21,12 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 
-/// The namespace types this kernel can make new instances of. Mount, PID
-/// and network namespaces exist only as the initial ones: their objects
-/// (the mount table, pids, the stack) are global, so asking for a new one
-/// fails with EINVAL rather than sharing silently.
+/// The namespace types this kernel can make new instances of. Mount and
+/// network namespaces exist only as the initial ones: their objects (the
+/// mount table, the stack) are global, so asking for a new one fails with
+/// EINVAL rather than sharing silently.
 pub const SUPPORTED_NEW: u64 =
-    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME;
+    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME | CLONE_NEWPID;
 
 /// Every CLONE_NEW* flag.
 pub const ALL_NEW: u64 = CLONE_NEWTIME
@@ -113,6 +114,7 @@ pub enum Data {
     None,
     Uts(Mutex<UtsNames>),
     User(user::UserNs),
+    Pid(pid::PidNs),
 }
 
 /// One namespace.
@@ -186,22 +188,21 @@ pub static INIT: LazyLock<Initial> = LazyLock::new(|| {
         Some(user.clone()),
         Data::Uts(Mutex::new(UtsNames::default())),
     );
-    let others = [
-        Kind::Ipc,
-        Kind::Mnt,
+    let pid = mk(
         Kind::Pid,
-        Kind::Net,
-        Kind::Cgroup,
-        Kind::Time,
-    ]
-    .into_iter()
-    .map(|k| mk(k, Some(user.clone()), Data::None))
-    .collect();
+        Some(user.clone()),
+        Data::Pid(pid::PidNs::initial()),
+    );
+    let others = [Kind::Ipc, Kind::Mnt, Kind::Net, Kind::Cgroup, Kind::Time]
+        .into_iter()
+        .map(|k| mk(k, Some(user.clone()), Data::None))
+        .chain([pid])
+        .collect();
     Initial { user, uts, others }
 });
 
 impl Initial {
-    fn of(&self, k: Kind) -> Arc<Ns> {
+    pub fn of(&self, k: Kind) -> Arc<Ns> {
         match k {
             Kind::User => self.user.clone(),
             Kind::Uts => self.uts.clone(),
@@ -352,6 +353,24 @@ fn current() -> NsProxy {
         .and_then(super::task::task)
         .map(|t| of(&t))
         .unwrap_or_default()
+}
+
+/// The current process's pid namespace (ns_last_pid).
+pub fn current_pid() -> Arc<Ns> {
+    current().pid
+}
+
+/// Does the current process have the capabilities of `ns`'s owner (the
+/// kernel itself does).
+pub fn current_capable_in(ns: &Arc<Ns>) -> bool {
+    match super::current::tgid()
+        .and_then(super::task::group)
+        .and_then(|g| g.lock().threads.first().copied())
+        .and_then(super::task::task)
+    {
+        Some(t) => capable_in(&t, ns),
+        None => true,
+    }
 }
 
 /// The current IPC namespace's inode number: which SysV tables the

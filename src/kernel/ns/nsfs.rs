@@ -80,11 +80,16 @@ impl FileOps for NsFile {
                 if ns.kind != Kind::User && ns.kind != Kind::Pid {
                     return Err(Errno::EINVAL);
                 }
-                let p = match ns.kind {
-                    Kind::User => ns.owner.clone(),
-                    _ => None,
+                if ns.kind == Kind::Pid {
+                    // The parent, if the caller's own pid namespace is it
+                    // or one of its ancestors (Linux's pidns_get_parent).
+                    let p = super::pid::of(ns).parent.clone().ok_or(Errno::EPERM)?;
+                    if !super::pid::is_descendant(&p, &super::pid::active(t)) {
+                        return Err(Errno::EPERM);
+                    }
+                    return install(t, &p);
                 }
-                .ok_or(Errno::EPERM)?;
+                let p = ns.owner.clone().ok_or(Errno::EPERM)?;
                 if !in_scope(t, &p) {
                     return Err(Errno::EPERM);
                 }

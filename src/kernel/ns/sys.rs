@@ -39,6 +39,12 @@ pub fn unshare_into(t: &Task, p: &mut NsProxy, flags: u64) -> KResult<()> {
         }
     }
     p.entered_caps = entered;
+    // A new pid namespace goes inside the caller's own, and only once
+    // before the next fork (Linux's copy_pid_ns: EINVAL when the
+    // namespace for children already differs).
+    if flags & super::CLONE_NEWPID != 0 && !Arc::ptr_eq(&p.pid, &p.pid_children) {
+        return Err(Errno::EINVAL);
+    }
     let owner = p.user.clone();
     for k in Kind::ALL {
         if k == Kind::User || flags & k.flag() == 0 {
@@ -50,6 +56,7 @@ pub fn unshare_into(t: &Task, p: &mut NsProxy, flags: u64) -> KResult<()> {
                 let names = lock(p.uts.uts().expect("a UTS namespace")).clone();
                 Data::Uts(Mutex::new(names))
             }
+            Kind::Pid => Data::Pid(super::pid::new_child(&p.pid)?),
             _ => Data::None,
         };
         *p.slot(k) = Ns::new(k, Some(owner.clone()), data);
@@ -185,6 +192,11 @@ fn join_as(t: &Task, as_: &NsProxy, p: &mut NsProxy, ns: Arc<Ns>) -> KResult<()>
             if !capable_with(t, as_, &ns) || !capable_with(t, as_, &as_.user) {
                 return Err(Errno::EPERM);
             }
+            // A pid namespace for children must be the caller's own or
+            // one below it (Linux's pidns_install).
+            if k == Kind::Pid && !super::pid::is_descendant(&ns, &as_.pid) {
+                return Err(Errno::EINVAL);
+            }
             *p.slot(k) = ns;
         }
     }
@@ -200,6 +212,14 @@ pub fn for_clone_checked(t: &Task, flags: u64) -> KResult<NsProxy> {
     }
     if flags & (super::CLONE_NEWUSER | super::CLONE_NEWPID) != 0 && flags & CLONE_THREAD != 0 {
         return Err(Errno::EINVAL);
+    }
+    // A thread stays in its process's pid namespace: not after
+    // unshare(CLONE_NEWPID) or setns to another one.
+    if flags & CLONE_THREAD != 0 {
+        let p = super::of(t);
+        if !Arc::ptr_eq(&p.pid, &p.pid_children) {
+            return Err(Errno::EINVAL);
+        }
     }
     super::for_clone(t, flags)
 }

@@ -52,7 +52,12 @@ pub fn fork_attach(parent: &Task, child: Tid, flags: u64, exit_signal: i32) -> O
 /// for GETEVENTMSG.
 pub fn fork_event(parent: &Arc<Task>, ev: Option<ForkEvent>, child: Tid) {
     if let Some(ev) = ev {
-        event(parent, ev.option, ev.event, child as u64);
+        // The child's number in the tracer's pid namespace (Linux's
+        // ptrace_event_pid).
+        let tracer = super::tracer_of(parent.tid);
+        let ns = crate::kernel::ns::pid::ns_of_pid(tracer);
+        let shown = crate::kernel::ns::pid::nr_in(child, &ns);
+        event(parent, ev.option, ev.event, shown as u64);
     }
 }
 

@@ -14,7 +14,10 @@ pub fn sys_ptrace(t: &Arc<Task>, req: i64, pid: i32, addr: u64, data: u64) -> KR
     if req == PTRACE_TRACEME {
         return traceme(t);
     }
-    let child = task::task(pid).ok_or(Errno::ESRCH)?;
+    // The pid is the caller's pid namespace's.
+    let child = crate::kernel::ns::pid::find(t, pid)
+        .and_then(task::task)
+        .ok_or(Errno::ESRCH)?;
     if req == PTRACE_ATTACH || req == PTRACE_SEIZE {
         return attach(t, &child, req == PTRACE_SEIZE, addr, data);
     }
