@@ -558,10 +558,12 @@ pub fn sleep(t: &Task) {
     // `current` belongs to the vCPU thread: others' syscalls set it while
     // this one sleeps.
     let cur = super::current::tgid().unwrap_or(0);
+    let mnt = super::current::mnt_ns().unwrap_or(0);
     while t.state() == State::Blocked {
         arch::kcontext::suspend();
     }
     super::current::set(cur);
+    super::current::set_mnt_ns(mnt);
 }
 
 /// Sleep in `t`'s kernel context until it is woken, `deadline`
