@@ -243,6 +243,10 @@ pub fn sys_mount(
         move_mount(t, &src, &p)?;
         return Ok(0);
     }
+    // A new mount without a type: EINVAL, as Linux's do_new_mount.
+    if fstype == 0 {
+        return Err(Errno::EINVAL);
+    }
     let fstype = read_path(t, fstype)?;
     match userns_mountable(&fstype) {
         None => return Err(Errno::ENODEV),

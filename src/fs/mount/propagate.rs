@@ -27,21 +27,12 @@ pub enum PropType {
 
 impl PropType {
     /// The type mount(2)'s flags ask for: exactly one type flag, besides
-    /// MS_REC, MS_SILENT and the per-mount flags Linux strips first
-    /// (nosuid, nodev, noexec, atime policy, nosymfollow); None (EINVAL)
-    /// for none or several, or with other flags.
+    /// MS_REC and MS_SILENT; None (EINVAL) for none or several, or with
+    /// any other flag (Linux 6.x refuses MS_SHARED|MS_NOSUID too).
     pub fn from_flags(flags: u64) -> Option<PropType> {
         const MS_REC: u64 = 16384;
         const MS_SILENT: u64 = 32768;
-        let stripped = MntFlags::NOSUID
-            | MntFlags::NODEV
-            | MntFlags::NOEXEC
-            | MntFlags::NOATIME
-            | MntFlags::NODIRATIME
-            | MntFlags::RELATIME
-            | MntFlags::STRICTATIME
-            | MntFlags::NOSYMFOLLOW;
-        let ty = flags & !(MS_REC | MS_SILENT | stripped.bits());
+        let ty = flags & !(MS_REC | MS_SILENT);
         match ty {
             super::MS_SHARED => Some(PropType::Shared),
             super::MS_PRIVATE => Some(PropType::Private),

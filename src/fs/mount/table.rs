@@ -209,7 +209,13 @@ pub fn mount_of_in(g: &[Arc<Mount>], path: &Path) -> Option<Arc<Mount>> {
     loop {
         if g.iter().any(|m| same_inode(&m.root, &cur.inode)) {
             let Some(parent) = &cur.parent else {
-                return g.iter().find(|m| m.point.is_none()).cloned();
+                // A root made by pivot_root below a chroot roots a mount
+                // that is not the namespace's root.
+                return g
+                    .iter()
+                    .find(|m| m.point.is_none() && same_inode(&m.root, &cur.inode))
+                    .or_else(|| g.iter().rev().find(|m| same_inode(&m.root, &cur.inode)))
+                    .cloned();
             };
             if let Ok(under) = parent.inode.lookup(&cur.name) {
                 if let Some(m) = top_mount_on(g, under) {
@@ -363,7 +369,6 @@ pub fn pivot(root: u32, new: u32, old: u32, put_old: Arc<dyn Inode>, mp: String)
     let Some(r) = g.iter().find(|m| m.id == root).cloned() else {
         return;
     };
-    let old_parent = if old == new { new } else { old };
     for m in g.iter_mut() {
         if m.id == new {
             let m = Arc::make_mut(m);
@@ -375,7 +380,7 @@ pub fn pivot(root: u32, new: u32, old: u32, put_old: Arc<dyn Inode>, mp: String)
             }
         } else if m.id == root {
             let m = Arc::make_mut(m);
-            m.parent_id = old_parent;
+            m.parent_id = old;
             m.point = Some(put_old.clone());
             m.mp = mp.clone();
             m.locked = false;

@@ -124,11 +124,15 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
 /// flags: EINVAL), all or none. Other fds: EINVAL.
 pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
     let mut p = super::of(t);
+    // An nsfs fd of a mount namespace resets root and cwd even when it is
+    // the caller's own namespace.
+    let mut entered_mnt = false;
     match super::nsfs::ns_of_fd(t, fd)? {
         Some(ns) => {
             if nstype != 0 && nstype != ns.kind.flag() {
                 return Err(Errno::EINVAL);
             }
+            entered_mnt = ns.kind == Kind::Mnt;
             join(t, &mut p, ns)?;
         }
         None => {
@@ -159,7 +163,7 @@ pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
             }
         }
     }
-    let entered_mnt = !Arc::ptr_eq(&p.mnt, &super::of(t).mnt);
+    entered_mnt |= !Arc::ptr_eq(&p.mnt, &super::of(t).mnt);
     crate::kernel::current::set_mnt_ns(p.mnt.ino);
     let mnt = p.mnt.ino;
     lock(&t.inner).ns = p;
