@@ -1,17 +1,24 @@
-//! The mount table: which filesystem is mounted where, with which per-mount
-//! flags (ro, nosuid, nodev, noexec, atime policy) and filesystem options;
-//! how mount(2)'s flags and option string are split between the two; and
-//! how /proc/mounts and /proc/PID/mountinfo show them.
+//! Mounts: which filesystem is mounted where, with which per-mount flags
+//! (ro, nosuid, nodev, noexec, atime policy) and filesystem options; how
+//! mount(2)'s flags and option string are split between the two; and the
+//! lines /proc/mounts and /proc/PID/mountinfo show. The trees of the
+//! mount namespaces live in `table`, shared-subtree propagation in
+//! `propagate`.
 //!
-//! There is one mount namespace. Mounts are found by the identity of the
-//! inode they cover, so path walks need no mount pointer in each dentry;
-//! `mount_of` recovers the mount of a walked path from its dentry chain.
+//! Mounts are found by the identity of the inode they cover, so path
+//! walks need no mount pointer in each dentry; `mount_of` recovers the
+//! mount of a walked path from its dentry chain.
 
-use super::vfs::{same_inode, Dentry, Inode, Path};
-use crate::kernel::errno::{Errno, KResult};
+mod propagate;
+mod table;
+
+pub use propagate::PropType;
+pub use table::*;
+
+use super::vfs::Inode;
 use bitflags::bitflags;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// mount(2) flags that are not per-mount properties but requests.
 pub const MS_REMOUNT: u64 = 32;
@@ -146,13 +153,28 @@ pub fn split_options(flags: u64, data: &str) -> (u64, Vec<String>) {
     (flags, rest)
 }
 
-/// One mounted filesystem (or bind mount) in the tree.
+/// How mount and umount events travel between mounts (Linux's shared
+/// subtrees): peer groups are numbered as mountinfo's `shared:N`; a
+/// slave names its master's peer group (`master:N`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Propagation {
+    /// The peer group this mount shares events with (0: not shared).
+    pub group: u32,
+    /// The peer group it receives events from (0: not a slave).
+    pub master: u32,
+    /// Refused as the source of a bind mount.
+    pub unbindable: bool,
+}
+
+/// One mounted filesystem (or bind mount) in one namespace's tree.
+#[derive(Clone)]
 pub struct Mount {
     /// Unique id, as in mountinfo.
     pub id: u32,
-    /// The id of the mount this one sits on (its own for the root).
+    /// The id of the mount this one sits on (a hidden rootfs id for the
+    /// namespace's root).
     pub parent_id: u32,
-    /// The inode it covers (None for the root mount).
+    /// The inode it covers (None for the namespace's root mount).
     pub point: Option<Arc<dyn Inode>>,
     pub root: Arc<dyn Inode>,
     /// Where `root` is inside its filesystem: "/" except for bind mounts
@@ -160,39 +182,55 @@ pub struct Mount {
     pub fs_root: String,
     pub source: String,
     pub fstype: String,
-    /// Mount point as an absolute path.
-    pub target: String,
+    /// Where the mount point is below the parent mount's root ("/" for
+    /// the namespace's root): the mount's path is its parent's path
+    /// joined with this, so moving or pivoting a parent moves it too.
+    pub mp: String,
     pub flags: MntFlags,
     /// Filesystem options as /proc/mounts shows them after the generic
     /// ones ("size=1024k,mode=700"); may be empty.
     pub fs_options: String,
+    pub prop: Propagation,
+    /// Copied into a namespace owned by a less privileged user namespace:
+    /// it cannot be unmounted alone there (Linux's MNT_LOCKED), and the
+    /// flags in `locked_flags` cannot be cleared by a remount.
+    pub locked: bool,
+    pub locked_flags: MntFlags,
+}
+
+/// Mount ids: Linux's start after a few kernel-internal mounts.
+static NEXT_ID: AtomicU32 = AtomicU32::new(16);
+
+/// A fresh mount id.
+pub(crate) fn new_id() -> u32 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Mount {
-    /// A new mount (id assigned here) of `root` on `point`.
-    #[allow(clippy::too_many_arguments)]
+    /// A new, private mount (id assigned here) of `root` on `point`; its
+    /// place in the tree is set when it is added.
     pub fn new(
         point: Option<Arc<dyn Inode>>,
         root: Arc<dyn Inode>,
         source: &str,
         fstype: &str,
-        target: &str,
         flags: MntFlags,
         fs_options: &str,
     ) -> Mount {
-        static NEXT_ID: AtomicU32 = AtomicU32::new(16);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Mount {
-            id,
+            id: new_id(),
             parent_id: 1,
             point,
             root,
             fs_root: "/".into(),
             source: source.into(),
             fstype: fstype.into(),
-            target: target.into(),
+            mp: "/".into(),
             flags,
             fs_options: fs_options.into(),
+            prop: Propagation::default(),
+            locked: false,
+            locked_flags: MntFlags::empty(),
         }
     }
 
@@ -209,8 +247,8 @@ impl Mount {
         self.flags.contains(MntFlags::RDONLY) || self.sb_read_only()
     }
 
-    /// The line in /proc/mounts.
-    pub fn mounts_line(&self) -> String {
+    /// The line in /proc/mounts, the mount seen at `target`.
+    pub fn mounts_line(&self, target: &str) -> String {
         let mut opts = vec![if self.read_only() { "ro" } else { "rw" }];
         opts.extend(self.flags.words());
         let mut o = opts.join(",");
@@ -221,16 +259,17 @@ impl Mount {
         format!(
             "{} {} {} {} 0 0\n",
             escape(&self.source),
-            escape(&self.target),
+            escape(target),
             self.fstype,
             o
         )
     }
 
     /// The line in /proc/PID/mountinfo (proc(5)): ids, device, root,
-    /// mount point, mount options, no propagation, type, source and
+    /// mount point (`target`), mount options, the optional propagation
+    /// fields (`optional`, each with a leading space), type, source and
     /// superblock options.
-    pub fn mountinfo_line(&self) -> String {
+    pub fn mountinfo_line(&self, target: &str, optional: &str) -> String {
         let st = self.root.stat();
         let dev = match crate::fs::ext4::fs_of(&self.root) {
             Some(fs) => fs.rdev,
@@ -255,35 +294,19 @@ impl Mount {
             sbo.push_str(&self.fs_options);
         }
         format!(
-            "{} {} {}:{} {} {} {} - {} {} {}\n",
+            "{} {} {}:{} {} {} {}{} - {} {} {}\n",
             self.id,
             self.parent_id,
             crate::drivers::major(dev),
             crate::drivers::minor(dev),
             escape(&self.fs_root),
-            escape(&self.target),
+            escape(target),
             mnt.join(","),
+            optional,
             self.fstype,
             escape(&self.source),
             sbo
         )
-    }
-
-    fn with(&self, f: impl FnOnce(&mut Mount)) -> Mount {
-        let mut m = Mount {
-            id: self.id,
-            parent_id: self.parent_id,
-            point: self.point.clone(),
-            root: self.root.clone(),
-            fs_root: self.fs_root.clone(),
-            source: self.source.clone(),
-            fstype: self.fstype.clone(),
-            target: self.target.clone(),
-            flags: self.flags,
-            fs_options: self.fs_options.clone(),
-        };
-        f(&mut m);
-        m
     }
 }
 
@@ -298,177 +321,6 @@ fn escape(s: &str) -> String {
         }
     }
     o
-}
-
-static MOUNTS: Mutex<Vec<Arc<Mount>>> = Mutex::new(Vec::new());
-
-/// Changes with every change of the table (open files cache their
-/// mount's flags against it).
-static GENERATION: AtomicU32 = AtomicU32::new(1);
-
-/// The table's generation: equal values mean no mount changed between.
-pub fn generation() -> u32 {
-    GENERATION.load(Ordering::Relaxed)
-}
-
-fn table() -> std::sync::MutexGuard<'static, Vec<Arc<Mount>>> {
-    MOUNTS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The table, for a change.
-fn table_mut() -> std::sync::MutexGuard<'static, Vec<Arc<Mount>>> {
-    let g = table();
-    GENERATION.fetch_add(1, Ordering::Relaxed);
-    g
-}
-
-/// Every mount, parents before children.
-pub fn mounts() -> Vec<Arc<Mount>> {
-    table().clone()
-}
-
-/// Add `m` to the tree; its parent is the mount that holds its mount point
-/// (`parent`, the walked path of the point, or None for the root).
-pub fn add_mount(mut m: Mount, parent: Option<&Path>) {
-    m.parent_id = match parent {
-        Some(p) => mount_of(p).map(|pm| pm.id).unwrap_or(1),
-        None => 1,
-    };
-    table_mut().push(Arc::new(m));
-}
-
-/// Remove the mount whose root is `root`. EBUSY if something is mounted
-/// on it.
-pub fn remove_mount(root: &Arc<dyn Inode>) -> KResult<()> {
-    let mut g = table_mut();
-    let idx = g
-        .iter()
-        .rposition(|m| m.point.is_some() && same_inode(&m.root, root))
-        .ok_or(Errno::EINVAL)?;
-    if g.iter()
-        .any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, root)))
-    {
-        return Err(Errno::EBUSY);
-    }
-    g.remove(idx);
-    Ok(())
-}
-
-/// Replace mount `id` with a changed copy (remount).
-pub fn update(id: u32, f: impl FnOnce(&mut Mount)) {
-    let mut g = table_mut();
-    if let Some(m) = g.iter_mut().find(|m| m.id == id) {
-        *m = Arc::new(m.with(f));
-    }
-}
-
-/// If a filesystem is mounted on `inode`, the (topmost) mounted root.
-pub fn covered(inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
-    let g = table();
-    let mut cur = inode;
-    loop {
-        let next = g
-            .iter()
-            .rev()
-            .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
-            .map(|m| m.root.clone());
-        match next {
-            Some(n) => cur = n,
-            None => return cur,
-        }
-    }
-}
-
-/// Is `inode` the root of a mount (for EBUSY on rmdir etc.)?
-pub fn is_mount_root(inode: &Arc<dyn Inode>) -> bool {
-    table().iter().any(|m| same_inode(&m.root, inode))
-}
-
-/// The mount a walked path lies in: the nearest dentry up the chain that
-/// was reached by crossing a mount point. A dentry whose inode roots a
-/// mount is that mount's only if its name in the parent leads, through
-/// the mounts stacked there, to it: a bind-mounted directory seen at its
-/// original place is not in the bind mount.
-pub fn mount_of(path: &Path) -> Option<Arc<Mount>> {
-    // A copy: `lookup` below must not run under the table's lock.
-    let g = mounts();
-    let mut cur: &Arc<Dentry> = path;
-    loop {
-        if g.iter().any(|m| same_inode(&m.root, &cur.inode)) {
-            let Some(parent) = &cur.parent else {
-                return g.iter().find(|m| m.point.is_none()).cloned();
-            };
-            if let Ok(under) = parent.inode.lookup(&cur.name) {
-                if let Some(m) = top_mount_on(&g, under) {
-                    return Some(m);
-                }
-            }
-        }
-        match &cur.parent {
-            Some(p) => cur = p,
-            None => return g.iter().find(|m| m.point.is_none()).cloned(),
-        }
-    }
-}
-
-/// The last of the mounts stacked on `inode` (None if nothing is mounted
-/// there), as `covered` follows them.
-fn top_mount_on(g: &[Arc<Mount>], inode: Arc<dyn Inode>) -> Option<Arc<Mount>> {
-    let mut cur = inode;
-    let mut top = None;
-    while let Some(m) = g
-        .iter()
-        .rev()
-        .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
-    {
-        cur = m.root.clone();
-        top = Some(m.clone());
-    }
-    top
-}
-
-/// The path of `path` inside the filesystem of its mount `m` ("/" for
-/// the mount's root).
-pub fn path_in_mount(path: &Path, m: &Mount) -> String {
-    let mut parts = Vec::new();
-    let mut cur: &Arc<Dentry> = path;
-    while !same_inode(&cur.inode, &m.root) {
-        parts.push(cur.name.clone());
-        match &cur.parent {
-            Some(p) => cur = p,
-            None => break,
-        }
-    }
-    parts.reverse();
-    let inner = parts.join("/");
-    let base = m.fs_root.trim_end_matches('/');
-    if inner.is_empty() {
-        if base.is_empty() {
-            "/".into()
-        } else {
-            base.into()
-        }
-    } else {
-        format!("{base}/{inner}")
-    }
-}
-
-/// The flags of the mount `path` lies in (empty if it is in none).
-pub fn flags_of(path: &Path) -> MntFlags {
-    mount_of(path).map(|m| m.flags).unwrap_or_default()
-}
-
-/// EROFS if files under `path` cannot be changed through its mount.
-pub fn want_write(path: &Path) -> KResult<()> {
-    match mount_of(path) {
-        Some(m) if m.read_only() => Err(Errno::EROFS),
-        _ => Ok(()),
-    }
-}
-
-/// Forget every mount (reboot).
-pub fn clear_mounts() {
-    table_mut().clear();
 }
 
 #[cfg(test)]

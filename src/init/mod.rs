@@ -147,7 +147,7 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
         let fstype = crate::fs::ext4::fs_of(&root)
             .map(|f| f.fstype.clone())
             .unwrap_or_default();
-        let m = Mount::new(None, root.clone(), "/dev/root", &fstype, "/", flags, &shown);
+        let m = Mount::new(None, root.clone(), "/dev/root", &fstype, flags, &shown);
         mount::add_mount(m, None);
         mount_devtmpfs(&root);
         return Ok(root);
@@ -162,7 +162,6 @@ fn mount_root(c: &Cmdline) -> Result<Arc<dyn Inode>, String> {
         root.clone(),
         "rootfs",
         "rootfs",
-        "/",
         MntFlags::empty(),
         &shown,
     );
@@ -277,7 +276,6 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
         devtmpfs,
         "devtmpfs",
         "devtmpfs",
-        "/dev",
         MntFlags::RELATIME,
         "mode=755",
     );
@@ -291,7 +289,6 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
             crate::tty::devpts::root(),
             "devpts",
             "devpts",
-            "/dev/pts",
             MntFlags::RELATIME,
             &crate::tty::devpts::show_options(),
         );
@@ -309,7 +306,6 @@ fn mount_devtmpfs(root: &Arc<dyn Inode>) {
                     fs,
                     "tmpfs",
                     "tmpfs",
-                    "/dev/shm",
                     MntFlags::NOSUID | MntFlags::NODEV | MntFlags::RELATIME,
                     &shown,
                 );

@@ -10,19 +10,34 @@ use std::cell::Cell;
 thread_local! {
     static CURRENT: Cell<Pid> = const { Cell::new(0) };
     static CURRENT_TID: Cell<Pid> = const { Cell::new(0) };
+    /// The mount namespace of the task making the syscall (0: none),
+    /// which path walks see mounts of.
+    static MNT_NS: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Set the process making the syscall about to run (0: none).
+/// Set the process making the syscall about to run (0: none, which
+/// also forgets its mount namespace).
 pub fn set(tgid: Pid) {
     CURRENT.with(|c| c.set(tgid));
     if tgid == 0 {
         set_tid(0);
+        MNT_NS.with(|c| c.set(0));
     }
 }
 
 /// Set the thread making the syscall about to run (0: none).
 pub fn set_tid(tid: Pid) {
     CURRENT_TID.with(|c| c.set(tid));
+}
+
+/// Set the mount namespace (its id) of the task whose syscall runs.
+pub fn set_mnt_ns(ns: u64) {
+    MNT_NS.with(|c| c.set(ns));
+}
+
+/// The mount namespace of the task whose syscall runs, if any.
+pub fn mnt_ns() -> Option<u64> {
+    Some(MNT_NS.with(|c| c.get())).filter(|&n| n != 0)
 }
 
 /// The process making the current syscall, if any.

@@ -52,6 +52,7 @@ mod sys_net_inet;
 mod sys_net_netlink;
 mod sys_net_packet;
 mod sys_net_unix;
+pub mod sys_pivot_root;
 pub mod sys_poll;
 pub mod sys_prio;
 pub mod sys_proc;

@@ -559,11 +559,13 @@ pub fn sleep(t: &Task) {
     // this one sleeps.
     let cur = super::current::tgid().unwrap_or(0);
     let cur_tid = super::current::tid().unwrap_or(0);
+    let mnt = super::current::mnt_ns().unwrap_or(0);
     while t.state() == State::Blocked {
         arch::kcontext::suspend();
     }
     super::current::set(cur);
     super::current::set_tid(cur_tid);
+    super::current::set_mnt_ns(mnt);
 }
 
 /// Sleep in `t`'s kernel context until it is woken, `deadline`

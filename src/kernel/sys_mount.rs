@@ -1,6 +1,7 @@
 //! Mount syscalls: mount (new mounts, remounts, bind and move mounts,
 //! propagation changes), umount2, and statfs/fstatfs, which report the
-//! mount's flags along with the filesystem's numbers.
+//! mount's flags along with the filesystem's numbers. Each works on the
+//! caller's mount namespace (pivot_root: `sys_pivot_root`).
 
 use super::errno::{Errno, KResult};
 use super::sys_fs::{fd_file, lookup_at, read_path, AT_FDCWD};
@@ -10,16 +11,29 @@ use crate::fs::mount::{self, MntFlags, Mount};
 use crate::fs::vfs::{self, Path, S_IFMT};
 use std::sync::Arc;
 
-/// Mounting and unmounting need CAP_SYS_ADMIN: root.
-fn may_mount(t: &Task) -> KResult<()> {
-    if t.creds().euid != 0 {
+/// Mounting and unmounting need CAP_SYS_ADMIN over the caller's mount
+/// namespace (Linux's may_mount): root, or the owner of a user namespace
+/// that owns it.
+pub(super) fn may_mount(t: &Task) -> KResult<()> {
+    let mnt = super::ns::of(t).mnt;
+    if !super::ns::capable_in(t, &mnt) {
         return Err(Errno::EPERM);
     }
     Ok(())
 }
 
+/// Filesystem types a user namespace's root may mount (Linux's
+/// FS_USERNS_MOUNT); None for types this kernel does not know.
+fn userns_mountable(fstype: &str) -> Option<bool> {
+    match fstype {
+        "tmpfs" | "ramfs" | "proc" | "sysfs" | "devpts" | "mqueue" | "cgroup2" => Some(true),
+        "ext2" | "ext3" | "ext4" | "hostfs" | "devtmpfs" => Some(false),
+        _ => None,
+    }
+}
+
 /// The mount whose root `p` is; EINVAL if `p` is not a mount's root.
-fn mount_rooted_at(p: &Path) -> KResult<Arc<Mount>> {
+pub(super) fn mount_rooted_at(p: &Path) -> KResult<Arc<Mount>> {
     let m = mount::mount_of(p).ok_or(Errno::EINVAL)?;
     if !vfs::same_inode(&m.root, &p.inode) {
         return Err(Errno::EINVAL);
@@ -89,6 +103,15 @@ fn new_instance(
 fn remount(p: &Path, flags: u64, words: &[String]) -> KResult<()> {
     let m = mount_rooted_at(p)?;
     let new = MntFlags::from_mount(flags, Some(m.flags));
+    // A mount locked by a copy into a less privileged namespace keeps
+    // ro, nosuid, nodev, noexec and its atime policy (EPERM).
+    if m.locked {
+        let kept = MntFlags::RDONLY | MntFlags::NOSUID | MntFlags::NODEV | MntFlags::NOEXEC;
+        let atime = MntFlags::NOATIME | MntFlags::NODIRATIME | MntFlags::RELATIME;
+        if !new.contains(m.locked_flags & kept) || (new & atime) != (m.flags & atime) {
+            return Err(Errno::EPERM);
+        }
+    }
     if flags & mount::MS_BIND != 0 {
         mount::update(m.id, |mm| mm.flags = new);
         return Ok(());
@@ -116,9 +139,18 @@ fn remount(p: &Path, flags: u64, words: &[String]) -> KResult<()> {
     Ok(())
 }
 
-/// mount --bind SRC TARGET: the tree at SRC appears at TARGET too.
+/// mount --bind SRC TARGET: the tree at SRC appears at TARGET too. The
+/// new mount propagates as its source does (a peer of a shared one, a
+/// slave of the same master); an unbindable source is EINVAL.
 fn bind(t: &Task, src: &str, p: &Path, flags: u64) -> KResult<()> {
+    if src.is_empty() {
+        return Err(Errno::EINVAL);
+    }
     let s = lookup_at(t, AT_FDCWD, src, true)?;
+    let sm = mount::mount_of(&s).ok_or(Errno::EINVAL)?;
+    if sm.prop.unbindable {
+        return Err(Errno::EINVAL);
+    }
     if s.inode.stat().is_dir() != p.inode.stat().is_dir() {
         return Err(if s.inode.stat().is_dir() {
             Errno::ENOTDIR
@@ -126,42 +158,51 @@ fn bind(t: &Task, src: &str, p: &Path, flags: u64) -> KResult<()> {
             Errno::EISDIR
         });
     }
-    let sm = mount::mount_of(&s).ok_or(Errno::EINVAL)?;
     let mut m = Mount::new(
         Some(p.inode.clone()),
         s.inode.clone(),
         &sm.source,
         &sm.fstype,
-        &p.path_name(&t.fs().root),
         sm.flags | MntFlags::from_mount(flags, Some(sm.flags)),
         &sm.fs_options,
     );
     m.fs_root = mount::path_in_mount(&s, &sm);
+    m.prop = mount::Propagation {
+        unbindable: false,
+        ..sm.prop
+    };
     mount::add_mount(m, Some(p));
     Ok(())
 }
 
 /// mount --move SRC TARGET: the mount rooted at SRC moves to TARGET.
+/// Not the root, a locked mount or one under a shared mount (EINVAL).
 fn move_mount(t: &Task, src: &str, p: &Path) -> KResult<()> {
     let s = lookup_at(t, AT_FDCWD, src, true)?;
     let m = mount_rooted_at(&s)?;
-    if m.point.is_none() {
+    if m.point.is_none() || m.locked {
         return Err(Errno::EINVAL);
     }
-    let parent = mount::mount_of(p).map(|pm| pm.id).unwrap_or(1);
-    if parent == m.id {
+    let all = mount::mounts();
+    if all.iter().any(|x| x.id == m.parent_id && x.prop.group != 0) {
+        return Err(Errno::EINVAL);
+    }
+    let pm = mount::mount_of(p).ok_or(Errno::EINVAL)?;
+    if pm.id == m.id {
         return Err(Errno::ELOOP);
     }
-    let target = p.path_name(&t.fs().root);
+    let mp = mount::rel_path(p, &pm);
     mount::update(m.id, |mm| {
         mm.point = Some(p.inode.clone());
-        mm.target = target;
-        mm.parent_id = parent;
+        mm.mp = mp;
+        mm.parent_id = pm.id;
     });
     Ok(())
 }
 
-/// mount
+/// mount: the target is looked up first, then CAP_SYS_ADMIN over the
+/// namespace is checked (EPERM), then, as Linux's path_mount: remount,
+/// bind, propagation type, move, new mount.
 pub fn sys_mount(
     t: &Arc<Task>,
     source: u64,
@@ -170,22 +211,17 @@ pub fn sys_mount(
     flags: u64,
     data: u64,
 ) -> KResult<u64> {
-    may_mount(t)?;
     let flags = mount::strip_magic(flags);
     let target_s = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target_s, true)?;
-    // One namespace: nothing propagates, so any propagation type is
-    // already true of every mount.
-    let propagation = mount::MS_SHARED | mount::MS_PRIVATE | mount::MS_SLAVE | mount::MS_UNBINDABLE;
-    if flags & propagation != 0 {
-        mount_rooted_at(&p)?;
-        return Ok(0);
-    }
+    may_mount(t)?;
     let data_s = if data != 0 && flags & (mount::MS_BIND | mount::MS_MOVE) == 0 {
         t.mm().read_cstr(data, 4096)?
     } else {
         String::new()
     };
+    let propagation = mount::MS_SHARED | mount::MS_PRIVATE | mount::MS_SLAVE | mount::MS_UNBINDABLE;
+    let type_flags = flags;
     let (flags, words) = mount::split_options(flags, &data_s);
     if flags & mount::MS_REMOUNT != 0 {
         remount(&p, flags, &words)?;
@@ -200,11 +236,28 @@ pub fn sys_mount(
         bind(t, &src, &p, flags)?;
         return Ok(0);
     }
+    if flags & propagation != 0 {
+        let m = mount_rooted_at(&p)?;
+        let ty = mount::PropType::from_flags(type_flags).ok_or(Errno::EINVAL)?;
+        mount::change_propagation(m.id, type_flags & MS_REC != 0, ty);
+        return Ok(0);
+    }
     if flags & mount::MS_MOVE != 0 {
         move_mount(t, &src, &p)?;
         return Ok(0);
     }
+    // A new mount without a type: EINVAL, as Linux's do_new_mount.
+    if fstype == 0 {
+        return Err(Errno::EINVAL);
+    }
     let fstype = read_path(t, fstype)?;
+    match userns_mountable(&fstype) {
+        None => return Err(Errno::ENODEV),
+        Some(false) if !t.creds().capable() || !super::ns::of(t).user.is_init_user() => {
+            return Err(Errno::EPERM)
+        }
+        _ => {}
+    }
     if !p.inode.stat().is_dir() {
         return Err(Errno::ENOTDIR);
     }
@@ -217,7 +270,6 @@ pub fn sys_mount(
         root,
         &source,
         &fstype,
-        &p.path_name(&t.fs().root),
         mflags,
         &shown,
     );
@@ -225,26 +277,38 @@ pub fn sys_mount(
     Ok(0)
 }
 
-/// umount2
+/// MS_REC: a propagation change or bind for the whole subtree.
+const MS_REC: u64 = 16384;
+
+/// umount2: flags checked first (EINVAL), then the lookup, CAP_SYS_ADMIN
+/// (EPERM), that the path is a mount's root (EINVAL; a path with mounts
+/// stacked on it means the topmost) and not locked (EINVAL); the root is
+/// EBUSY. MNT_DETACH takes the mounts below along.
 pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
     const MNT_FORCE: i32 = 1;
     const MNT_DETACH: i32 = 2;
     const MNT_EXPIRE: i32 = 4;
     const UMOUNT_NOFOLLOW: i32 = 8;
-    may_mount(t)?;
     if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL);
     }
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, flags & UMOUNT_NOFOLLOW == 0)?;
-    let m = mount_rooted_at(&p)?;
+    may_mount(t)?;
+    let m = match mount::mounted_on(&p.inode) {
+        Some(top) => top,
+        None => mount_rooted_at(&p)?,
+    };
+    if m.locked {
+        return Err(Errno::EINVAL);
+    }
     if m.point.is_none() {
         // The root stays; Linux answers EBUSY as it is in use.
         return Err(Errno::EBUSY);
     }
-    let ext = crate::fs::ext4::fs_of(&p.inode);
+    let ext = crate::fs::ext4::fs_of(&m.root);
     let mounts_of = |fs: &Arc<crate::fs::ext4::Ext4Fs>| {
-        mount::mounts()
+        mount::all_mounts()
             .iter()
             .filter(|m| crate::fs::ext4::fs_of(&m.root).is_some_and(|f| Arc::ptr_eq(&f, fs)))
             .count()
@@ -257,7 +321,7 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
             return Err(Errno::EBUSY);
         }
     }
-    mount::remove_mount(&p.inode)?;
+    mount::umount(m.id, flags & MNT_DETACH != 0)?;
     // The last mount of an ext filesystem: write it back and mark it clean
     // (a lazily detached one stays registered and is synced at power off).
     if let Some(fs) = ext {

@@ -191,11 +191,11 @@ pub(super) fn pid_dir(pid: Pid, ns: Arc<Ns>) -> Arc<dyn Inode> {
             ),
             (
                 "mounts".into(),
-                public(p, &format!("{b}/mounts"), proc_mounts),
+                public(p, &format!("{b}/mounts"), move || proc_mounts(p, false)),
             ),
             (
                 "mountinfo".into(),
-                public(p, &format!("{b}/mountinfo"), proc_mountinfo),
+                public(p, &format!("{b}/mountinfo"), move || proc_mounts(p, true)),
             ),
             (
                 "exe".into(),
@@ -451,16 +451,11 @@ pub(super) fn maps_prefix(
     }
 }
 
-fn proc_mounts() -> KResult<String> {
-    Ok(crate::fs::mount::mounts()
-        .iter()
-        .map(|m| m.mounts_line())
-        .collect())
-}
-
-fn proc_mountinfo() -> KResult<String> {
-    Ok(crate::fs::mount::mounts()
-        .iter()
-        .map(|m| m.mountinfo_line())
-        .collect())
+/// /proc/PID/mounts (`info`: mountinfo): the mounts of the process's
+/// namespace that its root reaches, as it sees them.
+fn proc_mounts(pid: Pid, info: bool) -> KResult<String> {
+    let t = group_task(pid)?;
+    let ns = crate::kernel::ns::of(&t).mnt.ino;
+    let root = t.fs().root;
+    Ok(crate::fs::mount::proc_text(ns, &root, info))
 }

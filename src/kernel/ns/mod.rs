@@ -21,12 +21,16 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 
-/// The namespace types this kernel can make new instances of. Mount and
-/// network namespaces exist only as the initial ones: their objects (the
-/// mount table, the stack) are global, so asking for a new one fails with
-/// EINVAL rather than sharing silently.
-pub const SUPPORTED_NEW: u64 =
-    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWCGROUP | CLONE_NEWTIME | CLONE_NEWPID;
+/// The namespace types this kernel can make new instances of. Network
+/// namespaces exist only as the initial one: its stack is global, so
+/// asking for a new one fails with EINVAL rather than sharing silently.
+pub const SUPPORTED_NEW: u64 = CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWCGROUP
+    | CLONE_NEWTIME
+    | CLONE_NEWPID
+    | CLONE_NEWNS;
 
 /// Every CLONE_NEW* flag.
 pub const ALL_NEW: u64 = CLONE_NEWTIME
@@ -126,6 +130,15 @@ pub struct Ns {
     /// None for the initial user namespace.
     pub owner: Option<Arc<Ns>>,
     pub data: Data,
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        // A mount namespace's tree lives in fs::mount's tables, by id.
+        if self.kind == Kind::Mnt && self.ino != crate::fs::mount::INIT_NS {
+            crate::fs::mount::drop_ns(self.ino);
+        }
+    }
 }
 
 /// New namespaces' inode numbers: after the initial ones, as Linux's

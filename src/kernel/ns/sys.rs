@@ -59,7 +59,14 @@ pub fn unshare_into(t: &Task, p: &mut NsProxy, flags: u64) -> KResult<()> {
             Kind::Pid => Data::Pid(super::pid::new_child(&p.pid)?),
             _ => Data::None,
         };
-        *p.slot(k) = Ns::new(k, Some(owner.clone()), data);
+        let new = Ns::new(k, Some(owner.clone()), data);
+        if k == Kind::Mnt {
+            // A copy of the tree of the namespace it leaves; a less
+            // privileged owner gets shared mounts as slaves, locked.
+            let less = !p.mnt.owner.as_ref().is_some_and(|o| Arc::ptr_eq(o, &owner));
+            crate::fs::mount::copy_ns(p.mnt.ino, new.ino, less);
+        }
+        *p.slot(k) = new;
     }
     Ok(())
 }
@@ -91,6 +98,9 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
     if flags & super::CLONE_NEWUSER != 0 {
         flags |= CLONE_THREAD | CLONE_FS;
     }
+    if flags & super::CLONE_NEWNS != 0 {
+        flags |= CLONE_FS;
+    }
     if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 {
         let threads = t.tg().lock().threads.len();
         if threads > 1 {
@@ -110,6 +120,7 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
         let copy = lock(&i.files).clone();
         i.files = Arc::new(Mutex::new(copy));
     }
+    crate::kernel::current::set_mnt_ns(p.mnt.ino);
     i.ns = p;
     Ok(0)
 }
@@ -120,11 +131,15 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
 /// flags: EINVAL), all or none. Other fds: EINVAL.
 pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
     let mut p = super::of(t);
+    // An nsfs fd of a mount namespace resets root and cwd even when it is
+    // the caller's own namespace.
+    let mut entered_mnt = false;
     match super::nsfs::ns_of_fd(t, fd)? {
         Some(ns) => {
             if nstype != 0 && nstype != ns.kind.flag() {
                 return Err(Errno::EINVAL);
             }
+            entered_mnt = ns.kind == Kind::Mnt;
             join(t, &mut p, ns)?;
         }
         None => {
@@ -155,7 +170,19 @@ pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
             }
         }
     }
+    entered_mnt |= !Arc::ptr_eq(&p.mnt, &super::of(t).mnt);
+    crate::kernel::current::set_mnt_ns(p.mnt.ino);
+    let mnt = p.mnt.ino;
     lock(&t.inner).ns = p;
+    if entered_mnt {
+        // Root and working directory move to the namespace's root.
+        if let Some(root) = crate::fs::mount::ns_root(mnt) {
+            let fs = t.fs_shared();
+            let mut f = lock(&fs);
+            f.root = crate::fs::vfs::Dentry::root(root);
+            f.cwd = f.root.clone();
+        }
+    }
     Ok(0)
 }
 
@@ -189,6 +216,11 @@ fn join_as(t: &Task, as_: &NsProxy, p: &mut NsProxy, ns: Arc<Ns>) -> KResult<()>
             p.entered_caps = true;
         }
         k => {
+            // Joining a mount namespace changes root and working
+            // directory: not while another task shares them (EINVAL).
+            if k == Kind::Mnt && Arc::strong_count(&t.fs_shared()) > 2 {
+                return Err(Errno::EINVAL);
+            }
             if !capable_with(t, as_, &ns) || !capable_with(t, as_, &as_.user) {
                 return Err(Errno::EPERM);
             }

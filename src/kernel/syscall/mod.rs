@@ -84,13 +84,18 @@ pub fn dispatch(t: &Arc<Task>) {
         super::ptrace::syscall_exit(t, trace);
         return;
     }
-    let (nr, args) = {
+    let (nr, args, mnt_ns) = {
         let i = t.lock();
         let r = &i.ctx.regs;
-        (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]))
+        (
+            r.orig_rax,
+            Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]),
+            i.ns.mnt.ino,
+        )
     };
     super::current::set(t.tgid());
     super::current::set_tid(t.tid);
+    super::current::set_mnt_ns(mnt_ns);
     super::vdso::tick();
     let mut res = call(t, nr, args);
     // A handler's wait was interrupted: the syscall's restart class says

@@ -11,8 +11,8 @@ use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
 use crate::kernel::task::Task;
 use crate::kernel::{
     ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fanotify, sys_fs, sys_inotify,
-    sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_poll, sys_prio, sys_proc, sys_rusage,
-    sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
+    sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_pivot_root, sys_poll, sys_prio, sys_proc,
+    sys_rusage, sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
 };
 use std::sync::Arc;
 
@@ -275,7 +275,7 @@ const LIST: &[Entry] = &[
     full(152, "munlockall", "", |t, _| k::sys_mlock::sys_munlockall(t)),
     none(153, "vhangup", ""),
     none(154, "modify_ldt", ""),
-    none(155, "pivot_root", ""),
+    full(155, "pivot_root", "", |t, a| sys_pivot_root::sys_pivot_root(t, a.u(0), a.u(1))),
     none(156, "_sysctl", ""),
     partial(157, "prctl", "PR_SET/GET_NAME, PR_SET/GET_DUMPABLE, PR_CAPBSET_READ (every capability); PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER and PR_SET_NO_NEW_PRIVS are accepted and ignored (their GETs report 0); other options EINVAL", |t, a| sys_proc::sys_prctl(t, a.i(0), a.u(1), a.u(2))),
     partial(158, "arch_prctl", "ARCH_SET_FS/GET_FS/SET_GS/GET_GS; ARCH_GET/SET_CPUID, ARCH_MAP_VDSO_* and the CET/LAM options EINVAL", |t, a| sys_proc::sys_arch_prctl(t, a.i(0), a.u(1))),
@@ -285,8 +285,8 @@ const LIST: &[Entry] = &[
     full(162, "sync", "writes back the ext filesystems", |t, _| sys_fs::sys_sync(t)),
     none(163, "acct", ""),
     full(164, "settimeofday", "sets the guest's clock only; the timezone is stored and reported by gettimeofday", |t, a| sys_clock::sys_settimeofday(t, a.u(0), a.u(1))),
-    partial(165, "mount", "ruml's filesystem types only; see fs/mount", |t, a| sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))),
-    partial(166, "umount2", "MNT_DETACH (lazy); MNT_FORCE and MNT_EXPIRE are plain unmounts; the root and a busy ext filesystem EBUSY", |t, a| sys_mount::sys_umount2(t, a.u(0), a.i(1))),
+    partial(165, "mount", "ruml's filesystem types only; shared/private/slave/unbindable propagation between namespaces (MS_REC), bind (not rbind: submounts are not copied); see docs/namespaces.md", |t, a| sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))),
+    partial(166, "umount2", "MNT_DETACH (lazy, with the mounts below); MNT_FORCE and MNT_EXPIRE are plain unmounts; the root and a busy ext filesystem EBUSY; propagates to peers and slaves", |t, a| sys_mount::sys_umount2(t, a.u(0), a.i(1))),
     none(167, "swapon", ""),
     none(168, "swapoff", ""),
     partial(169, "reboot", "POWER_OFF, HALT, RESTART, CAD_ON/OFF (root, magic numbers checked); RESTART2, KEXEC, SW_SUSPEND EINVAL", |t, a| sys_proc::sys_reboot(t, a.u32(0), a.u32(1), a.u32(2))),
@@ -392,7 +392,7 @@ const LIST: &[Entry] = &[
     full(269, "faccessat", "", |t, a| sys_attr::sys_faccessat(t, a.i(0), a.u(1), a.u32(2), 0)),
     full(270, "pselect6", "as select with a timespec; the signal mask (arg 6: {sigset, size}) is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_select(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u(4), Some(a.u(5)))).nohand(),
     full(271, "ppoll", "as poll with a timespec; the signal mask is installed for the wait, EINVAL unless its size is 8", |t, a| sys_poll::sys_ppoll(t, a.u(0), a.u32(1), a.u(2), a.u(3), a.usize(4))).nohand(),
-    partial(272, "unshare", "new UTS, IPC (SysV; POSIX queues stay shared), user, PID (for the children), cgroup and time namespaces; mount and network: EINVAL (docs/namespaces.md)", |t, a| ns::sys::sys_unshare(t, a.u(0))),
+    partial(272, "unshare", "new UTS, IPC (SysV; POSIX queues stay shared), user, PID (for the children), mount (a copy of the tree, with propagation), cgroup and time namespaces; network: EINVAL (docs/namespaces.md)", |t, a| ns::sys::sys_unshare(t, a.u(0))),
     full(273, "set_robust_list", "the list is walked at thread exit (FUTEX_OWNER_DIED, one waiter woken); not at execve", |t, a| k::futex_robust::sys_set_robust_list(t, a.u(0), a.usize(1))),
     none(274, "get_robust_list", ""),
     partial(275, "splice", "bytes are copied, not pages moved; pipe to pipe, file/socket/tty to pipe, pipe to file/socket; the pipe side waits unless SPLICE_F_NONBLOCK or O_NONBLOCK (MOVE, MORE, GIFT accepted as hints); a socket or tty output waits as a write, whatever SPLICE_F_NONBLOCK says; file to pipe fills the free bytes, not Linux's 16 page slots", |t, a| k::splice::sys_splice(t, a.i(0), a.u(1), a.i(2), a.u(3), a.usize(4), a.u32(5))),
@@ -428,7 +428,7 @@ const LIST: &[Entry] = &[
     partial(305, "clock_adjtime", "CLOCK_REALTIME as adjtimex; other clocks EOPNOTSUPP", |t, a| sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1))),
     partial(306, "syncfs", "syncs every filesystem, as sync; the fd is not checked (no EBADF)", |t, _| sys_fs::sys_sync(t)),
     none(307, "sendmmsg", ""),
-    partial(308, "setns", "namespace fds (/proc/PID/ns, NS_GET_*) and pidfds; a PID namespace (the own one or a descendant: EINVAL) becomes the one for children; joining mount or network namespaces other than the initial ones cannot happen (none exist)", |t, a| ns::sys::sys_setns(t, a.i(0), a.u(1))),
+    partial(308, "setns", "namespace fds (/proc/PID/ns, NS_GET_*) and pidfds; a PID namespace (the own one or a descendant: EINVAL) becomes the one for children; a mount namespace moves root and cwd to its root (EINVAL while the fs context is shared); network namespaces other than the initial one cannot happen (none exist)", |t, a| ns::sys::sys_setns(t, a.i(0), a.u(1))),
     full(309, "getcpu", "the task's vCPU, node 0", |t, a| sys_proc::sys_getcpu(t, a.u(0), a.u(1))),
     full(310, "process_vm_readv", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), false)),
     full(311, "process_vm_writev", "", |t, a| k::sys_process_vm::sys_process_vm(t, a.i(0), (a.u(1), a.u(2)), (a.u(3), a.u(4)), a.u(5), true)),
