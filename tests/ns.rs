@@ -105,3 +105,40 @@ fn busybox_unshare_pid() {
     let out = g.run("cd /; readlink /proc/self/ns/pid");
     assert!(out.contains("pid:[4026531836]"), "{out}");
 }
+
+/// The must-show: `unshare -Urpf --mount-proc sh -c 'id; ps'`
+/// runs as root of a new user namespace, as pid 1 of a new pid namespace,
+/// with a proc mounted over /proc in a new mount namespace that shows
+/// only its own process (busybox sh runs the last command, ps, in its
+/// place as pid 1); the outer /proc is untouched.
+#[test]
+fn unshare_urpf_mount_proc() {
+    let mut g = Guest::boot_busybox("ns-mount-proc");
+    let outer = g.run("readlink /proc/self/ns/pid; grep NSpid /proc/1/status");
+    let out = g.run("unshare -Urpf --mount-proc sh -c 'id; ps'");
+    assert!(out.contains("uid=0(root) gid=0(root)"), "{out}");
+    let rows: Vec<(i32, String)> = out
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let pid = w.next()?.parse().ok()?;
+            Some((pid, l.to_string()))
+        })
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0].0, 1, "{out}");
+    assert!(rows[0].1.contains("ps"), "{out}");
+    // Two commands in the namespace: the shell stays as pid 1 and ps is 2.
+    let out = g.run("unshare -Urpf --mount-proc sh -c 'ps; true'");
+    let pids: Vec<i32> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(pids, [1, 2], "{out}");
+    // The outer namespace's /proc still lists every process (the
+    // namespace's proc mount went with its mount namespace).
+    let after = g.run("readlink /proc/self/ns/pid; grep NSpid /proc/1/status");
+    assert_eq!(outer.trim(), after.trim(), "outer /proc changed");
+    assert!(after.contains("pid:[4026531836]"), "{after}");
+    assert!(g.run("grep -c ' /proc proc' /proc/mounts").trim() == "1");
+}
