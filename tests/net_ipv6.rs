@@ -243,6 +243,23 @@ fn tap_ping_link_local_and_global() {
     let global = format!("2001:db8:{n:x}::2");
     let r = ns.exec(&["busybox", "ping", "-6", "-c", "1", "-w", "20", &global]);
     assert!(r.is_ok(), "{r:?}\n{}", g.output());
+    // TCP over IPv6 both ways across the TAP: a busybox nc server in the
+    // guest (a wildcard listener, listed in /proc/net/tcp6) answers the
+    // host.
+    g.run("nc -l -p 7777 -e echo hello-over-v6 >/dev/null 2>&1 &");
+    let out = g.run(
+        "for i in $(seq 20); do grep -q ':1E61 0.* 0A ' /proc/net/tcp6 && break; sleep 1; done; cat /proc/net/tcp6",
+    );
+    assert!(
+        out.contains(":1E61 00000000000000000000000000000000:0000 0A"),
+        "{out}"
+    );
+    let r = ns.exec(&["busybox", "nc", "-w", "20", &global, "7777"]);
+    assert!(
+        r.as_ref().is_ok_and(|o| o.contains("hello-over-v6")),
+        "{r:?}\n{}",
+        g.output()
+    );
     // And the guest reaches the host's global address.
     let (out, st) = g.run_status_timeout(
         &format!("ping -6 -c 1 -W 10 2001:db8:{n:x}::1"),
