@@ -90,6 +90,16 @@ fn global_addresses_and_routes() {
     assert!(out.contains("2001:db8::/64 dev eth0"), "{out}");
     assert!(out.contains("fe80::/64 dev eth0"), "{out}");
     assert!(out.contains("default via 2001:db8::1 dev eth0"), "{out}");
+    // /proc/net/ipv6_route (busybox `route -A inet6` reads it).
+    let out = g.run("cat /proc/net/ipv6_route; route -n -A inet6");
+    assert!(
+        out.contains(
+            "00000000000000000000000000000000 00 00000000000000000000000000000000 00 \
+             20010db8000000000000000000000001 00000400 00000001 00000000 00000003     eth0"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("2001:db8::/64"), "{out}");
     // A gateway off every subnet is refused.
     let out = g.run("ip -6 route add 2001:db8:9::/48 via 2001:db8:5::1; echo status $?");
     assert!(!out.contains("status 0"), "{out}");

@@ -307,3 +307,31 @@ pub fn proc_net_route(net: &Net) -> String {
     }
     s
 }
+
+/// /proc/net/ipv6_route in Linux's format (the main table): destination,
+/// its prefix length, source and its prefix length (always ::/0), next
+/// hop, metric, reference and use counts, flags (RTF_UP, RTF_GATEWAY),
+/// device; addresses as 32 hex digits, numbers in hex.
+pub fn proc_net_ipv6_route(net: &Net) -> String {
+    let hex = |a: Option<IpAddress>| match a {
+        Some(IpAddress::Ipv6(v)) => v.octets().iter().map(|b| format!("{b:02x}")).collect(),
+        _ => "0".repeat(32),
+    };
+    let mut s = String::new();
+    for e in main_table(net, true) {
+        let flags = 1 | if e.gw.is_some() { 2 } else { 0 };
+        s.push_str(&format!(
+            "{} {:02x} {} 00 {} {:08x} {:08x} {:08x} {:08x} {:>8}\n",
+            hex(Some(e.dst)),
+            e.prefix,
+            hex(None),
+            hex(e.gw),
+            e.metric,
+            1,
+            0,
+            flags,
+            net.ifaces[e.iface].name,
+        ));
+    }
+    s
+}
