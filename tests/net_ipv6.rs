@@ -270,6 +270,32 @@ fn tap_ping_link_local_and_global() {
         "{r:?}\n{}",
         g.output()
     );
+    // The guest reaches the host's link-local address through eth0's
+    // scope (once the host's duplicate address detection lets it be used).
+    let mut host_ll = None;
+    for _ in 0..30 {
+        let o = ns
+            .exec(&["ip", "-6", "addr", "show", "dev", &ns.tap, "scope", "link"])
+            .unwrap();
+        if !o.contains("tentative") {
+            host_ll = o
+                .split_whitespace()
+                .skip_while(|w| *w != "inet6")
+                .nth(1)
+                .and_then(|a| a.split('/').next())
+                .map(str::to_string);
+        }
+        if host_ll.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let host_ll = host_ll.expect("the host's TAP has a link-local address");
+    let (out, st) = g.run_status_timeout(
+        &format!("ping -6 -c 1 -W 10 {host_ll}%eth0"),
+        Duration::from_secs(60),
+    );
+    assert_eq!(st, 0, "{out}");
     // And the guest reaches the host's global address.
     let (out, st) = g.run_status_timeout(
         &format!("ping -6 -c 1 -W 10 2001:db8:{n:x}::1"),
