@@ -4,9 +4,9 @@
 //! return echo replies without IP header); and their ICMPv6 twins on
 //! AF_INET6 sockets (IPPROTO_ICMPV6: echo types 128/129, reads never
 //! carry the IPv6 header, as in Linux, and the stack computes the
-//! checksum). The stack itself answers echo requests. A raw socket sees the echo traffic of the identifier it last
-//! sent with, not every ICMP packet as in Linux: smoltcp delivers by
-//! identifier.
+//! checksum). The stack itself answers echo requests. A raw socket sees
+//! the echo traffic of the identifier it last sent with, not every ICMP
+//! packet as in Linux: smoltcp delivers by identifier.
 
 use super::addr::Domain;
 use super::stack::Net;
