@@ -34,6 +34,16 @@ pub struct SockaddrIn6 {
 }
 abi_size!(SockaddrIn6, 28);
 
+/// struct in6_ifreq: SIOCSIFADDR/SIOCDIFADDR on an AF_INET6 socket.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct In6Ifreq {
+    pub ifr6_addr: [u8; 16],
+    pub ifr6_prefixlen: u32,
+    pub ifr6_ifindex: i32,
+}
+abi_size!(In6Ifreq, 24);
+
 /// The head of struct sockaddr_un; up to 108 path bytes follow.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

@@ -121,6 +121,9 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
         AF_INET if k == SOCK_RAW && proto != 1 => {
             crate::net::inet::raw::RawIpSocket::new(proto, t.creds().capable())?
         }
+        // Raw sockets need CAP_NET_RAW (ping then falls back to a
+        // SOCK_DGRAM ping socket).
+        AF_INET | AF_INET6 if k == SOCK_RAW && !t.creds().capable() => return Err(Errno::EPERM),
         AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
         AF_NETLINK => {
             if k != SOCK_RAW && k != SOCK_DGRAM {

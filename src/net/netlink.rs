@@ -74,6 +74,7 @@ const IFF_LOWER_UP: u32 = 0x10000;
 const IFA_F_PERMANENT: u8 = 0x80;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 const RT_SCOPE_HOST: u8 = 254;
+const RT_SCOPE_LINK: u8 = 253;
 
 fn align4(n: usize) -> usize {
     (n + 3) & !3
@@ -148,6 +149,31 @@ fn v4_attr(list: &[(u16, &[u8])], ty: u16) -> KResult<Option<smoltcp::wire::Ipv4
     }
 }
 
+/// An address attribute of family `fam` (EINVAL when its length is not
+/// the family's).
+fn ip_attr(list: &[(u16, &[u8])], ty: u16, fam: u8) -> KResult<Option<smoltcp::wire::IpAddress>> {
+    use smoltcp::wire::{IpAddress, Ipv6Address};
+    if fam == AF_INET {
+        return Ok(v4_attr(list, ty)?.map(IpAddress::Ipv4));
+    }
+    match attr(list, ty) {
+        None => Ok(None),
+        Some(d) if d.len() == 16 => {
+            let b: [u8; 16] = abi::read_at(d, 0);
+            Ok(Some(IpAddress::Ipv6(Ipv6Address::from(b))))
+        }
+        Some(_) => Err(Errno::EINVAL),
+    }
+}
+
+/// The bytes of an address as attributes carry it.
+fn ip_bytes(a: smoltcp::wire::IpAddress) -> Vec<u8> {
+    match a {
+        smoltcp::wire::IpAddress::Ipv4(v) => v.octets().to_vec(),
+        smoltcp::wire::IpAddress::Ipv6(v) => v.octets().to_vec(),
+    }
+}
+
 /// The fixed body `T` at the start of a message body (EINVAL if short).
 fn body_of<T: bytemuck::Pod>(body: &[u8]) -> KResult<(T, &[u8])> {
     let t = abi::from_prefix::<T>(body).ok_or(Errno::EINVAL)?;
@@ -210,10 +236,12 @@ fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
             continue;
         }
         let mut m = Msg::new(RTM_NEWADDR, NLM_F_MULTI, seq, pid);
-        let scope = if loopback {
-            RT_SCOPE_HOST
-        } else {
-            RT_SCOPE_UNIVERSE
+        let scope = match a {
+            smoltcp::wire::IpAddress::Ipv6(v) if v.is_loopback() => RT_SCOPE_HOST,
+            smoltcp::wire::IpAddress::Ipv6(v) if v.is_unicast_link_local() => RT_SCOPE_LINK,
+            smoltcp::wire::IpAddress::Ipv6(_) => RT_SCOPE_UNIVERSE,
+            _ if loopback => RT_SCOPE_HOST,
+            _ => RT_SCOPE_UNIVERSE,
         };
         let ifa = IfAddrMsg {
             ifa_family: fam,

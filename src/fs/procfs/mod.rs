@@ -473,6 +473,14 @@ fn net_dir() -> Arc<dyn Inode> {
                     }))
                 }),
             ),
+            (
+                "ipv6_route".into(),
+                file("/net/ipv6_route", || {
+                    Ok(crate::net::inet::stack::query(|s| {
+                        crate::net::inet::route::proc_net_ipv6_route(&s.net)
+                    }))
+                }),
+            ),
             ("tcp".into(), file("/net/tcp", || Ok(tcp(false)))),
             ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),
             ("udp".into(), file("/net/udp", || Ok(udp(false)))),

@@ -89,6 +89,34 @@ pub fn parse(d: Domain, b: &[u8]) -> KResult<IpEndpoint> {
     Ok(IpEndpoint::new(addr, u16::from_be_bytes(port)))
 }
 
+/// The sin6_scope_id of an AF_INET6 sockaddr (0 when left off or for
+/// AF_INET). Call after `parse` accepted `b`.
+pub fn scope_of(d: Domain, b: &[u8]) -> u32 {
+    if d != Domain::V6 || b.len() < core::mem::size_of::<SockaddrIn6>() {
+        return 0;
+    }
+    let s: SockaddrIn6 = crate::abi::read_at(b, 0);
+    s.sin6_scope_id
+}
+
+/// Whether `a` is an IPv6 link-local address, which needs an interface
+/// (a scope id) to mean anything.
+pub fn is_link_local(a: IpAddress) -> bool {
+    matches!(a, IpAddress::Ipv6(v) if v.is_unicast_link_local())
+}
+
+/// `format`, with the interface index `scope` as sin6_scope_id (Linux
+/// sets it for link-local addresses only).
+pub fn format_scoped(d: Domain, ep: IpEndpoint, scope: u32) -> Vec<u8> {
+    let mut b = format(d, ep);
+    if is_link_local(ep.addr) && b.len() == core::mem::size_of::<SockaddrIn6>() {
+        let mut s: SockaddrIn6 = crate::abi::read_at(&b, 0);
+        s.sin6_scope_id = scope;
+        b = crate::abi::bytes(&s).to_vec();
+    }
+    b
+}
+
 /// The sockaddr bytes of an endpoint as a socket of family `d` shows it:
 /// AF_INET6 sockets see IPv4 addresses v4-mapped.
 pub fn format(d: Domain, ep: IpEndpoint) -> Vec<u8> {

@@ -1,10 +1,12 @@
 //! ICMP echo sockets, enough for ping: SOCK_RAW IPPROTO_ICMP (the caller
 //! writes the ICMP header, reads IP header + ICMP) and SOCK_DGRAM
 //! IPPROTO_ICMP "ping sockets" (the kernel sets the identifier, reads
-//! return echo replies without IP header). The stack itself answers echo
-//! requests. A raw socket sees the echo traffic of the identifier it last
-//! sent with, not every ICMP packet as in Linux: smoltcp delivers by
-//! identifier.
+//! return echo replies without IP header); and their ICMPv6 twins on
+//! AF_INET6 sockets (IPPROTO_ICMPV6: echo types 128/129, reads never
+//! carry the IPv6 header, as in Linux, and the stack computes the
+//! checksum). The stack itself answers echo requests. A raw socket sees
+//! the echo traffic of the identifier it last sent with, not every ICMP
+//! packet as in Linux: smoltcp delivers by identifier.
 
 use super::addr::Domain;
 use super::stack::Net;
@@ -16,6 +18,8 @@ use smoltcp::wire::IpAddress;
 
 const ECHO_REPLY: u8 = 0;
 const ECHO_REQUEST: u8 = 8;
+const ECHO6_REQUEST: u8 = 128;
+const ECHO6_REPLY: u8 = 129;
 const PACKETS: usize = 64;
 const BYTES: usize = 128 * 1024;
 
@@ -51,6 +55,14 @@ fn checksum(b: &[u8]) -> u16 {
 }
 
 impl Icmp {
+    /// The echo request and reply types of the socket's protocol.
+    fn echo_types(&self) -> (u8, u8) {
+        match self.domain {
+            Domain::V4 => (ECHO_REQUEST, ECHO_REPLY),
+            Domain::V6 => (ECHO6_REQUEST, ECHO6_REPLY),
+        }
+    }
+
     pub fn new(domain: Domain, raw: bool) -> Icmp {
         Icmp {
             domain,
@@ -117,6 +129,7 @@ impl Icmp {
         net: &mut Net,
         data: &[u8],
         dest: Option<IpAddress>,
+        dev: Option<u32>,
     ) -> KResult<usize> {
         let dst = dest.or(self.peer).ok_or(Errno::EDESTADDRREQ)?;
         let dst = if dst.is_unspecified() {
@@ -127,17 +140,23 @@ impl Icmp {
         if data.len() < 8 {
             return Err(Errno::EINVAL);
         }
-        let (iface, _) = net.route(dst)?;
+        // ICMPv6 sockets speak IPv6 only (a v4-mapped peer is EINVAL, as
+        // Linux's ping6 sockets answer).
+        if self.domain == Domain::V6 && !matches!(dst, IpAddress::Ipv6(_)) {
+            return Err(Errno::EINVAL);
+        }
+        let (request, _) = self.echo_types();
+        let (iface, _) = net.route_dev(dst, dev)?;
         let mut msg = data.to_vec();
         if self.raw {
-            if msg[0] == ECHO_REQUEST {
+            if msg[0] == request {
                 self.iface = iface;
                 self.attach(net, u16::from_be_bytes([msg[4], msg[5]]));
             }
         } else {
             // Ping sockets send echo requests only, under their own
             // identifier.
-            if msg[0] != ECHO_REQUEST || msg[1] != 0 {
+            if msg[0] != request || msg[1] != 0 {
                 return Err(Errno::EINVAL);
             }
             if self.ident.is_none() {
@@ -158,20 +177,25 @@ impl Icmp {
     /// recvfrom(2): (message, sender, full length).
     pub fn recv(&mut self, net: &mut Net, max: usize) -> KResult<(Vec<u8>, IpAddress, usize)> {
         let raw = self.raw;
+        let (_, reply) = self.echo_types();
+        let v4 = self.domain == Domain::V4;
         let s = self.sock_mut(net).ok_or(Errno::EAGAIN)?;
         loop {
             let (data, from) = s.recv().map_err(|_| Errno::EAGAIN)?;
             // Ping sockets see replies only (a request to this host comes
             // by too, with the same identifier).
-            if !raw && data.first() != Some(&ECHO_REPLY) {
+            if !raw && data.first() != Some(&reply) {
                 continue;
             }
             let mut msg = data.to_vec();
-            // smoltcp leaves checksums out on loopback; readers may check.
-            msg[2..4].fill(0);
-            let c = checksum(&msg);
-            msg[2..4].copy_from_slice(&c.to_be_bytes());
-            if raw {
+            if v4 {
+                // smoltcp leaves checksums out on loopback; readers may
+                // check. (Its ICMPv6 messages carry theirs.)
+                msg[2..4].fill(0);
+                let c = checksum(&msg);
+                msg[2..4].copy_from_slice(&c.to_be_bytes());
+            }
+            if raw && v4 {
                 msg = self.ip_header(from, msg);
             }
             let full = msg.len();

@@ -140,16 +140,27 @@ impl Iface {
         self.mtu.unwrap_or_else(|| self.dev_mtu())
     }
 
-    /// Its first IPv4 address, the source of routed packets.
-    pub fn first_v4(&self) -> Option<IpAddress> {
+    /// The source of packets routed through this interface to `dst`:
+    /// its first IPv4 address, or for IPv6 its first global address (a
+    /// link-local one when it has no other).
+    pub fn routed_source(&self, dst: IpAddress) -> Option<IpAddress> {
         if !self.up {
             return None;
         }
-        self.iface
-            .ip_addrs()
-            .iter()
-            .find(|c| matches!(c.address(), IpAddress::Ipv4(_)))
-            .map(|c| c.address())
+        let addrs = self.iface.ip_addrs().iter().map(|c| c.address());
+        match dst {
+            IpAddress::Ipv4(_) => addrs.clone().find(|a| matches!(a, IpAddress::Ipv4(_))),
+            IpAddress::Ipv6(_) => {
+                let v6 = addrs.filter_map(|a| match a {
+                    IpAddress::Ipv6(a) => Some(a),
+                    _ => None,
+                });
+                v6.clone()
+                    .find(|a| !a.is_unicast_link_local() && !a.is_loopback())
+                    .or_else(|| v6.clone().find(|a| a.is_unicast_link_local()))
+                    .map(IpAddress::Ipv6)
+            }
+        }
     }
 
     /// Run the interface until its device has nothing more to receive.

@@ -96,7 +96,10 @@ fn name_in(b: &[u8]) -> KResult<&str> {
 }
 
 /// Run `f` on interface `index` (ENODEV if none), then poll.
-fn on_index<R>(index: u32, f: impl FnOnce(&mut Stack, usize) -> KResult<R>) -> KResult<R> {
+pub(super) fn on_index<R>(
+    index: u32,
+    f: impl FnOnce(&mut Stack, usize) -> KResult<R>,
+) -> KResult<R> {
     stack::op(|s: &mut Stack| {
         let n = (index as usize)
             .checked_sub(1)
@@ -144,7 +147,7 @@ pub fn set_v4(index: u32, a: Option<(Ipv4Address, u8)>) -> KResult<()> {
             }
         });
         if a.is_none() {
-            route::flush_iface(&mut s.net, n);
+            route::flush_iface(&mut s.net, n, Some(false));
         }
         Ok(())
     })
@@ -197,14 +200,16 @@ pub fn del_v4(index: u32, a: Ipv4Address, prefix: Option<u8>) -> KResult<()> {
         i.iface
             .update_ip_addrs(|addrs| addrs.retain(|c| c.address() != IpAddress::Ipv4(a)));
         if v4_addrs(i).is_empty() {
-            route::flush_iface(&mut s.net, n);
+            route::flush_iface(&mut s.net, n, Some(false));
         }
         Ok(())
     })
 }
 
 /// IFF_UP on or off. lo stays up: the stack's own traffic runs over it.
-/// Taking an interface down drops its routes, as Linux does.
+/// Taking an interface down drops its routes and its IPv6 addresses, and
+/// bringing an Ethernet one up gives it its link-local address, as Linux
+/// does (`ifconfig6`).
 pub fn set_up(index: u32, up: bool) -> KResult<()> {
     on_index(index, |s, n| {
         let i = &mut s.net.ifaces[n];
@@ -214,7 +219,13 @@ pub fn set_up(index: u32, up: bool) -> KResult<()> {
         let was = i.up;
         i.up = up;
         if was && !up {
-            route::flush_iface(&mut s.net, n);
+            super::ifconfig6::drop_v6(i);
+        }
+        if up && !was {
+            super::ifconfig6::add_link_local(i);
+        }
+        if was && !up {
+            route::flush_iface(&mut s.net, n, None);
             super::neigh::flush(Some(index));
         }
         Ok(())
@@ -254,7 +265,11 @@ pub fn set_mac(index: u32, mac: [u8; 6]) -> KResult<()> {
         }
         i.iface
             .set_hardware_addr(HardwareAddress::Ethernet(EthernetAddress(mac)));
-        i.mac = Some(mac);
+        let old = i.mac.replace(mac);
+        if i.up {
+            // The link-local address follows the MAC it is derived from.
+            super::ifconfig6::relink(i, old);
+        }
         Ok(())
     })
 }
@@ -263,9 +278,9 @@ pub fn set_mac(index: u32, mac: [u8; 6]) -> KResult<()> {
 /// holds the gateway).
 pub fn add_route(
     index: u32,
-    dst: Ipv4Address,
+    dst: IpAddress,
     prefix: u8,
-    gw: Option<Ipv4Address>,
+    gw: Option<IpAddress>,
     metric: u32,
     mode: Mode,
 ) -> KResult<()> {
@@ -288,9 +303,9 @@ pub fn add_route(
 /// Delete a route (ESRCH if none matches).
 pub fn del_route(
     index: u32,
-    dst: Ipv4Address,
+    dst: IpAddress,
     prefix: u8,
-    gw: Option<Ipv4Address>,
+    gw: Option<IpAddress>,
     metric: Option<u32>,
 ) -> KResult<()> {
     stack::op(|s: &mut Stack| {
@@ -309,7 +324,7 @@ pub fn del_route(
 
 /// Interface `index` (1-based), or without one the interface whose subnet
 /// holds `gw` (ENETUNREACH when none does).
-fn iface_for(s: &Stack, index: u32, gw: Option<Ipv4Address>) -> KResult<usize> {
+fn iface_for(s: &Stack, index: u32, gw: Option<IpAddress>) -> KResult<usize> {
     if index != 0 {
         return (index as usize)
             .checked_sub(1)
@@ -320,7 +335,7 @@ fn iface_for(s: &Stack, index: u32, gw: Option<Ipv4Address>) -> KResult<usize> {
     s.net
         .ifaces
         .iter()
-        .position(|i| !i.loopback && i.source_for(IpAddress::Ipv4(g)).is_some())
+        .position(|i| !i.loopback && i.source_for(g).is_some())
         .ok_or(Errno::ENETUNREACH)
 }
 
@@ -362,7 +377,7 @@ pub fn ifreq_set(cmd: u32, req: &[u8]) -> KResult<()> {
 /// rt_dev points to (read by the caller; None when rt_dev is NULL).
 pub fn route_set(cmd: u32, rt: &[u8], dev: Option<&[u8]>) -> KResult<()> {
     let e: Rtentry = crate::abi::read_at(rt, 0);
-    let dst = sockaddr_in(crate::abi::bytes(&e.rt_dst))?;
+    let dst = IpAddress::Ipv4(sockaddr_in(crate::abi::bytes(&e.rt_dst))?);
     let flags = e.rt_flags;
     let prefix = if flags & RTF_HOST != 0 {
         32
@@ -376,7 +391,9 @@ pub fn route_set(cmd: u32, rt: &[u8], dev: Option<&[u8]>) -> KResult<()> {
         }
     };
     let gw = if flags & RTF_GATEWAY != 0 {
-        Some(sockaddr_in(crate::abi::bytes(&e.rt_gateway))?)
+        Some(IpAddress::Ipv4(sockaddr_in(crate::abi::bytes(
+            &e.rt_gateway,
+        ))?))
     } else {
         None
     };

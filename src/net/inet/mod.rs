@@ -9,8 +9,9 @@
 //! - `socket`: `InetSocket`, the open file the syscalls work on.
 //! - `addr`: sockaddr_in/sockaddr_in6.
 //! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
-//! - `ifconfig`, `route`, `neigh`: interface configuration, the IPv4
-//!   routing table, the neighbour table.
+//! - `ifconfig`, `ifconfig6`, `route`, `neigh`: interface configuration
+//!   (IPv6 addresses: `ifconfig6`), the IPv4 and IPv6 routing table, the
+//!   neighbour table.
 //! - `raw`: raw IP sockets kept for their interface ioctls.
 
 pub mod addr;
@@ -18,6 +19,7 @@ pub mod device;
 pub mod icmp;
 pub mod iface;
 pub mod ifconfig;
+pub mod ifconfig6;
 pub mod neigh;
 pub mod netdev;
 pub mod options;

@@ -140,8 +140,15 @@ pub fn proc_if_inet6() -> String {
             for c in f.iface.ip_addrs() {
                 if let IpAddress::Ipv6(a) = c.address() {
                     let hex: String = a.octets().iter().map(|b| format!("{b:02x}")).collect();
-                    // Scope: host (0x10) for loopback addresses, global (0).
-                    let scope = if a.is_loopback() { 0x10 } else { 0 };
+                    // Scope: host (0x10) for ::1, link (0x20) for fe80::/10,
+                    // global (0); flags: IFA_F_PERMANENT (0x80).
+                    let scope = if a.is_loopback() {
+                        0x10
+                    } else if a.is_unicast_link_local() {
+                        0x20
+                    } else {
+                        0
+                    };
                     s.push_str(&format!(
                         "{hex} {:02x} {:02x} {scope:02x} 80 {:>8}\n",
                         i + 1,

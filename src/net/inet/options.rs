@@ -13,6 +13,10 @@ pub const SOL_SOCKET: i32 = 1;
 pub const IPPROTO_IP: i32 = 0;
 pub const IPPROTO_TCP: i32 = 6;
 pub const IPPROTO_IPV6: i32 = 41;
+pub const IPPROTO_ICMPV6: i32 = 58;
+const SOL_RAW: i32 = 255;
+const ICMP6_FILTER: i32 = 1;
+const IPV6_CHECKSUM: i32 = 7;
 
 const SO_REUSEADDR: i32 = 2;
 const SO_TYPE: i32 = 3;
@@ -70,7 +74,14 @@ pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
     let (ty, protocol) = match &s.proto {
         Proto::Tcp(_) => (1, 6),
         Proto::Udp(_) => (2, 17),
-        Proto::Icmp(i) => (if i.raw { 3 } else { 2 }, 1),
+        Proto::Icmp(i) => (
+            if i.raw { 3 } else { 2 },
+            if s.domain == Domain::V6 {
+                IPPROTO_ICMPV6
+            } else {
+                1
+            },
+        ),
     };
     let o = &s.opts;
     Ok(match (level, opt) {
@@ -141,6 +152,7 @@ pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
 /// setsockopt(2).
 pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
     let tcp = matches!(s.proto, Proto::Tcp(_));
+    let icmp6 = matches!(s.proto, Proto::Icmp(_)) && s.domain == Domain::V6;
     match (level, opt) {
         (SOL_SOCKET, SO_REUSEADDR) => {
             s.opts.reuseaddr = read_int(val)? != 0;
@@ -190,6 +202,10 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
         // Other IP-level options (multicast, PMTU discovery, packet info)
         // change nothing on loopback.
         (IPPROTO_IP, 0..=50) | (IPPROTO_IPV6, 0..=80) => {}
+        // ICMPv6 sockets (ping -6): the type filter (only echo traffic of
+        // the socket's identifier reaches it anyway) and the checksum
+        // offset (the stack always fills in ICMPv6 checksums).
+        (IPPROTO_ICMPV6, ICMP6_FILTER) | (SOL_RAW, IPV6_CHECKSUM) if icmp6 => {}
         _ => return Err(Errno::ENOPROTOOPT),
     }
     if let Proto::Tcp(t) = &s.proto {

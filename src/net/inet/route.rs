@@ -1,30 +1,50 @@
-//! The IPv4 routing table both configuration paths share (the SIOCADDRT
-//! ioctls of `route`, RTM_NEWROUTE of `ip route`): routes added by hand,
-//! each through one interface, with or without a gateway. Connected
-//! routes are implied by the interfaces' addresses and not stored. The
-//! gateway routes of an interface are mirrored into its smoltcp
-//! `Interface`, which picks the next hop for the packets it sends.
+//! The routing table both configuration paths share (the SIOCADDRT
+//! ioctls of `route`, RTM_NEWROUTE of `ip route` and `ip -6 route`):
+//! IPv4 and IPv6 routes added by hand, each through one interface, with
+//! or without a gateway. Connected routes are implied by the interfaces'
+//! addresses and not stored. The gateway routes of an interface are
+//! mirrored into its smoltcp `Interface`, which picks the next hop for
+//! the packets it sends.
 
 use super::iface::Iface;
 use super::stack::Net;
 use crate::kernel::errno::{Errno, KResult};
 use smoltcp::iface::Route as SmolRoute;
-use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+
+/// Linux's metric of IPv6 routes added without one (IP6_RT_PRIO_USER).
+pub const V6_USER_METRIC: u32 = 1024;
+/// The metric of IPv6 connected routes (IP6_RT_PRIO_ADDRCONF).
+pub const V6_KERNEL_METRIC: u32 = 256;
 
 /// One route: destination `dst/prefix` through interface `iface` (an
-/// index into the stack's list), via `gw` if given.
+/// index into the stack's list), via `gw` if given (of `dst`'s family).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
-    pub dst: Ipv4Address,
+    pub dst: IpAddress,
     pub prefix: u8,
-    pub gw: Option<Ipv4Address>,
+    pub gw: Option<IpAddress>,
     pub iface: usize,
     pub metric: u32,
 }
 
 impl Route {
-    fn contains(&self, a: Ipv4Address) -> bool {
-        Ipv4Cidr::new(self.dst, self.prefix).contains_addr(&a)
+    fn contains(&self, a: IpAddress) -> bool {
+        IpCidr::new(self.dst, self.prefix).contains_addr(&a)
+    }
+}
+
+/// Whether `a` is an IPv6 address.
+pub fn is_v6(a: IpAddress) -> bool {
+    matches!(a, IpAddress::Ipv6(_))
+}
+
+/// The longest prefix of `a`'s family.
+pub fn max_prefix(a: IpAddress) -> u8 {
+    if is_v6(a) {
+        128
+    } else {
+        32
     }
 }
 
@@ -38,8 +58,17 @@ pub enum Mode {
 }
 
 /// The network part of `a`/`prefix` (host bits cleared).
-pub fn network(a: Ipv4Address, prefix: u8) -> Ipv4Address {
-    Ipv4Cidr::new(a, prefix).network().address()
+pub fn network(a: IpAddress, prefix: u8) -> IpAddress {
+    match a {
+        IpAddress::Ipv4(v) => {
+            let m = u32::MAX.checked_shl(32 - prefix as u32).unwrap_or(0);
+            IpAddress::Ipv4(Ipv4Address::from_bits(v.to_bits() & m))
+        }
+        IpAddress::Ipv6(v) => {
+            let m = u128::MAX.checked_shl(128 - prefix as u32).unwrap_or(0);
+            IpAddress::Ipv6(Ipv6Address::from_bits(v.to_bits() & m))
+        }
+    }
 }
 
 /// The interface's IPv4 address, if it has one.
@@ -55,11 +84,14 @@ pub fn v4_of(i: &Iface) -> Option<(Ipv4Address, u8)> {
 /// invalid gateway"), EEXIST for a duplicate unless replacing.
 pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
     let i = net.ifaces.get(r.iface).ok_or(Errno::ENODEV)?;
-    if r.prefix > 32 {
+    if r.prefix > max_prefix(r.dst) {
         return Err(Errno::EINVAL);
     }
     if let Some(g) = r.gw {
-        if i.loopback || !i.up || i.source_for(IpAddress::Ipv4(g)).is_none() {
+        if is_v6(g) != is_v6(r.dst) {
+            return Err(Errno::EINVAL);
+        }
+        if i.loopback || !i.up || i.source_for(g).is_none() {
             return Err(Errno::ENETUNREACH);
         }
     } else if !i.up {
@@ -67,6 +99,7 @@ pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
     }
     r.dst = network(r.dst, r.prefix);
     let same = |o: &Route| o.dst == r.dst && o.prefix == r.prefix && o.metric == r.metric;
+    // (IpAddress equality already tells the families apart.)
     if let Some(n) = net.routes.iter().position(same) {
         if mode != Mode::Replace {
             return Err(Errno::EEXIST);
@@ -82,9 +115,9 @@ pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
 /// and `metric` (ESRCH if none).
 pub fn del(
     net: &mut Net,
-    dst: Ipv4Address,
+    dst: IpAddress,
     prefix: u8,
-    gw: Option<Ipv4Address>,
+    gw: Option<IpAddress>,
     iface: Option<usize>,
     metric: Option<u32>,
 ) -> KResult<()> {
@@ -104,16 +137,18 @@ pub fn del(
     sync(net, old.iface)
 }
 
-/// Interface `n` went down or lost its IPv4 address: its routes go, as
-/// Linux flushes a device's routes then.
-pub fn flush_iface(net: &mut Net, n: usize) {
-    net.routes.retain(|r| r.iface != n);
+/// Interface `n` went down (`v6` None: every route through it goes) or
+/// lost its last address of a family (Some(v6): that family's routes
+/// go), as Linux flushes a device's routes then.
+pub fn flush_iface(net: &mut Net, n: usize, v6: Option<bool>) {
+    net.routes
+        .retain(|r| r.iface != n || v6.is_some_and(|f| f != is_v6(r.dst)));
     let _ = sync(net, n);
 }
 
 /// The most specific route to `dst` through an interface that is up (the
 /// lowest metric among equals): (interface, gateway).
-pub fn lookup(net: &Net, dst: Ipv4Address) -> Option<(usize, Option<Ipv4Address>)> {
+pub fn lookup(net: &Net, dst: IpAddress) -> Option<(usize, Option<IpAddress>)> {
     net.routes
         .iter()
         .filter(|r| r.contains(dst) && net.ifaces.get(r.iface).is_some_and(|i| i.up))
@@ -122,7 +157,7 @@ pub fn lookup(net: &Net, dst: Ipv4Address) -> Option<(usize, Option<Ipv4Address>
 }
 
 /// `lookup` among the routes through interface `n` only.
-pub fn lookup_on(net: &Net, dst: Ipv4Address, n: usize) -> Option<Option<Ipv4Address>> {
+pub fn lookup_on(net: &Net, dst: IpAddress, n: usize) -> Option<Option<IpAddress>> {
     net.routes
         .iter()
         .filter(|r| r.iface == n && r.contains(dst))
@@ -147,8 +182,8 @@ fn sync(net: &mut Net, n: usize) -> KResult<()> {
         t.clear();
         for r in &mine {
             let route = SmolRoute {
-                cidr: IpCidr::Ipv4(Ipv4Cidr::new(r.dst, r.prefix)),
-                via_router: IpAddress::Ipv4(r.gw.unwrap_or(r.dst)),
+                cidr: IpCidr::new(r.dst, r.prefix),
+                via_router: r.gw.unwrap_or(r.dst),
                 preferred_until: None,
                 expires_at: None,
             };
@@ -171,21 +206,26 @@ fn sync(net: &mut Net, n: usize) -> KResult<()> {
 /// One line of the main table as `ip route` and /proc/net/route show it.
 pub struct Entry {
     pub iface: usize,
-    pub dst: Ipv4Address,
+    pub dst: IpAddress,
     pub prefix: u8,
-    pub gw: Option<Ipv4Address>,
+    pub gw: Option<IpAddress>,
     pub metric: u32,
     /// A connected route: the interface's own address, its source.
-    pub src: Option<Ipv4Address>,
+    pub src: Option<IpAddress>,
+    /// A connected route (made by the kernel for an address).
+    pub kernel: bool,
 }
 
-/// The main table: our routes and the connected routes of the interfaces
-/// that are up (lo's live in Linux's local table, not here), in Linux's
-/// dump order (by destination, then prefix length).
-pub fn main_table(net: &Net) -> Vec<Entry> {
+/// The main table of one family (`v6`): our routes and the connected
+/// routes of the interfaces that are up (IPv4: lo's live in Linux's local
+/// table, not here; IPv6: lo's ::1/128 is in the main table, as in
+/// Linux), in Linux's dump order (IPv4 by destination, then prefix
+/// length; IPv6 by prefix length, then destination, as its tree walk).
+pub fn main_table(net: &Net, v6: bool) -> Vec<Entry> {
     let mut v: Vec<Entry> = net
         .routes
         .iter()
+        .filter(|r| is_v6(r.dst) == v6)
         .map(|r| Entry {
             iface: r.iface,
             dst: r.dst,
@@ -193,26 +233,44 @@ pub fn main_table(net: &Net) -> Vec<Entry> {
             gw: r.gw,
             metric: r.metric,
             src: None,
+            kernel: false,
         })
         .collect();
     for (n, i) in net.ifaces.iter().enumerate() {
-        if i.loopback || !i.up {
+        if (i.loopback && !v6) || !i.up {
             continue;
         }
         for c in i.iface.ip_addrs() {
-            if let IpAddress::Ipv4(a) = c.address() {
-                v.push(Entry {
-                    iface: n,
-                    dst: network(a, c.prefix_len()),
-                    prefix: c.prefix_len(),
-                    gw: None,
-                    metric: 0,
-                    src: Some(a),
-                });
+            let a = c.address();
+            if is_v6(a) != v6 {
+                continue;
             }
+            let dst = network(a, c.prefix_len());
+            if v.iter()
+                .any(|e| e.dst == dst && e.prefix == c.prefix_len() && e.iface == n)
+            {
+                continue;
+            }
+            v.push(Entry {
+                iface: n,
+                dst,
+                prefix: c.prefix_len(),
+                gw: None,
+                metric: if v6 { V6_KERNEL_METRIC } else { 0 },
+                src: (!v6).then_some(a),
+                kernel: true,
+            });
         }
     }
-    v.sort_by_key(|e| (e.dst.to_bits(), e.prefix, e.metric));
+    let bits = |a: IpAddress| match a {
+        IpAddress::Ipv4(v) => v.to_bits() as u128,
+        IpAddress::Ipv6(v) => v.to_bits(),
+    };
+    if v6 {
+        v.sort_by_key(|e| (std::cmp::Reverse(e.prefix), bits(e.dst), e.metric));
+    } else {
+        v.sort_by_key(|e| (bits(e.dst), e.prefix, e.metric));
+    }
     v
 }
 
@@ -222,7 +280,10 @@ pub fn proc_net_route(net: &Net) -> String {
         "{:<127}\n",
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT"
     );
-    let hex = |a: Ipv4Address| format!("{:08X}", u32::from_le_bytes(a.octets()));
+    let hex = |a: IpAddress| match a {
+        IpAddress::Ipv4(a) => format!("{:08X}", u32::from_le_bytes(a.octets())),
+        IpAddress::Ipv6(_) => String::new(),
+    };
     let mask = |p: u8| {
         if p == 0 {
             Ipv4Address::UNSPECIFIED
@@ -230,19 +291,47 @@ pub fn proc_net_route(net: &Net) -> String {
             Ipv4Address::from_bits(u32::MAX << (32 - p as u32))
         }
     };
-    for e in main_table(net) {
+    for e in main_table(net, false) {
         // RTF_UP, RTF_GATEWAY.
         let flags = 1 | if e.gw.is_some() { 2 } else { 0 };
         let line = format!(
             "{}\t{}\t{}\t{:04X}\t0\t0\t{}\t{}\t0\t0\t0",
             net.ifaces[e.iface].name,
             hex(e.dst),
-            hex(e.gw.unwrap_or(Ipv4Address::UNSPECIFIED)),
+            hex(e.gw.unwrap_or(IpAddress::Ipv4(Ipv4Address::UNSPECIFIED))),
             flags,
             e.metric,
-            hex(mask(e.prefix)),
+            hex(IpAddress::Ipv4(mask(e.prefix))),
         );
         s.push_str(&format!("{line:<127}\n"));
+    }
+    s
+}
+
+/// /proc/net/ipv6_route in Linux's format (the main table): destination,
+/// its prefix length, source and its prefix length (always ::/0), next
+/// hop, metric, reference and use counts, flags (RTF_UP, RTF_GATEWAY),
+/// device; addresses as 32 hex digits, numbers in hex.
+pub fn proc_net_ipv6_route(net: &Net) -> String {
+    let hex = |a: Option<IpAddress>| match a {
+        Some(IpAddress::Ipv6(v)) => v.octets().iter().map(|b| format!("{b:02x}")).collect(),
+        _ => "0".repeat(32),
+    };
+    let mut s = String::new();
+    for e in main_table(net, true) {
+        let flags = 1 | if e.gw.is_some() { 2 } else { 0 };
+        s.push_str(&format!(
+            "{} {:02x} {} 00 {} {:08x} {:08x} {:08x} {:08x} {:>8}\n",
+            hex(Some(e.dst)),
+            e.prefix,
+            hex(None),
+            hex(e.gw),
+            e.metric,
+            1,
+            0,
+            flags,
+            net.ifaces[e.iface].name,
+        ));
     }
     s
 }

@@ -25,6 +25,7 @@ pub const SOCK_RAW: u32 = 3;
 const IPPROTO_ICMP: i32 = 1;
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
+const IPPROTO_ICMPV6: i32 = 58;
 
 use crate::abi::ioctl::{FIONREAD, SIOCOUTQ};
 
@@ -48,6 +49,18 @@ fn tcp_of(k: &mut Sock) -> KResult<&mut Tcp> {
     }
 }
 
+/// The interface a link-local address is used on: the scope id given
+/// (EINVAL when the socket is bound to another device), else the device
+/// the socket is bound to; EINVAL with neither, as Linux answers.
+fn link_dev(scope: u32, bound: Option<u32>) -> KResult<u32> {
+    match (scope, bound) {
+        (0, Some(b)) => Ok(b),
+        (0, None) => Err(Errno::EINVAL),
+        (s, Some(b)) if s != b => Err(Errno::EINVAL),
+        (s, _) => Ok(s),
+    }
+}
+
 impl InetSocket {
     /// socket(2) for AF_INET (`v6` false) or AF_INET6.
     pub fn new(v6: bool, kind: u32, protocol: i32) -> KResult<Arc<InetSocket>> {
@@ -56,6 +69,9 @@ impl InetSocket {
             (SOCK_STREAM, 0 | IPPROTO_TCP) => Proto::Tcp(Tcp::new(domain)),
             (SOCK_DGRAM, 0 | IPPROTO_UDP) => Proto::Udp(Udp::new(domain)),
             (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMP) if !v6 => {
+                Proto::Icmp(Icmp::new(domain, kind == SOCK_RAW))
+            }
+            (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMPV6) if v6 => {
                 Proto::Icmp(Icmp::new(domain, kind == SOCK_RAW))
             }
             (SOCK_STREAM | SOCK_DGRAM | SOCK_RAW, _) => return Err(Errno::EPROTONOSUPPORT),
@@ -96,6 +112,25 @@ impl InetSocket {
     /// bind(2) to a raw sockaddr.
     pub fn bind(&self, a: &[u8]) -> KResult<()> {
         let ep = addr::parse(self.domain, a)?;
+        let scope = addr::scope_of(self.domain, a);
+        self.with(|_, k, net| {
+            if addr::is_link_local(ep.addr) {
+                // Linux's __inet6_bind: a link-local address binds the
+                // socket to its interface (the scope id, or the device
+                // it is bound to already), which must have it.
+                let dev = link_dev(scope, k.opts.bind_dev)?;
+                let n = net
+                    .ifaces
+                    .iter()
+                    .position(|i| i.index == dev)
+                    .ok_or(Errno::ENODEV)?;
+                if !net.ifaces[n].has_addr(ep.addr) {
+                    return Err(Errno::EADDRNOTAVAIL);
+                }
+                k.opts.bind_dev = Some(dev);
+            }
+            Ok(())
+        })?;
         self.with(|id, k, net| match &mut k.proto {
             Proto::Tcp(t) => t.bind(id, net, ep, &k.opts),
             Proto::Udp(u) => u.bind(id, net, ep, &k.opts),
@@ -119,8 +154,14 @@ impl InetSocket {
                 AF_UNSPEC if a.len() >= 2 => None,
                 _ => Some(addr::parse(self.domain, a)?),
             };
+            let scope = addr::scope_of(self.domain, a);
             return self.with(|id, k, net| match &mut k.proto {
-                Proto::Udp(u) => u.connect(id, net, ep, &k.opts),
+                Proto::Udp(u) => {
+                    if ep.is_some_and(|e| addr::is_link_local(e.addr)) {
+                        k.opts.bind_dev = Some(link_dev(scope, k.opts.bind_dev)?);
+                    }
+                    u.connect(id, net, ep, &k.opts)
+                }
                 Proto::Icmp(i) => {
                     i.connect(ep.map(|e| e.addr));
                     Ok(())
@@ -129,9 +170,13 @@ impl InetSocket {
             });
         }
         let ep = addr::parse(self.domain, a)?;
+        let scope = addr::scope_of(self.domain, a);
         stack::op(|s| {
             let begin = {
                 let (k, net) = s.get(self.id)?;
+                if addr::is_link_local(ep.addr) {
+                    k.opts.bind_dev = Some(link_dev(scope, k.opts.bind_dev)?);
+                }
                 let opts = k.opts.clone();
                 tcp_of(k)?.connect(self.id, net, ep, &opts)
             };
@@ -184,7 +229,8 @@ impl InetSocket {
             s.net
                 .ports
                 .share(PortProto::Tcp, local.port, Binding { id, ..b });
-            Ok((id, wq, ino, addr::format(self.domain, peer)))
+            let scope = s.net.scope_of(peer.addr);
+            Ok((id, wq, ino, addr::format_scoped(self.domain, peer, scope)))
         })?;
         Ok((Self::wrap(id, self.domain, self.kind, wq, ino), peer))
     }
@@ -195,11 +241,30 @@ impl InetSocket {
     /// back short, since a re-run syscall cannot carry on a partial write.
     pub fn send(&self, data: &[u8], dest: Option<&[u8]>, blocking: bool) -> KResult<usize> {
         if self.kind != SOCK_STREAM {
+            let scope = dest.map_or(0, |a| addr::scope_of(self.domain, a));
             let dest = dest.map(|a| addr::parse(self.domain, a)).transpose()?;
-            return self.with(|id, k, net| match &mut k.proto {
-                Proto::Udp(u) => u.send(id, net, data, dest, &k.opts),
-                Proto::Icmp(i) => i.send(id, net, data, dest.map(|e| e.addr)),
-                _ => Err(Errno::EOPNOTSUPP),
+            return self.with(|id, k, net| {
+                // A link-local destination goes out of the interface its
+                // scope id names (this send only).
+                let mut opts = k.opts.clone();
+                // (Without one the route decides: Linux's lookup finds
+                // none, ENETUNREACH, where Linux's connect says EINVAL.)
+                if scope != 0 && dest.is_some_and(|e| addr::is_link_local(e.addr)) {
+                    opts.bind_dev = Some(link_dev(scope, opts.bind_dev)?);
+                }
+                match &mut k.proto {
+                    Proto::Udp(u) => u.send(id, net, data, dest, &opts),
+                    Proto::Icmp(i) => {
+                        // ICMP sockets follow SO_BINDTODEVICE for IPv6 only.
+                        let dev = if self.domain == Domain::V6 {
+                            opts.bind_dev
+                        } else {
+                            None
+                        };
+                        i.send(id, net, data, dest.map(|e| e.addr), dev)
+                    }
+                    _ => Err(Errno::EOPNOTSUPP),
+                }
             });
         }
         stack::op(|s| {
@@ -241,15 +306,14 @@ impl InetSocket {
             }
             Proto::Udp(u) => {
                 let (v, from, full) = u.recv(net, max, peek)?;
-                Ok((v, Some(addr::format(self.domain, from)), full))
+                let scope = net.scope_of(from.addr);
+                Ok((v, Some(addr::format_scoped(self.domain, from, scope)), full))
             }
             Proto::Icmp(i) => {
                 let (v, from, full) = i.recv(net, max)?;
-                Ok((
-                    v,
-                    Some(addr::format(self.domain, IpEndpoint::new(from, 0))),
-                    full,
-                ))
+                let scope = net.scope_of(from);
+                let ep = IpEndpoint::new(from, 0);
+                Ok((v, Some(addr::format_scoped(self.domain, ep, scope)), full))
             }
         })
     }
@@ -266,31 +330,27 @@ impl InetSocket {
     /// getsockname(2).
     pub fn sockname(&self) -> KResult<Vec<u8>> {
         self.look(|k, net| {
-            Ok(addr::format(
-                self.domain,
-                match &k.proto {
-                    Proto::Tcp(t) => t.sockname(net),
-                    Proto::Udp(u) => u.sockname(),
-                    Proto::Icmp(i) => {
-                        let (a, ident) = i.sockname();
-                        IpEndpoint::new(a, ident)
-                    }
-                },
-            ))
+            let ep = match &k.proto {
+                Proto::Tcp(t) => t.sockname(net),
+                Proto::Udp(u) => u.sockname(),
+                Proto::Icmp(i) => {
+                    let (a, ident) = i.sockname();
+                    IpEndpoint::new(a, ident)
+                }
+            };
+            Ok(addr::format_scoped(self.domain, ep, net.scope_of(ep.addr)))
         })
     }
 
     /// getpeername(2).
     pub fn peername(&self) -> KResult<Vec<u8>> {
         self.look(|k, net| {
-            Ok(addr::format(
-                self.domain,
-                match &k.proto {
-                    Proto::Tcp(t) => t.peername(net)?,
-                    Proto::Udp(u) => u.peername()?,
-                    Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
-                },
-            ))
+            let ep = match &k.proto {
+                Proto::Tcp(t) => t.peername(net)?,
+                Proto::Udp(u) => u.peername()?,
+                Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
+            };
+            Ok(addr::format_scoped(self.domain, ep, net.scope_of(ep.addr)))
         })
     }
 
@@ -337,6 +397,17 @@ impl FileOps for InetSocket {
         (ns > 0).then_some(ns)
     }
     fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+        use super::ifconfig6::{SIOCDIFADDR, SIOCSIFADDR};
+        if self.domain == Domain::V6 && matches!(cmd, SIOCSIFADDR | SIOCDIFADDR) {
+            // AF_INET6 sockets take a struct in6_ifreq (inet6_ioctl).
+            if !t.creds().capable() {
+                return Err(Errno::EPERM);
+            }
+            let size = core::mem::size_of::<crate::abi::net::In6Ifreq>();
+            let req = t.mm().read_vec(arg, size)?;
+            super::ifconfig6::in6_ifreq(cmd, &req)?;
+            return Ok(0);
+        }
         if let Some(r) = super::netdev::socket_ioctl(t, cmd, arg) {
             return r;
         }

@@ -33,7 +33,7 @@ pub struct Net {
     pub dying: Vec<(usize, SocketHandle, u8)>,
     /// Closed connections in TIME-WAIT, holding their ports.
     pub time_wait: Vec<TimeWait>,
-    /// The IPv4 routes added by hand (`route::Route`).
+    /// The IPv4 and IPv6 routes added by hand (`route::Route`).
     pub routes: Vec<super::route::Route>,
 }
 
@@ -54,11 +54,10 @@ impl Net {
         if let Some(r) = connected {
             return Ok(r);
         }
-        let IpAddress::Ipv4(v4) = dst else {
-            return Err(Errno::ENETUNREACH);
-        };
-        let (n, _) = super::route::lookup(self, v4).ok_or(Errno::ENETUNREACH)?;
-        let src = self.ifaces[n].first_v4().ok_or(Errno::ENETUNREACH)?;
+        let (n, _) = super::route::lookup(self, dst).ok_or(Errno::ENETUNREACH)?;
+        let src = self.ifaces[n]
+            .routed_source(dst)
+            .ok_or(Errno::ENETUNREACH)?;
         Ok((n, src))
     }
 
@@ -77,12 +76,22 @@ impl Net {
         if let Some(s) = i.source_for(dst) {
             return Ok((n, s));
         }
-        let IpAddress::Ipv4(v4) = dst else {
-            return Err(Errno::ENETUNREACH);
-        };
-        super::route::lookup_on(self, v4, n).ok_or(Errno::ENETUNREACH)?;
-        let src = i.first_v4().ok_or(Errno::ENETUNREACH)?;
+        super::route::lookup_on(self, dst, n).ok_or(Errno::ENETUNREACH)?;
+        let src = i.routed_source(dst).ok_or(Errno::ENETUNREACH)?;
         Ok((n, src))
+    }
+
+    /// The interface index a link-local address belongs with: the
+    /// interface that has it, else the one that reaches it (0 for other
+    /// addresses), for sin6_scope_id.
+    pub fn scope_of(&self, a: IpAddress) -> u32 {
+        if !super::addr::is_link_local(a) {
+            return 0;
+        }
+        let n = self
+            .owner_of(a)
+            .or_else(|| self.route(a).ok().map(|(n, _)| n));
+        n.map_or(0, |n| self.ifaces[n].index)
     }
 
     /// Give up smoltcp socket `h` of interface `i` (its reset, if any, goes

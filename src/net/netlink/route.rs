@@ -1,15 +1,15 @@
-//! RTM_NEWROUTE, RTM_DELROUTE and the RTM_GETROUTE dump: the IPv4 main
-//! table (`inet::route`), changed through the same operations as
-//! SIOCADDRT (`inet::ifconfig`). Other tables, route types and IPv6
-//! routes are refused with EOPNOTSUPP.
+//! RTM_NEWROUTE, RTM_DELROUTE and the RTM_GETROUTE dump: the IPv4 and
+//! IPv6 main tables (`inet::route`), changed through the same operations
+//! as SIOCADDRT (`inet::ifconfig`). Other tables and route types are
+//! refused with EOPNOTSUPP.
 
-use super::{attr, attrs, body_of, v4_attr, Msg, AF_INET, AF_INET6, NLM_F_MULTI};
+use super::{attr, attrs, body_of, ip_attr, ip_bytes, Msg, AF_INET, AF_INET6, NLM_F_MULTI};
 use super::{NLM_F_REPLACE, RTM_NEWROUTE};
 use crate::abi::{self, netlink::RtMsg};
 use crate::kernel::errno::{Errno, KResult};
-use crate::net::inet::route::{self as table, Mode};
+use crate::net::inet::route::{self as table, Mode, V6_USER_METRIC};
 use crate::net::inet::{ifconfig, stack};
-use smoltcp::wire::Ipv4Address;
+use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
 
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
@@ -36,9 +36,9 @@ fn u32_attr(list: &[(u16, &[u8])], ty: u16) -> KResult<Option<u32>> {
 /// What both requests carry: destination, prefix, gateway, interface
 /// (0: any) and metric.
 struct Req {
-    dst: Ipv4Address,
+    dst: IpAddress,
     prefix: u8,
-    gw: Option<Ipv4Address>,
+    gw: Option<IpAddress>,
     oif: u32,
     metric: Option<u32>,
     rtm: RtMsg,
@@ -46,11 +46,12 @@ struct Req {
 
 fn parse(body: &[u8]) -> KResult<Req> {
     let (rtm, rest): (RtMsg, _) = body_of(body)?;
-    match rtm.rtm_family {
-        AF_INET => {}
-        AF_INET6 => return Err(Errno::EOPNOTSUPP),
+    let fam = rtm.rtm_family;
+    let (any, max) = match fam {
+        AF_INET => (IpAddress::Ipv4(Ipv4Address::UNSPECIFIED), 32),
+        AF_INET6 => (IpAddress::Ipv6(Ipv6Address::UNSPECIFIED), 128),
         _ => return Err(Errno::EAFNOSUPPORT),
-    }
+    };
     let list = attrs(rest);
     let table = match u32_attr(&list, RTA_TABLE)? {
         Some(t) => t,
@@ -59,13 +60,13 @@ fn parse(body: &[u8]) -> KResult<Req> {
     if table != RT_TABLE_MAIN as u32 && table != RT_TABLE_UNSPEC as u32 {
         return Err(Errno::EOPNOTSUPP);
     }
-    if rtm.rtm_dst_len > 32 {
+    if rtm.rtm_dst_len > max {
         return Err(Errno::EINVAL);
     }
     Ok(Req {
-        dst: v4_attr(&list, RTA_DST)?.unwrap_or(Ipv4Address::UNSPECIFIED),
+        dst: ip_attr(&list, RTA_DST, fam)?.unwrap_or(any),
         prefix: rtm.rtm_dst_len,
-        gw: v4_attr(&list, RTA_GATEWAY)?,
+        gw: ip_attr(&list, RTA_GATEWAY, fam)?,
         oif: u32_attr(&list, RTA_OIF)?.unwrap_or(0),
         metric: u32_attr(&list, RTA_PRIORITY)?,
         rtm,
@@ -74,7 +75,7 @@ fn parse(body: &[u8]) -> KResult<Req> {
 
 /// RTM_NEWROUTE: a unicast route with a gateway or an output interface.
 /// A route to the same destination and metric is EEXIST unless
-/// NLM_F_REPLACE.
+/// NLM_F_REPLACE. IPv6 routes without a metric get Linux's 1024.
 pub fn new(body: &[u8], flags: u16) -> KResult<()> {
     let r = parse(body)?;
     if r.rtm.rtm_type != RTN_UNICAST {
@@ -88,23 +89,36 @@ pub fn new(body: &[u8], flags: u16) -> KResult<()> {
     } else {
         Mode::Exclusive
     };
-    ifconfig::add_route(r.oif, r.dst, r.prefix, r.gw, r.metric.unwrap_or(0), mode)
+    let v6 = table::is_v6(r.dst);
+    let metric = r
+        .metric
+        .filter(|&m| m != 0 || !v6)
+        .unwrap_or(if v6 { V6_USER_METRIC } else { 0 });
+    ifconfig::add_route(r.oif, r.dst, r.prefix, r.gw, metric, mode)
 }
 
 /// RTM_DELROUTE: the route matching what the request gives (ESRCH).
 pub fn del(body: &[u8]) -> KResult<()> {
     let r = parse(body)?;
-    ifconfig::del_route(r.oif, r.dst, r.prefix, r.gw, r.metric)
+    let metric = r.metric.filter(|&m| m != 0 || !table::is_v6(r.dst));
+    ifconfig::del_route(r.oif, r.dst, r.prefix, r.gw, metric)
 }
 
-/// The dump of the main table (IPv4 only).
+/// The dump of the main tables (of the family asked for, or both).
 pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
     let family = body.first().copied().unwrap_or(0);
-    if family != 0 && family != AF_INET {
-        return Vec::new();
+    let mut out = Vec::new();
+    for (fam, v6) in [(AF_INET, false), (AF_INET6, true)] {
+        if family == 0 || family == fam {
+            out.extend(dump_family(fam, v6, seq, pid));
+        }
     }
+    out
+}
+
+fn dump_family(fam: u8, v6: bool, seq: u32, pid: u32) -> Vec<Vec<u8>> {
     let entries = stack::query(|s| {
-        table::main_table(&s.net)
+        table::main_table(&s.net, v6)
             .into_iter()
             .map(|e| (s.net.ifaces[e.iface].index, e))
             .collect::<Vec<_>>()
@@ -113,9 +127,9 @@ pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
         .into_iter()
         .map(|(index, e)| {
             let mut m = Msg::new(RTM_NEWROUTE, NLM_F_MULTI, seq, pid);
-            let connected = e.src.is_some();
+            let connected = e.kernel;
             let rtm = RtMsg {
-                rtm_family: AF_INET,
+                rtm_family: fam,
                 rtm_dst_len: e.prefix,
                 rtm_table: RT_TABLE_MAIN,
                 rtm_protocol: if connected {
@@ -123,7 +137,8 @@ pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
                 } else {
                     RTPROT_BOOT
                 },
-                rtm_scope: if e.gw.is_some() {
+                // Linux gives IPv6 routes universe scope throughout.
+                rtm_scope: if e.gw.is_some() || v6 {
                     RT_SCOPE_UNIVERSE
                 } else {
                     RT_SCOPE_LINK
@@ -134,13 +149,13 @@ pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
             m.put(abi::bytes(&rtm));
             m.attr(RTA_TABLE, abi::bytes(&(RT_TABLE_MAIN as u32)));
             if e.prefix > 0 {
-                m.attr(RTA_DST, &e.dst.octets());
+                m.attr(RTA_DST, &ip_bytes(e.dst));
             }
             if let Some(s) = e.src {
-                m.attr(RTA_PREFSRC, &s.octets());
+                m.attr(RTA_PREFSRC, &ip_bytes(s));
             }
             if let Some(g) = e.gw {
-                m.attr(RTA_GATEWAY, &g.octets());
+                m.attr(RTA_GATEWAY, &ip_bytes(g));
             }
             if e.metric != 0 {
                 m.attr(RTA_PRIORITY, abi::bytes(&e.metric));

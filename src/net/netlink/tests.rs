@@ -48,7 +48,8 @@ fn changes_need_cap_net_admin() {
 
 #[test]
 fn address_errors() {
-    // lo keeps its addresses; an unknown index; IPv6; a short body.
+    // lo keeps its IPv4 addresses; an unknown index; an IPv6 request
+    // with a 4-byte address; a short body.
     let a = ask(RTM_NEWADDR, NLM_F_ACK, &newaddr_body(1, AF_INET), true);
     assert_eq!(errno_of(&a), Errno::EOPNOTSUPP.0);
     let a = ask(RTM_NEWADDR, NLM_F_ACK, &newaddr_body(99, AF_INET), true);
@@ -56,11 +57,62 @@ fn address_errors() {
     let a = ask(RTM_NEWADDR, 0, &newaddr_body(1, AF_INET6), true);
     assert_eq!(
         errno_of(&a),
-        Errno::EOPNOTSUPP.0,
+        Errno::EINVAL.0,
         "errors come without NLM_F_ACK"
     );
     let a = ask(RTM_DELADDR, NLM_F_ACK, &[2, 0], true);
     assert_eq!(errno_of(&a), Errno::EINVAL.0);
+}
+
+fn addr6_body(index: u32, a: [u8; 16], prefix: u8) -> Vec<u8> {
+    let mut m = Msg(Vec::new());
+    m.put(abi::bytes(&IfAddrMsg {
+        ifa_family: AF_INET6,
+        ifa_prefixlen: prefix,
+        ifa_index: index,
+        ..Default::default()
+    }));
+    m.attr(IFA_LOCAL, &a);
+    m.0
+}
+
+#[test]
+fn ipv6_addresses_on_lo() {
+    let mut a = [0u8; 16];
+    a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+    a[15] = 0x77;
+    let excl = NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE;
+    assert_eq!(
+        errno_of(&ask(RTM_NEWADDR, excl, &addr6_body(1, a, 129), true)),
+        Errno::EINVAL.0
+    );
+    let mut mc = a;
+    mc[0] = 0xff;
+    assert_eq!(
+        errno_of(&ask(RTM_NEWADDR, excl, &addr6_body(1, mc, 64), true)),
+        Errno::EADDRNOTAVAIL.0
+    );
+    assert_eq!(
+        errno_of(&ask(RTM_NEWADDR, excl, &addr6_body(1, a, 64), true)),
+        0
+    );
+    assert_eq!(
+        errno_of(&ask(RTM_NEWADDR, excl, &addr6_body(1, a, 64), true)),
+        Errno::EEXIST.0
+    );
+    let dump = ask(RTM_GETADDR, NLM_F_DUMP, &[AF_INET6], true).concat();
+    assert!(dump.windows(16).any(|w| w == a), "the dump lists it");
+    // The prefix length must match to delete.
+    assert_eq!(
+        errno_of(&ask(RTM_DELADDR, NLM_F_ACK, &addr6_body(1, a, 48), true)),
+        Errno::EADDRNOTAVAIL.0
+    );
+    assert_eq!(
+        errno_of(&ask(RTM_DELADDR, NLM_F_ACK, &addr6_body(1, a, 64), true)),
+        0
+    );
+    let dump = ask(RTM_GETADDR, NLM_F_DUMP, &[AF_INET6], true).concat();
+    assert!(!dump.windows(16).any(|w| w == a), "gone");
 }
 
 #[test]
