@@ -437,6 +437,42 @@ static int traced(void)
     return 0;
 }
 
+/* PTRACE_O_SUSPEND_SECCOMP: EPERM for a tracer under seccomp; from one
+ * that is not, the tracee's filters stop applying. */
+static int suspend(void)
+{
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+        nnp();
+        on_call(SYS_getppid, SECCOMP_RET_ERRNO | EPERM, 0);
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        raise(SIGSTOP);
+        _exit(syscall(SYS_getppid) > 0 ? 5 : 6);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    printf("  suspend: %s\n", err(ptrace(PTRACE_SETOPTIONS, p, 0, PTRACE_O_SUSPEND_SECCOMP)));
+    ptrace(PTRACE_CONT, p, 0, 0);
+    waitpid(p, &st, 0);
+    printf("  tracee: exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    fflush(stdout);
+    nnp();
+    on_call(SYS_getppid, SECCOMP_RET_ERRNO | EPERM, 0);
+    p = fork();
+    if (p == 0) {
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        raise(SIGSTOP);
+        _exit(0);
+    }
+    waitpid(p, &st, 0);
+    printf("  suspend from a filtered tracer: %s\n",
+           err(ptrace(PTRACE_SETOPTIONS, p, 0, PTRACE_O_SUSPEND_SECCOMP)));
+    ptrace(PTRACE_CONT, p, 0, 0);
+    waitpid(p, &st, 0);
+    return 0;
+}
+
 static int traced_main(void)
 {
     nnp();
@@ -535,6 +571,7 @@ int main(int argc, char **argv)
     child("args", args);
     child("inherit", inherit);
     child("trace", traced_main);
+    child("suspend", suspend);
     child("tsync", tsync_ok);
     child("tsync blocked", tsync_blocked);
     printf("seccomp_filter done\n");

@@ -93,6 +93,15 @@ pub fn seccomp_wanted(t: &Task) -> bool {
             .is_some_and(|e| !e.exited && e.options & PTRACE_O_TRACESECCOMP != 0)
 }
 
+/// Has `tid`'s tracer suspended its seccomp filters
+/// (PTRACE_O_SUSPEND_SECCOMP)?
+pub fn seccomp_suspended(tid: Tid) -> bool {
+    any()
+        && table()
+            .get(tid)
+            .is_some_and(|e| !e.exited && e.options & PTRACE_O_SUSPEND_SECCOMP != 0)
+}
+
 /// SECCOMP_RET_TRACE: the PTRACE_EVENT_SECCOMP stop, with the filter's
 /// data for GETEVENTMSG. The tracer may change or skip the call.
 pub fn seccomp_event(t: &Arc<Task>, data: u64) {
