@@ -203,6 +203,12 @@ static int action_avail(void)
     printf("  notif sizes: %s %u %u %u\n", err(r), s.seccomp_notif, s.seccomp_notif_resp,
            s.seccomp_data);
     printf("  notif sizes fault: %s\n", err(seccomp(SECCOMP_GET_NOTIF_SIZES, 0, (void *)8)));
+    char line[256] = "";
+    FILE *f = fopen("/proc/sys/kernel/seccomp/actions_logged", "r");
+    if (f && fgets(line, sizeof line, f))
+        printf("  actions_logged: %s", line);
+    if (f)
+        fclose(f);
     return 0;
 }
 

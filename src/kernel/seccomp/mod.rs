@@ -7,6 +7,7 @@
 //! `sys.rs`. Tasks without seccomp pay one branch per syscall: dispatch
 //! reads the mode in the same lock it reads the registers under.
 
+pub mod audit;
 pub mod bpf;
 pub mod filter;
 pub mod sys;
@@ -52,23 +53,17 @@ pub fn syscall_entry(t: &Arc<Task>) -> Verdict {
     if super::ptrace::seccomp_suspended(t.tid) {
         return Verdict::Run;
     }
-    let (mode, top, data) = {
+    let (mode, top) = {
         let i = t.lock();
-        let r = &i.ctx.regs;
-        let data = SeccompData {
-            nr: r.orig_rax as i32,
-            arch: AUDIT_ARCH_X86_64,
-            instruction_pointer: r.rip,
-            args: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9],
-        };
-        (i.seccomp.mode, i.seccomp.filter.clone(), data)
+        (i.seccomp.mode, i.seccomp.filter.clone())
     };
+    let data = data_of(t);
     match (mode, top) {
         (SECCOMP_MODE_STRICT, _) => {
             if STRICT_ALLOWED.contains(&data.nr) {
                 return Verdict::Run;
             }
-            audit(t, &data, SIGKILL, SECCOMP_RET_KILL_THREAD);
+            audit::record(t, &data, SIGKILL, SECCOMP_RET_KILL_THREAD, true);
             exit_thread_with(t, SIGKILL);
             Verdict::Skip
         }
@@ -81,28 +76,24 @@ pub fn syscall_entry(t: &Arc<Task>) -> Verdict {
 /// second run after a tracer's PTRACE_EVENT_SECCOMP stop, where TRACE
 /// means "run it".
 fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) -> Verdict {
-    let (ret, log) = filter::run_all(top, &data);
+    let (ret, requested) = filter::run_all(top, &data);
     let action = ret & SECCOMP_RET_ACTION_FULL;
     let value = ret & SECCOMP_RET_DATA;
     match action {
         SECCOMP_RET_ALLOW => Verdict::Run,
         SECCOMP_RET_LOG => {
-            audit(t, &data, 0, action);
+            audit::record(t, &data, 0, action, true);
             Verdict::Run
         }
         SECCOMP_RET_ERRNO => {
-            if log {
-                audit(t, &data, 0, action);
-            }
+            audit::record(t, &data, 0, action, requested);
             // 16 bits of data, but never past the errno range.
             let e = value.min(4095) as i64;
             t.lock().ctx.regs.rax = (-e) as u64;
             Verdict::Skip
         }
         SECCOMP_RET_TRAP => {
-            if log {
-                audit(t, &data, SIGSYS, action);
-            }
+            audit::record(t, &data, 0, action, requested);
             // The handler sees the registers of the call (rax = nr).
             {
                 let mut i = t.lock();
@@ -115,9 +106,7 @@ fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) 
             if recheck {
                 return Verdict::Run;
             }
-            if log {
-                audit(t, &data, 0, action);
-            }
+            audit::record(t, &data, 0, action, requested);
             set_result(t, Errno::ENOSYS);
             if !super::ptrace::seccomp_wanted(t) {
                 return Verdict::Skip;
@@ -129,16 +118,7 @@ fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) 
             }
             // The tracer may have changed or cancelled the call: check
             // what is there now.
-            let data = {
-                let i = t.lock();
-                let r = &i.ctx.regs;
-                SeccompData {
-                    nr: r.orig_rax as i32,
-                    arch: AUDIT_ARCH_X86_64,
-                    instruction_pointer: r.rip,
-                    args: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9],
-                }
-            };
+            let data = data_of(t);
             if data.nr < 0 {
                 return Verdict::Skip;
             }
@@ -147,18 +127,29 @@ fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) 
         SECCOMP_RET_USER_NOTIF => {
             // No listener can exist (NEW_LISTENER is refused): Linux
             // fails the call with ENOSYS when nobody listens.
-            if log {
-                audit(t, &data, 0, action);
-            }
+            audit::record(t, &data, 0, action, requested);
             set_result(t, Errno::ENOSYS);
             Verdict::Skip
         }
         // KILL_THREAD, KILL_PROCESS and any unknown action.
         _ => {
-            audit(t, &data, SIGSYS, action);
+            audit::record(t, &data, SIGSYS, action, requested);
             kill(t, &data, value, action == SECCOMP_RET_KILL_THREAD);
             Verdict::Skip
         }
+    }
+}
+
+/// What the filters see of `t`'s syscall: its number, the architecture,
+/// the address after the syscall instruction, the six arguments.
+fn data_of(t: &Task) -> SeccompData {
+    let i = t.lock();
+    let r = &i.ctx.regs;
+    SeccompData {
+        nr: r.orig_rax as i32,
+        arch: AUDIT_ARCH_X86_64,
+        instruction_pointer: r.rip,
+        args: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9],
     }
 }
 
@@ -216,23 +207,4 @@ fn exit_thread_with(t: &Arc<Task>, sig: i32) {
         }
     }
     super::exit::exit_thread(t);
-}
-
-/// Linux's seccomp_log: an audit record of the action taken, in the
-/// kernel log below the console level (dmesg shows it). Kills are
-/// always recorded, RET_LOG always, other actions when the filter asked
-/// for it (SECCOMP_FILTER_FLAG_LOG).
-fn audit(t: &Task, data: &SeccompData, sig: i32, action: u32) {
-    let c = t.creds();
-    let msg = format!(
-        "audit: type=1326 pid={} uid={} gid={} comm=\"{}\" sig={sig} arch={:x} syscall={} compat=0 ip={:#x} code={action:#x}",
-        t.tgid(),
-        c.uid,
-        c.gid,
-        t.lock().comm,
-        data.arch,
-        data.nr,
-        data.instruction_pointer,
-    );
-    super::printk::printk_level(7, &msg);
 }
