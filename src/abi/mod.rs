@@ -24,6 +24,7 @@ pub mod poll;
 pub mod ptrace;
 pub mod resource;
 pub mod sched;
+pub mod seccomp;
 pub mod signal;
 pub mod stat;
 pub mod time;

@@ -57,6 +57,7 @@ pub const PTRACE_EVENT_CLONE: i32 = 3;
 pub const PTRACE_EVENT_EXEC: i32 = 4;
 pub const PTRACE_EVENT_VFORK_DONE: i32 = 5;
 pub const PTRACE_EVENT_EXIT: i32 = 6;
+pub const PTRACE_EVENT_SECCOMP: i32 = 7;
 pub const PTRACE_EVENT_STOP: i32 = 128;
 
 /// ptrace_message at syscall stops (PTRACE_EVENTMSG_SYSCALL_*).

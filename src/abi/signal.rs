@@ -91,6 +91,16 @@ pub const SIGEV_NONE: i32 = 1;
 pub const SIGEV_THREAD: i32 = 2;
 pub const SIGEV_THREAD_ID: i32 = 4;
 
+/// The SIGSYS arm of a seccomp SECCOMP_RET_TRAP (si_code SYS_SECCOMP).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SigfieldsSys {
+    pub si_call_addr: u64,
+    pub si_syscall: i32,
+    pub si_arch: u32,
+}
+abi_size!(SigfieldsSys, 16);
+
 /// The SIGCHLD arm.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

@@ -315,6 +315,9 @@ pub fn exec_target(
     // The ids the program runs with come from the file finally run (the
     // interpreter of a script, not the script).
     let st = inode.stat();
+    // no_new_privs: the set-id bits give nothing (Linux resets the
+    // effective ids to the real ones when they would change).
+    let nosuid = nosuid || t.lock().seccomp.no_new_privs;
     let mode = if nosuid {
         st.mode & !(crate::fs::vfs::S_ISUID | crate::fs::vfs::S_ISGID)
     } else {

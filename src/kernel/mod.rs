@@ -29,6 +29,7 @@ pub mod ptrace_access;
 pub mod rlimits;
 pub mod rw_full;
 pub mod sched;
+pub mod seccomp;
 pub mod sendfile;
 pub mod signal;
 pub mod smp;

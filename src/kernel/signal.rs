@@ -166,6 +166,13 @@ impl SigInfo {
                 si_overrun: self.status,
                 si_value: self.value,
             }),
+            SIGSYS if self.code == crate::abi::seccomp::SYS_SECCOMP => {
+                s.set_fields(&abi::SigfieldsSys {
+                    si_call_addr: self.addr,
+                    si_syscall: self.status,
+                    si_arch: self.value as u32,
+                })
+            }
             SIGCHLD => s.set_fields(&abi::SigfieldsChld {
                 si_pid: self.pid,
                 si_uid: self.uid,
@@ -933,8 +940,20 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
 
 /// The signal a fault becomes, for a fault the mm could not resolve.
 pub fn force_fault(t: &Arc<Task>, sig: i32, code: i32, addr: u64) {
-    // A fault signal that is blocked or ignored kills (as Linux's
-    // force_sig_fault): unblock and reset to default.
+    let info = SigInfo {
+        signo: sig,
+        code,
+        addr,
+        ..Default::default()
+    };
+    force_info(t, info);
+}
+
+/// Queue `info` for `t` so that it cannot be blocked or ignored away
+/// (Linux's force_sig_info): a blocked or ignored signal is unblocked
+/// and its action reset to the default. Faults and seccomp's SIGSYS.
+pub fn force_info(t: &Arc<Task>, info: SigInfo) {
+    let sig = info.signo;
     {
         let mut i = t.lock();
         if i.sigmask & bit(sig) != 0 {
@@ -952,11 +971,5 @@ pub fn force_fault(t: &Arc<Task>, sig: i32, code: i32, addr: u64) {
             s.set(sig, SigAction::default());
         }
     }
-    let info = SigInfo {
-        signo: sig,
-        code,
-        addr,
-        ..Default::default()
-    };
     t.lock().pending.add(info);
 }

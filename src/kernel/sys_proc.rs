@@ -150,7 +150,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
     } else {
         parent_mm.fork(cpu == crate::arch::cpu::this_cpu())?
     };
-    let (files, fs, sighand, sigmask, altstack, comm, nice, sched) = {
+    let (files, fs, sighand, sigmask, altstack, comm, nice, sched, seccomp) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
             i.files.clone()
@@ -187,6 +187,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             i.comm.clone(),
             i.nice,
             sched,
+            i.seccomp.clone(),
         )
     };
     let tgid = if flags & CLONE_THREAD != 0 {
@@ -245,6 +246,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             nice,
             sched,
             ns: child_ns,
+            seccomp,
             ..TaskInner::new(child_ctx, mm.clone(), files, fs, sighand, comm)
         }),
     });
@@ -853,9 +855,12 @@ pub fn sys_setrlimit(t: &Arc<Task>, res: u32, new: u64) -> KResult<u64> {
 }
 
 /// prctl
-pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, _a3: u64) -> KResult<u64> {
+pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, a3: u64, a4: u64, a5: u64) -> KResult<u64> {
+    if let Some(r) = super::seccomp::sys::prctl(t, op, [a2, a3, a4, a5]) {
+        return r;
+    }
     match op {
-        1 | 36 | 38 => Ok(0),
+        1 | 36 => Ok(0),
         2 => {
             t.mm().write_u32(a2, 0)?;
             Ok(0)
@@ -884,7 +889,7 @@ pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, _a3: u64) -> KResult<u64> {
             Ok(0)
         }
         23 => Ok(1),
-        37 | 39 => Ok(0),
+        37 => Ok(0),
         _ => Err(Errno::EINVAL),
     }
 }

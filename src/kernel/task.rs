@@ -108,6 +108,8 @@ pub struct TaskInner {
     pub sched: super::sys_sched::SchedAttr,
     /// The namespaces it lives in.
     pub ns: super::ns::NsProxy,
+    /// seccomp mode and filters, no_new_privs (inherited, kept by exec).
+    pub seccomp: super::seccomp::State,
 }
 
 impl TaskInner {
@@ -145,6 +147,7 @@ impl TaskInner {
             nice: 0,
             sched: Default::default(),
             ns: Default::default(),
+            seccomp: Default::default(),
         }
     }
 }

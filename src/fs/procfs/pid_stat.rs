@@ -221,25 +221,29 @@ pub(super) fn proc_status(ns: &Ns, pid: Pid) -> KResult<String> {
     status_ids(&mut s, ns, pid, &t, &g)?;
     status_memory(&mut s, &t);
     status_signals(&mut s, &t, &g);
-    status_tail(&mut s, crate::kernel::smp::affinity(t.tid), &g);
+    let sc = t.lock().seccomp.clone();
+    status_tail(&mut s, &sc, crate::kernel::smp::affinity(t.tid), &g);
     Ok(s)
 }
 
 /// The capability, seccomp, CPU and context-switch lines of status.
-fn status_tail(s: &mut String, mask: u64, g: &ThreadGroup) {
+fn status_tail(s: &mut String, sc: &crate::kernel::seccomp::State, mask: u64, g: &ThreadGroup) {
     let creds = g.lock().creds.clone();
     let (prm, eff) = creds.capability_sets();
     let u = acct::process_usage(&g);
     let _ = write!(
         s,
         "CapInh:\t{:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
-         NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n\
+         NoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n\
          Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunknown\n\
          Cpus_allowed:\t{mask:x}\nCpus_allowed_list:\t{}\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         0,
         crate::kernel::cred::CAP_FULL,
         0,
+        sc.no_new_privs as u8,
+        sc.mode,
+        sc.filters,
         cpu_list(mask),
         u.nvcsw,
         u.nivcsw
@@ -351,7 +355,12 @@ fn zombie_status(ns: &Ns, pid: Pid, g: &ThreadGroup) -> Option<String> {
         if groups.is_empty() { " ".into() } else { groups },
         z = 0,
     );
-    status_tail(&mut s, crate::kernel::smp::online_mask(), g);
+    status_tail(
+        &mut s,
+        &Default::default(),
+        crate::kernel::smp::online_mask(),
+        g,
+    );
     Some(s)
 }
 

@@ -36,6 +36,29 @@ fn fixed(path: &str, value: &'static str) -> Arc<dyn Inode> {
     super::file(path, move || Ok(format!("{value}\n")))
 }
 
+/// kernel.seccomp: the filter actions there are, and which are logged.
+fn seccomp_dir() -> Arc<dyn Inode> {
+    use crate::kernel::seccomp::audit;
+    dir("/sys/kernel/seccomp", || {
+        vec![
+            (
+                "actions_avail".into(),
+                super::file("/sys/kernel/seccomp/actions_avail", || {
+                    Ok(audit::actions_avail())
+                }),
+            ),
+            (
+                "actions_logged".into(),
+                sysctl(
+                    "/sys/kernel/seccomp/actions_logged",
+                    || Ok(audit::actions_logged()),
+                    audit::set_actions_logged,
+                ),
+            ),
+        ]
+    })
+}
+
 /// kernel.threads-max: how many tasks may exist (root may change it).
 fn threads_max(path: &str) -> Arc<dyn Inode> {
     use crate::kernel::nproc;
@@ -297,6 +320,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                                 coredump::set_pattern,
                             ),
                         ),
+                        ("seccomp".into(), seccomp_dir()),
                         (
                             "core_uses_pid".into(),
                             int("/sys/kernel/core_uses_pid", &coredump::USES_PID, 1),

@@ -89,6 +89,30 @@ pub fn exec_event(t: &Arc<Task>, nr: u64) {
     }
 }
 
+/// Does `t`'s tracer want PTRACE_EVENT_SECCOMP stops (seccomp's
+/// SECCOMP_RET_TRACE; without them the call fails with ENOSYS)?
+pub fn seccomp_wanted(t: &Task) -> bool {
+    any()
+        && table()
+            .get(t.tid)
+            .is_some_and(|e| !e.exited && e.options & PTRACE_O_TRACESECCOMP != 0)
+}
+
+/// Has `tid`'s tracer suspended its seccomp filters
+/// (PTRACE_O_SUSPEND_SECCOMP)?
+pub fn seccomp_suspended(tid: Tid) -> bool {
+    any()
+        && table()
+            .get(tid)
+            .is_some_and(|e| !e.exited && e.options & PTRACE_O_SUSPEND_SECCOMP != 0)
+}
+
+/// SECCOMP_RET_TRACE: the PTRACE_EVENT_SECCOMP stop, with the filter's
+/// data for GETEVENTMSG. The tracer may change or skip the call.
+pub fn seccomp_event(t: &Arc<Task>, data: u64) {
+    event(t, PTRACE_O_TRACESECCOMP, PTRACE_EVENT_SECCOMP, data);
+}
+
 /// `t` is about to exit with wait status `status` (exit, exit_group, a
 /// fatal signal): PTRACE_EVENT_EXIT, if asked for. Its registers and
 /// memory are still there to look at.

@@ -116,6 +116,7 @@ pub fn sys_ptrace(t: &Arc<Task>, req: i64, pid: i32, addr: u64, data: u64) -> KR
             if opts & !PTRACE_O_MASK != 0 {
                 return Err(Errno::EINVAL);
             }
+            may_suspend_seccomp(t, opts)?;
             if let Some(e) = table().get_mut(tid) {
                 e.options = opts;
             }
@@ -204,6 +205,23 @@ pub fn sys_ptrace(t: &Arc<Task>, req: i64, pid: i32, addr: u64, data: u64) -> KR
     }
 }
 
+/// PTRACE_O_SUSPEND_SECCOMP (the tracee's filters are not run) is for
+/// checkpoint/restore tools: CAP_SYS_ADMIN, and a tracer not itself
+/// under seccomp or suspended (Linux's check_ptrace_options).
+fn may_suspend_seccomp(t: &Arc<Task>, opts: u32) -> KResult<()> {
+    if opts & PTRACE_O_SUSPEND_SECCOMP == 0 {
+        return Ok(());
+    }
+    let init_ns = crate::kernel::ns::of(t).user.is_init_user();
+    if !(init_ns && t.creds().capable()) {
+        return Err(Errno::EPERM);
+    }
+    if t.lock().seccomp.mode != 0 || super::seccomp_suspended(t.tid) {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
 /// PTRACE_TRACEME: the parent becomes the tracer.
 fn traceme(t: &Arc<Task>) -> KResult<u64> {
     let parent = t.tg().lock().parent;
@@ -224,7 +242,8 @@ fn attach(t: &Arc<Task>, child: &Arc<Task>, seize: bool, addr: u64, data: u64) -
         u32::try_from(data)
             .ok()
             .filter(|o| o & !PTRACE_O_MASK == 0)
-            .ok_or(Errno::EINVAL)?
+            .ok_or(Errno::EINVAL)
+            .and_then(|o| may_suspend_seccomp(t, o).map(|_| o))?
     } else {
         0
     };

@@ -84,15 +84,23 @@ pub fn dispatch(t: &Arc<Task>) {
         super::ptrace::syscall_exit(t, trace);
         return;
     }
-    let (nr, args, mnt_ns) = {
+    let read_call = |t: &Task| {
         let i = t.lock();
         let r = &i.ctx.regs;
-        (
-            r.orig_rax,
-            Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]),
-            i.ns.mnt.ino,
-        )
+        let call = (r.orig_rax, Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]));
+        (call, i.seccomp.mode != 0, i.ns.mnt.ino)
     };
+    let ((mut nr, mut args), filtered, mnt_ns) = read_call(t);
+    // seccomp after the ptrace entry stop, so that it sees what a tracer
+    // changed; one branch for tasks without it.
+    if filtered {
+        if super::seccomp::syscall_entry(t) == super::seccomp::Verdict::Skip {
+            super::ptrace::syscall_exit(t, trace);
+            return;
+        }
+        // A tracer's PTRACE_EVENT_SECCOMP stop may have changed the call.
+        (nr, args) = read_call(t).0;
+    }
     super::current::set(t.tgid());
     super::current::set_tid(t.tid);
     super::current::set_mnt_ns(mnt_ns);

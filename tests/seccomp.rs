@@ -1,0 +1,12 @@
+//! seccomp for guest programs (seccomp(2), prctl's seccomp and
+//! no_new_privs options, the filter actions, strict mode): a guest C
+//! program compared with the native run.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn seccomp_filters_match_native() {
+    compare_with_native("seccomp_filter", "seccomp_filter done");
+}
