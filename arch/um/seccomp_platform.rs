@@ -742,35 +742,8 @@ impl Platform for Seccomp {
             process::invalidate_fpu(h)
         }
     }
-    fn monotonic_ns(&self) -> i64 {
-        time::monotonic_ns()
-    }
-    fn realtime_ns(&self) -> i64 {
-        time::realtime_ns()
-    }
-    fn arm_timer(&self, deadline_ns: Option<i64>) {
-        irq::arm_timer(deadline_ns)
-    }
-    fn idle(&self, timeout: Option<Duration>) {
-        irq::idle(timeout)
-    }
-    fn take_interrupts(&self) -> bool {
-        irq::take_pending()
-    }
-    fn interrupts_pending(&self) -> bool {
-        irq::pending()
-    }
-    fn raise_interrupt(&self) {
-        irq::raise()
-    }
-    fn kick(&self, cpu: usize) {
-        irq::kick(cpu)
-    }
     fn init_cpu(&self, cpu: usize) -> Result<(), String> {
         super::init_cpu(cpu)?;
         init_cpu()
-    }
-    fn take_dump_request(&self) -> bool {
-        irq::take_dump_request()
     }
 }
