@@ -101,6 +101,11 @@ impl Platform for Fake {
     fn interrupts_pending(&self) -> bool {
         false
     }
+    fn raise_interrupt(&self) {}
+    fn kick(&self, _cpu: usize) {}
+    fn take_dump_request(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

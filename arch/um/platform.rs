@@ -7,11 +7,12 @@
 //! creates them, runs a thread's registers in one until an event (system
 //! call, fault, interrupt), and provides the host services around that
 //! (clocks, the interrupt timer, idling). The kernel (src/) sees only
-//! these traits. Backends: `ptrace` (PTRACE_SYSEMU, `process.rs`) and
-//! `fake` (no host processes; for unit tests of mm, signals and the
-//! scheduler). and `seccomp` (`seccomp_platform.rs`, `platform=seccomp`).
+//! these traits. Backends: `ptrace` (PTRACE_SYSEMU, `process.rs`),
+//! `seccomp` (`seccomp_platform.rs`, `platform=seccomp`) and `fake` (no
+//! host processes; for unit tests of mm, signals and the scheduler).
 
 use super::process::{Context, Event};
+use super::{irq, time};
 use std::any::Any;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -53,34 +54,52 @@ pub trait Platform: Sync {
     /// The kernel changed a context's FPU image: load it at the next switch.
     fn invalidate_fpu(&self, mm: &mut dyn AddressSpace);
 
-    // Host services.
+    // Host services. The defaults are the host's own (`time`, `irq`: a
+    // POSIX timer and SIGALRM kicks per vCPU), which every backend that
+    // runs real guests shares; only the fake replaces them.
 
     /// CLOCK_MONOTONIC of the host, in ns.
-    fn monotonic_ns(&self) -> i64;
+    fn monotonic_ns(&self) -> i64 {
+        time::monotonic_ns()
+    }
     /// CLOCK_REALTIME of the host, in ns.
-    fn realtime_ns(&self) -> i64;
+    fn realtime_ns(&self) -> i64 {
+        time::realtime_ns()
+    }
     /// Raise an interrupt at monotonic `deadline_ns` (None: no timer; an
     /// idle guest stays tickless).
-    fn arm_timer(&self, deadline_ns: Option<i64>);
+    fn arm_timer(&self, deadline_ns: Option<i64>) {
+        irq::arm_timer(deadline_ns)
+    }
     /// Nothing to run: wait for an interrupt (device input, the timer) or
     /// at most `timeout`.
-    fn idle(&self, timeout: Option<Duration>);
+    fn idle(&self, timeout: Option<Duration>) {
+        irq::idle(timeout)
+    }
     /// Take the pending-interrupt flag (true if one was raised since).
-    fn take_interrupts(&self) -> bool;
+    fn take_interrupts(&self) -> bool {
+        irq::take_pending()
+    }
     /// Is an interrupt pending (without taking it)?
-    fn interrupts_pending(&self) -> bool;
+    fn interrupts_pending(&self) -> bool {
+        irq::pending()
+    }
     /// A device has work for the vCPU: make the running guest stop.
-    fn raise_interrupt(&self) {}
+    fn raise_interrupt(&self) {
+        irq::raise()
+    }
     /// Get vCPU `cpu`'s attention (any thread): stop the guest it runs or
     /// end its idle wait, so it looks at its run queue and signals.
-    fn kick(&self, _cpu: usize) {}
+    fn kick(&self, cpu: usize) {
+        irq::kick(cpu)
+    }
     /// Start secondary vCPU `cpu` on the calling new host thread.
     fn init_cpu(&self, _cpu: usize) -> Result<(), String> {
         Ok(())
     }
     /// The host asked for a task dump (SIGUSR2): take the request.
     fn take_dump_request(&self) -> bool {
-        false
+        irq::take_dump_request()
     }
 }
 

@@ -285,20 +285,20 @@ pub fn data_base(cpu: usize) -> u64 {
     cpu as u64 * STUB_DATA_SIZE
 }
 
-/// Where in the data area's auxiliary page the seccomp programs are: a
+/// Where in the data area's auxiliary pages the seccomp programs are: a
 /// `struct sock_fprog` each, then their instructions. The stub installs
 /// them from there; physical memory holds them for the kernel's lifetime.
 const FPROG_CHILD: u64 = AUX_OFFSET;
 const FPROG_ZYGOTE: u64 = AUX_OFFSET + 16;
 const FPROG_SOLO: u64 = AUX_OFFSET + 32;
 const FPROG_SYSTRAP: u64 = AUX_OFFSET + 48;
-/// The zygote's SIGCHLD action (SIG_IGN), at the end of the aux page.
+/// The zygote's SIGCHLD action (SIG_IGN), at the end of the aux pages.
 const SIGCHLD_ACT: u64 = STUB_DATA_SIZE - 64;
 /// The seccomp platform's action for guest-thread signals, before it.
 const SYSTRAP_ACT: u64 = STUB_DATA_SIZE - 96;
 
 /// Lay out the three filters (a zygote's, a child's addition, and that of
-/// a process started alone) in the data area's auxiliary page.
+/// a process started alone) in the data area's auxiliary pages.
 fn write_filters(cpu: usize) {
     let phys = super::physmem();
     let base = data_base(cpu);

@@ -5,9 +5,7 @@
 
 use super::platform::{AddressSpace, Platform};
 use super::process::{self, Context, Event, HostMm};
-use super::{irq, time};
 use std::any::Any;
-use std::time::Duration;
 
 pub struct Ptrace;
 
@@ -57,43 +55,16 @@ impl Platform for Ptrace {
         process::switch(host_mm(mm), ctx, guest_ns)
     }
     fn sync_fpu(&self, mm: &dyn AddressSpace, ctx: &mut Context) {
-        let m = mm
-            .as_any()
-            .downcast_ref::<HostMm>()
-            .expect("ptrace platform: an address space of another platform");
-        process::sync_fpu(m, ctx)
+        // Another platform's (or a stand-in's, `mm::host_slot`) address
+        // space holds no FPU state of ours: nothing to bring back.
+        if let Some(m) = mm.as_any().downcast_ref::<HostMm>() {
+            process::sync_fpu(m, ctx)
+        }
     }
     fn invalidate_fpu(&self, mm: &mut dyn AddressSpace) {
         process::invalidate_fpu(host_mm(mm))
     }
-    fn monotonic_ns(&self) -> i64 {
-        time::monotonic_ns()
-    }
-    fn realtime_ns(&self) -> i64 {
-        time::realtime_ns()
-    }
-    fn arm_timer(&self, deadline_ns: Option<i64>) {
-        irq::arm_timer(deadline_ns)
-    }
-    fn idle(&self, timeout: Option<Duration>) {
-        irq::idle(timeout)
-    }
-    fn take_interrupts(&self) -> bool {
-        irq::take_pending()
-    }
-    fn interrupts_pending(&self) -> bool {
-        irq::pending()
-    }
-    fn raise_interrupt(&self) {
-        irq::raise()
-    }
-    fn kick(&self, cpu: usize) {
-        irq::kick(cpu)
-    }
     fn init_cpu(&self, cpu: usize) -> Result<(), String> {
         super::init_cpu(cpu)
-    }
-    fn take_dump_request(&self) -> bool {
-        irq::take_dump_request()
     }
 }

@@ -20,7 +20,10 @@
 //! Filters are classic BPF over `struct seccomp_data`; 64-bit arguments are
 //! two 32-bit words, so the range check adds them with an explicit carry.
 
-use super::stub::{REQ_ADDR, REQ_SLOT_SIZE, REQ_START_STACK, STUB_CODE, STUB_DATA, STUB_DATA_SIZE};
+use super::stub::{
+    REQ_ADDR, REQ_REC, REQ_REC_SIZE, REQ_SLOT_SIZE, REQ_START_STACK, STUB_CODE, STUB_DATA,
+    STUB_DATA_SIZE,
+};
 
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Clone, Copy)]
@@ -175,18 +178,54 @@ impl Builder {
         self.jump(BPF_JEQ_K, 0, ok, Target::Kill);
     }
 
-    /// Resolve labels into the kernel's format, appending the two verdicts.
+    /// The rest of an mmap check, allowing or killing: the low half of the
+    /// flags exactly `MAP_SHARED|MAP_FIXED[|MAP_POPULATE]`, protection at
+    /// most RWX, the range inside the guest's.
+    fn mmap_flags_prot_range(&mut self) {
+        let flags_ok = self.label();
+        let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u32;
+        self.load(arg_lo(3));
+        self.jump(BPF_JEQ_K, shared_fixed, flags_ok, Target::Next);
+        self.jump(
+            BPF_JEQ_K,
+            shared_fixed | libc::MAP_POPULATE as u32,
+            flags_ok,
+            Target::Kill,
+        );
+        self.bind(flags_ok);
+        self.require_bits(2, 7);
+        self.range_check(0, 1, STUB_CODE, Target::Allow);
+    }
+
+    /// Place a copy of the verdicts here (only after an instruction that
+    /// never falls through): conditional jumps reach 255 instructions at
+    /// most, so code far from the end jumps to the nearest copy after it.
+    fn verdicts_here(&mut self) {
+        for k in [
+            SECCOMP_RET_ALLOW,
+            SECCOMP_RET_KILL_PROCESS,
+            SECCOMP_RET_TRAP,
+        ] {
+            self.stmt(BPF_RET_K, k);
+        }
+    }
+
+    /// Resolve labels into the kernel's format, appending the verdicts.
     fn finish(self) -> Vec<u8> {
         let n = self.insns.len();
-        let allow = n;
-        let kill = n + 1;
-        let trap = n + 2;
+        // The first verdict `k` after instruction `i` (the final copy is
+        // appended at n..n+3).
+        let verdict = |i: usize, k: u32, last: usize| -> usize {
+            (i + 1..n)
+                .find(|&j| self.insns[j].0 == BPF_RET_K && self.insns[j].3 == k)
+                .unwrap_or(last)
+        };
         let resolve = |i: usize, t: Target| -> u32 {
             let dest = match t {
                 Target::Next => i + 1,
-                Target::Allow => allow,
-                Target::Kill => kill,
-                Target::Trap => trap,
+                Target::Allow => verdict(i, SECCOMP_RET_ALLOW, n),
+                Target::Kill => verdict(i, SECCOMP_RET_KILL_PROCESS, n + 1),
+                Target::Trap => verdict(i, SECCOMP_RET_TRAP, n + 2),
                 Target::Label(l) => self.labels[l].expect("unbound label"),
             };
             assert!(dest > i, "seccomp: backward jump");
@@ -300,33 +339,27 @@ fn mapping_rules(b: &mut Builder, zygote: bool, systrap: bool) {
     b.bind(mmap);
     b.require_arg(4, super::stub::PHYS_FD as u64);
     if systrap {
-        // The request slot, exactly: read/write, shared, fixed.
-        let not_slot = b.label();
-        b.load(arg_lo(0));
-        b.jump(BPF_JEQ_K, REQ_ADDR as u32, Target::Next, not_slot);
-        b.load(arg_hi(0));
-        b.jump(BPF_JEQ_K, (REQ_ADDR >> 32) as u32, Target::Next, not_slot);
-        b.require_arg(1, REQ_SLOT_SIZE);
-        b.require_arg(2, 3);
-        b.require_arg(3, (libc::MAP_SHARED | libc::MAP_FIXED) as u64);
-        b.goto(Target::Allow);
-        b.bind(not_slot);
+        // The request slot, exactly: read/write; its batch records,
+        // exactly: read-only.
+        for (addr, len, prot) in [
+            (REQ_ADDR, REQ_SLOT_SIZE, 3),
+            (REQ_REC, REQ_REC_SIZE, libc::PROT_READ as u64),
+        ] {
+            let other = b.label();
+            b.load(arg_lo(0));
+            b.jump(BPF_JEQ_K, addr as u32, Target::Next, other);
+            b.load(arg_hi(0));
+            b.jump(BPF_JEQ_K, (addr >> 32) as u32, Target::Next, other);
+            b.require_arg(1, len);
+            b.require_arg(2, prot);
+            b.require_arg(3, (libc::MAP_SHARED | libc::MAP_FIXED) as u64);
+            b.goto(Target::Allow);
+            b.bind(other);
+        }
     }
-    let flags_ok = b.label();
-    let shared_fixed = (libc::MAP_SHARED | libc::MAP_FIXED) as u32;
     b.load(arg_hi(3));
     b.jump(BPF_JEQ_K, 0, Target::Next, Target::Kill);
-    b.load(arg_lo(3));
-    b.jump(BPF_JEQ_K, shared_fixed, flags_ok, Target::Next);
-    b.jump(
-        BPF_JEQ_K,
-        shared_fixed | libc::MAP_POPULATE as u32,
-        flags_ok,
-        Target::Kill,
-    );
-    b.bind(flags_ok);
-    b.require_bits(2, 7);
-    b.range_check(0, 1, STUB_CODE, Target::Allow);
+    b.mmap_flags_prot_range();
 
     b.bind(munmap);
     b.range_check(0, 1, STUB_CODE, Target::Allow);
@@ -363,6 +396,38 @@ fn mapping_rules(b: &mut Builder, zygote: bool, systrap: bool) {
         b.require_arg(1, REQ_ADDR + REQ_START_STACK);
         b.goto(Target::Allow);
     }
+}
+
+/// The checks of the handler's batch calls (`stub` `ruml_stub_hop_ret`),
+/// in the process filter: the same as the stub's for guest ranges, except
+/// that the high halves of mmap's flags and fd carry the process's cookie
+/// (checked by the guest thread's own filter, `guest_thread_filter`), so
+/// only their low halves are checked here; the data area and the slot are
+/// never the handler's business.
+fn handler_mapping_rules(b: &mut Builder) {
+    let (mmap, munmap, mprotect) = (b.label(), b.label(), b.label());
+    b.load(NR);
+    b.jump(BPF_JEQ_K, libc::SYS_mmap as u32, mmap, Target::Next);
+    b.jump(BPF_JEQ_K, libc::SYS_munmap as u32, munmap, Target::Next);
+    b.jump(BPF_JEQ_K, libc::SYS_mprotect as u32, mprotect, Target::Kill);
+
+    b.bind(mmap);
+    b.load(arg_lo(4));
+    b.jump(
+        BPF_JEQ_K,
+        super::stub::PHYS_FD as u32,
+        Target::Next,
+        Target::Kill,
+    );
+    b.mmap_flags_prot_range();
+
+    b.bind(munmap);
+    b.range_check(0, 1, STUB_CODE, Target::Allow);
+
+    b.bind(mprotect);
+    b.require_bits(2, 7);
+    b.range_check(0, 1, STUB_CODE, Target::Allow);
+    b.verdicts_here();
 }
 
 /// The flags the seccomp platform starts a guest thread with: a thread of
@@ -402,6 +467,7 @@ pub fn systrap_filter(zygote: bool) -> Vec<u8> {
     b.jump(BPF_JGE_K, 0x1000, Target::Trap, Target::Next);
     let (batch, futex, sigreturn, sas, gfilter) =
         (b.label(), b.label(), b.label(), b.label(), b.label());
+    let hbatch = b.label();
     let mut batch_sites = super::stub::syscall_sites().to_vec();
     batch_sites.extend_from_slice(&s.rbatch_sites);
     batch_sites.push(s.clone_ret);
@@ -411,6 +477,7 @@ pub fn systrap_filter(zygote: bool) -> Vec<u8> {
     b.jump(BPF_JEQ_K, s.wake_ret as u32, futex, Target::Next);
     b.jump(BPF_JEQ_K, s.wait_ret as u32, futex, Target::Next);
     b.jump(BPF_JEQ_K, s.sigreturn_ret as u32, sigreturn, Target::Next);
+    b.jump(BPF_JEQ_K, s.hop_ret as u32, hbatch, Target::Next);
     b.jump(BPF_JEQ_K, s.sas_ret as u32, sas, Target::Next);
     b.jump(BPF_JEQ_K, s.gfilter_ret as u32, gfilter, Target::Kill);
 
@@ -423,6 +490,9 @@ pub fn systrap_filter(zygote: bool) -> Vec<u8> {
         Target::Kill,
     );
     b.require_arg(0, REQ_ADDR);
+    // No timeout: a handler the kernel has seen asleep here (and moved
+    // to its park word) wakes only when the kernel wakes it.
+    b.require_arg(3, 0);
     // FUTEX_WAIT (0) or FUTEX_WAKE (1), shared (no FUTEX_PRIVATE_FLAG):
     // the kernel waits on the same word through its own mapping.
     b.load(arg_hi(1));
@@ -460,6 +530,9 @@ pub fn systrap_filter(zygote: bool) -> Vec<u8> {
     b.require_arg(1, 0);
     b.goto(Target::Allow);
 
+    b.bind(hbatch);
+    handler_mapping_rules(&mut b);
+
     b.bind(batch);
     mapping_rules(&mut b, zygote, true);
     b.finish()
@@ -467,10 +540,13 @@ pub fn systrap_filter(zygote: bool) -> Vec<u8> {
 
 /// The filter the seccomp platform's guest thread adds for itself: of the
 /// stub's system calls it may make only the handler's (futex on its
-/// request word, rt_sigreturn), so the batch's mapping calls, fork, clone
-/// and seccomp are out of its reach whatever registers it jumps there
-/// with. Everything outside the stub is left to the process filter (trap).
-pub fn guest_thread_filter() -> Vec<u8> {
+/// request word, rt_sigreturn, and the mapping calls of a batch sent with
+/// an answer when they carry `cookie`), so the stub batch's mapping calls,
+/// fork, clone and seccomp are out of its reach whatever registers it
+/// jumps there with, and so are the handler's mapping calls without the
+/// cookie, which guest code never sees (see `seccomp_platform`).
+/// Everything outside the stub is left to the process filter (trap).
+pub fn guest_thread_filter(cookie: u64) -> Vec<u8> {
     let s = super::stub::seccomp_sites();
     let mut b = Builder::new();
     b.load(ARCH);
@@ -486,12 +562,19 @@ pub fn guest_thread_filter() -> Vec<u8> {
     b.jump(BPF_JGE_K, 0x1000, Target::Allow, Target::Next);
     b.jump(BPF_JEQ_K, s.wake_ret as u32, Target::Allow, Target::Next);
     b.jump(BPF_JEQ_K, s.wait_ret as u32, Target::Allow, Target::Next);
+    let hop = b.label();
+    b.jump(BPF_JEQ_K, s.hop_ret as u32, hop, Target::Next);
     b.jump(
         BPF_JEQ_K,
         s.sigreturn_ret as u32,
         Target::Allow,
         Target::Kill,
     );
+    b.bind(hop);
+    b.load(arg_hi(3));
+    b.jump(BPF_JEQ_K, (cookie >> 32) as u32, Target::Next, Target::Kill);
+    b.load(arg_hi(4));
+    b.jump(BPF_JEQ_K, cookie as u32, Target::Allow, Target::Kill);
     b.finish()
 }
 
@@ -664,7 +747,7 @@ mod tests {
     fn systrap_traps_the_guest_and_confines_the_stub() {
         let s = super::super::stub::seccomp_sites();
         let f = systrap_filter(false);
-        let g = guest_thread_filter();
+        let g = guest_thread_filter(COOKIE);
         // A guest system call from guest code: SIGSYS for the handler.
         assert_eq!(run(&f, 39, 0x40_1000, [0; 6]), SECCOMP_RET_TRAP);
         assert_eq!(run(&g, 39, 0x40_1000, [0; 6]), SECCOMP_RET_ALLOW);
@@ -674,7 +757,13 @@ mod tests {
             assert_eq!(run(&f, 202, s.wake_ret, a), SECCOMP_RET_ALLOW);
             assert_eq!(run(&g, 202, s.wait_ret, a), SECCOMP_RET_ALLOW);
         }
-        for bad in [[STUB_DATA, 1, 1, 0, 0, 0], [REQ_ADDR, 0x81, 1, 0, 0, 0]] {
+        for bad in [
+            [STUB_DATA, 1, 1, 0, 0, 0],
+            [REQ_ADDR, 0x81, 1, 0, 0, 0],
+            [REQ_ADDR + 48, 0, 1, 0, 0, 0],
+            [REQ_ADDR, 0, 1, 0x1000, 0, 0],
+            [REQ_ADDR, 4, 0, 1, REQ_ADDR + 48, 1],
+        ] {
             assert_eq!(run(&f, 202, s.wake_ret, bad), SECCOMP_RET_KILL_PROCESS);
         }
         assert_eq!(run(&f, 2, s.wake_ret, [0; 6]), SECCOMP_RET_KILL_PROCESS);
@@ -708,5 +797,73 @@ mod tests {
             run(&g, 317, s.gfilter_ret, [1, 0, 0, 0, 0, 0]),
             SECCOMP_RET_KILL_PROCESS
         );
+        // The records page, read-only only.
+        let rec = [REQ_REC, REQ_REC_SIZE, 1, FLAGS, 3, 0x1a000];
+        assert_eq!(run(&f, 9, s.rbatch_sites[1], rec), SECCOMP_RET_ALLOW);
+        let rec_rw = [REQ_REC, REQ_REC_SIZE, 3, FLAGS, 3, 0x1a000];
+        assert_eq!(
+            run(&f, 9, s.rbatch_sites[1], rec_rw),
+            SECCOMP_RET_KILL_PROCESS
+        );
+    }
+
+    const COOKIE: u64 = 0x1234_5678_9abc_def1;
+
+    /// mmap/munmap/mprotect arguments as the handler's batch passes them.
+    fn with_cookie(mut a: [u64; 6], cookie: u64) -> [u64; 6] {
+        a[3] |= cookie & !0xffff_ffff;
+        a[4] |= cookie << 32;
+        a
+    }
+
+    #[test]
+    fn the_handler_batch_needs_the_cookie() {
+        let s = super::super::stub::seccomp_sites();
+        let f = systrap_filter(false);
+        let g = guest_thread_filter(COOKIE);
+        let both = |nr: u32, a: [u64; 6]| {
+            let (x, y) = (run(&f, nr, s.hop_ret, a), run(&g, nr, s.hop_ret, a));
+            if x == SECCOMP_RET_ALLOW {
+                y
+            } else {
+                x
+            }
+        };
+        let m = [0x1000, 0x1000, 3, FLAGS, 3, 0x5000];
+        assert_eq!(both(9, with_cookie(m, COOKIE)), SECCOMP_RET_ALLOW);
+        let pop = [0x1000, 0x1000, 3, FLAGS | 0x8000, 3, 0x5000];
+        assert_eq!(both(9, with_cookie(pop, COOKIE)), SECCOMP_RET_ALLOW);
+        let un = [0x1000, 0x1000, 0, 0, 0, 0];
+        assert_eq!(both(11, with_cookie(un, COOKIE)), SECCOMP_RET_ALLOW);
+        let pr = [0x1000, 0x1000, 1, 0, 0, 0];
+        assert_eq!(both(10, with_cookie(pr, COOKIE)), SECCOMP_RET_ALLOW);
+        // Without the cookie, or with another, the guest thread dies.
+        for bad in [0, COOKIE ^ 1, COOKIE ^ (1 << 40), !COOKIE] {
+            for (nr, a) in [(9, m), (11, un), (10, pr)] {
+                assert_eq!(both(nr, with_cookie(a, bad)), SECCOMP_RET_KILL_PROCESS);
+            }
+        }
+        // With the cookie, still only the guest range and physical memory.
+        for a in [
+            [STUB_CODE, 0x1000, 3, FLAGS, 3, 0],
+            [0x1000, 0x1000, 3, FLAGS, 4, 0],
+            [0x1000, 0x1000, 3, FLAGS | 0x20, 3, 0],
+            [0x1000, 0x1000, 8, FLAGS, 3, 0],
+            [STUB_CODE - 0x1000, 0x2000, 3, FLAGS, 3, 0],
+        ] {
+            assert_eq!(both(9, with_cookie(a, COOKIE)), SECCOMP_RET_KILL_PROCESS);
+        }
+        let data = [STUB_DATA, STUB_DATA_SIZE, 3, 0, 0, 0];
+        assert_eq!(
+            both(10, with_cookie(data, COOKIE)),
+            SECCOMP_RET_KILL_PROCESS
+        );
+        let rec = [REQ_REC, REQ_REC_SIZE, 3, 0, 0, 0];
+        assert_eq!(both(10, with_cookie(rec, COOKIE)), SECCOMP_RET_KILL_PROCESS);
+        assert_eq!(both(11, with_cookie(rec, COOKIE)), SECCOMP_RET_KILL_PROCESS);
+        // Anything else from that site dies too.
+        for nr in [0u32, 2, 25, 56, 57, 59, 202, 317] {
+            assert_eq!(both(nr, with_cookie(m, COOKIE)), SECCOMP_RET_KILL_PROCESS);
+        }
     }
 }

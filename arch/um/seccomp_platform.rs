@@ -26,7 +26,11 @@
 use super::cpu::MAX_CPUS;
 use super::platform::{AddressSpace, Platform};
 use super::process::{self, Context, Event, HostMm, Regs};
-use super::stub::{self, REQ_ADDR, REQ_FILTER, REQ_FPROG, REQ_SIGSTACK, REQ_SLOT_SIZE, REQ_SS};
+use super::stub::{
+    self, OPS_OFFSET, REQ_ADDR, REQ_FILTER, REQ_FPROG, REQ_H_COOKIE, REQ_H_DONE, REQ_H_PARK,
+    REQ_H_RESULT, REQ_REC, REQ_REC_MAX, REQ_REC_SIZE, REQ_SIGSTACK, REQ_SLOT_SIZE, REQ_SLOT_STRIDE,
+    REQ_SS,
+};
 use super::{irq, seccomp, time};
 use std::any::Any;
 use std::sync::atomic::Ordering;
@@ -54,14 +58,14 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
 /// Bytes of physical memory this platform reserves for `mem_bytes` of
 /// guest memory (a sixteenth, at most 1024 slots).
 pub fn slot_bytes(mem_bytes: u64) -> u64 {
-    (mem_bytes / 16 / REQ_SLOT_SIZE).min(1024) * REQ_SLOT_SIZE
+    (mem_bytes / 16 / REQ_SLOT_STRIDE).min(1024) * REQ_SLOT_STRIDE
 }
 
 /// Hand out the slots in `[base, base + bytes)`.
 pub fn init_pool(base: u64, bytes: u64) {
     let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
     p.base = base;
-    p.free = (0..(bytes / REQ_SLOT_SIZE) as u32).rev().collect();
+    p.free = (0..(bytes / REQ_SLOT_STRIDE) as u32).rev().collect();
 }
 
 /// State words of the request slot (see `stub::REQ_ADDR`).
@@ -101,6 +105,16 @@ pub struct SecMm {
     phys: u64,
     fpu_owner: u64,
     multithreaded: bool,
+    /// The value the guest thread's filter wants in the high halves of
+    /// the handler's mapping calls (never zero, never in guest-readable
+    /// memory while guest code can run).
+    cookie: u64,
+    /// The guest thread was seen asleep in the stub (`park`) and not
+    /// answered since.
+    parked: bool,
+    /// Records of the batch sent with the last answer, checked at the
+    /// next event.
+    sent: Option<u64>,
 }
 
 fn futex(word: &std::sync::atomic::AtomicU32, op: i32, val: u32, timeout: Option<Duration>) -> i64 {
@@ -124,7 +138,7 @@ impl SecMm {
         let slot = {
             let mut p = POOL.lock().unwrap_or_else(|e| e.into_inner());
             let s = p.free.pop().ok_or(libc::EAGAIN)?;
-            (s, p.base + s as u64 * REQ_SLOT_SIZE)
+            (s, p.base + s as u64 * REQ_SLOT_STRIDE)
         };
         let mut host = match process::fork_from(&ZYGOTE) {
             Ok(h) => h,
@@ -142,6 +156,9 @@ impl SecMm {
             phys: slot.1,
             fpu_owner: 0,
             multithreaded: false,
+            cookie: new_cookie(),
+            parked: false,
+            sent: None,
         };
         mm.start().map(|_| mm)
     }
@@ -153,7 +170,7 @@ impl SecMm {
         // The signal stack, and the guest thread's own filter.
         phys.write_u64(p + REQ_SS, REQ_ADDR + REQ_SIGSTACK);
         phys.write_u64(p + REQ_SS + 16, REQ_SLOT_SIZE - REQ_SIGSTACK);
-        let prog = seccomp::guest_thread_filter();
+        let prog = seccomp::guest_thread_filter(self.cookie);
         assert!(REQ_FILTER + prog.len() as u64 <= 4096);
         phys.write(p + REQ_FILTER, &prog);
         let mut hdr = [0u8; 16];
@@ -168,6 +185,17 @@ impl SecMm {
             (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
             stub::PHYS_FD as u64,
             p,
+        ]);
+        // The handler's batch records: read-only for the whole process.
+        phys.fill(p + REQ_SLOT_SIZE, REQ_REC_SIZE as usize, 0);
+        self.host.push([
+            libc::SYS_mmap as u64,
+            REQ_REC,
+            REQ_REC_SIZE,
+            libc::PROT_READ as u64,
+            (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+            stub::PHYS_FD as u64,
+            p + REQ_SLOT_SIZE,
         ]);
         self.host.flush()?;
         // clone, injected: the stub's thread traps back with the tid.
@@ -194,6 +222,117 @@ impl SecMm {
         if !self.wait_event(Some(Duration::from_secs(10))) {
             log::error!("seccomp: the guest thread did not start");
             return Err(libc::EAGAIN);
+        }
+        // Its filter, which holds the cookie, is installed: erase the copy
+        // before guest code could read it.
+        phys.fill(p + REQ_FPROG, (4096 - REQ_FPROG) as usize, 0);
+        Ok(())
+    }
+
+    fn park_word(&self) -> &'static std::sync::atomic::AtomicU32 {
+        super::physmem().atomic_u32(self.phys + REQ_H_PARK)
+    }
+
+    /// Make sure the guest thread sleeps in the stub's futex wait before
+    /// the cookie is written: move it from the request word to the park
+    /// word (FUTEX_CMP_REQUEUE, which counts the waiters it moved). Only
+    /// the stub's two futex sites may wait on the request word, with no
+    /// timeout (the filter), and the thread is this process's only
+    /// guest thread; once moved it leaves only when the kernel wakes it,
+    /// into stub code that takes the cookie before guest code runs. A
+    /// handler still on its way to the wait gets a short while.
+    fn park(&mut self) -> bool {
+        if self.parked {
+            return true;
+        }
+        let w = self.state();
+        for i in 0..400 {
+            // SAFETY: both words are live atomics of our physmem mapping
+            // (shared futexes: the guest process maps the same frames).
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    w.as_ptr(),
+                    libc::FUTEX_CMP_REQUEUE,
+                    0,
+                    1usize,
+                    self.park_word().as_ptr(),
+                    ST_EVENT,
+                )
+            };
+            if r == 1 {
+                self.parked = true;
+                return true;
+            }
+            if r < 0 {
+                // The word is not "event posted": no handler waits.
+                return false;
+            }
+            if i % 20 == 19 {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        false
+    }
+
+    /// Answer the posted event: wake the handler wherever it waits.
+    fn answer(&mut self) {
+        let w = self.state();
+        w.store(ST_ANSWER, Ordering::Release);
+        let park = self.park_word();
+        if self.parked {
+            self.parked = false;
+            if futex(park, libc::FUTEX_WAKE, 1, None) > 0 {
+                return;
+            }
+        }
+        futex(w, libc::FUTEX_WAKE, 1, None);
+    }
+
+    /// Send the queued mapping changes with this answer: the records to
+    /// the slot's read-only page, the cookie to its header (see `park`).
+    /// False if they must go through the stub's thread instead.
+    fn send_batch(&mut self) -> bool {
+        let n = self.host.ops.len() as u64;
+        if n == 0 || n > REQ_REC_MAX || stub_batches_only() || !self.park() {
+            return false;
+        }
+        let phys = super::physmem();
+        let rec = self.phys + REQ_SLOT_SIZE;
+        let mut buf = Vec::with_capacity(self.host.ops.len() * 64);
+        for op in self.host.ops.drain(..) {
+            for w in op {
+                buf.extend_from_slice(&w.to_le_bytes());
+            }
+            buf.extend_from_slice(&0u64.to_le_bytes());
+        }
+        phys.write(rec + OPS_OFFSET, &buf);
+        phys.write_u64(rec, n);
+        phys.write_u64(self.phys + REQ_H_DONE, u64::MAX);
+        phys.write_u64(self.phys + REQ_H_COOKIE, self.cookie);
+        self.sent = Some(n);
+        true
+    }
+
+    /// The batch sent with the last answer, checked: Err if a record
+    /// failed (or the guest meddled), as a failed stub batch.
+    fn check_sent(&mut self) -> Result<(), ()> {
+        let Some(n) = self.sent.take() else {
+            return Ok(());
+        };
+        let phys = super::physmem();
+        // Never leave the cookie behind, whatever happened.
+        phys.write_u64(self.phys + REQ_H_COOKIE, 0);
+        let done = phys.read_u64(self.phys + REQ_H_DONE);
+        if done != n {
+            log::error!(
+                "seccomp: host process {}: record {done} of a handler batch of {n} failed: {}",
+                self.host.pid,
+                phys.read_u64(self.phys + REQ_H_RESULT) as i64
+            );
+            return Err(());
         }
         Ok(())
     }
@@ -306,6 +445,27 @@ impl SecMm {
     }
 }
 
+/// `RUML_SECCOMP_STUB_BATCH=1` in vmlinux's environment: every mapping
+/// batch goes through the stub's thread, as before handler batches (to
+/// measure one against the other in the same conditions; bench/).
+fn stub_batches_only() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("RUML_SECCOMP_STUB_BATCH").is_some_and(|v| v == "1"))
+}
+
+/// A fresh random cookie with both halves non-zero.
+fn new_cookie() -> u64 {
+    loop {
+        let mut b = [0u8; 8];
+        // SAFETY: b is a valid buffer of 8 bytes.
+        let r = unsafe { libc::getrandom(b.as_mut_ptr().cast(), 8, 0) };
+        let c = u64::from_le_bytes(b);
+        if r == 8 && c as u32 != 0 && (c >> 32) != 0 {
+            return c;
+        }
+    }
+}
+
 fn free_slot(s: u32) {
     POOL.lock().unwrap_or_else(|e| e.into_inner()).free.push(s);
 }
@@ -342,7 +502,12 @@ fn mcontext_into(m: &[u64; 18], r: &mut Regs) {
 
 /// Run `ctx` in `mm` until its next event.
 fn switch(mm: &mut SecMm, ctx: &mut Context, guest_ns: &mut i64) -> Event {
-    if mm.host.flush().is_err() {
+    // Mapping changes go with the answer when they fit (`send_batch`),
+    // else through the stub's thread first.
+    let n = mm.host.ops.len() as u64;
+    if (n > REQ_REC_MAX || (n > 0 && (stub_batches_only() || !mm.park())))
+        && mm.host.flush().is_err()
+    {
         mm.kill();
         return Event::Died;
     }
@@ -369,13 +534,24 @@ fn switch(mm: &mut SecMm, ctx: &mut Context, guest_ns: &mut i64) -> Event {
         return Event::Interrupt;
     }
     let t0 = time::monotonic_ns();
-    let w = mm.state();
-    w.store(ST_ANSWER, Ordering::Release);
-    futex(w, libc::FUTEX_WAKE, 1, None);
+    if !mm.host.ops.is_empty() && !mm.send_batch() {
+        // Parked above, so this does not happen; never run the guest
+        // with mapping changes outstanding.
+        if mm.host.flush().is_err() {
+            irq::leave_guest();
+            mm.kill();
+            return Event::Died;
+        }
+    }
+    mm.answer();
     let ok = mm.wait_event(None);
     *guest_ns += time::monotonic_ns() - t0;
     irq::leave_guest();
     if !ok {
+        return Event::Died;
+    }
+    if mm.check_sent().is_err() {
+        mm.kill();
         return Event::Died;
     }
     let Some(uc) = mm.frame() else {
@@ -566,35 +742,8 @@ impl Platform for Seccomp {
             process::invalidate_fpu(h)
         }
     }
-    fn monotonic_ns(&self) -> i64 {
-        time::monotonic_ns()
-    }
-    fn realtime_ns(&self) -> i64 {
-        time::realtime_ns()
-    }
-    fn arm_timer(&self, deadline_ns: Option<i64>) {
-        irq::arm_timer(deadline_ns)
-    }
-    fn idle(&self, timeout: Option<Duration>) {
-        irq::idle(timeout)
-    }
-    fn take_interrupts(&self) -> bool {
-        irq::take_pending()
-    }
-    fn interrupts_pending(&self) -> bool {
-        irq::pending()
-    }
-    fn raise_interrupt(&self) {
-        irq::raise()
-    }
-    fn kick(&self, cpu: usize) {
-        irq::kick(cpu)
-    }
     fn init_cpu(&self, cpu: usize) -> Result<(), String> {
         super::init_cpu(cpu)?;
         init_cpu()
-    }
-    fn take_dump_request(&self) -> bool {
-        irq::take_dump_request()
     }
 }

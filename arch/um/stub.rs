@@ -36,9 +36,9 @@ pub const PHYS_FD: i32 = 3;
 pub const OP_SIZE: u64 = 64;
 /// Header of the data area: [0] number of records, [8] records completed.
 pub const OPS_OFFSET: u64 = 64;
-/// The last 4 KiB of the data area: seccomp programs and a little stack.
-pub const AUX_OFFSET: u64 = STUB_DATA_SIZE - 4096;
-/// Room for records, leaving the auxiliary page at the end.
+/// The last 8 KiB of the data area: seccomp programs and a little stack.
+pub const AUX_OFFSET: u64 = STUB_DATA_SIZE - 2 * 4096;
+/// Room for records, leaving the auxiliary pages at the end.
 pub const MAX_OPS: usize = ((AUX_OFFSET - OPS_OFFSET) / OP_SIZE) as usize;
 /// mseal(2), Linux 6.10 and later; older hosts answer ENOSYS and the
 /// stub's code page is then protected by the kernel's checks and the
@@ -65,6 +65,7 @@ global_asm!(
     ".globl ruml_stub_wake_ret",
     ".globl ruml_stub_wait_ret",
     ".globl ruml_stub_sigreturn_ret",
+    ".globl ruml_stub_hop_ret",
     "ruml_stub_start:",
     // mmap(STUB_DATA, STUB_DATA_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, PHYS_FD, r9)
     "mov eax, 9",
@@ -217,6 +218,7 @@ global_asm!(
     "mov rdi, rbx",
     "mov esi, 1",
     "mov edx, 1",
+    "xor r10d, r10d",
     "syscall",
     "ruml_stub_wake_ret:",
     "5:",
@@ -230,8 +232,65 @@ global_asm!(
     "syscall",
     "ruml_stub_wait_ret:",
     "jmp 5b",
+    // The answer. From here on only fixed addresses are used: a guest
+    // that reached one of the futex sites above with its own registers
+    // still runs exactly this.
     "6:",
+    "movabs rbx, {req}",
     "mov dword ptr [rbx], 0",
+    // A mapping batch sent with the answer: the kernel put the process's
+    // cookie in the slot only after it saw this thread asleep in one of
+    // the futex calls above, so it is taken (and erased) before any guest
+    // code can run again. Without it there is no batch.
+    "xor r15d, r15d",
+    "xchg r15, [rbx + {h_cookie}]",
+    "test r15, r15",
+    "jz 7f",
+    "movabs r13, {rec}",
+    "mov rbp, [r13]",
+    "cmp rbp, {rec_max}",
+    "jbe 8f",
+    "xor ebp, ebp",
+    "8:",
+    "add r13, {ops}",
+    "xor r14d, r14d",
+    "xor eax, eax",
+    "9:",
+    "cmp r14, rbp",
+    "jae 10f",
+    // One record, as the stub's batch runs it, with the cookie in the
+    // high halves of r10 and r8 (the filter wants it there; the host
+    // ignores them: mmap's fd is 32 bits, MAP_SHARED drops unknown
+    // flags, munmap and mprotect take fewer arguments).
+    "mov rax, [r13]",
+    "mov rdi, [r13 + 8]",
+    "mov rsi, [r13 + 16]",
+    "mov rdx, [r13 + 24]",
+    "mov r10d, [r13 + 32]",
+    "mov r8d, [r13 + 40]",
+    "mov r9, [r13 + 48]",
+    "mov rcx, r15",
+    "shr rcx, 32",
+    "shl rcx, 32",
+    "or r10, rcx",
+    "mov rcx, r15",
+    "shl rcx, 32",
+    "or r8, rcx",
+    "syscall",
+    "ruml_stub_hop_ret:",
+    "cmp rax, -4095",
+    "jae 10f",
+    "add r13, 64",
+    "inc r14",
+    "jmp 9b",
+    "10:",
+    "mov [rbx + {h_done}], r14",
+    "mov [rbx + {h_result}], rax",
+    "xor r15d, r15d",
+    "xor ecx, ecx",
+    "xor r10d, r10d",
+    "xor r8d, r8d",
+    "7:",
     "mov rax, [rbx + 32]",
     "wrfsbase rax",
     "mov rax, [rbx + 40]",
@@ -252,6 +311,11 @@ global_asm!(
     req = const REQ_ADDR,
     req_ss = const REQ_ADDR + REQ_SS,
     req_fprog = const REQ_ADDR + REQ_FPROG,
+    h_cookie = const REQ_H_COOKIE,
+    h_done = const REQ_H_DONE,
+    h_result = const REQ_H_RESULT,
+    rec = const REQ_REC,
+    rec_max = const REQ_REC_MAX,
 );
 
 extern "C" {
@@ -273,6 +337,7 @@ extern "C" {
     static ruml_stub_wake_ret: u8;
     static ruml_stub_wait_ret: u8;
     static ruml_stub_sigreturn_ret: u8;
+    static ruml_stub_hop_ret: u8;
 }
 
 /// The stub's machine code.
@@ -298,11 +363,30 @@ fn stub_addr(sym: &u8) -> u64 {
 /// Words: [0] state (0 guest running, 1 event posted by the stub, 2 answer
 /// posted by the kernel; the futex both sides wait on), [4] signal number,
 /// [8] si_code, [16] si_addr, [24] address of the signal frame's
-/// ucontext, [32] fs base, [40] gs base.
+/// ucontext, [32] fs base, [40] gs base, then the handler's mapping batch
+/// (`REQ_H_*`).
 pub const REQ_ADDR: u64 = STUB_END;
-/// Size of one request slot: a header page, a start-up stack page and
-/// the signal stack the handler's frames go on.
+/// Size of one request slot's read/write part: a header page, a start-up
+/// stack page and the signal stack the handler's frames go on.
 pub const REQ_SLOT_SIZE: u64 = 8 * 4096;
+/// The futex the kernel moves a waiting handler to (FUTEX_CMP_REQUEUE)
+/// before it sends a batch: proof that the thread sleeps in the stub.
+pub const REQ_H_PARK: u64 = 48;
+/// The process's batch cookie, present only between that proof and the
+/// handler taking it (it zeroes the word).
+pub const REQ_H_COOKIE: u64 = 56;
+/// The handler's batch results: records done, the last result.
+pub const REQ_H_DONE: u64 = 64;
+pub const REQ_H_RESULT: u64 = 72;
+/// The handler's batch records, mapped read-only right above the
+/// read/write part (the same format as the data area: [0] count, records
+/// from `OPS_OFFSET`), from the frames after it in the slot.
+pub const REQ_REC: u64 = REQ_ADDR + REQ_SLOT_SIZE;
+pub const REQ_REC_SIZE: u64 = 4 * 4096;
+/// Records a handler batch holds at most.
+pub const REQ_REC_MAX: u64 = (REQ_REC_SIZE - OPS_OFFSET) / OP_SIZE;
+/// Physical memory one slot takes: both parts.
+pub const REQ_SLOT_STRIDE: u64 = REQ_SLOT_SIZE + REQ_REC_SIZE;
 /// The `stack_t` the guest thread installs as its signal stack.
 pub const REQ_SS: u64 = 256;
 /// The guest thread's own filter: a `sock_fprog`, its instructions after.
@@ -327,6 +411,8 @@ pub struct SeccompSites {
     pub wake_ret: u64,
     pub wait_ret: u64,
     pub sigreturn_ret: u64,
+    /// After the handler's batch syscall (answers that carry mappings).
+    pub hop_ret: u64,
 }
 
 /// Where the seccomp platform's pieces of the stub are.
@@ -348,6 +434,7 @@ pub fn seccomp_sites() -> SeccompSites {
             wake_ret: stub_addr(&ruml_stub_wake_ret),
             wait_ret: stub_addr(&ruml_stub_wait_ret),
             sigreturn_ret: stub_addr(&ruml_stub_sigreturn_ret),
+            hop_ret: stub_addr(&ruml_stub_hop_ret),
         }
     }
 }
@@ -365,6 +452,7 @@ pub fn all_syscall_sites() -> Vec<u64> {
         s.wake_ret,
         s.wait_ret,
         s.sigreturn_ret,
+        s.hop_ret,
     ]);
     v
 }

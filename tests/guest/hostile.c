@@ -481,8 +481,8 @@ static void attack_hostcall(const char *which)
 
 static void attack_stub_sites(void)
 {
-    static const char *calls[] = {"open", "mmap-phys", "mprotect-stub", "futex-other", "fork",
-                                  "seccomp"};
+    static const char *calls[] = {"open",  "mmap-phys", "mprotect-stub", "futex-other", "fork",
+                                  "seccomp", "mmap-cookie-guess"};
     int ran = 0, nkilled = 0;
     for (long site = 0; site < NSITES; site++) {
         for (unsigned c = 0; c < sizeof calls / sizeof calls[0]; c++) {
@@ -507,8 +507,14 @@ static void attack_stub_sites(void)
                 case 4:
                     r = syscall(nr, hi | SYS_fork, 0, 0, 0, 0, 0);
                     break;
-                default:
+                case 5:
                     r = syscall(nr, hi | SYS_seccomp, 1, 0, REQ_ADDR + 1024, 0, 0);
+                    break;
+                default:
+                    /* The handler's batch carries a per-process cookie in
+                     * the high halves of flags and fd: a guess. */
+                    r = syscall(nr, hi | SYS_mmap, 0x10000000L, PAGE, 7,
+                                (0x5a5a5a5aL << 32) | MAP_SHARED | MAP_FIXED, (0x12345678L << 32) | 3);
                     break;
                 }
                 /* Back here: the hook is off (ENOSYS) or the host ran it. */
@@ -541,6 +547,17 @@ static void attack_slot(void)
     for (unsigned long off = 0; off < 8 * PAGE; off += PAGE)
         writable += !try_access((volatile unsigned char *)(REQ_ADDR + off), 0) &&
                     !try_access((volatile unsigned char *)(REQ_ADDR + off), 1);
+    /* Above the slot: the records of the mapping batches the handler runs
+     * with an answer. Readable (its own process's mappings), never
+     * writable, also while another process maps and unmaps. */
+    provoke_stub();
+    int rec_readable = 0, rec_writable = 0;
+    for (unsigned long off = 8 * PAGE; off < 12 * PAGE; off += PAGE) {
+        rec_readable += !try_access((volatile unsigned char *)(REQ_ADDR + off), 0);
+        rec_writable += !try_access((volatile unsigned char *)(REQ_ADDR + off), 1);
+    }
+    report("batch records", rec_writable == 0, "(%d readable, %d writable pages)", rec_readable,
+           rec_writable);
     for (int round = 0; round < 4; round++) {
         fflush(stdout);
         pid_t pid = fork();
