@@ -191,7 +191,10 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     super::posix_timers::exit_process(tgid);
     // A parent that is gone (a pid namespace's init that died first)
     // cannot wait: reap at once.
-    let parent_gone = task::group(parent).is_none_or(|p| p.lock().zombie.is_some());
+    let parent_gone = match task::group(parent) {
+        Some(p) => p.lock().zombie.is_some(),
+        None => super::ns::pid::of(&super::ns::pid::ns_of_pid(tgid)).level > 0,
+    };
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.
     let auto_reap = parent_gone
         || task::group(parent)
