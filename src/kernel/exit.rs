@@ -135,10 +135,11 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
     // Orphans go to the init of the pid namespace the process lives in.
     let children = std::mem::take(&mut tg.lock().children);
     if !children.is_empty() {
-        let reaper = if zapped.is_some() {
+        let ns = super::ns::pid::ns_of_pid(tgid);
+        let reaper = if zapped.is_some() || super::ns::pid::is_dead(&ns) {
             None
         } else {
-            super::ns::pid::reaper(&super::ns::pid::ns_of_pid(tgid))
+            super::ns::pid::reaper(&ns)
                 .filter(|&r| r != tgid)
                 .and_then(task::group)
                 .filter(|g| g.lock().zombie.is_none())
@@ -185,11 +186,15 @@ fn process_exit(tg: &Arc<task::ThreadGroup>) {
         (g.parent, g.exit_signal)
     };
     super::pidfd::process_exited();
+    super::ns::pid::member_exited(tgid);
     super::time::cancel_itimer(tgid);
     super::posix_timers::exit_process(tgid);
     // A parent that is gone (a pid namespace's init that died first)
     // cannot wait: reap at once.
-    let parent_gone = task::group(parent).is_none_or(|p| p.lock().zombie.is_some());
+    let parent_gone = match task::group(parent) {
+        Some(p) => p.lock().zombie.is_some(),
+        None => super::ns::pid::of(&super::ns::pid::ns_of_pid(tgid)).level > 0,
+    };
     // Parent ignoring SIGCHLD (or SA_NOCLDWAIT): reap at once.
     let auto_reap = parent_gone
         || task::group(parent)

@@ -18,14 +18,19 @@ fn targets(t: &Arc<Task>, which: i32, who: i32) -> KResult<Vec<Arc<Task>>> {
     }
     Ok(match which {
         PRIO_PROCESS => {
-            let tid = if who == 0 { t.tid } else { who };
-            task::task(tid).into_iter().collect()
+            // Numbers are the caller's pid namespace's.
+            let tid = if who == 0 {
+                Some(t.tid)
+            } else {
+                super::ns::pid::find(t, who)
+            };
+            tid.and_then(task::task).into_iter().collect()
         }
         PRIO_PGRP => {
             let pgrp = if who == 0 {
                 t.session_and_pgrp().1
             } else {
-                who
+                super::ns::pid::find(t, who).unwrap_or(0)
             };
             task::all_tasks()
                 .into_iter()

@@ -379,6 +379,12 @@ fn find_child(
         any = true;
         if opts & WEXITED != 0 {
             if let Some(st) = ci.zombie {
+                // A pid namespace's init is reported once the rest of its
+                // namespace is gone.
+                drop(ci);
+                if super::ns::pid::init_still_zapping(c) {
+                    continue;
+                }
                 return Ok(Some(Found::Exited(c, st)));
             }
         }

@@ -59,7 +59,9 @@ pub fn sys_process_vm(
     let rsegs = read_iovecs(&mm, remote.0, cnt(remote.1))?;
     total(&lsegs)?;
     total(&rsegs)?;
-    let target = task::task(pid).ok_or(Errno::ESRCH)?;
+    let target = super::ns::pid::find(t, pid)
+        .and_then(task::task)
+        .ok_or(Errno::ESRCH)?;
     super::ptrace_access::check_attach(t.tgid(), target.tgid())?;
     let rmm = target.mm();
     let (src_mm, dst_mm, src, dst): (&Mm, &Mm, Vec<_>, Vec<_>) = if write {

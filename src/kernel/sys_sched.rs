@@ -73,12 +73,15 @@ fn valid_policy(p: i32) -> bool {
     )
 }
 
-/// The thread `pid` names (0: the caller); ESRCH if there is none.
+/// The thread `pid` names in the caller's pid namespace (0: the
+/// caller); ESRCH if there is none.
 pub(super) fn target(t: &Arc<Task>, pid: i32) -> KResult<Arc<Task>> {
     if pid == 0 {
         return Ok(t.clone());
     }
-    task::task(pid).ok_or(Errno::ESRCH)
+    super::ns::pid::find(t, pid)
+        .and_then(task::task)
+        .ok_or(Errno::ESRCH)
 }
 
 /// sched_get_priority_max

@@ -359,9 +359,12 @@ static void second_ns(void) {
         close(ready[0]);
         close(hold[0]);
         if (fork() == 0) {
-            /* A member: keeps hold[1] open until it dies. */
-            signal(SIGTERM, SIG_IGN);
-            write(ready[1], "x", 1);
+            /* A member: keeps hold[1] open until it dies; tells the
+             * outer parent its number there. */
+            long v[8];
+            int n = nspid("NSpid", v, 8);
+            pid_t outer = n >= 2 ? v[n - 2] : -1;
+            write(ready[1], &outer, sizeof outer);
             for (;;)
                 pause();
         }
@@ -374,10 +377,13 @@ static void second_ns(void) {
     close(ready[1]);
     close(hold[1]);
     char x;
-    printf("member ready: %ld\n", (long)read(ready[0], &x, 1));
+    pid_t m = 0;
+    printf("member ready: %d\n", read(ready[0], &m, sizeof m) == sizeof m);
     /* Kill the init from outside: SIGKILL from an ancestor namespace. */
     r("kill(init, SIGKILL)", kill(c, SIGKILL));
     printf("init code %d\n", wait_code(c));
+    /* Its parent hears of the init only once the namespace is empty. */
+    r("kill(member, 0) after the init is reaped", kill(m, 0));
     printf("member gone (hold pipe EOF): %ld\n", (long)read(hold[0], &x, 1));
     close(ready[0]);
     close(hold[0]);

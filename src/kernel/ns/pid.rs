@@ -178,6 +178,44 @@ pub fn release(global: Pid) {
     }
 }
 
+/// Process `global` exited: if it was a member of a namespace whose
+/// init is gone, the init's parent may be waiting for the last of them.
+pub fn member_exited(global: Pid) {
+    use crate::kernel::task;
+    let ns = ns_of_pid(global);
+    if data(&ns).level == 0 || !lock(&data(&ns).st).dead {
+        return;
+    }
+    let Some(init) = reaper(&ns).filter(|&r| r != global) else {
+        return;
+    };
+    let parent = task::group(init).map(|g| g.lock().parent);
+    if let Some(pg) = parent.and_then(task::group) {
+        pg.child_wq.wake_all();
+    }
+}
+
+/// Is `global` a dead namespace's init with other members still running:
+/// its parent may not reap it before they are gone (Linux's init waits
+/// for them in zap_pid_ns_processes).
+pub fn init_still_zapping(global: Pid) -> bool {
+    use crate::kernel::task;
+    let Some(ns) = init_of(global) else {
+        return false;
+    };
+    let members: Vec<Pid> = {
+        let st = lock(&data(&ns).st);
+        if !st.dead {
+            return false;
+        }
+        st.by_local.values().copied().collect()
+    };
+    members
+        .into_iter()
+        .filter(|&m| m != global)
+        .any(|m| task::group(m).is_some_and(|g| g.lock().zombie.is_none()))
+}
+
 /// Forget every namespace number (reboot).
 pub fn clear_all() {
     let all = std::mem::take(&mut *lock(&UPIDS));
@@ -256,6 +294,11 @@ pub fn reaper(ns: &Ns) -> Option<Pid> {
         return Some(1);
     }
     lock(&data(ns).st).reaper
+}
+
+/// Has `ns`'s init exited (the namespace takes no new processes).
+pub fn is_dead(ns: &Ns) -> bool {
+    data(ns).level > 0 && lock(&data(ns).st).dead
 }
 
 /// Was `ns`'s init ever forked (/proc/PID/ns/pid_for_children shows it
