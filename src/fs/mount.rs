@@ -202,7 +202,7 @@ pub struct Mount {
 static NEXT_ID: AtomicU32 = AtomicU32::new(16);
 
 /// A fresh mount id.
-pub(crate) fn new_id() -> u32 {
+pub fn new_id() -> u32 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 

@@ -171,8 +171,51 @@ fn bind(t: &Task, src: &str, p: &Path, flags: u64) -> KResult<()> {
         unbindable: false,
         ..sm.prop
     };
+    let top = m.id;
     mount::add_mount(m, Some(p));
+    if flags & MS_REC != 0 {
+        copy_submounts(&s, &sm, top);
+    }
     Ok(())
+}
+
+/// mount --rbind: the mounts below the source path `s` (on mount `sm`)
+/// are copied below the new mount `top`, the same way, except the
+/// unbindable ones and what is below them.
+fn copy_submounts(s: &Path, sm: &Mount, top: u32) {
+    let g = mount::mounts();
+    let Some((_, src_at)) = mount::place_of(s) else {
+        return;
+    };
+    // Old id -> copy's id, for the parents of deeper copies.
+    let mut copies = std::collections::HashMap::from([(sm.id, top)]);
+    for id in mount::subtree_of(&g, sm.id).into_iter().skip(1) {
+        let Some(c) = g.iter().find(|m| m.id == id) else {
+            continue;
+        };
+        let Some(&parent) = copies.get(&c.parent_id) else {
+            continue;
+        };
+        if c.prop.unbindable {
+            continue;
+        }
+        let mp = if c.parent_id == sm.id {
+            // Its place below the source path, or not copied.
+            let at = mount::target_in(&g, c);
+            match at.strip_prefix(src_at.trim_end_matches('/')) {
+                Some(r) if r.starts_with('/') => r.to_string(),
+                _ => continue,
+            }
+        } else {
+            c.mp.clone()
+        };
+        let mut copy = (**c).clone();
+        copy.id = mount::new_id();
+        copy.prop.unbindable = false;
+        copy.locked = false;
+        copies.insert(c.id, copy.id);
+        mount::attach_at(copy, parent, mp);
+    }
 }
 
 /// mount --move SRC TARGET: the mount rooted at SRC moves to TARGET.

@@ -237,6 +237,27 @@ static void unbindable(void) {
     r("umount ub", umount("ub"));
 }
 
+static void rbind(void) {
+    mkdir("rt", 0755);
+    mkdir("rb", 0755);
+    r("mount rt", tmpfs("rt"));
+    mkdir("rt/sub", 0755);
+    mkdir("rt/ub", 0755);
+    r("mount rt/sub", tmpfs("rt/sub"));
+    r("mount rt/ub", tmpfs("rt/ub"));
+    r("make rt/ub unbindable", mount(NULL, "rt/ub", NULL, MS_UNBINDABLE, NULL));
+    r("bind rt on rb", mount("rt", "rb", NULL, MS_BIND, NULL));
+    printf("bind lists rb/sub: %d\n", field(0, "rb/sub", "shared:") == 0);
+    r("umount rb", umount("rb"));
+    r("rbind rt on rb", mount("rt", "rb", NULL, MS_BIND | MS_REC, NULL));
+    printf("rbind lists rb/sub: %d, rb/ub: %d\n", field(0, "rb/sub", "shared:") == 0,
+           field(0, "rb/ub", "shared:") == 0);
+    r("umount rb busy", umount("rb"));
+    r("umount2 rb MNT_DETACH", umount2("rb", MNT_DETACH));
+    printf("rb/sub gone: %d\n", field(0, "rb/sub", "shared:") == -1);
+    r("umount2 rt MNT_DETACH", umount2("rt", MNT_DETACH));
+}
+
 static void setns_errors(void) {
     int mnt = open("/proc/self/ns/mnt", O_RDONLY);
     int uts = open("/proc/self/ns/uts", O_RDONLY);
@@ -375,6 +396,7 @@ int main(void) {
     slave();
     private_();
     unbindable();
+    rbind();
     setns_errors();
     less_privileged();
     pivot();

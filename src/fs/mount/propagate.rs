@@ -352,3 +352,96 @@ pub fn optional_fields(t: &Tables, ns: u64, m: &Mount) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpfs_mount(group: u32, master: u32) -> Mount {
+        let root = crate::fs::tmpfs::new_fs(0o755);
+        let mut m = Mount::new(None, root, "t", "tmpfs", MntFlags::empty(), "");
+        m.prop.group = group;
+        m.prop.master = master;
+        m
+    }
+
+    #[test]
+    fn one_type_flag_only() {
+        assert_eq!(PropType::from_flags(1 << 20), Some(PropType::Shared));
+        assert_eq!(
+            PropType::from_flags((1 << 18) | 16384),
+            Some(PropType::Private)
+        );
+        assert_eq!(PropType::from_flags((1 << 20) | (1 << 18)), None);
+        assert_eq!(PropType::from_flags((1 << 20) | 2), None);
+    }
+
+    #[test]
+    fn paths_below_a_bind_root() {
+        assert_eq!(below("/a/b", "/"), Some("/a/b".into()));
+        assert_eq!(below("/a/b", "/a"), Some("/b".into()));
+        assert_eq!(below("/a", "/a"), Some("/".into()));
+        assert_eq!(below("/ab", "/a"), None);
+    }
+
+    /// A mount on a shared root is copied onto its peer in another
+    /// namespace and onto a slave; its unmount removes both copies; the
+    /// slave's own mount does not come back.
+    #[test]
+    fn mounts_and_unmounts_travel_to_peers_and_slaves() {
+        let _mem = crate::kernel::testing::setup_memory();
+        let mut t = Tables::new();
+        let a = tmpfs_mount(1, 0);
+        let mut b = a.clone();
+        b.id = new_id();
+        let mut c = a.clone();
+        c.id = new_id();
+        c.prop = Propagation {
+            group: 0,
+            master: 1,
+            unbindable: false,
+        };
+        let (aid, bid, cid) = (a.id, b.id, c.id);
+        t.insert(1, vec![Arc::new(a.clone())]);
+        t.insert(2, vec![Arc::new(b)]);
+        t.insert(3, vec![Arc::new(c)]);
+        let point = a.root.clone();
+        let new = tmpfs_mount(0, 0);
+        let nid = new.id;
+        let mut new = new;
+        new.point = Some(point.clone());
+        attach(&mut t, 1, new, aid, "/".into());
+        let in_b = t[&2].iter().find(|m| m.parent_id == bid).cloned().unwrap();
+        let in_c = t[&3].iter().find(|m| m.parent_id == cid).cloned().unwrap();
+        let group = t[&1].iter().find(|m| m.id == nid).unwrap().prop.group;
+        assert_ne!(group, 0);
+        assert_eq!(in_b.prop.group, group);
+        assert_eq!((in_c.prop.group, in_c.prop.master), (0, group));
+        // The slave's own mount stays there.
+        let mut own = tmpfs_mount(0, 0);
+        own.point = Some(in_c.root.clone());
+        attach(&mut t, 3, own, in_c.id, "/".into());
+        assert_eq!(t[&1].len(), 2);
+        umount(&mut t, 1, nid, false).unwrap();
+        assert_eq!(t[&1].len(), 1);
+        assert_eq!(t[&2].len(), 1);
+        // The copy on the slave has a mount on it: it stays.
+        assert_eq!(t[&3].len(), 3);
+    }
+
+    /// The last peer made private passes its slaves to its own master.
+    #[test]
+    fn last_peer_hands_slaves_on() {
+        let _mem = crate::kernel::testing::setup_memory();
+        let mut t = Tables::new();
+        let a = tmpfs_mount(2, 1);
+        let s = tmpfs_mount(0, 2);
+        let (aid, sid) = (a.id, s.id);
+        t.insert(1, vec![Arc::new(a), Arc::new(s)]);
+        change_type(&mut t, &[aid], PropType::Private);
+        let s = find(&t, sid).unwrap();
+        assert_eq!(s.prop.master, 1);
+        let a = find(&t, aid).unwrap();
+        assert_eq!(a.prop, Propagation::default());
+    }
+}

@@ -105,6 +105,11 @@ pub fn change_propagation(id: u32, rec: bool, ty: PropType) {
 }
 
 /// `id` and the ids of every mount below it in `g`, parents first.
+pub fn subtree_of(g: &[Arc<Mount>], id: u32) -> Vec<u32> {
+    subtree(g, id)
+}
+
+/// `id` and the ids of every mount below it in `g`, parents first.
 pub(super) fn subtree(g: &[Arc<Mount>], id: u32) -> Vec<u32> {
     let mut out = vec![id];
     let mut i = 0;
@@ -408,4 +413,12 @@ pub fn ns_root(ns: u64) -> Option<Arc<dyn Inode>> {
 /// (umount's target when a path names a mount point).
 pub fn mounted_on(inode: &Arc<dyn Inode>) -> Option<Arc<Mount>> {
     top_mount_on(&mounts(), inode.clone())
+}
+
+/// Add `m` to the current namespace's tree on mount `parent_id` at `mp`
+/// (below the parent's root), propagating as `add_mount` does (the
+/// submounts `mount --rbind` copies).
+pub fn attach_at(m: Mount, parent_id: u32, mp: String) {
+    let ns = current_ns();
+    propagate::attach(&mut lock_mut(), ns, m, parent_id, mp);
 }

@@ -285,7 +285,7 @@ const LIST: &[Entry] = &[
     full(162, "sync", "writes back the ext filesystems", |t, _| sys_fs::sys_sync(t)),
     none(163, "acct", ""),
     full(164, "settimeofday", "sets the guest's clock only; the timezone is stored and reported by gettimeofday", |t, a| sys_clock::sys_settimeofday(t, a.u(0), a.u(1))),
-    partial(165, "mount", "ruml's filesystem types only; shared/private/slave/unbindable propagation between namespaces (MS_REC), bind (not rbind: submounts are not copied); see docs/namespaces.md", |t, a| sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))),
+    partial(165, "mount", "ruml's filesystem types only; shared/private/slave/unbindable propagation between namespaces (MS_REC), bind and rbind (unbindable submounts skipped); see docs/namespaces.md", |t, a| sys_mount::sys_mount(t, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))),
     partial(166, "umount2", "MNT_DETACH (lazy, with the mounts below); MNT_FORCE and MNT_EXPIRE are plain unmounts; the root and a busy ext filesystem EBUSY; propagates to peers and slaves", |t, a| sys_mount::sys_umount2(t, a.u(0), a.i(1))),
     none(167, "swapon", ""),
     none(168, "swapoff", ""),
