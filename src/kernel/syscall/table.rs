@@ -120,7 +120,7 @@ pub static SYSCALLS: &[Entry] = LIST;
 
 #[rustfmt::skip]
 const LIST: &[Entry] = &[
-    full(0, "read", "regular files and block devices complete in full (up to MAX_RW_COUNT); other files at most 1 MiB per call; O_DIRECT on ext2/3/4 files and block devices: EINVAL unless buffer, offset and length are multiples of 512 (reads at or past EOF give 0 first), through the same page cache as buffered I/O (`kernel/direct_io.rs`); readv/writev/preadv/pwritev check every segment, preadv2/pwritev2 do not yet", |t, a| sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2))),
+    full(0, "read", "regular files and block devices complete in full (up to MAX_RW_COUNT); other files at most 1 MiB per call; O_DIRECT on ext2/3/4 files and block devices: EINVAL unless buffer, offset and length are multiples of 512 (reads at or past EOF give 0 first), through the same page cache as buffered I/O (`kernel/direct_io.rs`); readv/writev/preadv/pwritev/preadv2/pwritev2 check every segment (preadv2/pwritev2 after their RWF_* flags; RWF_APPEND checks the end of the file it writes at)", |t, a| sys_fs::sys_read(t, a.i(0), a.u(1), a.usize(2))),
     full(1, "write", "regular files and block devices complete in full; O_DIRECT alignment as read; blocking pipe writes go in whole unless a signal comes (then the count so far); non-blocking ones may be partial; writes up to PIPE_BUF are atomic", |t, a| sys_fs::sys_write(t, a.i(0), a.u(1), a.usize(2))),
     full(2, "open", "as openat", |t, a| sys_fs::sys_openat(t, sys_fs::AT_FDCWD, a.u(0), a.u32(1), a.u32(2))),
     full(3, "close", "", |t, a| sys_fs::sys_close(t, a.i(0))),
