@@ -144,6 +144,17 @@ read at pos 0: 512
 preadv aligned: 1024
 preadv short segment: -1 errno Invalid argument
 pwritev unaligned base: -1 errno Invalid argument
+preadv2 aligned: 512
+preadv2 off 3: -1 errno Invalid argument
+preadv2 bad flag, off 3: -1 errno Operation not supported
+preadv2 at pos 512: 512
+pos 1024
+preadv2 at pos 3: -1 errno Invalid argument
+pwritev2 off 1 dsync: -1 errno Invalid argument
+pwritev2 dsync: 512
+pwritev2 append: 512
+size 5120
+pwritev2 append len 100: -1 errno Invalid argument
 pread unaligned after F_SETFL: 100
 odirect done
 ";

@@ -282,6 +282,10 @@ pub trait Inode: Send + Sync {
     fn fsync(&self, _t: &crate::kernel::task::Task) -> KResult<()> {
         self.sync()
     }
+    /// The largest file size the filesystem allows (Linux's s_maxbytes).
+    fn max_bytes(&self) -> u64 {
+        i64::MAX as u64
+    }
     /// fallocate(2) on a regular file, `mode` already checked against
     /// Linux's combinations (see `falloc`). The default, for filesystems
     /// without their own: mode 0 extends the size without reserving

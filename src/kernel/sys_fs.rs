@@ -1285,6 +1285,9 @@ pub fn sys_fallocate(t: &Arc<Task>, fd: i32, mode: i32, off: i64, len: i64) -> K
     }
     let end = off.checked_add(len).ok_or(Errno::EFBIG)? as u64;
     let i = f.inode.clone().ok_or(Errno::ENODEV)?;
+    if end > i.max_bytes() {
+        return Err(Errno::EFBIG);
+    }
     // Growing the file counts against RLIMIT_FSIZE (inode_newsize_ok).
     if !keep && matches!(mode & MODE_MASK, 0 | ZERO_RANGE) && st.is_reg() {
         super::rlimits::fsize_grow(st.size, end)?;

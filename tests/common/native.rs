@@ -13,6 +13,12 @@ pub fn compare_with_native(name: &str, last_line: &str) {
 /// `compare_with_native` with extra command-line words for the guest
 /// (`ncpus=2`).
 pub fn compare_with_native_booted(name: &str, last_line: &str, words: &[&str]) {
+    drop(compare_with_native_keep(name, last_line, words));
+}
+
+/// `compare_with_native_booted`, handing back the guest (still running,
+/// at its prompt) for checks after the program's run.
+pub fn compare_with_native_keep(name: &str, last_line: &str, words: &[&str]) -> Guest {
     let dir = test_dir(&format!("{name}-build"));
     let src = repo_root().join(format!("tests/guest/{name}.c"));
     let bin = dir.join(name);
@@ -63,4 +69,5 @@ pub fn compare_with_native_booted(name: &str, last_line: &str, words: &[&str]) {
         );
     }
     assert_eq!(status, 0);
+    g
 }

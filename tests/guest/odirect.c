@@ -11,6 +11,7 @@
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -81,6 +82,25 @@ int main(void)
     v[1].iov_len = 512;
     v[1].iov_base = a + 9217;
     res("pwritev unaligned base", pwritev(fd, v, 2, 0));
+
+    /* preadv2/pwritev2 follow the same rule, their flags first. */
+    struct iovec w = {a + 8192, 512};
+    res("preadv2 aligned", syscall(SYS_preadv2, fd, &w, 1, 0L, 0L, 0));
+    res("preadv2 off 3", syscall(SYS_preadv2, fd, &w, 1, 3L, 0L, 0));
+    res("preadv2 bad flag, off 3", syscall(SYS_preadv2, fd, &w, 1, 3L, 0L, 0x200));
+    lseek(fd, 512, SEEK_SET);
+    res("preadv2 at pos 512", syscall(SYS_preadv2, fd, &w, 1, -1L, 0L, 0));
+    printf("pos %ld\n", (long)lseek(fd, 0, SEEK_CUR));
+    lseek(fd, 3, SEEK_SET);
+    res("preadv2 at pos 3", syscall(SYS_preadv2, fd, &w, 1, -1L, 0L, 0));
+    w.iov_base = a;
+    res("pwritev2 off 1 dsync", syscall(SYS_pwritev2, fd, &w, 1, 1L, 0L, RWF_DSYNC));
+    res("pwritev2 dsync", syscall(SYS_pwritev2, fd, &w, 1, 0L, 0L, RWF_DSYNC));
+    res("pwritev2 append", syscall(SYS_pwritev2, fd, &w, 1, 0L, 0L, RWF_APPEND));
+    fstat(fd, &st);
+    printf("size %ld\n", (long)st.st_size);
+    w.iov_len = 100;
+    res("pwritev2 append len 100", syscall(SYS_pwritev2, fd, &w, 1, 0L, 0L, RWF_APPEND));
 
     /* Clearing O_DIRECT lifts the rule. */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_DIRECT);

@@ -182,13 +182,24 @@ impl Alloc<'_> {
             let first = group_first_block(sb, g);
             let start = if i == 0 { (goal - first) as usize } else { 0 };
             let found = (start..n).chain(0..start).find(|&k| !bit(&map, k));
-            let Some(k) = found else {
+            let Some(mut k) = found else {
                 corrupt(
                     self.dev,
                     &format!("group {g}: free block count says free, bitmap says full"),
                 );
                 continue;
             };
+            // Not continuing at the goal and the first free run is short:
+            // a run long enough further on keeps the file in one piece
+            // (as Linux's allocator looks for one).
+            let at_goal = i == 0 && k == start;
+            if !at_goal && run_len(&map, n, k, max as usize) < max as usize {
+                if let Some(r) = find_run(&map, k, n, max as usize)
+                    .or_else(|| find_run(&map, 0, k, max as usize))
+                {
+                    k = r;
+                }
+            }
             let mut count = 0usize;
             while k + count < n && count < max as usize && !bit(&map, k + count) {
                 set_bit(&mut map, k + count, true);
@@ -311,4 +322,26 @@ impl Alloc<'_> {
         *self.free_inodes += 1;
         Ok(())
     }
+}
+
+/// Free blocks from `k` on (at most `want`), among the group's `n`.
+fn run_len(map: &[u8], n: usize, k: usize, want: usize) -> usize {
+    (k..n.min(k + want)).take_while(|&x| !bit(map, x)).count()
+}
+
+/// The first run of `want` free blocks that starts in [from, to) and
+/// ends before `to`.
+fn find_run(map: &[u8], from: usize, to: usize, want: usize) -> Option<usize> {
+    let mut run = 0;
+    for x in from..to {
+        if bit(map, x) {
+            run = 0;
+        } else {
+            run += 1;
+            if run == want {
+                return Some(x + 1 - want);
+            }
+        }
+    }
+    None
 }

@@ -130,9 +130,22 @@ impl Map<'_> {
         from: u64,
         free: &mut dyn FnMut(u64),
     ) -> KResult<()> {
+        self.remove(i_block, from, u64::MAX, free)
+    }
+
+    /// Free every block mapping logical blocks in [from, to), and the
+    /// indirect blocks whose whole span lies inside (a hole punched in
+    /// the middle keeps the indirect blocks it only partly covers).
+    pub fn remove(
+        &mut self,
+        i_block: &mut [u8],
+        from: u64,
+        to: u64,
+        free: &mut dyn FnMut(u64),
+    ) -> KResult<()> {
         let per = self.sb.block_size as u64 / 4;
         for slot in 0..12usize {
-            if slot as u64 >= from {
+            if (from..to).contains(&(slot as u64)) {
                 let b = le32(i_block, slot * 4) as u64;
                 if b != 0 {
                     free(b);
@@ -144,7 +157,7 @@ impl Map<'_> {
         let mut span = per;
         for (slot, level) in [(12usize, 1u32), (13, 2), (14, 3)] {
             let b = le32(i_block, slot * 4) as u64;
-            if b != 0 && self.free_tree(b, level, base, from, free)? {
+            if b != 0 && self.free_tree(b, level, base, from, to, free)? {
                 put32(i_block, slot * 4, 0);
             }
             base += span;
@@ -154,18 +167,20 @@ impl Map<'_> {
     }
 
     /// Free the part of the subtree at `b` (covering logical blocks from
-    /// `base`) at or past `from`; true if `b` itself was freed.
+    /// `base`) in [from, to); true if `b` itself was freed.
     fn free_tree(
         &mut self,
         b: u64,
         level: u32,
         base: u64,
         from: u64,
+        to: u64,
         free: &mut dyn FnMut(u64),
     ) -> KResult<bool> {
         let per = self.sb.block_size as u64 / 4;
         let child_span = per.pow(level - 1);
-        if base + per * child_span <= from {
+        let span_end = base + per * child_span;
+        if span_end <= from || base >= to {
             return Ok(false);
         }
         self.check(b)?;
@@ -178,21 +193,21 @@ impl Map<'_> {
             }
             let cbase = base + i as u64 * child_span;
             let gone = if level == 1 {
-                if cbase >= from {
+                if (from..to).contains(&cbase) {
                     free(c);
                     true
                 } else {
                     false
                 }
             } else {
-                self.free_tree(c, level - 1, cbase, from, free)?
+                self.free_tree(c, level - 1, cbase, from, to, free)?
             };
             if gone {
                 put32(&mut blk, i * 4, 0);
                 changed = true;
             }
         }
-        if base >= from {
+        if base >= from && span_end <= to {
             free(b);
             self.bc.forget(b);
             return Ok(true);

@@ -1208,12 +1208,8 @@ impl FsInner {
             return Ok(0);
         }
         let end = off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
-        let maxsize = if self.iget(ino)?.di.flags() & EXT4_EXTENTS_FL != 0 {
-            (u32::MAX as u64) * self.bs()
-        } else {
-            let per = self.bs() / 4;
-            (12 + per + per * per + per * per * per).min(u32::MAX as u64) * self.bs()
-        };
+        let extents = self.iget(ino)?.di.flags() & EXT4_EXTENTS_FL != 0;
+        let maxsize = self.max_file_bytes(extents);
         if end > maxsize {
             return Err(Errno::EFBIG);
         }
@@ -1564,6 +1560,8 @@ impl Drop for FsInner {
         }
     }
 }
+
+mod falloc;
 
 /// How many node blocks a tree of `n` extents needs.
 pub fn tree_nodes(n: usize, bs: usize) -> usize {

@@ -14,6 +14,7 @@ pub mod group;
 pub mod inode;
 pub mod journal;
 pub mod options;
+pub mod ranges;
 pub mod reserve;
 pub mod superblock;
 pub mod vnode;

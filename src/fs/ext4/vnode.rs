@@ -485,6 +485,21 @@ impl Inode for Ext4Inode {
         g.write(self.ino, off, buf)
     }
 
+    fn fallocate(&self, mode: u32, off: u64, len: u64) -> KResult<()> {
+        let mut g = self.fs.lock();
+        if g.di(self.ino)?.mode() & S_IFMT != S_IFREG {
+            return Err(Errno::ENODEV);
+        }
+        g.fallocate(self.ino, mode, off, len)
+    }
+
+    /// Linux's s_maxbytes: an extent's reach when the filesystem has
+    /// extents, the block map's otherwise.
+    fn max_bytes(&self) -> u64 {
+        let g = self.fs.lock();
+        g.max_file_bytes(g.sb.extents())
+    }
+
     fn page(&self, idx: u64) -> KResult<Pfn> {
         let mut g = self.fs.lock();
         if g.di(self.ino)?.mode() & S_IFMT != S_IFREG {
