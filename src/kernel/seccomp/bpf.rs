@@ -65,34 +65,21 @@ pub fn check_classic(prog: &[SockFilter]) -> KResult<()> {
             return Err(Errno::EINVAL);
         }
         let k = f.k;
-        match f.code {
-            c if c == BPF_ALU | BPF_DIV | BPF_K || c == BPF_ALU | BPF_MOD | BPF_K => {
-                if k == 0 {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            c if c == BPF_ALU | BPF_LSH | BPF_K || c == BPF_ALU | BPF_RSH | BPF_K => {
-                if k >= 32 {
-                    return Err(Errno::EINVAL);
-                }
-            }
+        let bad = match f.code {
+            c if c == BPF_ALU | BPF_DIV | BPF_K || c == BPF_ALU | BPF_MOD | BPF_K => k == 0,
+            c if c == BPF_ALU | BPF_LSH | BPF_K || c == BPF_ALU | BPF_RSH | BPF_K => k >= 32,
             c if c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM || c == BPF_ST || c == BPF_STX => {
-                if k >= BPF_MEMWORDS {
-                    return Err(Errno::EINVAL);
-                }
+                k >= BPF_MEMWORDS
             }
-            c if c == BPF_JMP | BPF_JA => {
-                // Unconditional jumps are forward and must stay inside.
-                if k as u64 >= (flen - pc - 1) as u64 {
-                    return Err(Errno::EINVAL);
-                }
-            }
+            // Unconditional jumps are forward and must stay inside.
+            c if c == BPF_JMP | BPF_JA => k as u64 >= (flen - pc - 1) as u64,
             c if is_cond_jump(c) => {
-                if pc + f.jt as usize + 1 >= flen || pc + f.jf as usize + 1 >= flen {
-                    return Err(Errno::EINVAL);
-                }
+                pc + f.jt as usize + 1 >= flen || pc + f.jf as usize + 1 >= flen
             }
-            _ => {}
+            _ => false,
+        };
+        if bad {
+            return Err(Errno::EINVAL);
         }
     }
     let last = prog[flen - 1].code;
@@ -112,10 +99,8 @@ fn check_loads_and_stores(prog: &[SockFilter]) -> KResult<()> {
         valid &= masks[pc];
         match f.code {
             c if c == BPF_ST || c == BPF_STX => valid |= 1 << f.k,
-            c if c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM => {
-                if valid & (1 << f.k) == 0 {
-                    return Err(Errno::EINVAL);
-                }
+            c if (c == BPF_LD | BPF_MEM || c == BPF_LDX | BPF_MEM) && valid & (1 << f.k) == 0 => {
+                return Err(Errno::EINVAL);
             }
             c if c == BPF_JMP | BPF_JA => {
                 masks[pc + 1 + f.k as usize] &= valid;
