@@ -165,3 +165,11 @@ odirect done
 fn leases_match_native() {
     compare_with_native("leases", "leases done");
 }
+
+/// F_SETOWN/F_GETOWN(_EX), O_ASYNC and FIOASYNC: SIGIO (or the F_SETSIG
+/// signal with si_code/si_fd/si_band) for pipes and AF_UNIX sockets, to a
+/// process or a process group, checked against the setter's credentials.
+#[test]
+fn sigio_matches_native() {
+    compare_with_native("sigio", "sigio done");
+}

@@ -38,6 +38,8 @@ pub const O_APPEND: u32 = 0o2000;
 pub const O_NONBLOCK: u32 = 0o4000;
 /// Data is durable when write returns (O_SYNC = O_DSYNC | __O_SYNC).
 pub const O_DSYNC: u32 = 0o10000;
+/// Signal the owner when the file becomes ready (FASYNC).
+pub const O_ASYNC: u32 = 0o20000;
 pub const O_DIRECTORY: u32 = 0o200000;
 pub const O_DIRECT: u32 = 0o40000;
 pub const O_NOFOLLOW: u32 = 0o400000;

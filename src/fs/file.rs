@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 
 // Open flags and poll bits are the guest ABI's (abi::fcntl, abi::poll).
 pub use crate::abi::fcntl::{
-    O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME, O_NOCTTY,
-    O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+    O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_DSYNC, O_EXCL, O_NOATIME,
+    O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
 };
 pub use crate::abi::poll::{
     POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM,
@@ -80,6 +80,9 @@ pub trait FileOps: Send + Sync {
     fn ioctl(&self, _f: &File, _t: &Arc<Task>, _cmd: u32, _arg: u64) -> KResult<u64> {
         Err(Errno::ENOTTY)
     }
+    /// O_ASYNC turned on or off for `f` through `fd` (Linux's ->fasync):
+    /// objects that send SIGIO keep `f` on a `fown::FasyncList`.
+    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool) {}
     /// Directory entries from index `pos` on (for getdents64).
     fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
         Err(Errno::ENOTDIR)
@@ -119,6 +122,8 @@ pub struct File {
     mnt_cache: AtomicU64,
     /// F_SETSIG: the signal dnotify and leases send (0: SIGIO).
     sig: AtomicU32,
+    /// F_SETOWN/F_SETOWN_EX: who gets SIGIO for O_ASYNC events.
+    pub owner: Mutex<super::fown::Owner>,
     /// Opened by fanotify for a listener (Linux's FMODE_NONOTIFY): its
     /// reads, writes and close make no inotify or fanotify events.
     quiet: AtomicBool,
@@ -140,6 +145,7 @@ impl File {
             dir_entries: Mutex::new(None),
             mnt_cache: AtomicU64::new(0),
             sig: AtomicU32::new(0),
+            owner: Mutex::new(Default::default()),
             quiet: AtomicBool::new(false),
         })
     }

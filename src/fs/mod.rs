@@ -9,6 +9,7 @@ pub mod eventpoll;
 pub mod ext4;
 pub mod fanotify;
 pub mod file;
+pub mod fown;
 pub mod hostfs;
 pub mod inotify;
 pub mod leases;

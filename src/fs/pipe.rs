@@ -3,6 +3,7 @@
 use super::file::{
     File, FileOps, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, POLLERR, POLLHUP, POLLIN, POLLOUT,
 };
+use super::fown::{FasyncList, POLL_IN, POLL_OUT};
 use super::tmpfs::TmpInode;
 use super::vfs::{Inode, Stat, S_IFIFO};
 use crate::kernel::errno::{Errno, KResult};
@@ -37,6 +38,10 @@ pub struct Pipe {
     state: Mutex<State>,
     pub wq: Arc<WaitQueue>,
     ino: u64,
+    /// O_ASYNC read ends (SIGIO with POLL_IN on writes) and write ends
+    /// (POLL_OUT on reads), as Linux's fasync_readers/fasync_writers.
+    async_readers: FasyncList,
+    async_writers: FasyncList,
 }
 
 impl Pipe {
@@ -52,6 +57,8 @@ impl Pipe {
             }),
             wq: Arc::new(WaitQueue::new()),
             ino: NEXT_PIPE_INO.fetch_add(1, Ordering::Relaxed),
+            async_readers: FasyncList::new(),
+            async_writers: FasyncList::new(),
         })
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -159,6 +166,7 @@ impl PipeEnd {
         s.buf.drain(..n);
         drop(s);
         self.pipe.wq.wake_all();
+        self.pipe.async_writers.kill(POLL_OUT);
     }
 
     /// Free room for a writer: EPIPE without readers, EAGAIN while full
@@ -185,13 +193,14 @@ impl PipeEnd {
         s.buf.extend(&data[..n]);
         drop(s);
         self.pipe.wq.wake_all();
+        self.pipe.async_readers.kill(POLL_IN);
         n
     }
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
-        {
+        let one_side_left = {
             let mut s = self.pipe.lock();
             if self.read {
                 s.readers -= 1;
@@ -199,8 +208,15 @@ impl Drop for PipeEnd {
             if self.write {
                 s.writers -= 1;
             }
-        }
+            (s.readers == 0) != (s.writers == 0)
+        };
         self.pipe.wq.wake_all();
+        // The last reader or writer went but not the other side: tell
+        // both kinds of O_ASYNC ends, as Linux's pipe_release.
+        if one_side_left {
+            self.pipe.async_readers.kill(POLL_IN);
+            self.pipe.async_writers.kill(POLL_OUT);
+        }
     }
 }
 
@@ -228,6 +244,7 @@ impl FileOps for PipeEnd {
         }
         drop(s);
         self.pipe.wq.wake_all();
+        self.pipe.async_writers.kill(POLL_OUT);
         Ok(n)
     }
 
@@ -249,6 +266,7 @@ impl FileOps for PipeEnd {
         s.buf.extend(&buf[..n]);
         drop(s);
         self.pipe.wq.wake_all();
+        self.pipe.async_readers.kill(POLL_IN);
         Ok(n)
     }
 
@@ -276,6 +294,15 @@ impl FileOps for PipeEnd {
 
     fn wait_queue(&self) -> Option<Arc<WaitQueue>> {
         Some(self.pipe.wq.clone())
+    }
+
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool) {
+        if self.read {
+            self.pipe.async_readers.set(f, fd, on);
+        }
+        if self.write {
+            self.pipe.async_writers.set(f, fd, on);
+        }
     }
 
     fn ioctl(

@@ -1131,14 +1131,21 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
         }
         4 => {
             let f = lock(&files).get(fd)?;
-            let changeable = O_APPEND | O_NONBLOCK | 0o40000 | 0o1000000;
+            let changeable = O_APPEND | O_NONBLOCK | O_ASYNC | 0o40000 | 0o1000000;
+            if (f.flags() ^ arg as u32) & O_ASYNC != 0 {
+                f.ops.fasync(&f, fd, arg as u32 & O_ASYNC != 0);
+            }
             let nf = (f.flags() & !changeable) | (arg as u32 & changeable);
             f.set_flags(nf);
             Ok(0)
         }
         // Record locks (POSIX and OFD).
         5..=7 | 36..=38 => super::sys_locks::fcntl_lock(t, fd, cmd, arg),
-        8 | 9 | 15 | 16 => Ok(0),
+        // F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX.
+        8 => crate::fs::fown::setown(t, &*fd_file(t, fd)?, arg),
+        9 => Ok(crate::fs::fown::getown(t, &*fd_file(t, fd)?)),
+        15 => crate::fs::fown::setown_ex(t, &*fd_file(t, fd)?, arg),
+        16 => crate::fs::fown::getown_ex(t, &*fd_file(t, fd)?, arg),
         1031 => {
             let f = fd_file(t, fd)?;
             pipe_rw::set_size(t, &f, arg)
@@ -1194,6 +1201,12 @@ pub fn sys_ioctl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
         return Ok(0);
     }
     if cmd == FIOASYNC {
+        let on = t.mm().read_u32(arg)? != 0;
+        if (f.flags() & O_ASYNC != 0) != on {
+            f.ops.fasync(&f, fd, on);
+            let fl = f.flags();
+            f.set_flags(if on { fl | O_ASYNC } else { fl & !O_ASYNC });
+        }
         return Ok(0);
     }
     f.ops.ioctl(&f, t, cmd, arg)

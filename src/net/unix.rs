@@ -3,6 +3,7 @@
 //! listen/accept, and passing open files (SCM_RIGHTS).
 
 use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
+use crate::fs::fown::{FasyncList, POLL_HUP, POLL_IN};
 use crate::fs::vfs::{Inode, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Pid};
@@ -99,6 +100,9 @@ pub struct UnixSocket {
     inner: Mutex<Inner>,
     wq: Mutex<Arc<WaitQueue>>,
     pub cred: Mutex<Cred>,
+    /// O_ASYNC descriptions of this socket: SIGIO when data arrives or
+    /// the peer goes (Linux's sk_wake_async with SOCK_WAKE_WAITD).
+    fasync: FasyncList,
 }
 
 /// Named sockets: abstract names and file-system nodes (keyed by inode).
@@ -150,6 +154,7 @@ impl UnixSocket {
             }),
             wq: Mutex::new(Arc::new(WaitQueue::new())),
             cred: Mutex::new(cred),
+            fasync: FasyncList::new(),
         })
     }
 
@@ -357,6 +362,7 @@ impl UnixSocket {
         drop(t);
         target.wake();
         self.wake();
+        target.fasync.kill(POLL_IN);
         Ok(n)
     }
 
@@ -448,6 +454,9 @@ impl UnixSocket {
             if let Some(p) = self.peer() {
                 p.lock().peer_gone = true;
                 p.wake();
+                // The peer can read no more: POLL_IN, or POLL_HUP when
+                // both directions closed (unix_shutdown).
+                p.fasync.kill(if how == 2 { POLL_HUP } else { POLL_IN });
             }
         }
         self.wake();
@@ -487,11 +496,17 @@ impl Drop for UnixSocket {
         if let Some(p) = peer {
             p.lock().peer_gone = true;
             p.wake();
+            if self.kind != SOCK_DGRAM {
+                p.fasync.kill(POLL_HUP);
+            }
         }
     }
 }
 
 impl FileOps for UnixSocket {
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool) {
+        self.fasync.set(f, fd, on);
+    }
     fn ioctl(
         &self,
         _f: &crate::fs::file::File,
