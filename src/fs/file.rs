@@ -82,7 +82,7 @@ pub trait FileOps: Send + Sync {
     }
     /// O_ASYNC turned on or off for `f` through `fd` (Linux's ->fasync):
     /// objects that send SIGIO keep `f` on a `fown::FasyncList`.
-    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool) {}
+    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool, _t: &Arc<Task>) {}
     /// Directory entries from index `pos` on (for getdents64).
     fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
         Err(Errno::ENOTDIR)

@@ -81,6 +81,21 @@ fn set(t: &Arc<Task>, f: &File, local: i32, kind: i32) -> KResult<u64> {
     Ok(0)
 }
 
+/// Give `f` the owner `pid` (global) of `kind` set by `t` unless it has
+/// one (Linux's __f_setown without force: O_ASYNC on a tty).
+pub fn set_default(t: &Arc<Task>, f: &File, pid: Pid, kind: i32) {
+    let mut o = lock(&f.owner);
+    if o.pid == 0 {
+        let c = t.creds();
+        *o = Owner {
+            pid,
+            kind,
+            uid: c.uid,
+            euid: c.euid,
+        };
+    }
+}
+
 /// F_SETOWN: a process (> 0) or process group (< 0).
 pub fn setown(t: &Arc<Task>, f: &File, arg: u64) -> KResult<u64> {
     let who = arg as i32;

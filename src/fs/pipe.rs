@@ -296,7 +296,7 @@ impl FileOps for PipeEnd {
         Some(self.pipe.wq.clone())
     }
 
-    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool) {
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, _t: &Arc<crate::kernel::task::Task>) {
         if self.read {
             self.pipe.async_readers.set(f, fd, on);
         }

@@ -504,7 +504,7 @@ impl Drop for UnixSocket {
 }
 
 impl FileOps for UnixSocket {
-    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool) {
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, _t: &Arc<crate::kernel::task::Task>) {
         self.fasync.set(f, fd, on);
     }
     fn ioctl(

@@ -4,6 +4,7 @@
 
 use super::{jobctl, Kind, Tty};
 use crate::fs::file::{File, FileOps, O_NOCTTY};
+use crate::fs::fown;
 use crate::fs::vfs::Stat;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
@@ -78,6 +79,19 @@ impl FileOps for TtyFile {
     }
     fn is_tty(&self) -> bool {
         true
+    }
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, t: &Arc<Task>) {
+        if on {
+            // Without an owner the signal goes to the foreground process
+            // group, or the caller when there is none (tty_fasync).
+            let pgrp = self.tty.foreground();
+            if pgrp > 0 {
+                fown::set_default(t, f, pgrp, fown::F_OWNER_PGRP);
+            } else {
+                fown::set_default(t, f, t.tgid(), fown::F_OWNER_PID);
+            }
+        }
+        self.tty.fasync.set(f, fd, on);
     }
     fn stat(&self) -> Option<Stat> {
         Some(Stat {

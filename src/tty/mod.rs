@@ -17,6 +17,7 @@ pub use file::TtyFile;
 pub use termios::Termios;
 
 use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
+use crate::fs::fown::{FasyncList, POLL_IN};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::signal::{self, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::kernel::task::{lock, Pid, Task};
@@ -99,6 +100,8 @@ pub struct Tty {
     driver: Box<dyn TtyDriver>,
     /// When input last arrived (monotonic ns), for the VTIME timer.
     last_rx: AtomicI64,
+    /// O_ASYNC files on this tty: SIGIO when input becomes readable.
+    pub fasync: FasyncList,
 }
 
 static DEFERRED: Mutex<Vec<Box<dyn FnOnce() + Send>>> = Mutex::new(Vec::new());
@@ -152,6 +155,7 @@ impl Tty {
             wq: Arc::new(WaitQueue::new()),
             driver,
             last_rx: AtomicI64::new(0),
+            fasync: FasyncList::new(),
         })
     }
 
@@ -311,6 +315,9 @@ impl Tty {
         self.flow_and_echo(&fx);
         if fx.wake || fx.started {
             self.wq.wake_all();
+        }
+        if fx.wake {
+            self.fasync.kill(POLL_IN);
         }
         if !fx.signals.is_empty() {
             let pgrp = self.foreground();

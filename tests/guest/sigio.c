@@ -265,6 +265,35 @@ static void sockets(void)
     close(sv[1]);
 }
 
+/* A pty: the master hears the slave's output, the slave (owner set by
+ * O_ASYNC itself: no foreground group, so the caller) a complete line.
+ * Linux passes pty data on from a work queue: wait for the signal. */
+static void tty(void)
+{
+    sigset_t s, old;
+    sigemptyset(&s);
+    sigaddset(&s, SIGIO);
+    sigprocmask(SIG_BLOCK, &s, &old);
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    int sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+    fcntl(m, F_SETOWN, getpid());
+    res("pty master setfl", fcntl(m, F_SETFL, O_ASYNC | O_RDWR));
+    write(sl, "x\n", 2);
+    printf("master sigio: %d\n", got_sigio());
+    /* The slave echoes: keep the master quiet from here on. */
+    fcntl(m, F_SETFL, O_RDWR);
+    res("pty slave setfl", fcntl(sl, F_SETFL, O_ASYNC | O_RDWR));
+    printf("slave owner is self: %d\n", fcntl(sl, F_GETOWN) == getpid());
+    write(m, "y", 1);
+    write(m, "\n", 1);
+    printf("slave sigio: %d\n", got_sigio());
+    close(sl);
+    close(m);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -275,6 +304,7 @@ int main(void)
     group_owner();
     perm();
     sockets();
+    tty();
     printf("sigio done\n");
     return 0;
 }
