@@ -81,8 +81,12 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTTY)
     }
     /// O_ASYNC turned on or off for `f` through `fd` (Linux's ->fasync):
-    /// objects that send SIGIO keep `f` on a `fown::FasyncList`.
-    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool, _t: &Arc<Task>) {}
+    /// objects that send SIGIO keep `f` on a `fown::FasyncList`. false:
+    /// the file has no O_ASYNC (F_SETFL drops the flag, FIOASYNC fails
+    /// with ENOTTY).
+    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool, _t: &Arc<Task>) -> bool {
+        false
+    }
     /// Directory entries from index `pos` on (for getdents64).
     fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {
         Err(Errno::ENOTDIR)

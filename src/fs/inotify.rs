@@ -241,6 +241,16 @@ impl Inotify {
 }
 
 impl FileOps for Inotify {
+    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    fn fasync(
+        &self,
+        _f: &Arc<File>,
+        _fd: i32,
+        _on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
+        true
+    }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let mut g = lock(&self.inner);
         let Some(first) = g.queue.front() else {

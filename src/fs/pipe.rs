@@ -296,13 +296,20 @@ impl FileOps for PipeEnd {
         Some(self.pipe.wq.clone())
     }
 
-    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, _t: &Arc<crate::kernel::task::Task>) {
+    fn fasync(
+        &self,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
         if self.read {
             self.pipe.async_readers.set(f, fd, on);
         }
         if self.write {
             self.pipe.async_writers.set(f, fd, on);
         }
+        true
     }
 
     fn ioctl(

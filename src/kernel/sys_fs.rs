@@ -1132,10 +1132,12 @@ pub fn sys_fcntl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
         4 => {
             let f = lock(&files).get(fd)?;
             let changeable = O_APPEND | O_NONBLOCK | O_ASYNC | 0o40000 | 0o1000000;
-            if (f.flags() ^ arg as u32) & O_ASYNC != 0 {
-                f.ops.fasync(&f, fd, arg as u32 & O_ASYNC != 0, t);
+            let mut arg = arg as u32;
+            // Files without O_ASYNC drop the flag (Linux 6.x setfl).
+            if (f.flags() ^ arg) & O_ASYNC != 0 && !f.ops.fasync(&f, fd, arg & O_ASYNC != 0, t) {
+                arg &= !O_ASYNC;
             }
-            let nf = (f.flags() & !changeable) | (arg as u32 & changeable);
+            let nf = (f.flags() & !changeable) | (arg & changeable);
             f.set_flags(nf);
             Ok(0)
         }
@@ -1203,7 +1205,9 @@ pub fn sys_ioctl(t: &Arc<Task>, fd: i32, cmd: u32, arg: u64) -> KResult<u64> {
     if cmd == FIOASYNC {
         let on = t.mm().read_u32(arg)? != 0;
         if (f.flags() & O_ASYNC != 0) != on {
-            f.ops.fasync(&f, fd, on, t);
+            if !f.ops.fasync(&f, fd, on, t) {
+                return Err(Errno::ENOTTY);
+            }
             let fl = f.flags();
             f.set_flags(if on { fl | O_ASYNC } else { fl & !O_ASYNC });
         }

@@ -421,6 +421,16 @@ impl NetlinkSocket {
 }
 
 impl FileOps for NetlinkSocket {
+    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    fn fasync(
+        &self,
+        _f: &Arc<File>,
+        _fd: i32,
+        _on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
+        true
+    }
     /// write(2) is a send to the kernel.
     fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
         self.request(buf, t.tgid() as u32, t.creds().capable())

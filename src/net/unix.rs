@@ -504,8 +504,15 @@ impl Drop for UnixSocket {
 }
 
 impl FileOps for UnixSocket {
-    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, _t: &Arc<crate::kernel::task::Task>) {
+    fn fasync(
+        &self,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
         self.fasync.set(f, fd, on);
+        true
     }
     fn ioctl(
         &self,

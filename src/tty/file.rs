@@ -80,7 +80,7 @@ impl FileOps for TtyFile {
     fn is_tty(&self) -> bool {
         true
     }
-    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, t: &Arc<Task>) {
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, t: &Arc<Task>) -> bool {
         if on {
             // Without an owner the signal goes to the foreground process
             // group, or the caller when there is none (tty_fasync).
@@ -92,6 +92,7 @@ impl FileOps for TtyFile {
             }
         }
         self.tty.fasync.set(f, fd, on);
+        true
     }
     fn stat(&self) -> Option<Stat> {
         Some(Stat {

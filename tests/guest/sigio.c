@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -294,6 +295,16 @@ static void tty(void)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Files without O_ASYNC: F_SETFL drops the flag, FIOASYNC is ENOTTY. */
+static void no_async(const char *what, int fd)
+{
+    int on = 1;
+    res(what, fcntl(fd, F_SETFL, O_ASYNC | fcntl(fd, F_GETFL)));
+    printf("  getfl O_ASYNC: %d\n", !!(fcntl(fd, F_GETFL) & O_ASYNC));
+    res("  fioasync", ioctl(fd, FIOASYNC, &on));
+    close(fd);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -305,6 +316,9 @@ int main(void)
     perm();
     sockets();
     tty();
+    no_async("regular file", open("sigio-file", O_RDWR | O_CREAT, 0600));
+    no_async("eventfd", eventfd(0, 0));
+    unlink("sigio-file");
     printf("sigio done\n");
     return 0;
 }

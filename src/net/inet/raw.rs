@@ -30,6 +30,16 @@ impl RawIpSocket {
 }
 
 impl FileOps for RawIpSocket {
+    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    fn fasync(
+        &self,
+        _f: &Arc<File>,
+        _fd: i32,
+        _on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
+        true
+    }
     fn read(&self, _f: &File, _buf: &mut [u8]) -> KResult<usize> {
         Err(Errno::EAGAIN)
     }

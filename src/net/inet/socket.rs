@@ -373,6 +373,16 @@ impl Drop for InetSocket {
 }
 
 impl FileOps for InetSocket {
+    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    fn fasync(
+        &self,
+        _f: &Arc<File>,
+        _fd: i32,
+        _on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
+        true
+    }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let (v, _, _) = self.recv(buf.len(), false, false)?;
         buf[..v.len()].copy_from_slice(&v);

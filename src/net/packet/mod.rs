@@ -341,6 +341,16 @@ pub fn tap(index: u32, own: Option<[u8; 6]>, frame: &[u8], outgoing: bool, origi
 }
 
 impl FileOps for PacketSocket {
+    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    fn fasync(
+        &self,
+        _f: &Arc<File>,
+        _fd: i32,
+        _on: bool,
+        _t: &Arc<crate::kernel::task::Task>,
+    ) -> bool {
+        true
+    }
     fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
         if let Some(r) = crate::net::inet::netdev::socket_ioctl(t, cmd, arg) {
             return r;
