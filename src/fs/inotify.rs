@@ -8,6 +8,7 @@
 //! nobody watches anything (one atomic load).
 
 use super::file::{File, FileOps, POLLIN};
+use super::fown::{FasyncList, POLL_IN};
 use super::vfs::{Inode, Path};
 use crate::abi::stat::InotifyEvent;
 use crate::kernel::errno::{Errno, KResult};
@@ -104,6 +105,8 @@ struct Inner {
 pub struct Inotify {
     inner: Mutex<Inner>,
     wq: Arc<WaitQueue>,
+    /// O_ASYNC descriptions: SIGIO (POLL_IN) for each event queued.
+    fasync: FasyncList,
 }
 
 /// Every instance, for the event hooks.
@@ -124,6 +127,7 @@ impl Inotify {
                 ..Default::default()
             }),
             wq: Arc::new(WaitQueue::new()),
+            fasync: FasyncList::new(),
         });
         let mut all = lock(&INSTANCES);
         all.retain(|w| w.strong_count() > 0);
@@ -176,21 +180,26 @@ impl Inotify {
             .ok_or(Errno::EINVAL)?;
         g.watches.remove(i);
         WATCHES.fetch_sub(1, Ordering::Relaxed);
-        Self::push(&mut g, wd, IN_IGNORED, 0, "");
+        let queued = Self::push(&mut g, wd, IN_IGNORED, 0, "");
         drop(g);
         self.wq.wake_all();
+        if queued {
+            self.fasync.kill(POLL_IN);
+        }
         Ok(())
     }
 
-    fn push(g: &mut Inner, wd: i32, mask: u32, cookie: u32, name: &str) {
+    /// Queue an event; whether one was added (not merged or dropped).
+    fn push(g: &mut Inner, wd: i32, mask: u32, cookie: u32, name: &str) -> bool {
         if let Some(last) = g.queue.back() {
             // Linux merges an event identical to the last one queued.
             if last.wd == wd && last.mask == mask && last.cookie == cookie && last.name == name {
-                return;
+                return false;
             }
         }
         if g.queue.len() >= MAX_QUEUED {
-            if !g.overflowed {
+            let first = !g.overflowed;
+            if first {
                 g.overflowed = true;
                 g.queue.push_back(Event {
                     wd: -1,
@@ -199,7 +208,7 @@ impl Inotify {
                     name: String::new(),
                 });
             }
-            return;
+            return first;
         }
         g.queue.push_back(Event {
             wd,
@@ -207,6 +216,7 @@ impl Inotify {
             cookie,
             name: name.to_string(),
         });
+        true
     }
 
     /// Queue `mask` (with `name` for an event in a watched directory) for
@@ -219,19 +229,23 @@ impl Inotify {
         let w = &g.watches[i];
         let (wd, wmask) = (w.wd, w.mask);
         let wanted = wmask & mask & IN_ALL_EVENTS != 0;
+        let mut queued = false;
         if wanted {
-            Self::push(&mut g, wd, mask, cookie, name);
+            queued = Self::push(&mut g, wd, mask, cookie, name);
         }
         // A watch ends when its file is gone or after one event (oneshot).
         if self_gone || (wanted && wmask & IN_ONESHOT != 0) {
             g.watches.remove(i);
             WATCHES.fetch_sub(1, Ordering::Relaxed);
-            Self::push(&mut g, wd, IN_IGNORED, 0, "");
+            queued |= Self::push(&mut g, wd, IN_IGNORED, 0, "");
         }
         let any = !g.queue.is_empty();
         drop(g);
         if any {
             self.wq.wake_all();
+        }
+        if queued {
+            self.fasync.kill(POLL_IN);
         }
     }
 
@@ -241,14 +255,14 @@ impl Inotify {
 }
 
 impl FileOps for Inotify {
-    /// O_ASYNC is accepted; no SIGIO is sent yet.
     fn fasync(
         &self,
-        _f: &Arc<File>,
-        _fd: i32,
-        _on: bool,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
         _t: &Arc<crate::kernel::task::Task>,
     ) -> bool {
+        self.fasync.set(f, fd, on);
         true
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {

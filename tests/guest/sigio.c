@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -295,6 +296,21 @@ static void tty(void)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* inotify: each queued event. */
+static void inotify(void)
+{
+    int in = inotify_init();
+    inotify_add_watch(in, ".", IN_CREATE | IN_DELETE);
+    fcntl(in, F_SETOWN, getpid());
+    res("inotify setfl", fcntl(in, F_SETFL, O_ASYNC));
+    close(open("sigio-in", O_RDWR | O_CREAT, 0600));
+    seen("inotify create", in);
+    fcntl(in, F_SETSIG, SIGRTMIN);
+    unlink("sigio-in");
+    seen("inotify delete setsig", in);
+    close(in);
+}
+
 /* Files without O_ASYNC: F_SETFL drops the flag, FIOASYNC is ENOTTY. */
 static void no_async(const char *what, int fd)
 {
@@ -316,6 +332,7 @@ int main(void)
     perm();
     sockets();
     tty();
+    inotify();
     no_async("regular file", open("sigio-file", O_RDWR | O_CREAT, 0600));
     no_async("eventfd", eventfd(0, 0));
     unlink("sigio-file");
