@@ -1,7 +1,8 @@
 //! dnotify: fcntl(F_NOTIFY) marks on directories. A change among a
 //! watched directory's entries (or to the directory itself) sends the
-//! mark owner the file's F_SETSIG signal, or SIGIO, once unless the mark
-//! is DN_MULTISHOT. Events arrive through inotify's hook points
+//! file's owner (F_SETOWN; the marker by default) its F_SETSIG signal,
+//! or SIGIO, once unless the mark is DN_MULTISHOT. Events arrive through
+//! inotify's hook points
 //! (`inotify::send`); marks go when their owner closes a descriptor of
 //! the file or its last descriptor goes.
 
@@ -11,7 +12,6 @@ use super::inotify::{
 };
 use super::vfs::Inode;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::signal::{self, SigInfo};
 use crate::kernel::task::{Pid, Task};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,6 +112,8 @@ pub fn fcntl_notify(t: &Task, fd: i32, f: &Arc<File>, arg: u64) -> KResult<u64> 
         });
     }
     ACTIVE.store(true, Ordering::Relaxed);
+    drop(g);
+    super::fown::set_default(t, f, owner, super::fown::F_OWNER_PID);
     Ok(0)
 }
 
@@ -158,14 +160,14 @@ pub fn event(inode: &dyn Inode, mask: u32, child: bool) {
                 return true;
             }
             if let Some(f) = m.file.upgrade() {
-                tell.push((m.owner, f.sig(), m.fd));
+                tell.push((f, m.fd));
             }
             m.multishot
         });
         settle(&mut g);
     }
-    for (owner, sig, fd) in tell {
-        // The owner may have exited meanwhile: its files will close.
-        let _ = signal::send_to_process(owner, SigInfo::sigio(sig, fd));
+    // To the file's owner (F_SETOWN; the marker unless changed).
+    for (f, fd) in tell {
+        super::fown::send_sigio(&f, fd, super::fown::POLL_MSG);
     }
 }

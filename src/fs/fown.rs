@@ -19,6 +19,7 @@ pub const F_OWNER_PGRP: i32 = 2;
 pub const POLL_IN: i32 = signal::POLL_IN;
 pub const POLL_OUT: i32 = 2;
 pub const POLL_HUP: i32 = signal::POLL_HUP;
+pub const POLL_MSG: i32 = signal::POLL_MSG;
 /// si_code for signals that have codes of their own (Linux's SI_SIGIO).
 const SI_SIGIO: i32 = -5;
 
@@ -82,8 +83,9 @@ fn set(t: &Arc<Task>, f: &File, local: i32, kind: i32) -> KResult<u64> {
 }
 
 /// Give `f` the owner `pid` (global) of `kind` set by `t` unless it has
-/// one (Linux's __f_setown without force: O_ASYNC on a tty).
-pub fn set_default(t: &Arc<Task>, f: &File, pid: Pid, kind: i32) {
+/// one (Linux's __f_setown without force: O_ASYNC on a tty, F_SETLEASE
+/// and F_NOTIFY, whose signals go to the owner).
+pub fn set_default(t: &Task, f: &File, pid: Pid, kind: i32) {
     let mut o = lock(&f.owner);
     if o.pid == 0 {
         let c = t.creds();

@@ -14,8 +14,7 @@ use super::file::{File, O_ACCMODE, O_NONBLOCK, O_RDONLY};
 use super::locks::{F_RDLCK, F_UNLCK, F_WRLCK};
 use super::vfs::Inode;
 use crate::kernel::errno::{Errno, KResult};
-use crate::kernel::signal::{self, SigInfo};
-use crate::kernel::task::{self, Pid, Task};
+use crate::kernel::task::{self, Task};
 use crate::kernel::wait::WaitQueue;
 use crate::kernel::{sched, time};
 use std::collections::BTreeMap;
@@ -35,9 +34,9 @@ struct Lease {
     /// The open file description holding it (its address).
     file: usize,
     write: bool,
-    /// The process told when it must go (the fcntl caller), with the
-    /// file's F_SETSIG signal and the descriptor given (si_fd).
-    owner: Pid,
+    /// The description, whose owner (F_SETOWN, the fcntl caller by
+    /// default) is told when it must go, with its F_SETSIG signal and
+    /// the descriptor given (si_fd).
     filp: Weak<File>,
     fd: i32,
     /// While being broken: what it must become (F_RDLCK or F_UNLCK) and
@@ -195,13 +194,14 @@ pub fn set(t: &Task, fd: i32, f: &Arc<File>, arg: u64) -> KResult<u64> {
         None => list.push(Lease {
             file: me,
             write: ty == F_WRLCK,
-            owner: t.tgid(),
             filp: Arc::downgrade(f),
             fd,
             breaking: None,
         }),
     }
     changed(tb);
+    drop(g);
+    super::fown::set_default(t, f, t.tgid(), super::fown::F_OWNER_PID);
     Ok(0)
 }
 
@@ -251,8 +251,9 @@ pub fn break_lease(t: &Task, inode: &Arc<dyn Inode>, flags: u32) -> KResult<()> 
                 match &mut l.breaking {
                     None => {
                         l.breaking = Some((target, by));
-                        let sig = l.filp.upgrade().map_or(0, |f| f.sig());
-                        tell.push((l.owner, sig, l.fd));
+                        if let Some(f) = l.filp.upgrade() {
+                            tell.push((f, l.fd));
+                        }
                     }
                     // A write open asks more of a lease being downgraded.
                     Some((to, _)) if target == F_UNLCK && *to == F_RDLCK => {
@@ -267,9 +268,9 @@ pub fn break_lease(t: &Task, inode: &Arc<dyn Inode>, flags: u32) -> KResult<()> 
                 tb.wq.add(t.tid);
             }
         }
-        for (owner, sig, fd) in tell {
-            // The holder may have exited meanwhile: its file will close.
-            let _ = signal::send_to_process(owner, SigInfo::sigio(sig, fd));
+        // To the file's owner (F_SETOWN; the holder unless changed).
+        for (f, fd) in tell {
+            super::fown::send_sigio(&f, fd, super::fown::POLL_MSG);
         }
         if flags & O_NONBLOCK != 0 {
             return Err(Errno::EAGAIN);

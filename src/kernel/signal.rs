@@ -47,8 +47,6 @@ pub const SI_KERNEL: i32 = 0x80;
 pub const POLL_IN: i32 = 1;
 pub const POLL_MSG: i32 = 3;
 pub const POLL_HUP: i32 = 6;
-/// si_band of POLL_MSG: POLLIN | POLLRDNORM | POLLMSG.
-const POLL_MSG_BAND: u64 = 0x441;
 pub const SI_TKILL: i32 = -6;
 pub const SI_TIMER: i32 = -2;
 pub const CLD_EXITED: i32 = 1;
@@ -108,20 +106,6 @@ impl SigInfo {
         SigInfo {
             signo: sig,
             code: SI_KERNEL,
-            ..Default::default()
-        }
-    }
-    /// The signal of an fd's owner (Linux's send_sigio with POLL_MSG):
-    /// plain SIGIO when F_SETSIG is 0, else `sig` with si_band and si_fd.
-    pub fn sigio(sig: u32, fd: i32) -> SigInfo {
-        if sig == 0 {
-            return SigInfo::kernel(SIGIO);
-        }
-        SigInfo {
-            signo: sig as i32,
-            code: POLL_MSG,
-            addr: POLL_MSG_BAND,
-            status: fd,
             ..Default::default()
         }
     }

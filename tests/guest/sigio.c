@@ -311,6 +311,23 @@ static void inotify(void)
     close(in);
 }
 
+/* F_NOTIFY makes the caller the owner if there is none; its signal goes
+ * to the owner, so none after F_SETOWN 0. */
+static void dnotify(void)
+{
+    int d = open(".", O_RDONLY);
+    res("notify", fcntl(d, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+    printf("owner after notify is self: %d\n", fcntl(d, F_GETOWN) == getpid());
+    close(open("sigio-dn", O_RDWR | O_CREAT, 0600));
+    seen("dnotify create", d);
+    fcntl(d, F_SETOWN, 0);
+    unlink("sigio-dn");
+    close(open("sigio-dn", O_RDWR | O_CREAT, 0600));
+    seen("dnotify create, owner 0", d);
+    unlink("sigio-dn");
+    close(d);
+}
+
 /* Files without O_ASYNC: F_SETFL drops the flag, FIOASYNC is ENOTTY. */
 static void no_async(const char *what, int fd)
 {
@@ -333,6 +350,7 @@ int main(void)
     sockets();
     tty();
     inotify();
+    dnotify();
     no_async("regular file", open("sigio-file", O_RDWR | O_CREAT, 0600));
     no_async("eventfd", eventfd(0, 0));
     unlink("sigio-file");
