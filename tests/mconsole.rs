@@ -390,9 +390,12 @@ fn config_eth_hot_plugs_a_network_device() {
     // The guest has it, with its MAC, and it works: the gateway answers.
     let link = g.run("ip link show eth0");
     assert!(link.contains("02:00:00:12:34:56"), "{link}");
-    let (out, st) = g.run_status(
-        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 1 10.0.2.2",
-    );
+    // Any reply will do: the first echo request right after an address
+    // change is sometimes lost (known bug, docs/networking.md). Short
+    // lines: the console wraps long ones.
+    assert_eq!(g.run_status("ip link set eth0 up").1, 0);
+    assert_eq!(g.run_status("ip addr add 10.0.2.15/24 dev eth0").1, 0);
+    let (out, st) = g.run_status("ping -c 3 10.0.2.2");
     assert_eq!(st, 0, "{out}");
     // Up: UML refuses to remove it.
     let (out, st) = mc(&sock, "remove eth0");
@@ -422,9 +425,9 @@ fn config_eth_hot_plugs_a_network_device() {
     let word = format!("config eth0=user,hostfwd=tcp:127.0.0.1:{port}-:80");
     let (out, st) = mc(&sock, &word);
     assert_eq!((out.as_str(), st), ("OK \n", 0));
-    let (out, st) = g.run_status(
-        "ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ping -c 1 -W 10 10.0.2.2",
-    );
+    assert_eq!(g.run_status("ip link set eth0 up").1, 0);
+    assert_eq!(g.run_status("ip addr add 10.0.2.15/24 dev eth0").1, 0);
+    let (out, st) = g.run_status("ping -c 3 10.0.2.2");
     assert_eq!(st, 0, "{out}");
     // Removed again, its host side is closed: the hostfwd port is free
     // for the host (the gateway's listener is gone), and plugging the
