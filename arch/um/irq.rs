@@ -177,7 +177,16 @@ pub fn idle(timeout: Option<Duration>) {
                     return;
                 }
             }
-            None => g = c.wake.wait(g).unwrap_or_else(|e| e.into_inner()),
+            // A signal handler (SIGUSR2's dump request) can mark the
+            // vCPU pending but cannot signal the condition variable: look
+            // again every second, a wake-up too rare to cost anything.
+            None => {
+                g = c
+                    .wake
+                    .wait_timeout(g, Duration::from_secs(1))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
         }
     }
 }

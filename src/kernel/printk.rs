@@ -365,6 +365,7 @@ pub fn init_logger() {
     let file = std::env::var("RUML_LOG_FILE").ok().and_then(|p| {
         crate::arch::host_create_file(&p.replace("%p", &std::process::id().to_string())).ok()
     });
+    let to_file = file.is_some();
     let mut b = env_logger::Builder::new();
     // The gdb server's protocol crate logs every packet it does not know
     // (gdb probes many) at info: only its warnings, unless RUML_LOG asks.
@@ -386,8 +387,9 @@ pub fn init_logger() {
     }
     let logger = b.build();
     // Debug records are printk level 7: the console shows them only with
-    // a console log level above 7.
-    let debug = logger.filter() >= log::LevelFilter::Debug;
+    // a console log level above 7. Records sent to a file leave the
+    // console's level alone.
+    let debug = !to_file && logger.filter() >= log::LevelFilter::Debug;
     let max = logger.filter();
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(max);

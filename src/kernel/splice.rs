@@ -31,7 +31,7 @@ fn sleep(t: &Task, f: &File, nonblock: bool) -> KResult<()> {
     if nonblock {
         return Err(Errno::EAGAIN);
     }
-    IoWait::read().wait(t, f)
+    IoWait::read(f).wait(t, f)
 }
 
 /// Wait until the pipe `p` (open as `f`) holds data: true, or has no
@@ -179,7 +179,7 @@ pub fn sys_splice(
 /// One read of a file without positions (socket, tty, device), sleeping
 /// while there is nothing unless `nonblock`.
 fn read_once(t: &Arc<Task>, f: &File, buf: &mut [u8], nonblock: bool) -> KResult<usize> {
-    let mut w = IoWait::read();
+    let mut w = IoWait::read(f);
     loop {
         match f.ops.read_task(f, t, buf) {
             Err(Errno::EAGAIN) if !nonblock => w.wait(t, f)?,

@@ -307,24 +307,37 @@ pub fn sys_close_range(t: &Arc<Task>, lo: u32, hi: u32, flags: u32) -> KResult<u
 /// How a blocking read or write of a file that found nothing to move
 /// waits for it: on the file's wait queue, for at most the file's I/O
 /// timeout (SO_RCVTIMEO/SO_SNDTIMEO), counted from the first wait.
+///
+/// Made before the first attempt, it remembers how many wakes the file's
+/// queue had seen: an attempt that failed may itself have made the file
+/// ready and woken its (then empty) queue (a socket's operation polls the
+/// network stack, which takes frames that arrived meanwhile), so a wait
+/// that finds the count moved goes round again instead of sleeping
+/// through the only wake-up it would get.
 pub struct IoWait {
     write: bool,
     /// Set by the first wait: when the timeout runs out (None: never).
     deadline: Option<Option<i64>>,
+    /// The queue's wake count before the last attempt.
+    seen: Option<u64>,
 }
 
 impl IoWait {
-    pub fn read() -> IoWait {
-        IoWait {
-            write: false,
-            deadline: None,
-        }
+    /// For reads of `f`: make it before the first attempt.
+    pub fn read(f: &File) -> IoWait {
+        IoWait::new(f, false)
     }
 
-    pub fn write() -> IoWait {
+    /// For writes to `f`: make it before the first attempt.
+    pub fn write(f: &File) -> IoWait {
+        IoWait::new(f, true)
+    }
+
+    fn new(f: &File, write: bool) -> IoWait {
         IoWait {
-            write: true,
+            write,
             deadline: None,
+            seen: f.ops.wait_queue().map(|q| q.wakes()),
         }
     }
 
@@ -347,10 +360,19 @@ impl IoWait {
             (Some(d), _) if now >= d => return Err(Errno::EAGAIN),
             _ => {}
         }
-        if let Some(wq) = wq {
+        if let Some(wq) = &wq {
             wq.add(t.tid);
+            let wakes = wq.wakes();
+            if self.seen.replace(wakes) != Some(wakes) {
+                // Woken since the attempt began: try again first.
+                return Ok(());
+            }
         }
-        sched::wait(t, deadline)
+        let r = sched::wait(t, deadline);
+        if let Some(wq) = &wq {
+            self.seen = Some(wq.wakes());
+        }
+        r
     }
 }
 
@@ -368,7 +390,7 @@ pub fn read_into(t: &Arc<Task>, f: &File, len: usize) -> KResult<Vec<u8>> {
 
 /// One read(2) of `f` into `buf`, sleeping while there is nothing to read.
 fn read_task(t: &Arc<Task>, f: &File, buf: &mut [u8]) -> KResult<usize> {
-    let mut w = IoWait::read();
+    let mut w = IoWait::read(f);
     loop {
         match f.ops.read_task(f, t, buf) {
             Err(Errno::EAGAIN) => w.wait(t, f)?,
@@ -391,7 +413,7 @@ pub fn write_from(t: &Arc<Task>, f: &File, data: &[u8]) -> KResult<u64> {
         return Err(Errno::EBADF);
     }
     remove_privs(t, f)?;
-    let mut w = IoWait::write();
+    let mut w = IoWait::write(f);
     loop {
         return match f.ops.write_task(f, t, data) {
             Ok(n) => Ok(n as u64),

@@ -196,7 +196,7 @@ pub fn sys_accept4(t: &Arc<Task>, fd: i32, addr: u64, lenp: u64, flags: u32) -> 
         return Err(Errno::EINVAL);
     }
     let (f, s) = sock_of(t, fd)?;
-    let mut w = IoWait::read();
+    let mut w = IoWait::read(&f);
     let (c, peer) = loop {
         match s.accept() {
             Err(Errno::EAGAIN) => w.wait(t, &f)?,
@@ -220,7 +220,7 @@ fn do_send(
     let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
     // A blocking send on a TCP socket goes in whole.
     let whole = blocking && stream_socket(f);
-    let mut w = IoWait::write();
+    let mut w = IoWait::write(f);
     let mut done = 0;
     let r = loop {
         // Passed files go with the first bytes (again if nothing went).
@@ -289,7 +289,7 @@ fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> K
     } else {
         flags
     };
-    let mut w = IoWait::read();
+    let mut w = IoWait::read(f);
     loop {
         match s.recv(max, flags) {
             Err(Errno::EAGAIN) if !nonblocking => w.wait(t, f)?,

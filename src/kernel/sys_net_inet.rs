@@ -20,7 +20,7 @@ impl Socket for InetSocket {
     }
 
     fn connect(self: Arc<Self>, t: &Arc<Task>, f: &File, addr: &[u8]) -> KResult<()> {
-        let mut w = IoWait::write();
+        let mut w = IoWait::write(f);
         loop {
             match InetSocket::connect(&self, addr, f.nonblocking()) {
                 Err(Errno::EAGAIN) => match w.wait(t, f) {

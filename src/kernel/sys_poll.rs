@@ -23,14 +23,27 @@ fn deadline(timeout_ns: Option<i64>) -> Option<i64> {
 /// wakes it, the deadline passes or a signal comes (ERESTARTSYS, which
 /// the syscall's restart class turns into what the guest sees).
 /// Entries left on queues that did not fire only cause a spurious wake-up
-/// later, which every sleeper tolerates.
-fn sleep_on(t: &Task, files: &[Arc<File>], dl: Option<i64>) -> Result<(), Errno> {
-    for f in files {
+/// later, which every sleeper tolerates. Each file comes with its queue's
+/// wake count from before it was polled: a queue woken since (another
+/// vCPU made the file ready after the look) means look again instead.
+fn sleep_on(t: &Task, files: &[(Arc<File>, Option<u64>)], dl: Option<i64>) -> Result<(), Errno> {
+    let mut woken = false;
+    for (f, seen) in files {
         if let Some(wq) = f.ops.wait_queue() {
             wq.add(t.tid);
+            woken |= Some(wq.wakes()) != *seen;
         }
     }
+    if woken {
+        return Ok(());
+    }
     sched::wait(t, dl)
+}
+
+/// `f` with its queue's wake count now, before it is polled.
+fn watched(f: Arc<File>) -> (Arc<File>, Option<u64>) {
+    let seen = f.ops.wait_queue().map(|q| q.wakes());
+    (f, seen)
 }
 
 fn timed_out(dl: Option<i64>) -> bool {
@@ -61,8 +74,9 @@ fn do_poll(t: &Arc<Task>, addr: u64, n: u32, zero: bool, dl: Option<i64>) -> KRe
                 let got = lock(&table).get(fd);
                 match got {
                     Ok(f) => {
+                        let (f, seen) = watched(f);
                         let r = f.ops.poll_task(&f, t) & (events | POLLERR | POLLHUP);
-                        files.push(f);
+                        files.push((f, seen));
                         r
                     }
                     Err(_) => POLLNVAL,
@@ -271,9 +285,9 @@ fn do_select(
             if !(want.0 || want.1 || want.2) {
                 continue;
             }
-            let f = lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?;
+            let (f, seen) = watched(lock(&table).get(fd as i32).map_err(|_| Errno::EBADF)?);
             let ev = f.ops.poll_task(&f, t);
-            files.push(f);
+            files.push((f, seen));
             if want.0 && ev & (POLLIN | POLLHUP | POLLERR) != 0 {
                 ro[byte] |= bit;
                 ready += 1;

@@ -585,9 +585,21 @@ impl Guest {
             // Both pipes closed: nothing more can come.
             let closed = o.eof >= 2;
             if now >= deadline || closed {
-                let tail = tail_of(&o.all, 4000);
+                let mut status = self.child.try_wait().ok().flatten();
+                if status.is_none() {
+                    // Still running: ask for its task list (SIGUSR2 makes
+                    // vmlinux print one to stderr), so the failure says
+                    // what every guest task was waiting in.
+                    drop(o);
+                    let _ = Command::new("kill")
+                        .args(["-USR2", &self.child.id().to_string()])
+                        .status();
+                    std::thread::sleep(Duration::from_secs(2));
+                    o = lock.lock().unwrap();
+                    status = self.child.try_wait().ok().flatten();
+                }
+                let tail = tail_of(&o.all, 6000);
                 drop(o);
-                let status = self.child.try_wait().ok().flatten();
                 panic!(
                     "{} waiting for {:?} (vmlinux pid {}, status {:?}); last output:\n\
                      ----------------------------------------\n{}\n\

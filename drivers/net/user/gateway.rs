@@ -357,6 +357,10 @@ impl Gateway {
 
     fn flush(&mut self) {
         for f in self.wire.tx.drain(..) {
+            log::trace!(
+                "user net: to guest {}",
+                smoltcp::wire::PrettyPrinter::<smoltcp::wire::EthernetFrame<&[u8]>>::new("", &f)
+            );
             (self.deliver)(f);
         }
     }
@@ -401,7 +405,10 @@ impl Gateway {
     }
 
     fn on_guest_frame(&mut self, frame: Vec<u8>) {
-        log::trace!("user net: frame {:?}", frames::classify(&frame));
+        log::trace!(
+            "user net: from guest {}",
+            smoltcp::wire::PrettyPrinter::<smoltcp::wire::EthernetFrame<&[u8]>>::new("", &frame)
+        );
         match frames::classify(&frame) {
             // Only the gateway's own addresses are on the wire.
             FromGuest::ArpRequest(t) if t != GATEWAY && t != DNS => {}
