@@ -454,7 +454,7 @@ const LIST: &[Entry] = &[
     none(331, "pkey_free", ""),
     partial(332, "statx", "STATX_BASIC_STATS whatever the mask (Linux may give more than asked); no btime, mount id or STATX_ATTR_* attributes", |t, a| sys_fs::sys_statx(t, a.i(0), a.u(1), a.u32(2), a.u32(3), a.u(4))),
     full(333, "io_pgetevents", "as io_getevents with a signal mask for the wait", |t, a| k::aio::sys_io_pgetevents(t, a.u(0), a.i64(1), a.i64(2), a.u(3), a.u(4), a.u(5))),
-    none(334, "rseq", "glibc registers rseq when available and runs without it"),
+    full(334, "rseq", "registration checked as Linux (EINVAL, EPERM, EBUSY, EFAULT; struct at least 32 bytes, 32-aligned; AT_RSEQ_FEATURE_SIZE 28, AT_RSEQ_ALIGN 32); cpu_id_start/cpu_id (the vCPU), node_id 0 and mm_cid 0 written before returning to user space after registration, after being scheduled out and at signal delivery, which also abort a critical section the thread is in (bad descriptor or signature: SIGSEGV); kept by fork, not by CLONE_VM children, cleared by execve", |t, a| k::rseq::sys_rseq(t, a.u(0), a.u(1), a.u(2), a.u(3))),
     full(424, "pidfd_send_signal", "as kill on the pidfd's process (EBADF for other files, EINVAL for flags, EPERM as kill); with a siginfo as rt_sigqueueinfo, codes >= 0 only to oneself (EPERM). PIDFD_SIGNAL_THREAD/PROCESS_GROUP flags accepted but the signal goes to the process", |t, a| k::pidfd::sys_pidfd_send_signal(t, a.i(0), a.i(1), a.u(2), a.u32(3))),
     none(425, "io_uring_setup", "ENOSYS by design for now: liburing's io_uring_queue_init returns -ENOSYS and its users fall back (to Linux AIO, above, or threads)"),
     none(426, "io_uring_enter", "ENOSYS (no rings: see io_uring_setup)"),
