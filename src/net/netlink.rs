@@ -433,7 +433,7 @@ impl FileOps for NetlinkSocket {
     }
     /// write(2) is a send to the kernel.
     fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
-        self.request(buf, t.tgid() as u32, t.creds().capable())
+        self.request(buf, t.tgid() as u32, crate::kernel::ns::net_admin(t))
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let (d, _) = self.reply(buf.len(), false)?;
