@@ -4,6 +4,7 @@
  * vfork and execve do with a registration. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -55,6 +56,16 @@ static unsigned getcpu_sys(void) {
 static void on_sig(int s) {
     (void)s;
     got++;
+}
+
+/* A new thread (CLONE_VM: it starts unregistered) gets glibc's own
+ * registration, with the right CPU. */
+static void *thread_main(void *arg) {
+    (void)arg;
+    struct rseq *a = glibc_area();
+    long busy = rseq_call(a, 32, 0, RSEQ_SIG);
+    long ok = busy == -EBUSY && a->cpu_id == getcpu_sys() && sched_getcpu() == (int)getcpu_sys();
+    return (void *)ok;
 }
 
 /* A critical section that spins until it is aborted; 1 when it was. The
@@ -140,6 +151,12 @@ int main(int argc, char **argv) {
      * stops before them. */
     printf("node_id %u mm_cid %u\n", ((uint32_t *)g)[5], ((uint32_t *)g)[6]);
     printf("sched_getcpu matches %d\n", sched_getcpu() == (int)getcpu_sys());
+
+    pthread_t th;
+    void *tr = 0;
+    pthread_create(&th, 0, thread_main, 0);
+    pthread_join(th, &tr);
+    printf("thread registered by glibc %d\n", tr == (void *)1);
 
     /* Errnos against the registered area. */
     printf("again: %s\n", err(rseq_call(g, 32, 0, RSEQ_SIG)));
