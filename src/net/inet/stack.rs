@@ -453,3 +453,27 @@ pub fn reset() {
     lock(&DEAD).clear();
     NEXT_POLL.store(i64::MAX, Ordering::Relaxed);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_namespace_has_only_lo_down_and_goes_with_it() {
+        // An id no namespace of the initial set or the allocator uses.
+        let ns = 0xF_FFFF_0001;
+        let (names, up, addrs) = query_in(ns, |s| {
+            let names: Vec<String> = s.net.ifaces.iter().map(|i| i.name.clone()).collect();
+            let lo = &s.net.ifaces[0];
+            (names, lo.up, lo.iface.ip_addrs().len())
+        });
+        assert_eq!(names, ["lo"]);
+        assert!(!up);
+        assert_eq!(addrs, 0);
+        // Nothing reaches 127.0.0.1 there while lo is down.
+        let r = query_in(ns, |s| s.net.route(IpAddress::v4(127, 0, 0, 1)).err());
+        assert_eq!(r, Some(Errno::ENETUNREACH));
+        drop_ns(ns);
+        assert!(!stacks().contains_key(&ns));
+    }
+}
