@@ -103,14 +103,19 @@ static int unix_connect(const char *name) {
     return r;
 }
 
-static int lo_flags(void) {
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
+static int lo_flags_on(int s) {
     struct ifreq r;
     memset(&r, 0, sizeof r);
     strcpy(r.ifr_name, "lo");
     int x = ioctl(s, SIOCGIFFLAGS, &r);
-    close(s);
     return x < 0 ? -1 : r.ifr_flags & (IFF_UP | IFF_LOOPBACK | IFF_RUNNING);
+}
+
+static int lo_flags(void) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    int f = lo_flags_on(s);
+    close(s);
+    return f;
 }
 
 static ino_t ns_ino(void) {
@@ -196,6 +201,13 @@ int main(void) {
     printf("setns new: %s\n", err(setns(newns, CLONE_NEWNET)));
     printf("lo flags %#x\n", lo_flags());
     printf("setns to a non-net fd as net: %s\n", err(setns(oldns, CLONE_NEWUTS)));
+    /* A socket acts in the namespace it was made in: one made in a third
+     * namespace (lo down) and used from the second (lo up). */
+    printf("unshare again: %s\n", err(unshare(CLONE_NEWNET)));
+    int k3 = socket(AF_INET, SOCK_DGRAM, 0);
+    printf("setns second: %s\n", err(setns(newns, CLONE_NEWNET)));
+    printf("lo flags through the third ns's socket %#x, here %#x\n", lo_flags_on(k3), lo_flags());
+    close(k3);
     close(l1);
     close(l2);
     close(u1);

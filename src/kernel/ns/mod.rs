@@ -375,17 +375,41 @@ fn current() -> NsProxy {
         .unwrap_or_default()
 }
 
-/// The current process's network namespace: the stack, interfaces and
-/// abstract AF_UNIX names its new sockets, interface ioctls, netlink and
-/// /proc/net see.
-pub fn current_net() -> Arc<Ns> {
-    current().net
+thread_local! {
+    /// The namespace of the socket whose request this vCPU is handling
+    /// (`with_socket_net`).
+    static SOCKET_NET: std::cell::RefCell<Option<Arc<Ns>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
-/// May `t` configure its network namespace (CAP_NET_ADMIN over it:
-/// root in the user namespace that owns it).
+/// Run `f` acting in network namespace `ns`: a request made through a
+/// socket (an interface ioctl, a netlink message) acts in the socket's
+/// namespace, as Linux's sock_net, whichever the caller is in now. `f`
+/// must not sleep (another task's request would see `ns`).
+pub fn with_socket_net<R>(ns: &Arc<Ns>, f: impl FnOnce() -> R) -> R {
+    let prev = SOCKET_NET.with(|c| c.replace(Some(ns.clone())));
+    let r = f();
+    SOCKET_NET.with(|c| *c.borrow_mut() = prev);
+    r
+}
+
+/// The network namespace the kernel acts in now: the socket's during a
+/// request through one, else the current process's (the stack,
+/// interfaces and abstract AF_UNIX names its new sockets, interface
+/// ioctls, netlink and /proc/net see).
+pub fn current_net() -> Arc<Ns> {
+    SOCKET_NET
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| current().net)
+}
+
+/// May `t` configure the network namespace it acts in (CAP_NET_ADMIN
+/// over it: root in the user namespace that owns it).
 pub fn net_admin(t: &Task) -> bool {
-    capable_in(t, &of(t).net)
+    let ns = SOCKET_NET
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| of(t).net);
+    capable_in(t, &ns)
 }
 
 /// The current process's pid namespace (ns_last_pid).

@@ -423,7 +423,23 @@ impl FileOps for InetSocket {
         // Zero means no timeout.
         (ns > 0).then_some(ns)
     }
-    fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+        // Interface ioctls act in the socket's namespace.
+        crate::kernel::ns::with_socket_net(&self.ns, || self.ioctl_here(f, t, cmd, arg))
+    }
+    fn stat(&self) -> Option<Stat> {
+        Some(crate::net::socket_stat(self.ino))
+    }
+    fn name(&self) -> Option<String> {
+        Some(format!("socket:[{}]", self.ino))
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+}
+
+impl InetSocket {
+    fn ioctl_here(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
         use super::ifconfig6::{SIOCDIFADDR, SIOCSIFADDR};
         if self.domain == Domain::V6 && matches!(cmd, SIOCSIFADDR | SIOCDIFADDR) {
             // AF_INET6 sockets take a struct in6_ifreq (inet6_ioctl).
@@ -453,14 +469,5 @@ impl FileOps for InetSocket {
         };
         t.mm().write_u32(arg, n.min(i32::MAX as usize) as u32)?;
         Ok(0)
-    }
-    fn stat(&self) -> Option<Stat> {
-        Some(crate::net::socket_stat(self.ino))
-    }
-    fn name(&self) -> Option<String> {
-        Some(format!("socket:[{}]", self.ino))
-    }
-    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
-        Some(self)
     }
 }
