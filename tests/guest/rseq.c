@@ -4,6 +4,7 @@
  * vfork and execve do with a registration. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct rseq mine __attribute__((aligned(32)));
@@ -269,6 +271,26 @@ int main(int argc, char **argv) {
     waitpid(p, &st, 0);
     printf("bad signature: signalled %d sig %s\n", WIFSIGNALED(st),
            WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "-");
+
+    /* Preemption alone aborts a section: a child spins in one while its
+     * parent, on the same CPU, keeps running too (bounded by time only as a
+     * safety net). */
+    int pfd[2];
+    pipe(pfd);
+    p = fork();
+    if (p == 0) {
+        int r = spin_cs(&mine, 1);
+        write(pfd[1], "a", 1);
+        _exit(r == 1 ? 0 : 1);
+    }
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    char ch;
+    time_t start = time(0);
+    while (read(pfd[0], &ch, 1) != 1 && time(0) - start < 60)
+        ;
+    kill(p, SIGKILL);
+    waitpid(p, &st, 0);
+    printf("preempted section aborted %d\n", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
     printf("unregister mine: %s\n", err(rseq_call(&mine, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG)));
     printf("rseq done\n");
