@@ -142,3 +142,39 @@ fn unshare_urpf_mount_proc() {
     assert!(after.contains("pid:[4026531836]"), "{after}");
     assert!(g.run("grep -c ' /proc proc' /proc/mounts").trim() == "1");
 }
+
+/// Network namespaces: tests/guest/netns.c (a new namespace has only lo,
+/// down; SIOCSIFFLAGS brings it up with 127.0.0.1; ports and abstract
+/// AF_UNIX names are per namespace; setns back and forth) compared with
+/// the native run.
+#[test]
+fn netns_matches_native() {
+    compare_with_native("netns", "netns done");
+}
+
+/// busybox: `unshare -n ip link` shows only lo, down; `unshare -Urn` (a
+/// user namespace owning the new network namespace) may bring it up; the
+/// namespace's link in /proc differs from the initial one's number.
+#[test]
+fn busybox_unshare_net() {
+    let mut g = Guest::boot_busybox("ns-net");
+    let out = g.run("unshare -n ip link");
+    let names: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(names.len(), 1, "{out}");
+    assert!(names[0].starts_with("1: lo:"), "{out}");
+    assert!(!names[0].contains("UP"), "{out}");
+    let out = g.run("unshare -Urn sh -c 'ip link set lo up && ip addr show lo'");
+    assert!(out.contains("127.0.0.1/8"), "{out}");
+    assert!(out.contains("UP"), "{out}");
+    let out = g.run("readlink /proc/self/ns/net; unshare -n readlink /proc/self/ns/net");
+    let lines: Vec<&str> = out.trim().lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], "net:[4026531833]", "{out}");
+    assert_ne!(lines[0], lines[1], "{out}");
+    // The initial namespace keeps its interfaces.
+    let out = g.run("ip link");
+    assert!(out.contains("1: lo:"), "{out}");
+}

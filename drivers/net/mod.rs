@@ -152,7 +152,7 @@ pub fn interrupt() {
         .iter()
         .fold(false, |any, d| d.irq.swap(false, Ordering::SeqCst) | any);
     if any {
-        crate::net::inet::stack::op(|_| ());
+        crate::net::inet::stack::op_in(crate::net::inet::stack::INIT_NET, |_| ());
     }
 }
 

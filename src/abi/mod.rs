@@ -23,6 +23,7 @@ pub mod netlink;
 pub mod poll;
 pub mod ptrace;
 pub mod resource;
+pub mod rseq;
 pub mod sched;
 pub mod seccomp;
 pub mod signal;

@@ -415,6 +415,7 @@ pub fn exec_target(
         i.altstack = (0, 0, super::signal::SS_DISABLE);
         i.clear_child_tid = 0;
         i.robust_list = 0;
+        i.rseq = None;
         // Linux names the task after the file as it was asked for (the
         // symlink, the script), not what it resolved to.
         // From an fd, Linux (6.13+) takes the name of the file run.
@@ -619,6 +620,14 @@ fn build(
         (31, str_base + off_execfn as u64),
         (15, str_base + off_platform as u64),
         (51, fpu_len + 1024),
+        (
+            crate::abi::rseq::AT_RSEQ_FEATURE_SIZE,
+            crate::abi::rseq::RSEQ_FEATURE_SIZE as u64,
+        ),
+        (
+            crate::abi::rseq::AT_RSEQ_ALIGN,
+            crate::abi::rseq::RSEQ_ALIGN,
+        ),
         (0, 0),
     ];
     if vdso != 0 {

@@ -27,6 +27,7 @@ pub mod printk;
 pub mod ptrace;
 pub mod ptrace_access;
 pub mod rlimits;
+pub mod rseq;
 pub mod rw_full;
 pub mod sched;
 pub mod seccomp;

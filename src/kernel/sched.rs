@@ -351,6 +351,7 @@ fn switch_to(t: &Arc<Task>) {
         }
     };
     acct::switch_in();
+    super::rseq::scheduled_in(t);
     let alive = ctx.resume();
     super::current::set(0);
     acct::switch_out(&t.acct);
@@ -417,6 +418,10 @@ fn run_slice(t: &Arc<Task>) {
         }
         if t.state() != State::Runnable || smp::wants_move(t.tid) {
             return;
+        }
+        if !super::rseq::resume(t) {
+            // The area could not be updated: SIGSEGV is pending.
+            continue;
         }
         // Arm the timer for preemption (if others wait) and guest timers.
         let others = !lock(&this().runq).is_empty();

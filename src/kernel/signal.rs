@@ -759,6 +759,11 @@ fn setup_frame(t: &Arc<Task>, info: &SigInfo, act: &SigAction) -> KResult<()> {
             i.ctx.regs.rip -= 2;
         }
     }
+    drop(i);
+    // A signal aborts the restartable sequence it interrupted: the frame
+    // saves the abort handler as the place to return to.
+    super::rseq::signal_deliver(t, info.signo);
+    let mut i = t.lock();
     let regs = i.ctx.regs;
     let (ss_sp, ss_size, ss_flags) = i.altstack;
     let on_alt = ss_size != 0 && regs.rsp > ss_sp && regs.rsp <= ss_sp + ss_size;
@@ -920,6 +925,19 @@ pub fn sigreturn(t: &Arc<Task>) -> KResult<()> {
         mm.lock().invalidate_fpu();
     }
     Ok(())
+}
+
+/// Kill-or-handle with SIGSEGV for a kernel-detected corruption of
+/// user-space state (Linux's force_sigsegv): if the signal being handled
+/// was SIGSEGV itself, its handler is reset so that this one kills.
+pub fn force_sigsegv(t: &Arc<Task>, handling: i32) {
+    if handling == SIGSEGV {
+        t.sighand()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .set(SIGSEGV, SigAction::default());
+    }
+    force_info(t, SigInfo::kernel(SIGSEGV));
 }
 
 /// The signal a fault becomes, for a fault the mm could not resolve.

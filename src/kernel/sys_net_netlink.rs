@@ -30,7 +30,7 @@ impl Socket for NetlinkSocket {
         _rights: Vec<Arc<File>>,
         _blocking: bool,
     ) -> KResult<usize> {
-        self.request(data, t.tgid() as u32, t.creds().capable())
+        self.request(data, t.tgid() as u32, self.admin(t))
     }
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
         // The full length lets MSG_TRUNC report it (glibc sizes its buffer

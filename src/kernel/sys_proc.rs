@@ -150,7 +150,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
     } else {
         parent_mm.fork(cpu == crate::arch::cpu::this_cpu())?
     };
-    let (files, fs, sighand, sigmask, altstack, comm, nice, sched, seccomp) = {
+    let (files, fs, sighand, sigmask, altstack, comm, nice, sched, seccomp, rseq) = {
         let i = t.lock();
         let files = if flags & CLONE_FILES != 0 {
             i.files.clone()
@@ -188,6 +188,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             i.nice,
             sched,
             i.seccomp.clone(),
+            super::rseq::for_child(i.rseq, flags & CLONE_VM != 0),
         )
     };
     let tgid = if flags & CLONE_THREAD != 0 {
@@ -247,6 +248,7 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             sched,
             ns: child_ns,
             seccomp,
+            rseq,
             ..TaskInner::new(child_ctx, mm.clone(), files, fs, sighand, comm)
         }),
     });

@@ -110,6 +110,8 @@ pub struct TaskInner {
     pub ns: super::ns::NsProxy,
     /// seccomp mode and filters, no_new_privs (inherited, kept by exec).
     pub seccomp: super::seccomp::State,
+    /// Its restartable-sequence registration (rseq).
+    pub rseq: Option<super::rseq::Rseq>,
 }
 
 impl TaskInner {
@@ -148,6 +150,7 @@ impl TaskInner {
             sched: Default::default(),
             ns: Default::default(),
             seccomp: Default::default(),
+            rseq: None,
         }
     }
 }

@@ -272,6 +272,9 @@ fn error_msg(req: &[u8], errno: i32, seq: u32, pid: u32) -> Vec<u8> {
 
 /// A NETLINK_ROUTE socket: replies queue as datagrams until read.
 pub struct NetlinkSocket {
+    /// The network namespace it was made in: what its requests see and
+    /// change.
+    net: Arc<crate::kernel::ns::Ns>,
     port: Mutex<u32>,
     queue: Mutex<VecDeque<Vec<u8>>>,
     wq: Arc<WaitQueue>,
@@ -283,6 +286,7 @@ impl NetlinkSocket {
             return Err(Errno::EPROTONOSUPPORT);
         }
         Ok(Arc::new(NetlinkSocket {
+            net: crate::kernel::ns::current_net(),
             port: Mutex::new(0),
             queue: Mutex::new(VecDeque::new()),
             wq: Arc::new(WaitQueue::new()),
@@ -327,6 +331,16 @@ impl NetlinkSocket {
     /// A request from the process (one or more messages in `data`);
     /// `admin`: it may change the configuration (CAP_NET_ADMIN).
     pub fn request(&self, data: &[u8], tgid: u32, admin: bool) -> KResult<usize> {
+        crate::kernel::ns::with_socket_net(&self.net, || self.request_here(data, tgid, admin))
+    }
+
+    /// May `t` change its namespace's configuration through this socket
+    /// (CAP_NET_ADMIN over the socket's namespace).
+    pub fn admin(&self, t: &Task) -> bool {
+        crate::kernel::ns::with_socket_net(&self.net, || crate::kernel::ns::net_admin(t))
+    }
+
+    fn request_here(&self, data: &[u8], tgid: u32, admin: bool) -> KResult<usize> {
         let pid = self.port(tgid);
         let mut replies = Vec::new();
         let mut off = 0;
@@ -433,7 +447,7 @@ impl FileOps for NetlinkSocket {
     }
     /// write(2) is a send to the kernel.
     fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {
-        self.request(buf, t.tgid() as u32, t.creds().capable())
+        self.request(buf, t.tgid() as u32, self.admin(t))
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let (d, _) = self.reply(buf.len(), false)?;

@@ -96,6 +96,9 @@ struct Inner {
 
 pub struct UnixSocket {
     pub kind: u32,
+    /// The network namespace it was made in (its abstract names live
+    /// there).
+    net: u64,
     ino: u64,
     inner: Mutex<Inner>,
     wq: Mutex<Arc<WaitQueue>>,
@@ -105,8 +108,10 @@ pub struct UnixSocket {
     fasync: FasyncList,
 }
 
-/// Named sockets: abstract names and file-system nodes (keyed by inode).
-static ABSTRACT: Mutex<Option<HashMap<Vec<u8>, Weak<UnixSocket>>>> = Mutex::new(None);
+/// Named sockets: abstract names (per network namespace, keyed by its
+/// id) and file-system nodes (keyed by inode).
+type AbstractKey = (u64, Vec<u8>);
+static ABSTRACT: Mutex<Option<HashMap<AbstractKey, Weak<UnixSocket>>>> = Mutex::new(None);
 static BY_INODE: Mutex<Option<HashMap<usize, Weak<UnixSocket>>>> = Mutex::new(None);
 
 fn inode_key(i: &Arc<dyn Inode>) -> usize {
@@ -131,6 +136,7 @@ impl UnixSocket {
     pub fn new(kind: u32, cred: Cred) -> Arc<UnixSocket> {
         Arc::new(UnixSocket {
             kind,
+            net: crate::kernel::ns::current_net().ino,
             ino: crate::net::new_ino(),
             inner: Mutex::new(Inner {
                 bound: None,
@@ -200,10 +206,11 @@ impl UnixSocket {
             (UnixAddr::Abstract(name), _) => {
                 let mut g = lock(&ABSTRACT);
                 let m = g.get_or_insert_with(HashMap::new);
-                if m.get(name).is_some_and(|w| w.strong_count() > 0) {
+                let key = (self.net, name.clone());
+                if m.get(&key).is_some_and(|w| w.strong_count() > 0) {
                     return Err(Errno::EADDRINUSE);
                 }
-                m.insert(name.clone(), Arc::downgrade(self));
+                m.insert(key, Arc::downgrade(self));
             }
             (UnixAddr::Path(_), Some(node)) => {
                 lock(&BY_INODE)
@@ -231,11 +238,13 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// Find the socket bound to `addr` (`node` for path names).
+    /// Find the socket bound to `addr` (`node` for path names; abstract
+    /// names in the caller's network namespace).
     pub fn lookup(addr: &UnixAddr, node: Option<&Arc<dyn Inode>>) -> KResult<Arc<UnixSocket>> {
         let w = match (addr, node) {
             (UnixAddr::Abstract(name), _) => {
-                lock(&ABSTRACT).as_ref().and_then(|m| m.get(name).cloned())
+                let key = (crate::kernel::ns::current_net().ino, name.clone());
+                lock(&ABSTRACT).as_ref().and_then(|m| m.get(&key).cloned())
             }
             (UnixAddr::Path(_), Some(n)) => lock(&BY_INODE)
                 .as_ref()

@@ -21,10 +21,9 @@ pub const CLONE_NEWUSER: u64 = 0x1000_0000;
 pub const CLONE_NEWPID: u64 = 0x2000_0000;
 pub const CLONE_NEWNET: u64 = 0x4000_0000;
 
-/// The namespace types this kernel can make new instances of. Network
-/// namespaces exist only as the initial one: its stack is global, so
-/// asking for a new one fails with EINVAL rather than sharing silently.
+/// The namespace types this kernel can make new instances of: all.
 pub const SUPPORTED_NEW: u64 = CLONE_NEWUTS
+    | CLONE_NEWNET
     | CLONE_NEWIPC
     | CLONE_NEWUSER
     | CLONE_NEWCGROUP
@@ -100,7 +99,7 @@ impl Kind {
             Kind::Pid => 0xEFFF_FFFC,
             Kind::Cgroup => 0xEFFF_FFFB,
             Kind::Time => 0xEFFF_FFFA,
-            Kind::Net => 0xEFFF_FFF9,
+            Kind::Net => INIT_NET,
             Kind::Mnt => 0xEFFF_FFF8,
         }
     }
@@ -138,8 +137,16 @@ impl Drop for Ns {
         if self.kind == Kind::Mnt && self.ino != crate::fs::mount::INIT_NS {
             crate::fs::mount::drop_ns(self.ino);
         }
+        // A network namespace's stack lives in net::inet::stack, by id.
+        if self.kind == Kind::Net && self.ino != INIT_NET {
+            crate::net::inet::stack::drop_ns(self.ino);
+        }
     }
 }
+
+/// The initial network namespace's id (its inode number), which the
+/// stack that holds the host's interfaces belongs to.
+pub const INIT_NET: u64 = 0xEFFF_FFF9;
 
 /// New namespaces' inode numbers: after the initial ones, as Linux's
 /// proc_inum allocator hands them out.
@@ -366,6 +373,43 @@ fn current() -> NsProxy {
         .and_then(super::task::task)
         .map(|t| of(&t))
         .unwrap_or_default()
+}
+
+thread_local! {
+    /// The namespace of the socket whose request this vCPU is handling
+    /// (`with_socket_net`).
+    static SOCKET_NET: std::cell::RefCell<Option<Arc<Ns>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` acting in network namespace `ns`: a request made through a
+/// socket (an interface ioctl, a netlink message) acts in the socket's
+/// namespace, as Linux's sock_net, whichever the caller is in now. `f`
+/// must not sleep (another task's request would see `ns`).
+pub fn with_socket_net<R>(ns: &Arc<Ns>, f: impl FnOnce() -> R) -> R {
+    let prev = SOCKET_NET.with(|c| c.replace(Some(ns.clone())));
+    let r = f();
+    SOCKET_NET.with(|c| *c.borrow_mut() = prev);
+    r
+}
+
+/// The network namespace the kernel acts in now: the socket's during a
+/// request through one, else the current process's (the stack,
+/// interfaces and abstract AF_UNIX names its new sockets, interface
+/// ioctls, netlink and /proc/net see).
+pub fn current_net() -> Arc<Ns> {
+    SOCKET_NET
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| current().net)
+}
+
+/// May `t` configure the network namespace it acts in (CAP_NET_ADMIN
+/// over it: root in the user namespace that owns it).
+pub fn net_admin(t: &Task) -> bool {
+    let ns = SOCKET_NET
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| of(t).net);
+    capable_in(t, &ns)
 }
 
 /// The current process's pid namespace (ns_last_pid).

@@ -41,7 +41,7 @@ static LOGGED: [AtomicU64; table::MAX_NR / 64 + 1] =
 
 /// The first use of an unimplemented or partial syscall is recorded once by
 /// name in the kernel log (dmesg). At KERN_DEBUG, below the default console
-/// level: glibc probes calls such as rseq and clone3 and carries on without
+/// level: programs probe calls such as io_uring_setup and carry on without
 /// them, and the tests compare the guest's console output with a native run.
 fn log_once(e: &table::Entry) {
     let what = match e.support {

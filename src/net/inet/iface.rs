@@ -104,6 +104,30 @@ impl Iface {
         lo
     }
 
+    /// A new network namespace's `lo`: down and without addresses until
+    /// it is brought up (`ifconfig::set_up`), as Linux's.
+    pub fn loopback_down(now: Instant, seed: u64) -> Iface {
+        let mut lo = Iface::new("lo", Box::new(Loopback::default()), &[], now, seed);
+        lo.loopback = true;
+        lo.up = false;
+        lo
+    }
+
+    /// The loopback addresses `lo` gets when it comes up.
+    pub fn add_loopback_addrs(&mut self) {
+        let addrs = [
+            IpCidr::new(IpAddress::Ipv4(Ipv4Address::LOCALHOST), 8),
+            IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128),
+        ];
+        self.iface.update_ip_addrs(|a| {
+            for c in addrs {
+                if !a.contains(&c) {
+                    let _ = a.push(c);
+                }
+            }
+        });
+    }
+
     /// `a` is one of this interface's addresses.
     pub fn has_addr(&self, a: IpAddress) -> bool {
         self.iface.ip_addrs().iter().any(|c| c.address() == a)

@@ -206,7 +206,8 @@ pub fn del_v4(index: u32, a: Ipv4Address, prefix: Option<u8>) -> KResult<()> {
     })
 }
 
-/// IFF_UP on or off. lo stays up: the stack's own traffic runs over it.
+/// IFF_UP on or off. lo stays up once up (the stack's own traffic runs
+/// over it); a new network namespace's lo comes up with its addresses.
 /// Taking an interface down drops its routes and its IPv6 addresses, and
 /// bringing an Ethernet one up gives it its link-local address, as Linux
 /// does (`ifconfig6`).
@@ -214,6 +215,10 @@ pub fn set_up(index: u32, up: bool) -> KResult<()> {
     on_index(index, |s, n| {
         let i = &mut s.net.ifaces[n];
         if i.loopback {
+            if up && !i.up {
+                i.up = true;
+                i.add_loopback_addrs();
+            }
             return Ok(());
         }
         let was = i.up;

@@ -266,7 +266,7 @@ pub fn socket_ioctl(t: &crate::kernel::task::Task, cmd: u32, arg: u64) -> Option
     }
     if super::ifconfig::is_set_ioctl(cmd) {
         return Some((|| {
-            if !t.creds().capable() {
+            if !crate::kernel::ns::net_admin(t) {
                 return Err(Errno::EPERM);
             }
             if matches!(cmd, super::ifconfig::SIOCADDRT | super::ifconfig::SIOCDELRT) {

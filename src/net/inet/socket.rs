@@ -35,6 +35,9 @@ pub type Received = (Vec<u8>, Option<Vec<u8>>, usize);
 
 pub struct InetSocket {
     id: u64,
+    /// The network namespace it was made in: its state lives in that
+    /// namespace's stack, which it keeps alive.
+    ns: Arc<crate::kernel::ns::Ns>,
     pub domain: Domain,
     /// SOCK_STREAM or SOCK_DGRAM.
     pub kind: u32,
@@ -79,13 +82,24 @@ impl InetSocket {
         };
         let wq = Arc::new(WaitQueue::new());
         let ino = crate::net::new_ino();
-        let id = stack::op(|s| s.insert(Sock::new(domain, proto, wq.clone(), ino)));
-        Ok(Self::wrap(id, domain, kind, wq, ino))
+        let ns = crate::kernel::ns::current_net();
+        let id = stack::op_in(ns.ino, |s| {
+            s.insert(Sock::new(domain, proto, wq.clone(), ino))
+        });
+        Ok(Self::wrap(ns, id, domain, kind, wq, ino))
     }
 
-    fn wrap(id: u64, domain: Domain, kind: u32, wq: Arc<WaitQueue>, ino: u64) -> Arc<InetSocket> {
+    fn wrap(
+        ns: Arc<crate::kernel::ns::Ns>,
+        id: u64,
+        domain: Domain,
+        kind: u32,
+        wq: Arc<WaitQueue>,
+        ino: u64,
+    ) -> Arc<InetSocket> {
         Arc::new(InetSocket {
             id,
+            ns,
             domain,
             kind,
             ino,
@@ -95,7 +109,7 @@ impl InetSocket {
 
     /// Run `f` on this socket's state, then poll the stack.
     fn with<R>(&self, f: impl FnOnce(u64, &mut Sock, &mut Net) -> KResult<R>) -> KResult<R> {
-        stack::op(|s| {
+        stack::op_in(self.ns.ino, |s| {
             let (k, net) = s.get(self.id)?;
             f(self.id, k, net)
         })
@@ -103,7 +117,7 @@ impl InetSocket {
 
     /// Look at this socket's state without polling.
     fn look<R>(&self, f: impl FnOnce(&mut Sock, &mut Net) -> KResult<R>) -> KResult<R> {
-        stack::query(|s| {
+        stack::query_in(self.ns.ino, |s| {
             let (k, net) = s.get(self.id)?;
             f(k, net)
         })
@@ -171,7 +185,7 @@ impl InetSocket {
         }
         let ep = addr::parse(self.domain, a)?;
         let scope = addr::scope_of(self.domain, a);
-        stack::op(|s| {
+        stack::op_in(self.ns.ino, |s| {
             let begin = {
                 let (k, net) = s.get(self.id)?;
                 if addr::is_link_local(ep.addr) {
@@ -202,7 +216,7 @@ impl InetSocket {
 
     /// accept(2): a new socket and its peer's sockaddr (EAGAIN: none yet).
     pub fn accept(&self) -> KResult<(Arc<InetSocket>, Vec<u8>)> {
-        let (id, wq, ino, peer) = stack::op(|s: &mut Stack| {
+        let (id, wq, ino, peer) = stack::op_in(self.ns.ino, |s: &mut Stack| {
             let (k, net) = s.get(self.id)?;
             let t = tcp_of(k)?;
             let h = t.accept()?;
@@ -232,7 +246,10 @@ impl InetSocket {
             let scope = s.net.scope_of(peer.addr);
             Ok((id, wq, ino, addr::format_scoped(self.domain, peer, scope)))
         })?;
-        Ok((Self::wrap(id, self.domain, self.kind, wq, ino), peer))
+        Ok((
+            Self::wrap(self.ns.clone(), id, self.domain, self.kind, wq, ino),
+            peer,
+        ))
     }
 
     /// send(2)/sendto(2): bytes taken. `dest` is ignored by stream sockets.
@@ -267,7 +284,7 @@ impl InetSocket {
                 }
             });
         }
-        stack::op(|s| {
+        stack::op_in(self.ns.ino, |s| {
             if blocking {
                 let (k, net) = s.get(self.id)?;
                 if let Some((room, size)) = tcp_of(k)?.room(net) {
@@ -368,7 +385,7 @@ impl InetSocket {
 
 impl Drop for InetSocket {
     fn drop(&mut self) {
-        stack::op(|s| s.close(self.id));
+        stack::op_in(self.ns.ino, |s| s.close(self.id));
     }
 }
 
@@ -406,11 +423,27 @@ impl FileOps for InetSocket {
         // Zero means no timeout.
         (ns > 0).then_some(ns)
     }
-    fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+    fn ioctl(&self, f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
+        // Interface ioctls act in the socket's namespace.
+        crate::kernel::ns::with_socket_net(&self.ns, || self.ioctl_here(f, t, cmd, arg))
+    }
+    fn stat(&self) -> Option<Stat> {
+        Some(crate::net::socket_stat(self.ino))
+    }
+    fn name(&self) -> Option<String> {
+        Some(format!("socket:[{}]", self.ino))
+    }
+    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        Some(self)
+    }
+}
+
+impl InetSocket {
+    fn ioctl_here(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
         use super::ifconfig6::{SIOCDIFADDR, SIOCSIFADDR};
         if self.domain == Domain::V6 && matches!(cmd, SIOCSIFADDR | SIOCDIFADDR) {
             // AF_INET6 sockets take a struct in6_ifreq (inet6_ioctl).
-            if !t.creds().capable() {
+            if !crate::kernel::ns::net_admin(t) {
                 return Err(Errno::EPERM);
             }
             let size = core::mem::size_of::<crate::abi::net::In6Ifreq>();
@@ -436,14 +469,5 @@ impl FileOps for InetSocket {
         };
         t.mm().write_u32(arg, n.min(i32::MAX as usize) as u32)?;
         Ok(0)
-    }
-    fn stat(&self) -> Option<Stat> {
-        Some(crate::net::socket_stat(self.ino))
-    }
-    fn name(&self) -> Option<String> {
-        Some(format!("socket:[{}]", self.ino))
-    }
-    fn into_any(self: Arc<Self>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
-        Some(self)
     }
 }

@@ -1,5 +1,9 @@
-//! The network stack: the interface list, the port table, every internet
-//! socket's state, behind one lock. Every operation that may produce
+//! The network stacks, one per network namespace: the interface list, the
+//! port table, every internet socket's state, behind one lock. The
+//! initial namespace's stack has `lo` and the host's devices; a new
+//! namespace's has only `lo`, down and without addresses until brought
+//! up, as Linux. Each is made at its first use and forgotten when its
+//! namespace goes (`drop_ns`); sockets keep their namespace alive. Every operation that may produce
 //! packets ends with a poll of the interfaces; after it, sockets whose
 //! readiness changed wake their sleepers. smoltcp's timers (retransmits,
 //! TIME-WAIT) are one more deadline of the scheduler (`next_timer`,
@@ -131,31 +135,51 @@ pub struct Stack {
     pub net: Net,
     pub socks: BTreeMap<u64, Sock>,
     next_id: u64,
+    /// When smoltcp next wants this stack polled (kernel monotonic ns;
+    /// MAX: never).
+    next_poll: i64,
 }
 
-static STACK: Mutex<Option<Stack>> = Mutex::new(None);
-/// When smoltcp next wants a poll (kernel monotonic ns; MAX: never).
+/// The stacks by network namespace id (its nsfs inode number).
+static STACKS: Mutex<BTreeMap<u64, Stack>> = Mutex::new(BTreeMap::new());
+/// Namespaces gone since the last operation: their stacks are dropped at
+/// the next one (a namespace may go while STACKS is held, when an
+/// operation drops the last socket of it).
+static DEAD: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+/// When smoltcp next wants a poll of any stack (kernel monotonic ns;
+/// MAX: never).
 static NEXT_POLL: AtomicI64 = AtomicI64::new(i64::MAX);
+/// The initial network namespace: the host's interfaces live in it.
+pub const INIT_NET: u64 = crate::kernel::ns::INIT_NET;
 
 pub fn now() -> Instant {
     Instant::from_micros(time::monotonic_ns() / 1000)
 }
 
 impl Stack {
-    fn new() -> Stack {
+    /// The stack of namespace `ns`: the initial one gets `lo` (up) and the
+    /// host's devices, another only `lo`, down.
+    fn new(ns: u64) -> Stack {
         let mut seed = [0u8; 8];
         crate::drivers::char::host_console::host_random(&mut seed);
         let seed = u64::from_le_bytes(seed);
         let mut ports = Ports::default();
         ports.seed(seed >> 16);
-        let lo = Iface::loopback(now(), seed);
-        log::debug!("net: {} up", lo.name);
-        let mut ifaces = vec![lo];
-        for (n, (name, mac, dev)) in crate::drivers::net::stack_devices().into_iter().enumerate() {
-            let seed = seed.rotate_left(n as u32 + 1);
-            ifaces.push(Iface::ethernet(&name, dev, mac, now(), seed));
+        let mut ifaces = Vec::new();
+        if ns == INIT_NET {
+            let lo = Iface::loopback(now(), seed);
+            log::debug!("net: {} up", lo.name);
+            ifaces.push(lo);
+            let devs = crate::drivers::net::stack_devices();
+            for (n, (name, mac, dev)) in devs.into_iter().enumerate() {
+                let seed = seed.rotate_left(n as u32 + 1);
+                ifaces.push(Iface::ethernet(&name, dev, mac, now(), seed));
+            }
+            super::neigh::flush(None);
+        } else {
+            log::debug!("net: new stack for namespace {ns}");
+            ifaces.push(Iface::loopback_down(now(), seed));
         }
-        super::neigh::flush(None);
         for (n, i) in ifaces.iter_mut().enumerate() {
             i.index = n as u32 + 1;
         }
@@ -169,6 +193,7 @@ impl Stack {
             },
             socks: BTreeMap::new(),
             next_id: 1,
+            next_poll: i64::MAX,
         }
     }
 
@@ -224,7 +249,7 @@ impl Stack {
                 time::monotonic_ns()
                     + ((at.total_micros() - t.total_micros()) * 1000).max(1_000_000)
             });
-        NEXT_POLL.store(next.unwrap_or(i64::MAX), Ordering::Relaxed);
+        self.next_poll = next.unwrap_or(i64::MAX);
     }
 
     /// Protocol bookkeeping after packets moved; true when it queued
@@ -299,20 +324,48 @@ impl Stack {
     }
 }
 
-/// Run `f` on the stack without polling (queries).
-pub fn query<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
-    let mut g = lock(&STACK);
-    f(g.get_or_insert_with(Stack::new))
+/// The stacks, with those of namespaces gone since the last call dropped.
+fn stacks() -> std::sync::MutexGuard<'static, BTreeMap<u64, Stack>> {
+    let dead = std::mem::take(&mut *lock(&DEAD));
+    let mut g = lock(&STACKS);
+    for ns in dead {
+        g.remove(&ns);
+    }
+    g
 }
 
-/// Run `f` on the stack, then poll: `f` may have queued packets or changed
-/// what sockets are ready for.
+/// When the first of the stacks' timers is due.
+fn update_next_poll(g: &BTreeMap<u64, Stack>) {
+    let next = g.values().map(|s| s.next_poll).min().unwrap_or(i64::MAX);
+    NEXT_POLL.store(next, Ordering::Relaxed);
+}
+
+/// Run `f` on the current network namespace's stack without polling
+/// (queries: interface listings, /proc/net, netlink).
+pub fn query<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
+    query_in(crate::kernel::ns::current_net().ino, f)
+}
+
+/// `query` on namespace `ns`'s stack.
+pub fn query_in<R>(ns: u64, f: impl FnOnce(&mut Stack) -> R) -> R {
+    let mut g = stacks();
+    f(g.entry(ns).or_insert_with(|| Stack::new(ns)))
+}
+
+/// Run `f` on the current network namespace's stack, then poll: `f` may
+/// have queued packets or changed what sockets are ready for.
 pub fn op<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
-    let mut g = lock(&STACK);
-    let s = g.get_or_insert_with(Stack::new);
+    op_in(crate::kernel::ns::current_net().ino, f)
+}
+
+/// `op` on namespace `ns`'s stack (a socket's own).
+pub fn op_in<R>(ns: u64, f: impl FnOnce(&mut Stack) -> R) -> R {
+    let mut g = stacks();
+    let s = g.entry(ns).or_insert_with(|| Stack::new(ns));
     s.net.expire_time_wait();
     let r = f(s);
     s.poll();
+    update_next_poll(&g);
     r
 }
 
@@ -322,18 +375,29 @@ pub fn poll_now(s: &mut Stack) {
     s.poll();
 }
 
-/// When the stack's next timer is due (kernel monotonic ns), if any.
+/// When a stack's next timer is due (kernel monotonic ns), if any.
 pub fn next_timer() -> Option<i64> {
     let n = NEXT_POLL.load(Ordering::Relaxed);
     (n != i64::MAX).then_some(n)
 }
 
-/// Poll if a timer is due at `now`.
+/// Poll the stacks whose timer is due at `now`.
 pub fn run_timers(now_ns: i64) {
-    if next_timer().is_some_and(|d| d <= now_ns) {
-        NEXT_POLL.store(i64::MAX, Ordering::Relaxed);
-        op(|_| ());
+    if !next_timer().is_some_and(|d| d <= now_ns) {
+        return;
     }
+    let mut g = stacks();
+    for s in g.values_mut().filter(|s| s.next_poll <= now_ns) {
+        s.next_poll = i64::MAX;
+        s.net.expire_time_wait();
+        s.poll();
+    }
+    update_next_poll(&g);
+}
+
+/// Network namespace `ns` is gone: its stack goes at the next operation.
+pub fn drop_ns(ns: u64) {
+    lock(&DEAD).push(ns);
 }
 
 /// A hot-plugged device (mconsole `config ethN=`): one more interface,
@@ -341,8 +405,10 @@ pub fn run_timers(now_ns: i64) {
 /// stay), with the next interface index. A stack not made yet finds the
 /// device among the driver's when it is.
 pub fn add_device(name: &str, mac: [u8; 6], dev: Box<dyn crate::net::inet::device::NetDevice>) {
-    let mut g = lock(&STACK);
-    let Some(s) = g.as_mut() else { return };
+    let mut g = stacks();
+    let Some(s) = g.get_mut(&INIT_NET) else {
+        return;
+    };
     let mut seed = [0u8; 8];
     crate::drivers::char::host_console::host_random(&mut seed);
     let mut i = Iface::ethernet(name, dev, mac, now(), u64::from_le_bytes(seed));
@@ -355,8 +421,8 @@ pub fn add_device(name: &str, mac: [u8; 6], dev: Box<dyn crate::net::inet::devic
 /// Its routes and addresses go, its device is replaced by one that drops
 /// everything, and it stays as a nameless placeholder.
 pub fn remove_device(name: &str) -> KResult<()> {
-    let mut g = lock(&STACK);
-    let Some(s) = g.as_mut() else {
+    let mut g = stacks();
+    let Some(s) = g.get_mut(&INIT_NET) else {
         // No stack yet: the driver's list is all there is.
         return Ok(());
     };
@@ -381,8 +447,33 @@ pub fn remove_device(name: &str) -> KResult<()> {
     Ok(())
 }
 
-/// Forget the whole stack (reboot).
+/// Forget every stack (reboot).
 pub fn reset() {
-    *lock(&STACK) = None;
+    lock(&STACKS).clear();
+    lock(&DEAD).clear();
     NEXT_POLL.store(i64::MAX, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_namespace_has_only_lo_down_and_goes_with_it() {
+        // An id no namespace of the initial set or the allocator uses.
+        let ns = 0xF_FFFF_0001;
+        let (names, up, addrs) = query_in(ns, |s| {
+            let names: Vec<String> = s.net.ifaces.iter().map(|i| i.name.clone()).collect();
+            let lo = &s.net.ifaces[0];
+            (names, lo.up, lo.iface.ip_addrs().len())
+        });
+        assert_eq!(names, ["lo"]);
+        assert!(!up);
+        assert_eq!(addrs, 0);
+        // Nothing reaches 127.0.0.1 there while lo is down.
+        let r = query_in(ns, |s| s.net.route(IpAddress::v4(127, 0, 0, 1)).err());
+        assert_eq!(r, Some(Errno::ENETUNREACH));
+        drop_ns(ns);
+        assert!(!stacks().contains_key(&ns));
+    }
 }
