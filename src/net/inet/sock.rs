@@ -1,12 +1,14 @@
 //! One internet socket's kernel state, kept inside the stack: family,
 //! protocol state (TCP, UDP or ICMP echo), options, the wait queue its sleepers
-//! use, and the readiness last reported (a change wakes them).
+//! use, its O_ASYNC descriptions, and the readiness last reported (a
+//! change wakes them).
 
 use super::addr::Domain;
 use super::icmp::Icmp;
 use super::stack::Net;
 use super::tcp::Tcp;
 use super::udp::Udp;
+use crate::fs::fown::FasyncList;
 use crate::kernel::wait::WaitQueue;
 use std::sync::Arc;
 
@@ -114,6 +116,8 @@ pub struct Sock {
     pub proto: Proto,
     pub opts: Opts,
     pub wq: Arc<WaitQueue>,
+    /// The descriptions that set O_ASYNC (the stack's poll signals them).
+    pub fasync: Arc<FasyncList>,
     /// Readiness (POLL* bits) when sleepers were last told.
     pub mask: u32,
     /// Bytes readable then: more wakes MSG_WAITALL readers too.
@@ -133,6 +137,7 @@ impl Sock {
             proto,
             opts: Opts::default(),
             wq,
+            fasync: Arc::new(FasyncList::new()),
             mask: 0,
             readable: 0,
             room: 0,

@@ -405,14 +405,18 @@ impl Drop for InetSocket {
 }
 
 impl FileOps for InetSocket {
-    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    /// O_ASYNC: SIGIO when data or a connection arrives, the peer goes,
+    /// or a TCP socket can send again (`stack::poll`).
     fn fasync(
         &self,
-        _f: &Arc<File>,
-        _fd: i32,
-        _on: bool,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
         _t: &Arc<crate::kernel::task::Task>,
     ) -> bool {
+        if let Ok(l) = self.look(|k, _| Ok(k.fasync.clone())) {
+            l.set(f, fd, on);
+        }
         true
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {

@@ -318,6 +318,11 @@ impl Udp {
             .unwrap_or(0)
     }
 
+    /// Bytes of datagrams waiting to be read (more: a datagram came).
+    pub fn queued(&self, net: &Net) -> usize {
+        self.all(net).map(|s| s.recv_queue()).sum()
+    }
+
     /// SIOCOUTQ: bytes queued to send.
     pub fn unsent(&self, net: &Net) -> usize {
         self.all(net).map(|s| s.send_queue()).sum()
