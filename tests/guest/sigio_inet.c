@@ -2,11 +2,14 @@
  * UDP datagram arrives (with F_SETSIG: si_code POLL_IN, si_band, si_fd),
  * when a TCP listener gets a connection (its F_SETSIG signal, "RT"), when
  * a non-blocking connect completes (SIGIO), when data or the peer's close reaches a connected socket;
- * none while nothing happens. Compared with a native run. */
+ * none while nothing happens; a route netlink socket when its reply
+ * queues. Compared with a native run. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -124,6 +127,18 @@ int main(void)
     printf("read %zd\n", read(x, buf, sizeof buf));
     close(x);
     close(l);
+
+    /* A route netlink socket: SIGIO when its reply queues. */
+    int n = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    async_on(n);
+    printf("netlink O_ASYNC: %s\n", drain());
+    struct {
+        struct nlmsghdr h;
+        struct rtgenmsg g;
+    } req = {{sizeof req, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0}, {AF_UNSPEC}};
+    send(n, &req, sizeof req, 0);
+    printf("netlink reply: %s\n", expect());
+    close(n);
     printf("sigio_inet done\n");
     return 0;
 }
