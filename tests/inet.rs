@@ -11,6 +11,21 @@ fn inet_matches_native() {
     compare_with_native("inet", "inet done");
 }
 
+/// IP_PKTINFO/IP_RECVTTL/IP_RECVTOS and IPV6_RECVPKTINFO/RECVHOPLIMIT/
+/// RECVTCLASS control messages with the packets' own fields, sending
+/// with them, MSG_CTRUNC, hop-limit options (tests/guest/ipcmsg.c).
+#[test]
+fn ip_control_messages_match_native() {
+    compare_with_native("ipcmsg", "ipcmsg done");
+}
+
+/// O_ASYNC on UDP and TCP sockets: SIGIO for datagrams, connections,
+/// connect completion, data and the peer's close (tests/guest/sigio_inet.c).
+#[test]
+fn inet_sigio_matches_native() {
+    compare_with_native("sigio_inet", "sigio_inet done");
+}
+
 #[test]
 fn busybox_nc_carries_a_line() {
     let mut g = Guest::boot_busybox("inet-nc");

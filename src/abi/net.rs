@@ -100,6 +100,26 @@ impl CmsgHdr {
     }
 }
 
+/// struct in_pktinfo (IP_PKTINFO control messages); addresses in
+/// network order.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct InPktinfo {
+    pub ipi_ifindex: i32,
+    pub ipi_spec_dst: [u8; 4],
+    pub ipi_addr: [u8; 4],
+}
+abi_size!(InPktinfo, 12);
+
+/// struct in6_pktinfo (IPV6_PKTINFO control messages).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct In6Pktinfo {
+    pub ipi6_addr: [u8; 16],
+    pub ipi6_ifindex: u32,
+}
+abi_size!(In6Pktinfo, 20);
+
 /// struct ucred (SO_PEERCRED, SCM_CREDENTIALS).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

@@ -243,6 +243,11 @@ impl FasyncList {
         self.count.store(l.len(), Ordering::Relaxed);
     }
 
+    /// Whether any description asked for SIGIO.
+    pub fn armed(&self) -> bool {
+        self.count.load(Ordering::Relaxed) != 0
+    }
+
     /// The object has an event: signal every O_ASYNC description's owner
     /// (kill_fasync).
     pub fn kill(&self, reason: i32) {

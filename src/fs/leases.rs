@@ -5,6 +5,7 @@
 //! holder gives the lease up or downgrades it, or until
 //! fs.lease-break-time seconds pass and the kernel does it for the holder.
 //! An O_NONBLOCK opener starts the break and fails with EWOULDBLOCK.
+//! truncate(2) breaks leases as a (blocking) open for writing does.
 //!
 //! Leases live in one table keyed by (device, inode); each belongs to an
 //! open file description (named by its address while it is alive: `File`'s

@@ -253,6 +253,10 @@ pub fn sys_truncate(t: &Arc<Task>, path: u64, len: i64) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     permission::inode_permission(&c, &*target.inode, &st, MAY_WRITE)?;
+    // As Linux's vfs_truncate: leases held on the file are broken as for
+    // an open for writing (ftruncate needs none: its file is open for
+    // writing, which no other file's lease survives).
+    crate::fs::leases::break_lease(t, &target.inode, crate::fs::file::O_WRONLY)?;
     truncate(&c, &target, &st, len)
 }
 

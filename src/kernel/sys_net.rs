@@ -15,6 +15,7 @@ use crate::abi::{
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
 use crate::net::unix::UnixSocket;
+use crate::net::Cmsg;
 use std::sync::Arc;
 
 // socket(2)'s domain argument is an int.
@@ -58,6 +59,24 @@ pub trait Socket: Send + Sync {
         blocking: bool,
     ) -> KResult<usize>;
     fn recv(&self, max: usize, flags: u32) -> KResult<Received>;
+    /// sendmsg: `send` with the control messages other than SCM_RIGHTS
+    /// (families without any of their own ignore them).
+    fn send_msg(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
+        _cmsgs: &[Cmsg],
+        blocking: bool,
+    ) -> KResult<usize> {
+        self.send(t, data, dest, rights, blocking)
+    }
+    /// recvmsg: `recv` and the control messages the data comes with
+    /// (other than SCM_RIGHTS).
+    fn recv_msg(&self, max: usize, flags: u32) -> KResult<(Received, Vec<Cmsg>)> {
+        Ok((self.recv(max, flags)?, Vec::new()))
+    }
     fn shutdown(&self, how: i32) -> KResult<()>;
     fn sockname(&self) -> KResult<Vec<u8>>;
     fn peername(&self) -> KResult<Vec<u8>>;
@@ -216,6 +235,7 @@ fn do_send(
     flags: u32,
     dest: Option<&[u8]>,
     rights: Vec<Arc<File>>,
+    cmsgs: &[Cmsg],
 ) -> KResult<u64> {
     let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
     // A blocking send on a TCP socket goes in whole.
@@ -229,7 +249,7 @@ fn do_send(
         } else {
             Vec::new()
         };
-        match s.send(t, &data[done..], dest, r, blocking) {
+        match s.send_msg(t, &data[done..], dest, r, cmsgs, blocking) {
             Ok(n) => {
                 done += n;
                 if !whole || n == 0 || done == data.len() {
@@ -278,10 +298,21 @@ pub fn sys_sendto(
     } else {
         None
     };
-    do_send(t, &f, &*s, &data, flags, dest.as_deref(), Vec::new())
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), Vec::new(), &[])
 }
 
 fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> KResult<Received> {
+    Ok(do_recv_msg(t, f, s, max, flags)?.0)
+}
+
+/// `do_recv` with the control messages that come with the data.
+fn do_recv_msg(
+    t: &Arc<Task>,
+    f: &File,
+    s: &dyn Socket,
+    max: usize,
+    flags: u32,
+) -> KResult<(Received, Vec<Cmsg>)> {
     let nonblocking = flags & MSG_DONTWAIT != 0 || f.nonblocking();
     // A receive that may not sleep takes what is there, MSG_WAITALL or not.
     let flags = if nonblocking {
@@ -291,7 +322,7 @@ fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> K
     };
     let mut w = IoWait::read(f);
     loop {
-        match s.recv(max, flags) {
+        match s.recv_msg(max, flags) {
             Err(Errno::EAGAIN) if !nonblocking => w.wait(t, f)?,
             r => return r,
         }
@@ -336,11 +367,13 @@ struct MsgHdr {
 const MSG_CTRUNC: i32 = 8;
 const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 
-/// The files named by SCM_RIGHTS control messages of a sendmsg.
-fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
+/// The files named by SCM_RIGHTS control messages of a sendmsg, and its
+/// other control messages.
+fn control_msgs(t: &Task, h: &MsgHdr) -> KResult<(Vec<Arc<File>>, Vec<Cmsg>)> {
     let mut files = Vec::new();
+    let mut other = Vec::new();
     if h.control == 0 || h.controllen < 16 {
-        return Ok(files);
+        return Ok((files, other));
     }
     if h.controllen > 64 * 1024 {
         return Err(Errno::ENOBUFS);
@@ -364,10 +397,42 @@ fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
             if files.len() > 253 {
                 return Err(Errno::EINVAL);
             }
+        } else {
+            other.push(Cmsg {
+                level,
+                ty,
+                data: c[off + CmsgHdr::len(0)..off + len].to_vec(),
+            });
         }
         off += CmsgHdr::align(len);
     }
-    Ok(files)
+    Ok((files, other))
+}
+
+/// Linux's put_cmsg: append a control message to `out`, which may grow
+/// to `room` bytes; one that does not fit is cut short (MSG_CTRUNC).
+fn put_cmsg(out: &mut Vec<u8>, room: usize, c: &Cmsg, mflags: &mut i32) {
+    let left = room.saturating_sub(out.len());
+    if left < CmsgHdr::len(0) {
+        *mflags |= MSG_CTRUNC;
+        return;
+    }
+    let want = CmsgHdr::len(c.data.len());
+    let len = if want > left {
+        *mflags |= MSG_CTRUNC;
+        left
+    } else {
+        want
+    };
+    let start = out.len();
+    let hdr = CmsgHdr {
+        cmsg_len: len as u64,
+        cmsg_level: c.level,
+        cmsg_type: c.ty,
+    };
+    out.extend_from_slice(abi::bytes(&hdr));
+    out.extend_from_slice(&c.data[..len - CmsgHdr::len(0)]);
+    out.resize(start + CmsgHdr::align(want).min(left), 0);
 }
 
 fn read_msghdr(t: &Task, msg: u64) -> KResult<MsgHdr> {
@@ -396,8 +461,8 @@ pub fn sys_sendmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     } else {
         None
     };
-    let rights = control_rights(t, &h)?;
-    do_send(t, &f, &*s, &data, flags, dest.as_deref(), rights)
+    let (rights, cmsgs) = control_msgs(t, &h)?;
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), rights, &cmsgs)
 }
 
 /// recvmsg
@@ -409,7 +474,7 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     }
     let iov = sys_fs::read_iovec(t, h.iov, h.iovlen as i32)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
-    let (data, from, full, rights) = do_recv(t, &f, &*s, total.min(1 << 20), flags)?;
+    let ((data, from, full, rights), cmsgs) = do_recv_msg(t, &f, &*s, total.min(1 << 20), flags)?;
     sys_fs::scatter(t, &iov, &data)?;
     let mm = t.mm();
     if h.name != 0 {
@@ -439,7 +504,20 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
             fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0, nofile)?);
         }
     }
-    if fds.is_empty() {
+    // Other control messages (a datagram's IP header fields).
+    let mut c = Vec::new();
+    let space = if h.control == 0 {
+        0
+    } else {
+        h.controllen as usize
+    };
+    for m in &cmsgs {
+        put_cmsg(&mut c, space, m, &mut mflags);
+    }
+    if !c.is_empty() {
+        mm.write(h.control, &c)?;
+        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &(c.len() as u64))?;
+    } else if fds.is_empty() {
         abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &0u64)?;
     } else {
         let len = CmsgHdr::len(fds.len() * 4);

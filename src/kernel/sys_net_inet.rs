@@ -8,6 +8,7 @@ use super::sys_net::{Received, Socket, MSG_PEEK, MSG_WAITALL};
 use super::task::Task;
 use crate::fs::file::{File, FileOps};
 use crate::net::inet::InetSocket;
+use crate::net::Cmsg;
 use std::sync::Arc;
 
 impl Socket for InetSocket {
@@ -51,9 +52,25 @@ impl Socket for InetSocket {
     }
 
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
+        Ok(Socket::recv_msg(self, max, flags)?.0)
+    }
+
+    fn send_msg(
+        &self,
+        _t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        _rights: Vec<Arc<File>>,
+        cmsgs: &[Cmsg],
+        blocking: bool,
+    ) -> KResult<usize> {
+        InetSocket::send_msg(self, data, dest, blocking, cmsgs)
+    }
+
+    fn recv_msg(&self, max: usize, flags: u32) -> KResult<(Received, Vec<Cmsg>)> {
         let (peek, waitall) = (flags & MSG_PEEK != 0, flags & MSG_WAITALL != 0);
-        let (data, from, full) = InetSocket::recv(self, max, peek, waitall)?;
-        Ok((data, from, full, Vec::new()))
+        let ((data, from, full), c) = InetSocket::recv_msg(self, max, peek, waitall)?;
+        Ok(((data, from, full, Vec::new()), c))
     }
 
     fn shutdown(&self, how: i32) -> KResult<()> {

@@ -13,6 +13,15 @@ pub mod unix;
 use crate::fs::vfs::{Stat, S_IFSOCK};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// One control message (struct cmsghdr and its data) of a sendmsg or
+/// recvmsg, other than SCM_RIGHTS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cmsg {
+    pub level: i32,
+    pub ty: i32,
+    pub data: Vec<u8>,
+}
+
 /// Inode numbers of sockets (sockfs), shared by every family.
 static NEXT_INO: AtomicU64 = AtomicU64::new(1 << 40);
 

@@ -278,6 +278,8 @@ pub struct NetlinkSocket {
     port: Mutex<u32>,
     queue: Mutex<VecDeque<Vec<u8>>>,
     wq: Arc<WaitQueue>,
+    /// O_ASYNC descriptions: SIGIO (POLL_IN) when replies queue.
+    fasync: crate::fs::fown::FasyncList,
 }
 
 impl NetlinkSocket {
@@ -290,6 +292,7 @@ impl NetlinkSocket {
             port: Mutex::new(0),
             queue: Mutex::new(VecDeque::new()),
             wq: Arc::new(WaitQueue::new()),
+            fasync: crate::fs::fown::FasyncList::new(),
         }))
     }
 
@@ -415,6 +418,7 @@ impl NetlinkSocket {
         }
         Self::lock(&self.queue).extend(replies);
         self.wq.wake_all();
+        self.fasync.kill(crate::fs::fown::POLL_IN);
         Ok(data.len())
     }
 
@@ -435,14 +439,15 @@ impl NetlinkSocket {
 }
 
 impl FileOps for NetlinkSocket {
-    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    /// O_ASYNC: SIGIO when replies queue.
     fn fasync(
         &self,
-        _f: &Arc<File>,
-        _fd: i32,
-        _on: bool,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
         _t: &Arc<crate::kernel::task::Task>,
     ) -> bool {
+        self.fasync.set(f, fd, on);
         true
     }
     /// write(2) is a send to the kernel.

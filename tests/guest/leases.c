@@ -1,7 +1,8 @@
 /* File leases: F_SETLEASE/F_GETLEASE with Linux's refusals, SIGIO to the
  * holder when another open conflicts, the opener waiting until the holder
  * gives the lease up or downgrades it (EWOULDBLOCK with O_NONBLOCK), and
- * the lease going with its file's last close. Compared with a native run. */
+ * the lease going with its file's last close; truncate(2) and O_TRUNC
+ * opens breaking leases as opens for writing. Compared with a native run. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,33 @@ static pid_t opener(int flags)
     if (p == 0)
         _exit(open(PATH, flags) < 0 ? errno : 0);
     return p;
+}
+
+static void on_usr1(int s)
+{
+    (void)s;
+}
+
+/* A child that truncates PATH to `len` (with a SIGUSR1 handler that does
+ * not restart calls if `interruptible`); its exit status is 0 or the
+ * errno. */
+static pid_t truncater(off_t len, int interruptible)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        if (interruptible) {
+            struct sigaction sa = {.sa_handler = on_usr1};
+            sigaction(SIGUSR1, &sa, NULL);
+        }
+        _exit(truncate(PATH, len) < 0 ? errno : 0);
+    }
+    return p;
+}
+
+static long long size(void)
+{
+    struct stat st;
+    return stat(PATH, &st) < 0 ? -1 : (long long)st.st_size;
 }
 
 /* Wait for an opener and say how its open went. */
@@ -169,6 +197,55 @@ int main(void)
     close(dup_r);
     reap(opener(O_WRONLY | O_NONBLOCK), "child O_WRONLY after the close");
     printf("SIGIO %d\n", sigio);
+
+    /* truncate(2) breaks leases as an open for writing does: it sleeps
+     * until a read lease is given up, and the file keeps its size until
+     * then. */
+    r = open(PATH, O_RDONLY);
+    SAY("read lease", fcntl(r, F_SETLEASE, F_RDLCK));
+    p = truncater(1, 0);
+    wait_sigio(4);
+    printf("SIGIO %d, breaking to %s, truncater asleep %d, size %lld\n", sigio,
+           ty(fcntl(r, F_GETLEASE)), wait_sleeping(p), size());
+    SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
+    reap(p, "child truncate");
+    printf("size %lld\n", size());
+
+    /* A write lease too; a signal with a handler (no SA_RESTART) ends
+     * the wait with EINTR, and the break goes on. */
+    SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
+    p = truncater(2, 1);
+    wait_sigio(5);
+    printf("SIGIO %d, breaking to %s, truncater asleep %d\n", sigio,
+           ty(fcntl(r, F_GETLEASE)), wait_sleeping(p));
+    kill(p, SIGUSR1);
+    reap(p, "child truncate interrupted");
+    printf("still breaking to %s, size %lld\n", ty(fcntl(r, F_GETLEASE)), size());
+    SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
+
+    /* open(O_TRUNC) breaks before it truncates: with O_NONBLOCK it fails
+     * and the file keeps its size. A read-only O_TRUNC open conflicts with
+     * write leases only (Linux breaks by the access mode). */
+    SAY("read lease", fcntl(r, F_SETLEASE, F_RDLCK));
+    reap(opener(O_WRONLY | O_TRUNC | O_NONBLOCK), "child O_WRONLY|O_TRUNC|O_NONBLOCK");
+    wait_sigio(6);
+    printf("SIGIO %d, breaking to %s, size %lld\n", sigio, ty(fcntl(r, F_GETLEASE)), size());
+    SAY("give it up", fcntl(r, F_SETLEASE, F_UNLCK));
+    SAY("write lease", fcntl(r, F_SETLEASE, F_WRLCK));
+    reap(opener(O_RDONLY | O_TRUNC | O_NONBLOCK), "child O_RDONLY|O_TRUNC|O_NONBLOCK");
+    wait_sigio(7);
+    printf("SIGIO %d, breaking to %s, size %lld\n", sigio, ty(fcntl(r, F_GETLEASE)), size());
+    SAY("downgrade", fcntl(r, F_SETLEASE, F_RDLCK));
+    reap(opener(O_RDONLY | O_TRUNC | O_NONBLOCK), "child O_RDONLY|O_TRUNC|O_NONBLOCK");
+    printf("SIGIO %d, lease %s, size %lld\n", sigio, ty(fcntl(r, F_GETLEASE)), size());
+    close(r);
+
+    /* ftruncate by the lease's own file breaks nothing. */
+    int rw = open(PATH, O_RDWR);
+    SAY("write lease on O_RDWR", fcntl(rw, F_SETLEASE, F_WRLCK));
+    SAY("ftruncate by the holder", ftruncate(rw, 3));
+    printf("SIGIO %d, lease %s, size %lld\n", sigio, ty(fcntl(rw, F_GETLEASE)), size());
+    close(rw);
     unlink(PATH);
     printf("leases done\n");
     return 0;

@@ -5,7 +5,7 @@
 //! A host transport (TAP) only has to implement `NetDevice`: packets are
 //! owned vectors, so smoltcp's borrowing tokens stay in this file.
 
-use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, ChecksumCapabilities, DeviceCapabilities, Medium, PacketMeta};
 use smoltcp::time::Instant;
 use std::collections::VecDeque;
 
@@ -119,17 +119,23 @@ impl<'a> Phy<'a> {
     }
 }
 
-pub struct RxToken(Vec<u8>);
+/// A received frame and its packet id (`hdrinfo`: its TTL and TOS).
+pub struct RxToken(Vec<u8>, PacketMeta);
 
 pub struct TxToken<'a> {
     dev: &'a mut dyn NetDevice,
     ifindex: u32,
     mac: Option<[u8; 6]>,
+    /// The sending socket's packet id: header fields to write.
+    meta: PacketMeta,
 }
 
 impl phy::RxToken for RxToken {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
         f(&self.0)
+    }
+    fn meta(&self) -> PacketMeta {
+        self.1
     }
 }
 
@@ -137,8 +143,13 @@ impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = vec![0; len];
         let r = f(&mut buf);
+        let ethernet = self.dev.capabilities().medium == Medium::Ethernet;
+        super::hdrinfo::apply(self.meta, &mut buf, ethernet);
         send_frame(self.dev, self.ifindex, self.mac, buf, 0);
         r
+    }
+    fn set_meta(&mut self, meta: PacketMeta) {
+        self.meta = meta;
     }
 }
 
@@ -171,7 +182,9 @@ impl phy::Device for Phy<'_> {
 
     fn receive(&mut self, _now: Instant) -> Option<(RxToken, TxToken<'_>)> {
         let p = self.dev.recv()?;
-        if self.dev.capabilities().medium == Medium::Ethernet {
+        let ethernet = self.dev.capabilities().medium == Medium::Ethernet;
+        let meta = super::hdrinfo::received(&p, ethernet);
+        if ethernet {
             // Packet sockets see every frame before the stack does.
             super::neigh::learn(self.ifindex, &p);
             crate::net::packet::tap(self.ifindex, self.mac, &p, false, 0);
@@ -180,14 +193,16 @@ impl phy::Device for Phy<'_> {
             dev: &mut *self.dev,
             ifindex: self.ifindex,
             mac: self.mac,
+            meta: PacketMeta::default(),
         };
-        Some((RxToken(p), tx))
+        Some((RxToken(p, meta), tx))
     }
     fn transmit(&mut self, _now: Instant) -> Option<TxToken<'_>> {
         Some(TxToken {
             dev: &mut *self.dev,
             ifindex: self.ifindex,
             mac: self.mac,
+            meta: PacketMeta::default(),
         })
     }
     fn capabilities(&self) -> DeviceCapabilities {

@@ -3,11 +3,12 @@
 //!
 //! - `stack`: the interface list, port table and every socket's state
 //!   behind one lock; polling, waking sleepers, timers for the scheduler.
-//! - `iface`, `device`: interfaces and the devices under them (loopback).
+//! - `iface`, `device`: interfaces and the devices under them (loopback);
+//!   `hdrinfo`: the TTL/TOS of packets received and sent, by packet id.
 //! - `sock`, `tcp`, `udp`, `icmp`, `ports`, `options`: per-socket
 //!   protocol state.
 //! - `socket`: `InetSocket`, the open file the syscalls work on.
-//! - `addr`: sockaddr_in/sockaddr_in6.
+//! - `addr`: sockaddr_in/sockaddr_in6; `cmsg`: UDP control messages.
 //! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
 //! - `ifconfig`, `ifconfig6`, `route`, `neigh`: interface configuration
 //!   (IPv6 addresses: `ifconfig6`), the IPv4 and IPv6 routing table, the
@@ -15,7 +16,9 @@
 //! - `raw`: raw IP sockets kept for their interface ioctls.
 
 pub mod addr;
+pub mod cmsg;
 pub mod device;
+pub mod hdrinfo;
 pub mod icmp;
 pub mod iface;
 pub mod ifconfig;

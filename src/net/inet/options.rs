@@ -48,10 +48,21 @@ const TCP_KEEPIDLE: i32 = 4;
 const TCP_KEEPINTVL: i32 = 5;
 const TCP_KEEPCNT: i32 = 6;
 
-const IP_TOS: i32 = 1;
-const IP_TTL: i32 = 2;
+pub const IP_TOS: i32 = 1;
+pub const IP_TTL: i32 = 2;
+pub const IP_PKTINFO: i32 = 8;
+const IP_RECVTTL: i32 = 12;
+const IP_RECVTOS: i32 = 13;
+const IP_MULTICAST_TTL: i32 = 33;
 const IPV6_UNICAST_HOPS: i32 = 16;
+const IPV6_MULTICAST_HOPS: i32 = 18;
 const IPV6_V6ONLY: i32 = 26;
+const IPV6_RECVPKTINFO: i32 = 49;
+pub const IPV6_PKTINFO: i32 = 50;
+const IPV6_RECVHOPLIMIT: i32 = 51;
+pub const IPV6_HOPLIMIT: i32 = 52;
+const IPV6_RECVTCLASS: i32 = 66;
+pub const IPV6_TCLASS: i32 = 67;
 
 /// Linux's net.core.{r,w}mem_max: SO_RCVBUF/SO_SNDBUF are capped there,
 /// then doubled for bookkeeping overhead.
@@ -66,6 +77,25 @@ fn read_int(val: &[u8]) -> KResult<i32> {
         return Err(Errno::EINVAL);
     }
     Ok(abi::read_at(val, 0))
+}
+
+/// An IPPROTO_IP option's value as Linux's do_ip_setsockopt reads it: an
+/// int, or a single byte when shorter (0 when empty).
+fn ip_int(val: &[u8]) -> i32 {
+    if val.len() >= 4 {
+        abi::read_at(val, 0)
+    } else {
+        val.first().map_or(0, |&b| b as i32)
+    }
+}
+
+/// A hop count as getsockopt shows it: -1 is the default, 64.
+fn hops(v: i32) -> i32 {
+    if v < 0 {
+        64
+    } else {
+        v
+    }
 }
 
 /// getsockopt(2): the option's bytes.
@@ -142,8 +172,17 @@ pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
         (IPPROTO_TCP, TCP_KEEPINTVL) => int(75),
         (IPPROTO_TCP, TCP_KEEPCNT) => int(9),
         (IPPROTO_IP, IP_TOS) => int(o.tos),
-        (IPPROTO_IP, IP_TTL) => int(o.ttl),
-        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => int(o.ttl),
+        (IPPROTO_IP, IP_TTL) => int(hops(o.ttl)),
+        (IPPROTO_IP, IP_MULTICAST_TTL) => int(o.mc_ttl),
+        (IPPROTO_IP, IP_PKTINFO) => int(o.rx.pktinfo as i32),
+        (IPPROTO_IP, IP_RECVTTL) => int(o.rx.ttl as i32),
+        (IPPROTO_IP, IP_RECVTOS) => int(o.rx.tos as i32),
+        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => int(hops(o.hops)),
+        (IPPROTO_IPV6, IPV6_MULTICAST_HOPS) => int(hops(o.mc_hops)),
+        (IPPROTO_IPV6, IPV6_RECVPKTINFO) => int(o.rx.pktinfo6 as i32),
+        (IPPROTO_IPV6, IPV6_RECVHOPLIMIT) => int(o.rx.hoplimit6 as i32),
+        (IPPROTO_IPV6, IPV6_RECVTCLASS) => int(o.rx.tclass6 as i32),
+        (IPPROTO_IPV6, IPV6_TCLASS) => int(o.tclass),
         (IPPROTO_IPV6, IPV6_V6ONLY) => int(o.v6only as i32),
         _ => return Err(Errno::ENOPROTOOPT),
     })
@@ -193,9 +232,55 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
         (IPPROTO_TCP, TCP_NODELAY) => s.opts.nodelay = read_int(val)? != 0,
         // TCP_MAXSEG .. TCP_USER_TIMEOUT, TCP_CORK, TCP_QUICKACK...: accepted.
         (IPPROTO_TCP, 2..=18) => {}
-        (IPPROTO_IP, IP_TOS) => s.opts.tos = read_int(val)? & 0xff,
-        (IPPROTO_IP, IP_TTL) => s.opts.ttl = read_int(val)?.clamp(1, 255),
-        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => s.opts.ttl = read_int(val)?.clamp(1, 255),
+        (IPPROTO_IP, IP_TOS) => s.opts.tos = ip_int(val) & 0xff,
+        (IPPROTO_IP, IP_TTL) => {
+            let v = ip_int(val);
+            if val.is_empty() || v != -1 && !(1..=255).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.ttl = v;
+        }
+        (IPPROTO_IP, IP_MULTICAST_TTL) => {
+            let v = ip_int(val);
+            if tcp || val.is_empty() || !(-1..=255).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.mc_ttl = if v == -1 { 1 } else { v };
+        }
+        (IPPROTO_IP, IP_PKTINFO) => s.opts.rx.pktinfo = ip_int(val) != 0,
+        (IPPROTO_IP, IP_RECVTTL) => s.opts.rx.ttl = ip_int(val) != 0,
+        (IPPROTO_IP, IP_RECVTOS) => s.opts.rx.tos = ip_int(val) != 0,
+        // Linux's do_ipv6_setsockopt: an int, -1 meaning the default.
+        (IPPROTO_IPV6, IPV6_UNICAST_HOPS) if s.domain == Domain::V6 => {
+            let v = read_int(val)?;
+            if !(-1..=255).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.hops = v;
+        }
+        (IPPROTO_IPV6, IPV6_MULTICAST_HOPS) if s.domain == Domain::V6 && !tcp => {
+            let v = read_int(val)?;
+            if !(-1..=255).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.mc_hops = if v == -1 { 1 } else { v };
+        }
+        (IPPROTO_IPV6, IPV6_TCLASS) if s.domain == Domain::V6 => {
+            let v = read_int(val)?;
+            if !(-1..=255).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            s.opts.tclass = v.max(0);
+        }
+        (IPPROTO_IPV6, IPV6_RECVPKTINFO) if s.domain == Domain::V6 => {
+            s.opts.rx.pktinfo6 = read_int(val)? != 0
+        }
+        (IPPROTO_IPV6, IPV6_RECVHOPLIMIT) if s.domain == Domain::V6 => {
+            s.opts.rx.hoplimit6 = read_int(val)? != 0
+        }
+        (IPPROTO_IPV6, IPV6_RECVTCLASS) if s.domain == Domain::V6 => {
+            s.opts.rx.tclass6 = read_int(val)? != 0
+        }
         (IPPROTO_IPV6, IPV6_V6ONLY) if s.domain == Domain::V6 => {
             s.opts.v6only = read_int(val)? != 0
         }

@@ -4,6 +4,7 @@
 //! the syscall layer sleeps on `wait_queue` and runs them again.
 
 use super::addr::{self, Domain, AF_UNSPEC};
+use super::cmsg;
 use super::icmp::Icmp;
 use super::options;
 use super::ports::{Binding, Proto as PortProto};
@@ -16,6 +17,7 @@ use crate::fs::vfs::Stat;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
+use crate::net::Cmsg;
 use smoltcp::wire::IpEndpoint;
 use std::sync::Arc;
 
@@ -257,6 +259,17 @@ impl InetSocket {
     /// (EAGAIN until there is room), as Linux's does; a larger one may come
     /// back short, since a re-run syscall cannot carry on a partial write.
     pub fn send(&self, data: &[u8], dest: Option<&[u8]>, blocking: bool) -> KResult<usize> {
+        self.send_msg(data, dest, blocking, &[])
+    }
+
+    /// sendmsg(2): `send` with control messages (UDP: `cmsg::send_ctl`).
+    pub fn send_msg(
+        &self,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        blocking: bool,
+        cmsgs: &[Cmsg],
+    ) -> KResult<usize> {
         if self.kind != SOCK_STREAM {
             let scope = dest.map_or(0, |a| addr::scope_of(self.domain, a));
             let dest = dest.map(|a| addr::parse(self.domain, a)).transpose()?;
@@ -270,7 +283,13 @@ impl InetSocket {
                     opts.bind_dev = Some(link_dev(scope, opts.bind_dev)?);
                 }
                 match &mut k.proto {
-                    Proto::Udp(u) => u.send(id, net, data, dest, &opts),
+                    Proto::Udp(u) => {
+                        let ctl = cmsg::send_ctl(self.domain, cmsgs, net)?;
+                        if ctl.ifindex != 0 {
+                            opts.bind_dev = Some(ctl.ifindex);
+                        }
+                        u.send(id, net, data, dest, &opts, &ctl)
+                    }
                     Proto::Icmp(i) => {
                         // ICMP sockets follow SO_BINDTODEVICE for IPv6 only.
                         let dev = if self.domain == Domain::V6 {
@@ -315,22 +334,35 @@ impl InetSocket {
     /// recv(2)/recvfrom(2) of up to `max` bytes; `waitall`: MSG_WAITALL
     /// on a stream.
     pub fn recv(&self, max: usize, peek: bool, waitall: bool) -> KResult<Received> {
+        Ok(self.recv_msg(max, peek, waitall)?.0)
+    }
+
+    /// recvmsg(2): `recv` and the control messages that come with it.
+    pub fn recv_msg(
+        &self,
+        max: usize,
+        peek: bool,
+        waitall: bool,
+    ) -> KResult<(Received, Vec<Cmsg>)> {
         self.with(|_, k, net| match &mut k.proto {
             Proto::Tcp(t) => {
                 let v = t.recv(net, max, peek, waitall)?;
                 let n = v.len();
-                Ok((v, None, n))
+                Ok(((v, None, n), Vec::new()))
             }
             Proto::Udp(u) => {
-                let (v, from, full) = u.recv(net, max, peek)?;
+                let (v, from, full, info) = u.recv(net, max, peek)?;
                 let scope = net.scope_of(from.addr);
-                Ok((v, Some(addr::format_scoped(self.domain, from, scope)), full))
+                let from = addr::format_scoped(self.domain, from, scope);
+                let c = cmsg::received(self.domain, &k.opts.rx, &info);
+                Ok(((v, Some(from), full), c))
             }
             Proto::Icmp(i) => {
                 let (v, from, full) = i.recv(net, max)?;
                 let scope = net.scope_of(from);
                 let ep = IpEndpoint::new(from, 0);
-                Ok((v, Some(addr::format_scoped(self.domain, ep, scope)), full))
+                let from = addr::format_scoped(self.domain, ep, scope);
+                Ok(((v, Some(from), full), Vec::new()))
             }
         })
     }
@@ -390,14 +422,18 @@ impl Drop for InetSocket {
 }
 
 impl FileOps for InetSocket {
-    /// O_ASYNC is accepted; no SIGIO is sent yet.
+    /// O_ASYNC: SIGIO when data or a connection arrives, the peer goes,
+    /// or a TCP socket can send again (`stack::poll`).
     fn fasync(
         &self,
-        _f: &Arc<File>,
-        _fd: i32,
-        _on: bool,
+        f: &Arc<File>,
+        fd: i32,
+        on: bool,
         _t: &Arc<crate::kernel::task::Task>,
     ) -> bool {
+        if let Ok(l) = self.look(|k, _| Ok(k.fasync.clone())) {
+            l.set(f, fd, on);
+        }
         true
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {

@@ -13,6 +13,8 @@ use super::iface::Iface;
 use super::ports::Ports;
 use super::sock::{Proto, Sock};
 use super::tcp::{TimeWait, TIME_WAIT_NS};
+use crate::fs::file::{POLLHUP, POLLIN};
+use crate::fs::fown::{FasyncList, POLL_HUP, POLL_IN, POLL_OUT};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::lock;
 use crate::kernel::time;
@@ -21,7 +23,7 @@ use smoltcp::time::Instant;
 use smoltcp::wire::IpAddress;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Rounds of poll + settle per operation at most (settling may queue
 /// packets: resets of orphaned connections, fresh listeners).
@@ -138,6 +140,9 @@ pub struct Stack {
     /// When smoltcp next wants this stack polled (kernel monotonic ns;
     /// MAX: never).
     next_poll: i64,
+    /// SIGIO to send once the stack lock is released (O_ASYNC sockets
+    /// whose poll saw an event; the signal code).
+    sigio: Vec<(Arc<FasyncList>, i32)>,
 }
 
 /// The stacks by network namespace id (its nsfs inode number).
@@ -192,6 +197,7 @@ impl Stack {
                 routes: Vec::new(),
             },
             socks: BTreeMap::new(),
+            sigio: Vec::new(),
             next_id: 1,
             next_poll: i64::MAX,
         }
@@ -228,10 +234,28 @@ impl Stack {
             let m = s.readiness(&self.net);
             let (readable, room) = match &s.proto {
                 Proto::Tcp(t) => (t.readable(&self.net), t.room(&self.net).map_or(0, |r| r.0)),
+                Proto::Udp(u) => (u.queued(&self.net), 0),
                 _ => (0, 0),
             };
             if m != s.mask || readable > s.readable || room > s.room {
                 s.wq.wake_all();
+            }
+            if s.fasync.armed() {
+                // As Linux's sk_wake_async: POLL_IN for data (or a
+                // connection to accept) arriving, POLL_HUP when the
+                // connection is gone, POLL_OUT when a TCP socket can send
+                // again (its connect completed, its buffer drained).
+                let new = m & !s.mask;
+                let tcp = matches!(s.proto, Proto::Tcp(_));
+                // (Room from none: connected, or the buffer drained.)
+                if new & POLLHUP != 0 {
+                    self.sigio.push((s.fasync.clone(), POLL_HUP));
+                } else if new & POLLIN != 0 || readable > s.readable {
+                    self.sigio.push((s.fasync.clone(), POLL_IN));
+                }
+                if tcp && s.room == 0 && room > 0 {
+                    self.sigio.push((s.fasync.clone(), POLL_OUT));
+                }
             }
             s.mask = m;
             s.readable = readable;
@@ -365,7 +389,12 @@ pub fn op_in<R>(ns: u64, f: impl FnOnce(&mut Stack) -> R) -> R {
     s.net.expire_time_wait();
     let r = f(s);
     s.poll();
+    let sigio = std::mem::take(&mut s.sigio);
     update_next_poll(&g);
+    drop(g);
+    for (l, reason) in sigio {
+        l.kill(reason);
+    }
     r
 }
 
@@ -387,12 +416,18 @@ pub fn run_timers(now_ns: i64) {
         return;
     }
     let mut g = stacks();
+    let mut sigio = Vec::new();
     for s in g.values_mut().filter(|s| s.next_poll <= now_ns) {
         s.next_poll = i64::MAX;
         s.net.expire_time_wait();
         s.poll();
+        sigio.append(&mut s.sigio);
     }
     update_next_poll(&g);
+    drop(g);
+    for (l, reason) in sigio {
+        l.kill(reason);
+    }
 }
 
 /// Network namespace `ns` is gone: its stack goes at the next operation.

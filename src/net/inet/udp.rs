@@ -6,9 +6,10 @@
 //! Linux's does) and sends through the one the route picks.
 
 use super::addr::Domain;
+use super::hdrinfo;
 use super::ports::{Binding, Proto};
 use super::procfs::{self, Row};
-use super::sock::Opts;
+use super::sock::{Opts, RxInfo, SendCtl};
 use super::stack::Net;
 use crate::fs::file::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
 use crate::kernel::errno::{Errno, KResult};
@@ -79,13 +80,14 @@ impl Udp {
             .map(move |&(i, h)| net.ifaces[i].sockets.get::<udp::Socket>(h))
     }
 
-    /// The smoltcp socket holding the next datagram to read, if any.
-    fn rx_sock<'a>(&self, net: &'a mut Net) -> Option<&'a mut udp::Socket<'static>> {
+    /// The smoltcp socket holding the next datagram to read, if any, and
+    /// the interface it is on.
+    fn rx_sock<'a>(&self, net: &'a mut Net) -> Option<(usize, &'a mut udp::Socket<'static>)> {
         let &(i, h) = self
             .handles
             .iter()
             .find(|&&(i, h)| net.ifaces[i].sockets.get::<udp::Socket>(h).can_recv())?;
-        Some(net.ifaces[i].sockets.get_mut::<udp::Socket>(h))
+        Some((i, net.ifaces[i].sockets.get_mut::<udp::Socket>(h)))
     }
 
     /// bind(2).
@@ -181,6 +183,7 @@ impl Udp {
         data: &[u8],
         dest: Option<IpEndpoint>,
         opts: &Opts,
+        ctl: &SendCtl,
     ) -> KResult<usize> {
         if self.shut_wr {
             return Err(Errno::EPIPE);
@@ -196,32 +199,68 @@ impl Udp {
         if data.len() > max {
             return Err(Errno::EMSGSIZE);
         }
-        let (iface, dst, src) = self.route(net, dest, opts)?;
+        let (iface, dst, mut src) = self.route(net, dest, opts)?;
+        // A source address from IP_PKTINFO must be one of this host's
+        // (Linux's route lookup: ENETUNREACH; `cmsg` checked IPv6's).
+        if let Some(a) = ctl.src.filter(|a| !a.is_unspecified()) {
+            net.owner_of(a).ok_or(Errno::ENETUNREACH)?;
+            src = a;
+        }
         self.autobind(id, net, iface, opts)?;
         let mut meta = UdpMetadata::from(dst);
         meta.local_address = Some(src);
+        // TTL (hop limit) and TOS (traffic class): the control message's,
+        // else the socket's for unicast or multicast.
+        let mcast = dst.addr.is_multicast();
+        let (ttl, tos) = match self.domain {
+            Domain::V4 => (if mcast { opts.mc_ttl } else { opts.ttl }, opts.tos),
+            Domain::V6 => (if mcast { opts.mc_hops } else { opts.hops }, opts.tclass),
+        };
+        let ttl = ctl.ttl.unwrap_or(if ttl < 0 {
+            hdrinfo::DEFAULT_TTL
+        } else {
+            ttl as u8
+        });
+        let fields = hdrinfo::Fields {
+            ttl,
+            tos: ctl.tos.unwrap_or(tos as u8),
+        };
+        meta.meta = hdrinfo::for_send(fields);
+        let sport = self.local.map_or(0, |l| l.port);
         let (i, h) = self.tx_handle(iface).ok_or(Errno::EINVAL)?;
         let s = net.ifaces[i].sockets.get_mut::<udp::Socket>(h);
         match s.send_slice(data, meta) {
-            Ok(()) => Ok(data.len()),
+            Ok(()) => {
+                if let (IpAddress::Ipv6(s), IpAddress::Ipv6(d)) = (src, dst.addr) {
+                    let (s, d) = (s.octets(), d.octets());
+                    hdrinfo::expect_v6(s, sport, d, dst.port, data.len(), fields);
+                }
+                Ok(data.len())
+            }
             Err(udp::SendError::BufferFull) => Err(Errno::EAGAIN),
             Err(udp::SendError::Unaddressable) => Err(Errno::ENETUNREACH),
         }
     }
 
     /// recvfrom(2): (up to `max` bytes of the next datagram, its sender,
-    /// its full length).
+    /// its full length, where it was going).
     pub fn recv(
         &mut self,
         net: &mut Net,
         max: usize,
         peek: bool,
-    ) -> KResult<(Vec<u8>, IpEndpoint, usize)> {
+    ) -> KResult<(Vec<u8>, IpEndpoint, usize, RxInfo)> {
         let peer = self.peer;
         loop {
-            let Some(s) = self.rx_sock(net) else {
+            let Some((i, s)) = self.rx_sock(net) else {
                 if self.shut_rd {
-                    return Ok((Vec::new(), IpEndpoint::new(IpAddress::v4(0, 0, 0, 0), 0), 0));
+                    let any = IpAddress::v4(0, 0, 0, 0);
+                    let info = RxInfo {
+                        dst: any,
+                        ifindex: 0,
+                        fields: hdrinfo::Fields::default(),
+                    };
+                    return Ok((Vec::new(), IpEndpoint::new(any, 0), 0, info));
                 }
                 return Err(Errno::EAGAIN);
             };
@@ -236,10 +275,16 @@ impl Udp {
             }
             let v = data[..data.len().min(max)].to_vec();
             let full = data.len();
+            let mut info = RxInfo {
+                dst: meta.local_address.unwrap_or(from.addr),
+                ifindex: 0,
+                fields: hdrinfo::lookup(meta.meta.id).unwrap_or_default(),
+            };
             if !peek {
                 let _ = s.recv();
             }
-            return Ok((v, from, full));
+            info.ifindex = net.ifaces[i].index;
+            return Ok((v, from, full, info));
         }
     }
 
@@ -269,8 +314,13 @@ impl Udp {
     /// FIONREAD: the size of the next datagram.
     pub fn unread(&self, net: &mut Net) -> usize {
         self.rx_sock(net)
-            .and_then(|s| s.peek().ok().map(|(d, _)| d.len()))
+            .and_then(|(_, s)| s.peek().ok().map(|(d, _)| d.len()))
             .unwrap_or(0)
+    }
+
+    /// Bytes of datagrams waiting to be read (more: a datagram came).
+    pub fn queued(&self, net: &Net) -> usize {
+        self.all(net).map(|s| s.recv_queue()).sum()
     }
 
     /// SIOCOUTQ: bytes queued to send.
