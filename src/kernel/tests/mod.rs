@@ -2,6 +2,7 @@
 //! (`super::testing`), without booting.
 
 mod futex;
+mod kmutex;
 mod pipe_rw;
 mod sched;
 mod signal;
