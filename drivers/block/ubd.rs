@@ -5,8 +5,10 @@
 //! Writes are queued and return at once; a flush is queued behind them and
 //! completes (an interrupt) when the host's fdatasync returns, so a guest
 //! task waiting for durability sleeps while others run. Reads are handed to
-//! the reader thread and waited for; bytes of writes still queued are laid
-//! over what the host returns, so a read always sees the latest write.
+//! the reader thread; a task that may sleep (`read_sleeping`) does so until
+//! the completion interrupt, others have the vCPU wait. Bytes of writes
+//! still queued are laid over what the host returns, so a read always sees
+//! the latest write.
 //! A host error on a write is reported by the next flush (fsync gets EIO,
 //! as Linux reports writeback errors).
 
