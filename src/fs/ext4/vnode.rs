@@ -498,9 +498,18 @@ impl Inode for Ext4Inode {
             // The filesystem lock is a host lock: never held across the
             // sleep.
             drop(g);
-            let data = plan.fetch(&*dev, &t)?;
+            // An error after some bytes is a short read, as in Linux.
+            let partial = |e| if done > 0 { Ok(done) } else { Err(e) };
+            let data = match plan.fetch(&*dev, &t) {
+                Ok(d) => d,
+                Err(e) => return partial(e),
+            };
             g = self.fs.lock();
-            if !g.fill(&plan, data)? {
+            let filled = match g.fill(&plan, data) {
+                Ok(f) => f,
+                Err(e) => return partial(e),
+            };
+            if !filled {
                 stale += 1;
             }
         }
