@@ -726,6 +726,139 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
     assert_eq!(debugfs_cat(&img, "/root/slow"), b"flushed-data\n");
 }
 
+/// Boot with a second, read-only disk holding /big (4 MiB that differ page
+/// by page, so a page in the wrong place shows) mounted on /mnt, its host
+/// reads held while the returned gate file is missing (it is there now).
+/// /big's inode has been read; its data has not.
+fn boot_with_slow_data_disk(name: &str) -> (Guest, std::path::PathBuf, Vec<u8>) {
+    let img = build_ext4(name, "ext4", "32M", &[]);
+    let dir = img.parent().unwrap().join("data-tree");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i / 4096 * 7 + i % 251) as u8)
+        .collect();
+    std::fs::write(dir.join("big"), &big).unwrap();
+    let data = img.with_file_name("data.img");
+    let _ = std::fs::remove_file(&data);
+    let st = std::process::Command::new("mke2fs")
+        .args(["-q", "-t", "ext4", "-d"])
+        .arg(&dir)
+        .arg(&data)
+        .arg("32M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let gate = img.with_file_name("read-gate");
+    std::fs::write(&gate, b"").unwrap();
+    let gate_env = format!("ubdb:{}", gate.display());
+    let ubd0 = format!("ubd0={}", img.display());
+    let ubd1 = format!("ubd1r={}", data.display());
+    let mut g = Guest::boot_with_env(
+        &["mem=256M", &ubd0, &ubd1],
+        &[("RUML_FAULT_UBD_READ_GATE", gate_env.as_str())],
+    );
+    g.wait_prompt();
+    // The inode is metadata, read under the filesystem lock on the vCPU.
+    let (out, st) = g.run_status("mount -o ro /dev/ubdb /mnt && ls -l /mnt/big && echo $((6 * 7))");
+    assert_eq!(st, 0, "{out}");
+    assert!(out.contains("4194304"), "{out}");
+    (g, gate, big)
+}
+
+/// Poll the guest (never the clock) until task `pid` sleeps on the disk.
+fn wait_disk_sleep(g: &mut Guest, pid: u32) {
+    let mut state = String::new();
+    for _ in 0..200 {
+        state = g.run(&format!(
+            "grep State /proc/{pid}/status 2>/dev/null || true"
+        ));
+        if state.contains("D (disk sleep)") {
+            return;
+        }
+    }
+    panic!("task {pid} does not sleep on the disk: {state}");
+}
+
+/// Poll the guest until process `pid` is gone.
+fn wait_gone(g: &mut Guest, pid: u32) {
+    for _ in 0..2000 {
+        if g.run(&format!("test -e /proc/{pid} && echo alive || echo gone"))
+            .trim()
+            == "gone"
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{pid} did not end:\n{}", g.output());
+}
+
+fn bg_pid(out: &str) -> u32 {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("bg="))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {out:?}"))
+}
+
+/// Two processes read one open file description (a shared position):
+/// while the first sleeps on the disk holding the position (Linux's
+/// f_pos_lock), the second sleeps waiting for it, in "D" state, and the
+/// shell still runs; when the disk answers, together they read the file
+/// once.
+#[test]
+fn readers_sharing_a_file_position_sleep_in_turn() {
+    let (mut g, gate, _big) = boot_with_slow_data_disk("ubdreadpos");
+    std::fs::remove_file(&gate).unwrap();
+    let a = bg_pid(&g.run("exec 3</mnt/big; wc -c <&3 > /tmp/a & echo bg=$!"));
+    wait_disk_sleep(&mut g, a);
+    let b = bg_pid(&g.run("wc -c <&3 > /tmp/b & echo bg=$!"));
+    wait_disk_sleep(&mut g, b);
+    assert_eq!(g.run("echo $((6 * 7))").trim(), "42");
+    std::fs::write(&gate, b"").unwrap();
+    wait_gone(&mut g, a);
+    wait_gone(&mut g, b);
+    let out = g.run("exec 3<&-; echo $(( $(cat /tmp/a) + $(cat /tmp/b) ))");
+    assert_eq!(out.trim(), "4194304", "{}", g.output());
+    poweroff(&mut g);
+}
+
+/// A read that misses the page cache does not stall the vCPU: the reading
+/// task sleeps in "D" state while the host reads, and the other tasks run.
+/// A test hook holds every host read of the second disk until a host file
+/// exists (a disk that is slow at will, no timing involved): while it is
+/// closed, `cat` of a file there sleeps and the shell goes on running
+/// commands; when it opens, the interrupt wakes the reader and the data
+/// it read is right. (Before reads slept, the vCPU itself waited for the
+/// host read, so the shell froze until the gate opened.)
+#[test]
+fn a_reader_waiting_for_the_disk_sleeps_while_others_run() {
+    let (mut g, gate, big) = boot_with_slow_data_disk("ubdreadsleep");
+    // Close the gate: host reads of ubdb wait now.
+    std::fs::remove_file(&gate).unwrap();
+    let pid = bg_pid(&g.run("cat /mnt/big > /dev/null & echo bg=$!"));
+    wait_disk_sleep(&mut g, pid);
+    // Meanwhile the shell goes on working (it cannot be the reader's
+    // doing: its read is held until the gate opens).
+    assert_eq!(
+        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
+            .trim(),
+        "count=200"
+    );
+    assert!(
+        g.run(&format!("grep State /proc/{pid}/status"))
+            .contains("D (disk sleep)"),
+        "{}",
+        g.output()
+    );
+    // Open the gate: the reads complete, the reader wakes and finishes.
+    std::fs::write(&gate, b"").unwrap();
+    wait_gone(&mut g, pid);
+    // What it read is what the file holds (from the cache now).
+    let sum = g.run("md5sum /mnt/big | cut -d' ' -f1");
+    assert_eq!(sum.trim(), md5(&big));
+    poweroff(&mut g);
+}
+
 /// The page cache gives memory back under pressure: with mem=64M, a file
 /// read into the cache (up to half of memory) does not keep a program
 /// from allocating most of the rest; the clean pages are evicted.

@@ -28,7 +28,20 @@ pub trait BlockDevice: Send + Sync {
     fn size(&self) -> u64;
     /// Whether writes are refused (flag `r`).
     fn read_only(&self) -> bool;
+    /// Read, waiting for the host on the vCPU (the caller may hold host
+    /// locks).
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()>;
+    /// Read while task `t` sleeps ('D', not ended by signals) and the
+    /// vCPU runs other tasks, until the completion interrupt wakes it.
+    /// The caller holds no host lock (it may hold `KMutex`es).
+    fn read_sleeping(
+        &self,
+        off: u64,
+        buf: &mut [u8],
+        _t: &crate::kernel::task::Task,
+    ) -> KResult<()> {
+        self.read_at(off, buf)
+    }
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()>;
     /// Make everything written so far durable (host fdatasync), waiting
     /// for it.
@@ -133,6 +146,15 @@ impl BlockDevice for Partition {
     fn read_at(&self, off: u64, buf: &mut [u8]) -> KResult<()> {
         check_range(&self.name, self.len, off, buf.len())?;
         self.disk.read_at(self.start + off, buf)
+    }
+    fn read_sleeping(
+        &self,
+        off: u64,
+        buf: &mut [u8],
+        t: &crate::kernel::task::Task,
+    ) -> KResult<()> {
+        check_range(&self.name, self.len, off, buf.len())?;
+        self.disk.read_sleeping(self.start + off, buf, t)
     }
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()> {
         check_range(&self.name, self.len, off, buf.len())?;

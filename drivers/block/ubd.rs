@@ -5,8 +5,10 @@
 //! Writes are queued and return at once; a flush is queued behind them and
 //! completes (an interrupt) when the host's fdatasync returns, so a guest
 //! task waiting for durability sleeps while others run. Reads are handed to
-//! the reader thread and waited for; bytes of writes still queued are laid
-//! over what the host returns, so a read always sees the latest write.
+//! the reader thread; a task that may sleep (`read_sleeping`) does so until
+//! the completion interrupt, others have the vCPU wait. Bytes of writes
+//! still queued are laid over what the host returns, so a read always sees
+//! the latest write.
 //! A host error on a write is reported by the next flush (fsync gets EIO,
 //! as Linux reports writeback errors).
 
@@ -15,8 +17,10 @@ use super::ubd_host::{Completer, HostDisk, HostDone, HostOp, HostQueues, HostReq
 use super::BlockDevice;
 use crate::init::cmdline::UbdSpec;
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::sched;
+use crate::kernel::task::{State, Task};
 use crate::kernel::wait::WaitQueue;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -41,6 +45,8 @@ struct IoState {
     max_len: u64,
     queued_bytes: usize,
     reads_done: HashMap<u64, Result<Vec<u8>, String>>,
+    /// Reads a task sleeps for: their completion raises the interrupt.
+    sleeping_reads: HashSet<u64>,
     /// Last flush ticket queued, and last one completed.
     flush_queued: u64,
     flush_done: u64,
@@ -61,6 +67,8 @@ struct Shared {
     cv: Condvar,
     /// Guest tasks waiting for a flush sleep here; woken by the interrupt.
     flush_wq: Arc<WaitQueue>,
+    /// Tasks waiting for reads sleep here; woken by the interrupt.
+    read_wq: WaitQueue,
     /// A completion arrived that the interrupt handler has not seen.
     irq: AtomicBool,
 }
@@ -104,6 +112,11 @@ impl Shared {
         } else {
             let r = d.result.map_err(|e| e.to_string());
             s.reads_done.insert(d.tag, r);
+            if s.sleeping_reads.remove(&d.tag) {
+                drop(s);
+                self.irq.store(true, Ordering::SeqCst);
+                crate::arch::irq::raise();
+            }
         }
         self.cv.notify_all();
     }
@@ -112,6 +125,9 @@ impl Shared {
         self.cv.wait(g).unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Queued writes a read overlaps: (tag, offset, bytes).
+type Overlays = Vec<(u64, u64, Arc<[u8]>)>;
 
 pub struct Ubd {
     name: String,
@@ -146,6 +162,58 @@ impl Ubd {
             })
             .map_err(|e| io_error(&self.name, &format!("flush: {e}")))?;
         Ok(ticket)
+    }
+
+    /// Queue a read of `len` bytes at `off` (a sleeper's completion
+    /// raises the interrupt); its tag, and the queued writes it overlaps,
+    /// oldest first, to lay over what the host returns (they are newer).
+    fn read_submit(&self, off: u64, len: usize, sleeper: bool) -> KResult<(u64, Overlays)> {
+        let end = off + len as u64;
+        let mut s = self.shared.lock();
+        let from = (off.saturating_sub(s.max_len), 0);
+        let mut over: Overlays = s
+            .pending
+            .range(from..(end, 0))
+            .filter(|((o, _), d)| o + d.len() as u64 > off)
+            .map(|((o, t), d)| (*t, *o, d.clone()))
+            .collect();
+        over.sort_by_key(|x| x.0);
+        let tag = s.next_tag;
+        s.next_tag += 1;
+        if sleeper {
+            s.sleeping_reads.insert(tag);
+        }
+        drop(s);
+        self.queues
+            .submit_read(HostReq {
+                tag,
+                op: HostOp::Read { off, len },
+            })
+            .map_err(|e| {
+                self.shared.lock().sleeping_reads.remove(&tag);
+                io_error(&self.name, &format!("read at byte {off}: {e}"))
+            })?;
+        Ok((tag, over))
+    }
+
+    /// Copy a finished read into `buf`, queued writes laid over it.
+    fn read_finish(
+        &self,
+        off: u64,
+        buf: &mut [u8],
+        r: Result<Vec<u8>, String>,
+        over: Overlays,
+    ) -> KResult<()> {
+        let end = off + buf.len() as u64;
+        let data = r.map_err(|e| io_error(&self.name, &format!("read at byte {off}: {e}")))?;
+        buf.copy_from_slice(&data);
+        for (_, o, d) in over {
+            let lo = o.max(off);
+            let hi = (o + d.len() as u64).min(end);
+            buf[(lo - off) as usize..(hi - off) as usize]
+                .copy_from_slice(&d[(lo - o) as usize..(hi - o) as usize]);
+        }
+        Ok(())
     }
 
     fn ticket_result(s: &IoState, ticket: u64) -> Option<KResult<()>> {
@@ -185,29 +253,7 @@ impl BlockDevice for Ubd {
         if buf.is_empty() {
             return Ok(());
         }
-        let end = off + buf.len() as u64;
-        let mut s = self.shared.lock();
-        // Writes queued now are newer than anything the host returns.
-        let from = (off.saturating_sub(s.max_len), 0);
-        let mut over: Vec<(u64, u64, Arc<[u8]>)> = s
-            .pending
-            .range(from..(end, 0))
-            .filter(|((o, _), d)| o + d.len() as u64 > off)
-            .map(|((o, t), d)| (*t, *o, d.clone()))
-            .collect();
-        over.sort_by_key(|x| x.0);
-        let tag = s.next_tag;
-        s.next_tag += 1;
-        drop(s);
-        self.queues
-            .submit_read(HostReq {
-                tag,
-                op: HostOp::Read {
-                    off,
-                    len: buf.len(),
-                },
-            })
-            .map_err(|e| io_error(&self.name, &format!("read at byte {off}: {e}")))?;
+        let (tag, over) = self.read_submit(off, buf.len(), false)?;
         let mut s = self.shared.lock();
         let r = loop {
             if let Some(r) = s.reads_done.remove(&tag) {
@@ -216,15 +262,35 @@ impl BlockDevice for Ubd {
             s = self.shared.wait(s);
         };
         drop(s);
-        let data = r.map_err(|e| io_error(&self.name, &format!("read at byte {off}: {e}")))?;
-        buf.copy_from_slice(&data);
-        for (_, o, d) in over {
-            let lo = o.max(off);
-            let hi = (o + d.len() as u64).min(end);
-            buf[(lo - off) as usize..(hi - off) as usize]
-                .copy_from_slice(&d[(lo - o) as usize..(hi - o) as usize]);
+        self.read_finish(off, buf, r, over)
+    }
+    fn read_sleeping(&self, off: u64, buf: &mut [u8], t: &Task) -> KResult<()> {
+        super::check_range(&self.name, self.size(), off, buf.len())?;
+        if buf.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let (tag, over) = self.read_submit(off, buf.len(), true)?;
+        let r = loop {
+            let mut s = self.shared.lock();
+            if let Some(r) = s.reads_done.remove(&tag) {
+                break r;
+            }
+            if t.state() == State::Dead {
+                // Ended under its sleep: it sleeps no more; the host
+                // read is short.
+                s = self.shared.wait(s);
+                drop(s);
+                continue;
+            }
+            // The interrupt runs on the vCPU between tasks' kernel code
+            // (and other vCPUs' waits for the kernel lock this one
+            // holds), so a completion arriving now still finds this
+            // task on the queue.
+            self.shared.read_wq.add(t.tid);
+            drop(s);
+            sched::wait_uninterruptible(t, None);
+        };
+        self.read_finish(off, buf, r, over)
     }
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<()> {
         if self.read_only {
@@ -284,7 +350,7 @@ impl BlockDevice for Ubd {
 static DISKS: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
 
 /// The ubd interrupt (vCPU side): log host errors the helpers met and
-/// wake the tasks waiting for flushes.
+/// wake the tasks waiting for flushes and reads.
 pub fn interrupt() {
     let disks: Vec<Arc<Shared>> = DISKS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for d in disks {
@@ -296,6 +362,7 @@ pub fn interrupt() {
             log::error!("blk_update_request: I/O error, dev {}, {l}", d.name);
         }
         d.flush_wq.wake_all();
+        d.read_wq.wake_all();
     }
 }
 
@@ -406,6 +473,7 @@ pub fn register(disks: Vec<Opened>) {
             io: Mutex::new(IoState::default()),
             cv: Condvar::new(),
             flush_wq: Arc::new(WaitQueue::new()),
+            read_wq: WaitQueue::new(),
             irq: AtomicBool::new(false),
         });
         let sh = shared.clone();

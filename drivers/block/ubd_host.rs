@@ -13,7 +13,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
@@ -189,12 +189,25 @@ impl HostDisk {
         // where handing over is a plain context switch (waking a thread on
         // an idle CPU of a VM costs tens of microseconds). Nobody waits for
         // writes: the writer may run anywhere, beside the vCPU.
-        for (suffix, rx, unpin) in [("wr", wrx, true), ("rd", rrx, false)] {
+        // Test hooks: hold every flush until a host file exists, or every
+        // read of one disk ("ubdb:FILE"), to show what the guest does
+        // while the host disk is slow.
+        let flush_gate = std::env::var_os("RUML_FAULT_UBD_FLUSH_GATE").map(PathBuf::from);
+        let read_gate = std::env::var("RUML_FAULT_UBD_READ_GATE")
+            .ok()
+            .and_then(|v| {
+                v.split_once(':')
+                    .filter(|(disk, _)| *disk == name)
+                    .map(|(_, f)| PathBuf::from(f))
+            });
+        for (suffix, rx, unpin, gate) in
+            [("wr", wrx, true, flush_gate), ("rd", rrx, false, read_gate)]
+        {
             let file = file.clone();
             let done = done.clone();
             std::thread::Builder::new()
                 .name(format!("{name}-{suffix}"))
-                .spawn(move || helper(&file, rx, done, unpin))?;
+                .spawn(move || helper(&file, rx, done, unpin, gate))?;
         }
         Ok(HostQueues {
             writer: wtx,
@@ -235,15 +248,19 @@ fn ofd_lock(file: &File, exclusive: bool) -> Result<(), OpenError> {
 }
 
 /// A helper thread: do requests in arrival order until the queue closes.
-fn helper(file: &Backend, rx: Receiver<HostReq>, done: Completer, unpin: bool) {
+/// `gate` (a test hook): flushes and reads wait until that file exists.
+fn helper(
+    file: &Backend,
+    rx: Receiver<HostReq>,
+    done: Completer,
+    unpin: bool,
+    gate: Option<PathBuf>,
+) {
     if unpin {
         crate::arch::unpin_helper_thread();
     }
-    // Test hook: hold every flush until this host file exists, to show
-    // what the guest does while the host disk is slow.
-    let gate = std::env::var_os("RUML_FAULT_UBD_FLUSH_GATE").map(std::path::PathBuf::from);
     while let Ok(req) = rx.recv() {
-        if let (HostOp::Flush, Some(g)) = (&req.op, &gate) {
+        if let (HostOp::Flush | HostOp::Read { .. }, Some(g)) = (&req.op, &gate) {
             while !g.exists() {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }

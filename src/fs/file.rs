@@ -3,6 +3,7 @@
 use super::mount::{self, MntFlags};
 use super::vfs::{self, Inode, Path, Stat};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::kmutex::{KMutex, KMutexGuard};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -116,7 +117,9 @@ pub struct File {
     pub inode: Option<Arc<dyn Inode>>,
     pub path: Option<Path>,
     pub flags: AtomicU32,
-    pub pos: Mutex<u64>,
+    /// The file position, under a sleeping lock (Linux's f_pos_lock): a
+    /// read holds it while it waits for the disk.
+    pub pos: KMutex<u64>,
     /// A directory's entries as getdents read them at position 0: later
     /// calls go on in this list, so entries removed meanwhile (rm -r
     /// unlinks as it reads) do not shift the rest past the position.
@@ -145,7 +148,7 @@ impl File {
             inode,
             path,
             flags: AtomicU32::new(flags & !O_CLOEXEC),
-            pos: Mutex::new(0),
+            pos: KMutex::new(0),
             dir_entries: Mutex::new(None),
             mnt_cache: AtomicU64::new(0),
             sig: AtomicU32::new(0),
@@ -202,8 +205,10 @@ impl File {
         }
         self.ops.stat().ok_or(Errno::EBADF)
     }
-    pub fn lock_pos(&self) -> std::sync::MutexGuard<'_, u64> {
-        self.pos.lock().unwrap_or_else(|e| e.into_inner())
+    /// Take the position (sleeping while another task's read or write
+    /// on this open file holds it).
+    pub fn lock_pos(&self) -> KMutexGuard<'_, u64> {
+        self.pos.lock()
     }
 
     /// The flags of the mount this file lies in (RDONLY also when the

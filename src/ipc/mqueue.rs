@@ -303,7 +303,7 @@ impl FileOps for MqFile {
     /// read(2) of a queue descriptor shows its status line, as Linux.
     fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
         let text = lock(&self.q.st).text();
-        let mut pos = lock(&f.pos);
+        let mut pos = f.lock_pos();
         let start = (*pos as usize).min(text.len());
         let n = buf.len().min(text.len() - start);
         buf[..n].copy_from_slice(&text.as_bytes()[start..start + n]);

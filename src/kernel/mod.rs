@@ -15,6 +15,7 @@ pub mod exit;
 pub mod futex;
 pub mod futex_robust;
 pub mod keys;
+pub mod kmutex;
 pub mod loadavg;
 pub mod nproc;
 pub mod ns;

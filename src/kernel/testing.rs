@@ -258,3 +258,34 @@ pub fn run_all(_k: &Kernel) {
     });
     assert_eq!(task::count(), 0);
 }
+
+/// The syscall number of `in_kernel` steps (no x86_64 syscall has it).
+pub const KERNEL_CALL: u64 = 0x7e57;
+
+type KernelFn = Box<dyn FnOnce(&Arc<Task>) -> i64 + Send>;
+
+/// Closures waiting for their `in_kernel` step, by id.
+static KERNEL_FNS: Mutex<Vec<(u64, KernelFn)>> = Mutex::new(Vec::new());
+static NEXT_KERNEL_FN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A step that runs `f` in the task's kernel context, as a syscall
+/// handler would (it may sleep, take kernel locks, ...); its result is
+/// the "syscall"'s.
+pub fn in_kernel(f: impl FnOnce(&Arc<Task>) -> i64 + Send + 'static) -> Step {
+    let id = NEXT_KERNEL_FN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    lock(&KERNEL_FNS).push((id, Box::new(f)));
+    sys(KERNEL_CALL, &[id])
+}
+
+/// Run the closure of an `in_kernel` step (from syscall dispatch).
+pub fn kernel_call(t: &Arc<Task>, id: u64) -> i64 {
+    let f = {
+        let mut fns = lock(&KERNEL_FNS);
+        let at = fns.iter().position(|(i, _)| *i == id);
+        at.map(|at| fns.remove(at).1)
+    };
+    match f {
+        Some(f) => f(t),
+        None => -(super::errno::Errno::ENOSYS.0 as i64),
+    }
+}

@@ -33,6 +33,46 @@ pub struct InodeData {
     pub pages: BTreeMap<u64, Page>,
     /// The page a sequential reader would miss next (read-ahead).
     pub ra_next: u64,
+    /// Changed whenever the file's data or block map may have changed
+    /// beneath pages not in the cache (writes, truncation, fallocate,
+    /// pages dropped): a read done without the lock (`ReadPlan`) fills
+    /// the cache only if it is still the same.
+    pub gen: u64,
+}
+
+/// Pages to read into the cache without holding the filesystem lock:
+/// the blocks were looked up under it, the task sleeps while the device
+/// reads them, and `fill` puts them in if the file did not change
+/// meanwhile.
+pub struct ReadPlan {
+    ino: u32,
+    idx: u64,
+    n: u64,
+    /// (offset in the buffer, physical block, blocks) runs.
+    runs: Vec<(usize, u64, u64)>,
+    size: u64,
+    gen: u64,
+    bs: u64,
+}
+
+impl ReadPlan {
+    /// Read the planned blocks, task `t` sleeping until each device read
+    /// completes. No lock is held.
+    pub fn fetch(&self, dev: &dyn BlockDevice, t: &crate::kernel::task::Task) -> KResult<Vec<u8>> {
+        let mut data = vec![0u8; (self.n * PAGE_SIZE) as usize];
+        for &(o, p, cnt) in &self.runs {
+            let len = (cnt * self.bs) as usize;
+            dev.read_sleeping(p * self.bs, &mut data[o..o + len], t)?;
+        }
+        Ok(data)
+    }
+}
+
+/// What `read_or_plan` did: copied bytes from the cache, up to a page
+/// that is not there if it met one.
+pub enum ReadStep {
+    Done(usize),
+    Miss(usize, ReadPlan),
 }
 
 /// Which page-cache pages a writeback compares with the disk because a
@@ -81,6 +121,8 @@ pub struct FsInner {
     /// The kernel itself is allocating (writeback), not a syscall's
     /// caller: the reserve does not apply.
     kernel_alloc: bool,
+    /// Source of `InodeData::gen` values.
+    gen_counter: u64,
 }
 
 fn now() -> Timespec {
@@ -184,6 +226,7 @@ impl FsInner {
             data_written: false,
             reserve: Reserve::NONE,
             kernel_alloc: false,
+            gen_counter: 0,
         };
         fs.reserve = Reserve::from_super(&fs.sb);
         let j = fs.sb.journal_inum();
@@ -265,6 +308,7 @@ impl FsInner {
                 );
                 return Err(Errno::EOPNOTSUPP);
             }
+            let gen = self.new_gen();
             self.icache.insert(
                 ino,
                 InodeData {
@@ -272,6 +316,7 @@ impl FsInner {
                     dirty: false,
                     pages: BTreeMap::new(),
                     ra_next: 0,
+                    gen,
                 },
             );
         }
@@ -857,6 +902,7 @@ impl FsInner {
             di.set_flags(EXT4_EXTENTS_FL);
             extents::empty_root(di.i_block_mut());
         }
+        let gen = self.new_gen();
         self.icache.insert(
             ino,
             InodeData {
@@ -864,6 +910,7 @@ impl FsInner {
                 dirty: true,
                 pages: BTreeMap::new(),
                 ra_next: 0,
+                gen,
             },
         );
         self.sb_dirty = true;
@@ -1074,6 +1121,20 @@ impl FsInner {
 
     // ---- file data (page cache) ----
 
+    fn new_gen(&mut self) -> u64 {
+        self.gen_counter += 1;
+        self.gen_counter
+    }
+
+    /// The data or block map of `ino` changes: reads in flight without
+    /// the lock must not fill the cache with what they got.
+    pub(super) fn data_changed(&mut self, ino: u32) {
+        let g = self.new_gen();
+        if let Some(d) = self.icache.get_mut(&ino) {
+            d.gen = g;
+        }
+    }
+
     fn page_limit_check(&mut self) {
         if self.npages < self.page_limit {
             return;
@@ -1090,6 +1151,7 @@ impl FsInner {
     pub fn drop_clean_pages(&mut self) -> usize {
         let mut dropped = 0;
         for d in self.icache.values_mut() {
+            let before = dropped;
             d.pages.retain(|_, p| {
                 if !p.dirty && frame::refcount(p.pfn) == 1 {
                     frame::put(p.pfn);
@@ -1099,6 +1161,10 @@ impl FsInner {
                     true
                 }
             });
+            if dropped != before {
+                self.gen_counter += 1;
+                d.gen = self.gen_counter;
+            }
         }
         self.npages -= dropped;
         dropped
@@ -1112,15 +1178,7 @@ impl FsInner {
         if let Some(p) = d.pages.get(&idx) {
             return Ok(p.pfn);
         }
-        let sequential = idx == 0 || d.ra_next == idx || d.pages.contains_key(&(idx - 1));
-        let size = d.di.size();
-        let last = size.div_ceil(PAGE_SIZE).max(idx + 1);
-        let mut n = if sequential { READAHEAD_PAGES } else { 1 };
-        n = n.min(last - idx).max(1);
-        if let Some((&next, _)) = d.pages.range(idx..).next() {
-            n = n.min(next - idx);
-        }
-        d.ra_next = idx + n;
+        let n = self.readahead_count(ino, idx)?;
         self.page_limit_check();
         self.read_pages(ino, idx, n)?;
         match self.iget(ino)?.pages.get(&idx) {
@@ -1133,11 +1191,21 @@ impl FsInner {
     /// page cache: runs of physically contiguous blocks are one device
     /// read each.
     fn read_pages(&mut self, ino: u32, idx: u64, n: u64) -> KResult<()> {
+        let plan = self.plan_pages(ino, idx, n)?;
+        let mut data = vec![0u8; (n * PAGE_SIZE) as usize];
+        for &(o, p, cnt) in &plan.runs {
+            let len = (cnt * plan.bs) as usize;
+            self.dev.read_at(p * plan.bs, &mut data[o..o + len])?;
+        }
+        self.insert_pages(&plan, data)
+    }
+
+    /// The device reads that bring pages [idx, idx+n) of `ino` in.
+    fn plan_pages(&mut self, ino: u32, idx: u64, n: u64) -> KResult<ReadPlan> {
         let bs = self.bs();
         let per = PAGE_SIZE / bs;
-        let size = self.di(ino)?.size();
-        let mut data = vec![0u8; (n * PAGE_SIZE) as usize];
-        // (offset in `data`, physical block, blocks) runs to read.
+        let d = self.iget(ino)?;
+        let (size, gen) = (d.di.size(), d.gen);
         let mut runs: Vec<(usize, u64, u64)> = Vec::new();
         let first = idx * per;
         let mut lblk = first;
@@ -1155,22 +1223,35 @@ impl FsInner {
             }
             lblk += 1;
         }
-        for (o, p, cnt) in runs {
-            let len = (cnt * bs) as usize;
-            self.dev.read_at(p * bs, &mut data[o..o + len])?;
-        }
+        Ok(ReadPlan {
+            ino,
+            idx,
+            n,
+            runs,
+            size,
+            gen,
+            bs,
+        })
+    }
+
+    /// Put the pages `plan` read into the cache (those not there yet).
+    fn insert_pages(&mut self, plan: &ReadPlan, mut data: Vec<u8>) -> KResult<()> {
         // Whatever the disk holds past the end of the file reads as zeros
         // (and stays zero if the file grows over it).
+        let (idx, n, size) = (plan.idx, plan.n, plan.size);
         let start = idx * PAGE_SIZE;
         if size < start + n * PAGE_SIZE {
             let keep = size.saturating_sub(start) as usize;
             data[keep..].fill(0);
         }
         for k in 0..n {
+            if self.iget(plan.ino)?.pages.contains_key(&(idx + k)) {
+                continue;
+            }
             let pfn = frame::alloc_raw()?;
             let o = (k * PAGE_SIZE) as usize;
             frame::write(pfn, 0, &data[o..o + PAGE_SIZE as usize]);
-            self.iget(ino)?.pages.insert(
+            self.iget(plan.ino)?.pages.insert(
                 idx + k,
                 Page {
                     pfn,
@@ -1181,6 +1262,61 @@ impl FsInner {
             self.npages += 1;
         }
         Ok(())
+    }
+
+    /// Read from the cache as `read` does, but stop at the first page not
+    /// there and say which device reads would bring it in (with the
+    /// read-ahead `get_page` does), for the caller to do them without
+    /// the lock.
+    pub fn read_or_plan(&mut self, ino: u32, off: u64, buf: &mut [u8]) -> KResult<ReadStep> {
+        let size = self.di(ino)?.size();
+        if off >= size {
+            return Ok(ReadStep::Done(0));
+        }
+        let n = buf.len().min((size - off) as usize);
+        let mut done = 0;
+        while done < n {
+            let pos = off + done as u64;
+            let idx = pos / PAGE_SIZE;
+            let po = (pos % PAGE_SIZE) as usize;
+            let chunk = (PAGE_SIZE as usize - po).min(n - done);
+            let d = self.iget(ino)?;
+            let Some(p) = d.pages.get(&idx) else {
+                let count = self.readahead_count(ino, idx)?;
+                self.page_limit_check();
+                let plan = self.plan_pages(ino, idx, count)?;
+                return Ok(ReadStep::Miss(done, plan));
+            };
+            frame::read(p.pfn, po, &mut buf[done..done + chunk]);
+            done += chunk;
+        }
+        Ok(ReadStep::Done(n))
+    }
+
+    /// Fill the cache with what `plan` read without the lock, unless the
+    /// file changed meanwhile (then false: plan again).
+    pub fn fill(&mut self, plan: &ReadPlan, data: Vec<u8>) -> KResult<bool> {
+        if self.iget(plan.ino)?.gen != plan.gen {
+            return Ok(false);
+        }
+        self.insert_pages(plan, data)?;
+        Ok(true)
+    }
+
+    /// How many pages from `idx` (a miss) to read: the read-ahead window
+    /// if the reader goes on sequentially, up to the next cached page.
+    fn readahead_count(&mut self, ino: u32, idx: u64) -> KResult<u64> {
+        let d = self.iget(ino)?;
+        let sequential = idx == 0 || d.ra_next == idx || d.pages.contains_key(&(idx - 1));
+        let size = d.di.size();
+        let last = size.div_ceil(PAGE_SIZE).max(idx + 1);
+        let mut n = if sequential { READAHEAD_PAGES } else { 1 };
+        n = n.min(last - idx).max(1);
+        if let Some((&next, _)) = d.pages.range(idx..).next() {
+            n = n.min(next - idx);
+        }
+        d.ra_next = idx + n;
+        Ok(n)
     }
 
     pub fn read(&mut self, ino: u32, off: u64, buf: &mut [u8]) -> KResult<usize> {
@@ -1207,6 +1343,7 @@ impl FsInner {
         if buf.is_empty() {
             return Ok(0);
         }
+        self.data_changed(ino);
         let end = off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
         let extents = self.iget(ino)?.di.flags() & EXT4_EXTENTS_FL != 0;
         let maxsize = self.max_file_bytes(extents);
@@ -1292,6 +1429,7 @@ impl FsInner {
     }
 
     fn drop_pages(&mut self, ino: u32, from_idx: u64) {
+        self.data_changed(ino);
         if let Some(d) = self.icache.get_mut(&ino) {
             let gone = d.pages.split_off(&from_idx);
             self.npages -= gone.len();
@@ -1303,6 +1441,7 @@ impl FsInner {
 
     pub fn truncate(&mut self, ino: u32, size: u64) -> KResult<()> {
         self.check_rw()?;
+        self.data_changed(ino);
         let old = self.di(ino)?.size();
         let bs = self.bs();
         if size < old {

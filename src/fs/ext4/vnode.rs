@@ -2,6 +2,7 @@
 //! taking the filesystem lock and calling into `fs::FsInner`.
 
 use super::dir::ftype_of;
+use super::fs::ReadStep;
 use super::Ext4Fs;
 use crate::fs::file::{FileOps, O_ACCMODE, O_RDONLY};
 use crate::fs::vfs::*;
@@ -16,6 +17,9 @@ pub struct Ext4Inode {
 }
 
 const MAX_LINKS: u32 = 65000;
+/// Reads done without the lock that found the file changed before a read
+/// gives up and reads under the lock.
+const MAX_STALE_READS: u32 = 4;
 
 impl Ext4Inode {
     pub fn new(fs: Arc<Ext4Fs>, ino: u32) -> Ext4Inode {
@@ -470,7 +474,45 @@ impl Inode for Ext4Inode {
         if mode & S_IFMT != S_IFREG {
             return Err(Errno::EINVAL);
         }
-        g.read(self.ino, off, buf)
+        // In a syscall the task sleeps while the disk reads (others run);
+        // elsewhere (boot, the vCPU loop) the vCPU waits under the lock.
+        let Some(t) = crate::kernel::current::tid().and_then(crate::kernel::task::task) else {
+            return g.read(self.ino, off, buf);
+        };
+        let mut done = 0;
+        let mut stale = 0;
+        loop {
+            let plan = match g.read_or_plan(self.ino, off + done as u64, &mut buf[done..])? {
+                ReadStep::Done(n) => return Ok(done + n),
+                ReadStep::Miss(n, plan) => {
+                    done += n;
+                    plan
+                }
+            };
+            if stale >= MAX_STALE_READS {
+                // The file keeps changing under the reads: read the rest
+                // under the lock.
+                return Ok(done + g.read(self.ino, off + done as u64, &mut buf[done..])?);
+            }
+            let dev = g.dev.clone();
+            // The filesystem lock is a host lock: never held across the
+            // sleep.
+            drop(g);
+            // An error after some bytes is a short read, as in Linux.
+            let partial = |e| if done > 0 { Ok(done) } else { Err(e) };
+            let data = match plan.fetch(&*dev, &t) {
+                Ok(d) => d,
+                Err(e) => return partial(e),
+            };
+            g = self.fs.lock();
+            let filled = match g.fill(&plan, data) {
+                Ok(f) => f,
+                Err(e) => return partial(e),
+            };
+            if !filled {
+                stale += 1;
+            }
+        }
     }
 
     fn write_at(&self, off: u64, buf: &[u8]) -> KResult<usize> {

@@ -3,6 +3,7 @@
 
 mod futex;
 mod io_wait;
+mod kmutex;
 mod pipe_rw;
 mod sched;
 mod signal;

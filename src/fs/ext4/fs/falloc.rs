@@ -28,6 +28,7 @@ impl FsInner {
             return Err(Errno::EOPNOTSUPP);
         }
         self.check_rw()?;
+        self.data_changed(ino);
         let extents = self.iget(ino)?.di.flags() & EXT4_EXTENTS_FL != 0;
         let keep = mode & KEEP_SIZE != 0;
         match mode & MODE_MASK {
