@@ -122,6 +122,10 @@ fn long_random_syscalls() {
         now.len() <= before.len(),
         "host processes left: before {before:?}, now {now:?}"
     );
+    // A round may have set the shell's (init's) RLIMIT_CPU to 0 as guest
+    // root (seed 29): then, as on Linux, every program it forks is
+    // SIGKILLed at once, poweroff too. Root lifts it again.
+    g.run("ulimit -t unlimited");
     g.send("poweroff -f\n");
     let st = g.wait_exit(Duration::from_secs(60)).expect("vmlinux exits");
     assert_eq!(st.code(), Some(0), "{}", g.output());
@@ -195,4 +199,21 @@ fn mremap_cannot_reach_the_stub() {
     assert!(out.contains("stubguard ok"), "{out}");
     assert_eq!(status, 0, "{out}");
     assert!(!g.output().contains("host process died"), "{}", g.output());
+}
+
+/// Seed 29 of the long run (on platform=seccomp) set init's RLIMIT_CPU to
+/// 0 (prlimit64 as guest root). Past the hard limit the kernel sends
+/// SIGKILL, which init survives; the scheduler then kept arming its timer
+/// for a CPU budget of 0, so the shell never ran again while the vCPU
+/// spun (a kernel hang). Like Linux's check_process_timers, nothing more
+/// is armed after that SIGKILL.
+#[test]
+fn init_past_its_hard_cpu_limit_keeps_running() {
+    let mut g = Guest::boot_busybox("cpulimit-init");
+    assert_eq!(g.run("echo $$").trim(), "1");
+    assert_eq!(
+        g.run("ulimit -t 0; ulimit -H -t; echo still alive").trim(),
+        "0\nstill alive"
+    );
+    assert_eq!(g.run("echo again").trim(), "again");
 }

@@ -171,6 +171,13 @@ pub fn cpu_budget(t: &Task) -> Option<i64> {
         return None;
     }
     let used = cpu_used(&tg);
+    if hard != RLIM_INFINITY && used >= secs_ns(hard) {
+        // Past the hard limit `cpu_check` sends SIGKILL and, as Linux's
+        // check_process_timers, nothing more: a process that survives it
+        // (init) must not get a budget of 0, which would stop it at once
+        // on every entry, before it ever ran (a vCPU spinning forever).
+        return None;
+    }
     Some((secs_ns(next) - used).max(0))
 }
 
