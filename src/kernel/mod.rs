@@ -30,6 +30,7 @@ pub mod rlimits;
 pub mod rw_full;
 pub mod sched;
 pub mod seccomp;
+pub mod securebits;
 pub mod sendfile;
 pub mod signal;
 pub mod smp;

@@ -8,9 +8,10 @@ use super::propagate::{self, PropType};
 use super::{new_id, Mount};
 use crate::fs::vfs::{same_inode, Dentry, Inode, Path};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::wait::WaitQueue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 /// The initial mount namespace's id: its nsfs inode number, Linux's
 /// PROC_MNT_INIT_INO.
@@ -34,10 +35,22 @@ fn lock() -> MutexGuard<'static, Tables> {
     TABLES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The tables, for a change.
+/// Woken at every change of a table: pollers of /proc/PID/mounts and
+/// mountinfo (Linux's per-namespace `ns->poll`; here one queue for all,
+/// and each file tells by its text whether its namespace changed).
+static EVENTS: LazyLock<Arc<WaitQueue>> = LazyLock::new(|| Arc::new(WaitQueue::new()));
+
+/// Where to sleep until a mount table changes.
+pub fn events() -> Arc<WaitQueue> {
+    EVENTS.clone()
+}
+
+/// The tables, for a change. Waiters run only after the change is done:
+/// they need the big kernel lock, held until the caller is.
 fn lock_mut() -> MutexGuard<'static, Tables> {
     let g = lock();
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    EVENTS.wake_all();
     g
 }
 

@@ -293,6 +293,10 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/osrelease", sys_proc::RELEASE),
                         ),
                         ("pid_max".into(), fixed("/sys/kernel/pid_max", "32768")),
+                        (
+                            "cap_last_cap".into(),
+                            fixed("/sys/kernel/cap_last_cap", "40"),
+                        ),
                         ("threads-max".into(), threads_max("/sys/kernel/threads-max")),
                         (
                             "ngroups_max".into(),
