@@ -10,11 +10,11 @@ use super::sys_fs::{self, IoWait};
 use super::task::{lock, Task};
 use crate::abi::{
     self,
-    net::{CmsgHdr, SCM_RIGHTS, SOL_SOCKET},
+    net::{CmsgHdr, Ucred, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET},
 };
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
-use crate::net::unix::UnixSocket;
+use crate::net::unix::{Cred, UnixSocket};
 use std::sync::Arc;
 
 // socket(2)'s domain argument is an int.
@@ -58,6 +58,24 @@ pub trait Socket: Send + Sync {
         blocking: bool,
     ) -> KResult<usize>;
     fn recv(&self, max: usize, flags: u32) -> KResult<Received>;
+    /// `send` with SCM_CREDENTIALS the sender gave (checked): families
+    /// that pass credentials (AF_UNIX) send them instead of the sender's.
+    fn send_cred(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
+        blocking: bool,
+        _cred: Option<Cred>,
+    ) -> KResult<usize> {
+        self.send(t, data, dest, rights, blocking)
+    }
+    /// `recv`, and the sender's credentials when the socket asks for them
+    /// (AF_UNIX with SO_PASSCRED): recvmsg's SCM_CREDENTIALS.
+    fn recv_cred(&self, max: usize, flags: u32) -> KResult<(Received, Option<Cred>)> {
+        Ok((self.recv(max, flags)?, None))
+    }
     fn shutdown(&self, how: i32) -> KResult<()>;
     fn sockname(&self) -> KResult<Vec<u8>>;
     fn peername(&self) -> KResult<Vec<u8>>;
@@ -216,6 +234,7 @@ fn do_send(
     flags: u32,
     dest: Option<&[u8]>,
     rights: Vec<Arc<File>>,
+    cred: Option<Cred>,
 ) -> KResult<u64> {
     let blocking = flags & MSG_DONTWAIT == 0 && !f.nonblocking();
     // A blocking send on a TCP socket goes in whole.
@@ -229,7 +248,7 @@ fn do_send(
         } else {
             Vec::new()
         };
-        match s.send(t, &data[done..], dest, r, blocking) {
+        match s.send_cred(t, &data[done..], dest, r, blocking, cred) {
             Ok(n) => {
                 done += n;
                 if !whole || n == 0 || done == data.len() {
@@ -278,10 +297,16 @@ pub fn sys_sendto(
     } else {
         None
     };
-    do_send(t, &f, &*s, &data, flags, dest.as_deref(), Vec::new())
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), Vec::new(), None)
 }
 
-fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> KResult<Received> {
+fn do_recv(
+    t: &Arc<Task>,
+    f: &File,
+    s: &dyn Socket,
+    max: usize,
+    flags: u32,
+) -> KResult<(Received, Option<Cred>)> {
     let nonblocking = flags & MSG_DONTWAIT != 0 || f.nonblocking();
     // A receive that may not sleep takes what is there, MSG_WAITALL or not.
     let flags = if nonblocking {
@@ -291,7 +316,7 @@ fn do_recv(t: &Arc<Task>, f: &File, s: &dyn Socket, max: usize, flags: u32) -> K
     };
     let mut w = IoWait::read();
     loop {
-        match s.recv(max, flags) {
+        match s.recv_cred(max, flags) {
             Err(Errno::EAGAIN) if !nonblocking => w.wait(t, f)?,
             r => return r,
         }
@@ -309,7 +334,7 @@ pub fn sys_recvfrom(
     lenp: u64,
 ) -> KResult<u64> {
     let (f, s) = sock_of(t, fd)?;
-    let (data, from, full, _) = do_recv(t, &f, &*s, len.min(1 << 20), flags)?;
+    let ((data, from, full, _), _) = do_recv(t, &f, &*s, len.min(1 << 20), flags)?;
     t.mm().write(buf, &data)?;
     write_sockaddr(t, addr, lenp, from.as_deref())?;
     Ok(if flags & MSG_TRUNC != 0 {
@@ -336,11 +361,13 @@ struct MsgHdr {
 const MSG_CTRUNC: i32 = 8;
 const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
 
-/// The files named by SCM_RIGHTS control messages of a sendmsg.
-fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
+/// What the control messages of a sendmsg carry: the files SCM_RIGHTS
+/// names, and the credentials an SCM_CREDENTIALS gives (checked).
+fn control_msgs(t: &Task, h: &MsgHdr) -> KResult<(Vec<Arc<File>>, Option<Cred>)> {
     let mut files = Vec::new();
+    let mut cred = None;
     if h.control == 0 || h.controllen < 16 {
-        return Ok(files);
+        return Ok((files, cred));
     }
     if h.controllen > 64 * 1024 {
         return Err(Errno::ENOBUFS);
@@ -365,9 +392,39 @@ fn control_rights(t: &Task, h: &MsgHdr) -> KResult<Vec<Arc<File>>> {
                 return Err(Errno::EINVAL);
             }
         }
+        if level == SOL_SOCKET && ty == SCM_CREDENTIALS {
+            if len != CmsgHdr::len(std::mem::size_of::<Ucred>()) {
+                return Err(Errno::EINVAL);
+            }
+            let u: Ucred = abi::read_at(&c, off + CmsgHdr::len(0));
+            cred = Some(check_creds(t, &u)?);
+        }
         off += CmsgHdr::align(len);
     }
-    Ok(files)
+    Ok((files, cred))
+}
+
+/// SCM_CREDENTIALS a sender may give (Linux's scm_check_creds): its own
+/// pid unless CAP_SYS_ADMIN, one of its uids unless CAP_SETUID, one of
+/// its gids unless CAP_SETGID (EPERM); ids of -1 are EINVAL, a pid no
+/// process has ESRCH. The pid is the caller's number for it.
+fn check_creds(t: &Task, u: &Ucred) -> KResult<Cred> {
+    if u.uid == u32::MAX || u.gid == u32::MAX {
+        return Err(Errno::EINVAL);
+    }
+    let c = t.creds();
+    let own_pid = u.pid == crate::kernel::ns::pid::vnr(t, t.tgid());
+    let uid_ok = [c.uid, c.euid, c.suid].contains(&u.uid);
+    let gid_ok = [c.gid, c.egid, c.sgid].contains(&u.gid);
+    if !((own_pid || c.capable()) && (uid_ok || c.capable()) && (gid_ok || c.capable())) {
+        return Err(Errno::EPERM);
+    }
+    let pid = crate::kernel::ns::pid::find(t, u.pid).ok_or(Errno::ESRCH)?;
+    Ok(Cred {
+        pid,
+        uid: u.uid,
+        gid: u.gid,
+    })
 }
 
 fn read_msghdr(t: &Task, msg: u64) -> KResult<MsgHdr> {
@@ -396,8 +453,8 @@ pub fn sys_sendmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     } else {
         None
     };
-    let rights = control_rights(t, &h)?;
-    do_send(t, &f, &*s, &data, flags, dest.as_deref(), rights)
+    let (rights, cred) = control_msgs(t, &h)?;
+    do_send(t, &f, &*s, &data, flags, dest.as_deref(), rights, cred)
 }
 
 /// recvmsg
@@ -409,7 +466,7 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     }
     let iov = sys_fs::read_iovec(t, h.iov, h.iovlen as i32)?;
     let total: usize = iov.iter().map(|x| x.1).sum();
-    let (data, from, full, rights) = do_recv(t, &f, &*s, total.min(1 << 20), flags)?;
+    let ((data, from, full, rights), cred) = do_recv(t, &f, &*s, total.min(1 << 20), flags)?;
     sys_fs::scatter(t, &iov, &data)?;
     let mm = t.mm();
     if h.name != 0 {
@@ -420,13 +477,37 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     } else {
         0
     };
-    // Passed files become descriptors of the receiver, as far as the
-    // control buffer has room (the rest are closed: MSG_CTRUNC).
-    let room = if h.control == 0 {
+    // The sender's credentials come first (scm_recv), when they fit.
+    let mut control = Vec::new();
+    let mut space = if h.control == 0 {
         0
     } else {
-        (h.controllen as usize).saturating_sub(CmsgHdr::len(0)) / 4
+        h.controllen as usize
     };
+    if let Some(c) = cred {
+        let u = Ucred {
+            pid: crate::kernel::ns::pid::vnr(t, c.pid),
+            uid: c.uid,
+            gid: c.gid,
+        };
+        let len = CmsgHdr::len(std::mem::size_of::<Ucred>());
+        if space >= len {
+            let hdr = CmsgHdr {
+                cmsg_len: len as u64,
+                cmsg_level: SOL_SOCKET,
+                cmsg_type: SCM_CREDENTIALS,
+            };
+            control.extend_from_slice(abi::bytes(&hdr));
+            control.extend_from_slice(abi::bytes(&u));
+            control.resize(CmsgHdr::align(len), 0);
+            space = space.saturating_sub(CmsgHdr::align(len));
+        } else {
+            mflags |= MSG_CTRUNC;
+        }
+    }
+    // Passed files become descriptors of the receiver, as far as the
+    // control buffer has room (the rest are closed: MSG_CTRUNC).
+    let room = space.saturating_sub(CmsgHdr::len(0)) / 4;
     let mut fds = Vec::new();
     if !rights.is_empty() {
         if rights.len() > room {
@@ -439,21 +520,22 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
             fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0, nofile)?);
         }
     }
-    if fds.is_empty() {
-        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &0u64)?;
-    } else {
+    let mut used = control.len();
+    if !fds.is_empty() {
         let len = CmsgHdr::len(fds.len() * 4);
         let hdr = CmsgHdr {
             cmsg_len: len as u64,
             cmsg_level: SOL_SOCKET,
             cmsg_type: SCM_RIGHTS,
         };
-        let mut c = abi::bytes(&hdr).to_vec();
-        c.extend_from_slice(bytemuck::cast_slice(&fds));
-        mm.write(h.control, &c)?;
-        let space = CmsgHdr::align(len) as u64;
-        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &space)?;
+        control.extend_from_slice(abi::bytes(&hdr));
+        control.extend_from_slice(bytemuck::cast_slice(&fds));
+        used += CmsgHdr::align(len);
     }
+    if !control.is_empty() {
+        mm.write(h.control, &control)?;
+    }
+    abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &(used as u64))?;
     abi::write_val(&mm, msg + MSGHDR_FLAGS, &mflags)?;
     Ok(if flags & MSG_TRUNC != 0 {
         full

@@ -11,6 +11,7 @@ use crate::fs::file::{File, FileOps};
 use crate::fs::permission;
 use crate::fs::vfs::{S_IFMT, S_IFSOCK};
 use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::abi::net::AF_UNIX;
@@ -173,19 +174,48 @@ impl Socket for UnixSocket {
         data: &[u8],
         dest: Option<&[u8]>,
         rights: Vec<Arc<File>>,
+        blocking: bool,
+    ) -> KResult<usize> {
+        self.send_cred(t, data, dest, rights, blocking, None)
+    }
+
+    /// Every message carries its sender's credentials (the real uid and
+    /// gid, as scm_send), or those its SCM_CREDENTIALS gave.
+    fn send_cred(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
         _blocking: bool,
+        cred: Option<Cred>,
     ) -> KResult<usize> {
         // Stream sockets ignore a destination, as Linux does.
         let dest = match dest {
             Some(a) if self.kind != SOCK_STREAM => Some(resolve(t, &parse_addr(a)?)?),
             _ => None,
         };
-        UnixSocket::send(self, data, dest, rights)
+        let cred = cred.unwrap_or_else(|| {
+            let c = t.creds();
+            Cred {
+                pid: t.tgid(),
+                uid: c.uid,
+                gid: c.gid,
+            }
+        });
+        UnixSocket::send(self, data, dest, rights, cred)
     }
 
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
-        let (data, from, full, rights) = UnixSocket::recv(self, max, flags & MSG_PEEK != 0)?;
-        Ok((data, Some(addr_bytes(from)), full, rights))
+        Ok(self.recv_cred(max, flags)?.0)
+    }
+
+    /// SCM_CREDENTIALS only with SO_PASSCRED on.
+    fn recv_cred(&self, max: usize, flags: u32) -> KResult<(Received, Option<Cred>)> {
+        let ((data, from, full, rights), cred) =
+            UnixSocket::recv(self, max, flags & MSG_PEEK != 0)?;
+        let cred = cred.filter(|_| self.passcred.load(Ordering::Relaxed));
+        Ok(((data, Some(addr_bytes(from)), full, rights), cred))
     }
 
     fn shutdown(&self, how: i32) -> KResult<()> {
@@ -225,6 +255,8 @@ impl Socket for UnixSocket {
                 };
                 crate::abi::bytes(&u).to_vec()
             }
+            // SO_PASSCRED
+            16 => int(self.passcred.load(Ordering::Relaxed) as i32),
             30 => int(0),
             38 => int(0),
             39 => int(AF_UNIX as i32),
@@ -232,10 +264,20 @@ impl Socket for UnixSocket {
         })
     }
 
-    /// Accepted at SOL_SOCKET (buffer sizes and flags have no effect).
-    fn setsockopt(&self, level: i32, _opt: i32, _val: &[u8]) -> KResult<()> {
+    /// SO_PASSCRED turns SCM_CREDENTIALS on receives on or off; the
+    /// rest is accepted at SOL_SOCKET (buffer sizes and other flags have
+    /// no effect).
+    fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
         if level != 1 {
             return Err(Errno::ENOPROTOOPT);
+        }
+        if opt == 16 {
+            // sock_setsockopt reads an int: EINVAL when shorter.
+            if val.len() < 4 {
+                return Err(Errno::EINVAL);
+            }
+            let on: i32 = crate::abi::read_at(val, 0);
+            self.passcred.store(on != 0, Ordering::Relaxed);
         }
         Ok(())
     }
