@@ -257,7 +257,8 @@ impl Socket for UnixSocket {
             }
             // SO_PASSCRED
             16 => int(self.passcred.load(Ordering::Relaxed) as i32),
-            30 => int(0),
+            // SO_ACCEPTCONN
+            30 => int(self.is_listening() as i32),
             38 => int(0),
             39 => int(AF_UNIX as i32),
             _ => return Err(Errno::ENOPROTOOPT),

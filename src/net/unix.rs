@@ -495,6 +495,11 @@ impl UnixSocket {
         Ok(())
     }
 
+    /// SO_ACCEPTCONN: listen(2) was called.
+    pub fn is_listening(&self) -> bool {
+        self.lock().listening
+    }
+
     pub fn local_addr(&self) -> Option<UnixAddr> {
         self.lock().bound.clone()
     }
