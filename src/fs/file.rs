@@ -60,6 +60,12 @@ pub trait FileOps: Send + Sync {
     fn seek(&self, _f: &File, _off: i64, _whence: u32) -> KResult<u64> {
         Err(Errno::ESPIPE)
     }
+    /// Whether a regular file or directory of this kind has a poll of
+    /// its own (Linux's file_can_poll: /proc/PID/mountinfo does); epoll
+    /// refuses the others with EPERM.
+    fn has_poll(&self) -> bool {
+        false
+    }
     /// Ready events (POLLIN, POLLOUT, POLLHUP, ...).
     fn poll(&self, _f: &File) -> u32 {
         POLLIN | POLLOUT

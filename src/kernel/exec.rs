@@ -402,6 +402,7 @@ pub fn exec_target(
         // Linux's begin_new_exec: dumpable again unless the ids differ
         // (setuid or setgid exec) or the program was unreadable.
         g.dumpable = !secure && !unreadable;
+        g.securebits &= !super::securebits::SECBIT_KEEP_CAPS;
         g.creds = new_creds;
     }
     super::ns::exec_done(t);

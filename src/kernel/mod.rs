@@ -32,6 +32,7 @@ pub mod rseq;
 pub mod rw_full;
 pub mod sched;
 pub mod seccomp;
+pub mod securebits;
 pub mod sendfile;
 pub mod signal;
 pub mod smp;

@@ -25,7 +25,7 @@ pub fn kill_in(t: &Arc<Task>, why: &str) {
     };
     let comm = t.lock().comm.clone();
     log::error!(
-        "{why}: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB, UID:{} pgtables:{}kB oom_score_adj:0",
+        "{why}: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB, UID:{} pgtables:{}kB oom_score_adj:{}",
         t.tgid(),
         comm,
         s.total * kb,
@@ -34,6 +34,7 @@ pub fn kill_in(t: &Arc<Task>, why: &str) {
         s.rss_shmem * kb,
         t.creds().uid,
         pte_bytes / 1024,
+        t.tg().lock().oom_score_adj.0,
     );
     signal::force_fault(t, signal::SIGKILL, 0, 0);
 }

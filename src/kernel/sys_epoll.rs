@@ -55,9 +55,10 @@ pub fn sys_epoll_ctl(t: &Arc<Task>, epfd: i32, op: i32, fd: i32, event: u64) -> 
         (0, 0)
     };
     // Regular files and directories cannot be polled (Linux's
-    // file_can_poll): they are always ready, so epoll refuses them.
+    // file_can_poll): they are always ready, so epoll refuses them;
+    // except those with a poll of their own (/proc/PID/mountinfo).
     let mode = target.stat().map_or(0, |st| st.mode & S_IFMT);
-    if mode == S_IFREG || mode == S_IFDIR {
+    if (mode == S_IFREG || mode == S_IFDIR) && !target.ops.has_poll() {
         return Err(Errno::EPERM);
     }
     if Arc::ptr_eq(&epf, &target) {

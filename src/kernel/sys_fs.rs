@@ -83,6 +83,18 @@ fn create_slash_check(path: &str, parent: &Path, name: &str) -> KResult<()> {
     Ok(())
 }
 
+/// EEXIST when `name` is already in `parent` (and the caller may search
+/// it): Linux's filename_create looks the name up before it asks for
+/// write access to the mount, so mkdir -p on a read-only root or in
+/// sysfs ("/sys/fs/cgroup") finds the directory instead of EROFS/EPERM.
+fn exists_first(c: &Creds, parent: &Path, name: &str) -> KResult<()> {
+    let st = parent.inode.stat();
+    if permission::may_lookup(c, &*parent.inode, &st).is_ok() && parent.inode.lookup(name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    Ok(())
+}
+
 /// Path or, with AT_EMPTY_PATH and "", the fd's own object.
 fn lookup_flags(t: &Task, dirfd: i32, addr: u64, flags: u32) -> KResult<Path> {
     lookup_flags_as(t, &t.creds(), dirfd, addr, flags)
@@ -827,6 +839,7 @@ pub fn sys_mkdirat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32) -> KResult<u
     if name.is_empty() || name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
+    exists_first(&c, &parent, &name)?;
     want_write(&parent)?;
     let umask = t.fs().umask;
     create_in(&c, &parent, &name, S_IFDIR | (mode & 0o1777 & !umask), 0)?;

@@ -10,11 +10,11 @@ use super::sys_fs::{self, IoWait};
 use super::task::{lock, Task};
 use crate::abi::{
     self,
-    net::{CmsgHdr, SCM_RIGHTS, SOL_SOCKET},
+    net::{CmsgHdr, Ucred, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET},
 };
 use crate::fs::file::{File, FileOps, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::net::inet::InetSocket;
-use crate::net::unix::UnixSocket;
+use crate::net::unix::{Cred, UnixSocket};
 use crate::net::Cmsg;
 use std::sync::Arc;
 
@@ -397,6 +397,13 @@ fn control_msgs(t: &Task, h: &MsgHdr) -> KResult<(Vec<Arc<File>>, Vec<Cmsg>)> {
             if files.len() > 253 {
                 return Err(Errno::EINVAL);
             }
+        } else if level == SOL_SOCKET && ty == SCM_CREDENTIALS {
+            // Checked here for every family (only AF_UNIX passes them on).
+            if len != CmsgHdr::len(std::mem::size_of::<Ucred>()) {
+                return Err(Errno::EINVAL);
+            }
+            let u: Ucred = abi::read_at(&c, off + CmsgHdr::len(0));
+            other.push(cred_cmsg(check_creds(t, &u)?));
         } else {
             other.push(Cmsg {
                 level,
@@ -407,6 +414,63 @@ fn control_msgs(t: &Task, h: &MsgHdr) -> KResult<(Vec<Arc<File>>, Vec<Cmsg>)> {
         off += CmsgHdr::align(len);
     }
     Ok((files, other))
+}
+
+/// SCM_CREDENTIALS a sender may give (Linux's scm_check_creds): its own
+/// pid unless CAP_SYS_ADMIN, one of its uids unless CAP_SETUID, one of
+/// its gids unless CAP_SETGID (EPERM); ids of -1 are EINVAL, a pid no
+/// process has ESRCH. The pid is the caller's number for it.
+fn check_creds(t: &Task, u: &Ucred) -> KResult<Cred> {
+    if u.uid == u32::MAX || u.gid == u32::MAX {
+        return Err(Errno::EINVAL);
+    }
+    let c = t.creds();
+    let own_pid = u.pid == crate::kernel::ns::pid::vnr(t, t.tgid());
+    let uid_ok = [c.uid, c.euid, c.suid].contains(&u.uid);
+    let gid_ok = [c.gid, c.egid, c.sgid].contains(&u.gid);
+    if !((own_pid || c.capable()) && (uid_ok || c.capable()) && (gid_ok || c.capable())) {
+        return Err(Errno::EPERM);
+    }
+    let pid = crate::kernel::ns::pid::find(t, u.pid).ok_or(Errno::ESRCH)?;
+    Ok(Cred {
+        pid,
+        uid: u.uid,
+        gid: u.gid,
+    })
+}
+
+/// Credentials as the SCM_CREDENTIALS message that carries them inside
+/// the kernel: a struct ucred holding the global pid (recvmsg gives the
+/// receiver its own number for it).
+pub fn cred_cmsg(c: Cred) -> Cmsg {
+    let u = Ucred {
+        pid: c.pid,
+        uid: c.uid,
+        gid: c.gid,
+    };
+    Cmsg {
+        level: SOL_SOCKET,
+        ty: SCM_CREDENTIALS,
+        data: abi::bytes(&u).to_vec(),
+    }
+}
+
+/// The credentials an (already checked) SCM_CREDENTIALS among `cmsgs`
+/// gives, the last one winning as in Linux's __scm_send.
+pub fn cmsg_cred(cmsgs: &[Cmsg]) -> Option<Cred> {
+    cmsgs
+        .iter()
+        .filter(|m| m.level == SOL_SOCKET && m.ty == SCM_CREDENTIALS)
+        .filter(|m| m.data.len() == std::mem::size_of::<Ucred>())
+        .map(|m| {
+            let u: Ucred = abi::read_at(&m.data, 0);
+            Cred {
+                pid: u.pid,
+                uid: u.uid,
+                gid: u.gid,
+            }
+        })
+        .next_back()
 }
 
 /// Linux's put_cmsg: append a control message to `out`, which may grow
@@ -485,13 +549,35 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     } else {
         0
     };
-    // Passed files become descriptors of the receiver, as far as the
-    // control buffer has room (the rest are closed: MSG_CTRUNC).
-    let room = if h.control == 0 {
+    let space = if h.control == 0 {
         0
     } else {
-        (h.controllen as usize).saturating_sub(CmsgHdr::len(0)) / 4
+        h.controllen as usize
     };
+    // The credentials and the family's own messages (a datagram's IP
+    // header fields) first, as scm_recv puts SCM_CREDENTIALS before the
+    // passed files; each cut short as put_cmsg when the buffer is small.
+    let mut c = Vec::new();
+    for m in &cmsgs {
+        if m.level == SOL_SOCKET && m.ty == SCM_CREDENTIALS {
+            let Some(cred) = cmsg_cred(std::slice::from_ref(m)) else {
+                continue;
+            };
+            let mut u = cred_cmsg(cred);
+            let mine = crate::kernel::ns::pid::vnr(t, cred.pid);
+            u.data[..4].copy_from_slice(abi::bytes(&mine));
+            put_cmsg(&mut c, space, &u, &mut mflags);
+        } else {
+            put_cmsg(&mut c, space, m, &mut mflags);
+        }
+    }
+    // Passed files become descriptors of the receiver, as far as the
+    // rest of the control buffer has room (the rest are closed:
+    // MSG_CTRUNC).
+    let room = space
+        .saturating_sub(c.len())
+        .saturating_sub(CmsgHdr::len(0))
+        / 4;
     let mut fds = Vec::new();
     if !rights.is_empty() {
         if rights.len() > room {
@@ -504,34 +590,22 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
             fds.push(g.install(fl, flags & MSG_CMSG_CLOEXEC != 0, nofile)?);
         }
     }
-    // Other control messages (a datagram's IP header fields).
-    let mut c = Vec::new();
-    let space = if h.control == 0 {
-        0
-    } else {
-        h.controllen as usize
-    };
-    for m in &cmsgs {
-        put_cmsg(&mut c, space, m, &mut mflags);
-    }
-    if !c.is_empty() {
-        mm.write(h.control, &c)?;
-        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &(c.len() as u64))?;
-    } else if fds.is_empty() {
-        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &0u64)?;
-    } else {
+    let mut used = c.len();
+    if !fds.is_empty() {
         let len = CmsgHdr::len(fds.len() * 4);
         let hdr = CmsgHdr {
             cmsg_len: len as u64,
             cmsg_level: SOL_SOCKET,
             cmsg_type: SCM_RIGHTS,
         };
-        let mut c = abi::bytes(&hdr).to_vec();
+        c.extend_from_slice(abi::bytes(&hdr));
         c.extend_from_slice(bytemuck::cast_slice(&fds));
-        mm.write(h.control, &c)?;
-        let space = CmsgHdr::align(len) as u64;
-        abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &space)?;
+        used += CmsgHdr::align(len).min(space - used);
     }
+    if !c.is_empty() {
+        mm.write(h.control, &c)?;
+    }
+    abi::write_val(&mm, msg + MSGHDR_CONTROLLEN, &(used as u64))?;
     abi::write_val(&mm, msg + MSGHDR_FLAGS, &mflags)?;
     Ok(if flags & MSG_TRUNC != 0 {
         full

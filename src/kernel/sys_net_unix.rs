@@ -5,12 +5,14 @@
 use super::errno::{Errno, KResult};
 use super::sched;
 use super::sys_fs;
-use super::sys_net::{new_file, Received, Socket, MSG_PEEK};
+use super::sys_net::{self, new_file, Received, Socket, MSG_PEEK};
 use super::task::{lock, Task};
 use crate::fs::file::{File, FileOps};
 use crate::fs::permission;
 use crate::fs::vfs::{S_IFMT, S_IFSOCK};
 use crate::net::unix::{Cred, UnixAddr, UnixSocket, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+use crate::net::Cmsg;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::abi::net::AF_UNIX;
@@ -173,19 +175,54 @@ impl Socket for UnixSocket {
         data: &[u8],
         dest: Option<&[u8]>,
         rights: Vec<Arc<File>>,
+        blocking: bool,
+    ) -> KResult<usize> {
+        self.send_msg(t, data, dest, rights, &[], blocking)
+    }
+
+    /// Every message carries its sender's credentials (the real uid and
+    /// gid, as scm_send), or those its SCM_CREDENTIALS gave (checked by
+    /// sendmsg); other control messages are ignored, as by Linux.
+    fn send_msg(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        rights: Vec<Arc<File>>,
+        cmsgs: &[Cmsg],
         _blocking: bool,
     ) -> KResult<usize> {
+        let cred = sys_net::cmsg_cred(cmsgs);
         // Stream sockets ignore a destination, as Linux does.
         let dest = match dest {
             Some(a) if self.kind != SOCK_STREAM => Some(resolve(t, &parse_addr(a)?)?),
             _ => None,
         };
-        UnixSocket::send(self, data, dest, rights)
+        let cred = cred.unwrap_or_else(|| {
+            let c = t.creds();
+            Cred {
+                pid: t.tgid(),
+                uid: c.uid,
+                gid: c.gid,
+            }
+        });
+        UnixSocket::send(self, data, dest, rights, cred)
     }
 
     fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
-        let (data, from, full, rights) = UnixSocket::recv(self, max, flags & MSG_PEEK != 0)?;
-        Ok((data, Some(addr_bytes(from)), full, rights))
+        Ok(self.recv_msg(max, flags)?.0)
+    }
+
+    /// SCM_CREDENTIALS only with SO_PASSCRED on.
+    fn recv_msg(&self, max: usize, flags: u32) -> KResult<(Received, Vec<Cmsg>)> {
+        let ((data, from, full, rights), cred) =
+            UnixSocket::recv(self, max, flags & MSG_PEEK != 0)?;
+        let cmsgs = cred
+            .filter(|_| self.passcred.load(Ordering::Relaxed))
+            .map(sys_net::cred_cmsg)
+            .into_iter()
+            .collect();
+        Ok(((data, Some(addr_bytes(from)), full, rights), cmsgs))
     }
 
     fn shutdown(&self, how: i32) -> KResult<()> {
@@ -225,17 +262,30 @@ impl Socket for UnixSocket {
                 };
                 crate::abi::bytes(&u).to_vec()
             }
-            30 => int(0),
+            // SO_PASSCRED
+            16 => int(self.passcred.load(Ordering::Relaxed) as i32),
+            // SO_ACCEPTCONN
+            30 => int(self.is_listening() as i32),
             38 => int(0),
             39 => int(AF_UNIX as i32),
             _ => return Err(Errno::ENOPROTOOPT),
         })
     }
 
-    /// Accepted at SOL_SOCKET (buffer sizes and flags have no effect).
-    fn setsockopt(&self, level: i32, _opt: i32, _val: &[u8]) -> KResult<()> {
+    /// SO_PASSCRED turns SCM_CREDENTIALS on receives on or off; the
+    /// rest is accepted at SOL_SOCKET (buffer sizes and other flags have
+    /// no effect).
+    fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
         if level != 1 {
             return Err(Errno::ENOPROTOOPT);
+        }
+        if opt == 16 {
+            // sock_setsockopt reads an int: EINVAL when shorter.
+            if val.len() < 4 {
+                return Err(Errno::EINVAL);
+            }
+            let on: i32 = crate::abi::read_at(val, 0);
+            self.passcred.store(on != 0, Ordering::Relaxed);
         }
         Ok(())
     }

@@ -208,6 +208,9 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             inner: Mutex::new(TgInner {
                 exit_signal: req.exit_signal,
                 dumpable: pi.dumpable,
+                securebits: pi.securebits,
+                cap_bset: pi.cap_bset,
+                oom_score_adj: pi.oom_score_adj,
                 ..TgInner::new(
                     parent,
                     vec![tid],
@@ -867,6 +870,9 @@ pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, a3: u64, a4: u64, a5: u64) -> 
     if let Some(r) = super::seccomp::sys::prctl(t, op, [a2, a3, a4, a5]) {
         return r;
     }
+    if let Some(r) = super::securebits::prctl(t, op, [a2, a3, a4, a5]) {
+        return r;
+    }
     match op {
         1 | 36 => Ok(0),
         2 => {
@@ -896,7 +902,6 @@ pub fn sys_prctl(t: &Arc<Task>, op: i32, a2: u64, a3: u64, a4: u64, a5: u64) -> 
             t.mm().write(a2, &c)?;
             Ok(0)
         }
-        23 => Ok(1),
         37 => Ok(0),
         _ => Err(Errno::EINVAL),
     }

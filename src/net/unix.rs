@@ -1,6 +1,7 @@
 //! AF_UNIX sockets: stream, datagram and seqpacket, named in the file
 //! system or in the abstract namespace, connected pairs (socketpair),
-//! listen/accept, and passing open files (SCM_RIGHTS).
+//! listen/accept, passing open files (SCM_RIGHTS) and the sender's
+//! credentials (SCM_CREDENTIALS, to receivers with SO_PASSCRED).
 
 use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
 use crate::fs::fown::{FasyncList, POLL_HUP, POLL_IN};
@@ -9,6 +10,7 @@ use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Pid};
 use crate::kernel::wait::WaitQueue;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, Weak};
 
 pub const SOCK_STREAM: u32 = 1;
@@ -46,8 +48,9 @@ impl UnixAddr {
     }
 }
 
-/// Who is on the other end (SO_PEERCRED).
-#[derive(Clone, Copy, Default)]
+/// Who is on the other end (SO_PEERCRED), or who sent a message
+/// (SCM_CREDENTIALS): a global pid, real uid and gid.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct Cred {
     pub pid: Pid,
     pub uid: u32,
@@ -59,6 +62,8 @@ struct Message {
     data: Vec<u8>,
     from: Option<UnixAddr>,
     rights: Vec<Arc<File>>,
+    /// The sender's, at the send (Linux's scm creds of the skb).
+    cred: Cred,
 }
 
 /// What a receive returns: data, sender, full message length, passed files.
@@ -89,6 +94,9 @@ struct Inner {
     queued: usize,
     /// Stream: files passed along, at the byte offset they were sent with.
     rights: VecDeque<(u64, Vec<Arc<File>>)>,
+    /// Stream: who sent the bytes from each offset on (a new entry when
+    /// the sender's credentials change).
+    creds: VecDeque<(u64, Cred)>,
     /// Stream: bytes ever queued here / ever read from here.
     rx_total: u64,
     rx_read: u64,
@@ -103,6 +111,8 @@ pub struct UnixSocket {
     inner: Mutex<Inner>,
     wq: Mutex<Arc<WaitQueue>>,
     pub cred: Mutex<Cred>,
+    /// SO_PASSCRED: receives come with the sender's SCM_CREDENTIALS.
+    pub passcred: AtomicBool,
     /// O_ASYNC descriptions of this socket: SIGIO when data arrives or
     /// the peer goes (Linux's sk_wake_async with SOCK_WAKE_WAITD).
     fasync: FasyncList,
@@ -155,11 +165,13 @@ impl UnixSocket {
                 msgs: VecDeque::new(),
                 queued: 0,
                 rights: VecDeque::new(),
+                creds: VecDeque::new(),
                 rx_total: 0,
                 rx_read: 0,
             }),
             wq: Mutex::new(Arc::new(WaitQueue::new())),
             cred: Mutex::new(cred),
+            passcred: AtomicBool::new(false),
             fasync: FasyncList::new(),
         })
     }
@@ -305,12 +317,14 @@ impl UnixSocket {
     }
 
     /// Send `data` (to `dest` for unconnected datagram sockets), with
-    /// `rights`: open files passed along (SCM_RIGHTS).
+    /// `rights`: open files passed along (SCM_RIGHTS), as `cred` (the
+    /// sender's, or what its SCM_CREDENTIALS said).
     pub fn send(
         &self,
         data: &[u8],
         dest: Option<Arc<UnixSocket>>,
         rights: Vec<Arc<File>>,
+        cred: Cred,
     ) -> KResult<usize> {
         if self.lock().shut_wr {
             return Err(Errno::EPIPE);
@@ -346,9 +360,12 @@ impl UnixSocket {
                 return Err(Errno::EAGAIN);
             }
             let n = data.len().min(room);
+            let at = t.rx_total;
             if !rights.is_empty() {
-                let at = t.rx_total;
                 t.rights.push_back((at, rights));
+            }
+            if t.creds.back().map(|c| c.1) != Some(cred) {
+                t.creds.push_back((at, cred));
             }
             t.bytes.extend(&data[..n]);
             t.rx_total += n as u64;
@@ -364,6 +381,7 @@ impl UnixSocket {
                 data: data.to_vec(),
                 from,
                 rights,
+                cred,
             });
             data.len()
         };
@@ -376,8 +394,9 @@ impl UnixSocket {
     }
 
     /// Receive up to `max` bytes: (data, sender, untruncated length, files
-    /// passed with them).
-    pub fn recv(&self, max: usize, peek: bool) -> KResult<Received> {
+    /// passed with them), and who sent them (a stream's first byte's
+    /// sender; none at end of file).
+    pub fn recv(&self, max: usize, peek: bool) -> KResult<(Received, Option<Cred>)> {
         let mut i = self.lock();
         if self.kind == SOCK_STREAM {
             if i.bytes.is_empty() {
@@ -385,7 +404,7 @@ impl UnixSocket {
                     || i.peer_gone
                     || (i.connected && i.peer.as_ref().is_some_and(|w| w.strong_count() == 0))
                 {
-                    return Ok((Vec::new(), None, 0, Vec::new()));
+                    return Ok(((Vec::new(), None, 0, Vec::new()), None));
                 }
                 if !i.connected {
                     return Err(Errno::EINVAL);
@@ -393,6 +412,13 @@ impl UnixSocket {
                 return Err(Errno::EAGAIN);
             }
             let n = max.min(i.bytes.len());
+            let start = i.rx_read;
+            let cred = i
+                .creds
+                .iter()
+                .take_while(|c| c.0 <= start)
+                .last()
+                .map(|c| c.1);
             let v: Vec<u8> = if peek {
                 i.bytes.iter().take(n).copied().collect()
             } else {
@@ -405,18 +431,23 @@ impl UnixSocket {
                 while i.rights.front().is_some_and(|r| r.0 < end) {
                     files.extend(i.rights.pop_front().unwrap().1);
                 }
+                // Keep the entry that covers the next unread byte.
+                while i.creds.get(1).is_some_and(|c| c.0 <= end) {
+                    i.creds.pop_front();
+                }
                 i.rx_read = end;
             }
             let from = i.peer_addr.clone();
             drop(i);
             self.wake();
-            return Ok((v, from, n, files));
+            return Ok(((v, from, n, files), cred));
         }
         let front = if peek {
             i.msgs.front().map(|m| Message {
                 data: m.data.clone(),
                 from: m.from.clone(),
                 rights: Vec::new(),
+                cred: m.cred,
             })
         } else {
             i.msgs.pop_front()
@@ -425,13 +456,14 @@ impl UnixSocket {
             data: msg,
             from,
             rights,
+            cred,
         }) = front
         else {
             if i.shut_rd
                 || (self.kind == SOCK_SEQPACKET
                     && (i.peer_gone || i.peer.as_ref().is_some_and(|w| w.strong_count() == 0)))
             {
-                return Ok((Vec::new(), None, 0, Vec::new()));
+                return Ok(((Vec::new(), None, 0, Vec::new()), None));
             }
             return Err(Errno::EAGAIN);
         };
@@ -443,7 +475,7 @@ impl UnixSocket {
         let full = msg.len();
         let mut msg = msg;
         msg.truncate(max);
-        Ok((msg, from, full, rights))
+        Ok(((msg, from, full, rights), Some(cred)))
     }
 
     pub fn shutdown(&self, how: i32) -> KResult<()> {
@@ -470,6 +502,11 @@ impl UnixSocket {
         }
         self.wake();
         Ok(())
+    }
+
+    /// SO_ACCEPTCONN: listen(2) was called.
+    pub fn is_listening(&self) -> bool {
+        self.lock().listening
     }
 
     pub fn local_addr(&self) -> Option<UnixAddr> {
@@ -539,12 +576,18 @@ impl FileOps for UnixSocket {
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         // Files passed along are dropped (closed) by a plain read, as Linux.
-        let (v, _, _, _) = self.recv(buf.len(), false)?;
+        let ((v, _, _, _), _) = self.recv(buf.len(), false)?;
         buf[..v.len()].copy_from_slice(&v);
         Ok(v.len())
     }
     fn write(&self, _f: &File, buf: &[u8]) -> KResult<usize> {
-        self.send(buf, None, Vec::new())
+        use crate::kernel::current;
+        let cred = current::with_creds(|c| Cred {
+            pid: current::tgid().unwrap_or(0),
+            uid: c.uid,
+            gid: c.gid,
+        });
+        self.send(buf, None, Vec::new(), cred)
     }
     fn poll(&self, _f: &File) -> u32 {
         let i = self.lock();

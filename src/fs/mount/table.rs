@@ -8,9 +8,10 @@ use super::propagate::{self, PropType};
 use super::{new_id, Mount};
 use crate::fs::vfs::{same_inode, Dentry, Inode, Path};
 use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::wait::WaitQueue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 /// The initial mount namespace's id: its nsfs inode number, Linux's
 /// PROC_MNT_INIT_INO.
@@ -34,10 +35,22 @@ fn lock() -> MutexGuard<'static, Tables> {
     TABLES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The tables, for a change.
+/// Woken at every change of a table: pollers of /proc/PID/mounts and
+/// mountinfo (Linux's per-namespace `ns->poll`; here one queue for all,
+/// and each file tells by its text whether its namespace changed).
+static EVENTS: LazyLock<Arc<WaitQueue>> = LazyLock::new(|| Arc::new(WaitQueue::new()));
+
+/// Where to sleep until a mount table changes.
+pub fn events() -> Arc<WaitQueue> {
+    EVENTS.clone()
+}
+
+/// The tables, for a change. Waiters run only after the change is done:
+/// they need the big kernel lock, held until the caller is.
 fn lock_mut() -> MutexGuard<'static, Tables> {
     let g = lock();
     GENERATION.fetch_add(1, Ordering::Relaxed);
+    EVENTS.wake_all();
     g
 }
 
@@ -175,17 +188,9 @@ pub fn covered(inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
     let Some(g) = t.get(&ns) else {
         return inode;
     };
-    let mut cur = inode;
-    loop {
-        let next = g
-            .iter()
-            .rev()
-            .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
-            .map(|m| m.root.clone());
-        match next {
-            Some(n) => cur = n,
-            None => return cur,
-        }
+    match top_mount_on(g, inode.clone()) {
+        Some(m) => m.root.clone(),
+        None => inode,
     }
 }
 
@@ -236,17 +241,25 @@ pub fn mount_of_in(g: &[Arc<Mount>], path: &Path) -> Option<Arc<Mount>> {
 }
 
 /// The last of the mounts stacked on `inode` (None if nothing is mounted
-/// there), as `covered` follows them.
+/// there), as `covered` follows them. Each step up looks only at mounts
+/// later in the table than the one below (a mount on top of another is
+/// its child, made after it): a directory bound onto itself (`mount
+/// --bind D D`, as systemd does for its read-only paths) has its own
+/// root as mount point and would otherwise lead back to itself.
 fn top_mount_on(g: &[Arc<Mount>], inode: Arc<dyn Inode>) -> Option<Arc<Mount>> {
     let mut cur = inode;
     let mut top = None;
-    while let Some(m) = g
+    let mut after = 0;
+    while let Some((i, m)) = g
         .iter()
+        .enumerate()
+        .skip(after)
         .rev()
-        .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
+        .find(|(_, m)| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
     {
         cur = m.root.clone();
         top = Some(m.clone());
+        after = i + 1;
     }
     top
 }
@@ -398,15 +411,11 @@ pub fn pivot(root: u32, new: u32, old: u32, put_old: Arc<dyn Inode>, mp: String)
 pub fn ns_root(ns: u64) -> Option<Arc<dyn Inode>> {
     let t = lock();
     let g = t.get(&ns)?;
-    let mut cur = g.iter().find(|m| m.point.is_none())?.root.clone();
-    while let Some(m) = g
-        .iter()
-        .rev()
-        .find(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &cur)))
-    {
-        cur = m.root.clone();
-    }
-    Some(cur)
+    let root = g.iter().find(|m| m.point.is_none())?.root.clone();
+    Some(match top_mount_on(g, root.clone()) {
+        Some(m) => m.root.clone(),
+        None => root,
+    })
 }
 
 /// The topmost of the mounts stacked on `inode` in the current namespace

@@ -70,6 +70,19 @@ fn public(
     pfile(pid, Guard::Mode, path, 0o444, g)
 }
 
+/// /proc/PID/mounts (`info`: mountinfo), 0444, pollable for changes.
+fn mounts_node(pid: Pid, path: &str, info: bool) -> Arc<dyn Inode> {
+    let text: Arc<dyn Fn() -> KResult<String> + Send + Sync> =
+        Arc::new(move || proc_mounts(pid, info));
+    pid_node(
+        pid,
+        Guard::Mode,
+        path,
+        S_IFREG | 0o444,
+        Kind::Ops(Arc::new(move || super::pid_mounts::open(text.clone()))),
+    )
+}
+
 /// A link into process `pid`'s files (exe, cwd, root, fd/N): only those
 /// who may ptrace-read it may read or follow it.
 fn plink(
@@ -186,16 +199,29 @@ pub(super) fn pid_dir(pid: Pid, ns: Arc<Ns>) -> Arc<dyn Inode> {
                 }),
             ),
             (
+                "oom_score_adj".into(),
+                pid_node(
+                    p,
+                    Guard::Mode,
+                    &format!("{b}/oom_score_adj"),
+                    S_IFREG | 0o644,
+                    Kind::Sysctl(
+                        Arc::new(move || super::pid_oom::show(p)),
+                        Arc::new(move |v: &str| super::pid_oom::set(p, v)),
+                    ),
+                ),
+            ),
+            (
                 "limits".into(),
                 public(p, &format!("{b}/limits"), move || proc_limits(p)),
             ),
             (
                 "mounts".into(),
-                public(p, &format!("{b}/mounts"), move || proc_mounts(p, false)),
+                mounts_node(p, &format!("{b}/mounts"), false),
             ),
             (
                 "mountinfo".into(),
-                public(p, &format!("{b}/mountinfo"), move || proc_mounts(p, true)),
+                mounts_node(p, &format!("{b}/mountinfo"), true),
             ),
             (
                 "exe".into(),

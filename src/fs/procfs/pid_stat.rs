@@ -228,7 +228,10 @@ pub(super) fn proc_status(ns: &Ns, pid: Pid) -> KResult<String> {
 
 /// The capability, seccomp, CPU and context-switch lines of status.
 fn status_tail(s: &mut String, sc: &crate::kernel::seccomp::State, mask: u64, g: &ThreadGroup) {
-    let creds = g.lock().creds.clone();
+    let (creds, bset) = {
+        let i = g.lock();
+        (i.creds.clone(), i.cap_bset)
+    };
     let (prm, eff) = creds.capability_sets();
     let u = acct::process_usage(&g);
     let _ = write!(
@@ -239,7 +242,7 @@ fn status_tail(s: &mut String, sc: &crate::kernel::seccomp::State, mask: u64, g:
          Cpus_allowed:\t{mask:x}\nCpus_allowed_list:\t{}\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         0,
-        crate::kernel::cred::CAP_FULL,
+        bset,
         0,
         sc.no_new_privs as u8,
         sc.mode,

@@ -36,6 +36,55 @@ fn fixed(path: &str, value: &'static str) -> Arc<dyn Inode> {
     super::file(path, move || Ok(format!("{value}\n")))
 }
 
+/// A random (version 4) UUID in its text form.
+fn uuid4() -> String {
+    let mut b = [0u8; 16];
+    crate::drivers::char::host_console::host_random(&mut b);
+    b[6] = b[6] & 0x0f | 0x40;
+    b[8] = b[8] & 0x3f | 0x80;
+    let h: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        h[..4].concat(),
+        h[4..6].concat(),
+        h[6..8].concat(),
+        h[8..10].concat(),
+        h[10..].concat()
+    )
+}
+
+/// This boot's id: made at the first read, the same until poweroff.
+static BOOT_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// kernel.random: boot_id (one UUID per boot, which journald stamps its
+/// entries with and sd_id128_get_boot reads) and uuid (a new one at each
+/// read), both 0444 as Linux.
+fn random_dir() -> Arc<dyn Inode> {
+    dir("/sys/kernel/random", || {
+        vec![
+            (
+                "boot_id".into(),
+                super::file("/sys/kernel/random/boot_id", || {
+                    Ok(format!("{}\n", BOOT_ID.get_or_init(uuid4)))
+                }),
+            ),
+            // A fully seeded pool, as Linux 5.18 on reports.
+            (
+                "entropy_avail".into(),
+                fixed("/sys/kernel/random/entropy_avail", "256"),
+            ),
+            (
+                "poolsize".into(),
+                fixed("/sys/kernel/random/poolsize", "256"),
+            ),
+            (
+                "uuid".into(),
+                super::file("/sys/kernel/random/uuid", || Ok(format!("{}\n", uuid4()))),
+            ),
+        ]
+    })
+}
+
 /// kernel.seccomp: the filter actions there are, and which are logged.
 fn seccomp_dir() -> Arc<dyn Inode> {
     use crate::kernel::seccomp::audit;
@@ -293,6 +342,10 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             fixed("/sys/kernel/osrelease", sys_proc::RELEASE),
                         ),
                         ("pid_max".into(), fixed("/sys/kernel/pid_max", "32768")),
+                        (
+                            "cap_last_cap".into(),
+                            fixed("/sys/kernel/cap_last_cap", "40"),
+                        ),
                         ("threads-max".into(), threads_max("/sys/kernel/threads-max")),
                         (
                             "ngroups_max".into(),
@@ -321,6 +374,7 @@ pub fn sys_dir() -> Arc<dyn Inode> {
                             ),
                         ),
                         ("seccomp".into(), seccomp_dir()),
+                        ("random".into(), random_dir()),
                         (
                             "core_uses_pid".into(),
                             int("/sys/kernel/core_uses_pid", &coredump::USES_PID, 1),
