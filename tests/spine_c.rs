@@ -69,3 +69,8 @@ fn eight_threads_on_one_mutex_futex_and_counter_are_exact() {
 fn splice_tee_vmsplice_copy_file_range_match_native() {
     compare_with_native("splice", "splice done");
 }
+
+#[test]
+fn unix_credentials_match_native() {
+    compare_with_native("scmcred", "scmcred done");
+}
