@@ -156,6 +156,9 @@ fn mconsole_commands_in_ruml_and_uml() {
     g.run("true");
     assert!(g.run("ps").contains("sleep 1000"));
     mc(&sock, "sysrq i");
+    // The old shell's prompt may still be unread: wait for the new
+    // shell's banner, then its prompt.
+    g.expect("built-in shell", BOOT_TIMEOUT);
     g.wait_prompt();
     assert!(!g.run("ps").contains("sleep 1000"));
     // sysrq u: the root is read-only afterwards.
