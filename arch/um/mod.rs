@@ -52,6 +52,7 @@ pub fn init(mem_bytes: usize, backend: &str) -> Result<(), String> {
     irq::init()?;
     process::init()?;
     if backend == "seccomp" {
+        seccomp_platform::check_host()?;
         let bytes = seccomp_platform::slot_bytes(mem_bytes as u64);
         let base = cpu::ncpus() as u64 * stub::STUB_DATA_SIZE;
         let _ = SLOT_BYTES.set(bytes);

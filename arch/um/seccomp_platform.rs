@@ -686,6 +686,32 @@ impl AddressSpace for SecMm {
     }
 }
 
+/// AT_HWCAP2's bit for user-space FSGSBASE (Linux's HWCAP2_FSGSBASE).
+const HWCAP2_FSGSBASE: u64 = 1 << 1;
+
+/// Can this host run the platform? The stub's SIGSYS handler keeps the
+/// guest's FS base with rdfsbase/wrfsbase, which fault unless the host
+/// kernel enabled FSGSBASE for user space (Linux 5.9 or later, on a CPU
+/// that has it); without it every guest process would die at its first
+/// syscall, so refuse before boot.
+pub fn check_host() -> Result<(), String> {
+    // SAFETY: getauxval only reads this process's auxiliary vector.
+    let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    fsgsbase_usable(hwcap2 as u64)
+}
+
+fn fsgsbase_usable(hwcap2: u64) -> Result<(), String> {
+    if hwcap2 & HWCAP2_FSGSBASE != 0 {
+        Ok(())
+    } else {
+        Err(
+            "platform=seccomp needs FSGSBASE enabled by the host kernel \
+             (Linux 5.9 or later on a CPU with it); use platform=ptrace"
+                .into(),
+        )
+    }
+}
+
 /// Start this platform's zygote on the calling vCPU thread (after the
 /// ptrace platform's, which also serves as the fallback).
 pub fn init_cpu() -> Result<(), String> {
@@ -745,5 +771,18 @@ impl Platform for Seccomp {
     fn init_cpu(&self, cpu: usize) -> Result<(), String> {
         super::init_cpu(cpu)?;
         init_cpu()
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    #[test]
+    fn fsgsbase_is_required() {
+        assert!(fsgsbase_usable(HWCAP2_FSGSBASE).is_ok());
+        assert!(fsgsbase_usable(HWCAP2_FSGSBASE | 1).is_ok());
+        let e = fsgsbase_usable(1).unwrap_err();
+        assert!(e.contains("platform=ptrace"), "{e}");
     }
 }
