@@ -704,6 +704,11 @@ pub fn sys_setsockopt(
         // struct sock_fprog points at the program: hand the family the
         // instructions themselves.
         let p: abi::net::SockFprog = abi::from_prefix(&v).ok_or(Errno::EINVAL)?;
+        // bpf_check_basics_ok: no program or a bad length is EINVAL
+        // before anything is read.
+        if p.filter == 0 || p.len == 0 || p.len > 4096 {
+            return Err(Errno::EINVAL);
+        }
         let n = p.len as usize * size_of::<abi::net::SockFilter>();
         let prog = t.mm().read_vec(p.filter, n)?;
         s.setsockopt(level, opt, &prog)?;

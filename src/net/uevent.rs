@@ -35,8 +35,10 @@ struct Datagram {
 }
 
 struct State {
-    /// Port id, 0 until bound.
+    /// Port id: 0 until bound, or the one a failed bind asked for
+    /// (Linux keeps it, getsockname shows it).
     port: u32,
+    bound: bool,
     /// nl_groups: the multicast groups 1..=32 it is a member of.
     groups: u32,
     queue: VecDeque<Datagram>,
@@ -74,7 +76,10 @@ fn sockets() -> Vec<Arc<UeventSocket>> {
 }
 
 fn port_taken(port: u32) -> bool {
-    sockets().iter().any(|s| lock(&s.st).port == port)
+    sockets().iter().any(|s| {
+        let st = lock(&s.st);
+        st.bound && st.port == port
+    })
 }
 
 impl UeventSocket {
@@ -82,6 +87,7 @@ impl UeventSocket {
         let s = Arc::new(UeventSocket {
             st: Mutex::new(State {
                 port: 0,
+                bound: false,
                 groups: 0,
                 queue: VecDeque::new(),
                 queued: 0,
@@ -101,7 +107,7 @@ impl UeventSocket {
     /// a negative number (netlink_autobind).
     pub fn autobind(&self, tgid: u32) {
         let mut r = lock(&ROVER);
-        if lock(&self.st).port != 0 {
+        if lock(&self.st).bound {
             return;
         }
         let mut port = tgid;
@@ -109,7 +115,9 @@ impl UeventSocket {
             port = *r as u32;
             *r = if *r == i32::MIN { -4097 } else { *r - 1 };
         }
-        lock(&self.st).port = port;
+        let mut st = lock(&self.st);
+        st.port = port;
+        st.bound = true;
     }
 
     /// bind(2): checks in netlink_bind's order, then the port (given or
@@ -119,17 +127,23 @@ impl UeventSocket {
         if a.nl_family != AF_NETLINK {
             return Err(Errno::EINVAL);
         }
-        let bound = lock(&self.st).port;
-        if bound != 0 && a.nl_pid != bound {
+        let (bound, port) = {
+            let st = lock(&self.st);
+            (st.bound, st.port)
+        };
+        if bound && a.nl_pid != port {
             return Err(Errno::EINVAL);
         }
-        if bound == 0 {
+        if !bound {
             if a.nl_pid != 0 {
                 let _g = lock(&ROVER);
-                if port_taken(a.nl_pid) {
+                let taken = port_taken(a.nl_pid);
+                let mut st = lock(&self.st);
+                st.port = a.nl_pid;
+                if taken {
                     return Err(Errno::EADDRINUSE);
                 }
-                lock(&self.st).port = a.nl_pid;
+                st.bound = true;
             } else {
                 self.autobind(tgid);
             }
