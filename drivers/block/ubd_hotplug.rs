@@ -114,16 +114,18 @@ pub fn remove(arg: &str) -> Vec<Vec<u8>> {
     };
     let rdev = disk.rdev();
     drop(disk);
-    // What "remove" uevents will say, partitions before the disk.
-    let mut gone: Vec<_> = super::all()
-        .into_iter()
-        .filter(|d| d.rdev() >= rdev && d.rdev() < rdev + 16)
-        .collect();
-    gone.sort_by_key(|d| std::cmp::Reverse(d.rdev()));
-    let gone: Vec<_> = gone
-        .iter()
-        .map(|d| crate::fs::sysfs::uevent_of(d.as_ref()))
-        .collect();
+    // What "remove" uevents will say, partitions before the disk (the
+    // devices themselves are let go: an Arc held here reads as "open").
+    let gone: Vec<_> = {
+        let mut devs: Vec<_> = super::all()
+            .into_iter()
+            .filter(|d| d.rdev() >= rdev && d.rdev() < rdev + 16)
+            .collect();
+        devs.sort_by_key(|d| std::cmp::Reverse(d.rdev()));
+        devs.iter()
+            .map(|d| crate::fs::sysfs::uevent_of(d.as_ref()))
+            .collect()
+    };
     match super::unregister_disk(rdev) {
         Ok(names) => {
             for n in names {
