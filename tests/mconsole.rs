@@ -532,28 +532,19 @@ fn ubd_hot_plug_sends_uevents() {
     assert_eq!(mc(&sock, &cfg), ("OK \n".into(), 0));
     assert_eq!(mc(&sock, "remove ubd1"), ("OK \n".into(), 0));
     let out = g.run("while ! grep -q done /tmp/ev; do sleep 0.1; done; cat /tmp/ev");
-    let want = "listening
-event from port 0 group 1 cred pid 0 uid 0
-  add@/devices/platform/uml-blkdev.1/block/ubdb
-  ACTION=add
-  DEVPATH=/devices/platform/uml-blkdev.1/block/ubdb
-  SUBSYSTEM=block
-  MAJOR=98
-  MINOR=16
-  DEVNAME=ubdb
-  DEVTYPE=disk
-  SEQNUM set
-event from port 0 group 1 cred pid 0 uid 0
-  remove@/devices/platform/uml-blkdev.1/block/ubdb
-  ACTION=remove
-  DEVPATH=/devices/platform/uml-blkdev.1/block/ubdb
-  SUBSYSTEM=block
-  MAJOR=98
-  MINOR=16
-  DEVNAME=ubdb
-  DEVTYPE=disk
-  SEQNUM set
-uevent_listen done";
+    let event = |action: &str| {
+        let path = "/devices/platform/uml-blkdev.1/block/ubdb";
+        format!(
+            "event from port 0 group 1 cred pid 0 uid 0\n  {action}@{path}\n  ACTION={action}\n  \
+             DEVPATH={path}\n  SUBSYSTEM=block\n  MAJOR=98\n  MINOR=16\n  DEVNAME=ubdb\n  \
+             DEVTYPE=disk\n  SEQNUM set\n"
+        )
+    };
+    let want = format!(
+        "listening\n{}{}uevent_listen done",
+        event("add"),
+        event("remove")
+    );
     let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
     assert_eq!(got.join("\n"), want, "{out}");
     assert_eq!(mc(&sock, "halt"), ("OK \n".into(), 0));

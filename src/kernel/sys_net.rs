@@ -152,7 +152,7 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
                 return Err(Errno::ESOCKTNOSUPPORT);
             }
             if proto == crate::net::uevent::NETLINK_KOBJECT_UEVENT {
-                crate::net::uevent::UeventSocket::new()
+                crate::net::uevent::UeventSocket::new(k)
             } else {
                 crate::net::netlink::NetlinkSocket::new(proto)?
             }

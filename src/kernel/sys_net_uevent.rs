@@ -28,7 +28,6 @@ const SO_DOMAIN: i32 = 39;
 const SOL_NETLINK: i32 = 270;
 const NETLINK_ADD_MEMBERSHIP: i32 = 1;
 const NETLINK_DROP_MEMBERSHIP: i32 = 2;
-const SOCK_RAW: i32 = 3;
 
 fn int(v: i32) -> Vec<u8> {
     abi::bytes(&v).to_vec()
@@ -108,7 +107,7 @@ impl Socket for UeventSocket {
     }
     fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
         Ok(match (level, opt) {
-            (SOL_SOCKET, SO_TYPE) => int(SOCK_RAW),
+            (SOL_SOCKET, SO_TYPE) => int(self.kind as i32),
             (SOL_SOCKET, SO_ERROR) => int(0),
             (SOL_SOCKET, SO_RCVBUF) => int(self.rcvbuf() as i32),
             (SOL_SOCKET, SO_SNDBUF) => int(RMEM_MAX as i32),

@@ -53,6 +53,8 @@ struct State {
 
 /// A NETLINK_KOBJECT_UEVENT socket.
 pub struct UeventSocket {
+    /// SOCK_RAW or SOCK_DGRAM (the same to netlink; SO_TYPE says which).
+    pub kind: u32,
     st: Mutex<State>,
     wq: Arc<WaitQueue>,
     fasync: crate::fs::fown::FasyncList,
@@ -83,8 +85,9 @@ fn port_taken(port: u32) -> bool {
 }
 
 impl UeventSocket {
-    pub fn new() -> Arc<UeventSocket> {
+    pub fn new(kind: u32) -> Arc<UeventSocket> {
         let s = Arc::new(UeventSocket {
+            kind,
             st: Mutex::new(State {
                 port: 0,
                 bound: false,

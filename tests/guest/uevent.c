@@ -81,6 +81,7 @@ int main(void)
     printf("SO_TYPE %d SO_PROTOCOL %d SO_DOMAIN %d\n", getint(fd, SOL_SOCKET, SO_TYPE),
            getint(fd, SOL_SOCKET, SO_PROTOCOL), getint(fd, SOL_SOCKET, SO_DOMAIN));
 
+    printf("dgram SO_TYPE %d\n", getint(d, SOL_SOCKET, SO_TYPE));
     name("unbound", fd);
     struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = 1};
     show("bind short", bind(fd, (struct sockaddr *)&a, 4));
