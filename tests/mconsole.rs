@@ -510,3 +510,46 @@ fn notify_socket_hears_of_the_mconsole_and_a_panic() {
     assert_eq!(notification(&l, "linux.uml").0, 1);
     u.kill(9);
 }
+
+/// `config ubd1=` and `remove ubd1` send uevents (block add, then
+/// remove) to NETLINK_KOBJECT_UEVENT listeners of group 1.
+#[test]
+fn ubd_hot_plug_sends_uevents() {
+    if !have_mconsole() {
+        return;
+    }
+    let dir = test_dir("mconsole-uevent-build");
+    let bin = dir.join("uevent_listen");
+    compile_c(&repo_root().join("tests/guest/uevent_listen.c"), &bin, &[]);
+    let initrd = build_initramfs("mconsole-uevent", &[(bin.as_path(), "/bin/uevent_listen")]);
+    let extra = dir.join("extra.img");
+    std::fs::write(&extra, vec![0u8; 1 << 20]).unwrap();
+    let uml_dir = dir.join("uml");
+    let sock = uml_dir.join("mc-uevent/mconsole");
+    let mut g = boot_umid(&initrd, "mc-uevent", &uml_dir, &[]);
+    g.wait_prompt();
+    wait_for(&sock);
+    g.send("uevent_listen 2 > /tmp/ev 2>&1 &\n");
+    g.run("while ! grep -q listening /tmp/ev; do sleep 0.1; done");
+    let cfg = format!("config ubd1={}", extra.display());
+    assert_eq!(mc(&sock, &cfg), ("OK \n".into(), 0));
+    assert_eq!(mc(&sock, "remove ubd1"), ("OK \n".into(), 0));
+    let out = g.run("while ! grep -q done /tmp/ev; do sleep 0.1; done; cat /tmp/ev");
+    let event = |action: &str| {
+        let path = "/devices/platform/uml-blkdev.1/block/ubdb";
+        format!(
+            "event from port 0 group 1 cred pid 0 uid 0\n  {action}@{path}\n  ACTION={action}\n  \
+             DEVPATH={path}\n  SUBSYSTEM=block\n  MAJOR=98\n  MINOR=16\n  DEVNAME=ubdb\n  \
+             DEVTYPE=disk\n  SEQNUM set\n"
+        )
+    };
+    let want = format!(
+        "listening\n{}{}uevent_listen done",
+        event("add"),
+        event("remove")
+    );
+    let got: Vec<&str> = out.lines().map(|l| l.trim_end()).collect();
+    assert_eq!(got.join("\n"), want, "{out}");
+    assert_eq!(mc(&sock, "halt"), ("OK \n".into(), 0));
+    g.wait_exit(EXIT_TIMEOUT).expect("halt did not end vmlinux");
+}

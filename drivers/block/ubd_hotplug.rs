@@ -73,12 +73,18 @@ pub fn config(arg: &str) -> Vec<Vec<u8>> {
     let Some(disk) = super::by_name(&name) else {
         return reply("Couldn't register the device", -5, false);
     };
-    // The disk and its partitions appear in every devtmpfs.
+    // The disk and its partitions appear in every devtmpfs, and each is
+    // announced to uevent listeners (the disk first).
     let rdev = disk.rdev();
-    for d in super::all() {
-        if d.rdev() >= rdev && d.rdev() < rdev + 16 {
-            crate::fs::devtmpfs_hotplug::add_block(d.name(), d.rdev());
-        }
+    let mut added: Vec<_> = super::all()
+        .into_iter()
+        .filter(|d| d.rdev() >= rdev && d.rdev() < rdev + 16)
+        .collect();
+    added.sort_by_key(|d| d.rdev());
+    for d in added {
+        crate::fs::devtmpfs_hotplug::add_block(d.name(), d.rdev());
+        let (path, env) = crate::fs::sysfs::uevent_of(d.as_ref());
+        crate::net::uevent::broadcast("add", &path, "block", &env);
     }
     files().insert(spec.index, spec.file.display().to_string());
     reply("", 0, false)
@@ -108,10 +114,25 @@ pub fn remove(arg: &str) -> Vec<Vec<u8>> {
     };
     let rdev = disk.rdev();
     drop(disk);
+    // What "remove" uevents will say, partitions before the disk (the
+    // devices themselves are let go: an Arc held here reads as "open").
+    let gone: Vec<_> = {
+        let mut devs: Vec<_> = super::all()
+            .into_iter()
+            .filter(|d| d.rdev() >= rdev && d.rdev() < rdev + 16)
+            .collect();
+        devs.sort_by_key(|d| std::cmp::Reverse(d.rdev()));
+        devs.iter()
+            .map(|d| crate::fs::sysfs::uevent_of(d.as_ref()))
+            .collect()
+    };
     match super::unregister_disk(rdev) {
         Ok(names) => {
             for n in names {
                 crate::fs::devtmpfs_hotplug::remove(&n);
+            }
+            for (path, env) in gone {
+                crate::net::uevent::broadcast("remove", &path, "block", &env);
             }
             ubd::forget(&name);
             files().remove(&(n as u8));

@@ -55,6 +55,7 @@ pub mod sys_net;
 mod sys_net_inet;
 mod sys_net_netlink;
 mod sys_net_packet;
+mod sys_net_uevent;
 mod sys_net_unix;
 pub mod sys_pivot_root;
 pub mod sys_poll;

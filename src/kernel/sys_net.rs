@@ -104,11 +104,14 @@ fn sock_of(t: &Task, fd: i32) -> KResult<(Arc<File>, Arc<dyn Socket>)> {
             Ok(i) => i,
             Err(any) => match any.downcast::<crate::net::netlink::NetlinkSocket>() {
                 Ok(n) => n,
-                Err(any) => match any.downcast::<crate::net::packet::PacketSocket>() {
-                    Ok(p) => p,
-                    Err(any) => any
-                        .downcast::<crate::net::inet::raw::RawIpSocket>()
-                        .map_err(|_| Errno::ENOTSOCK)?,
+                Err(any) => match any.downcast::<crate::net::uevent::UeventSocket>() {
+                    Ok(u) => u,
+                    Err(any) => match any.downcast::<crate::net::packet::PacketSocket>() {
+                        Ok(p) => p,
+                        Err(any) => any
+                            .downcast::<crate::net::inet::raw::RawIpSocket>()
+                            .map_err(|_| Errno::ENOTSOCK)?,
+                    },
                 },
             },
         },
@@ -148,7 +151,11 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
             if k != SOCK_RAW && k != SOCK_DGRAM {
                 return Err(Errno::ESOCKTNOSUPPORT);
             }
-            crate::net::netlink::NetlinkSocket::new(proto)?
+            if proto == crate::net::uevent::NETLINK_KOBJECT_UEVENT {
+                crate::net::uevent::UeventSocket::new(k)
+            } else {
+                crate::net::netlink::NetlinkSocket::new(proto)?
+            }
         }
         AF_PACKET => crate::net::packet::PacketSocket::new(k, proto, t.creds().capable())?,
         _ => return Err(Errno::EAFNOSUPPORT),
@@ -682,10 +689,26 @@ pub fn sys_setsockopt(
         // Linux asks for CAP_NET_RAW to bind a socket to an interface.
         return Err(Errno::EPERM);
     }
+    if level == SOL_SOCKET
+        && [
+            super::sys_net_uevent::SO_SNDBUFFORCE,
+            super::sys_net_uevent::SO_RCVBUFFORCE,
+        ]
+        .contains(&opt)
+        && !t.creds().capable()
+    {
+        // Going past rmem_max/wmem_max needs CAP_NET_ADMIN.
+        return Err(Errno::EPERM);
+    }
     if level == SOL_SOCKET && opt == super::sys_net_packet::SO_ATTACH_FILTER {
         // struct sock_fprog points at the program: hand the family the
         // instructions themselves.
         let p: abi::net::SockFprog = abi::from_prefix(&v).ok_or(Errno::EINVAL)?;
+        // bpf_check_basics_ok: no program or a bad length is EINVAL
+        // before anything is read.
+        if p.filter == 0 || p.len == 0 || p.len > 4096 {
+            return Err(Errno::EINVAL);
+        }
         let n = p.len as usize * size_of::<abi::net::SockFilter>();
         let prog = t.mm().read_vec(p.filter, n)?;
         s.setsockopt(level, opt, &prog)?;

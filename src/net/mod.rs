@@ -1,5 +1,6 @@
 //! Networking: AF_UNIX sockets (`unix`), AF_INET/AF_INET6 sockets over
-//! smoltcp with a loopback interface (`inet`), route netlink (`netlink`)
+//! smoltcp with a loopback interface (`inet`), route netlink (`netlink`),
+//! uevent netlink (`uevent`)
 //! and link-level AF_PACKET sockets (`packet`). The socket syscalls live
 //! in `kernel::sys_net`, which dispatches each call to the socket's
 //! family. Host networking: ethN devices (`drivers::net`) are more
@@ -8,6 +9,7 @@
 pub mod inet;
 pub mod netlink;
 pub mod packet;
+pub mod uevent;
 pub mod unix;
 
 use crate::fs::vfs::{Stat, S_IFSOCK};

@@ -30,6 +30,26 @@ fn disk_path(d: &dyn BlockDevice) -> String {
     format!("devices/{}/block/{}", d.sysfs_parent(), d.name())
 }
 
+/// What a hot-plugged disk or partition's uevent says: its DEVPATH
+/// ("/devices/.../block/ubdb[/ubdb1]") and MAJOR, MINOR, DEVNAME and
+/// DEVTYPE, as its `uevent` attribute.
+pub fn uevent_of(d: &dyn BlockDevice) -> (String, Vec<(&'static str, String)>) {
+    let (path, ty) = match d.partition() {
+        None => (disk_path(d), "disk"),
+        Some(p) => (
+            format!("{}/{}", disk_path(p.disk.as_ref()), d.name()),
+            "partition",
+        ),
+    };
+    let env = vec![
+        ("MAJOR", crate::drivers::major(d.rdev()).to_string()),
+        ("MINOR", crate::drivers::minor(d.rdev()).to_string()),
+        ("DEVNAME", d.name().to_string()),
+        ("DEVTYPE", ty.to_string()),
+    ];
+    (format!("/{path}"), env)
+}
+
 /// Attributes disks and partitions share.
 fn common_attrs(dir: &SysNode, d: &dyn BlockDevice) {
     dir.attr("size", format!("{}\n", d.size() / SECTOR_SIZE));

@@ -6,6 +6,7 @@
 //! /sys/class/net (`net`).
 
 mod block;
+pub use block::uevent_of;
 mod chardev;
 mod net;
 mod node;

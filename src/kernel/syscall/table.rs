@@ -161,7 +161,7 @@ const LIST: &[Entry] = &[
     full(38, "setitimer", "ITIMER_VIRTUAL/PROF count the process's user / user+system CPU time (checked whenever the guest returns; a busy loop is interrupted in time)", |t, a| sys_time::sys_setitimer(t, a.i(0), a.u(1), a.u(2))),
     full(39, "getpid", "the number in the caller's pid namespace", |t, _| Ok(k::ns::pid::vnr(t, t.tgid()) as u64)),
     full(40, "sendfile", "blocking sends go in whole; from a regular file, or one read from a pipe/socket", |t, a| k::sendfile::sys_sendfile(t, a.i(0), a.i(1), a.u(2), a.usize(3))),
-    partial(41, "socket", "AF_UNIX, AF_INET/AF_INET6 (TCP, UDP, ICMP; other raw IPv4 protocols root-only and ioctl-only), AF_NETLINK (SOCK_RAW/SOCK_DGRAM, NETLINK_ROUTE), AF_PACKET (SOCK_RAW/SOCK_DGRAM, root only); other families EAFNOSUPPORT", |t, a| sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2))),
+    partial(41, "socket", "AF_UNIX, AF_INET/AF_INET6 (TCP, UDP, ICMP; other raw IPv4 protocols root-only and ioctl-only), AF_NETLINK (SOCK_RAW/SOCK_DGRAM, NETLINK_ROUTE, NETLINK_KOBJECT_UEVENT: uevents of mconsole ubd hot-plug only, classic BPF filters run), AF_PACKET (SOCK_RAW/SOCK_DGRAM, root only); other families EAFNOSUPPORT", |t, a| sys_net::sys_socket(t, a.i(0), a.u32(1), a.i(2))),
     full(42, "connect", "AF_UNIX path names are bytes", |t, a| sys_net::sys_connect(t, a.i(0), a.u(1), a.u32(2))),
     full(43, "accept", "as accept4 without flags", |t, a| sys_net::sys_accept4(t, a.i(0), a.u(1), a.u(2), 0)),
     partial(44, "sendto", "MSG_DONTWAIT, MSG_NOSIGNAL (else SIGPIPE with EPIPE); MSG_OOB, MSG_MORE and MSG_EOR are not looked at", |t, a| sys_net::sys_sendto(t, a.i(0), a.u(1), a.usize(2), a.u32(3), a.u(4), a.u32(5))),

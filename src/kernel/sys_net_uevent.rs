@@ -1,0 +1,161 @@
+//! The socket syscalls for AF_NETLINK, NETLINK_KOBJECT_UEVENT: `Socket`
+//! for `net::uevent::UeventSocket` and its socket options (SO_RCVBUF,
+//! SO_PASSCRED, SO_ATTACH_FILTER with the program already read by
+//! `sys_net`, the netlink memberships).
+
+use super::errno::{Errno, KResult};
+use super::sys_net::{cred_cmsg, Received, Socket, MSG_PEEK};
+use super::sys_net_packet::SO_ATTACH_FILTER;
+use super::task::Task;
+use crate::abi::{self, net::SockFilter, net::SockaddrNl, net::SOL_SOCKET};
+use crate::fs::file::{File, FileOps};
+use crate::net::packet::bpf::Filter;
+use crate::net::uevent::{UeventSocket, MIN_RCVBUF, NETLINK_KOBJECT_UEVENT, RMEM_MAX};
+use crate::net::unix::Cred;
+use crate::net::Cmsg;
+use std::sync::Arc;
+
+const SO_DETACH_FILTER: i32 = 27;
+const SO_TYPE: i32 = 3;
+const SO_ERROR: i32 = 4;
+const SO_SNDBUF: i32 = 7;
+const SO_RCVBUF: i32 = 8;
+const SO_PASSCRED: i32 = 16;
+pub const SO_SNDBUFFORCE: i32 = 32;
+pub const SO_RCVBUFFORCE: i32 = 33;
+const SO_PROTOCOL: i32 = 38;
+const SO_DOMAIN: i32 = 39;
+const SOL_NETLINK: i32 = 270;
+const NETLINK_ADD_MEMBERSHIP: i32 = 1;
+const NETLINK_DROP_MEMBERSHIP: i32 = 2;
+
+fn int(v: i32) -> Vec<u8> {
+    abi::bytes(&v).to_vec()
+}
+
+/// An int option's value (EINVAL when shorter than an int).
+fn int_of(val: &[u8]) -> KResult<i32> {
+    abi::from_prefix::<i32>(val).ok_or(Errno::EINVAL)
+}
+
+impl Socket for UeventSocket {
+    fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+        UeventSocket::bind(&self, addr, t.tgid() as u32)
+    }
+    fn listen(&self, _backlog: i32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    fn connect(self: Arc<Self>, t: &Arc<Task>, _f: &File, addr: &[u8]) -> KResult<()> {
+        let a = abi::from_prefix::<SockaddrNl>(addr).ok_or(Errno::EINVAL)?;
+        if a.nl_family != abi::net::AF_NETLINK && a.nl_family != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.autobind(t.tgid() as u32);
+        Ok(())
+    }
+    fn accept(&self) -> KResult<(Arc<dyn FileOps>, Vec<u8>)> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    fn send(
+        &self,
+        t: &Arc<Task>,
+        data: &[u8],
+        dest: Option<&[u8]>,
+        _rights: Vec<Arc<File>>,
+        _blocking: bool,
+    ) -> KResult<usize> {
+        let groups = match dest {
+            Some(d) => {
+                let a = abi::from_prefix::<SockaddrNl>(d).ok_or(Errno::EINVAL)?;
+                if a.nl_family != abi::net::AF_NETLINK {
+                    return Err(Errno::EINVAL);
+                }
+                a.nl_groups
+            }
+            None => 0,
+        };
+        // Only CAP_NET_ADMIN may send to this family's groups.
+        if groups != 0 && !t.creds().capable() {
+            return Err(Errno::EPERM);
+        }
+        self.autobind(t.tgid() as u32);
+        Ok(UeventSocket::send(self, data, groups))
+    }
+    fn recv(&self, max: usize, flags: u32) -> KResult<Received> {
+        Ok(self.recv_msg(max, flags)?.0)
+    }
+    /// The sender is the kernel (port 0) on the message's group;
+    /// SO_PASSCRED adds the kernel's credentials (pid 0, uid 0, gid 0).
+    fn recv_msg(&self, max: usize, flags: u32) -> KResult<(Received, Vec<Cmsg>)> {
+        let (data, full, group, passcred) = UeventSocket::recv(self, max, flags & MSG_PEEK != 0)?;
+        let cmsgs = if passcred {
+            vec![cred_cmsg(Cred::default())]
+        } else {
+            Vec::new()
+        };
+        let from = UeventSocket::sockaddr(0, group);
+        Ok(((data, Some(from), full, Vec::new()), cmsgs))
+    }
+    fn shutdown(&self, _how: i32) -> KResult<()> {
+        Ok(())
+    }
+    fn sockname(&self) -> KResult<Vec<u8>> {
+        Ok(self.name())
+    }
+    fn peername(&self) -> KResult<Vec<u8>> {
+        Ok(UeventSocket::sockaddr(0, 0))
+    }
+    fn getsockopt(&self, level: i32, opt: i32) -> KResult<Vec<u8>> {
+        Ok(match (level, opt) {
+            (SOL_SOCKET, SO_TYPE) => int(self.kind as i32),
+            (SOL_SOCKET, SO_ERROR) => int(0),
+            (SOL_SOCKET, SO_RCVBUF) => int(self.rcvbuf() as i32),
+            (SOL_SOCKET, SO_SNDBUF) => int(RMEM_MAX as i32),
+            (SOL_SOCKET, SO_PASSCRED) => int(self.passcred() as i32),
+            (SOL_SOCKET, SO_PROTOCOL) => int(NETLINK_KOBJECT_UEVENT),
+            (SOL_SOCKET, SO_DOMAIN) => int(abi::net::AF_NETLINK as i32),
+            (SOL_SOCKET, _) => int(0),
+            _ => return Err(Errno::ENOPROTOOPT),
+        })
+    }
+    fn setsockopt(&self, level: i32, opt: i32, val: &[u8]) -> KResult<()> {
+        match (level, opt) {
+            (SOL_SOCKET, SO_ATTACH_FILTER) => {
+                let prog: Vec<SockFilter> = val
+                    .chunks_exact(size_of::<SockFilter>())
+                    .map(|c| abi::read_at(c, 0))
+                    .collect();
+                self.set_filter(Some(Filter::new(prog)?))
+            }
+            (SOL_SOCKET, SO_DETACH_FILTER) => self.set_filter(None),
+            // Doubled as Linux keeps it, capped at rmem_max unless forced
+            // (the capability is checked by `sys_net`).
+            (SOL_SOCKET, SO_RCVBUF | SO_RCVBUFFORCE) => {
+                let mut v = i64::from(int_of(val)?.max(0));
+                if opt == SO_RCVBUF {
+                    v = v.min(RMEM_MAX);
+                }
+                let v = (v.min(i64::from(i32::MAX / 2)) * 2).max(MIN_RCVBUF);
+                self.set_rcvbuf(v as usize);
+                Ok(())
+            }
+            (SOL_SOCKET, SO_PASSCRED) => {
+                self.set_passcred(int_of(val)? != 0);
+                Ok(())
+            }
+            (SOL_SOCKET, _) => {
+                int_of(val)?;
+                Ok(())
+            }
+            (SOL_NETLINK, NETLINK_ADD_MEMBERSHIP | NETLINK_DROP_MEMBERSHIP) => {
+                let g = abi::from_prefix::<u32>(val).unwrap_or(0);
+                self.membership(g, opt == NETLINK_ADD_MEMBERSHIP)
+            }
+            // NETLINK_PKTINFO, BROADCAST_ERROR, NO_ENOBUFS, CAP_ACK,
+            // EXT_ACK, GET_STRICT_CHK: flags with nothing to change here.
+            (SOL_NETLINK, 3 | 4 | 5 | 10 | 11 | 12) => Ok(()),
+            (SOL_NETLINK, _) => Err(Errno::ENOPROTOOPT),
+            _ => Err(Errno::ENOPROTOOPT),
+        }
+    }
+}
