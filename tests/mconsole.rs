@@ -538,7 +538,7 @@ fn ubd_hot_plug_sends_uevents() {
     let event = |action: &str| {
         let path = "/devices/platform/uml-blkdev.1/block/ubdb";
         format!(
-            "event from port 0 group 1 cred pid 0 uid 0\n  {action}@{path}\n  ACTION={action}\n  \
+            "event from port 0 group 1 pktinfo group 1 cred pid 0 uid 0\n  {action}@{path}\n  ACTION={action}\n  \
              DEVPATH={path}\n  SUBSYSTEM=block\n  MAJOR=98\n  MINOR=16\n  DEVNAME=ubdb\n  \
              DEVTYPE=disk\n  SEQNUM set\n"
         )

@@ -10,7 +10,10 @@ use super::task::Task;
 use crate::abi::{self, net::SockFilter, net::SockaddrNl, net::SOL_SOCKET};
 use crate::fs::file::{File, FileOps};
 use crate::net::packet::bpf::Filter;
-use crate::net::uevent::{UeventSocket, MIN_RCVBUF, NETLINK_KOBJECT_UEVENT, RMEM_MAX};
+use crate::net::uevent::{
+    UeventSocket, MIN_RCVBUF, NETLINK_BROADCAST_ERROR, NETLINK_CAP_ACK, NETLINK_EXT_ACK,
+    NETLINK_GET_STRICT_CHK, NETLINK_KOBJECT_UEVENT, NETLINK_NO_ENOBUFS, NETLINK_PKTINFO, RMEM_MAX,
+};
 use crate::net::unix::Cred;
 use crate::net::Cmsg;
 use std::sync::Arc;
@@ -28,6 +31,16 @@ const SO_DOMAIN: i32 = 39;
 const SOL_NETLINK: i32 = 270;
 const NETLINK_ADD_MEMBERSHIP: i32 = 1;
 const NETLINK_DROP_MEMBERSHIP: i32 = 2;
+
+/// The SOL_NETLINK options that are flags.
+const NL_FLAGS: [i32; 6] = [
+    NETLINK_PKTINFO,
+    NETLINK_BROADCAST_ERROR,
+    NETLINK_NO_ENOBUFS,
+    NETLINK_CAP_ACK,
+    NETLINK_EXT_ACK,
+    NETLINK_GET_STRICT_CHK,
+];
 
 fn int(v: i32) -> Vec<u8> {
     abi::bytes(&v).to_vec()
@@ -88,11 +101,19 @@ impl Socket for UeventSocket {
     /// SO_PASSCRED adds the kernel's credentials (pid 0, uid 0, gid 0).
     fn recv_msg(&self, max: usize, flags: u32) -> KResult<(Received, Vec<Cmsg>)> {
         let (data, full, group, passcred) = UeventSocket::recv(self, max, flags & MSG_PEEK != 0)?;
-        let cmsgs = if passcred {
-            vec![cred_cmsg(Cred::default())]
-        } else {
-            Vec::new()
-        };
+        // As netlink_recvmsg: the group first (NETLINK_PKTINFO's struct
+        // nl_pktinfo), then the credentials.
+        let mut cmsgs = Vec::new();
+        if self.nl_flag(NETLINK_PKTINFO) {
+            cmsgs.push(Cmsg {
+                level: SOL_NETLINK,
+                ty: NETLINK_PKTINFO,
+                data: group.to_ne_bytes().to_vec(),
+            });
+        }
+        if passcred {
+            cmsgs.push(cred_cmsg(Cred::default()));
+        }
         let from = UeventSocket::sockaddr(0, group);
         Ok(((data, Some(from), full, Vec::new()), cmsgs))
     }
@@ -115,6 +136,7 @@ impl Socket for UeventSocket {
             (SOL_SOCKET, SO_PROTOCOL) => int(NETLINK_KOBJECT_UEVENT),
             (SOL_SOCKET, SO_DOMAIN) => int(abi::net::AF_NETLINK as i32),
             (SOL_SOCKET, _) => int(0),
+            (SOL_NETLINK, o) if NL_FLAGS.contains(&o) => int(self.nl_flag(o) as i32),
             _ => return Err(Errno::ENOPROTOOPT),
         })
     }
@@ -151,9 +173,15 @@ impl Socket for UeventSocket {
                 let g = abi::from_prefix::<u32>(val).unwrap_or(0);
                 self.membership(g, opt == NETLINK_ADD_MEMBERSHIP)
             }
-            // NETLINK_PKTINFO, BROADCAST_ERROR, NO_ENOBUFS, CAP_ACK,
-            // EXT_ACK, GET_STRICT_CHK: flags with nothing to change here.
-            (SOL_NETLINK, 3 | 4 | 5 | 10 | 11 | 12) => Ok(()),
+            // Flags: PKTINFO adds the group to each message, NO_ENOBUFS
+            // hides overruns; BROADCAST_ERROR, CAP_ACK, EXT_ACK and
+            // GET_STRICT_CHK shape acks and errors of requests to the
+            // kernel, which this socket never answers: kept and reported.
+            // A value shorter than an int reads as 0, as netlink_setsockopt.
+            (SOL_NETLINK, o) if NL_FLAGS.contains(&o) => {
+                self.set_nl_flag(o, val.len() >= 4 && int_of(val)? != 0);
+                Ok(())
+            }
             (SOL_NETLINK, _) => Err(Errno::ENOPROTOOPT),
             _ => Err(Errno::ENOPROTOOPT),
         }

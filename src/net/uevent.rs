@@ -28,6 +28,14 @@ pub const RMEM_MAX: i64 = 212_992;
 /// Linux's SOCK_MIN_RCVBUF on x86_64.
 pub const MIN_RCVBUF: i64 = 2304;
 
+/// SOL_NETLINK option numbers that are flags.
+pub const NETLINK_PKTINFO: i32 = 3;
+pub const NETLINK_BROADCAST_ERROR: i32 = 4;
+pub const NETLINK_NO_ENOBUFS: i32 = 5;
+pub const NETLINK_CAP_ACK: i32 = 10;
+pub const NETLINK_EXT_ACK: i32 = 11;
+pub const NETLINK_GET_STRICT_CHK: i32 = 12;
+
 /// One queued message: its bytes and the group it came on (0: unicast).
 struct Datagram {
     data: Vec<u8>,
@@ -49,6 +57,8 @@ struct State {
     rcvbuf: usize,
     passcred: bool,
     filter: Option<Filter>,
+    /// SOL_NETLINK flag options set (bit n: option n).
+    nl_flags: u32,
 }
 
 /// A NETLINK_KOBJECT_UEVENT socket.
@@ -98,6 +108,7 @@ impl UeventSocket {
                 rcvbuf: RMEM_DEFAULT,
                 passcred: false,
                 filter: None,
+                nl_flags: 0,
             }),
             wq: Arc::new(WaitQueue::new()),
             fasync: crate::fs::fown::FasyncList::new(),
@@ -200,6 +211,22 @@ impl UeventSocket {
         lock(&self.st).passcred
     }
 
+    /// A SOL_NETLINK flag option (NETLINK_PKTINFO, BROADCAST_ERROR,
+    /// NO_ENOBUFS, CAP_ACK, EXT_ACK, GET_STRICT_CHK): set or cleared.
+    pub fn set_nl_flag(&self, opt: i32, on: bool) {
+        let mut st = lock(&self.st);
+        if on {
+            st.nl_flags |= 1 << opt;
+        } else {
+            st.nl_flags &= !(1 << opt);
+        }
+    }
+
+    /// Whether SOL_NETLINK flag option `opt` is set.
+    pub fn nl_flag(&self, opt: i32) -> bool {
+        lock(&self.st).nl_flags & 1 << opt != 0
+    }
+
     /// SO_ATTACH_FILTER (a checked program) / SO_DETACH_FILTER (ENOENT
     /// without one).
     pub fn set_filter(&self, f: Option<Filter>) -> KResult<()> {
@@ -225,7 +252,10 @@ impl UeventSocket {
                 return;
             }
             if st.queued + keep > st.rcvbuf {
-                st.overrun = true;
+                // NETLINK_NO_ENOBUFS: drop it without telling.
+                if st.nl_flags & 1 << NETLINK_NO_ENOBUFS == 0 {
+                    st.overrun = true;
+                }
                 return;
             }
             st.queued += keep;

@@ -111,6 +111,17 @@ int main(void)
     name("member of 2", e);
     show("drop membership 2", setint(e, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, 2));
     name("member of none", e);
+    /* Flag options: off at first, then read back as set. */
+    printf("pktinfo %d no_enobufs %d ext_ack %d\n", getint(e, SOL_NETLINK, NETLINK_PKTINFO),
+           getint(e, SOL_NETLINK, NETLINK_NO_ENOBUFS), getint(e, SOL_NETLINK, NETLINK_EXT_ACK));
+    show("set pktinfo", setint(e, SOL_NETLINK, NETLINK_PKTINFO, 1));
+    show("set no_enobufs", setint(e, SOL_NETLINK, NETLINK_NO_ENOBUFS, 7));
+    show("set ext_ack", setint(e, SOL_NETLINK, NETLINK_EXT_ACK, 1));
+    show("clear ext_ack", setint(e, SOL_NETLINK, NETLINK_EXT_ACK, 0));
+    printf("pktinfo %d no_enobufs %d ext_ack %d\n", getint(e, SOL_NETLINK, NETLINK_PKTINFO),
+           getint(e, SOL_NETLINK, NETLINK_NO_ENOBUFS), getint(e, SOL_NETLINK, NETLINK_EXT_ACK));
+    show("short pktinfo", setsockopt(e, SOL_NETLINK, NETLINK_PKTINFO, &(short){1}, sizeof(short)));
+    printf("pktinfo after a short value %d\n", getint(e, SOL_NETLINK, NETLINK_PKTINFO));
     show("SOL_NETLINK 99", setint(e, SOL_NETLINK, 99, 1));
     show("level 999", setint(e, 999, 1, 1));
     short s = 1;

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
     struct sock_fprog p = {1, keep};
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0 ||
+        setsockopt(fd, SOL_NETLINK, NETLINK_PKTINFO, &on, sizeof on) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &p, sizeof p) < 0) {
         perror("uevent socket");
         return 1;
@@ -31,7 +32,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         char buf[4096];
         union {
-            char b[CMSG_SPACE(sizeof(struct ucred))];
+            char b[CMSG_SPACE(sizeof(struct nl_pktinfo)) + CMSG_SPACE(sizeof(struct ucred))];
             struct cmsghdr align;
         } c;
         struct sockaddr_nl from;
@@ -43,12 +44,16 @@ int main(int argc, char **argv)
             return 1;
         }
         buf[len] = 0;
-        struct cmsghdr *h = CMSG_FIRSTHDR(&m);
         struct ucred u = {-1, -1, -1};
-        if (h && h->cmsg_type == SCM_CREDENTIALS)
-            memcpy(&u, CMSG_DATA(h), sizeof u);
-        printf("event from port %u group %u cred pid %d uid %d\n", from.nl_pid, from.nl_groups,
-               u.pid, u.uid);
+        struct nl_pktinfo pi = {0};
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+            if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS)
+                memcpy(&u, CMSG_DATA(h), sizeof u);
+            else if (h->cmsg_level == SOL_NETLINK && h->cmsg_type == NETLINK_PKTINFO)
+                memcpy(&pi, CMSG_DATA(h), sizeof pi);
+        }
+        printf("event from port %u group %u pktinfo group %u cred pid %d uid %d\n", from.nl_pid,
+               from.nl_groups, pi.group, u.pid, u.uid);
         for (char *s = buf; s < buf + len; s += strlen(s) + 1)
             printf("  %s\n", strncmp(s, "SEQNUM=", 7) ? s : "SEQNUM set");
     }
