@@ -567,13 +567,11 @@ pub fn sys_recvmsg(t: &Arc<Task>, fd: i32, msg: u64, flags: u32) -> KResult<u64>
     let mut c = Vec::new();
     for m in &cmsgs {
         if m.level == SOL_SOCKET && m.ty == SCM_CREDENTIALS {
-            let Some(cred) = cmsg_cred(std::slice::from_ref(m)) else {
-                continue;
-            };
-            let mut u = cred_cmsg(cred);
-            let mine = crate::kernel::ns::pid::vnr(t, cred.pid);
-            u.data[..4].copy_from_slice(abi::bytes(&mine));
-            put_cmsg(&mut c, space, &u, &mut mflags);
+            // The receiver's number for the sender's pid.
+            if let Some(cred) = cmsg_cred(std::slice::from_ref(m)) {
+                let pid = crate::kernel::ns::pid::vnr(t, cred.pid);
+                put_cmsg(&mut c, space, &cred_cmsg(Cred { pid, ..cred }), &mut mflags);
+            }
         } else {
             put_cmsg(&mut c, space, m, &mut mflags);
         }

@@ -392,10 +392,15 @@ pub fn op_in<R>(ns: u64, f: impl FnOnce(&mut Stack) -> R) -> R {
     let sigio = std::mem::take(&mut s.sigio);
     update_next_poll(&g);
     drop(g);
+    send_sigio(sigio);
+    r
+}
+
+/// Send the SIGIO a poll queued, with the stacks' lock released.
+fn send_sigio(sigio: Vec<(Arc<FasyncList>, i32)>) {
     for (l, reason) in sigio {
         l.kill(reason);
     }
-    r
 }
 
 /// Poll once in the middle of an operation (a large send pushes data out
@@ -425,9 +430,7 @@ pub fn run_timers(now_ns: i64) {
     }
     update_next_poll(&g);
     drop(g);
-    for (l, reason) in sigio {
-        l.kill(reason);
-    }
+    send_sigio(sigio);
 }
 
 /// Network namespace `ns` is gone: its stack goes at the next operation.
