@@ -6,7 +6,7 @@ INITRD   := build/initramfs.cpio.gz
 IMAGE    := build/rootfs.img
 IMAGE_SIZE ?= 64M
 
-.PHONY: all build run test image bench bench-smp bench-net clean deps fuzz-long
+.PHONY: all build run test test-ptrace image bench bench-smp bench-net clean deps fuzz-long
 
 all: build
 
@@ -30,8 +30,16 @@ run: build $(INITRD)
 	ln -sf target/release/vmlinux ./vmlinux
 	exec ./vmlinux initrd=$(INITRD) mem=$(MEM)
 
+# The whole suite on the default platform (seccomp where the host can run
+# it), then the core files again on platform=ptrace, the fallback.
+PTRACE_TESTS = spine_c semantics boot_busybox hostile robustness exec smp ptrace gdbstub
 test: deps
 	$(CARGO) test --release -- --test-threads=2
+	RUML_TEST_PLATFORM=ptrace $(CARGO) test --release $(PTRACE_TESTS:%=--test %) -- --test-threads=2
+
+# The whole suite on platform=ptrace.
+test-ptrace: deps
+	RUML_TEST_PLATFORM=ptrace $(CARGO) test --release -- --test-threads=2
 
 # Guest syscall fuzzing: about 10^6 random and hostile calls over several
 # seeds (tests/robustness.rs long_random_syscalls; RUML_FUZZ_SEEDS=1,2,3

@@ -24,6 +24,7 @@ import select
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -681,8 +682,28 @@ def machine():
         "container": virt or None,
         "cpu_features": sorted(flags & {"avx2", "avx512f", "amx_tile", "xsave", "xsaves"}),
         "uml_version": uml_version(),
+        "ruml_platform": ruml_platform(),
         "python": platform.python_version(),
     }
+
+
+def ruml_platform():
+    """The platform ruml runs on in this bench: RUML_BENCH_PLATFORM when
+    set, else vmlinux's own default (seccomp where the host enables
+    user-space FSGSBASE, AT_HWCAP2 bit 1; ptrace elsewhere)."""
+    named = os.environ.get("RUML_BENCH_PLATFORM")
+    if named:
+        return named
+    try:
+        with open("/proc/self/auxv", "rb") as f:
+            data = f.read()
+        for i in range(0, len(data) - 15, 16):
+            key, val = struct.unpack_from("<QQ", data, i)
+            if key == 26:  # AT_HWCAP2
+                return "seccomp" if val & 2 else "ptrace"
+    except OSError:
+        pass
+    return "ptrace"
 
 
 def uml_version():
@@ -781,7 +802,8 @@ def report(runner, build, args):
             return "-"
         return fmt(med[e].get(name))
 
-    head = ["metric", "unit", "native", uml_head, "ruml", "ruml/native", "ruml/UML"]
+    head = ["metric", "unit", "native", uml_head, "ruml (%s)" % ruml_platform(), "ruml/native",
+            "ruml/UML"]
     table = [head]
     for row in rows:
         n = row["name"]

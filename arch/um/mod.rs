@@ -45,12 +45,24 @@ pub fn physmem() -> &'static physmem::PhysMem {
 
 /// Create physical memory, the stub and the timer. Must run on the thread
 /// that will be the vCPU: it becomes the ptrace tracer of every guest.
-/// `backend` names the platform (`ptrace`, `seccomp`).
-pub fn init(mem_bytes: usize, backend: &str) -> Result<(), String> {
+/// `backend` names the platform (`ptrace`, `seccomp`); None picks
+/// seccomp, the faster one, where the host can run it and ptrace
+/// elsewhere.
+pub fn init(mem_bytes: usize, backend: Option<&str>) -> Result<(), String> {
     init_physmem(mem_bytes)?;
     pin_vcpu();
     irq::init()?;
     process::init()?;
+    let backend = match backend {
+        Some(named) => named,
+        None => match seccomp_platform::check_host() {
+            Ok(()) => "seccomp",
+            Err(why) => {
+                log::info!("platform: {why}; running on ptrace");
+                "ptrace"
+            }
+        },
+    };
     if backend == "seccomp" {
         seccomp_platform::check_host()?;
         let bytes = seccomp_platform::slot_bytes(mem_bytes as u64);
@@ -62,7 +74,7 @@ pub fn init(mem_bytes: usize, backend: &str) -> Result<(), String> {
     } else {
         platform::set(&ptrace_platform::PTRACE);
     }
-    log::debug!("platform: {}", platform().name());
+    log::info!("platform: {}", platform().name());
     Ok(())
 }
 

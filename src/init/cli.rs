@@ -60,8 +60,9 @@ Kernel command-line words (UML/Linux style):
   ncpus=N               virtual CPUs (1-64); processes run in parallel, the
                         threads of one process on one vCPU
   platform=ptrace|seccomp
-                        how guest code runs on the host: PTRACE_SYSEMU (the
-                        default) or a seccomp filter trapping into the stub
+                        how guest code runs on the host: PTRACE_SYSEMU, or a
+                        seccomp filter trapping into the stub (the default
+                        where the host has user-space FSGSBASE)
   hostfs=DIR            host directory to export through hostfs
   mconsole=notify:SOCK  send the mconsole socket's name (and a panic) to host
                         datagram socket SOCK, as UML

@@ -63,8 +63,10 @@ pub struct Cmdline {
     pub uml_dir: Option<PathBuf>,
     /// Number of virtual CPUs, `1..=MAX_CPUS`.
     pub ncpus: u32,
-    /// How guests run on the host: "ptrace" (the default) or "seccomp".
-    pub platform: &'static str,
+    /// How guests run on the host: "ptrace" or "seccomp" when named on
+    /// the command line; None lets arch::init choose (seccomp where the
+    /// host can run it, else ptrace).
+    pub platform: Option<&'static str>,
     /// Block devices, at most one per index (a repeated one is an
     /// error), in command-line order.
     pub ubd: Vec<UbdSpec>,
@@ -106,7 +108,7 @@ impl Default for Cmdline {
             umid: None,
             uml_dir: None,
             ncpus: 1,
-            platform: "ptrace",
+            platform: None,
             ubd: Vec::new(),
             eth: Vec::new(),
             hostfs: None,
@@ -321,8 +323,8 @@ impl Cmdline {
             "ncpus" => self.ncpus = parse_ranged(required()?, 1, MAX_CPUS).map_err(invalid)?,
             "platform" => {
                 self.platform = match required()? {
-                    "ptrace" => "ptrace",
-                    "seccomp" => "seccomp",
+                    "ptrace" => Some("ptrace"),
+                    "seccomp" => Some("seccomp"),
                     _ => return Err(invalid("expected ptrace or seccomp".into())),
                 }
             }
