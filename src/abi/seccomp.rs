@@ -43,8 +43,64 @@ pub struct SeccompNotifSizes {
 abi_size!(SeccompNotifSizes, 6);
 
 /// sizeof(struct seccomp_notif) and sizeof(struct seccomp_notif_resp).
-pub const SIZEOF_SECCOMP_NOTIF: u16 = 80;
-pub const SIZEOF_SECCOMP_NOTIF_RESP: u16 = 24;
+pub const SIZEOF_SECCOMP_NOTIF: u16 = core::mem::size_of::<SeccompNotif>() as u16;
+pub const SIZEOF_SECCOMP_NOTIF_RESP: u16 = core::mem::size_of::<SeccompNotifResp>() as u16;
+
+/// One trapped syscall as SECCOMP_IOCTL_NOTIF_RECV hands it to the
+/// supervisor (struct seccomp_notif).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SeccompNotif {
+    pub id: u64,
+    pub pid: u32,
+    pub flags: u32,
+    pub data: SeccompData,
+}
+abi_size!(SeccompNotif, 80);
+
+/// The supervisor's answer (struct seccomp_notif_resp).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SeccompNotifResp {
+    pub id: u64,
+    pub val: i64,
+    pub error: i32,
+    pub flags: u32,
+}
+abi_size!(SeccompNotifResp, 24);
+
+/// SECCOMP_IOCTL_NOTIF_ADDFD's argument (struct seccomp_notif_addfd).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct SeccompNotifAddfd {
+    pub id: u64,
+    pub flags: u32,
+    pub srcfd: u32,
+    pub newfd: u32,
+    pub newfd_flags: u32,
+}
+abi_size!(SeccompNotifAddfd, 24);
+
+// The listener's ioctls: _IOWR/_IOW('!', nr, type).
+pub const SECCOMP_IOCTL_NOTIF_RECV: u32 = 0xc050_2100;
+pub const SECCOMP_IOCTL_NOTIF_SEND: u32 = 0xc018_2101;
+pub const SECCOMP_IOCTL_NOTIF_ID_VALID: u32 = 0x4008_2102;
+/// The first, wrongly-directed number of ID_VALID, still accepted.
+pub const SECCOMP_IOCTL_NOTIF_ID_VALID_WRONG_DIR: u32 = 0x8008_2102;
+/// ADDFD is extensible: its size field may grow, so it is matched
+/// without the direction and size bits.
+pub const SECCOMP_IOCTL_NOTIF_ADDFD: u32 = 0x4018_2103;
+pub const SECCOMP_IOCTL_NOTIF_SET_FLAGS: u32 = 0x4008_2104;
+/// The size ADDFD's first version had.
+pub const SECCOMP_NOTIFY_ADDFD_SIZE_VER0: usize = 24;
+
+/// seccomp_notif_resp.flags: run the syscall after all.
+pub const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u32 = 1;
+/// seccomp_notif_addfd.flags.
+pub const SECCOMP_ADDFD_FLAG_SETFD: u32 = 1;
+pub const SECCOMP_ADDFD_FLAG_SEND: u32 = 2;
+/// SET_FLAGS: wake the supervisor and the target on the same CPU.
+pub const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
 
 /// AUDIT_ARCH_X86_64: EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE.
 pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;

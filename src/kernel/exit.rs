@@ -68,12 +68,15 @@ pub fn exit_thread(t: &Arc<Task>) {
     release_vfork(vfork_parent);
     // Drop what the thread holds.
     // Closing files may run device close code: not under the task lock.
-    let files = {
+    let (files, filter) = {
         let mut i = t.lock();
         i.pending = Default::default();
-        std::mem::take(&mut i.files)
+        // The thread no longer uses its seccomp filters: a listener
+        // polls hung up once no thread does.
+        (std::mem::take(&mut i.files), i.seccomp.filter.take())
     };
     drop(files);
+    drop(filter);
     let peak_rss_kb = mm.lock().peak_rss_kb();
     drop(mm);
     let name_start = {

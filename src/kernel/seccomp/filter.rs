@@ -13,13 +13,27 @@ use std::sync::Arc;
 pub const MAX_INSNS_PER_PATH: usize = 32768;
 
 /// One installed filter and the ones installed before it. Filters are
-/// shared (fork, TSYNC) and never change once installed.
+/// shared (fork, TSYNC) and never change once installed. Its users are
+/// the tasks running under it and the filters stacked on it: the strong
+/// references (a listener holds only a weak one, so that it sees when
+/// nobody uses the filter any more).
 #[derive(Debug)]
 pub struct Filter {
     pub prog: Vec<Op>,
     /// SECCOMP_FILTER_FLAG_LOG: actions other than ALLOW are logged.
     pub log: bool,
     pub prev: Option<Arc<Filter>>,
+    /// SECCOMP_FILTER_FLAG_NEW_LISTENER: where its USER_NOTIF results go.
+    pub notif: Option<Arc<super::notify::Notif>>,
+}
+
+impl Drop for Filter {
+    /// The last user is gone: the listener polls hung up.
+    fn drop(&mut self) {
+        if let Some(n) = &self.notif {
+            n.orphaned();
+        }
+    }
 }
 
 impl Filter {
@@ -121,20 +135,20 @@ pub fn action_rank(ret: u32) -> i32 {
 }
 
 /// Run every filter from `top` down over `data`: the result of highest
-/// precedence, the newest filter's on a tie, and whether the filter
-/// that gave it asked for logging.
-pub fn run_all(top: &Arc<Filter>, data: &SeccompData) -> (u32, bool) {
+/// precedence, the newest filter's on a tie, and the filter that gave
+/// it (None for an ALLOW, which every filter may have given).
+pub fn run_all<'a>(top: &'a Arc<Filter>, data: &SeccompData) -> (u32, Option<&'a Arc<Filter>>) {
     let words = data.words();
     let mut ret = SECCOMP_RET_ALLOW;
-    let mut log = false;
+    let mut matched = None;
     for f in chain(top) {
         let r = bpf::run(&f.prog, &words);
         if action_rank(r) < action_rank(ret) {
             ret = r;
-            log = f.log;
+            matched = Some(f);
         }
     }
-    (ret, log)
+    (ret, matched)
 }
 
 #[cfg(test)]
@@ -175,6 +189,7 @@ mod tests {
             prog: prepare(p).unwrap(),
             log: false,
             prev,
+            notif: None,
         })
     }
 

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod bpf;
 pub mod filter;
+pub mod notify;
 pub mod sys;
 
 use super::errno::Errno;
@@ -76,7 +77,8 @@ pub fn syscall_entry(t: &Arc<Task>) -> Verdict {
 /// second run after a tracer's PTRACE_EVENT_SECCOMP stop, where TRACE
 /// means "run it".
 fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) -> Verdict {
-    let (ret, requested) = filter::run_all(top, &data);
+    let (ret, matched) = filter::run_all(top, &data);
+    let requested = matched.is_some_and(|f| f.log);
     let action = ret & SECCOMP_RET_ACTION_FULL;
     let value = ret & SECCOMP_RET_DATA;
     match action {
@@ -125,11 +127,14 @@ fn filtered(t: &Arc<Task>, top: &Arc<Filter>, data: SeccompData, recheck: bool) 
             filtered(t, top, data, true)
         }
         SECCOMP_RET_USER_NOTIF => {
-            // No listener can exist (NEW_LISTENER is refused): Linux
-            // fails the call with ENOSYS when nobody listens.
-            audit::record(t, &data, 0, action, requested);
-            set_result(t, Errno::ENOSYS);
-            Verdict::Skip
+            let Some(matched) = matched.cloned() else {
+                return Verdict::Run;
+            };
+            let v = notify::user_notification(t, &matched, &data);
+            if v == Verdict::Skip {
+                audit::record(t, &data, 0, action, requested);
+            }
+            v
         }
         // KILL_THREAD, KILL_PROCESS and any unknown action.
         _ => {

@@ -1,11 +1,10 @@
 //! seccomp(2) and the prctl options that belong to it
 //! (PR_GET/SET_SECCOMP, PR_GET/SET_NO_NEW_PRIVS), with Linux's checks in
-//! Linux's order. User notification (SECCOMP_FILTER_FLAG_NEW_LISTENER)
-//! is not built: the flag is EINVAL and SECCOMP_GET_ACTION_AVAIL says
-//! EOPNOTSUPP for SECCOMP_RET_USER_NOTIF, as a kernel without it does,
-//! so programs that probe for it fall back.
+//! Linux's order. SECCOMP_FILTER_FLAG_NEW_LISTENER returns the filter's
+//! listener fd (notify.rs).
 
 use super::filter::{self, Filter};
+use super::notify::Notif;
 use super::State;
 use crate::abi::seccomp::*;
 use crate::abi::{read_val, write_val, UserSlice};
@@ -38,6 +37,7 @@ pub fn sys_seccomp(t: &Arc<Task>, op: u32, flags: u32, uargs: u64) -> KResult<u6
                 | SECCOMP_RET_KILL_THREAD
                 | SECCOMP_RET_TRAP
                 | SECCOMP_RET_ERRNO
+                | SECCOMP_RET_USER_NOTIF
                 | SECCOMP_RET_TRACE
                 | SECCOMP_RET_LOG
                 | SECCOMP_RET_ALLOW => Ok(0),
@@ -121,10 +121,32 @@ fn set_filter(t: &Arc<Task>, flags: u32, uargs: u64) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let prog = prepare_user(t, uargs)?;
-    if listener {
-        // User notification is not built (see the module comment).
-        return Err(Errno::EINVAL);
+    let Some(notif) =
+        listener.then(|| Notif::new(flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0))
+    else {
+        return attach(t, flags, prog, None);
+    };
+    // The listener's fd is taken before attaching (EMFILE comes first,
+    // as Linux reserves it) and given back if attaching fails.
+    let fd = super::notify::install_listener(t, &notif)?;
+    match attach(t, flags, prog, Some(notif)) {
+        Ok(_) => Ok(fd as u64),
+        Err(e) => {
+            let _ = lock(&t.files()).remove(fd);
+            Err(e)
+        }
     }
+}
+
+/// Stack a checked program on `t`'s filters (and its other threads'
+/// with TSYNC).
+fn attach(
+    t: &Arc<Task>,
+    flags: u32,
+    prog: Vec<super::bpf::Op>,
+    notif: Option<Arc<Notif>>,
+) -> KResult<u64> {
+    let tsync = flags & SECCOMP_FILTER_FLAG_TSYNC != 0;
     let _g = lock(&ATTACH);
     let (cur, count, nnp) = {
         let i = t.lock();
@@ -137,6 +159,14 @@ fn set_filter(t: &Arc<Task>, flags: u32, uargs: u64) -> KResult<u64> {
             i.seccomp.no_new_privs,
         )
     };
+    // One listener per chain of filters.
+    if notif.is_some()
+        && cur.as_ref().is_some_and(|c| {
+            filter::chain(c).any(|f| f.notif.as_ref().is_some_and(|n| n.listening()))
+        })
+    {
+        return Err(Errno::EBUSY);
+    }
     let total = prog.len() + cur.as_ref().map_or(0, |c| c.path_len());
     if total > filter::MAX_INSNS_PER_PATH {
         return Err(Errno::ENOMEM);
@@ -154,6 +184,7 @@ fn set_filter(t: &Arc<Task>, flags: u32, uargs: u64) -> KResult<u64> {
         prog,
         log: flags & SECCOMP_FILTER_FLAG_LOG != 0,
         prev: cur,
+        notif,
     });
     {
         let mut i = t.lock();
