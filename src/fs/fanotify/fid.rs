@@ -217,3 +217,64 @@ pub fn write_info(mode: u32, mask: u64, info: &Info, out: &mut [u8]) {
         off += len;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fid(n: u8, len: usize) -> Fid {
+        Fid {
+            fsid: [7, 9],
+            handle_type: 1,
+            handle: vec![n; len],
+        }
+    }
+
+    #[test]
+    fn records_are_laid_out_and_padded_as_linux() {
+        let info = Info::Name {
+            dir: Some(fid(1, 12)),
+            name: Some("abc".into()),
+            new: None,
+            child: Some(fid(2, 8)),
+        };
+        let mode = FAN_REPORT_DFID_NAME_BITS | FAN_REPORT_FID;
+        // 12 + 8 + 12 + "abc\0" = 36; 12 + 8 + 8 = 28.
+        assert_eq!(info_len(mode, FAN_CREATE, &info), 36 + 28);
+        let mut b = vec![0xffu8; 64];
+        write_info(mode, FAN_CREATE, &info, &mut b);
+        let h: FanotifyEventInfoFid = crate::abi::read_at(&b, 0);
+        assert_eq!(
+            (h.hdr.info_type, h.hdr.len, h.fsid),
+            (FAN_EVENT_INFO_TYPE_DFID_NAME, 36, [7, 9])
+        );
+        let fh: FileHandleHeader = crate::abi::read_at(&b, 12);
+        assert_eq!((fh.handle_bytes, fh.handle_type), (12, 1));
+        assert_eq!(&b[32..36], b"abc\0");
+        let c: FanotifyEventInfoFid = crate::abi::read_at(&b, 36);
+        assert_eq!((c.hdr.info_type, c.hdr.len), (FAN_EVENT_INFO_TYPE_FID, 28));
+    }
+
+    #[test]
+    fn a_directorys_own_event_is_named_dot() {
+        let info = Info::Object(fid(3, 12));
+        let mode = FAN_REPORT_DFID_NAME_BITS;
+        // 12 + 8 + 12 + ".\0" = 34, padded to 36.
+        assert_eq!(info_len(mode, FAN_ATTRIB | FAN_ONDIR, &info), 36);
+        let mut b = vec![0xffu8; 36];
+        write_info(mode, FAN_ATTRIB | FAN_ONDIR, &info, &mut b);
+        assert_eq!(b[0], FAN_EVENT_INFO_TYPE_DFID_NAME);
+        assert_eq!(&b[32..36], b".\0\0\0");
+        // Without names, only the directory's handle.
+        assert_eq!(
+            records(FAN_REPORT_DIR_FID, FAN_CREATE, &info)[0].0,
+            FAN_EVENT_INFO_TYPE_DFID
+        );
+        assert_eq!(
+            records(FAN_REPORT_FID, FAN_CREATE, &info)[0].0,
+            FAN_EVENT_INFO_TYPE_FID
+        );
+    }
+
+    const FAN_REPORT_DFID_NAME_BITS: u32 = FAN_REPORT_DIR_FID | FAN_REPORT_NAME;
+}
