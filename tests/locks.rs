@@ -80,6 +80,15 @@ fn fanotify_matches_native() {
     compare_with_native("fanotify", "fanotify done");
 }
 
+/// fanotify with file handles (FAN_REPORT_FID, DIR_FID, NAME, TARGET_FID):
+/// init and mark errors, info records of inode, mount and filesystem
+/// marks on a private tmpfs, merging, renames; name_to_handle_at and
+/// open_by_handle_at agree with the handles reported.
+#[test]
+fn fanotify_fid_matches_native() {
+    compare_with_native("fanfid", "fanfid done");
+}
+
 /// O_DIRECT alignment on ext4: the guest's file lies on a fresh ext4
 /// disk (ubd1), the native run's on the host's /tmp (ext4).
 #[test]

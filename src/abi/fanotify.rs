@@ -27,6 +27,37 @@ pub struct FanotifyResponse {
 }
 abi_size!(FanotifyResponse, 8);
 
+/// struct fanotify_event_info_header: the head of each info record after
+/// the metadata.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct FanotifyEventInfoHeader {
+    pub info_type: u8,
+    pub pad: u8,
+    pub len: u16,
+}
+abi_size!(FanotifyEventInfoHeader, 4);
+
+/// struct fanotify_event_info_fid without its trailing struct
+/// file_handle: the header and the filesystem id (__kernel_fsid_t).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct FanotifyEventInfoFid {
+    pub hdr: FanotifyEventInfoHeader,
+    pub fsid: [u32; 2],
+}
+abi_size!(FanotifyEventInfoFid, 12);
+
+// Info record types.
+pub const FAN_EVENT_INFO_TYPE_FID: u8 = 1;
+pub const FAN_EVENT_INFO_TYPE_DFID_NAME: u8 = 2;
+pub const FAN_EVENT_INFO_TYPE_DFID: u8 = 3;
+pub const FAN_EVENT_INFO_TYPE_PIDFD: u8 = 4;
+pub const FAN_EVENT_INFO_TYPE_OLD_DFID_NAME: u8 = 10;
+pub const FAN_EVENT_INFO_TYPE_NEW_DFID_NAME: u8 = 12;
+/// Info records are padded to this.
+pub const FANOTIFY_EVENT_ALIGN: usize = 4;
+
 pub const FANOTIFY_METADATA_VERSION: u8 = 3;
 pub const FAN_NOFD: i32 = -1;
 

@@ -46,3 +46,43 @@ pub const O_NOFOLLOW: u32 = 0o400000;
 pub const O_CLOEXEC: u32 = 0o2000000;
 pub const O_NOATIME: u32 = 0o1000000;
 pub const O_PATH: u32 = 0o10000000;
+
+/// The fixed head of struct file_handle (name_to_handle_at,
+/// open_by_handle_at, fanotify's fid records); the handle's bytes follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct FileHandleHeader {
+    pub handle_bytes: u32,
+    pub handle_type: i32,
+}
+abi_size!(FileHandleHeader, 8);
+
+/// The largest handle (MAX_HANDLE_SZ).
+pub const MAX_HANDLE_SZ: u32 = 128;
+/// The handle type a filesystem gives when the buffer is too small.
+pub const FILEID_INVALID: i32 = 255;
+/// name_to_handle_at flags beyond AT_SYMLINK_FOLLOW and AT_EMPTY_PATH.
+pub const AT_HANDLE_FID: u32 = 0x200;
+pub const AT_HANDLE_MNT_ID_UNIQUE: u32 = 0x1;
+pub const AT_HANDLE_CONNECTABLE: u32 = 0x2;
+
+/// A tmpfs handle's bytes (type 1, Linux's shmem_encode_fh).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct ShmemFid {
+    pub generation: u32,
+    pub ino_lo: u32,
+    pub ino_hi: u32,
+}
+abi_size!(ShmemFid, 12);
+
+/// FILEID_INO32_GEN (type 1): a 32-bit inode number and its generation,
+/// the generic export handle (ext2/3/4).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct FidIno32Gen {
+    pub ino: u32,
+    pub generation: u32,
+}
+abi_size!(FidIno32Gen, 8);
+pub const FILEID_INO32_GEN: i32 = 1;

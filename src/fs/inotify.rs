@@ -328,7 +328,7 @@ impl Drop for Inotify {
 /// Is anything watched at all? (The hooks' fast path.)
 /// (dnotify hears the same events.)
 pub fn active() -> bool {
-    WATCHES.load(Ordering::Relaxed) != 0 || super::dnotify::active()
+    WATCHES.load(Ordering::Relaxed) != 0 || super::dnotify::active() || super::fanotify::active()
 }
 
 fn send(inode: &dyn Inode, mask: u32, cookie: u32, name: &str, self_gone: bool) {
@@ -363,6 +363,11 @@ pub fn fsnotify_create(parent: &Path, name: &str, is_dir: bool) {
     if active() {
         let dir = if is_dir { IN_ISDIR } else { 0 };
         send(&*parent.inode, IN_CREATE | dir, 0, name, false);
+        if super::fanotify::active() {
+            if let Ok(child) = parent.inode.lookup(name) {
+                super::fanotify::dirent(IN_CREATE as u64, parent, name, &*child);
+            }
+        }
     }
 }
 
@@ -379,9 +384,11 @@ pub fn fsnotify_delete(parent: &Path, name: &str, victim: Option<&Arc<dyn Inode>
     if let (Some(v), Some(st)) = (victim, st) {
         if !is_dir {
             send(&**v, IN_ATTRIB, 0, "", false);
+            super::fanotify::inode_event(&**v, IN_ATTRIB as u64);
         }
         if is_dir || st.nlink == 0 {
             send(&**v, IN_DELETE_SELF, 0, "", true);
+            super::fanotify::inode_event(&**v, IN_DELETE_SELF as u64);
         }
     }
     send(
@@ -391,6 +398,9 @@ pub fn fsnotify_delete(parent: &Path, name: &str, victim: Option<&Arc<dyn Inode>
         name,
         false,
     );
+    if let Some(v) = victim {
+        super::fanotify::dirent(IN_DELETE as u64, parent, name, &**v);
+    }
 }
 
 /// `inode` got another name: its link count changed (IN_ATTRIB to its own
@@ -398,6 +408,7 @@ pub fn fsnotify_delete(parent: &Path, name: &str, victim: Option<&Arc<dyn Inode>
 pub fn fsnotify_link_count(inode: &Arc<dyn Inode>) {
     if active() {
         send(&**inode, IN_ATTRIB, 0, "", false);
+        super::fanotify::inode_event(&**inode, IN_ATTRIB as u64);
     }
 }
 
@@ -408,9 +419,14 @@ pub fn fsnotify_move(from: &Path, old: &str, to: &Path, new: &str, inode: &Arc<d
     }
     let dir = if inode.stat().is_dir() { IN_ISDIR } else { 0 };
     let cookie = NEXT_COOKIE.fetch_add(1, Ordering::Relaxed);
+    // fanotify hears FAN_RENAME first, as Linux's fsnotify_move.
+    super::fanotify::rename(from, old, to, new, &**inode);
     send(&*from.inode, IN_MOVED_FROM | dir, cookie, old, false);
+    super::fanotify::dirent(IN_MOVED_FROM as u64, from, old, &**inode);
     send(&*to.inode, IN_MOVED_TO | dir, cookie, new, false);
+    super::fanotify::dirent(IN_MOVED_TO as u64, to, new, &**inode);
     send(&**inode, IN_MOVE_SELF, 0, "", false);
+    super::fanotify::inode_event(&**inode, IN_MOVE_SELF as u64);
 }
 
 /// The file was written or truncated.

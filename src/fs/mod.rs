@@ -8,6 +8,7 @@ pub mod elf;
 pub mod eventpoll;
 pub mod ext4;
 pub mod fanotify;
+pub mod fhandle;
 pub mod file;
 pub mod fown;
 pub mod hostfs;

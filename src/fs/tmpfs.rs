@@ -4,10 +4,11 @@
 
 use super::tmpfs_options::TmpfsOptions;
 use super::vfs::*;
+use crate::abi::fcntl::ShmemFid;
 use crate::kernel::errno::{Errno, KResult};
 use crate::mm::frame::{self, Pfn, PAGE_SIZE};
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -47,6 +48,20 @@ pub struct TmpSb {
     inodes: AtomicU64,
     /// The options it was mounted with.
     opts: Mutex<TmpfsOptions>,
+    /// statfs's f_fsid: Linux derives it from a random per-instance uuid.
+    fsid: u64,
+    /// Live inodes by number, for open_by_handle_at (Linux's ilookup).
+    table: Mutex<HashMap<u64, Weak<TmpInode>>>,
+}
+
+/// A pseudo-random number from `seed` and the clock (splitmix64), for
+/// per-instance ids and inode generations.
+fn mix(seed: u64) -> u64 {
+    let mut z = seed ^ (crate::kernel::time::realtime_ns() as u64).rotate_left(17);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl TmpSb {
@@ -59,6 +74,8 @@ impl TmpSb {
             pages: AtomicU64::new(0),
             inodes: AtomicU64::new(0),
             opts: Mutex::new(TmpfsOptions::default()),
+            fsid: mix(0x746d_7066_7300) | 1,
+            table: Mutex::new(HashMap::new()),
         })
     }
 
@@ -113,6 +130,9 @@ fn default_limits() -> (u64, u64) {
 
 pub struct TmpInode {
     ino: u64,
+    /// i_generation: random, so a handle to a file that is gone does not
+    /// name a later one.
+    generation: u32,
     sb: Arc<TmpSb>,
     meta: Mutex<Meta>,
     kind: Kind,
@@ -193,8 +213,10 @@ impl TmpInode {
             _ => Kind::Special,
         };
         sb.inodes.fetch_add(1, Ordering::Relaxed);
-        Arc::new_cyclic(|w| TmpInode {
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+        let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
+        let i = Arc::new_cyclic(|w| TmpInode {
+            ino,
+            generation: mix(ino) as u32,
             sb: sb.clone(),
             meta: Mutex::new(Meta {
                 mode,
@@ -211,7 +233,9 @@ impl TmpInode {
             fifo: Mutex::new(None),
             xattrs: Mutex::new(BTreeMap::new()),
             this: w.clone(),
-        })
+        });
+        lock(&sb.table).insert(ino, Arc::downgrade(&i));
+        i
     }
 
     fn dir(&self) -> KResult<MutexGuard<'_, BTreeMap<String, Arc<dyn Inode>>>> {
@@ -340,12 +364,38 @@ impl Drop for TmpInode {
             }
         }
         self.sb.inodes.fetch_sub(1, Ordering::Relaxed);
+        let mut t = lock(&self.sb.table);
+        if t.get(&self.ino).is_some_and(|w| w.strong_count() == 0) {
+            t.remove(&self.ino);
+        }
     }
 }
 
 impl Inode for TmpInode {
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    /// Linux's shmem_encode_fh: type 1, the generation and the 64-bit
+    /// inode number as three 32-bit words.
+    fn file_handle(&self) -> Option<(i32, Vec<u8>)> {
+        let fh = ShmemFid {
+            generation: self.generation,
+            ino_lo: self.ino as u32,
+            ino_hi: (self.ino >> 32) as u32,
+        };
+        Some((1, crate::abi::bytes(&fh).to_vec()))
+    }
+
+    /// A live inode of this instance with that number and generation.
+    fn from_handle(&self, _ty: i32, fh: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let fh: ShmemFid = crate::abi::from_prefix(fh).ok_or(Errno::ESTALE)?;
+        let ino = (fh.ino_hi as u64) << 32 | fh.ino_lo as u64;
+        let i = lock(&self.sb.table).get(&ino).and_then(Weak::upgrade);
+        match i {
+            Some(i) if i.generation == fh.generation && lock(&i.meta).nlink > 0 => Ok(i),
+            _ => Err(Errno::ESTALE),
+        }
     }
 
     fn stat(&self) -> Stat {
@@ -736,7 +786,7 @@ impl Inode for TmpInode {
             bavail: bfree,
             files,
             ffree: files.saturating_sub(self.sb.inodes.load(Ordering::Relaxed)),
-            fsid: 0,
+            fsid: self.sb.fsid,
             namelen: 255,
         })
     }

@@ -306,6 +306,18 @@ pub trait Inode: Send + Sync {
             _ => Err(Errno::EOPNOTSUPP),
         }
     }
+    /// The export handle of this inode (name_to_handle_at, fanotify's fid
+    /// records): its type and bytes, as the filesystem's Linux encode_fh
+    /// makes them; None when the filesystem has none (EOPNOTSUPP).
+    fn file_handle(&self) -> Option<(i32, Vec<u8>)> {
+        None
+    }
+    /// The inode a handle made by `file_handle` names, asked of any inode
+    /// of the same filesystem (the mount's root): ESTALE when it is gone,
+    /// malformed or the filesystem decodes none.
+    fn from_handle(&self, _ty: i32, _fh: &[u8]) -> KResult<Arc<dyn Inode>> {
+        Err(Errno::ESTALE)
+    }
     /// statfs(2) numbers, for filesystems that have them (None: the
     /// memory-backed default).
     fn statfs(&self) -> Option<StatFs> {

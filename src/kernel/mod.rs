@@ -43,6 +43,7 @@ pub mod sys_clock;
 pub mod sys_cred;
 pub mod sys_epoll;
 pub mod sys_fanotify;
+pub mod sys_fhandle;
 pub mod sys_fs;
 pub mod sys_inotify;
 pub mod sys_ipc;

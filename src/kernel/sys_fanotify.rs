@@ -6,7 +6,7 @@ use super::sys_fs::{fd_file, lookup_as, read_path};
 use super::task::{lock, Task};
 use crate::abi::fanotify::*;
 use crate::fs::fanotify::mark::Target;
-use crate::fs::fanotify::{self, Group, FD_EVENTS, PERM_EVENTS};
+use crate::fs::fanotify::{self, Group, FAN_UNPRIV_GROUP, FD_EVENTS, FID_BITS, PERM_EVENTS};
 use crate::fs::file::{
     File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_DSYNC, O_NOATIME, O_NONBLOCK, O_RDONLY, O_RDWR,
     O_WRONLY,
@@ -40,11 +40,14 @@ const ADMIN_INIT_FLAGS: u32 = FAN_CLASS_CONTENT
     | FAN_UNLIMITED_MARKS
     | FAN_REPORT_PIDFD
     | FAN_REPORT_FD_ERROR;
-const FID_BITS: u32 = FAN_REPORT_FID | FAN_REPORT_DIR_FID | FAN_REPORT_NAME | FAN_REPORT_TARGET_FID;
-/// Reports this kernel does not make: file handles, pidfds, mount ids,
-/// descriptor errors, audit records.
+/// Reports this kernel does not make: pidfds, mount ids, descriptor
+/// errors, audit records.
 const UNSUPPORTED_INIT_FLAGS: u32 =
-    FID_BITS | FAN_REPORT_PIDFD | FAN_REPORT_FD_ERROR | FAN_REPORT_MNT | FAN_ENABLE_AUDIT;
+    FAN_REPORT_PIDFD | FAN_REPORT_FD_ERROR | FAN_REPORT_MNT | FAN_ENABLE_AUDIT;
+/// Events that may happen to directories only (dirent events and the
+/// directory flags): a mark on a non-directory with them is ENOTDIR where
+/// Linux is strict.
+const DIRONLY_BITS: u64 = fanotify::fid::DIRENT_EVENTS | FAN_EVENT_ON_CHILD | FAN_ONDIR;
 /// Events fanotify_mark knows, descriptor and directory-entry ones.
 const ALL_EVENTS: u64 = FD_EVENTS
     | PERM_EVENTS
@@ -90,8 +93,23 @@ pub fn sys_fanotify_init(t: &Arc<Task>, flags: u32, event_f_flags: u32) -> KResu
         O_RDONLY | O_WRONLY | O_RDWR => {}
         _ => return Err(Errno::EINVAL),
     }
+    // File handles replace descriptors, which the permission classes need;
+    // a name is a directory's entry, so it comes with the directory's
+    // handle; the target's handle comes with name and object handles.
+    let fid_mode = flags & FID_BITS;
+    if fid_mode != 0 && flags & FAN_CLASS_BITS != FAN_CLASS_NOTIF {
+        return Err(Errno::EINVAL);
+    }
+    if fid_mode & FAN_REPORT_NAME != 0 && fid_mode & FAN_REPORT_DIR_FID == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if fid_mode & FAN_REPORT_TARGET_FID != 0
+        && fid_mode & (FAN_REPORT_NAME | FAN_REPORT_FID) != FAN_REPORT_NAME | FAN_REPORT_FID
+    {
+        return Err(Errno::EINVAL);
+    }
     if flags & UNSUPPORTED_INIT_FLAGS != 0 {
-        log::info!("fanotify_init: flags {flags:#x}: file-handle, pidfd and mount reports are not supported (EINVAL)");
+        log::info!("fanotify_init: flags {flags:#x}: pidfd, mount and descriptor-error reports are not supported (EINVAL)");
         return Err(Errno::EINVAL);
     }
     if fanotify::groups_of(c.euid) >= fanotify::MAX_USER_GROUPS {
@@ -100,7 +118,8 @@ pub fn sys_fanotify_init(t: &Arc<Task>, flags: u32, event_f_flags: u32) -> KResu
     if flags & FAN_CLASS_BITS == FAN_CLASS_BITS {
         return Err(Errno::EINVAL);
     }
-    let g = Group::new(flags, event_f_flags, c.euid);
+    let unpriv = if c.capable() { 0 } else { FAN_UNPRIV_GROUP };
+    let g = Group::new(flags | unpriv, event_f_flags, c.euid);
     let fflags = O_RDWR
         | if flags & FAN_NONBLOCK != 0 {
             O_NONBLOCK
@@ -157,14 +176,27 @@ pub fn sys_fanotify_mark(
         .into_any()
         .and_then(|a| a.downcast::<Group>().ok())
         .ok_or(Errno::EINVAL)?;
+    // Mount and filesystem marks need CAP_SYS_ADMIN, in the caller and in
+    // the group's maker.
+    if kind != FAN_MARK_INODE && (!t.creds().capable() || g.unprivileged()) {
+        return Err(Errno::EPERM);
+    }
     if mask & PERM_EVENTS != 0 && !g.content_class() {
         return Err(Errno::EINVAL);
     }
     if mask & FAN_FS_ERROR != 0 && kind != FAN_MARK_FILESYSTEM {
         return Err(Errno::EINVAL);
     }
-    // Directory-entry and attribute events need file-handle reports.
-    if mask & !(FD_EVENTS | PERM_EVENTS | FAN_Q_OVERFLOW | FAN_ONDIR | FAN_EVENT_ON_CHILD) != 0 {
+    // Events without a path to open need file-handle reports, and cannot
+    // be told apart by mount.
+    let fid_mode = g.fid_mode();
+    if mask & !(FD_EVENTS | PERM_EVENTS | FAN_Q_OVERFLOW | FAN_ONDIR | FAN_EVENT_ON_CHILD) != 0
+        && (fid_mode == 0 || kind == FAN_MARK_MOUNT)
+    {
+        return Err(Errno::EINVAL);
+    }
+    // A rename is reported by its old and new names.
+    if mask & FAN_RENAME != 0 && fid_mode & FAN_REPORT_NAME == 0 {
         return Err(Errno::EINVAL);
     }
     if cmd == FAN_MARK_FLUSH {
@@ -190,6 +222,20 @@ pub fn sys_fanotify_mark(
     };
     let st = p.inode.stat();
     permission::inode_permission(&c, &*p.inode, &st, MAY_READ)?;
+    if fid_mode != 0 {
+        // Linux's fanotify_test_fsid and fanotify_test_fid: a mount or
+        // filesystem mark needs a filesystem id, every mark handles.
+        if kind != FAN_MARK_INODE && crate::fs::fhandle::fsid_of(&*p.inode) == 0 {
+            return Err(Errno::ENODEV);
+        }
+        if p.inode.file_handle().is_none() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+    }
+    let strict = fid_mode & FAN_REPORT_TARGET_FID != 0 || flags & FAN_MARK_IGNORE != 0;
+    if strict && kind == FAN_MARK_INODE && !st.is_dir() && mask & DIRONLY_BITS != 0 {
+        return Err(Errno::ENOTDIR);
+    }
     let (target, hold) = match kind {
         FAN_MARK_INODE => (Target::Inode((st.dev, st.ino)), Some(p.inode.clone())),
         FAN_MARK_MOUNT => {

@@ -219,6 +219,19 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     } else {
         lookup_as(t, &c, dirfd, path, follow)?
     };
+    open_resolved(t, &c, p, flags, created)
+}
+
+/// Open the object `p` was resolved to (by a walk or from a file handle)
+/// as a new file description: the type, mount, permission, fanotify and
+/// lease checks of open(2). `created`: this open made it.
+pub fn open_resolved(
+    t: &Task,
+    c: &Creds,
+    p: Path,
+    flags: u32,
+    created: bool,
+) -> KResult<Arc<File>> {
     let st = p.inode.stat();
     if st.is_symlink() && flags & O_PATH == 0 {
         return Err(Errno::ELOOP);
@@ -235,7 +248,7 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
     }
     // A file this open created may be written whatever its mode says.
     if !created {
-        permission::may_open(&c, &*p.inode, &st, flags)?;
+        permission::may_open(c, &*p.inode, &st, flags)?;
     }
     // fanotify's permission groups decide first, then leases held on the
     // file are broken before the open goes on (and before O_TRUNC
@@ -257,7 +270,7 @@ pub fn open_path(t: &Task, dirfd: i32, path: &str, flags: u32, mode: u32) -> KRe
         None => {
             // As Linux, O_TRUNC truncates even with O_RDONLY.
             if flags & O_TRUNC != 0 && !created && st.is_reg() {
-                let mut a = setattr::remove_privs(&c, &st).unwrap_or_default();
+                let mut a = setattr::remove_privs(c, &st).unwrap_or_default();
                 a.size = Some(0);
                 p.inode.setattr(&a)?;
             }

@@ -4,6 +4,7 @@
 use super::dir::ftype_of;
 use super::fs::ReadStep;
 use super::Ext4Fs;
+use crate::abi::fcntl::{FidIno32Gen, FILEID_INO32_GEN};
 use crate::fs::file::{FileOps, O_ACCMODE, O_RDONLY};
 use crate::fs::vfs::*;
 use crate::kernel::errno::{Errno, KResult};
@@ -595,6 +596,37 @@ impl Inode for Ext4Inode {
 
     fn statfs(&self) -> Option<StatFs> {
         Some(self.fs.statfs())
+    }
+
+    /// Linux's generic export handle for ext4: FILEID_INO32_GEN.
+    fn file_handle(&self) -> Option<(i32, Vec<u8>)> {
+        let generation = self.fs.lock().di(self.ino).ok()?.generation();
+        let fh = FidIno32Gen {
+            ino: self.ino,
+            generation,
+        };
+        Some((FILEID_INO32_GEN, crate::abi::bytes(&fh).to_vec()))
+    }
+
+    /// Linux's ext4_nfs_get_inode: a reserved or out-of-range number, a
+    /// freed inode or another generation is stale.
+    fn from_handle(&self, ty: i32, fh: &[u8]) -> KResult<Arc<dyn Inode>> {
+        let fh: FidIno32Gen = crate::abi::from_prefix(fh).ok_or(Errno::ESTALE)?;
+        if ty != FILEID_INO32_GEN {
+            return Err(Errno::ESTALE);
+        }
+        {
+            let mut g = self.fs.lock();
+            let sb = g.sb.clone();
+            if fh.ino < sb.first_ino && fh.ino != 2 || fh.ino > sb.inodes_count || fh.ino == 0 {
+                return Err(Errno::ESTALE);
+            }
+            let di = g.di(fh.ino)?;
+            if di.links() == 0 || di.mode() == 0 || di.generation() != fh.generation {
+                return Err(Errno::ESTALE);
+            }
+        }
+        Ok(self.fs.handle(fh.ino))
     }
 
     fn getxattr(&self, name: &str) -> KResult<Vec<u8>> {

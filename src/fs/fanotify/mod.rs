@@ -4,21 +4,27 @@
 //! classes also get permission events, which hold the opening, reading
 //! or executing task until the group answers FAN_ALLOW or FAN_DENY.
 //!
-//! Events come from inotify's hook points (`inotify::on_path`) and from
-//! the open, read and exec paths (`permission`); both return at once
-//! while no group has a mark (one atomic load). Only the descriptor
-//! flavour exists: the file-handle reports (FAN_REPORT_FID and friends),
-//! and with them the directory-entry events, are refused at init.
+//! Groups made with FAN_REPORT_FID and its relatives get no descriptors:
+//! each event names its objects by file handle in info records (`fid`),
+//! and they may also hear directory-entry events (create, delete, moves,
+//! renames), attribute changes and their objects' deletion and moves.
+//!
+//! Events come from inotify's hook points (`inotify::on_path` and the
+//! directory-entry hooks) and from the open, read and exec paths
+//! (`permission`); all return at once while no group has a mark (one
+//! atomic load).
 
+pub mod fid;
 pub mod mark;
 
 use super::file::{File, FileOps, POLLIN};
-use super::vfs::Path;
+use super::vfs::{Inode, Path};
 use crate::abi::fanotify::*;
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{Pid, Task};
 use crate::kernel::wait::WaitQueue;
-use mark::{Mark, Target};
+use fid::{Happening, Info, DIRENT_EVENTS};
+use mark::{Mark, Role, Target};
 use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +37,14 @@ pub type Key = (u64, u64);
 pub const FD_EVENTS: u64 =
     FAN_ACCESS | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_OPEN | FAN_OPEN_EXEC;
 pub const PERM_EVENTS: u64 = FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM;
+/// Events only groups with file handles hear.
+pub const FID_EVENTS: u64 = DIRENT_EVENTS | FAN_ATTRIB | FAN_DELETE_SELF | FAN_MOVE_SELF;
+/// Kept in a group's flags (no fanotify_init bit): it was made without
+/// CAP_SYS_ADMIN (Linux's FANOTIFY_UNPRIV).
+pub const FAN_UNPRIV_GROUP: u32 = 1 << 31;
+/// The fid-mode fanotify_init flags.
+pub const FID_BITS: u32 =
+    FAN_REPORT_FID | FAN_REPORT_DIR_FID | FAN_REPORT_NAME | FAN_REPORT_TARGET_FID;
 /// /proc/sys/fs/fanotify/max_queued_events.
 const MAX_QUEUED: usize = 16384;
 /// Groups per user (/proc/sys/fs/fanotify/max_user_groups).
@@ -43,9 +57,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The object of one event, with what marks are matched against.
+/// What marks are matched against for one event: the inode it happens
+/// to (a dirent event's directory), its parent's key when the parent's
+/// marks may hear it, the path for mount marks (None for events on an
+/// inode alone), and whether the object is a directory (for a dirent
+/// event: the entry).
 pub struct Object<'a> {
-    path: &'a Path,
+    path: Option<&'a Path>,
     pub key: Key,
     pub parent: Option<Key>,
     pub dev: u64,
@@ -53,17 +71,42 @@ pub struct Object<'a> {
     mount: OnceCell<Option<u32>>,
 }
 
+fn key_of(i: &dyn Inode) -> Key {
+    let s = i.stat();
+    (s.dev, s.ino)
+}
+
 impl<'a> Object<'a> {
     fn of(path: &'a Path) -> Object<'a> {
         let st = path.inode.stat();
-        let parent = path.parent.as_ref().map(|p| {
-            let s = p.inode.stat();
-            (s.dev, s.ino)
-        });
         Object {
-            path,
+            path: Some(path),
             key: (st.dev, st.ino),
-            parent,
+            parent: path.parent.as_ref().map(|p| key_of(&*p.inode)),
+            dev: st.dev,
+            is_dir: st.is_dir(),
+            mount: OnceCell::new(),
+        }
+    }
+    /// A dirent event in directory `dir` about an entry that `is_dir`.
+    fn dirent(dir: &'a Path, is_dir: bool) -> Object<'a> {
+        let key = key_of(&*dir.inode);
+        Object {
+            path: Some(dir),
+            key,
+            parent: None,
+            dev: key.0,
+            is_dir,
+            mount: OnceCell::new(),
+        }
+    }
+    /// An event on an inode with no path (deleted, moved, relinked).
+    fn inode(i: &dyn Inode) -> Object<'a> {
+        let st = i.stat();
+        Object {
+            path: None,
+            key: (st.dev, st.ino),
+            parent: None,
             dev: st.dev,
             is_dir: st.is_dir(),
             mount: OnceCell::new(),
@@ -74,7 +117,7 @@ impl<'a> Object<'a> {
     pub fn mount_id(&self) -> Option<u32> {
         *self
             .mount
-            .get_or_init(|| super::mount::mount_of(self.path).map(|m| m.id))
+            .get_or_init(|| self.path.and_then(super::mount::mount_of).map(|m| m.id))
     }
 }
 
@@ -100,9 +143,11 @@ struct Event {
     pid: Pid,
     key: Key,
     is_dir: bool,
-    /// None for the overflow event.
+    /// None for the overflow event and in groups with file handles.
     path: Option<Path>,
     verdict: Option<Arc<Verdict>>,
+    /// What a group with file handles is told (None otherwise).
+    info: Option<Info>,
 }
 
 #[derive(Default)]
@@ -166,6 +211,24 @@ impl Group {
     /// Does this group get permission events?
     pub fn content_class(&self) -> bool {
         self.class != FAN_CLASS_NOTIF
+    }
+
+    /// The group's file-handle report flags (0: it reports descriptors).
+    pub fn fid_mode(&self) -> u32 {
+        self.flags & FID_BITS
+    }
+
+    /// Made without CAP_SYS_ADMIN: inode marks only.
+    pub fn unprivileged(&self) -> bool {
+        self.flags & FAN_UNPRIV_GROUP != 0
+    }
+
+    /// The bytes event `e` takes in a read.
+    fn event_len(&self, e: &Event) -> usize {
+        METADATA_LEN
+            + e.info
+                .as_ref()
+                .map_or(0, |i| fid::info_len(self.fid_mode(), e.mask, i))
     }
 
     /// FAN_MARK_ADD: or `mask` into the mark on `target` (or its ignore
@@ -242,36 +305,79 @@ impl Group {
         MARKS.fetch_sub(before - g.marks.len(), Ordering::Relaxed);
     }
 
+    /// Events of this group's kind: file-handle groups hear no
+    /// permission events, descriptor groups no fid-only ones.
+    fn hears(&self) -> u64 {
+        if self.fid_mode() != 0 {
+            FD_EVENTS | FID_EVENTS
+        } else {
+            FD_EVENTS | PERM_EVENTS
+        }
+    }
+
     /// What of `mask` this group hears for `o` (and, for a write, the
-    /// ignore masks that do not survive it are cleared first).
-    fn wants(&self, o: &Object, mask: u64) -> u64 {
+    /// ignore masks that do not survive it are cleared first), and
+    /// whether a mark on the parent heard it (then a group with file
+    /// handles is told the parent too).
+    fn wants(&self, o: &Object, mask: u64) -> (u64, bool) {
         let mut g = lock(&self.inner);
         let mut marks_mask = 0;
         let mut ignore = 0;
+        let mut wide = false;
         for m in g.marks.iter_mut() {
             let Some(role) = m.role(o) else { continue };
             if mask & FAN_MODIFY != 0 && !m.surv_modify {
                 m.ignore = 0;
             }
             ignore |= m.effective_ignore(o.is_dir, role);
-            if m.applies(o.is_dir, role) {
+            if m.applies(o.is_dir, role) && m.mask & mask != 0 {
                 marks_mask |= m.mask;
+                wide |= role == Role::Parent;
             }
         }
-        mask & marks_mask & !ignore & (FD_EVENTS | PERM_EVENTS)
+        (mask & marks_mask & !ignore & self.hears(), wide)
+    }
+
+    /// For a rename: whether the group's marks hear it at the old place
+    /// (a mark on the old directory) and at the new one (on the new
+    /// directory); a filesystem mark hears both.
+    fn wants_rename(&self, old: &Object, new: &Object) -> (bool, bool) {
+        let g = lock(&self.inner);
+        let (mut o, mut n) = (false, false);
+        for m in g.marks.iter() {
+            if m.mask & FAN_RENAME == 0 || !m.applies(old.is_dir, Role::Object) {
+                continue;
+            }
+            let ignored = m.effective_ignore(old.is_dir, Role::Object) & FAN_RENAME != 0;
+            if ignored {
+                continue;
+            }
+            match m.target {
+                Target::Inode(k) => {
+                    o |= k == old.key;
+                    n |= k == new.key;
+                }
+                Target::Fs(dev) if dev == old.dev => (o, n) = (true, true),
+                _ => {}
+            }
+        }
+        (o, n)
     }
 
     /// Queue `e` (merged into an earlier event of the same file and
-    /// process when it is not a permission event), then wake readers.
+    /// process when it is not a permission event; with file handles, of
+    /// the same reported objects and names, never a rename with another
+    /// kind), then wake readers.
     fn queue(&self, e: Event) {
         let mut g = lock(&self.inner);
         if e.verdict.is_none() {
             let merged = g.queue.iter_mut().rev().take(MERGE_WINDOW).find(|o| {
-                o.verdict.is_none()
-                    && o.path.is_some()
-                    && o.key == e.key
-                    && o.pid == e.pid
-                    && o.is_dir == e.is_dir
+                let same = match (&o.info, &e.info) {
+                    (Some(a), Some(b)) => a == b && o.mask & FAN_RENAME == e.mask & FAN_RENAME,
+                    (None, None) => o.path.is_some() && o.key == e.key,
+                    _ => false,
+                };
+                o.verdict.is_none() && same && o.pid == e.pid && o.is_dir == e.is_dir
             });
             if let Some(o) = merged {
                 o.mask |= e.mask;
@@ -292,6 +398,7 @@ impl Group {
                     is_dir: false,
                     path: None,
                     verdict: None,
+                    info: None,
                 });
             }
         } else {
@@ -321,8 +428,9 @@ impl Group {
             pid: self.reporter(),
             key: o.key,
             is_dir: o.is_dir,
-            path: Some(o.path.clone()),
+            path: o.path.cloned(),
             verdict: Some(v.clone()),
+            info: None,
         });
         v
     }
@@ -338,7 +446,7 @@ impl Group {
     /// Open the event's file for the reader: its own description, which
     /// makes no events of its own.
     fn event_fd(&self, t: &Task, e: &Event) -> KResult<i32> {
-        let Some(p) = &e.path else {
+        let Some(p) = e.path.as_ref().filter(|_| e.info.is_none()) else {
             return Ok(FAN_NOFD);
         };
         let f = File::open_quiet(p, self.event_f_flags)?;
@@ -349,7 +457,8 @@ impl Group {
 
     /// FIONREAD: the bytes the queued events would take.
     fn bytes_ready(&self) -> usize {
-        lock(&self.inner).queue.len() * METADATA_LEN
+        let g = lock(&self.inner);
+        g.queue.iter().map(|e| self.event_len(e)).sum()
     }
 }
 
@@ -365,7 +474,8 @@ impl FileOps for Group {
                 if g.queue.is_empty() {
                     break;
                 }
-                if n + METADATA_LEN > buf.len() {
+                let len = g.queue.front().map_or(0, |e| self.event_len(e));
+                if n + len > buf.len() {
                     if n == 0 {
                         return Err(Errno::EINVAL);
                     }
@@ -391,11 +501,12 @@ impl FileOps for Group {
                     break;
                 }
             };
+            let len = self.event_len(&e);
             if let Some(v) = e.verdict {
                 lock(&self.inner).waiting.push((fd, v));
             }
             let md = FanotifyEventMetadata {
-                event_len: METADATA_LEN as u32,
+                event_len: len as u32,
                 vers: FANOTIFY_METADATA_VERSION,
                 reserved: 0,
                 metadata_len: METADATA_LEN as u16,
@@ -404,7 +515,15 @@ impl FileOps for Group {
                 pid: e.pid as i32,
             };
             crate::abi::write_at(&mut buf[n..n + METADATA_LEN], 0, &md);
-            n += METADATA_LEN;
+            if let Some(i) = &e.info {
+                fid::write_info(
+                    self.fid_mode(),
+                    e.mask,
+                    i,
+                    &mut buf[n + METADATA_LEN..n + len],
+                );
+            }
+            n += len;
         }
         if n == 0 {
             Err(Errno::EAGAIN)
@@ -498,17 +617,147 @@ pub fn notify(p: &Path, mask: u64) {
     }
     let o = Object::of(p);
     for g in groups() {
-        let m = g.wants(&o, mask & FD_EVENTS);
-        if m != 0 {
-            g.queue(Event {
-                mask: m,
-                pid: g.reporter(),
-                key: o.key,
-                is_dir: o.is_dir,
-                path: Some(p.clone()),
-                verdict: None,
-            });
+        let (m, wide) = g.wants(&o, mask & (FD_EVENTS | FAN_ATTRIB));
+        if m == 0 {
+            continue;
         }
+        let info = if g.fid_mode() != 0 {
+            // The parent and name come along when a mark on the parent
+            // heard it, and for a non-directory always in a group that
+            // reports directories (Linux sets FS_EVENT_ON_CHILD on its
+            // other marks).
+            let dirs = g.fid_mode() & FAN_REPORT_DIR_FID != 0 && !o.is_dir;
+            let dir = p.parent.as_ref().filter(|_| wide || dirs);
+            let h = Happening {
+                mask: m | if o.is_dir { FAN_ONDIR } else { 0 },
+                object: &*p.inode,
+                dir: dir.map(|d| &*d.inode),
+                name: dir.map(|_| p.name.as_str()),
+                new: None,
+            };
+            match fid::build(g.fid_mode(), &h, false, false) {
+                Some(i) => Some((h.mask, i)),
+                None => continue,
+            }
+        } else {
+            None
+        };
+        g.queue(Event {
+            mask: info.as_ref().map_or(m, |(m, _)| *m),
+            pid: g.reporter(),
+            key: o.key,
+            is_dir: o.is_dir,
+            path: Some(p.clone()),
+            verdict: None,
+            info: info.map(|(_, i)| i),
+        });
+    }
+}
+
+/// Queue for every file-handle group that hears `mask` on `o` the event
+/// `h` describes (`h.dir` only for groups that heard it through a mark
+/// on the parent, unless `dir_always`).
+fn notify_fid(o: &Object, h: &Happening, dir_always: bool) {
+    for g in groups() {
+        if g.fid_mode() == 0 {
+            continue;
+        }
+        let (m, wide) = g.wants(o, h.mask & !FAN_ONDIR);
+        if m == 0 {
+            continue;
+        }
+        let ondir = if o.is_dir { FAN_ONDIR } else { 0 };
+        let mine = Happening {
+            mask: m | ondir,
+            dir: h.dir.filter(|_| dir_always || wide),
+            name: h.name.filter(|_| dir_always || wide),
+            ..*h
+        };
+        let Some(info) = fid::build(g.fid_mode(), &mine, false, false) else {
+            continue;
+        };
+        g.queue(Event {
+            mask: mine.mask,
+            pid: g.reporter(),
+            key: o.key,
+            is_dir: o.is_dir,
+            path: None,
+            verdict: None,
+            info: Some(info),
+        });
+    }
+}
+
+/// A directory-entry event (FAN_CREATE, FAN_DELETE, FAN_MOVED_FROM,
+/// FAN_MOVED_TO): entry `name` of directory `dir`, the inode `child`.
+pub fn dirent(mask: u64, dir: &Path, name: &str, child: &dyn Inode) {
+    if !active() {
+        return;
+    }
+    let o = Object::dirent(dir, child.stat().is_dir());
+    let h = Happening {
+        mask,
+        object: child,
+        dir: Some(&*dir.inode),
+        name: Some(name),
+        new: None,
+    };
+    notify_fid(&o, &h, true);
+}
+
+/// An event on an inode reached by no path: FAN_DELETE_SELF, FAN_MOVE_SELF,
+/// and FAN_ATTRIB for a change of its link count.
+pub fn inode_event(inode: &dyn Inode, mask: u64) {
+    if !active() {
+        return;
+    }
+    let o = Object::inode(inode);
+    let h = Happening {
+        mask,
+        object: inode,
+        dir: None,
+        name: None,
+        new: None,
+    };
+    notify_fid(&o, &h, false);
+}
+
+/// FAN_RENAME: `inode` moved from `old` in `from` to `new` in `to`; a
+/// group is told the places its marks heard it at.
+pub fn rename(from: &Path, old: &str, to: &Path, new: &str, inode: &dyn Inode) {
+    if !active() {
+        return;
+    }
+    let is_dir = inode.stat().is_dir();
+    let (of, ot) = (Object::dirent(from, is_dir), Object::dirent(to, is_dir));
+    let ondir = if is_dir { FAN_ONDIR } else { 0 };
+    for g in groups() {
+        if g.fid_mode() & FAN_REPORT_NAME == 0 {
+            continue;
+        }
+        let (o, n) = g.wants_rename(&of, &ot);
+        if !o && !n {
+            continue;
+        }
+        let h = Happening {
+            mask: FAN_RENAME | ondir,
+            object: inode,
+            dir: Some(&*from.inode),
+            name: Some(old),
+            new: Some((&*to.inode, new)),
+        };
+        let Some(info) = fid::build(g.fid_mode(), &h, o, n) else {
+            continue;
+        };
+        g.queue(Event {
+            mask: h.mask,
+            pid: g.reporter(),
+            key: of.key,
+            is_dir,
+            path: None,
+            verdict: None,
+            info: Some(info),
+        });
     }
 }
 
@@ -530,7 +779,7 @@ pub fn permission(t: &Task, p: &Path, mask: u64) -> KResult<()> {
     gs.sort_by_key(|(class, _)| std::cmp::Reverse(*class));
     for (_, weak) in gs {
         let Some(g) = weak.upgrade() else { continue };
-        let m = g.wants(&o, mask & PERM_EVENTS);
+        let (m, _) = g.wants(&o, mask & PERM_EVENTS);
         if m == 0 {
             continue;
         }

@@ -10,9 +10,10 @@ use crate::kernel::signal::SIGCHLD;
 use crate::kernel::sys_proc::{CLONE_VFORK, CLONE_VM};
 use crate::kernel::task::Task;
 use crate::kernel::{
-    ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fanotify, sys_fs, sys_inotify,
-    sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_pivot_root, sys_poll, sys_prio, sys_proc,
-    sys_rusage, sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd, sys_xattr,
+    ns, sys_affinity, sys_attr, sys_clock, sys_cred, sys_epoll, sys_fanotify, sys_fhandle, sys_fs,
+    sys_inotify, sys_ipc, sys_mm, sys_mount, sys_mqueue, sys_net, sys_pivot_root, sys_poll,
+    sys_prio, sys_proc, sys_rusage, sys_sched, sys_signal, sys_time, sys_timer, sys_timerfd,
+    sys_xattr,
 };
 use std::sync::Arc;
 
@@ -420,11 +421,11 @@ const LIST: &[Entry] = &[
     none(297, "rt_tgsigqueueinfo", ""),
     none(298, "perf_event_open", ""),
     none(299, "recvmmsg", ""),
-    partial(300, "fanotify_init", "descriptor events only: FAN_CLASS_NOTIF/CONTENT/PRE_CONTENT, CLOEXEC, NONBLOCK, UNLIMITED_QUEUE/MARKS, REPORT_TID; file-handle, name, pidfd, mount and fd-error reports and FAN_ENABLE_AUDIT are EINVAL; CAP_SYS_ADMIN needed (EPERM), 128 groups per user (EMFILE)", |t, a| sys_fanotify::sys_fanotify_init(t, a.u32(0), a.u32(1))),
-    partial(301, "fanotify_mark", "inode, mount and filesystem marks with ignore masks (legacy and FAN_MARK_IGNORE), FAN_EVENT_ON_CHILD, FAN_ONDIR; ACCESS, MODIFY, CLOSE_*, OPEN, OPEN_EXEC and the OPEN/ACCESS/OPEN_EXEC permission events; directory-entry events need file handles (EINVAL)", |t, a| sys_fanotify::sys_fanotify_mark(t, a.i(0), a.u32(1), a.u(2), a.i(3), a.u(4))),
+    partial(300, "fanotify_init", "FAN_CLASS_NOTIF/CONTENT/PRE_CONTENT, CLOEXEC, NONBLOCK, UNLIMITED_QUEUE/MARKS, REPORT_TID; file-handle reports FAN_REPORT_FID, DIR_FID, NAME, TARGET_FID (notification class only; NAME needs DIR_FID, TARGET_FID needs NAME and FID: EINVAL); pidfd, mount and fd-error reports and FAN_ENABLE_AUDIT are EINVAL; CAP_SYS_ADMIN needed except for file-handle groups (EPERM), 128 groups per user (EMFILE)", |t, a| sys_fanotify::sys_fanotify_init(t, a.u32(0), a.u32(1))),
+    partial(301, "fanotify_mark", "inode, mount and filesystem marks with ignore masks (legacy and FAN_MARK_IGNORE), FAN_EVENT_ON_CHILD, FAN_ONDIR; ACCESS, MODIFY, CLOSE_*, OPEN, OPEN_EXEC and the OPEN/ACCESS/OPEN_EXEC permission events; in file-handle groups also CREATE, DELETE, MOVED_FROM/TO, RENAME, ATTRIB, DELETE_SELF, MOVE_SELF with FID/DFID/DFID_NAME/OLD_/NEW_DFID_NAME records (tmpfs and ext2/3/4 handles, fsid as statfs), not on mount marks (EINVAL); mount and filesystem marks need CAP_SYS_ADMIN (EPERM)", |t, a| sys_fanotify::sys_fanotify_mark(t, a.i(0), a.u32(1), a.u(2), a.i(3), a.u(4))),
     full(302, "prlimit64", "as setrlimit; another process's limits need the same ids or CAP_SYS_RESOURCE (EPERM)", |t, a| sys_proc::sys_prlimit64(t, a.i(0), a.u32(1), a.u(2), a.u(3))),
-    none(303, "name_to_handle_at", ""),
-    none(304, "open_by_handle_at", ""),
+    partial(303, "name_to_handle_at", "handles of tmpfs (Linux's shmem layout, type 1, 12 bytes) and ext2/3/4 (FILEID_INO32_GEN, 8 bytes) objects; other filesystems EOPNOTSUPP; AT_HANDLE_FID, AT_HANDLE_MNT_ID_UNIQUE (the mount's id); EOVERFLOW with the size needed", |t, a| sys_fhandle::sys_name_to_handle_at(t, a.i(0), a.u(1), a.u(2), a.u(3), a.u32(4))),
+    partial(304, "open_by_handle_at", "CAP_DAC_READ_SEARCH (EPERM); tmpfs and ext2/3/4 handles, ESTALE once the object is gone; the file's path is found by searching its mount (a nameless one past 4096 entries)", |t, a| sys_fhandle::sys_open_by_handle_at(t, a.i(0), a.u(1), a.u32(2))),
     partial(305, "clock_adjtime", "CLOCK_REALTIME as adjtimex; other clocks EOPNOTSUPP", |t, a| sys_clock::sys_clock_adjtime(t, a.i(0), a.u(1))),
     partial(306, "syncfs", "syncs every filesystem, as sync; the fd is not checked (no EBADF)", |t, _| sys_fs::sys_sync(t)),
     none(307, "sendmmsg", ""),
