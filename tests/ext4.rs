@@ -788,6 +788,23 @@ fn wait_disk_sleep(g: &mut Guest, pid: u32) {
     panic!("task {pid} does not sleep on the disk: {state}");
 }
 
+/// Once `pid` sleeps on the disk, the shell still runs a loop, and `pid`
+/// is still asleep after it.
+fn assert_runs_beside_disk_sleep(g: &mut Guest, pid: u32) {
+    wait_disk_sleep(g, pid);
+    assert_eq!(
+        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
+            .trim(),
+        "count=200"
+    );
+    assert!(
+        g.run(&format!("grep State /proc/{pid}/status"))
+            .contains("D (disk sleep)"),
+        "{}",
+        g.output()
+    );
+}
+
 /// Poll the guest until process `pid` is gone.
 fn wait_gone(g: &mut Guest, pid: u32) {
     for _ in 0..2000 {
@@ -845,20 +862,9 @@ fn a_reader_waiting_for_the_disk_sleeps_while_others_run() {
     // Close the gate: host reads of ubdb wait now.
     std::fs::remove_file(&gate).unwrap();
     let pid = bg_pid(&g.run("cat /mnt/big > /dev/null & echo bg=$!"));
-    wait_disk_sleep(&mut g, pid);
     // Meanwhile the shell goes on working (it cannot be the reader's
     // doing: its read is held until the gate opens).
-    assert_eq!(
-        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
-            .trim(),
-        "count=200"
-    );
-    assert!(
-        g.run(&format!("grep State /proc/{pid}/status"))
-            .contains("D (disk sleep)"),
-        "{}",
-        g.output()
-    );
+    assert_runs_beside_disk_sleep(&mut g, pid);
     // Open the gate: the reads complete, the reader wakes and finishes.
     std::fs::write(&gate, b"").unwrap();
     wait_gone(&mut g, pid);
@@ -891,18 +897,7 @@ fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
     assert!(g.run("mmap_gate").is_empty());
     std::fs::remove_file(&gate).unwrap();
     let pid = bg_pid(&g.run("mmap_gate sum /mnt/big > /tmp/out & echo bg=$!"));
-    wait_disk_sleep(&mut g, pid);
-    assert_eq!(
-        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
-            .trim(),
-        "count=200"
-    );
-    assert!(
-        g.run(&format!("grep State /proc/{pid}/status"))
-            .contains("D (disk sleep)"),
-        "{}",
-        g.output()
-    );
+    assert_runs_beside_disk_sleep(&mut g, pid);
     std::fs::write(&gate, b"").unwrap();
     wait_gone(&mut g, pid);
     let sum: u64 = big.iter().map(|&b| b as u64).sum();
