@@ -731,14 +731,15 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
 /// reads held while the returned gate file is missing (it is there now).
 /// /big's inode has been read; its data has not.
 fn boot_with_slow_data_disk(name: &str) -> (Guest, std::path::PathBuf, Vec<u8>) {
-    boot_with_slow_data_disk_adding(name, &[])
+    boot_with_slow_data_disk_adding(name, &[], &[])
 }
 
 /// `boot_with_slow_data_disk` with `adds` on the root disk (whose reads
-/// are not held).
+/// are not held) and `args` on the command line.
 fn boot_with_slow_data_disk_adding(
     name: &str,
     adds: &[(&Path, &str)],
+    args: &[&str],
 ) -> (Guest, std::path::PathBuf, Vec<u8>) {
     let img = build_ext4(name, "ext4", "32M", adds);
     let dir = img.parent().unwrap().join("data-tree");
@@ -762,10 +763,9 @@ fn boot_with_slow_data_disk_adding(
     let gate_env = format!("ubdb:{}", gate.display());
     let ubd0 = format!("ubd0={}", img.display());
     let ubd1 = format!("ubd1r={}", data.display());
-    let mut g = Guest::boot_with_env(
-        &["mem=256M", &ubd0, &ubd1],
-        &[("RUML_FAULT_UBD_READ_GATE", gate_env.as_str())],
-    );
+    let mut cmdline = vec!["mem=256M", &ubd0, &ubd1];
+    cmdline.extend_from_slice(args);
+    let mut g = Guest::boot_with_env(&cmdline, &[("RUML_FAULT_UBD_READ_GATE", gate_env.as_str())]);
     g.wait_prompt();
     // The inode is metadata, read under the filesystem lock on the vCPU.
     let (out, st) = g.run_status("mount -o ro /dev/ubdb /mnt && ls -l /mnt/big && echo $((6 * 7))");
@@ -892,7 +892,7 @@ fn mmap_gate_bin(name: &str) -> std::path::PathBuf {
 fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
     let bin = mmap_gate_bin("mmapgate-src");
     let (mut g, gate, big) =
-        boot_with_slow_data_disk_adding("mmapgate", &[(&bin, "/bin/mmap_gate")]);
+        boot_with_slow_data_disk_adding("mmapgate", &[(&bin, "/bin/mmap_gate")], &[]);
     // The program and its libraries come from the root disk, not held.
     assert!(g.run("mmap_gate").is_empty());
     std::fs::remove_file(&gate).unwrap();
@@ -917,9 +917,19 @@ fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
 /// crash or a page mapped where nothing is.
 #[test]
 fn a_mapping_removed_under_a_sleeping_fault_is_sigsegv() {
-    let bin = mmap_gate_bin("mmapgate-unmap-src");
+    mapping_removed_under_a_sleeping_fault("mmapgate-unmap", "ncpus=1");
+}
+
+/// The same with two vCPUs: the two threads may run on different ones.
+#[test]
+fn a_mapping_removed_under_a_sleeping_fault_is_sigsegv_with_two_vcpus() {
+    mapping_removed_under_a_sleeping_fault("mmapgate-unmap2", "ncpus=2");
+}
+
+fn mapping_removed_under_a_sleeping_fault(name: &str, ncpus: &str) {
+    let bin = mmap_gate_bin(&format!("{name}-src"));
     let (mut g, gate, _big) =
-        boot_with_slow_data_disk_adding("mmapgate-unmap", &[(&bin, "/bin/mmap_gate")]);
+        boot_with_slow_data_disk_adding(name, &[(&bin, "/bin/mmap_gate")], &[ncpus]);
     std::fs::remove_file(&gate).unwrap();
     g.send("mmap_gate unmap /mnt/big\n");
     let out = g.expect("unmapped", Duration::from_secs(120));
