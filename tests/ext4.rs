@@ -886,7 +886,8 @@ fn mmap_gate_bin(name: &str) -> std::path::PathBuf {
 /// go and sleeps in "D" state while the host reads (Linux's
 /// VM_FAULT_RETRY), the shell goes on running commands, and when the disk
 /// answers the fault is handled again and the program sees the file's
-/// bytes. (Before, the fault waited for the host read on the vCPU, under
+/// bytes; its faults that slept count as major (getrusage's ru_majflt).
+/// (Before, the fault waited for the host read on the vCPU, under
 /// the address space's and the filesystem's locks, so the shell froze.)
 #[test]
 fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
@@ -903,7 +904,7 @@ fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
     let sum: u64 = big.iter().map(|&b| b as u64).sum();
     assert_eq!(
         g.run("cat /tmp/out"),
-        format!("mapped\nsum={sum}\nmmap_gate done\n"),
+        format!("mapped\nsum={sum}\nmajor faults: yes\nmmap_gate done\n"),
         "{}",
         g.output()
     );

@@ -537,8 +537,12 @@ fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
         // no lock held, then the fault is handled afresh.
         let r = mm.fault(t, addr, code);
         match r {
-            Ok(()) => {
-                t.acct.minor_fault();
+            Ok(major) => {
+                if major {
+                    t.acct.major_fault();
+                } else {
+                    t.acct.minor_fault();
+                }
                 crate::fs::cgroup::after_fault(t);
             }
             Err(FaultError::Segv(c)) => {

@@ -19,16 +19,19 @@ const MAX_FAULT_RETRIES: u32 = 4;
 impl Mm {
     /// Resolve task `t`'s fault at `addr` (`code`: the host's si_code),
     /// sleeping without any lock when a file page must come from a disk.
-    /// Ok also when `t` was killed during that sleep (it runs no more).
-    pub fn fault(&self, t: &Task, addr: u64, code: i32) -> Result<(), FaultError> {
+    /// Ok(true) when it slept for the disk (a major fault). Ok also when
+    /// `t` was killed during that sleep (it runs no more).
+    pub fn fault(&self, t: &Task, addr: u64, code: i32) -> Result<bool, FaultError> {
+        let mut major = false;
         for _ in 0..MAX_FAULT_RETRIES {
             let (inode, idx) = {
                 let mut m = self.lock();
                 match m.fault_needs_read(addr) {
                     Some(need) => need,
-                    None => return m.handle_fault(addr, code),
+                    None => return m.handle_fault(addr, code).map(|()| major),
                 }
             };
+            major = true;
             // The mm lock is let go here: the read may sleep.
             match inode.read_page_sleeping(idx, t) {
                 Ok(()) => {}
@@ -38,9 +41,9 @@ impl Mm {
                 Err(_) => return Err(FaultError::Bus),
             }
             if t.state() == State::Dead {
-                return Ok(());
+                return Ok(true);
             }
         }
-        self.lock().handle_fault(addr, code)
+        self.lock().handle_fault(addr, code).map(|()| major)
     }
 }

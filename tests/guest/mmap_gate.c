@@ -1,6 +1,7 @@
 /* Page faults on a file whose disk reads are held (tests/ext4.rs).
  *
- *   mmap_gate sum FILE     map FILE, touch every page, print the byte sum.
+ *   mmap_gate sum FILE     map FILE, touch every page, print the byte sum
+ *                          and whether a fault was major (read the disk).
  *   mmap_gate unmap FILE   a thread touches the first page of the mapping;
  *                          once it sleeps on the disk ('D' in its stat),
  *                          the main thread unmaps the range and prints
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -80,7 +82,10 @@ int main(int argc, char **argv)
         unsigned long sum = 0;
         for (size_t i = 0; i < map_len; i++)
             sum += map[i];
-        printf("sum=%lu\nmmap_gate done\n", sum);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("sum=%lu\nmajor faults: %s\nmmap_gate done\n", sum,
+               ru.ru_majflt > 0 ? "yes" : "no");
         return 0;
     }
     struct sigaction sa;
