@@ -93,8 +93,7 @@ impl TaskAcct {
     }
 
     /// A page fault that slept while a disk read its page (Linux's
-    /// VM_FAULT_MAJOR). A page fault-around or a fault that cannot sleep
-    /// reads under the lock is still counted as minor.
+    /// VM_FAULT_MAJOR; `mm::Mm::fault`).
     pub fn major_fault(&self) {
         self.majflt.fetch_add(1, Relaxed);
     }
