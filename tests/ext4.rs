@@ -731,7 +731,17 @@ fn flushes_complete_by_interrupt_while_the_guest_runs() {
 /// reads held while the returned gate file is missing (it is there now).
 /// /big's inode has been read; its data has not.
 fn boot_with_slow_data_disk(name: &str) -> (Guest, std::path::PathBuf, Vec<u8>) {
-    let img = build_ext4(name, "ext4", "32M", &[]);
+    boot_with_slow_data_disk_adding(name, &[], &[])
+}
+
+/// `boot_with_slow_data_disk` with `adds` on the root disk (whose reads
+/// are not held) and `args` on the command line.
+fn boot_with_slow_data_disk_adding(
+    name: &str,
+    adds: &[(&Path, &str)],
+    args: &[&str],
+) -> (Guest, std::path::PathBuf, Vec<u8>) {
+    let img = build_ext4(name, "ext4", "32M", adds);
     let dir = img.parent().unwrap().join("data-tree");
     std::fs::create_dir_all(&dir).unwrap();
     let big: Vec<u8> = (0..4u32 << 20)
@@ -753,10 +763,9 @@ fn boot_with_slow_data_disk(name: &str) -> (Guest, std::path::PathBuf, Vec<u8>) 
     let gate_env = format!("ubdb:{}", gate.display());
     let ubd0 = format!("ubd0={}", img.display());
     let ubd1 = format!("ubd1r={}", data.display());
-    let mut g = Guest::boot_with_env(
-        &["mem=256M", &ubd0, &ubd1],
-        &[("RUML_FAULT_UBD_READ_GATE", gate_env.as_str())],
-    );
+    let mut cmdline = vec!["mem=256M", &ubd0, &ubd1];
+    cmdline.extend_from_slice(args);
+    let mut g = Guest::boot_with_env(&cmdline, &[("RUML_FAULT_UBD_READ_GATE", gate_env.as_str())]);
     g.wait_prompt();
     // The inode is metadata, read under the filesystem lock on the vCPU.
     let (out, st) = g.run_status("mount -o ro /dev/ubdb /mnt && ls -l /mnt/big && echo $((6 * 7))");
@@ -777,6 +786,23 @@ fn wait_disk_sleep(g: &mut Guest, pid: u32) {
         }
     }
     panic!("task {pid} does not sleep on the disk: {state}");
+}
+
+/// Once `pid` sleeps on the disk, the shell still runs a loop, and `pid`
+/// is still asleep after it.
+fn assert_runs_beside_disk_sleep(g: &mut Guest, pid: u32) {
+    wait_disk_sleep(g, pid);
+    assert_eq!(
+        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
+            .trim(),
+        "count=200"
+    );
+    assert!(
+        g.run(&format!("grep State /proc/{pid}/status"))
+            .contains("D (disk sleep)"),
+        "{}",
+        g.output()
+    );
 }
 
 /// Poll the guest until process `pid` is gone.
@@ -836,26 +862,84 @@ fn a_reader_waiting_for_the_disk_sleeps_while_others_run() {
     // Close the gate: host reads of ubdb wait now.
     std::fs::remove_file(&gate).unwrap();
     let pid = bg_pid(&g.run("cat /mnt/big > /dev/null & echo bg=$!"));
-    wait_disk_sleep(&mut g, pid);
     // Meanwhile the shell goes on working (it cannot be the reader's
     // doing: its read is held until the gate opens).
-    assert_eq!(
-        g.run("i=0; while [ $i -lt 200 ]; do i=$((i + 1)); done; echo count=$i")
-            .trim(),
-        "count=200"
-    );
-    assert!(
-        g.run(&format!("grep State /proc/{pid}/status"))
-            .contains("D (disk sleep)"),
-        "{}",
-        g.output()
-    );
+    assert_runs_beside_disk_sleep(&mut g, pid);
     // Open the gate: the reads complete, the reader wakes and finishes.
     std::fs::write(&gate, b"").unwrap();
     wait_gone(&mut g, pid);
     // What it read is what the file holds (from the cache now).
     let sum = g.run("md5sum /mnt/big | cut -d' ' -f1");
     assert_eq!(sum.trim(), md5(&big));
+    poweroff(&mut g);
+}
+
+/// `tests/guest/mmap_gate.c` built into `test_dir(name)`.
+fn mmap_gate_bin(name: &str) -> std::path::PathBuf {
+    let bin = test_dir(name).join("mmap_gate");
+    compile_c(&repo_root().join("tests/guest/mmap_gate.c"), &bin, &[]);
+    bin
+}
+
+/// A page fault on a mapped file whose page is still on the disk does not
+/// stall the vCPU either: the faulting task lets its address space's lock
+/// go and sleeps in "D" state while the host reads (Linux's
+/// VM_FAULT_RETRY), the shell goes on running commands, and when the disk
+/// answers the fault is handled again and the program sees the file's
+/// bytes; its faults that slept count as major (getrusage's ru_majflt).
+/// (Before, the fault waited for the host read on the vCPU, under
+/// the address space's and the filesystem's locks, so the shell froze.)
+#[test]
+fn a_fault_waiting_for_the_disk_sleeps_while_others_run() {
+    let bin = mmap_gate_bin("mmapgate-src");
+    let (mut g, gate, big) =
+        boot_with_slow_data_disk_adding("mmapgate", &[(&bin, "/bin/mmap_gate")], &[]);
+    // The program and its libraries come from the root disk, not held.
+    assert!(g.run("mmap_gate").is_empty());
+    std::fs::remove_file(&gate).unwrap();
+    let pid = bg_pid(&g.run("mmap_gate sum /mnt/big > /tmp/out & echo bg=$!"));
+    assert_runs_beside_disk_sleep(&mut g, pid);
+    std::fs::write(&gate, b"").unwrap();
+    wait_gone(&mut g, pid);
+    let sum: u64 = big.iter().map(|&b| b as u64).sum();
+    assert_eq!(
+        g.run("cat /tmp/out"),
+        format!("mapped\nsum={sum}\nmajor faults: yes\nmmap_gate done\n"),
+        "{}",
+        g.output()
+    );
+    poweroff(&mut g);
+}
+
+/// A thread whose fault sleeps on the disk does not hold its address
+/// space: another thread unmaps the range meanwhile, and when the read
+/// completes the fault, handled again from the start, finds no mapping and
+/// is SIGSEGV (SEGV_MAPERR, at the address), as in Linux: never a kernel
+/// crash or a page mapped where nothing is.
+#[test]
+fn a_mapping_removed_under_a_sleeping_fault_is_sigsegv() {
+    mapping_removed_under_a_sleeping_fault("mmapgate-unmap", "ncpus=1");
+}
+
+/// The same with two vCPUs: the two threads may run on different ones.
+#[test]
+fn a_mapping_removed_under_a_sleeping_fault_is_sigsegv_with_two_vcpus() {
+    mapping_removed_under_a_sleeping_fault("mmapgate-unmap2", "ncpus=2");
+}
+
+fn mapping_removed_under_a_sleeping_fault(name: &str, ncpus: &str) {
+    let bin = mmap_gate_bin(&format!("{name}-src"));
+    let (mut g, gate, _big) =
+        boot_with_slow_data_disk_adding(name, &[(&bin, "/bin/mmap_gate")], &[ncpus]);
+    std::fs::remove_file(&gate).unwrap();
+    g.send("mmap_gate unmap /mnt/big\n");
+    let out = g.expect("unmapped", Duration::from_secs(120));
+    assert!(out.contains("toucher state D"), "{out}");
+    std::fs::write(&gate, b"").unwrap();
+    let out = g.expect("mmap_gate done", Duration::from_secs(120));
+    assert!(out.contains("SIGSEGV code=1 at-map=1"), "{out}");
+    g.wait_prompt();
+    assert_eq!(g.run("echo $((6 * 7))").trim(), "42");
     poweroff(&mut g);
 }
 

@@ -249,6 +249,20 @@ pub trait Inode: Send + Sync {
     fn cached_page(&self, _idx: u64) -> Option<Pfn> {
         None
     }
+    /// Would `page(idx)` wait for a disk? Asked by a page fault under the
+    /// address space's lock: then it lets that lock go and calls
+    /// `read_page_sleeping` first (Linux's VM_FAULT_RETRY). False for
+    /// filesystems whose pages come without slow I/O.
+    fn page_needs_read(&self, _idx: u64) -> bool {
+        false
+    }
+    /// Bring page `idx` (and its read-ahead) into the page cache, task `t`
+    /// sleeping while the disk reads; no lock is held across the sleep and
+    /// the caller holds none. The page may be gone again by the time the
+    /// caller looks (it retries a bounded number of times).
+    fn read_page_sleeping(&self, _idx: u64, _t: &crate::kernel::task::Task) -> KResult<()> {
+        Ok(())
+    }
     /// Special files (devices, fifos, generated files) supply their own
     /// open-file operations.
     fn open(&self, _flags: u32) -> KResult<Option<Arc<dyn crate::fs::file::FileOps>>> {

@@ -87,11 +87,15 @@ impl TaskAcct {
         }
     }
 
-    /// A page fault the kernel resolved without waiting for a disk
-    /// (every fault today: file pages come from the page cache or are
-    /// read synchronously, so none is counted as major).
+    /// A page fault the kernel resolved without waiting for a disk.
     pub fn minor_fault(&self) {
         self.minflt.fetch_add(1, Relaxed);
+    }
+
+    /// A page fault that slept while a disk read its page (Linux's
+    /// VM_FAULT_MAJOR; `mm::Mm::fault`).
+    pub fn major_fault(&self) {
+        self.majflt.fetch_add(1, Relaxed);
     }
 
     /// The task gave up the vCPU: by sleeping or stopping (voluntary) or

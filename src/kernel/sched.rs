@@ -533,10 +533,16 @@ fn switch_smp(t: &Arc<Task>, guest_ns: &mut i64) -> Option<Event> {
 fn handle_fault(t: &Arc<Task>, signo: i32, code: i32, addr: u64) {
     if signo == signal::SIGSEGV {
         let mm = t.mm();
-        let r = mm.lock().handle_fault(addr, code);
+        // A file page still on the disk is read with the task asleep and
+        // no lock held, then the fault is handled afresh.
+        let r = mm.fault(t, addr, code);
         match r {
-            Ok(()) => {
-                t.acct.minor_fault();
+            Ok(major) => {
+                if major {
+                    t.acct.major_fault();
+                } else {
+                    t.acct.minor_fault();
+                }
                 crate::fs::cgroup::after_fault(t);
             }
             Err(FaultError::Segv(c)) => {

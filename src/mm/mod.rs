@@ -4,6 +4,7 @@
 //! table says; every change is queued to it through the platform's
 //! `arch::AddressSpace`.
 
+mod fault_retry;
 pub mod frame;
 pub mod host_slot;
 pub mod mlock;
@@ -702,6 +703,26 @@ impl MmInner {
             return Err(FaultError::Segv(SEGV_ACCERR));
         }
         self.populate(addr, false).map(|_| ())
+    }
+
+    /// Would the fault `handle_fault(addr, _)` resolves read a file page
+    /// from a disk? Then the file and the page index, for the caller to
+    /// read it without this lock first (`Mm::fault`). A present page
+    /// (copy on write, a host mapping to redo) or a fault that ends in a
+    /// signal needs no read.
+    pub fn fault_needs_read(&self, addr: u64) -> Option<(Arc<dyn Inode>, u64)> {
+        if self.ptes.contains_key(&(addr / PAGE_SIZE)) {
+            return None;
+        }
+        let vma = self.find_vma(addr)?;
+        if vma.prot & 7 == 0 {
+            return None;
+        }
+        let Backing::File { inode, .. } = &vma.backing else {
+            return None;
+        };
+        let idx = vma.file_page(page_down(addr));
+        inode.page_needs_read(idx).then(|| (inode.clone(), idx))
     }
 
     /// The frame behind `addr` for kernel access.

@@ -1282,15 +1282,36 @@ impl FsInner {
             let chunk = (PAGE_SIZE as usize - po).min(n - done);
             let d = self.iget(ino)?;
             let Some(p) = d.pages.get(&idx) else {
-                let count = self.readahead_count(ino, idx)?;
-                self.page_limit_check();
-                let plan = self.plan_pages(ino, idx, count)?;
-                return Ok(ReadStep::Miss(done, plan));
+                return Ok(ReadStep::Miss(done, self.plan_miss(ino, idx)?));
             };
             frame::read(p.pfn, po, &mut buf[done..done + chunk]);
             done += chunk;
         }
         Ok(ReadStep::Done(n))
+    }
+
+    /// The device reads for page `idx`, which the cache misses, and its
+    /// read-ahead (what `get_page` would read under the lock).
+    fn plan_miss(&mut self, ino: u32, idx: u64) -> KResult<ReadPlan> {
+        let count = self.readahead_count(ino, idx)?;
+        self.page_limit_check();
+        self.plan_pages(ino, idx, count)
+    }
+
+    /// Is page `idx` of `ino` inside the file and missing from the cache
+    /// (`get_page` would read the disk)?
+    pub fn page_missing(&mut self, ino: u32, idx: u64) -> KResult<bool> {
+        let d = self.iget(ino)?;
+        Ok(idx.saturating_mul(PAGE_SIZE) < d.di.size() && !d.pages.contains_key(&idx))
+    }
+
+    /// For a page fault that may sleep: the reads that bring page `idx`
+    /// in, None if it is cached or past the end of the file.
+    pub fn plan_page(&mut self, ino: u32, idx: u64) -> KResult<Option<ReadPlan>> {
+        if !self.page_missing(ino, idx)? {
+            return Ok(None);
+        }
+        self.plan_miss(ino, idx).map(Some)
     }
 
     /// Fill the cache with what `plan` read without the lock, unless the

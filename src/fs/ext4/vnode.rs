@@ -551,6 +551,29 @@ impl Inode for Ext4Inode {
         g.map_page(self.ino, idx)
     }
 
+    fn page_needs_read(&self, idx: u64) -> bool {
+        let mut g = self.fs.lock();
+        g.page_missing(self.ino, idx).unwrap_or(false)
+    }
+
+    /// A page fault's read, done with neither the address space's lock
+    /// nor the filesystem's held across the sleep. A file that changed
+    /// meanwhile leaves the cache as it was: the fault looks again.
+    fn read_page_sleeping(&self, idx: u64, t: &crate::kernel::task::Task) -> KResult<()> {
+        let mut g = self.fs.lock();
+        if g.di(self.ino)?.mode() & S_IFMT != S_IFREG {
+            return Err(Errno::ENODEV);
+        }
+        let Some(plan) = g.plan_page(self.ino, idx)? else {
+            return Ok(());
+        };
+        let dev = g.dev.clone();
+        drop(g);
+        let data = plan.fetch(&*dev, t)?;
+        self.fs.lock().fill(&plan, data)?;
+        Ok(())
+    }
+
     fn cached_page(&self, idx: u64) -> Option<Pfn> {
         let mut g = self.fs.lock();
         let d = g.iget(self.ino).ok()?;
