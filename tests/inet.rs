@@ -26,6 +26,15 @@ fn inet_sigio_matches_native() {
     compare_with_native("sigio_inet", "sigio_inet done");
 }
 
+/// UDP-Lite (IPPROTO_UDPLITE): coverage options, partial coverage and the
+/// receiver's minimum, ports of its own, connect, control messages, IPv6,
+/// dual stack, /proc/net/udplite, a new network namespace
+/// (tests/guest/udplite.c).
+#[test]
+fn udplite_matches_native() {
+    compare_with_native("udplite", "udplite done");
+}
+
 #[test]
 fn busybox_nc_carries_a_line() {
     let mut g = Guest::boot_busybox("inet-nc");

@@ -182,3 +182,17 @@ fn leases_match_native() {
 fn sigio_matches_native() {
     compare_with_native("sigio", "sigio done");
 }
+
+/// POLL_OUT SIGIO for an AF_UNIX writer whose full queue drains, none for
+/// one that never ran out of room (tests/guest/sigio_unix.c).
+#[test]
+fn sigio_unix_pollout_matches_native() {
+    compare_with_native("sigio_unix", "sigio_unix done");
+}
+
+/// POLL_OUT SIGIO for an O_ASYNC pty slave whose write stopped short,
+/// once the master reads its output (tests/guest/sigio_pty.c).
+#[test]
+fn sigio_pty_pollout_matches_native() {
+    compare_with_native("sigio_pty", "sigio_pty done");
+}

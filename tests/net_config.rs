@@ -305,6 +305,7 @@ fn ip_packet_sockets_and_udhcpc() {
         "all: outgoing copy of the request, proto 0x0806".to_string(),
         "bind dgram: 0".to_string(),
         "sendto dgram: 28".to_string(),
+        "SIGIO: 1, POLL_IN 1, fd ok 1".to_string(),
         format!("dgram: reply from {host_ip}, len 28, addrlen 20, family 17, proto 0x0806, ifindex ok 1, hatype 1, pkttype 0, halen 6, sender mac matches 1, to us 1"),
         "attach drop-all filter: 0".to_string(),
         "PACKET_AUXDATA: 0".to_string(),

@@ -88,11 +88,20 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTTY)
     }
     /// O_ASYNC turned on or off for `f` through `fd` (Linux's ->fasync):
-    /// objects that send SIGIO keep `f` on a `fown::FasyncList`. false:
-    /// the file has no O_ASYNC (F_SETFL drops the flag, FIOASYNC fails
-    /// with ENOTTY).
-    fn fasync(&self, _f: &Arc<File>, _fd: i32, _on: bool, _t: &Arc<Task>) -> bool {
-        false
+    /// objects that send SIGIO keep `f` on a `fown::FasyncList`, by
+    /// default the one `fasync_list` gives. false: the file has no O_ASYNC
+    /// (F_SETFL drops the flag, FIOASYNC fails with ENOTTY).
+    fn fasync(&self, f: &Arc<File>, fd: i32, on: bool, _t: &Arc<Task>) -> bool {
+        let Some(l) = self.fasync_list() else {
+            return false;
+        };
+        l.set(f, fd, on);
+        true
+    }
+    /// The one list of O_ASYNC descriptions of an object that signals
+    /// them all alike (None: no O_ASYNC, or `fasync` is its own).
+    fn fasync_list(&self) -> Option<&super::fown::FasyncList> {
+        None
     }
     /// Directory entries from index `pos` on (for getdents64).
     fn readdir(&self, _f: &File) -> KResult<Vec<vfs::DirEntry>> {

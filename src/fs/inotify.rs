@@ -255,15 +255,8 @@ impl Inotify {
 }
 
 impl FileOps for Inotify {
-    fn fasync(
-        &self,
-        f: &Arc<File>,
-        fd: i32,
-        on: bool,
-        _t: &Arc<crate::kernel::task::Task>,
-    ) -> bool {
-        self.fasync.set(f, fd, on);
-        true
+    fn fasync_list(&self) -> Option<&crate::fs::fown::FasyncList> {
+        Some(&self.fasync)
     }
     fn read(&self, _f: &File, buf: &mut [u8]) -> KResult<usize> {
         let mut g = lock(&self.inner);

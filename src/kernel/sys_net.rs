@@ -662,6 +662,9 @@ pub fn sys_getsockopt(
     Ok(0)
 }
 
+const SO_PRIORITY: i32 = 12;
+const SO_MARK: i32 = 36;
+
 /// setsockopt
 pub fn sys_setsockopt(
     t: &Arc<Task>,
@@ -697,6 +700,14 @@ pub fn sys_setsockopt(
     {
         // Going past rmem_max/wmem_max needs CAP_NET_ADMIN.
         return Err(Errno::EPERM);
+    }
+    if level == SOL_SOCKET && v.len() >= 4 && !t.creds().capable() {
+        // SO_PRIORITY past 6 and SO_MARK want CAP_NET_ADMIN (or
+        // CAP_NET_RAW), as Linux's sk_setsockopt asks.
+        let val: i32 = abi::read_at(&v, 0);
+        if (opt == SO_PRIORITY && !(0..=6).contains(&val)) || opt == SO_MARK {
+            return Err(Errno::EPERM);
+        }
     }
     if level == SOL_SOCKET && opt == super::sys_net_packet::SO_ATTACH_FILTER {
         // struct sock_fprog points at the program: hand the family the

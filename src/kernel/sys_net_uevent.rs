@@ -1,7 +1,8 @@
 //! The socket syscalls for AF_NETLINK, NETLINK_KOBJECT_UEVENT: `Socket`
 //! for `net::uevent::UeventSocket` and its socket options (SO_RCVBUF,
 //! SO_PASSCRED, SO_ATTACH_FILTER with the program already read by
-//! `sys_net`, the netlink memberships).
+//! `sys_net`, the netlink memberships; the other SOL_SOCKET ones are
+//! `net::sockopt`'s, ENOPROTOOPT past those).
 
 use super::errno::{Errno, KResult};
 use super::sys_net::{cred_cmsg, Received, Socket, MSG_PEEK};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 const SO_DETACH_FILTER: i32 = 27;
 const SO_TYPE: i32 = 3;
 const SO_ERROR: i32 = 4;
-const SO_SNDBUF: i32 = 7;
+const SO_PEERCRED: i32 = 17;
 const SO_RCVBUF: i32 = 8;
 const SO_PASSCRED: i32 = 16;
 pub const SO_SNDBUFFORCE: i32 = 32;
@@ -131,11 +132,22 @@ impl Socket for UeventSocket {
             (SOL_SOCKET, SO_TYPE) => int(self.kind as i32),
             (SOL_SOCKET, SO_ERROR) => int(0),
             (SOL_SOCKET, SO_RCVBUF) => int(self.rcvbuf() as i32),
-            (SOL_SOCKET, SO_SNDBUF) => int(RMEM_MAX as i32),
             (SOL_SOCKET, SO_PASSCRED) => int(self.passcred() as i32),
             (SOL_SOCKET, SO_PROTOCOL) => int(NETLINK_KOBJECT_UEVENT),
             (SOL_SOCKET, SO_DOMAIN) => int(abi::net::AF_NETLINK as i32),
-            (SOL_SOCKET, _) => int(0),
+            (SOL_SOCKET, SO_PEERCRED) => {
+                // The kernel end: no pid, no ids (-1).
+                let u = abi::net::Ucred {
+                    pid: 0,
+                    uid: u32::MAX,
+                    gid: u32::MAX,
+                };
+                abi::bytes(&u).to_vec()
+            }
+            (SOL_SOCKET, o) => match self.opts.lock().unwrap_or_else(|e| e.into_inner()).get(o) {
+                Some(r) => r?,
+                None => return Err(Errno::ENOPROTOOPT),
+            },
             (SOL_NETLINK, o) if NL_FLAGS.contains(&o) => int(self.nl_flag(o) as i32),
             _ => return Err(Errno::ENOPROTOOPT),
         })
@@ -165,9 +177,9 @@ impl Socket for UeventSocket {
                 self.set_passcred(int_of(val)? != 0);
                 Ok(())
             }
-            (SOL_SOCKET, _) => {
-                int_of(val)?;
-                Ok(())
+            (SOL_SOCKET, o) => {
+                let mut g = self.opts.lock().unwrap_or_else(|e| e.into_inner());
+                g.set(o, val).unwrap_or(Err(Errno::ENOPROTOOPT))
             }
             (SOL_NETLINK, NETLINK_ADD_MEMBERSHIP | NETLINK_DROP_MEMBERSHIP) => {
                 let g = abi::from_prefix::<u32>(val).unwrap_or(0);

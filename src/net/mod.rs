@@ -9,6 +9,7 @@
 pub mod inet;
 pub mod netlink;
 pub mod packet;
+pub mod sockopt;
 pub mod uevent;
 pub mod unix;
 

@@ -440,15 +440,8 @@ impl NetlinkSocket {
 
 impl FileOps for NetlinkSocket {
     /// O_ASYNC: SIGIO when replies queue.
-    fn fasync(
-        &self,
-        f: &Arc<File>,
-        fd: i32,
-        on: bool,
-        _t: &Arc<crate::kernel::task::Task>,
-    ) -> bool {
-        self.fasync.set(f, fd, on);
-        true
+    fn fasync_list(&self) -> Option<&crate::fs::fown::FasyncList> {
+        Some(&self.fasync)
     }
     /// write(2) is a send to the kernel.
     fn write_task(&self, _f: &File, t: &Arc<Task>, buf: &[u8]) -> KResult<usize> {

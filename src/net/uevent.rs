@@ -68,6 +68,8 @@ pub struct UeventSocket {
     st: Mutex<State>,
     wq: Arc<WaitQueue>,
     fasync: crate::fs::fown::FasyncList,
+    /// The SOL_SOCKET options of every socket (timeouts, SO_SNDBUF, ...).
+    pub opts: Mutex<crate::net::sockopt::Generic>,
 }
 
 /// Every open uevent socket, for port uniqueness and broadcasts.
@@ -112,6 +114,7 @@ impl UeventSocket {
             }),
             wq: Arc::new(WaitQueue::new()),
             fasync: crate::fs::fown::FasyncList::new(),
+            opts: Mutex::new(Default::default()),
         });
         lock(&SOCKETS).push(Arc::downgrade(&s));
         s
@@ -338,15 +341,12 @@ pub fn broadcast(action: &str, devpath: &str, subsystem: &str, env: &[(&str, Str
 }
 
 impl FileOps for UeventSocket {
-    fn fasync(
-        &self,
-        f: &Arc<File>,
-        fd: i32,
-        on: bool,
-        _t: &Arc<crate::kernel::task::Task>,
-    ) -> bool {
-        self.fasync.set(f, fd, on);
-        true
+    fn fasync_list(&self) -> Option<&crate::fs::fown::FasyncList> {
+        Some(&self.fasync)
+    }
+    /// SO_RCVTIMEO / SO_SNDTIMEO.
+    fn io_timeout(&self, write: bool) -> Option<i64> {
+        lock(&self.opts).timeout(write)
     }
     fn write_task(
         &self,

@@ -4,7 +4,7 @@
 //! credentials (SCM_CREDENTIALS, to receivers with SO_PASSCRED).
 
 use crate::fs::file::{File, FileOps, POLLHUP, POLLIN, POLLOUT};
-use crate::fs::fown::{FasyncList, POLL_HUP, POLL_IN};
+use crate::fs::fown::{FasyncList, POLL_HUP, POLL_IN, POLL_OUT};
 use crate::fs::vfs::{Inode, Stat};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Pid};
@@ -92,6 +92,9 @@ struct Inner {
     /// Datagram/seqpacket messages with their sender and passed files.
     msgs: VecDeque<Message>,
     queued: usize,
+    /// A send of this socket found no room (Linux's SOCKWQ_ASYNC_NOSPACE):
+    /// room appearing sends it POLL_OUT once.
+    nospace: bool,
     /// Stream: files passed along, at the byte offset they were sent with.
     rights: VecDeque<(u64, Vec<Arc<File>>)>,
     /// Stream: who sent the bytes from each offset on (a new entry when
@@ -164,6 +167,7 @@ impl UnixSocket {
                 bytes: VecDeque::new(),
                 msgs: VecDeque::new(),
                 queued: 0,
+                nospace: false,
                 rights: VecDeque::new(),
                 creds: VecDeque::new(),
                 rx_total: 0,
@@ -357,7 +361,8 @@ impl UnixSocket {
         let room = RCVBUF.saturating_sub(t.queued);
         let n = if self.kind == SOCK_STREAM {
             if room == 0 {
-                return Err(Errno::EAGAIN);
+                drop(t);
+                return Err(self.no_room());
             }
             let n = data.len().min(room);
             let at = t.rx_total;
@@ -375,7 +380,8 @@ impl UnixSocket {
                 return Err(Errno::EMSGSIZE);
             }
             if data.len() > room {
-                return Err(Errno::EAGAIN);
+                drop(t);
+                return Err(self.no_room());
             }
             t.msgs.push_back(Message {
                 data: data.to_vec(),
@@ -440,6 +446,9 @@ impl UnixSocket {
             let from = i.peer_addr.clone();
             drop(i);
             self.wake();
+            if !peek {
+                self.room_made();
+            }
             return Ok(((v, from, n, files), cred));
         }
         let front = if peek {
@@ -472,10 +481,35 @@ impl UnixSocket {
         }
         drop(i);
         self.wake();
+        if !peek {
+            self.room_made();
+        }
         let full = msg.len();
         let mut msg = msg;
         msg.truncate(max);
         Ok(((msg, from, full, rights), Some(cred)))
+    }
+
+    /// A send found no room: EAGAIN, and POLL_OUT when room comes.
+    fn no_room(&self) -> Errno {
+        self.lock().nospace = true;
+        Errno::EAGAIN
+    }
+
+    /// A read made room: the connected writer that found none gets
+    /// POLL_OUT once this queue is down to a quarter (unix_write_space).
+    fn room_made(&self) {
+        let (peer, queued) = {
+            let i = self.lock();
+            (i.peer.as_ref().and_then(|w| w.upgrade()), i.queued)
+        };
+        let Some(p) = peer else {
+            return;
+        };
+        if queued * 4 > RCVBUF || !std::mem::take(&mut p.lock().nospace) {
+            return;
+        }
+        p.fasync.kill(POLL_OUT);
     }
 
     pub fn shutdown(&self, how: i32) -> KResult<()> {
@@ -550,15 +584,8 @@ impl Drop for UnixSocket {
 }
 
 impl FileOps for UnixSocket {
-    fn fasync(
-        &self,
-        f: &Arc<File>,
-        fd: i32,
-        on: bool,
-        _t: &Arc<crate::kernel::task::Task>,
-    ) -> bool {
-        self.fasync.set(f, fd, on);
-        true
+    fn fasync_list(&self) -> Option<&crate::fs::fown::FasyncList> {
+        Some(&self.fasync)
     }
     fn ioctl(
         &self,

@@ -17,14 +17,14 @@ pub use file::TtyFile;
 pub use termios::Termios;
 
 use crate::fs::file::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM};
-use crate::fs::fown::{FasyncList, POLL_IN};
+use crate::fs::fown::{FasyncList, POLL_IN, POLL_OUT};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::signal::{self, SIGTTIN, SIGTTOU, SIGWINCH};
 use crate::kernel::task::{lock, Pid, Task};
 use crate::kernel::wait::WaitQueue;
 use crate::kernel::{sched, time};
 use n_tty::NTty;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use termios::*;
 
@@ -100,8 +100,12 @@ pub struct Tty {
     driver: Box<dyn TtyDriver>,
     /// When input last arrived (monotonic ns), for the VTIME timer.
     last_rx: AtomicI64,
-    /// O_ASYNC files on this tty: SIGIO when input becomes readable.
+    /// O_ASYNC files on this tty: SIGIO when input becomes readable, and
+    /// when output drains after a write could not send everything.
     pub fasync: FasyncList,
+    /// A write stopped short while O_ASYNC was on (Linux's
+    /// TTY_DO_WRITE_WAKEUP): the next drain sends POLL_OUT.
+    write_wakeup: AtomicBool,
 }
 
 static DEFERRED: Mutex<Vec<Box<dyn FnOnce() + Send>>> = Mutex::new(Vec::new());
@@ -156,6 +160,7 @@ impl Tty {
             driver,
             last_rx: AtomicI64::new(0),
             fasync: FasyncList::new(),
+            write_wakeup: AtomicBool::new(false),
         })
     }
 
@@ -462,7 +467,23 @@ impl Tty {
         if data.is_empty() {
             return Ok(0);
         }
-        self.write_kernel(data)
+        let r = self.write_kernel(data);
+        // n_tty_write: an O_ASYNC writer left with bytes unsent hears
+        // POLL_OUT when room comes (`write_wakeup`).
+        if r.as_ref().map_or(true, |&n| n < data.len()) && self.fasync.armed() {
+            self.write_wakeup.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+
+    /// Room appeared for this tty's output (the other end of a pty read
+    /// it): writers wake, and an O_ASYNC writer that stopped short gets
+    /// POLL_OUT once (n_tty_write_wakeup).
+    pub fn output_drained(&self) {
+        self.wq.wake_all();
+        if self.write_wakeup.swap(false, Ordering::Relaxed) {
+            self.fasync.kill(POLL_OUT);
+        }
     }
 
     /// Output-process and send `data`; EAGAIN when the device is full or

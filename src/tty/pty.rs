@@ -79,7 +79,7 @@ impl TtyDriver for MasterDriver {
     fn unthrottle(&self, _tty: &Tty) {
         // The master read the slave's output: slave writers may go on.
         if let Some(s) = self.slave() {
-            s.wq.wake_all();
+            s.output_drained();
         }
     }
     fn last_close(&self, tty: &Arc<Tty>) {
@@ -120,7 +120,7 @@ impl TtyDriver for SlaveDriver {
     }
     fn unthrottle(&self, _tty: &Tty) {
         if let Some(m) = self.master.upgrade() {
-            m.wq.wake_all();
+            m.output_drained();
         }
     }
     fn last_close(&self, _tty: &Arc<Tty>) {

@@ -2,10 +2,15 @@
  * other side of the TAP): usage `packet IFNAME OWN_IP HOST_IP`.
  * ARP request to the host through a SOCK_RAW and a SOCK_DGRAM socket,
  * the replies read back with their sockaddr_ll, the ETH_P_ALL copy of the
- * sent frame (PACKET_OUTGOING), a BPF filter that drops everything, and
+ * sent frame (PACKET_OUTGOING), SIGIO (POLL_IN) for the reply on an
+ * O_ASYNC socket, a BPF filter that drops everything, and
  * EPERM for an unprivileged caller. */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -200,8 +205,22 @@ int main(int argc, char **argv) {
     printf("bind dgram: %d\n", bind(dg, (struct sockaddr *)&sll, sizeof sll));
     unsigned char arp[28];
     arp_request(arp);
+    /* O_ASYNC: the reply brings SIGIO (F_SETSIG: with its si_code). */
+    sigset_t io;
+    sigemptyset(&io);
+    sigaddset(&io, SIGIO);
+    sigprocmask(SIG_BLOCK, &io, NULL);
+    fcntl(dg, F_SETOWN, getpid());
+    fcntl(dg, F_SETSIG, SIGIO);
+    fcntl(dg, F_SETFL, fcntl(dg, F_GETFL) | O_ASYNC);
     printf("sendto dgram: %d\n", (int)sendto(dg, arp, 28, 0, (struct sockaddr *)&to, sizeof to));
+    siginfo_t si;
+    struct timespec ten = {10, 0};
+    int sig = sigtimedwait(&io, &si, &ten);
+    printf("SIGIO: %d, POLL_IN %d, fd ok %d\n", sig == SIGIO, sig == SIGIO && si.si_code == POLL_IN,
+           sig == SIGIO && si.si_fd == dg);
     expect_reply(dg, 0, "dgram");
+    fcntl(dg, F_SETFL, fcntl(dg, F_GETFL) & ~O_ASYNC);
 
     /* A filter that keeps nothing: nothing arrives any more. */
     struct sock_filter drop[] = {BPF_STMT(BPF_RET | BPF_K, 0)};

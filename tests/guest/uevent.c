@@ -140,6 +140,38 @@ int main(void)
     show("SO_PASSCRED 1", setint(fd, SOL_SOCKET, SO_PASSCRED, 1));
     printf("passcred %d\n", getint(fd, SOL_SOCKET, SO_PASSCRED));
 
+    /* The SOL_SOCKET options of every socket: kept, read back as Linux
+     * keeps them, or refused; SO_RCVTIMEO ends a blocking receive. */
+    int o = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT);
+    int gen[] = {SO_DEBUG, SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_KEEPALIVE,
+                 SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY, SO_REUSEPORT, SO_RCVLOWAT, SO_SNDLOWAT,
+                 SO_TIMESTAMP, SO_TIMESTAMPNS, SO_MARK, SO_TYPE, SO_ERROR, SO_PROTOCOL,
+                 SO_ACCEPTCONN, SO_PEEK_OFF, SO_BUSY_POLL, SO_ZEROCOPY, 200};
+    for (unsigned i = 0; i < sizeof gen / sizeof *gen; i++) {
+        int before = getint(o, SOL_SOCKET, gen[i]);
+        int r = setint(o, SOL_SOCKET, gen[i], 7);
+        const char *e = r < 0 ? strerrorname_np(errno) : "ok";
+        printf("option %d: %d, set 7: %s, then %d\n", gen[i], before, e, getint(o, SOL_SOCKET, gen[i]));
+    }
+    struct linger lg = {1, 5};
+    show("SO_LINGER", setsockopt(o, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+    socklen_t ll = sizeof lg;
+    memset(&lg, 0, sizeof lg);
+    getsockopt(o, SOL_SOCKET, SO_LINGER, &lg, &ll);
+    printf("linger %d %d len %u\n", lg.l_onoff, lg.l_linger, ll);
+    show("SO_RCVTIMEO int", setint(o, SOL_SOCKET, SO_RCVTIMEO, 1));
+    struct timeval tv = {0, 2000000};
+    show("SO_RCVTIMEO 2000000 us", setsockopt(o, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    tv.tv_usec = 200000;
+    show("SO_RCVTIMEO 0.2 s", setsockopt(o, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    memset(&tv, 0, sizeof tv);
+    socklen_t tl = sizeof tv;
+    getsockopt(o, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl);
+    printf("rcvtimeo %ld.%06ld\n", (long)tv.tv_sec, (long)tv.tv_usec);
+    char tb[16];
+    show("blocking recv with a timeout", recv(o, tb, sizeof tb, 0));
+    close(o);
+
     /* Filters: checked when attached. */
     struct sock_filter accept[] = {BPF_STMT(BPF_RET | BPF_K, 0xffffffff)};
     struct sock_filter badjump[] = {

@@ -450,7 +450,7 @@ fn sysvipc_dir() -> Arc<dyn Inode> {
 
 /// /proc/net: the socket tables of the internet families.
 fn net_dir() -> Arc<dyn Inode> {
-    use crate::net::inet::procfs::{tcp, udp};
+    use crate::net::inet::procfs::{tcp, udp, udplite};
     dir("/net", || {
         vec![
             (
@@ -487,6 +487,14 @@ fn net_dir() -> Arc<dyn Inode> {
             ("tcp6".into(), file("/net/tcp6", || Ok(tcp(true)))),
             ("udp".into(), file("/net/udp", || Ok(udp(false)))),
             ("udp6".into(), file("/net/udp6", || Ok(udp(true)))),
+            (
+                "udplite".into(),
+                file("/net/udplite", || Ok(udplite(false))),
+            ),
+            (
+                "udplite6".into(),
+                file("/net/udplite6", || Ok(udplite(true))),
+            ),
         ]
     })
 }

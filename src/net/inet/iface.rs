@@ -35,6 +35,9 @@ pub struct Iface {
     /// positions that sockets and routes hold stay, but nameless, without
     /// addresses or a device, and left out of every listing.
     pub removed: bool,
+    /// The raw IPv4 and IPv6 smoltcp sockets that carry UDP-Lite
+    /// (`udplite`), made when the first UDP-Lite socket binds.
+    pub lite: Option<[smoltcp::iface::SocketHandle; 2]>,
 }
 
 impl Iface {
@@ -90,6 +93,7 @@ impl Iface {
             mtu: None,
             index: 0,
             removed: false,
+            lite: None,
         }
     }
 

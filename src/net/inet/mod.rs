@@ -6,10 +6,11 @@
 //! - `iface`, `device`: interfaces and the devices under them (loopback);
 //!   `hdrinfo`: the TTL/TOS of packets received and sent, by packet id.
 //! - `sock`, `tcp`, `udp`, `icmp`, `ports`, `options`: per-socket
-//!   protocol state.
+//!   protocol state; `udplite` (over raw smoltcp sockets) and
+//!   `udplite_wire`: UDP-Lite; `dgram`: what UDP and UDP-Lite share.
 //! - `socket`: `InetSocket`, the open file the syscalls work on.
 //! - `addr`: sockaddr_in/sockaddr_in6; `cmsg`: UDP control messages.
-//! - `procfs`: /proc/net/tcp, tcp6, udp, udp6.
+//! - `procfs`: /proc/net/tcp, tcp6, udp, udp6, udplite, udplite6.
 //! - `ifconfig`, `ifconfig6`, `route`, `neigh`: interface configuration
 //!   (IPv6 addresses: `ifconfig6`), the IPv4 and IPv6 routing table, the
 //!   neighbour table.
@@ -18,6 +19,7 @@
 pub mod addr;
 pub mod cmsg;
 pub mod device;
+pub mod dgram;
 pub mod hdrinfo;
 pub mod icmp;
 pub mod iface;
@@ -35,5 +37,7 @@ pub mod socket;
 pub mod stack;
 pub mod tcp;
 pub mod udp;
+pub mod udplite;
+pub mod udplite_wire;
 
 pub use socket::InetSocket;

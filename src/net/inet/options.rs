@@ -1,11 +1,13 @@
 //! getsockopt/setsockopt of internet sockets: SOL_SOCKET, IPPROTO_TCP,
-//! IPPROTO_IP and IPPROTO_IPV6. Options the stack cannot honour (TOS,
-//! buffer sizes) are kept and reported back, as programs set them and
-//! read them but rarely depend on them on loopback.
+//! IPPROTO_IP, IPPROTO_IPV6 and SOL_UDP/SOL_UDPLITE (checksum coverage).
+//! Options the stack cannot honour (TOS, buffer sizes) are kept and
+//! reported back, as programs set them and read them but rarely depend
+//! on them on loopback.
 
 use super::addr::Domain;
 use super::sock::{Proto, Sock};
 use super::stack::Net;
+use super::udplite;
 use crate::abi::{self, net::Linger, time::Timeval};
 use crate::kernel::errno::{Errno, KResult};
 
@@ -15,6 +17,10 @@ pub const IPPROTO_TCP: i32 = 6;
 pub const IPPROTO_IPV6: i32 = 41;
 pub const IPPROTO_ICMPV6: i32 = 58;
 const SOL_RAW: i32 = 255;
+/// SOL_UDP and SOL_UDPLITE: Linux takes either level for the options of
+/// both protocols.
+const SOL_UDP: i32 = 17;
+const SOL_UDPLITE: i32 = 136;
 const ICMP6_FILTER: i32 = 1;
 const IPV6_CHECKSUM: i32 = 7;
 
@@ -104,6 +110,7 @@ pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
     let (ty, protocol) = match &s.proto {
         Proto::Tcp(_) => (1, 6),
         Proto::Udp(_) => (2, 17),
+        Proto::UdpLite(_) => (2, SOL_UDPLITE),
         Proto::Icmp(i) => (
             if i.raw { 3 } else { 2 },
             if s.domain == Domain::V6 {
@@ -157,6 +164,14 @@ pub fn get(s: &mut Sock, net: &Net, level: i32, opt: i32) -> KResult<Vec<u8>> {
                 v
             })
             .unwrap_or_default()
+        }
+        // UDP sockets read the coverage options as 0 (full coverage).
+        (SOL_UDP | SOL_UDPLITE, o) if matches!(s.proto, Proto::Udp(_) | Proto::UdpLite(_)) => {
+            let lite = match &s.proto {
+                Proto::UdpLite(u) => Some(u),
+                _ => None,
+            };
+            int(udplite::get_opt(lite, o).ok_or(Errno::ENOPROTOOPT)?)
         }
         // Linux hands a level it does not know down to the IP layer,
         // which refuses it this way.
@@ -229,6 +244,14 @@ pub fn set(id: u64, s: &mut Sock, net: &mut Net, level: i32, opt: i32, val: &[u8
         }
         (SOL_SOCKET, o) if SO_IGNORED.contains(&o) => {}
         (IPPROTO_TCP, _) if !tcp => return Err(Errno::ENOPROTOOPT),
+        (SOL_UDP | SOL_UDPLITE, o) if matches!(s.proto, Proto::UdpLite(_)) => {
+            let v = read_int(val)?;
+            if let Proto::UdpLite(u) = &mut s.proto {
+                if !u.set_opt(o, v) {
+                    return Err(Errno::ENOPROTOOPT);
+                }
+            }
+        }
         (IPPROTO_TCP, TCP_NODELAY) => s.opts.nodelay = read_int(val)? != 0,
         // TCP_MAXSEG .. TCP_USER_TIMEOUT, TCP_CORK, TCP_QUICKACK...: accepted.
         (IPPROTO_TCP, 2..=18) => {}

@@ -13,6 +13,8 @@ const EPHEMERAL: std::ops::RangeInclusive<u16> = 32768..=60999;
 pub enum Proto {
     Tcp,
     Udp,
+    /// UDP-Lite's ports are a namespace of their own (Linux's udplite_table).
+    UdpLite,
 }
 
 /// One socket's hold on a port.

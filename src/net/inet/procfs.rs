@@ -1,4 +1,4 @@
-//! /proc/net/tcp, tcp6, udp and udp6: one line per socket in Linux's
+//! /proc/net/tcp, tcp6, udp, udp6, udplite and udplite6: one line per socket in Linux's
 //! format, as netstat and ss read them.
 
 use super::addr::Domain;
@@ -40,7 +40,16 @@ fn hex_addr(a: IpAddress, v6: bool) -> String {
     }
 }
 
-fn table(tcp: bool, v6: bool) -> String {
+/// Which protocol's sockets a table lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tcp,
+    Udp,
+    UdpLite,
+}
+
+fn table(kind: Kind, v6: bool) -> String {
+    let tcp = kind == Kind::Tcp;
     let rows: Vec<Row> = stack::query(|s| {
         let mut rows = Vec::new();
         for k in s.socks.values() {
@@ -50,7 +59,8 @@ fn table(tcp: bool, v6: bool) -> String {
             let ino = if k.orphan { 0 } else { k.ino };
             match &k.proto {
                 Proto::Tcp(t) if tcp => rows.extend(t.rows(&s.net, ino)),
-                Proto::Udp(u) if !tcp => rows.extend(u.row(&s.net, ino)),
+                Proto::Udp(u) if kind == Kind::Udp => rows.extend(u.row(&s.net, ino)),
+                Proto::UdpLite(u) if kind == Kind::UdpLite => rows.extend(u.row(ino)),
                 _ => {}
             }
         }
@@ -112,10 +122,15 @@ fn table(tcp: bool, v6: bool) -> String {
 
 /// /proc/net/tcp (`v6`: tcp6).
 pub fn tcp(v6: bool) -> String {
-    table(true, v6)
+    table(Kind::Tcp, v6)
 }
 
 /// /proc/net/udp (`v6`: udp6).
 pub fn udp(v6: bool) -> String {
-    table(false, v6)
+    table(Kind::Udp, v6)
+}
+
+/// /proc/net/udplite (`v6`: udplite6), in UDP's format.
+pub fn udplite(v6: bool) -> String {
+    table(Kind::UdpLite, v6)
 }

@@ -1,5 +1,5 @@
 //! One internet socket's kernel state, kept inside the stack: family,
-//! protocol state (TCP, UDP or ICMP echo), options, the wait queue its sleepers
+//! protocol state (TCP, UDP, UDP-Lite or ICMP echo), options, the wait queue its sleepers
 //! use, its O_ASYNC descriptions, and the readiness last reported (a
 //! change wakes them).
 
@@ -8,6 +8,7 @@ use super::icmp::Icmp;
 use super::stack::Net;
 use super::tcp::Tcp;
 use super::udp::Udp;
+use super::udplite::UdpLite;
 use crate::fs::fown::FasyncList;
 use crate::kernel::wait::WaitQueue;
 use std::sync::Arc;
@@ -108,6 +109,7 @@ impl Default for Opts {
 pub enum Proto {
     Tcp(Tcp),
     Udp(Udp),
+    UdpLite(UdpLite),
     Icmp(Icmp),
 }
 
@@ -151,6 +153,7 @@ impl Sock {
         match &self.proto {
             Proto::Tcp(t) => t.readiness(net),
             Proto::Udp(u) => u.readiness(net),
+            Proto::UdpLite(u) => u.readiness(net),
             Proto::Icmp(i) => i.readiness(net),
         }
     }

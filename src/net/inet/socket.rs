@@ -12,6 +12,7 @@ use super::sock::{Proto, Sock};
 use super::stack::{self, Net, Stack};
 use super::tcp::{Begin, Tcp};
 use super::udp::Udp;
+use super::udplite::UdpLite;
 use crate::fs::file::{File, FileOps};
 use crate::fs::vfs::Stat;
 use crate::kernel::errno::{Errno, KResult};
@@ -28,6 +29,7 @@ const IPPROTO_ICMP: i32 = 1;
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
 const IPPROTO_ICMPV6: i32 = 58;
+const IPPROTO_UDPLITE: i32 = 136;
 
 use crate::abi::ioctl::{FIONREAD, SIOCOUTQ};
 
@@ -73,6 +75,7 @@ impl InetSocket {
         let proto = match (kind, protocol) {
             (SOCK_STREAM, 0 | IPPROTO_TCP) => Proto::Tcp(Tcp::new(domain)),
             (SOCK_DGRAM, 0 | IPPROTO_UDP) => Proto::Udp(Udp::new(domain)),
+            (SOCK_DGRAM, IPPROTO_UDPLITE) => Proto::UdpLite(UdpLite::new(domain)),
             (SOCK_DGRAM | SOCK_RAW, IPPROTO_ICMP) if !v6 => {
                 Proto::Icmp(Icmp::new(domain, kind == SOCK_RAW))
             }
@@ -150,6 +153,7 @@ impl InetSocket {
         self.with(|id, k, net| match &mut k.proto {
             Proto::Tcp(t) => t.bind(id, net, ep, &k.opts),
             Proto::Udp(u) => u.bind(id, net, ep, &k.opts),
+            Proto::UdpLite(u) => u.bind(id, net, ep, &k.opts),
             Proto::Icmp(i) => i.bind(net, ep.addr, ep.port),
         })
     }
@@ -173,6 +177,12 @@ impl InetSocket {
             let scope = addr::scope_of(self.domain, a);
             return self.with(|id, k, net| match &mut k.proto {
                 Proto::Udp(u) => {
+                    if ep.is_some_and(|e| addr::is_link_local(e.addr)) {
+                        k.opts.bind_dev = Some(link_dev(scope, k.opts.bind_dev)?);
+                    }
+                    u.connect(id, net, ep, &k.opts)
+                }
+                Proto::UdpLite(u) => {
                     if ep.is_some_and(|e| addr::is_link_local(e.addr)) {
                         k.opts.bind_dev = Some(link_dev(scope, k.opts.bind_dev)?);
                     }
@@ -290,6 +300,13 @@ impl InetSocket {
                         }
                         u.send(id, net, data, dest, &opts, &ctl)
                     }
+                    Proto::UdpLite(u) => {
+                        let ctl = cmsg::send_ctl(self.domain, cmsgs, net)?;
+                        if ctl.ifindex != 0 {
+                            opts.bind_dev = Some(ctl.ifindex);
+                        }
+                        u.send(id, net, data, dest, &opts, &ctl)
+                    }
                     Proto::Icmp(i) => {
                         // ICMP sockets follow SO_BINDTODEVICE for IPv6 only.
                         let dev = if self.domain == Domain::V6 {
@@ -357,6 +374,13 @@ impl InetSocket {
                 let c = cmsg::received(self.domain, &k.opts.rx, &info);
                 Ok(((v, Some(from), full), c))
             }
+            Proto::UdpLite(u) => {
+                let (v, from, full, info) = u.recv(max, peek)?;
+                let scope = net.scope_of(from.addr);
+                let from = addr::format_scoped(self.domain, from, scope);
+                let c = cmsg::received(self.domain, &k.opts.rx, &info);
+                Ok(((v, Some(from), full), c))
+            }
             Proto::Icmp(i) => {
                 let (v, from, full) = i.recv(net, max)?;
                 let scope = net.scope_of(from);
@@ -371,7 +395,8 @@ impl InetSocket {
     pub fn shutdown(&self, how: i32) -> KResult<()> {
         self.with(|_, k, net| match &mut k.proto {
             Proto::Tcp(t) => t.shutdown(net, how),
-            Proto::Udp(u) => u.shutdown(how),
+            Proto::Udp(u) => u.a.shutdown(how),
+            Proto::UdpLite(u) => u.a.shutdown(how),
             Proto::Icmp(_) => Ok(()),
         })
     }
@@ -381,7 +406,8 @@ impl InetSocket {
         self.look(|k, net| {
             let ep = match &k.proto {
                 Proto::Tcp(t) => t.sockname(net),
-                Proto::Udp(u) => u.sockname(),
+                Proto::Udp(u) => u.a.sockname(),
+                Proto::UdpLite(u) => u.a.sockname(),
                 Proto::Icmp(i) => {
                     let (a, ident) = i.sockname();
                     IpEndpoint::new(a, ident)
@@ -396,7 +422,8 @@ impl InetSocket {
         self.look(|k, net| {
             let ep = match &k.proto {
                 Proto::Tcp(t) => t.peername(net)?,
-                Proto::Udp(u) => u.peername()?,
+                Proto::Udp(u) => u.a.peername()?,
+                Proto::UdpLite(u) => u.a.peername()?,
                 Proto::Icmp(i) => IpEndpoint::new(i.peername()?, 0),
             };
             Ok(addr::format_scoped(self.domain, ep, net.scope_of(ep.addr)))
@@ -494,12 +521,13 @@ impl InetSocket {
             FIONREAD => self.look(|k, net| match &k.proto {
                 Proto::Tcp(t) => t.unread(net),
                 Proto::Udp(u) => Ok(u.unread(net)),
+                Proto::UdpLite(u) => Ok(u.unread()),
                 Proto::Icmp(_) => Ok(0),
             })?,
             SIOCOUTQ => self.look(|k, net| match &k.proto {
                 Proto::Tcp(t) => Ok(t.unsent(net)),
                 Proto::Udp(u) => Ok(u.unsent(net)),
-                Proto::Icmp(_) => Ok(0),
+                Proto::UdpLite(_) | Proto::Icmp(_) => Ok(0),
             })?,
             _ => return Err(Errno::ENOTTY),
         };

@@ -151,6 +151,11 @@ static STACKS: Mutex<BTreeMap<u64, Stack>> = Mutex::new(BTreeMap::new());
 /// the next one (a namespace may go while STACKS is held, when an
 /// operation drops the last socket of it).
 static DEAD: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+/// SIGIO that code running inside a poll or an operation (packet sockets'
+/// taps of the devices) wants sent once the stacks' lock is released, as
+/// the polls' own: signalling may drop the last hold on a socket's file,
+/// and closing a socket takes the lock.
+static DEFERRED: Mutex<Vec<(Arc<FasyncList>, i32)>> = Mutex::new(Vec::new());
 /// When smoltcp next wants a poll of any stack (kernel monotonic ns;
 /// MAX: never).
 static NEXT_POLL: AtomicI64 = AtomicI64::new(i64::MAX);
@@ -226,6 +231,7 @@ impl Stack {
                 i.poll(t);
             }
             self.net.reap();
+            super::udplite::deliver(&mut self.net, &mut self.socks);
             if !self.settle() {
                 break;
             }
@@ -235,6 +241,7 @@ impl Stack {
             let (readable, room) = match &s.proto {
                 Proto::Tcp(t) => (t.readable(&self.net), t.room(&self.net).map_or(0, |r| r.0)),
                 Proto::Udp(u) => (u.queued(&self.net), 0),
+                Proto::UdpLite(u) => (u.queued(), 0),
                 _ => (0, 0),
             };
             if m != s.mask || readable > s.readable || room > s.room {
@@ -326,7 +333,7 @@ impl Stack {
         };
         let linger = match &mut k.proto {
             Proto::Tcp(t) => t.close(&mut self.net, &k.opts),
-            Proto::Udp(_) | Proto::Icmp(_) => false,
+            Proto::Udp(_) | Proto::UdpLite(_) | Proto::Icmp(_) => false,
         };
         if linger {
             k.orphan = true;
@@ -341,6 +348,7 @@ impl Stack {
             match s.proto {
                 Proto::Tcp(t) => t.free(&mut self.net),
                 Proto::Udp(u) => u.free(&mut self.net),
+                Proto::UdpLite(_) => {}
                 Proto::Icmp(i) => i.free(&mut self.net),
             }
         }
@@ -396,11 +404,19 @@ pub fn op_in<R>(ns: u64, f: impl FnOnce(&mut Stack) -> R) -> R {
     r
 }
 
-/// Send the SIGIO a poll queued, with the stacks' lock released.
-fn send_sigio(sigio: Vec<(Arc<FasyncList>, i32)>) {
+/// Send the SIGIO a poll queued and the deferred ones, with the stacks'
+/// lock released.
+fn send_sigio(mut sigio: Vec<(Arc<FasyncList>, i32)>) {
+    sigio.append(&mut lock(&DEFERRED));
     for (l, reason) in sigio {
         l.kill(reason);
     }
+}
+
+/// Send SIGIO `reason` to `l`'s owners once the stacks' lock is released
+/// (`l` is armed, and the caller may hold the lock).
+pub fn defer_sigio(l: Arc<FasyncList>, reason: i32) {
+    lock(&DEFERRED).push((l, reason));
 }
 
 /// Poll once in the middle of an operation (a large send pushes data out

@@ -6,9 +6,10 @@
 //! Linux's does) and sends through the one the route picks.
 
 use super::addr::Domain;
+use super::dgram::Assoc;
 use super::hdrinfo;
-use super::ports::{Binding, Proto};
-use super::procfs::{self, Row};
+use super::ports::Proto;
+use super::procfs::Row;
 use super::sock::{Opts, RxInfo, SendCtl};
 use super::stack::Net;
 use crate::fs::file::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
@@ -23,7 +24,8 @@ const PACKETS: usize = 256;
 const BYTES: usize = 256 * 1024;
 
 pub struct Udp {
-    domain: Domain,
+    /// Its endpoints and shutdown state.
+    pub a: Assoc,
     /// Its smoltcp sockets: (interface, handle). One on the address's
     /// interface when bound to an address; one per interface when bound
     /// to the wildcard. Empty until bound.
@@ -31,13 +33,6 @@ pub struct Udp {
     /// The interface of the last send or connect (POLLOUT reports its
     /// room).
     tx: usize,
-    /// Bound address (unspecified: any) and port.
-    local: Option<IpEndpoint>,
-    /// The source address connect chose (getsockname shows it).
-    src: Option<IpAddress>,
-    peer: Option<IpEndpoint>,
-    shut_rd: bool,
-    shut_wr: bool,
 }
 
 fn buffer() -> PacketBuffer<'static> {
@@ -47,14 +42,9 @@ fn buffer() -> PacketBuffer<'static> {
 impl Udp {
     pub fn new(domain: Domain) -> Udp {
         Udp {
-            domain,
+            a: Assoc::new(domain),
             handles: Vec::new(),
             tx: 0,
-            local: None,
-            src: None,
-            peer: None,
-            shut_rd: false,
-            shut_wr: false,
         }
     }
 
@@ -92,7 +82,7 @@ impl Udp {
 
     /// bind(2).
     pub fn bind(&mut self, id: u64, net: &mut Net, ep: IpEndpoint, opts: &Opts) -> KResult<()> {
-        if self.local.is_some() {
+        if self.a.local.is_some() {
             return Err(Errno::EINVAL);
         }
         let ifaces: Vec<usize> = if ep.addr.is_unspecified() {
@@ -100,14 +90,7 @@ impl Udp {
         } else {
             vec![net.owner_of(ep.addr).ok_or(Errno::EADDRNOTAVAIL)?]
         };
-        let b = Binding {
-            id,
-            dual: self.domain == Domain::V6 && !opts.v6only && ep.addr.is_unspecified(),
-            addr: ep.addr,
-            reuse: opts.reuseaddr,
-            listening: false,
-            time_wait: false,
-        };
+        let b = self.a.binding(id, ep, opts);
         let port = net.ports.bind(Proto::Udp, ep.port, b)?;
         let lep = IpListenEndpoint {
             addr: (!ep.addr.is_unspecified()).then_some(ep.addr),
@@ -122,37 +105,16 @@ impl Udp {
             }
             self.handles.push((n, net.ifaces[n].sockets.add(s)));
         }
-        self.local = Some(IpEndpoint::new(ep.addr, port));
+        self.a.local = Some(IpEndpoint::new(ep.addr, port));
         Ok(())
     }
 
     fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
-        if self.local.is_none() {
-            self.bind(id, net, IpEndpoint::new(self.domain.any(), 0), opts)?;
+        if self.a.local.is_none() {
+            self.bind(id, net, IpEndpoint::new(self.a.domain.any(), 0), opts)?;
         }
         self.tx = iface;
         Ok(())
-    }
-
-    /// Where datagrams to `dst` go: (interface, destination, source).
-    fn route(
-        &self,
-        net: &Net,
-        dst: IpEndpoint,
-        opts: &Opts,
-    ) -> KResult<(usize, IpEndpoint, IpAddress)> {
-        // The unspecified address means this host (Linux).
-        let addr = if dst.addr.is_unspecified() {
-            self.domain.loopback()
-        } else {
-            dst.addr
-        };
-        let (iface, src) = net.route_dev(addr, opts.bind_dev)?;
-        let src = match self.local {
-            Some(l) if !l.addr.is_unspecified() => l.addr,
-            _ => src,
-        };
-        Ok((iface, IpEndpoint::new(addr, dst.port), src))
     }
 
     /// connect(2): `None` (AF_UNSPEC) dissolves the association.
@@ -164,14 +126,12 @@ impl Udp {
         opts: &Opts,
     ) -> KResult<()> {
         let Some(ep) = ep else {
-            self.peer = None;
-            self.src = None;
+            self.a.connect(None);
             return Ok(());
         };
-        let (iface, dst, src) = self.route(net, ep, opts)?;
+        let (iface, dst, src) = self.a.route(net, ep, opts)?;
         self.autobind(id, net, iface, opts)?;
-        self.src = Some(src);
-        self.peer = Some(dst);
+        self.a.connect(Some((dst, src)));
         Ok(())
     }
 
@@ -185,48 +145,15 @@ impl Udp {
         opts: &Opts,
         ctl: &SendCtl,
     ) -> KResult<usize> {
-        if self.shut_wr {
-            return Err(Errno::EPIPE);
-        }
-        let dest = dest.or(self.peer).ok_or(Errno::EDESTADDRREQ)?;
-        if dest.port == 0 {
-            return Err(Errno::EINVAL);
-        }
-        let max = match self.domain {
-            Domain::V4 => 65507,
-            Domain::V6 => 65527,
-        };
-        if data.len() > max {
-            return Err(Errno::EMSGSIZE);
-        }
-        let (iface, dst, mut src) = self.route(net, dest, opts)?;
-        // A source address from IP_PKTINFO must be one of this host's
-        // (Linux's route lookup: ENETUNREACH; `cmsg` checked IPv6's).
-        if let Some(a) = ctl.src.filter(|a| !a.is_unspecified()) {
-            net.owner_of(a).ok_or(Errno::ENETUNREACH)?;
-            src = a;
-        }
+        let dest = self.a.send_to(data.len(), dest)?;
+        let (iface, dst, src) = self.a.route(net, dest, opts)?;
+        let src = Assoc::source(net, ctl, src)?;
         self.autobind(id, net, iface, opts)?;
         let mut meta = UdpMetadata::from(dst);
         meta.local_address = Some(src);
-        // TTL (hop limit) and TOS (traffic class): the control message's,
-        // else the socket's for unicast or multicast.
-        let mcast = dst.addr.is_multicast();
-        let (ttl, tos) = match self.domain {
-            Domain::V4 => (if mcast { opts.mc_ttl } else { opts.ttl }, opts.tos),
-            Domain::V6 => (if mcast { opts.mc_hops } else { opts.hops }, opts.tclass),
-        };
-        let ttl = ctl.ttl.unwrap_or(if ttl < 0 {
-            hdrinfo::DEFAULT_TTL
-        } else {
-            ttl as u8
-        });
-        let fields = hdrinfo::Fields {
-            ttl,
-            tos: ctl.tos.unwrap_or(tos as u8),
-        };
+        let fields = self.a.fields(opts, ctl, dst.addr);
         meta.meta = hdrinfo::for_send(fields);
-        let sport = self.local.map_or(0, |l| l.port);
+        let sport = self.a.local.map_or(0, |l| l.port);
         let (i, h) = self.tx_handle(iface).ok_or(Errno::EINVAL)?;
         let s = net.ifaces[i].sockets.get_mut::<udp::Socket>(h);
         match s.send_slice(data, meta) {
@@ -250,17 +177,11 @@ impl Udp {
         max: usize,
         peek: bool,
     ) -> KResult<(Vec<u8>, IpEndpoint, usize, RxInfo)> {
-        let peer = self.peer;
+        let peer = self.a.peer;
         loop {
             let Some((i, s)) = self.rx_sock(net) else {
-                if self.shut_rd {
-                    let any = IpAddress::v4(0, 0, 0, 0);
-                    let info = RxInfo {
-                        dst: any,
-                        ifindex: 0,
-                        fields: hdrinfo::Fields::default(),
-                    };
-                    return Ok((Vec::new(), IpEndpoint::new(any, 0), 0, info));
+                if self.a.shut_rd {
+                    return Ok(Assoc::end_of_data());
                 }
                 return Err(Errno::EAGAIN);
             };
@@ -288,21 +209,9 @@ impl Udp {
         }
     }
 
-    pub fn shutdown(&mut self, how: i32) -> KResult<()> {
-        if !(0..=2).contains(&how) {
-            return Err(Errno::EINVAL);
-        }
-        if self.peer.is_none() {
-            return Err(Errno::ENOTCONN);
-        }
-        self.shut_rd |= how != 1;
-        self.shut_wr |= how != 0;
-        Ok(())
-    }
-
     pub fn readiness(&self, net: &Net) -> u32 {
         let mut m = 0;
-        if self.all(net).any(|s| s.can_recv()) || self.shut_rd {
+        if self.all(net).any(|s| s.can_recv()) || self.a.shut_rd {
             m |= POLLIN | POLLRDNORM;
         }
         if self.tx_sock(net).is_none_or(|s| s.can_send()) {
@@ -330,30 +239,8 @@ impl Udp {
 
     /// Its line in /proc/net/udp, once bound.
     pub fn row(&self, net: &Net, ino: u64) -> Option<Row> {
-        self.local?;
-        Some(Row {
-            local: self.sockname(),
-            remote: self.peer.unwrap_or(IpEndpoint::new(self.domain.any(), 0)),
-            state: if self.peer.is_some() {
-                procfs::TCP_ESTABLISHED
-            } else {
-                procfs::TCP_CLOSE
-            },
-            tx_queue: self.unsent(net),
-            rx_queue: self.all(net).map(|s| s.recv_queue()).sum(),
-            ino,
-        })
-    }
-
-    pub fn sockname(&self) -> IpEndpoint {
-        match self.local {
-            Some(l) => IpEndpoint::new(self.src.unwrap_or(l.addr), l.port),
-            None => IpEndpoint::new(self.domain.any(), 0),
-        }
-    }
-
-    pub fn peername(&self) -> KResult<IpEndpoint> {
-        self.peer.ok_or(Errno::ENOTCONN)
+        let rx = self.all(net).map(|s| s.recv_queue()).sum();
+        self.a.row(self.unsent(net), rx, ino)
     }
 
     fn free_handles(&mut self, net: &mut Net) {

@@ -14,6 +14,7 @@ use crate::abi::{
     net::{SockaddrLl, AF_PACKET},
 };
 use crate::fs::file::{File, FileOps, POLLIN, POLLOUT};
+use crate::fs::fown::{FasyncList, POLL_IN};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Task;
 use crate::kernel::wait::WaitQueue;
@@ -72,6 +73,9 @@ pub struct PacketSocket {
     pub ino: u64,
     state: Mutex<State>,
     wq: Arc<WaitQueue>,
+    /// The descriptions that set O_ASYNC: SIGIO (POLL_IN) for each frame
+    /// queued, sent once the stack's lock is released.
+    fasync: Arc<FasyncList>,
 }
 
 impl PacketSocket {
@@ -95,6 +99,7 @@ impl PacketSocket {
                 filter: None,
             }),
             wq: Arc::new(WaitQueue::new()),
+            fasync: Arc::new(FasyncList::new()),
         });
         let mut all = lock(&SOCKETS);
         all.retain(|w| w.strong_count() > 0);
@@ -302,6 +307,9 @@ impl PacketSocket {
         });
         drop(st);
         self.wq.wake_all();
+        if self.fasync.armed() {
+            stack::defer_sigio(self.fasync.clone(), POLL_IN);
+        }
     }
 }
 
@@ -341,15 +349,8 @@ pub fn tap(index: u32, own: Option<[u8; 6]>, frame: &[u8], outgoing: bool, origi
 }
 
 impl FileOps for PacketSocket {
-    /// O_ASYNC is accepted; no SIGIO is sent yet.
-    fn fasync(
-        &self,
-        _f: &Arc<File>,
-        _fd: i32,
-        _on: bool,
-        _t: &Arc<crate::kernel::task::Task>,
-    ) -> bool {
-        true
+    fn fasync_list(&self) -> Option<&FasyncList> {
+        Some(self.fasync.as_ref())
     }
     fn ioctl(&self, _f: &File, t: &Arc<Task>, cmd: u32, arg: u64) -> KResult<u64> {
         if let Some(r) = crate::net::inet::netdev::socket_ioctl(t, cmd, arg) {
