@@ -35,6 +35,8 @@ pub struct Iface {
     /// positions that sockets and routes hold stay, but nameless, without
     /// addresses or a device, and left out of every listing.
     pub removed: bool,
+    /// IPv6 router discovery and autoconfigured addresses (`ndisc`).
+    pub ra: super::ndisc::Ra,
 }
 
 impl Iface {
@@ -90,6 +92,7 @@ impl Iface {
             mtu: None,
             index: 0,
             removed: false,
+            ra: Default::default(),
         }
     }
 
@@ -199,7 +202,8 @@ impl Iface {
         for _ in 0..MAX_ROUNDS {
             let r = self.iface.poll(
                 now,
-                &mut Phy::new(&mut *self.dev, self.mtu, self.index, self.mac),
+                &mut Phy::new(&mut *self.dev, self.mtu, self.index, self.mac)
+                    .with_adverts(&mut self.ra.frames),
                 &mut self.sockets,
             );
             changed |= r == PollResult::SocketStateChanged;
