@@ -1,7 +1,8 @@
 //! The user network's addresses, and the frames the gateway reads and
-//! writes itself (ARP filtering, UDP, ICMP echo) rather than through its
+//! writes itself (ARP and neighbour solicitation filtering, router
+//! advertisements, UDP, ICMP and ICMPv6 echo) rather than through its
 //! smoltcp interface: a classifier for frames from the guest and builders
-//! for frames to it.
+//! for frames to it, IPv4 and IPv6.
 
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{

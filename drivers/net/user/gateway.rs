@@ -802,7 +802,8 @@ mod tests {
     use smoltcp::phy::ChecksumCapabilities;
     use smoltcp::wire::{
         ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
-        Icmpv4Packet, IpProtocol, Ipv4Packet, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+        Icmpv4Packet, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, Ipv6Packet, NdiscRepr,
+        TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
     };
 
     const GUEST_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
@@ -1124,5 +1125,133 @@ mod tests {
         g.udp[0].last -= udp::IDLE;
         g.expire();
         assert!(g.udp.is_empty());
+    }
+
+    /// An ICMPv6 neighbour or router solicitation from the guest's
+    /// link-local address.
+    fn ndisc_frame(repr: NdiscRepr, dst: Ipv6Addr) -> Vec<u8> {
+        let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 9);
+        let r = Icmpv6Repr::Ndisc(repr);
+        let mut f = frames::ipv6_frame(
+            GATEWAY_MAC,
+            src,
+            dst,
+            IpProtocol::Icmpv6,
+            255,
+            r.buffer_len(),
+            |b| {
+                r.emit(
+                    &src,
+                    &dst,
+                    &mut Icmpv6Packet::new_unchecked(b),
+                    &ChecksumCapabilities::default(),
+                )
+            },
+        );
+        f[6..12].copy_from_slice(&GUEST_MAC.0);
+        f
+    }
+
+    /// The ICMPv6 types among `frames`, with the target of advertisements.
+    fn icmpv6(frames: &[Vec<u8>]) -> Vec<(u8, Option<Ipv6Addr>)> {
+        frames
+            .iter()
+            .filter_map(|f| {
+                let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+                let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+                if ip.next_header() != IpProtocol::Icmpv6 {
+                    return None;
+                }
+                let t = ip.payload()[0];
+                let target = (t == 136).then(|| {
+                    let b: [u8; 16] = ip.payload()[8..24].try_into().unwrap();
+                    Ipv6Addr::from(b)
+                });
+                Some((t, target))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn solicitations_get_adverts_for_the_gateways_addresses_only() {
+        let (mut g, out) = gateway();
+        let lladdr = Some(GUEST_MAC.into());
+        send(
+            &mut g,
+            ndisc_frame(
+                NdiscRepr::RouterSolicit { lladdr },
+                Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2),
+            ),
+        );
+        assert!(g.ra_next.is_some(), "periodic adverts from now on");
+        for t in [
+            GATEWAY6,
+            DNS6,
+            GATEWAY6_LL,
+            "fd00:10:0:2::9".parse().unwrap(),
+        ] {
+            let b = t.octets();
+            let solicited = Ipv6Addr::new(
+                0xff02,
+                0,
+                0,
+                0,
+                0,
+                1,
+                0xff00 | b[13] as u16,
+                u16::from_be_bytes([b[14], b[15]]),
+            );
+            send(
+                &mut g,
+                ndisc_frame(
+                    NdiscRepr::NeighborSolicit {
+                        target_addr: t,
+                        lladdr,
+                    },
+                    solicited,
+                ),
+            );
+        }
+        assert_eq!(
+            icmpv6(&out.lock().unwrap()),
+            vec![
+                (134, None),
+                (136, Some(GATEWAY6)),
+                (136, Some(DNS6)),
+                (136, Some(GATEWAY6_LL))
+            ]
+        );
+    }
+
+    #[test]
+    fn ipv6_udp_to_the_gateway_reaches_the_hosts_loopback() {
+        let (mut g, out) = gateway();
+        let Ok(host) = UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 loopback on this host
+        };
+        let dst = SocketAddr::new(GATEWAY6.into(), host.local_addr().unwrap().port());
+        let src: SocketAddr = "[fd00:10:0:2::15]:5000".parse().unwrap();
+        send(
+            &mut g,
+            frames::udp_frame(GATEWAY_MAC, src, dst, b"to host").unwrap(),
+        );
+        let mut buf = [0u8; 64];
+        let (n, from) = host.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"to host");
+        host.send_to(b"to guest", from).unwrap();
+        for _ in 0..100 {
+            if !out.lock().unwrap().is_empty() {
+                break;
+            }
+            g.step();
+        }
+        assert_eq!(
+            frames::classify(&out.lock().unwrap()[0]),
+            FromGuest::Udp {
+                src: dst,
+                dst: src,
+                data: b"to guest"
+            }
+        );
     }
 }

@@ -106,7 +106,10 @@ pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
     let same = |o: &Route| o.dst == r.dst && o.prefix == r.prefix && o.metric == r.metric;
     // (IpAddress equality already tells the families apart.)
     if let Some(n) = net.routes.iter().position(same) {
-        if mode != Mode::Replace {
+        // A route learnt from a Router Advertisement gives way to one
+        // added by hand (Linux keeps both; we keep one per destination
+        // and metric, and `ndisc` then leaves the default route alone).
+        if mode != Mode::Replace && !(net.routes[n].ra && !r.ra) {
             return Err(Errno::EEXIST);
         }
         let old = net.routes.remove(n);
