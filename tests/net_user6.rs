@@ -4,14 +4,15 @@
 //! default route through fe80::2; it then pings the gateway
 //! (fd00:10:0:2::2), fetches a file from a server on the host's [::1]
 //! through it, and resolves a host /etc/hosts name at the DNS forwarder
-//! fd00:10:0:2::3.
+//! fd00:10:0:2::3; a `hostfwd` listening on the host's [::1] reaches a
+//! guest server.
 
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
 
 const NET_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -83,7 +84,13 @@ fn slaac_ping_wget_and_dns_over_ipv6_through_the_gateway() {
     let want = md5(&dir, body);
     let initrd = build_initramfs("net-user6", &[]);
     let initrd_arg = format!("initrd={}", initrd.display());
-    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, "eth0=user"]);
+    let fwd = TcpListener::bind("[::1]:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let word = format!("eth0=user,hostfwd=tcp:[::1]:{fwd}-:80");
+    let mut g = boot_unprivileged(&["mem=256M", &initrd_arg, &word]);
     g.wait_prompt();
 
     // Up, and nothing else: router solicitation, advertisement, SLAAC.
@@ -132,6 +139,30 @@ fn slaac_ping_wget_and_dns_over_ipv6_through_the_gateway() {
         out.contains("127.0.0.1") || out.contains("::1"),
         "nslookup printed {out:?}"
     );
+
+    // hostfwd from the host's [::1] into the guest (over IPv4).
+    let (out, status) = g.run_status(
+        "ifconfig eth0 10.0.2.15 netmask 255.255.255.0 && mkdir -p /www && echo 'served over fwd6' > /www/index.html && httpd -p 80 -h /www",
+    );
+    assert_eq!(status, 0, "httpd printed {out:?}");
+    let deadline = Instant::now() + NET_TIMEOUT;
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut s = TcpStream::connect(("::1", fwd))?;
+            s.set_read_timeout(Some(NET_TIMEOUT))?;
+            s.write_all(b"GET /index.html HTTP/1.0\r\nHost: guest\r\n\r\n")?;
+            let mut r = String::new();
+            s.read_to_string(&mut r)?;
+            Ok(r)
+        })();
+        match attempt {
+            Ok(r) if r.contains("served over fwd6") => break,
+            other => {
+                assert!(Instant::now() < deadline, "hostfwd [::1]: {other:?}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
 
     g.send("poweroff -f\n");
     let st = g.wait_exit(NET_TIMEOUT).expect("no exit after poweroff");
