@@ -324,6 +324,102 @@ pub fn lifetimes(i: &Iface, a: IpAddress, now: Instant) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use smoltcp::wire::{NdiscPrefixInformation, NdiscRouterFlags};
+
+    const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+
+    /// A Router Advertisement from fe80::2 with prefix fd00::/64.
+    fn ra(router: Duration, valid: Duration) -> Vec<u8> {
+        let src = Ipv6Address::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+        let dst = Ipv6Address::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+        let r = Icmpv6Repr::Ndisc(NdiscRepr::RouterAdvert {
+            hop_limit: 64,
+            flags: NdiscRouterFlags::empty(),
+            router_lifetime: router,
+            reachable_time: Duration::ZERO,
+            retrans_time: Duration::ZERO,
+            lladdr: None,
+            mtu: None,
+            prefix_info: Some(NdiscPrefixInformation {
+                prefix_len: 64,
+                flags: NdiscPrefixInfoFlags::ADDRCONF | NdiscPrefixInfoFlags::ON_LINK,
+                valid_lifetime: valid,
+                preferred_lifetime: valid,
+                prefix: Ipv6Address::new(0xfd00, 0, 0, 0, 0, 0, 0, 0),
+            }),
+        });
+        let ip = Ipv6Repr {
+            src_addr: src,
+            dst_addr: dst,
+            next_header: IpProtocol::Icmpv6,
+            payload_len: r.buffer_len(),
+            hop_limit: 255,
+        };
+        let mut buf = vec![0u8; 14 + 40 + r.buffer_len()];
+        let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr {
+            src_addr: EthernetAddress([0x52, 0x55, 10, 0, 2, 2]),
+            dst_addr: EthernetAddress([0x33, 0x33, 0, 0, 0, 1]),
+            ethertype: EthernetProtocol::Ipv6,
+        }
+        .emit(&mut eth);
+        let mut p = Ipv6Packet::new_unchecked(eth.payload_mut());
+        ip.emit(&mut p);
+        r.emit(
+            &src,
+            &dst,
+            &mut Icmpv6Packet::new_unchecked(p.payload_mut()),
+            &ChecksumCapabilities::default(),
+        );
+        buf
+    }
+
+    #[test]
+    fn an_advert_gives_an_address_and_a_default_route_until_they_expire() {
+        let t0 = Instant::from_secs(100);
+        let dev = Box::new(super::super::device::Unplugged);
+        let mut eth0 = Iface::ethernet("eth0", dev, MAC, t0, 1);
+        eth0.up = true;
+        super::super::ifconfig6::add_link_local(&mut eth0);
+        on_up(&mut eth0, t0);
+        let mut net = Net {
+            ifaces: vec![eth0],
+            ports: Default::default(),
+            dying: Vec::new(),
+            time_wait: Vec::new(),
+            routes: Vec::new(),
+        };
+        let f = ra(Duration::from_secs(1800), Duration::from_secs(600));
+        assert!(is_router_advert(&f));
+        net.ifaces[0].ra.frames.push(f);
+        run(&mut net, t0);
+        let slaac = IpAddress::Ipv6("fd00::5054:ff:fe12:3456".parse().unwrap());
+        assert!(net.ifaces[0].has_addr(slaac));
+        assert_eq!(net.routes.len(), 1);
+        assert!(net.routes[0].ra && net.routes[0].prefix == 0);
+        assert_eq!(net.ifaces[0].ra.rs_next, None, "no more solicitations");
+        assert_eq!(lifetimes(&net.ifaces[0], slaac, t0), Some((600, 600)));
+        // The address goes after its valid lifetime, the route after the
+        // router's.
+        run(&mut net, t0 + Duration::from_secs(600));
+        assert!(!net.ifaces[0].has_addr(slaac));
+        assert_eq!(net.routes.len(), 1);
+        run(&mut net, t0 + Duration::from_secs(1800));
+        assert!(net.routes.is_empty());
+        // Router lifetime 0 removes the default route at once.
+        net.ifaces[0]
+            .ra
+            .frames
+            .push(ra(Duration::from_secs(1800), Duration::from_secs(600)));
+        run(&mut net, t0);
+        assert_eq!(net.routes.len(), 1);
+        net.ifaces[0]
+            .ra
+            .frames
+            .push(ra(Duration::ZERO, Duration::from_secs(600)));
+        run(&mut net, t0);
+        assert!(net.routes.is_empty());
+    }
 
     #[test]
     fn advertisements_are_recognised() {
