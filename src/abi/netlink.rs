@@ -50,6 +50,34 @@ pub struct IfAddrMsg {
 }
 abi_size!(IfAddrMsg, 8);
 
+/// struct ifa_cacheinfo (IFA_CACHEINFO): an address's lifetimes left,
+/// in seconds (0xffffffff: forever), and its creation and update times.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct IfaCacheinfo {
+    pub ifa_prefered: u32,
+    pub ifa_valid: u32,
+    pub cstamp: u32,
+    pub tstamp: u32,
+}
+abi_size!(IfaCacheinfo, 16);
+
+/// struct rta_cacheinfo (RTA_CACHEINFO): `rta_expires` is the time left
+/// in clock ticks (USER_HZ).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct RtaCacheinfo {
+    pub rta_clntref: u32,
+    pub rta_lastuse: u32,
+    pub rta_expires: i32,
+    pub rta_error: u32,
+    pub rta_used: u32,
+    pub rta_id: u32,
+    pub rta_ts: u32,
+    pub rta_tsage: u32,
+}
+abi_size!(RtaCacheinfo, 32);
+
 /// struct rtmsg (RTM_NEWROUTE).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

@@ -49,7 +49,8 @@ Kernel command-line words (UML/Linux style):
                         no privileges): guest 10.0.2.15/24, gateway 10.0.2.2 (the
                         host's 127.0.0.1), DNS 10.0.2.3; OPT: mac=MAC,
                         hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT (repeatable;
-                        HOSTADDR defaults to 127.0.0.1)
+                        HOSTADDR defaults to 127.0.0.1, [::1] for IPv6);
+                        the guest also gets fd00:10:0:2::/64 by SLAAC
   con[N]=IN[,OUT]       attach console line N (or all lines) to host channels
   ssl[N]=IN[,OUT]       attach serial line N (or all lines) to host channels
                         channels: fd:N, null, none, pts, port:[ADDR:]N, xterm

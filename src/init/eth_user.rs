@@ -3,7 +3,7 @@
 //! `hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT` (repeatable)
 //! and `mac=MAC`. Pure parsing; `drivers::net::user` binds and runs it.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4};
 
 /// The guest's address on the user network (slirp's).
 pub const GUEST_ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 15);
@@ -24,8 +24,8 @@ pub struct UserNet {
 pub struct HostFwd {
     /// UDP rather than TCP.
     pub udp: bool,
-    /// Where the host listens.
-    pub host: SocketAddrV4,
+    /// Where the host listens (IPv4, or IPv6 written `[ADDR]`).
+    pub host: SocketAddr,
     /// Where connections go in the guest.
     pub guest: SocketAddrV4,
 }
@@ -74,24 +74,37 @@ pub fn parse_hostfwd(v: &str) -> Result<HostFwd, String> {
         _ => return Err(bad("protocol is not tcp or udp")),
     };
     let (host, guest) = rest.split_once('-').ok_or_else(|| bad("no '-'"))?;
-    let endpoint = |s: &str, default: Ipv4Addr, what: &str| -> Result<SocketAddrV4, String> {
+    // An IPv6 address only on the host side (QEMU's `[ADDR]`): the guest
+    // is reached at its IPv4 address either way.
+    let endpoint = |s: &str, default: Ipv4Addr, what: &str| -> Result<SocketAddr, String> {
         let (addr, port) = s
             .rsplit_once(':')
             .ok_or_else(|| bad(&format!("no ':' before the {what} port")))?;
-        let addr = if addr.is_empty() {
-            default
+        let v6 = addr
+            .strip_prefix('[')
+            .and_then(|a| a.strip_suffix(']'))
+            .filter(|_| what == "host");
+        let addr: IpAddr = if addr.is_empty() {
+            default.into()
+        } else if let Some(a) = v6 {
+            a.parse::<Ipv6Addr>()
+                .map_err(|_| bad(&format!("{what} address {a:?} is not an IPv6 address")))?
+                .into()
         } else {
             addr.parse::<Ipv4Addr>()
                 .map_err(|_| bad(&format!("{what} address {addr:?} is not an IPv4 address")))?
+                .into()
         };
         let port = match port.parse::<u16>() {
             Ok(p) if p != 0 => p,
             _ => return Err(bad(&format!("{what} port {port:?} is not 1-65535"))),
         };
-        Ok(SocketAddrV4::new(addr, port))
+        Ok(SocketAddr::new(addr, port))
     };
     let host = endpoint(host, HOSTFWD_DEFAULT_ADDR, "host")?;
-    let guest = endpoint(guest, GUEST_ADDR, "guest")?;
+    let SocketAddr::V4(guest) = endpoint(guest, GUEST_ADDR, "guest")? else {
+        return Err(bad(&format!("the guest is {GUEST_ADDR}")));
+    };
     if *guest.ip() != GUEST_ADDR {
         return Err(bad(&format!("the guest is {GUEST_ADDR}")));
     }
@@ -116,6 +129,8 @@ mod tests {
         let f = parse_hostfwd("udp:0.0.0.0:53-10.0.2.15:5353").unwrap();
         assert!(f.udp);
         assert_eq!(f.host, "0.0.0.0:53".parse().unwrap());
+        let f = parse_hostfwd("tcp:[::1]:8080-:80").unwrap();
+        assert_eq!(f.host, "[::1]:8080".parse().unwrap());
         for bad in [
             "tcp:5555-:80",
             "icmp::1-:2",
@@ -125,6 +140,9 @@ mod tests {
             "tcp:1.2.3:1-:80",
             "tcp::1-:x",
             "tcp::1-10.0.2.16:80",
+            "tcp:[::1:1-:80",
+            "tcp:[1.2.3.4]:1-:80",
+            "tcp::1-[::1]:80",
             "",
         ] {
             assert!(parse_hostfwd(bad).is_err(), "{bad} was accepted");

@@ -18,7 +18,7 @@ mod tests;
 use crate::abi::{
     self,
     net::{SockaddrNl, AF_NETLINK},
-    netlink::{IfAddrMsg, IfInfoMsg, NlMsgHdr, RtAttr},
+    netlink::{IfAddrMsg, IfInfoMsg, IfaCacheinfo, NlMsgHdr, RtAttr},
 };
 use crate::fs::file::{File, FileOps, POLLIN, POLLOUT};
 use crate::kernel::errno::{Errno, KResult};
@@ -64,6 +64,10 @@ const IFLA_OPERSTATE: u16 = 16;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_LABEL: u16 = 3;
+const IFA_CACHEINFO: u16 = 6;
+const IFA_FLAGS: u16 = 8;
+/// An address made by SLAAC: Linux's flags for it (`dynamic mngtmpaddr`).
+const IFA_F_MANAGETEMPADDR: u32 = 0x100;
 
 const ARPHRD_LOOPBACK: u16 = 772;
 const ARPHRD_NONE: u16 = 0xfffe;
@@ -227,7 +231,7 @@ fn link_msg(i: &IfInfo, flags: u16, seq: u32, pid: u32) -> Vec<u8> {
 
 fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for (index, name, loopback, a, prefix) in netdev::addresses() {
+    for (index, name, loopback, a, prefix, life) in netdev::addresses() {
         let (fam, bytes) = match a {
             smoltcp::wire::IpAddress::Ipv4(v) => (AF_INET, v.octets().to_vec()),
             smoltcp::wire::IpAddress::Ipv6(v) => (AF_INET6, v.octets().to_vec()),
@@ -246,7 +250,7 @@ fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
         let ifa = IfAddrMsg {
             ifa_family: fam,
             ifa_prefixlen: prefix,
-            ifa_flags: IFA_F_PERMANENT,
+            ifa_flags: if life.is_some() { 0 } else { IFA_F_PERMANENT },
             ifa_scope: scope,
             ifa_index: index,
         };
@@ -255,6 +259,15 @@ fn addr_msgs(family: u8, seq: u32, pid: u32) -> Vec<Vec<u8>> {
         if fam == AF_INET {
             m.attr(IFA_LOCAL, &bytes);
             m.attr(IFA_LABEL, &cstr(&name));
+        }
+        if let Some((valid, preferred)) = life {
+            let ci = IfaCacheinfo {
+                ifa_prefered: preferred,
+                ifa_valid: valid,
+                ..Default::default()
+            };
+            m.attr(IFA_CACHEINFO, abi::bytes(&ci));
+            m.attr(IFA_FLAGS, abi::bytes(&IFA_F_MANAGETEMPADDR));
         }
         out.push(m.done());
     }

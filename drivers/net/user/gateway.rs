@@ -4,7 +4,10 @@
 //! also watches a wake-up socket for frames from the guest. It blocks
 //! until a host socket is ready, a frame arrives or smoltcp's next timer.
 
-use super::frames::{self, FromGuest, DNS, FRAME_MAX, GATEWAY, GATEWAY_MAC, GUEST, PREFIX_LEN};
+use super::frames::{
+    self, FromGuest, DNS, DNS6, FRAME_MAX, GATEWAY, GATEWAY6, GATEWAY6_LL, GATEWAY_MAC, GUEST,
+    PREFIX6_LEN, PREFIX_LEN,
+};
 use super::{dhcp, dns, tcp, udp};
 use crate::drivers::net::tap::{Stop, Xmit};
 use crate::drivers::net::tap_host::Receive;
@@ -16,7 +19,7 @@ use smoltcp::time::Instant as SInstant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, IpListenEndpoint};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +35,10 @@ const INBOX_MAX: usize = 512;
 /// The largest datagram (or echo message) that fits one frame to the
 /// guest; the gateway does not fragment, so larger ones are dropped.
 const UDP_PAYLOAD_MAX: usize = FRAME_MAX - 14 - 20 - 8;
+/// Unsolicited Router Advertisements, once the guest solicited one: a
+/// third of the router lifetime (radvd's MaxRtrAdvInterval default), so
+/// an idle guest costs one wake-up every ten minutes.
+const RA_INTERVAL: Duration = Duration::from_secs(frames::ROUTER_LIFETIME as u64 / 3);
 /// hostfwd UDP peers remembered at most.
 const MAX_UDP_PEERS: usize = 64;
 
@@ -180,6 +187,9 @@ struct Gateway {
     hosts: Vec<(String, IpAddr)>,
     resolver: Ipv4Addr,
     ping_warned: bool,
+    /// When the next unsolicited Router Advertisement is due (None until
+    /// the guest asked for one: a guest without IPv6 gets none).
+    ra_next: Option<Instant>,
     buf: Vec<u8>,
 }
 
@@ -201,6 +211,9 @@ impl Gateway {
         iface.update_ip_addrs(|a| {
             let _ = a.push(IpCidr::new(GATEWAY.into(), PREFIX_LEN));
             let _ = a.push(IpCidr::new(DNS.into(), PREFIX_LEN));
+            let _ = a.push(IpCidr::new(GATEWAY6_LL.into(), 64));
+            let _ = a.push(IpCidr::new(GATEWAY6.into(), PREFIX6_LEN));
+            let _ = a.push(IpCidr::new(DNS6.into(), PREFIX6_LEN));
         });
         // Every destination is "ours": the gateway ends the guest's
         // connections to anywhere.
@@ -223,6 +236,7 @@ impl Gateway {
             hosts,
             resolver,
             ping_warned: false,
+            ra_next: None,
             buf: vec![0; 64 * 1024],
         }
     }
@@ -265,6 +279,9 @@ impl Gateway {
             .collect();
         for f in frames {
             self.on_guest_frame(f);
+        }
+        if self.ra_next.is_some_and(|t| t <= Instant::now()) {
+            self.router_advert(EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
         }
         self.pump();
         self.expire();
@@ -313,6 +330,10 @@ impl Gateway {
             .map(|d| Duration::from_micros(d.total_micros()));
         if let Some(oldest) = self.udp.iter().map(|f| f.last).min() {
             let left = (oldest + udp::IDLE).saturating_duration_since(Instant::now());
+            timeout = Some(timeout.map_or(left, |t| t.min(left)));
+        }
+        if let Some(t) = self.ra_next {
+            let left = t.saturating_duration_since(Instant::now());
             timeout = Some(timeout.map_or(left, |t| t.min(left)));
         }
         // Whole milliseconds, rounded up so a timer is never polled early
@@ -391,13 +412,33 @@ impl Gateway {
     }
 
     /// Where on the host a guest destination is: the gateway is the
-    /// host's loopback, the DNS address the host's resolver.
-    fn host_target(&self, dst: SocketAddrV4) -> SocketAddrV4 {
-        match *dst.ip() {
-            GATEWAY => SocketAddrV4::new(Ipv4Addr::LOCALHOST, dst.port()),
-            DNS => SocketAddrV4::new(self.resolver, dst.port()),
-            _ => dst,
-        }
+    /// host's loopback (127.0.0.1, or ::1 for its IPv6 addresses), the
+    /// DNS address (either family) the host's resolver.
+    fn host_target(&self, dst: SocketAddr) -> SocketAddr {
+        let ip: IpAddr = match dst.ip() {
+            IpAddr::V4(GATEWAY) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(GATEWAY6 | GATEWAY6_LL) => Ipv6Addr::LOCALHOST.into(),
+            IpAddr::V4(DNS) | IpAddr::V6(DNS6) => self.resolver.into(),
+            a => a,
+        };
+        SocketAddr::new(ip, dst.port())
+    }
+
+    /// One of the gateway's own addresses (answered by it, never relayed
+    /// as echo).
+    fn is_gateway(a: IpAddr) -> bool {
+        matches!(
+            a,
+            IpAddr::V4(GATEWAY | DNS) | IpAddr::V6(GATEWAY6 | DNS6 | GATEWAY6_LL)
+        )
+    }
+
+    /// Send the Router Advertisement (to `mac`: the guest's for an
+    /// answer, all nodes' for the periodic one) and schedule the next.
+    fn router_advert(&mut self, mac: EthernetAddress) {
+        let f = frames::router_advert_frame(mac);
+        self.send_to_guest(f);
+        self.ra_next = Some(Instant::now() + RA_INTERVAL);
     }
 
     fn feed(&mut self, frame: Vec<u8>) {
@@ -412,6 +453,10 @@ impl Gateway {
         match frames::classify(&frame) {
             // Only the gateway's own addresses are on the wire.
             FromGuest::ArpRequest(t) if t != GATEWAY && t != DNS => {}
+            // Likewise for neighbour discovery (the AnyIP interface would
+            // claim every address).
+            FromGuest::NeighborSolicit(t) if !Self::is_gateway(t.into()) => {}
+            FromGuest::RouterSolicit => self.router_advert(self.guest_mac),
             FromGuest::Unsupported => {}
             FromGuest::Udp { src, dst, data } => {
                 let data = data.to_vec();
@@ -423,7 +468,7 @@ impl Gateway {
                 ident,
                 seq,
                 data,
-            } if dst != GATEWAY && dst != DNS => {
+            } if !Self::is_gateway(dst) => {
                 let data = data.to_vec();
                 self.ping_from_guest(src, dst, ident, seq, &data);
             }
@@ -451,7 +496,7 @@ impl Gateway {
 
     /// A guest SYN for a new connection: connect on the host first, so a
     /// refusal reaches the guest as RST to its SYN.
-    fn tcp_connect(&mut self, src: SocketAddrV4, dst: SocketAddrV4, syn: Vec<u8>) {
+    fn tcp_connect(&mut self, src: SocketAddr, dst: SocketAddr, syn: Vec<u8>) {
         let to = self.host_target(dst);
         match super::host::start_connect(to) {
             Ok(fd) => {
@@ -476,7 +521,7 @@ impl Gateway {
             Ok(stream) => {
                 let mut s = tcp::new_socket();
                 let ep = IpListenEndpoint {
-                    addr: Some((*f.remote.ip()).into()),
+                    addr: Some(f.remote.ip().into()),
                     port: f.remote.port(),
                 };
                 if s.listen(ep).is_err() {
@@ -514,7 +559,7 @@ impl Gateway {
             }
             let _ = stream.set_nodelay(true);
             let port = self.gateway_port();
-            let remote = SocketAddrV4::new(GATEWAY, port);
+            let remote = SocketAddr::new(GATEWAY.into(), port);
             let mut s = tcp::new_socket();
             if s.connect(
                 self.iface.context(),
@@ -525,7 +570,7 @@ impl Gateway {
             {
                 continue;
             }
-            let mut f = tcp::Flow::new(guest, remote, tcp::Host::Open(stream));
+            let mut f = tcp::Flow::new(guest.into(), remote, tcp::Host::Open(stream));
             f.sock = Some(self.sockets.add(s));
             self.tcp.push(f);
         }
@@ -539,7 +584,7 @@ impl Gateway {
             let busy = self
                 .tcp
                 .iter()
-                .any(|f| f.remote.port() == p && *f.remote.ip() == GATEWAY)
+                .any(|f| f.remote.port() == p && f.remote.ip() == IpAddr::V4(GATEWAY))
                 || self.udp_peers.iter().any(|x| x.0 == p);
             if !busy {
                 return p;
@@ -574,44 +619,52 @@ impl Gateway {
                     port
                 }
             };
-            let frame = frames::udp_frame(
+            if let Some(frame) = frames::udp_frame(
                 self.guest_mac,
-                SocketAddrV4::new(GATEWAY, port),
-                guest,
+                SocketAddrV4::new(GATEWAY, port).into(),
+                guest.into(),
                 &self.buf[..n],
-            );
-            self.send_to_guest(frame);
+            ) {
+                self.send_to_guest(frame);
+            }
         }
     }
 
-    fn udp_from_guest(&mut self, src: SocketAddrV4, dst: SocketAddrV4, data: &[u8]) {
+    fn udp_from_guest(&mut self, src: SocketAddr, dst: SocketAddr, data: &[u8]) {
         log::debug!("user net: UDP {src} -> {dst}, {} bytes", data.len());
-        if dst.port() == 67 && (dst.ip().is_broadcast() || *dst.ip() == GATEWAY) {
-            if let Some(r) = dhcp::reply(data) {
-                let frame = frames::udp_frame(
-                    EthernetAddress::BROADCAST,
-                    SocketAddrV4::new(GATEWAY, 67),
-                    SocketAddrV4::new(Ipv4Addr::BROADCAST, 68),
-                    &r,
-                );
-                self.send_to_guest(frame);
+        if let (SocketAddr::V4(src4), SocketAddr::V4(dst4)) = (src, dst) {
+            if dst.port() == 67 && (dst4.ip().is_broadcast() || *dst4.ip() == GATEWAY) {
+                if let Some(r) = dhcp::reply(data) {
+                    if let Some(frame) = frames::udp_frame(
+                        EthernetAddress::BROADCAST,
+                        SocketAddrV4::new(GATEWAY, 67).into(),
+                        SocketAddrV4::new(Ipv4Addr::BROADCAST, 68).into(),
+                        &r,
+                    ) {
+                        self.send_to_guest(frame);
+                    }
+                }
+                return;
             }
+            if *src4.ip() != GUEST {
+                return;
+            }
+        }
+        if !dst.ip().is_unicast_global_or_private() || !src.ip().is_unicast_global_or_private() {
             return;
         }
-        if !dst.ip().is_unicast_global_or_private() || *src.ip() != GUEST {
-            return;
-        }
-        if *dst.ip() == DNS {
+        if matches!(dst.ip(), IpAddr::V4(DNS) | IpAddr::V6(DNS6)) {
             if dst.port() != 53 {
                 return;
             }
             if let Some(a) = dns::answer(data, &self.hosts) {
-                let frame = frames::udp_frame(self.guest_mac, dst, src, &a);
-                self.send_to_guest(frame);
+                if let Some(frame) = frames::udp_frame(self.guest_mac, dst, src, &a) {
+                    self.send_to_guest(frame);
+                }
                 return;
             }
         }
-        if *dst.ip() == GATEWAY {
+        if dst.ip() == IpAddr::V4(GATEWAY) {
             if let Some(p) = self.udp_peers.iter_mut().find(|p| p.0 == dst.port()) {
                 p.3 = Instant::now();
                 let _ = self.fwd.udp[p.1].1.send_to(data, p.2);
@@ -619,21 +672,22 @@ impl Gateway {
             }
         }
         let to = self.host_target(dst);
-        if let Some(f) = self.udp_flow(src, false) {
+        if let Some(f) = self.udp_flow(src, false, to.is_ipv6()) {
             f.send(data, to, dst);
         }
     }
 
-    /// The flow of guest source `guest`, opened when missing.
-    fn udp_flow(&mut self, guest: SocketAddrV4, ping: bool) -> Option<&mut udp::Flow> {
+    /// The flow of guest source `guest` to hosts of family `v6host`,
+    /// opened when missing.
+    fn udp_flow(&mut self, guest: SocketAddr, ping: bool, v6host: bool) -> Option<&mut udp::Flow> {
         let i = match self
             .udp
             .iter()
-            .position(|f| f.guest == guest && f.ping == ping)
+            .position(|f| f.guest == guest && f.ping == ping && f.v6host == v6host)
         {
             Some(i) => i,
             None => {
-                let f = match udp::Flow::open(guest, ping) {
+                let f = match udp::Flow::open(guest, ping, v6host) {
                     Ok(f) => f,
                     Err(e) => {
                         if ping && !self.ping_warned {
@@ -656,22 +710,19 @@ impl Gateway {
         Some(&mut self.udp[i])
     }
 
-    fn ping_from_guest(&mut self, src: Ipv4Addr, dst: Ipv4Addr, ident: u16, seq: u16, data: &[u8]) {
+    fn ping_from_guest(&mut self, src: IpAddr, dst: IpAddr, ident: u16, seq: u16, data: &[u8]) {
         if !dst.is_unicast_global_or_private() {
             return;
         }
-        let to = SocketAddrV4::new(
-            self.host_target(SocketAddrV4::new(dst, 0)).ip().to_owned(),
-            0,
-        );
-        // Echo request: type 8, code 0; the kernel sets the checksum and
-        // identifier.
-        let mut msg = vec![8, 0, 0, 0];
+        let to = SocketAddr::new(self.host_target(SocketAddr::new(dst, 0)).ip(), 0);
+        // Echo request: type 8 (ICMPv6: 128), code 0; the kernel sets the
+        // checksum and identifier.
+        let mut msg = vec![if dst.is_ipv6() { 128 } else { 8 }, 0, 0, 0];
         msg.extend_from_slice(&ident.to_be_bytes());
         msg.extend_from_slice(&seq.to_be_bytes());
         msg.extend_from_slice(data);
-        if let Some(f) = self.udp_flow(SocketAddrV4::new(src, ident), true) {
-            f.send(&msg, to, SocketAddrV4::new(dst, 0));
+        if let Some(f) = self.udp_flow(SocketAddr::new(src, ident), true, to.is_ipv6()) {
+            f.send(&msg, to, SocketAddr::new(dst, 0));
         }
     }
 
@@ -685,15 +736,17 @@ impl Gateway {
                 continue;
             }
             let frame = if f.ping {
-                // An echo reply (type 0) with the kernel's identifier.
-                if n < 8 || buf[0] != 0 {
+                // An echo reply (type 0, ICMPv6 129) with the kernel's
+                // identifier.
+                let reply = if f.v6host { 129 } else { 0 };
+                if n < 8 || buf[0] != reply {
                     continue;
                 }
                 let seq = u16::from_be_bytes([buf[6], buf[7]]);
                 frames::echo_reply_frame(
                     self.guest_mac,
-                    *from.ip(),
-                    *f.guest.ip(),
+                    from.ip(),
+                    f.guest.ip(),
                     f.guest.port(),
                     seq,
                     &buf[8..n],
@@ -701,7 +754,9 @@ impl Gateway {
             } else {
                 frames::udp_frame(self.guest_mac, from, f.guest, &buf[..n])
             };
-            self.send_to_guest(frame);
+            if let Some(frame) = frame {
+                self.send_to_guest(frame);
+            }
         }
         self.buf = buf;
     }
@@ -723,13 +778,32 @@ impl Forwardable for Ipv4Addr {
     }
 }
 
+impl Forwardable for Ipv6Addr {
+    fn is_unicast_global_or_private(&self) -> bool {
+        !(self.is_multicast()
+            || self.is_unspecified()
+            || self.is_loopback()
+            || self.to_ipv4_mapped().is_some())
+    }
+}
+
+impl Forwardable for IpAddr {
+    fn is_unicast_global_or_private(&self) -> bool {
+        match self {
+            IpAddr::V4(a) => a.is_unicast_global_or_private(),
+            IpAddr::V6(a) => a.is_unicast_global_or_private(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use smoltcp::phy::ChecksumCapabilities;
     use smoltcp::wire::{
         ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
-        Icmpv4Packet, IpProtocol, Ipv4Packet, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+        Icmpv4Packet, Icmpv6Packet, Icmpv6Repr, IpProtocol, Ipv4Packet, Ipv6Packet, NdiscRepr,
+        TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
     };
 
     const GUEST_MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
@@ -826,7 +900,9 @@ mod tests {
         let (mut g, out) = gateway();
         send(&mut g, arp_request(GATEWAY));
         // An echo request: a reply frame turned around.
-        let mut f = frames::echo_reply_frame(GATEWAY_MAC, GUEST, GATEWAY, 3, 4, b"hi");
+        let mut f =
+            frames::echo_reply_frame(GATEWAY_MAC, GUEST.into(), GATEWAY.into(), 3, 4, b"hi")
+                .unwrap();
         f[0..6].copy_from_slice(&GATEWAY_MAC.0);
         f[6..12].copy_from_slice(&GUEST_MAC.0);
         f[34] = 8;
@@ -860,7 +936,8 @@ mod tests {
                 "0.0.0.0:68".parse().unwrap(),
                 "255.255.255.255:67".parse().unwrap(),
                 &m,
-            ),
+            )
+            .unwrap(),
         );
         // A query for localhost at 10.0.2.3.
         let mut q = vec![0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9];
@@ -873,7 +950,8 @@ mod tests {
                 "10.0.2.15:4000".parse().unwrap(),
                 "10.0.2.3:53".parse().unwrap(),
                 &q,
-            ),
+            )
+            .unwrap(),
         );
         let out = out.lock().unwrap();
         let FromGuest::Udp { src, dst, data } = frames::classify(&out[0]) else {
@@ -1008,7 +1086,7 @@ mod tests {
             (closed, SocketAddrV4::new(GUEST, 40001), false, true, 1001)
         );
         assert!(
-            g.tcp.iter().all(|f| f.remote != closed),
+            g.tcp.iter().all(|f| f.remote != closed.into()),
             "the refused flow is gone"
         );
     }
@@ -1019,7 +1097,10 @@ mod tests {
         let host = UdpSocket::bind("127.0.0.1:0").unwrap();
         let dst = SocketAddrV4::new(GATEWAY, host.local_addr().unwrap().port());
         let src: SocketAddrV4 = "10.0.2.15:5000".parse().unwrap();
-        send(&mut g, frames::udp_frame(GATEWAY_MAC, src, dst, b"to host"));
+        send(
+            &mut g,
+            frames::udp_frame(GATEWAY_MAC, src.into(), dst.into(), b"to host").unwrap(),
+        );
         let mut buf = [0u8; 64];
         let (n, from) = host.recv_from(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"to host");
@@ -1034,8 +1115,8 @@ mod tests {
         assert_eq!(
             frames::classify(&out[0]),
             FromGuest::Udp {
-                src: dst,
-                dst: src,
+                src: dst.into(),
+                dst: src.into(),
                 data: b"to guest"
             },
             "the reply comes from the gateway's address"
@@ -1044,5 +1125,133 @@ mod tests {
         g.udp[0].last -= udp::IDLE;
         g.expire();
         assert!(g.udp.is_empty());
+    }
+
+    /// An ICMPv6 neighbour or router solicitation from the guest's
+    /// link-local address.
+    fn ndisc_frame(repr: NdiscRepr, dst: Ipv6Addr) -> Vec<u8> {
+        let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 9);
+        let r = Icmpv6Repr::Ndisc(repr);
+        let mut f = frames::ipv6_frame(
+            GATEWAY_MAC,
+            src,
+            dst,
+            IpProtocol::Icmpv6,
+            255,
+            r.buffer_len(),
+            |b| {
+                r.emit(
+                    &src,
+                    &dst,
+                    &mut Icmpv6Packet::new_unchecked(b),
+                    &ChecksumCapabilities::default(),
+                )
+            },
+        );
+        f[6..12].copy_from_slice(&GUEST_MAC.0);
+        f
+    }
+
+    /// The ICMPv6 types among `frames`, with the target of advertisements.
+    fn icmpv6(frames: &[Vec<u8>]) -> Vec<(u8, Option<Ipv6Addr>)> {
+        frames
+            .iter()
+            .filter_map(|f| {
+                let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+                let ip = Ipv6Packet::new_checked(eth.payload()).ok()?;
+                if ip.next_header() != IpProtocol::Icmpv6 {
+                    return None;
+                }
+                let t = ip.payload()[0];
+                let target = (t == 136).then(|| {
+                    let b: [u8; 16] = ip.payload()[8..24].try_into().unwrap();
+                    Ipv6Addr::from(b)
+                });
+                Some((t, target))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn solicitations_get_adverts_for_the_gateways_addresses_only() {
+        let (mut g, out) = gateway();
+        let lladdr = Some(GUEST_MAC.into());
+        send(
+            &mut g,
+            ndisc_frame(
+                NdiscRepr::RouterSolicit { lladdr },
+                Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2),
+            ),
+        );
+        assert!(g.ra_next.is_some(), "periodic adverts from now on");
+        for t in [
+            GATEWAY6,
+            DNS6,
+            GATEWAY6_LL,
+            "fd00:10:0:2::9".parse().unwrap(),
+        ] {
+            let b = t.octets();
+            let solicited = Ipv6Addr::new(
+                0xff02,
+                0,
+                0,
+                0,
+                0,
+                1,
+                0xff00 | b[13] as u16,
+                u16::from_be_bytes([b[14], b[15]]),
+            );
+            send(
+                &mut g,
+                ndisc_frame(
+                    NdiscRepr::NeighborSolicit {
+                        target_addr: t,
+                        lladdr,
+                    },
+                    solicited,
+                ),
+            );
+        }
+        assert_eq!(
+            icmpv6(&out.lock().unwrap()),
+            vec![
+                (134, None),
+                (136, Some(GATEWAY6)),
+                (136, Some(DNS6)),
+                (136, Some(GATEWAY6_LL))
+            ]
+        );
+    }
+
+    #[test]
+    fn ipv6_udp_to_the_gateway_reaches_the_hosts_loopback() {
+        let (mut g, out) = gateway();
+        let Ok(host) = UdpSocket::bind("[::1]:0") else {
+            return; // no IPv6 loopback on this host
+        };
+        let dst = SocketAddr::new(GATEWAY6.into(), host.local_addr().unwrap().port());
+        let src: SocketAddr = "[fd00:10:0:2::15]:5000".parse().unwrap();
+        send(
+            &mut g,
+            frames::udp_frame(GATEWAY_MAC, src, dst, b"to host").unwrap(),
+        );
+        let mut buf = [0u8; 64];
+        let (n, from) = host.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"to host");
+        host.send_to(b"to guest", from).unwrap();
+        for _ in 0..100 {
+            if !out.lock().unwrap().is_empty() {
+                break;
+            }
+            g.step();
+        }
+        assert_eq!(
+            frames::classify(&out.lock().unwrap()[0]),
+            FromGuest::Udp {
+                src: dst,
+                dst: src,
+                data: b"to guest"
+            }
+        );
     }
 }

@@ -4,22 +4,26 @@
 
 use nix::sys::socket::{
     connect, getsockopt, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockProtocol,
-    SockType, SockaddrIn,
+    SockType, SockaddrStorage,
 };
 use std::io;
-use std::net::{SocketAddrV4, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Start connecting to `to`; the socket is writable (poll) when the
 /// attempt is over, and `connect_result` says how it went.
-pub fn start_connect(to: SocketAddrV4) -> io::Result<OwnedFd> {
+pub fn start_connect(to: SocketAddr) -> io::Result<OwnedFd> {
     let fd = socket(
-        AddressFamily::Inet,
+        if to.is_ipv6() {
+            AddressFamily::Inet6
+        } else {
+            AddressFamily::Inet
+        },
         SockType::Stream,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
         None,
     )?;
-    match connect(fd.as_raw_fd(), &SockaddrIn::from(to)) {
+    match connect(fd.as_raw_fd(), &SockaddrStorage::from(to)) {
         Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => Ok(fd),
         Err(e) => Err(e.into()),
     }
@@ -49,15 +53,21 @@ pub fn reset_on_close(s: &TcpStream) {
     );
 }
 
-/// An ICMP echo socket (SOCK_DGRAM, IPPROTO_ICMP): no privilege needed
-/// when the user's group is in net.ipv4.ping_group_range. The kernel
-/// owns the echo identifier and the checksum.
-pub fn ping_socket() -> io::Result<UdpSocket> {
+/// An ICMP (`v6`: ICMPv6) echo socket (SOCK_DGRAM, IPPROTO_ICMP or
+/// IPPROTO_ICMPV6): no privilege needed when the user's group is in
+/// net.ipv4.ping_group_range (which rules both). The kernel owns the
+/// echo identifier and the checksum.
+pub fn ping_socket(v6: bool) -> io::Result<UdpSocket> {
+    let (fam, proto) = if v6 {
+        (AddressFamily::Inet6, SockProtocol::IcmpV6)
+    } else {
+        (AddressFamily::Inet, SockProtocol::Icmp)
+    };
     let fd = socket(
-        AddressFamily::Inet,
+        fam,
         SockType::Datagram,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        SockProtocol::Icmp,
+        proto,
     )?;
     Ok(UdpSocket::from(fd))
 }

@@ -3,7 +3,9 @@
 //! UDP and ICMP echo traffic and carries it on over ordinary host
 //! sockets, so no host privilege or setup is needed. slirp's layout:
 //! guest 10.0.2.15/24, gateway 10.0.2.2 (the host's loopback), DNS
-//! 10.0.2.3 (the host's resolver), DHCP handing that out.
+//! 10.0.2.3 (the host's resolver), DHCP handing that out; over IPv6 the
+//! prefix fd00:10:0:2::/64 in Router Advertisements (SLAAC), gateway
+//! fe80::2 and fd00:10:0:2::2 (the host's ::1), DNS fd00:10:0:2::3.
 //!
 //! Kernel-independent and safe: `frames` (classify and build frames),
 //! `dhcp`, `dns`, `tcp` and `udp` (flows), `host` (host sockets through

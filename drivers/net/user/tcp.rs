@@ -8,7 +8,7 @@
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{Socket, SocketBuffer, State};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::OwnedFd;
 
 /// smoltcp's buffers for one connection, each way.
@@ -42,9 +42,9 @@ pub enum Host {
 /// One relayed connection.
 pub struct Flow {
     /// The guest's end.
-    pub guest: SocketAddrV4,
+    pub guest: SocketAddr,
     /// The other end as the guest sees it.
-    pub remote: SocketAddrV4,
+    pub remote: SocketAddr,
     pub host: Host,
     pub sock: Option<SocketHandle>,
     to_host: Vec<u8>,
@@ -57,7 +57,7 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn new(guest: SocketAddrV4, remote: SocketAddrV4, host: Host) -> Flow {
+    pub fn new(guest: SocketAddr, remote: SocketAddr, host: Host) -> Flow {
         Flow {
             guest,
             remote,

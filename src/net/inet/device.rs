@@ -101,6 +101,8 @@ pub struct Phy<'a> {
     mtu: Option<usize>,
     ifindex: u32,
     mac: Option<[u8; 6]>,
+    /// Where copies of received Router Advertisements go (`ndisc`).
+    adverts: Option<&'a mut Vec<Vec<u8>>>,
 }
 
 impl<'a> Phy<'a> {
@@ -115,7 +117,14 @@ impl<'a> Phy<'a> {
             mtu,
             ifindex,
             mac,
+            adverts: None,
         }
+    }
+
+    /// Keep a copy of each Router Advertisement received in `to`.
+    pub fn with_adverts(mut self, to: &'a mut Vec<Vec<u8>>) -> Phy<'a> {
+        self.adverts = Some(to);
+        self
     }
 }
 
@@ -188,6 +197,11 @@ impl phy::Device for Phy<'_> {
             // Packet sockets see every frame before the stack does.
             super::neigh::learn(self.ifindex, &p);
             crate::net::packet::tap(self.ifindex, self.mac, &p, false, 0);
+            if let Some(to) = self.adverts.as_deref_mut() {
+                if super::ndisc::is_router_advert(&p) && to.len() < 8 {
+                    to.push(p.clone());
+                }
+            }
         }
         let tx = TxToken {
             dev: &mut *self.dev,

@@ -38,6 +38,8 @@ pub struct Iface {
     /// The raw IPv4 and IPv6 smoltcp sockets that carry UDP-Lite
     /// (`udplite`), made when the first UDP-Lite socket binds.
     pub lite: Option<[smoltcp::iface::SocketHandle; 2]>,
+    /// IPv6 router discovery and autoconfigured addresses (`ndisc`).
+    pub ra: super::ndisc::Ra,
 }
 
 impl Iface {
@@ -94,6 +96,7 @@ impl Iface {
             index: 0,
             removed: false,
             lite: None,
+            ra: Default::default(),
         }
     }
 
@@ -203,7 +206,8 @@ impl Iface {
         for _ in 0..MAX_ROUNDS {
             let r = self.iface.poll(
                 now,
-                &mut Phy::new(&mut *self.dev, self.mtu, self.index, self.mac),
+                &mut Phy::new(&mut *self.dev, self.mtu, self.index, self.mac)
+                    .with_adverts(&mut self.ra.frames),
                 &mut self.sockets,
             );
             changed |= r == PollResult::SocketStateChanged;

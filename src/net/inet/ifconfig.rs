@@ -225,9 +225,11 @@ pub fn set_up(index: u32, up: bool) -> KResult<()> {
         i.up = up;
         if was && !up {
             super::ifconfig6::drop_v6(i);
+            i.ra = Default::default();
         }
         if up && !was {
             super::ifconfig6::add_link_local(i);
+            super::ndisc::on_up(i, super::stack::now());
         }
         if was && !up {
             route::flush_iface(&mut s.net, n, None);
@@ -299,6 +301,8 @@ pub fn add_route(
                 gw,
                 iface: n,
                 metric,
+                ra: false,
+                expires: None,
             },
             mode,
         )

@@ -14,6 +14,7 @@
 //! - `ifconfig`, `ifconfig6`, `route`, `neigh`: interface configuration
 //!   (IPv6 addresses: `ifconfig6`), the IPv4 and IPv6 routing table, the
 //!   neighbour table.
+//! - `ndisc`: IPv6 router solicitation, advertisements, SLAAC.
 //! - `raw`: raw IP sockets kept for their interface ioctls.
 
 pub mod addr;
@@ -25,6 +26,7 @@ pub mod icmp;
 pub mod iface;
 pub mod ifconfig;
 pub mod ifconfig6;
+pub mod ndisc;
 pub mod neigh;
 pub mod netdev;
 pub mod options;

@@ -87,7 +87,8 @@ pub fn interfaces() -> Vec<IfInfo> {
 
 /// Every address of every interface: (index, interface name, loopback,
 /// address, prefix length), for netlink's address dump.
-pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8)> {
+pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8, Option<(u32, u32)>)> {
+    let now = stack::now();
     stack::query(|s| {
         let mut v = Vec::new();
         for (i, f) in s.net.ifaces.iter().enumerate().filter(|(_, f)| !f.removed) {
@@ -98,6 +99,7 @@ pub fn addresses() -> Vec<(u32, String, bool, IpAddress, u8)> {
                     f.loopback,
                     c.address(),
                     c.prefix_len(),
+                    super::ndisc::lifetimes(f, c.address(), now),
                 ));
             }
         }
@@ -141,7 +143,9 @@ pub fn proc_if_inet6() -> String {
                 if let IpAddress::Ipv6(a) = c.address() {
                     let hex: String = a.octets().iter().map(|b| format!("{b:02x}")).collect();
                     // Scope: host (0x10) for ::1, link (0x20) for fe80::/10,
-                    // global (0); flags: IFA_F_PERMANENT (0x80).
+                    // global (0); flags: IFA_F_PERMANENT (0x80), none for
+                    // an autoconfigured one (its IFA_F_MANAGETEMPADDR
+                    // does not fit the byte Linux prints).
                     let scope = if a.is_loopback() {
                         0x10
                     } else if a.is_unicast_link_local() {
@@ -149,8 +153,13 @@ pub fn proc_if_inet6() -> String {
                     } else {
                         0
                     };
+                    let dynamic =
+                        f.ra.dynamic
+                            .iter()
+                            .any(|d| IpAddress::Ipv6(d.addr) == c.address());
+                    let flags = if dynamic { 0 } else { 0x80 };
                     s.push_str(&format!(
-                        "{hex} {:02x} {:02x} {scope:02x} 80 {:>8}\n",
+                        "{hex} {:02x} {:02x} {scope:02x} {flags:02x} {:>8}\n",
                         i + 1,
                         c.prefix_len(),
                         f.name

@@ -10,6 +10,7 @@ use super::iface::Iface;
 use super::stack::Net;
 use crate::kernel::errno::{Errno, KResult};
 use smoltcp::iface::Route as SmolRoute;
+use smoltcp::time::Instant;
 use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address, Ipv6Address};
 
 /// Linux's metric of IPv6 routes added without one (IP6_RT_PRIO_USER).
@@ -26,6 +27,10 @@ pub struct Route {
     pub gw: Option<IpAddress>,
     pub iface: usize,
     pub metric: u32,
+    /// Learnt from a Router Advertisement (`proto ra`; `ndisc`).
+    pub ra: bool,
+    /// When it goes (a router's lifetime); None: it stays.
+    pub expires: Option<Instant>,
 }
 
 impl Route {
@@ -101,7 +106,10 @@ pub fn add(net: &mut Net, mut r: Route, mode: Mode) -> KResult<()> {
     let same = |o: &Route| o.dst == r.dst && o.prefix == r.prefix && o.metric == r.metric;
     // (IpAddress equality already tells the families apart.)
     if let Some(n) = net.routes.iter().position(same) {
-        if mode != Mode::Replace {
+        // A route learnt from a Router Advertisement gives way to one
+        // added by hand (Linux keeps both; we keep one per destination
+        // and metric, and `ndisc` then leaves the default route alone).
+        if mode != Mode::Replace && !(net.routes[n].ra && !r.ra) {
             return Err(Errno::EEXIST);
         }
         let old = net.routes.remove(n);
@@ -165,6 +173,12 @@ pub fn lookup_on(net: &Net, dst: IpAddress, n: usize) -> Option<Option<IpAddress
         .map(|r| r.gw)
 }
 
+/// Mirror interface `n`'s gateway routes into smoltcp again after
+/// routes were dropped from the table directly.
+pub fn resync(net: &mut Net, n: usize) {
+    let _ = sync(net, n);
+}
+
 /// Mirror interface `n`'s gateway routes into smoltcp (ENOSPC when more
 /// than smoltcp's table holds; the route then stays out of our table).
 fn sync(net: &mut Net, n: usize) -> KResult<()> {
@@ -214,6 +228,9 @@ pub struct Entry {
     pub src: Option<IpAddress>,
     /// A connected route (made by the kernel for an address).
     pub kernel: bool,
+    /// From a Router Advertisement.
+    pub ra: bool,
+    pub expires: Option<Instant>,
 }
 
 /// The main table of one family (`v6`): our routes and the connected
@@ -234,6 +251,8 @@ pub fn main_table(net: &Net, v6: bool) -> Vec<Entry> {
             metric: r.metric,
             src: None,
             kernel: false,
+            ra: r.ra,
+            expires: r.expires,
         })
         .collect();
     for (n, i) in net.ifaces.iter().enumerate() {
@@ -259,6 +278,8 @@ pub fn main_table(net: &Net, v6: bool) -> Vec<Entry> {
                 metric: if v6 { V6_KERNEL_METRIC } else { 0 },
                 src: (!v6).then_some(a),
                 kernel: true,
+                ra: false,
+                expires: None,
             });
         }
     }

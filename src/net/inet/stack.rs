@@ -230,6 +230,7 @@ impl Stack {
             for i in self.net.ifaces.iter_mut() {
                 i.poll(t);
             }
+            super::ndisc::run(&mut self.net, t);
             self.net.reap();
             super::udplite::deliver(&mut self.net, &mut self.socks);
             if !self.settle() {
@@ -268,11 +269,13 @@ impl Stack {
             s.readable = readable;
             s.room = room;
         }
+        let ndisc_due = super::ndisc::next_due(&self.net);
         let next = self
             .net
             .ifaces
             .iter_mut()
             .filter_map(|i| i.poll_at(t))
+            .chain(ndisc_due)
             .min()
             // A timer smoltcp wants now already ran in this poll: the
             // floor keeps a stuck one from spinning the vCPU.

@@ -5,7 +5,10 @@
 
 use super::{attr, attrs, body_of, ip_attr, ip_bytes, Msg, AF_INET, AF_INET6, NLM_F_MULTI};
 use super::{NLM_F_REPLACE, RTM_NEWROUTE};
-use crate::abi::{self, netlink::RtMsg};
+use crate::abi::{
+    self,
+    netlink::{RtMsg, RtaCacheinfo},
+};
 use crate::kernel::errno::{Errno, KResult};
 use crate::net::inet::route::{self as table, Mode, V6_USER_METRIC};
 use crate::net::inet::{ifconfig, stack};
@@ -16,12 +19,16 @@ const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
+const RTA_CACHEINFO: u16 = 12;
 const RTA_TABLE: u16 = 15;
+/// USER_HZ: the unit of rta_expires.
+const USER_HZ: i64 = 100;
 const RT_TABLE_UNSPEC: u8 = 0;
 const RT_TABLE_MAIN: u8 = 254;
 const RTN_UNICAST: u8 = 1;
 const RTPROT_KERNEL: u8 = 2;
 const RTPROT_BOOT: u8 = 3;
+const RTPROT_RA: u8 = 9;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 const RT_SCOPE_LINK: u8 = 253;
 
@@ -117,6 +124,7 @@ pub fn dump(body: &[u8], seq: u32, pid: u32) -> Vec<Vec<u8>> {
 }
 
 fn dump_family(fam: u8, v6: bool, seq: u32, pid: u32) -> Vec<Vec<u8>> {
+    let now = stack::now();
     let entries = stack::query(|s| {
         table::main_table(&s.net, v6)
             .into_iter()
@@ -134,6 +142,8 @@ fn dump_family(fam: u8, v6: bool, seq: u32, pid: u32) -> Vec<Vec<u8>> {
                 rtm_table: RT_TABLE_MAIN,
                 rtm_protocol: if connected {
                     RTPROT_KERNEL
+                } else if e.ra {
+                    RTPROT_RA
                 } else {
                     RTPROT_BOOT
                 },
@@ -161,6 +171,14 @@ fn dump_family(fam: u8, v6: bool, seq: u32, pid: u32) -> Vec<Vec<u8>> {
                 m.attr(RTA_PRIORITY, abi::bytes(&e.metric));
             }
             m.attr(RTA_OIF, abi::bytes(&index));
+            if let Some(t) = e.expires {
+                let left = (t - now.min(t)).total_millis() as i64 * USER_HZ / 1000;
+                let ci = RtaCacheinfo {
+                    rta_expires: left.min(i32::MAX as i64) as i32,
+                    ..Default::default()
+                };
+                m.attr(RTA_CACHEINFO, abi::bytes(&ci));
+            }
             m.done()
         })
         .collect()
