@@ -182,6 +182,10 @@ pub fn sys_setxattr(
         t.mm().read(value, &mut v)?;
     }
     let (inode, name, path) = named(t, at, name, true)?;
+    // File capabilities must be well formed (Linux's cap_convert_nscap).
+    if name == "security.capability" {
+        crate::kernel::caps::parse_file_caps(&v)?;
+    }
     inode.setxattr(&name, &v, flags)?;
     changed(path);
     Ok(0)
