@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 /// Change the user (`user`) or group ids of `t`'s process with `f`, which
 /// gets the old ids and whether the caller may set any (CAP_SETUID or
-/// CAP_SETGID in its user namespace). User id changes then adjust the
-/// capability sets (`Creds::fix_setuid`, `fix_setfsuid` for `fs`).
+/// CAP_SETGID; over the initial user namespace, as the ids given are
+/// kernel ids, not translated through the caller's map). User id changes
+/// then adjust the capability sets (`Creds::fix_setuid`, `fix_setfsuid`
+/// for `fs`).
 fn change(
     t: &Task,
     user: bool,
@@ -23,10 +25,10 @@ fn change(
     } else {
         caps::CAP_SETGID
     };
-    let capable = caps::own_capable(t, cap);
     let root = caps::root_uid(t);
     let tg = t.tg();
     let mut g = tg.lock();
+    let capable = g.creds.capable(cap);
     let before = g.creds.clone();
     let old = if user { g.creds.uids() } else { g.creds.gids() };
     let new = f(old, capable)?;
