@@ -105,3 +105,45 @@ pub struct CapUserData {
     pub inheritable: u32,
 }
 abi_size!(CapUserData, 12);
+
+/// struct __user_cap_header_struct (capget, capset).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct CapUserHeader {
+    pub version: u32,
+    pub pid: i32,
+}
+abi_size!(CapUserHeader, 8);
+
+/// One 32-bit half of a file capability (struct vfs_ns_cap_data's data).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct VfsCapHalf {
+    pub permitted: u32,
+    pub inheritable: u32,
+}
+abi_size!(VfsCapHalf, 8);
+
+/// The security.capability xattr at revision 3 (struct vfs_ns_cap_data);
+/// revision 2 is the same without `rootid` (20 bytes), revision 1 has one
+/// half (12 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct VfsNsCapData {
+    pub magic_etc: u32,
+    pub data: [VfsCapHalf; 2],
+    pub rootid: u32,
+}
+abi_size!(VfsNsCapData, 24);
+
+impl VfsNsCapData {
+    /// The xattr's bytes, zero-extended to revision 3's size (None when
+    /// longer).
+    pub fn from_bytes(b: &[u8]) -> Option<VfsNsCapData> {
+        let mut v = VfsNsCapData::default();
+        bytemuck::bytes_of_mut(&mut v)
+            .get_mut(..b.len())?
+            .copy_from_slice(b);
+        Some(v)
+    }
+}

@@ -137,7 +137,7 @@ pub fn set(t: &Task, fd: i32, f: &Arc<File>, arg: u64) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let c = t.creds();
-    if c.fsuid != st.uid && !c.capable() {
+    if c.fsuid != st.uid && !c.capable(crate::kernel::caps::CAP_LEASE) {
         return Err(Errno::EACCES);
     }
     if ![F_RDLCK, F_WRLCK, F_UNLCK].contains(&ty) {

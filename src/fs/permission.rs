@@ -8,6 +8,7 @@ use super::file::{O_ACCMODE, O_NOATIME, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY};
 use super::vfs::{
     Inode, Stat, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, S_ISVTX, S_IXGRP,
 };
+use crate::kernel::caps::{CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Creds;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -48,7 +49,18 @@ pub fn generic_permission(c: &Creds, st: &Stat, mask: u32) -> KResult<()> {
     if mask & !bits == 0 {
         return Ok(());
     }
-    if c.fs_capable() && (st.is_dir() || mask & MAY_EXEC == 0 || st.mode & 0o111 != 0) {
+    // Reading and searching a directory, and reading a file, need only
+    // CAP_DAC_READ_SEARCH; the rest CAP_DAC_OVERRIDE.
+    let read_search = if st.is_dir() {
+        mask & MAY_WRITE == 0
+    } else {
+        mask == MAY_READ
+    };
+    if read_search && c.capable(CAP_DAC_READ_SEARCH) {
+        return Ok(());
+    }
+    if (st.is_dir() || mask & MAY_EXEC == 0 || st.mode & 0o111 != 0) && c.capable(CAP_DAC_OVERRIDE)
+    {
         return Ok(());
     }
     Err(Errno::EACCES)
@@ -75,7 +87,7 @@ pub fn may_lookup(c: &Creds, dir: &dyn Inode, st: &Stat) -> KResult<()> {
 
 /// Linux's inode_owner_or_capable (CAP_FOWNER).
 pub fn owner_or_capable(c: &Creds, st: &Stat) -> bool {
-    st.uid == c.fsuid || c.fs_capable()
+    st.uid == c.fsuid || c.capable(CAP_FOWNER)
 }
 
 /// Adding `name` to `dir` (create, mkdir, mknod, symlink, link, the
@@ -105,7 +117,7 @@ pub fn may_delete(c: &Creds, dir: &Arc<dyn Inode>, name: &str) -> KResult<()> {
         }
         return Err(e);
     }
-    if st.mode & S_ISVTX != 0 && st.uid != c.fsuid && !c.fs_capable() {
+    if st.mode & S_ISVTX != 0 && st.uid != c.fsuid && !c.capable(CAP_FOWNER) {
         let victim = dir.lookup(name)?.stat();
         if victim.uid != c.fsuid {
             return Err(Errno::EPERM);
@@ -226,6 +238,7 @@ pub(crate) mod tests {
             sgid: gid,
             fsgid: gid,
             groups: groups.to_vec(),
+            ..Creds::default()
         }
     }
 
@@ -273,6 +286,7 @@ pub(crate) mod tests {
         // fsuid decides, not euid.
         let mut fs_user = Creds::ROOT;
         fs_user.fsuid = 1000;
+        fs_user.fix_setfsuid(&Creds::ROOT, Some(0));
         assert_eq!(
             generic_permission(&fs_user, &st(S_IFREG | 0o600, 0, 0), MAY_READ),
             Err(Errno::EACCES)

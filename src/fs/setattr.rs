@@ -5,12 +5,13 @@
 
 use super::permission::{inode_permission, owner_or_capable, MAY_WRITE};
 use super::vfs::{Inode, SetAttr, Stat, S_ISGID, S_ISUID, S_IXGRP};
+use crate::kernel::caps::{CAP_CHOWN, CAP_FSETID};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::Creds;
 
 /// Linux's in_group_or_capable (CAP_FSETID).
 fn in_group_or_capable(c: &Creds, gid: u32) -> bool {
-    c.in_group(gid) || c.fs_capable()
+    c.in_group(gid) || c.capable(CAP_FSETID)
 }
 
 /// Linux's setattr_should_drop_sgid: a group-executable setgid bit goes;
@@ -42,8 +43,8 @@ pub fn chmod(c: &Creds, st: &Stat, mode: u32) -> KResult<SetAttr> {
 /// S_ISGID (Linux's ATTR_KILL_SUID/ATTR_KILL_SGID).
 pub fn chown(c: &Creds, st: &Stat, uid: Option<u32>, gid: Option<u32>) -> KResult<SetAttr> {
     let owner = st.uid == c.fsuid;
-    let uid_ok = |u: u32| c.fs_capable() || (owner && u == st.uid);
-    let gid_ok = |g: u32| c.fs_capable() || (owner && (c.in_group(g) || g == st.gid));
+    let uid_ok = |u: u32| c.capable(CAP_CHOWN) || (owner && u == st.uid);
+    let gid_ok = |g: u32| c.capable(CAP_CHOWN) || (owner && (c.in_group(g) || g == st.gid));
     if !uid.is_none_or(uid_ok) || !gid.is_none_or(gid_ok) {
         return Err(Errno::EPERM);
     }
@@ -89,7 +90,7 @@ pub fn may_set_times(c: &Creds, inode: &dyn Inode, st: &Stat, explicit: bool) ->
 /// writes to or truncates it (S_ISUID always goes, S_ISGID as
 /// `should_drop_sgid`), unless `c` has CAP_FSETID. None: no change.
 pub fn remove_privs(c: &Creds, st: &Stat) -> Option<SetAttr> {
-    if !st.is_reg() || c.fs_capable() {
+    if !st.is_reg() || c.capable(CAP_FSETID) {
         return None;
     }
     let old = st.mode & 0o7777;
@@ -106,7 +107,7 @@ pub fn remove_privs(c: &Creds, st: &Stat) -> Option<SetAttr> {
 /// `remove_privs` applied to `inode` (a write or truncate by `c` is about
 /// to happen). Root writes, the common case, cost nothing.
 pub fn kill_privs(c: &Creds, inode: &dyn Inode) -> KResult<()> {
-    if c.fs_capable() {
+    if c.capable(CAP_FSETID) {
         return Ok(());
     }
     match remove_privs(c, &inode.stat()) {

@@ -138,7 +138,7 @@ impl Owner {
         if mode & S_IFMT == S_IFDIR {
             mode |= S_ISGID;
         } else if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP
-            && !c.fs_capable()
+            && !c.capable(crate::kernel::caps::CAP_FSETID)
             && !c.in_group(dir.gid)
         {
             mode &= !S_ISGID;

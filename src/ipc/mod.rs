@@ -94,7 +94,7 @@ impl Perm {
         } else if c.in_group(self.cgid) || c.in_group(self.gid) {
             granted >>= 3;
         }
-        if requested & !granted & 0o7 != 0 && !c.capable() {
+        if requested & !granted & 0o7 != 0 && !c.capable(crate::kernel::caps::CAP_IPC_OWNER) {
             return Err(Errno::EACCES);
         }
         Ok(())
@@ -102,7 +102,10 @@ impl Perm {
 
     /// IPC_SET and IPC_RMID: only the owner, the creator or root.
     pub fn check_owner(&self, c: &Creds) -> KResult<()> {
-        if c.euid == self.cuid || c.euid == self.uid || c.capable() {
+        if c.euid == self.cuid
+            || c.euid == self.uid
+            || c.capable(crate::kernel::caps::CAP_SYS_ADMIN)
+        {
             Ok(())
         } else {
             Err(Errno::EPERM)

@@ -9,6 +9,7 @@
 
 use super::Limit;
 use crate::fs::file::{File, FileOps, O_NONBLOCK, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::kernel::caps::{CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_SYS_RESOURCE};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::signal::{self, SigInfo};
 use crate::kernel::task::{self, lock, Creds, Pid, State, Tid};
@@ -100,7 +101,7 @@ impl QueueState {
         } else {
             0
         };
-        c.capable() || (self.mode >> shift) & want == want
+        c.capable(CAP_DAC_OVERRIDE) || (self.mode >> shift) & want == want
     }
 
     /// Queue a message; send the notification if the queue was empty and
@@ -204,7 +205,7 @@ pub fn new_attrs(c: &Creds, attr: Option<(i64, i64)>) -> KResult<(i64, i64)> {
     if maxmsg <= 0 || msgsize <= 0 {
         return Err(Errno::EINVAL);
     }
-    let (mm, ms) = if c.capable() {
+    let (mm, ms) = if c.capable(CAP_SYS_RESOURCE) {
         (HARD_MSGMAX, HARD_MSGSIZEMAX)
     } else {
         (MSG_MAX.get() as i64, MSGSIZE_MAX.get() as i64)
@@ -229,7 +230,7 @@ pub fn lookup_or_create(
     let Some((mode, (maxmsg, msgsize))) = create else {
         return Err(Errno::ENOENT);
     };
-    if names.len() as u64 >= QUEUES_MAX.get() && !c.capable() {
+    if names.len() as u64 >= QUEUES_MAX.get() && !c.capable(CAP_SYS_RESOURCE) {
         return Err(Errno::ENOSPC);
     }
     static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(2);
@@ -260,7 +261,7 @@ pub fn lookup_or_create(
 pub fn unlink(name: &str, c: &Creds) -> KResult<()> {
     let mut names = lock(&NAMES);
     let q = names.get(name).ok_or(Errno::ENOENT)?;
-    if !c.capable() && lock(&q.st).uid != c.euid {
+    if !c.capable(CAP_FOWNER) && lock(&q.st).uid != c.euid {
         return Err(Errno::EACCES);
     }
     names.remove(name);

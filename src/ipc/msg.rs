@@ -264,7 +264,7 @@ pub fn msgctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
             let mut ids = MSG.lock();
             let (perm, q) = ids.get(id)?;
             perm.check_owner(&c)?;
-            if qbytes > MSGMNB.get() && !c.capable() {
+            if qbytes > MSGMNB.get() && !c.capable(crate::kernel::caps::CAP_SYS_RESOURCE) {
                 return Err(Errno::EPERM);
             }
             perm.set_from(&b.msg_perm);

@@ -372,7 +372,7 @@ pub fn shmctl(t: &Arc<Task>, id: i32, cmd: i32, buf: u64) -> KResult<u64> {
             let memlock = t.tg().lock().rlimits[8].0;
             let mut ids = SHM.lock();
             let (perm, _) = ids.get(id)?;
-            if !c.capable() {
+            if !c.capable(crate::kernel::caps::CAP_IPC_LOCK) {
                 perm.check_owner(&c)?;
                 if memlock == 0 {
                     return Err(Errno::EPERM);

@@ -1,18 +1,24 @@
 //! Credentials (`Creds`) and the rules for changing and comparing them:
-//! the set*id transitions of Linux's kernel/sys.c, what exec of a setuid
-//! or setgid file does, and who may signal whom.
+//! the set*id transitions of Linux's kernel/sys.c with the capability
+//! fix-ups of security/commoncap.c, what exec of a setuid or setgid file
+//! does, and who may signal whom.
 //!
-//! Capabilities are modelled as root-ness, which is what Linux's
-//! capability fix-ups on set*id amount to for a root with full capability
-//! sets: a process has every capability while its effective uid is 0,
-//! and the filesystem ones (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
-//! CAP_FOWNER, CAP_FSETID, CAP_CHOWN, CAP_MKNOD) while its fsuid is 0,
-//! because Linux drops those from the effective set when fsuid leaves 0.
+//! A process carries Linux's five capability sets (inheritable,
+//! permitted, effective, bounding, ambient) and its securebits; a check
+//! asks for one capability (`capable(CAP_X)`, constants in `caps`), which
+//! is in the effective set. The sets are over the process's user
+//! namespace: `ns::capable_in` answers for a namespace, `capable` for the
+//! initial one, where a process inside a user namespace it made counts
+//! only with the kernel uid 0 (the old root-ness, so that an unprivileged
+//! user's namespace root gains nothing outside). Capget/capset, exec's
+//! transformation and file capabilities are in `caps`, the prctl
+//! options in `securebits`.
 
+use super::caps::{CAP_FS_MASK, SECBIT_KEEP_CAPS, SECBIT_NO_SETUID_FIXUP};
 use super::errno::{Errno, KResult};
 use crate::fs::vfs::{S_ISGID, S_ISUID, S_IXGRP};
 
-/// A process's user and group ids.
+/// A process's user and group ids and capability sets.
 #[derive(Clone, Default, Debug, PartialEq, Eq)]
 pub struct Creds {
     pub uid: u32,
@@ -25,16 +31,22 @@ pub struct Creds {
     pub fsgid: u32,
     /// Supplementary groups, sorted (setgroups sorts them, as Linux).
     pub groups: Vec<u32>,
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    /// The bounding set (PR_CAPBSET_READ/DROP).
+    pub cap_bset: u64,
+    pub cap_ambient: u64,
+    /// PR_SET_SECUREBITS (SECBIT_*, `caps`).
+    pub securebits: u32,
+    /// The sets are over a user namespace below the initial one (set
+    /// when the process enters one; it never leaves).
+    pub in_child_userns: bool,
 }
 
 /// Every capability this kernel knows (up to CAP_CHECKPOINT_RESTORE, 40):
 /// a root's permitted and effective sets, and everyone's bounding set.
 pub const CAP_FULL: u64 = (1 << 41) - 1;
-
-/// CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
-/// CAP_FSETID, CAP_MKNOD, CAP_MAC_OVERRIDE: Linux's CAP_FS_MASK, which
-/// follows fsuid.
-const CAP_FS_MASK: u64 = 0x1f | 1 << 27 | 1 << 32;
 
 /// "Leave this id alone" in set*id arguments ((uid_t)-1).
 pub const KEEP: u32 = u32::MAX;
@@ -60,36 +72,100 @@ impl Creds {
         sgid: 0,
         fsgid: 0,
         groups: Vec::new(),
+        cap_inheritable: 0,
+        cap_permitted: CAP_FULL,
+        cap_effective: CAP_FULL,
+        cap_bset: CAP_FULL,
+        cap_ambient: 0,
+        securebits: 0,
+        in_child_userns: false,
     };
 
-    /// The non-filesystem capabilities (CAP_SETUID, CAP_SETGID, CAP_KILL,
-    /// CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SYS_BOOT, CAP_SYS_RESOURCE).
-    pub fn capable(&self) -> bool {
-        self.euid == 0
+    /// Is `cap` in the effective set (over the process's own user
+    /// namespace).
+    pub fn has(&self, cap: u32) -> bool {
+        self.cap_effective >> cap & 1 != 0
     }
 
-    /// The permitted and effective capability sets (/proc/PID/status) that
-    /// Linux's set*id fix-ups leave a root-started process with: permitted
-    /// while any of the real, effective or saved uids is 0, effective while
-    /// the effective uid is 0, the filesystem ones following fsuid.
-    pub fn capability_sets(&self) -> (u64, u64) {
-        let prm = if self.uid == 0 || self.euid == 0 || self.suid == 0 {
-            CAP_FULL
-        } else {
-            0
-        };
-        let mut eff = if self.euid == 0 { CAP_FULL } else { 0 };
-        if self.fsuid == 0 {
-            eff |= CAP_FS_MASK & prm;
-        } else {
-            eff &= !CAP_FS_MASK;
+    /// Linux's capable(cap): `cap` over the initial user namespace. Inside
+    /// a user namespace only the kernel uid 0 counts (the filesystem
+    /// capabilities with the fsuid), see the module comment.
+    pub fn capable(&self, cap: u32) -> bool {
+        if !self.has(cap) {
+            return false;
         }
-        (prm, eff)
+        if !self.in_child_userns {
+            return true;
+        }
+        if CAP_FS_MASK >> cap & 1 != 0 {
+            self.fsuid == 0
+        } else {
+            self.euid == 0
+        }
     }
 
-    /// The filesystem capabilities (see the module comment).
-    pub fn fs_capable(&self) -> bool {
-        self.fsuid == 0
+    /// Is securebit `bit` (SECBIT_*) set.
+    pub fn secure(&self, bit: u32) -> bool {
+        self.securebits & bit != 0
+    }
+
+    /// Linux's set_cred_user_ns: entering a new user namespace gives
+    /// every capability in it, with the securebits and the inheritable
+    /// and ambient sets cleared.
+    pub fn enter_userns(&mut self) {
+        self.securebits = 0;
+        self.cap_inheritable = 0;
+        self.cap_ambient = 0;
+        self.cap_permitted = CAP_FULL;
+        self.cap_effective = CAP_FULL;
+        self.cap_bset = CAP_FULL;
+        self.in_child_userns = true;
+    }
+
+    /// Linux's cap_emulate_setxuid, after a setuid, setreuid or setresuid
+    /// changed `self` from `old` (`root`: the kernel uid of root in the
+    /// process's user namespace): leaving root in all three uids drops
+    /// the permitted and effective sets (unless SECBIT_KEEP_CAPS) and the
+    /// ambient set; the effective set follows the effective uid leaving
+    /// or regaining root. SECBIT_NO_SETUID_FIXUP turns all this off.
+    pub fn fix_setuid(&mut self, old: &Creds, root: Option<u32>) {
+        if old.secure(SECBIT_NO_SETUID_FIXUP) {
+            return;
+        }
+        let is = |u: u32| Some(u) == root;
+        if (is(old.uid) || is(old.euid) || is(old.suid))
+            && !is(self.uid)
+            && !is(self.euid)
+            && !is(self.suid)
+        {
+            if !old.secure(SECBIT_KEEP_CAPS) {
+                self.cap_permitted = 0;
+                self.cap_effective = 0;
+            }
+            self.cap_ambient = 0;
+        }
+        if is(old.euid) && !is(self.euid) {
+            self.cap_effective = 0;
+        }
+        if !is(old.euid) && is(self.euid) {
+            self.cap_effective = self.cap_permitted;
+        }
+    }
+
+    /// The setfsuid half of Linux's cap_task_fix_setuid: the filesystem
+    /// capabilities leave the effective set with a root fsuid and come
+    /// back (from the permitted set) with it.
+    pub fn fix_setfsuid(&mut self, old: &Creds, root: Option<u32>) {
+        if old.secure(SECBIT_NO_SETUID_FIXUP) {
+            return;
+        }
+        let is = |u: u32| Some(u) == root;
+        if is(old.fsuid) && !is(self.fsuid) {
+            self.cap_effective &= !CAP_FS_MASK;
+        }
+        if !is(old.fsuid) && is(self.fsuid) {
+            self.cap_effective |= self.cap_permitted & CAP_FS_MASK;
+        }
     }
 
     /// Linux's in_group_p: the fsgid or a supplementary group.
@@ -97,14 +173,24 @@ impl Creds {
         self.fsgid == gid || self.groups.contains(&gid)
     }
 
-    /// What access(2) checks with: the real ids as filesystem ids (Linux's
-    /// access_override_creds; a real uid 0 keeps root's capabilities).
-    pub fn for_access(&self) -> Creds {
-        Creds {
+    /// What access(2) checks with (Linux's access_override_creds): the
+    /// real ids as filesystem ids, and unless SECBIT_NO_SETUID_FIXUP, no
+    /// effective capabilities for a real uid other than root's (`root`,
+    /// in the process's user namespace), the permitted ones for root.
+    pub fn for_access(&self, root: Option<u32>) -> Creds {
+        let mut c = Creds {
             fsuid: self.uid,
             fsgid: self.gid,
             ..self.clone()
+        };
+        if !self.secure(SECBIT_NO_SETUID_FIXUP) {
+            c.cap_effective = if Some(self.uid) == root {
+                self.cap_permitted
+            } else {
+                0
+            };
         }
+        c
     }
 
     pub fn uids(&self) -> IdSet {
@@ -232,7 +318,7 @@ pub fn exec_creds(old: &Creds, mode: u32, uid: u32, gid: u32) -> (Creds, bool) {
 /// Linux's kill_ok_by_cred: the sender's real or effective uid matches
 /// the target's real or saved uid, or the sender has CAP_KILL.
 pub fn may_signal(sender: &Creds, target: &Creds) -> bool {
-    sender.capable()
+    sender.capable(super::caps::CAP_KILL)
         || [sender.uid, sender.euid]
             .iter()
             .any(|&u| u == target.uid || u == target.suid)
@@ -341,6 +427,7 @@ mod tests {
             sgid: 100,
             fsgid: 100,
             groups: vec![],
+            ..Creds::default()
         };
         let (n, secure) = exec_creds(&user, 0o104755, 0, 0);
         assert_eq!((n.uid, n.euid, n.suid, n.fsuid), (1000, 0, 0, 0));
@@ -363,6 +450,7 @@ mod tests {
             uid: 1000,
             euid: 1000,
             suid: 1000,
+            cap_effective: 0,
             ..Creds::ROOT
         };
         let half = Creds {

@@ -317,13 +317,20 @@ pub fn exec_target(
     let st = inode.stat();
     // no_new_privs: the set-id bits give nothing (Linux resets the
     // effective ids to the real ones when they would change).
-    let nosuid = nosuid || t.lock().seccomp.no_new_privs;
+    let nnp = t.lock().seccomp.no_new_privs;
+    // File capabilities count on no nosuid mount (Linux's get_file_caps).
+    let fcaps = (!nosuid)
+        .then(|| super::caps::file_caps(t, &inode))
+        .flatten();
+    let nosuid = nosuid || nnp;
     let mode = if nosuid {
         st.mode & !(crate::fs::vfs::S_ISUID | crate::fs::vfs::S_ISGID)
     } else {
         st.mode
     };
-    let (new_creds, secure) = cred::exec_creds(&creds, mode, st.uid, st.gid);
+    let (mut new_creds, secure) = cred::exec_creds(&creds, mode, st.uid, st.gid);
+    let root = super::caps::root_uid(t);
+    let secure = super::caps::bprm_caps(&creds, &mut new_creds, fcaps, root, nnp)? || secure;
     let main = Image {
         elf: load_elf(&inode)?,
         inode,
@@ -402,10 +409,8 @@ pub fn exec_target(
         // Linux's begin_new_exec: dumpable again unless the ids differ
         // (setuid or setgid exec) or the program was unreadable.
         g.dumpable = !secure && !unreadable;
-        g.securebits &= !super::securebits::SECBIT_KEEP_CAPS;
         g.creds = new_creds;
     }
-    super::ns::exec_done(t);
     let vfork_parent = {
         let mut i = t.lock();
         i.mm = mm;

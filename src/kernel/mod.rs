@@ -2,6 +2,7 @@
 
 pub mod acct;
 pub mod aio;
+pub mod caps;
 pub mod clone3;
 pub mod copy_range;
 pub mod coredump;

@@ -46,7 +46,11 @@ pub fn may_fork(t: &Task) -> KResult<()> {
         let g = g.lock();
         (g.creds.clone(), g.rlimits[RLIMIT_NPROC].0)
     };
-    if limit == RLIM_INFINITY || creds.uid == 0 || creds.capable() {
+    if limit == RLIM_INFINITY
+        || creds.uid == 0
+        || creds.capable(super::caps::CAP_SYS_ADMIN)
+        || creds.capable(super::caps::CAP_SYS_RESOURCE)
+    {
         return Ok(());
     }
     // Only unprivileged forks with a finite limit count the user's tasks.

@@ -70,5 +70,6 @@ pub fn get_size(f: &File) -> KResult<u64> {
 /// F_SETPIPE_SZ (`arg` is an unsigned int, as in Linux).
 pub fn set_size(t: &Task, f: &File, arg: u64) -> KResult<u64> {
     let p = pipe_of(f)?;
-    Ok(p.pipe.set_capacity(arg as u32, t.creds().capable())? as u64)
+    Ok(p.pipe
+        .set_capacity(arg as u32, t.creds().capable(super::caps::CAP_SYS_RESOURCE))? as u64)
 }

@@ -209,7 +209,7 @@ pub fn create(t: &Task, clock: i32, ev: Option<Sigevent>) -> KResult<i32> {
         CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI => {}
         CLOCK_PROCESS_CPUTIME_ID => {}
         time::CLOCK_REALTIME_ALARM | time::CLOCK_BOOTTIME_ALARM => {
-            if !t.creds().capable() {
+            if !t.creds().capable(super::caps::CAP_WAKE_ALARM) {
                 return Err(Errno::EPERM);
             }
         }

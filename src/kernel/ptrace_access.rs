@@ -19,8 +19,7 @@ pub struct Party<'a> {
 /// May `caller` read `target` as Linux's ptrace_may_access(target,
 /// PTRACE_MODE_READ_FSCREDS) decides? Its own process always; otherwise
 /// the caller's fsuid and fsgid must be all of the target's real,
-/// effective and saved ids, or the caller has CAP_SYS_PTRACE (euid 0
-/// here); then a non-dumpable target still needs CAP_SYS_PTRACE; and
+/// effective and saved ids, or the caller has CAP_SYS_PTRACE; then a non-dumpable target still needs CAP_SYS_PTRACE; and
 /// commoncap refuses a caller whose permitted capabilities lack some of
 /// the target's, again unless it has CAP_SYS_PTRACE.
 pub fn may_read_fscreds(caller: &Party, target: &Party) -> bool {
@@ -28,7 +27,7 @@ pub fn may_read_fscreds(caller: &Party, target: &Party) -> bool {
         return true;
     }
     let (c, t) = (caller.creds, target.creds);
-    let privileged = c.capable();
+    let privileged = c.capable(super::caps::CAP_SYS_PTRACE);
     let same_ids = [t.uid, t.euid, t.suid].iter().all(|&u| u == c.fsuid)
         && [t.gid, t.egid, t.sgid].iter().all(|&g| g == c.fsgid);
     if !same_ids && !privileged {
@@ -37,9 +36,7 @@ pub fn may_read_fscreds(caller: &Party, target: &Party) -> bool {
     if !target.dumpable && !privileged {
         return false;
     }
-    let (caller_permitted, _) = c.capability_sets();
-    let (target_permitted, _) = t.capability_sets();
-    target_permitted & !caller_permitted == 0 || privileged
+    t.cap_permitted & !c.cap_permitted == 0 || privileged
 }
 
 /// The ptrace read check from the process making the current syscall

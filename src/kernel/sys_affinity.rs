@@ -24,7 +24,7 @@ pub fn sys_sched_setaffinity(t: &Arc<Task>, pid: i32, len: usize, uptr: u64) -> 
     let mask = read_cpu_mask(&t.mm(), uptr, len)?;
     let p = target(t, pid)?;
     let me = t.creds();
-    if !me.capable() {
+    if !me.capable(super::caps::CAP_SYS_NICE) {
         let pc = p.creds();
         if pc.uid != me.euid && pc.euid != me.euid {
             return Err(Errno::EPERM);

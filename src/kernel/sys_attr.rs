@@ -212,7 +212,7 @@ pub fn sys_faccessat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, flags: u32
     let c = if flags & AT_EACCESS != 0 {
         c
     } else {
-        c.for_access()
+        c.for_access(super::caps::root_uid(t))
     };
     let p = lookup_flags_as(t, &c, dirfd, path, flags)?;
     const W_OK: u32 = 2;

@@ -37,7 +37,7 @@ fn valid_settod(sec: i64, nsec: i64) -> bool {
 }
 
 fn need_sys_time(t: &Task) -> KResult<()> {
-    if t.creds().capable() {
+    if t.creds().capable(super::caps::CAP_SYS_TIME) {
         Ok(())
     } else {
         Err(Errno::EPERM)

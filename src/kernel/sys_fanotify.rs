@@ -77,7 +77,9 @@ const MARK_FLAGS: u32 = FAN_MARK_ADD
 /// fanotify_init
 pub fn sys_fanotify_init(t: &Arc<Task>, flags: u32, event_f_flags: u32) -> KResult<u64> {
     let c = t.creds();
-    if !c.capable() && (flags & ADMIN_INIT_FLAGS != 0 || flags & (FID_BITS | FAN_REPORT_MNT) == 0) {
+    if !c.capable(super::caps::CAP_SYS_ADMIN)
+        && (flags & ADMIN_INIT_FLAGS != 0 || flags & (FID_BITS | FAN_REPORT_MNT) == 0)
+    {
         return Err(Errno::EPERM);
     }
     if flags & !INIT_FLAGS != 0 {

@@ -875,7 +875,7 @@ pub fn sys_mknodat(t: &Arc<Task>, dirfd: i32, path: u64, mode: u32, dev: u64) ->
         m |= S_IFREG;
     }
     // Device nodes need CAP_MKNOD, checked after the directory (vfs_mknod).
-    if matches!(m & S_IFMT, vfs::S_IFCHR | vfs::S_IFBLK) && !c.fs_capable() {
+    if matches!(m & S_IFMT, vfs::S_IFCHR | vfs::S_IFBLK) && !c.capable(super::caps::CAP_MKNOD) {
         permission::may_create(&c, &parent.inode, &name)?;
         let exists = parent.inode.lookup(&name).is_ok();
         return Err(if exists { Errno::EEXIST } else { Errno::EPERM });
@@ -1094,7 +1094,7 @@ pub fn sys_chroot(t: &Arc<Task>, path: u64) -> KResult<u64> {
     let c = t.creds();
     let p = lookup_as(t, &c, AT_FDCWD, &path, true)?;
     may_chdir(&c, &p)?;
-    if !c.capable() {
+    if !c.capable(super::caps::CAP_SYS_CHROOT) {
         return Err(Errno::EPERM);
     }
     lock(&t.fs_shared()).root = p;

@@ -21,7 +21,10 @@ pub fn memlock(t: &Task) -> (u64, bool) {
     let (soft, cap) = {
         let tg = t.tg();
         let g = tg.lock();
-        (g.rlimits[RLIMIT_MEMLOCK].0, g.creds.capable())
+        (
+            g.rlimits[RLIMIT_MEMLOCK].0,
+            g.creds.capable(super::caps::CAP_IPC_LOCK),
+        )
     };
     let pages = if soft == RLIM_INFINITY {
         u64::MAX

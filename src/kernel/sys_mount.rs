@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// that owns it.
 pub(super) fn may_mount(t: &Task) -> KResult<()> {
     let mnt = super::ns::of(t).mnt;
-    if !super::ns::capable_in(t, &mnt) {
+    if !super::ns::capable_in(t, &mnt, super::caps::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     Ok(())
@@ -296,7 +296,10 @@ pub fn sys_mount(
     let fstype = read_path(t, fstype)?;
     match userns_mountable(&fstype) {
         None => return Err(Errno::ENODEV),
-        Some(false) if !t.creds().capable() || !super::ns::of(t).user.is_init_user() => {
+        Some(false)
+            if !t.creds().capable(super::caps::CAP_SYS_ADMIN)
+                || !super::ns::of(t).user.is_init_user() =>
+        {
             return Err(Errno::EPERM)
         }
         _ => {}

@@ -4,6 +4,7 @@
 //! the socket's address family through the `Socket` trait
 //! (`sys_net_unix` for AF_UNIX, `sys_net_inet` for AF_INET/AF_INET6).
 
+use super::caps::CAP_NET_RAW;
 use super::errno::{Errno, KResult};
 use super::signal::{self, SigInfo, SIGPIPE};
 use super::sys_fs::{self, IoWait};
@@ -141,11 +142,13 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
         AF_UNIX => super::sys_net_unix::new(t, k)?,
         // Raw IPv4 sockets of protocols other than ICMP: ioctls only.
         AF_INET if k == SOCK_RAW && proto != 1 => {
-            crate::net::inet::raw::RawIpSocket::new(proto, t.creds().capable())?
+            crate::net::inet::raw::RawIpSocket::new(proto, t.creds().capable(CAP_NET_RAW))?
         }
         // Raw sockets need CAP_NET_RAW (ping then falls back to a
         // SOCK_DGRAM ping socket).
-        AF_INET | AF_INET6 if k == SOCK_RAW && !t.creds().capable() => return Err(Errno::EPERM),
+        AF_INET | AF_INET6 if k == SOCK_RAW && !t.creds().capable(CAP_NET_RAW) => {
+            return Err(Errno::EPERM)
+        }
         AF_INET | AF_INET6 => InetSocket::new(domain == AF_INET6, k, proto)?,
         AF_NETLINK => {
             if k != SOCK_RAW && k != SOCK_DGRAM {
@@ -157,7 +160,9 @@ pub fn sys_socket(t: &Arc<Task>, domain: i32, ty: u32, proto: i32) -> KResult<u6
                 crate::net::netlink::NetlinkSocket::new(proto)?
             }
         }
-        AF_PACKET => crate::net::packet::PacketSocket::new(k, proto, t.creds().capable())?,
+        AF_PACKET => {
+            crate::net::packet::PacketSocket::new(k, proto, t.creds().capable(CAP_NET_RAW))?
+        }
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     Ok(new_file(t, s, ty)? as u64)
@@ -435,7 +440,10 @@ fn check_creds(t: &Task, u: &Ucred) -> KResult<Cred> {
     let own_pid = u.pid == crate::kernel::ns::pid::vnr(t, t.tgid());
     let uid_ok = [c.uid, c.euid, c.suid].contains(&u.uid);
     let gid_ok = [c.gid, c.egid, c.sgid].contains(&u.gid);
-    if !((own_pid || c.capable()) && (uid_ok || c.capable()) && (gid_ok || c.capable())) {
+    if !((own_pid || c.capable(super::caps::CAP_SYS_ADMIN))
+        && (uid_ok || c.capable(super::caps::CAP_SETUID))
+        && (gid_ok || c.capable(super::caps::CAP_SETGID)))
+    {
         return Err(Errno::EPERM);
     }
     let pid = crate::kernel::ns::pid::find(t, u.pid).ok_or(Errno::ESRCH)?;
@@ -685,7 +693,7 @@ pub fn sys_setsockopt(
     };
     if level == SOL_SOCKET
         && opt == crate::net::inet::options::SO_BINDTODEVICE
-        && !t.creds().capable()
+        && !t.creds().capable(CAP_NET_RAW)
     {
         // Linux asks for CAP_NET_RAW to bind a socket to an interface.
         return Err(Errno::EPERM);
@@ -696,7 +704,7 @@ pub fn sys_setsockopt(
             super::sys_net_uevent::SO_RCVBUFFORCE,
         ]
         .contains(&opt)
-        && !t.creds().capable()
+        && !t.creds().capable(super::caps::CAP_NET_ADMIN)
     {
         // Going past rmem_max/wmem_max needs CAP_NET_ADMIN.
         return Err(Errno::EPERM);

@@ -12,7 +12,12 @@ use crate::net::Cmsg;
 use std::sync::Arc;
 
 impl Socket for InetSocket {
-    fn bind(self: Arc<Self>, _t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+    fn bind(self: Arc<Self>, t: &Arc<Task>, addr: &[u8]) -> KResult<()> {
+        if let Some(ns) = self.bind_needs_cap(addr) {
+            if !super::ns::capable_in(t, ns, super::caps::CAP_NET_BIND_SERVICE) {
+                return Err(Errno::EACCES);
+            }
+        }
         InetSocket::bind(&self, addr)
     }
 

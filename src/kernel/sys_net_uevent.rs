@@ -89,7 +89,7 @@ impl Socket for UeventSocket {
             None => 0,
         };
         // Only CAP_NET_ADMIN may send to this family's groups.
-        if groups != 0 && !t.creds().capable() {
+        if groups != 0 && !t.creds().capable(super::caps::CAP_NET_ADMIN) {
             return Err(Errno::EPERM);
         }
         self.autobind(t.tgid() as u32);

@@ -72,13 +72,13 @@ pub fn sys_setpriority(t: &Arc<Task>, which: i32, who: i32, nice: i32) -> KResul
             let g = g.lock();
             (g.creds.clone(), g.rlimits[RLIMIT_NICE].0)
         };
-        if pc.uid != me.euid && pc.euid != me.euid && !me.capable() {
+        if pc.uid != me.euid && pc.euid != me.euid && !me.capable(super::caps::CAP_SYS_NICE) {
             res = Err(Errno::EPERM);
             continue;
         }
         let cur = p.lock().nice;
         // RLIMIT_NICE r allows nice values down to 20 - r.
-        if nice < cur && nice_rlim < (20 - nice) as u64 && !me.capable() {
+        if nice < cur && nice_rlim < (20 - nice) as u64 && !me.capable(super::caps::CAP_SYS_NICE) {
             res = Err(Errno::EACCES);
             continue;
         }

@@ -83,7 +83,9 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
         // As arch_prctl(ARCH_SET_FS): the host could not load it.
         return Err(Errno::EPERM);
     }
-    let child_ns = super::ns::sys::for_clone_checked(t, flags)?;
+    let mut child_ns = super::ns::sys::for_clone_checked(t, flags)?;
+    // A new user namespace gives the child every capability in it.
+    let entered_userns = std::mem::take(&mut child_ns.entered_caps);
     super::nproc::may_fork(t)?;
     // A pid namespace's init may not make siblings (Linux: its parent
     // is outside the namespace).
@@ -94,12 +96,14 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
     // pid itself only when that is the initial one.
     let nested = super::ns::pid::of(&child_ns.pid).level > 0;
     let tid = match req.set_tid {
-        Some(p) if !nested => task::alloc_pid_exact(p, t.creds().capable())?,
+        Some(p) if !nested => {
+            task::alloc_pid_exact(p, t.creds().capable(super::caps::CAP_SYS_ADMIN))?
+        }
         Some(p) => {
             if !(1..32768).contains(&p) {
                 return Err(Errno::EINVAL);
             }
-            if !super::ns::capable_in(t, &child_ns.pid) {
+            if !super::ns::capable_in(t, &child_ns.pid, super::caps::CAP_SYS_ADMIN) {
                 return Err(Errno::EPERM);
             }
             task::alloc_pid().ok_or(Errno::EAGAIN)?
@@ -208,8 +212,6 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
             inner: Mutex::new(TgInner {
                 exit_signal: req.exit_signal,
                 dumpable: pi.dumpable,
-                securebits: pi.securebits,
-                cap_bset: pi.cap_bset,
                 oom_score_adj: pi.oom_score_adj,
                 ..TgInner::new(
                     parent,
@@ -271,6 +273,11 @@ pub fn do_clone(t: &Arc<Task>, req: &CloneReq) -> KResult<u64> {
     super::smp::place(tid, cpu);
     super::smp::inherit_affinity(t.tid, tid);
     task::insert_task(child);
+    if entered_userns {
+        if let Some(g) = task::find_tg_of(tid) {
+            g.lock().creds.enter_userns();
+        }
+    }
     crate::fs::cgroup::forked_into(tid, cgroup);
     super::keys::forked(t, tid, flags & CLONE_THREAD != 0);
     // A traced parent's child may be traced from its first instruction.
@@ -756,7 +763,7 @@ pub fn sys_sethostname(t: &Arc<Task>, name: u64, len: usize) -> KResult<u64> {
 /// caller's UTS namespace.
 fn set_uts_name(t: &Arc<Task>, name: u64, len: usize, host: bool) -> KResult<u64> {
     let uts = super::ns::of(t).uts;
-    if !super::ns::capable_in(t, &uts) {
+    if !super::ns::capable_in(t, &uts, super::caps::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     if len > 64 {
@@ -824,7 +831,10 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
     };
     // Another process's limits: only with all the same ids, or
     // CAP_SYS_RESOURCE (Linux's check_prlimit_permission).
-    if tg.tgid != t.tgid() && !c.capable() && !cred::owns_all_ids(&c, &target_creds) {
+    if tg.tgid != t.tgid()
+        && !c.capable(super::caps::CAP_SYS_RESOURCE)
+        && !cred::owns_all_ids(&c, &target_creds)
+    {
         return Err(Errno::EPERM);
     }
     if new != 0 {
@@ -839,7 +849,9 @@ pub fn sys_prlimit64(t: &Arc<Task>, pid: i32, res: u32, new: u64, old: u64) -> K
         // files than fs.nr_open. Lowering NOFILE closes nothing: only new
         // fds are checked against it.
         let nofile = res as usize == task::RLIMIT_NOFILE;
-        if (nofile && h > task::NR_OPEN_MAX) || (h > cur.1 && !c.capable()) {
+        if (nofile && h > task::NR_OPEN_MAX)
+            || (h > cur.1 && !c.capable(super::caps::CAP_SYS_RESOURCE))
+        {
             return Err(Errno::EPERM);
         }
         tg.lock().rlimits[res as usize] = (s, h);
@@ -958,27 +970,6 @@ pub fn sys_getcpu(t: &Arc<Task>, cpu: u64, node: u64) -> KResult<u64> {
     Ok(0)
 }
 
-/// capget
-pub fn sys_capget(t: &Arc<Task>, _hdr: u64, data: u64) -> KResult<u64> {
-    if data != 0 {
-        // Capabilities are root-ness (kernel::cred): effective while the
-        // euid is 0, permitted while any of the uids is, as after Linux's
-        // set*id fix-ups.
-        let c = t.creds();
-        let all = |on: bool| if on { u32::MAX } else { 0 };
-        let eff = all(c.euid == 0);
-        let perm = all(c.uid == 0 || c.euid == 0 || c.suid == 0);
-        // Two 32-bit halves (_LINUX_CAPABILITY_VERSION_3).
-        let d = abi::resource::CapUserData {
-            effective: eff,
-            permitted: perm,
-            inheritable: 0,
-        };
-        abi::write_val(&t.mm(), data, &[d, d])?;
-    }
-    Ok(0)
-}
-
 /// getrandom
 pub fn sys_getrandom(t: &Arc<Task>, buf: u64, len: usize, _flags: u32) -> KResult<u64> {
     let n = len.min(1 << 20);
@@ -1042,7 +1033,7 @@ pub fn sys_futex(t: &Arc<Task>, a: Args) -> KResult<u64> {
 
 /// reboot
 pub fn sys_reboot(t: &Arc<Task>, magic1: u32, magic2: u32, cmd: u32) -> KResult<u64> {
-    if !t.creds().capable() {
+    if !t.creds().capable(super::caps::CAP_SYS_BOOT) {
         return Err(Errno::EPERM);
     }
     if magic1 != 0xfee1_dead || ![672274793, 85072278, 369367448, 537993216].contains(&magic2) {

@@ -137,7 +137,7 @@ fn apply(t: &Arc<Task>, p: &Arc<Task>, req: Request) -> KResult<u64> {
         return Err(Errno::EINVAL);
     }
     let me = t.creds();
-    if !me.capable() {
+    if !me.capable(super::caps::CAP_SYS_NICE) {
         let (pc, rl) = {
             let g = p.tg();
             let g = g.lock();

@@ -25,7 +25,9 @@ pub fn sys_timerfd_create(t: &Arc<Task>, clock: i32, flags: u32) -> KResult<u64>
     if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 || !clocks.contains(&clock) {
         return Err(Errno::EINVAL);
     }
-    if matches!(clock, CLOCK_REALTIME_ALARM | CLOCK_BOOTTIME_ALARM) && !t.creds().capable() {
+    if matches!(clock, CLOCK_REALTIME_ALARM | CLOCK_BOOTTIME_ALARM)
+        && !t.creds().capable(super::caps::CAP_WAKE_ALARM)
+    {
         return Err(Errno::EPERM);
     }
     let f = File::new(

@@ -8,6 +8,7 @@ use super::task::{lock, Creds, Task};
 use crate::fs::file::O_PATH;
 use crate::fs::permission::{inode_permission, owner_or_capable, MAY_READ, MAY_WRITE};
 use crate::fs::vfs::{Inode, Stat, S_ISVTX, XATTR_CREATE, XATTR_REPLACE};
+use crate::kernel::caps::{CAP_SETFCAP, CAP_SYS_ADMIN};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -94,7 +95,7 @@ fn namespace(name: &str) -> KResult<Ns> {
 /// attribute (ENODATA), writes get EPERM.
 fn permission(t: &Task, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
     let refused = match ns {
-        Ns::Trusted => !t.creds().capable(),
+        Ns::Trusted => !t.creds().capable(CAP_SYS_ADMIN),
         Ns::User => !st.is_reg() && !st.is_dir(),
         Ns::Security => false,
     };
@@ -106,13 +107,19 @@ fn permission(t: &Task, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
 
 /// The rest of Linux's xattr_permission and cap_inode_setxattr for a
 /// get/set/remove (listing shows names without these checks): changing
-/// security.* needs CAP_SYS_ADMIN; user.* follows the file's permission
+/// security.* needs CAP_SYS_ADMIN (security.capability CAP_SETFCAP); user.* follows the file's permission
 /// bits (read to get, write to change), and on a sticky directory only
 /// its owner may change them.
-fn access(c: &Creds, inode: &dyn Inode, st: &Stat, ns: Ns, write: bool) -> KResult<()> {
-    match ns {
+fn access(c: &Creds, inode: &dyn Inode, st: &Stat, name: &str, write: bool) -> KResult<()> {
+    // security.capability (file capabilities) needs CAP_SETFCAP instead.
+    let admin = if name == "security.capability" {
+        CAP_SETFCAP
+    } else {
+        CAP_SYS_ADMIN
+    };
+    match namespace(name)? {
         Ns::Trusted => Ok(()),
-        Ns::Security if write && !c.capable() => Err(Errno::EPERM),
+        Ns::Security if write && !c.capable(admin) => Err(Errno::EPERM),
         Ns::Security => Ok(()),
         Ns::User => {
             if write && st.is_dir() && st.mode & S_ISVTX != 0 && !owner_or_capable(c, st) {
@@ -138,7 +145,7 @@ fn named(t: &Task, at: XattrAt, name: u64, write: bool) -> KResult<Named> {
     let st = inode.stat();
     let ns = namespace(&name)?;
     permission(t, &st, ns, write)?;
-    access(&t.creds(), &*inode, &st, ns, write)?;
+    access(&t.creds(), &*inode, &st, &name, write)?;
     Ok((inode, name, path))
 }
 
@@ -175,6 +182,10 @@ pub fn sys_setxattr(
         t.mm().read(value, &mut v)?;
     }
     let (inode, name, path) = named(t, at, name, true)?;
+    // File capabilities must be well formed (Linux's cap_convert_nscap).
+    if name == "security.capability" {
+        crate::kernel::caps::parse_file_caps(&v)?;
+    }
     inode.setxattr(&name, &v, flags)?;
     changed(path);
     Ok(0)

@@ -187,12 +187,6 @@ pub struct TgInner {
     /// changes ids and by set*id changing effective or filesystem ids,
     /// set and read by prctl.
     pub dumpable: bool,
-    /// PR_SET_SECUREBITS (Linux's cred->securebits): inherited by fork,
-    /// SECBIT_KEEP_CAPS cleared by exec; see `securebits`.
-    pub securebits: u32,
-    /// The capability bounding set (PR_CAPBSET_READ/DROP), inherited by
-    /// fork, kept by exec; see `securebits`.
-    pub cap_bset: u64,
     /// /proc/PID/oom_score_adj and the least value an unprivileged
     /// writer may set (Linux's signal->oom_score_adj, _min): inherited by
     /// fork, kept by exec.
@@ -233,8 +227,6 @@ impl TgInner {
             exit_signal: 0,
             creds,
             dumpable: true,
-            securebits: 0,
-            cap_bset: super::cred::CAP_FULL,
             oom_score_adj: (0, 0),
             rlimits,
             itimer_real: None,

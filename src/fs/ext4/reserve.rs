@@ -35,10 +35,11 @@ impl Reserve {
         }
     }
 
-    /// May `c` allocate reserved blocks? CAP_SYS_RESOURCE (modelled as
-    /// euid 0), the reserve's fsuid, or membership of its group.
+    /// May `c` allocate reserved blocks? CAP_SYS_RESOURCE, the reserve's fsuid, or membership of its group.
     pub fn may_use(&self, c: &Creds) -> bool {
-        c.capable() || c.fsuid == self.resuid || (self.resgid != 0 && c.in_group(self.resgid))
+        c.capable(crate::kernel::caps::CAP_SYS_RESOURCE)
+            || c.fsuid == self.resuid
+            || (self.resgid != 0 && c.in_group(self.resgid))
     }
 
     /// How many of `want` blocks the process making the current syscall
@@ -68,6 +69,7 @@ mod tests {
 
     fn user(uid: u32, gid: u32, groups: &[u32]) -> Creds {
         let mut c = Creds::ROOT;
+        c.cap_effective = 0;
         c.set_uids(crate::kernel::cred::IdSet {
             r: uid,
             e: uid,

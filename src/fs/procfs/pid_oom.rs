@@ -24,7 +24,8 @@ pub(super) fn set(pid: Pid, text: &str) -> KResult<()> {
     if !(OOM_SCORE_ADJ_MIN..=OOM_SCORE_ADJ_MAX).contains(&v) {
         return Err(Errno::EINVAL);
     }
-    let privileged = crate::kernel::current::with_creds(|c| c.capable());
+    let privileged =
+        crate::kernel::current::with_creds(|c| c.capable(crate::kernel::caps::CAP_SYS_RESOURCE));
     let tg = group_task(pid)?.tg();
     let mut g = tg.lock();
     let (_, floor) = g.oom_score_adj;

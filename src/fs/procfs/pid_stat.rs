@@ -228,22 +228,20 @@ pub(super) fn proc_status(ns: &Ns, pid: Pid) -> KResult<String> {
 
 /// The capability, seccomp, CPU and context-switch lines of status.
 fn status_tail(s: &mut String, sc: &crate::kernel::seccomp::State, mask: u64, g: &ThreadGroup) {
-    let (creds, bset) = {
-        let i = g.lock();
-        (i.creds.clone(), i.cap_bset)
-    };
-    let (prm, eff) = creds.capability_sets();
+    let c = g.lock().creds.clone();
     let u = acct::process_usage(&g);
     let _ = write!(
         s,
-        "CapInh:\t{:016x}\nCapPrm:\t{prm:016x}\nCapEff:\t{eff:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
+        "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}\n\
          NoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n\
          Speculation_Store_Bypass:\tunknown\nSpeculationIndirectBranch:\tunknown\n\
          Cpus_allowed:\t{mask:x}\nCpus_allowed_list:\t{}\nMems_allowed:\t1\nMems_allowed_list:\t0\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
-        0,
-        bset,
-        0,
+        c.cap_inheritable,
+        c.cap_permitted,
+        c.cap_effective,
+        c.cap_bset,
+        c.cap_ambient,
         sc.no_new_privs as u8,
         sc.mode,
         sc.filters,

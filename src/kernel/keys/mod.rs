@@ -352,7 +352,7 @@ pub fn sys_keyctl(t: &Arc<Task>, op: i32, a2: u64, a3: u64, a4: u64, a5: u64) ->
             let mut s = store();
             let (k, _) = lookup(&mut s, &who, id, look(true, SETATTR))?;
             let key = s.get_mut(k)?;
-            if !who.c.capable() && key.uid != who.c.fsuid {
+            if !who.c.capable(crate::kernel::caps::CAP_SYS_ADMIN) && key.uid != who.c.fsuid {
                 return Err(Errno::EACCES);
             }
             key.perm = perm;
@@ -510,7 +510,7 @@ fn chown(t: &Task, id: i32, uid: u32, gid: u32) -> KResult<u64> {
     }
     let (k, _) = lookup(&mut s, &who, id, look(true, SETATTR))?;
     let key = s.get_mut(k)?;
-    let admin = who.c.capable();
+    let admin = who.c.capable(crate::kernel::caps::CAP_SYS_ADMIN);
     if uid != u32::MAX && key.uid != uid && !admin {
         return Err(Errno::EACCES);
     }

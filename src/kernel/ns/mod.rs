@@ -308,11 +308,12 @@ pub fn of(t: &Task) -> NsProxy {
     t.lock().ns.clone()
 }
 
-/// Does `t` have the capabilities of namespace `target`'s owner
-/// (Linux's ns_capable/cap_capable): in its own user namespace when root
-/// there or when it just entered it; in a descendant when it is that
-/// namespace's owner's parent and its effective uid made it.
-pub fn capable_in(t: &Task, target: &Arc<Ns>) -> bool {
+/// Does `t` have capability `cap` over namespace `target` (Linux's
+/// ns_capable/cap_capable): in its own user namespace when the cap is in
+/// its effective set (or it is entering the namespace, which gives every
+/// capability); in a descendant when it is that namespace's owner's
+/// parent and its effective uid made it.
+pub fn capable_in(t: &Task, target: &Arc<Ns>, cap: u32) -> bool {
     let p = of(t);
     let c = t.creds();
     let Some(mut ns) = target.user() else {
@@ -321,11 +322,7 @@ pub fn capable_in(t: &Task, target: &Arc<Ns>) -> bool {
     let mine = p.user.clone();
     loop {
         if Arc::ptr_eq(&ns, &mine) {
-            return if mine.is_init_user() {
-                c.capable()
-            } else {
-                p.entered_caps || user::map_down(&mine, true, c.euid) == Some(0)
-            };
+            return p.entered_caps || c.has(cap);
         }
         let Some(parent) = ns.owner.clone() else {
             return false;
@@ -351,10 +348,13 @@ pub fn for_clone(t: &Task, flags: u64) -> Result<NsProxy, super::errno::Errno> {
     Ok(p)
 }
 
-/// exec: capabilities in a non-initial user namespace come from being
-/// root there from now on.
-pub fn exec_done(t: &Task) {
-    lock(&t.inner).ns.entered_caps = false;
+/// Commit the namespaces `p` to `t`'s credentials: one just entered
+/// (unshare, setns, clone with CLONE_NEWUSER) gives every capability in
+/// it (`Creds::enter_userns`), which the credentials hold from then on.
+pub fn commit_entered(t: &Task, p: &mut NsProxy) {
+    if std::mem::take(&mut p.entered_caps) {
+        t.tg().lock().creds.enter_userns();
+    }
 }
 
 /// The hostname of `t`'s UTS namespace (uname's nodename).
@@ -409,7 +409,7 @@ pub fn net_admin(t: &Task) -> bool {
     let ns = SOCKET_NET
         .with(|c| c.borrow().clone())
         .unwrap_or_else(|| of(t).net);
-    capable_in(t, &ns)
+    capable_in(t, &ns, super::caps::CAP_NET_ADMIN)
 }
 
 /// The current process's pid namespace (ns_last_pid).
@@ -425,7 +425,7 @@ pub fn current_capable_in(ns: &Arc<Ns>) -> bool {
         .and_then(|g| g.lock().threads.first().copied())
         .and_then(super::task::task)
     {
-        Some(t) => capable_in(&t, ns),
+        Some(t) => capable_in(&t, ns, super::caps::CAP_SYS_ADMIN),
         None => true,
     }
 }

@@ -74,7 +74,7 @@ pub fn unshare_into(t: &Task, p: &mut NsProxy, flags: u64) -> KResult<()> {
 /// `capable_in` for a task whose namespaces are about to be `p`.
 fn capable_with(t: &Task, p: &NsProxy, target: &Arc<Ns>) -> bool {
     let saved = std::mem::replace(&mut lock(&t.inner).ns, p.clone());
-    let r = super::capable_in(t, target);
+    let r = super::capable_in(t, target, crate::kernel::caps::CAP_SYS_ADMIN);
     lock(&t.inner).ns = saved;
     r
 }
@@ -111,6 +111,7 @@ pub fn sys_unshare(t: &Arc<Task>, flags: u64) -> KResult<u64> {
     if flags & super::ALL_NEW != 0 {
         unshare_into(t, &mut p, flags & super::ALL_NEW)?;
     }
+    super::commit_entered(t, &mut p);
     let mut i = lock(&t.inner);
     if flags & CLONE_FS != 0 {
         let copy = lock(&i.fs).clone();
@@ -173,6 +174,7 @@ pub fn sys_setns(t: &Arc<Task>, fd: i32, nstype: u64) -> KResult<u64> {
     entered_mnt |= !Arc::ptr_eq(&p.mnt, &super::of(t).mnt);
     crate::kernel::current::set_mnt_ns(p.mnt.ino);
     let mnt = p.mnt.ino;
+    super::commit_entered(t, &mut p);
     lock(&t.inner).ns = p;
     if entered_mnt {
         // Root and working directory move to the namespace's root.

@@ -4,6 +4,7 @@
 
 use super::{Kind, Ns};
 use crate::fs::file::{File, FileOps};
+use crate::kernel::caps::{CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::task::{lock, Task};
 use std::sync::{Arc, Mutex};
@@ -201,7 +202,7 @@ fn write_map(t: &Task, ns: &Arc<Ns>, uid: bool, pos: u64, text: &[u8]) -> KResul
     if !map.is_empty() {
         return Err(Errno::EPERM);
     }
-    if !super::capable_in(t, ns) {
+    if !super::capable_in(t, ns, CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     let new = parse_map(text)?;
@@ -217,7 +218,8 @@ fn write_map(t: &Task, ns: &Arc<Ns>, uid: bool, pos: u64, text: &[u8]) -> KResul
         }
     };
     // Otherwise CAP_SETUID/CAP_SETGID over the parent namespace.
-    if !own && !super::capable_in(t, &parent) {
+    let setid = if uid { CAP_SETUID } else { CAP_SETGID };
+    if !own && !super::capable_in(t, &parent, setid) {
         return Err(Errno::EPERM);
     }
     // The lower ids must all mean something in the parent.
@@ -238,7 +240,7 @@ fn write_map(t: &Task, ns: &Arc<Ns>, uid: bool, pos: u64, text: &[u8]) -> KResul
 /// and cannot follow a written gid_map (proc_setgroups_write).
 fn write_setgroups(t: &Task, ns: &Arc<Ns>, pos: u64, text: &[u8]) -> KResult<()> {
     let u = ns.userns().ok_or(Errno::EINVAL)?;
-    if !super::capable_in(t, ns) {
+    if !super::capable_in(t, ns, CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     if pos != 0 || text.len() >= 8 {

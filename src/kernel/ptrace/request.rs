@@ -213,7 +213,7 @@ fn may_suspend_seccomp(t: &Arc<Task>, opts: u32) -> KResult<()> {
         return Ok(());
     }
     let init_ns = crate::kernel::ns::of(t).user.is_init_user();
-    if !(init_ns && t.creds().capable()) {
+    if !(init_ns && t.creds().capable(crate::kernel::caps::CAP_SYS_ADMIN)) {
         return Err(Errno::EPERM);
     }
     if t.lock().seccomp.mode != 0 || super::seccomp_suspended(t.tid) {

@@ -219,7 +219,7 @@ fn prepare_user(t: &Arc<Task>, uargs: u64) -> KResult<Vec<super::bpf::Op>> {
     let nnp = t.lock().seccomp.no_new_privs;
     if !nnp {
         let userns = crate::kernel::ns::of(t).user;
-        if !crate::kernel::ns::capable_in(t, &userns) {
+        if !crate::kernel::ns::capable_in(t, &userns, crate::kernel::caps::CAP_SYS_ADMIN) {
             return Err(Errno::EACCES);
         }
     }

@@ -128,6 +128,15 @@ impl InetSocket {
         })
     }
 
+    /// The network namespace whose owner's CAP_NET_BIND_SERVICE binding
+    /// to `a` needs: a TCP or UDP port below 1024 (Linux's
+    /// inet_port_requires_bind_service, ip_unprivileged_port_start 1024).
+    pub fn bind_needs_cap(&self, a: &[u8]) -> Option<&Arc<crate::kernel::ns::Ns>> {
+        let ep = addr::parse(self.domain, a).ok()?;
+        let ping = self.look(|k, _| Ok(matches!(k.proto, Proto::Icmp(_))));
+        (ep.port != 0 && ep.port < 1024 && ping == Ok(false)).then_some(&self.ns)
+    }
+
     /// bind(2) to a raw sockaddr.
     pub fn bind(&self, a: &[u8]) -> KResult<()> {
         let ep = addr::parse(self.domain, a)?;
