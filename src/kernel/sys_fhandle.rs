@@ -12,8 +12,6 @@ use crate::fs::vfs::{same_inode, Path};
 use std::sync::Arc;
 
 const HEADER: u64 = core::mem::size_of::<FileHandleHeader>() as u64;
-/// CAP_DAC_READ_SEARCH's bit.
-const CAP_DAC_READ_SEARCH: u64 = 1 << 2;
 const O_LARGEFILE: u32 = 0o100000;
 
 /// name_to_handle_at
@@ -89,7 +87,7 @@ fn mount_root(p: &Path) -> KResult<Path> {
 pub fn sys_open_by_handle_at(t: &Arc<Task>, mountfd: i32, handle: u64, flags: u32) -> KResult<u64> {
     let anchor = fd_file(t, mountfd)?.path.clone().ok_or(Errno::EBADF)?;
     let c = t.creds();
-    if c.capability_sets().1 & CAP_DAC_READ_SEARCH == 0 {
+    if !c.capable(crate::kernel::caps::CAP_DAC_READ_SEARCH) {
         return Err(Errno::EPERM);
     }
     let mm = t.mm();

@@ -709,7 +709,9 @@ pub fn sys_setsockopt(
         // Going past rmem_max/wmem_max needs CAP_NET_ADMIN.
         return Err(Errno::EPERM);
     }
-    if level == SOL_SOCKET && v.len() >= 4 && !t.creds().capable() {
+    let c = t.creds();
+    let net_priv = c.capable(super::caps::CAP_NET_ADMIN) || c.capable(super::caps::CAP_NET_RAW);
+    if level == SOL_SOCKET && v.len() >= 4 && !net_priv {
         // SO_PRIORITY past 6 and SO_MARK want CAP_NET_ADMIN (or
         // CAP_NET_RAW), as Linux's sk_setsockopt asks.
         let val: i32 = abi::read_at(&v, 0);
