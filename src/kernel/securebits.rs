@@ -1,5 +1,5 @@
 //! prctl's capability options: the bounding set (PR_CAPBSET_READ/DROP),
-//! the securebits (PR_GET/SET_SECUREBITS) and the ambient set
+//! the securebits (PR_GET/SET_SECUREBITS, PR_GET/SET_KEEPCAPS) and the ambient set
 //! (PR_CAP_AMBIENT), with Linux's checks (security/commoncap.c,
 //! cap_task_prctl).
 //!
@@ -16,6 +16,8 @@ use super::errno::{Errno, KResult};
 use super::task::Task;
 use std::sync::Arc;
 
+const PR_GET_KEEPCAPS: i32 = 7;
+const PR_SET_KEEPCAPS: i32 = 8;
 const PR_CAPBSET_READ: i32 = 23;
 const PR_CAPBSET_DROP: i32 = 24;
 const PR_GET_SECUREBITS: i32 = 27;
@@ -55,6 +57,8 @@ pub fn prctl(t: &Arc<Task>, op: i32, a: [u64; 4]) -> Option<KResult<u64>> {
                 Ok(0)
             }
         }
+        PR_GET_KEEPCAPS => Ok((t.tg().lock().securebits & SECBIT_KEEP_CAPS != 0) as u64),
+        PR_SET_KEEPCAPS => set_keepcaps(t, a[0]),
         PR_GET_SECUREBITS => Ok(t.tg().lock().securebits as u64),
         PR_SET_SECUREBITS => set_securebits(t, a[0]),
         PR_CAP_AMBIENT => ambient(a),
@@ -77,6 +81,26 @@ fn set_securebits(t: &Arc<Task>, new: u64) -> KResult<u64> {
         return Err(Errno::EPERM);
     }
     g.securebits = new as u32;
+    Ok(0)
+}
+
+/// PR_SET_KEEPCAPS: 0 or 1 (EINVAL), not while the bit is locked
+/// (EPERM); no capability needed (libcap-ng's capng_change_id sets it
+/// before dropping root, dbus-daemon's way to its user).
+fn set_keepcaps(t: &Arc<Task>, on: u64) -> KResult<u64> {
+    if on > 1 {
+        return Err(Errno::EINVAL);
+    }
+    let tg = t.tg();
+    let mut g = tg.lock();
+    if g.securebits & (SECBIT_KEEP_CAPS << 1) != 0 {
+        return Err(Errno::EPERM);
+    }
+    if on == 1 {
+        g.securebits |= SECBIT_KEEP_CAPS;
+    } else {
+        g.securebits &= !SECBIT_KEEP_CAPS;
+    }
     Ok(0)
 }
 

@@ -958,23 +958,40 @@ pub fn sys_getcpu(t: &Arc<Task>, cpu: u64, node: u64) -> KResult<u64> {
     Ok(0)
 }
 
-/// capget
-pub fn sys_capget(t: &Arc<Task>, _hdr: u64, data: u64) -> KResult<u64> {
-    if data != 0 {
-        // Capabilities are root-ness (kernel::cred): effective while the
-        // euid is 0, permitted while any of the uids is, as after Linux's
-        // set*id fix-ups.
-        let c = t.creds();
-        let all = |on: bool| if on { u32::MAX } else { 0 };
-        let eff = all(c.euid == 0);
-        let perm = all(c.uid == 0 || c.euid == 0 || c.suid == 0);
-        // Two 32-bit halves (_LINUX_CAPABILITY_VERSION_3).
-        let d = abi::resource::CapUserData {
-            effective: eff,
-            permitted: perm,
-            inheritable: 0,
-        };
-        abi::write_val(&t.mm(), data, &[d, d])?;
+/// capget: the header's version is checked first (an unknown one is
+/// answered with the kernel's, _LINUX_CAPABILITY_VERSION_3, written back,
+/// and EINVAL, or 0 when no data is asked for: libcap-ng probes the
+/// version so), then its pid (negative: EINVAL; not found: ESRCH). The
+/// sets are the target's (`Creds::capability_sets`), one 32-bit word
+/// for version 1, two for versions 2 and 3.
+pub fn sys_capget(t: &Arc<Task>, hdr: u64, data: u64) -> KResult<u64> {
+    let mm = t.mm();
+    let h: abi::resource::CapUserHeader = abi::read_val(&mm, hdr)?;
+    let words = match h.version {
+        abi::resource::CAP_VERSION_1 => 1,
+        abi::resource::CAP_VERSION_2 | abi::resource::CAP_VERSION_3 => 2,
+        _ => {
+            mm.write_u32(hdr, abi::resource::CAP_VERSION_3)?;
+            return if data == 0 { Ok(0) } else { Err(Errno::EINVAL) };
+        }
+    };
+    if data == 0 {
+        return Ok(0);
+    }
+    if h.pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = super::sys_sched::target(t, h.pid)?;
+    let (perm, eff) = target.creds().capability_sets();
+    let word = |i: u32| abi::resource::CapUserData {
+        effective: (eff >> (32 * i)) as u32,
+        permitted: (perm >> (32 * i)) as u32,
+        inheritable: 0,
+    };
+    if words == 1 {
+        abi::write_val(&mm, data, &word(0))?;
+    } else {
+        abi::write_val(&mm, data, &[word(0), word(1)])?;
     }
     Ok(0)
 }
