@@ -340,10 +340,8 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, flags & UMOUNT_NOFOLLOW == 0)?;
     may_mount(t)?;
-    let m = match mount::mounted_on(&p.inode) {
-        Some(top) => top,
-        None => mount_rooted_at(&p)?,
-    };
+    // The walk crossed every mount stacked there: `p` is in the topmost.
+    let m = mount_rooted_at(&p)?;
     if m.locked {
         return Err(Errno::EINVAL);
     }
