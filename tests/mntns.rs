@@ -1,7 +1,8 @@
 //! Mount namespaces: the guest program `tests/guest/mntns.c` compared with
 //! the native run (isolation, shared/slave/private/unbindable
 //! propagation, mountinfo's optional fields, setns's errors, the less
-//! privileged copy, pivot_root), and busybox's `unshare -m`.
+//! privileged copy, pivot_root), `tests/guest/sandbox_mounts.c` (what
+//! systemd's service sandboxes need), and busybox's `unshare -m`.
 
 mod common;
 
@@ -10,6 +11,15 @@ use common::*;
 #[test]
 fn mntns_matches_native() {
     compare_with_native("mntns", "mntns done");
+}
+
+/// What systemd's sandboxes and dbus-daemon need (tests/guest/
+/// sandbox_mounts.c): mountinfo fresh after a rewind, rbind of a tree
+/// into itself, mount points that belong to one mount, capget's version
+/// probe, PR_GET/SET_KEEPCAPS.
+#[test]
+fn sandbox_mounts_match_native() {
+    compare_with_native("sandbox_mounts", "sandbox_mounts done");
 }
 
 /// A tmpfs mounted inside `unshare -m` is in that namespace's

@@ -96,6 +96,20 @@ pub struct SchedAttr {
 }
 abi_size!(SchedAttr, 56);
 
+/// capget/capset's header (struct __user_cap_header_struct).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+pub struct CapUserHeader {
+    pub version: u32,
+    pub pid: i32,
+}
+abi_size!(CapUserHeader, 8);
+
+/// The header versions: one 32-bit word per set (1), two (2, 3).
+pub const CAP_VERSION_1: u32 = 0x1998_0330;
+pub const CAP_VERSION_2: u32 = 0x2007_1026;
+pub const CAP_VERSION_3: u32 = 0x2008_0522;
+
 /// struct __user_cap_data_struct (capget, capset); version 3 uses two.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
@@ -105,15 +119,6 @@ pub struct CapUserData {
     pub inheritable: u32,
 }
 abi_size!(CapUserData, 12);
-
-/// struct __user_cap_header_struct (capget, capset).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-pub struct CapUserHeader {
-    pub version: u32,
-    pub pid: i32,
-}
-abi_size!(CapUserHeader, 8);
 
 /// One 32-bit half of a file capability (struct vfs_ns_cap_data's data).
 #[repr(C)]

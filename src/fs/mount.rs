@@ -5,9 +5,10 @@
 //! mount namespaces live in `table`, shared-subtree propagation in
 //! `propagate`.
 //!
-//! Mounts are found by the identity of the inode they cover, so path
-//! walks need no mount pointer in each dentry; `mount_of` recovers the
-//! mount of a walked path from its dentry chain.
+//! A mount point is the inode a mount covers in its parent mount, so
+//! path walks need no mount pointer in each dentry; `mount_of` recovers
+//! the mount of a walked path from its dentry chain, from the top down
+//! (a chain whose names no longer lead to a moved mount loses it).
 
 mod propagate;
 mod table;

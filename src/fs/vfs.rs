@@ -491,7 +491,7 @@ fn walk_inner(
             }
             _ => {}
         }
-        let child = super::mount::covered(cur.inode.lookup(c)?);
+        let child = super::mount::covered(&cur, cur.inode.lookup(c)?);
         if child.stat().is_symlink() && (!last || follow || trailing_slash) {
             *depth += 1;
             if *depth > MAX_SYMLINKS {

@@ -172,24 +172,26 @@ fn bind(t: &Task, src: &str, p: &Path, flags: u64) -> KResult<()> {
         ..sm.prop
     };
     let top = m.id;
+    // The tree to copy is the one before the new mount: binding a tree
+    // into itself (`mount --rbind / /run/x`, systemd's unit-root) does
+    // not copy the new mount into itself (Linux's copy_tree runs before
+    // the attach).
+    let before = mount::mounts();
+    let src_at = mount::place_of(&s).map(|(_, at)| at);
     mount::add_mount(m, Some(p));
-    if flags & MS_REC != 0 {
-        copy_submounts(&s, &sm, top);
+    if let (true, Some(src_at)) = (flags & MS_REC != 0, src_at) {
+        copy_submounts(&before, &src_at, &sm, top);
     }
     Ok(())
 }
 
-/// mount --rbind: the mounts below the source path `s` (on mount `sm`)
-/// are copied below the new mount `top`, the same way, except the
-/// unbindable ones and what is below them.
-fn copy_submounts(s: &Path, sm: &Mount, top: u32) {
-    let g = mount::mounts();
-    let Some((_, src_at)) = mount::place_of(s) else {
-        return;
-    };
+/// mount --rbind: the mounts of `g` below the source path `src_at` (on
+/// mount `sm`) are copied below the new mount `top`, the same way,
+/// except the unbindable ones and what is below them.
+fn copy_submounts(g: &[Arc<Mount>], src_at: &str, sm: &Mount, top: u32) {
     // Old id -> copy's id, for the parents of deeper copies.
     let mut copies = std::collections::HashMap::from([(sm.id, top)]);
-    for id in mount::subtree_of(&g, sm.id).into_iter().skip(1) {
+    for id in mount::subtree_of(g, sm.id).into_iter().skip(1) {
         let Some(c) = g.iter().find(|m| m.id == id) else {
             continue;
         };
@@ -201,7 +203,7 @@ fn copy_submounts(s: &Path, sm: &Mount, top: u32) {
         }
         let mp = if c.parent_id == sm.id {
             // Its place below the source path, or not copied.
-            let at = mount::target_in(&g, c);
+            let at = mount::target_in(g, c);
             match at.strip_prefix(src_at.trim_end_matches('/')) {
                 Some(r) if r.starts_with('/') => r.to_string(),
                 _ => continue,
@@ -341,10 +343,8 @@ pub fn sys_umount2(t: &Arc<Task>, target: u64, flags: i32) -> KResult<u64> {
     let target = read_path(t, target)?;
     let p = lookup_at(t, AT_FDCWD, &target, flags & UMOUNT_NOFOLLOW == 0)?;
     may_mount(t)?;
-    let m = match mount::mounted_on(&p.inode) {
-        Some(top) => top,
-        None => mount_rooted_at(&p)?,
-    };
+    // The walk crossed every mount stacked there: `p` is in the topmost.
+    let m = mount_rooted_at(&p)?;
     if m.locked {
         return Err(Errno::EINVAL);
     }

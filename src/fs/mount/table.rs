@@ -180,18 +180,59 @@ pub fn drop_ns(ns: u64) {
     }
 }
 
-/// If a filesystem is mounted on `inode` in the current namespace, the
-/// (topmost) mounted root.
-pub fn covered(inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
+/// What a walk from the directory `dir` into its entry `inode` reaches
+/// in the current namespace: the root of the topmost mount stacked on
+/// that entry in `dir`'s mount, or the entry itself. A mount covers its
+/// mount point in its parent mount only (Linux's (vfsmount, dentry)
+/// mount points): `mount --rbind / /x` and a bind onto `/x/dev/kmsg`
+/// leave `/dev/kmsg` as it was.
+pub fn covered(dir: &Path, inode: Arc<dyn Inode>) -> Arc<dyn Inode> {
     let ns = current_ns();
-    let t = lock();
-    let Some(g) = t.get(&ns) else {
+    {
+        // Most entries are no mount point anywhere: no copy of the table.
+        let t = lock();
+        let Some(g) = t.get(&ns) else {
+            return inode;
+        };
+        if !g
+            .iter()
+            .any(|m| m.point.as_ref().is_some_and(|p| same_inode(p, &inode)))
+        {
+            return inode;
+        }
+    }
+    // A copy: `mount_of_in` looks names up, not under the table's lock.
+    let g = mounts_in(ns);
+    let Some(pm) = mount_of_in(&g, dir) else {
         return inode;
     };
-    match top_mount_on(g, inode.clone()) {
+    match stacked_on(&g, pm.id, inode.clone()) {
         Some(m) => m.root.clone(),
         None => inode,
     }
+}
+
+/// The topmost of the mounts stacked on `inode` in mount `parent` (None
+/// if nothing is mounted there): one mounted on it in `parent`, then one
+/// mounted on that one's root in it, and so on (a directory bound onto
+/// itself has its own root as mount point, in the mount below it).
+fn stacked_on(g: &[Arc<Mount>], parent: u32, inode: Arc<dyn Inode>) -> Option<Arc<Mount>> {
+    let (mut under, mut cur) = (parent, inode);
+    let mut top = None;
+    // Bounded: a damaged table must not hang a walk.
+    for _ in 0..=g.len() {
+        let Some(m) = g.iter().rev().find(|m| {
+            m.parent_id == under
+                && m.id != under
+                && m.point.as_ref().is_some_and(|p| same_inode(p, &cur))
+        }) else {
+            break;
+        };
+        under = m.id;
+        cur = m.root.clone();
+        top = Some(m.clone());
+    }
+    top
 }
 
 /// Is `inode` the root of a mount of the current namespace (for EBUSY on
@@ -209,35 +250,42 @@ pub fn mount_of(path: &Path) -> Option<Arc<Mount>> {
     mount_of_in(&mounts(), path)
 }
 
-/// The mount a walked path lies in among `g`: the nearest dentry up the
-/// chain that was reached by crossing a mount point. A dentry whose inode
-/// roots a mount is that mount's only if its name in the parent leads,
-/// through the mounts stacked there, to it: a bind-mounted directory seen
-/// at its original place is not in the bind mount.
+/// The mount a walked path lies in among `g`: from the top of the
+/// dentry chain down, each dentry whose inode roots a mount is in the
+/// mount stacked on its name in its parent's mount, if one is (a
+/// bind-mounted directory seen at its original place is not in the bind
+/// mount); any other dentry is in its parent's mount.
 pub fn mount_of_in(g: &[Arc<Mount>], path: &Path) -> Option<Arc<Mount>> {
-    let mut cur: &Arc<Dentry> = path;
-    loop {
-        if g.iter().any(|m| same_inode(&m.root, &cur.inode)) {
-            let Some(parent) = &cur.parent else {
-                // A root made by pivot_root below a chroot roots a mount
-                // that is not the namespace's root.
-                return g
-                    .iter()
-                    .find(|m| m.point.is_none() && same_inode(&m.root, &cur.inode))
-                    .or_else(|| g.iter().rev().find(|m| same_inode(&m.root, &cur.inode)))
-                    .cloned();
-            };
-            if let Ok(under) = parent.inode.lookup(&cur.name) {
-                if let Some(m) = top_mount_on(g, under) {
-                    return Some(m);
+    // The chain, leaf first; walked from the top without recursion (paths
+    // may be thousands of components deep).
+    let mut chain = vec![path];
+    while let Some(p) = &chain[chain.len() - 1].parent {
+        chain.push(p);
+    }
+    let top = chain.pop()?;
+    let roots = |d: &Dentry| g.iter().any(|m| same_inode(&m.root, &d.inode));
+    let mut cur = if roots(top) {
+        // A root made by pivot_root below a chroot roots a mount that is
+        // not the namespace's root.
+        g.iter()
+            .find(|m| m.point.is_none() && same_inode(&m.root, &top.inode))
+            .or_else(|| g.iter().rev().find(|m| same_inode(&m.root, &top.inode)))
+            .cloned()
+    } else {
+        g.iter().find(|m| m.point.is_none()).cloned()
+    }?;
+    let mut parent = top;
+    for d in chain.into_iter().rev() {
+        if roots(d) {
+            if let Ok(under) = parent.inode.lookup(&d.name) {
+                if let Some(m) = stacked_on(g, cur.id, under) {
+                    cur = m;
                 }
             }
         }
-        match &cur.parent {
-            Some(p) => cur = p,
-            None => return g.iter().find(|m| m.point.is_none()).cloned(),
-        }
+        parent = d;
     }
+    Some(cur)
 }
 
 /// The last of the mounts stacked on `inode` (None if nothing is mounted
@@ -416,12 +464,6 @@ pub fn ns_root(ns: u64) -> Option<Arc<dyn Inode>> {
         Some(m) => m.root.clone(),
         None => root,
     })
-}
-
-/// The topmost of the mounts stacked on `inode` in the current namespace
-/// (umount's target when a path names a mount point).
-pub fn mounted_on(inode: &Arc<dyn Inode>) -> Option<Arc<Mount>> {
-    top_mount_on(&mounts(), inode.clone())
 }
 
 /// Add `m` to the current namespace's tree on mount `parent_id` at `mp`

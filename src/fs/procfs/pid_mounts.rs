@@ -1,8 +1,11 @@
 //! /proc/PID/mounts and /proc/PID/mountinfo as open files: the text as it
-//! was at open, and a poll that tells of mount changes (Linux's
-//! mounts_poll): always readable, and POLLERR|POLLPRI once after each
-//! change of the mounts the file shows. libmount's monitor (systemd's
-//! mount units) and findmnt --poll watch mountinfo this way.
+//! is when a read starts at offset 0 (Linux's seq_file starts over
+//! there: a reader that rewinds sees the mounts made since, as systemd's
+//! bind_remount_recursive does with one mountinfo stream), kept for the
+//! reads that continue it; and a poll that tells of mount changes
+//! (Linux's mounts_poll): always readable, and POLLERR|POLLPRI once after
+//! each change of the mounts the file shows. libmount's monitor
+//! (systemd's mount units) and findmnt --poll watch mountinfo this way.
 
 use super::Snapshot;
 use crate::fs::file::{File, FileOps, POLLERR, POLLIN, POLLPRI, POLLRDNORM};
@@ -14,7 +17,8 @@ use std::sync::{Arc, Mutex};
 type Gen = Arc<dyn Fn() -> KResult<String> + Send + Sync>;
 
 pub(super) struct MountsFile {
-    shown: Snapshot,
+    /// The text the reads since the last one at offset 0 are reading.
+    shown: Mutex<Snapshot>,
     text: Gen,
     /// The table generation and the text last seen by poll (at first,
     /// those of the open): a new text since is an event (Linux compares
@@ -27,21 +31,52 @@ pub(super) fn open(text: Gen) -> KResult<Arc<dyn FileOps>> {
     let gen = mount::generation();
     let now = text()?;
     Ok(Arc::new(MountsFile {
-        shown: Snapshot(now.clone().into_bytes()),
+        shown: Mutex::new(Snapshot(now.clone().into_bytes())),
         text,
         seen: Mutex::new((gen, now)),
     }))
 }
 
+impl MountsFile {
+    /// The text to read at `off`: made afresh at offset 0. A process gone
+    /// since the open leaves the old text.
+    fn shown_at(&self, off: u64) -> std::sync::MutexGuard<'_, Snapshot> {
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        if off == 0 {
+            if let Ok(now) = (self.text)() {
+                *shown = Snapshot(now.into_bytes());
+            }
+        }
+        shown
+    }
+}
+
 impl FileOps for MountsFile {
     fn read(&self, f: &File, buf: &mut [u8]) -> KResult<usize> {
-        self.shown.read(f, buf)
+        // The position first: taking it may sleep, the text's lock may not.
+        let mut pos = f.lock_pos();
+        let n = self.shown_at(*pos).pread(f, buf, *pos)?;
+        *pos += n as u64;
+        Ok(n)
     }
     fn pread(&self, f: &File, buf: &mut [u8], off: u64) -> KResult<usize> {
-        self.shown.pread(f, buf, off)
+        self.shown_at(off).pread(f, buf, off)
     }
     fn seek(&self, f: &File, off: i64, whence: u32) -> KResult<u64> {
-        self.shown.seek(f, off, whence)
+        let len = self.shown_at(u64::MAX).0.len() as i64;
+        let mut pos = f.lock_pos();
+        let base = match whence {
+            0 => 0,
+            1 => *pos as i64,
+            2 => len,
+            _ => return Err(crate::kernel::errno::Errno::EINVAL),
+        };
+        let n = base
+            .checked_add(off)
+            .filter(|n| *n >= 0)
+            .ok_or(crate::kernel::errno::Errno::EINVAL)?;
+        *pos = n as u64;
+        Ok(n as u64)
     }
     fn has_poll(&self) -> bool {
         true
