@@ -120,7 +120,11 @@ pub fn sys_fanotify_init(t: &Arc<Task>, flags: u32, event_f_flags: u32) -> KResu
     if flags & FAN_CLASS_BITS == FAN_CLASS_BITS {
         return Err(Errno::EINVAL);
     }
-    let unpriv = if c.capable(crate::kernel::caps::CAP_SYS_ADMIN) { 0 } else { FAN_UNPRIV_GROUP };
+    let unpriv = if c.capable(crate::kernel::caps::CAP_SYS_ADMIN) {
+        0
+    } else {
+        FAN_UNPRIV_GROUP
+    };
     let g = Group::new(flags | unpriv, event_f_flags, c.euid);
     let fflags = O_RDWR
         | if flags & FAN_NONBLOCK != 0 {
@@ -180,7 +184,9 @@ pub fn sys_fanotify_mark(
         .ok_or(Errno::EINVAL)?;
     // Mount and filesystem marks need CAP_SYS_ADMIN, in the caller and in
     // the group's maker.
-    if kind != FAN_MARK_INODE && (!t.creds().capable(crate::kernel::caps::CAP_SYS_ADMIN) || g.unprivileged()) {
+    if kind != FAN_MARK_INODE
+        && (!t.creds().capable(crate::kernel::caps::CAP_SYS_ADMIN) || g.unprivileged())
+    {
         return Err(Errno::EPERM);
     }
     if mask & PERM_EVENTS != 0 && !g.content_class() {
