@@ -12,6 +12,53 @@ use super::stack::Net;
 use crate::kernel::errno::{Errno, KResult};
 use smoltcp::wire::{IpAddress, IpEndpoint};
 
+/// A datagram socket over an `Assoc`: UDP and UDP-Lite differ in how
+/// they bind and what they put on the wire, not in how they connect or
+/// prepare a send.
+pub trait DgramSocket {
+    fn assoc(&mut self) -> &mut Assoc;
+
+    /// Bind to an ephemeral port if unbound, and send through `iface`.
+    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()>;
+
+    /// connect(2): `None` (AF_UNSPEC) dissolves the association.
+    fn connect(
+        &mut self,
+        id: u64,
+        net: &mut Net,
+        ep: Option<IpEndpoint>,
+        opts: &Opts,
+    ) -> KResult<()> {
+        let Some(ep) = ep else {
+            self.assoc().connect(None);
+            return Ok(());
+        };
+        let (iface, dst, src) = self.assoc().route(net, ep, opts)?;
+        self.autobind(id, net, iface, opts)?;
+        self.assoc().connect(Some((dst, src)));
+        Ok(())
+    }
+
+    /// What a send of `len` bytes to `dest` (or the peer) goes out
+    /// through: the interface, the destination and the source address,
+    /// binding the socket if it was not.
+    fn prepare_send(
+        &mut self,
+        id: u64,
+        net: &mut Net,
+        len: usize,
+        dest: Option<IpEndpoint>,
+        opts: &Opts,
+        ctl: &SendCtl,
+    ) -> KResult<(usize, IpEndpoint, IpAddress)> {
+        let dest = self.assoc().send_to(len, dest)?;
+        let (iface, dst, src) = self.assoc().route(net, dest, opts)?;
+        let src = Assoc::source(net, ctl, src)?;
+        self.autobind(id, net, iface, opts)?;
+        Ok((iface, dst, src))
+    }
+}
+
 pub struct Assoc {
     pub domain: Domain,
     /// Bound address (unspecified: any) and port.

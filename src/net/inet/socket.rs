@@ -5,6 +5,7 @@
 
 use super::addr::{self, Domain, AF_UNSPEC};
 use super::cmsg;
+use super::dgram::DgramSocket;
 use super::icmp::Icmp;
 use super::options;
 use super::ports::{Binding, Proto as PortProto};

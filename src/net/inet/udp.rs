@@ -6,7 +6,7 @@
 //! Linux's does) and sends through the one the route picks.
 
 use super::addr::Domain;
-use super::dgram::Assoc;
+use super::dgram::{Assoc, DgramSocket};
 use super::hdrinfo;
 use super::ports::Proto;
 use super::procfs::Row;
@@ -109,32 +109,6 @@ impl Udp {
         Ok(())
     }
 
-    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
-        if self.a.local.is_none() {
-            self.bind(id, net, IpEndpoint::new(self.a.domain.any(), 0), opts)?;
-        }
-        self.tx = iface;
-        Ok(())
-    }
-
-    /// connect(2): `None` (AF_UNSPEC) dissolves the association.
-    pub fn connect(
-        &mut self,
-        id: u64,
-        net: &mut Net,
-        ep: Option<IpEndpoint>,
-        opts: &Opts,
-    ) -> KResult<()> {
-        let Some(ep) = ep else {
-            self.a.connect(None);
-            return Ok(());
-        };
-        let (iface, dst, src) = self.a.route(net, ep, opts)?;
-        self.autobind(id, net, iface, opts)?;
-        self.a.connect(Some((dst, src)));
-        Ok(())
-    }
-
     /// sendto(2) of one datagram, to `dest` or the connected peer.
     pub fn send(
         &mut self,
@@ -145,10 +119,7 @@ impl Udp {
         opts: &Opts,
         ctl: &SendCtl,
     ) -> KResult<usize> {
-        let dest = self.a.send_to(data.len(), dest)?;
-        let (iface, dst, src) = self.a.route(net, dest, opts)?;
-        let src = Assoc::source(net, ctl, src)?;
-        self.autobind(id, net, iface, opts)?;
+        let (iface, dst, src) = self.prepare_send(id, net, data.len(), dest, opts, ctl)?;
         let mut meta = UdpMetadata::from(dst);
         meta.local_address = Some(src);
         let fields = self.a.fields(opts, ctl, dst.addr);
@@ -251,5 +222,19 @@ impl Udp {
 
     pub fn free(mut self, net: &mut Net) {
         self.free_handles(net);
+    }
+}
+
+impl DgramSocket for Udp {
+    fn assoc(&mut self) -> &mut Assoc {
+        &mut self.a
+    }
+
+    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
+        if self.a.local.is_none() {
+            self.bind(id, net, IpEndpoint::new(self.a.domain.any(), 0), opts)?;
+        }
+        self.tx = iface;
+        Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! sockets carry only the hop limit of the IP header.
 
 use super::addr::Domain;
-use super::dgram::Assoc;
+use super::dgram::{Assoc, DgramSocket};
 use super::hdrinfo;
 use super::ports::Proto as PortProto;
 use super::procfs::Row;
@@ -133,34 +133,6 @@ impl UdpLite {
         Ok(())
     }
 
-    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
-        if self.a.local.is_none() {
-            self.bind(id, net, IpEndpoint::new(self.a.domain.any(), 0), opts)?;
-        }
-        // (An interface hot-plugged since the bind.)
-        raw_pair(net, iface);
-        self.tx = iface;
-        Ok(())
-    }
-
-    /// connect(2): `None` (AF_UNSPEC) dissolves the association.
-    pub fn connect(
-        &mut self,
-        id: u64,
-        net: &mut Net,
-        ep: Option<IpEndpoint>,
-        opts: &Opts,
-    ) -> KResult<()> {
-        let Some(ep) = ep else {
-            self.a.connect(None);
-            return Ok(());
-        };
-        let (iface, dst, src) = self.a.route(net, ep, opts)?;
-        self.autobind(id, net, iface, opts)?;
-        self.a.connect(Some((dst, src)));
-        Ok(())
-    }
-
     /// sendto(2) of one datagram, to `dest` or the connected peer.
     pub fn send(
         &mut self,
@@ -171,10 +143,7 @@ impl UdpLite {
         opts: &Opts,
         ctl: &SendCtl,
     ) -> KResult<usize> {
-        let dest = self.a.send_to(data.len(), dest)?;
-        let (iface, dst, src) = self.a.route(net, dest, opts)?;
-        let src = Assoc::source(net, ctl, src)?;
-        self.autobind(id, net, iface, opts)?;
+        let (iface, dst, src) = self.prepare_send(id, net, data.len(), dest, opts, ctl)?;
         let ttl = self.a.fields(opts, ctl, dst.addr).ttl;
         let out = wire::Out {
             src,
@@ -351,5 +320,21 @@ pub fn deliver(net: &mut Net, socks: &mut BTreeMap<u64, Sock>) {
                 u.take(d.partial, dg);
             }
         }
+    }
+}
+
+impl DgramSocket for UdpLite {
+    fn assoc(&mut self) -> &mut Assoc {
+        &mut self.a
+    }
+
+    fn autobind(&mut self, id: u64, net: &mut Net, iface: usize, opts: &Opts) -> KResult<()> {
+        if self.a.local.is_none() {
+            self.bind(id, net, IpEndpoint::new(self.a.domain.any(), 0), opts)?;
+        }
+        // (An interface hot-plugged since the bind.)
+        raw_pair(net, iface);
+        self.tx = iface;
+        Ok(())
     }
 }
