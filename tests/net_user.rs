@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -26,28 +26,7 @@ const CONFIGURE: &str =
 fn http_server(body: &'static str) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            std::thread::spawn(move || {
-                s.set_read_timeout(Some(NET_TIMEOUT)).unwrap();
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut line = String::new();
-                // The request line and headers, up to the blank line.
-                while r.read_line(&mut line).map_or(false, |n| n > 0) {
-                    if line == "\r\n" || line == "\n" {
-                        break;
-                    }
-                    line.clear();
-                }
-                let _ = write!(
-                    s,
-                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
-    });
+    http::serve_http(l, body.as_bytes(), "text/plain", NET_TIMEOUT);
     port
 }
 

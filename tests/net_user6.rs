@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -27,28 +27,7 @@ fn http_server6(body: &'static [u8]) -> Option<u16> {
         }
     };
     let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            std::thread::spawn(move || {
-                s.set_read_timeout(Some(NET_TIMEOUT)).unwrap();
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut line = String::new();
-                while r.read_line(&mut line).map_or(false, |n| n > 0) {
-                    if line == "\r\n" || line == "\n" {
-                        break;
-                    }
-                    line.clear();
-                }
-                let _ = write!(
-                    s,
-                    "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
-                let _ = s.write_all(body);
-            });
-        }
-    });
+    http::serve_http(l, body, "application/octet-stream", NET_TIMEOUT);
     Some(port)
 }
 
