@@ -17,34 +17,16 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(120);
 
 #[test]
 fn debian_boots_to_login_and_powers_off() {
-    if !Path::new("/usr/sbin/debootstrap").exists() {
-        eprintln!("skipping: debootstrap is not installed (rootfs/host-deps.sh --with-debian)");
+    let Some(img) = debian::build_image("debian", "debian.img", &["--include", "python3"]) else {
         return;
-    }
-    let dir = test_dir("debian");
-    let img = dir.join("debian.img");
-    let out = Command::new(repo_root().join("rootfs/mkdebian.sh"))
-        .arg(&img)
-        .arg("1G")
-        .args(["--include", "python3"])
-        .output()
-        .expect("running rootfs/mkdebian.sh");
-    if !out.status.success() {
-        // debootstrap runs on the host: its failure is the mirror's or
-        // the network's, not the kernel's.
-        eprintln!(
-            "skipping: rootfs/mkdebian.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return;
-    }
+    };
+    let dir = img.parent().unwrap().to_path_buf();
     let scratch = dir.join("scratch.img");
     std::fs::File::create(&scratch)
         .and_then(|f| f.set_len(64 << 20))
@@ -55,11 +37,7 @@ fn debian_boots_to_login_and_powers_off() {
     // sysvinit's rcS: fsck of the root, remount rw, local mounts; then
     // runlevel 2 and a getty on the console.
     g.expect("INIT: Entering runlevel: 2", LONG);
-    g.expect("login: ", LONG);
-    g.send("root\n");
-    g.expect("# ", LONG);
-    g.send("export PS1='# '; bind 'set enable-bracketed-paste off' 2>/dev/null\n");
-    g.wait_prompt();
+    debian::login_root(&mut g, LONG);
     assert!(g.run("cat /etc/debian_version").trim().starts_with("12."));
     let ps = g.run("ps -e -o comm");
     assert!(ps.contains("init") && ps.contains("bash"), "{ps}");

@@ -12,8 +12,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(180);
@@ -23,43 +21,18 @@ const KNOWN_FAILED: &[&str] = &["systemd-logind.service", "e2scrub_reap.service"
 
 #[test]
 fn debian_systemd_boots_to_login_and_powers_off() {
-    if !Path::new("/usr/sbin/debootstrap").exists() {
-        eprintln!("skipping: debootstrap is not installed (rootfs/host-deps.sh --with-debian)");
+    let Some(img) = debian::build_image(
+        "debian_systemd",
+        "debian-systemd.img",
+        &["--init", "systemd"],
+    ) else {
         return;
-    }
-    let dir = test_dir("debian_systemd");
-    let img = dir.join("debian-systemd.img");
-    let out = Command::new(repo_root().join("rootfs/mkdebian.sh"))
-        .arg(&img)
-        .arg("1G")
-        .args(["--init", "systemd"])
-        .output()
-        .expect("running rootfs/mkdebian.sh");
-    // 2 is the script's usage error: the option itself is missing.
-    assert_ne!(
-        out.status.code(),
-        Some(2),
-        "mkdebian.sh does not know --init systemd:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
-        // debootstrap runs on the host: its failure is the mirror's or
-        // the network's, not the kernel's.
-        eprintln!(
-            "skipping: rootfs/mkdebian.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return;
-    }
+    };
     let ubd = format!("ubd0={}", img.display());
     let mut g = Guest::boot(&["mem=512M", &ubd]);
     g.expect("Welcome to", LONG);
     // getty@tty0 (agetty on con0) once multi-user.target is reached.
-    g.expect("login: ", LONG);
-    g.send("root\n");
-    g.expect("# ", LONG);
-    g.send("export PS1='# '; bind 'set enable-bracketed-paste off' 2>/dev/null\n");
-    g.wait_prompt();
+    debian::login_root(&mut g, LONG);
     assert_eq!(g.run("cat /proc/1/comm").trim(), "systemd");
 
     // --wait: until the boot's jobs are done.
